@@ -1,0 +1,61 @@
+import { END_OF_GLOBAL_WINDOW, formatInstant, type Instant } from './time.ts';
+
+/**
+ * A window: a finite span of event time that elements are grouped in. Every window has a `maxTimestamp` (the last
+ * instant it contains) and a `key`, a string that identifies it exactly (used as the state namespace).
+ */
+export interface BoundedWindow {
+  readonly maxTimestamp: Instant;
+  /** A string that is equal for equal windows and distinct otherwise. */
+  readonly key: string;
+}
+
+/** The single window of unwindowed data. */
+export class GlobalWindow implements BoundedWindow {
+  static readonly INSTANCE = new GlobalWindow();
+  readonly maxTimestamp = END_OF_GLOBAL_WINDOW;
+  readonly key = 'global';
+  private constructor() {}
+  toString(): string {
+    return 'GlobalWindow';
+  }
+}
+
+/** The window list of an element in the global window (shared, never mutated). */
+export const GLOBAL_WINDOWS: readonly BoundedWindow[] = Object.freeze([GlobalWindow.INSTANCE]);
+
+/** A half-open interval [start, end) of event time. */
+export class IntervalWindow implements BoundedWindow {
+  readonly maxTimestamp: Instant;
+  readonly key: string;
+  constructor(
+    readonly start: Instant,
+    readonly end: Instant,
+  ) {
+    this.maxTimestamp = end - 1;
+    this.key = `${start}:${end}`;
+  }
+  contains(t: Instant): boolean {
+    return t >= this.start && t < this.end;
+  }
+  intersects(other: IntervalWindow): boolean {
+    return this.start < other.end && other.start < this.end;
+  }
+  span(other: IntervalWindow): IntervalWindow {
+    return new IntervalWindow(Math.min(this.start, other.start), Math.max(this.end, other.end));
+  }
+  toString(): string {
+    return `[${formatInstant(this.start)}, ${formatInstant(this.end)})`;
+  }
+}
+
+export function isIntervalWindow(w: BoundedWindow): w is IntervalWindow {
+  return w instanceof IntervalWindow;
+}
+
+/** Parses a window key back into a window (state snapshots store keys). */
+export function windowFromKey(key: string): BoundedWindow {
+  if (key === 'global') return GlobalWindow.INSTANCE;
+  const i = key.indexOf(':');
+  return new IntervalWindow(Number(key.slice(0, i)), Number(key.slice(i + 1)));
+}
