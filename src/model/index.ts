@@ -6,3 +6,4 @@ export * from './pane.ts';
 export * from './windowing-strategy.ts';
 export * from './kv.ts';
 export * from './errors.ts';
+export * from './source.ts';

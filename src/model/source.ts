@@ -1,0 +1,57 @@
+import type { Instant } from './time.ts';
+
+/**
+ * A record that could not be read or processed: what went to an error (dead-letter) output instead of failing the job.
+ * `element` is the original input (the raw line for readers), so nothing is lost.
+ */
+export interface ErrorRecord<E = unknown> {
+  readonly step: string;
+  readonly error: string;
+  readonly element: E;
+  /** ISO-8601 time at which the error happened. */
+  readonly time: string;
+  /** Where the element came from, when known: file and line for readers. */
+  readonly origin?: { readonly file?: string; readonly line?: number; readonly [k: string]: unknown };
+}
+
+/** One batch read from a source. Timestamps default to MIN_TIMESTAMP (bounded) when absent. */
+export interface SourceBatch<T> {
+  readonly values: T[];
+  readonly timestamps?: Instant[];
+  /** Records that could not be decoded: they go to the read's error output. */
+  readonly errors?: ErrorRecord<string>[];
+}
+
+/**
+ * A finite source. It can split itself into parts read independently (and later in parallel), and it reads as an async
+ * sequence of batches; the engine moves each batch through the fused stage synchronously.
+ */
+export interface BoundedSource<T> {
+  readonly kind: 'bounded';
+  /** A short description for plans and errors, e.g. `csv(data/*.csv)`. */
+  describe(): string;
+  estimateSizeBytes(): Promise<number>;
+  split(desiredBundleSizeBytes: number): Promise<BoundedSource<T>[]>;
+  read(signal?: AbortSignal): AsyncIterable<SourceBatch<T>>;
+}
+
+/** Reads an unbounded source from a position; exposes the position after what it returned, and a watermark. */
+export interface UnboundedReader<T, P> {
+  /** The next batch, or null when nothing is available within `waitMs` (the engine then polls again). */
+  next(waitMs: number): Promise<SourceBatch<T> | null>;
+  /** The position after the last returned batch: what a checkpoint stores to resume exactly there. */
+  position(): P;
+  /** No element with a timestamp before this will be returned any more. MAX_TIMESTAMP when the source has ended. */
+  watermark(): Instant;
+  close(): Promise<void>;
+}
+
+/** An endless (or not yet ended) source with replayable positions. */
+export interface UnboundedSource<T, P = unknown> {
+  readonly kind: 'unbounded';
+  describe(): string;
+  /** Opens a reader at `position` (from a checkpoint) or at the start when undefined. */
+  open(position: P | undefined, signal?: AbortSignal): Promise<UnboundedReader<T, P>>;
+}
+
+export type Source<T> = BoundedSource<T> | UnboundedSource<T, any>;
