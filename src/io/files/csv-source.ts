@@ -1,0 +1,182 @@
+import type { BoundedSource, ErrorRecord } from '../../model/index.ts';
+import { ConfigError } from '../../model/index.ts';
+import type { Converter, CsvColumns, CsvHeader, CsvRow, CsvValue } from './csv-columns.ts';
+import { EXPECTED, INVALID, baseType, converterFor, isColumnSpec } from './csv-columns.ts';
+import { CsvRecordParser } from './csv-parser.ts';
+import type { CsvRecordSink } from './csv-parser.ts';
+import { FileSource, fileError, patternList } from './file-source.ts';
+import { readLines } from './lines.ts';
+
+export interface CsvSourceOptions<H extends CsvHeader, C extends CsvColumns, T> {
+  /**
+   * true (default): the first line of each file names the columns and rows are objects; a list of names: the files
+   * have no header line and rows are objects with these keys; false: rows are arrays of strings.
+   */
+  header?: H;
+  /** One character (default ','). */
+  delimiter?: string;
+  /** One character (default '"'). */
+  quote?: string;
+  /** Skip lines that are empty outside a quoted value (default true). */
+  skipEmptyLines?: boolean;
+  /** Typed columns, e.g. `{ revenue: 'number', count: 'integer', at: 'date', note: 'string?' }` (needs named columns). */
+  columns?: C;
+  /** Converts or validates each row; a throw sends the record to the errors with the thrown message. */
+  parse?: (row: CsvRow<H, C>) => T;
+  /** Lines a quoted value may span before its quote is taken as unterminated (default 10 000). */
+  maxRecordLines?: number;
+  /** Lines per batch read (default 4096). */
+  batchSize?: number;
+}
+
+/**
+ * Reads CSV files (RFC 4180: quoted delimiters, doubled quotes, quoted newlines; LF or CRLF; gzip; a BOM dropped).
+ * Malformed records go to the batch's `errors` with `line N: why`, their raw text and `{ file, line }`, and the read
+ * goes on: an unterminated quote, a field count that differs from the header, a value that is not of its declared
+ * type, a throwing `parse`. A header that repeats a name or lacks a declared column is itself an error, and its file
+ * is skipped (none of its rows could be read as declared).
+ *
+ * Files are never split by byte ranges: a boundary may fall inside a quoted value holding a newline, and nothing
+ * local tells whether a given newline is inside quotes. Parallelism comes from reading several files.
+ *
+ * @example
+ *   const sales = csvSource('in/sales-*.csv.gz', { columns: { revenue: 'number', count: 'integer', at: 'date' } });
+ *   // BoundedSource<{ revenue: number; count: number; at: number } & Record<string, CsvValue>>
+ */
+export function csvSource<const H extends CsvHeader = true, const C extends CsvColumns = Record<never, never>, T = CsvRow<H, C>>(
+  pattern: string | readonly string[],
+  opts: CsvSourceOptions<H, C, T> = {},
+): BoundedSource<T> {
+  const header: CsvHeader = opts.header ?? true;
+  const delimiter = opts.delimiter ?? ',';
+  const quote = opts.quote ?? '"';
+  const skipEmpty = opts.skipEmptyLines ?? true;
+  const columns: CsvColumns = opts.columns ?? {};
+  const parse = opts.parse as ((row: unknown) => T) | undefined;
+  validate(header, delimiter, quote, columns);
+
+  return new FileSource<T>({
+    format: 'csv',
+    patterns: patternList(pattern),
+    splittable: false,
+    async *readRange(part, { step, signal }) {
+      const file = part.file;
+      let values: T[] = [];
+      let errors: ErrorRecord<string>[] = [];
+      let names: readonly string[] | undefined = Array.isArray(header) ? header : undefined;
+      let converters = names ? convertersFor(names, columns) : [];
+      let skipFile = false;
+
+      const fail = (reason: string, line: number, raw: string) => errors.push(fileError(step, reason, raw, file, line));
+      const emit = (row: unknown, line: number, raw: string) => {
+        if (parse === undefined) {
+          values.push(row as T);
+          return;
+        }
+        try {
+          values.push(parse(row));
+        } catch (e) {
+          fail(`line ${line}: ${e instanceof Error ? e.message : String(e)}`, line, raw);
+        }
+      };
+      const sink: CsvRecordSink = {
+        malformed: fail,
+        record(fields, line, raw) {
+          if (header === false) return emit(fields, line, raw);
+          if (names === undefined) {
+            const problem = headerProblem(fields, columns);
+            if (problem) {
+              fail(`line ${line}: ${problem}; the file is skipped`, line, raw);
+              skipFile = true;
+            } else {
+              names = fields;
+              converters = convertersFor(fields, columns);
+            }
+            return;
+          }
+          if (fields.length !== names.length) {
+            return fail(`line ${line}: expected ${names.length} fields (as the header), got ${fields.length}`, line, raw);
+          }
+          const row: Record<string, CsvValue> = {};
+          for (let i = 0; i < fields.length; i++) {
+            const convert = converters[i];
+            if (convert === undefined) {
+              row[names[i]] = fields[i];
+              continue;
+            }
+            const v = convert(fields[i]);
+            if (v === INVALID) {
+              const spec = columns[names[i]];
+              return fail(`line ${line}: column '${names[i]}': ${quoteValue(fields[i])} is not ${EXPECTED[baseType(spec)]}`, line, raw);
+            }
+            row[names[i]] = v;
+          }
+          emit(row, line, raw);
+        },
+      };
+
+      const parser = new CsvRecordParser({ delimiter, quote, maxRecordLines: opts.maxRecordLines });
+      const flush = () => {
+        const batch = errors.length > 0 ? { values, errors } : { values };
+        values = [];
+        errors = [];
+        return batch;
+      };
+      for await (const { lines, firstLine } of readLines(file, { batchSize: opts.batchSize, keepCarriageReturn: true, signal })) {
+        for (let i = 0; i < lines.length && !skipFile; i++) {
+          const line = lines[i];
+          if (skipEmpty && !parser.pending && (line.length === 0 || (line.length === 1 && line.charCodeAt(0) === 13))) continue;
+          parser.push(line, firstLine + i, sink);
+        }
+        if (values.length > 0 || errors.length > 0) yield flush();
+        if (skipFile) return;
+      }
+      parser.end(sink);
+      if (values.length > 0 || errors.length > 0) yield flush();
+    },
+  });
+}
+
+function validate(header: CsvHeader, delimiter: string, quote: string, columns: CsvColumns): void {
+  for (const [what, ch] of [['delimiter', delimiter], ['quote', quote]] as const) {
+    if (ch.length !== 1 || ch === '\n' || ch === '\r') {
+      throw new ConfigError(`csv ${what} must be one character other than a newline, got ${JSON.stringify(ch)}`);
+    }
+  }
+  if (delimiter === quote) throw new ConfigError(`csv delimiter and quote are both ${JSON.stringify(quote)}`, { hint: 'choose two different characters' });
+  for (const [name, spec] of Object.entries(columns)) {
+    if (!isColumnSpec(spec)) {
+      throw new ConfigError(`csv column '${name}': unknown type ${JSON.stringify(spec)}`, {
+        hint: "use 'string', 'number', 'integer', 'boolean' or 'date', with a '?' suffix for nullable",
+      });
+    }
+  }
+  if (header === false && Object.keys(columns).length > 0) {
+    throw new ConfigError('csv columns need named columns, but header is false', { hint: 'set header: true (a header line) or header: [names]' });
+  }
+  if (Array.isArray(header)) {
+    const problem = headerProblem(header, columns);
+    if (problem) throw new ConfigError(`csv header: ${problem}`);
+  }
+}
+
+/** Why a header cannot be used (a repeated or reserved name, a declared column missing), or undefined. */
+function headerProblem(names: readonly string[], columns: CsvColumns): string | undefined {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) return `the header names column '${name}' twice`;
+    if (name === '__proto__') return "the header has a column named '__proto__'";
+    seen.add(name);
+  }
+  for (const name of Object.keys(columns)) if (!seen.has(name)) return `the header lacks the declared column '${name}'`;
+  return undefined;
+}
+
+function convertersFor(names: readonly string[], columns: CsvColumns): Array<Converter | undefined> {
+  return names.map((name) => (Object.hasOwn(columns, name) ? converterFor(columns[name]) : undefined));
+}
+
+function quoteValue(text: string): string {
+  const shown = text.length > 60 ? `${text.slice(0, 59)}…` : text;
+  return `'${shown.replace(/\n/g, '\\n')}'`;
+}

@@ -1,0 +1,122 @@
+import { stat } from 'node:fs/promises';
+import type { BoundedSource, ErrorRecord, SourceBatch } from '../../model/index.ts';
+import { expandPaths } from './glob.ts';
+import { countLinesBefore, isGzipFile } from './lines.ts';
+
+/** A file to read, whole or the lines beginning in the byte range [start, end) of an uncompressed file. */
+export interface FileRange {
+  readonly file: string;
+  /** Set only for a part of a file split by bytes. */
+  readonly range?: { readonly start: number; readonly end: number };
+}
+
+/** What a format reader gets besides the range. */
+export interface FileReadContext {
+  /** The step name for error records: the describe() of the source the user created (splits keep it). */
+  readonly step: string;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** Reads one file (or range) of a format. */
+export type FileRangeReader<T> = (range: FileRange, ctx: FileReadContext) => AsyncIterable<SourceBatch<T>>;
+
+export interface FileSourceSpec<T> {
+  /** Format name, for describe(): `text`, `csv`, `jsonl`. */
+  readonly format: string;
+  readonly patterns: readonly string[];
+  readonly readRange: FileRangeReader<T>;
+  /** Whether uncompressed files may be split by byte ranges (false for CSV: a quoted value may hold newlines). */
+  readonly splittable: boolean;
+}
+
+/**
+ * The BoundedSource shared by the file formats: expands the patterns lazily (once), sizes and splits by file (and by
+ * byte range when the format allows it), and reads its files in order. A format only supplies `readRange`.
+ */
+export class FileSource<T> implements BoundedSource<T> {
+  readonly kind = 'bounded' as const;
+  readonly #spec: FileSourceSpec<T>;
+  readonly #step: string;
+  /** Set for the parts returned by split(); undefined for the source the user made (expanded on first use). */
+  readonly #parts: readonly FileRange[] | undefined;
+  #expanded: Promise<FileRange[]> | undefined;
+
+  constructor(spec: FileSourceSpec<T>, parts?: readonly FileRange[], step?: string) {
+    this.#spec = spec;
+    this.#parts = parts;
+    this.#step = step ?? `${spec.format}(${spec.patterns.join(', ')})`;
+  }
+
+  describe(): string {
+    if (this.#parts === undefined) return this.#step;
+    const what = this.#parts.map((p) => (p.range ? `${p.file}@${p.range.start}-${p.range.end}` : p.file));
+    return `${this.#spec.format}(${what.join(', ')})`;
+  }
+
+  async estimateSizeBytes(): Promise<number> {
+    let total = 0;
+    for (const part of await this.#files()) total += part.range ? part.range.end - part.range.start : (await stat(part.file)).size;
+    return total;
+  }
+
+  /**
+   * One source per file; an uncompressed file larger than `desiredBundleSizeBytes` of a splittable format becomes
+   * several byte ranges (each reads the lines that begin in it, so together they read every line once).
+   */
+  async split(desiredBundleSizeBytes: number): Promise<BoundedSource<T>[]> {
+    const bundle = Math.max(1, Math.floor(desiredBundleSizeBytes));
+    const out: BoundedSource<T>[] = [];
+    for (const part of await this.#files()) {
+      let start = part.range?.start ?? 0;
+      const end = part.range?.end ?? (await stat(part.file)).size;
+      if (!this.#spec.splittable || end - start <= bundle || (await isGzipFile(part.file))) {
+        out.push(new FileSource(this.#spec, [part], this.#step));
+        continue;
+      }
+      for (; start < end; start += bundle) {
+        out.push(new FileSource(this.#spec, [{ file: part.file, range: { start, end: Math.min(end, start + bundle) } }], this.#step));
+      }
+    }
+    return out;
+  }
+
+  async *read(signal?: AbortSignal): AsyncIterable<SourceBatch<T>> {
+    signal?.throwIfAborted();
+    const ctx: FileReadContext = { step: this.#step, signal };
+    for (const part of await this.#files()) yield* this.#spec.readRange(part, ctx);
+  }
+
+  #files(): Promise<readonly FileRange[]> {
+    if (this.#parts) return Promise.resolve(this.#parts);
+    this.#expanded ??= expandPaths(this.#spec.patterns).then((files) => files.map((file) => ({ file })));
+    return this.#expanded;
+  }
+}
+
+/** An error record for a bad line or record of a file. `reason` should start with `line N: `. */
+export function fileError(step: string, reason: string, raw: string, file: string, line: number): ErrorRecord<string> {
+  return { step, error: reason, element: raw, time: new Date().toISOString(), origin: { file, line } };
+}
+
+/**
+ * Turns line numbers counted from a range start into file line numbers; the count of lines before the range is
+ * computed on first need only (a scan of the bytes before it), since only error records need it.
+ */
+export class LineNumbering {
+  #base: Promise<number> | undefined;
+  constructor(
+    readonly file: string,
+    readonly rangeStart: number,
+  ) {
+    if (rangeStart === 0) this.#base = Promise.resolve(0);
+  }
+  base(): Promise<number> {
+    this.#base ??= countLinesBefore(this.file, this.rangeStart);
+    return this.#base;
+  }
+}
+
+/** Normalizes the pattern argument of the source factories. */
+export function patternList(pattern: string | readonly string[]): readonly string[] {
+  return typeof pattern === 'string' ? [pattern] : [...pattern];
+}
