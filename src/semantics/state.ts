@@ -57,7 +57,10 @@ export interface OrderedListState<T> {
   clear(): void;
 }
 
-/** A watermark hold: the minimum of the instants added; holds the operator's output watermark back to it. */
+/**
+ * A watermark hold: holds the operator's output watermark back to the instant it reads. The instants added combine by
+ * the tag's `combine`: 'earliest' (the default) keeps the minimum, 'latest' the maximum (OUTPUT_AT_LATEST panes).
+ */
 export interface WatermarkHoldState {
   add(t: Instant): void;
   read(): Instant | undefined;
@@ -79,7 +82,10 @@ export type StateTag<S> =
   | ({ readonly kind: 'map'; readonly id: string } & Phantom<S>)
   | ({ readonly kind: 'set'; readonly id: string } & Phantom<S>)
   | ({ readonly kind: 'orderedList'; readonly id: string } & Phantom<S>)
-  | ({ readonly kind: 'watermarkHold'; readonly id: string } & Phantom<S>);
+  | ({ readonly kind: 'watermarkHold'; readonly id: string; readonly combine?: HoldCombine } & Phantom<S>);
+
+/** How the instants added to a watermark hold combine. */
+export type HoldCombine = 'earliest' | 'latest';
 
 /** Carries the state type in the tag's type without a runtime field. */
 interface Phantom<S> {
@@ -106,8 +112,8 @@ export const stateTags = {
   orderedList<T>(id: string): StateTag<OrderedListState<T>> {
     return { kind: 'orderedList', id };
   },
-  watermarkHold(id: string): StateTag<WatermarkHoldState> {
-    return { kind: 'watermarkHold', id };
+  watermarkHold(id: string, combine: HoldCombine = 'earliest'): StateTag<WatermarkHoldState> {
+    return combine === 'earliest' ? { kind: 'watermarkHold', id } : { kind: 'watermarkHold', id, combine };
   },
 };
 

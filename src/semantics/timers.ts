@@ -3,7 +3,11 @@ import type { BoundedWindow, Instant } from '../model/index.ts';
 /** Event time follows the input watermark; processing time follows the Clock. */
 export type TimeDomain = 'event' | 'processing';
 
-/** A timer of one key. (namespace, family, id, domain) identifies it: setting it again moves it. */
+/**
+ * A timer of one key. (namespace, family, id, domain) identifies it: setting it again moves it.
+ * An event-time timer is due once the input watermark is past its timestamp (watermark > timestamp); a processing-time
+ * timer once processing time reaches it (time >= timestamp), as in Beam.
+ */
 export interface TimerData {
   readonly namespace: string;
   readonly window: BoundedWindow;
