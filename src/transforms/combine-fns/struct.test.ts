@@ -56,9 +56,9 @@ describe('struct', () => {
     const _fromContext = () => perKey((e: Event) => e.userId, combineFns.struct({ total: combineFns.sum((e) => e.revenue), n: combineFns.count() }));
     const out: { total: number; n: number } = null as unknown as ReturnType<typeof _fromContext>;
     const minOut: OutputOf<ReturnType<typeof combineFns.min<Event, string>>> = undefined;
-    const minOfNumbers = combineFns.min();
+    const _minOfNumbers = combineFns.min();
     // @ts-expect-error min of numbers is number | undefined, not string
-    const wrong: OutputOf<typeof minOfNumbers> = 'x';
+    const wrong: OutputOf<typeof _minOfNumbers> = 'x';
     void [input, incomplete, out, minOut, wrong];
   });
 });
