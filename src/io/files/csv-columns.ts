@@ -36,7 +36,6 @@ export type Converter = (text: string) => CsvValue | typeof INVALID;
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INTEGER = /^[+-]?\d+$/;
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 const BASE: Record<CsvColumnType, Converter> = {
   string: (t) => t,
@@ -92,27 +91,82 @@ export function converterFor(spec: CsvColumnSpec): Converter | undefined {
 }
 
 /**
- * Parses an ISO-8601 date or date-time into epoch milliseconds; undefined when it is not one. A date-time without an
- * offset is taken as UTC (not local time, unlike `Date.parse`), so results never depend on the machine's zone.
+ * Parses an ISO-8601 date or date-time into epoch milliseconds; undefined when it is not one. Accepted:
+ * `YYYY-MM-DD`, then optionally `THH:MM`, `:SS`, `.fraction` (or a space for the T), then optionally `Z` or an offset
+ * `±HH`, `±HHMM`, `±HH:MM`. A date-time without an offset is taken as UTC (not local time, unlike `Date.parse`), so
+ * results never depend on the machine's zone.
+ *
+ * It walks character codes rather than using a regular expression: dates are the costliest column type to parse.
  */
 export function parseIsoDate(text: string): number | undefined {
-  const m = ISO_DATE.exec(text);
-  if (!m) return undefined;
-  const [, y, mo, d, h = '0', mi = '0', s = '0', frac, zone] = m;
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  const hour = Number(h);
-  const minute = Number(mi);
-  const second = Number(s);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
-  const ms = frac === undefined ? 0 : Number(`${frac}00`.slice(0, 3));
+  const n = text.length;
+  if (n < 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return undefined;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  let hour = 0;
+  let minute = 0;
+  let second = 0;
+  let ms = 0;
+  let i = 10;
+  if (i < n && (text.charCodeAt(i) === 84 /* T */ || text.charCodeAt(i) === 32)) {
+    if (n < 16 || text.charCodeAt(13) !== 58) return undefined;
+    hour = digits(text, 11, 2);
+    minute = digits(text, 14, 2);
+    if (hour < 0 || hour > 23 || minute < 0 || minute > 59) return undefined;
+    i = 16;
+    if (i < n && text.charCodeAt(i) === 58) {
+      second = digits(text, 17, 2);
+      if (second < 0 || second > 59) return undefined;
+      i = 19;
+      const c = text.charCodeAt(i);
+      if (i < n && (c === 46 || c === 44)) {
+        // Fraction: milliseconds from the first three digits, the rest must be digits too.
+        i++;
+        const from = i;
+        let scale = 100;
+        while (i < n && isDigit(text.charCodeAt(i))) {
+          if (scale >= 1) ms += (text.charCodeAt(i) - 48) * scale;
+          scale /= 10;
+          i++;
+        }
+        if (i === from) return undefined;
+      }
+    }
+  }
   let t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   if (year < 100) t = new Date(t).setUTCFullYear(year); // Date.UTC maps years 0-99 to 1900-1999
-  if (new Date(t).getUTCDate() !== day) return undefined; // 2024-02-30
-  if (zone === undefined || zone === 'Z' || zone === 'z') return t;
-  const sign = zone[0] === '-' ? -1 : 1;
-  const digits = zone.slice(1).replace(':', '');
-  const offsetMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0');
-  return t - sign * offsetMin * 60_000;
+  if (i === n) return t;
+  const z = text.charCodeAt(i);
+  if ((z === 90 || z === 122) /* Z z */ && i + 1 === n) return t;
+  if (z !== 43 && z !== 45) return undefined;
+  const oh = digits(text, i + 1, 2);
+  let om = 0;
+  const rest = n - (i + 3);
+  if (rest === 2) om = digits(text, i + 3, 2);
+  else if (rest === 3 && text.charCodeAt(i + 3) === 58) om = digits(text, i + 4, 2);
+  else if (rest !== 0) return undefined;
+  if (oh < 0 || oh > 23 || om < 0 || om > 59) return undefined;
+  return t - (z === 45 ? -1 : 1) * (oh * 60 + om) * 60_000;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** The number written by `len` digits at `at`, or -1. */
+function digits(text: string, at: number, len: number): number {
+  let v = 0;
+  for (let k = at; k < at + len; k++) {
+    const c = text.charCodeAt(k);
+    if (!isDigit(c)) return -1;
+    v = v * 10 + (c - 48);
+  }
+  return v;
+}
+
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+function daysInMonth(year: number, month: number): number {
+  return month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : DAYS[month - 1];
 }

@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
+import { mkdir, open, rename, rmdir, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { ConfigError, RiffleError } from '../../model/index.ts';
+import type { FileFormat } from './file-format.ts';
+
+/**
+ * Atomic, sharded file output. A writer fills a temp file in a hidden temp dir beside the outputs; at commit each temp
+ * file is renamed to its final name (atomic per file, same file system), so a reader of the output directory sees a
+ * shard whole or not at all — and globs skip hidden dirs, so it never sees temp files either.
+ *
+ * @example
+ *   const dir = tempDirFor('out/revenue/part', jobId);
+ *   const w = await TempFileWriter.open(dir, jsonlFormat<Row>(), 'gzip');
+ *   w.write(rows); await w.ready();
+ *   const { tempPath } = await w.close();
+ *   await commitFiles([{ tempPath, finalPath: finalShardPath({ prefix: 'out/revenue/part', shardIndex: 0, numShards: 1 }, 'jsonl', 'gzip') }]);
+ */
+
+export type FileCompression = 'none' | 'gzip';
+
+export interface ShardSpec {
+  /** Output path prefix, e.g. `out/revenue/part`; one ending in '/' names a directory (files are then `00000-of-…`). */
+  prefix: string;
+  /** Inserted after the shard number, before the extension. */
+  suffix?: string;
+  shardIndex: number;
+  numShards: number;
+  /** The window, e.g. '2024-01-01T00:00:00.000Z-2024-01-01T00:01:00.000Z'. */
+  windowLabel?: string;
+  /** The pane, e.g. 'pane-0-early'. */
+  paneLabel?: string;
+}
+
+/**
+ * The final path of a shard: `prefix[-window][-pane]-00000-of-00004[suffix].ext[.gz]`.
+ *
+ * @example
+ *   finalShardPath({ prefix: 'out/part', shardIndex: 1, numShards: 4 }, 'csv', 'gzip') === 'out/part-00001-of-00004.csv.gz'
+ */
+export function finalShardPath(spec: ShardSpec, ext: string, compression: FileCompression): string {
+  const { prefix, shardIndex, numShards } = spec;
+  if (!Number.isInteger(numShards) || numShards < 1 || !Number.isInteger(shardIndex) || shardIndex < 0 || shardIndex >= numShards) {
+    throw new ConfigError(`invalid shard ${shardIndex} of ${numShards} for '${prefix}'`, { hint: 'numShards ≥ 1 and 0 ≤ shardIndex < numShards' });
+  }
+  for (const [what, label] of [['window label', spec.windowLabel], ['pane label', spec.paneLabel], ['suffix', spec.suffix]] as const) {
+    if (label !== undefined && /[/\\\0]/.test(label)) throw new ConfigError(`${what} ${JSON.stringify(label)} contains a path separator`);
+  }
+  const parts: string[] = [];
+  if (spec.windowLabel) parts.push(spec.windowLabel);
+  if (spec.paneLabel) parts.push(spec.paneLabel);
+  parts.push(`${pad(shardIndex)}-of-${pad(numShards)}`);
+  const extension = ext.startsWith('.') ? ext.slice(1) : ext;
+  const base = prefix === '' || /[/\\]$/.test(prefix) ? prefix : `${prefix}-`;
+  return `${base}${parts.join('-')}${spec.suffix ?? ''}${extension ? `.${extension}` : ''}${compression === 'gzip' ? '.gz' : ''}`;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(5, '0');
+}
+
+/** The hidden temp dir of a job's outputs: `<dir of prefix>/.riffle-tmp-<jobId>` (a prefix ending in '/' is the dir). */
+export function tempDirFor(prefix: string, jobId: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(jobId)) {
+    throw new ConfigError(`job id ${JSON.stringify(jobId)} cannot name a temp dir`, { hint: 'use letters, digits, ".", "_" and "-"' });
+  }
+  const dir = prefix === '' ? '.' : /[/\\]$/.test(prefix) ? prefix : dirname(prefix);
+  return join(dir, `.riffle-tmp-${jobId}`);
+}
+
+const FLUSH_CHARS = 64 * 1024;
+
+/**
+ * Writes one temp file: header, encoded values, footer, optionally gzipped. `write` is synchronous and buffers; when
+ * the disk falls behind, `ready()` waits for it — call it after each `write` to bound memory.
+ */
+export class TempFileWriter<T> {
+  readonly tempPath: string;
+  readonly #format: FileFormat<T>;
+  readonly #file: WriteStream;
+  readonly #out: Writable;
+  #buffer = '';
+  #count = 0;
+  #closed = false;
+  #error: Error | undefined;
+
+  private constructor(tempPath: string, format: FileFormat<T>, file: WriteStream, out: Writable) {
+    this.tempPath = tempPath;
+    this.#format = format;
+    this.#file = file;
+    this.#out = out;
+    const onError = (e: Error) => (this.#error ??= e);
+    file.on('error', onError);
+    out.on('error', onError);
+  }
+
+  /** Creates the temp dir if needed and a new temp file in it. */
+  static async open<T>(dir: string, format: FileFormat<T>, compression: FileCompression = 'none'): Promise<TempFileWriter<T>> {
+    await mkdir(dir, { recursive: true });
+    const ext = format.extension ? `.${format.extension}` : '';
+    const tempPath = join(dir, `${randomUUID()}${ext}${compression === 'gzip' ? '.gz' : ''}.tmp`);
+    // flush: fsync before close, so a committed (renamed) file survives a crash with its contents.
+    const file = createWriteStream(tempPath, { flags: 'wx', flush: true });
+    await once(file, 'open');
+    let out: Writable = file;
+    if (compression === 'gzip') {
+      const gzip = createGzip();
+      gzip.pipe(file);
+      out = gzip;
+    }
+    const writer = new TempFileWriter(tempPath, format, file, out);
+    const header = format.header?.();
+    if (header) writer.#buffer = header;
+    return writer;
+  }
+
+  /** Encodes and buffers values (all or none of them if `encode` throws). */
+  write(values: readonly T[]): void {
+    this.#check();
+    let text = '';
+    for (let i = 0; i < values.length; i++) text += this.#format.encode(values[i]);
+    this.#buffer += text;
+    this.#count += values.length;
+    if (this.#buffer.length >= FLUSH_CHARS) this.#flush();
+  }
+
+  /** Resolves when the file can take more (at once unless the disk is behind); rejects on a write error. */
+  async ready(): Promise<void> {
+    this.#check();
+    if (this.#out.writableNeedDrain) await Promise.race([once(this.#out, 'drain'), once(this.#out, 'close')]);
+    this.#check();
+  }
+
+  /** Writes the footer, flushes and closes the file. */
+  async close(): Promise<{ tempPath: string; count: number; bytes: number }> {
+    this.#check();
+    this.#closed = true;
+    const footer = this.#format.footer?.();
+    if (footer) this.#buffer += footer;
+    this.#flush();
+    this.#out.end();
+    try {
+      await finished(this.#file);
+    } catch (e) {
+      throw this.#failure(this.#error ?? e);
+    }
+    if (this.#error) throw this.#failure(this.#error);
+    return { tempPath: this.tempPath, count: this.#count, bytes: this.#file.bytesWritten };
+  }
+
+  #flush(): void {
+    if (this.#buffer.length === 0) return;
+    this.#out.write(this.#buffer);
+    this.#buffer = '';
+  }
+
+  #check(): void {
+    if (this.#error) throw this.#failure(this.#error);
+    if (this.#closed) throw new RiffleError('FILE_WRITER_CLOSED', `temp file ${this.tempPath} is already closed`, { domain: 'internal' });
+  }
+
+  #failure(cause: unknown): RiffleError {
+    return new RiffleError('FILE_WRITE_FAILED', `writing ${this.tempPath} failed: ${(cause as Error)?.message ?? cause}`, {
+      domain: 'external',
+      cause,
+      hint: 'check free space and permissions of the output directory',
+    });
+  }
+}
+
+/**
+ * Commits temp files: creates the final directories and renames each temp file to its final path (atomic per file).
+ * Idempotent, for retries: a temp file already renamed (gone, with its final file present) is skipped. Then removes
+ * the temp dirs that are empty, and syncs the output directories so the renames are durable.
+ */
+export async function commitFiles(renames: ReadonlyArray<{ tempPath: string; finalPath: string }>): Promise<void> {
+  const dirs = new Map<string, Promise<unknown>>();
+  const ensureDir = (dir: string) => {
+    let p = dirs.get(dir);
+    if (!p) dirs.set(dir, (p = mkdir(dir, { recursive: true })));
+    return p;
+  };
+  await forEachLimited(renames, 16, async ({ tempPath, finalPath }) => {
+    await ensureDir(dirname(finalPath));
+    try {
+      await rename(tempPath, finalPath);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !(await exists(tempPath, finalPath))) {
+        throw new RiffleError('FILE_COMMIT_FAILED', `cannot commit ${tempPath} as ${finalPath}: ${(e as Error).message}`, {
+          domain: 'external',
+          cause: e,
+          context: { tempPath, finalPath },
+          hint: 'the temp file is missing and no committed file exists: rerun the job',
+        });
+      }
+    }
+  });
+  for (const dir of new Set(renames.map((r) => dirname(r.tempPath)))) {
+    if (!basename(dir).startsWith('.riffle-tmp-')) continue; // only ever remove our own temp dirs
+    await rmdir(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT' && e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
+    });
+  }
+  for (const dir of dirs.keys()) await syncDir(dir);
+}
+
+/** After a failed rename with ENOENT: true when the temp file is gone and the final one exists (already committed). */
+async function exists(tempPath: string, finalPath: string): Promise<boolean> {
+  const temp = await stat(tempPath).catch(() => undefined);
+  const final = await stat(finalPath).catch(() => undefined);
+  return temp === undefined && final !== undefined;
+}
+
+async function syncDir(dir: string): Promise<void> {
+  // Best effort: not every platform can fsync a directory.
+  try {
+    const fh = await open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // ignored: durability of the rename then rests on the file system's own ordering
+  }
+}
+
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

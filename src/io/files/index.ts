@@ -1,0 +1,16 @@
+export * from './glob.ts';
+export * from './lines.ts';
+export * from './text-source.ts';
+export * from './csv-source.ts';
+export * from './jsonl-source.ts';
+export type { CsvColumnType, CsvColumnSpec, CsvColumns, CsvColumnValue, CsvHeader, CsvRow, CsvValue } from './csv-columns.ts';
+export { parseIsoDate } from './csv-columns.ts';
+export { CsvRecordParser } from './csv-parser.ts';
+export type { CsvParserOptions, CsvRecordSink } from './csv-parser.ts';
+export type { FileFormat } from './file-format.ts';
+export * from './text-format.ts';
+export * from './jsonl-format.ts';
+export * from './csv-format.ts';
+export * from './file-sink.ts';
+export { FileSource } from './file-source.ts';
+export type { FileRange, FileRangeReader, FileReadContext, FileSourceSpec } from './file-source.ts';
