@@ -7,3 +7,8 @@ export * from './windowing-strategy.ts';
 export * from './kv.ts';
 export * from './errors.ts';
 export * from './source.ts';
+export * from './graph.ts';
+export * from './do-fn.ts';
+export * from './primitives.ts';
+export * from './pcollection.ts';
+export * from './pipeline.ts';

@@ -1,0 +1,98 @@
+import { PipelineValidationError } from './errors.ts';
+import type { PipelineGraph, ViewInfo } from './graph.ts';
+import type { FilterSpec, FlatMapSpec, MapSpec } from './primitives.ts';
+import type { WindowingStrategy } from './windowing-strategy.ts';
+
+/**
+ * A transform: something applied to an input (a PCollection, a tuple of them, or the pipeline root) that adds steps to
+ * the graph and returns its outputs. Composite transforms open a name scope; `primitive` ones add exactly one node
+ * named after themselves.
+ */
+export interface PTransform<I, O> {
+  readonly name: string;
+  readonly primitive?: boolean;
+  expand(input: I, name: string): O;
+}
+
+/** Anything transforms can be applied to: a collection, or the pipeline root. */
+export interface Applicable {
+  readonly graph: PipelineGraph;
+}
+
+export function applyTransform<I extends Applicable, O>(input: I, transform: PTransform<I, O>, name?: string): O {
+  const stepName = name ?? transform.name;
+  if (transform.primitive) return transform.expand(input, stepName);
+  return input.graph.inScope(stepName, () => transform.expand(input, stepName));
+}
+
+/**
+ * An immutable, possibly unbounded collection of elements of type T, each with a timestamp and windows. Built by
+ * applying transforms; holds no data itself.
+ */
+export class PCollection<T> implements Applicable {
+  /** @internal */ declare readonly __type?: T;
+  constructor(
+    readonly graph: PipelineGraph,
+    readonly id: string,
+  ) {}
+
+  get info() {
+    const info = this.graph.collections.get(this.id);
+    if (!info) throw new PipelineValidationError(`collection ${this.id} is not part of this pipeline`);
+    return info;
+  }
+  get windowing(): WindowingStrategy {
+    return this.info.windowing;
+  }
+  get bounded(): boolean {
+    return this.info.bounded;
+  }
+  get name(): string {
+    return this.info.name;
+  }
+
+  apply<O>(transform: PTransform<PCollection<T>, O>): O;
+  apply<O>(name: string, transform: PTransform<PCollection<T>, O>): O;
+  apply<O>(a: string | PTransform<PCollection<T>, O>, b?: PTransform<PCollection<T>, O>): O {
+    return typeof a === 'string' ? applyTransform(this, b!, a) : applyTransform(this, a);
+  }
+
+  /** One output per element. */
+  map<U>(fn: (value: T) => U, name = 'Map'): PCollection<U> {
+    return this.elementwise<U>({ kind: 'map', fn }, name);
+  }
+  /** Zero or more outputs per element. */
+  flatMap<U>(fn: (value: T) => Iterable<U>, name = 'FlatMap'): PCollection<U> {
+    return this.elementwise<U>({ kind: 'flatMap', fn }, name);
+  }
+  /** Keeps the elements for which `fn` is true. */
+  filter(fn: (value: T) => boolean, name = 'Filter'): PCollection<T> {
+    return this.elementwise<T>({ kind: 'filter', fn }, name);
+  }
+
+  private elementwise<U>(spec: MapSpec | FlatMapSpec | FilterSpec, name: string): PCollection<U> {
+    const node = this.graph.addNode({
+      name,
+      kind: spec.kind,
+      spec,
+      inputs: [this.id],
+      outputs: [{ tag: 'main', windowing: this.windowing, bounded: this.bounded }],
+    });
+    return new PCollection<U>(this.graph, node.outputs.get('main')!);
+  }
+}
+
+/** A side input: a collection materialized as a value of type V per window. */
+export class PCollectionView<V> {
+  /** @internal */ declare readonly __type?: V;
+  constructor(
+    readonly graph: PipelineGraph,
+    readonly info: ViewInfo,
+  ) {}
+  get id(): string {
+    return this.info.id;
+  }
+}
+
+/** The value a view gives in a DoFn. */
+export type ViewValue<W> = W extends PCollectionView<infer V> ? V : never;

@@ -1,0 +1,152 @@
+import { ConfigError } from './errors.ts';
+import { PipelineGraph } from './graph.ts';
+import { applyTransform, type Applicable, type PTransform } from './pcollection.ts';
+
+/** Options every run accepts; runners add their own. */
+export interface RunOptions {
+  /** Cancels the job: run() then resolves with state 'CANCELLED'. */
+  signal?: AbortSignal;
+  [option: string]: unknown;
+}
+
+/** What run() resolves to. */
+export interface PipelineResult {
+  readonly state: 'DONE' | 'CANCELLED';
+  readonly metrics: PipelineMetrics;
+  /** Records that went to the default dead-letter output (error outputs nobody consumed). */
+  readonly deadLetters: ReadonlyArray<{ step: string; error: string; element: unknown; time: string }>;
+  readonly durationMs: number;
+}
+
+export interface StepMetrics {
+  readonly step: string;
+  readonly kind: string;
+  readonly elementsIn: number;
+  readonly elementsOut: number;
+  /** Elements dropped as too late (beyond the allowed lateness) or for closed windows. */
+  readonly droppedLate: number;
+  readonly errors: number;
+}
+
+export interface PipelineMetrics {
+  readonly steps: readonly StepMetrics[];
+  readonly counters: Readonly<Record<string, number>>;
+  readonly distributions: Readonly<Record<string, { count: number; sum: number; min: number; max: number; mean: number }>>;
+  readonly gauges: Readonly<Record<string, number>>;
+}
+
+/** A runner executes a frozen pipeline graph. */
+export interface Runner {
+  readonly name: string;
+  run(graph: PipelineGraph, options: RunOptions): Promise<PipelineResult>;
+}
+
+let defaultRunner: Runner | undefined;
+
+/** Installs the runner `Pipeline.run` uses when none is given (the embedded engine does this on import). */
+export function setDefaultRunner(runner: Runner): void {
+  defaultRunner = runner;
+}
+
+/**
+ * A pipeline: the root to which sources are applied, and the graph they build.
+ * @example
+ *   const p = Pipeline.create();
+ *   p.apply(create([1, 2, 3])).map((x) => x * 2);
+ *   await p.run();
+ */
+export class Pipeline implements Applicable {
+  readonly graph = new PipelineGraph();
+
+  static create(): Pipeline {
+    return new Pipeline();
+  }
+
+  /** Declares a pipeline module with typed parameters (also a template): see PipelineDefinition. */
+  static define<P extends ParamSchema>(opts: { params: P; description?: string }, build: (p: Pipeline, params: ParamValues<P>) => void | Promise<void>): PipelineDefinition<P> {
+    return new PipelineDefinition(opts.params, build, opts.description);
+  }
+
+  apply<O>(transform: PTransform<Pipeline, O>): O;
+  apply<O>(name: string, transform: PTransform<Pipeline, O>): O;
+  apply<O>(a: string | PTransform<Pipeline, O>, b?: PTransform<Pipeline, O>): O {
+    return typeof a === 'string' ? applyTransform(this, b!, a) : applyTransform(this, a);
+  }
+
+  /** Runs the pipeline to completion (or cancellation) on the given runner, by default the embedded engine. */
+  run(options: RunOptions & { runner?: Runner } = {}): Promise<PipelineResult> {
+    const runner = options.runner ?? defaultRunner;
+    if (!runner) throw new ConfigError("no runner installed: import Riffle from 'riffle' (its index installs the embedded engine)");
+    this.graph.freeze();
+    return runner.run(this.graph, options);
+  }
+}
+
+/** Parameter types of a pipeline definition. */
+export type ParamType = 'string' | 'number' | 'integer' | 'boolean';
+export type ParamDecl = ParamType | { type: ParamType; default?: string | number | boolean; description?: string };
+export type ParamSchema = Record<string, ParamDecl>;
+
+type TypeOf<T extends ParamType> = T extends 'string' ? string : T extends 'boolean' ? boolean : number;
+export type ParamValues<P extends ParamSchema> = {
+  [K in keyof P]: P[K] extends ParamType ? TypeOf<P[K]> : P[K] extends { type: infer T extends ParamType } ? TypeOf<T> : never;
+};
+
+/** A pipeline module's default export: declared parameters and a function that builds the pipeline from them. */
+export class PipelineDefinition<P extends ParamSchema = ParamSchema> {
+  readonly kind = 'riffle.pipeline';
+  constructor(
+    readonly params: P,
+    readonly build: (p: Pipeline, params: ParamValues<P>) => void | Promise<void>,
+    readonly description?: string,
+  ) {}
+
+  /**
+   * Checks raw parameter strings (from a command line) against the declaration: unknown and missing parameters and
+   * values of the wrong type are errors that list what is expected.
+   */
+  parseParams(raw: Record<string, string | boolean>): ParamValues<P> {
+    const expected = Object.entries(this.params).map(([k, d]) => {
+      const decl = typeof d === 'string' ? { type: d } : d;
+      return `--${k}=<${decl.type}>${'default' in decl && decl.default !== undefined ? ` (default ${String(decl.default)})` : ''}`;
+    });
+    const listing = expected.length > 0 ? expected.join(' ') : '(none)';
+    const unknown = Object.keys(raw).filter((k) => !(k in this.params));
+    if (unknown.length > 0) {
+      throw new ConfigError(`unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `--${k}`).join(', ')}`, { hint: `this pipeline takes: ${listing}` });
+    }
+    const out: Record<string, unknown> = {};
+    const missing: string[] = [];
+    for (const [key, d] of Object.entries(this.params)) {
+      const decl = typeof d === 'string' ? { type: d, default: undefined } : d;
+      const value = raw[key] ?? decl.default;
+      if (value === undefined) {
+        missing.push(`--${key}=<${decl.type}>`);
+        continue;
+      }
+      out[key] = coerceParam(key, decl.type, value, listing);
+    }
+    if (missing.length > 0) throw new ConfigError(`missing parameter${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`, { hint: `this pipeline takes: ${listing}` });
+    return out as ParamValues<P>;
+  }
+}
+
+function coerceParam(key: string, type: ParamType, value: string | number | boolean, listing: string): unknown {
+  const bad = () => new ConfigError(`parameter --${key}: expected ${type === 'integer' ? 'an integer' : `a ${type}`}, got '${String(value)}'`, { hint: `this pipeline takes: ${listing}` });
+  switch (type) {
+    case 'string':
+      if (typeof value === 'boolean') throw bad();
+      return String(value);
+    case 'number':
+    case 'integer': {
+      const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+      if (!Number.isFinite(n) || (type === 'integer' && !Number.isInteger(n))) throw bad();
+      return n;
+    }
+    case 'boolean':
+      if (typeof value === 'boolean') return value;
+      if (value === 'true' || value === '1') return true;
+      if (value === 'false' || value === '0') return false;
+      throw bad();
+  }
+}

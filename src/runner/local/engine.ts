@@ -1,0 +1,402 @@
+import {
+  GLOBAL_WINDOWS,
+  MAX_TIMESTAMP,
+  MIN_TIMESTAMP,
+  NO_FIRING,
+  RiffleError,
+  type BoundedSource,
+  type CombinePerKeySpec,
+  type ErrorRecord,
+  type FilterSpec,
+  type FlatMapSpec,
+  type MapSpec,
+  type AssignTimestampsSpec,
+  type NodeInfo,
+  type ParDoSpec,
+  type PipelineGraph,
+  type PipelineResult,
+  type ReadSpec,
+  type Runner,
+  type RunOptions,
+  type StepMetrics,
+  type TestStreamSpec,
+  type UnboundedSource,
+  type ViewSpec,
+  type SourceBatch,
+} from '../../model/index.ts';
+import { bufferingReduceFn, combiningReduceFn } from '../../semantics/index.ts';
+import { realClock, VirtualClock, type Clock } from './clock.ts';
+import { AssignTimestampsOp, FilterOp, FlatMapOp, MapOp, PassThroughOp, WindowIntoOp } from './element-ops.ts';
+import { GroupOp } from './group-op.ts';
+import { MetricsRegistry } from './metrics.ts';
+import { Operator, receiverOf, type Receiver } from './operator.ts';
+import { ParDoOp } from './par-do-op.ts';
+import { describePlan, plan, type Plan } from './planner.ts';
+import { PrecombineOp } from './precombine-op.ts';
+import { SourceOp } from './source-op.ts';
+import { ViewOp, ViewStore } from './view-op.ts';
+
+/** Options of the embedded engine. */
+export interface LocalRunOptions extends RunOptions {
+  /** Processing time (default: the real clock; a virtual clock under TestStream). */
+  clock?: Clock;
+  /** Called after each bundle read from a bounded source. */
+  onProgress?: (p: Progress) => void;
+  /** How long an idle unbounded source is waited on before timers are checked again (ms). */
+  pollIntervalMs?: number;
+  /** Entries kept by each lifted combiner before it flushes (bounds memory). */
+  precombineEntries?: number;
+}
+
+export interface Progress {
+  readonly elementsRead: number;
+  readonly sourcesDone: number;
+  readonly sources: number;
+  readonly bytesEstimated: number;
+}
+
+/** The embedded engine: in-process, fused, bundle-at-a-time, with exact event-time semantics. */
+export class LocalRunner implements Runner {
+  readonly name = 'embedded';
+  run(graph: PipelineGraph, options: LocalRunOptions = {}): Promise<PipelineResult> {
+    return new Execution(graph, options).run();
+  }
+  /** The fused plan of a pipeline, one line per stage. */
+  explain(graph: PipelineGraph): string {
+    return describePlan(plan(graph));
+  }
+}
+
+class Execution {
+  private readonly plan: Plan;
+  private readonly ops: Operator[] = [];
+  private readonly upstream = new Map<Operator, Operator[]>();
+  /** The operator that receives a node's main input (differs from its output operator for a lifted combine). */
+  private readonly entry = new Map<string, Operator>();
+  /** The operator that produces a node's outputs. */
+  private readonly exit = new Map<string, Operator>();
+  private readonly views = new Map<string, ViewStore>();
+  private readonly sources: Array<{ op: SourceOp; node: NodeInfo }> = [];
+  private readonly metrics = new MetricsRegistry();
+  private readonly deadLetters: ErrorRecord[] = [];
+  private readonly clock: Clock;
+  private readonly virtualClock: VirtualClock | undefined;
+  private readonly abort = new AbortController();
+  private elementsRead = 0;
+  private sourcesDone = 0;
+  private failure: unknown;
+
+  constructor(
+    private readonly graph: PipelineGraph,
+    private readonly options: LocalRunOptions,
+  ) {
+    this.plan = plan(graph);
+    const testStreams = this.plan.order.filter((n) => n.kind === 'testStream');
+    if (testStreams.length > 1) throw new RiffleError('PIPELINE_INVALID', 'a pipeline may contain at most one TestStream');
+    const unboundedReads = this.plan.order.filter((n) => n.kind === 'read' && (n.spec as ReadSpec).source.kind === 'unbounded');
+    if (testStreams.length === 1 && unboundedReads.length > 0) {
+      throw new RiffleError('PIPELINE_INVALID', `a TestStream pipeline cannot also read the unbounded source '${unboundedReads[0]!.name}': TestStream runs on a virtual clock`);
+    }
+    this.virtualClock = testStreams.length === 1 ? new VirtualClock(0) : undefined;
+    this.clock = options.clock ?? this.virtualClock ?? realClock;
+    this.build();
+  }
+
+  // ---- building: one operator per primitive (two for a lifted combine), wired receiver-to-receiver
+
+  private build(): void {
+    const tracker = { touched: () => {} };
+    for (const node of this.plan.order) {
+      const input = node.inputs.length > 0 ? this.graph.collections.get(node.inputs[0]!)! : undefined;
+      let op: Operator;
+      let entry: Operator | undefined;
+      switch (node.kind) {
+        case 'read':
+        case 'testStream':
+          op = new SourceOp(node);
+          this.sources.push({ op: op as SourceOp, node });
+          break;
+        case 'map':
+          op = new MapOp(node, node.spec as MapSpec);
+          break;
+        case 'flatMap':
+          op = new FlatMapOp(node, node.spec as FlatMapSpec);
+          break;
+        case 'filter':
+          op = new FilterOp(node, node.spec as FilterSpec);
+          break;
+        case 'assignTimestamps':
+          op = new AssignTimestampsOp(node, node.spec as AssignTimestampsSpec);
+          break;
+        case 'windowInto':
+          op = new WindowIntoOp(node, this.graph.collections.get(node.outputs.get('main')!)!.windowing.windowFn);
+          break;
+        case 'flatten':
+        case 'reshuffle':
+          op = new PassThroughOp(node);
+          break;
+        case 'groupByKey':
+          op = this.groupOp(node, bufferingReduceFn());
+          break;
+        case 'combinePerKey': {
+          const spec = node.spec as CombinePerKeySpec;
+          if (this.plan.lifted.has(node.id)) {
+            entry = new PrecombineOp(node, spec, input!.windowing.timestampCombiner, this.options.precombineEntries);
+            op = this.groupOp(node, combiningReduceFn(spec.combineFn, { inputsAreAccumulators: true }));
+            this.register(entry, tracker);
+            this.upstream.set(op, [entry]);
+          } else {
+            op = this.groupOp(node, combiningReduceFn(spec.combineFn));
+          }
+          break;
+        }
+        case 'view': {
+          const info = this.graph.views.get((node.spec as ViewSpec).viewId)!;
+          const store = new ViewStore(info, input!.windowing);
+          this.views.set(info.id, store);
+          op = new ViewOp(node, store);
+          break;
+        }
+        case 'parDo':
+          op = new ParDoOp(node, node.spec as ParDoSpec, this.views, input!.windowing, this.clock, this.metrics.forStep(node.name));
+          break;
+        default:
+          throw new RiffleError('PIPELINE_INVALID', `the embedded engine cannot run step '${node.name}' of kind '${node.kind}'`, { domain: 'internal' });
+      }
+      entry ??= op;
+      this.entry.set(node.id, entry);
+      this.exit.set(node.id, op);
+      this.register(op, tracker);
+      const ups = node.inputs.map((c) => this.exit.get(this.graph.collections.get(c)!.producer)!);
+      this.upstream.set(entry, ups);
+    }
+    // Wire outputs to consumers' entry operators; unconsumed error outputs go to the dead-letter list.
+    const consumers = this.graph.consumers();
+    const deadLetter: Receiver = {
+      process: (value) => {
+        this.deadLetters.push(value as ErrorRecord);
+        this.metrics.counter('deadLetters').value++;
+      },
+    };
+    for (const node of this.plan.order) {
+      const outputs = new Map<string, Receiver>();
+      for (const [tag, cid] of node.outputs) {
+        const rs = (consumers.get(cid) ?? []).map((c) => this.entry.get(c.id)!);
+        outputs.set(tag, rs.length === 0 && tag === 'errors' ? deadLetter : receiverOf(rs));
+      }
+      const exit = this.exit.get(node.id)!;
+      const entry = this.entry.get(node.id)!;
+      if (entry !== exit) entry.wire(new Map([['main', exit]]));
+      exit.wire(outputs);
+    }
+  }
+
+  private groupOp(node: NodeInfo, reduceFn: ReturnType<typeof bufferingReduceFn>): GroupOp {
+    const input = this.graph.collections.get(node.inputs[0]!)!;
+    const op = new GroupOp(node, input.windowing, reduceFn, this.clock);
+    const counter = this.metrics.counter(`${node.name}/droppedDueToLateness`);
+    op.setDroppedCounter((n) => (counter.value += n));
+    return op;
+  }
+
+  private register(op: Operator, _tracker: unknown): void {
+    op.tracker = { touched: () => {} };
+    this.ops.push(op);
+  }
+
+  // ---- running
+
+  async run(): Promise<PipelineResult> {
+    const started = Date.now();
+    const signal = this.options.signal;
+    const onAbort = () => this.abort.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) this.abort.abort(signal.reason);
+    let setUp: Operator[] = [];
+    try {
+      for (const op of this.ops) {
+        await op.setup();
+        setUp.push(op);
+      }
+      const testStream = this.sources.find((s) => s.node.kind === 'testStream');
+      const others = this.sources.filter((s) => s !== testStream);
+      if (testStream) {
+        // Bounded inputs (e.g. side inputs) complete first; then the script plays on the virtual clock.
+        await Promise.all(others.map((s) => this.guard(this.runRead(s.op, (s.node.spec as ReadSpec).source as BoundedSource<unknown>))));
+        await this.guard(this.runTestStream(testStream.op, testStream.node.spec as TestStreamSpec));
+      } else {
+        await Promise.all(others.map((s) => this.guard(this.runSource(s.op, (s.node.spec as ReadSpec).source))));
+      }
+      if (this.failure !== undefined) throw this.failure;
+      const cancelled = this.abort.signal.aborted;
+      if (!cancelled) {
+        this.settle();
+        for (const check of this.graph.completionChecks) check();
+      }
+      return {
+        state: cancelled ? 'CANCELLED' : 'DONE',
+        metrics: this.metrics.snapshot(this.stepMetrics()),
+        deadLetters: this.deadLetters,
+        durationMs: Date.now() - started,
+      };
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      const toTearDown = setUp;
+      setUp = [];
+      for (const op of toTearDown) {
+        try {
+          await op.teardown();
+        } catch {
+          // teardown errors must not hide the job's own outcome
+        }
+      }
+    }
+  }
+
+  /** Runs a source task; the first failure stops every other task. */
+  private async guard(task: Promise<void>): Promise<void> {
+    try {
+      await task;
+    } catch (e) {
+      if (this.failure === undefined) this.failure = e;
+      this.abort.abort(e);
+    }
+  }
+
+  private runSource(op: SourceOp, source: BoundedSource<unknown> | UnboundedSource<unknown>): Promise<void> {
+    return source.kind === 'bounded' ? this.runRead(op, source) : this.runUnbounded(op, source);
+  }
+
+  private async runRead(op: SourceOp, source: BoundedSource<unknown>): Promise<void> {
+    const bytes = await source.estimateSizeBytes().catch(() => 0);
+    for await (const batch of source.read(this.abort.signal)) {
+      if (this.abort.signal.aborted) return;
+      this.push(op, batch, MIN_TIMESTAMP);
+      this.settle();
+      this.options.onProgress?.({ elementsRead: this.elementsRead, sourcesDone: this.sourcesDone, sources: this.sources.length, bytesEstimated: bytes });
+    }
+    if (this.abort.signal.aborted) return;
+    this.sourcesDone++;
+    op.outputWatermark = MAX_TIMESTAMP;
+    this.settle();
+  }
+
+  private async runUnbounded(op: SourceOp, source: UnboundedSource<unknown>): Promise<void> {
+    const reader = await source.open(undefined, this.abort.signal);
+    const poll = this.options.pollIntervalMs ?? 100;
+    try {
+      while (!this.abort.signal.aborted) {
+        const batch = await reader.next(poll);
+        if (this.abort.signal.aborted) return;
+        if (batch) this.push(op, batch, MIN_TIMESTAMP);
+        const wm = reader.watermark();
+        if (wm > op.outputWatermark) op.outputWatermark = wm;
+        this.settle();
+        if (wm >= MAX_TIMESTAMP) break;
+      }
+      this.sourcesDone++;
+    } finally {
+      await reader.close();
+    }
+  }
+
+  private async runTestStream(op: SourceOp, spec: TestStreamSpec): Promise<void> {
+    const clock = this.virtualClock!;
+    for (let i = 0; i < spec.events.length; i++) {
+      if (this.abort.signal.aborted) return;
+      const ev = spec.events[i]!;
+      if (ev.kind === 'elements') {
+        const head = op.head;
+        for (const e of ev.elements) {
+          op.elementsOut++;
+          head.process(e.value, e.timestamp, GLOBAL_WINDOWS, NO_FIRING);
+        }
+        this.elementsRead += ev.elements.length;
+      } else if (ev.kind === 'watermark') {
+        if (ev.watermark > op.outputWatermark) op.outputWatermark = ev.watermark;
+      } else {
+        clock.advance(ev.advanceBy);
+      }
+      this.settle();
+      spec.onEventDone?.(i);
+      await Promise.resolve();
+    }
+    op.outputWatermark = MAX_TIMESTAMP;
+    this.sourcesDone++;
+    this.settle();
+  }
+
+  private push(op: SourceOp, batch: SourceBatch<unknown>, defaultTs: number): void {
+    const head = op.head;
+    const { values, timestamps } = batch;
+    const n = values.length;
+    op.elementsOut += n;
+    this.elementsRead += n;
+    if (timestamps) for (let i = 0; i < n; i++) head.process(values[i], timestamps[i]!, GLOBAL_WINDOWS, NO_FIRING);
+    else for (let i = 0; i < n; i++) head.process(values[i], defaultTs, GLOBAL_WINDOWS, NO_FIRING);
+    if (batch.errors && batch.errors.length > 0) {
+      const errors = op.errorOutput;
+      op.errors += batch.errors.length;
+      for (const e of batch.errors) errors?.process(e, defaultTs, GLOBAL_WINDOWS, NO_FIRING);
+    }
+  }
+
+  /**
+   * Brings the job to rest after an input event:
+   * 1. in topological order, finish each operator's bundle (keyed operators hand buffered keys to the reducer), then
+   *    advance its input watermark to the minimum of its inputs' output watermarks (firing event-time timers), let
+   *    pushed-back side-input elements retry, and set its output watermark to min(input, holds), never backwards;
+   * 2. fire processing-time timers that are due on the clock, in the same order, and repeat until nothing is due.
+   */
+  private settle(): void {
+    this.propagate();
+    for (let round = 0; round < 1000; round++) {
+      const now = this.clock.now();
+      let fired = false;
+      for (const op of this.ops) {
+        const next = op.nextProcessingTimer();
+        if (next !== undefined && next <= now) {
+          this.finish(op);
+          op.advanceProcessingTime(now);
+          fired = true;
+        }
+      }
+      if (!fired) return;
+      this.propagate();
+    }
+    throw new RiffleError('TIMER_LOOP', 'processing-time timers keep re-arming at the current time; a timer callback probably sets its own timer to "now"', { domain: 'user' });
+  }
+
+  private propagate(): void {
+    for (const op of this.ops) {
+      this.finish(op);
+      if (op instanceof SourceOp) continue;
+      const ups = this.upstream.get(op)!;
+      let inWm = MAX_TIMESTAMP;
+      for (let i = 0; i < ups.length; i++) if (ups[i]!.outputWatermark < inWm) inWm = ups[i]!.outputWatermark;
+      if (inWm > op.inputWatermark) op.advanceInputWatermark(inWm);
+      op.onSideInputProgress();
+      this.finish(op);
+      const out = Math.min(op.inputWatermark, op.holdWatermark());
+      if (out > op.outputWatermark) op.outputWatermark = out;
+    }
+  }
+
+  private finish(op: Operator): void {
+    if (op.inBundle) {
+      op.inBundle = false;
+      op.finishBundle();
+    }
+  }
+
+  private stepMetrics(): StepMetrics[] {
+    return this.ops.map((op) => ({
+      step: op.name,
+      kind: op instanceof PrecombineOp ? 'precombine' : op.node.kind,
+      elementsIn: op.elementsIn,
+      elementsOut: op.elementsOut,
+      droppedLate: op.droppedLate,
+      errors: op.errors,
+    }));
+  }
+}

@@ -1,0 +1,122 @@
+import { kv, type BoundedWindow, type Instant, type KV, type NodeInfo, type PaneInfo, type WindowingStrategy } from '../../model/index.ts';
+import { WindowReducer, type ReduceFn, type ReducerContext, type StateInternals, type TimerInternals, type WindowedInput } from '../../semantics/index.ts';
+import type { Clock } from './clock.ts';
+import { encodeKey, type EncodedKey } from './key-encoding.ts';
+import { KeyedStore, type KeyEntry, type TimerEntry } from './keyed-store.ts';
+import { Operator } from './operator.ts';
+
+interface PendingKey {
+  readonly key: unknown;
+  readonly items: WindowedInput<unknown>[];
+}
+
+/**
+ * Grouping (groupByKey, and combine with a combining reduce function): drives the pure WindowReducer per key.
+ * Elements of one bundle are buffered per key and handed over together at the end of the bundle (Beam's keyed work
+ * items), so triggers see a key's whole bundle at once; timers fire as the input watermark or the clock advance.
+ */
+export class GroupOp extends Operator {
+  private readonly store: KeyedStore;
+  private readonly reducer: WindowReducer<unknown, unknown>;
+  private pending = new Map<EncodedKey, PendingKey>();
+  private readonly ctx: MutableReducerContext;
+  private onDropped: (count: number) => void = () => {};
+
+  constructor(node: NodeInfo, strategy: WindowingStrategy, reduceFn: ReduceFn<unknown, unknown>, clock: Clock) {
+    super(node);
+    this.store = new KeyedStore(clock, { input: () => this.inputWatermark, output: () => this.outputWatermark }, false);
+    this.reducer = new WindowReducer(strategy, reduceFn);
+    this.ctx = new MutableReducerContext(this);
+  }
+
+  /** Where dropped-late counts go (a job metric), besides this step's own count. */
+  setDroppedCounter(fn: (count: number) => void): void {
+    this.onDropped = fn;
+  }
+
+  process(value: unknown, timestamp: Instant, windows: readonly BoundedWindow[], _pane: PaneInfo): void {
+    this.elementsIn++;
+    if (!this.inBundle) this.enterBundle();
+    const { key, value: v } = value as KV<unknown, unknown>;
+    const encoded = encodeKey(key, this.name);
+    let p = this.pending.get(encoded);
+    if (p === undefined) {
+      p = { key, items: [] };
+      this.pending.set(encoded, p);
+    }
+    p.items.push({ value: v, timestamp, windows });
+  }
+
+  override finishBundle(): void {
+    this.inBundle = false;
+    const pending = this.pending;
+    if (pending.size === 0) return;
+    this.pending = new Map();
+    for (const [encoded, p] of pending) {
+      const entry = this.store.get(encoded, p.key);
+      this.ctx.bind(entry);
+      this.reducer.processElements(this.ctx, p.items);
+      this.store.release(entry);
+    }
+  }
+
+  override advanceInputWatermark(watermark: Instant): void {
+    this.inputWatermark = watermark;
+    let t: TimerEntry | undefined;
+    while ((t = this.store.popDueEventTimer(watermark)) !== undefined) this.fire(t);
+  }
+
+  override advanceProcessingTime(now: Instant): void {
+    let t: TimerEntry | undefined;
+    while ((t = this.store.popDueProcessingTimer(now)) !== undefined) this.fire(t);
+  }
+
+  private fire(t: TimerEntry): void {
+    this.ctx.bind(t.entry);
+    this.reducer.onTimers(this.ctx, [t.data]);
+    this.store.release(t.entry);
+  }
+
+  override nextProcessingTimer(): Instant | undefined {
+    return this.store.nextProcessingTimer();
+  }
+
+  override holdWatermark(): Instant {
+    return this.store.minHold();
+  }
+
+  /** Called by the reducer context for each pane. */
+  emit(key: unknown, value: unknown, timestamp: Instant, window: BoundedWindow, pane: PaneInfo): void {
+    this.elementsOut++;
+    this.main.process(kv(key, value), timestamp, [window], pane);
+  }
+
+  dropped(count: number): void {
+    this.droppedLate += count;
+    this.onDropped(count);
+  }
+
+  /** Live keys (for tests and memory accounting). */
+  get liveKeys(): number {
+    return this.store.entries.size;
+  }
+}
+
+/** One context object per operator, re-pointed at the current key: no allocation per key or element. */
+class MutableReducerContext implements ReducerContext<unknown> {
+  state!: StateInternals;
+  timers!: TimerInternals;
+  private key: unknown;
+  constructor(private readonly op: GroupOp) {}
+  bind(entry: KeyEntry): void {
+    this.state = entry.state;
+    this.timers = entry.timerInternals;
+    this.key = entry.key;
+  }
+  output(value: unknown, timestamp: Instant, window: BoundedWindow, pane: PaneInfo): void {
+    this.op.emit(this.key, value, timestamp, window, pane);
+  }
+  dropped(count: number): void {
+    this.op.dropped(count);
+  }
+}

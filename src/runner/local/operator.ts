@@ -1,0 +1,90 @@
+import { MIN_TIMESTAMP, type BoundedWindow, type Instant, type NodeInfo, type PaneInfo } from '../../model/index.ts';
+
+/** Something elements are pushed into, one call per element (the fused hot path: no allocation per hop). */
+export interface Receiver {
+  process(value: unknown, timestamp: Instant, windows: readonly BoundedWindow[], pane: PaneInfo): void;
+}
+
+/** Discards elements (an output nobody consumes). */
+export const NULL_RECEIVER: Receiver = { process() {} };
+
+/** Pushes each element to several receivers (a collection consumed by several steps). */
+export class FanOut implements Receiver {
+  constructor(private readonly receivers: readonly Receiver[]) {}
+  process(value: unknown, timestamp: Instant, windows: readonly BoundedWindow[], pane: PaneInfo): void {
+    const rs = this.receivers;
+    for (let i = 0; i < rs.length; i++) rs[i]!.process(value, timestamp, windows, pane);
+  }
+}
+
+export function receiverOf(receivers: readonly Receiver[]): Receiver {
+  if (receivers.length === 0) return NULL_RECEIVER;
+  if (receivers.length === 1) return receivers[0]!;
+  return new FanOut(receivers);
+}
+
+/** Marks the operators that saw elements in the current bundle, so the engine can finish their bundles. */
+export interface BundleTracker {
+  touched(op: Operator): void;
+}
+
+/**
+ * An executing step. Operators receive elements through `process`, are told when their input watermark advances,
+ * and report their output watermark; they never compute the global watermark themselves (the engine does, in one
+ * place). Every hook but `process` has a default.
+ */
+export abstract class Operator implements Receiver {
+  inputWatermark: Instant = MIN_TIMESTAMP;
+  outputWatermark: Instant = MIN_TIMESTAMP;
+  elementsIn = 0;
+  elementsOut = 0;
+  droppedLate = 0;
+  errors = 0;
+  inBundle = false;
+  /** Output receivers by tag, wired by the engine. */
+  outputs = new Map<string, Receiver>();
+  protected main: Receiver = NULL_RECEIVER;
+  tracker: BundleTracker | undefined;
+
+  constructor(readonly node: NodeInfo) {}
+
+  get name(): string {
+    return this.node.name;
+  }
+
+  wire(outputs: Map<string, Receiver>): void {
+    this.outputs = outputs;
+    this.main = outputs.get('main') ?? NULL_RECEIVER;
+  }
+
+  abstract process(value: unknown, timestamp: Instant, windows: readonly BoundedWindow[], pane: PaneInfo): void;
+
+  /** Called (lazily, before the first element) once per bundle by operators that care; see `enterBundle`. */
+  protected enterBundle(): void {
+    this.inBundle = true;
+    this.tracker?.touched(this);
+    this.startBundle();
+  }
+
+  async setup(): Promise<void> {}
+  startBundle(): void {}
+  /** Ends the bundle: keyed operators process what they buffered, DoFns run finishBundle. */
+  finishBundle(): void {}
+  /** The input watermark moved forward: fire due event-time timers. */
+  advanceInputWatermark(watermark: Instant): void {
+    this.inputWatermark = watermark;
+  }
+  /** Processing time moved: fire due processing-time timers. */
+  advanceProcessingTime(_now: Instant): void {}
+  /** The earliest processing-time timer pending, if any. */
+  nextProcessingTimer(): Instant | undefined {
+    return undefined;
+  }
+  /** Side inputs may have become ready: retry pushed-back elements. */
+  onSideInputProgress(): void {}
+  /** The minimum of this operator's holds (buffered elements, state holds), MAX when none. */
+  holdWatermark(): Instant {
+    return Infinity;
+  }
+  async teardown(): Promise<void> {}
+}

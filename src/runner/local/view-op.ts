@@ -1,0 +1,106 @@
+import { RiffleError, type BoundedWindow, type Instant, type KV, type NodeInfo, type PaneInfo, type ViewInfo, type WindowingStrategy } from '../../model/index.ts';
+import { Operator } from './operator.ts';
+
+/**
+ * The materialized contents of a side input, per side-input window. A window is ready once the side input's
+ * watermark has passed it, or, for triggered side inputs (a non-default trigger), once it has data. Values are
+ * built per window on first read and cached until more data arrives.
+ */
+export class ViewStore {
+  private readonly data = new Map<string, unknown[]>();
+  private readonly cache = new Map<string, unknown>();
+  watermark: Instant = -Infinity;
+  private readonly triggered: boolean;
+
+  constructor(
+    readonly info: ViewInfo,
+    readonly windowing: WindowingStrategy,
+  ) {
+    this.triggered = windowing.trigger.kind !== 'default';
+  }
+
+  add(value: unknown, windows: readonly BoundedWindow[]): void {
+    for (const w of windows) {
+      let list = this.data.get(w.key);
+      if (!list) this.data.set(w.key, (list = []));
+      list.push(value);
+      this.cache.delete(w.key);
+    }
+  }
+
+  /** The side-input window a main-input window reads. */
+  sideWindow(mainWindow: BoundedWindow): BoundedWindow {
+    return this.windowing.windowFn.getSideInputWindow(mainWindow);
+  }
+
+  isReady(sideWindow: BoundedWindow): boolean {
+    return this.watermark > sideWindow.maxTimestamp || (this.triggered && this.data.has(sideWindow.key));
+  }
+
+  read(sideWindow: BoundedWindow): unknown {
+    const key = sideWindow.key;
+    if (this.cache.has(key)) return this.cache.get(key);
+    const values = this.data.get(key) ?? [];
+    const v = this.build(values, sideWindow);
+    this.cache.set(key, v);
+    return v;
+  }
+
+  private build(values: unknown[], window: BoundedWindow): unknown {
+    const info = this.info;
+    switch (info.kind) {
+      case 'iterable':
+        return Object.freeze(values.slice());
+      case 'singleton':
+        if (values.length === 1) return values[0];
+        if (values.length === 0) {
+          if (info.hasDefault) return info.defaultValue;
+          throw new RiffleError('SIDE_INPUT_EMPTY', `side input '${info.name}' is empty in window ${String(window)} and has no default`, {
+            hint: 'give view.asSingleton({ default }) a default value, or make sure the side input has exactly one element per window',
+          });
+        }
+        throw new RiffleError('SIDE_INPUT_NOT_SINGLETON', `side input '${info.name}' has ${values.length} elements in window ${String(window)}; a singleton view needs exactly one`, {
+          hint: 'combine the side input to one value first (combine.globally), or use view.asIterable()',
+        });
+      case 'map': {
+        const m = new Map<unknown, unknown>();
+        for (const e of values as KV<unknown, unknown>[]) {
+          if (m.has(e.key) && m.get(e.key) !== e.value) {
+            throw new RiffleError('SIDE_INPUT_DUPLICATE_KEY', `side input '${info.name}' has key ${JSON.stringify(e.key)} twice in window ${String(window)}`, {
+              hint: 'use view.asMultimap() for several values per key',
+            });
+          }
+          m.set(e.key, e.value);
+        }
+        return m;
+      }
+      case 'multimap': {
+        const m = new Map<unknown, unknown[]>();
+        for (const e of values as KV<unknown, unknown>[]) {
+          let list = m.get(e.key);
+          if (!list) m.set(e.key, (list = []));
+          list.push(e.value);
+        }
+        return m;
+      }
+    }
+  }
+}
+
+/** Feeds a ViewStore; its watermark is the store's. */
+export class ViewOp extends Operator {
+  constructor(
+    node: NodeInfo,
+    readonly store: ViewStore,
+  ) {
+    super(node);
+  }
+  process(value: unknown, _ts: Instant, windows: readonly BoundedWindow[], _pane: PaneInfo): void {
+    this.elementsIn++;
+    this.store.add(value, windows);
+  }
+  override advanceInputWatermark(watermark: Instant): void {
+    this.inputWatermark = watermark;
+    this.store.watermark = watermark;
+  }
+}

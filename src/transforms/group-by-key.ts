@@ -1,0 +1,22 @@
+import { PCollection, type GroupByKeySpec, type KV, type PTransform } from '../model/index.ts';
+
+/**
+ * Groups values by key within each window; emits one `KV<K, V[]>` per key, window and trigger firing (pane).
+ * @example words.apply(map((w: string) => kv(w, 1))).apply(groupByKey())
+ */
+export function groupByKey<K, V>(name = 'GroupByKey'): PTransform<PCollection<KV<K, V>>, PCollection<KV<K, V[]>>> {
+  return {
+    name,
+    primitive: true,
+    expand(input, stepName) {
+      const node = input.graph.addNode<GroupByKeySpec>({
+        name: stepName,
+        kind: 'groupByKey',
+        spec: { kind: 'groupByKey' },
+        inputs: [input.id],
+        outputs: [{ tag: 'main', windowing: input.windowing, bounded: input.bounded }],
+      });
+      return new PCollection<KV<K, V[]>>(input.graph, node.outputs.get('main')!);
+    },
+  };
+}

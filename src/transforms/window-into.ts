@@ -1,0 +1,22 @@
+import { PCollection, windowingStrategy, type PTransform, type WindowFn, type WindowingOptions, type WindowIntoSpec } from '../model/index.ts';
+
+/**
+ * Assigns each element to windows, and sets the trigger, lateness and accumulation of downstream grouping.
+ * @example events.apply(window.into(window.fixed('1m'), { trigger: trigger.afterWatermark({ late: trigger.afterCount(1) }), allowedLateness: '5m', accumulation: 'accumulating' }))
+ */
+export function windowInto<T>(windowFn: WindowFn<any>, opts: WindowingOptions = {}, name = 'WindowInto'): PTransform<PCollection<T>, PCollection<T>> {
+  return {
+    name,
+    primitive: true,
+    expand(input, stepName) {
+      const node = input.graph.addNode<WindowIntoSpec>({
+        name: stepName,
+        kind: 'windowInto',
+        spec: { kind: 'windowInto' },
+        inputs: [input.id],
+        outputs: [{ tag: 'main', windowing: windowingStrategy(windowFn, opts), bounded: input.bounded }],
+      });
+      return new PCollection<T>(input.graph, node.outputs.get('main')!);
+    },
+  };
+}
