@@ -16,7 +16,7 @@ type BaseValue<B extends CsvColumnType> = B extends 'string' ? string : B extend
 /** The TypeScript type of a column spec: 'date' is epoch milliseconds. */
 export type CsvColumnValue<S extends CsvColumnSpec> = S extends `${infer B extends CsvColumnType}?` ? BaseValue<B> | null : BaseValue<S & CsvColumnType>;
 type Typed<C extends CsvColumns> = { -readonly [K in keyof C]: CsvColumnValue<C[K]> };
-type Simplify<T> = { [K in keyof T]: T[K] } & {};
+type Simplify<T> = { [K in keyof T]: T[K] };
 
 /**
  * The row a CSV source gives before `parse`: arrays without a header; with given column names, an object with exactly
