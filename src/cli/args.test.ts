@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { camelCase, parseArgs } from './args.ts';
+
+describe('parseArgs', () => {
+  it('reads positionals and --name=value', () => {
+    assert.deepEqual(parseArgs(['run', 'p.ts', '--n=3', '--name=a=b', '--empty=']), {
+      positionals: ['run', 'p.ts'],
+      flags: { n: '3', name: 'a=b', empty: '' },
+    });
+  });
+
+  it('takes the next token as the value of --name unless it is a flag or the name is boolean', () => {
+    assert.deepEqual(parseArgs(['--input', 'in.csv', '--json', '--limit', '5']).flags, { input: 'in.csv', json: true, limit: '5' });
+    assert.deepEqual(parseArgs(['--json', 'p.ts'], { booleans: ['json'] }), { positionals: ['p.ts'], flags: { json: true } });
+    assert.deepEqual(parseArgs(['--json', 'p.ts']), { positionals: [], flags: { json: 'p.ts' } });
+  });
+
+  it('reads --flag as true and --no-flag as false', () => {
+    assert.deepEqual(parseArgs(['--verbose', '--no-progress']).flags, { verbose: true, progress: false });
+  });
+
+  it('lets the last occurrence win', () => {
+    assert.deepEqual(parseArgs(['--n=1', '--n', '2']).flags, { n: '2' });
+  });
+
+  it('treats everything after -- as positional, and a lone - as positional', () => {
+    assert.deepEqual(parseArgs(['a', '-', '--', '--x=1', 'b']), { positionals: ['a', '-', '--x=1', 'b'], flags: {} });
+  });
+
+  it('keeps negative numbers as values', () => {
+    assert.deepEqual(parseArgs(['--offset', '-3']).flags, { offset: '-3' });
+  });
+});
+
+describe('camelCase', () => {
+  it('turns kebab-case into camelCase', () => {
+    assert.equal(camelCase('output-dir'), 'outputDir');
+    assert.equal(camelCase('max-2-items'), 'max2Items');
+    assert.equal(camelCase('plain'), 'plain');
+  });
+});
