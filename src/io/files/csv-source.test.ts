@@ -41,9 +41,9 @@ test('csvSource: header line, RFC 4180 quoting, quoted newlines, CRLF, BOM, empt
 
 test('csvSource: given column names, no header; arrays without header; delimiter and quote options', async () => {
   const path = await csvFile("1;'a;b'\n2;'it''s'\n");
-  const _named = await readAll(csvSource(path, { header: ['id', 'text'], delimiter: ';', quote: "'" }));
+  const named = await readAll(csvSource(path, { header: ['id', 'text'], delimiter: ';', quote: "'" }));
   assert.deepEqual(named.values, [{ id: '1', text: 'a;b' }, { id: '2', text: "it's" }]);
-  const _arrays = await readAll(csvSource(path, { header: false, delimiter: ';', quote: "'" }));
+  const arrays = await readAll(csvSource(path, { header: false, delimiter: ';', quote: "'" }));
   assert.deepEqual(arrays.values, [['1', 'a;b'], ['2', "it's"]]);
   const keepEmpty = await readAll(csvSource(await csvFile('a\n\nb\n'), { header: false, skipEmptyLines: false }));
   assert.deepEqual(keepEmpty.values, [['a'], [''], ['b']]);
