@@ -4,6 +4,7 @@ import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { mkdir, open, rename, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { pipeline } from 'node:stream';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -111,7 +112,8 @@ export class TempFileWriter<T> {
     let out: Writable = file;
     if (compression === 'gzip') {
       const gzip = createGzip();
-      gzip.pipe(file);
+      // pipeline (not pipe) so that an error on either side destroys the other and close() cannot hang.
+      pipeline(gzip, file, () => {});
       out = gzip;
     }
     const writer = new TempFileWriter(tempPath, format, file, out);
