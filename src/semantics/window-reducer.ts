@@ -1,0 +1,348 @@
+import type { BoundedWindow, Instant, PaneInfo, WindowingStrategy } from '../model/index.ts';
+import { ActiveWindowSet } from './active-window-set.ts';
+import { nextPane } from './pane-tracker.ts';
+import type { ReduceFn } from './reduce-fn.ts';
+import { stateTags, type StateInternals } from './state.ts';
+import type { TimeDomain, TimerData, TimerInternals } from './timers.ts';
+import { FinishedBits, type TriggerContext, type TriggerMergeContext, type TriggerStateMachine } from './triggers/trigger-context.ts';
+import { triggerStateMachine } from './triggers/trigger-state-machine.ts';
+import { WatermarkHolds } from './watermark-holds.ts';
+
+/** One element of a key, with its timestamp and the windows it was assigned to. */
+export interface WindowedInput<V> {
+  value: V;
+  timestamp: Instant;
+  windows: readonly BoundedWindow[];
+}
+
+/** What the engine gives the reducer for one key: its state, its timers and clocks, and where panes go. */
+export interface ReducerContext<O> {
+  readonly state: StateInternals;
+  readonly timers: TimerInternals;
+  output(value: O, timestamp: Instant, window: BoundedWindow, pane: PaneInfo): void;
+  /** Metric: data later than the allowed lateness, or for a window whose trigger finished. */
+  dropped(count: number, reason: 'late' | 'closed-window'): void;
+}
+
+/** The timer family of the reducer's timers. */
+export const WINDOW_TIMER_FAMILY = 'window';
+
+/**
+ * The id of a reducer timer. Timers are identified by window, domain and timestamp (as in Beam's runners-core), so the
+ * end-of-window timer, the trigger's watermark timer and (with no allowed lateness) the GC timer at the same instant are
+ * one timer, and setting a timer again is a no-op.
+ */
+export function windowTimerId(timestamp: Instant): string {
+  return String(timestamp);
+}
+
+const PANE_TAG = stateTags.value<PaneInfo>('pane/info');
+const NON_EMPTY_TAG = stateTags.value<true>('pane/nonEmpty');
+
+/** The trigger's view of one window, created once per window per call (not per element). */
+class WindowTriggerContext implements TriggerContext {
+  readonly namespace: string;
+  readonly finished: FinishedBits;
+  constructor(
+    readonly window: BoundedWindow,
+    readonly state: StateInternals,
+    readonly isMerging: boolean,
+    private readonly timers: TimerInternals,
+  ) {
+    this.namespace = window.key;
+    this.finished = new FinishedBits(state, this.namespace);
+  }
+  setTimer(timestamp: Instant, domain: TimeDomain): void {
+    setWindowTimer(this.timers, this.window, timestamp, domain);
+  }
+  currentInputWatermark(): Instant {
+    return this.timers.currentInputWatermark();
+  }
+  currentProcessingTime(): Instant {
+    return this.timers.currentProcessingTime();
+  }
+  currentSynchronizedProcessingTime(): Instant {
+    return this.timers.currentProcessingTime();
+  }
+}
+
+class WindowMergeContext extends WindowTriggerContext implements TriggerMergeContext {
+  constructor(
+    window: BoundedWindow,
+    state: StateInternals,
+    timers: TimerInternals,
+    readonly mergingNamespaces: readonly string[],
+    private readonly mergingBits: ReadonlyArray<readonly boolean[] | undefined>,
+  ) {
+    super(window, state, true, timers);
+  }
+  finishedInAnyMergingWindow(index: number): boolean {
+    return this.mergingBits.some((b) => b?.[index] === true);
+  }
+  finishedInAllMergingWindows(index: number): boolean {
+    // A merge of brand-new windows has nothing finished.
+    return this.mergingBits.length > 0 && this.mergingBits.every((b) => b?.[index] === true);
+  }
+}
+
+function setWindowTimer(timers: TimerInternals, window: BoundedWindow, timestamp: Instant, domain: TimeDomain): void {
+  timers.setTimer({
+    namespace: window.key,
+    window,
+    id: windowTimerId(timestamp),
+    family: WINDOW_TIMER_FAMILY,
+    timestamp,
+    // The reducer's holds are watermark-hold state; its timers hold nothing more than their own time.
+    outputTimestamp: domain === 'event' ? timestamp : Number.MAX_SAFE_INTEGER,
+    domain,
+  });
+}
+
+/** A window touched by a bundle: its trigger context and whether it was closed when the bundle began. */
+interface Touched {
+  readonly tc: WindowTriggerContext;
+  readonly closed: boolean;
+}
+
+/**
+ * The heart of grouping in event time (Beam's ReduceFnRunner): for one key, it assigns elements to (merged) windows,
+ * buffers or combines them, runs the trigger, emits panes with their PaneInfo and timestamp, holds the watermark, drops
+ * late data and garbage-collects each window's state once it expires. It holds no state of its own: everything lives
+ * in the key's StateInternals and TimerInternals, so one reducer serves every key.
+ *
+ * @example
+ *   const reducer = new WindowReducer(strategy, bufferingReduceFn<number>());
+ *   reducer.processElements(ctx, [{ value: 1, timestamp: 5, windows: strategy.windowFn.assignWindows(5, 1) }]);
+ */
+export class WindowReducer<V, O> {
+  private readonly root: TriggerStateMachine;
+  private readonly holds: WatermarkHolds;
+  private readonly merging: boolean;
+  private readonly lateness: number;
+  private readonly discarding: boolean;
+
+  constructor(
+    private readonly strategy: WindowingStrategy,
+    private readonly reduceFn: ReduceFn<V, O>,
+  ) {
+    if (!(strategy.allowedLateness >= 0)) throw new RangeError(`allowedLateness must be >= 0, got ${strategy.allowedLateness}`);
+    this.root = triggerStateMachine(strategy.trigger);
+    this.holds = new WatermarkHolds(strategy);
+    this.merging = strategy.windowFn.isMerging;
+    this.lateness = strategy.allowedLateness;
+    this.discarding = strategy.accumulation === 'discarding';
+  }
+
+  /** The instant after which the window's state is dropped and later data for it is late beyond lateness. */
+  gcTime(window: BoundedWindow): Instant {
+    return window.maxTimestamp + this.lateness;
+  }
+
+  /**
+   * One key's elements of one bundle.
+   *
+   * Strategy:
+   * 1. Drop each (element, window) whose window has expired (maxTimestamp + allowedLateness < input watermark).
+   * 2. Merging window functions: add the new windows to the active set, merge, and move the merged windows' state
+   *    (pane contents, holds, trigger state, non-empty flag) into each result window; the merged-away windows' state
+   *    and end-of-window/GC timers go.
+   * 3. For each (element, result window): drop it if the window's trigger has finished (closed window); otherwise add it
+   *    to the pane, hold the watermark for it, tell the trigger, and (once per window) set the end-of-window timer, or
+   *    the GC timer when the end of the window has passed.
+   * 4. Fire every touched window whose trigger says so. Firing once per bundle (not per element) matches Beam.
+   */
+  processElements(ctx: ReducerContext<O>, elements: readonly WindowedInput<V>[]): void {
+    if (elements.length === 0) return;
+    const state = ctx.state;
+    const timers = ctx.timers;
+    const inputWM = timers.currentInputWatermark();
+    const outputWM = timers.currentOutputWatermark();
+    const lateness = this.lateness;
+    let late = 0;
+    let closedDrops = 0;
+
+    // 2. Merging.
+    let resultOf: Map<string, BoundedWindow> | undefined;
+    let active: ActiveWindowSet | undefined;
+    if (this.merging) {
+      active = new ActiveWindowSet(state);
+      const fresh = new Map<string, BoundedWindow>();
+      for (const e of elements) for (const w of e.windows) if (w.maxTimestamp + lateness >= inputWM && !active.has(w.key)) fresh.set(w.key, w);
+      resultOf = this.mergeWindows(ctx, active, fresh.values(), inputWM, outputWM);
+    }
+
+    // 3. Elements into windows.
+    const touched = new Map<string, Touched>();
+    for (let i = 0; i < elements.length; i++) {
+      const e = elements[i]!;
+      const windows = e.windows;
+      for (let j = 0; j < windows.length; j++) {
+        const assigned = windows[j]!;
+        // 1. Lateness.
+        if (assigned.maxTimestamp + lateness < inputWM) {
+          late++;
+          continue;
+        }
+        const window = resultOf?.get(assigned.key) ?? assigned;
+        const ns = window.key;
+        let t = touched.get(ns);
+        if (t === undefined) {
+          const tc = new WindowTriggerContext(window, state, this.merging, timers);
+          const closed = tc.finished.isFinished(this.root.index);
+          t = { tc, closed };
+          touched.set(ns, t);
+          if (!closed) {
+            setWindowTimer(timers, window, window.maxTimestamp < inputWM ? this.gcTime(window) : window.maxTimestamp, 'event');
+            state.state(ns, NON_EMPTY_TAG).write(true);
+          }
+        }
+        if (t.closed) {
+          closedDrops++;
+          continue;
+        }
+        this.holds.addElementHolds(state, ns, window, e.timestamp, inputWM, outputWM);
+        this.reduceFn.addInput(state, ns, e.value);
+        this.root.invokeOnElement(t.tc);
+      }
+    }
+    if (late > 0) ctx.dropped(late, 'late');
+    if (closedDrops > 0) ctx.dropped(closedDrops, 'closed-window');
+
+    // 4. Fire.
+    for (const t of touched.values()) {
+      if (!t.closed && this.root.shouldFire(t.tc)) this.emit(ctx, t.tc, active);
+    }
+  }
+
+  /**
+   * Merges the active windows with a bundle's new windows; returns the result window of every merged window.
+   *
+   * Strategy:
+   * 1. Ask the window function for the merges of (active ∪ new).
+   * 2. For each merge: move pane contents, the non-empty flag and holds into the result; merge trigger state, with
+   *    the finished bits of the windows that were active (new windows have none); then drop the merged-away windows:
+   *    state, end-of-window/GC timers and active-set entry. Pane numbering restarts unless the result was active.
+   * 3. Record every new window (merged or not) as active.
+   */
+  private mergeWindows(ctx: ReducerContext<O>, active: ActiveWindowSet, fresh: Iterable<BoundedWindow>, inputWM: Instant, outputWM: Instant): Map<string, BoundedWindow> {
+    const state = ctx.state;
+    const freshList = [...fresh];
+    if (freshList.length === 0) return new Map();
+    const { merges, resultOf } = active.planMerges(this.strategy.windowFn, freshList);
+    for (const m of merges) {
+      const result = m.result;
+      const rns = result.key;
+      const sources = m.toMerge.map((w) => w.key).filter((k) => k !== rns);
+      this.reduceFn.merge(state, sources, rns);
+      if (sources.some((s) => state.state(s, NON_EMPTY_TAG).read() === true)) state.state(rns, NON_EMPTY_TAG).write(true);
+      this.holds.onMerge(state, sources, rns, result, inputWM, outputWM);
+      const bits = m.active.map((ns) => new FinishedBits(state, ns).read());
+      const mc = new WindowMergeContext(result, state, ctx.timers, m.active, bits);
+      mc.finished.clear();
+      this.root.onMerge(mc);
+      for (const w of m.toMerge) {
+        if (w.key === rns) continue;
+        this.deleteWindowTimers(ctx.timers, w);
+        state.clearNamespace(w.key);
+        active.remove(w.key);
+      }
+      active.add(result);
+    }
+    for (const w of freshList) if (!resultOf.has(w.key)) active.add(w);
+    return resultOf;
+  }
+
+  private deleteWindowTimers(timers: TimerInternals, window: BoundedWindow): void {
+    timers.deleteTimer(window.key, windowTimerId(window.maxTimestamp), WINDOW_TIMER_FAMILY, 'event');
+    if (this.lateness > 0) timers.deleteTimer(window.key, windowTimerId(this.gcTime(window)), WINDOW_TIMER_FAMILY, 'event');
+  }
+
+  /**
+   * Timers of this key that are due, in the order they should fire.
+   *
+   * Strategy, per timer:
+   * 1. A garbage-collection timer (event time, at or after maxTimestamp + allowedLateness): if the window is still
+   *    open, emit its final pane (ON_TIME if it is the first non-early one); then clear all of the window's state and
+   *    timers. With no allowed lateness the end-of-window timer is the GC timer.
+   * 2. Any other timer: if the window is active and open and its trigger should fire, emit a pane. Processing-time
+   *    timers of expired windows are stale and ignored.
+   * 3. An end-of-window timer (with allowed lateness) then sets the GC timer.
+   */
+  onTimers(ctx: ReducerContext<O>, timers: readonly TimerData[]): void {
+    const state = ctx.state;
+    const active = this.merging ? new ActiveWindowSet(state) : undefined;
+    for (const timer of timers) {
+      if (timer.family !== WINDOW_TIMER_FAMILY) continue;
+      const window = timer.window;
+      const ns = timer.namespace;
+      const gcTime = this.gcTime(window);
+      const isEvent = timer.domain === 'event';
+      const tc = new WindowTriggerContext(window, state, this.merging, ctx.timers);
+      const activeAndOpen = (active === undefined || active.has(ns)) && !tc.finished.isFinished(this.root.index);
+      if (isEvent && timer.timestamp >= gcTime) {
+        if (activeAndOpen && this.hasWindowState(state, ns)) this.onTrigger(ctx, tc, true);
+        this.deleteWindowTimers(ctx.timers, window);
+        state.clearNamespace(ns);
+        active?.remove(ns);
+        continue;
+      }
+      if (!isEvent && gcTime < ctx.timers.currentInputWatermark()) continue;
+      if (activeAndOpen && this.root.shouldFire(tc)) this.emit(ctx, tc, active);
+      if (isEvent && timer.timestamp === window.maxTimestamp) setWindowTimer(ctx.timers, window, gcTime, 'event');
+    }
+  }
+
+  /** Whether a window has anything a final pane could report (guards against stale timers of collected windows). */
+  private hasWindowState(state: StateInternals, ns: string): boolean {
+    return state.state(ns, NON_EMPTY_TAG).read() === true || state.state(ns, PANE_TAG).read() !== undefined || this.holds.hasHolds(state, ns);
+  }
+
+  /**
+   * Fires a pane for a window whose trigger said so.
+   *
+   * Strategy:
+   * 1. Tell the trigger it fired; the window is finished when the root trigger is.
+   * 2. Produce the pane (onTrigger), then mark the pane empty.
+   * 3. Discarding mode, or finished: drop the pane contents.
+   * 4. Finished: drop trigger state (keeping the finished bits, so later elements are dropped as closed-window until
+   *    garbage collection), pane numbering, and the active-set entry.
+   */
+  private emit(ctx: ReducerContext<O>, tc: WindowTriggerContext, active: ActiveWindowSet | undefined): void {
+    const state = ctx.state;
+    const ns = tc.namespace;
+    this.root.onFire(tc);
+    const isFinished = tc.finished.isFinished(this.root.index);
+    this.onTrigger(ctx, tc, isFinished);
+    state.state(ns, NON_EMPTY_TAG).clear();
+    if (isFinished || this.discarding) this.reduceFn.clear(state, ns);
+    if (isFinished) {
+      this.root.clear(tc);
+      state.state(ns, PANE_TAG).clear();
+      active?.remove(ns);
+    }
+  }
+
+  /**
+   * Produces a pane: its timestamp from the released holds, its PaneInfo from the previous pane and the watermarks.
+   * An empty pane is emitted only when it is the ON_TIME pane and onTimeBehavior is 'fireAlways', or the final pane
+   * and closingBehavior is 'fireAlways'.
+   */
+  private onTrigger(ctx: ReducerContext<O>, tc: WindowTriggerContext, isFinished: boolean): void {
+    const state = ctx.state;
+    const ns = tc.namespace;
+    const window = tc.window;
+    const inputWM = ctx.timers.currentInputWatermark();
+    const outputWM = ctx.timers.currentOutputWatermark();
+    const { outputTimestamp } = this.holds.extractAndRelease(state, ns, window, isFinished, inputWM, outputWM);
+    const isEmpty = state.state(ns, NON_EMPTY_TAG).read() !== true;
+    const s = this.strategy;
+    if (isEmpty && s.closingBehavior === 'fireIfNonEmpty' && s.onTimeBehavior === 'fireIfNonEmpty') return;
+    const paneCell = state.state(ns, PANE_TAG);
+    const pane = nextPane(paneCell.read(), isFinished, window.maxTimestamp, inputWM, outputWM);
+    const emitIt =
+      !isEmpty || (pane.timing === 'ON_TIME' && s.onTimeBehavior === 'fireAlways') || (isFinished && s.closingBehavior === 'fireAlways');
+    if (!emitIt) return;
+    paneCell.write(pane);
+    ctx.output(this.reduceFn.extractOutput(state, ns), outputTimestamp, window, pane);
+  }
+}
