@@ -14,6 +14,7 @@ describe('parseArgs', () => {
     assert.deepEqual(parseArgs(['--input', 'in.csv', '--json', '--limit', '5']).flags, { input: 'in.csv', json: true, limit: '5' });
     assert.deepEqual(parseArgs(['--json', 'p.ts'], { booleans: ['json'] }), { positionals: ['p.ts'], flags: { json: true } });
     assert.deepEqual(parseArgs(['--json', 'p.ts']), { positionals: [], flags: { json: 'p.ts' } });
+    assert.deepEqual(parseArgs(['--dry', 'false', 'p.ts'], { booleans: new Set(['dry']) }), { positionals: ['p.ts'], flags: { dry: 'false' } });
   });
 
   it('reads --flag as true and --no-flag as false', () => {

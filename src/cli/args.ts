@@ -19,7 +19,8 @@ export interface ParseOptions {
 /**
  * Parses argv (without the node and script paths).
  * - `--name=value` sets a string (the value may be empty or contain `=`);
- * - `--name value` takes the next token if it does not start with `--` and `name` is not a boolean;
+ * - `--name value` takes the next token if it does not start with `--` and `name` is not a boolean (a boolean takes
+ *   a following `true` or `false` only);
  * - `--flag` alone is `true`, `--no-flag` is `false`;
  * - everything after a bare `--` is positional.
  * @example parseArgs(['run', 'p.ts', '--n=3', '--json']) // { positionals: ['run', 'p.ts'], flags: { n: '3', json: true } }
@@ -49,8 +50,9 @@ export function parseArgs(argv: readonly string[], opts: ParseOptions = {}): Par
       continue;
     }
     const next = argv[i + 1];
-    if (!booleans.has(body) && next !== undefined && !next.startsWith('--')) {
-      flags[body] = next;
+    const takesNext = booleans.has(body) ? next === 'true' || next === 'false' : next !== undefined && !next.startsWith('--');
+    if (takesNext) {
+      flags[body] = next!;
       i++;
     } else {
       flags[body] = true;
