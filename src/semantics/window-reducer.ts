@@ -52,7 +52,17 @@ class WindowTriggerContext implements TriggerContext {
     this.namespace = window.key;
     this.finished = new FinishedBits(state, this.namespace);
   }
+  // The last timer set through this context, per domain: triggers set the same timer for every element of a bundle.
+  private lastEvent = NaN;
+  private lastProcessing = NaN;
   setTimer(timestamp: Instant, domain: TimeDomain): void {
+    if (domain === 'event') {
+      if (timestamp === this.lastEvent) return;
+      this.lastEvent = timestamp;
+    } else {
+      if (timestamp === this.lastProcessing) return;
+      this.lastProcessing = timestamp;
+    }
     setWindowTimer(this.timers, this.window, timestamp, domain);
   }
   currentInputWatermark(): Instant {
@@ -192,7 +202,7 @@ export class WindowReducer<V, O> {
           t = { tc, closed };
           touched.set(ns, t);
           if (!closed) {
-            setWindowTimer(timers, window, window.maxTimestamp < inputWM ? this.gcTime(window) : window.maxTimestamp, 'event');
+            tc.setTimer(window.maxTimestamp < inputWM ? this.gcTime(window) : window.maxTimestamp, 'event');
             state.state(ns, NON_EMPTY_TAG).write(true);
           }
         }
