@@ -14,26 +14,32 @@ interface Outcome {
   stderr: string;
 }
 
-function riffle(args: string[], opts: { env?: Record<string, string>; onStart?: (child: ReturnType<typeof spawn>) => void } = {}): Promise<Outcome> {
+function riffle(args: string[], opts: { env?: Record<string, string>; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, env: { ...process.env, RIFFLE_DEBUG: '', ...opts.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      opts.onStderr?.(stderr, child);
+    });
+    // No test may hang: a child still running after 60 s is killed (and its outcome then fails the test).
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('close', () => clearTimeout(timer));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    opts.onStart?.(child);
   });
 }
 
 const good = ['--words=a,bb,cc,ddd,e', '--weight=0.5'];
 
-describe('riffle (command line)', { concurrency: true }, () => {
+// A few at a time: each child compiles TypeScript on start, and too many at once starve each other.
+describe('riffle (command line)', { concurrency: 4 }, () => {
   it('prints help and the version', async () => {
     const help = await riffle(['--help']);
     assert.equal(help.code, 0);
-    assert.match(help.stdout, /riffle run <pipeline\.ts>/);
+    assert.match(help.stdout, /run <pipeline\.ts> \[--param=value \.\.\.\]/);
     const runHelp = await riffle(['run', '--help']);
     assert.match(runHelp.stdout, /--explain/);
     const version = await riffle(['version']);
@@ -58,9 +64,10 @@ describe('riffle (command line)', { concurrency: true }, () => {
     assert.match(r.stdout, /word-lengths\.ts: DONE in /);
     assert.match(r.stdout, /^step +kind +in +out +dropped late +errors$/m);
     assert.match(r.stdout, /^KeepLong +parDo +5 +3 +0 +0$/m);
-    assert.match(r.stdout, /^tooShort +2$/m);
-    assert.match(r.stdout, /^wordLength +5 +9 +1 +3 +1\.8$/m);
-    assert.match(r.stdout, /^weight +0\.5$/m);
+    assert.match(r.stdout, /^KeepLong\/tooShort +2$/m);
+    assert.match(r.stdout, /^distribution +count +sum +min +max +mean$/m);
+    assert.match(r.stdout, /^KeepLong\/wordLength +5 +9 +1 +3 +1\.8$/m);
+    assert.match(r.stdout, /^KeepLong\/weight +0\.5$/m);
     assert.match(r.stdout, /^dead letters: 0$/m);
     assert.doesNotMatch(r.stdout, /\r/);
   });
@@ -167,10 +174,14 @@ describe('riffle (command line)', { concurrency: true }, () => {
   });
 
   it('cancels cleanly on SIGINT with exit code 130', async () => {
+    let interrupted = false;
     const r = await riffle(['run', fixture('slow')], {
-      onStart: (child) => {
-        // Interrupt once the job has started reading (the module is loaded and the pipeline built).
-        setTimeout(() => child.kill('SIGINT'), 2500);
+      onStderr: (text, child) => {
+        // Interrupt once the job is processing elements (the fixture says so on stderr).
+        if (!interrupted && text.includes('slow: started')) {
+          interrupted = true;
+          child.kill('SIGINT');
+        }
       },
     });
     assert.equal(r.code, 130, r.stderr);
