@@ -1,5 +1,6 @@
 import { PipelineValidationError } from './errors.ts';
 import type { WindowingStrategy } from './windowing-strategy.ts';
+import type { Applicable } from './pcollection.ts';
 
 /**
  * The pipeline graph as data: nodes are applications of primitive transforms, edges are PCollections. The graph is
@@ -41,6 +42,8 @@ export interface ViewInfo {
 }
 
 export class PipelineGraph {
+  /** The pipeline root this graph belongs to (what sources are applied to). */
+  root: Applicable = { graph: this };
   readonly nodes = new Map<string, NodeInfo>();
   readonly collections = new Map<string, CollectionInfo>();
   readonly views = new Map<string, ViewInfo>();

@@ -58,6 +58,10 @@ export function setDefaultRunner(runner: Runner): void {
 export class Pipeline implements Applicable {
   readonly graph = new PipelineGraph();
 
+  constructor() {
+    this.graph.root = this;
+  }
+
   static create(): Pipeline {
     return new Pipeline();
   }

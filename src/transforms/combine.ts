@@ -1,4 +1,5 @@
 import {
+  applyTransform,
   GlobalWindow,
   kv,
   PCollection,
@@ -65,7 +66,7 @@ function globally<I, O>(fn: CombineFn<I, any, O>, opts: { withoutDefaults?: bool
       }
       // An empty input yields no pane; a one-element impulse reads the result as a side input and fills the gap.
       const results = combined.apply(view.asIterable<O>());
-      const impulse = ({ graph: input.graph } as Pipeline).apply(create([null]));
+      const impulse = applyTransform(input.graph.root as Pipeline, create([null]));
       const defaults = impulse.apply(
         parDo<null, O, { results: typeof results }>(
           {

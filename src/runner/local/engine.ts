@@ -83,6 +83,7 @@ class Execution {
   private readonly virtualClock: VirtualClock | undefined;
   private readonly abort = new AbortController();
   private elementsRead = 0;
+  private lastYield = Date.now();
   private sourcesDone = 0;
   private failure: unknown;
 
@@ -212,7 +213,7 @@ class Execution {
     const onAbort = () => this.abort.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) this.abort.abort(signal.reason);
-    let setUp: Operator[] = [];
+    const setUp: Operator[] = [];
     try {
       for (const op of this.ops) {
         await op.setup();
@@ -241,9 +242,7 @@ class Execution {
       };
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      const toTearDown = setUp;
-      setUp = [];
-      for (const op of toTearDown) {
+      for (const op of setUp) {
         try {
           await op.teardown();
         } catch {
@@ -273,6 +272,7 @@ class Execution {
       if (this.abort.signal.aborted) return;
       this.push(op, batch, MIN_TIMESTAMP);
       this.settle();
+      await this.yieldNow();
       this.options.onProgress?.({ elementsRead: this.elementsRead, sourcesDone: this.sourcesDone, sources: this.sources.length, bytesEstimated: bytes });
     }
     if (this.abort.signal.aborted) return;
@@ -292,6 +292,7 @@ class Execution {
         const wm = reader.watermark();
         if (wm > op.outputWatermark) op.outputWatermark = wm;
         this.settle();
+        await this.yieldNow();
         if (wm >= MAX_TIMESTAMP) break;
       }
       this.sourcesDone++;
@@ -324,6 +325,17 @@ class Execution {
     op.outputWatermark = MAX_TIMESTAMP;
     this.sourcesDone++;
     this.settle();
+  }
+
+  /**
+   * Lets the event loop run (timers, signals, I/O callbacks) every ~10 ms: sources that resolve synchronously (memory,
+   * cached data) would otherwise starve cancellation and real-time timers.
+   */
+  private async yieldNow(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastYield < 10) return;
+    this.lastYield = now;
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   private push(op: SourceOp, batch: SourceBatch<unknown>, defaultTs: number): void {

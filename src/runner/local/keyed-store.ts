@@ -63,7 +63,6 @@ export class KeyedStore {
     const state = new InMemoryStateInternals({
       onHoldChanged: (namespace, tagId, _previous, next) => this.setHold(holds, `${namespace}\u0000${tagId}`, next),
     });
-    const store = this;
     const entry: KeyEntry = {
       key,
       encoded,
@@ -71,11 +70,11 @@ export class KeyedStore {
       timers,
       holds,
       timerInternals: {
-        setTimer: (t) => store.setTimer(entry, t),
-        deleteTimer: (namespace, id, family, domain) => store.deleteTimer(entry, namespace, id, family, domain),
-        currentProcessingTime: () => store.clock.now(),
-        currentInputWatermark: () => store.watermarks.input(),
-        currentOutputWatermark: () => store.watermarks.output(),
+        setTimer: (t) => this.setTimer(entry, t),
+        deleteTimer: (namespace, id, family, domain) => this.deleteTimer(entry, namespace, id, family, domain),
+        currentProcessingTime: () => this.clock.now(),
+        currentInputWatermark: () => this.watermarks.input(),
+        currentOutputWatermark: () => this.watermarks.output(),
       },
     };
     return entry;

@@ -312,7 +312,6 @@ class DoFnContext {
           };
       this.timers[name] = timer;
     }
-    const self = this;
     this.finishContext = {
       metrics,
       output(value: unknown, timestamp: Instant, window: BoundedWindow) {
@@ -337,7 +336,7 @@ class DoFnContext {
       state: this.state,
       timers: this.timers,
       metrics,
-      output: (v: unknown) => self.output(v),
+      output: (v: unknown) => this.output(v),
       outputWithTimestamp: (v: unknown, ts: Instant) => op.emitMain(v, ts),
       outputTo: (tag: string, v: unknown) => op.emitTagged(tag, v, op.curTimestamp),
     };

@@ -1,0 +1,367 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  assertThat,
+  coGroupByKey,
+  combine,
+  count,
+  create,
+  createTimestamped,
+  distinct,
+  filter,
+  flatMap,
+  flatten,
+  groupByKey,
+  IntervalWindow,
+  join,
+  kv,
+  map,
+  parDo,
+  partition,
+  Pipeline,
+  reshuffle,
+  state,
+  tag,
+  testStream,
+  timer,
+  trigger,
+  view,
+  window,
+  withTimestamps,
+  LocalRunner,
+  StepFailedError,
+  PipelineValidationError,
+  type KV,
+  type UnboundedSource,
+} from '../../index.ts';
+
+const sec = (s: number) => s * 1000;
+
+test('map, filter and flatMap fuse and compute', async () => {
+  const p = Pipeline.create();
+  const out = p
+    .apply(create(['a b', 'c', '', 'd e f']))
+    .apply(flatMap((l: string) => l.split(' ')))
+    .apply(filter((w: string) => w.length > 0))
+    .apply(map((w: string) => w.toUpperCase()));
+  assertThat(out).containsInAnyOrder(['A', 'B', 'C', 'D', 'E', 'F']);
+  const result = await p.run();
+  assert.equal(result.state, 'DONE');
+  const mapStep = result.metrics.steps.find((s) => s.step === 'Map')!;
+  assert.equal(mapStep.elementsIn, 6);
+  assert.equal(mapStep.elementsOut, 6);
+});
+
+test('a failing assertion fails the run with the difference', async () => {
+  const p = Pipeline.create();
+  assertThat(p.apply(create([1, 2]))).containsInAnyOrder([1, 3]);
+  await assert.rejects(p.run(), /expected \(any order\) \[1,3\]/);
+});
+
+test('groupByKey and combine.perKey over many keys (lifted) agree with a reference', async () => {
+  const data = Array.from({ length: 50_000 }, (_, i) => kv(`k${i % 97}`, i));
+  const expected = new Map<string, number>();
+  for (const e of data) expected.set(e.key, (expected.get(e.key) ?? 0) + e.value);
+  const p = Pipeline.create();
+  const input = p.apply(create(data, { batchSize: 1000 }));
+  const sums = input.apply(combine.perKey(combine.sum()));
+  const grouped = input.apply(groupByKey<string, number>()).map((g) => kv(g.key, g.value.reduce((a, b) => a + b, 0)));
+  const want = [...expected].map(([k, v]) => kv(k, v));
+  assertThat(sums).containsInAnyOrder(want);
+  assertThat(grouped).containsInAnyOrder(want);
+  const r = await p.run();
+  const pre = r.metrics.steps.find((s) => s.kind === 'precombine')!;
+  assert.ok(pre.elementsOut <= 97 * 2, `precombine should ship ~one accumulator per key, shipped ${pre.elementsOut}`);
+});
+
+test('combine.perKey with a key function, and combine.globally with and without defaults', async () => {
+  const p = Pipeline.create();
+  const events = p.apply(create([{ c: 'FR', r: 2 }, { c: 'US', r: 3 }, { c: 'FR', r: 5 }]));
+  assertThat(events.apply(combine.perKey((e: { c: string; r: number }) => e.c, combine.sum((e: { c: string; r: number }) => e.r)))).containsInAnyOrder([kv('FR', 7), kv('US', 3)]);
+  assertThat(events.map((e) => e.r).apply(combine.globally(combine.sum()))).containsInAnyOrder([10]);
+  const empty = p.apply(create<number>([]));
+  assertThat(empty.apply(combine.globally(combine.sum()))).containsInAnyOrder([0]);
+  assertThat(empty.apply(combine.globally(combine.sum(), { withoutDefaults: true }))).empty();
+  assertThat(events.apply(count.globally())).containsInAnyOrder([3]);
+  await p.run();
+});
+
+test('combine.globally with defaults is rejected for non-global windows', () => {
+  const p = Pipeline.create();
+  const w = p.apply(create([1])).apply(window.into<number>(window.fixed('1m')));
+  assert.throws(() => w.apply(combine.globally(combine.sum())), PipelineValidationError);
+});
+
+test('fixed windows group by event time; late data beyond allowed lateness is dropped and counted', async () => {
+  const p = Pipeline.create();
+  const stream = testStream<KV<string, number>>()
+    .addElements({ value: kv('a', 1), timestamp: sec(1) }, { value: kv('a', 2), timestamp: sec(59) }, { value: kv('a', 3), timestamp: sec(61) })
+    .advanceWatermarkTo(sec(130))
+    .addElements({ value: kv('a', 100), timestamp: sec(10) })
+    .advanceWatermarkToInfinity();
+  const sums = p
+    .apply(stream)
+    .apply(window.into<KV<string, number>>(window.fixed('1m')))
+    .apply(combine.perKey(combine.sum()));
+  assertThat(sums).inWindow(new IntervalWindow(0, sec(60))).containsInAnyOrder([kv('a', 3)]);
+  assertThat(sums).inWindow(new IntervalWindow(sec(60), sec(120))).inOnTimePane().containsInAnyOrder([kv('a', 3)]);
+  const r = await p.run();
+  const dropped = Object.entries(r.metrics.counters).find(([k]) => k.endsWith('droppedDueToLateness'));
+  assert.equal(dropped?.[1], 1);
+});
+
+test('early and late firings with accumulating panes', async () => {
+  const p = Pipeline.create();
+  const stream = testStream<KV<string, number>>()
+    .addElements({ value: kv('k', 1), timestamp: sec(5) }, { value: kv('k', 2), timestamp: sec(6) })
+    .advanceWatermarkTo(sec(61))
+    .addElements({ value: kv('k', 10), timestamp: sec(7) })
+    .advanceWatermarkToInfinity();
+  const out = p
+    .apply(stream)
+    .apply(
+      window.into<KV<string, number>>(window.fixed('1m'), {
+        trigger: trigger.afterWatermark({ early: trigger.afterCount(2), late: trigger.afterCount(1) }),
+        allowedLateness: '5m',
+        accumulation: 'accumulating',
+      }),
+    )
+    .apply(combine.perKey(combine.sum()));
+  assertThat(out).inEarlyPanes().containsInAnyOrder([kv('k', 3)]);
+  assertThat(out).inOnTimePane().containsInAnyOrder([kv('k', 3)]);
+  assertThat(out).inLatePanes().containsInAnyOrder([kv('k', 13)]);
+  await p.run();
+});
+
+test('session windows merge per key', async () => {
+  const p = Pipeline.create();
+  const clicks = p.apply(
+    createTimestamped([
+      { value: kv('u1', 1), timestamp: sec(0) },
+      { value: kv('u1', 1), timestamp: sec(5) },
+      { value: kv('u1', 1), timestamp: sec(30) },
+      { value: kv('u2', 1), timestamp: sec(2) },
+    ]),
+  );
+  const sessions = clicks.apply(window.into<KV<string, number>>(window.sessions('10s'))).apply(count.perKey());
+  assertThat(sessions).satisfies((obs) => {
+    const got = obs.map((o) => `${o.value.key}:${o.value.value}:${String(o.window)}`).sort();
+    assert.deepEqual(got, [
+      `u1:1:${String(new IntervalWindow(sec(30), sec(40)))}`,
+      `u1:2:${String(new IntervalWindow(0, sec(15)))}`,
+      `u2:1:${String(new IntervalWindow(sec(2), sec(12)))}`,
+    ]);
+  });
+  await p.run();
+});
+
+test('side inputs: singleton with default, map, iterable, multimap', async () => {
+  const p = Pipeline.create();
+  const factor = p.apply(create([3])).apply(view.asSingleton<number>());
+  const missing = p.apply(create<number>([])).apply(view.asSingleton<number>({ default: 7 }));
+  const names = p.apply(create([kv(1, 'one'), kv(2, 'two')])).apply(view.asMap<number, string>());
+  const all = p.apply(create([10, 20])).apply(view.asIterable<number>());
+  const multi = p.apply(create([kv('x', 1), kv('x', 2)])).apply(view.asMultimap<string, number>());
+  const out = p.apply(create([1, 2, 5])).apply(
+    parDo({
+      sideInputs: { factor, missing, names, all, multi },
+      process(n: number, ctx) {
+        const s = ctx.side;
+        ctx.output(`${n * s.factor}:${s.missing}:${s.names.get(n) ?? 'unknown'}:${s.all.length}:${s.multi.get('x')?.length}`);
+      },
+    }),
+  );
+  assertThat(out).containsInAnyOrder(['3:7:one:2:2', '6:7:two:2:2', '15:7:unknown:2:2']);
+  await p.run();
+});
+
+test('windowed side inputs: the main window maps to the side window', async () => {
+  const p = Pipeline.create();
+  const rates = p
+    .apply(createTimestamped([{ value: 2, timestamp: sec(10) }, { value: 5, timestamp: sec(70) }]))
+    .apply(window.into<number>(window.fixed('1m')))
+    .apply(view.asSingleton<number>());
+  const out = p
+    .apply(createTimestamped([{ value: 1, timestamp: sec(30) }, { value: 1, timestamp: sec(90) }]))
+    .apply(window.into<number>(window.fixed('1m')))
+    .apply(parDo({ sideInputs: { rates }, process: (v: number, ctx) => ctx.output(v * ctx.side.rates) }));
+  assertThat(out).containsInAnyOrder([2, 5]);
+  await p.run();
+});
+
+test('tagged outputs and error outputs', async () => {
+  const p = Pipeline.create();
+  const { main, negative, errors } = p.apply(create([1, -2, 0, 4])).apply(
+    parDo({
+      outputs: { negative: tag<number>() },
+      process(n: number, ctx) {
+        if (n === 0) throw new Error('zero is not allowed');
+        if (n < 0) ctx.outputTo('negative', n);
+        else ctx.output(n * 10);
+      },
+    }).withErrors(),
+  );
+  assertThat(main).containsInAnyOrder([10, 40]);
+  assertThat(negative).containsInAnyOrder([-2]);
+  assertThat(errors.map((e) => `${e.step}|${e.error}|${String(e.element)}`)).containsInAnyOrder(['ParDo|zero is not allowed|0']);
+  const parsed = p.apply(create(['1', 'x'])).apply(
+    map((s: string) => {
+      const n = Number(s);
+      if (Number.isNaN(n)) throw new Error(`not a number: ${s}`);
+      return n;
+    }).withErrors(),
+  );
+  assertThat(parsed.main).containsInAnyOrder([1]);
+  assertThat(parsed.errors.map((e) => e.element)).containsInAnyOrder(['x']);
+  await p.run();
+});
+
+test('an exception without an error output fails the job naming the step and element', async () => {
+  const p = Pipeline.create();
+  p.apply(create([{ id: 1 }, { id: 2 }])).apply(
+    'ParseThing',
+    map((x: { id: number }) => {
+      if (x.id === 2) throw new Error('boom');
+      return x;
+    }),
+  );
+  await assert.rejects(p.run(), (e: unknown) => e instanceof StepFailedError && /ParseThing/.test(e.message) && /\{"id":2\}/.test(e.message) && /boom/.test(e.message));
+});
+
+test('stateful DoFn: per-key value state and event-time timers', async () => {
+  const p = Pipeline.create();
+  const stream = testStream<KV<string, number>>()
+    .addElements({ value: kv('a', 1), timestamp: sec(1) }, { value: kv('a', 2), timestamp: sec(2) }, { value: kv('b', 5), timestamp: sec(3) })
+    .advanceWatermarkTo(sec(20))
+    .addElements({ value: kv('a', 4), timestamp: sec(21) })
+    .advanceWatermarkToInfinity();
+  const out = p.apply(stream).apply(
+    parDo({
+      state: { total: state.value<number>(), seen: state.bag<number>() },
+      timers: { flush: timer.eventTime() },
+      process(e: KV<string, number>, ctx) {
+        ctx.state.total.write((ctx.state.total.read() ?? 0) + e.value);
+        ctx.state.seen.add(e.value);
+        ctx.timers.flush.set(ctx.timestamp + sec(10));
+      },
+      onTimer: {
+        flush(ctx) {
+          ctx.output(`${String(ctx.key)}=${ctx.state.total.read()} [${ctx.state.seen.read().join(',')}]`);
+          ctx.state.seen.clear();
+        },
+      },
+    }),
+  );
+  assertThat(out).containsInAnyOrder(['a=3 [1,2]', 'b=5 [5]', 'a=7 [4]']);
+  await p.run();
+});
+
+test('processing-time timers run on the TestStream clock', async () => {
+  const p = Pipeline.create();
+  const stream = testStream<KV<string, number>>()
+    .addElements({ value: kv('a', 1), timestamp: sec(1) })
+    .advanceProcessingTime('5s')
+    .addElements({ value: kv('a', 2), timestamp: sec(2) })
+    .advanceProcessingTime('6s')
+    .advanceWatermarkToInfinity();
+  const out = p.apply(stream).apply(
+    parDo({
+      state: { buf: state.bag<number>() },
+      timers: { poll: timer.processingTime() },
+      process(e: KV<string, number>, ctx) {
+        if (ctx.state.buf.isEmpty()) ctx.timers.poll.offset(sec(10));
+        ctx.state.buf.add(e.value);
+      },
+      onTimer: {
+        poll(ctx) {
+          ctx.output(ctx.state.buf.read().reduce((a, b) => a + b, 0));
+          ctx.state.buf.clear();
+        },
+      },
+    }),
+  );
+  assertThat(out).containsInAnyOrder([3]);
+  await p.run();
+});
+
+test('coGroupByKey, joins, distinct, partition, flatten and reshuffle', async () => {
+  const p = Pipeline.create();
+  const orders = p.apply(create([kv(1, 'o1'), kv(1, 'o2'), kv(2, 'o3')]));
+  const names = p.apply(create([kv(1, 'ann'), kv(3, 'cy')]));
+  const cg = coGroupByKey({ orders, names }).map((g) => `${g.key}:${[...g.value.orders].sort().join('+')}:${g.value.names.join('+')}`);
+  assertThat(cg).containsInAnyOrder(['1:o1+o2:ann', '2:o3:', '3::cy']);
+  assertThat(join(orders, names).map((r) => `${r.key}:${r.value.left}:${r.value.right}`)).containsInAnyOrder(['1:o1:ann', '1:o2:ann']);
+  assertThat(join(orders, names, 'left').map((r) => `${r.key}:${r.value.left}:${r.value.right}`)).containsInAnyOrder(['1:o1:ann', '1:o2:ann', '2:o3:undefined']);
+  assertThat(join(orders, names, 'outer').map((r) => `${r.key}:${r.value.left}:${r.value.right}`)).containsInAnyOrder([
+    '1:o1:ann',
+    '1:o2:ann',
+    '2:o3:undefined',
+    '3:undefined:cy',
+  ]);
+  const nums = p.apply(create([1, 2, 2, 3, 3, 3, { a: 1, b: 2 }, { b: 2, a: 1 }]));
+  assertThat(nums.apply(distinct())).containsInAnyOrder([1, 2, 3, { a: 1, b: 2 }]);
+  const [even, odd] = p.apply(create([1, 2, 3, 4, 5])).apply(partition(2, (n: number) => n % 2));
+  assertThat(even!).containsInAnyOrder([2, 4]);
+  assertThat(odd!).containsInAnyOrder([1, 3, 5]);
+  assertThat(flatten(even!, odd!).apply(reshuffle())).containsInAnyOrder([1, 2, 3, 4, 5]);
+  await p.run();
+});
+
+test('withTimestamps enforces the allowed skew', async () => {
+  const p = Pipeline.create();
+  const timed = p.apply(create([sec(100), sec(50)])).apply(withTimestamps((t: number) => t));
+  const { main, errors } = timed.apply(
+    withTimestamps((t: number) => t - sec(30), { allowedSkew: '10s' }).withErrors(),
+  );
+  assertThat(main).empty();
+  assertThat(errors.map((e) => /allowed skew/.test(e.error))).containsInAnyOrder([true, true]);
+  await p.run();
+});
+
+test('keys without a deterministic encoding are rejected with the step name', async () => {
+  const p = Pipeline.create();
+  p.apply(create([kv(new Map([[1, 2]]), 1)])).apply(groupByKey());
+  await assert.rejects(p.run(), /GroupByKey.*no deterministic encoding/s);
+});
+
+test('a side input from another pipeline is rejected before running', () => {
+  const other = Pipeline.create();
+  const v = other.apply(create([1])).apply(view.asSingleton<number>());
+  const p = Pipeline.create();
+  assert.throws(() => p.apply(create([1])).apply(parDo({ sideInputs: { v }, process: (x: number, ctx) => ctx.output(x + ctx.side.v) })), PipelineValidationError);
+});
+
+test('cancellation through an AbortSignal ends an unbounded job', async () => {
+  let n = 0;
+  const endless: UnboundedSource<number, number> = {
+    kind: 'unbounded',
+    describe: () => 'counter',
+    async open() {
+      return {
+        next: async () => ({ values: [n++], timestamps: [Date.now()] }),
+        position: () => n,
+        watermark: () => Date.now() - 1000,
+        close: async () => {},
+      };
+    },
+  };
+  const p = Pipeline.create();
+  const { read } = await import('../../transforms/index.ts');
+  p.apply(read(endless)).map((x) => x + 1);
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 100);
+  const r = await p.run({ signal: controller.signal });
+  assert.equal(r.state, 'CANCELLED');
+  assert.ok(n > 0);
+});
+
+test('the plan fuses stateless chains and lifts combiners', () => {
+  const p = Pipeline.create();
+  p.apply(create([1, 2]))
+    .map((x) => kv(x % 2, x))
+    .filter(() => true)
+    .apply(combine.perKey(combine.sum()));
+  const text = new LocalRunner().explain(p.graph);
+  assert.match(text, /stage 0 \(source\): Create → Map → Filter/);
+  assert.match(text, /CombinePerKey\[lifted\]/);
+});
