@@ -9,17 +9,23 @@ interface Partial {
   acc: unknown;
   minTs: Instant;
   maxTs: Instant;
+  /** The earliest timestamp not behind the input watermark: only such elements hold the watermark downstream. */
+  minHeldTs: Instant;
 }
 
 /**
  * Combiner lifting: folds inputs into one accumulator per key and window before the shuffle, so the grouping step
  * sees accumulators instead of every element. The table lives across bundles (so a batch job with 10K keys ships
  * ~10K accumulators, not one per element) and is flushed when it grows past `maxEntries` or before the watermark
- * moves: the planner lifts only where triggers depend on the watermark alone, so flushing then is invisible.
+ * moves: the planner lifts only where triggers depend on the watermark alone, so flushing then is invisible —
+ * except for late data (a window the watermark already passed fires on each late element with the default trigger),
+ * so a bundle that brought late data is flushed when it ends. Timestamps follow the reducer's hold rule: elements
+ * behind the input watermark hold nothing, so a partial carries the earliest timestamp among those that do.
  */
 export class PrecombineOp extends Operator {
   private table = new Map<EncodedKey, Partial | Partial[]>();
   private size = 0;
+  private late = false;
   private readonly fn: CombinePerKeySpec['combineFn'];
 
   constructor(
@@ -46,6 +52,11 @@ export class PrecombineOp extends Operator {
       p.acc = this.fn.addInput(p.acc, input);
       if (timestamp < p.minTs) p.minTs = timestamp;
       if (timestamp > p.maxTs) p.maxTs = timestamp;
+      if (timestamp >= this.inputWatermark && timestamp < p.minHeldTs) p.minHeldTs = timestamp;
+      if (w.maxTimestamp < this.inputWatermark && !this.late) {
+        this.late = true;
+        if (!this.inBundle) this.enterBundle();
+      }
     }
     if (this.size >= this.maxEntries) this.flush();
   }
@@ -71,7 +82,7 @@ export class PrecombineOp extends Operator {
 
   private newPartial(key: unknown, window: BoundedWindow, windows: readonly BoundedWindow[]): Partial {
     this.size++;
-    return { key, window, windows, acc: this.fn.createAccumulator(), minTs: Infinity, maxTs: -Infinity };
+    return { key, window, windows, acc: this.fn.createAccumulator(), minTs: Infinity, maxTs: -Infinity, minHeldTs: Infinity };
   }
 
   /** Ships every partial accumulator downstream. */
@@ -82,13 +93,21 @@ export class PrecombineOp extends Operator {
     this.size = 0;
     const emit = (p: Partial) => {
       const acc = this.fn.compact ? this.fn.compact(p.acc) : p.acc;
-      const ts = this.timestampCombiner === 'latest' ? p.maxTs : p.minTs;
+      const ts = this.timestampCombiner === 'latest' ? p.maxTs : p.minHeldTs !== Infinity ? p.minHeldTs : p.minTs;
       this.elementsOut++;
       this.main.process(kv(p.key, acc), ts, p.windows, { isFirst: true, isLast: true, timing: 'UNKNOWN', index: 0, nonSpeculativeIndex: 0 });
     };
     for (const slot of table.values()) {
       if (Array.isArray(slot)) slot.forEach(emit);
       else emit(slot);
+    }
+  }
+
+  override finishBundle(): void {
+    this.inBundle = false;
+    if (this.late) {
+      this.late = false;
+      this.flush();
     }
   }
 
