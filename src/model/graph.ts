@@ -1,6 +1,7 @@
 import { PipelineValidationError } from './errors.ts';
 import type { WindowingStrategy } from './windowing-strategy.ts';
 import type { Applicable } from './pcollection.ts';
+import type { Coder } from './coder.ts';
 
 /**
  * The pipeline graph as data: nodes are applications of primitive transforms, edges are PCollections. The graph is
@@ -14,6 +15,8 @@ export interface CollectionInfo {
   readonly producer: string;
   readonly windowing: WindowingStrategy;
   readonly bounded: boolean;
+  /** The coder of the elements, when declared (`withCoder`): used across workers and to check key determinism. */
+  coder?: Coder<unknown>;
 }
 
 /** A primitive transform application: `kind` says which primitive, `spec` carries its parameters. */

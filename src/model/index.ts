@@ -12,3 +12,4 @@ export * from './do-fn.ts';
 export * from './primitives.ts';
 export * from './pcollection.ts';
 export * from './pipeline.ts';
+export * from './coder.ts';

@@ -1,4 +1,5 @@
 import { PipelineValidationError } from './errors.ts';
+import { isKvCoder, type Coder } from './coder.ts';
 import type { PipelineGraph, ViewInfo } from './graph.ts';
 import type { FilterSpec, FlatMapSpec, MapSpec } from './primitives.ts';
 import type { WindowingStrategy } from './windowing-strategy.ts';
@@ -50,6 +51,15 @@ export class PCollection<T> implements Applicable {
   get name(): string {
     return this.info.name;
   }
+  get coder(): Coder<T> | undefined {
+    return this.info.coder as Coder<T> | undefined;
+  }
+
+  /** Declares the coder of this collection's elements (checked by grouping for deterministic keys). */
+  withCoder(coder: Coder<T>): this {
+    this.info.coder = coder as Coder<unknown>;
+    return this;
+  }
 
   apply<O>(transform: PTransform<PCollection<T>, O>): O;
   apply<O>(name: string, transform: PTransform<PCollection<T>, O>): O;
@@ -96,3 +106,23 @@ export class PCollectionView<V> {
 
 /** The value a view gives in a DoFn. */
 export type ViewValue<W> = W extends PCollectionView<infer V> ? V : never;
+
+/**
+ * Grouping and state need keys that encode deterministically. When the input declares a KV coder whose key coder is
+ * not deterministic, the pipeline is rejected here, before it runs; undeclared keys are checked per element by the
+ * runner (which rejects functions, class instances, Maps and the like).
+ */
+export function requireDeterministicKeys(input: PCollection<unknown>, step: string): void {
+  const c = input.coder;
+  if (c === undefined) return;
+  if (!isKvCoder(c)) {
+    throw new PipelineValidationError(`step '${step}' needs keyed input (KV), but '${input.name}' has coder ${c.name}`, {
+      hint: 'key the elements first, e.g. with withKeys(fn) or map((e) => kv(key, e))',
+    });
+  }
+  if (!c.keyCoder.deterministic) {
+    throw new PipelineValidationError(`step '${step}' groups by key, but the key coder ${c.keyCoder.name} of '${input.name}' is not deterministic${c.keyCoder.nonDeterministicReason ? ` (${c.keyCoder.nonDeterministicReason})` : ''}`, {
+      hint: 'key by a string or an integer (coders.string(), coders.varInt()), e.g. map((e) => kv(String(e.key), e.value))',
+    });
+  }
+}

@@ -1,5 +1,6 @@
 import {
   applyTransform,
+  requireDeterministicKeys,
   GlobalWindow,
   kv,
   PCollection,
@@ -20,6 +21,7 @@ function combinePerKeyPrimitive<K, I, O>(fn: CombineFn<I, any, O>, name: string)
     name,
     primitive: true,
     expand(input, stepName) {
+      requireDeterministicKeys(input, stepName);
       const node = input.graph.addNode<CombinePerKeySpec>({
         name: stepName,
         kind: 'combinePerKey',

@@ -1,4 +1,4 @@
-import type { Instant, PCollection, Pipeline, PTransform } from '../model/index.ts';
+import type { Coder, Instant, PCollection, Pipeline, PTransform } from '../model/index.ts';
 import { InMemorySource } from './in-memory-source.ts';
 import { read } from './read.ts';
 
@@ -6,9 +6,12 @@ import { read } from './read.ts';
  * A bounded collection of the given values, in the global window with the minimum timestamp.
  * @example p.apply(create(['a', 'b', 'c']))
  */
-export function create<T>(values: Iterable<T>, opts: { batchSize?: number } = {}): PTransform<Pipeline, PCollection<T>> {
+export function create<T>(values: Iterable<T>, opts: { batchSize?: number; coder?: Coder<T> } = {}): PTransform<Pipeline, PCollection<T>> {
   const list = Array.from(values);
-  return read(new InMemorySource(list, undefined, opts.batchSize), 'Create');
+  const r = read(new InMemorySource(list, undefined, opts.batchSize), 'Create');
+  if (!opts.coder) return r;
+  const coder = opts.coder;
+  return { name: 'Create', primitive: true, expand: (p, name) => r.expand(p, name).withCoder(coder) };
 }
 
 /** Like `create`, with an event timestamp per value. */

@@ -1,4 +1,4 @@
-import { PCollection, type GroupByKeySpec, type KV, type PTransform } from '../model/index.ts';
+import { PCollection, requireDeterministicKeys, type GroupByKeySpec, type KV, type PTransform } from '../model/index.ts';
 
 /**
  * Groups values by key within each window; emits one `KV<K, V[]>` per key, window and trigger firing (pane).
@@ -9,6 +9,7 @@ export function groupByKey<K, V>(name = 'GroupByKey'): PTransform<PCollection<KV
     name,
     primitive: true,
     expand(input, stepName) {
+      requireDeterministicKeys(input, stepName);
       const node = input.graph.addNode<GroupByKeySpec>({
         name: stepName,
         kind: 'groupByKey',

@@ -2,6 +2,7 @@ import {
   PCollection,
   PipelineValidationError,
   parseDuration,
+  requireDeterministicKeys,
   type DoFn,
   type DurationLike,
   type ErrorRecord,
@@ -75,6 +76,7 @@ export function parDo<
         hint: 'apply the stateful DoFn before window.into(sessions) or use a combine/groupByKey',
       });
     }
+    if (stateful) requireDeterministicKeys(input as PCollection<unknown>, stepName);
     const spec: ParDoSpec = {
       kind: 'parDo',
       doFn: doFn as DoFn<any, any, any, any, any, any>,

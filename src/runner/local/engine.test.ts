@@ -365,3 +365,14 @@ test('the plan fuses stateless chains and lifts combiners', () => {
   assert.match(text, /stage 0 \(source\): Create → Map → Filter/);
   assert.match(text, /CombinePerKey\[lifted\]/);
 });
+
+test('grouping by a key whose declared coder is not deterministic is rejected before running', async () => {
+  const { coders } = await import('../../index.ts');
+  const p = Pipeline.create();
+  const input = p.apply(create([kv(1.5, 'a')], { coder: coders.kv(coders.double(), coders.string()) }));
+  assert.throws(() => input.apply(groupByKey()), /key coder double .* is not deterministic/);
+  assert.throws(() => input.apply(combine.perKey(combine.count())), PipelineValidationError);
+  const ok = p.apply(create([kv('k', 'a')], { coder: coders.kv(coders.string(), coders.string()) }));
+  assertThat(ok.apply(groupByKey())).containsInAnyOrder([kv('k', ['a'])]);
+  await p.run();
+});
