@@ -376,3 +376,53 @@ test('grouping by a key whose declared coder is not deterministic is rejected be
   assertThat(ok.apply(groupByKey())).containsInAnyOrder([kv('k', ['a'])]);
   await p.run();
 });
+
+test('state kinds (map, set, combining, ordered list), timer families and onWindowExpiration', async () => {
+  const p = Pipeline.create();
+  const events = p
+    .apply(
+      createTimestamped([
+        { value: kv('u', 'click'), timestamp: sec(1) },
+        { value: kv('u', 'view'), timestamp: sec(3) },
+        { value: kv('u', 'click'), timestamp: sec(2) },
+        { value: kv('v', 'view'), timestamp: sec(70) },
+      ]),
+    )
+    .apply(window.into<KV<string, string>>(window.fixed('1m')));
+  const out = events.apply(
+    parDo({
+      state: {
+        perType: state.map<string, number>(),
+        kinds: state.set<string>(),
+        n: state.combining(combine.count()),
+        log: state.orderedList<string>(),
+      },
+      timers: { remind: timer.eventTimeFamily() },
+      process(e: KV<string, string>, ctx) {
+        ctx.state.perType.set(e.value, (ctx.state.perType.get(e.value) ?? 0) + 1);
+        ctx.state.kinds.add(e.value);
+        ctx.state.n.add(e.value);
+        ctx.state.log.add(ctx.timestamp, e.value);
+        ctx.timers.remind.set(e.value, ctx.window.maxTimestamp - sec(1));
+      },
+      onTimer: {
+        remind(ctx) {
+          ctx.output(`remind:${String(ctx.key)}:${ctx.timerId}`);
+        },
+      },
+      onWindowExpiration(ctx) {
+        const counts = [...ctx.state.perType.entries()].sort().map(([k, v]) => `${k}=${v}`).join(',');
+        const log = ctx.state.log.read().map((x) => x.value).join('>');
+        ctx.output(`expired:${String(ctx.key)}:${counts}:${[...ctx.state.kinds.values()].length}:${ctx.state.n.read()}:${log}`);
+      },
+    }),
+  );
+  assertThat(out).containsInAnyOrder([
+    'remind:u:click',
+    'remind:u:view',
+    'remind:v:view',
+    'expired:u:click=2,view=1:2:3:click>click>view',
+    'expired:v:view=1:1:1:view',
+  ]);
+  await p.run();
+});
