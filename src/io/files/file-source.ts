@@ -55,7 +55,7 @@ export class FileSource<T> implements BoundedSource<T> {
 
   async estimateSizeBytes(): Promise<number> {
     let total = 0;
-    for (const part of await this.#files()) total += part.range ? part.range.end - part.range.start : (await stat(part.file)).size;
+    for (const part of await this.files()) total += part.range ? part.range.end - part.range.start : (await stat(part.file)).size;
     return total;
   }
 
@@ -66,7 +66,7 @@ export class FileSource<T> implements BoundedSource<T> {
   async split(desiredBundleSizeBytes: number): Promise<BoundedSource<T>[]> {
     const bundle = Math.max(1, Math.floor(desiredBundleSizeBytes));
     const out: BoundedSource<T>[] = [];
-    for (const part of await this.#files()) {
+    for (const part of await this.files()) {
       let start = part.range?.start ?? 0;
       const end = part.range?.end ?? (await stat(part.file)).size;
       if (!this.#spec.splittable || end - start <= bundle || (await isGzipFile(part.file))) {
@@ -83,10 +83,14 @@ export class FileSource<T> implements BoundedSource<T> {
   async *read(signal?: AbortSignal): AsyncIterable<SourceBatch<T>> {
     signal?.throwIfAborted();
     const ctx: FileReadContext = { step: this.#step, signal };
-    for (const part of await this.#files()) yield* this.#spec.readRange(part, ctx);
+    for (const part of await this.files()) yield* this.#spec.readRange(part, ctx);
   }
 
-  #files(): Promise<readonly FileRange[]> {
+  /**
+   * The files (or ranges) this source reads: the patterns expanded once, on first use. Rejects with the ConfigError of
+   * `expandPaths` when a pattern matches nothing.
+   */
+  files(): Promise<readonly FileRange[]> {
     if (this.#parts) return Promise.resolve(this.#parts);
     this.#expanded ??= expandPaths(this.#spec.patterns).then((files) => files.map((file) => ({ file })));
     return this.#expanded;

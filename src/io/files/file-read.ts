@@ -1,0 +1,71 @@
+import type { BoundedSource, PipelineGraph, SourceBatch } from '../../model/index.ts';
+import { read, type ReadTransform } from '../../transforms/index.ts';
+import { FileSource } from './file-source.ts';
+
+/**
+ * The file reads of each pipeline, so that each waits for all of them to expand their patterns before yielding data:
+ * a pattern that matches nothing then fails the job (with the ConfigError of `expandPaths`, naming the pattern) before
+ * any file's data reaches a step, whichever read the engine starts first.
+ */
+const fileReadsOf = new WeakMap<PipelineGraph, FileSource<unknown>[]>();
+
+/**
+ * Reads a file source as a pipeline step: `read(source, name)` whose patterns are checked (expanded) when the job
+ * starts, together with those of the pipeline's other file reads, before any data is read.
+ *
+ * @example
+ *   const lines = p.apply(fileRead(textSource('logs/*.log'), 'ReadLogs')); // PCollection<string>
+ */
+export function fileRead<T>(source: BoundedSource<T>, name: string): ReadTransform<T> {
+  if (!(source instanceof FileSource)) return read(source, name);
+  const peers: FileSource<unknown>[] = [];
+  const gated = new ExpandedFirst(source, peers);
+  const inner = read(gated, name);
+  const join = (graph: PipelineGraph) => {
+    let reads = fileReadsOf.get(graph);
+    if (reads === undefined) fileReadsOf.set(graph, (reads = []));
+    reads.push(source as FileSource<unknown>);
+    gated.peers = reads;
+  };
+  const withErrors = inner.withErrors();
+  return {
+    name,
+    primitive: true,
+    expand(p, stepName) {
+      join(p.graph);
+      return inner.expand(p, stepName);
+    },
+    withErrors: () => ({
+      name,
+      primitive: true,
+      expand(p, stepName) {
+        join(p.graph);
+        return withErrors.expand(p, stepName);
+      },
+    }),
+  };
+}
+
+/** Delegates to a file source; `read` first waits until every file read of the pipeline has expanded its patterns. */
+class ExpandedFirst<T> implements BoundedSource<T> {
+  readonly kind = 'bounded' as const;
+  constructor(
+    private readonly source: FileSource<T>,
+    public peers: readonly FileSource<unknown>[],
+  ) {}
+  describe(): string {
+    return this.source.describe();
+  }
+  estimateSizeBytes(): Promise<number> {
+    return this.source.estimateSizeBytes();
+  }
+  split(desiredBundleSizeBytes: number): Promise<BoundedSource<T>[]> {
+    // Splitting expands every pattern of this source, and its parts are plain file lists: nothing more to check.
+    return this.source.split(desiredBundleSizeBytes);
+  }
+  async *read(signal?: AbortSignal): AsyncIterable<SourceBatch<T>> {
+    await this.source.files(); // this source's own failure first, so the error names its pattern
+    await Promise.all(this.peers.map((s) => s.files()));
+    yield* this.source.read(signal);
+  }
+}
