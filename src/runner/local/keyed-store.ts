@@ -82,6 +82,7 @@ export class KeyedStore {
 
   private setHold(holds: Map<string, HoldNode>, id: string, time: Instant | undefined): void {
     const old = holds.get(id);
+    if (old !== undefined && old.time === time) return;
     if (old) old.live = false;
     if (time === undefined) {
       holds.delete(id);
@@ -95,6 +96,8 @@ export class KeyedStore {
   setTimer(entry: KeyEntry, t: TimerData): void {
     const id = timerId(t.namespace, t.id, t.family, t.domain);
     const old = entry.timers.get(id);
+    // Re-setting a timer to where it already is (the reducer does so for every bundle) must not churn the heap.
+    if (old !== undefined && old.time === t.timestamp && old.data.outputTimestamp === t.outputTimestamp) return;
     if (old) old.live = false;
     const node: TimerEntry = { time: t.timestamp, seq: this.seq++, live: true, entry, data: t };
     entry.timers.set(id, node);
