@@ -153,21 +153,21 @@ export default Pipeline.define(
         }),
       );
 
-    // Files are written once, at the end of the stream: the rows are gathered into the global window first (a
-    // streaming sink would write a file per window and pane instead).
-    const fixedFiles = toGlobal(fixed, 'Fixed').apply('WriteFixed', io.files.writeJsonl(`${output}/fixed-windows`));
-    const slidingFiles = toGlobal(sliding, 'Sliding').apply('WriteSliding', io.files.writeJsonl(`${output}/sliding-windows`));
-    const sessionFiles = toGlobal(sessions, 'Sessions').apply('WriteSessions', io.files.writeJsonl(`${output}/sessions`));
+    // A streaming file sink: the rows go to the global window with a processing-time trigger, so that every minute
+    // of processing time commits a file of the rows that minute produced (and the rest at the end of the stream).
+    const fixedFiles = everyMinute(fixed, 'Fixed').apply('WriteFixed', io.files.writeJsonl(`${output}/fixed-windows`));
+    const slidingFiles = everyMinute(sliding, 'Sliding').apply('WriteSliding', io.files.writeJsonl(`${output}/sliding-windows`));
+    const sessionFiles = everyMinute(sessions, 'Sessions').apply('WriteSessions', io.files.writeJsonl(`${output}/sessions`));
 
     // The summary, printed at the end of the stream: the result sets and the files, gathered into one list.
     type Part = { fixed: FixedWindowRow } | { sliding: SlidingWindowRow } | { session: SessionRow } | { file: WrittenFileInfo };
-    const parts = flatten<Part>(
-      fixed.map((r): Part => ({ fixed: r }), 'TagFixed'),
-      sliding.map((r): Part => ({ sliding: r }), 'TagSliding'),
-      sessions.map((r): Part => ({ session: r }), 'TagSessions'),
-      flatten(fixedFiles, slidingFiles, sessionFiles).map((f): Part => ({ file: { path: f.path, count: f.count } }), 'TagFiles'),
-    );
-    toGlobal(parts, 'Summary')
+    const files = flatten(fixedFiles, slidingFiles, sessionFiles);
+    flatten<Part>(
+      toGlobal(fixed.map((r): Part => ({ fixed: r }), 'TagFixed'), 'FixedRows'),
+      toGlobal(sliding.map((r): Part => ({ sliding: r }), 'TagSliding'), 'SlidingRows'),
+      toGlobal(sessions.map((r): Part => ({ session: r }), 'TagSessions'), 'SessionRows'),
+      toGlobal(files.map((f): Part => ({ file: { path: f.path, count: f.count } }), 'TagFiles'), 'Files'),
+    )
       .apply('GatherSummary', combine.globally(combine.toList<Part>(), { withoutDefaults: true }))
       .apply(
         'PrintSummary',
@@ -182,6 +182,10 @@ export default Pipeline.define(
       );
   },
 );
+
+function everyMinute<T>(c: PCollection<T>, name: string): PCollection<T> {
+  return c.apply(`${name}EveryMinute`, window.into<T>(window.global(), { trigger: trigger.repeatedly(trigger.afterProcessingTime('1m')) }));
+}
 
 function toGlobal<T>(c: PCollection<T>, name: string): PCollection<T> {
   return c.apply(`${name}ToGlobal`, window.into<T>(window.global()));
