@@ -36,7 +36,8 @@ export type ParDoFn<I, O, S, T, St, Tm> = DoFn<I, O, SideValues<S>, TagValues<T>
   readonly allowedTimestampSkew?: DurationLike;
 };
 
-type Result<O, T> = keyof T extends never ? PCollection<O> : TaggedOutputs<O, T>;
+// No declared outputs (T left at its default, or widened to its constraint when nothing pins it) → one collection.
+type Result<O, T> = string extends keyof T ? PCollection<O> : keyof T extends never ? PCollection<O> : TaggedOutputs<O, T>;
 type WithErrorsResult<I, O, T> = TaggedOutputs<O, T> & { errors: PCollection<ErrorRecord<I>> };
 
 export interface ParDoTransform<I, O, T> extends PTransform<PCollection<I>, Result<O, T>> {
@@ -109,3 +110,20 @@ export function parDo<
     withErrors: () => ({ name, primitive: true, expand: (input, stepName) => expand(input, stepName, true) as unknown as WithErrorsResult<I, O, T> }),
   };
 }
+
+/**
+ * `parDo` with the input and output types given up front, the rest (side inputs, outputs, state, timers) still
+ * inferred — for DoFns whose output type TypeScript cannot see from `ctx.output(...)` calls.
+ * @example events.apply(parDo.of<Event, Enriched>()({ sideInputs: { segments }, process(e, ctx) { ctx.output({ ...e, segment: ctx.side.segments.get(e.user) ?? 'unknown' }) } }))
+ */
+parDo.of = function of<I, O>() {
+  return <
+    S extends SideInputs = Record<never, never>,
+    T extends Record<string, OutputTag<any>> = Record<never, never>,
+    St extends Record<string, StateDecl<any>> = Record<never, never>,
+    Tm extends Record<string, TimerDecl<any>> = Record<never, never>,
+  >(
+    doFn: ParDoFn<I, O, S, T, St, Tm>,
+    name?: string,
+  ): ParDoTransform<I, O, T> => parDo<I, O, S, T, St, Tm>(doFn, name);
+};

@@ -426,3 +426,20 @@ test('state kinds (map, set, combining, ordered list), timer families and onWind
   ]);
   await p.run();
 });
+
+test('parDo.of fixes input and output types and still infers side inputs', async () => {
+  const p = Pipeline.create();
+  const suffix = p.apply(create(['!'])).apply(view.asSingleton<string>());
+  const out = p.apply(create([1, 2])).apply(
+    parDo.of<number, string>()({
+      sideInputs: { suffix },
+      process(n, ctx) {
+        ctx.output(`${n}${ctx.side.suffix}`);
+      },
+    }),
+  );
+  const typed: typeof out extends import('../../index.ts').PCollection<string> ? true : false = true;
+  assert.equal(typed, true);
+  assertThat(out).containsInAnyOrder(['1!', '2!']);
+  await p.run();
+});

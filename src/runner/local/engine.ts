@@ -349,7 +349,11 @@ class Execution {
     if (batch.errors && batch.errors.length > 0) {
       const errors = op.errorOutput;
       op.errors += batch.errors.length;
-      for (const e of batch.errors) errors?.process(e, defaultTs, GLOBAL_WINDOWS, NO_FIRING);
+      // Error records name the step users gave the read; the source's own description moves to the origin.
+      for (const e of batch.errors) {
+        const record: ErrorRecord = { ...e, step: op.name, origin: { source: e.step, ...e.origin } };
+        errors?.process(record, defaultTs, GLOBAL_WINDOWS, NO_FIRING);
+      }
     }
   }
 
