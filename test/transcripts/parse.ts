@@ -176,11 +176,17 @@ function toTrigger(e: Expr): Trigger {
     case 'Never':
     case '_Never':
       return triggers.never();
-    case 'AfterWatermark':
+    case 'AfterWatermark': {
+      // Python's AfterWatermark repeats its early and late triggers itself, so `early=Repeatedly(t)` means `early=t`.
+      const once = (x: unknown) => {
+        const t = toTrigger(x);
+        return t.kind === 'repeatedly' ? t.trigger : t;
+      };
       return triggers.afterWatermark({
-        ...(c.kwargs.early ? { early: toTrigger(c.kwargs.early) } : {}),
-        ...(c.kwargs.late ? { late: toTrigger(c.kwargs.late) } : {}),
+        ...(c.kwargs.early ? { early: once(c.kwargs.early) } : {}),
+        ...(c.kwargs.late ? { late: once(c.kwargs.late) } : {}),
       });
+    }
     case 'AfterCount':
       return { kind: 'afterCount', count: num(c.args[0] ?? c.kwargs.count, 'AfterCount') };
     case 'AfterProcessingTime':
