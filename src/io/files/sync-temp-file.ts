@@ -14,7 +14,7 @@ import type { FileCompression } from './file-sink.ts';
  */
 const FLUSH_CHARS = 1 << 20;
 
-/** What a closed temp file holds. */
+/** What a closed temp file holds: `SyncTempFile.close()` returns it, e.g. `{ tempPath, count: 4096, bytes: 180_224 }`. */
 export interface TempFileResult {
   readonly tempPath: string;
   readonly count: number;

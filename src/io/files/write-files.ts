@@ -17,7 +17,13 @@ import { finalShardPath, tempDirFor, type FileCompression } from './file-sink.ts
 import { paneLabel, windowLabel } from './shard-labels.ts';
 import { commitFilesSync, removeQuietly, removeTempDirIfEmpty, SyncTempFile, type TempFileResult } from './sync-temp-file.ts';
 
-/** Options of every file write. */
+/**
+ * Options of every file write.
+ *
+ * @example
+ *   io.files.writeJsonl('out/events', { numShards: 4, compression: 'gzip', suffix: '-v2' });
+ *   // out/events-00000-of-00004-v2.jsonl.gz …
+ */
 export interface WriteFilesOptions {
   /**
    * Exactly this many files (per window and pane for windowed input), empty ones included. Default: one file per
@@ -30,7 +36,13 @@ export interface WriteFilesOptions {
   suffix?: string;
 }
 
-/** A committed output file, as the write's output collection lists it. */
+/**
+ * A committed output file, as the write's output collection lists it.
+ *
+ * @example
+ *   const files = rows.apply(io.files.writeJsonl('out/rows')); // PCollection<WrittenFile>
+ *   // { path: 'out/rows-00000-of-00001.jsonl', count: 42, bytes: 1234 }, plus window and pane for windowed input
+ */
 export interface WrittenFile {
   /** The final path: `prefix[-window][-pane]-00000-of-00004[suffix].ext[.gz]`. */
   readonly path: string;
