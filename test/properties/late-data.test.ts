@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { combine, groupByKey, kv, Pipeline, testStream, window, type KV, type TimestampCombiner } from '../../src/index.ts';
+import { combine, groupByKey, kv, Pipeline, testStream, trigger, window, type KV, type TimestampCombiner } from '../../src/index.ts';
 import { capture, fcOptions, refGroups, sortedLines, windowFnOf, type Elem, type WinSpec } from './support.ts';
 
 const nonMergingSpecArb: fc.Arbitrary<WinSpec> = fc.oneof(
@@ -49,11 +49,22 @@ test('late elements beyond the allowed lateness are counted as dropped and appea
           }
         });
         const p = Pipeline.create();
-        const windowed = p
-          .apply(stream.advanceWatermarkToInfinity())
-          .apply(window.into<KV<string, number>>(windowFnOf(spec), { allowedLateness: lateness, timestampCombiner: tc }));
+        const source = p.apply(stream.advanceWatermarkToInfinity());
+        const windowed = source.apply(window.into<KV<string, number>>(windowFnOf(spec), { allowedLateness: lateness, timestampCombiner: tc }));
         const grouped = capture(windowed.apply('Group', groupByKey<string, number>()));
         const counts = capture(windowed.apply('Count', combine.perKey(combine.count())));
+        const acc = capture(
+          source
+            .apply(
+              window.into<KV<string, number>>(windowFnOf(spec), {
+                allowedLateness: lateness,
+                timestampCombiner: tc,
+                trigger: trigger.afterWatermark({ late: trigger.afterCount(1) }),
+                accumulation: 'accumulating',
+              }),
+            )
+            .apply('Acc', groupByKey<string, number>()),
+        );
         const result = await p.run();
 
         // Reference: per (element, window), dropped iff the window expired when the element arrived.
@@ -77,6 +88,22 @@ test('late elements beyond the allowed lateness are counted as dropped and appea
         const wantCount = new Map<string, number>();
         for (const k of keptPairs.map((s) => s.slice(0, s.lastIndexOf(' ')))) wantCount.set(k, (wantCount.get(k) ?? 0) + 1);
         assert.deepEqual(sortedLines([...countOf].filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`)), sortedLines([...wantCount].map(([k, n]) => `${k}=${n}`)), `counts, ${ctx}`);
+        // Accumulating with a late firing per element: per key and window, pane indices are 0..m, and the latest pane
+        // holds every kept element.
+        assert.equal(result.metrics.counters['Acc/droppedDueToLateness'] ?? 0, dropped, `Acc dropped count, ${ctx}`);
+        const latest = new Map<string, (typeof acc)[number]>();
+        const indices = new Map<string, number[]>();
+        for (const o of acc) {
+          const k = `${o.value.key} @${o.window.key}`;
+          indices.set(k, [...(indices.get(k) ?? []), o.pane.index]);
+          if ((latest.get(k)?.pane.index ?? -1) < o.pane.index) latest.set(k, o);
+        }
+        for (const [k, is] of indices) assert.deepEqual([...is].sort((a, b) => a - b), is.map((_, i) => i), `Acc pane indices of ${k}, ${ctx}`);
+        assert.deepEqual(
+          sortedLines([...latest.values()].flatMap((o) => o.value.value.map((v) => `${o.value.key} @${o.window.key} ${v}`))),
+          sortedLines(keptPairs),
+          `Acc latest panes, ${ctx}`,
+        );
         stats.runs++;
         if (dropped > 0) stats.withDrops++;
       },
