@@ -79,8 +79,10 @@ export class EventGenerator {
   readonly config: GeneratorConfig;
   private readonly random = new JavaRandom();
   private readonly nexmark: NexmarkConfig;
-  /** Scratch space for building padding strings (char codes). */
-  private chars = new Uint16Array(1024);
+  /** Scratch space for building strings: every character Nexmark draws is a single byte (72 to 122). */
+  private chars: Buffer = Buffer.from(new ArrayBuffer(1024));
+  /** The same bytes as 16-bit words, for writing two characters at once. */
+  private pairs = new Uint16Array(this.chars.buffer);
 
   constructor(config: GeneratorConfig) {
     this.config = config;
@@ -213,7 +215,7 @@ export class EventGenerator {
     while (len-- > 0) {
       chars[n++] = random.nextIntBounded(13) === 0 ? 32 : 97 + random.nextIntBounded(26);
     }
-    return fromCharCodes(chars, n).trim();
+    return chars.latin1Slice(0, n).trim();
   }
 
   /** Padding so that `currentSize` plus its length averages `desiredAverageSize` (±20%). */
@@ -227,35 +229,44 @@ export class EventGenerator {
   }
 
   /**
-   * `length` characters, six from each random int. Java's `%` and `/` keep the sign of a negative int, so its
-   * characters fall below 'a' (into `[\]^_` and capitals): that is part of the stream and reproduced as is.
+   * `length` characters, six from each random int, as base-26 digits from the lowest. Java's `%` and `/` keep the
+   * sign of a negative int, so its characters then fall below 'a' (into `[\]^_` and capitals): that is part of the
+   * stream and reproduced as is. Two digits at a time come from a table indexed by the int's remainder mod 676.
    */
   private nextExactString(length: number): string {
-    if (length > this.chars.length) this.chars = new Uint16Array(length * 2);
-    const chars = this.chars;
-    const random = this.random;
-    let rnd = 0;
-    let left = 0;
-    for (let i = 0; i < length; i++) {
-      if (left === 0) {
-        rnd = random.nextInt();
-        left = 6;
-      }
-      chars[i] = 97 + (rnd % 26);
-      rnd = (rnd / 26) | 0;
-      left--;
+    if (length + 6 > this.chars.length) {
+      this.chars = Buffer.from(new ArrayBuffer(2 * (length + 6)));
+      this.pairs = new Uint16Array(this.chars.buffer);
     }
-    return fromCharCodes(chars, length);
+    const chars = this.chars;
+    const pairs = this.pairs;
+    const random = this.random;
+    for (let i = 0, k = 0; i < length; i += 6) {
+      let rnd = random.nextInt();
+      pairs[k++] = DIGIT_PAIRS[(rnd % 676) + 675]!;
+      rnd = (rnd / 676) | 0;
+      pairs[k++] = DIGIT_PAIRS[(rnd % 676) + 675]!;
+      rnd = (rnd / 676) | 0;
+      pairs[k++] = DIGIT_PAIRS[(rnd % 676) + 675]!;
+    }
+    return chars.latin1Slice(0, length);
   }
 }
 
-const CHUNK = 4096;
-function fromCharCodes(chars: Uint16Array, n: number): string {
-  if (n <= CHUNK) return String.fromCharCode.apply(null, chars.subarray(0, n) as unknown as number[]);
-  let s = '';
-  for (let i = 0; i < n; i += CHUNK) s += String.fromCharCode.apply(null, chars.subarray(i, Math.min(n, i + CHUNK)) as unknown as number[]);
-  return s;
-}
+/**
+ * For r in (-676, 676): the two characters of digits r % 26 and r / 26 (truncated), as one 16-bit word in this
+ * machine's byte order, first character in the lower address.
+ */
+const DIGIT_PAIRS = (() => {
+  const table = new Uint16Array(1351);
+  const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  for (let r = -675; r <= 675; r++) {
+    const first = 97 + (r % 26);
+    const second = 97 + ((r / 26) | 0);
+    table[r + 675] = littleEndian ? first | (second << 8) : (first << 8) | second;
+  }
+  return table;
+})();
 
 /** A price in cents, log-uniform between 1 and 1,000,000 dollars. */
 function nextPrice(random: JavaRandom): number {
