@@ -19,7 +19,7 @@ import {
 } from '../../src/index.ts';
 
 /** How many runs each property gets (the whole folder must stay well under a minute on two cores). */
-export const RUNS = Number(process.env.RIFFLE_PROPERTY_RUNS ?? 200);
+export const RUNS = Number(process.env.RIFFLE_PROPERTY_RUNS ?? 120);
 export const fcOptions = (numRuns = RUNS): fc.Parameters<unknown> => ({ numRuns, endOnFailure: false });
 
 /** One input element: a key, a value and an event timestamp. */
