@@ -27,9 +27,7 @@ test('readCsv(...).withErrors(): typed rows in main, malformed rows in errors wi
     assert.match(reasons[1]!, /^line 4: expected 3 fields \(as the header\), got 2/);
     assert.match(reasons[2]!, /^line 5: .*quote/);
   });
-  assertThat(errors.map((e) => e.step)).satisfies((obs) => {
-    for (const o of obs) assert.match(o.value, /^csv\(/);
-  });
+  assertThat(errors.map((e) => e.step)).containsInAnyOrder(['ReadCsv', 'ReadCsv', 'ReadCsv']);
   const r = await p.run();
   assert.equal(r.state, 'DONE');
   assert.equal(r.deadLetters.length, 0);
