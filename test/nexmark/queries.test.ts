@@ -1,0 +1,117 @@
+// Every Nexmark query's output on the embedded engine equals its reference model (bench/nexmark/models) on 10,000
+// events: in batch (bounded source), with other bundle sizes, and in streaming (TestStream delivering the events in
+// chunks, with watermark steps that never pass an undelivered event, and processing time moving on).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { createTimestamped, parDo, Pipeline, testStream, type Observed, type PCollection } from '../../src/index.ts';
+import type { NexmarkEvent } from '../../bench/nexmark/model.ts';
+import { queries, defaultQueryConfig, type NexmarkQuery, type NexmarkQueryConfig } from '../../bench/nexmark/queries/index.ts';
+import { models, type TimestampedEvent } from '../../bench/nexmark/models/index.ts';
+
+const NUM_EVENTS = 10_000;
+
+/** The first 10,000 events of Beam's own generator (default configuration), from the generator's fixture. */
+function loadEvents(): TimestampedEvent[] {
+  const text = gunzipSync(readFileSync(new URL('./fixtures/beam-events-10k.jsonl.gz', import.meta.url))).toString('utf8');
+  return text
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .slice(0, NUM_EVENTS)
+    .map((line) => {
+      const { eventTimestamp, watermark: _w, ...event } = JSON.parse(line) as NexmarkEvent & { eventTimestamp: number; watermark: number };
+      return { value: event as NexmarkEvent, timestamp: eventTimestamp };
+    });
+}
+
+const events = loadEvents();
+
+type Feed = { kind: 'batch'; batchSize?: number } | { kind: 'stream'; chunk: number; processingStepMs: number };
+
+function source(p: Pipeline, feed: Feed): PCollection<NexmarkEvent> {
+  if (feed.kind === 'batch') return p.apply(createTimestamped(events, feed.batchSize === undefined ? {} : { batchSize: feed.batchSize }));
+  // The lowest timestamp still to come, after each chunk: the watermark may move up to it.
+  const minFrom = new Array<number>(events.length + 1).fill(Infinity);
+  for (let i = events.length - 1; i >= 0; i--) minFrom[i] = Math.min(minFrom[i + 1]!, events[i]!.timestamp);
+  let ts = testStream<NexmarkEvent>();
+  for (let i = 0; i < events.length; i += feed.chunk) {
+    ts = ts.addElements(...events.slice(i, i + feed.chunk));
+    const next = minFrom[Math.min(i + feed.chunk, events.length)]!;
+    if (Number.isFinite(next)) ts = ts.advanceWatermarkTo(next);
+    ts = ts.advanceProcessingTime(feed.processingStepMs);
+  }
+  return p.apply(ts.advanceWatermarkToInfinity());
+}
+
+async function run<R>(q: NexmarkQuery<R>, feed: Feed, config: NexmarkQueryConfig): Promise<Observed<R>[]> {
+  const p = Pipeline.create();
+  const seen: Observed<R>[] = [];
+  q.build(source(p, feed), config).apply(
+    'Collect',
+    parDo<R, never>({
+      process(value, ctx) {
+        seen.push({ value, timestamp: ctx.timestamp, window: ctx.window, pane: ctx.pane });
+      },
+    }),
+  );
+  const result = await p.run();
+  assert.equal(result.state, 'DONE');
+  assert.deepEqual(result.deadLetters, []);
+  return seen;
+}
+
+/** Compares two multisets of strings, reporting a few differences of each kind. */
+function assertSameMultiset(actual: string[], expected: string[], what: string): void {
+  const counts = new Map<string, number>();
+  for (const s of expected) counts.set(s, (counts.get(s) ?? 0) + 1);
+  const extra: string[] = [];
+  for (const s of actual) {
+    const n = counts.get(s) ?? 0;
+    if (n === 0) extra.push(s);
+    else counts.set(s, n - 1);
+  }
+  const missing = [...counts].flatMap(([s, n]) => Array<string>(n).fill(s));
+  if (extra.length > 0 || missing.length > 0) {
+    assert.fail(
+      `${what}: ${actual.length} outputs vs ${expected.length} expected; ` +
+        `${missing.length} missing, e.g. ${JSON.stringify(missing.slice(0, 5))}; ${extra.length} unexpected, e.g. ${JSON.stringify(extra.slice(0, 5))}`,
+    );
+  }
+}
+
+const feeds: Array<{ label: string; feed: Feed }> = [
+  { label: 'batch', feed: { kind: 'batch' } },
+  { label: 'batch, bundles of 1', feed: { kind: 'batch', batchSize: 1 } },
+  { label: 'batch, bundles of 777', feed: { kind: 'batch', batchSize: 777 } },
+  { label: 'streaming, chunks of 500', feed: { kind: 'stream', chunk: 500, processingStepMs: 4_000 } },
+];
+
+for (const q of queries) {
+  test(`Nexmark Q${q.id} (${q.name}) equals its model on ${NUM_EVENTS} events, in batch and streaming`, async (t) => {
+    const expected = models[q.id]!(events, defaultQueryConfig);
+    assert.ok(expected.length > 0 || q.id === 3, `Q${q.id}'s model gives no results on these events`);
+    for (const { label, feed } of feeds) {
+      await t.test(label, async () => {
+        const dir = q.id === 10 ? mkdtempSync(join(tmpdir(), 'riffle-nexmark-q10-')) : undefined;
+        try {
+          const config = dir === undefined ? defaultQueryConfig : { ...defaultQueryConfig, outputPath: dir };
+          const outs = await run(q, feed, config);
+          const actual = q.summarize ? q.summarize(outs) : outs.map(q.canonical);
+          assertSameMultiset(actual, expected, `Q${q.id} ${label}`);
+          if (dir !== undefined) {
+            // The log files hold every event once.
+            const lines = readdirSync(dir)
+              .filter((f) => f.startsWith('LOG'))
+              .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l.length > 0));
+            assert.equal(lines.length, events.length);
+          }
+        } finally {
+          if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+        }
+      });
+    }
+  });
+}
