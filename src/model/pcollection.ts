@@ -1,7 +1,7 @@
 import { PipelineValidationError } from './errors.ts';
 import { isKvCoder, type Coder } from './coder.ts';
 import type { PipelineGraph, ViewInfo } from './graph.ts';
-import type { FilterSpec, FlatMapSpec, MapSpec } from './primitives.ts';
+import type { FilterSpec, FlatMapSpec, MapSpec, PrimitiveSpec } from './primitives.ts';
 import type { WindowingStrategy } from './windowing-strategy.ts';
 
 /**
@@ -81,15 +81,23 @@ export class PCollection<T> implements Applicable {
   }
 
   private elementwise<U>(spec: MapSpec | FlatMapSpec | FilterSpec, name: string): PCollection<U> {
-    const node = this.graph.addNode({
-      name,
-      kind: spec.kind,
-      spec,
-      inputs: [this.id],
-      outputs: [{ tag: 'main', windowing: this.windowing, bounded: this.bounded }],
-    });
-    return new PCollection<U>(this.graph, node.outputs.get('main')!);
+    return addPrimitive<U>(this, name, spec);
   }
+}
+
+/**
+ * Adds a primitive with one main input and one main output (the shape of most primitives) and returns the output.
+ * `windowing` defaults to the input's (windowInto passes the new strategy).
+ */
+export function addPrimitive<O>(input: PCollection<any>, stepName: string, spec: PrimitiveSpec, windowing: WindowingStrategy = input.windowing): PCollection<O> {
+  const node = input.graph.addNode({
+    name: stepName,
+    kind: spec.kind,
+    spec,
+    inputs: [input.id],
+    outputs: [{ tag: 'main', windowing, bounded: input.bounded }],
+  });
+  return new PCollection<O>(input.graph, node.outputs.get('main')!);
 }
 
 /** A side input: a collection materialized as a value of type V per window. */

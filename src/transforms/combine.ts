@@ -1,4 +1,5 @@
 import {
+  addPrimitive,
   applyTransform,
   requireDeterministicKeys,
   GlobalWindow,
@@ -22,14 +23,7 @@ function combinePerKeyPrimitive<K, I, O>(fn: CombineFn<I, any, O>, name: string)
     primitive: true,
     expand(input, stepName) {
       requireDeterministicKeys(input, stepName);
-      const node = input.graph.addNode<CombinePerKeySpec>({
-        name: stepName,
-        kind: 'combinePerKey',
-        spec: { kind: 'combinePerKey', combineFn: fn },
-        inputs: [input.id],
-        outputs: [{ tag: 'main', windowing: input.windowing, bounded: input.bounded }],
-      });
-      return new PCollection<KV<K, O>>(input.graph, node.outputs.get('main')!);
+      return addPrimitive<KV<K, O>>(input, stepName, { kind: 'combinePerKey', combineFn: fn } satisfies CombinePerKeySpec);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { PCollection, requireDeterministicKeys, type GroupByKeySpec, type KV, type PTransform } from '../model/index.ts';
+import { addPrimitive, requireDeterministicKeys, type PCollection, type GroupByKeySpec, type KV, type PTransform } from '../model/index.ts';
 
 /**
  * Groups values by key within each window; emits one `KV<K, V[]>` per key, window and trigger firing (pane).
@@ -10,14 +10,7 @@ export function groupByKey<K, V>(name = 'GroupByKey'): PTransform<PCollection<KV
     primitive: true,
     expand(input, stepName) {
       requireDeterministicKeys(input, stepName);
-      const node = input.graph.addNode<GroupByKeySpec>({
-        name: stepName,
-        kind: 'groupByKey',
-        spec: { kind: 'groupByKey' },
-        inputs: [input.id],
-        outputs: [{ tag: 'main', windowing: input.windowing, bounded: input.bounded }],
-      });
-      return new PCollection<KV<K, V[]>>(input.graph, node.outputs.get('main')!);
+      return addPrimitive<KV<K, V[]>>(input, stepName, { kind: 'groupByKey' } satisfies GroupByKeySpec);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { PCollection, type PTransform, type ReshuffleSpec } from '../model/index.ts';
+import { addPrimitive, type PCollection, type PTransform, type ReshuffleSpec } from '../model/index.ts';
 
 /**
  * Breaks fusion and redistributes elements across workers (Beam's Reshuffle): timestamps, windows and panes are
@@ -9,14 +9,7 @@ export function reshuffle<T>(name = 'Reshuffle'): PTransform<PCollection<T>, PCo
     name,
     primitive: true,
     expand(input, stepName) {
-      const node = input.graph.addNode<ReshuffleSpec>({
-        name: stepName,
-        kind: 'reshuffle',
-        spec: { kind: 'reshuffle' },
-        inputs: [input.id],
-        outputs: [{ tag: 'main', windowing: input.windowing, bounded: input.bounded }],
-      });
-      return new PCollection<T>(input.graph, node.outputs.get('main')!);
+      return addPrimitive<T>(input, stepName, { kind: 'reshuffle' } satisfies ReshuffleSpec);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { PCollection, windowingStrategy, type PTransform, type WindowFn, type WindowingOptions, type WindowIntoSpec } from '../model/index.ts';
+import { addPrimitive, windowingStrategy, type PCollection, type PTransform, type WindowFn, type WindowingOptions, type WindowIntoSpec } from '../model/index.ts';
 
 /**
  * Assigns each element to windows, and sets the trigger, lateness and accumulation of downstream grouping.
@@ -9,14 +9,7 @@ export function windowInto<T>(windowFn: WindowFn<any>, opts: WindowingOptions = 
     name,
     primitive: true,
     expand(input, stepName) {
-      const node = input.graph.addNode<WindowIntoSpec>({
-        name: stepName,
-        kind: 'windowInto',
-        spec: { kind: 'windowInto' },
-        inputs: [input.id],
-        outputs: [{ tag: 'main', windowing: windowingStrategy(windowFn, opts), bounded: input.bounded }],
-      });
-      return new PCollection<T>(input.graph, node.outputs.get('main')!);
+      return addPrimitive<T>(input, stepName, { kind: 'windowInto' } satisfies WindowIntoSpec, windowingStrategy(windowFn, opts));
     },
   };
 }

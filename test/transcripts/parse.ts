@@ -178,7 +178,7 @@ function toTrigger(e: Expr): Trigger {
       return triggers.never();
     case 'AfterWatermark': {
       // Python's AfterWatermark repeats its early and late triggers itself, so `early=Repeatedly(t)` means `early=t`.
-      const once = (x: unknown) => {
+      const once = (x: Expr) => {
         const t = toTrigger(x);
         return t.kind === 'repeatedly' ? t.trigger : t;
       };
