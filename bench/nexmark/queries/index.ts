@@ -15,7 +15,7 @@ import { q12 } from './q12.ts';
 
 export type { NexmarkQuery } from './query.ts';
 export { windowText, compareBids, justBids, justNewAuctions, justNewPersons } from './query.ts';
-export { defaultQueryConfig, expectedAuctionDurationMs, type NexmarkQueryConfig } from './query-config.ts';
+export { defaultQueryConfig, expectedAuctionDurationMs, queryConfig, type NexmarkQueryConfig } from './query-config.ts';
 export type * from './results.ts';
 export { winningBids, auctionOrBidWindows, AuctionOrBidWindow } from './winning-bids.ts';
 export { q0, q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, q12 };

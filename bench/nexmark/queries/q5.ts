@@ -1,4 +1,4 @@
-import { combine, kv, window, type CombineFn, type KV } from '../../../src/index.ts';
+import { combine, window, type CombineFn, type KV } from '../../../src/index.ts';
 import type { Bid } from '../model.ts';
 import { justBids, windowText, type NexmarkQuery } from './query.ts';
 import { sec } from './query-config.ts';
