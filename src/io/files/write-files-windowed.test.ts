@@ -9,8 +9,8 @@ import type { WrittenFile } from './write-files.ts';
 
 const sec = (s: number) => s * 1000;
 const tmp = () => mkdtempSync(join(tmpdir(), 'riffle-write-w-'));
-const W0 = '1970-01-01T00:00:00.000Z-1970-01-01T00:01:00.000Z';
-const W1 = '1970-01-01T00:01:00.000Z-1970-01-01T00:02:00.000Z';
+const W0 = '19700101T000000.000Z-19700101T000100.000Z';
+const W1 = '19700101T000100.000Z-19700101T000200.000Z';
 
 /** Window [0, 60s): a, b early (count 2), the on-time pane at watermark 61s, c late; window [60s, 120s): d. */
 async function run(accumulation: AccumulationMode, numShards?: number): Promise<{ dir: string; files: Map<string, string>; written: WrittenFile[] }> {
@@ -43,15 +43,15 @@ test('windowed write, accumulating panes: one file set per window and pane, each
   assert.deepEqual(
     [...files].sort(),
     [
-      [`out-${W0}-pane-0-early-00000-of-00001.txt`, 'a\nb\n'],
-      [`out-${W0}-pane-1-on_time-00000-of-00001.txt`, 'a\nb\n'],
-      [`out-${W0}-pane-2-late-00000-of-00001.txt`, 'a\nb\nc\n'],
-      [`out-${W1}-pane-0-on_time-00000-of-00001.txt`, 'd\n'],
+      [`out-${W0}-pane-00000-early-00000-of-00001.txt`, 'a\nb\n'],
+      [`out-${W0}-pane-00001-on_time-00000-of-00001.txt`, 'a\nb\n'],
+      [`out-${W0}-pane-00002-late-00000-of-00001.txt`, 'a\nb\nc\n'],
+      [`out-${W1}-pane-00000-on_time-00000-of-00001.txt`, 'd\n'],
     ],
   );
   const late = written.find((f) => f.pane?.timing === 'LATE')!;
   assert.deepEqual({ window: late.window, pane: late.pane, count: late.count }, { window: W0, pane: { index: 2, timing: 'LATE', isLast: false }, count: 3 });
-  assert.ok(late.path.endsWith(`out-${W0}-pane-2-late-00000-of-00001.txt`));
+  assert.ok(late.path.endsWith(`out-${W0}-pane-00002-late-00000-of-00001.txt`));
 });
 
 test('windowed write, discarding panes: only the new elements (an empty on-time pane is an empty file)', async () => {
@@ -59,10 +59,10 @@ test('windowed write, discarding panes: only the new elements (an empty on-time 
   assert.deepEqual(
     [...files].sort(),
     [
-      [`out-${W0}-pane-0-early-00000-of-00001.txt`, 'a\nb\n'],
-      [`out-${W0}-pane-1-on_time-00000-of-00001.txt`, ''],
-      [`out-${W0}-pane-2-late-00000-of-00001.txt`, 'c\n'],
-      [`out-${W1}-pane-0-on_time-00000-of-00001.txt`, 'd\n'],
+      [`out-${W0}-pane-00000-early-00000-of-00001.txt`, 'a\nb\n'],
+      [`out-${W0}-pane-00001-on_time-00000-of-00001.txt`, ''],
+      [`out-${W0}-pane-00002-late-00000-of-00001.txt`, 'c\n'],
+      [`out-${W1}-pane-00000-on_time-00000-of-00001.txt`, 'd\n'],
     ],
   );
 });
@@ -70,9 +70,9 @@ test('windowed write, discarding panes: only the new elements (an empty on-time 
 test('windowed write with numShards: each pane spread over that many files', async () => {
   const { files, written } = await run('accumulating', 2);
   assert.equal(files.size, 8);
-  assert.equal(files.get(`out-${W0}-pane-2-late-00000-of-00002.txt`), 'a\nc\n');
-  assert.equal(files.get(`out-${W0}-pane-2-late-00001-of-00002.txt`), 'b\n');
-  assert.equal(files.get(`out-${W1}-pane-0-on_time-00001-of-00002.txt`), '');
+  assert.equal(files.get(`out-${W0}-pane-00002-late-00000-of-00002.txt`), 'a\nc\n');
+  assert.equal(files.get(`out-${W0}-pane-00002-late-00001-of-00002.txt`), 'b\n');
+  assert.equal(files.get(`out-${W1}-pane-00000-on_time-00001-of-00002.txt`), '');
   assert.equal(written.length, 8);
 });
 
@@ -83,11 +83,11 @@ test('bounded windowed input (default trigger): one final on-time pane per windo
     .apply(window.into<{ n: number }>(window.fixed('1m')))
     .apply(io.files.writeJsonl(join(dir, 'w', 'n'), { compression: 'gzip' }));
   await p.run();
-  assert.deepEqual(readdirSync(join(dir, 'w')).sort(), [`n-${W0}-pane-0-on_time-final-00000-of-00001.jsonl.gz`, `n-${W1}-pane-0-on_time-final-00000-of-00001.jsonl.gz`]);
+  assert.deepEqual(readdirSync(join(dir, 'w')).sort(), [`n-${W0}-pane-00000-on_time-final-00000-of-00001.jsonl.gz`, `n-${W1}-pane-00000-on_time-final-00000-of-00001.jsonl.gz`]);
 });
 
 test('window and pane labels', () => {
   assert.equal(windowLabel(new IntervalWindow(0, sec(60))), W0);
-  assert.equal(paneLabel({ index: 2, timing: 'LATE', isLast: true, isFirst: false, nonSpeculativeIndex: 1 }), 'pane-2-late-final');
-  assert.equal(paneLabel({ index: 0, timing: 'EARLY', isLast: false, isFirst: true, nonSpeculativeIndex: -1 }), 'pane-0-early');
+  assert.equal(paneLabel({ index: 2, timing: 'LATE', isLast: true, isFirst: false, nonSpeculativeIndex: 1 }), 'pane-00002-late-final');
+  assert.equal(paneLabel({ index: 0, timing: 'EARLY', isLast: false, isFirst: true, nonSpeculativeIndex: -1 }), 'pane-00000-early');
 });
