@@ -443,3 +443,13 @@ test('parDo.of fixes input and output types and still infers side inputs', async
   assertThat(out).containsInAnyOrder(['1!', '2!']);
   await p.run();
 });
+
+test('a graph with a cycle (e.g. one loaded from elsewhere) is rejected before running, naming the steps', () => {
+  const p = Pipeline.create();
+  const a = p.apply(create([1])).map((x) => x, 'A');
+  const b = a.map((x) => x, 'B');
+  // The builder API cannot make cycles; rewire A to read B's output as a graph from another source could.
+  const nodeA = p.graph.nodes.get(a.info.producer)!;
+  p.graph.nodes.set(nodeA.id, { ...nodeA, inputs: [b.id] });
+  assert.throws(() => new LocalRunner().explain(p.graph), (e: unknown) => e instanceof PipelineValidationError && /cycle through: .*A.*B/.test(e.message));
+});
