@@ -9,22 +9,38 @@ import { join } from 'node:path';
 import { createTimestamped, parDo, Pipeline, testStream, type Observed, type PCollection } from '../../src/index.ts';
 import { eventTimestamp, type NexmarkEvent } from '../../bench/nexmark/model.ts';
 import { generateEvents } from '../../bench/nexmark/generator.ts';
-import { queries, defaultQueryConfig, type NexmarkQuery, type NexmarkQueryConfig } from '../../bench/nexmark/queries/index.ts';
+import { queries, defaultQueryConfig, queryConfig, type NexmarkQuery, type NexmarkQueryConfig } from '../../bench/nexmark/queries/index.ts';
 import { models, type TimestampedEvent } from '../../bench/nexmark/models/index.ts';
 
 const NUM_EVENTS = 10_000;
 
-/** Beam's batch event stream (default configuration, split over 100 generators), with each event's timestamp. */
-const events: TimestampedEvent[] = generateEvents(defaultQueryConfig, NUM_EVENTS).map((e) => ({ value: e, timestamp: eventTimestamp(e) }));
-/** The same events in timestamp order (stable), for streaming delivery. */
-const eventsByTime = events.slice().sort((a, b) => a.timestamp - b.timestamp);
+interface Scenario {
+  readonly label: string;
+  readonly config: NexmarkQueryConfig;
+  /** Beam's batch event stream for the configuration (split over its generators), with each event's timestamp. */
+  readonly events: TimestampedEvent[];
+  /** The same events in timestamp order (stable), for streaming delivery. */
+  readonly byTime: TimestampedEvent[];
+}
+
+function scenario(label: string, config: NexmarkQueryConfig): Scenario {
+  const events = generateEvents(config, NUM_EVENTS).map((e) => ({ value: e, timestamp: eventTimestamp(e) }));
+  return { label, config, events, byTime: events.slice().sort((a, b) => a.timestamp - b.timestamp) };
+}
+
+const scenarios = [
+  // Beam's defaults: 10,000 events/s over 100 generators, so 10,000 events span one second of event time.
+  scenario('defaults', defaultQueryConfig),
+  // 100 events/s over 10 parallel generators: 100 s of event time, many windows, sessions and closed auctions.
+  scenario('100 ev/s', queryConfig({ numEventGenerators: 10, firstEventRate: 100, nextEventRate: 100 })),
+];
 
 type Feed = { kind: 'batch'; batchSize?: number } | { kind: 'stream'; chunk: number; processingStepMs: number };
 
-function source(p: Pipeline, feed: Feed): PCollection<NexmarkEvent> {
-  if (feed.kind === 'batch') return p.apply(createTimestamped(events, feed.batchSize === undefined ? {} : { batchSize: feed.batchSize }));
+function source(p: Pipeline, sc: Scenario, feed: Feed): PCollection<NexmarkEvent> {
+  if (feed.kind === 'batch') return p.apply(createTimestamped(sc.events, feed.batchSize === undefined ? {} : { batchSize: feed.batchSize }));
   // The lowest timestamp still to come, after each chunk: the watermark may move up to it.
-  const all = eventsByTime;
+  const all = sc.byTime;
   const minFrom = new Array<number>(all.length + 1).fill(Infinity);
   for (let i = all.length - 1; i >= 0; i--) minFrom[i] = Math.min(minFrom[i + 1]!, all[i]!.timestamp);
   let ts = testStream<NexmarkEvent>();
@@ -37,10 +53,10 @@ function source(p: Pipeline, feed: Feed): PCollection<NexmarkEvent> {
   return p.apply(ts.advanceWatermarkToInfinity());
 }
 
-async function run<R>(q: NexmarkQuery<R>, feed: Feed, config: NexmarkQueryConfig): Promise<Observed<R>[]> {
+async function run<R>(q: NexmarkQuery<R>, sc: Scenario, feed: Feed, config: NexmarkQueryConfig): Promise<Observed<R>[]> {
   const p = Pipeline.create();
   const seen: Observed<R>[] = [];
-  q.build(source(p, feed), config).apply(
+  q.build(source(p, sc, feed), config).apply(
     'Collect',
     parDo<R, never>({
       process(value, ctx) {
@@ -82,27 +98,29 @@ const feeds: Array<{ label: string; feed: Feed }> = [
 
 for (const q of queries) {
   test(`Nexmark Q${q.id} (${q.name}) equals its model on ${NUM_EVENTS} events, in batch and streaming`, async (t) => {
-    const expected = models[q.id]!(events, defaultQueryConfig);
-    assert.ok(expected.length > 0, `Q${q.id}'s model gives no results on these events`);
-    for (const { label, feed } of feeds) {
-      await t.test(label, async () => {
-        const dir = q.id === 10 ? mkdtempSync(join(tmpdir(), 'riffle-nexmark-q10-')) : undefined;
-        try {
-          const config = dir === undefined ? defaultQueryConfig : { ...defaultQueryConfig, outputPath: dir };
-          const outs = await run(q, feed, config);
-          const actual = q.summarize ? q.summarize(outs) : outs.map(q.canonical);
-          assertSameMultiset(actual, expected, `Q${q.id} ${label}`);
-          if (dir !== undefined) {
-            // The log files hold every event once.
-            const lines = readdirSync(dir)
-              .filter((f) => f.startsWith('LOG'))
-              .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l.length > 0));
-            assert.equal(lines.length, events.length);
+    for (const sc of scenarios) {
+      const expected = models[q.id]!(sc.events, sc.config);
+      assert.ok(expected.length > 0, `Q${q.id}'s model gives no results on the ${sc.label} events`);
+      for (const { label, feed } of feeds) {
+        await t.test(`${sc.label}: ${label}`, async () => {
+          const dir = q.id === 10 ? mkdtempSync(join(tmpdir(), 'riffle-nexmark-q10-')) : undefined;
+          try {
+            const config = dir === undefined ? sc.config : { ...sc.config, outputPath: dir };
+            const outs = await run(q, sc, feed, config);
+            const actual = q.summarize ? q.summarize(outs) : outs.map(q.canonical);
+            assertSameMultiset(actual, expected, `Q${q.id} ${sc.label}, ${label}`);
+            if (dir !== undefined) {
+              // The log files hold every event once.
+              const lines = readdirSync(dir)
+                .filter((f) => f.startsWith('LOG'))
+                .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l.length > 0));
+              assert.equal(lines.length, sc.events.length);
+            }
+          } finally {
+            if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
           }
-        } finally {
-          if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-        }
-      });
+        });
+      }
     }
   });
 }
