@@ -229,6 +229,11 @@ export class GeneratorConfig {
     return people * this.config.avgPersonByteSize + auctions * this.config.avgAuctionByteSize + bids * this.config.avgBidByteSize;
   }
 
+  /** Approximate bytes of all the events of this config. */
+  getEstimatedSizeBytes(): number {
+    return this.estimatedBytesForEvents(this.maxEvents);
+  }
+
   getStartEventId(): number {
     return this.firstEventId + this.firstEventNumber;
   }

@@ -47,8 +47,14 @@ const LAST_NAMES = ['Shultz', 'Abrams', 'Spencer', 'White', 'Bartels', 'Walton',
  * plain `NexmarkConfig`, that is the standard single-timeline generator, where the count is the event number and id.
  */
 export function generateEvent(config: NexmarkConfig | GeneratorConfig, eventsCountSoFar: number): GeneratedEvent {
-  return new EventGenerator(config instanceof GeneratorConfig ? config : standardConfigOf(config)).generate(eventsCountSoFar);
+  let generator = generators.get(config);
+  if (generator === undefined) {
+    generator = new EventGenerator(config instanceof GeneratorConfig ? config : GeneratorConfig.standard(config));
+    generators.set(config, generator);
+  }
+  return generator.generate(eventsCountSoFar);
 }
+const generators = new WeakMap<NexmarkConfig | GeneratorConfig, EventGenerator>();
 
 /**
  * The `n` events of a batch run over `config` (with `numEvents = n`), as Beam's bounded source produces them: split
@@ -64,14 +70,13 @@ export function generateEvents(config: NexmarkConfig = DEFAULT_CONFIG, n: number
   return out;
 }
 
-const standardConfigs = new WeakMap<NexmarkConfig, GeneratorConfig>();
-function standardConfigOf(config: NexmarkConfig): GeneratorConfig {
-  let gc = standardConfigs.get(config);
-  if (gc === undefined) {
-    gc = GeneratorConfig.standard(config);
-    standardConfigs.set(config, gc);
-  }
-  return gc;
+/**
+ * A buffer over its own ArrayBuffer (so 16-bit views of it are aligned). `latin1Slice` is the untyped method behind
+ * `toString('latin1', ...)`, a good deal faster for the many short strings made here.
+ */
+type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
+function latin1Buffer(size: number): Latin1Buffer {
+  return Buffer.from(new ArrayBuffer(size)) as Latin1Buffer;
 }
 
 /** Generates the events of one `GeneratorConfig`, reusing one random number generator. */
@@ -80,7 +85,7 @@ export class EventGenerator {
   private readonly random = new JavaRandom();
   private readonly nexmark: NexmarkConfig;
   /** Scratch space for building strings: every character Nexmark draws is a single byte (72 to 122). */
-  private chars: Buffer = Buffer.from(new ArrayBuffer(1024));
+  private chars = latin1Buffer(1024);
   /** The same bytes as 16-bit words, for writing two characters at once. */
   private pairs = new Uint16Array(this.chars.buffer);
 
@@ -235,7 +240,7 @@ export class EventGenerator {
    */
   private nextExactString(length: number): string {
     if (length + 6 > this.chars.length) {
-      this.chars = Buffer.from(new ArrayBuffer(2 * (length + 6)));
+      this.chars = latin1Buffer(2 * (length + 6));
       this.pairs = new Uint16Array(this.chars.buffer);
     }
     const chars = this.chars;

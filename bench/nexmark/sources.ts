@@ -1,0 +1,220 @@
+/**
+ * Nexmark as Riffle sources: bounded (a batch of `numEvents`) and unbounded (a stream, optionally at its real rate).
+ * Both follow Beam's sources: the events are split over `numEventGenerators` id ranges on parallel timelines.
+ */
+import { MAX_TIMESTAMP, type BoundedSource, type Instant, type SourceBatch, type UnboundedReader, type UnboundedSource } from '../../src/index.ts';
+import { GeneratorConfig, type NexmarkConfig } from './config.ts';
+import { EventGenerator } from './generator.ts';
+import type { NexmarkEvent } from './model.ts';
+
+const BATCH_SIZE = 1024;
+/** Beam's generator watermark before any event: a year after the epoch, safely before every event. */
+export const BEGINNING_OF_TIME: Instant = 365 * 86_400_000;
+
+export interface NexmarkSourceOptions {
+  /** Events per emitted batch (default 1024). */
+  readonly batchSize?: number;
+}
+
+/** The bounded Nexmark source for a batch run of `config.numEvents` events (which must be > 0). */
+export function nexmarkBounded(config: NexmarkConfig, opts: NexmarkSourceOptions = {}): BoundedSource<NexmarkEvent> {
+  if (!(config.numEvents > 0)) throw new RangeError('a bounded Nexmark source needs numEvents > 0');
+  return new NexmarkBoundedSource(GeneratorConfig.standard(config), config.numEventGenerators, opts.batchSize ?? BATCH_SIZE);
+}
+
+/**
+ * A range of one generator's events. The root splits first into its `numEventGenerators` parallel timelines (as
+ * Beam's BoundedEventSource does), then each part into consecutive event-number ranges of about the desired size
+ * (as Beam's `splitAtEventId`: the same events as the unsplit part).
+ */
+export class NexmarkBoundedSource implements BoundedSource<NexmarkEvent> {
+  readonly kind = 'bounded' as const;
+
+  constructor(
+    readonly config: GeneratorConfig,
+    readonly numEventGenerators: number,
+    private readonly batchSize: number = BATCH_SIZE,
+  ) {}
+
+  describe(): string {
+    return `nexmark(events ${this.config.getStartEventId()}..${this.config.getStopEventId()}, ${this.numEventGenerators} generator(s))`;
+  }
+
+  async estimateSizeBytes(): Promise<number> {
+    return this.config.getEstimatedSizeBytes();
+  }
+
+  async split(desiredBundleSizeBytes: number): Promise<NexmarkBoundedSource[]> {
+    const parts = this.numEventGenerators > 1 ? this.config.split(this.numEventGenerators) : [this.config];
+    const out: NexmarkBoundedSource[] = [];
+    for (const part of parts) {
+      const bytesPerEvent = Math.max(1, part.getEstimatedSizeBytes() / Math.max(1, part.maxEvents));
+      const eventsPerBundle = Math.max(1, Math.floor(desiredBundleSizeBytes / bytesPerEvent));
+      for (let start = 0; start < part.maxEvents; start += eventsPerBundle) {
+        const count = Math.min(eventsPerBundle, part.maxEvents - start);
+        out.push(new NexmarkBoundedSource(part.copyWith(part.firstEventId, count, part.firstEventNumber + start), 1, this.batchSize));
+      }
+    }
+    return out;
+  }
+
+  /** Reads the parallel timelines one after the other: the same events as reading the parts `split` makes. */
+  async *read(signal?: AbortSignal): AsyncIterable<SourceBatch<NexmarkEvent>> {
+    const parts = this.numEventGenerators > 1 ? this.config.split(this.numEventGenerators) : [this.config];
+    for (const part of parts) {
+      const generator = new EventGenerator(part);
+      const total = part.maxEvents;
+      for (let start = 0; start < total; start += this.batchSize) {
+        signal?.throwIfAborted();
+        const end = Math.min(total, start + this.batchSize);
+        const values: NexmarkEvent[] = new Array(end - start);
+        const timestamps: Instant[] = new Array(end - start);
+        for (let i = start; i < end; i++) {
+          const next = generator.generate(i);
+          values[i - start] = next.event;
+          timestamps[i - start] = next.eventTimestamp;
+        }
+        yield { values, timestamps };
+      }
+    }
+  }
+}
+
+export interface NexmarkUnboundedOptions extends NexmarkSourceOptions {
+  /** The wallclock (ms) for rate limiting; defaults to Date.now. Tests pass a fake one. */
+  readonly now?: () => number;
+}
+
+/**
+ * The unbounded Nexmark source: all `numEventGenerators` timelines read by one reader, merged in event-number order
+ * (so events come in timestamp order). Its position is the number of events emitted so far: a reader opened there
+ * continues with exactly the next event. The watermark is Beam's: the minimum over the generators of the watermark
+ * each reported with its latest event (less `watermarkHoldbackSec`), and +∞ once all events are out. With
+ * `isRateLimited`, events come no sooner than their event time shifted to the wallclock of the reader's start.
+ * The source ends after `numEvents` events (never, in practice, with numEvents = 0).
+ */
+export function nexmarkUnbounded(config: NexmarkConfig, opts: NexmarkUnboundedOptions = {}): UnboundedSource<NexmarkEvent, number> {
+  const root = GeneratorConfig.standard(config);
+  const parts = root.split(config.numEventGenerators);
+  const batchSize = opts.batchSize ?? BATCH_SIZE;
+  const now = opts.now ?? Date.now;
+  return {
+    kind: 'unbounded',
+    describe: () => `nexmark-stream(${config.numEvents || '∞'} events, ${config.numEventGenerators} generator(s)${config.isRateLimited ? ', rate limited' : ''})`,
+    open: async (position) => new NexmarkUnboundedReader(config, parts, position ?? 0, batchSize, now),
+  };
+}
+
+class NexmarkUnboundedReader implements UnboundedReader<NexmarkEvent, number> {
+  private readonly generators: EventGenerator[];
+  private readonly k: number;
+  /** Events per generator, except the last, which also takes the remainder. */
+  private readonly perPart: number;
+  private readonly total: number;
+  private readonly holdbackMs: number;
+  private emitted: number;
+  private currentWatermark: Instant;
+  private readonly wallclockBase: number;
+  private closed = false;
+
+  constructor(
+    private readonly nexmark: NexmarkConfig,
+    parts: GeneratorConfig[],
+    position: number,
+    private readonly batchSize: number,
+    private readonly now: () => number,
+  ) {
+    this.generators = parts.map((p) => new EventGenerator(p));
+    this.k = parts.length;
+    this.perPart = parts[0]!.maxEvents;
+    this.total = parts.reduce((sum, p) => sum + p.maxEvents, 0);
+    if (!Number.isSafeInteger(position) || position < 0 || position > this.total) {
+      throw new RangeError(`Nexmark stream position must be an event count in [0, ${this.total}], got ${position}`);
+    }
+    this.holdbackMs = nexmark.watermarkHoldbackSec * 1000;
+    this.emitted = position;
+    this.currentWatermark = this.watermarkAt(position);
+    // Resuming a rate-limited stream: the next event is due now, and the rest at the configured rate after it.
+    this.wallclockBase = now() - (position < this.total ? this.dueOffsetMs(position) : 0);
+  }
+
+  /** The generator and its event count for the event at merged index `index`. */
+  private locate(index: number): [part: number, count: number] {
+    const full = this.perPart * this.k;
+    if (index < full) return [index % this.k, Math.floor(index / this.k)];
+    return [this.k - 1, this.perPart + (index - full)];
+  }
+
+  private generated(index: number) {
+    const [part, count] = this.locate(index);
+    return this.generators[part]!.generate(count);
+  }
+
+  /** When a rate-limited stream emits the event at merged index `index`: its unshuffled event time, from the base. */
+  private dueOffsetMs(index: number): number {
+    const [part, count] = this.locate(index);
+    const gc = this.generators[part]!.config;
+    return gc.timestampForEvent(gc.nextEventNumber(count)) - gc.baseTime;
+  }
+
+  /**
+   * The watermark after `emitted` events: the lowest of the generators' latest reported watermarks, which is that of
+   * the generator due next (it has emitted one event fewer than those before it in the round, or as many).
+   */
+  private watermarkAt(emitted: number): Instant {
+    if (emitted >= this.total) return MAX_TIMESTAMP;
+    const [part, count] = this.locate(emitted);
+    if (count === 0) return BEGINNING_OF_TIME; // that generator has not reported yet
+    const gc = this.generators[part]!.config;
+    const reported = gc.timestampForEvent(gc.nextEventNumberForWatermark(count - 1)) - this.holdbackMs;
+    return Math.max(BEGINNING_OF_TIME, reported);
+  }
+
+  async next(waitMs: number): Promise<SourceBatch<NexmarkEvent> | null> {
+    if (this.closed) throw new Error('the Nexmark reader is closed');
+    if (this.emitted >= this.total) return null;
+    let limit = Math.min(this.total, this.emitted + this.batchSize);
+    if (this.nexmark.isRateLimited) {
+      const wait = this.wallclockBase + this.dueOffsetMs(this.emitted) - this.now();
+      if (wait > 0) {
+        if (wait > waitMs) {
+          if (waitMs > 0) await sleep(waitMs);
+          return null;
+        }
+        await sleep(wait);
+      }
+      // Emit only what is due by now.
+      const clock = this.now();
+      let end = this.emitted + 1;
+      while (end < limit && this.wallclockBase + this.dueOffsetMs(end) <= clock) end++;
+      limit = end;
+    }
+    const values: NexmarkEvent[] = [];
+    const timestamps: Instant[] = [];
+    for (let i = this.emitted; i < limit; i++) {
+      const next = this.generated(i);
+      values.push(next.event);
+      timestamps.push(next.eventTimestamp);
+    }
+    this.emitted = limit;
+    const watermark = this.watermarkAt(limit);
+    if (watermark > this.currentWatermark) this.currentWatermark = watermark;
+    return { values, timestamps };
+  }
+
+  position(): number {
+    return this.emitted;
+  }
+
+  watermark(): Instant {
+    return this.currentWatermark;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
