@@ -46,7 +46,7 @@ export class JavaRandom {
     const hi = this.hi;
     const p = lo * MULT_LO + ADDEND; // < 2^48
     const newLo = p & MASK_24; // ToInt32 is exact modular arithmetic for integers below 2^53
-    const carry = Math.floor(p / TWO_24);
+    const carry = (p - newLo) / TWO_24; // exact: p - newLo is a multiple of 2^24
     const newHi = (hi * MULT_LO + lo * MULT_HI + carry) & MASK_24; // < 2^49 before masking
     this.lo = newLo;
     this.hi = newHi;
