@@ -27,8 +27,14 @@ const GC_FAMILY = '__gc';
 interface Pushed {
   readonly value: unknown;
   readonly timestamp: Instant;
-  readonly windows: readonly BoundedWindow[];
   readonly pane: PaneInfo;
+}
+
+/** Elements of one main-input window waiting for their side inputs: they all become ready together. */
+interface WaitingWindow {
+  readonly windows: readonly BoundedWindow[];
+  readonly items: Pushed[];
+  minTimestamp: Instant;
 }
 
 /**
@@ -42,8 +48,9 @@ export class ParDoOp extends Operator {
   private tagged = new Map<string, Receiver>();
   private readonly ctx: DoFnContext;
   private readonly sides: Array<{ name: string; store: ViewStore }>;
-  private pushedBack: Pushed[] = [];
-  private pushedBackMin = Infinity;
+  private waiting = new Map<string, WaitingWindow>();
+  private waitingMin = Infinity;
+  private sideVersion = -1;
   private readonly store: KeyedStore | undefined;
   private readonly stateTagsByName = new Map<string, StateTag<unknown>>();
   private readonly lateness: number;
@@ -126,10 +133,13 @@ export class ParDoOp extends Operator {
   }
 
   private processInWindow(value: unknown, timestamp: Instant, windows: readonly BoundedWindow[], pane: PaneInfo): void {
-    if (this.sides.length > 0 && !this.sidesReady(windows[0]!)) {
-      this.pushedBack.push({ value, timestamp, windows, pane });
-      if (timestamp < this.pushedBackMin) this.pushedBackMin = timestamp;
-      return;
+    if (this.sides.length > 0) {
+      const w = windows[0]!;
+      const group = this.waiting.get(w.key);
+      if (group !== undefined || !this.sidesReady(w)) {
+        this.pushBack(group, windows, value, timestamp, pane);
+        return;
+      }
     }
     if (this.store !== undefined) {
       const w = windows[0]!;
@@ -157,20 +167,42 @@ export class ParDoOp extends Operator {
     return true;
   }
 
-  override onSideInputProgress(): void {
-    if (this.pushedBack.length === 0) return;
-    const waiting = this.pushedBack;
-    this.pushedBack = [];
-    this.pushedBackMin = Infinity;
-    for (const p of waiting) {
-      if (!this.inBundle) this.enterBundle();
-      this.processInWindow(p.value, p.timestamp, p.windows, p.pane);
+  private pushBack(group: WaitingWindow | undefined, windows: readonly BoundedWindow[], value: unknown, timestamp: Instant, pane: PaneInfo): void {
+    if (group === undefined) {
+      group = { windows, items: [], minTimestamp: Infinity };
+      this.waiting.set(windows[0]!.key, group);
     }
+    group.items.push({ value, timestamp, pane });
+    if (timestamp < group.minTimestamp) group.minTimestamp = timestamp;
+    if (timestamp < this.waitingMin) this.waitingMin = timestamp;
+  }
+
+  /**
+   * Releases the waiting windows whose side inputs became ready. Readiness is decided per main-input window (not per
+   * element), and only when a side input changed since the last look, so waiting costs nothing per watermark step.
+   */
+  override onSideInputProgress(): void {
+    if (this.waiting.size === 0) return;
+    let version = 0;
+    for (const s of this.sides) version += s.store.version;
+    if (version === this.sideVersion) return;
+    this.sideVersion = version;
+    let min = Infinity;
+    for (const [key, group] of this.waiting) {
+      if (!this.sidesReady(group.windows[0]!)) {
+        if (group.minTimestamp < min) min = group.minTimestamp;
+        continue;
+      }
+      this.waiting.delete(key);
+      if (!this.inBundle) this.enterBundle();
+      for (const p of group.items) this.processInWindow(p.value, p.timestamp, group.windows, p.pane);
+    }
+    this.waitingMin = min;
   }
 
   override holdWatermark(): Instant {
     const held = this.store ? this.store.minHold() : Infinity;
-    return Math.min(held, this.pushedBackMin);
+    return Math.min(held, this.waitingMin);
   }
 
   readSide(name: string): unknown {

@@ -9,7 +9,9 @@ import { Operator } from './operator.ts';
 export class ViewStore {
   private readonly data = new Map<string, unknown[]>();
   private readonly cache = new Map<string, unknown>();
-  watermark: Instant = -Infinity;
+  private wm: Instant = -Infinity;
+  /** Bumped whenever data arrives or the watermark moves: readers re-check readiness only when it changes. */
+  version = 0;
   private readonly triggered: boolean;
 
   constructor(
@@ -19,7 +21,16 @@ export class ViewStore {
     this.triggered = windowing.trigger.kind !== 'default';
   }
 
+  get watermark(): Instant {
+    return this.wm;
+  }
+  set watermark(t: Instant) {
+    if (t !== this.wm) this.version++;
+    this.wm = t;
+  }
+
   add(value: unknown, windows: readonly BoundedWindow[]): void {
+    this.version++;
     for (const w of windows) {
       let list = this.data.get(w.key);
       if (!list) this.data.set(w.key, (list = []));
@@ -34,7 +45,7 @@ export class ViewStore {
   }
 
   isReady(sideWindow: BoundedWindow): boolean {
-    return this.watermark > sideWindow.maxTimestamp || (this.triggered && this.data.has(sideWindow.key));
+    return this.wm > sideWindow.maxTimestamp || (this.triggered && this.data.has(sideWindow.key));
   }
 
   read(sideWindow: BoundedWindow): unknown {
