@@ -53,8 +53,9 @@ test('lifted combine = unlifted combine = groupByKey + groupedValues = reference
         elems: elemsArb(50),
         batch: batchSizeArb,
         precombineEntries: fc.integer({ min: 1, max: 8 }),
+        batchGrouping: fc.boolean(),
       }),
-      async ({ spec, tc, elems, batch, precombineEntries }) => {
+      async ({ spec, tc, elems, batch, precombineEntries, batchGrouping }) => {
         const p = Pipeline.create();
         const input = p.apply(createTimestamped(elems.map((e) => ({ value: kv(e.key, e.value), timestamp: e.ts })), { batchSize: batch }));
         const lifted = input.apply(window.into<KV<string, number>>(windowFnOf(spec), { timestampCombiner: tc }));
@@ -67,7 +68,8 @@ test('lifted combine = unlifted combine = groupByKey + groupedValues = reference
           unlifted: paths(unlifted),
           grouped: fns.map((f) => capture<KV<string, unknown>>(lifted.apply(groupByKey<string, number>()).apply(combine.groupedValues(f.fn())))),
         };
-        const options: LocalRunOptions = { precombineEntries };
+        // batchGrouping false: the lifted path really precombines and goes through the reducer; true: the batch table.
+        const options: LocalRunOptions = { precombineEntries, batchGrouping };
         await p.run(options);
         const ref = refGroups(spec, elems);
         fns.forEach((f, i) => {

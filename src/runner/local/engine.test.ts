@@ -30,6 +30,7 @@ import {
   withTimestamps,
   LocalRunner,
   StepFailedError,
+  type LocalRunOptions,
   PipelineValidationError,
   type KV,
   type UnboundedSource,
@@ -69,7 +70,8 @@ test('groupByKey and combine.perKey over many keys (lifted) agree with a referen
   const want = [...expected].map(([k, v]) => kv(k, v));
   assertThat(sums).containsInAnyOrder(want);
   assertThat(grouped).containsInAnyOrder(want);
-  const r = await p.run();
+  // batchGrouping: false exercises the streaming path (precombine + reducer); the batch table is covered below.
+  const r = await p.run({ batchGrouping: false } as LocalRunOptions);
   const pre = r.metrics.steps.find((s) => s.kind === 'precombine')!;
   assert.ok(pre.elementsOut <= 97 * 2, `precombine should ship ~one accumulator per key, shipped ${pre.elementsOut}`);
 });
@@ -452,4 +454,34 @@ test('a graph with a cycle (e.g. one loaded from elsewhere) is rejected before r
   const nodeA = p.graph.nodes.get(a.info.producer)!;
   p.graph.nodes.set(nodeA.id, { ...nodeA, inputs: [b.id] });
   assert.throws(() => new LocalRunner().explain(p.graph), (e: unknown) => e instanceof PipelineValidationError && /cycle through: .*A.*B/.test(e.message));
+});
+
+test('bounded pipelines group on the batch path; results equal the streaming path', async () => {
+  const build = () => {
+    const p = Pipeline.create();
+    const data = Array.from({ length: 5000 }, (_, i) => ({ value: kv(`k${i % 13}`, i), timestamp: i * 7 }));
+    const input = p.apply(createTimestamped(data, { batchSize: 333 }));
+    const seen: string[] = [];
+    for (const [name, fn] of [
+      ['fixed', window.fixed(100)],
+      ['sliding', window.sliding(300, 100)],
+      ['sessions', window.sessions(50)],
+    ] as const) {
+      const w = input.apply(name, window.into<KV<string, number>>(fn, { timestampCombiner: 'earliest' }));
+      w.apply(combine.perKey(combine.sum())).apply(
+        parDo({ process: (e: KV<string, number>, ctx) => void seen.push(`${name} ${e.key} ${String(ctx.window)} ${e.value} ${ctx.timestamp} ${ctx.pane.timing}`) }),
+      );
+      w.apply(groupByKey<string, number>()).apply(
+        parDo({ process: (e: KV<string, number[]>, ctx) => void seen.push(`${name}/g ${e.key} ${String(ctx.window)} ${[...e.value].sort().join(',')} ${ctx.timestamp}`) }),
+      );
+    }
+    return { p, seen };
+  };
+  const batch = build();
+  const r = await batch.p.run();
+  assert.ok(!r.metrics.steps.some((s) => s.kind === 'precombine'), 'no precombine on the batch path');
+  const streaming = build();
+  await streaming.p.run({ batchGrouping: false } as LocalRunOptions);
+  assert.ok(batch.seen.length > 100);
+  assert.deepEqual([...batch.seen].sort(), [...streaming.seen].sort());
 });

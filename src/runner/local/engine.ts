@@ -22,6 +22,7 @@ import {
   type TestStreamSpec,
   type UnboundedSource,
   type ViewSpec,
+  type WindowingStrategy,
   type SourceBatch,
 } from '../../model/index.ts';
 import { bufferingReduceFn, combiningReduceFn } from '../../semantics/index.ts';
@@ -31,7 +32,8 @@ import { GroupOp } from './group-op.ts';
 import { MetricsRegistry } from './metrics.ts';
 import { Operator, receiverOf, type Receiver } from './operator.ts';
 import { ParDoOp } from './par-do-op.ts';
-import { describePlan, plan, type Plan } from './planner.ts';
+import { describePlan, isLiftable, plan, type Plan } from './planner.ts';
+import { BatchGroupTable, bufferFolder, combineFolder, type Folder } from './batch-group.ts';
 import { PrecombineOp } from './precombine-op.ts';
 import { SourceOp } from './source-op.ts';
 import { ViewOp, ViewStore } from './view-op.ts';
@@ -46,6 +48,8 @@ export interface LocalRunOptions extends RunOptions {
   pollIntervalMs?: number;
   /** Entries kept by each lifted combiner before it flushes (bounds memory). */
   precombineEntries?: number;
+  /** Bounded pipelines group with the batch path (default true); false forces the streaming reducer everywhere. */
+  batchGrouping?: boolean;
 }
 
 export interface Progress {
@@ -86,6 +90,7 @@ class Execution {
   private lastYield = Date.now();
   private sourcesDone = 0;
   private failure: unknown;
+  private readonly allBounded: boolean;
 
   constructor(
     private readonly graph: PipelineGraph,
@@ -99,6 +104,7 @@ class Execution {
       throw new RiffleError('PIPELINE_INVALID', `a TestStream pipeline cannot also read the unbounded source '${unboundedReads[0]!.name}': TestStream runs on a virtual clock`);
     }
     this.virtualClock = testStreams.length === 1 ? new VirtualClock(0) : undefined;
+    this.allBounded = this.plan.order.every((n) => n.kind !== 'testStream' && (n.kind !== 'read' || (n.spec as ReadSpec).source.kind === 'bounded'));
     this.clock = options.clock ?? this.virtualClock ?? realClock;
     this.build();
   }
@@ -137,17 +143,18 @@ class Execution {
           op = new PassThroughOp(node);
           break;
         case 'groupByKey':
-          op = this.groupOp(node, bufferingReduceFn());
+          op = this.groupOp(node, bufferingReduceFn(), bufferFolder());
           break;
         case 'combinePerKey': {
           const spec = node.spec as CombinePerKeySpec;
-          if (this.plan.lifted.has(node.id)) {
+          // On the batch path the grouping table combines in place: a precombine in front would only add a copy.
+          if (this.plan.lifted.has(node.id) && !this.batchEligible(input!.windowing)) {
             entry = new PrecombineOp(node, spec, input!.windowing.timestampCombiner, this.options.precombineEntries);
-            op = this.groupOp(node, combiningReduceFn(spec.combineFn, { inputsAreAccumulators: true }));
+            op = this.groupOp(node, combiningReduceFn(spec.combineFn, { inputsAreAccumulators: true }), combineFolder(spec.combineFn, true));
             this.register(entry, tracker);
             this.upstream.set(op, [entry]);
           } else {
-            op = this.groupOp(node, combiningReduceFn(spec.combineFn));
+            op = this.groupOp(node, combiningReduceFn(spec.combineFn), combineFolder(spec.combineFn, false));
           }
           break;
         }
@@ -192,12 +199,21 @@ class Execution {
     }
   }
 
-  private groupOp(node: NodeInfo, reduceFn: ReturnType<typeof bufferingReduceFn>): GroupOp {
+  /**
+   * A grouping operator. In a pipeline whose sources are all bounded, a grouping with a watermark-only trigger takes
+   * the batch path (BatchGroupTable): its input watermark can only jump from −∞ to +∞ there.
+   */
+  private groupOp(node: NodeInfo, reduceFn: ReturnType<typeof bufferingReduceFn>, folder: Folder<any, any, any>): GroupOp {
     const input = this.graph.collections.get(node.inputs[0]!)!;
-    const op = new GroupOp(node, input.windowing, reduceFn, this.clock);
+    const batch = this.batchEligible(input.windowing) ? new BatchGroupTable(node.name, input.windowing, folder) : undefined;
+    const op = new GroupOp(node, input.windowing, reduceFn, this.clock, batch);
     const counter = this.metrics.counter(`${node.name}/droppedDueToLateness`);
     op.setDroppedCounter((n) => (counter.value += n));
     return op;
+  }
+
+  private batchEligible(windowing: WindowingStrategy): boolean {
+    return this.allBounded && this.options.batchGrouping !== false && isLiftable(windowing);
   }
 
   private register(op: Operator, _tracker: unknown): void {

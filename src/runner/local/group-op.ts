@@ -1,5 +1,6 @@
-import { kv, type BoundedWindow, type Instant, type KV, type NodeInfo, type PaneInfo, type WindowingStrategy } from '../../model/index.ts';
+import { kv, MAX_TIMESTAMP, RiffleError, type BoundedWindow, type Instant, type KV, type NodeInfo, type PaneInfo, type WindowingStrategy } from '../../model/index.ts';
 import { WindowReducer, type ReduceFn, type ReducerContext, type StateInternals, type TimerInternals, type WindowedInput } from '../../semantics/index.ts';
+import type { BatchGroupTable } from './batch-group.ts';
 import type { Clock } from './clock.ts';
 import { encodeKey, type EncodedKey } from './key-encoding.ts';
 import { KeyedStore, type KeyEntry, type TimerEntry } from './keyed-store.ts';
@@ -22,7 +23,17 @@ export class GroupOp extends Operator {
   private readonly ctx: MutableReducerContext;
   private onDropped: (count: number) => void = () => {};
 
-  constructor(node: NodeInfo, strategy: WindowingStrategy, reduceFn: ReduceFn<unknown, unknown>, clock: Clock) {
+  /**
+   * @param batch when given (bounded pipelines, watermark-only triggers), elements fold into this table and fire once
+   *   at +∞ instead of going through the reducer; see BatchGroupTable for why that is the same result.
+   */
+  constructor(
+    node: NodeInfo,
+    strategy: WindowingStrategy,
+    reduceFn: ReduceFn<unknown, unknown>,
+    clock: Clock,
+    private batch?: BatchGroupTable,
+  ) {
     super(node);
     this.store = new KeyedStore(clock, { input: () => this.inputWatermark, output: () => this.outputWatermark }, false);
     this.reducer = new WindowReducer(strategy, reduceFn);
@@ -36,8 +47,12 @@ export class GroupOp extends Operator {
 
   process(value: unknown, timestamp: Instant, windows: readonly BoundedWindow[], _pane: PaneInfo): void {
     this.elementsIn++;
-    if (!this.inBundle) this.enterBundle();
     const { key, value: v } = value as KV<unknown, unknown>;
+    if (this.batch !== undefined) {
+      this.batch.add(key, v, timestamp, windows);
+      return;
+    }
+    if (!this.inBundle) this.enterBundle();
     const encoded = encodeKey(key, this.name);
     let p = this.pending.get(encoded);
     if (p === undefined) {
@@ -62,6 +77,16 @@ export class GroupOp extends Operator {
 
   override advanceInputWatermark(watermark: Instant): void {
     this.inputWatermark = watermark;
+    if (this.batch !== undefined) {
+      if (watermark < MAX_TIMESTAMP) {
+        throw new RiffleError('ENGINE_INVARIANT', `step '${this.name}': a bounded grouping saw the watermark stop at ${watermark} before +∞`, { domain: 'internal' });
+      }
+      this.batch.flush((value, ts, window, pane) => {
+        this.elementsOut++;
+        this.main.process(value, ts, [window], pane);
+      });
+      return;
+    }
     let t: TimerEntry | undefined;
     while ((t = this.store.popDueEventTimer(watermark)) !== undefined) this.fire(t);
   }

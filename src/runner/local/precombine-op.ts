@@ -70,7 +70,10 @@ export class PrecombineOp extends Operator {
         this.table.set(encoded, [slot, p]);
         return p;
       }
-      for (let i = 0; i < slot.length; i++) if (slot[i]!.window.key === window.key) return slot[i]!;
+      for (let i = slot.length - 1; i >= 0; i--) {
+        const p = slot[i]!;
+        if (p.window === window || p.window.key === window.key) return p;
+      }
       const p = this.newPartial(key, window, windows);
       slot.push(p);
       return p;
