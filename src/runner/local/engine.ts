@@ -32,7 +32,7 @@ import { GroupOp } from './group-op.ts';
 import { MetricsRegistry } from './metrics.ts';
 import { Operator, receiverOf, type Receiver } from './operator.ts';
 import { ParDoOp } from './par-do-op.ts';
-import { describePlan, isLiftable, plan, type Plan } from './planner.ts';
+import { describePlan, plan, watermarkOnly, type Plan } from './planner.ts';
 import { BatchGroupTable, bufferFolder, combineFolder, type Folder } from './batch-group.ts';
 import { PrecombineOp } from './precombine-op.ts';
 import { SourceOp } from './source-op.ts';
@@ -213,7 +213,8 @@ class Execution {
   }
 
   private batchEligible(windowing: WindowingStrategy): boolean {
-    return this.allBounded && this.options.batchGrouping !== false && isLiftable(windowing);
+    // Merging windows are fine here: the table merges each key's windows once, over the full set, at the end.
+    return this.allBounded && this.options.batchGrouping !== false && watermarkOnly(windowing.trigger);
   }
 
   private register(op: Operator, _tracker: unknown): void {

@@ -42,7 +42,8 @@ export function isLiftable(w: WindowingStrategy): boolean {
   return !w.windowFn.isMerging && watermarkOnly(w.trigger);
 }
 
-function watermarkOnly(t: Trigger): boolean {
+/** True when panes depend on the watermark alone (the default trigger, or afterWatermark() with no early/late firings). */
+export function watermarkOnly(t: Trigger): boolean {
   return t.kind === 'default' || (t.kind === 'afterWatermark' && t.early === undefined && t.late === undefined);
 }
 
