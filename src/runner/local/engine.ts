@@ -112,7 +112,6 @@ class Execution {
   // ---- building: one operator per primitive (two for a lifted combine), wired receiver-to-receiver
 
   private build(): void {
-    const tracker = { touched: () => {} };
     for (const node of this.plan.order) {
       const input = node.inputs.length > 0 ? this.graph.collections.get(node.inputs[0]!)! : undefined;
       let op: Operator;
@@ -151,7 +150,7 @@ class Execution {
           if (this.plan.lifted.has(node.id) && !this.batchEligible(input!.windowing)) {
             entry = new PrecombineOp(node, spec, input!.windowing.timestampCombiner, this.options.precombineEntries);
             op = this.groupOp(node, combiningReduceFn(spec.combineFn, { inputsAreAccumulators: true }), combineFolder(spec.combineFn, true));
-            this.register(entry, tracker);
+            this.ops.push(entry);
             this.upstream.set(op, [entry]);
           } else {
             op = this.groupOp(node, combiningReduceFn(spec.combineFn), combineFolder(spec.combineFn, false));
@@ -174,7 +173,7 @@ class Execution {
       entry ??= op;
       this.entry.set(node.id, entry);
       this.exit.set(node.id, op);
-      this.register(op, tracker);
+      this.ops.push(op);
       const ups = node.inputs.map((c) => this.exit.get(this.graph.collections.get(c)!.producer)!);
       this.upstream.set(entry, ups);
     }
@@ -215,11 +214,6 @@ class Execution {
   private batchEligible(windowing: WindowingStrategy): boolean {
     // Merging windows are fine here: the table merges each key's windows once, over the full set, at the end.
     return this.allBounded && this.options.batchGrouping !== false && watermarkOnly(windowing.trigger);
-  }
-
-  private register(op: Operator, _tracker: unknown): void {
-    op.tracker = { touched: () => {} };
-    this.ops.push(op);
   }
 
   // ---- running

@@ -23,11 +23,6 @@ export function receiverOf(receivers: readonly Receiver[]): Receiver {
   return new FanOut(receivers);
 }
 
-/** Marks the operators that saw elements in the current bundle, so the engine can finish their bundles. */
-export interface BundleTracker {
-  touched(op: Operator): void;
-}
-
 /**
  * An executing step. Operators receive elements through `process`, are told when their input watermark advances,
  * and report their output watermark; they never compute the global watermark themselves (the engine does, in one
@@ -44,7 +39,6 @@ export abstract class Operator implements Receiver {
   /** Output receivers by tag, wired by the engine. */
   outputs = new Map<string, Receiver>();
   protected main: Receiver = NULL_RECEIVER;
-  tracker: BundleTracker | undefined;
 
   constructor(readonly node: NodeInfo) {}
 
@@ -59,10 +53,12 @@ export abstract class Operator implements Receiver {
 
   abstract process(value: unknown, timestamp: Instant, windows: readonly BoundedWindow[], pane: PaneInfo): void;
 
-  /** Called (lazily, before the first element) once per bundle by operators that care; see `enterBundle`. */
+  /**
+   * Opens a bundle (lazily, before its first element): the engine finishes every operator whose `inBundle` is set,
+   * in topological order, when the bundle ends.
+   */
   protected enterBundle(): void {
     this.inBundle = true;
-    this.tracker?.touched(this);
     this.startBundle();
   }
 
