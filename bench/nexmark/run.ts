@@ -5,7 +5,15 @@
  * the bounded source: events are generated inside the pipeline, as Beam's Nexmark does), each query in its own
  * child process so that its peak RSS is its own. Prints a table of events/s and peak RSS per query, or with --json
  * one array `[{"query": 0, "events": N, "riffle": {"eventsPerSec": x, "peakRssMB": y}}, ...]`.
- * Peers (Beam DirectRunner, Flink) come later under `--peers`.
+ *
+ * With `--peers` (or `--peers=beamDirect` / `--peers=flink` for one), after Riffle's figures it runs the same queries
+ * over the same configuration and event count with Beam's own Java Nexmark queries on Beam's DirectRunner and on
+ * Beam's FlinkRunner (embedded local Flink), in batch, one JVM per query (bench/peers/beam-nexmark.sh, which fetches
+ * them from Maven Central into ~/.cache/riffle-peers on first use), and adds their events/s and the ratio
+ * Riffle/peer per query; `--json` then adds `"peers": {"beamDirect": {"eventsPerSec": x}, "flink": {"eventsPerSec": x}}`
+ * (`{"eventsPerSec": null, "error": "..."}` for a query a peer could not run). `--peer-timeout S` (default 1800)
+ * stops a peer's query after S seconds. A peer's time is its pipeline's run until finished, JVM start excluded
+ * (for Flink, that includes starting the embedded cluster, about a second).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,10 +28,29 @@ interface QueryResult {
   readonly query: number;
   readonly events: number;
   readonly riffle: { readonly eventsPerSec: number; readonly peakRssMB: number; readonly seconds: number; readonly outputs: number };
+  peers?: Partial<Record<PeerName, PeerResult>>;
 }
 
-function parseArgs(argv: string[]): { events: number; queries: number[]; json: boolean; child: boolean } {
-  const opts = { events: 1_000_000, queries: queries.map((q) => q.id), json: false, child: false };
+const PEERS = { beamDirect: { runner: 'direct', label: 'Beam direct' }, flink: { runner: 'flink', label: 'Flink (Beam)' } } as const;
+type PeerName = keyof typeof PEERS;
+interface PeerResult {
+  readonly eventsPerSec: number | null;
+  readonly seconds?: number;
+  readonly outputs?: number;
+  readonly error?: string;
+}
+
+interface Options {
+  events: number;
+  queries: number[];
+  json: boolean;
+  child: boolean;
+  peers: PeerName[];
+  peerTimeout: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const opts: Options = { events: 1_000_000, queries: queries.map((q) => q.id), json: false, child: false, peers: [], peerTimeout: 1800 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i] ?? '';
@@ -31,8 +58,11 @@ function parseArgs(argv: string[]): { events: number; queries: number[]; json: b
     else if (flag === '--queries') opts.queries = value().split(',').map(Number);
     else if (flag === '--json') opts.json = true;
     else if (flag === '--child') opts.child = true;
-    else throw new Error(`unknown option ${flag}; usage: bench:nexmark -- [--events N] [--queries 0,1,...] [--json]`);
+    else if (flag === '--peers') opts.peers = (inline ?? Object.keys(PEERS).join(',')).split(',') as PeerName[];
+    else if (flag === '--peer-timeout') opts.peerTimeout = Number(value());
+    else throw new Error(`unknown option ${flag}; usage: bench:nexmark -- [--events N] [--queries 0,1,...] [--json] [--peers[=beamDirect,flink]] [--peer-timeout S]`);
   }
+  for (const p of opts.peers) if (!(p in PEERS)) throw new Error(`unknown peer ${p}; peers are ${Object.keys(PEERS).join(', ')}`);
   if (!(Number.isSafeInteger(opts.events) && opts.events > 0)) throw new Error(`--events must be a positive integer, got ${opts.events}`);
   for (const q of opts.queries) if (!queries.some((x) => x.id === q)) throw new Error(`no Nexmark query ${q}; queries are 0-12`);
   return opts;
@@ -75,11 +105,47 @@ function runChild(id: number, events: number): QueryResult {
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as QueryResult;
 }
 
-function table(results: QueryResult[]): string {
+/** Runs one peer over the queries (bench/peers/beam-nexmark.sh, one JVM per query), reporting each as it ends. */
+function runPeer(peer: PeerName, ids: number[], events: number, timeoutS: number, onResult: (id: number, r: PeerResult) => void): void {
+  const script = fileURLToPath(new URL('../peers/beam-nexmark.sh', import.meta.url));
+  // Fetch and compile first (Maven, first use only), so that no query's time includes it.
+  const fetch = spawnSync('bash', [script, '--runner', PEERS[peer].runner, '--fetch-only'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (fetch.status !== 0) {
+    for (const id of ids) onResult(id, { eventsPerSec: null, error: `fetching the peer failed (exit ${fetch.status ?? fetch.signal})` });
+    return;
+  }
+  for (const id of ids) {
+    const args = [script, '--runner', PEERS[peer].runner, '--events', String(events), '--queries', String(id), '--timeout', String(timeoutS)];
+    const r = spawnSync('bash', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+    const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+    if (line === undefined) {
+      onResult(id, { eventsPerSec: null, error: `beam-nexmark.sh printed no result (exit ${r.status ?? r.signal})` });
+      continue;
+    }
+    const out = JSON.parse(line.slice(7)) as { eventsPerSec?: number; seconds?: number; outputs?: number; error?: string };
+    onResult(id, out.error !== undefined || out.eventsPerSec === undefined ? { eventsPerSec: null, error: out.error ?? 'no figure' } : { eventsPerSec: out.eventsPerSec, seconds: out.seconds!, outputs: out.outputs! });
+  }
+}
+
+const fmt = (n: number): string => n.toLocaleString('en-US');
+
+function ratio(riffle: number, peer: PeerResult | undefined): string {
+  if (peer === undefined) return '';
+  if (peer.eventsPerSec === null) return peer.error?.startsWith('timeout') ? 'timeout' : 'failed';
+  return `${(riffle / peer.eventsPerSec).toFixed(1)}×`;
+}
+
+function table(results: QueryResult[], peers: readonly PeerName[]): string {
   const rows = [['query', 'name', 'events', 'events/s', 'peak RSS MB', 'seconds', 'outputs']];
+  for (const p of peers) rows[0]!.push(`${PEERS[p].label} ev/s`, `Riffle/${PEERS[p].label}`);
   for (const r of results) {
     const q = queries.find((x) => x.id === r.query)!;
-    rows.push([`Q${r.query}`, q.name, String(r.events), r.riffle.eventsPerSec.toLocaleString('en-US'), String(r.riffle.peakRssMB), r.riffle.seconds.toFixed(2), String(r.riffle.outputs)]);
+    const row = [`Q${r.query}`, q.name, String(r.events), fmt(r.riffle.eventsPerSec), String(r.riffle.peakRssMB), r.riffle.seconds.toFixed(2), String(r.riffle.outputs)];
+    for (const p of peers) {
+      const pr = r.peers?.[p];
+      row.push(pr?.eventsPerSec == null ? '-' : fmt(pr.eventsPerSec), ratio(r.riffle.eventsPerSec, pr));
+    }
+    rows.push(row);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   return rows.map((row) => row.map((cell, c) => (c <= 1 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
@@ -97,11 +163,30 @@ async function main(): Promise<void> {
     results.push(runChild(id, opts.events));
     if (!opts.json) process.stderr.write(`${results.at(-1)!.riffle.eventsPerSec.toLocaleString('en-US')} events/s\n`);
   }
+  for (const peer of opts.peers) {
+    if (!opts.json) process.stderr.write(`\n${PEERS[peer].label}:\n`);
+    runPeer(peer, opts.queries, opts.events, opts.peerTimeout, (id, r) => {
+      const res = results.find((x) => x.query === id)!;
+      (res.peers ??= {})[peer] = r;
+      if (!opts.json) process.stderr.write(`Q${id}… ${r.eventsPerSec === null ? r.error : `${fmt(r.eventsPerSec)} events/s`}\n`);
+    });
+  }
   if (opts.json) {
-    console.log(JSON.stringify(results.map((r) => ({ query: r.query, events: r.events, riffle: { eventsPerSec: r.riffle.eventsPerSec, peakRssMB: r.riffle.peakRssMB } }))));
+    console.log(
+      JSON.stringify(
+        results.map((r) => ({
+          query: r.query,
+          events: r.events,
+          riffle: { eventsPerSec: r.riffle.eventsPerSec, peakRssMB: r.riffle.peakRssMB },
+          ...(r.peers ? { peers: Object.fromEntries(Object.entries(r.peers).map(([k, v]) => [k, v.error === undefined ? { eventsPerSec: v.eventsPerSec } : { eventsPerSec: null, error: v.error }])) } : {}),
+        })),
+      ),
+    );
   } else {
-    console.log(`\nNexmark on Riffle's embedded engine, ${opts.events.toLocaleString('en-US')} events per query (Beam's default configuration)\n`);
-    console.log(table(results));
+    console.log(`\nNexmark on Riffle's embedded engine, ${fmt(opts.events)} events per query (Beam's default configuration)\n`);
+    if (opts.peers.length > 0) console.log(`Peers: Beam 2.60.0's Nexmark queries in batch, one JVM per query: ${opts.peers.map((p) => PEERS[p].label).join(', ')}\n`);
+    console.log(table(results, opts.peers));
+    for (const r of results) for (const p of opts.peers) if (r.peers?.[p]?.error !== undefined) console.log(`Q${r.query} ${PEERS[p].label}: ${r.peers[p]!.error}`);
   }
 }
 

@@ -5,6 +5,7 @@
 #
 #   bench/peers/beam-nexmark.sh [--runner direct|flink] [--events N] [--queries 0,1,...] [--dump DIR] [--enforce]
 #   bench/peers/beam-nexmark.sh --runner flink --fetch-only        fetch and compile, run nothing
+# --timeout S stops a query's JVM after S seconds (reported as an error); 0 (default) is no limit.
 #
 # Prints one line per query on stdout: RESULT {"query":q,"events":N,"seconds":s,"eventsPerSec":x,"outputs":n} (or
 # {"query":q,"error":...}). With --dump DIR, each query's outputs go to DIR/q<q>.jsonl (see NexmarkPeer.java) for
@@ -32,6 +33,7 @@ runner=direct
 events=100000
 queries=0,1,2,3,4,5,6,7,8,9,10,11,12
 fetch_only=0
+timeout_s=0
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
     --dump) mkdir -p "$2"; extra+=(--dump "$(cd "$2" && pwd)"); shift 2 ;;
     --enforce) extra+=(--enforce); shift ;;
     --parallelism) extra+=(--parallelism "$2"); shift 2 ;;
+    --timeout) timeout_s="$2"; shift 2 ;;
     --fetch-only) fetch_only=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -98,7 +101,11 @@ mkdir -p "$CACHE/logs"
 # shellcheck disable=SC2086
 for q in ${queries//,/ }; do
   log="$CACHE/logs/$runner-q$q.log"
-  java ${JAVA_OPTS:--Xmx8g} -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$LIB/*:$CLASSES" \
+  limit=()
+  [ "$timeout_s" != 0 ] && limit=(timeout --kill-after=10 "$timeout_s")
+  ${limit[@]+"${limit[@]}"} java ${JAVA_OPTS:--Xmx8g} -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$LIB/*:$CLASSES" \
     NexmarkPeer --runner "$runner" --events "$events" --queries "$q" ${extra[@]+"${extra[@]}"} 2>"$log" \
-    | grep '^RESULT ' || echo "RESULT {\"query\":$q,\"error\":\"the JVM failed; see $log\"}"
+    | grep '^RESULT ' || { rc=${PIPESTATUS[0]}
+      if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then echo "RESULT {\"query\":$q,\"error\":\"timeout after ${timeout_s}s\"}"
+      else echo "RESULT {\"query\":$q,\"error\":\"the JVM failed (exit $rc); see $log\"}"; fi; }
 done
