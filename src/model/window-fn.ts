@@ -101,10 +101,17 @@ export class SlidingWindows implements WindowFn {
     if (!(size > 0) || !(period > 0)) throw new RangeError(`window.sliding: size and period must be positive, got ${size}, ${period}`);
     if (offset < 0 || offset >= period) throw new RangeError(`window.sliding: offset must be in [0, period), got ${offset}`);
   }
+  // Elements arrive roughly in time order: reuse the window list of the last period slot seen. (Only when size is a
+  // multiple of period is the list the same for every instant of a slot.)
+  private lastStart = NaN;
+  private lastList: readonly BoundedWindow[] = [];
   assignWindows(t: Instant): readonly BoundedWindow[] {
-    const windows: BoundedWindow[] = [];
     const lastStart = t - mod(t - this.offset, this.period);
+    if (lastStart === this.lastStart && this.size % this.period === 0) return this.lastList;
+    const windows: BoundedWindow[] = [];
     for (let start = lastStart; start > t - this.size; start -= this.period) windows.push(new IntervalWindow(start, start + this.size));
+    this.lastStart = lastStart;
+    this.lastList = windows;
     return windows;
   }
   mergeWindows(): WindowMerge[] {
