@@ -1,0 +1,39 @@
+/**
+ * expect_column_values_to_be_increasing / _decreasing: each non-missing value compared with the previous
+ * non-missing one (GE's pandas `diff()` over the non-null values; the first value is always expected). Row order
+ * matters, so in pipelines these are table-level results, never a reason to quarantine a row.
+ */
+import { columnOf, mapResult, Outcome, type CompiledExpectation, type Kwargs, type RowCheck } from '../expectation.ts';
+import type { ExpectationConfig } from '../result.ts';
+import { excerpt } from '../../model/index.ts';
+import { isMissing, numericValue } from '../values.ts';
+
+export function monotonic(config: ExpectationConfig, args: Kwargs, direction: 1 | -1): CompiledExpectation {
+  const column = columnOf(args);
+  const strictly = args.boolean('strictly', false);
+  const mostly = args.mostly();
+  const order = (a: unknown, b: unknown): number => {
+    const x = numericValue(a);
+    const y = numericValue(b);
+    if (x !== undefined && y !== undefined) return x - y;
+    return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
+  };
+  const rowCheck: RowCheck = {
+    rowLocal: false,
+    newChecker: () => {
+      let previous: unknown = undefined;
+      return (row) => {
+        const v = row[column];
+        if (isMissing(v)) return Outcome.missing;
+        const prev = previous;
+        previous = v;
+        if (prev === undefined) return Outcome.expected;
+        const d = order(v, prev) * direction;
+        return (strictly ? d > 0 : d >= 0) ? Outcome.expected : Outcome.unexpected;
+      };
+    },
+    unexpectedValue: (row) => row[column],
+    reason: (row) => `${column}=${excerpt(row[column], 60)} is not ${strictly ? 'strictly ' : ''}${direction === 1 ? 'increasing' : 'decreasing'}`,
+  };
+  return { config, profiles: [], rowCheck, columns: [column], evaluate: (m) => mapResult(m.rowCheck(), mostly) };
+}

@@ -1,0 +1,77 @@
+/** Every expectation type Riffle implements, by its Great Expectations name. */
+import { Kwargs, type CompiledExpectation, type ExpectationType } from './expectation.ts';
+import * as agg from './expectations/aggregate.ts';
+import { columnMap, nullCheck } from './expectations/column-map.ts';
+import { rowPredicate } from './expectations/custom.ts';
+import { klDivergenceLessThan } from './expectations/kl-divergence.ts';
+import { multicolumnSumEqual, pairGreater } from './expectations/multicolumn.ts';
+import { monotonic } from './expectations/ordering.ts';
+import * as table from './expectations/table.ts';
+import { compoundUnique, unique } from './expectations/uniqueness.ts';
+import * as v from './expectations/value-tests.ts';
+import { SuiteError } from './quality-error.ts';
+import type { ExpectationConfig } from './result.ts';
+
+type Compile = (config: ExpectationConfig, args: Kwargs) => CompiledExpectation;
+const map = (spec: (args: Kwargs) => Parameters<typeof columnMap>[2]): Compile => (c, a) => columnMap(c, a, spec(a));
+
+const TYPES: Record<string, [string, Compile]> = {
+  expect_table_row_count_to_be_between: ['row count within bounds', table.rowCountBetween],
+  expect_table_row_count_to_equal: ['row count equals a value', table.rowCountEqual],
+  expect_table_column_count_to_be_between: ['column count within bounds', table.columnCountBetween],
+  expect_table_columns_to_match_ordered_list: ['columns are exactly these, in order', table.columnsMatchOrderedList],
+  expect_table_columns_to_match_set: ['columns are these (any order)', table.columnsMatchSet],
+  expect_column_to_exist: ['the column exists', table.columnToExist],
+  expect_column_values_to_not_be_null: ['no missing values', (c, a) => nullCheck(c, a, false)],
+  expect_column_values_to_be_null: ['only missing values', (c, a) => nullCheck(c, a, true)],
+  expect_column_values_to_be_unique: ['no repeated values', unique],
+  expect_compound_columns_to_be_unique: ['no repeated tuples of values', compoundUnique],
+  expect_column_values_to_be_in_set: ['values in a set', map((a) => v.inSet(a, false))],
+  expect_column_values_to_not_be_in_set: ['values not in a set', map((a) => v.inSet(a, true))],
+  expect_column_values_to_be_between: ['values within bounds', map(v.between)],
+  expect_column_values_to_be_of_type: ['values of a type', map((a) => v.ofType(a, 'type_'))],
+  expect_column_values_to_be_in_type_list: ['values of one of the types', map((a) => v.ofType(a, 'type_list'))],
+  expect_column_values_to_match_regex: ['values match a regex (search)', map((a) => v.regex(a, false))],
+  expect_column_values_to_not_match_regex: ['values do not match a regex', map((a) => v.regex(a, true))],
+  expect_column_values_to_match_like_pattern: ['values match a SQL LIKE pattern', map((a) => v.like(a, false))],
+  expect_column_values_to_not_match_like_pattern: ['values do not match a SQL LIKE pattern', map((a) => v.like(a, true))],
+  expect_column_value_lengths_to_be_between: ['string lengths within bounds', map(v.lengthBetween)],
+  expect_column_value_lengths_to_equal: ['string lengths equal a value', map(v.lengthEqual)],
+  expect_column_values_to_be_json_parseable: ['values are JSON', map(v.jsonParseable)],
+  expect_column_values_to_be_dateutil_parseable: ['values are dates (dateutil subset)', map(v.dateutilParseable)],
+  expect_column_values_to_match_strftime_format: ['values match a strftime format', map(v.strftimeFormat)],
+  expect_column_values_to_be_increasing: ['values increase in row order', (c, a) => monotonic(c, a, 1)],
+  expect_column_values_to_be_decreasing: ['values decrease in row order', (c, a) => monotonic(c, a, -1)],
+  expect_column_min_to_be_between: ['minimum within bounds', agg.minBetween],
+  expect_column_max_to_be_between: ['maximum within bounds', agg.maxBetween],
+  expect_column_mean_to_be_between: ['mean within bounds', agg.meanBetween],
+  expect_column_median_to_be_between: ['median within bounds', agg.medianBetween],
+  expect_column_quantile_values_to_be_between: ['quantiles within ranges', agg.quantileValuesBetween],
+  expect_column_stdev_to_be_between: ['sample standard deviation within bounds', agg.stdevBetween],
+  expect_column_sum_to_be_between: ['sum within bounds', agg.sumBetween],
+  expect_column_unique_value_count_to_be_between: ['number of distinct values within bounds', agg.uniqueValueCountBetween],
+  expect_column_proportion_of_unique_values_to_be_between: ['distinct / non-missing within bounds', agg.proportionOfUniqueValuesBetween],
+  expect_column_distinct_values_to_be_in_set: ['distinct values within a set', agg.distinctValuesInSet],
+  expect_column_distinct_values_to_equal_set: ['distinct values equal a set', agg.distinctValuesEqualSet],
+  expect_column_distinct_values_to_contain_set: ['distinct values include a set', agg.distinctValuesContainSet],
+  expect_column_pair_values_A_to_be_greater_than_B: ['column A > column B per row', pairGreater],
+  expect_multicolumn_sum_to_equal: ['row sum over columns equals a total', multicolumnSumEqual],
+  expect_column_kl_divergence_to_be_less_than: ['KL divergence from a categorical distribution below a threshold', klDivergenceLessThan],
+  expect_row_to_satisfy: ['a row-level predicate (Riffle)', rowPredicate],
+};
+
+/** The expectation types, by GE name. */
+export const expectationTypes: ReadonlyMap<string, ExpectationType> = new Map(
+  Object.entries(TYPES).map(([name, [description, compile]]) => [name, { name, description, compile: (config: ExpectationConfig, args: Kwargs) => compile(config, args) }]),
+);
+
+/** Compiles one expectation configuration, with a message naming the unknown type and the closest known ones. */
+export function compileExpectation(config: ExpectationConfig): CompiledExpectation {
+  const type = expectationTypes.get(config.expectation_type);
+  if (type === undefined) {
+    const stem = config.expectation_type.replace(/^expect_(column_|table_)?/, '').split('_')[0] ?? '';
+    const close = [...expectationTypes.keys()].filter((k) => stem !== '' && k.includes(stem)).slice(0, 3);
+    throw new SuiteError(`unknown expectation type '${config.expectation_type}'`, { hint: close.length > 0 ? `did you mean ${close.join(', ')}?` : `known types: riffle's quality.expectationTypes` });
+  }
+  return type.compile(config, new Kwargs(config.expectation_type, config.kwargs ?? {}));
+}
