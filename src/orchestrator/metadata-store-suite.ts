@@ -1,0 +1,184 @@
+/**
+ * The conformance suite every MetadataStore implementation runs: `runMetadataStoreSuite('journal', () => open())`.
+ * `factory` returns a fresh, empty store; `reopen` (optional) returns the same store after a restart, to check that
+ * state survives.
+ * @example
+ *   runMetadataStoreSuite('postgres', () => PostgresStore.connect(url, { schema: fresh() }));
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { DagRunRecord, MetadataStore, TaskInstanceKey, TaskInstanceRecord } from './metadata-store.ts';
+
+export interface StoreSuiteFactory {
+  (): Promise<MetadataStore>;
+}
+
+export interface StoreSuiteOptions {
+  /** Closes `store` and opens the same data again (omit for stores without persistence). */
+  reopen?: (store: MetadataStore) => Promise<MetadataStore>;
+}
+
+const DAY = 86_400_000;
+
+export function runFixture(dagId: string, day: number, over: Partial<DagRunRecord> = {}): DagRunRecord {
+  const logicalDate = Date.UTC(2024, 0, 1) + day * DAY;
+  return {
+    dagId, runId: `scheduled__${new Date(logicalDate).toISOString()}`, runType: 'scheduled', state: 'queued', logicalDate,
+    dataIntervalStart: logicalDate, dataIntervalEnd: logicalDate + DAY, conf: {}, queuedAt: 1, startDate: null, endDate: null, ...over,
+  };
+}
+
+export function tiFixture(key: TaskInstanceKey, over: Partial<TaskInstanceRecord> = {}): TaskInstanceRecord {
+  return {
+    ...key, state: 'none', tryNumber: 0, maxTries: 1, startDate: null, endDate: null, duration: null, hostname: null, pid: null,
+    heartbeatAt: null, nextAttemptAt: null, firstAttemptAt: null, owner: null, error: null, updatedAt: 0, ...over,
+  };
+}
+
+export function runMetadataStoreSuite(name: string, factory: StoreSuiteFactory, opts: StoreSuiteOptions = {}): void {
+  describe(`MetadataStore conformance: ${name}`, () => {
+    const withStore = (fn: (s: MetadataStore) => Promise<MetadataStore | void>) => async () => {
+      const s = await factory();
+      let last: MetadataStore = s;
+      try {
+        last = (await fn(s)) ?? s;
+      } finally {
+        await last.close();
+      }
+    };
+
+    it('records DAGs and pauses them', withStore(async (s) => {
+      await s.upsertDag({ dagId: 'b', fileloc: 'b.ts', schedule: '@daily', timezone: 'UTC', isPaused: false, tags: ['x'], description: null });
+      await s.upsertDag({ dagId: 'a', fileloc: 'a.ts', schedule: null, timezone: 'UTC', isPaused: false, tags: [], description: 'A' });
+      await s.setDagPaused('b', true);
+      assert.deepEqual((await s.listDags()).map((d) => [d.dagId, d.isPaused]), [['a', false], ['b', true]]);
+      assert.equal((await s.getDag('a'))?.description, 'A');
+      assert.equal(await s.getDag('zzz'), undefined);
+    }));
+
+    it('creates a run once per run id and per logical date', withStore(async (s) => {
+      assert.equal(await s.createDagRun(runFixture('d', 0)), true);
+      assert.equal(await s.createDagRun(runFixture('d', 0)), false);
+      assert.equal(await s.createDagRun(runFixture('d', 0, { runId: 'manual__x' })), false, 'same logical date');
+      assert.equal(await s.createDagRun(runFixture('other', 0)), true, 'another dag may use the date');
+    }));
+
+    it('lists runs by logical date with filters, and finds the latest by type', withStore(async (s) => {
+      for (const day of [2, 0, 1]) await s.createDagRun(runFixture('d', day));
+      await s.createDagRun(runFixture('d', 5, { runType: 'backfill', runId: 'backfill__5' }));
+      await s.updateDagRun('d', runFixture('d', 1).runId, { state: 'running', startDate: 10 });
+      assert.deepEqual((await s.listDagRuns({ dagId: 'd' })).map((r) => r.logicalDate), [0, 1, 2, 5].map((d) => Date.UTC(2024, 0, 1) + d * DAY));
+      assert.deepEqual((await s.listDagRuns({ states: ['running'] })).map((r) => r.runId), [runFixture('d', 1).runId]);
+      assert.equal((await s.latestDagRun('d', ['scheduled']))?.runId, runFixture('d', 2).runId);
+      assert.equal((await s.latestDagRun('d'))?.runId, 'backfill__5');
+    }));
+
+    it('updates runs compare-and-set on state', withStore(async (s) => {
+      const r = runFixture('d', 0);
+      await s.createDagRun(r);
+      assert.equal(await s.updateDagRun('d', r.runId, { state: 'running' }, ['queued']), true);
+      assert.equal(await s.updateDagRun('d', r.runId, { state: 'running' }, ['queued']), false);
+      assert.equal((await s.getDagRun('d', r.runId))?.state, 'running');
+      assert.equal(await s.updateDagRun('d', 'nope', { state: 'failed' }), false);
+    }));
+
+    it('creates task instances idempotently and lists them by run, task and state', withStore(async (s) => {
+      const key = (taskId: string, runId = 'r1', mapIndex = -1) => ({ dagId: 'd', runId, taskId, mapIndex });
+      await s.createTaskInstances([tiFixture(key('a')), tiFixture(key('b')), tiFixture(key('a', 'r2'))]);
+      await s.createTaskInstances([tiFixture(key('a'), { state: 'failed' })]);
+      assert.equal((await s.getTaskInstance(key('a')))?.state, 'none', 'existing instance untouched');
+      await s.updateTaskInstance(key('b'), { state: 'running' });
+      assert.deepEqual((await s.listTaskInstances({ dagId: 'd', runId: 'r1' })).map((t) => t.taskId).sort(), ['a', 'b']);
+      assert.deepEqual((await s.listTaskInstances({ states: ['running'] })).map((t) => t.taskId), ['b']);
+      assert.deepEqual((await s.listTaskInstances({ dagId: 'd', taskId: 'a' })).map((t) => t.runId).sort(), ['r1', 'r2']);
+    }));
+
+    it('keeps map instances apart', withStore(async (s) => {
+      const k = (mapIndex: number) => ({ dagId: 'd', runId: 'r', taskId: 'm', mapIndex });
+      await s.createTaskInstances([tiFixture(k(-1)), tiFixture(k(0)), tiFixture(k(1))]);
+      await s.updateTaskInstance(k(1), { state: 'success' });
+      assert.deepEqual((await s.listTaskInstances({ dagId: 'd', runId: 'r' })).map((t) => [t.mapIndex, t.state]).sort(), [[-1, 'none'], [0, 'none'], [1, 'success']]);
+    }));
+
+    it('updates task instances compare-and-set on state and try number', withStore(async (s) => {
+      const k = { dagId: 'd', runId: 'r', taskId: 't', mapIndex: -1 };
+      await s.createTaskInstances([tiFixture(k, { state: 'running', tryNumber: 2 })]);
+      assert.equal(await s.updateTaskInstance(k, { state: 'success' }, { states: ['running'], tryNumber: 1 }), false, 'stale try');
+      assert.equal(await s.updateTaskInstance(k, { state: 'success' }, { states: ['queued'] }), false, 'wrong state');
+      assert.equal(await s.updateTaskInstance(k, { state: 'success', duration: 5 }, { states: ['running'], tryNumber: 2 }), true);
+      const ti = await s.getTaskInstance(k);
+      assert.equal(ti?.state, 'success');
+      assert.equal(ti?.duration, 5);
+      assert.equal(await s.updateTaskInstance({ ...k, taskId: 'none' }, { state: 'failed' }), false);
+    }));
+
+    it('claims each scheduled instance once, up to the limit', withStore(async (s) => {
+      const keys = ['a', 'b', 'c'].map((taskId) => ({ dagId: 'd', runId: 'r', taskId, mapIndex: -1 }));
+      await s.createTaskInstances(keys.map((k, i) => tiFixture(k, { state: i === 2 ? 'none' : 'scheduled' })));
+      const first = await s.claimTaskInstances(keys, 'sched-1', 1);
+      assert.deepEqual(first.map((t) => [t.taskId, t.state, t.owner]), [['a', 'queued', 'sched-1']]);
+      const second = await s.claimTaskInstances(keys, 'sched-2', 10);
+      assert.deepEqual(second.map((t) => t.taskId), ['b'], 'a is taken, c is not scheduled');
+      assert.deepEqual(await s.claimTaskInstances(keys, 'sched-3', 10), []);
+    }));
+
+    it('returns copies, not live records', withStore(async (s) => {
+      const k = { dagId: 'd', runId: 'r', taskId: 't', mapIndex: -1 };
+      await s.createTaskInstances([tiFixture(k)]);
+      const ti = (await s.getTaskInstance(k))!;
+      ti.state = 'failed';
+      assert.equal((await s.getTaskInstance(k))?.state, 'none');
+      await s.setXCom({ ...k, key: 'return_value', value: { rows: [1] } });
+      const x = (await s.getXCom(k))!;
+      (x.value as { rows: number[] }).rows.push(2);
+      assert.deepEqual((await s.getXCom(k))?.value, { rows: [1] });
+    }));
+
+    it('stores, lists and clears XComs', withStore(async (s) => {
+      const k = (taskId: string, mapIndex = -1) => ({ dagId: 'd', runId: 'r', taskId, mapIndex });
+      await s.setXCom({ ...k('a'), key: 'return_value', value: 1 });
+      await s.setXCom({ ...k('a'), key: 'return_value', value: 2 });
+      await s.setXCom({ ...k('m', 1), key: 'return_value', value: 'y' });
+      await s.setXCom({ ...k('m', 0), key: 'return_value', value: 'x' });
+      await s.setXCom({ ...k('m', 0), key: 'extra', value: null });
+      assert.equal((await s.getXCom(k('a')))?.value, 2);
+      assert.equal(await s.getXCom(k('b')), undefined);
+      assert.deepEqual((await s.listXComs('d', 'r', 'm')).map((x) => [x.mapIndex, x.key, x.value]), [[0, 'extra', null], [0, 'return_value', 'x'], [1, 'return_value', 'y']]);
+      await s.clearXComs(k('m', 0));
+      assert.deepEqual((await s.listXComs('d', 'r')).map((x) => [x.taskId, x.mapIndex]), [['a', -1], ['m', 1]]);
+    }));
+
+    it('keeps logs per attempt', withStore(async (s) => {
+      const k = { dagId: 'd', runId: 'manual__2024-01-01T00:00:00+00:00', taskId: 'g.t', mapIndex: 3 };
+      await s.appendLog(k, 1, 'first\n');
+      await s.appendLog(k, 1, 'more\n');
+      await s.appendLog(k, 2, 'second\n');
+      assert.equal(await s.readLog(k, 1), 'first\nmore\n');
+      assert.equal(await s.readLog(k, 2), 'second\n');
+      assert.equal(await s.readLog(k, 3), '');
+    }));
+
+    if (opts.reopen) {
+      const reopen = opts.reopen;
+      it('survives a restart: DAGs, runs, task instances, XComs and logs', withStore(async (s) => {
+        const k = { dagId: 'd', runId: runFixture('d', 0).runId, taskId: 't', mapIndex: -1 };
+        await s.upsertDag({ dagId: 'd', fileloc: 'd.ts', schedule: '@daily', timezone: 'UTC', isPaused: true, tags: [], description: null });
+        await s.createDagRun(runFixture('d', 0));
+        await s.updateDagRun('d', k.runId, { state: 'running' });
+        await s.createTaskInstances([tiFixture(k)]);
+        await s.updateTaskInstance(k, { state: 'up_for_retry', tryNumber: 1, error: 'boom' });
+        await s.setXCom({ ...k, key: 'return_value', value: { n: 1 } });
+        await s.appendLog(k, 1, 'hello\n');
+        const again = await reopen(s);
+        assert.equal((await again.getDag('d'))?.isPaused, true);
+        assert.equal((await again.getDagRun('d', k.runId))?.state, 'running');
+        const ti = await again.getTaskInstance(k);
+        assert.deepEqual([ti?.state, ti?.tryNumber, ti?.error], ['up_for_retry', 1, 'boom']);
+        assert.deepEqual((await again.getXCom(k))?.value, { n: 1 });
+        assert.equal(await again.readLog(k, 1), 'hello\n');
+        assert.equal(await again.createDagRun(runFixture('d', 0)), false, 'uniqueness survives too');
+        return again;
+      }));
+    }
+  });
+}

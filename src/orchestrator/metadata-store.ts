@@ -1,0 +1,146 @@
+/**
+ * The metadata store port: DAGs, DAG runs, task instances, XComs and per-attempt logs. The scheduler is written
+ * against this interface only. Every method is async so that a networked implementation (PostgreSQL) fits; updates
+ * are compare-and-set (`expect`) so that several schedulers can share a store the way Airflow's HA schedulers do
+ * (`UPDATE ... WHERE state = ...`, or `SELECT ... FOR UPDATE SKIP LOCKED` in `claimTaskInstances`).
+ * Conformance: `runMetadataStoreSuite(name, factory)` checks any implementation.
+ */
+
+export type DagRunState = 'queued' | 'running' | 'success' | 'failed';
+export type DagRunType = 'scheduled' | 'manual' | 'backfill' | 'test';
+
+/**
+ * Task instance states, as in Airflow: `none` (not yet decided), `scheduled` (dependencies met), `queued` (handed
+ * to the executor), `running`, `up_for_retry` / `up_for_reschedule` (waiting for `nextAttemptAt`), the final states
+ * `success`, `failed`, `skipped`, `upstream_failed`, and `mapped` (expanded into map instances, which carry the state).
+ */
+export type TaskState =
+  | 'none' | 'scheduled' | 'queued' | 'running' | 'up_for_retry' | 'up_for_reschedule'
+  | 'success' | 'failed' | 'skipped' | 'upstream_failed' | 'mapped';
+
+export const FINAL_TASK_STATES: readonly TaskState[] = ['success', 'failed', 'skipped', 'upstream_failed', 'mapped'];
+
+export interface DagRecord {
+  dagId: string;
+  fileloc: string;
+  schedule: string | null;
+  timezone: string;
+  isPaused: boolean;
+  tags: string[];
+  description: string | null;
+}
+
+export interface DagRunRecord {
+  dagId: string;
+  runId: string;
+  runType: DagRunType;
+  state: DagRunState;
+  logicalDate: number;
+  dataIntervalStart: number;
+  dataIntervalEnd: number;
+  /** Params of this run (DAG params overridden by the trigger's). */
+  conf: Record<string, unknown>;
+  queuedAt: number;
+  startDate: number | null;
+  endDate: number | null;
+}
+
+/** Identifies a task instance; `mapIndex` is -1 for unmapped tasks. */
+export interface TaskInstanceKey {
+  dagId: string;
+  runId: string;
+  taskId: string;
+  mapIndex: number;
+}
+
+export interface TaskInstanceRecord extends TaskInstanceKey {
+  state: TaskState;
+  /** Attempts started so far (the running attempt's number). */
+  tryNumber: number;
+  maxTries: number;
+  startDate: number | null;
+  endDate: number | null;
+  /** ms of the last attempt. */
+  duration: number | null;
+  hostname: string | null;
+  pid: number | null;
+  heartbeatAt: number | null;
+  /** Earliest time of the next attempt (retry or sensor reschedule). */
+  nextAttemptAt: number | null;
+  /** First poke of a sensor in reschedule mode (its timeout counts from here). */
+  firstAttemptAt: number | null;
+  /** Who runs it (a scheduler id): lets a restarted or peer scheduler tell its own work from orphans. */
+  owner: string | null;
+  error: string | null;
+  updatedAt: number;
+}
+
+export interface XComRecord extends TaskInstanceKey {
+  key: string;
+  value: unknown;
+}
+
+export interface DagRunFilter {
+  dagId?: string;
+  states?: readonly DagRunState[];
+  runTypes?: readonly DagRunType[];
+}
+
+export interface TaskInstanceFilter {
+  dagId?: string;
+  runId?: string;
+  taskId?: string;
+  states?: readonly TaskState[];
+}
+
+/** Conditions of a compare-and-set update. */
+export interface TaskInstanceExpectation {
+  states?: readonly TaskState[];
+  tryNumber?: number;
+}
+
+export interface MetadataStore {
+  upsertDag(dag: DagRecord): Promise<void>;
+  getDag(dagId: string): Promise<DagRecord | undefined>;
+  listDags(): Promise<DagRecord[]>;
+  setDagPaused(dagId: string, paused: boolean): Promise<void>;
+
+  /** Creates a run; false if one exists with the same run id or the same (dag, logical date). */
+  createDagRun(run: DagRunRecord): Promise<boolean>;
+  getDagRun(dagId: string, runId: string): Promise<DagRunRecord | undefined>;
+  /** Runs matching the filter, by logical date ascending. */
+  listDagRuns(filter?: DagRunFilter): Promise<DagRunRecord[]>;
+  /** The run with the greatest logical date among the given types. */
+  latestDagRun(dagId: string, runTypes?: readonly DagRunType[]): Promise<DagRunRecord | undefined>;
+  /** Updates a run if its state is one of `expectStates` (any state when omitted); false otherwise. */
+  updateDagRun(dagId: string, runId: string, patch: Partial<Omit<DagRunRecord, 'dagId' | 'runId'>>, expectStates?: readonly DagRunState[]): Promise<boolean>;
+
+  /** Creates task instances; existing keys are left as they are. */
+  createTaskInstances(tis: readonly TaskInstanceRecord[]): Promise<void>;
+  getTaskInstance(key: TaskInstanceKey): Promise<TaskInstanceRecord | undefined>;
+  listTaskInstances(filter: TaskInstanceFilter): Promise<TaskInstanceRecord[]>;
+  /** Compare-and-set: applies `patch` if the instance exists and meets `expect`; false otherwise. */
+  updateTaskInstance(key: TaskInstanceKey, patch: Partial<Omit<TaskInstanceRecord, keyof TaskInstanceKey>>, expect?: TaskInstanceExpectation): Promise<boolean>;
+  /**
+   * Atomically moves up to `limit` instances from `scheduled` to `queued` for `owner` and returns them (Postgres:
+   * `FOR UPDATE SKIP LOCKED`, so that peers never claim the same instance).
+   */
+  claimTaskInstances(keys: readonly TaskInstanceKey[], owner: string, limit: number): Promise<TaskInstanceRecord[]>;
+
+  setXCom(x: XComRecord): Promise<void>;
+  getXCom(key: TaskInstanceKey, xcomKey?: string): Promise<XComRecord | undefined>;
+  /** XComs of a run (optionally one task), by task id then map index. */
+  listXComs(dagId: string, runId: string, taskId?: string): Promise<XComRecord[]>;
+  /** Deletes a task's XComs in a run (before a retry or clear). */
+  clearXComs(key: TaskInstanceKey): Promise<void>;
+
+  appendLog(key: TaskInstanceKey, tryNumber: number, text: string): Promise<void>;
+  readLog(key: TaskInstanceKey, tryNumber: number): Promise<string>;
+
+  close(): Promise<void>;
+}
+
+/** `dag/run/task/mapIndex` as one string (for maps and messages). */
+export function taskInstanceId(k: TaskInstanceKey): string {
+  return `${k.dagId}/${k.runId}/${k.taskId}${k.mapIndex >= 0 ? `[${k.mapIndex}]` : ''}`;
+}
