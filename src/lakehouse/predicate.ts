@@ -1,0 +1,146 @@
+/**
+ * Simple predicates for reads (`table.read({ where })`): a conjunction of per-column conditions. They filter rows
+ * exactly, and let the reader skip whole files: by partition values (partition pruning) and by per-file min/max/
+ * nullCount statistics (data skipping). Comparisons follow SQL: a null never satisfies a comparison.
+ */
+import { DeltaTableError } from './errors.ts';
+import type { FileStats } from './file-stats.ts';
+import type { TableSchema } from './schema.ts';
+import { type DeltaValue, toCanonical } from './value-mapping.ts';
+
+/**
+ * A condition on one column: a value (equality; `null` means "is null") or an object of operators, all of which
+ * must hold.
+ *
+ * @example
+ * const c: Condition = { gte: 10, lt: 20 };
+ */
+export type Condition =
+  | DeltaValue
+  | {
+      eq?: DeltaValue; ne?: DeltaValue; lt?: DeltaValue; lte?: DeltaValue; gt?: DeltaValue; gte?: DeltaValue;
+      in?: readonly DeltaValue[]; isNull?: boolean;
+    };
+
+/**
+ * A predicate: column → condition; all must hold.
+ *
+ * @example
+ * const where: Predicate = { country: 'fr', amount: { gt: 100 }, ts: { gte: new Date('2024-01-01T00:00:00Z') } };
+ */
+export type Predicate = Readonly<Record<string, Condition>>;
+
+type Op = 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte' | 'in' | 'isNull' | 'notNull';
+
+/** One normalized term: column, operator, canonical operand(s). */
+export interface Term {
+  readonly column: string;
+  readonly op: Op;
+  readonly value: DeltaValue;
+  readonly values: readonly DeltaValue[];
+}
+
+/**
+ * Normalizes a predicate against a schema: checks the columns exist and converts operands to canonical values
+ * (so `{ id: 5 }` compares with a long column's bigints).
+ *
+ * @example
+ * compilePredicate({ id: { gt: 5 } }, schema); // [{ column: 'id', op: 'gt', value: 5n, values: [] }]
+ */
+export function compilePredicate(where: Predicate | undefined, schema: TableSchema): Term[] {
+  if (!where) return [];
+  const terms: Term[] = [];
+  for (const [column, cond] of Object.entries(where)) {
+    const field = schema.fields.find((f) => f.name === column);
+    if (!field) {
+      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `where: unknown column '${column}'`, { hint: `columns are ${schema.fields.map((f) => f.name).join(', ')}` });
+    }
+    const canon = (v: unknown): DeltaValue => {
+      const c = toCanonical(field.type, v);
+      if (c !== null && typeof c === 'object' && !(c instanceof Date) && 'error' in c) {
+        throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `where: column '${column}' is ${field.type}, got ${c.error}`);
+      }
+      return c as DeltaValue;
+    };
+    const isOps = cond !== null && typeof cond === 'object' && !(cond instanceof Date);
+    if (!isOps) {
+      terms.push(cond === null ? { column, op: 'isNull', value: null, values: [] } : { column, op: 'eq', value: canon(cond), values: [] });
+      continue;
+    }
+    for (const [op, operand] of Object.entries(cond)) {
+      if (op === 'isNull') terms.push({ column, op: operand ? 'isNull' : 'notNull', value: null, values: [] });
+      else if (op === 'in') terms.push({ column, op: 'in', value: null, values: (operand as DeltaValue[]).map(canon) });
+      else if (['eq', 'ne', 'lt', 'lte', 'gt', 'gte'].includes(op)) terms.push({ column, op: op as Op, value: canon(operand), values: [] });
+      else throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `where: unknown operator '${op}' on column '${column}'`, { hint: 'use eq, ne, lt, lte, gt, gte, in, isNull' });
+    }
+  }
+  return terms;
+}
+
+function compare(a: DeltaValue, op: Op, b: DeltaValue, values: readonly DeltaValue[]): boolean {
+  switch (op) {
+    case 'isNull': return a === null;
+    case 'notNull': return a !== null;
+    case 'in': return a !== null && values.some((v) => v === a);
+    default: break;
+  }
+  if (a === null || b === null) return false;
+  const x = a as number;
+  const y = b as number;
+  switch (op) {
+    case 'eq': return x === y;
+    case 'ne': return x !== y;
+    case 'lt': return x < y;
+    case 'lte': return x <= y;
+    case 'gt': return x > y;
+    case 'gte': return x >= y;
+  }
+}
+
+/**
+ * Whether a row (of canonical values) satisfies all terms.
+ *
+ * @example
+ * matchesRow(terms, { id: 7n }); // true for { id: { gt: 5 } }
+ */
+export function matchesRow(terms: readonly Term[], row: Readonly<Record<string, DeltaValue>>): boolean {
+  for (const t of terms) if (!compare(row[t.column] ?? null, t.op, t.value, t.values)) return false;
+  return true;
+}
+
+/**
+ * Whether a file may hold a matching row, judged from its partition values (exact) and statistics (bounds). False
+ * means the file can be skipped; true means it must be read. Missing statistics never skip.
+ *
+ * @example
+ * mayMatchFile(terms, { country: 'de' }, stats); // false for { country: 'fr' } on a partitioned table
+ */
+export function mayMatchFile(terms: readonly Term[], partition: Readonly<Record<string, DeltaValue>>, stats: FileStats): boolean {
+  for (const t of terms) {
+    if (t.column in partition) {
+      if (!compare(partition[t.column], t.op, t.value, t.values)) return false;
+      continue;
+    }
+    const nulls = stats.nullCount.get(t.column);
+    const all = stats.numRecords !== undefined && nulls === stats.numRecords;
+    if (t.op === 'isNull') { if (nulls === 0) return false; continue; }
+    if (all) return false; // every value null: no comparison (nor notNull) can hold
+    if (t.op === 'notNull') continue;
+    const min = stats.min.get(t.column);
+    const max = stats.max.get(t.column);
+    if (min === undefined || max === undefined || min === null || max === null) continue;
+    const lo = min as number;
+    const hi = max as number;
+    const v = t.value as number;
+    switch (t.op) {
+      case 'eq': if (v < lo || v > hi) return false; break;
+      case 'ne': if (lo === hi && lo === v) return false; break;
+      case 'lt': if (lo >= v) return false; break;
+      case 'lte': if (lo > v) return false; break;
+      case 'gt': if (hi <= v) return false; break;
+      case 'gte': if (hi < v) return false; break;
+      case 'in': if (!t.values.some((x) => x !== null && (x as number) >= lo && (x as number) <= hi)) return false; break;
+    }
+  }
+  return true;
+}

@@ -1,0 +1,143 @@
+/**
+ * Table schemas: the Delta primitive types Riffle writes, and the schema's JSON form (`metaData.schemaString`, Spark's
+ * JSON schema representation, PROTOCOL.md "Schema Serialization Format").
+ */
+import { DeltaTableError, UnsupportedFeatureError } from './errors.ts';
+
+/**
+ * The Delta primitive types Riffle writes and reads, and their JS values:
+ *
+ * | type      | JS value read              | JS values accepted on write                          |
+ * |-----------|----------------------------|------------------------------------------------------|
+ * | string    | string                     | string                                               |
+ * | long      | bigint (exact 64-bit)      | bigint, or a safe-integer number                     |
+ * | integer   | number                     | 32-bit integer number                                |
+ * | double    | number                     | number                                               |
+ * | boolean   | boolean                    | boolean                                              |
+ * | timestamp | bigint µs since epoch, UTC | bigint µs, Date, ISO-8601 string with a zone         |
+ * | date      | 'YYYY-MM-DD' string        | 'YYYY-MM-DD' string, Date (its UTC day)              |
+ *
+ * Reading foreign tables also accepts short/byte (number) and float (number).
+ *
+ * @example
+ * const t: DeltaType = 'timestamp';
+ */
+export type DeltaType = 'string' | 'long' | 'integer' | 'double' | 'boolean' | 'timestamp' | 'date';
+
+/** Types readable in foreign tables beyond those Riffle writes. */
+export type ReadableDeltaType = DeltaType | 'short' | 'byte' | 'float';
+
+const WRITABLE: ReadonlySet<string> = new Set<DeltaType>(['string', 'long', 'integer', 'double', 'boolean', 'timestamp', 'date']);
+const READABLE: ReadonlySet<string> = new Set<ReadableDeltaType>([...WRITABLE as Set<DeltaType>, 'short', 'byte', 'float']);
+
+/**
+ * One column of a table schema.
+ *
+ * @example
+ * const f: SchemaField = { name: 'id', type: 'long', nullable: false, metadata: {} };
+ */
+export interface SchemaField {
+  readonly name: string;
+  readonly type: ReadableDeltaType;
+  readonly nullable: boolean;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A table schema: an ordered list of top-level primitive columns.
+ *
+ * @example
+ * const s: TableSchema = { fields: [{ name: 'id', type: 'long', nullable: false, metadata: {} }] };
+ */
+export interface TableSchema {
+  readonly fields: readonly SchemaField[];
+}
+
+/**
+ * The schema as given to `DeltaTable.create`: column name → type, or `{ type, nullable }` (columns are nullable
+ * unless said otherwise). Key order is column order.
+ *
+ * @example
+ * const s: SchemaInput = { id: { type: 'long', nullable: false }, country: 'string', ts: 'timestamp' };
+ */
+export type SchemaInput = Readonly<Record<string, DeltaType | { readonly type: DeltaType; readonly nullable?: boolean }>>;
+
+/**
+ * Normalizes a `SchemaInput` to a `TableSchema`, rejecting unknown types and names that differ only by case.
+ *
+ * @example
+ * toTableSchema({ id: 'long' }); // { fields: [{ name: 'id', type: 'long', nullable: true, metadata: {} }] }
+ */
+export function toTableSchema(input: SchemaInput): TableSchema {
+  const fields: SchemaField[] = [];
+  const seen = new Set<string>();
+  for (const [name, spec] of Object.entries(input)) {
+    const type = typeof spec === 'string' ? spec : spec.type;
+    const nullable = typeof spec === 'string' ? true : spec.nullable ?? true;
+    if (!WRITABLE.has(type)) {
+      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `column '${name}' has unsupported type '${String(type)}'`, {
+        hint: `use one of ${[...WRITABLE].join(', ')}`,
+      });
+    }
+    if (name === '' || seen.has(name.toLowerCase())) {
+      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `column name '${name}' is empty or duplicated (Delta column names are case-insensitive)`);
+    }
+    seen.add(name.toLowerCase());
+    fields.push({ name, type, nullable, metadata: {} });
+  }
+  if (fields.length === 0) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'a table needs at least one column');
+  return { fields };
+}
+
+/**
+ * Serializes a schema to Delta's `schemaString` (Spark JSON schema).
+ *
+ * @example
+ * schemaToJson(toTableSchema({ id: 'long' }));
+ * // '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}}]}'
+ */
+export function schemaToJson(schema: TableSchema): string {
+  return JSON.stringify({
+    type: 'struct',
+    fields: schema.fields.map((f) => ({ name: f.name, type: f.type, nullable: f.nullable, metadata: f.metadata })),
+  });
+}
+
+/**
+ * Parses a `schemaString`. Nested and decimal/binary columns are refused with an error naming the column, since
+ * Riffle cannot read them yet.
+ *
+ * @example
+ * schemaFromJson('{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}}]}');
+ */
+export function schemaFromJson(json: string): TableSchema {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (cause) {
+    throw new DeltaTableError('DELTA_LOG_INVALID', 'metaData.schemaString is not valid JSON', { cause });
+  }
+  const root = parsed as { type?: unknown; fields?: unknown };
+  if (root?.type !== 'struct' || !Array.isArray(root.fields)) {
+    throw new DeltaTableError('DELTA_LOG_INVALID', 'metaData.schemaString is not a struct schema');
+  }
+  return {
+    fields: root.fields.map((raw: { name: string; type: unknown; nullable?: boolean; metadata?: Record<string, unknown> }) => {
+      const typeName = typeof raw.type === 'string' ? raw.type : JSON.stringify(raw.type);
+      if (!READABLE.has(typeName)) {
+        throw new UnsupportedFeatureError(`type ${typeName}`, 'read', `column '${raw.name}' has type ${typeName}, which Riffle cannot read yet`);
+      }
+      return { name: raw.name, type: typeName as ReadableDeltaType, nullable: raw.nullable ?? true, metadata: raw.metadata ?? {} };
+    }),
+  };
+}
+
+/**
+ * Whether `type` is one Riffle can write (foreign tables may hold readable-only types such as float).
+ *
+ * @example
+ * isWritableType('float'); // false
+ */
+export function isWritableType(type: string): type is DeltaType {
+  return WRITABLE.has(type);
+}

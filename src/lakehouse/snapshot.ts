@@ -1,0 +1,193 @@
+/**
+ * A snapshot: the state of a table at one version, reconstructed from the latest checkpoint at or before that
+ * version plus the JSON commits after it; time travel by version or by timestamp; and the file list SQL engines
+ * need.
+ */
+import type { AddAction, MetadataAction, ProtocolAction, TxnAction } from './actions.ts';
+import { readCheckpoint } from './checkpoint.ts';
+import { type DeltaLog, type LogListing } from './delta-log.ts';
+import { DeltaTableError, UnsupportedFeatureError } from './errors.ts';
+import { type FileStats, parseStats } from './file-stats.ts';
+import { dataFilePath } from './partition-path.ts';
+import { compilePredicate, mayMatchFile, type Predicate } from './predicate.ts';
+import { schemaFromJson, type TableSchema } from './schema.ts';
+import { assertAddReadable, assertReadable } from './table-features.ts';
+import { TableState } from './table-state.ts';
+import { type DeltaValue, fromPartitionString } from './value-mapping.ts';
+
+/**
+ * One data file of a snapshot, as a query engine needs it.
+ *
+ * @example
+ * for (const f of snapshot.files) console.log(f.absolutePath, f.partitionValues, f.stats.numRecords);
+ */
+export interface DataFile {
+  /** `add.path`: relative to the table root and URI-encoded (as in the log). */
+  readonly path: string;
+  /** The file's location on the local filesystem. */
+  readonly absolutePath: string;
+  /** Partition values, parsed to canonical values (see `DeltaType`). */
+  readonly partitionValues: Readonly<Record<string, DeltaValue>>;
+  readonly size: number;
+  readonly modificationTime: number;
+  /** Parsed statistics (`numRecords` undefined when the writer recorded none). */
+  readonly stats: FileStats;
+  /** The raw `add` action. */
+  readonly add: AddAction;
+}
+
+/** Where to time-travel to: a version, or the latest version committed at or before a timestamp. */
+export interface VersionSelector {
+  readonly version?: number;
+  /** A Date, ms since the epoch, or an ISO-8601 string. */
+  readonly timestamp?: Date | number | string;
+}
+
+/**
+ * The reconciled state of a table at one version.
+ *
+ * @example
+ * const snap = await Snapshot.load(new DeltaLog('/data/events'), { version: 3 });
+ * snap.files.map((f) => f.absolutePath);
+ */
+export class Snapshot {
+  readonly version: number;
+  readonly protocol: ProtocolAction;
+  readonly metadata: MetadataAction;
+  readonly schema: TableSchema;
+  readonly partitionColumns: readonly string[];
+  readonly files: readonly DataFile[];
+  /** Latest committed version per streaming application id (`txn`). */
+  readonly appTransactions: ReadonlyMap<string, TxnAction>;
+  /** The reconciled actions (for writers building on this snapshot, and checkpoints). */
+  readonly state: TableState;
+
+  private constructor(log: DeltaLog, version: number, state: TableState) {
+    const { protocol, metadata } = state;
+    if (!protocol || !metadata) {
+      throw new DeltaTableError('DELTA_LOG_INVALID', `the log of ${log.tablePath} has no ${protocol ? 'metaData' : 'protocol'} action at version ${version}`);
+    }
+    assertReadable(protocol, metadata);
+    for (const kind of state.otherKinds) {
+      if (kind === 'cdc' || kind === 'commitInfo' || kind === 'domainMetadata' || kind === 'checkpointMetadata') continue;
+      throw new UnsupportedFeatureError(kind, 'read', `the log holds '${kind}' actions`);
+    }
+    this.version = version;
+    this.protocol = protocol;
+    this.metadata = metadata;
+    this.schema = schemaFromJson(metadata.schemaString);
+    this.partitionColumns = metadata.partitionColumns;
+    this.state = state;
+    this.appTransactions = state.txns;
+    const fieldOf = new Map(this.schema.fields.map((f) => [f.name, f]));
+    const dataFields = this.schema.fields.filter((f) => !this.partitionColumns.includes(f.name));
+    this.files = [...state.files.values()].map((add) => {
+      assertAddReadable(add);
+      const partitionValues: Record<string, DeltaValue> = {};
+      for (const c of this.partitionColumns) {
+        const field = fieldOf.get(c);
+        if (!field) throw new DeltaTableError('DELTA_LOG_INVALID', `partition column '${c}' is not in the schema`);
+        partitionValues[c] = fromPartitionString(field.type, add.partitionValues[c]);
+      }
+      return {
+        path: add.path, absolutePath: dataFilePath(log.tablePath, add.path), partitionValues, size: add.size,
+        modificationTime: add.modificationTime, stats: parseStats(add.stats, dataFields), add,
+      };
+    });
+  }
+
+  /**
+   * Loads the snapshot at a version, at a timestamp, or (by default) the latest.
+   *
+   * Strategy: 1. list the log; 2. resolve the target version (a timestamp maps to the last commit at or before it);
+   * 3. start from the latest complete checkpoint ≤ target, if any; 4. replay the commits after it in order, each
+   * one required (a gap is an error, never a silently partial table); 5. check the protocol is readable.
+   */
+  static async load(log: DeltaLog, at: VersionSelector = {}, listing?: LogListing): Promise<Snapshot> {
+    const list = listing ?? (await log.list());
+    const latestCommit = list.commits.at(-1) ?? -1;
+    const latestCheckpoint = list.checkpoints.at(-1)?.version ?? -1;
+    const latest = Math.max(latestCommit, latestCheckpoint);
+    if (latest < 0) {
+      throw new DeltaTableError('DELTA_TABLE_NOT_FOUND', `no Delta table at ${log.tablePath} (no _delta_log commits)`, {
+        hint: 'create it with DeltaTable.create(path, { schema })',
+      });
+    }
+    let target = latest;
+    if (at.version !== undefined && at.timestamp !== undefined) {
+      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'give a version or a timestamp, not both');
+    }
+    if (at.version !== undefined) {
+      if (!Number.isInteger(at.version) || at.version < 0 || at.version > latest) {
+        throw new DeltaTableError('DELTA_VERSION_NOT_FOUND', `version ${at.version} of ${log.tablePath} does not exist (latest is ${latest})`);
+      }
+      target = at.version;
+    } else if (at.timestamp !== undefined) {
+      target = await versionAtTimestamp(log, list, at.timestamp);
+    }
+    const checkpoint = [...list.checkpoints].reverse().find((c) => c.version <= target);
+    const state = new TableState();
+    let from = 0;
+    if (checkpoint) {
+      state.apply(await readCheckpoint(log, checkpoint));
+      from = checkpoint.version + 1;
+    }
+    const have = new Set(list.commits);
+    for (let v = from; v <= target; v++) {
+      if (!have.has(v)) {
+        throw new DeltaTableError('DELTA_VERSION_NOT_FOUND', `commit ${v} of ${log.tablePath} is missing, so version ${target} cannot be reconstructed`, {
+          hint: 'the log was cleaned up past this version; read a later version',
+        });
+      }
+      state.apply(await log.readCommit(v));
+    }
+    return new Snapshot(log, target, state);
+  }
+
+  /**
+   * The files that may hold rows matching `where` (partition pruning and min/max/nullCount data skipping), and
+   * how many were skipped.
+   *
+   * @example
+   * const { files, skipped } = snapshot.filesMatching({ country: 'fr' });
+   */
+  filesMatching(where?: Predicate): { files: DataFile[]; skipped: number } {
+    const terms = compilePredicate(where, this.schema);
+    const files = this.files.filter((f) => mayMatchFile(terms, f.partitionValues, f.stats));
+    return { files, skipped: this.files.length - files.length };
+  }
+}
+
+function toMillis(t: Date | number | string): number {
+  const ms = t instanceof Date ? t.getTime() : typeof t === 'number' ? t : Date.parse(t);
+  if (Number.isNaN(ms)) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `invalid timestamp ${String(t)}`);
+  return ms;
+}
+
+/**
+ * Commit timestamps: each commit file's modification time (the protocol's commit timestamp without in-commit
+ * timestamps), made strictly increasing as Delta does (a commit never predates the previous one).
+ */
+export async function commitTimestamps(log: DeltaLog, commits: readonly number[]): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  let previous = -Infinity;
+  for (const v of commits) {
+    const t = Math.max(Math.floor(await log.commitFileTime(v)), previous + 1);
+    out.set(v, t);
+    previous = t;
+  }
+  return out;
+}
+
+async function versionAtTimestamp(log: DeltaLog, list: LogListing, timestamp: Date | number | string): Promise<number> {
+  const ms = toMillis(timestamp);
+  const times = await commitTimestamps(log, list.commits);
+  let found = -1;
+  for (const [v, t] of times) if (t <= ms) found = v;
+  if (found < 0) {
+    const first = list.commits[0];
+    throw new DeltaTableError('DELTA_VERSION_NOT_FOUND',
+      `no version of ${log.tablePath} existed at ${new Date(ms).toISOString()}${first !== undefined ? ` (the earliest commit is ${new Date(times.get(first) as number).toISOString()})` : ''}`);
+  }
+  return found;
+}

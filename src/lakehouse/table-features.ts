@@ -1,0 +1,96 @@
+/**
+ * Which protocol versions and table features Riffle implements, and the checks that refuse the rest with an error
+ * naming the feature (PROTOCOL.md "Table Features", "Reader/Writer Version Requirements").
+ *
+ * Riffle reads reader version 1 (and 3 with no reader feature it lacks) and writes writer version 2 (and 7 with only
+ * `appendOnly`). Anything else — column mapping, deletion vectors, v2 checkpoints, CDF, constraints, generated or
+ * identity columns, row tracking, timestampNtz, … — is refused rather than risk wrong results.
+ */
+import type { AddAction, MetadataAction, ProtocolAction } from './actions.ts';
+import { UnsupportedFeatureError } from './errors.ts';
+import type { TableSchema } from './schema.ts';
+
+/** The protocol Riffle writes for new tables: reader 1, writer 2 (appendOnly and invariants known to writer 2). */
+export const DEFAULT_PROTOCOL: ProtocolAction = { minReaderVersion: 1, minWriterVersion: 2 };
+
+/** Reader features Riffle can read past (vacuumProtocolCheck only constrains vacuum, which Riffle does not do yet). */
+const READER_FEATURES: ReadonlySet<string> = new Set(['vacuumProtocolCheck']);
+/** Writer features Riffle honours when writing. */
+const WRITER_FEATURES: ReadonlySet<string> = new Set(['appendOnly']);
+
+/** What a legacy writer version adds over the previous one (for error messages). */
+const WRITER_VERSION_FEATURES: Record<number, string> = {
+  3: 'checkConstraints', 4: 'changeDataFeed / generatedColumns', 5: 'columnMapping', 6: 'identityColumns',
+};
+
+/**
+ * Throws `UnsupportedFeatureError` unless Riffle can read a table with this protocol and metadata.
+ *
+ * @example
+ * assertReadable({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'] }); // throws, names deletionVectors
+ */
+export function assertReadable(protocol: ProtocolAction, metadata?: MetadataAction): void {
+  const v = protocol.minReaderVersion;
+  if (v === 2) throw new UnsupportedFeatureError('columnMapping', 'read', 'the table requires reader version 2 (column mapping)');
+  if (v > 3) throw new UnsupportedFeatureError(`readerVersion ${v}`, 'read', `the table requires reader version ${v}; Riffle reads versions 1 and 3`);
+  if (v === 3) {
+    for (const feature of protocol.readerFeatures ?? []) {
+      if (!READER_FEATURES.has(feature)) throw new UnsupportedFeatureError(feature, 'read', `the table lists reader feature '${feature}'`);
+    }
+  }
+  const mode = metadata?.configuration['delta.columnMapping.mode'];
+  if (mode !== undefined && mode !== 'none') throw new UnsupportedFeatureError('columnMapping', 'read', `delta.columnMapping.mode is '${mode}'`);
+  if (metadata && metadata.format.provider !== 'parquet') {
+    throw new UnsupportedFeatureError(`format ${metadata.format.provider}`, 'read', 'data files are not Parquet');
+  }
+}
+
+/**
+ * Throws `UnsupportedFeatureError` unless Riffle can write to a table with this protocol, metadata and schema
+ * (writing needs everything reading needs).
+ *
+ * @example
+ * assertWritable({ minReaderVersion: 1, minWriterVersion: 4 }, metadata, schema); // throws, names changeDataFeed / generatedColumns
+ */
+export function assertWritable(protocol: ProtocolAction, metadata: MetadataAction, schema: TableSchema): void {
+  assertReadable(protocol, metadata);
+  const v = protocol.minWriterVersion;
+  if (v > 7) throw new UnsupportedFeatureError(`writerVersion ${v}`, 'write', `the table requires writer version ${v}`);
+  if (v === 7) {
+    for (const feature of protocol.writerFeatures ?? []) {
+      if (!WRITER_FEATURES.has(feature)) throw new UnsupportedFeatureError(feature, 'write', `the table lists writer feature '${feature}'`);
+    }
+  } else if (v > 2) {
+    throw new UnsupportedFeatureError(WRITER_VERSION_FEATURES[v] ?? `writerVersion ${v}`, 'write', `the table requires writer version ${v}; Riffle writes version 2`);
+  }
+  for (const field of schema.fields) {
+    if (field.metadata['delta.invariants'] !== undefined) {
+      throw new UnsupportedFeatureError('invariants', 'write', `column '${field.name}' has a delta.invariants constraint Riffle does not enforce yet`);
+    }
+    for (const key of ['delta.generationExpression', 'delta.identity.start']) {
+      if (field.metadata[key] !== undefined) throw new UnsupportedFeatureError(key.split('.')[1] === 'identity' ? 'identityColumns' : 'generatedColumns', 'write', `column '${field.name}' has ${key}`);
+    }
+  }
+  for (const key of Object.keys(metadata.configuration)) {
+    if (key.startsWith('delta.constraints.')) throw new UnsupportedFeatureError('checkConstraints', 'write', `the table has constraint ${key}`);
+  }
+  if (metadata.configuration['delta.enableChangeDataFeed'] === 'true') {
+    throw new UnsupportedFeatureError('changeDataFeed', 'write', 'delta.enableChangeDataFeed is true');
+  }
+}
+
+/**
+ * Throws if an `add` uses something the protocol check should already have refused (defence in depth: a deletion
+ * vector silently ignored would return deleted rows).
+ */
+export function assertAddReadable(add: AddAction): void {
+  if (add.deletionVector !== undefined && add.deletionVector !== null) {
+    throw new UnsupportedFeatureError('deletionVectors', 'read', `file '${add.path}' has a deletion vector`);
+  }
+}
+
+/** The `delta.*` table properties Riffle understands when creating a table; any other `delta.*` key is refused. */
+export const SUPPORTED_PROPERTIES: ReadonlySet<string> = new Set([
+  'delta.checkpointInterval', 'delta.appendOnly', 'delta.logRetentionDuration', 'delta.deletedFileRetentionDuration',
+  'delta.checkpointRetentionDuration', 'delta.dataSkippingNumIndexedCols',
+]);

@@ -1,0 +1,178 @@
+/**
+ * A write transaction: stage data files and actions against the snapshot it read, then commit them as the next
+ * version with optimistic concurrency. Every table operation (append, overwrite, and later delete, update, merge,
+ * optimize) is a transaction.
+ *
+ * Commit strategy: 1. write the commit file for readVersion + 1 with put-if-absent; 2. if another writer took that
+ * version, read each newer commit and check it against this transaction's footprint (conflict-checker.ts) —
+ * conflict → `ConcurrentModificationError`; none → try again after the newest commit; 3. after a successful commit
+ * at a multiple of `delta.checkpointInterval` (default 10), write a checkpoint.
+ */
+import type { Action, AddAction, CommitInfoAction, MetadataAction, ProtocolAction } from './actions.ts';
+import { writeCheckpoint } from './checkpoint.ts';
+import { checkConflicts } from './conflict-checker.ts';
+import { writeDataFiles } from './data-writer.ts';
+import type { DeltaLog } from './delta-log.ts';
+import { DeltaTableError } from './errors.ts';
+import { enforceSchema } from './schema-enforcement.ts';
+import { schemaFromJson } from './schema.ts';
+import { type DataFile, Snapshot } from './snapshot.ts';
+import { assertWritable } from './table-features.ts';
+import type { Row } from './value-mapping.ts';
+
+/** Identifies the engine in `commitInfo.engineInfo`. */
+export const ENGINE_INFO = 'riffle/0.1.0';
+const MAX_ATTEMPTS = 1000;
+
+/**
+ * What a commit records about itself (`commitInfo.operation` and `operationParameters`, shown by history).
+ *
+ * @example
+ * await tx.commit({ operation: 'WRITE', operationParameters: { mode: 'Append' } });
+ */
+export interface CommitOptions {
+  readonly operation: string;
+  readonly operationParameters?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The outcome of a commit.
+ *
+ * @example
+ * const { version } = await table.append(rows);
+ */
+export interface CommitResult {
+  /** The version the commit became. */
+  readonly version: number;
+  /** 1 if it won the first version it tried; more when it was retried after concurrent blind appends. */
+  readonly attempts: number;
+}
+
+/**
+ * A write transaction on a table, from a snapshot (or, for table creation, from nothing).
+ *
+ * @example
+ * const tx = await table.startTransaction();
+ * const adds = await tx.writeRows(rows);      // data files written, not yet visible
+ * await tx.commit({ operation: 'WRITE', operationParameters: { mode: 'Append' } });
+ */
+export class Transaction {
+  readonly log: DeltaLog;
+  /** The snapshot read; undefined when creating a table. */
+  readonly snapshot: Snapshot | undefined;
+  private readonly actions: Action[] = [];
+  private readWholeTable = false;
+  private readonly removedPaths = new Set<string>();
+  private readonly appIds = new Set<string>();
+  private changesMetadata = false;
+  private committed = false;
+
+  constructor(log: DeltaLog, snapshot: Snapshot | undefined) {
+    this.log = log;
+    this.snapshot = snapshot;
+    if (snapshot) assertWritable(snapshot.protocol, snapshot.metadata, snapshot.schema);
+  }
+
+  /** The version this transaction read (-1 when creating the table). */
+  get readVersion(): number {
+    return this.snapshot?.version ?? -1;
+  }
+
+  /** Whether `delta.appendOnly` forbids removing data. */
+  get appendOnly(): boolean {
+    return this.metadata().configuration['delta.appendOnly'] === 'true';
+  }
+
+  private metadata(): MetadataAction {
+    const staged = this.actions.findLast((a): a is { metaData: MetadataAction } => 'metaData' in a);
+    const m = staged?.metaData ?? this.snapshot?.metadata;
+    if (!m) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'the transaction has no table metadata yet');
+    return m;
+  }
+
+  /** Records that the outcome depends on the table's current files (so concurrent data changes conflict). */
+  readTable(): void {
+    this.readWholeTable = true;
+  }
+
+  /** Stages the protocol and metadata of a new table (or a metadata change). */
+  setMetadata(metadata: MetadataAction, protocol?: ProtocolAction): void {
+    if (protocol) this.actions.push({ protocol });
+    this.actions.push({ metaData: metadata });
+    this.changesMetadata = true;
+  }
+
+  /**
+   * Validates rows against the schema (nothing is written if one fails) and writes them as data files; stages
+   * their `add` actions and returns them.
+   */
+  async writeRows(rows: readonly Row[]): Promise<AddAction[]> {
+    const metadata = this.metadata();
+    const schema = schemaFromJson(metadata.schemaString);
+    const columns = enforceSchema(schema, rows);
+    const adds = await writeDataFiles(this.log.tablePath, schema, metadata.partitionColumns, columns);
+    for (const add of adds) this.actions.push({ add });
+    return adds;
+  }
+
+  /** Stages the removal of a live data file. */
+  removeFile(file: DataFile | AddAction, deletionTimestamp = Date.now()): void {
+    if (this.appendOnly) {
+      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'this table is append-only (delta.appendOnly=true): data cannot be removed');
+    }
+    const add = 'add' in file ? file.add : file;
+    this.removedPaths.add(add.path);
+    this.actions.push({
+      remove: {
+        path: add.path, deletionTimestamp, dataChange: true, extendedFileMetadata: true,
+        partitionValues: add.partitionValues, size: add.size, stats: add.stats ?? null,
+      },
+    });
+  }
+
+  /** Stages `txn(appId, version)`: an idempotent writer's progress marker. */
+  setAppTransaction(appId: string, version: number): void {
+    this.appIds.add(appId);
+    this.actions.push({ txn: { appId, version, lastUpdated: Date.now() } });
+  }
+
+  /** Commits the staged actions as the next version; see the strategy above. */
+  async commit(options: CommitOptions): Promise<CommitResult> {
+    if (this.committed) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'this transaction is already committed');
+    const isBlindAppend = !this.readWholeTable && this.removedPaths.size === 0 && !this.changesMetadata;
+    const commitInfo: CommitInfoAction = {
+      timestamp: Date.now(), operation: options.operation, operationParameters: { ...options.operationParameters },
+      ...(this.readVersion >= 0 ? { readVersion: this.readVersion } : {}), isolationLevel: 'Serializable', isBlindAppend,
+      engineInfo: ENGINE_INFO,
+    };
+    const actions: Action[] = [{ commitInfo }, ...this.actions];
+    const footprint = { readWholeTable: this.readWholeTable, removedPaths: this.removedPaths, appIds: this.appIds, changesMetadata: this.changesMetadata };
+    let version = this.readVersion + 1;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      if (await this.log.tryWrite(version, actions)) {
+        this.committed = true;
+        await this.maybeCheckpoint(version);
+        return { version, attempts: attempt };
+      }
+      if (this.readVersion < 0) {
+        throw new DeltaTableError('DELTA_TABLE_EXISTS', `a Delta table already exists at ${this.log.tablePath}`, { hint: 'open it with DeltaTable.open(path)' });
+      }
+      const latest = (await this.log.list()).commits.at(-1) ?? version;
+      for (let v = version; v <= latest; v++) checkConflicts(footprint, await this.log.readCommit(v), v);
+      version = latest + 1;
+    }
+    throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `gave up committing to ${this.log.tablePath} after ${MAX_ATTEMPTS} lost races`);
+  }
+
+  private async maybeCheckpoint(version: number): Promise<void> {
+    const interval = Number(this.metadata().configuration['delta.checkpointInterval'] ?? 10);
+    if (!(interval > 0) || version === 0 || version % interval !== 0) return;
+    try {
+      const snapshot = await Snapshot.load(this.log, { version });
+      await writeCheckpoint(this.log, snapshot.state, version);
+    } catch (e) {
+      // The commit succeeded; a missing checkpoint only makes later reads replay more commits. Say so, loudly.
+      process.emitWarning(`Delta checkpoint at version ${version} of ${this.log.tablePath} failed: ${(e as Error).message}`, { code: 'RIFFLE_DELTA_CHECKPOINT' });
+    }
+  }
+}
