@@ -1,0 +1,225 @@
+/**
+ * Data contracts, read from two layouts into one model:
+ *  - the Data Contract Specification (datacontract.com, `dataContractSpecification: 1.x`): `info`, `models.<name>.
+ *    fields.<name>` with type/required/unique/primaryKey/enum/format/pattern/minLength/maxLength/minimum/maximum/
+ *    exclusiveMinimum/exclusiveMaximum/pii/classification, model- or field-level `quality` (type great-expectations,
+ *    or a SodaCL subset), and `servicelevels`;
+ *  - the seeds' layout (`modern-data-engineering-guide.md`): `schema.fields[]` with allowed_values and
+ *    constraints.min/max, `quality_sla` (completeness, validity patterns, row_count, freshness), `evolution_policy`,
+ *    `consumers`.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { SuiteError } from './quality-error.ts';
+import type { ExpectationConfig } from './result.ts';
+
+export interface ContractField {
+  readonly name: string;
+  /** The declared type, lower-cased (`long`, `decimal(10,2)`, `timestamp`, `array<...>`). */
+  readonly type: string;
+  readonly required: boolean;
+  readonly unique: boolean;
+  readonly enum?: readonly unknown[];
+  readonly format?: string;
+  readonly pattern?: string;
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly exclusiveMinimum?: number;
+  readonly exclusiveMaximum?: number;
+  readonly pii?: boolean;
+  readonly classification?: string;
+  readonly description?: string;
+  readonly default?: unknown;
+}
+
+/** A quality rule of the contract: an expectation, or a rule Riffle reports as not evaluated (with why). */
+export type ContractRule = { readonly name: string; readonly expectation: ExpectationConfig } | { readonly name: string; readonly skipped: string };
+
+export interface ContractModel {
+  readonly name: string;
+  readonly fields: readonly ContractField[];
+  readonly rules: readonly ContractRule[];
+}
+
+export interface DataContract {
+  readonly id: string;
+  readonly title: string;
+  readonly version: string;
+  readonly owner?: string;
+  readonly layout: 'datacontract-specification' | 'seed';
+  readonly models: readonly ContractModel[];
+  readonly servicelevels?: Readonly<Record<string, unknown>>;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+
+/** Reads a contract file (YAML or JSON). */
+export function loadContract(path: string): DataContract {
+  let data: unknown;
+  try {
+    data = parseYaml(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new SuiteError(`${path}: not a readable YAML contract: ${(e as Error).message}`);
+  }
+  return parseContract(data, path);
+}
+
+export function parseContract(data: unknown, source = 'contract'): DataContract {
+  if (!isObj(data)) throw new SuiteError(`${source}: a contract is a YAML mapping`);
+  if (isObj(data.models)) return parseDcs(data, source);
+  if (isObj(data.schema) && Array.isArray(data.schema.fields)) return parseSeed(data, source);
+  throw new SuiteError(`${source}: no models (Data Contract Specification) and no schema.fields (seed layout) found`, {
+    hint: 'see https://datacontract.com (dataContractSpecification, models.<name>.fields) or examples/contracts/orders.contract.yaml',
+  });
+}
+
+function field(name: string, f: Obj): ContractField {
+  const type = String(f.type ?? 'string').toLowerCase().replace(/\s+/g, '');
+  return {
+    name,
+    type,
+    required: f.required === true || f.primaryKey === true || f.primary === true,
+    unique: f.unique === true || f.primaryKey === true || f.primary === true,
+    ...(Array.isArray(f.enum) ? { enum: f.enum } : Array.isArray(f.allowed_values) ? { enum: f.allowed_values } : {}),
+    ...(str(f.format) ? { format: str(f.format) } : {}),
+    ...(str(f.pattern) ? { pattern: str(f.pattern) } : {}),
+    ...(num(f.minLength) !== undefined ? { minLength: num(f.minLength) } : {}),
+    ...(num(f.maxLength) !== undefined ? { maxLength: num(f.maxLength) } : {}),
+    ...(num(f.minimum ?? (isObj(f.constraints) ? f.constraints.min : undefined)) !== undefined ? { minimum: num(f.minimum ?? (f.constraints as Obj).min) } : {}),
+    ...(num(f.maximum ?? (isObj(f.constraints) ? f.constraints.max : undefined)) !== undefined ? { maximum: num(f.maximum ?? (f.constraints as Obj).max) } : {}),
+    ...(num(f.exclusiveMinimum) !== undefined ? { exclusiveMinimum: num(f.exclusiveMinimum) } : {}),
+    ...(num(f.exclusiveMaximum) !== undefined ? { exclusiveMaximum: num(f.exclusiveMaximum) } : {}),
+    ...(typeof f.pii === 'boolean' ? { pii: f.pii } : {}),
+    ...(str(f.classification) ? { classification: str(f.classification) } : {}),
+    ...(str(f.description) ? { description: str(f.description) } : {}),
+    ...('default' in f ? { default: f.default } : {}),
+  };
+}
+
+function parseDcs(data: Obj, source: string): DataContract {
+  const info = isObj(data.info) ? data.info : {};
+  const topQuality = isObj(data.quality) ? data.quality : undefined;
+  const models = Object.entries(data.models as Obj).map(([name, m]): ContractModel => {
+    if (!isObj(m) || !isObj(m.fields)) throw new SuiteError(`${source}: model '${name}' has no fields`);
+    const fields = Object.entries(m.fields).map(([fname, f]) => field(fname, isObj(f) ? f : {}));
+    const rules: ContractRule[] = [];
+    for (const [fname, f] of Object.entries(m.fields)) if (isObj(f) && Array.isArray(f.quality)) rules.push(...f.quality.map((q, i) => qualityRule(q, `${name}.${fname} quality #${i + 1}`, fname)));
+    if (Array.isArray(m.quality)) rules.push(...m.quality.map((q, i) => qualityRule(q, `${name} quality #${i + 1}`)));
+    if (topQuality) rules.push(...topLevelQuality(topQuality, name));
+    return { name, fields, rules };
+  });
+  return {
+    id: String(data.id ?? info.title ?? source),
+    title: String(info.title ?? data.id ?? source),
+    version: String(info.version ?? ''),
+    ...(str(info.owner) ? { owner: str(info.owner) } : {}),
+    layout: 'datacontract-specification',
+    models,
+    ...(isObj(data.servicelevels) ? { servicelevels: data.servicelevels } : {}),
+  };
+}
+
+/** DCS quality entries (v1.1): `type: great-expectations` with expectations, `type: sql`/`text`/custom not run. */
+function qualityRule(q: unknown, name: string, column?: string): ContractRule {
+  if (!isObj(q)) return { name, skipped: 'not a mapping' };
+  const description = str(q.description) ?? str(q.name) ?? name;
+  if (q.type === 'great-expectations' || q.type === 'library') {
+    const e = (isObj(q.expectation) ? q.expectation : q) as Obj;
+    const type = str(e.expectation_type) ?? str(e.type === 'library' ? e.rule : undefined);
+    if (type && type.startsWith('expect_')) return { name: description, expectation: { expectation_type: type, kwargs: { ...(column ? { column } : {}), ...(isObj(e.kwargs) ? e.kwargs : {}) } } };
+  }
+  return { name: description, skipped: `quality type '${String(q.type)}' is not evaluated by riffle contract test (only great-expectations rules and the SodaCL subset)` };
+}
+
+/** Top-level `quality: { type: SodaCL | great-expectations, specification }` (DCS 0.9–1.0). */
+function topLevelQuality(q: Obj, model: string): ContractRule[] {
+  const spec = q.specification;
+  if (q.type === 'great-expectations') {
+    const list = Array.isArray(spec) ? spec : isObj(spec) ? (spec[model] ?? spec[`${model}.json`] ?? spec[`${model}.yaml`]) : undefined;
+    const parsed = typeof list === 'string' ? (parseYaml(list) as unknown) : list;
+    const items = Array.isArray(parsed) ? parsed : isObj(parsed) && Array.isArray(parsed.expectations) ? parsed.expectations : [];
+    return items.filter(isObj).map((e, i) => ({ name: `great-expectations #${i + 1}`, expectation: { expectation_type: String(e.expectation_type ?? e.type), kwargs: (e.kwargs ?? {}) as Obj } }));
+  }
+  if (String(q.type).toLowerCase() === 'sodacl' && isObj(spec)) {
+    const checks = spec[`checks for ${model}`];
+    return Array.isArray(checks) ? checks.map((c) => sodaCheck(c)) : [];
+  }
+  return [{ name: `quality (${String(q.type)})`, skipped: `quality type '${String(q.type)}' is not evaluated` }];
+}
+
+/**
+ * A SodaCL subset: `row_count > n` (and >=, <, <=, =), `row_count between a and b`, `missing_count(col) = 0`,
+ * `duplicate_count(col) = 0`, `min(col) >= x`, `max(col) <= x`, `avg(col) between a and b`.
+ */
+export function sodaCheck(check: unknown): ContractRule {
+  const text = typeof check === 'string' ? check : isObj(check) ? Object.keys(check)[0] ?? '' : '';
+  const m = /^\s*(row_count|missing_count|duplicate_count|min|max|avg|sum|stddev)(?:\((\w+)\))?\s*(between\s+(-?[\d.]+)\s+and\s+(-?[\d.]+)|(>=|<=|=|>|<)\s*(-?[\d.]+))\s*$/.exec(text);
+  if (m === null) return { name: text, skipped: 'SodaCL check outside the supported subset' };
+  const [, metric, column, , lo, hi, op, value] = m;
+  const v = Number(value);
+  const bounds = lo !== undefined ? { min_value: Number(lo), max_value: Number(hi) } : op === '>' ? { min_value: v, strict_min: true } : op === '>=' ? { min_value: v } : op === '<' ? { max_value: v, strict_max: true } : op === '<=' ? { max_value: v } : { min_value: v, max_value: v };
+  const e = (expectation_type: string, kwargs: Obj): ContractRule => ({ name: text, expectation: { expectation_type, kwargs } });
+  switch (metric) {
+    case 'row_count':
+      return e('expect_table_row_count_to_be_between', bounds);
+    case 'missing_count':
+      if (op === '=' && v === 0) return e('expect_column_values_to_not_be_null', { column });
+      break;
+    case 'duplicate_count':
+      if (op === '=' && v === 0) return e('expect_column_values_to_be_unique', { column });
+      break;
+    case 'min':
+      return e('expect_column_min_to_be_between', { column, ...bounds });
+    case 'max':
+      return e('expect_column_max_to_be_between', { column, ...bounds });
+    case 'avg':
+      return e('expect_column_mean_to_be_between', { column, ...bounds });
+    case 'sum':
+      return e('expect_column_sum_to_be_between', { column, ...bounds });
+    case 'stddev':
+      return e('expect_column_stdev_to_be_between', { column, ...bounds });
+  }
+  return { name: text, skipped: 'SodaCL check outside the supported subset' };
+}
+
+function parseSeed(data: Obj, source: string): DataContract {
+  const fields = (data.schema as Obj).fields as unknown[];
+  const parsed = fields.map((f, i) => {
+    if (!isObj(f) || typeof f.name !== 'string') throw new SuiteError(`${source}: schema.fields[${i}] needs a name`);
+    return field(f.name, f);
+  });
+  const rules: ContractRule[] = [];
+  const sla = isObj(data.quality_sla) ? data.quality_sla : {};
+  if (isObj(sla.completeness)) {
+    const c = sla.completeness;
+    const threshold = num(c.null_rate_threshold) ?? 0;
+    for (const col of Array.isArray(c.required_fields) ? c.required_fields : []) {
+      rules.push({ name: `completeness: ${String(col)} null rate ≤ ${threshold}`, expectation: { expectation_type: 'expect_column_values_to_not_be_null', kwargs: { column: col, mostly: 1 - threshold } } });
+    }
+  }
+  for (const v of Array.isArray(sla.validity) ? sla.validity : []) {
+    if (!isObj(v) || typeof v.field !== 'string') continue;
+    if (typeof v.pattern === 'string') rules.push({ name: `validity: ${v.field} matches pattern`, expectation: { expectation_type: 'expect_column_values_to_match_regex', kwargs: { column: v.field, regex: v.pattern } } });
+    else if (typeof v.rule === 'string') rules.push({ name: `validity: ${v.rule}`, skipped: 'rule expressions over nested fields are not evaluated yet' });
+  }
+  if (isObj(sla.row_count)) {
+    const min = num(sla.row_count.expected_daily_min);
+    const max = num(sla.row_count.expected_daily_max);
+    rules.push({ name: 'row_count (per daily batch)', expectation: { expectation_type: 'expect_table_row_count_to_be_between', kwargs: { ...(min !== undefined ? { min_value: min } : {}), ...(max !== undefined ? { max_value: max } : {}) } } });
+  }
+  if (isObj(sla.freshness)) rules.push({ name: `freshness: max delay ${String(sla.freshness.max_delay_minutes)} min`, skipped: 'freshness is measured on tables (commit times), not on a data file' });
+  const name = String(data.dataset ?? 'dataset');
+  return {
+    id: name,
+    title: name,
+    version: String(data.contract_version ?? ''),
+    ...(str(data.owner) ? { owner: str(data.owner) } : {}),
+    layout: 'seed',
+    models: [{ name, fields: parsed, rules }],
+  };
+}

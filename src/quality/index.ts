@@ -1,0 +1,26 @@
+/**
+ * Data quality: Great Expectations' expectations over one-pass metrics, suites, reports (Markdown and static
+ * HTML), pipeline transforms (`quality.validate`, `quality.gate`) and data contracts.
+ * @example
+ *   import { quality } from 'riffle';
+ *   const s = quality.suite('orders', [quality.expect.columnValuesToNotBeNull('order_id')]);
+ *   const result = quality.validate(rows, s);
+ *   console.log(quality.toMarkdown(result));
+ */
+export type { Row } from './values.ts';
+export type { ExpectationConfig, ExpectationResult, ExpectationResultDetails, ValidationResult, ValidationStatistics } from './result.ts';
+export type { ExpectationType } from './expectation.ts';
+export { SuiteError, QualityGateError } from './quality-error.ts';
+export { expectationTypes, compileExpectation } from './registry.ts';
+export { expect } from './expect.ts';
+export { suite, parseSuite, loadSuite, saveSuite, type Suite } from './suite.ts';
+export { MetricsPlan, SuiteAccumulator, type PlanOptions, type RowFailure } from './metrics-plan.ts';
+export { DEFAULT_LIMITS, type ProfileLimits } from './column-profile.ts';
+export { validate } from './validate.ts';
+export { toMarkdown, observedText } from './markdown-report.ts';
+export { toHtml } from './html-report.ts';
+export { validateRows as validateTransform, gate, assertPasses, failedExpectations, suiteCombineFn, type QuarantinedRow, type ValidatedOutputs } from './pipeline-validate.ts';
+export { loadContract, parseContract, type DataContract, type ContractField, type ContractModel, type ContractRule } from './contract.ts';
+export { compileContract, logicalType, type CompiledContract } from './contract-compile.ts';
+export { diffContracts, isWidening, type ContractChange, type ContractDiff } from './contract-diff.ts';
+export { isDateutilParseable } from './expectations/dateutil-parse.ts';
