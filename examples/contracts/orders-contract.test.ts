@@ -47,7 +47,7 @@ test('contract diff: widening and optional fields are compatible; removed and ne
   assert.equal(ok.status, 0, ok.stdout);
   const okDiff = JSON.parse(ok.stdout) as { breaking: boolean; changes: Array<{ change: string; breaking: boolean }> };
   assert.deepEqual(okDiff.changes.map((c) => [c.change, c.breaking]), [['type long → double (widening)', false], ['optional field added', false]]);
-  const broken = base.replace(/    - name: status\n[\s\S]*?allowed_values: \[[^\]]*\]\n/, '').replace('    - name: items', '    - name: channel\n      type: string\n      required: true\n\n    - name: items');
+  const broken = base.replace(/ {4}- name: status\n[\s\S]*?allowed_values: \[[^\]]*\]\n/, '').replace('    - name: items', '    - name: channel\n      type: string\n      required: true\n\n    - name: items');
   writeFileSync(join(dir, 'broken.yaml'), broken);
   const bad = riffle('contract', 'diff', contract, join(dir, 'broken.yaml'));
   assert.equal(bad.status, 1, bad.stdout);

@@ -268,7 +268,12 @@ export class ColumnProfile {
           if (original !== undefined) (this.originals ??= new Map()).set(key, original);
           const first = other.firstIndex?.get(key);
           if (first !== undefined) this.firstIndex?.set(key, first + offset);
-        } else this.counts.set(key, mine + count);
+        } else {
+          this.counts.set(key, mine + count);
+          // The other side's first occurrence is a repeat here.
+          const first = other.firstIndex?.get(key);
+          if (first !== undefined && this.firstIndex !== undefined && this.repeats.length < PARTIAL) this.repeats.push([first + offset, other.originals?.get(key) ?? key]);
+        }
       }
       for (const [i, v] of other.repeats) if (this.repeats.length < PARTIAL) this.repeats.push([i + offset, v]);
     }
