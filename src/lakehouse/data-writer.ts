@@ -13,7 +13,12 @@ import { dataFilePath, partitionDir, toLogPath } from './partition-path.ts';
 import type { TableSchema } from './schema.ts';
 import { type DeltaValue, toPartitionString } from './value-mapping.ts';
 
-/** Rows per data file at most (larger groups are split). */
+/**
+ * Rows per data file at most (larger groups are split).
+ *
+ * @example
+ * Math.ceil(2_500_000 / MAX_ROWS_PER_FILE); // 3 files for one partition of 2.5M rows
+ */
 export const MAX_ROWS_PER_FILE = 1_000_000;
 
 /**

@@ -19,6 +19,9 @@ const V2_CHECKPOINT_RE = /^(\d{20})\.checkpoint\.[^.]+\.(?:json|parquet)$/;
 
 /**
  * A checkpoint found in the log: its version and its files (one for a classic checkpoint, several for a multi-part).
+ *
+ * @example
+ * const ref: CheckpointRef = { version: 10, files: ['00000000000000000010.checkpoint.parquet'] };
  */
 export interface CheckpointRef {
   readonly version: number;
@@ -40,7 +43,12 @@ export interface LogListing {
   readonly hasV2Checkpoint: boolean;
 }
 
-/** `%020d` — the zero-padded version of log file names. */
+/**
+ * `%020d` — the zero-padded version of log file names.
+ *
+ * @example
+ * versionName(12); // '00000000000000000012'
+ */
 export function versionName(version: number): string {
   return String(version).padStart(20, '0');
 }

@@ -69,7 +69,12 @@ export interface HistoryEntry {
   readonly commitInfo: Readonly<CommitInfoAction>;
 }
 
-/** The result of a write skipped because its `txn` was already committed. */
+/**
+ * The result of a write skipped because its `txn` was already committed.
+ *
+ * @example
+ * const r = await table.append(rows, { txn: { appId: 'sink', version: 3 } }); if ('skipped' in r) console.log('already written');
+ */
 export interface SkippedWrite {
   readonly version: number;
   readonly skipped: true;

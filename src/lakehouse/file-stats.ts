@@ -64,6 +64,9 @@ export function computeStats(fields: readonly SchemaField[], columns: readonly D
 /**
  * Decodes a stats JSON string (from any writer) for the given columns. Malformed or absent stats give empty stats.
  * Timestamp maxima are widened by 999 µs, since the protocol truncates them to milliseconds.
+ *
+ * @example
+ * parseStats(add.stats, dataFields).max.get('id'); // 99n
  */
 export function parseStats(json: string | null | undefined, fields: readonly SchemaField[]): FileStats {
   const empty: FileStats = { numRecords: undefined, min: new Map(), max: new Map(), nullCount: new Map() };

@@ -16,12 +16,22 @@ type SchemaElement = import('hyparquet').SchemaElement;
 let readerModule: Promise<Hyparquet> | undefined;
 let writerModule: Promise<HyparquetWriter> | undefined;
 
-/** Loads hyparquet on first use. */
+/**
+ * Loads hyparquet on first use.
+ *
+ * @example
+ * const { parquetMetadata } = await loadReader();
+ */
 export function loadReader(): Promise<Hyparquet> {
   return (readerModule ??= import('hyparquet'));
 }
 
-/** Loads hyparquet-writer on first use. */
+/**
+ * Loads hyparquet-writer on first use.
+ *
+ * @example
+ * const { parquetWriteBuffer } = await loadWriter();
+ */
 export function loadWriter(): Promise<HyparquetWriter> {
   return (writerModule ??= import('hyparquet-writer'));
 }

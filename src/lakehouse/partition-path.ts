@@ -7,7 +7,12 @@
  */
 import { join } from 'node:path';
 
-/** The directory value of a null partition. */
+/**
+ * The directory value of a null partition.
+ *
+ * @example
+ * partitionDir(['c'], { c: null }) === `c=${NULL_PARTITION}`; // true
+ */
 export const NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__';
 
 // Characters Hive escapes in partition directory names (plus control characters).

@@ -32,7 +32,12 @@ export type Predicate = Readonly<Record<string, Condition>>;
 
 type Op = 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte' | 'in' | 'isNull' | 'notNull';
 
-/** One normalized term: column, operator, canonical operand(s). */
+/**
+ * One normalized term: column, operator, canonical operand(s).
+ *
+ * @example
+ * const t: Term = { column: 'id', op: 'gt', value: 5n, values: [] };
+ */
 export interface Term {
   readonly column: string;
   readonly op: Op;

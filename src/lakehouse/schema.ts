@@ -24,7 +24,12 @@ import { DeltaTableError, UnsupportedFeatureError } from './errors.ts';
  */
 export type DeltaType = 'string' | 'long' | 'integer' | 'double' | 'boolean' | 'timestamp' | 'date';
 
-/** Types readable in foreign tables beyond those Riffle writes. */
+/**
+ * Types readable in foreign tables beyond those Riffle writes.
+ *
+ * @example
+ * const t: ReadableDeltaType = 'float';
+ */
 export type ReadableDeltaType = DeltaType | 'short' | 'byte' | 'float';
 
 const WRITABLE: ReadonlySet<string> = new Set<DeltaType>(['string', 'long', 'integer', 'double', 'boolean', 'timestamp', 'date']);

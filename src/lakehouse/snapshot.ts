@@ -36,7 +36,12 @@ export interface DataFile {
   readonly add: AddAction;
 }
 
-/** Where to time-travel to: a version, or the latest version committed at or before a timestamp. */
+/**
+ * Where to time-travel to: a version, or the latest version committed at or before a timestamp.
+ *
+ * @example
+ * await table.read({ timestamp: '2024-05-01T12:00:00Z' });
+ */
 export interface VersionSelector {
   readonly version?: number;
   /** A Date, ms since the epoch, or an ISO-8601 string. */
@@ -167,6 +172,9 @@ function toMillis(t: Date | number | string): number {
 /**
  * Commit timestamps: each commit file's modification time (the protocol's commit timestamp without in-commit
  * timestamps), made strictly increasing as Delta does (a commit never predates the previous one).
+ *
+ * @example
+ * const times = await commitTimestamps(log, (await log.list()).commits); times.get(0);
  */
 export async function commitTimestamps(log: DeltaLog, commits: readonly number[]): Promise<Map<number, number>> {
   const out = new Map<number, number>();

@@ -10,7 +10,12 @@ import type { AddAction, MetadataAction, ProtocolAction } from './actions.ts';
 import { UnsupportedFeatureError } from './errors.ts';
 import type { TableSchema } from './schema.ts';
 
-/** The protocol Riffle writes for new tables: reader 1, writer 2 (appendOnly and invariants known to writer 2). */
+/**
+ * The protocol Riffle writes for new tables: reader 1, writer 2 (appendOnly and invariants known to writer 2).
+ *
+ * @example
+ * tx.setMetadata(metadata, DEFAULT_PROTOCOL);
+ */
 export const DEFAULT_PROTOCOL: ProtocolAction = { minReaderVersion: 1, minWriterVersion: 2 };
 
 /** Reader features Riffle can read past (vacuumProtocolCheck only constrains vacuum, which Riffle does not do yet). */
@@ -82,6 +87,9 @@ export function assertWritable(protocol: ProtocolAction, metadata: MetadataActio
 /**
  * Throws if an `add` uses something the protocol check should already have refused (defence in depth: a deletion
  * vector silently ignored would return deleted rows).
+ *
+ * @example
+ * assertAddReadable({ ...add, deletionVector: { storageType: 'u' } }); // throws, names deletionVectors
  */
 export function assertAddReadable(add: AddAction): void {
   if (add.deletionVector !== undefined && add.deletionVector !== null) {
@@ -89,7 +97,12 @@ export function assertAddReadable(add: AddAction): void {
   }
 }
 
-/** The `delta.*` table properties Riffle understands when creating a table; any other `delta.*` key is refused. */
+/**
+ * The `delta.*` table properties Riffle understands when creating a table; any other `delta.*` key is refused.
+ *
+ * @example
+ * SUPPORTED_PROPERTIES.has('delta.checkpointInterval'); // true
+ */
 export const SUPPORTED_PROPERTIES: ReadonlySet<string> = new Set([
   'delta.checkpointInterval', 'delta.appendOnly', 'delta.logRetentionDuration', 'delta.deletedFileRetentionDuration',
   'delta.checkpointRetentionDuration', 'delta.dataSkippingNumIndexedCols',

@@ -20,7 +20,12 @@ import { type DataFile, Snapshot } from './snapshot.ts';
 import { assertWritable } from './table-features.ts';
 import type { Row } from './value-mapping.ts';
 
-/** Identifies the engine in `commitInfo.engineInfo`. */
+/**
+ * Identifies the engine in `commitInfo.engineInfo`.
+ *
+ * @example
+ * (await table.history())[0].commitInfo.engineInfo === ENGINE_INFO; // for commits Riffle wrote
+ */
 export const ENGINE_INFO = 'riffle/0.1.0';
 const MAX_ATTEMPTS = 1000;
 

@@ -91,12 +91,22 @@ function parseTimestamp(text: string, assumeUtc = false): bigint | undefined {
   return micros;
 }
 
-/** Days since the epoch of a canonical date. */
+/**
+ * Days since the epoch of a canonical date.
+ *
+ * @example
+ * dateToDays('1970-01-02'); // 1
+ */
 export function dateToDays(date: string): number {
   return Math.round(Date.parse(`${date}T00:00:00Z`) / DAY_MS);
 }
 
-/** The canonical date of a number of days since the epoch. */
+/**
+ * The canonical date of a number of days since the epoch.
+ *
+ * @example
+ * daysToDate(1); // '1970-01-02'
+ */
 export function daysToDate(days: number): string {
   return new Date(days * DAY_MS).toISOString().slice(0, 10);
 }
@@ -153,6 +163,9 @@ export function fromPartitionString(type: ReadableDeltaType, text: string | null
 /**
  * Encodes a canonical value for `stats.minValues`/`maxValues` JSON (timestamps as ISO-8601 with milliseconds,
  * truncated down as the protocol specifies). Returns undefined for values JSON cannot hold (NaN, ±Infinity).
+ *
+ * @example
+ * toStatsValue('timestamp', 1_999n); // '1970-01-01T00:00:00.001Z'
  */
 export function toStatsValue(type: ReadableDeltaType, value: DeltaValue): string | number | boolean | bigint | undefined {
   if (value === null) return undefined;
@@ -168,6 +181,9 @@ export function toStatsValue(type: ReadableDeltaType, value: DeltaValue): string
 /**
  * Decodes a stats JSON value to the canonical form; undefined when absent or not exact (a long past 2^53 that JSON
  * parsing rounded), so data skipping never relies on an inexact bound.
+ *
+ * @example
+ * fromStatsValue('long', 2 ** 60); // undefined
  */
 export function fromStatsValue(type: ReadableDeltaType, value: unknown): DeltaValue | undefined {
   if (value === null || value === undefined) return undefined;
