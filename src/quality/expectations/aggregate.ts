@@ -79,7 +79,6 @@ export function quantileValuesBetween(config: ExpectationConfig, args: Kwargs): 
       const values = (o as { values: number[] }).values;
       return values.every((v, i) => withinBounds(v, vr[i]![0] ?? undefined, vr[i]![1] ?? undefined, false, false));
     },
-    false,
   );
 }
 
@@ -102,7 +101,13 @@ function distinctSetExpectation(config: ExpectationConfig, args: Kwargs, judge: 
       const observed = new Set(values.map(valueKey));
       return {
         success: judge(observed, expected),
-        result: { observed_value: values.map(resultValue), details: { value_counts: values.map((v) => ({ value: resultValue(v), count: counts.get(v) })) } },
+        result: {
+          observed_value: values.map(resultValue),
+          element_count: p.elements,
+          missing_count: p.missing,
+          missing_percent: p.elements === 0 ? null : (p.missing / p.elements) * 100,
+          details: { value_counts: values.map((v) => ({ value: resultValue(v), count: counts.get(v) })) },
+        },
       };
     },
   };
