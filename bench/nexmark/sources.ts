@@ -7,19 +7,22 @@ import { GeneratorConfig, type NexmarkConfig } from './config.ts';
 import { EventGenerator } from './generator.ts';
 import type { NexmarkEvent } from './model.ts';
 
+/** Events per batch of the bounded source: big batches, so that the engine's per-batch costs vanish. */
+const BOUNDED_BATCH_SIZE = 8192;
+/** Events per batch of the unbounded source (smaller: a stream's batches also pace its watermark). */
 const BATCH_SIZE = 1024;
 /** Beam's generator watermark before any event: a year after the epoch, safely before every event. */
 export const BEGINNING_OF_TIME: Instant = 365 * 86_400_000;
 
 export interface NexmarkSourceOptions {
-  /** Events per emitted batch (default 1024). */
+  /** Events per emitted batch (default 8192 for the bounded source, 1024 for the unbounded one). */
   readonly batchSize?: number;
 }
 
 /** The bounded Nexmark source for a batch run of `config.numEvents` events (which must be > 0). */
 export function nexmarkBounded(config: NexmarkConfig, opts: NexmarkSourceOptions = {}): BoundedSource<NexmarkEvent> {
   if (!(config.numEvents > 0)) throw new RangeError('a bounded Nexmark source needs numEvents > 0');
-  return new NexmarkBoundedSource(GeneratorConfig.standard(config), config.numEventGenerators, opts.batchSize ?? BATCH_SIZE);
+  return new NexmarkBoundedSource(GeneratorConfig.standard(config), config.numEventGenerators, opts.batchSize ?? BOUNDED_BATCH_SIZE);
 }
 
 /**
@@ -33,7 +36,7 @@ export class NexmarkBoundedSource implements BoundedSource<NexmarkEvent> {
   constructor(
     readonly config: GeneratorConfig,
     readonly numEventGenerators: number,
-    private readonly batchSize: number = BATCH_SIZE,
+    private readonly batchSize: number = BOUNDED_BATCH_SIZE,
   ) {}
 
   describe(): string {
@@ -58,7 +61,10 @@ export class NexmarkBoundedSource implements BoundedSource<NexmarkEvent> {
     return out;
   }
 
-  /** Reads the parallel timelines one after the other: the same events as reading the parts `split` makes. */
+  /**
+   * Reads the parallel timelines one after the other: the same events as reading the parts `split` makes. Each batch
+   * is generated in one run (`EventGenerator.fill`), with its timestamps, into packed arrays.
+   */
   async *read(signal?: AbortSignal): AsyncIterable<SourceBatch<NexmarkEvent>> {
     const parts = this.numEventGenerators > 1 ? this.config.split(this.numEventGenerators) : [this.config];
     for (const part of parts) {
@@ -66,14 +72,9 @@ export class NexmarkBoundedSource implements BoundedSource<NexmarkEvent> {
       const total = part.maxEvents;
       for (let start = 0; start < total; start += this.batchSize) {
         signal?.throwIfAborted();
-        const end = Math.min(total, start + this.batchSize);
-        const values: NexmarkEvent[] = new Array(end - start);
-        const timestamps: Instant[] = new Array(end - start);
-        for (let i = start; i < end; i++) {
-          const next = generator.generate(i);
-          values[i - start] = next.event;
-          timestamps[i - start] = next.eventTimestamp;
-        }
+        const values: NexmarkEvent[] = [];
+        const timestamps: Instant[] = [];
+        generator.fill(start, Math.min(total, start + this.batchSize), values, timestamps);
         yield { values, timestamps };
       }
     }
@@ -107,6 +108,10 @@ export function nexmarkUnbounded(config: NexmarkConfig, opts: NexmarkUnboundedOp
 
 class NexmarkUnboundedReader implements UnboundedReader<NexmarkEvent, number> {
   private readonly generators: EventGenerator[];
+  /** Per generator, scratch for its run of a batch: the events, their timestamps, and the count of the first. */
+  private readonly runValues: NexmarkEvent[][];
+  private readonly runTimestamps: Instant[][];
+  private readonly runFirstCounts: number[];
   private readonly k: number;
   /** Events per generator, except the last, which also takes the remainder. */
   private readonly perPart: number;
@@ -125,6 +130,9 @@ class NexmarkUnboundedReader implements UnboundedReader<NexmarkEvent, number> {
     private readonly now: () => number,
   ) {
     this.generators = parts.map((p) => new EventGenerator(p));
+    this.runValues = parts.map(() => []);
+    this.runTimestamps = parts.map(() => []);
+    this.runFirstCounts = parts.map(() => 0);
     this.k = parts.length;
     this.perPart = parts[0]!.maxEvents;
     this.total = parts.reduce((sum, p) => sum + p.maxEvents, 0);
@@ -145,9 +153,37 @@ class NexmarkUnboundedReader implements UnboundedReader<NexmarkEvent, number> {
     return [this.k - 1, this.perPart + (index - full)];
   }
 
-  private generated(index: number) {
-    const [part, count] = this.locate(index);
-    return this.generators[part]!.generate(count);
+  /**
+   * Appends the events at merged indexes [from, to) and their timestamps. Each generator's share of the range is a
+   * run of consecutive counts: each is generated in one `fill`, then the runs are interleaved.
+   */
+  private generateRange(from: number, to: number, values: NexmarkEvent[], timestamps: Instant[]): void {
+    const k = this.k;
+    const full = this.perPart * k;
+    const mid = Math.min(to, full);
+    if (from < mid) {
+      if (k === 1) {
+        this.generators[0]!.fill(from, mid, values, timestamps);
+      } else {
+        const firstCounts = this.runFirstCounts;
+        for (let p = 0; p < k; p++) {
+          // The counts c of part p with from ≤ c·k + p < mid.
+          const first = Math.max(0, Math.ceil((from - p) / k));
+          const end = Math.ceil((mid - p) / k);
+          firstCounts[p] = first;
+          this.runValues[p]!.length = 0;
+          this.runTimestamps[p]!.length = 0;
+          if (end > first) this.generators[p]!.fill(first, end, this.runValues[p]!, this.runTimestamps[p]!);
+        }
+        for (let i = from; i < mid; i++) {
+          const p = i % k;
+          const j = (i - p) / k - firstCounts[p]!;
+          values.push(this.runValues[p]![j]!);
+          timestamps.push(this.runTimestamps[p]![j]!);
+        }
+      }
+    }
+    if (to > full) this.generators[k - 1]!.fill(this.perPart + Math.max(from, full) - full, this.perPart + to - full, values, timestamps);
   }
 
   /** When a rate-limited stream emits the event at merged index `index`: its unshuffled event time, from the base. */
@@ -191,11 +227,7 @@ class NexmarkUnboundedReader implements UnboundedReader<NexmarkEvent, number> {
     }
     const values: NexmarkEvent[] = [];
     const timestamps: Instant[] = [];
-    for (let i = this.emitted; i < limit; i++) {
-      const next = this.generated(i);
-      values.push(next.event);
-      timestamps.push(next.eventTimestamp);
-    }
+    this.generateRange(this.emitted, limit, values, timestamps);
     this.emitted = limit;
     const watermark = this.watermarkAt(limit);
     if (watermark > this.currentWatermark) this.currentWatermark = watermark;

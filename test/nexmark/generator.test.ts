@@ -207,6 +207,20 @@ describe('Nexmark unbounded source', () => {
     assert.equal(all.position, 3000);
   });
 
+  it("interleaves the generators' events in event-number order, whatever the batch size", async () => {
+    const uneven = defaultConfig({ numEvents: 1003, numEventGenerators: 7 });
+    const parts = GeneratorConfig.standard(uneven).split(7);
+    const per = parts[0]!.maxEvents;
+    const expected = Array.from({ length: 1003 }, (_, i) =>
+      i < per * 7 ? generateEvent(parts[i % 7]!, Math.floor(i / 7)) : generateEvent(parts[6]!, per + i - per * 7),
+    );
+    for (const batchSize of [1, 50, 97, 5000]) {
+      const got = await drain(nexmarkUnbounded(uneven, { batchSize }));
+      assert.deepStrictEqual(got.events, expected.map((g) => g.event), `batch size ${batchSize}`);
+      assert.deepEqual(got.timestamps, expected.map((g) => g.eventTimestamp));
+    }
+  });
+
   it('resumes exactly at a position', async () => {
     const source = nexmarkUnbounded(config, { batchSize: 64 });
     const all = await drain(source);
