@@ -1,7 +1,7 @@
 /**
  * Schedules and data intervals. A scheduled run covers a data interval [start, end); its logical date is the start,
  * and it becomes due once the interval has ended (as in Airflow 2.2+). Cron expressions are evaluated in the DAG's
- * time zone by `croner` (DST-aware: a time skipped by spring-forward fires after the gap, a repeated one fires once).
+ * time zone by `croner` (DST-aware: a time skipped by spring-forward fires when the gap ends, a repeated one fires once).
  * @example
  *   const s = Schedule.of('@daily', 'UTC');
  *   s.intervalAt(Date.UTC(2024, 0, 1)) // { start: 2024-01-01, end: 2024-01-02 }

@@ -95,6 +95,11 @@ export class TaskFactory {
     return g;
   }
 
+  private addMember(task: Task<unknown>): void {
+    this.members.push(task);
+    this.parent?.addMember(task);
+  }
+
   private add(id: string, kind: TaskKind, options: TaskDefinition<TaskInputs, TaskInputs>, fn: TaskFn<any, unknown>, sensor: ReturnType<typeof resolveSensorOptions> | undefined): Task<unknown> {
     checkId(id, this.registry.id);
     const fullId = `${this.prefix}${id}`;
@@ -112,7 +117,7 @@ export class TaskFactory {
       fullId, this.registry.id, kind, fn, resolveTaskOptions(this.registry.defaultArgs, taskOptions), idsOf(inputs, 'input'), idsOf(expand, 'expand input'), sensor, description,
     );
     this.registry.register(task);
-    for (let f: TaskFactory | undefined = this; f; f = f.parent) f.members.push(task);
+    this.addMember(task);
     for (const up of [...Object.values(inputs), ...Object.values(expand)]) up.addDownstream(task);
     return task;
   }

@@ -1,0 +1,547 @@
+/**
+ * The scheduler: creates runs for due intervals, starts them within `maxActiveRuns`, decides which task instances
+ * are ready (trigger rules, branches, depends_on_past, mapping), hands them to the executor within parallelism,
+ * pools and per-task limits, records outcomes (retries with backoff, reschedules, XComs, logs), and fails zombies.
+ *
+ * One loop, woken by executor events or every `pollMs`. Each pass (`tick`):
+ * 1. apply outcomes the executor reported since the last pass (the only writer of attempt results);
+ * 2. fail attempts whose heartbeat stopped (zombies);
+ * 3. create runs for due intervals; start queued runs up to each DAG's maxActiveRuns;
+ * 4. for every running run: make retries and reschedules that are due ready again, decide the waiting tasks,
+ *    expand mapped tasks, and close the run once every instance is final;
+ * 5. claim ready instances and start them, oldest run first, within every limit.
+ * On start it resets orphans: attempts recorded as running that no live executor of ours owns are killed if their
+ * process still exists, then counted as failed attempts (so they retry, and never run twice at once).
+ * @example
+ *   const s = new Scheduler({ store, dags, executor: new ProcessExecutor() });
+ *   await s.start();
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Dag } from './dag.ts';
+import type { AttemptSpec, Executor } from './executor.ts';
+import {
+  taskInstanceId, type DagRunRecord, type DagRunType, type MetadataStore, type TaskInstanceKey, type TaskInstanceRecord, type TaskState,
+} from './metadata-store.ts';
+import { decideRun, runOutcome } from './run-evaluator.ts';
+import type { AttemptOutcome, AttemptRequest } from './task-attempt.ts';
+import type { CallbackInfo, Task } from './task.ts';
+
+export interface SchedulerOptions {
+  store: MetadataStore;
+  dags: Iterable<Dag>;
+  executor: Executor;
+  /** Create runs for schedules (default true; false for `dag test` and pure backfills). */
+  scheduleRuns?: boolean;
+  /** Slots per pool (default_pool: 128 unless given). */
+  pools?: Record<string, number>;
+  /** Longest pause between passes when nothing wakes the loop (default 1000 ms). */
+  pollMs?: number;
+  /** A running attempt whose heartbeat is older than this is a zombie (default 30 s). */
+  zombieThresholdMs?: number;
+  /** Called after every task instance state change the scheduler makes. */
+  onTaskState?: (ti: TaskInstanceRecord) => void;
+  now?: () => number;
+}
+
+interface Active {
+  key: TaskInstanceKey;
+  tryNumber: number;
+  task: Task<unknown>;
+}
+
+type Inbox = { attemptId: string; outcome: AttemptOutcome };
+
+const WAITING_STATES: TaskState[] = ['up_for_retry', 'up_for_reschedule'];
+
+/** Runs DAGs. */
+export class Scheduler {
+  readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly store: MetadataStore;
+  private readonly dags = new Map<string, Dag>();
+  private readonly order = new Map<string, string[]>();
+  private readonly executor: Executor;
+  private readonly opts: SchedulerOptions;
+  private readonly now: () => number;
+  private readonly active = new Map<string, Active>();
+  private inbox: Inbox[] = [];
+  private readonly runWaiters = new Map<string, ((run: DagRunRecord) => void)[]>();
+  private readonly activeRunsCap = new Map<string, number>();
+  private wakeup: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private ticking: Promise<void> | undefined;
+  private needsTick = false;
+
+  constructor(o: SchedulerOptions) {
+    this.opts = o;
+    this.store = o.store;
+    this.executor = o.executor;
+    this.now = o.now ?? Date.now;
+    for (const d of o.dags) {
+      this.dags.set(d.id, d);
+      this.order.set(d.id, d.topologicalOrder().map((t) => t.id));
+    }
+  }
+
+  /** Records the DAGs, resets orphaned attempts and starts the loop. */
+  async start(): Promise<void> {
+    if (this.loop) return;
+    for (const d of this.dags.values()) {
+      const existing = await this.store.getDag(d.id);
+      await this.store.upsertDag({
+        dagId: d.id, fileloc: d.fileloc ?? '', schedule: d.schedule.spec, timezone: d.timezone, isPaused: existing?.isPaused ?? false, tags: [...d.tags], description: d.description ?? null,
+      });
+    }
+    await this.resetOrphans();
+    this.stopping = false;
+    this.loop = this.runLoop();
+    await this.ticking; // the first pass has created the runs that were due
+  }
+
+  /** Stops the loop; running attempts are killed and recorded as failed (they retry on the next start). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await this.loop;
+    this.loop = undefined;
+    for (const [attemptId] of this.active) this.executor.kill(attemptId, 'scheduler stopped');
+    await this.executor.close();
+    await this.applyOutcomes();
+  }
+
+  /** Creates a run (manual by default) for `logicalDate` and returns it; the loop starts it. */
+  async triggerRun(dagId: string, o: { logicalDate?: number; conf?: Record<string, unknown>; runType?: DagRunType } = {}): Promise<DagRunRecord> {
+    const dag = this.dag(dagId);
+    const logicalDate = o.logicalDate ?? this.now();
+    const interval = dag.schedule.intervalAt(logicalDate);
+    const runType = o.runType ?? 'manual';
+    const run = this.newRun(dag, runType, interval.start, interval.end, { ...dag.params, ...o.conf });
+    if (!(await this.store.createDagRun(run))) {
+      throw new Error(`dag '${dagId}' already has a run for ${new Date(logicalDate).toISOString()}`);
+    }
+    this.wake();
+    return run;
+  }
+
+  /**
+   * Runs every interval of `dagId` whose logical date is within [from, to], at most `maxActiveRuns` at once, and
+   * resolves with the runs once all are final. Intervals that already have a run are left as they are.
+   */
+  async backfill(dagId: string, from: number, to: number, o: { maxActiveRuns?: number; conf?: Record<string, unknown> } = {}): Promise<DagRunRecord[]> {
+    const dag = this.dag(dagId);
+    if (o.maxActiveRuns !== undefined) this.activeRunsCap.set(dagId, o.maxActiveRuns);
+    try {
+      const runIds: string[] = [];
+      for (const logicalDate of dag.schedule.logicalDatesBetween(from, to)) {
+        const interval = dag.schedule.intervalAt(logicalDate);
+        const run = this.newRun(dag, 'backfill', interval.start, interval.end, { ...dag.params, ...o.conf });
+        if (await this.store.createDagRun(run)) runIds.push(run.runId);
+      }
+      this.wake();
+      return await Promise.all(runIds.map((id) => this.waitForRun(dagId, id)));
+    } finally {
+      this.activeRunsCap.delete(dagId);
+    }
+  }
+
+  /** Resolves when the run reaches success or failed. */
+  async waitForRun(dagId: string, runId: string): Promise<DagRunRecord> {
+    const current = await this.store.getDagRun(dagId, runId);
+    if (current && (current.state === 'success' || current.state === 'failed')) return current;
+    return new Promise((resolve) => {
+      const k = `${dagId}\u0000${runId}`;
+      this.runWaiters.set(k, [...(this.runWaiters.get(k) ?? []), resolve]);
+      this.wake();
+    });
+  }
+
+  /** Asks for a pass as soon as possible. */
+  wake(): void {
+    this.needsTick = true;
+    this.wakeup?.();
+  }
+
+  private dag(dagId: string): Dag {
+    const d = this.dags.get(dagId);
+    if (!d) throw new Error(`unknown dag '${dagId}' (known: ${[...this.dags.keys()].join(', ') || 'none'})`);
+    return d;
+  }
+
+  private newRun(dag: Dag, runType: DagRunType, start: number, end: number, conf: Record<string, unknown>): DagRunRecord {
+    return {
+      dagId: dag.id, runId: `${runType}__${new Date(start).toISOString()}`, runType, state: 'queued', logicalDate: start, dataIntervalStart: start, dataIntervalEnd: end,
+      conf, queuedAt: this.now(), startDate: null, endDate: null,
+    };
+  }
+
+  private async runLoop(): Promise<void> {
+    while (!this.stopping) {
+      this.needsTick = false;
+      this.ticking = this.tick();
+      await this.ticking;
+      if (this.stopping) break;
+      if (this.needsTick) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.opts.pollMs ?? 1000);
+        this.wakeup = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeup = undefined;
+    }
+  }
+
+  /** One pass of the loop (see the strategy above). */
+  async tick(): Promise<void> {
+    await this.applyOutcomes();
+    await this.failZombies();
+    if (this.opts.scheduleRuns ?? true) await this.createDueRuns();
+    await this.startQueuedRuns();
+    const running = await this.store.listDagRuns({ states: ['running'] });
+    const ready: TaskInstanceRecord[] = [];
+    for (const run of running) {
+      if (!this.dags.has(run.dagId)) continue;
+      ready.push(...(await this.advanceRun(run)));
+    }
+    await this.startReady(ready, running);
+  }
+
+  // ---- 1. outcomes ----
+
+  private async applyOutcomes(): Promise<void> {
+    const batch = this.inbox;
+    this.inbox = [];
+    for (const { attemptId, outcome } of batch) {
+      const a = this.active.get(attemptId);
+      if (!a) continue;
+      this.active.delete(attemptId);
+      await this.recordOutcome(a, outcome);
+    }
+  }
+
+  private async recordOutcome(a: Active, outcome: AttemptOutcome): Promise<void> {
+    const ti = await this.store.getTaskInstance(a.key);
+    if (!ti || ti.state !== 'running' || ti.tryNumber !== a.tryNumber) return; // cleared or reset meanwhile
+    const now = this.now();
+    const base = { endDate: now, duration: ti.startDate === null ? null : now - ti.startDate, heartbeatAt: null };
+    let patch: Partial<TaskInstanceRecord>;
+    let callback: { fn: ((i: CallbackInfo) => void | Promise<void>) | undefined; state: CallbackInfo['state'] } | undefined;
+    switch (outcome.state) {
+      case 'success':
+        if (outcome.value !== null) await this.store.setXCom({ ...a.key, key: 'return_value', value: outcome.value });
+        if (outcome.followed) await this.store.setXCom({ ...a.key, key: 'followed', value: outcome.followed });
+        patch = { ...base, state: 'success', error: null };
+        callback = { fn: a.task.options.onSuccess, state: 'success' };
+        break;
+      case 'skipped':
+        patch = { ...base, state: 'skipped', error: outcome.reason };
+        break;
+      case 'reschedule':
+        // A reschedule is not a failure: it gives its try back.
+        patch = { ...base, state: 'up_for_reschedule', nextAttemptAt: outcome.at, firstAttemptAt: outcome.firstAttemptAt, tryNumber: ti.tryNumber - 1 };
+        break;
+      case 'failed': {
+        const retry = outcome.retryable && ti.tryNumber < ti.maxTries;
+        patch = retry
+          ? { ...base, state: 'up_for_retry', error: outcome.error, nextAttemptAt: now + a.task.retryDelayAfter(ti.tryNumber) }
+          : { ...base, state: 'failed', error: outcome.error };
+        callback = { fn: retry ? a.task.options.onRetry : a.task.options.onFailure, state: retry ? 'up_for_retry' : 'failed' };
+        await this.store.appendLog(a.key, ti.tryNumber, `attempt ${ti.tryNumber} failed: ${outcome.error}\n`);
+        break;
+      }
+    }
+    if (await this.store.updateTaskInstance(a.key, patch, { states: ['running'], tryNumber: a.tryNumber })) {
+      this.notify({ ...ti, ...patch });
+      if (callback?.fn) this.runCallback(callback.fn, { ...a.key, tryNumber: ti.tryNumber, state: callback.state, error: patch.error ?? undefined });
+    }
+  }
+
+  private runCallback(fn: (i: CallbackInfo) => void | Promise<void>, info: CallbackInfo): void {
+    // Callbacks run in the scheduler's process (so they also fire for crashed and killed attempts); a failing
+    // callback is logged with the attempt and changes nothing.
+    void Promise.resolve()
+      .then(() => fn(info))
+      .catch((e: unknown) => this.store.appendLog(info, info.tryNumber, `callback failed: ${e instanceof Error ? e.message : String(e)}\n`).catch(() => undefined));
+  }
+
+  private notify(ti: TaskInstanceRecord): void {
+    this.opts.onTaskState?.(ti);
+  }
+
+  // ---- 2. zombies and orphans ----
+
+  private async failZombies(): Promise<void> {
+    const threshold = this.now() - (this.opts.zombieThresholdMs ?? 30_000);
+    for (const [attemptId, a] of this.active) {
+      const ti = await this.store.getTaskInstance(a.key);
+      if (ti?.state === 'running' && ti.heartbeatAt !== null && ti.heartbeatAt < threshold) {
+        await this.store.appendLog(a.key, a.tryNumber, `zombie: no heartbeat since ${new Date(ti.heartbeatAt).toISOString()}; killing the attempt\n`);
+        this.executor.kill(attemptId, `zombie: no heartbeat for ${this.now() - ti.heartbeatAt} ms`);
+      }
+    }
+  }
+
+  private async resetOrphans(): Promise<void> {
+    const orphans = await this.store.listTaskInstances({ states: ['queued', 'running'] });
+    for (const ti of orphans) {
+      if (ti.pid !== null && ti.hostname === hostname() && ti.pid !== process.pid) await killAndWait(ti.pid);
+      const dag = this.dags.get(ti.dagId);
+      const task = dag?.hasTask(ti.taskId) ? dag.getTask(ti.taskId) : undefined;
+      const attempted = ti.state === 'running';
+      const error = `the scheduler that ran this attempt (${ti.owner ?? 'unknown'}) stopped; reset by ${this.id}`;
+      const retry = !attempted || ti.tryNumber < ti.maxTries;
+      const patch: Partial<TaskInstanceRecord> = !attempted
+        ? { state: 'scheduled', owner: null }
+        : retry
+          ? { state: 'up_for_retry', error, endDate: this.now(), nextAttemptAt: this.now() + (task?.retryDelayAfter(ti.tryNumber) ?? 0), pid: null, owner: null }
+          : { state: 'failed', error, endDate: this.now(), pid: null, owner: null };
+      if (await this.store.updateTaskInstance(ti, patch, { states: [ti.state], tryNumber: ti.tryNumber })) {
+        if (attempted) await this.store.appendLog(ti, ti.tryNumber, `${error}\n`);
+        this.notify({ ...ti, ...patch });
+      }
+    }
+  }
+
+  // ---- 3. runs ----
+
+  private async createDueRuns(): Promise<void> {
+    for (const dag of this.dags.values()) {
+      if (dag.schedule.kind === 'none' || (await this.store.getDag(dag.id))?.isPaused) continue;
+      const last = await this.store.latestDagRun(dag.id, ['scheduled']);
+      const due = dag.schedule.dueIntervals({ startDate: dag.startDate, endDate: dag.endDate, lastLogicalDate: last?.logicalDate, now: this.now(), catchup: dag.catchup }, 1000);
+      for (const i of due) await this.store.createDagRun(this.newRun(dag, 'scheduled', i.start, i.end, { ...dag.params }));
+    }
+  }
+
+  private async startQueuedRuns(): Promise<void> {
+    const queued = await this.store.listDagRuns({ states: ['queued'] });
+    if (queued.length === 0) return;
+    const running = await this.store.listDagRuns({ states: ['running'] });
+    for (const run of queued) {
+      const dag = this.dags.get(run.dagId);
+      if (!dag) continue;
+      const cap = this.activeRunsCap.get(dag.id) ?? dag.maxActiveRuns;
+      if (running.filter((r) => r.dagId === dag.id).length >= cap) continue;
+      if (!(await this.store.updateDagRun(run.dagId, run.runId, { state: 'running', startDate: this.now() }, ['queued']))) continue;
+      running.push({ ...run, state: 'running' });
+      await this.store.createTaskInstances(dag.tasks.map((t) => this.newInstance({ dagId: dag.id, runId: run.runId, taskId: t.id, mapIndex: -1 }, t)));
+    }
+  }
+
+  private newInstance(key: TaskInstanceKey, task: Task<unknown>, state: TaskState = 'none'): TaskInstanceRecord {
+    return {
+      ...key, state, tryNumber: 0, maxTries: task.maxTries, startDate: null, endDate: null, duration: null, hostname: null, pid: null, heartbeatAt: null,
+      nextAttemptAt: null, firstAttemptAt: null, owner: null, error: null, updatedAt: this.now(),
+    };
+  }
+
+  // ---- 4. one run ----
+
+  private async advanceRun(run: DagRunRecord): Promise<TaskInstanceRecord[]> {
+    const dag = this.dag(run.dagId);
+    const tis = await this.store.listTaskInstances({ dagId: run.dagId, runId: run.runId });
+    const now = this.now();
+    for (const ti of tis) {
+      if (WAITING_STATES.includes(ti.state) && (ti.nextAttemptAt ?? 0) <= now) {
+        if (await this.store.updateTaskInstance(ti, { state: 'scheduled' }, { states: [ti.state] })) ti.state = 'scheduled';
+      }
+    }
+    const { states, byTask } = this.statesOf(tis);
+    const followed = new Map<string, string[]>();
+    for (const t of dag.tasks) {
+      if (t.kind === 'branch' && states.get(t.id)?.[0] === 'success') {
+        followed.set(t.id, ((await this.store.getXCom({ dagId: run.dagId, runId: run.runId, taskId: t.id, mapIndex: -1 }, 'followed'))?.value as string[]) ?? []);
+      }
+    }
+    const blockedByPast = await this.blockedByPast(dag, run, states);
+    for (const d of decideRun(dag, this.order.get(dag.id)!, { states, followed, blockedByPast })) {
+      const key = { dagId: run.dagId, runId: run.runId, taskId: d.taskId, mapIndex: -1 };
+      const task = dag.getTask(d.taskId);
+      if (d.decision === 'run' && task.isMapped) {
+        states.set(d.taskId, await this.expand(run, task));
+        continue;
+      }
+      const state: TaskState = d.decision === 'run' ? 'scheduled' : d.decision === 'skip' ? 'skipped' : 'upstream_failed';
+      const patch = state === 'scheduled' ? { state } : { state, endDate: now };
+      if (await this.store.updateTaskInstance(key, patch, { states: ['none'] })) {
+        const ti = byTask.get(d.taskId)!.find((t) => t.mapIndex === -1)!;
+        Object.assign(ti, patch);
+        if (state !== 'scheduled') this.notify(ti);
+      }
+    }
+    const outcome = runOutcome(states);
+    if (outcome) {
+      if (await this.store.updateDagRun(run.dagId, run.runId, { state: outcome, endDate: now }, ['running'])) {
+        const done = { ...run, state: outcome, endDate: now };
+        const k = `${run.dagId}\u0000${run.runId}`;
+        for (const resolve of this.runWaiters.get(k) ?? []) resolve(done);
+        this.runWaiters.delete(k);
+        this.wake(); // a slot for the next queued run
+      }
+      return [];
+    }
+    return [...byTask.values()].flat().filter((ti) => ti.state === 'scheduled');
+  }
+
+  private statesOf(tis: TaskInstanceRecord[]): { states: Map<string, TaskState[]>; byTask: Map<string, TaskInstanceRecord[]> } {
+    const byTask = new Map<string, TaskInstanceRecord[]>();
+    for (const ti of tis) byTask.set(ti.taskId, [...(byTask.get(ti.taskId) ?? []), ti]);
+    const states = new Map<string, TaskState[]>();
+    for (const [taskId, list] of byTask) {
+      const placeholder = list.find((t) => t.mapIndex === -1);
+      states.set(taskId, placeholder?.state === 'mapped' ? list.filter((t) => t.mapIndex >= 0).map((t) => t.state) : [placeholder?.state ?? 'none']);
+    }
+    return { states, byTask };
+  }
+
+  private async blockedByPast(dag: Dag, run: DagRunRecord, states: Map<string, TaskState[]>): Promise<Set<string>> {
+    const blocked = new Set<string>();
+    const candidates = dag.tasks.filter((t) => t.options.dependsOnPast && states.get(t.id)?.[0] === 'none');
+    if (candidates.length === 0) return blocked;
+    const previous = (await this.store.listDagRuns({ dagId: dag.id })).filter((r) => r.logicalDate < run.logicalDate).at(-1);
+    if (!previous) return blocked;
+    for (const t of candidates) {
+      const prev = await this.store.listTaskInstances({ dagId: dag.id, runId: previous.runId, taskId: t.id });
+      const s = this.statesOf(prev).states.get(t.id) ?? [];
+      if (!s.every((x) => x === 'success' || x === 'skipped')) blocked.add(t.id);
+    }
+    return blocked;
+  }
+
+  /** Creates one instance per element (cross product over several lists); an empty list skips the task. */
+  private async expand(run: DagRunRecord, task: Task<unknown>): Promise<TaskState[]> {
+    const lists = await this.expandLists(run, task);
+    const count = lists.reduce((n, [, l]) => n * l.length, 1);
+    const key = { dagId: run.dagId, runId: run.runId, taskId: task.id, mapIndex: -1 };
+    if (count === 0) {
+      await this.store.updateTaskInstance(key, { state: 'skipped', endDate: this.now(), error: 'mapped over an empty list' }, { states: ['none'] });
+      return ['skipped'];
+    }
+    await this.store.createTaskInstances(Array.from({ length: count }, (_, i) => this.newInstance({ ...key, mapIndex: i }, task, 'scheduled')));
+    await this.store.updateTaskInstance(key, { state: 'mapped' }, { states: ['none'] });
+    return new Array<TaskState>(count).fill('scheduled');
+  }
+
+  private async expandLists(run: DagRunRecord, task: Task<unknown>): Promise<[string, unknown[]][]> {
+    const out: [string, unknown[]][] = [];
+    for (const [name, upstream] of Object.entries(task.expand)) {
+      const value = await this.outputOf(run, upstream);
+      out.push([name, Array.isArray(value) ? value : []]);
+    }
+    return out;
+  }
+
+  /** The value a task passes downstream: its XCom, or the list of its map instances' XComs. */
+  private async outputOf(run: DagRunRecord, taskId: string): Promise<unknown> {
+    const placeholder = await this.store.getTaskInstance({ dagId: run.dagId, runId: run.runId, taskId, mapIndex: -1 });
+    if (placeholder?.state === 'mapped') {
+      const xs = await this.store.listXComs(run.dagId, run.runId, taskId);
+      return xs.filter((x) => x.key === 'return_value' && x.mapIndex >= 0).map((x) => x.value);
+    }
+    return (await this.store.getXCom({ dagId: run.dagId, runId: run.runId, taskId, mapIndex: -1 }))?.value ?? null;
+  }
+
+  // ---- 5. start ----
+
+  private async startReady(ready: TaskInstanceRecord[], runs: DagRunRecord[]): Promise<void> {
+    if (ready.length === 0) return;
+    const runOf = new Map(runs.map((r) => [`${r.dagId}\u0000${r.runId}`, r]));
+    const position = (ti: TaskInstanceRecord) => this.order.get(ti.dagId)!.indexOf(ti.taskId);
+    ready.sort((a, b) => runOf.get(`${a.dagId}\u0000${a.runId}`)!.logicalDate - runOf.get(`${b.dagId}\u0000${b.runId}`)!.logicalDate || position(a) - position(b) || a.mapIndex - b.mapIndex);
+    const activeList = [...this.active.values()];
+    const perDag = countBy(activeList, (a) => a.key.dagId);
+    const perTask = countBy(activeList, (a) => `${a.key.dagId}\u0000${a.key.taskId}`);
+    const perPool = new Map<string, number>();
+    for (const a of activeList) perPool.set(a.task.options.pool, (perPool.get(a.task.options.pool) ?? 0) + a.task.options.poolSlots);
+    const pools: Record<string, number> = { default_pool: 128, ...this.opts.pools };
+    const chosen: TaskInstanceRecord[] = [];
+    for (const ti of ready) {
+      if (this.active.size + chosen.length >= this.executor.parallelism) break;
+      const dag = this.dag(ti.dagId);
+      const task = dag.getTask(ti.taskId);
+      const taskKey = `${ti.dagId}\u0000${ti.taskId}`;
+      const { pool, poolSlots, maxActiveInstances } = task.options;
+      if ((perDag.get(ti.dagId) ?? 0) >= dag.maxActiveTasks) continue;
+      if (maxActiveInstances !== undefined && (perTask.get(taskKey) ?? 0) >= maxActiveInstances) continue;
+      if ((perPool.get(pool) ?? 0) + poolSlots > (pools[pool] ?? 0)) continue;
+      perDag.set(ti.dagId, (perDag.get(ti.dagId) ?? 0) + 1);
+      perTask.set(taskKey, (perTask.get(taskKey) ?? 0) + 1);
+      perPool.set(pool, (perPool.get(pool) ?? 0) + poolSlots);
+      chosen.push(ti);
+    }
+    const claimed = await this.store.claimTaskInstances(chosen, this.id, chosen.length);
+    for (const ti of claimed) await this.launch(ti, runOf.get(`${ti.dagId}\u0000${ti.runId}`)!);
+  }
+
+  private async launch(ti: TaskInstanceRecord, run: DagRunRecord): Promise<void> {
+    const dag = this.dag(ti.dagId);
+    const task = dag.getTask(ti.taskId);
+    const tryNumber = ti.tryNumber + 1;
+    const now = this.now();
+    const patch: Partial<TaskInstanceRecord> = { state: 'running', tryNumber, startDate: now, endDate: null, duration: null, heartbeatAt: now, owner: this.id, hostname: hostname(), pid: null, error: null };
+    if (!(await this.store.updateTaskInstance(ti, patch, { states: ['queued'], tryNumber: ti.tryNumber }))) return;
+    await this.store.clearXComs(ti);
+    const request: AttemptRequest = {
+      dagId: ti.dagId, runId: ti.runId, taskId: ti.taskId, mapIndex: ti.mapIndex, tryNumber, maxTries: ti.maxTries, logicalDate: run.logicalDate,
+      dataIntervalStart: run.dataIntervalStart, dataIntervalEnd: run.dataIntervalEnd, timezone: dag.timezone, params: run.conf,
+      inputs: await this.inputsOf(run, task, ti.mapIndex), firstAttemptAt: ti.firstAttemptAt,
+    };
+    const attemptId = `${taskInstanceId(ti)}#${tryNumber}`;
+    this.active.set(attemptId, { key: { dagId: ti.dagId, runId: ti.runId, taskId: ti.taskId, mapIndex: ti.mapIndex }, tryNumber, task });
+    this.notify({ ...ti, ...patch });
+    const spec: AttemptSpec = { attemptId, dagFile: dag.fileloc ?? '', request, timeoutMs: task.options.executionTimeout };
+    const key = this.active.get(attemptId)!.key;
+    this.executor.start(spec, {
+      started: (info) => void this.store.updateTaskInstance(key, { pid: info.pid, hostname: info.hostname }, { states: ['running'], tryNumber }).catch(() => undefined),
+      heartbeat: () => void this.store.updateTaskInstance(key, { heartbeatAt: this.now() }, { states: ['running'], tryNumber }).catch(() => undefined),
+      log: (text) => void this.store.appendLog(key, tryNumber, text).catch(() => undefined),
+      finished: (outcome) => {
+        this.inbox.push({ attemptId, outcome });
+        this.wake();
+      },
+    });
+  }
+
+  private async inputsOf(run: DagRunRecord, task: Task<unknown>, mapIndex: number): Promise<Record<string, unknown>> {
+    const inputs: Record<string, unknown> = {};
+    for (const [name, upstream] of Object.entries(task.inputs)) inputs[name] = await this.outputOf(run, upstream);
+    if (task.isMapped) {
+      // Map index → one element per list, the last list varying fastest (the order of a nested loop).
+      let rest = mapIndex;
+      const lists = await this.expandLists(run, task);
+      for (let i = lists.length - 1; i >= 0; i--) {
+        const [name, list] = lists[i]!;
+        inputs[name] = list[rest % list.length];
+        rest = Math.floor(rest / list.length);
+      }
+    }
+    return inputs;
+  }
+}
+
+function countBy<T>(items: readonly T[], key: (t: T) => string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const i of items) m.set(key(i), (m.get(key(i)) ?? 0) + 1);
+  return m;
+}
+
+/** Kills a leftover task process and waits until it is gone (so that its retry never overlaps it). */
+async function killAndWait(pid: number): Promise<void> {
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+  if (!alive()) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 20));
+}
