@@ -118,13 +118,23 @@ export class ColumnProfile {
         this.hll!.add(key);
         return;
       }
-      counts.set(key, 1);
+      // With duplicates wanted, a value seen once stores -(index + 1): one Map entry per distinct value; the first
+      // index moves to `firstIndex` only when the value repeats.
+      counts.set(key, this.firstIndex !== undefined ? -(index + 1) : 1);
       if (key !== value) (this.originals ??= new Map()).set(key, value);
-      this.firstIndex?.set(key, index);
+    } else if (seen < 0) {
+      counts.set(key, 2);
+      this.firstIndex!.set(key, -seen - 1);
+      if (this.repeats.length < PARTIAL) this.repeats.push([index, value]);
     } else {
       counts.set(key, seen + 1);
       if (this.firstIndex !== undefined && this.repeats.length < PARTIAL) this.repeats.push([index, value]);
     }
+  }
+
+  /** The count of a key's value (decoding the seen-once marker). */
+  private static count(stored: number): number {
+    return stored < 0 ? 1 : stored;
   }
 
   private overflowDistinct(): void {
@@ -183,8 +193,7 @@ export class ColumnProfile {
   /** Count of each distinct value (undefined past the budget). */
   valueCounts(): Map<unknown, number> | undefined {
     if (this.counts === undefined) return undefined;
-    if (this.originals === undefined) return this.counts;
-    return new Map([...this.counts].map(([k, c]) => [this.originals!.get(k) ?? k, c]));
+    return new Map([...this.counts].map(([k, c]) => [this.originals?.get(k) ?? k, ColumnProfile.count(c)]));
   }
 
   /**
@@ -259,20 +268,21 @@ export class ColumnProfile {
       this.sum += other.sum;
     }
     if (other.counts !== undefined && this.counts !== undefined) {
-      for (const [key, count] of other.counts) {
+      for (const [key, stored] of other.counts) {
+        const count = ColumnProfile.count(stored);
         const mine = this.counts.get(key);
+        const otherFirst = stored < 0 ? -stored - 1 : other.firstIndex?.get(key);
         if (mine === undefined) {
           if (this.counts.size >= this.limits.maxDistinct) break;
-          this.counts.set(key, count);
+          this.counts.set(key, this.firstIndex !== undefined && count === 1 && otherFirst !== undefined ? -(otherFirst + offset + 1) : count);
           const original = other.originals?.get(key);
           if (original !== undefined) (this.originals ??= new Map()).set(key, original);
-          const first = other.firstIndex?.get(key);
-          if (first !== undefined) this.firstIndex?.set(key, first + offset);
+          if (count > 1 && otherFirst !== undefined) this.firstIndex?.set(key, otherFirst + offset);
         } else {
-          this.counts.set(key, mine + count);
+          if (mine < 0) this.firstIndex?.set(key, -mine - 1);
+          this.counts.set(key, ColumnProfile.count(mine) + count);
           // The other side's first occurrence is a repeat here.
-          const first = other.firstIndex?.get(key);
-          if (first !== undefined && this.firstIndex !== undefined && this.repeats.length < PARTIAL) this.repeats.push([first + offset, other.originals?.get(key) ?? key]);
+          if (otherFirst !== undefined && this.firstIndex !== undefined && this.repeats.length < PARTIAL) this.repeats.push([otherFirst + offset, other.originals?.get(key) ?? key]);
         }
       }
       for (const [i, v] of other.repeats) if (this.repeats.length < PARTIAL) this.repeats.push([i + offset, v]);
