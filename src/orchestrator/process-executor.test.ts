@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { loadDagFile } from './dag-loader.ts';
+import { ProcessExecutor } from './executor.ts';
+import { JournalStore } from './journal-store.ts';
+import { Scheduler } from './scheduler.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'riffle-proc-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+const fixture = fileURLToPath(new URL('./fixtures/process-dag.ts', import.meta.url));
+
+describe('process executor', () => {
+  it('runs attempts in worker processes: a crash is a failed attempt that retries, a timeout kills', async () => {
+    const store = await JournalStore.open({ dir: join(root, 'store1') });
+    const dags = await loadDagFile(fixture);
+    const s = new Scheduler({ store, dags, executor: new ProcessExecutor({ parallelism: 4 }), scheduleRuns: false, pollMs: 50 });
+    await s.start();
+    const created = await s.triggerRun('processes', { logicalDate: Date.UTC(2024, 0, 1) });
+    const run = await s.waitForRun('processes', created.runId);
+    await s.stop();
+    const tis = Object.fromEntries((await store.listTaskInstances({ dagId: 'processes', runId: run.runId })).map((t) => [t.taskId, t]));
+    assert.notEqual((await store.getXCom(tis.pid!))?.value, process.pid, 'ran in another process');
+    assert.deepEqual([tis.crash_once!.state, tis.crash_once!.tryNumber], ['success', 2]);
+    assert.match(await store.readLog(tis.crash_once!, 1), /exited unexpectedly \(exit code 3\)/);
+    assert.deepEqual([tis.too_slow!.state, tis.too_slow!.tryNumber], ['failed', 1]);
+    assert.match(tis.too_slow!.error!, /execution timeout: killed after 300 ms/);
+    assert.match(await store.readLog(tis.chatty!, 1), /hello from/);
+    assert.ok(tis.pid!.hostname && tis.pid!.duration !== null);
+    assert.equal(run.state, 'failed');
+    await store.close();
+  });
+
+  it('a killed scheduler, restarted, loses no run, never runs a task twice at once, and retries continue', async () => {
+    const dir = join(root, 'restart');
+    const markers = mkdtempSync(join(root, 'markers-'));
+    const main = fileURLToPath(new URL('./fixtures/scheduler-main.ts', import.meta.url));
+    const startScheduler = () => spawn(process.execPath, ['--import', 'tsx', main, dir], { env: { ...process.env, RIFFLE_MARKERS: markers }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const markerLines = () => (existsSync(join(markers, 'markers.jsonl')) ? readFileSync(join(markers, 'markers.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { what: string; try: number; pid: number; t: number }) : []);
+
+    const first = startScheduler();
+    for (let i = 0; i < 400 && markerLines().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(markerLines()[0]?.what, 'start', 'the long task started');
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    const killedAt = Date.now();
+
+    const second = startScheduler();
+    let out = '';
+    second.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const code = await new Promise((r) => second.once('exit', r));
+    assert.equal(code, 0);
+    assert.equal(out.trim(), 'success');
+
+    const m = markerLines();
+    assert.deepEqual(m.map((x) => `${x.what}${x.try}`), ['start1', 'start2', 'end2'], 'attempt 1 died with its scheduler; attempt 2 ran to the end');
+    assert.ok(m[1]!.t >= killedAt, 'the retry started after the first attempt was gone');
+    const store = await JournalStore.open({ dir, readOnly: true });
+    const runs = await store.listDagRuns({ dagId: 'restartable' });
+    assert.equal(runs.length, 1);
+    const long = (await store.listTaskInstances({ dagId: 'restartable', taskId: 'long' }))[0]!;
+    assert.deepEqual([long.state, long.tryNumber], ['success', 2]);
+    assert.match(await store.readLog(long, 1), /stopped; reset by/);
+    await store.close();
+  });
+});
