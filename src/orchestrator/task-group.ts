@@ -57,8 +57,8 @@ export class TaskFactory {
   ) {}
 
   /** Adds a task running `fn`. With options: inputs (TaskFlow), expand (mapping), retries, trigger rule... */
-  task<T>(id: string, fn: TaskFn<Record<string, never>, T>): Task<Awaited<T>>;
-  task<T, I extends TaskInputs = Record<string, never>, E extends TaskInputs = Record<string, never>>(
+  task<T>(id: string, fn: TaskFn<Record<never, never>, T>): Task<Awaited<T>>;
+  task<T, I extends TaskInputs = Record<never, never>, E extends TaskInputs = Record<never, never>>(
     id: string,
     options: TaskDefinition<I, E>,
     fn: TaskFn<InputValues<I> & ElementValues<E>, T>,
@@ -72,16 +72,16 @@ export class TaskFactory {
    * Adds a branching task: it returns the ids (or tasks) among its direct downstream tasks to follow; the others
    * are skipped, and the skips propagate per trigger rules.
    */
-  branch<I extends TaskInputs = Record<string, never>>(
+  branch<I extends TaskInputs = Record<never, never>>(
     id: string,
-    options: TaskDefinition<I, Record<string, never>>,
+    options: TaskDefinition<I, Record<never, never>>,
     fn: TaskFn<InputValues<I>, string | Task<any> | readonly (string | Task<any>)[]>,
   ): Task<string[]> {
     return this.add(id, 'branch', options, fn, undefined) as Task<string[]>;
   }
 
   /** Adds a sensor: `poke` runs every `pokeInterval` until it reports done (its value goes downstream) or times out. */
-  sensor<T = undefined, I extends TaskInputs = Record<string, never>>(id: string, definition: SensorDefinition<I, T>): Task<T> {
+  sensor<T = undefined, I extends TaskInputs = Record<never, never>>(id: string, definition: SensorDefinition<I, T>): Task<T> {
     const { poke, pokeInterval, timeout, mode, softFail, ...options } = definition;
     const sensor = resolveSensorOptions({ pokeInterval, timeout, mode, softFail });
     return this.add(id, 'sensor', options, poke as TaskFn<any, unknown>, sensor) as Task<T>;

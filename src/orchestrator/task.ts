@@ -86,7 +86,7 @@ export function resolveTaskOptions(defaults: TaskOptions, own: TaskOptions): Res
 }
 
 /** What a task function receives: the template context, typed inputs, and helpers. */
-export interface TaskContext<I = Record<string, never>> extends TemplateContext {
+export interface TaskContext<I = Record<never, never>> extends TemplateContext {
   /** Upstream return values declared with `inputs` (and the element for `expand`). */
   readonly inputs: I;
   readonly logicalDate: Date;
