@@ -58,6 +58,8 @@ export class JournalStore implements MetadataStore {
   private readonly tis = new Map<string, TaskInstanceRecord>();
   private readonly tisByRun = new Map<string, Map<string, TaskInstanceRecord>>();
   private readonly xcoms = new Map<string, XComRecord>();
+  /** Task instance key → its XCom map keys (so that clearing is not a scan). */
+  private readonly xcomKeys = new Map<string, Set<string>>();
   private readonly memoryLogs = new Map<string, string>();
   private seq = 0;
   private journalOps = 0;
@@ -212,11 +214,17 @@ export class JournalStore implements MetadataStore {
         m.set(k, op.v);
         break;
       }
-      case 'xcom':
-        this.xcoms.set(`${tiKey(op.v)}\u0000${op.v.key}`, op.v);
+      case 'xcom': {
+        const k = `${tiKey(op.v)}\u0000${op.v.key}`;
+        this.xcoms.set(k, op.v);
+        let keys = this.xcomKeys.get(tiKey(op.v));
+        if (!keys) this.xcomKeys.set(tiKey(op.v), (keys = new Set()));
+        keys.add(k);
         break;
+      }
       case 'xdel':
-        for (const k of [...this.xcoms.keys()]) if (k.startsWith(`${op.k}\u0000`)) this.xcoms.delete(k);
+        for (const k of this.xcomKeys.get(op.k) ?? []) this.xcoms.delete(k);
+        this.xcomKeys.delete(op.k);
         break;
     }
   }
@@ -322,6 +330,7 @@ export class JournalStore implements MetadataStore {
       .map((x) => ({ ...x, value: structuredClone(x.value) }));
   }
   async clearXComs(key: TaskInstanceKey): Promise<void> {
+    if (!this.xcomKeys.has(tiKey(key))) return;
     await this.write({ t: 'xdel', k: tiKey(key) });
   }
 

@@ -21,7 +21,7 @@ import { hostname } from 'node:os';
 import type { Dag } from './dag.ts';
 import type { AttemptSpec, Executor } from './executor.ts';
 import {
-  taskInstanceId, type DagRunRecord, type DagRunType, type MetadataStore, type TaskInstanceKey, type TaskInstanceRecord, type TaskState,
+  taskInstanceId, type DagRunRecord, type DagRunType, type MetadataStore, type TaskInstanceKey, type TaskInstanceRecord, type TaskState, type XComRecord,
 } from './metadata-store.ts';
 import { decideRun, runOutcome } from './run-evaluator.ts';
 import type { AttemptOutcome, AttemptRequest } from './task-attempt.ts';
@@ -60,6 +60,8 @@ export class Scheduler {
   private readonly store: MetadataStore;
   private readonly dags = new Map<string, Dag>();
   private readonly order = new Map<string, string[]>();
+  /** dag id → task id → topological position (ready instances start in that order). */
+  private readonly position = new Map<string, Map<string, number>>();
   private readonly executor: Executor;
   private readonly opts: SchedulerOptions;
   private readonly now: () => number;
@@ -81,6 +83,7 @@ export class Scheduler {
     for (const d of o.dags) {
       this.dags.set(d.id, d);
       this.order.set(d.id, d.topologicalOrder().map((t) => t.id));
+      this.position.set(d.id, new Map(this.order.get(d.id)!.map((id, i) => [id, i])));
     }
   }
 
@@ -213,12 +216,13 @@ export class Scheduler {
   private async applyOutcomes(): Promise<void> {
     const batch = this.inbox;
     this.inbox = [];
-    for (const { attemptId, outcome } of batch) {
+    // Concurrently: the store group-commits the writes of one pass (one fsync instead of one per outcome).
+    await Promise.all(batch.map(({ attemptId, outcome }) => {
       const a = this.active.get(attemptId);
-      if (!a) continue;
+      if (!a) return undefined;
       this.active.delete(attemptId);
-      await this.recordOutcome(a, outcome);
-    }
+      return this.recordOutcome(a, outcome);
+    }));
   }
 
   private async recordOutcome(a: Active, outcome: AttemptOutcome): Promise<void> {
@@ -227,11 +231,12 @@ export class Scheduler {
     const now = this.now();
     const base = { endDate: now, duration: ti.startDate === null ? null : now - ti.startDate, heartbeatAt: null };
     let patch: Partial<TaskInstanceRecord>;
+    const xcoms: XComRecord[] = [];
     let callback: { fn: ((i: CallbackInfo) => void | Promise<void>) | undefined; state: CallbackInfo['state'] } | undefined;
     switch (outcome.state) {
       case 'success':
-        if (outcome.value !== null) await this.store.setXCom({ ...a.key, key: 'return_value', value: outcome.value });
-        if (outcome.followed) await this.store.setXCom({ ...a.key, key: 'followed', value: outcome.followed });
+        // Written with the state change below, in the same commit; a stale attempt's values are cleared at the next launch.
+        xcoms.push(...(outcome.value !== null ? [{ ...a.key, key: 'return_value', value: outcome.value }] : []), ...(outcome.followed ? [{ ...a.key, key: 'followed', value: outcome.followed }] : []));
         patch = { ...base, state: 'success', error: null };
         callback = { fn: a.task.options.onSuccess, state: 'success' };
         break;
@@ -252,7 +257,8 @@ export class Scheduler {
         break;
       }
     }
-    if (await this.store.updateTaskInstance(a.key, patch, { states: ['running'], tryNumber: a.tryNumber })) {
+    const [updated] = await Promise.all([this.store.updateTaskInstance(a.key, patch, { states: ['running'], tryNumber: a.tryNumber }), ...xcoms.map((x) => this.store.setXCom(x))]);
+    if (updated) {
       this.notify({ ...ti, ...patch });
       if (callback?.fn) this.runCallback(callback.fn, { ...a.key, tryNumber: ti.tryNumber, state: callback.state, error: patch.error ?? undefined });
     }
@@ -343,11 +349,9 @@ export class Scheduler {
     const dag = this.dag(run.dagId);
     const tis = await this.store.listTaskInstances({ dagId: run.dagId, runId: run.runId });
     const now = this.now();
-    for (const ti of tis) {
-      if (WAITING_STATES.includes(ti.state) && (ti.nextAttemptAt ?? 0) <= now) {
-        if (await this.store.updateTaskInstance(ti, { state: 'scheduled' }, { states: [ti.state] })) ti.state = 'scheduled';
-      }
-    }
+    await Promise.all(tis.filter((ti) => WAITING_STATES.includes(ti.state) && (ti.nextAttemptAt ?? 0) <= now).map(async (ti) => {
+      if (await this.store.updateTaskInstance(ti, { state: 'scheduled' }, { states: [ti.state] })) ti.state = 'scheduled';
+    }));
     const { states, byTask } = this.statesOf(tis);
     const followed = new Map<string, string[]>();
     for (const t of dag.tasks) {
@@ -356,12 +360,13 @@ export class Scheduler {
       }
     }
     const blockedByPast = await this.blockedByPast(dag, run, states);
-    for (const d of decideRun(dag, this.order.get(dag.id)!, { states, followed, blockedByPast })) {
+    const decided = decideRun(dag, this.order.get(dag.id)!, { states, followed, blockedByPast });
+    await Promise.all(decided.map(async (d) => {
       const key = { dagId: run.dagId, runId: run.runId, taskId: d.taskId, mapIndex: -1 };
       const task = dag.getTask(d.taskId);
       if (d.decision === 'run' && task.isMapped) {
         states.set(d.taskId, await this.expand(run, task));
-        continue;
+        return;
       }
       const state: TaskState = d.decision === 'run' ? 'scheduled' : d.decision === 'skip' ? 'skipped' : 'upstream_failed';
       const patch = state === 'scheduled' ? { state } : { state, endDate: now };
@@ -370,7 +375,7 @@ export class Scheduler {
         Object.assign(ti, patch);
         if (state !== 'scheduled') this.notify(ti);
       }
-    }
+    }));
     const outcome = runOutcome(states);
     if (outcome) {
       if (await this.store.updateDagRun(run.dagId, run.runId, { state: outcome, endDate: now }, ['running'])) {
@@ -448,7 +453,7 @@ export class Scheduler {
   private async startReady(ready: TaskInstanceRecord[], runs: DagRunRecord[]): Promise<void> {
     if (ready.length === 0) return;
     const runOf = new Map(runs.map((r) => [`${r.dagId}\u0000${r.runId}`, r]));
-    const position = (ti: TaskInstanceRecord) => this.order.get(ti.dagId)!.indexOf(ti.taskId);
+    const position = (ti: TaskInstanceRecord) => this.position.get(ti.dagId)!.get(ti.taskId)!;
     ready.sort((a, b) => runOf.get(`${a.dagId}\u0000${a.runId}`)!.logicalDate - runOf.get(`${b.dagId}\u0000${b.runId}`)!.logicalDate || position(a) - position(b) || a.mapIndex - b.mapIndex);
     const activeList = [...this.active.values()];
     const perDag = countBy(activeList, (a) => a.key.dagId);
@@ -472,7 +477,7 @@ export class Scheduler {
       chosen.push(ti);
     }
     const claimed = await this.store.claimTaskInstances(chosen, this.id, chosen.length);
-    for (const ti of claimed) await this.launch(ti, runOf.get(`${ti.dagId}\u0000${ti.runId}`)!);
+    await Promise.all(claimed.map((ti) => this.launch(ti, runOf.get(`${ti.dagId}\u0000${ti.runId}`)!)));
   }
 
   private async launch(ti: TaskInstanceRecord, run: DagRunRecord): Promise<void> {
@@ -481,8 +486,8 @@ export class Scheduler {
     const tryNumber = ti.tryNumber + 1;
     const now = this.now();
     const patch: Partial<TaskInstanceRecord> = { state: 'running', tryNumber, startDate: now, endDate: null, duration: null, heartbeatAt: now, owner: this.id, hostname: hostname(), pid: null, error: null };
-    if (!(await this.store.updateTaskInstance(ti, patch, { states: ['queued'], tryNumber: ti.tryNumber }))) return;
-    await this.store.clearXComs(ti);
+    const [updated] = await Promise.all([this.store.updateTaskInstance(ti, patch, { states: ['queued'], tryNumber: ti.tryNumber }), this.store.clearXComs(ti)]);
+    if (!updated) return;
     const request: AttemptRequest = {
       dagId: ti.dagId, runId: ti.runId, taskId: ti.taskId, mapIndex: ti.mapIndex, tryNumber, maxTries: ti.maxTries, logicalDate: run.logicalDate,
       dataIntervalStart: run.dataIntervalStart, dataIntervalEnd: run.dataIntervalEnd, timezone: dag.timezone, params: run.conf,
