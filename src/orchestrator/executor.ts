@@ -152,6 +152,7 @@ export class InlineExecutor implements Executor {
   constructor(
     private readonly resolveTask: (dagId: string, taskId: string) => Task<unknown>,
     readonly parallelism = 16,
+    private readonly heartbeatMs = 1000,
   ) {}
 
   start(spec: AttemptSpec, events: AttemptEvents): void {
@@ -161,11 +162,14 @@ export class InlineExecutor implements Executor {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      clearInterval(beat);
       this.running.delete(spec.attemptId);
       events.finished(o);
     };
     this.running.set(spec.attemptId, { controller, finish });
     const timer = spec.timeoutMs === undefined ? undefined : setTimeout(() => this.kill(spec.attemptId, `execution timeout: aborted after ${spec.timeoutMs} ms`), spec.timeoutMs);
+    // Beats while the event loop turns: a task that blocks it stops beating and becomes a zombie, as in a worker.
+    const beat = setInterval(() => events.heartbeat(), this.heartbeatMs);
     events.started({ pid: process.pid, hostname: hostname() });
     void Promise.resolve()
       .then(() => runAttempt(this.resolveTask(spec.request.dagId, spec.request.taskId), spec.request, { log: (line) => events.log(`${line}\n`), signal: controller.signal }))

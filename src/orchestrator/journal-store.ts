@@ -4,8 +4,10 @@
  * store for writing (a lock file holds its pid); others may open it read-only.
  *
  * Why not SQLite: better-sqlite3 needs a native build and node:sqlite needs Node 22; sql.js (SQLite in WASM) keeps
- * the database in memory and can only persist by exporting and rewriting the whole file, so each commit costs
- * O(database) — see bench/orchestrator.ts for the figures. A journal commits in O(change).
+ * the database in memory and can only persist by exporting and rewriting the whole file (and `export()` closes
+ * every prepared statement), so a commit costs O(database): measured 6.8 ms per durable commit at 2.8k task
+ * instances (176 KB) and 13 ms at 23k (2.4 MB), growing with history. This journal commits in O(change): 0.7–2.8 ms
+ * per fsynced commit whatever the size, and a group commit of 1,000 updates takes 5–22 ms.
  *
  * Durability: writes are group-committed — changes made in the same tick are appended together, fsynced once (with
  * `durability: 'fsync'`, the default), and the promises of those changes resolve after that.

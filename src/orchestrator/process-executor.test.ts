@@ -35,6 +35,19 @@ describe('process executor', () => {
     await store.close();
   });
 
+  it('fails an attempt whose heartbeats stop (zombie) and kills its process', async () => {
+    const store = await JournalStore.open();
+    const dags = await loadDagFile(fixture);
+    const s = new Scheduler({ store, dags, executor: new ProcessExecutor({ parallelism: 1, heartbeatMs: 100 }), scheduleRuns: false, pollMs: 100, zombieThresholdMs: 1000 });
+    await s.start();
+    const run = await s.waitForRun('zombies', (await s.triggerRun('zombies', { logicalDate: Date.UTC(2024, 0, 1) })).runId);
+    await s.stop();
+    const hang = (await store.listTaskInstances({ dagId: 'zombies', runId: run.runId }))[0]!;
+    assert.equal(hang.state, 'failed');
+    assert.match(hang.error!, /zombie: no heartbeat for \d+ ms/);
+    assert.throws(() => process.kill(hang.pid!, 0), 'the process is gone');
+  });
+
   it('a killed scheduler, restarted, loses no run, never runs a task twice at once, and retries continue', async () => {
     const dir = join(root, 'restart');
     const markers = mkdtempSync(join(root, 'markers-'));

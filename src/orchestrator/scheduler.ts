@@ -499,7 +499,7 @@ export class Scheduler {
     const spec: AttemptSpec = { attemptId, dagFile: dag.fileloc ?? '', request, timeoutMs: task.options.executionTimeout };
     const key = this.active.get(attemptId)!.key;
     this.executor.start(spec, {
-      started: (info) => void this.store.updateTaskInstance(key, { pid: info.pid, hostname: info.hostname }, { states: ['running'], tryNumber }).catch(() => undefined),
+      started: (info) => void this.store.updateTaskInstance(key, { pid: info.pid, hostname: info.hostname, heartbeatAt: this.now() }, { states: ['running'], tryNumber }).catch(() => undefined),
       heartbeat: () => void this.store.updateTaskInstance(key, { heartbeatAt: this.now() }, { states: ['running'], tryNumber }).catch(() => undefined),
       log: (text) => void this.store.appendLog(key, tryNumber, text).catch(() => undefined),
       finished: (outcome) => {
