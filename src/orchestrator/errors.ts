@@ -18,3 +18,10 @@ export class MetadataStoreError extends RiffleError {
     super(code, message, { domain: 'external', ...opts });
   }
 }
+
+/** A scheduler request cannot be met (an unknown DAG, a run that already exists). */
+export class SchedulerError extends RiffleError {
+  constructor(code: string, message: string, opts: { context?: ErrorContext; hint?: string } = {}) {
+    super(code, message, { domain: 'user', ...opts });
+  }
+}

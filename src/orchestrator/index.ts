@@ -23,4 +23,4 @@ export { testDag, type DagTestResult } from './dag-test.ts';
 export { shell, type ShellOptions } from './shell-task.ts';
 export { pipeline, type PipelineTaskOptions } from './pipeline-task.ts';
 export { fileSensor, type FileSensorOptions } from './sensors.ts';
-export { DagDefinitionError, MetadataStoreError } from './errors.ts';
+export { DagDefinitionError, MetadataStoreError, SchedulerError } from './errors.ts';

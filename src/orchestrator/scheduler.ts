@@ -19,6 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Dag } from './dag.ts';
+import { SchedulerError } from './errors.ts';
 import type { AttemptSpec, Executor } from './executor.ts';
 import {
   taskInstanceId, type DagRunRecord, type DagRunType, type MetadataStore, type TaskInstanceKey, type TaskInstanceRecord, type TaskState, type XComRecord,
@@ -121,7 +122,7 @@ export class Scheduler {
     const runType = o.runType ?? 'manual';
     const run = this.newRun(dag, runType, interval.start, interval.end, { ...dag.params, ...o.conf });
     if (!(await this.store.createDagRun(run))) {
-      throw new Error(`dag '${dagId}' already has a run for ${new Date(logicalDate).toISOString()}`);
+      throw new SchedulerError('RUN_EXISTS', `dag '${dagId}' already has a run for ${new Date(logicalDate).toISOString()}`, { hint: 'clear that run to re-run it, or pick another logical date' });
     }
     this.wake();
     return run;
@@ -167,7 +168,7 @@ export class Scheduler {
 
   private dag(dagId: string): Dag {
     const d = this.dags.get(dagId);
-    if (!d) throw new Error(`unknown dag '${dagId}' (known: ${[...this.dags.keys()].join(', ') || 'none'})`);
+    if (!d) throw new SchedulerError('DAG_NOT_FOUND', `unknown dag '${dagId}'`, { hint: `known dags: ${[...this.dags.keys()].join(', ') || 'none'}` });
     return d;
   }
 
