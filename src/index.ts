@@ -15,6 +15,9 @@ export * from './transforms/index.ts';
 export * from './testing/index.ts';
 export { LocalRunner, describePlan, plan, realClock, type Clock, type LocalRunOptions, type Progress } from './runner/index.ts';
 export * as io from './io/index.ts';
+export * as lakehouse from './lakehouse/index.ts';
+export * as quality from './quality/index.ts';
+export * as orchestrator from './orchestrator/index.ts';
 export { triggers as trigger } from './model/index.ts';
 
 /** Windowing: `window.into(window.fixed('1m'), { trigger, allowedLateness, accumulation })`. */

@@ -8,6 +8,8 @@ commands:
   run <pipeline.ts> [--param=value ...]    build and run a pipeline module
   template describe <pipeline.ts>          show a template's description and parameters
   template run <pipeline.ts> [...]         run a template (same as run)
+  dag test <dag> <date> --dags <folder>    run one DAG run in-process (also: dag list)
+  contract test <contract> --data <file>   check data against a data contract (also: contract diff)
   version                                  print the version
   help [command]                           show help for a command
 
