@@ -206,8 +206,8 @@ class Execution {
     const input = this.graph.collections.get(node.inputs[0]!)!;
     const batch = this.batchEligible(input.windowing) ? new BatchGroupTable(node.name, input.windowing, folder) : undefined;
     const op = new GroupOp(node, input.windowing, reduceFn, this.clock, batch);
-    const counter = this.metrics.counter(`${node.name}/droppedDueToLateness`);
-    op.setDroppedCounter((n) => (counter.value += n));
+    // The counter appears in the metrics only once something was dropped.
+    op.setDroppedCounter((n) => (this.metrics.counter(`${node.name}/droppedDueToLateness`).value += n));
     return op;
   }
 
