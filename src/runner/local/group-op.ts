@@ -85,6 +85,9 @@ export class GroupOp extends Operator {
         this.elementsOut++;
         this.main.process(value, ts, [window], pane);
       });
+      // Anything arriving after +∞ (e.g. from a processing-time timer upstream) takes the reducer path, which drops it
+      // as late and counts it, exactly as a streaming run would.
+      this.batch = undefined;
       return;
     }
     let t: TimerEntry | undefined;
