@@ -24,3 +24,5 @@ export { shell, type ShellOptions } from './shell-task.ts';
 export { pipeline, type PipelineTaskOptions } from './pipeline-task.ts';
 export { fileSensor, type FileSensorOptions } from './sensors.ts';
 export { DagDefinitionError, MetadataStoreError, SchedulerError } from './errors.ts';
+export { newDagRun, recordDags, triggerDagRun, setDagPaused, requireRun, selectTasks, clearTaskInstances, markTaskInstances, type ClearResult, type MarkResult } from './admin.ts';
+export { submitCommand, pendingCommands, applyCommand, drainInbox, type InboxCommand } from './command-inbox.ts';

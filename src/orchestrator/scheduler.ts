@@ -24,6 +24,7 @@ import type { AttemptSpec, Executor } from './executor.ts';
 import {
   taskInstanceId, type DagRunRecord, type DagRunType, type MetadataStore, type TaskInstanceKey, type TaskInstanceRecord, type TaskState, type XComRecord,
 } from './metadata-store.ts';
+import { newDagRun, recordDags } from './admin.ts';
 import { decideRun, runOutcome } from './run-evaluator.ts';
 import type { AttemptOutcome, AttemptRequest } from './task-attempt.ts';
 import type { CallbackInfo, Task } from './task.ts';
@@ -40,6 +41,8 @@ export interface SchedulerOptions {
   pollMs?: number;
   /** A running attempt whose heartbeat is older than this is a zombie (default 30 s). */
   zombieThresholdMs?: number;
+  /** Runs at the start of every pass, before anything else (the CLI scheduler applies its command inbox here). */
+  beforePass?: () => Promise<void>;
   /** Called after every task instance state change the scheduler makes. */
   onTaskState?: (ti: TaskInstanceRecord) => void;
   now?: () => number;
@@ -91,12 +94,7 @@ export class Scheduler {
   /** Records the DAGs, resets orphaned attempts and starts the loop. */
   async start(): Promise<void> {
     if (this.loop) return;
-    for (const d of this.dags.values()) {
-      const existing = await this.store.getDag(d.id);
-      await this.store.upsertDag({
-        dagId: d.id, fileloc: d.fileloc ?? '', schedule: d.schedule.spec, timezone: d.timezone, isPaused: existing?.isPaused ?? false, tags: [...d.tags], description: d.description ?? null,
-      });
-    }
+    await recordDags(this.store, this.dags.values());
     await this.resetOrphans();
     this.stopping = false;
     this.loop = this.runLoop();
@@ -118,9 +116,7 @@ export class Scheduler {
   async triggerRun(dagId: string, o: { logicalDate?: number; conf?: Record<string, unknown>; runType?: DagRunType } = {}): Promise<DagRunRecord> {
     const dag = this.dag(dagId);
     const logicalDate = o.logicalDate ?? this.now();
-    const interval = dag.schedule.intervalAt(logicalDate);
-    const runType = o.runType ?? 'manual';
-    const run = this.newRun(dag, runType, interval.start, interval.end, { ...dag.params, ...o.conf });
+    const run = newDagRun(dag, o.runType ?? 'manual', logicalDate, o.conf ?? {}, this.now());
     if (!(await this.store.createDagRun(run))) {
       throw new SchedulerError('RUN_EXISTS', `dag '${dagId}' already has a run for ${new Date(logicalDate).toISOString()}`, { hint: 'clear that run to re-run it, or pick another logical date' });
     }
@@ -138,8 +134,7 @@ export class Scheduler {
     try {
       const runIds: string[] = [];
       for (const logicalDate of dag.schedule.logicalDatesBetween(from, to)) {
-        const interval = dag.schedule.intervalAt(logicalDate);
-        const run = this.newRun(dag, 'backfill', interval.start, interval.end, { ...dag.params, ...o.conf });
+        const run = newDagRun(dag, 'backfill', logicalDate, o.conf ?? {}, this.now());
         if (await this.store.createDagRun(run)) runIds.push(run.runId);
       }
       this.wake();
@@ -172,13 +167,6 @@ export class Scheduler {
     return d;
   }
 
-  private newRun(dag: Dag, runType: DagRunType, start: number, end: number, conf: Record<string, unknown>): DagRunRecord {
-    return {
-      dagId: dag.id, runId: `${runType}__${new Date(start).toISOString()}`, runType, state: 'queued', logicalDate: start, dataIntervalStart: start, dataIntervalEnd: end,
-      conf, queuedAt: this.now(), startDate: null, endDate: null,
-    };
-  }
-
   private async runLoop(): Promise<void> {
     while (!this.stopping) {
       this.needsTick = false;
@@ -199,6 +187,7 @@ export class Scheduler {
 
   /** One pass of the loop (see the strategy above). */
   async tick(): Promise<void> {
+    await this.opts.beforePass?.();
     await this.applyOutcomes();
     await this.failZombies();
     if (this.opts.scheduleRuns ?? true) await this.createDueRuns();
@@ -318,7 +307,7 @@ export class Scheduler {
       if (dag.schedule.kind === 'none' || (await this.store.getDag(dag.id))?.isPaused) continue;
       const last = await this.store.latestDagRun(dag.id, ['scheduled']);
       const due = dag.schedule.dueIntervals({ startDate: dag.startDate, endDate: dag.endDate, lastLogicalDate: last?.logicalDate, now: this.now(), catchup: dag.catchup }, 1000);
-      for (const i of due) await this.store.createDagRun(this.newRun(dag, 'scheduled', i.start, i.end, { ...dag.params }));
+      for (const i of due) await this.store.createDagRun(newDagRun(dag, 'scheduled', i.start, {}, this.now()));
     }
   }
 
@@ -426,6 +415,10 @@ export class Scheduler {
       return ['skipped'];
     }
     await this.store.createTaskInstances(Array.from({ length: count }, (_, i) => this.newInstance({ ...key, mapIndex: i }, task, 'scheduled')));
+    // Instances left by an earlier expansion of a cleared task are in `none`: those still in the list run again;
+    // those past its end (the list shrank) are skipped.
+    const previous = (await this.store.listTaskInstances({ dagId: run.dagId, runId: run.runId, taskId: task.id })).filter((t) => t.mapIndex >= 0 && t.state === 'none');
+    await Promise.all(previous.map((t) => this.store.updateTaskInstance(t, t.mapIndex < count ? { state: 'scheduled' } : { state: 'skipped', endDate: this.now(), error: 'removed: the mapped list got shorter' }, { states: ['none'] })));
     await this.store.updateTaskInstance(key, { state: 'mapped' }, { states: ['none'] });
     return new Array<TaskState>(count).fill('scheduled');
   }
