@@ -39,18 +39,20 @@ export function windowTimerId(timestamp: Instant): string {
 const PANE_TAG = stateTags.value<PaneInfo>('pane/info');
 const NON_EMPTY_TAG = stateTags.value<true>('pane/nonEmpty');
 
-/** The trigger's view of one window, created once per window per call (not per element). */
+/**
+ * The trigger's view of one window, created once per window per call (not per element). `namespace` is the window's
+ * state address (its key, unless it is a merged session that kept a source's address); timers are the window's own.
+ */
 class WindowTriggerContext implements TriggerContext {
-  readonly namespace: string;
   readonly finished: FinishedBits;
   constructor(
     readonly window: BoundedWindow,
+    readonly namespace: string,
     readonly state: StateInternals,
     readonly isMerging: boolean,
     private readonly timers: TimerInternals,
   ) {
-    this.namespace = window.key;
-    this.finished = new FinishedBits(state, this.namespace);
+    this.finished = new FinishedBits(state, namespace);
   }
   // The last timer set through this context, per domain: triggers set the same timer for every element of a bundle.
   private lastEvent = NaN;
@@ -79,12 +81,13 @@ class WindowTriggerContext implements TriggerContext {
 class WindowMergeContext extends WindowTriggerContext implements TriggerMergeContext {
   constructor(
     window: BoundedWindow,
+    namespace: string,
     state: StateInternals,
     timers: TimerInternals,
     readonly mergingNamespaces: readonly string[],
     private readonly mergingBits: ReadonlyArray<readonly boolean[] | undefined>,
   ) {
-    super(window, state, true, timers);
+    super(window, namespace, state, true, timers);
   }
   finishedInAnyMergingWindow(index: number): boolean {
     return this.mergingBits.some((b) => b?.[index] === true);
@@ -130,6 +133,8 @@ export class WindowReducer<V, O> {
   private readonly merging: boolean;
   private readonly lateness: number;
   private readonly discarding: boolean;
+  /** Whether merged windows keep a source's state address (sessions: a result contains its sources). */
+  private readonly keepsAddresses: boolean;
 
   constructor(
     private readonly strategy: WindowingStrategy,
@@ -141,6 +146,7 @@ export class WindowReducer<V, O> {
     this.merging = strategy.windowFn.isMerging;
     this.lateness = strategy.allowedLateness;
     this.discarding = strategy.accumulation === 'discarding';
+    this.keepsAddresses = strategy.windowFn.kind === 'sessions';
   }
 
   /** The instant after which the window's state is dropped and later data for it is late beyond lateness. */
@@ -153,9 +159,8 @@ export class WindowReducer<V, O> {
    *
    * Strategy:
    * 1. Drop each (element, window) whose window has expired (maxTimestamp + allowedLateness < input watermark).
-   * 2. Merging window functions: add the new windows to the active set, merge, and move the merged windows' state
-   *    (pane contents, holds, trigger state, non-empty flag) into each result window; the merged-away windows' state
-   *    and end-of-window/GC timers go.
+   * 2. Merging window functions: add the new windows to the active set and merge (mergeWindows); each element's window
+   *    becomes its result window, whose state is at the result's state address.
    * 3. For each (element, result window): drop it if the window's trigger has finished (closed window); otherwise add it
    *    to the pane, hold the watermark for it, tell the trigger, and (once per window) set the end-of-window timer, or
    *    the GC timer when the end of the window has passed.
@@ -178,7 +183,7 @@ export class WindowReducer<V, O> {
       active = new ActiveWindowSet(state);
       const fresh = new Map<string, BoundedWindow>();
       for (const e of elements) for (const w of e.windows) if (w.maxTimestamp + lateness >= inputWM && !active.has(w.key)) fresh.set(w.key, w);
-      resultOf = this.mergeWindows(ctx, active, fresh.values(), inputWM, outputWM);
+      if (fresh.size > 0) resultOf = this.mergeWindows(ctx, active, [...fresh.values()], inputWM, outputWM);
     }
 
     // 3. Elements into windows.
@@ -194,22 +199,22 @@ export class WindowReducer<V, O> {
           continue;
         }
         const window = resultOf?.get(assigned.key) ?? assigned;
-        const ns = window.key;
-        let t = touched.get(ns);
+        let t = touched.get(window.key);
         if (t === undefined) {
-          const tc = new WindowTriggerContext(window, state, this.merging, timers);
+          const tc = new WindowTriggerContext(window, active?.addressOf(window.key) ?? window.key, state, this.merging, timers);
           const closed = tc.finished.isFinished(this.root.index);
           t = { tc, closed };
-          touched.set(ns, t);
+          touched.set(window.key, t);
           if (!closed) {
             tc.setTimer(window.maxTimestamp < inputWM ? this.gcTime(window) : window.maxTimestamp, 'event');
-            state.state(ns, NON_EMPTY_TAG).write(true);
+            state.state(tc.namespace, NON_EMPTY_TAG).write(true);
           }
         }
         if (t.closed) {
           closedDrops++;
           continue;
         }
+        const ns = t.tc.namespace;
         this.holds.addElementHolds(state, ns, window, e.timestamp, inputWM, outputWM);
         this.reduceFn.addInput(state, ns, e.value);
         this.root.invokeOnElement(t.tc);
@@ -228,37 +233,52 @@ export class WindowReducer<V, O> {
    * Merges the active windows with a bundle's new windows; returns the result window of every merged window.
    *
    * Strategy:
-   * 1. Ask the window function for the merges of (active ∪ new).
-   * 2. For each merge: move pane contents, the non-empty flag and holds into the result; merge trigger state, with
-   *    the finished bits of the windows that were active (new windows have none); then drop the merged-away windows:
-   *    state, end-of-window/GC timers and active-set entry. Pane numbering restarts unless the result was active.
-   * 3. Record every new window (merged or not) as active.
+   * 1. Ask the window function for the merges of (active ∪ new) (planMerges).
+   * 2. For each merge, pick the result's state address: the result's own if it was active; with sessions, else the
+   *    address of its first active source (Beam's state address windows: extending a session moves nothing); else the
+   *    result's key.
+   * 3. Move the other active sources' pane contents, non-empty flag and holds to that address (holds are recomputed
+   *    for the result window where they depend on it); merge trigger state with the finished bits of the active
+   *    sources (new windows have none). Pane numbering restarts unless the result was active.
+   * 4. Drop the merged-away windows: their end-of-window/GC timers, active-set entries and state (the other sources'
+   *    addresses; a new window's or the result's own key, where a closed window may have left its finished bits).
+   * 5. Record every result, and every new window that merged with nothing, as active.
    */
-  private mergeWindows(ctx: ReducerContext<O>, active: ActiveWindowSet, fresh: Iterable<BoundedWindow>, inputWM: Instant, outputWM: Instant): Map<string, BoundedWindow> {
+  private mergeWindows(ctx: ReducerContext<O>, active: ActiveWindowSet, fresh: readonly BoundedWindow[], inputWM: Instant, outputWM: Instant): Map<string, BoundedWindow> {
     const state = ctx.state;
-    const freshList = [...fresh];
-    if (freshList.length === 0) return new Map();
-    const { merges, resultOf } = active.planMerges(this.strategy.windowFn, freshList);
+    const { merges, resultOf } = active.planMerges(this.strategy.windowFn, fresh);
     for (const m of merges) {
       const result = m.result;
       const rns = result.key;
-      const sources = m.toMerge.map((w) => w.key).filter((k) => k !== rns);
-      this.reduceFn.merge(state, sources, rns);
-      if (sources.some((s) => state.state(s, NON_EMPTY_TAG).read() === true)) state.state(rns, NON_EMPTY_TAG).write(true);
-      this.holds.onMerge(state, sources, rns, result, inputWM, outputWM);
-      const bits = m.active.map((ns) => new FinishedBits(state, ns).read());
-      const mc = new WindowMergeContext(result, state, ctx.timers, m.active, bits);
+      // 2. The state address.
+      const self = m.active.find((a) => a.window.key === rns);
+      const address = self?.address ?? (this.keepsAddresses ? m.active[0]?.address : undefined) ?? rns;
+      // 3. State.
+      const sources = m.active.filter((a) => a.address !== address).map((a) => a.address);
+      if (sources.length > 0) {
+        this.reduceFn.merge(state, sources, address);
+        if (sources.some((s) => state.state(s, NON_EMPTY_TAG).read() === true)) state.state(address, NON_EMPTY_TAG).write(true);
+      }
+      this.holds.onMerge(state, sources, address, result, inputWM, outputWM);
+      if (self === undefined) state.state(address, PANE_TAG).clear();
+      const mergingNamespaces = m.active.map((a) => a.address);
+      const bits = mergingNamespaces.map((ns) => new FinishedBits(state, ns).read());
+      const mc = new WindowMergeContext(result, address, state, ctx.timers, mergingNamespaces, bits);
       mc.finished.clear();
       this.root.onMerge(mc);
+      // 4. Merged-away windows.
+      for (const ns of sources) state.clearNamespace(ns);
       for (const w of m.toMerge) {
         if (w.key === rns) continue;
         this.deleteWindowTimers(ctx.timers, w);
-        state.clearNamespace(w.key);
-        active.remove(w.key);
+        if (active.has(w.key)) active.remove(w.key);
+        else if (w.key !== address) state.clearNamespace(w.key);
       }
-      active.add(result);
+      if (self === undefined && rns !== address) state.clearNamespace(rns);
+      // 5. The result.
+      active.add(result, address);
     }
-    for (const w of freshList) if (!resultOf.has(w.key)) active.add(w);
+    for (const w of fresh) if (!resultOf.has(w.key)) active.add(w);
     return resultOf;
   }
 
@@ -271,6 +291,8 @@ export class WindowReducer<V, O> {
    * Timers of this key that are due, in the order they should fire.
    *
    * Strategy, per timer:
+   * 0. The window's state is at its state address if it is active, else under its own key. A timer of a window that
+   *    merged away is stale; it must not touch the state of the window that kept its key as address.
    * 1. A garbage-collection timer (event time, at or after maxTimestamp + allowedLateness): if the window is still
    *    open, emit its final pane (ON_TIME if it is the first non-early one); then clear all of the window's state and
    *    timers. With no allowed lateness the end-of-window timer is the GC timer.
@@ -284,16 +306,20 @@ export class WindowReducer<V, O> {
     for (const timer of timers) {
       if (timer.family !== WINDOW_TIMER_FAMILY) continue;
       const window = timer.window;
-      const ns = timer.namespace;
+      const key = window.key;
+      const address = active?.addressOf(key);
+      const isActive = active === undefined || address !== undefined;
+      if (!isActive && active.isAddressOfOther(key)) continue;
+      const ns = address ?? key;
       const gcTime = this.gcTime(window);
       const isEvent = timer.domain === 'event';
-      const tc = new WindowTriggerContext(window, state, this.merging, ctx.timers);
-      const activeAndOpen = (active === undefined || active.has(ns)) && !tc.finished.isFinished(this.root.index);
+      const tc = new WindowTriggerContext(window, ns, state, this.merging, ctx.timers);
+      const activeAndOpen = isActive && !tc.finished.isFinished(this.root.index);
       if (isEvent && timer.timestamp >= gcTime) {
         if (activeAndOpen && this.hasWindowState(state, ns)) this.onTrigger(ctx, tc, true);
         this.deleteWindowTimers(ctx.timers, window);
         state.clearNamespace(ns);
-        active?.remove(ns);
+        active?.remove(key);
         continue;
       }
       if (!isEvent && gcTime < ctx.timers.currentInputWatermark()) continue;
@@ -315,7 +341,8 @@ export class WindowReducer<V, O> {
    * 2. Produce the pane (onTrigger), then mark the pane empty.
    * 3. Discarding mode, or finished: drop the pane contents.
    * 4. Finished: drop trigger state (keeping the finished bits, so later elements are dropped as closed-window until
-   *    garbage collection), pane numbering, and the active-set entry.
+   *    garbage collection), pane numbering, and the active-set entry. A closed window keeps its state under its own
+   *    key, so finished bits at another state address move there.
    */
   private emit(ctx: ReducerContext<O>, tc: WindowTriggerContext, active: ActiveWindowSet | undefined): void {
     const state = ctx.state;
@@ -328,7 +355,13 @@ export class WindowReducer<V, O> {
     if (isFinished) {
       this.root.clear(tc);
       state.state(ns, PANE_TAG).clear();
-      active?.remove(ns);
+      const key = tc.window.key;
+      active?.remove(key);
+      if (ns !== key) {
+        const bits = tc.finished.read();
+        state.clearNamespace(ns);
+        new FinishedBits(state, key).replace(bits);
+      }
     }
   }
 

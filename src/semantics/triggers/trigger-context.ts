@@ -57,6 +57,12 @@ export class FinishedBits {
   clear(): void {
     this.state.state(this.namespace, FINISHED_TAG).clear();
   }
+  /** Sets every bit at once (moving a window's bits to another namespace). */
+  replace(bits: readonly boolean[] | undefined): void {
+    const cell = this.state.state(this.namespace, FINISHED_TAG);
+    if (bits?.some((b) => b === true) === true) cell.write(bits);
+    else cell.clear();
+  }
 }
 
 /**
