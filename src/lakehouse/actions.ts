@@ -77,6 +77,21 @@ export interface RemoveAction {
 }
 
 /**
+ * `cdc`: a change data file (`_change_data/…`) holding the row-level changes of its commit, with a `_change_type`
+ * column. Change data readers use a commit's cdc files instead of its add/remove actions; other readers ignore them.
+ *
+ * @example
+ * const c: CdcAction = { path: '_change_data/cdc-00000-….c000.snappy.parquet', partitionValues: {}, size: 1213, dataChange: false };
+ */
+export interface CdcAction {
+  path: string;
+  partitionValues: Record<string, string | null>;
+  size: number;
+  dataChange: boolean;
+  tags?: Record<string, string> | null;
+}
+
+/**
  * `txn`: the last version an application (e.g. a streaming sink) committed, for idempotent writes.
  *
  * @example
@@ -106,7 +121,7 @@ export interface CommitInfoAction {
 }
 
 /**
- * One action of the log. Actions Riffle does not interpret (cdc, domainMetadata, …) are kept as `other` so that
+ * One action of the log. Actions Riffle does not interpret (domainMetadata, …) are kept as `other` so that
  * feature checks can name them.
  *
  * @example
@@ -117,11 +132,12 @@ export type Action =
   | { metaData: MetadataAction }
   | { add: AddAction }
   | { remove: RemoveAction }
+  | { cdc: CdcAction }
   | { txn: TxnAction }
   | { commitInfo: CommitInfoAction }
   | { other: { kind: string; value: unknown } };
 
-const KNOWN = new Set(['protocol', 'metaData', 'add', 'remove', 'txn', 'commitInfo']);
+const KNOWN = new Set(['protocol', 'metaData', 'add', 'remove', 'cdc', 'txn', 'commitInfo']);
 
 /**
  * Parses a commit file (newline-delimited JSON, one action per line).

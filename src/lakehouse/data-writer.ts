@@ -22,6 +22,18 @@ import { type DeltaValue, toPartitionString } from './value-mapping.ts';
 export const MAX_ROWS_PER_FILE = 1_000_000;
 
 /**
+ * Where files go: data files are `[partition dirs/]part-….snappy.parquet`; change data files (CDF) are
+ * `_change_data/[partition dirs/]cdc-….snappy.parquet`.
+ *
+ * @example
+ * const cdcLayout: FileLayout = { root: '_change_data', prefix: 'cdc' };
+ */
+export interface FileLayout {
+  readonly root?: string;
+  readonly prefix?: string;
+}
+
+/**
  * Writes validated columns (canonical values in schema order, see `enforceSchema`) as data files and returns their
  * `add` actions (dataChange true).
  *
@@ -29,7 +41,7 @@ export const MAX_ROWS_PER_FILE = 1_000_000;
  * const adds = await writeDataFiles('/data/t', schema, ['country'], enforceSchema(schema, rows));
  */
 export async function writeDataFiles(tablePath: string, schema: TableSchema, partitionColumns: readonly string[],
-  columns: readonly DeltaValue[][], now = Date.now()): Promise<AddAction[]> {
+  columns: readonly DeltaValue[][], now = Date.now(), layout: FileLayout = {}): Promise<AddAction[]> {
   const numRows = columns[0]?.length ?? 0;
   if (numRows === 0) return [];
   const fields = schema.fields;
@@ -55,8 +67,8 @@ export async function writeDataFiles(tablePath: string, schema: TableSchema, par
       const slice = rows.slice(start, start + MAX_ROWS_PER_FILE);
       const fileColumns = dataIdx.map((i) => (slice.length === numRows ? columns[i] : slice.map((r) => columns[i][r])));
       const bytes = await writeParquet(dataFields, fileColumns);
-      const name = `part-${String(part++).padStart(5, '0')}-${randomUUID()}-c000.snappy.parquet`;
-      const dir = partitionColumns.length > 0 ? partitionDir(partitionColumns, values) : '';
+      const name = `${layout.prefix ?? 'part'}-${String(part++).padStart(5, '0')}-${randomUUID()}-c000.snappy.parquet`;
+      const dir = [layout.root ?? '', partitionColumns.length > 0 ? partitionDir(partitionColumns, values) : ''].filter((d) => d !== '').join('/');
       const logPath = toLogPath(dir ? `${dir}/${name}` : name);
       const target = dataFilePath(tablePath, logPath);
       await mkdir(dirname(target), { recursive: true });

@@ -150,9 +150,9 @@ test('unsupported reader and writer features fail with an error naming the featu
   assert.equal(await feature(DeltaTable.open(foreignTable({ minReaderVersion: 1, minWriterVersion: 2 }, { 'delta.columnMapping.mode': 'id' }))), 'columnMapping');
   assert.equal(await feature(DeltaTable.open(foreignTable({ minReaderVersion: 1, minWriterVersion: 2 }, {}, [{ name: 'v', type: 'decimal(10,2)', nullable: true, metadata: {} }]))), 'type decimal(10,2)');
   // Readable but not writable: reads work, writes name the feature.
-  const cdf = await DeltaTable.open(foreignTable({ minReaderVersion: 1, minWriterVersion: 4 }));
-  assert.deepEqual(await cdf.read(), []);
-  assert.equal(await feature(cdf.append([{ id: 1 }])), 'changeDataFeed / generatedColumns');
+  const v6 = await DeltaTable.open(foreignTable({ minReaderVersion: 1, minWriterVersion: 6 }));
+  assert.deepEqual(await v6.read(), []);
+  assert.equal(await feature(v6.append([{ id: 1 }])), 'identityColumns');
   const ts = await DeltaTable.open(foreignTable({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: [], writerFeatures: ['appendOnly', 'checkConstraints'] }));
   assert.equal(await feature(ts.append([{ id: 1 }])), 'checkConstraints');
 });

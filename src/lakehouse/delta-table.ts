@@ -3,15 +3,19 @@
  * overwrite, read (with time travel, partition pruning and data skipping), history and snapshots.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import type { CommitInfoAction, MetadataAction } from './actions.ts';
 import { DeltaLog } from './delta-log.ts';
 import { DeltaTableError } from './errors.ts';
-import { readParquet } from './parquet-io.ts';
+import { mapLimit, readFileRows } from './file-rows.ts';
 import { compilePredicate, matchesRow, type Predicate } from './predicate.ts';
 import { type SchemaInput, schemaToJson, type TableSchema, toTableSchema } from './schema.ts';
-import { commitTimestamps, type DataFile, Snapshot, type VersionSelector } from './snapshot.ts';
-import { DEFAULT_PROTOCOL, SUPPORTED_PROPERTIES } from './table-features.ts';
+import { commitTimestamps, Snapshot, type VersionSelector } from './snapshot.ts';
+import { type ChangeRow, type ChangesOptions, readChanges } from './change-data-feed.ts';
+import { deleteWhere, type DmlResult } from './delete.ts';
+import { MergeBuilder, type MergeOptions } from './merge.ts';
+import { overwriteWhere } from './replace-where.ts';
+import { CDF_COLUMNS, CDF_PROTOCOL, DEFAULT_PROTOCOL, SUPPORTED_PROPERTIES } from './table-features.ts';
+import { type UpdateSet, updateWhere } from './update.ts';
 import { type CommitResult, Transaction } from './transaction.ts';
 import type { DeltaValue, Row } from './value-mapping.ts';
 
@@ -51,6 +55,17 @@ export interface ReadOptions extends VersionSelector {
  */
 export interface WriteOptions {
   readonly txn?: { readonly appId: string; readonly version: number };
+}
+
+/**
+ * Options of `overwrite`: `replaceWhere` replaces only the rows matching the predicate (every row written must
+ * match it); without it the whole table is replaced.
+ *
+ * @example
+ * await table.overwrite(rows, { replaceWhere: { day: '2024-05-01' } });
+ */
+export interface OverwriteOptions extends WriteOptions {
+  readonly replaceWhere?: Predicate;
 }
 
 /**
@@ -126,6 +141,15 @@ export class DeltaTable {
     if (existing.commits.length > 0 || existing.checkpoints.length > 0) {
       throw new DeltaTableError('DELTA_TABLE_EXISTS', `a Delta table already exists at ${path}`, { hint: 'open it with DeltaTable.open(path)' });
     }
+    const cdf = configuration['delta.enableChangeDataFeed'];
+    if (cdf !== undefined && cdf !== 'true' && cdf !== 'false') {
+      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `table property 'delta.enableChangeDataFeed' must be 'true' or 'false', got '${cdf}'`);
+    }
+    if (cdf === 'true') {
+      const clash = schema.fields.find((f) => CDF_COLUMNS.includes(f.name));
+      if (clash) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `column '${clash.name}' is reserved by the change data feed (delta.enableChangeDataFeed=true)`);
+    }
+    const protocol = cdf === 'true' ? CDF_PROTOCOL : DEFAULT_PROTOCOL;
     const table = new DeltaTable(path);
     const metadata: MetadataAction = {
       id: randomUUID(), name: options.name ?? null, description: options.description ?? null,
@@ -133,10 +157,10 @@ export class DeltaTable {
       configuration, createdTime: Date.now(),
     };
     const tx = new Transaction(table.log, undefined);
-    tx.setMetadata(metadata, DEFAULT_PROTOCOL);
+    tx.setMetadata(metadata, protocol);
     await tx.commit({
       operation: 'CREATE TABLE',
-      operationParameters: { mode: 'ErrorIfExists', location: path, metadata: JSON.stringify(metadata), protocol: JSON.stringify(DEFAULT_PROTOCOL) },
+      operationParameters: { mode: 'ErrorIfExists', location: path, metadata: JSON.stringify(metadata), protocol: JSON.stringify(protocol) },
     });
     return table;
   }
@@ -192,20 +216,68 @@ export class DeltaTable {
    * const { version } = await table.append([{ id: 1n, country: 'fr' }]);
    */
   async append(rows: readonly Row[], options: WriteOptions = {}): Promise<CommitResult | SkippedWrite> {
-    return this.write(rows, 'Append', options);
+    return this.write(rows, 'Append', options) as Promise<CommitResult | SkippedWrite>;
   }
 
   /**
-   * Replaces the whole table's content with `rows` (removes every current file, adds the new ones, in one commit).
+   * Replaces the whole table's content with `rows` (removes every current file, adds the new ones, in one commit),
+   * or with `replaceWhere` only the rows matching the predicate (rows written must match it, else nothing is
+   * written and the error names the row; files holding matching and other rows are rewritten with the others).
    *
    * @example
    * await table.overwrite([{ id: 1n, country: 'de' }]);
+   * await table.overwrite([{ id: 2n, country: 'fr' }], { replaceWhere: { country: 'fr' } });
    */
-  async overwrite(rows: readonly Row[], options: WriteOptions = {}): Promise<CommitResult | SkippedWrite> {
+  async overwrite(rows: readonly Row[], options: OverwriteOptions = {}): Promise<CommitResult | SkippedWrite | DmlResult> {
     return this.write(rows, 'Overwrite', options);
   }
 
-  private async write(rows: readonly Row[], mode: 'Append' | 'Overwrite', options: WriteOptions): Promise<CommitResult | SkippedWrite> {
+  /**
+   * Deletes the rows matching `where` (all rows without it), copy-on-write: only files that may hold a matching row
+   * are read, only files that do are rewritten. Metrics (numDeletedRows, numRemovedFiles, numAddedFiles, …) are
+   * returned and written to commitInfo.operationMetrics. No commit when nothing matches.
+   *
+   * @example
+   * const { metrics } = await table.delete({ country: 'fr', amount: { lt: 1 } });
+   */
+  async delete(where?: Predicate): Promise<DmlResult> {
+    return deleteWhere(await this.startTransaction(), where);
+  }
+
+  /**
+   * Sets columns of the rows matching `where` (all rows when undefined), copy-on-write; values may be functions of
+   * the current row. Metrics: numUpdatedRows, numCopiedRows, numRemovedFiles, numAddedFiles.
+   *
+   * @example
+   * await table.update({ id: 7 }, { amount: (r) => (r.amount as number) * 2, country: 'de' });
+   */
+  async update(where: Predicate | undefined, set: UpdateSet): Promise<DmlResult> {
+    return updateWhere(await this.startTransaction(), where, set);
+  }
+
+  /**
+   * Starts a MERGE of `source` rows into this table, joined on key columns or a predicate; add clauses, then
+   * `execute()` (see merge.ts for the semantics).
+   *
+   * @example
+   * await table.merge(rows, { on: ['id'] }).whenMatchedUpdate({ all: true }).whenNotMatchedInsert({ all: true }).execute();
+   */
+  merge(source: readonly Row[], options: MergeOptions): MergeBuilder {
+    return new MergeBuilder(() => this.startTransaction(), source, options);
+  }
+
+  /**
+   * The change data feed between two versions (inclusive): row changes with `_change_type`, `_commit_version`,
+   * `_commit_timestamp`. Needs `delta.enableChangeDataFeed=true` at every version read.
+   *
+   * @example
+   * for (const c of await table.changes({ startingVersion: 2 })) console.log(c._change_type, c.id);
+   */
+  async changes(options: ChangesOptions = {}): Promise<ChangeRow[]> {
+    return readChanges(this.log, options);
+  }
+
+  private async write(rows: readonly Row[], mode: 'Append' | 'Overwrite', options: OverwriteOptions): Promise<CommitResult | SkippedWrite | DmlResult> {
     const tx = await this.startTransaction();
     const snapshot = tx.snapshot as Snapshot;
     if (options.txn) {
@@ -213,6 +285,7 @@ export class DeltaTable {
       if (done && done.version >= options.txn.version) return { version: snapshot.version, skipped: true };
       tx.setAppTransaction(options.txn.appId, options.txn.version);
     }
+    if (mode === 'Overwrite' && options.replaceWhere !== undefined) return overwriteWhere(tx, rows, options.replaceWhere);
     if (mode === 'Overwrite') {
       tx.readTable();
       for (const f of snapshot.files) tx.removeFile(f);
@@ -235,17 +308,14 @@ export class DeltaTable {
     const snapshot = await this.snapshot(options);
     const { files } = snapshot.filesMatching(options.where);
     const terms = compilePredicate(options.where, snapshot.schema);
-    const dataFields = snapshot.schema.fields.filter((f) => !snapshot.partitionColumns.includes(f.name));
     const columns = options.columns ?? snapshot.schema.fields.map((f) => f.name);
     for (const c of columns) {
       if (!snapshot.schema.fields.some((f) => f.name === c)) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `read: unknown column '${c}'`);
     }
     const out: Record<string, DeltaValue>[] = [];
-    const perFile = await mapLimit(files, 8, (f) => readDataFile(f, dataFields));
+    const perFile = await mapLimit(files, 8, (f) => readFileRows(this.path, f.add, snapshot.schema, snapshot.partitionColumns));
     for (let i = 0; i < files.length; i++) {
-      const partition = files[i].partitionValues;
       for (const row of perFile[i]) {
-        Object.assign(row, partition);
         if (terms.length > 0 && !matchesRow(terms, row)) continue;
         const projected: Record<string, DeltaValue> = {};
         for (const c of columns) projected[c] = row[c] ?? null;
@@ -276,28 +346,4 @@ export class DeltaTable {
     }
     return entries;
   }
-}
-
-async function readDataFile(file: DataFile, dataFields: TableSchema['fields']): Promise<Record<string, DeltaValue>[]> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file.absolutePath);
-  } catch (cause) {
-    const exists = await stat(file.absolutePath).then(() => true, () => false);
-    throw new DeltaTableError('DELTA_LOG_INVALID', `data file ${file.path} referenced by the log ${exists ? 'cannot be read' : 'is missing'}`, { cause });
-  }
-  return readParquet(bytes, dataFields);
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

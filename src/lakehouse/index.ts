@@ -6,11 +6,16 @@
  * const table = await DeltaTable.create('/data/events', { schema: { id: 'long', country: 'string' }, partitionBy: ['country'] });
  * await table.append([{ id: 1n, country: 'fr' }]);
  */
-export { DeltaTable, type CreateTableOptions, type HistoryEntry, type ReadOptions, type SkippedWrite, type WriteOptions } from './delta-table.ts';
+export { DeltaTable, type CreateTableOptions, type HistoryEntry, type OverwriteOptions, type ReadOptions, type SkippedWrite, type WriteOptions } from './delta-table.ts';
+export type { DmlResult } from './delete.ts';
+export type { UpdateSet } from './update.ts';
+export { MergeBuilder, type MatchedUpdate, type MergeOptions, type MergeRow, type NotMatchedInsert } from './merge.ts';
+export { scdType1, scdType2, type ScdType2Options } from './scd.ts';
+export type { ChangeRow, ChangesOptions } from './change-data-feed.ts';
 export { Snapshot, type DataFile, type VersionSelector } from './snapshot.ts';
-export { Transaction, type CommitOptions, type CommitResult } from './transaction.ts';
+export { Transaction, type ChangeType, type CommitOptions, type CommitResult } from './transaction.ts';
 export { DeltaLog, type CheckpointRef, type LogListing } from './delta-log.ts';
-export type { Action, AddAction, CommitInfoAction, MetadataAction, ProtocolAction, RemoveAction, TxnAction } from './actions.ts';
+export type { Action, AddAction, CdcAction, CommitInfoAction, MetadataAction, ProtocolAction, RemoveAction, TxnAction } from './actions.ts';
 export type { DeltaType, SchemaField, SchemaInput, TableSchema } from './schema.ts';
 export type { Condition, Predicate } from './predicate.ts';
 export type { FileStats } from './file-stats.ts';

@@ -149,3 +149,25 @@ export function mayMatchFile(terms: readonly Term[], partition: Readonly<Record<
   }
   return true;
 }
+
+/**
+ * Renders a predicate as SQL text, for `commitInfo.operationParameters.predicate` (what history shows).
+ *
+ * @example
+ * describePredicate({ country: 'fr', id: { gt: 5 } }); // "country = 'fr' AND id > 5"
+ */
+export function describePredicate(where: Predicate | undefined): string {
+  const lit = (v: unknown): string => (v === null ? 'NULL' : typeof v === 'string' ? `'${v.replace(/'/g, "''")}'` : v instanceof Date ? `'${v.toISOString()}'` : String(v));
+  const sqlOps: Record<string, string> = { eq: '=', ne: '!=', lt: '<', lte: '<=', gt: '>', gte: '>=' };
+  const parts: string[] = [];
+  for (const [column, cond] of Object.entries(where ?? {})) {
+    if (cond === null) { parts.push(`${column} IS NULL`); continue; }
+    if (typeof cond !== 'object' || cond instanceof Date) { parts.push(`${column} = ${lit(cond)}`); continue; }
+    for (const [op, operand] of Object.entries(cond)) {
+      if (op === 'isNull') parts.push(`${column} IS ${operand ? '' : 'NOT '}NULL`);
+      else if (op === 'in') parts.push(`${column} IN (${(operand as unknown[]).map(lit).join(', ')})`);
+      else parts.push(`${column} ${sqlOps[op] ?? op} ${lit(operand)}`);
+    }
+  }
+  return parts.length === 0 ? 'true' : parts.join(' AND ');
+}

@@ -57,6 +57,8 @@ export interface VersionSelector {
  */
 export class Snapshot {
   readonly version: number;
+  /** The table's root directory. */
+  readonly tablePath: string;
   readonly protocol: ProtocolAction;
   readonly metadata: MetadataAction;
   readonly schema: TableSchema;
@@ -78,6 +80,7 @@ export class Snapshot {
       throw new UnsupportedFeatureError(kind, 'read', `the log holds '${kind}' actions`);
     }
     this.version = version;
+    this.tablePath = log.tablePath;
     this.protocol = protocol;
     this.metadata = metadata;
     this.schema = schemaFromJson(metadata.schemaString);

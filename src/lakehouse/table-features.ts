@@ -2,9 +2,10 @@
  * Which protocol versions and table features Riffle implements, and the checks that refuse the rest with an error
  * naming the feature (PROTOCOL.md "Table Features", "Reader/Writer Version Requirements").
  *
- * Riffle reads reader version 1 (and 3 with no reader feature it lacks) and writes writer version 2 (and 7 with only
- * `appendOnly`). Anything else — column mapping, deletion vectors, v2 checkpoints, CDF, constraints, generated or
- * identity columns, row tracking, timestampNtz, … — is refused rather than risk wrong results.
+ * Riffle reads reader version 1 (and 3 with no reader feature it lacks) and writes writer versions 2 to 4 (3 and 4
+ * only while the table has no check constraint or generated column, 4 adding the change data feed) and 7 with only
+ * `appendOnly` and `changeDataFeed`. Anything else — column mapping, deletion vectors, v2 checkpoints, constraints,
+ * generated or identity columns, row tracking, timestampNtz, … — is refused rather than risk wrong results.
  */
 import type { AddAction, MetadataAction, ProtocolAction } from './actions.ts';
 import { UnsupportedFeatureError } from './errors.ts';
@@ -18,10 +19,18 @@ import type { TableSchema } from './schema.ts';
  */
 export const DEFAULT_PROTOCOL: ProtocolAction = { minReaderVersion: 1, minWriterVersion: 2 };
 
+/**
+ * The protocol of a new table with the change data feed on: writer 4 (readers are unaffected: reader 1 still reads).
+ *
+ * @example
+ * tx.setMetadata(metadata, CDF_PROTOCOL);
+ */
+export const CDF_PROTOCOL: ProtocolAction = { minReaderVersion: 1, minWriterVersion: 4 };
+
 /** Reader features Riffle can read past (vacuumProtocolCheck only constrains vacuum, which Riffle does not do yet). */
 const READER_FEATURES: ReadonlySet<string> = new Set(['vacuumProtocolCheck']);
 /** Writer features Riffle honours when writing. */
-const WRITER_FEATURES: ReadonlySet<string> = new Set(['appendOnly']);
+const WRITER_FEATURES: ReadonlySet<string> = new Set(['appendOnly', 'changeDataFeed']);
 
 /** What a legacy writer version adds over the previous one (for error messages). */
 const WRITER_VERSION_FEATURES: Record<number, string> = {
@@ -65,8 +74,8 @@ export function assertWritable(protocol: ProtocolAction, metadata: MetadataActio
     for (const feature of protocol.writerFeatures ?? []) {
       if (!WRITER_FEATURES.has(feature)) throw new UnsupportedFeatureError(feature, 'write', `the table lists writer feature '${feature}'`);
     }
-  } else if (v > 2) {
-    throw new UnsupportedFeatureError(WRITER_VERSION_FEATURES[v] ?? `writerVersion ${v}`, 'write', `the table requires writer version ${v}; Riffle writes version 2`);
+  } else if (v > 4) {
+    throw new UnsupportedFeatureError(WRITER_VERSION_FEATURES[v] ?? `writerVersion ${v}`, 'write', `the table requires writer version ${v}; Riffle writes versions 2 to 4 and 7`);
   }
   for (const field of schema.fields) {
     if (field.metadata['delta.invariants'] !== undefined) {
@@ -79,10 +88,28 @@ export function assertWritable(protocol: ProtocolAction, metadata: MetadataActio
   for (const key of Object.keys(metadata.configuration)) {
     if (key.startsWith('delta.constraints.')) throw new UnsupportedFeatureError('checkConstraints', 'write', `the table has constraint ${key}`);
   }
-  if (metadata.configuration['delta.enableChangeDataFeed'] === 'true') {
-    throw new UnsupportedFeatureError('changeDataFeed', 'write', 'delta.enableChangeDataFeed is true');
-  }
 }
+
+/**
+ * Whether writers must produce change data files (PROTOCOL.md "Writer Requirements for AddCDCFile"): the table says
+ * `delta.enableChangeDataFeed=true` and its protocol has the feature (writer 4 to 6, or 7 listing `changeDataFeed`).
+ *
+ * @example
+ * changeDataFeedEnabled({ minReaderVersion: 1, minWriterVersion: 4 }, metadata); // true when the property is 'true'
+ */
+export function changeDataFeedEnabled(protocol: ProtocolAction, metadata: MetadataAction): boolean {
+  if (metadata.configuration['delta.enableChangeDataFeed'] !== 'true') return false;
+  const v = protocol.minWriterVersion;
+  return (v >= 4 && v <= 6) || (v === 7 && (protocol.writerFeatures ?? []).includes('changeDataFeed'));
+}
+
+/**
+ * Column names the change data feed adds; a table with the feed on cannot have columns of these names.
+ *
+ * @example
+ * CDF_COLUMNS.includes('_change_type'); // true
+ */
+export const CDF_COLUMNS: readonly string[] = ['_change_type', '_commit_version', '_commit_timestamp'];
 
 /**
  * Throws if an `add` uses something the protocol check should already have refused (defence in depth: a deletion
@@ -105,5 +132,5 @@ export function assertAddReadable(add: AddAction): void {
  */
 export const SUPPORTED_PROPERTIES: ReadonlySet<string> = new Set([
   'delta.checkpointInterval', 'delta.appendOnly', 'delta.logRetentionDuration', 'delta.deletedFileRetentionDuration',
-  'delta.checkpointRetentionDuration', 'delta.dataSkippingNumIndexedCols',
+  'delta.checkpointRetentionDuration', 'delta.dataSkippingNumIndexedCols', 'delta.enableChangeDataFeed',
 ]);

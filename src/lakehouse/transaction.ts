@@ -8,16 +8,16 @@
  * conflict → `ConcurrentModificationError`; none → try again after the newest commit; 3. after a successful commit
  * at a multiple of `delta.checkpointInterval` (default 10), write a checkpoint.
  */
-import type { Action, AddAction, CommitInfoAction, MetadataAction, ProtocolAction } from './actions.ts';
+import type { Action, AddAction, CdcAction, CommitInfoAction, MetadataAction, ProtocolAction } from './actions.ts';
 import { writeCheckpoint } from './checkpoint.ts';
 import { checkConflicts } from './conflict-checker.ts';
 import { writeDataFiles } from './data-writer.ts';
 import type { DeltaLog } from './delta-log.ts';
 import { DeltaTableError } from './errors.ts';
 import { enforceSchema } from './schema-enforcement.ts';
-import { schemaFromJson } from './schema.ts';
+import { schemaFromJson, type TableSchema } from './schema.ts';
 import { type DataFile, Snapshot } from './snapshot.ts';
-import { assertWritable } from './table-features.ts';
+import { assertWritable, changeDataFeedEnabled } from './table-features.ts';
 import type { Row } from './value-mapping.ts';
 
 /**
@@ -38,7 +38,17 @@ const MAX_ATTEMPTS = 1000;
 export interface CommitOptions {
   readonly operation: string;
   readonly operationParameters?: Readonly<Record<string, unknown>>;
+  /** Counts the operation reports (`commitInfo.operationMetrics`, as delta-rs writes them: numbers). */
+  readonly operationMetrics?: Readonly<Record<string, number>>;
 }
+
+/**
+ * The kinds of row-level change in a change data file's `_change_type` column.
+ *
+ * @example
+ * const t: ChangeType = 'update_postimage';
+ */
+export type ChangeType = 'insert' | 'delete' | 'update_preimage' | 'update_postimage';
 
 /**
  * The outcome of a commit.
@@ -95,6 +105,25 @@ export class Transaction {
     return m;
   }
 
+  /**
+   * Whether this table's writers must write change data files (`delta.enableChangeDataFeed=true` with a protocol
+   * that has the feature); operations that rewrite rows then call `writeChangeData`.
+   */
+  get changeDataFeed(): boolean {
+    const protocol = this.actions.findLast((a): a is { protocol: ProtocolAction } => 'protocol' in a)?.protocol ?? this.snapshot?.protocol;
+    return protocol !== undefined && changeDataFeedEnabled(protocol, this.metadata());
+  }
+
+  /** The table schema (staged metadata first). */
+  get schema(): TableSchema {
+    return schemaFromJson(this.metadata().schemaString);
+  }
+
+  /** The partition columns (staged metadata first). */
+  get partitionColumns(): readonly string[] {
+    return this.metadata().partitionColumns;
+  }
+
   /** Records that the outcome depends on the table's current files (so concurrent data changes conflict). */
   readTable(): void {
     this.readWholeTable = true;
@@ -118,6 +147,22 @@ export class Transaction {
     const adds = await writeDataFiles(this.log.tablePath, schema, metadata.partitionColumns, columns);
     for (const add of adds) this.actions.push({ add });
     return adds;
+  }
+
+  /**
+   * Writes row-level changes as change data files under `_change_data/` (table columns plus `_change_type`) and
+   * stages their `cdc` actions. Rows are validated against the schema like data rows.
+   */
+  async writeChangeData(changes: readonly { readonly type: ChangeType; readonly row: Row }[]): Promise<CdcAction[]> {
+    if (changes.length === 0) return [];
+    const metadata = this.metadata();
+    const schema = schemaFromJson(metadata.schemaString);
+    const cdcSchema: TableSchema = { fields: [...schema.fields, { name: '_change_type', type: 'string', nullable: false, metadata: {} }] };
+    const columns = enforceSchema(cdcSchema, changes.map((c) => ({ ...c.row, _change_type: c.type })));
+    const written = await writeDataFiles(this.log.tablePath, cdcSchema, metadata.partitionColumns, columns, Date.now(), { root: '_change_data', prefix: 'cdc' });
+    const cdcs = written.map((a): CdcAction => ({ path: a.path, partitionValues: a.partitionValues, size: a.size, dataChange: false }));
+    for (const cdc of cdcs) this.actions.push({ cdc });
+    return cdcs;
   }
 
   /** Stages the removal of a live data file. */
@@ -148,7 +193,7 @@ export class Transaction {
     const commitInfo: CommitInfoAction = {
       timestamp: Date.now(), operation: options.operation, operationParameters: { ...options.operationParameters },
       ...(this.readVersion >= 0 ? { readVersion: this.readVersion } : {}), isolationLevel: 'Serializable', isBlindAppend,
-      engineInfo: ENGINE_INFO,
+      ...(options.operationMetrics ? { operationMetrics: { ...options.operationMetrics } } : {}), engineInfo: ENGINE_INFO,
     };
     const actions: Action[] = [{ commitInfo }, ...this.actions];
     const footprint = { readWholeTable: this.readWholeTable, removedPaths: this.removedPaths, appIds: this.appIds, changesMetadata: this.changesMetadata };

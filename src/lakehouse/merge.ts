@@ -1,0 +1,314 @@
+/**
+ * MERGE INTO, copy-on-write: source rows are joined with target rows on key columns (or a predicate function), then
+ * clauses apply in order — the first whose condition holds wins:
+ * - matched (a target row with a source row): `whenMatchedUpdate` (a `set` or `all` source columns) or
+ *   `whenMatchedDelete`; no clause holding leaves the row as it is;
+ * - not matched (a source row with no target row): `whenNotMatchedInsert` (`values` or `all`);
+ * - not matched by source (a target row with no source row): `whenNotMatchedBySourceDelete`.
+ * As in Delta, a target row matched by several source rows is an error (the outcome would depend on order), unless
+ * the only matched clause is an unconditional delete; one source row may match several target rows.
+ *
+ * Files: with key columns and no by-source clause, only files whose partition values or statistics admit one of the
+ * source keys are read; files with no changed row are not rewritten. Metrics follow delta-rs: numSourceRows,
+ * numTargetRowsInserted/Updated/Deleted/Copied, numOutputRows, numTargetFilesScanned/SkippedDuringScan/Added/Removed.
+ */
+import { scanFiles, stageRewrite } from './copy-on-write.ts';
+import type { DmlResult } from './delete.ts';
+import { ConcurrentModificationError, DeltaTableError } from './errors.ts';
+import type { Predicate } from './predicate.ts';
+import type { TableSchema } from './schema.ts';
+import type { DataFile, Snapshot } from './snapshot.ts';
+import type { ChangeType, Transaction } from './transaction.ts';
+import { checkColumns } from './update.ts';
+import { type DeltaValue, type Row, toCanonical } from './value-mapping.ts';
+
+/** A row as merge clauses see it: table columns in canonical values (source rows may carry extra columns). */
+export type MergeRow = Readonly<Record<string, DeltaValue>>;
+
+/**
+ * Options of `table.merge`: the join (`on` key columns, equal and non-null on both sides, or a predicate of target
+ * and source rows, which reads every file), and optionally the version the caller read (the merge then fails with
+ * `ConcurrentModificationError` if the table moved on).
+ *
+ * @example
+ * const options: MergeOptions = { on: ['id'] };
+ */
+export interface MergeOptions {
+  readonly on: readonly string[] | ((target: MergeRow, source: MergeRow) => boolean);
+  readonly readVersion?: number;
+}
+
+/**
+ * `whenMatchedUpdate`: new values by column (a value or a function of target and source rows), or `all` to copy
+ * every table column from the source row.
+ *
+ * @example
+ * builder.whenMatchedUpdate({ set: { amount: (t, s) => (t.amount as number) + (s.amount as number) }, condition: (t, s) => s.amount !== null });
+ */
+export interface MatchedUpdate {
+  readonly set?: Readonly<Record<string, DeltaValue | ((target: MergeRow, source: MergeRow) => DeltaValue)>>;
+  readonly all?: boolean;
+  readonly condition?: (target: MergeRow, source: MergeRow) => boolean;
+}
+
+/**
+ * `whenNotMatchedInsert`: the new row's values by column (a value or a function of the source row; columns not
+ * given are null), or `all` to insert the source row's table columns.
+ *
+ * @example
+ * builder.whenNotMatchedInsert({ all: true, condition: (s) => s.status !== 'cancelled' });
+ */
+export interface NotMatchedInsert {
+  readonly values?: Readonly<Record<string, DeltaValue | ((source: MergeRow) => DeltaValue)>>;
+  readonly all?: boolean;
+  readonly condition?: (source: MergeRow) => boolean;
+}
+
+type Clause =
+  | { kind: 'update'; update: MatchedUpdate }
+  | { kind: 'delete'; condition?: (target: MergeRow, source: MergeRow) => boolean }
+  | { kind: 'insert'; insert: NotMatchedInsert }
+  | { kind: 'deleteBySource'; condition?: (target: MergeRow) => boolean };
+
+/** Keys with a type tag, so 1 (integer) and '1' (string) differ; null keys never match (SQL equality). */
+function keyOf(row: MergeRow, keys: readonly string[]): string | undefined {
+  let out = '';
+  for (const k of keys) {
+    const v = row[k];
+    if (v === null || v === undefined) return undefined;
+    out += `${typeof v}:${String(v)}\u0000`;
+  }
+  return out;
+}
+
+/**
+ * A MERGE being described; `execute()` runs it as one commit.
+ *
+ * @example
+ * await table.merge(changes, { on: ['id'] })
+ *   .whenMatchedDelete({ condition: (t, s) => s.deleted === true })
+ *   .whenMatchedUpdate({ all: true })
+ *   .whenNotMatchedInsert({ all: true })
+ *   .execute();
+ */
+export class MergeBuilder {
+  private readonly clauses: Clause[] = [];
+  private readonly start: () => Promise<Transaction>;
+  private readonly source: readonly Row[];
+  private readonly options: MergeOptions;
+
+  constructor(start: () => Promise<Transaction>, source: readonly Row[], options: MergeOptions) {
+    this.start = start;
+    this.source = source;
+    this.options = options;
+  }
+
+  /** Updates matched target rows (for which `condition` holds). */
+  whenMatchedUpdate(update: MatchedUpdate): this {
+    if ((update.set === undefined) === (update.all !== true)) {
+      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'merge: whenMatchedUpdate needs either set or all: true');
+    }
+    this.clauses.push({ kind: 'update', update });
+    return this;
+  }
+
+  /** Deletes matched target rows (for which `condition` holds). */
+  whenMatchedDelete(options: { readonly condition?: (target: MergeRow, source: MergeRow) => boolean } = {}): this {
+    this.clauses.push({ kind: 'delete', condition: options.condition });
+    return this;
+  }
+
+  /** Inserts source rows that match no target row (for which `condition` holds). */
+  whenNotMatchedInsert(insert: NotMatchedInsert): this {
+    if ((insert.values === undefined) === (insert.all !== true)) {
+      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'merge: whenNotMatchedInsert needs either values or all: true');
+    }
+    this.clauses.push({ kind: 'insert', insert });
+    return this;
+  }
+
+  /** Deletes target rows that match no source row (for which `condition` holds). Every file is then read. */
+  whenNotMatchedBySourceDelete(options: { readonly condition?: (target: MergeRow) => boolean } = {}): this {
+    this.clauses.push({ kind: 'deleteBySource', condition: options.condition });
+    return this;
+  }
+
+  /** Runs the merge: one commit (none if nothing changes). */
+  async execute(): Promise<DmlResult> {
+    const started = Date.now();
+    const tx = await this.start();
+    const snapshot = tx.snapshot as Snapshot;
+    if (this.options.readVersion !== undefined && snapshot.version !== this.options.readVersion) {
+      throw new ConcurrentModificationError('concurrentWrite', snapshot.version, `merge: the table is at version ${snapshot.version}, not the version ${this.options.readVersion} that was read`);
+    }
+    const { schema } = snapshot;
+    const matched = this.clauses.filter((c) => c.kind === 'update' || c.kind === 'delete');
+    const notMatched = this.clauses.filter((c): c is Extract<Clause, { kind: 'insert' }> => c.kind === 'insert');
+    const bySource = this.clauses.filter((c): c is Extract<Clause, { kind: 'deleteBySource' }> => c.kind === 'deleteBySource');
+    if (this.clauses.length === 0) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'merge: no when… clause given');
+    for (const c of this.clauses) {
+      if (c.kind === 'update' && c.update.set) checkColumns(schema, Object.keys(c.update.set), 'merge whenMatchedUpdate');
+      if (c.kind === 'insert' && c.insert.values) checkColumns(schema, Object.keys(c.insert.values), 'merge whenNotMatchedInsert');
+    }
+    const on = this.options.on;
+    if (typeof on !== 'function') {
+      if (on.length === 0) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'merge: on needs at least one key column');
+      checkColumns(schema, on, 'merge on');
+    }
+    const source = this.source.map((row, i) => canonicalSource(schema, row, i));
+    tx.readTable();
+
+    // Candidate files: by-source clauses need every target row; otherwise only files that may hold a source key.
+    let files: readonly DataFile[] = snapshot.files;
+    if (typeof on !== 'function' && bySource.length === 0) files = snapshot.filesMatching(keyRanges(on, source)).files;
+    const scanned = await scanFiles(snapshot, files);
+
+    const index = new Map<string, number[]>();
+    if (typeof on !== 'function') {
+      source.forEach((s, i) => {
+        const k = keyOf(s, on);
+        if (k === undefined) return;
+        const list = index.get(k);
+        if (list) list.push(i); else index.set(k, [i]);
+      });
+    }
+    const onlyUnconditionalDelete = matched.length === 1 && matched[0].kind === 'delete' && matched[0].condition === undefined;
+    const sourceMatched = new Uint8Array(source.length);
+    const rewrites: { file: DataFile; output: Row[] }[] = [];
+    const changes: { type: ChangeType; row: Row }[] = [];
+    let updated = 0;
+    let deleted = 0;
+    for (const { file, rows } of scanned) {
+      const output: Row[] = [];
+      let changed = false;
+      for (const t of rows) {
+        const hits = typeof on === 'function'
+          ? source.reduce<number[]>((acc, s, i) => (on(t, s) ? (acc.push(i), acc) : acc), [])
+          : index.get(keyOf(t, on) ?? '') ?? [];
+        for (const i of hits) sourceMatched[i] = 1;
+        if (hits.length > 1 && matched.length > 0 && !onlyUnconditionalDelete) {
+          throw new DeltaTableError('DELTA_INVALID_ARGUMENT',
+            `merge: ${hits.length} source rows (${hits.slice(0, 5).join(', ')}${hits.length > 5 ? ', …' : ''}) matched the same target row and would modify it in possibly conflicting ways`,
+            { hint: 'deduplicate the source on the merge keys (keep one row per key)' });
+        }
+        let outcome: 'keep' | 'delete' | Row = 'keep';
+        if (hits.length > 0) {
+          const s = source[hits[0]];
+          for (const c of matched) {
+            if (c.kind === 'delete') {
+              if (c.condition === undefined || c.condition(t, s)) { outcome = 'delete'; break; }
+            } else if (c.kind === 'update' && (c.update.condition === undefined || c.update.condition(t, s))) {
+              outcome = applyUpdate(schema, c.update, t, s, hits[0]);
+              break;
+            }
+          }
+        } else {
+          for (const c of bySource) if (c.condition === undefined || c.condition(t)) { outcome = 'delete'; break; }
+        }
+        if (outcome === 'keep') {
+          output.push(t);
+        } else if (outcome === 'delete') {
+          changed = true;
+          deleted++;
+          changes.push({ type: 'delete', row: t });
+        } else {
+          changed = true;
+          updated++;
+          output.push(outcome);
+          changes.push({ type: 'update_preimage', row: t }, { type: 'update_postimage', row: outcome });
+        }
+      }
+      if (changed) rewrites.push({ file, output });
+    }
+    const inserts: Row[] = [];
+    source.forEach((s, i) => {
+      if (sourceMatched[i]) return;
+      for (const c of notMatched) {
+        if (c.insert.condition !== undefined && !c.insert.condition(s)) continue;
+        const row: Row = {};
+        for (const f of schema.fields) {
+          if (c.insert.all) row[f.name] = requireColumn(s, f.name, i, 'whenNotMatchedInsert all');
+          else {
+            const v = c.insert.values?.[f.name];
+            row[f.name] = typeof v === 'function' ? v(s) : v ?? null;
+          }
+        }
+        inserts.push(row);
+        changes.push({ type: 'insert', row });
+        break;
+      }
+    });
+    const copied = rewrites.reduce((n, r) => n + r.output.length, 0) - updated;
+    const base = {
+      numSourceRows: source.length, numTargetRowsInserted: inserts.length, numTargetRowsUpdated: updated, numTargetRowsDeleted: deleted,
+      numTargetRowsCopied: copied, numOutputRows: inserts.length + updated + copied,
+      numTargetFilesScanned: files.length, numTargetFilesSkippedDuringScan: snapshot.files.length - files.length,
+    };
+    if (rewrites.length === 0 && inserts.length === 0) {
+      return { version: snapshot.version, committed: false, metrics: { ...base, numTargetFilesAdded: 0, numTargetFilesRemoved: 0, numTargetChangeFilesAdded: 0, executionTimeMs: Date.now() - started } };
+    }
+    const counts = await stageRewrite(tx, { rewrites, inserts, changes });
+    const metrics = {
+      ...base, numTargetFilesAdded: counts.numAddedFiles, numTargetFilesRemoved: counts.numRemovedFiles,
+      numTargetChangeFilesAdded: counts.numAddedChangeFiles, executionTimeMs: Date.now() - started,
+    };
+    const describe = (kind: string, condition: unknown): { actionType: string; predicate?: string } => ({ actionType: kind, ...(condition ? { predicate: '<function>' } : {}) });
+    const { version } = await tx.commit({
+      operation: 'MERGE',
+      operationParameters: {
+        predicate: typeof on === 'function' ? '<function>' : on.map((k) => `target.${k} = source.${k}`).join(' AND '),
+        matchedPredicates: JSON.stringify(matched.map((c) => describe(c.kind, c.kind === 'update' ? c.update.condition : c.kind === 'delete' ? c.condition : undefined))),
+        notMatchedPredicates: JSON.stringify(notMatched.map((c) => describe('insert', c.insert.condition))),
+        notMatchedBySourcePredicates: JSON.stringify(bySource.map((c) => describe('delete', c.condition))),
+      },
+      operationMetrics: metrics,
+    });
+    return { version, committed: true, metrics };
+  }
+}
+
+function requireColumn(row: MergeRow, column: string, i: number, what: string): DeltaValue {
+  if (!(column in row)) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `merge: source row ${i} has no column '${column}' (needed by ${what})`);
+  return row[column];
+}
+
+function applyUpdate(schema: TableSchema, update: MatchedUpdate, t: MergeRow, s: MergeRow, i: number): Row {
+  const after: Row = { ...t };
+  if (update.all) for (const f of schema.fields) after[f.name] = requireColumn(s, f.name, i, 'whenMatchedUpdate all');
+  else for (const [c, v] of Object.entries(update.set ?? {})) after[c] = typeof v === 'function' ? v(t, s) : v;
+  return after;
+}
+
+/** Source rows with their table columns in canonical values (so they compare with target rows); other columns as given. */
+function canonicalSource(schema: TableSchema, row: Row, i: number): MergeRow {
+  if (row === null || typeof row !== 'object') throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `merge: source row ${i} is not an object`);
+  const out: Record<string, DeltaValue> = { ...(row as Record<string, DeltaValue>) };
+  for (const f of schema.fields) {
+    if (!(f.name in row)) continue;
+    const c = toCanonical(f.type, row[f.name]);
+    if (c !== null && typeof c === 'object' && !(c instanceof Date)) {
+      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `merge: source row ${i}: column '${f.name}' expects ${f.type}, got ${c.error}`);
+    }
+    out[f.name] = c as DeltaValue;
+  }
+  return out;
+}
+
+/** A predicate every target row matching a source row satisfies: each key within the source's values. */
+function keyRanges(keys: readonly string[], source: readonly MergeRow[]): Predicate {
+  const where: Record<string, Predicate[string]> = {};
+  for (const k of keys) {
+    const values = new Set<DeltaValue>();
+    let lo: DeltaValue = null;
+    let hi: DeltaValue = null;
+    for (const s of source) {
+      const v = s[k];
+      if (v === null || v === undefined) continue;
+      values.add(v);
+      if (lo === null || v < lo) lo = v;
+      if (hi === null || v > hi) hi = v;
+    }
+    where[k] = values.size <= 256 ? { in: [...values] } : { gte: lo, lte: hi };
+  }
+  return where;
+}
