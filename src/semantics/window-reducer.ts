@@ -30,10 +30,12 @@ export const WINDOW_TIMER_FAMILY = 'window';
 /**
  * The id of a reducer timer. Timers are identified by window, domain and timestamp (as in Beam's runners-core), so the
  * end-of-window timer, the trigger's watermark timer and (with no allowed lateness) the GC timer at the same instant are
- * one timer, and setting a timer again is a no-op.
+ * one timer, and setting a timer again is a no-op. The id spells the timestamp relative to the end of the window
+ * (`eow`, `eow+1000`): one-to-one per window, and cheap, since the offsets are small numbers (allowed lateness).
  */
-export function windowTimerId(timestamp: Instant): string {
-  return String(timestamp);
+export function windowTimerId(window: BoundedWindow, timestamp: Instant): string {
+  const offset = timestamp - window.maxTimestamp;
+  return offset === 0 ? 'eow' : offset > 0 ? `eow+${offset}` : `eow${offset}`;
 }
 
 const PANE_TAG = stateTags.value<PaneInfo>('pane/info');
@@ -102,7 +104,7 @@ function setWindowTimer(timers: TimerInternals, window: BoundedWindow, timestamp
   timers.setTimer({
     namespace: window.key,
     window,
-    id: windowTimerId(timestamp),
+    id: windowTimerId(window, timestamp),
     family: WINDOW_TIMER_FAMILY,
     timestamp,
     // The reducer's holds are watermark-hold state; its timers hold nothing more than their own time.
@@ -283,8 +285,8 @@ export class WindowReducer<V, O> {
   }
 
   private deleteWindowTimers(timers: TimerInternals, window: BoundedWindow): void {
-    timers.deleteTimer(window.key, windowTimerId(window.maxTimestamp), WINDOW_TIMER_FAMILY, 'event');
-    if (this.lateness > 0) timers.deleteTimer(window.key, windowTimerId(this.gcTime(window)), WINDOW_TIMER_FAMILY, 'event');
+    timers.deleteTimer(window.key, 'eow', WINDOW_TIMER_FAMILY, 'event');
+    if (this.lateness > 0) timers.deleteTimer(window.key, windowTimerId(window, this.gcTime(window)), WINDOW_TIMER_FAMILY, 'event');
   }
 
   /**
