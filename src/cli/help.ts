@@ -8,7 +8,9 @@ commands:
   run <pipeline.ts> [--param=value ...]    build and run a pipeline module
   template describe <pipeline.ts>          show a template's description and parameters
   template run <pipeline.ts> [...]         run a template (same as run)
-  dag test <dag> <date> --dags <folder>    run one DAG run in-process (also: dag list)
+  dag <command> ...                        DAGs: list, show, test, trigger, backfill, runs, tasks,
+                                           logs, clear, mark, pause, unpause (riffle dag --help)
+  scheduler --dags <folder>                run the DAG scheduler and its workers until Ctrl-C
   contract test <contract> --data <file>   check data against a data contract (also: contract diff)
   version                                  print the version
   help [command]                           show help for a command
@@ -45,3 +47,54 @@ Prints the template's description and a table of its parameters, or with --json 
 export const VERSION_HELP = `usage: riffle version
 
 Prints the version of Riffle and of Node.js.`;
+
+export const DAG_HELP = `usage: riffle dag <command> [arguments] [--dags <folder>] [--store <path>] [--json]
+
+definitions (read from the DAG folder):
+  list                                       the DAGs of the folder (and whether paused)
+  show <dag>                                 a DAG's schedule, options, params and tasks
+  test <dag> <date> [--<param>=<value> ...]  run one DAG run in this process, for debugging
+
+runs (in the metadata store):
+  trigger <dag> [--conf k=v ...] [--logical-date <date>]
+                                             create a manual run (a scheduler runs it); --param is --conf
+  backfill <dag> --start <date> --end <date> [--max-active-runs N] [--conf k=v ...]
+                                             run every interval starting in [start, end] now, in worker
+                                             processes, and wait for them
+  runs <dag> [--state queued|running|success|failed] [--limit N]
+                                             runs with their states and durations
+  tasks <dag> <run>                          the run's task instances: state, tries, duration, error
+  logs <dag> <run> <task> [--try N]          the log of one attempt (default: the latest)
+  clear <dag> <run> --task <t[,t...]> [--downstream]
+                                             reset task instances (a task id or a group id) so that
+                                             they run again; the run goes back to running
+  mark <dag> <run> --task <t[,t...]> --state success|failed [--downstream]
+                                             set task instances' state by hand
+  pause <dag> | unpause <dag>                a paused DAG gets no scheduled runs
+
+<run> is a run id (riffle dag runs) or the run's logical date. Dates are read in the DAG's time zone:
+2024-01-01, 2024-01-01T06:00, or ISO with an offset.
+
+While 'riffle scheduler' runs on the store, trigger, clear, mark, pause and unpause are sent to it (it
+applies them at its next pass); backfill needs the store to itself.
+
+options:
+  --dags <folder>   where DAG files are (default ./dags; a single DAG file works too)
+  --store <path>    the metadata store (default .riffle/orchestrator)
+  --json            print results as one JSON document
+
+exit codes: 0 done, 1 a run or command failed, 2 usage error (unknown dag, run or task, bad option)`;
+
+export const SCHEDULER_HELP = `usage: riffle scheduler --dags <folder> [--store <path>] [--once] [--parallelism N] [--json]
+
+Runs the scheduler and its worker processes: creates runs for due intervals of unpaused DAGs, starts
+queued runs (triggered ones too), runs their tasks with retries, timeouts and sensors, and records
+everything in the metadata store. Ctrl-C stops it; attempts it was running are retried at the next start.
+
+options:
+  --dags <folder>     where DAG files are (default ./dags; a single DAG file works too)
+  --store <path>      the metadata store (default .riffle/orchestrator)
+  --once              process the work that is due, and exit once no run is queued or running
+                      (exit 1 if a run it processed failed)
+  --parallelism N     task attempts at once (default 8)
+  --json              with --once, print the runs it processed as JSON`;

@@ -49,6 +49,7 @@ async function dispatch(argv: readonly string[], io: CliIO): Promise<number> {
     case 'run':
       return runCommand(rest, io);
     case 'dag': return (await import('./dag-command.ts')).dagCommand(rest, io);
+    case 'scheduler': return (await import('./dag-command.ts')).schedulerCommand(rest, io);
     case 'contract': return (await import('./contract-command.ts')).contractCommand(rest, io);
     case 'template': {
       const [sub, ...args] = rest;

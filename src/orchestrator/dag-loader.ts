@@ -22,8 +22,9 @@ export interface LoadedDags {
 
 const MODULE = /\.(ts|mts|js|mjs)$/;
 
-/** The module files of a folder, recursively, sorted (tests, declarations and node_modules excluded). */
+/** The module files of a folder, recursively, sorted (tests, declarations and node_modules excluded); a file is itself. */
 export function dagFiles(folder: string): string[] {
+  if (statSync(folder).isFile()) return [resolve(folder)];
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {

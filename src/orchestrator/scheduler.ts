@@ -35,6 +35,8 @@ export interface SchedulerOptions {
   executor: Executor;
   /** Create runs for schedules (default true; false for `dag test` and pure backfills). */
   scheduleRuns?: boolean;
+  /** Only start and advance runs of these types (a backfill's scheduler: ['backfill']); default all. */
+  runTypes?: readonly DagRunType[];
   /** Slots per pool (default_pool: 128 unless given). */
   pools?: Record<string, number>;
   /** Longest pause between passes when nothing wakes the loop (default 1000 ms). */
@@ -192,7 +194,7 @@ export class Scheduler {
     await this.failZombies();
     if (this.opts.scheduleRuns ?? true) await this.createDueRuns();
     await this.startQueuedRuns();
-    const running = await this.store.listDagRuns({ states: ['running'] });
+    const running = await this.store.listDagRuns({ states: ['running'], ...(this.opts.runTypes && { runTypes: this.opts.runTypes }) });
     const ready: TaskInstanceRecord[] = [];
     for (const run of running) {
       if (!this.dags.has(run.dagId)) continue;
@@ -312,7 +314,7 @@ export class Scheduler {
   }
 
   private async startQueuedRuns(): Promise<void> {
-    const queued = await this.store.listDagRuns({ states: ['queued'] });
+    const queued = await this.store.listDagRuns({ states: ['queued'], ...(this.opts.runTypes && { runTypes: this.opts.runTypes }) });
     if (queued.length === 0) return;
     const running = await this.store.listDagRuns({ states: ['running'] });
     for (const run of queued) {
