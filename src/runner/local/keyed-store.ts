@@ -25,7 +25,8 @@ export interface KeyEntry {
   readonly encoded: EncodedKey;
   readonly state: StateInternals;
   readonly timerInternals: TimerInternals;
-  readonly timers: Map<string, TimerEntry>;
+  /** Live timers by namespace: a timer is found by comparing its fields, with no id string built per call. */
+  readonly timers: Map<string, TimerEntry[]>;
   readonly holds: Map<string, HoldNode>;
 }
 
@@ -59,7 +60,7 @@ export class KeyedStore {
 
   private createEntry(encoded: EncodedKey, key: unknown): KeyEntry {
     const holds = new Map<string, HoldNode>();
-    const timers = new Map<string, TimerEntry>();
+    const timers = new Map<string, TimerEntry[]>();
     const state = new InMemoryStateInternals({
       onHoldChanged: (namespace, tagId, _previous, next) => this.setHold(holds, `${namespace}\u0000${tagId}`, next),
     });
@@ -94,24 +95,46 @@ export class KeyedStore {
   }
 
   setTimer(entry: KeyEntry, t: TimerData): void {
-    const id = timerId(t.namespace, t.id, t.family, t.domain);
-    const old = entry.timers.get(id);
+    let list = entry.timers.get(t.namespace);
+    const i = list === undefined ? -1 : indexOfTimer(list, t.id, t.family, t.domain);
+    const old = i < 0 ? undefined : list![i]!;
     // Re-setting a timer to where it already is (the reducer does so for every bundle) must not churn the heap.
     if (old !== undefined && old.time === t.timestamp && old.data.outputTimestamp === t.outputTimestamp) return;
-    if (old) old.live = false;
     const node: TimerEntry = { time: t.timestamp, seq: this.seq++, live: true, entry, data: t };
-    entry.timers.set(id, node);
+    if (old !== undefined) {
+      old.live = false;
+      list![i] = node;
+    } else if (list === undefined) {
+      list = [node];
+      entry.timers.set(t.namespace, list);
+    } else list.push(node);
     (t.domain === 'event' ? this.eventTimers : this.processingTimers).push(node);
-    if (this.timersHoldOutput && t.domain === 'event') this.setHold(entry.holds, `timer\u0000${id}`, t.outputTimestamp);
+    if (this.timersHoldOutput && t.domain === 'event') this.setHold(entry.holds, `timer\u0000${timerId(t.namespace, t.id, t.family, t.domain)}`, t.outputTimestamp);
   }
 
   deleteTimer(entry: KeyEntry, namespace: string, id: string, family: string, domain: TimeDomain): void {
-    const tid = timerId(namespace, id, family, domain);
-    const old = entry.timers.get(tid);
-    if (!old) return;
-    old.live = false;
-    entry.timers.delete(tid);
-    if (this.timersHoldOutput && domain === 'event') this.setHold(entry.holds, `timer\u0000${tid}`, undefined);
+    const list = entry.timers.get(namespace);
+    if (list === undefined) return;
+    const i = indexOfTimer(list, id, family, domain);
+    if (i < 0) return;
+    this.unlist(entry, list, i);
+    if (this.timersHoldOutput && domain === 'event') this.setHold(entry.holds, `timer\u0000${timerId(namespace, id, family, domain)}`, undefined);
+  }
+
+  /** Whether the key has this timer pending. */
+  hasTimer(entry: KeyEntry, namespace: string, id: string, family: string, domain: TimeDomain): boolean {
+    const list = entry.timers.get(namespace);
+    return list !== undefined && indexOfTimer(list, id, family, domain) >= 0;
+  }
+
+  /** Marks a listed timer dead and takes it off its namespace's list. */
+  private unlist(entry: KeyEntry, list: TimerEntry[], i: number): void {
+    list[i]!.live = false;
+    if (list.length === 1) entry.timers.delete(list[0]!.data.namespace);
+    else {
+      list[i] = list[list.length - 1]!;
+      list.pop();
+    }
   }
 
   /** Removes and returns the earliest live event-time timer strictly before the watermark (Beam fires a timer once the watermark passes it). */
@@ -134,10 +157,12 @@ export class KeyedStore {
       }
       if (!due(top.time)) return undefined;
       heap.pop();
+      const list = top.entry.timers.get(top.data.namespace);
+      const i = list === undefined ? -1 : list.indexOf(top);
+      if (i >= 0) this.unlist(top.entry, list!, i);
       top.live = false;
-      const id = timerId(top.data.namespace, top.data.id, top.data.family, top.data.domain);
-      if (top.entry.timers.get(id) === top) top.entry.timers.delete(id);
-      if (this.timersHoldOutput && top.data.domain === 'event') this.setHold(top.entry.holds, `timer\u0000${id}`, undefined);
+      const d = top.data;
+      if (this.timersHoldOutput && d.domain === 'event') this.setHold(top.entry.holds, `timer\u0000${timerId(d.namespace, d.id, d.family, d.domain)}`, undefined);
       return top;
     }
   }
@@ -166,6 +191,14 @@ export class KeyedStore {
   release(entry: KeyEntry): void {
     if (entry.timers.size === 0 && entry.holds.size === 0 && entry.state.isEmpty()) this.entries.delete(entry.encoded);
   }
+}
+
+function indexOfTimer(list: readonly TimerEntry[], id: string, family: string, domain: TimeDomain): number {
+  for (let i = 0; i < list.length; i++) {
+    const d = list[i]!.data;
+    if (d.id === id && d.family === family && d.domain === domain) return i;
+  }
+  return -1;
 }
 
 function timerId(namespace: string, id: string, family: string, domain: TimeDomain): string {

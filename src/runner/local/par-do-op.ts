@@ -262,7 +262,7 @@ export class ParDoOp extends Operator {
   }
 
   private ensureGcTimer(entry: KeyEntry, w: BoundedWindow): void {
-    if (entry.timers.has(`event\u0000${w.key}\u0000${GC_FAMILY}\u0000gc`)) return;
+    if (this.store!.hasTimer(entry, w.key, 'gc', GC_FAMILY, 'event')) return;
     const at = Math.min(w.maxTimestamp + this.lateness, MAX_TIMESTAMP - 1);
     this.store!.setTimer(entry, { namespace: w.key, window: w, id: 'gc', family: GC_FAMILY, timestamp: at, outputTimestamp: MAX_TIMESTAMP, domain: 'event' });
   }
@@ -299,8 +299,8 @@ export class ParDoOp extends Operator {
       if (data.family === GC_FAMILY) {
         this.doFn.onWindowExpiration?.(tc);
         entry.state.clearNamespace(data.window.key);
-        for (const other of [...entry.timers.values()]) {
-          if (other.data.namespace === data.window.key) this.store!.deleteTimer(entry, other.data.namespace, other.data.id, other.data.family, other.data.domain);
+        for (const other of [...(entry.timers.get(data.window.key) ?? [])]) {
+          this.store!.deleteTimer(entry, other.data.namespace, other.data.id, other.data.family, other.data.domain);
         }
       } else {
         const cb = this.doFn.onTimer?.[data.family];
