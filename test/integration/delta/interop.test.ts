@@ -2,44 +2,16 @@
 // reads the tables delta-rs writes, version by version, with identical rows and history. Needs the venv that
 // setup.sh makes; without it these tests skip, unless RIFFLE_INTEGRATION=1 (as .ci/run sets), where they fail.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { DeltaTable } from '../../../src/lakehouse/index.ts';
-
-const venv = join(process.env.RIFFLE_CACHE ?? join(homedir(), '.cache', 'riffle'), 'py');
-const python = join(venv, 'bin', 'python');
-const oracle = fileURLToPath(new URL('./oracle.py', import.meta.url));
-const required = process.env.RIFFLE_INTEGRATION === '1';
-const missing = existsSync(python) ? undefined : `delta-rs venv not found at ${venv}: run test/integration/delta/setup.sh (or set RIFFLE_CACHE)`;
-const skip = missing !== undefined && !required ? missing : false;
+import { assertSameAsDeltaRs, deltaRs, type Encoded, encode, missing, required, skip, sortRows } from './harness.ts';
 
 test('delta-rs venv is present when integration tests are required', { skip: required ? false : 'only checked with RIFFLE_INTEGRATION=1' }, () => {
   assert.equal(missing, undefined, missing);
 });
-
-type Encoded = Record<string, string | number | boolean | null>;
-interface Described {
-  version: number;
-  protocol: [number, number];
-  versions: Record<string, Encoded[] | { error: string }>;
-  files: Record<string, number>;
-  history: { version: number; operation: string; timestamp: number }[];
-}
-
-function deltaRs(...args: string[]): Described {
-  const r = spawnSync(python, [oracle, ...args], { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`delta-rs oracle ${args[0]} failed (${r.status ?? r.signal}):\n${r.stderr}`);
-  return JSON.parse(r.stdout) as Described;
-}
-
-const sortRows = (rows: Encoded[]): Encoded[] => [...rows].sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
-/** Riffle's canonical values in the oracle's exact encoding (64-bit ints and µs timestamps as strings). */
-const encode = (rows: Record<string, unknown>[]): Encoded[] =>
-  sortRows(rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : (v as Encoded[string])]))));
 
 const root = mkdtempSync(join(tmpdir(), 'riffle-delta-interop-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -53,17 +25,6 @@ const rowsFrom = (start: number, count: number) => Array.from({ length: count },
     amount: i % 7 === 0 ? null : i * 0.1, ok: i % 2 === 0, ts: BigInt(i) * 1_000_003n - 5_000_000n, day: new Date(Date.UTC(2024, 1, 28 + (i % 3))), n: i,
   };
 });
-
-async function assertSameAsDeltaRs(table: DeltaTable, described: Described): Promise<void> {
-  assert.equal(described.version, await table.version(), 'latest version');
-  for (const [v, expected] of Object.entries(described.versions)) {
-    if ('error' in expected) assert.fail(`delta-rs could not read version ${v}: ${expected.error}`);
-    assert.deepEqual(encode(await table.read({ version: Number(v) })), sortRows(expected), `rows at version ${v}`);
-    assert.equal((await table.snapshot(Number(v))).files.length, described.files[v], `files at version ${v}`);
-  }
-  const ours = (await table.history()).map((h) => ({ version: h.version, operation: h.operation, timestamp: h.timestamp }));
-  assert.deepEqual(ours, described.history, 'history');
-}
 
 test('delta-rs reads a partitioned Riffle table identically at every version (checkpoint, overwrite, txn)', { skip }, async () => {
   const path = join(root, 'riffle-written');

@@ -1,0 +1,48 @@
+// Shared by the delta-rs interop tests: the venv (setup.sh), the oracle (oracle.py) and comparisons in its exact
+// encoding. Without the venv the tests skip, unless RIFFLE_INTEGRATION=1 (as .ci/run sets), where they fail.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DeltaTable } from '../../../src/lakehouse/index.ts';
+
+export const venv = join(process.env.RIFFLE_CACHE ?? join(homedir(), '.cache', 'riffle'), 'py');
+export const python = join(venv, 'bin', 'python');
+export const oracle = fileURLToPath(new URL('./oracle.py', import.meta.url));
+export const required = process.env.RIFFLE_INTEGRATION === '1';
+export const missing = existsSync(python) ? undefined : `delta-rs venv not found at ${venv}: run test/integration/delta/setup.sh (or set RIFFLE_CACHE)`;
+export const skip = missing !== undefined && !required ? missing : false;
+
+export type Encoded = Record<string, string | number | boolean | null>;
+export interface Described {
+  version: number;
+  protocol: [number, number];
+  versions: Record<string, Encoded[] | { error: string }>;
+  files: Record<string, number>;
+  history: { version: number; operation: string; timestamp: number }[];
+  metrics?: Record<string, Record<string, number>>;
+}
+
+export function deltaRs<T = Described>(...args: string[]): T {
+  const r = spawnSync(python, [oracle, ...args], { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`delta-rs oracle ${args[0]} failed (${r.status ?? r.signal}):\n${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+export const sortRows = (rows: Encoded[]): Encoded[] => [...rows].sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
+/** Riffle's canonical values in the oracle's exact encoding (64-bit ints and µs timestamps as strings). */
+export const encode = (rows: Record<string, unknown>[]): Encoded[] =>
+  sortRows(rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : (v as Encoded[string])]))));
+
+export async function assertSameAsDeltaRs(table: DeltaTable, described: Described): Promise<void> {
+  assert.equal(described.version, await table.version(), 'latest version');
+  for (const [v, expected] of Object.entries(described.versions)) {
+    if ('error' in expected) assert.fail(`delta-rs could not read version ${v}: ${expected.error}`);
+    assert.deepEqual(encode(await table.read({ version: Number(v) })), sortRows(expected), `rows at version ${v}`);
+    assert.equal((await table.snapshot(Number(v))).files.length, described.files[v], `files at version ${v}`);
+  }
+  const ours = (await table.history()).map((h) => ({ version: h.version, operation: h.operation, timestamp: h.timestamp }));
+  assert.deepEqual(ours, described.history, 'history');
+}
