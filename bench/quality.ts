@@ -1,16 +1,19 @@
 /**
  * Quality benchmark: a 20-expectation suite over N generated rows in one pass (rows/s on one core), and Great
  * Expectations 0.18 (pandas) on the same rows when its venv exists (test/integration/quality/setup.sh).
- *   node --import tsx bench/quality.ts [--rows=2000000] [--no-peer]
+ *   node --import tsx bench/quality.ts [--rows=2000000] [--runs=3] [--no-peer]
+ * Riffle's figure is the best of `runs` validations of the same rows in this process (each a fresh one-pass
+ * accumulator); all runs are printed.
  */
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, suite, validate } from '../src/quality/index.ts';
+import { expect, suite, validate, type ValidationResult } from '../src/quality/index.ts';
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const N = Number(arg('rows') ?? 2_000_000);
+const RUNS = Math.max(1, Number(arg('runs') ?? 3));
 const peer = !process.argv.includes('--no-peer');
 const STATUSES = ['pending', 'confirmed', 'shipped', 'delivered', 'cancelled'];
 const COUNTRIES = Array.from({ length: 20 }, (_, i) => `C${i}`);
@@ -54,11 +57,19 @@ const s = suite('bench', [
 console.log(`generating ${N.toLocaleString()} rows...`);
 const rows = generate(N);
 validate(rows.slice(0, 10_000), s); // warm-up
-const t0 = performance.now();
-const result = validate(rows, s);
-const riffleMs = performance.now() - t0;
+let riffleMs = Infinity;
+let result!: ValidationResult;
+const times: string[] = [];
+for (let run = 0; run < RUNS; run++) {
+  const t0 = performance.now();
+  result = validate(rows, s);
+  const ms = performance.now() - t0;
+  times.push((ms / 1000).toFixed(2));
+  riffleMs = Math.min(riffleMs, ms);
+}
+console.log(`riffle runs (s): ${times.join(', ')}; rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB (rows included)`);
 const ok = result.results.filter((r) => r.success).length;
-console.log(`riffle: ${s.expectations.length} expectations, one pass: ${(riffleMs / 1000).toFixed(2)} s, ${Math.round(N / (riffleMs / 1000)).toLocaleString()} rows/s (${ok}/${result.results.length} passed, approximate=${result.meta.approximate})`);
+console.log(`riffle: ${s.expectations.length} expectations, one pass (best of ${RUNS}): ${(riffleMs / 1000).toFixed(2)} s, ${Math.round(N / (riffleMs / 1000)).toLocaleString()} rows/s (${ok}/${result.results.length} passed, approximate=${result.meta.approximate})`);
 
 const python = join(process.env.RIFFLE_CACHE ?? join(homedir(), '.cache', 'riffle'), 'py-gx', 'bin', 'python');
 const table: string[][] = [['engine', 'rows', 'validate (s)', 'rows/s']];

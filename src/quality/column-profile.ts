@@ -13,6 +13,8 @@
  *  4. Numbers for quantiles go to a growing Float64Array until `exactLimit`, then into a KLL sketch.
  */
 import { approximateDistinctCount, approximateQuantiles, type HyperLogLogSketch, type KllSketch } from '../transforms/index.ts';
+import { Tag, type ColumnBatch } from './column-batch.ts';
+import { DistinctTable } from './distinct-table.ts';
 import { compareValues, numericValue, valueKey } from './values.ts';
 
 /** Which metrics a profile keeps. */
@@ -52,12 +54,13 @@ export class ColumnProfile {
   mean = 0;
   m2 = 0;
   sum = 0;
-  // Distinct values: key → count (exact), or a sketch past the budget.
-  counts: Map<unknown, number> | undefined;
+  /** Distinct values: key → count and first index (exact), or a sketch past the budget. */
+  table: DistinctTable | undefined;
   /** Original values of keys that are not the value itself (dates, objects). */
   originals: Map<unknown, unknown> | undefined;
   hll: HyperLogLogSketch | undefined;
-  firstIndex: Map<unknown, number> | undefined;
+  /** Whether repeated values (for uniqueness) are tracked. */
+  readonly duplicatesWanted: boolean;
   repeats: Array<[number, unknown]> = [];
   // Quantiles.
   exact: Float64Array | undefined;
@@ -67,8 +70,8 @@ export class ColumnProfile {
   constructor(needs: ProfileNeeds, limits: ProfileLimits = DEFAULT_LIMITS) {
     this.needs = needs;
     this.limits = limits;
-    if (needs.distinct || needs.duplicates) this.counts = new Map();
-    if (needs.duplicates) this.firstIndex = new Map();
+    this.duplicatesWanted = needs.duplicates === true;
+    if (needs.distinct || needs.duplicates) this.table = new DistinctTable();
     if (needs.quantiles) this.exact = new Float64Array(1024);
   }
 
@@ -84,6 +87,10 @@ export class ColumnProfile {
       this.missing++;
       return;
     }
+    this.addPresent(value, index);
+  }
+
+  private addPresent(value: unknown, index: number): void {
     const needs = this.needs;
     if (needs.extremes) {
       if (this.min === undefined) this.min = this.max = value;
@@ -104,46 +111,156 @@ export class ColumnProfile {
         if (needs.quantiles) this.addQuantileValue(x);
       }
     }
-    if (this.counts !== undefined) this.addDistinct(value, index);
+    if (this.table !== undefined) this.addDistinct(typeof value === 'object' ? valueKey(value) : value, value, index);
     else if (this.hll !== undefined) this.hll.add(valueKey(value));
   }
 
-  private addDistinct(value: unknown, index: number): void {
-    const counts = this.counts!;
-    const key = typeof value === 'object' ? valueKey(value) : value;
-    const seen = counts.get(key);
-    if (seen === undefined) {
-      if (counts.size >= this.limits.maxDistinct) {
-        this.overflowDistinct();
-        this.hll!.add(key);
-        return;
+  /**
+   * Adds a batch of one column whose first row is row number `base`: the same state as `add` value by value, in
+   * one typed loop per metric. Batches holding dates, bigints, booleans or objects take the value-by-value path.
+   */
+  addBatch(batch: ColumnBatch, base: number): void {
+    const n = batch.length;
+    const { values, tags, nums } = batch;
+    if (batch.others > 0) {
+      for (let i = 0; i < n; i++) this.add(values[i], base + i);
+      return;
+    }
+    this.elements += n;
+    this.missing += batch.missing;
+    if (batch.missing === n) return;
+    const needs = this.needs;
+    if (needs.extremes) this.batchExtremes(batch);
+    if (needs.moments || needs.quantiles) {
+      this.nonNumeric += batch.strings;
+      if (batch.numbers > 0) {
+        if (needs.moments) {
+          let count = this.numeric;
+          let mean = this.mean;
+          let m2 = this.m2;
+          let sum = this.sum;
+          for (let i = 0; i < n; i++) {
+            if (tags[i] !== Tag.number) continue;
+            const x = nums[i]!;
+            const d = x - mean;
+            mean += d / ++count;
+            m2 += d * (x - mean);
+            sum += x;
+          }
+          this.numeric = count;
+          this.mean = mean;
+          this.m2 = m2;
+          this.sum = sum;
+        }
+        if (needs.quantiles) {
+          const exact = this.exact;
+          if (exact !== undefined && this.exactLength + batch.numbers <= exact.length) {
+            let len = this.exactLength;
+            for (let i = 0; i < n; i++) if (tags[i] === Tag.number) exact[len++] = nums[i]!;
+            this.exactLength = len;
+          } else for (let i = 0; i < n; i++) if (tags[i] === Tag.number) this.addQuantileValue(nums[i]!);
+        }
       }
-      // With duplicates wanted, a value seen once stores -(index + 1): one Map entry per distinct value; the first
-      // index moves to `firstIndex` only when the value repeats.
-      counts.set(key, this.firstIndex !== undefined ? -(index + 1) : 1);
-      if (key !== value) (this.originals ??= new Map()).set(key, value);
-    } else if (seen < 0) {
-      counts.set(key, 2);
-      this.firstIndex!.set(key, -seen - 1);
-      if (this.repeats.length < PARTIAL) this.repeats.push([index, value]);
-    } else {
-      counts.set(key, seen + 1);
-      if (this.firstIndex !== undefined && this.repeats.length < PARTIAL) this.repeats.push([index, value]);
+    }
+    if (this.table !== undefined || this.hll !== undefined) {
+      for (let i = 0; i < n; i++) {
+        const t = tags[i];
+        if (t === Tag.missing) continue;
+        const v = values[i];
+        if (this.table === undefined) this.hll!.add(v);
+        else if (t === Tag.number) this.addDistinctNumber(nums[i]!, v, base + i);
+        else this.addDistinct(v, v, base + i);
+      }
     }
   }
 
-  /** The count of a key's value (decoding the seen-once marker). */
-  private static count(stored: number): number {
-    return stored < 0 ? 1 : stored;
+  /** Min and max of a batch of numbers, strings and missing values (numbers order before strings). */
+  private batchExtremes(batch: ColumnBatch): void {
+    const { values, tags, nums } = batch;
+    const n = batch.length;
+    let lo = 0;
+    let hi = 0;
+    let slo: string | undefined;
+    let shi: string | undefined;
+    if (batch.numbers > 0) {
+      let i = 0;
+      while (tags[i] !== Tag.number) i++;
+      lo = hi = nums[i]!;
+      for (i++; i < n; i++) {
+        if (tags[i] !== Tag.number) continue;
+        const x = nums[i]!;
+        if (x < lo) lo = x;
+        else if (x > hi) hi = x;
+      }
+    }
+    if (batch.strings > 0) {
+      for (let i = 0; i < n; i++) {
+        if (tags[i] !== Tag.string) continue;
+        const s = values[i] as string;
+        if (slo === undefined) slo = shi = s;
+        else if (s < slo) slo = s;
+        else if (s > shi!) shi = s;
+      }
+    }
+    const min = batch.numbers > 0 ? lo : slo;
+    const max = batch.strings > 0 ? shi : hi;
+    if (this.min === undefined) {
+      this.min = min;
+      this.max = max;
+      return;
+    }
+    if (compareValues(min, this.min) < 0) this.min = min;
+    if (compareValues(max, this.max) > 0) this.max = max;
+  }
+
+  private addDistinctNumber(key: number, value: unknown, index: number): void {
+    const table = this.table!;
+    const slot = table.findNumber(key);
+    if (slot >= 0) {
+      table.counts[slot]!++;
+      if (this.duplicatesWanted && this.repeats.length < PARTIAL) this.repeats.push([index, value]);
+      return;
+    }
+    if (table.size >= this.limits.maxDistinct) {
+      this.overflowDistinct();
+      this.hll!.add(key);
+      return;
+    }
+    const inserted = table.insertNumber(key, index);
+    table.counts[inserted] = 1; // (after the insert: it may grow the arrays)
+  }
+
+  private addDistinct(key: unknown, value: unknown, index: number): void {
+    if (typeof key === 'number') {
+      this.addDistinctNumber(key, value, index);
+      if (key !== value && this.table !== undefined && this.table.counts[this.table.findNumber(key)] === 1) (this.originals ??= new Map()).set(key, value);
+      return;
+    }
+    const table = this.table!;
+    const slot = table.findOther(key);
+    if (slot >= 0) {
+      table.counts[slot]!++;
+      if (this.duplicatesWanted && this.repeats.length < PARTIAL) this.repeats.push([index, value]);
+      return;
+    }
+    if (table.size >= this.limits.maxDistinct) {
+      this.overflowDistinct();
+      this.hll!.add(key);
+      return;
+    }
+    const inserted = table.insertOther(key, index);
+    table.counts[inserted] = 1;
+    if (key !== value) (this.originals ??= new Map()).set(key, value);
   }
 
   private overflowDistinct(): void {
     const hll = hllFn.createAccumulator();
-    for (const key of this.counts!.keys()) hll.add(key);
+    const table = this.table!;
+    for (let s = 0; s < table.size; s++) hll.add(table.key(s));
     this.hll = hll;
     // Duplicates seen so far stay known (their count and first indexes); past the budget they are estimated.
     this.overflowDuplicates = this.duplicatesExact();
-    this.counts = undefined;
+    this.table = undefined;
     this.originals = undefined;
   }
 
@@ -179,21 +296,30 @@ export class ColumnProfile {
 
   /** Number of distinct non-missing values (estimated past the budget). */
   get distinctCount(): number {
-    if (this.counts !== undefined) return this.counts.size;
+    if (this.table !== undefined) return this.table.size;
     return this.hll === undefined ? 0 : Math.round(this.hll.estimate());
+  }
+
+  private original(key: unknown): unknown {
+    return this.originals?.get(key) ?? key;
   }
 
   /** The distinct values, sorted (undefined past the budget). */
   distinctValues(): unknown[] | undefined {
-    if (this.counts === undefined) return undefined;
-    const values = [...this.counts.keys()].map((k) => this.originals?.get(k) ?? k);
+    const table = this.table;
+    if (table === undefined) return undefined;
+    const values: unknown[] = [];
+    for (let s = 0; s < table.size; s++) values.push(this.original(table.key(s)));
     return values.sort(compareValues);
   }
 
-  /** Count of each distinct value (undefined past the budget). */
+  /** Count of each distinct value, in first-seen order (undefined past the budget). */
   valueCounts(): Map<unknown, number> | undefined {
-    if (this.counts === undefined) return undefined;
-    return new Map([...this.counts].map(([k, c]) => [this.originals?.get(k) ?? k, ColumnProfile.count(c)]));
+    const table = this.table;
+    if (table === undefined) return undefined;
+    const out = new Map<unknown, number>();
+    for (let s = 0; s < table.size; s++) out.set(this.original(table.key(s)), table.counts[s]!);
+    return out;
   }
 
   /**
@@ -202,7 +328,7 @@ export class ColumnProfile {
    * and (later occurrences, kept as they came).
    */
   duplicates(): { unexpected: number; partial: unknown[]; approximate: boolean } {
-    if (this.counts === undefined) {
+    if (this.table === undefined) {
       const before = this.overflowDuplicates ?? { unexpected: 0, partial: [] };
       // Past the budget: every value beyond the number of distinct ones is a repeat; first occurrences unknown.
       const estimate = Math.max(before.unexpected, this.present - this.distinctCount);
@@ -214,11 +340,13 @@ export class ColumnProfile {
   private duplicatesExact(): { unexpected: number; partial: unknown[] } {
     let unexpected = 0;
     const firsts: Array<[number, unknown]> = [];
-    for (const [key, count] of this.counts!) {
+    const table = this.table!;
+    const { counts, first } = table;
+    for (let s = 0; s < table.size; s++) {
+      const count = counts[s]!;
       if (count < 2) continue;
       unexpected += count;
-      const first = this.firstIndex?.get(key);
-      if (first !== undefined) firsts.push([first, this.originals?.get(key) ?? key]);
+      if (this.duplicatesWanted) firsts.push([first[s]!, this.original(table.key(s))]);
     }
     firsts.sort((a, b) => a[0] - b[0]);
     const merged = [...firsts.slice(0, PARTIAL), ...this.repeats].sort((a, b) => a[0] - b[0]);
@@ -232,19 +360,29 @@ export class ColumnProfile {
 
   /**
    * Quantiles by linear interpolation between closest ranks (pandas' default `quantile`; the median of an even
-   * count is the mean of the two middle values). Past the budget, KLL's nearest-rank estimate.
+   * count is the mean of the two middle values). Past the budget, KLL's nearest-rank estimate. Exact values are
+   * selected in place (quickselect), not sorted.
    */
   quantiles(fractions: readonly number[], interpolation: 'linear' | 'nearest' = 'linear'): number[] {
     if (this.kll !== undefined) return this.kll.quantiles(fractions);
     const n = this.exactLength;
     if (n === 0) return fractions.map(() => NaN);
-    const sorted = this.exact!.subarray(0, n).sort();
+    const ranks = new Set<number>();
+    for (const q of fractions) {
+      const pos = q * (n - 1);
+      if (interpolation === 'nearest') ranks.add(roundHalfEven(pos));
+      else {
+        ranks.add(Math.floor(pos));
+        ranks.add(Math.ceil(pos));
+      }
+    }
+    const at = rankValues(this.exact!.subarray(0, n), [...ranks].sort((a, b) => a - b));
     return fractions.map((q) => {
       const pos = q * (n - 1);
-      if (interpolation === 'nearest') return sorted[roundHalfEven(pos)]!;
+      if (interpolation === 'nearest') return at.get(roundHalfEven(pos))!;
       const lo = Math.floor(pos);
       const hi = Math.ceil(pos);
-      return lo === hi ? sorted[lo]! : sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+      return lo === hi ? at.get(lo)! : at.get(lo)! + (at.get(hi)! - at.get(lo)!) * (pos - lo);
     });
   }
 
@@ -267,30 +405,32 @@ export class ColumnProfile {
       this.numeric = n;
       this.sum += other.sum;
     }
-    if (other.counts !== undefined && this.counts !== undefined) {
-      for (const [key, stored] of other.counts) {
-        const count = ColumnProfile.count(stored);
-        const mine = this.counts.get(key);
-        const otherFirst = stored < 0 ? -stored - 1 : other.firstIndex?.get(key);
-        if (mine === undefined) {
-          if (this.counts.size >= this.limits.maxDistinct) break;
-          this.counts.set(key, this.firstIndex !== undefined && count === 1 && otherFirst !== undefined ? -(otherFirst + offset + 1) : count);
+    const mine = this.table;
+    const theirs = other.table;
+    if (theirs !== undefined && mine !== undefined) {
+      for (let os = 0; os < theirs.size; os++) {
+        const key = theirs.key(os);
+        const count = theirs.counts[os]!;
+        const otherFirst = theirs.first[os]! + offset;
+        const slot = mine.find(key);
+        if (slot < 0) {
+          if (mine.size >= this.limits.maxDistinct) break;
+          const inserted = mine.insert(key, otherFirst);
+          mine.counts[inserted] = count;
           const original = other.originals?.get(key);
           if (original !== undefined) (this.originals ??= new Map()).set(key, original);
-          if (count > 1 && otherFirst !== undefined) this.firstIndex?.set(key, otherFirst + offset);
         } else {
-          if (mine < 0) this.firstIndex?.set(key, -mine - 1);
-          this.counts.set(key, ColumnProfile.count(mine) + count);
+          mine.counts[slot]! += count;
           // The other side's first occurrence is a repeat here.
-          if (otherFirst !== undefined && this.firstIndex !== undefined && this.repeats.length < PARTIAL) this.repeats.push([otherFirst + offset, other.originals?.get(key) ?? key]);
+          if (this.duplicatesWanted && this.repeats.length < PARTIAL) this.repeats.push([otherFirst, other.originals?.get(key) ?? key]);
         }
       }
       for (const [i, v] of other.repeats) if (this.repeats.length < PARTIAL) this.repeats.push([i + offset, v]);
     }
-    if ((other.counts !== undefined || other.hll !== undefined) && (this.counts === undefined || this.counts.size >= this.limits.maxDistinct || other.hll !== undefined)) {
-      if (this.hll === undefined && this.counts !== undefined) this.overflowDistinct();
+    if ((theirs !== undefined || other.hll !== undefined) && (this.table === undefined || this.table.size >= this.limits.maxDistinct || other.hll !== undefined)) {
+      if (this.hll === undefined && this.table !== undefined) this.overflowDistinct();
       if (other.hll !== undefined) this.hll!.merge(other.hll);
-      if (other.counts !== undefined) for (const key of other.counts.keys()) this.hll!.add(key);
+      if (theirs !== undefined) for (let s = 0; s < theirs.size; s++) this.hll!.add(theirs.key(s));
     }
     if (other.kll !== undefined || other.exact !== undefined) {
       if (other.kll !== undefined) {
@@ -310,4 +450,81 @@ export class ColumnProfile {
 function roundHalfEven(x: number): number {
   const r = Math.round(x);
   return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * The values at the given ranks (ascending) of `values` in sorted order, reordering `values` in place (as the sort
+ * before it did; no copy, so no second buffer): quickselect for a few ranks, a sort for many. Zeros carry the
+ * sign a sort gives them (-0 sorts before +0).
+ */
+function rankValues(values: Float64Array, ranks: readonly number[]): Map<number, number> {
+  const a = values;
+  const out = new Map<number, number>();
+  if (ranks.length > 16) a.sort();
+  else {
+    let from = 0;
+    for (const k of ranks) {
+      if (k === from + 1 && k > ranks[0]!) {
+        // The next rank after a selected one: the smallest value above it.
+        let m = k;
+        for (let i = k + 1; i < a.length; i++) if (a[i]! < a[m]!) m = i;
+        swap(a, k, m);
+      } else select(a, k, from, a.length - 1);
+      from = k;
+    }
+  }
+  let negatives = -1;
+  let negativeZeros = 0;
+  for (const k of ranks) {
+    let v = a[k]!;
+    if (v === 0 && ranks.length <= 16) {
+      if (negatives < 0) {
+        negatives = 0;
+        for (let i = 0; i < values.length; i++) {
+          const x = values[i]!;
+          if (x < 0) negatives++;
+          else if (x === 0 && 1 / x < 0) negativeZeros++;
+        }
+      }
+      v = k >= negatives && k < negatives + negativeZeros ? -0 : 0;
+    }
+    out.set(k, v);
+  }
+  return out;
+}
+
+/** Moves the k-th smallest of a[lo..hi] to a[k] (smaller ones before, larger after): Hoare quickselect. */
+function select(a: Float64Array, k: number, lo: number, hi: number): void {
+  for (let rounds = 0; hi > lo; rounds++) {
+    if (hi - lo < 16 || rounds > 64) {
+      a.subarray(lo, hi + 1).sort();
+      return;
+    }
+    const mid = (lo + hi) >>> 1;
+    // Median of three as the pivot.
+    if (a[mid]! < a[lo]!) swap(a, mid, lo);
+    if (a[hi]! < a[lo]!) swap(a, hi, lo);
+    if (a[hi]! < a[mid]!) swap(a, hi, mid);
+    const pivot = a[mid]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        swap(a, i, j);
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i]!;
+  a[i] = a[j]!;
+  a[j] = t;
 }

@@ -4,6 +4,7 @@
  * column), a row check (for column-map and row-level expectations) — and turns the finished metrics into a result.
  * The plan (metrics-plan.ts) makes the single pass.
  */
+import type { ColumnBatch } from './column-batch.ts';
 import type { ColumnProfile, ProfileNeeds } from './column-profile.ts';
 import { SuiteError } from './quality-error.ts';
 import type { ExpectationConfig, ExpectationResultDetails } from './result.ts';
@@ -18,6 +19,21 @@ export interface ProfileRequest {
   readonly domain: string;
   readonly extract: (row: Row) => unknown;
   readonly needs: ProfileNeeds;
+  /** Set when the domain is one column read as is (`row[column]`): the plan then reads it once per batch. */
+  readonly column?: string;
+}
+
+/**
+ * The batch form of a row check: a kernel that judges a batch of rows from the column batches it reads (each
+ * column read once per batch and shared with the other checks and profiles), writing each row's Outcome.
+ */
+export interface BatchCheck {
+  readonly columns: readonly string[];
+  /**
+   * Called once per accumulator (a kernel may keep state across batches). The kernel returns how many rows were
+   * not expected (0 lets the plan skip counting outcomes).
+   */
+  newKernel(): (batches: readonly ColumnBatch[], out: Uint8Array) => number;
 }
 
 /**
@@ -34,6 +50,8 @@ export interface RowCheck {
   reason(row: Row): string;
   /** Whether missing rows count in the percent base (not_be_null and be_null judge every row). */
   readonly percentOfAll?: boolean;
+  /** The same check over column batches (the plan's fast path); without it the plan calls the checker per row. */
+  readonly batch?: BatchCheck;
 }
 
 /** The counts a row check accumulated. */

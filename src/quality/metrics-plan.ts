@@ -3,9 +3,13 @@
  * expectations on `amount` share one profile), and its row checks listed. An accumulator then makes ONE pass over
  * the rows, can merge with another (bundles, workers, windows) and finishes into a validation result.
  *
- * Strategy per row (the hot path): for each profile, extract the value and add it; for each row check, call its
- * checker and count the outcome, keeping the first 20 unexpected values. No allocation unless a value is kept.
+ * Strategy (the hot path): rows are taken in batches of 2048. Each column the suite reads is read once per batch
+ * into a ColumnBatch (raw values, kind tags, numbers in a Float64Array); each profile then runs one typed loop per
+ * metric over its column, and each row check a kernel over its columns that writes one outcome byte per row.
+ * Outcomes are counted in a tight loop, keeping the first 20 unexpected values. Checks without a batch kernel
+ * (ordering, custom predicates, multicolumn sums) are called per row. No allocation unless a value is kept.
  */
+import { BATCH_SIZE, ColumnBatch } from './column-batch.ts';
 import { ColumnProfile, DEFAULT_LIMITS, type ProfileLimits, type ProfileNeeds } from './column-profile.ts';
 import { Outcome, type CompiledExpectation, type Metrics, type ProfileRequest, type RowCheckCounts } from './expectation.ts';
 import { compileExpectation } from './registry.ts';
@@ -32,7 +36,9 @@ export interface PlanOptions {
 export class MetricsPlan {
   readonly suite: Suite;
   readonly expectations: readonly CompiledExpectation[];
-  readonly profiles: ReadonlyArray<{ domain: string; extract: ProfileRequest['extract']; needs: ProfileNeeds }>;
+  readonly profiles: ReadonlyArray<{ domain: string; extract: ProfileRequest['extract']; needs: ProfileNeeds; column?: string }>;
+  /** The columns read once per batch (by profiles with a plain column and by batch checks). */
+  readonly batchColumns: readonly string[];
   readonly limits: ProfileLimits;
   readonly columns: readonly string[] | undefined;
   /** Index of each expectation's row check in the accumulator's counters (-1 when it has none). */
@@ -43,15 +49,19 @@ export class MetricsPlan {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.columns = options.columns;
     this.expectations = suite.expectations.map((e) => compileExpectation(e));
-    const byDomain = new Map<string, { domain: string; extract: ProfileRequest['extract']; needs: ProfileNeeds }>();
+    const byDomain = new Map<string, { domain: string; extract: ProfileRequest['extract']; needs: ProfileNeeds; column?: string }>();
     for (const e of this.expectations) {
       for (const r of e.profiles) {
         const have = byDomain.get(r.domain);
-        if (have === undefined) byDomain.set(r.domain, { domain: r.domain, extract: r.extract, needs: { ...r.needs } });
+        if (have === undefined) byDomain.set(r.domain, { domain: r.domain, extract: r.extract, needs: { ...r.needs }, ...(r.column !== undefined ? { column: r.column } : {}) });
         else Object.assign(have.needs, Object.fromEntries(Object.entries(r.needs).filter(([, v]) => v)));
       }
     }
     this.profiles = [...byDomain.values()];
+    const columns = new Set<string>();
+    for (const p of this.profiles) if (p.column !== undefined) columns.add(p.column);
+    for (const e of this.expectations) for (const c of e.rowCheck?.batch?.columns ?? []) columns.add(c);
+    this.batchColumns = [...columns];
     let n = 0;
     this.checkIndex = this.expectations.map((e) => (e.rowCheck ? n++ : -1));
   }
@@ -79,65 +89,135 @@ export class MetricsPlan {
   #rowCheckers: Array<((row: Row) => number) | undefined> | undefined;
 }
 
-/** One pass's state: profiles, row-check counters, row count. */
+/** One pass's state: profiles, row-check counters, row count. Rows are buffered and processed in batches. */
 export class SuiteAccumulator {
   readonly plan: MetricsPlan;
-  rowCount = 0;
+  #rows = 0;
   columns: string[] | undefined;
   readonly profiles: ColumnProfile[];
   readonly checkers: Array<(row: Row) => number>;
-  readonly checkOfs: number[];
   readonly missing: number[];
   readonly unexpected: number[];
   readonly partial: unknown[][];
-  readonly #extracts: Array<(row: Row) => unknown>;
+  readonly #checks: CompiledExpectation[];
+  /** One batch per column read, then one per profile over a computed domain. */
+  readonly #batches: ColumnBatch[];
+  /** Per profile: its batch. */
+  readonly #profileBatch: ColumnBatch[];
+  /** Per profile over a computed domain: its extract (undefined for plain columns). */
+  readonly #extracts: Array<((row: Row) => unknown) | undefined>;
+  /** Per check: its kernel and the batches it reads (undefined: called per row). */
+  readonly #kernels: Array<((batches: readonly ColumnBatch[], out: Uint8Array) => number) | undefined>;
+  readonly #kernelBatches: ColumnBatch[][];
+  readonly #outcomes = new Uint8Array(BATCH_SIZE);
+  #pending: Row[] = [];
 
   constructor(plan: MetricsPlan) {
     this.plan = plan;
     this.columns = plan.columns ? [...plan.columns] : undefined;
     this.profiles = plan.profiles.map((p) => new ColumnProfile(p.needs, plan.limits));
-    this.#extracts = plan.profiles.map((p) => p.extract);
-    const withChecks = plan.expectations.filter((e) => e.rowCheck !== undefined);
-    this.checkers = withChecks.map((e) => e.rowCheck!.newChecker());
-    this.checkOfs = withChecks.map((_, i) => i);
-    this.missing = withChecks.map(() => 0);
-    this.unexpected = withChecks.map(() => 0);
-    this.partial = withChecks.map(() => []);
+    const byColumn = new Map(plan.batchColumns.map((c) => [c, new ColumnBatch()]));
+    this.#batches = [...byColumn.values()];
+    this.#extracts = plan.profiles.map((p) => (p.column === undefined ? p.extract : undefined));
+    this.#profileBatch = plan.profiles.map((p) => {
+      if (p.column !== undefined) return byColumn.get(p.column)!;
+      const own = new ColumnBatch();
+      this.#batches.push(own);
+      return own;
+    });
+    this.#checks = plan.expectations.filter((e) => e.rowCheck !== undefined);
+    this.checkers = this.#checks.map((e) => e.rowCheck!.newChecker());
+    this.#kernels = this.#checks.map((e) => e.rowCheck!.batch?.newKernel());
+    this.#kernelBatches = this.#checks.map((e) => (e.rowCheck!.batch?.columns ?? []).map((c) => byColumn.get(c)!));
+    this.missing = this.#checks.map(() => 0);
+    this.unexpected = this.#checks.map(() => 0);
+    this.partial = this.#checks.map(() => []);
   }
 
-  /** Adds one row. */
+  /** Rows added so far. */
+  get rowCount(): number {
+    return this.#rows + this.#pending.length;
+  }
+
+  /** Adds one row (buffered: rows must not be mutated after they are added). */
   add(row: Row): void {
-    if (this.columns === undefined) this.columns = Object.keys(row);
-    const index = this.rowCount++;
-    const profiles = this.profiles;
-    const extracts = this.#extracts;
-    for (let i = 0; i < profiles.length; i++) profiles[i]!.add(extracts[i]!(row), index);
-    const checkers = this.checkers;
-    for (let i = 0; i < checkers.length; i++) {
-      const outcome = checkers[i]!(row);
-      if (outcome === Outcome.expected) continue;
-      if (outcome === Outcome.missing) this.missing[i]!++;
-      else {
-        this.unexpected[i]!++;
-        const partial = this.partial[i]!;
-        if (partial.length < PARTIAL) partial.push(this.#checkExpectation(i).rowCheck!.unexpectedValue(row));
-      }
-    }
+    const pending = this.#pending;
+    pending.push(row);
+    if (pending.length === BATCH_SIZE) this.#flush();
   }
 
-  /** Adds every row of an iterable. */
+  /** Adds every row of an iterable (arrays are read in place, batch by batch). */
   addAll(rows: Iterable<Row>): this {
-    for (const row of rows) this.add(row);
+    if (Array.isArray(rows)) {
+      this.#flush();
+      const all = rows as readonly Row[];
+      for (let start = 0; start < all.length; start += BATCH_SIZE) this.#process(all, start, Math.min(all.length, start + BATCH_SIZE));
+      this.#release();
+    } else for (const row of rows) this.add(row);
     return this;
   }
 
-  #checkExpectation(i: number): CompiledExpectation {
-    return this.plan.expectations[this.plan.checkIndex.indexOf(i)]!;
+  #flush(): void {
+    const pending = this.#pending;
+    if (pending.length === 0) return;
+    this.#pending = [];
+    this.#process(pending, 0, pending.length);
+  }
+
+  /** Drops the batches' references to rows' values. */
+  #release(): void {
+    for (const b of this.#batches) b.clear();
+  }
+
+  /** Runs every profile and check over rows[start, end). */
+  #process(rows: readonly Row[], start: number, end: number): void {
+    if (start >= end) return;
+    if (this.columns === undefined) this.columns = Object.keys(rows[start]!);
+    const base = this.#rows;
+    this.#rows += end - start;
+    const plan = this.plan;
+    const columns = plan.batchColumns;
+    for (let c = 0; c < columns.length; c++) this.#batches[c]!.fillColumn(rows, start, end, columns[c]!);
+    const profiles = this.profiles;
+    for (let p = 0; p < profiles.length; p++) {
+      const extract = this.#extracts[p];
+      const batch = this.#profileBatch[p]!;
+      if (extract !== undefined) batch.fillExtract(rows, start, end, extract);
+      profiles[p]!.addBatch(batch, base);
+    }
+    const out = this.#outcomes;
+    const n = end - start;
+    for (let i = 0; i < this.#kernels.length; i++) {
+      const kernel = this.#kernels[i];
+      let bad = 0;
+      if (kernel !== undefined) bad = kernel(this.#kernelBatches[i]!, out);
+      else {
+        const check = this.checkers[i]!;
+        for (let j = 0; j < n; j++) if ((out[j] = check(rows[start + j]!)) !== Outcome.expected) bad++;
+      }
+      if (bad === 0) continue;
+      let missing = 0;
+      let unexpected = 0;
+      for (let j = 0; j < n; j++) {
+        const o = out[j];
+        if (o === Outcome.expected) continue;
+        if (o === Outcome.missing) missing++;
+        else {
+          unexpected++;
+          const partial = this.partial[i]!;
+          if (partial.length < PARTIAL) partial.push(this.#checks[i]!.rowCheck!.unexpectedValue(rows[start + j]!));
+        }
+      }
+      this.missing[i]! += missing;
+      this.unexpected[i]! += unexpected;
+    }
   }
 
   /** Folds another accumulator of the same plan into this one. */
   merge(other: SuiteAccumulator): this {
-    this.rowCount += other.rowCount;
+    this.#flush();
+    other.#flush();
+    this.#rows += other.#rows;
     this.columns ??= other.columns;
     for (let i = 0; i < this.profiles.length; i++) this.profiles[i]!.merge(other.profiles[i]!);
     for (let i = 0; i < this.checkers.length; i++) {
@@ -151,6 +231,8 @@ export class SuiteAccumulator {
 
   /** Evaluates every expectation. */
   finish(meta: { run_id?: string; [k: string]: unknown } = {}): ValidationResult {
+    this.#flush();
+    this.#release();
     const plan = this.plan;
     const columns = this.columns ?? [];
     const domains = new Map(plan.profiles.map((p, i) => [p.domain, this.profiles[i]!]));

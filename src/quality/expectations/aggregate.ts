@@ -16,7 +16,7 @@ function aggregate(config: ExpectationConfig, args: Kwargs, needs: ProfileNeeds,
   return {
     config,
     columns: [column],
-    profiles: [{ domain: column, extract: (row: Row) => row[column], needs }],
+    profiles: [{ domain: column, column, extract: (row: Row) => row[column], needs }],
     evaluate: (m): Evaluation => {
       const p = m.profile(column);
       const { value, approximate, error } = observe(p);
@@ -92,7 +92,7 @@ function distinctSetExpectation(config: ExpectationConfig, args: Kwargs, judge: 
   return {
     config,
     columns: [column],
-    profiles: [{ domain: column, extract: (row: Row) => row[column], needs: { distinct: true } }],
+    profiles: [{ domain: column, column, extract: (row: Row) => row[column], needs: { distinct: true } }],
     evaluate: (m) => {
       const p = m.profile(column);
       const counts = p.valueCounts();

@@ -5,6 +5,7 @@
 import { columnOf, mapResult, Outcome, type CompiledExpectation, type Kwargs, type RowCheck } from '../expectation.ts';
 import type { ExpectationConfig } from '../result.ts';
 import { excerpt } from '../../model/index.ts';
+import { Tag } from '../column-batch.ts';
 import { isMissing, type Row } from '../values.ts';
 
 export interface ColumnMapSpec {
@@ -14,6 +15,9 @@ export interface ColumnMapSpec {
   why: string;
   /** Extra `result` fields. */
   observed?: () => Record<string, unknown>;
+  /** The test specialised to numbers and to strings (the batch path; both default to `test`). */
+  number?: (x: number) => boolean;
+  string?: (s: string) => boolean;
 }
 
 /** A column-map expectation from a value test. */
@@ -21,6 +25,8 @@ export function columnMap(config: ExpectationConfig, args: Kwargs, spec: ColumnM
   const column = columnOf(args);
   const mostly = args.mostly();
   const test = spec.test;
+  const testNumber: (x: number) => boolean = spec.number ?? test;
+  const testString: (s: string) => boolean = spec.string ?? test;
   const rowCheck: RowCheck = {
     rowLocal: true,
     newChecker: () => (row) => {
@@ -30,6 +36,20 @@ export function columnMap(config: ExpectationConfig, args: Kwargs, spec: ColumnM
     },
     unexpectedValue: (row) => row[column],
     reason: (row) => `${column}=${excerpt(row[column], 60)} ${spec.why}`,
+    batch: {
+      columns: [column],
+      newKernel: () => (batches, out) => {
+        const { tags, nums, values, length } = batches[0]!;
+        let bad = 0;
+        for (let i = 0; i < length; i++) {
+          const t = tags[i];
+          const o = t === Tag.missing ? Outcome.missing : (t === Tag.number ? testNumber(nums[i]!) : t === Tag.string ? testString(values[i] as string) : test(values[i])) ? Outcome.expected : Outcome.unexpected;
+          out[i] = o;
+          if (o !== Outcome.expected) bad++;
+        }
+        return bad;
+      },
+    },
   };
   return {
     config,
@@ -50,6 +70,19 @@ export function nullCheck(config: ExpectationConfig, args: Kwargs, wantNull: boo
     newChecker: () => (row: Row) => (isMissing(row[column]) === wantNull ? Outcome.expected : Outcome.unexpected),
     unexpectedValue: (row) => row[column],
     reason: (row) => (wantNull ? `${column}=${excerpt(row[column], 60)} is not null` : `${column} is null`),
+    batch: {
+      columns: [column],
+      newKernel: () => (batches, out) => {
+        const { tags, length } = batches[0]!;
+        let bad = 0;
+        for (let i = 0; i < length; i++) {
+          const o = (tags[i] === Tag.missing) === wantNull ? Outcome.expected : Outcome.unexpected;
+          out[i] = o;
+          bad += o;
+        }
+        return bad;
+      },
+    },
   };
   return {
     config,

@@ -24,7 +24,7 @@ export function klDivergenceLessThan(config: ExpectationConfig, args: Kwargs): C
   return {
     config,
     columns: [column],
-    profiles: [{ domain: column, extract: (row: Row) => row[column], needs: { distinct: true } }],
+    profiles: [{ domain: column, column, extract: (row: Row) => row[column], needs: { distinct: true } }],
     evaluate: (m) => {
       const p = m.profile(column);
       const counts = p.valueCounts();

@@ -2,6 +2,7 @@
 import { mapResult, Outcome, type CompiledExpectation, type Kwargs, type RowCheck } from '../expectation.ts';
 import type { ExpectationConfig } from '../result.ts';
 import { excerpt } from '../../model/index.ts';
+import { Tag } from '../column-batch.ts';
 import { isMissing, numericValue, resultValue, type Row } from '../values.ts';
 
 /**
@@ -14,18 +15,33 @@ export function pairGreater(config: ExpectationConfig, args: Kwargs): CompiledEx
   const orEqual = args.boolean('or_equal', false);
   const ignore = args.optionalString('ignore_row_if') ?? 'both_values_are_missing';
   const mostly = args.mostly();
+  const bothIgnored = ignore === 'both_values_are_missing';
+  const eitherIgnored = ignore === 'either_value_is_missing';
+  const judge = (va: unknown, vb: unknown): Outcome => {
+    const ma = isMissing(va);
+    const mb = isMissing(vb);
+    if (bothIgnored ? ma && mb : eitherIgnored ? ma || mb : false) return Outcome.missing;
+    if (ma || mb) return Outcome.unexpected;
+    const x = numericValue(va) ?? String(va);
+    const y = numericValue(vb) ?? String(vb);
+    return (orEqual ? x >= y : x > y) ? Outcome.expected : Outcome.unexpected;
+  };
   const rowCheck: RowCheck = {
     rowLocal: true,
-    newChecker: () => (row: Row) => {
-      const va = row[a];
-      const vb = row[b];
-      const ma = isMissing(va);
-      const mb = isMissing(vb);
-      if (ignore === 'both_values_are_missing' ? ma && mb : ignore === 'either_value_is_missing' ? ma || mb : false) return Outcome.missing;
-      if (ma || mb) return Outcome.unexpected;
-      const x = numericValue(va) ?? String(va);
-      const y = numericValue(vb) ?? String(vb);
-      return (orEqual ? x >= y : x > y) ? Outcome.expected : Outcome.unexpected;
+    newChecker: () => (row: Row) => judge(row[a], row[b]),
+    batch: {
+      columns: [a, b],
+      newKernel: () => (batches, out) => {
+        const { tags: ta, nums: xa, values: va, length } = batches[0]!;
+        const { tags: tb, nums: xb, values: vb } = batches[1]!;
+        let bad = 0;
+        for (let i = 0; i < length; i++) {
+          const o = ta[i] === Tag.number && tb[i] === Tag.number ? ((orEqual ? xa[i]! >= xb[i]! : xa[i]! > xb[i]!) ? Outcome.expected : Outcome.unexpected) : judge(va[i], vb[i]);
+          out[i] = o;
+          if (o !== Outcome.expected) bad++;
+        }
+        return bad;
+      },
     },
     unexpectedValue: (row) => [resultValue(row[a]), resultValue(row[b])],
     reason: (row) => `${a}=${excerpt(row[a], 40)} is not ${orEqual ? '≥' : '>'} ${b}=${excerpt(row[b], 40)}`,

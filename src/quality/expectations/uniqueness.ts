@@ -12,7 +12,7 @@ export function unique(config: ExpectationConfig, args: Kwargs): CompiledExpecta
   return {
     config,
     columns: [column],
-    profiles: [{ domain: column, extract: (row: Row) => row[column], needs: { duplicates: true } }],
+    profiles: [{ domain: column, column, extract: (row: Row) => row[column], needs: { duplicates: true } }],
     evaluate: (m) => {
       const p = m.profile(column);
       const d = p.duplicates();

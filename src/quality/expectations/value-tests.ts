@@ -13,8 +13,12 @@ const show = (v: unknown) => JSON.stringify(v);
 export function inSet(args: Kwargs, negate: boolean): ColumnMapSpec {
   const values = args.list('value_set');
   const set = new Set(values.map(valueKey));
+  // Numbers and strings are their own keys.
+  const direct = negate ? (v: unknown) => !set.has(v) : (v: unknown) => set.has(v);
   return {
     test: negate ? (v) => !set.has(valueKey(v)) : (v) => set.has(valueKey(v)),
+    number: direct,
+    string: direct,
     why: `${negate ? 'is in' : 'is not in'} ${show(values).slice(0, 120)}`,
   };
 }
@@ -36,7 +40,13 @@ export function between(args: Kwargs): ColumnMapSpec {
   };
   const lo = min === undefined ? '' : `${strictMin ? '>' : '≥'} ${show(min)}`;
   const hi = max === undefined ? '' : `${strictMax ? '<' : '≤'} ${show(max)}`;
-  return { test, why: `is not ${[lo, hi].filter(Boolean).join(' and ')}` };
+  const inRange = (x: number | string): boolean => {
+    if (min !== undefined && (strictMin ? !(x > min) : !(x >= min))) return false;
+    if (max !== undefined && (strictMax ? !(x < max) : !(x <= max))) return false;
+    return true;
+  };
+  const never = () => false;
+  return { test, number: numericBounds ? inRange : never, string: numericBounds ? never : inRange, why: `is not ${[lo, hi].filter(Boolean).join(' and ')}` };
 }
 
 export function regex(args: Kwargs, negate: boolean): ColumnMapSpec {
@@ -48,7 +58,11 @@ export function regex(args: Kwargs, negate: boolean): ColumnMapSpec {
     throw new SuiteError(`${args.type}: regex ${show(source)} is invalid: ${(e as Error).message}`);
   }
   // GE (pandas) searches anywhere in the string form of the value: `str.contains(regex)`.
-  return { test: negate ? (v) => !re.test(String(v)) : (v) => re.test(String(v)), why: `${negate ? 'matches' : 'does not match'} /${source}/` };
+  return {
+    test: negate ? (v) => !re.test(String(v)) : (v) => re.test(String(v)),
+    string: negate ? (s) => !re.test(s) : (s) => re.test(s),
+    why: `${negate ? 'matches' : 'does not match'} /${source}/`,
+  };
 }
 
 /** SQL LIKE: % is any run, _ any one character; the whole value must match. */
@@ -65,16 +79,17 @@ export function lengthBetween(args: Kwargs): ColumnMapSpec {
   if (min === undefined && max === undefined) throw new SuiteError(`${args.type}: give min_value, max_value or both`);
   const strictMin = args.boolean('strict_min', false);
   const strictMax = args.boolean('strict_max', false);
+  // Lengths in code points, as Python's len().
+  const string = (s: string): boolean => {
+    let n = s.length;
+    for (let i = 0; i < s.length; i++) if ((s.charCodeAt(i) & 0xfc00) === 0xd800) n--;
+    if (min !== undefined && (strictMin ? !(n > min) : !(n >= min))) return false;
+    if (max !== undefined && (strictMax ? !(n < max) : !(n <= max))) return false;
+    return true;
+  };
   return {
-    // Lengths in code points, as Python's len().
-    test: (v) => {
-      const s = String(v);
-      let n = s.length;
-      for (let i = 0; i < s.length; i++) if ((s.charCodeAt(i) & 0xfc00) === 0xd800) n--;
-      if (min !== undefined && (strictMin ? !(n > min) : !(n >= min))) return false;
-      if (max !== undefined && (strictMax ? !(n < max) : !(n <= max))) return false;
-      return true;
-    },
+    test: (v) => string(String(v)),
+    string,
     why: `has a length outside [${min ?? ''}, ${max ?? ''}]`,
   };
 }
