@@ -24,10 +24,15 @@ export type InboxCommand =
 const inboxDir = (storeDir: string) => join(storeDir, 'inbox');
 
 /** Leaves a command for the scheduler running on `storeDir`; returns the file written. */
+let submitted = 0;
+
 export function submitCommand(storeDir: string, command: InboxCommand): string {
   const dir = inboxDir(storeDir);
   mkdirSync(dir, { recursive: true });
-  const name = `${Date.now().toString().padStart(15, '0')}-${randomUUID().slice(0, 8)}.json`;
+  // Time, then a per-process sequence: commands sent in the same millisecond keep their order (the random part only
+  // keeps names from different processes apart).
+  const seq = (submitted++ % 1_000_000).toString().padStart(6, '0');
+  const name = `${Date.now().toString().padStart(15, '0')}-${seq}-${randomUUID().slice(0, 8)}.json`;
   const tmp = join(dir, `.${name}.tmp`);
   writeFileSync(tmp, JSON.stringify(command));
   renameSync(tmp, join(dir, name));
