@@ -24,3 +24,4 @@ export { loadContract, parseContract, type DataContract, type ContractField, typ
 export { compileContract, logicalType, type CompiledContract } from './contract-compile.ts';
 export { diffContracts, isWidening, type ContractChange, type ContractDiff } from './contract-diff.ts';
 export { isDateutilParseable } from './expectations/dateutil-parse.ts';
+export { checkFreshness, evaluateSla, parseSlaDuration, type FreshnessCheck, type FreshnessStatus, type SlaEvaluation, type SlaMeasurements, type SloResult, type SloStatus } from './freshness.ts';
