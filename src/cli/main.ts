@@ -51,6 +51,7 @@ async function dispatch(argv: readonly string[], io: CliIO): Promise<number> {
     case 'dag': return (await import('./dag-command.ts')).dagCommand(rest, io);
     case 'scheduler': return (await import('./dag-command.ts')).schedulerCommand(rest, io);
     case 'contract': return (await import('./contract-command.ts')).contractCommand(rest, io);
+    case 'quality': return (await import('./quality-command.ts')).qualityCommand(rest, io);
     case 'template': {
       const [sub, ...args] = rest;
       if (sub === undefined || isHelp(sub)) {

@@ -25,3 +25,4 @@ export { compileContract, logicalType, type CompiledContract } from './contract-
 export { diffContracts, isWidening, type ContractChange, type ContractDiff } from './contract-diff.ts';
 export { isDateutilParseable } from './expectations/dateutil-parse.ts';
 export { checkFreshness, evaluateSla, parseSlaDuration, type FreshnessCheck, type FreshnessStatus, type SlaEvaluation, type SlaMeasurements, type SloResult, type SloStatus } from './freshness.ts';
+export { profileRows, type ColumnSummary, type DataProfile, type ProfileOptions, type ProfiledType } from './profile.ts';

@@ -1,0 +1,71 @@
+// End-to-end: `riffle quality profile` proposes a suite that the profiled data passes and broken data fails.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { loadSuite, validate } from '../quality/index.ts';
+import { readTable } from './quality-command.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const riffle = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, RIFFLE_DEBUG: '' } });
+
+const STATUSES = ['new', 'paid', 'shipped'];
+function csv(n: number, broken = false): string {
+  const lines = ['id,status,amount,qty,email,created'];
+  for (let i = 0; i < n; i++) {
+    const amount = i % 50 === 7 ? '' : ((i * 37) % 1000) / 10 + 0.5;
+    const status = broken && i === 3 ? 'lost' : STATUSES[i % 3];
+    const id = broken && i === 5 ? 4 : i;
+    lines.push(`${id},${status},${amount},${1 + (i % 5)},user${i}@example.com,2024-03-${String(1 + (i % 28)).padStart(2, '0')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+test('riffle quality profile proposes a suite from the data (types, null rates, ranges, value sets, uniqueness)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'riffle-profile-'));
+  try {
+    const data = join(dir, 'orders.csv');
+    writeFileSync(data, csv(200));
+    const out = join(dir, 'suite.json');
+    const text = riffle(['quality', 'profile', data, '--out', out]);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /profile of .*orders\.csv: 200 rows, 6 columns/);
+    assert.match(text.stdout, /expect_column_values_to_be_unique\(id\)/);
+    const json = riffle(['quality', 'profile', data, '--json']);
+    assert.equal(json.status, 0, json.stderr);
+    const report = JSON.parse(json.stdout) as { rows: number; columns: Array<{ column: string; type: string; nulls: number }>; suite: { expectations: Array<{ expectation_type: string; kwargs: Record<string, unknown> }> } };
+    assert.equal(report.rows, 200);
+    assert.deepEqual(report.columns.map((c) => [c.column, c.type]), [['id', 'int'], ['status', 'str'], ['amount', 'float'], ['qty', 'int'], ['email', 'str'], ['created', 'str']]);
+    const has = (type: string, column: string) => report.suite.expectations.find((e) => e.expectation_type === type && e.kwargs.column === column)?.kwargs;
+    assert.ok(has('expect_column_values_to_be_unique', 'id'));
+    assert.deepEqual(has('expect_column_values_to_be_in_set', 'status')?.value_set, STATUSES);
+    assert.deepEqual(has('expect_column_values_to_not_be_null', 'amount'), { column: 'amount', mostly: 0.98 });
+    assert.deepEqual(has('expect_column_values_to_be_between', 'qty'), { column: 'qty', min_value: 1, max_value: 5 });
+    assert.deepEqual(has('expect_column_values_to_be_in_set', 'qty')?.value_set, [1, 2, 3, 4, 5]);
+    assert.ok(has('expect_column_values_to_be_dateutil_parseable', 'created'));
+    assert.deepEqual(has('expect_column_value_lengths_to_be_between', 'email'), { column: 'email', min_value: 17, max_value: 19 });
+    // The suite written by --out is the same, passes on the profiled data and catches broken data.
+    const suite = loadSuite(out);
+    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')).expectations, report.suite.expectations);
+    const good = readTable(data);
+    assert.equal(validate(good.rows, suite, { columns: good.columns }).success, true);
+    writeFileSync(join(dir, 'bad.csv'), csv(200, true));
+    const bad = readTable(join(dir, 'bad.csv'));
+    const failed = validate(bad.rows, suite, { columns: bad.columns }).results.filter((r) => !r.success).map((r) => `${r.expectation_config.expectation_type}(${String(r.expectation_config.kwargs.column)})`);
+    assert.deepEqual(failed, ['expect_column_values_to_be_unique(id)', 'expect_column_values_to_be_in_set(status)']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('riffle quality: usage errors exit 2', () => {
+  const none = riffle(['quality']);
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /riffle quality profile/);
+  const missing = riffle(['quality', 'profile', 'no/such/file.csv']);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /cannot read/);
+});
