@@ -15,6 +15,7 @@ timestamps (microseconds since the epoch, UTC) as strings, dates as YYYY-MM-DD, 
 """
 import datetime
 import json
+import os
 import sys
 
 import pyarrow as pa
@@ -178,3 +179,7 @@ def main():
 
 if __name__ == "__main__":
     main()
+    # Leave without interpreter teardown: delta-rs/arrow background threads can abort the process while Python
+    # finalizes ("terminate called without an active exception"), after the answer is complete.
+    sys.stdout.flush()
+    os._exit(0)
