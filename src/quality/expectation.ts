@@ -23,6 +23,11 @@ export interface ProfileRequest {
   readonly column?: string;
 }
 
+/** The profile of one column read as is: what most column expectations ask for. */
+export function columnProfile(column: string, needs: ProfileNeeds): ProfileRequest {
+  return { domain: column, column, extract: (row: Row) => row[column], needs };
+}
+
 /**
  * The batch form of a row check: a kernel that judges a batch of rows from the column batches it reads (each
  * column read once per batch and shared with the other checks and profiles), writing each row's Outcome.

@@ -4,10 +4,10 @@
  * `element_count` and `missing_count` where GE reports them.
  */
 import type { ProfileNeeds, ColumnProfile } from '../column-profile.ts';
-import { columnOf, withinBounds, type CompiledExpectation, type Evaluation, type Kwargs } from '../expectation.ts';
+import { columnOf, columnProfile, withinBounds, type CompiledExpectation, type Evaluation, type Kwargs } from '../expectation.ts';
 import { SuiteError } from '../quality-error.ts';
 import type { ExpectationConfig } from '../result.ts';
-import { compareValues, resultValue, valueKey, type Row } from '../values.ts';
+import { compareValues, resultValue, valueKey } from '../values.ts';
 
 type Observe = (p: ColumnProfile) => { value: unknown; approximate?: boolean; error?: string };
 
@@ -16,7 +16,7 @@ function aggregate(config: ExpectationConfig, args: Kwargs, needs: ProfileNeeds,
   return {
     config,
     columns: [column],
-    profiles: [{ domain: column, column, extract: (row: Row) => row[column], needs }],
+    profiles: [columnProfile(column, needs)],
     evaluate: (m): Evaluation => {
       const p = m.profile(column);
       const { value, approximate, error } = observe(p);
@@ -92,7 +92,7 @@ function distinctSetExpectation(config: ExpectationConfig, args: Kwargs, judge: 
   return {
     config,
     columns: [column],
-    profiles: [{ domain: column, column, extract: (row: Row) => row[column], needs: { distinct: true } }],
+    profiles: [columnProfile(column, { distinct: true })],
     evaluate: (m) => {
       const p = m.profile(column);
       const counts = p.valueCounts();

@@ -5,10 +5,10 @@
  * scaled by 1 − holdout); without a holdout such a value makes the divergence infinite, reported as
  * `observed_value: null` and a failure. Continuous partitions (`bins`) are not implemented yet.
  */
-import { columnOf, type CompiledExpectation, type Kwargs } from '../expectation.ts';
+import { columnOf, columnProfile, type CompiledExpectation, type Kwargs } from '../expectation.ts';
 import { SuiteError } from '../quality-error.ts';
 import type { ExpectationConfig } from '../result.ts';
-import { resultValue, valueKey, type Row } from '../values.ts';
+import { resultValue, valueKey } from '../values.ts';
 
 export function klDivergenceLessThan(config: ExpectationConfig, args: Kwargs): CompiledExpectation {
   const column = columnOf(args);
@@ -24,7 +24,7 @@ export function klDivergenceLessThan(config: ExpectationConfig, args: Kwargs): C
   return {
     config,
     columns: [column],
-    profiles: [{ domain: column, column, extract: (row: Row) => row[column], needs: { distinct: true } }],
+    profiles: [columnProfile(column, { distinct: true })],
     evaluate: (m) => {
       const p = m.profile(column);
       const counts = p.valueCounts();

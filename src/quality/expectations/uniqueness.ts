@@ -2,7 +2,7 @@
  * Uniqueness: every occurrence of a repeated value (or tuple of values) is unexpected, as in GE. Computed from the
  * shared profile's counts (exact within the distinct budget, estimated past it), so it adds no second pass.
  */
-import { columnOf, mapResult, type CompiledExpectation, type Kwargs } from '../expectation.ts';
+import { columnOf, columnProfile, mapResult, type CompiledExpectation, type Kwargs } from '../expectation.ts';
 import type { ExpectationConfig } from '../result.ts';
 import { isMissing, valueKey, type Row } from '../values.ts';
 
@@ -12,7 +12,7 @@ export function unique(config: ExpectationConfig, args: Kwargs): CompiledExpecta
   return {
     config,
     columns: [column],
-    profiles: [{ domain: column, column, extract: (row: Row) => row[column], needs: { duplicates: true } }],
+    profiles: [columnProfile(column, { duplicates: true })],
     evaluate: (m) => {
       const p = m.profile(column);
       const d = p.duplicates();
