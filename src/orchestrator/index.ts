@@ -16,6 +16,8 @@ export { parseDateIn, formatDateIn, formatIsoIn, type DateLike } from './zoned-t
 export type * from './metadata-store.ts';
 export { taskInstanceId, FINAL_TASK_STATES } from './metadata-store.ts';
 export { JournalStore, type JournalStoreOptions } from './journal-store.ts';
+export { PostgresStore, type PostgresStoreOptions } from './postgres-store.ts';
+export { parseStoreSpec, parsePostgresUrl, openMetadataStore, type StoreSpec, type PostgresLocation } from './store-url.ts';
 export { Scheduler, type SchedulerOptions } from './scheduler.ts';
 export { ProcessExecutor, InlineExecutor, type Executor, type ProcessExecutorOptions } from './executor.ts';
 export { loadDagFolder, loadDagFile, dagFiles, type LoadedDags, type DagFileError } from './dag-loader.ts';

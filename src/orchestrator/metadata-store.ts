@@ -100,6 +100,12 @@ export interface TaskInstanceExpectation {
 }
 
 export interface MetadataStore {
+  /**
+   * Several schedulers may use this store at once (PostgreSQL). A scheduler then adopts a peer's queued or running
+   * instances only once their heartbeat is older than its zombie threshold; on an exclusive store (the journal,
+   * which one process holds) every queued or running instance it finds at start is an orphan of a stopped scheduler.
+   */
+  readonly shared?: boolean;
   upsertDag(dag: DagRecord): Promise<void>;
   getDag(dagId: string): Promise<DagRecord | undefined>;
   listDags(): Promise<DagRecord[]>;
