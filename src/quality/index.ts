@@ -18,7 +18,7 @@ export { MetricsPlan, SuiteAccumulator, type PlanOptions, type RowFailure } from
 export { DEFAULT_LIMITS, type ProfileLimits } from './column-profile.ts';
 export { validate } from './validate.ts';
 export { toMarkdown, observedText } from './markdown-report.ts';
-export { toHtml } from './html-report.ts';
+export { toHtml, type HtmlOptions } from './html-report.ts';
 export { validateRows as validateTransform, gate, assertPasses, failedExpectations, suiteCombineFn, type QuarantinedRow, type ValidatedOutputs } from './pipeline-validate.ts';
 export { loadContract, parseContract, type DataContract, type ContractField, type ContractModel, type ContractRule } from './contract.ts';
 export { compileContract, logicalType, type CompiledContract } from './contract-compile.ts';
@@ -26,3 +26,9 @@ export { diffContracts, isWidening, type ContractChange, type ContractDiff } fro
 export { isDateutilParseable } from './expectations/dateutil-parse.ts';
 export { checkFreshness, evaluateSla, parseSlaDuration, type FreshnessCheck, type FreshnessStatus, type SlaEvaluation, type SlaMeasurements, type SloResult, type SloStatus } from './freshness.ts';
 export { profileRows, type ColumnSummary, type DataProfile, type ProfileOptions, type ProfiledType } from './profile.ts';
+export { asset, assetFromPath, parseAsset, describeAsset, scanAsset, formatOf, isDeltaTable, inferKind, type DataAsset, type RowsAsset, type FileAsset, type DeltaAsset, type RowBatch, type CsvTypes, type CellKind, type FileFormat, type MalformedRecords } from './data-asset.ts';
+export { deltaLastCommitTime, checkDeltaFreshness } from './parquet-scan.ts';
+export { validateAsset, type ValidateAssetOptions } from './validate-asset.ts';
+export { storeResult, listResults, listSuites, readStoredResult, resultPath, safeName, type RunId, type StoredResultEntry } from './results-store.ts';
+export { updateDataDocs, dataDocsEntries, type DataDocsEntry } from './data-docs.ts';
+export { checkpoint, runCheckpoint, loadCheckpoint, parseCheckpoint, checkpointTask, assertCheckpointPasses, summarize, type Checkpoint, type CheckpointAction, type CheckpointValidation, type CheckpointResult, type CheckpointValidationResult, type CheckpointSummary, type CheckpointTaskContext, type ActionOutcome, type WebhookOn } from './checkpoint.ts';

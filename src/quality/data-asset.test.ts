@@ -1,0 +1,108 @@
+// Data assets: CSV/JSONL/Parquet files and Delta tables are streamed into the same one-pass validation as rows in
+// memory, and give the same results.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { DeltaTable } from '../lakehouse/index.ts';
+import { asset, assetFromPath, checkDeltaFreshness, expect, inferKind, scanAsset, suite, validate, validateAsset, type Row } from './index.ts';
+
+const STATUSES = ['new', 'paid', 'shipped'];
+function rowsOf(n: number): Array<{ id: number; status: string; amount: number | null; note: string }> {
+  return Array.from({ length: n }, (_, i) => ({ id: i, status: STATUSES[i % 3]!, amount: i % 7 === 0 ? null : (i * 13) % 100, note: i % 2 === 0 ? 'a,b' : 'plain' }));
+}
+const orders = suite('orders', [
+  expect.tableRowCountToBeBetween({ min_value: 1 }),
+  expect.tableColumnsToMatchOrderedList(['id', 'status', 'amount', 'note']),
+  expect.columnValuesToBeUnique('id'),
+  expect.columnValuesToNotBeNull('amount', { mostly: 0.9 }),
+  expect.columnValuesToBeInSet('status', STATUSES),
+  expect.columnMeanToBeBetween('amount', { min_value: 0, max_value: 100 }),
+  expect.columnMedianToBeBetween('amount', { min_value: 0, max_value: 100 }),
+  expect.columnValuesToBeBetween('amount', { min_value: 0, max_value: 90 }),
+]);
+
+function withDir(f: (dir: string) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'riffle-asset-'));
+    try {
+      await f(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+/** The parts of a result that must not depend on where the rows came from. */
+const essence = (r: ReturnType<typeof validate>) => ({ success: r.success, rows: r.meta.row_count, results: r.results.map((x) => ({ success: x.success, result: x.result })) });
+
+test('a CSV file (quoted fields, nulls, several batches) validates as the same rows in memory', withDir(async (dir) => {
+  const rows = rowsOf(10_000);
+  const csv = ['id,status,amount,note', ...rows.map((r) => `${r.id},${r.status},${r.amount ?? ''},${r.note.includes(',') ? `"${r.note}"` : r.note}`)].join('\n');
+  writeFileSync(join(dir, 'orders.csv'), `${csv}\n`);
+  const fromFile = await validateAsset(asset.file(join(dir, 'orders.csv')), orders);
+  const inMemory = validate(rows, orders);
+  assert.deepEqual(essence(fromFile), essence(inMemory));
+  assert.equal(fromFile.success, false, 'amount has values above 90');
+  assert.deepEqual(fromFile.meta.data_asset, { name: 'orders', kind: 'file', path: join(dir, 'orders.csv') });
+}));
+
+test('CSV typing follows pandas: numbers, booleans, text; types: text keeps cells as text; malformed records are counted', withDir(async (dir) => {
+  assert.equal(inferKind(['1', '', '2.5', '-3e2']), 'number');
+  assert.equal(inferKind(['true', 'False', '']), 'boolean');
+  assert.equal(inferKind(['1', 'x']), 'string');
+  writeFileSync(join(dir, 'x.csv'), 'a,b,c\n1,true,x\n,false,007\n3,true\n2,false,y\n');
+  const batches: Row[] = [];
+  for await (const b of scanAsset(asset.file(join(dir, 'x.csv')))) batches.push(...b.rows);
+  assert.deepEqual(batches, [{ a: 1, b: true, c: 'x' }, { a: null, b: false, c: '007' }, { a: 2, b: false, c: 'y' }]);
+  const text: Row[] = [];
+  for await (const b of scanAsset(asset.file(join(dir, 'x.csv'), { types: 'text' }))) text.push(...b.rows);
+  assert.deepEqual(text[0], { a: '1', b: 'true', c: 'x' });
+  const r = await validateAsset(asset.file(join(dir, 'x.csv')), suite('x', [expect.tableRowCountToEqual(3)]));
+  assert.equal(r.success, true);
+  assert.equal((r.meta.malformed_records as { count: number }).count, 1);
+}));
+
+test('JSON Lines and a glob of files validate as one asset', withDir(async (dir) => {
+  const rows = rowsOf(3000);
+  writeFileSync(join(dir, 'part-1.jsonl'), rows.slice(0, 1500).map((r) => JSON.stringify(r)).join('\n'));
+  writeFileSync(join(dir, 'part-2.jsonl'), `${rows.slice(1500).map((r) => JSON.stringify(r)).join('\n')}\n`);
+  const r = await validateAsset(asset.file(join(dir, 'part-*.jsonl')), orders);
+  assert.deepEqual(essence(r), essence(validate(rows, orders)));
+}));
+
+test('a Delta table streams file by file; version selects the time-travelled rows; freshness from the last commit', withDir(async (dir) => {
+  const path = join(dir, 'orders');
+  const table = await DeltaTable.create(path, { schema: { id: 'long', status: 'string', amount: 'double', note: 'string' } });
+  const rows = rowsOf(5000);
+  await table.append(rows.slice(0, 2000));
+  await table.append(rows.slice(2000));
+  const a = assetFromPath(path);
+  assert.equal(a.kind, 'delta');
+  const latest = await validateAsset(a, orders);
+  assert.deepEqual(essence(latest), essence(validate(rows, orders)));
+  const v1 = await validateAsset(asset.delta(path, { version: 1 }), orders);
+  assert.deepEqual(essence(v1), essence(validate(rows.slice(0, 2000), orders)));
+  const ids: unknown[] = [];
+  for await (const b of scanAsset(a)) ids.push(...b.rows.map((r) => r.id));
+  assert.equal(typeof ids[0], 'number', 'long columns read as numbers, as pandas reads int64');
+  const fresh = await checkDeltaFreshness(path, { expectedInterval: '1h' });
+  assert.equal(fresh.status, 'FRESH');
+  const stale = await checkDeltaFreshness(path, { expectedInterval: '1h', now: Date.now() + 5 * 3_600_000 });
+  assert.equal(stale.status, 'VERY_STALE');
+}));
+
+test('a partitioned Delta table gives partition values typed by the schema', withDir(async (dir) => {
+  const path = join(dir, 'events');
+  const table = await DeltaTable.create(path, { schema: { id: 'long', day: 'date', country: 'string' }, partitionBy: ['country'] });
+  await table.append([{ id: 1, day: '2024-05-01', country: 'fr' }, { id: 2, day: '2024-05-02', country: 'de' }, { id: 3, day: '2024-05-02', country: null }]);
+  const rows: Row[] = [];
+  for await (const b of scanAsset(asset.delta(path))) rows.push(...b.rows);
+  rows.sort((x, y) => Number(x.id) - Number(y.id));
+  assert.deepEqual(rows, [{ id: 1, day: '2024-05-01', country: 'fr' }, { id: 2, day: '2024-05-02', country: 'de' }, { id: 3, day: '2024-05-02', country: null }]);
+}));
+
+test('a missing file names the pattern', async () => {
+  await assert.rejects(validateAsset(asset.file('/nonexistent/riffle/*.csv'), orders), /no file matches/);
+});

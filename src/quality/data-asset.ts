@@ -1,0 +1,327 @@
+/**
+ * Data assets: what a checkpoint (or `validateAsset`) validates — rows in memory, files (CSV/TSV, JSON Lines,
+ * Parquet; a path, a directory or a glob, gzip transparently) or a Delta table (latest, a version or a timestamp).
+ * Every asset is read as a stream of row batches, so memory stays at about one batch (files) or one Parquet row
+ * group (Parquet, Delta) whatever the data's size, and the suite's metrics are computed in the same single pass.
+ *
+ * CSV cells are typed as pandas reads them (so suites written for GE hold here too): empty → missing; a column whose
+ * cells are all numbers holds numbers; true/false → booleans; anything else is text. Because the file is streamed,
+ * column kinds are inferred from the first `inferRows` data rows (default 10 000); a later cell that does not fit its
+ * column's kind stays text (pandas would turn the whole column to text). `types: 'text'` keeps every cell as text
+ * (contracts coerce cells themselves); a map of column → kind fixes kinds.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { files } from '../io/index.ts';
+import { SuiteError } from './quality-error.ts';
+import type { Row } from './values.ts';
+import { scanDelta, scanParquetFile } from './parquet-scan.ts';
+
+/** How CSV cells become values: inferred per column (default), all text, or fixed kinds per column. */
+export type CsvTypes = 'infer' | 'text' | Readonly<Record<string, CellKind>>;
+export type CellKind = 'number' | 'boolean' | 'string';
+export type FileFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet';
+
+/** Rows held in memory (or produced by an iterator). */
+export interface RowsAsset {
+  readonly kind: 'rows';
+  readonly name: string;
+  readonly rows: Iterable<Row> | AsyncIterable<Row>;
+  readonly columns?: readonly string[];
+}
+
+/** One or more files: a path, a directory (its files) or a glob. */
+export interface FileAsset {
+  readonly kind: 'file';
+  readonly name: string;
+  readonly path: string | readonly string[];
+  /** Default: from the file name (.csv/.tsv/.jsonl/.ndjson/.json/.parquet, optionally .gz). */
+  readonly format?: FileFormat;
+  readonly types?: CsvTypes;
+  /** Data rows read to infer CSV column kinds (default 10 000). */
+  readonly inferRows?: number;
+}
+
+/** A Delta table directory, at its latest version or time-travelled. */
+export interface DeltaAsset {
+  readonly kind: 'delta';
+  readonly name: string;
+  readonly path: string;
+  readonly version?: number;
+  readonly timestamp?: string | number | Date;
+}
+
+export type DataAsset = RowsAsset | FileAsset | DeltaAsset;
+
+/** A batch of rows from an asset, with the asset's columns in order (known once the header or schema is read). */
+export interface RowBatch {
+  readonly rows: readonly Row[];
+  readonly columns: readonly string[];
+}
+
+/** Records a file reader could not read (wrong field count, invalid JSON): counted and shown, not validated. */
+export interface MalformedRecords {
+  count: number;
+  readonly examples: Array<{ file: string; line: number; reason: string }>;
+}
+
+export interface ScanOptions {
+  readonly signal?: AbortSignal;
+  /** Where malformed records are counted. */
+  readonly malformed?: MalformedRecords;
+}
+
+const baseName = (p: string) => p.replace(/\/+$/, '').split('/').at(-1)!.replace(/\.(gz)$/i, '').replace(/\.[^.]+$/, '');
+
+/**
+ * Asset constructors.
+ * @example
+ *   quality.asset.file('data/orders-*.csv')
+ *   quality.asset.delta('lake/orders', { version: 3 })
+ *   quality.asset.rows('orders', rows)
+ */
+export const asset = {
+  rows(name: string, rows: Iterable<Row> | AsyncIterable<Row>, columns?: readonly string[]): RowsAsset {
+    return { kind: 'rows', name, rows, ...(columns ? { columns } : {}) };
+  },
+  file(path: string | readonly string[], options: { name?: string; format?: FileFormat; types?: CsvTypes; inferRows?: number } = {}): FileAsset {
+    const first = typeof path === 'string' ? path : (path[0] ?? 'data');
+    return { kind: 'file', path, name: options.name ?? baseName(first.replace(/[*?[{].*$/, '') || first), ...pick(options, ['format', 'types', 'inferRows']) };
+  },
+  delta(path: string, options: { name?: string; version?: number; timestamp?: string | number | Date } = {}): DeltaAsset {
+    return { kind: 'delta', path, name: options.name ?? baseName(path), ...pick(options, ['version', 'timestamp']) };
+  },
+};
+
+function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
+/** Whether a path is a Delta table (a directory with a `_delta_log`). */
+export function isDeltaTable(path: string): boolean {
+  return existsSync(join(path, '_delta_log')) && statSync(join(path, '_delta_log')).isDirectory();
+}
+
+/**
+ * An asset from a path given on a command line or in a checkpoint file: a Delta table directory, or files.
+ * Relative paths resolve against `baseDir`.
+ */
+export function assetFromPath(path: string, baseDir = process.cwd(), options: { name?: string; version?: number; format?: FileFormat; types?: CsvTypes } = {}): DataAsset {
+  const abs = isAbsolute(path) ? path : resolve(baseDir, path);
+  if (isDeltaTable(abs)) return asset.delta(abs, { ...(options.name ? { name: options.name } : {}), ...(options.version !== undefined ? { version: options.version } : {}) });
+  if (options.version !== undefined) throw new SuiteError(`${path}: 'version' applies to Delta tables, and this is not one (no _delta_log)`);
+  return asset.file(abs, { name: options.name ?? baseName(path.replace(/[*?[{].*$/, '') || path), ...pick(options, ['format', 'types']) });
+}
+
+/**
+ * An asset from its configuration (checkpoint YAML/JSON): `{ path, name?, format?, version?, timestamp?, types? }`
+ * or a bare path string. Relative paths resolve against `baseDir`.
+ */
+export function parseAsset(spec: unknown, baseDir: string, where = 'data_asset'): DataAsset {
+  if (typeof spec === 'string') return assetFromPath(spec, baseDir);
+  if (typeof spec !== 'object' || spec === null) throw new SuiteError(`${where}: expected a path or { path, format?, version? }, got ${JSON.stringify(spec)}`);
+  const s = spec as Record<string, unknown>;
+  if (typeof s.path !== 'string' || s.path === '') throw new SuiteError(`${where}: 'path' must be a file, a glob or a Delta table directory`, { hint: 'data_asset: { path: data/orders.csv }' });
+  const format = s.format;
+  if (format !== undefined && format !== 'delta' && !['csv', 'tsv', 'jsonl', 'parquet'].includes(format as string)) throw new SuiteError(`${where}: unknown format ${JSON.stringify(format)}`, { hint: 'one of csv, tsv, jsonl, parquet, delta' });
+  const types = s.types;
+  if (types !== undefined && types !== 'infer' && types !== 'text' && (typeof types !== 'object' || types === null || Object.values(types).some((k) => !['number', 'boolean', 'string'].includes(k as string)))) {
+    throw new SuiteError(`${where}: 'types' must be 'infer', 'text' or a map of column → number|boolean|string`);
+  }
+  if (s.version !== undefined && (typeof s.version !== 'number' || !Number.isInteger(s.version) || s.version < 0)) throw new SuiteError(`${where}: 'version' must be a table version (an integer ≥ 0)`);
+  const abs = isAbsolute(s.path) ? s.path : resolve(baseDir, s.path);
+  const name = typeof s.name === 'string' ? s.name : undefined;
+  if (format === 'delta' || (format === undefined && isDeltaTable(abs))) {
+    return asset.delta(abs, { ...(name ? { name } : {}), ...(s.version !== undefined ? { version: s.version as number } : {}), ...(s.timestamp !== undefined ? { timestamp: s.timestamp as string } : {}) });
+  }
+  if (s.version !== undefined) throw new SuiteError(`${where}: 'version' applies to Delta tables, and ${s.path} is not one (no _delta_log)`);
+  return asset.file(abs, { ...(name ? { name } : { name: baseName(s.path.replace(/[*?[{].*$/, '') || s.path) }), ...(format ? { format: format as FileFormat } : {}), ...(types ? { types: types as CsvTypes } : {}) });
+}
+
+/** A short description of an asset for results and reports. */
+export function describeAsset(a: DataAsset): Record<string, unknown> {
+  if (a.kind === 'rows') return { name: a.name, kind: 'rows' };
+  if (a.kind === 'file') return { name: a.name, kind: 'file', path: a.path, ...(a.format ? { format: a.format } : {}) };
+  return { name: a.name, kind: 'delta', path: a.path, ...(a.version !== undefined ? { version: a.version } : {}), ...(a.timestamp !== undefined ? { timestamp: String(a.timestamp) } : {}) };
+}
+
+const BATCH = 4096;
+
+/** Streams an asset as row batches. */
+export async function* scanAsset(a: DataAsset, options: ScanOptions = {}): AsyncGenerator<RowBatch> {
+  if (a.kind === 'rows') {
+    let batch: Row[] = [];
+    let columns = a.columns;
+    for await (const row of a.rows as AsyncIterable<Row>) {
+      columns ??= Object.keys(row);
+      batch.push(row);
+      if (batch.length === BATCH) {
+        yield { rows: batch, columns };
+        batch = [];
+      }
+    }
+    if (batch.length > 0 || columns === undefined) yield { rows: batch, columns: columns ?? [] };
+    return;
+  }
+  if (a.kind === 'delta') {
+    yield* scanDelta(a.path, { ...(a.version !== undefined ? { version: a.version } : {}), ...(a.timestamp !== undefined ? { timestamp: a.timestamp } : {}) }, options.signal);
+    return;
+  }
+  const paths = await files.expandPaths(a.path);
+  let columns: readonly string[] | undefined;
+  for (const path of paths) {
+    const format = a.format ?? formatOf(path);
+    const source = format === 'parquet' ? scanParquetFile(path, options.signal) : format === 'jsonl' ? scanJsonl(path, options) : scanCsv(path, format === 'tsv' ? '\t' : ',', a, options);
+    for await (const batch of source) {
+      if (columns === undefined) columns = batch.columns;
+      else if (batch.columns.join('\u0000') !== columns.join('\u0000') && format !== 'jsonl') {
+        throw new SuiteError(`${path}: columns ${JSON.stringify(batch.columns)} differ from the first file's ${JSON.stringify(columns)}`, { hint: 'validate files of different layouts as separate assets' });
+      }
+      yield batch;
+    }
+  }
+}
+
+/** The format of a file from its name. */
+export function formatOf(path: string): FileFormat {
+  const p = path.toLowerCase().replace(/\.gz$/, '');
+  if (p.endsWith('.csv') || p.endsWith('.txt')) return 'csv';
+  if (p.endsWith('.tsv')) return 'tsv';
+  if (p.endsWith('.jsonl') || p.endsWith('.ndjson') || p.endsWith('.json')) return 'jsonl';
+  if (p.endsWith('.parquet')) return 'parquet';
+  throw new SuiteError(`${path}: cannot tell the format from the name`, { hint: "name files .csv, .tsv, .jsonl or .parquet, or give the asset a 'format'" });
+}
+
+function noteMalformed(options: ScanOptions, file: string, line: number, reason: string): void {
+  const m = options.malformed;
+  if (m === undefined) return;
+  m.count++;
+  if (m.examples.length < 10) m.examples.push({ file, line, reason });
+}
+
+async function* scanJsonl(path: string, options: ScanOptions): AsyncGenerator<RowBatch> {
+  let columns: string[] | undefined;
+  for await (const { lines, firstLine } of files.readLines(path, { ...(options.signal ? { signal: options.signal } : {}) })) {
+    const rows: Row[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const l = lines[i]!;
+      if (l.trim() === '') continue;
+      let v: unknown;
+      try {
+        v = JSON.parse(l);
+      } catch (e) {
+        noteMalformed(options, path, firstLine + i, `not JSON: ${(e as Error).message}`);
+        continue;
+      }
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+        noteMalformed(options, path, firstLine + i, 'not a JSON object');
+        continue;
+      }
+      columns ??= Object.keys(v);
+      rows.push(v as Row);
+    }
+    if (rows.length > 0) yield { rows, columns: columns! };
+  }
+  if (columns === undefined) yield { rows: [], columns: [] };
+}
+
+const NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+const BOOL = /^(true|false|True|False|TRUE|FALSE)$/;
+
+/** The kind of a column from sample cells, as pandas would type it. */
+export function inferKind(cells: Iterable<string | undefined>): CellKind {
+  let numbers = true;
+  let bools = true;
+  for (const c of cells) {
+    if (c === undefined || c === '') continue;
+    if (numbers && !NUMBER.test(c)) numbers = false;
+    if (bools && !BOOL.test(c)) bools = false;
+    if (!numbers && !bools) return 'string';
+  }
+  return numbers ? 'number' : bools ? 'boolean' : 'string';
+}
+
+type Convert = (cell: string) => unknown;
+const asText: Convert = (c) => (c === '' ? null : c);
+const asNumber: Convert = (c) => {
+  if (c === '') return null;
+  const n = +c;
+  // `+` also reads '0x1f', ' ' and 'Infinity'; keep such cells as text unless they are plain numbers.
+  return n === n && (NUMBER.test(c) || c === 'inf' || c === '-inf') ? n : c;
+};
+const asBoolean: Convert = (c) => {
+  if (c === '') return null;
+  const l = c.toLowerCase();
+  return l === 'true' ? true : l === 'false' ? false : c;
+};
+const CONVERT: Record<CellKind, Convert> = { number: asNumber, boolean: asBoolean, string: asText };
+
+/**
+ * A row builder per header: `new Function` with literal keys so every row gets one hidden class and the converts are
+ * called monomorphically per column (a generic loop over a variable key would build dictionary-mode rows).
+ */
+function rowBuilder(columns: readonly string[], converts: readonly Convert[]): (fields: string[]) => Row {
+  try {
+    const body = `return (f) => ({ ${columns.map((c, i) => `${JSON.stringify(c)}: f.length > ${i} ? c${i}(f[${i}]) : null`).join(', ')} });`;
+    return new Function(...columns.map((_, i) => `c${i}`), body)(...converts) as (fields: string[]) => Row;
+  } catch {
+    return (f) => {
+      const row: Record<string, unknown> = {};
+      for (let i = 0; i < columns.length; i++) row[columns[i]!] = i < f.length ? converts[i]!(f[i]!) : null;
+      return row;
+    };
+  }
+}
+
+async function* scanCsv(path: string, delimiter: string, a: FileAsset, options: ScanOptions): AsyncGenerator<RowBatch> {
+  const parser = new files.CsvRecordParser({ delimiter, quote: '"' });
+  let header: string[] | undefined;
+  let build: ((fields: string[]) => Row) | undefined;
+  const inferRows = a.types === 'text' ? 0 : Math.max(1, a.inferRows ?? 10_000);
+  let sample: string[][] | undefined = inferRows > 0 ? [] : undefined;
+  let rows: Row[] = [];
+  const sink = {
+    record(fields: string[], line: number) {
+      if (header === undefined) {
+        header = fields;
+        if (sample === undefined) build = rowBuilder(header, header.map(() => asText));
+        return;
+      }
+      if (fields.length !== header.length && !(fields.length === 1 && fields[0] === '')) {
+        noteMalformed(options, path, line, `${fields.length} fields where the header has ${header.length}`);
+        return;
+      }
+      if (fields.length === 1 && fields[0] === '' && header.length > 1) return; // a blank line
+      if (sample !== undefined) {
+        sample.push(fields);
+        if (sample.length >= inferRows) flushSample();
+        return;
+      }
+      rows.push(build!(fields));
+    },
+    malformed(reason: string, line: number) {
+      noteMalformed(options, path, line, reason);
+    },
+  };
+  const flushSample = () => {
+    const h = header!;
+    const fixed = typeof a.types === 'object' ? a.types : {};
+    const kinds = h.map((c, i) => fixed[c] ?? inferKind(sample!.map((r) => r[i])));
+    build = rowBuilder(h, kinds.map((k) => CONVERT[k]));
+    for (const f of sample!) rows.push(build(f));
+    sample = undefined;
+  };
+  for await (const { lines, firstLine } of files.readLines(path, { keepCarriageReturn: true, ...(options.signal ? { signal: options.signal } : {}) })) {
+    for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, firstLine + i, sink);
+    if (rows.length >= BATCH) {
+      yield { rows, columns: header! };
+      rows = [];
+    }
+  }
+  parser.end(sink);
+  if (header === undefined) throw new SuiteError(`${path}: empty file (no header line)`, { hint: 'CSV assets need a header line naming the columns' });
+  if (sample !== undefined) flushSample();
+  yield { rows, columns: header };
+}
