@@ -14,14 +14,25 @@ import { commitTimestamps, Snapshot } from './snapshot.ts';
 import type { DeltaValue } from './value-mapping.ts';
 
 /**
- * The versions to read changes for (inclusive; `endingVersion` defaults to the latest).
+ * The versions to read changes for (inclusive; the end defaults to the latest): by version, or by commit timestamp
+ * (Date, ms since the epoch or ISO-8601) — from the first commit at or after `startingTimestamp` to the last commit
+ * at or before `endingTimestamp`, as Delta resolves them.
  *
  * @example
  * await table.changes({ startingVersion: 3, endingVersion: 5 });
+ * await table.changes({ startingTimestamp: '2024-05-01T00:00:00Z', endingTimestamp: new Date() });
  */
 export interface ChangesOptions {
   readonly startingVersion?: number;
   readonly endingVersion?: number;
+  readonly startingTimestamp?: Date | number | string;
+  readonly endingTimestamp?: Date | number | string;
+}
+
+function millis(what: string, t: Date | number | string): number {
+  const ms = t instanceof Date ? t.getTime() : typeof t === 'number' ? t : Date.parse(t);
+  if (Number.isNaN(ms)) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `changes: ${what} ${String(t)} is not a timestamp`);
+  return ms;
 }
 
 /**
@@ -44,13 +55,28 @@ const CHANGE_TYPE = { name: '_change_type', type: 'string', nullable: false, met
 export async function readChanges(log: DeltaLog, options: ChangesOptions = {}): Promise<ChangeRow[]> {
   const listing = await log.list();
   const latest = listing.commits.at(-1) ?? -1;
-  const start = options.startingVersion ?? 0;
-  const end = options.endingVersion ?? latest;
+  const times = await commitTimestamps(log, listing.commits);
+  if (options.startingVersion !== undefined && options.startingTimestamp !== undefined) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'changes: give startingVersion or startingTimestamp, not both');
+  if (options.endingVersion !== undefined && options.endingTimestamp !== undefined) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'changes: give endingVersion or endingTimestamp, not both');
+  let start = options.startingVersion ?? listing.commits[0] ?? 0;
+  let end = options.endingVersion ?? latest;
+  if (options.startingTimestamp !== undefined) {
+    const ms = millis('startingTimestamp', options.startingTimestamp);
+    const first = listing.commits.find((v) => (times.get(v) as number) >= ms);
+    if (first === undefined) {
+      throw new DeltaTableError('DELTA_VERSION_NOT_FOUND', `changes: no commit of ${log.tablePath} at or after ${new Date(ms).toISOString()} (the latest is ${latest >= 0 ? new Date(times.get(latest) as number).toISOString() : 'none'})`);
+    }
+    start = first;
+  }
+  if (options.endingTimestamp !== undefined) {
+    const ms = millis('endingTimestamp', options.endingTimestamp);
+    end = [...listing.commits].reverse().find((v) => (times.get(v) as number) <= ms) ?? -1;
+    if (end < start) return []; // no commit in the window
+  }
   if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || start > end || end > latest) {
     throw new DeltaTableError('DELTA_VERSION_NOT_FOUND', `changes: versions ${start} to ${end} are not a range of ${log.tablePath} (latest is ${latest})`);
   }
   const snapshot = await Snapshot.load(log, { version: start }, listing);
-  const times = await commitTimestamps(log, listing.commits);
   let metadata: MetadataAction = snapshot.metadata;
   const out: ChangeRow[] = [];
   for (let v = start; v <= end; v++) {

@@ -8,8 +8,9 @@ import type { Action, AddAction, MetadataAction, ProtocolAction, RemoveAction, T
 import type { CheckpointRef, DeltaLog } from './delta-log.ts';
 import { versionName } from './delta-log.ts';
 import { DeltaTableError } from './errors.ts';
-import { loadReader, loadWriter } from './parquet-io.ts';
+import { compressorsFor, loadReader, loadWriter } from './parquet-io.ts';
 import type { TableState } from './table-state.ts';
+import { deletedFileRetentionMs } from './table-properties.ts';
 import { stringifyJson } from './value-mapping.ts';
 
 type SchemaElement = import('hyparquet').SchemaElement;
@@ -45,14 +46,6 @@ const CHECKPOINT_SCHEMA: SchemaElement[] = [
 
 const big = (n: number | null | undefined): bigint | null => (n === null || n === undefined ? null : BigInt(n));
 
-/** Tombstones older than this are dropped from checkpoints (delta.deletedFileRetentionDuration, default 1 week). */
-function tombstoneRetentionMs(metadata: MetadataAction): number {
-  const text = metadata.configuration['delta.deletedFileRetentionDuration'] ?? 'interval 1 week';
-  const m = /^interval\s+(\d+)\s+(second|minute|hour|day|week)s?$/i.exec(text.trim());
-  if (!m) return 7 * 86_400_000;
-  const unit = { second: 1e3, minute: 6e4, hour: 3.6e6, day: 8.64e7, week: 6.048e8 }[m[2].toLowerCase() as 'day'];
-  return Number(m[1]) * unit;
-}
 
 /**
  * Writes the checkpoint of `state` at `version`, then points `_last_checkpoint` at it. Both files are replaced
@@ -87,7 +80,8 @@ export async function writeCheckpoint(log: DeltaLog, state: TableState, version:
       dataChange: false, stats: a.stats ?? null, tags: a.tags ?? null,
     });
   }
-  const horizon = now - tombstoneRetentionMs(metadata);
+  // Tombstones older than delta.deletedFileRetentionDuration leave the checkpoint (vacuum may delete their files).
+  const horizon = now - deletedFileRetentionMs(metadata);
   for (const r of state.tombstones.values()) {
     if ((r.deletionTimestamp ?? 0) < horizon) continue;
     row('remove', {
@@ -134,7 +128,7 @@ export async function readCheckpoint(log: DeltaLog, ref: CheckpointRef): Promise
     const metadata = parquetMetadata(file);
     const present = new Set(metadata.schema.map((e) => e.name));
     const columns = ['protocol', 'metaData', 'txn', 'add', 'remove'].filter((c) => present.has(c));
-    const rows = await parquetReadObjects({ file, metadata, columns });
+    const rows = await parquetReadObjects({ file, metadata, columns, compressors: await compressorsFor(metadata) });
     for (const r of rows as Record<string, any>[]) {
       if (r.protocol) {
         const p: ProtocolAction = { minReaderVersion: Number(r.protocol.minReaderVersion), minWriterVersion: Number(r.protocol.minWriterVersion) };

@@ -32,9 +32,12 @@ export interface DmlResult {
 export async function deleteWhere(tx: Transaction, where: Predicate | undefined): Promise<DmlResult> {
   const started = Date.now();
   const snapshot = tx.snapshot as Snapshot;
-  tx.readTable();
   const terms = compilePredicate(where, snapshot.schema);
   const { files, skipped } = snapshot.filesMatching(where);
+  // Conflicts (Delta's rules): a concurrent commit removing a file read here, or adding one that may hold a row
+  // matching `where`, fails this commit; anything else (appends elsewhere, compaction of other files) is retried past.
+  tx.readPredicate(where);
+  tx.readFiles(files);
   const partitionOnly = terms.every((t) => snapshot.partitionColumns.includes(t.column));
   const rewrites: { file: (typeof files)[number]; output: Row[] }[] = [];
   const changes: { type: ChangeType; row: Row }[] = [];

@@ -154,6 +154,31 @@ export class DeltaLog {
     await rename(tmp, join(this.dir, name));
   }
 
+  /** Names of every file in the log directory (empty when it does not exist). */
+  async listNames(): Promise<string[]> {
+    try {
+      return await readdir(this.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+  }
+
+  /** Modification time (ms) of a file of the log directory, or undefined if absent. */
+  async fileTime(name: string): Promise<number | undefined> {
+    try {
+      return (await stat(join(this.dir, name))).mtimeMs;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  /** Deletes a file of the log directory (log cleanup); an absent file is not an error. */
+  async deleteFile(name: string): Promise<void> {
+    await unlink(join(this.dir, name)).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
+  }
+
   /** Reads a file of the log directory, or undefined if absent. */
   async readOptional(name: string): Promise<Buffer | undefined> {
     try {

@@ -13,8 +13,13 @@ import { commitTimestamps, Snapshot, type VersionSelector } from './snapshot.ts'
 import { type ChangeRow, type ChangesOptions, readChanges } from './change-data-feed.ts';
 import { deleteWhere, type DmlResult } from './delete.ts';
 import { MergeBuilder, type MergeOptions } from './merge.ts';
+import { optimizeTable, type OptimizeOptions, type OptimizeResult } from './optimize.ts';
 import { overwriteWhere } from './replace-where.ts';
+import { restoreTable, type RestoreResult, type RestoreTarget } from './restore.ts';
+import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.ts';
+import { mergedSchema, overwrittenSchema } from './schema-evolution.ts';
 import { CDF_COLUMNS, CDF_PROTOCOL, DEFAULT_PROTOCOL, SUPPORTED_PROPERTIES } from './table-features.ts';
+import { checkDurationProperties } from './table-properties.ts';
 import { type UpdateSet, updateWhere } from './update.ts';
 import { type CommitResult, Transaction } from './transaction.ts';
 import type { DeltaValue, Row } from './value-mapping.ts';
@@ -55,6 +60,13 @@ export interface ReadOptions extends VersionSelector {
  */
 export interface WriteOptions {
   readonly txn?: { readonly appId: string; readonly version: number };
+  /**
+   * Schema evolution: columns the rows carry that the table lacks are added (nullable) in the same commit. Types of
+   * existing columns never change in place (see schema-evolution.ts; use `overwriteSchema` to widen).
+   */
+  readonly mergeSchema?: boolean;
+  /** With `mergeSchema`: types of new columns; with `overwriteSchema`: the whole new schema. Inferred otherwise. */
+  readonly schema?: SchemaInput;
 }
 
 /**
@@ -66,6 +78,13 @@ export interface WriteOptions {
  */
 export interface OverwriteOptions extends WriteOptions {
   readonly replaceWhere?: Predicate;
+  /**
+   * Replace the schema too (whole-table overwrite only): the new schema is `schema`, or the rows' columns with
+   * existing types kept where the values fit (so an integer column receiving larger values becomes long).
+   */
+  readonly overwriteSchema?: boolean;
+  /** With `overwriteSchema`: new partition columns (default: the current ones). */
+  readonly partitionBy?: readonly string[];
 }
 
 /**
@@ -137,6 +156,7 @@ export class DeltaTable {
         throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `table property '${key}' is not supported by Riffle yet`, { hint: `supported delta.* properties: ${[...SUPPORTED_PROPERTIES].join(', ')}` });
       }
     }
+    checkDurationProperties(configuration);
     const existing = await new DeltaLog(path).list();
     if (existing.commits.length > 0 || existing.checkpoints.length > 0) {
       throw new DeltaTableError('DELTA_TABLE_EXISTS', `a Delta table already exists at ${path}`, { hint: 'open it with DeltaTable.open(path)' });
@@ -216,6 +236,9 @@ export class DeltaTable {
    * const { version } = await table.append([{ id: 1n, country: 'fr' }]);
    */
   async append(rows: readonly Row[], options: WriteOptions = {}): Promise<CommitResult | SkippedWrite> {
+    if ((options as OverwriteOptions).overwriteSchema || (options as OverwriteOptions).replaceWhere) {
+      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'append: overwriteSchema and replaceWhere are options of overwrite', { hint: 'use mergeSchema to add columns on append' });
+    }
     return this.write(rows, 'Append', options) as Promise<CommitResult | SkippedWrite>;
   }
 
@@ -277,6 +300,40 @@ export class DeltaTable {
     return readChanges(this.log, options);
   }
 
+  /**
+   * Compacts small files (bin-packing to `targetFileSize`, default 100 MiB) or, with `zOrderBy` (1 to 4 columns),
+   * clusters each partition's rows along a Z-curve into files of about that size, so predicates on those columns skip
+   * most files. One commit with dataChange false; `where` limits it to partitions. See optimize.ts.
+   *
+   * @example
+   * const { metrics } = await table.optimize({ zOrderBy: ['x', 'y'] }); metrics.numFilesRemoved;
+   */
+  async optimize(options: OptimizeOptions = {}): Promise<OptimizeResult> {
+    return optimizeTable(await this.startTransaction(), options);
+  }
+
+  /**
+   * Deletes files no version within the retention needs (removed data files, crashed writers' orphans, change data
+   * files). Retention defaults to delta.deletedFileRetentionDuration (168 hours) and may not go below it unless
+   * `enforceRetentionDuration: false`; `dryRun` only lists. See vacuum.ts.
+   *
+   * @example
+   * const { filesDeleted } = await table.vacuum({ dryRun: true });
+   */
+  async vacuum(options: VacuumOptions = {}): Promise<VacuumResult> {
+    return vacuumTable(this.log, options);
+  }
+
+  /**
+   * Restores the table to an earlier version (or the version current at a timestamp) as a new RESTORE commit.
+   *
+   * @example
+   * await table.restore({ version: 3 });
+   */
+  async restore(target: RestoreTarget): Promise<RestoreResult> {
+    return restoreTable(await this.startTransaction(), target);
+  }
+
   private async write(rows: readonly Row[], mode: 'Append' | 'Overwrite', options: OverwriteOptions): Promise<CommitResult | SkippedWrite | DmlResult> {
     const tx = await this.startTransaction();
     const snapshot = tx.snapshot as Snapshot;
@@ -284,6 +341,20 @@ export class DeltaTable {
       const done = snapshot.appTransactions.get(options.txn.appId);
       if (done && done.version >= options.txn.version) return { version: snapshot.version, skipped: true };
       tx.setAppTransaction(options.txn.appId, options.txn.version);
+    }
+    if (options.overwriteSchema) {
+      if (mode !== 'Overwrite' || options.replaceWhere !== undefined) {
+        throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'overwriteSchema replaces the whole table: it cannot be combined with replaceWhere', { hint: 'overwrite without replaceWhere, or use mergeSchema to add columns' });
+      }
+      tx.evolveSchema(overwrittenSchema(snapshot.schema, rows, options.schema), options.partitionBy);
+    } else {
+      if (options.partitionBy !== undefined && JSON.stringify(options.partitionBy) !== JSON.stringify(snapshot.partitionColumns)) {
+        throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `partitionBy ${JSON.stringify(options.partitionBy)} differs from the table's ${JSON.stringify(snapshot.partitionColumns)}`, { hint: 'changing partitioning needs overwrite(rows, { overwriteSchema: true, partitionBy })' });
+      }
+      if (options.mergeSchema) {
+        const evolved = mergedSchema(snapshot.schema, rows, options.schema);
+        if (evolved) tx.evolveSchema(evolved);
+      }
     }
     if (mode === 'Overwrite' && options.replaceWhere !== undefined) return overwriteWhere(tx, rows, options.replaceWhere);
     if (mode === 'Overwrite') {
@@ -293,7 +364,7 @@ export class DeltaTable {
     await tx.writeRows(rows);
     return tx.commit({
       operation: 'WRITE',
-      operationParameters: { mode, partitionBy: JSON.stringify(snapshot.partitionColumns) },
+      operationParameters: { mode, partitionBy: JSON.stringify(tx.partitionColumns) },
     });
   }
 

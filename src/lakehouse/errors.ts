@@ -12,12 +12,8 @@ import { RiffleError, type ErrorContext } from '../model/index.ts';
  */
 export class SchemaMismatchError extends RiffleError {
   readonly column: string;
-  constructor(column: string, message: string, context: ErrorContext = {}) {
-    super('DELTA_SCHEMA_MISMATCH', message, {
-      domain: 'user',
-      context: { column, ...context },
-      hint: 'fix the rows (or the table schema); no file was written and the table is unchanged',
-    });
+  constructor(column: string, message: string, context: ErrorContext = {}, hint = 'fix the rows (or the table schema); no file was written and the table is unchanged') {
+    super('DELTA_SCHEMA_MISMATCH', message, { domain: 'user', context: { column, ...context }, hint });
     this.column = column;
   }
 }

@@ -9,7 +9,11 @@
 export { DeltaTable, type CreateTableOptions, type HistoryEntry, type OverwriteOptions, type ReadOptions, type SkippedWrite, type WriteOptions } from './delta-table.ts';
 export type { DmlResult } from './delete.ts';
 export type { UpdateSet } from './update.ts';
-export { MergeBuilder, type MatchedUpdate, type MergeOptions, type MergeRow, type NotMatchedInsert } from './merge.ts';
+export { MergeBuilder, type MatchedUpdate, type MergeOptions, type MergeRow, type NotMatchedBySourceUpdate, type NotMatchedInsert } from './merge.ts';
+export { DEFAULT_TARGET_FILE_SIZE, type FileSizeStats, type OptimizeMetrics, type OptimizeOptions, type OptimizeResult } from './optimize.ts';
+export type { VacuumOptions, VacuumResult } from './vacuum.ts';
+export type { RestoreResult, RestoreTarget } from './restore.ts';
+export { cleanupExpiredLogs } from './log-cleanup.ts';
 export { scdType1, scdType2, type ScdType2Options } from './scd.ts';
 export type { ChangeRow, ChangesOptions } from './change-data-feed.ts';
 export { Snapshot, type DataFile, type VersionSelector } from './snapshot.ts';

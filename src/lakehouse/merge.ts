@@ -4,7 +4,10 @@
  * - matched (a target row with a source row): `whenMatchedUpdate` (a `set` or `all` source columns) or
  *   `whenMatchedDelete`; no clause holding leaves the row as it is;
  * - not matched (a source row with no target row): `whenNotMatchedInsert` (`values` or `all`);
- * - not matched by source (a target row with no source row): `whenNotMatchedBySourceDelete`.
+ * - not matched by source (a target row with no source row): `whenNotMatchedBySourceUpdate` (a `set` of values or
+ *   functions of the target row) or `whenNotMatchedBySourceDelete`.
+ * With `mergeSchema: true`, source columns the target lacks are added to the schema (nullable) in the merge's commit
+ * when an `all` clause copies them, as are columns named in `set`/`values` (see schema-evolution.ts for types).
  * As in Delta, a target row matched by several source rows is an error (the outcome would depend on order), unless
  * the only matched clause is an unconditional delete; one source row may match several target rows.
  *
@@ -16,7 +19,8 @@ import { scanFiles, stageRewrite } from './copy-on-write.ts';
 import type { DmlResult } from './delete.ts';
 import { ConcurrentModificationError, DeltaTableError } from './errors.ts';
 import type { Predicate } from './predicate.ts';
-import type { TableSchema } from './schema.ts';
+import { mergedSchema } from './schema-evolution.ts';
+import type { SchemaInput, TableSchema } from './schema.ts';
 import type { DataFile, Snapshot } from './snapshot.ts';
 import type { ChangeType, Transaction } from './transaction.ts';
 import { checkColumns } from './update.ts';
@@ -36,6 +40,22 @@ export type MergeRow = Readonly<Record<string, DeltaValue>>;
 export interface MergeOptions {
   readonly on: readonly string[] | ((target: MergeRow, source: MergeRow) => boolean);
   readonly readVersion?: number;
+  /** Schema evolution: add the source's new columns (see above). */
+  readonly mergeSchema?: boolean;
+  /** With `mergeSchema`: types of new columns (inferred from the source values otherwise). */
+  readonly schema?: SchemaInput;
+}
+
+/**
+ * `whenNotMatchedBySourceUpdate`: new values by column for target rows no source row matches (a value or a function
+ * of the target row).
+ *
+ * @example
+ * builder.whenNotMatchedBySourceUpdate({ set: { active: false }, condition: (t) => t.active === true });
+ */
+export interface NotMatchedBySourceUpdate {
+  readonly set: Readonly<Record<string, DeltaValue | ((target: MergeRow) => DeltaValue)>>;
+  readonly condition?: (target: MergeRow) => boolean;
 }
 
 /**
@@ -68,7 +88,8 @@ type Clause =
   | { kind: 'update'; update: MatchedUpdate }
   | { kind: 'delete'; condition?: (target: MergeRow, source: MergeRow) => boolean }
   | { kind: 'insert'; insert: NotMatchedInsert }
-  | { kind: 'deleteBySource'; condition?: (target: MergeRow) => boolean };
+  | { kind: 'deleteBySource'; condition?: (target: MergeRow) => boolean }
+  | { kind: 'updateBySource'; update: NotMatchedBySourceUpdate };
 
 /** Keys with a type tag, so 1 (integer) and '1' (string) differ; null keys never match (SQL equality). */
 function keyOf(row: MergeRow, keys: readonly string[]): string | undefined {
@@ -127,10 +148,40 @@ export class MergeBuilder {
     return this;
   }
 
+  /** Updates target rows that match no source row (for which `condition` holds). Every file is then read. */
+  whenNotMatchedBySourceUpdate(update: NotMatchedBySourceUpdate): this {
+    if (update.set === undefined || Object.keys(update.set).length === 0) {
+      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'merge: whenNotMatchedBySourceUpdate needs a non-empty set');
+    }
+    this.clauses.push({ kind: 'updateBySource', update });
+    return this;
+  }
+
   /** Deletes target rows that match no source row (for which `condition` holds). Every file is then read. */
   whenNotMatchedBySourceDelete(options: { readonly condition?: (target: MergeRow) => boolean } = {}): this {
     this.clauses.push({ kind: 'deleteBySource', condition: options.condition });
     return this;
+  }
+
+  /**
+   * With `mergeSchema`: the target schema plus the source's new columns that clauses write (every source column when
+   * an `all` clause copies them; columns named in set/values), or undefined when there are none.
+   */
+  private evolvedSchema(schema: TableSchema): TableSchema | undefined {
+    const known = new Set(schema.fields.map((f) => f.name.toLowerCase()));
+    const wanted: string[] = [];
+    const want = (c: string): void => { if (!known.has(c.toLowerCase())) { known.add(c.toLowerCase()); wanted.push(c); } };
+    const copiesAll = this.clauses.some((c) => (c.kind === 'update' && c.update.all) || (c.kind === 'insert' && c.insert.all));
+    if (copiesAll) for (const row of this.source) if (row !== null && typeof row === 'object') Object.keys(row).forEach(want);
+    for (const c of this.clauses) {
+      if (c.kind === 'update' && c.update.set) Object.keys(c.update.set).forEach(want);
+      if (c.kind === 'insert' && c.insert.values) Object.keys(c.insert.values).forEach(want);
+      if (c.kind === 'updateBySource') Object.keys(c.update.set).forEach(want);
+    }
+    if (wanted.length === 0) return undefined;
+    const columns: Row[] = this.source.map((r) => Object.fromEntries(wanted.map((c) => [c, (r as Row)?.[c] ?? null])));
+    const added = mergedSchema({ fields: [] }, columns, this.options.schema);
+    return added ? { fields: [...schema.fields, ...added.fields] } : undefined;
   }
 
   /** Runs the merge: one commit (none if nothing changes). */
@@ -141,12 +192,17 @@ export class MergeBuilder {
     if (this.options.readVersion !== undefined && snapshot.version !== this.options.readVersion) {
       throw new ConcurrentModificationError('concurrentWrite', snapshot.version, `merge: the table is at version ${snapshot.version}, not the version ${this.options.readVersion} that was read`);
     }
-    const { schema } = snapshot;
     const matched = this.clauses.filter((c) => c.kind === 'update' || c.kind === 'delete');
     const notMatched = this.clauses.filter((c): c is Extract<Clause, { kind: 'insert' }> => c.kind === 'insert');
-    const bySource = this.clauses.filter((c): c is Extract<Clause, { kind: 'deleteBySource' }> => c.kind === 'deleteBySource');
+    const bySource = this.clauses.filter((c): c is Extract<Clause, { kind: 'deleteBySource' | 'updateBySource' }> => c.kind === 'deleteBySource' || c.kind === 'updateBySource');
     if (this.clauses.length === 0) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'merge: no when… clause given');
+    if (this.options.mergeSchema) {
+      const evolved = this.evolvedSchema(snapshot.schema);
+      if (evolved) tx.evolveSchema(evolved);
+    }
+    const schema = tx.schema;
     for (const c of this.clauses) {
+      if (c.kind === 'updateBySource') checkColumns(schema, Object.keys(c.update.set), 'merge whenNotMatchedBySourceUpdate');
       if (c.kind === 'update' && c.update.set) checkColumns(schema, Object.keys(c.update.set), 'merge whenMatchedUpdate');
       if (c.kind === 'insert' && c.insert.values) checkColumns(schema, Object.keys(c.insert.values), 'merge whenNotMatchedInsert');
     }
@@ -156,11 +212,18 @@ export class MergeBuilder {
       checkColumns(schema, on, 'merge on');
     }
     const source = this.source.map((row, i) => canonicalSource(schema, row, i));
-    tx.readTable();
 
     // Candidate files: by-source clauses need every target row; otherwise only files that may hold a source key.
+    // Conflicts: what was read is those files and, for new files, the key ranges (or the whole table).
     let files: readonly DataFile[] = snapshot.files;
-    if (typeof on !== 'function' && bySource.length === 0) files = snapshot.filesMatching(keyRanges(on, source)).files;
+    if (typeof on !== 'function' && bySource.length === 0) {
+      const ranges = keyRanges(on, source);
+      files = snapshot.filesMatching(ranges).files;
+      tx.readPredicate(ranges);
+    } else {
+      tx.readTable();
+    }
+    tx.readFiles(files);
     const scanned = await scanFiles(snapshot, files);
 
     const index = new Map<string, number[]>();
@@ -178,6 +241,8 @@ export class MergeBuilder {
     const changes: { type: ChangeType; row: Row }[] = [];
     let updated = 0;
     let deleted = 0;
+    let bySourceUpdated = 0;
+    let bySourceDeleted = 0;
     for (const { file, rows } of scanned) {
       const output: Row[] = [];
       let changed = false;
@@ -203,17 +268,28 @@ export class MergeBuilder {
             }
           }
         } else {
-          for (const c of bySource) if (c.condition === undefined || c.condition(t)) { outcome = 'delete'; break; }
+          for (const c of bySource) {
+            if (c.kind === 'deleteBySource') {
+              if (c.condition === undefined || c.condition(t)) { outcome = 'delete'; break; }
+            } else if (c.update.condition === undefined || c.update.condition(t)) {
+              const after: Row = { ...t };
+              for (const [col, v] of Object.entries(c.update.set)) after[col] = typeof v === 'function' ? v(t) : v;
+              outcome = after;
+              break;
+            }
+          }
         }
         if (outcome === 'keep') {
           output.push(t);
         } else if (outcome === 'delete') {
           changed = true;
           deleted++;
+          if (hits.length === 0) bySourceDeleted++;
           changes.push({ type: 'delete', row: t });
         } else {
           changed = true;
           updated++;
+          if (hits.length === 0) bySourceUpdated++;
           output.push(outcome);
           changes.push({ type: 'update_preimage', row: t }, { type: 'update_postimage', row: outcome });
         }
@@ -242,6 +318,8 @@ export class MergeBuilder {
     const base = {
       numSourceRows: source.length, numTargetRowsInserted: inserts.length, numTargetRowsUpdated: updated, numTargetRowsDeleted: deleted,
       numTargetRowsCopied: copied, numOutputRows: inserts.length + updated + copied,
+      numTargetRowsMatchedUpdated: updated - bySourceUpdated, numTargetRowsMatchedDeleted: deleted - bySourceDeleted,
+      numTargetRowsNotMatchedBySourceUpdated: bySourceUpdated, numTargetRowsNotMatchedBySourceDeleted: bySourceDeleted,
       numTargetFilesScanned: files.length, numTargetFilesSkippedDuringScan: snapshot.files.length - files.length,
     };
     if (rewrites.length === 0 && inserts.length === 0) {
@@ -259,7 +337,7 @@ export class MergeBuilder {
         predicate: typeof on === 'function' ? '<function>' : on.map((k) => `target.${k} = source.${k}`).join(' AND '),
         matchedPredicates: JSON.stringify(matched.map((c) => describe(c.kind, c.kind === 'update' ? c.update.condition : c.kind === 'delete' ? c.condition : undefined))),
         notMatchedPredicates: JSON.stringify(notMatched.map((c) => describe('insert', c.insert.condition))),
-        notMatchedBySourcePredicates: JSON.stringify(bySource.map((c) => describe('delete', c.condition))),
+        notMatchedBySourcePredicates: JSON.stringify(bySource.map((c) => (c.kind === 'deleteBySource' ? describe('delete', c.condition) : describe('update', c.update.condition)))),
       },
       operationMetrics: metrics,
     });

@@ -10,11 +10,31 @@ import type { SchemaField } from './schema.ts';
 import { dateToDays, daysToDate, type DeltaValue } from './value-mapping.ts';
 
 type Hyparquet = typeof import('hyparquet');
+type Compressors = import('hyparquet').Compressors;
+type FileMetaData = import('hyparquet').FileMetaData;
 type HyparquetWriter = typeof import('hyparquet-writer');
 type SchemaElement = import('hyparquet').SchemaElement;
 
 let readerModule: Promise<Hyparquet> | undefined;
 let writerModule: Promise<HyparquetWriter> | undefined;
+let compressorsModule: Promise<Compressors> | undefined;
+
+/** Codecs hyparquet decodes by itself; others (ZSTD, LZ4, Brotli, GZIP) need hyparquet-compressors. */
+const BUILTIN_CODECS: ReadonlySet<string> = new Set(['UNCOMPRESSED', 'SNAPPY']);
+
+/**
+ * The decompressors a file needs beyond hyparquet's built-in snappy: undefined for snappy/uncompressed files;
+ * otherwise hyparquet-compressors (ZSTD — delta-rs' default —, LZ4, LZ4_RAW, Brotli, GZIP), loaded on first need.
+ *
+ * @example
+ * const compressors = await compressorsFor(parquetMetadata(file));
+ * await parquetReadObjects({ file, compressors });
+ */
+export async function compressorsFor(metadata: FileMetaData): Promise<Compressors | undefined> {
+  const needed = metadata.row_groups.some((g) => g.columns.some((c) => c.meta_data !== undefined && !BUILTIN_CODECS.has(c.meta_data.codec)));
+  if (!needed) return undefined;
+  return (compressorsModule ??= import('hyparquet-compressors').then((m) => m.compressors as Compressors));
+}
 
 /**
  * Loads hyparquet on first use.
@@ -96,7 +116,8 @@ export async function readParquet(bytes: Uint8Array, fields: readonly SchemaFiel
   const metadata = parquetMetadata(file);
   const present = new Set(metadata.schema.slice(1).map((e) => e.name));
   const wanted = fields.filter((f) => present.has(f.name));
-  const raw = wanted.length === 0 ? [] : await parquetReadObjects({ file, metadata, columns: wanted.map((f) => f.name), parsers: PARSERS });
+  const compressors = wanted.length === 0 ? undefined : await compressorsFor(metadata);
+  const raw = wanted.length === 0 ? [] : await parquetReadObjects({ file, metadata, columns: wanted.map((f) => f.name), parsers: PARSERS, compressors });
   const rows: Record<string, DeltaValue>[] = new Array(wanted.length === 0 ? Number(metadata.num_rows) : raw.length);
   for (let i = 0; i < rows.length; i++) {
     const src = raw[i] as Record<string, unknown> | undefined;

@@ -23,8 +23,8 @@ import type { DeltaValue, Row } from './value-mapping.ts';
 export async function overwriteWhere(tx: Transaction, rows: readonly Row[], replaceWhere: Predicate): Promise<DmlResult> {
   const started = Date.now();
   const snapshot = tx.snapshot as Snapshot;
-  const { schema } = snapshot;
-  const terms = compilePredicate(replaceWhere, schema);
+  const schema = tx.schema; // with mergeSchema, the evolved schema
+  const terms = compilePredicate(replaceWhere, snapshot.schema);
   const columns = enforceSchema(schema, rows);
   const canonical: Record<string, DeltaValue>[] = rows.map((_, r) => Object.fromEntries(schema.fields.map((f, c) => [f.name, columns[c][r]])));
   canonical.forEach((row, r) => {
@@ -34,8 +34,9 @@ export async function overwriteWhere(tx: Transaction, rows: readonly Row[], repl
       });
     }
   });
-  tx.readTable();
   const { files, skipped } = snapshot.filesMatching(replaceWhere);
+  tx.readPredicate(replaceWhere);
+  tx.readFiles(files);
   const rewrites: { file: (typeof files)[number]; output: Row[] }[] = [];
   const changes: { type: ChangeType; row: Row }[] = [];
   let deleted = 0;

@@ -27,7 +27,7 @@ export const DEFAULT_PROTOCOL: ProtocolAction = { minReaderVersion: 1, minWriter
  */
 export const CDF_PROTOCOL: ProtocolAction = { minReaderVersion: 1, minWriterVersion: 4 };
 
-/** Reader features Riffle can read past (vacuumProtocolCheck only constrains vacuum, which Riffle does not do yet). */
+/** Reader features Riffle can read past (vacuumProtocolCheck only constrains vacuum, which checks writer features like any write). */
 const READER_FEATURES: ReadonlySet<string> = new Set(['vacuumProtocolCheck']);
 /** Writer features Riffle honours when writing. */
 const WRITER_FEATURES: ReadonlySet<string> = new Set(['appendOnly', 'changeDataFeed']);
@@ -133,4 +133,5 @@ export function assertAddReadable(add: AddAction): void {
 export const SUPPORTED_PROPERTIES: ReadonlySet<string> = new Set([
   'delta.checkpointInterval', 'delta.appendOnly', 'delta.logRetentionDuration', 'delta.deletedFileRetentionDuration',
   'delta.checkpointRetentionDuration', 'delta.dataSkippingNumIndexedCols', 'delta.enableChangeDataFeed',
+  'delta.enableExpiredLogCleanup',
 ]);

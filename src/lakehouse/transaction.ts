@@ -10,15 +10,19 @@
  */
 import type { Action, AddAction, CdcAction, CommitInfoAction, MetadataAction, ProtocolAction } from './actions.ts';
 import { writeCheckpoint } from './checkpoint.ts';
-import { checkConflicts } from './conflict-checker.ts';
+import { checkConflicts, type TransactionFootprint } from './conflict-checker.ts';
 import { writeDataFiles } from './data-writer.ts';
 import type { DeltaLog } from './delta-log.ts';
 import { DeltaTableError } from './errors.ts';
+import { parseStats } from './file-stats.ts';
+import { cleanupExpiredLogs } from './log-cleanup.ts';
+import { compilePredicate, mayMatchFile, type Predicate } from './predicate.ts';
 import { enforceSchema } from './schema-enforcement.ts';
-import { schemaFromJson, type TableSchema } from './schema.ts';
+import { assertNoInPlaceWidening } from './schema-evolution.ts';
+import { schemaFromJson, schemaToJson, type TableSchema } from './schema.ts';
 import { type DataFile, Snapshot } from './snapshot.ts';
-import { assertWritable, changeDataFeedEnabled } from './table-features.ts';
-import type { Row } from './value-mapping.ts';
+import { assertWritable, CDF_COLUMNS, changeDataFeedEnabled } from './table-features.ts';
+import { type DeltaValue, fromPartitionString, type Row } from './value-mapping.ts';
 
 /**
  * Identifies the engine in `commitInfo.engineInfo`.
@@ -38,8 +42,8 @@ const MAX_ATTEMPTS = 1000;
 export interface CommitOptions {
   readonly operation: string;
   readonly operationParameters?: Readonly<Record<string, unknown>>;
-  /** Counts the operation reports (`commitInfo.operationMetrics`, as delta-rs writes them: numbers). */
-  readonly operationMetrics?: Readonly<Record<string, number>>;
+  /** What the operation reports (`commitInfo.operationMetrics`, as delta-rs writes them: numbers, some JSON strings). */
+  readonly operationMetrics?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -77,6 +81,8 @@ export class Transaction {
   readonly snapshot: Snapshot | undefined;
   private readonly actions: Action[] = [];
   private readWholeTable = false;
+  private readonly readPaths = new Set<string>();
+  private readonly readPredicates: ((add: AddAction) => boolean)[] = [];
   private readonly removedPaths = new Set<string>();
   private readonly appIds = new Set<string>();
   private changesMetadata = false;
@@ -124,9 +130,33 @@ export class Transaction {
     return this.metadata().partitionColumns;
   }
 
-  /** Records that the outcome depends on the table's current files (so concurrent data changes conflict). */
+  /** Records that the outcome depends on every file of the table (so any concurrent data change conflicts). */
   readTable(): void {
     this.readWholeTable = true;
+  }
+
+  /**
+   * Records that the outcome depends on the rows matching `where` (the whole table when undefined): a concurrent
+   * commit adding data files that may hold such rows (by partition values and statistics) then conflicts.
+   */
+  readPredicate(where: Predicate | undefined): void {
+    const snapshot = this.snapshot;
+    if (where === undefined || !snapshot) { this.readWholeTable = true; return; }
+    const terms = compilePredicate(where, snapshot.schema);
+    if (terms.length === 0) { this.readWholeTable = true; return; }
+    const { schema, partitionColumns } = snapshot;
+    const partitionFields = schema.fields.filter((f) => partitionColumns.includes(f.name));
+    const dataFields = schema.fields.filter((f) => !partitionColumns.includes(f.name));
+    this.readPredicates.push((add) => {
+      const partition: Record<string, DeltaValue> = {};
+      for (const f of partitionFields) partition[f.name] = fromPartitionString(f.type, add.partitionValues[f.name]);
+      return mayMatchFile(terms, partition, parseStats(add.stats, dataFields));
+    });
+  }
+
+  /** Records that the outcome depends on these files' rows: a concurrent commit removing one of them conflicts. */
+  readFiles(files: Iterable<DataFile | AddAction>): void {
+    for (const f of files) this.readPaths.add('add' in f ? f.add.path : f.path);
   }
 
   /** Stages the protocol and metadata of a new table (or a metadata change). */
@@ -137,16 +167,51 @@ export class Transaction {
   }
 
   /**
-   * Validates rows against the schema (nothing is written if one fails) and writes them as data files; stages
-   * their `add` actions and returns them.
+   * Stages a schema change (schema evolution): a metaData action with the new schema — and, for a whole-table
+   * overwrite with a new schema, new partition columns — in this transaction's commit.
    */
-  async writeRows(rows: readonly Row[]): Promise<AddAction[]> {
+  evolveSchema(schema: TableSchema, partitionColumns?: readonly string[]): void {
+    const current = this.metadata();
+    const partitionBy = [...(partitionColumns ?? current.partitionColumns)];
+    for (const c of partitionBy) {
+      if (!schema.fields.some((f) => f.name === c)) {
+        throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `the new schema has no partition column '${c}'`, { hint: 'keep the partition columns in the rows, or give partitionBy with overwriteSchema' });
+      }
+    }
+    if (partitionBy.length === schema.fields.length) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'a table needs at least one column that is not a partition column');
+    if (current.configuration['delta.enableChangeDataFeed'] === 'true') {
+      const clash = schema.fields.find((f) => CDF_COLUMNS.includes(f.name));
+      if (clash) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `column '${clash.name}' is reserved by the change data feed (delta.enableChangeDataFeed=true)`);
+    }
+    this.setMetadata({ ...current, schemaString: schemaToJson(schema), partitionColumns: partitionBy });
+  }
+
+  /**
+   * Validates rows against the schema (nothing is written if one fails) and writes them as data files; stages
+   * their `add` actions and returns them. `dataChange: false` marks files whose rows were already in the table
+   * (compaction).
+   */
+  async writeRows(rows: readonly Row[], options: { readonly dataChange?: boolean } = {}): Promise<AddAction[]> {
     const metadata = this.metadata();
     const schema = schemaFromJson(metadata.schemaString);
-    const columns = enforceSchema(schema, rows);
+    let columns: ReturnType<typeof enforceSchema>;
+    try {
+      columns = enforceSchema(schema, rows);
+    } catch (e) {
+      assertNoInPlaceWidening(schema, rows); // a value needing a wider type gets the error that says how to widen
+      throw e;
+    }
     const adds = await writeDataFiles(this.log.tablePath, schema, metadata.partitionColumns, columns);
-    for (const add of adds) this.actions.push({ add });
+    for (const add of adds) {
+      if (options.dataChange === false) add.dataChange = false;
+      this.actions.push({ add });
+    }
     return adds;
+  }
+
+  /** Stages an `add` of an existing data file (restore re-adds files an earlier version held). */
+  addFile(add: AddAction): void {
+    this.actions.push({ add });
   }
 
   /**
@@ -165,16 +230,20 @@ export class Transaction {
     return cdcs;
   }
 
-  /** Stages the removal of a live data file. */
-  removeFile(file: DataFile | AddAction, deletionTimestamp = Date.now()): void {
-    if (this.appendOnly) {
+  /**
+   * Stages the removal of a live data file. `dataChange: false` says the rows stay in the table in other files
+   * (compaction), which append-only tables allow.
+   */
+  removeFile(file: DataFile | AddAction, deletionTimestamp = Date.now(), options: { readonly dataChange?: boolean } = {}): void {
+    const dataChange = options.dataChange ?? true;
+    if (dataChange && this.appendOnly) {
       throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'this table is append-only (delta.appendOnly=true): data cannot be removed');
     }
     const add = 'add' in file ? file.add : file;
     this.removedPaths.add(add.path);
     this.actions.push({
       remove: {
-        path: add.path, deletionTimestamp, dataChange: true, extendedFileMetadata: true,
+        path: add.path, deletionTimestamp, dataChange, extendedFileMetadata: true,
         partitionValues: add.partitionValues, size: add.size, stats: add.stats ?? null,
       },
     });
@@ -189,14 +258,17 @@ export class Transaction {
   /** Commits the staged actions as the next version; see the strategy above. */
   async commit(options: CommitOptions): Promise<CommitResult> {
     if (this.committed) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'this transaction is already committed');
-    const isBlindAppend = !this.readWholeTable && this.removedPaths.size === 0 && !this.changesMetadata;
+    const isBlindAppend = !this.readWholeTable && this.readPaths.size === 0 && this.readPredicates.length === 0 && this.removedPaths.size === 0 && !this.changesMetadata;
     const commitInfo: CommitInfoAction = {
       timestamp: Date.now(), operation: options.operation, operationParameters: { ...options.operationParameters },
       ...(this.readVersion >= 0 ? { readVersion: this.readVersion } : {}), isolationLevel: 'Serializable', isBlindAppend,
       ...(options.operationMetrics ? { operationMetrics: { ...options.operationMetrics } } : {}), engineInfo: ENGINE_INFO,
     };
     const actions: Action[] = [{ commitInfo }, ...this.actions];
-    const footprint = { readWholeTable: this.readWholeTable, removedPaths: this.removedPaths, appIds: this.appIds, changesMetadata: this.changesMetadata };
+    const footprint: TransactionFootprint = {
+      readWholeTable: this.readWholeTable, readPaths: this.readPaths, readPredicates: this.readPredicates,
+      removedPaths: this.removedPaths, appIds: this.appIds, changesMetadata: this.changesMetadata,
+    };
     let version = this.readVersion + 1;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       if (await this.log.tryWrite(version, actions)) {
@@ -223,6 +295,12 @@ export class Transaction {
     } catch (e) {
       // The commit succeeded; a missing checkpoint only makes later reads replay more commits. Say so, loudly.
       process.emitWarning(`Delta checkpoint at version ${version} of ${this.log.tablePath} failed: ${(e as Error).message}`, { code: 'RIFFLE_DELTA_CHECKPOINT' });
+      return;
+    }
+    try {
+      await cleanupExpiredLogs(this.log, this.metadata());
+    } catch (e) {
+      process.emitWarning(`Delta log cleanup after the checkpoint at version ${version} of ${this.log.tablePath} failed: ${(e as Error).message}`, { code: 'RIFFLE_DELTA_LOG_CLEANUP' });
     }
   }
 }

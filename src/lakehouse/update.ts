@@ -47,9 +47,12 @@ export async function updateWhere(tx: Transaction, where: Predicate | undefined,
   const snapshot = tx.snapshot as Snapshot;
   checkColumns(snapshot.schema, Object.keys(set), 'update');
   if (Object.keys(set).length === 0) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'update: nothing to set');
-  tx.readTable();
   const terms = compilePredicate(where, snapshot.schema);
   const { files, skipped } = snapshot.filesMatching(where);
+  // Conflicts (Delta's rules): a concurrent commit removing a file read here, or adding one that may hold a row
+  // matching `where`, fails this commit; anything else (appends elsewhere, compaction of other files) is retried past.
+  tx.readPredicate(where);
+  tx.readFiles(files);
   const rewrites: { file: (typeof files)[number]; output: Row[] }[] = [];
   const changes: { type: ChangeType; row: Row }[] = [];
   let updated = 0;
