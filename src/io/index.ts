@@ -1,1 +1,2 @@
 export * as files from './files/index.ts';
+export * as delta from './delta/index.ts';

@@ -1,0 +1,188 @@
+/**
+ * The worker thread behind `SyncTableClient`: runs the (asynchronous) Delta table operations of a sink — open or
+ * create the table, stage data files in a transaction, commit it with a `txn` action, MERGE — while the pipeline's
+ * thread waits synchronously for each answer (pipeline steps are synchronous; see sync-table-client.ts).
+ *
+ * A session is one commit: `begin` resolves the txn version and opens the transaction (or finds the commit already
+ * done: `skipped`), `stage` writes rows as data files (merge: keeps them), `commit` commits, `abort` deletes the
+ * files staged so far.
+ */
+import { unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { workerData } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import {
+  DeltaTable, DeltaTableError, MergeBuilder, type AddAction, type Row, type Snapshot, type Transaction,
+} from '../../lakehouse/index.ts';
+import type { CheckedColumn } from './row-checker.ts';
+import type { BeginRequest, BeginResult, CommitRequest, CommitResult, SessionRequest, StageRequest, WorkerRequest, WorkerResponse } from './worker-protocol.ts';
+
+interface Session {
+  readonly table: DeltaTable;
+  readonly request: BeginRequest;
+  readonly txnVersion: number;
+  readonly skipped: boolean;
+  tx: Transaction | undefined;
+  /** Merge mode: the source rows, merged at commit. */
+  mergeRows: Row[];
+  adds: AddAction[];
+  rows: number;
+  /** Columns the rows may hold beyond the table's (schema evolution). */
+  columns: readonly CheckedColumn[];
+}
+
+const sessions = new Map<string, Session>();
+
+async function begin(r: BeginRequest): Promise<BeginResult> {
+  const table = await openOrCreate(r);
+  const snapshot = await table.snapshot();
+  const done = snapshot.appTransactions.get(r.appId)?.version;
+  const txnVersion = r.txnVersion ?? (done ?? -1) + 1;
+  const skipped = done !== undefined && done >= txnVersion;
+  const session: Session = { table, request: r, txnVersion, skipped, tx: undefined, mergeRows: [], adds: [], rows: 0, columns: [] };
+  if (!skipped && r.mode !== 'merge') {
+    session.tx = await table.startTransaction();
+    if (r.mode === 'overwrite') session.tx.readTable();
+  }
+  sessions.set(r.session, session);
+  return { skipped, txnVersion, tableVersion: snapshot.version, committedTxnVersion: done ?? null };
+}
+
+async function openOrCreate(r: BeginRequest): Promise<DeltaTable> {
+  try {
+    return await DeltaTable.open(r.path);
+  } catch (e) {
+    if (!(e instanceof DeltaTableError && e.code === 'DELTA_TABLE_NOT_FOUND') || r.create === undefined) throw e;
+  }
+  const schema = Object.fromEntries(r.create.columns.map((c) => [c.name, { type: c.type as 'string', nullable: c.nullable }]));
+  try {
+    return await DeltaTable.create(r.path, { schema, partitionBy: r.create.partitionBy, properties: r.create.properties });
+  } catch (e) {
+    // Another writer created it first: write to theirs (its schema then judges the rows).
+    if (e instanceof DeltaTableError && e.code === 'DELTA_TABLE_EXISTS') return DeltaTable.open(r.path);
+    throw e;
+  }
+}
+
+function session(id: string): Session {
+  const s = sessions.get(id);
+  if (!s) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `io.delta: no open write session '${id}' (internal)`);
+  return s;
+}
+
+/** Stages a schema change adding the columns the table lacks (nullable, as Delta's mergeSchema adds them). */
+function evolve(tx: Transaction, snapshot: Snapshot, columns: readonly CheckedColumn[]): boolean {
+  const have = new Set(tx.schema.fields.map((f) => f.name));
+  const missing = columns.filter((c) => !have.has(c.name));
+  if (missing.length === 0) return false;
+  const fields = [...tx.schema.fields, ...missing.map((c) => ({ name: c.name, type: c.type, nullable: true, metadata: {} }))];
+  const schemaString = JSON.stringify({ type: 'struct', fields: fields.map((f) => ({ name: f.name, type: f.type, nullable: f.nullable, metadata: f.metadata })) });
+  tx.setMetadata({ ...snapshot.metadata, schemaString });
+  return true;
+}
+
+async function stage(r: StageRequest): Promise<number> {
+  const s = session(r.session);
+  if (s.skipped) return 0;
+  s.columns = r.columns;
+  s.rows += r.rows.length;
+  if (s.request.mode === 'merge') {
+    for (const row of r.rows) s.mergeRows.push(row);
+    return 0;
+  }
+  const tx = s.tx as Transaction;
+  if (s.request.evolveSchema) evolve(tx, tx.snapshot as Snapshot, r.columns);
+  const adds = await tx.writeRows(r.rows);
+  for (const a of adds) s.adds.push(a);
+  return adds.length;
+}
+
+async function commit(r: CommitRequest): Promise<CommitResult> {
+  const s = session(r.session);
+  sessions.delete(r.session);
+  const { appId, mode, operation } = s.request;
+  if (s.skipped) return { skipped: true, committed: false, version: null, rows: 0, files: 0, txnVersion: s.txnVersion };
+  if (mode === 'merge') return merge(s);
+  const tx = s.tx as Transaction;
+  const snapshot = tx.snapshot as Snapshot;
+  if (s.request.evolveSchema) evolve(tx, snapshot, s.columns);
+  if (mode === 'overwrite') for (const f of snapshot.files) tx.removeFile(f);
+  tx.setAppTransaction(appId, s.txnVersion);
+  const parameters = operation === 'STREAMING UPDATE'
+    ? { outputMode: mode === 'overwrite' ? 'Complete' : 'Append', queryId: appId, epochId: String(s.txnVersion) }
+    : { mode: mode === 'overwrite' ? 'Overwrite' : 'Append', partitionBy: JSON.stringify(snapshot.partitionColumns) };
+  const { version } = await tx.commit({ operation, operationParameters: parameters, operationMetrics: { numFiles: s.adds.length, numOutputRows: s.rows } });
+  return { skipped: false, committed: true, version, rows: s.rows, files: s.adds.length, txnVersion: s.txnVersion };
+}
+
+/**
+ * Merge mode: an upsert on the key columns — matched target rows are updated with every column of the source row,
+ * the others inserted. Several source rows with one key: the last wins (a sink sees a stream of changes).
+ */
+async function merge(s: Session): Promise<CommitResult> {
+  const { appId, mergeOn } = s.request;
+  const keys = mergeOn as readonly string[];
+  const byKey = new Map<string, Row>();
+  const keyless: Row[] = [];
+  for (const row of s.mergeRows) {
+    if (keys.some((k) => row[k] === null || row[k] === undefined)) keyless.push(row);
+    else byKey.set(JSON.stringify(keys.map((k) => String(row[k] instanceof Date ? (row[k] as Date).toISOString() : row[k]))), row);
+  }
+  const source = [...byKey.values(), ...keyless];
+  if (s.request.evolveSchema) {
+    // MERGE reads the schema of the snapshot it starts from: add the new columns in a commit of their own first.
+    const tx = await s.table.startTransaction();
+    if (evolve(tx, tx.snapshot as Snapshot, s.columns)) await tx.commit({ operation: 'ADD COLUMNS', operationParameters: { columns: JSON.stringify(s.columns.map((c) => c.name)) } });
+  }
+  const start = async (): Promise<Transaction> => {
+    const tx = await s.table.startTransaction();
+    const done = (tx.snapshot as Snapshot).appTransactions.get(appId)?.version;
+    if (done !== undefined && done >= s.txnVersion) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `io.delta: txn ${appId}@${s.txnVersion} was committed concurrently`);
+    tx.setAppTransaction(appId, s.txnVersion);
+    return tx;
+  };
+  const result = await new MergeBuilder(start, source, { on: keys }).whenMatchedUpdate({ all: true }).whenNotMatchedInsert({ all: true }).execute();
+  return {
+    skipped: false, committed: result.committed, version: result.committed ? result.version : null, rows: s.rows,
+    files: result.metrics.numTargetFilesAdded ?? 0, txnVersion: s.txnVersion, metrics: result.metrics,
+  };
+}
+
+async function abort(r: SessionRequest): Promise<void> {
+  const s = sessions.get(r.session);
+  sessions.delete(r.session);
+  if (!s) return;
+  // Uncommitted files are invisible orphans; removing them now saves vacuum the work.
+  await Promise.all(s.adds.map((a) => unlink(join(s.table.path, ...a.path.split('/').map(decodeURIComponent))).catch(() => undefined)));
+}
+
+async function handle(request: WorkerRequest): Promise<unknown> {
+  switch (request.op) {
+    case 'begin': return begin(request);
+    case 'stage': return stage(request);
+    case 'commit': return commit(request);
+    case 'abort': return abort(request);
+  }
+}
+
+const { port, signal, heartbeat } = workerData as { port: MessagePort; signal: Int32Array; heartbeat: Int32Array };
+
+function reply(response: WorkerResponse): void {
+  port.postMessage(response);
+  Atomics.add(signal, 0, 1);
+  Atomics.notify(signal, 0);
+}
+
+// The waiting thread checks this counter to tell a slow operation from a dead worker.
+setInterval(() => Atomics.add(heartbeat, 0, 1), 250).unref();
+
+port.on('message', (request: WorkerRequest & { id: number }) => {
+  handle(request).then(
+    (value) => reply({ id: request.id, ok: true, value }),
+    (e: unknown) => {
+      const err = e as { name?: string; message?: string; code?: string; stack?: string };
+      reply({ id: request.id, ok: false, error: { name: err?.name ?? 'Error', message: err?.message ?? String(e), code: err?.code, stack: err?.stack } });
+    },
+  );
+});
+port.postMessage({ ready: true });

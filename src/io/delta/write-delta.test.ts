@@ -1,0 +1,180 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { create, io, Pipeline, testStream, trigger, window, type ErrorRecord } from '../../index.ts';
+import { DeltaTable, type Row } from '../../lakehouse/index.ts';
+import type { DeltaCommit } from './write-delta.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'riffle-delta-sink-'));
+const byId = (a: Record<string, unknown>, b: Record<string, unknown>) => Number(a.id) - Number(b.id);
+
+async function runBatch(rows: Row[], path: string, options: Parameters<typeof io.delta.write>[1] = {}) {
+  const p = Pipeline.create();
+  const commits: DeltaCommit[] = [];
+  const errors: ErrorRecord<Row>[] = [];
+  const out = p.apply(create(rows)).apply(io.delta.write<Row>(path, options).withErrors());
+  out.main.map((c) => commits.push(c));
+  out.errors.map((e) => errors.push(e));
+  await p.run();
+  return { commits, errors };
+}
+
+test('batch: creates the table from inferred types, one commit with a txn, bad rows to the error output', async () => {
+  const path = join(tmp(), 't');
+  const rows: Row[] = [
+    { id: 1n, name: 'a', score: 1.5, ok: true },
+    { id: 2n, name: 'b', score: null, ok: false },
+    { id: 'three', name: 'c', score: 3, ok: true }, // id is long: rejected
+    { id: 4n, name: 'd', score: 4, ok: true, extra: 'x' }, // new columns are accepted while inferring a new table
+  ];
+  const { commits, errors } = await runBatch(rows, path, { stageRows: 2 });
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!.error, /column 'id' expects long, got string 'three'/);
+  assert.deepEqual(errors[0]!.element, rows[2]);
+  assert.equal(commits.length, 1);
+  assert.deepEqual({ committed: commits[0]!.committed, rows: commits[0]!.rows, version: commits[0]!.version }, { committed: true, rows: 3, version: 1 });
+  const table = await DeltaTable.open(path);
+  const schema = (await table.schema()).fields.map((f) => `${f.name}:${f.type}`);
+  assert.deepEqual(schema, ['id:long', 'name:string', 'score:double', 'ok:boolean', 'extra:string']);
+  const got = (await table.read()).sort(byId);
+  assert.deepEqual(got.map((r) => [r.id, r.name, r.extra]), [[1n, 'a', null], [2n, 'b', null], [4n, 'd', 'x']]);
+  const [latest] = await table.history();
+  assert.equal(latest!.operation, 'WRITE');
+  const snap = await table.snapshot();
+  assert.equal(snap.appTransactions.get(commits[0]!.appId)?.version, 0);
+});
+
+test('batch: an explicit txnVersion makes a rerun a no-op; without one each run appends', async () => {
+  const path = join(tmp(), 't');
+  const rows: Row[] = [{ id: 1n }, { id: 2n }];
+  await runBatch(rows, path, { txnVersion: 7, schema: { id: 'long' } });
+  const again = await runBatch(rows, path, { txnVersion: 7 });
+  assert.deepEqual({ skipped: again.commits[0]!.skipped, committed: again.commits[0]!.committed }, { skipped: true, committed: false });
+  assert.equal((await (await DeltaTable.open(path)).read()).length, 2);
+  const plain = join(tmp(), 'p');
+  await runBatch(rows, plain);
+  const second = await runBatch(rows, plain);
+  assert.deepEqual({ txn: second.commits[0]!.txnVersion, skipped: second.commits[0]!.skipped }, { txn: 1, skipped: false });
+  assert.equal((await (await DeltaTable.open(plain)).read()).length, 4);
+});
+
+test('batch: overwrite replaces the content; merge upserts on the keys (last row per key wins)', async () => {
+  const path = join(tmp(), 't');
+  await runBatch([{ id: 1n, v: 'a' }, { id: 2n, v: 'b' }], path, { partitionBy: ['v'] });
+  await runBatch([{ id: 3n, v: 'c' }], path, { mode: 'overwrite' });
+  const table = await DeltaTable.open(path);
+  assert.deepEqual((await table.read()).map((r) => r.id), [3n]);
+  const { commits } = await runBatch([{ id: 3n, v: 'x' }, { id: 4n, v: 'y' }, { id: 4n, v: 'z' }], path, { mode: 'merge', mergeOn: ['id'] });
+  assert.equal(commits[0]!.metrics?.numTargetRowsUpdated, 1);
+  assert.equal(commits[0]!.metrics?.numTargetRowsInserted, 1);
+  assert.deepEqual((await table.read()).sort(byId).map((r) => [r.id, r.v]), [[3n, 'x'], [4n, 'z']]);
+});
+
+test('schema: rows must match an existing table unless mergeSchema adds their new columns', async () => {
+  const path = join(tmp(), 't');
+  await DeltaTable.create(path, { schema: { id: { type: 'long', nullable: false }, name: 'string' } });
+  const strict = await runBatch([{ id: 1n, name: 'a', age: 3 }, { name: 'b' }, { id: 2n, name: 'c' }], path);
+  assert.deepEqual(strict.errors.map((e) => e.error.replace(/^.*?: /, '')), [
+    "column 'age' is not in the table schema (id, name)",
+    "column 'id' is not nullable (long), and the row has no value for it",
+  ]);
+  const merged = await runBatch([{ id: 3n, name: 'd', age: 3 }], path, { mergeSchema: true });
+  assert.equal(merged.errors.length, 0);
+  const table = await DeltaTable.open(path);
+  assert.deepEqual((await table.schema()).fields.map((f) => `${f.name}:${f.type}`), ['id:long', 'name:string', 'age:double']);
+  assert.deepEqual((await table.read()).sort(byId).map((r) => [r.id, r.age]), [[2n, null], [3n, 3]]);
+});
+
+test('inference: a column that is null in every row is an error naming it', async () => {
+  const path = join(tmp(), 't');
+  await assert.rejects(runBatch([{ id: 1n, note: null }], path), /column 'note' held only nulls, so its type cannot be inferred/);
+});
+
+test('options are checked when the pipeline is built', () => {
+  assert.throws(() => io.delta.write('/x', { mode: 'merge' }), /mode 'merge' needs mergeOn/);
+  assert.throws(() => io.delta.write('/x', { mode: 'upsert' as 'merge' }), /mode must be 'append', 'overwrite' or 'merge'/);
+  assert.throws(() => io.delta.write('/x', { schema: { a: 'int' as 'long' } }), /column 'a' has type "int"/);
+  assert.throws(() => io.delta.write('/x', { schema: { a: 'long' }, partitionBy: ['b'] }), /column 'b' is not in the schema option/);
+  assert.throws(() => io.delta.write('/x', { txnVersion: -1 }), /txnVersion must be a non-negative integer/);
+});
+
+/** Window [0, 60s) fires early after 2 elements and on time; [60s, 120s) on time. */
+async function runStream(path: string, appId: string) {
+  const p = Pipeline.create();
+  const commits: DeltaCommit[] = [];
+  const stream = testStream<Row>()
+    .addElements({ value: { id: 1n, w: 0n }, timestamp: 1000 }, { value: { id: 2n, w: 0n }, timestamp: 2000 })
+    .addElements({ value: { id: 3n, w: 1n }, timestamp: 61_000 })
+    .advanceWatermarkTo(61_000)
+    .addElements({ value: { id: 4n, w: 1n }, timestamp: 62_000 })
+    .advanceWatermarkToInfinity();
+  p.apply(stream)
+    .apply(window.into<Row>(window.fixed('1m'), { trigger: trigger.afterWatermark({ early: trigger.afterCount(2) }), accumulation: 'discarding' }))
+    .apply(io.delta.write<Row>(path, { appId }))
+    .map((c) => commits.push(c));
+  await p.run();
+  return commits;
+}
+
+test('streaming: one commit per pane in watermark order, txn versions counting up; a replay writes nothing', async () => {
+  const path = join(tmp(), 't');
+  const commits = await runStream(path, 'sink-a');
+  // Discarding panes: the on-time panes after the early ones are empty and commit nothing.
+  assert.deepEqual(commits.map((c) => [c.window?.slice(0, 15), c.txnVersion, c.rows, c.pane?.timing, c.committed]), [
+    ['19700101T000000', 0, 2, 'EARLY', true], ['19700101T000000', null, 0, 'ON_TIME', false],
+    ['19700101T000100', 1, 2, 'EARLY', true], ['19700101T000100', null, 0, 'ON_TIME', false],
+  ]);
+  const table = await DeltaTable.open(path);
+  const history = await table.history();
+  assert.deepEqual(history.map((h) => h.operation), ['STREAMING UPDATE', 'STREAMING UPDATE', 'CREATE TABLE']);
+  assert.equal((await table.read()).length, 4);
+  const replay = await runStream(path, 'sink-a');
+  assert.deepEqual(replay.map((c) => c.skipped), [true, false, true, false]);
+  assert.equal((await table.read()).length, 4);
+  assert.equal(await table.version(), 2);
+  await runStream(path, 'sink-b'); // another application: its own txn versions
+  assert.equal((await table.read()).length, 8);
+});
+
+test('read: a bounded source per data file, pruned by partitions and stats, pinned to a version', async () => {
+  const path = join(tmp(), 't');
+  const table = await DeltaTable.create(path, { schema: { id: 'long', country: 'string', amount: 'double' }, partitionBy: ['country'] });
+  await table.append([{ id: 1n, country: 'fr', amount: 1 }, { id: 2n, country: 'de', amount: 2 }]);
+  await table.append([{ id: 3n, country: 'fr', amount: 30 }]);
+  const source = new io.delta.DeltaSource(path, { where: { country: 'fr', amount: { gte: 10 } } });
+  const plan = await source.plan();
+  assert.deepEqual({ files: plan.files.length, skipped: plan.skipped, version: plan.version }, { files: 1, skipped: 2, version: 2 });
+  const all = await new io.delta.DeltaSource(path).split(1);
+  assert.equal(all.length, 3);
+  const p = Pipeline.create();
+  const got: Record<string, unknown>[] = [];
+  p.apply(io.delta.read(path, { where: { country: 'fr' }, columns: ['id'] })).map((r) => got.push(r));
+  await p.run();
+  assert.deepEqual(got.sort(byId), [{ id: 1n }, { id: 3n }]);
+  const old: Record<string, unknown>[] = [];
+  const q = Pipeline.create();
+  q.apply(io.delta.read(path, { version: 1 })).map((r) => old.push(r));
+  await q.run();
+  assert.deepEqual(old.sort(byId), [{ id: 1n, country: 'fr', amount: 1 }, { id: 2n, country: 'de', amount: 2 }]);
+  await assert.rejects(new io.delta.DeltaSource(path, { columns: ['nope'] }).plan(), /unknown column 'nope'/);
+});
+
+test('batch: a job that fails after staging commits nothing and deletes its staged files', async () => {
+  const dir = tmp();
+  const path = join(dir, 't');
+  const rows: Row[] = Array.from({ length: 10 }, (_x, i) => ({ id: BigInt(i) }));
+  const p = Pipeline.create();
+  p.apply(create(rows, { batchSize: 2 }))
+    .map((r) => {
+      if (r.id === 7n) throw new Error('boom');
+      return r;
+    })
+    .apply(io.delta.write<Row>(path, { stageRows: 2 }));
+  await assert.rejects(p.run(), /boom/);
+  const table = await DeltaTable.open(path); // created when the first rows were staged
+  assert.equal(await table.version(), 0);
+  const { readdirSync } = await import('node:fs');
+  assert.deepEqual(readdirSync(path).filter((f) => f.endsWith('.parquet')), []);
+});
