@@ -51,7 +51,7 @@ export interface ProcessExecutorOptions {
 interface Worker {
   child: ChildProcess;
   attempts: number;
-  busy: { attemptId: string; events: AttemptEvents; timer: NodeJS.Timeout | undefined; killReason?: string; done: boolean } | undefined;
+  busy: { attemptId: string; events: AttemptEvents; timer: NodeJS.Timeout | undefined; bootBeat: NodeJS.Timeout | undefined; killReason?: string; done: boolean } | undefined;
 }
 
 const RUNNER = fileURLToPath(new URL('./task-runner.ts', import.meta.url));
@@ -74,7 +74,10 @@ export class ProcessExecutor implements Executor {
   start(spec: AttemptSpec, events: AttemptEvents): void {
     const worker = [...this.workers].find((w) => w.busy === undefined && w.child.connected) ?? this.spawn();
     worker.attempts++;
-    const busy: NonNullable<Worker['busy']> = { attemptId: spec.attemptId, events, timer: undefined, done: false };
+    // Until the worker reports 'started' (a fresh process may take seconds to load on a busy machine), the executor
+    // beats for it: the process exists, and its exit would end the attempt. A stuck load is an execution timeout's job.
+    const bootBeat = setInterval(() => events.heartbeat(), this.heartbeatMs);
+    const busy: NonNullable<Worker['busy']> = { attemptId: spec.attemptId, events, timer: undefined, bootBeat, done: false };
     worker.busy = busy;
     this.byAttempt.set(spec.attemptId, worker);
     if (spec.timeoutMs !== undefined) {
@@ -126,7 +129,11 @@ export class ProcessExecutor implements Executor {
   private onMessage(worker: Worker, m: WorkerMessage): void {
     const b = worker.busy;
     if (!b || b.attemptId !== m.attemptId || b.done) return;
-    if (m.type === 'started') b.events.started({ pid: m.pid, hostname: m.hostname });
+    if (m.type === 'started') {
+      clearInterval(b.bootBeat);
+      b.bootBeat = undefined;
+      b.events.started({ pid: m.pid, hostname: m.hostname });
+    }
     else if (m.type === 'heartbeat') b.events.heartbeat();
     else if (m.type === 'log') b.events.log(m.text);
     else if (m.type === 'result') {
@@ -139,6 +146,7 @@ export class ProcessExecutor implements Executor {
     const b = worker.busy!;
     b.done = true;
     if (b.timer) clearTimeout(b.timer);
+    if (b.bootBeat) clearInterval(b.bootBeat);
     worker.busy = undefined;
     this.byAttempt.delete(b.attemptId);
     b.events.finished(outcome);

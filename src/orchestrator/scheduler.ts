@@ -80,12 +80,15 @@ export class Scheduler {
   private stopping = false;
   private ticking: Promise<void> | undefined;
   private needsTick = false;
+  private lastAdoption = 0;
+  private readonly zombieThresholdMs: number;
 
   constructor(o: SchedulerOptions) {
     this.opts = o;
     this.store = o.store;
     this.executor = o.executor;
     this.now = o.now ?? Date.now;
+    this.zombieThresholdMs = o.zombieThresholdMs ?? 30_000;
     for (const d of o.dags) {
       this.dags.set(d.id, d);
       this.order.set(d.id, d.topologicalOrder().map((t) => t.id));
@@ -97,7 +100,7 @@ export class Scheduler {
   async start(): Promise<void> {
     if (this.loop) return;
     await recordDags(this.store, this.dags.values());
-    await this.resetOrphans();
+    await this.adoptOrphans();
     this.stopping = false;
     this.loop = this.runLoop();
     await this.ticking; // the first pass has created the runs that were due
@@ -192,6 +195,8 @@ export class Scheduler {
     await this.opts.beforePass?.();
     await this.applyOutcomes();
     await this.failZombies();
+    // Peers that stopped beating: checked a few times per threshold, not every pass (it scans active instances).
+    if (this.store.shared && this.now() - this.lastAdoption >= Math.min(1000, this.zombieThresholdMs / 4)) await this.adoptOrphans();
     if (this.opts.scheduleRuns ?? true) await this.createDueRuns();
     await this.startQueuedRuns();
     const running = await this.store.listDagRuns({ states: ['running'], ...(this.opts.runTypes && { runTypes: this.opts.runTypes }) });
@@ -201,6 +206,18 @@ export class Scheduler {
       ready.push(...(await this.advanceRun(run)));
     }
     await this.startReady(ready, running);
+    await this.settleWaiters();
+  }
+
+  /** Resolves waiters of runs that ended elsewhere (closed by a peer scheduler, or marked through the CLI). */
+  private async settleWaiters(): Promise<void> {
+    for (const [k, resolvers] of [...this.runWaiters]) {
+      const [dagId, runId] = k.split('\u0000') as [string, string];
+      const run = await this.store.getDagRun(dagId, runId);
+      if (run?.state !== 'success' && run?.state !== 'failed') continue;
+      this.runWaiters.delete(k);
+      for (const resolve of resolvers) resolve(run);
+    }
   }
 
   // ---- 1. outcomes ----
@@ -271,24 +288,46 @@ export class Scheduler {
   // ---- 2. zombies and orphans ----
 
   private async failZombies(): Promise<void> {
-    const threshold = this.now() - (this.opts.zombieThresholdMs ?? 30_000);
+    const threshold = this.now() - this.zombieThresholdMs;
     for (const [attemptId, a] of this.active) {
       const ti = await this.store.getTaskInstance(a.key);
-      if (ti?.state === 'running' && ti.heartbeatAt !== null && ti.heartbeatAt < threshold) {
+      if (ti?.state !== 'running' || ti.tryNumber !== a.tryNumber || ti.owner !== this.id) {
+        // A peer adopted it (this scheduler looked dead to it, say after a long pause): stop our copy at once.
+        this.executor.kill(attemptId, `taken over: the instance is now ${ti ? `${ti.state} (try ${ti.tryNumber}, owner ${ti.owner ?? 'none'})` : 'gone'}`);
+        continue;
+      }
+      if (ti.heartbeatAt !== null && ti.heartbeatAt < threshold) {
         await this.store.appendLog(a.key, a.tryNumber, `zombie: no heartbeat since ${new Date(ti.heartbeatAt).toISOString()}; killing the attempt\n`);
         this.executor.kill(attemptId, `zombie: no heartbeat for ${this.now() - ti.heartbeatAt} ms`);
       }
     }
   }
 
-  private async resetOrphans(): Promise<void> {
-    const orphans = await this.store.listTaskInstances({ states: ['queued', 'running'] });
+  /**
+   * Takes over instances recorded as queued or running that no attempt of this scheduler holds. On an exclusive
+   * store (checked at start) every one is the orphan of a stopped scheduler. On a shared store a peer may be alive,
+   * so only instances whose owner went silent are taken: running ones whose heartbeat is older than the zombie
+   * threshold, queued ones unchanged for as long. A started attempt counts as a failed try (it retries if it may);
+   * a queued one goes back to scheduled. Every change is a compare-and-set, so two peers never adopt the same one.
+   */
+  private async adoptOrphans(): Promise<void> {
+    const shared = this.store.shared === true;
+    const now = this.now();
+    this.lastAdoption = now;
+    const silentSince = now - this.zombieThresholdMs;
+    const mine = new Set([...this.active.values()].map((a) => taskInstanceId(a.key)));
+    const lastSign = (ti: TaskInstanceRecord) => (ti.state === 'running' ? (ti.heartbeatAt ?? ti.startDate ?? ti.updatedAt) : ti.updatedAt);
+    const orphans = (await this.store.listTaskInstances({ states: ['queued', 'running'] }))
+      .filter((ti) => !mine.has(taskInstanceId(ti)) && (!shared || (ti.owner !== this.id && lastSign(ti) < silentSince)));
     for (const ti of orphans) {
+      // A task process left on this machine is killed first, so that its retry never runs beside it.
       if (ti.pid !== null && ti.hostname === hostname() && ti.pid !== process.pid) await killAndWait(ti.pid);
       const dag = this.dags.get(ti.dagId);
       const task = dag?.hasTask(ti.taskId) ? dag.getTask(ti.taskId) : undefined;
       const attempted = ti.state === 'running';
-      const error = `the scheduler that ran this attempt (${ti.owner ?? 'unknown'}) stopped; reset by ${this.id}`;
+      const error = shared
+        ? `no sign of scheduler ${ti.owner ?? 'unknown'} since ${new Date(lastSign(ti)).toISOString()} (threshold ${this.zombieThresholdMs} ms); adopted by ${this.id}`
+        : `the scheduler that ran this attempt (${ti.owner ?? 'unknown'}) stopped; reset by ${this.id}`;
       const retry = !attempted || ti.tryNumber < ti.maxTries;
       const patch: Partial<TaskInstanceRecord> = !attempted
         ? { state: 'scheduled', owner: null }
@@ -323,6 +362,12 @@ export class Scheduler {
       const cap = this.activeRunsCap.get(dag.id) ?? dag.maxActiveRuns;
       if (running.filter((r) => r.dagId === dag.id).length >= cap) continue;
       if (!(await this.store.updateDagRun(run.dagId, run.runId, { state: 'running', startDate: this.now() }, ['queued']))) continue;
+      if (this.store.shared && (await this.store.listDagRuns({ dagId: dag.id, states: ['running'] })).length > cap) {
+        // A peer started a run of this DAG at the same moment: give this one back (both may, and retry next pass;
+        // never both keep theirs), before any of its instances exist.
+        await this.store.updateDagRun(run.dagId, run.runId, { state: 'queued', startDate: null }, ['running']);
+        continue;
+      }
       running.push({ ...run, state: 'running' });
       await this.store.createTaskInstances(dag.tasks.map((t) => this.newInstance({ dagId: dag.id, runId: run.runId, taskId: t.id, mapIndex: -1 }, t)));
     }
@@ -339,7 +384,13 @@ export class Scheduler {
 
   private async advanceRun(run: DagRunRecord): Promise<TaskInstanceRecord[]> {
     const dag = this.dag(run.dagId);
-    const tis = await this.store.listTaskInstances({ dagId: run.dagId, runId: run.runId });
+    let tis = await this.store.listTaskInstances({ dagId: run.dagId, runId: run.runId });
+    if (tis.filter((ti) => ti.mapIndex === -1).length < dag.tasks.length) {
+      // A run is marked running before its instances are created: a peer (or a crash) may sit between the two.
+      const have = new Set(tis.filter((ti) => ti.mapIndex === -1).map((ti) => ti.taskId));
+      await this.store.createTaskInstances(dag.tasks.filter((t) => !have.has(t.id)).map((t) => this.newInstance({ dagId: dag.id, runId: run.runId, taskId: t.id, mapIndex: -1 }, t)));
+      tis = await this.store.listTaskInstances({ dagId: run.dagId, runId: run.runId });
+    }
     const now = this.now();
     await Promise.all(tis.filter((ti) => WAITING_STATES.includes(ti.state) && (ti.nextAttemptAt ?? 0) <= now).map(async (ti) => {
       if (await this.store.updateTaskInstance(ti, { state: 'scheduled' }, { states: [ti.state] })) ti.state = 'scheduled';
@@ -451,11 +502,11 @@ export class Scheduler {
     const runOf = new Map(runs.map((r) => [`${r.dagId}\u0000${r.runId}`, r]));
     const position = (ti: TaskInstanceRecord) => this.position.get(ti.dagId)!.get(ti.taskId)!;
     ready.sort((a, b) => runOf.get(`${a.dagId}\u0000${a.runId}`)!.logicalDate - runOf.get(`${b.dagId}\u0000${b.runId}`)!.logicalDate || position(a) - position(b) || a.mapIndex - b.mapIndex);
-    const activeList = [...this.active.values()];
-    const perDag = countBy(activeList, (a) => a.key.dagId);
-    const perTask = countBy(activeList, (a) => `${a.key.dagId}\u0000${a.key.taskId}`);
+    const activeList = await this.activeLoad();
+    const perDag = countBy(activeList, (a) => a.dagId);
+    const perTask = countBy(activeList, (a) => `${a.dagId}\u0000${a.taskId}`);
     const perPool = new Map<string, number>();
-    for (const a of activeList) perPool.set(a.task.options.pool, (perPool.get(a.task.options.pool) ?? 0) + a.task.options.poolSlots);
+    for (const a of activeList) perPool.set(a.pool, (perPool.get(a.pool) ?? 0) + a.poolSlots);
     const pools: Record<string, number> = { default_pool: 128, ...this.opts.pools };
     const chosen: TaskInstanceRecord[] = [];
     for (const ti of ready) {
@@ -474,6 +525,20 @@ export class Scheduler {
     }
     const claimed = await this.store.claimTaskInstances(chosen, this.id, chosen.length);
     await Promise.all(claimed.map((ti) => this.launch(ti, runOf.get(`${ti.dagId}\u0000${ti.runId}`)!)));
+  }
+
+  /**
+   * What occupies DAG, task and pool limits: this scheduler's attempts; on a shared store, every queued or running
+   * instance in it, whichever scheduler runs it (so limits hold across peers, give or take peers deciding at the
+   * same instant).
+   */
+  private async activeLoad(): Promise<{ dagId: string; taskId: string; pool: string; poolSlots: number }[]> {
+    if (!this.store.shared) return [...this.active.values()].map((a) => ({ dagId: a.key.dagId, taskId: a.key.taskId, pool: a.task.options.pool, poolSlots: a.task.options.poolSlots }));
+    return (await this.store.listTaskInstances({ states: ['queued', 'running'] })).map((ti) => {
+      const dag = this.dags.get(ti.dagId);
+      const o = dag?.hasTask(ti.taskId) ? dag.getTask(ti.taskId).options : undefined;
+      return { dagId: ti.dagId, taskId: ti.taskId, pool: o?.pool ?? 'default_pool', poolSlots: o?.poolSlots ?? 1 };
+    });
   }
 
   private async launch(ti: TaskInstanceRecord, run: DagRunRecord): Promise<void> {

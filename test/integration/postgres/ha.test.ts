@@ -1,0 +1,129 @@
+// Two schedulers in separate processes share one PostgreSQL database, as Airflow's HA schedulers do: together they
+// run every task of a wide DAG run exactly once; when one is killed mid-run, the other adopts its instances once
+// their heartbeat is older than the threshold, retries them, and finishes the run. (The journal store's
+// kill-and-restart test in src/orchestrator/process-executor.test.ts has the same shape.)
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { loadDagFile, PostgresStore, triggerDagRun } from '../../../src/orchestrator/index.ts';
+import { WIDTH } from './fixtures/ha-dag.ts';
+import { dropSchemas, freshUrl, skip } from './harness.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'riffle-pg-ha-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+after(dropSchemas);
+const main = fileURLToPath(new URL('./fixtures/ha-scheduler.ts', import.meta.url));
+const dagFile = fileURLToPath(new URL('./fixtures/ha-dag.ts', import.meta.url));
+const THRESHOLD = 3000;
+const LOGICAL = Date.UTC(2024, 0, 1);
+const RUN_ID = `manual__${new Date(LOGICAL).toISOString()}`;
+
+interface Marker { what: 'start' | 'end'; task: string; try: number; pid: number; ppid: number; t: number }
+
+interface Proc { child: ChildProcess; out: () => string; exit: Promise<number | null> }
+
+function startScheduler(url: string, markers: string): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', main, url, RUN_ID], { env: { ...process.env, RIFFLE_MARKERS: markers }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, out: () => out, exit };
+}
+
+async function until(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const readMarkers = (dir: string): Marker[] =>
+  existsSync(join(dir, 'markers.jsonl')) ? readFileSync(join(dir, 'markers.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Marker) : [];
+
+/** Starts two schedulers on a fresh schema, waits until both are up, then triggers the run. */
+async function twoSchedulers(prefix: string) {
+  const url = freshUrl(prefix);
+  const markers = mkdtempSync(join(root, `${prefix}-`));
+  const store = await PostgresStore.connect(url);
+  const a = startScheduler(url, markers);
+  const b = startScheduler(url, markers);
+  await until('both schedulers to start', () => a.out().includes('ready') && b.out().includes('ready'));
+  const [dag] = await loadDagFile(dagFile);
+  await triggerDagRun(store, dag!, { logicalDate: LOGICAL });
+  return { url, markers, store, a, b };
+}
+
+describe('HA: two schedulers on one PostgreSQL store', { skip }, () => {
+  it('share a run: every task runs exactly once, both take part, the run succeeds', async () => {
+    const { markers, store, a, b } = await twoSchedulers('ha_share');
+    try {
+      assert.deepEqual(await Promise.all([a.exit, b.exit]), [0, 0]);
+      assert.equal(a.out().trim().split('\n').at(-1), 'success');
+      assert.equal(b.out().trim().split('\n').at(-1), 'success');
+      const m = readMarkers(markers);
+      for (let i = 0; i < WIDTH; i++) {
+        const mine = m.filter((x) => x.task === `work_${i}`).map((x) => `${x.what}${x.try}`);
+        assert.deepEqual(mine, ['start1', 'end1'], `work_${i} ran once; log of attempt 1: ${await store.readLog({ dagId: 'ha_wide', runId: RUN_ID, taskId: `work_${i}`, mapIndex: -1 }, 1)}`);
+      }
+      assert.deepEqual(new Set(m.map((x) => x.ppid)), new Set([a.child.pid, b.child.pid]), 'both schedulers ran tasks');
+      const tis = await store.listTaskInstances({ dagId: 'ha_wide', runId: RUN_ID });
+      assert.equal(tis.length, WIDTH + 2);
+      assert.ok(tis.every((t) => t.state === 'success' && t.tryNumber === 1), JSON.stringify(tis.filter((t) => t.state !== 'success' || t.tryNumber !== 1)));
+      assert.equal((await store.getDagRun('ha_wide', RUN_ID))?.state, 'success');
+    } finally {
+      a.child.kill('SIGKILL');
+      b.child.kill('SIGKILL');
+      await store.close();
+    }
+  });
+
+  it('one killed mid-run: the other adopts its attempts after the heartbeat timeout, retries them, and finishes', async () => {
+    const { markers, store, a, b } = await twoSchedulers('ha_kill');
+    try {
+      const open = () => {
+        const m = readMarkers(markers);
+        return m.filter((x) => x.what === 'start' && x.ppid === a.child.pid && !m.some((y) => y.what === 'end' && y.task === x.task && y.try === x.try));
+      };
+      await until('scheduler A to run tasks while B runs others', () => open().length >= 2 && readMarkers(markers).some((x) => x.ppid === b.child.pid));
+      a.child.kill('SIGKILL');
+      await a.exit;
+      const killedAt = Date.now();
+      assert.equal(await b.exit, 0);
+      assert.equal(b.out().trim().split('\n').at(-1), 'success', 'the survivor saw the run through');
+
+      const m = readMarkers(markers);
+      const interrupted = [...new Set(m.filter((x) => x.what === 'start' && x.ppid === a.child.pid && x.t < killedAt && !m.some((y) => y.what === 'end' && y.task === x.task && y.try === x.try)).map((x) => x.task))];
+      assert.ok(interrupted.length >= 1, 'the kill cut at least one attempt short');
+      const tis = new Map((await store.listTaskInstances({ dagId: 'ha_wide', runId: RUN_ID })).map((t) => [t.taskId, t]));
+      assert.equal(tis.size, WIDTH + 2);
+      assert.ok([...tis.values()].every((t) => t.state === 'success'), 'no task lost');
+      assert.equal((await store.getDagRun('ha_wide', RUN_ID))?.state, 'success');
+      for (const task of interrupted) {
+        const retry = m.find((x) => x.task === task && x.what === 'start' && x.try === 2);
+        assert.ok(retry, `${task} was retried`);
+        assert.equal(retry.ppid, b.child.pid, `${task}'s retry ran on the survivor`);
+        assert.ok(retry.t >= killedAt + THRESHOLD - 1000, `${task} was adopted only after the heartbeat timeout (${retry.t - killedAt} ms after the kill)`);
+        assert.equal(tis.get(task)?.tryNumber, 2);
+        assert.match(await store.readLog({ dagId: 'ha_wide', runId: RUN_ID, taskId: task, mapIndex: -1 }, 1), /no sign of scheduler .* adopted by/);
+      }
+      // No two attempts of a task overlap: an attempt of A without an end died with A.
+      for (let i = 0; i < WIDTH; i++) {
+        const spans = m.filter((x) => x.task === `work_${i}` && x.what === 'start').map((s) => {
+          const end = m.find((y) => y.what === 'end' && y.task === s.task && y.try === s.try);
+          return [s.t, end ? end.t : killedAt] as const;
+        }).sort((x, y) => x[0] - y[0]);
+        for (let k = 1; k < spans.length; k++) assert.ok(spans[k]![0] >= spans[k - 1]![1], `work_${i}: attempts overlap`);
+        assert.equal(m.filter((x) => x.task === `work_${i}` && x.what === 'end' && x.try === tis.get(`work_${i}`)!.tryNumber).length, 1, `work_${i}: its recorded attempt ended once`);
+      }
+    } finally {
+      a.child.kill('SIGKILL');
+      b.child.kill('SIGKILL');
+      await store.close();
+    }
+  });
+});
