@@ -27,13 +27,16 @@ export const GLOBAL_WINDOWS: readonly BoundedWindow[] = Object.freeze([GlobalWin
 /** A half-open interval [start, end) of event time. */
 export class IntervalWindow implements BoundedWindow {
   readonly maxTimestamp: Instant;
-  readonly key: string;
+  /** The key is built on first use: windows made per element (sessions, custom) are often compared without it. */
+  #key: string | undefined;
   constructor(
     readonly start: Instant,
     readonly end: Instant,
   ) {
     this.maxTimestamp = end - 1;
-    this.key = `${start}:${end}`;
+  }
+  get key(): string {
+    return (this.#key ??= `${this.start}:${this.end}`);
   }
   contains(t: Instant): boolean {
     return t >= this.start && t < this.end;

@@ -9,7 +9,7 @@ import type { AuctionBid } from './results.ts';
  * Bid windows merge into their auction's window, which brings an auction and its bids together without global state.
  */
 export class AuctionOrBidWindow extends IntervalWindow {
-  override readonly key: string;
+  #key: string | undefined;
   constructor(
     start: number,
     end: number,
@@ -17,7 +17,9 @@ export class AuctionOrBidWindow extends IntervalWindow {
     readonly isAuctionWindow: boolean,
   ) {
     super(start, end);
-    this.key = `${start}:${end}:${auction}:${isAuctionWindow ? 'a' : 'b'}`;
+  }
+  override get key(): string {
+    return (this.#key ??= `${this.start}:${this.end}:${this.auction}:${this.isAuctionWindow ? 'a' : 'b'}`);
   }
 }
 

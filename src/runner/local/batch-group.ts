@@ -55,6 +55,19 @@ interface KeySlots {
 const INDEX_AFTER = 8;
 
 /**
+ * A key's input under a merging window function: every (window, value, timestamp) as it came, in parallel arrays.
+ * Merging window functions give almost every element a window of its own (a session or bid span starting at its
+ * timestamp), so folding per window on the way in would cost a slot, an accumulator and a window key per element;
+ * the windows are deduplicated and merged once, at the end, over the key's full set.
+ */
+interface MergingEntries {
+  readonly key: unknown;
+  readonly windows: BoundedWindow[];
+  readonly values: unknown[];
+  readonly timestamps: Instant[];
+}
+
+/**
  * Grouping for bounded pipelines with a watermark-only trigger. There, the engine guarantees that a grouping's input
  * watermark goes from −∞ straight to +∞ (sources report +∞ only when done), so nothing is ever late and every window
  * fires exactly once, on time, at the end: the whole trigger/hold/timer machinery of the WindowReducer would only
@@ -64,6 +77,8 @@ const INDEX_AFTER = 8;
  */
 export class BatchGroupTable {
   private readonly table = new Map<EncodedKey, KeySlots>();
+  private readonly merging = new Map<EncodedKey, MergingEntries>();
+  private readonly isMerging: boolean;
   private readonly isLast: boolean;
   private readonly pane: PaneInfo;
 
@@ -76,14 +91,25 @@ export class BatchGroupTable {
     // follow); afterWatermark() without late firings finishes at the end of the window either way.
     this.isLast = strategy.allowedLateness === 0 || strategy.trigger.kind === 'afterWatermark';
     this.pane = Object.freeze({ isFirst: true, isLast: this.isLast, timing: 'ON_TIME', index: 0, nonSpeculativeIndex: 0 });
+    this.isMerging = strategy.windowFn.isMerging;
   }
 
   get size(): number {
-    return this.table.size;
+    return this.table.size + this.merging.size;
   }
 
   add(key: unknown, value: unknown, timestamp: Instant, windows: readonly BoundedWindow[]): void {
     const encoded = encodeKey(key, this.step);
+    if (this.isMerging) {
+      let m = this.merging.get(encoded);
+      if (m === undefined) this.merging.set(encoded, (m = { key, windows: [], values: [], timestamps: [] }));
+      for (let i = 0; i < windows.length; i++) {
+        m.windows.push(windows[i]!);
+        m.values.push(value);
+        m.timestamps.push(timestamp);
+      }
+      return;
+    }
     let k = this.table.get(encoded);
     if (k === undefined) {
       const first: Slot = { window: windows[0]!, acc: this.folder.create(), minTs: timestamp, maxTs: timestamp };
@@ -120,32 +146,92 @@ export class BatchGroupTable {
    * 2. The pane's timestamp follows the timestamp combiner: end of window, earliest, latest, or earliest transformed.
    */
   flush(emit: (value: unknown, timestamp: Instant, window: BoundedWindow, pane: PaneInfo) => void): void {
-    const windowFn = this.strategy.windowFn;
     for (const k of this.table.values()) {
-      let slots = k.all;
-      if (windowFn.isMerging && slots.length > 1) slots = this.merge(slots);
-      for (const s of slots) emit(kv(k.key, this.folder.output(s.acc)), this.outputTime(s), s.window, this.pane);
+      for (const s of k.all) emit(kv(k.key, this.folder.output(s.acc)), this.outputTime(s), s.window, this.pane);
     }
     this.table.clear();
+    for (const m of this.merging.values()) {
+      for (const s of this.mergeEntries(m)) emit(kv(m.key, this.folder.output(s.acc)), this.outputTime(s), s.window, this.pane);
+    }
+    this.merging.clear();
   }
 
-  private merge(slots: Slot[]): Slot[] {
-    const merges = this.strategy.windowFn.mergeWindows(slots.map((s) => s.window));
-    if (merges.length === 0) return slots;
-    const byKey = new Map(slots.map((s) => [s.window.key, s]));
-    const out: Slot[] = [];
-    for (const m of merges) {
-      const parts = m.toMerge.map((w) => byKey.get(w.key)!);
-      for (const w of m.toMerge) byKey.delete(w.key);
-      out.push({
-        window: m.result,
-        acc: this.folder.merge(parts.map((p) => p.acc)),
-        minTs: Math.min(...parts.map((p) => p.minTs)),
-        maxTs: Math.max(...parts.map((p) => p.maxTs)),
-      });
+  /**
+   * One key's entries under a merging window function, folded into one slot per final window:
+   * 1. Deduplicate windows: sort entries by maxTimestamp, and compare keys only among equal maxTimestamps (equal
+   *    windows have equal ends), so a key string is built only for windows that might be equal.
+   * 2. Merge the distinct windows once (the window function sees a set, as Beam's MergeContext gives it).
+   * 3. Fold each entry's value into its final window's accumulator, in arrival order.
+   */
+  private mergeEntries(m: MergingEntries): Slot[] {
+    const n = m.windows.length;
+    const { windows, values, timestamps } = m;
+    // group[i]: the index of the distinct window entry i belongs to.
+    const group = new Int32Array(n);
+    const distinct: BoundedWindow[] = [];
+    if (n === 1) distinct.push(windows[0]!);
+    else {
+      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => windows[a]!.maxTimestamp - windows[b]!.maxTimestamp || a - b);
+      for (let i = 0; i < n; ) {
+        let j = i + 1;
+        const end = windows[order[i]!]!.maxTimestamp;
+        while (j < n && windows[order[j]!]!.maxTimestamp === end) j++;
+        if (j === i + 1) {
+          group[order[i]!] = distinct.length;
+          distinct.push(windows[order[i]!]!);
+        } else {
+          const seen = new Map<string, number>();
+          for (let x = i; x < j; x++) {
+            const w = windows[order[x]!]!;
+            let g = seen.get(w.key);
+            if (g === undefined) {
+              seen.set(w.key, (g = distinct.length));
+              distinct.push(w);
+            }
+            group[order[x]!] = g;
+          }
+        }
+        i = j;
+      }
     }
-    for (const s of byKey.values()) out.push(s);
-    return out;
+    // final[g]: the slot distinct window g ends up in (its own, or a merged window's).
+    const final: (Slot | undefined)[] = new Array(distinct.length);
+    const slots: Slot[] = [];
+    const merges = distinct.length > 1 ? this.strategy.windowFn.mergeWindows(distinct) : [];
+    if (merges.length > 0) {
+      const index = new Map<BoundedWindow, number>();
+      for (let g = 0; g < distinct.length; g++) index.set(distinct[g]!, g);
+      let byKey: Map<string, number> | undefined;
+      const indexOf = (w: BoundedWindow): number => {
+        const g = index.get(w);
+        if (g !== undefined) return g;
+        // A merge function may hand back equal windows rather than the ones it was given.
+        byKey ??= new Map(distinct.map((d, i) => [d.key, i]));
+        const k = byKey.get(w.key);
+        if (k === undefined) throw new Error(`${this.step}: window function merged ${w.key}, which is not one of the windows it was given`);
+        return k;
+      };
+      for (const merge of merges) {
+        const slot: Slot = { window: merge.result, acc: this.folder.create(), minTs: Infinity, maxTs: -Infinity };
+        slots.push(slot);
+        for (const w of merge.toMerge) final[indexOf(w)] = slot;
+      }
+    }
+    for (let g = 0; g < distinct.length; g++) {
+      if (final[g] === undefined) {
+        const slot: Slot = { window: distinct[g]!, acc: this.folder.create(), minTs: Infinity, maxTs: -Infinity };
+        slots.push(slot);
+        final[g] = slot;
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      const s = final[group[i]!]!;
+      const t = timestamps[i]!;
+      s.acc = this.folder.add(s.acc, values[i]);
+      if (t < s.minTs) s.minTs = t;
+      if (t > s.maxTs) s.maxTs = t;
+    }
+    return slots;
   }
 
   private outputTime(s: Slot): Instant {
