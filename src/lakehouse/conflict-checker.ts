@@ -7,10 +7,9 @@
  * 1. the winner changed the protocol or the metadata (schema, partitioning, properties) → conflict; and if this
  *    transaction changes the metadata, any concurrent data change conflicts;
  * 2. the winner committed a `txn` for an appId this transaction also commits → conflict;
- * 3. the winner removed a file this transaction also removes → conflict (delete/delete);
- * 4. the winner removed a file this transaction read (whatever its dataChange: a compaction of a file this
- *    transaction rewrites conflicts too) → conflict;
- * 5. the winner added data (dataChange true) that this transaction should have read: it read the whole table, or
+ * 3. the winner removed a file this transaction read (whatever its dataChange: a compaction of a file this
+ *    transaction rewrites conflicts too) → conflict; or one it also removes without reading it → delete/delete;
+ * 4. the winner added data (dataChange true) that this transaction should have read: it read the whole table, or
  *    one of its read predicates may match the new file (by partition values and min/max/nullCount stats) → conflict.
  * Otherwise the transaction is retried after the winner. So concurrent blind appends always succeed, a DELETE in
  * one partition and appends to another both commit, and compaction (dataChange false adds) never fails a reader.
@@ -53,8 +52,8 @@ export function checkConflicts(ours: TransactionFootprint, winning: readonly Act
     if (ours.changesMetadata && ('add' in a || 'remove' in a)) fail('concurrentWrite', 'wrote data while this transaction changes the metadata');
     if ('txn' in a && ours.appIds.has(a.txn.appId)) fail('concurrentTransaction', `committed for the same application id '${a.txn.appId}'`);
     if ('remove' in a) {
-      if (ours.removedPaths.has(a.remove.path)) fail('concurrentDeleteDelete', `also removed file ${a.remove.path}`);
       if (ours.readPaths.has(a.remove.path)) fail('concurrentDeleteRead', `removed file ${a.remove.path}, which this transaction read`);
+      if (ours.removedPaths.has(a.remove.path)) fail('concurrentDeleteDelete', `also removed file ${a.remove.path}`);
       if (ours.readWholeTable && a.remove.dataChange) fail('concurrentDeleteRead', `removed file ${a.remove.path}, which this transaction read`);
     }
     if ('add' in a && a.add.dataChange) {

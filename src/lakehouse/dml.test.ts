@@ -207,3 +207,37 @@ test('change data feed: writer 4, _change_data files, cdc actions, changes() bet
   await assert.rejects(plain.changes({ startingVersion: 0 }), /change data feed was not enabled at version 0/);
   await assert.rejects(DeltaTable.create(fresh(), { schema: { _change_type: 'string', x: 'long' }, properties: { 'delta.enableChangeDataFeed': 'true' } }), /reserved by the change data feed/);
 });
+
+test('MERGE whenNotMatchedBySourceUpdate updates target rows no source row matches (with a condition), with metrics', async () => {
+  const table = await tenPerFile({ properties: { 'delta.enableChangeDataFeed': 'true' } });
+  const r = await table.merge([{ id: 1, country: 'fr', amount: 100 }], { on: ['id'] })
+    .whenMatchedUpdate({ all: true })
+    .whenNotMatchedBySourceUpdate({ set: { amount: (t) => -(t.amount as number) }, condition: (t) => (t.id as bigint) < 5n })
+    .execute();
+  assert.deepEqual([r.metrics.numTargetRowsUpdated, r.metrics.numTargetRowsMatchedUpdated, r.metrics.numTargetRowsNotMatchedBySourceUpdated], [5, 1, 4]);
+  const rows = byId(await table.read());
+  assert.deepEqual(rows.slice(0, 6).map((x) => x.amount), [-0, 100, -3, -4.5, -6, 7.5]);
+  const [h] = await table.history(1);
+  assert.equal(h.operationParameters.notMatchedBySourcePredicates, JSON.stringify([{ actionType: 'update', predicate: '<function>' }]));
+  const changes = await table.changes({ startingVersion: r.version });
+  assert.equal(changes.filter((c) => c._change_type === 'update_postimage').length, 5);
+  assert.throws(() => table.merge([], { on: ['id'] }).whenNotMatchedBySourceUpdate({ set: {} }), /non-empty set/);
+  await assert.rejects(table.merge([], { on: ['id'] }).whenNotMatchedBySourceUpdate({ set: { nope: 1 } }).execute(), /unknown column 'nope'/);
+});
+
+test('changes() by timestamp: from the first commit at or after the start to the last at or before the end', async () => {
+  const table = await DeltaTable.create(fresh(), { schema, properties: { 'delta.enableChangeDataFeed': 'true' } });
+  for (let k = 0; k < 3; k++) {
+    await new Promise((r) => setTimeout(r, 25));
+    await table.append([row(k)]);
+  }
+  const t = async (v: number): Promise<number> => Math.floor(await table.log.commitFileTime(v));
+  const window = await table.changes({ startingTimestamp: (await t(2)) - 1, endingTimestamp: new Date((await t(2)) + 1) });
+  assert.deepEqual(window.map((c) => [Number(c._commit_version), Number(c.id)]), [[2, 1]]);
+  const fromTwo = await table.changes({ startingTimestamp: new Date(await t(2)).toISOString() });
+  assert.deepEqual(fromTwo.map((c) => Number(c._commit_version)), [2, 3]);
+  assert.deepEqual(await table.changes({ startingTimestamp: (await t(1)) + 1, endingTimestamp: (await t(1)) + 2 }), [], 'no commit in the window');
+  await assert.rejects(table.changes({ startingTimestamp: Date.now() + 60_000 }), /no commit .* at or after/);
+  await assert.rejects(table.changes({ startingVersion: 1, startingTimestamp: 0 }), /not both/);
+  await assert.rejects(table.changes({ startingTimestamp: 'yesterday' }), /not a timestamp/);
+});
