@@ -12,6 +12,9 @@ commands:
                                            logs, clear, mark, pause, unpause (riffle dag --help)
   scheduler --dags <folder>                run the DAG scheduler and its workers until Ctrl-C
   contract test <contract> --data <file>   check data against a data contract (also: contract diff)
+  table <command> <table> ...              Delta tables: write, merge, describe, history, show,
+                                           optimize, vacuum, restore, changes (riffle table --help)
+  quality <command> ...                    data quality: profile, checkpoint run, results
   version                                  print the version
   help [command]                           show help for a command
 
@@ -98,3 +101,36 @@ options:
                       (exit 1 if a run it processed failed)
   --parallelism N     task attempts at once (default 8)
   --json              with --once, print the runs it processed as JSON`;
+
+
+export const TABLE_HELP = `usage: riffle table <command> <table> [options] [--json]
+
+Delta Lake tables in a local directory (read and written interchangeably with delta-rs and Spark).
+
+commands:
+  write <table> --from <file.csv|.jsonl|.parquet> [--mode append|overwrite] [--partition-by c,...] [--merge-schema]
+      append (or overwrite with) the file's rows; creates the table when missing, with column types
+      inferred from the file (CSV: long, double, boolean, date, timestamp, else string) and the given
+      partition columns; rows must match an existing table unless --merge-schema adds new columns
+  merge <table> --from <file> --on <key,...>
+      upsert: rows matching a table row on the keys update it (all columns), the others are inserted
+  describe <table>          version, schema, partition columns, properties, protocol, files, size
+  history <table> [--limit N]
+      commits, newest first: version, time, operation, parameters
+  show <table> [--version N | --timestamp T] [--where "c = v and d > 3"] [--columns c,...] [--limit N]
+      rows at a version (default latest; --limit defaults to 20 without --json); --where is a conjunction of
+      column comparisons (=, !=, <, <=, >, >=, is [not] null, in (...)) that also skips files
+  optimize <table> [--zorder-by c,...] [--target-size 128MB] [--where "<partition predicate>"]
+      compact small files, or cluster them by up to 4 columns (Z-order) so predicates skip more files
+  vacuum <table> [--retention-hours H] [--dry-run] [--force]
+      delete files no version within the retention needs (default 168 hours; below it needs --force)
+  restore <table> --version N | --timestamp T
+      make an earlier version current again (a new RESTORE commit)
+  changes <table> --from V [--to V]
+      the change data feed (delta.enableChangeDataFeed=true): _change_type, _commit_version, rows
+
+options:
+  --json    print the result as one JSON document (timestamps as ISO-8601, longs as numbers when exact)
+  --help    show this help
+
+exit codes: 0 done, 1 the operation failed (no such table, conflict, bad data), 2 usage error`;
