@@ -54,3 +54,34 @@ test('contract diff: widening and optional fields are compatible; removed and ne
   assert.match(bad.stdout, /field removed\s+silver\.orders\s+status\s+BREAKING/);
   assert.match(bad.stdout, /required field added \(no default\)\s+silver\.orders\s+channel\s+BREAKING/);
 });
+
+test('contract test on a Delta table: the latest version fails after a bad append, --version 1 still passes', async () => {
+  const { DeltaTable } = await import('../../src/lakehouse/index.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'riffle-contract-delta-'));
+  const path = join(dir, 'orders');
+  const table = await DeltaTable.create(path, { schema: { order_id: 'string', customer_id: 'long', order_date: 'timestamp', status: 'string', total_amount: 'double', items: 'string' } });
+  const [header, ...lines] = readFileSync('examples/data/orders-good.csv', 'utf8').trim().split('\n');
+  assert.equal(header, 'order_id,customer_id,order_date,status,total_amount,items');
+  const rows = lines.map((l) => {
+    const m = /^([^,]+),(\d+),([^,]+),([^,]+),([^,]+),"(.*)"$/.exec(l)!;
+    return { order_id: m[1]!, customer_id: Number(m[2]), order_date: new Date(m[3]!), status: m[4]!, total_amount: Number(m[5]), items: m[6]!.replace(/""/g, '"') };
+  });
+  await table.append(rows);
+  const ok = riffle('contract', 'test', contract, '--data', path, '--json');
+  assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+  const okOut = JSON.parse(ok.stdout) as { rows: number; data: { kind: string } };
+  assert.equal(okOut.rows, rows.length);
+  assert.equal(okOut.data.kind, 'delta');
+  await table.append([{ ...rows[0]!, order_id: 'ORDER-0002', status: 'lost' }]);
+  const bad = riffle('contract', 'test', contract, '--data', path);
+  assert.equal(bad.status, 1, bad.stdout + bad.stderr);
+  assert.match(bad.stdout, /Delta table\)/);
+  assert.match(bad.stdout, /status in enum: 1 unexpected of \d+ .*"lost"/);
+  assert.match(bad.stdout, /validity: order_id matches pattern: .*"ORDER-0002"/);
+  // The freshness SLA is measured on the table's last commit (a file has no commit time: skipped there).
+  assert.match(bad.stdout, /pass\s+freshness: max delay 30 min\s+last commit [\d.]+ min ago/);
+  assert.doesNotMatch(bad.stdout, /skipped: freshness/);
+  const v1 = riffle('contract', 'test', contract, '--data', path, '--version', '1');
+  assert.equal(v1.status, 0, v1.stdout + v1.stderr);
+  assert.match(v1.stdout, /Delta table v1/);
+});

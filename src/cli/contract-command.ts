@@ -1,11 +1,9 @@
 /**
- * `riffle contract test <contract.yaml> --data <file.csv|file.jsonl> [--model name] [--json]` and
+ * `riffle contract test <contract.yaml> --data <file|glob|delta table> [--version N] [--model name] [--json]` and
  * `riffle contract diff <old.yaml> <new.yaml> [--json]`. Test exits 0 when every check passes and 1 with each failed
  * check and its observed value; diff exits 1 when a change is breaking.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { files } from '../io/index.ts';
 import * as quality from '../quality/index.ts';
 import { parseArgs } from './args.ts';
 import { UsageError } from './cli-error.ts';
@@ -16,8 +14,9 @@ import { formatTable } from './table.ts';
 export const CONTRACT_HELP = `riffle contract — data contracts (Data Contract Specification or the seed layout)
 
 usage:
-  riffle contract test <contract.yaml> --data <file.csv|file.jsonl> [--model <name>] [--json]
-      checks the data against the contract's schema and quality rules; exit 0 if all pass, 1 otherwise
+  riffle contract test <contract.yaml> --data <file|glob|delta table dir> [--version N] [--model <name>] [--json]
+      checks the data (CSV, JSON Lines, Parquet, or a Delta table at its latest or a given version; streamed in one
+      pass) against the contract's schema and quality rules; exit 0 if all pass, 1 otherwise
   riffle contract diff <old.yaml> <new.yaml> [--json]
       classifies each change as compatible or breaking; exit 1 if any is breaking`;
 
@@ -34,8 +33,13 @@ export async function contractCommand(argv: readonly string[], io: CliIO): Promi
     const [contractPath, ...extra] = rest;
     if (contractPath === undefined) throw new UsageError('missing the contract file', { hint: 'riffle contract test <contract.yaml> --data <file.csv|file.jsonl>' });
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
-    if (typeof flags.data !== 'string') throw new UsageError('missing --data <file.csv|file.jsonl>', { hint: 'riffle contract test <contract.yaml> --data <file>' });
-    return testContract(resolve(io.cwd, contractPath), resolve(io.cwd, flags.data), typeof flags.model === 'string' ? flags.model : undefined, json, io);
+    if (typeof flags.data !== 'string') throw new UsageError('missing --data <file|glob|delta table>', { hint: 'riffle contract test <contract.yaml> --data <file.csv|file.jsonl|file.parquet|table dir>' });
+    let version: number | undefined;
+    if (flags.version !== undefined) {
+      version = Number(flags.version);
+      if (!Number.isInteger(version) || version < 0) throw new UsageError(`--version must be a table version (an integer ≥ 0), got ${JSON.stringify(flags.version)}`);
+    }
+    return testContract(resolve(io.cwd, contractPath), flags.data, { ...(typeof flags.model === 'string' ? { model: flags.model } : {}), ...(version !== undefined ? { version } : {}), json }, io);
   }
   if (sub === 'diff') {
     const [a, b] = rest;
@@ -52,58 +56,52 @@ export async function contractCommand(argv: readonly string[], io: CliIO): Promi
   throw new UsageError(`unknown contract command '${sub}'`, { hint: "use 'riffle contract test' or 'riffle contract diff'" });
 }
 
-function readRows(path: string): { rows: Array<Record<string, unknown>>; columns: string[] } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${path}: ${(e as Error).message}`);
-  }
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  if (/\.jsonl?$/i.test(path)) {
-    const rows = lines.filter((l) => l.trim() !== '').map((l, i) => {
-      try {
-        return JSON.parse(l) as Record<string, unknown>;
-      } catch {
-        throw new UsageError(`${path}:${i + 1}: not JSON`);
-      }
-    });
-    return { rows, columns: rows[0] ? Object.keys(rows[0]) : [] };
-  }
-  const records: string[][] = [];
-  const parser = new files.CsvRecordParser({ delimiter: ',', quote: '"' });
-  const sink = { record: (fields: string[]) => void records.push(fields), malformed: (reason: string, line: number) => { throw new UsageError(`${path}:${line}: ${reason}`); } };
-  lines.forEach((l, i) => parser.push(l, i + 1, sink));
-  parser.end(sink);
-  const [header, ...body] = records;
-  const columns = header ?? [];
-  // Empty cells are missing values (as pandas reads them).
-  const rows = body.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i] === undefined || r[i] === '' ? null : r[i]])));
-  return { rows, columns };
-}
-
-function testContract(contractPath: string, dataPath: string, model: string | undefined, json: boolean, io: CliIO): number {
+async function testContract(contractPath: string, dataPath: string, options: { model?: string; version?: number; json: boolean }, io: CliIO): Promise<number> {
   const contract = quality.loadContract(contractPath);
-  const compiled = quality.compileContract(contract, model);
-  const { rows, columns } = readRows(dataPath);
-  const result = quality.validate(rows.map(compiled.coerce), compiled.suite, { columns });
+  const compiled = quality.compileContract(contract, options.model);
+  // CSV cells stay text: the contract's declared types convert them (a cell that does not convert fails the type check).
+  const data = quality.assetFromPath(dataPath, io.cwd, { types: 'text', ...(options.version !== undefined ? { version: options.version } : {}) });
+  const result = await quality.validateAsset(data, compiled.suite, { mapRow: compiled.coerce });
+  const rows = result.meta.row_count;
   const checks = result.results.map((r, i) => ({
     check: compiled.checkNames[i]!,
     expectation: r.expectation_config.expectation_type,
     success: r.success,
     observed: quality.observedText(r),
     result: r.result,
+    ...(r.approximate ? { approximate: true } : {}),
     ...(r.exception_info.raised_exception ? { error: r.exception_info.exception_message } : {}),
   }));
-  const failed = checks.filter((c) => !c.success);
-  if (json) {
-    io.out(stringify({ contract: contract.id, version: contract.version, model: compiled.model.name, data: dataPath, rows: rows.length, success: result.success, statistics: result.statistics, failed: failed.map((c) => c.check), checks, skipped: compiled.skipped }));
-  } else {
-    io.out(`contract ${contract.title}${contract.version ? ` v${contract.version}` : ''} (model ${compiled.model.name}) on ${dataPath}: ${rows.length} rows`);
-    io.out(formatTable(['status', 'check', 'observed'], checks.map((c) => [c.success ? 'pass' : 'FAIL', c.check, c.observed])));
-    for (const s of compiled.skipped) io.out(`skipped: ${s.name} (${s.reason})`);
-    io.out(result.success ? `\npassed: ${checks.length} checks` : `\nfailed: ${failed.length} of ${checks.length} checks\n${failed.map((c) => `  - ${c.check}: ${c.observed}`).join('\n')}`);
+  // A Delta table has commit times: the contract's freshness SLA is measured on it (files have none).
+  let skipped = compiled.skipped;
+  let freshness: quality.FreshnessCheck | undefined;
+  if (data.kind === 'delta' && contract.freshnessMinutes !== undefined && data.version === undefined) {
+    const limit = contract.freshnessMinutes;
+    freshness = await quality.checkDeltaFreshness(data.path, { expectedInterval: `${limit}m` });
+    const age = freshness.stalenessMinutes;
+    const ok = age !== null && age <= limit;
+    checks.push({
+      check: `freshness: max delay ${limit} min`, expectation: 'freshness', success: ok,
+      observed: age === null ? 'no commit' : `last commit ${Math.round(age * 10) / 10} min ago (${freshness.lastUpdated})`,
+      result: { observed_value: age, details: { ...freshness } },
+    });
+    skipped = skipped.filter((s) => !s.name.startsWith('freshness:'));
   }
-  return result.success ? 0 : 1;
+  const success = result.success && checks.every((c) => c.success);
+  const failed = checks.filter((c) => !c.success);
+  const malformed = result.meta.malformed_records as quality.MalformedRecords | undefined;
+  const dataInfo = { path: dataPath, kind: data.kind, ...(data.kind === 'delta' && data.version !== undefined ? { version: data.version } : {}) };
+  if (options.json) {
+    io.out(stringify({
+      contract: contract.id, version: contract.version, model: compiled.model.name, data: dataInfo, rows, success, statistics: result.statistics,
+      failed: failed.map((c) => c.check), checks, skipped, ...(malformed ? { malformed_records: malformed } : {}),
+    }));
+  } else {
+    io.out(`contract ${contract.title}${contract.version ? ` v${contract.version}` : ''} (model ${compiled.model.name}) on ${dataPath}${data.kind === 'delta' ? ` (Delta table${data.version !== undefined ? ` v${data.version}` : ''})` : ''}: ${rows} rows`);
+    io.out(formatTable(['status', 'check', 'observed'], checks.map((c) => [c.success ? 'pass' : 'FAIL', c.check, c.observed])));
+    for (const s of skipped) io.out(`skipped: ${s.name} (${s.reason})`);
+    if (malformed) io.out(`malformed records skipped: ${malformed.count} (e.g. ${malformed.examples.slice(0, 3).map((m) => `line ${m.line}: ${m.reason}`).join('; ')})`);
+    io.out(success ? `\npassed: ${checks.length} checks` : `\nfailed: ${failed.length} of ${checks.length} checks\n${failed.map((c) => `  - ${c.check}: ${c.observed}`).join('\n')}`);
+  }
+  return success ? 0 : 1;
 }

@@ -69,3 +69,44 @@ test('riffle quality: usage errors exit 2', () => {
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /cannot read/);
 });
+
+test('riffle quality checkpoint run (exit 0 / 1, --json) and riffle quality results (history newest first)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'riffle-checkpoint-cli-'));
+  try {
+    writeFileSync(join(dir, 'good.csv'), csv(50));
+    writeFileSync(join(dir, 'bad.csv'), csv(50, true));
+    writeFileSync(join(dir, 'orders.suite.json'), JSON.stringify({ expectation_suite_name: 'orders', expectations: [
+      { expectation_type: 'expect_column_values_to_be_unique', kwargs: { column: 'id' } },
+      { expectation_type: 'expect_column_values_to_be_in_set', kwargs: { column: 'status', value_set: STATUSES } },
+    ] }));
+    const cp = (data: string) => `name: orders_cp\ndata_asset: ${data}\nsuite: orders.suite.json\nactions:\n  - store_validation_result: { store: results }\n  - update_data_docs: { site: docs }\n`;
+    writeFileSync(join(dir, 'good.yaml'), cp('good.csv'));
+    writeFileSync(join(dir, 'bad.yaml'), cp('bad.csv'));
+    const ok = riffle(['quality', 'checkpoint', 'run', join(dir, 'good.yaml'), '--run-name', 'r1']);
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /pass\s+good\s+orders\s+2\/2\s+50/);
+    assert.match(ok.stdout, /action store_validation_result: ok/);
+    const bad = riffle(['quality', 'checkpoint', 'run', join(dir, 'bad.yaml'), '--run-name', 'r2', '--json']);
+    assert.equal(bad.status, 1, bad.stdout + bad.stderr);
+    const result = JSON.parse(bad.stdout) as { success: boolean; run_id: { run_name: string }; run_results: Array<{ validation_result: { results: Array<{ success: boolean; result: { partial_unexpected_list?: unknown[] } }> } }> };
+    assert.equal(result.success, false);
+    assert.equal(result.run_id.run_name, 'r2');
+    assert.deepEqual(result.run_results[0]!.validation_result.results[1]!.result.partial_unexpected_list, ['lost']);
+    const text = riffle(['quality', 'checkpoint', 'run', join(dir, 'bad.yaml'), '--run-name', 'r3']);
+    assert.equal(text.status, 1);
+    assert.match(text.stdout, /bad: expect_column_values_to_be_in_set\(status\): 1 unexpected of 50/);
+    const history = riffle(['quality', 'results', 'orders', '--store', join(dir, 'results'), '--json']);
+    assert.equal(history.status, 0, history.stderr);
+    const listed = JSON.parse(history.stdout) as { results: Array<{ run_name: string; success: boolean }> };
+    assert.deepEqual(listed.results.map((r) => [r.run_name, r.success]).sort((a, b) => String(b[0]).localeCompare(String(a[0]))), [['r3', false], ['r2', false], ['r1', true]]);
+    const table = riffle(['quality', 'results', 'orders', '--store', join(dir, 'results'), '--asset', 'good']);
+    assert.match(table.stdout, /r1\s+good\s+pass\s+2\/2\s+50/);
+    assert.doesNotMatch(table.stdout, /r2/);
+    assert.match(readFileSync(join(dir, 'docs', 'index.html'), 'utf8'), /3 validations, 2 failed/);
+    const missing = riffle(['quality', 'checkpoint', 'run', join(dir, 'nope.yaml')]);
+    assert.notEqual(missing.status, 0);
+    assert.match(missing.stderr, /cannot read checkpoint/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

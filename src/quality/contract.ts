@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { parseSlaDuration } from './freshness.ts';
 import { SuiteError } from './quality-error.ts';
 import type { ExpectationConfig } from './result.ts';
 
@@ -51,6 +52,8 @@ export interface DataContract {
   readonly layout: 'datacontract-specification' | 'seed';
   readonly models: readonly ContractModel[];
   readonly servicelevels?: Readonly<Record<string, unknown>>;
+  /** The freshness SLA (quality_sla.freshness.max_delay_minutes, or servicelevels.freshness.threshold), in minutes. */
+  readonly freshnessMinutes?: number;
 }
 
 type Obj = Record<string, unknown>;
@@ -121,6 +124,9 @@ function parseDcs(data: Obj, source: string): DataContract {
     layout: 'datacontract-specification',
     models,
     ...(isObj(data.servicelevels) ? { servicelevels: data.servicelevels } : {}),
+    ...(isObj(data.servicelevels) && isObj(data.servicelevels.freshness) && data.servicelevels.freshness.threshold !== undefined
+      ? { freshnessMinutes: parseSlaDuration(data.servicelevels.freshness.threshold, 'servicelevels.freshness.threshold', 60_000) / 60_000 }
+      : {}),
   };
 }
 
@@ -221,5 +227,6 @@ function parseSeed(data: Obj, source: string): DataContract {
     ...(str(data.owner) ? { owner: str(data.owner) } : {}),
     layout: 'seed',
     models: [{ name, fields: parsed, rules }],
+    ...(isObj(sla.freshness) && num(sla.freshness.max_delay_minutes) !== undefined ? { freshnessMinutes: num(sla.freshness.max_delay_minutes) } : {}),
   };
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DeltaTable } from '../lakehouse/index.ts';
-import { asset, assetFromPath, checkDeltaFreshness, expect, inferKind, scanAsset, suite, validate, validateAsset, type Row } from './index.ts';
+import { asset, assetFromPath, checkDeltaFreshness, expect, inferKind, scanAsset, suite, validate, validateAsset, type Row, type ValidationResult } from './index.ts';
 
 const STATUSES = ['new', 'paid', 'shipped'];
 function rowsOf(n: number): Array<{ id: number; status: string; amount: number | null; note: string }> {
@@ -35,7 +35,7 @@ function withDir(f: (dir: string) => Promise<void>): () => Promise<void> {
 }
 
 /** The parts of a result that must not depend on where the rows came from. */
-const essence = (r: ReturnType<typeof validate>) => ({ success: r.success, rows: r.meta.row_count, results: r.results.map((x) => ({ success: x.success, result: x.result })) });
+const essence = (r: ValidationResult) => ({ success: r.success, rows: r.meta.row_count, results: r.results.map((x) => ({ success: x.success, result: x.result })) });
 
 test('a CSV file (quoted fields, nulls, several batches) validates as the same rows in memory', withDir(async (dir) => {
   const rows = rowsOf(10_000);
