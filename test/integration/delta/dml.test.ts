@@ -3,7 +3,8 @@
 // tables (and their change data feed) after delta-rs' delete/update/merge. Skips without the venv, unless
 // RIFFLE_INTEGRATION=1, where interop.test.ts fails on the missing venv.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { parquetMetadata } from 'hyparquet';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -79,6 +80,13 @@ test('Riffle reads a delta-rs table after delta-rs delete, update and merge, and
   const table = await DeltaTable.open(path);
   await assertSameAsDeltaRs(table, described);
   assert.ok((await table.log.readCommit(2)).some((a) => 'cdc' in a), 'delta-rs wrote cdc actions');
+  // delta-rs wrote the files of its DML (data and change data) with ZSTD, which Riffle reads (hyparquet-compressors).
+  const rewritten = (await table.log.readCommit(3)).flatMap((a) => ('add' in a ? [a.add.path] : 'cdc' in a ? [a.cdc.path] : []));
+  const codecs = new Set(rewritten.flatMap((p) => {
+    const bytes = readFileSync(join(path, ...p.split('/').map(decodeURIComponent)));
+    return parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)).row_groups.flatMap((g) => g.columns.map((c) => c.meta_data?.codec));
+  }));
+  assert.ok(codecs.has('ZSTD'), `codecs of delta-rs' DML files: ${[...codecs].join(', ')}`);
   assert.deepEqual(await riffleChanges(table, 0), byContent(deltaRs<Encoded[]>('cdf', path, '0')));
   // Riffle's row counts agree with delta-rs' metrics for the same operations.
   const counts = (await table.history()).map((h) => h.commitInfo.operationMetrics as Record<string, number>);

@@ -46,3 +46,24 @@ export async function assertSameAsDeltaRs(table: DeltaTable, described: Describe
   const ours = (await table.history()).map((h) => ({ version: h.version, operation: h.operation, timestamp: h.timestamp }));
   assert.deepEqual(ours, described.history, 'history');
 }
+
+/**
+ * Like assertSameAsDeltaRs, for tables vacuum has run on: a version delta-rs cannot read any more (its files are
+ * gone) must fail in Riffle too; every other version reads identically. Returns the versions both could read.
+ */
+export async function assertAgreesWithDeltaRs(table: DeltaTable, described: Described): Promise<number[]> {
+  assert.equal(described.version, await table.version(), 'latest version');
+  const readable: number[] = [];
+  for (const [v, expected] of Object.entries(described.versions)) {
+    if ('error' in expected) {
+      await assert.rejects(table.read({ version: Number(v) }), `delta-rs cannot read version ${v} (${expected.error.slice(0, 120)}), so Riffle must not either`);
+      continue;
+    }
+    assert.deepEqual(encode(await table.read({ version: Number(v) })), sortRows(expected), `rows at version ${v}`);
+    assert.equal((await table.snapshot(Number(v))).files.length, described.files[v], `files at version ${v}`);
+    readable.push(Number(v));
+  }
+  const ours = (await table.history()).map((h) => ({ version: h.version, operation: h.operation, timestamp: h.timestamp }));
+  assert.deepEqual(ours, described.history, 'history');
+  return readable;
+}

@@ -9,6 +9,11 @@
                                               plus each operation's metrics
   python oracle.py cdf <table> <start>     -> JSON: delta-rs load_cdf rows from version <start> (with
                                               _change_type and _commit_version)
+  python oracle.py ops <table> <steps>     -> runs maintenance steps with delta-rs (JSON list: ["create", "append",
+                                              "compact", "zorder:n,id", "restore:<v>", "evolve", "vacuum",
+                                              "checkpoint"]) on a new or existing table; prints what `read` prints
+                                              (versions delta-rs cannot read any more as {"error"}), each step's
+                                              result and the commit operations
 
 Values are printed in a typed, exact form the test compares with Riffle's canonical values: 64-bit ints and
 timestamps (microseconds since the epoch, UTC) as strings, dates as YYYY-MM-DD, doubles as JSON numbers.
@@ -51,10 +56,10 @@ def describe(path):
     for v in range(0, latest.version() + 1):
         try:
             t = DeltaTable(path, version=v)
-        except Exception as e:  # a version a checkpoint made unreachable
+            out["versions"][str(v)] = rows_of(t)
+        except Exception as e:  # a version a checkpoint made unreachable, or whose files vacuum deleted
             out["versions"][str(v)] = {"error": str(e)}
             continue
-        out["versions"][str(v)] = rows_of(t)
         out["files"][str(v)] = len(t.file_uris())
     out["history"] = [{"version": h["version"], "operation": h.get("operation"), "timestamp": h.get("timestamp")} for h in latest.history()]
     return out
@@ -132,9 +137,8 @@ def dml(path, spec):
     config = {"delta.enableChangeDataFeed": "true"}
     write_deltalake(path, plain(batch(0, 20)), partition_by=partition_by, mode="append", configuration=config)
     write_deltalake(path, plain(batch(20, 20)), partition_by=partition_by, mode="append")
-    # delta-rs writes change data files with ZSTD unless told otherwise; Riffle's Parquet reader (hyparquet without
-    # hyparquet-compressors) decodes snappy, gzip and uncompressed pages only.
-    wp = WriterProperties(compression="SNAPPY")
+    # ZSTD (what delta-rs' optimize writes by default) for the rewritten and change data files: Riffle reads it.
+    wp = WriterProperties(compression="ZSTD")
     metrics = {}
     metrics["delete"] = DeltaTable(path).delete("n < 5 OR n = 27", writer_properties=wp)
     metrics["update"] = DeltaTable(path).update(updates={"amount": "amount * 2", "name": "'updated'"}, predicate="n >= 10 AND n < 14", writer_properties=wp)
@@ -162,8 +166,53 @@ def cdf(path, start):
     return sorted(rows, key=lambda r: json.dumps(r, sort_keys=True))
 
 
+def evolved(start, count):
+    data = batch(start, count)
+    return data.append_column("extra", pa.array([f"x{i}" if i % 2 else None for i in range(start, start + count)], pa.string()))
+
+
+def ops(path, steps):
+    results = []
+    appended = 0
+    for step in steps:
+        name, _, arg = step.partition(":")
+        if name == "create":
+            write_deltalake(path, batch(0, 10), partition_by=["country"], mode="append")
+            appended = 10
+            results.append(None)
+        elif name == "append":
+            evolved_already = "extra" in [f.name for f in DeltaTable(path).schema().fields]
+            write_deltalake(path, (evolved if evolved_already else batch)(3000 + appended, 10), mode="append")
+            appended += 10
+            results.append(None)
+        elif name == "evolve":
+            write_deltalake(path, evolved(4000 + appended, 6), mode="append", schema_mode="merge")
+            appended += 6
+            results.append(None)
+        elif name == "compact":
+            results.append(DeltaTable(path).optimize.compact())
+        elif name == "zorder":
+            results.append(DeltaTable(path).optimize.z_order(arg.split(",")))
+        elif name == "restore":
+            results.append(DeltaTable(path).restore(int(arg)))
+        elif name == "vacuum":
+            results.append(sorted(DeltaTable(path).vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)))
+        elif name == "checkpoint":
+            DeltaTable(path).create_checkpoint()
+            results.append(None)
+        else:
+            raise ValueError(f"unknown step {step}")
+    out = describe(path)
+    out["results"] = results
+    out["operations"] = [h.get("operation") for h in DeltaTable(path).history()]
+    return out
+
+
 def main():
     cmd, path = sys.argv[1], sys.argv[2]
+    if cmd == "ops":
+        print(json.dumps(ops(path, json.loads(sys.argv[3])), default=str))
+        return
     if cmd == "dml":
         print(json.dumps(dml(path, json.loads(sys.argv[3])), default=str))
         return
