@@ -113,7 +113,7 @@ commands:
       inferred from the file (CSV: long, double, boolean, date, timestamp, else string) and the given
       partition columns; rows must match an existing table unless --merge-schema adds new columns
   merge <table> --from <file> --on <key,...>
-      upsert: rows matching a table row on the keys update it (all columns), the others are inserted
+      upsert: rows matching a table row on the keys update it (the file's columns), the others are inserted
   describe <table>          version, schema, partition columns, properties, protocol, files, size
   history <table> [--limit N]
       commits, newest first: version, time, operation, parameters

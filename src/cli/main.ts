@@ -8,12 +8,12 @@
 import { readFileSync } from 'node:fs';
 import { describeError, exitCodeOf, UsageError } from './cli-error.ts';
 import { processIO, type CliIO } from './cli-io.ts';
-import { DESCRIBE_HELP, MAIN_HELP, RUN_HELP, TEMPLATE_HELP, VERSION_HELP } from './help.ts';
+import { DESCRIBE_HELP, MAIN_HELP, RUN_HELP, TABLE_HELP, TEMPLATE_HELP, VERSION_HELP } from './help.ts';
 import { runCommand } from './run-command.ts';
 import { describeCommand } from './template-command.ts';
 
 const COMMANDS = ['run', 'template', 'version', 'help'];
-const HELP: Record<string, string> = { run: RUN_HELP, template: TEMPLATE_HELP, 'template describe': DESCRIBE_HELP, 'template run': RUN_HELP, version: VERSION_HELP };
+const HELP: Record<string, string> = { run: RUN_HELP, template: TEMPLATE_HELP, 'template describe': DESCRIBE_HELP, 'template run': RUN_HELP, version: VERSION_HELP, table: TABLE_HELP };
 
 const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h';
 
@@ -52,6 +52,7 @@ async function dispatch(argv: readonly string[], io: CliIO): Promise<number> {
     case 'scheduler': return (await import('./dag-command.ts')).schedulerCommand(rest, io);
     case 'contract': return (await import('./contract-command.ts')).contractCommand(rest, io);
     case 'quality': return (await import('./quality-command.ts')).qualityCommand(rest, io);
+    case 'table': return (await import('./table-command.ts')).tableCommand(rest, io);
     case 'template': {
       const [sub, ...args] = rest;
       if (sub === undefined || isHelp(sub)) {
