@@ -59,3 +59,19 @@ test('a concurrent DELETE of a file an UPDATE read conflicts; of another file it
   await t.delete({ id: 1 });
   await assert.rejects(updateWhere(tx2, { country: 'fr' }, { amount: 5 }), (e: unknown) => e instanceof ConcurrentModificationError && e.conflict === 'concurrentDeleteRead');
 });
+
+test('racing: appends to de and es running alongside a DELETE and an OPTIMIZE of fr all commit, no row lost', async () => {
+  const t = await table();
+  for (let k = 0; k < 4; k++) await t.append([{ id: 20 + k, country: 'fr', amount: 1 }]);
+  const appends = Array.from({ length: 8 }, (_, k) => t.append([{ id: 100 + k, country: k % 2 ? 'de' : 'es', amount: 1 }]));
+  const [del, ...rest] = await Promise.all([t.delete({ country: 'fr', id: { gte: 20 } }), ...appends]);
+  assert.equal(del.committed, true);
+  assert.equal(rest.length, 8);
+  for (let k = 0; k < 3; k++) await t.append([{ id: 30 + k, country: 'fr', amount: 1 }]);
+  const opt = t.optimize({ where: { country: 'fr' } });
+  const more = Array.from({ length: 4 }, (_, k) => t.append([{ id: 200 + k, country: 'de', amount: 1 }]));
+  const [o] = await Promise.all([opt, ...more]);
+  assert.equal(o.metrics.numFilesRemoved, 4);
+  const ids = (await t.read()).map((x) => Number(x.id)).sort((a, b) => a - b);
+  assert.deepEqual(ids, [1, 2, 3, 30, 31, 32, 100, 101, 102, 103, 104, 105, 106, 107, 200, 201, 202, 203]);
+});

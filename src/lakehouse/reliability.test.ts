@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { ConcurrentModificationError, DeltaTable } from './index.ts';
+import { vacuumTable } from './vacuum.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'riffle-delta-rel-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -51,6 +52,13 @@ test('a process killed mid-commit leaves the table readable at the last version,
   const snap = await table.snapshot();
   assert.ok(snap.files.every((f) => !orphans.includes(f.path) && existsSync(f.absolutePath)));
   assert.equal((await table.append([{ id: 2, worker: 0 }]) as { version: number }).version, 2);
+  // Vacuum removes the orphan once it is older than the retention (here: looking from 8 days ahead), never the log's
+  // leftover temporary file, and the table still reads.
+  const { filesDeleted } = await vacuumTable(table.log, {}, Date.now() + 8 * 86_400_000);
+  assert.deepEqual(filesDeleted, orphans);
+  assert.ok(!existsSync(join(path, orphans[0])));
+  assert.ok(readdirSync(join(path, '_delta_log')).some((f) => f.endsWith('.crashed.json.tmp')));
+  assert.deepEqual((await table.read()).map((r) => r.id).sort(), [1n, 2n]);
 });
 
 test('two processes appending concurrently (20 appends each) lose no rows', async () => {
