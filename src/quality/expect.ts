@@ -48,8 +48,18 @@ export const expect = {
   columnPairValuesAToBeGreaterThanB: (column_A: string, column_B: string, k: { or_equal?: boolean } & Mostly = {}) =>
     e('expect_column_pair_values_A_to_be_greater_than_B', { column_A, column_B, ...k }),
   multicolumnSumToEqual: (column_list: string[], sum_total: number, k: Mostly = {}) => e('expect_multicolumn_sum_to_equal', { column_list, sum_total, ...k }),
-  columnKlDivergenceToBeLessThan: (column: string, partition_object: { values: unknown[]; weights: number[] }, threshold: number, k: { tail_weight_holdout?: number } = {}) =>
-    e('expect_column_kl_divergence_to_be_less_than', { column, partition_object, threshold, ...k }),
+  columnKlDivergenceToBeLessThan: (
+    column: string,
+    partition_object: { values: unknown[]; weights: number[] } | { bins: number[]; weights: number[]; tail_weights?: [number, number] },
+    threshold: number,
+    k: { tail_weight_holdout?: number; internal_weight_holdout?: number } = {},
+  ) => e('expect_column_kl_divergence_to_be_less_than', { column, partition_object, threshold, ...k }),
+  /** One-sample KS test against `norm` ({ mean, std_dev }), `uniform` ({ min, max } as GE: loc, scale) or `expon` ({ loc, scale }). */
+  columnParameterizedDistributionKsTestPValueToBeGreaterThan: (column: string, distribution: 'norm' | 'uniform' | 'expon', params: Record<string, number> | number[], k: { p_value?: number } = {}) =>
+    e('expect_column_parameterized_distribution_ks_test_p_value_to_be_greater_than', { column, distribution, params, ...k }),
+  /** Two-sample KS test of the column against a reference sample (Riffle's; p-values as scipy's ks_2samp). */
+  columnTwoSampleKsTestPValueToBeGreaterThan: (column: string, reference_sample: number[], k: { p_value?: number } = {}) =>
+    e('expect_column_two_sample_ks_test_p_value_to_be_greater_than', { column, reference_sample, ...k }),
   /** A row-level custom expectation: rows where `predicate` is false are unexpected (and quarantined in pipelines). */
   rowsToSatisfy: <R = Row>(description: string, predicate: (row: R) => boolean, k: Mostly & { columns?: string[] } = {}) =>
     e('expect_row_to_satisfy', { description, predicate, ...k }),

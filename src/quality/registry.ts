@@ -4,6 +4,7 @@ import * as agg from './expectations/aggregate.ts';
 import { columnMap, nullCheck } from './expectations/column-map.ts';
 import { rowPredicate } from './expectations/custom.ts';
 import { klDivergenceLessThan } from './expectations/kl-divergence.ts';
+import { parameterizedKsTest, twoSampleKsTest } from './expectations/ks-test.ts';
 import { multicolumnSumEqual, pairGreater } from './expectations/multicolumn.ts';
 import { monotonic } from './expectations/ordering.ts';
 import * as table from './expectations/table.ts';
@@ -56,7 +57,9 @@ const TYPES: Record<string, [string, Compile]> = {
   expect_column_distinct_values_to_contain_set: ['distinct values include a set', agg.distinctValuesContainSet],
   expect_column_pair_values_A_to_be_greater_than_B: ['column A > column B per row', pairGreater],
   expect_multicolumn_sum_to_equal: ['row sum over columns equals a total', multicolumnSumEqual],
-  expect_column_kl_divergence_to_be_less_than: ['KL divergence from a categorical distribution below a threshold', klDivergenceLessThan],
+  expect_column_kl_divergence_to_be_less_than: ['KL divergence from a categorical or binned distribution below a threshold', klDivergenceLessThan],
+  expect_column_parameterized_distribution_ks_test_p_value_to_be_greater_than: ['KS test against a normal, uniform or exponential distribution: p-value above a threshold', parameterizedKsTest],
+  expect_column_two_sample_ks_test_p_value_to_be_greater_than: ['two-sample KS test against a reference sample: p-value above a threshold (Riffle)', twoSampleKsTest],
   expect_row_to_satisfy: ['a row-level predicate (Riffle)', rowPredicate],
 };
 

@@ -1,7 +1,9 @@
 """Runs expectations with Great Expectations (0.18, pandas) for Riffle's oracle test.
 
 stdin: {"datasets": {name: [row, ...]}, "cases": [{"dataset": name, "expectation_type": ..., "kwargs": {...}}]}
-stdout: [{"success": bool, "result": {...}, "exception": str|null}, ...] in case order.
+stdout: [{"success": bool, "result": {...}, "exception": str|null}, ...] in case order, or, when the input has
+"ks_2samp" cases ({"dataset", "column", "reference"}), {"cases": [...], "ks_2samp": [{"statistic", "pvalue"}, ...]}
+computed by scipy.stats.ks_2samp (GE 0.18 has no two-sample KS expectation; scipy is its engine).
 """
 import json
 import math
@@ -32,4 +34,14 @@ for case in spec["cases"]:
     df = frames[case["dataset"]]
     r = getattr(df, case["expectation_type"])(**case["kwargs"], result_format="SUMMARY").to_json_dict()
     out.append({"success": r["success"], "result": clean(r["result"]), "exception": r["exception_info"]["exception_message"]})
-print(json.dumps(out))
+if "ks_2samp" in spec:
+    from scipy import stats
+
+    two = []
+    for case in spec["ks_2samp"]:
+        column = pd.DataFrame.from_records(spec["datasets"][case["dataset"]])[case["column"]].dropna()
+        r = stats.ks_2samp(column, case["reference"])
+        two.append({"statistic": float(r.statistic), "pvalue": float(r.pvalue)})
+    print(json.dumps({"cases": out, "ks_2samp": two}))
+else:
+    print(json.dumps(out))

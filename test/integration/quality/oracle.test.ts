@@ -9,6 +9,9 @@
 //  - aggregate expectations on a column without missing values: GE 0.18 reports missing_count/missing_percent as
 //    null, Riffle as 0 (the count is known to be zero); compared as equal below.
 //  - medians/quantiles/distinct counts past the exact budget come from sketches and say `approximate`.
+//  - KS tests skip missing values (GE passes the raw column to scipy, where one NaN makes the p-value NaN): the
+//    datasets below have none. The two-sample KS expectation is Riffle's (GE 0.18 has none): compared with
+//    scipy.stats.ks_2samp directly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -37,7 +40,13 @@ const skewed = Array.from({ length: 400 }, (_, i) => ({
   parts_a: i % 5,
   parts_b: 10 - (i % 5) - (i % 50 === 0 ? 1 : 0),
 }));
+// Distributions for KS tests and binned KL: normal (Box–Muller), uniform on [0, 10), exponential (scale 2), a
+// shifted normal; 600 rows (scipy's exact one-sample p-values) and 12 000 rows (past the exact two-sample limit).
+const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+const dist = (n: number) => Array.from({ length: n }, () => ({ g: 50 + 10 * gauss(), u: rand() * 10, e: -2 * Math.log(1 - rand()), s: 53 + 10 * gauss() }));
 const datasets: Record<string, Array<Record<string, unknown>>> = {
+  dist: dist(600),
+  big: dist(12_000),
   messy: [
     { id: 1, email: 'a@x.com', amount: 10.5, qty: 1, status: 'new', when: '2024-01-05', doc: '{"a": 1}', code: 'AB-1', lo: 1, hi: 2 },
     { id: 2, email: 'b@x.com', amount: -3, qty: 2, status: 'new', when: '1/5/2024', doc: '[1, 2]', code: 'AB-22', lo: 5, hi: 4 },
@@ -103,6 +112,29 @@ const cases = [
   c('skewed', 'expect_column_unique_value_count_to_be_between', { column: 'score', min_value: 10, max_value: 10 }),
   c('skewed', 'expect_multicolumn_sum_to_equal', { column_list: ['parts_a', 'parts_b'], sum_total: 10, mostly: 0.9 }),
   c('skewed', 'expect_column_values_to_be_increasing', { column: 'id', strictly: true }),
+  // Parameterized KS (scipy.stats.kstest: the exact distribution of Dn) — passing and failing.
+  c('dist', 'expect_column_parameterized_distribution_ks_test_p_value_to_be_greater_than', { column: 'g', distribution: 'norm', params: { mean: 50, std_dev: 10 } }),
+  c('dist', 'expect_column_parameterized_distribution_ks_test_p_value_to_be_greater_than', { column: 's', distribution: 'norm', params: { mean: 50, std_dev: 10 } }),
+  c('dist', 'expect_column_parameterized_distribution_ks_test_p_value_to_be_greater_than', { column: 'u', distribution: 'uniform', params: { min: 0, max: 10 }, p_value: 0.01 }),
+  c('dist', 'expect_column_parameterized_distribution_ks_test_p_value_to_be_greater_than', { column: 'e', distribution: 'expon', params: { loc: 0, scale: 2 } }),
+  c('dist', 'expect_column_parameterized_distribution_ks_test_p_value_to_be_greater_than', { column: 'e', distribution: 'expon', params: { loc: 0, scale: 1.5 } }),
+  c('big', 'expect_column_parameterized_distribution_ks_test_p_value_to_be_greater_than', { column: 'g', distribution: 'norm', params: { mean: 50, std_dev: 10 } }),
+  c('big', 'expect_column_parameterized_distribution_ks_test_p_value_to_be_greater_than', { column: 's', distribution: 'norm', params: { mean: 50, std_dev: 10 } }),
+  // KL divergence over continuous bins: finite ends with a tail holdout or tail weights, infinite ends, internal holdout.
+  c('dist', 'expect_column_kl_divergence_to_be_less_than', { column: 'g', partition_object: { bins: [20, 40, 50, 60, 80], weights: [0.16, 0.34, 0.34, 0.16] }, threshold: 0.1, tail_weight_holdout: 0.01 }),
+  c('dist', 'expect_column_kl_divergence_to_be_less_than', { column: 's', partition_object: { bins: [30, 45, 50, 55, 70], weights: [0.3, 0.2, 0.2, 0.28], tail_weights: [0.01, 0.01] }, threshold: 0.05 }),
+  c('dist', 'expect_column_kl_divergence_to_be_less_than', { column: 'e', partition_object: { bins: [0, 1, 2, 4, 8, 16], weights: [0.4, 0.2, 0.2, 0.2, 0] }, threshold: 0.2, internal_weight_holdout: 0.01 }),
+  c('dist', 'expect_column_kl_divergence_to_be_less_than', { column: 'u', partition_object: { bins: [0, 2.5, 5, 7.5, 10], weights: [0.25, 0.25, 0.25, 0.25] }, threshold: 0.01 }),
+];
+
+// Two-sample KS (Riffle's expectation) against scipy.stats.ks_2samp: exact p-values, then asymptotic past 10 000.
+const reference = dist(400).map((r) => r.g);
+const ks2 = [
+  { dataset: 'dist', column: 'g', reference },
+  { dataset: 'dist', column: 's', reference },
+  { dataset: 'dist', column: 'u', reference: reference.map((g) => (g - 20) / 6) },
+  { dataset: 'big', column: 'g', reference: dist(10_500).map((r) => r.g) },
+  { dataset: 'big', column: 's', reference: dist(10_500).map((r) => r.g) },
 ];
 
 const close = (a: unknown, b: unknown): boolean => {
@@ -118,9 +150,10 @@ const close = (a: unknown, b: unknown): boolean => {
 const COMPARED = ['observed_value', 'element_count', 'missing_count', 'missing_percent', 'unexpected_count', 'unexpected_percent', 'unexpected_percent_total', 'unexpected_percent_nonmissing', 'partial_unexpected_list'];
 
 test('Riffle agrees with Great Expectations on success and observed values', { skip: required ? false : skip }, () => {
-  const run = spawnSync(python, [join(import.meta.dirname, 'gx_oracle.py')], { input: JSON.stringify({ datasets, cases }), encoding: 'utf8', maxBuffer: 64 << 20 });
+  const run = spawnSync(python, [join(import.meta.dirname, 'gx_oracle.py')], { input: JSON.stringify({ datasets, cases, ks_2samp: ks2 }), encoding: 'utf8', maxBuffer: 64 << 20 });
   assert.equal(run.status, 0, run.stderr);
-  const gx = JSON.parse(run.stdout) as Array<{ success: boolean; result: Record<string, unknown>; exception: string | null }>;
+  const out = JSON.parse(run.stdout) as { cases: Array<{ success: boolean; result: Record<string, unknown>; exception: string | null }>; ks_2samp: Array<{ statistic: number; pvalue: number }> };
+  const gx = out.cases;
   const mismatches: string[] = [];
   cases.forEach((cs, i) => {
     const ours: ExpectationResult = validate(datasets[cs.dataset]!, suite('oracle', [{ expectation_type: cs.expectation_type, kwargs: cs.kwargs }])).results[0]!;
@@ -142,6 +175,18 @@ test('Riffle agrees with Great Expectations on success and observed values', { s
       if (!close(mine, want)) mismatches.push(`${label}: ${key} riffle=${JSON.stringify(mine)} gx=${JSON.stringify(want)}`);
     }
   });
-  console.log(`oracle: ${cases.length} expectation runs compared with Great Expectations, ${mismatches.length} mismatches`);
+  ks2.forEach((k, i) => {
+    const ours = validate(datasets[k.dataset]!, suite('oracle', [{ expectation_type: 'expect_column_two_sample_ks_test_p_value_to_be_greater_than', kwargs: { column: k.column, reference_sample: k.reference } }])).results[0]!;
+    const want = out.ks_2samp[i]!;
+    const got = ours.result.details as { observed_ks_result: { statistic: number; pvalue: number } };
+    const label = `two-sample KS ${k.dataset}.${k.column} vs ${k.reference.length} values`;
+    if (ours.exception_info.raised_exception) mismatches.push(`${label}: Riffle raised ${ours.exception_info.exception_message}`);
+    else {
+      if (!close(got.observed_ks_result.statistic, want.statistic)) mismatches.push(`${label}: statistic riffle=${got.observed_ks_result.statistic} scipy=${want.statistic}`);
+      if (!close(ours.result.observed_value, want.pvalue)) mismatches.push(`${label}: pvalue riffle=${String(ours.result.observed_value)} scipy=${want.pvalue}`);
+      if (ours.success !== want.pvalue >= 0.05) mismatches.push(`${label}: success riffle=${ours.success} scipy p=${want.pvalue}`);
+    }
+  });
+  console.log(`oracle: ${cases.length} expectation runs compared with Great Expectations and ${ks2.length} two-sample KS tests with scipy, ${mismatches.length} mismatches`);
   assert.deepEqual(mismatches, []);
 });
