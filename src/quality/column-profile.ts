@@ -37,7 +37,10 @@ export interface ProfileLimits {
 export const DEFAULT_LIMITS: ProfileLimits = { maxDistinct: 1_000_000, maxExactQuantileValues: 10_000_000 };
 
 const PARTIAL = 20;
-const hllFn = approximateDistinctCount({ precision: 14 });
+const HLL_PRECISION = 14;
+/** The HyperLogLog's relative standard error at this precision. */
+const HLL_RELATIVE_ERROR = 1.04 / Math.sqrt(2 ** HLL_PRECISION);
+const hllFn = approximateDistinctCount({ precision: HLL_PRECISION });
 const kllFn = approximateQuantiles<number>(2, { epsilon: 0.001 });
 
 export class ColumnProfile {
@@ -330,8 +333,13 @@ export class ColumnProfile {
   duplicates(): { unexpected: number; partial: unknown[]; approximate: boolean } {
     if (this.table === undefined) {
       const before = this.overflowDuplicates ?? { unexpected: 0, partial: [] };
-      // Past the budget: every value beyond the number of distinct ones is a repeat; first occurrences unknown.
-      const estimate = Math.max(before.unexpected, this.present - this.distinctCount);
+      // Past the budget: every value beyond the number of distinct ones is a repeat; first occurrences unknown. A
+      // shortfall within three standard errors of the sketch (1.04/√2^14 ≈ 0.8 %) is sketch noise, not evidence of
+      // repeats: then only the repeats counted exactly before the overflow are reported (still approximate).
+      const distinct = this.distinctCount;
+      const beyond = this.present - distinct;
+      const resolution = 3 * HLL_RELATIVE_ERROR * distinct;
+      const estimate = Math.max(before.unexpected, beyond > resolution ? beyond : 0);
       return { unexpected: estimate, partial: before.partial, approximate: true };
     }
     return { ...this.duplicatesExact(), approximate: false };

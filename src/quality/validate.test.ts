@@ -94,3 +94,14 @@ test('quality.validate in a pipeline: quarantine with reasons, per-window result
   g.apply(create(rows)).apply(gate(s));
   await assert.rejects(g.run(), /quality gate 'orders' failed: 2 of 3 expectations failed: expect_column_values_to_be_in_set\(status\), expect_column_values_to_be_unique\(id\)/);
 });
+
+test('uniqueness past the distinct budget: sketch noise is not taken for repeats, real repeats still fail', () => {
+  const s = suite('s', [expect.columnValuesToBeUnique('id')]);
+  const limits = { maxDistinct: 1000 };
+  const unique = validate(Array.from({ length: 50_000 }, (_, i) => ({ id: i * 7 + 1 })), s, { limits }).results[0]!;
+  assert.equal(unique.approximate, true);
+  assert.equal(unique.success, true, JSON.stringify(unique.result));
+  const repeated = validate(Array.from({ length: 50_000 }, (_, i) => ({ id: i % 40_000 })), s, { limits }).results[0]!;
+  assert.equal(repeated.success, false);
+  assert.ok(Math.abs(repeated.result.unexpected_count! - 10_000) < 1500, String(repeated.result.unexpected_count));
+});
