@@ -7,10 +7,11 @@
  * Exit codes: 0 done, 1 a run or command failed, 2 usage (unknown dag, run, task or option).
  */
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import {
-  clearTaskInstances, drainInbox, formatDateIn, JournalStore, loadDagFolder, markTaskInstances, MetadataStoreError, parseDateIn, pendingCommands, ProcessExecutor,
-  requireRun, Scheduler, SchedulerError, selectTasks, setDagPaused, submitCommand, testDag, triggerDagRun,
-  type Dag, type DagFileError, type DagRunRecord, type DagRunState, type InboxCommand, type MetadataStore, type TaskInstanceRecord,
+  clearTaskInstances, drainInbox, formatDateIn, JournalStore, loadDagFolder, markTaskInstances, MetadataStoreError, openMetadataStore, parseDateIn, parseStoreSpec,
+  pendingCommands, ProcessExecutor, requireRun, Scheduler, SchedulerError, selectTasks, setDagPaused, submitCommand, testDag, triggerDagRun,
+  type Dag, type DagFileError, type DagRunRecord, type DagRunState, type InboxCommand, type MetadataStore, type StoreSpec, type TaskInstanceRecord,
 } from '../orchestrator/index.ts';
 import { parseArgs } from './args.ts';
 import { ExitCode, UsageError } from './cli-error.ts';
@@ -141,7 +142,10 @@ export async function dagCommand(argv: readonly string[], io: CliIO): Promise<nu
     io[sub === undefined && flags.help !== true ? 'err' : 'out'](DAG_HELP);
     return flags.help === true ? ExitCode.ok : ExitCode.usage;
   }
-  const ctx: Ctx = { folder: stringFlag(flags, 'dags') ?? 'dags', storeDir: stringFlag(flags, 'store') ?? DEFAULT_STORE, json: flags.json === true, io };
+  // `dag test` uses no store: a bad --store or RIFFLE_ORCHESTRATOR_STORE matters only to the other commands.
+  const storeArg = storeArgOf(flags, io);
+  const store: StoreSpec = sub === 'test' ? { kind: 'journal', dir: storeArg } : storeSpecOf(storeArg);
+  const ctx: Ctx = { folder: stringFlag(flags, 'dags') ?? 'dags', store, storeDir: store.kind === 'journal' ? store.dir : '', json: flags.json === true, io };
   if (sub === 'test') {
     const [dagId, date] = args;
     if (dagId === undefined || date === undefined) throw new UsageError('missing the DAG id or the date', { hint: 'riffle dag test <dag-id> <date, e.g. 2024-01-01> --dags <folder>' });
@@ -198,12 +202,44 @@ export async function dagCommand(argv: readonly string[], io: CliIO): Promise<nu
 
 interface Ctx {
   folder: string;
+  store: StoreSpec;
+  /** The journal store's directory ('' for PostgreSQL). */
   storeDir: string;
   json: boolean;
   io: CliIO;
 }
 
 // ---- helpers ----
+
+/** `--store`, else $RIFFLE_ORCHESTRATOR_STORE, else the default directory. */
+function storeArgOf(flags: Record<string, string | boolean>, io: CliIO): string {
+  return stringFlag(flags, 'store') ?? (io.env.RIFFLE_ORCHESTRATOR_STORE || DEFAULT_STORE);
+}
+
+/** Reads the store location; a malformed URL is a usage error, reported before any work. */
+function storeSpecOf(arg: string): StoreSpec {
+  try {
+    return parseStoreSpec(arg);
+  } catch (e) {
+    if (e instanceof MetadataStoreError) throw new UsageError(`--store: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Whether there is a store to read (a PostgreSQL store always is: its schema is made on open). */
+function storeExists(ctx: Ctx): boolean {
+  return ctx.store.kind === 'postgres' || existsSync(ctx.storeDir);
+}
+
+/** Where task processes find the store (an absolute directory, or the URL). */
+function storeLocation(spec: StoreSpec): string {
+  return spec.kind === 'journal' ? resolve(spec.dir) : `${spec.connectionString}${spec.connectionString.includes('?') ? '&' : '?'}schema=${spec.schema}`;
+}
+
+/** Where the store is, for messages (no password). */
+function storeName(spec: StoreSpec): string {
+  return spec.kind === 'journal' ? spec.dir : `postgres://${spec.user}@${spec.host}:${spec.port}/${spec.database} (schema ${spec.schema})`;
+}
 
 function reportFileErrors(errors: readonly DagFileError[], io: CliIO): void {
   for (const e of errors) io.err(`warning: ${e.file}: ${e.error.split('\n')[0]}`);
@@ -222,14 +258,16 @@ async function loadDag(ctx: Ctx, dagId: string, fileErrors: DagFileError[] = [])
 
 /** Opens the store read-only (queries work while a scheduler holds it). */
 async function readStore(ctx: Ctx): Promise<MetadataStore> {
+  if (ctx.store.kind === 'postgres') return openMetadataStore(ctx.store);
   if (!existsSync(ctx.storeDir)) {
     throw new UsageError(`no metadata store at ${ctx.storeDir}`, { hint: "run 'riffle scheduler --dags <folder>' (or trigger a run) to create it, or pass --store <path>" });
   }
   return JournalStore.open({ dir: ctx.storeDir, readOnly: true });
 }
 
-/** Opens the store for writing; undefined while a scheduler holds it. */
+/** Opens the store for writing; undefined while a scheduler holds it (a PostgreSQL store is never held). */
 async function writeStore(ctx: Ctx): Promise<MetadataStore | undefined> {
+  if (ctx.store.kind === 'postgres') return openMetadataStore(ctx.store);
   try {
     return await JournalStore.open({ dir: ctx.storeDir });
   } catch (e) {
@@ -296,7 +334,7 @@ async function list(ctx: Ctx): Promise<number> {
   const { dags, errors } = await loadDagFolder(ctx.folder);
   reportFileErrors(errors, ctx.io);
   const paused = new Map<string, boolean>();
-  if (existsSync(ctx.storeDir)) await withStore(readStore(ctx), async (s) => { for (const d of await s.listDags()) paused.set(d.dagId, d.isPaused); });
+  if (storeExists(ctx)) await withStore(readStore(ctx), async (s) => { for (const d of await s.listDags()) paused.set(d.dagId, d.isPaused); });
   const rows = [...dags.values()].map((d) => ({ id: d.id, schedule: d.schedule.spec, paused: paused.get(d.id) ?? false, tasks: d.tasks.length, tags: d.tags.join(','), file: d.fileloc }));
   ctx.io.out(ctx.json ? JSON.stringify({ dags: rows, errors }, null, 2) : formatTable(['dag', 'schedule', 'paused', 'tasks', 'tags', 'file'], rows.map((r) => [r.id, r.schedule ?? '-', r.paused ? 'yes' : 'no', r.tasks, r.tags, r.file])));
   return errors.length > 0 ? ExitCode.failed : ExitCode.ok;
@@ -306,7 +344,7 @@ async function show(ctx: Ctx, dagId: string): Promise<number> {
   const dag = await loadDag(ctx, dagId);
   let record: { isPaused: boolean } | undefined;
   let last: DagRunRecord | undefined;
-  if (existsSync(ctx.storeDir)) {
+  if (storeExists(ctx)) {
     await withStore(readStore(ctx), async (s) => {
       record = await s.getDag(dagId);
       last = await s.latestDagRun(dagId);
@@ -445,14 +483,14 @@ async function backfill(ctx: Ctx, dagId: string, startArg: string, endArg: strin
   if (from > to) throw new UsageError(`--start ${startArg} is after --end ${endArg}`);
   const dates = dag.schedule.logicalDatesBetween(from, to);
   if (dates.length === 0) throw new UsageError(`dag '${dagId}' has no interval starting between ${startArg} and ${endArg} (schedule ${dag.schedule.spec ?? 'none'})`);
-  const store = await JournalStore.open({ dir: ctx.storeDir }).catch((e: unknown) => {
+  const store = await openMetadataStore(ctx.store).catch((e: unknown) => {
     if (e instanceof MetadataStoreError && e.code === 'STORE_LOCKED') {
       throw new MetadataStoreError('STORE_LOCKED', `${e.message.split('\n')[0]}: a backfill runs its own scheduler and needs the store to itself`, { hint: 'stop the running scheduler, or trigger single runs with riffle dag trigger --logical-date' });
     }
     throw e;
   });
   const scheduler = new Scheduler({
-    store, dags: [dag], executor: new ProcessExecutor({ parallelism: parallelism ?? 8 }), scheduleRuns: false, runTypes: ['backfill'], pollMs: 200,
+    store, dags: [dag], executor: new ProcessExecutor({ parallelism: parallelism ?? 8 }), scheduleRuns: false, runTypes: ['backfill'], pollMs: 200, storeLocation: storeLocation(ctx.store),
     onTaskState: ctx.json ? undefined : (ti) => {
       if (ti.state === 'failed' || ti.state === 'up_for_retry') ctx.io.err(`${ti.runId} ${tiName(ti)}: ${ti.state} (try ${ti.tryNumber}) ${firstLine(ti.error)}`);
     },
@@ -550,18 +588,20 @@ export async function schedulerCommand(argv: readonly string[], io: CliIO): Prom
   for (const name of Object.keys(flags)) if (!SCHEDULER_OPTIONS.includes(name)) throw new UsageError(`unknown option --${name} for 'riffle scheduler'`, { hint: 'riffle scheduler --dags <folder> [--store <path>] [--once] [--parallelism N]' });
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`, { hint: 'riffle scheduler --dags <folder> [--store <path>] [--once]' });
   const folder = stringFlag(flags, 'dags') ?? 'dags';
-  const storeDir = stringFlag(flags, 'store') ?? DEFAULT_STORE;
+  const spec = storeSpecOf(storeArgOf(flags, io));
+  // The command inbox is the journal store's (one writer); a PostgreSQL store takes commands directly.
+  const storeDir = spec.kind === 'journal' ? spec.dir : undefined;
   const once = flags.once === true;
   const json = flags.json === true;
   const { dags, errors } = await loadDagFolder(folder);
   reportFileErrors(errors, io);
   if (dags.size === 0) throw new UsageError(`no DAGs in ${folder}`, { hint: errors.length > 0 ? `${errors.length} file(s) failed to load, see above` : 'pass --dags <folder>' });
-  const store = await JournalStore.open({ dir: storeDir });
+  const store = await openMetadataStore(spec);
   const touched = new Set<string>();
   const started = Date.now();
   const scheduler = new Scheduler({
-    store, dags: dags.values(), executor: new ProcessExecutor({ parallelism: intFlag(flags, 'parallelism') ?? 8 }), pollMs: intFlag(flags, 'poll-ms') ?? 500,
-    beforePass: async () => {
+    store, dags: dags.values(), executor: new ProcessExecutor({ parallelism: intFlag(flags, 'parallelism') ?? 8 }), pollMs: intFlag(flags, 'poll-ms') ?? 500, storeLocation: storeLocation(spec),
+    beforePass: storeDir === undefined ? undefined : async () => {
       await drainInbox(storeDir, store, dags, (message, error) => io.err(error ? `${message}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` : message));
     },
     onTaskState: (ti) => {
@@ -575,7 +615,7 @@ export async function schedulerCommand(argv: readonly string[], io: CliIO): Prom
   process.once('SIGTERM', stopRequested);
   try {
     await scheduler.start();
-    if (!json) io.err(`scheduler ${scheduler.id}: ${dags.size} dag(s) from ${folder}, store ${storeDir}${once ? ', until idle' : '; Ctrl-C stops'}`);
+    if (!json) io.err(`scheduler ${scheduler.id}: ${dags.size} dag(s) from ${folder}, store ${storeName(spec)}${once ? ', until idle' : '; Ctrl-C stops'}`);
     if (!once) {
       await stopped;
       return ExitCode.ok;
@@ -587,7 +627,7 @@ export async function schedulerCommand(argv: readonly string[], io: CliIO): Prom
       await new Promise((r) => setTimeout(r, 100));
       if (interrupted) break;
       const active = (await store.listDagRuns({ states: ['queued', 'running'] })).filter((r) => ids.has(r.dagId));
-      if (active.length === 0 && pendingCommands(storeDir).length === 0) break;
+      if (active.length === 0 && (storeDir === undefined || pendingCommands(storeDir).length === 0)) break;
     }
     const processed = (await store.listDagRuns()).filter((r) => touched.has(`${r.dagId}\u0000${r.runId}`) && ids.has(r.dagId));
     const failed = processed.filter((r) => r.state === 'failed');

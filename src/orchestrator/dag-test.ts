@@ -22,7 +22,7 @@ export interface DagTestResult {
 export async function testDag(dag: Dag, logicalDate: number, o: { conf?: Record<string, unknown>; onTaskState?: (ti: TaskInstanceRecord) => void } = {}): Promise<DagTestResult> {
   const store = await JournalStore.open();
   const scheduler = new Scheduler({
-    store, dags: [dag], executor: new InlineExecutor((_, taskId) => dag.getTask(taskId)), scheduleRuns: false, pollMs: 100, onTaskState: o.onTaskState,
+    store, dags: [dag], executor: new InlineExecutor((_, taskId) => dag.getTask(taskId), 16, 1000, store), scheduleRuns: false, pollMs: 100, onTaskState: o.onTaskState,
   });
   try {
     await scheduler.start();

@@ -9,6 +9,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { MetadataStore } from './metadata-store.ts';
 import { runAttempt, type AttemptOutcome, type AttemptRequest } from './task-attempt.ts';
 import type { RunMessage, WorkerMessage } from './task-runner.ts';
 import type { Task } from './task.ts';
@@ -153,7 +154,10 @@ export class ProcessExecutor implements Executor {
   }
 }
 
-/** Runs attempts in this process: for `riffle dag test` and tests. Tasks come from `resolveTask`. */
+/**
+ * Runs attempts in this process: for `riffle dag test` and tests. Tasks come from `resolveTask`; tasks that read the
+ * metadata store (`ctx.readMetadata`) read `store` (the scheduler's, shared in memory) if given.
+ */
 export class InlineExecutor implements Executor {
   private readonly running = new Map<string, { controller: AbortController; finish: (o: AttemptOutcome) => void }>();
 
@@ -161,6 +165,7 @@ export class InlineExecutor implements Executor {
     private readonly resolveTask: (dagId: string, taskId: string) => Task<unknown>,
     readonly parallelism = 16,
     private readonly heartbeatMs = 1000,
+    private readonly store?: MetadataStore,
   ) {}
 
   start(spec: AttemptSpec, events: AttemptEvents): void {
@@ -180,8 +185,15 @@ export class InlineExecutor implements Executor {
     const beat = setInterval(() => events.heartbeat(), this.heartbeatMs);
     events.started({ pid: process.pid, hostname: hostname() });
     void Promise.resolve()
-      .then(() => runAttempt(this.resolveTask(spec.request.dagId, spec.request.taskId), spec.request, { log: (line) => events.log(`${line}\n`), signal: controller.signal }))
+      .then(() => runAttempt(this.resolveTask(spec.request.dagId, spec.request.taskId), spec.request, {
+        log: (line) => events.log(`${line}\n`), signal: controller.signal, openStore: this.openStore(),
+      }))
       .then(finish, (e: unknown) => finish({ state: 'failed', retryable: true, error: e instanceof Error ? e.message : String(e) }));
+  }
+
+  private openStore() {
+    const store = this.store;
+    return store && (async () => ({ store, release: async () => undefined }));
   }
 
   kill(attemptId: string, reason: string): void {

@@ -24,7 +24,7 @@ export { loadDagFolder, loadDagFile, dagFiles, type LoadedDags, type DagFileErro
 export { testDag, type DagTestResult } from './dag-test.ts';
 export { shell, type ShellOptions } from './shell-task.ts';
 export { pipeline, type PipelineTaskOptions } from './pipeline-task.ts';
-export { fileSensor, type FileSensorOptions } from './sensors.ts';
+export { fileSensor, deltaTableSensor, externalTaskSensor, type FileSensorOptions, type DeltaTableSensorOptions, type DeltaTableSensorValue, type ExternalTaskSensorOptions, type ExternalTaskSensorValue } from './sensors.ts';
 export { DagDefinitionError, MetadataStoreError, SchedulerError } from './errors.ts';
 export { newDagRun, recordDags, triggerDagRun, setDagPaused, requireRun, selectTasks, clearTaskInstances, markTaskInstances, type ClearResult, type MarkResult } from './admin.ts';
 export { submitCommand, pendingCommands, applyCommand, drainInbox, type InboxCommand } from './command-inbox.ts';

@@ -45,6 +45,8 @@ export interface SchedulerOptions {
   zombieThresholdMs?: number;
   /** Runs at the start of every pass, before anything else (the CLI scheduler applies its command inbox here). */
   beforePass?: () => Promise<void>;
+  /** Where the store is (directory or postgres:// URL): tasks in worker processes that read it open it there. */
+  storeLocation?: string;
   /** Called after every task instance state change the scheduler makes. */
   onTaskState?: (ti: TaskInstanceRecord) => void;
   now?: () => number;
@@ -552,7 +554,7 @@ export class Scheduler {
     const request: AttemptRequest = {
       dagId: ti.dagId, runId: ti.runId, taskId: ti.taskId, mapIndex: ti.mapIndex, tryNumber, maxTries: ti.maxTries, logicalDate: run.logicalDate,
       dataIntervalStart: run.dataIntervalStart, dataIntervalEnd: run.dataIntervalEnd, timezone: dag.timezone, params: run.conf,
-      inputs: await this.inputsOf(run, task, ti.mapIndex), firstAttemptAt: ti.firstAttemptAt,
+      inputs: await this.inputsOf(run, task, ti.mapIndex), firstAttemptAt: ti.firstAttemptAt, metadataStore: this.opts.storeLocation,
     };
     const attemptId = `${taskInstanceId(ti)}#${tryNumber}`;
     this.active.set(attemptId, { key: { dagId: ti.dagId, runId: ti.runId, taskId: ti.taskId, mapIndex: ti.mapIndex }, tryNumber, task });

@@ -3,6 +3,8 @@
  * downstream and, for a branch, the tasks it follows), skipped, failed (retryable or not), or — for a sensor in
  * reschedule mode — "poke again at". Used by the worker process and by in-process runs (`riffle dag test`).
  */
+import type { MetadataStore } from './metadata-store.ts';
+import { SchedulerError } from './errors.ts';
 import { signalOf } from './signals.ts';
 import type { Task, TaskContext } from './task.ts';
 import { renderTemplate, templateContext } from './template-context.ts';
@@ -24,7 +26,12 @@ export interface AttemptRequest {
   inputs: Record<string, unknown>;
   /** Sensors: when the first poke happened (its timeout counts from there). */
   firstAttemptAt: number | null;
+  /** The scheduler's metadata store (a directory or a postgres:// URL), for tasks that read it. */
+  metadataStore?: string | undefined;
 }
+
+/** Opens a store for one read and closes it (`release`). */
+export type StoreOpener = () => Promise<{ store: MetadataStore; release: () => Promise<void> }>;
 
 export type AttemptOutcome =
   | { state: 'success'; value: unknown; followed?: string[] }
@@ -36,7 +43,7 @@ export type AttemptOutcome =
 export const MAX_XCOM_BYTES = 1_000_000;
 
 /** Runs the attempt; never throws (a thrown error is a failed outcome). */
-export async function runAttempt(task: Task<unknown>, req: AttemptRequest, io: { log: (line: string) => void; signal: AbortSignal }): Promise<AttemptOutcome> {
+export async function runAttempt(task: Task<unknown>, req: AttemptRequest, io: { log: (line: string) => void; signal: AbortSignal; openStore?: StoreOpener | undefined }): Promise<AttemptOutcome> {
   const base = templateContext({ ...req, taskId: task.id });
   const ctx: TaskContext<Record<string, unknown>> = {
     ...base,
@@ -48,6 +55,17 @@ export async function runAttempt(task: Task<unknown>, req: AttemptRequest, io: {
     signal: io.signal,
     log: (...args) => io.log(args.map((a) => (typeof a === 'string' ? a : safeJson(a))).join(' ')),
     render: (template) => renderTemplate(template, base),
+    readMetadata: async (fn) => {
+      if (!io.openStore) {
+        throw new SchedulerError('NO_METADATA_STORE', `task '${task.id}' reads the metadata store, but this attempt runs without one`, { hint: 'run it under a scheduler with --store (riffle scheduler), not in isolation' });
+      }
+      const { store, release } = await io.openStore();
+      try {
+        return await fn(store);
+      } finally {
+        await release();
+      }
+    },
   };
   try {
     if (task.kind === 'sensor') return await runSensor(task, ctx, req);

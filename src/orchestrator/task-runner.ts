@@ -7,7 +7,8 @@ import { hostname } from 'node:os';
 import { format } from 'node:util';
 import { loadDagFile } from './dag-loader.ts';
 import type { Dag } from './dag.ts';
-import { runAttempt, type AttemptOutcome, type AttemptRequest } from './task-attempt.ts';
+import { openMetadataStore } from './store-url.ts';
+import { runAttempt, type AttemptOutcome, type AttemptRequest, type StoreOpener } from './task-attempt.ts';
 
 /** Parent → worker. */
 export interface RunMessage {
@@ -50,7 +51,12 @@ async function run(m: RunMessage): Promise<void> {
     const dag = (await dags).find((d) => d.id === m.request.dagId);
     if (!dag) throw new Error(`dag '${m.request.dagId}' is no longer defined in ${m.dagFile}`);
     const task = dag.getTask(m.request.taskId);
-    outcome = await runAttempt(task, m.request, { log: (line) => send({ type: 'log', attemptId: m.attemptId, text: `${line}\n` }), signal: new AbortController().signal });
+    const location = m.request.metadataStore;
+    const openStore: StoreOpener | undefined = location === undefined ? undefined : async () => {
+      const store = await openMetadataStore(location, { readOnly: true });
+      return { store, release: () => store.close() };
+    };
+    outcome = await runAttempt(task, m.request, { log: (line) => send({ type: 'log', attemptId: m.attemptId, text: `${line}\n` }), signal: new AbortController().signal, openStore });
   } catch (e) {
     outcome = { state: 'failed', retryable: true, error: `cannot run the task: ${e instanceof Error ? e.message : String(e)}` };
   } finally {

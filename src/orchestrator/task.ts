@@ -8,6 +8,7 @@
  *   extract.then(total); // implied by the input, written here for show
  */
 import { parseDuration, type DurationLike } from '../model/index.ts';
+import type { MetadataStore } from './metadata-store.ts';
 import type { TemplateContext } from './template-context.ts';
 import type { TriggerRule } from './trigger-rules.ts';
 
@@ -99,6 +100,11 @@ export interface TaskContext<I = Record<never, never>> extends TemplateContext {
   log(...args: unknown[]): void;
   /** Renders `{{ ... }}` placeholders with this context. */
   render(template: string): string;
+  /**
+   * Reads the metadata store of the scheduler running this attempt (opened for the call, read-only where the store
+   * allows, then closed): what `externalTaskSensor` looks into. Throws if the attempt runs without a store.
+   */
+  readMetadata<R>(fn: (store: MetadataStore) => Promise<R>): Promise<R>;
 }
 
 export type TaskFn<I, T> = (ctx: TaskContext<I>) => T | Promise<T>;
