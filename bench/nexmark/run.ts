@@ -94,9 +94,17 @@ async function measure(id: number, events: number): Promise<QueryResult> {
   }
 }
 
+/**
+ * The heap each query's process gets: the peers' JVMs run with -Xmx8g (beam-nexmark.sh), so Riffle gets the same
+ * budget (Node's default old space is about 4 GB, which queries that group all events in batch outgrow at 10M events).
+ * RIFFLE_BENCH_HEAP_MB overrides it.
+ */
+const HEAP_MB = Number(process.env.RIFFLE_BENCH_HEAP_MB ?? 8192);
+
 function runChild(id: number, events: number): QueryResult {
   const self = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, [...process.execArgv, self, '--child', '--queries', String(id), '--events', String(events)], {
+  const heap = process.execArgv.some((a) => a.startsWith('--max-old-space-size')) ? [] : [`--max-old-space-size=${HEAP_MB}`];
+  const r = spawnSync(process.execPath, [...heap, ...process.execArgv, self, '--child', '--queries', String(id), '--events', String(events)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,

@@ -5,6 +5,7 @@ import {
   type PaneInfo,
   type WindowingStrategy,
 } from '../../model/index.ts';
+import { finalWindows } from './final-windows.ts';
 import { encodeKey, type EncodedKey } from './key-encoding.ts';
 
 /** How a batch grouping folds a key's values in one window: buffer them (groupByKey) or combine them. */
@@ -156,82 +157,20 @@ export class BatchGroupTable {
     this.merging.clear();
   }
 
-  /**
-   * One key's entries under a merging window function, folded into one slot per final window:
-   * 1. Deduplicate windows: sort entries by maxTimestamp, and compare keys only among equal maxTimestamps (equal
-   *    windows have equal ends), so a key string is built only for windows that might be equal.
-   * 2. Merge the distinct windows once (the window function sees a set, as Beam's MergeContext gives it).
-   * 3. Fold each entry's value into its final window's accumulator, in arrival order.
-   */
+  /** One key's entries under a merging window function, folded into one slot per final window, in arrival order. */
   private mergeEntries(m: MergingEntries): Slot[] {
-    const n = m.windows.length;
-    const { windows, values, timestamps } = m;
-    // group[i]: the index of the distinct window entry i belongs to.
-    const group = new Int32Array(n);
-    const distinct: BoundedWindow[] = [];
-    if (n === 1) distinct.push(windows[0]!);
-    else {
-      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => windows[a]!.maxTimestamp - windows[b]!.maxTimestamp || a - b);
-      for (let i = 0; i < n; ) {
-        let j = i + 1;
-        const end = windows[order[i]!]!.maxTimestamp;
-        while (j < n && windows[order[j]!]!.maxTimestamp === end) j++;
-        if (j === i + 1) {
-          group[order[i]!] = distinct.length;
-          distinct.push(windows[order[i]!]!);
-        } else {
-          const seen = new Map<string, number>();
-          for (let x = i; x < j; x++) {
-            const w = windows[order[x]!]!;
-            let g = seen.get(w.key);
-            if (g === undefined) {
-              seen.set(w.key, (g = distinct.length));
-              distinct.push(w);
-            }
-            group[order[x]!] = g;
-          }
-        }
-        i = j;
-      }
-    }
-    // final[g]: the slot distinct window g ends up in (its own, or a merged window's).
-    const final: (Slot | undefined)[] = new Array(distinct.length);
-    const slots: Slot[] = [];
-    const merges = distinct.length > 1 ? this.strategy.windowFn.mergeWindows(distinct) : [];
-    if (merges.length > 0) {
-      const index = new Map<BoundedWindow, number>();
-      for (let g = 0; g < distinct.length; g++) index.set(distinct[g]!, g);
-      let byKey: Map<string, number> | undefined;
-      const indexOf = (w: BoundedWindow): number => {
-        const g = index.get(w);
-        if (g !== undefined) return g;
-        // A merge function may hand back equal windows rather than the ones it was given.
-        byKey ??= new Map(distinct.map((d, i) => [d.key, i]));
-        const k = byKey.get(w.key);
-        if (k === undefined) throw new Error(`${this.step}: window function merged ${w.key}, which is not one of the windows it was given`);
-        return k;
-      };
-      for (const merge of merges) {
-        const slot: Slot = { window: merge.result, acc: this.folder.create(), minTs: Infinity, maxTs: -Infinity };
-        slots.push(slot);
-        for (const w of merge.toMerge) final[indexOf(w)] = slot;
-      }
-    }
-    for (let g = 0; g < distinct.length; g++) {
-      if (final[g] === undefined) {
-        const slot: Slot = { window: distinct[g]!, acc: this.folder.create(), minTs: Infinity, maxTs: -Infinity };
-        slots.push(slot);
-        final[g] = slot;
-      }
-    }
-    for (let i = 0; i < n; i++) {
-      const s = final[group[i]!]!;
-      const t = timestamps[i]!;
-      s.acc = this.folder.add(s.acc, values[i]);
+    const final = finalWindows(this.strategy.windowFn, m.windows, this.step);
+    const slots = new Map<BoundedWindow, Slot>();
+    for (let i = 0; i < final.length; i++) {
+      const w = final[i]!;
+      let s = slots.get(w);
+      if (s === undefined) slots.set(w, (s = { window: w, acc: this.folder.create(), minTs: Infinity, maxTs: -Infinity }));
+      const t = m.timestamps[i]!;
+      s.acc = this.folder.add(s.acc, m.values[i]);
       if (t < s.minTs) s.minTs = t;
       if (t > s.maxTs) s.maxTs = t;
     }
-    return slots;
+    return [...slots.values()];
   }
 
   private outputTime(s: Slot): Instant {

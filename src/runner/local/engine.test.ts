@@ -485,3 +485,43 @@ test('bounded pipelines group on the batch path; results equal the streaming pat
   assert.ok(batch.seen.length > 100);
   assert.deepEqual([...batch.seen].sort(), [...streaming.seen].sort());
 });
+
+test('bounded groupings with data-driven triggers get each key in one reducer call: one bundle per key, same totals as per-bundle', async () => {
+  // 3,000 elements in bundles of 97: per-bundle reducer calls would fire afterCount(5) many times per session.
+  const build = () => {
+    const p = Pipeline.create();
+    const data = Array.from({ length: 3000 }, (_, i) => ({ value: kv(`k${i % 7}`, 1), timestamp: (i % 1500) * 13 + (i % 3) }));
+    const input = p.apply(createTimestamped(data, { batchSize: 97 }));
+    const panes: { line: string; count: number; timing: string; index: number }[] = [];
+    for (const [name, fn] of [
+      ['sessions', window.sessions(40)],
+      ['fixed', window.fixed(500)],
+    ] as const) {
+      input
+        .apply(name, window.into<KV<string, number>>(fn, { trigger: trigger.repeatedly(trigger.afterCount(5)), accumulation: 'discarding', allowedLateness: 100 }))
+        .apply(`${name}.Sum`, combine.perKey(combine.sum()))
+        .apply(
+          `${name}.Collect`,
+          parDo({ process: (e: KV<string, number>, ctx) => void panes.push({ line: `${name} ${e.key} ${String(ctx.window)}`, count: e.value, timing: ctx.pane.timing, index: ctx.pane.index }) }),
+        );
+    }
+    return { p, panes };
+  };
+  const totals = (panes: { line: string; count: number }[]) => {
+    const m = new Map<string, number>();
+    for (const x of panes) m.set(x.line, (m.get(x.line) ?? 0) + x.count);
+    return [...m].map(([k, v]) => `${k} ${v}`).sort();
+  };
+  const deferred = build();
+  await deferred.p.run();
+  const perBundle = build();
+  await perBundle.p.run({ batchGrouping: false } as LocalRunOptions);
+  assert.deepEqual(totals(deferred.panes), totals(perBundle.panes));
+  assert.equal(deferred.panes.reduce((a, x) => a + x.count, 0), 6000);
+  // Every session merged over the key's whole input first, and each window's input in one non-empty pane (an EARLY one
+  // when afterCount(5) was met, else the ON_TIME one at expiry); the rest are the empty ON_TIME panes Beam fires always.
+  const nonEmpty = deferred.panes.filter((x) => x.count > 0).map((x) => x.line);
+  assert.equal(new Set(nonEmpty).size, nonEmpty.length);
+  assert.ok(deferred.panes.every((x) => x.count > 0 ? x.index === 0 : x.timing === 'ON_TIME'));
+  assert.ok(perBundle.panes.filter((x) => x.count > 0).length > nonEmpty.length, 'per-bundle calls fire more (smaller) panes');
+});

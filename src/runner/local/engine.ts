@@ -48,7 +48,10 @@ export interface LocalRunOptions extends RunOptions {
   pollIntervalMs?: number;
   /** Entries kept by each lifted combiner before it flushes (bounds memory). */
   precombineEntries?: number;
-  /** Bounded pipelines group with the batch path (default true); false forces the streaming reducer everywhere. */
+  /**
+   * Bounded pipelines group with the batch path (default true): watermark-only triggers fold into a batch table, other
+   * triggers get each key's input in one reducer call; false forces the per-bundle streaming reducer everywhere.
+   */
   batchGrouping?: boolean;
 }
 
@@ -200,12 +203,14 @@ class Execution {
 
   /**
    * A grouping operator. In a pipeline whose sources are all bounded, a grouping with a watermark-only trigger takes
-   * the batch path (BatchGroupTable): its input watermark can only jump from −∞ to +∞ there.
+   * the batch path (BatchGroupTable): its input watermark can only jump from −∞ to +∞ there. Other triggers keep the
+   * reducer, which then gets each key's input in one call, at that jump (GroupOp's deferred input).
    */
   private groupOp(node: NodeInfo, reduceFn: ReturnType<typeof bufferingReduceFn>, folder: Folder<any, any, any>): GroupOp {
     const input = this.graph.collections.get(node.inputs[0]!)!;
     const batch = this.batchEligible(input.windowing) ? new BatchGroupTable(node.name, input.windowing, folder) : undefined;
-    const op = new GroupOp(node, input.windowing, reduceFn, this.clock, batch);
+    const deferred = this.allBounded && this.options.batchGrouping !== false;
+    const op = new GroupOp(node, input.windowing, reduceFn, this.clock, batch, deferred);
     // The counter appears in the metrics only once something was dropped.
     op.setDroppedCounter((n) => (this.metrics.counter(`${node.name}/droppedDueToLateness`).value += n));
     return op;

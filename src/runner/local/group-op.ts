@@ -2,6 +2,7 @@ import { kv, MAX_TIMESTAMP, RiffleError, type BoundedWindow, type Instant, type 
 import { WindowReducer, type ReduceFn, type ReducerContext, type StateInternals, type TimerInternals, type WindowedInput } from '../../semantics/index.ts';
 import type { BatchGroupTable } from './batch-group.ts';
 import type { Clock } from './clock.ts';
+import { finalWindows } from './final-windows.ts';
 import { encodeKey, type EncodedKey } from './key-encoding.ts';
 import { KeyedStore, type KeyEntry, type TimerEntry } from './keyed-store.ts';
 import { Operator } from './operator.ts';
@@ -9,6 +10,14 @@ import { Operator } from './operator.ts';
 interface PendingKey {
   readonly key: unknown;
   readonly items: WindowedInput<unknown>[];
+}
+
+/** A key's whole input in a deferred grouping, in parallel arrays (an element's window list is shared, not copied). */
+interface DeferredKey {
+  readonly key: unknown;
+  readonly values: unknown[];
+  readonly timestamps: Instant[];
+  readonly windows: (readonly BoundedWindow[])[];
 }
 
 /**
@@ -33,12 +42,26 @@ export class GroupOp extends Operator {
     reduceFn: ReduceFn<unknown, unknown>,
     clock: Clock,
     private batch?: BatchGroupTable,
+    deferred = false,
   ) {
     super(node);
     this.store = new KeyedStore(clock, { input: () => this.inputWatermark, output: () => this.outputWatermark }, false);
     this.reducer = new WindowReducer(strategy, reduceFn);
     this.ctx = new MutableReducerContext(this);
+    this.windowFn = strategy.windowFn;
+    if (deferred && batch === undefined) this.deferred = new Map();
   }
+
+  private readonly windowFn: WindowingStrategy['windowFn'];
+  /**
+   * Bounded pipelines whose trigger is not watermark-only (see the engine): the input watermark stays at −∞ until it
+   * jumps to +∞, so each key's whole input is kept here and handed to the reducer as one bundle just before the jump.
+   * The panes are those of a streaming run in which each key's input came in one bundle; the reducer's work per call
+   * (merging, holds, timers, trigger state) is paid per key instead of per bundle, and with a merging window function
+   * the windows are merged once, over the key's full set, before the reducer sees them (its own merge then has
+   * nothing left to do).
+   */
+  private deferred?: Map<EncodedKey, DeferredKey>;
 
   /** Where dropped-late counts go (a job metric), besides this step's own count. */
   setDroppedCounter(fn: (count: number) => void): void {
@@ -50,6 +73,15 @@ export class GroupOp extends Operator {
     const { key, value: v } = value as KV<unknown, unknown>;
     if (this.batch !== undefined) {
       this.batch.add(key, v, timestamp, windows);
+      return;
+    }
+    if (this.deferred !== undefined) {
+      const encoded = encodeKey(key, this.name);
+      let d = this.deferred.get(encoded);
+      if (d === undefined) this.deferred.set(encoded, (d = { key, values: [], timestamps: [], windows: [] }));
+      d.values.push(v);
+      d.timestamps.push(timestamp);
+      d.windows.push(windows);
       return;
     }
     if (!this.inBundle) this.enterBundle();
@@ -76,6 +108,8 @@ export class GroupOp extends Operator {
   }
 
   override advanceInputWatermark(watermark: Instant): void {
+    // Still at the old watermark, where the elements were when they came.
+    if (this.deferred !== undefined) this.handOverDeferred();
     this.inputWatermark = watermark;
     if (this.batch !== undefined) {
       if (watermark < MAX_TIMESTAMP) {
@@ -97,6 +131,43 @@ export class GroupOp extends Operator {
   override advanceProcessingTime(now: Instant): void {
     let t: TimerEntry | undefined;
     while ((t = this.store.popDueProcessingTimer(now)) !== undefined) this.fire(t);
+  }
+
+  /** Gives each key's deferred input to the reducer in one call; later input takes the per-bundle path. */
+  private handOverDeferred(): void {
+    const deferred = this.deferred!;
+    this.deferred = undefined;
+    for (const [encoded, d] of deferred) {
+      const items = this.windowFn.isMerging ? this.mergedItems(d) : d.values.map((value, i) => ({ value, timestamp: d.timestamps[i]!, windows: d.windows[i]! }));
+      const entry = this.store.get(encoded, d.key);
+      this.ctx.bind(entry);
+      this.reducer.processElements(this.ctx, items);
+      this.store.release(entry);
+    }
+  }
+
+  /** A key's elements with their windows replaced by the windows those merge into over the key's whole input. */
+  private mergedItems(d: DeferredKey): WindowedInput<unknown>[] {
+    const proto: BoundedWindow[] = [];
+    for (const ws of d.windows) for (const w of ws) proto.push(w);
+    const final = finalWindows(this.windowFn, proto, this.name);
+    const lists = new Map<BoundedWindow, readonly BoundedWindow[]>();
+    const items: WindowedInput<unknown>[] = new Array(d.values.length);
+    let p = 0;
+    for (let i = 0; i < d.values.length; i++) {
+      const n = d.windows[i]!.length;
+      let windows: readonly BoundedWindow[];
+      if (n === 1) {
+        const w = final[p++]!;
+        windows = lists.get(w) ?? [w];
+        lists.set(w, windows);
+      } else {
+        windows = [...new Set(final.slice(p, p + n))];
+        p += n;
+      }
+      items[i] = { value: d.values[i], timestamp: d.timestamps[i]!, windows };
+    }
+    return items;
   }
 
   private fire(t: TimerEntry): void {
