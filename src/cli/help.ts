@@ -51,7 +51,7 @@ export const VERSION_HELP = `usage: riffle version
 
 Prints the version of Riffle and of Node.js.`;
 
-export const DAG_HELP = `usage: riffle dag <command> [arguments] [--dags <folder>] [--store <path>] [--json]
+export const DAG_HELP = `usage: riffle dag <command> [arguments] [--dags <folder>] [--store <path|url>] [--json]
 
 definitions (read from the DAG folder):
   list                                       the DAGs of the folder (and whether paused)
@@ -74,21 +74,25 @@ runs (in the metadata store):
   mark <dag> <run> --task <t[,t...]> --state success|failed [--downstream]
                                              set task instances' state by hand
   pause <dag> | unpause <dag>                a paused DAG gets no scheduled runs
+  stats [--dag <dag>] [--since 24h|<date>]   metrics: runs and task instances by state, task and run
+                                             durations (p50/p95), queue latency, pools, latest failures
 
 <run> is a run id (riffle dag runs) or the run's logical date. Dates are read in the DAG's time zone:
 2024-01-01, 2024-01-01T06:00, or ISO with an offset.
 
 While 'riffle scheduler' runs on the store, trigger, clear, mark, pause and unpause are sent to it (it
-applies them at its next pass); backfill needs the store to itself.
+applies them at its next pass); backfill needs the store to itself. A PostgreSQL store is shared: commands
+apply to it directly, and several schedulers (and backfills) may run on it at once.
 
 options:
   --dags <folder>   where DAG files are (default ./dags; a single DAG file works too)
-  --store <path>    the metadata store (default .riffle/orchestrator)
+  --store <path|url> the metadata store: a directory (default .riffle/orchestrator, or
+                    $RIFFLE_ORCHESTRATOR_STORE) or postgres://user[:password]@host[:port]/db[?schema=name]
   --json            print results as one JSON document
 
 exit codes: 0 done, 1 a run or command failed, 2 usage error (unknown dag, run or task, bad option)`;
 
-export const SCHEDULER_HELP = `usage: riffle scheduler --dags <folder> [--store <path>] [--once] [--parallelism N] [--json]
+export const SCHEDULER_HELP = `usage: riffle scheduler --dags <folder> [--store <path|url>] [--once] [--parallelism N] [--json]
 
 Runs the scheduler and its worker processes: creates runs for due intervals of unpaused DAGs, starts
 queued runs (triggered ones too), runs their tasks with retries, timeouts and sensors, and records
@@ -96,7 +100,8 @@ everything in the metadata store. Ctrl-C stops it; attempts it was running are r
 
 options:
   --dags <folder>     where DAG files are (default ./dags; a single DAG file works too)
-  --store <path>      the metadata store (default .riffle/orchestrator)
+  --store <path|url>  the metadata store: a directory (default .riffle/orchestrator, or
+                      $RIFFLE_ORCHESTRATOR_STORE) or a postgres:// URL, which several schedulers may share
   --once              process the work that is due, and exit once no run is queued or running
                       (exit 1 if a run it processed failed)
   --parallelism N     task attempts at once (default 8)
