@@ -97,5 +97,36 @@ describe('riffle dag (CLI)', () => {
     assert.equal((await riffleDag('unpause', 'demo')).status, 0);
     r = await riffleDag('show', 'demo', '--json');
     assert.deepEqual([json<{ paused: boolean; tasks: unknown[] }>(r).paused, json<{ tasks: unknown[] }>(r).tasks.length], [false, 3]);
+
+    // Metrics of what ran above: 3 backfill runs failed on b (2024-02-01 cleared: running again; 02 marked success).
+    r = await riffleDag('stats', '--json');
+    assert.equal(r.status, 0, r.err);
+    const m = json<{ runs: { byState: Record<string, number> }; tasks: { taskId: string; count: number; failed: number }[]; failures: { taskId: string; error: string }[]; queueLatency: { count: number } }>(r);
+    assert.deepEqual(m.runs.byState, { queued: 1, running: 1, success: 1, failed: 1 });
+    const task = (id: string) => m.tasks.find((t) => t.taskId === id)!;
+    assert.deepEqual([task('a').count, task('a').failed, task('b').count, task('b').failed], [3, 0, 1, 1], 'a succeeded thrice; b failed once, was marked success once, and cleared once');
+    assert.deepEqual(m.failures.map((f) => [f.taskId, f.error]), [['b', 'asked to fail']]);
+    assert.ok(m.queueLatency.count >= 3);
+    r = await riffleDag('stats', '--dag', 'demo', '--since', '1h');
+    assert.match(r.out, /^demo since .*: 4 run\(s\) \(queued 1, running 1, success 1, failed 1\)/);
+    assert.match(r.out, /queue latency \(ready → started\): p50 \d+ ms/);
+    assert.match(r.out, /latest failures:[^]*b\s+1\s+\S+\s+asked to fail/);
+    assert.deepEqual([(await riffleDag('stats', '--since', 'yesterday')).status, (await riffleDag('stats', '--dag', 'nope')).status], [2, 2]);
+  });
+
+  it('refuses a bad --store URL (or RIFFLE_ORCHESTRATOR_STORE) before doing anything', async () => {
+    const out: string[] = [];
+    const io: CliIO = { out: (t) => void out.push(t), err: (t) => void out.push(t), progress: { isTTY: false, write: () => undefined }, env: { RIFFLE_ORCHESTRATOR_STORE: 'postgres://riffle@db.example:5432/' }, cwd: process.cwd() };
+    for (const argv of [['runs', 'demo', '--store', 'postgres://riffle@localhost:5432'], ['runs', 'demo', '--store', 'mysql://a@b/c'], ['runs', 'demo']]) {
+      let status = 0;
+      try {
+        status = await dagCommand([...argv, '--dags', dags], io);
+      } catch (e) {
+        status = exitCodeOf(e);
+        out.push((e as Error).message);
+      }
+      assert.equal(status, 2, argv.join(' '));
+    }
+    assert.match(out.join('\n'), /--store: invalid metadata store URL 'postgres:\/\/riffle@localhost:5432': no database name[^]*scheme 'mysql'[^]*db\.example:5432\/': no database name/);
   });
 });

@@ -9,10 +9,11 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
-  clearTaskInstances, drainInbox, formatDateIn, JournalStore, loadDagFolder, markTaskInstances, MetadataStoreError, openMetadataStore, parseDateIn, parseStoreSpec,
+  clearTaskInstances, drainInbox, orchestratorMetrics, formatDateIn, JournalStore, loadDagFolder, markTaskInstances, MetadataStoreError, openMetadataStore, parseDateIn, parseStoreSpec,
   pendingCommands, ProcessExecutor, requireRun, Scheduler, SchedulerError, selectTasks, setDagPaused, submitCommand, testDag, triggerDagRun,
   type Dag, type DagFileError, type DagRunRecord, type DagRunState, type InboxCommand, type MetadataStore, type StoreSpec, type TaskInstanceRecord,
 } from '../orchestrator/index.ts';
+import { parseDuration } from '../model/index.ts';
 import { parseArgs } from './args.ts';
 import { ExitCode, UsageError } from './cli-error.ts';
 import type { CliIO } from './cli-io.ts';
@@ -37,6 +38,7 @@ const OPTIONS: Record<string, { args: string; options: readonly string[] }> = {
   logs: { args: '<dag> <run> <task>', options: ['try'] },
   clear: { args: '<dag> <run> --task <task>', options: ['task', 'downstream'] },
   mark: { args: '<dag> <run> --task <task> --state success|failed', options: ['task', 'state', 'downstream'] },
+  stats: { args: '', options: ['dag', 'since'] },
   pause: { args: '<dag>', options: [] },
   unpause: { args: '<dag>', options: [] },
 };
@@ -193,6 +195,9 @@ export async function dagCommand(argv: readonly string[], io: CliIO): Promise<nu
       if (state !== 'success' && state !== 'failed') throw new UsageError(`mark needs --state success or --state failed${state ? `, got '${state}'` : ''}`);
       return changeTasks(ctx, dagId!, run!, { op: 'mark', tasks: taskList, downstream, state });
     }
+    case 'stats':
+      need(args, sub);
+      return stats(ctx, stringFlag(flags, 'dag'), stringFlag(flags, 'since'));
     case 'pause':
     case 'unpause':
       return pause(ctx, need(args, sub)[0]!, sub === 'pause');
@@ -570,6 +575,46 @@ async function logs(ctx: Ctx, dagId: string, runArg: string, taskArg: string, tr
       ctx.io.err(`${dagId} ${run.runId} ${taskArg}: attempt ${attempt} of ${ti.tryNumber} (${ti.state})`);
       ctx.io.out(text === '' ? '(empty log)' : text.replace(/\n$/, ''));
     }
+    return ExitCode.ok;
+  });
+}
+
+/** `riffle dag stats`: the orchestrator's metrics (what the console shows). */
+async function stats(ctx: Ctx, dagId: string | undefined, sinceArg: string | undefined): Promise<number> {
+  let since: number | undefined;
+  if (sinceArg !== undefined) {
+    // A duration back from now ('24h', '7d'), or a date.
+    if (/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/.test(sinceArg)) since = Date.now() - parseDuration(sinceArg, '--since');
+    else {
+      try {
+        since = parseDateIn(sinceArg, 'UTC', '--since');
+      } catch {
+        throw new UsageError(`--since ${sinceArg}: expected a duration back from now (24h, 7d) or a date (2024-01-01)`);
+      }
+    }
+  }
+  const dags = existsSync(ctx.folder) ? [...(await loadDagFolder(ctx.folder)).dags.values()] : [];
+  return withStore(readStore(ctx), async (s) => {
+    if (dagId !== undefined) await requireKnownDag(s, dagId);
+    const m = await orchestratorMetrics(s, { ...(since !== undefined && { since }), ...(dagId !== undefined && { dagId }), dags });
+    if (ctx.json) {
+      ctx.io.out(JSON.stringify(m, null, 2));
+      return ExitCode.ok;
+    }
+    const counts = (o: Partial<Record<string, number>>) => Object.entries(o).filter(([, n]) => n).map(([k, n]) => `${k} ${n}`).join(', ') || '-';
+    const ms = (v: number | null) => (v === null ? '' : v < 10_000 ? `${v} ms` : `${(v / 1000).toFixed(1)} s`);
+    const q = m.queueLatency;
+    ctx.io.out([
+      `${dagId ?? 'all dags'}${since !== undefined ? ` since ${iso(since)}` : ''}: ${m.runs.total} run(s) (${counts(m.runs.byState)}), ${m.taskInstances.total} task instance(s) (${counts(m.taskInstances.byState)})`,
+      `queue latency (ready → started): ${q.count === 0 ? '-' : `p50 ${ms(q.p50Ms)}, p95 ${ms(q.p95Ms)}, max ${ms(q.maxMs)} over ${q.count}`}`,
+      '',
+      m.tasks.length === 0 ? '(no task instances)' : formatTable(['dag', 'task', 'succeeded', 'p50', 'p95', 'max', 'failed', 'retried'], m.tasks.map((t) => [t.dagId, t.taskId, t.count, ms(t.p50Ms), ms(t.p95Ms), ms(t.maxMs), t.failed, t.retried])),
+      '',
+      formatTable(['dag', 'runs ended', 'run p50', 'run p95'], m.runDurations.map((r) => [r.dagId, r.count, ms(r.p50Ms), ms(r.p95Ms)])),
+      '',
+      formatTable(['pool', 'slots', 'used', 'queued', 'running'], m.pools.map((p) => [p.pool, p.slots, p.used, p.queued, p.running])),
+      ...(m.failures.length === 0 ? [] : ['', 'latest failures:', formatTable(['dag', 'run', 'task', 'try', 'ended', 'error'], m.failures.map((f) => [f.dagId, f.runId, f.taskId + (f.mapIndex >= 0 ? `[${f.mapIndex}]` : ''), f.tryNumber, iso(f.endDate), firstLine(f.error)]))]),
+    ].join('\n'));
     return ExitCode.ok;
   });
 }

@@ -124,7 +124,7 @@ export async function clearTaskInstances(store: MetadataStore, dag: Dag, runId: 
   for (const ti of tis) {
     const task = dag.getTask(ti.taskId);
     const patch: Partial<TaskInstanceRecord> = {
-      state: 'none', maxTries: ti.tryNumber + task.maxTries, startDate: null, endDate: null, duration: null, pid: null, heartbeatAt: null,
+      state: 'none', scheduledAt: null, maxTries: ti.tryNumber + task.maxTries, startDate: null, endDate: null, duration: null, pid: null, heartbeatAt: null,
       nextAttemptAt: null, firstAttemptAt: null, owner: null, error: null,
     };
     if (!(await store.updateTaskInstance(ti, patch, { states: [ti.state], tryNumber: ti.tryNumber }))) {

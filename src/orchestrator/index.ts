@@ -25,6 +25,7 @@ export { testDag, type DagTestResult } from './dag-test.ts';
 export { shell, type ShellOptions } from './shell-task.ts';
 export { pipeline, type PipelineTaskOptions } from './pipeline-task.ts';
 export { fileSensor, deltaTableSensor, externalTaskSensor, type FileSensorOptions, type DeltaTableSensorOptions, type DeltaTableSensorValue, type ExternalTaskSensorOptions, type ExternalTaskSensorValue } from './sensors.ts';
+export { orchestratorMetrics, summarize, type OrchestratorMetrics, type OrchestratorMetricsOptions, type DurationSummary } from './metrics.ts';
 export { DagDefinitionError, MetadataStoreError, SchedulerError } from './errors.ts';
 export { newDagRun, recordDags, triggerDagRun, setDagPaused, requireRun, selectTasks, clearTaskInstances, markTaskInstances, type ClearResult, type MarkResult } from './admin.ts';
 export { submitCommand, pendingCommands, applyCommand, drainInbox, type InboxCommand } from './command-inbox.ts';

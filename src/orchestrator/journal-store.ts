@@ -208,6 +208,7 @@ export class JournalStore implements MetadataStore {
         this.runByDate.set(`${op.v.dagId}\u0000${op.v.logicalDate}`, op.v.runId);
         break;
       case 'ti': {
+        op.v.scheduledAt ??= null; // journals written before the field existed
         const k = tiKey(op.v);
         this.tis.set(k, op.v);
         const rk = runKey(op.v.dagId, op.v.runId);

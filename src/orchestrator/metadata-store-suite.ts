@@ -30,7 +30,7 @@ export function runFixture(dagId: string, day: number, over: Partial<DagRunRecor
 
 export function tiFixture(key: TaskInstanceKey, over: Partial<TaskInstanceRecord> = {}): TaskInstanceRecord {
   return {
-    ...key, state: 'none', tryNumber: 0, maxTries: 1, startDate: null, endDate: null, duration: null, hostname: null, pid: null,
+    ...key, state: 'none', scheduledAt: null, tryNumber: 0, maxTries: 1, startDate: null, endDate: null, duration: null, hostname: null, pid: null,
     heartbeatAt: null, nextAttemptAt: null, firstAttemptAt: null, owner: null, error: null, updatedAt: 0, ...over,
   };
 }
@@ -105,10 +105,11 @@ export function runMetadataStoreSuite(name: string, factory: StoreSuiteFactory, 
       await s.createTaskInstances([tiFixture(k, { state: 'running', tryNumber: 2 })]);
       assert.equal(await s.updateTaskInstance(k, { state: 'success' }, { states: ['running'], tryNumber: 1 }), false, 'stale try');
       assert.equal(await s.updateTaskInstance(k, { state: 'success' }, { states: ['queued'] }), false, 'wrong state');
-      assert.equal(await s.updateTaskInstance(k, { state: 'success', duration: 5 }, { states: ['running'], tryNumber: 2 }), true);
+      assert.equal(await s.updateTaskInstance(k, { state: 'success', duration: 5, scheduledAt: 1_700_000_000_123 }, { states: ['running'], tryNumber: 2 }), true);
       const ti = await s.getTaskInstance(k);
       assert.equal(ti?.state, 'success');
       assert.equal(ti?.duration, 5);
+      assert.equal(ti?.scheduledAt, 1_700_000_000_123, 'times are ms since the epoch, as numbers');
       assert.equal(await s.updateTaskInstance({ ...k, taskId: 'none' }, { state: 'failed' }), false);
     }));
 

@@ -55,6 +55,8 @@ export interface TaskInstanceKey {
 
 export interface TaskInstanceRecord extends TaskInstanceKey {
   state: TaskState;
+  /** When it last became ready to run (`scheduled`): its queue latency is `startDate - scheduledAt`. */
+  scheduledAt: number | null;
   /** Attempts started so far (the running attempt's number). */
   tryNumber: number;
   maxTries: number;

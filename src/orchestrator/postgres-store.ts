@@ -41,7 +41,7 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
       PRIMARY KEY (dag_id, run_id), UNIQUE (dag_id, logical_date));
     CREATE INDEX riffle_dag_run_state ON ${s}.riffle_dag_run (state);
     CREATE TABLE ${s}.riffle_task_instance (
-      dag_id text NOT NULL, run_id text NOT NULL, task_id text NOT NULL, map_index integer NOT NULL, state text NOT NULL,
+      dag_id text NOT NULL, run_id text NOT NULL, task_id text NOT NULL, map_index integer NOT NULL, state text NOT NULL, scheduled_at bigint,
       try_number integer NOT NULL, max_tries integer NOT NULL, start_date bigint, end_date bigint, duration bigint,
       hostname text, pid integer, heartbeat_at bigint, next_attempt_at bigint, first_attempt_at bigint, owner text, error text,
       updated_at bigint NOT NULL,
@@ -60,7 +60,7 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
 /** Columns of riffle_task_instance, in the order the record spells them. */
 const TI_COLUMNS = [
   ['dagId', 'dag_id', 'text'], ['runId', 'run_id', 'text'], ['taskId', 'task_id', 'text'], ['mapIndex', 'map_index', 'int4'], ['state', 'state', 'text'],
-  ['tryNumber', 'try_number', 'int4'], ['maxTries', 'max_tries', 'int4'], ['startDate', 'start_date', 'int8'], ['endDate', 'end_date', 'int8'],
+  ['scheduledAt', 'scheduled_at', 'int8'], ['tryNumber', 'try_number', 'int4'], ['maxTries', 'max_tries', 'int4'], ['startDate', 'start_date', 'int8'], ['endDate', 'end_date', 'int8'],
   ['duration', 'duration', 'int8'], ['hostname', 'hostname', 'text'], ['pid', 'pid', 'int4'], ['heartbeatAt', 'heartbeat_at', 'int8'],
   ['nextAttemptAt', 'next_attempt_at', 'int8'], ['firstAttemptAt', 'first_attempt_at', 'int8'], ['owner', 'owner', 'text'], ['error', 'error', 'text'],
   ['updatedAt', 'updated_at', 'int8'],

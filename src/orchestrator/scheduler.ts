@@ -332,7 +332,7 @@ export class Scheduler {
         : `the scheduler that ran this attempt (${ti.owner ?? 'unknown'}) stopped; reset by ${this.id}`;
       const retry = !attempted || ti.tryNumber < ti.maxTries;
       const patch: Partial<TaskInstanceRecord> = !attempted
-        ? { state: 'scheduled', owner: null }
+        ? { state: 'scheduled', scheduledAt: this.now(), owner: null }
         : retry
           ? { state: 'up_for_retry', error, endDate: this.now(), nextAttemptAt: this.now() + (task?.retryDelayAfter(ti.tryNumber) ?? 0), pid: null, owner: null }
           : { state: 'failed', error, endDate: this.now(), pid: null, owner: null };
@@ -377,7 +377,7 @@ export class Scheduler {
 
   private newInstance(key: TaskInstanceKey, task: Task<unknown>, state: TaskState = 'none'): TaskInstanceRecord {
     return {
-      ...key, state, tryNumber: 0, maxTries: task.maxTries, startDate: null, endDate: null, duration: null, hostname: null, pid: null, heartbeatAt: null,
+      ...key, state, scheduledAt: state === 'scheduled' ? this.now() : null, tryNumber: 0, maxTries: task.maxTries, startDate: null, endDate: null, duration: null, hostname: null, pid: null, heartbeatAt: null,
       nextAttemptAt: null, firstAttemptAt: null, owner: null, error: null, updatedAt: this.now(),
     };
   }
@@ -395,7 +395,7 @@ export class Scheduler {
     }
     const now = this.now();
     await Promise.all(tis.filter((ti) => WAITING_STATES.includes(ti.state) && (ti.nextAttemptAt ?? 0) <= now).map(async (ti) => {
-      if (await this.store.updateTaskInstance(ti, { state: 'scheduled' }, { states: [ti.state] })) ti.state = 'scheduled';
+      if (await this.store.updateTaskInstance(ti, { state: 'scheduled', scheduledAt: now }, { states: [ti.state] })) ti.state = 'scheduled';
     }));
     const { states, byTask } = this.statesOf(tis);
     const followed = new Map<string, string[]>();
@@ -414,7 +414,7 @@ export class Scheduler {
         return;
       }
       const state: TaskState = d.decision === 'run' ? 'scheduled' : d.decision === 'skip' ? 'skipped' : 'upstream_failed';
-      const patch = state === 'scheduled' ? { state } : { state, endDate: now };
+      const patch = state === 'scheduled' ? { state, scheduledAt: now } : { state, endDate: now };
       if (await this.store.updateTaskInstance(key, patch, { states: ['none'] })) {
         const ti = byTask.get(d.taskId)!.find((t) => t.mapIndex === -1)!;
         Object.assign(ti, patch);
@@ -473,7 +473,7 @@ export class Scheduler {
     // Instances left by an earlier expansion of a cleared task are in `none`: those still in the list run again;
     // those past its end (the list shrank) are skipped.
     const previous = (await this.store.listTaskInstances({ dagId: run.dagId, runId: run.runId, taskId: task.id })).filter((t) => t.mapIndex >= 0 && t.state === 'none');
-    await Promise.all(previous.map((t) => this.store.updateTaskInstance(t, t.mapIndex < count ? { state: 'scheduled' } : { state: 'skipped', endDate: this.now(), error: 'removed: the mapped list got shorter' }, { states: ['none'] })));
+    await Promise.all(previous.map((t) => this.store.updateTaskInstance(t, t.mapIndex < count ? { state: 'scheduled', scheduledAt: this.now() } : { state: 'skipped', endDate: this.now(), error: 'removed: the mapped list got shorter' }, { states: ['none'] })));
     await this.store.updateTaskInstance(key, { state: 'mapped' }, { states: ['none'] });
     return new Array<TaskState>(count).fill('scheduled');
   }
