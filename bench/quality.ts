@@ -1,39 +1,48 @@
 /**
- * Quality benchmark: a 20-expectation suite over N generated rows in one pass (rows/s on one core), and Great
- * Expectations 0.18 (pandas) on the same rows when its venv exists (test/integration/quality/setup.sh).
- *   node --import tsx bench/quality.ts [--rows=2000000] [--runs=3] [--no-peer]
- * Riffle's figure is the best of `runs` validations of the same rows in this process (each a fresh one-pass
- * accumulator); all runs are printed.
+ * Quality benchmark: a 20-expectation suite over N rows (default 10M) in one streaming pass, read from a CSV file and
+ * from a Delta table, each in a fresh process on one core (peak RSS measured by the OS), and Great Expectations 0.18
+ * (pandas) on the same CSV in the same run when its venv exists (test/integration/quality/setup.sh).
+ *
+ *   npm run bench:quality -- [--rows N] [--peer-rows N] [--no-peer] [--json] [--data-dir DIR]
+ *
+ * The data (CSV, and a Delta table written with DeltaTable.create/append in batches) is generated once per N into
+ * ${RIFFLE_CACHE:-~/.cache/riffle}/bench-quality/rows-N and reused. `--peer-rows` caps the rows GE reads (pandas
+ * holds the whole frame in memory; default: all of them).
  */
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { createWriteStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { expect, suite, validate, type ValidationResult } from '../src/quality/index.ts';
+import { DeltaTable } from '../src/lakehouse/index.ts';
+import { asset, expect, suite, validateAsset, type ValidationResult } from '../src/quality/index.ts';
 
-const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-const N = Number(arg('rows') ?? 2_000_000);
-const RUNS = Math.max(1, Number(arg('runs') ?? 3));
-const peer = !process.argv.includes('--no-peer');
+function flag(name: string): string | undefined {
+  const i = process.argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return undefined;
+  const a = process.argv[i]!;
+  return a.includes('=') ? a.slice(a.indexOf('=') + 1) : process.argv[i + 1];
+}
+const has = (name: string) => process.argv.includes(`--${name}`);
+
 const STATUSES = ['pending', 'confirmed', 'shipped', 'delivered', 'cancelled'];
 const COUNTRIES = Array.from({ length: 20 }, (_, i) => `C${i}`);
+const COLUMNS = ['id', 'user', 'amount', 'discount', 'qty', 'status', 'country', 'email'];
 
 type Order = { id: number; user: string; amount: number | null; discount: number; qty: number; status: string; country: string; email: string };
 
-function generate(n: number): Order[] {
-  let s = 7;
-  const r = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const rows: Order[] = new Array(n);
-  for (let i = 0; i < n; i++) {
+/** Deterministic rows [start, end): log-normal-ish amounts, one null amount per 1000 rows. */
+function* generate(start: number, end: number): Generator<Order> {
+  for (let i = start; i < end; i++) {
+    let s = (i * 2654435761) % 2147483648;
+    const r = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
     const amount = Math.round(Math.exp(r() * 7) * 100) / 100;
-    rows[i] = { id: i, user: `u${i % 50000}`, amount: i % 1000 === 0 ? null : amount, discount: Math.round(amount * 10 * r()) / 100, qty: 1 + (i % 10), status: STATUSES[i % 5]!, country: COUNTRIES[(i * 7) % 20]!, email: `user${i % 50000}@example.com` };
+    yield { id: i, user: `u${i % 50000}`, amount: i % 1000 === 0 ? null : amount, discount: Math.round(amount * 10 * r()) / 100, qty: 1 + (i % 10), status: STATUSES[i % 5]!, country: COUNTRIES[(i * 7) % 20]!, email: `user${i % 50000}@example.com` };
   }
-  return rows;
 }
 
-const s = suite('bench', [
+const benchSuite = suite('bench', [
   expect.tableRowCountToBeBetween({ min_value: 1 }),
-  expect.tableColumnsToMatchSet(['id', 'user', 'amount', 'discount', 'qty', 'status', 'country', 'email']),
+  expect.tableColumnsToMatchSet(COLUMNS),
   expect.columnValuesToNotBeNull('id'),
   expect.columnValuesToBeUnique('id'),
   expect.columnValuesToNotBeNull('amount', { mostly: 0.99 }),
@@ -54,54 +63,129 @@ const s = suite('bench', [
   expect.columnPairValuesAToBeGreaterThanB('amount', 'discount', { or_equal: true, mostly: 0.99 }),
 ]);
 
-console.log(`generating ${N.toLocaleString()} rows...`);
-const rows = generate(N);
-validate(rows.slice(0, 10_000), s); // warm-up
-let riffleMs = Infinity;
-let result!: ValidationResult;
-const times: string[] = [];
-for (let run = 0; run < RUNS; run++) {
-  const t0 = performance.now();
-  result = validate(rows, s);
-  const ms = performance.now() - t0;
-  times.push((ms / 1000).toFixed(2));
-  riffleMs = Math.min(riffleMs, ms);
-}
-console.log(`riffle runs (s): ${times.join(', ')}; rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB (rows included)`);
-const ok = result.results.filter((r) => r.success).length;
-console.log(`riffle: ${s.expectations.length} expectations, one pass (best of ${RUNS}): ${(riffleMs / 1000).toFixed(2)} s, ${Math.round(N / (riffleMs / 1000)).toLocaleString()} rows/s (${ok}/${result.results.length} passed, approximate=${result.meta.approximate})`);
+interface RunFigures { source: string; rows: number; seconds: number; rowsPerSecond: number; cpuSeconds: number; rowsPerCpuSecond: number; peakRssMb: number; passed: number; expectations: number; approximate: string[] }
 
-const python = join(process.env.RIFFLE_CACHE ?? join(homedir(), '.cache', 'riffle'), 'py-gx', 'bin', 'python');
-const table: string[][] = [['engine', 'rows', 'validate (s)', 'rows/s']];
-table.push(['riffle (1 core)', String(N), (riffleMs / 1000).toFixed(2), Math.round(N / (riffleMs / 1000)).toLocaleString()]);
-if (peer && existsSync(python)) {
-  const dir = mkdtempSync(join(tmpdir(), 'riffle-quality-bench-'));
-  const csv = join(dir, 'rows.csv');
-  const out = createWriteStream(csv);
-  out.write('id,user,amount,discount,qty,status,country,email\n');
-  for (let i = 0; i < N; i += 10_000) out.write(rows.slice(i, i + 10_000).map((r) => `${r.id},${r.user},${r.amount ?? ''},${r.discount},${r.qty},${r.status},${r.country},${r.email}`).join('\n') + '\n');
-  await new Promise<void>((res) => out.end(res));
-  const script = `
-import json, sys, time, warnings
+/** Worker mode: one validation in this (fresh) process, figures as JSON on stdout. */
+async function worker(source: 'csv' | 'delta', path: string): Promise<void> {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const result: ValidationResult = await validateAsset(source === 'csv' ? asset.file(path) : asset.delta(path), benchSuite);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const rows = result.meta.row_count;
+  const figures: RunFigures = {
+    source, rows, seconds, rowsPerSecond: rows / seconds, cpuSeconds, rowsPerCpuSecond: rows / cpuSeconds, peakRssMb: process.resourceUsage().maxRSS / 1024,
+    passed: result.results.filter((r) => r.success).length, expectations: result.results.length,
+    approximate: result.results.filter((r) => r.approximate).map((r) => r.expectation_config.expectation_type),
+  };
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+}
+
+async function writeCsv(path: string, n: number): Promise<void> {
+  const out = createWriteStream(path);
+  out.write(`${COLUMNS.join(',')}\n`);
+  const step = 100_000;
+  for (let start = 0; start < n; start += step) {
+    const lines: string[] = [];
+    for (const r of generate(start, Math.min(n, start + step))) lines.push(`${r.id},${r.user},${r.amount ?? ''},${r.discount},${r.qty},${r.status},${r.country},${r.email}`);
+    if (!out.write(`${lines.join('\n')}\n`)) await new Promise<void>((res) => out.once('drain', () => res()));
+  }
+  await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
+}
+
+async function writeDelta(path: string, n: number): Promise<void> {
+  rmSync(path, { recursive: true, force: true });
+  const table = await DeltaTable.create(path, { schema: { id: 'long', user: 'string', amount: 'double', discount: 'double', qty: 'long', status: 'string', country: 'string', email: 'string' } });
+  const batch = 500_000;
+  for (let start = 0; start < n; start += batch) await table.append([...generate(start, Math.min(n, start + batch))]);
+}
+
+async function prepare(dir: string, n: number): Promise<{ csv: string; delta: string; generatedSeconds?: number }> {
+  const csv = join(dir, 'orders.csv');
+  const delta = join(dir, 'orders-delta');
+  const marker = join(dir, '.complete');
+  if (existsSync(marker)) return { csv, delta };
+  mkdirSync(dir, { recursive: true });
+  const t0 = performance.now();
+  console.error(`generating ${n.toLocaleString()} rows into ${dir} (once per row count)...`);
+  await writeCsv(csv, n);
+  await writeDelta(delta, n);
+  writeFileSync(marker, new Date().toISOString());
+  return { csv, delta, generatedSeconds: (performance.now() - t0) / 1000 };
+}
+
+interface PeerFigures { rows: number; loadSeconds: number; validateSeconds: number; rowsPerSecond: number; peakRssMb: number; passed: number; error?: string }
+
+const PEER_SCRIPT = `
+import json, resource, sys, time, warnings
 warnings.filterwarnings("ignore")
 import great_expectations as ge, pandas as pd
-df = ge.from_pandas(pd.read_csv(sys.argv[1]))
+path, nrows = sys.argv[1], int(sys.argv[2])
+t = time.perf_counter()
+df = ge.from_pandas(pd.read_csv(path, nrows=nrows if nrows > 0 else None))
+load = time.perf_counter() - t
 suite = json.loads(sys.stdin.read())
 t = time.perf_counter()
 ok = 0
 for e in suite:
     r = getattr(df, e["expectation_type"])(**e["kwargs"])
     ok += bool(r.success)
-print(json.dumps({"seconds": time.perf_counter() - t, "passed": ok}))
+print(json.dumps({"rows": len(df), "loadSeconds": load, "validateSeconds": time.perf_counter() - t, "passed": ok,
+                  "peakRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 `;
-  const run = spawnSync(python, ['-c', script, csv], { input: JSON.stringify(s.expectations), encoding: 'utf8', maxBuffer: 1 << 24 });
-  rmSync(dir, { recursive: true, force: true });
-  if (run.status === 0) {
-    const gx = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { seconds: number; passed: number };
-    console.log(`great expectations 0.18 (pandas): ${gx.seconds.toFixed(2)} s, ${Math.round(N / gx.seconds).toLocaleString()} rows/s (${gx.passed}/${s.expectations.length} passed; CSV load excluded)`);
-    table.push(['great expectations (pandas)', String(N), gx.seconds.toFixed(2), Math.round(N / gx.seconds).toLocaleString()]);
-    table.push(['ratio', '', `${(gx.seconds / (riffleMs / 1000)).toFixed(1)}x`, '']);
-  } else console.log(`great expectations peer failed: ${run.stderr.slice(-500)}`);
-} else if (peer) console.log('great expectations peer skipped: run test/integration/quality/setup.sh');
-const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-for (const r of table) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+
+function runPeer(csv: string, peerRows: number): PeerFigures | { skipped: string } {
+  const python = join(process.env.RIFFLE_CACHE ?? join(homedir(), '.cache', 'riffle'), 'py-gx', 'bin', 'python');
+  if (!existsSync(python)) return { skipped: 'Great Expectations venv missing: run test/integration/quality/setup.sh' };
+  const run = spawnSync(python, ['-c', PEER_SCRIPT, csv, String(peerRows)], { input: JSON.stringify(benchSuite.expectations), encoding: 'utf8', maxBuffer: 1 << 24, timeout: 3_600_000 });
+  if (run.status !== 0) return { skipped: `great expectations failed (status ${run.status}, signal ${run.signal}): ${run.stderr.slice(-400)}` };
+  const f = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Omit<PeerFigures, 'rowsPerSecond'>;
+  return { ...f, rowsPerSecond: f.rows / f.validateSeconds };
+}
+
+function runWorker(source: 'csv' | 'delta', path: string): RunFigures {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, `--worker=${source}`, `--path=${path}`], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (run.status !== 0) throw new Error(`riffle ${source} run failed: ${run.stderr.slice(-1000)}`);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as RunFigures;
+}
+
+async function main(): Promise<void> {
+  const mode = flag('worker');
+  if (mode === 'csv' || mode === 'delta') return worker(mode, flag('path')!);
+  const n = Number(flag('rows') ?? 10_000_000);
+  if (!(Number.isInteger(n) && n > 0)) throw new Error(`--rows must be a positive integer, got ${flag('rows')}`);
+  const peerRows = Number(flag('peer-rows') ?? n);
+  const dir = flag('data-dir') ?? join(process.env.RIFFLE_CACHE ?? join(homedir(), '.cache', 'riffle'), 'bench-quality', `rows-${n}`);
+  const data = await prepare(dir, n);
+  const csvMb = statSync(data.csv).size / 2 ** 20;
+  console.error(`riffle: validating the CSV (${csvMb.toFixed(0)} MB)...`);
+  const csv = runWorker('csv', data.csv);
+  console.error('riffle: validating the Delta table...');
+  const delta = runWorker('delta', data.delta);
+  let peer: PeerFigures | { skipped: string } = { skipped: '--no-peer' };
+  if (!has('no-peer')) {
+    console.error(`great expectations: pandas.read_csv + ${benchSuite.expectations.length} expectations on ${Math.min(n, peerRows).toLocaleString()} rows...`);
+    peer = runPeer(data.csv, Math.min(n, peerRows));
+  }
+  const report = { rows: n, expectations: benchSuite.expectations.length, data: { dir, csvMb: Math.round(csvMb), ...(data.generatedSeconds ? { generatedSeconds: data.generatedSeconds } : {}) }, riffle: { csv, delta }, greatExpectations: peer };
+  if (has('json')) {
+    console.log(JSON.stringify(report, null, 2));
+    return;
+  }
+  const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+  const table: string[][] = [['engine / source', 'rows', 'time (s)', 'rows/s', 'rows/cpu-s', 'peak RSS (MB)', 'passed', 'note']];
+  for (const r of [csv, delta]) table.push([`riffle, ${r.source} (1 core, streaming)`, fmt(r.rows), r.seconds.toFixed(2), fmt(r.rowsPerSecond), fmt(r.rowsPerCpuSecond), fmt(r.peakRssMb), `${r.passed}/${r.expectations}`, r.approximate.length > 0 ? `approximate: ${r.approximate.join(', ')}` : 'exact']);
+  if ('skipped' in peer) table.push(['great expectations 0.18 (pandas)', '', '', '', '', '', '', `skipped: ${peer.skipped}`]);
+  else {
+    table.push(['great expectations 0.18 (pandas), validate', fmt(peer.rows), peer.validateSeconds.toFixed(2), fmt(peer.rowsPerSecond), '', fmt(peer.peakRssMb), `${peer.passed}/${benchSuite.expectations.length}`, 'frame in memory; load excluded']);
+    table.push(['great expectations 0.18 (pandas), read_csv + validate', fmt(peer.rows), (peer.loadSeconds + peer.validateSeconds).toFixed(2), fmt(peer.rows / (peer.loadSeconds + peer.validateSeconds)), '', '', '', 'same work as riffle csv']);
+    const geEndToEnd = (peer.loadSeconds + peer.validateSeconds) / peer.rows;
+    table.push(['ratio riffle csv vs GE (read + validate, per row)', '', `${(geEndToEnd / (csv.seconds / csv.rows)).toFixed(1)}x`, '', '', '', '', 'GE has no Delta reader in its venv; its validation time does not depend on the source']);
+  }
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length)));
+  console.log(`quality bench: ${benchSuite.expectations.length} expectations, ${fmt(n)} rows`);
+  for (const r of table) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+}
+
+await main();

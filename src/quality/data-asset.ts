@@ -248,8 +248,12 @@ const asText: Convert = (c) => (c === '' ? null : c);
 const asNumber: Convert = (c) => {
   if (c === '') return null;
   const n = +c;
-  // `+` also reads '0x1f', ' ' and 'Infinity'; keep such cells as text unless they are plain numbers.
-  return n === n && (NUMBER.test(c) || c === 'inf' || c === '-inf') ? n : c;
+  if (n !== n) return c;
+  // `+` also reads ' ', '0x1f', '0b1', '0o7' and 'Infinity': such cells stay text unless they are plain numbers.
+  const first = c.charCodeAt(0);
+  const plain = (first >= 48 && first <= 57) || first === 45 || first === 43 || first === 46;
+  if (plain && !(first === 48 && c.length > 2 && (c.charCodeAt(1) | 32) >= 98 && (c.charCodeAt(1) | 32) <= 120) && c.charCodeAt(c.length - 1) > 32) return n;
+  return NUMBER.test(c) || c === 'inf' || c === '-inf' ? n : c;
 };
 const asBoolean: Convert = (c) => {
   if (c === '') return null;

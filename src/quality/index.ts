@@ -1,11 +1,14 @@
 /**
- * Data quality: Great Expectations' expectations over one-pass metrics, suites, reports (Markdown and static
- * HTML), pipeline transforms (`quality.validate`, `quality.gate`) and data contracts.
+ * Data quality: Great Expectations' expectations over one-pass metrics (KS and KL tests included), suites, reports
+ * (Markdown and static HTML), pipeline transforms (`quality.validate`, `quality.gate`), data assets streamed from
+ * files and Delta tables (`validateAsset`), checkpoints with actions (results store with history, a data docs site,
+ * webhooks) and a task gate for the orchestrator (`checkpointTask`), data contracts, profiling, freshness and SLAs.
  * @example
  *   import { quality } from 'riffle';
  *   const s = quality.suite('orders', [quality.expect.columnValuesToNotBeNull('order_id')]);
  *   const result = quality.validate(rows, s);
  *   console.log(quality.toMarkdown(result));
+ *   const run = await quality.runCheckpoint(quality.loadCheckpoint('quality/orders.checkpoint.yaml'));
  */
 export type { Row } from './values.ts';
 export type { ExpectationConfig, ExpectationResult, ExpectationResultDetails, ValidationResult, ValidationStatistics } from './result.ts';
