@@ -118,7 +118,7 @@ describe('riffle dag (CLI)', () => {
     const out: string[] = [];
     const io: CliIO = { out: (t) => void out.push(t), err: (t) => void out.push(t), progress: { isTTY: false, write: () => undefined }, env: { RIFFLE_ORCHESTRATOR_STORE: 'postgres://riffle@db.example:5432/' }, cwd: process.cwd() };
     for (const argv of [['runs', 'demo', '--store', 'postgres://riffle@localhost:5432'], ['runs', 'demo', '--store', 'mysql://a@b/c'], ['runs', 'demo']]) {
-      let status = 0;
+      let status: number;
       try {
         status = await dagCommand([...argv, '--dags', dags], io);
       } catch (e) {
