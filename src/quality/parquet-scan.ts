@@ -43,6 +43,35 @@ function toNumberIfSafe(v: unknown): unknown {
   return typeof v === 'bigint' && v <= MAX_SAFE && v >= -MAX_SAFE ? Number(v) : v;
 }
 
+/** A column of one repeated value (a partition column, or a column the file lacks: null). */
+function constantColumn(value: unknown, n: number): unknown[] {
+  return new Array<unknown>(n).fill(value);
+}
+
+const builders = new Map<string, (sources: ReadonlyArray<ArrayLike<unknown>>, i: number) => Row>();
+
+/**
+ * A row constructor per column list: an object literal with the column names as literal keys (one hidden class,
+ * built in one step) from the decoded column arrays; undefined (a value hyparquet left out) reads as null.
+ */
+function rowBuilder(columns: readonly string[]): (sources: ReadonlyArray<ArrayLike<unknown>>, i: number) => Row {
+  const key = JSON.stringify(columns);
+  let build = builders.get(key);
+  if (build === undefined) {
+    try {
+      build = new Function('s', 'i', `return { ${columns.map((c, k) => `${JSON.stringify(c)}: s[${k}][i] ?? null`).join(', ')} };`) as (sources: ReadonlyArray<ArrayLike<unknown>>, i: number) => Row;
+    } catch {
+      build = (sources, i) => {
+        const row: Record<string, unknown> = {};
+        for (let c = 0; c < columns.length; c++) row[columns[c]!] = sources[c]![i] ?? null;
+        return row;
+      };
+    }
+    builders.set(key, build);
+  }
+  return build;
+}
+
 interface FilePart {
   readonly path: string;
   /** Columns of the output rows, in order. */
@@ -96,20 +125,12 @@ async function* scanFile(part: FilePart, signal: AbortSignal | undefined): Async
         },
       });
     }
-    const sources = columns.map((c) => data.get(c));
-    const constants = columns.map((c) => part.constants?.[c] ?? null);
+    const sources = columns.map((c) => data.get(c) ?? constantColumn(part.constants?.[c] ?? null, n));
+    const build = rowBuilder(columns);
     for (let b = 0; b < n; b += BATCH) {
       const end = Math.min(n, b + BATCH);
       const rows: Row[] = new Array(end - b);
-      for (let i = b; i < end; i++) {
-        const row: Record<string, unknown> = {};
-        for (let c = 0; c < columns.length; c++) {
-          const src = sources[c];
-          const v = src === undefined ? constants[c] : src[i];
-          row[columns[c]!] = v === undefined ? null : v;
-        }
-        rows[i - b] = row;
-      }
+      for (let i = b; i < end; i++) rows[i - b] = build(sources, i);
       yield { rows, columns };
     }
   }
