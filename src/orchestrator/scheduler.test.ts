@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { newDagRun } from './admin.ts';
 import { dag } from './dag.ts';
 import { testDag } from './dag-test.ts';
 import { InlineExecutor } from './executor.ts';
@@ -131,6 +132,29 @@ describe('scheduler (in-process executor)', () => {
     assert.deepEqual(order, ['2024-01-01', '2024-01-02', '2024-01-03', '2024-01-04']);
     assert.equal(maxRunning, 1, 'depends_on_past serialises the task across runs');
     assert.ok((await store.listDagRuns()).every((r) => r.state === 'success'));
+  });
+
+  it('depends_on_past waits for a previous run that has not started yet', async () => {
+    const store = await JournalStore.open();
+    const order: string[] = [];
+    const d = dag({ id: 'past', schedule: '@daily', startDate: '2024-01-01' });
+    d.task('free', () => 1);
+    d.task('ordered', { dependsOnPast: true }, ({ ds }) => void order.push(ds));
+    const executor = () => new InlineExecutor((_, id) => d.getTask(id));
+    // This scheduler starts manual runs only: the backfill run of Jan 1 stays queued behind it.
+    const manualOnly = new Scheduler({ store, dags: [d], executor: executor(), scheduleRuns: false, runTypes: ['manual'], pollMs: 20 });
+    await manualOnly.start();
+    await store.createDagRun(newDagRun(d, 'backfill', Date.UTC(2024, 0, 1), {}, Date.now()));
+    const jan2 = await manualOnly.triggerRun('past', { logicalDate: Date.UTC(2024, 0, 2) });
+    for (let i = 0; i < 100 && (await store.getTaskInstance({ dagId: 'past', runId: jan2.runId, taskId: 'free', mapIndex: -1 }))?.state !== 'success'; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100));
+    await manualOnly.stop();
+    assert.equal((await store.getTaskInstance({ dagId: 'past', runId: jan2.runId, taskId: 'ordered', mapIndex: -1 }))?.state, 'none', 'blocked by the queued Jan 1 run');
+    const all = new Scheduler({ store, dags: [d], executor: executor(), scheduleRuns: false, pollMs: 20 });
+    await all.start();
+    await all.waitForRun('past', jan2.runId);
+    await all.stop();
+    assert.deepEqual(order, ['2024-01-01', '2024-01-02']);
   });
 
   it('backfills a range with a cap on active runs; pools and maxActiveInstances limit concurrency', async () => {

@@ -455,7 +455,10 @@ export class Scheduler {
     for (const t of candidates) {
       const prev = await this.store.listTaskInstances({ dagId: dag.id, runId: previous.runId, taskId: t.id });
       const s = this.statesOf(prev).states.get(t.id) ?? [];
-      if (!s.every((x) => x === 'success' || x === 'skipped')) blocked.add(t.id);
+      // No instance in a previous run that has not started (or not made its instances yet) is "not run yet", as in
+      // Airflow; in a finished run it means the task did not exist then, which does not block.
+      const notYet = s.length === 0 && (previous.state === 'queued' || previous.state === 'running');
+      if (notYet || !s.every((x) => x === 'success' || x === 'skipped')) blocked.add(t.id);
     }
     return blocked;
   }
