@@ -12,8 +12,12 @@ import type {
   WatermarkHoldState,
 } from './state.ts';
 
-/** Called when a watermark hold changes (undefined = no hold), so an engine can track the minimum hold across keys. */
-export type HoldListener = (namespace: string, tagId: string, previous: Instant | undefined, next: Instant | undefined) => void;
+/**
+ * Called when a watermark hold changes (undefined = no hold), so an engine can track the minimum hold across keys.
+ * `cell` identifies the hold for as long as it holds anything (an engine can key its bookkeeping by it instead of
+ * building a string from namespace and tag on every change).
+ */
+export type HoldListener = (namespace: string, tagId: string, previous: Instant | undefined, next: Instant | undefined, cell: object) => void;
 
 export interface InMemoryStateOptions {
   onHoldChanged?: HoldListener;
@@ -207,7 +211,7 @@ class HoldCell implements WatermarkHoldState, Cell {
     const next = prev === undefined ? t : this.latest ? Math.max(prev, t) : Math.min(prev, t);
     if (next === prev) return;
     this.hold = next;
-    this.listener?.(this.namespace, this.tagId, prev, next);
+    this.listener?.(this.namespace, this.tagId, prev, next, this);
   }
   read(): Instant | undefined {
     return this.hold;
@@ -216,7 +220,7 @@ class HoldCell implements WatermarkHoldState, Cell {
     const prev = this.hold;
     if (prev === undefined) return;
     this.hold = undefined;
-    this.listener?.(this.namespace, this.tagId, prev, undefined);
+    this.listener?.(this.namespace, this.tagId, prev, undefined, this);
   }
   hasData(): boolean {
     return this.hold !== undefined;

@@ -27,7 +27,8 @@ export interface KeyEntry {
   readonly timerInternals: TimerInternals;
   /** Live timers by namespace: a timer is found by comparing its fields, with no id string built per call. */
   readonly timers: Map<string, TimerEntry[]>;
-  readonly holds: Map<string, HoldNode>;
+  /** Live holds: state holds by their cell, output holds of user timers by timer id. */
+  readonly holds: Map<object | string, HoldNode>;
 }
 
 /**
@@ -59,10 +60,10 @@ export class KeyedStore {
   }
 
   private createEntry(encoded: EncodedKey, key: unknown): KeyEntry {
-    const holds = new Map<string, HoldNode>();
+    const holds = new Map<object | string, HoldNode>();
     const timers = new Map<string, TimerEntry[]>();
     const state = new InMemoryStateInternals({
-      onHoldChanged: (namespace, tagId, _previous, next) => this.setHold(holds, `${namespace}\u0000${tagId}`, next),
+      onHoldChanged: (_namespace, _tagId, _previous, next, cell) => this.setHold(holds, cell, next),
     });
     const entry: KeyEntry = {
       key,
@@ -81,7 +82,7 @@ export class KeyedStore {
     return entry;
   }
 
-  private setHold(holds: Map<string, HoldNode>, id: string, time: Instant | undefined): void {
+  private setHold(holds: Map<object | string, HoldNode>, id: object | string, time: Instant | undefined): void {
     const old = holds.get(id);
     if (old !== undefined && old.time === time) return;
     if (old) old.live = false;

@@ -15,16 +15,19 @@ export class MinHeap<T extends HeapItem> {
     return this.items[0];
   }
 
+  /** Sifts up by moving parents into the hole, then drops the item in once (no swaps). */
   push(item: T): void {
     const a = this.items;
+    let i = a.length;
     a.push(item);
-    let i = a.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!less(a[i]!, a[p]!)) break;
-      [a[i], a[p]] = [a[p]!, a[i]!];
+      const parent = a[p]!;
+      if (!less(item, parent)) break;
+      a[i] = parent;
       i = p;
     }
+    a[i] = item;
   }
 
   pop(): T | undefined {
@@ -32,19 +35,21 @@ export class MinHeap<T extends HeapItem> {
     if (a.length === 0) return undefined;
     const top = a[0]!;
     const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
+    const n = a.length;
+    if (n > 0) {
+      // Sift the last item down from the root, moving the smaller child up into the hole.
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < a.length && less(a[l]!, a[m]!)) m = l;
-        if (r < a.length && less(a[r]!, a[m]!)) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m]!, a[i]!];
-        i = m;
+        const c = r < n && less(a[r]!, a[l]!) ? r : l;
+        const child = a[c]!;
+        if (!less(child, last)) break;
+        a[i] = child;
+        i = c;
       }
+      a[i] = last;
     }
     return top;
   }
