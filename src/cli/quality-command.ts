@@ -20,7 +20,7 @@ import { formatTable } from './table.ts';
 export const QUALITY_HELP = `riffle quality — data quality
 
 usage:
-  riffle quality profile <data.csv|data.jsonl> [--json] [--out suite.json|suite.yaml] [--name suite-name]
+  riffle quality profile <data.csv|data.jsonl|data.parquet|glob|delta table dir> [--json] [--out suite.json|.yaml] [--name n]
       profiles the data (types, null rates, ranges, value sets, uniqueness) and proposes an expectation suite;
       --out writes the suite (GE's JSON shape, or YAML), --json prints the profile and the suite as JSON
   riffle quality checkpoint run <checkpoint.yaml|.json> [--run-name name] [--json]
@@ -45,9 +45,16 @@ export async function qualityCommand(argv: readonly string[], io: CliIO): Promis
   if (dataPath === undefined) throw new UsageError('missing the data file', { hint: 'riffle quality profile <data.csv|data.jsonl> [--out suite.json]' });
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
   const path = resolve(io.cwd, dataPath);
-  const { rows, columns } = readTable(path);
-  const name = typeof flags.name === 'string' ? flags.name : (dataPath.split('/').at(-1) ?? 'data').replace(/\.[^.]+$/, '');
-  const profile = quality.profileRows(rows, { columns, name });
+  const name = typeof flags.name === 'string' ? flags.name : (dataPath.replace(/\/+$/, '').split('/').at(-1) ?? 'data').replace(/\.[^.]+$/, '');
+  let profile: quality.DataProfile;
+  if (quality.isDeltaTable(path) || /\.parquet$/i.test(path) || /[*?[{]/.test(dataPath)) {
+    // Delta tables, Parquet files and globs are streamed (bounded memory); a single CSV/JSONL file is read whole so
+    // that each CSV column is typed from all of its cells, as pandas does.
+    profile = await quality.profileAsset(quality.assetFromPath(dataPath, io.cwd), { name });
+  } else {
+    const { rows, columns } = readTable(path);
+    profile = quality.profileRows(rows, { columns, name });
+  }
   if (typeof flags.out === 'string') quality.saveSuite(profile.suite, resolve(io.cwd, flags.out));
   if (flags.json === true) {
     io.out(stringify({ data: path, rows: profile.rows, columns: profile.columns, suite: profile.suite }));

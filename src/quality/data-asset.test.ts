@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DeltaTable } from '../lakehouse/index.ts';
-import { asset, assetFromPath, checkDeltaFreshness, expect, inferKind, scanAsset, suite, validate, validateAsset, type Row, type ValidationResult } from './index.ts';
+import { asset, assetFromPath, checkDeltaFreshness, expect, inferKind, profileAsset, scanAsset, suite, validate, validateAsset, type Row, type ValidationResult } from './index.ts';
 
 const STATUSES = ['new', 'paid', 'shipped'];
 function rowsOf(n: number): Array<{ id: number; status: string; amount: number | null; note: string }> {
@@ -106,3 +106,15 @@ test('a partitioned Delta table gives partition values typed by the schema', wit
 test('a missing file names the pattern', async () => {
   await assert.rejects(validateAsset(asset.file('/nonexistent/riffle/*.csv'), orders), /no file matches/);
 });
+
+test('profileAsset streams a Delta table and proposes a suite the table passes', withDir(async (dir) => {
+  const path = join(dir, 'orders');
+  const table = await DeltaTable.create(path, { schema: { id: 'long', status: 'string', amount: 'double', note: 'string' } });
+  await table.append(rowsOf(3000));
+  const profile = await profileAsset(asset.delta(path), { name: 'orders' });
+  assert.equal(profile.rows, 3000);
+  // Types come from the values (an integral double reads as int, as JavaScript numbers carry no width).
+  assert.deepEqual(profile.columns.map((c) => [c.column, c.type]), [['id', 'int'], ['status', 'str'], ['amount', 'int'], ['note', 'str']]);
+  assert.equal(profile.columns[2]!.nulls, 429);
+  assert.equal((await validateAsset(asset.delta(path), profile.suite)).success, true);
+}));

@@ -28,7 +28,7 @@ export { compileContract, logicalType, type CompiledContract } from './contract-
 export { diffContracts, isWidening, type ContractChange, type ContractDiff } from './contract-diff.ts';
 export { isDateutilParseable } from './expectations/dateutil-parse.ts';
 export { checkFreshness, evaluateSla, parseSlaDuration, type FreshnessCheck, type FreshnessStatus, type SlaEvaluation, type SlaMeasurements, type SloResult, type SloStatus } from './freshness.ts';
-export { profileRows, type ColumnSummary, type DataProfile, type ProfileOptions, type ProfiledType } from './profile.ts';
+export { profileRows, profileAsset, type ColumnSummary, type DataProfile, type ProfileOptions, type ProfiledType } from './profile.ts';
 export { asset, assetFromPath, parseAsset, describeAsset, scanAsset, formatOf, isDeltaTable, inferKind, type DataAsset, type RowsAsset, type FileAsset, type DeltaAsset, type RowBatch, type CsvTypes, type CellKind, type FileFormat, type MalformedRecords } from './data-asset.ts';
 export { deltaLastCommitTime, checkDeltaFreshness } from './parquet-scan.ts';
 export { validateAsset, type ValidateAssetOptions } from './validate-asset.ts';
