@@ -524,4 +524,9 @@ test('bounded groupings with data-driven triggers get each key in one reducer ca
   assert.equal(new Set(nonEmpty).size, nonEmpty.length);
   assert.ok(deferred.panes.every((x) => x.count > 0 ? x.index === 0 : x.timing === 'ON_TIME'));
   assert.ok(perBundle.panes.filter((x) => x.count > 0).length > nonEmpty.length, 'per-bundle calls fire more (smaller) panes');
+  // A small budget hands the buffered input over every few bundles: memory stays bounded, the totals do not change.
+  const budgeted = build();
+  await budgeted.p.run({ deferredGroupingElements: 250 } as LocalRunOptions);
+  assert.deepEqual(totals(budgeted.panes), totals(deferred.panes));
+  assert.ok(budgeted.panes.filter((x) => x.count > 0).length > nonEmpty.length, 'handed over in several calls');
 });

@@ -53,6 +53,11 @@ export interface LocalRunOptions extends RunOptions {
    * triggers get each key's input in one reducer call; false forces the per-bundle streaming reducer everywhere.
    */
   batchGrouping?: boolean;
+  /**
+   * Bounded groupings with data-driven triggers: how many elements each buffers before handing them to the reducer
+   * at the end of a bundle (default 1,000,000); the rest wait for the end of the input.
+   */
+  deferredGroupingElements?: number;
 }
 
 export interface Progress {
@@ -210,7 +215,7 @@ class Execution {
     const input = this.graph.collections.get(node.inputs[0]!)!;
     const batch = this.batchEligible(input.windowing) ? new BatchGroupTable(node.name, input.windowing, folder) : undefined;
     const deferred = this.allBounded && this.options.batchGrouping !== false;
-    const op = new GroupOp(node, input.windowing, reduceFn, this.clock, batch, deferred);
+    const op = new GroupOp(node, input.windowing, reduceFn, this.clock, batch, deferred, this.options.deferredGroupingElements);
     // The counter appears in the metrics only once something was dropped.
     op.setDroppedCounter((n) => (this.metrics.counter(`${node.name}/droppedDueToLateness`).value += n));
     return op;

@@ -7,6 +7,9 @@ import { encodeKey, type EncodedKey } from './key-encoding.ts';
 import { KeyedStore, type KeyEntry, type TimerEntry } from './keyed-store.ts';
 import { Operator } from './operator.ts';
 
+/** Default budget of a deferred grouping: about 100 MB of buffered elements for small values. */
+export const DEFAULT_DEFERRED_BUDGET = 1_000_000;
+
 interface PendingKey {
   readonly key: unknown;
   readonly items: WindowedInput<unknown>[];
@@ -43,6 +46,8 @@ export class GroupOp extends Operator {
     clock: Clock,
     private batch?: BatchGroupTable,
     deferred = false,
+    /** Elements deferred at most before they are handed over at a bundle's end anyway (bounds memory). */
+    private readonly deferredBudget = DEFAULT_DEFERRED_BUDGET,
   ) {
     super(node);
     this.store = new KeyedStore(clock, { input: () => this.inputWatermark, output: () => this.outputWatermark }, false);
@@ -59,9 +64,11 @@ export class GroupOp extends Operator {
    * The panes are those of a streaming run in which each key's input came in one bundle; the reducer's work per call
    * (merging, holds, timers, trigger state) is paid per key instead of per bundle, and with a merging window function
    * the windows are merged once, over the key's full set, before the reducer sees them (its own merge then has
-   * nothing left to do).
+   * nothing left to do). Past `deferredBudget` elements, what is deferred is handed over at the end of the bundle
+   * (one large bundle: the same semantics), so memory stays bounded by the budget plus the reducer's state.
    */
   private deferred?: Map<EncodedKey, DeferredKey>;
+  private deferredCount = 0;
 
   /** Where dropped-late counts go (a job metric), besides this step's own count. */
   setDroppedCounter(fn: (count: number) => void): void {
@@ -82,6 +89,8 @@ export class GroupOp extends Operator {
       d.values.push(v);
       d.timestamps.push(timestamp);
       d.windows.push(windows);
+      // At the budget, take part in the bundle, whose end hands the deferred input over.
+      if (++this.deferredCount >= this.deferredBudget && !this.inBundle) this.enterBundle();
       return;
     }
     if (!this.inBundle) this.enterBundle();
@@ -96,6 +105,7 @@ export class GroupOp extends Operator {
 
   override finishBundle(): void {
     this.inBundle = false;
+    if (this.deferred !== undefined && this.deferredCount >= this.deferredBudget) this.handOverDeferred(true);
     const pending = this.pending;
     if (pending.size === 0) return;
     this.pending = new Map();
@@ -133,10 +143,14 @@ export class GroupOp extends Operator {
     while ((t = this.store.popDueProcessingTimer(now)) !== undefined) this.fire(t);
   }
 
-  /** Gives each key's deferred input to the reducer in one call; later input takes the per-bundle path. */
-  private handOverDeferred(): void {
+  /**
+   * Gives each key's deferred input to the reducer in one call. Then later input is deferred again (`keepDeferring`,
+   * at a full budget) or takes the per-bundle path (at the watermark's jump).
+   */
+  private handOverDeferred(keepDeferring = false): void {
     const deferred = this.deferred!;
-    this.deferred = undefined;
+    this.deferred = keepDeferring ? new Map() : undefined;
+    this.deferredCount = 0;
     for (const [encoded, d] of deferred) {
       const items = this.windowFn.isMerging ? this.mergedItems(d) : d.values.map((value, i) => ({ value, timestamp: d.timestamps[i]!, windows: d.windows[i]! }));
       const entry = this.store.get(encoded, d.key);
