@@ -8,7 +8,7 @@ import type { Action, AddAction, MetadataAction, ProtocolAction, RemoveAction, T
 import type { CheckpointRef, DeltaLog } from './delta-log.ts';
 import { versionName } from './delta-log.ts';
 import { DeltaTableError } from './errors.ts';
-import { compressorsFor, loadReader, loadWriter } from './parquet-io.ts';
+import { compressorsFor, loadReader, loadWriter, writeCompressors } from './parquet-io.ts';
 import type { TableState } from './table-state.ts';
 import { deletedFileRetentionMs } from './table-properties.ts';
 import { stringifyJson } from './value-mapping.ts';
@@ -89,14 +89,14 @@ export async function writeCheckpoint(log: DeltaLog, state: TableState, version:
       extendedFileMetadata: r.extendedFileMetadata ?? null, partitionValues: r.partitionValues ?? null, size: big(r.size),
     });
   }
-  const { parquetWriteBuffer } = await loadWriter();
+  const [{ parquetWriteBuffer }, compressors] = await Promise.all([loadWriter(), writeCompressors()]);
   const bytes = new Uint8Array(parquetWriteBuffer({
     schema: CHECKPOINT_SCHEMA,
     columnData: [
       { name: 'txn', data: txn }, { name: 'add', data: add }, { name: 'remove', data: remove },
       { name: 'metaData', data: metaData }, { name: 'protocol', data: proto },
     ],
-    createdBy: 'riffle',
+    createdBy: 'riffle', compressors,
   }));
   await log.replaceFile(`${versionName(version)}.checkpoint.parquet`, bytes);
   await log.replaceFile('_last_checkpoint', stringifyJson({ version, size: add.length, sizeInBytes: bytes.byteLength, numOfAddFiles: state.files.size }));

@@ -49,23 +49,41 @@ export async function writeDataFiles(tablePath: string, schema: TableSchema, par
   const dataIdx = fields.map((_, i) => i).filter((i) => !partIdx.includes(i));
   const dataFields = dataIdx.map((i) => fields[i]);
 
-  // Group row indexes by their serialized partition values.
-  const groups = new Map<string, { values: Record<string, string | null>; rows: number[] }>();
-  for (let r = 0; r < numRows; r++) {
-    const values: Record<string, string | null> = {};
-    partIdx.forEach((i, k) => { values[partitionColumns[k]] = toPartitionString(fields[i].type, columns[i][r]); });
-    const key = JSON.stringify(partitionColumns.map((c) => values[c]));
+  // Group row indexes by their serialized partition values (an unpartitioned table is one group, built without a
+  // pass over the rows).
+  const groups = new Map<string, { values: Record<string, string | null>; rows: number[] | undefined }>();
+  if (partIdx.length === 0) groups.set('', { values: {}, rows: undefined });
+  for (let r = 0; r < numRows && partIdx.length > 0; r++) {
+    let key: string;
+    if (partIdx.length === 1) {
+      const v = columns[partIdx[0]][r];
+      key = v === null ? 'n' : `v${String(v)}`;
+    } else {
+      key = JSON.stringify(partIdx.map((i) => (columns[i][r] === null ? null : String(columns[i][r]))));
+    }
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { values, rows: [] }));
-    g.rows.push(r);
+    if (!g) {
+      const values: Record<string, string | null> = {};
+      partIdx.forEach((i, k) => { values[partitionColumns[k]] = toPartitionString(fields[i].type, columns[i][r]); });
+      groups.set(key, (g = { values, rows: [] }));
+    }
+    (g.rows as number[]).push(r);
   }
 
   const adds: AddAction[] = [];
   let part = 0;
   for (const { values, rows } of groups.values()) {
-    for (let start = 0; start < rows.length; start += MAX_ROWS_PER_FILE) {
-      const slice = rows.slice(start, start + MAX_ROWS_PER_FILE);
-      const fileColumns = dataIdx.map((i) => (slice.length === numRows ? columns[i] : slice.map((r) => columns[i][r])));
+    const groupRows = rows?.length ?? numRows;
+    for (let start = 0; start < groupRows; start += MAX_ROWS_PER_FILE) {
+      const end = Math.min(groupRows, start + MAX_ROWS_PER_FILE);
+      const count = end - start;
+      const fileColumns = dataIdx.map((i) => {
+        const column = columns[i];
+        if (rows === undefined) return count === numRows ? column : column.slice(start, end);
+        const out: DeltaValue[] = new Array(count);
+        for (let k = 0; k < count; k++) out[k] = column[rows[start + k]];
+        return out;
+      });
       const bytes = await writeParquet(dataFields, fileColumns);
       const name = `${layout.prefix ?? 'part'}-${String(part++).padStart(5, '0')}-${randomUUID()}-c000.snappy.parquet`;
       const dir = [layout.root ?? '', partitionColumns.length > 0 ? partitionDir(partitionColumns, values) : ''].filter((d) => d !== '').join('/');
@@ -75,7 +93,7 @@ export async function writeDataFiles(tablePath: string, schema: TableSchema, par
       await writeFile(target, bytes, { flag: 'wx' });
       adds.push({
         path: logPath, partitionValues: values, size: bytes.byteLength, modificationTime: now, dataChange: true,
-        stats: computeStats(dataFields, fileColumns, slice.length),
+        stats: computeStats(dataFields, fileColumns, count),
       });
     }
   }

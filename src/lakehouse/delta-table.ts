@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { CommitInfoAction, MetadataAction } from './actions.ts';
 import { DeltaLog } from './delta-log.ts';
 import { DeltaTableError } from './errors.ts';
-import { mapLimit, readFileRows } from './file-rows.ts';
-import { compilePredicate, matchesRow, type Predicate } from './predicate.ts';
+import { mapLimit, readDataFile } from './file-rows.ts';
+import { compilePredicate, type Predicate } from './predicate.ts';
 import { type SchemaInput, schemaToJson, type TableSchema, toTableSchema } from './schema.ts';
 import { commitTimestamps, Snapshot, type VersionSelector } from './snapshot.ts';
 import { type ChangeRow, type ChangesOptions, readChanges } from './change-data-feed.ts';
@@ -383,16 +383,13 @@ export class DeltaTable {
     for (const c of columns) {
       if (!snapshot.schema.fields.some((f) => f.name === c)) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `read: unknown column '${c}'`);
     }
+    const perFile = await mapLimit(files, 4, async (f) => {
+      const rows: Record<string, DeltaValue>[] = [];
+      for await (const batch of readDataFile(f, snapshot.schema, { columns, terms })) for (const row of batch) rows.push(row);
+      return rows;
+    });
     const out: Record<string, DeltaValue>[] = [];
-    const perFile = await mapLimit(files, 8, (f) => readFileRows(this.path, f.add, snapshot.schema, snapshot.partitionColumns));
-    for (let i = 0; i < files.length; i++) {
-      for (const row of perFile[i]) {
-        if (terms.length > 0 && !matchesRow(terms, row)) continue;
-        const projected: Record<string, DeltaValue> = {};
-        for (const c of columns) projected[c] = row[c] ?? null;
-        out.push(projected);
-      }
-    }
+    for (const rows of perFile) for (const row of rows) out.push(row);
     return out;
   }
 

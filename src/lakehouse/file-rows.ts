@@ -1,13 +1,18 @@
 /**
  * Reading the rows of data files: a file's Parquet columns plus the partition values the log records for it, in
- * canonical values (see `DeltaType`). Shared by reads, the copy-on-write operations (delete, update, merge,
- * replaceWhere) and the change data feed.
+ * canonical values (see `DeltaType`). Shared by reads, io.delta's source, the copy-on-write operations (delete,
+ * update, merge, replaceWhere) and the change data feed.
+ *
+ * Strategy (per file): 1. decode only the columns the output or the predicate needs, one row group at a time
+ * (parquet-io.ts); 2. evaluate the predicate on those columns, so rows that fail it are never built; 3. build each
+ * kept row in one step with a constructor generated for the column list (one hidden class for all rows).
  */
-import { readFile, stat } from 'node:fs/promises';
 import { DeltaTableError } from './errors.ts';
-import { readParquet } from './parquet-io.ts';
+import { readRowGroups } from './parquet-io.ts';
 import { dataFilePath } from './partition-path.ts';
+import { termHolds, type Term } from './predicate.ts';
 import type { SchemaField, TableSchema } from './schema.ts';
+import type { DataFile } from './snapshot.ts';
 import { type DeltaValue, fromPartitionString } from './value-mapping.ts';
 
 /**
@@ -22,6 +27,148 @@ export interface FileRef {
 }
 
 /**
+ * What to read from one file: the output columns (in order), the values of its partition columns (constant in the
+ * file), and optionally predicate terms rows must satisfy (they may name columns that are not output).
+ *
+ * @example
+ * const spec: FileScan = { path: '/t/p.parquet', logPath: 'p.parquet', columns: schema.fields, constants: {}, terms: [] };
+ */
+export interface FileScan {
+  /** The file on the local filesystem. */
+  readonly path: string;
+  /** Its `add.path`, for error messages. */
+  readonly logPath: string;
+  readonly columns: readonly SchemaField[];
+  readonly constants: Readonly<Record<string, DeltaValue>>;
+  readonly terms?: readonly Term[];
+  /** Fields of the columns `terms` name (with their types), when not among `columns`. */
+  readonly termFields?: readonly SchemaField[];
+}
+
+type RowBuilder = (sources: readonly unknown[], i: number) => Record<string, DeltaValue>;
+const builders = new Map<string, RowBuilder>();
+
+/**
+ * A row constructor for a column list: an object literal with the names as literal keys, so that every row is made
+ * in one allocation with one hidden class. `constant[k]` columns take `sources[k]` itself, the others
+ * `sources[k][i]` (undefined reads as null).
+ */
+function rowBuilder(names: readonly string[], constant: readonly boolean[]): RowBuilder {
+  const key = JSON.stringify([names, constant]);
+  let build = builders.get(key);
+  if (build === undefined) {
+    const body = names.map((c, k) => `${JSON.stringify(c)}: ${constant[k] ? `s[${k}]` : `s[${k}][i] ?? null`}`).join(', ');
+    // Column names are data: JSON.stringify makes each a string literal, so no name can inject code.
+    build = new Function('s', 'i', `return { ${body} };`) as RowBuilder;
+    builders.set(key, build);
+  }
+  return build;
+}
+
+async function* rowGroups(scan: FileScan, fields: readonly SchemaField[]): AsyncGenerator<{ numRows: number; columns: readonly (ArrayLike<DeltaValue> | undefined)[] }> {
+  let groups: AsyncGenerator<{ numRows: number; columns: readonly (ArrayLike<DeltaValue> | undefined)[] }>;
+  try {
+    groups = readRowGroups(scan.path, fields);
+    const first = await groups.next();
+    if (first.done) return;
+    yield first.value;
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === undefined) throw new DeltaTableError('DELTA_LOG_INVALID', `data file ${scan.logPath} cannot be decoded: ${(cause as Error).message}`, { cause });
+    throw new DeltaTableError('DELTA_LOG_INVALID', `data file ${scan.logPath} referenced by the log ${code === 'ENOENT' ? 'is missing' : 'cannot be read'}`, { cause });
+  }
+  yield* groups;
+}
+
+/**
+ * Streams a file's rows, one batch per row group: only the columns needed are decoded, rows failing the terms are
+ * never built.
+ *
+ * @example
+ * for await (const rows of scanFile({ path, logPath, columns: schema.fields, constants: { country: 'fr' } })) n += rows.length;
+ */
+export async function* scanFile(scan: FileScan): AsyncGenerator<Record<string, DeltaValue>[]> {
+  const { columns, constants } = scan;
+  const terms = scan.terms ?? [];
+  // Columns decoded from the file: output and predicate columns that are not partition (constant) columns.
+  const decoded: SchemaField[] = [];
+  const seen = new Set<string>();
+  for (const f of [...columns, ...(scan.termFields ?? [])]) {
+    if (f.name in constants || seen.has(f.name)) continue;
+    seen.add(f.name);
+    decoded.push(f);
+  }
+  const slot = new Map(decoded.map((f, k) => [f.name, k]));
+  // Terms on partition columns decide the whole file.
+  for (const t of terms) if (t.column in constants && !termHolds(t, constants[t.column])) return;
+  const rowTerms = terms.filter((t) => !(t.column in constants));
+  const names = columns.map((f) => f.name);
+  const constant = columns.map((f) => f.name in constants);
+  const build = rowBuilder(names, constant);
+  const nullColumn = { length: 0 } as ArrayLike<DeltaValue>; // `[i]` of it is undefined: null
+  const source = (group: readonly (ArrayLike<DeltaValue> | undefined)[]): unknown[] =>
+    columns.map((f) => (f.name in constants ? constants[f.name] : group[slot.get(f.name) as number] ?? nullColumn));
+
+  if (decoded.length === 0) {
+    // Only partition columns: the row count comes from the file's metadata (no column decoded).
+    for await (const group of rowGroups(scan, [])) yield Array.from({ length: group.numRows }, (_x, i) => build(source(group.columns), i));
+    return;
+  }
+  for await (const group of rowGroups(scan, decoded)) {
+    const sources = source(group.columns);
+    const n = group.numRows;
+    if (rowTerms.length === 0) {
+      const rows: Record<string, DeltaValue>[] = new Array(n);
+      for (let i = 0; i < n; i++) rows[i] = build(sources, i);
+      yield rows;
+      continue;
+    }
+    // Selection vector: the terms are evaluated column by column on the decoded arrays.
+    let selected = new Uint32Array(n);
+    for (let i = 0; i < n; i++) selected[i] = i;
+    let count = n;
+    for (const t of rowTerms) {
+      const col = group.columns[slot.get(t.column) as number] ?? nullColumn;
+      let kept = 0;
+      for (let k = 0; k < count; k++) {
+        const i = selected[k];
+        if (termHolds(t, col[i] ?? null)) selected[kept++] = i;
+      }
+      count = kept;
+      if (count === 0) break;
+    }
+    selected = selected.subarray(0, count);
+    const rows: Record<string, DeltaValue>[] = new Array(count);
+    for (let k = 0; k < count; k++) rows[k] = build(sources, selected[k]);
+    if (count > 0) yield rows;
+  }
+}
+
+/**
+ * Streams the rows of one data file of a snapshot in batches (one per row group): `columns` (default every column
+ * of `schema`, in schema order) with partition values from the log, keeping only rows satisfying `terms` (see
+ * `compilePredicate`; a filter column need not be among `columns`). Only the needed columns are decoded.
+ *
+ * @example
+ * const snap = await table.snapshot();
+ * for await (const rows of readDataFile(snap.files[0], snap.schema, { columns: ['id'] })) console.log(rows.length);
+ */
+export function readDataFile(file: DataFile, schema: TableSchema, options: { readonly columns?: readonly string[]; readonly terms?: readonly Term[] } = {}): AsyncGenerator<Record<string, DeltaValue>[]> {
+  const byName = new Map(schema.fields.map((f) => [f.name, f]));
+  const fieldOf = (c: string): SchemaField => {
+    const f = byName.get(c);
+    if (!f) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `unknown column '${c}'`, { hint: `columns are ${schema.fields.map((x) => x.name).join(', ')}` });
+    return f;
+  };
+  const columns = options.columns ? options.columns.map(fieldOf) : schema.fields;
+  const terms = options.terms ?? [];
+  return scanFile({
+    path: file.absolutePath, logPath: file.path, columns, constants: file.partitionValues, terms,
+    termFields: terms.map((t) => fieldOf(t.column)),
+  });
+}
+
+/**
  * Reads a file's rows with every column of `schema` (partition columns from the log, the rest from the file) plus
  * `extra` file columns (e.g. `_change_type`), keys in schema order.
  *
@@ -30,26 +177,13 @@ export interface FileRef {
  */
 export async function readFileRows(tablePath: string, file: FileRef, schema: TableSchema, partitionColumns: readonly string[],
   extra: readonly SchemaField[] = []): Promise<Record<string, DeltaValue>[]> {
-  const absolute = dataFilePath(tablePath, file.path);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(absolute);
-  } catch (cause) {
-    const exists = await stat(absolute).then(() => true, () => false);
-    throw new DeltaTableError('DELTA_LOG_INVALID', `data file ${file.path} referenced by the log ${exists ? 'cannot be read' : 'is missing'}`, { cause });
+  const constants: Record<string, DeltaValue> = {};
+  for (const f of schema.fields) if (partitionColumns.includes(f.name)) constants[f.name] = fromPartitionString(f.type, file.partitionValues?.[f.name]);
+  const out: Record<string, DeltaValue>[] = [];
+  for await (const rows of scanFile({ path: dataFilePath(tablePath, file.path), logPath: file.path, columns: [...schema.fields, ...extra], constants })) {
+    for (const row of rows) out.push(row);
   }
-  const partitionFields = schema.fields.filter((f) => partitionColumns.includes(f.name));
-  const partition: Record<string, DeltaValue> = {};
-  for (const f of partitionFields) partition[f.name] = fromPartitionString(f.type, file.partitionValues?.[f.name]);
-  const fileFields = [...schema.fields.filter((f) => !partitionColumns.includes(f.name)), ...extra];
-  const rows = await readParquet(bytes, fileFields);
-  if (partitionFields.length === 0 && extra.length === 0) return rows;
-  return rows.map((r) => {
-    const out: Record<string, DeltaValue> = {};
-    for (const f of schema.fields) out[f.name] = f.name in partition ? partition[f.name] : r[f.name];
-    for (const f of extra) out[f.name] = r[f.name];
-    return out;
-  });
+  return out;
 }
 
 /**

@@ -23,31 +23,32 @@ export interface FileStats {
   readonly nullCount: ReadonlyMap<string, number>;
 }
 
-function less(a: DeltaValue, b: DeltaValue): boolean {
-  return (a as number) < (b as number);
-}
-
 /**
- * Computes the stats JSON of a file from its columns of canonical values (partition columns excluded).
+ * Computes the stats JSON of a file from its columns of canonical values (partition columns excluded). One pass per
+ * column; canonical values of one column compare with `<` (numbers, bigints, ISO dates and strings alike).
  *
  * @example
  * computeStats([{ name: 'id', type: 'long', nullable: true, metadata: {} }], [[1n, null, 3n]], 3);
  * // '{"numRecords":3,"minValues":{"id":1},"maxValues":{"id":3},"nullCount":{"id":1}}'
  */
-export function computeStats(fields: readonly SchemaField[], columns: readonly DeltaValue[][], numRecords: number): string {
+export function computeStats(fields: readonly SchemaField[], columns: readonly (ArrayLike<DeltaValue>)[], numRecords: number): string {
   const minValues: Record<string, unknown> = {};
   const maxValues: Record<string, unknown> = {};
   const nullCount: Record<string, number> = {};
   fields.forEach((field, i) => {
+    const values = columns[i] as ArrayLike<number | string | bigint | null>;
+    const floating = field.type === 'double' || field.type === 'float';
     let nulls = 0;
-    let min: DeltaValue = null;
-    let max: DeltaValue = null;
+    let min: number | string | bigint | null = null;
+    let max: number | string | bigint | null = null;
     let bounded = true;
-    for (const v of columns[i]) {
+    for (let r = 0; r < values.length; r++) {
+      const v = values[r];
       if (v === null) { nulls++; continue; }
-      if (typeof v === 'number' && Number.isNaN(v)) { bounded = false; continue; } // NaN has no place in an order
-      if (min === null || less(v, min)) min = v;
-      if (max === null || less(max, v)) max = v;
+      if (floating && v !== v) { bounded = false; continue; } // NaN has no place in an order
+      if (min === null) { min = v; max = v; continue; }
+      if (v < min) min = v;
+      else if (v > (max as typeof v)) max = v;
     }
     nullCount[field.name] = nulls;
     if (!bounded || min === null || max === null || field.type === 'boolean') return;

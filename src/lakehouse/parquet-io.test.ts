@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parquetMetadata } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { compressorsFor, readParquet, writeParquet } from './parquet-io.ts';
+import { compressorsFor, readRowGroups, writeCompressors, writeParquet } from './parquet-io.ts';
 import type { SchemaField } from './schema.ts';
 
 const fields: SchemaField[] = [{ name: 'id', type: 'long', nullable: true, metadata: {} }, { name: 's', type: 'string', nullable: true, metadata: {} }];
@@ -21,5 +24,32 @@ test('snappy files need no extra decompressor; other codecs load hyparquet-compr
   assert.ok(meta(gzip).row_groups[0].columns.every((c) => c.meta_data?.codec === 'GZIP'));
   const compressors = await compressorsFor(meta(gzip));
   assert.ok(compressors && typeof compressors.ZSTD === 'function' && typeof compressors.GZIP === 'function');
-  assert.deepEqual(await readParquet(gzip, fields), [{ id: 7n, s: 'x' }, { id: null, s: 'y' }, { id: 9n, s: null }]);
+  const path = join(mkdtempSync(join(tmpdir(), 'riffle-parquet-io-')), 'gzip.parquet');
+  writeFileSync(path, gzip);
+  assert.deepEqual(await readColumns(path), [[7n, null, 9n], ['x', 'y', null]]);
+});
+
+async function readColumns(path: string, which: readonly SchemaField[] = fields): Promise<unknown[][]> {
+  const out: unknown[][] = which.map(() => []);
+  for await (const group of readRowGroups(path, which)) {
+    group.columns.forEach((c, i) => { for (let r = 0; r < group.numRows; r++) out[i].push(c?.[r] ?? null); });
+  }
+  return out;
+}
+
+test('data files are snappy (native compressor when it loads), read back one row group at a time, absent columns as null', async () => {
+  assert.equal(typeof (await writeCompressors()).SNAPPY, 'function', 'the snappy package loads on this platform');
+  const ids = Array.from({ length: 300_000 }, (_x, i) => (i % 11 === 0 ? null : BigInt(i) * 3n));
+  const texts = Array.from({ length: 300_000 }, (_x, i) => `row-${i % 1000}`);
+  const bytes = await writeParquet(fields, [ids, texts]);
+  const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  assert.ok(meta.row_groups.length > 1 && meta.row_groups.every((g) => g.columns.every((c) => c.meta_data?.codec === 'SNAPPY')));
+  const path = join(mkdtempSync(join(tmpdir(), 'riffle-parquet-io-')), 'snappy.parquet');
+  writeFileSync(path, bytes);
+  const added: SchemaField = { name: 'later', type: 'double', nullable: true, metadata: {} };
+  const [gotIds, gotTexts, gotLater] = await readColumns(path, [...fields, added]);
+  assert.deepEqual(gotIds, ids);
+  assert.deepEqual(gotTexts, texts);
+  assert.equal(gotLater.length, 300_000);
+  assert.ok(gotLater.every((v) => v === null));
 });

@@ -6,6 +6,7 @@
  * double DOUBLE, boolean BOOLEAN, string BYTE_ARRAY UTF8, date INT32 DATE, timestamp INT64
  * TIMESTAMP(isAdjustedToUTC, MICROS).
  */
+import { open } from 'node:fs/promises';
 import type { SchemaField } from './schema.ts';
 import { dateToDays, daysToDate, type DeltaValue } from './value-mapping.ts';
 
@@ -18,6 +19,8 @@ type SchemaElement = import('hyparquet').SchemaElement;
 let readerModule: Promise<Hyparquet> | undefined;
 let writerModule: Promise<HyparquetWriter> | undefined;
 let compressorsModule: Promise<Compressors> | undefined;
+let snappyModule: Promise<WriteCompressors> | undefined;
+type WriteCompressors = NonNullable<Parameters<HyparquetWriter['parquetWriteBuffer']>[0]['compressors']>;
 
 /** Codecs hyparquet decodes by itself; others (ZSTD, LZ4, Brotli, GZIP) need hyparquet-compressors. */
 const BUILTIN_CODECS: ReadonlySet<string> = new Set(['UNCOMPRESSED', 'SNAPPY']);
@@ -56,6 +59,29 @@ export function loadWriter(): Promise<HyparquetWriter> {
   return (writerModule ??= import('hyparquet-writer'));
 }
 
+/**
+ * The page compressor data and checkpoint files are written with: snappy, by the native `snappy` package (Google's
+ * C++ library; ~10× hyparquet-writer's JS snappy, which took ~16% of an append's CPU) when it loads on this
+ * platform, else hyparquet-writer's own (same format, slower). Either way the files are SNAPPY-compressed.
+ *
+ * @example
+ * parquetWriteBuffer({ columnData, schema, compressors: await writeCompressors() });
+ */
+export function writeCompressors(): Promise<WriteCompressors> {
+  return (snappyModule ??= import('snappy').then(
+    (m) => {
+      const compressSync = m.compressSync ?? (m as unknown as { default: typeof m }).default.compressSync;
+      return {
+        SNAPPY: (input: Uint8Array) => {
+          const out = compressSync(Buffer.from(input.buffer, input.byteOffset, input.byteLength));
+          return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+        },
+      };
+    },
+    () => ({}), // no native binding for this platform: hyparquet-writer's built-in snappy
+  ));
+}
+
 function schemaElement(field: SchemaField): SchemaElement {
   const repetition_type = field.nullable ? 'OPTIONAL' : 'REQUIRED';
   const name = field.name;
@@ -83,15 +109,15 @@ function schemaElement(field: SchemaField): SchemaElement {
  * @example
  * const bytes = await writeParquet([{ name: 'id', type: 'long', nullable: true, metadata: {} }], [[1n, 2n]]);
  */
-export async function writeParquet(fields: readonly SchemaField[], columns: readonly DeltaValue[][]): Promise<Uint8Array> {
-  const { parquetWriteBuffer } = await loadWriter();
+export async function writeParquet(fields: readonly SchemaField[], columns: readonly (readonly DeltaValue[])[]): Promise<Uint8Array> {
+  const [{ parquetWriteBuffer }, compressors] = await Promise.all([loadWriter(), writeCompressors()]);
   const schema: SchemaElement[] = [{ name: 'schema', num_children: fields.length }, ...fields.map(schemaElement)];
   const columnData = fields.map((field, i) => {
     const values = columns[i];
     const data = field.type === 'date' ? values.map((v) => (v === null ? null : dateToDays(v as string))) : values;
     return { name: field.name, data: data as any[] };
   });
-  const buffer = parquetWriteBuffer({ columnData, schema, rowGroupSize: 128 * 1024, createdBy: 'riffle' });
+  const buffer = parquetWriteBuffer({ columnData, schema, rowGroupSize: 128 * 1024, createdBy: 'riffle', compressors });
   return new Uint8Array(buffer);
 }
 
@@ -104,29 +130,93 @@ const PARSERS = {
 };
 
 /**
- * Decodes the named columns of a Parquet file into rows of canonical values. Columns absent from the file (added to
- * the schema later) read as null.
+ * One row group's decoded columns, in the order of the fields asked for; `undefined` for a column the file lacks
+ * (added to the schema after the file was written: it reads as null).
  *
  * @example
- * const rows = await readParquet(bytes, fields);
+ * for await (const { numRows, columns } of readRowGroups(path, fields)) console.log(numRows, columns[0]?.[0]);
  */
-export async function readParquet(bytes: Uint8Array, fields: readonly SchemaField[]): Promise<Record<string, DeltaValue>[]> {
-  const { parquetReadObjects, parquetMetadata } = await loadReader();
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const metadata = parquetMetadata(file);
-  const present = new Set(metadata.schema.slice(1).map((e) => e.name));
-  const wanted = fields.filter((f) => present.has(f.name));
-  const compressors = wanted.length === 0 ? undefined : await compressorsFor(metadata);
-  const raw = wanted.length === 0 ? [] : await parquetReadObjects({ file, metadata, columns: wanted.map((f) => f.name), parsers: PARSERS, compressors });
-  const rows: Record<string, DeltaValue>[] = new Array(wanted.length === 0 ? Number(metadata.num_rows) : raw.length);
-  for (let i = 0; i < rows.length; i++) {
-    const src = raw[i] as Record<string, unknown> | undefined;
-    const row: Record<string, DeltaValue> = {};
-    for (const f of fields) {
-      const v = src?.[f.name];
-      row[f.name] = v === undefined || v === null ? null : f.type === 'long' && typeof v === 'number' ? BigInt(v) : (v as DeltaValue);
+export interface ColumnBatch {
+  readonly numRows: number;
+  readonly columns: readonly (ArrayLike<DeltaValue> | undefined)[];
+}
+
+type AsyncBuffer = import('hyparquet').AsyncBuffer;
+
+/**
+ * Decodes the named columns of a Parquet file one row group at a time, reading only those columns' bytes (the
+ * file stays open while the generator runs). Values are canonical (long → bigint, timestamp → µs bigint, date →
+ * 'YYYY-MM-DD'). Throws the filesystem error (ENOENT…) when the file cannot be opened.
+ *
+ * @example
+ * for await (const group of readRowGroups('/t/part-0.parquet', fields)) rows += group.numRows;
+ */
+export async function* readRowGroups(path: string, fields: readonly SchemaField[]): AsyncGenerator<ColumnBatch> {
+  const pq = await loadReader();
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const file: AsyncBuffer = {
+      byteLength: size,
+      async slice(start: number, end?: number): Promise<ArrayBuffer> {
+        const length = (end ?? size) - start;
+        const buffer = new ArrayBuffer(length);
+        let done = 0;
+        while (done < length) {
+          const { bytesRead } = await handle.read(new Uint8Array(buffer, done, length - done), 0, length - done, start + done);
+          if (bytesRead === 0) throw new Error(`unexpected end of ${path} at byte ${start + done}`);
+          done += bytesRead;
+        }
+        return buffer;
+      },
+    };
+    const metadata = await pq.parquetMetadataAsync(file);
+    const present = new Set(metadata.schema.slice(1).map((e) => e.name));
+    const wanted = fields.filter((f) => present.has(f.name));
+    const index = new Map(wanted.map((f) => [f.name, fields.indexOf(f)]));
+    const compressors = wanted.length === 0 ? undefined : await compressorsFor(metadata);
+    let groupStart = 0;
+    for (const group of metadata.row_groups) {
+      const numRows = Number(group.num_rows);
+      const start = groupStart;
+      groupStart += numRows;
+      if (numRows === 0) continue;
+      const columns: (ArrayLike<DeltaValue> | undefined)[] = new Array(fields.length).fill(undefined);
+      if (wanted.length > 0) {
+        await pq.parquetRead({
+          file, metadata, columns: wanted.map((f) => f.name), rowStart: start, rowEnd: start + numRows, parsers: PARSERS, compressors,
+          onChunk: ({ columnName, columnData, rowStart, rowEnd }) => {
+            const c = index.get(columnName);
+            if (c === undefined) return;
+            if (rowStart <= start && rowEnd >= start + numRows && columns[c] === undefined) {
+              // The usual case: the whole row group's column in one chunk, used as decoded.
+              columns[c] = rowStart === start && columnData.length === numRows ? columnData as ArrayLike<DeltaValue> : Array.prototype.slice.call(columnData, start - rowStart, start - rowStart + numRows);
+              return;
+            }
+            const out = (columns[c] as DeltaValue[] | undefined) ?? (columns[c] = new Array<DeltaValue>(numRows).fill(null)) as DeltaValue[];
+            const from = Math.max(rowStart, start);
+            const to = Math.min(rowEnd, start + numRows);
+            for (let r = from; r < to; r++) out[r - start] = columnData[r - rowStart] as DeltaValue;
+          },
+        });
+      }
+      for (const f of wanted) {
+        const c = index.get(f.name) as number;
+        const col = columns[c];
+        if (col === undefined) columns[c] = new Array<DeltaValue>(numRows).fill(null);
+        else if (f.type === 'long' && !(col instanceof BigInt64Array)) columns[c] = exactLongs(col);
+      }
+      yield { numRows, columns };
     }
-    rows[i] = row;
+  } finally {
+    await handle.close();
   }
-  return rows;
+}
+
+/** A long column decoded as numbers (an INT32/narrow physical type): bigints, as every long reads. */
+function exactLongs(col: ArrayLike<DeltaValue>): ArrayLike<DeltaValue> {
+  let convert = false;
+  for (let i = 0; i < col.length && !convert; i++) convert = typeof col[i] === 'number';
+  if (!convert) return col;
+  return Array.from(col, (v) => (typeof v === 'number' ? BigInt(v) : v));
 }

@@ -103,6 +103,16 @@ function compare(a: DeltaValue, op: Op, b: DeltaValue, values: readonly DeltaVal
 }
 
 /**
+ * Whether one value (canonical, null for SQL NULL) satisfies a term — for evaluating a predicate column by column.
+ *
+ * @example
+ * termHolds({ column: 'id', op: 'gt', value: 5n, values: [] }, 7n); // true
+ */
+export function termHolds(term: Term, value: DeltaValue): boolean {
+  return compare(value, term.op, term.value, term.values);
+}
+
+/**
  * Whether a row (of canonical values) satisfies all terms.
  *
  * @example

@@ -41,35 +41,52 @@ export function toCanonical(type: ReadableDeltaType, value: unknown): DeltaValue
   if (value === null || value === undefined) return null;
   switch (type) {
     case 'string':
-      return typeof value === 'string' ? value : { error: describe(value) };
+      return typeof value === 'string' ? value : { error: describeValue(value) };
     case 'long':
       if (typeof value === 'bigint') return value >= INT64_MIN && value <= INT64_MAX ? value : { error: `bigint ${value} is out of the 64-bit range` };
       if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : { error: `number ${value} is not a safe integer (pass a bigint)` };
-      return { error: describe(value) };
+      return { error: describeValue(value) };
     case 'integer': case 'short': case 'byte': {
       const bits = type === 'integer' ? 31 : type === 'short' ? 15 : 7;
       if (typeof value === 'number' && Number.isInteger(value) && value >= -(2 ** bits) && value < 2 ** bits) return value;
-      return { error: typeof value === 'number' ? `number ${value} is not a ${bits + 1}-bit integer` : describe(value) };
+      return { error: typeof value === 'number' ? `number ${value} is not a ${bits + 1}-bit integer` : describeValue(value) };
     }
     case 'double': case 'float':
-      return typeof value === 'number' ? value : { error: describe(value) };
+      return typeof value === 'number' ? value : { error: describeValue(value) };
     case 'boolean':
-      return typeof value === 'boolean' ? value : { error: describe(value) };
+      return typeof value === 'boolean' ? value : { error: describeValue(value) };
     case 'timestamp':
       if (typeof value === 'bigint') return value >= INT64_MIN && value <= INT64_MAX ? value : { error: `bigint ${value} is out of the 64-bit range` };
       if (value instanceof Date) return Number.isNaN(value.getTime()) ? { error: 'an invalid Date' } : BigInt(value.getTime()) * 1000n;
       if (typeof value === 'string') return parseTimestamp(value) ?? { error: `string '${value}' is not an ISO-8601 timestamp with a zone` };
-      return { error: describe(value) };
+      return { error: describeValue(value) };
     case 'date':
       if (typeof value === 'string') return DATE_RE.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) ? value : { error: `string '${value}' is not a YYYY-MM-DD date` };
       if (value instanceof Date) return Number.isNaN(value.getTime()) ? { error: 'an invalid Date' } : value.toISOString().slice(0, 10);
-      return { error: describe(value) };
+      return { error: describeValue(value) };
   }
 }
 
-function describe(value: unknown): string {
+/**
+ * Whether a `toCanonical` result is the error of a value that does not fit its column.
+ *
+ * @example
+ * const v = toCanonical('long', 'x'); if (isValueError(v)) console.log(v.error); // "string 'x'"
+ */
+export function isValueError(v: DeltaValue | { error: string }): v is { error: string } {
+  return v !== null && typeof v === 'object' && !(v instanceof Date);
+}
+
+/**
+ * A short description of a value for error messages.
+ *
+ * @example
+ * describeValue('abc'); // "string 'abc'"
+ */
+export function describeValue(value: unknown): string {
   if (value instanceof Date) return 'Date';
   if (typeof value === 'string') return `string '${value.length > 40 ? `${value.slice(0, 40)}…` : value}'`;
+  if (value === null) return 'null';
   if (typeof value === 'object') return Array.isArray(value) ? 'array' : 'object';
   return `${typeof value} ${String(value)}`;
 }

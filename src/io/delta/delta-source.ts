@@ -4,10 +4,9 @@
  * pruned by partition values and statistics (`where`), and each remaining data file is one split.
  */
 import { resolve } from 'node:path';
-import { DeltaTable, type DataFile, type DeltaValue, type Predicate, type TableSchema } from '../../lakehouse/index.ts';
+import { compilePredicate, DeltaTable, readDataFile, type DataFile, type DeltaValue, type Predicate, type TableSchema, type Term } from '../../lakehouse/index.ts';
 import { ConfigError, type BoundedSource, type SourceBatch } from '../../model/index.ts';
 import { read as readTransform, type ReadTransform } from '../../transforms/index.ts';
-import { readDataFile, rowFilter } from './data-file-reader.ts';
 
 /**
  * Options of `io.delta.read`.
@@ -36,6 +35,8 @@ interface Plan {
   readonly version: number;
   readonly schema: TableSchema;
   readonly columns: readonly string[];
+  /** The `where` predicate, compiled against the schema (operands in canonical values). */
+  readonly terms: readonly Term[];
   readonly files: readonly DataFile[];
   readonly skipped: number;
 }
@@ -77,9 +78,9 @@ export class DeltaSource implements BoundedSource<DeltaRow> {
       for (const c of columns) {
         if (!names.includes(c)) throw new ConfigError(`io.delta.read(${this.path}): unknown column '${c}'`, { hint: `columns are ${names.join(', ')}` });
       }
-      rowFilter(where, snapshot.schema); // checks the predicate before any file is read
+      const terms = compilePredicate(where, snapshot.schema); // checks the predicate before any file is read
       const { files, skipped } = snapshot.filesMatching(where);
-      return { version: snapshot.version, schema: snapshot.schema, columns, files, skipped };
+      return { version: snapshot.version, schema: snapshot.schema, columns, terms, files, skipped };
     })();
     return this.#plan;
   }
@@ -97,23 +98,15 @@ export class DeltaSource implements BoundedSource<DeltaRow> {
 
   async *read(signal?: AbortSignal): AsyncIterable<SourceBatch<DeltaRow>> {
     const plan = await this.plan();
-    const keep = rowFilter(this.options.where, plan.schema);
-    // Filter columns must be read even when not projected.
-    const needed = [...new Set([...plan.columns, ...Object.keys(this.options.where ?? {})])];
-    const project = needed.length !== plan.columns.length;
     for (const file of plan.files) {
       signal?.throwIfAborted();
-      const rows = await readDataFile(file, plan.schema, needed);
-      let batch: DeltaRow[] = [];
-      for (const row of rows) {
-        if (!keep(row)) continue;
-        batch.push(project ? Object.fromEntries(plan.columns.map((c) => [c, row[c] ?? null])) : row);
-        if (batch.length === BATCH_ROWS) {
-          yield { values: batch };
-          batch = [];
+      // One row group at a time: only the projected and filtered columns are decoded; rows failing `where` are
+      // never built.
+      for await (const rows of readDataFile(file, plan.schema, { columns: plan.columns, terms: plan.terms })) {
+        for (let start = 0; start < rows.length; start += BATCH_ROWS) {
+          yield { values: start === 0 && rows.length <= BATCH_ROWS ? rows : rows.slice(start, start + BATCH_ROWS) };
         }
       }
-      if (batch.length > 0) yield { values: batch };
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Delta Lake tables in pipelines: `io.delta.write` (an exactly-once sink: one commit per batch job or per window
- * pane, idempotent through Delta `txn` actions) and `io.delta.read` (a bounded source, one split per data file).
+ * pane, through Delta `txn` actions; idempotent reruns with an explicit `appId`) and `io.delta.read` (a bounded source, one split per data file).
  * The table format itself lives in src/lakehouse.
  *
  * @example
@@ -9,6 +9,6 @@
  * p.apply(io.files.readJsonl('in/*.jsonl')).apply(io.delta.write('/lake/events', { partitionBy: ['day'] }));
  * await p.run();
  */
-export { write, defaultAppId, type DeltaCommit, type DeltaWrite, type DeltaWriteOptions, type DeltaWriteWithErrors, type DeltaWriteMode } from './write-delta.ts';
+export { write, type DeltaCommit, type DeltaWrite, type DeltaWriteOptions, type DeltaWriteWithErrors, type DeltaWriteMode } from './write-delta.ts';
 export { read, DeltaSource, type DeltaReadOptions, type DeltaRow } from './delta-source.ts';
 export { DeltaSinkError } from './sync-table-client.ts';

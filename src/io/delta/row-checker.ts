@@ -5,8 +5,7 @@
  * value seen (see `typeOfValue`), and later values must fit it.
  */
 import { ConfigError } from '../../model/index.ts';
-import type { DeltaType } from '../../lakehouse/index.ts';
-import { canonicalValue, type ColumnType, describeValue, isValueError, typeOfValue } from './delta-values.ts';
+import { describeValue, isValueError, toCanonical, type DeltaType, type ReadableDeltaType } from '../../lakehouse/index.ts';
 
 /**
  * A column as the checker knows it.
@@ -16,7 +15,7 @@ import { canonicalValue, type ColumnType, describeValue, isValueError, typeOfVal
  */
 export interface CheckedColumn {
   readonly name: string;
-  readonly type: ColumnType;
+  readonly type: ReadableDeltaType;
   readonly nullable: boolean;
 }
 
@@ -58,7 +57,7 @@ export class RowChecker {
         else (fresh ??= []).push(type);
         continue;
       }
-      const canonical = canonicalValue(column.type, value);
+      const canonical = toCanonical(column.type, value);
       if (isValueError(canonical)) return `column '${key}' expects ${column.type}, got ${canonical.error}`;
       if (canonical === null && !column.nullable) return `column '${key}' is not nullable (${column.type}), got null`;
     }
@@ -122,3 +121,24 @@ export class RowChecker {
  * WRITABLE_TYPES.includes('long'); // true
  */
 export const WRITABLE_TYPES: readonly DeltaType[] = ['string', 'long', 'integer', 'double', 'boolean', 'timestamp', 'date'];
+
+/**
+ * The Delta type a JS value suggests for a new column, or undefined for null/undefined (no evidence). Numbers are
+ * doubles (a JS number is one; pass bigints, or a schema, for long columns); Dates are timestamps; strings stay
+ * strings. (A sink sees rows one at a time, so unlike the lakehouse's `mergeSchema` it cannot look at every value
+ * of a column before choosing between long and double.)
+ *
+ * @example
+ * typeOfValue(5n);          // 'long'
+ * typeOfValue(new Date());  // 'timestamp'
+ */
+export function typeOfValue(value: unknown): DeltaType | undefined | { error: string } {
+  if (value === null || value === undefined) return undefined;
+  switch (typeof value) {
+    case 'string': return 'string';
+    case 'bigint': return 'long';
+    case 'number': return 'double';
+    case 'boolean': return 'boolean';
+    default: return value instanceof Date ? 'timestamp' : { error: `${describeValue(value)} has no Delta column type` };
+  }
+}

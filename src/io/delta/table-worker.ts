@@ -37,7 +37,7 @@ async function begin(r: BeginRequest): Promise<BeginResult> {
   const table = await openOrCreate(r);
   const snapshot = await table.snapshot();
   const done = snapshot.appTransactions.get(r.appId)?.version;
-  const txnVersion = r.txnVersion ?? (done ?? -1) + 1;
+  const txnVersion = r.txnVersion;
   const skipped = done !== undefined && done >= txnVersion;
   const session: Session = { table, request: r, txnVersion, skipped, tx: undefined, mergeRows: [], adds: [], rows: 0, columns: [] };
   if (!skipped && r.mode !== 'merge') {

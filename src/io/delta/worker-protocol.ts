@@ -15,8 +15,8 @@ export interface BeginRequest {
   readonly path: string;
   readonly mode: DeltaWriteMode;
   readonly appId: string;
-  /** The txn version of this commit; undefined: one past the last committed for appId. */
-  readonly txnVersion: number | undefined;
+  /** The txn version of this commit (skipped when the table holds appId at this version or later). */
+  readonly txnVersion: number;
   /** Creates the table with these columns when it does not exist. */
   readonly create: { readonly columns: readonly CheckedColumn[]; readonly partitionBy: readonly string[]; readonly properties: Readonly<Record<string, string>> } | undefined;
   readonly mergeOn: readonly string[] | undefined;

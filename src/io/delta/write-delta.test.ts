@@ -46,18 +46,36 @@ test('batch: creates the table from inferred types, one commit with a txn, bad r
   assert.equal(snap.appTransactions.get(commits[0]!.appId)?.version, 0);
 });
 
-test('batch: an explicit txnVersion makes a rerun a no-op; without one each run appends', async () => {
+test('batch: a rerun without appId appends (each run is its own application, committing txn version 0)', async () => {
+  const plain = join(tmp(), 'p');
+  const rows: Row[] = [{ id: 1n }, { id: 2n }];
+  const first = await runBatch(rows, plain);
+  const second = await runBatch(rows, plain);
+  assert.match(first.commits[0]!.appId, /^riffle-[0-9a-f-]{36}$/);
+  assert.notEqual(second.commits[0]!.appId, first.commits[0]!.appId);
+  assert.deepEqual(second.commits.map((c) => ({ committed: c.committed, skipped: c.skipped, txn: c.txnVersion })), [{ committed: true, skipped: false, txn: 0 }]);
+  const table = await DeltaTable.open(plain);
+  assert.equal((await table.read()).length, 4);
+  const txns = (await table.snapshot()).appTransactions;
+  assert.deepEqual([first.commits[0]!.appId, second.commits[0]!.appId].map((a) => txns.get(a)?.version), [0, 0]);
+});
+
+test('batch: a rerun with the same appId and txnVersion writes nothing; a higher txnVersion writes', async () => {
   const path = join(tmp(), 't');
   const rows: Row[] = [{ id: 1n }, { id: 2n }];
-  await runBatch(rows, path, { txnVersion: 7, schema: { id: 'long' } });
-  const again = await runBatch(rows, path, { txnVersion: 7 });
-  assert.deepEqual({ skipped: again.commits[0]!.skipped, committed: again.commits[0]!.committed }, { skipped: true, committed: false });
-  assert.equal((await (await DeltaTable.open(path)).read()).length, 2);
-  const plain = join(tmp(), 'p');
-  await runBatch(rows, plain);
-  const second = await runBatch(rows, plain);
-  assert.deepEqual({ txn: second.commits[0]!.txnVersion, skipped: second.commits[0]!.skipped }, { txn: 1, skipped: false });
-  assert.equal((await (await DeltaTable.open(plain)).read()).length, 4);
+  await runBatch(rows, path, { appId: 'nightly', txnVersion: 7, schema: { id: 'long' } });
+  const table = await DeltaTable.open(path);
+  const version = await table.version();
+  const again = await runBatch([{ id: 3n }], path, { appId: 'nightly', txnVersion: 7 });
+  assert.deepEqual(again.commits.map((c) => ({ committed: c.committed, skipped: c.skipped, version: c.version })), [{ committed: false, skipped: true, version: null }]);
+  assert.equal(await table.version(), version);
+  assert.deepEqual((await table.read()).sort(byId).map((r) => r.id), [1n, 2n]);
+  // Without txnVersion the version is 0, which 7 already covers: skipped too. A higher one is new data.
+  assert.equal((await runBatch([{ id: 3n }], path, { appId: 'nightly' })).commits[0]!.skipped, true);
+  const next = await runBatch([{ id: 3n }], path, { appId: 'nightly', txnVersion: 8 });
+  assert.deepEqual({ committed: next.commits[0]!.committed, txn: next.commits[0]!.txnVersion }, { committed: true, txn: 8 });
+  assert.deepEqual((await table.read()).sort(byId).map((r) => r.id), [1n, 2n, 3n]);
+  assert.equal((await table.snapshot()).appTransactions.get('nightly')?.version, 8);
 });
 
 test('batch: overwrite replaces the content; merge upserts on the keys (last row per key wins)', async () => {
@@ -101,7 +119,7 @@ test('options are checked when the pipeline is built', () => {
 });
 
 /** Window [0, 60s) fires early after 2 elements and on time; [60s, 120s) on time. */
-async function runStream(path: string, appId: string) {
+async function runStream(path: string, appId?: string) {
   const p = Pipeline.create();
   const commits: DeltaCommit[] = [];
   const stream = testStream<Row>()
@@ -112,7 +130,7 @@ async function runStream(path: string, appId: string) {
     .advanceWatermarkToInfinity();
   p.apply(stream)
     .apply(window.into<Row>(window.fixed('1m'), { trigger: trigger.afterWatermark({ early: trigger.afterCount(2) }), accumulation: 'discarding' }))
-    .apply(io.delta.write<Row>(path, { appId }))
+    .apply(io.delta.write<Row>(path, appId === undefined ? {} : { appId }))
     .map((c) => commits.push(c));
   await p.run();
   return commits;
@@ -136,6 +154,19 @@ test('streaming: one commit per pane in watermark order, txn versions counting u
   assert.equal(await table.version(), 2);
   await runStream(path, 'sink-b'); // another application: its own txn versions
   assert.equal((await table.read()).length, 8);
+});
+
+test('streaming: a rerun without appId appends; within the run the panes still count txn versions up from 0', async () => {
+  const path = join(tmp(), 't');
+  const first = await runStream(path);
+  const second = await runStream(path);
+  const committed = (commits: DeltaCommit[]) => commits.filter((c) => c.committed);
+  assert.deepEqual(committed(second).map((c) => c.txnVersion), [0, 1]);
+  assert.equal(new Set(second.map((c) => c.appId)).size, 1);
+  assert.notEqual(second[0]!.appId, first[0]!.appId);
+  const table = await DeltaTable.open(path);
+  assert.equal((await table.read()).length, 8);
+  assert.equal((await table.snapshot()).appTransactions.get(second[0]!.appId)?.version, 1);
 });
 
 test('read: a bounded source per data file, pruned by partitions and stats, pinned to a version', async () => {

@@ -11,15 +11,17 @@
  *    are deleted).
  * 3. Windowed or triggered input: each pane of each window (single-key grouping) is one commit, in the order panes
  *    fire (watermark order).
- * 4. Every commit carries `txn(appId, version)`. Before writing, the sink reads the table's latest txn version for
- *    its appId and skips a commit already made — so a replay of a streaming job after a crash writes nothing twice.
- *    Streaming versions are `txnVersion` (default 0) + the sequence number of the (non-empty) pane in the job; empty
- *    panes commit nothing, except in overwrite mode (the table then becomes empty). Batch uses
- *    `txnVersion` when given (a rerun with the same one is skipped), else one past the last committed.
+ * 4. Every commit carries `txn(appId, version)` (Spark's txnAppId/txnVersion). Before writing, the sink reads the
+ *    table's latest txn version for its appId and skips a commit already made. Versions: batch — `txnVersion`
+ *    (default 0) for the one commit; streaming — `txnVersion` + the sequence number of the (non-empty) pane in the
+ *    run; empty panes commit nothing, except in overwrite mode (the table then becomes empty). The appId is the
+ *    `appId` option — then a rerun or a replay of the job is recognized and writes nothing twice — or, without it,
+ *    one made for each run, so that a rerun (new input) appends like any other write; within a run, commits stay
+ *    exactly once.
  *
  * The Delta operations run in a worker thread the steps call synchronously (see sync-table-client.ts).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import {
   applyTransform, ConfigError, kv, RiffleError, type ErrorRecord, type KV, type PaneTiming, type PCollection, type Pipeline, type PTransform,
@@ -54,10 +56,12 @@ export interface DeltaWriteOptions {
   readonly mergeSchema?: boolean;
   /** Table properties of a table the sink creates. */
   readonly properties?: Readonly<Record<string, string>>;
-  /** The txn application id (default: derived from the table path and the step name). */
+  /** The txn application id (Spark's txnAppId). Given, commits the table already holds for it are skipped, so a
+   * rerun or replay of the job is idempotent (raise `txnVersion` to write new data under it). Default: an id made
+   * for each run (`riffle-<uuid>`), so every run appends. */
   readonly appId?: string;
-  /** The txn version: batch — of the one commit (a rerun with the same one is skipped); streaming — of the first
-   * pane (later panes count up from it). */
+  /** The txn version (Spark's txnVersion), default 0: batch — of the one commit; streaming — of the first pane
+   * (later panes count up from it). */
   readonly txnVersion?: number;
   /** Batch: rows staged as data files at a time (default 100,000). */
   readonly stageRows?: number;
@@ -157,8 +161,7 @@ interface RunState {
 export function write<T extends object = Row>(path: string, options: DeltaWriteOptions = {}): DeltaWrite<T> {
   const spec = validate(path, options);
   const expand = (input: PCollection<T>, stepName: string): DeltaWriteWithErrors<T> => {
-    const appId = spec.appId ?? defaultAppId(spec.path, stepName);
-    const run: RunState = { client: undefined, checker: undefined, evolve: false, session: undefined, buffer: [], staged: 0, paneSeq: 0, appId, warned: false };
+    const run: RunState = { client: undefined, checker: undefined, evolve: false, session: undefined, buffer: [], staged: 0, paneSeq: 0, appId: '', warned: false };
     const w = input.windowing;
     const streaming = w.windowFn.kind !== 'global' || w.trigger.kind !== 'default';
     if (!streaming && !input.bounded) {
@@ -223,17 +226,6 @@ function validate(path: string, o: DeltaWriteOptions): Spec {
   };
 }
 
-/**
- * The default txn appId: stable for a table path and a step name, so a rerun of the same pipeline is recognized as
- * a replay.
- *
- * @example
- * defaultAppId('/lake/t', 'WriteDelta'); // 'riffle-3f2a…'
- */
-export function defaultAppId(path: string, stepName: string): string {
-  return `riffle-${createHash('sha256').update(`${resolve(path)}\0${stepName}`).digest('hex').slice(0, 24)}`;
-}
-
 /** Opens the worker and reads the table's columns (or takes the schema option for a table to create). */
 async function startRun(spec: Spec, run: RunState): Promise<void> {
   run.session = undefined;
@@ -241,6 +233,8 @@ async function startRun(spec: Spec, run: RunState): Promise<void> {
   run.staged = 0;
   run.paneSeq = 0;
   run.warned = false;
+  // Without an appId the run is its own application: its commits are exactly once, and a rerun appends.
+  run.appId = spec.appId ?? `riffle-${randomUUID()}`;
   let columns: readonly CheckedColumn[] | undefined;
   try {
     const snapshot = await (await DeltaTable.open(spec.path)).snapshot();
@@ -301,7 +295,7 @@ function stage(spec: Spec, run: RunState): void {
   const checker = run.checker as RowChecker;
   if (run.session === undefined) {
     const id = randomUUID();
-    run.session = { id, begun: client.call<BeginResult>(beginRequest(spec, run, id, spec.txnVersion, 'WRITE')) };
+    run.session = { id, begun: client.call<BeginResult>(beginRequest(spec, run, id, spec.txnVersion ?? 0, 'WRITE')) };
   }
   const rows = run.buffer;
   run.buffer = [];
@@ -310,7 +304,7 @@ function stage(spec: Spec, run: RunState): void {
   run.staged += rows.length;
 }
 
-function beginRequest(spec: Spec, run: RunState, session: string, txnVersion: number | undefined, operation: 'WRITE' | 'STREAMING UPDATE') {
+function beginRequest(spec: Spec, run: RunState, session: string, txnVersion: number, operation: 'WRITE' | 'STREAMING UPDATE') {
   const checker = run.checker as RowChecker;
   return {
     op: 'begin' as const, session, path: spec.path, mode: spec.mode, appId: run.appId, txnVersion, mergeOn: spec.mergeOn,
@@ -323,13 +317,11 @@ function commitBatch(spec: Spec, run: RunState) {
   return parDo<KV<number, null[]>, DeltaCommit>(
     {
       process(_all, ctx) {
-        const client = run.client as SyncTableClient;
-        const checker = run.checker as RowChecker;
-        checker.assertTyped(`io.delta.write(${spec.path})`);
+        const { client } = ready(spec, run);
         if (run.buffer.length > 0 || spec.mode === 'overwrite') stage(spec, run);
         const session = run.session;
         if (session === undefined) {
-          ctx.output({ table: spec.path, version: null, committed: false, skipped: false, rows: 0, files: 0, appId: run.appId, txnVersion: null });
+          ctx.output(nothingCommitted(spec, run));
           return;
         }
         // The session id is forgotten first: if the commit fails, its files may already be referenced.
@@ -347,13 +339,11 @@ function commitPanes(spec: Spec, run: RunState) {
   return parDo<KV<number, Row[]>, DeltaCommit>(
     {
       process(group, ctx) {
-        const client = run.client as SyncTableClient;
-        const checker = run.checker as RowChecker;
-        checker.assertTyped(`io.delta.write(${spec.path})`);
+        const { client, checker } = ready(spec, run);
         const pane = { index: ctx.pane.index, timing: ctx.pane.timing, isLast: ctx.pane.isLast };
         if (group.value.length === 0 && spec.mode !== 'overwrite') {
           // An empty pane (e.g. an on-time pane after early ones, discarding) has nothing to append or merge.
-          ctx.output({ table: spec.path, version: null, committed: false, skipped: false, rows: 0, files: 0, appId: run.appId, txnVersion: null, window: windowLabel(ctx.window), pane });
+          ctx.output({ ...nothingCommitted(spec, run), window: windowLabel(ctx.window), pane });
           return;
         }
         const txnVersion = (spec.txnVersion ?? 0) + run.paneSeq++;
@@ -369,6 +359,17 @@ function commitPanes(spec: Spec, run: RunState) {
   );
 }
 
+/** The run's worker and checker, once every new column has a type (a commit needs them all typed). */
+function ready(spec: Spec, run: RunState): { client: SyncTableClient; checker: RowChecker } {
+  const checker = run.checker as RowChecker;
+  checker.assertTyped(`io.delta.write(${spec.path})`);
+  return { client: run.client as SyncTableClient, checker };
+}
+
+function nothingCommitted(spec: Spec, run: RunState): DeltaCommit {
+  return { table: spec.path, version: null, committed: false, skipped: false, rows: 0, files: 0, appId: run.appId, txnVersion: null };
+}
+
 function toCommit(spec: Spec, run: RunState, r: CommitResult): DeltaCommit {
   return {
     table: spec.path, version: r.version, committed: r.committed, skipped: r.skipped, rows: r.rows, files: r.files, appId: run.appId,
@@ -381,7 +382,7 @@ function warnSkipped(spec: Spec, run: RunState, txnVersion: number): void {
   run.warned = true;
   process.emitWarning(
     `io.delta.write(${spec.path}): the table already holds txn ${run.appId}@${txnVersion}, so this commit was skipped as a replay. ` +
-      'If this run carries new data, give the sink another appId (or a higher txnVersion).',
+      'To write new data under this appId, raise txnVersion (or omit appId: each run then gets its own and appends).',
     { code: 'RIFFLE_DELTA_TXN_SKIPPED' },
   );
 }

@@ -9,21 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { DeltaTable } from '../../../src/lakehouse/index.ts';
-import { assertSameAsDeltaRs, type Described, deltaRs, type Encoded, encode, skip } from './harness.ts';
+import { assertSameAsDeltaRs, type Described, deltaRs, type Encoded, encode, interopRows, interopSchema, skip } from './harness.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'riffle-delta-dml-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-const schema = { id: { type: 'long', nullable: false }, name: 'string', country: 'string', amount: 'double', ok: 'boolean', ts: 'timestamp', day: 'date', n: 'integer' } as const;
+const schema = interopSchema;
 // delta-rs 1.6.6 load_cdf cannot find change data files in partitions whose values need escaping, so plain values.
 const countries = [null, 'fr', 'de', 'es'];
-const rowsFrom = (start: number, count: number) => Array.from({ length: count }, (_, k) => {
-  const i = start + k;
-  return {
-    id: BigInt(i) * 1_000_000_007n + (i % 3 === 0 ? 2n ** 60n : 0n), name: i % 5 === 0 ? null : `riffle-${i}`, country: countries[i % 4],
-    amount: i % 7 === 0 ? null : i * 0.1, ok: i % 2 === 0, ts: BigInt(i) * 1_000_003n - 5_000_000n, day: '2024-02-28', n: i,
-  };
-});
+const rowsFrom = (start: number, count: number) => interopRows(start, count, { countries, day: '2024-02-28' });
 
 /** Sorted by content, `_commit_version` as a number (delta-rs types it as a narrower integer than long). */
 const byContent = (rows: Encoded[]): Encoded[] => rows.map((r) => ('_commit_version' in r ? { ...r, _commit_version: Number(r._commit_version) } : r)).sort((a, b) => {

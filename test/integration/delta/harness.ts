@@ -67,3 +67,31 @@ export async function assertAgreesWithDeltaRs(table: DeltaTable, described: Desc
   assert.deepEqual(ours, described.history, 'history');
   return readable;
 }
+
+/**
+ * The schema of the interop tables: every type Riffle writes, a non-nullable long key.
+ *
+ * @example
+ * await DeltaTable.create(path, { schema: interopSchema, partitionBy: ['country'] });
+ */
+export const interopSchema = {
+  id: { type: 'long', nullable: false }, name: 'string', country: 'string', amount: 'double', ok: 'boolean', ts: 'timestamp', day: 'date', n: 'integer',
+} as const;
+
+/**
+ * Rows `start … start + count - 1` of the interop data: ids past 2^53 (exactness), nulls, negative timestamps, the
+ * given partition values (`countries`, cycled) and dates (a fixed day, or a function of i).
+ *
+ * @example
+ * await table.append(interopRows(0, 10, { countries: [null, 'fr'], day: '2024-02-28' }));
+ */
+export function interopRows(start: number, count: number, options: { readonly countries: readonly (string | null)[]; readonly day: string | ((i: number) => string | Date) }) {
+  return Array.from({ length: count }, (_, k) => {
+    const i = start + k;
+    return {
+      id: BigInt(i) * 1_000_000_007n + (i % 3 === 0 ? 2n ** 60n : 0n), name: i % 5 === 0 ? null : `riffle-${i}`, country: options.countries[i % options.countries.length],
+      amount: i % 7 === 0 ? null : i * 0.1, ok: i % 2 === 0, ts: BigInt(i) * 1_000_003n - 5_000_000n,
+      day: typeof options.day === 'string' ? options.day : options.day(i), n: i,
+    };
+  });
+}

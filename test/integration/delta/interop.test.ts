@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { DeltaTable } from '../../../src/lakehouse/index.ts';
-import { assertSameAsDeltaRs, deltaRs, type Encoded, encode, missing, required, skip, sortRows } from './harness.ts';
+import { assertSameAsDeltaRs, deltaRs, type Encoded, encode, interopRows, interopSchema, missing, required, skip, sortRows } from './harness.ts';
 
 test('delta-rs venv is present when integration tests are required', { skip: required ? false : 'only checked with RIFFLE_INTEGRATION=1' }, () => {
   assert.equal(missing, undefined, missing);
@@ -16,15 +16,9 @@ test('delta-rs venv is present when integration tests are required', { skip: req
 const root = mkdtempSync(join(tmpdir(), 'riffle-delta-interop-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-const schema = { id: { type: 'long', nullable: false }, name: 'string', country: 'string', amount: 'double', ok: 'boolean', ts: 'timestamp', day: 'date', n: 'integer' } as const;
+const schema = interopSchema;
 const countries = [null, 'fr', 'de', 'a b/c:d%'];
-const rowsFrom = (start: number, count: number) => Array.from({ length: count }, (_, k) => {
-  const i = start + k;
-  return {
-    id: BigInt(i) * 1_000_000_007n + (i % 3 === 0 ? 2n ** 60n : 0n), name: i % 5 === 0 ? null : `riffle-${i}`, country: countries[i % 4],
-    amount: i % 7 === 0 ? null : i * 0.1, ok: i % 2 === 0, ts: BigInt(i) * 1_000_003n - 5_000_000n, day: new Date(Date.UTC(2024, 1, 28 + (i % 3))), n: i,
-  };
-});
+const rowsFrom = (start: number, count: number) => interopRows(start, count, { countries, day: (i) => new Date(Date.UTC(2024, 1, 28 + (i % 3))) });
 
 test('delta-rs reads a partitioned Riffle table identically at every version (checkpoint, overwrite, txn)', { skip }, async () => {
   const path = join(root, 'riffle-written');

@@ -8,21 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { DeltaTable } from '../../../src/lakehouse/index.ts';
-import { assertAgreesWithDeltaRs, assertSameAsDeltaRs, type Described, deltaRs, skip } from './harness.ts';
+import { assertAgreesWithDeltaRs, assertSameAsDeltaRs, type Described, deltaRs, interopRows, interopSchema, skip } from './harness.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'riffle-delta-ops-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 type Ops = Described & { results: unknown[]; operations: string[] };
-const schema = { id: { type: 'long', nullable: false }, name: 'string', country: 'string', amount: 'double', ok: 'boolean', ts: 'timestamp', day: 'date', n: 'integer' } as const;
+const schema = interopSchema;
 const countries = [null, 'fr', 'de', 'a b/c:d%'];
-const rowsFrom = (start: number, count: number) => Array.from({ length: count }, (_, k) => {
-  const i = start + k;
-  return {
-    id: BigInt(i) * 1_000_000_007n + (i % 3 === 0 ? 2n ** 60n : 0n), name: i % 5 === 0 ? null : `riffle-${i}`, country: countries[i % 4],
-    amount: i % 7 === 0 ? null : i * 0.1, ok: i % 2 === 0, ts: BigInt(i) * 1_000_003n - 5_000_000n, day: '2024-02-28', n: i,
-  };
-});
+const rowsFrom = (start: number, count: number) => interopRows(start, count, { countries, day: '2024-02-28' });
 
 test('delta-rs reads a Riffle table after optimize, Z-order, mergeSchema, restore, overwriteSchema and vacuum; histories agree', { skip }, async () => {
   const path = join(root, 'riffle-ops');

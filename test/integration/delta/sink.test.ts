@@ -1,6 +1,7 @@
 // io.delta in pipelines against delta-rs: a batch and a streaming pipeline write through io.delta.write, delta-rs
-// (Python `deltalake`) reads identical rows, versions and history; a replay of the streaming job (same appId)
-// writes nothing twice, as delta-rs sees. Needs the venv of setup.sh (skips without it unless RIFFLE_INTEGRATION=1).
+// (Python `deltalake`) reads identical rows, versions and history; a replay of the streaming job with its appId
+// writes nothing twice, and a rerun of a job without appId appends, as delta-rs sees. Needs the venv of setup.sh
+// (skips without it unless RIFFLE_INTEGRATION=1).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,16 +46,16 @@ test('batch pipeline → io.delta.write (partitioned, staged in chunks, one comm
   assert.equal((merged.versions[String(merged.version)] as unknown[]).length, 2503);
 });
 
-async function streamingJob(path: string, appId: string): Promise<void> {
+async function streamingJob(path: string, appId: string | undefined, start = 0): Promise<void> {
   const p = Pipeline.create();
   let stream = testStream<Row>();
   for (let minute = 0; minute < 4; minute++) {
-    stream = stream.addElements(...rowsFrom(minute * 100, 40).map((value, k) => ({ value, timestamp: minute * 60_000 + k * 1000 })));
+    stream = stream.addElements(...rowsFrom(start + minute * 100, 40).map((value, k) => ({ value, timestamp: minute * 60_000 + k * 1000 })));
     stream = stream.advanceWatermarkTo((minute + 1) * 60_000);
   }
   p.apply(stream.advanceWatermarkToInfinity())
     .apply(window.into<Row>(window.fixed('1m'), { trigger: trigger.afterWatermark(), accumulation: 'discarding' }))
-    .apply(io.delta.write<Row>(path, { schema, appId }));
+    .apply(io.delta.write<Row>(path, appId === undefined ? { schema } : { schema, appId }));
   await p.run();
 }
 
@@ -73,4 +74,19 @@ test('streaming pipeline → one commit per window; delta-rs reads the same rows
   assert.equal(replayed.version, first.version);
   assert.deepEqual(sortRows(replayed.versions[String(replayed.version)] as Encoded[]), expected);
   assert.equal((await table.snapshot()).appTransactions.get('orders-stream')?.version, 3);
+});
+
+test('a rerun of a job without appId appends (one commit per window again); delta-rs reads both runs', { skip }, async () => {
+  const path = join(root, 'rerun');
+  await streamingJob(path, undefined);
+  await streamingJob(path, undefined, 10_000); // the same job on new input
+  const table = await DeltaTable.open(path);
+  const described = deltaRs('read', path);
+  assert.equal(described.version, 8); // CREATE TABLE, then 4 panes per run
+  assert.deepEqual(described.history.map((h) => h.operation), [...Array(8).fill('STREAMING UPDATE'), 'CREATE TABLE']);
+  await assertSameAsDeltaRs(table, described);
+  const expected = sortRows(encode([0, 1, 2, 3].flatMap((m) => [...rowsFrom(m * 100, 40), ...rowsFrom(10_000 + m * 100, 40)])));
+  assert.deepEqual(sortRows(described.versions['8'] as Encoded[]), expected);
+  // Two applications, each with txn versions 0..3.
+  assert.deepEqual([...(await table.snapshot()).appTransactions.values()].map((t) => t.version), [3, 3]);
 });
