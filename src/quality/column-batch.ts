@@ -54,6 +54,14 @@ export class ColumnBatch {
     return this.classify(end - start);
   }
 
+  /** Reads values[start, end) of a column array (undefined: a column the data lacks, all missing). */
+  fillArray(source: ArrayLike<unknown> | undefined, start: number, end: number): this {
+    const values = this.values;
+    if (source === undefined) values.fill(undefined, 0, end - start);
+    else for (let i = start, j = 0; i < end; i++, j++) values[j] = source[i];
+    return this.classify(end - start);
+  }
+
   /** Reads `extract(row)` of rows[start, end) (tuples of columns, computed domains). */
   fillExtract(rows: readonly Row[], start: number, end: number, extract: (row: Row) => unknown): this {
     const values = this.values;

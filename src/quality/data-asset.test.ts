@@ -118,3 +118,34 @@ test('profileAsset streams a Delta table and proposes a suite the table passes',
   assert.equal(profile.columns[2]!.nulls, 429);
   assert.equal((await validateAsset(asset.delta(path), profile.suite)).success, true);
 }));
+
+test('the columnar CSV reader gives the same values as the text path (quotes, newlines in values, CRLF, exponents, chunk boundaries)', withDir(async (dir) => {
+  let s = 3;
+  const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+  const words = ['plain', 'with,comma', 'with "quote"', 'multi\nline', 'tab\there', 'ünïcödé', ''];
+  const numbers = () => { const r = rand(); return r < 0.1 ? '' : r < 0.2 ? '-0' : r < 0.3 ? '1e3' : r < 0.4 ? '12345678901234567890' : r < 0.5 ? '.5' : String(Math.round((rand() - 0.5) * 1e6) / 100); };
+  const cell = (w: string) => (/[,"\n\t]/.test(w) || w === '' && rand() < 0.3 ? `"${w.replace(/"/g, '""')}"` : w);
+  const lines = ['n,word,flag,id'];
+  for (let i = 0; i < 60_000; i++) {
+    const w = words[Math.floor(rand() * words.length)]!;
+    lines.push(`${numbers()},${cell(w)},${rand() < 0.5 ? 'true' : 'False'},${i}${rand() < 0.2 ? '\r' : ''}`);
+    if (i % 9999 === 5) lines.push('1,2'); // malformed: too few fields
+  }
+  const text = `\ufeff${lines.join('\n')}\n`;
+  writeFileSync(join(dir, 'mixed.csv'), text);
+  const { gzipSync } = await import('node:zlib');
+  writeFileSync(join(dir, 'mixed.csv.gz'), gzipSync(text));
+  const read = async (path: string) => {
+    const rows: Row[] = [];
+    const malformed = { count: 0, examples: [] as Array<{ file: string; line: number; reason: string }> };
+    for await (const b of scanAsset(asset.file(path), { malformed })) rows.push(...b.rows);
+    return { rows, malformed: malformed.count, lines: malformed.examples.map((m) => m.line) };
+  };
+  const columnar = await read(join(dir, 'mixed.csv'));
+  const textPath = await read(join(dir, 'mixed.csv.gz'));
+  assert.equal(columnar.rows.length, 60_000);
+  assert.equal(columnar.malformed, 7); // i % 9999 === 5 for i < 60 000
+  assert.deepEqual(columnar.lines, textPath.lines);
+  assert.deepEqual(columnar.rows, textPath.rows);
+  assert.ok(Object.is(columnar.rows.find((r) => Object.is(r.n, -0))?.n, -0));
+}));

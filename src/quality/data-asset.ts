@@ -15,6 +15,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { files } from '../io/index.ts';
 import { SuiteError } from './quality-error.ts';
 import type { Row } from './values.ts';
+import { scanCsvColumnar } from './csv-columnar.ts';
 import { scanDelta, scanParquetFile } from './parquet-scan.ts';
 
 /** How CSV cells become values: inferred per column (default), all text, or fixed kinds per column. */
@@ -53,10 +54,65 @@ export interface DeltaAsset {
 
 export type DataAsset = RowsAsset | FileAsset | DeltaAsset;
 
-/** A batch of rows from an asset, with the asset's columns in order (known once the header or schema is read). */
-export interface RowBatch {
-  readonly rows: readonly Row[];
+/**
+ * A batch of rows from an asset, with the asset's columns in order. Columnar sources (CSV, Parquet, Delta) give the
+ * values column by column (`data[c][i]`), and `rows` builds row objects only when asked — one-pass validation reads
+ * the columns directly.
+ */
+export class RowBatch {
   readonly columns: readonly string[];
+  readonly length: number;
+  /** The values by column (same order as `columns`), for columnar sources. */
+  readonly data: ReadonlyArray<ArrayLike<unknown>> | undefined;
+  #rows: readonly Row[] | undefined;
+
+  private constructor(columns: readonly string[], length: number, data: ReadonlyArray<ArrayLike<unknown>> | undefined, rows: readonly Row[] | undefined) {
+    this.columns = columns;
+    this.length = length;
+    this.data = data;
+    this.#rows = rows;
+  }
+
+  static ofRows(rows: readonly Row[], columns: readonly string[]): RowBatch {
+    return new RowBatch(columns, rows.length, undefined, rows);
+  }
+
+  static ofColumns(columns: readonly string[], data: ReadonlyArray<ArrayLike<unknown>>, length: number): RowBatch {
+    return new RowBatch(columns, length, data, undefined);
+  }
+
+  /** The rows (built from the columns on first use; missing values as null). */
+  get rows(): readonly Row[] {
+    if (this.#rows === undefined) {
+      const build = columnsToRow(this.columns);
+      const data = this.data!;
+      const rows: Row[] = new Array(this.length);
+      for (let i = 0; i < this.length; i++) rows[i] = build(data, i);
+      this.#rows = rows;
+    }
+    return this.#rows;
+  }
+}
+
+const rowBuilders = new Map<string, (data: ReadonlyArray<ArrayLike<unknown>>, i: number) => Row>();
+
+/** A row constructor per column list: an object literal with literal keys (one hidden class, built in one step). */
+function columnsToRow(columns: readonly string[]): (data: ReadonlyArray<ArrayLike<unknown>>, i: number) => Row {
+  const key = JSON.stringify(columns);
+  let build = rowBuilders.get(key);
+  if (build === undefined) {
+    try {
+      build = new Function('s', 'i', `return { ${columns.map((c, k) => `${JSON.stringify(c)}: s[${k}][i] ?? null`).join(', ')} };`) as (data: ReadonlyArray<ArrayLike<unknown>>, i: number) => Row;
+    } catch {
+      build = (data, i) => {
+        const row: Record<string, unknown> = {};
+        for (let c = 0; c < columns.length; c++) row[columns[c]!] = data[c]![i] ?? null;
+        return row;
+      };
+    }
+    rowBuilders.set(key, build);
+  }
+  return build;
 }
 
 /** Records a file reader could not read (wrong field count, invalid JSON): counted and shown, not validated. */
@@ -158,11 +214,11 @@ export async function* scanAsset(a: DataAsset, options: ScanOptions = {}): Async
       columns ??= Object.keys(row);
       batch.push(row);
       if (batch.length === BATCH) {
-        yield { rows: batch, columns };
+        yield RowBatch.ofRows(batch, columns);
         batch = [];
       }
     }
-    if (batch.length > 0 || columns === undefined) yield { rows: batch, columns: columns ?? [] };
+    if (batch.length > 0 || columns === undefined) yield RowBatch.ofRows(batch, columns ?? []);
     return;
   }
   if (a.kind === 'delta') {
@@ -173,7 +229,7 @@ export async function* scanAsset(a: DataAsset, options: ScanOptions = {}): Async
   let columns: readonly string[] | undefined;
   for (const path of paths) {
     const format = a.format ?? formatOf(path);
-    const source = format === 'parquet' ? scanParquetFile(path, options.signal) : format === 'jsonl' ? scanJsonl(path, options) : scanCsv(path, format === 'tsv' ? '\t' : ',', a, options);
+    const source = format === 'parquet' ? scanParquetFile(path, options.signal) : format === 'jsonl' ? scanJsonl(path, options) : scanDelimited(path, format === 'tsv' ? '\t' : ',', a, options);
     for await (const batch of source) {
       if (columns === undefined) columns = batch.columns;
       else if (batch.columns.join('\u0000') !== columns.join('\u0000') && format !== 'jsonl') {
@@ -222,9 +278,9 @@ async function* scanJsonl(path: string, options: ScanOptions): AsyncGenerator<Ro
       columns ??= Object.keys(v);
       rows.push(v as Row);
     }
-    if (rows.length > 0) yield { rows, columns: columns! };
+    if (rows.length > 0) yield RowBatch.ofRows(rows, columns!);
   }
-  if (columns === undefined) yield { rows: [], columns: [] };
+  if (columns === undefined) yield RowBatch.ofRows([], []);
 }
 
 const NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
@@ -263,47 +319,91 @@ const asBoolean: Convert = (c) => {
 const CONVERT: Record<CellKind, Convert> = { number: asNumber, boolean: asBoolean, string: asText };
 
 /**
- * A row builder per header: `new Function` with literal keys so every row gets one hidden class and the converts are
- * called monomorphically per column (a generic loop over a variable key would build dictionary-mode rows).
+ * A record appender per header: code generated with literal indexes, so each column's convert is called
+ * monomorphically and values go straight into column arrays (no row objects). A missing trailing field is null.
  */
-function rowBuilder(columns: readonly string[], converts: readonly Convert[]): (fields: string[]) => Row {
+function recordAppender(width: number, converts: readonly Convert[]): (fields: string[], cols: unknown[][]) => void {
   try {
-    const body = `return (f) => ({ ${columns.map((c, i) => `${JSON.stringify(c)}: f.length > ${i} ? c${i}(f[${i}]) : null`).join(', ')} });`;
-    return new Function(...columns.map((_, i) => `c${i}`), body)(...converts) as (fields: string[]) => Row;
+    const body = `return (f, cols) => { const n = f.length; ${Array.from({ length: width }, (_, i) => `cols[${i}].push(n > ${i} ? c${i}(f[${i}]) : null);`).join(' ')} };`;
+    return new Function(...converts.map((_, i) => `c${i}`), body)(...converts) as (fields: string[], cols: unknown[][]) => void;
   } catch {
-    return (f) => {
-      const row: Record<string, unknown> = {};
-      for (let i = 0; i < columns.length; i++) row[columns[i]!] = i < f.length ? converts[i]!(f[i]!) : null;
-      return row;
+    return (f, cols) => {
+      for (let i = 0; i < width; i++) cols[i]!.push(i < f.length ? converts[i]!(f[i]!) : null);
     };
   }
+}
+
+/**
+ * A CSV/TSV file: uncompressed files go through the columnar byte reader (csv-columnar.ts) once the header and the
+ * column kinds are known from the first rows; gzip files through the text path below.
+ */
+async function* scanDelimited(path: string, delimiter: string, a: FileAsset, options: ScanOptions): AsyncGenerator<RowBatch> {
+  if (await files.isGzipFile(path)) {
+    yield* scanCsv(path, delimiter, a, options);
+    return;
+  }
+  const sample = await sampleCsv(path, delimiter, a, options.signal);
+  if (sample === undefined) throw new SuiteError(`${path}: empty file (no header line)`, { hint: 'CSV assets need a header line naming the columns' });
+  let any = false;
+  for await (const batch of scanCsvColumnar(path, {
+    delimiter: delimiter.charCodeAt(0), columns: sample.header, kinds: sample.kinds,
+    malformed: (line, reason) => noteMalformed(options, path, line, reason),
+    ...(options.signal ? { signal: options.signal } : {}),
+  })) {
+    any = true;
+    yield batch;
+  }
+  if (!any) yield RowBatch.ofColumns(sample.header, sample.header.map(() => []), 0);
+}
+
+/** The header and the column kinds of a CSV file, from its first `inferRows` data rows (text path). */
+async function sampleCsv(path: string, delimiter: string, a: FileAsset, signal: AbortSignal | undefined): Promise<{ header: string[]; kinds: CellKind[] } | undefined> {
+  const parser = new files.CsvRecordParser({ delimiter, quote: '"' });
+  const inferRows = a.types === 'text' ? 0 : Math.max(1, a.inferRows ?? 10_000);
+  const records: string[][] = [];
+  const sink = { record: (fields: string[]) => void records.push(fields), malformed: () => {} };
+  for await (const { lines, firstLine } of files.readLines(path, { keepCarriageReturn: true, ...(signal ? { signal } : {}) })) {
+    for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, firstLine + i, sink);
+    if (records.length > inferRows) break;
+  }
+  parser.end(sink);
+  const [header, ...body] = records;
+  if (header === undefined) return undefined;
+  const rows = body.slice(0, inferRows).filter((r) => r.length === header.length);
+  const fixed = typeof a.types === 'object' ? a.types : {};
+  const kinds = header.map((c, i): CellKind => (a.types === 'text' ? 'string' : (fixed[c] ?? inferKind(rows.map((r) => r[i])))));
+  return { header, kinds };
 }
 
 async function* scanCsv(path: string, delimiter: string, a: FileAsset, options: ScanOptions): AsyncGenerator<RowBatch> {
   const parser = new files.CsvRecordParser({ delimiter, quote: '"' });
   let header: string[] | undefined;
-  let build: ((fields: string[]) => Row) | undefined;
+  let append: ((fields: string[], cols: unknown[][]) => void) | undefined;
   const inferRows = a.types === 'text' ? 0 : Math.max(1, a.inferRows ?? 10_000);
   let sample: string[][] | undefined = inferRows > 0 ? [] : undefined;
-  let rows: Row[] = [];
+  let cols: unknown[][] = [];
+  let count = 0;
+  const fresh = () => header!.map(() => [] as unknown[]);
   const sink = {
     record(fields: string[], line: number) {
       if (header === undefined) {
         header = fields;
-        if (sample === undefined) build = rowBuilder(header, header.map(() => asText));
+        cols = fresh();
+        if (sample === undefined) append = recordAppender(header.length, header.map(() => asText));
         return;
       }
-      if (fields.length !== header.length && !(fields.length === 1 && fields[0] === '')) {
+      if (fields.length !== header.length) {
+        if (fields.length === 1 && fields[0] === '') return; // a blank line
         noteMalformed(options, path, line, `${fields.length} fields where the header has ${header.length}`);
         return;
       }
-      if (fields.length === 1 && fields[0] === '' && header.length > 1) return; // a blank line
       if (sample !== undefined) {
         sample.push(fields);
         if (sample.length >= inferRows) flushSample();
         return;
       }
-      rows.push(build!(fields));
+      append!(fields, cols);
+      count++;
     },
     malformed(reason: string, line: number) {
       noteMalformed(options, path, line, reason);
@@ -313,19 +413,21 @@ async function* scanCsv(path: string, delimiter: string, a: FileAsset, options: 
     const h = header!;
     const fixed = typeof a.types === 'object' ? a.types : {};
     const kinds = h.map((c, i) => fixed[c] ?? inferKind(sample!.map((r) => r[i])));
-    build = rowBuilder(h, kinds.map((k) => CONVERT[k]));
-    for (const f of sample!) rows.push(build(f));
+    append = recordAppender(h.length, kinds.map((k) => CONVERT[k]));
+    for (const f of sample!) append(f, cols);
+    count += sample!.length;
     sample = undefined;
   };
   for await (const { lines, firstLine } of files.readLines(path, { keepCarriageReturn: true, ...(options.signal ? { signal: options.signal } : {}) })) {
     for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, firstLine + i, sink);
-    if (rows.length >= BATCH) {
-      yield { rows, columns: header! };
-      rows = [];
+    if (count >= BATCH) {
+      yield RowBatch.ofColumns(header!, cols, count);
+      cols = fresh();
+      count = 0;
     }
   }
   parser.end(sink);
   if (header === undefined) throw new SuiteError(`${path}: empty file (no header line)`, { hint: 'CSV assets need a header line naming the columns' });
   if (sample !== undefined) flushSample();
-  yield { rows, columns: header };
+  yield RowBatch.ofColumns(header, cols, count);
 }

@@ -173,27 +173,76 @@ export class SuiteAccumulator {
   #process(rows: readonly Row[], start: number, end: number): void {
     if (start >= end) return;
     if (this.columns === undefined) this.columns = Object.keys(rows[start]!);
-    const base = this.#rows;
-    this.#rows += end - start;
-    const plan = this.plan;
-    const columns = plan.batchColumns;
+    const columns = this.plan.batchColumns;
     for (let c = 0; c < columns.length; c++) this.#batches[c]!.fillColumn(rows, start, end, columns[c]!);
+    this.#compute(end - start, (j) => rows[start + j]!, rows, start);
+  }
+
+  /**
+   * Adds rows given as columns — `data[c][i]` is the value of column `names[c]` in row i, for i < length — without
+   * building row objects when the suite needs none (every check has a batch kernel and every profile reads a plain
+   * column): the path of columnar sources (Parquet, Delta, CSV). Otherwise rows are built batch by batch.
+   */
+  addColumns(names: readonly string[], data: ReadonlyArray<ArrayLike<unknown>>, length: number): this {
+    this.#flush();
+    if (this.columns === undefined) this.columns = [...names];
+    const index = new Map(names.map((n, i) => [n, i]));
+    const rowAt = (i: number): Row => {
+      const row: Record<string, unknown> = {};
+      for (let c = 0; c < names.length; c++) row[names[c]!] = data[c]![i] ?? null;
+      return row;
+    };
+    if (this.#needsRows) {
+      for (let start = 0; start < length; start += BATCH_SIZE) {
+        const end = Math.min(length, start + BATCH_SIZE);
+        const rows: Row[] = new Array(end - start);
+        for (let i = start; i < end; i++) rows[i - start] = rowAt(i);
+        this.#process(rows, 0, rows.length);
+      }
+      this.#release();
+      return this;
+    }
+    const columns = this.plan.batchColumns;
+    const sources = columns.map((c) => {
+      const k = index.get(c);
+      return k === undefined ? undefined : data[k]!;
+    });
+    for (let start = 0; start < length; start += BATCH_SIZE) {
+      const end = Math.min(length, start + BATCH_SIZE);
+      for (let c = 0; c < columns.length; c++) this.#batches[c]!.fillArray(sources[c], start, end);
+      this.#compute(end - start, (j) => rowAt(start + j));
+    }
+    this.#release();
+    return this;
+  }
+
+  /** Whether some check or profile reads whole rows (no batch kernel, or a computed domain). */
+  get #needsRows(): boolean {
+    return this.#kernels.some((k) => k === undefined) || this.#extracts.some((e) => e !== undefined);
+  }
+
+  /**
+   * Runs profiles and checks over the batches just filled (n rows). `rowAt(j)` gives row j of the batch (built on
+   * demand for the partial lists); `rows`/`start` are the rows themselves when the batch came as rows.
+   */
+  #compute(n: number, rowAt: (j: number) => Row, rows?: readonly Row[], start = 0): void {
+    const base = this.#rows;
+    this.#rows += n;
     const profiles = this.profiles;
     for (let p = 0; p < profiles.length; p++) {
       const extract = this.#extracts[p];
       const batch = this.#profileBatch[p]!;
-      if (extract !== undefined) batch.fillExtract(rows, start, end, extract);
+      if (extract !== undefined) batch.fillExtract(rows!, start, start + n, extract);
       profiles[p]!.addBatch(batch, base);
     }
     const out = this.#outcomes;
-    const n = end - start;
     for (let i = 0; i < this.#kernels.length; i++) {
       const kernel = this.#kernels[i];
       let bad = 0;
       if (kernel !== undefined) bad = kernel(this.#kernelBatches[i]!, out);
       else {
         const check = this.checkers[i]!;
-        for (let j = 0; j < n; j++) if ((out[j] = check(rows[start + j]!)) !== Outcome.expected) bad++;
+        for (let j = 0; j < n; j++) if ((out[j] = check(rows![start + j]!)) !== Outcome.expected) bad++;
       }
       if (bad === 0) continue;
       let missing = 0;
@@ -205,7 +254,7 @@ export class SuiteAccumulator {
         else {
           unexpected++;
           const partial = this.partial[i]!;
-          if (partial.length < PARTIAL) partial.push(this.#checks[i]!.rowCheck!.unexpectedValue(rows[start + j]!));
+          if (partial.length < PARTIAL) partial.push(this.#checks[i]!.rowCheck!.unexpectedValue(rowAt(j)));
         }
       }
       this.missing[i]! += missing;

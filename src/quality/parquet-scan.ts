@@ -10,8 +10,7 @@
 import { DeltaTable, type DeltaValue, type TableSchema } from '../lakehouse/index.ts';
 import { checkFreshness, type FreshnessCheck } from './freshness.ts';
 import { SuiteError } from './quality-error.ts';
-import type { RowBatch } from './data-asset.ts';
-import type { Row } from './values.ts';
+import { RowBatch } from './data-asset.ts';
 
 type Hyparquet = typeof import('hyparquet');
 type FileMetaData = import('hyparquet').FileMetaData;
@@ -20,7 +19,6 @@ type Compressors = NonNullable<Parameters<Hyparquet['parquetRead']>[0]['compress
 let hyparquet: Promise<Hyparquet> | undefined;
 let compressorsModule: Promise<Compressors> | undefined;
 const BUILTIN_CODECS: ReadonlySet<string> = new Set(['UNCOMPRESSED', 'SNAPPY']);
-const BATCH = 4096;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 async function compressorsFor(metadata: FileMetaData): Promise<Compressors | undefined> {
@@ -46,30 +44,6 @@ function toNumberIfSafe(v: unknown): unknown {
 /** A column of one repeated value (a partition column, or a column the file lacks: null). */
 function constantColumn(value: unknown, n: number): unknown[] {
   return new Array<unknown>(n).fill(value);
-}
-
-const builders = new Map<string, (sources: ReadonlyArray<ArrayLike<unknown>>, i: number) => Row>();
-
-/**
- * A row constructor per column list: an object literal with the column names as literal keys (one hidden class,
- * built in one step) from the decoded column arrays; undefined (a value hyparquet left out) reads as null.
- */
-function rowBuilder(columns: readonly string[]): (sources: ReadonlyArray<ArrayLike<unknown>>, i: number) => Row {
-  const key = JSON.stringify(columns);
-  let build = builders.get(key);
-  if (build === undefined) {
-    try {
-      build = new Function('s', 'i', `return { ${columns.map((c, k) => `${JSON.stringify(c)}: s[${k}][i] ?? null`).join(', ')} };`) as (sources: ReadonlyArray<ArrayLike<unknown>>, i: number) => Row;
-    } catch {
-      build = (sources, i) => {
-        const row: Record<string, unknown> = {};
-        for (let c = 0; c < columns.length; c++) row[columns[c]!] = sources[c]![i] ?? null;
-        return row;
-      };
-    }
-    builders.set(key, build);
-  }
-  return build;
 }
 
 interface FilePart {
@@ -125,14 +99,7 @@ async function* scanFile(part: FilePart, signal: AbortSignal | undefined): Async
         },
       });
     }
-    const sources = columns.map((c) => data.get(c) ?? constantColumn(part.constants?.[c] ?? null, n));
-    const build = rowBuilder(columns);
-    for (let b = 0; b < n; b += BATCH) {
-      const end = Math.min(n, b + BATCH);
-      const rows: Row[] = new Array(end - b);
-      for (let i = b; i < end; i++) rows[i - b] = build(sources, i);
-      yield { rows, columns };
-    }
+    yield RowBatch.ofColumns(columns, columns.map((c) => data.get(c) ?? constantColumn(part.constants?.[c] ?? null, n)), n);
   }
 }
 
@@ -149,7 +116,7 @@ export async function* scanParquetFile(path: string, signal?: AbortSignal): Asyn
     any = true;
     yield batch;
   }
-  if (!any) yield { rows: [], columns };
+  if (!any) yield RowBatch.ofRows([], columns);
 }
 
 /** A partition value (canonical, from the Delta log) as validation sees it. */
@@ -181,7 +148,7 @@ export async function* scanDelta(path: string, at: { version?: number; timestamp
       yield batch;
     }
   }
-  if (!any) yield { rows: [], columns };
+  if (!any) yield RowBatch.ofRows([], columns);
 }
 
 /** The time of a Delta table's last commit (for freshness checks), or null for a table without commits. */

@@ -31,7 +31,8 @@ export async function validateAsset(a: DataAsset, s: Suite | MetricsPlan, option
       columns = batch.columns;
       if (plan.columns === undefined) acc.columns = [...columns];
     }
-    acc.addAll(map ? batch.rows.map(map) : (batch.rows as Row[]));
+    if (batch.data !== undefined && map === undefined) acc.addColumns(batch.columns, batch.data, batch.length);
+    else acc.addAll(map ? batch.rows.map(map) : (batch.rows as Row[]));
     options.onProgress?.(acc.rowCount);
   }
   if (acc.columns === undefined) acc.columns = [...(columns ?? [])];
