@@ -26,14 +26,15 @@ export const GLOBAL_WINDOWS: readonly BoundedWindow[] = Object.freeze([GlobalWin
 
 /** A half-open interval [start, end) of event time. */
 export class IntervalWindow implements BoundedWindow {
-  readonly maxTimestamp: Instant;
   /** The key is built on first use: windows made per element (sessions, custom) are often compared without it. */
   #key: string | undefined;
   constructor(
     readonly start: Instant,
     readonly end: Instant,
-  ) {
-    this.maxTimestamp = end - 1;
+  ) {}
+  /** end − 1, computed: a window per element (sessions) then carries two numbers, not three. */
+  get maxTimestamp(): Instant {
+    return this.end - 1;
   }
   get key(): string {
     return (this.#key ??= `${this.start}:${this.end}`);

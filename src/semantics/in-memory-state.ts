@@ -244,12 +244,18 @@ export class InMemoryStateInternals implements StateInternals {
     this.onHoldChanged = opts.onHoldChanged;
   }
 
+  // The reducer touches several cells of one window in a row: remember the last namespace's cells.
+  private lastNamespace: string | undefined;
+  private lastCells: Map<string, Cell> | undefined;
+
   state<S>(namespace: string, tag: StateTag<S>): S {
-    let cells = this.namespaces.get(namespace);
+    let cells = namespace === this.lastNamespace ? this.lastCells : this.namespaces.get(namespace);
     if (cells === undefined) {
       cells = new Map();
       this.namespaces.set(namespace, cells);
     }
+    this.lastNamespace = namespace;
+    this.lastCells = cells;
     const cell = cells.get(tag.id);
     if (cell !== undefined) {
       if (cell.kind !== tag.kind) {
@@ -287,6 +293,7 @@ export class InMemoryStateInternals implements StateInternals {
     // Clear holds first so that listeners see them released.
     for (const cell of cells.values()) if (cell.kind === 'watermarkHold') cell.clear();
     this.namespaces.delete(namespace);
+    if (namespace === this.lastNamespace) this.lastNamespace = this.lastCells = undefined;
   }
 
   isEmpty(): boolean {
