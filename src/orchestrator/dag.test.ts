@@ -54,6 +54,9 @@ describe('DAG model', () => {
     assert.throws(() => dag({ id: 'x', schedule: '@sometimes', startDate: '2024-01-01' }), /unknown schedule preset/);
     assert.throws(() => dag({ id: 'x', schedule: '61 * * * *', startDate: '2024-01-01' }), /cannot read schedule/);
     assert.throws(() => dag({ id: 'x', ...base, timezone: 'Mars/Olympus' }), /unknown time zone/);
+    assert.throws(() => d.task('p', { pool: 'db', poolSlots: 0 }, noop), /dag 'bad': task 'p': poolSlots must be a positive integer, got 0/);
+    assert.throws(() => d.task('q', { maxActiveInstances: 1.5 }, noop), /task 'q': maxActiveInstances must be a positive integer, got 1.5/);
+    assert.throws(() => dag({ id: 'y', ...base, defaultArgs: { poolSlots: -1 } }).task('r', noop), /task 'r': poolSlots must be a positive integer, got -1/);
   });
 
   it('computes retry delays with exponential backoff and a cap', () => {

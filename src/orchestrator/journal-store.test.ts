@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { JournalStore } from './journal-store.ts';
-import { runFixture, runMetadataStoreSuite, tiFixture } from './metadata-store-suite.ts';
+import { claimRequest, runFixture, runMetadataStoreSuite, tiFixture } from './metadata-store-suite.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'riffle-journal-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -69,6 +69,25 @@ describe('JournalStore specifics', () => {
     await again.close();
   });
 
+  it('reads instances journaled before pools were recorded as default_pool, 1 slot, and counts them in claims', async () => {
+    const dir = freshDir();
+    const k = (taskId: string) => ({ dagId: 'd', runId: 'r', taskId, mapIndex: -1 });
+    const { pool: _p, poolSlots: _s, ...old } = tiFixture(k('old'), { state: 'running' });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'journal.jsonl'), `${JSON.stringify({ s: 1, o: { t: 'ti', v: old } })}\n`);
+    const s = await JournalStore.open({ dir });
+    assert.deepEqual([(await s.getTaskInstance(k('old')))?.pool, (await s.getTaskInstance(k('old')))?.poolSlots], ['default_pool', 1]);
+    await s.createTaskInstances([tiFixture(k('new'), { state: 'scheduled' })]);
+    const pools = { default_pool: 1 };
+    assert.deepEqual(await s.claimTaskInstances([claimRequest(k('new'))], 'me', { limit: 1, pools }), [], 'the old running instance holds the only slot');
+    await s.updateTaskInstance(k('old'), { state: 'success' });
+    assert.deepEqual((await s.claimTaskInstances([claimRequest(k('new'))], 'me', { limit: 1, pools })).map((t) => t.taskId), ['new']);
+    await s.close();
+  });
+
+  // Claims are atomic because one process writes (the lock below) and a claim counts and claims without yielding;
+  // the conformance suite races claimers inside that process. Claimers in several processes need the PostgreSQL
+  // store (test/integration/postgres/store.test.ts races them on separate connections).
   it('lets one process write; read-only opens see the data', async () => {
     const dir = freshDir();
     const s = await JournalStore.open({ dir });

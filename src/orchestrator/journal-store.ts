@@ -17,9 +17,10 @@
 import { closeSync, existsSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, appendFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { checkClaim, ClaimBudget } from './claim-limits.ts';
 import { MetadataStoreError } from './errors.ts';
 import {
-  type DagRecord, type DagRunFilter, type DagRunRecord, type DagRunState, type DagRunType, type MetadataStore, type TaskInstanceExpectation,
+  type ClaimOptions, type ClaimRequest, type DagRecord, type DagRunFilter, type DagRunRecord, type DagRunState, type DagRunType, type MetadataStore, type TaskInstanceExpectation,
   type TaskInstanceFilter, type TaskInstanceKey, type TaskInstanceRecord, type XComRecord,
 } from './metadata-store.ts';
 
@@ -60,6 +61,8 @@ export class JournalStore implements MetadataStore {
   private readonly tis = new Map<string, TaskInstanceRecord>();
   private readonly tisByRun = new Map<string, Map<string, TaskInstanceRecord>>();
   private readonly xcoms = new Map<string, XComRecord>();
+  /** Queued and running instances (what claims count against pools and limits), by key. */
+  private readonly activeTis = new Map<string, TaskInstanceRecord>();
   /** Task instance key → its XCom map keys (so that clearing is not a scan). */
   private readonly xcomKeys = new Map<string, Set<string>>();
   private readonly memoryLogs = new Map<string, string>();
@@ -208,9 +211,14 @@ export class JournalStore implements MetadataStore {
         this.runByDate.set(`${op.v.dagId}\u0000${op.v.logicalDate}`, op.v.runId);
         break;
       case 'ti': {
-        op.v.scheduledAt ??= null; // journals written before the field existed
+        // Journals written before these fields existed.
+        op.v.scheduledAt ??= null;
+        op.v.pool ??= 'default_pool';
+        op.v.poolSlots ??= 1;
         const k = tiKey(op.v);
         this.tis.set(k, op.v);
+        if (op.v.state === 'queued' || op.v.state === 'running') this.activeTis.set(k, op.v);
+        else this.activeTis.delete(k);
         const rk = runKey(op.v.dagId, op.v.runId);
         let m = this.tisByRun.get(rk);
         if (!m) this.tisByRun.set(rk, (m = new Map()));
@@ -304,14 +312,18 @@ export class JournalStore implements MetadataStore {
     await this.write({ t: 'ti', v: { ...ti, ...patch, updatedAt: patch.updatedAt ?? Date.now() } });
     return true;
   }
-  async claimTaskInstances(keys: readonly TaskInstanceKey[], owner: string, limit: number): Promise<TaskInstanceRecord[]> {
+  async claimTaskInstances(requests: readonly ClaimRequest[], owner: string, o: ClaimOptions): Promise<TaskInstanceRecord[]> {
+    checkClaim(requests, o);
+    // Atomic by construction: one writer process, and everything up to the writes below runs without yielding
+    // (each write applies to memory at once), so no other claim can interleave between counting and claiming.
+    const budget = new ClaimBudget([...this.activeTis.values()].map((t) => ({ dagId: t.dagId, taskId: t.taskId, pool: t.pool, instances: 1, slots: t.poolSlots })), o);
     const claimed: TaskInstanceRecord[] = [];
     const writes: Promise<void>[] = [];
-    for (const k of keys) {
-      if (claimed.length >= limit) break;
-      const ti = this.tis.get(tiKey(k));
-      if (!ti || ti.state !== 'scheduled') continue;
-      const next = { ...ti, state: 'queued' as const, owner, updatedAt: Date.now() };
+    for (const r of requests) {
+      if (budget.full) break;
+      const ti = this.tis.get(tiKey(r));
+      if (!ti || ti.state !== 'scheduled' || !budget.take(r)) continue;
+      const next = { ...ti, state: 'queued' as const, owner, pool: r.pool, poolSlots: r.poolSlots, updatedAt: Date.now() };
       writes.push(this.write({ t: 'ti', v: next }));
       claimed.push({ ...next });
     }

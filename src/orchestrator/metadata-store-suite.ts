@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DagRunRecord, MetadataStore, TaskInstanceKey, TaskInstanceRecord } from './metadata-store.ts';
+import type { ClaimRequest, DagRunRecord, MetadataStore, TaskInstanceKey, TaskInstanceRecord } from './metadata-store.ts';
 
 export interface StoreSuiteFactory {
   (): Promise<MetadataStore>;
@@ -31,8 +31,16 @@ export function runFixture(dagId: string, day: number, over: Partial<DagRunRecor
 export function tiFixture(key: TaskInstanceKey, over: Partial<TaskInstanceRecord> = {}): TaskInstanceRecord {
   return {
     ...key, state: 'none', scheduledAt: null, tryNumber: 0, maxTries: 1, startDate: null, endDate: null, duration: null, hostname: null, pid: null,
-    heartbeatAt: null, nextAttemptAt: null, firstAttemptAt: null, owner: null, error: null, updatedAt: 0, ...over,
+    heartbeatAt: null, nextAttemptAt: null, firstAttemptAt: null, owner: null, error: null, updatedAt: 0, pool: 'default_pool', poolSlots: 1, ...over,
   };
+}
+
+/** The scheduler's default pool slots (`default_pool`: 128). */
+const POOLS: Readonly<Record<string, number>> = { default_pool: 128 };
+
+/** A claim request for `key` in `default_pool` (1 slot), without DAG or task limits unless given. */
+export function claimRequest(key: TaskInstanceKey, over: Partial<ClaimRequest> = {}): ClaimRequest {
+  return { dagId: key.dagId, runId: key.runId, taskId: key.taskId, mapIndex: key.mapIndex, pool: 'default_pool', poolSlots: 1, ...over };
 }
 
 export function runMetadataStoreSuite(name: string, factory: StoreSuiteFactory, opts: StoreSuiteOptions = {}): void {
@@ -116,11 +124,78 @@ export function runMetadataStoreSuite(name: string, factory: StoreSuiteFactory, 
     it('claims each scheduled instance once, up to the limit', withStore(async (s) => {
       const keys = ['a', 'b', 'c'].map((taskId) => ({ dagId: 'd', runId: 'r', taskId, mapIndex: -1 }));
       await s.createTaskInstances(keys.map((k, i) => tiFixture(k, { state: i === 2 ? 'none' : 'scheduled' })));
-      const first = await s.claimTaskInstances(keys, 'sched-1', 1);
+      const reqs = keys.map((k) => claimRequest(k));
+      const first = await s.claimTaskInstances(reqs, 'sched-1', { limit: 1, pools: POOLS });
       assert.deepEqual(first.map((t) => [t.taskId, t.state, t.owner]), [['a', 'queued', 'sched-1']]);
-      const second = await s.claimTaskInstances(keys, 'sched-2', 10);
+      const second = await s.claimTaskInstances(reqs, 'sched-2', { limit: 10, pools: POOLS });
       assert.deepEqual(second.map((t) => t.taskId), ['b'], 'a is taken, c is not scheduled');
-      assert.deepEqual(await s.claimTaskInstances(keys, 'sched-3', 10), []);
+      assert.deepEqual(await s.claimTaskInstances(reqs, 'sched-3', { limit: 10, pools: POOLS }), []);
+      assert.deepEqual(await s.claimTaskInstances([], 'sched-3', { limit: 10, pools: POOLS }), []);
+      await assert.rejects(s.claimTaskInstances(reqs, 'x', { limit: -1, pools: POOLS }), /limit must be an integer ≥ 0/);
+      await assert.rejects(s.claimTaskInstances([claimRequest(keys[2]!, { poolSlots: 0 })], 'x', { limit: 1, pools: POOLS }), /asks for 0 slots of pool 'default_pool'/);
+    }));
+
+    it('claims only within free pool slots, counting queued and running instances and recording the pool', withStore(async (s) => {
+      const k = (taskId: string, runId = 'r') => ({ dagId: 'd', runId, taskId, mapIndex: -1 });
+      // db has 4 slots: 'busy' (running, 1 slot) and 'held' (queued elsewhere, 2 slots) already take 3.
+      await s.createTaskInstances([
+        tiFixture(k('busy', 'r0'), { state: 'running', pool: 'db', poolSlots: 1 }), tiFixture(k('held', 'r0'), { state: 'queued', pool: 'db', poolSlots: 2 }),
+        tiFixture(k('done', 'r0'), { state: 'success', pool: 'db', poolSlots: 4 }),
+        ...['big', 'small', 'other', 'nopool', 'last'].map((t) => tiFixture(k(t), { state: 'scheduled' })),
+      ]);
+      const reqs = [
+        claimRequest(k('big'), { pool: 'db', poolSlots: 2 }), // does not fit in the 1 free slot: passed over
+        claimRequest(k('small'), { pool: 'db' }), // fits, and fills db
+        claimRequest(k('other'), { pool: 'default_pool' }), // another pool
+        claimRequest(k('nopool'), { pool: 'unknown' }), // a pool without slots
+        claimRequest(k('last'), { pool: 'db' }), // db is full now
+      ];
+      const got = await s.claimTaskInstances(reqs, 'me', { limit: 10, pools: { ...POOLS, db: 4 } });
+      assert.deepEqual(got.map((t) => [t.taskId, t.pool, t.poolSlots]), [['small', 'db', 1], ['other', 'default_pool', 1]]);
+      assert.equal((await s.getTaskInstance(k('small')))?.pool, 'db', 'the pool is recorded on the instance');
+      await s.updateTaskInstance(k('held', 'r0'), { state: 'success' });
+      const after = await s.claimTaskInstances(reqs, 'me', { limit: 10, pools: { ...POOLS, db: 4 } });
+      assert.deepEqual(after.map((t) => t.taskId), ['big'], 'two slots freed: big fits, then db is full again');
+    }));
+
+    it('claims within the DAG and task limits, over all runs', withStore(async (s) => {
+      const k = (taskId: string, runId: string) => ({ dagId: 'd', runId, taskId, mapIndex: -1 });
+      await s.createTaskInstances([
+        tiFixture(k('t', 'r0'), { state: 'running' }),
+        ...['r1', 'r2', 'r3'].flatMap((r) => [tiFixture(k('t', r), { state: 'scheduled' }), tiFixture(k('u', r), { state: 'scheduled' })]),
+        tiFixture({ dagId: 'e', runId: 'r1', taskId: 't', mapIndex: -1 }, { state: 'scheduled' }),
+      ]);
+      const limits = { maxActiveTasks: 3, maxActiveInstances: 2 };
+      const reqs = [
+        ...['r1', 'r2', 'r3'].flatMap((r) => [claimRequest(k('t', r), limits), claimRequest(k('u', r), limits)]),
+        claimRequest({ dagId: 'e', runId: 'r1', taskId: 't', mapIndex: -1 }, limits),
+      ];
+      const got = await s.claimTaskInstances(reqs, 'me', { limit: 10, pools: POOLS });
+      // d: t@r0 runs, so t gets one more (2 instances of t) and u one (3 in d); dag e has its own limits.
+      assert.deepEqual(got.map((t) => `${t.dagId}.${t.taskId}@${t.runId}`), ['d.t@r1', 'd.u@r1', 'e.t@r1']);
+    }));
+
+    it('never lets concurrent claimers exceed a pool, a DAG or a task limit together', withStore(async (s) => {
+      // Claimers race over the same scheduled instances, in rounds: each round frees what the last one claimed.
+      // Without one atomic count-and-claim, claimers that count at the same instant overshoot together.
+      const keys = Array.from({ length: 60 }, (_, i) => ({ dagId: i % 2 === 0 ? 'd' : 'e', runId: `r${i % 5}`, taskId: `t${i % 3}`, mapIndex: i }));
+      await s.createTaskInstances(keys.map((k) => tiFixture(k, { state: 'scheduled' })));
+      const reqs = keys.map((k) => claimRequest(k, k.dagId === 'd' ? { pool: 'db', poolSlots: 1 + (k.mapIndex % 2) } : { pool: 'db', maxActiveTasks: 2, maxActiveInstances: 1 }));
+      const pools = { default_pool: 128, db: 5 };
+      for (let round = 0, total = 0; total < keys.length; round++) {
+        assert.ok(round < 60, 'claims make progress');
+        const got = (await Promise.all(Array.from({ length: 6 }, (_, i) => s.claimTaskInstances(reqs, `claimer-${i}`, { limit: 3, pools })))).flat();
+        assert.equal(new Set(got.map((t) => `${t.runId}/${t.taskId}/${t.mapIndex}`)).size, got.length, 'no instance claimed twice');
+        const active = await s.listTaskInstances({ states: ['queued'] });
+        const slots = active.reduce((n, t) => n + t.poolSlots, 0);
+        assert.ok(slots <= 5, `round ${round}: ${slots} slots of db taken (5 exist)`);
+        const ofE = active.filter((t) => t.dagId === 'e');
+        assert.ok(ofE.length <= 2, `round ${round}: dag e has ${ofE.length} active instances (maxActiveTasks 2)`);
+        for (const taskId of ['t0', 't1', 't2']) assert.ok(ofE.filter((t) => t.taskId === taskId).length <= 1, `round ${round}: e.${taskId} over maxActiveInstances 1`);
+        assert.ok(got.length > 0, `round ${round} claimed something`);
+        await Promise.all(active.map((t) => s.updateTaskInstance(t, { state: 'success' }, { states: ['queued'] })));
+        total += got.length;
+      }
     }));
 
     it('returns copies, not live records', withStore(async (s) => {

@@ -73,6 +73,9 @@ export interface TaskInstanceRecord extends TaskInstanceKey {
   firstAttemptAt: number | null;
   /** Who runs it (a scheduler id): lets a restarted or peer scheduler tell its own work from orphans. */
   owner: string | null;
+  /** The pool it takes slots in while queued or running, and how many (set from its task when created and claimed). */
+  pool: string;
+  poolSlots: number;
   error: string | null;
   updatedAt: number;
 }
@@ -93,6 +96,27 @@ export interface TaskInstanceFilter {
   runId?: string;
   taskId?: string;
   states?: readonly TaskState[];
+}
+
+/**
+ * One instance a scheduler asks to claim: what it occupies while queued or running, and the limits it must fit in.
+ * Limits count every queued or running instance in the store, whichever scheduler holds it.
+ */
+export interface ClaimRequest extends TaskInstanceKey {
+  /** Its pool, and how many of the pool's slots it takes (recorded on the instance when claimed). */
+  pool: string;
+  poolSlots: number;
+  /** Most queued or running instances of its DAG at once, over all its runs (the DAG's maxActiveTasks). */
+  maxActiveTasks?: number;
+  /** Most queued or running instances of its task at once, over all runs (the task's maxActiveInstances). */
+  maxActiveInstances?: number;
+}
+
+export interface ClaimOptions {
+  /** Most instances to claim in this call (the executor's free parallelism). */
+  limit: number;
+  /** Slots per pool; a pool not listed has none. */
+  pools: Readonly<Record<string, number>>;
 }
 
 /** Conditions of a compare-and-set update. */
@@ -130,10 +154,16 @@ export interface MetadataStore {
   /** Compare-and-set: applies `patch` if the instance exists and meets `expect`; false otherwise. */
   updateTaskInstance(key: TaskInstanceKey, patch: Partial<Omit<TaskInstanceRecord, keyof TaskInstanceKey>>, expect?: TaskInstanceExpectation): Promise<boolean>;
   /**
-   * Atomically moves up to `limit` instances from `scheduled` to `queued` for `owner` and returns them (Postgres:
-   * `FOR UPDATE SKIP LOCKED`, so that peers never claim the same instance).
+   * Moves instances from `scheduled` to `queued` for `owner`, within their limits, and returns them. Goes through
+   * `requests` in order: an instance is claimed if it is scheduled and fits — its pool has `poolSlots` free, its DAG
+   * and task are under `maxActiveTasks` / `maxActiveInstances`, counting every queued or running instance in the
+   * store and those claimed before it in this call; one that does not fit is passed over (a later, smaller one may
+   * fit, as in Airflow). Stops after `o.limit`. Atomic against every other claim on the store, so that schedulers
+   * claiming at the same instant never overshoot a limit together nor claim the same instance (Postgres: a
+   * transaction under one advisory lock per store, rows picked `FOR UPDATE SKIP LOCKED`; the journal: its single
+   * writer). Limits are checked only here: instances claimed earlier under larger limits stay where they are.
    */
-  claimTaskInstances(keys: readonly TaskInstanceKey[], owner: string, limit: number): Promise<TaskInstanceRecord[]>;
+  claimTaskInstances(requests: readonly ClaimRequest[], owner: string, o: ClaimOptions): Promise<TaskInstanceRecord[]>;
 
   setXCom(x: XComRecord): Promise<void>;
   getXCom(key: TaskInstanceKey, xcomKey?: string): Promise<XComRecord | undefined>;

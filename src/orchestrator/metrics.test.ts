@@ -32,7 +32,7 @@ describe('orchestratorMetrics', () => {
       tiFixture(k(1, 'load'), { state: 'success', duration: 30, scheduledAt: 2000, startDate: 2010, tryNumber: 2 }),
       tiFixture(k(2, 'load'), { state: 'failed', duration: 5, scheduledAt: 3000, startDate: 3020, endDate: 3025, tryNumber: 3, error: 'disk full' }),
       tiFixture(k(2, 'report'), { state: 'upstream_failed' }),
-      tiFixture(k(3, 'load'), { state: 'running', scheduledAt: 4000, startDate: 4100, tryNumber: 1 }),
+      tiFixture(k(3, 'load'), { state: 'running', scheduledAt: 4000, startDate: 4100, tryNumber: 1, pool: 'db', poolSlots: 2 }),
       tiFixture(k(3, 'report'), { state: 'none' }),
     ]);
     const m = await orchestratorMetrics(store, { dagId: 'm', dags: [d], pools: { db: 4 } });

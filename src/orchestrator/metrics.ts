@@ -14,7 +14,7 @@ export interface OrchestratorMetricsOptions {
   since?: number;
   /** Only this DAG. */
   dagId?: string;
-  /** DAG definitions, to attribute running instances to pools (instances of unknown tasks count in default_pool). */
+  /** DAG definitions, to list the pools their tasks use even while idle (an instance counts in the pool recorded on it). */
   dags?: Iterable<Dag>;
   /** Slots per pool, as the scheduler has them (default_pool: 128 unless given). */
   pools?: Record<string, number>;
@@ -122,18 +122,15 @@ function taskDurations(tis: readonly TaskInstanceRecord[]): OrchestratorMetrics[
 }
 
 function poolUsage(tis: readonly TaskInstanceRecord[], o: OrchestratorMetricsOptions): OrchestratorMetrics['pools'] {
-  const dags = new Map([...(o.dags ?? [])].map((d) => [d.id, d]));
   const slots: Record<string, number> = { default_pool: 128, ...o.pools };
   const usage = new Map<string, { used: number; queued: number; running: number }>(Object.keys(slots).map((p) => [p, { used: 0, queued: 0, running: 0 }]));
-  for (const d of dags.values()) for (const t of d.tasks) if (!usage.has(t.options.pool)) usage.set(t.options.pool, { used: 0, queued: 0, running: 0 });
+  for (const d of o.dags ?? []) for (const t of d.tasks) if (!usage.has(t.options.pool)) usage.set(t.options.pool, { used: 0, queued: 0, running: 0 });
   for (const t of tis) {
     if (t.state !== 'queued' && t.state !== 'running') continue;
-    const dag = dags.get(t.dagId);
-    const opts = dag?.hasTask(t.taskId) ? dag.getTask(t.taskId).options : undefined;
-    const pool = opts?.pool ?? 'default_pool';
-    let u = usage.get(pool);
-    if (!u) usage.set(pool, (u = { used: 0, queued: 0, running: 0 }));
-    u.used += opts?.poolSlots ?? 1;
+    // The pool recorded on the instance when it was claimed: what the store's claims count.
+    let u = usage.get(t.pool);
+    if (!u) usage.set(t.pool, (u = { used: 0, queued: 0, running: 0 }));
+    u.used += t.poolSlots;
     u[t.state]++;
   }
   return [...usage].sort(([a], [b]) => a.localeCompare(b)).map(([pool, u]) => ({ pool, slots: slots[pool] ?? 0, ...u }));

@@ -1,9 +1,10 @@
 /**
  * The PostgreSQL metadata store, for deployments where several schedulers (on several machines) share the work,
  * as Airflow's HA schedulers do. Every compare-and-set is one statement, hence one transaction
- * (`UPDATE ... WHERE state = ANY(...) AND try_number = ...`); `claimTaskInstances` picks rows with
- * `SELECT ... FOR UPDATE SKIP LOCKED`, so that two schedulers never claim the same instance and never wait on each
- * other. Logs are rows too, so that any machine can read any attempt's log.
+ * (`UPDATE ... WHERE state = ANY(...) AND try_number = ...`). `claimTaskInstances` is one transaction under a
+ * per-store advisory lock: it counts what queued and running instances occupy and claims only what fits the pools
+ * and the DAG and task limits, picking rows with `SELECT ... FOR UPDATE SKIP LOCKED`, so that schedulers claiming
+ * at the same instant never overshoot a limit together nor claim the same instance. Logs are rows too, so that any machine can read any attempt's log.
  *
  * The schema is created or migrated on open under an advisory lock (`riffle_schema_version` records what is
  * applied); a database written by a newer Riffle is refused. Tables live in the schema named by `?schema=` in the
@@ -12,9 +13,10 @@
  *   const store = await PostgresStore.connect('postgres://riffle@db.internal:5432/riffle?schema=orchestrator');
  */
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import { checkClaim, ClaimBudget } from './claim-limits.ts';
 import { MetadataStoreError } from './errors.ts';
 import type {
-  DagRecord, DagRunFilter, DagRunRecord, DagRunState, DagRunType, MetadataStore, TaskInstanceExpectation, TaskInstanceFilter, TaskInstanceKey,
+  ClaimOptions, ClaimRequest, DagRecord, DagRunFilter, DagRunRecord, DagRunState, DagRunType, MetadataStore, TaskInstanceExpectation, TaskInstanceFilter, TaskInstanceKey,
   TaskInstanceRecord, XComRecord,
 } from './metadata-store.ts';
 import { parsePostgresUrl, redactUrl, type PostgresLocation } from './store-url.ts';
@@ -55,6 +57,9 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
       seq bigserial PRIMARY KEY, dag_id text NOT NULL, run_id text NOT NULL, task_id text NOT NULL, map_index integer NOT NULL,
       try_number integer NOT NULL, text text NOT NULL);
     CREATE INDEX riffle_task_log_attempt ON ${s}.riffle_task_log (dag_id, run_id, task_id, map_index, try_number);`,
+  // 2: the pool an instance occupies while queued or running, so that a claim can count pool slots in the database.
+  (s) => `
+    ALTER TABLE ${s}.riffle_task_instance ADD COLUMN pool text NOT NULL DEFAULT 'default_pool', ADD COLUMN pool_slots integer NOT NULL DEFAULT 1;`,
 ];
 
 /** Columns of riffle_task_instance, in the order the record spells them. */
@@ -63,7 +68,7 @@ const TI_COLUMNS = [
   ['scheduledAt', 'scheduled_at', 'int8'], ['tryNumber', 'try_number', 'int4'], ['maxTries', 'max_tries', 'int4'], ['startDate', 'start_date', 'int8'], ['endDate', 'end_date', 'int8'],
   ['duration', 'duration', 'int8'], ['hostname', 'hostname', 'text'], ['pid', 'pid', 'int4'], ['heartbeatAt', 'heartbeat_at', 'int8'],
   ['nextAttemptAt', 'next_attempt_at', 'int8'], ['firstAttemptAt', 'first_attempt_at', 'int8'], ['owner', 'owner', 'text'], ['error', 'error', 'text'],
-  ['updatedAt', 'updated_at', 'int8'],
+  ['updatedAt', 'updated_at', 'int8'], ['pool', 'pool', 'text'], ['poolSlots', 'pool_slots', 'int4'],
 ] as const satisfies readonly (readonly [keyof TaskInstanceRecord, string, string])[];
 
 const RUN_COLUMNS = [
@@ -76,6 +81,8 @@ const RUN_COLUMN = new Map<string, string>(RUN_COLUMNS.map(([k, c]) => [k, c]));
 const KEY_WHERE = 'dag_id = $1 AND run_id = $2 AND task_id = $3 AND map_index = $4';
 /** Advisory lock key class for migrations (any constant: 'rifl'). */
 const MIGRATION_LOCK = 0x7269666c;
+/** Advisory lock key class for claims ('rifc'): one lock per schema serialises every claim on the store. */
+const CLAIM_LOCK = 0x72696663;
 
 /** The networked store. Open with `PostgresStore.connect(url)`. */
 export class PostgresStore implements MetadataStore {
@@ -87,6 +94,8 @@ export class PostgresStore implements MetadataStore {
     private readonly pool: Pool,
     /** The schema, quoted for SQL. */
     private readonly s: string,
+    /** The schema's name (the claim lock's key). */
+    private readonly schema: string,
     /** Where it is (without the password), for messages. */
     readonly location: string,
   ) {}
@@ -106,7 +115,7 @@ export class PostgresStore implements MetadataStore {
     const pool = new pg.Pool({ connectionString: loc.connectionString, max: o.maxConnections ?? 4, connectionTimeoutMillis: o.connectTimeoutMs ?? 10_000, types });
     // An idle connection dropped by the server must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
-    const store = new PostgresStore(pool, pg.escapeIdentifier(schema), `${redactUrl(loc)} (schema ${schema})`);
+    const store = new PostgresStore(pool, pg.escapeIdentifier(schema), schema, `${redactUrl(loc)} (schema ${schema})`);
     try {
       await store.migrate(schema);
     } catch (e) {
@@ -142,6 +151,7 @@ export class PostgresStore implements MetadataStore {
   }
 
   private async transaction<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    if (this.closed) throw new MetadataStoreError('STORE_CLOSED', 'the metadata store is closed');
     const c = await this.pool.connect();
     try {
       await c.query('BEGIN');
@@ -276,24 +286,56 @@ export class PostgresStore implements MetadataStore {
     const rows = await this.q(`UPDATE ${this.s}.riffle_task_instance SET ${sets.join(', ')} WHERE ${where} RETURNING 1`, params);
     return rows.length === 1;
   }
-  async claimTaskInstances(keys: readonly TaskInstanceKey[], owner: string, limit: number): Promise<TaskInstanceRecord[]> {
-    if (keys.length === 0 || limit <= 0) return [];
-    // Rows another scheduler is claiming right now are skipped, not waited for; the state is re-checked on the
-    // locked row (READ COMMITTED re-evaluates the WHERE clause), so a row claimed a moment ago is not taken again.
-    const rows = await this.q(
-      `WITH wanted AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int4[]) WITH ORDINALITY AS k(dag_id, run_id, task_id, map_index, ord)),
-       picked AS (
-         SELECT ti.dag_id, ti.run_id, ti.task_id, ti.map_index FROM ${this.s}.riffle_task_instance ti
-         JOIN wanted w ON ti.dag_id = w.dag_id AND ti.run_id = w.run_id AND ti.task_id = w.task_id AND ti.map_index = w.map_index
-         WHERE ti.state = 'scheduled' ORDER BY w.ord LIMIT $5 FOR UPDATE OF ti SKIP LOCKED)
-       UPDATE ${this.s}.riffle_task_instance t SET state = 'queued', owner = $6, updated_at = $7
-       FROM picked p WHERE t.dag_id = p.dag_id AND t.run_id = p.run_id AND t.task_id = p.task_id AND t.map_index = p.map_index
-       RETURNING t.*`,
-      [keys.map((k) => k.dagId), keys.map((k) => k.runId), keys.map((k) => k.taskId), keys.map((k) => k.mapIndex), limit, owner, Date.now()],
-    );
-    const order = new Map(keys.map((k, i) => [tiKey(k), i]));
-    return rows.map(tiOf).sort((a, b) => order.get(tiKey(a))! - order.get(tiKey(b))!);
+  async claimTaskInstances(requests: readonly ClaimRequest[], owner: string, o: ClaimOptions): Promise<TaskInstanceRecord[]> {
+    checkClaim(requests, o);
+    if (requests.length === 0 || o.limit === 0) return [];
+    // One transaction, as Airflow's critical section is (it locks the pool rows):
+    // 1. take the store's claim lock, so that claims of all schedulers run one after another (every limit — pool,
+    //    DAG, task — is counted and consumed under it; only a claim makes an instance queued, so nothing else
+    //    raises the counts meanwhile); it is released by COMMIT or ROLLBACK;
+    // 2. lock the wanted rows that are still scheduled, skipping rows other writers hold (re-checked next pass);
+    // 3. count what queued and running instances occupy in the DAGs, tasks and pools concerned;
+    // 4. choose, in request order, the instances that fit (ClaimBudget, as the journal store does);
+    // 5. mark those queued for `owner`, recording the pool they occupy.
+    try {
+      const rows = await this.transaction(async (c) => {
+        await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CLAIM_LOCK, this.schema]);
+        const { rows: locked } = await c.query<{ dag_id: string; run_id: string; task_id: string; map_index: number }>(
+          `WITH wanted AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int4[]) AS k(dag_id, run_id, task_id, map_index))
+           SELECT ti.dag_id, ti.run_id, ti.task_id, ti.map_index FROM ${this.s}.riffle_task_instance ti
+           JOIN wanted w ON ti.dag_id = w.dag_id AND ti.run_id = w.run_id AND ti.task_id = w.task_id AND ti.map_index = w.map_index
+           WHERE ti.state = 'scheduled' FOR UPDATE OF ti SKIP LOCKED`,
+          [requests.map((k) => k.dagId), requests.map((k) => k.runId), requests.map((k) => k.taskId), requests.map((k) => k.mapIndex)],
+        );
+        if (locked.length === 0) return [];
+        const candidates = new Set(locked.map((r) => tiKey({ dagId: r.dag_id, runId: r.run_id, taskId: r.task_id, mapIndex: r.map_index })));
+        const { rows: occupied } = await c.query<{ dag_id: string; task_id: string; pool: string; instances: number; slots: number }>(
+          `SELECT dag_id, task_id, pool, count(*)::int4 AS instances, sum(pool_slots)::int4 AS slots FROM ${this.s}.riffle_task_instance
+           WHERE state IN ('queued', 'running') AND (dag_id = ANY($1) OR pool = ANY($2)) GROUP BY dag_id, task_id, pool`,
+          [[...new Set(requests.map((r) => r.dagId))], [...new Set(requests.map((r) => r.pool))]],
+        );
+        const budget = new ClaimBudget(occupied.map((r) => ({ dagId: r.dag_id, taskId: r.task_id, pool: r.pool, instances: r.instances, slots: r.slots })), o);
+        const chosen: ClaimRequest[] = [];
+        for (const r of requests) {
+          if (budget.full) break;
+          if (candidates.delete(tiKey(r)) && budget.take(r)) chosen.push(r);
+        }
+        if (chosen.length === 0) return [];
+        const { rows: updated } = await c.query(
+          `UPDATE ${this.s}.riffle_task_instance t SET state = 'queued', owner = $7, pool = p.pool, pool_slots = p.pool_slots, updated_at = $8
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::int4[], $5::text[], $6::int4[]) AS p(dag_id, run_id, task_id, map_index, pool, pool_slots)
+           WHERE t.dag_id = p.dag_id AND t.run_id = p.run_id AND t.task_id = p.task_id AND t.map_index = p.map_index
+           RETURNING t.*`,
+          [chosen.map((k) => k.dagId), chosen.map((k) => k.runId), chosen.map((k) => k.taskId), chosen.map((k) => k.mapIndex), chosen.map((k) => k.pool), chosen.map((k) => k.poolSlots), owner, Date.now()],
+        );
+        return updated;
+      });
+      const order = new Map(requests.map((k, i) => [tiKey(k), i]));
+      return rows.map(tiOf).sort((a, b) => order.get(tiKey(a))! - order.get(tiKey(b))!);
+    } catch (e) {
+      if (e instanceof MetadataStoreError) throw e;
+      throw new MetadataStoreError('STORE_QUERY_FAILED', `PostgreSQL store ${this.location}: claiming task instances: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
   }
 
   // ---- XComs ----

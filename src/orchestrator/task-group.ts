@@ -113,9 +113,11 @@ export class TaskFactory {
         }
         return [name, t.id];
       }));
-    const task = new Task<unknown>(
-      fullId, this.registry.id, kind, fn, resolveTaskOptions(this.registry.defaultArgs, taskOptions), idsOf(inputs, 'input'), idsOf(expand, 'expand input'), sensor, description,
-    );
+    const resolved = resolveTaskOptions(this.registry.defaultArgs, taskOptions);
+    for (const [what, n] of [['poolSlots', resolved.poolSlots], ['maxActiveInstances', resolved.maxActiveInstances]] as const) {
+      if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new DagDefinitionError(`dag '${this.registry.id}': task '${fullId}': ${what} must be a positive integer, got ${n}`);
+    }
+    const task = new Task<unknown>(fullId, this.registry.id, kind, fn, resolved, idsOf(inputs, 'input'), idsOf(expand, 'expand input'), sensor, description);
     this.registry.register(task);
     this.addMember(task);
     for (const up of [...Object.values(inputs), ...Object.values(expand)]) up.addDownstream(task);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it, test } from 'node:test';
 import { MetadataStoreError, parseStoreSpec } from '../../../src/orchestrator/index.ts';
-import { runFixture, runMetadataStoreSuite, tiFixture } from '../../../src/orchestrator/metadata-store-suite.ts';
+import { claimRequest, runFixture, runMetadataStoreSuite, tiFixture } from '../../../src/orchestrator/metadata-store-suite.ts';
 import { PostgresStore } from '../../../src/orchestrator/postgres-store.ts';
 import { connect, dropSchemas, freshSchema, pgUrl, required, skip } from './harness.ts';
 
@@ -52,7 +52,7 @@ describe('PostgresStore specifics', () => {
       // Each claimer takes small batches of the same key list until nothing is left.
       await Promise.all(stores.map(async (s, i) => {
         for (;;) {
-          const claimed = await s.claimTaskInstances(keys, `sched-${i}`, 7);
+          const claimed = await s.claimTaskInstances(keys.map((k) => claimRequest(k)), `sched-${i}`, { limit: 7, pools: { default_pool: 1000 } });
           if (claimed.length === 0) return;
           got[i]!.push(...claimed.map((t) => t.taskId));
           assert.ok(claimed.every((t) => t.owner === `sched-${i}` && t.state === 'queued'));
@@ -65,6 +65,62 @@ describe('PostgresStore specifics', () => {
       for (const [i, list] of got.entries()) assert.equal(owners.filter((t) => t.owner === `sched-${i}`).length, list.length);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('keeps pools and DAG/task limits across claimers on separate connections, and upgrades a version-1 schema', { skip }, async () => {
+    // Six stores (their own connection pools) race in rounds over the same instances; each round frees what the
+    // last one claimed. Each claim counts and claims in one transaction under the store's claim lock, so the
+    // claimers never overshoot together (without it, claimers that count at the same instant each fill the pool).
+    const schema = freshSchema('limits');
+    const stores = await Promise.all(Array.from({ length: 6 }, () => connect(schema)));
+    try {
+      const keys = Array.from({ length: 120 }, (_, i) => ({ dagId: i % 3 === 0 ? 'limited' : 'd', runId: `r${i % 7}`, taskId: `t${i % 4}`, mapIndex: i }));
+      await stores[0]!.createTaskInstances(keys.map((k) => tiFixture(k, { state: 'scheduled' })));
+      const reqs = keys.map((k) => claimRequest(k, k.dagId === 'limited' ? { pool: 'db', maxActiveTasks: 3, maxActiveInstances: 2 } : { pool: 'db', poolSlots: 1 + (k.mapIndex % 2) }));
+      const pools = { default_pool: 128, db: 4 };
+      let rounds = 0;
+      for (let done = 0; done < keys.length; rounds++) {
+        assert.ok(rounds < 120, 'claims make progress');
+        const got = (await Promise.all(stores.map((s, i) => s.claimTaskInstances(reqs, `sched-${i}`, { limit: 2, pools })))).flat();
+        assert.ok(got.length > 0, `round ${rounds} claimed something`);
+        assert.equal(new Set(got.map((t) => t.mapIndex)).size, got.length, 'none claimed twice');
+        const active = await stores[0]!.listTaskInstances({ states: ['queued'] });
+        assert.equal(active.length, got.length);
+        assert.ok(active.reduce((n, t) => n + t.poolSlots, 0) <= 4, `round ${rounds}: ${JSON.stringify(active.map((t) => [t.dagId, t.taskId, t.poolSlots, t.owner]))}`);
+        const limited = active.filter((t) => t.dagId === 'limited');
+        assert.ok(limited.length <= 3, `round ${rounds}: ${limited.length} instances of dag 'limited' (maxActiveTasks 3)`);
+        for (const t of ['t0', 't1', 't2', 't3']) assert.ok(limited.filter((x) => x.taskId === t).length <= 2, `round ${rounds}: limited.${t} over maxActiveInstances 2`);
+        await Promise.all(active.map((t) => stores[1]!.updateTaskInstance(t, { state: 'success' }, { states: ['queued'] })));
+        done += got.length;
+      }
+      assert.ok(rounds >= 30, `the pool of 4 slots took ${rounds} rounds for 120 instances`);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+    // A database made by the first version of the schema (no pool columns) is migrated on open: its queued and
+    // running instances count as one slot of default_pool.
+    const old = freshSchema('v1');
+    const pg = (await import('pg')).default;
+    const c = new pg.Client({ connectionString: pgUrl });
+    await c.connect();
+    try {
+      const first = await connect(old);
+      await first.createTaskInstances([tiFixture({ dagId: 'd', runId: 'r', taskId: 'busy', mapIndex: -1 }, { state: 'running' }), tiFixture({ dagId: 'd', runId: 'r', taskId: 'next', mapIndex: -1 }, { state: 'scheduled' })]);
+      await first.close();
+      await c.query(`ALTER TABLE ${old}.riffle_task_instance DROP COLUMN pool, DROP COLUMN pool_slots`);
+      await c.query(`DELETE FROM ${old}.riffle_schema_version WHERE version > 1`);
+    } finally {
+      await c.end();
+    }
+    const upgraded = await connect(old);
+    try {
+      assert.equal((await upgraded.getTaskInstance({ dagId: 'd', runId: 'r', taskId: 'busy', mapIndex: -1 }))?.pool, 'default_pool');
+      const next = claimRequest({ dagId: 'd', runId: 'r', taskId: 'next', mapIndex: -1 });
+      assert.deepEqual(await upgraded.claimTaskInstances([next], 'me', { limit: 1, pools: { default_pool: 1 } }), [], 'the running instance holds the only slot');
+      assert.equal((await upgraded.claimTaskInstances([next], 'me', { limit: 1, pools: { default_pool: 2 } })).length, 1);
+    } finally {
+      await upgraded.close();
     }
   });
 
