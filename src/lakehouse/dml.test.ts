@@ -130,6 +130,18 @@ test('merge: upsert with conditions, delete, insert, by-source delete, and delta
   assert.deepEqual(ids(await table.read({ where: { country: 'de' } })), [10, 11]);
 });
 
+test('merge on keys reads only files whose statistics admit a source key, even when the keys span every file', async () => {
+  const table = await tenPerFile();
+  // 300 keys (past the 256 listed exactly in the read predicate): updates of ids 2..4 and new ids 1000..1296, so the
+  // key range [2, 1296] spans all four files; only the file of ids 0..9 can hold one.
+  const source = [2, 3, 4, ...Array.from({ length: 297 }, (_, k) => 1000 + k)].map((i) => ({ id: i, country: 'xx', amount: 0 }));
+  const r = await table.merge(source, { on: ['id'] }).whenMatchedUpdate({ all: true }).whenNotMatchedInsert({ all: true }).execute();
+  assert.deepEqual([r.metrics.numTargetFilesScanned, r.metrics.numTargetFilesSkippedDuringScan, r.metrics.numTargetRowsUpdated, r.metrics.numTargetRowsInserted], [1, 3, 3, 297]);
+  const rows = await table.read();
+  assert.equal(rows.length, 337);
+  assert.deepEqual(ids(rows.filter((x) => x.country === 'xx')).slice(0, 4), [2, 3, 4, 1000]);
+});
+
 test('merge: a target row matched by several source rows is an error (unless the only clause deletes); predicate joins', async () => {
   const table = await tenPerFile();
   const v = await table.version();

@@ -218,7 +218,7 @@ export class MergeBuilder {
     let files: readonly DataFile[] = snapshot.files;
     if (typeof on !== 'function' && bySource.length === 0) {
       const ranges = keyRanges(on, source);
-      files = snapshot.filesMatching(ranges).files;
+      files = filesHoldingKeys(snapshot.filesMatching(ranges).files, on, source);
       tx.readPredicate(ranges);
     } else {
       tx.readTable();
@@ -226,10 +226,12 @@ export class MergeBuilder {
     tx.readFiles(files);
     const scanned = await scanFiles(snapshot, files);
 
-    const index = new Map<string, number[]>();
-    if (typeof on !== 'function') {
+    // The join: a hash of the source rows on their keys (one key column: the canonical value itself).
+    const keyFn = typeof on === 'function' ? undefined : on.length === 1 ? singleKey(on[0]) : (row: MergeRow) => keyOf(row, on);
+    const index = new Map<unknown, number[]>();
+    if (keyFn) {
       source.forEach((s, i) => {
-        const k = keyOf(s, on);
+        const k = keyFn(s);
         if (k === undefined) return;
         const list = index.get(k);
         if (list) list.push(i); else index.set(k, [i]);
@@ -249,7 +251,7 @@ export class MergeBuilder {
       for (const t of rows) {
         const hits = typeof on === 'function'
           ? source.reduce<number[]>((acc, s, i) => (on(t, s) ? (acc.push(i), acc) : acc), [])
-          : index.get(keyOf(t, on) ?? '') ?? [];
+          : lookup(index, (keyFn as (row: MergeRow) => unknown)(t));
         for (const i of hits) sourceMatched[i] = 1;
         if (hits.length > 1 && matched.length > 0 && !onlyUnconditionalDelete) {
           throw new DeltaTableError('DELTA_INVALID_ARGUMENT',
@@ -370,6 +372,72 @@ function canonicalSource(schema: TableSchema, row: Row, i: number): MergeRow {
     out[f.name] = c as DeltaValue;
   }
   return out;
+}
+
+const NO_HITS: number[] = [];
+function lookup(index: ReadonlyMap<unknown, number[]>, key: unknown): number[] {
+  return key === undefined ? NO_HITS : index.get(key) ?? NO_HITS;
+}
+
+/** One key column's join key: the canonical value (all of one type, compared by value in a Map); null never matches. */
+function singleKey(column: string): (row: MergeRow) => DeltaValue | undefined {
+  return (row) => {
+    const v = row[column];
+    return v === null || v === undefined ? undefined : v;
+  };
+}
+
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The sorted distinct source values of one key column, with a test "does any lie within [lo, hi]?" (binary search).
+ * Numbers and longs within ±2^53 sort natively as float64s; other values with `<`.
+ */
+function keyProbe(values: readonly DeltaValue[]): (lo: DeltaValue, hi: DeltaValue) => boolean {
+  const numeric = values.every((v) => typeof v === 'number' || (typeof v === 'bigint' && v <= SAFE && v >= -SAFE));
+  const toNum = (v: DeltaValue): number => (typeof v === 'bigint' ? Number(v) : v as number);
+  const sorted: ArrayLike<unknown> = numeric
+    ? Float64Array.from(values, toNum).sort()
+    : [...values].sort((a, b) => ((a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0));
+  return (lo, hi) => {
+    // Bounds of another type than the values (a foreign writer's stats) prove nothing: read the file.
+    if (numeric && !((typeof lo === 'number' || typeof lo === 'bigint') && (typeof hi === 'number' || typeof hi === 'bigint'))) return true;
+    const [l, h] = numeric ? [toNum(lo), toNum(hi)] : [lo, hi];
+    let a = 0;
+    let b = sorted.length;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if ((sorted[mid] as number) < (l as number)) a = mid + 1;
+      else b = mid;
+    }
+    return a < sorted.length && (sorted[a] as number) <= (h as number);
+  };
+}
+
+/**
+ * The files that may hold a row matching a source row: for each key column, some source value must lie within the
+ * file's min/max statistics (or equal its partition value). Finer than the key ranges when the source's keys are
+ * spread (e.g. updates of one id range plus inserts of new ids: only the files of that range are read).
+ */
+function filesHoldingKeys(files: readonly DataFile[], keys: readonly string[], source: readonly MergeRow[]): DataFile[] {
+  const probes = keys.map((k) => {
+    const values: DeltaValue[] = [];
+    for (const s of source) {
+      const v = s[k];
+      if (v !== null && v !== undefined) values.push(v);
+    }
+    return { key: k, within: keyProbe(values) };
+  });
+  return files.filter((f) => probes.every(({ key, within }) => {
+    if (key in f.partitionValues) {
+      const v = f.partitionValues[key];
+      return v !== null && within(v, v);
+    }
+    const lo = f.stats.min.get(key);
+    const hi = f.stats.max.get(key);
+    if (lo === undefined || hi === undefined || lo === null || hi === null) return (f.stats.nullCount.get(key) ?? -1) !== f.stats.numRecords || f.stats.numRecords === undefined;
+    return within(lo, hi);
+  }));
 }
 
 /** A predicate every target row matching a source row satisfies: each key within the source's values. */

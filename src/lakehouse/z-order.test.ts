@@ -18,3 +18,29 @@ test('ranks make keys independent of value scale and type; nulls come first; one
   assert.deepEqual(sortByZOrder(skewed, ['a', 'b']).map((r) => r.b), ['a', 'm', null, 'z']);
   for (const k of zOrderKeys(skewed, ['a', 'b', 'a', 'b'])) assert.ok(Number.isSafeInteger(k), 'four columns fit a float64 exactly');
 });
+
+test('numeric columns (fast path) rank like a plain sort of distinct values; the row order is stable by key', () => {
+  let seed = 7;
+  const rand = (n: number) => { seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31; return seed % n; };
+  const rows = Array.from({ length: 5000 }, () => ({ x: rand(10) === 0 ? null : rand(300) - 150, y: BigInt(rand(50)) * 10n ** 12n, s: `k${rand(40)}` }));
+  const keys = zOrderKeys(rows, ['x', 'y']);
+  // Reference: levels from a plain sort of the distinct values (null first), scaled to 26 bits, interleaved x then y.
+  const levels = (values: (number | bigint | null)[]) => {
+    const distinct = [...new Set(values.filter((v) => v !== null))].sort((a, b) => (a! < b! ? -1 : a! > b! ? 1 : 0));
+    const scale = 2 ** 26 / (distinct.length + 1);
+    return values.map((v) => Math.floor((v === null ? 0 : distinct.indexOf(v) + 1) * scale));
+  };
+  const [lx, ly] = [levels(rows.map((r) => r.x)), levels(rows.map((r) => r.y))];
+  rows.forEach((_r, i) => {
+    let z = 0;
+    for (let bit = 25; bit >= 0; bit--) z = (z * 2 + ((lx[i] >>> bit) & 1)) * 2 + ((ly[i] >>> bit) & 1);
+    assert.equal(keys[i], z, `row ${i}`);
+  });
+  const indexed = rows.map((r, i) => ({ ...r, i }));
+  const sorted = sortByZOrder(indexed, ['x', 'y']);
+  const k = zOrderKeys(indexed, ['x', 'y']);
+  for (let j = 1; j < sorted.length; j++) {
+    const [a, b] = [sorted[j - 1].i, sorted[j].i];
+    assert.ok(k[a] < k[b] || (k[a] === k[b] && a < b), `position ${j}: keys ascending, ties in input order`);
+  }
+});
