@@ -33,6 +33,22 @@ export async function scanFiles(snapshot: Snapshot, files: readonly DataFile[]):
 }
 
 /**
+ * Row-level changes of an operation, kept only when the table's change data feed is on (otherwise a MERGE of a
+ * million rows would build millions of change records nobody reads).
+ *
+ * @example
+ * const log = new ChangeLog(tx.changeDataFeed); log.add('delete', row); await stageRewrite(tx, { rewrites, inserts: [], changes: log.changes });
+ */
+export class ChangeLog {
+  readonly changes: { readonly type: ChangeType; readonly row: Row }[] = [];
+  constructor(private readonly enabled: boolean) {}
+
+  add(type: ChangeType, row: Row): void {
+    if (this.enabled) this.changes.push({ type, row });
+  }
+}
+
+/**
  * What an operation changes: files to replace with the rows that survive in them, new rows, and row-level changes
  * (for the change data feed).
  *

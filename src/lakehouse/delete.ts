@@ -4,10 +4,10 @@
  * file with some matching rows is replaced by one holding the rest. Metrics follow delta-rs: numDeletedRows,
  * numCopiedRows, numAddedFiles, numRemovedFiles, numAddedChangeFiles.
  */
-import { scanFiles, stageRewrite } from './copy-on-write.ts';
+import { ChangeLog, scanFiles, stageRewrite } from './copy-on-write.ts';
 import { compilePredicate, describePredicate, matchesRow, type Predicate } from './predicate.ts';
 import type { Snapshot } from './snapshot.ts';
-import type { ChangeType, Transaction } from './transaction.ts';
+import type { Transaction } from './transaction.ts';
 import type { Row } from './value-mapping.ts';
 
 /**
@@ -40,7 +40,7 @@ export async function deleteWhere(tx: Transaction, where: Predicate | undefined)
   tx.readFiles(files);
   const partitionOnly = terms.every((t) => snapshot.partitionColumns.includes(t.column));
   const rewrites: { file: (typeof files)[number]; output: Row[] }[] = [];
-  const changes: { type: ChangeType; row: Row }[] = [];
+  const changes = new ChangeLog(tx.changeDataFeed);
   let deleted = 0;
   let copied = 0;
   // A partition-only predicate matches whole files: remove them unread unless their rows are needed (CDF, no count).
@@ -53,7 +53,7 @@ export async function deleteWhere(tx: Transaction, where: Predicate | undefined)
   for (const { file, rows } of await scanFiles(snapshot, toScan)) {
     const output: Row[] = [];
     for (const row of rows) {
-      if (matchesRow(terms, row)) changes.push({ type: 'delete', row });
+      if (matchesRow(terms, row)) changes.add('delete', row);
       else output.push(row);
     }
     if (output.length === rows.length) continue;
@@ -65,7 +65,7 @@ export async function deleteWhere(tx: Transaction, where: Predicate | undefined)
   if (rewrites.length === 0) {
     return { version: snapshot.version, committed: false, metrics: { ...base, numAddedFiles: 0, numRemovedFiles: 0, numAddedChangeFiles: 0, executionTimeMs: Date.now() - started } };
   }
-  const counts = await stageRewrite(tx, { rewrites, inserts: [], changes });
+  const counts = await stageRewrite(tx, { rewrites, inserts: [], changes: changes.changes });
   const metrics = { ...base, ...counts, executionTimeMs: Date.now() - started };
   const { version } = await tx.commit({ operation: 'DELETE', operationParameters: { predicate: describePredicate(where) }, operationMetrics: metrics });
   return { version, committed: true, metrics };

@@ -15,14 +15,14 @@
  * source keys are read; files with no changed row are not rewritten. Metrics follow delta-rs: numSourceRows,
  * numTargetRowsInserted/Updated/Deleted/Copied, numOutputRows, numTargetFilesScanned/SkippedDuringScan/Added/Removed.
  */
-import { scanFiles, stageRewrite } from './copy-on-write.ts';
+import { ChangeLog, scanFiles, stageRewrite } from './copy-on-write.ts';
 import type { DmlResult } from './delete.ts';
 import { ConcurrentModificationError, DeltaTableError } from './errors.ts';
 import type { Predicate } from './predicate.ts';
 import { mergedSchema } from './schema-evolution.ts';
 import type { SchemaInput, TableSchema } from './schema.ts';
 import type { DataFile, Snapshot } from './snapshot.ts';
-import type { ChangeType, Transaction } from './transaction.ts';
+import type { Transaction } from './transaction.ts';
 import { checkColumns } from './update.ts';
 import { type DeltaValue, type Row, toCanonical } from './value-mapping.ts';
 
@@ -240,7 +240,7 @@ export class MergeBuilder {
     const onlyUnconditionalDelete = matched.length === 1 && matched[0].kind === 'delete' && matched[0].condition === undefined;
     const sourceMatched = new Uint8Array(source.length);
     const rewrites: { file: DataFile; output: Row[] }[] = [];
-    const changes: { type: ChangeType; row: Row }[] = [];
+    const changes = new ChangeLog(tx.changeDataFeed);
     let updated = 0;
     let deleted = 0;
     let bySourceUpdated = 0;
@@ -287,13 +287,14 @@ export class MergeBuilder {
           changed = true;
           deleted++;
           if (hits.length === 0) bySourceDeleted++;
-          changes.push({ type: 'delete', row: t });
+          changes.add('delete', t);
         } else {
           changed = true;
           updated++;
           if (hits.length === 0) bySourceUpdated++;
           output.push(outcome);
-          changes.push({ type: 'update_preimage', row: t }, { type: 'update_postimage', row: outcome });
+          changes.add('update_preimage', t);
+          changes.add('update_postimage', outcome);
         }
       }
       if (changed) rewrites.push({ file, output });
@@ -312,7 +313,7 @@ export class MergeBuilder {
           }
         }
         inserts.push(row);
-        changes.push({ type: 'insert', row });
+        changes.add('insert', row);
         break;
       }
     });
@@ -327,7 +328,7 @@ export class MergeBuilder {
     if (rewrites.length === 0 && inserts.length === 0) {
       return { version: snapshot.version, committed: false, metrics: { ...base, numTargetFilesAdded: 0, numTargetFilesRemoved: 0, numTargetChangeFilesAdded: 0, executionTimeMs: Date.now() - started } };
     }
-    const counts = await stageRewrite(tx, { rewrites, inserts, changes });
+    const counts = await stageRewrite(tx, { rewrites, inserts, changes: changes.changes });
     const metrics = {
       ...base, numTargetFilesAdded: counts.numAddedFiles, numTargetFilesRemoved: counts.numRemovedFiles,
       numTargetChangeFilesAdded: counts.numAddedChangeFiles, executionTimeMs: Date.now() - started,

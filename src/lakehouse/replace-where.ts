@@ -4,13 +4,13 @@
  * the row and the predicate), as Delta requires. Matching rows are removed copy-on-write (see delete.ts), so a
  * predicate on partition columns only removes whole files.
  */
-import { scanFiles, stageRewrite } from './copy-on-write.ts';
+import { ChangeLog, scanFiles, stageRewrite } from './copy-on-write.ts';
 import type { DmlResult } from './delete.ts';
 import { DeltaTableError } from './errors.ts';
 import { compilePredicate, describePredicate, matchesRow, type Predicate } from './predicate.ts';
 import { enforceSchema } from './schema-enforcement.ts';
 import type { Snapshot } from './snapshot.ts';
-import type { ChangeType, Transaction } from './transaction.ts';
+import type { Transaction } from './transaction.ts';
 import type { DeltaValue, Row } from './value-mapping.ts';
 
 /**
@@ -38,13 +38,13 @@ export async function overwriteWhere(tx: Transaction, rows: readonly Row[], repl
   tx.readPredicate(replaceWhere);
   tx.readFiles(files);
   const rewrites: { file: (typeof files)[number]; output: Row[] }[] = [];
-  const changes: { type: ChangeType; row: Row }[] = [];
+  const changes = new ChangeLog(tx.changeDataFeed);
   let deleted = 0;
   let copied = 0;
   for (const { file, rows: existing } of await scanFiles(snapshot, files)) {
     const output: Row[] = [];
     for (const row of existing) {
-      if (matchesRow(terms, row)) changes.push({ type: 'delete', row });
+      if (matchesRow(terms, row)) changes.add('delete', row);
       else output.push(row);
     }
     if (output.length === existing.length) continue;
@@ -52,8 +52,8 @@ export async function overwriteWhere(tx: Transaction, rows: readonly Row[], repl
     copied += output.length;
     rewrites.push({ file, output });
   }
-  for (const row of canonical) changes.push({ type: 'insert', row });
-  const counts = await stageRewrite(tx, { rewrites, inserts: canonical, changes });
+  for (const row of canonical) changes.add('insert', row);
+  const counts = await stageRewrite(tx, { rewrites, inserts: canonical, changes: changes.changes });
   const metrics = {
     numOutputRows: canonical.length, numDeletedRows: deleted, numCopiedRows: copied, numFilesScanned: files.length, numFilesSkipped: skipped,
     ...counts, executionTimeMs: Date.now() - started,

@@ -5,13 +5,13 @@
  * of a partition column moves the row to its new partition. Metrics follow delta-rs: numUpdatedRows, numCopiedRows,
  * numAddedFiles, numRemovedFiles, numAddedChangeFiles.
  */
-import { scanFiles, stageRewrite } from './copy-on-write.ts';
+import { ChangeLog, scanFiles, stageRewrite } from './copy-on-write.ts';
 import type { DmlResult } from './delete.ts';
 import { DeltaTableError } from './errors.ts';
 import { compilePredicate, describePredicate, matchesRow, type Predicate } from './predicate.ts';
 import type { TableSchema } from './schema.ts';
 import type { Snapshot } from './snapshot.ts';
-import type { ChangeType, Transaction } from './transaction.ts';
+import type { Transaction } from './transaction.ts';
 import type { DeltaValue, Row } from './value-mapping.ts';
 
 /**
@@ -54,7 +54,7 @@ export async function updateWhere(tx: Transaction, where: Predicate | undefined,
   tx.readPredicate(where);
   tx.readFiles(files);
   const rewrites: { file: (typeof files)[number]; output: Row[] }[] = [];
-  const changes: { type: ChangeType; row: Row }[] = [];
+  const changes = new ChangeLog(tx.changeDataFeed);
   let updated = 0;
   let copied = 0;
   for (const { file, rows } of await scanFiles(snapshot, files)) {
@@ -65,7 +65,8 @@ export async function updateWhere(tx: Transaction, where: Predicate | undefined,
       const after: Row = { ...row };
       for (const [c, v] of Object.entries(set)) after[c] = typeof v === 'function' ? v(row) : v;
       output.push(after);
-      changes.push({ type: 'update_preimage', row }, { type: 'update_postimage', row: after });
+      changes.add('update_preimage', row);
+      changes.add('update_postimage', after);
       n++;
     }
     if (n === 0) continue;
@@ -77,7 +78,7 @@ export async function updateWhere(tx: Transaction, where: Predicate | undefined,
   if (rewrites.length === 0) {
     return { version: snapshot.version, committed: false, metrics: { ...base, numAddedFiles: 0, numRemovedFiles: 0, numAddedChangeFiles: 0, executionTimeMs: Date.now() - started } };
   }
-  const counts = await stageRewrite(tx, { rewrites, inserts: [], changes });
+  const counts = await stageRewrite(tx, { rewrites, inserts: [], changes: changes.changes });
   const metrics = { ...base, ...counts, executionTimeMs: Date.now() - started };
   const { version } = await tx.commit({ operation: 'UPDATE', operationParameters: { predicate: describePredicate(where) }, operationMetrics: metrics });
   return { version, committed: true, metrics };
