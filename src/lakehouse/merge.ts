@@ -23,6 +23,7 @@ import { mergedSchema } from './schema-evolution.ts';
 import type { SchemaInput, TableSchema } from './schema.ts';
 import type { DataFile, Snapshot } from './snapshot.ts';
 import type { Transaction } from './transaction.ts';
+import { radixOrder } from './radix-sort.ts';
 import { checkColumns } from './update.ts';
 import { type DeltaValue, type Row, toCanonical } from './value-mapping.ts';
 
@@ -354,7 +355,7 @@ function requireColumn(row: MergeRow, column: string, i: number, what: string): 
 }
 
 function applyUpdate(schema: TableSchema, update: MatchedUpdate, t: MergeRow, s: MergeRow, i: number): Row {
-  const after: Row = { ...t };
+  const after: Row = update.all ? {} : { ...t };
   if (update.all) for (const f of schema.fields) after[f.name] = requireColumn(s, f.name, i, 'whenMatchedUpdate all');
   else for (const [c, v] of Object.entries(update.set ?? {})) after[c] = typeof v === 'function' ? v(t, s) : v;
   return after;
@@ -397,9 +398,13 @@ const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 function keyProbe(values: readonly DeltaValue[]): (lo: DeltaValue, hi: DeltaValue) => boolean {
   const numeric = values.every((v) => typeof v === 'number' || (typeof v === 'bigint' && v <= SAFE && v >= -SAFE));
   const toNum = (v: DeltaValue): number => (typeof v === 'bigint' ? Number(v) : v as number);
-  const sorted: ArrayLike<unknown> = numeric
-    ? Float64Array.from(values, toNum).sort()
-    : [...values].sort((a, b) => ((a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0));
+  let sorted: ArrayLike<unknown>;
+  if (numeric) {
+    const doubles = Float64Array.from(values, toNum);
+    sorted = Float64Array.from(radixOrder(doubles), (i) => doubles[i]);
+  } else {
+    sorted = [...values].sort((a, b) => ((a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0));
+  }
   return (lo, hi) => {
     // Bounds of another type than the values (a foreign writer's stats) prove nothing: read the file.
     if (numeric && !((typeof lo === 'number' || typeof lo === 'bigint') && (typeof hi === 'number' || typeof hi === 'bigint'))) return true;
@@ -451,7 +456,7 @@ function keyRanges(keys: readonly string[], source: readonly MergeRow[]): Predic
     for (const s of source) {
       const v = s[k];
       if (v === null || v === undefined) continue;
-      values.add(v);
+      if (values.size <= 256) values.add(v); // past 256 values, only the range is used
       if (lo === null || v < lo) lo = v;
       if (hi === null || v > hi) hi = v;
     }

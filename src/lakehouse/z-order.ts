@@ -9,9 +9,10 @@
  * b = ⌊52 / columns⌋ (52, 26, 17 or 13 bits), so the interleaved key fits a float64 exactly; 3. the bits are
  * interleaved from the most significant down, one bit of each column in turn; 4. rows sorted by this key follow the
  * Z-curve. Ranking is exact (a sort of each column's distinct values), so the cost is O(n log n) per column: numeric
- * columns (numbers, longs within ±2^53, timestamps) are ranked on a Float64Array (native sort, binary search), others
- * through a Set and a Map. The rows are then ordered by a stable LSD radix sort of the keys (4 passes of 13 bits).
+ * columns (numbers, longs within ±2^53, timestamps) are ranked by a radix sort of their float64s, others through a
+ * Set and a Map. The rows are then ordered by a stable radix sort of the keys (radix-sort.ts).
  */
+import { radixOrder } from './radix-sort.ts';
 import type { DeltaValue } from './value-mapping.ts';
 
 const compareValues = (a: DeltaValue, b: DeltaValue): number => ((a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0);
@@ -98,43 +99,4 @@ export function sortByZOrder<R extends Readonly<Record<string, DeltaValue>>>(row
   const out: R[] = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) out[i] = rows[order[i]];
   return out;
-}
-
-const DIGITS = 1 << 16;
-
-/**
- * Indexes ordered by value, stable: an LSD radix sort (4 passes of 16 bits) of the float64s' bit patterns, made
- * order-preserving (negative numbers: every bit flipped; others: the sign bit), so that NaN sorts last.
- */
-function radixOrder(values: Float64Array): Uint32Array {
-  const n = values.length;
-  const words = new Uint32Array(values.buffer, values.byteOffset, n * 2); // little-endian: [lo, hi] per value
-  const lo = new Uint32Array(n);
-  const hi = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    const h = words[2 * i + 1];
-    const negative = h >>> 31 === 1;
-    hi[i] = negative ? ~h >>> 0 : (h | 0x80000000) >>> 0;
-    lo[i] = negative ? ~words[2 * i] >>> 0 : words[2 * i];
-  }
-  let order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  let next = new Uint32Array(n);
-  const counts = new Uint32Array(DIGITS);
-  for (let pass = 0; pass < 4; pass++) {
-    const half = pass < 2 ? lo : hi;
-    const shift = (pass % 2) * 16;
-    counts.fill(0);
-    for (let i = 0; i < n; i++) counts[(half[i] >>> shift) & 0xffff]++;
-    let sum = 0;
-    for (let d = 0; d < DIGITS; d++) { const c = counts[d]; counts[d] = sum; sum += c; }
-    for (let i = 0; i < n; i++) {
-      const row = order[i];
-      next[counts[(half[row] >>> shift) & 0xffff]++] = row;
-    }
-    const t = order;
-    order = next;
-    next = t;
-  }
-  return order;
 }
