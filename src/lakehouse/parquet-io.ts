@@ -82,8 +82,8 @@ export function writeCompressors(): Promise<WriteCompressors> {
   ));
 }
 
-function schemaElement(field: SchemaField): SchemaElement {
-  const repetition_type = field.nullable ? 'OPTIONAL' : 'REQUIRED';
+function schemaElement(field: SchemaField, required: boolean): SchemaElement {
+  const repetition_type = required ? 'REQUIRED' : 'OPTIONAL';
   const name = field.name;
   switch (field.type) {
     case 'string': return { name, repetition_type, type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } };
@@ -104,14 +104,20 @@ function schemaElement(field: SchemaField): SchemaElement {
 
 /**
  * Encodes columns of canonical values (see value-mapping.ts) as a Parquet file (snappy, 128K-row groups, Parquet
- * column statistics on).
+ * column statistics on). A column without a null in this file is written REQUIRED even when the table's column is
+ * nullable: no definition levels to write, and none for readers to decode (hyparquet then skips its level
+ * assembly, about a third of a scan); readers take a required file column into a nullable table column, as Spark
+ * and delta-rs do (checked by test/integration/delta).
  *
  * @example
  * const bytes = await writeParquet([{ name: 'id', type: 'long', nullable: true, metadata: {} }], [[1n, 2n]]);
  */
 export async function writeParquet(fields: readonly SchemaField[], columns: readonly (readonly DeltaValue[])[]): Promise<Uint8Array> {
   const [{ parquetWriteBuffer }, compressors] = await Promise.all([loadWriter(), writeCompressors()]);
-  const schema: SchemaElement[] = [{ name: 'schema', num_children: fields.length }, ...fields.map(schemaElement)];
+  const schema: SchemaElement[] = [
+    { name: 'schema', num_children: fields.length },
+    ...fields.map((f, i) => schemaElement(f, !f.nullable || (columns[i].length > 0 && !columns[i].includes(null)))),
+  ];
   const columnData = fields.map((field, i) => {
     const values = columns[i];
     const data = field.type === 'date' ? values.map((v) => (v === null ? null : dateToDays(v as string))) : values;

@@ -2,12 +2,13 @@
 // reads the tables delta-rs writes, version by version, with identical rows and history. Needs the venv that
 // setup.sh makes; without it these tests skip, unless RIFFLE_INTEGRATION=1 (as .ci/run sets), where they fail.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { parquetMetadata } from 'hyparquet';
 import { DeltaTable } from '../../../src/lakehouse/index.ts';
-import { assertSameAsDeltaRs, deltaRs, type Encoded, encode, interopRows, interopSchema, missing, required, skip, sortRows } from './harness.ts';
+import { assertSameAsDeltaRs, type Described, deltaRs, type Encoded, encode, interopRows, interopSchema, missing, required, skip, sortRows } from './harness.ts';
 
 test('delta-rs venv is present when integration tests are required', { skip: required ? false : 'only checked with RIFFLE_INTEGRATION=1' }, () => {
   assert.equal(missing, undefined, missing);
@@ -57,3 +58,20 @@ for (const partitionBy of [['country'], []]) {
     assert.deepEqual(sortRows(afterAppend.versions[String(afterAppend.version)] as Encoded[]), encode(await table.read()));
   });
 }
+
+test('files write a column without nulls as REQUIRED: delta-rs reads, compacts and z-orders them with OPTIONAL ones', { skip }, async () => {
+  const path = join(root, 'required-optional');
+  const table = await DeltaTable.create(path, { schema });
+  await table.append(rowsFrom(1, 4));                                    // no null name (i % 5 ≠ 0), no null amount
+  await table.append(rowsFrom(10, 10));                                  // nulls in name (10, 15) and amount (14)
+  const repetition = (file: string, column: string) =>
+    parquetMetadata(new Uint8Array(readFileSync(join(path, file))).buffer).schema.find((e) => e.name === column)?.repetition_type;
+  const files = (await table.snapshot()).files.map((f) => f.path);
+  assert.deepEqual(files.map((f) => [repetition(f, 'name'), repetition(f, 'amount'), repetition(f, 'id')]),
+    [['REQUIRED', 'REQUIRED', 'REQUIRED'], ['OPTIONAL', 'OPTIONAL', 'REQUIRED']]);
+  const described = deltaRs<Described & { results: unknown[] }>('ops', path, JSON.stringify(['compact', 'zorder:amount,n']));
+  await assertSameAsDeltaRs(table, described);
+  assert.deepEqual(encode(await table.read()), encode([...rowsFrom(1, 4), ...rowsFrom(10, 10)].map((r) => ({ ...r, day: (r.day as Date).toISOString().slice(0, 10) }))));
+  await table.append(rowsFrom(30, 3));                                   // Riffle appends after delta-rs' rewrite
+  assert.deepEqual(sortRows(deltaRs('read', path).versions[String(await table.version())] as Encoded[]), encode(await table.read()));
+});
