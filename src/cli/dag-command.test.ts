@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { exitCodeOf } from './cli-error.ts';
 import type { CliIO } from './cli-io.ts';
-import { dagCommand } from './dag-command.ts';
+import { dagCommand, schedulerCommand } from './dag-command.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'riffle-dag-cli-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -128,5 +128,51 @@ describe('riffle dag (CLI)', () => {
       assert.equal(status, 2, argv.join(' '));
     }
     assert.match(out.join('\n'), /--store: invalid metadata store URL 'postgres:\/\/riffle@localhost:5432': no database name[^]*scheme 'mysql'[^]*db\.example:5432\/': no database name/);
+  });
+
+  it('gives pools their slots (--pool name=N), warns about pools too small for their tasks, and refuses --pool elsewhere', async () => {
+    const folder = join(root, 'pooled');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'package.json'), '{"type":"module"}');
+    writeFileSync(join(folder, 'pooled.ts'), `import { dag } from ${INDEX};
+export const pooled = dag({ id: 'pooled', schedule: '@daily', startDate: '2024-01-01', catchup: false });
+pooled.task('x', { pool: 'db' }, () => 1);
+pooled.task('y', { pool: 'db', poolSlots: 2 }, () => 2);
+export const idle = dag({ id: 'idle', schedule: null, startDate: '2024-01-01' });
+idle.task('z', { pool: 'gpu' }, () => 3);
+`);
+    const pooledStore = join(root, 'pooled-store');
+    const cli = async (command: typeof dagCommand, ...args: string[]) => {
+      const lines: string[] = [];
+      const io: CliIO = { out: (t) => void lines.push(t), err: (t) => void lines.push(t), progress: { isTTY: false, write: () => undefined }, env: {}, cwd: process.cwd() };
+      try {
+        return { status: await command([...args, '--dags', folder, '--store', pooledStore], io), text: lines.join('\n') };
+      } catch (e) {
+        return { status: exitCodeOf(e), text: [...lines, (e as Error).message].join('\n') };
+      }
+    };
+    let r = await cli(dagCommand, 'backfill', 'pooled', '--start', '2024-01-01', '--end', '2024-01-02', '--pool', 'db=2', '--pool=gpu=1', '--json');
+    assert.equal(r.status, 0, r.text);
+    assert.doesNotMatch(r.text, /warning/);
+    const tis = json<{ tasks: { taskId: string; state: string }[] }>({ out: (await cli(dagCommand, 'tasks', 'pooled', '2024-01-02', '--json')).text });
+    assert.deepEqual(tis.tasks.map((t) => [t.taskId, t.state]).sort(), [['x', 'success'], ['y', 'success']]);
+    r = await cli(dagCommand, 'stats', '--pool', 'db=2', '--json');
+    assert.deepEqual(json<{ pools: { pool: string; slots: number }[] }>({ out: r.text }).pools.map((p) => [p.pool, p.slots]), [['db', 2], ['default_pool', 128], ['gpu', 0]]);
+    // pooled.y takes 2 slots of db, which has 1; idle.z's pool has none. --once: no run is due (pooled is paused,
+    // idle has no schedule).
+    assert.equal((await cli(dagCommand, 'pause', 'pooled')).status, 0);
+    r = await cli(schedulerCommand, '--once', '--pool', 'db=1');
+    assert.equal(r.status, 0, r.text);
+    assert.match(r.text, /warning: pool 'db' has 1 slot\(s\), too few for pooled\.y, which will wait; pass --pool db=<slots>/);
+    assert.match(r.text, /warning: pool 'gpu' has 0 slot\(s\), too few for idle\.z/);
+    for (const [args, message] of [
+      [['trigger', 'pooled', '--pool', 'db=1'], /'riffle dag trigger' takes no --pool/],
+      [['backfill', 'pooled', '--start', '2024-01-01', '--end', '2024-01-01', '--pool', 'db'], /--pool db: expected name=slots/],
+      [['stats', '--pool', 'db=-1'], /--pool db=-1: expected name=slots/],
+    ] as const) {
+      r = await cli(dagCommand, ...args);
+      assert.deepEqual([r.status, message.test(r.text)], [2, true], r.text);
+    }
+    assert.equal((await cli(schedulerCommand, '--pool')).status, 2);
   });
 });

@@ -48,10 +48,44 @@ interface Parsed {
   flags: Record<string, string | boolean>;
   /** `--conf k=v` / `--param k=v` (repeatable), in order. */
   conf: [string, string][];
+  /** `--pool name=slots` (repeatable). */
+  pools: Record<string, number>;
 }
 
-/** Takes the repeatable `--conf`/`--param` pairs out of argv, then parses the rest. */
+/** Takes the repeatable `--pool name=slots` out of argv: slots per pool for the scheduler (default_pool has 128). */
+function takePools(argv: readonly string[]): { rest: string[]; pools: Record<string, number> } {
+  const rest: string[] = [];
+  const pools: Record<string, number> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--pool(?:=(.*))?$/.exec(argv[i]!);
+    if (!m) {
+      rest.push(argv[i]!);
+      continue;
+    }
+    const value = m[1] ?? argv[++i];
+    const pair = value === undefined ? null : /^([\w.-]+)=(\d+)$/.exec(value.trim());
+    if (!pair) throw new UsageError(`--pool ${value ?? ''}: expected name=slots`, { hint: 'e.g. --pool db=4 (repeat --pool for several pools; default_pool has 128 slots unless given)' });
+    pools[pair[1]!] = Number(pair[2]);
+  }
+  return { rest, pools };
+}
+
+/** Warns about tasks whose pool has fewer slots than they take: their instances would wait for ever. */
+function warnPoolsTooSmall(dags: Iterable<Dag>, given: Record<string, number>, io: CliIO): void {
+  const pools: Record<string, number> = { default_pool: 128, ...given };
+  const waiting = new Map<string, string[]>();
+  for (const d of dags) {
+    for (const t of d.tasks) if ((pools[t.options.pool] ?? 0) < t.options.poolSlots) waiting.set(t.options.pool, [...(waiting.get(t.options.pool) ?? []), `${d.id}.${t.id}`]);
+  }
+  for (const [pool, tasks] of waiting) {
+    io.err(`warning: pool '${pool}' has ${pools[pool] ?? 0} slot(s), too few for ${tasks.slice(0, 3).join(', ')}${tasks.length > 3 ? ` and ${tasks.length - 3} more` : ''}, which will wait; pass --pool ${pool}=<slots>`);
+  }
+}
+
+/** Takes the repeatable `--conf`/`--param` pairs and `--pool` out of argv, then parses the rest. */
 function parse(argv: readonly string[]): Parsed {
+  const taken = takePools(argv);
+  argv = taken.rest;
   const rest: string[] = [];
   const conf: [string, string][] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -78,7 +112,7 @@ function parse(argv: readonly string[]): Parsed {
     conf.push([value.slice(0, eq), value.slice(eq + 1)]);
   }
   const { positionals, flags } = parseArgs(rest, { booleans: BOOLEANS });
-  return { positionals, flags, conf };
+  return { positionals, flags, conf, pools: taken.pools };
 }
 
 /** Values from the command line are strings: read them as the type of the DAG's default (JSON for conf). */
@@ -138,7 +172,7 @@ function need(values: readonly (string | undefined)[], command: string): string[
 }
 
 export async function dagCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const { positionals, flags, conf } = parse(argv);
+  const { positionals, flags, conf, pools } = parse(argv);
   const [sub, ...args] = positionals;
   if (sub === undefined || flags.help === true) {
     io[sub === undefined && flags.help !== true ? 'err' : 'out'](DAG_HELP);
@@ -157,6 +191,7 @@ export async function dagCommand(argv: readonly string[], io: CliIO): Promise<nu
   if (OPTIONS[sub] === undefined) throw new UsageError(`unknown dag command '${sub}'`, { hint: `commands: test, ${Object.keys(OPTIONS).join(', ')} (riffle dag --help)` });
   checkOptions(sub, flags);
   if (conf.length > 0 && !['trigger', 'backfill'].includes(sub)) throw new UsageError(`'riffle dag ${sub}' takes no --conf`);
+  if (Object.keys(pools).length > 0 && !['backfill', 'stats'].includes(sub)) throw new UsageError(`'riffle dag ${sub}' takes no --pool`, { hint: 'pools are given to whatever runs tasks: riffle scheduler --pool, riffle dag backfill --pool' });
   switch (sub) {
     case 'list':
       need(args, sub);
@@ -169,7 +204,7 @@ export async function dagCommand(argv: readonly string[], io: CliIO): Promise<nu
       const start = stringFlag(flags, 'start');
       const end = stringFlag(flags, 'end');
       if (start === undefined || end === undefined) throw new UsageError('backfill needs --start and --end', { hint: `usage: riffle dag backfill ${OPTIONS.backfill!.args} [--max-active-runs N]` });
-      return backfill(ctx, need(args, sub)[0]!, start, end, conf, intFlag(flags, 'max-active-runs'), intFlag(flags, 'parallelism'));
+      return backfill(ctx, need(args, sub)[0]!, start, end, conf, { maxActiveRuns: intFlag(flags, 'max-active-runs'), parallelism: intFlag(flags, 'parallelism'), pools });
     }
     case 'runs': {
       const state = stringFlag(flags, 'state');
@@ -197,7 +232,7 @@ export async function dagCommand(argv: readonly string[], io: CliIO): Promise<nu
     }
     case 'stats':
       need(args, sub);
-      return stats(ctx, stringFlag(flags, 'dag'), stringFlag(flags, 'since'));
+      return stats(ctx, stringFlag(flags, 'dag'), stringFlag(flags, 'since'), pools);
     case 'pause':
     case 'unpause':
       return pause(ctx, need(args, sub)[0]!, sub === 'pause');
@@ -481,7 +516,8 @@ async function pause(ctx: Ctx, dagId: string, paused: boolean): Promise<number> 
   return ExitCode.ok;
 }
 
-async function backfill(ctx: Ctx, dagId: string, startArg: string, endArg: string, conf: [string, string][], maxActiveRuns: number | undefined, parallelism: number | undefined): Promise<number> {
+async function backfill(ctx: Ctx, dagId: string, startArg: string, endArg: string, conf: [string, string][], o: { maxActiveRuns: number | undefined; parallelism: number | undefined; pools: Record<string, number> }): Promise<number> {
+  const { maxActiveRuns, parallelism, pools } = o;
   const dag = await loadDag(ctx, dagId);
   const from = parseDateIn(startArg, dag.timezone, '--start');
   const to = parseDateIn(endArg, dag.timezone, '--end');
@@ -494,8 +530,9 @@ async function backfill(ctx: Ctx, dagId: string, startArg: string, endArg: strin
     }
     throw e;
   });
+  warnPoolsTooSmall([dag], pools, ctx.io);
   const scheduler = new Scheduler({
-    store, dags: [dag], executor: new ProcessExecutor({ parallelism: parallelism ?? 8 }), scheduleRuns: false, runTypes: ['backfill'], pollMs: 200, storeLocation: storeLocation(ctx.store),
+    store, dags: [dag], executor: new ProcessExecutor({ parallelism: parallelism ?? 8 }), scheduleRuns: false, runTypes: ['backfill'], pollMs: 200, storeLocation: storeLocation(ctx.store), pools,
     onTaskState: ctx.json ? undefined : (ti) => {
       if (ti.state === 'failed' || ti.state === 'up_for_retry') ctx.io.err(`${ti.runId} ${tiName(ti)}: ${ti.state} (try ${ti.tryNumber}) ${firstLine(ti.error)}`);
     },
@@ -580,7 +617,7 @@ async function logs(ctx: Ctx, dagId: string, runArg: string, taskArg: string, tr
 }
 
 /** `riffle dag stats`: the orchestrator's metrics (what the console shows). */
-async function stats(ctx: Ctx, dagId: string | undefined, sinceArg: string | undefined): Promise<number> {
+async function stats(ctx: Ctx, dagId: string | undefined, sinceArg: string | undefined, pools: Record<string, number>): Promise<number> {
   let since: number | undefined;
   if (sinceArg !== undefined) {
     // A duration back from now ('24h', '7d'), or a date.
@@ -596,7 +633,7 @@ async function stats(ctx: Ctx, dagId: string | undefined, sinceArg: string | und
   const dags = existsSync(ctx.folder) ? [...(await loadDagFolder(ctx.folder)).dags.values()] : [];
   return withStore(readStore(ctx), async (s) => {
     if (dagId !== undefined) await requireKnownDag(s, dagId);
-    const m = await orchestratorMetrics(s, { ...(since !== undefined && { since }), ...(dagId !== undefined && { dagId }), dags });
+    const m = await orchestratorMetrics(s, { ...(since !== undefined && { since }), ...(dagId !== undefined && { dagId }), dags, pools });
     if (ctx.json) {
       ctx.io.out(JSON.stringify(m, null, 2));
       return ExitCode.ok;
@@ -625,7 +662,8 @@ const SCHEDULER_OPTIONS = ['dags', 'store', 'once', 'parallelism', 'json', 'help
 
 /** `riffle scheduler`: the scheduler and its worker processes, until Ctrl-C (or, with --once, until idle). */
 export async function schedulerCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const { positionals, flags } = parseArgs(argv, { booleans: BOOLEANS });
+  const { rest, pools } = takePools(argv);
+  const { positionals, flags } = parseArgs(rest, { booleans: BOOLEANS });
   if (flags.help === true) {
     io.out(SCHEDULER_HELP);
     return ExitCode.ok;
@@ -641,11 +679,12 @@ export async function schedulerCommand(argv: readonly string[], io: CliIO): Prom
   const { dags, errors } = await loadDagFolder(folder);
   reportFileErrors(errors, io);
   if (dags.size === 0) throw new UsageError(`no DAGs in ${folder}`, { hint: errors.length > 0 ? `${errors.length} file(s) failed to load, see above` : 'pass --dags <folder>' });
+  warnPoolsTooSmall(dags.values(), pools, io);
   const store = await openMetadataStore(spec);
   const touched = new Set<string>();
   const started = Date.now();
   const scheduler = new Scheduler({
-    store, dags: dags.values(), executor: new ProcessExecutor({ parallelism: intFlag(flags, 'parallelism') ?? 8 }), pollMs: intFlag(flags, 'poll-ms') ?? 500, storeLocation: storeLocation(spec),
+    store, dags: dags.values(), executor: new ProcessExecutor({ parallelism: intFlag(flags, 'parallelism') ?? 8 }), pollMs: intFlag(flags, 'poll-ms') ?? 500, storeLocation: storeLocation(spec), pools,
     beforePass: storeDir === undefined ? undefined : async () => {
       await drainInbox(storeDir, store, dags, (message, error) => io.err(error ? `${message}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` : message));
     },

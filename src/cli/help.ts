@@ -61,7 +61,7 @@ definitions (read from the DAG folder):
 runs (in the metadata store):
   trigger <dag> [--conf k=v ...] [--logical-date <date>]
                                              create a manual run (a scheduler runs it); --param is --conf
-  backfill <dag> --start <date> --end <date> [--max-active-runs N] [--conf k=v ...]
+  backfill <dag> --start <date> --end <date> [--max-active-runs N] [--conf k=v ...] [--pool name=N ...]
                                              run every interval starting in [start, end] now, in worker
                                              processes, and wait for them
   runs <dag> [--state queued|running|success|failed] [--limit N]
@@ -74,7 +74,8 @@ runs (in the metadata store):
   mark <dag> <run> --task <t[,t...]> --state success|failed [--downstream]
                                              set task instances' state by hand
   pause <dag> | unpause <dag>                a paused DAG gets no scheduled runs
-  stats [--dag <dag>] [--since 24h|<date>]   metrics: runs and task instances by state, task and run
+  stats [--dag <dag>] [--since 24h|<date>] [--pool name=N ...]
+                                             metrics: runs and task instances by state, task and run
                                              durations (p50/p95), queue latency, pools, latest failures
 
 <run> is a run id (riffle dag runs) or the run's logical date. Dates are read in the DAG's time zone:
@@ -105,6 +106,9 @@ options:
   --once              process the work that is due, and exit once no run is queued or running
                       (exit 1 if a run it processed failed)
   --parallelism N     task attempts at once (default 8)
+  --pool name=N       slots of a pool (repeatable; default_pool has 128, other pools none): its tasks
+                      take their poolSlots while queued or running, counted over every scheduler on the
+                      store; give schedulers that share a store the same pools
   --json              with --once, print the runs it processed as JSON`;
 
 
