@@ -11,6 +11,8 @@
 // 4. Z-order: a table of ZORDER_ROWS rows optimized with zOrderBy [x, y] into ~100 files, then a point predicate
 //    on x and y: the fraction of files it reads (target ≤ 10%).
 // delta-rs does 1–3 on the same rows (write_deltalake in the same batches, a to_batches scan, DeltaTable.merge).
+// Each phase reports wall seconds and CPU seconds of the process (all threads): on a shared machine the CPU time
+// is the steadier figure.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -52,43 +54,52 @@ function mergeSource(rows: number, mergeRows: number): Row[] {
 }
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
+/** CPU seconds (user + system, every thread of the process) since `from`. */
+const cpuSince = (from: NodeJS.CpuUsage): number => { const u = process.cpuUsage(from); return (u.user + u.system) / 1e6; };
 const mb = (bytes: number) => bytes / 1024 / 1024;
 
-async function riffleAppend(path: string, rows: number): Promise<{ seconds: number; bytes: number; files: number }> {
+async function riffleAppend(path: string, rows: number): Promise<{ seconds: number; cpuSeconds: number; bytes: number; files: number }> {
   const table = await DeltaTable.create(path, { schema: SCHEMA });
   const tx = await table.startTransaction();
   let seconds = 0;
+  let cpuSeconds = 0;
   let bytes = 0;
   let files = 0;
   for (let start = 0; start < rows; start += BATCH) {
     const batch: Row[] = [];
     for (let i = start; i < Math.min(rows, start + BATCH); i++) batch.push(row(i));
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const adds = await tx.writeRows(batch);
     seconds += (performance.now() - t0) / 1000;
+    cpuSeconds += cpuSince(c0);
     for (const a of adds) bytes += a.size;
     files += adds.length;
     log(`  riffle append: ${Math.min(rows, start + BATCH).toLocaleString()} rows staged`);
   }
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   await tx.commit({ operation: 'WRITE', operationParameters: { mode: 'Append' } });
   seconds += (performance.now() - t0) / 1000;
-  return { seconds, bytes, files };
+  cpuSeconds += cpuSince(c0);
+  return { seconds, cpuSeconds, bytes, files };
 }
 
-async function riffleScan(path: string): Promise<{ seconds: number; rows: number }> {
+async function riffleScan(path: string): Promise<{ seconds: number; cpuSeconds: number; rows: number }> {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const source = new io.delta.DeltaSource(path);
   let n = 0;
   for (const part of await source.split(64 << 20)) for await (const b of part.read()) n += b.values.length;
-  return { seconds: (performance.now() - t0) / 1000, rows: n };
+  return { seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSince(c0), rows: n };
 }
 
-async function riffleMerge(path: string): Promise<{ seconds: number; metrics: Record<string, number> }> {
+async function riffleMerge(path: string): Promise<{ seconds: number; cpuSeconds: number; metrics: Record<string, number> }> {
   const source = mergeSource(ROWS, MERGE_ROWS);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const r = await (await DeltaTable.open(path)).merge(source, { on: ['id'] }).whenMatchedUpdate({ all: true }).whenNotMatchedInsert({ all: true }).execute();
-  return { seconds: (performance.now() - t0) / 1000, metrics: { ...r.metrics } };
+  return { seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSince(c0), metrics: { ...r.metrics } };
 }
 
 async function riffleZOrder(path: string): Promise<{ files: number; read: number; fraction: number; optimizeSeconds: number; querySeconds: number; rows: number }> {
@@ -122,28 +133,29 @@ def rows_of(ids, shift=0):
         'x': pa.array([(i * 7919) % 1_000_003 for i in ids], pa.int64()), 'y': pa.array([(i * 104729) % 999983 for i in ids], pa.int64())}, schema=schema)
 out = {}
 seconds = 0.0
+cpu = 0.0
 for start in range(0, rows, batch):
     t = rows_of(range(start, min(rows, start + batch)))
-    t0 = time.perf_counter(); write_deltalake(path, t, mode='append'); seconds += time.perf_counter() - t0
+    t0 = time.perf_counter(); c0 = time.process_time(); write_deltalake(path, t, mode='append'); seconds += time.perf_counter() - t0; cpu += time.process_time() - c0
 dt = DeltaTable(path)
-out['append'] = {'seconds': seconds, 'bytes': sum(pa.table(dt.get_add_actions(flatten=True)).column('size_bytes').to_pylist()), 'files': len(dt.file_uris()), 'version': dt.version()}
-t0 = time.perf_counter(); n = 0
+out['append'] = {'seconds': seconds, 'cpuSeconds': cpu, 'bytes': sum(pa.table(dt.get_add_actions(flatten=True)).column('size_bytes').to_pylist()), 'files': len(dt.file_uris()), 'version': dt.version()}
+t0 = time.perf_counter(); c0 = time.process_time(); n = 0
 for b in dt.to_pyarrow_dataset().to_batches(): n += b.num_rows
-out['scan'] = {'seconds': time.perf_counter() - t0, 'rows': n}
+out['scan'] = {'seconds': time.perf_counter() - t0, 'cpuSeconds': time.process_time() - c0, 'rows': n}
 updates = int(merge_rows * 0.9); start = rows // 2
 src = pa.concat_tables([rows_of(range(start, start + updates), 1), rows_of(range(rows, rows + merge_rows - updates))])
-t0 = time.perf_counter()
+t0 = time.perf_counter(); c0 = time.process_time()
 m = dt.merge(src, predicate='t.id = s.id', source_alias='s', target_alias='t').when_matched_update_all().when_not_matched_insert_all().execute()
-out['merge'] = {'seconds': time.perf_counter() - t0, 'metrics': {k: v for k, v in m.items() if isinstance(v, (int, float))}}
+out['merge'] = {'seconds': time.perf_counter() - t0, 'cpuSeconds': time.process_time() - c0, 'metrics': {k: v for k, v in m.items() if isinstance(v, (int, float))}}
 print(json.dumps(out))
 sys.stdout.flush()
 import os; os._exit(0)
 `;
 
 interface PeerResult {
-  append: { seconds: number; bytes: number; files: number };
-  scan: { seconds: number; rows: number };
-  merge: { seconds: number; metrics: Record<string, number> };
+  append: { seconds: number; cpuSeconds: number; bytes: number; files: number };
+  scan: { seconds: number; cpuSeconds: number; rows: number };
+  merge: { seconds: number; cpuSeconds: number; metrics: Record<string, number> };
 }
 
 function deltaRs(path: string): PeerResult | { error: string } {
@@ -175,11 +187,14 @@ try {
   const p = 'error' in peer ? undefined : peer;
   const table: Array<[string, string, string, string]> = [
     ['append: seconds', append.seconds.toFixed(2), p ? p.append.seconds.toFixed(2) : '', ratio(append.seconds, p?.append.seconds)],
+    ['append: CPU seconds', append.cpuSeconds.toFixed(2), p ? p.append.cpuSeconds.toFixed(2) : '', ratio(append.cpuSeconds, p?.append.cpuSeconds)],
     ['append: rows/s', Math.round(ROWS / append.seconds).toLocaleString(), p ? Math.round(ROWS / p.append.seconds).toLocaleString() : '', p ? ratio(ROWS / append.seconds, ROWS / p.append.seconds) : ''],
     ['append: MB/s (Parquet)', (mb(append.bytes) / append.seconds).toFixed(1), p ? (mb(p.append.bytes) / p.append.seconds).toFixed(1) : '', p ? ratio(mb(append.bytes) / append.seconds, mb(p.append.bytes) / p.append.seconds) : ''],
     ['append: MB written / files', `${mb(append.bytes).toFixed(0)} / ${append.files}`, p ? `${mb(p.append.bytes).toFixed(0)} / ${p.append.files}` : '', ''],
     ['scan: seconds', scan.seconds.toFixed(2), p ? p.scan.seconds.toFixed(2) : '', ratio(scan.seconds, p?.scan.seconds)],
+    ['scan: CPU seconds', scan.cpuSeconds.toFixed(2), p ? p.scan.cpuSeconds.toFixed(2) : '', ratio(scan.cpuSeconds, p?.scan.cpuSeconds)],
     [`merge ${MERGE_ROWS.toLocaleString()}: seconds`, merge.seconds.toFixed(2), p ? p.merge.seconds.toFixed(2) : '', ratio(merge.seconds, p?.merge.seconds)],
+    ['merge: CPU seconds', merge.cpuSeconds.toFixed(2), p ? p.merge.cpuSeconds.toFixed(2) : '', ratio(merge.cpuSeconds, p?.merge.cpuSeconds)],
     ['merge: updated / inserted', `${merge.metrics.numTargetRowsUpdated} / ${merge.metrics.numTargetRowsInserted}`, p ? `${p.merge.metrics.num_target_rows_updated} / ${p.merge.metrics.num_target_rows_inserted}` : '', ''],
     [`z-order point query: files read`, `${zorder.read} / ${zorder.files} = ${(zorder.fraction * 100).toFixed(1)}%`, '', zorder.fraction <= 0.1 ? 'target ≤ 10%: met' : 'target ≤ 10%: MISSED'],
     ['z-order: optimize / query seconds', `${zorder.optimizeSeconds.toFixed(2)} / ${zorder.querySeconds.toFixed(3)}`, '', ''],

@@ -381,10 +381,14 @@ function lookup(index: ReadonlyMap<unknown, number[]>, key: unknown): number[] {
   return key === undefined ? NO_HITS : index.get(key) ?? NO_HITS;
 }
 
-/** One key column's join key: the canonical value (all of one type, compared by value in a Map); null never matches. */
+/**
+ * One key column's join key: the canonical value itself (all of one type, compared by value in a Map), a long within
+ * ±2^53 as a number (V8 hashes numbers much faster than bigints; both sides convert alike); null never matches.
+ */
 function singleKey(column: string): (row: MergeRow) => DeltaValue | undefined {
   return (row) => {
     const v = row[column];
+    if (typeof v === 'bigint') return v <= SAFE && v >= -SAFE ? Number(v) : v;
     return v === null || v === undefined ? undefined : v;
   };
 }
