@@ -6,8 +6,9 @@
  * change readers see updates as pre/post images rather than as whole files deleted and re-inserted.
  */
 import { readFileRows, mapLimit } from './file-rows.ts';
+import type { DmlResult } from './delete.ts';
 import type { DataFile, Snapshot } from './snapshot.ts';
-import type { ChangeType, Transaction } from './transaction.ts';
+import type { ChangeType, CommitOptions, Transaction } from './transaction.ts';
 import type { DeltaValue, Row } from './value-mapping.ts';
 
 /**
@@ -89,4 +90,76 @@ export async function stageRewrite(tx: Transaction, plan: RewritePlan): Promise<
   const adds = await tx.writeRows(rows);
   const cdcs = tx.changeDataFeed ? await tx.writeChangeData(plan.changes) : [];
   return { numAddedFiles: adds.length, numRemovedFiles: plan.rewrites.length, numAddedChangeFiles: cdcs.length };
+}
+
+/**
+ * What a row-level rewrite did to the files it scanned: the rewrites (files with a changed row, and the rows they
+ * keep), and counts of rows deleted, updated and copied unchanged into the new files.
+ *
+ * @example
+ * const { rewrites, deleted, copied } = await rewriteFiles(snapshot, files, (row) => (matchesRow(terms, row) ? null : undefined), changes);
+ */
+export interface FileRewrites {
+  readonly rewrites: { readonly file: DataFile; readonly output: readonly Row[] }[];
+  readonly deleted: number;
+  readonly updated: number;
+  readonly copied: number;
+}
+
+/**
+ * Scans files and applies `change` to each row: undefined keeps it, null deletes it, a row replaces it. Files where
+ * no row changed are left alone; changes are recorded in `changes` (delete, update pre/post images).
+ *
+ * @example
+ * await rewriteFiles(snapshot, files, (row) => (matchesRow(terms, row) ? { ...row, status: 'done' } : undefined), changes);
+ */
+export async function rewriteFiles(snapshot: Snapshot, files: readonly DataFile[], change: (row: Record<string, DeltaValue>) => Row | null | undefined,
+  changes: ChangeLog): Promise<FileRewrites> {
+  const rewrites: { file: DataFile; output: Row[] }[] = [];
+  let deleted = 0;
+  let updated = 0;
+  let copied = 0;
+  for (const { file, rows } of await scanFiles(snapshot, files)) {
+    const output: Row[] = [];
+    let changed = 0;
+    for (const row of rows) {
+      const after = change(row);
+      if (after === undefined) {
+        output.push(row);
+      } else if (after === null) {
+        changes.add('delete', row);
+        changed++;
+        deleted++;
+      } else {
+        changes.add('update_preimage', row);
+        changes.add('update_postimage', after);
+        output.push(after);
+        changed++;
+        updated++;
+      }
+    }
+    if (changed === 0) continue;
+    copied += rows.length - changed;
+    rewrites.push({ file, output });
+  }
+  return { rewrites, deleted, updated, copied };
+}
+
+/**
+ * Stages a plan and commits it with its metrics (`base` plus file counts and execution time), or — when the plan
+ * changes nothing — returns the version read with `committed: false` and zero file counts.
+ *
+ * @example
+ * return commitRewrite(tx, plan, { numDeletedRows: 3 }, started, { operation: 'DELETE', operationParameters: { predicate } });
+ */
+export async function commitRewrite(tx: Transaction, plan: RewritePlan, base: Readonly<Record<string, number>>, started: number,
+  commit: Omit<CommitOptions, 'operationMetrics'>): Promise<DmlResult> {
+  if (plan.rewrites.length === 0 && plan.inserts.length === 0) {
+    const metrics = { ...base, numAddedFiles: 0, numRemovedFiles: 0, numAddedChangeFiles: 0, executionTimeMs: Date.now() - started };
+    return { version: (tx.snapshot as Snapshot).version, committed: false, metrics };
+  }
+  const counts = await stageRewrite(tx, plan);
+  const metrics = { ...base, ...counts, executionTimeMs: Date.now() - started };
+  const { version } = await tx.commit({ ...commit, operationMetrics: metrics });
+  return { version, committed: true, metrics };
 }

@@ -4,11 +4,10 @@
  * file with some matching rows is replaced by one holding the rest. Metrics follow delta-rs: numDeletedRows,
  * numCopiedRows, numAddedFiles, numRemovedFiles, numAddedChangeFiles.
  */
-import { ChangeLog, scanFiles, stageRewrite } from './copy-on-write.ts';
+import { ChangeLog, commitRewrite, rewriteFiles } from './copy-on-write.ts';
 import { compilePredicate, describePredicate, matchesRow, type Predicate } from './predicate.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { Transaction } from './transaction.ts';
-import type { Row } from './value-mapping.ts';
 
 /**
  * The outcome of delete, update, merge or a replaceWhere overwrite: the version committed (or, when nothing
@@ -39,34 +38,13 @@ export async function deleteWhere(tx: Transaction, where: Predicate | undefined)
   tx.readPredicate(where);
   tx.readFiles(files);
   const partitionOnly = terms.every((t) => snapshot.partitionColumns.includes(t.column));
-  const rewrites: { file: (typeof files)[number]; output: Row[] }[] = [];
   const changes = new ChangeLog(tx.changeDataFeed);
-  let deleted = 0;
-  let copied = 0;
   // A partition-only predicate matches whole files: remove them unread unless their rows are needed (CDF, no count).
   const unread = partitionOnly && !tx.changeDataFeed ? files.filter((f) => f.stats.numRecords !== undefined) : [];
-  for (const file of unread) {
-    rewrites.push({ file, output: [] });
-    deleted += file.stats.numRecords as number;
-  }
   const toScan = files.filter((f) => !unread.includes(f));
-  for (const { file, rows } of await scanFiles(snapshot, toScan)) {
-    const output: Row[] = [];
-    for (const row of rows) {
-      if (matchesRow(terms, row)) changes.add('delete', row);
-      else output.push(row);
-    }
-    if (output.length === rows.length) continue;
-    deleted += rows.length - output.length;
-    copied += output.length;
-    rewrites.push({ file, output });
-  }
-  const base = { numDeletedRows: deleted, numCopiedRows: copied, numFilesScanned: toScan.length, numFilesSkipped: skipped };
-  if (rewrites.length === 0) {
-    return { version: snapshot.version, committed: false, metrics: { ...base, numAddedFiles: 0, numRemovedFiles: 0, numAddedChangeFiles: 0, executionTimeMs: Date.now() - started } };
-  }
-  const counts = await stageRewrite(tx, { rewrites, inserts: [], changes: changes.changes });
-  const metrics = { ...base, ...counts, executionTimeMs: Date.now() - started };
-  const { version } = await tx.commit({ operation: 'DELETE', operationParameters: { predicate: describePredicate(where) }, operationMetrics: metrics });
-  return { version, committed: true, metrics };
+  const scanned = await rewriteFiles(snapshot, toScan, (row) => (matchesRow(terms, row) ? null : undefined), changes);
+  const rewrites = [...unread.map((file) => ({ file, output: [] })), ...scanned.rewrites];
+  const deleted = unread.reduce((n, f) => n + (f.stats.numRecords as number), scanned.deleted);
+  const base = { numDeletedRows: deleted, numCopiedRows: scanned.copied, numFilesScanned: toScan.length, numFilesSkipped: skipped };
+  return commitRewrite(tx, { rewrites, inserts: [], changes: changes.changes }, base, started, { operation: 'DELETE', operationParameters: { predicate: describePredicate(where) } });
 }

@@ -4,7 +4,7 @@
  * the row and the predicate), as Delta requires. Matching rows are removed copy-on-write (see delete.ts), so a
  * predicate on partition columns only removes whole files.
  */
-import { ChangeLog, scanFiles, stageRewrite } from './copy-on-write.ts';
+import { ChangeLog, rewriteFiles, stageRewrite } from './copy-on-write.ts';
 import type { DmlResult } from './delete.ts';
 import { DeltaTableError } from './errors.ts';
 import { compilePredicate, describePredicate, matchesRow, type Predicate } from './predicate.ts';
@@ -37,21 +37,8 @@ export async function overwriteWhere(tx: Transaction, rows: readonly Row[], repl
   const { files, skipped } = snapshot.filesMatching(replaceWhere);
   tx.readPredicate(replaceWhere);
   tx.readFiles(files);
-  const rewrites: { file: (typeof files)[number]; output: Row[] }[] = [];
   const changes = new ChangeLog(tx.changeDataFeed);
-  let deleted = 0;
-  let copied = 0;
-  for (const { file, rows: existing } of await scanFiles(snapshot, files)) {
-    const output: Row[] = [];
-    for (const row of existing) {
-      if (matchesRow(terms, row)) changes.add('delete', row);
-      else output.push(row);
-    }
-    if (output.length === existing.length) continue;
-    deleted += existing.length - output.length;
-    copied += output.length;
-    rewrites.push({ file, output });
-  }
+  const { rewrites, deleted, copied } = await rewriteFiles(snapshot, files, (row) => (matchesRow(terms, row) ? null : undefined), changes);
   for (const row of canonical) changes.add('insert', row);
   const counts = await stageRewrite(tx, { rewrites, inserts: canonical, changes: changes.changes });
   const metrics = {

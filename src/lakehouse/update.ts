@@ -5,7 +5,7 @@
  * of a partition column moves the row to its new partition. Metrics follow delta-rs: numUpdatedRows, numCopiedRows,
  * numAddedFiles, numRemovedFiles, numAddedChangeFiles.
  */
-import { ChangeLog, scanFiles, stageRewrite } from './copy-on-write.ts';
+import { ChangeLog, commitRewrite, rewriteFiles } from './copy-on-write.ts';
 import type { DmlResult } from './delete.ts';
 import { DeltaTableError } from './errors.ts';
 import { compilePredicate, describePredicate, matchesRow, type Predicate } from './predicate.ts';
@@ -53,33 +53,14 @@ export async function updateWhere(tx: Transaction, where: Predicate | undefined,
   // matching `where`, fails this commit; anything else (appends elsewhere, compaction of other files) is retried past.
   tx.readPredicate(where);
   tx.readFiles(files);
-  const rewrites: { file: (typeof files)[number]; output: Row[] }[] = [];
   const changes = new ChangeLog(tx.changeDataFeed);
-  let updated = 0;
-  let copied = 0;
-  for (const { file, rows } of await scanFiles(snapshot, files)) {
-    const output: Row[] = [];
-    let n = 0;
-    for (const row of rows) {
-      if (!matchesRow(terms, row)) { output.push(row); continue; }
-      const after: Row = { ...row };
-      for (const [c, v] of Object.entries(set)) after[c] = typeof v === 'function' ? v(row) : v;
-      output.push(after);
-      changes.add('update_preimage', row);
-      changes.add('update_postimage', after);
-      n++;
-    }
-    if (n === 0) continue;
-    updated += n;
-    copied += rows.length - n;
-    rewrites.push({ file, output });
-  }
+  const assignments = Object.entries(set);
+  const { rewrites, updated, copied } = await rewriteFiles(snapshot, files, (row) => {
+    if (!matchesRow(terms, row)) return undefined;
+    const after: Row = { ...row };
+    for (const [c, v] of assignments) after[c] = typeof v === 'function' ? v(row) : v;
+    return after;
+  }, changes);
   const base = { numUpdatedRows: updated, numCopiedRows: copied, numFilesScanned: files.length, numFilesSkipped: skipped };
-  if (rewrites.length === 0) {
-    return { version: snapshot.version, committed: false, metrics: { ...base, numAddedFiles: 0, numRemovedFiles: 0, numAddedChangeFiles: 0, executionTimeMs: Date.now() - started } };
-  }
-  const counts = await stageRewrite(tx, { rewrites, inserts: [], changes: changes.changes });
-  const metrics = { ...base, ...counts, executionTimeMs: Date.now() - started };
-  const { version } = await tx.commit({ operation: 'UPDATE', operationParameters: { predicate: describePredicate(where) }, operationMetrics: metrics });
-  return { version, committed: true, metrics };
+  return commitRewrite(tx, { rewrites, inserts: [], changes: changes.changes }, base, started, { operation: 'UPDATE', operationParameters: { predicate: describePredicate(where) } });
 }
