@@ -103,6 +103,24 @@ test('a partitioned Delta table gives partition values typed by the schema', wit
   assert.deepEqual(rows, [{ id: 1, day: '2024-05-01', country: 'fr' }, { id: 2, day: '2024-05-02', country: 'de' }, { id: 3, day: '2024-05-02', country: null }]);
 }));
 
+test('Delta values as validation sees them: longs as numbers (bigints past 2^53), timestamps as Dates, long partitions, added columns null in older files', withDir(async (dir) => {
+  const path = join(dir, 'ticks');
+  const table = await DeltaTable.create(path, { schema: { id: 'long', at: 'timestamp', shard: 'long' }, partitionBy: ['shard'] });
+  await table.append([{ id: 1, at: new Date('2024-05-01T10:00:00.123Z'), shard: 7 }, { id: 2n ** 60n, at: null, shard: null }]);
+  await table.append([{ id: 3, at: new Date('2024-05-02T00:00:00Z'), shard: 7, note: 'late' }], { mergeSchema: true, schema: { note: 'string' } });
+  const rows: Row[] = [];
+  for await (const b of scanAsset(asset.delta(path))) rows.push(...b.rows);
+  rows.sort((x, y) => (x.id! < y.id! ? -1 : 1));
+  assert.deepEqual(rows, [
+    { id: 1, at: new Date('2024-05-01T10:00:00.123Z'), shard: 7, note: null },
+    { id: 3, at: new Date('2024-05-02T00:00:00Z'), shard: 7, note: 'late' },
+    { id: 2n ** 60n, at: null, shard: null, note: null },
+  ]);
+  const r = await validateAsset(asset.delta(path), suite('ticks', [expect.columnValuesToBeBetween('shard', { min_value: 0, max_value: 10 }), expect.columnValuesToNotBeNull('note')]));
+  assert.equal(r.results[0]!.success, true);
+  assert.equal(r.results[1]!.success, false);
+}));
+
 test('a missing file names the pattern', async () => {
   await assert.rejects(validateAsset(asset.file('/nonexistent/riffle/*.csv'), orders), /no file matches/);
 });

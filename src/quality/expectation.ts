@@ -190,6 +190,16 @@ export function mapResult(counts: RowCheckCounts, mostly: number, percentOfAll =
   return { success, result };
 }
 
+/**
+ * GE's element/missing counts of a column (the `result` fields every column aggregate reports).
+ *
+ * @example
+ * const result = { observed_value: 3, ...missingCounts(m.profile('amount')) };
+ */
+export function missingCounts(p: { readonly elements: number; readonly missing: number }): Pick<ExpectationResultDetails, 'element_count' | 'missing_count' | 'missing_percent'> {
+  return { element_count: p.elements, missing_count: p.missing, missing_percent: pct(p.missing, p.elements) };
+}
+
 /** GE's metric-between test: inclusive unless strict; an absent bound does not constrain. */
 export function withinBounds(observed: number | string | null | undefined, min: number | string | undefined, max: number | string | undefined, strictMin: boolean, strictMax: boolean): boolean {
   if (observed === null || observed === undefined || (typeof observed === 'number' && Number.isNaN(observed))) return false;

@@ -1,13 +1,13 @@
 /**
- * Streaming reads of Parquet files and Delta tables for validation: one row group at a time (decoded column by
- * column, then cut into row batches), so memory stays at about one row group whatever the table's size. The Delta
- * table's snapshot (files, schema, partition values) comes from the lakehouse; the data files are decoded here with
- * hyparquet (loaded lazily), because validation wants a stream and `DeltaTable.read` returns a whole version.
+ * Streaming reads of Parquet files and Delta tables for validation: one row group at a time, so memory stays at
+ * about one row group whatever the table's size. Delta tables are read by the lakehouse (`readDataFile`: snapshot
+ * files, partition values, only needed columns decoded); a standalone Parquet file, which has no Delta schema, is
+ * decoded here with hyparquet (loaded lazily).
  *
  * Values as pandas sees them: 64-bit integers as numbers (bigints only past 2^53), timestamps as Dates, dates as
  * 'YYYY-MM-DD' strings (the lakehouse's canonical form), partition values typed by the schema.
  */
-import { DeltaTable, type DeltaValue, type TableSchema } from '../lakehouse/index.ts';
+import { DeltaTable, readDataFile, type DeltaValue } from '../lakehouse/index.ts';
 import { checkFreshness, type FreshnessCheck } from './freshness.ts';
 import { SuiteError } from './quality-error.ts';
 import { RowBatch } from './data-asset.ts';
@@ -41,114 +41,86 @@ function toNumberIfSafe(v: unknown): unknown {
   return typeof v === 'bigint' && v <= MAX_SAFE && v >= -MAX_SAFE ? Number(v) : v;
 }
 
-/** A column of one repeated value (a partition column, or a column the file lacks: null). */
-function constantColumn(value: unknown, n: number): unknown[] {
-  return new Array<unknown>(n).fill(value);
-}
-
-interface FilePart {
-  readonly path: string;
-  /** Columns of the output rows, in order. */
-  readonly columns: readonly string[];
-  /** Constant values (Delta partition columns) by column. */
-  readonly constants?: Readonly<Record<string, unknown>>;
-}
-
 /**
- * Yields a Parquet file's rows in batches, one row group at a time. Columns the file lacks read as null (a column
- * added to a Delta table after the file was written).
+ * Streams a standalone Parquet file (its own columns, in file order), one row group at a time. Delta tables go
+ * through the lakehouse's reader (`scanDelta`); a plain file has no Delta schema, so it is decoded here.
  */
-async function* scanFile(part: FilePart, signal: AbortSignal | undefined): AsyncGenerator<RowBatch> {
-  const pq = await (hyparquet ??= import('hyparquet'));
-  let file: Awaited<ReturnType<Hyparquet['asyncBufferFromFile']>>;
-  try {
-    file = await pq.asyncBufferFromFile(part.path);
-  } catch (e) {
-    throw new SuiteError(`cannot read ${part.path}: ${(e as Error).message}`);
-  }
-  const metadata = await pq.parquetMetadataAsync(file);
-  const compressors = await compressorsFor(metadata);
-  const inFile = new Set(metadata.schema.slice(1).map((e) => e.name));
-  const int64 = new Set(metadata.schema.slice(1).filter((e) => e.type === 'INT64' && e.converted_type === undefined && e.logical_type === undefined).map((e) => e.name));
-  const read = part.columns.filter((c) => inFile.has(c) && !(part.constants && c in part.constants));
-  const columns = part.columns;
-  let groupStart = 0;
-  for (const group of metadata.row_groups) {
-    signal?.throwIfAborted();
-    const n = Number(group.num_rows);
-    const start = groupStart;
-    groupStart += n;
-    if (n === 0) continue;
-    const data = new Map<string, unknown[]>();
-    for (const c of read) data.set(c, new Array<unknown>(n));
-    if (read.length > 0) {
-      await pq.parquetRead({
-        file, metadata, columns: read, rowStart: start, rowEnd: start + n,
-        ...(compressors ? { compressors } : {}),
-        parsers: { dateFromDays: (days: number) => daysToDate(days) },
-        onChunk: ({ columnName, columnData, rowStart, rowEnd }) => {
-          const out = data.get(columnName);
-          if (out === undefined) return;
-          const from = Math.max(rowStart, start);
-          const to = Math.min(rowEnd, start + n);
-          const convert = int64.has(columnName);
-          for (let r = from; r < to; r++) {
-            const v = columnData[r - rowStart];
-            out[r - start] = convert ? toNumberIfSafe(v) : v;
-          }
-        },
-      });
-    }
-    yield RowBatch.ofColumns(columns, columns.map((c) => data.get(c) ?? constantColumn(part.constants?.[c] ?? null, n)), n);
-  }
-}
-
-/** Streams a Parquet file (its own columns, in file order). */
 export async function* scanParquetFile(path: string, signal?: AbortSignal): AsyncGenerator<RowBatch> {
   const pq = await (hyparquet ??= import('hyparquet'));
   const file = await pq.asyncBufferFromFile(path).catch((e: Error) => {
     throw new SuiteError(`cannot read ${path}: ${e.message}`);
   });
   const metadata = await pq.parquetMetadataAsync(file);
+  const compressors = await compressorsFor(metadata);
   const columns = pq.parquetSchema(metadata).children.map((c) => c.element.name);
+  const int64 = new Set(metadata.schema.slice(1).filter((e) => e.type === 'INT64' && e.converted_type === undefined && e.logical_type === undefined).map((e) => e.name));
+  let groupStart = 0;
   let any = false;
-  for await (const batch of scanFile({ path, columns }, signal)) {
+  for (const group of metadata.row_groups) {
+    signal?.throwIfAborted();
+    const n = Number(group.num_rows);
+    const start = groupStart;
+    groupStart += n;
+    if (n === 0) continue;
+    const data = new Map<string, unknown[]>(columns.map((c) => [c, new Array<unknown>(n)]));
+    await pq.parquetRead({
+      file, metadata, columns, rowStart: start, rowEnd: start + n,
+      ...(compressors ? { compressors } : {}),
+      parsers: { dateFromDays: (days: number) => daysToDate(days) },
+      onChunk: ({ columnName, columnData, rowStart, rowEnd }) => {
+        const out = data.get(columnName);
+        if (out === undefined) return;
+        const from = Math.max(rowStart, start);
+        const to = Math.min(rowEnd, start + n);
+        const convert = int64.has(columnName);
+        for (let r = from; r < to; r++) {
+          const v = columnData[r - rowStart];
+          out[r - start] = convert ? toNumberIfSafe(v) : v;
+        }
+      },
+    });
     any = true;
-    yield batch;
+    yield RowBatch.ofColumns(columns, columns.map((c) => data.get(c)!), n);
   }
   if (!any) yield RowBatch.ofRows([], columns);
 }
 
-/** A partition value (canonical, from the Delta log) as validation sees it. */
-function partitionValue(type: unknown, v: DeltaValue): unknown {
-  if (v === null) return null;
-  if (type === 'timestamp' || type === 'timestamp_ntz') return typeof v === 'bigint' ? new Date(Number(v / 1000n)) : v;
-  return toNumberIfSafe(v);
-}
-
-function columnsOf(schema: TableSchema): string[] {
-  return schema.fields.map((f) => f.name);
+/** Converts one column of canonical Delta values to what validation sees (pandas: longs as numbers, timestamps as Dates). */
+function converterFor(type: unknown): ((v: DeltaValue) => unknown) | undefined {
+  if (type === 'timestamp' || type === 'timestamp_ntz') return (v) => (typeof v === 'bigint' ? new Date(Number(v / 1000n)) : v);
+  if (type === 'long') return toNumberIfSafe;
+  return undefined;
 }
 
 /**
  * Streams a Delta table at a version (default latest) or timestamp: the snapshot's data files one after another,
- * each one row group at a time.
+ * each one row group at a time, read by the lakehouse's `readDataFile` (partition values from the log, columns a
+ * file lacks as null) and turned into columns with validation's value forms.
  */
 export async function* scanDelta(path: string, at: { version?: number; timestamp?: string | number | Date }, signal?: AbortSignal): AsyncGenerator<RowBatch> {
   const table = await DeltaTable.open(path);
   const snapshot = await table.snapshot(at);
-  const columns = columnsOf(snapshot.schema);
-  const types = new Map(snapshot.schema.fields.map((f) => [f.name, f.type as unknown]));
+  const columns = snapshot.schema.fields.map((f) => f.name);
+  const convert = snapshot.schema.fields.map((f) => converterFor(f.type));
   let any = false;
   for (const f of snapshot.files) {
-    const constants: Record<string, unknown> = {};
-    for (const c of snapshot.partitionColumns) constants[c] = partitionValue(types.get(c), f.partitionValues[c] ?? null);
-    for await (const batch of scanFile({ path: f.absolutePath, columns, constants }, signal)) {
+    signal?.throwIfAborted();
+    for await (const rows of readDataFile(f, snapshot.schema)) {
+      signal?.throwIfAborted();
       any = true;
-      yield batch;
+      yield RowBatch.ofColumns(columns, columns.map((c, k) => transpose(rows, c, convert[k])), rows.length);
     }
   }
   if (!any) yield RowBatch.ofRows([], columns);
+}
+
+/** One column of a row batch (the lakehouse streams rows; see the report note on a columnar callback). */
+function transpose(rows: readonly Record<string, DeltaValue>[], column: string, convert: ((v: DeltaValue) => unknown) | undefined): unknown[] {
+  const n = rows.length;
+  const out = new Array<unknown>(n);
+  if (convert === undefined) for (let i = 0; i < n; i++) out[i] = rows[i]![column] ?? null;
+  else for (let i = 0; i < n; i++) out[i] = convert(rows[i]![column] ?? null);
+  return out;
 }
 
 /** The time of a Delta table's last commit (for freshness checks), or null for a table without commits. */

@@ -4,7 +4,7 @@
  * `element_count` and `missing_count` where GE reports them.
  */
 import type { ProfileNeeds, ColumnProfile } from '../column-profile.ts';
-import { columnOf, columnProfile, withinBounds, type CompiledExpectation, type Evaluation, type Kwargs } from '../expectation.ts';
+import { columnOf, columnProfile, missingCounts, withinBounds, type CompiledExpectation, type Evaluation, type Kwargs } from '../expectation.ts';
 import { SuiteError } from '../quality-error.ts';
 import type { ExpectationConfig } from '../result.ts';
 import { compareValues, resultValue, valueKey } from '../values.ts';
@@ -23,9 +23,7 @@ function aggregate(config: ExpectationConfig, args: Kwargs, needs: ProfileNeeds,
       if (error !== undefined) throw new SuiteError(`${config.expectation_type} on '${column}': ${error}`);
       const result: Evaluation['result'] = { observed_value: resultValue(value) };
       if (withCounts) {
-        result.element_count = p.elements;
-        result.missing_count = p.missing;
-        result.missing_percent = p.elements === 0 ? null : (p.missing / p.elements) * 100;
+        Object.assign(result, missingCounts(p));
       }
       return { success: judge(value), result, ...(approximate ? { approximate } : {}) };
     },
@@ -103,9 +101,7 @@ function distinctSetExpectation(config: ExpectationConfig, args: Kwargs, judge: 
         success: judge(observed, expected),
         result: {
           observed_value: values.map(resultValue),
-          element_count: p.elements,
-          missing_count: p.missing,
-          missing_percent: p.elements === 0 ? null : (p.missing / p.elements) * 100,
+          ...missingCounts(p),
           details: { value_counts: values.map((v) => ({ value: resultValue(v), count: counts.get(v) })) },
         },
       };

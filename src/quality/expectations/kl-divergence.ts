@@ -13,7 +13,7 @@
  * outermost bin the tail. KL is scipy's entropy of the combined (tails + bins) weights. The bin of each value is
  * found in the same single pass (a profile over the bin index), so memory is one counter per bin.
  */
-import { columnOf, columnProfile, type CompiledExpectation, type Kwargs } from '../expectation.ts';
+import { columnOf, columnProfile, missingCounts, type CompiledExpectation, type Evaluation, type Kwargs } from '../expectation.ts';
 import { SuiteError } from '../quality-error.ts';
 import type { ExpectationConfig } from '../result.ts';
 import { resultValue, valueKey } from '../values.ts';
@@ -47,20 +47,16 @@ export function klDivergenceLessThan(config: ExpectationConfig, args: Kwargs): C
       const unexpectedN = values.length - expectedValues.length;
       const pk = values.map((v) => observedByKey.get(valueKey(v)) ?? 0);
       const qk = values.map((_, i) => (i < expectedValues.length ? expectedWeights[i]! * (unexpectedN > 0 ? 1 - holdout : 1) : holdout / unexpectedN));
-      const kl = entropy(pk, qk);
-      const finite = Number.isFinite(kl);
-      return {
-        success: threshold === undefined ? true : kl <= threshold,
-        result: {
-          observed_value: finite ? kl : null,
-          element_count: p.elements,
-          missing_count: p.missing,
-          missing_percent: p.elements === 0 ? null : (p.missing / p.elements) * 100,
-          details: { observed_partition: { values: values.map(resultValue), weights: pk }, expected_partition: { values: values.map(resultValue), weights: qk } },
-        },
-      };
+      return klEvaluation(entropy(pk, qk), threshold, p, {
+        observed_partition: { values: values.map(resultValue), weights: pk }, expected_partition: { values: values.map(resultValue), weights: qk },
+      });
     },
   };
+}
+
+/** GE's KL result: passes when no threshold is set or the divergence is at most it; an infinite one shows as null. */
+function klEvaluation(kl: number, threshold: number | undefined, p: { readonly elements: number; readonly missing: number }, details: Record<string, unknown>): Evaluation {
+  return { success: threshold === undefined ? true : kl <= threshold, result: { observed_value: Number.isFinite(kl) ? kl : null, ...missingCounts(p), details } };
 }
 
 /** scipy.stats.entropy(pk, qk): Σ p·ln(p/q) over normalized p and q. */
@@ -176,21 +172,10 @@ function continuousKl(config: ExpectationConfig, args: Kwargs, column: string, p
         [observedMain, expectedMain] = [observed, expected];
         [observedTails, expectedTails] = [[below, above], [t[0], t[1]]];
       }
-      const kl = nonNull === 0 ? NaN : entropy(pk, qk);
-      const finite = Number.isFinite(kl);
-      return {
-        success: threshold === undefined ? true : kl <= threshold,
-        result: {
-          observed_value: finite ? kl : null,
-          element_count: p.elements,
-          missing_count: p.missing,
-          missing_percent: p.elements === 0 ? null : (p.missing / p.elements) * 100,
-          details: {
-            observed_partition: { bins: shownBins, weights: observedMain, tail_weights: observedTails },
-            expected_partition: { bins: shownBins, weights: expectedMain, tail_weights: expectedTails },
-          },
-        },
-      };
+      return klEvaluation(nonNull === 0 ? NaN : entropy(pk, qk), threshold, p, {
+        observed_partition: { bins: shownBins, weights: observedMain, tail_weights: observedTails },
+        expected_partition: { bins: shownBins, weights: expectedMain, tail_weights: expectedTails },
+      });
     },
   };
 }

@@ -16,7 +16,7 @@
  * Missing values are skipped (GE hands scipy the raw column, where a NaN makes the p-value NaN and the test fail).
  */
 import type { ColumnProfile } from '../column-profile.ts';
-import { columnOf, columnProfile, type CompiledExpectation, type Kwargs } from '../expectation.ts';
+import { columnOf, columnProfile, missingCounts, type CompiledExpectation, type Kwargs } from '../expectation.ts';
 import { ks2SampleSf, kstwoSf } from '../kolmogorov.ts';
 import { SuiteError } from '../quality-error.ts';
 import type { ExpectationConfig } from '../result.ts';
@@ -174,11 +174,11 @@ function pValueThreshold(type: string, args: Kwargs, name: string): number {
   return p;
 }
 
-export function parameterizedKsTest(config: ExpectationConfig, args: Kwargs): CompiledExpectation {
+/** A KS test of a column's sample: `test` gives the p-value and GE's details; passes when p ≥ `p_value`. */
+function ksTest(config: ExpectationConfig, args: Kwargs, test: (sample: Sample) => { pvalue: number; details: Record<string, unknown> }): CompiledExpectation {
   const column = columnOf(args);
   const type = config.expectation_type;
   const threshold = pValueThreshold(type, args, 'p_value');
-  const dist = distribution(type, args.raw.distribution, args.raw.params);
   return {
     config,
     columns: [column],
@@ -187,51 +187,33 @@ export function parameterizedKsTest(config: ExpectationConfig, args: Kwargs): Co
       const p = m.profile(column);
       const sample = sampleOf(p, type, column);
       if (sample.n === 0) throw new SuiteError(`${type} on '${column}': no values to test`);
-      const statistic = oneSampleD(sample, dist.cdf);
-      const pvalue = kstwoSf(statistic, sample.n);
+      const { pvalue, details } = test(sample);
       return {
         success: pvalue >= threshold,
-        result: {
-          observed_value: pvalue,
-          element_count: p.elements,
-          missing_count: p.missing,
-          missing_percent: p.elements === 0 ? null : (p.missing / p.elements) * 100,
-          details: { expected_params: dist.positional, observed_ks_result: { statistic, pvalue }, sample_size: sample.n },
-        },
+        result: { observed_value: pvalue, ...missingCounts(p), details },
         ...(sample.approximate ? { approximate: true } : {}),
       };
     },
   };
 }
 
+export function parameterizedKsTest(config: ExpectationConfig, args: Kwargs): CompiledExpectation {
+  const dist = distribution(config.expectation_type, args.raw.distribution, args.raw.params);
+  return ksTest(config, args, (sample) => {
+    const statistic = oneSampleD(sample, dist.cdf);
+    const pvalue = kstwoSf(statistic, sample.n);
+    return { pvalue, details: { expected_params: dist.positional, observed_ks_result: { statistic, pvalue }, sample_size: sample.n } };
+  });
+}
+
 export function twoSampleKsTest(config: ExpectationConfig, args: Kwargs): CompiledExpectation {
-  const column = columnOf(args);
   const type = config.expectation_type;
-  const threshold = pValueThreshold(type, args, 'p_value');
   const raw = args.list('reference_sample');
   if (raw.length === 0 || !raw.every((v) => typeof v === 'number' && Number.isFinite(v))) throw new SuiteError(`${type}: 'reference_sample' must be a non-empty list of finite numbers`);
   const reference: Sample = { values: Float64Array.from(raw as number[]).sort(), n: raw.length, approximate: false };
-  return {
-    config,
-    columns: [column],
-    profiles: [columnProfile(column, { quantiles: true })],
-    evaluate: (m) => {
-      const p = m.profile(column);
-      const sample = sampleOf(p, type, column);
-      if (sample.n === 0) throw new SuiteError(`${type} on '${column}': no values to test`);
-      const statistic = twoSampleD(sample, reference);
-      const { pvalue, method } = ks2SampleSf(sample.n, reference.n, statistic);
-      return {
-        success: pvalue >= threshold,
-        result: {
-          observed_value: pvalue,
-          element_count: p.elements,
-          missing_count: p.missing,
-          missing_percent: p.elements === 0 ? null : (p.missing / p.elements) * 100,
-          details: { observed_ks_result: { statistic, pvalue }, method, sample_size: sample.n, reference_size: reference.n },
-        },
-        ...(sample.approximate ? { approximate: true } : {}),
-      };
-    },
-  };
+  return ksTest(config, args, (sample) => {
+    const statistic = twoSampleD(sample, reference);
+    const { pvalue, method } = ks2SampleSf(sample.n, reference.n, statistic);
+    return { pvalue, details: { observed_ks_result: { statistic, pvalue }, method, sample_size: sample.n, reference_size: reference.n } };
+  });
 }
