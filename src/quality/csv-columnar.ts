@@ -11,6 +11,8 @@
  *  2. Convert each field as its column's kind says (`number`: the exact fast path m / 10^k for up to 15 significant
  *     digits without exponent, else JavaScript's own parse of the text; `boolean`; `string`), into a record
  *     buffer; a record with the wrong number of fields is reported malformed and dropped.
+ *     In number columns the digits of an unquoted field are accumulated while its end is sought (one pass over
+ *     its bytes); only a field that is not a plain decimal goes through the conversion of step 2.
  *  3. A record cut by the chunk's end is carried into the next chunk (so records may be of any length).
  * Same values as the text path (data-asset.ts): empty → missing; a cell that is not of its column's kind stays text.
  */
@@ -146,6 +148,8 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
       let newlines = 0;
       while (true) {
         const quoted = b[p] === QUOTE && p < end;
+        let plain = false;
+        let number = 0;
         let s = p;
         let e: number;
         let next: number;
@@ -174,6 +178,37 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
           s = p + 1;
           e = q;
           next = q + 1;
+        } else if (kindCode[field] === 0) {
+          // A number column: the field's digits are accumulated while looking for its end (one pass over the
+          // bytes); anything but a plain decimal (see fastNumber) leaves `plain` false and goes through convert.
+          next = p;
+          let m = 0;
+          let digits = 0;
+          let fraction = -1;
+          let negative = false;
+          plain = true;
+          const first = next < end ? b[next]! : LF;
+          if (first === 45 || first === 43) {
+            negative = first === 45;
+            next++;
+          }
+          while (next < end) {
+            const c = b[next]!;
+            if (c === delimiter || c === LF) break;
+            if (c >= 48 && c <= 57) {
+              m = m * 10 + (c - 48);
+              digits++;
+              if (fraction >= 0) fraction++;
+            } else if (c === 46 && fraction < 0) fraction = 0;
+            else plain = false;
+            next++;
+          }
+          e = next;
+          if (digits === 0 || digits > 15) plain = false;
+          else {
+            const v = fraction > 0 ? m / POW10[fraction]! : m;
+            number = negative ? -v : v;
+          }
         } else {
           next = p;
           while (next < end) {
@@ -187,7 +222,7 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
         const terminator = next < end ? b[next]! : LF;
         let valueEnd = e;
         if (!quoted && terminator === LF && valueEnd > s && b[valueEnd - 1] === CR) valueEnd--;
-        if (field < width) cols[field]!.push(convert(b, s, valueEnd, field, quoted));
+        if (field < width) cols[field]!.push(plain ? number : convert(b, s, valueEnd, field, quoted));
         field++;
         if (terminator === LF || next >= end) {
           p = next + 1;

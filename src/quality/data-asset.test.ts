@@ -137,11 +137,11 @@ test('profileAsset streams a Delta table and proposes a suite the table passes',
   assert.equal((await validateAsset(asset.delta(path), profile.suite)).success, true);
 }));
 
-test('the columnar CSV reader gives the same values as the text path (quotes, newlines in values, CRLF, exponents, chunk boundaries)', withDir(async (dir) => {
+test('the columnar CSV reader gives the same values as the text path (quotes, newlines in values, CRLF, exponents, signs, trailing points, spaces, chunk boundaries)', withDir(async (dir) => {
   let s = 3;
   const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647);
   const words = ['plain', 'with,comma', 'with "quote"', 'multi\nline', 'tab\there', 'ünïcödé', ''];
-  const numbers = () => { const r = rand(); return r < 0.1 ? '' : r < 0.2 ? '-0' : r < 0.3 ? '1e3' : r < 0.4 ? '12345678901234567890' : r < 0.5 ? '.5' : String(Math.round((rand() - 0.5) * 1e6) / 100); };
+  const numbers = () => { const r = rand(); return r < 0.1 ? '' : r < 0.2 ? '-0' : r < 0.3 ? '1e3' : r < 0.4 ? '12345678901234567890' : r < 0.5 ? '.5' : r < 0.53 ? '+7' : r < 0.56 ? '3.' : r < 0.58 ? ' 4' : String(Math.round((rand() - 0.5) * 1e6) / 100); };
   const cell = (w: string) => (/[,"\n\t]/.test(w) || w === '' && rand() < 0.3 ? `"${w.replace(/"/g, '""')}"` : w);
   const lines = ['n,word,flag,id'];
   for (let i = 0; i < 60_000; i++) {
