@@ -168,28 +168,12 @@ export function readTable(path: string): { rows: Array<Record<string, unknown>>;
   parser.end(sink);
   const [header, ...body] = records;
   const columns = header ?? [];
-  const kinds = columns.map((_, i) => columnKind(body.map((r) => r[i])));
+  const kinds = columns.map((_, i) => quality.inferKind(body.map((r) => r[i])));
   const rows = body.map((r) => Object.fromEntries(columns.map((c, i) => [c, cell(r[i], kinds[i]!)])));
   return { rows, columns };
 }
 
-type Kind = 'number' | 'bool' | 'string';
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-const BOOL = /^(true|false|True|False|TRUE|FALSE)$/;
-
-function columnKind(cells: ReadonlyArray<string | undefined>): Kind {
-  let numbers = true;
-  let bools = true;
-  for (const c of cells) {
-    if (c === undefined || c === '') continue;
-    if (numbers && !NUMBER.test(c)) numbers = false;
-    if (bools && !BOOL.test(c)) bools = false;
-    if (!numbers && !bools) return 'string';
-  }
-  return numbers ? 'number' : bools ? 'bool' : 'string';
-}
-
-function cell(c: string | undefined, kind: Kind): unknown {
+function cell(c: string | undefined, kind: quality.CellKind): unknown {
   if (c === undefined || c === '') return null;
-  return kind === 'number' ? Number(c) : kind === 'bool' ? c.toLowerCase() === 'true' : c;
+  return kind === 'number' ? Number(c) : kind === 'boolean' ? c.toLowerCase() === 'true' : c;
 }
