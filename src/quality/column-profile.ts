@@ -216,19 +216,28 @@ export class ColumnProfile {
     if (compareValues(max, this.max) > 0) this.max = max;
   }
 
-  private addDistinctNumber(key: number, value: unknown, index: number): void {
+  /**
+   * A value found at `slot` counts once more; a new one past the distinct budget moves the column to the sketch.
+   * True when the value is accounted for; false when the caller must insert it.
+   */
+  private countKnownOrOverflow(slot: number, key: unknown, value: unknown, index: number): boolean {
     const table = this.table!;
-    const slot = table.findNumber(key);
     if (slot >= 0) {
       table.counts[slot]!++;
       if (this.duplicatesWanted && this.repeats.length < PARTIAL) this.repeats.push([index, value]);
-      return;
+      return true;
     }
     if (table.size >= this.limits.maxDistinct) {
       this.overflowDistinct();
       this.hll!.add(key);
-      return;
+      return true;
     }
+    return false;
+  }
+
+  private addDistinctNumber(key: number, value: unknown, index: number): void {
+    const table = this.table!;
+    if (this.countKnownOrOverflow(table.findNumber(key), key, value, index)) return;
     const inserted = table.insertNumber(key, index);
     table.counts[inserted] = 1; // (after the insert: it may grow the arrays)
   }
@@ -240,17 +249,7 @@ export class ColumnProfile {
       return;
     }
     const table = this.table!;
-    const slot = table.findOther(key);
-    if (slot >= 0) {
-      table.counts[slot]!++;
-      if (this.duplicatesWanted && this.repeats.length < PARTIAL) this.repeats.push([index, value]);
-      return;
-    }
-    if (table.size >= this.limits.maxDistinct) {
-      this.overflowDistinct();
-      this.hll!.add(key);
-      return;
-    }
+    if (this.countKnownOrOverflow(table.findOther(key), key, value, index)) return;
     const inserted = table.insertOther(key, index);
     table.counts[inserted] = 1;
     if (key !== value) (this.originals ??= new Map()).set(key, value);

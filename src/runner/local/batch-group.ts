@@ -12,7 +12,6 @@ import { encodeKey, type EncodedKey } from './key-encoding.ts';
 export interface Folder<V, A, O> {
   create(): A;
   add(acc: A, value: V): A;
-  merge(accs: A[]): A;
   output(acc: A): O;
 }
 
@@ -23,7 +22,6 @@ export function bufferFolder<V>(): Folder<V, V[], V[]> {
       acc.push(v);
       return acc;
     },
-    merge: (accs) => accs.flat(),
     output: (acc) => acc,
   };
 }
@@ -32,7 +30,6 @@ export function combineFolder(fn: { createAccumulator(): any; addInput(a: any, i
   return {
     create: () => fn.createAccumulator(),
     add: inputsAreAccumulators ? (acc, a) => fn.mergeAccumulators([acc, a]) : (acc, v) => fn.addInput(acc, v),
-    merge: (accs) => fn.mergeAccumulators(accs),
     output: (acc) => fn.extractOutput(acc),
   };
 }
@@ -143,7 +140,7 @@ export class BatchGroupTable {
 
   /**
    * Emits one pane per key and (merged) window, then forgets everything.
-   * 1. Merging window functions: merge each key's windows once over the full set, folding merged accumulators.
+   * 1. Merging window functions: each key's values fold into the windows they merge into over the key's full set.
    * 2. The pane's timestamp follows the timestamp combiner: end of window, earliest, latest, or earliest transformed.
    */
   flush(emit: (value: unknown, timestamp: Instant, window: BoundedWindow, pane: PaneInfo) => void): void {
