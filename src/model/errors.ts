@@ -35,8 +35,10 @@ export class PipelineValidationError extends RiffleError {
 
 /** A parameter or option is invalid: found before running. */
 export class ConfigError extends RiffleError {
-  constructor(message: string, opts: { context?: ErrorContext; hint?: string } = {}) {
-    super('CONFIG_INVALID', message, { domain: 'user', ...opts });
+  /** `code` lets an area name its kind of configuration (QUALITY_SUITE_INVALID); the default is CONFIG_INVALID. */
+  constructor(message: string, opts: { context?: ErrorContext; hint?: string; code?: string } = {}) {
+    const { code = 'CONFIG_INVALID', ...rest } = opts;
+    super(code, message, { domain: 'user', ...rest });
   }
 }
 
