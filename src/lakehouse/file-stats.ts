@@ -5,9 +5,13 @@
  */
 import type { ReadableDeltaType, SchemaField } from './schema.ts';
 import { type DeltaValue, fromStatsValue, stringifyJson, toStatsValue } from './value-mapping.ts';
+import { compareUtf8 } from './value-order.ts';
 
-/** Strings longer than this get no min/max (a truncated max would be wrong; a missing one only skips less). */
-const MAX_STRING_STAT = 64;
+/**
+ * Code points of a string bound at most (Spark's default `dataSkippingStringPrefixLength`, 32): longer minima are cut
+ * to this prefix, longer maxima cut and rounded up (`stringStatsMax`).
+ */
+export const STRING_STATS_PREFIX = 32;
 
 /**
  * Statistics of one file, decoded to canonical values. A column missing from `min`/`max`/`nullCount` has no such
@@ -23,9 +27,59 @@ export interface FileStats {
   readonly nullCount: ReadonlyMap<string, number>;
 }
 
+/** UTF-16 length of the first `count` code points of `s` (never splits a surrogate pair), or undefined if `s` is not longer. */
+function prefixEnd(s: string, count: number): number | undefined {
+  if (s.length <= count) return undefined; // count code points take at least count units
+  let end = 0;
+  for (let k = 0; k < count; k++) {
+    if (end >= s.length) return undefined;
+    const unit = s.charCodeAt(end);
+    end += unit >= 0xd800 && unit <= 0xdbff && end + 1 < s.length ? 2 : 1;
+  }
+  return end >= s.length ? undefined : end;
+}
+
 /**
- * Computes the stats JSON of a file from its columns of canonical values (partition columns excluded). One pass per
- * column; canonical values of one column compare with `<` (numbers, bigints, ISO dates and strings alike).
+ * The minimum statistic of a string column whose true minimum is `s`: its first `STRING_STATS_PREFIX` code points
+ * (a prefix is never greater, in UTF-8 order, than the string).
+ *
+ * @example
+ * stringStatsMin('a'.repeat(100)); // 'a'.repeat(32)
+ */
+export function stringStatsMin(s: string, prefix = STRING_STATS_PREFIX): string {
+  const end = prefixEnd(s, prefix);
+  return end === undefined ? s : s.slice(0, end);
+}
+
+/**
+ * The maximum statistic of a string column whose true maximum is `s`: `s` itself when short; else its prefix with
+ * the last code point that can be incremented incremented (and what follows dropped), which is greater in UTF-8
+ * order than every string starting with the prefix — as Parquet writers round maxima up. A prefix of only U+10FFFF
+ * cannot be rounded up: then `s` itself is the bound (never a missing max — delta-rs' pyarrow reader drops files
+ * whose bounds are missing).
+ *
+ * @example
+ * stringStatsMax('b'.repeat(100)); // 'b'.repeat(31) + 'c'
+ */
+export function stringStatsMax(s: string, prefix = STRING_STATS_PREFIX): string {
+  const end = prefixEnd(s, prefix);
+  if (end === undefined) return s;
+  let i = end;
+  while (i > 0) {
+    const low = s.charCodeAt(i - 1);
+    const start = low >= 0xdc00 && low <= 0xdfff && i >= 2 && s.charCodeAt(i - 2) >= 0xd800 && s.charCodeAt(i - 2) <= 0xdbff ? i - 2 : i - 1;
+    const cp = s.codePointAt(start) as number;
+    if (cp < 0x10ffff) return s.slice(0, start) + String.fromCodePoint(cp === 0xd7ff ? 0xe000 : cp + 1);
+    i = start;
+  }
+  return s;
+}
+
+/**
+ * Computes the stats JSON of a file from its columns of canonical values (partition columns excluded), as delta-rs
+ * writes them: min/max over the non-null values (floats over the non-NaN ones; a zero minimum is written -0.0 and
+ * a zero maximum 0.0, Parquet's rule; booleans false/true), strings ordered by UTF-8 bytes and cut to
+ * `STRING_STATS_PREFIX` code points (the max rounded up), nullCount for every column. One pass per column.
  *
  * @example
  * computeStats([{ name: 'id', type: 'long', nullable: true, metadata: {} }], [[1n, null, 3n]], 3);
@@ -36,28 +90,38 @@ export function computeStats(fields: readonly SchemaField[], columns: readonly (
   const maxValues: Record<string, unknown> = {};
   const nullCount: Record<string, number> = {};
   fields.forEach((field, i) => {
-    const values = columns[i] as ArrayLike<number | string | bigint | null>;
+    const values = columns[i] as ArrayLike<number | string | bigint | boolean | null>;
     const floating = field.type === 'double' || field.type === 'float';
+    const strings = field.type === 'string';
     let nulls = 0;
-    let min: number | string | bigint | null = null;
-    let max: number | string | bigint | null = null;
-    let bounded = true;
+    let min: number | string | bigint | boolean | null = null;
+    let max: number | string | bigint | boolean | null = null;
     for (let r = 0; r < values.length; r++) {
       const v = values[r];
       if (v === null) { nulls++; continue; }
-      if (floating && v !== v) { bounded = false; continue; } // NaN has no place in an order
+      if (floating && v !== v) continue; // NaN has no place in an order: bounds are over the other values
       if (min === null) { min = v; max = v; continue; }
-      if (v < min) min = v;
+      if (strings) {
+        if (compareUtf8(v as string, min as string) < 0) min = v;
+        else if (compareUtf8(v as string, max as string) > 0) max = v;
+      } else if (v < min) min = v;
       else if (v > (max as typeof v)) max = v;
     }
     nullCount[field.name] = nulls;
-    if (!bounded || min === null || max === null || field.type === 'boolean') return;
-    if (field.type === 'string' && ((max as string).length > MAX_STRING_STAT || (min as string).length > MAX_STRING_STAT)) return;
+    if (min === null || max === null) return;
+    if (floating) {
+      if (min === 0) min = -0; // -0 and 0 are equal: the bounds must hold both
+      if (max === 0) max = 0;
+    }
+    if (strings) {
+      min = stringStatsMin(min as string);
+      max = stringStatsMax(max as string);
+    }
     const lo = toStatsValue(field.type, min);
     const hi = toStatsValue(field.type, max);
-    if (lo === undefined || hi === undefined) return;
-    minValues[field.name] = lo;
-    maxValues[field.name] = hi;
+    // ±Infinity has no JSON form: that side stays absent (readers then do not skip on it), the other is still written.
+    if (lo !== undefined) minValues[field.name] = lo;
+    if (hi !== undefined) maxValues[field.name] = hi;
   });
   return stringifyJson({ numRecords, minValues, maxValues, nullCount });
 }

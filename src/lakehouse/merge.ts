@@ -26,6 +26,7 @@ import type { Transaction } from './transaction.ts';
 import { radixOrder } from './radix-sort.ts';
 import { checkColumns } from './update.ts';
 import { type DeltaValue, type Row, toCanonical } from './value-mapping.ts';
+import { compareValues } from './value-order.ts';
 
 /** A row as merge clauses see it: table columns in canonical values (source rows may carry extra columns). */
 export type MergeRow = Readonly<Record<string, DeltaValue>>;
@@ -397,7 +398,7 @@ const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * The sorted distinct source values of one key column, with a test "does any lie within [lo, hi]?" (binary search).
- * Numbers and longs within ±2^53 sort natively as float64s; other values with `<`.
+ * Numbers and longs within ±2^53 sort natively as float64s; other values by `compareValues` (strings by UTF-8 bytes).
  */
 function keyProbe(values: readonly DeltaValue[]): (lo: DeltaValue, hi: DeltaValue) => boolean {
   const numeric = values.every((v) => typeof v === 'number' || (typeof v === 'bigint' && v <= SAFE && v >= -SAFE));
@@ -407,7 +408,7 @@ function keyProbe(values: readonly DeltaValue[]): (lo: DeltaValue, hi: DeltaValu
     const doubles = Float64Array.from(values, toNum);
     sorted = Float64Array.from(radixOrder(doubles), (i) => doubles[i]);
   } else {
-    sorted = [...values].sort((a, b) => ((a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0));
+    sorted = (values as Exclude<DeltaValue, null>[]).slice().sort(compareValues); // strings by UTF-8 bytes, as the statistics
   }
   return (lo, hi) => {
     // Bounds of another type than the values (a foreign writer's stats) prove nothing: read the file.
@@ -417,10 +418,10 @@ function keyProbe(values: readonly DeltaValue[]): (lo: DeltaValue, hi: DeltaValu
     let b = sorted.length;
     while (a < b) {
       const mid = (a + b) >>> 1;
-      if ((sorted[mid] as number) < (l as number)) a = mid + 1;
+      if (compareValues(sorted[mid] as Exclude<DeltaValue, null>, l as Exclude<DeltaValue, null>) < 0) a = mid + 1;
       else b = mid;
     }
-    return a < sorted.length && (sorted[a] as number) <= (h as number);
+    return a < sorted.length && compareValues(sorted[a] as Exclude<DeltaValue, null>, h as Exclude<DeltaValue, null>) <= 0;
   };
 }
 
@@ -461,8 +462,8 @@ function keyRanges(keys: readonly string[], source: readonly MergeRow[]): Predic
       const v = s[k];
       if (v === null || v === undefined) continue;
       if (values.size <= 256) values.add(v); // past 256 values, only the range is used
-      if (lo === null || v < lo) lo = v;
-      if (hi === null || v > hi) hi = v;
+      if (lo === null || compareValues(v, lo) < 0) lo = v;
+      if (hi === null || compareValues(v, hi) > 0) hi = v;
     }
     where[k] = values.size <= 256 ? { in: [...values] } : { gte: lo, lte: hi };
   }

@@ -21,6 +21,7 @@ import { describePredicate, type Predicate } from './predicate.ts';
 import type { DataFile, Snapshot } from './snapshot.ts';
 import type { Transaction } from './transaction.ts';
 import type { Row } from './value-mapping.ts';
+import { compareUtf8 } from './value-order.ts';
 import { sortByZOrder } from './z-order.ts';
 
 /** delta-rs' default target file size: 100 MiB. */
@@ -120,7 +121,7 @@ function checkOptions(snapshot: Snapshot, options: OptimizeOptions): { target: n
 function byPartition(files: readonly DataFile[]): DataFile[][] {
   const groups = new Map<string, DataFile[]>();
   for (const f of files) {
-    const key = JSON.stringify(Object.entries(f.add.partitionValues).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const key = JSON.stringify(Object.entries(f.add.partitionValues).sort(([a], [b]) => compareUtf8(a, b)));
     const g = groups.get(key);
     if (g) g.push(f); else groups.set(key, [f]);
   }

@@ -7,6 +7,7 @@ import { DeltaTableError } from './errors.ts';
 import type { FileStats } from './file-stats.ts';
 import type { TableSchema } from './schema.ts';
 import { type DeltaValue, toCanonical } from './value-mapping.ts';
+import { compareValues } from './value-order.ts';
 
 /**
  * A condition on one column: a value (equality; `null` means "is null") or an object of operators, all of which
@@ -90,15 +91,14 @@ function compare(a: DeltaValue, op: Op, b: DeltaValue, values: readonly DeltaVal
     default: break;
   }
   if (a === null || b === null) return false;
-  const x = a as number;
-  const y = b as number;
+  if (op === 'eq') return a === b;
+  if (op === 'ne') return a !== b;
+  const c = compareValues(a, b); // strings by UTF-8 bytes, as the statistics; NaN (incomparable) fails every test
   switch (op) {
-    case 'eq': return x === y;
-    case 'ne': return x !== y;
-    case 'lt': return x < y;
-    case 'lte': return x <= y;
-    case 'gt': return x > y;
-    case 'gte': return x >= y;
+    case 'lt': return c < 0;
+    case 'lte': return c <= 0;
+    case 'gt': return c > 0;
+    case 'gte': return c >= 0;
   }
 }
 
@@ -141,20 +141,26 @@ export function mayMatchFile(terms: readonly Term[], partition: Readonly<Record<
     if (t.op === 'isNull') { if (nulls === 0) return false; continue; }
     if (all) return false; // every value null: no comparison (nor notNull) can hold
     if (t.op === 'notNull') continue;
-    const min = stats.min.get(t.column);
-    const max = stats.max.get(t.column);
-    if (min === undefined || max === undefined || min === null || max === null) continue;
-    const lo = min as number;
-    const hi = max as number;
-    const v = t.value as number;
+    const lo = stats.min.get(t.column);
+    const hi = stats.max.get(t.column);
+    const min = lo === null ? undefined : lo;
+    const max = hi === null ? undefined : hi;
+    if (min === undefined && max === undefined) continue;
+    // Bounds and operands compare in the order the statistics were written in (strings: UTF-8 bytes). A missing
+    // bound (±Infinity has no JSON form) or a NaN comparison (false) never skips.
+    const below = (x: Exclude<DeltaValue, null>): boolean => min !== undefined && compareValues(x, min) < 0;
+    const above = (x: Exclude<DeltaValue, null>): boolean => max !== undefined && compareValues(x, max) > 0;
+    const v = t.value;
+    if (t.op === 'in') { if (!t.values.some((x) => x !== null && !below(x) && !above(x))) return false; continue; }
+    if (v === null) continue;
     switch (t.op) {
-      case 'eq': if (v < lo || v > hi) return false; break;
-      case 'ne': if (lo === hi && lo === v) return false; break;
-      case 'lt': if (lo >= v) return false; break;
-      case 'lte': if (lo > v) return false; break;
-      case 'gt': if (hi <= v) return false; break;
-      case 'gte': if (hi < v) return false; break;
-      case 'in': if (!t.values.some((x) => x !== null && (x as number) >= lo && (x as number) <= hi)) return false; break;
+      case 'eq': if (below(v) || above(v)) return false; break;
+      // Float bounds leave NaN out, and NaN != v holds: only non-float columns can be all equal to v.
+      case 'ne': if (typeof v !== 'number' && min === max && min === v) return false; break;
+      case 'lt': if (min !== undefined && compareValues(min, v) >= 0) return false; break;
+      case 'lte': if (min !== undefined && compareValues(min, v) > 0) return false; break;
+      case 'gt': if (max !== undefined && compareValues(max, v) <= 0) return false; break;
+      case 'gte': if (max !== undefined && compareValues(max, v) < 0) return false; break;
     }
   }
   return true;

@@ -221,7 +221,7 @@ export function fromStatsValue(type: ReadableDeltaType, value: unknown): DeltaVa
 }
 
 /**
- * JSON.stringify that writes bigints as exact JSON numbers (Delta stats and versions are JSON numbers).
+ * JSON.stringify that writes bigints as exact JSON numbers (Delta stats and versions are JSON numbers) and -0 as -0.0.
  *
  * @example
  * stringifyJson({ n: 2n ** 60n }); // '{"n":1152921504606846976}'
@@ -229,8 +229,8 @@ export function fromStatsValue(type: ReadableDeltaType, value: unknown): DeltaVa
 export function stringifyJson(value: unknown): string {
   const marks: string[] = [];
   const text = JSON.stringify(value, (_k, v: unknown) => {
-    if (typeof v !== 'bigint') return v;
-    marks.push(v.toString());
+    if (typeof v !== 'bigint' && !Object.is(v, -0)) return v;
+    marks.push(typeof v === 'bigint' ? v.toString() : '-0.0'); // JSON.stringify(-0) is '0': keep the sign (a -0.0 min)
     return `\u0000big${marks.length - 1}\u0000`;
   });
   return marks.length === 0 ? text : text.replace(/"\\u0000big(\d+)\\u0000"/g, (_m, i: string) => marks[Number(i)]);

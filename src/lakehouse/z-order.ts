@@ -10,12 +10,12 @@
  * interleaved from the most significant down, one bit of each column in turn; 4. rows sorted by this key follow the
  * Z-curve. Ranking is exact (a sort of each column's distinct values), so the cost is O(n log n) per column: numeric
  * columns (numbers, longs within ±2^53, timestamps) are ranked by a radix sort of their float64s, others through a
- * Set and a Map. The rows are then ordered by a stable radix sort of the keys (radix-sort.ts).
+ * Set and a Map, strings ranked by UTF-8 bytes (value-order.ts) as their statistics are. The rows are then ordered by
+ * a stable radix sort of the keys (radix-sort.ts).
  */
 import { radixOrder } from './radix-sort.ts';
 import type { DeltaValue } from './value-mapping.ts';
-
-const compareValues = (a: DeltaValue, b: DeltaValue): number => ((a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0);
+import { compareValues } from './value-order.ts';
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 

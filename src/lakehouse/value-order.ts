@@ -1,0 +1,53 @@
+/**
+ * The one order of canonical values that statistics, data skipping, predicates, Z-order and MERGE key ranges share.
+ *
+ * Strings compare as their UTF-8 bytes (equivalently, by Unicode code point), as Delta readers and writers do
+ * (delta-rs, Spark, Parquet's statistics). JavaScript's `<` compares UTF-16 code units instead, and the two orders
+ * disagree when a character in U+E000–U+FFFF (fullwidth forms, U+FFFD) meets one above U+FFFF (emoji): `'Ａ' < '😀'`
+ * is false in JavaScript and true in UTF-8. A bound computed in one order and read in the other skips files that
+ * hold matching rows, so every comparison of stored values goes through here.
+ */
+import type { DeltaValue } from './value-mapping.ts';
+
+/** Maps a UTF-16 code unit ≥ 0xD800 so that surrogates (code points above U+FFFF) sort after U+E000–U+FFFF. */
+const fixup = (unit: number): number => (unit >= 0xe000 ? unit - 0x800 : unit + 0x2000);
+
+/**
+ * Compares two strings by UTF-8 bytes (code point order): negative, zero or positive.
+ *
+ * Strategy: find the first differing code unit; below U+D800 code unit order is code point order; when both units are
+ * at or above U+D800, surrogates (a pair encodes a code point above U+FFFF) are moved above U+E000–U+FFFF. A lone
+ * surrogate (not valid Unicode) sorts as if it were part of a pair: the order stays total.
+ *
+ * @example
+ * compareUtf8('Ａ', '😀'); // < 0 (UTF-8 EF BC A1 < F0 9F 98 80), while 'Ａ' < '😀' is false in JavaScript
+ */
+export function compareUtf8(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = a.length < b.length ? a.length : b.length;
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return x >= 0xd800 && y >= 0xd800 ? fixup(x) - fixup(y) : x - y;
+  }
+  return a.length - b.length;
+}
+
+/**
+ * Compares two canonical values of one column (numbers, bigints, strings, booleans, ISO dates; numbers and bigints
+ * may mix): negative, zero or positive, strings by UTF-8 bytes (`compareUtf8`). Returns NaN when the values are not
+ * comparable (a NaN operand), so `compareValues(a, b) < 0` is exactly `a < b` for numbers (false with NaN) — the
+ * predicate semantics — and sorts must keep NaN out (Riffle's sorts rank floats by radix, NaN last).
+ *
+ * @example
+ * compareValues('Ａ', '😀'); // < 0
+ * compareValues(2n, 1.5);   // > 0
+ */
+export function compareValues(a: Exclude<DeltaValue, null>, b: Exclude<DeltaValue, null>): number {
+  if (typeof a === 'string' && typeof b === 'string') return compareUtf8(a, b);
+  const x = a instanceof Date ? a.getTime() : a;
+  const y = b instanceof Date ? b.getTime() : b;
+  if (x < y) return -1;
+  if (x > y) return 1;
+  return x === x && y === y ? 0 : NaN; // only NaN is unequal to itself
+}
