@@ -7,7 +7,8 @@ function fakeSink(isTTY: boolean) {
   return { sink: { isTTY, write: (t: string) => void writes.push(t) }, writes };
 }
 
-const p = (elementsRead: number, sourcesDone = 0) => ({ elementsRead, sourcesDone, sources: 2, bytesEstimated: 0 });
+const base = { phase: 'reading', elementsProcessed: 0, deadLetters: 0 } as const;
+const p = (elementsRead: number, sourcesDone = 0) => ({ ...base, elementsRead, sourcesDone, sources: 2, bytesEstimated: 0 });
 
 describe('ProgressReporter', () => {
   it('redraws one line on a terminal, at most once per interval, and clears it at the end', () => {
@@ -51,7 +52,11 @@ describe('ProgressReporter', () => {
 
 describe('formatting', () => {
   it('describes progress with bytes when known', () => {
-    assert.equal(describeProgress({ elementsRead: 1, sourcesDone: 1, sources: 1, bytesEstimated: 3 * 1024 * 1024 }, 61_000), 'read 1 element · sources 1/1 done · 3.0 MB · 1m01s');
+    assert.equal(describeProgress({ ...base, elementsRead: 1, sourcesDone: 1, sources: 1, bytesEstimated: 3 * 1024 * 1024 }, 61_000), 'read 1 element · sources 1/1 done · 3.0 MB · 1m01s');
+  });
+  it('names the stage at work once reading is done, and counts rejected records', () => {
+    const finishing = { elementsRead: 5000, sourcesDone: 1, sources: 1, bytesEstimated: 9, phase: 'finishing', step: 'Count/Combine', elementsProcessed: 1234, deadLetters: 3 } as const;
+    assert.equal(describeProgress(finishing, 2500), "read 5,000 elements · finishing 'Count/Combine' · 1,234 elements out · 3 rejected · 2.5s");
   });
   it('formats bytes and durations', () => {
     assert.equal(formatBytes(512), '512 B');

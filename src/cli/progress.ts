@@ -18,7 +18,8 @@ export interface ProgressOptions {
 }
 
 /**
- * Shows the progress of a bounded job: elements read, sources done out of all, bytes estimated, elapsed time.
+ * Shows the progress of a bounded job: elements read, sources done out of all, bytes estimated, then the stage
+ * finishing its work, rejected records, elapsed time.
  * Feed it the engine's `onProgress` reports (`update`), call `tick` from a timer so the elapsed time moves while
  * nothing is read, and `finish` before printing anything else (it clears the terminal line).
  */
@@ -64,10 +65,21 @@ export class ProgressReporter {
   }
 }
 
-/** One line: `read 12,345 elements · sources 1/2 · 3.4 MB · 2.1s`. */
+/**
+ * One line. While reading: `read 12,345 elements · sources 1/2 done · 3.4 MB · 2.1s`; once every input is read,
+ * the stage at work: `read 12,345 elements · finishing 'CountWords/Combine' · 45,678 elements out · 2.1s`. Rejected
+ * records, if any, are counted before the time.
+ */
 export function describeProgress(p: Progress, elapsedMs: number): string {
-  const parts = [`read ${formatNumber(p.elementsRead)} element${p.elementsRead === 1 ? '' : 's'}`, `sources ${p.sourcesDone}/${p.sources} done`];
-  if (p.bytesEstimated > 0) parts.push(formatBytes(p.bytesEstimated));
+  const parts = [`read ${formatNumber(p.elementsRead)} element${p.elementsRead === 1 ? '' : 's'}`];
+  if (p.phase === 'finishing') {
+    parts.push(p.step !== undefined ? `finishing '${p.step}'` : 'finishing');
+    parts.push(`${formatNumber(p.elementsProcessed)} element${p.elementsProcessed === 1 ? '' : 's'} out`);
+  } else {
+    parts.push(`sources ${p.sourcesDone}/${p.sources} done`);
+    if (p.bytesEstimated > 0) parts.push(formatBytes(p.bytesEstimated));
+  }
+  if (p.deadLetters > 0) parts.push(`${formatNumber(p.deadLetters)} rejected`);
   parts.push(formatDuration(elapsedMs));
   return parts.join(' · ');
 }

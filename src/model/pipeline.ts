@@ -6,6 +6,15 @@ import { applyTransform, type Applicable, type PTransform } from './pcollection.
 export interface RunOptions {
   /** Cancels the job: run() then resolves with state 'CANCELLED'. */
   signal?: AbortSignal;
+  /**
+   * The JSON Lines file that records of unconsumed error outputs (dead letters) are written to, as they occur
+   * (default `riffle-dead-letters/<jobName>-<run id>.jsonl` in the working directory; created only if needed).
+   */
+  deadLetter?: string;
+  /** Fail the job once more than this many records were rejected (dead letters); default: no limit. */
+  maxErrors?: number;
+  /** Names the job in the default dead-letter path (default 'pipeline'). */
+  jobName?: string;
   [option: string]: unknown;
 }
 
@@ -13,8 +22,15 @@ export interface RunOptions {
 export interface PipelineResult {
   readonly state: 'DONE' | 'CANCELLED';
   readonly metrics: PipelineMetrics;
-  /** Records that went to the default dead-letter output (error outputs nobody consumed). */
-  readonly deadLetters: ReadonlyArray<{ step: string; error: string; element: unknown; time: string }>;
+  /**
+   * Records that went to the default dead-letter output (error outputs nobody consumed): the first ones only when
+   * there are many (all of them are in `deadLetterPath`; `deadLetterCount` counts them).
+   */
+  readonly deadLetters: ReadonlyArray<{ step: string; error: string; element: unknown; time: string; origin?: { readonly file?: string; readonly line?: number; readonly [k: string]: unknown } }>;
+  /** How many records went to dead letters (runners that keep them all in `deadLetters` may omit it). */
+  readonly deadLetterCount?: number;
+  /** The JSON Lines file holding every dead letter; absent when there were none. */
+  readonly deadLetterPath?: string;
   readonly durationMs: number;
 }
 

@@ -52,6 +52,8 @@ interface KeySlots {
 
 const INDEX_AFTER = 8;
 
+type Emit = (value: unknown, timestamp: Instant, window: BoundedWindow, pane: PaneInfo) => void;
+
 /**
  * A key's input under a merging window function: every (window, value, timestamp) as it came, in parallel arrays.
  * Merging window functions give almost every element a window of its own (a session or bid span starting at its
@@ -143,16 +145,40 @@ export class BatchGroupTable {
    * 1. Merging window functions: each key's values fold into the windows they merge into over the key's full set.
    * 2. The pane's timestamp follows the timestamp combiner: end of window, earliest, latest, or earliest transformed.
    */
-  flush(emit: (value: unknown, timestamp: Instant, window: BoundedWindow, pane: PaneInfo) => void): void {
-    for (const k of this.table.values()) {
+  flush(emit: Emit): void {
+    while (this.flushSome(emit, Infinity));
+  }
+
+  /**
+   * Like flush, in slices: emits keys until `Date.now()` passes `deadline` (checked every few keys) and returns true
+   * while keys remain. Nothing may be added once flushing has begun.
+   */
+  flushSome(emit: Emit, deadline: number): boolean {
+    this.tableKeys ??= this.table.values();
+    for (let n = 1; ; n++) {
+      const next = this.tableKeys.next();
+      if (next.done) break;
+      const k = next.value;
       for (const s of k.all) emit(kv(k.key, this.folder.output(s.acc)), this.outputTime(s), s.window, this.pane);
+      if ((n & 63) === 0 && Date.now() >= deadline) return true;
+    }
+    this.mergingKeys ??= this.merging.values();
+    for (let n = 1; ; n++) {
+      const next = this.mergingKeys.next();
+      if (next.done) break;
+      const m = next.value;
+      for (const s of this.mergeEntries(m)) emit(kv(m.key, this.folder.output(s.acc)), this.outputTime(s), s.window, this.pane);
+      if ((n & 15) === 0 && Date.now() >= deadline) return true;
     }
     this.table.clear();
-    for (const m of this.merging.values()) {
-      for (const s of this.mergeEntries(m)) emit(kv(m.key, this.folder.output(s.acc)), this.outputTime(s), s.window, this.pane);
-    }
     this.merging.clear();
+    this.tableKeys = undefined;
+    this.mergingKeys = undefined;
+    return false;
   }
+
+  private tableKeys: Iterator<KeySlots> | undefined;
+  private mergingKeys: Iterator<MergingEntries> | undefined;
 
   /** One key's entries under a merging window function, folded into one slot per final window, in arrival order. */
   private mergeEntries(m: MergingEntries): Slot[] {

@@ -36,14 +36,18 @@ import { describePlan, plan, watermarkOnly, type Plan } from './planner.ts';
 import { BatchGroupTable, bufferFolder, combineFolder, type Folder } from './batch-group.ts';
 import { PrecombineOp } from './precombine-op.ts';
 import { SourceOp } from './source-op.ts';
+import { DeadLetterFile, defaultDeadLetterPath, newRunId } from './dead-letter-file.ts';
+import { InMemorySource } from '../../transforms/index.ts';
 import { ViewOp, ViewStore } from './view-op.ts';
 
 /** Options of the embedded engine. */
 export interface LocalRunOptions extends RunOptions {
   /** Processing time (default: the real clock; a virtual clock under TestStream). */
   clock?: Clock;
-  /** Called after each bundle read from a bounded source. */
+  /** Called after each bundle read from a bounded source, and now and then while later stages finish their work. */
   onProgress?: (p: Progress) => void;
+  /** Names this run in the default dead-letter path (default: a time-ordered random id). */
+  runId?: string;
   /** How long an idle unbounded source is waited on before timers are checked again (ms). */
   pollIntervalMs?: number;
   /** Entries kept by each lifted combiner before it flushes (bounds memory). */
@@ -61,11 +65,24 @@ export interface LocalRunOptions extends RunOptions {
 }
 
 export interface Progress {
+  /** Elements read from the pipeline's inputs (internal impulses, e.g. a sink's commit trigger, not counted). */
   readonly elementsRead: number;
   readonly sourcesDone: number;
+  /** The pipeline's inputs (internal one-element impulses excluded). */
   readonly sources: number;
   readonly bytesEstimated: number;
+  /** 'reading' while inputs are read; 'finishing' while later stages emit what they hold (groups, timers, commits). */
+  readonly phase: 'reading' | 'finishing';
+  /** The step whose pending work is being done, when finishing. */
+  readonly step?: string;
+  /** Elements emitted by every step that is not a source: moves in every stage, including after reading. */
+  readonly elementsProcessed: number;
+  /** Records rejected so far (dead letters). */
+  readonly deadLetters: number;
 }
+
+/** Longest stretch of synchronous work between two checks for cancellation (and progress reports), in ms. */
+const SLICE_MS = 20;
 
 /** The embedded engine: in-process, fused, bundle-at-a-time, with exact event-time semantics. */
 export class LocalRunner implements Runner {
@@ -90,7 +107,15 @@ class Execution {
   private readonly views = new Map<string, ViewStore>();
   private readonly sources: Array<{ op: SourceOp; node: NodeInfo }> = [];
   private readonly metrics = new MetricsRegistry();
-  private readonly deadLetters: ErrorRecord[] = [];
+  private readonly deadLetters: DeadLetterFile;
+  /** Sources that are inputs of the pipeline (not internal one-element impulses), for progress. */
+  private readonly inputs = new Set<SourceOp>();
+  private bytesEstimated = 0;
+  private inputsDone = 0;
+  private draining: Promise<void> | undefined;
+  private drainingStep: string | undefined;
+  /** Set when the caller's signal aborted: errors after it (e.g. a source's AbortError) are the cancellation itself. */
+  private cancelled = false;
   private readonly clock: Clock;
   private readonly virtualClock: VirtualClock | undefined;
   private readonly abort = new AbortController();
@@ -114,6 +139,11 @@ class Execution {
     this.virtualClock = testStreams.length === 1 ? new VirtualClock(0) : undefined;
     this.allBounded = this.plan.order.every((n) => n.kind !== 'testStream' && (n.kind !== 'read' || (n.spec as ReadSpec).source.kind === 'bounded'));
     this.clock = options.clock ?? this.virtualClock ?? realClock;
+    const jobName = typeof options.jobName === 'string' && options.jobName !== '' ? options.jobName : 'pipeline';
+    this.deadLetters = new DeadLetterFile(options.deadLetter ?? defaultDeadLetterPath(jobName, options.runId ?? newRunId()));
+    if (options.maxErrors !== undefined && !(Number.isSafeInteger(options.maxErrors) && options.maxErrors >= 0)) {
+      throw new RiffleError('CONFIG_INVALID', `maxErrors must be a whole number ≥ 0, got ${String(options.maxErrors)}`, { hint: 'omit it for no limit' });
+    }
     this.build();
   }
 
@@ -189,8 +219,19 @@ class Execution {
     const consumers = this.graph.consumers();
     const deadLetter: Receiver = {
       process: (value) => {
-        this.deadLetters.push(value as ErrorRecord);
+        this.deadLetters.add(value as ErrorRecord);
         this.metrics.counter('deadLetters').value++;
+        const max = this.options.maxErrors;
+        // Not thrown here: a throw would unwind through the step that produced the record. The sources stop at their
+        // next batch and the run fails with this error.
+        if (max !== undefined && this.deadLetters.count > max && this.failure === undefined) {
+          this.failure = new RiffleError('TOO_MANY_ERRORS', `more than ${max} record${max === 1 ? ' was' : 's were'} rejected (the last at step '${(value as ErrorRecord).step}': ${(value as ErrorRecord).error}); the job was stopped`, {
+            domain: 'user',
+            context: { step: (value as ErrorRecord).step },
+            hint: `the rejected records are in ${this.deadLetters.path}; fix the input, or raise the limit (--max-errors)`,
+          });
+          this.abort.abort(this.failure);
+        }
       },
     };
     for (const node of this.plan.order) {
@@ -228,18 +269,32 @@ class Execution {
 
   // ---- running
 
+  /**
+   * Runs the job:
+   * 1. set up every operator; read the sources (bounded ones concurrently; with a TestStream, its script after the
+   *    bounded inputs), bringing the job to rest after each batch (settleAsync);
+   * 2. once every source is done, the final settle lets later stages finish (groups emitted, sinks committed);
+   * 3. cancellation (the caller's signal) and failures (a step, a source, too many rejected records) stop the
+   *    sources at their next batch and the other stages at their next slice; teardown runs in every case, so sinks
+   *    remove their temporary files; the dead-letter file is closed whatever happens.
+   */
   async run(): Promise<PipelineResult> {
     const started = Date.now();
     const signal = this.options.signal;
-    const onAbort = () => this.abort.abort(signal?.reason);
+    const onAbort = () => {
+      this.cancelled = true;
+      this.abort.abort(signal?.reason);
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (signal?.aborted) this.abort.abort(signal.reason);
+    if (signal?.aborted) onAbort();
     const setUp: Operator[] = [];
+    let outcome: 'ok' | 'failed' = 'failed';
     try {
       for (const op of this.ops) {
         await op.setup();
         setUp.push(op);
       }
+      await this.findInputs();
       const testStream = this.sources.find((s) => s.node.kind === 'testStream');
       const others = this.sources.filter((s) => s !== testStream);
       if (testStream) {
@@ -249,20 +304,32 @@ class Execution {
       } else {
         await Promise.all(others.map((s) => this.guard(this.runSource(s.op, (s.node.spec as ReadSpec).source))));
       }
-      if (this.failure !== undefined) throw this.failure;
-      const cancelled = this.abort.signal.aborted;
-      if (!cancelled) {
-        this.settle();
-        for (const check of this.graph.completionChecks) check();
+      if (this.failure !== undefined && !this.cancelled) throw this.failure;
+      if (!this.cancelled) {
+        await this.guard(this.settleAsync());
+        if (this.failure !== undefined && !this.cancelled) throw this.failure;
       }
+      const cancelled = this.cancelled;
+      if (!cancelled) for (const check of this.graph.completionChecks) check();
+      this.deadLetters.close();
+      outcome = 'ok';
       return {
         state: cancelled ? 'CANCELLED' : 'DONE',
         metrics: this.metrics.snapshot(this.stepMetrics()),
-        deadLetters: this.deadLetters,
+        deadLetters: this.deadLetters.kept,
+        deadLetterCount: this.deadLetters.count,
+        ...(this.deadLetters.count > 0 ? { deadLetterPath: this.deadLetters.path } : {}),
         durationMs: Date.now() - started,
       };
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      if (outcome === 'failed') {
+        try {
+          this.deadLetters.close();
+        } catch {
+          // the job's own failure is the error to report
+        }
+      }
       for (const op of setUp) {
         try {
           await op.teardown();
@@ -273,11 +340,30 @@ class Execution {
     }
   }
 
-  /** Runs a source task; the first failure stops every other task. */
+  /** Which sources are inputs, for progress: not the one-element in-memory impulses that sinks and combiners add. */
+  private async findInputs(): Promise<void> {
+    for (const { op, node } of this.sources) {
+      if (node.kind === 'testStream') {
+        this.inputs.add(op);
+        continue;
+      }
+      const source = (node.spec as ReadSpec).source;
+      if (source.kind === 'bounded') {
+        const bytes = await source.estimateSizeBytes().catch(() => 0);
+        // An in-memory source estimates 64 bytes per element.
+        if (source instanceof InMemorySource && bytes <= 64) continue;
+        this.bytesEstimated += bytes;
+      }
+      this.inputs.add(op);
+    }
+  }
+
+  /** Runs a task; the first failure stops every other task. After a cancellation, errors are its echo (AbortError). */
   private async guard(task: Promise<void>): Promise<void> {
     try {
       await task;
     } catch (e) {
+      if (this.cancelled) return;
       if (this.failure === undefined) this.failure = e;
       this.abort.abort(e);
     }
@@ -288,18 +374,20 @@ class Execution {
   }
 
   private async runRead(op: SourceOp, source: BoundedSource<unknown>): Promise<void> {
-    const bytes = await source.estimateSizeBytes().catch(() => 0);
     for await (const batch of source.read(this.abort.signal)) {
       if (this.abort.signal.aborted) return;
+      await this.idle();
+      if (this.abort.signal.aborted) return;
       this.push(op, batch, MIN_TIMESTAMP);
-      this.settle();
+      await this.settleAsync();
       await this.yieldNow();
-      this.options.onProgress?.({ elementsRead: this.elementsRead, sourcesDone: this.sourcesDone, sources: this.sources.length, bytesEstimated: bytes });
+      this.reportProgress();
     }
     if (this.abort.signal.aborted) return;
-    this.sourcesDone++;
+    await this.idle();
+    this.sourceDone(op);
     op.outputWatermark = MAX_TIMESTAMP;
-    this.settle();
+    await this.settleAsync();
   }
 
   private async runUnbounded(op: SourceOp, source: UnboundedSource<unknown>): Promise<void> {
@@ -309,14 +397,15 @@ class Execution {
       while (!this.abort.signal.aborted) {
         const batch = await reader.next(poll);
         if (this.abort.signal.aborted) return;
+        await this.idle();
         if (batch) this.push(op, batch, MIN_TIMESTAMP);
         const wm = reader.watermark();
         if (wm > op.outputWatermark) op.outputWatermark = wm;
-        this.settle();
+        await this.settleAsync();
         await this.yieldNow();
         if (wm >= MAX_TIMESTAMP) break;
       }
-      this.sourcesDone++;
+      if (!this.abort.signal.aborted) this.sourceDone(op);
     } finally {
       await reader.close();
     }
@@ -339,13 +428,18 @@ class Execution {
       } else {
         clock.advance(ev.advanceBy);
       }
-      this.settle();
+      await this.settleAsync();
       spec.onEventDone?.(i);
-      await Promise.resolve();
     }
+    if (this.abort.signal.aborted) return;
     op.outputWatermark = MAX_TIMESTAMP;
+    this.sourceDone(op);
+    await this.settleAsync();
+  }
+
+  private sourceDone(op: SourceOp): void {
     this.sourcesDone++;
-    this.settle();
+    if (this.inputs.has(op)) this.inputsDone++;
   }
 
   /**
@@ -359,12 +453,69 @@ class Execution {
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
+  /** Waits while another task's settle is still draining: elements enter only a job at rest. */
+  private async idle(): Promise<void> {
+    while (this.draining !== undefined) await this.draining;
+  }
+
+  /**
+   * settle(), then the work that watermark advances left in operators (groups emitted at the end of the input, timers
+   * firing), in slices of about SLICE_MS: between slices the event loop runs (Ctrl-C, progress), and a cancelled or
+   * failed job stops there. One drain at a time; sources wait for it (idle) before they push more.
+   */
+  private async settleAsync(): Promise<void> {
+    await this.idle();
+    this.settle();
+    if (!this.ops.some((op) => op.hasPendingWork())) return;
+    this.draining = this.drainLoop();
+    try {
+      await this.draining;
+    } finally {
+      this.draining = undefined;
+      this.drainingStep = undefined;
+    }
+  }
+
+  private async drainLoop(): Promise<void> {
+    for (;;) {
+      if (this.abort.signal.aborted) return;
+      const deadline = Date.now() + SLICE_MS;
+      for (const op of this.ops) {
+        if (!op.hasPendingWork()) continue;
+        this.drainingStep = op.name;
+        if (op.drain(deadline)) break;
+      }
+      this.settle();
+      if (!this.ops.some((op) => op.hasPendingWork())) return;
+      this.reportProgress();
+      this.lastYield = Date.now();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private reportProgress(): void {
+    const report = this.options.onProgress;
+    if (report === undefined) return;
+    let processed = 0;
+    for (const op of this.ops) if (!(op instanceof SourceOp)) processed += op.elementsOut;
+    report({
+      elementsRead: this.elementsRead,
+      sourcesDone: this.inputsDone,
+      sources: this.inputs.size,
+      bytesEstimated: this.bytesEstimated,
+      phase: this.inputsDone < this.inputs.size ? 'reading' : 'finishing',
+      ...(this.drainingStep !== undefined ? { step: this.drainingStep } : {}),
+      elementsProcessed: processed,
+      deadLetters: this.deadLetters.count,
+    });
+  }
+
   private push(op: SourceOp, batch: SourceBatch<unknown>, defaultTs: number): void {
     const head = op.head;
     const { values, timestamps } = batch;
     const n = values.length;
     op.elementsOut += n;
-    this.elementsRead += n;
+    if (this.inputs.has(op)) this.elementsRead += n;
     if (timestamps) for (let i = 0; i < n; i++) head.process(values[i], timestamps[i]!, GLOBAL_WINDOWS, NO_FIRING);
     else for (let i = 0; i < n; i++) head.process(values[i], defaultTs, GLOBAL_WINDOWS, NO_FIRING);
     if (batch.errors && batch.errors.length > 0) {

@@ -1,4 +1,4 @@
-import { kv, MAX_TIMESTAMP, RiffleError, type BoundedWindow, type Instant, type KV, type NodeInfo, type PaneInfo, type WindowingStrategy } from '../../model/index.ts';
+import { kv, MAX_TIMESTAMP, MIN_TIMESTAMP, RiffleError, type BoundedWindow, type Instant, type KV, type NodeInfo, type PaneInfo, type WindowingStrategy } from '../../model/index.ts';
 import { WindowReducer, type ReduceFn, type ReducerContext, type StateInternals, type TimerInternals, type WindowedInput } from '../../semantics/index.ts';
 import type { BatchGroupTable } from './batch-group.ts';
 import type { Clock } from './clock.ts';
@@ -50,7 +50,7 @@ export class GroupOp extends Operator {
     private readonly deferredBudget = DEFAULT_DEFERRED_BUDGET,
   ) {
     super(node);
-    this.store = new KeyedStore(clock, { input: () => this.inputWatermark, output: () => this.outputWatermark }, false);
+    this.store = new KeyedStore(clock, { input: () => this.reducerWatermark, output: () => this.outputWatermark }, false);
     this.reducer = new WindowReducer(strategy, reduceFn);
     this.ctx = new MutableReducerContext(this);
     this.windowFn = strategy.windowFn;
@@ -105,7 +105,7 @@ export class GroupOp extends Operator {
 
   override finishBundle(): void {
     this.inBundle = false;
-    if (this.deferred !== undefined && this.deferredCount >= this.deferredBudget) this.handOverDeferred(true);
+    if (this.deferred !== undefined && this.deferredCount >= this.deferredBudget) this.handOverDeferred();
     const pending = this.pending;
     if (pending.size === 0) return;
     this.pending = new Map();
@@ -117,46 +117,97 @@ export class GroupOp extends Operator {
     }
   }
 
+  /**
+   * The input watermark moved: the work it starts is done by `drain`, in slices (see Operator.hasPendingWork):
+   * 1. a deferred grouping hands each key's input to the reducer, still at the old watermark, where the elements
+   *    were when they came (the reducer reads `reducerWatermark`);
+   * 2. then the reducer sees the new watermark; a batch table emits its panes (at +∞ only), or due event-time
+   *    timers fire.
+   */
   override advanceInputWatermark(watermark: Instant): void {
-    // Still at the old watermark, where the elements were when they came.
-    if (this.deferred !== undefined) this.handOverDeferred();
     this.inputWatermark = watermark;
+    if (this.deferred !== undefined) {
+      this.handingOver = this.deferred.entries();
+      this.deferred = undefined;
+      this.deferredCount = 0;
+    }
     if (this.batch !== undefined) {
       if (watermark < MAX_TIMESTAMP) {
         throw new RiffleError('ENGINE_INVARIANT', `step '${this.name}': a bounded grouping saw the watermark stop at ${watermark} before +∞`, { domain: 'internal' });
       }
-      this.batch.flush((value, ts, window, pane) => {
-        this.elementsOut++;
-        this.main.process(value, ts, [window], pane);
-      });
+      this.flushing = this.batch;
       // Anything arriving after +∞ (e.g. from a processing-time timer upstream) takes the reducer path, which drops it
       // as late and counts it, exactly as a streaming run would.
       this.batch = undefined;
-      return;
     }
-    let t: TimerEntry | undefined;
-    while ((t = this.store.popDueEventTimer(watermark)) !== undefined) this.fire(t);
+    this.timersDue = true;
   }
+
+  override hasPendingWork(): boolean {
+    return this.handingOver !== undefined || this.flushing !== undefined || this.timersDue;
+  }
+
+  override drain(deadline: number): boolean {
+    if (this.handingOver !== undefined) {
+      if (this.handOver(this.handingOver, deadline)) return true;
+      this.handingOver = undefined;
+    }
+    this.reducerWatermark = this.inputWatermark;
+    if (this.flushing !== undefined) {
+      if (this.flushing.flushSome(this.emitPane, deadline)) return true;
+      this.flushing = undefined;
+    }
+    if (this.timersDue) {
+      let t: TimerEntry | undefined;
+      for (let n = 1; (t = this.store.popDueEventTimer(this.inputWatermark)) !== undefined; n++) {
+        this.fire(t);
+        if ((n & 63) === 0 && Date.now() >= deadline) return true;
+      }
+      this.timersDue = false;
+    }
+    return false;
+  }
+
+  override holdWatermark(): Instant {
+    // While work is pending the output watermark stays where it is: what it would emit is not out yet.
+    return this.hasPendingWork() ? -Infinity : this.store.minHold();
+  }
+
+  private readonly emitPane = (value: unknown, ts: Instant, window: BoundedWindow, pane: PaneInfo): void => {
+    this.elementsOut++;
+    this.main.process(value, ts, [window], pane);
+  };
+  private handingOver: Iterator<[EncodedKey, DeferredKey]> | undefined;
+  private flushing: BatchGroupTable | undefined;
+  private timersDue = false;
+  /** The input watermark as the reducer sees it: behind `inputWatermark` while deferred input is handed over. */
+  private reducerWatermark: Instant = MIN_TIMESTAMP;
 
   override advanceProcessingTime(now: Instant): void {
     let t: TimerEntry | undefined;
     while ((t = this.store.popDueProcessingTimer(now)) !== undefined) this.fire(t);
   }
 
-  /**
-   * Gives each key's deferred input to the reducer in one call. Then later input is deferred again (`keepDeferring`,
-   * at a full budget) or takes the per-bundle path (at the watermark's jump).
-   */
-  private handOverDeferred(keepDeferring = false): void {
+  /** At a full budget: gives each key's deferred input to the reducer in one call, then defers later input again. */
+  private handOverDeferred(): void {
     const deferred = this.deferred!;
-    this.deferred = keepDeferring ? new Map() : undefined;
+    this.deferred = new Map();
     this.deferredCount = 0;
-    for (const [encoded, d] of deferred) {
+    this.handOver(deferred.entries(), Infinity);
+  }
+
+  /** Hands keys over until `deadline` (checked every few keys); true while keys remain. */
+  private handOver(keys: Iterator<[EncodedKey, DeferredKey]>, deadline: number): boolean {
+    for (let n = 1; ; n++) {
+      const next = keys.next();
+      if (next.done) return false;
+      const [encoded, d] = next.value;
       const items = this.windowFn.isMerging ? this.mergedItems(d) : d.values.map((value, i) => ({ value, timestamp: d.timestamps[i]!, windows: d.windows[i]! }));
       const entry = this.store.get(encoded, d.key);
       this.ctx.bind(entry);
       this.reducer.processElements(this.ctx, items);
       this.store.release(entry);
+      if ((n & 15) === 0 && Date.now() >= deadline) return true;
     }
   }
 
@@ -192,10 +243,6 @@ export class GroupOp extends Operator {
 
   override nextProcessingTimer(): Instant | undefined {
     return this.store.nextProcessingTimer();
-  }
-
-  override holdWatermark(): Instant {
-    return this.store.minHold();
   }
 
   /** Called by the reducer context for each pane. */

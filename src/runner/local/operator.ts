@@ -70,6 +70,18 @@ export abstract class Operator implements Receiver {
   advanceInputWatermark(watermark: Instant): void {
     this.inputWatermark = watermark;
   }
+  /**
+   * Work that the last watermark advance started and that is not done yet (firing timers, emitting groups). The
+   * engine does it in slices through `drain`, checking for cancellation between them; meanwhile the operator holds
+   * its output watermark (see holdWatermark overrides).
+   */
+  hasPendingWork(): boolean {
+    return false;
+  }
+  /** Goes on with the pending work until it is done or `Date.now()` passes `deadline`; true while work remains. */
+  drain(_deadline: number): boolean {
+    return false;
+  }
   /** Processing time moved: fire due processing-time timers. */
   advanceProcessingTime(_now: Instant): void {}
   /** The earliest processing-time timer pending, if any. */

@@ -201,6 +201,7 @@ export class ParDoOp extends Operator {
   }
 
   override holdWatermark(): Instant {
+    if (this.timersDue) return -Infinity;
     const held = this.store ? this.store.minHold() : Infinity;
     return Math.min(held, this.waitingMin);
   }
@@ -267,11 +268,27 @@ export class ParDoOp extends Operator {
     this.store!.setTimer(entry, { namespace: w.key, window: w, id: 'gc', family: GC_FAMILY, timestamp: at, outputTimestamp: MAX_TIMESTAMP, domain: 'event' });
   }
 
+  /** Due event-time timers fire in `drain`, in slices (see Operator.hasPendingWork). */
   override advanceInputWatermark(watermark: Instant): void {
     this.inputWatermark = watermark;
-    if (!this.store) return;
+    if (this.store) this.timersDue = true;
+  }
+
+  private timersDue = false;
+
+  override hasPendingWork(): boolean {
+    return this.timersDue;
+  }
+
+  override drain(deadline: number): boolean {
+    if (!this.timersDue) return false;
     let t: TimerEntry | undefined;
-    while ((t = this.store.popDueEventTimer(watermark)) !== undefined) this.fire(t);
+    for (let n = 1; (t = this.store!.popDueEventTimer(this.inputWatermark)) !== undefined; n++) {
+      this.fire(t);
+      if ((n & 63) === 0 && Date.now() >= deadline) return true;
+    }
+    this.timersDue = false;
+    return false;
   }
 
   override advanceProcessingTime(now: Instant): void {
