@@ -658,7 +658,16 @@ async function stats(ctx: Ctx, dagId: string | undefined, sinceArg: string | und
 
 // ---- riffle scheduler ----
 
-const SCHEDULER_OPTIONS = ['dags', 'store', 'once', 'parallelism', 'json', 'help', 'poll-ms'];
+const SCHEDULER_OPTIONS = ['dags', 'store', 'once', 'parallelism', 'json', 'help', 'poll-ms', 'grace'];
+
+/** `--grace`: a duration with a unit (30s, 500ms, 2m), or 0; default 30 s. */
+function graceFlag(flags: Record<string, string | boolean>): number {
+  const v = stringFlag(flags, 'grace');
+  if (v === undefined) return 30_000;
+  if (/^0+$/.test(v.trim())) return 0;
+  if (!/^\s*\d+(\.\d+)?\s*(ms|s|m|h)\s*$/.test(v)) throw new UsageError(`--grace must be a duration such as 30s, 500ms or 2m (or 0), got '${v}'`);
+  return parseDuration(v, '--grace');
+}
 
 /** `riffle scheduler`: the scheduler and its worker processes, until Ctrl-C (or, with --once, until idle). */
 export async function schedulerCommand(argv: readonly string[], io: CliIO): Promise<number> {
@@ -669,13 +678,14 @@ export async function schedulerCommand(argv: readonly string[], io: CliIO): Prom
     return ExitCode.ok;
   }
   for (const name of Object.keys(flags)) if (!SCHEDULER_OPTIONS.includes(name)) throw new UsageError(`unknown option --${name} for 'riffle scheduler'`, { hint: 'riffle scheduler --dags <folder> [--store <path>] [--once] [--parallelism N]' });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`, { hint: 'riffle scheduler --dags <folder> [--store <path>] [--once]' });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`, { hint: 'riffle scheduler --dags <folder> [--store <path>] [--once] [--grace 30s]' });
   const folder = stringFlag(flags, 'dags') ?? 'dags';
   const spec = storeSpecOf(storeArgOf(flags, io));
   // The command inbox is the journal store's (one writer); a PostgreSQL store takes commands directly.
   const storeDir = spec.kind === 'journal' ? spec.dir : undefined;
   const once = flags.once === true;
   const json = flags.json === true;
+  const graceMs = graceFlag(flags);
   const { dags, errors } = await loadDagFolder(folder);
   reportFileErrors(errors, io);
   if (dags.size === 0) throw new UsageError(`no DAGs in ${folder}`, { hint: errors.length > 0 ? `${errors.length} file(s) failed to load, see above` : 'pass --dags <folder>' });
@@ -693,10 +703,20 @@ export async function schedulerCommand(argv: readonly string[], io: CliIO): Prom
       if (!json) io.err(`${new Date().toISOString().slice(11, 23)} ${ti.dagId} ${ti.runId} ${tiName(ti).padEnd(24)} ${ti.state.padEnd(16)} ${ti.state === 'running' ? `try ${ti.tryNumber}` : ti.duration !== null ? `${ti.duration} ms` : ''}${ti.error && ti.state !== 'success' && ti.state !== 'running' ? `  ${firstLine(ti.error)}` : ''}`);
     },
   });
+  // The first Ctrl-C (or SIGTERM) drains: no new work, running attempts get --grace to finish, the rest are handed
+  // back (ready again, their try not counted). A second one cuts the grace short.
   let stopRequested: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
-  process.once('SIGINT', stopRequested);
-  process.once('SIGTERM', stopRequested);
+  let signals = 0;
+  const onSignal = () => {
+    signals++;
+    if (signals === 1) {
+      if (!json) io.err(`stopping: no new work; running attempts have ${graceMs / 1000} s to finish (Ctrl-C again to hand them back now)`);
+      stopRequested();
+    } else scheduler.stopNow();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     await scheduler.start();
     if (!json) io.err(`scheduler ${scheduler.id}: ${dags.size} dag(s) from ${folder}, store ${storeName(spec)}${once ? ', until idle' : '; Ctrl-C stops'}`);
@@ -722,9 +742,9 @@ export async function schedulerCommand(argv: readonly string[], io: CliIO): Prom
     }
     return interrupted ? ExitCode.cancelled : failed.length > 0 ? ExitCode.failed : ExitCode.ok;
   } finally {
-    process.removeListener('SIGINT', stopRequested);
-    process.removeListener('SIGTERM', stopRequested);
-    await scheduler.stop();
+    await scheduler.stop({ graceMs: signals > 1 ? 0 : graceMs });
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     await store.close();
   }
 }

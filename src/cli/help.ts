@@ -11,6 +11,7 @@ commands:
   dag <command> ...                        DAGs: list, show, test, trigger, backfill, runs, tasks,
                                            logs, clear, mark, pause, unpause (riffle dag --help)
   scheduler --dags <folder>                run the DAG scheduler and its workers until Ctrl-C
+  store check|repair [--store <dir>]       check or repair the scheduler's metadata store
   contract test <contract> --data <file>   check data against a data contract (also: contract diff)
   table <command> <table> ...              Delta tables: write, merge, describe, history, show,
                                            optimize, vacuum, restore, changes (riffle table --help)
@@ -93,11 +94,20 @@ options:
 
 exit codes: 0 done, 1 a run or command failed, 2 usage error (unknown dag, run or task, bad option)`;
 
-export const SCHEDULER_HELP = `usage: riffle scheduler --dags <folder> [--store <path|url>] [--once] [--parallelism N] [--json]
+export const SCHEDULER_HELP = `usage: riffle scheduler --dags <folder> [--store <path|url>] [--once] [--parallelism N] [--grace D] [--json]
 
 Runs the scheduler and its worker processes: creates runs for due intervals of unpaused DAGs, starts
 queued runs (triggered ones too), runs their tasks with retries, timeouts and sensors, and records
-everything in the metadata store. Ctrl-C stops it; attempts it was running are retried at the next start.
+everything in the metadata store.
+
+Stopping: Ctrl-C (or SIGTERM) drains — no new task starts, running attempts get --grace to finish and
+their outcomes are recorded; attempts still running then are stopped and handed back: ready to run
+again at the next start, their try not counted. A second Ctrl-C hands them back at once. Exit code 0
+(with --once, 130: the work it was asked to finish is not finished).
+If the scheduler dies (killed, crashed), its task processes do not: each finishes its attempt and
+records the outcome itself, and the next scheduler on the store adopts them and waits for them.
+Attempts whose process is gone by then are handed back without counting a try. A task's own crash,
+timeout or hang still counts as a failed try.
 
 options:
   --dags <folder>     where DAG files are (default ./dags; a single DAG file works too)
@@ -106,6 +116,7 @@ options:
   --once              process the work that is due, and exit once no run is queued or running
                       (exit 1 if a run it processed failed)
   --parallelism N     task attempts at once (default 8)
+  --grace D           on Ctrl-C, how long running attempts may take to finish (default 30s; 0 = none)
   --pool name=N       slots of a pool (repeatable; default_pool has 128, other pools none): its tasks
                       take their poolSlots while queued or running, counted over every scheduler on the
                       store; give schedulers that share a store the same pools

@@ -3,6 +3,11 @@
  * the same commit as the state), skipped, a sensor's reschedule (which gives its try back), or a failure — retried
  * after the task's backoff while tries remain, else failed — and runs the task's callback. Only the attempt that
  * still holds the instance (running, same try) is recorded: one cleared or adopted meanwhile changes nothing.
+ * Also used by a worker whose scheduler died (`task-runner.ts`), on a store it can write (PostgreSQL).
+ *
+ * `handBack` is the other way an attempt ends: not by the task but by the scheduler (it stopped before the attempt
+ * finished, or found at start that the worker of a dead scheduler's attempt is gone). The instance is ready again
+ * and its try is given back: a scheduler's death is not the task's failure.
  */
 import type { TaskInstanceRecord, XComRecord } from './metadata-store.ts';
 import type { SchedulerContext } from './scheduler-context.ts';
@@ -62,4 +67,15 @@ function runCallback(ctx: SchedulerContext, fn: (i: CallbackInfo) => void | Prom
   void Promise.resolve()
     .then(() => fn(info))
     .catch((e: unknown) => ctx.store.appendLog(info, info.tryNumber, `callback failed: ${e instanceof Error ? e.message : String(e)}\n`).catch(() => undefined));
+}
+
+/** Hands attempt `a` back (see above): ready again, its try not counted; `reason` goes to the attempt's log. */
+export async function handBack(ctx: SchedulerContext, a: HeldAttempt, reason: string): Promise<boolean> {
+  const now = ctx.now();
+  const patch: Partial<TaskInstanceRecord> = { state: 'scheduled', scheduledAt: now, tryNumber: a.tryNumber - 1, owner: null, pid: null, heartbeatAt: null, endDate: now, error: null };
+  if (!(await ctx.store.updateTaskInstance(a.key, patch, { states: ['running'], tryNumber: a.tryNumber }))) return false;
+  await ctx.store.appendLog(a.key, a.tryNumber, `${reason}; handed back without counting a try\n`);
+  const ti = await ctx.store.getTaskInstance(a.key);
+  if (ti) ctx.notify(ti);
+  return true;
 }

@@ -1,17 +1,24 @@
 /**
  * Executors run task attempts for the scheduler. `ProcessExecutor` runs each attempt in a worker process (a pool of
  * forked `task-runner.ts` processes, reused up to `maxTasksPerWorker` attempts, like Celery's prefork pool): a crash
- * or a kill is a failed attempt, not a hung run, and an execution timeout kills the process. `InlineExecutor` runs
- * attempts in the current process (`riffle dag test`, debugging), where a timeout can only abort the signal.
+ * or a kill is a failed attempt, not a hung run, and an execution timeout kills the process (and its process group:
+ * a shell command's children too). `InlineExecutor` runs attempts in the current process (`riffle dag test`,
+ * debugging), where a timeout can only abort the signal.
+ *
+ * Worker processes are not tied to the scheduler's lifetime: each runs in its own process group (a Ctrl-C at the
+ * terminal reaches the scheduler only) and, if the scheduler dies, finishes its attempt and records the outcome
+ * through the attempt's `handoff` (see `task-runner.ts`). A worker stays busy with an attempt until the scheduler
+ * has stored its outcome and calls `release`, so that an outcome is never lost between the two processes.
  * @example
  *   const executor = new ProcessExecutor({ parallelism: 8 });
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { AttemptLedger, processState } from './attempt-ledger.ts';
 import type { MetadataStore } from './metadata-store.ts';
 import { runAttempt, type AttemptOutcome, type AttemptRequest } from './task-attempt.ts';
-import type { RunMessage, WorkerMessage } from './task-runner.ts';
+import type { Handoff, ParentMessage, WorkerMessage } from './task-runner.ts';
 import type { Task } from './task.ts';
 
 /** What the executor reports about one attempt. `finished` is called exactly once. */
@@ -30,6 +37,11 @@ export interface AttemptSpec {
   request: AttemptRequest;
   /** Kill the attempt after this many ms. */
   timeoutMs?: number | undefined;
+  /**
+   * How the worker records the outcome if the scheduler dies first (see `task-runner.ts`); a ledger handoff also has
+   * the executor write the attempt file (which process runs it) before the worker gets the attempt.
+   */
+  handoff?: Handoff | undefined;
 }
 
 export interface Executor {
@@ -38,6 +50,8 @@ export interface Executor {
   start(spec: AttemptSpec, events: AttemptEvents): void;
   /** Ends a running attempt (zombie, timeout, shutdown): it finishes as failed with `reason`. */
   kill(attemptId: string, reason: string): void;
+  /** The attempt's outcome is stored: its worker may forget it and take the next attempt. */
+  release(attemptId: string): void;
   close(): Promise<void>;
 }
 
@@ -52,6 +66,7 @@ export interface ProcessExecutorOptions {
 interface Worker {
   child: ChildProcess;
   attempts: number;
+  /** The attempt it runs, or whose outcome waits for `release` (`done`). */
   busy: { attemptId: string; events: AttemptEvents; timer: NodeJS.Timeout | undefined; bootBeat: NodeJS.Timeout | undefined; killReason?: string; done: boolean } | undefined;
 }
 
@@ -73,7 +88,7 @@ export class ProcessExecutor implements Executor {
   }
 
   start(spec: AttemptSpec, events: AttemptEvents): void {
-    const worker = [...this.workers].find((w) => w.busy === undefined && w.child.connected) ?? this.spawn();
+    const worker = [...this.workers].find((w) => w.busy === undefined && w.child.connected && w.attempts < this.maxTasksPerWorker) ?? this.spawn();
     worker.attempts++;
     // Until the worker reports 'started' (a fresh process may take seconds to load on a busy machine), the executor
     // beats for it: the process exists, and its exit would end the attempt. A stuck load is an execution timeout's job.
@@ -84,28 +99,50 @@ export class ProcessExecutor implements Executor {
     if (spec.timeoutMs !== undefined) {
       busy.timer = setTimeout(() => this.kill(spec.attemptId, `execution timeout: killed after ${spec.timeoutMs} ms`), spec.timeoutMs);
     }
-    const message: RunMessage = { type: 'run', attemptId: spec.attemptId, dagFile: spec.dagFile, heartbeatMs: this.heartbeatMs, request: spec.request };
-    worker.child.send(message);
+    const { request, handoff } = spec;
+    if (handoff?.kind === 'ledger' && worker.child.pid !== undefined) {
+      // Before the worker can start: a scheduler killed right after this line leaves a record of who runs the attempt.
+      const pid = worker.child.pid;
+      new AttemptLedger(handoff.dir).writeAttempt({
+        dagId: request.dagId, runId: request.runId, taskId: request.taskId, mapIndex: request.mapIndex, tryNumber: request.tryNumber,
+        token: handoff.token, pid, hostname: hostname(), processStart: processState(pid).start, startedAt: Date.now(),
+      });
+    }
+    const message: ParentMessage = { type: 'run', attemptId: spec.attemptId, dagFile: spec.dagFile, heartbeatMs: this.heartbeatMs, request, timeoutMs: spec.timeoutMs, handoff };
+    worker.child.send(message, undefined, {}, () => undefined); // a worker that died meanwhile reports through 'exit'
   }
 
   kill(attemptId: string, reason: string): void {
     const w = this.byAttempt.get(attemptId);
-    if (!w?.busy || w.busy.attemptId !== attemptId) return;
+    if (!w?.busy || w.busy.attemptId !== attemptId || w.busy.done) return;
     w.busy.killReason ??= reason;
-    w.child.kill('SIGKILL');
+    killGroup(w.child);
+  }
+
+  release(attemptId: string): void {
+    const w = this.byAttempt.get(attemptId);
+    this.byAttempt.delete(attemptId);
+    if (!w?.busy || w.busy.attemptId !== attemptId) return;
+    w.busy = undefined;
+    if (!w.child.connected) return;
+    const ack: ParentMessage = { type: 'ack', attemptId };
+    w.child.send(ack, undefined, {}, () => undefined);
+    if (w.attempts >= this.maxTasksPerWorker) w.child.disconnect();
   }
 
   async close(): Promise<void> {
     const exits = [...this.workers].map((w) => new Promise<void>((resolve) => {
       if (w.child.exitCode !== null || w.child.signalCode !== null) return resolve();
       w.child.once('exit', () => resolve());
-      w.child.kill('SIGKILL');
+      killGroup(w.child);
     }));
     await Promise.all(exits);
   }
 
   private spawn(): Worker {
-    const child = fork(RUNNER, [], { execArgv: ['--import', TSX], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    // detached: a process group (and session) of its own, so that neither a terminal's Ctrl-C nor the scheduler's
+    // death takes the worker down; it goes when its attempt is done (see task-runner.ts).
+    const child = fork(RUNNER, [], { execArgv: ['--import', TSX], stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
     const worker: Worker = { child, attempts: 0, busy: undefined };
     this.workers.add(worker);
     // Output that bypasses console (native code, child processes) still lands in the attempt's log.
@@ -137,20 +174,26 @@ export class ProcessExecutor implements Executor {
     }
     else if (m.type === 'heartbeat') b.events.heartbeat();
     else if (m.type === 'log') b.events.log(m.text);
-    else if (m.type === 'result') {
-      this.finish(worker, m.outcome);
-      if (worker.attempts >= this.maxTasksPerWorker) worker.child.disconnect();
-    }
+    else if (m.type === 'result') this.finish(worker, m.outcome);
   }
 
+  /** Reports the outcome; the worker stays reserved for the attempt until `release` (or its exit). */
   private finish(worker: Worker, outcome: AttemptOutcome): void {
     const b = worker.busy!;
     b.done = true;
     if (b.timer) clearTimeout(b.timer);
     if (b.bootBeat) clearInterval(b.bootBeat);
-    worker.busy = undefined;
-    this.byAttempt.delete(b.attemptId);
     b.events.finished(outcome);
+  }
+}
+
+/** Kills a worker and whatever it started (its process group: it was forked detached). */
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
   }
 }
 
@@ -194,6 +237,10 @@ export class InlineExecutor implements Executor {
   private openStore() {
     const store = this.store;
     return store && (async () => ({ store, release: async () => undefined }));
+  }
+
+  release(): void {
+    // the attempt ran in this process: nothing holds it
   }
 
   kill(attemptId: string, reason: string): void {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,7 +48,7 @@ describe('process executor', () => {
     assert.throws(() => process.kill(hang.pid!, 0), 'the process is gone');
   });
 
-  it('a killed scheduler, restarted, loses no run, never runs a task twice at once, and retries continue', async () => {
+  it('a killed scheduler, restarted, adopts the attempt its worker kept running: the task runs once, no try lost', async () => {
     const dir = join(root, 'restart');
     const markers = mkdtempSync(join(root, 'markers-'));
     const main = fileURLToPath(new URL('./fixtures/scheduler-main.ts', import.meta.url));
@@ -60,7 +60,8 @@ describe('process executor', () => {
     assert.equal(markerLines()[0]?.what, 'start', 'the long task started');
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
-    const killedAt = Date.now();
+    const workerPid = markerLines()[0]!.pid;
+    process.kill(workerPid, 0); // the worker outlived its scheduler
 
     const second = startScheduler();
     let out = '';
@@ -70,14 +71,42 @@ describe('process executor', () => {
     assert.equal(out.trim(), 'success');
 
     const m = markerLines();
-    assert.deepEqual(m.map((x) => `${x.what}${x.try}`), ['start1', 'start2', 'end2'], 'attempt 1 died with its scheduler; attempt 2 ran to the end');
-    assert.ok(m[1]!.t >= killedAt, 'the retry started after the first attempt was gone');
+    assert.deepEqual(m.map((x) => `${x.what}${x.try}`), ['start1', 'end1'], 'attempt 1 ran once, to the end, in the worker the first scheduler started');
+    assert.ok(m.every((x) => x.pid === workerPid));
     const store = await JournalStore.open({ dir, readOnly: true });
     const runs = await store.listDagRuns({ dagId: 'restartable' });
     assert.equal(runs.length, 1);
     const long = (await store.listTaskInstances({ dagId: 'restartable', taskId: 'long' }))[0]!;
-    assert.deepEqual([long.state, long.tryNumber], ['success', 2]);
-    assert.match(await store.readLog(long, 1), /stopped; reset by/);
+    assert.deepEqual([long.state, long.tryNumber], ['success', 1]);
+    assert.equal((await store.getXCom(long))?.value, 1);
+    assert.match(await store.readLog(long, 1), /stopped; its task process \d+ (runs on|has finished): adopted by/);
+    assert.deepEqual(readdirSync(join(dir, 'attempts')).filter((f) => !f.startsWith('.')), [], 'attempt files are removed once the outcome is stored');
+    await store.close();
+  });
+
+  it('a restarted scheduler hands back, without counting a try, an attempt whose worker vanished meanwhile', async () => {
+    const dir = join(root, 'vanished');
+    const markers = mkdtempSync(join(root, 'markers-'));
+    const main = fileURLToPath(new URL('./fixtures/scheduler-main.ts', import.meta.url));
+    const startScheduler = () => spawn(process.execPath, ['--import', 'tsx', main, dir], { env: { ...process.env, RIFFLE_MARKERS: markers }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const markerLines = () => (existsSync(join(markers, 'markers.jsonl')) ? readFileSync(join(markers, 'markers.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { what: string; try: number; pid: number; t: number }) : []);
+    const first = startScheduler();
+    for (let i = 0; i < 400 && markerLines().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    process.kill(markerLines()[0]!.pid, 'SIGKILL'); // the worker goes too, while no scheduler watches
+    await new Promise((r) => setTimeout(r, 100));
+
+    const second = startScheduler();
+    let out = '';
+    second.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    assert.equal(await new Promise((r) => second.once('exit', r)), 0);
+    assert.equal(out.trim(), 'success');
+    assert.deepEqual(markerLines().map((x) => `${x.what}${x.try}`), ['start1', 'start1', 'end1'], 'try 1 again, not try 2');
+    const store = await JournalStore.open({ dir, readOnly: true });
+    const long = (await store.listTaskInstances({ dagId: 'restartable', taskId: 'long' }))[0]!;
+    assert.deepEqual([long.state, long.tryNumber], ['success', 1]);
+    assert.match(await store.readLog(long, 1), /is gone; reset by .*handed back without counting a try/);
     await store.close();
   });
 });

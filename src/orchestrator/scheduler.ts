@@ -14,16 +14,20 @@
  *    expand mapped tasks, and close the run once every instance is final (`run-advancer.ts`);
  * 5. claim ready instances, oldest run first, and start them: the store claims only what fits the free pool slots
  *    and the DAG and task limits, atomically against other schedulers (`claimTaskInstances`, `claim-limits.ts`).
- * On start it resets orphans: attempts recorded as running that no live executor of ours owns are killed if their
- * process still exists, then counted as failed attempts (so they retry, and never run twice at once).
+ * On start it takes over what a stopped scheduler left (`takeover.ts`): attempts whose worker process still runs
+ * (workers outlive their scheduler and record their own outcome, see `task-runner.ts`) are adopted and waited for;
+ * those whose worker is gone are handed back, their try not counted; the task's own crashes, timeouts and hangs
+ * still count. `stop` drains: no new work, running attempts get a grace period to finish, the rest are handed back.
  * @example
  *   const s = new Scheduler({ store, dags, executor: new ProcessExecutor() });
  *   await s.start();
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { newDagRun, recordDags } from './admin.ts';
-import { recordOutcome, type StartedAttempt } from './attempt-outcome.ts';
+import { AttemptLedger, isSameProcessAlive } from './attempt-ledger.ts';
+import { handBack, recordOutcome, type StartedAttempt } from './attempt-outcome.ts';
 import type { Dag } from './dag.ts';
 import { SchedulerError } from './errors.ts';
 import type { AttemptSpec, Executor } from './executor.ts';
@@ -31,9 +35,11 @@ import { taskInstanceId, type ClaimRequest, type DagRunRecord, type DagRunType, 
 import { advanceRun } from './run-advancer.ts';
 import { createDueRuns, startQueuedRuns } from './run-creation.ts';
 import type { SchedulerContext } from './scheduler-context.ts';
-import { adoptOrphans, failZombies } from './takeover.ts';
+import { parseStoreSpec } from './store-url.ts';
+import { adoptOrphans, failZombies, killAndWait, type AdoptedAttempt } from './takeover.ts';
 import type { AttemptOutcome, AttemptRequest } from './task-attempt.ts';
 import { inputsOf } from './task-inputs.ts';
+import type { Handoff } from './task-runner.ts';
 
 export interface SchedulerOptions {
   store: MetadataStore;
@@ -54,14 +60,33 @@ export interface SchedulerOptions {
   zombieThresholdMs?: number;
   /** Runs at the start of every pass, before anything else (the CLI scheduler applies its command inbox here). */
   beforePass?: () => Promise<void>;
-  /** Where the store is (directory or postgres:// URL): tasks in worker processes that read it open it there. */
+  /**
+   * Where the store is (directory or postgres:// URL): tasks in worker processes that read it open it there, and a
+   * worker whose scheduler died records its outcome there (without it, such a worker's attempt is handed back).
+   */
   storeLocation?: string;
   /** Called after every task instance state change the scheduler makes. */
   onTaskState?: (ti: TaskInstanceRecord) => void;
   now?: () => number;
 }
 
-type Inbox = { attemptId: string; outcome: AttemptOutcome };
+type Inbox = { attemptId: string; outcome: AttemptOutcome; log?: string };
+
+/** An attempt this scheduler waits for: started by its executor, or adopted from a stopped scheduler. */
+interface RunningAttempt extends StartedAttempt {
+  /** The launch's token (ledger handoff). */
+  token?: string;
+  /** Adopted: its worker is not this scheduler's child; it reports through the ledger. */
+  adopted?: AdoptedAttempt;
+  /** Set when the scheduler stops: a failure that follows is the stop's kill, handed back rather than counted. */
+  handBack?: string;
+}
+
+/** Options of `Scheduler.stop`. */
+export interface StopOptions {
+  /** How long running attempts may go on finishing before they are handed back (default 0: at once). */
+  graceMs?: number;
+}
 
 /** Slots of `default_pool` unless the options say otherwise (as in Airflow). */
 const DEFAULT_POOL_SLOTS = 128;
@@ -79,8 +104,13 @@ export class Scheduler {
   private readonly now: () => number;
   private readonly ctx: SchedulerContext;
   private readonly pools: Readonly<Record<string, number>>;
-  /** Attempts this scheduler's executor runs, by attempt id. */
-  private readonly active = new Map<string, StartedAttempt>();
+  /** Attempts this scheduler waits for (its executor's and adopted ones), by attempt id. */
+  private readonly active = new Map<string, RunningAttempt>();
+  /** Journal store: the per-attempt files through which workers outlive this scheduler (see attempt-ledger.ts). */
+  private readonly ledger: AttemptLedger | undefined;
+  private readonly storeKind: 'journal' | 'postgres' | undefined;
+  private draining = false;
+  private cutGrace: (() => void) | undefined;
   private inbox: Inbox[] = [];
   private readonly runWaiters = new Map<string, ((run: DagRunRecord) => void)[]>();
   private readonly activeRunsCap = new Map<string, number>();
@@ -105,27 +135,61 @@ export class Scheduler {
       this.position.set(d.id, new Map(this.order.get(d.id)!.map((id, i) => [id, i])));
     }
     this.ctx = { id: this.id, store: this.store, dags: this.dags, now: this.now, dag: (dagId) => this.dag(dagId), notify: (ti) => this.opts.onTaskState?.(ti) };
+    const spec = o.storeLocation === undefined ? undefined : parseStoreSpec(o.storeLocation);
+    this.storeKind = spec?.kind;
+    this.ledger = spec?.kind === 'journal' ? new AttemptLedger(join(spec.dir, 'attempts')) : undefined;
   }
 
-  /** Records the DAGs, resets orphaned attempts and starts the loop. */
+  /** Records the DAGs, takes over what a stopped scheduler left (see above) and starts the loop. */
   async start(): Promise<void> {
     if (this.loop) return;
     await recordDags(this.store, this.dags.values());
     await this.adoptOrphans();
+    await this.removeStaleAttemptFiles();
     this.stopping = false;
+    this.draining = false;
     this.loop = this.runLoop();
     await this.ticking; // the first pass has created the runs that were due
   }
 
-  /** Stops the loop; running attempts are killed and recorded as failed (they retry on the next start). */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.wake();
-    await this.loop;
-    this.loop = undefined;
-    for (const [attemptId] of this.active) this.executor.kill(attemptId, 'scheduler stopped');
-    await this.executor.close();
+  /**
+   * Stops: takes no new work, lets running attempts finish for up to `graceMs` (their outcomes are recorded as
+   * usual), then hands back those still running — their workers are killed, the instances are ready again and
+   * their try is not counted — and ends the loop. `stopNow` cuts the grace short.
+   */
+  async stop(o: StopOptions = {}): Promise<void> {
+    if (this.loop) {
+      this.draining = true;
+      this.wake();
+      const graceMs = o.graceMs ?? 0;
+      if (graceMs > 0 && this.active.size > 0) {
+        const cut = new Promise<void>((resolve) => (this.cutGrace = resolve));
+        const deadline = Date.now() + graceMs;
+        let stopped = false;
+        void cut.then(() => (stopped = true));
+        while (this.active.size > 0 && !stopped && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        this.cutGrace = undefined;
+      }
+      this.stopping = true;
+      this.wake();
+      await this.loop;
+      this.loop = undefined;
+    }
+    for (const [attemptId, a] of this.active) {
+      a.handBack = `the scheduler ${this.id} stopped before attempt ${a.tryNumber} finished`;
+      if (!a.adopted) this.executor.kill(attemptId, a.handBack);
+    }
+    await Promise.all([...this.active].filter(([, a]) => a.adopted).map(async ([attemptId, a]) => {
+      await killAndWait(a.adopted!.pid);
+      this.checkAdopted(attemptId, a);
+    }));
+    await this.executor.close(); // every worker has exited, and reported its attempt
     await this.applyOutcomes();
+  }
+
+  /** Ends the grace period of a `stop` in progress (a second Ctrl-C): attempts still running are handed back now. */
+  stopNow(): void {
+    this.cutGrace?.();
   }
 
   /** Creates a run (manual by default) for `logicalDate` and returns it; the loop starts it. */
@@ -204,12 +268,14 @@ export class Scheduler {
   /** One pass of the loop (see the strategy above). */
   async tick(): Promise<void> {
     await this.opts.beforePass?.();
+    for (const [attemptId, a] of this.active) if (a.adopted) this.checkAdopted(attemptId, a);
     await this.applyOutcomes();
-    await failZombies(this.ctx, this.active, (attemptId, reason) => this.executor.kill(attemptId, reason), this.zombieThresholdMs);
+    const ours = new Map([...this.active].filter(([, a]) => !a.adopted));
+    await failZombies(this.ctx, ours, (attemptId, reason) => this.executor.kill(attemptId, reason), this.zombieThresholdMs);
     // Peers that stopped beating: checked a few times per threshold, not every pass (it scans active instances).
     if (this.store.shared && this.now() - this.lastAdoption >= Math.min(1000, this.zombieThresholdMs / 4)) await this.adoptOrphans();
-    if (this.opts.scheduleRuns ?? true) await createDueRuns(this.ctx);
-    await startQueuedRuns(this.ctx, { runTypes: this.opts.runTypes, caps: this.activeRunsCap });
+    if ((this.opts.scheduleRuns ?? true) && !this.draining) await createDueRuns(this.ctx);
+    if (!this.draining) await startQueuedRuns(this.ctx, { runTypes: this.opts.runTypes, caps: this.activeRunsCap });
     const running = await this.store.listDagRuns({ states: ['running'], ...(this.opts.runTypes && { runTypes: this.opts.runTypes }) });
     const ready: TaskInstanceRecord[] = [];
     for (const run of running) {
@@ -218,13 +284,54 @@ export class Scheduler {
       ready.push(...advance.ready);
       if (advance.closed) this.runClosed(advance.closed);
     }
-    await this.startReady(ready, running);
+    if (!this.draining) await this.startReady(ready, running);
     await this.settleWaiters();
   }
 
   private async adoptOrphans(): Promise<void> {
     this.lastAdoption = this.now();
-    await adoptOrphans(this.ctx, this.active.values(), this.zombieThresholdMs);
+    const adopted = await adoptOrphans(this.ctx, this.active.values(), this.zombieThresholdMs, this.ledger);
+    for (const a of adopted) {
+      const dag = this.dags.get(a.key.dagId);
+      const task = dag?.hasTask(a.key.taskId) ? dag.getTask(a.key.taskId) : undefined;
+      if (!task) continue; // a DAG this scheduler does not run: its worker's result waits for one that does
+      this.active.set(`${taskInstanceId(a.key)}#${a.tryNumber}`, { ...a, task, token: a.token, adopted: a });
+      this.checkAdopted(`${taskInstanceId(a.key)}#${a.tryNumber}`, this.active.get(`${taskInstanceId(a.key)}#${a.tryNumber}`)!);
+    }
+  }
+
+  /**
+   * An adopted attempt (its worker outlived its scheduler, see `takeover.ts`): queues its result once the worker has
+   * written it. A worker that exits without one failed on its own (it ran under this scheduler's watch), as does one
+   * whose beats stop for the zombie threshold (it is killed); on stop, whatever it reports is handed back.
+   */
+  private checkAdopted(attemptId: string, a: RunningAttempt): void {
+    const ledger = this.ledger!;
+    const { pid, processStart, token } = a.adopted!;
+    if (this.inbox.some((m) => m.attemptId === attemptId)) return;
+    const result = () => ledger.readResult(a.key, a.tryNumber, token);
+    let r = result();
+    if (r) return void this.inbox.push({ attemptId, outcome: r.outcome, log: r.log });
+    if (isSameProcessAlive(pid, processStart)) {
+      const beat = ledger.lastBeat(a.key, a.tryNumber);
+      if (beat === undefined || beat >= this.now() - this.zombieThresholdMs || a.handBack) return;
+      void killAndWait(pid);
+      return void this.inbox.push({ attemptId, outcome: { state: 'failed', retryable: true, error: `zombie: no heartbeat from task process ${pid} for ${this.now() - beat} ms; killed` } });
+    }
+    r = result(); // written just before it exited
+    if (r) return void this.inbox.push({ attemptId, outcome: r.outcome, log: r.log });
+    this.inbox.push({ attemptId, outcome: { state: 'failed', retryable: true, error: `the task process ${pid} exited without recording an outcome` } });
+  }
+
+  /** Removes attempt files whose instance moved on (their outcome is stored; the scheduler died before removing them). */
+  private async removeStaleAttemptFiles(): Promise<void> {
+    if (!this.ledger) return;
+    const held = new Set([...this.active.values()].map((a) => `${taskInstanceId(a.key)}#${a.tryNumber}`));
+    for (const rec of this.ledger.listAttempts()) {
+      if (held.has(`${taskInstanceId(rec)}#${rec.tryNumber}`)) continue;
+      const ti = await this.store.getTaskInstance(rec);
+      if (ti?.state !== 'running' || ti.tryNumber !== rec.tryNumber) this.ledger.remove(rec, rec.tryNumber);
+    }
   }
 
   private runClosed(run: DagRunRecord): void {
@@ -245,15 +352,23 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Stores the outcomes reported since the last pass; only then are the workers released and the attempt files
+   * removed, so that an outcome is never lost when this process dies in between (the worker records it itself).
+   */
   private async applyOutcomes(): Promise<void> {
     const batch = this.inbox;
     this.inbox = [];
     // Concurrently: the store group-commits the writes of one pass (one fsync instead of one per outcome).
-    await Promise.all(batch.map(({ attemptId, outcome }) => {
+    await Promise.all(batch.map(async ({ attemptId, outcome, log }) => {
       const a = this.active.get(attemptId);
-      if (!a) return undefined;
+      if (!a) return;
+      if (log) await this.store.appendLog(a.key, a.tryNumber, log);
+      if (a.handBack && outcome.state === 'failed') await handBack(this.ctx, a, a.handBack);
+      else await recordOutcome(this.ctx, a, outcome);
       this.active.delete(attemptId);
-      return recordOutcome(this.ctx, a, outcome);
+      this.ledger?.remove(a.key, a.tryNumber);
+      this.executor.release(attemptId);
     }));
   }
 
@@ -294,9 +409,11 @@ export class Scheduler {
     };
     const attemptId = `${taskInstanceId(ti)}#${tryNumber}`;
     const key = { dagId: ti.dagId, runId: ti.runId, taskId: ti.taskId, mapIndex: ti.mapIndex };
-    this.active.set(attemptId, { key, tryNumber, task });
+    const token = randomUUID();
+    this.active.set(attemptId, { key, tryNumber, task, token });
     this.ctx.notify({ ...ti, ...patch });
-    const spec: AttemptSpec = { attemptId, dagFile: dag.fileloc ?? '', request, timeoutMs: task.options.executionTimeout };
+    const handoff: Handoff | undefined = this.ledger ? { kind: 'ledger', dir: this.ledger.dir, token } : this.storeKind === 'postgres' ? { kind: 'store', location: this.opts.storeLocation! } : undefined;
+    const spec: AttemptSpec = { attemptId, dagFile: dag.fileloc ?? '', request, timeoutMs: task.options.executionTimeout, handoff };
     this.executor.start(spec, {
       started: (info) => void this.store.updateTaskInstance(key, { pid: info.pid, hostname: info.hostname, heartbeatAt: this.now() }, { states: ['running'], tryNumber }).catch(() => undefined),
       heartbeat: () => void this.store.updateTaskInstance(key, { heartbeatAt: this.now() }, { states: ['running'], tryNumber }).catch(() => undefined),

@@ -5,10 +5,13 @@
  * - `adoptOrphans`: queued or running instances no attempt of this scheduler holds. On an exclusive store (checked
  *   at start) every one is the orphan of a stopped scheduler. On a shared store a peer may be alive, so only
  *   instances whose owner went silent are taken: running ones whose heartbeat is older than the zombie threshold,
- *   queued ones unchanged for as long. A started attempt counts as a failed try (it retries if it may); a queued
- *   one goes back to scheduled. Every change is a compare-and-set, so two peers never adopt the same one.
+ *   queued ones unchanged for as long. A started attempt whose worker still runs is adopted (waited for); one whose
+ *   worker is gone is handed back without counting a try; a queued one goes back to scheduled. Every change is a
+ *   compare-and-set, so two peers never adopt the same one.
  */
 import { hostname } from 'node:os';
+import { isSameProcessAlive, type AttemptLedger } from './attempt-ledger.ts';
+import { handBack } from './attempt-outcome.ts';
 import { taskInstanceId, type TaskInstanceKey, type TaskInstanceRecord } from './metadata-store.ts';
 import type { SchedulerContext } from './scheduler-context.ts';
 
@@ -35,8 +38,27 @@ export async function failZombies(ctx: SchedulerContext, held: ReadonlyMap<strin
   }
 }
 
-/** Takes over orphaned instances (see above); `held` are this scheduler's attempts, never orphans. */
-export async function adoptOrphans(ctx: SchedulerContext, held: Iterable<HeldAttempt>, thresholdMs: number): Promise<void> {
+/** A running attempt of a stopped scheduler whose worker is alive (or has left its result): this scheduler waits for it. */
+export interface AdoptedAttempt extends HeldAttempt {
+  /** The launch's token (its result file must carry it). */
+  token: string;
+  pid: number;
+  processStart: number | null;
+}
+
+/**
+ * Takes over orphaned instances (see above); `held` are this scheduler's attempts, never orphans. Returns the
+ * attempts it adopted: their workers outlived their scheduler (journal store: `ledger` tells which process runs
+ * each, see `attempt-ledger.ts`), and the caller waits for their results.
+ * 1. queued (claimed, never started): back to scheduled;
+ * 2. running, its worker alive (same pid and process start time on this host) or its result already written:
+ *    adopted (the owner becomes this scheduler);
+ * 3. running, its worker gone while its scheduler was dead: handed back, its try not counted — a scheduler's death
+ *    is not the task's failure. On a shared store (PostgreSQL) the worker of a dead scheduler beats into the store
+ *    itself, so a silent one is gone — unless its process still runs on this host: then it hangs (its own fault, it
+ *    stopped beating), and it is killed and counts as a failed try, as a zombie does.
+ */
+export async function adoptOrphans(ctx: SchedulerContext, held: Iterable<HeldAttempt>, thresholdMs: number, ledger?: AttemptLedger): Promise<AdoptedAttempt[]> {
   const shared = ctx.store.shared === true;
   const now = ctx.now();
   const silentSince = now - thresholdMs;
@@ -44,43 +66,64 @@ export async function adoptOrphans(ctx: SchedulerContext, held: Iterable<HeldAtt
   const lastSign = (ti: TaskInstanceRecord) => (ti.state === 'running' ? (ti.heartbeatAt ?? ti.startDate ?? ti.updatedAt) : ti.updatedAt);
   const orphans = (await ctx.store.listTaskInstances({ states: ['queued', 'running'] }))
     .filter((ti) => !mine.has(taskInstanceId(ti)) && (!shared || (ti.owner !== ctx.id && lastSign(ti) < silentSince)));
+  const adopted: AdoptedAttempt[] = [];
   for (const ti of orphans) {
-    // A task process left on this machine is killed first, so that its retry never runs beside it.
-    if (ti.pid !== null && ti.hostname === hostname() && ti.pid !== process.pid) await killAndWait(ti.pid);
-    const dag = ctx.dags.get(ti.dagId);
-    const task = dag?.hasTask(ti.taskId) ? dag.getTask(ti.taskId) : undefined;
-    const attempted = ti.state === 'running';
-    const error = shared
-      ? `no sign of scheduler ${ti.owner ?? 'unknown'} since ${new Date(lastSign(ti)).toISOString()} (threshold ${thresholdMs} ms); adopted by ${ctx.id}`
-      : `the scheduler that ran this attempt (${ti.owner ?? 'unknown'}) stopped; reset by ${ctx.id}`;
-    const retry = !attempted || ti.tryNumber < ti.maxTries;
-    const patch: Partial<TaskInstanceRecord> = !attempted
-      ? { state: 'scheduled', scheduledAt: ctx.now(), owner: null }
-      : retry
+    const was = `the scheduler that ran this attempt (${ti.owner ?? 'unknown'}) stopped`;
+    if (ti.state === 'queued') {
+      const patch: Partial<TaskInstanceRecord> = { state: 'scheduled', scheduledAt: ctx.now(), owner: null };
+      if (await ctx.store.updateTaskInstance(ti, patch, { states: ['queued'], tryNumber: ti.tryNumber })) ctx.notify({ ...ti, ...patch });
+      continue;
+    }
+    const a = { key: { dagId: ti.dagId, runId: ti.runId, taskId: ti.taskId, mapIndex: ti.mapIndex }, tryNumber: ti.tryNumber };
+    const rec = ledger?.readAttempt(ti, ti.tryNumber);
+    const live = rec !== undefined && rec.hostname === hostname() && isSameProcessAlive(rec.pid, rec.processStart);
+    // Read after the liveness check: a worker that finished just before it has written its result by then.
+    if (rec && (live || ledger!.readResult(ti, ti.tryNumber, rec.token))) {
+      if (await ctx.store.updateTaskInstance(ti, { owner: ctx.id }, { states: ['running'], tryNumber: ti.tryNumber })) {
+        await ctx.store.appendLog(ti, ti.tryNumber, `${was}; its task process ${rec.pid} ${live ? 'runs on' : 'has finished'}: adopted by ${ctx.id}\n`);
+        adopted.push({ ...a, token: rec.token, pid: rec.pid, processStart: rec.processStart });
+      }
+      continue;
+    }
+    const local = ti.pid !== null && ti.hostname === hostname() && ti.pid !== process.pid && isSameProcessAlive(ti.pid, null);
+    if (shared && local) {
+      // Alive but silent for the whole threshold: it hangs. Killed, and counted like a zombie.
+      await killAndWait(ti.pid!);
+      const error = `zombie: no heartbeat since ${new Date(lastSign(ti)).toISOString()} (threshold ${thresholdMs} ms) while its scheduler ${ti.owner ?? 'unknown'} was gone; killed by ${ctx.id}`;
+      const dag = ctx.dags.get(ti.dagId);
+      const task = dag?.hasTask(ti.taskId) ? dag.getTask(ti.taskId) : undefined;
+      const patch: Partial<TaskInstanceRecord> = ti.tryNumber < ti.maxTries
         ? { state: 'up_for_retry', error, endDate: ctx.now(), nextAttemptAt: ctx.now() + (task?.retryDelayAfter(ti.tryNumber) ?? 0), pid: null, owner: null }
         : { state: 'failed', error, endDate: ctx.now(), pid: null, owner: null };
-    if (await ctx.store.updateTaskInstance(ti, patch, { states: [ti.state], tryNumber: ti.tryNumber })) {
-      if (attempted) await ctx.store.appendLog(ti, ti.tryNumber, `${error}\n`);
-      ctx.notify({ ...ti, ...patch });
+      if (await ctx.store.updateTaskInstance(ti, patch, { states: ['running'], tryNumber: ti.tryNumber })) {
+        await ctx.store.appendLog(ti, ti.tryNumber, `${error}\n`);
+        ctx.notify({ ...ti, ...patch });
+      }
+      continue;
     }
+    // A task process of this host that no attempt file vouches for (a Riffle before attempt files, or one that lost
+    // its file) is killed first, so that the attempt handed back never runs beside it.
+    if (local && !rec) await killAndWait(ti.pid!);
+    const gone = shared
+      ? `no sign of scheduler ${ti.owner ?? 'unknown'} nor of its task process since ${new Date(lastSign(ti)).toISOString()} (threshold ${thresholdMs} ms); ${ctx.id} took over`
+      : `${was} and its task process${rec ? ` ${rec.pid}` : ''} is gone; reset by ${ctx.id}`;
+    await handBack(ctx, a, gone);
+    ledger?.remove(ti, ti.tryNumber);
   }
+  return adopted;
 }
 
-/** Kills a leftover task process and waits until it is gone (so that its retry never overlaps it). */
-async function killAndWait(pid: number): Promise<void> {
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (e) {
-      return (e as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  };
-  if (!alive()) return;
+/** Kills a leftover task process (and its process group, if it leads one) and waits until it is gone. */
+export async function killAndWait(pid: number): Promise<void> {
+  if (!isSameProcessAlive(pid, null)) return;
   try {
-    process.kill(pid, 'SIGKILL');
+    process.kill(-pid, 'SIGKILL');
   } catch {
-    return;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      return;
+    }
   }
-  for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 100 && isSameProcessAlive(pid, null); i++) await new Promise((r) => setTimeout(r, 20));
 }

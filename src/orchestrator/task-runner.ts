@@ -1,23 +1,38 @@
 /**
- * The worker process: forked by the ProcessExecutor, it imports DAG files (once each), runs one task attempt at a
- * time and reports over IPC: `started`, `log`, `heartbeat`, `result`. It exits as soon as its parent goes away, so
- * that a killed scheduler never leaves a task running behind the back of its successor.
+ * The worker process: forked by the ProcessExecutor (in its own process group, so that a Ctrl-C meant for the
+ * scheduler never reaches it), it imports DAG files (once each), runs one task attempt at a time and reports over
+ * IPC: `started`, `log`, `heartbeat`, `result`; the scheduler answers `ack` once the outcome is in the store.
+ *
+ * The scheduler's death is not the attempt's: a worker that loses its scheduler mid-attempt (the IPC channel closes)
+ * keeps running the attempt and records its outcome itself — how depends on the store (`handoff`):
+ * - journal store (one writer, held by the scheduler's lock): the outcome and the log lines written meanwhile go to
+ *   a per-attempt result file (`attempt-ledger.ts`) that the next scheduler ingests; the worker beats by touching its
+ *   attempt file, which is how that scheduler tells a live worker from a vanished one;
+ * - PostgreSQL (any process may write): the worker writes heartbeats, log lines and the outcome to the store itself,
+ *   with the same compare-and-set the scheduler uses (`recordOutcome`), so that a result recorded twice counts once.
+ * While orphaned the worker enforces the attempt's execution timeout itself (the scheduler's timer died with it).
+ * An outcome sent but not acknowledged before the channel closed is recorded the same way (the scheduler may have
+ * died between receiving and storing it). A worker with no attempt exits as soon as its scheduler goes away.
  */
 import { hostname } from 'node:os';
 import { format } from 'node:util';
+import { AttemptLedger } from './attempt-ledger.ts';
+import { recordOutcome } from './attempt-outcome.ts';
 import { loadDagFile } from './dag-loader.ts';
 import type { Dag } from './dag.ts';
+import type { MetadataStore } from './metadata-store.ts';
 import { openMetadataStore } from './store-url.ts';
 import { runAttempt, type AttemptOutcome, type AttemptRequest, type StoreOpener } from './task-attempt.ts';
+import type { Task } from './task.ts';
+
+/** How a worker records an outcome when its scheduler is gone (see above). */
+export type Handoff = { kind: 'ledger'; dir: string; token: string } | { kind: 'store'; location: string };
 
 /** Parent → worker. */
-export interface RunMessage {
-  type: 'run';
-  attemptId: string;
-  dagFile: string;
-  heartbeatMs: number;
-  request: AttemptRequest;
-}
+export type ParentMessage =
+  | { type: 'run'; attemptId: string; dagFile: string; heartbeatMs: number; request: AttemptRequest; timeoutMs?: number | undefined; handoff?: Handoff | undefined }
+  | { type: 'ack'; attemptId: string };
+export type RunMessage = Extract<ParentMessage, { type: 'run' }>;
 
 /** Worker → parent. */
 export type WorkerMessage =
@@ -26,47 +41,158 @@ export type WorkerMessage =
   | { type: 'heartbeat'; attemptId: string }
   | { type: 'result'; attemptId: string; outcome: AttemptOutcome };
 
+interface Current {
+  m: RunMessage;
+  startedAt: number;
+  task: Task<unknown> | undefined;
+  dag: Dag | undefined;
+  /** Log text written while no scheduler listened (journal handoff: it travels in the result file). */
+  orphanLog: string[];
+  orphaned: boolean;
+  /** Set once the outcome is on its way to the store: a later timeout or completion changes nothing. */
+  settling: Promise<void> | undefined;
+  ack: (() => void) | undefined;
+  /** PostgreSQL handoff: the store this worker writes once orphaned. */
+  store: Promise<MetadataStore> | undefined;
+}
+
 const dagsByFile = new Map<string, Promise<Dag[]>>();
-let current: string | undefined;
+let current: Current | undefined;
+
+// A scheduler that died leaves the read ends of our pipes closed: writes fail with EPIPE, which must not kill us.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
 
 function send(m: WorkerMessage): void {
-  process.send?.(m);
+  if (!process.connected) return;
+  // With a callback, a channel that breaks mid-send reports here instead of as an 'error' event that would crash us.
+  process.send?.(m, undefined, {}, () => undefined);
+}
+
+function log(text: string): void {
+  const c = current;
+  if (!c) return;
+  if (!c.orphaned) return send({ type: 'log', attemptId: c.m.attemptId, text });
+  if (c.m.handoff?.kind === 'store') {
+    const key = keyOf(c.m);
+    void c.store?.then((s) => s.appendLog(key, c.m.request.tryNumber, text)).catch(() => undefined);
+  } else c.orphanLog.push(text);
 }
 
 // Task code that prints goes to the attempt's log.
 for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-  console[level] = (...args: unknown[]) => {
-    if (current !== undefined) send({ type: 'log', attemptId: current, text: `${format(...args)}\n` });
-  };
+  console[level] = (...args: unknown[]) => log(`${format(...args)}\n`);
 }
 
+const keyOf = (m: RunMessage) => ({ dagId: m.request.dagId, runId: m.request.runId, taskId: m.request.taskId, mapIndex: m.request.mapIndex });
+
 async function run(m: RunMessage): Promise<void> {
-  current = m.attemptId;
+  const c: Current = { m, startedAt: Date.now(), task: undefined, dag: undefined, orphanLog: [], orphaned: false, settling: undefined, ack: undefined, store: undefined };
+  current = c;
   send({ type: 'started', attemptId: m.attemptId, pid: process.pid, hostname: hostname() });
-  const beat = setInterval(() => send({ type: 'heartbeat', attemptId: m.attemptId }), m.heartbeatMs);
+  const ledger = m.handoff?.kind === 'ledger' ? new AttemptLedger(m.handoff.dir) : undefined;
+  const beat = setInterval(() => {
+    send({ type: 'heartbeat', attemptId: m.attemptId });
+    ledger?.beat(keyOf(m), m.request.tryNumber);
+    if (c.orphaned && c.store) void c.store.then((s) => s.updateTaskInstance(keyOf(m), { heartbeatAt: Date.now(), pid: process.pid, hostname: hostname() }, { states: ['running'], tryNumber: m.request.tryNumber })).catch(() => undefined);
+  }, m.heartbeatMs);
   let outcome: AttemptOutcome;
   try {
     let dags = dagsByFile.get(m.dagFile);
     if (!dags) dagsByFile.set(m.dagFile, (dags = loadDagFile(m.dagFile)));
-    const dag = (await dags).find((d) => d.id === m.request.dagId);
-    if (!dag) throw new Error(`dag '${m.request.dagId}' is no longer defined in ${m.dagFile}`);
-    const task = dag.getTask(m.request.taskId);
+    c.dag = (await dags).find((d) => d.id === m.request.dagId);
+    if (!c.dag) throw new Error(`dag '${m.request.dagId}' is no longer defined in ${m.dagFile}`);
+    c.task = c.dag.getTask(m.request.taskId);
     const location = m.request.metadataStore;
     const openStore: StoreOpener | undefined = location === undefined ? undefined : async () => {
       const store = await openMetadataStore(location, { readOnly: true });
       return { store, release: () => store.close() };
     };
-    outcome = await runAttempt(task, m.request, { log: (line) => send({ type: 'log', attemptId: m.attemptId, text: `${line}\n` }), signal: new AbortController().signal, openStore });
+    outcome = await runAttempt(c.task, m.request, { log: (line) => log(`${line}\n`), signal: new AbortController().signal, openStore });
   } catch (e) {
     outcome = { state: 'failed', retryable: true, error: `cannot run the task: ${e instanceof Error ? e.message : String(e)}` };
   } finally {
     clearInterval(beat);
   }
-  send({ type: 'result', attemptId: m.attemptId, outcome });
+  await settle(c, outcome);
   current = undefined;
+  if (c.orphaned || !process.connected) process.exit(0);
 }
 
-process.on('message', (m: RunMessage) => {
+/** Hands the outcome to the scheduler; if it is gone before acknowledging, records it through the handoff. */
+function settle(c: Current, outcome: AttemptOutcome): Promise<void> {
+  return (c.settling ??= deliver(c, outcome));
+}
+
+async function deliver(c: Current, outcome: AttemptOutcome): Promise<void> {
+  if (!c.orphaned && process.connected) {
+    const acked = new Promise<boolean>((resolve) => {
+      c.ack = () => resolve(true);
+      process.once('disconnect', () => resolve(false));
+    });
+    send({ type: 'result', attemptId: c.m.attemptId, outcome });
+    if (await acked) return;
+    c.orphaned = true;
+  }
+  await recordOrphaned(c, outcome);
+}
+
+/** Records the outcome of an attempt whose scheduler is gone (see the strategy above). */
+async function recordOrphaned(c: Current, outcome: AttemptOutcome): Promise<void> {
+  const h = c.m.handoff;
+  const key = keyOf(c.m);
+  const tryNumber = c.m.request.tryNumber;
+  if (h?.kind === 'ledger') {
+    new AttemptLedger(h.dir).writeResult({ ...key, tryNumber, token: h.token, outcome, log: c.orphanLog.join(''), finishedAt: Date.now() });
+    return;
+  }
+  if (h?.kind !== 'store' || !c.task || !c.dag) return; // nowhere to record: the next scheduler hands the attempt back
+  const dag = c.dag;
+  // A store that is down now may be back in a moment; after that, the next scheduler hands the attempt back.
+  for (let i = 0; i < 10; i++) {
+    try {
+      const store = await (c.store ??= openMetadataStore(h.location));
+      const ctx = { id: `worker:${hostname()}:${process.pid}`, store, dags: new Map([[dag.id, dag]]), now: Date.now, dag: () => dag, notify: () => undefined };
+      await recordOutcome(ctx, { key, tryNumber, task: c.task }, outcome);
+      await store.close();
+      return;
+    } catch {
+      c.store = undefined;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+/** The scheduler is gone: an idle worker exits; a busy one carries on alone (see the strategy above). */
+function orphan(): void {
+  const c = current;
+  if (!c) process.exit(0);
+  if (c.orphaned) return;
+  c.orphaned = true;
+  if (c.m.handoff?.kind === 'store') {
+    const store = openMetadataStore(c.m.handoff.location);
+    store.catch(() => undefined); // reported where it is awaited (recordOrphaned retries)
+    c.store = store;
+  }
+  const timeoutMs = c.m.timeoutMs;
+  if (timeoutMs !== undefined) {
+    const timer = setTimeout(() => {
+      const error = `execution timeout: killed after ${timeoutMs} ms (by the task process itself: its scheduler was gone)`;
+      void settle(c, { state: 'failed', retryable: true, error }).finally(() => {
+        // Its own children (a shell command) go with it: they share its process group.
+        try {
+          process.kill(-process.pid, 'SIGKILL');
+        } catch {
+          process.exit(1);
+        }
+      });
+    }, Math.max(0, c.startedAt + timeoutMs - Date.now()));
+    timer.unref();
+  }
+}
+
+process.on('message', (m: ParentMessage) => {
   if (m.type === 'run') void run(m);
+  else if (m.type === 'ack' && current?.m.attemptId === m.attemptId) current.ack?.();
 });
-process.on('disconnect', () => process.exit(0));
+process.on('disconnect', orphan);
