@@ -2,10 +2,10 @@ import type { BoundedSource, ErrorRecord } from '../../model/index.ts';
 import { ConfigError } from '../../model/index.ts';
 import type { Converter, CsvColumns, CsvHeader, CsvRow, CsvValue } from './csv-columns.ts';
 import { EXPECTED, INVALID, baseType, converterFor, isColumnSpec } from './csv-columns.ts';
-import { CsvRecordParser } from './csv-parser.ts';
-import type { CsvRecordSink } from './csv-parser.ts';
+import type { CsvErrorDetail, CsvReadSink } from './csv-read.ts';
+import { readCsvRecords } from './csv-read.ts';
 import { FileSource, fileError, patternList } from './file-source.ts';
-import { readLines } from './lines.ts';
+import type { InvalidUtf8 } from './lines.ts';
 
 export interface CsvSourceOptions<H extends CsvHeader, C extends CsvColumns, T> {
   /**
@@ -25,16 +25,24 @@ export interface CsvSourceOptions<H extends CsvHeader, C extends CsvColumns, T> 
   parse?: (row: CsvRow<H, C>) => T;
   /** Lines a quoted value may span before its quote is taken as unterminated (default 10 000). */
   maxRecordLines?: number;
+  /** Longest record in bytes (default 64 MiB): a longer one goes to the errors (with an excerpt) and is skipped. */
+  maxRecordBytes?: number;
+  /** 'error' (default): a line that is not UTF-8 goes to the errors, its bytes in base64; 'replace': read as U+FFFD. */
+  invalidUtf8?: InvalidUtf8;
   /** Lines per batch read (default 4096). */
   batchSize?: number;
 }
 
 /**
- * Reads CSV files (RFC 4180: quoted delimiters, doubled quotes, quoted newlines; LF or CRLF; gzip; a BOM dropped).
+ * Reads CSV files (RFC 4180: quoted delimiters, doubled quotes, quoted newlines; LF, CRLF or CR line ends; gzip; a BOM
+ * dropped) through the tokenizer and recovery rule shared by every CSV reader (csv-read.ts, csv-parser.ts).
  * Malformed records go to the batch's `errors` with `line N: why`, their raw text and `{ file, line }`, and the read
- * goes on: an unterminated quote, a field count that differs from the header, a value that is not of its declared
+ * goes on: an unterminated quote (its line; the next line is read as a new record), a field count that differs from
+ * the header, a line that is not UTF-8 (its bytes in base64, `origin.rawEncoding: 'base64'`), a record over
+ * `maxRecordBytes`, a corrupt gzip stream (one error with `origin.byteOffset`), a value that is not of its declared
  * type, a throwing `parse`. A header that repeats a name or lacks a declared column is itself an error, and its file
- * is skipped (none of its rows could be read as declared).
+ * is skipped (none of its rows could be read as declared). Empty files and header-only files are counted as
+ * warnings (`fileReadWarnings`).
  *
  * Files are never split by byte ranges: a boundary may fall inside a quoted value holding a newline, and nothing
  * local tells whether a given newline is inside quotes. Parallelism comes from reading several files.
@@ -59,15 +67,14 @@ export function csvSource<const H extends CsvHeader = true, const C extends CsvC
     format: 'csv',
     patterns: patternList(pattern),
     splittable: false,
-    async *readRange(part, { step, signal }) {
+    async *readRange(part, { step, signal, warn }) {
       const file = part.file;
       let values: T[] = [];
       let errors: ErrorRecord<string>[] = [];
       let names: readonly string[] | undefined = Array.isArray(header) ? header : undefined;
       let converters = names ? convertersFor(names, columns) : [];
-      let skipFile = false;
 
-      const fail = (reason: string, line: number, raw: string) => errors.push(fileError(step, reason, raw, file, line));
+      const fail = (reason: string, line: number, raw: string, detail?: CsvErrorDetail) => void errors.push(fileError(step, reason, raw, file, line, detail));
       const emit = (row: unknown, line: number, raw: string) => {
         if (parse === undefined) {
           values.push(row as T);
@@ -79,24 +86,20 @@ export function csvSource<const H extends CsvHeader = true, const C extends CsvC
           fail(`line ${line}: ${e instanceof Error ? e.message : String(e)}`, line, raw);
         }
       };
-      const sink: CsvRecordSink = {
+      const sink: CsvReadSink = {
         malformed: fail,
+        header(fields) {
+          const problem = headerProblem(fields, columns);
+          if (problem) {
+            if (problem.startsWith('the header lacks')) warn({ kind: 'missing-column', file, message: `${file}: ${problem}; the file is skipped` });
+            return `${problem}; the file is skipped`;
+          }
+          names = fields;
+          converters = convertersFor(fields, columns);
+          return undefined;
+        },
         record(fields, line, raw) {
-          if (header === false) return emit(fields, line, raw);
-          if (names === undefined) {
-            const problem = headerProblem(fields, columns);
-            if (problem) {
-              fail(`line ${line}: ${problem}; the file is skipped`, line, raw);
-              skipFile = true;
-            } else {
-              names = fields;
-              converters = convertersFor(fields, columns);
-            }
-            return;
-          }
-          if (fields.length !== names.length) {
-            return fail(`line ${line}: expected ${names.length} fields (as the header), got ${fields.length}`, line, raw);
-          }
+          if (names === undefined) return emit(fields, line, raw);
           const row: Record<string, CsvValue> = {};
           for (let i = 0; i < fields.length; i++) {
             const convert = converters[i];
@@ -115,24 +118,35 @@ export function csvSource<const H extends CsvHeader = true, const C extends CsvC
         },
       };
 
-      const parser = new CsvRecordParser({ delimiter, quote, maxRecordLines: opts.maxRecordLines });
       const flush = () => {
         const batch = errors.length > 0 ? { values, errors } : { values };
         values = [];
         errors = [];
         return batch;
       };
-      for await (const { lines, firstLine } of readLines(file, { batchSize: opts.batchSize, keepCarriageReturn: true, signal })) {
-        for (let i = 0; i < lines.length && !skipFile; i++) {
-          const line = lines[i];
-          if (skipEmpty && !parser.pending && (line.length === 0 || (line.length === 1 && line.charCodeAt(0) === 13))) continue;
-          parser.push(line, firstLine + i, sink);
-        }
+      const records = readCsvRecords(
+        file,
+        {
+          header: header === true ? true : names ? names.length : false,
+          delimiter, quote, skipEmptyLines: skipEmpty,
+          ...(opts.maxRecordLines !== undefined ? { maxRecordLines: opts.maxRecordLines } : {}),
+          ...(opts.maxRecordBytes !== undefined ? { maxRecordBytes: opts.maxRecordBytes } : {}),
+          ...(opts.invalidUtf8 !== undefined ? { invalidUtf8: opts.invalidUtf8 } : {}),
+          ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
+          ...(signal !== undefined ? { signal } : {}),
+        },
+        sink,
+      );
+      while (true) {
+        const next = await records.next();
         if (values.length > 0 || errors.length > 0) yield flush();
-        if (skipFile) return;
+        if (next.done) {
+          const { headerRead, records: read, malformed } = next.value;
+          if (!headerRead && read === 0 && malformed === 0) warn({ kind: 'empty-file', file, message: `${file}: empty file (no lines)` });
+          else if (headerRead && read === 0 && malformed === 0) warn({ kind: 'header-only', file, message: `${file}: a header and no records` });
+          break;
+        }
       }
-      parser.end(sink);
-      if (values.length > 0 || errors.length > 0) yield flush();
     },
   });
 }

@@ -1,6 +1,6 @@
 import type { BoundedSource, PipelineGraph, SourceBatch } from '../../model/index.ts';
 import { read, type ReadTransform } from '../../transforms/index.ts';
-import { FileSource } from './file-source.ts';
+import { FileSource, type ReadWarning } from './file-source.ts';
 
 /**
  * The file reads of each pipeline, so that each waits for all of them to expand their patterns before yielding data:
@@ -44,6 +44,17 @@ export function fileRead<T>(source: BoundedSource<T>, name: string): ReadTransfo
       },
     }),
   };
+}
+
+/**
+ * The warnings of a pipeline's file reads so far (empty files, header-only CSV files, a declared column missing from a
+ * header), in read order: for the run's summary, e.g. `warning: 2 empty inputs: a.csv (empty file), ...`.
+ *
+ * @example
+ *   for (const w of fileReadWarnings(pipeline.graph)) console.warn(`warning: ${w.message}`);
+ */
+export function fileReadWarnings(graph: PipelineGraph): ReadWarning[] {
+  return (fileReadsOf.get(graph) ?? []).flatMap((s) => s.warnings);
 }
 
 /** Delegates to a file source; `read` first waits until every file read of the pipeline has expanded its patterns. */

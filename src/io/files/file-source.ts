@@ -10,11 +10,23 @@ export interface FileRange {
   readonly range?: { readonly start: number; readonly end: number };
 }
 
+/**
+ * Something about an input that is not a bad record but may be a mistake: an empty file, a file with only a header, a
+ * declared column the header lacks. Counted and shown in the run's summary (see `fileReadWarnings`).
+ */
+export interface ReadWarning {
+  readonly kind: 'empty-file' | 'header-only' | 'missing-column';
+  readonly file: string;
+  readonly message: string;
+}
+
 /** What a format reader gets besides the range. */
 export interface FileReadContext {
   /** The step name for error records: the describe() of the source the user created (splits keep it). */
   readonly step: string;
   readonly signal: AbortSignal | undefined;
+  /** Records a warning about the input (shared by the source and its splits). */
+  readonly warn: (warning: ReadWarning) => void;
 }
 
 /** Reads one file (or range) of a format. */
@@ -39,12 +51,19 @@ export class FileSource<T> implements BoundedSource<T> {
   readonly #step: string;
   /** Set for the parts returned by split(); undefined for the source the user made (expanded on first use). */
   readonly #parts: readonly FileRange[] | undefined;
+  readonly #warnings: ReadWarning[];
   #expanded: Promise<FileRange[]> | undefined;
 
-  constructor(spec: FileSourceSpec<T>, parts?: readonly FileRange[], step?: string) {
+  constructor(spec: FileSourceSpec<T>, parts?: readonly FileRange[], step?: string, warnings?: ReadWarning[]) {
     this.#spec = spec;
     this.#parts = parts;
     this.#step = step ?? `${spec.format}(${spec.patterns.join(', ')})`;
+    this.#warnings = warnings ?? [];
+  }
+
+  /** The warnings of this source and its splits so far (empty files, header-only files, missing columns). */
+  get warnings(): readonly ReadWarning[] {
+    return this.#warnings;
   }
 
   describe(): string {
@@ -70,11 +89,11 @@ export class FileSource<T> implements BoundedSource<T> {
       let start = part.range?.start ?? 0;
       const end = part.range?.end ?? (await stat(part.file)).size;
       if (!this.#spec.splittable || end - start <= bundle || (await isGzipFile(part.file))) {
-        out.push(new FileSource(this.#spec, [part], this.#step));
+        out.push(new FileSource(this.#spec, [part], this.#step, this.#warnings));
         continue;
       }
       for (; start < end; start += bundle) {
-        out.push(new FileSource(this.#spec, [{ file: part.file, range: { start, end: Math.min(end, start + bundle) } }], this.#step));
+        out.push(new FileSource(this.#spec, [{ file: part.file, range: { start, end: Math.min(end, start + bundle) } }], this.#step, this.#warnings));
       }
     }
     return out;
@@ -82,7 +101,8 @@ export class FileSource<T> implements BoundedSource<T> {
 
   async *read(signal?: AbortSignal): AsyncIterable<SourceBatch<T>> {
     signal?.throwIfAborted();
-    const ctx: FileReadContext = { step: this.#step, signal };
+    const warnings = this.#warnings;
+    const ctx: FileReadContext = { step: this.#step, signal, warn: (w) => void warnings.push(w) };
     for (const part of await this.files()) yield* this.#spec.readRange(part, ctx);
   }
 
@@ -97,9 +117,14 @@ export class FileSource<T> implements BoundedSource<T> {
   }
 }
 
-/** An error record for a bad line or record of a file. `reason` should start with `line N: `. */
-export function fileError(step: string, reason: string, raw: string, file: string, line: number): ErrorRecord<string> {
-  return { step, error: reason, element: raw, time: new Date().toISOString(), origin: { file, line } };
+/**
+ * An error record for a bad line or record of a file. `reason` should start with `line N: `. `detail` adds to the
+ * origin: `rawEncoding: 'base64'` when the element holds the bytes of a line that is not UTF-8, `byteOffset` for a
+ * corrupt compressed file.
+ */
+export function fileError(step: string, reason: string, raw: string, file: string, line: number, detail?: { readonly rawEncoding?: 'base64' | 'text'; readonly byteOffset?: number }): ErrorRecord<string> {
+  const origin = detail === undefined ? { file, line } : { file, line, ...detail };
+  return { step, error: reason, element: raw, time: new Date().toISOString(), origin };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { BoundedSource, ErrorRecord } from '../../model/index.ts';
 import { FileSource, LineNumbering, fileError, patternList } from './file-source.ts';
+import type { InvalidUtf8 } from './lines.ts';
 import { readLines } from './lines.ts';
 
 export interface JsonlSourceOptions<T> {
@@ -7,29 +8,51 @@ export interface JsonlSourceOptions<T> {
   parse?: (obj: unknown) => T;
   /** Lines per batch (default 4096). */
   batchSize?: number;
+  /** Deepest nesting of arrays and objects in a record (default 1000): a deeper record goes to the errors. */
+  maxDepth?: number;
+  /** Longest record in bytes (default 64 MiB): a longer line goes to the errors (with an excerpt) and is skipped. */
+  maxRecordBytes?: number;
+  /** 'error' (default): a line that is not UTF-8 goes to the errors, its bytes in base64; 'replace': read as U+FFFD. */
+  invalidUtf8?: InvalidUtf8;
 }
+
+/** Default deepest nesting of a JSON record. */
+export const DEFAULT_MAX_JSON_DEPTH = 1000;
 
 /**
  * Reads JSON Lines files: one JSON value per line; blank lines are skipped. A line that is not valid JSON (or that
- * `parse` rejects) becomes an error record with its file, line number and raw text, and the read goes on.
+ * `parse` rejects), is nested deeper than `maxDepth`, is longer than `maxRecordBytes` or is not UTF-8 becomes an error
+ * record with its file, line number and raw text (a bounded excerpt, or base64 bytes), and the read goes on; a corrupt
+ * gzip stream is one error record. Line ends may be LF, CRLF or CR.
  *
  * @example
  *   const events = jsonlSource('in/*.jsonl', { parse: (o) => EventSchema.parse(o) }); // BoundedSource<Event>
  */
 export function jsonlSource<T = unknown>(pattern: string | readonly string[], opts: JsonlSourceOptions<T> = {}): BoundedSource<T> {
   const { parse } = opts;
+  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_JSON_DEPTH;
   return new FileSource<T>({
     format: 'jsonl',
     patterns: patternList(pattern),
     splittable: true,
-    async *readRange(part, { step, signal }) {
+    async *readRange(part, { step, signal, warn }) {
       let numbering: LineNumbering | undefined;
-      for await (const batch of readLines(part.file, { ...part.range, batchSize: opts.batchSize, signal })) {
+      let any = false;
+      for await (const batch of readLines(part.file, {
+        ...part.range, batchSize: opts.batchSize, signal,
+        ...(opts.maxRecordBytes !== undefined ? { maxLineBytes: opts.maxRecordBytes } : {}),
+        ...(opts.invalidUtf8 !== undefined ? { invalidUtf8: opts.invalidUtf8 } : {}),
+      })) {
         const values: T[] = [];
         let bad: Array<{ index: number; message: string }> | undefined;
         const { lines } = batch;
+        if (lines.length > 0 || batch.error) any = true;
         for (let i = 0; i < lines.length; i++) {
           const line = lines[i];
+          if (line.length > maxDepth && jsonDepthOver(line, maxDepth)) {
+            (bad ??= []).push({ index: i, message: `nested deeper than ${maxDepth} levels (maxDepth raises the limit)` });
+            continue;
+          }
           let value: unknown;
           try {
             value = JSON.parse(line);
@@ -49,16 +72,49 @@ export function jsonlSource<T = unknown>(pattern: string | readonly string[], op
           values.push(value as T);
         }
         let errors: ErrorRecord<string>[] | undefined;
-        if (bad) {
+        if (bad || batch.error) {
           numbering ??= new LineNumbering(part.file, batch.rangeStart);
           const base = await numbering.base();
-          errors = bad.map(({ index, message }) => {
+          errors = (bad ?? []).map(({ index, message }) => {
             const line = base + batch.firstLine + index;
-            return fileError(step, `line ${line}: ${message}`, lines[index], part.file, line);
+            return fileError(step, `line ${line}: ${message}`, excerpt(lines[index]), part.file, line);
           });
+          if (batch.error) {
+            const line = base + batch.firstLine + lines.length;
+            const { reason, raw, rawEncoding, byteOffset } = batch.error;
+            errors.push(fileError(step, `line ${line}: ${reason}`, raw, part.file, line, byteOffset !== undefined ? { rawEncoding, byteOffset } : { rawEncoding }));
+          }
         }
         if (values.length > 0 || errors) yield errors ? { values, errors } : { values };
       }
+      if (!any && part.range === undefined) warn({ kind: 'empty-file', file: part.file, message: `${part.file}: empty file (no lines)` });
     },
   });
+}
+
+/** Error records keep at most this much of a bad line (a huge line must not be copied into every error output). */
+const MAX_EXCERPT = 64 * 1024;
+
+function excerpt(line: string): string {
+  return line.length <= MAX_EXCERPT ? line : `${line.slice(0, MAX_EXCERPT)}… (${line.length} characters)`;
+}
+
+/**
+ * Whether a JSON text nests arrays/objects deeper than `max` (brackets inside strings do not count). Only lines longer
+ * than `max` can, so short lines skip this walk.
+ */
+export function jsonDepthOver(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) return true;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return false;
 }

@@ -50,7 +50,6 @@ test('readLines: gzip by extension and by magic bytes', async () => {
   assert.deepEqual(await all(await file(gzipSync(content), 'a-no-ext')), expected);
   // Concatenated gzip members read as one stream.
   assert.deepEqual(await all(await file(Buffer.concat([gzipSync('a\n'), gzipSync('b\n')]), 'multi.gz')), [[1, 'a'], [2, 'b']]);
-  await assert.rejects(all(await file(Buffer.from([0x1f, 0x8b, 1, 2, 3]), 'bad.gz')));
 });
 
 test('readLines: byte ranges read the lines beginning in them', async () => {
@@ -76,4 +75,61 @@ test('readLines: honors an abort signal', async () => {
     }
   }, { name: 'AbortError' });
   assert.equal(n, 300);
+});
+
+async function withErrors(path: string, opts?: ReadLinesOptions): Promise<Array<[number, string]>> {
+  const out: Array<[number, string]> = [];
+  for await (const b of readLines(path, opts)) {
+    b.lines.forEach((l, i) => out.push([b.firstLine + i, l]));
+    if (b.error) out.push([b.firstLine + b.lines.length, `ERROR ${b.error.reason.split(' ')[0]} ${b.error.raw}`]);
+  }
+  return out;
+}
+
+test('readLines: bare CR line endings are detected per file (the header does not swallow the first record)', async () => {
+  assert.deepEqual(await all(await file('a,b\r1,2\r3,4\r')), [[1, 'a,b'], [2, '1,2'], [3, '3,4']]);
+  assert.deepEqual(await all(await file('a\rb')), [[1, 'a'], [2, 'b']]);
+  // Tiny chunks: a CR at a chunk's end cannot tell CR from CRLF until the next chunk.
+  for (const chunkSize of [1, 2, 3]) {
+    assert.deepEqual(await all(await file('\uFEFFab\rcd\r\ref'), { chunkSize }), [[1, 'ab'], [2, 'cd'], [3, ''], [4, 'ef']]);
+    assert.deepEqual(await all(await file('ab\r\ncd\r\n'), { chunkSize }), [[1, 'ab'], [2, 'cd']]);
+  }
+  // Byte ranges of a CR file align on CRs.
+  const path = await file('aa\rbb\rcc\r');
+  assert.equal(await alignToLineStart(path, 4), 6);
+  assert.deepEqual((await all(path, { start: 1, end: 4 })).map((x) => x[1]), ['bb']);
+  assert.equal(await countLinesBefore(path, 6), 2);
+  assert.equal((await readLines(path).next()).value?.terminator, '\r');
+});
+
+test('readLines: invalid UTF-8 is an error with the bytes in base64 (or U+FFFD on request), the next lines go on', async () => {
+  const bytes = Buffer.concat([Buffer.from('ok\nbad '), Buffer.from([0xff, 0xfe]), Buffer.from('\nlast é\n')]);
+  for (const chunkSize of [1, 4, 1024]) {
+    const got = await withErrors(await file(bytes), { chunkSize });
+    assert.deepEqual(got, [[1, 'ok'], [2, `ERROR invalid ${Buffer.from([0x62, 0x61, 0x64, 0x20, 0xff, 0xfe]).toString('base64')}`], [3, 'last é']]);
+  }
+  assert.deepEqual(await all(await file(bytes), { invalidUtf8: 'replace' }), [[1, 'ok'], [2, 'bad \uFFFD\uFFFD'], [3, 'last é']]);
+});
+
+test('readLines: a line over maxLineBytes is skipped in bounded memory and reported with an excerpt', async () => {
+  const long = 'x'.repeat(5000);
+  for (const chunkSize of [7, 100, 1 << 16]) {
+    const got = await withErrors(await file(`a\n${long}\nb\n${long}`), { maxLineBytes: 1000, chunkSize });
+    assert.deepEqual(got.map(([n, l]) => [n, l.slice(0, 10)]), [[1, 'a'], [2, 'ERROR line'], [3, 'b'], [4, 'ERROR line']]);
+    assert.ok(got[1]![1].length < 1100);
+  }
+  // Exactly the limit passes (CRLF's CR does not count).
+  assert.deepEqual(await all(await file(`${'y'.repeat(10)}\r\nz`), { maxLineBytes: 10, chunkSize: 3 }), [[1, 'y'.repeat(10)], [2, 'z']]);
+});
+
+test('readLines: a corrupt or truncated gzip stream is one error after the lines read so far, never a zlib stack', async () => {
+  const good = gzipSync(Array.from({ length: 2000 }, (_, i) => `line ${i}`).join('\n'));
+  const truncated = good.subarray(0, Math.floor(good.length / 2));
+  const got = await withErrors(await file(truncated, 'trunc.gz'), { chunkSize: 512 });
+  const last = got.at(-1)!;
+  assert.match(last[1], /^ERROR corrupt/);
+  assert.equal(got.length - 1, last[0] - 1); // every line before the error is a line
+  const garbage = await withErrors(await file(Buffer.from([0x1f, 0x8b, 1, 2, 3]), 'bad.gz'));
+  assert.equal(garbage.length, 1);
+  assert.match(garbage[0]![1], /^ERROR corrupt/);
 });

@@ -45,9 +45,13 @@ test('textSource: byte-range splits cover every line exactly once, in order (pro
         const path = join(dir, `prop-${n++}.txt`);
         await writeFile(path, content);
         const whole = await readAll(textSource(path));
-        // Oracle: a line ends at '\n' (a '\r' before it dropped); text after the last '\n', if any, is a last line.
-        const expected = content.split('\n').map((l) => l.replace(/\r$/, ''));
-        if (content === '' || content.endsWith('\n')) expected.pop();
+        // Oracle: the file's first line end says its terminator: a bare '\r' (classic Mac) or '\n' (LF or CRLF). A line
+        // ends at it (for '\n', a '\r' before it dropped); text after the last terminator, if any, is a last line.
+        const firstEnd = content.search(/\r(?!\n)|\n/);
+        const bareCr = firstEnd !== -1 && content[firstEnd] === '\r';
+        const term = bareCr ? '\r' : '\n';
+        const expected = content.split(term).map((l) => (bareCr ? l : l.replace(/\r$/, '')));
+        if (content === '' || content.endsWith(term)) expected.pop();
         assert.deepEqual(whole, expected);
         const parts = await textSource(path).split(bundle);
         const fromParts = (await Promise.all(parts.map(readAll))).flat();
