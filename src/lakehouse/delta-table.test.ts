@@ -156,3 +156,19 @@ test('unsupported reader and writer features fail with an error naming the featu
   const ts = await DeltaTable.open(foreignTable({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: [], writerFeatures: ['appendOnly', 'checkConstraints'] }));
   assert.equal(await feature(ts.append([{ id: 1 }])), 'checkConstraints');
 });
+
+test('a table with several unsupported features names all of them, sorted, whatever order the log lists them in', async () => {
+  const features = async (p: Promise<unknown>): Promise<readonly string[]> => {
+    try { await p; return []; } catch (e) { assert.ok(e instanceof UnsupportedFeatureError, String(e)); return e.features; }
+  };
+  const listed = ['v2Checkpoint', 'deletionVectors', 'timestampNtz', 'columnMapping'];
+  for (const order of [listed, [...listed].reverse()]) {
+    const path = foreignTable({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: order, writerFeatures: order }, {}, [
+      { name: 'id', type: 'long', nullable: true, metadata: {} }, { name: 'v', type: 'decimal(10,2)', nullable: true, metadata: {} },
+    ]);
+    assert.deepEqual(await features(DeltaTable.open(path)), ['columnMapping', 'deletionVectors', 'timestampNtz', 'type decimal(10,2)', 'v2Checkpoint']);
+    await assert.rejects(DeltaTable.open(path), /table features 'columnMapping', 'deletionVectors', 'timestampNtz', 'type decimal\(10,2\)', 'v2Checkpoint' are not supported by Riffle for reading/);
+  }
+  const writes = await DeltaTable.open(foreignTable({ minReaderVersion: 1, minWriterVersion: 7, writerFeatures: ['rowTracking', 'appendOnly', 'checkConstraints', 'identityColumns'] }, { 'delta.constraints.positive': 'id > 0' }));
+  assert.deepEqual(await features(writes.append([{ id: 1 }])), ['checkConstraints', 'identityColumns', 'rowTracking']);
+});

@@ -2,6 +2,7 @@
  * Errors of the Delta Lake layer. Each has a stable code and says what to do next; all are `RiffleError`s.
  */
 import { RiffleError, type ErrorContext } from '../model/index.ts';
+import { compareUtf8 } from './value-order.ts';
 
 /**
  * A row does not match the table schema (unknown column, wrong type, null in a non-nullable column). Nothing was
@@ -47,16 +48,22 @@ export class ConcurrentModificationError extends RiffleError {
  * try { await DeltaTable.open(path); } catch (e) { if (e instanceof UnsupportedFeatureError) console.log(e.feature); }
  */
 export class UnsupportedFeatureError extends RiffleError {
+  /** The first of `features`. */
   readonly feature: string;
-  constructor(feature: string, access: 'read' | 'write', detail: string) {
-    super('DELTA_UNSUPPORTED_FEATURE', `table feature '${feature}' is not supported by Riffle for ${access === 'read' ? 'reading' : 'writing'}: ${detail}`, {
+  /** Every unsupported feature found, sorted. */
+  readonly features: readonly string[];
+  constructor(feature: string | readonly string[], access: 'read' | 'write', detail: string) {
+    const features = typeof feature === 'string' ? [feature] : [...new Set(feature)].sort(compareUtf8);
+    const named = features.map((f) => `'${f}'`).join(', ');
+    super('DELTA_UNSUPPORTED_FEATURE', `table feature${features.length > 1 ? 's' : ''} ${named} ${features.length > 1 ? 'are' : 'is'} not supported by Riffle for ${access === 'read' ? 'reading' : 'writing'}: ${detail}`, {
       domain: 'user',
-      context: { feature, access },
+      context: { feature: features.join(', '), access },
       hint: access === 'read'
         ? 'read this table with an engine that supports the feature (e.g. delta-rs, Spark), or rewrite it without the feature'
         : 'write to this table with an engine that supports the feature, or recreate the table without it',
     });
-    this.feature = feature;
+    this.feature = features[0];
+    this.features = features;
   }
 }
 

@@ -116,6 +116,21 @@ export function schemaToJson(schema: TableSchema): string {
  * schemaFromJson('{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}}]}');
  */
 export function schemaFromJson(json: string): TableSchema {
+  const root = parseSchemaJson(json);
+  if (!root) throw new DeltaTableError('DELTA_LOG_INVALID', 'metaData.schemaString is not a struct schema');
+  const unreadable = unreadableColumns(root);
+  if (unreadable.length > 0) {
+    throw new UnsupportedFeatureError(unreadable.map((u) => `type ${u.type}`), 'read', unreadable.map((u) => `column '${u.name}' has type ${u.type}, which Riffle cannot read yet`).join('; '));
+  }
+  return {
+    fields: root.fields.map((raw) => ({ name: raw.name, type: raw.type as ReadableDeltaType, nullable: raw.nullable ?? true, metadata: raw.metadata ?? {} })),
+  };
+}
+
+interface RawField { name: string; type: unknown; nullable?: boolean; metadata?: Record<string, unknown> }
+
+/** The struct of a `schemaString`, undefined when it is JSON but not a struct; throws when it is not JSON. */
+function parseSchemaJson(json: string): { fields: RawField[] } | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
@@ -123,18 +138,31 @@ export function schemaFromJson(json: string): TableSchema {
     throw new DeltaTableError('DELTA_LOG_INVALID', 'metaData.schemaString is not valid JSON', { cause });
   }
   const root = parsed as { type?: unknown; fields?: unknown };
-  if (root?.type !== 'struct' || !Array.isArray(root.fields)) {
-    throw new DeltaTableError('DELTA_LOG_INVALID', 'metaData.schemaString is not a struct schema');
+  return root?.type === 'struct' && Array.isArray(root.fields) ? { fields: root.fields as RawField[] } : undefined;
+}
+
+function unreadableColumns(root: { fields: RawField[] }): { name: string; type: string }[] {
+  return root.fields
+    .map((raw) => ({ name: raw.name, type: typeof raw.type === 'string' ? raw.type : JSON.stringify(raw.type) }))
+    .filter((c) => !READABLE.has(c.type));
+}
+
+/**
+ * The columns of a `schemaString` whose types Riffle cannot read (nested, decimal, binary, …), for the protocol
+ * check to name them with the other unsupported features; empty when the schema is not a readable struct at all
+ * (`schemaFromJson` then says what is wrong).
+ *
+ * @example
+ * unreadableTypes('{"type":"struct","fields":[{"name":"v","type":"decimal(10,2)","nullable":true,"metadata":{}}]}');
+ * // [{ name: 'v', type: 'decimal(10,2)' }]
+ */
+export function unreadableTypes(json: string): { name: string; type: string }[] {
+  try {
+    const root = parseSchemaJson(json);
+    return root ? unreadableColumns(root) : [];
+  } catch {
+    return [];
   }
-  return {
-    fields: root.fields.map((raw: { name: string; type: unknown; nullable?: boolean; metadata?: Record<string, unknown> }) => {
-      const typeName = typeof raw.type === 'string' ? raw.type : JSON.stringify(raw.type);
-      if (!READABLE.has(typeName)) {
-        throw new UnsupportedFeatureError(`type ${typeName}`, 'read', `column '${raw.name}' has type ${typeName}, which Riffle cannot read yet`);
-      }
-      return { name: raw.name, type: typeName as ReadableDeltaType, nullable: raw.nullable ?? true, metadata: raw.metadata ?? {} };
-    }),
-  };
 }
 
 /**

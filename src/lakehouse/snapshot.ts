@@ -6,7 +6,7 @@
 import type { AddAction, MetadataAction, ProtocolAction, TxnAction } from './actions.ts';
 import { readCheckpoint } from './checkpoint.ts';
 import { type DeltaLog, type LogListing } from './delta-log.ts';
-import { DeltaTableError, UnsupportedFeatureError } from './errors.ts';
+import { DeltaTableError } from './errors.ts';
 import { type FileStats, parseStats } from './file-stats.ts';
 import { dataFilePath } from './partition-path.ts';
 import { compilePredicate, mayMatchFile, type Predicate } from './predicate.ts';
@@ -74,11 +74,7 @@ export class Snapshot {
     if (!protocol || !metadata) {
       throw new DeltaTableError('DELTA_LOG_INVALID', `the log of ${log.tablePath} has no ${protocol ? 'metaData' : 'protocol'} action at version ${version}`);
     }
-    assertReadable(protocol, metadata);
-    for (const kind of state.otherKinds) {
-      if (kind === 'cdc' || kind === 'commitInfo' || kind === 'domainMetadata' || kind === 'checkpointMetadata') continue;
-      throw new UnsupportedFeatureError(kind, 'read', `the log holds '${kind}' actions`);
-    }
+    assertReadable(protocol, metadata, state.otherKinds); // names every unsupported feature, column type and action kind
     this.version = version;
     this.tablePath = log.tablePath;
     this.protocol = protocol;

@@ -9,7 +9,8 @@
  */
 import type { AddAction, MetadataAction, ProtocolAction } from './actions.ts';
 import { UnsupportedFeatureError } from './errors.ts';
-import type { TableSchema } from './schema.ts';
+import { type TableSchema, unreadableTypes } from './schema.ts';
+import { compareUtf8 } from './value-order.ts';
 
 /**
  * The protocol Riffle writes for new tables: reader 1, writer 2 (appendOnly and invariants known to writer 2).
@@ -37,57 +38,90 @@ const WRITER_VERSION_FEATURES: Record<number, string> = {
   3: 'checkConstraints', 4: 'changeDataFeed / generatedColumns', 5: 'columnMapping', 6: 'identityColumns',
 };
 
+/** Unsupported features found so far, each with why; thrown as one error naming them all (sorted). */
+class Refusals {
+  private readonly found = new Map<string, string>();
+  constructor(private readonly access: 'read' | 'write') {}
+  add(feature: string, detail: string): void {
+    if (!this.found.has(feature)) this.found.set(feature, detail);
+  }
+  throwAny(): void {
+    if (this.found.size === 0) return;
+    const features = [...this.found.keys()].sort(compareUtf8);
+    throw new UnsupportedFeatureError(features, this.access, features.map((f) => this.found.get(f)).join('; '));
+  }
+}
+
+function readRefusals(protocol: ProtocolAction, metadata: MetadataAction | undefined, actionKinds: Iterable<string>, refusals: Refusals): void {
+  const v = protocol.minReaderVersion;
+  if (v === 2) refusals.add('columnMapping', 'the table requires reader version 2 (column mapping)');
+  if (v > 3) refusals.add(`readerVersion ${v}`, `the table requires reader version ${v}; Riffle reads versions 1 and 3`);
+  if (v === 3) {
+    for (const feature of protocol.readerFeatures ?? []) {
+      if (!READER_FEATURES.has(feature)) refusals.add(feature, `the table lists reader feature '${feature}'`);
+    }
+  }
+  const mode = metadata?.configuration['delta.columnMapping.mode'];
+  if (mode !== undefined && mode !== 'none') refusals.add('columnMapping', `delta.columnMapping.mode is '${mode}'`);
+  if (metadata && metadata.format.provider !== 'parquet') {
+    refusals.add(`format ${metadata.format.provider}`, 'data files are not Parquet');
+  }
+  for (const { name, type } of metadata ? unreadableTypes(metadata.schemaString) : []) {
+    refusals.add(`type ${type}`, `column '${name}' has type ${type}, which Riffle cannot read yet`);
+  }
+  for (const kind of actionKinds) {
+    if (!KNOWN_ACTIONS.has(kind)) refusals.add(kind, `the log holds '${kind}' actions`);
+  }
+}
+
+/** Actions a reader may meet besides add/remove/metaData/protocol/txn, and ignore. */
+const KNOWN_ACTIONS: ReadonlySet<string> = new Set(['cdc', 'commitInfo', 'domainMetadata', 'checkpointMetadata']);
+
 /**
- * Throws `UnsupportedFeatureError` unless Riffle can read a table with this protocol and metadata.
+ * Throws `UnsupportedFeatureError` unless Riffle can read a table with this protocol, metadata (its schema's column
+ * types) and log action kinds. The error names every unsupported feature, sorted (`e.features`).
  *
  * @example
  * assertReadable({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'] }); // throws, names deletionVectors
  */
-export function assertReadable(protocol: ProtocolAction, metadata?: MetadataAction): void {
-  const v = protocol.minReaderVersion;
-  if (v === 2) throw new UnsupportedFeatureError('columnMapping', 'read', 'the table requires reader version 2 (column mapping)');
-  if (v > 3) throw new UnsupportedFeatureError(`readerVersion ${v}`, 'read', `the table requires reader version ${v}; Riffle reads versions 1 and 3`);
-  if (v === 3) {
-    for (const feature of protocol.readerFeatures ?? []) {
-      if (!READER_FEATURES.has(feature)) throw new UnsupportedFeatureError(feature, 'read', `the table lists reader feature '${feature}'`);
-    }
-  }
-  const mode = metadata?.configuration['delta.columnMapping.mode'];
-  if (mode !== undefined && mode !== 'none') throw new UnsupportedFeatureError('columnMapping', 'read', `delta.columnMapping.mode is '${mode}'`);
-  if (metadata && metadata.format.provider !== 'parquet') {
-    throw new UnsupportedFeatureError(`format ${metadata.format.provider}`, 'read', 'data files are not Parquet');
-  }
+export function assertReadable(protocol: ProtocolAction, metadata?: MetadataAction, actionKinds: Iterable<string> = []): void {
+  const refusals = new Refusals('read');
+  readRefusals(protocol, metadata, actionKinds, refusals);
+  refusals.throwAny();
 }
 
 /**
  * Throws `UnsupportedFeatureError` unless Riffle can write to a table with this protocol, metadata and schema
- * (writing needs everything reading needs).
+ * (writing needs everything reading needs: a table Riffle cannot read is refused for reading first). The error names
+ * every feature that stops the write, sorted.
  *
  * @example
  * assertWritable({ minReaderVersion: 1, minWriterVersion: 4 }, metadata, schema); // throws, names changeDataFeed / generatedColumns
  */
 export function assertWritable(protocol: ProtocolAction, metadata: MetadataAction, schema: TableSchema): void {
   assertReadable(protocol, metadata);
+  const refusals = new Refusals('write');
   const v = protocol.minWriterVersion;
-  if (v > 7) throw new UnsupportedFeatureError(`writerVersion ${v}`, 'write', `the table requires writer version ${v}`);
+  if (v > 7) refusals.add(`writerVersion ${v}`, `the table requires writer version ${v}`);
   if (v === 7) {
     for (const feature of protocol.writerFeatures ?? []) {
-      if (!WRITER_FEATURES.has(feature)) throw new UnsupportedFeatureError(feature, 'write', `the table lists writer feature '${feature}'`);
+      if (!WRITER_FEATURES.has(feature)) refusals.add(feature, `the table lists writer feature '${feature}'`);
     }
-  } else if (v > 4) {
-    throw new UnsupportedFeatureError(WRITER_VERSION_FEATURES[v] ?? `writerVersion ${v}`, 'write', `the table requires writer version ${v}; Riffle writes versions 2 to 4 and 7`);
+  } else if (v > 4 && v < 7) {
+    refusals.add(WRITER_VERSION_FEATURES[v] ?? `writerVersion ${v}`, `the table requires writer version ${v}; Riffle writes versions 2 to 4 and 7`);
   }
   for (const field of schema.fields) {
     if (field.metadata['delta.invariants'] !== undefined) {
-      throw new UnsupportedFeatureError('invariants', 'write', `column '${field.name}' has a delta.invariants constraint Riffle does not enforce yet`);
+      refusals.add('invariants', `column '${field.name}' has a delta.invariants constraint Riffle does not enforce yet`);
     }
     for (const key of ['delta.generationExpression', 'delta.identity.start']) {
-      if (field.metadata[key] !== undefined) throw new UnsupportedFeatureError(key.split('.')[1] === 'identity' ? 'identityColumns' : 'generatedColumns', 'write', `column '${field.name}' has ${key}`);
+      if (field.metadata[key] !== undefined) refusals.add(key.split('.')[1] === 'identity' ? 'identityColumns' : 'generatedColumns', `column '${field.name}' has ${key}`);
     }
   }
   for (const key of Object.keys(metadata.configuration)) {
-    if (key.startsWith('delta.constraints.')) throw new UnsupportedFeatureError('checkConstraints', 'write', `the table has constraint ${key}`);
+    if (key.startsWith('delta.constraints.')) refusals.add('checkConstraints', `the table has constraint ${key}`);
   }
+  refusals.throwAny();
 }
 
 /**
