@@ -26,6 +26,8 @@ export const expect = {
   columnValuesToBeOfType: (column: string, type_: string, k: Mostly = {}) => e('expect_column_values_to_be_of_type', { column, type_, ...k }),
   columnValuesToMatchRegex: (column: string, regex: string, k: Mostly = {}) => e('expect_column_values_to_match_regex', { column, regex, ...k }),
   columnValuesToNotMatchRegex: (column: string, regex: string, k: Mostly = {}) => e('expect_column_values_to_not_match_regex', { column, regex, ...k }),
+  columnValuesToMatchRegexList: (column: string, regex_list: string[], k: Mostly & { match_on?: 'any' | 'all' } = {}) => e('expect_column_values_to_match_regex_list', { column, regex_list, ...k }),
+  columnValuesToNotMatchRegexList: (column: string, regex_list: string[], k: Mostly = {}) => e('expect_column_values_to_not_match_regex_list', { column, regex_list, ...k }),
   columnValueLengthsToBeBetween: (column: string, k: Bounds & Mostly) => e('expect_column_value_lengths_to_be_between', { column, ...k }),
   columnValuesToBeJsonParseable: (column: string, k: Mostly = {}) => e('expect_column_values_to_be_json_parseable', { column, ...k }),
   columnValuesToBeDateutilParseable: (column: string, k: Mostly = {}) => e('expect_column_values_to_be_dateutil_parseable', { column, ...k }),

@@ -1,9 +1,12 @@
-import { RiffleError, type ErrorContext } from '../model/index.ts';
+import { ConfigError, RiffleError, type ErrorContext } from '../model/index.ts';
 
-/** A suite or contract is malformed (an unknown expectation, a missing argument): found before reading data. */
-export class SuiteError extends RiffleError {
+/**
+ * A suite, contract or checkpoint is malformed (an unknown expectation, a missing argument): found before reading
+ * data, so it is a ConfigError (the CLI exits 2).
+ */
+export class SuiteError extends ConfigError {
   constructor(message: string, opts: { hint?: string; context?: ErrorContext } = {}) {
-    super('QUALITY_SUITE_INVALID', message, { domain: 'user', ...opts });
+    super(message, { code: 'QUALITY_SUITE_INVALID', ...opts });
   }
 }
 

@@ -10,6 +10,8 @@ import { monotonic } from './expectations/ordering.ts';
 import * as table from './expectations/table.ts';
 import { compoundUnique, unique } from './expectations/uniqueness.ts';
 import * as v from './expectations/value-tests.ts';
+import { closest, ConfigCheck, configFromValue, formatConfigIssue, type ConfigPath } from '../config/index.ts';
+import { KWARGS } from './kwargs-schema.ts';
 import { SuiteError } from './quality-error.ts';
 import type { ExpectationConfig } from './result.ts';
 
@@ -34,6 +36,8 @@ const TYPES: Record<string, [string, Compile]> = {
   expect_column_values_to_be_in_type_list: ['values of one of the types', map((a) => v.ofType(a, 'type_list'))],
   expect_column_values_to_match_regex: ['values match a regex (search)', map((a) => v.regex(a, false))],
   expect_column_values_to_not_match_regex: ['values do not match a regex', map((a) => v.regex(a, true))],
+  expect_column_values_to_match_regex_list: ['values match any (or all) of the regexes', map((a) => v.regexList(a, false))],
+  expect_column_values_to_not_match_regex_list: ['values match none of the regexes', map((a) => v.regexList(a, true))],
   expect_column_values_to_match_like_pattern: ['values match a SQL LIKE pattern', map((a) => v.like(a, false))],
   expect_column_values_to_not_match_like_pattern: ['values do not match a SQL LIKE pattern', map((a) => v.like(a, true))],
   expect_column_value_lengths_to_be_between: ['string lengths within bounds', map(v.lengthBetween)],
@@ -68,13 +72,37 @@ export const expectationTypes: ReadonlyMap<string, ExpectationType> = new Map(
   Object.entries(TYPES).map(([name, [description, compile]]) => [name, { name, description, compile: (config: ExpectationConfig, args: Kwargs) => compile(config, args) }]),
 );
 
-/** Compiles one expectation configuration, with a message naming the unknown type and the closest known ones. */
+function unknownType(type: string): SuiteError {
+  const close = closest(type, expectationTypes.keys(), 3);
+  return new SuiteError(`unknown expectation type '${type}'`, { hint: close.length > 0 ? `did you mean ${close.join(', ')}?` : `known types: riffle's quality.expectationTypes` });
+}
+
+/**
+ * Compiles one expectation configuration: its kwargs are checked against the type's schema first (an unknown kwarg
+ * or a wrong type is an error, with a did-you-mean), then the type's own checks run (min ≤ max and the like).
+ */
 export function compileExpectation(config: ExpectationConfig): CompiledExpectation {
   const type = expectationTypes.get(config.expectation_type);
-  if (type === undefined) {
-    const stem = config.expectation_type.replace(/^expect_(column_|table_)?/, '').split('_')[0] ?? '';
-    const close = [...expectationTypes.keys()].filter((k) => stem !== '' && k.includes(stem)).slice(0, 3);
-    throw new SuiteError(`unknown expectation type '${config.expectation_type}'`, { hint: close.length > 0 ? `did you mean ${close.join(', ')}?` : `known types: riffle's quality.expectationTypes` });
-  }
+  if (type === undefined) throw unknownType(config.expectation_type);
+  const check = new ConfigCheck(configFromValue(config.kwargs ?? {}, config.expectation_type));
+  check.validate(KWARGS[config.expectation_type]!);
+  if (!check.ok) throw new SuiteError(check.issues.map((i) => formatConfigIssue({ ...i, path: ['kwargs', ...i.path] })).join('; '));
   return type.compile(config, new Kwargs(config.expectation_type, config.kwargs ?? {}));
+}
+
+/**
+ * Checks one expectation of a configuration file at `path` (its kwargs at `path.kwargs`), reporting every problem to
+ * `check` with its line; returns the compiled expectation when it is valid.
+ */
+export function checkExpectation(check: ConfigCheck, path: ConfigPath, config: ExpectationConfig, typeKey = 'expectation_type'): CompiledExpectation | undefined {
+  const type = expectationTypes.get(config.expectation_type);
+  if (type === undefined) {
+    const close = closest(config.expectation_type, expectationTypes.keys(), 3);
+    check.report([...path, typeKey], `unknown expectation type \`${config.expectation_type}\`${close.length > 0 ? ` (did you mean ${close.map((c) => `\`${c}\``).join(', ')}?)` : ''}`);
+    return undefined;
+  }
+  const before = check.issues.length;
+  check.validate(KWARGS[config.expectation_type]!, config.kwargs ?? {}, [...path, 'kwargs']);
+  if (check.issues.length > before) return undefined;
+  return check.attempt([...path, 'kwargs'], () => type.compile(config, new Kwargs(config.expectation_type, config.kwargs ?? {})));
 }

@@ -6,6 +6,7 @@ import type { Kwargs } from '../expectation.ts';
 import { numericValue, valueKey } from '../values.ts';
 import { isDateutilParseable } from './dateutil-parse.ts';
 import { matchesStrftime } from './strftime-parse.ts';
+import { pythonRegex } from './python-regex.ts';
 import type { ColumnMapSpec } from './column-map.ts';
 
 const show = (v: unknown) => JSON.stringify(v);
@@ -49,20 +50,38 @@ export function between(args: Kwargs): ColumnMapSpec {
   return { test, number: numericBounds ? inRange : never, string: numericBounds ? never : inRange, why: `is not ${[lo, hi].filter(Boolean).join(' and ')}` };
 }
 
+/** A regex kwarg as a JS RegExp: the pattern is Python's (GE runs it with `re`), translated or refused by name. */
+function compiledRegex(args: Kwargs, source: string, key: string): RegExp {
+  try {
+    return pythonRegex(source);
+  } catch (e) {
+    throw new SuiteError(`${args.type}: '${key}' ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
 export function regex(args: Kwargs, negate: boolean): ColumnMapSpec {
   const source = args.string('regex');
-  let re: RegExp;
-  try {
-    re = new RegExp(source);
-  } catch (e) {
-    throw new SuiteError(`${args.type}: regex ${show(source)} is invalid: ${(e as Error).message}`);
-  }
+  const re = compiledRegex(args, source, 'regex');
   // GE (pandas) searches anywhere in the string form of the value: `str.contains(regex)`.
   return {
     test: negate ? (v) => !re.test(String(v)) : (v) => re.test(String(v)),
     string: negate ? (s) => !re.test(s) : (s) => re.test(s),
     why: `${negate ? 'matches' : 'does not match'} /${source}/`,
   };
+}
+
+/**
+ * expect_column_values_to_match_regex_list (`match_on: any` (default) or `all` of the regexes found in the value) and
+ * expect_column_values_to_not_match_regex_list (none found), each regex searched as pandas' `str.contains`.
+ */
+export function regexList(args: Kwargs, negate: boolean): ColumnMapSpec {
+  const sources = args.stringList('regex_list');
+  if (sources.length === 0) throw new SuiteError(`${args.type}: 'regex_list' needs at least one regex`);
+  const res = sources.map((s, i) => compiledRegex(args, s, `regex_list[${i}]`));
+  const all = !negate && args.optionalString('match_on') === 'all';
+  const string = negate ? (s: string) => !res.some((re) => re.test(s)) : all ? (s: string) => res.every((re) => re.test(s)) : (s: string) => res.some((re) => re.test(s));
+  const shown = sources.map((s) => `/${s}/`).join(', ');
+  return { test: (v) => string(String(v)), string, why: negate ? `matches one of ${shown}` : all ? `does not match all of ${shown}` : `matches none of ${shown}` };
 }
 
 /** SQL LIKE: % is any run, _ any one character; the whole value must match. */
