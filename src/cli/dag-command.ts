@@ -296,20 +296,23 @@ async function loadDag(ctx: Ctx, dagId: string, fileErrors: DagFileError[] = [])
   return dag;
 }
 
+/** Where the store's warnings go (a torn last journal record cut on open). */
+const warnTo = (io: CliIO) => (message: string) => io.err(`warning: ${message}`);
+
 /** Opens the store read-only (queries work while a scheduler holds it). */
 async function readStore(ctx: Ctx): Promise<MetadataStore> {
   if (ctx.store.kind === 'postgres') return openMetadataStore(ctx.store);
   if (!existsSync(ctx.storeDir)) {
     throw new UsageError(`no metadata store at ${ctx.storeDir}`, { hint: "run 'riffle scheduler --dags <folder>' (or trigger a run) to create it, or pass --store <path>" });
   }
-  return JournalStore.open({ dir: ctx.storeDir, readOnly: true });
+  return JournalStore.open({ dir: ctx.storeDir, readOnly: true, onWarning: warnTo(ctx.io) });
 }
 
 /** Opens the store for writing; undefined while a scheduler holds it (a PostgreSQL store is never held). */
 async function writeStore(ctx: Ctx): Promise<MetadataStore | undefined> {
   if (ctx.store.kind === 'postgres') return openMetadataStore(ctx.store);
   try {
-    return await JournalStore.open({ dir: ctx.storeDir });
+    return await JournalStore.open({ dir: ctx.storeDir, onWarning: warnTo(ctx.io) });
   } catch (e) {
     if (e instanceof MetadataStoreError && e.code === 'STORE_LOCKED') return undefined;
     throw e;
@@ -524,7 +527,7 @@ async function backfill(ctx: Ctx, dagId: string, startArg: string, endArg: strin
   if (from > to) throw new UsageError(`--start ${startArg} is after --end ${endArg}`);
   const dates = dag.schedule.logicalDatesBetween(from, to);
   if (dates.length === 0) throw new UsageError(`dag '${dagId}' has no interval starting between ${startArg} and ${endArg} (schedule ${dag.schedule.spec ?? 'none'})`);
-  const store = await openMetadataStore(ctx.store).catch((e: unknown) => {
+  const store = await openMetadataStore(ctx.store, { onWarning: warnTo(ctx.io) }).catch((e: unknown) => {
     if (e instanceof MetadataStoreError && e.code === 'STORE_LOCKED') {
       throw new MetadataStoreError('STORE_LOCKED', `${e.message.split('\n')[0]}: a backfill runs its own scheduler and needs the store to itself`, { hint: 'stop the running scheduler, or trigger single runs with riffle dag trigger --logical-date' });
     }
@@ -690,7 +693,7 @@ export async function schedulerCommand(argv: readonly string[], io: CliIO): Prom
   reportFileErrors(errors, io);
   if (dags.size === 0) throw new UsageError(`no DAGs in ${folder}`, { hint: errors.length > 0 ? `${errors.length} file(s) failed to load, see above` : 'pass --dags <folder>' });
   warnPoolsTooSmall(dags.values(), pools, io);
-  const store = await openMetadataStore(spec);
+  const store = await openMetadataStore(spec, { onWarning: warnTo(io) });
   const touched = new Set<string>();
   const started = Date.now();
   const scheduler = new Scheduler({

@@ -53,6 +53,7 @@ async function dispatch(argv: readonly string[], io: CliIO): Promise<number> {
     case 'contract': return (await import('./contract-command.ts')).contractCommand(rest, io);
     case 'quality': return (await import('./quality-command.ts')).qualityCommand(rest, io);
     case 'table': return (await import('./table-command.ts')).tableCommand(rest, io);
+    case 'store': return (await import('./store-command.ts')).storeCommand(rest, io);
     case 'template': {
       const [sub, ...args] = rest;
       if (sub === undefined || isHelp(sub)) {

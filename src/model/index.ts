@@ -6,6 +6,7 @@ export * from './pane.ts';
 export * from './windowing-strategy.ts';
 export * from './kv.ts';
 export * from './errors.ts';
+export * from './safe-files.ts';
 export * from './source.ts';
 export * from './graph.ts';
 export * from './do-fn.ts';

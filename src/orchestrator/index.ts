@@ -16,6 +16,7 @@ export { parseDateIn, formatDateIn, formatIsoIn, type DateLike } from './zoned-t
 export type * from './metadata-store.ts';
 export { taskInstanceId, FINAL_TASK_STATES } from './metadata-store.ts';
 export { JournalStore, type JournalStoreOptions } from './journal-store.ts';
+export { checkJournalStore, repairJournalStore, type StoreCheckReport, type StoreRepairReport } from './store-check.ts';
 export { PostgresStore, type PostgresStoreOptions } from './postgres-store.ts';
 export { parseStoreSpec, parsePostgresUrl, openMetadataStore, type StoreSpec, type PostgresLocation } from './store-url.ts';
 export { Scheduler, type SchedulerOptions } from './scheduler.ts';

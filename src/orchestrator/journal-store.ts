@@ -18,11 +18,13 @@
  * @example
  *   const store = await JournalStore.open({ dir: '.riffle/orchestrator' });
  */
-import { closeSync, existsSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, appendFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { closeSync, fdatasyncSync, ftruncateSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { openNoFollow, readFileNoFollow, safeStoreDir, safeSubdir, writeAll, writeFileAtomic } from '../model/index.ts';
 import { checkClaim, ClaimBudget } from './claim-limits.ts';
 import { MetadataStoreError } from './errors.ts';
+import { frameRecord, readSnapshotBytes, scanJournal, type JournalScan, type SnapshotRead } from './journal-file.ts';
+import { acquireStoreLock } from './store-lock.ts';
 import {
   type ClaimOptions, type ClaimRequest, type DagRecord, type DagRunFilter, type DagRunRecord, type DagRunState, type DagRunType, type MetadataStore, type TaskInstanceExpectation,
   type TaskInstanceFilter, type TaskInstanceKey, type TaskInstanceRecord, type XComRecord,
@@ -37,6 +39,8 @@ export interface JournalStoreOptions {
   compactAfter?: number;
   /** Open without the lock and refuse writes (for CLI queries while a scheduler runs). */
   readOnly?: boolean;
+  /** Receives what opening repaired on its own (a torn last record cut); default: process.emitWarning. */
+  onWarning?: (message: string) => void;
 }
 
 type Op =
@@ -76,6 +80,9 @@ export class JournalStore implements MetadataStore {
   private pending: string[] = [];
   private commit: Promise<void> | undefined;
   private closed = false;
+  private releaseLock: (() => void) | undefined;
+  /** Set when the files on disk are in an earlier version's format (or the snapshot was rebuilt): rewrite on open. */
+  private migrate = false;
 
   private constructor(private readonly options: JournalStoreOptions) {}
 
@@ -94,59 +101,74 @@ export class JournalStore implements MetadataStore {
   // ---- persistence ----
 
   private load(dir: string): void {
-    mkdirSync(join(dir, 'logs'), { recursive: true });
-    if (!this.options.readOnly) this.lock(dir);
+    safeStoreDir(dir, 'metadata store', { checkOwner: !this.options.readOnly });
+    safeSubdir(dir, 'logs');
+    if (!this.options.readOnly) this.releaseLock = acquireStoreLock(dir);
+    try {
+      this.replay(dir);
+    } catch (e) {
+      if (this.fd !== undefined) closeSync(this.fd);
+      this.fd = undefined;
+      this.releaseLock?.();
+      this.releaseLock = undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Reads the snapshot and the journal (framed records; an earlier version's bare JSON lines are read and rewritten
+   * framed). A torn last record is cut with a warning; a corrupt record, a corrupt snapshot the journal cannot
+   * replace, or a journal that does not continue the snapshot are refused, naming the file and what to do.
+   */
+  private replay(dir: string): void {
+    const journalPath = join(dir, 'journal.jsonl');
     const snapshotPath = join(dir, 'snapshot.json');
-    if (existsSync(snapshotPath)) {
-      const snap = JSON.parse(readFileSync(snapshotPath, 'utf8')) as Snapshot;
+    const scan = scanJournal(readFileNoFollow(journalPath) ?? Buffer.alloc(0));
+    if (scan.corrupt) throw journalCorrupt(dir, journalPath, scan);
+    const entries = scan.records.map((r) => r.value as { s: number; o: Op });
+    let snapshot: SnapshotRead = readSnapshotBytes(readFileNoFollow(snapshotPath));
+    if (snapshot.kind === 'bad') {
+      // Before the first compaction the journal holds every change since the store was made: replay it alone.
+      if (entries.length === 0 || entries[0]!.s !== 1) throw snapshotCorrupt(dir, snapshotPath, snapshot.reason, entries[0]?.s);
+      this.warn(`${snapshotPath} is corrupt (${snapshot.reason}); the journal holds every change since the store was made, so the store was rebuilt from it${this.options.readOnly ? '' : ' (and the snapshot rewritten)'}`);
+      snapshot = { kind: 'none' };
+      this.migrate = true;
+    }
+    if (snapshot.kind === 'ok') {
+      const snap = snapshot.value as Snapshot;
       this.seq = snap.seq;
       for (const d of snap.dags) this.applyOp({ t: 'dag', v: d });
       for (const r of snap.runs) this.applyOp({ t: 'run', v: r });
       for (const ti of snap.tis) this.applyOp({ t: 'ti', v: ti });
       for (const x of snap.xcoms) this.applyOp({ t: 'xcom', v: x });
+      if (snapshot.legacy) this.migrate = true;
     }
-    const journalPath = join(dir, 'journal.jsonl');
-    const text = existsSync(journalPath) ? readFileSync(journalPath, 'utf8') : '';
-    let validBytes = 0;
-    let offset = 0;
-    while (offset < text.length) {
-      const nl = text.indexOf('\n', offset);
-      if (nl < 0) break; // a torn last line: the write never completed, so its change was never acknowledged
-      let entry: { s: number; o: Op };
-      try {
-        entry = JSON.parse(text.slice(offset, nl)) as { s: number; o: Op };
-      } catch {
-        break;
-      }
-      offset = nl + 1;
-      validBytes = Buffer.byteLength(text.slice(0, offset));
+    if (scan.format === 'legacy') this.migrate = true;
+    for (const entry of entries) {
       if (entry.s <= this.seq) continue; // already in the snapshot (a crash between snapshot and truncation)
+      if (entry.s !== this.seq + 1) {
+        throw new MetadataStoreError('STORE_CORRUPT', `the metadata journal ${journalPath} skips from change ${this.seq} to change ${entry.s}: changes are missing (a snapshot or journal replaced by an older copy?)`, {
+          hint: `nothing was changed; restore the store's files together from one backup, or inspect it with 'riffle store check --store ${dir}'`,
+        });
+      }
       this.seq = entry.s;
       this.applyOp(entry.o);
       this.journalOps++;
     }
-    if (this.options.readOnly) return;
-    this.fd = openSync(journalPath, 'a+');
-    if (validBytes < Buffer.byteLength(text)) ftruncateSync(this.fd, validBytes);
+    if (this.options.readOnly) return; // a torn tail may be a write in flight: the writer owns the file
+    this.fd = openNoFollow(journalPath, 'a+');
+    if (scan.tail) {
+      ftruncateSync(this.fd, scan.validBytes);
+      fdatasyncSync(this.fd);
+      this.warn(`cut an incomplete last record from ${journalPath} (line ${scan.tail.line}, byte ${scan.tail.offset}, ${scan.tail.bytes} byte(s): ${scan.tail.reason}): a write interrupted by a crash, whose change was never acknowledged`);
+    }
+    for (const name of readdirSync(dir)) if (name.startsWith('.snapshot.json.tmp-')) rmSync(join(dir, name), { force: true }); // left by a crash while compacting
+    if (this.migrate) this.compact(); // earlier versions' format, or a rebuilt snapshot: rewrite framed, atomically
   }
 
-  private lock(dir: string): void {
-    const path = join(dir, 'store.lock');
-    const me = { pid: process.pid, hostname: hostname() };
-    if (existsSync(path)) {
-      let holder: { pid?: number; hostname?: string } = {};
-      try {
-        holder = JSON.parse(readFileSync(path, 'utf8')) as typeof holder;
-      } catch {
-        // unreadable lock: the holder died while writing it
-      }
-      if (holder.pid !== undefined && holder.pid !== process.pid && holder.hostname === me.hostname && isAlive(holder.pid)) {
-        throw new MetadataStoreError('STORE_LOCKED', `the metadata store at ${dir} is in use by process ${holder.pid}`, {
-          hint: 'stop that scheduler first, or open the store read-only for queries',
-        });
-      }
-    }
-    writeFileSync(path, JSON.stringify(me));
+  private warn(message: string): void {
+    if (this.options.onWarning) this.options.onWarning(message);
+    else process.emitWarning(message, { code: 'RIFFLE_METADATA_STORE' });
   }
 
   private write(op: Op): Promise<void> {
@@ -155,7 +177,7 @@ export class JournalStore implements MetadataStore {
     this.seq++;
     this.applyOp(op);
     if (this.fd === undefined) return Promise.resolve();
-    this.pending.push(`${JSON.stringify({ s: this.seq, o: op })}\n`);
+    this.pending.push(frameRecord(JSON.stringify({ s: this.seq, o: op })));
     this.journalOps++;
     this.commit ??= new Promise<void>((resolve, reject) => {
       setImmediate(() => {
@@ -175,34 +197,22 @@ export class JournalStore implements MetadataStore {
     if (this.pending.length === 0 || this.fd === undefined) return;
     const data = this.pending.join('');
     this.pending = [];
-    writeSync(this.fd, data);
+    writeAll(this.fd, data);
     if ((this.options.durability ?? 'fsync') === 'fsync') fdatasyncSync(this.fd);
     const live = this.dags.size + this.runs.size + this.tis.size + this.xcoms.size;
     if (this.journalOps > (this.options.compactAfter ?? 20_000) + 2 * live) this.compact();
   }
 
-  /** Writes a snapshot (temp file, fsync, rename) and empties the journal. */
+  /** Writes a checksummed snapshot (temp file, fsync, rename, directory fsync) and empties the journal. */
   compact(): void {
     if (this.options.dir === undefined || this.fd === undefined) return;
     const snap: Snapshot = { seq: this.seq, dags: [...this.dags.values()], runs: [...this.runs.values()], tis: [...this.tis.values()], xcoms: [...this.xcoms.values()] };
-    const tmp = join(this.options.dir, 'snapshot.json.tmp');
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, JSON.stringify(snap));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, join(this.options.dir, 'snapshot.json'));
-    const dirFd = openSync(this.options.dir, 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
+    writeFileAtomic(join(this.options.dir, 'snapshot.json'), frameRecord(JSON.stringify(snap)));
     // A crash before this truncation leaves journal entries the snapshot already holds; their seq skips them.
     ftruncateSync(this.fd, 0);
+    fdatasyncSync(this.fd);
     this.journalOps = 0;
+    this.migrate = false;
   }
 
   private applyOp(op: Op): void {
@@ -360,18 +370,22 @@ export class JournalStore implements MetadataStore {
       this.memoryLogs.set(k, (this.memoryLogs.get(k) ?? '') + text);
       return;
     }
-    const dir = this.logDir(key);
-    mkdirSync(dir, { recursive: true });
-    appendFileSync(join(dir, `attempt-${tryNumber}.log`), text);
+    const fd = openNoFollow(join(this.logDir(key, true), `attempt-${tryNumber}.log`), 'a', 0o644);
+    try {
+      writeAll(fd, text);
+    } finally {
+      closeSync(fd);
+    }
   }
   async readLog(key: TaskInstanceKey, tryNumber: number): Promise<string> {
     if (this.options.dir === undefined) return this.memoryLogs.get(`${tiKey(key)}\u0000${tryNumber}`) ?? '';
-    const path = join(this.logDir(key), `attempt-${tryNumber}.log`);
-    return existsSync(path) ? readFileSync(path, 'utf8') : '';
+    return readFileNoFollow(join(this.logDir(key, false), `attempt-${tryNumber}.log`))?.toString('utf8') ?? '';
   }
-  private logDir(key: TaskInstanceKey): string {
-    const safe = (s: string) => s.replace(/[^\w.-]/g, '_');
-    return join(this.options.dir!, 'logs', safe(key.dagId), safe(key.runId), `${safe(key.taskId)}${key.mapIndex >= 0 ? `.${key.mapIndex}` : ''}`);
+  /** The attempt logs' directory of an instance (created, every level checked not to be a link, when `create`). */
+  private logDir(key: TaskInstanceKey, create: boolean): string {
+    const safe = (s: string) => s.replace(/[^\w.-]/g, '_').replace(/^\.+$/, '_');
+    const parts = ['logs', safe(key.dagId), safe(key.runId), `${safe(key.taskId)}${key.mapIndex >= 0 ? `.${key.mapIndex}` : ''}`];
+    return create ? safeSubdir(this.options.dir!, ...parts) : join(this.options.dir!, ...parts);
   }
 
   async close(): Promise<void> {
@@ -381,16 +395,25 @@ export class JournalStore implements MetadataStore {
     if (this.fd !== undefined) {
       closeSync(this.fd);
       this.fd = undefined;
-      rmSync(join(this.options.dir!, 'store.lock'), { force: true });
     }
+    this.releaseLock?.();
+    this.releaseLock = undefined;
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** The refusal of a journal with a bad record: where, why, and the way out. */
+function journalCorrupt(dir: string, path: string, scan: JournalScan): MetadataStoreError {
+  const c = scan.corrupt!;
+  return new MetadataStoreError('STORE_CORRUPT', `the metadata journal ${path} is corrupt at line ${c.line} (byte ${c.offset}): ${c.reason}; ${scan.records.length} valid record(s) before it, ${c.validAfter} after`, {
+    hint: `nothing was changed. 'riffle store check --store ${dir}' shows the damage; 'riffle store repair --store ${dir}' keeps the ${scan.records.length} record(s) before it and moves the rest to a .corrupt file (the changes after it are then lost), or restore the store from a backup`,
+    context: { file: path, offset: c.offset, line: c.line },
+  });
+}
+
+/** The refusal of a bad snapshot the journal cannot replace. */
+function snapshotCorrupt(dir: string, path: string, reason: string, firstJournalSeq: number | undefined): MetadataStoreError {
+  return new MetadataStoreError('STORE_CORRUPT', `the metadata store snapshot ${path} is corrupt (${reason}), and the journal does not hold the changes before it${firstJournalSeq === undefined ? '' : ` (it starts at change ${firstJournalSeq})`}`, {
+    hint: `nothing was changed. Restore ${path} from a backup, or run 'riffle store repair --store ${dir} --discard-snapshot' to keep only the journal's changes (the runs recorded before it are lost)`,
+    context: { file: path },
+  });
 }

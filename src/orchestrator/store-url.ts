@@ -65,10 +65,13 @@ export function parseStoreSpec(spec: string): StoreSpec {
   return { kind: 'journal', dir: spec };
 }
 
-/** Opens the store a spec names. `readOnly` applies to the journal store (PostgreSQL needs no lock for queries). */
-export async function openMetadataStore(spec: StoreSpec | string, o: { readOnly?: boolean } = {}): Promise<MetadataStore> {
+/**
+ * Opens the store a spec names. `readOnly` applies to the journal store (PostgreSQL needs no lock for queries), and
+ * `onWarning` receives what the journal store fixed on opening (a torn last record cut).
+ */
+export async function openMetadataStore(spec: StoreSpec | string, o: { readOnly?: boolean; onWarning?: (message: string) => void } = {}): Promise<MetadataStore> {
   const s = typeof spec === 'string' ? parseStoreSpec(spec) : spec;
-  if (s.kind === 'journal') return JournalStore.open({ dir: s.dir, ...(o.readOnly && { readOnly: true }) });
+  if (s.kind === 'journal') return JournalStore.open({ dir: s.dir, ...(o.readOnly && { readOnly: true }), ...(o.onWarning && { onWarning: o.onWarning }) });
   // Loaded on demand: the pg driver only when a PostgreSQL store is used.
   const { PostgresStore } = await import('./postgres-store.ts');
   return PostgresStore.connect(s.connectionString, { schema: s.schema });
