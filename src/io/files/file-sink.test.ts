@@ -49,6 +49,7 @@ test('writers + commit give exactly the expected files, no temp leftovers, and c
   await commitFiles(renames);
   assert.deepEqual(await listAll(join(root, 'out')), [
     'revenue',
+    'revenue/_SUCCESS',
     'revenue/part-00000-of-00003.jsonl',
     'revenue/part-00001-of-00003.jsonl',
     'revenue/part-00002-of-00003.jsonl.gz',
@@ -58,12 +59,12 @@ test('writers + commit give exactly the expected files, no temp leftovers, and c
   assert.deepEqual(JSON.parse(lines[9999]), { shard: 1, i: 9999 });
   assert.equal(gunzipSync(await readFile(renames[2].finalPath)).toString().split('\n').length, 10_001);
   await commitFiles(renames); // a retry after a commit that had finished
-  assert.equal((await listAll(join(root, 'out'))).length, 4);
+  assert.equal((await listAll(join(root, 'out'))).length, 5);
   await rm(renames[0].finalPath);
   await assert.rejects(commitFiles(renames), (e: unknown) => e instanceof RiffleError && e.code === 'FILE_COMMIT_FAILED');
 });
 
-test('commit keeps a temp dir that other writers still use; the writer rejects writes after close', async () => {
+test('commit keeps a temp dir that other writers still use; one run adds to its set; the writer rejects writes after close', async () => {
   const root = await mkdtemp(join(tmpdir(), 'riffle-sink-'));
   const tmp = tempDirFor(join(root, 'p'), 'j');
   const a = await TempFileWriter.open(tmp, textFormat<string>(), 'none');
@@ -71,13 +72,19 @@ test('commit keeps a temp dir that other writers still use; the writer rejects w
   a.write(['x']);
   const done = await a.close();
   assert.throws(() => a.write(['y']), RiffleError);
-  await commitFiles([{ tempPath: done.tempPath, finalPath: finalShardPath({ prefix: join(root, 'p'), shardIndex: 0, numShards: 2 }, 'txt', 'none') }]);
+  const runId = 'run-1';
+  await commitFiles([{ tempPath: done.tempPath, finalPath: finalShardPath({ prefix: join(root, 'p'), shardIndex: 0, numShards: 2 }, 'txt', 'none') }], { runId });
   assert.deepEqual(await readdir(tmp), [b.tempPath.slice(tmp.length + 1)]);
   const rest = await b.close();
-  await commitFiles([{ tempPath: rest.tempPath, finalPath: finalShardPath({ prefix: join(root, 'p'), shardIndex: 1, numShards: 2 }, 'txt', 'none') }]);
-  assert.deepEqual(await readdir(root), ['p-00000-of-00002.txt', 'p-00001-of-00002.txt']);
+  await commitFiles([{ tempPath: rest.tempPath, finalPath: finalShardPath({ prefix: join(root, 'p'), shardIndex: 1, numShards: 2 }, 'txt', 'none') }], { runId });
+  assert.deepEqual((await readdir(root)).sort(), ['_SUCCESS', 'p-00000-of-00002.txt', 'p-00001-of-00002.txt']);
   assert.equal(await readFile(join(root, 'p-00000-of-00002.txt'), 'utf8'), 'x\n');
   assert.equal(await readFile(join(root, 'p-00001-of-00002.txt'), 'utf8'), '');
+  // Another run's commit replaces the set.
+  const c = await TempFileWriter.open(tmp, textFormat<string>(), 'none');
+  c.write(['z']);
+  await commitFiles([{ tempPath: (await c.close()).tempPath, finalPath: finalShardPath({ prefix: join(root, 'p'), shardIndex: 0, numShards: 1 }, 'txt', 'none') }]);
+  assert.deepEqual((await readdir(root)).sort(), ['_SUCCESS', 'p-00000-of-00001.txt']);
 });
 
 test('a failing encode leaves the writer consistent: the whole batch is rejected', async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
-import { mkdir, open, rename, rmdir, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream';
 import type { Writable } from 'node:stream';
@@ -10,11 +10,13 @@ import { finished } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { ConfigError, RiffleError } from '../../model/index.ts';
 import type { FileFormat } from './file-format.ts';
+import { commitRenames, type FileSet } from './file-commit.ts';
 
 /**
- * Atomic, sharded file output. A writer fills a temp file in a hidden temp dir beside the outputs; at commit each temp
- * file is renamed to its final name (atomic per file, same file system), so a reader of the output directory sees a
- * shard whole or not at all — and globs skip hidden dirs, so it never sees temp files either.
+ * Atomic, sharded file output. A writer fills a temp file in a hidden temp dir beside the outputs; at commit the temp
+ * files are published by the commit protocol of file-commit.ts (renamed to their final names, the previous run's
+ * files of the same set removed, `_SUCCESS` listing the set written last), so a reader that honours the marker sees
+ * the old set or the new one, whole — and globs skip hidden dirs, so it never sees temp files either.
  *
  * @example
  *   const dir = tempDirFor('out/revenue/part', jobId);
@@ -177,66 +179,28 @@ export class TempFileWriter<T> {
 }
 
 /**
- * Commits temp files: creates the final directories and renames each temp file to its final path (atomic per file).
- * Idempotent, for retries: a temp file already renamed (gone, with its final file present) is skipped. Then removes
- * the temp dirs that are empty, and syncs the output directories so the renames are durable.
+ * Commits temp files by the commit protocol of file-commit.ts: the files of each output directory become its file
+ * set's new committed set (the previous run's files of that set are removed), `_SUCCESS` written last. Idempotent, for
+ * retries: a temp file already renamed (gone, with its final file present) counts as committed.
  */
-export async function commitFiles(renames: ReadonlyArray<{ tempPath: string; finalPath: string }>): Promise<void> {
-  const dirs = new Map<string, Promise<unknown>>();
-  const ensureDir = (dir: string) => {
-    let p = dirs.get(dir);
-    if (!p) dirs.set(dir, (p = mkdir(dir, { recursive: true })));
-    return p;
+export async function commitFiles(renames: ReadonlyArray<{ tempPath: string; finalPath: string; count?: number }>, opts: { runId?: string } = {}): Promise<void> {
+  commitRenames(renames, opts);
+}
+
+/**
+ * The file set (file-commit.ts) of a sink's files: the directory and what surrounds the window, pane and shard parts
+ * of `finalShardPath`'s names.
+ *
+ * @example
+ *   fileSetFor({ prefix: 'out/part', suffix: '-a' }, 'jsonl', 'gzip') // { dir: 'out', base: 'part-', rest: '-a.jsonl.gz' }
+ */
+export function fileSetFor(spec: { prefix: string; suffix?: string }, ext: string, compression: FileCompression): FileSet {
+  const { prefix } = spec;
+  const isDir = prefix === '' || /[/\\]$/.test(prefix);
+  const extension = ext.startsWith('.') ? ext.slice(1) : ext;
+  return {
+    dir: prefix === '' ? '.' : isDir ? prefix.replace(/[/\\]+$/, '') || '/' : dirname(prefix),
+    base: isDir ? '' : `${basename(prefix)}-`,
+    rest: `${spec.suffix ?? ''}${extension ? `.${extension}` : ''}${compression === 'gzip' ? '.gz' : ''}`,
   };
-  await forEachLimited(renames, 16, async ({ tempPath, finalPath }) => {
-    await ensureDir(dirname(finalPath));
-    try {
-      await rename(tempPath, finalPath);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !(await exists(tempPath, finalPath))) {
-        throw new RiffleError('FILE_COMMIT_FAILED', `cannot commit ${tempPath} as ${finalPath}: ${(e as Error).message}`, {
-          domain: 'external',
-          cause: e,
-          context: { tempPath, finalPath },
-          hint: 'the temp file is missing and no committed file exists: rerun the job',
-        });
-      }
-    }
-  });
-  for (const dir of new Set(renames.map((r) => dirname(r.tempPath)))) {
-    if (!basename(dir).startsWith('.riffle-tmp-')) continue; // only ever remove our own temp dirs
-    await rmdir(dir).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOENT' && e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
-    });
-  }
-  for (const dir of dirs.keys()) await syncDir(dir);
-}
-
-/** After a failed rename with ENOENT: true when the temp file is gone and the final one exists (already committed). */
-async function exists(tempPath: string, finalPath: string): Promise<boolean> {
-  const temp = await stat(tempPath).catch(() => undefined);
-  const final = await stat(finalPath).catch(() => undefined);
-  return temp === undefined && final !== undefined;
-}
-
-async function syncDir(dir: string): Promise<void> {
-  // Best effort: not every platform can fsync a directory.
-  try {
-    const fh = await open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // ignored: durability of the rename then rests on the file system's own ordering
-  }
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, fsyncSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { RiffleError } from '../../model/index.ts';
 import type { FileFormat } from './file-format.ts';
 import type { FileCompression } from './file-sink.ts';
+import { commitRenames } from './file-commit.ts';
+
 
 /**
  * Why synchronous I/O: DoFn methods are synchronous and run inside the engine's fused, synchronous bundle loop, so a
@@ -119,46 +121,14 @@ export class SyncTempFile<T> {
 }
 
 /**
- * `commitFiles`, synchronously, for a DoFn: renames each temp file to its final path (atomic per file, same file
- * system), skipping ones already committed (a retry), then removes the emptied temp dirs and fsyncs the output dirs.
+ * `commitFiles`, synchronously, for a DoFn: the commit protocol of file-commit.ts (`commitRenames`) — the files of a
+ * directory become its new committed set, `_SUCCESS` written last.
  *
  * @example
  *   commitFilesSync([{ tempPath: f.close().tempPath, finalPath: 'out/part-00000-of-00001.jsonl' }]);
  */
-export function commitFilesSync(renames: ReadonlyArray<{ tempPath: string; finalPath: string }>): void {
-  const dirs = new Set<string>();
-  for (const { tempPath, finalPath } of renames) {
-    const dir = dirname(finalPath);
-    if (!dirs.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      dirs.add(dir);
-    }
-    try {
-      renameSync(tempPath, finalPath);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || exists(tempPath) || !exists(finalPath)) {
-        throw new RiffleError('FILE_COMMIT_FAILED', `cannot commit ${tempPath} as ${finalPath}: ${(e as Error).message}`, {
-          domain: 'external',
-          cause: e,
-          context: { tempPath, finalPath },
-          hint: 'the temp file is missing and no committed file exists: rerun the job',
-        });
-      }
-    }
-  }
-  for (const dir of new Set(renames.map((r) => dirname(r.tempPath)))) removeTempDirIfEmpty(dir);
-  for (const dir of dirs) syncDir(dir);
-}
-
-/** Removes a `.riffle-tmp-*` dir if it is empty (never any other dir). */
-export function removeTempDirIfEmpty(dir: string): void {
-  if (!basename(dir).startsWith('.riffle-tmp-')) return;
-  try {
-    rmdirSync(dir);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
-  }
+export function commitFilesSync(renames: ReadonlyArray<{ tempPath: string; finalPath: string; count?: number }>): void {
+  commitRenames(renames);
 }
 
 /** Deletes a file, ignoring one already gone. */
@@ -170,22 +140,7 @@ export function removeQuietly(path: string): void {
   }
 }
 
-function exists(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false }) !== undefined;
-}
 
-function syncDir(dir: string): void {
-  // Best effort: not every platform can fsync a directory.
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // ignored: durability of the rename then rests on the file system's own ordering
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
 function failure(path: string, cause: unknown): RiffleError {
   return new RiffleError('FILE_WRITE_FAILED', `writing ${path} failed: ${(cause as Error)?.message ?? String(cause)}`, {

@@ -34,7 +34,7 @@ async function run(accumulation: AccumulationMode, numShards?: number): Promise<
     .apply(io.files.writeText(join(dir, 'out'), { numShards }))
     .map((f) => written.push(f));
   await p.run();
-  const files = new Map(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+  const files = new Map(readdirSync(dir).filter((f) => f !== '_SUCCESS').map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
   return { dir, files, written };
 }
 
@@ -83,7 +83,7 @@ test('bounded windowed input (default trigger): one final on-time pane per windo
     .apply(window.into<{ n: number }>(window.fixed('1m')))
     .apply(io.files.writeJsonl(join(dir, 'w', 'n'), { compression: 'gzip' }));
   await p.run();
-  assert.deepEqual(readdirSync(join(dir, 'w')).sort(), [`n-${W0}-pane-00000-on_time-final-00000-of-00001.jsonl.gz`, `n-${W1}-pane-00000-on_time-final-00000-of-00001.jsonl.gz`]);
+  assert.deepEqual(readdirSync(join(dir, 'w')).sort(), ['_SUCCESS', `n-${W0}-pane-00000-on_time-final-00000-of-00001.jsonl.gz`, `n-${W1}-pane-00000-on_time-final-00000-of-00001.jsonl.gz`]);
 });
 
 test('window and pane labels', () => {

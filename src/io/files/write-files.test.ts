@@ -47,7 +47,7 @@ test('batch writeJsonl: one file per bundle, committed at the end, round-trips, 
   assert.match(seenMidway[0]!, /^\.riffle-tmp-/);
   assert.match(seenMidway[1]!, /\.jsonl\.tmp$/);
   assert.equal(r.state, 'DONE');
-  assert.deepEqual(entries(dir), ['part-00000-of-00003.jsonl', 'part-00001-of-00003.jsonl', 'part-00002-of-00003.jsonl']);
+  assert.deepEqual(entries(dir), ['_SUCCESS', 'part-00000-of-00003.jsonl', 'part-00001-of-00003.jsonl', 'part-00002-of-00003.jsonl']);
   assert.deepEqual(
     written.map((f) => [f.path, f.count]),
     [
@@ -68,21 +68,21 @@ test('numShards: exactly that many files, elements spread over them, empty shard
   const few = tmp();
   collect(p.apply(create(rows(1))).apply('Few', io.files.writeJsonl<Row>(join(few, 'part'), { numShards: 3 })));
   await p.run();
-  assert.deepEqual(entries(join(dir, 'out')), ['part-00000-of-00003.jsonl', 'part-00001-of-00003.jsonl', 'part-00002-of-00003.jsonl']);
+  assert.deepEqual(entries(join(dir, 'out')), ['_SUCCESS', 'part-00000-of-00003.jsonl', 'part-00001-of-00003.jsonl', 'part-00002-of-00003.jsonl']);
   assert.deepEqual(
     written.map((f) => f.count),
     [3, 2, 2],
   );
   const back = await readBack((q) => q.apply(io.files.readJsonl<Row>(join(dir, 'out'))));
   assert.deepEqual(back.sort((a, b) => a.id - b.id), rows(7));
-  assert.deepEqual(entries(few), ['part-00000-of-00003.jsonl', 'part-00001-of-00003.jsonl', 'part-00002-of-00003.jsonl']);
+  assert.deepEqual(entries(few), ['_SUCCESS', 'part-00000-of-00003.jsonl', 'part-00001-of-00003.jsonl', 'part-00002-of-00003.jsonl']);
   assert.deepEqual(
-    entries(few).map((f) => readFileSync(join(few, f), 'utf8')),
+    entries(few).slice(1).map((f) => readFileSync(join(few, f), 'utf8')),
     ['{"id":0,"name":"r,\\"0\\""}\n', '', ''],
   );
 });
 
-test('empty input: no file by default, numShards empty files (with their header) when fixed', async () => {
+test('empty input: one committed empty shard by default (as Beam), numShards empty files (with their header) when fixed', async () => {
   const none = tmp();
   const fixed = tmp();
   const p = Pipeline.create();
@@ -90,9 +90,13 @@ test('empty input: no file by default, numShards empty files (with their header)
   const a = collect(empty.apply(io.files.writeJsonl<Row>(join(none, 'part'))));
   const b = collect(empty.apply(io.files.writeCsv(join(fixed, 'part'), { columns: ['id', 'name'], numShards: 2 })));
   await p.run();
-  assert.deepEqual(entries(none), []);
-  assert.deepEqual(a, []);
-  assert.deepEqual(entries(fixed), ['part-00000-of-00002.csv', 'part-00001-of-00002.csv']);
+  assert.deepEqual(entries(none), ['_SUCCESS', 'part-00000-of-00001.jsonl']);
+  assert.deepEqual(
+    a.map((f) => [f.path, f.count, f.bytes]),
+    [[join(none, 'part-00000-of-00001.jsonl'), 0, 0]],
+  );
+  assert.deepEqual(JSON.parse(readFileSync(join(none, '_SUCCESS'), 'utf8')).sets[0].files, [{ name: 'part-00000-of-00001.jsonl', count: 0, bytes: 0 }]);
+  assert.deepEqual(entries(fixed), ['_SUCCESS', 'part-00000-of-00002.csv', 'part-00001-of-00002.csv']);
   assert.deepEqual(
     b.map((f) => f.count),
     [0, 0],
@@ -105,7 +109,7 @@ test('writeCsv with columns round-trips through readCsv with typed columns', asy
   const p = Pipeline.create();
   p.apply(create(rows(5))).apply(io.files.writeCsv(join(dir, 'rows'), { columns: ['id', 'name'] }));
   await p.run();
-  assert.deepEqual(entries(dir), ['rows-00000-of-00001.csv']);
+  assert.deepEqual(entries(dir), ['_SUCCESS', 'rows-00000-of-00001.csv']);
   assert.equal(readFileSync(join(dir, 'rows-00000-of-00001.csv'), 'utf8').split('\n')[1], '0,"r,""0"""');
   const back = await readBack((q) => q.apply(io.files.readCsv(join(dir, '*.csv'), { header: true, columns: { id: 'integer' } })));
   assert.deepEqual(
@@ -120,7 +124,7 @@ test('writeText, gzip and a suffix: .txt.gz files that gunzip (also when a bundl
   const p = Pipeline.create();
   const written = collect(p.apply(create(big, { batchSize: 40_000 })).apply(io.files.writeText(join(dir, 'logs'), { compression: 'gzip', suffix: '-a' })));
   await p.run();
-  assert.deepEqual(entries(dir), ['logs-00000-of-00001-a.txt.gz']);
+  assert.deepEqual(entries(dir), ['_SUCCESS', 'logs-00000-of-00001-a.txt.gz']);
   assert.equal(written[0]!.bytes, readFileSync(join(dir, 'logs-00000-of-00001-a.txt.gz')).length);
   assert.equal(gunzipSync(readFileSync(join(dir, 'logs-00000-of-00001-a.txt.gz'))).toString(), big.join('\n') + '\n');
   const back = await readBack((q) => q.apply(io.files.readText(join(dir, '*.gz'))));

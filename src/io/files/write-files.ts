@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
 import {
   applyTransform,
   ConfigError,
@@ -13,9 +13,10 @@ import {
 } from '../../model/index.ts';
 import { create, flattenWith, groupByKey, parDo } from '../../transforms/index.ts';
 import type { FileFormat } from './file-format.ts';
-import { finalShardPath, tempDirFor, type FileCompression } from './file-sink.ts';
+import { commitFileSet, RunTempDir } from './file-commit.ts';
+import { fileSetFor, finalShardPath, type FileCompression } from './file-sink.ts';
 import { paneLabel, windowLabel } from './shard-labels.ts';
-import { commitFilesSync, removeQuietly, removeTempDirIfEmpty, SyncTempFile, type TempFileResult } from './sync-temp-file.ts';
+import { SyncTempFile, type TempFileResult } from './sync-temp-file.ts';
 
 /**
  * Options of every file write.
@@ -71,17 +72,22 @@ type ShardResult = TempFileResult & { readonly shard?: number };
  * Writes a collection to files with an atomic commit (Beam's WriteFiles), in any `FileFormat`; `writeText`,
  * `writeJsonl` and `writeCsv` are this with a format. Outputs the committed files.
  *
- * - Global window, default trigger (batch): each bundle goes to a temp file in a hidden `.riffle-tmp-<job>` dir beside
- *   the outputs; when the whole input is written, all temp files are renamed together to
- *   `prefix-00000-of-0000N.ext`. Nothing appears at the final paths before that, and a failed job commits nothing.
- *   An empty input writes no file (or `numShards` empty files).
+ * Every write publishes its files by the commit protocol of file-commit.ts: files are written under random names in a
+ * hidden `.riffle-tmp-<run>` dir beside the outputs; a commit renames them to their final names, replaces the previous
+ * run's files of the same sink (same prefix, suffix and extension) and writes `_SUCCESS`, the manifest Riffle's
+ * readers honour, last. A failed or cancelled job commits nothing and removes its temp dir.
+ *
+ * - Global window, default trigger (batch): each bundle goes to a temp file; when the whole input is written, all are
+ *   committed together as `prefix-00000-of-0000N.ext`. An empty input commits one empty file (`-00000-of-00001`, with
+ *   the format's header), or `numShards` empty files, as Beam does.
  * - Windowed or triggered input: each pane of each window (one firing of the trigger over the whole collection) is
- *   written to `numShards` (default 1) files `prefix-<window>-<pane>-00000-of-00001.ext`, committed together when the
- *   pane fires. Accumulating panes hold everything so far; discarding panes only the new elements.
+ *   written to `numShards` (default 1) files `prefix-<window>-<pane>-00000-of-00001.ext`, committed when the pane
+ *   fires; the run's first commit replaces the previous run's files, later ones add to the run's set. Accumulating
+ *   panes hold everything so far; discarding panes only the new elements.
  *
  * @example
  *   rows.apply(writeFiles('out/rows', jsonlFormat<Row>(), { numShards: 4, compression: 'gzip' }));
- *   // out/rows-00000-of-00004.jsonl.gz … out/rows-00003-of-00004.jsonl.gz
+ *   // out/rows-00000-of-00004.jsonl.gz … out/rows-00003-of-00004.jsonl.gz, out/_SUCCESS
  */
 export function writeFiles<T>(prefix: string, format: FileFormat<T>, opts: WriteFilesOptions = {}, name = 'WriteFiles'): PTransform<PCollection<T>, PCollection<WrittenFile>> {
   const spec: WriteSpec<T> = { prefix, format, numShards: opts.numShards, compression: opts.compression ?? 'none', suffix: opts.suffix };
@@ -90,14 +96,15 @@ export function writeFiles<T>(prefix: string, format: FileFormat<T>, opts: Write
     name,
     expand(input, stepName) {
       const w = input.windowing;
-      if (w.windowFn.kind !== 'global' || w.trigger.kind !== 'default') return writePanes(input, spec);
+      if (w.windowFn.kind !== 'global' || w.trigger.kind !== 'default') return writePanes(input, spec, new SinkRun(spec));
       if (!input.bounded) {
         throw new PipelineValidationError(`${stepName}: an unbounded collection in the global window never ends, so its files would never be committed`, {
           hint: "window it (window.into(window.fixed('1m'))) or give it a trigger, and each pane is written as it fires",
         });
       }
-      const results = spec.numShards === undefined ? writeBundles(input, spec) : writeShards(input, spec, spec.numShards);
-      return finalize(results, spec);
+      const run = new SinkRun(spec);
+      const results = spec.numShards === undefined ? writeBundles(input, spec, run) : writeShards(input, spec, spec.numShards, run);
+      return finalize(results, spec, run);
     },
   };
 }
@@ -113,28 +120,46 @@ function validate(spec: WriteSpec<unknown>): void {
   finalShardPath({ prefix, suffix: spec.suffix, shardIndex: 0, numShards: 1 }, spec.format.extension, compression); // throws on a bad suffix
 }
 
-/** A job id for temp dirs: unique per run of a write step (made in `setup`). */
-function newJobId(): string {
-  return `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+/**
+ * One run of a write: its run id and temp dir, shared by the write's DoFns. Each DoFn joins in `setup` and leaves in
+ * `teardown`; the temp dir is made on first use and removed when the last one leaves — after the commit, or after a
+ * failure or cancellation (the engine tears every DoFn down), so no temp dir outlives a run that could clean up.
+ */
+class SinkRun {
+  #users = 0;
+  #temp: RunTempDir | undefined;
+
+  constructor(private readonly spec: WriteSpec<unknown>) {}
+
+  join(): void {
+    this.#users++;
+  }
+
+  leave(): void {
+    if (--this.#users > 0) return;
+    this.#users = 0;
+    this.#temp?.remove();
+    this.#temp = undefined;
+  }
+
+  /** The run's temp dir (created, and dead runs' temp dirs removed, on first use). */
+  temp(): RunTempDir {
+    this.#temp ??= RunTempDir.create(fileSetFor(this.spec, this.spec.format.extension, this.spec.compression).dir);
+    return this.#temp;
+  }
 }
 
 /** Batch, runner-determined sharding: one temp file per bundle, output at finishBundle. */
-function writeBundles<T>(input: PCollection<T>, spec: WriteSpec<T>): PCollection<ShardResult> {
-  let dir = '';
+function writeBundles<T>(input: PCollection<T>, spec: WriteSpec<T>, run: SinkRun): PCollection<ShardResult> {
   let file: SyncTempFile<T> | undefined;
-  let written: string[] = [];
   return input.apply(
     parDo<T, ShardResult>(
       {
         setup() {
-          dir = tempDirFor(spec.prefix, newJobId());
-          written = [];
+          run.join();
         },
         process(value) {
-          if (file === undefined) {
-            file = SyncTempFile.open(dir, spec.format, spec.compression);
-            written.push(file.tempPath);
-          }
+          file ??= SyncTempFile.open(run.temp().path, spec.format, spec.compression);
           file.add(value);
         },
         finishBundle(ctx) {
@@ -145,11 +170,10 @@ function writeBundles<T>(input: PCollection<T>, spec: WriteSpec<T>): PCollection
           ctx.output(done.close(), GlobalWindow.INSTANCE.maxTimestamp, GlobalWindow.INSTANCE);
         },
         teardown() {
-          // After a commit the temp files are gone; after a failure they are removed, so no partial output remains.
+          // After a commit the temp files are gone; after a failure or a cancellation they are removed with the dir.
           file?.discard();
           file = undefined;
-          cleanUp(written, dir);
-          written = [];
+          run.leave();
         },
       },
       'WriteBundles',
@@ -158,7 +182,7 @@ function writeBundles<T>(input: PCollection<T>, spec: WriteSpec<T>): PCollection
 }
 
 /** Batch, fixed sharding: elements round-robin over the shards, grouped, one temp file per (non-empty) shard. */
-function writeShards<T>(input: PCollection<T>, spec: WriteSpec<T>, numShards: number): PCollection<ShardResult> {
+function writeShards<T>(input: PCollection<T>, spec: WriteSpec<T>, numShards: number, run: SinkRun): PCollection<ShardResult> {
   let next = 0;
   const keyed = input.apply(
     parDo<T, KV<number, T>>(
@@ -174,23 +198,17 @@ function writeShards<T>(input: PCollection<T>, spec: WriteSpec<T>, numShards: nu
       'AssignShards',
     ),
   );
-  let dir = '';
-  let written: string[] = [];
   return keyed.apply(groupByKey<number, T>('GroupShards')).apply(
     parDo<KV<number, T[]>, ShardResult>(
       {
         setup() {
-          dir = tempDirFor(spec.prefix, newJobId());
-          written = [];
+          run.join();
         },
         process(shard, ctx) {
-          const file = SyncTempFile.open(dir, spec.format, spec.compression);
-          written.push(file.tempPath);
-          ctx.output({ shard: shard.key, ...writeAll(file, shard.value) });
+          ctx.output({ shard: shard.key, ...writeAll(SyncTempFile.open(run.temp().path, spec.format, spec.compression), shard.value) });
         },
         teardown() {
-          cleanUp(written, dir);
-          written = [];
+          run.leave();
         },
       },
       'WriteShards',
@@ -200,11 +218,10 @@ function writeShards<T>(input: PCollection<T>, spec: WriteSpec<T>, numShards: nu
 
 /**
  * Batch commit: gathers every temp file on one key (plus a one-element impulse, so an empty input still finalizes)
- * and, once the input is complete, renames them all to their final names.
+ * and, once the input is complete, commits them all as the sink's new file set.
  */
-function finalize<T>(results: PCollection<ShardResult>, spec: WriteSpec<T>): PCollection<WrittenFile> {
+function finalize<T>(results: PCollection<ShardResult>, spec: WriteSpec<T>, run: SinkRun): PCollection<WrittenFile> {
   const impulse = applyTransform(results.graph.root as Pipeline, create<ShardResult | null>([null]), 'Impulse');
-  let dir = '';
   return (results as PCollection<ShardResult | null>)
     .apply(flattenWith<ShardResult | null>([impulse], 'WithImpulse'))
     .map((r) => kv(0, r), 'SingleKey')
@@ -213,23 +230,24 @@ function finalize<T>(results: PCollection<ShardResult>, spec: WriteSpec<T>): PCo
       parDo<KV<number, Array<ShardResult | null>>, WrittenFile>(
         {
           setup() {
-            dir = tempDirFor(spec.prefix, newJobId());
+            run.join();
           },
           process(all, ctx) {
             const temps = all.value.filter((r): r is ShardResult => r !== null);
+            const empty = () => writeAll(SyncTempFile.open(run.temp().path, spec.format, spec.compression), []);
             let files: TempFileResult[];
             if (spec.numShards === undefined) {
-              files = temps;
+              // No input: one empty shard, so that the output exists, committed, and replaces the previous run's.
+              files = temps.length > 0 ? temps : [empty()];
             } else {
               files = new Array<TempFileResult>(spec.numShards);
               for (const t of temps) files[t.shard!] = t;
-              for (let i = 0; i < files.length; i++) files[i] ??= writeAll(SyncTempFile.open(dir, spec.format, spec.compression), []);
+              for (let i = 0; i < files.length; i++) files[i] ??= empty();
             }
-            const out = commit(files, spec, undefined);
-            for (const f of out) ctx.output(f);
+            for (const f of commit(files, spec, run, undefined)) ctx.output(f);
           },
           teardown() {
-            removeTempDirIfEmpty(dir);
+            run.leave();
           },
         },
         'Finalize',
@@ -241,9 +259,8 @@ function finalize<T>(results: PCollection<ShardResult>, spec: WriteSpec<T>): PCo
  * Windowed or triggered input: the whole collection on one key, so that each trigger firing is one pane of the
  * window; each pane is written to `numShards` temp files and committed at once.
  */
-function writePanes<T>(input: PCollection<T>, spec: WriteSpec<T>): PCollection<WrittenFile> {
+function writePanes<T>(input: PCollection<T>, spec: WriteSpec<T>, run: SinkRun): PCollection<WrittenFile> {
   const numShards = spec.numShards ?? 1;
-  let dir = '';
   return input
     .map((v) => kv(0, v), 'SingleKey')
     .apply(groupByKey<number, T>('GroupPanes'))
@@ -251,9 +268,10 @@ function writePanes<T>(input: PCollection<T>, spec: WriteSpec<T>): PCollection<W
       parDo<KV<number, T[]>, WrittenFile>(
         {
           setup() {
-            dir = tempDirFor(spec.prefix, newJobId());
+            run.join();
           },
           process(group, ctx) {
+            const dir = run.temp().path;
             const files = Array.from({ length: numShards }, () => SyncTempFile.open(dir, spec.format, spec.compression));
             const results: TempFileResult[] = [];
             try {
@@ -266,10 +284,10 @@ function writePanes<T>(input: PCollection<T>, spec: WriteSpec<T>): PCollection<W
             }
             const label = { window: windowLabel(ctx.window), pane: paneLabel(ctx.pane) };
             const pane = { index: ctx.pane.index, timing: ctx.pane.timing, isLast: ctx.pane.isLast };
-            for (const f of commit(results, spec, label)) ctx.output({ ...f, window: label.window, pane });
+            for (const f of commit(results, spec, run, label)) ctx.output({ ...f, window: label.window, pane });
           },
           teardown() {
-            removeTempDirIfEmpty(dir);
+            run.leave();
           },
         },
         'WritePanes',
@@ -288,24 +306,23 @@ function writeAll<T>(file: SyncTempFile<T>, values: readonly T[]): TempFileResul
   }
 }
 
-/** Renames temp files (in shard order) to their final names and describes the committed files. */
-function commit(files: readonly TempFileResult[], spec: WriteSpec<unknown>, label: { window: string; pane: string } | undefined): WrittenFile[] {
+/**
+ * Commits temp files (in shard order) to the sink's file set under their final names and describes them. The run's
+ * first commit replaces the previous run's set; its later ones (panes) add to it.
+ */
+function commit(files: readonly TempFileResult[], spec: WriteSpec<unknown>, run: SinkRun, label: { window: string; pane: string } | undefined): WrittenFile[] {
   const numShards = files.length;
   const out: WrittenFile[] = [];
-  const renames = files.map((f, shardIndex) => {
-    const finalPath = finalShardPath(
+  const named = files.map((f, shardIndex) => {
+    const path = finalShardPath(
       { prefix: spec.prefix, suffix: spec.suffix, shardIndex, numShards, windowLabel: label?.window, paneLabel: label?.pane },
       spec.format.extension,
       spec.compression,
     );
-    out.push({ path: finalPath, count: f.count, bytes: f.bytes });
-    return { tempPath: f.tempPath, finalPath };
+    out.push({ path, count: f.count, bytes: f.bytes });
+    return { tempPath: f.tempPath, name: basename(path), count: f.count, bytes: f.bytes };
   });
-  commitFilesSync(renames);
+  const temp = run.temp();
+  commitFileSet(fileSetFor(spec, spec.format.extension, spec.compression), named, { runId: temp.runId, tempDir: temp.path });
   return out;
-}
-
-function cleanUp(tempPaths: readonly string[], dir: string): void {
-  for (const p of tempPaths) removeQuietly(p);
-  if (dir !== '') removeTempDirIfEmpty(dir);
 }
