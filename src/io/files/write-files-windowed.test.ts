@@ -91,3 +91,22 @@ test('window and pane labels', () => {
   assert.equal(paneLabel({ index: 2, timing: 'LATE', isLast: true, isFirst: false, nonSpeculativeIndex: 1 }), 'pane-00002-late-final');
   assert.equal(paneLabel({ index: 0, timing: 'EARLY', isLast: false, isFirst: true, nonSpeculativeIndex: -1 }), 'pane-00000-early');
 });
+
+test('a windowed rerun replaces the previous run’s panes: its first pane starts a new set, later panes add to it', async () => {
+  const dir = tmp();
+  const once = async (values: Array<{ n: number; t: number }>) => {
+    const p = Pipeline.create();
+    p.apply(createTimestamped(values.map((v) => ({ value: v, timestamp: sec(v.t) }))))
+      .apply(window.into<{ n: number; t: number }>(window.fixed('1m')))
+      .apply(io.files.writeJsonl(join(dir, 'n')));
+    await p.run();
+    return readdirSync(dir).sort();
+  };
+  assert.equal((await once([{ n: 1, t: 1 }, { n: 2, t: 61 }])).length, 3);
+  assert.deepEqual(await once([{ n: 3, t: 61 }, { n: 4, t: 121 }]), [
+    '_SUCCESS',
+    `n-${W1}-pane-00000-on_time-final-00000-of-00001.jsonl`,
+    'n-19700101T000200.000Z-19700101T000300.000Z-pane-00000-on_time-final-00000-of-00001.jsonl',
+  ]);
+  assert.equal(readFileSync(join(dir, `n-${W1}-pane-00000-on_time-final-00000-of-00001.jsonl`), 'utf8'), '{"n":3,"t":61}\n');
+});

@@ -164,3 +164,45 @@ test('the write outputs the committed files as a collection (and types check)', 
   assert.equal(readFileSync(join(dir, 'o-00000-of-00001.csv'), 'utf8'), 'id,name\n1,a\n');
   assert.equal(readFileSync(join(dir, 'n-00000-of-00001.txt'), 'utf8'), '1\n2\n');
 });
+
+test('a rerun into the same folder replaces the sink’s previous files (5 bundles, then 3: 3 files), other sinks’ files stay', async () => {
+  const dir = tmp();
+  const runOnce = async (n: number) => {
+    const p = Pipeline.create();
+    p.apply(create(rows(n), { batchSize: 2 })).apply(io.files.writeJsonl<Row>(join(dir, 'part')));
+    p.apply(create(['x'])).apply(io.files.writeText(join(dir, 'other')));
+    await p.run();
+  };
+  await runOnce(10);
+  assert.equal(entries(dir).filter((n) => n.startsWith('part-')).length, 5);
+  await runOnce(6);
+  assert.deepEqual(entries(dir), ['_SUCCESS', 'other-00000-of-00001.txt', 'part-00000-of-00003.jsonl', 'part-00001-of-00003.jsonl', 'part-00002-of-00003.jsonl']);
+  const back = await readBack((q) => q.apply(io.files.readJsonl<Row>(join(dir, 'part-*.jsonl'))));
+  assert.deepEqual(back.sort((a, b) => a.id - b.id), rows(6));
+  await runOnce(0); // an empty run replaces the set too: one empty shard
+  assert.deepEqual(entries(dir), ['_SUCCESS', 'other-00000-of-00001.txt', 'part-00000-of-00001.jsonl']);
+});
+
+test('a cancelled job commits nothing, removes its temp dir and keeps the previous committed output', async () => {
+  const dir = tmp();
+  const first = Pipeline.create();
+  first.apply(create(rows(3))).apply(io.files.writeJsonl<Row>(join(dir, 'part')));
+  await first.run();
+  const committed = entries(dir);
+  const p = Pipeline.create();
+  const abort = new AbortController();
+  let tempSeen = false;
+  p.apply(create(rows(200), { batchSize: 10 }))
+    .map((r) => {
+      if (r.id === 105) {
+        tempSeen = entries(dir).some((n) => n.startsWith('.riffle-tmp-'));
+        abort.abort(new Error('cancelled by the test'));
+      }
+      return r;
+    })
+    .apply(io.files.writeJsonl<Row>(join(dir, 'part')));
+  const r = await p.run({ signal: abort.signal });
+  assert.equal(r.state, 'CANCELLED');
+  assert.ok(tempSeen, 'the write had started');
+  assert.deepEqual(entries(dir), committed);
+});
