@@ -3,13 +3,15 @@
  * CLI command that changes state while a scheduler runs (trigger, clear, mark, pause) drops a JSON file into
  * `<store>/inbox/`; the scheduler applies the files, oldest first, at the start of its next pass (between passes,
  * so that a clear never races the pass deciding the same run) and deletes them.
- * Files are written to a temporary name and renamed, so that the scheduler never reads half a command.
+ * Files are written to a temporary name and renamed, so that the scheduler never reads half a command; neither the
+ * inbox nor its files are ever followed through a symbolic link.
  * @example
  *   submitCommand('.riffle/orchestrator', { op: 'pause', dagId: 'etl', paused: true });
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { readFileNoFollow, safeSubdir, writeFileAtomic } from '../model/index.ts';
 import { clearTaskInstances, markTaskInstances, setDagPaused, triggerDagRun } from './admin.ts';
 import type { Dag } from './dag.ts';
 import { SchedulerError } from './errors.ts';
@@ -27,15 +29,12 @@ const inboxDir = (storeDir: string) => join(storeDir, 'inbox');
 let submitted = 0;
 
 export function submitCommand(storeDir: string, command: InboxCommand): string {
-  const dir = inboxDir(storeDir);
-  mkdirSync(dir, { recursive: true });
+  const dir = safeSubdir(storeDir, 'inbox');
   // Time, then a per-process sequence: commands sent in the same millisecond keep their order (the random part only
   // keeps names from different processes apart).
   const seq = (submitted++ % 1_000_000).toString().padStart(6, '0');
   const name = `${Date.now().toString().padStart(15, '0')}-${seq}-${randomUUID().slice(0, 8)}.json`;
-  const tmp = join(dir, `.${name}.tmp`);
-  writeFileSync(tmp, JSON.stringify(command));
-  renameSync(tmp, join(dir, name));
+  writeFileAtomic(join(dir, name), JSON.stringify(command), { durable: false });
   return join(dir, name);
 }
 
@@ -79,7 +78,9 @@ export async function drainInbox(storeDir: string, store: MetadataStore, dags: R
   const files = pendingCommands(storeDir);
   for (const file of files) {
     try {
-      const command = JSON.parse(readFileSync(file, 'utf8')) as InboxCommand;
+      const raw = readFileNoFollow(file);
+      if (raw === undefined) continue; // taken meanwhile
+      const command = JSON.parse(raw.toString('utf8')) as InboxCommand;
       report(await applyCommand(store, dags, command));
     } catch (e) {
       report(`command ${file} refused`, e);

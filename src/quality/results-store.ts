@@ -1,11 +1,12 @@
 /**
  * A validation results store on disk, laid out as Great Expectations' validations store:
  * `<store>/<suite>/<run_name>/<run_time>-<asset>.json`, one GE-shaped validation result per file, written atomically
- * (temp file + rename) so a reader never sees half a result. `listResults` reads the history of a suite (optionally
- * one asset), newest first.
+ * (temp file + rename) so a reader never sees half a result, and never through a symbolic link. `listResults` reads
+ * the history of a suite (optionally one asset), newest first.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { safeSubdir, writeFileAtomic } from '../model/index.ts';
 import { SuiteError } from './quality-error.ts';
 import type { ValidationResult, ValidationStatistics } from './result.ts';
 
@@ -50,11 +51,11 @@ export function resultPath(suite: string, runId: RunId, asset: string): string {
 export function storeResult(store: string, result: ValidationResult, runId: RunId, asset: string): string {
   const rel = resultPath(result.meta.expectation_suite_name, runId, asset);
   const abs = join(store, rel);
-  mkdirSync(join(abs, '..'), { recursive: true });
-  const tmp = `${abs}.tmp-${process.pid}`;
+  // Never through a planted link: each directory under the store is checked, the temp file created exclusively.
+  mkdirSync(store, { recursive: true });
+  safeSubdir(store, safeName(result.meta.expectation_suite_name), safeName(runId.run_name));
   const stored: ValidationResult = { ...result, meta: { ...result.meta, run_id: runId.run_name, run_name: runId.run_name, run_time: runId.run_time, data_asset_name: asset } };
-  writeFileSync(tmp, `${JSON.stringify(stored, null, 2)}\n`);
-  renameSync(tmp, abs);
+  writeFileAtomic(abs, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o644 });
   return rel;
 }
 
