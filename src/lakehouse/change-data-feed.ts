@@ -83,8 +83,9 @@ export async function readChanges(log: DeltaLog, options: ChangesOptions = {}): 
     const actions: Action[] = await log.readCommit(v);
     for (const a of actions) if ('metaData' in a) metadata = a.metaData;
     if (metadata.configuration['delta.enableChangeDataFeed'] !== 'true') {
-      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `changes: the change data feed was not enabled at version ${v} of ${log.tablePath}`, {
-        hint: "set delta.enableChangeDataFeed='true' and read changes from the versions after that",
+      const on = await enabledAfter(log, listing.commits.filter((c) => c > v));
+      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `changes: the change data feed was not enabled at version ${v} of ${log.tablePath}${on !== undefined ? ` (it is on from version ${on})` : ''}`, {
+        hint: on !== undefined ? `read changes from version ${on} on (--from ${on})` : "enable it (riffle table set-property <table> delta.enableChangeDataFeed=true, or setProperties) and read the changes of the later versions",
       });
     }
     const schema = schemaFromJson(metadata.schemaString);
@@ -104,4 +105,12 @@ export async function readChanges(log: DeltaLog, options: ChangesOptions = {}): 
     });
   }
   return out;
+}
+
+/** The first of `versions` whose commit turns the change data feed on (for the error of reading before it). */
+async function enabledAfter(log: DeltaLog, versions: readonly number[]): Promise<number | undefined> {
+  for (const v of versions) {
+    for (const a of await log.readCommit(v)) if ('metaData' in a && a.metaData.configuration['delta.enableChangeDataFeed'] === 'true') return v;
+  }
+  return undefined;
 }

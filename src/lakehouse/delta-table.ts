@@ -18,8 +18,9 @@ import { overwriteWhere } from './replace-where.ts';
 import { restoreTable, type RestoreResult, type RestoreTarget } from './restore.ts';
 import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.ts';
 import { mergedSchema, overwrittenSchema } from './schema-evolution.ts';
-import { CDF_COLUMNS, CDF_PROTOCOL, DEFAULT_PROTOCOL, SUPPORTED_PROPERTIES } from './table-features.ts';
-import { checkDurationProperties } from './table-properties.ts';
+import { setTableProperties, type SetPropertiesResult } from './set-properties.ts';
+import { CDF_COLUMNS, CDF_PROTOCOL, DEFAULT_PROTOCOL } from './table-features.ts';
+import { checkTableProperties } from './table-properties.ts';
 import { type UpdateSet, updateWhere } from './update.ts';
 import { type CommitResult, Transaction } from './transaction.ts';
 import type { DeltaValue, Row } from './value-mapping.ts';
@@ -150,13 +151,7 @@ export class DeltaTable {
       throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'a table needs at least one column that is not a partition column');
     }
     const configuration: Record<string, string> = { ...options.properties };
-    for (const [key, value] of Object.entries(configuration)) {
-      if (typeof value !== 'string') throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `table property '${key}' must be a string`);
-      if (key.startsWith('delta.') && !SUPPORTED_PROPERTIES.has(key)) {
-        throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `table property '${key}' is not supported by Riffle yet`, { hint: `supported delta.* properties: ${[...SUPPORTED_PROPERTIES].join(', ')}` });
-      }
-    }
-    checkDurationProperties(configuration);
+    checkTableProperties(configuration); // known delta.* keys with valid values ("did you mean" for a typo)
     const existing = await new DeltaLog(path).list();
     if (existing.commits.length > 0 || existing.checkpoints.length > 0) {
       throw new DeltaTableError('DELTA_TABLE_EXISTS', `a Delta table already exists at ${path}`, { hint: 'open it with DeltaTable.open(path)' });
@@ -332,6 +327,18 @@ export class DeltaTable {
    */
   async restore(target: RestoreTarget): Promise<RestoreResult> {
     return restoreTable(await this.startTransaction(), target);
+  }
+
+  /**
+   * Sets table properties (Delta's ALTER TABLE SET TBLPROPERTIES) in one metadata commit; `delta.*` keys are
+   * validated. Turning on `delta.enableChangeDataFeed` upgrades the writer protocol as Delta does; changes are then
+   * readable from this commit on. See set-properties.ts.
+   *
+   * @example
+   * await table.setProperties({ 'delta.enableChangeDataFeed': 'true' });
+   */
+  async setProperties(properties: Readonly<Record<string, string>>): Promise<SetPropertiesResult> {
+    return setTableProperties(await this.startTransaction(), properties);
   }
 
   private async write(rows: readonly Row[], mode: 'Append' | 'Overwrite', options: OverwriteOptions): Promise<CommitResult | SkippedWrite | DmlResult> {

@@ -13,6 +13,8 @@ export { MergeBuilder, type MatchedUpdate, type MergeOptions, type MergeRow, typ
 export { DEFAULT_TARGET_FILE_SIZE, type FileSizeStats, type OptimizeMetrics, type OptimizeOptions, type OptimizeResult } from './optimize.ts';
 export type { VacuumOptions, VacuumResult } from './vacuum.ts';
 export type { RestoreResult, RestoreTarget } from './restore.ts';
+export type { SetPropertiesResult } from './set-properties.ts';
+export { checkTableProperties, TABLE_PROPERTIES } from './table-properties.ts';
 export { cleanupExpiredLogs } from './log-cleanup.ts';
 export { scdType1, scdType2, type ScdType2Options } from './scd.ts';
 export type { ChangeRow, ChangesOptions } from './change-data-feed.ts';

@@ -10,6 +10,7 @@
 import type { AddAction, MetadataAction, ProtocolAction } from './actions.ts';
 import { UnsupportedFeatureError } from './errors.ts';
 import { type TableSchema, unreadableTypes } from './schema.ts';
+import { TABLE_PROPERTIES } from './table-properties.ts';
 import { compareUtf8 } from './value-order.ts';
 
 /**
@@ -159,13 +160,10 @@ export function assertAddReadable(add: AddAction): void {
 }
 
 /**
- * The `delta.*` table properties Riffle understands when creating a table; any other `delta.*` key is refused.
+ * The `delta.*` table properties Riffle understands (see `TABLE_PROPERTIES` for their values); any other `delta.*`
+ * key is refused.
  *
  * @example
  * SUPPORTED_PROPERTIES.has('delta.checkpointInterval'); // true
  */
-export const SUPPORTED_PROPERTIES: ReadonlySet<string> = new Set([
-  'delta.checkpointInterval', 'delta.appendOnly', 'delta.logRetentionDuration', 'delta.deletedFileRetentionDuration',
-  'delta.checkpointRetentionDuration', 'delta.dataSkippingNumIndexedCols', 'delta.enableChangeDataFeed',
-  'delta.enableExpiredLogCleanup',
-]);
+export const SUPPORTED_PROPERTIES: ReadonlySet<string> = new Set(Object.keys(TABLE_PROPERTIES));

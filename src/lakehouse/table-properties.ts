@@ -4,6 +4,7 @@
  * their defaults (30 days of log, 1 week of removed files — PROTOCOL.md and delta-rs defaults).
  */
 import type { MetadataAction } from './actions.ts';
+import { didYouMean } from '../config/index.ts';
 import { DeltaTableError } from './errors.ts';
 
 const UNIT_MS: Record<string, number> = { millisecond: 1, second: 1e3, minute: 6e4, hour: 3.6e6, day: 8.64e7, week: 6.048e8 };
@@ -51,21 +52,59 @@ export function logRetentionMs(metadata: MetadataAction): number {
   return durationProperty(metadata, 'delta.logRetentionDuration', 30 * UNIT_MS.day);
 }
 
+const isBoolean = (v: string): boolean => v === 'true' || v === 'false';
+const isInterval = (v: string): boolean => parseInterval(v) !== undefined;
+
 /**
- * Validates the duration properties of a new table (so a typo fails at create, not at the first vacuum).
+ * The `delta.*` table properties Riffle honours, and the values each takes (Delta's meaning and syntax); any other
+ * `delta.*` key is refused, since Riffle would silently not do what it asks. Other keys are the user's own.
+ *
+ * @example
+ * TABLE_PROPERTIES['delta.checkpointInterval'].expects; // 'a positive integer (commits between checkpoints)'
+ */
+export const TABLE_PROPERTIES: Readonly<Record<string, { readonly expects: string; readonly valid: (value: string) => boolean }>> = {
+  'delta.appendOnly': { expects: "'true' or 'false'", valid: isBoolean },
+  'delta.checkpointInterval': { expects: 'a positive integer (commits between checkpoints)', valid: (v) => /^[1-9]\d{0,8}$/.test(v) },
+  'delta.checkpointRetentionDuration': { expects: "an interval such as 'interval 2 days'", valid: isInterval },
+  'delta.dataSkippingNumIndexedCols': { expects: 'an integer ≥ -1 (-1: every column)', valid: (v) => /^(-1|0|[1-9]\d{0,8})$/.test(v) },
+  'delta.deletedFileRetentionDuration': { expects: "an interval such as 'interval 7 days'", valid: isInterval },
+  'delta.enableChangeDataFeed': { expects: "'true' or 'false'", valid: isBoolean },
+  'delta.enableExpiredLogCleanup': { expects: "'true' or 'false'", valid: isBoolean },
+  'delta.logRetentionDuration': { expects: "an interval such as 'interval 30 days'", valid: isInterval },
+};
+
+/**
+ * Validates table properties before they are committed (at create, or set on an existing table): values are
+ * strings; `delta.*` keys are ones Riffle honours (else the error names the closest one) with a valid value.
+ *
+ * @example
+ * checkTableProperties({ 'delta.enableChangeDataFeed': 'true', owner: 'data-team' });
+ * checkTableProperties({ 'delta.enableChangeDataFed': 'true' }); // throws: did you mean `delta.enableChangeDataFeed`?
+ */
+export function checkTableProperties(properties: Readonly<Record<string, unknown>>): void {
+  const known = Object.keys(TABLE_PROPERTIES);
+  for (const [key, value] of Object.entries(properties)) {
+    if (key === '') throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'a table property needs a name', { hint: 'write properties as key=value' });
+    if (typeof value !== 'string') throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `table property '${key}' must be a string, got ${typeof value}`);
+    const rule = TABLE_PROPERTIES[key];
+    if (!rule) {
+      if (!key.toLowerCase().startsWith('delta.')) continue;
+      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `table property '${key}' is not one Riffle supports${didYouMean(key, known)}`, { hint: `supported delta.* properties: ${known.join(', ')}` });
+    }
+    if (!rule.valid(value)) {
+      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `table property '${key}' is '${value}', not ${rule.expects}`);
+    }
+  }
+}
+
+/**
+ * Validates the duration properties of a new table (so a typo fails at create, not at the first vacuum); kept for
+ * callers of the narrower check — `checkTableProperties` checks every key.
  *
  * @example
  * checkDurationProperties({ 'delta.logRetentionDuration': 'interval 30 days' });
  */
 export function checkDurationProperties(configuration: Readonly<Record<string, string>>): void {
-  for (const key of ['delta.logRetentionDuration', 'delta.deletedFileRetentionDuration', 'delta.checkpointRetentionDuration']) {
-    const text = configuration[key];
-    if (text !== undefined && parseInterval(text) === undefined) {
-      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `table property '${key}' is '${text}', not an interval`, { hint: "write it as 'interval 7 days' (units: second, minute, hour, day, week)" });
-    }
-  }
-  const cleanup = configuration['delta.enableExpiredLogCleanup'];
-  if (cleanup !== undefined && cleanup !== 'true' && cleanup !== 'false') {
-    throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `table property 'delta.enableExpiredLogCleanup' must be 'true' or 'false', got '${cleanup}'`);
-  }
+  const keys = ['delta.logRetentionDuration', 'delta.deletedFileRetentionDuration', 'delta.checkpointRetentionDuration', 'delta.enableExpiredLogCleanup'];
+  checkTableProperties(Object.fromEntries(Object.entries(configuration).filter(([k]) => keys.includes(k))));
 }
