@@ -14,7 +14,7 @@ commands:
   store check|repair [--store <dir>]       check or repair the scheduler's metadata store
   contract test <contract> --data <file>   check data against a data contract (also: contract diff)
   table <command> <table> ...              Delta tables: write, merge, describe, history, show,
-                                           optimize, vacuum, restore, changes (riffle table --help)
+                                           optimize, vacuum, restore, changes, set-property (riffle table --help)
   quality <command> ...                    data quality: profile, checkpoint run, results
   version                                  print the version
   help [command]                           show help for a command
@@ -129,9 +129,12 @@ Delta Lake tables in a local directory (read and written interchangeably with de
 
 commands:
   write <table> --from <file.csv|.jsonl|.parquet> [--mode append|overwrite] [--partition-by c,...] [--merge-schema]
+        [--property k=v ...]
       append (or overwrite with) the file's rows; creates the table when missing, with column types
       inferred from the file (CSV: long, double, boolean, date, timestamp, else string) and the given
-      partition columns; rows must match an existing table unless --merge-schema adds new columns
+      partition columns; rows must match an existing table unless --merge-schema adds new columns;
+      --property (repeatable) sets a table property: at creation, or on an existing table as its own
+      commit before the write
   merge <table> --from <file> --on <key,...>
       upsert: rows matching a table row on the keys update it (the file's columns), the others are inserted
   describe <table>          version, schema, partition columns, properties, protocol, files, size
@@ -148,6 +151,12 @@ commands:
       make an earlier version current again (a new RESTORE commit)
   changes <table> --from V [--to V]
       the change data feed (delta.enableChangeDataFeed=true): _change_type, _commit_version, rows
+  set-property <table> k=v [k=v ...]
+      set table properties in one commit (Delta's ALTER TABLE SET TBLPROPERTIES); delta.* keys must be
+      ones Riffle honours: delta.enableChangeDataFeed, delta.appendOnly, delta.checkpointInterval,
+      delta.logRetentionDuration, delta.deletedFileRetentionDuration, delta.checkpointRetentionDuration,
+      delta.dataSkippingNumIndexedCols, delta.enableExpiredLogCleanup; other keys are free-form.
+      delta.enableChangeDataFeed=true turns the feed on for the commits from this one on
 
 options:
   --json    print the result as one JSON document (timestamps as ISO-8601, longs as numbers when exact)

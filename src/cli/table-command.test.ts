@@ -103,6 +103,43 @@ describe('riffle table (command line)', { concurrency: 1 }, () => {
     ]);
   });
 
+  it('the change data feed from the command line: write --property at creation, set-property on an existing table', async () => {
+    const created = join(dir, 'cdf-created');
+    const w = await json(['write', created, '--from', join(dir, 'in.csv'), '--property', 'delta.enableChangeDataFeed=true', '--property=owner=team a']);
+    assert.deepEqual(w.propertiesSet, ['delta.enableChangeDataFeed', 'owner']);
+    assert.deepEqual((await json(['describe', created])).properties, { 'delta.enableChangeDataFeed': 'true', owner: 'team a' });
+    assert.equal((await json(['changes', created, '--from', '0'])).changes.length, 3);
+
+    const plain = join(dir, 'cdf-later');
+    await json(['write', plain, '--from', join(dir, 'in.csv')]);
+    const r = await riffle(['set-property', plain, 'delta.enableChangeDataFeed=true', 'delta.logRetentionDuration=interval 60 days']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /set delta\.enableChangeDataFeed=true, delta\.logRetentionDuration=interval 60 days: .* is at version 2/);
+    await json(['write', plain, '--from', join(dir, 'more.csv'), '--merge-schema']);
+    const c = await json(['changes', plain, '--from', '2']);
+    assert.deepEqual(c.changes.map((x: { _commit_version: number; _change_type: string; id: number }) => [x._commit_version, x._change_type, x.id]), [[3, 'insert', 5]]);
+    const before = await riffle(['changes', plain, '--from', '0']);
+    assert.equal(before.code, 1);
+    assert.match(before.stderr, /not enabled at version 0 .*\(it is on from version 2\)/);
+  });
+
+  it('bad property names and values are refused before any work (exit 2)', async () => {
+    const cases: [string[], RegExp][] = [
+      [['set-property', table, 'delta.enableChangeDataFed=true'], /'delta\.enableChangeDataFed' is not one Riffle supports \(did you mean `delta\.enableChangeDataFeed`\?\)/],
+      [['set-property', table, 'delta.appendOnly=yes'], /'delta\.appendOnly' is 'yes', not 'true' or 'false'/],
+      [['set-property', table, 'novalue'], /novalue: expected key=value/],
+      [['set-property', table], /needs key=value/],
+      [['write', join(dir, 'never'), '--from', join(dir, 'in.csv'), '--property', 'delta.checkpointInterval=ten'], /not a positive integer/],
+      [['show', table, '--property', 'a=b'], /unknown option --property/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await riffle(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+    assert.equal((await riffle(['describe', join(dir, 'never')])).code, 1, 'nothing was created');
+  });
+
   it('bad usage exits 2 naming what is wrong and what is expected', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['frob', table], /unknown table command 'frob'\n {2}hint: commands: write, merge/],

@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import {
-  DeltaTable, DeltaTableError, formatTimestamp, type DeltaType, type DeltaValue, type MergeRow, type Predicate, type SchemaInput, type TableSchema,
+  checkTableProperties, DeltaTable, DeltaTableError, formatTimestamp, type DeltaType, type DeltaValue, type MergeRow, type Predicate, type SchemaInput, type TableSchema,
 } from '../lakehouse/index.ts';
 import { parseArgs } from './args.ts';
 import { UsageError } from './cli-error.ts';
@@ -19,9 +19,16 @@ import { parseWhere } from './table-where.ts';
 
 const BOOLEANS = ['json', 'help', 'merge-schema', 'dry-run', 'force'];
 
-/** Each command's arguments and the options it accepts (besides --json and --help). */
-const COMMANDS: Record<string, { usage: string; options: readonly string[]; run: (table: string, flags: Flags, io: CliIO) => Promise<number> }> = {
-  write: { usage: '<table> --from <file.csv|.jsonl|.parquet> [--mode append|overwrite] [--partition-by c,...] [--merge-schema]', options: ['from', 'mode', 'partition-by', 'merge-schema'], run: writeCommand },
+/** What a command gets besides its flags: extra positionals (only where `args` is set) and `--property k=v` pairs. */
+interface Extra {
+  readonly args: readonly string[];
+  readonly properties: Readonly<Record<string, string>> | undefined;
+}
+
+/** Each command's arguments and the options it accepts (besides --json and --help); `args`: it takes more positionals. */
+const COMMANDS: Record<string, { usage: string; options: readonly string[]; args?: true; run: (table: string, flags: Flags, io: CliIO, extra: Extra) => Promise<number> }> = {
+  write: { usage: '<table> --from <file.csv|.jsonl|.parquet> [--mode append|overwrite] [--partition-by c,...] [--merge-schema] [--property k=v ...]', options: ['from', 'mode', 'partition-by', 'merge-schema', 'property'], run: writeCommand },
+  'set-property': { usage: '<table> k=v [k=v ...]', options: [], args: true, run: setPropertyCommand },
   merge: { usage: '<table> --from <file> --on <key,...>', options: ['from', 'on'], run: mergeCommand },
   describe: { usage: '<table>', options: [], run: describeCommand },
   history: { usage: '<table> [--limit N]', options: ['limit'], run: historyCommand },
@@ -36,7 +43,9 @@ type Flags = Record<string, string | boolean>;
 
 /** Dispatches `riffle table ...`. */
 export async function tableCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const { positionals, flags } = parseArgs(argv, { booleans: BOOLEANS });
+  const { rest, properties } = takeProperties(argv);
+  const { positionals, flags } = parseArgs(rest, { booleans: BOOLEANS });
+  if (properties !== undefined) flags.property = true; // checked against the command's options below
   const [sub, table, ...extra] = positionals;
   if (sub === undefined) {
     io[flags.help === true ? 'out' : 'err'](TABLE_HELP);
@@ -49,13 +58,46 @@ export async function tableCommand(argv: readonly string[], io: CliIO): Promise<
     return 0;
   }
   if (table === undefined) throw new UsageError(`riffle table ${sub}: missing the table path`, { hint: `usage: riffle table ${sub} ${command.usage}` });
-  if (extra.length > 0) throw new UsageError(`riffle table ${sub}: unexpected argument '${extra[0]}'`, { hint: `usage: riffle table ${sub} ${command.usage}` });
+  if (extra.length > 0 && !command.args) throw new UsageError(`riffle table ${sub}: unexpected argument '${extra[0]}'`, { hint: `usage: riffle table ${sub} ${command.usage}` });
   for (const name of Object.keys(flags)) {
     if (name !== 'json' && name !== 'help' && !command.options.includes(name)) {
       throw new UsageError(`riffle table ${sub}: unknown option --${name}`, { hint: `usage: riffle table ${sub} ${command.usage}` });
     }
   }
-  return command.run(resolve(io.cwd, table), flags, io);
+  return command.run(resolve(io.cwd, table), flags, io, { args: extra, properties });
+}
+
+/** Takes the repeatable `--property k=v` (or `--property=k=v`) out of argv. */
+function takeProperties(argv: readonly string[]): { rest: string[]; properties: Record<string, string> | undefined } {
+  const rest: string[] = [];
+  let properties: Record<string, string> | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') { rest.push(...argv.slice(i)); break; }
+    const m = /^--property(?:=(.*))?$/s.exec(argv[i]!);
+    if (!m) { rest.push(argv[i]!); continue; }
+    const value = m[1] ?? (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--') ? argv[++i] : undefined);
+    properties = { ...properties, ...propertyPairs(value === undefined ? [] : [value], '--property') };
+  }
+  return { rest, properties };
+}
+
+/** `k=v` arguments as properties (the value may be empty or hold '='), validated as the table will validate them. */
+function propertyPairs(args: readonly string[], where: string): Record<string, string> {
+  const hint = "e.g. delta.enableChangeDataFeed=true (repeat for several; quote a value with spaces: delta.logRetentionDuration='interval 30 days')";
+  if (args.length === 0) throw new UsageError(`${where} needs key=value`, { hint });
+  const out: Record<string, string> = {};
+  for (const arg of args) {
+    const eq = arg.indexOf('=');
+    if (eq <= 0) throw new UsageError(`${where} ${arg}: expected key=value`, { hint });
+    out[arg.slice(0, eq)] = arg.slice(eq + 1);
+  }
+  try {
+    checkTableProperties(out);
+  } catch (e) {
+    if (e instanceof DeltaTableError) throw new UsageError(`${where}: ${e.hint ? e.message.slice(0, e.message.lastIndexOf('\n  hint: ')) : e.message}`, { hint: e.hint });
+    throw e;
+  }
+  return out;
 }
 
 // ---- option helpers
@@ -155,7 +197,7 @@ function metricsLines(metrics: Readonly<Record<string, unknown>>): string {
 
 // ---- commands
 
-async function writeCommand(path: string, flags: Flags, io: CliIO): Promise<number> {
+async function writeCommand(path: string, flags: Flags, io: CliIO, { properties }: Extra): Promise<number> {
   const from = stringFlag(flags, 'from', 'the input file (.csv, .jsonl or .parquet)');
   if (from === undefined) throw new UsageError('riffle table write: --from <file> is required', { hint: `usage: riffle table write ${COMMANDS.write!.usage}` });
   const mode = stringFlag(flags, 'mode', 'append or overwrite') ?? 'append';
@@ -178,7 +220,7 @@ async function writeCommand(path: string, flags: Flags, io: CliIO): Promise<numb
   let target = table;
   if (!target) {
     const schema: Record<string, DeltaType> = Object.fromEntries(input.types);
-    target = await DeltaTable.create(path, { schema: schema as SchemaInput, partitionBy });
+    target = await DeltaTable.create(path, { schema: schema as SchemaInput, partitionBy, properties });
     created = 0;
   }
   const newColumns = snapshot ? [...input.types].filter(([c]) => !snapshot.schema.fields.some((f) => f.name === c)) : [];
@@ -188,15 +230,35 @@ async function writeCommand(path: string, flags: Flags, io: CliIO): Promise<numb
     });
   }
   const options = mergeSchema && newColumns.length > 0 ? { mergeSchema: true, schema: Object.fromEntries(newColumns) as SchemaInput } : {};
+  // On an existing table, --property is its own commit (SET TBLPROPERTIES) before the write, so that e.g. the change
+  // data feed covers this write.
+  const propertiesSet = properties === undefined ? undefined : created !== undefined ? Object.keys(properties) : (await target.setProperties(properties)).changed;
   const result = mode === 'overwrite' ? await target.overwrite(input.rows, options) : await target.append(input.rows, options);
   const version = result.version;
-  const summary = { table: path, created: created !== undefined, mode, rows: input.rows.length, version, addedColumns: newColumns.map(([c]) => c) };
+  const summary = { table: path, created: created !== undefined, mode, rows: input.rows.length, version, addedColumns: newColumns.map(([c]) => c), ...(propertiesSet ? { propertiesSet } : {}) };
   if (flags.json === true) {
     io.out(stringify(summary));
     return 0;
   }
   io.out(`${created !== undefined ? 'created the table and ' : ''}${mode === 'overwrite' ? 'overwrote it with' : 'appended'} ${formatNumber(input.rows.length)} rows: ${path} is at version ${version}`);
   if (newColumns.length > 0) io.out(`added columns: ${newColumns.map(([c, t]) => `${c} (${t})`).join(', ')}`);
+  if (propertiesSet && propertiesSet.length > 0) io.out(`set properties: ${propertiesSet.map((k) => `${k}=${properties![k]}`).join(', ')}`);
+  return 0;
+}
+
+async function setPropertyCommand(path: string, flags: Flags, io: CliIO, { args }: Extra): Promise<number> {
+  const properties = propertyPairs(args, 'riffle table set-property');
+  const result = await (await open(path)).setProperties(properties);
+  if (flags.json === true) {
+    io.out(stringify({ table: path, ...result }));
+    return 0;
+  }
+  io.out(result.committed
+    ? `set ${result.changed.map((k) => `${k}=${properties[k]}`).join(', ')}: ${path} is at version ${result.version}`
+    : `${path} already has ${Object.entries(properties).map(([k, v]) => `${k}=${v}`).join(', ')}: nothing to change (still version ${result.version})`);
+  if (result.changed.includes('delta.enableChangeDataFeed') && properties['delta.enableChangeDataFeed'] === 'true') {
+    io.out(`the change data feed is on from version ${result.version}: riffle table changes ${path} --from ${result.version}`);
+  }
   return 0;
 }
 
