@@ -28,4 +28,8 @@ export { writeCsv } from './write-csv.ts';
 export type { WriteCsvOptions } from './write-csv.ts';
 export { windowLabel, paneLabel } from './shard-labels.ts';
 export { SyncTempFile, commitFilesSync } from './sync-temp-file.ts';
+export { commitFileSet, commitRenames, removeDeadTempDirs, RunTempDir } from './file-commit.ts';
+export type { CommitFile, CommitOptions, CommitStep, FileSet, Rename } from './file-commit.ts';
+export { COMMIT_MARKER, committedView, readCommitManifest, CommitManifestError } from './commit-manifest.ts';
+export type { CommitManifest, CommittedFile, CommittedView, FileSetEntry } from './commit-manifest.ts';
 export type { TempFileResult } from './sync-temp-file.ts';
