@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { ConfigError, StepFailedError } from '../model/index.ts';
-import { describeError, exitCodeOf, UsageError } from './cli-error.ts';
+import { describeError, exitCodeOf, isSystemError, systemErrorToRiffle, UsageError } from './cli-error.ts';
 
 describe('exitCodeOf', () => {
   it('is 2 for usage and configuration errors, 1 for anything else', () => {
@@ -23,9 +26,57 @@ describe('describeError', () => {
     assert.match(text, /^error: step 'Parse' failed on element "line": bad\n {2}hint: .*\n {2}caused by: Error: bad\n\s+at /);
   });
 
-  it('keeps the stack of any other error: it is a bug somewhere', () => {
+  it('calls any other error internal, without a stack unless debugging', () => {
     const text = describeError(new TypeError('x is undefined'), false);
-    assert.match(text, /^error: TypeError: x is undefined\n\s+at /);
-    assert.equal(describeError(42, false), 'error: 42');
+    assert.equal(text.split('\n')[0], 'error: internal error: TypeError: x is undefined');
+    assert.match(text, /RIFFLE_DEBUG=1/);
+    assert.doesNotMatch(text, /^\s+at /m);
+    assert.match(describeError(new TypeError('x is undefined'), true), /^error: internal error: TypeError: x is undefined\n\s+at /);
+    assert.match(describeError(42, false), /^error: internal error: 42/);
+  });
+});
+
+describe('Node system errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'riffle-cli-error-'));
+  writeFileSync(join(dir, 'data.csv'), 'a\n1\n');
+  mkdirSync(join(dir, 'folder'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const caught = (f: () => unknown): unknown => {
+    try {
+      f();
+    } catch (e) {
+      return e;
+    }
+    assert.fail('expected a throw');
+  };
+
+  it('ENOTDIR names the part of the path that is a file', () => {
+    const e = caught(() => readdirSync(join(dir, 'data.csv', '_delta_log')));
+    assert.ok(isSystemError(e));
+    const text = describeError(e, false, dir);
+    assert.equal(text.split('\n')[0], "error: cannot list 'data.csv/_delta_log': 'data.csv' is a file, not a directory");
+    assert.match(text, /hint: give the directory this command expects, not the file 'data.csv'/);
+    assert.equal(exitCodeOf(e), 1);
+  });
+
+  it('EISDIR and ENOENT name the path and say what to do', () => {
+    // read(2) on a directory has no path: the message still says what is wrong and what to do.
+    const readDir = describeError(caught(() => readFileSync(join(dir, 'folder'))), false, dir);
+    assert.match(readDir, /^error: cannot read: it is a directory, not a file\n {2}hint: a directory was given where a file is expected/);
+    const opened = describeError(caught(() => writeFileSync(join(dir, 'folder'), 'x')), false, dir);
+    assert.match(opened, /^error: cannot open 'folder': it is a directory, not a file\n {2}hint: 'folder' is a directory: give a file inside it/);
+    const missing = describeError(caught(() => readFileSync(join(dir, 'nope.csv'))), false, dir);
+    assert.match(missing, /^error: cannot open 'nope.csv': no such file or directory\n {2}hint: check the path/);
+    const outside = describeError(caught(() => readFileSync('/nonexistent-riffle/x')), false, dir);
+    assert.match(outside, /^error: cannot open '\/nonexistent-riffle\/x'/);
+  });
+
+  it('maps to a RiffleError with an IO_ code and keeps the original as its cause', () => {
+    const e = caught(() => readFileSync(join(dir, 'nope.csv'))) as Error;
+    const mapped = systemErrorToRiffle(e as never, dir);
+    assert.equal(mapped.code, 'IO_ENOENT');
+    assert.equal(mapped.domain, 'external');
+    assert.equal(mapped.cause, e);
+    assert.equal(isSystemError(new Error('plain')), false);
   });
 });

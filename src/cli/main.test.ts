@@ -1,7 +1,10 @@
 // End-to-end tests of the `riffle` command: each spawns `node --import tsx src/cli/main.ts ...` on a fixture module.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -33,6 +36,16 @@ function riffle(args: string[], opts: { env?: Record<string, string>; onStderr?:
 }
 
 const good = ['--words=a,bb,cc,ddd,e', '--weight=0.5'];
+
+const temps: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'riffle-cli-'));
+  temps.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+});
 
 // A few at a time: each child compiles TypeScript on start, and too many at once starve each other.
 describe('riffle (command line)', { concurrency: 4 }, () => {
@@ -79,7 +92,7 @@ describe('riffle (command line)', { concurrency: 4 }, () => {
     assert.equal(doc.state, 'DONE');
     assert.equal(typeof doc.durationMs, 'number');
     assert.equal(doc.metrics.steps.find((s) => s.step === 'KeepLong')?.elementsIn, 5);
-    assert.deepEqual(doc.deadLetters, { count: 0, first: [] });
+    assert.deepEqual(doc.deadLetters, { count: 0, first: [], path: null });
   });
 
   it('prints the fused plan with --explain instead of running', async () => {
@@ -133,16 +146,60 @@ describe('riffle (command line)', { concurrency: 4 }, () => {
     assert.match(debug.stderr, /^\s+at /m, 'a stack trace with RIFFLE_DEBUG=1');
   });
 
-  it('shows the dead-letter count and the first few dead letters', async () => {
+  it('shows the dead-letter count and the first few, and writes them all to riffle-dead-letters/ by default', async () => {
     const r = await riffle(['run', fixture('dead-letters')]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^dead letters: 6$/m);
     assert.match(r.stdout, /^ParseJson +.*JSON.*"\{\\"n\\":1\} oops"$/m);
-    assert.match(r.stdout, /… and 1 more/);
-    const json = await riffle(['run', fixture('dead-letters'), '--json']);
-    const doc = JSON.parse(json.stdout) as { deadLetters: { count: number; first: Array<{ step: string; element: unknown }> } };
+    assert.match(r.stdout, /… and 1 more \(all in riffle-dead-letters\/dead-letters-\d{8}T\d{6}Z-[0-9a-f]{6}\.jsonl\)/);
+    const warning = /^warning: 6 records were rejected \('ParseJson'\) and written to (riffle-dead-letters\/dead-letters-\S+\.jsonl);/m.exec(r.stderr);
+    assert.ok(warning, r.stderr);
+    const file = join(root, warning[1]!);
+    try {
+      const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { step: string; error: string; element: unknown; time: string });
+      assert.equal(lines.length, 6);
+      assert.deepEqual(lines.map((l) => l.element), [1, 2, 4, 5, 7, 8].map((n) => `{"n":${n}} oops`));
+      for (const l of lines) assert.ok(l.step === 'ParseJson' && /JSON/.test(l.error) && !Number.isNaN(Date.parse(l.time)));
+    } finally {
+      rmSync(file, { force: true });
+    }
+    const out = tempDir();
+    const json = await riffle(['run', fixture('dead-letters'), '--json', '--dead-letter', join(out, 'rejected.jsonl')]);
+    const doc = JSON.parse(json.stdout) as { deadLetters: { count: number; path: string; first: Array<{ step: string; element: unknown }> } };
     assert.equal(doc.deadLetters.count, 6);
+    assert.equal(doc.deadLetters.path, join(out, 'rejected.jsonl'));
+    assert.equal(readFileSync(join(out, 'rejected.jsonl'), 'utf8').trimEnd().split('\n').length, 6);
     assert.deepEqual(doc.deadLetters.first[0], { ...doc.deadLetters.first[0], step: 'ParseJson', element: '{"n":1} oops' });
+  });
+
+  it('writes records a source rejects with their origin, and creates no file when nothing is rejected', async () => {
+    const dir = tempDir();
+    const input = join(dir, 'events.jsonl');
+    writeFileSync(input, '{"a":1}\n{"a":\n{"a":3}\nnot json\n');
+    const dead = join(dir, 'dead', 'letters.jsonl');
+    const r = await riffle(['run', fixture('bad-jsonl'), `--input=${input}`, '--dead-letter', dead]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^warning: 2 records were rejected \('ReadEvents'\) and written to /m);
+    const lines = readFileSync(dead, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { step: string; element: string; origin: { file: string; line: number } });
+    assert.deepEqual(lines.map((l) => [l.step, l.element, l.origin.line]), [['ReadEvents', '{"a":', 2], ['ReadEvents', 'not json', 4]]);
+    assert.ok(lines.every((l) => l.origin.file.endsWith('events.jsonl')));
+    const none = join(dir, 'none.jsonl');
+    const ok = await riffle(['run', fixture('word-lengths'), ...good, '--dead-letter', none]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(existsSync(none), false);
+    assert.doesNotMatch(ok.stderr, /warning/);
+  });
+
+  it('fails with exit code 1 past --max-errors, with the records on disk', async () => {
+    const dir = tempDir();
+    const dead = join(dir, 'dead.jsonl');
+    const r = await riffle(['run', fixture('dead-letters'), '--count=30', '--max-errors', '2', '--dead-letter', dead]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^error: more than 2 records were rejected \(the last at step 'ParseJson': .*\); the job was stopped\n {2}hint: the rejected records are in /m);
+    assert.ok(readFileSync(dead, 'utf8').trimEnd().split('\n').length >= 3);
+    const bad = await riffle(['run', fixture('dead-letters'), '--max-errors=lots']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--max-errors takes a whole number/);
   });
 
   it('describes a template as a table and as JSON', async () => {
@@ -173,19 +230,38 @@ describe('riffle (command line)', { concurrency: 4 }, () => {
     assert.match(r.stdout, /DONE/);
   });
 
-  it('cancels cleanly on SIGINT with exit code 130', async () => {
-    let interrupted = false;
-    const r = await riffle(['run', fixture('slow')], {
+  /** Runs the slow fixture and sends `signal` when its stderr shows `marker`; measures how long the exit took. */
+  async function interrupt(args: string[], marker: string, signal: NodeJS.Signals): Promise<Outcome & { exitMs: number }> {
+    let sentAt = 0;
+    const r = await riffle(['run', fixture('slow'), ...args], {
       onStderr: (text, child) => {
-        // Interrupt once the job is processing elements (the fixture says so on stderr).
-        if (!interrupted && text.includes('slow: started')) {
-          interrupted = true;
-          child.kill('SIGINT');
+        if (sentAt === 0 && text.includes(marker)) {
+          sentAt = Date.now();
+          child.kill(signal);
         }
       },
     });
+    assert.ok(sentAt > 0, `the fixture never printed '${marker}': ${r.stderr}`);
+    return { ...r, exitMs: Date.now() - sentAt };
+  }
+
+  it('cancels promptly on SIGINT while reading: exit code 130, one line, no stack', async () => {
+    const r = await interrupt([], 'slow: started', 'SIGINT');
     assert.equal(r.code, 130, r.stderr);
-    assert.match(r.stderr, /cancelling the job/);
+    assert.ok(r.exitMs < 2000, `exited ${r.exitMs} ms after the signal`);
+    assert.match(r.stderr, /^interrupted: cancelling the job/m);
+    assert.doesNotMatch(r.stderr, /^\s+at |AbortError|^error:/m);
     assert.match(r.stdout, /CANCELLED/);
   });
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`cancels promptly on ${signal} after reading (grouping, writing), leaving no temporary output`, async () => {
+      const out = tempDir();
+      const r = await interrupt(['--stage=group', '--elements=300000', `--output=${out}`], 'slow: grouped', signal);
+      assert.equal(r.code, signal === 'SIGINT' ? 130 : 143, r.stderr);
+      assert.ok(r.exitMs < 2000, `exited ${r.exitMs} ms after the signal`);
+      assert.doesNotMatch(r.stderr, /^\s+at |^error:/m);
+      assert.deepEqual(readdirSync(out), [], 'no temporary or partial output remains');
+    });
+  }
 });

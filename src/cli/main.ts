@@ -1,7 +1,8 @@
 /**
  * The `riffle` command: parses argv and dispatches to a command (see MAIN_HELP). Errors print as
- * `error: <message>` (with the hint, without a stack unless RIFFLE_DEBUG=1) and set the exit code: 1 when a job
- * fails, 2 for usage and configuration errors, 130 when cancelled.
+ * `error: <message>` (with the hint, without a stack unless RIFFLE_DEBUG=1; Node system errors name their path,
+ * anything unexpected is an "internal error") and set the exit code: 1 when a job fails, 2 for usage and
+ * configuration errors, 130/143 when cancelled by SIGINT/SIGTERM.
  * @example
  *   node --import tsx src/cli/main.ts run examples/quickstart.ts --input=data.csv
  */
@@ -22,7 +23,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   try {
     return await dispatch(argv.map((a) => (a === '-h' ? '--help' : a)), io);
   } catch (e) {
-    io.err(describeError(e, io.env.RIFFLE_DEBUG === '1' || io.env.RIFFLE_DEBUG === 'true'));
+    io.err(describeError(e, isDebug(io.env), io.cwd));
     return exitCodeOf(e);
   }
 }
@@ -87,5 +88,18 @@ async function exit(code: number): Promise<never> {
   await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => s.write('', () => resolve()))));
   process.exit(code);
 }
+
+function isDebug(env: NodeJS.ProcessEnv): boolean {
+  return env.RIFFLE_DEBUG === '1' || env.RIFFLE_DEBUG === 'true';
+}
+
+// Errors that escape every await (a stream's 'error' event, a rejected promise nobody awaited) get the same
+// treatment as the others: a message, not a crash dump.
+const onStray = (e: unknown) => {
+  process.stderr.write(`${describeError(e, isDebug(process.env))}\n`);
+  void exit(exitCodeOf(e));
+};
+process.on('uncaughtException', onStray);
+process.on('unhandledRejection', onStray);
 
 await exit(await main(process.argv.slice(2), processIO()));

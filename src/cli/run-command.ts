@@ -1,23 +1,29 @@
-import { RiffleError, type Pipeline, type PipelineResult, type Runner } from '../model/index.ts';
+import { basename, resolve } from 'node:path';
+import { ConfigError, RiffleError, type Pipeline, type PipelineResult, type Runner } from '../model/index.ts';
 import { camelCase, parseArgs } from './args.ts';
 import { exitCodeOf, ExitCode, UsageError } from './cli-error.ts';
 import type { CliIO } from './cli-io.ts';
 import { RUN_HELP } from './help.ts';
 import { loadPipeline, paramsOf, type LoadedPipeline } from './pipeline-module.ts';
 import { ProgressReporter } from './progress.ts';
-import { formatRunReport, runReportJson, stringify } from './run-report.ts';
+import { displayPath, formatRunReport, runReportJson, stringify } from './run-report.ts';
 import { describeTemplate } from './template-command.ts';
 
 /** Options of `riffle run` itself; every other `--name` is a pipeline parameter. */
-const RUN_FLAGS = ['json', 'explain', 'progress', 'help'] as const;
+const RUN_FLAGS = ['json', 'explain', 'progress', 'help', 'typecheck'] as const;
+
 
 /**
- * `riffle run <pipeline.ts> [--param=value ...] [--json] [--explain] [--no-progress]`. Strategy:
- * 1. find the module path (first positional), load the module and take its definition;
+ * `riffle run <pipeline.ts> [--param=value ...] [--json] [--explain] [--no-progress] [--typecheck]
+ * [--dead-letter PATH] [--max-errors N]`. Strategy:
+ * 1. find the module path (first positional); with --typecheck, type-check it (errors exit 2 before any work); load
+ *    the module and take its definition;
  * 2. re-read argv knowing which parameters are booleans (`--dry-run p.ts` must not eat the path), split CLI
  *    options from parameters and check the parameters with the definition (errors exit 2 before any work);
- * 3. load the engine, build a fresh pipeline, then explain it or run it with progress and Ctrl-C cancellation;
- * 4. report as a table or as JSON. With --json, failures are a JSON document too (and a message on stderr).
+ * 3. load the engine, build a fresh pipeline, then explain it or run it with progress and cancellation on
+ *    SIGINT/SIGTERM (exit 130/143); rejected records stream to the dead-letter file;
+ * 4. report as a table or as JSON, and warn on stderr when records were rejected (count and file). With --json,
+ *    failures are a JSON document too (and a message on stderr).
  */
 export async function runCommand(argv: readonly string[], io: CliIO): Promise<number> {
   const first = parseArgs(argv, { booleans: RUN_FLAGS });
@@ -26,6 +32,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   try {
     if (first.flags.help !== undefined && first.flags.help !== false) return await help(path, io);
     if (path === undefined) throw new UsageError('missing the pipeline module', { hint: 'riffle run <pipeline.ts> [--param=value ...]' });
+    if (first.flags.typecheck === true) await typecheck(path, io);
     const loaded = await loadPipeline(path, io.cwd);
     const { options, params } = splitArgs(argv, loaded);
     const values = loaded.definition.parseParams(params);
@@ -33,15 +40,32 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     // Loaded only now, so that help, usage and parameter errors stay fast and do not depend on the engine.
     const riffle = await import('../index.ts');
     const p = riffle.Pipeline.create();
-    await loaded.definition.build(p, values);
+    try {
+      await loaded.definition.build(p, values);
+    } catch (e) {
+      if (e instanceof RiffleError) throw e;
+      throw new RiffleError('PIPELINE_BUILD_FAILED', `building the pipeline of '${path}' failed: ${e instanceof Error ? e.message : String(e)}`, {
+        domain: 'user',
+        cause: e,
+        hint: 'fix the pipeline function (run with RIFFLE_DEBUG=1 for the stack)',
+      });
+    }
     if (options.explain) {
       const description = riffle.describePlan(riffle.plan(p.graph));
       io.out(options.json ? stringify({ pipeline: path, plan: description.split('\n') }) : description);
       return ExitCode.ok;
     }
-    const result = await runWithProgress(p, new riffle.LocalRunner(), options.progress, io);
-    io.out(options.json ? runReportJson(path, result) : formatRunReport(path, result));
-    return result.state === 'CANCELLED' ? ExitCode.cancelled : ExitCode.ok;
+    const runOptions = {
+      jobName: basename(path).replace(/\.[cm]?[jt]s$/, ''),
+      ...(options.deadLetter !== undefined ? { deadLetter: resolve(io.cwd, options.deadLetter) } : {}),
+      ...(options.maxErrors !== undefined ? { maxErrors: options.maxErrors } : {}),
+    };
+    const { result, signal } = await runWithProgress(p, new riffle.LocalRunner(), options.progress, io, runOptions);
+    io.out(options.json ? runReportJson(path, result, io.cwd) : formatRunReport(path, result, io.cwd));
+    const warning = deadLetterWarning(result, io.cwd);
+    if (warning !== undefined) io.err(warning);
+    if (result.state === 'CANCELLED') return signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.cancelled;
+    return ExitCode.ok;
   } catch (e) {
     if (json) io.out(errorJson(path, e));
     throw e;
@@ -58,6 +82,29 @@ interface RunFlags {
   json: boolean;
   explain: boolean;
   progress: boolean;
+  typecheck: boolean;
+  deadLetter?: string;
+  maxErrors?: number;
+}
+
+/** --typecheck: tsc's diagnostics on stderr and exit 2 before the module is even loaded. */
+async function typecheck(path: string, io: CliIO): Promise<void> {
+  const { typecheckModule } = await import('./typecheck.ts');
+  const result = await typecheckModule(path, io.cwd);
+  if (result.errors === 0) return;
+  io.err(result.text);
+  throw new ConfigError(`'${path}' does not type-check: ${result.errors} error${result.errors === 1 ? '' : 's'} (above, as tsc reports them)`, {
+    hint: 'fix them, or run without --typecheck',
+  });
+}
+
+/** The stderr warning after a run whose records were rejected: how many, and where they are. */
+export function deadLetterWarning(result: PipelineResult, cwd: string): string | undefined {
+  const count = result.deadLetterCount ?? result.deadLetters.length;
+  if (count === 0) return undefined;
+  const steps = [...new Set(result.deadLetters.map((d) => d.step))].slice(0, 5);
+  const where = result.deadLetterPath !== undefined ? ` and written to ${displayPath(result.deadLetterPath, cwd)}` : '';
+  return `warning: ${count} record${count === 1 ? ' was' : 's were'} rejected${steps.length > 0 ? ` (${steps.map((s) => `'${s}'`).join(', ')})` : ''}${where}; use --max-errors N to fail the run instead`;
 }
 
 /** Second reading of argv: CLI options, and raw parameters keyed by their declared names. */
@@ -68,11 +115,19 @@ function splitArgs(argv: readonly string[], { definition }: LoadedPipeline): { o
   if (positionals.length > 1) {
     throw new UsageError(`unexpected argument '${positionals[1]}'`, { hint: 'parameters are written --name=value; the pipeline module comes once, first' });
   }
-  const options: RunFlags = { json: false, explain: false, progress: true };
+  const options: RunFlags = { json: false, explain: false, progress: true, typecheck: false };
   const params: Record<string, string | boolean> = {};
   for (const [name, value] of Object.entries(flags)) {
-    if ((RUN_FLAGS as readonly string[]).includes(name) && !(name in definition.params)) {
-      options[name as keyof RunFlags] = booleanFlag(name, value);
+    const declared = name in definition.params || camelCase(name) in definition.params;
+    if ((RUN_FLAGS as readonly string[]).includes(name) && !declared) {
+      options[name as 'json'] = booleanFlag(name, value);
+    } else if (name === 'dead-letter' && !declared) {
+      if (typeof value !== 'string' || value === '') throw new UsageError('--dead-letter takes a path', { hint: 'e.g. --dead-letter out/rejected.jsonl' });
+      options.deadLetter = value;
+    } else if (name === 'max-errors' && !declared) {
+      const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+      if (!Number.isSafeInteger(n)) throw new UsageError(`--max-errors takes a whole number ≥ 0 (got '${String(value)}')`, { hint: 'e.g. --max-errors 100; 0 fails the run on the first rejected record' });
+      options.maxErrors = n;
     } else {
       params[name in definition.params ? name : camelCase(name) in definition.params ? camelCase(name) : name] = value;
     }
@@ -91,12 +146,23 @@ function kebabCase(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-/** Runs with progress on stderr, and cancels on the first Ctrl-C (the second one stops the process at once). */
-async function runWithProgress(p: Pipeline, runner: Runner, showProgress: boolean, io: CliIO): Promise<PipelineResult> {
+/**
+ * Runs with progress on stderr, and cancels on the first SIGINT or SIGTERM (the engine stops at its next slice, sinks
+ * remove their temporary files); a second signal stops the process at once. Resolves with the signal, if any.
+ */
+async function runWithProgress(
+  p: Pipeline,
+  runner: Runner,
+  showProgress: boolean,
+  io: CliIO,
+  runOptions: { jobName: string; deadLetter?: string; maxErrors?: number },
+): Promise<{ result: PipelineResult; signal: NodeJS.Signals | undefined }> {
   const controller = new AbortController();
   const reporter = showProgress ? new ProgressReporter(io.progress) : undefined;
+  let received: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(ExitCode.cancelled);
+    if (controller.signal.aborted) process.exit(signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.cancelled);
+    received = signal;
     reporter?.finish();
     io.err(`${signal === 'SIGINT' ? 'interrupted' : signal}: cancelling the job (Ctrl-C again to stop at once)`);
     controller.abort();
@@ -106,7 +172,8 @@ async function runWithProgress(p: Pipeline, runner: Runner, showProgress: boolea
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    return await p.run({ runner, signal: controller.signal, onProgress: reporter ? (x: Parameters<ProgressReporter['update']>[0]) => reporter.update(x) : undefined });
+    const result = await p.run({ runner, signal: controller.signal, ...runOptions, onProgress: reporter ? (x: Parameters<ProgressReporter['update']>[0]) => reporter.update(x) : undefined });
+    return { result, signal: received };
   } finally {
     clearInterval(timer);
     reporter?.finish();

@@ -1,3 +1,4 @@
+import { isAbsolute, relative } from 'node:path';
 import { excerpt, type PipelineResult } from '../model/index.ts';
 import { formatDuration } from './progress.ts';
 import { formatTable } from './table.ts';
@@ -10,7 +11,7 @@ export const DEAD_LETTERS_IN_JSON = 100;
  * The end-of-run report for people: the state and duration, a table of step metrics, user counters, distributions
  * and gauges (sections only when there is something in them), then the dead-letter count and the first few.
  */
-export function formatRunReport(pipeline: string, result: PipelineResult): string {
+export function formatRunReport(pipeline: string, result: PipelineResult, cwd = process.cwd()): string {
   const { metrics } = result;
   const out: string[] = [`${pipeline}: ${result.state} in ${formatDuration(result.durationMs)}`, ''];
   out.push(
@@ -28,27 +29,38 @@ export function formatRunReport(pipeline: string, result: PipelineResult): strin
   const gauges = Object.entries(metrics.gauges);
   if (gauges.length > 0) out.push('', formatTable(['gauge', 'value'], gauges));
   const dead = result.deadLetters;
-  out.push('', `dead letters: ${dead.length}`);
-  if (dead.length > 0) {
+  const count = result.deadLetterCount ?? dead.length;
+  out.push('', `dead letters: ${count}`);
+  if (count > 0) {
     const shown = dead.slice(0, DEAD_LETTERS_SHOWN);
     out.push(formatTable(['step', 'reason', 'element'], shown.map((d) => [d.step, truncate(d.error, 100), excerpt(d.element, 60)])));
-    if (dead.length > shown.length) out.push(`… and ${dead.length - shown.length} more (--json shows the first ${DEAD_LETTERS_IN_JSON})`);
+    const where = result.deadLetterPath !== undefined ? `all in ${displayPath(result.deadLetterPath, cwd)}` : `--json shows the first ${DEAD_LETTERS_IN_JSON}`;
+    if (count > shown.length) out.push(`… and ${count - shown.length} more (${where})`);
+    else if (result.deadLetterPath !== undefined) out.push(`(written to ${displayPath(result.deadLetterPath, cwd)})`);
   }
   return out.join('\n');
 }
 
 /** The end-of-run report for machines: one JSON document. */
-export function runReportJson(pipeline: string, result: PipelineResult): string {
+export function runReportJson(pipeline: string, result: PipelineResult, cwd = process.cwd()): string {
   return stringify({
     pipeline,
     state: result.state,
     durationMs: result.durationMs,
     metrics: result.metrics,
     deadLetters: {
-      count: result.deadLetters.length,
+      count: result.deadLetterCount ?? result.deadLetters.length,
       first: result.deadLetters.slice(0, DEAD_LETTERS_IN_JSON).map((d) => ({ ...d, element: jsonSafe(d.element) })),
+      // Where every one of them is (JSON Lines); null when none were rejected.
+      path: result.deadLetterPath !== undefined ? displayPath(result.deadLetterPath, cwd) : null,
     },
   });
+}
+
+/** A path relative to `cwd` when it is inside it, else as given. */
+export function displayPath(path: string, cwd: string): string {
+  const r = relative(cwd, path);
+  return r !== '' && !r.startsWith('..') && !isAbsolute(r) ? r : path;
 }
 
 /** JSON with bigints as strings and non-finite numbers as strings (JSON has neither). */

@@ -4,6 +4,7 @@ import {
   MIN_TIMESTAMP,
   NO_FIRING,
   RiffleError,
+  StepFailedError,
   type BoundedSource,
   type CombinePerKeySpec,
   type ErrorRecord,
@@ -291,7 +292,11 @@ class Execution {
     let outcome: 'ok' | 'failed' = 'failed';
     try {
       for (const op of this.ops) {
-        await op.setup();
+        try {
+          await op.setup();
+        } catch (e) {
+          throw e instanceof RiffleError ? e : new StepFailedError(`${op.name} (setup)`, null, e);
+        }
         setUp.push(op);
       }
       await this.findInputs();
