@@ -5,18 +5,31 @@
  * field arrays are built — the text path (readLines → CsvRecordParser → rows) cost about three times the validation
  * itself on the 20-expectation bench.
  *
+ * It is a fast path of the one CSV reader (io/files `readCsvRecords`), not a second tokenizer with its own rules: it
+ * takes only the records whose reading is plain, and at the first record that is not it hands the rest of the file
+ * to `readCsvRecords` (the `fallback`), which applies the shared recovery rule. Not plain: a quote left open at the
+ * end of the file, text after a closing quote, a record spanning lines with the wrong field count, bytes that are not
+ * UTF-8, a record over `maxRecordBytes`. Files with bare-CR line ends never come here (the caller checks).
+ *
  * Strategy, per chunk of 1 MiB:
- *  1. Walk records byte by byte: a field ends at the delimiter or at LF (a CR before the LF is dropped); a field that
+ *  1. Check the chunk's complete records are UTF-8 (one native call); if not, hand off at the first of them.
+ *  2. Walk records byte by byte: a field ends at the delimiter or at LF (a CR before the LF is dropped); a field that
  *     starts with a quote runs to the closing quote (delimiters, newlines and doubled quotes inside).
- *  2. Convert each field as its column's kind says (`number`: the exact fast path m / 10^k for up to 15 significant
- *     digits without exponent, else JavaScript's own parse of the text; `boolean`; `string`), into a record
- *     buffer; a record with the wrong number of fields is reported malformed and dropped.
+ *  3. Convert each field as its column's kind says (`number`: the exact fast path m / 10^k for up to 15 significant
+ *     digits without exponent, else the shared typing rule of io/files csv-typing.ts; `boolean`; `string`) into the
+ *     record buffer `rec`; only a complete record with the header's field count is copied into the columns, so an
+ *     incomplete or malformed record never leaves values behind. A one-line record with another field count is
+ *     reported malformed (as the shared reader does); an empty line is skipped.
  *     In number columns the digits of an unquoted field are accumulated while its end is sought (one pass over
- *     its bytes); only a field that is not a plain decimal goes through the conversion of step 2.
- *  3. A record cut by the chunk's end is carried into the next chunk (so records may be of any length).
- * Same values as the text path (data-asset.ts): empty → missing; a cell that is not of its column's kind stays text.
+ *     its bytes); only a field that is not a plain decimal goes through the conversion of step 3.
+ *  4. A record cut by the chunk's end is carried into the next chunk (so records may be of any length, up to
+ *     `maxRecordBytes`).
+ * Same values as the text path (data-asset.ts): missing (empty or an NA string) → null; a cell that is not of its
+ * column's kind stays text.
  */
+import { isUtf8 } from 'node:buffer';
 import { open } from 'node:fs/promises';
+import { files } from '../io/index.ts';
 import { RowBatch, type CellKind } from './data-asset.ts';
 
 const LF = 10;
@@ -41,19 +54,24 @@ function sameBytes(b: Buffer, s: number, e: number, bytes: Uint8Array): boolean 
 
 /** Interns the strings of a column while most lookups hit (low cardinality); gives up on high-cardinality columns. */
 class Interner {
-  readonly #map = new Map<number, { bytes: Uint8Array; text: string }>();
+  /** Whether NA strings read as missing (false for a column declared string: cells kept exactly). */
+  readonly #na: boolean;
+  constructor(na: boolean) {
+    this.#na = na;
+  }
+  readonly #map = new Map<number, { bytes: Uint8Array; text: string | null }>();
   #lookups = 0;
   #misses = 0;
   #enabled = true;
 
-  text(b: Buffer, s: number, e: number): string {
-    if (!this.#enabled) return decode(b, s, e);
+  text(b: Buffer, s: number, e: number): string | null {
+    if (!this.#enabled) return this.#na ? missingAsNull(decode(b, s, e)) : decode(b, s, e);
     let h = 0x811c9dc5 ^ (e - s);
     for (let i = s; i < e; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
     const hit = this.#map.get(h);
     this.#lookups++;
     if (hit !== undefined && sameBytes(b, s, e, hit.bytes)) return hit.text;
-    const text = decode(b, s, e);
+    const text = this.#na ? missingAsNull(decode(b, s, e)) : decode(b, s, e);
     this.#misses++;
     if (this.#map.size < 4096 && hit === undefined) this.#map.set(h, { bytes: Uint8Array.prototype.slice.call(b, s, e), text });
     // Mostly misses after a while: a high-cardinality column, where hashing only costs.
@@ -65,57 +83,46 @@ class Interner {
   }
 }
 
-/** A plain decimal (sign, up to 15 digits, optional fraction, no exponent) from bytes, or undefined. */
-function fastNumber(b: Buffer, s: number, e: number): number | undefined {
-  let i = s;
-  let negative = false;
-  const first = b[i]!;
-  if (first === 45 || first === 43) {
-    negative = first === 45;
-    i++;
-  }
-  let m = 0;
-  let digits = 0;
-  let fraction = -1;
-  for (; i < e; i++) {
-    const c = b[i]!;
-    if (c >= 48 && c <= 57) {
-      m = m * 10 + (c - 48);
-      digits++;
-      if (fraction >= 0) fraction++;
-    } else if (c === 46 && fraction < 0) fraction = 0;
-    else return undefined;
-  }
-  if (digits === 0 || digits > 15) return undefined;
-  const v = fraction > 0 ? m / POW10[fraction]! : m;
-  return negative ? -v : v;
-}
-
-const TEXT_TRUE = /^(true|True|TRUE)$/;
-const TEXT_FALSE = /^(false|False|FALSE)$/;
-const PLAIN_NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+const missingAsNull = (text: string): string | null => (files.isMissing(text) ? null : text);
 
 export interface ColumnarCsvOptions {
   readonly delimiter: number;
   readonly columns: readonly string[];
   readonly kinds: readonly CellKind[];
+  /** Per column: keep cells exactly as written (a column declared string: NA strings are not missing). */
+  readonly exact?: readonly boolean[];
   readonly malformed: (line: number, reason: string) => void;
+  /**
+   * Reads the rest of the file from `offset` (a record start, after `linesBefore` lines) through the shared reader,
+   * when a record is not plain; its batches are yielded in turn. Offset 0 means from the start, header line included.
+   */
+  readonly fallback: (offset: number, linesBefore: number) => AsyncIterable<RowBatch>;
   readonly signal?: AbortSignal;
   /** Rows per yielded batch (default 8192). */
   readonly batchRows?: number;
+  /** Longest record in bytes (default 64 MiB): a longer one is handed to the fallback, which skips it as an error. */
+  readonly maxRecordBytes?: number;
 }
+
+/** `parse`'s answer when a record is not plain: hand the file over from `handOff` bytes, after `line` lines. */
+const HAND_OFF = -1;
 
 /** Streams the data records of a CSV file (the header line is skipped) as columnar batches. */
 export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions): AsyncGenerator<RowBatch> {
   const { delimiter, columns, kinds } = options;
   const width = columns.length;
   const batchRows = options.batchRows ?? 8192;
-  const interners = kinds.map((k) => (k === 'string' ? new Interner() : undefined));
+  const maxRecord = options.maxRecordBytes ?? files.DEFAULT_MAX_LINE_BYTES;
+  const exact = options.exact ?? kinds.map(() => false);
+  const interners = kinds.map((k, i) => (k === 'string' ? new Interner(!exact[i]) : undefined));
   let cols: unknown[][] = columns.map(() => []);
+  // The record being parsed: committed to `cols` only when complete and of the header's width.
+  const rec: unknown[] = new Array(width).fill(null);
   let count = 0;
   let line = 0; // lines before the record being parsed
   let headerSkipped = false;
   let bomChecked = false;
+  let handOff = -1; // set by parse: the record start (in the buffer) from which the shared reader takes over
 
   // Kinds as small integers, so the per-field dispatch is a compare, not a string lookup.
   const kindCode = Int8Array.from(kinds, (k) => (k === 'number' ? 0 : k === 'string' ? 1 : 2));
@@ -125,27 +132,30 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
     if (quoted) {
       const raw = decode(b, s, e);
       const text = raw.includes('"') ? raw.replace(/""/g, '"') : raw;
-      return kind === 1 ? text : textValue(text, kinds[column]!);
-    }
-    if (kind === 0) {
-      const n = fastNumber(b, s, e);
-      return n !== undefined ? n : textValue(decode(b, s, e), 'number');
+      return exact[column] ? text : cellValue(text, kinds[column]!);
     }
     if (kind === 1) return interners[column]!.text(b, s, e);
-    return textValue(decode(b, s, e), kinds[column]!);
+    return cellValue(decode(b, s, e), kinds[column]!);
   };
 
   /**
    * Parses the records of b[from, end) that are complete (or all of them when `last`); returns where the first
-   * incomplete record starts.
+   * incomplete record starts, or HAND_OFF (with `handOff` set) at a record that is not plain.
    */
   const parse = (b: Buffer, from: number, end: number, last: boolean): number => {
+    // Step 1: the complete records of the chunk must be UTF-8, else the shared reader reports the lines that are not.
+    const upTo = last ? end : b.lastIndexOf(LF, end - 1) + 1;
+    if (upTo > from && !isUtf8(b.subarray(from, upTo))) {
+      handOff = from;
+      return HAND_OFF;
+    }
     let p = from;
     while (p < end) {
       const recordStart = p;
       const recordLine = line + 1;
       let field = 0;
       let newlines = 0;
+      let blank = false;
       while (true) {
         const quoted = b[p] === QUOTE && p < end;
         let plain = false;
@@ -171,8 +181,9 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
           }
           if (q < 0) {
             if (!last) return recordStart;
-            options.malformed(recordLine, 'unterminated quoted value');
-            return end;
+            // A quote left open at the end of the file: the shared recovery rule decides.
+            handOff = recordStart;
+            return HAND_OFF;
           }
           for (let i = p + 1; i < q; i++) if (b[i] === LF) newlines++;
           s = p + 1;
@@ -180,7 +191,7 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
           next = q + 1;
         } else if (kindCode[field] === 0) {
           // A number column: the field's digits are accumulated while looking for its end (one pass over the
-          // bytes); anything but a plain decimal (see fastNumber) leaves `plain` false and goes through convert.
+          // bytes); anything but a plain decimal leaves `plain` false and goes through convert.
           next = p;
           let m = 0;
           let digits = 0;
@@ -222,49 +233,57 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
         const terminator = next < end ? b[next]! : LF;
         let valueEnd = e;
         if (!quoted && terminator === LF && valueEnd > s && b[valueEnd - 1] === CR) valueEnd--;
-        if (field < width) cols[field]!.push(plain ? number : convert(b, s, valueEnd, field, quoted));
+        if (field === 0 && !quoted && valueEnd === s && terminator === LF) blank = true;
+        if (field < width) rec[field] = plain ? number : convert(b, s, valueEnd, field, quoted);
         field++;
         if (terminator === LF || next >= end) {
           p = next + 1;
           break;
         }
         if (terminator !== delimiter) {
-          // Text after a closing quote: skip to the delimiter or the end of the record.
-          let k = next;
-          while (k < end && b[k] !== delimiter && b[k] !== LF) k++;
-          if (k >= end && !last) return recordStart;
-          if (k >= end || b[k] === LF) {
-            p = k + 1;
-            break;
-          }
-          p = k + 1;
-          continue;
+          // Text after a closing quote: the shared reader reports it (and recovers, for a record spanning lines).
+          handOff = recordStart;
+          return HAND_OFF;
         }
         p = next + 1;
       }
+      if (field !== width && newlines > 0) {
+        // A record spanning lines with the wrong field count: its quote was unterminated (the shared recovery rule).
+        handOff = recordStart;
+        return HAND_OFF;
+      }
       line += 1 + newlines;
-      if (!headerSkipped || field !== width) {
-        // Take back the values pushed for this record: the header, or a record with the wrong number of fields.
-        const blank = field === 1 && cols[0]![cols[0]!.length - 1] === null;
-        for (let c = 0; c < Math.min(field, width); c++) cols[c]!.pop();
-        if (!headerSkipped) headerSkipped = true;
-        else if (!blank) options.malformed(recordLine, `${field} fields where the header has ${width}`);
+      if (blank && field === 1) continue; // an empty line is no record
+      if (!headerSkipped) {
+        headerSkipped = true;
         continue;
       }
+      if (field !== width) {
+        if (!blank) options.malformed(recordLine, `line ${recordLine}: expected ${width} fields (as the header), got ${field}`);
+        continue;
+      }
+      for (let c = 0; c < width; c++) cols[c]!.push(rec[c]);
       count++;
     }
     return end;
   };
 
   const handle = await open(path, 'r');
+  let fallbackAt: { offset: number; lines: number } | undefined;
   try {
     let buffer = Buffer.allocUnsafe(CHUNK);
     let filled = 0;
+    let base = 0; // the file offset of buffer[0]
     while (true) {
       options.signal?.throwIfAborted();
       if (filled === buffer.length) {
+        if (buffer.length >= maxRecord) {
+          // A record longer than the limit: the shared reader reports it and skips it in bounded memory.
+          fallbackAt = { offset: base, lines: line };
+          break;
+        }
         // A record longer than the buffer: grow it.
-        const bigger = Buffer.allocUnsafe(buffer.length * 2);
+        const bigger = Buffer.allocUnsafe(Math.min(buffer.length * 2, maxRecord));
         buffer.copy(bigger, 0, 0, filled);
         buffer = bigger;
       }
@@ -272,33 +291,34 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
       const end = filled + bytesRead;
       const last = bytesRead === 0;
       let from = 0;
-      if (!bomChecked && end >= 3) {
+      if (!bomChecked && (end >= 3 || last)) {
         bomChecked = true;
         if (buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf) from = 3;
       }
       const rest = parse(buffer, from, end, last);
-      if (count >= batchRows || (last && count > 0)) {
+      if (rest === HAND_OFF) fallbackAt = { offset: base + handOff, lines: line };
+      if (count >= batchRows || ((last || fallbackAt) && count > 0)) {
         yield RowBatch.ofColumns(columns, cols, count);
         cols = columns.map(() => []);
         count = 0;
       }
-      if (last) break;
+      if (last || fallbackAt) break;
       // Carry the incomplete record to the start of the buffer.
       buffer.copy(buffer, 0, rest, end);
       filled = end - rest;
+      base += rest;
     }
   } finally {
     await handle.close();
   }
+  // Before the header was passed, the fallback reads from the start (offset 0), header included.
+  if (fallbackAt) yield* options.fallback(headerSkipped ? fallbackAt.offset : 0, headerSkipped ? fallbackAt.lines : 0);
 }
 
-/** A cell's value from its text, by its column's kind (the text path's conversion). */
-function textValue(text: string, kind: CellKind): unknown {
-  if (text === '') return null;
-  if (kind === 'number') {
-    const n = +text;
-    return n === n && (PLAIN_NUMBER.test(text) || text === 'inf' || text === '-inf') ? n : text;
-  }
-  if (kind === 'boolean') return TEXT_TRUE.test(text) ? true : TEXT_FALSE.test(text) ? false : text;
+/** A cell's value from its text, by its column's kind: the shared typing rule (io/files csv-typing.ts). */
+function cellValue(text: string, kind: CellKind): unknown {
+  if (files.isMissing(text)) return null;
+  if (kind === 'number') return files.numberOf(text) ?? text;
+  if (kind === 'boolean') return files.booleanOf(text) ?? text;
   return text;
 }

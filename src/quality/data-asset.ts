@@ -4,8 +4,11 @@
  * Every asset is read as a stream of row batches, so memory stays at about one batch (files) or one Parquet row
  * group (Parquet, Delta) whatever the data's size, and the suite's metrics are computed in the same single pass.
  *
- * CSV cells are typed as pandas reads them (so suites written for GE hold here too): empty → missing; a column whose
- * cells are all numbers holds numbers; true/false → booleans; anything else is text. Because the file is streamed,
+ * CSV files are read by the shared CSV reader of io/files (one tokenizer, recovery rule and typing rule for every CSV
+ * reader of Riffle); records it cannot read are counted in `ScanOptions.malformed`. Cells are typed as pandas reads
+ * them (so suites written for GE hold here too): empty or an NA string (`NA`, `null`, `NaN`, ...) → missing; a column
+ * whose cells are all numbers (`inf` included) holds numbers; true/false → booleans; anything else is text, including
+ * integers with a leading zero (`007`, unlike pandas: see io/files csv-typing.ts). Because the file is streamed,
  * column kinds are inferred from the first `inferRows` data rows (default 10 000); a later cell that does not fit its
  * column's kind stays text (pandas would turn the whole column to text). `types: 'text'` keeps every cell as text
  * (contracts coerce cells themselves); a map of column → kind fixes kinds.
@@ -39,8 +42,10 @@ export interface FileAsset {
   /** Default: from the file name (.csv/.tsv/.jsonl/.ndjson/.json/.parquet, optionally .gz). */
   readonly format?: FileFormat;
   readonly types?: CsvTypes;
-  /** Data rows read to infer CSV column kinds (default 10 000). */
+  /** Data rows read to infer CSV column kinds (default 10 000; Infinity: every row, in a first pass). */
   readonly inferRows?: number;
+  /** 'error' (default): a line that is not UTF-8 is a malformed record; 'replace': invalid bytes read as U+FFFD. */
+  readonly invalidUtf8?: files.InvalidUtf8;
 }
 
 /** A Delta table directory, at its latest version or time-travelled. */
@@ -140,9 +145,9 @@ export const asset = {
   rows(name: string, rows: Iterable<Row> | AsyncIterable<Row>, columns?: readonly string[]): RowsAsset {
     return { kind: 'rows', name, rows, ...(columns ? { columns } : {}) };
   },
-  file(path: string | readonly string[], options: { name?: string; format?: FileFormat; types?: CsvTypes; inferRows?: number } = {}): FileAsset {
+  file(path: string | readonly string[], options: { name?: string; format?: FileFormat; types?: CsvTypes; inferRows?: number; invalidUtf8?: files.InvalidUtf8 } = {}): FileAsset {
     const first = typeof path === 'string' ? path : (path[0] ?? 'data');
-    return { kind: 'file', path, name: options.name ?? baseName(first.replace(/[*?[{].*$/, '') || first), ...pick(options, ['format', 'types', 'inferRows']) };
+    return { kind: 'file', path, name: options.name ?? baseName(first.replace(/[*?[{].*$/, '') || first), ...pick(options, ['format', 'types', 'inferRows', 'invalidUtf8']) };
   },
   delta(path: string, options: { name?: string; version?: number; timestamp?: string | number | Date } = {}): DeltaAsset {
     return { kind: 'delta', path, name: options.name ?? baseName(path), ...pick(options, ['version', 'timestamp']) };
@@ -164,11 +169,11 @@ export function isDeltaTable(path: string): boolean {
  * An asset from a path given on a command line or in a checkpoint file: a Delta table directory, or files.
  * Relative paths resolve against `baseDir`.
  */
-export function assetFromPath(path: string, baseDir = process.cwd(), options: { name?: string; version?: number; format?: FileFormat; types?: CsvTypes } = {}): DataAsset {
+export function assetFromPath(path: string, baseDir = process.cwd(), options: { name?: string; version?: number; format?: FileFormat; types?: CsvTypes; inferRows?: number; invalidUtf8?: files.InvalidUtf8 } = {}): DataAsset {
   const abs = isAbsolute(path) ? path : resolve(baseDir, path);
   if (isDeltaTable(abs)) return asset.delta(abs, { ...(options.name ? { name: options.name } : {}), ...(options.version !== undefined ? { version: options.version } : {}) });
   if (options.version !== undefined) throw new SuiteError(`${path}: 'version' applies to Delta tables, and this is not one (no _delta_log)`);
-  return asset.file(abs, { name: options.name ?? baseName(path.replace(/[*?[{].*$/, '') || path), ...pick(options, ['format', 'types']) });
+  return asset.file(abs, { name: options.name ?? baseName(path.replace(/[*?[{].*$/, '') || path), ...pick(options, ['format', 'types', 'inferRows', 'invalidUtf8']) });
 }
 
 /**
@@ -259,11 +264,15 @@ function noteMalformed(options: ScanOptions, file: string, line: number, reason:
 
 async function* scanJsonl(path: string, options: ScanOptions): AsyncGenerator<RowBatch> {
   let columns: string[] | undefined;
-  for await (const { lines, firstLine } of files.readLines(path, { ...(options.signal ? { signal: options.signal } : {}) })) {
+  for await (const { lines, firstLine, error } of files.readLines(path, { ...(options.signal ? { signal: options.signal } : {}) })) {
     const rows: Row[] = [];
     for (let i = 0; i < lines.length; i++) {
       const l = lines[i]!;
       if (l.trim() === '') continue;
+      if (l.length > files.DEFAULT_MAX_JSON_DEPTH && files.jsonDepthOver(l, files.DEFAULT_MAX_JSON_DEPTH)) {
+        noteMalformed(options, path, firstLine + i, `nested deeper than ${files.DEFAULT_MAX_JSON_DEPTH} levels`);
+        continue;
+      }
       let v: unknown;
       try {
         v = JSON.parse(l);
@@ -278,67 +287,70 @@ async function* scanJsonl(path: string, options: ScanOptions): AsyncGenerator<Ro
       columns ??= Object.keys(v);
       rows.push(v as Row);
     }
+    if (error) noteMalformed(options, path, firstLine + lines.length, error.reason);
     if (rows.length > 0) yield RowBatch.ofRows(rows, columns!);
   }
   if (columns === undefined) yield RowBatch.ofRows([], []);
 }
 
-const NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
-const BOOL = /^(true|false|True|False|TRUE|FALSE)$/;
-
-/** The kind of a column from sample cells, as pandas would type it. */
+/**
+ * The kind of a column from sample cells, by the shared CSV typing rule (io/files csv-typing.ts): pandas' NA strings
+ * are missing, `inf`/`Infinity` are numbers, integers with a leading zero (`007`) are text.
+ */
 export function inferKind(cells: Iterable<string | undefined>): CellKind {
-  let numbers = true;
-  let bools = true;
-  for (const c of cells) {
-    if (c === undefined || c === '') continue;
-    if (numbers && !NUMBER.test(c)) numbers = false;
-    if (bools && !BOOL.test(c)) bools = false;
-    if (!numbers && !bools) return 'string';
-  }
-  return numbers ? 'number' : bools ? 'boolean' : 'string';
+  const k = new files.KindInference();
+  for (const c of cells) if (c !== undefined) k.add(c);
+  return k.cellKind;
 }
 
 type Convert = (cell: string) => unknown;
-const asText: Convert = (c) => (c === '' ? null : c);
-const asNumber: Convert = (c) => {
-  if (c === '') return null;
-  const n = +c;
-  if (n !== n) return c;
-  // `+` also reads ' ', '0x1f', '0b1', '0o7' and 'Infinity': such cells stay text unless they are plain numbers.
-  const first = c.charCodeAt(0);
-  const plain = (first >= 48 && first <= 57) || first === 45 || first === 43 || first === 46;
-  if (plain && !(first === 48 && c.length > 2 && (c.charCodeAt(1) | 32) >= 98 && (c.charCodeAt(1) | 32) <= 120) && c.charCodeAt(c.length - 1) > 32) return n;
-  return NUMBER.test(c) || c === 'inf' || c === '-inf' ? n : c;
-};
-const asBoolean: Convert = (c) => {
-  if (c === '') return null;
-  const l = c.toLowerCase();
-  return l === 'true' ? true : l === 'false' ? false : c;
-};
+const asText: Convert = (c) => (files.isMissing(c) ? null : c);
+const asNumber: Convert = (c) => (files.isMissing(c) ? null : (files.numberOf(c) ?? c));
+const asBoolean: Convert = (c) => (files.isMissing(c) ? null : (files.booleanOf(c) ?? c));
 const CONVERT: Record<CellKind, Convert> = { number: asNumber, boolean: asBoolean, string: asText };
+/** A column whose kind is fixed as 'string' keeps its cells exactly as written (only the empty cell is missing). */
+const asExactText: Convert = (c) => (c === '' ? null : c);
+
+/** Whether each column is fixed as 'string' by the asset's `types` map. */
+function exactColumns(header: readonly string[], a: FileAsset): boolean[] {
+  const fixed = typeof a.types === 'object' ? a.types : {};
+  return header.map((c) => fixed[c] === 'string');
+}
+const converters = (kinds: readonly CellKind[], exact: readonly boolean[]): Convert[] => kinds.map((k, i) => (exact[i] ? asExactText : CONVERT[k]));
 
 /**
  * A record appender per header: code generated with literal indexes, so each column's convert is called
- * monomorphically and values go straight into column arrays (no row objects). A missing trailing field is null.
+ * monomorphically and values go straight into column arrays (no row objects).
  */
 function recordAppender(width: number, converts: readonly Convert[]): (fields: string[], cols: unknown[][]) => void {
   try {
-    const body = `return (f, cols) => { const n = f.length; ${Array.from({ length: width }, (_, i) => `cols[${i}].push(n > ${i} ? c${i}(f[${i}]) : null);`).join(' ')} };`;
+    const body = `return (f, cols) => { ${Array.from({ length: width }, (_, i) => `cols[${i}].push(c${i}(f[${i}]));`).join(' ')} };`;
     return new Function(...converts.map((_, i) => `c${i}`), body)(...converts) as (fields: string[], cols: unknown[][]) => void;
   } catch {
     return (f, cols) => {
-      for (let i = 0; i < width; i++) cols[i]!.push(i < f.length ? converts[i]!(f[i]!) : null);
+      for (let i = 0; i < width; i++) cols[i]!.push(converts[i]!(f[i]!));
     };
   }
 }
 
+/** The shared CSV reader's options for an asset's file. */
+function csvReadOptions(delimiter: string, a: FileAsset, options: ScanOptions): Omit<files.CsvReadOptions, 'header'> {
+  return { delimiter, ...(a.invalidUtf8 ? { invalidUtf8: a.invalidUtf8 } : {}), ...(options.signal ? { signal: options.signal } : {}) };
+}
+
+/** A sink that counts the records the shared reader could not read. */
+function malformedTo(options: ScanOptions, path: string): (reason: string, line: number) => void {
+  return (reason, line) => noteMalformed(options, path, line, reason);
+}
+
 /**
- * A CSV/TSV file: uncompressed files go through the columnar byte reader (csv-columnar.ts) once the header and the
- * column kinds are known from the first rows; gzip files through the text path below.
+ * A CSV/TSV file: read through the shared CSV reader (io/files readCsvRecords: one tokenizer, one recovery rule, one
+ * typing rule). Uncompressed files with LF/CRLF line ends take quality's columnar fast path (csv-columnar.ts) once
+ * the header and the column kinds are known from the first rows; it hands the file back to the shared reader at the
+ * first record that is not plain. Gzip and bare-CR files go through the shared reader directly.
  */
 async function* scanDelimited(path: string, delimiter: string, a: FileAsset, options: ScanOptions): AsyncGenerator<RowBatch> {
-  if (await files.isGzipFile(path)) {
+  if ((await files.isGzipFile(path)) || (await files.detectLineTerminator(path)) === '\r') {
     yield* scanCsv(path, delimiter, a, options);
     return;
   }
@@ -346,8 +358,9 @@ async function* scanDelimited(path: string, delimiter: string, a: FileAsset, opt
   if (sample === undefined) throw new SuiteError(`${path}: empty file (no header line)`, { hint: 'CSV assets need a header line naming the columns' });
   let any = false;
   for await (const batch of scanCsvColumnar(path, {
-    delimiter: delimiter.charCodeAt(0), columns: sample.header, kinds: sample.kinds,
+    delimiter: delimiter.charCodeAt(0), columns: sample.header, kinds: sample.kinds, exact: exactColumns(sample.header, a),
     malformed: (line, reason) => noteMalformed(options, path, line, reason),
+    fallback: (offset, linesBefore) => scanCsv(path, delimiter, a, options, { offset, linesBefore, header: sample.header, kinds: sample.kinds }),
     ...(options.signal ? { signal: options.signal } : {}),
   })) {
     any = true;
@@ -356,77 +369,96 @@ async function* scanDelimited(path: string, delimiter: string, a: FileAsset, opt
   if (!any) yield RowBatch.ofColumns(sample.header, sample.header.map(() => []), 0);
 }
 
-/** The header and the column kinds of a CSV file, from its first `inferRows` data rows (text path). */
+/**
+ * The header and the column kinds of a CSV file, from its first `inferRows` data rows (all of them with Infinity),
+ * folded column by column (no rows kept). Records it cannot read are not counted here (the scan that follows does).
+ */
 async function sampleCsv(path: string, delimiter: string, a: FileAsset, signal: AbortSignal | undefined): Promise<{ header: string[]; kinds: CellKind[] } | undefined> {
-  const parser = new files.CsvRecordParser({ delimiter, quote: '"' });
   const inferRows = a.types === 'text' ? 0 : Math.max(1, a.inferRows ?? 10_000);
-  const records: string[][] = [];
-  const sink = { record: (fields: string[]) => void records.push(fields), malformed: () => {} };
-  for await (const { lines, firstLine } of files.readLines(path, { keepCarriageReturn: true, ...(signal ? { signal } : {}) })) {
-    for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, firstLine + i, sink);
-    if (records.length > inferRows) break;
-  }
-  parser.end(sink);
-  const [header, ...body] = records;
+  let header: string[] | undefined;
+  let inference: files.KindInference[] = [];
+  let rows = 0;
+  const records = files.readCsvRecords(path, { ...csvReadOptions(delimiter, a, signal ? { signal } : {}), header: true }, {
+    header(names) {
+      header = names;
+      inference = names.map(() => new files.KindInference());
+      return undefined;
+    },
+    record(fields) {
+      if (rows >= inferRows) return;
+      rows++;
+      for (let i = 0; i < fields.length; i++) inference[i]!.add(fields[i]!);
+    },
+    malformed() {},
+  });
+  for await (const _ of records) if (rows >= inferRows && header !== undefined) break;
   if (header === undefined) return undefined;
-  const rows = body.slice(0, inferRows).filter((r) => r.length === header.length);
   const fixed = typeof a.types === 'object' ? a.types : {};
-  const kinds = header.map((c, i): CellKind => (a.types === 'text' ? 'string' : (fixed[c] ?? inferKind(rows.map((r) => r[i])))));
+  const kinds = header.map((c, i): CellKind => (a.types === 'text' ? 'string' : (fixed[c] ?? inference[i]!.cellKind)));
   return { header, kinds };
 }
 
-async function* scanCsv(path: string, delimiter: string, a: FileAsset, options: ScanOptions): AsyncGenerator<RowBatch> {
-  const parser = new files.CsvRecordParser({ delimiter, quote: '"' });
-  let header: string[] | undefined;
-  let append: ((fields: string[], cols: unknown[][]) => void) | undefined;
+/** Where the columnar reader handed a file over: its offset and lines before, and what it knew. */
+interface Resume {
+  readonly offset: number;
+  readonly linesBefore: number;
+  readonly header: string[];
+  readonly kinds: CellKind[];
+}
+
+/** The shared reader's path for a CSV file: the whole file, or its rest from where the columnar reader stopped. */
+async function* scanCsv(path: string, delimiter: string, a: FileAsset, options: ScanOptions, resume?: Resume): AsyncGenerator<RowBatch> {
+  let header: string[] | undefined = resume?.header;
+  let append: ((fields: string[], cols: unknown[][]) => void) | undefined = resume ? recordAppender(resume.header.length, converters(resume.kinds, exactColumns(resume.header, a))) : undefined;
   const inferRows = a.types === 'text' ? 0 : Math.max(1, a.inferRows ?? 10_000);
-  let sample: string[][] | undefined = inferRows > 0 ? [] : undefined;
-  let cols: unknown[][] = [];
+  let sample: string[][] | undefined = inferRows > 0 && !resume ? [] : undefined;
+  let cols: unknown[][] = header ? header.map(() => []) : [];
   let count = 0;
   const fresh = () => header!.map(() => [] as unknown[]);
-  const sink = {
-    record(fields: string[], line: number) {
-      if (header === undefined) {
-        header = fields;
-        cols = fresh();
-        if (sample === undefined) append = recordAppender(header.length, header.map(() => asText));
-        return;
-      }
-      if (fields.length !== header.length) {
-        if (fields.length === 1 && fields[0] === '') return; // a blank line
-        noteMalformed(options, path, line, `${fields.length} fields where the header has ${header.length}`);
-        return;
-      }
-      if (sample !== undefined) {
-        sample.push(fields);
-        if (sample.length >= inferRows) flushSample();
-        return;
-      }
-      append!(fields, cols);
-      count++;
-    },
-    malformed(reason: string, line: number) {
-      noteMalformed(options, path, line, reason);
-    },
-  };
   const flushSample = () => {
     const h = header!;
     const fixed = typeof a.types === 'object' ? a.types : {};
     const kinds = h.map((c, i) => fixed[c] ?? inferKind(sample!.map((r) => r[i])));
-    append = recordAppender(h.length, kinds.map((k) => CONVERT[k]));
+    append = recordAppender(h.length, converters(kinds, exactColumns(h, a)));
     for (const f of sample!) append(f, cols);
     count += sample!.length;
     sample = undefined;
   };
-  for await (const { lines, firstLine } of files.readLines(path, { keepCarriageReturn: true, ...(options.signal ? { signal: options.signal } : {}) })) {
-    for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, firstLine + i, sink);
+  const fromStart = resume === undefined || resume.offset === 0;
+  const records = files.readCsvRecords(
+    path,
+    {
+      ...csvReadOptions(delimiter, a, options),
+      header: fromStart ? true : resume.header.length,
+      ...(fromStart ? {} : { start: resume.offset, lineOffset: resume.linesBefore }),
+    },
+    {
+      header(names) {
+        if (resume) return undefined; // the columnar reader's sample read it already
+        header = names;
+        cols = fresh();
+        if (sample === undefined) append = recordAppender(header.length, converters(header.map(() => 'string'), exactColumns(header, a)));
+        return undefined;
+      },
+      record(fields) {
+        if (sample !== undefined) {
+          sample.push(fields);
+          if (sample.length >= inferRows) flushSample();
+          return;
+        }
+        append!(fields, cols);
+        count++;
+      },
+      malformed: malformedTo(options, path),
+    },
+  );
+  for await (const _ of records) {
     if (count >= BATCH) {
       yield RowBatch.ofColumns(header!, cols, count);
       cols = fresh();
       count = 0;
     }
   }
-  parser.end(sink);
   if (header === undefined) throw new SuiteError(`${path}: empty file (no header line)`, { hint: 'CSV assets need a header line naming the columns' });
   if (sample !== undefined) flushSample();
   yield RowBatch.ofColumns(header, cols, count);

@@ -1,8 +1,12 @@
 /**
  * Typed CSV columns: the schema users declare (`{ revenue: 'number', at: 'date', note: 'string?' }`), the row type it
- * gives, and the converters applied to each value. A `?` suffix makes a column nullable: an empty value becomes null
- * (without it, an empty value is an error for every type but 'string').
+ * gives, and the converters applied to each value. A `?` suffix makes a column nullable: an empty value or one of
+ * pandas' NA strings (`NA`, `null`, `NaN`, `N/A`, ... see csv-typing.ts) becomes null (without it, such a value is an
+ * error for every type but 'string', which keeps it as written). Numbers follow the shared typing rule: decimals and
+ * `inf`/`Infinity` (any case, signed).
  */
+import { isMissing, numberOf } from './csv-typing.ts';
+
 
 export type CsvColumnType = 'string' | 'number' | 'integer' | 'boolean' | 'date';
 export type CsvColumnSpec = CsvColumnType | `${CsvColumnType}?`;
@@ -34,15 +38,11 @@ export type CsvRow<H extends CsvHeader, C extends CsvColumns> = H extends false
 export const INVALID: unique symbol = Symbol('invalid');
 export type Converter = (text: string) => CsvValue | typeof INVALID;
 
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INTEGER = /^[+-]?\d+$/;
 
 const BASE: Record<CsvColumnType, Converter> = {
   string: (t) => t,
-  number: (t) => {
-    const s = t.trim();
-    return NUMBER.test(s) ? Number(s) : INVALID;
-  },
+  number: (t) => numberOf(t) ?? INVALID,
   integer: (t) => {
     const s = t.trim();
     if (!INTEGER.test(s)) return INVALID;
@@ -87,7 +87,7 @@ export function baseType(spec: CsvColumnSpec): CsvColumnType {
 export function converterFor(spec: CsvColumnSpec): Converter | undefined {
   const base = BASE[baseType(spec)];
   if (!spec.endsWith('?')) return spec === 'string' ? undefined : base;
-  return (t) => (t.trim() === '' ? null : base(t));
+  return (t) => (isMissing(t) || t.trim() === '' ? null : base(t));
 }
 
 /**
