@@ -11,7 +11,8 @@ export { TaskGroup, TaskFactory, type TaskDefinition, type SensorDefinition, typ
 export { skip, failWithoutRetry } from './signals.ts';
 export { TRIGGER_RULES, evaluateTriggerRule, type TriggerRule, type TriggerDecision, type UpstreamCounts } from './trigger-rules.ts';
 export { Schedule, type ScheduleSpec, type DataInterval } from './schedule.ts';
-export { renderTemplate, templateContext, type TemplateContext } from './template-context.ts';
+export { renderTemplate, templateContext, templateParts, TEMPLATE_NAMES, TEMPLATE_FILTERS, type TemplateContext, type TemplatePart, type TemplateFilter } from './template-context.ts';
+export { renderShellCommand, shellQuote } from './shell-quote.ts';
 export { parseDateIn, formatDateIn, formatIsoIn, type DateLike } from './zoned-time.ts';
 export type * from './metadata-store.ts';
 export { taskInstanceId, FINAL_TASK_STATES } from './metadata-store.ts';
