@@ -530,3 +530,72 @@ test('bounded groupings with data-driven triggers get each key in one reducer ca
   assert.deepEqual(totals(budgeted.panes), totals(deferred.panes));
   assert.ok(budgeted.panes.filter((x) => x.count > 0).length > nonEmpty.length, 'handed over in several calls');
 });
+
+test('a combiner that gets a non-number fails the job naming the step and the element, on every grouping path', async () => {
+  const rows = [{ country: 'FR', ms: 12 }, { country: 'US', ms: '40' as unknown as number }];
+  for (const opts of [{}, { batchGrouping: false }] as LocalRunOptions[]) {
+    const p = Pipeline.create();
+    p.apply(create(rows)).apply('SumMs', combine.perKey((r: { country: string; ms: number }) => r.country, combine.sum((r: { ms: number }) => r.ms)));
+    await assert.rejects(p.run({ runner: new LocalRunner(), ...opts }), (e: Error) => {
+      assert.ok(e instanceof StepFailedError, String(e));
+      assert.match(e.message, /^step 'SumMs\/Combine' failed on element .*"US".*"40".*: sum expects numbers, got the string "40"/);
+      return true;
+    });
+  }
+});
+
+test('rejected records stream to the dead-letter file; past maxErrors the job fails; none, no file', async () => {
+  const { mkdtempSync, readFileSync, existsSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'riffle-dead-'));
+  try {
+    const build = (n: number) => {
+      const p = Pipeline.create();
+      p.apply(create(Array.from({ length: n }, (_x, i) => i))).apply(map((i: number) => (i % 2 === 0 ? i : JSON.parse('{')), 'Parse').withErrors());
+      return p;
+    };
+    const path = join(dir, 'all.jsonl');
+    const r = await build(1000).run({ runner: new LocalRunner(), deadLetter: path });
+    assert.equal(r.deadLetterCount, 500);
+    assert.equal(r.deadLetterPath, path);
+    assert.equal(r.deadLetters.length, 100, 'only the first ones stay in memory');
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { step: string; element: number; error: string });
+    assert.deepEqual(lines.map((l) => l.element), Array.from({ length: 500 }, (_x, i) => 2 * i + 1));
+    assert.ok(lines.every((l) => l.step === 'Parse' && l.error.length > 0));
+
+    const limited = join(dir, 'limited.jsonl');
+    await assert.rejects(build(100_000).run({ runner: new LocalRunner(), deadLetter: limited, maxErrors: 10 }), /more than 10 records were rejected/);
+    assert.ok(readFileSync(limited, 'utf8').split('\n').length > 11);
+
+    const none = join(dir, 'none.jsonl');
+    const ok = await build(1).run({ runner: new LocalRunner(), deadLetter: none });
+    assert.equal(ok.deadLetterCount, 0);
+    assert.equal(ok.deadLetterPath, undefined);
+    assert.equal(existsSync(none), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a cancelled job stops in the stage emitting its groups, not only in sources', async () => {
+  const controller = new AbortController();
+  let emitted = 0;
+  const p = Pipeline.create();
+  p.apply(create(Array.from({ length: 200_000 }, (_x, i) => i)))
+    .apply(map((n: number) => kv(n, n), 'Key'))
+    .apply(groupByKey<number, number>('Group'))
+    .apply(
+      map((g: KV<number, number[]>) => {
+        if (++emitted === 1) setImmediate(() => controller.abort());
+        const until = Date.now() + 0.05;
+        while (Date.now() < until);
+        return g.key;
+      }, 'AfterGroup'),
+    );
+  const started = Date.now();
+  const r = await p.run({ runner: new LocalRunner(), signal: controller.signal });
+  assert.equal(r.state, 'CANCELLED');
+  assert.ok(emitted < 200_000, `stopped after ${emitted} groups`);
+  assert.ok(Date.now() - started < 5000);
+});

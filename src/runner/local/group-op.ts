@@ -6,6 +6,7 @@ import { finalWindows } from './final-windows.ts';
 import { encodeKey, type EncodedKey } from './key-encoding.ts';
 import { KeyedStore, type KeyEntry, type TimerEntry } from './keyed-store.ts';
 import { Operator } from './operator.ts';
+import { groupingError } from './step-errors.ts';
 
 /** Default budget of a deferred grouping: about 100 MB of buffered elements for small values. */
 export const DEFAULT_DEFERRED_BUDGET = 1_000_000;
@@ -79,7 +80,11 @@ export class GroupOp extends Operator {
     this.elementsIn++;
     const { key, value: v } = value as KV<unknown, unknown>;
     if (this.batch !== undefined) {
-      this.batch.add(key, v, timestamp, windows);
+      try {
+        this.batch.add(key, v, timestamp, windows);
+      } catch (e) {
+        throw groupingError(this.name, value, e);
+      }
       return;
     }
     if (this.deferred !== undefined) {
@@ -112,7 +117,11 @@ export class GroupOp extends Operator {
     for (const [encoded, p] of pending) {
       const entry = this.store.get(encoded, p.key);
       this.ctx.bind(entry);
-      this.reducer.processElements(this.ctx, p.items);
+      try {
+        this.reducer.processElements(this.ctx, p.items);
+      } catch (e) {
+        throw groupingError(this.name, { key: p.key }, e);
+      }
       this.store.release(entry);
     }
   }
@@ -205,7 +214,11 @@ export class GroupOp extends Operator {
       const items = this.windowFn.isMerging ? this.mergedItems(d) : d.values.map((value, i) => ({ value, timestamp: d.timestamps[i]!, windows: d.windows[i]! }));
       const entry = this.store.get(encoded, d.key);
       this.ctx.bind(entry);
-      this.reducer.processElements(this.ctx, items);
+      try {
+        this.reducer.processElements(this.ctx, items);
+      } catch (e) {
+        throw groupingError(this.name, { key: d.key }, e);
+      }
       this.store.release(entry);
       if ((n & 15) === 0 && Date.now() >= deadline) return true;
     }

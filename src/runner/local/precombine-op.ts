@@ -1,5 +1,6 @@
 import { kv, type BoundedWindow, type CombinePerKeySpec, type Instant, type KV, type NodeInfo, type PaneInfo, type TimestampCombiner } from '../../model/index.ts';
 import { encodeKey, type EncodedKey } from './key-encoding.ts';
+import { groupingError } from './step-errors.ts';
 import { Operator } from './operator.ts';
 
 interface Partial {
@@ -49,7 +50,11 @@ export class PrecombineOp extends Operator {
     for (let i = 0; i < windows.length; i++) {
       const w = windows[i]!;
       const p = this.partial(encoded, key, w, windows.length === 1 ? windows : [w]);
-      p.acc = this.fn.addInput(p.acc, input);
+      try {
+        p.acc = this.fn.addInput(p.acc, input);
+      } catch (e) {
+        throw groupingError(this.node.name, value, e);
+      }
       if (timestamp < p.minTs) p.minTs = timestamp;
       if (timestamp > p.maxTs) p.maxTs = timestamp;
       if (timestamp >= this.inputWatermark && timestamp < p.minHeldTs) p.minHeldTs = timestamp;

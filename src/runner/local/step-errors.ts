@@ -1,4 +1,4 @@
-import { StepFailedError, type ErrorRecord, type Instant, type BoundedWindow, type PaneInfo } from '../../model/index.ts';
+import { RiffleError, StepFailedError, type ErrorRecord, type Instant, type BoundedWindow, type PaneInfo } from '../../model/index.ts';
 import type { Operator, Receiver } from './operator.ts';
 
 /** A record for an error output: the original element, the reason, the step and the time. */
@@ -23,4 +23,12 @@ export function handleElementError(
   op.errors++;
   if (errorOutput === undefined) throw new StepFailedError(op.name, element, error);
   errorOutput.process(errorRecord(op.name, element, error), timestamp, windows, pane);
+}
+
+/**
+ * An error thrown while a grouping step folded an element (a combiner refusing a string where it sums numbers): the
+ * job fails naming the step and the element. Riffle errors that already say where they come from pass unchanged.
+ */
+export function groupingError(step: string, element: unknown, error: unknown): unknown {
+  return error instanceof RiffleError ? error : new StepFailedError(step, element, error);
 }

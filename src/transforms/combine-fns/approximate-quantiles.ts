@@ -1,6 +1,7 @@
 import type { CombineFn } from './combine-fn.ts';
 import { ConfigError } from '../../model/index.ts';
 import { KllSketch, kllKForEpsilon } from './kll-sketch.ts';
+import { checkOrdered } from './number-input.ts';
 import { naturalOrder, type Compare } from './natural-order.ts';
 
 /** Options of {@link approximateQuantiles}. */
@@ -37,10 +38,17 @@ export function approximateQuantiles<T = number>(numQuantiles: number, options: 
   return {
     name: `approximateQuantiles(${numQuantiles})`,
     createAccumulator: () => new KllSketch<T>(k, compare),
-    addInput: (sketch, input) => {
-      sketch.add(input);
-      return sketch;
-    },
+    addInput: options.compare
+      ? (sketch, input) => {
+          sketch.add(input);
+          return sketch;
+        }
+      : (sketch, input) => {
+          // The natural order needs numbers, strings or bigints: undefined or an object would sort anywhere.
+          if (typeof input !== 'number') checkOrdered('approximateQuantiles', input);
+          sketch.add(input);
+          return sketch;
+        },
     mergeAccumulators: (sketches) => {
       if (sketches.length === 0) return new KllSketch<T>(k, compare);
       const into = sketches[0];

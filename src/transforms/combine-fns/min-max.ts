@@ -1,5 +1,6 @@
 import type { CombineFn } from './combine-fn.ts';
 import type { Compare } from './natural-order.ts';
+import { checkOrdered } from './number-input.ts';
 
 /** The accumulator of {@link min} and {@link max}: the extreme so far, if any. Mutated in place. */
 export interface ExtremeAccumulator<V> {
@@ -16,7 +17,8 @@ export type ExtremeBy<T, V extends Ordered> = ((element: T) => V) | Compare<T> |
 /**
  * The smallest number (or extracted number/string/bigint, or element by a comparator); `undefined` on empty
  * input. A function of two parameters is taken as a comparator, of one as an extractor; `{ compare }` says
- * so explicitly. NaN is sticky: one NaN input makes the result NaN (whatever the order of inputs).
+ * so explicitly. NaN is sticky: one NaN input makes the result NaN (whatever the order of inputs). Without a
+ * comparator, values must be of one kind (numbers, strings, bigints or dates): a mix fails the step.
  * @example combineFns.min()                                   // CombineFn<number, _, number | undefined>
  * @example combineFns.min((e: Bid) => e.price)                // the lowest price
  * @example combineFns.min((a: Bid, b: Bid) => a.price - b.price) // the cheapest bid itself
@@ -51,12 +53,24 @@ function extreme<T>(name: string, sign: 1 | -1, by: ExtremeBy<T, Ordered> | unde
     read = by as ((element: T) => unknown) | undefined;
     better = sign < 0 ? (x, v) => x < v || (x !== x && v === v) : (x, v) => x > v || (x !== x && v === v);
   }
-  const offer = (acc: ExtremeAccumulator<unknown>, x: unknown): void => {
-    if (!acc.has) {
-      acc.has = true;
-      acc.value = x;
-    } else if (better(x, acc.value)) acc.value = x;
-  };
+  // Without a comparator, `<` must compare values of one kind: '10' < 9 or undefined < 3 would answer silently wrong.
+  const offer = compare
+    ? (acc: ExtremeAccumulator<unknown>, x: unknown): void => {
+        if (!acc.has) {
+          acc.has = true;
+          acc.value = x;
+        } else if (better(x, acc.value)) acc.value = x;
+      }
+    : (acc: ExtremeAccumulator<unknown>, x: unknown): void => {
+        if (!acc.has) {
+          checkOrdered(name, x);
+          acc.has = true;
+          acc.value = x;
+        } else {
+          if (typeof x !== typeof acc.value) checkOrdered(name, x, acc.value);
+          if (better(x, acc.value)) acc.value = x;
+        }
+      };
   return {
     name,
     createAccumulator: () => ({ has: false, value: undefined }),

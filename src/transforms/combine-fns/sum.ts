@@ -1,4 +1,5 @@
 import type { CombineFn } from './combine-fn.ts';
+import { CombineInputError, notANumber } from './number-input.ts';
 
 /**
  * The accumulator of {@link sum} and {@link mean}: a running sum with Neumaier's compensation term (the
@@ -40,7 +41,8 @@ export function totalOf(acc: SumAccumulator): number {
 
 /**
  * Sums numbers, or a number extracted from each element, with compensated (Neumaier) summation: the result does
- * not drift with the order or the number of additions the way naive `+=` does. 0 on empty input.
+ * not drift with the order or the number of additions the way naive `+=` does. 0 on empty input. An input that is
+ * not a number (e.g. an untyped CSV column's string) fails the step, naming the element, instead of concatenating.
  * @example combine.perKey((e) => e.country, combineFns.sum((e) => e.revenue)) // KV<string, number>
  */
 export function sum(): CombineFn<number, SumAccumulator, number>;
@@ -51,11 +53,14 @@ export function sum<T>(extract?: (element: T) => number): CombineFn<T, SumAccumu
     createAccumulator: () => ({ sum: 0, compensation: 0, count: 0 }),
     addInput: extract
       ? (acc, input) => {
-          addCompensated(acc, extract(input));
+          const x = extract(input);
+          if (typeof x !== 'number') notANumber('sum', x);
+          addCompensated(acc, x);
           return acc;
         }
       : (acc, input) => {
-          addCompensated(acc, input as unknown as number);
+          if (typeof input !== 'number') notANumber('sum', input);
+          addCompensated(acc, input);
           return acc;
         },
     mergeAccumulators: mergeSums,
@@ -73,7 +78,16 @@ export function sumBigInt<T>(extract?: (element: T) => bigint): CombineFn<T, big
   return {
     name: 'sumBigInt',
     createAccumulator: () => 0n,
-    addInput: extract ? (acc, input) => acc + extract(input) : (acc, input) => acc + (input as unknown as bigint),
+    addInput: extract
+      ? (acc, input) => {
+          const x = extract(input);
+          if (typeof x !== 'bigint') throw new CombineInputError('sumBigInt', 'bigints', x);
+          return acc + x;
+        }
+      : (acc, input) => {
+          if (typeof input !== 'bigint') throw new CombineInputError('sumBigInt', 'bigints', input);
+          return acc + input;
+        },
     mergeAccumulators: (accs) => {
       let total = 0n;
       for (let i = 0; i < accs.length; i++) total += accs[i];
