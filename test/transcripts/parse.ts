@@ -18,6 +18,7 @@ import {
 export type TranscriptAction =
   | { readonly kind: 'input'; readonly timestamps: readonly number[] }
   | { readonly kind: 'watermark'; readonly to: number }
+  /** Processing time moves to `to` (absolute: `clock: d` steps are summed by the parser). */
   | { readonly kind: 'processingTime'; readonly to: number }
   | { readonly kind: 'expect'; readonly outputs: readonly ExpectedOutput[] }
   | { readonly kind: 'state'; readonly spec: unknown };
@@ -263,6 +264,9 @@ export function parseTranscript(spec: TranscriptSpec): Transcript {
   const allowedLateness = raw.allowed_lateness === undefined ? 0 : Number(raw.allowed_lateness);
   const strategy = windowingStrategy(windowFn, { trigger, accumulation, timestampCombiner, allowedLateness });
   if (!Array.isArray(raw.transcript)) throw new TranscriptFormatError(`${spec.name}: 'transcript' must be a list of actions`);
+  // Processing time starts at 0. `clock: d` advances it by d, as Beam's TestStream harness reads it
+  // (trigger_test.py: test_stream.advance_processing_time(params)); `processing_time: t` (Riffle's own) sets it to t.
+  let now = 0;
   const actions = raw.transcript.map((step: Record<string, unknown>): TranscriptAction => {
     const keys = Object.keys(step ?? {});
     if (keys.length !== 1) throw new TranscriptFormatError(`${spec.name}: each action is a one-key mapping, got ${JSON.stringify(step)}`);
@@ -274,15 +278,24 @@ export function parseTranscript(spec: TranscriptSpec): Transcript {
         return { kind: 'input', timestamps: v.map(Number) };
       case 'watermark':
         return { kind: 'watermark', to: Number(v) };
-      case 'processing_time':
-      case 'clock':
-        return { kind: 'processingTime', to: Number(v) };
+      case 'processing_time': {
+        const to = Number(v);
+        if (!Number.isFinite(to) || to < now) throw new TranscriptFormatError(`${spec.name}: processing_time: ${String(v)} must be a number ≥ the current processing time ${now}`);
+        now = to;
+        return { kind: 'processingTime', to };
+      }
+      case 'clock': {
+        const by = Number(v);
+        if (!Number.isFinite(by) || by < 0) throw new TranscriptFormatError(`${spec.name}: clock: ${String(v)} must be a duration ≥ 0 (it advances processing time by that much)`);
+        now += by;
+        return { kind: 'processingTime', to: now };
+      }
       case 'expect':
         return { kind: 'expect', outputs: expectOutputs(v, spec.name) };
       case 'state':
         return { kind: 'state', spec: v };
       default:
-        throw new TranscriptFormatError(`Unknown action '${key}' in ${spec.name}; expected input, watermark, processing_time, expect or state`);
+        throw new TranscriptFormatError(`Unknown action '${key}' in ${spec.name}; expected input, watermark, clock, processing_time, expect or state`);
     }
   });
   return { name: spec.name, strategy, actions };
