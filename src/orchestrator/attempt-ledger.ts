@@ -193,3 +193,15 @@ export function isSameProcessAlive(pid: number, processStart: number | null): bo
   const s = processState(pid);
   return s.alive && (processStart === null || s.start === null || s.start === processStart);
 }
+
+/**
+ * Whether process `pid` is a Riffle task process (its command line names task-runner), so that a pid the kernel
+ * reused for another program is never killed as a leftover worker. True where /proc cannot tell.
+ */
+export function isTaskRunner(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('task-runner');
+  } catch {
+    return !processFsAvailable();
+  }
+}

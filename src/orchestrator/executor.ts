@@ -72,6 +72,17 @@ interface Worker {
 
 const RUNNER = fileURLToPath(new URL('./task-runner.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
+/**
+ * Preloaded before anything else in a worker (before tsx): while the worker loads (seconds on a busy machine), it
+ * keeps the process alive with a timer and queues what arrives over IPC. Without it, a scheduler dying during those
+ * seconds closes the channel — the only handle keeping the event loop alive while the off-thread module loader
+ * works — and the worker exits; and a message that arrives before task-runner.ts listens is dropped. task-runner.ts
+ * takes the queue over and clears the timer once its own listeners are in place.
+ */
+const BOOT = `globalThis.riffleWorkerBoot = { keepAlive: setInterval(() => {}, 1e9), queue: [], disconnected: false };
+process.on('message', (m) => globalThis.riffleWorkerBoot?.queue.push(m));
+process.on('disconnect', () => { if (globalThis.riffleWorkerBoot) globalThis.riffleWorkerBoot.disconnected = true; });`;
+const BOOT_URL = `data:text/javascript,${encodeURIComponent(BOOT)}`;
 
 /** Runs attempts in a pool of worker processes. */
 export class ProcessExecutor implements Executor {
@@ -142,7 +153,7 @@ export class ProcessExecutor implements Executor {
   private spawn(): Worker {
     // detached: a process group (and session) of its own, so that neither a terminal's Ctrl-C nor the scheduler's
     // death takes the worker down; it goes when its attempt is done (see task-runner.ts).
-    const child = fork(RUNNER, [], { execArgv: ['--import', TSX], stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+    const child = fork(RUNNER, [], { execArgv: ['--import', BOOT_URL, '--import', TSX], stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
     const worker: Worker = { child, attempts: 0, busy: undefined };
     this.workers.add(worker);
     // Output that bypasses console (native code, child processes) still lands in the attempt's log.

@@ -7,7 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { handBack, recordOutcome } from './attempt-outcome.ts';
+import { dag } from './dag.ts';
 import type { ClaimRequest, DagRunRecord, MetadataStore, TaskInstanceKey, TaskInstanceRecord } from './metadata-store.ts';
+import type { Task } from './task.ts';
 
 export interface StoreSuiteFactory {
   (): Promise<MetadataStore>;
@@ -232,6 +235,31 @@ export function runMetadataStoreSuite(name: string, factory: StoreSuiteFactory, 
       assert.equal(await s.readLog(k, 1), 'first\nmore\n');
       assert.equal(await s.readLog(k, 2), 'second\n');
       assert.equal(await s.readLog(k, 3), '');
+    }));
+
+    it('takeover: a worker records its own outcome once; a handed-back attempt gives its try back and its late outcome changes nothing', withStore(async (s) => {
+      // What a restarted scheduler and the workers of a dead one do to the store (takeover.ts, task-runner.ts).
+      const d = dag({ id: 'adopt', schedule: null, startDate: '2024-01-01' });
+      const task = d.task('t', () => 1) as Task<unknown>;
+      const ctx = (id: string) => ({ id, store: s, dags: new Map([[d.id, d]]), now: () => 5_000, dag: () => d, notify: () => undefined });
+      const done = { dagId: 'adopt', runId: 'r', taskId: 't', mapIndex: -1 };
+      const back = { ...done, mapIndex: 0 };
+      await s.createTaskInstances([tiFixture(done, { state: 'running', tryNumber: 1, maxTries: 1, owner: 'dead', startDate: 1_000 }), tiFixture(back, { state: 'running', tryNumber: 2, maxTries: 3, owner: 'dead', pid: 42 })]);
+      // Adopted by a new scheduler (compare-and-set on state and try), then the worker records success itself.
+      assert.equal(await s.updateTaskInstance(done, { owner: 'new' }, { states: ['running'], tryNumber: 1 }), true);
+      await recordOutcome(ctx('worker'), { key: done, tryNumber: 1, task }, { state: 'success', value: 7 });
+      await recordOutcome(ctx('new'), { key: done, tryNumber: 1, task }, { state: 'failed', error: 'late copy', retryable: true });
+      const ti = await s.getTaskInstance(done);
+      assert.deepEqual([ti?.state, ti?.tryNumber, ti?.error, ti?.duration], ['success', 1, null, 4_000], 'the first outcome counts, once');
+      assert.equal((await s.getXCom(done))?.value, 7);
+      // Its worker vanished while no scheduler ran: handed back, try 2 not counted, once.
+      assert.equal(await handBack(ctx('new'), { key: back, tryNumber: 2 }, 'worker gone'), true);
+      assert.equal(await handBack(ctx('other'), { key: back, tryNumber: 2 }, 'worker gone'), false, 'a second takeover finds nothing to hand back');
+      const b = await s.getTaskInstance(back);
+      assert.deepEqual([b?.state, b?.tryNumber, b?.owner, b?.pid], ['scheduled', 1, null, null]);
+      assert.match(await s.readLog(back, 2), /worker gone; handed back without counting a try/);
+      await recordOutcome(ctx('worker'), { key: back, tryNumber: 2, task }, { state: 'success', value: 1 });
+      assert.equal((await s.getTaskInstance(back))?.state, 'scheduled', "the handed-back attempt's late outcome is not recorded");
     }));
 
     if (opts.reopen) {

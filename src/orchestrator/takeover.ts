@@ -10,7 +10,7 @@
  *   compare-and-set, so two peers never adopt the same one.
  */
 import { hostname } from 'node:os';
-import { isSameProcessAlive, type AttemptLedger } from './attempt-ledger.ts';
+import { isSameProcessAlive, isTaskRunner, type AttemptLedger } from './attempt-ledger.ts';
 import { handBack } from './attempt-outcome.ts';
 import { taskInstanceId, type TaskInstanceKey, type TaskInstanceRecord } from './metadata-store.ts';
 import type { SchedulerContext } from './scheduler-context.ts';
@@ -64,8 +64,12 @@ export async function adoptOrphans(ctx: SchedulerContext, held: Iterable<HeldAtt
   const silentSince = now - thresholdMs;
   const mine = new Set([...held].map((a) => taskInstanceId(a.key)));
   const lastSign = (ti: TaskInstanceRecord) => (ti.state === 'running' ? (ti.heartbeatAt ?? ti.startDate ?? ti.updatedAt) : ti.updatedAt);
+  // A shared store's instance is an orphan once silent for the threshold — or at once if its scheduler ran on this
+  // host and its process is gone, and so is its worker (an orphaned worker records its pid with its first beat).
+  const workerGone = (ti: TaskInstanceRecord) => (ti.pid !== null ? ti.hostname === hostname() && !isSameProcessAlive(ti.pid, null) : (ti.startDate ?? ti.updatedAt) < now - BOOT_MARGIN_MS);
+  const orphaned = (ti: TaskInstanceRecord) => ti.owner !== ctx.id && (lastSign(ti) < silentSince || (ownerGoneHere(ti.owner) && (ti.state === 'queued' || workerGone(ti))));
   const orphans = (await ctx.store.listTaskInstances({ states: ['queued', 'running'] }))
-    .filter((ti) => !mine.has(taskInstanceId(ti)) && (!shared || (ti.owner !== ctx.id && lastSign(ti) < silentSince)));
+    .filter((ti) => !mine.has(taskInstanceId(ti)) && (!shared || orphaned(ti)));
   const adopted: AdoptedAttempt[] = [];
   for (const ti of orphans) {
     const was = `the scheduler that ran this attempt (${ti.owner ?? 'unknown'}) stopped`;
@@ -85,7 +89,7 @@ export async function adoptOrphans(ctx: SchedulerContext, held: Iterable<HeldAtt
       }
       continue;
     }
-    const local = ti.pid !== null && ti.hostname === hostname() && ti.pid !== process.pid && isSameProcessAlive(ti.pid, null);
+    const local = ti.pid !== null && ti.hostname === hostname() && ti.pid !== process.pid && isSameProcessAlive(ti.pid, null) && isTaskRunner(ti.pid);
     if (shared && local) {
       // Alive but silent for the whole threshold: it hangs. Killed, and counted like a zombie.
       await killAndWait(ti.pid!);
@@ -111,6 +115,15 @@ export async function adoptOrphans(ctx: SchedulerContext, held: Iterable<HeldAtt
     ledger?.remove(ti, ti.tryNumber);
   }
   return adopted;
+}
+
+/** How long a worker may take to load and record its pid before its attempt counts as never started. */
+const BOOT_MARGIN_MS = 10_000;
+
+/** The scheduler `owner` (its id: `host:pid:suffix`) ran on this host and its process is gone. */
+function ownerGoneHere(owner: string | null): boolean {
+  const m = owner === null ? null : /^(.+):(\d+):[0-9a-f]{8}$/.exec(owner);
+  return m !== null && m[1] === hostname() && Number(m[2]) !== process.pid && !isSameProcessAlive(Number(m[2]), null);
 }
 
 /** Kills a leftover task process (and its process group, if it leads one) and waits until it is gone. */

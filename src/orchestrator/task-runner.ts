@@ -191,8 +191,21 @@ function orphan(): void {
   }
 }
 
-process.on('message', (m: ParentMessage) => {
+function onMessage(m: ParentMessage): void {
   if (m.type === 'run') void run(m);
   else if (m.type === 'ack' && current?.m.attemptId === m.attemptId) current.ack?.();
-});
+}
+
+// Take over from the boot preload (BOOT in executor.ts): its listeners, what it queued while this module loaded,
+// whether the scheduler died meanwhile; then its keep-alive timer is no longer needed.
+const boot = (globalThis as { riffleWorkerBoot?: { keepAlive: NodeJS.Timeout; queue: ParentMessage[]; disconnected: boolean } }).riffleWorkerBoot;
+process.removeAllListeners('message');
+process.removeAllListeners('disconnect');
+process.on('message', onMessage);
 process.on('disconnect', orphan);
+if (boot) {
+  (globalThis as { riffleWorkerBoot?: unknown }).riffleWorkerBoot = undefined;
+  clearInterval(boot.keepAlive);
+  for (const m of boot.queue) onMessage(m);
+  if (boot.disconnected || !process.connected) orphan();
+}
