@@ -14,6 +14,7 @@ import type { CliIO } from './cli-io.ts';
 import { TABLE_HELP } from './help.ts';
 import { stringify } from './run-report.ts';
 import { formatNumber, formatTable, type Cell } from './table.ts';
+import { declaredColumnTypes } from './column-types.ts';
 import { readInputFile } from './table-input.ts';
 import { parseWhere } from './table-where.ts';
 
@@ -27,9 +28,9 @@ interface Extra {
 
 /** Each command's arguments and the options it accepts (besides --json and --help); `args`: it takes more positionals. */
 const COMMANDS: Record<string, { usage: string; options: readonly string[]; args?: true; run: (table: string, flags: Flags, io: CliIO, extra: Extra) => Promise<number> }> = {
-  write: { usage: '<table> --from <file.csv|.jsonl|.parquet> [--mode append|overwrite] [--partition-by c,...] [--merge-schema] [--property k=v ...]', options: ['from', 'mode', 'partition-by', 'merge-schema', 'property'], run: writeCommand },
+  write: { usage: '<table> --from <file.csv|.jsonl|.parquet> [--mode append|overwrite] [--partition-by c,...] [--merge-schema] [--property k=v ...] [--columns c:type,... | --schema FILE]', options: ['from', 'mode', 'partition-by', 'merge-schema', 'property', 'columns', 'schema'], run: writeCommand },
   'set-property': { usage: '<table> k=v [k=v ...]', options: [], args: true, run: setPropertyCommand },
-  merge: { usage: '<table> --from <file> --on <key,...>', options: ['from', 'on'], run: mergeCommand },
+  merge: { usage: '<table> --from <file> --on <key,...> [--columns c:type,... | --schema FILE]', options: ['from', 'on', 'columns', 'schema'], run: mergeCommand },
   describe: { usage: '<table>', options: [], run: describeCommand },
   history: { usage: '<table> [--limit N]', options: ['limit'], run: historyCommand },
   show: { usage: '<table> [--version N | --timestamp T] [--where "c = v and d > 3"] [--columns c,...] [--limit N]', options: ['version', 'timestamp', 'where', 'columns', 'limit'], run: showCommand },
@@ -101,6 +102,11 @@ function propertyPairs(args: readonly string[], where: string): Record<string, s
 }
 
 // ---- option helpers
+
+/** The CSV column types declared by --columns id:string,... and/or --schema FILE (see column-types.ts). */
+function inputColumnTypes(flags: Flags, io: CliIO): ReturnType<typeof declaredColumnTypes> {
+  return declaredColumnTypes({ columns: flags.columns, ...(typeof flags.schema === 'string' ? { schema: resolve(io.cwd, flags.schema) } : { schema: flags.schema }) });
+}
 
 function stringFlag(flags: Flags, name: string, what: string): string | undefined {
   const v = flags[name];
@@ -212,7 +218,7 @@ async function writeCommand(path: string, flags: Flags, io: CliIO, { properties 
       hint: 'omit --partition-by when writing to an existing table',
     });
   }
-  const input = await readInputFile(resolve(io.cwd, from), snapshot?.schema);
+  const input = await readInputFile(resolve(io.cwd, from), snapshot?.schema, inputColumnTypes(flags, io));
   for (const c of partitionBy ?? []) {
     if (!input.types.has(c)) throw new UsageError(`--partition-by: column '${c}' is not in ${from} (columns: ${[...input.types.keys()].join(', ')})`);
   }
@@ -273,7 +279,7 @@ async function mergeCommand(path: string, flags: Flags, io: CliIO): Promise<numb
   for (const k of on) {
     if (!schema.fields.some((f) => f.name === k)) throw new UsageError(`--on: column '${k}' is not in the table (columns: ${schema.fields.map((f) => f.name).join(', ')})`);
   }
-  const input = await readInputFile(resolve(io.cwd, from), schema);
+  const input = await readInputFile(resolve(io.cwd, from), schema, inputColumnTypes(flags, io));
   for (const k of on) if (!input.types.has(k)) throw new UsageError(`--on: key column '${k}' is not in ${from}`);
   // Matched rows take every column the file has (columns it lacks keep their values); new rows get them too.
   const columns = [...input.types.keys()].filter((c) => schema.fields.some((f) => f.name === c));

@@ -1,26 +1,31 @@
 /**
  * The input files of `riffle table write|merge`: CSV, JSON Lines or Parquet, read into rows typed for a Delta table.
- * Columns of an existing table take the table's types; other columns (a new table, or new columns with
- * --merge-schema) get a type inferred from all their values:
+ * Columns of an existing table take the table's types; columns declared with --columns/--schema take the declared
+ * type; other columns (a new table, or new columns with --merge-schema) get a type inferred from all their values,
+ * by the typing rule every CSV reader of Riffle shares (io/files csv-typing.ts):
  *
- * | values (CSV cells, JSON values)                 | type      |
- * |-------------------------------------------------|-----------|
- * | integers (JSON numbers without fraction)        | long      |
- * | numbers                                         | double    |
- * | true/false                                      | boolean   |
- * | YYYY-MM-DD                                      | date      |
- * | ISO-8601 timestamps (no zone is read as UTC)    | timestamp |
- * | anything else                                   | string    |
+ * | values (CSV cells, JSON values)                          | type      |
+ * |----------------------------------------------------------|-----------|
+ * | integers (JSON numbers without fraction), no leading 0   | long      |
+ * | numbers (`inf`/`Infinity` included)                      | double    |
+ * | true/false                                               | boolean   |
+ * | YYYY-MM-DD                                               | date      |
+ * | ISO-8601 timestamps (no zone is read as UTC)             | timestamp |
+ * | anything else (`007`, `01234` included)                  | string    |
  *
- * Empty CSV cells and JSON nulls are nulls. Parquet columns keep their Parquet types. The whole file is read into
- * memory (for larger inputs, use io.delta.write in a pipeline).
+ * Empty CSV cells, pandas' NA strings (`NA`, `null`, `NaN`, `N/A`, ...) and JSON nulls are nulls, except in a column
+ * declared `string`, which keeps every non-empty cell as written. CSV files are read by the shared CSV reader (one
+ * tokenizer and recovery rule); a record it cannot read (an unterminated quote, a wrong field count, a line that is
+ * not UTF-8, ...) refuses the whole input with the count and the first reasons: nothing is written. Parquet columns
+ * keep their Parquet types. The whole file is read into memory (for larger inputs, use io.delta.write in a pipeline).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { files } from '../io/index.ts';
 import type { DeltaType, Row, TableSchema } from '../lakehouse/index.ts';
 import { RiffleError } from '../model/index.ts';
 import { UsageError } from './cli-error.ts';
+import type { DeclaredType } from './column-types.ts';
 
 /**
  * Rows read from a file, with the Delta type of every column (the table's, or inferred).
@@ -42,30 +47,31 @@ class InputError extends RiffleError {
 }
 
 const INTEGER = /^[+-]?\d+$/;
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const BOOLEAN = /^(true|false)$/i;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})?$/;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 /**
- * Reads a .csv, .jsonl/.ndjson/.json (JSON Lines) or .parquet file.
+ * Reads a .csv/.tsv, .jsonl/.ndjson/.json (JSON Lines) or .parquet file. `declared` (from --columns/--schema) fixes
+ * the types of CSV columns; every declared column must be in the file.
  *
  * @example
  * const { rows } = await readInputFile('/data/in.csv', (await table.snapshot()).schema);
  */
-export async function readInputFile(path: string, table: TableSchema | undefined): Promise<InputRows> {
+export async function readInputFile(path: string, table: TableSchema | undefined, declared?: ReadonlyMap<string, DeclaredType>): Promise<InputRows> {
   const ext = extname(path).toLowerCase();
-  if (ext === '.parquet') return readParquetFile(path, table);
-  let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    if (!statSync(path).isFile()) throw new UsageError(`cannot read --from ${path}: not a file`);
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot read --from ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
-  if (ext === '.csv' || ext === '.tsv') return typeCsv(path, text, ext === '.tsv' ? '\t' : ',', table);
-  if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return typeJsonl(path, text, table);
+  if (declared !== undefined && declared.size > 0 && ext !== '.csv' && ext !== '.tsv') {
+    throw new UsageError(`--columns/--schema apply to CSV input; ${path} is ${ext || 'not CSV'}`, { hint: 'JSON Lines and Parquet files carry their own types' });
+  }
+  if (ext === '.parquet') return readParquetFile(path, table);
+  if (ext === '.csv' || ext === '.tsv') return typeCsv(path, ext === '.tsv' ? '\t' : ',', table, declared);
+  if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return typeJsonl(path, table);
   throw new UsageError(`--from ${path}: unsupported file type '${ext || '(none)'}'`, { hint: 'use a .csv, .tsv, .jsonl or .parquet file' });
 }
 
@@ -73,71 +79,88 @@ function tableType(table: TableSchema | undefined, column: string): DeltaType | 
   return table?.fields.find((f) => f.name === column)?.type as DeltaType | undefined;
 }
 
+/** Refuses the input when some records could not be read: the count and the first reasons. */
+function refuseUnreadable(path: string, problems: readonly string[], count: number): void {
+  if (count === 0) return;
+  const shown = problems.slice(0, 5).map((p) => `\n  ${path}:${p}`).join('');
+  throw new InputError(`${path}: ${count} record${count === 1 ? '' : 's'} could not be read, so nothing was written:${shown}${count > 5 ? `\n  ... and ${count - 5} more` : ''}`);
+}
+
 // ---- CSV
 
-function typeCsv(path: string, text: string, delimiter: string, table: TableSchema | undefined): InputRows {
-  const records: { fields: string[]; line: number }[] = [];
-  const parser = new files.CsvRecordParser({ delimiter, quote: '"' });
-  let line = 0;
-  const sink = {
-    record: (fields: string[]) => void records.push({ fields, line }),
-    malformed: (reason: string, at: number) => {
-      throw new InputError(`${path}:${at}: ${reason}`);
+async function typeCsv(path: string, delimiter: string, table: TableSchema | undefined, declared: ReadonlyMap<string, DeclaredType> | undefined): Promise<InputRows> {
+  const body: { fields: string[]; line: number }[] = [];
+  const problems: string[] = [];
+  let unreadable = 0;
+  let columns: string[] | undefined;
+  const sink: files.CsvReadSink = {
+    header(names) {
+      const dup = names.find((c, i) => names.indexOf(c) !== i);
+      if (dup !== undefined) return `column '${dup}' appears twice in the header`;
+      columns = names;
+      return undefined;
+    },
+    record: (fields, line) => void body.push({ fields, line }),
+    malformed(reason) {
+      unreadable++;
+      if (problems.length < 5) problems.push(reason.replace(/^line (\d+): /, '$1: '));
     },
   };
-  const lines = text.split(/\r?\n/);
-  if (lines.at(-1) === '') lines.pop();
-  for (const l of lines) parser.push(l, ++line, sink);
-  parser.end(sink);
-  const [header, ...body] = records;
-  if (!header) throw new InputError(`${path}: the file is empty (a header line is expected)`);
-  const columns = header.fields;
-  const dup = columns.find((c, i) => columns.indexOf(c) !== i);
-  if (dup !== undefined) throw new InputError(`${path}: column '${dup}' appears twice in the header`);
+  for await (const _ of files.readCsvRecords(path, { header: true, delimiter }, sink));
+  refuseUnreadable(path, problems, unreadable);
+  if (!columns) throw new InputError(`${path}: the file is empty (a header line is expected)`);
+  const header = columns;
+  for (const name of declared?.keys() ?? []) {
+    if (!header.includes(name)) throw new InputError(`${path}: --columns/--schema declare column '${name}', which the header lacks (it has ${header.join(', ')})`);
+  }
   const types = new Map<string, DeltaType>();
-  columns.forEach((c, i) => types.set(c, tableType(table, c) ?? inferStrings(body.map((r) => r.fields[i]))));
+  header.forEach((c, i) => {
+    const own = tableType(table, c);
+    const wanted = declared?.get(c);
+    if (own !== undefined && wanted !== undefined && own !== wanted) throw new InputError(`${path}: column '${c}' is declared ${wanted}, but the table has it as ${own}`);
+    types.set(c, own ?? wanted ?? inferCells(body.map((r) => r.fields[i]!)));
+  });
+  const exact = header.map((c) => declared?.get(c) === 'string');
   const rows = body.map(({ fields, line: at }) => {
-    if (fields.length !== columns.length) throw new InputError(`${path}:${at}: ${fields.length} fields, the header has ${columns.length}`);
     const row: Row = {};
-    columns.forEach((c, i) => {
-      row[c] = fromCell(fields[i]!, types.get(c)!, `${path}:${at}: column '${c}'`);
+    header.forEach((c, i) => {
+      row[c] = fromCell(fields[i]!, types.get(c)!, exact[i]!, `${path}:${at}: column '${c}'`);
     });
     return row;
   });
   return { rows, types };
 }
 
-function inferStrings(cells: ReadonlyArray<string | undefined>): DeltaType {
-  const present = cells.filter((c): c is string => c !== undefined && c !== '');
-  if (present.length === 0) return 'string';
-  if (present.every((c) => INTEGER.test(c.trim()) && fitsLong(c.trim()))) return 'long';
-  if (present.every((c) => NUMBER.test(c.trim()))) return 'double';
-  if (present.every((c) => BOOLEAN.test(c.trim()))) return 'boolean';
-  if (present.every((c) => DATE.test(c.trim()))) return 'date';
-  if (present.every((c) => TIMESTAMP.test(c.trim()))) return 'timestamp';
-  return 'string';
+/** A column's Delta type from its CSV cells, by the shared typing rule. */
+function inferCells(cells: readonly string[]): DeltaType {
+  const k = new files.KindInference();
+  for (const c of cells) k.add(c);
+  switch (k.kind) {
+    case 'integer': return k.fitsLong ? 'long' : 'double';
+    case 'float': return 'double';
+    default: return k.kind;
+  }
 }
 
-function fitsLong(text: string): boolean {
-  const n = BigInt(text);
-  return n >= INT64_MIN && n <= INT64_MAX;
-}
-
-function fromCell(cell: string, type: DeltaType, where: string): Row[string] {
+function fromCell(cell: string, type: DeltaType, exact: boolean, where: string): Row[string] {
   if (cell === '') return null;
+  if (exact) return cell;
+  if (files.isMissing(cell)) return null;
   const t = cell.trim();
   const bad = (what: string) => new InputError(`${where} is ${type}, but '${cell}' is not ${what}`);
   switch (type) {
     case 'string': return cell;
     case 'long':
-      if (!INTEGER.test(t) || !fitsLong(t)) throw bad('a 64-bit integer');
+      if (!INTEGER.test(t) || !files.fitsLong(t)) throw bad('a 64-bit integer');
       return BigInt(t);
     case 'integer':
       if (!INTEGER.test(t) || Math.abs(Number(t)) > 2 ** 31) throw bad('a 32-bit integer');
       return Number(t);
-    case 'double':
-      if (!NUMBER.test(t)) throw bad('a number');
-      return Number(t);
+    case 'double': {
+      const n = files.numberOf(t);
+      if (n === undefined) throw bad('a number');
+      return n;
+    }
     case 'boolean':
       if (!BOOLEAN.test(t)) throw bad('true or false');
       return t.toLowerCase() === 'true';
@@ -152,19 +175,31 @@ function fromCell(cell: string, type: DeltaType, where: string): Row[string] {
 
 // ---- JSON Lines
 
-function typeJsonl(path: string, text: string, table: TableSchema | undefined): InputRows {
+async function typeJsonl(path: string, table: TableSchema | undefined): Promise<InputRows> {
   const parsed: { row: Record<string, unknown>; line: number }[] = [];
-  text.split(/\r?\n/).forEach((l, i) => {
-    if (l.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(l);
-    } catch (e) {
-      throw new InputError(`${path}:${i + 1}: not JSON (${(e as Error).message})`);
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InputError(`${path}:${i + 1}: a line must be a JSON object`);
-    parsed.push({ row: value as Record<string, unknown>, line: i + 1 });
-  });
+  const problems: string[] = [];
+  let unreadable = 0;
+  const fail = (line: number, reason: string) => {
+    unreadable++;
+    if (problems.length < 5) problems.push(`${line}: ${reason}`);
+  };
+  for await (const { lines, firstLine, error } of files.readLines(path)) {
+    lines.forEach((l, i) => {
+      const line = firstLine + i;
+      if (l.trim() === '') return;
+      if (l.length > files.DEFAULT_MAX_JSON_DEPTH && files.jsonDepthOver(l, files.DEFAULT_MAX_JSON_DEPTH)) return fail(line, `nested deeper than ${files.DEFAULT_MAX_JSON_DEPTH} levels`);
+      let value: unknown;
+      try {
+        value = JSON.parse(l);
+      } catch (e) {
+        return fail(line, `not JSON (${(e as Error).message})`);
+      }
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) return fail(line, 'a line must be a JSON object');
+      parsed.push({ row: value as Record<string, unknown>, line });
+    });
+    if (error) fail(firstLine + lines.length, error.reason);
+  }
+  refuseUnreadable(path, problems, unreadable);
   const columns: string[] = [];
   for (const { row } of parsed) for (const k of Object.keys(row)) if (!columns.includes(k)) columns.push(k);
   const types = new Map<string, DeltaType>();
@@ -186,7 +221,9 @@ function inferJson(path: string, column: string, values: readonly unknown[]): De
   if (kind === undefined) return 'string';
   if (kind === 'number') return present.every((v) => Number.isSafeInteger(v)) ? 'long' : 'double';
   if (kind === 'boolean') return 'boolean';
-  return inferStrings(present as string[]) === 'date' ? 'date' : inferStrings(present as string[]) === 'timestamp' ? 'timestamp' : 'string';
+  // JSON strings are strings, unless all are dates or timestamps.
+  const k = files.inferColumnKind(present as string[]);
+  return k === 'date' || k === 'timestamp' ? k : 'string';
 }
 
 function fromJson(value: unknown, type: DeltaType, where: string): Row[string] {
@@ -195,7 +232,7 @@ function fromJson(value: unknown, type: DeltaType, where: string): Row[string] {
   switch (type) {
     case 'long':
       if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
-      if (typeof value === 'string' && INTEGER.test(value) && fitsLong(value)) return BigInt(value);
+      if (typeof value === 'string' && INTEGER.test(value) && files.fitsLong(value)) return BigInt(value);
       throw bad();
     case 'integer': case 'double':
       if (typeof value === 'number') return value;
