@@ -47,12 +47,34 @@ test('contract diff: widening and optional fields are compatible; removed and ne
   assert.equal(ok.status, 0, ok.stdout);
   const okDiff = JSON.parse(ok.stdout) as { breaking: boolean; changes: Array<{ change: string; breaking: boolean }> };
   assert.deepEqual(okDiff.changes.map((c) => [c.change, c.breaking]), [['type long → double (widening)', false], ['optional field added', false]]);
-  const broken = base.replace(/ {4}- name: status\n[\s\S]*?allowed_values: \[[^\]]*\]\n/, '').replace('    - name: items', '    - name: channel\n      type: string\n      required: true\n\n    - name: items');
+  // Removing a field also removes it from the completeness rule (a rule on a field the contract does not declare is
+  // an invalid contract: exit 2, see below).
+  const broken = base.replace(/ {4}- name: status\n[\s\S]*?allowed_values: \[[^\]]*\]\n/, '').replace('order_date, status]', 'order_date]').replace('    - name: items', '    - name: channel\n      type: string\n      required: true\n\n    - name: items');
   writeFileSync(join(dir, 'broken.yaml'), broken);
   const bad = riffle('contract', 'diff', contract, join(dir, 'broken.yaml'));
   assert.equal(bad.status, 1, bad.stdout);
   assert.match(bad.stdout, /field removed\s+silver\.orders\s+status\s+BREAKING/);
   assert.match(bad.stdout, /required field added \(no default\)\s+silver\.orders\s+channel\s+BREAKING/);
+});
+
+test('an invalid contract is rejected before any data is read (exit 2): file, line, key, what is expected, did you mean', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'riffle-contract-invalid-'));
+  const base = readFileSync(contract, 'utf8');
+  const typo = base
+    .replace('      type: string\n      required: true\n      description: Unique', '      type: strng\n      requird: true\n      description: Unique')
+    .replace('allowed_values: [pending', 'allowed_value: [pending')
+    .replace('quality_sla:', 'quality_slas:');
+  writeFileSync(join(dir, 'typo.yaml'), typo);
+  for (const args of [['test', join(dir, 'typo.yaml'), '--data', 'examples/data/orders-good.csv'], ['diff', contract, join(dir, 'typo.yaml')]]) {
+    const r = riffle('contract', ...args);
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /typo\.yaml:13:13: schema\.fields\[0\]\.type: unknown type `strng` \(did you mean `string`\?\)/);
+    assert.match(r.stderr, /typo\.yaml:14:7: schema\.fields\[0\]\.requird: unknown key `requird` \(did you mean `required`\?\)/);
+    assert.match(r.stderr, /schema\.fields\[3\]\.allowed_value: unknown key `allowed_value` \(did you mean `allowed_values`\?\)/);
+    assert.match(r.stderr, /quality_slas: unknown key `quality_slas` \(did you mean `quality_sla`\?\)/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
 });
 
 test('contract test on a Delta table: the latest version fails after a bad append, --version 1 still passes', async () => {

@@ -105,7 +105,8 @@ test('riffle quality checkpoint run (exit 0 / 1, --json) and riffle quality resu
     assert.match(readFileSync(join(dir, 'docs', 'index.html'), 'utf8'), /3 validations, 2 failed/);
     const missing = riffle(['quality', 'checkpoint', 'run', join(dir, 'nope.yaml')]);
     assert.notEqual(missing.status, 0);
-    assert.match(missing.stderr, /cannot read checkpoint/);
+    assert.match(missing.stderr, /nope.yaml: cannot read: no such file/);
+    assert.equal(missing.status, 2);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

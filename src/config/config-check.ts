@@ -84,7 +84,11 @@ export class ConfigCheck {
     } catch (e) {
       if (!(e instanceof RiffleError)) throw e;
       if (e instanceof ConfigFileError) {
-        for (const i of e.issues) this.report([...path, ...i.path], i.message);
+        // Issues of another file (a suite a checkpoint names) keep their own file and line.
+        for (const i of e.issues) {
+          if (i.file === this.doc.file) this.report([...path, ...i.path], i.message);
+          else this.issues.push(i);
+        }
         return undefined;
       }
       this.report(path, e.hint ? `${e.message.split('\n  hint: ')[0]} (${e.hint})` : e.message);

@@ -158,7 +158,7 @@ test('checkpoint files: YAML with paths relative to the file, a contract as the 
   assert.equal(r.success, true, JSON.stringify(r.run_results.map((v) => v.validation_result?.results.filter((x) => !x.success))));
   assert.deepEqual(r.run_results.map((v) => [v.data_asset, v.suite]), [['orders', 'orders'], ['orders_by_contract', 'Orders v1.0.0']]);
   assert.ok(existsSync(join(dir, 'site', 'index.html')));
-  assert.throws(() => loadCheckpoint(join(dir, 'nope.yaml')), /cannot read checkpoint/);
+  assert.throws(() => loadCheckpoint(join(dir, 'nope.yaml')), /cannot read: no such file/);
   writeFileSync(join(dir, 'bad.yaml'), 'name: x\ndata_asset: data/orders.csv\nsuite: orders.suite.yaml\nactions:\n  - webhook: { url: "ftp://x" }\n');
   assert.throws(() => loadCheckpoint(join(dir, 'bad.yaml')), /webhook needs an http\(s\) 'url'/);
   writeFileSync(join(dir, 'bad2.yaml'), 'name: x\nsuite: orders.suite.yaml\n');

@@ -13,9 +13,9 @@
  * An action that fails (a full disk, an unreachable webhook) is recorded in the result (`action_failures`) and never
  * changes `success`: the validation outcome stays what the data gave.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigCheck, configFromValue, readConfigFile, type ConfigDocument, type ConfigPath } from '../config/index.ts';
 import { compileContract } from './contract-compile.ts';
 import { loadContract } from './contract.ts';
 import { parseAsset, type DataAsset } from './data-asset.ts';
@@ -24,7 +24,7 @@ import { failedExpectations } from './pipeline-validate.ts';
 import { QualityGateError, SuiteError } from './quality-error.ts';
 import type { ValidationResult, ValidationStatistics } from './result.ts';
 import { storeResult, type RunId } from './results-store.ts';
-import { loadSuite, parseSuite, type Suite } from './suite.ts';
+import { checkSuite, loadSuite, parseSuite, type Suite } from './suite.ts';
 import { validateAsset } from './validate-asset.ts';
 import type { Row } from './values.ts';
 
@@ -295,47 +295,102 @@ function parseSuiteRef(raw: unknown, baseDir: string, where: string): { suite: S
   throw new SuiteError(`${where}: 'suite' must be a suite file, an inline suite or { contract: file, model? }`);
 }
 
-/** A checkpoint from parsed YAML/JSON; relative paths resolve against `baseDir`. */
-export function parseCheckpoint(data: unknown, baseDir: string, source = 'checkpoint'): Checkpoint {
-  if (!isObj(data)) throw new SuiteError(`${source}: a checkpoint must be a mapping`, { hint: 'name, data_asset, suite, actions' });
-  const name = typeof data.name === 'string' && data.name !== '' ? data.name : undefined;
-  if (name === undefined) throw new SuiteError(`${source}: the checkpoint needs a 'name'`);
-  const entries: Obj[] = [];
-  if (data.data_asset !== undefined || data.suite !== undefined || data.expectation_suite_name !== undefined) entries.push(data);
-  if (data.validations !== undefined) {
-    if (!Array.isArray(data.validations)) throw new SuiteError(`${source}: 'validations' must be a list of { data_asset, suite }`);
-    for (const v of data.validations) entries.push(isObj(v) ? v : {});
+const actionSpec = {
+  store: z.string().optional(),
+  site: z.string().optional(),
+  base_directory: z.string().optional(),
+  url: z.string().optional(),
+  on: z.enum(['failure', 'success', 'always']).optional(),
+  notify_on: z.enum(['failure', 'success', 'all', 'always']).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  timeout_ms: z.number().int().positive().optional(),
+};
+/** One action, in any of its three forms (one key per action type; `type:`; GE's `{ name, action: { class_name } }`). */
+const actionSchema = z.strictObject({
+  type: z.enum(['store_validation_result', 'update_data_docs', 'webhook']).optional(),
+  name: z.string().optional(),
+  action: z.strictObject({
+    class_name: z.enum(Object.keys(GE_ACTIONS) as [string, ...string[]]),
+    module_name: z.string().optional(),
+    target_store_name: z.string().optional(),
+    site_names: z.union([z.string(), z.array(z.string())]).optional(),
+    notify_with: z.unknown().optional(),
+    ...actionSpec,
+  }).optional(),
+  store_validation_result: z.strictObject({ store: actionSpec.store, base_directory: actionSpec.base_directory }).nullable().optional(),
+  update_data_docs: z.strictObject({ site: actionSpec.site, base_directory: actionSpec.base_directory }).nullable().optional(),
+  webhook: z.strictObject({ url: actionSpec.url, on: actionSpec.on, notify_on: actionSpec.notify_on, headers: actionSpec.headers, timeout_ms: actionSpec.timeout_ms }).optional(),
+  ...actionSpec,
+});
+const assetSchema = z.union([
+  z.string().min(1),
+  z.strictObject({ path: z.string().min(1), name: z.string().optional(), format: z.enum(['csv', 'tsv', 'jsonl', 'parquet', 'delta']).optional(), version: z.number().int().min(0).optional(), timestamp: z.string().optional(), types: z.union([z.enum(['infer', 'text']), z.record(z.string(), z.enum(['number', 'boolean', 'string']))]).optional() }),
+]);
+const suiteRefSchema = z.union([z.string().min(1), z.strictObject({ contract: z.string().min(1), model: z.string().optional() }), z.looseObject({ expectations: z.array(z.unknown()) })]);
+const validationKeys = {
+  data_asset: assetSchema.optional(),
+  batch_request: assetSchema.optional(),
+  suite: suiteRefSchema.optional(),
+  expectation_suite: suiteRefSchema.optional(),
+  expectation_suite_name: z.string().optional(),
+};
+const checkpointSchema = z.strictObject({
+  name: z.string().min(1),
+  config_version: z.number().optional(),
+  class_name: z.enum(['Checkpoint', 'SimpleCheckpoint']).optional(),
+  module_name: z.string().optional(),
+  ...validationKeys,
+  validations: z.array(z.strictObject({ name: z.string().optional(), ...validationKeys })).optional(),
+  actions: z.array(actionSchema).optional(),
+  action_list: z.array(actionSchema).optional(),
+});
+
+/**
+ * A checkpoint from parsed YAML/JSON; relative paths resolve against `baseDir`. Every mistake (unknown keys, a
+ * missing suite, a bad action, errors in the suites and contracts it names) is reported at once, with lines when
+ * `doc` (the file's document) is given.
+ */
+export function parseCheckpoint(data: unknown, baseDir: string, source = 'checkpoint', doc?: ConfigDocument): Checkpoint {
+  const check = new ConfigCheck(doc ?? configFromValue(data, source));
+  const hint = 'a checkpoint: name, data_asset + suite (or validations: [{ data_asset, suite }]), actions';
+  const v = check.validate(checkpointSchema);
+  if (v === undefined) check.finish({ hint });
+  const cp = v!;
+  const entries: Array<{ at: ConfigPath; v: Obj }> = [];
+  if (cp.data_asset !== undefined || cp.batch_request !== undefined || cp.suite !== undefined || cp.expectation_suite !== undefined || cp.expectation_suite_name !== undefined) entries.push({ at: [], v: cp as Obj });
+  (cp.validations ?? []).forEach((x, i) => entries.push({ at: ['validations', i], v: x as Obj }));
+  if (entries.length === 0) check.report([], 'the checkpoint has nothing to validate: give data_asset and suite, or validations: [{ data_asset, suite }]');
+  const validations: CheckpointValidation[] = [];
+  for (const { at, v: entry } of entries) {
+    const assetKey = entry.data_asset !== undefined ? 'data_asset' : 'batch_request';
+    const suiteKey = entry.suite !== undefined ? 'suite' : entry.expectation_suite !== undefined ? 'expectation_suite' : 'expectation_suite_name';
+    if (entry[assetKey] === undefined) check.report(at, 'this validation has no data_asset (a file, a glob or a Delta table directory, e.g. data_asset: data/orders.csv)');
+    if (entry[suiteKey] === undefined) check.report(at, 'this validation has no suite (a suite file, an inline suite or { contract: file })');
+    if (entry[assetKey] === undefined || entry[suiteKey] === undefined) continue;
+    const where = `validation ${at.length === 0 ? '' : `#${Number(at[1]) + 1} `}`.trim();
+    const a = check.attempt([...at, assetKey], () => parseAsset(entry[assetKey], baseDir, `${where} ${assetKey}`));
+    const spec = entry[suiteKey];
+    const inline = isObj(spec) && Array.isArray(spec.expectations) ? checkSuite(check, [...at, suiteKey]) : undefined;
+    const ref: { suite: Suite; mapRow?: (row: Row) => Row } | undefined = inline !== undefined
+      ? { suite: inline }
+      : isObj(spec) && Array.isArray(spec.expectations) ? undefined : check.attempt([...at, suiteKey], () => parseSuiteRef(spec, baseDir, where));
+    if (a !== undefined && ref !== undefined) validations.push({ asset: a, suite: ref.suite, ...(ref.mapRow ? { mapRow: ref.mapRow } : {}) });
   }
-  const validations = entries.map((v, i): CheckpointValidation => {
-    const where = `${source}: validation #${i + 1}`;
-    const assetSpec = v.data_asset ?? v.batch_request;
-    if (assetSpec === undefined) throw new SuiteError(`${where} has no data_asset`, { hint: 'data_asset: data/orders.csv (a file, glob or Delta table directory)' });
-    const suiteSpec = v.suite ?? v.expectation_suite ?? v.expectation_suite_name;
-    if (suiteSpec === undefined) throw new SuiteError(`${where} has no suite`, { hint: 'suite: suites/orders.yaml' });
-    const { suite, mapRow } = parseSuiteRef(suiteSpec, baseDir, where);
-    return { asset: parseAsset(assetSpec, baseDir, `${where} data_asset`), suite, ...(mapRow ? { mapRow } : {}) };
+  if (cp.actions !== undefined && cp.action_list !== undefined) check.report(['action_list'], 'give actions or action_list, not both');
+  const actionsKey = cp.actions !== undefined ? 'actions' : 'action_list';
+  const actions: CheckpointAction[] = [];
+  (cp.actions ?? cp.action_list ?? []).forEach((raw, i) => {
+    const action = check.attempt([actionsKey, i], () => parseAction(raw, baseDir, `action #${i + 1}`));
+    if (action !== undefined) actions.push(action);
   });
-  const rawActions = data.actions ?? data.action_list ?? [];
-  if (!Array.isArray(rawActions)) throw new SuiteError(`${source}: 'actions' must be a list`);
-  const actions = rawActions.map((a, i) => parseAction(a, baseDir, `${source}: action #${i + 1}`));
-  return checkpoint(name, { validations, actions });
+  check.finish({ hint });
+  return checkpoint(cp.name, { validations, actions });
 }
 
-/** Loads a checkpoint file (.yaml, .yml or .json). */
+/** Loads a checkpoint file (.yaml, .yml or .json), reporting every mistake with its line. */
 export function loadCheckpoint(path: string): Checkpoint {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new SuiteError(`cannot read checkpoint ${path}: ${(e as Error).message}`);
-  }
-  let data: unknown;
-  try {
-    data = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
-  } catch (e) {
-    throw new SuiteError(`${path}: not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
-  }
-  return parseCheckpoint(data, dirname(resolve(path)), path);
+  const doc = readConfigFile(path);
+  return parseCheckpoint(doc.data, dirname(resolve(path)), path, doc);
 }
 
 /** The parts of an orchestrator task context a checkpoint task reads (structural: no dependency on the orchestrator). */

@@ -8,10 +8,12 @@
  *    constraints.min/max, `quality_sla` (completeness, validity patterns, row_count, freshness), `evolution_policy`,
  *    `consumers`.
  */
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { closest, ConfigCheck, configFromValue, readConfigFile, type ConfigPath } from '../config/index.ts';
+import { dcsContractSchema, seedContractSchema } from './contract-schema.ts';
 import { parseSlaDuration } from './freshness.ts';
 import { SuiteError } from './quality-error.ts';
+import { checkExpectation } from './registry.ts';
 import type { ExpectationConfig } from './result.ts';
 
 export interface ContractField {
@@ -61,24 +63,124 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
-/** Reads a contract file (YAML or JSON). */
+/**
+ * Reads a contract file (YAML or JSON), validated against its layout's schema first: an unknown key, a mistyped
+ * type, an impossible bound or a quality rule with bad kwargs is a ConfigFileError naming the file, line and key.
+ */
 export function loadContract(path: string): DataContract {
-  let data: unknown;
-  try {
-    data = parseYaml(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new SuiteError(`${path}: not a readable YAML contract: ${(e as Error).message}`);
-  }
-  return parseContract(data, path);
+  const check = new ConfigCheck(readConfigFile(path));
+  checkContract(check);
+  check.finish({ hint: CONTRACT_HINT });
+  return parseContract(check.doc.data, path, false);
 }
 
-export function parseContract(data: unknown, source = 'contract'): DataContract {
+const CONTRACT_HINT = 'see https://datacontract.com (dataContractSpecification, models.<name>.fields) or examples/contracts/orders.contract.yaml';
+
+/** Reads a contract from parsed YAML/JSON (validated as loadContract does, unless `validated` says it was). */
+export function parseContract(data: unknown, source = 'contract', validated = true): DataContract {
+  if (validated) {
+    const check = new ConfigCheck(configFromValue(data, source));
+    checkContract(check);
+    check.finish({ hint: CONTRACT_HINT });
+  }
   if (!isObj(data)) throw new SuiteError(`${source}: a contract is a YAML mapping`);
   if (isObj(data.models)) return parseDcs(data, source);
   if (isObj(data.schema) && Array.isArray(data.schema.fields)) return parseSeed(data, source);
-  throw new SuiteError(`${source}: no models (Data Contract Specification) and no schema.fields (seed layout) found`, {
-    hint: 'see https://datacontract.com (dataContractSpecification, models.<name>.fields) or examples/contracts/orders.contract.yaml',
+  throw new SuiteError(`${source}: no models (Data Contract Specification) and no schema.fields (seed layout) found`, { hint: CONTRACT_HINT });
+}
+
+/** Validates a contract document: its layout's schema, then bounds, field references and quality rules. */
+export function checkContract(check: ConfigCheck): void {
+  const data = check.doc.data;
+  if (!isObj(data)) {
+    check.report([], 'a contract is a mapping (Data Contract Specification with models, or the seed layout with schema.fields)');
+    return;
+  }
+  const dcs = 'dataContractSpecification' in data || 'models' in data || 'info' in data;
+  const seed = 'schema' in data || 'dataset' in data || 'quality_sla' in data;
+  if (!dcs && !seed) {
+    check.report([], 'no models (Data Contract Specification) and no schema.fields (seed layout) found');
+    return;
+  }
+  if (dcs) {
+    const v = check.validate(dcsContractSchema);
+    if (v === undefined) return;
+    for (const [model, m] of Object.entries(v.models)) {
+      for (const [fname, f] of Object.entries(m.fields)) {
+        const at = ['models', model, 'fields', fname];
+        checkBounds(check, at, f as Obj);
+        const quality = (f as Obj).quality;
+        if (Array.isArray(quality)) quality.forEach((q, i) => checkRule(check, [...at, 'quality', i, ...ruleBody(q)], qualityRule(q, '', fname)));
+      }
+      (m.quality ?? []).forEach((q, i) => checkRule(check, ['models', model, 'quality', i, ...ruleBody(q)], qualityRule(q, '')));
+    }
+    if (isObj(data.servicelevels) && isObj(data.servicelevels.freshness) && data.servicelevels.freshness.threshold !== undefined) {
+      check.attempt(['servicelevels', 'freshness', 'threshold'], () => parseSlaDuration((data.servicelevels as Obj & { freshness: Obj }).freshness.threshold, 'servicelevels.freshness.threshold', 60_000));
+    }
+    return;
+  }
+  const v = check.validate(seedContractSchema);
+  if (v === undefined) return;
+  const names = v.schema.fields.map((f) => f.name);
+  v.schema.fields.forEach((f, i) => checkBounds(check, ['schema', 'fields', i], f as Obj));
+  const known = (at: ConfigPath, name: string) => {
+    if (!names.includes(name)) check.report(at, `\`${name}\` is not a field of schema.fields${closest(name, names).map((c) => ` (did you mean \`${c}\`?)`).join('')}`);
+  };
+  const sla = v.quality_sla;
+  sla?.completeness?.required_fields.forEach((c, i) => known(['quality_sla', 'completeness', 'required_fields', i], c));
+  sla?.validity?.forEach((rule, i) => {
+    known(['quality_sla', 'validity', i, 'field'], rule.field);
+    if ('pattern' in rule) checkRule(check, ['quality_sla', 'validity', i], { name: '', expectation: { expectation_type: 'expect_column_values_to_match_regex', kwargs: { column: rule.field, regex: rule.pattern } } }, 'pattern');
   });
+  const rc = sla?.row_count;
+  if (rc?.expected_daily_min !== undefined && rc.expected_daily_max !== undefined && rc.expected_daily_min > rc.expected_daily_max) {
+    check.report(['quality_sla', 'row_count', 'expected_daily_max'], `expected_daily_max (${rc.expected_daily_max}) is below expected_daily_min (${rc.expected_daily_min}): no row count can pass`);
+  }
+}
+
+/** Where a DCS quality entry keeps its expectation (`implementation`, `expectation`, or the entry itself). */
+function ruleBody(q: unknown): string[] {
+  if (!isObj(q)) return [];
+  if (q.type === 'custom' && isObj(q.implementation)) return ['implementation'];
+  return isObj(q.expectation) ? ['expectation'] : [];
+}
+
+/** min ≤ max for values and lengths (an impossible range would fail every row, or hide a typo). */
+function checkBounds(check: ConfigCheck, at: ConfigPath, f: Obj): void {
+  const c = isObj(f.constraints) ? f.constraints : {};
+  const pairs: Array<[string[], unknown, string[], unknown]> = [
+    [['minimum'], f.minimum ?? f.exclusiveMinimum, ['maximum'], f.maximum ?? f.exclusiveMaximum],
+    [['constraints', 'min'], c.min, ['constraints', 'max'], c.max],
+    [['minLength'], f.minLength, ['maxLength'], f.maxLength],
+    [['constraints', 'min_length'], c.min_length, ['constraints', 'max_length'], c.max_length],
+  ];
+  for (const [, lo, hiKey, hi] of pairs) {
+    if (typeof lo === 'number' && typeof hi === 'number' && lo > hi) check.report([...at, ...hiKey], `the maximum (${hi}) is below the minimum (${lo}): no value can pass`);
+  }
+  const lo = typeof f.exclusiveMinimum === 'number' ? f.exclusiveMinimum : undefined;
+  const hi = typeof f.exclusiveMaximum === 'number' ? f.exclusiveMaximum : undefined;
+  const min = typeof f.minimum === 'number' ? f.minimum : undefined;
+  const max = typeof f.maximum === 'number' ? f.maximum : undefined;
+  const empty = (a: number | undefined, b: number | undefined) => a !== undefined && b !== undefined && a >= b;
+  if (empty(lo, hi) || empty(lo, max) || empty(min, hi)) check.report([...at, lo !== undefined ? 'exclusiveMinimum' : 'exclusiveMaximum'], 'the exclusive bounds leave no value that can pass');
+  if (f.enum !== undefined && f.allowed_values !== undefined) check.report([...at, 'allowed_values'], 'give enum or allowed_values, not both');
+}
+
+/** A quality rule's expectation must compile (known type, valid kwargs, a translatable regex...). */
+function checkRule(check: ConfigCheck, at: ConfigPath, rule: ContractRule, kwargsKey?: string): void {
+  if (!('expectation' in rule)) return;
+  if (kwargsKey !== undefined) {
+    check.attempt([...at, kwargsKey], () => checkOne(rule.expectation));
+    return;
+  }
+  const raw = check.valueAt(at);
+  checkExpectation(check, at, rule.expectation, isObj(raw) && raw.expectation_type === undefined && raw.type !== undefined ? 'type' : 'expectation_type');
+}
+
+function checkOne(config: ExpectationConfig): void {
+  const inner = new ConfigCheck(configFromValue(config.kwargs, config.expectation_type));
+  checkExpectation(inner, [], config);
+  if (!inner.ok) throw new SuiteError(inner.issues.map((i) => i.message).join('; '));
 }
 
 function field(name: string, f: Obj): ContractField {
@@ -134,6 +236,11 @@ function parseDcs(data: Obj, source: string): DataContract {
 function qualityRule(q: unknown, name: string, column?: string): ContractRule {
   if (!isObj(q)) return { name, skipped: 'not a mapping' };
   const description = str(q.description) ?? str(q.name) ?? name;
+  if (q.type === 'custom' && q.engine === 'great-expectations' && isObj(q.implementation)) {
+    const e = q.implementation;
+    const type = str(e.expectation_type) ?? str(e.type);
+    if (type !== undefined) return { name: description, expectation: { expectation_type: type, kwargs: { ...(column ? { column } : {}), ...(isObj(e.kwargs) ? e.kwargs : {}) } } };
+  }
   if (q.type === 'great-expectations' || q.type === 'library') {
     const e = (isObj(q.expectation) ? q.expectation : q) as Obj;
     const type = str(e.expectation_type) ?? str(e.type === 'library' ? e.rule : undefined);
