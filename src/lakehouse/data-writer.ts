@@ -31,6 +31,11 @@ export const MAX_ROWS_PER_FILE = 1_000_000;
 export interface FileLayout {
   readonly root?: string;
   readonly prefix?: string;
+  /**
+   * Statistics for the first this many data columns (`delta.dataSkippingNumIndexedCols`; -1 or absent: every
+   * column); the other columns get none.
+   */
+  readonly numIndexedCols?: number;
 }
 
 /**
@@ -48,6 +53,8 @@ export async function writeDataFiles(tablePath: string, schema: TableSchema, par
   const partIdx = partitionColumns.map((c) => fields.findIndex((f) => f.name === c));
   const dataIdx = fields.map((_, i) => i).filter((i) => !partIdx.includes(i));
   const dataFields = dataIdx.map((i) => fields[i]);
+  const indexed = layout.numIndexedCols ?? -1;
+  const statsFields = indexed < 0 ? dataFields : dataFields.slice(0, indexed);
 
   // Group row indexes by their serialized partition values (an unpartitioned table is one group, built without a
   // pass over the rows).
@@ -93,7 +100,7 @@ export async function writeDataFiles(tablePath: string, schema: TableSchema, par
       await writeFile(target, bytes, { flag: 'wx' });
       adds.push({
         path: logPath, partitionValues: values, size: bytes.byteLength, modificationTime: now, dataChange: true,
-        stats: computeStats(dataFields, fileColumns, count),
+        stats: computeStats(statsFields, fileColumns.slice(0, statsFields.length), count),
       });
     }
   }

@@ -61,3 +61,15 @@ test('a writer-7 table gets the changeDataFeed writer feature; a column named li
   const clash = await DeltaTable.create(fresh(), { schema: { id: 'long', _change_type: 'string' } });
   await assert.rejects(clash.setProperties({ 'delta.enableChangeDataFeed': 'true' }), /'_change_type' is a name the feed reserves/);
 });
+
+test('delta.dataSkippingNumIndexedCols limits statistics to the first data columns (and applies once set)', async () => {
+  const path = fresh();
+  const table = await DeltaTable.create(path, { schema: { id: 'long', name: 'string', n: 'integer' } });
+  await table.append([{ id: 1, name: 'a', n: 1 }]);
+  await table.setProperties({ 'delta.dataSkippingNumIndexedCols': '1' });
+  await table.append([{ id: 2, name: 'b', n: 2 }]);
+  const stats = (v: number) => JSON.parse(commit(path, v).find((a) => a.add).add.stats);
+  assert.deepEqual(Object.keys(stats(1).minValues), ['id', 'name', 'n'], 'every column by default');
+  assert.deepEqual(stats(3), { numRecords: 1, minValues: { id: 2 }, maxValues: { id: 2 }, nullCount: { id: 0 } });
+  assert.deepEqual((await table.read({ where: { n: 2 } })).map((r) => r.id), [2n], 'a column without stats is read, never skipped');
+});

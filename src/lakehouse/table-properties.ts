@@ -52,6 +52,19 @@ export function logRetentionMs(metadata: MetadataAction): number {
   return durationProperty(metadata, 'delta.logRetentionDuration', 30 * UNIT_MS.day);
 }
 
+/**
+ * How many data columns get statistics (`delta.dataSkippingNumIndexedCols`): -1 (every column) when the property is
+ * absent — Riffle indexes every column unless told otherwise (more statistics only skip more).
+ *
+ * @example
+ * numIndexedCols(metadata); // -1 by default
+ */
+export function numIndexedCols(metadata: MetadataAction): number {
+  const text = metadata.configuration['delta.dataSkippingNumIndexedCols'];
+  const n = text === undefined ? -1 : Number(text);
+  return Number.isInteger(n) && n >= -1 ? n : -1;
+}
+
 const isBoolean = (v: string): boolean => v === 'true' || v === 'false';
 const isInterval = (v: string): boolean => parseInterval(v) !== undefined;
 

@@ -22,6 +22,7 @@ import { assertNoInPlaceWidening } from './schema-evolution.ts';
 import { schemaFromJson, schemaToJson, type TableSchema } from './schema.ts';
 import { type DataFile, Snapshot } from './snapshot.ts';
 import { assertWritable, CDF_COLUMNS, changeDataFeedEnabled } from './table-features.ts';
+import { numIndexedCols } from './table-properties.ts';
 import { type DeltaValue, fromPartitionString, type Row } from './value-mapping.ts';
 
 /**
@@ -201,7 +202,7 @@ export class Transaction {
       assertNoInPlaceWidening(schema, rows); // a value needing a wider type gets the error that says how to widen
       throw e;
     }
-    const adds = await writeDataFiles(this.log.tablePath, schema, metadata.partitionColumns, columns);
+    const adds = await writeDataFiles(this.log.tablePath, schema, metadata.partitionColumns, columns, Date.now(), { numIndexedCols: numIndexedCols(metadata) });
     for (const add of adds) {
       if (options.dataChange === false) add.dataChange = false;
       this.actions.push({ add });
