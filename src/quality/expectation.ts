@@ -132,6 +132,7 @@ export class Kwargs {
   optionalBound(name: string): number | string | undefined {
     if (!this.has(name)) return undefined;
     const v = this.raw[name];
+    if (v instanceof Date) return v.getTime();
     if (typeof v !== 'number' && typeof v !== 'string') this.fail(name, 'must be a number or a string');
     return v;
   }

@@ -7,7 +7,8 @@ import type { ProfileNeeds, ColumnProfile } from '../column-profile.ts';
 import { columnOf, columnProfile, missingCounts, withinBounds, type CompiledExpectation, type Evaluation, type Kwargs } from '../expectation.ts';
 import { SuiteError } from '../quality-error.ts';
 import type { ExpectationConfig } from '../result.ts';
-import { compareValues, resultValue, valueKey } from '../values.ts';
+import { compareValues, numericValue, resultValue, valueKey } from '../values.ts';
+import { parseDatetime, readBound, timeWithin } from './temporal-bounds.ts';
 
 type Observe = (p: ColumnProfile) => { value: unknown; approximate?: boolean; error?: string };
 
@@ -30,21 +31,58 @@ function aggregate(config: ExpectationConfig, args: Kwargs, needs: ProfileNeeds,
   };
 }
 
-function bounds(args: Kwargs): (observed: unknown) => boolean {
-  const min = args.optionalBound('min_value');
-  const max = args.optionalBound('max_value');
+/**
+ * GE's metric-between judgement. A null observation (no non-missing values: min, mean... of nothing) fails, as in GE
+ * (never `Number(null)`, which is 0). Dates compare as datetimes against bounds parsed as datetimes. Impossible
+ * bounds (min > max, or equal with a strict side) are a configuration error.
+ */
+function bounds(args: Kwargs, parseStrings = false): (observed: unknown) => boolean {
+  const minB = readBound(args, 'min_value', parseStrings);
+  const maxB = readBound(args, 'max_value', parseStrings);
+  const min = minB.value;
+  const max = maxB.value;
   const strictMin = args.boolean('strict_min', false);
   const strictMax = args.boolean('strict_max', false);
+  if (min !== undefined && max !== undefined && typeof min === typeof max && (min > max || (min === max && (strictMin || strictMax)))) {
+    throw new SuiteError(`${args.type}: no value can be ${strictMin ? '>' : '≥'} ${JSON.stringify(min)} and ${strictMax ? '<' : '≤'} ${JSON.stringify(max)}`, { hint: 'min_value must be below max_value' });
+  }
   return (observed) => {
-    const o = typeof observed === 'number' || typeof observed === 'string' ? observed : observed === undefined ? null : Number(observed);
-    return withinBounds(o, min, max, strictMin, strictMax);
+    if (observed === null || observed === undefined) return false;
+    if (observed instanceof Date) return timeWithin(observed.getTime(), minB, maxB, strictMin, strictMax);
+    if (typeof observed === 'number' || typeof observed === 'string') return withinBounds(observed, min, max, strictMin, strictMax);
+    const n = numericValue(observed);
+    return n !== undefined && withinBounds(n, min, max, strictMin, strictMax);
+  };
+}
+
+/** min/max with `parse_strings_as_datetimes`: string values are read as datetimes (one that does not parse is an error). */
+function extremes(config: ExpectationConfig, args: Kwargs, pick: (p: ColumnProfile) => unknown): CompiledExpectation {
+  const parseStrings = args.boolean('parse_strings_as_datetimes', false);
+  const judge = bounds(args, parseStrings);
+  if (!parseStrings) return aggregate(config, args, { extremes: true }, (p) => ({ value: pick(p) ?? null }), judge);
+  const column = columnOf(args);
+  const domain = `datetime(${column})`;
+  const compiled = aggregate(config, args, { extremes: true }, (p) => {
+    if (p.nonNumeric > 0) return { value: null, error: 'values that are not datetimes (parse_strings_as_datetimes is true)' };
+    const v = pick(p);
+    return { value: typeof v === 'number' ? new Date(v) : v ?? null };
+  }, judge);
+  return {
+    ...compiled,
+    profiles: [{ domain, extract: (row) => {
+      const v = row[column];
+      if (typeof v !== 'string') return v instanceof Date ? v.getTime() : v;
+      const t = parseDatetime(v);
+      return t === undefined ? v : t;
+    }, needs: { extremes: true } }],
+    evaluate: (m) => compiled.evaluate({ ...m, profile: (d) => m.profile(d === column ? domain : d) }),
   };
 }
 
 const numericOnly = (p: ColumnProfile) => (p.nonNumeric > 0 ? `${p.nonNumeric} non-numeric values` : undefined);
 
-export const minBetween = (c: ExpectationConfig, a: Kwargs) => aggregate(c, a, { extremes: true }, (p) => ({ value: p.min ?? null }), bounds(a));
-export const maxBetween = (c: ExpectationConfig, a: Kwargs) => aggregate(c, a, { extremes: true }, (p) => ({ value: p.max ?? null }), bounds(a));
+export const minBetween = (c: ExpectationConfig, a: Kwargs) => extremes(c, a, (p) => p.min);
+export const maxBetween = (c: ExpectationConfig, a: Kwargs) => extremes(c, a, (p) => p.max);
 export const meanBetween = (c: ExpectationConfig, a: Kwargs) =>
   aggregate(c, a, { moments: true }, (p) => ({ value: p.numeric === 0 ? null : p.mean, error: numericOnly(p) }), bounds(a));
 export const sumBetween = (c: ExpectationConfig, a: Kwargs) => aggregate(c, a, { moments: true }, (p) => ({ value: p.sum, error: numericOnly(p) }), bounds(a));
@@ -68,6 +106,9 @@ export function quantileValuesBetween(config: ExpectationConfig, args: Kwargs): 
   const qs = ranges?.quantiles;
   const vr = ranges?.value_ranges;
   if (!Array.isArray(qs) || !Array.isArray(vr) || qs.length !== vr.length) throw new SuiteError(`${config.expectation_type}: quantile_ranges needs quantiles and value_ranges of the same length`);
+  vr.forEach(([lo, hi], i) => {
+    if (lo !== null && hi !== null && lo > hi) throw new SuiteError(`${config.expectation_type}: value_ranges[${i}] is [${lo}, ${hi}]: no value can be in it`);
+  });
   return aggregate(
     config,
     args,

@@ -25,6 +25,10 @@ export function klDivergenceLessThan(config: ExpectationConfig, args: Kwargs): C
   if (!Array.isArray(partition?.values) || !Array.isArray(partition.weights) || partition.values.length !== partition.weights.length) {
     throw new SuiteError(`${config.expectation_type}: partition_object needs values and weights of the same length`);
   }
+  const sum = partition.weights.reduce((a, b) => a + b, 0);
+  if (!partition.weights.every((w) => typeof w === 'number' && w >= 0) || Math.abs(sum - 1) > 1e-9) {
+    throw new SuiteError(`${config.expectation_type}: partition_object weights must be non-negative and sum to 1, got a sum of ${sum}`, { hint: 'GE rejects such a partition too' });
+  }
   const threshold = args.optionalNumber('threshold');
   const holdout = args.optionalNumber('tail_weight_holdout') ?? 0;
   const expectedValues = partition.values;

@@ -9,6 +9,7 @@ export function rowCountBetween(config: ExpectationConfig, args: Kwargs): Compil
   if (min === undefined && max === undefined) throw new SuiteError(`${args.type}: give min_value, max_value or both`);
   const strictMin = args.boolean('strict_min', false);
   const strictMax = args.boolean('strict_max', false);
+  if (min !== undefined && max !== undefined && (min > max || (min === max && (strictMin || strictMax)))) throw new SuiteError(`${args.type}: no row count can be within [${min}, ${max}]${strictMin || strictMax ? ' with strict bounds' : ''}`, { hint: 'min_value must be below max_value' });
   return { config, profiles: [], columns: [], evaluate: (m) => ({ success: withinBounds(m.rowCount, min, max, strictMin, strictMax), result: { observed_value: m.rowCount } }) };
 }
 

@@ -7,6 +7,7 @@ import { numericValue, valueKey } from '../values.ts';
 import { isDateutilParseable } from './dateutil-parse.ts';
 import { matchesStrftime } from './strftime-parse.ts';
 import { pythonRegex } from './python-regex.ts';
+import { parseDatetime, readBound, timeWithin, unparseableBounds } from './temporal-bounds.ts';
 import type { ColumnMapSpec } from './column-map.ts';
 
 const show = (v: unknown) => JSON.stringify(v);
@@ -24,15 +25,30 @@ export function inSet(args: Kwargs, negate: boolean): ColumnMapSpec {
   };
 }
 
-/** Between, with GE's strict_min/strict_max. Numbers compare as numbers, strings as strings (pandas' order). */
+/**
+ * Between, with GE's strict_min/strict_max. Numbers compare as numbers, strings as strings (pandas' order), Dates as
+ * datetimes against bounds parsed as datetimes; `parse_strings_as_datetimes` parses string values too (GE).
+ */
 export function between(args: Kwargs): ColumnMapSpec {
-  const min = args.optionalBound('min_value');
-  const max = args.optionalBound('max_value');
+  const parseStrings = args.boolean('parse_strings_as_datetimes', false);
+  const minB = readBound(args, 'min_value', parseStrings);
+  const maxB = readBound(args, 'max_value', parseStrings);
+  const min = minB.value;
+  const max = maxB.value;
   if (min === undefined && max === undefined) throw new SuiteError(`${args.type}: give min_value, max_value or both`);
   const strictMin = args.boolean('strict_min', false);
   const strictMax = args.boolean('strict_max', false);
+  if (min !== undefined && max !== undefined && typeof min === typeof max && (min > max || (min === max && (strictMin || strictMax)))) {
+    throw new SuiteError(`${args.type}: no value can be ${strictMin ? '>' : '≥'} ${show(min)} and ${strictMax ? '<' : '≤'} ${show(max)}`, { hint: 'min_value must be below max_value' });
+  }
   const numericBounds = typeof (min ?? max) === 'number';
+  const inTime = (t: number) => timeWithin(t, minB, maxB, strictMin, strictMax);
   const test = (v: unknown): boolean => {
+    if (v instanceof Date) return inTime(v.getTime());
+    if (parseStrings) {
+      const t = typeof v === 'string' ? parseDatetime(v) : undefined;
+      return t !== undefined && inTime(t);
+    }
     const x = numericBounds ? (typeof v === 'number' ? v : numericValue(v)) : typeof v === 'string' ? v : undefined;
     if (x === undefined) return false;
     if (min !== undefined && (strictMin ? !(x > min) : !(x >= min))) return false;
@@ -47,7 +63,12 @@ export function between(args: Kwargs): ColumnMapSpec {
     return true;
   };
   const never = () => false;
-  return { test, number: numericBounds ? inRange : never, string: numericBounds ? never : inRange, why: `is not ${[lo, hi].filter(Boolean).join(' and ')}` };
+  return {
+    test,
+    number: parseStrings ? never : numericBounds ? inRange : never,
+    string: parseStrings ? test : numericBounds ? never : inRange,
+    why: `is not ${[lo, hi].filter(Boolean).join(' and ')}${unparseableBounds(minB, maxB)}`,
+  };
 }
 
 /** A regex kwarg as a JS RegExp: the pattern is Python's (GE runs it with `re`), translated or refused by name. */
@@ -98,6 +119,7 @@ export function lengthBetween(args: Kwargs): ColumnMapSpec {
   if (min === undefined && max === undefined) throw new SuiteError(`${args.type}: give min_value, max_value or both`);
   const strictMin = args.boolean('strict_min', false);
   const strictMax = args.boolean('strict_max', false);
+  if (min !== undefined && max !== undefined && (min > max || (min === max && (strictMin || strictMax)))) throw new SuiteError(`${args.type}: no length can be within [${min}, ${max}]${strictMin || strictMax ? ' with strict bounds' : ''}`, { hint: 'min_value must be below max_value' });
   // Lengths in code points, as Python's len().
   const string = (s: string): boolean => {
     let n = s.length;
