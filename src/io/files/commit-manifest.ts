@@ -11,7 +11,7 @@ import { RiffleError } from '../../model/index.ts';
  *
  * @example
  *   // out/_SUCCESS
- *   { "format": "riffle-files", "version": 1, "sets": [{ "base": "part-", "rest": ".jsonl", "state": "committed",
+ *   { "format": "riffle-files", "version": 1, "sets": [{ "base": "part-", "rest": ".jsonl",
  *     "runId": "mj1x0q2a-3f9c2b1e-4121.1kq9-a1b2c3", "commits": 1, "time": "2026-12-06T22:00:00.000Z",
  *     "files": [{ "name": "part-00000-of-00001.jsonl", "count": 42, "bytes": 1234 }] }] }
  */
@@ -30,20 +30,24 @@ export interface CommittedFile {
 
 /**
  * One sink's files in a directory: `<base>[<window>-<pane>-]SSSSS-of-NNNNN<rest>`, e.g. base `part-`, rest `.jsonl.gz`.
- * `committed`: `files` are the set readers see. `replacing`: a commit is overwriting files of the set, so no file of
- * it is visible until the commit ends; `files` are those the commit keeps (a run extending its own set).
  */
 export interface FileSetEntry {
   readonly base: string;
   readonly rest: string;
-  readonly state: 'committed' | 'replacing';
   /** The run whose files these are: a later commit by the same run adds to them, another run replaces them. */
   readonly runId: string;
   /** Commits the run made to this set (1 for a batch write, one per pane for a windowed one). */
   readonly commits: number;
   /** When the last commit happened (ISO-8601). */
   readonly time: string;
+  /** The committed files: the set readers see. */
   readonly files: readonly CommittedFile[];
+  /**
+   * Committed files that replace a file of the same name and are still being moved there from the run's temp dir
+   * `dir` (`.riffle-tmp-<runId>`, in this directory): while `<dir>/<name>` exists, it is the committed file. Set only
+   * between a commit point and the end of its renames (or after a crash there, until the next commit finishes them).
+   */
+  readonly pending?: { readonly dir: string; readonly names: readonly string[] };
 }
 
 export interface CommitManifest {
@@ -90,10 +94,14 @@ export function parseCommitManifest(text: string, path: string): CommitManifest 
   const m = json as CommitManifest;
   if (m.version !== 1) throw new CommitManifestError(path, `version ${String(m.version)} is newer than this Riffle reads (1)`);
   if (!Array.isArray(m.sets)) throw new CommitManifestError(path, '"sets" is not a list');
+  const plainName = (n: unknown) => typeof n === 'string' && n !== '' && n !== '.' && n !== '..' && !/[/\\\0]/.test(n);
   for (const s of m.sets) {
     const ok =
-      typeof s === 'object' && s !== null && typeof s.base === 'string' && typeof s.rest === 'string' && (s.state === 'committed' || s.state === 'replacing') &&
-      typeof s.runId === 'string' && Array.isArray(s.files) && s.files.every((f: { name?: unknown } | null) => typeof f?.name === 'string' && !/[/\\]/.test(f.name));
+      typeof s === 'object' && s !== null && typeof s.base === 'string' && typeof s.rest === 'string' && typeof s.runId === 'string' &&
+      Array.isArray(s.files) && s.files.every((f: { name?: unknown } | null) => plainName(f?.name)) &&
+      (s.pending === undefined ||
+        (typeof s.pending === 'object' && s.pending !== null && typeof s.pending.dir === 'string' && /^\.riffle-tmp-[A-Za-z0-9._-]+$/.test(s.pending.dir) &&
+          Array.isArray(s.pending.names) && s.pending.names.every(plainName)));
     if (!ok) throw new CommitManifestError(path, `a file set entry is malformed: ${JSON.stringify(s).slice(0, 200)}`);
   }
   return m;
@@ -113,46 +121,46 @@ export function readCommitManifest(dir: string): { text: string | undefined; man
   return { text, manifest: parseCommitManifest(text, path) };
 }
 
-/** What a reader sees of a directory's files, and why some are hidden. */
+/** What a reader sees of a directory's files. */
 export interface CommittedView {
-  /** The names a reader may read, in the order given. */
+  /** The files a reader may read, as paths relative to the directory, in the order given (a pending file: its temp path). */
   readonly visible: string[];
-  /** File sets whose files are hidden because a commit is replacing them (or was interrupted while it did). */
-  readonly replacing: FileSetEntry[];
   /** Files the manifest lists as committed that are not among the names given. */
   readonly missing: string[];
 }
 
 /**
  * Filters a directory's file names (non-hidden ones, as listed or globbed) by its manifest: the marker itself is
- * never visible; listed files of committed sets are; a file matching a set's pattern but not listed is not (a file of
- * an uncommitted or interrupted commit, or of an older run); any other file is.
+ * never visible; listed files of the sets are (a pending one at its temp path while that exists); a file matching a
+ * set's pattern but not listed is not (a file of an uncommitted or interrupted commit, or of an older run); any other
+ * file is. `exists` tells whether a path relative to the directory exists (for pending files).
  *
  * @example
- *   committedView(readCommitManifest('out').manifest, ['_SUCCESS', 'part-00000-of-00001.jsonl', 'notes.txt']).visible
+ *   committedView(readCommitManifest('out').manifest, ['_SUCCESS', 'part-00000-of-00001.jsonl', 'notes.txt'], existsIn('out')).visible
  *   // ['part-00000-of-00001.jsonl', 'notes.txt']
  */
-export function committedView(manifest: CommitManifest | undefined, names: readonly string[]): CommittedView {
+export function committedView(manifest: CommitManifest | undefined, names: readonly string[], exists: (relative: string) => boolean): CommittedView {
   const visible: string[] = [];
-  const replacing: FileSetEntry[] = [];
   if (!manifest) {
     for (const n of names) if (n !== COMMIT_MARKER) visible.push(n);
-    return { visible, replacing, missing: [] };
+    return { visible, missing: [] };
   }
-  const listed = new Set<string>();
-  for (const s of manifest.sets) if (s.state === 'committed') for (const f of s.files) listed.add(f.name);
-  const patterns = manifest.sets.map((s) => ({ set: s, re: fileSetPattern(s.base, s.rest) }));
+  const listed = new Map<string, string>(); // name → where to read it
+  for (const s of manifest.sets) {
+    for (const f of s.files) listed.set(f.name, f.name);
+    for (const n of s.pending?.names ?? []) {
+      const temp = `${s.pending!.dir}/${n}`;
+      if (listed.has(n) && exists(temp)) listed.set(n, temp);
+    }
+  }
+  const patterns = manifest.sets.map((s) => fileSetPattern(s.base, s.rest));
   const given = new Set(names);
   for (const n of names) {
     if (n === COMMIT_MARKER) continue;
-    if (listed.has(n)) {
-      visible.push(n);
-      continue;
-    }
-    const claimedBy = patterns.filter((p) => p.re.test(n));
-    if (claimedBy.length === 0) visible.push(n);
-    for (const p of claimedBy) if (p.set.state === 'replacing' && !replacing.includes(p.set)) replacing.push(p.set);
+    const at = listed.get(n);
+    if (at !== undefined) visible.push(at);
+    else if (!patterns.some((re) => re.test(n))) visible.push(n);
   }
-  const missing = [...listed].filter((n) => !given.has(n));
-  return { visible, replacing, missing };
+  const missing = [...listed.keys()].filter((n) => !given.has(n));
+  return { visible, missing };
 }

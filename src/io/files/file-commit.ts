@@ -13,28 +13,33 @@ import { newRunId, runIdLiveness, sleepSync } from './run-owner.ts';
  *   .riffle-tmp-<runId>/              a run's files being written, under random names (hidden: globs skip it)
  *   .riffle-commit.lock               held during a commit, so that two processes committing here take turns
  * A file set is one sink's files: `<base>[<window>-<pane>-]SSSSS-of-NNNNN<rest>`. A reader that honours the manifest
- * reads a set's files only if the manifest lists them; so the manifest's rename is the commit point.
+ * reads a set's files only if the manifest lists them, so publishing the manifest is the commit point; a listed file
+ * that a commit is still moving into place ("pending") is read from the run's temp dir while it is there.
  *
- * Committing files F (complete and fsynced in the run's temp dir) to set S for run R:
- *  1. Take the lock (created whole with link(); a lock left by a dead process is broken).
- *  2. Read the manifest M. The files readers now see of S are V: M's committed list of S, or, with no entry for S,
- *     the files on disk matching S's pattern (written by an earlier version without a manifest: adopted). The files
- *     kept after this commit are K: S's files when R made them (a run extends its own set — each pane of a windowed
- *     write, and a resumed run after a checkpoint), else none (a new run replaces the set).
- *  3. Guard, when M has no entry for S or a name of F is in V (a rename would overwrite a visible file): publish M'
- *     where S is `replacing` (none of its files visible) if a name of F is in V, else `committed` with V.
- *     Publishing = write a temp file in the run's temp dir, fsync it, rename it to `_SUCCESS`, fsync the directory.
- *     From here on the renames of step 4 are invisible: they match S's pattern and M' does not list them.
- *  4. Rename each file of F to its final name; fsync the directory (the names are durable before step 5 lists them).
- *  5. COMMIT POINT: publish M'' where S is `committed` with K ∪ F (same publishing as step 3).
- *  6. Delete the files matching S's pattern that M'' does not list (nor another set): the previous run's files,
- *     files of interrupted commits, an earlier version's; delete temp dirs and locks of dead runs; fsync; unlock.
+ * Committing files F (complete and fsynced in the run's temp dir T) to set S for run R:
+ *  1. Take the lock (created whole with link(); a lock left by a dead process is broken). Finish the renames of any
+ *     commit that a crash interrupted after its commit point (its `pending` files), so that what follows starts from
+ *     a settled directory.
+ *  2. Read the manifest M. The files readers now see of S are V: M's list for S, or, with no entry for S, the files
+ *     on disk that match S's pattern (written by an earlier version without a manifest: adopted). The files kept are
+ *     K: S's files when R made them (a run extends its own set — each pane of a windowed write, and a resumed run
+ *     after a checkpoint), else none (a new run replaces the set).
+ *  3. If M has no entry for S, publish M' = M + S listing V (what readers see does not change: it is the guard that
+ *     makes the next step's files invisible). Publishing = write a temp file in T, fsync it, rename it to `_SUCCESS`,
+ *     fsync the directory.
+ *  4. Files of F whose name is not in V: rename to their final names now (unlisted names of S's pattern: invisible).
+ *     Files of F whose name is in V (a rerun writes the same names): rename to `T/<name>` — renaming over a visible
+ *     file now would change the old set. fsync the directory and T.
+ *  5. COMMIT POINT: publish M'' where S lists K ∪ F, with the names staged in T as `pending` (read from T while there).
+ *  6. Rename the pending files from T to their final names, fsync, publish M''' without `pending`.
+ *  7. Delete the files matching S's pattern that the manifest does not list (nor another set): the previous run's
+ *     files, files of interrupted commits, an earlier version's; delete temp dirs and locks of dead runs; unlock.
  *
- * A crash (SIGKILL, power loss) at any point leaves, to readers: before 3, M — the old set (the temp dir is removed by
- * the next run); during 3 and 4, M or M' — the old set, or nothing of S while its visible files are overwritten; during
- * 5, M' or M'' (a rename is atomic; everything M'' lists was renamed and synced before); during 6, M'' — the new set.
- * Never a mix of two runs' files, never part of one. The next commit to S finishes whatever a crash left (a
- * `replacing` entry, unlisted files); the next run's writer removes temp dirs whose owner is dead (run-owner.ts).
+ * A crash (SIGKILL, power loss) at any point leaves, to readers: before 5, M or M' — the old set, whole (its files are
+ * untouched; the new ones are unlisted or hidden in T; T is removed by the next run); from 5 on, M'' or M''' — the new
+ * set, whole (each listed file is at its final name or, until renamed, in T; everything was synced before 5). Never a
+ * mix of two runs' files, never part of one, never nothing where a set was. The next commit to the directory
+ * finishes the renames a crash left pending (1), and deletes the leftovers (7).
  */
 
 /** One sink's files in one directory (see FileSetEntry). */
@@ -55,7 +60,7 @@ export interface CommitFile {
 }
 
 /** The steps of a commit, for tests that look at the directory between them. */
-export type CommitStep = 'locked' | 'guarded' | 'renamed-one' | 'renamed' | 'committed' | 'cleaned';
+export type CommitStep = 'locked' | 'guarded' | 'renamed-one' | 'renamed' | 'committed' | 'settled' | 'cleaned';
 
 export interface CommitOptions {
   /** The run committing: a run adds to its own committed set, another run's set it replaces. */
@@ -112,18 +117,21 @@ export class RunTempDir {
 
 /**
  * Removes the `.riffle-tmp-*` dirs and files of dead runs in `dir` (their process is gone; or, for temp dirs of
- * earlier versions, whose names carry no owner, untouched for an hour); never one of a live run. Returns their names.
+ * earlier versions, whose names carry no owner, untouched for an hour); never one of a live run, nor one holding
+ * committed files still to be moved into place (the next commit moves them). Returns their names.
  */
 export function removeDeadTempDirs(dir: string): string[] {
   let names: string[];
+  let pending: Set<string>;
   try {
     names = readdirSync(dir);
+    pending = new Set(readCommitManifest(dir).manifest?.sets.flatMap((s) => (s.pending ? [s.pending.dir] : [])));
   } catch {
-    return [];
+    return []; // no directory, or a manifest that cannot be read: remove nothing
   }
   const removed: string[] = [];
   for (const name of names) {
-    if (!name.startsWith(TEMP_PREFIX)) continue;
+    if (!name.startsWith(TEMP_PREFIX) || pending.has(name)) continue;
     const runId = name.slice(TEMP_PREFIX.length);
     const path = join(dir, name);
     const liveness = runIdLiveness(runId);
@@ -161,76 +169,117 @@ export function commitFileSet(set: FileSet, files: readonly CommitFile[], o: Com
   const stray = files.find((f) => !pattern.test(f.name));
   if (stray) throw new ConfigError(`cannot commit ${stray.name} to the file set ${set.base}*${set.rest} of ${set.dir}: the name is not one of its shard names`);
   const tempDir = o.tempDir ?? join(set.dir, `${TEMP_PREFIX}${o.runId}`);
+  if (dirname(tempDir) !== dirname(join(set.dir, 'x')) || !basename(tempDir).startsWith(TEMP_PREFIX)) {
+    throw new ConfigError(`the temp dir of a commit to ${set.dir} must be a ${TEMP_PREFIX}* dir in it, not ${tempDir}`);
+  }
   mkdirSync(tempDir, { recursive: true });
   const step = (s: CommitStep) => {
     o.onStep?.(s);
     sleepSync(testDelayMs());
   };
-  for (const f of files) {
-    if (!exists(f.tempPath) && !exists(join(set.dir, f.name))) {
-      throw commitFailure(set, `the temp file ${f.tempPath} of ${f.name} is missing and no committed file exists`, undefined, 'rerun the job');
-    }
-  }
+  // Where each file is: its temp file; staged in the temp dir under its name by an earlier attempt of this commit; or
+  // (undefined) already at its final name, after an attempt that got that far.
+  const sources = files.map((f) => {
+    if (exists(f.tempPath)) return f.tempPath;
+    if (exists(join(tempDir, f.name))) return join(tempDir, f.name);
+    if (exists(join(set.dir, f.name))) return undefined;
+    throw commitFailure(set, `the temp file ${f.tempPath} of ${f.name} is missing and no committed file exists`, undefined, 'rerun the job');
+  });
 
   const unlock = lock(set.dir, o.runId, tempDir);
   try {
+    // 1. A settled directory.
+    const manifest = finishPending(set.dir, readCommitManifest(set.dir).manifest, tempDir);
     step('locked');
     // 2. What readers see now, what stays.
-    const { manifest } = readCommitManifest(set.dir);
     const sets = [...(manifest?.sets ?? [])];
     const at = sets.findIndex((s) => s.base === set.base && s.rest === set.rest);
     const prev = at >= 0 ? sets[at] : undefined;
+    const slot = at >= 0 ? at : sets.length;
     const otherListed = new Set(sets.filter((s) => s !== prev).flatMap((s) => s.files.map((f) => f.name)));
     const onDisk = () => readdirSync(set.dir).filter((n) => pattern.test(n) && !otherListed.has(n));
-    const visible: readonly CommittedFile[] = prev ? (prev.state === 'committed' ? prev.files : []) : onDisk().map((name) => adopted(set.dir, name));
+    const visible = new Set((prev ? prev.files : onDisk().map((name) => adopted(set.dir, name))).map((f) => f.name));
     const kept = prev && prev.runId === o.runId ? prev.files.filter((f) => !names.has(f.name)) : [];
-    const slot = at >= 0 ? at : sets.length;
     const put = (entry: FileSetEntry): CommitManifest => {
       sets[slot] = entry;
       return { format: 'riffle-files', version: 1, sets };
     };
-    // 3. Guard.
-    const overwrites = visible.some((f) => names.has(f.name));
-    if (!prev || overwrites) {
-      const base = { base: set.base, rest: set.rest, runId: prev?.runId ?? '', commits: prev?.commits ?? 0, time: prev?.time ?? new Date().toISOString() };
-      publish(set, put(overwrites ? { ...base, state: 'replacing', files: kept } : { ...base, state: 'committed', files: visible }), tempDir);
+    // 3. The guard: an entry for S, so that its unlisted files are invisible.
+    if (!prev) {
+      const now = new Date().toISOString();
+      publish(set, put({ base: set.base, rest: set.rest, runId: '', commits: 0, time: now, files: [...visible].map((name) => adopted(set.dir, name)) }), tempDir);
     }
     step('guarded');
-    // 4. Renames.
-    for (const f of files) {
-      const finalPath = join(set.dir, f.name);
+    // 4. New names into place, names that readers see into the temp dir.
+    const pending: string[] = [];
+    files.forEach((f, i) => {
+      const from = sources[i];
+      if (from === undefined) return;
+      const staged = visible.has(f.name);
+      const to = join(staged ? tempDir : set.dir, f.name);
+      if (staged) pending.push(f.name);
+      if (from === to) return;
       try {
-        renameSync(f.tempPath, finalPath);
+        renameSync(from, to);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || exists(f.tempPath) || !exists(finalPath)) {
-          throw commitFailure(set, `cannot rename ${f.tempPath} to ${finalPath}: ${(e as Error).message}`, e, 'check the output directory; rerun the job');
-        }
+        throw commitFailure(set, `cannot rename ${from} to ${to}: ${(e as Error).message}`, e, 'check the output directory; rerun the job');
       }
       step('renamed-one');
-    }
+    });
     fsyncDir(set.dir);
+    if (pending.length > 0) fsyncDir(tempDir);
     step('renamed');
     // 5. Commit point.
     const entry: FileSetEntry = {
       base: set.base,
       rest: set.rest,
-      state: 'committed',
       runId: o.runId,
       commits: prev && prev.runId === o.runId ? prev.commits + 1 : 1,
       time: new Date().toISOString(),
       files: [...kept, ...files.map((f) => ({ name: f.name, count: f.count, bytes: f.bytes }))],
     };
-    publish(set, put(entry), tempDir);
+    publish(set, put(pending.length > 0 ? { ...entry, pending: { dir: basename(tempDir), names: pending } } : entry), tempDir);
     step('committed');
-    // 6. Clean up what no reader sees.
-    const listed = new Set(entry.files.map((f) => f.name));
-    for (const name of onDisk()) if (!listed.has(name)) unlinkSync(join(set.dir, name));
-    removeDeadTempDirs(set.dir);
-    fsyncDir(set.dir);
+    // 6. The pending renames.
+    if (pending.length > 0) {
+      for (const name of pending) movePending(set.dir, basename(tempDir), name);
+      fsyncDir(set.dir);
+      publish(set, put(entry), tempDir);
+    }
+    step('settled');
+    // 7. Clean up what no reader sees — after a run's first commit (a replace: the old set, leftovers); a later
+    // commit of the same run (a pane) only added files, so it costs no directory listing.
+    if (kept.length === 0) {
+      const listed = new Set(entry.files.map((f) => f.name));
+      for (const name of onDisk()) if (!listed.has(name)) unlinkSync(join(set.dir, name));
+      removeDeadTempDirs(set.dir);
+      fsyncDir(set.dir);
+    }
     step('cleaned');
     return entry;
   } finally {
     unlock();
+  }
+}
+
+/**
+ * Finishes the pending renames a crash left in a manifest (under the lock): moves each file still in its temp dir to
+ * its final name, then publishes the manifest without `pending`. Returns the settled manifest.
+ */
+function finishPending(dir: string, manifest: CommitManifest | undefined, tempDir: string): CommitManifest | undefined {
+  if (!manifest || !manifest.sets.some((s) => s.pending)) return manifest;
+  for (const s of manifest.sets) for (const name of s.pending?.names ?? []) movePending(dir, s.pending!.dir, name);
+  fsyncDir(dir);
+  const settled: CommitManifest = { ...manifest, sets: manifest.sets.map(({ pending: _pending, ...rest }) => rest) };
+  publish({ dir, base: '', rest: '' }, settled, tempDir);
+  return settled;
+}
+
+function movePending(dir: string, pendingDir: string, name: string): void {
+  try {
+    renameSync(join(dir, pendingDir, name), join(dir, name));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw commitFailure({ dir, base: '', rest: '' }, `cannot move ${join(pendingDir, name)} into place: ${(e as Error).message}`, e, 'check the output directory; rerun the job');
   }
 }
 
@@ -301,7 +350,7 @@ function publish(set: FileSet, manifest: CommitManifest, tempDir: string): void 
   try {
     const fd = openSync(tmp, 'w');
     try {
-      const data = Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`);
+      const data = Buffer.from(`${JSON.stringify(manifest)}\n`);
       for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
       fsyncSync(fd);
     } finally {

@@ -1,8 +1,9 @@
+import { existsSync } from 'node:fs';
 import { stat, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { ConfigError, RiffleError } from '../../model/index.ts';
-import { COMMIT_MARKER, committedView, readCommitManifest, type FileSetEntry } from './commit-manifest.ts';
+import { COMMIT_MARKER, committedView, readCommitManifest } from './commit-manifest.ts';
 
 /**
  * Expands file patterns into a sorted, deduplicated list of absolute file paths.
@@ -12,7 +13,9 @@ import { COMMIT_MARKER, committedView, readCommitManifest, type FileSetEntry } f
  * match hidden files or folders, so the `.riffle-tmp-*` folders of writers in progress stay invisible.
  * A directory with a `_SUCCESS` manifest (written by Riffle's file sinks: file-commit.ts) shows only committed files:
  * the files of a sink's set that the manifest lists, and any file that belongs to no set; never `_SUCCESS` itself. So
- * a reader sees a sink's previous complete output or its new complete output, never part of a commit.
+ * a reader sees a sink's previous complete output or its new complete output, never part of a commit. (A file of a
+ * commit whose renames are under way is read from the writer's temp dir; a reader racing a writer that then deletes
+ * an old file can still fail to open it — with an error, never with a silently partial read.)
  * A pattern that matches no file is a `ConfigError`: a silent empty read is almost always a typo.
  *
  * @example
@@ -21,40 +24,27 @@ import { COMMIT_MARKER, committedView, readCommitManifest, type FileSetEntry } f
 export async function expandPaths(patterns: string | readonly string[]): Promise<string[]> {
   const list = typeof patterns === 'string' ? [patterns] : patterns;
   if (list.length === 0) throw new ConfigError('no file pattern given', { hint: 'pass a path or a glob such as data/*.csv' });
-  const found = new Set<string>();
+  const found = new Map<string, string>(); // the file's name in its directory → where to read it
   for (const pattern of list) {
-    const { files, replacing } = await expandOne(pattern);
+    const files = await expandOne(pattern);
     if (files.length === 0) {
-      if (replacing.length > 0) {
-        const [dir, set] = replacing[0]!;
-        throw new ConfigError(`no committed file matches '${pattern}': the output ${join(dir, `${set.base}*${set.rest}`)} is being replaced by another run, or its commit was interrupted`, {
-          context: { pattern, dir },
-          hint: 'wait for the writing job to end, or rerun it',
-        });
-      }
       throw new ConfigError(`no file matches '${pattern}' (working directory: ${process.cwd()})`, {
         context: { pattern, cwd: process.cwd() },
         hint: 'check the path; relative patterns resolve against the working directory, and hidden files are not matched',
       });
     }
-    for (const m of files) found.add(m);
+    for (const [name, at] of files) found.set(name, at);
   }
-  return [...found].sort();
-}
-
-interface Expansion {
-  readonly files: string[];
-  /** Sets hidden because a commit is replacing them, with their directory (for the error of an empty match). */
-  readonly replacing: Array<[string, FileSetEntry]>;
+  return [...found.keys()].sort().map((name) => found.get(name)!);
 }
 
 /** A commit changed a manifest while it was read this many times in a row: give up. */
 const MAX_RETRIES = 20;
 
-async function expandOne(pattern: string): Promise<Expansion> {
+async function expandOne(pattern: string): Promise<Array<[string, string]>> {
   const info = await stat(pattern).catch(() => undefined);
-  if (info?.isFile()) return { files: [resolve(pattern)], replacing: [] };
-  if (!info?.isDirectory() && !isDynamicPattern(pattern)) return { files: [], replacing: [] };
+  if (info?.isFile()) return [[resolve(pattern), resolve(pattern)]];
+  if (!info?.isDirectory() && !isDynamicPattern(pattern)) return [];
   const list = async (): Promise<Map<string, string[]>> => {
     let matches: string[];
     if (info?.isDirectory()) {
@@ -78,8 +68,7 @@ async function expandOne(pattern: string): Promise<Expansion> {
   for (let attempt = 0; ; attempt++) {
     const before = new Map(dirs.map((d) => [d, readCommitManifest(d)]));
     const byDir = await list();
-    const files: string[] = [];
-    const replacing: Array<[string, FileSetEntry]> = [];
+    const files: Array<[string, string]> = [];
     let stable = true;
     for (const [dir, names] of byDir) {
       const manifest = before.get(dir);
@@ -87,7 +76,7 @@ async function expandOne(pattern: string): Promise<Expansion> {
         stable = false;
         break;
       }
-      const view = committedView(manifest.manifest, names);
+      const view = committedView(manifest.manifest, names, (rel) => existsSync(join(dir, rel)));
       if (info?.isDirectory() && view.missing.length > 0) {
         throw new RiffleError('FILE_SET_INCOMPLETE', `${dir}: ${view.missing.length} committed file(s) are missing (${view.missing.slice(0, 3).join(', ')}${view.missing.length > 3 ? ', …' : ''})`, {
           domain: 'external',
@@ -95,10 +84,9 @@ async function expandOne(pattern: string): Promise<Expansion> {
           hint: `the output was changed after its commit: rerun the job that writes it, or delete ${join(dir, COMMIT_MARKER)} to read the files that are there`,
         });
       }
-      for (const n of view.visible) files.push(join(dir, n));
-      for (const s of view.replacing) replacing.push([dir, s]);
+      for (const n of view.visible) files.push([join(dir, basename(n)), join(dir, n)]);
     }
-    if (stable) return { files, replacing };
+    if (stable) return files;
     dirs = [...byDir.keys()];
     if (attempt >= MAX_RETRIES) {
       throw new RiffleError('FILE_SET_CHANGING', `the files of '${pattern}' kept changing while they were listed (a job commits to them repeatedly)`, {
