@@ -95,7 +95,7 @@ export async function readChanges(log: DeltaLog, options: ChangesOptions = {}): 
       ? cdcs.map((ref) => ({ ref }))
       : actions.flatMap((a): { ref: FileRef; type: string }[] => ('add' in a && a.add.dataChange ? [{ ref: a.add, type: 'insert' }]
         : 'remove' in a && a.remove.dataChange ? [{ ref: a.remove, type: 'delete' }] : []));
-    const perFile = await mapLimit(reads, 8, (r) => readFileRows(log.tablePath, r.ref, schema, partitionColumns, r.type ? [] : [CHANGE_TYPE]));
+    const perFile = await mapLimit(reads, 8, (r) => readFileRows(log, r.ref, schema, partitionColumns, r.type ? [] : [CHANGE_TYPE]));
     const version = BigInt(v);
     const timestamp = BigInt(times.get(v) as number) * 1000n;
     reads.forEach((r, i) => {

@@ -4,11 +4,13 @@
  * protocol, metaData, txn, live `add`s and unexpired `remove` tombstones — one action per row, so readers start
  * from it instead of replaying every commit. Reading also accepts multi-part checkpoints from other writers.
  */
-import type { Action, AddAction, MetadataAction, ProtocolAction, RemoveAction, TxnAction } from './actions.ts';
+import { type Action, type AddAction, type MetadataAction, type ProtocolAction, type RemoveAction, type TxnAction, validateAction } from './actions.ts';
 import type { CheckpointRef, DeltaLog } from './delta-log.ts';
 import { versionName } from './delta-log.ts';
 import { DeltaTableError } from './errors.ts';
-import { compressorsFor, loadReader, loadWriter, writeCompressors } from './parquet-io.ts';
+import { parquetWriteWithCrc } from './parquet-crc.ts';
+import { bytesSource, GuardedParquet } from './parquet-guard.ts';
+import { compressorsFor, writeCompressors } from './parquet-io.ts';
 import type { TableState } from './table-state.ts';
 import { deletedFileRetentionMs } from './table-properties.ts';
 import { stringifyJson } from './value-mapping.ts';
@@ -89,15 +91,15 @@ export async function writeCheckpoint(log: DeltaLog, state: TableState, version:
       extendedFileMetadata: r.extendedFileMetadata ?? null, partitionValues: r.partitionValues ?? null, size: big(r.size),
     });
   }
-  const [{ parquetWriteBuffer }, compressors] = await Promise.all([loadWriter(), writeCompressors()]);
-  const bytes = new Uint8Array(parquetWriteBuffer({
+  const compressors = await writeCompressors();
+  const bytes = await parquetWriteWithCrc({
     schema: CHECKPOINT_SCHEMA,
     columnData: [
       { name: 'txn', data: txn }, { name: 'add', data: add }, { name: 'remove', data: remove },
       { name: 'metaData', data: metaData }, { name: 'protocol', data: proto },
     ],
     createdBy: 'riffle', compressors,
-  }));
+  });
   await log.replaceFile(`${versionName(version)}.checkpoint.parquet`, bytes);
   await log.replaceFile('_last_checkpoint', stringifyJson({ version, size: add.length, sizeInBytes: bytes.byteLength, numOfAddFiles: state.files.size }));
 }
@@ -119,16 +121,21 @@ const num = (v: unknown): number | null => (v === null || v === undefined ? null
  * const actions = await readCheckpoint(log, { version: 10, files: ['00000000000000000010.checkpoint.parquet'] });
  */
 export async function readCheckpoint(log: DeltaLog, ref: CheckpointRef): Promise<Action[]> {
-  const { parquetReadObjects, parquetMetadata } = await loadReader();
   const actions: Action[] = [];
   for (const name of ref.files) {
     const buf = await log.readOptional(name);
-    if (!buf) throw new DeltaTableError('DELTA_LOG_INVALID', `checkpoint file ${name} disappeared while reading`);
-    const file = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-    const metadata = parquetMetadata(file);
+    if (!buf) throw new DeltaTableError('DELTA_LOG_CORRUPT', `checkpoint file ${name} of ${log.tablePath} disappeared while reading`);
+    const label = `${log.dir}/${name}`;
+    const pq = await GuardedParquet.open(bytesSource(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)), label);
+    const { metadata } = pq;
     const present = new Set(metadata.schema.map((e) => e.name));
     const columns = ['protocol', 'metaData', 'txn', 'add', 'remove'].filter((c) => present.has(c));
-    const rows = await parquetReadObjects({ file, metadata, columns, compressors: await compressorsFor(metadata) });
+    pq.useCompressors(await compressorsFor(metadata));
+    const rows: Record<string, any>[] = [];
+    for (let g = 0; g < metadata.row_groups.length; g++) {
+      await pq.readRowGroup(g, { columns, rowFormat: 'object', onComplete: (r: Record<string, any>[]) => { for (const x of r) rows.push(x); } });
+    }
+    const start = actions.length;
     for (const r of rows as Record<string, any>[]) {
       if (r.protocol) {
         const p: ProtocolAction = { minReaderVersion: Number(r.protocol.minReaderVersion), minWriterVersion: Number(r.protocol.minWriterVersion) };
@@ -165,6 +172,8 @@ export async function readCheckpoint(log: DeltaLog, ref: CheckpointRef): Promise
         actions.push({ remove });
       }
     }
+    // The rows were typed by the checkpoint's Parquet schema; the actions built from them must still be actions.
+    for (let i = start; i < actions.length; i++) actions[i] = validateAction(actions[i], label);
   }
   return actions;
 }

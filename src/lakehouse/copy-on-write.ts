@@ -29,7 +29,7 @@ export interface ScannedFile {
  * const scanned = await scanFiles(snapshot, snapshot.filesMatching(where).files);
  */
 export async function scanFiles(snapshot: Snapshot, files: readonly DataFile[]): Promise<ScannedFile[]> {
-  const perFile = await mapLimit(files, 8, (f) => readFileRows(snapshot.tablePath, f.add, snapshot.schema, snapshot.partitionColumns));
+  const perFile = await mapLimit(files, 8, (f) => readFileRows(snapshot, f.add, snapshot.schema, snapshot.partitionColumns));
   return files.map((file, i) => ({ file, rows: perFile[i] }));
 }
 

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Action, parseCommit, serializeCommit } from './actions.ts';
+import type { DataPathOptions } from './data-path.ts';
 import { DeltaTableError } from './errors.ts';
 
 const COMMIT_RE = /^(\d{20})\.json$/;
@@ -44,6 +45,17 @@ export interface LogListing {
 }
 
 /**
+ * Options of a table's log: whether data files outside the table may be read, and where warnings go.
+ *
+ * @example
+ * new DeltaLog('/data/clone', { allowExternalFiles: true, onWarning: (m) => console.warn(m) });
+ */
+export interface DeltaLogOptions extends DataPathOptions {
+  /** Receives what readers worked around (default: `process.emitWarning`). */
+  readonly onWarning?: (message: string) => void;
+}
+
+/**
  * `%020d` — the zero-padded version of log file names.
  *
  * @example
@@ -63,19 +75,37 @@ export function versionName(version: number): string {
 export class DeltaLog {
   readonly tablePath: string;
   readonly dir: string;
+  /** Whether the log may name data files outside the table (absolute URIs; see data-path.ts). Default false. */
+  readonly allowExternalFiles: boolean;
+  private readonly onWarning: ((message: string) => void) | undefined;
 
-  constructor(tablePath: string) {
+  constructor(tablePath: string, options: DeltaLogOptions = {}) {
     this.tablePath = tablePath;
     this.dir = join(tablePath, '_delta_log');
+    this.allowExternalFiles = options.allowExternalFiles === true;
+    this.onWarning = options.onWarning;
   }
 
-  /** Lists commits and checkpoints. An absent log directory lists as empty. */
+  /** Reports something readers worked around (an unreadable checkpoint skipped): `onWarning`, else a process warning. */
+  warn(message: string): void {
+    if (this.onWarning) this.onWarning(message);
+    else process.emitWarning(message, { code: 'RIFFLE_DELTA_LOG' });
+  }
+
+  /**
+   * Lists commits and checkpoints. An absent log directory lists as empty (so does a table path that is a file, or
+   * under one: there is no table there either).
+   */
   async list(): Promise<LogListing> {
     let names: string[];
     try {
       names = await readdir(this.dir);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { commits: [], checkpoints: [], hasV2Checkpoint: false };
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return { commits: [], checkpoints: [], hasV2Checkpoint: false };
+      if (code === 'EACCES' || code === 'EPERM') {
+        throw new DeltaTableError('DELTA_LOG_CORRUPT', `the log directory ${this.dir} cannot be read (${code})`, { hint: 'check the permissions of the table directory', cause: e });
+      }
       throw e;
     }
     const commits: number[] = [];
@@ -108,15 +138,27 @@ export class DeltaLog {
     return join(this.dir, `${versionName(version)}.json`);
   }
 
-  /** Reads and parses the commit of `version`. */
+  /**
+   * Reads, parses and validates the commit of `version`. A missing file is DELTA_VERSION_NOT_FOUND; one that is not
+   * valid UTF-8, not JSON lines, empty, or holds a malformed action is DELTA_LOG_CORRUPT naming the file and line.
+   */
   async readCommit(version: number): Promise<Action[]> {
+    let bytes: Buffer;
+    const path = this.commitPath(version);
+    try {
+      bytes = await readFile(path);
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new DeltaTableError('DELTA_VERSION_NOT_FOUND', `commit ${version} of ${this.tablePath} does not exist (${path})`, { cause });
+      throw new DeltaTableError('DELTA_LOG_CORRUPT', `commit ${version} of ${this.tablePath} cannot be read (${path}: ${code ?? (cause as Error).message})`, { cause });
+    }
     let text: string;
     try {
-      text = await readFile(this.commitPath(version), 'utf8');
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     } catch (cause) {
-      throw new DeltaTableError('DELTA_VERSION_NOT_FOUND', `commit ${version} of ${this.tablePath} cannot be read`, { cause });
+      throw new DeltaTableError('DELTA_LOG_CORRUPT', `Delta log file ${path} is not valid UTF-8`, { cause, hint: 'the log is damaged; restore the file from a backup' });
     }
-    return parseCommit(text, version);
+    return parseCommit(text, version, path);
   }
 
   /** The modification time (ms) of the commit file of `version`: a commit's timestamp per the protocol. */

@@ -4,8 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CommitInfoAction, MetadataAction } from './actions.ts';
-import { DeltaLog } from './delta-log.ts';
+import { DeltaLog, type DeltaLogOptions } from './delta-log.ts';
 import { DeltaTableError } from './errors.ts';
+import { assertFreeForTable } from './not-a-table.ts';
 import { mapLimit, readDataFile } from './file-rows.ts';
 import { compilePredicate, type Predicate } from './predicate.ts';
 import { type SchemaInput, schemaToJson, type TableSchema, toTableSchema } from './schema.ts';
@@ -40,6 +41,15 @@ export interface CreateTableOptions {
   readonly name?: string;
   readonly description?: string;
 }
+
+/**
+ * Options of `DeltaTable.open`: whether the log may name data files outside the table (absolute URIs, as shallow
+ * clones do; refused by default), and where warnings (an unreadable checkpoint skipped) go.
+ *
+ * @example
+ * await DeltaTable.open('/data/clone', { allowExternalFiles: true, onWarning: (m) => console.warn(m) });
+ */
+export type OpenTableOptions = DeltaLogOptions;
 
 /**
  * Options of `read`: time travel (`version` or `timestamp`), a predicate, and a column projection.
@@ -128,13 +138,14 @@ export class DeltaTable {
   readonly path: string;
   readonly log: DeltaLog;
 
-  private constructor(path: string) {
+  private constructor(path: string, options: OpenTableOptions = {}) {
     this.path = path;
-    this.log = new DeltaLog(path);
+    this.log = new DeltaLog(path, options);
   }
 
   /**
-   * Creates a table (version 0: protocol reader 1 / writer 2, metaData). Fails if a table exists at `path`.
+   * Creates a table (version 0: protocol reader 1 / writer 2, metaData). Fails if a table exists at `path`, or if
+   * `path` is a folder holding other files (DELTA_NOT_EMPTY: a table never lands among a user's files).
    *
    * @example
    * await DeltaTable.create('/data/t', { schema: { id: { type: 'long', nullable: false }, name: 'string' } });
@@ -156,6 +167,7 @@ export class DeltaTable {
     if (existing.commits.length > 0 || existing.checkpoints.length > 0) {
       throw new DeltaTableError('DELTA_TABLE_EXISTS', `a Delta table already exists at ${path}`, { hint: 'open it with DeltaTable.open(path)' });
     }
+    await assertFreeForTable(path);
     const cdf = configuration['delta.enableChangeDataFeed'];
     if (cdf !== undefined && cdf !== 'true' && cdf !== 'false') {
       throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `table property 'delta.enableChangeDataFeed' must be 'true' or 'false', got '${cdf}'`);
@@ -181,13 +193,16 @@ export class DeltaTable {
   }
 
   /**
-   * Opens an existing table (written by Riffle or another engine), checking Riffle can read it.
+   * Opens an existing table (written by Riffle or another engine), checking Riffle can read it. A path that holds
+   * no table is a `DeltaTableError` (DELTA_TABLE_NOT_FOUND) saying what is there instead; a log naming data files
+   * outside the table is refused unless `allowExternalFiles`.
    *
    * @example
    * const table = await DeltaTable.open('/data/events');
+   * const clone = await DeltaTable.open('/data/clone', { allowExternalFiles: true });
    */
-  static async open(path: string): Promise<DeltaTable> {
-    const table = new DeltaTable(path);
+  static async open(path: string, options: OpenTableOptions = {}): Promise<DeltaTable> {
+    const table = new DeltaTable(path, options);
     await table.snapshot();
     return table;
   }

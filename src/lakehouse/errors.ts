@@ -74,8 +74,42 @@ export class UnsupportedFeatureError extends RiffleError {
  * try { await DeltaTable.open('/nope'); } catch (e) { if (e instanceof DeltaTableError) console.log(e.code); }
  */
 export class DeltaTableError extends RiffleError {
-  constructor(code: 'DELTA_TABLE_NOT_FOUND' | 'DELTA_TABLE_EXISTS' | 'DELTA_VERSION_NOT_FOUND' | 'DELTA_LOG_INVALID' | 'DELTA_INVALID_ARGUMENT',
-    message: string, opts: { context?: ErrorContext; hint?: string; cause?: unknown } = {}) {
-    super(code, message, { domain: code === 'DELTA_LOG_INVALID' ? 'external' : 'user', ...opts });
+  constructor(code: DeltaTableErrorCode, message: string, opts: { context?: ErrorContext; hint?: string; cause?: unknown } = {}) {
+    super(code, message, { domain: code === 'DELTA_LOG_INVALID' || code === 'DELTA_LOG_CORRUPT' ? 'external' : 'user', ...opts });
+  }
+}
+
+/**
+ * Codes of `DeltaTableError`. `DELTA_LOG_CORRUPT`: a log file cannot be read (not JSON, a malformed action, an empty
+ * commit, an unreadable checkpoint with no way around it) — the message names the file and the reason.
+ * `DELTA_EXTERNAL_FILE`: the log points at a file outside the table (refused unless the reader allows external files).
+ * `DELTA_NOT_EMPTY`: a new table was asked for in a folder that already holds other files.
+ */
+export type DeltaTableErrorCode = 'DELTA_TABLE_NOT_FOUND' | 'DELTA_TABLE_EXISTS' | 'DELTA_VERSION_NOT_FOUND' | 'DELTA_LOG_INVALID'
+  | 'DELTA_LOG_CORRUPT' | 'DELTA_EXTERNAL_FILE' | 'DELTA_NOT_EMPTY' | 'DELTA_INVALID_ARGUMENT';
+
+/**
+ * A Parquet file cannot be decoded: truncated, a corrupt footer or page, a page checksum (CRC-32) that does not match,
+ * or sizes and counts that contradict each other. Names the file and, when known, the row group and column. Nothing
+ * read from the file is returned.
+ *
+ * @example
+ * try { await table.read(); } catch (e) { if (e instanceof ParquetFileError) console.log(e.file, e.rowGroup, e.column); }
+ */
+export class ParquetFileError extends RiffleError {
+  readonly file: string;
+  readonly rowGroup: number | undefined;
+  readonly column: string | undefined;
+  constructor(file: string, reason: string, opts: { rowGroup?: number; column?: string; cause?: unknown } = {}) {
+    const where = [opts.rowGroup !== undefined ? `row group ${opts.rowGroup}` : '', opts.column !== undefined ? `column '${opts.column}'` : ''].filter(Boolean).join(', ');
+    super('PARQUET_CORRUPT', `Parquet file ${file} cannot be read${where ? ` (${where})` : ''}: ${reason}`, {
+      domain: 'external',
+      context: { file, ...(opts.rowGroup !== undefined ? { rowGroup: opts.rowGroup } : {}), ...(opts.column !== undefined ? { column: opts.column } : {}) },
+      hint: 'the file is damaged or not Parquet; restore it from a copy (for a table: `riffle table restore` to a version before it was written, or rewrite it)',
+      ...(opts.cause !== undefined ? { cause: opts.cause } : {}),
+    });
+    this.file = file;
+    this.rowGroup = opts.rowGroup;
+    this.column = opts.column;
   }
 }

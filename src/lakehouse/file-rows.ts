@@ -7,9 +7,10 @@
  * (parquet-io.ts); 2. evaluate the predicate on those columns, so rows that fail it are never built; 3. build each
  * kept row in one step with a constructor generated for the column list (one hidden class for all rows).
  */
+import { assertInsideTable, isAbsoluteUri, resolveDataPath } from './data-path.ts';
 import { DeltaTableError } from './errors.ts';
 import { readRowGroups } from './parquet-io.ts';
-import { dataFilePath } from './partition-path.ts';
+import { RiffleError } from '../model/index.ts';
 import { termHolds, type Term } from './predicate.ts';
 import type { SchemaField, TableSchema } from './schema.ts';
 import type { DataFile } from './snapshot.ts';
@@ -38,6 +39,8 @@ export interface FileScan {
   readonly path: string;
   /** Its `add.path`, for error messages. */
   readonly logPath: string;
+  /** The table root the file must stay inside, symbolic links included (unset for an allowed external file). */
+  readonly tableRoot?: string;
   readonly columns: readonly SchemaField[];
   readonly constants: Readonly<Record<string, DeltaValue>>;
   readonly terms?: readonly Term[];
@@ -68,14 +71,16 @@ function rowBuilder(names: readonly string[], constant: readonly boolean[]): Row
 async function* rowGroups(scan: FileScan, fields: readonly SchemaField[]): AsyncGenerator<{ numRows: number; columns: readonly (ArrayLike<DeltaValue> | undefined)[] }> {
   let groups: AsyncGenerator<{ numRows: number; columns: readonly (ArrayLike<DeltaValue> | undefined)[] }>;
   try {
-    groups = readRowGroups(scan.path, fields);
+    if (scan.tableRoot !== undefined) await assertInsideTable(scan.tableRoot, scan.path, scan.logPath);
+    groups = readRowGroups(scan.path, fields, scan.tableRoot !== undefined ? `${scan.logPath} (in ${scan.tableRoot})` : scan.path);
     const first = await groups.next();
     if (first.done) return;
     yield first.value;
   } catch (cause) {
+    if (cause instanceof RiffleError) throw cause;
     const code = (cause as NodeJS.ErrnoException).code;
     if (code === undefined) throw new DeltaTableError('DELTA_LOG_INVALID', `data file ${scan.logPath} cannot be decoded: ${(cause as Error).message}`, { cause });
-    throw new DeltaTableError('DELTA_LOG_INVALID', `data file ${scan.logPath} referenced by the log ${code === 'ENOENT' ? 'is missing' : 'cannot be read'}`, { cause });
+    throw new DeltaTableError('DELTA_LOG_INVALID', `data file ${scan.logPath} referenced by the log ${code === 'ENOENT' ? 'is missing' : `cannot be read (${code})`}`, { cause });
   }
   yield* groups;
 }
@@ -164,26 +169,40 @@ export function readDataFile(file: DataFile, schema: TableSchema, options: { rea
   const terms = options.terms ?? [];
   return scanFile({
     path: file.absolutePath, logPath: file.path, columns, constants: file.partitionValues, terms,
-    termFields: terms.map((t) => fieldOf(t.column)),
+    termFields: terms.map((t) => fieldOf(t.column)), ...(file.tableRoot !== undefined ? { tableRoot: file.tableRoot } : {}),
   });
 }
 
 /**
  * Reads a file's rows with every column of `schema` (partition columns from the log, the rest from the file) plus
- * `extra` file columns (e.g. `_change_type`), keys in schema order.
+ * `extra` file columns (e.g. `_change_type`), keys in schema order. `table` is the table (its log or a snapshot):
+ * the file's log path resolves inside it (data-path.ts).
  *
  * @example
- * const rows = await readFileRows('/data/t', { path: add.path, partitionValues: add.partitionValues }, schema, ['country']);
+ * const rows = await readFileRows(table.log, { path: add.path, partitionValues: add.partitionValues }, schema, ['country']);
  */
-export async function readFileRows(tablePath: string, file: FileRef, schema: TableSchema, partitionColumns: readonly string[],
+export async function readFileRows(table: TableLocation, file: FileRef, schema: TableSchema, partitionColumns: readonly string[],
   extra: readonly SchemaField[] = []): Promise<Record<string, DeltaValue>[]> {
   const constants: Record<string, DeltaValue> = {};
   for (const f of schema.fields) if (partitionColumns.includes(f.name)) constants[f.name] = fromPartitionString(f.type, file.partitionValues?.[f.name]);
   const out: Record<string, DeltaValue>[] = [];
-  for await (const rows of scanFile({ path: dataFilePath(tablePath, file.path), logPath: file.path, columns: [...schema.fields, ...extra], constants })) {
+  const path = resolveDataPath(table.tablePath, file.path, table);
+  const inside = isAbsoluteUri(file.path) ? {} : { tableRoot: table.tablePath };
+  for await (const rows of scanFile({ path, logPath: file.path, columns: [...schema.fields, ...extra], constants, ...inside })) {
     for (const row of rows) out.push(row);
   }
   return out;
+}
+
+/**
+ * A table's location and whether its log may name files outside it (a `DeltaLog` or a `Snapshot` is one).
+ *
+ * @example
+ * const where: TableLocation = { tablePath: '/data/t', allowExternalFiles: false };
+ */
+export interface TableLocation {
+  readonly tablePath: string;
+  readonly allowExternalFiles?: boolean;
 }
 
 /**

@@ -6,7 +6,7 @@
  * const table = await DeltaTable.create('/data/events', { schema: { id: 'long', country: 'string' }, partitionBy: ['country'] });
  * await table.append([{ id: 1n, country: 'fr' }]);
  */
-export { DeltaTable, type CreateTableOptions, type HistoryEntry, type OverwriteOptions, type ReadOptions, type SkippedWrite, type WriteOptions } from './delta-table.ts';
+export { DeltaTable, type CreateTableOptions, type HistoryEntry, type OpenTableOptions, type OverwriteOptions, type ReadOptions, type SkippedWrite, type WriteOptions } from './delta-table.ts';
 export type { DmlResult } from './delete.ts';
 export type { UpdateSet } from './update.ts';
 export { MergeBuilder, type MatchedUpdate, type MergeOptions, type MergeRow, type NotMatchedBySourceUpdate, type NotMatchedInsert } from './merge.ts';
@@ -20,11 +20,13 @@ export { scdType1, scdType2, type ScdType2Options } from './scd.ts';
 export type { ChangeRow, ChangesOptions } from './change-data-feed.ts';
 export { Snapshot, type DataFile, type VersionSelector } from './snapshot.ts';
 export { Transaction, type ChangeType, type CommitOptions, type CommitResult } from './transaction.ts';
-export { DeltaLog, type CheckpointRef, type LogListing } from './delta-log.ts';
+export { DeltaLog, type CheckpointRef, type DeltaLogOptions, type LogListing } from './delta-log.ts';
+export { resolveDataPath, type DataPathOptions } from './data-path.ts';
+export { bytesSource, fileSource, GuardedParquet, type ByteSource } from './parquet-guard.ts';
 export type { Action, AddAction, CdcAction, CommitInfoAction, MetadataAction, ProtocolAction, RemoveAction, TxnAction } from './actions.ts';
 export type { DeltaType, ReadableDeltaType, SchemaField, SchemaInput, TableSchema } from './schema.ts';
 export { compilePredicate, matchesRow, type Condition, type Predicate, type Term } from './predicate.ts';
 export { readDataFile } from './file-rows.ts';
 export type { FileStats } from './file-stats.ts';
 export { describeValue, formatTimestamp, isValueError, toCanonical, type DeltaValue, type Row } from './value-mapping.ts';
-export { ConcurrentModificationError, DeltaTableError, SchemaMismatchError, UnsupportedFeatureError } from './errors.ts';
+export { ConcurrentModificationError, DeltaTableError, ParquetFileError, SchemaMismatchError, UnsupportedFeatureError, type DeltaTableErrorCode } from './errors.ts';

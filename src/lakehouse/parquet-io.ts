@@ -6,7 +6,8 @@
  * double DOUBLE, boolean BOOLEAN, string BYTE_ARRAY UTF8, date INT32 DATE, timestamp INT64
  * TIMESTAMP(isAdjustedToUTC, MICROS).
  */
-import { open } from 'node:fs/promises';
+import { parquetWriteWithCrc } from './parquet-crc.ts';
+import { fileSource, GuardedParquet } from './parquet-guard.ts';
 import type { SchemaField } from './schema.ts';
 import { dateToDays, daysToDate, type DeltaValue } from './value-mapping.ts';
 
@@ -113,7 +114,7 @@ function schemaElement(field: SchemaField, required: boolean): SchemaElement {
 
 /**
  * Encodes columns of canonical values (see value-mapping.ts) as a Parquet file (snappy, 128K-row groups, Parquet
- * column statistics on). A column without a null in this file is written REQUIRED even when the table's column is
+ * column statistics on, a CRC-32 in every page header so that damaged pages are refused on read). A column without a null in this file is written REQUIRED even when the table's column is
  * nullable: no definition levels to write, and none for readers to decode (hyparquet then skips its level
  * assembly, about a third of a scan); readers take a required file column into a nullable table column, as Spark
  * and delta-rs do (checked by test/integration/delta).
@@ -122,7 +123,7 @@ function schemaElement(field: SchemaField, required: boolean): SchemaElement {
  * const bytes = await writeParquet([{ name: 'id', type: 'long', nullable: true, metadata: {} }], [[1n, 2n]]);
  */
 export async function writeParquet(fields: readonly SchemaField[], columns: readonly (readonly DeltaValue[])[]): Promise<Uint8Array> {
-  const [{ parquetWriteBuffer }, compressors] = await Promise.all([loadWriter(), writeCompressors()]);
+  const compressors = await writeCompressors();
   const schema: SchemaElement[] = [
     { name: 'schema', num_children: fields.length },
     ...fields.map((f, i) => schemaElement(f, !f.nullable || (columns[i].length > 0 && !columns[i].includes(null)))),
@@ -132,8 +133,7 @@ export async function writeParquet(fields: readonly SchemaField[], columns: read
     const data = field.type === 'date' ? values.map((v) => (v === null ? null : dateToDays(v as string))) : values;
     return { name: field.name, data: data as any[] };
   });
-  const buffer = parquetWriteBuffer({ columnData, schema, rowGroupSize: 128 * 1024, createdBy: 'riffle', compressors });
-  return new Uint8Array(buffer);
+  return parquetWriteWithCrc({ columnData, schema, rowGroupSize: 128 * 1024, createdBy: 'riffle', compressors });
 }
 
 /** Parsers that keep hyparquet's values in Riffle's canonical forms (exact µs timestamps, 'YYYY-MM-DD' dates). */
@@ -156,50 +156,32 @@ export interface ColumnBatch {
   readonly columns: readonly (ArrayLike<DeltaValue> | undefined)[];
 }
 
-type AsyncBuffer = import('hyparquet').AsyncBuffer;
-
 /**
  * Decodes the named columns of a Parquet file one row group at a time, reading only those columns' bytes (the
- * file stays open while the generator runs). Values are canonical (long → bigint, timestamp → µs bigint, date →
- * 'YYYY-MM-DD'). Throws the filesystem error (ENOENT…) when the file cannot be opened.
+ * file stays open while the generator runs), through the guarded reader (parquet-guard.ts): a damaged file is a
+ * `ParquetFileError` naming it (`label`, default the path), never a hang or silently changed values. Values are
+ * canonical (long → bigint, timestamp → µs bigint, date → 'YYYY-MM-DD'). Throws the filesystem error (ENOENT…)
+ * when the file cannot be opened.
  *
  * @example
  * for await (const group of readRowGroups('/t/part-0.parquet', fields)) rows += group.numRows;
  */
-export async function* readRowGroups(path: string, fields: readonly SchemaField[]): AsyncGenerator<ColumnBatch> {
-  const pq = await loadReader();
-  const handle = await open(path, 'r');
+export async function* readRowGroups(path: string, fields: readonly SchemaField[], label = path): AsyncGenerator<ColumnBatch> {
+  const pq = await GuardedParquet.open(await fileSource(path), label);
   try {
-    const { size } = await handle.stat();
-    const file: AsyncBuffer = {
-      byteLength: size,
-      async slice(start: number, end?: number): Promise<ArrayBuffer> {
-        const length = (end ?? size) - start;
-        const buffer = new ArrayBuffer(length);
-        let done = 0;
-        while (done < length) {
-          const { bytesRead } = await handle.read(new Uint8Array(buffer, done, length - done), 0, length - done, start + done);
-          if (bytesRead === 0) throw new Error(`unexpected end of ${path} at byte ${start + done}`);
-          done += bytesRead;
-        }
-        return buffer;
-      },
-    };
-    const metadata = await pq.parquetMetadataAsync(file);
+    const { metadata } = pq;
     const present = new Set(metadata.schema.slice(1).map((e) => e.name));
     const wanted = fields.filter((f) => present.has(f.name));
     const index = new Map(wanted.map((f) => [f.name, fields.indexOf(f)]));
-    const compressors = wanted.length === 0 ? undefined : await compressorsFor(metadata);
-    let groupStart = 0;
-    for (const group of metadata.row_groups) {
-      const numRows = Number(group.num_rows);
-      const start = groupStart;
-      groupStart += numRows;
+    if (wanted.length > 0) pq.useCompressors(await compressorsFor(metadata));
+    for (let g = 0; g < metadata.row_groups.length; g++) {
+      const numRows = Number(metadata.row_groups[g].num_rows);
+      const start = pq.groupStarts[g];
       if (numRows === 0) continue;
       const columns: (ArrayLike<DeltaValue> | undefined)[] = new Array(fields.length).fill(undefined);
       if (wanted.length > 0) {
-        await pq.parquetRead({
-          file, metadata, columns: wanted.map((f) => f.name), rowStart: start, rowEnd: start + numRows, parsers: PARSERS, compressors,
+        await pq.readRowGroup(g, {
+          columns: wanted.map((f) => f.name), parsers: PARSERS,
           onChunk: ({ columnName, columnData, rowStart, rowEnd }) => {
             const c = index.get(columnName);
             if (c === undefined) return;
@@ -224,7 +206,7 @@ export async function* readRowGroups(path: string, fields: readonly SchemaField[
       yield { numRows, columns };
     }
   } finally {
-    await handle.close();
+    await pq.close();
   }
 }
 

@@ -5,7 +5,7 @@
  * (`%XX` for characters unsafe in paths, `__HIVE_DEFAULT_PARTITION__` for null), then the relative path is
  * URI-encoded for `add.path` (so a directory `d=a%3Ab` is logged as `d=a%253Ab`). Readers decode `add.path` once.
  */
-import { join } from 'node:path';
+import { type DataPathOptions, resolveDataPath } from './data-path.ts';
 
 /**
  * The directory value of a null partition.
@@ -54,13 +54,12 @@ export function toLogPath(relative: string): string {
 }
 
 /**
- * The filesystem path of a data file from its `add.path` (relative and URI-encoded, or an absolute `file:` URI).
+ * The filesystem path of a data file from its `add.path` (relative and URI-encoded), through `resolveDataPath`:
+ * paths leaving the table and absolute URIs are refused (see data-path.ts).
  *
  * @example
  * dataFilePath('/t', 'd=a%253Ab/part-0.parquet'); // '/t/d=a%3Ab/part-0.parquet'
  */
-export function dataFilePath(tablePath: string, logPath: string): string {
-  if (logPath.startsWith('file:')) return new URL(logPath).pathname.split('/').map(decodeURIComponent).join('/');
-  if (logPath.startsWith('/')) return decodeURIComponent(logPath);
-  return join(tablePath, ...logPath.split('/').map(decodeURIComponent));
+export function dataFilePath(tablePath: string, logPath: string, options: DataPathOptions = {}): string {
+  return resolveDataPath(tablePath, logPath, options);
 }

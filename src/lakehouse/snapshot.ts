@@ -6,9 +6,10 @@
 import type { AddAction, MetadataAction, ProtocolAction, TxnAction } from './actions.ts';
 import { readCheckpoint } from './checkpoint.ts';
 import { type DeltaLog, type LogListing } from './delta-log.ts';
+import { describeMissingTable } from './not-a-table.ts';
 import { DeltaTableError } from './errors.ts';
 import { type FileStats, parseStats } from './file-stats.ts';
-import { dataFilePath } from './partition-path.ts';
+import { isAbsoluteUri, resolveDataPath } from './data-path.ts';
 import { compilePredicate, mayMatchFile, type Predicate } from './predicate.ts';
 import { schemaFromJson, type TableSchema } from './schema.ts';
 import { assertAddReadable, assertReadable } from './table-features.ts';
@@ -34,6 +35,11 @@ export interface DataFile {
   readonly stats: FileStats;
   /** The raw `add` action. */
   readonly add: AddAction;
+  /**
+   * The table root the file must stay inside (symbolic links included) when it is read; undefined for a file the log
+   * names by absolute URI (allowed with `allowExternalFiles`).
+   */
+  readonly tableRoot?: string;
 }
 
 /**
@@ -59,6 +65,8 @@ export class Snapshot {
   readonly version: number;
   /** The table's root directory. */
   readonly tablePath: string;
+  /** Whether data files outside the table (absolute URIs in the log) may be read. */
+  readonly allowExternalFiles: boolean;
   readonly protocol: ProtocolAction;
   readonly metadata: MetadataAction;
   readonly schema: TableSchema;
@@ -77,6 +85,7 @@ export class Snapshot {
     assertReadable(protocol, metadata, state.otherKinds); // names every unsupported feature, column type and action kind
     this.version = version;
     this.tablePath = log.tablePath;
+    this.allowExternalFiles = log.allowExternalFiles;
     this.protocol = protocol;
     this.metadata = metadata;
     this.schema = schemaFromJson(metadata.schemaString);
@@ -93,9 +102,11 @@ export class Snapshot {
         if (!field) throw new DeltaTableError('DELTA_LOG_INVALID', `partition column '${c}' is not in the schema`);
         partitionValues[c] = fromPartitionString(field.type, add.partitionValues[c]);
       }
+      const absolutePath = resolveDataPath(log.tablePath, add.path, log);
+      const inside = !isAbsoluteUri(add.path);
       return {
-        path: add.path, absolutePath: dataFilePath(log.tablePath, add.path), partitionValues, size: add.size,
-        modificationTime: add.modificationTime, stats: parseStats(add.stats, dataFields), add,
+        path: add.path, absolutePath, partitionValues, size: add.size,
+        modificationTime: add.modificationTime, stats: parseStats(add.stats, dataFields), add, ...(inside ? { tableRoot: log.tablePath } : {}),
       };
     });
   }
@@ -104,19 +115,17 @@ export class Snapshot {
    * Loads the snapshot at a version, at a timestamp, or (by default) the latest.
    *
    * Strategy: 1. list the log; 2. resolve the target version (a timestamp maps to the last commit at or before it);
-   * 3. start from the latest complete checkpoint ≤ target, if any; 4. replay the commits after it in order, each
-   * one required (a gap is an error, never a silently partial table); 5. check the protocol is readable.
+   * 3. start from the latest complete checkpoint ≤ target, if any — one that cannot be read (damaged Parquet, a
+   * malformed action) is skipped with a warning for the previous checkpoint, then for the commits from version 0,
+   * as long as the commits needed are all there; 4. replay the commits after it in order, each one required (a gap
+   * is an error, never a silently partial table); 5. check the protocol is readable.
    */
   static async load(log: DeltaLog, at: VersionSelector = {}, listing?: LogListing): Promise<Snapshot> {
     const list = listing ?? (await log.list());
     const latestCommit = list.commits.at(-1) ?? -1;
     const latestCheckpoint = list.checkpoints.at(-1)?.version ?? -1;
     const latest = Math.max(latestCommit, latestCheckpoint);
-    if (latest < 0) {
-      throw new DeltaTableError('DELTA_TABLE_NOT_FOUND', `no Delta table at ${log.tablePath} (no _delta_log commits)`, {
-        hint: 'create it with DeltaTable.create(path, { schema })',
-      });
-    }
+    if (latest < 0) throw await describeMissingTable(log.tablePath);
     let target = latest;
     if (at.version !== undefined && at.timestamp !== undefined) {
       throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'give a version or a timestamp, not both');
@@ -129,22 +138,38 @@ export class Snapshot {
     } else if (at.timestamp !== undefined) {
       target = await versionAtTimestamp(log, list, at.timestamp);
     }
-    const checkpoint = [...list.checkpoints].reverse().find((c) => c.version <= target);
-    const state = new TableState();
-    let from = 0;
-    if (checkpoint) {
-      state.apply(await readCheckpoint(log, checkpoint));
-      from = checkpoint.version + 1;
-    }
     const have = new Set(list.commits);
-    for (let v = from; v <= target; v++) {
-      if (!have.has(v)) {
-        throw new DeltaTableError('DELTA_VERSION_NOT_FOUND', `commit ${v} of ${log.tablePath} is missing, so version ${target} cannot be reconstructed`, {
-          hint: 'the log was cleaned up past this version; read a later version',
-        });
+    const gapAfter = (from: number): number | undefined => {
+      for (let v = from; v <= target; v++) if (!have.has(v)) return v;
+      return undefined;
+    };
+    let state = new TableState();
+    let from = 0;
+    const skipped: { name: string; reason: string; cause: unknown }[] = [];
+    for (const checkpoint of [...list.checkpoints].reverse().filter((c) => c.version <= target)) {
+      try {
+        state = new TableState().apply(await readCheckpoint(log, checkpoint));
+        from = checkpoint.version + 1;
+        break;
+      } catch (cause) {
+        skipped.push({ name: checkpoint.files.join(', '), reason: cause instanceof Error ? cause.message.split('\n')[0] : String(cause), cause });
       }
-      state.apply(await log.readCommit(v));
     }
+    const missing = gapAfter(from);
+    if (missing !== undefined) {
+      if (skipped.length > 0) {
+        const last = skipped[skipped.length - 1];
+        throw new DeltaTableError('DELTA_LOG_CORRUPT',
+          `version ${target} of ${log.tablePath} cannot be read: checkpoint ${skipped.map((k) => k.name).join(' and ')} cannot be read (${last.reason}) and commit ${missing}, needed to rebuild the table without it, is gone`, {
+            cause: last.cause, context: { checkpoint: last.name }, hint: 'restore the checkpoint (or the cleaned-up commits) from a backup',
+          });
+      }
+      throw new DeltaTableError('DELTA_VERSION_NOT_FOUND', `commit ${missing} of ${log.tablePath} is missing, so version ${target} cannot be reconstructed`, {
+        hint: 'the log was cleaned up past this version; read a later version',
+      });
+    }
+    for (const k of skipped) log.warn(`skipped unreadable checkpoint ${k.name} of ${log.tablePath} (${k.reason}); rebuilt the table from ${from === 0 ? 'its commits' : `checkpoint ${from - 1} and the commits after it`}`);
+    for (let v = from; v <= target; v++) state.apply(await log.readCommit(v));
     return new Snapshot(log, target, state);
   }
 

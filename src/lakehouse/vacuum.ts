@@ -9,15 +9,19 @@
  * deleted after now − retention (the files versions within the retention still reference); 3. walk the table
  * directory, skipping `_delta_log` and hidden names (`.x`, `_x`) other than `_change_data` and partition
  * directories; 4. a file not kept whose modification time is older than now − retention is deleted (the mtime
- * guard protects files a writer is producing right now); 5. unless `dryRun`, commit `VACUUM START` (parameters and
+ * guard protects files a writer is producing right now) — but only when its name is one a Delta writer gives data
+ * files (`DATA_FILE_NAME`: Riffle's, Spark's and delta-rs' `part-…parquet`, change data `cdc-…parquet`, deletion
+ * vectors); any other file (the user's own, in a folder that became a table) is listed in `filesSkipped` and never
+ * deleted; 5. unless `dryRun`, commit `VACUUM START` (parameters and
  * numFilesToDelete/sizeOfDataToDelete), delete, commit `VACUUM END` (numDeletedFiles) — commitInfo-only commits,
  * as delta-rs writes them, and none when there is nothing to delete.
  */
 import { readdir, stat, unlink } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import type { DeltaLog } from './delta-log.ts';
 import { DeltaTableError } from './errors.ts';
-import { dataFilePath, escapePathPart } from './partition-path.ts';
+import { DATA_FILE_NAME, resolveDataPath } from './data-path.ts';
+import { escapePathPart } from './partition-path.ts';
 import { Snapshot } from './snapshot.ts';
 import { deletedFileRetentionMs } from './table-properties.ts';
 import { Transaction } from './transaction.ts';
@@ -46,8 +50,11 @@ export interface VacuumOptions {
  */
 export interface VacuumResult {
   readonly filesDeleted: string[];
+  /** Files no version references whose names are not data-file names: never deleted (table-relative paths). */
+  readonly filesSkipped: string[];
   readonly dryRun: boolean;
 }
+
 
 const HOUR_MS = 3_600_000;
 
@@ -100,19 +107,28 @@ export async function vacuumTable(log: DeltaLog, options: VacuumOptions = {}, no
   const horizon = now - retentionMs;
   const keep = new Set(snapshot.files.map((f) => f.absolutePath));
   for (const t of snapshot.state.tombstones.values()) {
-    if ((t.deletionTimestamp ?? 0) > horizon) keep.add(dataFilePath(log.tablePath, t.path));
+    if ((t.deletionTimestamp ?? 0) <= horizon) continue;
+    try {
+      keep.add(resolveDataPath(log.tablePath, t.path, log));
+    } catch {
+      // A tombstone naming a file outside the table keeps nothing inside it: vacuum only walks the table.
+    }
   }
   const candidates: string[] = [];
   await listCandidates(log.tablePath, log.tablePath, snapshot.partitionColumns, candidates);
   const doomed: { path: string; size: number }[] = [];
+  const skipped: string[] = [];
   for (const path of candidates) {
     if (keep.has(path)) continue;
     const info = await stat(path).catch(() => undefined);
     if (!info || info.mtimeMs >= horizon) continue;
+    if (!DATA_FILE_NAME.test(basename(path))) { skipped.push(path); continue; }
     doomed.push({ path, size: info.size });
   }
-  const filesDeleted = doomed.map((d) => relative(log.tablePath, d.path).split(sep).join('/')).sort();
-  if (dryRun || doomed.length === 0) return { filesDeleted, dryRun };
+  const rel = (p: string): string => relative(log.tablePath, p).split(sep).join('/');
+  const filesDeleted = doomed.map((d) => rel(d.path)).sort();
+  const filesSkipped = skipped.map(rel).sort();
+  if (dryRun || doomed.length === 0) return { filesDeleted, filesSkipped, dryRun };
   await start.commit({
     operation: 'VACUUM START',
     operationParameters: {
@@ -127,5 +143,5 @@ export async function vacuumTable(log: DeltaLog, options: VacuumOptions = {}, no
   }
   const end = new Transaction(log, await Snapshot.load(log));
   await end.commit({ operation: 'VACUUM END', operationParameters: { status: 'COMPLETED' }, operationMetrics: { numDeletedFiles: deleted, numVacuumedDirectories: 0 } });
-  return { filesDeleted, dryRun };
+  return { filesDeleted, filesSkipped, dryRun };
 }

@@ -23,6 +23,11 @@ export interface DeltaReadOptions {
   readonly where?: Predicate;
   /** Columns to read (default: all, in schema order). */
   readonly columns?: readonly string[];
+  /**
+   * Read data files the log names outside the table (absolute URIs, e.g. a shallow clone's). Default false: such a
+   * log is refused, naming the file.
+   */
+  readonly allowExternalFiles?: boolean;
 }
 
 /** A table row as read: column → canonical value (see `DeltaType`). */
@@ -72,7 +77,7 @@ export class DeltaSource implements BoundedSource<DeltaRow> {
   plan(): Promise<Plan> {
     this.#plan ??= (async () => {
       const { version, timestamp, where } = this.options;
-      const snapshot = await (await DeltaTable.open(this.path)).snapshot(version !== undefined ? { version } : timestamp !== undefined ? { timestamp } : {});
+      const snapshot = await (await DeltaTable.open(this.path, { allowExternalFiles: this.options.allowExternalFiles === true })).snapshot(version !== undefined ? { version } : timestamp !== undefined ? { timestamp } : {});
       const names = snapshot.schema.fields.map((f) => f.name);
       const columns = this.options.columns ?? names;
       for (const c of columns) {

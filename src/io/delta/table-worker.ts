@@ -8,11 +8,10 @@
  * files staged so far.
  */
 import { unlink } from 'node:fs/promises';
-import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import {
-  DeltaTable, DeltaTableError, MergeBuilder, type AddAction, type Row, type Snapshot, type Transaction,
+  DeltaTable, DeltaTableError, MergeBuilder, resolveDataPath, type AddAction, type Row, type Snapshot, type Transaction,
 } from '../../lakehouse/index.ts';
 import type { CheckedColumn } from './row-checker.ts';
 import type { BeginRequest, BeginResult, CommitRequest, CommitResult, SessionRequest, StageRequest, WorkerRequest, WorkerResponse } from './worker-protocol.ts';
@@ -153,7 +152,8 @@ async function abort(r: SessionRequest): Promise<void> {
   sessions.delete(r.session);
   if (!s) return;
   // Uncommitted files are invisible orphans; removing them now saves vacuum the work.
-  await Promise.all(s.adds.map((a) => unlink(join(s.table.path, ...a.path.split('/').map(decodeURIComponent))).catch(() => undefined)));
+  // resolveDataPath: a staged path that would leave the table is never unlinked (it throws, and the catch skips it).
+  await Promise.all(s.adds.map(async (a) => unlink(resolveDataPath(s.table.path, a.path)).catch(() => undefined)));
 }
 
 async function handle(request: WorkerRequest): Promise<unknown> {
