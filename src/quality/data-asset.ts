@@ -16,7 +16,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { files } from '../io/index.ts';
-import { SuiteError } from './quality-error.ts';
+import { DataAssetError, SuiteError } from './quality-error.ts';
 import type { Row } from './values.ts';
 import { scanCsvColumnar } from './csv-columnar.ts';
 import { scanDelta, scanParquetFile } from './parquet-scan.ts';
@@ -173,7 +173,19 @@ export function assetFromPath(path: string, baseDir = process.cwd(), options: { 
   const abs = isAbsolute(path) ? path : resolve(baseDir, path);
   if (isDeltaTable(abs)) return asset.delta(abs, { ...(options.name ? { name: options.name } : {}), ...(options.version !== undefined ? { version: options.version } : {}) });
   if (options.version !== undefined) throw new SuiteError(`${path}: 'version' applies to Delta tables, and this is not one (no _delta_log)`);
+  notAPlainDirectory(abs, path);
   return asset.file(abs, { name: options.name ?? baseName(path.replace(/[*?[{].*$/, '') || path), ...pick(options, ['format', 'types', 'inferRows', 'invalidUtf8']) });
+}
+
+/** A directory that is not a Delta table cannot be read as data: say what is accepted instead of failing with EISDIR. */
+function notAPlainDirectory(abs: string, shown: string): void {
+  let dir = false;
+  try {
+    dir = statSync(abs).isDirectory();
+  } catch {
+    return; // missing, or a glob: the scan names it
+  }
+  if (dir) throw new DataAssetError(`${shown} is a directory but not a Delta table (it has no _delta_log)`, { hint: `give a data file (CSV, TSV, JSON Lines, Parquet), a glob such as ${shown.replace(/\/+$/, '')}/*.csv, or a Delta table directory` });
 }
 
 /**
@@ -198,6 +210,7 @@ export function parseAsset(spec: unknown, baseDir: string, where = 'data_asset')
     return asset.delta(abs, { ...(name ? { name } : {}), ...(s.version !== undefined ? { version: s.version as number } : {}), ...(s.timestamp !== undefined ? { timestamp: s.timestamp as string } : {}) });
   }
   if (s.version !== undefined) throw new SuiteError(`${where}: 'version' applies to Delta tables, and ${s.path} is not one (no _delta_log)`);
+  notAPlainDirectory(abs, s.path);
   return asset.file(abs, { ...(name ? { name } : { name: baseName(s.path.replace(/[*?[{].*$/, '') || s.path) }), ...(format ? { format: format as FileFormat } : {}), ...(types ? { types: types as CsvTypes } : {}) });
 }
 

@@ -13,7 +13,7 @@
 export type { Row } from './values.ts';
 export type { ExpectationConfig, ExpectationResult, ExpectationResultDetails, ValidationResult, ValidationStatistics } from './result.ts';
 export type { ExpectationType } from './expectation.ts';
-export { SuiteError, QualityGateError } from './quality-error.ts';
+export { SuiteError, QualityGateError, DataAssetError } from './quality-error.ts';
 export { expectationTypes, compileExpectation } from './registry.ts';
 export { expect } from './expect.ts';
 export { suite, parseSuite, loadSuite, saveSuite, type Suite } from './suite.ts';

@@ -12,6 +12,7 @@
 import { BATCH_SIZE, ColumnBatch } from './column-batch.ts';
 import { ColumnProfile, DEFAULT_LIMITS, type ProfileLimits, type ProfileNeeds } from './column-profile.ts';
 import { Outcome, type CompiledExpectation, type Metrics, type ProfileRequest, type RowCheckCounts } from './expectation.ts';
+import { closest } from '../config/index.ts';
 import { compileExpectation } from './registry.ts';
 import { statisticsOf, type ExpectationResult, type ValidationResult } from './result.ts';
 import type { Suite } from './suite.ts';
@@ -294,7 +295,10 @@ export class SuiteAccumulator {
         rowCheck: (): RowCheckCounts => ({ elements: this.rowCount, missing: this.missing[ci]!, unexpected: this.unexpected[ci]!, partial: this.partial[ci]! }),
       };
       const absent = this.columns === undefined && this.rowCount === 0 ? [] : e.columns.filter((c) => !columns.includes(c));
-      if (absent.length > 0) return failed(e, `The column "${absent[0]}" in BatchData does not exist.`);
+      if (absent.length > 0) {
+        const found = columns.length === 0 ? 'no columns were found (is it a data file of a known format, or a Delta table?)' : `columns found: ${columns.slice(0, 20).join(', ')}${columns.length > 20 ? `, ... (${columns.length})` : ''}`;
+        return failed(e, `column "${absent[0]}" does not exist in the data${closestColumn(absent[0]!, columns)}; ${found}`);
+      }
       try {
         const { success, result, approximate } = e.evaluate(metrics);
         return { success, expectation_config: e.config, result, exception_info: { raised_exception: false, exception_message: null }, ...(approximate ? { approximate: true } : {}) };
@@ -320,4 +324,10 @@ export class SuiteAccumulator {
 
 function failed(e: CompiledExpectation, message: string): ExpectationResult {
   return { success: false, expectation_config: e.config, result: {}, exception_info: { raised_exception: true, exception_message: message } };
+}
+
+/** ` (did you mean "x"?)` for a missing column, or ''. */
+function closestColumn(name: string, columns: readonly string[]): string {
+  const best = closest(name, columns, 1);
+  return best.length > 0 ? ` (did you mean "${best[0]}"?)` : '';
 }

@@ -18,3 +18,10 @@ export class QualityGateError extends RiffleError {
     this.failed = failed;
   }
 }
+
+/** A data asset cannot be read as given (a directory that is not a Delta table...): names the path and what is accepted. */
+export class DataAssetError extends ConfigError {
+  constructor(message: string, opts: { hint?: string; context?: ErrorContext } = {}) {
+    super(message, { code: 'QUALITY_ASSET_INVALID', ...opts });
+  }
+}
