@@ -125,7 +125,7 @@ describe('riffle table (command line)', { concurrency: 1 }, () => {
 
   it('bad property names and values are refused before any work (exit 2)', async () => {
     const cases: [string[], RegExp][] = [
-      [['set-property', table, 'delta.enableChangeDataFed=true'], /'delta\.enableChangeDataFed' is not one Riffle supports \(did you mean `delta\.enableChangeDataFeed`\?\)/],
+      [['set-property', table, 'delta.enableChangeDataFed=true'], /'delta\.enableChangeDataFed' is not supported by Riffle yet \(did you mean `delta\.enableChangeDataFeed`\?\)/],
       [['set-property', table, 'delta.appendOnly=yes'], /'delta\.appendOnly' is 'yes', not 'true' or 'false'/],
       [['set-property', table, 'novalue'], /novalue: expected key=value/],
       [['set-property', table], /needs key=value/],

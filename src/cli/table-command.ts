@@ -29,7 +29,6 @@ interface Extra {
 /** Each command's arguments and the options it accepts (besides --json and --help); `args`: it takes more positionals. */
 const COMMANDS: Record<string, { usage: string; options: readonly string[]; args?: true; run: (table: string, flags: Flags, io: CliIO, extra: Extra) => Promise<number> }> = {
   write: { usage: '<table> --from <file.csv|.jsonl|.parquet> [--mode append|overwrite] [--partition-by c,...] [--merge-schema] [--property k=v ...] [--columns c:type,... | --schema FILE]', options: ['from', 'mode', 'partition-by', 'merge-schema', 'property', 'columns', 'schema'], run: writeCommand },
-  'set-property': { usage: '<table> k=v [k=v ...]', options: [], args: true, run: setPropertyCommand },
   merge: { usage: '<table> --from <file> --on <key,...> [--columns c:type,... | --schema FILE]', options: ['from', 'on', 'columns', 'schema'], run: mergeCommand },
   describe: { usage: '<table>', options: [], run: describeCommand },
   history: { usage: '<table> [--limit N]', options: ['limit'], run: historyCommand },
@@ -38,6 +37,7 @@ const COMMANDS: Record<string, { usage: string; options: readonly string[]; args
   vacuum: { usage: '<table> [--retention-hours H] [--dry-run] [--force]', options: ['retention-hours', 'dry-run', 'force'], run: vacuumCommand },
   restore: { usage: '<table> --version N | --timestamp T', options: ['version', 'timestamp'], run: restoreCommand },
   changes: { usage: '<table> --from V [--to V]', options: ['from', 'to'], run: changesCommand },
+  'set-property': { usage: '<table> k=v [k=v ...]', options: [], args: true, run: setPropertyCommand },
 };
 
 type Flags = Record<string, string | boolean>;

@@ -33,7 +33,7 @@ test('enabling the change data feed on an existing table: a SET TBLPROPERTIES co
 
 test('delta.* keys and values are validated, with "did you mean"; user keys are free', async () => {
   const table = await DeltaTable.create(fresh(), { schema });
-  await assert.rejects(table.setProperties({ 'delta.enableChangeDataFed': 'true' }), /'delta\.enableChangeDataFed' is not one Riffle supports \(did you mean `delta\.enableChangeDataFeed`\?\)/);
+  await assert.rejects(table.setProperties({ 'delta.enableChangeDataFed': 'true' }), /'delta\.enableChangeDataFed' is not supported by Riffle yet \(did you mean `delta\.enableChangeDataFeed`\?\)/);
   await assert.rejects(table.setProperties({ 'delta.appendOnly': 'yes' }), /'delta\.appendOnly' is 'yes', not 'true' or 'false'/);
   await assert.rejects(table.setProperties({ 'delta.checkpointInterval': '0' }), /not a positive integer/);
   await assert.rejects(table.setProperties({}), /at least one property/);

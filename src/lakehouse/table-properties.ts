@@ -102,7 +102,7 @@ export function checkTableProperties(properties: Readonly<Record<string, unknown
     const rule = TABLE_PROPERTIES[key];
     if (!rule) {
       if (!key.toLowerCase().startsWith('delta.')) continue;
-      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `table property '${key}' is not one Riffle supports${didYouMean(key, known)}`, { hint: `supported delta.* properties: ${known.join(', ')}` });
+      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `table property '${key}' is not supported by Riffle yet${didYouMean(key, known)}`, { hint: `supported delta.* properties: ${known.join(', ')}` });
     }
     if (!rule.valid(value)) {
       throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `table property '${key}' is '${value}', not ${rule.expects}`);
