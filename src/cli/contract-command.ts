@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import * as quality from '../quality/index.ts';
 import { parseArgs } from './args.ts';
 import { UsageError } from './cli-error.ts';
+import { asCellKinds, declaredColumnTypes } from './column-types.ts';
 import type { CliIO } from './cli-io.ts';
 import { stringify } from './run-report.ts';
 import { formatTable } from './table.ts';
@@ -15,8 +16,10 @@ export const CONTRACT_HELP = `riffle contract — data contracts (Data Contract 
 
 usage:
   riffle contract test <contract.yaml> --data <file|glob|delta table dir> [--version N] [--model <name>] [--json]
+        [--columns c:type,... | --schema FILE]
       checks the data (CSV, JSON Lines, Parquet, or a Delta table at its latest or a given version; streamed in one
-      pass) against the contract's schema and quality rules; exit 0 if all pass, 1 otherwise
+      pass) against the contract's schema and quality rules; exit 0 if all pass, 1 otherwise (records that cannot
+      be read fail the test); --columns/--schema fix how CSV columns are read (string keeps 007 and NA as written)
   riffle contract diff <old.yaml> <new.yaml> [--json]
       classifies each change as compatible or breaking; exit 1 if any is breaking`;
 
@@ -39,7 +42,8 @@ export async function contractCommand(argv: readonly string[], io: CliIO): Promi
       version = Number(flags.version);
       if (!Number.isInteger(version) || version < 0) throw new UsageError(`--version must be a table version (an integer ≥ 0), got ${JSON.stringify(flags.version)}`);
     }
-    return testContract(resolve(io.cwd, contractPath), flags.data, { ...(typeof flags.model === 'string' ? { model: flags.model } : {}), ...(version !== undefined ? { version } : {}), json }, io);
+    const declared = declaredColumnTypes({ columns: flags.columns, schema: typeof flags.schema === 'string' ? resolve(io.cwd, flags.schema) : flags.schema });
+    return testContract(resolve(io.cwd, contractPath), flags.data, { ...(typeof flags.model === 'string' ? { model: flags.model } : {}), ...(version !== undefined ? { version } : {}), ...(declared ? { columnKinds: asCellKinds(declared) } : {}), json }, io);
   }
   if (sub === 'diff') {
     const [a, b] = rest;
@@ -56,11 +60,11 @@ export async function contractCommand(argv: readonly string[], io: CliIO): Promi
   throw new UsageError(`unknown contract command '${sub}'`, { hint: "use 'riffle contract test' or 'riffle contract diff'" });
 }
 
-async function testContract(contractPath: string, dataPath: string, options: { model?: string; version?: number; json: boolean }, io: CliIO): Promise<number> {
+async function testContract(contractPath: string, dataPath: string, options: { model?: string; version?: number; columnKinds?: Record<string, quality.CellKind>; json: boolean }, io: CliIO): Promise<number> {
   const contract = quality.loadContract(contractPath);
   const compiled = quality.compileContract(contract, options.model);
   // CSV cells stay text: the contract's declared types convert them (a cell that does not convert fails the type check).
-  const data = quality.assetFromPath(dataPath, io.cwd, { types: 'text', ...(options.version !== undefined ? { version: options.version } : {}) });
+  const data = quality.assetFromPath(dataPath, io.cwd, { types: 'text', ...(options.columnKinds ? { columnKinds: options.columnKinds } : {}), ...(options.version !== undefined ? { version: options.version } : {}) });
   const result = await quality.validateAsset(data, compiled.suite, { mapRow: compiled.coerce });
   const rows = result.meta.row_count;
   const checks = result.results.map((r, i) => ({
@@ -87,9 +91,17 @@ async function testContract(contractPath: string, dataPath: string, options: { m
     });
     skipped = skipped.filter((s) => !s.name.startsWith('freshness:'));
   }
+  const malformed = result.meta.malformed_records as quality.MalformedRecords | undefined;
+  if (malformed) {
+    // Rows that could not be read were not checked: the test fails, as a check of its own, with the count.
+    checks.push({
+      check: 'readable records', expectation: 'readable_records', success: false,
+      observed: `${malformed.count} record${malformed.count === 1 ? '' : 's'} could not be read (${malformed.examples.slice(0, 3).map((m) => m.reason).join('; ')})`,
+      result: { observed_value: malformed.count, details: { ...malformed } },
+    });
+  }
   const success = result.success && checks.every((c) => c.success);
   const failed = checks.filter((c) => !c.success);
-  const malformed = result.meta.malformed_records as quality.MalformedRecords | undefined;
   const dataInfo = { path: dataPath, kind: data.kind, ...(data.kind === 'delta' && data.version !== undefined ? { version: data.version } : {}) };
   if (options.json) {
     io.out(stringify({
@@ -100,7 +112,7 @@ async function testContract(contractPath: string, dataPath: string, options: { m
     io.out(`contract ${contract.title}${contract.version ? ` v${contract.version}` : ''} (model ${compiled.model.name}) on ${dataPath}${data.kind === 'delta' ? ` (Delta table${data.version !== undefined ? ` v${data.version}` : ''})` : ''}: ${rows} rows`);
     io.out(formatTable(['status', 'check', 'observed'], checks.map((c) => [c.success ? 'pass' : 'FAIL', c.check, c.observed])));
     for (const s of skipped) io.out(`skipped: ${s.name} (${s.reason})`);
-    if (malformed) io.out(`malformed records skipped: ${malformed.count} (e.g. ${malformed.examples.slice(0, 3).map((m) => `line ${m.line}: ${m.reason}`).join('; ')})`);
+    if (malformed) io.out(`unreadable records: ${malformed.count} (e.g. ${malformed.examples.slice(0, 3).map((m) => m.reason).join('; ')}); the test fails`);
     io.out(success ? `\npassed: ${checks.length} checks` : `\nfailed: ${failed.length} of ${checks.length} checks\n${failed.map((c) => `  - ${c.check}: ${c.observed}`).join('\n')}`);
   }
   return success ? 0 : 1;

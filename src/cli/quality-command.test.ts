@@ -24,7 +24,7 @@ function csv(n: number, broken = false): string {
   return `${lines.join('\n')}\n`;
 }
 
-test('riffle quality profile proposes a suite from the data (types, null rates, ranges, value sets, uniqueness)', () => {
+test('riffle quality profile proposes a suite from the data (types, null rates, ranges, value sets, uniqueness)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'riffle-profile-'));
   try {
     const data = join(dir, 'orders.csv');
@@ -50,10 +50,10 @@ test('riffle quality profile proposes a suite from the data (types, null rates, 
     // The suite written by --out is the same, passes on the profiled data and catches broken data.
     const suite = loadSuite(out);
     assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')).expectations, report.suite.expectations);
-    const good = readTable(data);
+    const good = await readTable(data);
     assert.equal(validate(good.rows, suite, { columns: good.columns }).success, true);
     writeFileSync(join(dir, 'bad.csv'), csv(200, true));
-    const bad = readTable(join(dir, 'bad.csv'));
+    const bad = await readTable(join(dir, 'bad.csv'));
     const failed = validate(bad.rows, suite, { columns: bad.columns }).results.filter((r) => !r.success).map((r) => `${r.expectation_config.expectation_type}(${String(r.expectation_config.kwargs.column)})`);
     assert.deepEqual(failed, ['expect_column_values_to_be_unique(id)', 'expect_column_values_to_be_in_set(status)']);
   } finally {

@@ -7,12 +7,12 @@
  * reads them: empty → missing; a column whose every non-empty cell is an integer (or a number) holds numbers;
  * true/false → booleans; anything else stays a string — so the suite holds for the data when GE reads it too.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { files } from '../io/index.ts';
 import * as quality from '../quality/index.ts';
 import { parseArgs } from './args.ts';
 import { UsageError } from './cli-error.ts';
+import { asCellKinds, declaredColumnTypes } from './column-types.ts';
 import type { CliIO } from './cli-io.ts';
 import { stringify } from './run-report.ts';
 import { formatTable } from './table.ts';
@@ -21,8 +21,11 @@ export const QUALITY_HELP = `riffle quality — data quality
 
 usage:
   riffle quality profile <data.csv|data.jsonl|data.parquet|glob|delta table dir> [--json] [--out suite.json|.yaml] [--name n]
+        [--columns c:type,... | --schema FILE]
       profiles the data (types, null rates, ranges, value sets, uniqueness) and proposes an expectation suite;
-      --out writes the suite (GE's JSON shape, or YAML), --json prints the profile and the suite as JSON
+      --out writes the suite (GE's JSON shape, or YAML), --json prints the profile and the suite as JSON;
+      --columns/--schema fix how CSV columns are read (string keeps 007 and NA as written); records that cannot
+      be read are counted in a warning
   riffle quality checkpoint run <checkpoint.yaml|.json> [--run-name name] [--json]
       validates each data asset of the checkpoint with its suite (files, globs or Delta tables, streamed in one
       pass) and runs its actions (store results, data docs, webhook); exit 0 if every validation passed, 1 if not
@@ -46,18 +49,22 @@ export async function qualityCommand(argv: readonly string[], io: CliIO): Promis
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
   const path = resolve(io.cwd, dataPath);
   const name = typeof flags.name === 'string' ? flags.name : (dataPath.replace(/\/+$/, '').split('/').at(-1) ?? 'data').replace(/\.[^.]+$/, '');
-  let profile: quality.DataProfile;
-  if (quality.isDeltaTable(path) || /\.parquet$/i.test(path) || /[*?[{]/.test(dataPath)) {
-    // Delta tables, Parquet files and globs are streamed (bounded memory); a single CSV/JSONL file is read whole so
-    // that each CSV column is typed from all of its cells, as pandas does.
-    profile = await quality.profileAsset(quality.assetFromPath(dataPath, io.cwd), { name });
-  } else {
-    const { rows, columns } = readTable(path);
-    profile = quality.profileRows(rows, { columns, name });
+  const declared = declaredColumnTypes({ columns: flags.columns, schema: typeof flags.schema === 'string' ? resolve(io.cwd, flags.schema) : flags.schema });
+  // Every input is streamed (bounded memory); a single file is typed from all of its cells (a first pass folds each
+  // column's kind, as pandas types whole columns), globs and tables from their first rows.
+  const malformed: quality.MalformedRecords = { count: 0, examples: [] };
+  const whole = !quality.isDeltaTable(path) && !/[*?[{]/.test(dataPath);
+  if (whole && !existsSync(path)) throw new UsageError(`cannot read ${dataPath}: no such file`, { hint: 'give a CSV, JSON Lines or Parquet file, a glob or a Delta table directory' });
+  const profile = await quality.profileAsset(
+    quality.assetFromPath(dataPath, io.cwd, { ...(whole ? { inferRows: Infinity } : {}), ...(declared ? { columnKinds: asCellKinds(declared) } : {}) }),
+    { name, malformed },
+  );
+  if (malformed.count > 0) {
+    io.err(`warning: ${malformed.count} record${malformed.count === 1 ? '' : 's'} could not be read and are not in the profile (e.g. ${malformed.examples.slice(0, 3).map((m) => `${m.file}:${m.line}: ${m.reason}`).join('; ')})`);
   }
   if (typeof flags.out === 'string') quality.saveSuite(profile.suite, resolve(io.cwd, flags.out));
   if (flags.json === true) {
-    io.out(stringify({ data: path, rows: profile.rows, columns: profile.columns, suite: profile.suite }));
+    io.out(stringify({ data: path, rows: profile.rows, columns: profile.columns, suite: profile.suite, ...(malformed.count > 0 ? { malformed_records: malformed } : {}) }));
     return 0;
   }
   io.out(`profile of ${dataPath}: ${profile.rows} rows, ${profile.columns.length} columns`);
@@ -137,43 +144,16 @@ function describeKwargs(kwargs: Readonly<Record<string, unknown>>): string {
     .join(', ');
 }
 
-/** Reads a CSV (typed per column, as pandas) or JSON Lines file. */
-export function readTable(path: string): { rows: Array<Record<string, unknown>>; columns: string[] } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${path}: ${(e as Error).message}`);
+/**
+ * Reads a CSV (typed per column from all of its cells, by the shared typing rule) or JSON Lines file into rows, as
+ * `riffle quality profile` reads it.
+ */
+export async function readTable(path: string): Promise<{ rows: Array<Record<string, unknown>>; columns: string[] }> {
+  const rows: Array<Record<string, unknown>> = [];
+  let columns: string[] = [];
+  for await (const batch of quality.scanAsset(quality.asset.file(path, { inferRows: Infinity }))) {
+    if (columns.length === 0) columns = [...batch.columns];
+    rows.push(...batch.rows);
   }
-  const lines = text.split(/\r?\n/);
-  if (lines.at(-1) === '') lines.pop();
-  if (/\.jsonl?$/i.test(path)) {
-    const rows = lines.flatMap((l, i) => {
-      if (l.trim() === '') return [];
-      try {
-        return [JSON.parse(l) as Record<string, unknown>];
-      } catch {
-        throw new UsageError(`${path}:${i + 1}: not JSON`);
-      }
-    });
-    const columns: string[] = [];
-    for (const r of rows) for (const k of Object.keys(r)) if (!columns.includes(k)) columns.push(k);
-    return { rows, columns };
-  }
-  if (!/\.(csv|tsv|txt)$/i.test(path)) throw new UsageError(`${path}: expected a .csv or .jsonl file`);
-  const records: string[][] = [];
-  const parser = new files.CsvRecordParser({ delimiter: /\.tsv$/i.test(path) ? '\t' : ',', quote: '"' });
-  const sink = { record: (fields: string[]) => void records.push(fields), malformed: (reason: string, line: number) => { throw new UsageError(`${path}:${line}: ${reason}`); } };
-  lines.forEach((l, i) => parser.push(l, i + 1, sink));
-  parser.end(sink);
-  const [header, ...body] = records;
-  const columns = header ?? [];
-  const kinds = columns.map((_, i) => quality.inferKind(body.map((r) => r[i])));
-  const rows = body.map((r) => Object.fromEntries(columns.map((c, i) => [c, cell(r[i], kinds[i]!)])));
   return { rows, columns };
-}
-
-function cell(c: string | undefined, kind: quality.CellKind): unknown {
-  if (c === undefined || c === '') return null;
-  return kind === 'number' ? Number(c) : kind === 'boolean' ? c.toLowerCase() === 'true' : c;
 }

@@ -46,6 +46,21 @@ export interface FileAsset {
   readonly inferRows?: number;
   /** 'error' (default): a line that is not UTF-8 is a malformed record; 'replace': invalid bytes read as U+FFFD. */
   readonly invalidUtf8?: files.InvalidUtf8;
+  /**
+   * Kinds declared for some CSV columns (`--columns`/`--schema`), whatever `types` says for the others; a column
+   * declared 'string' keeps its cells exactly as written (`007`, `NA`; only the empty cell is missing).
+   */
+  readonly columnKinds?: Readonly<Record<string, CellKind>>;
+}
+
+/** The options of `asset.file` (see FileAsset). */
+export interface FileAssetOptions {
+  name?: string;
+  format?: FileFormat;
+  types?: CsvTypes;
+  inferRows?: number;
+  invalidUtf8?: files.InvalidUtf8;
+  columnKinds?: Readonly<Record<string, CellKind>>;
 }
 
 /** A Delta table directory, at its latest version or time-travelled. */
@@ -145,9 +160,9 @@ export const asset = {
   rows(name: string, rows: Iterable<Row> | AsyncIterable<Row>, columns?: readonly string[]): RowsAsset {
     return { kind: 'rows', name, rows, ...(columns ? { columns } : {}) };
   },
-  file(path: string | readonly string[], options: { name?: string; format?: FileFormat; types?: CsvTypes; inferRows?: number; invalidUtf8?: files.InvalidUtf8 } = {}): FileAsset {
+  file(path: string | readonly string[], options: FileAssetOptions = {}): FileAsset {
     const first = typeof path === 'string' ? path : (path[0] ?? 'data');
-    return { kind: 'file', path, name: options.name ?? baseName(first.replace(/[*?[{].*$/, '') || first), ...pick(options, ['format', 'types', 'inferRows', 'invalidUtf8']) };
+    return { kind: 'file', path, name: options.name ?? baseName(first.replace(/[*?[{].*$/, '') || first), ...pick(options, ['format', 'types', 'inferRows', 'invalidUtf8', 'columnKinds']) };
   },
   delta(path: string, options: { name?: string; version?: number; timestamp?: string | number | Date } = {}): DeltaAsset {
     return { kind: 'delta', path, name: options.name ?? baseName(path), ...pick(options, ['version', 'timestamp']) };
@@ -169,12 +184,12 @@ export function isDeltaTable(path: string): boolean {
  * An asset from a path given on a command line or in a checkpoint file: a Delta table directory, or files.
  * Relative paths resolve against `baseDir`.
  */
-export function assetFromPath(path: string, baseDir = process.cwd(), options: { name?: string; version?: number; format?: FileFormat; types?: CsvTypes; inferRows?: number; invalidUtf8?: files.InvalidUtf8 } = {}): DataAsset {
+export function assetFromPath(path: string, baseDir = process.cwd(), options: FileAssetOptions & { version?: number } = {}): DataAsset {
   const abs = isAbsolute(path) ? path : resolve(baseDir, path);
   if (isDeltaTable(abs)) return asset.delta(abs, { ...(options.name ? { name: options.name } : {}), ...(options.version !== undefined ? { version: options.version } : {}) });
   if (options.version !== undefined) throw new SuiteError(`${path}: 'version' applies to Delta tables, and this is not one (no _delta_log)`);
   notAPlainDirectory(abs, path);
-  return asset.file(abs, { name: options.name ?? baseName(path.replace(/[*?[{].*$/, '') || path), ...pick(options, ['format', 'types', 'inferRows', 'invalidUtf8']) });
+  return asset.file(abs, { name: options.name ?? baseName(path.replace(/[*?[{].*$/, '') || path), ...pick(options, ['format', 'types', 'inferRows', 'invalidUtf8', 'columnKinds']) });
 }
 
 /** A directory that is not a Delta table cannot be read as data: say what is accepted instead of failing with EISDIR. */
@@ -327,7 +342,17 @@ const asExactText: Convert = (c) => (c === '' ? null : c);
 /** Whether each column is fixed as 'string' by the asset's `types` map. */
 function exactColumns(header: readonly string[], a: FileAsset): boolean[] {
   const fixed = typeof a.types === 'object' ? a.types : {};
-  return header.map((c) => fixed[c] === 'string');
+  const declared = a.columnKinds ?? {};
+  return header.map((c) => (declared[c] ?? fixed[c]) === 'string');
+}
+
+/** A column's kind: declared (`columnKinds`), fixed (`types` map), text (`types: 'text'`) or inferred. */
+function kindOf(a: FileAsset, column: string, inferred: () => CellKind): CellKind {
+  const declared = a.columnKinds?.[column];
+  if (declared !== undefined) return declared;
+  if (a.types === 'text') return 'string';
+  const fixed = typeof a.types === 'object' ? a.types[column] : undefined;
+  return fixed ?? inferred();
 }
 const converters = (kinds: readonly CellKind[], exact: readonly boolean[]): Convert[] => kinds.map((k, i) => (exact[i] ? asExactText : CONVERT[k]));
 
@@ -406,9 +431,9 @@ async function sampleCsv(path: string, delimiter: string, a: FileAsset, signal: 
   });
   for await (const _ of records) if (rows >= inferRows && header !== undefined) break;
   if (header === undefined) return undefined;
-  const fixed = typeof a.types === 'object' ? a.types : {};
-  const kinds = header.map((c, i): CellKind => (a.types === 'text' ? 'string' : (fixed[c] ?? inference[i]!.cellKind)));
-  return { header, kinds };
+  const h = header;
+  const kinds = h.map((c, i): CellKind => kindOf(a, c, () => inference[i]!.cellKind));
+  return { header: h, kinds };
 }
 
 /** Where the columnar reader handed a file over: its offset and lines before, and what it knew. */
@@ -430,8 +455,7 @@ async function* scanCsv(path: string, delimiter: string, a: FileAsset, options: 
   const fresh = () => header!.map(() => [] as unknown[]);
   const flushSample = () => {
     const h = header!;
-    const fixed = typeof a.types === 'object' ? a.types : {};
-    const kinds = h.map((c, i) => fixed[c] ?? inferKind(sample!.map((r) => r[i])));
+    const kinds = h.map((c, i) => kindOf(a, c, () => inferKind(sample!.map((r) => r[i]))));
     append = recordAppender(h.length, converters(kinds, exactColumns(h, a)));
     for (const f of sample!) append(f, cols);
     count += sample!.length;
@@ -450,7 +474,7 @@ async function* scanCsv(path: string, delimiter: string, a: FileAsset, options: 
         if (resume) return undefined; // the columnar reader's sample read it already
         header = names;
         cols = fresh();
-        if (sample === undefined) append = recordAppender(header.length, converters(header.map(() => 'string'), exactColumns(header, a)));
+        if (sample === undefined) append = recordAppender(header.length, converters(header.map((c) => kindOf(a, c, () => 'string')), exactColumns(header, a)));
         return undefined;
       },
       record(fields) {

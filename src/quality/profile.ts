@@ -11,7 +11,7 @@
  * Distinct counts come from the same bounded-memory profile as validation (exact up to the limits); a column
  * whose distinct count was estimated gets no unique or in_set proposal.
  */
-import { scanAsset, type DataAsset } from './data-asset.ts';
+import { scanAsset, type DataAsset, type MalformedRecords } from './data-asset.ts';
 import { ColumnProfile, DEFAULT_LIMITS, type ProfileLimits } from './column-profile.ts';
 import { expect } from './expect.ts';
 import { isDateutilParseable } from './expectations/dateutil-parse.ts';
@@ -105,9 +105,10 @@ export function profileRows(rows: Iterable<Row>, options: ProfileOptions = {}): 
  * Profiles a data asset (files, globs or a Delta table) streamed in one pass, as `profileRows` does rows in memory.
  * @example const { suite } = await quality.profileAsset(quality.asset.delta('lake/orders'), { name: 'orders' });
  */
-export async function profileAsset(a: DataAsset, options: ProfileOptions = {}): Promise<DataProfile> {
+export async function profileAsset(a: DataAsset, options: ProfileOptions & { readonly malformed?: MalformedRecords } = {}): Promise<DataProfile> {
   let profiler: Profiler | undefined;
-  for await (const batch of scanAsset(a)) {
+  // Records the reader could not read are counted in `options.malformed` (the caller reports them).
+  for await (const batch of scanAsset(a, options.malformed ? { malformed: options.malformed } : {})) {
     profiler ??= new Profiler({ ...options, columns: options.columns ?? batch.columns });
     for (const row of batch.rows) profiler.add(row);
   }

@@ -16,7 +16,8 @@ export interface ValidateAssetOptions extends PlanOptions {
 /**
  * Validates a data asset with a suite in one streaming pass: files and Delta tables are read batch by batch (memory
  * bounded by one batch or row group plus the metrics' budgets), every expectation's metrics computed on the way.
- * The result's meta names the asset (`data_asset`) and counts malformed records the reader skipped.
+ * The result's meta names the asset (`data_asset`) and counts malformed records the reader could not read
+ * (`malformed_records`); any such record fails the validation (`success: false`), since those rows were not checked.
  * @example
  *   const result = await quality.validateAsset(quality.asset.delta('lake/orders'), ordersSuite);
  */
@@ -36,9 +37,11 @@ export async function validateAsset(a: DataAsset, s: Suite | MetricsPlan, option
     options.onProgress?.(acc.rowCount);
   }
   if (acc.columns === undefined) acc.columns = [...(columns ?? [])];
-  return acc.finish({
+  const result = acc.finish({
     ...(options.runId !== undefined ? { run_id: options.runId } : {}),
     data_asset: describeAsset(a),
     ...(malformed.count > 0 ? { malformed_records: malformed } : {}),
   });
+  // Records that could not be read were not validated: the validation cannot pass over them.
+  return malformed.count > 0 ? { ...result, success: false } : result;
 }
