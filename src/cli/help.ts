@@ -23,10 +23,17 @@ commands:
 Set RIFFLE_DEBUG=1 to see stacks of errors.`;
 
 export const RUN_HELP = `usage: riffle run <pipeline.ts> [--param=value ...] [--json] [--explain] [--no-progress]
+                  [--typecheck] [--dead-letter PATH] [--max-errors N]
 
 Imports the module (a path relative to the current directory), takes its default export
   export default Pipeline.define({ params: { ... } }, (p, params) => { ... })
-checks the parameters, builds the pipeline and runs it on the embedded engine. Ctrl-C cancels.
+checks the parameters, builds the pipeline and runs it on the embedded engine. Ctrl-C (or SIGTERM)
+cancels at any stage and removes temporary output.
+
+Records rejected by a step or a source whose error output nobody consumes (dead letters) are
+written as they occur, one JSON object per line (step, error, element or raw text, origin), to
+riffle-dead-letters/<pipeline>-<run id>.jsonl in the current directory; the run then warns with
+their count and the file. No file is created when nothing is rejected.
 
 options:
   --<param>=<value>   a pipeline parameter; also --<param> <value>, and --<flag> / --no-<flag> for
@@ -34,9 +41,14 @@ options:
   --json              print the result as one JSON document on stdout
   --explain           print the fused execution plan instead of running
   --no-progress       do not show progress on stderr
+  --typecheck         type-check the module with the project's TypeScript first (incremental, cached
+                      in node_modules/.cache/riffle); errors print as tsc prints them, exit code 2
+  --dead-letter PATH  write dead letters to PATH instead
+  --max-errors N      fail the run (exit code 1) once more than N records were rejected
   --help              show this help; after a pipeline path, also its parameters
 
-exit codes: 0 done, 1 the job failed, 2 usage or parameter error, 130 cancelled`;
+exit codes: 0 done, 1 the job failed, 2 usage, parameter or type error, 130 cancelled (SIGINT),
+143 cancelled (SIGTERM)`;
 
 export const TEMPLATE_HELP = `usage: riffle template <describe|run> <pipeline.ts> [...]
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -200,6 +200,40 @@ describe('riffle (command line)', { concurrency: 4 }, () => {
     const bad = await riffle(['run', fixture('dead-letters'), '--max-errors=lots']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--max-errors takes a whole number/);
+  });
+
+  it('--typecheck reports type errors as tsc does and exits 2 before any work; without it the combiner refuses the string', async () => {
+    const module = 'src/cli/fixtures/.ill-typed/sum-strings.ts';
+    const r = await riffle(['run', module, '--typecheck']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^src\/cli\/fixtures\/\.ill-typed\/sum-strings\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'number'\.$/m);
+    assert.match(r.stderr, /^error: 'src\/cli\/fixtures\/\.ill-typed\/sum-strings\.ts' does not type-check: 1 error/m);
+    assert.equal(r.stdout, '', 'nothing ran');
+    const untyped = await riffle(['run', module]);
+    assert.equal(untyped.code, 1);
+    assert.match(untyped.stderr, /^error: step 'CombinePerKey\/Combine' failed on element \{"key":"a",.*\}: sum expects numbers, got the string "12"/);
+  });
+
+  describe('a wrong path is a message naming it, never a stack or an internal error', () => {
+    const cases: Array<[string, (dir: string) => string[], RegExp]> = [
+      ['table show on a CSV file (ENOTDIR)', (dir) => ['table', 'show', join(dir, 'orders.csv')], /orders\.csv/],
+      ['quality profile on a directory (EISDIR)', (dir) => ['quality', 'profile', join(dir, 'folder')], /folder/],
+      ['contract test --data on a path that is no table or file', (dir) => ['contract', 'test', 'examples/contracts/orders.contract.yaml', '--data', join(dir, 'notatable')], /notatable/],
+    ];
+    for (const [what, args, names] of cases) {
+      it(what, async () => {
+        const dir = tempDir();
+        writeFileSync(join(dir, 'orders.csv'), 'order_id,total\n1,2\n');
+        mkdirSync(join(dir, 'folder'));
+        writeFileSync(join(dir, 'folder', 'a.csv'), 'x\n1\n');
+        const r = await riffle(args(dir));
+        assert.ok(r.code === 1 || r.code === 2, `exit code ${r.code}: ${r.stderr}`);
+        const first = r.stderr.split('\n').find((l) => l.startsWith('error: ')) ?? '';
+        assert.match(first, names, r.stderr);
+        assert.doesNotMatch(r.stderr, /^\s+at |internal error|BatchData|\bE[A-Z]{3,}:/m, r.stderr);
+        assert.match(r.stderr, /hint: |\bgive\b|\bexpects?\b|\bnot a\b/, 'it says what to do or what was expected');
+      });
+    }
   });
 
   it('describes a template as a table and as JSON', async () => {

@@ -43,7 +43,9 @@ export function pipeline(o: PipelineTaskOptions): TaskFn<Record<string, unknown>
     await definition.build(p, values);
     ctx.log(`running pipeline ${o.module} with ${JSON.stringify(raw)}`);
     const result = await p.run({ runner: new riffle.LocalRunner() });
-    ctx.log(`pipeline ${result.state} in ${result.durationMs} ms (${result.deadLetters.length} dead letters)`);
-    return { state: result.state, durationMs: result.durationMs, deadLetters: result.deadLetters.length };
+    // deadLetters holds the first records only; the count covers them all, and the file holds them.
+    const deadLetters = result.deadLetterCount ?? result.deadLetters.length;
+    ctx.log(`pipeline ${result.state} in ${result.durationMs} ms (${deadLetters} dead letters${result.deadLetterPath ? ` in ${result.deadLetterPath}` : ''})`);
+    return { state: result.state, durationMs: result.durationMs, deadLetters };
   };
 }

@@ -31,6 +31,7 @@ import {
   LocalRunner,
   StepFailedError,
   type LocalRunOptions,
+  type Progress,
   PipelineValidationError,
   type KV,
   type UnboundedSource,
@@ -598,4 +599,30 @@ test('a cancelled job stops in the stage emitting its groups, not only in source
   assert.equal(r.state, 'CANCELLED');
   assert.ok(emitted < 200_000, `stopped after ${emitted} groups`);
   assert.ok(Date.now() - started < 5000);
+});
+
+test('progress counts the inputs only (not one-element impulses) and goes on after reading, naming the stage', async () => {
+  const reports: Progress[] = [];
+  const p = Pipeline.create();
+  const impulse = p.apply('Impulse', create([0]));
+  const numbers = p.apply('Numbers', create(Array.from({ length: 50_000 }, (_x, i) => i), { batchSize: 1000 }));
+  flatten(numbers, impulse)
+    .apply(map((n: number) => kv(n % 20_000, n), 'Key'))
+    .apply(groupByKey<number, number>('Group'))
+    .apply(
+      map((g: KV<number, number[]>) => {
+        const until = Date.now() + 0.002;
+        while (Date.now() < until);
+        return g.key;
+      }, 'Slow'),
+    );
+  const r = await p.run({ runner: new LocalRunner(), onProgress: (x: Progress) => reports.push(x) });
+  assert.equal(r.state, 'DONE');
+  assert.ok(reports.length > 0);
+  assert.ok(reports.every((x) => x.sources === 1), 'the impulse is not an input');
+  assert.ok(reports.every((x) => x.elementsRead <= 50_000));
+  const finishing = reports.filter((x) => x.phase === 'finishing');
+  assert.ok(finishing.length > 0, 'reports go on while the grouping emits');
+  assert.ok(finishing.some((x) => x.step === 'Group'), JSON.stringify(finishing.slice(0, 3)));
+  assert.ok(finishing.at(-1)!.elementsProcessed > finishing[0]!.elementsProcessed || finishing.length === 1);
 });
