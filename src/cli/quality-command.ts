@@ -103,6 +103,8 @@ async function checkpointCommand(args: readonly string[], flags: Record<string, 
   );
   for (const v of result.run_results) {
     for (const r of v.validation_result?.results ?? []) if (!r.success) io.out(`  ${v.data_asset}: ${r.expectation_config.expectation_type}${typeof r.expectation_config.kwargs.column === 'string' ? `(${r.expectation_config.kwargs.column})` : ''}: ${quality.observedText(r)}`);
+    const m = v.validation_result?.meta.malformed_records as quality.MalformedRecords | undefined;
+    if (m) io.out(`  ${v.data_asset}: ${m.count} record${m.count === 1 ? '' : 's'} could not be read, so the validation fails (e.g. ${m.examples.slice(0, 3).map((x) => `${x.file}:${x.line}: ${x.reason}`).join('; ')})`);
   }
   for (const a of [...result.run_results.flatMap((v) => v.actions), ...result.actions]) {
     if (a.skipped) continue;
