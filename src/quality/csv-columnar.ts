@@ -102,6 +102,8 @@ export interface ColumnarCsvOptions {
   readonly batchRows?: number;
   /** Longest record in bytes (default 64 MiB): a longer one is handed to the fallback, which skips it as an error. */
   readonly maxRecordBytes?: number;
+  /** Bytes per read (default 1 MiB; tests use tiny chunks to put record boundaries everywhere). */
+  readonly chunkSize?: number;
 }
 
 /** `parse`'s answer when a record is not plain: hand the file over from `handOff` bytes, after `line` lines. */
@@ -271,7 +273,7 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
   const handle = await open(path, 'r');
   let fallbackAt: { offset: number; lines: number } | undefined;
   try {
-    let buffer = Buffer.allocUnsafe(CHUNK);
+    let buffer = Buffer.allocUnsafe(Math.max(1, Math.min(options.chunkSize ?? CHUNK, maxRecord)));
     let filled = 0;
     let base = 0; // the file offset of buffer[0]
     while (true) {

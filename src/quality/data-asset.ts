@@ -145,6 +145,8 @@ export interface ScanOptions {
   readonly signal?: AbortSignal;
   /** Where malformed records are counted. */
   readonly malformed?: MalformedRecords;
+  /** Bytes per read of CSV files (default: the readers' own; tests use tiny chunks). */
+  readonly chunkSize?: number;
 }
 
 const baseName = (p: string) => p.replace(/\/+$/, '').split('/').at(-1)!.replace(/\.(gz)$/i, '').replace(/\.[^.]+$/, '');
@@ -373,7 +375,7 @@ function recordAppender(width: number, converts: readonly Convert[]): (fields: s
 
 /** The shared CSV reader's options for an asset's file. */
 function csvReadOptions(delimiter: string, a: FileAsset, options: ScanOptions): Omit<files.CsvReadOptions, 'header'> {
-  return { delimiter, ...(a.invalidUtf8 ? { invalidUtf8: a.invalidUtf8 } : {}), ...(options.signal ? { signal: options.signal } : {}) };
+  return { delimiter, ...(a.invalidUtf8 ? { invalidUtf8: a.invalidUtf8 } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}) };
 }
 
 /** A sink that counts the records the shared reader could not read. */
@@ -392,7 +394,7 @@ async function* scanDelimited(path: string, delimiter: string, a: FileAsset, opt
     yield* scanCsv(path, delimiter, a, options);
     return;
   }
-  const sample = await sampleCsv(path, delimiter, a, options.signal);
+  const sample = await sampleCsv(path, delimiter, a, options);
   if (sample === undefined) throw new SuiteError(`${path}: empty file (no header line)`, { hint: 'CSV assets need a header line naming the columns' });
   let any = false;
   for await (const batch of scanCsvColumnar(path, {
@@ -400,6 +402,7 @@ async function* scanDelimited(path: string, delimiter: string, a: FileAsset, opt
     malformed: (line, reason) => noteMalformed(options, path, line, reason),
     fallback: (offset, linesBefore) => scanCsv(path, delimiter, a, options, { offset, linesBefore, header: sample.header, kinds: sample.kinds }),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
   })) {
     any = true;
     yield batch;
@@ -411,12 +414,12 @@ async function* scanDelimited(path: string, delimiter: string, a: FileAsset, opt
  * The header and the column kinds of a CSV file, from its first `inferRows` data rows (all of them with Infinity),
  * folded column by column (no rows kept). Records it cannot read are not counted here (the scan that follows does).
  */
-async function sampleCsv(path: string, delimiter: string, a: FileAsset, signal: AbortSignal | undefined): Promise<{ header: string[]; kinds: CellKind[] } | undefined> {
+async function sampleCsv(path: string, delimiter: string, a: FileAsset, options: ScanOptions): Promise<{ header: string[]; kinds: CellKind[] } | undefined> {
   const inferRows = a.types === 'text' ? 0 : Math.max(1, a.inferRows ?? 10_000);
   let header: string[] | undefined;
   let inference: files.KindInference[] = [];
   let rows = 0;
-  const records = files.readCsvRecords(path, { ...csvReadOptions(delimiter, a, signal ? { signal } : {}), header: true }, {
+  const records = files.readCsvRecords(path, { ...csvReadOptions(delimiter, a, options), header: true }, {
     header(names) {
       header = names;
       inference = names.map(() => new files.KindInference());

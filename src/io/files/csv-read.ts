@@ -43,6 +43,8 @@ export interface CsvReadOptions {
   readonly invalidUtf8?: InvalidUtf8;
   /** Lines per read batch (default 4096). */
   readonly batchSize?: number;
+  /** Bytes per read (default 256 KiB). */
+  readonly chunkSize?: number;
   /** Start reading at this byte offset of an uncompressed file, a record start (default 0). */
   readonly start?: number;
   /** Added to line numbers (the lines before `start`). */
@@ -128,6 +130,7 @@ export async function* readCsvRecords(path: string, opts: CsvReadOptions, sink: 
     maxLineBytes: maxBytes,
     ...(opts.start !== undefined ? { start: opts.start } : {}),
     ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
+    ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
     ...(opts.invalidUtf8 !== undefined ? { invalidUtf8: opts.invalidUtf8 } : {}),
     ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
   })) {

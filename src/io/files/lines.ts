@@ -189,7 +189,7 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
   });
   let stream: Readable = file;
   if (gzip) {
-    const gunzip = createGunzip({ chunkSize });
+    const gunzip = createGunzip({ chunkSize: Math.max(64, chunkSize) }); // zlib needs at least 64
     // pipeline destroys both streams on error, so iterating gunzip rethrows a read error as well as a corrupt stream.
     stream = pipeline(file, gunzip, () => {});
   }
