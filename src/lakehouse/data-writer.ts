@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AddAction } from './actions.ts';
-import { computeStats } from './file-stats.ts';
+import { computeStats, statsTags } from './file-stats.ts';
 import { writeParquet } from './parquet-io.ts';
 import { dataFilePath, partitionDir, toLogPath } from './partition-path.ts';
 import type { TableSchema } from './schema.ts';
@@ -98,9 +98,10 @@ export async function writeDataFiles(tablePath: string, schema: TableSchema, par
       const target = dataFilePath(tablePath, logPath);
       await mkdir(dirname(target), { recursive: true });
       await writeFile(target, bytes, { flag: 'wx' });
+      const stats = computeStats(statsFields, fileColumns.slice(0, statsFields.length), count);
+      const tags = statsTags(stats);
       adds.push({
-        path: logPath, partitionValues: values, size: bytes.byteLength, modificationTime: now, dataChange: true,
-        stats: computeStats(statsFields, fileColumns.slice(0, statsFields.length), count),
+        path: logPath, partitionValues: values, size: bytes.byteLength, modificationTime: now, dataChange: true, stats, ...(tags ? { tags } : {}),
       });
     }
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { computeStats, parseStats, STRING_STATS_PREFIX, stringStatsMax, stringStatsMin } from './file-stats.ts';
+import { computeStats, parseStats, statsTags, STRING_STATS_PREFIX, stringStatsMax, stringStatsMin, UTF8_BOUNDS_TAG } from './file-stats.ts';
 import { compilePredicate, mayMatchFile, matchesRow, type Predicate } from './predicate.ts';
 import type { SchemaField } from './schema.ts';
 import type { DeltaValue } from './value-mapping.ts';
@@ -96,8 +96,9 @@ test('property: data skipping never drops a file holding a matching row (random 
       // Riffle's own stats, and exact UTF-8 bounds as another Delta writer (delta-rs, Spark) writes them.
       const foreign = JSON.stringify({ numRecords: values.length, minValues: { s: present[0] }, maxValues: { s: present.at(-1) }, nullCount: { s: values.length - present.length } });
       if (!values.some((v) => matchesRow(terms, { s: v }))) continue;
-      for (const json of [computeStats(fields, [values], values.length), foreign]) {
-        assert.ok(mayMatchFile(terms, {}, parseStats(json, fields)), `file ${JSON.stringify(values)} (stats ${json}) skipped for ${JSON.stringify(cond)}`);
+      const ours = computeStats(fields, [values], values.length);
+      for (const [json, tags] of [[ours, statsTags(ours)], [foreign, undefined], [foreign, { [UTF8_BOUNDS_TAG]: 'true' }]] as const) {
+        assert.ok(mayMatchFile(terms, {}, parseStats(json, fields, tags)), `file ${JSON.stringify(values)} (stats ${json}) skipped for ${JSON.stringify(cond)}`);
       }
     }
   }), { numRuns: 3000 });
@@ -117,4 +118,19 @@ test('property: numeric and boolean skipping keeps every file with a match (NaN,
       }
     },
   ), { numRuns: 2000 });
+});
+
+test('bounds in UTF-16 order (Riffle before the UTF-8 tag) are not trusted where the orders part; tagged bounds are', () => {
+  const fields = [field('s', 'string')];
+  const old = JSON.stringify({ numRecords: 2, minValues: { s: '😀' }, maxValues: { s: 'Ａ' }, nullCount: { s: 0 } }); // UTF-16 order
+  for (const v of ['Ａ', '😀']) assert.ok(mayMatchFile(compilePredicate({ s: v }, { fields }), {}, parseStats(old, fields)), `untagged: ${v} not skipped`);
+  const plain = parseStats(JSON.stringify({ numRecords: 2, minValues: { s: 'a' }, maxValues: { s: 'b' }, nullCount: { s: 0 } }), fields);
+  assert.deepEqual([plain.min.get('s'), plain.max.get('s')], ['a', 'b'], 'bounds below U+D800 read alike in both orders: kept');
+  const ours = computeStats(fields, [['Ａ', '😀']], 2);
+  assert.deepEqual(statsTags(ours), { [UTF8_BOUNDS_TAG]: 'true' });
+  assert.equal(statsTags(computeStats(fields, [['a', 'é']], 2)), undefined, 'no tag when nothing is order-sensitive');
+  const tagged = parseStats(ours, fields, statsTags(ours));
+  assert.deepEqual([tagged.min.get('s'), tagged.max.get('s')], ['Ａ', '😀']);
+  assert.equal(mayMatchFile(compilePredicate({ s: 'ｚ' }, { fields }), {}, tagged), true, "'ｚ' (U+FF5A) lies between 'Ａ' and '😀' in UTF-8");
+  assert.equal(mayMatchFile(compilePredicate({ s: '\u{1F601}' }, { fields }), {}, tagged), false, 'above the max: skipped');
 });

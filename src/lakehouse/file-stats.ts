@@ -126,14 +126,41 @@ export function computeStats(fields: readonly SchemaField[], columns: readonly (
   return stringifyJson({ numRecords, minValues, maxValues, nullCount });
 }
 
+/** Code units where UTF-16 and UTF-8 orders can part: surrogates and U+E000–U+FFFF. */
+const ORDER_SENSITIVE = /[\uD800-\uFFFF]/;
+
 /**
- * Decodes a stats JSON string (from any writer) for the given columns. Malformed or absent stats give empty stats.
- * Timestamp maxima are widened by 999 µs, since the protocol truncates them to milliseconds.
+ * The `add.tags` entry Riffle writes on files whose string bounds hold characters from U+E000 up (where UTF-16 and
+ * UTF-8 orders part): it vouches that the bounds are in UTF-8 order. Riffle before this tag ordered bounds by UTF-16
+ * code units, so untagged bounds holding such characters are not trusted (see `parseStats`).
  *
  * @example
- * parseStats(add.stats, dataFields).max.get('id'); // 99n
+ * add.tags?.[UTF8_BOUNDS_TAG] === 'true';
  */
-export function parseStats(json: string | null | undefined, fields: readonly SchemaField[]): FileStats {
+export const UTF8_BOUNDS_TAG = 'riffle.utf8Bounds';
+
+/**
+ * The `add.tags` for a file with these stats: the UTF-8 tag when a bound (or anything in the stats) holds an
+ * order-sensitive character, else none.
+ *
+ * @example
+ * statsTags(computeStats(fields, columns, n)); // { 'riffle.utf8Bounds': 'true' } for ['Ａ', '😀']
+ */
+export function statsTags(stats: string): Record<string, string> | undefined {
+  return ORDER_SENSITIVE.test(stats) ? { [UTF8_BOUNDS_TAG]: 'true' } : undefined;
+}
+
+/**
+ * Decodes a stats JSON string (from any writer) for the given columns. Malformed or absent stats give empty stats.
+ * Timestamp maxima are widened by 999 µs, since the protocol truncates them to milliseconds. A string bound holding
+ * a character from U+E000 up is dropped (no skipping on it) unless `tags` carry `UTF8_BOUNDS_TAG`: earlier Riffle
+ * versions wrote such bounds in UTF-16 order, which UTF-8 comparisons would misread, skipping files that match. A
+ * bound without such characters compares alike in both orders and is always used.
+ *
+ * @example
+ * parseStats(add.stats, dataFields, add.tags).max.get('id'); // 99n
+ */
+export function parseStats(json: string | null | undefined, fields: readonly SchemaField[], tags?: Readonly<Record<string, string>> | null): FileStats {
   const empty: FileStats = { numRecords: undefined, min: new Map(), max: new Map(), nullCount: new Map() };
   if (!json) return empty;
   let raw: { numRecords?: unknown; minValues?: Record<string, unknown>; maxValues?: Record<string, unknown>; nullCount?: Record<string, unknown> };
@@ -145,12 +172,14 @@ export function parseStats(json: string | null | undefined, fields: readonly Sch
   const min = new Map<string, DeltaValue>();
   const max = new Map<string, DeltaValue>();
   const nullCount = new Map<string, number>();
+  const utf8Tagged = tags?.[UTF8_BOUNDS_TAG] === 'true';
   for (const f of fields) {
     const type: ReadableDeltaType = f.type;
     const lo = fromStatsValue(type, raw.minValues?.[f.name]);
     const hi = fromStatsValue(type, raw.maxValues?.[f.name]);
-    if (lo !== undefined && lo !== null) min.set(f.name, lo);
-    if (hi !== undefined && hi !== null) max.set(f.name, type === 'timestamp' ? (hi as bigint) + 999n : hi);
+    const trusted = (b: DeltaValue): boolean => typeof b !== 'string' || utf8Tagged || !ORDER_SENSITIVE.test(b);
+    if (lo !== undefined && lo !== null && trusted(lo)) min.set(f.name, lo);
+    if (hi !== undefined && hi !== null && trusted(hi)) max.set(f.name, type === 'timestamp' ? (hi as bigint) + 999n : hi);
     const n = raw.nullCount?.[f.name];
     if (typeof n === 'number') nullCount.set(f.name, n);
   }

@@ -106,7 +106,7 @@ export class Snapshot {
       const inside = !isAbsoluteUri(add.path);
       return {
         path: add.path, absolutePath, partitionValues, size: add.size,
-        modificationTime: add.modificationTime, stats: parseStats(add.stats, dataFields), add, ...(inside ? { tableRoot: log.tablePath } : {}),
+        modificationTime: add.modificationTime, stats: parseStats(add.stats, dataFields, add.tags), add, ...(inside ? { tableRoot: log.tablePath } : {}),
       };
     });
   }

@@ -151,7 +151,7 @@ export class Transaction {
     this.readPredicates.push((add) => {
       const partition: Record<string, DeltaValue> = {};
       for (const f of partitionFields) partition[f.name] = fromPartitionString(f.type, add.partitionValues[f.name]);
-      return mayMatchFile(terms, partition, parseStats(add.stats, dataFields));
+      return mayMatchFile(terms, partition, parseStats(add.stats, dataFields, add.tags));
     });
   }
 
