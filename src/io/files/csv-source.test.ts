@@ -148,3 +148,70 @@ test('csvSource: invalid options are ConfigErrors', () => {
   assert.throws(() => csvSource('x.csv', { columns: { a: 'float' } } as never), ConfigError);
   assert.throws(() => csvSource('x.csv', { header: ['a'], columns: { b: 'number' } } as never), ConfigError);
 });
+
+test('csvSource: recovery rule: an unterminated quote on line 153 of 301 costs that line only; the next line is a new record', async () => {
+  const lines = ['id,name,amount'];
+  for (let i = 1; i <= 300; i++) lines.push(i === 152 ? `${i},"broken,${i}` : `${i},name ${i},${i}`);
+  const path = await csvFile(`${lines.join('\n')}\n`);
+  const { values, errors } = await readAll(csvSource(path));
+  assert.equal(values.length, 299);
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0]!.origin?.line, 153);
+  assert.equal(errors[0]!.element, '152,"broken,152');
+  assert.match(errors[0]!.error, /^line 153: unterminated quoted value/);
+  assert.deepEqual(values[151], { id: '153', name: 'name 153', amount: '153' });
+  // A quote that closes on a later line into a record of the wrong width is unterminated too (not a 3-line error).
+  const path2 = await csvFile('a,b\n1,"x\n2,3\n4,"y"\n5,6\n');
+  const r2 = await readAll(csvSource(path2));
+  assert.deepEqual(r2.values, [{ a: '2', b: '3' }, { a: '4', b: 'y' }, { a: '5', b: '6' }]);
+  assert.deepEqual(r2.errors.map((e) => e.origin?.line), [2]);
+  // A legitimate multi-line value of the right width is one record.
+  const r3 = await readAll(csvSource(await csvFile('a,b\n1,"x\ny"\n2,3\n')));
+  assert.deepEqual(r3.values, [{ a: '1', b: 'x\ny' }, { a: '2', b: '3' }]);
+});
+
+test('csvSource: bare CR line ends (detected per file): the header does not swallow the first record', async () => {
+  const { values, errors } = await readAll(csvSource(await csvFile('a,b\r1,"x\ry"\r2,3\r')));
+  assert.deepEqual(errors, []);
+  assert.deepEqual(values, [{ a: '1', b: 'x\ry' }, { a: '2', b: '3' }]);
+});
+
+test('csvSource: invalid UTF-8 goes to the errors with the bytes in base64 (or U+FFFD by option); gzip corruption is one error', async () => {
+  const bad = Buffer.concat([Buffer.from('a,b\n1,ok\n2,'), Buffer.from([0xff, 0x41]), Buffer.from('\n3,fine\n')]);
+  const path = await csvFile(bad);
+  const { values, errors } = await readAll(csvSource(path));
+  assert.deepEqual(values, [{ a: '1', b: 'ok' }, { a: '3', b: 'fine' }]);
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0]!.origin?.line, 3);
+  assert.equal(errors[0]!.origin?.rawEncoding, 'base64');
+  assert.deepEqual(Buffer.from(errors[0]!.element, 'base64'), Buffer.concat([Buffer.from('2,'), Buffer.from([0xff, 0x41])]));
+  assert.match(errors[0]!.error, /^line 3: invalid UTF-8/);
+  const replaced = await readAll(csvSource(path, { invalidUtf8: 'replace' }));
+  assert.deepEqual(replaced.values[1], { a: '2', b: '\uFFFDA' });
+  const text = Array.from({ length: 5000 }, (_, i) => `${i},v${i}`).join('\n');
+  const gz = gzipSync(`a,b\n${text}\n`);
+  const truncated = await readAll(csvSource(await csvFile(gz.subarray(0, gz.length - 40), 'cut.csv.gz')));
+  assert.equal(truncated.errors.length, 1);
+  assert.match(truncated.errors[0]!.error, /corrupt gzip data after \d+ compressed bytes/);
+  assert.equal(typeof truncated.errors[0]!.origin?.byteOffset, 'number');
+  assert.ok(truncated.values.length > 4000 && truncated.values.length < 5000);
+});
+
+test('csvSource: a record over maxRecordBytes is an error with an excerpt, the read goes on', async () => {
+  const path = await csvFile(`a,b\n1,${'x'.repeat(10_000)}\n2,"${'y\n'.repeat(3000)}"\n3,z\n`);
+  const { values, errors } = await readAll(csvSource(path, { maxRecordBytes: 1000 }));
+  assert.deepEqual(values.map((v) => (v as Record<string, string>).a), ['3']);
+  assert.equal(errors[0]!.origin?.line, 2);
+  assert.match(errors[0]!.error, /longer than the limit of 1000 bytes/);
+  assert.ok(errors[0]!.element.length <= 1024);
+  assert.match(errors[1]!.error, /^line 3: unterminated quoted value \(no closing " within 1000 characters\)/);
+});
+
+test('csvSource: empty files, header-only files and missing declared columns are warnings on the source', async () => {
+  const empty = await csvFile('');
+  const headerOnly = await csvFile('a,b\n');
+  const missing = await csvFile('a\n1\n');
+  const source = csvSource([empty, headerOnly, missing], { columns: { b: 'number' } }) as BoundedSource<unknown> & { warnings: readonly { kind: string }[] };
+  await readAll(source);
+  assert.deepEqual(source.warnings.map((w) => w.kind), ['empty-file', 'header-only', 'missing-column']);
+});

@@ -51,3 +51,17 @@ test('jsonlSource: splits keep file line numbers in errors', async () => {
   assert.deepEqual(errors.map((e) => e.origin?.line), lines.flatMap((l, i) => (l.startsWith('bad') ? [i + 1] : [])));
   for (const e of errors) assert.equal(e.element, `bad ${e.origin?.line}`);
 });
+
+test('jsonlSource: limits at the reader: nesting deeper than maxDepth and lines over maxRecordBytes go to the errors', async () => {
+  const deep = `${'['.repeat(1500)}${']'.repeat(1500)}`;
+  const path = join(dir, `limits-${Date.now()}.jsonl`);
+  await writeFile(path, `{"a":1}\n${deep}\n{"s":"${'['.repeat(2000)}"}\n${JSON.stringify({ big: 'x'.repeat(5000) })}\n{"b":2}\n`);
+  const { values, errors } = await readAll(jsonlSource(path, { maxRecordBytes: 4096 }));
+  assert.deepEqual(values, [{ a: 1 }, { s: '['.repeat(2000) }, { b: 2 }]);
+  assert.deepEqual(errors.map((e) => e.origin?.line), [2, 4]);
+  assert.match(errors[0]!.error, /^line 2: nested deeper than 1000 levels/);
+  assert.ok(errors[0]!.element.length <= 64 * 1024 + 40);
+  assert.match(errors[1]!.error, /^line 4: line longer than the limit of 4096 bytes/);
+  const shallow = await readAll(jsonlSource(path, { maxDepth: 10_000, maxRecordBytes: 1 << 20 }));
+  assert.equal(shallow.values.length, 5);
+});

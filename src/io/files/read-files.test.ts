@@ -92,3 +92,46 @@ test('reads are lazy: building the pipeline does not touch the file system', () 
   p.apply(io.files.readText('/definitely/not/here/*.txt'));
   p.apply(io.files.readJsonl('/definitely/not/here.jsonl'));
 });
+
+test('a corrupt gzip file is one error record (file, offset, reason), the other files are read; without withErrors it is a dead letter', async () => {
+  const dir = tmp();
+  const good = gzipSync('a,b\n1,2\n3,4\n');
+  writeFileSync(join(dir, 'a.csv.gz'), good);
+  const flipped = Buffer.from(gzipSync(Array.from({ length: 3000 }, (_, i) => `${i},${i * 7}`).join('\n')));
+  flipped[flipped.length >> 1] ^= 0xff;
+  writeFileSync(join(dir, 'b.csv.gz'), Buffer.concat([gzipSync('a,b\n'), flipped]));
+  writeFileSync(join(dir, 'c.csv.gz'), good.subarray(0, 12)); // truncated header
+  const p = Pipeline.create();
+  const { main, errors } = p.apply(io.files.readCsv(join(dir, '*.csv.gz')).withErrors());
+  const seen: Array<{ file: unknown; offset: unknown; error: string }> = [];
+  errors.map((e) => seen.push({ file: e.origin?.file, offset: e.origin?.byteOffset, error: e.error }));
+  const rows: unknown[] = [];
+  main.map((r) => rows.push(r));
+  const r = await p.run();
+  assert.equal(r.state, 'DONE');
+  assert.ok(rows.length >= 2);
+  assert.deepEqual(seen.map((s) => String(s.file).slice(-8)).sort(), ['b.csv.gz', 'c.csv.gz']);
+  for (const s of seen) {
+    assert.match(s.error, /corrupt gzip data after \d+ compressed bytes/);
+    assert.equal(typeof s.offset, 'number');
+  }
+  const q = Pipeline.create();
+  q.apply(io.files.readCsv(join(dir, '*.csv.gz')));
+  const r2 = await q.run();
+  assert.equal(r2.state, 'DONE');
+  assert.equal(r2.deadLetters.length, 2);
+});
+
+test('empty inputs are counted as warnings of the pipeline (fileReadWarnings)', async () => {
+  const dir = tmp();
+  writeFileSync(join(dir, 'empty.csv'), '');
+  writeFileSync(join(dir, 'header.csv'), 'a,b\n');
+  writeFileSync(join(dir, 'empty.log'), '');
+  const p = Pipeline.create();
+  p.apply(io.files.readCsv(join(dir, '*.csv')));
+  p.apply(io.files.readText(join(dir, '*.log')));
+  const r = await p.run();
+  assert.equal(r.state, 'DONE');
+  const warnings = io.files.fileReadWarnings(p.graph);
+  assert.deepEqual(warnings.map((w) => [w.kind, w.file.split('/').at(-1)]).sort(), [['empty-file', 'empty.csv'], ['empty-file', 'empty.log'], ['header-only', 'header.csv']]);
+});
