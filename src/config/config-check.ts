@@ -110,7 +110,11 @@ export class ConfigCheck {
   /** Throws a ConfigFileError with every issue, if any. */
   finish(opts: { hint?: string } = {}): void {
     if (this.issues.length === 0) return;
-    const ordered = this.issues.map((issue, i) => ({ issue, i })).sort((a, b) => (a.issue.line ?? 0) - (b.issue.line ?? 0) || (a.issue.column ?? 0) - (b.issue.column ?? 0) || a.i - b.i);
+    // This file's issues first, in line order; then those of the files it names (a checkpoint's suites), each in order.
+    const files = [this.doc.file, ...new Set(this.issues.map((i) => i.file).filter((f) => f !== this.doc.file))];
+    const ordered = this.issues
+      .map((issue, i) => ({ issue, i, f: files.indexOf(issue.file) }))
+      .sort((a, b) => a.f - b.f || (a.issue.line ?? 0) - (b.issue.line ?? 0) || (a.issue.column ?? 0) - (b.issue.column ?? 0) || a.i - b.i);
     throw new ConfigFileError(ordered.map((x) => x.issue), opts);
   }
 

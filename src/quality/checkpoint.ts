@@ -354,8 +354,16 @@ export function parseCheckpoint(data: unknown, baseDir: string, source = 'checkp
   const check = new ConfigCheck(doc ?? configFromValue(data, source));
   const hint = 'a checkpoint: name, data_asset + suite (or validations: [{ data_asset, suite }]), actions';
   const v = check.validate(checkpointSchema);
-  if (v === undefined) check.finish({ hint });
-  const cp = v!;
+  // Past a schema mistake the rest is still checked (its suites, assets and actions), so one run reports every problem.
+  if (v === undefined && !isObj(check.doc.data)) check.finish({ hint });
+  const raw = check.doc.data as Obj;
+  const cp = v ?? {
+    name: String(raw.name ?? source),
+    ...raw,
+    validations: Array.isArray(raw.validations) ? raw.validations.filter(isObj) : undefined,
+    actions: Array.isArray(raw.actions) ? raw.actions : undefined,
+    action_list: Array.isArray(raw.action_list) ? raw.action_list : undefined,
+  } as z.output<typeof checkpointSchema>;
   const entries: Array<{ at: ConfigPath; v: Obj }> = [];
   if (cp.data_asset !== undefined || cp.batch_request !== undefined || cp.suite !== undefined || cp.expectation_suite !== undefined || cp.expectation_suite_name !== undefined) entries.push({ at: [], v: cp as Obj });
   (cp.validations ?? []).forEach((x, i) => entries.push({ at: ['validations', i], v: x as Obj }));
@@ -364,8 +372,9 @@ export function parseCheckpoint(data: unknown, baseDir: string, source = 'checkp
   for (const { at, v: entry } of entries) {
     const assetKey = entry.data_asset !== undefined ? 'data_asset' : 'batch_request';
     const suiteKey = entry.suite !== undefined ? 'suite' : entry.expectation_suite !== undefined ? 'expectation_suite' : 'expectation_suite_name';
-    if (entry[assetKey] === undefined) check.report(at, 'this validation has no data_asset (a file, a glob or a Delta table directory, e.g. data_asset: data/orders.csv)');
-    if (entry[suiteKey] === undefined) check.report(at, 'this validation has no suite (a suite file, an inline suite or { contract: file })');
+    // (Past a schema mistake, a missing key is most likely the mistyped one already reported.)
+    if (entry[assetKey] === undefined && v !== undefined) check.report(at, 'this validation has no data_asset (a file, a glob or a Delta table directory, e.g. data_asset: data/orders.csv)');
+    if (entry[suiteKey] === undefined && v !== undefined) check.report(at, 'this validation has no suite (a suite file, an inline suite or { contract: file })');
     if (entry[assetKey] === undefined || entry[suiteKey] === undefined) continue;
     const where = `validation ${at.length === 0 ? '' : `#${Number(at[1]) + 1} `}`.trim();
     const a = check.attempt([...at, assetKey], () => parseAsset(entry[assetKey], baseDir, `${where} ${assetKey}`));
@@ -379,7 +388,7 @@ export function parseCheckpoint(data: unknown, baseDir: string, source = 'checkp
   if (cp.actions !== undefined && cp.action_list !== undefined) check.report(['action_list'], 'give actions or action_list, not both');
   const actionsKey = cp.actions !== undefined ? 'actions' : 'action_list';
   const actions: CheckpointAction[] = [];
-  (cp.actions ?? cp.action_list ?? []).forEach((raw, i) => {
+  if (v !== undefined) (cp.actions ?? cp.action_list ?? []).forEach((raw, i) => {
     const action = check.attempt([actionsKey, i], () => parseAction(raw, baseDir, `action #${i + 1}`));
     if (action !== undefined) actions.push(action);
   });

@@ -196,7 +196,7 @@ export function assetFromPath(path: string, baseDir = process.cwd(), options: Fi
 
 /** A directory that is not a Delta table cannot be read as data: say what is accepted instead of failing with EISDIR. */
 function notAPlainDirectory(abs: string, shown: string): void {
-  let dir = false;
+  let dir: boolean;
   try {
     dir = statSync(abs).isDirectory();
   } catch {

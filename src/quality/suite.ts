@@ -54,18 +54,23 @@ const SUITE_HINT = 'shape: { expectation_suite_name, expectations: [{ expectatio
  * each problem with its line; returns the suite when it is valid.
  */
 export function checkSuite(check: ConfigCheck, at: ConfigPath = []): Suite | undefined {
+  const before = check.issues.length;
   const raw = check.validate(suiteSchema, check.valueAt(at), at);
-  if (raw === undefined) return undefined;
+  // The expectations are checked even when the envelope has a mistake, so that one run reports every problem.
+  const entries = check.valueAt([...at, 'expectations']);
   const expectations: ExpectationConfig[] = [];
-  raw.expectations.forEach((x, i) => {
+  (Array.isArray(entries) ? entries : []).forEach((entry, i) => {
+    const x = (typeof entry === 'object' && entry !== null ? entry : {}) as { expectation_type?: unknown; type?: unknown; kwargs?: unknown; meta?: Record<string, unknown> };
     const path = [...at, 'expectations', i];
     // GE 1.x writes `type`; 0.x writes `expectation_type`.
     const type = x.expectation_type ?? x.type;
-    if (type === undefined) return check.report(path, 'missing required key `expectation_type` (the GE expectation name, e.g. expect_column_values_to_not_be_null)');
+    if (typeof type !== 'string') return check.report(path, 'missing required key `expectation_type` (the GE expectation name, e.g. expect_column_values_to_not_be_null)');
     if (x.expectation_type !== undefined && x.type !== undefined) return check.report([...path, 'type'], 'give expectation_type or type, not both');
-    const config: ExpectationConfig = { expectation_type: type, kwargs: x.kwargs ?? {}, ...(x.meta ? { meta: x.meta } : {}) };
+    const kwargs = typeof x.kwargs === 'object' && x.kwargs !== null && !Array.isArray(x.kwargs) ? (x.kwargs as Record<string, unknown>) : {};
+    const config: ExpectationConfig = { expectation_type: type, kwargs, ...(x.meta ? { meta: x.meta } : {}) };
     if (checkExpectation(check, path, config, x.expectation_type !== undefined ? 'expectation_type' : 'type') !== undefined) expectations.push(config);
   });
+  if (raw === undefined || check.issues.length > before) return undefined;
   return { expectation_suite_name: raw.expectation_suite_name ?? raw.name ?? 'default', expectations, meta: raw.meta ?? {} };
 }
 
