@@ -50,6 +50,7 @@ describe('DeadLetterFile', () => {
   it('names the default file after the job and a time-ordered run id', () => {
     const id = newRunId(new Date('2026-12-06T21:45:00.123Z'));
     assert.match(id, /^20261206T214500Z-[0-9a-f]{6}$/);
-    assert.equal(defaultDeadLetterPath('my pipeline', id, '/work'), `/work/riffle-dead-letters/my_pipeline-${id}.jsonl`);
+    assert.equal(defaultDeadLetterPath('my pipeline', id, '/work', {}), `/work/riffle-dead-letters/my_pipeline-${id}.jsonl`);
+    assert.equal(defaultDeadLetterPath('p', id, '/work', { RIFFLE_DEAD_LETTER_DIR: '/tmp/dl' }), `/tmp/dl/p-${id}.jsonl`);
   });
 });

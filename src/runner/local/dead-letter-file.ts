@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { excerpt, RiffleError, type ErrorRecord } from '../../model/index.ts';
 
 /** Records kept in memory for the run's result (the first ones); the file holds them all. */
@@ -10,12 +10,14 @@ export const DEAD_LETTERS_KEPT = 100;
 const FLUSH_CHARS = 64 * 1024;
 
 /**
- * The default dead-letter file of a run: `riffle-dead-letters/<job>-<run id>.jsonl` under `cwd`.
+ * The default dead-letter file of a run: `riffle-dead-letters/<job>-<run id>.jsonl` under `cwd`, or under
+ * `$RIFFLE_DEAD_LETTER_DIR` when that is set (e.g. a test runner keeping the working tree clean).
  * @example defaultDeadLetterPath('quickstart', '20261206T214500Z-3f9a2c') // '<cwd>/riffle-dead-letters/quickstart-20261206T214500Z-3f9a2c.jsonl'
  */
-export function defaultDeadLetterPath(jobName: string, runId: string, cwd = process.cwd()): string {
+export function defaultDeadLetterPath(jobName: string, runId: string, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): string {
   const safe = jobName.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '') || 'pipeline';
-  return resolve(cwd, 'riffle-dead-letters', `${safe}-${runId}.jsonl`);
+  const dir = env.RIFFLE_DEAD_LETTER_DIR ? resolve(cwd, env.RIFFLE_DEAD_LETTER_DIR) : resolve(cwd, 'riffle-dead-letters');
+  return join(dir, `${safe}-${runId}.jsonl`);
 }
 
 /** A run id that sorts by time: `20261206T214500Z-3f9a2c`. */
