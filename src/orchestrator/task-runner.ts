@@ -168,6 +168,9 @@ function orphan(): void {
   const c = current;
   if (!c) process.exit(0);
   if (c.orphaned) return;
+  // Nowhere to record an outcome (a scheduler given no store location): the attempt is handed back by the next
+  // scheduler, so this copy stops now rather than run beside its successor.
+  if (c.m.handoff === undefined) killSelf();
   c.orphaned = true;
   if (c.m.handoff?.kind === 'store') {
     const store = openMetadataStore(c.m.handoff.location);
@@ -178,14 +181,7 @@ function orphan(): void {
   if (timeoutMs !== undefined) {
     const timer = setTimeout(() => {
       const error = `execution timeout: killed after ${timeoutMs} ms (by the task process itself: its scheduler was gone)`;
-      void settle(c, { state: 'failed', retryable: true, error }).finally(() => {
-        // Its own children (a shell command) go with it: they share its process group.
-        try {
-          process.kill(-process.pid, 'SIGKILL');
-        } catch {
-          process.exit(1);
-        }
-      });
+      void settle(c, { state: 'failed', retryable: true, error }).finally(killSelf);
     }, Math.max(0, c.startedAt + timeoutMs - Date.now()));
     timer.unref();
   }
@@ -201,6 +197,16 @@ function onMessage(m: ParentMessage): void {
 const boot = (globalThis as { riffleWorkerBoot?: { keepAlive: NodeJS.Timeout; queue: ParentMessage[]; disconnected: boolean } }).riffleWorkerBoot;
 process.removeAllListeners('message');
 process.removeAllListeners('disconnect');
+/** Ends this process and whatever it started (a shell command's children share its process group). */
+function killSelf(): never {
+  try {
+    process.kill(-process.pid, 'SIGKILL');
+  } catch {
+    // not a group leader (started by hand): the process alone
+  }
+  process.exit(1);
+}
+
 process.on('message', onMessage);
 process.on('disconnect', orphan);
 if (boot) {
