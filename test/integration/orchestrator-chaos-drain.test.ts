@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
+import type { CliIO } from '../../src/cli/cli-io.ts';
+import { dagCommand } from '../../src/cli/dag-command.ts';
 import { JournalStore } from '../../src/orchestrator/index.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/riffle.js', import.meta.url));
@@ -40,8 +42,8 @@ function scheduler(store: string, ...args: string[]): { child: ChildProcess; err
 const exited = (c: ChildProcess) => new Promise<number | null>((resolve) => (c.exitCode !== null ? resolve(c.exitCode) : c.once('exit', (code) => resolve(code))));
 
 async function trigger(store: string, dagId: string): Promise<void> {
-  const t = spawn(process.execPath, [BIN, 'dag', 'trigger', dagId, '--logical-date', '2024-01-01', '--dags', dags, '--store', store], { stdio: 'ignore' });
-  assert.equal(await exited(t), 0);
+  const io: CliIO = { out: () => undefined, err: () => undefined, progress: { isTTY: false, write: () => undefined }, env: {}, cwd: process.cwd() };
+  assert.equal(await dagCommand(['trigger', dagId, '--logical-date', '2024-01-01', '--dags', dags, '--store', store], io), 0);
 }
 
 async function until(what: string, store: string, test: (s: JournalStore) => Promise<boolean>, ms = 30_000): Promise<void> {
@@ -84,7 +86,8 @@ describe('riffle scheduler: Ctrl-C drains', () => {
   });
 
   it('hands back what is still running when the grace ends, or at once on a second Ctrl-C: ready again, no try counted', { timeout: 90_000 }, async () => {
-    for (const [name, args, signals] of [['grace', ['--grace', '500ms'], 1], ['twice', ['--grace', '60s'], 2]] as const) {
+    // Both cases at once (they use separate stores).
+    await Promise.all(([['grace', ['--grace', '500ms'], 1], ['twice', ['--grace', '60s'], 2]] as const).map(async ([name, args, signals]) => {
       const store = join(root, name);
       await trigger(store, 'slow');
       const s = scheduler(store, ...args);
@@ -101,6 +104,6 @@ describe('riffle scheduler: Ctrl-C drains', () => {
       assert.deepEqual([long.state, long.tryNumber], ['scheduled', 0], `${name}: handed back, try not counted`);
       assert.match(await db.readLog(long, 1), /stopped before attempt 1 finished; handed back without counting a try/);
       await db.close();
-    }
+    }));
   });
 });

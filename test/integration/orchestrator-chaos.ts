@@ -6,7 +6,7 @@
 // chaos tier (.ci/tiers/orchestrator-chaos.sh: 20 kills, 3 runs).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,14 +129,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const seed = o.seed ?? (Date.now() % 1_000_000);
   const log = o.log ?? (() => undefined);
   const rand = random(seed);
-  const root = process.env.CHAOS_ROOT ?? mkdtempSync(join(tmpdir(), 'riffle-chaos-'));
+  const root = mkdtempSync(join(tmpdir(), 'riffle-chaos-'));
   const dags = join(root, 'dags');
   const store = o.store ?? join(root, 'store');
   const bodyFile = join(root, 'bodies.jsonl');
   const tasks = o.tasks ?? 24;
   writeDag(dags, seed, tasks);
   const started = Date.now();
-  log(`chaos: seed ${seed}, ${o.kills} kills, ${o.runs} runs x ${tasks} tasks, store ${o.store ? 'postgres' : store}`);
+  log(`chaos: seed ${seed}, ${o.kills} kills, ${o.runs} runs x ${tasks} tasks, in ${root}, store ${o.store ? 'postgres' : store}`);
   for (let r = 0; r < o.runs; r++) {
     const t = await cli('trigger', 'chaos', '--logical-date', `2024-01-${String(r + 1).padStart(2, '0')}`, '--dags', dags, '--store', store);
     assert.equal(t.status, 0, t.err);
@@ -204,6 +204,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     assert.deepEqual(left, [], 'no attempt file is left behind');
   }
   const ms = Date.now() - started;
+  rmSync(root, { recursive: true, force: true }); // kept when a check fails, to look into
   log(`chaos: done in ${(ms / 1000).toFixed(1)} s; ${killsMidAttempt} of ${o.kills} kills hit running attempts; ${lines.length} bodies`);
   return { seed, kills: o.kills, killsMidAttempt, ms, runStates: list.map((r) => r.state), bodies: counts };
 }
