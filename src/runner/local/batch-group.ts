@@ -160,7 +160,7 @@ export class BatchGroupTable {
       if (next.done) break;
       const k = next.value;
       for (const s of k.all) emit(kv(k.key, this.folder.output(s.acc)), this.outputTime(s), s.window, this.pane);
-      if ((n & 63) === 0 && Date.now() >= deadline) return true;
+      if ((n & 7) === 0 && Date.now() >= deadline) return true;
     }
     this.mergingKeys ??= this.merging.values();
     for (let n = 1; ; n++) {
@@ -168,7 +168,7 @@ export class BatchGroupTable {
       if (next.done) break;
       const m = next.value;
       for (const s of this.mergeEntries(m)) emit(kv(m.key, this.folder.output(s.acc)), this.outputTime(s), s.window, this.pane);
-      if ((n & 15) === 0 && Date.now() >= deadline) return true;
+      if ((n & 7) === 0 && Date.now() >= deadline) return true;
     }
     this.table.clear();
     this.merging.clear();

@@ -170,7 +170,7 @@ export class GroupOp extends Operator {
       let t: TimerEntry | undefined;
       for (let n = 1; (t = this.store.popDueEventTimer(this.inputWatermark)) !== undefined; n++) {
         this.fire(t);
-        if ((n & 63) === 0 && Date.now() >= deadline) return true;
+        if ((n & 7) === 0 && Date.now() >= deadline) return true;
       }
       this.timersDue = false;
     }
@@ -220,7 +220,7 @@ export class GroupOp extends Operator {
         throw groupingError(this.name, { key: d.key }, e);
       }
       this.store.release(entry);
-      if ((n & 15) === 0 && Date.now() >= deadline) return true;
+      if ((n & 7) === 0 && Date.now() >= deadline) return true;
     }
   }
 

@@ -285,7 +285,7 @@ export class ParDoOp extends Operator {
     let t: TimerEntry | undefined;
     for (let n = 1; (t = this.store!.popDueEventTimer(this.inputWatermark)) !== undefined; n++) {
       this.fire(t);
-      if ((n & 63) === 0 && Date.now() >= deadline) return true;
+      if ((n & 7) === 0 && Date.now() >= deadline) return true;
     }
     this.timersDue = false;
     return false;
