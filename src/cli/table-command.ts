@@ -18,7 +18,7 @@ import { declaredColumnTypes } from './column-types.ts';
 import { readInputFile } from './table-input.ts';
 import { parseWhere } from './table-where.ts';
 
-const BOOLEANS = ['json', 'help', 'merge-schema', 'dry-run', 'force'];
+const BOOLEANS = ['json', 'help', 'merge-schema', 'dry-run', 'force', 'allow-external-files'];
 
 /** What a command gets besides its flags: extra positionals (only where `args` is set) and `--property k=v` pairs. */
 interface Extra {
@@ -61,7 +61,7 @@ export async function tableCommand(argv: readonly string[], io: CliIO): Promise<
   if (table === undefined) throw new UsageError(`riffle table ${sub}: missing the table path`, { hint: `usage: riffle table ${sub} ${command.usage}` });
   if (extra.length > 0 && !command.args) throw new UsageError(`riffle table ${sub}: unexpected argument '${extra[0]}'`, { hint: `usage: riffle table ${sub} ${command.usage}` });
   for (const name of Object.keys(flags)) {
-    if (name !== 'json' && name !== 'help' && !command.options.includes(name)) {
+    if (name !== 'json' && name !== 'help' && name !== 'allow-external-files' && !command.options.includes(name)) {
       throw new UsageError(`riffle table ${sub}: unknown option --${name}`, { hint: `usage: riffle table ${sub} ${command.usage}` });
     }
   }
@@ -154,14 +154,17 @@ function whereFlag(flags: Flags): Predicate | undefined {
   return v === undefined ? undefined : parseWhere(v);
 }
 
-/** Opens a table; a missing one is a clear error. */
-async function open(path: string): Promise<DeltaTable> {
-  return DeltaTable.open(path);
+/**
+ * Opens a table; a missing one is a clear error. Data files outside the table (absolute paths in its log) are
+ * refused unless --allow-external-files.
+ */
+async function open(path: string, flags: Flags): Promise<DeltaTable> {
+  return DeltaTable.open(path, { allowExternalFiles: flags['allow-external-files'] === true });
 }
 
-async function exists(path: string): Promise<boolean> {
+async function exists(path: string, flags: Flags): Promise<boolean> {
   try {
-    await DeltaTable.open(path);
+    await open(path, flags);
     return true;
   } catch (e) {
     if (e instanceof DeltaTableError && e.code === 'DELTA_TABLE_NOT_FOUND') return false;
@@ -210,8 +213,8 @@ async function writeCommand(path: string, flags: Flags, io: CliIO, { properties 
   if (mode !== 'append' && mode !== 'overwrite') throw new UsageError(`--mode must be append or overwrite, got '${mode}'`);
   const partitionBy = listFlag(flags, 'partition-by', 'comma-separated column names');
   const mergeSchema = flags['merge-schema'] === true;
-  const found = await exists(path);
-  const table = found ? await open(path) : undefined;
+  const found = await exists(path, flags);
+  const table = found ? await open(path, flags) : undefined;
   const snapshot = table ? await table.snapshot() : undefined;
   if (snapshot && partitionBy && partitionBy.join(',') !== snapshot.partitionColumns.join(',')) {
     throw new UsageError(`--partition-by ${partitionBy.join(',')} differs from the table's partition columns (${snapshot.partitionColumns.join(',') || 'none'})`, {
@@ -254,7 +257,7 @@ async function writeCommand(path: string, flags: Flags, io: CliIO, { properties 
 
 async function setPropertyCommand(path: string, flags: Flags, io: CliIO, { args }: Extra): Promise<number> {
   const properties = propertyPairs(args, 'riffle table set-property');
-  const result = await (await open(path)).setProperties(properties);
+  const result = await (await open(path, flags)).setProperties(properties);
   if (flags.json === true) {
     io.out(stringify({ table: path, ...result }));
     return 0;
@@ -274,7 +277,7 @@ async function mergeCommand(path: string, flags: Flags, io: CliIO): Promise<numb
   if (from === undefined || on === undefined) {
     throw new UsageError(`riffle table merge: ${from === undefined ? '--from <file>' : '--on <key,...>'} is required`, { hint: `usage: riffle table merge ${COMMANDS.merge!.usage}` });
   }
-  const table = await open(path);
+  const table = await open(path, flags);
   const schema = await table.schema();
   for (const k of on) {
     if (!schema.fields.some((f) => f.name === k)) throw new UsageError(`--on: column '${k}' is not in the table (columns: ${schema.fields.map((f) => f.name).join(', ')})`);
@@ -298,7 +301,7 @@ async function mergeCommand(path: string, flags: Flags, io: CliIO): Promise<numb
 }
 
 async function describeCommand(path: string, flags: Flags, io: CliIO): Promise<number> {
-  const snapshot = await (await open(path)).snapshot();
+  const snapshot = await (await open(path, flags)).snapshot();
   const size = snapshot.files.reduce((n, f) => n + f.size, 0);
   const { protocol, metadata } = snapshot;
   const info = {
@@ -331,7 +334,7 @@ async function describeCommand(path: string, flags: Flags, io: CliIO): Promise<n
 
 async function historyCommand(path: string, flags: Flags, io: CliIO): Promise<number> {
   const limit = intFlag(flags, 'limit', 'a positive number of entries', 1);
-  const history = await (await open(path)).history(limit);
+  const history = await (await open(path, flags)).history(limit);
   if (flags.json === true) {
     io.out(stringify(history.map((h) => ({ version: h.version, timestamp: new Date(h.timestamp).toISOString(), operation: h.operation ?? null, operationParameters: h.operationParameters, operationMetrics: h.commitInfo.operationMetrics ?? null, engineInfo: h.commitInfo.engineInfo ?? null }))));
     return 0;
@@ -357,7 +360,7 @@ async function showCommand(path: string, flags: Flags, io: CliIO): Promise<numbe
   const limit = intFlag(flags, 'limit', 'a positive number of rows', 1) ?? (flags.json === true ? undefined : 20);
   const where = whereFlag(flags);
   const columns = listFlag(flags, 'columns', 'comma-separated column names');
-  const table = await open(path);
+  const table = await open(path, flags);
   const snapshot = await table.snapshot(version !== undefined ? { version } : timestamp !== undefined ? { timestamp } : {});
   const rows = await table.read({ version: snapshot.version, where, columns });
   const shown = limit === undefined ? rows : rows.slice(0, limit);
@@ -376,7 +379,7 @@ async function optimizeCommand(path: string, flags: Flags, io: CliIO): Promise<n
   const zOrderBy = listFlag(flags, 'zorder-by', 'comma-separated column names (1 to 4)');
   const targetFileSize = sizeFlag(flags, 'target-size');
   const where = whereFlag(flags);
-  const result = await (await open(path)).optimize({ zOrderBy, targetFileSize, where });
+  const result = await (await open(path, flags)).optimize({ zOrderBy, targetFileSize, where });
   if (flags.json === true) {
     io.out(stringify({ table: path, version: result.version ?? null, committed: result.committed, metrics: result.metrics }));
     return 0;
@@ -397,7 +400,7 @@ async function vacuumCommand(path: string, flags: Flags, io: CliIO): Promise<num
     if (!/^\d+(\.\d+)?$/.test(retention.trim()) || !Number.isFinite(retentionHours)) throw new UsageError(`--retention-hours must be a number of hours (e.g. 168), got '${retention}'`);
   }
   const dryRun = flags['dry-run'] === true;
-  const table = await open(path);
+  const table = await open(path, flags);
   let result;
   try {
     result = await table.vacuum({ retentionHours, dryRun, enforceRetentionDuration: flags.force !== true });
@@ -406,11 +409,15 @@ async function vacuumCommand(path: string, flags: Flags, io: CliIO): Promise<num
     throw new UsageError(e.message.split('\n')[0]!, { hint: 'files younger than the retention may still be read by time travel or by writers on older versions; pass --force only if none are' });
   }
   if (flags.json === true) {
-    io.out(stringify({ table: path, dryRun: result.dryRun, filesDeleted: result.filesDeleted }));
+    io.out(stringify({ table: path, dryRun: result.dryRun, filesDeleted: result.filesDeleted, filesSkipped: result.filesSkipped }));
     return 0;
   }
   io.out(`${dryRun ? 'would delete' : 'deleted'} ${formatNumber(result.filesDeleted.length)} file${result.filesDeleted.length === 1 ? '' : 's'}${dryRun ? ' (dry run: nothing deleted)' : ''}`);
   for (const f of result.filesDeleted) io.out(`  ${f}`);
+  if (result.filesSkipped.length > 0) {
+    io.out(`kept ${formatNumber(result.filesSkipped.length)} file${result.filesSkipped.length === 1 ? '' : 's'} the log never knew whose names are not data-file names (vacuum never deletes those):`);
+    for (const f of result.filesSkipped) io.out(`  ${f}`);
+  }
   return 0;
 }
 
@@ -420,7 +427,7 @@ async function restoreCommand(path: string, flags: Flags, io: CliIO): Promise<nu
   if ((version === undefined) === (timestamp === undefined)) {
     throw new UsageError('riffle table restore: give exactly one of --version N or --timestamp T', { hint: `usage: riffle table restore ${COMMANDS.restore!.usage}` });
   }
-  const result = await (await open(path)).restore(version !== undefined ? { version } : { timestamp: timestamp! });
+  const result = await (await open(path, flags)).restore(version !== undefined ? { version } : { timestamp: timestamp! });
   if (flags.json === true) {
     io.out(stringify({ table: path, ...result }));
     return 0;
@@ -437,7 +444,7 @@ async function changesCommand(path: string, flags: Flags, io: CliIO): Promise<nu
   if (from === undefined) throw new UsageError('riffle table changes: --from V is required', { hint: `usage: riffle table changes ${COMMANDS.changes!.usage}` });
   const to = intFlag(flags, 'to', 'a table version (0, 1, …)');
   if (to !== undefined && to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
-  const table = await open(path);
+  const table = await open(path, flags);
   const changes = await table.changes({ startingVersion: from, endingVersion: to });
   const schema = await table.schema();
   const types = typesOf(schema, { _change_type: 'string', _commit_version: 'long', _commit_timestamp: 'timestamp' });

@@ -22,7 +22,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { files } from '../io/index.ts';
-import type { DeltaType, Row, TableSchema } from '../lakehouse/index.ts';
+import { bytesSource, GuardedParquet, type DeltaType, type Row, type TableSchema } from '../lakehouse/index.ts';
 import { RiffleError } from '../model/index.ts';
 import { UsageError } from './cli-error.ts';
 import type { DeclaredType } from './column-types.ts';
@@ -254,28 +254,32 @@ function fromJson(value: unknown, type: DeltaType, where: string): Row[string] {
 const DAY_MS = 86_400_000;
 
 async function readParquetFile(path: string, table: TableSchema | undefined): Promise<InputRows> {
-  const { parquetMetadata, parquetReadObjects } = await import('hyparquet');
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
   } catch (e) {
     throw new UsageError(`cannot read --from ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const metadata = parquetMetadata(file);
+  // The lakehouse's guarded reader: a damaged file is a ParquetFileError naming it, never a hang or a stack.
+  const guarded = await GuardedParquet.open(bytesSource(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)), path);
+  const metadata = guarded.metadata;
   const [root, ...elements] = metadata.schema;
   if (elements.length !== (root?.num_children ?? 0)) throw new InputError(`${path}: nested Parquet columns cannot be written to a Riffle table yet`);
   const types = new Map<string, DeltaType>();
   for (const e of elements) types.set(e.name, tableType(table, e.name) ?? parquetType(path, e));
-  const raw = await parquetReadObjects({
-    file, metadata,
-    parsers: {
-      timestampFromMilliseconds: (v: bigint) => BigInt(v) * 1000n,
-      timestampFromMicroseconds: (v: bigint) => BigInt(v),
-      timestampFromNanoseconds: (v: bigint) => BigInt(v) / 1000n,
-      dateFromDays: (days: number) => new Date(days * DAY_MS).toISOString().slice(0, 10),
-    },
-  });
+  const raw: Record<string, unknown>[] = [];
+  for (let g = 0; g < metadata.row_groups.length; g++) {
+    await guarded.readRowGroup(g, {
+      rowFormat: 'object',
+      onComplete: (rows: Record<string, unknown>[]) => { for (const r of rows) raw.push(r); },
+      parsers: {
+        timestampFromMilliseconds: (v: bigint) => BigInt(v) * 1000n,
+        timestampFromMicroseconds: (v: bigint) => BigInt(v),
+        timestampFromNanoseconds: (v: bigint) => BigInt(v) / 1000n,
+        dateFromDays: (days: number) => new Date(days * DAY_MS).toISOString().slice(0, 10),
+      },
+    });
+  }
   const rows = (raw as Record<string, unknown>[]).map((r) => {
     const row: Row = {};
     for (const [c, t] of types) {

@@ -24,7 +24,10 @@ export async function describeMissingTable(path: string): Promise<DeltaTableErro
       : logWhat === 'missing' ? 'no _delta_log directory'
         : logWhat === 'file' ? '_delta_log is not a directory'
           : '_delta_log holds no commit or checkpoint';
-  return new DeltaTableError('DELTA_TABLE_NOT_FOUND', `${path} is not a Delta table: ${reason}`, { context: { path }, hint: HINT(path) });
+  const hint = what === 'file'
+    ? `give the folder of a Delta table; to make a table from this file use \`riffle table write <folder> --from ${path}\``
+    : HINT(path);
+  return new DeltaTableError('DELTA_TABLE_NOT_FOUND', `${path} is not a Delta table: ${reason}`, { context: { path }, hint });
 }
 
 /** Entries a folder may hold and still receive a new table: what a Delta writer (maybe a crashed first write) leaves. */

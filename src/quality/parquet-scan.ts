@@ -7,7 +7,7 @@
  * Values as pandas sees them: 64-bit integers as numbers (bigints only past 2^53), timestamps as Dates, dates as
  * 'YYYY-MM-DD' strings (the lakehouse's canonical form), partition values typed by the schema.
  */
-import { DeltaTable, readDataFile, type DeltaValue } from '../lakehouse/index.ts';
+import { DeltaTable, fileSource, GuardedParquet, readDataFile, type DeltaValue } from '../lakehouse/index.ts';
 import { checkFreshness, type FreshnessCheck } from './freshness.ts';
 import { SuiteError } from './quality-error.ts';
 import { RowBatch } from './data-asset.ts';
@@ -47,25 +47,25 @@ function toNumberIfSafe(v: unknown): unknown {
  */
 export async function* scanParquetFile(path: string, signal?: AbortSignal): AsyncGenerator<RowBatch> {
   const pq = await (hyparquet ??= import('hyparquet'));
-  const file = await pq.asyncBufferFromFile(path).catch((e: Error) => {
+  const source = await fileSource(path).catch((e: Error) => {
     throw new SuiteError(`cannot read ${path}: ${e.message}`);
   });
-  const metadata = await pq.parquetMetadataAsync(file);
-  const compressors = await compressorsFor(metadata);
+  // The lakehouse's guarded reader: a damaged file is a ParquetFileError naming it, never a hang.
+  const guarded = await GuardedParquet.open(source, path);
+  try {
+  const metadata = guarded.metadata;
+  guarded.useCompressors(await compressorsFor(metadata));
   const columns = pq.parquetSchema(metadata).children.map((c) => c.element.name);
   const int64 = new Set(metadata.schema.slice(1).filter((e) => e.type === 'INT64' && e.converted_type === undefined && e.logical_type === undefined).map((e) => e.name));
-  let groupStart = 0;
   let any = false;
-  for (const group of metadata.row_groups) {
+  for (let g = 0; g < metadata.row_groups.length; g++) {
     signal?.throwIfAborted();
-    const n = Number(group.num_rows);
-    const start = groupStart;
-    groupStart += n;
+    const n = Number(metadata.row_groups[g]!.num_rows);
+    const start = guarded.groupStarts[g]!;
     if (n === 0) continue;
     const data = new Map<string, unknown[]>(columns.map((c) => [c, new Array<unknown>(n)]));
-    await pq.parquetRead({
-      file, metadata, columns, rowStart: start, rowEnd: start + n,
-      ...(compressors ? { compressors } : {}),
+    await guarded.readRowGroup(g, {
+      columns,
       parsers: { dateFromDays: (days: number) => daysToDate(days) },
       onChunk: ({ columnName, columnData, rowStart, rowEnd }) => {
         const out = data.get(columnName);
@@ -83,6 +83,9 @@ export async function* scanParquetFile(path: string, signal?: AbortSignal): Asyn
     yield RowBatch.ofColumns(columns, columns.map((c) => data.get(c)!), n);
   }
   if (!any) yield RowBatch.ofRows([], columns);
+  } finally {
+    await guarded.close();
+  }
 }
 
 /** Converts one column of canonical Delta values to what validation sees (pandas: longs as numbers, timestamps as Dates). */
