@@ -277,7 +277,7 @@ test(`fuzz: malformed CSV, JSON Lines, text and gzip through every reader (${COU
       try {
         await fuzz(r);
       } catch (e) {
-        throw new Error(`fuzz ${name} input #${i} (file ${join(dir, `f${at}`)}, replay with RIFFLE_FUZZ_SEED=${SEED}): ${(e as Error).stack ?? String(e)}`);
+        throw new Error(`fuzz ${name} input #${i} (file ${join(dir, `f${at}`)}, replay with RIFFLE_FUZZ_SEED=${SEED}): ${(e as Error).stack ?? String(e)}`, { cause: e });
       }
     }
   }
