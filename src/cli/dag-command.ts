@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import {
   clearTaskInstances, drainInbox, orchestratorMetrics, formatDateIn, JournalStore, loadDagFolder, markTaskInstances, MetadataStoreError, openMetadataStore, parseDateIn, parseStoreSpec,
   pendingCommands, ProcessExecutor, requireRun, Scheduler, SchedulerError, selectTasks, setDagPaused, submitCommand, testDag, triggerDagRun,
-  type Dag, type DagFileError, type DagRunRecord, type DagRunState, type InboxCommand, type MetadataStore, type StoreSpec, type TaskInstanceRecord,
+  resolveParams, type Dag, type DagFileError, type ParamValue, type DagRunRecord, type DagRunState, type InboxCommand, type MetadataStore, type StoreSpec, type TaskInstanceRecord,
 } from '../orchestrator/index.ts';
 import { parseDuration } from '../model/index.ts';
 import { parseArgs } from './args.ts';
@@ -46,8 +46,8 @@ const OPTIONS: Record<string, { args: string; options: readonly string[] }> = {
 interface Parsed {
   positionals: string[];
   flags: Record<string, string | boolean>;
-  /** `--conf k=v` / `--param k=v` (repeatable), in order. */
-  conf: [string, string][];
+  /** `--conf k=v` / `--param k=v` (text) and `--conf '{"k": 1}'` (typed) (repeatable), in order. */
+  conf: ParamValue[];
   /** `--pool name=slots` (repeatable). */
   pools: Record<string, number>;
 }
@@ -87,7 +87,7 @@ function parse(argv: readonly string[]): Parsed {
   const taken = takePools(argv);
   argv = taken.rest;
   const rest: string[] = [];
-  const conf: [string, string][] = [];
+  const conf: ParamValue[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const m = /^--(conf|param)(?:=(.*))?$/.exec(a);
@@ -104,37 +104,24 @@ function parse(argv: readonly string[]): Parsed {
       } catch (e) {
         throw new UsageError(`--${m[1]}: cannot read ${value} as JSON: ${(e as Error).message}`);
       }
-      for (const [k, v] of Object.entries(obj as Record<string, unknown>)) conf.push([k, JSON.stringify(v)]);
+      if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new UsageError(`--${m[1]}: ${value} is not a JSON object`, { hint: `write --${m[1]} '{"name": 1}'` });
+      for (const [k, v] of Object.entries(obj as Record<string, unknown>)) conf.push([k, v, 'typed']);
       continue;
     }
     const eq = value.indexOf('=');
     if (eq <= 0) throw new UsageError(`--${m[1]} ${value}: expected name=value`);
-    conf.push([value.slice(0, eq), value.slice(eq + 1)]);
+    conf.push([value.slice(0, eq), value.slice(eq + 1), 'text']);
   }
   const { positionals, flags } = parseArgs(rest, { booleans: BOOLEANS });
   return { positionals, flags, conf, pools: taken.pools };
 }
 
-/** Values from the command line are strings: read them as the type of the DAG's default (JSON for conf). */
-function typedParams(dag: Dag, raw: Iterable<[string, unknown]>, json: boolean): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of raw) {
-    let value = v;
-    const d = dag.params[k];
-    if (typeof v === 'string') {
-      if (typeof d === 'number' && v.trim() !== '' && Number.isFinite(Number(v))) value = Number(v);
-      else if (typeof d === 'boolean') value = v === 'true';
-      else if (json && typeof d !== 'string') {
-        try {
-          value = JSON.parse(v);
-        } catch {
-          value = v;
-        }
-      }
-    }
-    out[k] = value;
-  }
-  return out;
+/**
+ * The params of a run from the command line, checked against the DAG's declarations and merged over their defaults
+ * (text is read as the param's type); an unknown name or a bad value is a ConfigError (exit 2) naming each problem.
+ */
+function checkedParams(dag: Dag, given: readonly ParamValue[], label: string): Record<string, unknown> {
+  return resolveParams(dag, given, 'text', { label });
 }
 
 function checkOptions(command: string, flags: Record<string, string | boolean>): void {
@@ -185,7 +172,7 @@ export async function dagCommand(argv: readonly string[], io: CliIO): Promise<nu
   if (sub === 'test') {
     const [dagId, date] = args;
     if (dagId === undefined || date === undefined) throw new UsageError('missing the DAG id or the date', { hint: 'riffle dag test <dag-id> <date, e.g. 2024-01-01> --dags <folder>' });
-    const params: [string, unknown][] = [...Object.entries(flags).filter(([k]) => !['dags', ...BOOLEANS].includes(k)), ...conf];
+    const params: ParamValue[] = [...Object.entries(flags).filter(([k]) => ![...COMMON, ...BOOLEANS].includes(k)).map(([k, v]): ParamValue => [k, v, 'text']), ...conf];
     return test(ctx, dagId, date, params);
   }
   if (OPTIONS[sub] === undefined) throw new UsageError(`unknown dag command '${sub}'`, { hint: `commands: test, ${Object.keys(OPTIONS).join(', ')} (riffle dag --help)` });
@@ -378,7 +365,7 @@ async function list(ctx: Ctx): Promise<number> {
   reportFileErrors(errors, ctx.io);
   const paused = new Map<string, boolean>();
   if (storeExists(ctx)) await withStore(readStore(ctx), async (s) => { for (const d of await s.listDags()) paused.set(d.dagId, d.isPaused); });
-  const rows = [...dags.values()].map((d) => ({ id: d.id, schedule: d.schedule.spec, paused: paused.get(d.id) ?? false, tasks: d.tasks.length, tags: d.tags.join(','), file: d.fileloc }));
+  const rows = [...dags.values()].map((d) => ({ id: d.id, schedule: d.schedule.spec, paused: paused.get(d.id) ?? pausedWhenRecorded(d, ctx.io), tasks: d.tasks.length, tags: d.tags.join(','), file: d.fileloc }));
   ctx.io.out(ctx.json ? JSON.stringify({ dags: rows, errors }, null, 2) : formatTable(['dag', 'schedule', 'paused', 'tasks', 'tags', 'file'], rows.map((r) => [r.id, r.schedule ?? '-', r.paused ? 'yes' : 'no', r.tasks, r.tags, r.file])));
   return errors.length > 0 ? ExitCode.failed : ExitCode.ok;
 }
@@ -400,7 +387,7 @@ async function show(ctx: Ctx, dagId: string): Promise<number> {
   const info = {
     id: dag.id, description: dag.description ?? null, file: dag.fileloc, schedule: dag.schedule.spec, timezone: dag.timezone, startDate: formatDateIn(dag.startDate, dag.timezone),
     endDate: dag.endDate === undefined ? null : formatDateIn(dag.endDate, dag.timezone), catchup: dag.catchup, maxActiveRuns: dag.maxActiveRuns, maxActiveTasks: dag.maxActiveTasks,
-    tags: [...dag.tags], params: dag.params, paused: record?.isPaused ?? false, lastRun: last ? { runId: last.runId, state: last.state } : null, tasks,
+    tags: [...dag.tags], params: dag.params, paramSpecs: dag.paramSpecs, paused: record?.isPaused ?? pausedWhenRecorded(dag, ctx.io), lastRun: last ? { runId: last.runId, state: last.state } : null, tasks,
   };
   if (ctx.json) {
     ctx.io.out(JSON.stringify(info, null, 2));
@@ -413,7 +400,7 @@ async function show(ctx: Ctx, dagId: string): Promise<number> {
     `  limits       ${info.maxActiveRuns} active runs, ${info.maxActiveTasks} active tasks`,
     `  paused       ${info.paused ? 'yes' : 'no'}`,
     `  tags         ${info.tags.join(', ') || '-'}`,
-    `  params       ${Object.keys(info.params).length === 0 ? '-' : JSON.stringify(info.params)}`,
+    `  params       ${Object.keys(info.paramSpecs).length === 0 ? '-' : Object.entries(info.paramSpecs).map(([k, p]) => `${k} (${p.type}${p.default !== undefined ? `, default ${JSON.stringify(p.default)}` : ', required'})`).join(', ')}`,
     `  last run     ${info.lastRun ? `${info.lastRun.runId} (${info.lastRun.state})` : '-'}`,
     '',
     formatTable(['task', 'kind', 'upstream', 'trigger rule', 'retries', 'pool'], tasks.map((t) => [t.id + (t.expand ? ' (mapped)' : ''), t.kind + (t.sensorMode ? ` (${t.sensorMode})` : ''), t.upstream.join(',') || '-', t.triggerRule, t.retries, t.pool])),
@@ -422,11 +409,11 @@ async function show(ctx: Ctx, dagId: string): Promise<number> {
   return ExitCode.ok;
 }
 
-async function test(ctx: Ctx, dagId: string, date: string, raw: [string, unknown][]): Promise<number> {
+async function test(ctx: Ctx, dagId: string, date: string, raw: ParamValue[]): Promise<number> {
   const fileErrors: DagFileError[] = [];
   const dag = await loadDag(ctx, dagId, fileErrors);
   const logicalDate = parseDateIn(date, dag.timezone, 'date');
-  const params = typedParams(dag, raw, false);
+  const params = checkedParams(dag, raw, '--');
   const { io, json } = ctx;
   const started = Date.now();
   const onTaskState = json ? undefined : (ti: TaskInstanceRecord) => {
@@ -456,10 +443,10 @@ async function sendToScheduler(ctx: Ctx, command: InboxCommand): Promise<void> {
     : 'a scheduler holds the store: the command is in its inbox and applies at its next pass');
 }
 
-async function trigger(ctx: Ctx, dagId: string, conf: [string, string][], date: string | undefined): Promise<number> {
+async function trigger(ctx: Ctx, dagId: string, conf: ParamValue[], date: string | undefined): Promise<number> {
   const dag = await loadDag(ctx, dagId);
   const logicalDate = date === undefined ? undefined : parseDateIn(date, dag.timezone, '--logical-date');
-  const params = typedParams(dag, conf, true);
+  const params = checkedParams(dag, conf, '--conf ');
   const store = await writeStore(ctx);
   if (!store) {
     const planned = { dagId, runId: `manual__${new Date(dag.schedule.intervalAt(logicalDate ?? Date.now()).start).toISOString()}`, conf: { ...dag.params, ...params } };
@@ -519,7 +506,7 @@ async function pause(ctx: Ctx, dagId: string, paused: boolean): Promise<number> 
   return ExitCode.ok;
 }
 
-async function backfill(ctx: Ctx, dagId: string, startArg: string, endArg: string, conf: [string, string][], o: { maxActiveRuns: number | undefined; parallelism: number | undefined; pools: Record<string, number> }): Promise<number> {
+async function backfill(ctx: Ctx, dagId: string, startArg: string, endArg: string, conf: ParamValue[], o: { maxActiveRuns: number | undefined; parallelism: number | undefined; pools: Record<string, number> }): Promise<number> {
   const { maxActiveRuns, parallelism, pools } = o;
   const dag = await loadDag(ctx, dagId);
   const from = parseDateIn(startArg, dag.timezone, '--start');
@@ -527,6 +514,7 @@ async function backfill(ctx: Ctx, dagId: string, startArg: string, endArg: strin
   if (from > to) throw new UsageError(`--start ${startArg} is after --end ${endArg}`);
   const dates = dag.schedule.logicalDatesBetween(from, to);
   if (dates.length === 0) throw new UsageError(`dag '${dagId}' has no interval starting between ${startArg} and ${endArg} (schedule ${dag.schedule.spec ?? 'none'})`);
+  const params = checkedParams(dag, conf, '--conf ');
   const store = await openMetadataStore(ctx.store, { onWarning: warnTo(ctx.io) }).catch((e: unknown) => {
     if (e instanceof MetadataStoreError && e.code === 'STORE_LOCKED') {
       throw new MetadataStoreError('STORE_LOCKED', `${e.message.split('\n')[0]}: a backfill runs its own scheduler and needs the store to itself`, { hint: 'stop the running scheduler, or trigger single runs with riffle dag trigger --logical-date' });
@@ -546,7 +534,7 @@ async function backfill(ctx: Ctx, dagId: string, startArg: string, endArg: strin
   try {
     await scheduler.start();
     if (!ctx.json) ctx.io.err(`backfilling ${dagId}: ${dates.length} interval(s) from ${formatDateIn(dates[0]!, dag.timezone)} to ${formatDateIn(dates.at(-1)!, dag.timezone)}${maxActiveRuns ? `, ${maxActiveRuns} at once` : ''}`);
-    await scheduler.backfill(dagId, from, to, { ...(maxActiveRuns !== undefined && { maxActiveRuns }), conf: typedParams(dag, conf, true) });
+    await scheduler.backfill(dagId, from, to, { ...(maxActiveRuns !== undefined && { maxActiveRuns }), conf: params });
     const all = (await store.listDagRuns({ dagId })).filter((r) => dates.includes(r.logicalDate));
     const failed = all.filter((r) => r.state !== 'success');
     if (ctx.json) ctx.io.out(JSON.stringify({ dag: dagId, runs: all, failed: failed.length }, null, 2));
@@ -661,7 +649,22 @@ async function stats(ctx: Ctx, dagId: string | undefined, sinceArg: string | und
 
 // ---- riffle scheduler ----
 
-const SCHEDULER_OPTIONS = ['dags', 'store', 'once', 'parallelism', 'json', 'help', 'poll-ms', 'grace'];
+const SCHEDULER_OPTIONS = ['dags', 'store', 'once', 'parallelism', 'json', 'help', 'poll-ms', 'grace', 'dags-paused-at-creation'];
+
+/** Whether a DAG not yet in the store will start paused (what `dag list` and `dag show` say of it). */
+function pausedWhenRecorded(d: Dag, io: CliIO): boolean {
+  return d.isPausedUponCreation ?? !/^(false|0|no)$/i.test(io.env.RIFFLE_DAGS_ARE_PAUSED_AT_CREATION ?? '');
+}
+
+/** `--dags-paused-at-creation true|false`, else $RIFFLE_DAGS_ARE_PAUSED_AT_CREATION, else true (as Airflow). */
+function pausedAtCreationOf(flags: Record<string, string | boolean>, io: CliIO): boolean {
+  const flag = flags['dags-paused-at-creation'];
+  const [value, from] = flag !== undefined ? [String(flag), '--dags-paused-at-creation'] : [io.env.RIFFLE_DAGS_ARE_PAUSED_AT_CREATION, 'RIFFLE_DAGS_ARE_PAUSED_AT_CREATION'];
+  if (value === undefined || value === '') return true;
+  if (/^(true|1|yes)$/i.test(value)) return true;
+  if (/^(false|0|no)$/i.test(value)) return false;
+  throw new UsageError(`${from} must be true or false, got '${value}'`);
+}
 
 /** `--grace`: a duration with a unit (30s, 500ms, 2m), or 0; default 30 s. */
 function graceFlag(flags: Record<string, string | boolean>): number {
@@ -689,6 +692,7 @@ export async function schedulerCommand(argv: readonly string[], io: CliIO): Prom
   const once = flags.once === true;
   const json = flags.json === true;
   const graceMs = graceFlag(flags);
+  const dagsArePausedAtCreation = pausedAtCreationOf(flags, io);
   const { dags, errors } = await loadDagFolder(folder);
   reportFileErrors(errors, io);
   if (dags.size === 0) throw new UsageError(`no DAGs in ${folder}`, { hint: errors.length > 0 ? `${errors.length} file(s) failed to load, see above` : 'pass --dags <folder>' });
@@ -697,7 +701,7 @@ export async function schedulerCommand(argv: readonly string[], io: CliIO): Prom
   const touched = new Set<string>();
   const started = Date.now();
   const scheduler = new Scheduler({
-    store, dags: dags.values(), executor: new ProcessExecutor({ parallelism: intFlag(flags, 'parallelism') ?? 8 }), pollMs: intFlag(flags, 'poll-ms') ?? 500, storeLocation: storeLocation(spec), pools,
+    store, dags: dags.values(), executor: new ProcessExecutor({ parallelism: intFlag(flags, 'parallelism') ?? 8 }), pollMs: intFlag(flags, 'poll-ms') ?? 500, storeLocation: storeLocation(spec), pools, dagsArePausedAtCreation,
     beforePass: storeDir === undefined ? undefined : async () => {
       await drainInbox(storeDir, store, dags, (message, error) => io.err(error ? `${message}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` : message));
     },

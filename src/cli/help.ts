@@ -86,7 +86,8 @@ runs (in the metadata store):
                                              they run again; the run goes back to running
   mark <dag> <run> --task <t[,t...]> --state success|failed [--downstream]
                                              set task instances' state by hand
-  pause <dag> | unpause <dag>                a paused DAG gets no scheduled runs
+  pause <dag> | unpause <dag>                a paused DAG gets no scheduled runs; new DAGs start paused
+                                             (test, trigger and backfill run either way)
   stats [--dag <dag>] [--since 24h|<date>] [--pool name=N ...]
                                              metrics: runs and task instances by state, task and run
                                              durations (p50/p95), queue latency, pools, latest failures
@@ -108,7 +109,8 @@ exit codes: 0 done, 1 a run or command failed, 2 usage error (unknown dag, run o
 
 export const SCHEDULER_HELP = `usage: riffle scheduler --dags <folder> [--store <path|url>] [--once] [--parallelism N] [--grace D] [--json]
 
-Runs the scheduler and its worker processes: creates runs for due intervals of unpaused DAGs, starts
+Runs the scheduler and its worker processes: creates runs for due intervals of unpaused DAGs (new DAGs
+start paused: riffle dag unpause <dag>), starts
 queued runs (triggered ones too), runs their tasks with retries, timeouts and sensors, and records
 everything in the metadata store.
 
@@ -132,6 +134,10 @@ options:
   --pool name=N       slots of a pool (repeatable; default_pool has 128, other pools none): its tasks
                       take their poolSlots while queued or running, counted over every scheduler on the
                       store; give schedulers that share a store the same pools
+  --dags-paused-at-creation true|false
+                      whether DAGs new to the store start paused (default true, or
+                      $RIFFLE_DAGS_ARE_PAUSED_AT_CREATION; a DAG's isPausedUponCreation wins):
+                      'riffle dag unpause <dag>' lets a paused DAG's schedule run
   --json              with --once, print the runs it processed as JSON`;
 
 

@@ -121,6 +121,27 @@ describe('orchestrator admin: clear, mark, trigger, pause', () => {
     assert.deepEqual((await store.listXComs(d.id, run.runId, 'each')).map((x) => x.value), ['X', 'Y']);
   });
 
+  it('a DAG new to the store starts paused (as Airflow dags_are_paused_at_creation), unless it or the scheduler says otherwise', async () => {
+    const now = () => Date.UTC(2024, 0, 3, 12);
+    const make = (id: string, o: { isPausedUponCreation?: boolean } = {}) => {
+      const d = dag({ id, schedule: '@daily', startDate: '2024-01-01', ...o });
+      d.task('t', () => 1);
+      return d;
+    };
+    for (const [d, schedulerDefault, paused] of [[make('a'), undefined, true], [make('b', { isPausedUponCreation: false }), undefined, false], [make('c'), false, false], [make('d', { isPausedUponCreation: true }), false, true]] as const) {
+      const store = await JournalStore.open();
+      const s = schedulerFor(store, d, { scheduleRuns: true, now, ...(schedulerDefault !== undefined && { dagsArePausedAtCreation: schedulerDefault }) });
+      await s.start();
+      await s.tick();
+      assert.equal((await store.getDag(d.id))?.isPaused, paused, d.id);
+      assert.equal((await store.listDagRuns({ dagId: d.id })).length, paused ? 0 : 1, d.id);
+      // Triggered runs run either way.
+      const run = await s.triggerRun(d.id, { logicalDate: Date.UTC(2023, 11, 1) });
+      assert.equal((await s.waitForRun(d.id, run.runId)).state, 'success');
+      await s.stop();
+    }
+  });
+
   it('a paused DAG gets no scheduled runs; unpaused, it catches up', async () => {
     const store = await JournalStore.open();
     const d = dag({ id: 'pausable', schedule: '@daily', startDate: '2024-01-01', catchup: true });

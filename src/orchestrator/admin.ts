@@ -9,27 +9,37 @@
  *   await clearTaskInstances(store, dag, 'manual__2024-01-01T00:00:00.000Z', ['transform'], { downstream: true });
  */
 import type { Dag } from './dag.ts';
+import { resolveParams } from './dag-params.ts';
 import { SchedulerError } from './errors.ts';
 import type { DagRunRecord, DagRunType, MetadataStore, TaskInstanceRecord, TaskState } from './metadata-store.ts';
 import { runOutcome } from './run-evaluator.ts';
 
 const ACTIVE: readonly TaskState[] = ['queued', 'running'];
 
-/** A new queued run of `dag` whose data interval starts at `logicalDate` (its run id names the type and the date). */
+/**
+ * A new queued run of `dag` whose data interval starts at `logicalDate` (its run id names the type and the date).
+ * `conf` is checked against the DAG's params (typed values; a ConfigError names every problem) and merged over
+ * their defaults.
+ */
 export function newDagRun(dag: Dag, runType: DagRunType, logicalDate: number, conf: Record<string, unknown>, now: number): DagRunRecord {
   const { start, end } = dag.schedule.intervalAt(logicalDate);
   return {
     dagId: dag.id, runId: `${runType}__${new Date(start).toISOString()}`, runType, state: 'queued', logicalDate: start, dataIntervalStart: start, dataIntervalEnd: end,
-    conf: { ...dag.params, ...conf }, queuedAt: now, startDate: null, endDate: null,
+    conf: resolveParams(dag, conf, 'typed', { label: 'conf ' }), queuedAt: now, startDate: null, endDate: null,
   };
 }
 
-/** Records the DAGs in the store (keeping each one's paused flag). */
-export async function recordDags(store: MetadataStore, dags: Iterable<Dag>): Promise<void> {
+/**
+ * Records the DAGs in the store, keeping each one's paused flag. A DAG recorded for the first time starts paused
+ * (as Airflow's `dags_are_paused_at_creation`) unless it says otherwise (`isPausedUponCreation`) or
+ * `pausedAtCreation` is false: a new DAG gets no scheduled runs until `riffle dag unpause`.
+ */
+export async function recordDags(store: MetadataStore, dags: Iterable<Dag>, o: { pausedAtCreation?: boolean } = {}): Promise<void> {
   for (const d of dags) {
     const existing = await store.getDag(d.id);
     await store.upsertDag({
-      dagId: d.id, fileloc: d.fileloc ?? '', schedule: d.schedule.spec, timezone: d.timezone, isPaused: existing?.isPaused ?? false, tags: [...d.tags], description: d.description ?? null,
+      dagId: d.id, fileloc: d.fileloc ?? '', schedule: d.schedule.spec, timezone: d.timezone, isPaused: existing?.isPaused ?? d.isPausedUponCreation ?? o.pausedAtCreation ?? true,
+      tags: [...d.tags], description: d.description ?? null,
     });
   }
 }

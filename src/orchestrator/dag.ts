@@ -6,6 +6,7 @@
  *   const extract = etl.task('extract', ({ ds }) => fetchRows(ds));
  *   const load = etl.task('load', { inputs: { rows: extract } }, ({ inputs }) => save(inputs.rows));
  */
+import { paramDefaults, paramSpecsOf, type ParamSpec } from './dag-params.ts';
 import { DagDefinitionError } from './errors.ts';
 import { Schedule, type ScheduleSpec } from './schedule.ts';
 import { TaskFactory, type TaskRegistry } from './task-group.ts';
@@ -32,8 +33,18 @@ export interface DagOptions {
   description?: string;
   /** Defaults for every task's options. */
   defaultArgs?: TaskOptions;
-  /** Default params (templates see `params.x`; a manual run may override them). */
+  /**
+   * Params (templates see `params.x`; a triggered run may override them): a bare value is a default and gives the
+   * type (`threshold: 0.05` is a number), `{ type, default, description, enum, min, max }` declares one (see
+   * `dag-params.ts`). Values given to a run are checked before it starts; unknown names are refused.
+   */
   params?: Record<string, unknown>;
+  /**
+   * Whether the DAG starts paused the first time a scheduler records it (default: the scheduler's setting, itself
+   * true by default, as Airflow's `dags_are_paused_at_creation`): a paused DAG gets no scheduled runs until
+   * `riffle dag unpause`. Triggered, tested and backfilled runs run either way.
+   */
+  isPausedUponCreation?: boolean;
 }
 
 const BRAND = 'riffle.dag';
@@ -52,7 +63,11 @@ export class Dag extends TaskFactory {
   readonly tags: readonly string[];
   readonly description: string | undefined;
   readonly defaultArgs: TaskOptions;
+  /** The params' defaults (what a run gets unless its trigger gives other values). */
   readonly params: Readonly<Record<string, unknown>>;
+  /** The params' declarations (type, default, description, bounds). */
+  readonly paramSpecs: Readonly<Record<string, ParamSpec>>;
+  readonly isPausedUponCreation: boolean | undefined;
   /** The module file the DAG was loaded from (set by the loader; workers import it). */
   fileloc: string | undefined;
   private readonly byId = new Map<string, Task<unknown>>();
@@ -79,7 +94,14 @@ export class Dag extends TaskFactory {
     this.tags = o.tags ?? [];
     this.description = o.description;
     this.defaultArgs = o.defaultArgs ?? {};
-    this.params = o.params ?? {};
+    this.paramSpecs = paramSpecsOf(o.id, o.params ?? {});
+    this.params = paramDefaults(this.paramSpecs);
+    const required = Object.keys(this.paramSpecs).filter((k) => !(k in this.params));
+    if (required.length > 0 && this.schedule.kind !== 'none') {
+      throw new DagDefinitionError(`dag '${o.id}': param(s) ${required.join(', ')} have no default, but the DAG has a schedule, whose runs cannot give them`, { hint: 'give them a default, or make the DAG manual-only (schedule: null)' });
+    }
+    if (o.isPausedUponCreation !== undefined && typeof o.isPausedUponCreation !== 'boolean') throw new DagDefinitionError(`dag '${o.id}': isPausedUponCreation must be true or false`);
+    this.isPausedUponCreation = o.isPausedUponCreation;
     this.fileloc = undefined;
   }
 

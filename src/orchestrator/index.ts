@@ -6,6 +6,7 @@
  *   export const etl = dag({ id: 'etl', schedule: '@daily', startDate: '2024-01-01' });
  */
 export { dag, Dag, isDag, type DagOptions } from './dag.ts';
+export { resolveParams, paramSpecsOf, describeParam, PARAM_TYPES, type ParamSpec, type ParamType, type ParamSource, type ParamValue } from './dag-params.ts';
 export { Task, TaskList, chain, parallel, type TaskOptions, type TaskContext, type TaskFn, type CallbackInfo, type SensorOptions, type PokeResult, type Linkable } from './task.ts';
 export { TaskGroup, TaskFactory, type TaskDefinition, type SensorDefinition, type TaskInputs } from './task-group.ts';
 export { skip, failWithoutRetry } from './signals.ts';

@@ -3,7 +3,10 @@
  * with catchup), and queued runs started oldest first up to each DAG's maxActiveRuns, with a task instance (`none`)
  * for every task of the run. Steps 3 of the scheduler's pass (see `scheduler.ts`).
  */
+import { ConfigError } from '../model/index.ts';
 import { newDagRun } from './admin.ts';
+import type { Dag } from './dag.ts';
+import { resolveParams } from './dag-params.ts';
 import type { DagRunType, TaskInstanceKey, TaskInstanceRecord, TaskState } from './metadata-store.ts';
 import type { SchedulerContext } from './scheduler-context.ts';
 import type { Task } from './task.ts';
@@ -40,7 +43,13 @@ export async function startQueuedRuns(ctx: SchedulerContext, o: { runTypes?: rea
       continue;
     }
     running.push({ ...run, state: 'running' });
-    await store.createTaskInstances(dag.tasks.map((t) => newTaskInstance({ dagId: dag.id, runId: run.runId, taskId: t.id, mapIndex: -1 }, t, ctx.now())));
+    // A run stored by an earlier version (or queued before the DAG's params changed) may hold values its params
+    // refuse: its tasks fail at once with the reason, rather than run with a wrong value.
+    const refused = storedConfProblem(dag, run.conf);
+    await store.createTaskInstances(dag.tasks.map((t) => {
+      const ti = newTaskInstance({ dagId: dag.id, runId: run.runId, taskId: t.id, mapIndex: -1 }, t, ctx.now(), refused ? 'failed' : 'none');
+      return refused ? { ...ti, error: refused, endDate: ctx.now() } : ti;
+    }));
   }
 }
 
@@ -50,4 +59,15 @@ export function newTaskInstance(key: TaskInstanceKey, task: Task<unknown>, now: 
     ...key, state, scheduledAt: state === 'scheduled' ? now : null, tryNumber: 0, maxTries: task.maxTries, startDate: null, endDate: null, duration: null, hostname: null, pid: null, heartbeatAt: null,
     nextAttemptAt: null, firstAttemptAt: null, owner: null, error: null, updatedAt: now, pool: task.options.pool, poolSlots: task.options.poolSlots,
   };
+}
+
+/** Why a stored run's conf is refused by the DAG's params, or undefined when it is fine. */
+function storedConfProblem(dag: Dag, conf: Record<string, unknown>): string | undefined {
+  try {
+    resolveParams(dag, conf, 'stored', { label: 'conf ', ignoreUnknown: true });
+    return undefined;
+  } catch (e) {
+    if (e instanceof ConfigError) return e.message;
+    throw e;
+  }
 }

@@ -123,7 +123,7 @@ describe('scheduler (in-process executor)', () => {
       order.push(ds);
       running--;
     });
-    const s = new Scheduler({ store, dags: [d], executor: new InlineExecutor((_, id) => d.getTask(id)), now: () => Date.UTC(2024, 0, 5, 1), pollMs: 20 });
+    const s = new Scheduler({ store, dags: [d], executor: new InlineExecutor((_, id) => d.getTask(id)), now: () => Date.UTC(2024, 0, 5, 1), pollMs: 20, dagsArePausedAtCreation: false });
     await s.start();
     const runs = await store.listDagRuns({ dagId: 'catchup' });
     assert.equal(runs.length, 4);

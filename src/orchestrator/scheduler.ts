@@ -47,6 +47,8 @@ export interface SchedulerOptions {
   executor: Executor;
   /** Create runs for schedules (default true; false for `dag test` and pure backfills). */
   scheduleRuns?: boolean;
+  /** Whether DAGs new to the store start paused (default true, as Airflow's; a DAG's isPausedUponCreation wins). */
+  dagsArePausedAtCreation?: boolean;
   /** Only start and advance runs of these types (a backfill's scheduler: ['backfill']); default all. */
   runTypes?: readonly DagRunType[];
   /**
@@ -143,7 +145,7 @@ export class Scheduler {
   /** Records the DAGs, takes over what a stopped scheduler left (see above) and starts the loop. */
   async start(): Promise<void> {
     if (this.loop) return;
-    await recordDags(this.store, this.dags.values());
+    await recordDags(this.store, this.dags.values(), { pausedAtCreation: this.opts.dagsArePausedAtCreation ?? true });
     await this.adoptOrphans();
     await this.removeStaleAttemptFiles();
     this.stopping = false;
