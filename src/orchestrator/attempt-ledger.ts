@@ -5,6 +5,8 @@
  * - `<name>.attempt.json`: written by the executor before it hands the attempt to a worker — which attempt (key,
  *   try, a random token), which process runs it (pid, hostname, the process's start time from /proc, so that a
  *   reused pid is never mistaken for the worker). The worker touches its mtime at every heartbeat.
+ * - `<name>.started`: created by the worker when it begins the attempt, so that a worker found dead without a result
+ *   is told apart: it died running the task (its own failure, a counted try) or before it ever began (handed back).
  * - `<name>.result.json`: the attempt's outcome (and the log lines it wrote while no scheduler listened), written by a
  *   worker that lost its scheduler before the outcome was acknowledged: temp file, fsync, rename, directory fsync.
  * The scheduler removes both once the outcome is in the store. A result counts only with the token of the attempt
@@ -96,10 +98,30 @@ export class AttemptLedger {
     }
   }
 
+  /** The worker begins the attempt launched with `token`. */
+  markStarted(key: TaskInstanceKey, tryNumber: number, token: string): void {
+    this.writeAtomic(`${AttemptLedger.nameOf(key, tryNumber)}.started`, token, false);
+  }
+
+  /** Whether the worker began the attempt launched with `token`. */
+  started(key: TaskInstanceKey, tryNumber: number, token: string): boolean {
+    try {
+      const fd = openSync(join(this.dir, `${AttemptLedger.nameOf(key, tryNumber)}.started`), constants.O_RDONLY | constants.O_NOFOLLOW);
+      try {
+        return readFileSync(fd, 'utf8') === token;
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return false;
+    }
+  }
+
   /** Removes an attempt's files (its outcome is in the store, or it was handed back). */
   remove(key: TaskInstanceKey, tryNumber: number): void {
     const name = AttemptLedger.nameOf(key, tryNumber);
     rmSync(join(this.dir, `${name}.result.json`), { force: true });
+    rmSync(join(this.dir, `${name}.started`), { force: true });
     rmSync(join(this.dir, `${name}.attempt.json`), { force: true });
   }
 

@@ -304,8 +304,9 @@ export class Scheduler {
 
   /**
    * An adopted attempt (its worker outlived its scheduler, see `takeover.ts`): queues its result once the worker has
-   * written it. A worker that exits without one failed on its own (it ran under this scheduler's watch), as does one
-   * whose beats stop for the zombie threshold (it is killed); on stop, whatever it reports is handed back.
+   * written it. A worker that exits without one after it began the attempt failed on its own (it ran under this
+   * scheduler's watch), as does one whose beats stop for the zombie threshold (it is killed); one that exits before
+   * it began, or any on stop, is handed back.
    */
   private checkAdopted(attemptId: string, a: RunningAttempt): void {
     const ledger = this.ledger!;
@@ -322,6 +323,8 @@ export class Scheduler {
     }
     r = result(); // written just before it exited
     if (r) return void this.inbox.push({ attemptId, outcome: r.outcome, log: r.log });
+    // Never began (its scheduler died as it handed the attempt over): not the task's failure.
+    if (!ledger.started(a.key, a.tryNumber, token)) a.handBack ??= `the task process ${pid} exited before it began the attempt`;
     this.inbox.push({ attemptId, outcome: { state: 'failed', retryable: true, error: `the task process ${pid} exited without recording an outcome` } });
   }
 

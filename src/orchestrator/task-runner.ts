@@ -91,6 +91,7 @@ async function run(m: RunMessage): Promise<void> {
   current = c;
   send({ type: 'started', attemptId: m.attemptId, pid: process.pid, hostname: hostname() });
   const ledger = m.handoff?.kind === 'ledger' ? new AttemptLedger(m.handoff.dir) : undefined;
+  if (m.handoff?.kind === 'ledger') ledger!.markStarted(keyOf(m), m.request.tryNumber, m.handoff.token);
   const beat = setInterval(() => {
     send({ type: 'heartbeat', attemptId: m.attemptId });
     ledger?.beat(keyOf(m), m.request.tryNumber);
