@@ -71,6 +71,11 @@ test('riffle table write --columns/--schema keep leading zeros; unknown types ar
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /1 record could not be read, so nothing was written/);
   assert.match(refused.stderr, /utf8\.csv:2: invalid UTF-8/);
+  const replaced = riffle(['table', 'write', join(dir, 't5'), '--from', join(dir, 'utf8.csv'), '--invalid-utf8', 'replace']);
+  assert.equal(replaced.status, 0, replaced.stderr);
+  const t5 = JSON.parse(riffle(['table', 'show', join(dir, 't5'), '--json']).stdout) as { rows: Array<Record<string, unknown>> } | Array<Record<string, unknown>>;
+  assert.deepEqual((Array.isArray(t5) ? t5 : t5.rows).map((r) => r.b), ['\uFFFD', 'x']);
+  assert.equal(riffle(['table', 'write', join(dir, 't6'), '--from', join(dir, 'utf8.csv'), '--invalid-utf8', 'keep']).status, 2);
 });
 
 test('riffle quality profile types by the shared rule and warns with the count of unreadable records', () => {

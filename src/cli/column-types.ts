@@ -84,3 +84,13 @@ export function asCellKinds(types: ReadonlyMap<string, DeclaredType>): Record<st
   for (const [name, t] of types) out[name] = t === 'long' || t === 'integer' || t === 'double' ? 'number' : t === 'boolean' ? 'boolean' : 'string';
   return out;
 }
+
+/**
+ * `--invalid-utf8 error|replace` of the commands that read CSV/JSONL input: 'error' (the default) routes a line that
+ * is not UTF-8 to the unreadable records; 'replace' reads its invalid bytes as U+FFFD (the data changes, by request).
+ */
+export function invalidUtf8Flag(value: unknown): 'error' | 'replace' | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'error' || value === 'replace') return value;
+  throw new UsageError(`--invalid-utf8 must be error or replace, got ${JSON.stringify(value)}`, { hint: "'replace' reads invalid bytes as U+FFFD; 'error' (default) reports such lines as unreadable records" });
+}

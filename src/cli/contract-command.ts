@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import * as quality from '../quality/index.ts';
 import { parseArgs } from './args.ts';
 import { UsageError } from './cli-error.ts';
-import { asCellKinds, declaredColumnTypes } from './column-types.ts';
+import { asCellKinds, declaredColumnTypes, invalidUtf8Flag } from './column-types.ts';
 import type { CliIO } from './cli-io.ts';
 import { stringify } from './run-report.ts';
 import { formatTable } from './table.ts';
@@ -16,7 +16,7 @@ export const CONTRACT_HELP = `riffle contract — data contracts (Data Contract 
 
 usage:
   riffle contract test <contract.yaml> --data <file|glob|delta table dir> [--version N] [--model <name>] [--json]
-        [--columns c:type,... | --schema FILE]
+        [--columns c:type,... | --schema FILE] [--invalid-utf8 error|replace]
       checks the data (CSV, JSON Lines, Parquet, or a Delta table at its latest or a given version; streamed in one
       pass) against the contract's schema and quality rules; exit 0 if all pass, 1 otherwise (records that cannot
       be read fail the test); --columns/--schema fix how CSV columns are read (string keeps 007 and NA as written)
@@ -43,7 +43,7 @@ export async function contractCommand(argv: readonly string[], io: CliIO): Promi
       if (!Number.isInteger(version) || version < 0) throw new UsageError(`--version must be a table version (an integer ≥ 0), got ${JSON.stringify(flags.version)}`);
     }
     const declared = declaredColumnTypes({ columns: flags.columns, schema: typeof flags.schema === 'string' ? resolve(io.cwd, flags.schema) : flags.schema });
-    return testContract(resolve(io.cwd, contractPath), flags.data, { ...(typeof flags.model === 'string' ? { model: flags.model } : {}), ...(version !== undefined ? { version } : {}), ...(declared ? { columnKinds: asCellKinds(declared) } : {}), json }, io);
+    return testContract(resolve(io.cwd, contractPath), flags.data, { ...(typeof flags.model === 'string' ? { model: flags.model } : {}), ...(version !== undefined ? { version } : {}), ...(declared ? { columnKinds: asCellKinds(declared) } : {}), invalidUtf8: invalidUtf8Flag(flags['invalid-utf8']), json }, io);
   }
   if (sub === 'diff') {
     const [a, b] = rest;
@@ -60,11 +60,11 @@ export async function contractCommand(argv: readonly string[], io: CliIO): Promi
   throw new UsageError(`unknown contract command '${sub}'`, { hint: "use 'riffle contract test' or 'riffle contract diff'" });
 }
 
-async function testContract(contractPath: string, dataPath: string, options: { model?: string; version?: number; columnKinds?: Record<string, quality.CellKind>; json: boolean }, io: CliIO): Promise<number> {
+async function testContract(contractPath: string, dataPath: string, options: { model?: string; version?: number; columnKinds?: Record<string, quality.CellKind>; invalidUtf8?: 'error' | 'replace' | undefined; json: boolean }, io: CliIO): Promise<number> {
   const contract = quality.loadContract(contractPath);
   const compiled = quality.compileContract(contract, options.model);
   // CSV cells stay text: the contract's declared types convert them (a cell that does not convert fails the type check).
-  const data = quality.assetFromPath(dataPath, io.cwd, { types: 'text', ...(options.columnKinds ? { columnKinds: options.columnKinds } : {}), ...(options.version !== undefined ? { version: options.version } : {}) });
+  const data = quality.assetFromPath(dataPath, io.cwd, { types: 'text', ...(options.columnKinds ? { columnKinds: options.columnKinds } : {}), ...(options.invalidUtf8 ? { invalidUtf8: options.invalidUtf8 } : {}), ...(options.version !== undefined ? { version: options.version } : {}) });
   const result = await quality.validateAsset(data, compiled.suite, { mapRow: compiled.coerce });
   const rows = result.meta.row_count;
   const checks = result.results.map((r, i) => ({

@@ -147,13 +147,14 @@ Delta Lake tables in a local directory (read and written interchangeably with de
 
 commands:
   write <table> --from <file.csv|.jsonl|.parquet> [--mode append|overwrite] [--partition-by c,...] [--merge-schema]
-        [--property k=v ...] [--columns c:type,... | --schema FILE]
+        [--property k=v ...] [--columns c:type,... | --schema FILE] [--invalid-utf8 error|replace]
       append (or overwrite with) the file's rows; creates the table when missing, with column types
       inferred from the file (CSV: long, double, boolean, date, timestamp, else string) and the given
       partition columns; rows must match an existing table unless --merge-schema adds new columns;
       --property (repeatable) sets a table property: at creation, or on an existing table as its own
       commit before the write; --columns id:string,amount:double or --schema FILE (JSON/YAML column → type)
-      fix CSV column types (string keeps cells as written, e.g. 007); unreadable records refuse the input
+      fix CSV column types (string keeps cells as written, e.g. 007); unreadable records (bad quoting, a wrong
+      field count, lines that are not UTF-8 unless --invalid-utf8 replace) refuse the input
   merge <table> --from <file> --on <key,...> [--columns c:type,... | --schema FILE]
       upsert: rows matching a table row on the keys update it (the file's columns), the others are inserted
   describe <table>          version, schema, partition columns, properties, protocol, files, size

@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import * as quality from '../quality/index.ts';
 import { parseArgs } from './args.ts';
 import { UsageError } from './cli-error.ts';
-import { asCellKinds, declaredColumnTypes } from './column-types.ts';
+import { asCellKinds, declaredColumnTypes, invalidUtf8Flag } from './column-types.ts';
 import type { CliIO } from './cli-io.ts';
 import { stringify } from './run-report.ts';
 import { formatTable } from './table.ts';
@@ -21,7 +21,7 @@ export const QUALITY_HELP = `riffle quality — data quality
 
 usage:
   riffle quality profile <data.csv|data.jsonl|data.parquet|glob|delta table dir> [--json] [--out suite.json|.yaml] [--name n]
-        [--columns c:type,... | --schema FILE]
+        [--columns c:type,... | --schema FILE] [--invalid-utf8 error|replace]
       profiles the data (types, null rates, ranges, value sets, uniqueness) and proposes an expectation suite;
       --out writes the suite (GE's JSON shape, or YAML), --json prints the profile and the suite as JSON;
       --columns/--schema fix how CSV columns are read (string keeps 007 and NA as written); records that cannot
@@ -50,13 +50,14 @@ export async function qualityCommand(argv: readonly string[], io: CliIO): Promis
   const path = resolve(io.cwd, dataPath);
   const name = typeof flags.name === 'string' ? flags.name : (dataPath.replace(/\/+$/, '').split('/').at(-1) ?? 'data').replace(/\.[^.]+$/, '');
   const declared = declaredColumnTypes({ columns: flags.columns, schema: typeof flags.schema === 'string' ? resolve(io.cwd, flags.schema) : flags.schema });
+  const invalidUtf8 = invalidUtf8Flag(flags['invalid-utf8']);
   // Every input is streamed (bounded memory); a single file is typed from all of its cells (a first pass folds each
   // column's kind, as pandas types whole columns), globs and tables from their first rows.
   const malformed: quality.MalformedRecords = { count: 0, examples: [] };
   const whole = !quality.isDeltaTable(path) && !/[*?[{]/.test(dataPath);
   if (whole && !existsSync(path)) throw new UsageError(`cannot read ${dataPath}: no such file`, { hint: 'give a CSV, JSON Lines or Parquet file, a glob or a Delta table directory' });
   const profile = await quality.profileAsset(
-    quality.assetFromPath(dataPath, io.cwd, { ...(whole ? { inferRows: Infinity } : {}), ...(declared ? { columnKinds: asCellKinds(declared) } : {}) }),
+    quality.assetFromPath(dataPath, io.cwd, { ...(whole ? { inferRows: Infinity } : {}), ...(declared ? { columnKinds: asCellKinds(declared) } : {}), ...(invalidUtf8 ? { invalidUtf8 } : {}) }),
     { name, malformed },
   );
   if (malformed.count > 0) {

@@ -14,7 +14,7 @@ import type { CliIO } from './cli-io.ts';
 import { TABLE_HELP } from './help.ts';
 import { stringify } from './run-report.ts';
 import { formatNumber, formatTable, type Cell } from './table.ts';
-import { declaredColumnTypes } from './column-types.ts';
+import { declaredColumnTypes, invalidUtf8Flag } from './column-types.ts';
 import { readInputFile } from './table-input.ts';
 import { parseWhere } from './table-where.ts';
 
@@ -28,8 +28,8 @@ interface Extra {
 
 /** Each command's arguments and the options it accepts (besides --json and --help); `args`: it takes more positionals. */
 const COMMANDS: Record<string, { usage: string; options: readonly string[]; args?: true; run: (table: string, flags: Flags, io: CliIO, extra: Extra) => Promise<number> }> = {
-  write: { usage: '<table> --from <file.csv|.jsonl|.parquet> [--mode append|overwrite] [--partition-by c,...] [--merge-schema] [--property k=v ...] [--columns c:type,... | --schema FILE]', options: ['from', 'mode', 'partition-by', 'merge-schema', 'property', 'columns', 'schema'], run: writeCommand },
-  merge: { usage: '<table> --from <file> --on <key,...> [--columns c:type,... | --schema FILE]', options: ['from', 'on', 'columns', 'schema'], run: mergeCommand },
+  write: { usage: '<table> --from <file.csv|.jsonl|.parquet> [--mode append|overwrite] [--partition-by c,...] [--merge-schema] [--property k=v ...] [--columns c:type,... | --schema FILE] [--invalid-utf8 error|replace]', options: ['from', 'mode', 'partition-by', 'merge-schema', 'property', 'columns', 'schema', 'invalid-utf8'], run: writeCommand },
+  merge: { usage: '<table> --from <file> --on <key,...> [--columns c:type,... | --schema FILE] [--invalid-utf8 error|replace]', options: ['from', 'on', 'columns', 'schema', 'invalid-utf8'], run: mergeCommand },
   describe: { usage: '<table>', options: [], run: describeCommand },
   history: { usage: '<table> [--limit N]', options: ['limit'], run: historyCommand },
   show: { usage: '<table> [--version N | --timestamp T] [--where "c = v and d > 3"] [--columns c,...] [--limit N]', options: ['version', 'timestamp', 'where', 'columns', 'limit'], run: showCommand },
@@ -102,6 +102,12 @@ function propertyPairs(args: readonly string[], where: string): Record<string, s
 }
 
 // ---- option helpers
+
+/** --invalid-utf8 error|replace (see column-types.ts). */
+function inputOptions(flags: Flags): { invalidUtf8?: 'error' | 'replace' } {
+  const invalidUtf8 = invalidUtf8Flag(flags['invalid-utf8']);
+  return invalidUtf8 ? { invalidUtf8 } : {};
+}
 
 /** The CSV column types declared by --columns id:string,... and/or --schema FILE (see column-types.ts). */
 function inputColumnTypes(flags: Flags, io: CliIO): ReturnType<typeof declaredColumnTypes> {
@@ -221,7 +227,7 @@ async function writeCommand(path: string, flags: Flags, io: CliIO, { properties 
       hint: 'omit --partition-by when writing to an existing table',
     });
   }
-  const input = await readInputFile(resolve(io.cwd, from), snapshot?.schema, inputColumnTypes(flags, io));
+  const input = await readInputFile(resolve(io.cwd, from), snapshot?.schema, inputColumnTypes(flags, io), inputOptions(flags));
   for (const c of partitionBy ?? []) {
     if (!input.types.has(c)) throw new UsageError(`--partition-by: column '${c}' is not in ${from} (columns: ${[...input.types.keys()].join(', ')})`);
   }
@@ -282,7 +288,7 @@ async function mergeCommand(path: string, flags: Flags, io: CliIO): Promise<numb
   for (const k of on) {
     if (!schema.fields.some((f) => f.name === k)) throw new UsageError(`--on: column '${k}' is not in the table (columns: ${schema.fields.map((f) => f.name).join(', ')})`);
   }
-  const input = await readInputFile(resolve(io.cwd, from), schema, inputColumnTypes(flags, io));
+  const input = await readInputFile(resolve(io.cwd, from), schema, inputColumnTypes(flags, io), inputOptions(flags));
   for (const k of on) if (!input.types.has(k)) throw new UsageError(`--on: key column '${k}' is not in ${from}`);
   // Matched rows take every column the file has (columns it lacks keep their values); new rows get them too.
   const columns = [...input.types.keys()].filter((c) => schema.fields.some((f) => f.name === c));

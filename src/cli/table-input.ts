@@ -58,7 +58,7 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{
  * @example
  * const { rows } = await readInputFile('/data/in.csv', (await table.snapshot()).schema);
  */
-export async function readInputFile(path: string, table: TableSchema | undefined, declared?: ReadonlyMap<string, DeclaredType>): Promise<InputRows> {
+export async function readInputFile(path: string, table: TableSchema | undefined, declared?: ReadonlyMap<string, DeclaredType>, options: { invalidUtf8?: files.InvalidUtf8 } = {}): Promise<InputRows> {
   const ext = extname(path).toLowerCase();
   try {
     if (!statSync(path).isFile()) throw new UsageError(`cannot read --from ${path}: not a file`);
@@ -70,8 +70,8 @@ export async function readInputFile(path: string, table: TableSchema | undefined
     throw new UsageError(`--columns/--schema apply to CSV input; ${path} is ${ext || 'not CSV'}`, { hint: 'JSON Lines and Parquet files carry their own types' });
   }
   if (ext === '.parquet') return readParquetFile(path, table);
-  if (ext === '.csv' || ext === '.tsv') return typeCsv(path, ext === '.tsv' ? '\t' : ',', table, declared);
-  if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return typeJsonl(path, table);
+  if (ext === '.csv' || ext === '.tsv') return typeCsv(path, ext === '.tsv' ? '\t' : ',', table, declared, options.invalidUtf8);
+  if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return typeJsonl(path, table, options.invalidUtf8);
   throw new UsageError(`--from ${path}: unsupported file type '${ext || '(none)'}'`, { hint: 'use a .csv, .tsv, .jsonl or .parquet file' });
 }
 
@@ -88,7 +88,7 @@ function refuseUnreadable(path: string, problems: readonly string[], count: numb
 
 // ---- CSV
 
-async function typeCsv(path: string, delimiter: string, table: TableSchema | undefined, declared: ReadonlyMap<string, DeclaredType> | undefined): Promise<InputRows> {
+async function typeCsv(path: string, delimiter: string, table: TableSchema | undefined, declared: ReadonlyMap<string, DeclaredType> | undefined, invalidUtf8: files.InvalidUtf8 | undefined): Promise<InputRows> {
   const body: { fields: string[]; line: number }[] = [];
   const problems: string[] = [];
   let unreadable = 0;
@@ -106,7 +106,7 @@ async function typeCsv(path: string, delimiter: string, table: TableSchema | und
       if (problems.length < 5) problems.push(reason.replace(/^line (\d+): /, '$1: '));
     },
   };
-  for await (const _ of files.readCsvRecords(path, { header: true, delimiter }, sink));
+  for await (const _ of files.readCsvRecords(path, { header: true, delimiter, ...(invalidUtf8 ? { invalidUtf8 } : {}) }, sink));
   refuseUnreadable(path, problems, unreadable);
   if (!columns) throw new InputError(`${path}: the file is empty (a header line is expected)`);
   const header = columns;
@@ -175,7 +175,7 @@ function fromCell(cell: string, type: DeltaType, exact: boolean, where: string):
 
 // ---- JSON Lines
 
-async function typeJsonl(path: string, table: TableSchema | undefined): Promise<InputRows> {
+async function typeJsonl(path: string, table: TableSchema | undefined, invalidUtf8: files.InvalidUtf8 | undefined): Promise<InputRows> {
   const parsed: { row: Record<string, unknown>; line: number }[] = [];
   const problems: string[] = [];
   let unreadable = 0;
@@ -183,7 +183,7 @@ async function typeJsonl(path: string, table: TableSchema | undefined): Promise<
     unreadable++;
     if (problems.length < 5) problems.push(`${line}: ${reason}`);
   };
-  for await (const { lines, firstLine, error } of files.readLines(path)) {
+  for await (const { lines, firstLine, error } of files.readLines(path, invalidUtf8 ? { invalidUtf8 } : {})) {
     lines.forEach((l, i) => {
       const line = firstLine + i;
       if (l.trim() === '') return;
