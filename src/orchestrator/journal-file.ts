@@ -65,7 +65,8 @@ export interface JournalScan {
   corrupt?: JournalFault;
 }
 
-type Read = { ok: true; end: number; value: unknown } | { ok: false; reason: string };
+/** A failed read; `short`: the file ends before the record does (what a torn append leaves). */
+type Read = { ok: true; end: number; value: unknown } | { ok: false; reason: string; short?: boolean };
 
 const NL = 0x0a;
 
@@ -74,13 +75,15 @@ function readFramed(buf: Buffer, at: number): Read {
   // Header: up to 10 digits, a space, 8 hex digits, a space.
   let i = at;
   while (i < buf.length && i - at <= 10 && buf[i]! >= 0x30 && buf[i]! <= 0x39) i++;
-  if (i === at || i - at > 10 || buf[i] !== 0x20) return { ok: false, reason: i >= buf.length ? 'the record is cut short' : 'not a record header (<length> <crc32> <json>)' };
+  if (i >= buf.length) return { ok: false, reason: 'the record is cut short', short: true };
+  if (i === at || i - at > 10 || buf[i] !== 0x20) return { ok: false, reason: 'not a record header (<length> <crc32> <json>)' };
   const length = Number(buf.toString('latin1', at, i));
   const crcText = buf.toString('latin1', i + 1, i + 9);
-  if (!/^[0-9a-f]{8}$/.test(crcText) || buf[i + 9] !== 0x20) return { ok: false, reason: i + 10 > buf.length ? 'the record is cut short' : 'not a record header (<length> <crc32> <json>)' };
+  if (i + 10 > buf.length && /^[0-9a-f]*$/.test(crcText)) return { ok: false, reason: 'the record is cut short', short: true };
+  if (!/^[0-9a-f]{8}$/.test(crcText) || buf[i + 9] !== 0x20) return { ok: false, reason: 'not a record header (<length> <crc32> <json>)' };
   const start = i + 10;
   const end = start + length;
-  if (end >= buf.length) return { ok: false, reason: `the record is cut short (${length} bytes announced, ${Math.max(0, buf.length - start)} present)` };
+  if (end >= buf.length) return { ok: false, reason: `the record is cut short (${length} bytes announced, ${Math.max(0, buf.length - start)} present)`, short: true };
   if (buf[end] !== NL) return { ok: false, reason: `the record's length (${length}) does not end at a line end` };
   const body = buf.subarray(start, end);
   const actual = crcHex(body);
@@ -95,7 +98,7 @@ function readFramed(buf: Buffer, at: number): Read {
 /** Reads the legacy (bare JSON line) record at `at`. */
 function readLegacy(buf: Buffer, at: number): Read {
   const nl = buf.indexOf(NL, at);
-  if (nl < 0) return { ok: false, reason: 'the last line is cut short (no line end)' };
+  if (nl < 0) return { ok: false, reason: 'the last line is cut short (no line end)', short: true };
   try {
     return { ok: true, end: nl + 1, value: JSON.parse(buf.toString('utf8', at, nl)) };
   } catch (e) {
@@ -134,9 +137,10 @@ export function scanJournal(buf: Buffer): JournalScan {
     }
     const rest = buf.subarray(offset);
     const fault: JournalFault = { offset, line, reason: r.reason, bytes: buf.length - offset, validAfter: after.length, after };
-    // A torn write leaves a prefix of what was appended: no line end at all, or a zero-filled block (a file system
-    // that extended the file before the data reached the disk). Anything else was written whole and went bad.
-    const torn = after.length === 0 && (rest.indexOf(NL) < 0 || rest.every((b) => b === 0 || b === NL));
+    // A torn write leaves a prefix of what was appended: a record the file ends inside of, or a zero-filled block (a
+    // file system that extended the file before the data reached the disk). Anything else was written whole and
+    // went bad (a complete record with a bad checksum or terminator is corruption, even at the end).
+    const torn = after.length === 0 && (r.short === true || rest.every((b) => b === 0 || b === NL));
     return { format, records, validBytes: offset, totalBytes: buf.length, ...(torn ? { tail: fault } : { corrupt: fault }) };
   }
   return { format, records, validBytes: offset, totalBytes: buf.length };

@@ -37,7 +37,7 @@ describe('JournalStore specifics', () => {
     const s = await JournalStore.open({ dir });
     await s.createDagRun(runFixture('d', 0));
     await s.close();
-    appendFileSync(join(dir, 'journal.jsonl'), '{"s":99,"o":{"t":"run","v":{"dagId":"d"'); // a crash mid-write
+    appendFileSync(join(dir, 'journal.jsonl'), frameRecord(JSON.stringify({ s: 99, o: { t: 'run', v: runFixture('d', 9) } })).slice(0, 40)); // a crash mid-write
     const again = await JournalStore.open({ dir });
     assert.equal((await again.listDagRuns()).length, 1);
     await again.createDagRun(runFixture('d', 1));
@@ -270,6 +270,80 @@ describe('JournalStore files: framing, corruption, migration', () => {
     const r = await repairJournalStore(dir, { discardSnapshot: true });
     assert.match(r.actions.join('\n'), /DISCARDED everything recorded before change/);
     assert.deepEqual(r.after, { dags: 0, runs: 1, taskInstances: 0 });
+  });
+});
+
+describe('JournalStore files: random damage never passes silently', () => {
+  // Every truncation opens as exactly the records before the cut (with a warning when the cut is inside a record);
+  // every flipped byte is refused, or (in the last record's header only) cut as a torn tail with a warning.
+  // RIFFLE_JOURNAL_FUZZ sets the number of cases (default 60; the tier script runs thousands).
+  const CASES = Number(process.env.RIFFLE_JOURNAL_FUZZ ?? 60);
+  let seed = Number(process.env.RIFFLE_JOURNAL_FUZZ_SEED ?? 12345);
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const stateOf = async (dir: string) => {
+    const s = await JournalStore.open({ dir, readOnly: true });
+    try {
+      return JSON.stringify([await s.listDagRuns(), (await s.listTaskInstances({})).sort((a, b) => a.taskId.localeCompare(b.taskId))]);
+    } finally {
+      await s.close();
+    }
+  };
+
+  it(`${CASES} truncations and ${CASES} flipped bytes`, async () => {
+    const src = freshDir();
+    const s = await JournalStore.open({ dir: src });
+    await s.createDagRun(runFixture('d', 0));
+    const keys = Array.from({ length: 8 }, (_, i) => ({ dagId: 'd', runId: runFixture('d', 0).runId, taskId: `t${i}`, mapIndex: -1 }));
+    await s.createTaskInstances(keys.map((k) => tiFixture(k, { state: 'running' })));
+    for (const k of keys) await s.updateTaskInstance(k, { state: 'success' });
+    await s.close();
+    const journal = readFileSync(join(src, 'journal.jsonl'));
+    const ends: number[] = [];
+    for (let i = journal.indexOf(0x0a); i >= 0; i = journal.indexOf(0x0a, i + 1)) ends.push(i + 1);
+    const prefixState = new Map<number, string>();
+    const expected = async (bytes: number) => {
+      if (!prefixState.has(bytes)) {
+        const dir = freshDir();
+        mkdirSync(dir);
+        writeFileSync(join(dir, 'journal.jsonl'), journal.subarray(0, bytes));
+        prefixState.set(bytes, await stateOf(dir));
+      }
+      return prefixState.get(bytes)!;
+    };
+    for (let c = 0; c < CASES; c++) {
+      const cut = rand(journal.length);
+      const dir = freshDir();
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'journal.jsonl'), journal.subarray(0, cut));
+      const warnings: string[] = [];
+      (await JournalStore.open({ dir, onWarning: (m) => warnings.push(m) })).close();
+      const boundary = Math.max(0, ...ends.filter((e) => e <= cut));
+      assert.equal(warnings.length, boundary === cut ? 0 : 1, `cut at ${cut}`);
+      assert.equal(await stateOf(dir), await expected(boundary), `cut at ${cut}`);
+    }
+    for (let c = 0; c < CASES; c++) {
+      const at = rand(journal.length);
+      const damaged = Buffer.from(journal);
+      damaged[at] ^= 1 + rand(255);
+      const dir = freshDir();
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'journal.jsonl'), damaged);
+      const warnings: string[] = [];
+      let opened: JournalStore | undefined;
+      try {
+        opened = await JournalStore.open({ dir, onWarning: (m) => warnings.push(m) });
+      } catch (e) {
+        assert.equal((e as { code?: string }).code, 'STORE_CORRUPT', `flip at ${at}: ${(e as Error).message}`);
+        continue;
+      }
+      await opened.close();
+      const lastStart = ends.at(-2) ?? 0;
+      assert.ok(at >= lastStart && warnings.length === 1, `flip at ${at} was accepted${warnings.length === 0 ? ' silently' : ''}`);
+      assert.equal(await stateOf(dir), await expected(lastStart), `flip at ${at}`);
+    }
   });
 });
 
