@@ -18,9 +18,10 @@
  *   const ledger = new AttemptLedger(join(storeDir, 'attempts'));
  *   ledger.writeAttempt({ ...key, tryNumber: 1, token, pid: child.pid, hostname: hostname(), processStart: processStart(child.pid) });
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsyncSync, lutimesSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, lutimesSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { openNoFollow, readFileNoFollow, safeSubdir, writeFileAtomic } from '../model/index.ts';
 import { taskInstanceId, type TaskInstanceKey } from './metadata-store.ts';
 import type { AttemptOutcome } from './task-attempt.ts';
 
@@ -77,7 +78,7 @@ export class AttemptLedger {
   /** When the worker last beat (the attempt file's mtime), or undefined if the file is gone. */
   lastBeat(key: TaskInstanceKey, tryNumber: number): number | undefined {
     try {
-      const fd = openSync(join(this.dir, `${AttemptLedger.nameOf(key, tryNumber)}.attempt.json`), constants.O_RDONLY | constants.O_NOFOLLOW);
+      const fd = openNoFollow(join(this.dir, `${AttemptLedger.nameOf(key, tryNumber)}.attempt.json`), 'r');
       try {
         return fstatSync(fd).mtimeMs;
       } finally {
@@ -106,14 +107,9 @@ export class AttemptLedger {
   /** Whether the worker began the attempt launched with `token`. */
   started(key: TaskInstanceKey, tryNumber: number, token: string): boolean {
     try {
-      const fd = openSync(join(this.dir, `${AttemptLedger.nameOf(key, tryNumber)}.started`), constants.O_RDONLY | constants.O_NOFOLLOW);
-      try {
-        return readFileSync(fd, 'utf8') === token;
-      } finally {
-        closeSync(fd);
-      }
+      return readFileNoFollow(join(this.dir, `${AttemptLedger.nameOf(key, tryNumber)}.started`))?.toString('utf8') === token;
     } catch {
-      return false;
+      return false; // a link or a non-file where the marker belongs is not a marker
     }
   }
 
@@ -137,40 +133,17 @@ export class AttemptLedger {
   }
 
   private readJson<T>(name: string): T | undefined {
-    let fd: number;
     try {
-      fd = openSync(join(this.dir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
+      const bytes = readFileNoFollow(join(this.dir, name));
+      return bytes === undefined ? undefined : (JSON.parse(bytes.toString('utf8')) as T);
     } catch {
-      return undefined;
-    }
-    try {
-      return JSON.parse(readFileSync(fd, 'utf8')) as T;
-    } catch {
-      return undefined; // torn by a crash mid-write is impossible (rename), but a foreign file is not ours to trust
-    } finally {
-      closeSync(fd);
+      return undefined; // a torn file is impossible (written by rename); a link or a foreign file is not ours to trust
     }
   }
 
   private writeAtomic(name: string, text: string, durable: boolean): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const tmp = join(this.dir, `.${name}.${randomUUID().slice(0, 8)}.tmp`);
-    const fd = openSync(tmp, 'wx', 0o600);
-    try {
-      writeSync(fd, text);
-      if (durable) fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, join(this.dir, name));
-    if (durable) {
-      const dirFd = openSync(this.dir, 'r');
-      try {
-        fsyncSync(dirFd);
-      } finally {
-        closeSync(dirFd);
-      }
-    }
+    safeSubdir(dirname(this.dir), basename(this.dir)); // created if missing; never a link
+    writeFileAtomic(join(this.dir, name), text, { durable });
   }
 }
 
