@@ -2,7 +2,8 @@
 // DAG of 24 tasks with `retries: 0`, each of which sleeps a random 0.2–2 s and then appends one line to a body file.
 // A scheduler's death is not a task's failure, so whatever the kills hit, every run must succeed, every task must
 // have exactly one recorded success on try 1, and every task body must have completed exactly once (workers are not
-// killed here: they outlive their schedulers). Used by orchestrator-chaos.test.ts (small, in npm test) and by the
+// killed here: they outlive their schedulers; tasks write to the stdout and stderr pipes of schedulers that may be
+// dead). Used by orchestrator-chaos.test.ts (small, in npm test) and by the
 // chaos tier (.ci/tiers/orchestrator-chaos.sh: 20 kills, 3 runs).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -80,6 +81,10 @@ for (let i = 0; i < ${tasks}; i++) {
     // 0.2–2 s, different for every run and task (the run id is part of the delay).
     const h = [...(ctx.run_id + id)].reduce((a, c) => (a * 31 + c.charCodeAt(0)) >>> 0, ${seed});
     await new Promise((r) => setTimeout(r, 200 + (h % 1800)));
+    // Output straight to the worker's stdout and stderr, whose reader (the scheduler) may be dead: EPIPE must not kill it.
+    process.stdout.write('raw stdout ' + id + '\\n');
+    process.stderr.write('raw stderr ' + id + '\\n');
+    console.log('finishing', id);
     appendFileSync(process.env.RIFFLE_CHAOS_BODIES, JSON.stringify({ run: ctx.run_id, task: id, try: ctx.try_number, pid: process.pid }) + '\\n');
     return id;
   });
