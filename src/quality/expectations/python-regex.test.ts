@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { SuiteError } from '../quality-error.ts';
-import { pythonRegex } from './python-regex.ts';
+import { pythonRegex, type PythonRegExp } from './python-regex.ts';
 
 // python-regex.cases.json: re.search spans from CPython 3.11 (test/integration/quality/python_regex_oracle.py); the
 // quality tier regenerates a larger table with the python3 it finds and compares again.
@@ -18,7 +18,7 @@ const REFUSED: Record<string, RegExp> = {
 };
 
 /** re.search's span in code points, from a JS match. */
-export function jsSpan(re: RegExp, s: string): [number, number] | null {
+export function jsSpan(re: PythonRegExp, s: string): [number, number] | null {
   const m = re.exec(s);
   if (m === null) return null;
   const start = Array.from(s.slice(0, m.index)).length;

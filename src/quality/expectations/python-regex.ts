@@ -58,6 +58,14 @@ function classLiteral(cp: number): string {
   return c;
 }
 
+/** A translated atom: its JS text, whether a quantifier may follow, whether it can match the empty string. */
+interface Atom {
+  readonly text: string;
+  readonly repeatable: boolean;
+  readonly nullable?: boolean;
+  readonly lookaround?: boolean;
+}
+
 class Translator {
   private pos = 0;
   private flags: Flags = { i: false, s: false, m: false, x: false, a: false };
@@ -68,6 +76,10 @@ class Translator {
   /** Groups that may not take part in a match (under `?`, `*`, `{0,n}` or in one branch of `|`). */
   private readonly optional = new Set<number>();
   private readonly refs: Array<{ group: number; at: number }> = [];
+  /** Whether the last alternation or sequence parsed can match the empty string. */
+  private lastNullable = false;
+  /** Whether the last quantifier read allows zero repetitions. */
+  private lastOptional = false;
   readonly pattern: string;
   private readonly cps: number[];
 
@@ -92,6 +104,8 @@ class Translator {
     return String.fromCodePoint(...this.cps.slice(this.pos));
   }
 
+  // The output never uses the m flag: `^`/`$` are JS's input start/end, and Python's line anchors are lookarounds on
+  // `\n`. (Not `(?![\s\S])`: V8 tries it inside a surrogate pair in u mode and finds a false end of input there.)
   translate(): { source: string; flags: string } {
     // Global flags, only at the start (Python 3.11 rejects them elsewhere).
     for (let m = /^\(\?([aiLmsux]+)\)/.exec(this.rest()); m !== null; m = /^\(\?([aiLmsux]+)\)/.exec(this.rest())) {
@@ -140,36 +154,58 @@ class Translator {
   private alternation(): string {
     const firstGroup = this.groups + 1;
     const branches = [this.sequence()];
+    let nullable = this.lastNullable;
     while (this.peek() === '|') {
       this.pos++;
       branches.push(this.sequence());
+      nullable ||= this.lastNullable;
     }
+    this.lastNullable = nullable;
     if (branches.length > 1) for (let g = firstGroup; g <= this.groups; g++) this.optional.add(g);
     return branches.join('|');
   }
 
   private sequence(): string {
     let out = '';
+    let nullable = true;
     for (;;) {
       this.skipVerbose();
       const c = this.peek();
-      if (c === undefined || c === '|' || c === ')') return out;
+      if (c === undefined || c === '|' || c === ')') {
+        this.lastNullable = nullable;
+        return out;
+      }
       const start = this.pos;
       const firstGroup = this.groups + 1;
       const atom = this.atom();
-      if (atom === null) continue; // a comment group
+      if (atom === null) {
+        // A comment group: Python applies a quantifier after it to the item before it.
+        this.skipVerbose();
+        if (this.quantifierAhead()) this.fail('a quantifier after a (?#...) comment (Python applies it to the item before the comment) cannot be translated');
+        continue;
+      }
       this.skipVerbose();
       const text = this.quantified(atom, start);
-      if (/^(\?|\*|\{0[,}])/.test(text.slice(atom.text.length))) for (let g = firstGroup; g <= this.groups; g++) this.optional.add(g);
+      const optional = this.lastOptional;
+      if (optional) for (let g = firstGroup; g <= this.groups; g++) this.optional.add(g);
+      nullable &&= optional || atom.nullable === true || !atom.repeatable;
       out += text;
     }
   }
 
   /** Applies a following quantifier (if any) to an atom. */
-  private quantified(atom: { text: string; repeatable: boolean }, start: number): string {
+  private quantified(atom: Atom, start: number): string {
     const q = this.quantifier();
+    this.lastOptional = q !== undefined && /^(\?|\*|\{0[,}])/.test(q.text);
     if (q === undefined) return atom.text;
-    if (!atom.repeatable) this.fail('nothing to repeat', start);
+    if (!atom.repeatable) this.fail(atom.lookaround === true ? 'a quantified lookaround has no JavaScript equivalent' : 'nothing to repeat', start);
+    // Python stops repeating at an iteration that matches empty; JavaScript rejects that iteration and backtracks
+    // into it for another choice. They differ only when a choice inside the body comes before consuming: an
+    // alternation or a lazy quantifier (with greedy quantifiers alone the empty choice is the last, i.e. "stop").
+    const body = String.fromCodePoint(...this.cps.slice(start, this.pos - q.text.length));
+    if (atom.nullable === true && q.text !== '?' && q.text !== '{0,1}' && q.text !== '{1}' && q.text !== '{0}' && /\||[*+?}]\?/.test(body)) {
+      this.fail('a repeated group that can match the empty string (Python stops repeating at an empty match, JavaScript backtracks into it) cannot be translated', start);
+    }
     let text = atom.text + q.text;
     if (this.peek() === '?') {
       this.pos++;
@@ -185,7 +221,8 @@ class Translator {
 
   private atomic(inner: string): string {
     const id = ++this.wrappers;
-    return `(?=(${MARK}W:${id}${MARK}${inner}))${MARK}w:${id}${MARK}`;
+    // One unit, so that a quantifier after it repeats the whole emulation.
+    return `(?:(?=(${MARK}W:${id}${MARK}${inner}))${MARK}w:${id}${MARK})`;
   }
 
   private quantifierAhead(): boolean {
@@ -209,7 +246,7 @@ class Translator {
     return { text: max === min ? `{${min}}` : `{${min},${max ?? ''}}` };
   }
 
-  private atom(): { text: string; repeatable: boolean } | null {
+  private atom(): Atom | null {
     const c = this.peek()!;
     const f = this.flags;
     switch (c) {
@@ -222,10 +259,10 @@ class Translator {
         return { text: f.s ? ANY : '[^\\n]', repeatable: true };
       case '^':
         this.pos++;
-        return { text: f.m ? '(?:(?<![\\s\\S])|(?<=\\n))' : '(?<![\\s\\S])', repeatable: false };
+        return { text: f.m ? '(?:^|(?<=\\n))' : '^', repeatable: false };
       case '$':
         this.pos++;
-        return { text: f.m ? '(?=\\n|(?![\\s\\S]))' : '(?=\\n?(?![\\s\\S]))', repeatable: false };
+        return { text: f.m ? '(?=\\n|$)' : '(?=\\n?$)', repeatable: false };
       case '\\':
         return this.escape();
       case '*':
@@ -242,7 +279,7 @@ class Translator {
     }
   }
 
-  private group(): { text: string; repeatable: boolean } | null {
+  private group(): Atom | null {
     const start = this.pos;
     this.pos++; // (
     let prefix: string;
@@ -274,7 +311,7 @@ class Translator {
         if (this.open.has(n)) this.fail('cannot refer to an open group');
         this.refs.push({ group: n, at: start });
         this.pos += m[0].length;
-        return { text: `${MARK}p:${n}${MARK}`, repeatable: true };
+        return { text: `${MARK}p:${n}${MARK}`, repeatable: true, nullable: true };
       } else if (rest.startsWith('#')) {
         const end = rest.indexOf(')');
         if (end < 0) this.fail('missing ), unterminated comment', start);
@@ -316,8 +353,9 @@ class Translator {
     this.pos++;
     if (capture !== undefined) this.open.delete(capture);
     this.flags = saved;
-    if (atomic) return { text: this.atomic(`(?:${inner})`), repeatable: true };
-    return { text: `${prefix}${inner})`, repeatable };
+    const nullable = this.lastNullable;
+    if (atomic) return { text: this.atomic(`(?:${inner})`), repeatable: true, nullable };
+    return { text: `${prefix}${inner})`, repeatable, nullable: nullable || !repeatable, lookaround: !repeatable };
   }
 
   /** Reads `\x..`, `\u....`, `\U........`, octal and single-character escapes shared by both contexts. */
@@ -351,7 +389,7 @@ class Translator {
     return undefined;
   }
 
-  private escape(): { text: string; repeatable: boolean } {
+  private escape(): Atom {
     const start = this.pos;
     this.pos++;
     const c = this.peek();
@@ -361,17 +399,17 @@ class Translator {
     switch (c) {
       case 'A':
         this.pos++;
-        return { text: '(?<![\\s\\S])', repeatable: false };
+        return { text: '^', repeatable: false };
       case 'Z':
         this.pos++;
-        return { text: '(?![\\s\\S])', repeatable: false };
+        return { text: '$', repeatable: false };
       case 'b':
         this.pos++;
         return { text: `(?:(?<=${word})(?!${word})|(?<!${word})(?=${word}))`, repeatable: false };
       case 'B':
         this.pos++;
         // Python 3.11's \B never matches an empty string.
-        return { text: `(?:(?<=${word})(?=${word})|(?<!${word})(?!${word})(?:(?<=[\\s\\S])|(?=[\\s\\S])))`, repeatable: false };
+        return { text: `(?:(?<=${word})(?=${word})|(?<!${word})(?!${word})(?!^$))`, repeatable: false };
     }
     const sh = shorthand(c, f);
     if (sh !== undefined) {
@@ -387,7 +425,7 @@ class Translator {
       if (this.open.has(n)) this.fail('cannot refer to an open group', start);
       this.refs.push({ group: n, at: start });
       this.pos += m[0].length;
-      return { text: `${MARK}p:${n}${MARK}`, repeatable: true };
+      return { text: `${MARK}p:${n}${MARK}`, repeatable: true, nullable: true };
     }
     if (/[A-Za-z0-9]/.test(c)) this.fail(`bad escape \\${c}`, start);
     this.pos++;
@@ -459,18 +497,47 @@ export function translatePythonRegex(pattern: string): { source: string; flags: 
   return new Translator(pattern).translate();
 }
 
-const cache = new Map<string, RegExp>();
+/**
+ * A translated Python pattern: `exec`/`test` as `re.search`. Matches never start inside a surrogate pair (V8, in u
+ * mode, can report a zero-width match there for patterns that start with a lookaround; such a match is skipped and
+ * the search goes on from the next position, which gives the leftmost match Python finds).
+ */
+export class PythonRegExp {
+  readonly pattern: string;
+  readonly regex: RegExp;
+  constructor(pattern: string, regex: RegExp) {
+    this.pattern = pattern;
+    this.regex = regex;
+  }
+  exec(s: string): RegExpExecArray | null {
+    const re = this.regex;
+    re.lastIndex = 0;
+    for (;;) {
+      const m = re.exec(s);
+      if (m === null) return null;
+      const i = m.index;
+      const inside = i > 0 && i < s.length && (s.charCodeAt(i - 1) & 0xfc00) === 0xd800 && (s.charCodeAt(i) & 0xfc00) === 0xdc00;
+      if (!inside) return m;
+      re.lastIndex = i + 1;
+    }
+  }
+  test(s: string): boolean {
+    return this.exec(s) !== null;
+  }
+}
+
+const cache = new Map<string, PythonRegExp>();
 
 /**
- * A JS RegExp for a Python pattern (cached). Use `.test(s)` for Python's `re.search(pattern, s) is not None`.
- * @example pythonRegex(r'^\w+\Z').test('héllo') // true, as Python's re.search
+ * A JS matcher for a Python pattern (cached). `.test(s)` is Python's `re.search(pattern, s) is not None`.
+ * @example pythonRegex('^\\w+\\Z').test('héllo') // true, as Python's re.search
  */
-export function pythonRegex(pattern: string): RegExp {
+export function pythonRegex(pattern: string): PythonRegExp {
   let re = cache.get(pattern);
   if (re === undefined) {
     const { source, flags } = translatePythonRegex(pattern);
     try {
-      re = new RegExp(source, flags);
+      re = new PythonRegExp(pattern, new RegExp(source, `${flags}g`));
     } catch (e) {
       throw new SuiteError(`Python regex ${JSON.stringify(pattern)} has no JavaScript translation: ${(e as Error).message}`);
     }

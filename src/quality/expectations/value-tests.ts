@@ -6,7 +6,7 @@ import type { Kwargs } from '../expectation.ts';
 import { numericValue, valueKey } from '../values.ts';
 import { isDateutilParseable } from './dateutil-parse.ts';
 import { matchesStrftime } from './strftime-parse.ts';
-import { pythonRegex } from './python-regex.ts';
+import { pythonRegex, type PythonRegExp } from './python-regex.ts';
 import { parseDatetime, readBound, timeWithin, unparseableBounds } from './temporal-bounds.ts';
 import type { ColumnMapSpec } from './column-map.ts';
 
@@ -72,7 +72,7 @@ export function between(args: Kwargs): ColumnMapSpec {
 }
 
 /** A regex kwarg as a JS RegExp: the pattern is Python's (GE runs it with `re`), translated or refused by name. */
-function compiledRegex(args: Kwargs, source: string, key: string): RegExp {
+function compiledRegex(args: Kwargs, source: string, key: string): PythonRegExp {
   try {
     return pythonRegex(source);
   } catch (e) {
