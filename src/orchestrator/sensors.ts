@@ -15,11 +15,12 @@ import { parseDuration, type DurationLike } from '../model/index.ts';
 import { DagDefinitionError } from './errors.ts';
 import type { DagRunState, TaskState } from './metadata-store.ts';
 import { failWithoutRetry } from './signals.ts';
+import { escapeGlob, renderTemplateWith } from './template-context.ts';
 import type { SensorDefinition, TaskInputs } from './task-group.ts';
 import type { TaskOptions, SensorOptions, PokeResult } from './task.ts';
 
 export interface FileSensorOptions extends SensorOptions, TaskOptions {
-  /** A path or glob, templated; relative paths are read from `cwd` (default: the process's). */
+  /** A path or glob, templated (values are literal: a `*` in a param matches only `*`); relative to `cwd` (default: the process's). */
   path: string;
   cwd?: string;
 }
@@ -29,7 +30,7 @@ export function fileSensor(o: FileSensorOptions): SensorDefinition<TaskInputs, s
   return {
     ...options,
     poke: async (ctx) => {
-      const pattern = ctx.render(path);
+      const pattern = renderTemplateWith(path, ctx, escapeGlob); // a value with * or ? matches itself, not other files
       const base = cwd ?? process.cwd();
       const files = await glob(pattern, { cwd: base, absolute: false, onlyFiles: true, expandDirectories: false });
       ctx.log(files.length > 0 ? `found ${files.length} file(s) for ${pattern}` : `no file yet for ${pattern}`);

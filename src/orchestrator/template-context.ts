@@ -120,3 +120,17 @@ function lookup(template: string, path: string, ctx: TemplateContext): string {
 export function renderTemplate(template: string, ctx: TemplateContext): string {
   return templateParts(template, ctx).map((p) => (p.kind === 'text' ? p.text : p.value)).join('');
 }
+
+/**
+ * Renders a template whose literal text is a language of its own (a glob pattern...), passing each value through
+ * `escape` so that it stays data (`| raw` values are spliced as they are).
+ * @example renderTemplateWith('in/{{ params.name }}-*.csv', ctx, escapeGlob) // a name '*' matches only '*'
+ */
+export function renderTemplateWith(template: string, ctx: TemplateContext, escape: (value: string) => string): string {
+  return templateParts(template, ctx).map((p) => (p.kind === 'text' ? p.text : p.filters.includes('raw') ? p.value : escape(p.value))).join('');
+}
+
+/** A value as a literal inside a glob pattern (tinyglobby / picomatch syntax). */
+export function escapeGlob(value: string): string {
+  return value.replace(/[\\*?[\]{}()!+@|]/g, '\\$&');
+}
