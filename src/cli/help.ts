@@ -95,6 +95,10 @@ runs (in the metadata store):
 <run> is a run id (riffle dag runs) or the run's logical date. Dates are read in the DAG's time zone:
 2024-01-01, 2024-01-01T06:00, or ISO with an offset.
 
+Params (--<param>=<value>, --conf k=v, --conf '{"k": 1}') are checked against the DAG's declared params
+before a run is created: unknown names and values of the wrong type are refused (exit 2); text is read
+as the param's type (riffle dag show lists them). In shell tasks, values are quoted for the shell.
+
 While 'riffle scheduler' runs on the store, trigger, clear, mark, pause and unpause are sent to it (it
 applies them at its next pass); backfill needs the store to itself. A PostgreSQL store is shared: commands
 apply to it directly, and several schedulers (and backfills) may run on it at once.
@@ -105,7 +109,7 @@ options:
                     $RIFFLE_ORCHESTRATOR_STORE) or postgres://user[:password]@host[:port]/db[?schema=name]
   --json            print results as one JSON document
 
-exit codes: 0 done, 1 a run or command failed, 2 usage error (unknown dag, run or task, bad option)`;
+exit codes: 0 done, 1 a run or command failed, 2 usage error (unknown dag, run or task, bad option or param)`;
 
 export const SCHEDULER_HELP = `usage: riffle scheduler --dags <folder> [--store <path|url>] [--once] [--parallelism N] [--grace D] [--json]
 
