@@ -58,3 +58,6 @@ as_db "$PSQL" -h "$TMP" -p "$PORT" -U riffle -d postgres -qAt -c "CREATE DATABAS
 
 RIFFLE_INTEGRATION=1 RIFFLE_PG_URL="postgres://riffle@127.0.0.1:$PORT/riffle_ci" \
   node scripts/run-tests.mjs test/integration/postgres/*.test.ts
+# Scheduler SIGKILLs on PostgreSQL: workers of a killed scheduler finish and record their attempts in the database.
+RIFFLE_PG_URL="postgres://riffle@127.0.0.1:$PORT/riffle_ci" \
+  node --import tsx --test --test-reporter=spec --test-name-pattern=PostgreSQL test/integration/orchestrator-chaos.test.ts
