@@ -1,7 +1,7 @@
 import { basename, resolve } from 'node:path';
 import { ConfigError, RiffleError, type Pipeline, type PipelineResult, type Runner } from '../model/index.ts';
 import { camelCase, parseArgs } from './args.ts';
-import { exitCodeOf, ExitCode, UsageError } from './cli-error.ts';
+import { exitCodeOf, ExitCode, isSystemError, systemErrorToRiffle, UsageError } from './cli-error.ts';
 import type { CliIO } from './cli-io.ts';
 import { RUN_HELP } from './help.ts';
 import { loadPipeline, paramsOf, type LoadedPipeline } from './pipeline-module.ts';
@@ -67,7 +67,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     if (result.state === 'CANCELLED') return signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.cancelled;
     return ExitCode.ok;
   } catch (e) {
-    if (json) io.out(errorJson(path, e));
+    if (json) io.out(errorJson(path, e, io.cwd));
     throw e;
   }
 }
@@ -183,7 +183,8 @@ async function runWithProgress(
 }
 
 /** A failure as JSON: what went wrong, where, and what to do. */
-function errorJson(path: string | undefined, e: unknown): string {
+function errorJson(path: string | undefined, error: unknown, cwd: string): string {
+  const e = isSystemError(error) ? systemErrorToRiffle(error, cwd) : error;
   const riffle = e instanceof RiffleError ? e : undefined;
   const message = e instanceof Error ? e.message : String(e);
   return stringify({

@@ -381,12 +381,7 @@ class Execution {
   private async runRead(op: SourceOp, source: BoundedSource<unknown>): Promise<void> {
     for await (const batch of source.read(this.abort.signal)) {
       if (this.abort.signal.aborted) return;
-      await this.idle();
-      if (this.abort.signal.aborted) return;
-      this.push(op, batch, MIN_TIMESTAMP);
-      await this.settleAsync();
-      await this.yieldNow();
-      this.reportProgress();
+      if (!(await this.pushInSlices(op, batch))) return;
     }
     if (this.abort.signal.aborted) return;
     await this.idle();
@@ -402,8 +397,8 @@ class Execution {
       while (!this.abort.signal.aborted) {
         const batch = await reader.next(poll);
         if (this.abort.signal.aborted) return;
+        if (batch && !(await this.pushInSlices(op, batch))) return;
         await this.idle();
-        if (batch) this.push(op, batch, MIN_TIMESTAMP);
         const wm = reader.watermark();
         if (wm > op.outputWatermark) op.outputWatermark = wm;
         await this.settleAsync();
@@ -515,15 +510,36 @@ class Execution {
     });
   }
 
-  private push(op: SourceOp, batch: SourceBatch<unknown>, defaultTs: number): void {
+  /**
+   * Pushes a batch through the source's stage from element `from` until its end or until `Date.now()` passes
+   * `deadline` (checked every 64 elements), and returns where it stopped: a large batch through slow steps is cut
+   * into bundles, between which the engine checks for cancellation. The batch's error records go with its first part.
+   */
+  private push(op: SourceOp, batch: SourceBatch<unknown>, defaultTs: number, from = 0, deadline = Infinity): number {
     const head = op.head;
     const { values, timestamps } = batch;
     const n = values.length;
-    op.elementsOut += n;
-    if (this.inputs.has(op)) this.elementsRead += n;
-    if (timestamps) for (let i = 0; i < n; i++) head.process(values[i], timestamps[i]!, GLOBAL_WINDOWS, NO_FIRING);
-    else for (let i = 0; i < n; i++) head.process(values[i], defaultTs, GLOBAL_WINDOWS, NO_FIRING);
-    if (batch.errors && batch.errors.length > 0) {
+    let i = from;
+    if (timestamps) {
+      for (; i < n; i++) {
+        head.process(values[i], timestamps[i]!, GLOBAL_WINDOWS, NO_FIRING);
+        if ((i & 63) === 63 && Date.now() >= deadline) {
+          i++;
+          break;
+        }
+      }
+    } else {
+      for (; i < n; i++) {
+        head.process(values[i], defaultTs, GLOBAL_WINDOWS, NO_FIRING);
+        if ((i & 63) === 63 && Date.now() >= deadline) {
+          i++;
+          break;
+        }
+      }
+    }
+    op.elementsOut += i - from;
+    if (this.inputs.has(op)) this.elementsRead += i - from;
+    if (from === 0 && batch.errors && batch.errors.length > 0) {
       const errors = op.errorOutput;
       op.errors += batch.errors.length;
       // Error records name the step users gave the read; the source's own description moves to the origin.
@@ -532,6 +548,22 @@ class Execution {
         errors?.process(record, defaultTs, GLOBAL_WINDOWS, NO_FIRING);
       }
     }
+    return i;
+  }
+
+  /** Pushes a whole batch in bundles of about SLICE_MS, bringing the job to rest after each (false once stopped). */
+  private async pushInSlices(op: SourceOp, batch: SourceBatch<unknown>): Promise<boolean> {
+    const n = batch.values.length;
+    let from = 0;
+    do {
+      await this.idle();
+      if (this.abort.signal.aborted) return false;
+      from = this.push(op, batch, MIN_TIMESTAMP, from, Date.now() + SLICE_MS);
+      await this.settleAsync();
+      await this.yieldNow();
+      this.reportProgress();
+    } while (from < n);
+    return !this.abort.signal.aborted;
   }
 
   /**
