@@ -378,9 +378,9 @@ function csvReadOptions(delimiter: string, a: FileAsset, options: ScanOptions): 
   return { delimiter, ...(a.invalidUtf8 ? { invalidUtf8: a.invalidUtf8 } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}) };
 }
 
-/** A sink that counts the records the shared reader could not read. */
-function malformedTo(options: ScanOptions, path: string): (reason: string, line: number) => void {
-  return (reason, line) => noteMalformed(options, path, line, reason);
+/** A CSV file without a header line: empty, or its first lines unreadable. */
+function noHeader(path: string, problem: string | undefined): SuiteError {
+  return new SuiteError(problem === undefined ? `${path}: empty file (no header line)` : `${path}: no readable header line (${problem})`, { hint: 'CSV assets need a header line naming the columns' });
 }
 
 /**
@@ -395,7 +395,7 @@ async function* scanDelimited(path: string, delimiter: string, a: FileAsset, opt
     return;
   }
   const sample = await sampleCsv(path, delimiter, a, options);
-  if (sample === undefined) throw new SuiteError(`${path}: empty file (no header line)`, { hint: 'CSV assets need a header line naming the columns' });
+  if (sample.header === undefined) throw noHeader(path, sample.problem);
   let any = false;
   for await (const batch of scanCsvColumnar(path, {
     delimiter: delimiter.charCodeAt(0), columns: sample.header, kinds: sample.kinds, exact: exactColumns(sample.header, a),
@@ -414,11 +414,12 @@ async function* scanDelimited(path: string, delimiter: string, a: FileAsset, opt
  * The header and the column kinds of a CSV file, from its first `inferRows` data rows (all of them with Infinity),
  * folded column by column (no rows kept). Records it cannot read are not counted here (the scan that follows does).
  */
-async function sampleCsv(path: string, delimiter: string, a: FileAsset, options: ScanOptions): Promise<{ header: string[]; kinds: CellKind[] } | undefined> {
+async function sampleCsv(path: string, delimiter: string, a: FileAsset, options: ScanOptions): Promise<{ header: string[]; kinds: CellKind[] } | { header: undefined; problem: string | undefined }> {
   const inferRows = a.types === 'text' ? 0 : Math.max(1, a.inferRows ?? 10_000);
   let header: string[] | undefined;
   let inference: files.KindInference[] = [];
   let rows = 0;
+  let problem: string | undefined;
   const records = files.readCsvRecords(path, { ...csvReadOptions(delimiter, a, options), header: true }, {
     header(names) {
       header = names;
@@ -430,10 +431,12 @@ async function sampleCsv(path: string, delimiter: string, a: FileAsset, options:
       rows++;
       for (let i = 0; i < fields.length; i++) inference[i]!.add(fields[i]!);
     },
-    malformed() {},
+    malformed(reason) {
+      if (header === undefined) problem ??= reason;
+    },
   });
   for await (const _ of records) if (rows >= inferRows && header !== undefined) break;
-  if (header === undefined) return undefined;
+  if (header === undefined) return { header: undefined, problem };
   const h = header;
   const kinds = h.map((c, i): CellKind => kindOf(a, c, () => inference[i]!.cellKind));
   return { header: h, kinds };
@@ -465,6 +468,7 @@ async function* scanCsv(path: string, delimiter: string, a: FileAsset, options: 
     sample = undefined;
   };
   const fromStart = resume === undefined || resume.offset === 0;
+  let firstProblem: string | undefined;
   const records = files.readCsvRecords(
     path,
     {
@@ -489,7 +493,10 @@ async function* scanCsv(path: string, delimiter: string, a: FileAsset, options: 
         append!(fields, cols);
         count++;
       },
-      malformed: malformedTo(options, path),
+      malformed(reason, line) {
+        if (header === undefined) firstProblem ??= reason;
+        noteMalformed(options, path, line, reason);
+      },
     },
   );
   for await (const _ of records) {
@@ -499,7 +506,7 @@ async function* scanCsv(path: string, delimiter: string, a: FileAsset, options: 
       count = 0;
     }
   }
-  if (header === undefined) throw new SuiteError(`${path}: empty file (no header line)`, { hint: 'CSV assets need a header line naming the columns' });
+  if (header === undefined) throw noHeader(path, firstProblem);
   if (sample !== undefined) flushSample();
   yield RowBatch.ofColumns(header, cols, count);
 }

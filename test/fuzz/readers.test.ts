@@ -93,7 +93,7 @@ function csvBody(r: Rng, eol: string): string {
     const width = r.next() < 0.85 ? 3 : r.int(5);
     rows.push(Array.from({ length: width }, () => r.pick(CSV_CELLS)).join(','));
   }
-  return rows.join(eol) + (r.next() < 0.7 ? eol : '');
+  return rows.join(eol) + (rows.length === 1 || r.next() < 0.7 ? eol : ''); // the header line always ends
 }
 
 function jsonlBody(r: Rng, eol: string): string {
