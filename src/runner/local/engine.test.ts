@@ -626,3 +626,22 @@ test('progress counts the inputs only (not one-element impulses) and goes on aft
   assert.ok(finishing.some((x) => x.step === 'Group'), JSON.stringify(finishing.slice(0, 3)));
   assert.ok(finishing.at(-1)!.elementsProcessed > finishing[0]!.elementsProcessed || finishing.length === 1);
 });
+
+test('a cancelled job stops inside a large source batch, between bundles of a slow step', async () => {
+  const controller = new AbortController();
+  let seen = 0;
+  const p = Pipeline.create();
+  p.apply(create(Array.from({ length: 100_000 }, (_x, i) => i), { batchSize: 100_000 })).apply(
+    map((n: number) => {
+      if (++seen === 1) setTimeout(() => controller.abort(), 30);
+      const until = Date.now() + 0.02;
+      while (Date.now() < until);
+      return n;
+    }, 'Slow'),
+  );
+  const started = Date.now();
+  const r = await p.run({ runner: new LocalRunner(), signal: controller.signal });
+  assert.equal(r.state, 'CANCELLED');
+  assert.ok(seen < 100_000, `stopped after ${seen} elements`);
+  assert.ok(Date.now() - started < 3000);
+});
