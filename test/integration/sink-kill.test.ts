@@ -14,7 +14,6 @@ import { expandPaths } from '../../src/io/files/index.ts';
 
 const KILLS = Number(process.env.RIFFLE_SINK_KILLS ?? 2);
 const ROWS = 2000;
-const SHARDS = 20;
 const CHILD = join(import.meta.dirname, 'sink-kill-child.ts');
 const COMMIT_DELAY_MS = 4;
 
@@ -44,9 +43,14 @@ function runChild(out: string, gen: number): Child {
   return { pid: child.pid!, started, ended, kill: () => child.kill('SIGKILL') };
 }
 
-/** What a reader honouring the marker sees of `<out>/part-*.jsonl`: files, rows and the generations they hold. */
-async function read(out: string): Promise<{ files: number; rows: number; gens: Set<number> }> {
+/**
+ * What a reader honouring the marker sees of `<out>/part-*.jsonl`: rows, the generations they hold, and whether the
+ * files are a whole shard set (`-SSSSS-of-NNNNN` for every S < N, once; about 20 — the runner decides the bundles).
+ */
+async function read(out: string): Promise<{ wholeShardSet: boolean; rows: number; gens: Set<number> }> {
   const paths = await expandPaths(join(out, 'part-*.jsonl'));
+  const shards = paths.map((p) => /-(\d{5})-of-(\d{5})\.jsonl$/.exec(p)!).map((m) => [Number(m[1]), Number(m[2])] as const);
+  const wholeShardSet = shards.every(([s, n], i) => s === i && n === shards.length);
   const gens = new Set<number>();
   let rows = 0;
   for (const p of paths) {
@@ -56,7 +60,7 @@ async function read(out: string): Promise<{ files: number; rows: number; gens: S
       rows++;
     }
   }
-  return { files: paths.length, rows, gens };
+  return { wholeShardSet, rows, gens };
 }
 
 /** Whether the child with this pid holds the directory's commit lock (its run id carries its pid). */
@@ -92,7 +96,7 @@ test(`file sink: ${KILLS} SIGKILLs over writes and commits never expose a partia
     const writeMs = Math.max(20, (lockAt || Date.now()) - t0);
     const commitMs = Math.max(20, Date.now() - (lockAt || Date.now()));
     let committed = 0; // the generation readers should see when a kill leaves the old set
-    assert.deepEqual(await read(out), { files: SHARDS, rows: ROWS, gens: new Set([0]) });
+    assert.deepEqual(await read(out), { wholeShardSet: true, rows: ROWS, gens: new Set([0]) });
 
     let duringCommit = 0;
     let sawNew = 0;
@@ -114,14 +118,14 @@ test(`file sink: ${KILLS} SIGKILLs over writes and commits never expose a partia
       assert.equal(seen.gens.size, 1, `kill ${k}: files of several runs visible: ${[...seen.gens]}`);
       const gen = [...seen.gens][0]!;
       assert.ok(gen === committed || gen === k, `kill ${k}: run ${gen} visible, expected ${committed} or ${k}`);
-      assert.deepEqual({ files: seen.files, rows: seen.rows }, { files: SHARDS, rows: ROWS }, `kill ${k} (${String(ended)}): a partial set of run ${gen} is visible`);
+      assert.deepEqual({ wholeShardSet: seen.wholeShardSet, rows: seen.rows }, { wholeShardSet: true, rows: ROWS }, `kill ${k} (${String(ended)}): a partial set of run ${gen} is visible`);
       if (gen === k) sawNew++;
       committed = gen;
     }
     // A full rerun finishes whatever the kills left: the new complete set, no temp dir, no lock.
     const last = runChild(out, KILLS + 1);
     assert.equal(await last.ended, 0);
-    assert.deepEqual(await read(out), { files: SHARDS, rows: ROWS, gens: new Set([KILLS + 1]) });
+    assert.deepEqual(await read(out), { wholeShardSet: true, rows: ROWS, gens: new Set([KILLS + 1]) });
     assert.deepEqual(leftovers(out), []);
     assert.deepEqual(readdirSync(out).filter((n) => !n.startsWith('part-')), ['_SUCCESS']);
     process.stdout.write(
