@@ -129,6 +129,10 @@ export async function readCheckpoint(log: DeltaLog, ref: CheckpointRef): Promise
     const pq = await GuardedParquet.open(bytesSource(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)), label);
     const { metadata } = pq;
     const present = new Set(metadata.schema.map((e) => e.name));
+    // Every checkpoint writer gives the schema these action columns (its footer has no checksum: a damaged name
+    // must not read as "no files").
+    const lacking = ref.files.length === 1 ? ['protocol', 'metaData', 'add'].filter((c) => !present.has(c)) : [];
+    if (lacking.length > 0) throw new DeltaTableError('DELTA_LOG_CORRUPT', `checkpoint file ${label} has no '${lacking.join("', '")}' column`);
     const columns = ['protocol', 'metaData', 'txn', 'add', 'remove'].filter((c) => present.has(c));
     pq.useCompressors(await compressorsFor(metadata));
     const rows: Record<string, any>[] = [];

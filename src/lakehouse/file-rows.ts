@@ -9,7 +9,7 @@
  */
 import { assertInsideTable, isAbsoluteUri, resolveDataPath } from './data-path.ts';
 import { DeltaTableError } from './errors.ts';
-import { readRowGroups } from './parquet-io.ts';
+import { type FileExpectation, readRowGroups } from './parquet-io.ts';
 import { RiffleError } from '../model/index.ts';
 import { termHolds, type Term } from './predicate.ts';
 import type { SchemaField, TableSchema } from './schema.ts';
@@ -46,6 +46,8 @@ export interface FileScan {
   readonly terms?: readonly Term[];
   /** Fields of the columns `terms` name (with their types), when not among `columns`. */
   readonly termFields?: readonly SchemaField[];
+  /** What the log's statistics say of the file (checked against its footer). */
+  readonly expect?: FileExpectation;
 }
 
 type RowBuilder = (sources: readonly unknown[], i: number) => Record<string, DeltaValue>;
@@ -72,7 +74,7 @@ async function* rowGroups(scan: FileScan, fields: readonly SchemaField[]): Async
   let groups: AsyncGenerator<{ numRows: number; columns: readonly (ArrayLike<DeltaValue> | undefined)[] }>;
   try {
     if (scan.tableRoot !== undefined) await assertInsideTable(scan.tableRoot, scan.path, scan.logPath);
-    groups = readRowGroups(scan.path, fields, scan.tableRoot !== undefined ? `${scan.logPath} (in ${scan.tableRoot})` : scan.path);
+    groups = readRowGroups(scan.path, fields, scan.tableRoot !== undefined ? `${scan.logPath} (in ${scan.tableRoot})` : scan.path, scan.expect);
     const first = await groups.next();
     if (first.done) return;
     yield first.value;
@@ -80,7 +82,10 @@ async function* rowGroups(scan: FileScan, fields: readonly SchemaField[]): Async
     if (cause instanceof RiffleError) throw cause;
     const code = (cause as NodeJS.ErrnoException).code;
     if (code === undefined) throw new DeltaTableError('DELTA_LOG_INVALID', `data file ${scan.logPath} cannot be decoded: ${(cause as Error).message}`, { cause });
-    throw new DeltaTableError('DELTA_LOG_INVALID', `data file ${scan.logPath} referenced by the log ${code === 'ENOENT' ? 'is missing' : `cannot be read (${code})`}`, { cause });
+    const log = scan.tableRoot !== undefined ? `the log of ${scan.tableRoot}` : 'the log';
+    throw new DeltaTableError('DELTA_LOG_INVALID', `data file ${scan.logPath} referenced by ${log} ${code === 'ENOENT' ? 'is missing' : `cannot be read (${code})`}`, {
+      cause, hint: code === 'ENOENT' ? 'the file was deleted outside Delta (or the log is damaged); restore it, or restore the table to a version without it' : undefined,
+    });
   }
   yield* groups;
 }
@@ -170,7 +175,17 @@ export function readDataFile(file: DataFile, schema: TableSchema, options: { rea
   return scanFile({
     path: file.absolutePath, logPath: file.path, columns, constants: file.partitionValues, terms,
     termFields: terms.map((t) => fieldOf(t.column)), ...(file.tableRoot !== undefined ? { tableRoot: file.tableRoot } : {}),
+    expect: expectationOf(file),
   });
+}
+
+/** The row count and the columns with values the log's statistics give for a file (nothing when it has none). */
+function expectationOf(file: DataFile): FileExpectation {
+  const { numRecords, nullCount } = file.stats;
+  if (numRecords === undefined) return {};
+  const present: string[] = [];
+  for (const [column, nulls] of nullCount) if (nulls < numRecords && !(column in file.partitionValues)) present.push(column);
+  return { rows: numRecords, present };
 }
 
 /**

@@ -7,6 +7,7 @@
  * TIMESTAMP(isAdjustedToUTC, MICROS).
  */
 import { parquetWriteWithCrc } from './parquet-crc.ts';
+import { ParquetFileError } from './errors.ts';
 import { fileSource, GuardedParquet } from './parquet-guard.ts';
 import type { SchemaField } from './schema.ts';
 import { dateToDays, daysToDate, type DeltaValue } from './value-mapping.ts';
@@ -157,6 +158,17 @@ export interface ColumnBatch {
 }
 
 /**
+ * What the table's log knows of a data file (from `add.stats`): its row count, and columns holding non-null values.
+ *
+ * @example
+ * const expect: FileExpectation = { rows: 1000, present: ['id'] };
+ */
+export interface FileExpectation {
+  readonly rows?: number;
+  readonly present?: readonly string[];
+}
+
+/**
  * Decodes the named columns of a Parquet file one row group at a time, reading only those columns' bytes (the
  * file stays open while the generator runs), through the guarded reader (parquet-guard.ts): a damaged file is a
  * `ParquetFileError` naming it (`label`, default the path), never a hang or silently changed values. Values are
@@ -166,11 +178,19 @@ export interface ColumnBatch {
  * @example
  * for await (const group of readRowGroups('/t/part-0.parquet', fields)) rows += group.numRows;
  */
-export async function* readRowGroups(path: string, fields: readonly SchemaField[], label = path): AsyncGenerator<ColumnBatch> {
+export async function* readRowGroups(path: string, fields: readonly SchemaField[], label = path, expect: FileExpectation = {}): AsyncGenerator<ColumnBatch> {
   const pq = await GuardedParquet.open(await fileSource(path), label);
   try {
     const { metadata } = pq;
     const present = new Set(metadata.schema.slice(1).map((e) => e.name));
+    // The log's statistics cross-check the footer, which has no checksum: a damaged row count or column name
+    // would otherwise read as missing rows or a column of nulls.
+    if (expect.rows !== undefined && Number(metadata.num_rows) !== expect.rows) {
+      throw new ParquetFileError(label, `it holds ${String(metadata.num_rows)} rows, the table's log says ${expect.rows}`);
+    }
+    for (const c of expect.present ?? []) {
+      if (!present.has(c)) throw new ParquetFileError(label, `it has no column '${c}', which the table's log says holds values in this file`, { column: c });
+    }
     const wanted = fields.filter((f) => present.has(f.name));
     const index = new Map(wanted.map((f) => [f.name, fields.indexOf(f)]));
     if (wanted.length > 0) pq.useCompressors(await compressorsFor(metadata));
