@@ -77,3 +77,16 @@ test('regex lists: match any (default) or all, and not match any; patterns are P
   assert.equal(run([{ s: 'é' }], expect.columnValuesToMatchRegex('s', '^\\w$')).success, true, '\\w is Unicode, as in Python');
   assert.throws(() => validate([], suite('s', [expect.columnValuesToMatchRegex('s', '(a)?(?(1)b|c)')])), /conditional group/);
 });
+
+test('sets and ordering on datetimes: string members match instants; parse_strings_as_datetimes orders text as datetimes', () => {
+  const rows = [{ t: new Date('2024-01-01T00:00:00Z') }, { t: new Date('2024-01-02T00:00:00Z') }];
+  assert.equal(run(rows, expect.columnValuesToBeInSet('t', ['2024-01-01', '2024-01-02T00:00:00Z'])).success, true);
+  assert.equal(run(rows, expect.columnValuesToNotBeInSet('t', ['2024-01-02'])).result.unexpected_count, 1);
+  const text = [{ s: '2024-01-09' }, { s: '2024-01-10T00:00:00+02:00' }, { s: '2024-01-10' }];
+  assert.equal(run(text, expect.columnValuesToBeIncreasing('s', { strictly: true })).success, false, 'as text, 2024-01-10 sorts before 2024-01-10T...');
+  const parsed = run(text, { expectation_type: 'expect_column_values_to_be_increasing', kwargs: { column: 's', strictly: true, parse_strings_as_datetimes: true } });
+  assert.equal(parsed.success, true);
+  const back = run([{ s: '2024-01-10T00:00:00Z' }, { s: '2024-01-09T23:00:00-02:00' }], { expectation_type: 'expect_column_values_to_be_increasing', kwargs: { column: 's', parse_strings_as_datetimes: true } });
+  assert.equal(back.success, true, '23:00-02:00 is 01:00Z the next day');
+  assert.throws(() => validate([], suite('s', [{ expectation_type: 'expect_column_values_to_be_in_set', kwargs: { column: 't', value_set: [], parse_strings_as_datetimes: true } }])), /unknown key `parse_strings_as_datetimes`/);
+});

@@ -7,12 +7,19 @@ import { columnOf, mapResult, Outcome, type CompiledExpectation, type Kwargs, ty
 import type { ExpectationConfig } from '../result.ts';
 import { excerpt } from '../../model/index.ts';
 import { isMissing, numericValue } from '../values.ts';
+import { parseDatetime } from './temporal-bounds.ts';
 
 export function monotonic(config: ExpectationConfig, args: Kwargs, direction: 1 | -1): CompiledExpectation {
   const column = columnOf(args);
   const strictly = args.boolean('strictly', false);
   const mostly = args.mostly();
-  const order = (a: unknown, b: unknown): number => {
+  // GE's parse_strings_as_datetimes: string values compare as the datetimes they write (one that does not parse is
+  // compared as text, after every datetime).
+  const parseStrings = args.boolean('parse_strings_as_datetimes', false);
+  const read = (v: unknown) => (parseStrings && typeof v === 'string' ? parseDatetime(v) ?? v : v);
+  const order = (a0: unknown, b0: unknown): number => {
+    const a = read(a0);
+    const b = read(b0);
     const x = numericValue(a);
     const y = numericValue(b);
     if (x !== undefined && y !== undefined) return x - y;

@@ -15,10 +15,14 @@ const show = (v: unknown) => JSON.stringify(v);
 export function inSet(args: Kwargs, negate: boolean): ColumnMapSpec {
   const values = args.list('value_set');
   const set = new Set(values.map(valueKey));
+  // A datetime value is in the set when a member is the same instant, written as a Date or as a datetime string
+  // (as pandas' isin on a datetime column).
+  const times = new Set(values.map((v) => (v instanceof Date ? v.getTime() : typeof v === 'string' ? parseDatetime(v) : undefined)).filter((t) => t !== undefined));
+  const has = (v: unknown) => (v instanceof Date ? times.has(v.getTime()) : set.has(valueKey(v)));
   // Numbers and strings are their own keys.
   const direct = negate ? (v: unknown) => !set.has(v) : (v: unknown) => set.has(v);
   return {
-    test: negate ? (v) => !set.has(valueKey(v)) : (v) => set.has(valueKey(v)),
+    test: negate ? (v) => !has(v) : (v) => has(v),
     number: direct,
     string: direct,
     why: `${negate ? 'is in' : 'is not in'} ${show(values).slice(0, 120)}`,
