@@ -27,6 +27,13 @@ describe('combiners refuse inputs they cannot combine', () => {
     assert.deepEqual(fold(combineFns.max((a: { p: number }, b: { p: number }) => a.p - b.p), [{ p: 1 }, { p: 2 }]), { p: 2 });
   });
 
+  it('topN and bottomN without a comparator refuse a mix of kinds', () => {
+    assert.deepEqual(fold(combineFns.topN(2), [1, 5, 3]), [5, 3]);
+    assert.throws(() => fold(combineFns.topN(2), [1, '5' as unknown as number]), /topN expects values of one kind \(the first was the number 1\), got the string "5"/);
+    assert.throws(() => fold(combineFns.bottomN(2), [null as unknown as number]), /bottomN expects numbers, strings, bigints or dates/);
+    assert.deepEqual(fold(combineFns.topN(1, (a: { p: number }, b: { p: number }) => a.p - b.p), [{ p: 1 }, { p: 2 }]), [{ p: 2 }]);
+  });
+
   it('approximateQuantiles refuses what the natural order cannot sort', () => {
     assert.deepEqual(fold(combineFns.approximateQuantiles(2), [3, 1, 2]), [1, 3]);
     assert.throws(() => fold(combineFns.approximateQuantiles(2), [1, { x: 1 } as unknown as number]), /approximateQuantiles expects numbers, strings, bigints or dates/);

@@ -1,16 +1,18 @@
 import type { CombineFn } from './combine-fn.ts';
 import { ConfigError } from '../../model/index.ts';
 import { naturalOrder, type Compare } from './natural-order.ts';
+import { checkOrdered } from './number-input.ts';
 
 /**
  * The n largest elements, largest first (fewer if the input is smaller). Keeps a bounded binary heap of n
  * elements per accumulator: O(log n) per input, never the whole input. Ties are broken arbitrarily.
- * Without a comparator, elements are compared with `<` (numbers, bigints, strings).
+ * Without a comparator, elements are compared with `<` (numbers, bigints, strings or dates, of one kind: a mix, or a
+ * missing value, fails the step).
  * @example combineFns.topN(3)                                     // CombineFn<number, number[], number[]>
  * @example combineFns.topN(10, (a: Bid, b: Bid) => a.price - b.price) // the 10 highest bids
  */
 export function topN<T = number>(n: number, compare: Compare<T> = naturalOrder): CombineFn<T, T[], T[]> {
-  return bounded('topN', n, compare);
+  return bounded('topN', n, compare, compare === naturalOrder);
 }
 
 /**
@@ -18,11 +20,11 @@ export function topN<T = number>(n: number, compare: Compare<T> = naturalOrder):
  * @example combineFns.bottomN(5, (a: Trip, b: Trip) => a.seconds - b.seconds) // the 5 fastest trips
  */
 export function bottomN<T = number>(n: number, compare: Compare<T> = naturalOrder): CombineFn<T, T[], T[]> {
-  return bounded('bottomN', n, (a, b) => compare(b, a));
+  return bounded('bottomN', n, (a, b) => compare(b, a), compare === naturalOrder);
 }
 
 /** Keeps the n greatest by `order` in a heap whose root is the least of them (the next to evict). */
-function bounded<T>(name: string, n: number, order: Compare<T>): CombineFn<T, T[], T[]> {
+function bounded<T>(name: string, n: number, order: Compare<T>, natural: boolean): CombineFn<T, T[], T[]> {
   if (!Number.isInteger(n) || n < 0) {
     throw new ConfigError(`${name}(n) needs a non-negative integer n, got ${String(n)}`, { hint: `pass the number of elements to keep, e.g. ${name}(10)` });
   }
@@ -56,10 +58,18 @@ function bounded<T>(name: string, n: number, order: Compare<T>): CombineFn<T, T[
   return {
     name: `${name}(${n})`,
     createAccumulator: () => [],
-    addInput: (heap, input) => {
-      offer(heap, input);
-      return heap;
-    },
+    addInput: natural
+      ? (heap, input) => {
+          // `<` must compare values of one kind: '10' < 9 or undefined < 3 would answer silently wrong.
+          if (typeof input !== 'number') checkOrdered(name, input);
+          if (heap.length > 0 && typeof input !== typeof heap[0]) checkOrdered(name, input, heap[0]);
+          offer(heap, input);
+          return heap;
+        }
+      : (heap, input) => {
+          offer(heap, input);
+          return heap;
+        },
     mergeAccumulators: (heaps) => {
       if (heaps.length === 0) return [];
       const into = heaps[0];
