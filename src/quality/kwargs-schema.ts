@@ -6,7 +6,11 @@
  */
 import { z } from 'zod';
 
-/** Kwargs every expectation accepts: they shape the result, not the check (as in GE). */
+/**
+ * Kwargs every expectation accepts: they shape the result, not the check (as in GE). Kwargs that would change a
+ * check and that Riffle does not implement (`row_condition`, `allow_cross_type_comparisons`, ...) are not listed,
+ * so they are refused as unknown rather than ignored.
+ */
 const common = {
   result_format: z.union([z.enum(['BOOLEAN_ONLY', 'BASIC', 'SUMMARY', 'COMPLETE']), z.looseObject({ result_format: z.string() })]).optional(),
   include_config: z.boolean().optional(),
@@ -42,7 +46,7 @@ export const KWARGS: Readonly<Record<string, z.ZodType>> = {
   expect_compound_columns_to_be_unique: k({ column_list: columnList, ...mostly, ignore_row_if: z.enum(['all_values_are_missing', 'any_value_is_missing', 'never']).optional() }),
   expect_column_values_to_be_in_set: map({ value_set: valueSet }),
   expect_column_values_to_not_be_in_set: map({ value_set: valueSet }),
-  expect_column_values_to_be_between: map({ ...bounds, ...datetimes, allow_cross_type_comparisons: z.boolean().nullable().optional(), output_strftime_format: z.string().nullable().optional() }),
+  expect_column_values_to_be_between: map({ ...bounds, ...datetimes, output_strftime_format: z.string().nullable().optional() }),
   expect_column_values_to_be_of_type: map({ type_: z.string().min(1) }),
   expect_column_values_to_be_in_type_list: map({ type_list: z.array(z.string().min(1)).min(1) }),
   expect_column_values_to_match_regex: map({ regex: z.string() }),
