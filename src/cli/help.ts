@@ -184,6 +184,9 @@ commands:
 
 options:
   --json    print the result as one JSON document (timestamps as ISO-8601, longs as numbers when exact)
+  --allow-external-files
+            read data files the log names outside the table (absolute paths, e.g. a shallow clone's);
+            without it such a log is refused
   --help    show this help
 
 exit codes: 0 done, 1 the operation failed (no such table, conflict, bad data), 2 usage error`;
