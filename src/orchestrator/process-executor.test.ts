@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
+import { isSameProcessAlive } from './attempt-ledger.ts';
 import { loadDagFile } from './dag-loader.ts';
 import { ProcessExecutor } from './executor.ts';
 import { JournalStore } from './journal-store.ts';
@@ -13,6 +14,8 @@ import { Scheduler } from './scheduler.ts';
 const root = mkdtempSync(join(tmpdir(), 'riffle-proc-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const fixture = fileURLToPath(new URL('./fixtures/process-dag.ts', import.meta.url));
+/** A child's exit code, also if it has already exited (a scheduler may finish on its own on a slow machine). */
+const exited = (c: ChildProcess) => new Promise<number | null>((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve(c.exitCode) : c.once('exit', (code) => resolve(code))));
 
 describe('process executor', () => {
   it('runs attempts in worker processes: a crash is a failed attempt that retries, a timeout kills', async () => {
@@ -59,14 +62,14 @@ describe('process executor', () => {
     for (let i = 0; i < 400 && markerLines().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     assert.equal(markerLines()[0]?.what, 'start', 'the long task started');
     first.kill('SIGKILL');
-    await new Promise((r) => first.once('exit', r));
+    await exited(first);
     const workerPid = markerLines()[0]!.pid;
     process.kill(workerPid, 0); // the worker outlived its scheduler
 
     const second = startScheduler();
     let out = '';
     second.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    const code = await new Promise((r) => second.once('exit', r));
+    const code = await exited(second);
     assert.equal(code, 0);
     assert.equal(out.trim(), 'success');
 
@@ -84,6 +87,32 @@ describe('process executor', () => {
     await store.close();
   });
 
+  it("an orphaned worker enforces its attempt's timeout itself: the timeout counts as the task's failed try", async () => {
+    const dir = join(root, 'orphan-timeout');
+    const markers = mkdtempSync(join(root, 'markers-'));
+    const main = fileURLToPath(new URL('./fixtures/scheduler-main.ts', import.meta.url));
+    const startScheduler = () => spawn(process.execPath, ['--import', 'tsx', main, dir, 'orphan_timeout'], { env: { ...process.env, RIFFLE_MARKERS: markers }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const markersFile = join(markers, 'markers.jsonl');
+    const first = startScheduler();
+    for (let i = 0; i < 400 && !existsSync(markersFile); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(first.exitCode, null, 'the first scheduler was still running when killed');
+    first.kill('SIGKILL');
+    await exited(first);
+    const workerPid = (JSON.parse(readFileSync(markersFile, 'utf8').split('\n')[0]!) as { pid: number }).pid;
+    const second = startScheduler();
+    let out = '';
+    second.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    assert.equal(await exited(second), 0);
+    assert.equal(out.trim(), 'failed');
+    const store = await JournalStore.open({ dir, readOnly: true });
+    const slow = (await store.listTaskInstances({ dagId: 'orphan_timeout' }))[0]!;
+    assert.deepEqual([slow.state, slow.tryNumber], ['failed', 1]);
+    assert.match(slow.error!, /execution timeout: killed after 2500 ms \(by the task process itself/);
+    assert.equal(isSameProcessAlive(workerPid, null), false, 'the worker is gone');
+    assert.doesNotMatch(readFileSync(markersFile, 'utf8'), /"end"/);
+    await store.close();
+  });
+
   it('a restarted scheduler hands back, without counting a try, an attempt whose worker vanished meanwhile', async () => {
     const dir = join(root, 'vanished');
     const markers = mkdtempSync(join(root, 'markers-'));
@@ -93,14 +122,14 @@ describe('process executor', () => {
     const first = startScheduler();
     for (let i = 0; i < 400 && markerLines().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     first.kill('SIGKILL');
-    await new Promise((r) => first.once('exit', r));
+    await exited(first);
     process.kill(markerLines()[0]!.pid, 'SIGKILL'); // the worker goes too, while no scheduler watches
     await new Promise((r) => setTimeout(r, 100));
 
     const second = startScheduler();
     let out = '';
     second.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    assert.equal(await new Promise((r) => second.once('exit', r)), 0);
+    assert.equal(await exited(second), 0);
     assert.equal(out.trim(), 'success');
     assert.deepEqual(markerLines().map((x) => `${x.what}${x.try}`), ['start1', 'start1', 'end1'], 'try 1 again, not try 2');
     const store = await JournalStore.open({ dir, readOnly: true });

@@ -82,6 +82,8 @@ interface RunningAttempt extends StartedAttempt {
   adopted?: AdoptedAttempt;
   /** Set when the scheduler stops: a failure that follows is the stop's kill, handed back rather than counted. */
   handBack?: string;
+  /** An adopted attempt being killed (its outcome is queued once the process is gone). */
+  killing?: boolean;
 }
 
 /** Options of `Scheduler.stop`. */
@@ -183,6 +185,7 @@ export class Scheduler {
     }
     await Promise.all([...this.active].filter(([, a]) => a.adopted).map(async ([attemptId, a]) => {
       await killAndWait(a.adopted!.pid);
+      a.killing = false; // gone now: report it here, whatever a kill in flight does
       this.checkAdopted(attemptId, a);
     }));
     await this.executor.close(); // every worker has exited, and reported its attempt
@@ -272,8 +275,7 @@ export class Scheduler {
     await this.opts.beforePass?.();
     for (const [attemptId, a] of this.active) if (a.adopted) this.checkAdopted(attemptId, a);
     await this.applyOutcomes();
-    const ours = new Map([...this.active].filter(([, a]) => !a.adopted));
-    await failZombies(this.ctx, ours, (attemptId, reason) => this.executor.kill(attemptId, reason), this.zombieThresholdMs);
+    await failZombies(this.ctx, this.active, (attemptId, reason) => this.kill(attemptId, reason), this.zombieThresholdMs);
     // Peers that stopped beating: checked a few times per threshold, not every pass (it scans active instances).
     if (this.store.shared && this.now() - this.lastAdoption >= Math.min(1000, this.zombieThresholdMs / 4)) await this.adoptOrphans();
     if ((this.opts.scheduleRuns ?? true) && !this.draining) await createDueRuns(this.ctx);
@@ -311,21 +313,33 @@ export class Scheduler {
   private checkAdopted(attemptId: string, a: RunningAttempt): void {
     const ledger = this.ledger!;
     const { pid, processStart, token } = a.adopted!;
-    if (this.inbox.some((m) => m.attemptId === attemptId)) return;
+    if (a.killing || this.inbox.some((m) => m.attemptId === attemptId)) return;
     const result = () => ledger.readResult(a.key, a.tryNumber, token);
     let r = result();
     if (r) return void this.inbox.push({ attemptId, outcome: r.outcome, log: r.log });
     if (isSameProcessAlive(pid, processStart)) {
       const beat = ledger.lastBeat(a.key, a.tryNumber);
       if (beat === undefined || beat >= this.now() - this.zombieThresholdMs || a.handBack) return;
-      void killAndWait(pid);
-      return void this.inbox.push({ attemptId, outcome: { state: 'failed', retryable: true, error: `zombie: no heartbeat from task process ${pid} for ${this.now() - beat} ms; killed` } });
+      return this.kill(attemptId, `zombie: no heartbeat from task process ${pid} for ${this.now() - beat} ms; killed`);
     }
     r = result(); // written just before it exited
     if (r) return void this.inbox.push({ attemptId, outcome: r.outcome, log: r.log });
     // Never began (its scheduler died as it handed the attempt over): not the task's failure.
     if (!ledger.started(a.key, a.tryNumber, token)) a.handBack ??= `the task process ${pid} exited before it began the attempt`;
     this.inbox.push({ attemptId, outcome: { state: 'failed', retryable: true, error: `the task process ${pid} exited without recording an outcome` } });
+  }
+
+  /** Ends an attempt (zombie, taken over, cleared): its executor kills it, or, adopted, it is killed here. */
+  private kill(attemptId: string, reason: string): void {
+    const a = this.active.get(attemptId);
+    if (!a?.adopted) return this.executor.kill(attemptId, reason);
+    if (a.killing || this.inbox.some((m) => m.attemptId === attemptId)) return;
+    a.killing = true;
+    // Reported once the process is gone, so that its files are removed after its last write.
+    void killAndWait(a.adopted.pid).then(() => {
+      this.inbox.push({ attemptId, outcome: { state: 'failed', retryable: true, error: reason } });
+      this.wake();
+    });
   }
 
   /** Removes attempt files whose instance moved on (their outcome is stored; the scheduler died before removing them). */

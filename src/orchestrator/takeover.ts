@@ -21,8 +21,11 @@ export interface HeldAttempt {
   tryNumber: number;
 }
 
-/** Kills held attempts that were taken over or stopped beating for `thresholdMs` (see above). */
-export async function failZombies(ctx: SchedulerContext, held: ReadonlyMap<string, HeldAttempt>, kill: (attemptId: string, reason: string) => void, thresholdMs: number): Promise<void> {
+/**
+ * Kills held attempts that were taken over (or cleared, or marked) or stopped beating for `thresholdMs` (see above).
+ * Adopted attempts beat into their attempt file, not the store: the scheduler checks those beats itself.
+ */
+export async function failZombies(ctx: SchedulerContext, held: ReadonlyMap<string, HeldAttempt & { adopted?: unknown }>, kill: (attemptId: string, reason: string) => void, thresholdMs: number): Promise<void> {
   const threshold = ctx.now() - thresholdMs;
   for (const [attemptId, a] of held) {
     const ti = await ctx.store.getTaskInstance(a.key);
@@ -31,7 +34,7 @@ export async function failZombies(ctx: SchedulerContext, held: ReadonlyMap<strin
       kill(attemptId, `taken over: the instance is now ${ti ? `${ti.state} (try ${ti.tryNumber}, owner ${ti.owner ?? 'none'})` : 'gone'}`);
       continue;
     }
-    if (ti.heartbeatAt !== null && ti.heartbeatAt < threshold) {
+    if (!a.adopted && ti.heartbeatAt !== null && ti.heartbeatAt < threshold) {
       await ctx.store.appendLog(a.key, a.tryNumber, `zombie: no heartbeat since ${new Date(ti.heartbeatAt).toISOString()}; killing the attempt\n`);
       kill(attemptId, `zombie: no heartbeat for ${ctx.now() - ti.heartbeatAt} ms`);
     }
