@@ -83,7 +83,8 @@ class Interner {
   }
 }
 
-const missingAsNull = (text: string): string | null => (files.isMissing(text) ? null : text);
+const { isMissing, numberOf, booleanOf, DEFAULT_MAX_LINE_BYTES } = files;
+const missingAsNull = (text: string): string | null => (isMissing(text) ? null : text);
 
 export interface ColumnarCsvOptions {
   readonly delimiter: number;
@@ -114,7 +115,7 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
   const { delimiter, columns, kinds } = options;
   const width = columns.length;
   const batchRows = options.batchRows ?? 8192;
-  const maxRecord = options.maxRecordBytes ?? files.DEFAULT_MAX_LINE_BYTES;
+  const maxRecord = options.maxRecordBytes ?? DEFAULT_MAX_LINE_BYTES;
   const exact = options.exact ?? kinds.map(() => false);
   const interners = kinds.map((k, i) => (k === 'string' ? new Interner(!exact[i]) : undefined));
   let cols: unknown[][] = columns.map(() => []);
@@ -319,8 +320,8 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
 
 /** A cell's value from its text, by its column's kind: the shared typing rule (io/files csv-typing.ts). */
 function cellValue(text: string, kind: CellKind): unknown {
-  if (files.isMissing(text)) return null;
-  if (kind === 'number') return files.numberOf(text) ?? text;
-  if (kind === 'boolean') return files.booleanOf(text) ?? text;
+  if (isMissing(text)) return null;
+  if (kind === 'number') return numberOf(text) ?? text;
+  if (kind === 'boolean') return booleanOf(text) ?? text;
   return text;
 }

@@ -37,7 +37,12 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-
 
 /** Whether a cell reads as missing (empty or one of `NA_STRINGS`). */
 export function isMissing(text: string): boolean {
-  return text.length === 0 || (text.length <= 8 && NA_STRINGS.has(text));
+  const n = text.length;
+  if (n === 0) return true;
+  if (n > 8) return false;
+  // Every NA string starts with one of # - 1 < N n: most cells are ruled out without hashing.
+  const c = text.charCodeAt(0);
+  return (c === 78 || c === 110 || c === 35 || c === 45 || c === 49 || c === 60) && NA_STRINGS.has(text);
 }
 
 /** The kind of one cell's text (see the rule above). */
@@ -74,8 +79,8 @@ export function booleanOf(text: string): boolean | undefined {
 export type ColumnKind = 'integer' | 'float' | 'boolean' | 'date' | 'timestamp' | 'string';
 
 /**
- * Infers a column's kind from its cells, one at a time (no cells kept): integers and floats make `float`, dates and
- * timestamps make `timestamp`, any other mix is `string`; a column of missing cells only is `string`.
+ * Infers a column's kind from its cells, one at a time (no cells kept): integers and floats make `float`, any other
+ * mix (dates with timestamps included) is `string`; a column of missing cells only is `string`.
  */
 export class KindInference {
   #kind: ColumnKind | undefined;
@@ -110,7 +115,6 @@ export class KindInference {
 function join(a: ColumnKind, b: ColumnKind): ColumnKind {
   if (a === b) return a;
   if ((a === 'integer' || a === 'float') && (b === 'integer' || b === 'float')) return 'float';
-  if ((a === 'date' || a === 'timestamp') && (b === 'date' || b === 'timestamp')) return 'timestamp';
   return 'string';
 }
 
