@@ -50,8 +50,9 @@ export interface Executor {
   start(spec: AttemptSpec, events: AttemptEvents): void;
   /** Ends a running attempt (zombie, timeout, shutdown): it finishes as failed with `reason`. */
   kill(attemptId: string, reason: string): void;
-  /** The attempt's outcome is stored: its worker may forget it and take the next attempt. */
-  release(attemptId: string): void;
+  /** The attempt's outcome is stored: its worker may forget it and take the next attempt (optional: executors
+   *  whose workers hold nothing after reporting need not implement it). */
+  release?(attemptId: string): void;
   close(): Promise<void>;
 }
 

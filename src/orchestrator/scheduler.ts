@@ -387,7 +387,7 @@ export class Scheduler {
       else await recordOutcome(this.ctx, a, outcome);
       this.active.delete(attemptId);
       this.ledger?.remove(a.key, a.tryNumber);
-      this.executor.release(attemptId);
+      this.executor.release?.(attemptId);
     }));
   }
 
