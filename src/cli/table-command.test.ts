@@ -160,6 +160,6 @@ describe('riffle table (command line)', { concurrency: 1 }, () => {
     }
     const missing = await riffle(['describe', join(dir, 'nope')]);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /no Delta table at/);
+    assert.match(missing.stderr, /nope is not a Delta table: the path does not exist/);
   });
 });

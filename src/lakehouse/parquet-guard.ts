@@ -262,7 +262,9 @@ export class GuardedParquet {
         values += h.num_values;
         if (!hasCrc) this.checkRunsV2(chunk, header, body, bad);
       } else if (header.type === 'DICTIONARY_PAGE') {
-        if (!header.dictionary_page_header || !isCount(header.dictionary_page_header.num_values)) bad(`the dictionary page at byte ${chunk.start + pos} has no valid value count`);
+        // At most 8 values a byte (booleans): a larger count is damage, and would size hyparquet's arrays by it.
+        const count = header.dictionary_page_header?.num_values;
+        if (!isCount(count) || count > header.uncompressed_page_size * 8) bad(`the dictionary page at byte ${chunk.start + pos} claims ${String(count)} values in ${header.uncompressed_page_size} bytes`);
       } else if (header.type !== 'INDEX_PAGE') {
         bad(`the page at byte ${chunk.start + pos} has an unknown page type`);
       }
