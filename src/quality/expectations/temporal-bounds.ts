@@ -2,6 +2,9 @@
  * Datetime bounds, as GE compares them: on a temporal column (values are Dates) a string bound is parsed as a
  * datetime; with `parse_strings_as_datetimes: true` string values are parsed too, and a bound that does not parse is
  * a configuration error. Datetimes without a zone are read as UTC (Riffle's timestamps are UTC instants).
+ * Deliberate difference: GE parses with dateutil, which also takes forms such as `1/5/2024` or `Jan 5 2024`; Riffle
+ * reads ISO 8601 only (dates, datetimes with `T` or a space, optional fraction and zone), so a value in another form
+ * is unexpected and a bound in another form is refused — never guessed (is 1/5 January or May?).
  */
 import type { Kwargs } from '../expectation.ts';
 import { SuiteError } from '../quality-error.ts';

@@ -1,6 +1,7 @@
 """Runs expectations with Great Expectations (0.18, pandas) for Riffle's oracle test.
 
-stdin: {"datasets": {name: [row, ...]}, "cases": [{"dataset": name, "expectation_type": ..., "kwargs": {...}}]}
+stdin: {"datasets": {name: [row, ...]}, "cases": [{"dataset": name, "expectation_type": ..., "kwargs": {...}}],
+"datetime_columns"?: {name: [column, ...]}}
 stdout: [{"success": bool, "result": {...}, "exception": str|null}, ...] in case order, or, when the input has
 "ks_2samp" cases ({"dataset", "column", "reference"}), {"cases": [...], "ks_2samp": [{"statistic", "pvalue"}, ...]}
 computed by scipy.stats.ks_2samp (GE 0.18 has no two-sample KS expectation; scipy is its engine).
@@ -28,7 +29,17 @@ def clean(value):
 
 
 spec = json.load(sys.stdin)
-frames = {name: ge.from_pandas(pd.DataFrame.from_records(rows)) for name, rows in spec["datasets"].items()}
+
+
+def frame(name, rows):
+    df = pd.DataFrame.from_records(rows)
+    # Columns Riffle holds as Dates arrive as ISO strings: datetime64 (naive UTC), as a reader would type them.
+    for column in spec.get("datetime_columns", {}).get(name, []):
+        df[column] = pd.to_datetime(df[column], utc=True).dt.tz_localize(None)
+    return ge.from_pandas(df)
+
+
+frames = {name: frame(name, rows) for name, rows in spec["datasets"].items()}
 out = []
 for case in spec["cases"]:
     df = frames[case["dataset"]]

@@ -6,8 +6,12 @@
 //  - expect_column_values_to_be_of_type: GE checks a numeric column's dtype (observed_value "int64"); Riffle checks
 //    each value (JS has no column dtypes). On object columns both check values — that case is compared here.
 //  - dateutil_parseable: Riffle implements a documented subset of dateutil; the values below stay inside it.
-//  - aggregate expectations on a column without missing values: GE 0.18 reports missing_count/missing_percent as
-//    null, Riffle as 0 (the count is known to be zero); compared as equal below.
+//  - aggregate expectations: GE 0.18 reports missing_count/missing_percent as null, Riffle as the counts it knows;
+//    not compared.
+//  - datetimes in results: Riffle writes ISO instants (2024-01-01T00:00:00.000Z), GE pandas' naive isoformat of the
+//    same UTC time; compared as times.
+//  - parse_strings_as_datetimes: GE parses with dateutil (1/5/2024, Jan 5 2024 too); Riffle reads ISO 8601 only and
+//    finds other forms unexpected. The cases below use ISO text.
 //  - medians/quantiles/distinct counts past the exact budget come from sketches and say `approximate`.
 //  - KS tests skip missing values (GE passes the raw column to scipy, where one NaN makes the p-value NaN): the
 //    datasets below have none. The two-sample KS expectation is Riffle's (GE 0.18 has none): compared with
@@ -56,7 +60,11 @@ const datasets: Record<string, Array<Record<string, unknown>>> = {
     { id: null, email: 'd@x.com', amount: 50, qty: 4, status: 'new', when: '2024-01-05T10:30:00Z', doc: null, code: 'ab-4', lo: 9, hi: 1 },
   ],
   skewed,
+  // Issue 10 items 7-9: an all-null column, a datetime column (Dates here, datetime64 in pandas), ISO datetime text.
+  nulls: [{ x: null, s: 'a' }, { x: null, s: 'b' }, { x: null, s: null }],
+  times: ['2024-01-01T00:00:00Z', '2024-03-15T12:30:00Z', '2024-12-31T23:59:59Z', '2025-01-01T00:00:00Z', null].map((t, i) => ({ i, t: t === null ? null : new Date(t), text: t === null ? null : t.slice(0, 10) })),
 };
+const datetimeColumns = { times: ['t'] };
 
 const c = (dataset: string, expectation_type: string, kwargs: Record<string, unknown>) => ({ dataset, expectation_type, kwargs });
 const cases = [
@@ -125,6 +133,21 @@ const cases = [
   c('dist', 'expect_column_kl_divergence_to_be_less_than', { column: 's', partition_object: { bins: [30, 45, 50, 55, 70], weights: [0.3, 0.2, 0.2, 0.28], tail_weights: [0.01, 0.01] }, threshold: 0.05 }),
   c('dist', 'expect_column_kl_divergence_to_be_less_than', { column: 'e', partition_object: { bins: [0, 1, 2, 4, 8, 16], weights: [0.4, 0.2, 0.2, 0.2, 0] }, threshold: 0.2, internal_weight_holdout: 0.01 }),
   c('dist', 'expect_column_kl_divergence_to_be_less_than', { column: 'u', partition_object: { bins: [0, 2.5, 5, 7.5, 10], weights: [0.25, 0.25, 0.25, 0.25] }, threshold: 0.01 }),
+  // Aggregates on an all-null column fail (observed null).
+  ...['min', 'max', 'mean', 'median', 'stdev'].map((m) => c('nulls', `expect_column_${m}_to_be_between`, { column: 'x', min_value: -1, max_value: 1 })),
+  // Datetime columns against string bounds; string columns with parse_strings_as_datetimes.
+  c('times', 'expect_column_values_to_be_between', { column: 't', min_value: '2024-01-01', max_value: '2024-12-31 23:59:59' }),
+  c('times', 'expect_column_values_to_be_between', { column: 't', min_value: '2024-01-01', strict_min: true }),
+  c('times', 'expect_column_max_to_be_between', { column: 't', max_value: '2025-01-01' }),
+  c('times', 'expect_column_min_to_be_between', { column: 't', min_value: '2024-01-01T00:00:01' }),
+  c('times', 'expect_column_values_to_be_between', { column: 'text', min_value: '2024-02-01', max_value: '2024-12-31', parse_strings_as_datetimes: true }),
+  c('times', 'expect_column_values_to_be_increasing', { column: 'text', strictly: true, parse_strings_as_datetimes: true }),
+  // Python regexes and regex lists.
+  c('messy', 'expect_column_values_to_match_regex', { column: 'code', regex: '(?i)^ab-\\d+\\Z' }),
+  c('messy', 'expect_column_values_to_match_regex', { column: 'email', regex: '^\\w+@\\w+\\.\\w+$' }),
+  c('messy', 'expect_column_values_to_match_regex_list', { column: 'code', regex_list: ['^AB', '\\d{2}'] }),
+  c('messy', 'expect_column_values_to_match_regex_list', { column: 'code', regex_list: ['^AB', '\\d{2}'], match_on: 'all' }),
+  c('messy', 'expect_column_values_to_not_match_regex_list', { column: 'code', regex_list: ['^XY', '(?P<d>\\d)(?P=d)'] }),
 ];
 
 // Two-sample KS (Riffle's expectation) against scipy.stats.ks_2samp: exact p-values, then asymptotic past 10 000.
@@ -150,7 +173,7 @@ const close = (a: unknown, b: unknown): boolean => {
 const COMPARED = ['observed_value', 'element_count', 'missing_count', 'missing_percent', 'unexpected_count', 'unexpected_percent', 'unexpected_percent_total', 'unexpected_percent_nonmissing', 'partial_unexpected_list'];
 
 test('Riffle agrees with Great Expectations on success and observed values', { skip: required ? false : skip }, () => {
-  const run = spawnSync(python, [join(import.meta.dirname, 'gx_oracle.py')], { input: JSON.stringify({ datasets, cases, ks_2samp: ks2 }), encoding: 'utf8', maxBuffer: 64 << 20 });
+  const run = spawnSync(python, [join(import.meta.dirname, 'gx_oracle.py')], { input: JSON.stringify({ datasets, cases, ks_2samp: ks2, datetime_columns: datetimeColumns }), encoding: 'utf8', maxBuffer: 64 << 20 });
   assert.equal(run.status, 0, run.stderr);
   const out = JSON.parse(run.stdout) as { cases: Array<{ success: boolean; result: Record<string, unknown>; exception: string | null }>; ks_2samp: Array<{ statistic: number; pvalue: number }> };
   const gx = out.cases;
@@ -171,7 +194,13 @@ test('Riffle agrees with Great Expectations on success and observed values', { s
         mine = [...mine].map(String).sort();
         want = [...want].map(String).sort();
       }
-      if ((key === 'missing_count' || key === 'missing_percent') && want === null && mine === 0) continue;
+      if ((key === 'missing_count' || key === 'missing_percent') && want === null && typeof mine === 'number') continue;
+      // Datetimes: Riffle reports ISO instants (…Z), GE pandas' naive isoformat of the same UTC time.
+      const asTime = (v: unknown) => (typeof v === 'string' && /^\d{4}-\d\d-\d\dT[\d:.]+Z?$/.test(v) ? Date.parse(v.endsWith('Z') ? v : `${v}Z`) : v);
+      if (cs.dataset === 'times') {
+        mine = Array.isArray(mine) ? mine.map(asTime) : asTime(mine);
+        want = Array.isArray(want) ? want.map(asTime) : asTime(want);
+      }
       if (!close(mine, want)) mismatches.push(`${label}: ${key} riffle=${JSON.stringify(mine)} gx=${JSON.stringify(want)}`);
     }
   });
