@@ -1,7 +1,7 @@
 /**
- * The embedded metadata store: all state in memory, every change appended to a JSON-lines journal, compacted into an
- * atomically replaced snapshot. No server, no native code; survives restarts and torn writes. One process opens a
- * store for writing (a lock file holds its pid); others may open it read-only.
+ * The embedded metadata store: all state in memory, every change appended to a journal of checksummed JSON lines,
+ * compacted into an atomically replaced snapshot. No server, no native code; survives restarts and torn writes. One
+ * process opens a store for writing (a lock file holds its pid); others may open it read-only.
  *
  * Why not SQLite: better-sqlite3 needs a native build and node:sqlite needs Node 22; sql.js (SQLite in WASM) keeps
  * the database in memory and can only persist by exporting and rewriting the whole file (and `export()` closes
@@ -15,6 +15,13 @@
  *
  * Durability: writes are group-committed — changes made in the same tick are appended together, fsynced once (with
  * `durability: 'fsync'`, the default), and the promises of those changes resolve after that.
+ *
+ * Integrity (see `journal-file.ts`): every journal record and the snapshot are framed with their length and CRC-32.
+ * Opening cuts a torn last record (a crash mid-append: never acknowledged) with a warning, and refuses anything else
+ * that fails its check — a bad record in the middle, a corrupt snapshot the journal cannot replace, a journal that
+ * does not continue its snapshot — naming the file, line and byte; `riffle store check|repair` take it from there.
+ * Store files are never followed through symbolic links, and the store directory must be the user's own.
+ * Stores written by earlier versions (bare JSON lines) are read and rewritten framed on their first writable open.
  * @example
  *   const store = await JournalStore.open({ dir: '.riffle/orchestrator' });
  */
