@@ -282,3 +282,29 @@ test(`fuzz: malformed CSV, JSON Lines, text and gzip through every reader (${COU
     }
   }
 });
+
+test('a line far over the default limit (RIFFLE_FUZZ_BIG_LINE_MB, tier only) is one error, read past in bounded memory', { skip: process.env.RIFFLE_FUZZ_BIG_LINE_MB ? false : 'set RIFFLE_FUZZ_BIG_LINE_MB (the fuzz tier does)' }, async () => {
+  const mb = Number(process.env.RIFFLE_FUZZ_BIG_LINE_MB);
+  const path = join(dir, 'big.jsonl');
+  const { openSync, writeSync, closeSync } = await import('node:fs');
+  const fd = openSync(path, 'w');
+  writeSync(fd, '{"first":1}\n{"s":"');
+  const block = Buffer.alloc(1 << 20, 'x');
+  for (let i = 0; i < mb; i++) writeSync(fd, block);
+  writeSync(fd, '"}\n{"last":2}\n');
+  closeSync(fd);
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  try {
+    const { values, errors } = await bounded('jsonlSource big line', readSource(files.jsonlSource(path)));
+    assert.deepEqual(values, [{ first: 1 }, { last: 2 }]);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!.error, /^line 2: line longer than the limit of 67108864 bytes/);
+    const text = await bounded('textSource big line', readSource(files.textSource(path)));
+    assert.deepEqual(text.values, ['{"first":1}', '{"last":2}']);
+  } finally {
+    clearInterval(timer);
+  }
+  assert.ok(peak - before < 256 * 2 ** 20, `memory grew by ${Math.round((peak - before) / 2 ** 20)} MB reading a ${mb} MB line`);
+});
