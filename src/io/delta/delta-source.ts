@@ -130,5 +130,8 @@ export function read(path: string, options: DeltaReadOptions = {}): ReadTransfor
   if (options.version !== undefined && !(Number.isSafeInteger(options.version) && options.version >= 0)) {
     throw new ConfigError(`io.delta.read(${path}): version must be a non-negative integer, got ${String(options.version)}`);
   }
+  if (options.allowExternalFiles !== undefined && typeof options.allowExternalFiles !== 'boolean') {
+    throw new ConfigError(`io.delta.read(${path}): allowExternalFiles must be true or false, got ${String(options.allowExternalFiles)}`);
+  }
   return readTransform(new DeltaSource(path, options), 'ReadDelta');
 }
