@@ -24,7 +24,7 @@ import { DeltaTable } from '../../src/lakehouse/index.ts';
 import { writeParquet } from '../../src/lakehouse/parquet-io.ts';
 import type { Row, SchemaField } from '../../src/lakehouse/index.ts';
 
-const COUNT = Number(process.env.RIFFLE_FUZZ_COUNT ?? 24);
+const COUNT = Number(process.env.RIFFLE_FUZZ_COUNT ?? 16);
 const SEED = Number(process.env.RIFFLE_FUZZ_SEED ?? Date.now() % 1_000_000);
 const TIME_BOUND_MS = Number(process.env.RIFFLE_FUZZ_TIME_BOUND_MS ?? 20_000);
 
