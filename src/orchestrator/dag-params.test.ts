@@ -92,4 +92,19 @@ describe('DAG params', () => {
     assert.equal(ran, false);
     await store.close();
   });
+
+  it('a stored run of an earlier version with text for a number is coerced before it starts', async () => {
+    const d = gate();
+    let seen: unknown;
+    d.task('check', ({ params }) => void (seen = params.errorRateThreshold));
+    const store = await JournalStore.open();
+    await store.createDagRun({ dagId: 'gate', runId: 'manual__text', runType: 'manual', state: 'queued', logicalDate: 0, dataIntervalStart: 0, dataIntervalEnd: 1, conf: { errorRateThreshold: '0.2' }, queuedAt: 0, startDate: null, endDate: null });
+    const s = new Scheduler({ store, dags: [d], executor: new InlineExecutor((_, id) => d.getTask(id)), scheduleRuns: false, pollMs: 20 });
+    await s.start();
+    assert.equal((await s.waitForRun('gate', 'manual__text')).state, 'success');
+    await s.stop();
+    assert.equal(seen, 0.2);
+    assert.equal((await store.getDagRun('gate', 'manual__text'))?.conf.errorRateThreshold, 0.2);
+    await store.close();
+  });
 });

@@ -35,7 +35,12 @@ export async function startQueuedRuns(ctx: SchedulerContext, o: { runTypes?: rea
     if (!dag) continue;
     const cap = o.caps.get(dag.id) ?? dag.maxActiveRuns;
     if (running.filter((r) => r.dagId === dag.id).length >= cap) continue;
-    if (!(await store.updateDagRun(run.dagId, run.runId, { state: 'running', startDate: ctx.now() }, ['queued']))) continue;
+    // A run stored by an earlier version (or queued before the DAG's params changed) may hold text where a param
+    // takes a number or boolean (coerced here), or values its params refuse: then its tasks fail at once with the
+    // reason, rather than run with a wrong value.
+    const checked = checkStoredConf(dag, run.conf);
+    const conf = 'conf' in checked && JSON.stringify(checked.conf) !== JSON.stringify(run.conf) ? { conf: checked.conf } : {};
+    if (!(await store.updateDagRun(run.dagId, run.runId, { state: 'running', startDate: ctx.now(), ...conf }, ['queued']))) continue;
     if (store.shared && (await store.listDagRuns({ dagId: dag.id, states: ['running'] })).length > cap) {
       // A peer started a run of this DAG at the same moment: give this one back (both may, and retry next pass;
       // never both keep theirs), before any of its instances exist.
@@ -43,9 +48,7 @@ export async function startQueuedRuns(ctx: SchedulerContext, o: { runTypes?: rea
       continue;
     }
     running.push({ ...run, state: 'running' });
-    // A run stored by an earlier version (or queued before the DAG's params changed) may hold values its params
-    // refuse: its tasks fail at once with the reason, rather than run with a wrong value.
-    const refused = storedConfProblem(dag, run.conf);
+    const refused = 'problem' in checked ? checked.problem : undefined;
     await store.createTaskInstances(dag.tasks.map((t) => {
       const ti = newTaskInstance({ dagId: dag.id, runId: run.runId, taskId: t.id, mapIndex: -1 }, t, ctx.now(), refused ? 'failed' : 'none');
       return refused ? { ...ti, error: refused, endDate: ctx.now() } : ti;
@@ -61,13 +64,12 @@ export function newTaskInstance(key: TaskInstanceKey, task: Task<unknown>, now: 
   };
 }
 
-/** Why a stored run's conf is refused by the DAG's params, or undefined when it is fine. */
-function storedConfProblem(dag: Dag, conf: Record<string, unknown>): string | undefined {
+/** A stored run's conf checked and coerced by the DAG's params, or why they refuse it. */
+function checkStoredConf(dag: Dag, conf: Record<string, unknown>): { conf: Record<string, unknown> } | { problem: string } {
   try {
-    resolveParams(dag, conf, 'stored', { label: 'conf ', ignoreUnknown: true });
-    return undefined;
+    return { conf: resolveParams(dag, conf, 'stored', { label: 'conf ', ignoreUnknown: true }) };
   } catch (e) {
-    if (e instanceof ConfigError) return e.message;
+    if (e instanceof ConfigError) return { problem: e.message };
     throw e;
   }
 }
