@@ -278,7 +278,8 @@ describe('JournalStore files: random damage never passes silently', () => {
   // every flipped byte is refused, or (in the last record's header only) cut as a torn tail with a warning.
   // RIFFLE_JOURNAL_FUZZ sets the number of cases (default 60; the tier script runs thousands).
   const CASES = Number(process.env.RIFFLE_JOURNAL_FUZZ ?? 60);
-  let seed = Number(process.env.RIFFLE_JOURNAL_FUZZ_SEED ?? 12345);
+  const SEED = Number(process.env.RIFFLE_JOURNAL_FUZZ_SEED ?? 12345);
+  let seed = SEED;
   const rand = (n: number) => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     return seed % n;
@@ -292,7 +293,7 @@ describe('JournalStore files: random damage never passes silently', () => {
     }
   };
 
-  it(`${CASES} truncations and ${CASES} flipped bytes`, async () => {
+  it(`${CASES} truncations and ${CASES} flipped bytes (seed ${SEED})`, async () => {
     const src = freshDir();
     const s = await JournalStore.open({ dir: src });
     await s.createDagRun(runFixture('d', 0));
