@@ -122,3 +122,17 @@ function dcsFixed(): string {
     '      email: { type: string, quality: [{ type: custom, engine: great-expectations, implementation: { expectation_type: expect_column_values_to_match_regex, kwargs: { regx: "@" } } }] }',
   ].join('\n');
 }
+
+test('contract keys are honoured, not dropped: seed constraints, primary_key, DCS compound primaryKey, unchecked formats reported', async () => {
+  const { compileContract } = await import('./contract-compile.ts');
+  const seed = parseContract({ dataset: 'x', schema: { fields: [
+    { name: 'id', type: 'string', primary_key: true, constraints: { min_length: 2, max_length: 4, pattern: '^[a-z]+$' } },
+  ] } });
+  const f = seed.models[0]!.fields[0]!;
+  assert.deepEqual([f.required, f.unique, f.minLength, f.maxLength, f.pattern], [true, true, 2, 4, '^[a-z]+$']);
+  const dcs = parseContract({ dataContractSpecification: '1.1.0', id: 'o', info: { title: 'O', version: '1' }, models: { o: { primaryKey: ['a', 'b'], fields: { a: { type: 'long' }, b: { type: 'string', format: 'date' } } } } });
+  const compiled = compileContract(dcs);
+  assert.ok(compiled.suite.expectations.some((e) => e.expectation_type === 'expect_compound_columns_to_be_unique' && JSON.stringify(e.kwargs.column_list) === '["a","b"]'));
+  assert.deepEqual(compiled.skipped, [{ name: 'b format date', reason: "format 'date' is not checked by Riffle (email, uuid, uri, url are)" }]);
+  assert.throws(() => parseContract({ dataContractSpecification: '1.1.0', id: 'o', info: { title: 'O', version: '1' }, models: { o: { primaryKey: ['ab'], fields: { a: { type: 'long' } } } } }), /primaryKey\[0\]: `ab` is not a field of this model \(did you mean `a`\?\)/);
+});

@@ -81,6 +81,7 @@ export function compileContract(contract: DataContract, modelName?: string): Com
   if (model === undefined) throw new SuiteError(`contract '${contract.title}' has no model ${modelName === undefined ? '' : `'${modelName}'`}`, { hint: `models: ${contract.models.map((m) => m.name).join(', ')}` });
   const expectations: ExpectationConfig[] = [];
   const names: string[] = [];
+  const unchecked: Array<{ name: string; reason: string }> = [];
   const add = (name: string, expectation_type: string, kwargs: Record<string, unknown>) => {
     names.push(name);
     expectations.push({ expectation_type, kwargs });
@@ -94,6 +95,7 @@ export function compileContract(contract: DataContract, modelName?: string): Com
     if (f.unique) add(`${c} unique`, 'expect_column_values_to_be_unique', { column: c });
     if (f.enum) add(`${c} in enum`, 'expect_column_values_to_be_in_set', { column: c, value_set: f.enum });
     if (f.format && FORMATS[f.format]) add(`${c} format ${f.format}`, 'expect_column_values_to_match_regex', { column: c, regex: FORMATS[f.format] });
+    else if (f.format) unchecked.push({ name: `${c} format ${f.format}`, reason: `format '${f.format}' is not checked by Riffle (${Object.keys(FORMATS).join(', ')} are)` });
     if (f.pattern) add(`${c} pattern`, 'expect_column_values_to_match_regex', { column: c, regex: f.pattern });
     if (f.minLength !== undefined || f.maxLength !== undefined) add(`${c} length`, 'expect_column_value_lengths_to_be_between', { column: c, min_value: f.minLength ?? null, max_value: f.maxLength ?? null });
     const min = f.exclusiveMinimum ?? f.minimum;
@@ -106,7 +108,7 @@ export function compileContract(contract: DataContract, modelName?: string): Com
       });
     }
   }
-  const skipped: Array<{ name: string; reason: string }> = [];
+  const skipped: Array<{ name: string; reason: string }> = [...unchecked];
   for (const r of model.rules) {
     if ('skipped' in r) skipped.push({ name: r.name, reason: r.skipped });
     else add(r.name, r.expectation.expectation_type, { ...r.expectation.kwargs });

@@ -113,6 +113,10 @@ export function checkContract(check: ConfigCheck): void {
         if (Array.isArray(quality)) quality.forEach((q, i) => checkRule(check, [...at, 'quality', i, ...ruleBody(q)], qualityRule(q, '', fname)));
       }
       (m.quality ?? []).forEach((q, i) => checkRule(check, ['models', model, 'quality', i, ...ruleBody(q)], qualityRule(q, '')));
+      const fieldNames = Object.keys(m.fields);
+      (m.primaryKey ?? []).forEach((col, i) => {
+        if (!fieldNames.includes(col)) check.report(['models', model, 'primaryKey', i], `\`${col}\` is not a field of this model${closest(col, fieldNames).map((x) => ` (did you mean \`${x}\`?)`).join('')}`);
+      });
     }
     if (isObj(data.servicelevels) && isObj(data.servicelevels.freshness) && data.servicelevels.freshness.threshold !== undefined) {
       check.attempt(['servicelevels', 'freshness', 'threshold'], () => parseSlaDuration((data.servicelevels as Obj & { freshness: Obj }).freshness.threshold, 'servicelevels.freshness.threshold', 60_000));
@@ -185,18 +189,26 @@ function checkOne(config: ExpectationConfig): void {
 
 function field(name: string, f: Obj): ContractField {
   const type = String(f.type ?? 'string').toLowerCase().replace(/\s+/g, '');
+  // The seed layout keeps bounds under `constraints`; DCS writes them on the field.
+  const c = isObj(f.constraints) ? f.constraints : {};
+  const key = f.primaryKey === true || f.primary === true || f.primary_key === true;
+  const minLength = num(f.minLength) ?? num(c.min_length);
+  const maxLength = num(f.maxLength) ?? num(c.max_length);
+  const minimum = num(f.minimum) ?? num(c.min);
+  const maximum = num(f.maximum) ?? num(c.max);
+  const pattern = str(f.pattern) ?? str(c.pattern);
   return {
     name,
     type,
-    required: f.required === true || f.primaryKey === true || f.primary === true,
-    unique: f.unique === true || f.primaryKey === true || f.primary === true,
+    required: f.required === true || key,
+    unique: f.unique === true || key,
     ...(Array.isArray(f.enum) ? { enum: f.enum } : Array.isArray(f.allowed_values) ? { enum: f.allowed_values } : {}),
     ...(str(f.format) ? { format: str(f.format) } : {}),
-    ...(str(f.pattern) ? { pattern: str(f.pattern) } : {}),
-    ...(num(f.minLength) !== undefined ? { minLength: num(f.minLength) } : {}),
-    ...(num(f.maxLength) !== undefined ? { maxLength: num(f.maxLength) } : {}),
-    ...(num(f.minimum ?? (isObj(f.constraints) ? f.constraints.min : undefined)) !== undefined ? { minimum: num(f.minimum ?? (f.constraints as Obj).min) } : {}),
-    ...(num(f.maximum ?? (isObj(f.constraints) ? f.constraints.max : undefined)) !== undefined ? { maximum: num(f.maximum ?? (f.constraints as Obj).max) } : {}),
+    ...(pattern !== undefined ? { pattern } : {}),
+    ...(minLength !== undefined ? { minLength } : {}),
+    ...(maxLength !== undefined ? { maxLength } : {}),
+    ...(minimum !== undefined ? { minimum } : {}),
+    ...(maximum !== undefined ? { maximum } : {}),
     ...(num(f.exclusiveMinimum) !== undefined ? { exclusiveMinimum: num(f.exclusiveMinimum) } : {}),
     ...(num(f.exclusiveMaximum) !== undefined ? { exclusiveMaximum: num(f.exclusiveMaximum) } : {}),
     ...(typeof f.pii === 'boolean' ? { pii: f.pii } : {}),
@@ -215,6 +227,12 @@ function parseDcs(data: Obj, source: string): DataContract {
     const rules: ContractRule[] = [];
     for (const [fname, f] of Object.entries(m.fields)) if (isObj(f) && Array.isArray(f.quality)) rules.push(...f.quality.map((q, i) => qualityRule(q, `${name}.${fname} quality #${i + 1}`, fname)));
     if (Array.isArray(m.quality)) rules.push(...m.quality.map((q, i) => qualityRule(q, `${name} quality #${i + 1}`)));
+    // A compound primary key: the tuple is unique (each part is also required).
+    if (Array.isArray(m.primaryKey) && m.primaryKey.length > 0) {
+      const columns = m.primaryKey.map(String);
+      rules.push({ name: `primary key (${columns.join(', ')}) unique`, expectation: { expectation_type: 'expect_compound_columns_to_be_unique', kwargs: { column_list: columns } } });
+      for (const col of columns) rules.push({ name: `primary key part ${col} required`, expectation: { expectation_type: 'expect_column_values_to_not_be_null', kwargs: { column: col } } });
+    }
     if (topQuality) rules.push(...topLevelQuality(topQuality, name));
     return { name, fields, rules };
   });
