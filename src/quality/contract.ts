@@ -226,6 +226,9 @@ function parseDcs(data: Obj, source: string): DataContract {
     const fields = Object.entries(m.fields).map(([fname, f]) => field(fname, isObj(f) ? f : {}));
     const rules: ContractRule[] = [];
     for (const [fname, f] of Object.entries(m.fields)) if (isObj(f) && Array.isArray(f.quality)) rules.push(...f.quality.map((q, i) => qualityRule(q, `${name}.${fname} quality #${i + 1}`, fname)));
+    for (const [fname, f] of Object.entries(m.fields)) {
+      if (isObj(f) && (isObj(f.fields) || isObj(f.items) || isObj(f.keys) || isObj(f.values))) rules.push({ name: `${fname}: nested fields`, skipped: 'the fields inside a struct, array or map are described, not checked (the column is checked as a whole)' });
+    }
     if (Array.isArray(m.quality)) rules.push(...m.quality.map((q, i) => qualityRule(q, `${name} quality #${i + 1}`)));
     // A compound primary key: the tuple is unique (each part is also required).
     if (Array.isArray(m.primaryKey) && m.primaryKey.length > 0) {
