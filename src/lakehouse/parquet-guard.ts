@@ -260,6 +260,13 @@ export class GuardedParquet {
           return bad(`the data page at byte ${chunk.start + pos} has an invalid header (counts or level lengths)`);
         }
         values += h.num_values;
+        // Levels must be there exactly when the schema says the column has them (a footer flip of REQUIRED/OPTIONAL).
+        if ((chunk.maxDef === 0) !== (h.definition_levels_byte_length === 0 && h.num_nulls === 0) && h.num_values > 0) {
+          bad(`the data page at byte ${chunk.start + pos} has ${h.definition_levels_byte_length} bytes of definition levels for a column whose maximum level is ${chunk.maxDef}`);
+        }
+        if ((chunk.maxRep === 0) !== (h.repetition_levels_byte_length === 0) && h.num_values > 0) {
+          bad(`the data page at byte ${chunk.start + pos} has ${h.repetition_levels_byte_length} bytes of repetition levels for a column whose maximum level is ${chunk.maxRep}`);
+        }
         if (!hasCrc) this.checkRunsV2(chunk, header, body, bad);
       } else if (header.type === 'DICTIONARY_PAGE') {
         // At most 8 values a byte (booleans): a larger count is damage, and would size hyparquet's arrays by it.

@@ -191,6 +191,7 @@ export async function* readRowGroups(path: string, fields: readonly SchemaField[
     for (const c of expect.present ?? []) {
       if (!present.has(c)) throw new ParquetFileError(label, `it has no column '${c}', which the table's log says holds values in this file`, { column: c });
     }
+    checkColumnTypes(label, metadata.schema, fields);
     const wanted = fields.filter((f) => present.has(f.name));
     const index = new Map(wanted.map((f) => [f.name, fields.indexOf(f)]));
     if (wanted.length > 0) pq.useCompressors(await compressorsFor(metadata));
@@ -227,6 +228,45 @@ export async function* readRowGroups(path: string, fields: readonly SchemaField[
     }
   } finally {
     await pq.close();
+  }
+}
+
+/** Physical types (and annotations) a Delta column type may be stored as. */
+const STORAGE: Readonly<Record<string, readonly string[]>> = {
+  long: ['INT64', 'INT32'], integer: ['INT32'], short: ['INT32'], byte: ['INT32'], double: ['DOUBLE'], float: ['FLOAT'],
+  boolean: ['BOOLEAN'], string: ['BYTE_ARRAY'], date: ['INT32'], timestamp: ['INT64', 'INT96'],
+};
+const TIMESTAMP_UNITS: Readonly<Record<string, string>> = { TIMESTAMP_MILLIS: 'MILLIS', TIMESTAMP_MICROS: 'MICROS' };
+
+/**
+ * The footer has no checksum: a flipped bit in a column's physical type (DOUBLE → FLOAT) or annotation (timestamp
+ * MICROS → NANOS, a string losing its UTF8 mark) would decode every value differently without an error. So each
+ * column read must be stored as its Delta type is, and a column's two annotations (converted and logical type), when
+ * both are there, must agree.
+ */
+function checkColumnTypes(label: string, schema: readonly SchemaElement[], fields: readonly SchemaField[]): void {
+  const byName = new Map(schema.slice(1).map((e) => [e.name, e]));
+  for (const f of fields) {
+    const e = byName.get(f.name);
+    if (e === undefined) continue;
+    const bad = (why: string): never => { throw new ParquetFileError(label, `column '${f.name}' (${f.type} in the table) ${why}`, { column: f.name }); };
+    if (e.num_children !== undefined && e.num_children > 0) bad('is a nested group in the file');
+    if (e.repetition_type === 'REPEATED') bad('is repeated in the file');
+    if (!STORAGE[f.type]?.includes(e.type as string)) bad(`is stored as ${String(e.type)}`);
+    const logical = e.logical_type?.type;
+    const converted = e.converted_type;
+    if (f.type === 'string' && converted !== 'UTF8' && logical !== 'STRING' && converted !== 'JSON' && logical !== 'JSON' && converted !== 'ENUM' && logical !== 'ENUM') {
+      bad('has no string annotation (UTF8) in the file');
+    }
+    if (f.type === 'date' && converted !== 'DATE' && logical !== 'DATE') bad('has no DATE annotation in the file');
+    if (f.type === 'timestamp' && e.type === 'INT64') {
+      const unit = e.logical_type?.type === 'TIMESTAMP' ? e.logical_type.unit : undefined;
+      const fromConverted = converted !== undefined ? TIMESTAMP_UNITS[converted] : undefined;
+      if (unit === undefined && fromConverted === undefined) bad('has no TIMESTAMP annotation in the file');
+      if (unit !== undefined && fromConverted !== undefined && unit !== fromConverted) bad(`has contradictory annotations (${converted} and TIMESTAMP(${unit}))`);
+    }
+    if (logical === 'STRING' && converted !== undefined && converted !== 'UTF8') bad(`has contradictory annotations (${converted} and STRING)`);
+    if (logical === 'DATE' && converted !== undefined && converted !== 'DATE') bad(`has contradictory annotations (${converted} and DATE)`);
   }
 }
 
