@@ -113,3 +113,17 @@ test('a damaged data file of a table is refused by read, naming its log path and
   await assert.rejects(t.read(), (e: unknown) => e instanceof ParquetFileError && e.message.includes(`${name} (in ${t.path})`) && e.column === 'id');
   assert.deepEqual((await t.read({ columns: ['s'] })).length, 500, 'an undamaged column of the file still reads');
 });
+
+test('a footer whose types would decode values differently is refused: physical type, missing or contradictory annotations', async () => {
+  const doubles = file(await writeParquet([{ name: 'x', type: 'double', nullable: false, metadata: {} }], [[1.5, 2.5]]));
+  await assert.rejects(readAll(doubles, [{ name: 'x', type: 'float', nullable: false, metadata: {} }]), (e: unknown) => e instanceof ParquetFileError && /column 'x' \(float in the table\) is stored as DOUBLE/.test(e.message));
+  const ts = (element: Record<string, unknown>): string => file(new Uint8Array(parquetWriteBuffer({
+    schema: [{ name: 'root', num_children: 1 }, { name: 't', repetition_type: 'REQUIRED', type: 'INT64', ...element }],
+    columnData: [{ name: 't', data: [1_700_000_000_000_000n] }],
+  } as never)));
+  const field: SchemaField[] = [{ name: 't', type: 'timestamp', nullable: false, metadata: {} }];
+  await assert.rejects(readAll(ts({ converted_type: 'TIMESTAMP_MILLIS', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' } }), field),
+    (e: unknown) => e instanceof ParquetFileError && /contradictory annotations \(TIMESTAMP_MILLIS and TIMESTAMP\(MICROS\)\)/.test(e.message));
+  await assert.rejects(readAll(ts({}), field), (e: unknown) => e instanceof ParquetFileError && /no TIMESTAMP annotation/.test(e.message));
+  assert.equal((await readAll(ts({ converted_type: 'TIMESTAMP_MICROS', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' } }), field)).rows, 1);
+});
