@@ -69,7 +69,8 @@ export function stringStatsMax(s: string, prefix = STRING_STATS_PREFIX): string 
     const low = s.charCodeAt(i - 1);
     const start = low >= 0xdc00 && low <= 0xdfff && i >= 2 && s.charCodeAt(i - 2) >= 0xd800 && s.charCodeAt(i - 2) <= 0xdbff ? i - 2 : i - 1;
     const cp = s.codePointAt(start) as number;
-    if (cp < 0x10ffff) return s.slice(0, start) + String.fromCodePoint(cp === 0xd7ff ? 0xe000 : cp + 1);
+    // U+10FFFF cannot grow, and a lone surrogate (not Unicode) is stepped over: an earlier code point grows instead.
+    if (cp < 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff)) return s.slice(0, start) + String.fromCodePoint(cp === 0xd7ff ? 0xe000 : cp + 1);
     i = start;
   }
   return s;
