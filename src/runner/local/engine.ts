@@ -512,8 +512,8 @@ class Execution {
 
   /**
    * Pushes a batch through the source's stage from element `from` until its end or until `Date.now()` passes
-   * `deadline` (checked every 64 elements), and returns where it stopped: a large batch through slow steps is cut
-   * into bundles, between which the engine checks for cancellation. The batch's error records go with its first part.
+   * `deadline` (checked every 64 elements), and returns where it stopped: a large batch through slow steps is pushed
+   * in slices, between which the engine checks for cancellation. The batch's error records go with its first part.
    */
   private push(op: SourceOp, batch: SourceBatch<unknown>, defaultTs: number, from = 0, deadline = Infinity): number {
     const head = op.head;
@@ -551,18 +551,27 @@ class Execution {
     return i;
   }
 
-  /** Pushes a whole batch in bundles of about SLICE_MS, bringing the job to rest after each (false once stopped). */
+  /**
+   * Pushes a whole batch as one bundle, in slices of about SLICE_MS between which the event loop runs (Ctrl-C,
+   * progress) and a cancelled job stops; then brings the job to rest. The bundle stays open across slices, so a
+   * batch still makes one bundle (e.g. one file per bundle for a sink) however slow its steps are.
+   * Returns false once the job is stopped.
+   */
   private async pushInSlices(op: SourceOp, batch: SourceBatch<unknown>): Promise<boolean> {
     const n = batch.values.length;
     let from = 0;
-    do {
+    for (;;) {
       await this.idle();
       if (this.abort.signal.aborted) return false;
       from = this.push(op, batch, MIN_TIMESTAMP, from, Date.now() + SLICE_MS);
-      await this.settleAsync();
-      await this.yieldNow();
+      if (from >= n) break;
       this.reportProgress();
-    } while (from < n);
+      this.lastYield = Date.now();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await this.settleAsync();
+    await this.yieldNow();
+    this.reportProgress();
     return !this.abort.signal.aborted;
   }
 
