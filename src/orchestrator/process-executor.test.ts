@@ -59,7 +59,7 @@ describe('process executor', () => {
     const markerLines = () => (existsSync(join(markers, 'markers.jsonl')) ? readFileSync(join(markers, 'markers.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { what: string; try: number; pid: number; t: number }) : []);
 
     const first = startScheduler();
-    for (let i = 0; i < 400 && markerLines().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 2400 && markerLines().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     assert.equal(markerLines()[0]?.what, 'start', 'the long task started');
     first.kill('SIGKILL');
     await exited(first);
@@ -94,7 +94,7 @@ describe('process executor', () => {
     const startScheduler = () => spawn(process.execPath, ['--import', 'tsx', main, dir, 'orphan_timeout'], { env: { ...process.env, RIFFLE_MARKERS: markers }, stdio: ['ignore', 'pipe', 'inherit'] });
     const markersFile = join(markers, 'markers.jsonl');
     const first = startScheduler();
-    for (let i = 0; i < 400 && !existsSync(markersFile); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 2400 && !existsSync(markersFile); i++) await new Promise((r) => setTimeout(r, 25));
     assert.equal(first.exitCode, null, 'the first scheduler was still running when killed');
     first.kill('SIGKILL');
     await exited(first);
@@ -120,7 +120,7 @@ describe('process executor', () => {
     const startScheduler = () => spawn(process.execPath, ['--import', 'tsx', main, dir], { env: { ...process.env, RIFFLE_MARKERS: markers }, stdio: ['ignore', 'pipe', 'inherit'] });
     const markerLines = () => (existsSync(join(markers, 'markers.jsonl')) ? readFileSync(join(markers, 'markers.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { what: string; try: number; pid: number; t: number }) : []);
     const first = startScheduler();
-    for (let i = 0; i < 400 && markerLines().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 2400 && markerLines().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     first.kill('SIGKILL');
     await exited(first);
     process.kill(markerLines()[0]!.pid, 'SIGKILL'); // the worker goes too, while no scheduler watches

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { exitCodeOf } from '../../src/cli/cli-error.ts';
 import type { CliIO } from '../../src/cli/cli-io.ts';
 import { dagCommand } from '../../src/cli/dag-command.ts';
+import { storeCommand } from '../../src/cli/store-command.ts';
 import { openMetadataStore } from '../../src/orchestrator/index.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/riffle.js', import.meta.url));
@@ -101,12 +102,16 @@ for (let i = 0; i < ${tasks}; i++) {
 }
 
 async function cli(...args: string[]): Promise<{ status: number; out: string; err: string }> {
+  return run(dagCommand, args);
+}
+
+async function run(command: typeof dagCommand, args: string[]): Promise<{ status: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIO = { out: (t) => void out.push(t), err: (t) => void err.push(t), progress: { isTTY: false, write: () => undefined }, env: {}, cwd: process.cwd() };
   let status: number;
   try {
-    status = await dagCommand(args, io);
+    status = await command(args, io);
   } catch (e) {
     err.push((e as Error).message);
     status = exitCodeOf(e);
@@ -205,6 +210,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const wrong = [...counts].filter(([, n]) => n !== 1);
   assert.deepEqual(wrong, [], `every task body completed exactly once (seed ${seed})`);
   if (!o.store) {
+    const check = await run(storeCommand, ['check', '--store', store]);
+    assert.equal(check.status, 0, `riffle store check: ${check.out}\n${check.err}`);
     const left = existsSync(join(store, 'attempts')) ? readdirSync(join(store, 'attempts')) : [];
     assert.deepEqual(left, [], 'no attempt file is left behind');
   }
