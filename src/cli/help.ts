@@ -114,9 +114,8 @@ exit codes: 0 done, 1 a run or command failed, 2 usage error (unknown dag, run o
 export const SCHEDULER_HELP = `usage: riffle scheduler --dags <folder> [--store <path|url>] [--once] [--parallelism N] [--grace D] [--json]
 
 Runs the scheduler and its worker processes: creates runs for due intervals of unpaused DAGs (new DAGs
-start paused: riffle dag unpause <dag>), starts
-queued runs (triggered ones too), runs their tasks with retries, timeouts and sensors, and records
-everything in the metadata store.
+start paused: riffle dag unpause <dag>), starts queued runs (triggered ones too), runs their tasks with
+retries, timeouts and sensors, and records everything in the metadata store.
 
 Stopping: Ctrl-C (or SIGTERM) drains — no new task starts, running attempts get --grace to finish and
 their outcomes are recorded; attempts still running then are stopped and handed back: ready to run
