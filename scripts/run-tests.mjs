@@ -1,6 +1,7 @@
 // Runs every *.test.ts under src/, test/ and examples/ with node's test runner (Node 20 has no glob for --test).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 function find(dir, out) {
@@ -17,5 +18,10 @@ function find(dir, out) {
 
 const only = process.argv.slice(2);
 const files = only.length > 0 ? only : ['src', 'test', 'examples'].flatMap((d) => find(d, [])).sort();
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+// Pipelines that reject records write dead letters to riffle-dead-letters/ in the working directory by default: keep
+// the tests' out of the tree (tests of the default location set the variable themselves).
+const deadLetters = process.env.RIFFLE_DEAD_LETTER_DIR ?? mkdtempSync(join(tmpdir(), 'riffle-test-dead-letters-'));
+const env = { ...process.env, RIFFLE_DEAD_LETTER_DIR: deadLetters };
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit', env });
+if (process.env.RIFFLE_DEAD_LETTER_DIR === undefined) rmSync(deadLetters, { recursive: true, force: true });
 process.exit(result.status ?? 1);
