@@ -190,6 +190,19 @@ describe('riffle (command line)', { concurrency: 4 }, () => {
     assert.doesNotMatch(ok.stderr, /warning/);
   });
 
+  it('warns about inputs that gave no records, on stderr and in --json', async () => {
+    const dir = tempDir();
+    const input = join(dir, 'empty.jsonl');
+    writeFileSync(input, '');
+    const r = await riffle(['run', fixture('bad-jsonl'), `--input=${input}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^warning: 1 input warning: .*empty\.jsonl/m);
+    const j = await riffle(['run', fixture('bad-jsonl'), `--input=${input}`, '--json', '--no-progress']);
+    assert.equal(j.code, 0, j.stderr);
+    const report = JSON.parse(j.stdout) as { inputWarnings: { kind: string; file: string }[] };
+    assert.deepEqual(report.inputWarnings.map((w) => w.kind), ['empty-file']);
+  });
+
   it('fails with exit code 1 past --max-errors, with the records on disk', async () => {
     const dir = tempDir();
     const dead = join(dir, 'dead.jsonl');

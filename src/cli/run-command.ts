@@ -61,9 +61,13 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       ...(options.maxErrors !== undefined ? { maxErrors: options.maxErrors } : {}),
     };
     const { result, signal } = await runWithProgress(p, new riffle.LocalRunner(), options.progress, io, runOptions);
-    io.out(options.json ? runReportJson(path, result, io.cwd) : formatRunReport(path, result, io.cwd));
+    // Inputs that gave nothing to read (empty files, header-only CSV files, declared columns a header lacks).
+    const inputWarnings = riffle.io.files.fileReadWarnings(p.graph);
+    io.out(options.json ? runReportJson(path, result, io.cwd, inputWarnings) : formatRunReport(path, result, io.cwd));
     const warning = deadLetterWarning(result, io.cwd);
     if (warning !== undefined) io.err(warning);
+    const inputWarning = inputWarningText(inputWarnings);
+    if (inputWarning !== undefined) io.err(inputWarning);
     if (result.state === 'CANCELLED') return signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.cancelled;
     return ExitCode.ok;
   } catch (e) {
@@ -105,6 +109,14 @@ export function deadLetterWarning(result: PipelineResult, cwd: string): string |
   const steps = [...new Set(result.deadLetters.map((d) => d.step))].slice(0, 5);
   const where = result.deadLetterPath !== undefined ? ` and written to ${displayPath(result.deadLetterPath, cwd)}` : '';
   return `warning: ${count} record${count === 1 ? ' was' : 's were'} rejected${steps.length > 0 ? ` (${steps.map((s) => `'${s}'`).join(', ')})` : ''}${where}; use --max-errors N to fail the run instead`;
+}
+
+/** The stderr warning about inputs that gave no records: how many, and the first few. */
+export function inputWarningText(warnings: ReadonlyArray<{ message: string }>): string | undefined {
+  if (warnings.length === 0) return undefined;
+  const shown = warnings.slice(0, 5).map((w) => w.message).join('; ');
+  const more = warnings.length > 5 ? `; and ${warnings.length - 5} more` : '';
+  return `warning: ${warnings.length} input warning${warnings.length === 1 ? '' : 's'}: ${shown}${more}`;
 }
 
 /** Second reading of argv: CLI options, and raw parameters keyed by their declared names. */

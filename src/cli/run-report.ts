@@ -42,12 +42,14 @@ export function formatRunReport(pipeline: string, result: PipelineResult, cwd = 
 }
 
 /** The end-of-run report for machines: one JSON document. */
-export function runReportJson(pipeline: string, result: PipelineResult, cwd = process.cwd()): string {
+export function runReportJson(pipeline: string, result: PipelineResult, cwd = process.cwd(), inputWarnings: ReadonlyArray<{ kind: string; file: string; message: string }> = []): string {
   return stringify({
     pipeline,
     state: result.state,
     durationMs: result.durationMs,
     metrics: result.metrics,
+    // Inputs that gave no records (empty files, header-only CSV files, declared columns missing from a header).
+    inputWarnings: inputWarnings.map(({ kind, file, message }) => ({ kind, file: displayPath(file, cwd), message })),
     deadLetters: {
       count: result.deadLetterCount ?? result.deadLetters.length,
       first: result.deadLetters.slice(0, DEAD_LETTERS_IN_JSON).map((d) => ({ ...d, element: jsonSafe(d.element) })),
