@@ -2,6 +2,7 @@
 // - A file in src/<folder>/ may import another src/ folder only through that folder's index.ts.
 // - model/ and semantics/ import nothing else from src/ (semantics may import model).
 // - runner/ imports model/, semantics/, transforms/ (and observe/) but no connector (io/ etc.).
+// - config/ (configuration files: YAML/JSON with positions, schema checks) imports only model/.
 import { dirname, relative, resolve, sep } from 'node:path';
 
 const allowed = {
@@ -10,6 +11,7 @@ const allowed = {
   transforms: ['model', 'semantics', 'transforms'],
   runner: ['model', 'semantics', 'transforms', 'runner', 'observe'],
   testing: ['model', 'semantics', 'transforms', 'runner', 'testing'],
+  config: ['model', 'config'],
 };
 
 function folderOf(srcRoot, file) {
