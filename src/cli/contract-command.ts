@@ -102,6 +102,8 @@ async function testContract(contractPath: string, dataPath: string, options: { m
   }
   const success = result.success && checks.every((c) => c.success);
   const failed = checks.filter((c) => !c.success);
+  // An input without records passes most checks vacuously: say so, whatever the outcome.
+  if (rows === 0) io.err(`warning: ${dataPath} has no records (checks over rows passed vacuously)`);
   const dataInfo = { path: dataPath, kind: data.kind, ...(data.kind === 'delta' && data.version !== undefined ? { version: data.version } : {}) };
   if (options.json) {
     io.out(stringify({

@@ -111,3 +111,19 @@ test('riffle quality checkpoint run (exit 0 / 1, --json) and riffle quality resu
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an input with a header and no records is warned about by profile and contract test', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'riffle-empty-input-'));
+  try {
+    const data = join(dir, 'orders.csv');
+    writeFileSync(data, 'order_id,customer_id,order_date,status,total_amount,items\n');
+    const profile = riffle(['quality', 'profile', data]);
+    assert.equal(profile.status, 0, profile.stderr);
+    assert.match(profile.stderr, /^warning: .*orders\.csv has no records/m);
+    const contract = riffle(['contract', 'test', 'examples/contracts/orders.contract.yaml', '--data', data]);
+    assert.match(contract.stderr, /^warning: .*orders\.csv has no records \(checks over rows passed vacuously\)/m);
+    assert.match(contract.stdout, /: 0 rows/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

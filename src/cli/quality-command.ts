@@ -63,6 +63,7 @@ export async function qualityCommand(argv: readonly string[], io: CliIO): Promis
   if (malformed.count > 0) {
     io.err(`warning: ${malformed.count} record${malformed.count === 1 ? '' : 's'} could not be read and are not in the profile (e.g. ${malformed.examples.slice(0, 3).map((m) => `${m.file}:${m.line}: ${m.reason}`).join('; ')})`);
   }
+  if (profile.rows === 0) io.err(`warning: ${dataPath} has no records: the profile and its proposed suite know only the column names`);
   if (typeof flags.out === 'string') quality.saveSuite(profile.suite, resolve(io.cwd, flags.out));
   if (flags.json === true) {
     io.out(stringify({ data: path, rows: profile.rows, columns: profile.columns, suite: profile.suite, ...(malformed.count > 0 ? { malformed_records: malformed } : {}) }));
@@ -104,6 +105,7 @@ async function checkpointCommand(args: readonly string[], flags: Record<string, 
   );
   for (const v of result.run_results) {
     for (const r of v.validation_result?.results ?? []) if (!r.success) io.out(`  ${v.data_asset}: ${r.expectation_config.expectation_type}${typeof r.expectation_config.kwargs.column === 'string' ? `(${r.expectation_config.kwargs.column})` : ''}: ${quality.observedText(r)}`);
+    if (v.validation_result?.meta.row_count === 0) io.err(`warning: ${v.data_asset} has no records (expectations over rows passed vacuously)`);
     const m = v.validation_result?.meta.malformed_records as quality.MalformedRecords | undefined;
     if (m) io.out(`  ${v.data_asset}: ${m.count} record${m.count === 1 ? '' : 's'} could not be read, so the validation fails (e.g. ${m.examples.slice(0, 3).map((x) => `${x.file}:${x.line}: ${x.reason}`).join('; ')})`);
   }
