@@ -7,6 +7,7 @@ export * from './windowing-strategy.ts';
 export * from './kv.ts';
 export * from './errors.ts';
 export * from './safe-files.ts';
+export * from './string-order.ts';
 export * from './source.ts';
 export * from './graph.ts';
 export * from './do-fn.ts';

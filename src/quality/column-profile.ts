@@ -12,6 +12,7 @@
  *     order without a second pass (see `duplicates()`).
  *  4. Numbers for quantiles go to a growing Float64Array until `exactLimit`, then into a KLL sketch.
  */
+import { compareUtf8 } from '../model/index.ts';
 import { approximateDistinctCount, approximateQuantiles, type HyperLogLogSketch, type KllSketch } from '../transforms/index.ts';
 import { Tag, type ColumnBatch } from './column-batch.ts';
 import { DistinctTable } from './distinct-table.ts';
@@ -201,8 +202,8 @@ export class ColumnProfile {
         if (tags[i] !== Tag.string) continue;
         const s = values[i] as string;
         if (slo === undefined) slo = shi = s;
-        else if (s < slo) slo = s;
-        else if (s > shi!) shi = s;
+        else if (compareUtf8(s, slo) < 0) slo = s; // code point order, as Python (GE) and Delta statistics
+        else if (compareUtf8(s, shi!) > 0) shi = s;
       }
     }
     const min = batch.numbers > 0 ? lo : slo;

@@ -3,6 +3,7 @@
  * are ordered. These follow pandas as Great Expectations uses it: `null`, `undefined` and `NaN` are missing
  * (pandas' NaN/None/NaT), everything else — including the empty string — is a value.
  */
+import { compareUtf8 } from '../model/index.ts';
 
 /** A row as expectations read it: column name → value. */
 export type Row = Readonly<Record<string, unknown>>;
@@ -38,9 +39,8 @@ export function compareValues(a: unknown, b: unknown): number {
   if (na !== undefined && nb !== undefined) return na < nb ? -1 : na > nb ? 1 : 0;
   if (na !== undefined) return -1;
   if (nb !== undefined) return 1;
-  const sa = String(a);
-  const sb = String(b);
-  return sa < sb ? -1 : sa > sb ? 1 : 0;
+  // Strings in code point order, as Python (Great Expectations) compares them.
+  return compareUtf8(String(a), String(b));
 }
 
 /** Values as they appear in results (JSON-safe: dates as ISO strings, bigints as numbers). */

@@ -90,3 +90,12 @@ test('sets and ordering on datetimes: string members match instants; parse_strin
   assert.equal(back.success, true, '23:00-02:00 is 01:00Z the next day');
   assert.throws(() => validate([], suite('s', [{ expectation_type: 'expect_column_values_to_be_in_set', kwargs: { column: 't', value_set: [], parse_strings_as_datetimes: true } }])), /unknown key `parse_strings_as_datetimes`/);
 });
+
+test('strings are ordered by code point, as Python compares them (fullwidth Ａ before an emoji)', () => {
+  // Python: max('Ａ', '😀') == '😀' and ['Ａ', '😀'] is increasing; JavaScript's < says the opposite (UTF-16 units).
+  const rows = [{ s: 'Ａ' }, { s: '😀' }];
+  assert.equal(run(rows, { expectation_type: 'expect_column_max_to_be_between', kwargs: { column: 's' } }).result.observed_value, '😀');
+  assert.equal(run(rows, { expectation_type: 'expect_column_min_to_be_between', kwargs: { column: 's' } }).result.observed_value, 'Ａ');
+  assert.equal(run(rows, { expectation_type: 'expect_column_values_to_be_increasing', kwargs: { column: 's', strictly: true } }).success, true);
+  assert.equal(run(rows, { expectation_type: 'expect_column_values_to_be_decreasing', kwargs: { column: 's' } }).success, false);
+});

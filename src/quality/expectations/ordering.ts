@@ -5,7 +5,7 @@
  */
 import { columnOf, mapResult, Outcome, type CompiledExpectation, type Kwargs, type RowCheck } from '../expectation.ts';
 import type { ExpectationConfig } from '../result.ts';
-import { excerpt } from '../../model/index.ts';
+import { compareUtf8, excerpt } from '../../model/index.ts';
 import { isMissing, numericValue } from '../values.ts';
 import { parseDatetime } from './temporal-bounds.ts';
 
@@ -23,7 +23,7 @@ export function monotonic(config: ExpectationConfig, args: Kwargs, direction: 1 
     const x = numericValue(a);
     const y = numericValue(b);
     if (x !== undefined && y !== undefined) return x - y;
-    return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
+    return compareUtf8(String(a), String(b)); // code point order, as Python compares strings
   };
   const rowCheck: RowCheck = {
     rowLocal: false,
