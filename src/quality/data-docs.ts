@@ -7,7 +7,8 @@
  * (the .json is the page's one-line summary the index is built from). The index is rebuilt from those summaries on
  * every update, so checkpoints writing to the same site never lose each other's entries.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../model/index.ts';
 import { dirname, join, sep } from 'node:path';
 import { toHtml } from './html-report.ts';
 import { toMarkdown } from './markdown-report.ts';
@@ -32,9 +33,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 function writeAtomic(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  writeFileAtomic(path, text, { mode: 0o644 }); // pages are for every reader of the site
 }
 
 /**
