@@ -175,6 +175,17 @@ type Check = (v: unknown) => boolean;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str: Check = (v) => typeof v === 'string';
 const nonEmpty: Check = (v) => typeof v === 'string' && v !== '';
+/** A file's URI-encoded path: non-empty, and its percent-escapes decode (so a damaged path is refused with its log line). */
+const uriPath: Check = (v) => {
+  if (!nonEmpty(v)) return false;
+  if (!(v as string).includes('%')) return true;
+  try {
+    decodeURIComponent(v as string);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const int: Check = (v) => typeof v === 'number' && Number.isInteger(v);
 const count: Check = (v) => int(v) && (v as number) >= 0;
 const bool: Check = (v) => typeof v === 'boolean';
@@ -188,11 +199,11 @@ const opt = (check: Check): Check => (v) => v === undefined || v === null || che
 /** The fields a known action must have (required unless wrapped in `opt`), as PROTOCOL.md "Actions" defines them. */
 const SHAPES: Readonly<Record<string, Readonly<Record<string, Check>>>> = {
   add: {
-    path: nonEmpty, partitionValues: partitionMap, size: count, modificationTime: int, dataChange: bool,
+    path: uriPath, partitionValues: partitionMap, size: count, modificationTime: int, dataChange: bool,
     stats: opt(str), tags: opt(obj), deletionVector: opt(obj), baseRowId: opt(int), defaultRowCommitVersion: opt(int), clusteringProvider: opt(str),
   },
   remove: {
-    path: nonEmpty, deletionTimestamp: opt(int), dataChange: bool, extendedFileMetadata: opt(bool), partitionValues: opt(partitionMap),
+    path: uriPath, deletionTimestamp: opt(int), dataChange: bool, extendedFileMetadata: opt(bool), partitionValues: opt(partitionMap),
     size: opt(count), stats: opt(str), tags: opt(obj), deletionVector: opt(obj), baseRowId: opt(int), defaultRowCommitVersion: opt(int),
   },
   metaData: {
@@ -201,13 +212,13 @@ const SHAPES: Readonly<Record<string, Readonly<Record<string, Check>>>> = {
   },
   protocol: { minReaderVersion: (v) => int(v) && (v as number) >= 1, minWriterVersion: (v) => int(v) && (v as number) >= 1, readerFeatures: opt(strings), writerFeatures: opt(strings) },
   txn: { appId: str, version: int, lastUpdated: opt(int) },
-  cdc: { path: nonEmpty, partitionValues: partitionMap, size: count, dataChange: bool, tags: opt(obj) },
+  cdc: { path: uriPath, partitionValues: partitionMap, size: count, dataChange: bool, tags: opt(obj) },
   commitInfo: {},
   domainMetadata: { domain: str, configuration: str, removed: bool },
   checkpointMetadata: { version: int, tags: opt(obj) },
-  sidecar: { path: nonEmpty, sizeInBytes: count, modificationTime: int, tags: opt(obj) },
+  sidecar: { path: uriPath, sizeInBytes: count, modificationTime: int, tags: opt(obj) },
 };
-const FIELD_TYPES: Readonly<Record<string, string>> = { path: 'a non-empty string', partitionValues: 'an object of strings or nulls', size: 'an integer ≥ 0' };
+const FIELD_TYPES: Readonly<Record<string, string>> = { path: 'a non-empty URI-encoded path (percent-escapes that decode)', partitionValues: 'an object of strings or nulls', size: 'an integer ≥ 0' };
 
 /**
  * Checks one line of a commit (or a row of a checkpoint) is an action: an object with one key. Kinds the protocol

@@ -33,6 +33,9 @@ test('commit lines are validated: null, arrays, empty objects, malformed known a
   assert.throws(() => parseCommit('{"add":{"path":"a","partitionValues":{},"size":-1,"modificationTime":0,"dataChange":true}}', 3, 'f.json'), corrupt(/line 1/, /field 'size' is -1/));
   assert.throws(() => parseCommit('{"add":{"path":7,"partitionValues":{},"size":1,"modificationTime":0,"dataChange":true}}', 3, 'f.json'), corrupt(/f\.json/, /'add' action: field 'path' is 7/));
   assert.throws(() => parseCommit('{"remove":{"path":"a"}}', 3, 'f.json'), corrupt(/f\.json/, /field 'dataChange' is missing/));
+  // A path whose percent-escapes do not decode (a flipped bit in a commit) is refused with the commit's line.
+  assert.throws(() => parseCommit('{"add":{"path":"p=1/part-0.parqu%t","partitionValues":{},"size":1,"modificationTime":0,"dataChange":true}}', 3, 'f.json'), corrupt(/f\.json line 1/, /field 'path' is .*URI-encoded/));
+  assert.equal(parseCommit('{"add":{"path":"d=a%253Ab/part-0.parquet","partitionValues":{},"size":1,"modificationTime":0,"dataChange":true}}', 3, 'f.json').length, 1);
   assert.throws(() => parseCommit('{"metaData":{"id":"x","format":{"provider":"parquet"},"schemaString":"{}","partitionColumns":"a"}}', 3, 'f.json'), corrupt(/f\.json/, /'partitionColumns'/));
   assert.throws(() => parseCommit('{"protocol":{"minReaderVersion":"1","minWriterVersion":2}}', 3, 'f.json'), corrupt(/f\.json/, /minReaderVersion/));
   assert.throws(() => parseCommit('{"txn":{"appId":"a"}}', 3, 'f.json'), corrupt(/f\.json/, /'version' is missing/));
