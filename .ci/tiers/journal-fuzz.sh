@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 echo "== journal store damage fuzz (${RIFFLE_JOURNAL_FUZZ:-2000} cases each)"
 RIFFLE_JOURNAL_FUZZ="${RIFFLE_JOURNAL_FUZZ:-2000}" RIFFLE_JOURNAL_FUZZ_SEED="${RIFFLE_JOURNAL_FUZZ_SEED:-$RANDOM}" \
-  node --import tsx --test --test-name-pattern="random damage" src/orchestrator/journal-store.test.ts
+  node --import tsx --test --test-reporter=spec --test-name-pattern="random damage" src/orchestrator/journal-store.test.ts
