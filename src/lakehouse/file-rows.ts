@@ -185,7 +185,7 @@ function expectationOf(file: DataFile): FileExpectation {
   if (numRecords === undefined) return {};
   const present: string[] = [];
   for (const [column, nulls] of nullCount) if (nulls < numRecords && !(column in file.partitionValues)) present.push(column);
-  return { rows: numRecords, present };
+  return { rows: numRecords, present, ...(file.logFile !== undefined ? { logFile: file.logFile } : {}) };
 }
 
 /**

@@ -166,6 +166,8 @@ export interface ColumnBatch {
 export interface FileExpectation {
   readonly rows?: number;
   readonly present?: readonly string[];
+  /** The log file whose statistics these are (named when file and log disagree: either may be the damaged one). */
+  readonly logFile?: string;
 }
 
 /**
@@ -186,10 +188,10 @@ export async function* readRowGroups(path: string, fields: readonly SchemaField[
     // The log's statistics cross-check the footer, which has no checksum: a damaged row count or column name
     // would otherwise read as missing rows or a column of nulls.
     if (expect.rows !== undefined && Number(metadata.num_rows) !== expect.rows) {
-      throw new ParquetFileError(label, `it holds ${String(metadata.num_rows)} rows, the table's log says ${expect.rows}`);
+      throw new ParquetFileError(label, `it holds ${String(metadata.num_rows)} rows, the table's log says ${expect.rows}${expect.logFile !== undefined ? ` (in ${expect.logFile})` : ''}`);
     }
     for (const c of expect.present ?? []) {
-      if (!present.has(c)) throw new ParquetFileError(label, `it has no column '${c}', which the table's log says holds values in this file`, { column: c });
+      if (!present.has(c)) throw new ParquetFileError(label, `it has no column '${c}', which the table's log${expect.logFile !== undefined ? ` (${expect.logFile})` : ''} says holds values in this file`, { column: c });
     }
     checkColumnTypes(label, metadata.schema, fields);
     const wanted = fields.filter((f) => present.has(f.name));

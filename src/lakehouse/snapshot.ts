@@ -5,7 +5,7 @@
  */
 import type { AddAction, MetadataAction, ProtocolAction, TxnAction } from './actions.ts';
 import { readCheckpoint } from './checkpoint.ts';
-import { type DeltaLog, type LogListing } from './delta-log.ts';
+import { type DeltaLog, type LogListing, versionName } from './delta-log.ts';
 import { describeMissingTable } from './not-a-table.ts';
 import { DeltaTableError } from './errors.ts';
 import { type FileStats, parseStats } from './file-stats.ts';
@@ -40,6 +40,8 @@ export interface DataFile {
    * names by absolute URI (allowed with `allowExternalFiles`).
    */
   readonly tableRoot?: string;
+  /** The log file (commit or checkpoint) whose `add` action put the file in the table, when known. */
+  readonly logFile?: string;
 }
 
 /**
@@ -104,9 +106,11 @@ export class Snapshot {
       }
       const absolutePath = resolveDataPath(log.tablePath, add.path, log);
       const inside = !isAbsoluteUri(add.path);
+      const logFile = state.addedIn.get(add.path);
       return {
         path: add.path, absolutePath, partitionValues, size: add.size,
         modificationTime: add.modificationTime, stats: parseStats(add.stats, dataFields, add.tags), add, ...(inside ? { tableRoot: log.tablePath } : {}),
+        ...(logFile !== undefined ? { logFile } : {}),
       };
     });
   }
@@ -148,7 +152,7 @@ export class Snapshot {
     const skipped: { name: string; reason: string; cause: unknown }[] = [];
     for (const checkpoint of [...list.checkpoints].reverse().filter((c) => c.version <= target)) {
       try {
-        state = new TableState().apply(await readCheckpoint(log, checkpoint));
+        state = new TableState().apply(await readCheckpoint(log, checkpoint), checkpoint.files.join(', '));
         from = checkpoint.version + 1;
         break;
       } catch (cause) {
@@ -169,7 +173,7 @@ export class Snapshot {
       });
     }
     for (const k of skipped) log.warn(`skipped unreadable checkpoint ${k.name} of ${log.tablePath} (${k.reason}); rebuilt the table from ${from === 0 ? 'its commits' : `checkpoint ${from - 1} and the commits after it`}`);
-    for (let v = from; v <= target; v++) state.apply(await log.readCommit(v));
+    for (let v = from; v <= target; v++) state.apply(await log.readCommit(v), `${versionName(v)}.json`);
     return new Snapshot(log, target, state);
   }
 

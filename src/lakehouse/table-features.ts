@@ -53,7 +53,7 @@ class Refusals {
   }
 }
 
-function readRefusals(protocol: ProtocolAction, metadata: MetadataAction | undefined, actionKinds: Iterable<string>, refusals: Refusals): void {
+function readRefusals(protocol: ProtocolAction, metadata: MetadataAction | undefined, actionKinds: ReadonlyMap<string, string | undefined>, refusals: Refusals): void {
   const v = protocol.minReaderVersion;
   if (v === 2) refusals.add('columnMapping', 'the table requires reader version 2 (column mapping)');
   if (v > 3) refusals.add(`readerVersion ${v}`, `the table requires reader version ${v}; Riffle reads versions 1 and 3`);
@@ -70,8 +70,8 @@ function readRefusals(protocol: ProtocolAction, metadata: MetadataAction | undef
   for (const { name, type } of metadata ? unreadableTypes(metadata.schemaString) : []) {
     refusals.add(`type ${type}`, `column '${name}' has type ${type}, which Riffle cannot read yet`);
   }
-  for (const kind of actionKinds) {
-    if (!KNOWN_ACTIONS.has(kind)) refusals.add(kind, `the log holds '${kind}' actions`);
+  for (const [kind, logFile] of actionKinds) {
+    if (!KNOWN_ACTIONS.has(kind)) refusals.add(kind, `the log holds '${kind}' actions${logFile !== undefined ? ` (first in ${logFile})` : ''}`);
   }
 }
 
@@ -85,7 +85,7 @@ const KNOWN_ACTIONS: ReadonlySet<string> = new Set(['cdc', 'commitInfo', 'domain
  * @example
  * assertReadable({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'] }); // throws, names deletionVectors
  */
-export function assertReadable(protocol: ProtocolAction, metadata?: MetadataAction, actionKinds: Iterable<string> = []): void {
+export function assertReadable(protocol: ProtocolAction, metadata?: MetadataAction, actionKinds: ReadonlyMap<string, string | undefined> = new Map()): void {
   const refusals = new Refusals('read');
   readRefusals(protocol, metadata, actionKinds, refusals);
   refusals.throwAny();

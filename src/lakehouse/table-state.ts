@@ -21,17 +21,21 @@ export class TableState {
   readonly tombstones = new Map<string, RemoveAction>();
   /** Latest transaction version per application id. */
   readonly txns = new Map<string, TxnAction>();
-  /** Action kinds met that Riffle does not interpret (cdc, domainMetadata, …). */
-  readonly otherKinds = new Set<string>();
+  /** Action kinds met that Riffle does not interpret (cdc, domainMetadata, …), each with the log file it first came from. */
+  readonly otherKinds = new Map<string, string | undefined>();
+  /** The log file (commit or checkpoint) whose `add` put each live file in the table: errors about a file name it. */
+  readonly addedIn = new Map<string, string>();
 
-  /** Applies the actions of one commit (or checkpoint) in order. */
-  apply(actions: Iterable<Action>): this {
+  /** Applies the actions of one commit (or checkpoint) in order; `logFile` names it in errors about what it added. */
+  apply(actions: Iterable<Action>, logFile?: string): this {
     for (const a of actions) {
       if ('add' in a) {
         this.files.set(a.add.path, a.add);
+        if (logFile !== undefined) this.addedIn.set(a.add.path, logFile);
         this.tombstones.delete(a.add.path);
       } else if ('remove' in a) {
         this.files.delete(a.remove.path);
+        this.addedIn.delete(a.remove.path);
         this.tombstones.set(a.remove.path, a.remove);
       } else if ('metaData' in a) {
         this.metadata = a.metaData;
@@ -40,7 +44,7 @@ export class TableState {
       } else if ('txn' in a) {
         this.txns.set(a.txn.appId, a.txn);
       } else if ('other' in a) {
-        this.otherKinds.add(a.other.kind);
+        if (!this.otherKinds.has(a.other.kind)) this.otherKinds.set(a.other.kind, logFile);
       }
     }
     return this;
