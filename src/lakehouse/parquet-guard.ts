@@ -232,6 +232,15 @@ export class GuardedParquet {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let pos = 0;
     let values = 0;
+    let dictionary = false;
+    // A page header is outside its page's CRC: its encoding must be one the chunk's metadata lists, and a dictionary
+    // encoding needs the chunk's dictionary page (a flipped bit in PLAIN otherwise reads as indices into nothing).
+    const listed = new Set<string>(Array.isArray(chunk.meta.encodings) ? chunk.meta.encodings.map(String) : []);
+    const checkEncoding = (encoding: unknown, at: number): void => {
+      const e = String(encoding);
+      if (listed.size > 0 && !listed.has(e)) bad(`the data page at byte ${chunk.start + at} is encoded ${e}, which its column chunk does not list (${[...listed].join(', ')})`);
+      if ((e === 'RLE_DICTIONARY' || e === 'PLAIN_DICTIONARY') && !dictionary) bad(`the data page at byte ${chunk.start + at} is dictionary-encoded, but its column chunk has no dictionary page before it`);
+    };
     while (pos < bytes.length) {
       const reader = { view, offset: pos };
       let header: PageHeader;
@@ -251,6 +260,7 @@ export class GuardedParquet {
         const h = header.data_page_header;
         if (!h || !isCount(h.num_values)) return bad(`the data page at byte ${chunk.start + pos} has no valid value count`);
         values += h.num_values;
+        checkEncoding(h.encoding, pos);
         if (!hasCrc) this.checkRunsV1(chunk, header, body, bad);
       } else if (header.type === 'DATA_PAGE_V2') {
         const h = header.data_page_header_v2;
@@ -260,6 +270,7 @@ export class GuardedParquet {
           return bad(`the data page at byte ${chunk.start + pos} has an invalid header (counts or level lengths)`);
         }
         values += h.num_values;
+        checkEncoding(h.encoding, pos);
         // Levels must be there exactly when the schema says the column has them (a footer flip of REQUIRED/OPTIONAL).
         if ((chunk.maxDef === 0) !== (h.definition_levels_byte_length === 0 && h.num_nulls === 0) && h.num_values > 0) {
           bad(`the data page at byte ${chunk.start + pos} has ${h.definition_levels_byte_length} bytes of definition levels for a column whose maximum level is ${chunk.maxDef}`);
@@ -272,6 +283,7 @@ export class GuardedParquet {
         // At most 8 values a byte (booleans): a larger count is damage, and would size hyparquet's arrays by it.
         const count = header.dictionary_page_header?.num_values;
         if (!isCount(count) || count > header.uncompressed_page_size * 8) bad(`the dictionary page at byte ${chunk.start + pos} claims ${String(count)} values in ${header.uncompressed_page_size} bytes`);
+        dictionary = true;
       } else if (header.type !== 'INDEX_PAGE') {
         bad(`the page at byte ${chunk.start + pos} has an unknown page type`);
       }
@@ -412,6 +424,8 @@ function checkMetadata(label: string, md: FileMetaData, footerStart: number, mod
       if (!meta || !leaf) return bad('its metadata has no column metadata', g, name);
       if (c.file_path) bad('its column chunk lives in another file (file_path), which Riffle does not read', g, name);
       if (meta.path_in_schema?.join('.') !== name) bad(`its column chunk is for '${meta.path_in_schema?.join('.')}', the schema says '${name}'`, g, name);
+      const schemaType = leaf.schemaPath[leaf.schemaPath.length - 1]?.element.type;
+      if (schemaType !== undefined && meta.type !== schemaType) bad(`its column chunk holds ${String(meta.type)} values, the schema says ${String(schemaType)}`, g, name);
       const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
       const length = Number(meta.total_compressed_size);
       if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 4 || length <= 0 || start + length > footerStart) {
