@@ -279,10 +279,18 @@ export class GuardedParquet {
           bad(`the data page at byte ${chunk.start + pos} has ${h.repetition_levels_byte_length} bytes of repetition levels for a column whose maximum level is ${chunk.maxRep}`);
         }
         if (!hasCrc) this.checkRunsV2(chunk, header, body, bad);
+        // num_nulls is in the header, outside the CRC: it must be what the definition levels say.
+        else if (chunk.maxDef > 0 && chunk.maxRep === 0) {
+          const nulls = countBelow(body, h.repetition_levels_byte_length, h.repetition_levels_byte_length + h.definition_levels_byte_length, bitWidth(chunk.maxDef), h.num_values, chunk.maxDef, bad);
+          if (nulls !== h.num_nulls) bad(`the data page at byte ${chunk.start + pos} claims ${h.num_nulls} nulls, its definition levels hold ${nulls}`);
+        }
       } else if (header.type === 'DICTIONARY_PAGE') {
         // At most 8 values a byte (booleans): a larger count is damage, and would size hyparquet's arrays by it.
         const count = header.dictionary_page_header?.num_values;
         if (!isCount(count) || count > header.uncompressed_page_size * 8) bad(`the dictionary page at byte ${chunk.start + pos} claims ${String(count)} values in ${header.uncompressed_page_size} bytes`);
+        // The count is in the header, outside the CRC: a smaller one would turn the last entries' rows into nulls.
+        const held = dictionaryEntries(this.decompress(chunk, body, header.uncompressed_page_size, bad), String(chunk.meta.type));
+        if (held !== undefined && held !== count) bad(`the dictionary page at byte ${chunk.start + pos} claims ${String(count)} values and holds ${held}`);
         dictionary = true;
       } else if (header.type !== 'INDEX_PAGE') {
         bad(`the page at byte ${chunk.start + pos} has an unknown page type`);
@@ -341,6 +349,70 @@ export class GuardedParquet {
       checkIndices(page, 0, h.num_values - h.num_nulls, bad);
     }
   }
+}
+
+/**
+ * How many entries a PLAIN-encoded dictionary of this physical type holds in `page` (undefined when the type's size
+ * is not known here: booleans, fixed-length byte arrays): fixed widths divide the page, byte arrays are walked by
+ * their 4-byte length prefixes; -1 when the page cannot be such a dictionary.
+ */
+function dictionaryEntries(page: Uint8Array, type: string): number | undefined {
+  const width = ({ INT32: 4, FLOAT: 4, INT64: 8, DOUBLE: 8, INT96: 12 } as Record<string, number>)[type];
+  if (width !== undefined) return page.length % width === 0 ? page.length / width : -1;
+  if (type !== 'BYTE_ARRAY') return undefined;
+  const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
+  let n = 0;
+  for (let pos = 0; pos < page.length; n++) {
+    if (pos + 4 > page.length) return -1;
+    pos += 4 + view.getUint32(pos, true);
+    if (pos > page.length) return -1;
+  }
+  return n;
+}
+
+/**
+ * Decodes `count` levels of a run-length/bit-packed hybrid run (bit width `width`) in bytes [pos, end) and returns how
+ * many are below `max` (for definition levels: the nulls).
+ */
+function countBelow(bytes: Uint8Array, pos: number, end: number, width: number, count: number, max: number, bad: (r: string) => never): number {
+  let seen = 0;
+  let below = 0;
+  const byteWidth = (width + 7) >> 3;
+  while (seen < count) {
+    let header = 0;
+    let shift = 0;
+    for (;;) {
+      if (pos >= end || shift > 28) bad('a page holds definition levels that are not valid run-length data');
+      const b = bytes[pos++];
+      header += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if ((b & 0x80) === 0) break;
+    }
+    if (header % 2 === 1) {
+      const values = ((header - 1) / 2) * 8;
+      if (pos + (values / 8) * width > end) bad('a page\'s definition levels end inside a bit-packed run');
+      const take = Math.min(values, count - seen);
+      for (let i = 0; i < take; i++) {
+        let v = 0;
+        for (let b = 0; b < width; b++) {
+          const bit = i * width + b;
+          v |= ((bytes[pos + (bit >> 3)] >> (bit & 7)) & 1) << b;
+        }
+        if (v < max) below++;
+      }
+      pos += (values / 8) * width;
+      seen += take;
+    } else {
+      const run = Math.min(header / 2, count - seen);
+      if (pos + byteWidth > end) bad('a page\'s definition levels end inside a run');
+      let v = 0;
+      for (let b = 0; b < byteWidth; b++) v |= bytes[pos + b] << (8 * b);
+      pos += byteWidth;
+      if (v < max) below += run;
+      seen += run;
+    }
+  }
+  return below;
 }
 
 const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
