@@ -18,7 +18,9 @@ describe('HyperLogLogSketch', () => {
         const estimate = combineWithPlan(fn, inputs, plan);
         assert.ok(Math.abs(estimate / n - 1) < 3 * rse, `estimate ${estimate} for ${n} (rse ${rse})`);
       }),
-      { numRuns: 10 },
+      // A fixed seed: a statistical bound drawn afresh every run fails now and then by chance (estimate 106,037 for
+      // 100,000 in one CI run), which says nothing about the code.
+      { numRuns: 10, seed: 20261206 },
     );
   });
 
