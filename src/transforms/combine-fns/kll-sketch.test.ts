@@ -31,7 +31,7 @@ describe('approximateQuantiles (KLL)', () => {
           assert.ok(rankError(sorted, got[i], rank) <= epsilon + 1 / xs.length, `quantile ${i}/${q - 1}: ${got[i]} off by ${rankError(sorted, got[i], rank)}`);
         }
       }),
-      { numRuns: 60 },
+      { numRuns: 60, seed: 20261206 }, // fixed: a probabilistic error bound checked on fresh draws fails now and then by chance
     );
   });
 
