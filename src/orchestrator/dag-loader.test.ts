@@ -30,3 +30,11 @@ describe('loadDagFolder', () => {
     assert.equal(dags.get('good')!.fileloc, join(folder, 'good.ts'));
   });
 });
+
+describe('loadDagFolder on a missing folder', () => {
+  it('a DAG folder that does not exist is one error naming it and what to pass, not a raw ENOENT', async () => {
+    const { errors, dags } = await loadDagFolder('/nonexistent/riffle-dags');
+    assert.equal(dags.size, 0);
+    assert.deepEqual(errors.map((e) => e.error), ['cannot read the DAG folder (it does not exist); pass --dags <folder of DAG files>']);
+  });
+});

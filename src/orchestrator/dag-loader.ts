@@ -63,7 +63,9 @@ export async function loadDagFolder(folder: string): Promise<LoadedDags> {
   try {
     files = dagFiles(folder);
   } catch (e) {
-    return { dags, errors: [{ file: folder, error: `cannot read the DAG folder: ${e instanceof Error ? e.message : String(e)}` }] };
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : e instanceof Error ? e.message : String(e);
+    return { dags, errors: [{ file: folder, error: `cannot read the DAG folder (${why}); pass --dags <folder of DAG files>` }] };
   }
   for (const file of files) {
     try {
