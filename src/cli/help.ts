@@ -16,7 +16,7 @@ commands:
   table <command> <table> ...              Delta tables: write, merge, describe, history, show,
                                            optimize, vacuum, restore, changes, set-property (riffle table --help)
   quality <command> ...                    data quality: profile, checkpoint run, results
-  version                                  print the version
+  version, -V, --version                   print the version
   help [command]                           show help for a command
 
 'riffle <command> --help' shows a command's options.

@@ -190,6 +190,20 @@ describe('riffle (command line)', { concurrency: 4 }, () => {
     assert.doesNotMatch(ok.stderr, /warning/);
   });
 
+  it('stops quietly when its output is closed (piped into head), and takes -V', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'dag', '--help'], { cwd: root });
+    child.stdout.destroy(); // the reader is gone before anything is written: every write gets EPIPE
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    assert.equal(stderr, '');
+    assert.equal(code, 0);
+    const v = await riffle(['-V']);
+    assert.match(v.stdout, /^riffle \d+\.\d+\.\d+/);
+    const typo = await riffle(['tabel']);
+    assert.match(typo.stderr, /did you mean 'table'\? commands: run, template, dag, scheduler, store, contract, table, quality, version, help/);
+  });
+
   it('warns about inputs that gave no records, on stderr and in --json', async () => {
     const dir = tempDir();
     const input = join(dir, 'empty.jsonl');

@@ -13,7 +13,7 @@ import { DESCRIBE_HELP, MAIN_HELP, RUN_HELP, TABLE_HELP, TEMPLATE_HELP, VERSION_
 import { runCommand } from './run-command.ts';
 import { describeCommand } from './template-command.ts';
 
-const COMMANDS = ['run', 'template', 'version', 'help'];
+const COMMANDS = ['run', 'template', 'dag', 'scheduler', 'store', 'contract', 'table', 'quality', 'version', 'help'];
 const HELP: Record<string, string> = { run: RUN_HELP, template: TEMPLATE_HELP, 'template describe': DESCRIBE_HELP, 'template run': RUN_HELP, version: VERSION_HELP, table: TABLE_HELP };
 
 const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h';
@@ -45,6 +45,7 @@ async function dispatch(argv: readonly string[], io: CliIO): Promise<number> {
     }
     case 'version':
     case '--version':
+    case '-V':
       io.out(isHelp(rest[0]) ? VERSION_HELP : `riffle ${version()} (node ${process.version})`);
       return 0;
     case 'run':
@@ -101,5 +102,11 @@ const onStray = (e: unknown) => {
 };
 process.on('uncaughtException', onStray);
 process.on('unhandledRejection', onStray);
+// stdout closed by its reader (`riffle table show t | head -1`): nobody reads the rest, so stop quietly, as a command
+// killed by SIGPIPE does, instead of an error about it on stderr.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  onStray(e);
+});
 
 await exit(await main(process.argv.slice(2), processIO()));
