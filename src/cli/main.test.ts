@@ -204,6 +204,16 @@ describe('riffle (command line)', { concurrency: 4 }, () => {
     assert.match(typo.stderr, /did you mean 'table'\? commands: run, template, dag, scheduler, store, contract, table, quality, version, help/);
   });
 
+  it('--json owns stdout: what the pipeline logs goes to stderr, and stdout parses as one document', async () => {
+    const r = await riffle(['run', fixture('chatty'), '--json', '--no-progress']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { state: string }).state, 'DONE');
+    assert.match(r.stderr, /building the chatty pipeline/);
+    assert.match(r.stderr, /saw 2/);
+    const text = await riffle(['run', fixture('chatty'), '--no-progress']);
+    assert.match(text.stdout, /saw 2/); // without --json, logs stay where the pipeline wrote them
+  });
+
   it('warns about inputs that gave no records, on stderr and in --json', async () => {
     const dir = tempDir();
     const input = join(dir, 'empty.jsonl');
