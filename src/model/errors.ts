@@ -11,7 +11,14 @@ export interface ErrorContext {
   [k: string]: unknown;
 }
 
+/**
+ * The brand every RiffleError carries (a registry symbol, so it is the same in every copy of Riffle loaded in one
+ * process): the CLI recognises errors of a user's installed copy by it and their `code`, never by `instanceof`.
+ */
+export const RIFFLE_ERROR_BRAND: unique symbol = Symbol.for('riffle.error');
+
 export class RiffleError extends Error {
+  readonly [RIFFLE_ERROR_BRAND] = true;
   readonly code: string;
   readonly domain: ErrorDomain;
   readonly context: ErrorContext;

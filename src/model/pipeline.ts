@@ -15,6 +15,10 @@ export interface RunOptions {
   maxErrors?: number;
   /** Names the job in the default dead-letter path (default 'pipeline'). */
   jobName?: string;
+  /** Worker threads for keyed work (`riffle run --workers N`); the runner's default when absent. */
+  workers?: number;
+  /** The memory budget of grouping, combining and state buffers, in bytes (`riffle run --memory 1g`). */
+  memoryBytes?: number;
   [option: string]: unknown;
 }
 
