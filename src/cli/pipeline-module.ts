@@ -1,7 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { ConfigError, RiffleError, type ParamDecl, type ParamType, type PipelineDefinition } from '../model/index.ts';
+import { ConfigError, importUserModule, RiffleError, type ParamDecl, type ParamType, type PipelineDefinition } from '../model/index.ts';
 
 const HOW_TO_DEFINE = "export default Pipeline.define({ params: { ... } }, (p, params) => { ... })";
 
@@ -19,7 +18,7 @@ function isDefinition(value: unknown): value is PipelineDefinition {
 }
 
 /**
- * Imports a pipeline module (a path relative to `cwd`; TypeScript works since the CLI runs under tsx) and returns
+ * Imports a pipeline module (a path relative to `cwd`; a .ts module loads through tsx, registered only for it) and returns
  * its default export, which must be a `Pipeline.define(...)` definition.
  */
 export async function loadPipeline(path: string, cwd = process.cwd()): Promise<LoadedPipeline> {
@@ -32,7 +31,7 @@ export async function loadPipeline(path: string, cwd = process.cwd()): Promise<L
   }
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
+    mod = await importUserModule(absolute);
   } catch (e) {
     if (e instanceof RiffleError) throw e;
     const reason = e instanceof Error ? e.message : String(e);

@@ -15,3 +15,4 @@ export * from './primitives.ts';
 export * from './pcollection.ts';
 export * from './pipeline.ts';
 export * from './coder.ts';
+export * from './user-module.ts';

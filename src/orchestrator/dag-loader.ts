@@ -7,7 +7,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { importUserModule } from '../model/index.ts';
 import { isDag, type Dag } from './dag.ts';
 
 export interface DagFileError {
@@ -41,7 +41,7 @@ export function dagFiles(folder: string): string[] {
 /** Imports one module and returns its DAGs, validated; throws on import errors and cycles. */
 export async function loadDagFile(file: string): Promise<Dag[]> {
   const absolute = resolve(file);
-  const mod = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
+  const mod = await importUserModule(absolute);
   const dags: Dag[] = [];
   for (const value of Object.values(mod)) {
     for (const v of Array.isArray(value) ? value : [value]) {

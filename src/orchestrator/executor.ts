@@ -71,8 +71,11 @@ interface Worker {
   busy: { attemptId: string; events: AttemptEvents; timer: NodeJS.Timeout | undefined; bootBeat: NodeJS.Timeout | undefined; killReason?: string; done: boolean } | undefined;
 }
 
-const RUNNER = fileURLToPath(new URL('./task-runner.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+/** From the sources, workers run task-runner.ts under tsx; compiled, task-runner.js (a .ts DAG file then registers
+ * tsx when it loads: see importUserModule). */
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const RUNNER = fileURLToPath(new URL(FROM_SOURCES ? './task-runner.ts' : './task-runner.js', import.meta.url));
+const LOADER: readonly string[] = FROM_SOURCES ? ['--import', import.meta.resolve('tsx')] : [];
 /**
  * Preloaded before anything else in a worker (before tsx): while the worker loads (seconds on a busy machine), it
  * keeps the process alive with a timer and queues what arrives over IPC. Without it, a scheduler dying during those
@@ -154,7 +157,7 @@ export class ProcessExecutor implements Executor {
   private spawn(): Worker {
     // detached: a process group (and session) of its own, so that neither a terminal's Ctrl-C nor the scheduler's
     // death takes the worker down; it goes when its attempt is done (see task-runner.ts).
-    const child = fork(RUNNER, [], { execArgv: ['--import', BOOT_URL, '--import', TSX], stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+    const child = fork(RUNNER, [], { execArgv: ['--import', BOOT_URL, ...LOADER], stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
     const worker: Worker = { child, attempts: 0, busy: undefined };
     this.workers.add(worker);
     // Output that bypasses console (native code, child processes) still lands in the attempt's log.

@@ -6,7 +6,7 @@
  *   d.task('aggregate', pipeline({ module: 'pipelines/revenue.ts', params: { input: 'landing/{{ ds }}', output: 'out/{{ ds }}' } }));
  */
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { importUserModule } from '../model/index.ts';
 import { failWithoutRetry } from './signals.ts';
 import type { TaskContext, TaskFn } from './task.ts';
 
@@ -32,7 +32,7 @@ interface DefinitionLike {
 export function pipeline(o: PipelineTaskOptions): TaskFn<Record<string, unknown>, PipelineTaskResult> {
   return async (ctx: TaskContext<Record<string, unknown>>) => {
     const path = resolve(ctx.render(o.module));
-    const mod = (await import(pathToFileURL(path).href)) as { default?: DefinitionLike };
+    const mod = (await importUserModule(path)) as { default?: DefinitionLike };
     const definition = mod.default;
     if (definition?.kind !== 'riffle.pipeline') failWithoutRetry(`'${o.module}' does not export a pipeline definition as default (export default Pipeline.define(...))`);
     const raw = Object.fromEntries(Object.entries(o.params ?? {}).map(([k, v]) => [k, typeof v === 'string' ? ctx.render(v) : typeof v === 'boolean' ? v : String(v)]));

@@ -4,7 +4,7 @@
  * files and Delta tables (`validateAsset`), checkpoints with actions (results store with history, a data docs site,
  * webhooks) and a task gate for the orchestrator (`checkpointTask`), data contracts, profiling, freshness and SLAs.
  * @example
- *   import { quality } from 'riffle';
+ *   import * as quality from 'riffle/quality';
  *   const s = quality.suite('orders', [quality.expect.columnValuesToNotBeNull('order_id')]);
  *   const result = quality.validate(rows, s);
  *   console.log(quality.toMarkdown(result));

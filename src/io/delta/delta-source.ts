@@ -4,9 +4,10 @@
  * pruned by partition values and statistics (`where`), and each remaining data file is one split.
  */
 import { resolve } from 'node:path';
-import { compilePredicate, DeltaTable, readDataFile, type DataFile, type DeltaValue, type Predicate, type TableSchema, type Term } from '../../lakehouse/index.ts';
+import type { DataFile, DeltaValue, Predicate, TableSchema, Term } from '../../lakehouse/index.ts';
 import { ConfigError, type BoundedSource, type SourceBatch } from '../../model/index.ts';
 import { read as readTransform, type ReadTransform } from '../../transforms/index.ts';
+import { lakehouse } from './lakehouse-module.ts';
 
 /**
  * Options of `io.delta.read`.
@@ -77,6 +78,7 @@ export class DeltaSource implements BoundedSource<DeltaRow> {
   plan(): Promise<Plan> {
     this.#plan ??= (async () => {
       const { version, timestamp, where } = this.options;
+      const { compilePredicate, DeltaTable } = await lakehouse.load();
       const snapshot = await (await DeltaTable.open(this.path, { allowExternalFiles: this.options.allowExternalFiles === true })).snapshot(version !== undefined ? { version } : timestamp !== undefined ? { timestamp } : {});
       const names = snapshot.schema.fields.map((f) => f.name);
       const columns = this.options.columns ?? names;
@@ -103,6 +105,7 @@ export class DeltaSource implements BoundedSource<DeltaRow> {
 
   async *read(signal?: AbortSignal): AsyncIterable<SourceBatch<DeltaRow>> {
     const plan = await this.plan();
+    const { readDataFile } = lakehouse.get(); // loaded by plan()
     for (const file of plan.files) {
       signal?.throwIfAborted();
       // One row group at a time: only the projected and filtered columns are decoded; rows failing `where` are

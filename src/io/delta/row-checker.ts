@@ -1,11 +1,13 @@
 /**
  * Checks rows against a table's columns before they are written, one row at a time, so that a malformed row goes to
- * the sink's error output with the reason while the others are written. When new columns are allowed (a table the
+ * the sink's error output with the reason while the others are written. (The lakehouse's value checks are loaded by
+ * the sink's setup, before a checker is made: see lakehouse-module.ts.) When new columns are allowed (a table the
  * sink creates from inferred types, or `mergeSchema`), columns not in the table get a type from the first non-null
  * value seen (see `typeOfValue`), and later values must fit it.
  */
 import { ConfigError } from '../../model/index.ts';
-import { describeValue, isValueError, toCanonical, type DeltaType, type ReadableDeltaType } from '../../lakehouse/index.ts';
+import type { DeltaType, ReadableDeltaType } from '../../lakehouse/index.ts';
+import { lakehouse } from './lakehouse-module.ts';
 
 /**
  * A column as the checker knows it.
@@ -34,6 +36,8 @@ export class RowChecker {
   private readonly untyped = new Set<string>();
   private readonly allowNewColumns: boolean;
 
+  private readonly values = lakehouse.get();
+
   constructor(columns: readonly CheckedColumn[], options: { readonly allowNewColumns: boolean }) {
     for (const c of columns) this.columns.set(c.name, c);
     this.allowNewColumns = options.allowNewColumns;
@@ -42,7 +46,7 @@ export class RowChecker {
   /** The reason the row cannot be written, or undefined when it can. */
   check(row: unknown): string | undefined {
     if (row === null || typeof row !== 'object' || Array.isArray(row) || row instanceof Date) {
-      return `a row must be an object of column values, got ${describeValue(row)}`;
+      return `a row must be an object of column values, got ${this.values.describeValue(row)}`;
     }
     const values = row as Record<string, unknown>;
     let fresh: CheckedColumn[] | undefined;
@@ -57,8 +61,8 @@ export class RowChecker {
         else (fresh ??= []).push(type);
         continue;
       }
-      const canonical = toCanonical(column.type, value);
-      if (isValueError(canonical)) return `column '${key}' expects ${column.type}, got ${canonical.error}`;
+      const canonical = this.values.toCanonical(column.type, value);
+      if (this.values.isValueError(canonical)) return `column '${key}' expects ${column.type}, got ${canonical.error}`;
       if (canonical === null && !column.nullable) return `column '${key}' is not nullable (${column.type}), got null`;
     }
     for (const column of this.columns.values()) {
@@ -139,6 +143,6 @@ export function typeOfValue(value: unknown): DeltaType | undefined | { error: st
     case 'bigint': return 'long';
     case 'number': return 'double';
     case 'boolean': return 'boolean';
-    default: return value instanceof Date ? 'timestamp' : { error: `${describeValue(value)} has no Delta column type` };
+    default: return value instanceof Date ? 'timestamp' : { error: `${lakehouse.get().describeValue(value)} has no Delta column type` };
   }
 }

@@ -11,9 +11,9 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { RiffleError } from '../../model/index.ts';
 import type { WorkerRequest, WorkerResponse } from './worker-protocol.ts';
 
-const WORKER = new URL('./table-worker.ts', import.meta.url).href;
-/** The worker registers the TypeScript loader itself: the main thread may have registered it in-process only. */
-const TSX_API = import.meta.resolve('tsx/esm/api');
+/** The worker module beside this one: table-worker.ts from the sources, table-worker.js in the compiled package. */
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const WORKER = new URL(FROM_SOURCES ? './table-worker.ts' : './table-worker.js', import.meta.url).href;
 /** A worker whose heartbeat has not moved for this long is taken for dead. */
 const DEAD_AFTER_MS = 120_000;
 
@@ -53,7 +53,11 @@ export class SyncTableClient {
     const signal = new Int32Array(new SharedArrayBuffer(4));
     const heartbeat = new Int32Array(new SharedArrayBuffer(4));
     const { port1, port2 } = new MessageChannel();
-    const boot = `import(${JSON.stringify(TSX_API)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER)}); })`;
+    // From the sources, the worker registers the TypeScript loader itself: the main thread may have registered it
+    // in-process only. Compiled, it imports plain JavaScript.
+    const boot = FROM_SOURCES
+      ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(WORKER)}); })`
+      : `import(${JSON.stringify(WORKER)})`;
     const worker = new Worker(boot, { eval: true, workerData: { port: port2, signal, heartbeat }, transferList: [port2] });
     await new Promise<void>((resolve, reject) => {
       const onError = (e: Error) => reject(new DeltaSinkError('DELTA_SINK_WORKER', `io.delta: the table worker failed to start: ${e.message}`, { cause: e }));

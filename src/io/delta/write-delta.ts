@@ -27,8 +27,9 @@ import {
   applyTransform, ConfigError, kv, RiffleError, type ErrorRecord, type KV, type PaneTiming, type PCollection, type Pipeline, type PTransform,
 } from '../../model/index.ts';
 import { create, flattenWith, groupByKey, parDo } from '../../transforms/index.ts';
-import { DeltaTable, DeltaTableError, type Row, type SchemaInput } from '../../lakehouse/index.ts';
+import type { Row, SchemaInput } from '../../lakehouse/index.ts';
 import { windowLabel } from '../files/index.ts';
+import { lakehouse } from './lakehouse-module.ts';
 import { type CheckedColumn, RowChecker, WRITABLE_TYPES } from './row-checker.ts';
 import { SyncTableClient } from './sync-table-client.ts';
 import type { BeginResult, CommitResult, DeltaWriteMode } from './worker-protocol.ts';
@@ -235,6 +236,7 @@ async function startRun(spec: Spec, run: RunState): Promise<void> {
   run.warned = false;
   // Without an appId the run is its own application: its commits are exactly once, and a rerun appends.
   run.appId = spec.appId ?? `riffle-${randomUUID()}`;
+  const { DeltaTable, DeltaTableError } = await lakehouse.load();
   let columns: readonly CheckedColumn[] | undefined;
   try {
     const snapshot = await (await DeltaTable.open(spec.path)).snapshot();
