@@ -146,8 +146,9 @@ function objectOrMap(inner: Coder<Map<unknown, unknown>>): Coder<unknown> {
 
 /** The row coder of a schema. */
 export function rowCoder(schema: Schema): Coder<Row> {
-  const order = schema.fields.map((f, k) => ({ f, k, pos: schema.encodingPositionsSet ? (f.encodingPosition ?? k) : k }));
-  order.sort((a, b) => a.pos - b.pos);
+  const order = schema.fields.map((f, k) => ({ f, k, pos: schema.encodingPositionsSet ? (f.encodingPosition ?? 0) : k }));
+  // A proto3 field without encoding_position has position 0; ties keep the schema's order.
+  order.sort((a, b) => a.pos - b.pos || a.k - b.k);
   const names = order.map((e) => e.f.name);
   const nullable = order.map((e) => e.f.type.nullable === true);
   const fieldCoders = order.map((e) => fieldCoder(e.f.type.nullable ? stripNullable(e.f.type) : e.f.type));
