@@ -12,7 +12,8 @@ import { objectCoder } from './object.ts';
 
 /**
  * A declared field: 'int' (a safe integer, |n| ≤ 2^52), 'number' (any double), 'string', 'boolean', 'any' (any
- * value the generic coder writes), or a coder of its own; a '?' suffix also allows null and undefined.
+ * value, written by the canonical generic coder: Maps and Sets are refused there, give such a field a coder of its
+ * own), or a coder of its own; a '?' suffix also allows null and undefined.
  */
 export type FieldSpec = 'int' | 'number' | 'string' | 'boolean' | 'any' | 'int?' | 'number?' | 'string?' | 'boolean?' | 'any?' | Coder<unknown>;
 
@@ -116,7 +117,7 @@ export function declaredObjectCoder<T extends object>(shape: DeclaredShape): Cod
     deterministic: nonDeterministic.length === 0,
     ...(nonDeterministic.length > 0 ? { nonDeterministicReason: `fields ${nonDeterministic.join(', ')} have non-deterministic coders` } : {}),
     encode(v, o) {
-      if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && check(v, checks, Object.hasOwn)) {
+      if (v !== null && typeof v === 'object' && isPlain(v) && check(v, checks, Object.hasOwn)) {
         o.byte(DECLARED);
         write(v, o, writes);
       } else {
@@ -132,4 +133,9 @@ export function declaredObjectCoder<T extends object>(shape: DeclaredShape): Cod
       throw new CoderInputError(`coder object: unknown form ${form} at byte ${at}`);
     },
   };
+}
+
+function isPlain(v: object): boolean {
+  const p = Object.getPrototypeOf(v) as unknown;
+  return p === Object.prototype || p === null;
 }

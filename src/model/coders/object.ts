@@ -69,7 +69,14 @@ function compileShape(names: readonly string[]): Shape {
   const props = names.map((n) => JSON.stringify(n));
   // Generated code reads and builds the object with constant property names, so V8 keeps one hidden class per shape.
   const encodeFields = new Function('v', 'o', 'w', props.map((p) => `w(v[${p}], o);`).join('\n')) as Shape['encodeFields'];
-  const decodeFields = new Function('i', 'r', `return {${props.map((p) => `${p}: r(i)`).join(', ')}};`) as Shape['decodeFields'];
+  // A literal `{"__proto__": x}` would set the prototype instead of a field: such shapes define their fields one by one.
+  const decodeFields = names.includes('__proto__')
+    ? (i: ByteReader, r: ValueReader) => {
+        const out: Record<string, unknown> = {};
+        for (const n of names) Object.defineProperty(out, n, { value: r(i), enumerable: true, writable: true, configurable: true });
+        return out;
+      }
+    : (new Function('i', 'r', `return {${props.map((p) => `${p}: r(i)`).join(', ')}};`) as Shape['decodeFields']);
   return { names, sig, hash: hashBytes(sig, 0, sig.length), encodeFields, decodeFields };
 }
 
@@ -281,7 +288,7 @@ export function objectCoder<T = unknown>(opts: ObjectCoderOptions = {}): Coder<T
       s = learn(names);
       if (s === undefined) {
         const out: Record<string, unknown> = {};
-        for (const name of names) out[name] = read(i);
+        for (const name of names) Object.defineProperty(out, name, { value: read(i), enumerable: true, writable: true, configurable: true });
         return out;
       }
     }
