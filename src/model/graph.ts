@@ -2,6 +2,7 @@ import { PipelineValidationError } from './errors.ts';
 import type { WindowingStrategy } from './windowing-strategy.ts';
 import type { Applicable } from './pcollection.ts';
 import type { Coder } from './coder.ts';
+import type { PrimitiveKind, PrimitiveSpec } from './primitives.ts';
 
 /**
  * The pipeline graph as data: nodes are applications of primitive transforms, edges are PCollections. The graph is
@@ -34,6 +35,12 @@ export interface NodeInfo<S = unknown> {
   readonly outputs: ReadonlyMap<string, string>;
 }
 
+/**
+ * A node of the graph as a discriminated union over the primitives: `switch (node.kind)` narrows `node.spec`, and a
+ * runner's dispatch ends in a `never` check, so adding a primitive fails to compile until every runner handles it.
+ */
+export type PrimitiveNode = { [K in PrimitiveKind]: NodeInfo<Extract<PrimitiveSpec, { readonly kind: K }>> & { readonly kind: K } }[PrimitiveKind];
+
 /** A side input: the materialized contents of a collection, read per window by a ParDo. */
 export interface ViewInfo {
   readonly id: string;
@@ -47,7 +54,7 @@ export interface ViewInfo {
 export class PipelineGraph {
   /** The pipeline root this graph belongs to (what sources are applied to). */
   root: Applicable = { graph: this };
-  readonly nodes = new Map<string, NodeInfo>();
+  readonly nodes = new Map<string, PrimitiveNode>();
   readonly collections = new Map<string, CollectionInfo>();
   readonly views = new Map<string, ViewInfo>();
   /** Checks run after a successful run (PAssert-style assertions register here); a throw fails the run. */
@@ -77,14 +84,14 @@ export class PipelineGraph {
     return full.split('/').pop()!;
   }
 
-  addNode<S>(opts: {
+  addNode<S extends PrimitiveSpec>(opts: {
     name: string;
-    kind: string;
+    kind: S['kind'];
     spec: S;
     inputs: readonly string[];
     sideInputs?: readonly string[];
     outputs: ReadonlyArray<{ tag: string; windowing: WindowingStrategy; bounded: boolean }>;
-  }): NodeInfo<S> {
+  }): NodeInfo<S> & { readonly kind: S['kind'] } {
     if (this.frozen) throw new PipelineValidationError('the pipeline has already been run; build a new Pipeline to add steps');
     for (const input of opts.inputs) if (!this.collections.has(input)) throw new PipelineValidationError(`unknown input collection ${input}`);
     for (const v of opts.sideInputs ?? []) {
@@ -102,8 +109,8 @@ export class PipelineGraph {
       this.collections.set(cid, { id: cid, name: `${name}.${out.tag}`, producer: id, windowing: out.windowing, bounded: out.bounded });
       outputs.set(out.tag, cid);
     }
-    const node: NodeInfo<S> = { id, name, kind: opts.kind, spec: opts.spec, inputs: [...opts.inputs], sideInputs: [...(opts.sideInputs ?? [])], outputs };
-    this.nodes.set(id, node);
+    const node: NodeInfo<S> & { readonly kind: S['kind'] } = { id, name, kind: opts.kind, spec: opts.spec, inputs: [...opts.inputs], sideInputs: [...(opts.sideInputs ?? [])], outputs };
+    this.nodes.set(id, node as PrimitiveNode);
     return node;
   }
 
@@ -115,8 +122,8 @@ export class PipelineGraph {
   }
 
   /** Consumers of each collection (main inputs) and of each view. */
-  consumers(): Map<string, NodeInfo[]> {
-    const out = new Map<string, NodeInfo[]>();
+  consumers(): Map<string, PrimitiveNode[]> {
+    const out = new Map<string, PrimitiveNode[]>();
     for (const node of this.nodes.values()) {
       for (const input of node.inputs) {
         const list = out.get(input) ?? [];

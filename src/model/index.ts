@@ -9,6 +9,7 @@ export * from './errors.ts';
 export * from './safe-files.ts';
 export * from './string-order.ts';
 export * from './source.ts';
+export * from './sink.ts';
 export * from './graph.ts';
 export * from './do-fn.ts';
 export * from './primitives.ts';

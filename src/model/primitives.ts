@@ -1,4 +1,5 @@
 import type { DoFn } from './do-fn.ts';
+import type { Sink } from './sink.ts';
 import type { Source } from './source.ts';
 import type { Instant, Millis } from './time.ts';
 
@@ -19,7 +20,11 @@ export type PrimitiveSpec =
   | CombinePerKeySpec
   | FlattenSpec
   | ViewSpec
-  | ReshuffleSpec;
+  | ReshuffleSpec
+  | SinkSpec;
+
+/** The names of the primitives: a runner's dispatch over them is exhaustive (see `PrimitiveNode`). */
+export type PrimitiveKind = PrimitiveSpec['kind'];
 
 export interface ReadSpec {
   readonly kind: 'read';
@@ -101,4 +106,10 @@ export interface ViewSpec {
 
 export interface ReshuffleSpec {
   readonly kind: 'reshuffle';
+}
+
+/** Writes the input to a sink the engine awaits (model/sink.ts). No outputs. */
+export interface SinkSpec {
+  readonly kind: 'sink';
+  readonly sink: Sink<unknown>;
 }

@@ -21,6 +21,11 @@ import type { Receiver } from './operator.ts';
  * Operators never see a channel: the producer stage's last operator writes into it as into any `Receiver`.
  */
 export interface Channel extends Receiver {
+  /**
+   * Where the producer writes elements: for a direct channel the consumer stage's first operator itself (so the hop
+   * costs nothing), for an exchange the channel (it routes each element by key group).
+   */
+  readonly elementSink: Receiver;
   /** One element of the current bundle (see Receiver.process). */
   process(value: unknown, timestamp: Instant, windows: readonly BoundedWindow[], pane: PaneInfo): void;
   /** Elements that are already gathered in a bundle (a source's batch, a decoded exchange bundle). */
@@ -63,6 +68,7 @@ export interface ChannelTarget {
 /** A channel between two stages of one worker. */
 export class DirectChannel implements Channel {
   private readonly receiver: Receiver;
+  readonly elementSink: Receiver;
 
   constructor(
     private readonly target: ChannelTarget,
@@ -70,6 +76,7 @@ export class DirectChannel implements Channel {
     readonly index: number,
   ) {
     this.receiver = target.receiver;
+    this.elementSink = target.receiver;
   }
 
   process(value: unknown, timestamp: Instant, windows: readonly BoundedWindow[], pane: PaneInfo): void {

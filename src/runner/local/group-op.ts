@@ -133,7 +133,7 @@ export class GroupOp extends Operator {
    * 2. then the reducer sees the new watermark; a batch table emits its panes (at +∞ only), or due event-time
    *    timers fire.
    */
-  override advanceInputWatermark(watermark: Instant): void {
+  override onWatermark(watermark: Instant): void {
     this.inputWatermark = watermark;
     if (this.deferred !== undefined) {
       this.handingOver = this.deferred.entries();

@@ -36,3 +36,10 @@ test('maxParallelism is checked', () => {
   assert.throws(() => checkMaxParallelism(0), /maxParallelism must be a whole number/);
   assert.throws(() => checkMaxParallelism(1.5), /1 to 32768/);
 });
+
+test('each key of a keyed operator knows its key group', async () => {
+  const { KeyedStore } = await import('./keyed-store.ts');
+  const { realClock } = await import('./clock.ts');
+  const store = new KeyedStore(realClock, { input: () => 0, output: () => 0 }, false, defaultKeyGroupAssigner(16));
+  for (const key of ['a', 'b', 7, 8.5]) assert.equal(store.get(key, key).keyGroup, defaultKeyGroupAssigner(16)(key, key));
+});

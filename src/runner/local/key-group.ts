@@ -69,17 +69,21 @@ export function checkMaxParallelism(n: unknown): number {
 export type KeyGroupAssigner = (key: unknown, encoded: EncodedKey) => number;
 
 const utf8 = new TextEncoder();
-const scratch = new DataView(new ArrayBuffer(9));
+const numberBytes = new Uint8Array(9);
+const numberView = new DataView(numberBytes.buffer);
 
-/** The bytes the default assigner hashes: a type tag and the value (UTF-8 for strings, float64 for numbers). */
+/**
+ * The bytes the default assigner hashes: a type tag and the value (UTF-8 for strings, float64 for numbers). For a
+ * number the array is reused by the next call: hash it before calling again.
+ */
 export function encodedKeyBytes(encoded: EncodedKey): Uint8Array {
   switch (typeof encoded) {
     case 'string':
       return utf8.encode('s' + encoded);
     case 'number':
-      scratch.setUint8(0, 0x6e);
-      scratch.setFloat64(1, Object.is(encoded, -0) ? 0 : encoded);
-      return new Uint8Array(scratch.buffer.slice(0));
+      numberView.setUint8(0, 0x6e);
+      numberView.setFloat64(1, Object.is(encoded, -0) ? 0 : encoded);
+      return numberBytes;
     case 'boolean':
       return Uint8Array.of(encoded ? 0x74 : 0x66);
     case 'bigint':

@@ -2,6 +2,7 @@ import { MAX_TIMESTAMP, type Instant } from '../../model/index.ts';
 import { InMemoryStateInternals, type StateInternals, type TimeDomain, type TimerData, type TimerInternals } from '../../semantics/index.ts';
 import type { Clock } from './clock.ts';
 import type { EncodedKey } from './key-encoding.ts';
+import { defaultKeyGroupAssigner, type KeyGroupAssigner } from './key-group.ts';
 import { MinHeap } from './min-heap.ts';
 
 /** A pending timer in the operator's queues. Replaced timers stay in the heap, marked dead (lazy deletion). */
@@ -23,6 +24,8 @@ interface HoldNode {
 export interface KeyEntry {
   readonly key: unknown;
   readonly encoded: EncodedKey;
+  /** The key's key group (key-group.ts): the unit of state partitioning, snapshots and rescaling. */
+  readonly keyGroup: number;
   readonly state: StateInternals;
   readonly timerInternals: TimerInternals;
   /** Live timers by namespace: a timer is found by comparing its fields, with no id string built per call. */
@@ -32,7 +35,20 @@ export interface KeyEntry {
 }
 
 /**
- * Per-key state, timers and watermark holds of one keyed operator (one key group). The operator's output watermark
+ * Where a key's state lives: the port a state backend plugs into (src/runner/state: `StateBackend.forKey(keyGroup,
+ * keyBytes)`). `onHold` must be told of every watermark-hold change of this key's state, with the cell that holds
+ * (its identity must last as long as the hold). The default keeps each key's state in an InMemoryStateInternals.
+ */
+export interface KeyStateFactory {
+  create(keyGroup: number, encoded: EncodedKey, key: unknown, onHold: (cell: object, next: Instant | undefined) => void): StateInternals;
+}
+
+export const IN_MEMORY_KEY_STATE: KeyStateFactory = {
+  create: (_keyGroup, _encoded, _key, onHold) => new InMemoryStateInternals({ onHoldChanged: (_namespace, _tagId, _previous, next, cell) => onHold(cell, next) }),
+};
+
+/**
+ * Per-key state, timers and watermark holds of one keyed operator, for the key groups this worker owns. The operator's output watermark
  * is held at the minimum hold across keys, found in O(log n) through a lazily cleaned heap. Keys whose state, timers
  * and holds are all gone are dropped, so memory follows the live keys.
  */
@@ -48,6 +64,8 @@ export class KeyedStore {
     private readonly watermarks: { input(): Instant; output(): Instant },
     /** Whether pending event-time timers hold the output watermark at their output timestamp (user timers do). */
     private readonly timersHoldOutput: boolean,
+    private readonly assignKeyGroup: KeyGroupAssigner = defaultKeyGroupAssigner(),
+    private readonly keyState: KeyStateFactory = IN_MEMORY_KEY_STATE,
   ) {}
 
   get(encoded: EncodedKey, key: unknown): KeyEntry {
@@ -62,12 +80,12 @@ export class KeyedStore {
   private createEntry(encoded: EncodedKey, key: unknown): KeyEntry {
     const holds = new Map<object | string, HoldNode>();
     const timers = new Map<string, TimerEntry[]>();
-    const state = new InMemoryStateInternals({
-      onHoldChanged: (_namespace, _tagId, _previous, next, cell) => this.setHold(holds, cell, next),
-    });
+    const keyGroup = this.assignKeyGroup(key, encoded);
+    const state = this.keyState.create(keyGroup, encoded, key, (cell, next) => this.setHold(holds, cell, next));
     const entry: KeyEntry = {
       key,
       encoded,
+      keyGroup,
       state,
       timers,
       holds,

@@ -1,4 +1,5 @@
 import { MIN_TIMESTAMP, type BoundedWindow, type Instant, type NodeInfo, type PaneInfo } from '../../model/index.ts';
+import type { Bundle } from './channel.ts';
 
 /** Something elements are pushed into, one call per element (the fused hot path: no allocation per hop). */
 export interface Receiver {
@@ -24,9 +25,15 @@ export function receiverOf(receivers: readonly Receiver[]): Receiver {
 }
 
 /**
- * An executing step. Operators receive elements through `process`, are told when their input watermark advances,
- * and report their output watermark; they never compute the global watermark themselves (the engine does, in one
- * place). Every hook but `process` has a default.
+ * An executing step (as Arroyo's operators: one required method, defaults for every hook). Lifecycle:
+ * 1. `open` (async, awaited before any input);
+ * 2. per bundle: `process` per element (or `processBundle` for a whole bundle), then `finishBundle` — synchronous, the
+ *    hot path;
+ * 3. `onWatermark` when the stage's valve lets the input watermark advance (fire event-time timers); the engine reads
+ *    `holdWatermark` to compute this operator's output watermark — operators never compute the global watermark;
+ * 4. `snapshot` at a checkpoint barrier and `restore` before the first input of a resumed run (issue 14), per key group;
+ * 5. `finish` (async, awaited) once the input ended and every pane and timer has fired: sinks commit here;
+ * 6. `close` (async) always, also after a failure or cancellation: release resources, remove temporary files.
  */
 export abstract class Operator implements Receiver {
   inputWatermark: Instant = MIN_TIMESTAMP;
@@ -53,6 +60,12 @@ export abstract class Operator implements Receiver {
 
   abstract process(value: unknown, timestamp: Instant, windows: readonly BoundedWindow[], pane: PaneInfo): void;
 
+  /** A run of elements at once (a decoded exchange bundle, a source batch); by default one `process` call each. */
+  processBundle(bundle: Bundle): void {
+    const { values, timestamps, windows, panes } = bundle;
+    for (let i = 0; i < values.length; i++) this.process(values[i], timestamps[i]!, windows[i]!, panes[i]!);
+  }
+
   /**
    * Opens a bundle (lazily, before its first element): the engine finishes every operator whose `inBundle` is set,
    * in topological order, when the bundle ends.
@@ -62,12 +75,12 @@ export abstract class Operator implements Receiver {
     this.startBundle();
   }
 
-  async setup(): Promise<void> {}
+  async open(): Promise<void> {}
   startBundle(): void {}
   /** Ends the bundle: keyed operators process what they buffered, DoFns run finishBundle. */
   finishBundle(): void {}
   /** The input watermark moved forward: fire due event-time timers. */
-  advanceInputWatermark(watermark: Instant): void {
+  onWatermark(watermark: Instant): void {
     this.inputWatermark = watermark;
   }
   /**
@@ -94,5 +107,20 @@ export abstract class Operator implements Receiver {
   holdWatermark(): Instant {
     return Infinity;
   }
-  async teardown(): Promise<void> {}
+  /**
+   * Work that must finish before the engine pushes more input (a sink's writes in flight): awaited between bundles,
+   * so an asynchronous write never blocks the bundle loop and never piles up unbounded. Undefined when there is none.
+   */
+  pendingIo(): Promise<void> | undefined {
+    return undefined;
+  }
+  /** The operator's state for checkpoint `checkpointId`, as plain data (stateless operators: undefined). */
+  async snapshot(_checkpointId: number): Promise<unknown> {
+    return undefined;
+  }
+  /** Restores what `snapshot` returned, before any input. */
+  async restore(_snapshot: unknown): Promise<void> {}
+  /** The input ended and everything fired: commit (sinks), flush. Awaited; not called after a failure. */
+  async finish(): Promise<void> {}
+  async close(): Promise<void> {}
 }

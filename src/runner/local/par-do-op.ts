@@ -103,10 +103,10 @@ export class ParDoOp extends Operator {
     this.tagged = outputs;
   }
 
-  override async setup(): Promise<void> {
+  override async open(): Promise<void> {
     await this.doFn.setup?.();
   }
-  override async teardown(): Promise<void> {
+  override async close(): Promise<void> {
     await this.doFn.teardown?.();
   }
 
@@ -269,7 +269,7 @@ export class ParDoOp extends Operator {
   }
 
   /** Due event-time timers fire in `drain`, in slices (see Operator.hasPendingWork). */
-  override advanceInputWatermark(watermark: Instant): void {
+  override onWatermark(watermark: Instant): void {
     this.inputWatermark = watermark;
     if (this.store) this.timersDue = true;
   }

@@ -1,16 +1,16 @@
-import { PipelineValidationError, type NodeInfo, type PipelineGraph, type Trigger, type WindowingStrategy } from '../../model/index.ts';
+import { PipelineValidationError, type PrimitiveNode, type PipelineGraph, type Trigger, type WindowingStrategy } from '../../model/index.ts';
 
 /** A fused stage: a chain of steps that elements pass through synchronously, from a source or a shuffle. */
 export interface Stage {
   readonly id: number;
-  readonly steps: readonly NodeInfo[];
+  readonly steps: readonly PrimitiveNode[];
   /** Why the stage starts where it does: 'source', 'shuffle' (grouping, state), 'side-input', 'reshuffle', 'flatten'. */
   readonly startsAt: string;
 }
 
 export interface Plan {
   /** Nodes in a topological order: every node after the producers of its inputs and side inputs. */
-  readonly order: readonly NodeInfo[];
+  readonly order: readonly PrimitiveNode[];
   readonly stages: readonly Stage[];
   /** combinePerKey nodes whose combiner is lifted before the shuffle. */
   readonly lifted: ReadonlySet<string>;
@@ -47,7 +47,7 @@ export function watermarkOnly(t: Trigger): boolean {
   return t.kind === 'default' || (t.kind === 'afterWatermark' && t.early === undefined && t.late === undefined);
 }
 
-function topologicalOrder(graph: PipelineGraph): NodeInfo[] {
+function topologicalOrder(graph: PipelineGraph): PrimitiveNode[] {
   const viewNode = new Map<string, string>();
   for (const n of graph.nodes.values()) if (n.kind === 'view') viewNode.set((n.spec as { viewId: string }).viewId, n.id);
   const deps = new Map<string, Set<string>>();
@@ -69,7 +69,7 @@ function topologicalOrder(graph: PipelineGraph): NodeInfo[] {
     }
     deps.set(n.id, d);
   }
-  const order: NodeInfo[] = [];
+  const order: PrimitiveNode[] = [];
   const indegree = new Map<string, number>();
   const dependents = new Map<string, string[]>();
   for (const [id, d] of deps) {
@@ -97,11 +97,11 @@ function topologicalOrder(graph: PipelineGraph): NodeInfo[] {
   return order;
 }
 
-function fuse(graph: PipelineGraph, order: readonly NodeInfo[]): Stage[] {
+function fuse(graph: PipelineGraph, order: readonly PrimitiveNode[]): Stage[] {
   const consumers = graph.consumers();
-  const stageOf = new Map<string, Stage & { steps: NodeInfo[] }>();
-  const stages: Array<Stage & { steps: NodeInfo[] }> = [];
-  const open = (node: NodeInfo, why: string) => {
+  const stageOf = new Map<string, Stage & { steps: PrimitiveNode[] }>();
+  const stages: Array<Stage & { steps: PrimitiveNode[] }> = [];
+  const open = (node: PrimitiveNode, why: string) => {
     const s = { id: stages.length, steps: [node], startsAt: why };
     stages.push(s);
     stageOf.set(node.id, s);

@@ -119,7 +119,7 @@ export class PrecombineOp extends Operator {
     }
   }
 
-  override advanceInputWatermark(watermark: Instant): void {
+  override onWatermark(watermark: Instant): void {
     this.flush();
     this.inputWatermark = watermark;
   }

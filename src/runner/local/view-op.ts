@@ -110,7 +110,7 @@ export class ViewOp extends Operator {
     this.elementsIn++;
     this.store.add(value, windows);
   }
-  override advanceInputWatermark(watermark: Instant): void {
+  override onWatermark(watermark: Instant): void {
     this.inputWatermark = watermark;
     this.store.watermark = watermark;
   }

@@ -1,0 +1,66 @@
+import type { PaneInfo } from './pane.ts';
+import type { Instant } from './time.ts';
+import type { BoundedWindow } from './window.ts';
+
+/**
+ * A destination the engine writes to and awaits (the sink primitive). Elements are handed over synchronously and
+ * buffered; I/O happens in the asynchronous methods, which the engine awaits between bundles — so a slow disk or
+ * server never blocks the bundle loop (no synchronous fsync, no `Atomics.wait`), and never piles up unbounded work.
+ *
+ * Lifecycle, per run: `open` once (before any input) → per bundle: `write` per element, then `flush` (awaited before
+ * the engine pushes the next input) → `finish` once the input ended and every pane fired (make the output visible:
+ * rename, manifest, commit) — or `abort` after a failure or cancellation (remove what is not committed).
+ *
+ * Checkpointed runs (issue 14) add the two phases of Flink's TwoPhaseCommitSinkFunction: `prepareCommit(id)` at a
+ * checkpoint barrier (everything written so far durable, not yet visible; returns what the commit needs, stored with
+ * the checkpoint) and `commit(prepared)` once the checkpoint completed (idempotent: it may run again after a restart).
+ * A sink without them is at-least-once under recovery and says so through `guarantee`.
+ *
+ * @example
+ *   const lines: string[] = [];
+ *   const sink: Sink<string> = {
+ *     describe: () => 'memory',
+ *     async open() {
+ *       let buffer: string[] = [];
+ *       return {
+ *         write: (v) => void buffer.push(v),
+ *         flush: async () => { lines.push(...buffer); buffer = []; },
+ *         finish: async () => {},
+ *         abort: async () => { lines.length = 0; },
+ *       };
+ *     },
+ *   };
+ *   collection.apply(writeTo(sink));
+ */
+export interface Sink<T> {
+  /** A short description for plans, errors and the run report, e.g. `jsonl(out/part-*)`. */
+  describe(): string;
+  /** What a restart from a checkpoint can promise (default 'at-least-once'). */
+  readonly guarantee?: 'exactly-once' | 'at-least-once';
+  open(context: SinkContext): Promise<SinkWriter<T>>;
+}
+
+export interface SinkContext {
+  /** The step's full name. */
+  readonly step: string;
+  /** This writer's index among the job's parallel writers, and their number (1 in one worker). */
+  readonly worker: number;
+  readonly workers: number;
+  /** Aborted when the job is cancelled or failed. */
+  readonly signal: AbortSignal;
+}
+
+export interface SinkWriter<T> {
+  /** Buffers one element (synchronous, no I/O). A throw fails the job, naming the step and the element. */
+  write(value: T, timestamp: Instant, window: BoundedWindow, pane: PaneInfo): void;
+  /** The bundle ended: write what was buffered. The engine awaits it before more input; undefined when nothing to do. */
+  flush(): Promise<void> | undefined;
+  /** The input ended: make the output visible. */
+  finish(): Promise<void>;
+  /** The job failed or was cancelled: remove what was not committed. Also called when `finish` threw. */
+  abort(reason: unknown): Promise<void>;
+  /** Checkpoint `checkpointId` reached the sink: make what was written durable, not visible; return what `commit` needs. */
+  prepareCommit?(checkpointId: number): Promise<unknown>;
+  /** The checkpoint completed: publish what `prepareCommit` prepared (idempotently). */
+  commit?(prepared: unknown): Promise<void>;
+}

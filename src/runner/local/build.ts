@@ -1,0 +1,210 @@
+import { RiffleError, type PipelineGraph, type PrimitiveNode, type WindowingStrategy } from '../../model/index.ts';
+import { bufferingReduceFn, combiningReduceFn } from '../../semantics/index.ts';
+import { BatchGroupTable, bufferFolder, combineFolder, type Folder } from './batch-group.ts';
+import { DirectChannel, type Channel } from './channel.ts';
+import type { Clock } from './clock.ts';
+import { AssignTimestampsOp, FilterOp, FlatMapOp, MapOp, PassThroughOp, WindowIntoOp } from './element-ops.ts';
+import { GroupOp } from './group-op.ts';
+import type { MetricsRegistry } from './metrics.ts';
+import { receiverOf, type Operator, type Receiver } from './operator.ts';
+import { ParDoOp } from './par-do-op.ts';
+import { watermarkOnly, type Plan } from './planner.ts';
+import { PrecombineOp } from './precombine-op.ts';
+import { SinkOp } from './sink-op.ts';
+import { SourceOp } from './source-op.ts';
+import { Stage } from './stage.ts';
+import { ViewOp, ViewStore } from './view-op.ts';
+
+/** What the builder needs from the run. */
+export interface BuildContext {
+  readonly graph: PipelineGraph;
+  readonly plan: Plan;
+  readonly clock: Clock;
+  readonly metrics: MetricsRegistry;
+  readonly signal: AbortSignal;
+  /** Every source is bounded (no TestStream, no unbounded read): groupings may take the batch paths. */
+  readonly allBounded: boolean;
+  readonly batchGrouping: boolean;
+  readonly precombineEntries?: number;
+  readonly deferredGroupingElements?: number;
+  /** Where records of error outputs nobody consumes go. */
+  readonly deadLetter: Receiver;
+}
+
+/** The executable form of a plan. */
+export interface JobGraph {
+  /** Every operator, in a topological order (a lifted combine's precombine right before its grouping). */
+  readonly ops: readonly Operator[];
+  /** The plan's stages, in a topological order. */
+  readonly stages: readonly Stage[];
+  readonly sources: ReadonlyArray<{ readonly op: SourceOp; readonly node: PrimitiveNode & { kind: 'read' | 'testStream' } }>;
+  /** Operators with I/O the engine awaits (sinks). */
+  readonly io: readonly Operator[];
+}
+
+/**
+ * Builds the operators of a plan and connects them:
+ * 1. one operator per primitive (two for a lifted combine: a precombine in the producer's stage, the grouping at the
+ *    head of its own), through an exhaustive switch over the primitive kinds;
+ * 2. each operator joins the stage the planner put its step in; within a stage operators are wired receiver to
+ *    receiver; between stages through a channel (direct here; an exchange when workers are added), whose index is
+ *    the input's position at the consumer;
+ * 3. error outputs nobody consumes go to the dead-letter receiver.
+ */
+export function buildJob(ctx: BuildContext): JobGraph {
+  const { graph, plan } = ctx;
+  const ops: Operator[] = [];
+  const io: Operator[] = [];
+  const sources: Array<JobGraph['sources'][number]> = [];
+  const views = new Map<string, ViewStore>();
+  /** The operator that receives a node's main input, and the one that produces its outputs. */
+  const entry = new Map<string, Operator>();
+  const exit = new Map<string, Operator>();
+  const stageOfNode = new Map<string, Stage>();
+  const stageOf = new Map<Operator, Stage>();
+  const stages = plan.stages.map((s) => new Stage(s.id, s.startsAt));
+  for (const s of plan.stages) for (const n of s.steps) stageOfNode.set(n.id, stages[s.id]!);
+
+  for (const node of plan.order) {
+    const input = node.inputs.length > 0 ? graph.collections.get(node.inputs[0]!)! : undefined;
+    let op: Operator;
+    let pre: Operator | undefined;
+    switch (node.kind) {
+      case 'read':
+      case 'testStream': {
+        const source = new SourceOp(node);
+        sources.push({ op: source, node });
+        op = source;
+        break;
+      }
+      case 'map':
+        op = new MapOp(node, node.spec);
+        break;
+      case 'flatMap':
+        op = new FlatMapOp(node, node.spec);
+        break;
+      case 'filter':
+        op = new FilterOp(node, node.spec);
+        break;
+      case 'assignTimestamps':
+        op = new AssignTimestampsOp(node, node.spec);
+        break;
+      case 'windowInto':
+        op = new WindowIntoOp(node, graph.collections.get(node.outputs.get('main')!)!.windowing.windowFn);
+        break;
+      case 'flatten':
+      case 'reshuffle':
+        op = new PassThroughOp(node);
+        break;
+      case 'groupByKey':
+        op = groupOp(ctx, node, bufferingReduceFn(), bufferFolder());
+        break;
+      case 'combinePerKey': {
+        const fn = node.spec.combineFn;
+        // On the batch path the grouping table combines in place: a precombine in front would only add a copy.
+        if (plan.lifted.has(node.id) && !batchEligible(ctx, input!.windowing)) {
+          pre = new PrecombineOp(node, node.spec, input!.windowing.timestampCombiner, ctx.precombineEntries);
+          op = groupOp(ctx, node, combiningReduceFn(fn, { inputsAreAccumulators: true }), combineFolder(fn, true));
+        } else {
+          op = groupOp(ctx, node, combiningReduceFn(fn), combineFolder(fn, false));
+        }
+        break;
+      }
+      case 'view': {
+        const info = graph.views.get(node.spec.viewId)!;
+        const store = new ViewStore(info, input!.windowing);
+        views.set(info.id, store);
+        op = new ViewOp(node, store);
+        break;
+      }
+      case 'parDo':
+        op = new ParDoOp(node, node.spec, views, input!.windowing, ctx.clock, ctx.metrics.forStep(node.name));
+        break;
+      case 'sink':
+        op = new SinkOp(node, node.spec, ctx.signal);
+        io.push(op);
+        break;
+      default:
+        return unhandled(node);
+    }
+    const stage = stageOfNode.get(node.id)!;
+    if (pre !== undefined) {
+      // The precombine runs in the producer's stage, before the channel: partial accumulators cross it, not elements.
+      const producer = exit.get(graph.collections.get(node.inputs[0]!)!.producer)!;
+      stageOf.get(producer)!.add(pre, producer);
+      stageOf.set(pre, stageOf.get(producer)!);
+      ops.push(pre);
+    }
+    if (stage.ops.length === 0) stage.add(op, undefined, node.inputs.length);
+    else stage.add(op, exit.get(graph.collections.get(node.inputs[0]!)!.producer)!);
+    stageOf.set(op, stage);
+    entry.set(node.id, pre ?? op);
+    exit.set(node.id, op);
+    ops.push(op);
+  }
+
+  // Outputs: to consumers in the same stage directly, to other stages through a channel per consumer input.
+  const receivers = new Map<string, Receiver[]>();
+  const outputOf = (cid: string) => {
+    let list = receivers.get(cid);
+    if (list === undefined) receivers.set(cid, (list = []));
+    return list;
+  };
+  for (const node of plan.order) {
+    const head = entry.get(node.id)!;
+    for (let i = 0; i < node.inputs.length; i++) {
+      const cid = node.inputs[i]!;
+      const producer = exit.get(graph.collections.get(cid)!.producer)!;
+      const from = stageOf.get(producer)!;
+      const to = stageOf.get(head)!;
+      // In-stage (a precombine always is, in its producer's stage): receiver to receiver. Otherwise a channel.
+      if (from === to && to.ops[0] !== head) outputOf(cid).push(head);
+      else {
+        const channel: Channel = new DirectChannel(to, i);
+        outputOf(cid).push(channel.elementSink);
+        from.connect(producer, channel);
+      }
+    }
+    const op = exit.get(node.id)!;
+    if (head !== op) {
+      // precombine → grouping: the shuffle's channel.
+      const channel: Channel = new DirectChannel(stageOf.get(op)!, 0);
+      head.wire(new Map([['main', channel.elementSink]]));
+      stageOf.get(head)!.connect(head, channel);
+    }
+  }
+  for (const node of plan.order) {
+    const outputs = new Map<string, Receiver>();
+    for (const [tag, cid] of node.outputs) {
+      const rs = receivers.get(cid) ?? [];
+      outputs.set(tag, rs.length === 0 && tag === 'errors' ? ctx.deadLetter : receiverOf(rs));
+    }
+    exit.get(node.id)!.wire(outputs);
+  }
+  return { ops, stages, sources, io };
+}
+
+function unhandled(node: never): never {
+  const n = node as { name: string; kind: string };
+  throw new RiffleError('PIPELINE_INVALID', `the embedded engine cannot run step '${n.name}' of kind '${n.kind}'`, { domain: 'internal' });
+}
+
+/**
+ * A grouping operator. In a pipeline whose sources are all bounded, a grouping with a watermark-only trigger takes
+ * the batch path (BatchGroupTable): its input watermark can only jump from −∞ to +∞ there. Other triggers keep the
+ * reducer, which then gets each key's input in one call, at that jump (GroupOp's deferred input).
+ */
+function groupOp(ctx: BuildContext, node: PrimitiveNode, reduceFn: ReturnType<typeof bufferingReduceFn>, folder: Folder<any, any, any>): GroupOp {
+  const input = ctx.graph.collections.get(node.inputs[0]!)!;
+  const batch = batchEligible(ctx, input.windowing) ? new BatchGroupTable(node.name, input.windowing, folder) : undefined;
+  const deferred = ctx.allBounded && ctx.batchGrouping;
+  const op = new GroupOp(node, input.windowing, reduceFn, ctx.clock, batch, deferred, ctx.deferredGroupingElements);
+  // The counter appears in the metrics only once something was dropped.
+  op.setDroppedCounter((n) => (ctx.metrics.counter(`${node.name}/droppedDueToLateness`).value += n));
+  return op;
+}
+
+function batchEligible(ctx: BuildContext, windowing: WindowingStrategy): boolean {
+  // Merging windows are fine here: the table merges each key's windows once, over the full set, at the end.
+  return ctx.allBounded && ctx.batchGrouping && watermarkOnly(windowing.trigger);
+}

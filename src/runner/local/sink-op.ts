@@ -1,0 +1,79 @@
+import { RiffleError, StepFailedError, type BoundedWindow, type Instant, type NodeInfo, type PaneInfo, type SinkSpec, type SinkWriter } from '../../model/index.ts';
+import { Operator } from './operator.ts';
+
+/**
+ * The sink primitive at run time: elements are handed to the writer synchronously (it buffers), each bundle's end
+ * starts the writer's asynchronous flush, and the engine awaits it (`pendingIo`) before pushing more input — the
+ * bundle loop never blocks on I/O and at most one flush per sink is in flight. `finish` commits at the end of the
+ * input; `close` aborts a writer that did not commit (failure, cancellation).
+ */
+export class SinkOp extends Operator {
+  private writer: SinkWriter<unknown> | undefined;
+  private inFlight: Promise<void> | undefined;
+  private failure: unknown;
+  private committed = false;
+
+  constructor(
+    node: NodeInfo,
+    private readonly spec: SinkSpec,
+    private readonly signal: AbortSignal,
+  ) {
+    super(node);
+  }
+
+  override async open(): Promise<void> {
+    this.writer = await this.spec.sink.open({ step: this.name, worker: 0, workers: 1, signal: this.signal });
+  }
+
+  process(value: unknown, timestamp: Instant, windows: readonly BoundedWindow[], pane: PaneInfo): void {
+    this.elementsIn++;
+    if (!this.inBundle) this.enterBundle();
+    const w = this.writer!;
+    try {
+      for (let i = 0; i < windows.length; i++) w.write(value, timestamp, windows[i]!, pane);
+    } catch (e) {
+      this.errors++;
+      throw e instanceof RiffleError ? e : new StepFailedError(this.name, value, e);
+    }
+    this.elementsOut++;
+  }
+
+  override finishBundle(): void {
+    const flushed = this.writer!.flush();
+    if (flushed === undefined) return;
+    const previous = this.inFlight;
+    const next = (previous ? previous.then(() => flushed) : flushed).catch((e: unknown) => {
+      this.failure ??= e;
+    });
+    this.inFlight = next;
+    void next.then(() => {
+      if (this.inFlight === next) this.inFlight = undefined;
+    });
+  }
+
+  override pendingIo(): Promise<void> | undefined {
+    if (this.failure !== undefined) return Promise.reject(this.wrap(this.failure));
+    const p = this.inFlight;
+    return p === undefined ? undefined : p.then(() => (this.failure !== undefined ? Promise.reject(this.wrap(this.failure)) : undefined));
+  }
+
+  override async finish(): Promise<void> {
+    await this.pendingIo();
+    try {
+      await this.writer!.finish();
+    } catch (e) {
+      throw this.wrap(e);
+    }
+    this.committed = true;
+  }
+
+  override async close(): Promise<void> {
+    if (this.writer === undefined || this.committed) return;
+    await this.inFlight;
+    await this.writer.abort(this.failure ?? new Error('the job did not complete'));
+  }
+
+  private wrap(e: unknown): unknown {
+    return e instanceof RiffleError ? e : new StepFailedError(`${this.name} (${this.spec.sink.describe()})`, null, e);
+  }
+}

@@ -1,0 +1,172 @@
+import {
+  GLOBAL_WINDOWS,
+  MAX_TIMESTAMP,
+  MIN_TIMESTAMP,
+  NO_FIRING,
+  type BoundedSource,
+  type ErrorRecord,
+  type SourceBatch,
+  type TestStreamSpec,
+  type UnboundedSource,
+} from '../../model/index.ts';
+import type { VirtualClock } from './clock.ts';
+import type { SourceOp } from './source-op.ts';
+
+/** Longest stretch of synchronous work between two checks for cancellation (and progress reports), in ms. */
+export const SLICE_MS = 20;
+
+/** What a source driver needs from the engine's loop. */
+export interface EngineLoop {
+  readonly signal: AbortSignal;
+  /** Waits while the job is not at rest (another task's drain): elements enter only a job at rest. */
+  idle(): Promise<void>;
+  /** Brings the job to rest after an input event (watermarks, timers, pending work, sinks' I/O). */
+  settleAsync(): Promise<void>;
+  /** Lets the event loop run now and then (timers, signals, I/O callbacks). */
+  yieldNow(): Promise<void>;
+  /** Lets the event loop run right now (between two slices of one batch). */
+  yieldSlice(): Promise<void>;
+  reportProgress(): void;
+  /** Counts elements read from a source (for progress; internal impulses are not inputs). */
+  countRead(op: SourceOp, n: number): void;
+  sourceDone(op: SourceOp): void;
+}
+
+/**
+ * Drives the sources of a job into their stages: bounded sources batch by batch, unbounded ones by polling (their
+ * watermark after each poll), a TestStream event by event on the virtual clock. Each batch is one bundle, pushed in
+ * slices of about SLICE_MS between which the event loop runs; the job is brought to rest after each batch.
+ * A source's end of input is its watermark reaching +∞: its stage sends it on, in-band, through its channels.
+ */
+export class SourceDriver {
+  constructor(private readonly loop: EngineLoop) {}
+
+  run(op: SourceOp, source: BoundedSource<unknown> | UnboundedSource<unknown>): Promise<void> {
+    return source.kind === 'bounded' ? this.runRead(op, source) : this.runUnbounded(op, source);
+  }
+
+  async runRead(op: SourceOp, source: BoundedSource<unknown>): Promise<void> {
+    const { signal } = this.loop;
+    for await (const batch of source.read(signal)) {
+      if (signal.aborted) return;
+      if (!(await this.pushInSlices(op, batch))) return;
+    }
+    if (signal.aborted) return;
+    await this.loop.idle();
+    this.loop.sourceDone(op);
+    op.outputWatermark = MAX_TIMESTAMP;
+    await this.loop.settleAsync();
+  }
+
+  async runUnbounded(op: SourceOp, source: UnboundedSource<unknown>, pollMs = 100): Promise<void> {
+    const { signal } = this.loop;
+    const reader = await source.open(undefined, signal);
+    try {
+      while (!signal.aborted) {
+        const batch = await reader.next(pollMs);
+        if (signal.aborted) return;
+        if (batch && !(await this.pushInSlices(op, batch))) return;
+        await this.loop.idle();
+        const wm = reader.watermark();
+        if (wm > op.outputWatermark) op.outputWatermark = wm;
+        await this.loop.settleAsync();
+        await this.loop.yieldNow();
+        if (wm >= MAX_TIMESTAMP) break;
+      }
+      if (!signal.aborted) this.loop.sourceDone(op);
+    } finally {
+      await reader.close();
+    }
+  }
+
+  async runTestStream(op: SourceOp, spec: TestStreamSpec, clock: VirtualClock): Promise<void> {
+    const { signal } = this.loop;
+    for (let i = 0; i < spec.events.length; i++) {
+      if (signal.aborted) return;
+      const ev = spec.events[i]!;
+      if (ev.kind === 'elements') {
+        const head = op.head;
+        for (const e of ev.elements) {
+          op.elementsOut++;
+          head.process(e.value, e.timestamp, GLOBAL_WINDOWS, NO_FIRING);
+        }
+        this.loop.countRead(op, ev.elements.length);
+      } else if (ev.kind === 'watermark') {
+        if (ev.watermark > op.outputWatermark) op.outputWatermark = ev.watermark;
+      } else {
+        clock.advance(ev.advanceBy);
+      }
+      await this.loop.settleAsync();
+      spec.onEventDone?.(i);
+    }
+    if (signal.aborted) return;
+    op.outputWatermark = MAX_TIMESTAMP;
+    this.loop.sourceDone(op);
+    await this.loop.settleAsync();
+  }
+
+  /**
+   * Pushes a whole batch as one bundle, in slices of about SLICE_MS between which the event loop runs (Ctrl-C,
+   * progress) and a cancelled job stops; then brings the job to rest. The bundle stays open across slices, so a
+   * batch still makes one bundle (e.g. one file per bundle for a sink) however slow its steps are.
+   * Returns false once the job is stopped.
+   */
+  private async pushInSlices(op: SourceOp, batch: SourceBatch<unknown>): Promise<boolean> {
+    const { signal } = this.loop;
+    const n = batch.values.length;
+    let from = 0;
+    for (;;) {
+      await this.loop.idle();
+      if (signal.aborted) return false;
+      from = this.push(op, batch, MIN_TIMESTAMP, from, Date.now() + SLICE_MS);
+      if (from >= n) break;
+      this.loop.reportProgress();
+      await this.loop.yieldSlice();
+    }
+    await this.loop.settleAsync();
+    await this.loop.yieldNow();
+    this.loop.reportProgress();
+    return !signal.aborted;
+  }
+
+  /**
+   * Pushes a batch through the source's stage from element `from` until its end or until `Date.now()` passes
+   * `deadline` (checked every 64 elements), and returns where it stopped. The batch's error records go with its
+   * first part.
+   */
+  private push(op: SourceOp, batch: SourceBatch<unknown>, defaultTs: number, from: number, deadline: number): number {
+    const head = op.head;
+    const { values, timestamps } = batch;
+    const n = values.length;
+    let i = from;
+    if (timestamps) {
+      for (; i < n; i++) {
+        head.process(values[i], timestamps[i]!, GLOBAL_WINDOWS, NO_FIRING);
+        if ((i & 63) === 63 && Date.now() >= deadline) {
+          i++;
+          break;
+        }
+      }
+    } else {
+      for (; i < n; i++) {
+        head.process(values[i], defaultTs, GLOBAL_WINDOWS, NO_FIRING);
+        if ((i & 63) === 63 && Date.now() >= deadline) {
+          i++;
+          break;
+        }
+      }
+    }
+    op.elementsOut += i - from;
+    this.loop.countRead(op, i - from);
+    if (from === 0 && batch.errors && batch.errors.length > 0) {
+      const errors = op.errorOutput;
+      op.errors += batch.errors.length;
+      // Error records name the step users gave the read; the source's own description moves to the origin.
+      for (const e of batch.errors) {
+        const record: ErrorRecord = { ...e, step: op.name, origin: { source: e.step, ...e.origin } };
+        errors?.process(record, defaultTs, GLOBAL_WINDOWS, NO_FIRING);
+      }
+    }
+    return i;
+  }
+}

@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { combine, create, kv, map, MIN_TIMESTAMP, Pipeline, writeTo, type Sink, type SinkWriter } from '../../index.ts';
+import { LocalRunner } from './engine.ts';
+import { buildJob } from './build.ts';
+import { realClock } from './clock.ts';
+import { MetricsRegistry } from './metrics.ts';
+import { NULL_RECEIVER } from './operator.ts';
+import { plan } from './planner.ts';
+import { PrecombineOp } from './precombine-op.ts';
+import { GroupOp } from './group-op.ts';
+
+function jobOf(p: Pipeline, allBounded: boolean) {
+  p.graph.freeze();
+  return buildJob({
+    graph: p.graph,
+    plan: plan(p.graph),
+    clock: realClock,
+    metrics: new MetricsRegistry(),
+    signal: new AbortController().signal,
+    allBounded,
+    batchGrouping: true,
+    deadLetter: NULL_RECEIVER,
+  });
+}
+
+test('the plan\'s stages are what runs: a lifted combine precombines in its producer\'s stage, the grouping heads the next, behind a channel', () => {
+  const p = Pipeline.create();
+  p.apply(create([1, 2, 3]))
+    .apply(map((x: number) => kv(x % 2, x)))
+    .apply(combine.perKey(combine.sum()));
+  // Not all bounded (as in a streaming run): the combine is lifted.
+  const job = jobOf(p, false);
+  assert.equal(job.stages.length, 2);
+  const [first, second] = job.stages;
+  assert.deepEqual(first!.ops.map((o) => o.constructor.name), ['SourceOp', 'MapOp', 'PrecombineOp']);
+  assert.ok(second!.ops[0] instanceof GroupOp);
+  assert.equal(second!.valve.channels, 1, 'one input channel: from the precombine');
+  assert.ok(first!.ops[2] instanceof PrecombineOp);
+});
+
+test('watermarks reach a later stage only through its valve, in-band after the data', async () => {
+  const p = Pipeline.create();
+  p.apply(create([1, 2, 3, 4]))
+    .apply(map((x: number) => kv(x % 2, x)))
+    .apply(combine.perKey(combine.sum()));
+  const job = jobOf(p, true);
+  const [first, second] = job.stages;
+  const group = second!.ops[0]!;
+  first!.ops[0]!.outputWatermark = 10; // the source's watermark
+  first!.settle();
+  assert.equal(second!.valve.output, 10, 'the channel carried the watermark to the valve');
+  assert.equal(group.inputWatermark, MIN_TIMESTAMP, 'the grouping has not moved before its own stage settles');
+});
+
+/** A sink that records the order of calls; its flush completes on a later turn of the event loop. */
+function recordingSink(log: string[], opts: { failFlush?: boolean } = {}): Sink<number> {
+  return {
+    describe: () => 'recording',
+    async open(): Promise<SinkWriter<number>> {
+      log.push('open');
+      let buffer: number[] = [];
+      return {
+        write: (v) => void buffer.push(v),
+        flush: () => {
+          if (buffer.length === 0) return undefined;
+          const batch = buffer;
+          buffer = [];
+          log.push(`flush-start ${batch.length}`);
+          return new Promise<void>((resolve, reject) =>
+            setTimeout(() => {
+              log.push(`flush-done ${batch.length}`);
+              if (opts.failFlush) reject(new Error('disk full'));
+              else resolve();
+            }, 5),
+          );
+        },
+        finish: async () => void log.push('finish'),
+        abort: async () => void log.push('abort'),
+      };
+    },
+  };
+}
+
+test('a sink is awaited: each bundle\'s flush completes before the next bundle enters; finish commits at the end', async () => {
+  const log: string[] = [];
+  const p = Pipeline.create();
+  p.apply(create([1, 2, 3, 4, 5], { batchSize: 2 })).apply(writeTo(recordingSink(log)));
+  const result = await p.run({ runner: new LocalRunner() });
+  assert.equal(result.state, 'DONE');
+  assert.deepEqual(log, ['open', 'flush-start 2', 'flush-done 2', 'flush-start 2', 'flush-done 2', 'flush-start 1', 'flush-done 1', 'finish']);
+});
+
+test('a failing sink write fails the job naming the step; the writer is aborted, never finished', async () => {
+  const log: string[] = [];
+  const p = Pipeline.create();
+  p.apply(create([1, 2, 3], { batchSize: 1 })).apply('Out', writeTo(recordingSink(log, { failFlush: true })));
+  await assert.rejects(p.run({ runner: new LocalRunner() }), /step 'Out \(recording\)' failed.*disk full/);
+  assert.ok(log.includes('abort'));
+  assert.ok(!log.includes('finish'));
+});
