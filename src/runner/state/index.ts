@@ -1,0 +1,19 @@
+// The public surface of runner/state: the state backend port and its two backends, the spillable grouping and
+// combining buffers, the memory budget, and the conformance suite every backend runs.
+export { parseSize, defaultJobMemory, DEFAULT_HEAP_FRACTION, MemoryBudget, type MemoryMetrics } from './memory-budget.ts';
+export { SpillDirectory } from './spill-directory.ts';
+export { GroupingBuffer, latin1, latin1Bytes, type Group, type GroupingBufferOptions, type SpillOptions } from './grouping-buffer.ts';
+export { CombiningBuffer, type CombiningBufferOptions } from './combining-buffer.ts';
+export { codedStateTags, structuredStateCoder, StateNotEncodableError, type CodedStateTag, type AnyStateTag, type TagCoders } from './state-tags.ts';
+export {
+  InMemoryStateBackend,
+  parseSnapshot,
+  type StateBackend,
+  type StateBackendOptions,
+  type StateBackendMetrics,
+  type KeyedStateInternals,
+  type StateKeyRef,
+  type BackendHoldListener,
+} from './state-backend.ts';
+export { SpillingStateBackend, type SpillingStateBackendOptions } from './spilling-state-backend.ts';
+export { runKeyedStateBackendSuite, type KeyedStateBackendFactory } from './keyed-state-backend-suite.ts';

@@ -1,0 +1,201 @@
+/**
+ * The state of one key in a backend: namespaces → tag ids → cells. A cell is live (an object the semantics layer
+ * uses by reference) or still encoded (restored from a snapshot or read back from a spill run), decoded on first
+ * access with the coders of the tag it is accessed through — so a backend can restore state before it has seen the
+ * tags. The encoded form of a whole key (its record payload in runs and snapshots):
+ *   [varint namespaces] per namespace: [string] [varint cells] per cell: [string tag id] [kind byte] [bytes cell]
+ * A key with no data encodes as a single 0 (a tombstone in spill runs).
+ */
+import { ByteReader, ByteWriter, RiffleError } from '../../model/index.ts';
+import type { StateTag } from '../../semantics/index.ts';
+import {
+  type Accountant,
+  type AnyCell,
+  BagCell,
+  type CellHoldListener,
+  type CellKind,
+  CombiningCell,
+  HoldCell,
+  KIND_CODE,
+  KIND_OF_CODE,
+  MapCell,
+  OrderedListCell,
+  type ResolvedCoders,
+  SetCell,
+  ValueCell,
+} from './state-cells.ts';
+
+/** A cell not decoded yet. */
+export interface EncodedCell {
+  readonly encoded: true;
+  readonly kind: CellKind;
+  readonly bytes: Uint8Array;
+}
+
+export type Slot = AnyCell | EncodedCell;
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+function writeString(w: ByteWriter, s: string): void {
+  w.bytes(utf8.encode(s));
+}
+function readString(r: ByteReader): string {
+  return fromUtf8.decode(r.bytes());
+}
+
+const ENCODED_OVERHEAD = 64;
+
+export class KeyState {
+  readonly namespaces = new Map<string, Map<string, Slot>>();
+  /** Accessed since the last eviction sweep (the clock of second chances). */
+  touched = true;
+  /** A copy of the key (possibly stale) is in a spill run: dropping the key must write a tombstone. */
+  onDisk = false;
+  /** Listed among the keys touched since the last flush (which drops the ones left empty). */
+  inRecent = false;
+  /** Removed from memory (evicted or dropped): views holding it look the key up again. */
+  detached = false;
+
+  constructor(
+    readonly keyGroup: number,
+    readonly key: string,
+  ) {}
+
+  /** The cells of a namespace, created on demand. */
+  cells(namespace: string): Map<string, Slot> {
+    let cells = this.namespaces.get(namespace);
+    if (cells === undefined) {
+      cells = new Map();
+      this.namespaces.set(namespace, cells);
+    }
+    return cells;
+  }
+
+  hasData(): boolean {
+    for (const cells of this.namespaces.values()) for (const slot of cells.values()) if ('encoded' in slot || slot.hasData()) return true;
+    return false;
+  }
+
+  /** Encodes every cell holding data; `codersOf(tagId, kind)` gives a live cell's coders. */
+  encode(w: ByteWriter, codersOf: (tagId: string, kind: CellKind) => ResolvedCoders): void {
+    const tmp = new ByteWriter();
+    const nss: Array<[string, Array<[string, Slot]>]> = [];
+    for (const [ns, cells] of this.namespaces) {
+      const withData = [...cells].filter(([, s]) => 'encoded' in s || s.hasData());
+      if (withData.length > 0) nss.push([ns, withData]);
+    }
+    w.varUint(nss.length);
+    for (const [ns, cells] of nss) {
+      writeString(w, ns);
+      w.varUint(cells.length);
+      for (const [id, slot] of cells) {
+        writeString(w, id);
+        w.byte(KIND_CODE[slot.kind]);
+        if ('encoded' in slot) w.bytes(slot.bytes);
+        else {
+          tmp.length = 0;
+          slot.encode(tmp, codersOf(id, slot.kind));
+          w.bytes(tmp.toBytes());
+        }
+      }
+    }
+  }
+
+  /**
+   * Installs an encoded key's cells (as encoded slots; holds are decoded at once and reported, or replaced by the
+   * resident hold cells given, which keep their identity across evictions).
+   */
+  decodeInto(bytes: Uint8Array, acct: Accountant, holdListener: CellHoldListener | undefined, resident?: Map<string, HoldCell>): void {
+    const r = new ByteReader(bytes);
+    const nns = r.varUint();
+    for (let i = 0; i < nns; i++) {
+      const ns = readString(r);
+      const cells = this.cells(ns);
+      const n = r.varUint();
+      for (let j = 0; j < n; j++) {
+        const id = readString(r);
+        const kind = KIND_OF_CODE[r.byte()];
+        const cellBytes = r.bytes();
+        if (kind === undefined) throw corrupt(`unknown kind of state cell for '${id}'`);
+        if (kind === 'watermarkHold') {
+          const kept = resident?.get(holdKey(ns, id));
+          cells.set(id, kept ?? HoldCell.decode(new ByteReader(cellBytes), acct, ns, id, holdListener));
+        } else {
+          const copy = cellBytes.slice();
+          acct.adjust(ENCODED_OVERHEAD + copy.length);
+          cells.set(id, { encoded: true, kind, bytes: copy });
+        }
+      }
+    }
+    if (!r.done) throw corrupt('trailing bytes after a key');
+  }
+
+  /** Bytes an encoded slot is counted for. */
+  static encodedSize(slot: EncodedCell): number {
+    return ENCODED_OVERHEAD + slot.bytes.length;
+  }
+}
+
+export function holdKey(namespace: string, tagId: string): string {
+  return `${namespace}\u0000${tagId}`;
+}
+
+/** Decodes an encoded slot through the tag it is first accessed with. */
+export function decodeSlot(slot: EncodedCell, tag: StateTag<unknown>, coders: ResolvedCoders, acct: Accountant, namespace: string, holdListener: CellHoldListener | undefined): AnyCell {
+  const r = new ByteReader(slot.bytes);
+  acct.adjust(-(ENCODED_OVERHEAD + slot.bytes.length));
+  let cell: AnyCell;
+  switch (tag.kind) {
+    case 'value':
+      cell = ValueCell.decode(r, coders, acct);
+      break;
+    case 'bag':
+      cell = BagCell.decode(r, coders, acct);
+      break;
+    case 'combining':
+      cell = CombiningCell.decode(r, coders, acct, tag.combineFn);
+      break;
+    case 'map':
+      cell = MapCell.decode(r, coders, acct);
+      break;
+    case 'set':
+      cell = SetCell.decode(r, coders, acct);
+      break;
+    case 'orderedList':
+      cell = OrderedListCell.decode(r, coders, acct);
+      break;
+    case 'watermarkHold':
+      cell = HoldCell.decode(r, acct, namespace, tag.id, holdListener);
+      break;
+  }
+  if (!r.done) throw corrupt(`trailing bytes after state '${tag.id}'`);
+  return cell;
+}
+
+/** A fresh cell for a tag. */
+export function createCell(tag: StateTag<unknown>, acct: Accountant, namespace: string, holdListener: CellHoldListener | undefined): AnyCell {
+  switch (tag.kind) {
+    case 'value':
+      return new ValueCell(acct);
+    case 'bag':
+      return new BagCell(acct);
+    case 'combining':
+      return new CombiningCell(acct, tag.combineFn);
+    case 'map':
+      return new MapCell(acct);
+    case 'set':
+      return new SetCell(acct);
+    case 'orderedList':
+      return new OrderedListCell(acct);
+    case 'watermarkHold':
+      return new HoldCell(acct, namespace, tag.id, tag.combine === 'latest', holdListener);
+  }
+}
+
+export function corrupt(what: string): RiffleError {
+  return new RiffleError('STATE_DATA_CORRUPT', `state data is damaged: ${what}`, {
+    domain: 'external',
+    hint: 'the snapshot or spill file was changed or truncated; restore from an earlier checkpoint',
+  });
+}
