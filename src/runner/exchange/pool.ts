@@ -1,0 +1,260 @@
+/**
+ * The coordinator: starts N worker threads that each load one module, wires the exchanges between them (one ring per
+ * sender/receiver pair, in shared memory), hands out input splits, relays control commands in lockstep, gathers
+ * metrics, and collects each worker's result.
+ *
+ * Failure is all-or-nothing and prompt: the first worker that reports an error, throws uncaught, exits early
+ * (`process.exit`) or is terminated stops the job — every ring and doorbell is aborted (waking whoever waits on one),
+ * every worker is terminated, and `result` rejects with a `WorkerFailedError` naming the worker, and the step and
+ * element the worker reported. On success every worker has exited before `result` resolves: no thread outlives the
+ * job, and the process ends by itself.
+ *
+ * Worker entry: `worker-main.ts` next to this file in development (run through tsx, registered inside the worker, as
+ * a worker does not apply the parent's `--import tsx` to its entry), `worker-main.js` in the compiled package.
+ *
+ * @example
+ *   const pool = WorkerPool.start({ workers: 4, module: new URL('./job.ts', import.meta.url), exchanges: ['sums'],
+ *     splits: [0, 1, 2, 3, 4, 5, 6, 7], data: { seed: 1 } });
+ *   await pool.control({ advanceWatermarkTo: 1000 });   // every worker handled it
+ *   const results = await pool.result;                   // one per worker, by index
+ */
+import { Worker } from 'node:worker_threads';
+import { ConfigError, RiffleError } from '../../model/index.ts';
+import { FrameKind, jsonPayload } from './frames.ts';
+import { checkWorkers } from './key-group-range.ts';
+import { WorkerFailedError, type CoordinatorMessage, type ExchangeWiring, type SerializedError, type WorkerInit, type WorkerMessage } from './protocol.ts';
+import { abortRing, allocateDoorbell, allocateRing, Doorbell, RingWriter } from './ring.ts';
+
+export interface WorkerPoolOptions {
+  workers: number;
+  /** The module each worker imports (a file path or URL); it exports `runWorker(ctx)`. `.ts` modules run through tsx. */
+  module: string | URL;
+  /** Structured-cloneable data for every worker. */
+  data?: unknown;
+  /** The exchanges to allocate: all-to-all rings between the workers, by id. */
+  exchanges?: readonly string[];
+  /** Bytes per ring (a power of two; default 256 KiB). N workers and E exchanges allocate N·N·E rings. */
+  ringBytes?: number;
+  /** The job's input splits, handed to workers as they ask (`ctx.nextSplit()`). */
+  splits?: readonly unknown[];
+  maxParallelism?: number;
+  /** Per-worker heap limits (Node's resourceLimits), e.g. a share of the job's memory budget. */
+  resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number };
+  /** After a worker reported done, how long it may take to exit before it is terminated (default 2 s). */
+  exitGraceMs?: number;
+}
+
+export interface WorkerReport {
+  readonly result: unknown;
+  readonly metrics: Record<string, number>;
+}
+
+interface WorkerState {
+  readonly worker: Worker;
+  done: boolean;
+  exited: boolean;
+  exitedPromise: Promise<void>;
+  report: WorkerReport | undefined;
+  metrics: Record<string, number>;
+}
+
+const CONTROL_RING_BYTES = 64 * 1024;
+
+/** The worker entry beside this file, and whether it (or the job module) needs tsx inside the worker. */
+function entryOf(moduleUrl: string): { entry: URL; typescript: boolean } {
+  const here = import.meta.url;
+  const ts = here.endsWith('.ts');
+  return { entry: new URL(ts ? './worker-main.ts' : './worker-main.js', here), typescript: ts || /\.[cm]?tsx?$/.test(new URL(moduleUrl).pathname) };
+}
+
+function startThread(entry: URL, typescript: boolean, options: ConstructorParameters<typeof Worker>[1]): Worker {
+  if (!typescript) return new Worker(entry, options);
+  let tsxApi: string;
+  try {
+    tsxApi = import.meta.resolve('tsx/esm/api');
+  } catch {
+    throw new ConfigError('a TypeScript worker module needs tsx, which is not installed next to Riffle', { hint: 'install tsx (npm i -D tsx), or compile the pipeline module to JavaScript' });
+  }
+  // A worker does not apply the parent's `--import tsx` to its own entry: register tsx first, then load the entry.
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(bootstrap, { ...options, eval: true });
+}
+
+function moduleUrlOf(module: string | URL): string {
+  if (module instanceof URL) return module.href;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:[\\/]/i.test(module)) return module;
+  return new URL(module, `file://${process.cwd()}/`).href;
+}
+
+export class WorkerPool {
+  readonly workers: number;
+  /** Each worker's result and final metrics, by index; rejects with the first failure. */
+  readonly result: Promise<WorkerReport[]>;
+  private readonly states: WorkerState[] = [];
+  private readonly sharedMemory: SharedArrayBuffer[] = [];
+  private readonly doorbells: SharedArrayBuffer[] = [];
+  private readonly controlWriters: RingWriter[] = [];
+  private readonly splits: unknown[];
+  private failure: RiffleError | undefined;
+  private settle!: { resolve: (r: WorkerReport[]) => void; reject: (e: unknown) => void };
+  private controlSeq = 0;
+  private readonly acks = new Map<number, { pending: number; resolve: () => void; reject: (e: unknown) => void }>();
+  private readonly exitGraceMs: number;
+  private stopped = false;
+
+  private constructor(options: WorkerPoolOptions) {
+    const { workers, maxParallelism } = checkWorkers(options.workers, options.maxParallelism);
+    this.workers = workers;
+    this.splits = [...(options.splits ?? [])];
+    this.exitGraceMs = options.exitGraceMs ?? 2000;
+    this.result = new Promise<WorkerReport[]>((resolve, reject) => (this.settle = { resolve, reject }));
+    // Callers that only await `pool.result` see the rejection there; this keeps an unobserved one from crashing.
+    this.result.catch(() => {});
+
+    const ringBytes = options.ringBytes ?? 256 * 1024;
+    const wirings: Record<string, ExchangeWiring>[] = Array.from({ length: workers }, () => ({}));
+    for (const id of options.exchanges ?? []) {
+      const bells = Array.from({ length: workers }, () => this.doorbell());
+      const rings = Array.from({ length: workers }, () => Array.from({ length: workers }, () => this.ring(ringBytes)));
+      for (let w = 0; w < workers; w++) {
+        wirings[w]![id] = { outRings: rings[w]!, outDoorbells: bells, inRings: rings.map((row) => row[w]!), doorbell: bells[w]! };
+      }
+    }
+    const moduleUrl = moduleUrlOf(options.module);
+    const { entry, typescript } = entryOf(moduleUrl);
+    for (let index = 0; index < workers; index++) {
+      const control = { ring: this.ring(CONTROL_RING_BYTES), doorbell: this.doorbell() };
+      this.controlWriters.push(new RingWriter(control.ring, control.doorbell));
+      const init: WorkerInit = { index, workers, maxParallelism, moduleUrl, data: options.data, exchanges: wirings[index]!, control };
+      const worker = startThread(entry, typescript, {
+        workerData: init,
+        ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
+      });
+      let exited!: () => void;
+      const state: WorkerState = { worker, done: false, exited: false, exitedPromise: new Promise((r) => (exited = r)), report: undefined, metrics: {} };
+      this.states.push(state);
+      worker.on('message', (m: WorkerMessage) => this.onMessage(index, m));
+      worker.on('error', (e) => this.fail(index, 'threw an uncaught error', { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) }));
+      worker.on('exit', (code) => {
+        state.exited = true;
+        exited();
+        // Messages posted just before the exit may still be queued: look at them first.
+        setImmediate(() => {
+          if (!state.done) this.fail(index, `exited (code ${code}) before finishing`);
+          else this.maybeFinish();
+        });
+      });
+    }
+  }
+
+  /** Starts the workers (validating the options first: a bad worker count throws here, before any thread starts). */
+  static start(options: WorkerPoolOptions): WorkerPool {
+    return new WorkerPool(options);
+  }
+
+  private ring(bytes: number): SharedArrayBuffer {
+    const r = allocateRing(bytes);
+    this.sharedMemory.push(r);
+    return r;
+  }
+
+  private doorbell(): SharedArrayBuffer {
+    const d = allocateDoorbell();
+    this.doorbells.push(d);
+    return d;
+  }
+
+  /** The latest metrics each worker reported, by index. */
+  metrics(): Record<string, number>[] {
+    return this.states.map((s) => s.metrics);
+  }
+
+  /**
+   * Sends a command to every worker, in-band on its control ring, and resolves once every worker's handler has
+   * finished it: the lockstep TestStream needs (a watermark advance reaches all workers before the next element).
+   */
+  async control(command: unknown): Promise<void> {
+    if (this.failure) throw this.failure;
+    const seq = this.controlSeq++;
+    const payload = jsonPayload({ seq, command });
+    const acked = new Promise<void>((resolve, reject) => this.acks.set(seq, { pending: this.workers, resolve, reject }));
+    acked.catch(() => {});
+    await Promise.all(this.controlWriters.map((w) => w.writeFrame(FrameKind.CONTROL, 0, payload)));
+    return acked;
+  }
+
+  /** Stops the job: every worker is terminated; `result` rejects with `reason`. */
+  async cancel(reason = 'the job was cancelled'): Promise<void> {
+    this.stop(new RiffleError('JOB_CANCELLED', reason, { domain: 'user' }));
+    await Promise.all(this.states.map((s) => s.exitedPromise));
+  }
+
+  /**
+   * Terminates one worker thread as a crash would (tests of failure handling; the kill tests of checkpointing): the
+   * job then fails as for any worker that dies.
+   */
+  async terminateWorker(index: number): Promise<void> {
+    await this.states[index]?.worker.terminate();
+  }
+
+  private onMessage(index: number, m: WorkerMessage): void {
+    const state = this.states[index]!;
+    switch (m.type) {
+      case 'ready':
+        return;
+      case 'split-request': {
+        const done = this.splits.length === 0;
+        const reply: CoordinatorMessage = { type: 'split', id: m.id, split: done ? null : this.splits.shift(), done };
+        state.worker.postMessage(reply);
+        return;
+      }
+      case 'metrics':
+        state.metrics = m.metrics;
+        return;
+      case 'ack': {
+        const a = this.acks.get(m.seq);
+        if (a && --a.pending === 0) {
+          this.acks.delete(m.seq);
+          a.resolve();
+        }
+        return;
+      }
+      case 'done':
+        state.done = true;
+        state.metrics = m.metrics;
+        state.report = { result: m.result, metrics: m.metrics };
+        // A worker that lingers after reporting (a forgotten timer, an open handle) is stopped after a grace period.
+        setTimeout(() => {
+          if (!state.exited) void state.worker.terminate();
+        }, this.exitGraceMs).unref();
+        this.maybeFinish();
+        return;
+      case 'error':
+        this.fail(index, 'failed', m.error);
+        return;
+    }
+  }
+
+  private maybeFinish(): void {
+    if (this.stopped || !this.states.every((s) => s.done && s.exited)) return;
+    this.stopped = true;
+    this.settle.resolve(this.states.map((s) => s.report!));
+  }
+
+  private fail(index: number, what: string, original?: SerializedError): void {
+    this.stop(new WorkerFailedError(index, this.workers, what, original));
+  }
+
+  private stop(error: RiffleError): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.failure = error;
+    for (const r of this.sharedMemory) abortRing(r);
+    for (const d of this.doorbells) new Doorbell(d).abort();
+    for (const a of this.acks.values()) a.reject(error);
+    this.acks.clear();
+    void Promise.all(this.states.map((s) => (s.exited ? undefined : s.worker.terminate()))).then(
+      () => Promise.all(this.states.map((s) => s.exitedPromise)),
+    ).then(() => this.settle.reject(error));
+  }
+}

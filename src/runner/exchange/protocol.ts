@@ -1,0 +1,96 @@
+/**
+ * The messages between the coordinator and its workers (over each worker's parentPort; bulk data never goes this way,
+ * it goes through the exchange rings).
+ *
+ * Start: the Worker's `workerData` is the start message (`WorkerInit`): the worker's index, the module to load, the
+ * shared memory of every exchange and its control ring. Then, worker → coordinator: `ready` (module loaded),
+ * `split-request` (answered by `split`), `metrics`, `ack` (a control command was handled), and finally one of `done`
+ * (with the module's result) or `error`. Coordinator control commands (TestStream's watermark and processing-time
+ * advances) travel in-band on the control ring, so they are ordered with any data the coordinator sends.
+ */
+import { excerpt, RiffleError, type ErrorDomain } from '../../model/index.ts';
+
+/** One exchange's shared memory as one worker sees it. */
+export interface ExchangeWiring {
+  /** Rings this worker writes, by destination worker, and the doorbells of those destinations. */
+  readonly outRings: readonly SharedArrayBuffer[];
+  readonly outDoorbells: readonly SharedArrayBuffer[];
+  /** Rings this worker reads, by sending worker, and its own doorbell. */
+  readonly inRings: readonly SharedArrayBuffer[];
+  readonly doorbell: SharedArrayBuffer;
+}
+
+export interface WorkerInit {
+  readonly index: number;
+  readonly workers: number;
+  readonly maxParallelism: number;
+  /** The module the worker imports; it exports `runWorker(ctx)`. */
+  readonly moduleUrl: string;
+  /** Anything structured-cloneable the coordinator passes to every worker (pipeline options, job parameters). */
+  readonly data: unknown;
+  readonly exchanges: Readonly<Record<string, ExchangeWiring>>;
+  /** The coordinator's command ring to this worker. */
+  readonly control: { readonly ring: SharedArrayBuffer; readonly doorbell: SharedArrayBuffer };
+}
+
+/** An error as it crosses from a worker to the coordinator (Error objects lose their fields in structured clone). */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string;
+  readonly domain?: ErrorDomain;
+  readonly hint?: string;
+  readonly step?: string;
+  /** A short excerpt of the element being processed, never the whole element. */
+  readonly element?: string;
+  readonly stack?: string;
+}
+
+export type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'split-request'; id: number }
+  | { type: 'metrics'; metrics: Record<string, number> }
+  | { type: 'ack'; seq: number }
+  | { type: 'done'; result: unknown; metrics: Record<string, number> }
+  | { type: 'error'; error: SerializedError };
+
+export type CoordinatorMessage = { type: 'split'; id: number; split: unknown; done: boolean };
+
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof RiffleError) {
+    const step = typeof e.context.step === 'string' ? e.context.step : undefined;
+    return {
+      name: e.name,
+      message: e.message,
+      code: e.code,
+      domain: e.domain,
+      ...(e.hint !== undefined ? { hint: e.hint } : {}),
+      ...(step !== undefined ? { step } : {}),
+      ...('element' in e.context ? { element: excerpt(e.context.element) } : {}),
+      ...(e.stack !== undefined ? { stack: e.stack } : {}),
+    };
+  }
+  if (e instanceof Error) return { name: e.name, message: e.message, ...(e.stack !== undefined ? { stack: e.stack } : {}) };
+  return { name: 'Error', message: `a non-Error value was thrown: ${excerpt(e)}` };
+}
+
+/**
+ * A worker failed, so the job stopped: names the worker, and the step and element when the worker reported them.
+ * Its domain is the original error's (a user's DoFn that throws stays a user error).
+ */
+export class WorkerFailedError extends RiffleError {
+  readonly worker: number;
+  readonly original: SerializedError | undefined;
+  constructor(worker: number, workers: number, what: string, original?: SerializedError) {
+    const where = original?.step !== undefined ? ` in step '${original.step}'` : '';
+    const message = original ? `worker ${worker} of ${workers} failed${where}: ${original.message}` : `worker ${worker} of ${workers} ${what}`;
+    super(original?.code ?? 'WORKER_FAILED', message, {
+      domain: original?.domain ?? 'internal',
+      context: { worker, ...(original?.step !== undefined ? { step: original.step } : {}), ...(original?.element !== undefined ? { element: original.element } : {}) },
+      ...(original === undefined ? { hint: 'the job was stopped; run with --workers 1 to see the failure in one thread, and report it if it persists' } : {}),
+    });
+    this.worker = worker;
+    this.original = original;
+    if (original?.stack) this.stack = `${this.name}: ${this.message}\n  in worker ${worker}: ${original.stack}`;
+  }
+}
