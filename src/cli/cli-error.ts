@@ -1,7 +1,7 @@
 // The model only (not the package root), so that `riffle --help` does not load the engine.
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, relative } from 'node:path';
-import { ConfigError, RiffleError } from '../model/index.ts';
+import { RiffleError } from '../model/index.ts';
 
 /** The command line itself is wrong (unknown command, missing argument): exit code 2. */
 export class UsageError extends RiffleError {
@@ -23,9 +23,50 @@ export const ExitCode = {
   terminated: 143,
 } as const;
 
-/** 2 for usage and configuration errors (nothing ran), 1 for everything else. */
+/**
+ * What the CLI knows of a Riffle error, from its shape: a pipeline or DAG written against another copy of Riffle (a
+ * user's installed package next to the CLI's) throws that copy's classes, so `instanceof` would miss them.
+ */
+export interface RiffleErrorLike extends Error {
+  readonly code: string;
+  readonly domain: 'user' | 'external' | 'internal';
+  readonly hint?: string | undefined;
+  readonly context?: { readonly step?: string; readonly [k: string]: unknown };
+}
+
+const BRAND = Symbol.for('riffle.error');
+
+/**
+ * Whether `e` is a Riffle error of any copy: it carries the `Symbol.for('riffle.error')` brand (set by RiffleError's
+ * constructor), or — a copy older than the brand — it is an Error with a string `code` and a known `domain`.
+ */
+export function isRiffleError(e: unknown): e is RiffleErrorLike {
+  if (!(e instanceof Error)) return false;
+  const x = e as Error & { code?: unknown; domain?: unknown; [BRAND]?: unknown };
+  if (typeof x.code !== 'string') return false;
+  return x[BRAND] === true || x.domain === 'user' || x.domain === 'external' || x.domain === 'internal';
+}
+
+/** Whether `e`'s class is, or derives from, a class named `name` (by name, so that any copy's class counts). */
+function isKindOf(e: object, name: string): boolean {
+  for (let p: unknown = Object.getPrototypeOf(e); p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    if ((p as { constructor?: { name?: string } }).constructor?.name === name) return true;
+  }
+  return false;
+}
+
+/** The message without the `\n  hint: ...` that RiffleError appends to it. */
+export function messageOf(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const hint = isRiffleError(e) ? e.hint : undefined;
+  const at = hint ? message.lastIndexOf('\n  hint: ') : -1;
+  return at >= 0 ? message.slice(0, at) : message;
+}
+
+/** 2 for usage and configuration errors (nothing ran: code USAGE, or a ConfigError of any copy), 1 for everything else. */
 export function exitCodeOf(error: unknown): number {
-  return error instanceof UsageError || error instanceof ConfigError ? ExitCode.usage : ExitCode.failed;
+  if (!isRiffleError(error)) return ExitCode.failed;
+  return error.code === 'USAGE' || isKindOf(error, 'ConfigError') ? ExitCode.usage : ExitCode.failed;
 }
 
 /** An error from Node's file system or network calls: `code` (ENOENT...), `syscall`, and often `path`. */
@@ -147,9 +188,9 @@ function fileAncestor(path: string): string | undefined {
  */
 export function describeError(error: unknown, debug: boolean, cwd = process.cwd()): string {
   const e = isSystemError(error) ? systemErrorToRiffle(error, cwd) : error;
-  if (e instanceof RiffleError && !debug) return `error: ${e.message}`;
+  if (isRiffleError(e) && !debug) return `error: ${e.message}`;
   if (e instanceof Error) {
-    const internal = !(e instanceof RiffleError);
+    const internal = !isRiffleError(e);
     if (!debug) {
       return `error: internal error: ${e.name}: ${firstLine(e.message)}
   hint: this is a bug, not something you did wrong; run again with RIFFLE_DEBUG=1 to see the stack, and report it with that output`;
@@ -161,6 +202,16 @@ export function describeError(error: unknown, debug: boolean, cwd = process.cwd(
     return `error: ${internal ? `internal error: ${e.name}: ` : ''}${e.message}${frames}${cause}`;
   }
   return `error: internal error: ${String(error)}\n  hint: run again with RIFFLE_DEBUG=1 for details, and report it`;
+}
+
+/**
+ * An error as the JSON document `riffle ... --json` prints on stdout: `{"error": {"code", "message", "hint"}}` (the
+ * message without its hint; code UNEXPECTED for a bug). System errors are named as describeError names them.
+ */
+export function errorDocument(error: unknown, cwd = process.cwd()): { error: { code: string; message: string; hint: string | null } } {
+  const e = isSystemError(error) ? systemErrorToRiffle(error, cwd) : error;
+  if (isRiffleError(e)) return { error: { code: e.code, message: messageOf(e), hint: e.hint ?? null } };
+  return { error: { code: 'UNEXPECTED', message: `internal error: ${e instanceof Error ? `${e.name}: ${firstLine(e.message)}` : String(e)}`, hint: 'this is a bug; run again with RIFFLE_DEBUG=1 to see the stack, and report it' } };
 }
 
 function firstLine(text: string): string {

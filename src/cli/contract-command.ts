@@ -1,121 +1,36 @@
 /**
- * `riffle contract test <contract.yaml> --data <file|glob|delta table> [--version N] [--model name] [--json]` and
- * `riffle contract diff <old.yaml> <new.yaml> [--json]`. Test exits 0 when every check passes and 1 with each failed
- * check and its observed value; diff exits 1 when a change is breaking.
+ * `riffle contract test|diff`: data contracts (Data Contract Specification or the seed layout). Definitions only; the
+ * actions (contract-action.ts) load when one runs.
  */
-import { resolve } from 'node:path';
-import * as quality from '../quality/index.ts';
-import { parseArgs } from './args.ts';
-import { UsageError } from './cli-error.ts';
-import { asCellKinds, declaredColumnTypes, invalidUtf8Flag } from './column-types.ts';
-import type { CliIO } from './cli-io.ts';
-import { stringify } from './run-report.ts';
-import { formatTable } from './table.ts';
+import { action, defineCommand, type CliContext, type Command } from './command-kit.ts';
 
-export const CONTRACT_HELP = `riffle contract — data contracts (Data Contract Specification or the seed layout)
+const actions = () => import('./contract-action.ts');
 
-usage:
-  riffle contract test <contract.yaml> --data <file|glob|delta table dir> [--version N] [--model <name>] [--json]
-        [--columns c:type,... | --schema FILE] [--invalid-utf8 error|replace]
-      checks the data (CSV, JSON Lines, Parquet, or a Delta table at its latest or a given version; streamed in one
-      pass) against the contract's schema and quality rules; exit 0 if all pass, 1 otherwise (records that cannot
-      be read fail the test); --columns/--schema fix how CSV columns are read (string keeps 007 and NA as written)
-  riffle contract diff <old.yaml> <new.yaml> [--json]
-      classifies each change as compatible or breaking; exit 1 if any is breaking`;
-
-/** Dispatches `riffle contract ...`. */
-export async function contractCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const { positionals, flags } = parseArgs(argv, { booleans: ['json', 'help'] });
-  const [sub, ...rest] = positionals;
-  if (flags.help === true || sub === undefined) {
-    io[sub === undefined && flags.help !== true ? 'err' : 'out'](CONTRACT_HELP);
-    return sub === undefined && flags.help !== true ? 2 : 0;
-  }
-  const json = flags.json === true;
-  if (sub === 'test') {
-    const [contractPath, ...extra] = rest;
-    if (contractPath === undefined) throw new UsageError('missing the contract file', { hint: 'riffle contract test <contract.yaml> --data <file.csv|file.jsonl>' });
-    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
-    if (typeof flags.data !== 'string') throw new UsageError('missing --data <file|glob|delta table>', { hint: 'riffle contract test <contract.yaml> --data <file.csv|file.jsonl|file.parquet|table dir>' });
-    let version: number | undefined;
-    if (flags.version !== undefined) {
-      version = Number(flags.version);
-      if (!Number.isInteger(version) || version < 0) throw new UsageError(`--version must be a table version (an integer ≥ 0), got ${JSON.stringify(flags.version)}`);
-    }
-    const declared = declaredColumnTypes({ columns: flags.columns, schema: typeof flags.schema === 'string' ? resolve(io.cwd, flags.schema) : flags.schema });
-    return testContract(resolve(io.cwd, contractPath), flags.data, { ...(typeof flags.model === 'string' ? { model: flags.model } : {}), ...(version !== undefined ? { version } : {}), ...(declared ? { columnKinds: asCellKinds(declared) } : {}), invalidUtf8: invalidUtf8Flag(flags['invalid-utf8']), json }, io);
-  }
-  if (sub === 'diff') {
-    const [a, b] = rest;
-    if (a === undefined || b === undefined) throw new UsageError('contract diff needs two contracts', { hint: 'riffle contract diff <old.yaml> <new.yaml>' });
-    const diff = quality.diffContracts(quality.loadContract(resolve(io.cwd, a)), quality.loadContract(resolve(io.cwd, b)));
-    if (json) io.out(stringify(diff));
-    else if (diff.changes.length === 0) io.out('no changes');
-    else {
-      io.out(formatTable(['change', 'model', 'field', 'verdict'], diff.changes.map((c) => [c.change, c.model, c.field ?? '', c.breaking ? 'BREAKING' : 'compatible'])));
-      io.out(diff.breaking ? `\nbreaking: ${diff.changes.filter((c) => c.breaking).length} change(s) break consumers` : '\ncompatible');
-    }
-    return diff.breaking ? 1 : 0;
-  }
-  throw new UsageError(`unknown contract command '${sub}'`, { hint: "use 'riffle contract test' or 'riffle contract diff'" });
-}
-
-async function testContract(contractPath: string, dataPath: string, options: { model?: string; version?: number; columnKinds?: Record<string, quality.CellKind>; invalidUtf8?: 'error' | 'replace' | undefined; json: boolean }, io: CliIO): Promise<number> {
-  const contract = quality.loadContract(contractPath);
-  const compiled = quality.compileContract(contract, options.model);
-  // CSV cells stay text: the contract's declared types convert them (a cell that does not convert fails the type check).
-  const data = quality.assetFromPath(dataPath, io.cwd, { types: 'text', ...(options.columnKinds ? { columnKinds: options.columnKinds } : {}), ...(options.invalidUtf8 ? { invalidUtf8: options.invalidUtf8 } : {}), ...(options.version !== undefined ? { version: options.version } : {}) });
-  const result = await quality.validateAsset(data, compiled.suite, { mapRow: compiled.coerce });
-  const rows = result.meta.row_count;
-  const checks = result.results.map((r, i) => ({
-    check: compiled.checkNames[i]!,
-    expectation: r.expectation_config.expectation_type,
-    success: r.success,
-    observed: quality.observedText(r),
-    result: r.result,
-    ...(r.approximate ? { approximate: true } : {}),
-    ...(r.exception_info.raised_exception ? { error: r.exception_info.exception_message } : {}),
-  }));
-  // A Delta table has commit times: the contract's freshness SLA is measured on it (files have none).
-  let skipped = compiled.skipped;
-  let freshness: quality.FreshnessCheck | undefined;
-  if (data.kind === 'delta' && contract.freshnessMinutes !== undefined && data.version === undefined) {
-    const limit = contract.freshnessMinutes;
-    freshness = await quality.checkDeltaFreshness(data.path, { expectedInterval: `${limit}m` });
-    const age = freshness.stalenessMinutes;
-    const ok = age !== null && age <= limit;
-    checks.push({
-      check: `freshness: max delay ${limit} min`, expectation: 'freshness', success: ok,
-      observed: age === null ? 'no commit' : `last commit ${Math.round(age * 10) / 10} min ago (${freshness.lastUpdated})`,
-      result: { observed_value: age, details: { ...freshness } },
-    });
-    skipped = skipped.filter((s) => !s.name.startsWith('freshness:'));
-  }
-  const malformed = result.meta.malformed_records as quality.MalformedRecords | undefined;
-  if (malformed) {
-    // Rows that could not be read were not checked: the test fails, as a check of its own, with the count.
-    checks.push({
-      check: 'readable records', expectation: 'readable_records', success: false,
-      observed: `${malformed.count} record${malformed.count === 1 ? '' : 's'} could not be read (${malformed.examples.slice(0, 3).map((m) => m.reason).join('; ')})`,
-      result: { observed_value: malformed.count, details: { ...malformed } },
-    });
-  }
-  const success = result.success && checks.every((c) => c.success);
-  const failed = checks.filter((c) => !c.success);
-  // An input without records passes most checks vacuously: say so, whatever the outcome.
-  if (rows === 0) io.err(`warning: ${dataPath} has no records (checks over rows passed vacuously)`);
-  const dataInfo = { path: dataPath, kind: data.kind, ...(data.kind === 'delta' && data.version !== undefined ? { version: data.version } : {}) };
-  if (options.json) {
-    io.out(stringify({
-      contract: contract.id, version: contract.version, model: compiled.model.name, data: dataInfo, rows, success, statistics: result.statistics,
-      failed: failed.map((c) => c.check), checks, skipped, ...(malformed ? { malformed_records: malformed } : {}),
-    }));
-  } else {
-    io.out(`contract ${contract.title}${contract.version ? ` v${contract.version}` : ''} (model ${compiled.model.name}) on ${dataPath}${data.kind === 'delta' ? ` (Delta table${data.version !== undefined ? ` v${data.version}` : ''})` : ''}: ${rows} rows`);
-    io.out(formatTable(['status', 'check', 'observed'], checks.map((c) => [c.success ? 'pass' : 'FAIL', c.check, c.observed])));
-    for (const s of skipped) io.out(`skipped: ${s.name} (${s.reason})`);
-    if (malformed) io.out(`unreadable records: ${malformed.count} (e.g. ${malformed.examples.slice(0, 3).map((m) => m.reason).join('; ')}); the test fails`);
-    io.out(success ? `\npassed: ${checks.length} checks` : `\nfailed: ${failed.length} of ${checks.length} checks\n${failed.map((c) => `  - ${c.check}: ${c.observed}`).join('\n')}`);
-  }
-  return success ? 0 : 1;
+/** `riffle contract`. */
+export function defineContractCommand(ctx: CliContext): Command {
+  const contract = defineCommand('contract', 'data contracts: test data against one, diff two versions', [
+    ['riffle contract test orders.contract.yaml --data orders.csv', 'check a file'],
+    ['riffle contract diff v1.yaml v2.yaml', 'compatible or breaking changes'],
+  ]).usage('<test|diff> [options]');
+  contract.addCommand(defineCommand('test', "check data (CSV, JSON Lines, Parquet, a glob, or a Delta table) against the contract's schema and quality rules; exit 1 if a check fails", [
+    ['riffle contract test orders.contract.yaml --data orders.csv', 'every check, pass or FAIL'],
+    ['riffle contract test c.yaml --data tables/orders --version 3 --json', 'a Delta table at version 3, as JSON'],
+  ])
+    .argument('<contract>', 'the contract file (.yaml)')
+    .option('--data <path>', 'the data: a file, a glob or a Delta table directory (required)')
+    .option('--version <n>', 'a Delta table version (default the latest)')
+    .option('--model <name>', "the contract's model to check (default its only one)")
+    .option('--columns <c:type,...>', 'how CSV columns are read (string keeps 007 and NA as written)')
+    .option('--schema <file>', 'CSV column types from a JSON/YAML file (column → type)')
+    .option('--invalid-utf8 <error|replace>', 'lines that are not UTF-8: refuse (default) or replace')
+    .option('--json', 'print one JSON document')
+    .action(action(ctx, async (c) => (await actions()).contractTestAction(c, ctx.io))));
+  contract.addCommand(defineCommand('diff', 'classify each change between two contracts as compatible or breaking; exit 1 if any is breaking', [
+    ['riffle contract diff v1.yaml v2.yaml --json', 'the changes as JSON'],
+  ])
+    .argument('<old>', 'the older contract')
+    .argument('<new>', 'the newer contract')
+    .option('--json', 'print one JSON document')
+    .action(action(ctx, async (c) => (await actions()).contractDiffAction(c, ctx.io))));
+  return contract;
 }

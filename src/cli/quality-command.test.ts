@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadSuite, validate } from '../quality/index.ts';
-import { readTable } from './quality-command.ts';
+import { readTable } from './quality-action.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const riffle = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, RIFFLE_DEBUG: '' } });

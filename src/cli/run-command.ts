@@ -1,228 +1,70 @@
-import { basename, resolve } from 'node:path';
-import { ConfigError, RiffleError, type Pipeline, type PipelineResult, type Runner } from '../model/index.ts';
-import { camelCase, parseArgs } from './args.ts';
-import { exitCodeOf, ExitCode, isSystemError, systemErrorToRiffle, UsageError } from './cli-error.ts';
-import type { CliIO } from './cli-io.ts';
-import { RUN_HELP } from './help.ts';
-import { loadPipeline, paramsOf, type LoadedPipeline } from './pipeline-module.ts';
-import { ProgressReporter } from './progress.ts';
-import { displayPath, formatRunReport, runReportJson, stringify } from './run-report.ts';
-import { describeTemplate } from './template-command.ts';
-
-/** Options of `riffle run` itself; every other `--name` is a pipeline parameter. */
-const RUN_FLAGS = ['json', 'explain', 'progress', 'help', 'typecheck'] as const;
-
+/**
+ * `riffle run <pipeline.ts> [--param=value ...]` and `riffle template describe|run`: definitions only (the actions,
+ * run-action.ts and template-describe.ts, load when the command runs).
+ */
+import { action, defineCommand, type CliContext, type Command } from './command-kit.ts';
 
 /**
- * `riffle run <pipeline.ts> [--param=value ...] [--json] [--explain] [--no-progress] [--typecheck]
- * [--dead-letter PATH] [--max-errors N]`. Strategy:
- * 1. find the module path (first positional); with --typecheck, type-check it (errors exit 2 before any work); load
- *    the module and take its definition;
- * 2. re-read argv knowing which parameters are booleans (`--dry-run p.ts` must not eat the path), split CLI
- *    options from parameters and check the parameters with the definition (errors exit 2 before any work);
- * 3. load the engine, build a fresh pipeline, then explain it or run it with progress and cancellation on
- *    SIGINT/SIGTERM (exit 130/143); rejected records stream to the dead-letter file;
- * 4. report as a table or as JSON, and warn on stderr when records were rejected (count and file). With --json,
- *    failures are a JSON document too (and a message on stderr).
+ * The tokens after the command's name, as typed: pipeline parameters are declared by the module, so the action reads
+ * them itself once it is loaded (commander has parsed `--config` off, which is global).
  */
-export async function runCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const first = parseArgs(argv, { booleans: RUN_FLAGS });
-  const json = first.flags.json === true || first.flags.json === 'true';
-  const path = first.positionals[0];
-  // With --json, stdout holds one JSON document: what the pipeline itself logs goes to stderr.
-  const restoreConsole = json ? consoleToStderr() : () => undefined;
-  try {
-    if (first.flags.help !== undefined && first.flags.help !== false) return await help(path, io);
-    if (path === undefined) throw new UsageError('missing the pipeline module', { hint: 'riffle run <pipeline.ts> [--param=value ...]' });
-    if (first.flags.typecheck === true) await typecheck(path, io);
-    const loaded = await loadPipeline(path, io.cwd);
-    const { options, params } = splitArgs(argv, loaded);
-    const values = loaded.definition.parseParams(params);
-
-    // Loaded only now, so that help, usage and parameter errors stay fast and do not depend on the engine.
-    const riffle = await import('../index.ts');
-    const p = riffle.Pipeline.create();
-    try {
-      await loaded.definition.build(p, values);
-    } catch (e) {
-      if (e instanceof RiffleError) throw e;
-      throw new RiffleError('PIPELINE_BUILD_FAILED', `building the pipeline of '${path}' failed: ${e instanceof Error ? e.message : String(e)}`, {
-        domain: 'user',
-        cause: e,
-        hint: 'fix the pipeline function (run with RIFFLE_DEBUG=1 for the stack)',
-      });
-    }
-    if (options.explain) {
-      const description = riffle.describePlan(riffle.plan(p.graph));
-      io.out(options.json ? stringify({ pipeline: path, plan: description.split('\n') }) : description);
-      return ExitCode.ok;
-    }
-    const runOptions = {
-      jobName: basename(path).replace(/\.[cm]?[jt]s$/, ''),
-      ...(options.deadLetter !== undefined ? { deadLetter: resolve(io.cwd, options.deadLetter) } : {}),
-      ...(options.maxErrors !== undefined ? { maxErrors: options.maxErrors } : {}),
-    };
-    const { result, signal } = await runWithProgress(p, new riffle.LocalRunner(), options.progress, io, runOptions);
-    // Inputs that gave nothing to read (empty files, header-only CSV files, declared columns a header lacks).
-    const inputWarnings = riffle.io.files.fileReadWarnings(p.graph);
-    io.out(options.json ? runReportJson(path, result, io.cwd, inputWarnings) : formatRunReport(path, result, io.cwd));
-    const warning = deadLetterWarning(result, io.cwd);
-    if (warning !== undefined) io.err(warning);
-    const inputWarning = inputWarningText(inputWarnings);
-    if (inputWarning !== undefined) io.err(inputWarning);
-    if (result.state === 'CANCELLED') return signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.cancelled;
-    return ExitCode.ok;
-  } catch (e) {
-    if (json) io.out(errorJson(path, e, io.cwd));
-    throw e;
-  } finally {
-    restoreConsole();
-  }
+function tokensOf(cmd: Command): string[] {
+  return cmd.parent!.args.slice(1);
 }
 
-/** Sends console.log/info/debug/dir/table to stderr until the returned function is called. */
-function consoleToStderr(): () => void {
-  const saved = { log: console.log, info: console.info, debug: console.debug, dir: console.dir, table: console.table };
-  const stderrConsole = new console.Console({ stdout: process.stderr, stderr: process.stderr });
-  console.log = stderrConsole.log.bind(stderrConsole);
-  console.info = stderrConsole.info.bind(stderrConsole);
-  console.debug = stderrConsole.debug.bind(stderrConsole);
-  console.dir = stderrConsole.dir.bind(stderrConsole);
-  console.table = stderrConsole.table.bind(stderrConsole);
-  return () => Object.assign(console, saved);
+/** `riffle run` (also `riffle template run`: the same command under another parent). */
+export function defineRunCommand(ctx: CliContext): Command {
+  const cmd = defineCommand('run', 'build and run a pipeline module on the embedded engine', [
+    ['riffle run examples/quickstart.ts --output=out', 'run a pipeline with a parameter'],
+    ['riffle run p.ts --json --no-progress', 'the result as one JSON document (logs go to stderr)'],
+    ['riffle run p.ts --workers 4 --memory 1g', 'four workers, a 1 GiB memory budget'],
+    ['riffle run p.ts --explain', 'the fused execution plan, without running'],
+    ['riffle run p.ts --help', "this help and the pipeline's parameters"],
+  ])
+    .argument('[pipeline]', 'the pipeline module (a .ts or .js file exporting Pipeline.define(...))')
+    .usage('<pipeline.ts> [--param=value ...] [options]')
+    .helpOption(false)
+    .option('--json', 'print the result as one JSON document on stdout (the pipeline\'s own output goes to stderr)')
+    .option('--explain', 'print the fused execution plan instead of running')
+    .option('--no-progress', 'do not show progress on stderr')
+    .option('--typecheck', 'type-check the module with the project\'s TypeScript first (errors as tsc prints them, exit 2)')
+    .option('--dead-letter <path>', 'write rejected records (dead letters) to this JSON Lines file (default riffle-dead-letters/<pipeline>-<run id>.jsonl)')
+    .option('--max-errors <n>', 'fail the run (exit 1) once more than N records were rejected')
+    .option('--workers <n>', 'worker threads for keyed work (default: the project file, $RIFFLE_WORKERS, else the runner\'s)')
+    .option('--memory <size>', 'memory budget of grouping and state, e.g. 512m or 1g (default: the project file, $RIFFLE_MEMORY)')
+    .option('-h, --help', 'show this help; after a pipeline path, also its parameters')
+    .allowUnknownOption()
+    .allowExcessArguments();
+  cmd.addHelpText('after', `
+Parameters: --<param>=<value> (or --<param> <value>; --<flag> / --no-<flag> for booleans); --kebab-case names reach
+camelCase parameters. 'riffle template describe <pipeline.ts>' lists them.
+Records rejected by a step or a source whose error output nobody consumes are written as they occur to the
+dead-letter file; the run warns with their count. Ctrl-C (or SIGTERM) cancels and removes temporary output.
+Exit codes: 0 done, 1 the job failed, 2 usage, parameter or type error, 130 cancelled (SIGINT), 143 (SIGTERM).`);
+  return cmd.action(action(ctx, async (c) => {
+    const [{ runAction }, { projectDefaults }] = await Promise.all([import('./run-action.ts'), import('./project-defaults.ts')]);
+    return runAction(tokensOf(c), ctx.io, { help: c.helpInformation().replace(/\n$/, ''), defaults: () => projectDefaults(c, ctx.io) });
+  }));
 }
 
-async function help(path: string | undefined, io: CliIO): Promise<number> {
-  io.out(RUN_HELP);
-  if (path !== undefined) io.out(`\n${describeTemplate(await loadPipeline(path, io.cwd))}`);
-  return ExitCode.ok;
-}
-
-interface RunFlags {
-  json: boolean;
-  explain: boolean;
-  progress: boolean;
-  typecheck: boolean;
-  deadLetter?: string;
-  maxErrors?: number;
-}
-
-/** --typecheck: tsc's diagnostics on stderr and exit 2 before the module is even loaded. */
-async function typecheck(path: string, io: CliIO): Promise<void> {
-  const { typecheckModule } = await import('./typecheck.ts');
-  const result = await typecheckModule(path, io.cwd);
-  if (result.errors === 0) return;
-  io.err(result.text);
-  throw new ConfigError(`'${path}' does not type-check: ${result.errors} error${result.errors === 1 ? '' : 's'} (above, as tsc reports them)`, {
-    hint: 'fix them, or run without --typecheck',
-  });
-}
-
-/** The stderr warning after a run whose records were rejected: how many, and where they are. */
-export function deadLetterWarning(result: PipelineResult, cwd: string): string | undefined {
-  const count = result.deadLetterCount ?? result.deadLetters.length;
-  if (count === 0) return undefined;
-  const steps = [...new Set(result.deadLetters.map((d) => d.step))].slice(0, 5);
-  const where = result.deadLetterPath !== undefined ? ` and written to ${displayPath(result.deadLetterPath, cwd)}` : '';
-  return `warning: ${count} record${count === 1 ? ' was' : 's were'} rejected${steps.length > 0 ? ` (${steps.map((s) => `'${s}'`).join(', ')})` : ''}${where}; use --max-errors N to fail the run instead`;
-}
-
-/** The stderr warning about inputs that gave no records: how many, and the first few. */
-export function inputWarningText(warnings: ReadonlyArray<{ message: string }>): string | undefined {
-  if (warnings.length === 0) return undefined;
-  const shown = warnings.slice(0, 5).map((w) => w.message).join('; ');
-  const more = warnings.length > 5 ? `; and ${warnings.length - 5} more` : '';
-  return `warning: ${warnings.length} input warning${warnings.length === 1 ? '' : 's'}: ${shown}${more}`;
-}
-
-/** Second reading of argv: CLI options, and raw parameters keyed by their declared names. */
-function splitArgs(argv: readonly string[], { definition }: LoadedPipeline): { options: RunFlags; params: Record<string, string | boolean> } {
-  const declared = paramsOf(definition);
-  const booleanParams = declared.filter((d) => d.type === 'boolean').flatMap((d) => [d.name, kebabCase(d.name)]);
-  const { positionals, flags } = parseArgs(argv, { booleans: [...RUN_FLAGS, ...booleanParams] });
-  if (positionals.length > 1) {
-    throw new UsageError(`unexpected argument '${positionals[1]}'`, { hint: 'parameters are written --name=value; the pipeline module comes once, first' });
-  }
-  const options: RunFlags = { json: false, explain: false, progress: true, typecheck: false };
-  const params: Record<string, string | boolean> = {};
-  for (const [name, value] of Object.entries(flags)) {
-    const declared = name in definition.params || camelCase(name) in definition.params;
-    if ((RUN_FLAGS as readonly string[]).includes(name) && !declared) {
-      options[name as 'json'] = booleanFlag(name, value);
-    } else if (name === 'dead-letter' && !declared) {
-      if (typeof value !== 'string' || value === '') throw new UsageError('--dead-letter takes a path', { hint: 'e.g. --dead-letter out/rejected.jsonl' });
-      options.deadLetter = value;
-    } else if (name === 'max-errors' && !declared) {
-      const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
-      if (!Number.isSafeInteger(n)) throw new UsageError(`--max-errors takes a whole number ≥ 0 (got '${String(value)}')`, { hint: 'e.g. --max-errors 100; 0 fails the run on the first rejected record' });
-      options.maxErrors = n;
-    } else {
-      params[name in definition.params ? name : camelCase(name) in definition.params ? camelCase(name) : name] = value;
-    }
-  }
-  return { options, params };
-}
-
-function booleanFlag(name: string, value: string | boolean): boolean {
-  if (typeof value === 'boolean') return value;
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  throw new UsageError(`option --${name} takes no value (got '${value}')`, { hint: `write --${name} or --no-${name}` });
-}
-
-function kebabCase(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
-/**
- * Runs with progress on stderr, and cancels on the first SIGINT or SIGTERM (the engine stops at its next slice, sinks
- * remove their temporary files); a second signal stops the process at once. Resolves with the signal, if any.
- */
-async function runWithProgress(
-  p: Pipeline,
-  runner: Runner,
-  showProgress: boolean,
-  io: CliIO,
-  runOptions: { jobName: string; deadLetter?: string; maxErrors?: number },
-): Promise<{ result: PipelineResult; signal: NodeJS.Signals | undefined }> {
-  const controller = new AbortController();
-  const reporter = showProgress ? new ProgressReporter(io.progress) : undefined;
-  let received: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.cancelled);
-    received = signal;
-    reporter?.finish();
-    io.err(`${signal === 'SIGINT' ? 'interrupted' : signal}: cancelling the job (Ctrl-C again to stop at once)`);
-    controller.abort();
-  };
-  const timer = reporter ? setInterval(() => reporter.tick(), io.progress.isTTY ? 1000 : 5000) : undefined;
-  timer?.unref();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const result = await p.run({ runner, signal: controller.signal, ...runOptions, onProgress: reporter ? (x: Parameters<ProgressReporter['update']>[0]) => reporter.update(x) : undefined });
-    return { result, signal: received };
-  } finally {
-    clearInterval(timer);
-    reporter?.finish();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-}
-
-/** A failure as JSON: what went wrong, where, and what to do. */
-function errorJson(path: string | undefined, error: unknown, cwd: string): string {
-  const e = isSystemError(error) ? systemErrorToRiffle(error, cwd) : error;
-  const riffle = e instanceof RiffleError ? e : undefined;
-  const message = e instanceof Error ? e.message : String(e);
-  return stringify({
-    pipeline: path ?? null,
-    state: exitCodeOf(e) === ExitCode.usage ? 'INVALID' : 'FAILED',
-    error: {
-      code: riffle?.code ?? 'UNEXPECTED',
-      message: riffle?.hint ? message.slice(0, message.lastIndexOf('\n  hint: ')) : message,
-      hint: riffle?.hint ?? null,
-      step: riffle?.context.step ?? null,
-    },
-  });
+/** `riffle template describe|run`. */
+export function defineTemplateCommand(ctx: CliContext): Command {
+  const template = defineCommand('template', 'pipeline templates: describe their parameters, run them', [
+    ['riffle template describe p.ts', 'description and parameters as a table'],
+    ['riffle template describe p.ts --json', 'the same as JSON'],
+    ['riffle template run p.ts --input=x.csv', "the same as 'riffle run'"],
+  ]);
+  template.addCommand(
+    defineCommand('describe', "show a template's description and parameters (name, type, default, description)", [
+      ['riffle template describe examples/batch-etl.ts', 'its parameters as a table'],
+    ])
+      .argument('<pipeline>', 'the pipeline module')
+      .option('--json', 'print one JSON document')
+      .action(action(ctx, async (c) => {
+        const { describeAction } = await import('./template-describe.ts');
+        return describeAction(c.processedArgs[0] as string, c.opts<{ json?: boolean }>().json === true, ctx.io);
+      })),
+  );
+  template.addCommand(defineRunCommand(ctx).description("run a template (the same as 'riffle run')"));
+  return template;
 }

@@ -1,8 +1,11 @@
 /**
- * Command-line parsing for `riffle`: positionals and `--name=value`, `--name value`, `--flag`, `--no-flag`.
+ * The parameters of a pipeline (`riffle run p.ts --words=a,b --upper`) or of a DAG (`riffle dag test d 2024-01-01
+ * --n=3`) as tokens: positionals and `--name=value`, `--name value`, `--flag`, `--no-flag`.
  *
- * Why not `util.parseArgs`: pipeline parameters are declared by the pipeline module, so the set of options is not
- * known until that module is loaded. We parse generically and let the pipeline's `parseParams` judge the names.
+ * Commands and their own options are parsed by commander (see command-kit.ts). Parameters cannot be: the module
+ * declares them, so they are known only once it is loaded. The run action reads its tokens here knowing which
+ * parameters are booleans (`--dry-run p.ts` must not take the path as its value), and the definition's
+ * `parseParams` judges the names and values.
  */
 
 /** Parsed arguments: positionals in order, and flags (the last occurrence of a name wins). */
@@ -23,9 +26,9 @@ export interface ParseOptions {
  *   a following `true` or `false` only);
  * - `--flag` alone is `true`, `--no-flag` is `false`;
  * - everything after a bare `--` is positional.
- * @example parseArgs(['run', 'p.ts', '--n=3', '--json']) // { positionals: ['run', 'p.ts'], flags: { n: '3', json: true } }
+ * @example parseParamTokens(['run', 'p.ts', '--n=3', '--json']) // { positionals: ['run', 'p.ts'], flags: { n: '3', json: true } }
  */
-export function parseArgs(argv: readonly string[], opts: ParseOptions = {}): ParsedArgs {
+export function parseParamTokens(argv: readonly string[], opts: ParseOptions = {}): ParsedArgs {
   const booleans = new Set(opts.booleans ?? []);
   const positionals: string[] = [];
   const flags: Record<string, string | boolean> = {};

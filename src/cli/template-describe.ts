@@ -1,25 +1,12 @@
-import { parseArgs } from './args.ts';
-import { UsageError } from './cli-error.ts';
 import type { CliIO } from './cli-io.ts';
-import { DESCRIBE_HELP } from './help.ts';
 import { loadPipeline, paramsOf, type LoadedPipeline } from './pipeline-module.ts';
 import { stringify } from './run-report.ts';
 import { formatTable } from './table.ts';
 
-/** `riffle template describe <pipeline.ts> [--json]`. */
-export async function describeCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const { positionals, flags } = parseArgs(argv, { booleans: ['json', 'help'] });
-  if (flags.help === true) {
-    io.out(DESCRIBE_HELP);
-    return 0;
-  }
-  const unknown = Object.keys(flags).filter((k) => k !== 'json' && k !== 'help');
-  if (unknown.length > 0) throw new UsageError(`unknown option --${unknown[0]} for 'template describe'`, { hint: 'it takes only --json' });
-  const [path, ...extra] = positionals;
-  if (path === undefined) throw new UsageError('missing the pipeline module', { hint: 'riffle template describe <pipeline.ts> [--json]' });
-  if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`, { hint: 'riffle template describe <pipeline.ts> [--json]' });
+/** `riffle template describe <pipeline.ts> [--json]`: the template's description and parameters. */
+export async function describeAction(path: string, json: boolean, io: CliIO): Promise<number> {
   const loaded = await loadPipeline(path, io.cwd);
-  if (flags.json === true) {
+  if (json) {
     io.out(stringify({ pipeline: path, description: loaded.definition.description ?? null, params: paramsOf(loaded.definition).map((p) => ({ ...p, default: p.default ?? null, description: p.description ?? null })) }));
   } else {
     io.out(describeTemplate(loaded));

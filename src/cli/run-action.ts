@@ -1,0 +1,275 @@
+import { randomBytes } from 'node:crypto';
+import { basename, resolve } from 'node:path';
+import type { ProjectConfig } from '../config/index.ts';
+import { ConfigError, RiffleError, type Pipeline, type PipelineResult, type Runner } from '../model/index.ts';
+import { errorDocument, exitCodeOf, ExitCode, isRiffleError, UsageError } from './cli-error.ts';
+import type { CliIO } from './cli-io.ts';
+import { camelCase, parseParamTokens } from './param-tokens.ts';
+import { loadPipeline, paramsOf, type LoadedPipeline } from './pipeline-module.ts';
+import { ProgressReporter } from './progress.ts';
+import { displayPath, formatRunReport, runReportJson, stringify } from './run-report.ts';
+import { describeTemplate } from './template-describe.ts';
+
+/** Options of `riffle run` itself that take no value; every other `--name` is a pipeline parameter. */
+const RUN_FLAGS = ['json', 'explain', 'progress', 'help', 'typecheck'] as const;
+
+/** What the run action gets besides its tokens: its generated help, and the project's defaults (lazily). */
+export interface RunContext {
+  readonly help: string;
+  readonly defaults: () => Promise<ProjectConfig>;
+}
+
+
+/**
+ * `riffle run <pipeline.ts> [--param=value ...] [--json] [--explain] [--no-progress] [--typecheck]
+ * [--dead-letter PATH] [--max-errors N]`. Strategy:
+ * 1. find the module path (first positional); with --typecheck, type-check it (errors exit 2 before any work); load
+ *    the module and take its definition;
+ * 2. re-read argv knowing which parameters are booleans (`--dry-run p.ts` must not eat the path), split CLI
+ *    options from parameters and check the parameters with the definition (errors exit 2 before any work);
+ * 3. load the engine, build a fresh pipeline, then explain it or run it with progress and cancellation on
+ *    SIGINT/SIGTERM (exit 130/143); rejected records stream to the dead-letter file;
+ * 4. report as a table or as JSON, and warn on stderr when records were rejected (count and file). With --json,
+ *    failures are a JSON document too (and a message on stderr).
+ */
+export async function runAction(tokens: readonly string[], io: CliIO, ctx: RunContext): Promise<number> {
+  const argv = tokens.map((t) => (t === '-h' ? '--help' : t));
+  const first = parseParamTokens(argv, { booleans: RUN_FLAGS });
+  const json = first.flags.json === true || first.flags.json === 'true';
+  const path = first.positionals[0];
+  // With --json, stdout holds one JSON document: what the pipeline itself logs goes to stderr.
+  const restoreConsole = json ? consoleToStderr() : () => undefined;
+  try {
+    if (first.flags.help !== undefined && first.flags.help !== false) return await help(path, io, ctx.help);
+    if (path === undefined) throw new UsageError('missing the pipeline module', { hint: 'riffle run <pipeline.ts> [--param=value ...]' });
+    if (first.flags.typecheck === true) await typecheck(path, io);
+    const loaded = await loadPipeline(path, io.cwd);
+    const { options, params } = splitArgs(argv, loaded);
+    const values = loaded.definition.parseParams(params);
+
+    // Loaded only now, so that help, usage and parameter errors stay fast and do not depend on the engine.
+    const riffle = await import('../index.ts');
+    const p = riffle.Pipeline.create();
+    try {
+      await loaded.definition.build(p, values);
+    } catch (e) {
+      if (isRiffleError(e)) throw e;
+      throw new RiffleError('PIPELINE_BUILD_FAILED', `building the pipeline of '${path}' failed: ${e instanceof Error ? e.message : String(e)}`, {
+        domain: 'user',
+        cause: e,
+        hint: 'fix the pipeline function (run with RIFFLE_DEBUG=1 for the stack)',
+      });
+    }
+    if (options.explain) {
+      const description = riffle.describePlan(riffle.plan(p.graph));
+      io.out(options.json ? stringify({ pipeline: path, plan: description.split('\n') }) : description);
+      return ExitCode.ok;
+    }
+    // Flags win over the environment, which wins over the project file.
+    const defaults = await ctx.defaults();
+    const workers = options.workers ?? defaults.workers;
+    const memoryBytes = options.memoryBytes ?? defaults.memoryBytes;
+    const jobName = basename(path).replace(/\.[cm]?[jt]s$/, '');
+    const deadLetter = options.deadLetter !== undefined ? resolve(io.cwd, options.deadLetter) : defaults.deadLetterDir !== undefined ? resolve(io.cwd, defaults.deadLetterDir, `${jobName}-${runStamp()}.jsonl`) : undefined;
+    const runOptions: RunOptionsGiven = {
+      jobName,
+      ...(deadLetter !== undefined ? { deadLetter } : {}),
+      ...(options.maxErrors !== undefined ? { maxErrors: options.maxErrors } : {}),
+      ...(workers !== undefined ? { workers } : {}),
+      ...(memoryBytes !== undefined ? { memoryBytes } : {}),
+      ...(defaults.checkpointDir !== undefined ? { checkpointDir: resolve(io.cwd, defaults.checkpointDir) } : {}),
+    };
+    const { result, signal } = await runWithProgress(p, new riffle.LocalRunner(), options.progress, io, runOptions);
+    // Inputs that gave nothing to read (empty files, header-only CSV files, declared columns a header lacks).
+    const inputWarnings = riffle.io.files.fileReadWarnings(p.graph);
+    io.out(options.json ? runReportJson(path, result, io.cwd, inputWarnings) : formatRunReport(path, result, io.cwd));
+    const warning = deadLetterWarning(result, io.cwd);
+    if (warning !== undefined) io.err(warning);
+    const inputWarning = inputWarningText(inputWarnings);
+    if (inputWarning !== undefined) io.err(inputWarning);
+    if (result.state === 'CANCELLED') return signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.cancelled;
+    return ExitCode.ok;
+  } catch (e) {
+    if (json) io.out(errorJson(path, e, io.cwd));
+    throw e;
+  } finally {
+    restoreConsole();
+  }
+}
+
+/** Sends console.log/info/debug/dir/table to stderr until the returned function is called. */
+function consoleToStderr(): () => void {
+  const saved = { log: console.log, info: console.info, debug: console.debug, dir: console.dir, table: console.table };
+  const stderrConsole = new console.Console({ stdout: process.stderr, stderr: process.stderr });
+  console.log = stderrConsole.log.bind(stderrConsole);
+  console.info = stderrConsole.info.bind(stderrConsole);
+  console.debug = stderrConsole.debug.bind(stderrConsole);
+  console.dir = stderrConsole.dir.bind(stderrConsole);
+  console.table = stderrConsole.table.bind(stderrConsole);
+  return () => Object.assign(console, saved);
+}
+
+async function help(path: string | undefined, io: CliIO, text: string): Promise<number> {
+  io.out(text);
+  if (path !== undefined) io.out(`\n${describeTemplate(await loadPipeline(path, io.cwd))}`);
+  return ExitCode.ok;
+}
+
+interface RunFlags {
+  json: boolean;
+  explain: boolean;
+  progress: boolean;
+  typecheck: boolean;
+  deadLetter?: string;
+  maxErrors?: number;
+  workers?: number;
+  memoryBytes?: number;
+}
+
+/** The run options the CLI gives the runner. */
+interface RunOptionsGiven {
+  jobName: string;
+  deadLetter?: string;
+  maxErrors?: number;
+  workers?: number;
+  memoryBytes?: number;
+  checkpointDir?: string;
+}
+
+/** --typecheck: tsc's diagnostics on stderr and exit 2 before the module is even loaded. */
+async function typecheck(path: string, io: CliIO): Promise<void> {
+  const { typecheckModule } = await import('./typecheck.ts');
+  const result = await typecheckModule(path, io.cwd);
+  if (result.errors === 0) return;
+  io.err(result.text);
+  throw new ConfigError(`'${path}' does not type-check: ${result.errors} error${result.errors === 1 ? '' : 's'} (above, as tsc reports them)`, {
+    hint: 'fix them, or run without --typecheck',
+  });
+}
+
+/** The stderr warning after a run whose records were rejected: how many, and where they are. */
+export function deadLetterWarning(result: PipelineResult, cwd: string): string | undefined {
+  const count = result.deadLetterCount ?? result.deadLetters.length;
+  if (count === 0) return undefined;
+  const steps = [...new Set(result.deadLetters.map((d) => d.step))].slice(0, 5);
+  const where = result.deadLetterPath !== undefined ? ` and written to ${displayPath(result.deadLetterPath, cwd)}` : '';
+  return `warning: ${count} record${count === 1 ? ' was' : 's were'} rejected${steps.length > 0 ? ` (${steps.map((s) => `'${s}'`).join(', ')})` : ''}${where}; use --max-errors N to fail the run instead`;
+}
+
+/** The stderr warning about inputs that gave no records: how many, and the first few. */
+export function inputWarningText(warnings: ReadonlyArray<{ message: string }>): string | undefined {
+  if (warnings.length === 0) return undefined;
+  const shown = warnings.slice(0, 5).map((w) => w.message).join('; ');
+  const more = warnings.length > 5 ? `; and ${warnings.length - 5} more` : '';
+  return `warning: ${warnings.length} input warning${warnings.length === 1 ? '' : 's'}: ${shown}${more}`;
+}
+
+/** Second reading of argv: CLI options, and raw parameters keyed by their declared names. */
+function splitArgs(argv: readonly string[], { definition }: LoadedPipeline): { options: RunFlags; params: Record<string, string | boolean> } {
+  const declared = paramsOf(definition);
+  const booleanParams = declared.filter((d) => d.type === 'boolean').flatMap((d) => [d.name, kebabCase(d.name)]);
+  const { positionals, flags } = parseParamTokens(argv, { booleans: [...RUN_FLAGS, ...booleanParams] });
+  if (positionals.length > 1) {
+    throw new UsageError(`unexpected argument '${positionals[1]}'`, { hint: 'parameters are written --name=value; the pipeline module comes once, first' });
+  }
+  const options: RunFlags = { json: false, explain: false, progress: true, typecheck: false };
+  const params: Record<string, string | boolean> = {};
+  for (const [name, value] of Object.entries(flags)) {
+    const declared = name in definition.params || camelCase(name) in definition.params;
+    if ((RUN_FLAGS as readonly string[]).includes(name) && !declared) {
+      options[name as 'json'] = booleanFlag(name, value);
+    } else if (name === 'dead-letter' && !declared) {
+      if (typeof value !== 'string' || value === '') throw new UsageError('--dead-letter takes a path', { hint: 'e.g. --dead-letter out/rejected.jsonl' });
+      options.deadLetter = value;
+    } else if (name === 'max-errors' && !declared) {
+      const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+      if (!Number.isSafeInteger(n)) throw new UsageError(`--max-errors takes a whole number ≥ 0 (got '${String(value)}')`, { hint: 'e.g. --max-errors 100; 0 fails the run on the first rejected record' });
+      options.maxErrors = n;
+    } else if (name === 'workers' && !declared) {
+      options.workers = parseCount(typeof value === 'string' ? value : String(value), '--workers');
+    } else if (name === 'memory' && !declared) {
+      options.memoryBytes = parseSize(typeof value === 'string' ? value : String(value), '--memory');
+    } else {
+      params[name in definition.params ? name : camelCase(name) in definition.params ? camelCase(name) : name] = value;
+    }
+  }
+  return { options, params };
+}
+
+/** `20261206T214500Z-3f9a2c`: a name for this run's dead-letter file in the project's dead-letter directory. */
+function runStamp(): string {
+  return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** `--workers N`: a whole number from 1 to 1024 (a usage error otherwise). */
+function parseCount(text: string, flag: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > 1024) throw new UsageError(`${flag} takes a whole number from 1 to 1024 (got '${text}')`, { hint: `e.g. ${flag} 4` });
+  return n;
+}
+
+/** `--memory SIZE`: `512k`, `64m`, `1g` (powers of 1024) or bytes (a usage error otherwise). */
+function parseSize(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kmgt])?(?:i?b)?$/i.exec(text.trim());
+  const bytes = m ? Math.round(Number(m[1]) * 1024 ** 'bkmgt'.indexOf((m[2] ?? 'b').toLowerCase())) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1) throw new UsageError(`${flag} takes a size such as 512k, 64m or 1g (got '${text}')`, { hint: `units are k, m, g, t (powers of 1024); e.g. ${flag} 1g` });
+  return bytes;
+}
+
+function booleanFlag(name: string, value: string | boolean): boolean {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new UsageError(`option --${name} takes no value (got '${value}')`, { hint: `write --${name} or --no-${name}` });
+}
+
+function kebabCase(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/**
+ * Runs with progress on stderr, and cancels on the first SIGINT or SIGTERM (the engine stops at its next slice, sinks
+ * remove their temporary files); a second signal stops the process at once. Resolves with the signal, if any.
+ */
+async function runWithProgress(
+  p: Pipeline,
+  runner: Runner,
+  showProgress: boolean,
+  io: CliIO,
+  runOptions: RunOptionsGiven,
+): Promise<{ result: PipelineResult; signal: NodeJS.Signals | undefined }> {
+  const controller = new AbortController();
+  const reporter = showProgress ? new ProgressReporter(io.progress) : undefined;
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.cancelled);
+    received = signal;
+    reporter?.finish();
+    io.err(`${signal === 'SIGINT' ? 'interrupted' : signal}: cancelling the job (Ctrl-C again to stop at once)`);
+    controller.abort();
+  };
+  const timer = reporter ? setInterval(() => reporter.tick(), io.progress.isTTY ? 1000 : 5000) : undefined;
+  timer?.unref();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await p.run({ runner, signal: controller.signal, ...runOptions, onProgress: reporter ? (x: Parameters<ProgressReporter['update']>[0]) => reporter.update(x) : undefined });
+    return { result, signal: received };
+  } finally {
+    clearInterval(timer);
+    reporter?.finish();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** A failure as JSON: what went wrong, where, and what to do (the shape of errorDocument, with the pipeline and state). */
+function errorJson(path: string | undefined, error: unknown, cwd: string): string {
+  const doc = errorDocument(error, cwd);
+  const step = isRiffleError(error) && typeof error.context?.step === 'string' ? error.context.step : null;
+  return stringify({
+    pipeline: path ?? null,
+    state: exitCodeOf(error) === ExitCode.usage ? 'INVALID' : 'FAILED',
+    error: { ...doc.error, step },
+  });
+}
