@@ -10,7 +10,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { URL } from 'node:url';
 
 const root = new URL('../', import.meta.url);
-const compiled = new URL('dist/cli/main.js', root);
+const compiled = new URL('dist/bundle/cli.js', root);
 const sources = new URL('src/', root);
 
 /** The newest modification time of the product sources under `dir` (tests excluded: they are not in dist/). */

@@ -86,10 +86,22 @@ describe('the root entry point is light', () => {
     assert.ok(heavy.some((u) => HEAVY_PACKAGE.test(u)), 'and its dependencies (zod, yaml)');
   });
 
-  it('from dist/ (when a build is up to date): the same, without tsx', { skip: distFresh ? false : 'no up-to-date build in dist/ (npm run build; the consumer tier runs this test after building)' }, (t) => {
-    const { all, heavy } = loadedBy(body(pathToFileURL(join(ROOT, 'dist/index.js')).href), false, 'dist');
-    t.diagnostic(`dist/index.js loads ${all.length} modules (${ownAndDependencies(all)} of Riffle and its dependencies)`);
+  it("import('riffle') compiled (dist/, when a build is up to date): the same, without tsx", { skip: distFresh ? false : 'no up-to-date build in dist/ (npm run build; the consumer tier runs this test after building)' }, (t) => {
+    // The package's own name resolves through its exports to the bundle; the bundle's files are mapped back to the
+    // sources they hold (dist/.bundle-meta.json, written by the build).
+    const { all, heavy } = loadedBy(body('riffle'), false, 'dist');
+    const meta = JSON.parse(readFileSync(join(ROOT, 'dist/.bundle-meta.json'), 'utf8')) as Record<string, { inputs: Record<string, unknown> }>;
+    const bundled = all.filter((u) => u.includes('/dist/bundle/'));
+    assert.ok(bundled.some((u) => u.endsWith('/dist/bundle/index.js')), 'the root entry is the bundle');
+    const sources = bundled.flatMap((u) => {
+      const file = Object.keys(meta).find((f) => u.endsWith(`/${f}`));
+      assert.ok(file, `${u} is in the bundle's metadata`);
+      return Object.keys(meta[file]!.inputs);
+    });
+    t.diagnostic(`import('riffle') loads ${all.length} modules (${ownAndDependencies(all)} files: ${bundled.length} of the bundle, holding ${sources.length} sources)`);
     assert.deepEqual(heavy, []);
+    assert.deepEqual(sources.filter((s) => HEAVY_SRC.test(`/${s}`)), []);
+    assert.ok(sources.includes('src/io/delta/write-delta.ts'));
     assert.ok(!all.some((u) => u.includes('/node_modules/tsx/')), 'the compiled root does not load tsx');
   });
 });

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { stat, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { glob, isDynamicPattern } from 'tinyglobby';
 import { ConfigError, RiffleError } from '../../model/index.ts';
+import { lazyModule } from '../lazy-module.ts';
 import { COMMIT_MARKER, committedView, readCommitManifest } from './commit-manifest.ts';
 
 /**
@@ -41,9 +41,13 @@ export async function expandPaths(patterns: string | readonly string[]): Promise
 /** A commit changed a manifest while it was read this many times in a row: give up. */
 const MAX_RETRIES = 20;
 
+/** The glob matcher (and its dependencies), loaded when a pattern is first expanded, not when Riffle is imported. */
+const tinyglobby = lazyModule('tinyglobby', () => import('tinyglobby'));
+
 async function expandOne(pattern: string): Promise<Array<[string, string]>> {
   const info = await stat(pattern).catch(() => undefined);
   if (info?.isFile()) return [[resolve(pattern), resolve(pattern)]];
+  const { glob, isDynamicPattern } = await tinyglobby.load();
   if (!info?.isDirectory() && !isDynamicPattern(pattern)) return [];
   const list = async (): Promise<Map<string, string[]>> => {
     let matches: string[];
