@@ -13,7 +13,7 @@
  */
 import { ByteReader, ByteWriter, type Coder } from '../../model/index.ts';
 import type { StateCombineFn } from '../../semantics/index.ts';
-import { KEY_OVERHEAD, latin1, latin1Bytes, SpillingBuffer, type SpillOptions } from './grouping-buffer.ts';
+import { KEY_OVERHEAD, latin1, latin1Bytes, SpillingBuffer, type SpillOptions } from './spilling-buffer.ts';
 import type { RunWriter } from './run-file.ts';
 import { RunMerger } from './run-merge.ts';
 

@@ -4,13 +4,16 @@
  * directory; `groups()` then merges the runs (k-way, a bounded fan-in, merging runs first when there are too many)
  * and yields each key once, in key-byte order, with all its values in the order they were added.
  *
- * Throughput, by design: values live in a few large byte arenas (no object per value), keys are latin1 strings in
- * one Map with typed-array linked lists of values, runs are written and read in 1 MiB blocks.
+ * Throughput, by design: nothing per element lives on the JavaScript heap. Keys sit in a byte arena behind an
+ * open-addressing hash table (typed arrays, no string per element); values are appended to 4 MiB arenas as
+ * `[key index][varint length][bytes]` in arrival order. A spill sorts the distinct keys once, lays out each key's
+ * record at its final offset, and gathers values in a few sequential passes over the arena (one per 32 MiB window of
+ * output) instead of chasing each key's values through memory; runs are written and read in large blocks.
  *
  * I/O: `add` never touches the disk while the buffer is within its budget. The engine calls `await flush()` at
- * bundle boundaries when `needsFlush` is set: it sorts and writes a run with asynchronous writes. If the engine does
- * not (or one bundle is huge), `add` spills synchronously once the buffer holds twice its budget, so memory stays
- * bounded either way. `groups()` reads runs synchronously in 1 MiB blocks.
+ * bundle boundaries when `needsFlush` is set: it writes a run with asynchronous writes. If the engine does not (or
+ * one bundle is huge), `add` spills synchronously once the budget holds twice its limit, so memory stays bounded
+ * either way. `groups()` reads runs synchronously in 1 MiB blocks.
  *
  * For a windowed groupByKey, one buffer per window: the engine drains a window's buffer when the watermark passes
  * the window's end.
@@ -22,135 +25,23 @@
  *   buf.close();
  */
 import { ByteReader, ByteWriter, type Coder } from '../../model/index.ts';
-import type { MemoryBudget } from './memory-budget.ts';
-import { type Run, RunWriter, putVarUint, varUintSize } from './run-file.ts';
+import { type RunWriter, putVarUint, varUintSize } from './run-file.ts';
 import { RunMerger } from './run-merge.ts';
-import { SpillDirectory } from './spill-directory.ts';
+import { latin1Bytes, SpillingBuffer, type SpillOptions } from './spilling-buffer.ts';
+
+export { latin1, latin1Bytes, type SpillOptions } from './spilling-buffer.ts';
 
 const CHUNK = 4 << 20;
 const TWO32 = 2 ** 32;
-/** Heap bytes a key costs beyond its characters (Map entry, string header, typed-array slots). */
-export const KEY_OVERHEAD = 96;
-/** Heap bytes a value costs beyond its encoded bytes (its slots in the value arrays). */
-export const VALUE_OVERHEAD = 12;
-
-export interface SpillOptions {
-  /** The budget this buffer reserves its bytes from. */
-  budget: MemoryBudget;
-  /** Where runs go: a SpillDirectory, a parent directory for a fresh one, or undefined for the OS temp directory. */
-  spillDir?: SpillDirectory | string;
-  /** At most this many runs are merged at once (default 64); more are first merged into bigger runs. */
-  maxFanIn?: number;
-}
+const WINDOW = 32 << 20;
+/** Bytes a key costs beyond its own bytes: its slots in the hash table and the per-key typed arrays. */
+export const KEY_SLOT_BYTES = 64;
+/** Bytes a value costs beyond its encoded bytes: its key index and length. */
+export const VALUE_HEADER_BYTES = 5;
 
 export interface GroupingBufferOptions<K, V> extends SpillOptions {
   keyCoder?: Coder<K>;
   valueCoder?: Coder<V>;
-}
-
-/** Latin1 string of bytes: one character per byte, so string order is byte order. */
-export function latin1(bytes: Uint8Array): string {
-  if (bytes.length < 24) {
-    let s = '';
-    for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
-    return s;
-  }
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1', 0, bytes.length);
-}
-
-/** The bytes of a latin1 key string. */
-export function latin1Bytes(key: string): Buffer {
-  return Buffer.from(key, 'latin1');
-}
-
-/** Shared spill plumbing: the directory (created on first spill), the runs written, the budget's accounting. */
-export abstract class SpillingBuffer {
-  protected readonly runs: Run[] = [];
-  private dir: SpillDirectory | undefined;
-  private readonly ownsDir: boolean;
-  protected reserved = 0;
-  protected closed = false;
-  protected readonly maxFanIn: number;
-
-  constructor(protected readonly opts: SpillOptions) {
-    this.ownsDir = !(opts.spillDir instanceof SpillDirectory);
-    if (opts.spillDir instanceof SpillDirectory) this.dir = opts.spillDir;
-    this.maxFanIn = Math.max(2, opts.maxFanIn ?? 64);
-  }
-
-  protected directory(): SpillDirectory {
-    if (this.dir === undefined) this.dir = SpillDirectory.create(typeof this.opts.spillDir === 'string' ? this.opts.spillDir : undefined);
-    return this.dir;
-  }
-
-  protected account(bytes: number): void {
-    this.reserved += bytes;
-    this.opts.budget.reserve(bytes);
-  }
-
-  protected releaseAll(): void {
-    this.opts.budget.release(this.reserved);
-    this.reserved = 0;
-  }
-
-  /** Bytes this buffer holds on the heap (estimated). */
-  get bytesInMemory(): number {
-    return this.reserved;
-  }
-
-  /** Runs on disk now. */
-  get runCount(): number {
-    return this.runs.length;
-  }
-
-  /** Whether the buffer is past its budget and should be flushed at the next bundle boundary. */
-  get needsFlush(): boolean {
-    return this.reserved > 0 && this.opts.budget.overLimit();
-  }
-
-  /** Past twice the budget: spill now, synchronously (the engine did not flush in time). */
-  protected get mustSpill(): boolean {
-    return this.reserved > 0 && this.opts.budget.bytesInMemory > 2 * this.opts.budget.limit;
-  }
-
-  protected newWriter(async: boolean): RunWriter {
-    return new RunWriter(this.directory().newFile('sort'), { async });
-  }
-
-  protected recordRun(run: Run): void {
-    this.runs.push(run);
-    this.opts.budget.recordSpill(run.bytes);
-  }
-
-  /** Merges the oldest runs while there are more than the fan-in allows (keeps each key's value order). */
-  protected compactRuns(mergeRecords: (merger: RunMerger, out: RunWriter) => void): void {
-    while (this.runs.length > this.maxFanIn) {
-      const group = this.runs.splice(0, this.maxFanIn);
-      const w = this.newWriter(false);
-      const merger = new RunMerger(group.map((r) => r.cursor()));
-      mergeRecords(merger, w);
-      const merged = w.finish();
-      for (const r of group) {
-        r.close();
-        this.directory().remove(r.path);
-      }
-      this.runs.unshift(merged);
-      this.opts.budget.recordSpill(merged.bytes);
-    }
-  }
-
-  /** Removes the runs and the spill directory (if this buffer created it) and releases the budget. Idempotent. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const r of this.runs) r.close();
-    if (this.dir !== undefined) {
-      if (this.ownsDir) this.dir.close();
-      else for (const r of this.runs) this.dir.remove(r.path);
-    }
-    this.runs.length = 0;
-    this.releaseAll();
-  }
 }
 
 /** One key's values as the merge yields them: the key's bytes and each value's bytes (or decoded values). */
@@ -159,20 +50,58 @@ export interface Group<K, V> {
   values: V[];
 }
 
-export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuffer {
-  private keyIndex = new Map<string, number>();
-  private keys: string[] = [];
-  private head = new Int32Array(1024);
-  private tail = new Int32Array(1024);
-  private count = new Int32Array(1024);
-  /** Payload bytes of each key's values as stored ([varint length][bytes] each). */
-  private payloadBytes = new Float64Array(1024);
-  private valuePos = new Float64Array(4096);
-  private valueNext = new Int32Array(4096);
-  private nValues = 0;
-  private chunks: Buffer[] = [];
+/** A growable list of byte arenas; positions are chunk index * 2^32 + offset. */
+class Arena {
+  chunks: Buffer[] = [];
+  used: number[] = [];
   private chunk: Buffer | undefined;
-  private chunkPos = 0;
+  private pos = 0;
+  /** Space for `n` bytes: returns the chunk and sets `at` to the offset in it. */
+  at = 0;
+  alloc(n: number): Buffer {
+    if (this.chunk === undefined || this.pos + n > this.chunk.length) {
+      this.chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK, n));
+      this.chunks.push(this.chunk);
+      this.used.push(0);
+      this.pos = 0;
+    }
+    this.at = this.pos;
+    this.pos += n;
+    this.used[this.used.length - 1] = this.pos;
+    return this.chunk;
+  }
+  get position(): number {
+    return (this.chunks.length - 1) * TWO32 + this.at;
+  }
+  reset(): void {
+    this.chunks = [];
+    this.used = [];
+    this.chunk = undefined;
+    this.pos = 0;
+  }
+}
+
+function hashBytes(b: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5 ^ (end - start);
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  return (h ^ (h >>> 12)) | 0;
+}
+
+const scratch = Buffer.allocUnsafe(256);
+
+export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuffer {
+  private readonly keyArena = new Arena();
+  private readonly valueArena = new Arena();
+  private table = new Int32Array(1 << 12);
+  private nKeys = 0;
+  private keyHash = new Int32Array(1024);
+  private keyPos = new Float64Array(1024);
+  private keyLen = new Int32Array(1024);
+  private count = new Int32Array(1024);
+  /** Bytes of each key's stored values ([varint length][bytes] each). */
+  private payloadBytes = new Float64Array(1024);
   private readonly writer = new ByteWriter();
   private finished = false;
   private added = 0;
@@ -186,38 +115,29 @@ export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuff
     return this.added;
   }
 
+  /** Distinct keys held in memory now. */
+  get keysInMemory(): number {
+    return this.nKeys;
+  }
+
   /** Adds one encoded value under an encoded key (a latin1 string of the key bytes is accepted too). */
   add(key: Uint8Array | string, value: Uint8Array): void {
     if (this.finished) throw new Error('GroupingBuffer: add after groups()');
-    const k = typeof key === 'string' ? key : latin1(key);
-    let idx = this.keyIndex.get(k);
-    if (idx === undefined) {
-      idx = this.keys.length;
-      this.keys.push(k);
-      this.keyIndex.set(k, idx);
-      if (idx >= this.head.length) this.growKeys();
-      this.head[idx] = -1;
-      this.count[idx] = 0;
-      this.payloadBytes[idx] = 0;
-      this.account(KEY_OVERHEAD + k.length);
-    }
+    let kb: Uint8Array;
+    if (typeof key === 'string') kb = key.length <= scratch.length ? scratch.subarray(0, scratch.write(key, 0, 'latin1')) : latin1Bytes(key);
+    else kb = key;
+    const idx = this.keyIndex(kb);
     const len = value.length;
     const stored = varUintSize(len) + len;
-    const pos = this.allocate(stored);
-    const c = this.chunk!;
-    const off = putVarUint(c, this.chunkPos, len);
-    c.set(value, off);
-    this.chunkPos = off + len;
-    const v = this.nValues++;
-    if (v >= this.valuePos.length) this.growValues();
-    this.valuePos[v] = pos;
-    this.valueNext[v] = -1;
-    if (this.head[idx] === -1) this.head[idx] = v;
-    else this.valueNext[this.tail[idx]!] = v;
-    this.tail[idx] = v;
+    const c = this.valueArena.alloc(4 + stored);
+    let p = this.valueArena.at;
+    c.writeUInt32LE(idx, p);
+    p = putVarUint(c, p + 4, len);
+    if (len <= 32) for (let i = 0; i < len; i++) c[p + i] = value[i]!;
+    else c.set(value, p);
     this.count[idx]!++;
     this.payloadBytes[idx]! += stored;
-    this.account(stored + VALUE_OVERHEAD);
+    this.account(4 + stored);
     this.added++;
     if (this.mustSpill) this.spillSync();
   }
@@ -229,110 +149,195 @@ export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuff
     const w = this.writer;
     w.length = 0;
     keyCoder.encode(key, w);
-    const k = latin1(w.toBytes());
+    const k = w.toBytes();
     w.length = 0;
     valueCoder.encode(value, w);
     this.add(k, w.toBytes());
   }
 
-  /** Arena space for `n` bytes; returns its position (chunk index * 2^32 + offset). */
-  private allocate(n: number): number {
-    if (this.chunk === undefined || this.chunkPos + n > this.chunk.length) {
-      this.chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK, n));
-      this.chunks.push(this.chunk);
-      this.chunkPos = 0;
+  /** The index of a key (added when new). */
+  private keyIndex(kb: Uint8Array): number {
+    const h = hashBytes(kb, 0, kb.length);
+    const mask = this.table.length - 1;
+    let slot = h & mask;
+    const klen = kb.length;
+    for (;;) {
+      const e = this.table[slot]!;
+      if (e === 0) break;
+      const idx = e - 1;
+      if (this.keyHash[idx] === h && this.keyLen[idx] === klen) {
+        const pos = this.keyPos[idx]!;
+        const ci = Math.floor(pos / TWO32);
+        const c = this.keyArena.chunks[ci]!;
+        const off = pos - ci * TWO32;
+        let i = 0;
+        while (i < klen && c[off + i] === kb[i]) i++;
+        if (i === klen) return idx;
+      }
+      slot = (slot + 1) & mask;
     }
-    return (this.chunks.length - 1) * TWO32 + this.chunkPos;
+    const idx = this.nKeys++;
+    if (idx >= this.keyHash.length) this.growKeys();
+    const c = this.keyArena.alloc(klen);
+    const off = this.keyArena.at;
+    for (let i = 0; i < klen; i++) c[off + i] = kb[i]!;
+    this.keyPos[idx] = this.keyArena.position;
+    this.keyLen[idx] = klen;
+    this.keyHash[idx] = h;
+    this.count[idx] = 0;
+    this.payloadBytes[idx] = 0;
+    this.table[slot] = idx + 1;
+    this.account(KEY_SLOT_BYTES + klen);
+    if (this.nKeys * 2 > this.table.length) this.rehash();
+    return idx;
+  }
+
+  private rehash(): void {
+    const table = new Int32Array(this.table.length * 2);
+    const mask = table.length - 1;
+    for (let idx = 0; idx < this.nKeys; idx++) {
+      let slot = this.keyHash[idx]! & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = idx + 1;
+    }
+    this.table = table;
   }
 
   private growKeys(): void {
-    const n = this.head.length * 2;
+    const n = this.keyHash.length * 2;
     const grow = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
       const b = make(n);
       b.set(a);
       return b;
     };
-    this.head = grow(this.head, (m) => new Int32Array(m));
-    this.tail = grow(this.tail, (m) => new Int32Array(m));
+    this.keyHash = grow(this.keyHash, (m) => new Int32Array(m));
+    this.keyPos = grow(this.keyPos, (m) => new Float64Array(m));
+    this.keyLen = grow(this.keyLen, (m) => new Int32Array(m));
     this.count = grow(this.count, (m) => new Int32Array(m));
     this.payloadBytes = grow(this.payloadBytes, (m) => new Float64Array(m));
   }
 
-  private growValues(): void {
-    const n = this.valuePos.length * 2;
-    const p = new Float64Array(n);
-    p.set(this.valuePos);
-    this.valuePos = p;
-    const q = new Int32Array(n);
-    q.set(this.valueNext);
-    this.valueNext = q;
+  /** The key's bytes as a latin1 string. */
+  private keyString(idx: number): string {
+    const pos = this.keyPos[idx]!;
+    const ci = Math.floor(pos / TWO32);
+    const off = pos - ci * TWO32;
+    return this.keyArena.chunks[ci]!.toString('latin1', off, off + this.keyLen[idx]!);
   }
 
-  /** Sorted keys held in memory now. */
-  private sortedKeys(): string[] {
-    return this.keys.slice().sort();
+  /** Key indexes in key-byte order. */
+  private sortedKeys(): { order: number[]; keys: string[] } {
+    const n = this.nKeys;
+    const keys = new Array<string>(n);
+    for (let i = 0; i < n; i++) keys[i] = this.keyString(i);
+    const order = Array.from({ length: n }, (_, i) => i);
+    order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : 1));
+    return { order, keys };
   }
 
-  /** Writes key `k`'s record: [count][values as stored]. */
-  private writeKey(w: RunWriter, k: string): void {
-    const idx = this.keyIndex.get(k)!;
-    const n = this.count[idx]!;
-    w.begin(k, varUintSize(n) + this.payloadBytes[idx]!);
-    w.payloadVarUint(n);
-    for (let v = this.head[idx]!; v !== -1; v = this.valueNext[v]!) {
-      const pos = this.valuePos[v]!;
-      const ci = Math.floor(pos / TWO32);
-      const off = pos - ci * TWO32;
-      const c = this.chunks[ci]!;
-      // [varint len][bytes]: find the end from the varint.
-      let len = 0;
-      let scale = 1;
-      let p = off;
-      for (;;) {
-        const b = c[p++]!;
-        len += (b & 0x7f) * scale;
-        if (b < 0x80) break;
-        scale *= 0x80;
+  /**
+   * The held data as formatted run records in key order, in windows of about 32 MiB: each window's records are laid
+   * out at their final offsets, then one sequential pass over the value arenas copies every value of the window's
+   * keys into place (arrival order within a key).
+   */
+  private *windows(): Generator<{ block: Buffer; records: number; lastKey: string }> {
+    const { order, keys } = this.sortedKeys();
+    const n = order.length;
+    const rank = new Int32Array(this.nKeys);
+    for (let r = 0; r < n; r++) rank[order[r]!] = r;
+    const cursor = new Float64Array(this.nKeys);
+    let lo = 0;
+    while (lo < n) {
+      // The window: ranks [lo, hi) whose records fit WINDOW bytes (at least one key).
+      let hi = lo;
+      let bytes = 0;
+      while (hi < n) {
+        const idx = order[hi]!;
+        const payload = varUintSize(this.count[idx]!) + this.payloadBytes[idx]!;
+        const rec = varUintSize(this.keyLen[idx]!) + this.keyLen[idx]! + varUintSize(payload) + payload;
+        if (hi > lo && bytes + rec > WINDOW) break;
+        bytes += rec;
+        hi++;
       }
-      w.payload(c, off, p + len);
+      const block = Buffer.allocUnsafe(bytes);
+      let p = 0;
+      for (let r = lo; r < hi; r++) {
+        const idx = order[r]!;
+        const key = keys[idx]!;
+        const payload = varUintSize(this.count[idx]!) + this.payloadBytes[idx]!;
+        p = putVarUint(block, p, key.length);
+        p += block.write(key, p, 'latin1');
+        p = putVarUint(block, p, payload);
+        p = putVarUint(block, p, this.count[idx]!);
+        cursor[idx] = p;
+        p += this.payloadBytes[idx]!;
+      }
+      const all = lo === 0 && hi === n;
+      const arena = this.valueArena;
+      for (let ci = 0; ci < arena.chunks.length; ci++) {
+        const c = arena.chunks[ci]!;
+        const end = arena.used[ci]!;
+        let q = 0;
+        while (q < end) {
+          const idx = c.readUInt32LE(q);
+          q += 4;
+          const start = q;
+          let len = 0;
+          let scale = 1;
+          for (;;) {
+            const b = c[q++]!;
+            len += (b & 0x7f) * scale;
+            if (b < 0x80) break;
+            scale *= 0x80;
+          }
+          q += len;
+          if (!all) {
+            const r = rank[idx]!;
+            if (r < lo || r >= hi) continue;
+          }
+          const at = cursor[idx]!;
+          const n2 = q - start;
+          if (n2 <= 48) for (let i = 0; i < n2; i++) block[at + i] = c[start + i]!;
+          else c.copy(block, at, start, q);
+          cursor[idx] = at + n2;
+        }
+      }
+      yield { block, records: hi - lo, lastKey: keys[order[hi - 1]!]! };
+      lo = hi;
     }
   }
 
   private resetMemory(): void {
-    this.keyIndex = new Map();
-    this.keys = [];
-    this.nValues = 0;
-    this.chunks = [];
-    this.chunk = undefined;
-    this.chunkPos = 0;
-    if (this.head.length > 1 << 16) {
-      this.head = new Int32Array(1024);
-      this.tail = new Int32Array(1024);
+    this.keyArena.reset();
+    this.valueArena.reset();
+    this.nKeys = 0;
+    if (this.table.length > 1 << 16) {
+      this.table = new Int32Array(1 << 12);
+      this.keyHash = new Int32Array(1024);
+      this.keyPos = new Float64Array(1024);
+      this.keyLen = new Int32Array(1024);
       this.count = new Int32Array(1024);
       this.payloadBytes = new Float64Array(1024);
-      this.valuePos = new Float64Array(4096);
-      this.valueNext = new Int32Array(4096);
-    }
+    } else this.table.fill(0);
     this.releaseAll();
   }
 
   /** Sorts what the buffer holds and writes it as a run, synchronously. */
   spillSync(): void {
-    if (this.keys.length === 0) return;
+    if (this.nKeys === 0) return;
     const w = this.newWriter(false);
-    for (const k of this.sortedKeys()) this.writeKey(w, k);
+    for (const { block, records, lastKey } of this.windows()) w.appendRaw(block, records, lastKey);
     this.recordRun(w.finish());
     this.resetMemory();
   }
 
   /** Sorts what the buffer holds and writes it as a run with asynchronous writes (await it at a bundle boundary). */
   async flush(): Promise<void> {
-    if (this.keys.length === 0) return;
+    if (this.nKeys === 0) return;
     const w = this.newWriter(true);
-    let i = 0;
-    for (const k of this.sortedKeys()) {
-      this.writeKey(w, k);
-      if ((++i & 0x3ff) === 0 && w.pendingBytes >= 4 << 20) await w.drain();
+    for (const { block, records, lastKey } of this.windows()) {
+      w.appendRaw(block, records, lastKey);
+      await w.drain();
     }
     this.recordRun(await w.finishAsync());
     this.resetMemory();
@@ -354,15 +359,30 @@ export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuff
     this.finished = true;
     const vc = this.options.valueCoder;
     if (this.runs.length === 0) {
-      for (const k of this.sortedKeys()) {
-        const idx = this.keyIndex.get(k)!;
-        const values: Array<V | Uint8Array> = [];
-        for (let v = this.head[idx]!; v !== -1; v = this.valueNext[v]!) {
-          const pos = this.valuePos[v]!;
-          const ci = Math.floor(pos / TWO32);
-          readValues(this.chunks[ci]!, pos - ci * TWO32, 1, vc, values);
+      for (const { block } of this.windows()) {
+        let p = 0;
+        while (p < block.length) {
+          let klen = 0;
+          let scale = 1;
+          for (;;) {
+            const b = block[p++]!;
+            klen += (b & 0x7f) * scale;
+            if (b < 0x80) break;
+            scale *= 0x80;
+          }
+          const key = block.toString('latin1', p, p + klen);
+          p += klen;
+          let plen = 0;
+          scale = 1;
+          for (;;) {
+            const b = block[p++]!;
+            plen += (b & 0x7f) * scale;
+            if (b < 0x80) break;
+            scale *= 0x80;
+          }
+          yield { key, values: readGroupPayload(block, p, vc) };
+          p += plen;
         }
-        yield { key: k, values };
       }
       this.resetMemory();
       return;
@@ -371,24 +391,30 @@ export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuff
     this.compactRuns((m, out) => mergeGroupRecords(m, out));
     const merger = new RunMerger(this.runs.map((r) => r.cursor()));
     for (let k = merger.nextKey(); k !== undefined; k = merger.nextKey()) {
-      const values: Array<V | Uint8Array> = [];
+      let values: Array<V | Uint8Array> | undefined;
       while (merger.nextRecord()) {
         const c = merger.cursor!;
-        const buf = c.payloadBuffer;
-        let p = c.payloadStart;
-        let n = 0;
-        let scale = 1;
-        for (;;) {
-          const b = buf[p++]!;
-          n += (b & 0x7f) * scale;
-          if (b < 0x80) break;
-          scale *= 0x80;
-        }
-        readValues(buf, p, n, vc, values);
+        if (values === undefined) values = readGroupPayload(c.payloadBuffer, c.payloadStart, vc);
+        else for (const v of readGroupPayload(c.payloadBuffer, c.payloadStart, vc)) values.push(v);
       }
-      yield { key: k, values };
+      yield { key: k, values: values! };
     }
   }
+}
+
+/** Reads a group record's payload ([varint count] then [varint len][bytes] per value) at `p`. */
+function readGroupPayload<V>(buf: Buffer, p: number, coder: Coder<V> | undefined): Array<V | Uint8Array> {
+  let n = 0;
+  let scale = 1;
+  for (;;) {
+    const b = buf[p++]!;
+    n += (b & 0x7f) * scale;
+    if (b < 0x80) break;
+    scale *= 0x80;
+  }
+  const out: Array<V | Uint8Array> = [];
+  readValues(buf, p, n, coder, out);
+  return out;
 }
 
 /** Reads `n` stored values ([varint len][bytes]) from `buf` at `p` into `out`: decoded, or copied as bytes. */

@@ -1,5 +1,6 @@
 // The public surface of runner/state: the state backend port and its two backends, the spillable grouping and
-// combining buffers, the memory budget, and the conformance suite every backend runs.
+// combining buffers and the memory budget. (The conformance suite, runKeyedStateBackendSuite, is imported from
+// keyed-state-backend-suite.ts by tests: it needs test-only dependencies.)
 export { parseSize, defaultJobMemory, DEFAULT_HEAP_FRACTION, MemoryBudget, type MemoryMetrics } from './memory-budget.ts';
 export { SpillDirectory } from './spill-directory.ts';
 export { GroupingBuffer, latin1, latin1Bytes, type Group, type GroupingBufferOptions, type SpillOptions } from './grouping-buffer.ts';
@@ -16,4 +17,3 @@ export {
   type BackendHoldListener,
 } from './state-backend.ts';
 export { SpillingStateBackend, type SpillingStateBackendOptions } from './spilling-state-backend.ts';
-export { runKeyedStateBackendSuite, type KeyedStateBackendFactory } from './keyed-state-backend-suite.ts';

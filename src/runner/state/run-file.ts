@@ -187,6 +187,19 @@ export class RunWriter {
     this.pos = putVarUint(this.buf, this.pos, n);
   }
 
+  /**
+   * Appends `records` preformatted records (`[varint keyLength][key][varint payloadLength][payload]` each, in key
+   * order after every key written so far). For runs without index or Bloom filter (read sequentially).
+   */
+  appendRaw(block: Buffer, records: number, lastKey: string): void {
+    if (this.withIndex || this.payloadLeft !== 0) throw new RiffleError('SPILL_INTERNAL', 'run writer: raw records need a run without index', { domain: 'internal' });
+    if (records === 0) return;
+    this.flushBlock();
+    this.emit(block, true);
+    this.records += records;
+    this.lastKey = lastKey;
+  }
+
   /** A whole record at once. */
   add(key: string, payload: Uint8Array): void {
     this.begin(key, payload.length);
@@ -208,8 +221,8 @@ export class RunWriter {
     this.pos = 0;
   }
 
-  private emit(bytes: Buffer): void {
-    if (this.async) this.pending.push(Buffer.from(bytes));
+  private emit(bytes: Buffer, owned = false): void {
+    if (this.async) this.pending.push(owned ? bytes : Buffer.from(bytes));
     else writeFully(this.file.fd, bytes);
     this.fileOffset += bytes.length;
   }

@@ -85,9 +85,10 @@ export async function runGroupingWorkload(o: WorkloadOptions): Promise<WorkloadR
     if (g.values.length !== expected) error = `key ${k}: ${g.values.length} values, expected ${expected}`;
     for (let j = 0; j < g.values.length && error === undefined; j++) {
       const v = g.values[j] as Uint8Array;
-      const text = Buffer.from(v.buffer, v.byteOffset, v.length).toString('latin1');
-      const bar = text.indexOf('|');
-      if (Number(text.slice(0, bar)) !== k + j * nk || v.length !== Math.max(valueBytes, bar + 1)) error = `key ${k}: value ${j} is ${text.slice(0, 40)}`;
+      let x = 0;
+      let bar = 0;
+      while (bar < v.length && v[bar] !== 0x7c) x = x * 10 + v[bar++]! - 0x30;
+      if (x !== k + j * nk || v.length !== Math.max(valueBytes, bar + 1)) error = `key ${k}: value ${j} is ${Buffer.from(v).toString('latin1', 0, 40)}`;
     }
     values += g.values.length;
     seen++;

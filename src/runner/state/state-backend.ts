@@ -19,7 +19,7 @@
  */
 import { ByteReader, ByteWriter, type Coder, type Instant, RiffleError } from '../../model/index.ts';
 import type { StateInternals, StateTag } from '../../semantics/index.ts';
-import { latin1 } from './grouping-buffer.ts';
+import { latin1 } from './spilling-buffer.ts';
 import { corrupt, createCell, decodeSlot, holdKey, KeyState, type Slot } from './key-state.ts';
 import type { MemoryBudget, MemoryMetrics } from './memory-budget.ts';
 import { type Accountant, type AnyCell, type CellHoldListener, type CellKind, HoldCell, resolvedCoders, type ResolvedCoders } from './state-cells.ts';
