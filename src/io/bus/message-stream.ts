@@ -1,0 +1,225 @@
+/**
+ * Streaming pull with flow control and lease extension, over anything that can pull, ack, nack and extend (the
+ * in-process bus here; a server connection may use it too). As Pub/Sub's client libraries:
+ *
+ *   - the receiver holds at most `maxOutstandingMessages` messages and `maxOutstandingBytes` bytes (yielded, not yet
+ *     acked or nacked); the stream pulls only what fits, and a message that does not fit waits in the stream (still
+ *     leased) until an ack or nack makes room — except that one message is always let through when nothing is held;
+ *   - while a message is held (in the stream's buffer or by the receiver), its deadline is extended every half ack
+ *     deadline, until `maxExtension` after its delivery; past that, it is left to expire and be redelivered;
+ *   - closing (or breaking out of the `for await`) nacks whatever is still held, so it is redelivered promptly.
+ */
+import { parseDuration } from '../../model/index.ts';
+import type { AckResponse, MessageStream, ReceivedMessage, StreamedMessage, StreamingPullOptions } from './bus-api.ts';
+import { BusInvalidArgumentError } from './bus-errors.ts';
+import type { Clock, ClockTimer } from './clock.ts';
+
+/** What a streaming pull needs from its bus. */
+export interface StreamTransport {
+  pull(maxMessages: number, waitMs: number, signal: AbortSignal): Promise<ReceivedMessage[]>;
+  acknowledge(ackIds: readonly string[]): Promise<AckResponse>;
+  nack(ackIds: readonly string[]): Promise<AckResponse>;
+  modifyAckDeadline(ackIds: readonly string[], ms: number): Promise<AckResponse>;
+  /** The subscription's ack deadline (ms), read when the stream starts. */
+  ackDeadline(): Promise<number>;
+}
+
+interface Held {
+  msg: ReceivedMessage;
+  deliveredAt: number;
+  bytes: number;
+  /** Given to the receiver (counts against flow control). */
+  yielded: boolean;
+}
+
+function positiveInt(v: unknown, what: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new BusInvalidArgumentError(`${what} must be a whole number ≥ 1, not ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Validated flow-control settings (defaults: 1000 messages, 100 MB, 60 min of extension). */
+export function resolveStreamingOptions(o: StreamingPullOptions = {}): { maxMessages: number; maxBytes: number; maxExtensionMs: number } {
+  let maxExtensionMs = 60 * 60_000;
+  if (o.maxExtension !== undefined) {
+    try {
+      maxExtensionMs = parseDuration(o.maxExtension, 'maxExtension');
+    } catch (e) {
+      throw new BusInvalidArgumentError((e as Error).message);
+    }
+    if (maxExtensionMs < 0) throw new BusInvalidArgumentError('maxExtension must not be negative');
+  }
+  return {
+    maxMessages: positiveInt(o.maxOutstandingMessages, 'maxOutstandingMessages', 1000),
+    maxBytes: positiveInt(o.maxOutstandingBytes, 'maxOutstandingBytes', 100 * 1024 * 1024),
+    maxExtensionMs,
+  };
+}
+
+class PullingMessageStream implements MessageStream {
+  private held = new Map<string, Held>();
+  private buffer: ReceivedMessage[] = [];
+  private outstanding = 0;
+  private outstandingBytes = 0;
+  private isClosed = false;
+  private readonly abort = new AbortController();
+  private readonly limits: ReturnType<typeof resolveStreamingOptions>;
+  private leaseTimer: ClockTimer | undefined;
+  private deadlineMs: number | undefined;
+  private roomWaiters: Array<() => void> = [];
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly t: StreamTransport,
+    private readonly clock: Clock,
+    options: StreamingPullOptions,
+  ) {
+    this.limits = resolveStreamingOptions(options);
+    const signal = options.signal;
+    if (signal) {
+      if (signal.aborted) void this.close();
+      else signal.addEventListener('abort', () => void this.close(), { once: true });
+    }
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  private fits(m: ReceivedMessage): boolean {
+    if (this.outstanding === 0) return true;
+    return this.outstanding < this.limits.maxMessages && this.outstandingBytes + m.data.length <= this.limits.maxBytes;
+  }
+
+  private room(): void {
+    const ws = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of ws) w();
+  }
+
+  private settle(ackId: string): boolean {
+    const h = this.held.get(ackId);
+    if (!h) return false;
+    this.held.delete(ackId);
+    if (h.yielded) {
+      this.outstanding--;
+      this.outstandingBytes -= h.bytes;
+    }
+    this.room();
+    return true;
+  }
+
+  private wrap(m: ReceivedMessage): StreamedMessage {
+    return {
+      ...m,
+      ack: () => {
+        this.settle(m.ackId);
+        return this.t.acknowledge([m.ackId]);
+      },
+      nack: () => {
+        this.settle(m.ackId);
+        return this.t.nack([m.ackId]);
+      },
+      modifyAckDeadline: (deadline) => {
+        const ms = typeof deadline === 'number' ? deadline : parseDuration(deadline, 'deadline');
+        if (ms === 0) this.settle(m.ackId);
+        return this.t.modifyAckDeadline([m.ackId], ms);
+      },
+    };
+  }
+
+  private armLeaseTimer(): void {
+    if (this.leaseTimer || this.isClosed || this.deadlineMs === undefined || this.limits.maxExtensionMs === 0) return;
+    this.leaseTimer = this.clock.setTimer(() => {
+      this.leaseTimer = undefined;
+      void this.extendLeases().finally(() => {
+        if (this.held.size > 0) this.armLeaseTimer();
+      });
+    }, Math.max(1000, Math.floor(this.deadlineMs / 2)));
+  }
+
+  private async extendLeases(): Promise<void> {
+    if (this.isClosed || this.deadlineMs === undefined) return;
+    const now = this.clock.now();
+    const ids: string[] = [];
+    for (const [id, h] of this.held) if (now - h.deliveredAt < this.limits.maxExtensionMs) ids.push(id);
+    if (ids.length === 0) return;
+    const ms = Math.min(600_000, Math.max(this.deadlineMs, 10_000));
+    const r = await this.t.modifyAckDeadline(ids, ms).catch(() => undefined);
+    // A message whose lease could not be extended is gone from this receiver's hands (it will be redelivered).
+    for (const f of r?.failed ?? []) if (this.held.get(f.ackId)?.yielded === false) this.dropBuffered(f.ackId);
+  }
+
+  private dropBuffered(ackId: string): void {
+    this.held.delete(ackId);
+    this.buffer = this.buffer.filter((m) => m.ackId !== ackId);
+  }
+
+  private async nextMessage(): Promise<IteratorResult<StreamedMessage>> {
+    if (this.deadlineMs === undefined) this.deadlineMs = await this.t.ackDeadline();
+    for (;;) {
+      if (this.isClosed) return { done: true, value: undefined };
+      const head = this.buffer[0];
+      if (head !== undefined) {
+        if (this.fits(head)) {
+          this.buffer.shift();
+          const h = this.held.get(head.ackId);
+          if (!h) continue; // its lease was lost while buffered
+          h.yielded = true;
+          this.outstanding++;
+          this.outstandingBytes += h.bytes;
+          return { done: false, value: this.wrap(head) };
+        }
+        await new Promise<void>((r) => this.roomWaiters.push(r));
+        continue;
+      }
+      const want = Math.max(1, Math.min(100, this.limits.maxMessages - this.outstanding));
+      let got: ReceivedMessage[];
+      try {
+        got = await this.t.pull(want, 30_000, this.abort.signal);
+      } catch (e) {
+        if (this.isClosed) return { done: true, value: undefined };
+        throw e;
+      }
+      if (this.isClosed) {
+        if (got.length > 0) await this.t.nack(got.map((m) => m.ackId)).catch(() => undefined);
+        return { done: true, value: undefined };
+      }
+      const now = this.clock.now();
+      for (const m of got) {
+        this.held.set(m.ackId, { msg: m, deliveredAt: now, bytes: m.data.length, yielded: false });
+        this.buffer.push(m);
+      }
+      if (got.length > 0) this.armLeaseTimer();
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<StreamedMessage> {
+    return {
+      next: () => this.nextMessage(),
+      return: async () => {
+        await this.close();
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.isClosed = true;
+      this.abort.abort();
+      this.leaseTimer?.cancel();
+      this.room();
+      const ids = [...this.held.keys()];
+      this.held.clear();
+      this.buffer = [];
+      if (ids.length > 0) await this.t.nack(ids).catch(() => undefined);
+    })();
+    return this.closing;
+  }
+}
+
+/** A flow-controlled message stream over `transport`, timed by `clock`. */
+export function createMessageStream(transport: StreamTransport, clock: Clock, options: StreamingPullOptions = {}): MessageStream {
+  return new PullingMessageStream(transport, clock, options);
+}
