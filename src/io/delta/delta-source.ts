@@ -105,7 +105,7 @@ export class DeltaSource implements BoundedSource<DeltaRow> {
 
   async *read(signal?: AbortSignal): AsyncIterable<SourceBatch<DeltaRow>> {
     const plan = await this.plan();
-    const { readDataFile } = lakehouse.get(); // loaded by plan()
+    const { readDataFile } = await lakehouse.load();
     for (const file of plan.files) {
       signal?.throwIfAborted();
       // One row group at a time: only the projected and filtered columns are decoded; rows failing `where` are
