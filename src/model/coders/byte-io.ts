@@ -22,6 +22,14 @@ const MASK_64 = TWO_64 - 1n;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** UTF-8 cannot carry a lone surrogate (an encoder would write U+FFFD in its place): refuse it rather than change it. */
+function checkWellFormed(s: string): void {
+  const wellFormed = (s as { isWellFormed?: () => boolean }).isWellFormed?.() ?? !LONE_SURROGATE.test(s);
+  if (!wellFormed) throw new RangeError('coder: the string holds a lone surrogate (half of a UTF-16 pair), which UTF-8 cannot carry; fix the text or encode it as bytes');
+}
+
 /** How many bytes the unsigned LEB128 of a non-negative safe integer takes. */
 export function varUintSize(n: number): number {
   let size = 1;
@@ -157,6 +165,7 @@ export class ByteWriter {
         return;
       }
     }
+    checkWellFormed(s);
     const max = n * 3;
     const reserve = varUintSize(max);
     this.ensure(reserve + max);
@@ -167,8 +176,44 @@ export class ByteWriter {
     if (size !== reserve) this.buf.copyWithin(this.length, start, start + written);
     this.length += written;
   }
+  /**
+   * A UTF-8 string led by a varint of (byte length × 2 + 1 when every character is ASCII): the reader then skips
+   * validation and uses the cheapest decoding. Used by Riffle's own object coders (not a Beam encoding).
+   */
+  flaggedString(s: string): void {
+    const n = s.length;
+    if (n < 64) {
+      this.ensure(1 + n * 3);
+      const buf = this.buf;
+      let p = this.length + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[p++] = c;
+      }
+      if (i === n) {
+        buf[this.length] = (n << 1) | 1;
+        this.length = p;
+        return;
+      }
+    }
+    checkWellFormed(s);
+    const max = n * 3;
+    const reserve = varUintSize(max * 2 + 1);
+    this.ensure(reserve + max);
+    const start = this.length + reserve;
+    const written = encoder.encodeInto(s, this.buf.subarray(start)).written;
+    // Fewer bytes than characters is impossible; as many means every character was ASCII.
+    const header = written * 2 + (written === n ? 1 : 0);
+    const size = varUintSize(header);
+    this.varUint(header);
+    if (size !== reserve) this.buf.copyWithin(this.length, start, start + written);
+    this.length += written;
+  }
   /** A UTF-8 string with no length (outer context). */
   rawString(s: string): void {
+    checkWellFormed(s);
     this.ensure(s.length * 3);
     this.length += encoder.encodeInto(s, this.buf.subarray(this.length)).written;
   }
@@ -182,11 +227,21 @@ export class ByteWriter {
   }
 }
 
+interface Latin1Slicer {
+  latin1Slice(start: number, end: number): string;
+}
+
+/** Recently decoded short ASCII strings, by a hash of their bytes (shared by all readers: strings are immutable). */
+const SHORT_STRINGS = 4096;
+const shortStrings: (string | undefined)[] = new Array<string | undefined>(SHORT_STRINGS);
+
 /** Reads what a ByteWriter wrote; every read past the end is a CoderInputError. */
 export class ByteReader {
   private pos = 0;
   private readonly view: DataView;
   private readonly end: number;
+  /** The input as a Node Buffer (no copy), made on first need. */
+  private node: Latin1Slicer | undefined;
   constructor(private readonly buf: Uint8Array) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.end = buf.length;
@@ -325,6 +380,16 @@ export class ByteReader {
     this.pos += n;
     return b;
   }
+  /** When the next bytes equal `expected`, consumes them and returns true; otherwise reads nothing. */
+  skipIfNext(expected: Uint8Array): boolean {
+    const n = expected.length;
+    if (n > this.end - this.pos) return false;
+    const buf = this.buf;
+    const p = this.pos;
+    for (let k = 0; k < n; k++) if (buf[p + k] !== expected[k]) return false;
+    this.pos = p + n;
+    return true;
+  }
   /** The bytes between two positions already read, as a view. */
   viewAt(start: number, end: number): Uint8Array {
     return this.buf.subarray(start, end);
@@ -338,24 +403,56 @@ export class ByteReader {
     const n = this.count('a string length');
     return this.utf8(n);
   }
+  /** A string written by `ByteWriter.flaggedString`. */
+  flaggedString(): string {
+    const at = this.pos;
+    const header = this.varUint();
+    const n = Math.floor(header / 2);
+    if (n > this.end - this.pos) throw new CoderInputError(`coder: unexpected end of input: a ${n}-byte string at byte ${at} runs past the end (${this.end - this.pos} bytes left)`);
+    if (header % 2 === 0 || n <= 16) return this.utf8(n);
+    const start = this.pos;
+    this.pos = start + n;
+    const buf = this.buf;
+    return (this.node ??= Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength) as unknown as Latin1Slicer).latin1Slice(start, start + n);
+  }
   /** `n` bytes of UTF-8. */
   utf8(n: number): string {
     this.need(n, `a ${n}-byte string`);
     const buf = this.buf;
     const start = this.pos;
-    if (n < 32) {
-      // Short ASCII: build the string directly (faster than a TextDecoder call).
-      let s = '';
+    const stop = start + n;
+    if (n <= 16) {
+      // Short ASCII (keys, names, enum-like values): from a small cache of recent strings when the bytes match,
+      // else built directly — both cheaper than a native decoder call.
+      let h = n;
       let i = start;
-      const stop = start + n;
       for (; i < stop; i++) {
         const c = buf[i]!;
         if (c >= 0x80) break;
-        s += String.fromCharCode(c);
+        h = Math.imul(h ^ c, 0x01000193);
       }
       if (i === stop) {
         this.pos = stop;
+        const slot = (h >>> 0) & (SHORT_STRINGS - 1);
+        const cached = shortStrings[slot];
+        if (cached !== undefined && cached.length === n) {
+          let k = 0;
+          while (k < n && cached.charCodeAt(k) === buf[start + k]) k++;
+          if (k === n) return cached;
+        }
+        let s = '';
+        for (let k = start; k < stop; k++) s += String.fromCharCode(buf[k]!);
+        shortStrings[slot] = s;
         return s;
+      }
+    } else {
+      // Longer ASCII: one check, then Node's latin1 slice (a cheaper native call than the validating decoder).
+      let i = start;
+      while (i < stop && buf[i]! < 0x80) i++;
+      if (i === stop) {
+        this.pos = stop;
+        // latin1Slice is Buffer's own (untyped) method behind toString('latin1'), without its argument checks.
+        return (this.node ??= Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength) as unknown as Latin1Slicer).latin1Slice(start, stop);
       }
     }
     let s: string;

@@ -51,7 +51,7 @@ function baseOps(spec: Exclude<FieldSpec, `${string}?`>, generic: Coder<unknown>
     case 'number':
       return { check: (x) => typeof x === 'number', write: (x, o) => o.float64(x as number), read: (i) => i.float64(), deterministic: true };
     case 'string':
-      return { check: (x) => typeof x === 'string', write: (x, o) => o.string(x as string), read: (i) => i.string(), deterministic: true };
+      return { check: (x) => typeof x === 'string', write: (x, o) => o.flaggedString(x as string), read: (i) => i.flaggedString(), deterministic: true };
     case 'boolean':
       return {
         check: (x) => typeof x === 'boolean',

@@ -93,3 +93,22 @@ test('declared object coder: exact fits write only values; misfits go through th
     { seed: 3, numRuns: 200 },
   );
 });
+
+test('strings: any well-formed text round-trips (ASCII fast path and UTF-8); a lone surrogate is refused, not replaced', () => {
+  const obj = coders.object();
+  const declared = coders.object({ fields: { s: 'string' } });
+  fc.assert(
+    fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), fc.string({ unit: 'grapheme-ascii', maxLength: 300 }), (u, a) => {
+      for (const s of [u, a, a + u, u + a]) {
+        roundTrip(obj, obj, s);
+        roundTrip(declared, declared, { s });
+        assert.equal(decodeFromBytes(coders.string(), encodeToBytes(coders.string(), s)), s);
+      }
+    }),
+    { seed: 9, numRuns: 200 },
+  );
+  for (const bad of ['\uD800', 'a\uDC00b', 'x'.repeat(100) + '\uD83D']) {
+    assert.throws(() => encodeToBytes(obj, bad), /lone surrogate/);
+    assert.throws(() => encodeToBytes(coders.string(), bad), /lone surrogate/);
+  }
+});

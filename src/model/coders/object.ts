@@ -45,7 +45,7 @@ const INT_LIMIT = 2 ** 52;
 
 interface Shape {
   readonly names: readonly string[];
-  /** The signature: varint field count, then each name length-prefixed. */
+  /** The signature as written: its byte length, the field count, then each name length-prefixed. */
   readonly sig: Uint8Array;
   readonly hash: number;
   readonly encodeFields: (v: Record<string, unknown>, o: ByteWriter, w: ValueWriter) => void;
@@ -61,11 +61,18 @@ function hashBytes(b: Uint8Array, start: number, end: number): number {
   return h >>> 0;
 }
 
+/** The signature of a list of field names (see Shape.sig). */
+function signature(names: readonly string[]): Uint8Array {
+  const body = new ByteWriter(16 + names.length * 8);
+  body.varUint(names.length);
+  for (const n of names) body.string(n);
+  const w = new ByteWriter(body.length + 4);
+  w.bytes(body.written());
+  return w.toBytes();
+}
+
 function compileShape(names: readonly string[]): Shape {
-  const w = new ByteWriter(16 + names.length * 8);
-  w.varUint(names.length);
-  for (const n of names) w.string(n);
-  const sig = w.toBytes();
+  const sig = signature(names);
   const props = names.map((n) => JSON.stringify(n));
   // Generated code reads and builds the object with constant property names, so V8 keeps one hidden class per shape.
   const encodeFields = new Function('v', 'o', 'w', props.map((p) => `w(v[${p}], o);`).join('\n')) as Shape['encodeFields'];
@@ -97,7 +104,9 @@ export function objectCoder<T = unknown>(opts: ObjectCoderOptions = {}): Coder<T
   const canonical = opts.canonical === true;
   const shapes: Shape[] = [];
   const byHash = new Map<number, Shape[]>();
+  // The two shapes met last, in encoding and in decoding (nested objects alternate between two).
   let last: Shape | undefined;
+  let previous: Shape | undefined;
   let depth = 0;
 
   const learn = (names: readonly string[]): Shape | undefined => {
@@ -117,11 +126,13 @@ export function objectCoder<T = unknown>(opts: ObjectCoderOptions = {}): Coder<T
   const shapeOf = (v: Record<string, unknown>): Shape | undefined => {
     const matches = canonical ? sameKeySet : sameKeys;
     if (last !== undefined && matches(v, last.names)) return last;
-    for (const s of shapes) {
-      if (matches(v, s.names)) return (last = s);
+    let s: Shape | undefined;
+    if (previous !== undefined && matches(v, previous.names)) s = previous;
+    else s = shapes.find((x) => matches(v, x.names)) ?? learn(canonical ? Object.keys(v).sort() : Object.keys(v));
+    if (s) {
+      previous = last;
+      last = s;
     }
-    const s = learn(canonical ? Object.keys(v).sort() : Object.keys(v));
-    if (s) last = s;
     return s;
   };
 
@@ -129,7 +140,7 @@ export function objectCoder<T = unknown>(opts: ObjectCoderOptions = {}): Coder<T
     switch (typeof v) {
       case 'string':
         o.byte(T_STRING);
-        o.string(v);
+        o.flaggedString(v);
         return;
       case 'number':
         if (Number.isInteger(v) && v <= INT_LIMIT && v >= -INT_LIMIT && !Object.is(v, -0)) {
@@ -188,8 +199,7 @@ export function objectCoder<T = unknown>(opts: ObjectCoderOptions = {}): Coder<T
       // Past the shape limit: the same bytes, written field by field.
       const names = canonical ? Object.keys(v).sort() : Object.keys(v);
       o.byte(T_SHAPED);
-      o.varUint(names.length);
-      for (const n of names) o.string(n);
+      o.raw(signature(names));
       for (const n of names) write(v[n], o);
       return;
     }
@@ -224,7 +234,7 @@ export function objectCoder<T = unknown>(opts: ObjectCoderOptions = {}): Coder<T
     const tag = i.byte();
     switch (tag) {
       case T_STRING:
-        return i.string();
+        return i.flaggedString();
       case T_INT: {
         const z = i.varUint();
         return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
@@ -273,18 +283,28 @@ export function objectCoder<T = unknown>(opts: ObjectCoderOptions = {}): Coder<T
     }
   };
 
+  /** A shaped object: the recent shapes are tried in place, then the one the signature's hash names, then a new one. */
   const readShaped = (i: ByteReader): Record<string, unknown> => {
+    if (last !== undefined && i.skipIfNext(last.sig)) return last.decodeFields(i, read);
+    if (previous !== undefined && i.skipIfNext(previous.sig)) {
+      const s = previous;
+      previous = last;
+      last = s;
+      return s.decodeFields(i, read);
+    }
     const start = i.position;
-    const n = i.count('an object field count');
-    for (let k = 0; k < n; k++) i.raw(i.count('a field name'));
-    const bytes = i.viewAt(start, i.position);
-    let s = last !== undefined && sameBytes(last.sig, bytes) ? last : undefined;
-    if (s === undefined) s = byHash.get(hashBytes(bytes, 0, bytes.length))?.find((x) => sameBytes(x.sig, bytes));
+    const sigLength = i.count('an object signature');
+    const sigStart = i.position;
+    const total = sigStart - start + sigLength;
+    i.raw(sigLength);
+    const all = i.viewAt(start, start + total);
+    let s = byHash.get(hashBytes(all, 0, all.length))?.find((x) => sameBytes(x.sig, all));
     if (s === undefined) {
-      const sig = new ByteReader(bytes);
+      const sig = new ByteReader(all.subarray(sigStart - start));
+      const n = sig.count('an object field count');
       const names: string[] = [];
-      sig.varUint();
       for (let k = 0; k < n; k++) names.push(sig.string());
+      if (!sig.done) throw new CoderInputError(`coder object: the signature at byte ${start} has ${sig.remaining} bytes after its names`);
       s = learn(names);
       if (s === undefined) {
         const out: Record<string, unknown> = {};
@@ -292,6 +312,7 @@ export function objectCoder<T = unknown>(opts: ObjectCoderOptions = {}): Coder<T
         return out;
       }
     }
+    previous = last;
     last = s;
     return s.decodeFields(i, read);
   };
