@@ -114,8 +114,30 @@ nightly.task('report', { inputs: { count } }, ({ inputs, log }) => {
 nightly.task('sum', pipeline({ module: 'out/sum.js', params: { n: 5 } }));
 EOF
 
+cat > src/subpaths.ts <<'EOF'
+import { DeltaTable } from 'riffle/lakehouse';
+import { expect, suite } from 'riffle/quality';
+import { write as writeDelta } from 'riffle/io/delta';
+import { readJsonl } from 'riffle/io/files';
+import { dag } from 'riffle/orchestrator';
+import { io } from 'riffle';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const dir = mkdtempSync(join(tmpdir(), 'riffle-consumer-'));
+const table = await DeltaTable.create(join(dir, 't'), { schema: { id: 'long' } });
+await table.append([{ id: 1n }, { id: 2n }]);
+const s = suite('ids', [expect.columnValuesToNotBeNull('id')]);
+if (typeof writeDelta !== 'function' || typeof readJsonl !== 'function' || typeof dag !== 'function' || io.delta.write !== writeDelta) {
+  throw new Error('a subpath export is missing');
+}
+console.log(`subpaths: version ${(await table.snapshot()).version}, ${s.expectations.length} expectation`);
+EOF
+
 check "tsc (strict, exactOptionalPropertyTypes, noUncheckedIndexedAccess, NodeNext, no skipLibCheck)" npx --no-install tsc -p .
 check "the compiled script runs with node (no tsx)" node out/main.js
+check "the subpaths (riffle/lakehouse, quality, orchestrator, io/delta, io/files) compile and run" node out/subpaths.js
 check "the compiled script loads no tsx" bash -c "RIFFLE_MODULE_LOG='$WORK/mods.log' node --import '$ROOT/test/package/module-recorder.mjs' out/main.js >/dev/null && grep -q '/dist/bundle/index.js' '$WORK/mods.log' && ! grep -q '/node_modules/tsx/' '$WORK/mods.log'"
 check "riffle --help" bash -c 'node_modules/.bin/riffle --help | grep -qi usage'
 check "riffle run of the compiled pipeline" bash -c 'node_modules/.bin/riffle run out/sum.js --n=5 2>&1 | grep -q "total=15"'
