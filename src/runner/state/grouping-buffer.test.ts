@@ -90,6 +90,25 @@ describe('GroupingBuffer', () => {
     assert.equal(existsSync(dir.path), false);
   });
 
+  it('orders many keys with shared prefixes, zero and 0xff bytes and prefixes of each other by their bytes (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 9 }).map((b) => Uint8Array.from(b, (x) => [0, 1, 0xff, 0x61][x % 4]!)), { minLength: 20, maxLength: 3000 }), (keys) => {
+        const buf = new GroupingBuffer({ budget: MemoryBudget.of('64m') });
+        keys.forEach((k, i) => buf.add(k, enc.encode(String(i))));
+        const got = [...buf.groups()].map((g) => [Buffer.from(g.key).toString('hex'), g.values.map((v) => dec.decode(v))]);
+        const ref = new Map<string, string[]>();
+        keys.forEach((k, i) => {
+          const h = Buffer.from(k).toString('hex');
+          ref.set(h, [...(ref.get(h) ?? []), String(i)]);
+        });
+        const want = [...ref.keys()].sort((a, b) => Buffer.compare(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'))).map((h) => [h, ref.get(h)]);
+        assert.deepEqual(got, want);
+        buf.close();
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('spills synchronously when the engine never flushes (memory stays bounded)', () => {
     const budget = MemoryBudget.of('4k');
     const buf = new GroupingBuffer({ budget });

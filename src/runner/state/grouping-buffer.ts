@@ -225,14 +225,90 @@ export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuff
     return this.keyArena.chunks[ci]!.toString('latin1', off, off + this.keyLen[idx]!);
   }
 
-  /** Key indexes in key-byte order. */
-  private sortedKeys(): { order: number[]; keys: string[] } {
-    const n = this.nKeys;
-    const keys = new Array<string>(n);
-    for (let i = 0; i < n; i++) keys[i] = this.keyString(i);
-    const order = Array.from({ length: n }, (_, i) => i);
-    order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : 1));
-    return { order, keys };
+  /** The key's byte at `i`, or -1 past its end. */
+  private keyByte(idx: number, i: number): number {
+    if (i >= this.keyLen[idx]!) return -1;
+    const pos = this.keyPos[idx]!;
+    const ci = Math.floor(pos / TWO32);
+    return this.keyArena.chunks[ci]![pos - ci * TWO32 + i]!;
+  }
+
+  /** Byte order of two keys from byte `from` on (equal before it). */
+  private compareKeys(a: number, b: number, from: number): number {
+    const la = this.keyLen[a]!;
+    const lb = this.keyLen[b]!;
+    const pa = this.keyPos[a]!;
+    const pb = this.keyPos[b]!;
+    const ca = Math.floor(pa / TWO32);
+    const cb = Math.floor(pb / TWO32);
+    const ba = this.keyArena.chunks[ca]!;
+    const bb = this.keyArena.chunks[cb]!;
+    const oa = pa - ca * TWO32;
+    const ob = pb - cb * TWO32;
+    const n = Math.min(la, lb);
+    for (let i = from; i < n; i++) {
+      const d = ba[oa + i]! - bb[ob + i]!;
+      if (d !== 0) return d;
+    }
+    return la - lb;
+  }
+
+  /**
+   * Key indexes in key-byte order, by most-significant-digit radix over 3-byte digits: each range is sorted
+   * natively as doubles (digit * 2^28 + position: exact, as 257^3 * 2^28 < 2^53); ranges that tie on a digit are
+   * sorted on the next one, small ranges by insertion sort. No string per key, no comparator call per comparison.
+   */
+  private sortedOrder(): Int32Array {
+    const order = new Int32Array(this.nKeys);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    this.sortRange(order, 0, order.length, 0);
+    return order;
+  }
+
+  private sortRange(order: Int32Array, lo: number, hi: number, off: number): void {
+    const n = hi - lo;
+    if (n < 2) return;
+    if (n <= 16) {
+      for (let i = lo + 1; i < hi; i++) {
+        const x = order[i]!;
+        let j = i - 1;
+        while (j >= lo && this.compareKeys(order[j]!, x, off) > 0) {
+          order[j + 1] = order[j]!;
+          j--;
+        }
+        order[j + 1] = x;
+      }
+      return;
+    }
+    const packed = new Float64Array(n);
+    const digit = new Int32Array(n);
+    let longer = false;
+    for (let i = 0; i < n; i++) {
+      const idx = order[lo + i]!;
+      const b0 = this.keyByte(idx, off);
+      const b1 = this.keyByte(idx, off + 1);
+      const b2 = this.keyByte(idx, off + 2);
+      // Past the end sorts first (-1 + 1 = 0): a key before its extensions.
+      const d = ((b0 + 1) * 257 + (b1 + 1)) * 257 + (b2 + 1);
+      digit[i] = d;
+      packed[i] = d * 268435456 + i;
+      if (this.keyLen[idx]! > off + 3) longer = true;
+    }
+    packed.sort();
+    const slice = order.slice(lo, hi);
+    for (let i = 0; i < n; i++) {
+      const from = packed[i]! % 268435456;
+      order[lo + i] = slice[from]!;
+      packed[i] = digit[from]!;
+    }
+    if (!longer) return; // every key ended within this digit: the digits decided
+    let start = 0;
+    for (let i = 1; i <= n; i++) {
+      if (i === n || packed[i] !== packed[start]) {
+        if (i - start > 1) this.sortRange(order, lo + start, lo + i, off + 3);
+        start = i;
+      }
+    }
   }
 
   /**
@@ -241,7 +317,7 @@ export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuff
    * keys into place (arrival order within a key).
    */
   private *windows(): Generator<{ block: Buffer; records: number; lastKey: string }> {
-    const { order, keys } = this.sortedKeys();
+    const order = this.sortedOrder();
     const n = order.length;
     const rank = new Int32Array(this.nKeys);
     for (let r = 0; r < n; r++) rank[order[r]!] = r;
@@ -263,10 +339,15 @@ export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuff
       let p = 0;
       for (let r = lo; r < hi; r++) {
         const idx = order[r]!;
-        const key = keys[idx]!;
+        const klen = this.keyLen[idx]!;
         const payload = varUintSize(this.count[idx]!) + this.payloadBytes[idx]!;
-        p = putVarUint(block, p, key.length);
-        p += block.write(key, p, 'latin1');
+        p = putVarUint(block, p, klen);
+        const kpos = this.keyPos[idx]!;
+        const kci = Math.floor(kpos / TWO32);
+        const koff = kpos - kci * TWO32;
+        const kc = this.keyArena.chunks[kci]!;
+        for (let i = 0; i < klen; i++) block[p + i] = kc[koff + i]!;
+        p += klen;
         p = putVarUint(block, p, payload);
         p = putVarUint(block, p, this.count[idx]!);
         cursor[idx] = p;
@@ -302,7 +383,7 @@ export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuff
           cursor[idx] = at + n2;
         }
       }
-      yield { block, records: hi - lo, lastKey: keys[order[hi - 1]!]! };
+      yield { block, records: hi - lo, lastKey: this.keyString(order[hi - 1]!) };
       lo = hi;
     }
   }
