@@ -132,9 +132,9 @@ class PullingMessageStream implements MessageStream {
     if (this.leaseTimer || this.isClosed || this.deadlineMs === undefined || this.limits.maxExtensionMs === 0) return;
     this.leaseTimer = this.clock.setTimer(() => {
       this.leaseTimer = undefined;
-      void this.extendLeases().finally(() => {
-        if (this.held.size > 0) this.armLeaseTimer();
-      });
+      // Re-armed at once, not after the extension's answer: a slow disk must not let the next lease run out.
+      if (this.held.size > 0) this.armLeaseTimer();
+      void this.extendLeases();
     }, Math.max(1000, Math.floor(this.deadlineMs / 2)));
   }
 
