@@ -38,3 +38,18 @@ test('interval merging: overlapping windows merge transitively, touching ones do
   );
   assert.deepEqual(mergeOverlappingIntervals([new IntervalWindow(0, 10), new IntervalWindow(10, 20)]), []);
 });
+
+test('window functions say what they can do (engines ask these instead of the kind)', () => {
+  const rows = [
+    [windowFns.global(), { isGlobal: true, isMerging: false, assignsSingleWindow: true, mergesIntersectingIntervals: false }],
+    [windowFns.fixed(10), { isGlobal: false, isMerging: false, assignsSingleWindow: true, mergesIntersectingIntervals: false }],
+    [windowFns.sliding(10, 10), { isGlobal: false, isMerging: false, assignsSingleWindow: true, mergesIntersectingIntervals: false }],
+    [windowFns.sliding(10, 5), { isGlobal: false, isMerging: false, assignsSingleWindow: false, mergesIntersectingIntervals: false }],
+    [windowFns.sessions(10), { isGlobal: false, isMerging: true, assignsSingleWindow: true, mergesIntersectingIntervals: true }],
+    [windowFns.custom({ name: 'c', assign: () => [], merge: () => [] }), { isGlobal: false, isMerging: true, assignsSingleWindow: false, mergesIntersectingIntervals: false }],
+  ] as const;
+  for (const [fn, expected] of rows) {
+    const { isGlobal, isMerging, assignsSingleWindow, mergesIntersectingIntervals } = fn;
+    assert.deepEqual({ isGlobal, isMerging, assignsSingleWindow, mergesIntersectingIntervals }, expected, fn.describe());
+  }
+});

@@ -12,8 +12,18 @@ export interface WindowMerge {
  * Window functions are values: pure, deterministic, comparable through `describe()`.
  */
 export interface WindowFn<T = unknown> {
+  /** For descriptions and serialization only: ask the capabilities below instead of branching on the kind. */
   readonly kind: 'global' | 'fixed' | 'sliding' | 'sessions' | 'custom';
   readonly isMerging: boolean;
+  /** Every element goes to the one global window (grouping then needs no window bookkeeping at all). */
+  readonly isGlobal: boolean;
+  /** Each element is assigned exactly one window (fixed, sessions, global; sliding only when size = period). */
+  readonly assignsSingleWindow: boolean;
+  /**
+   * Merges are exactly the unions of intersecting interval windows (sessions): an active window that intersects no
+   * new window takes part in no merge, and a merged window may keep the state of one of its members.
+   */
+  readonly mergesIntersectingIntervals: boolean;
   /** The windows an element with this timestamp belongs to. */
   assignWindows(timestamp: Instant, element: T): readonly BoundedWindow[];
   /** For merging window functions: the merges to apply to this set of active windows (none when nothing overlaps). */
@@ -36,6 +46,9 @@ function mod(a: number, b: number): number {
 class GlobalWindows implements WindowFn {
   readonly kind = 'global';
   readonly isMerging = false;
+  readonly isGlobal = true;
+  readonly assignsSingleWindow = true;
+  readonly mergesIntersectingIntervals = false;
   assignWindows(): readonly BoundedWindow[] {
     return GLOBAL_WINDOWS;
   }
@@ -57,6 +70,9 @@ class GlobalWindows implements WindowFn {
 export class FixedWindows implements WindowFn {
   readonly kind = 'fixed';
   readonly isMerging = false;
+  readonly isGlobal = false;
+  readonly assignsSingleWindow = true;
+  readonly mergesIntersectingIntervals = false;
   // Consecutive elements mostly fall in the same window: reuse it instead of allocating one per element.
   private last: IntervalWindow | undefined;
   private lastList: readonly BoundedWindow[] = [];
@@ -93,6 +109,9 @@ export class FixedWindows implements WindowFn {
 export class SlidingWindows implements WindowFn {
   readonly kind = 'sliding';
   readonly isMerging = false;
+  readonly isGlobal = false;
+  readonly assignsSingleWindow: boolean;
+  readonly mergesIntersectingIntervals = false;
   constructor(
     readonly size: number,
     readonly period: number,
@@ -100,6 +119,7 @@ export class SlidingWindows implements WindowFn {
   ) {
     if (!(size > 0) || !(period > 0)) throw new RangeError(`window.sliding: size and period must be positive, got ${size}, ${period}`);
     if (offset < 0 || offset >= period) throw new RangeError(`window.sliding: offset must be in [0, period), got ${offset}`);
+    this.assignsSingleWindow = size === period;
   }
   // Elements arrive roughly in time order: reuse the window list of the last period slot seen. (Only when size is a
   // multiple of period is the list the same for every instant of a slot.)
@@ -160,6 +180,9 @@ export function mergeOverlappingIntervals(windows: readonly BoundedWindow[]): Wi
 export class Sessions implements WindowFn {
   readonly kind = 'sessions';
   readonly isMerging = true;
+  readonly isGlobal = false;
+  readonly assignsSingleWindow = true;
+  readonly mergesIntersectingIntervals = true;
   constructor(readonly gap: number) {
     if (!(gap > 0)) throw new RangeError(`window.sessions: gap must be positive, got ${gap}`);
   }
@@ -193,6 +216,11 @@ export interface CustomWindowFnSpec<T> {
 class CustomWindows<T> implements WindowFn<T> {
   readonly kind = 'custom';
   readonly isMerging: boolean;
+  readonly isGlobal = false;
+  /** Unknown for a custom function: it may assign several windows. */
+  readonly assignsSingleWindow = false;
+  /** Unknown for a custom merge: every active window is offered to it. */
+  readonly mergesIntersectingIntervals = false;
   constructor(private readonly spec: CustomWindowFnSpec<T>) {
     this.isMerging = spec.merge !== undefined;
   }

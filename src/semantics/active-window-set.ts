@@ -65,7 +65,7 @@ export class ActiveWindowSet {
   planMerges(windowFn: WindowFn<any>, newWindows: readonly BoundedWindow[]): { merges: PlannedMerge[]; resultOf: Map<string, BoundedWindow> } {
     const byKey = new Map<string, ActiveWindow>();
     const candidates: BoundedWindow[] = [];
-    const intervals = windowFn.kind === 'sessions';
+    const intervals = windowFn.mergesIntersectingIntervals;
     for (const [key, a] of this.cell.entries()) {
       if (intervals && !newWindows.some((w) => intersects(w, a.window))) continue;
       byKey.set(key, a);

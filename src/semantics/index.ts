@@ -6,6 +6,8 @@ export * from './state-backend-suite.ts';
 export * from './triggers/trigger-context.ts';
 export { triggerStateMachine, validateTrigger, isOnceTrigger } from './triggers/trigger-state-machine.ts';
 export * from './reduce-fn.ts';
+export * from './pane-fold.ts';
+export { finalWindows } from './final-windows.ts';
 export { nextPane } from './pane-tracker.ts';
 export { WatermarkHolds } from './watermark-holds.ts';
 export { ActiveWindowSet, ACTIVE_WINDOWS_NAMESPACE } from './active-window-set.ts';

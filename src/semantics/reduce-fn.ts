@@ -1,3 +1,4 @@
+import { bufferingFold, combiningFold, type PaneFold } from './pane-fold.ts';
 import { stateTags, type StateCombineFn, type StateInternals } from './state.ts';
 
 /**
@@ -13,6 +14,8 @@ export interface ReduceFn<V, O> {
   extractOutput(state: StateInternals, namespace: string): O;
   /** Drops what the window holds (after a discarding pane, or at garbage collection). */
   clear(state: StateInternals, namespace: string): void;
+  /** The same reduction as a plain fold, for paths that group without state cells (batch tables). */
+  readonly fold?: PaneFold<V, any, O>;
 }
 
 const BUFFER = stateTags.bag<any>('reduce/buffer');
@@ -23,6 +26,7 @@ const BUFFER = stateTags.bag<any>('reduce/buffer');
  */
 export function bufferingReduceFn<V>(): ReduceFn<V, V[]> {
   return {
+    fold: bufferingFold<V>(),
     addInput(state, ns, value) {
       state.state(ns, BUFFER).add(value);
     },
@@ -53,6 +57,7 @@ export function combiningReduceFn<I, A, O>(fn: StateCombineFn<I, A, O>, opts: { 
   const tag = stateTags.combining<I, A, O>('reduce/combined', fn);
   const lifted = opts.inputsAreAccumulators === true;
   return {
+    fold: combiningFold(fn, opts),
     addInput(state, ns, value) {
       if (lifted) state.state(ns, tag).addAccumulator(value as unknown as A);
       else state.state(ns, tag).add(value);

@@ -1,4 +1,5 @@
 import type { BoundedWindow, Instant, WindowingStrategy } from '../model/index.ts';
+import { combinesToLatest, elementOutputTime } from './pane-fold.ts';
 import { stateTags, type StateInternals } from './state.ts';
 
 /**
@@ -16,20 +17,13 @@ export class WatermarkHolds {
   private readonly lateness: number;
 
   constructor(private readonly strategy: WindowingStrategy) {
-    this.elementTag = stateTags.watermarkHold('hold/element', strategy.timestampCombiner === 'latest' ? 'latest' : 'earliest');
+    this.elementTag = stateTags.watermarkHold('hold/element', combinesToLatest(strategy.timestampCombiner) ? 'latest' : 'earliest');
     this.lateness = strategy.allowedLateness;
   }
 
   /** The output time an element with this timestamp contributes to its window's pane. */
   outputTime(window: BoundedWindow, timestamp: Instant): Instant {
-    switch (this.strategy.timestampCombiner) {
-      case 'endOfWindow':
-        return window.maxTimestamp;
-      case 'earliestTransformed':
-        return this.strategy.windowFn.assignOutputTime(window, timestamp);
-      default:
-        return timestamp;
-    }
+    return elementOutputTime(this.strategy, window, timestamp);
   }
 
   /** Holds for one element: its output time if it can still be held, else the end-of-window or GC hold. */

@@ -148,7 +148,7 @@ export class WindowReducer<V, O> {
     this.merging = strategy.windowFn.isMerging;
     this.lateness = strategy.allowedLateness;
     this.discarding = strategy.accumulation === 'discarding';
-    this.keepsAddresses = strategy.windowFn.kind === 'sessions';
+    this.keepsAddresses = strategy.windowFn.mergesIntersectingIntervals;
   }
 
   /** The instant after which the window's state is dropped and later data for it is late beyond lateness. */

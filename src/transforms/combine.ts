@@ -55,7 +55,7 @@ function globally<I, O>(fn: CombineFn<I, any, O>, opts: { withoutDefaults?: bool
         .apply(combinePerKeyPrimitive<null, I, O>(fn, 'Combine'))
         .map((e) => e.value, 'Values');
       if (opts.withoutDefaults) return combined;
-      if (input.windowing.windowFn.kind !== 'global') {
+      if (!input.windowing.windowFn.isGlobal) {
         throw new PipelineValidationError(`combine.globally: default values need the global window, but the input is windowed ${input.windowing.windowFn.describe()}`, {
           hint: 'use combine.globally(fn, { withoutDefaults: true })',
         });

@@ -1,38 +1,6 @@
-import {
-  kv,
-  type BoundedWindow,
-  type Instant,
-  type PaneInfo,
-  type WindowingStrategy,
-} from '../../model/index.ts';
-import { finalWindows } from './final-windows.ts';
+import { kv, type BoundedWindow, type Instant, type PaneInfo, type WindowingStrategy } from '../../model/index.ts';
+import { finalWindows, paneOutputTime, type PaneFold } from '../../semantics/index.ts';
 import { encodeKey, type EncodedKey } from './key-encoding.ts';
-
-/** How a batch grouping folds a key's values in one window: buffer them (groupByKey) or combine them. */
-export interface Folder<V, A, O> {
-  create(): A;
-  add(acc: A, value: V): A;
-  output(acc: A): O;
-}
-
-export function bufferFolder<V>(): Folder<V, V[], V[]> {
-  return {
-    create: () => [],
-    add(acc, v) {
-      acc.push(v);
-      return acc;
-    },
-    output: (acc) => acc,
-  };
-}
-
-export function combineFolder(fn: { createAccumulator(): any; addInput(a: any, i: any): any; mergeAccumulators(a: any[]): any; extractOutput(a: any): any }, inputsAreAccumulators: boolean): Folder<unknown, unknown, unknown> {
-  return {
-    create: () => fn.createAccumulator(),
-    add: inputsAreAccumulators ? (acc, a) => fn.mergeAccumulators([acc, a]) : (acc, v) => fn.addInput(acc, v),
-    output: (acc) => fn.extractOutput(acc),
-  };
-}
 
 interface Slot {
   readonly window: BoundedWindow;
@@ -85,7 +53,7 @@ export class BatchGroupTable {
   constructor(
     private readonly step: string,
     private readonly strategy: WindowingStrategy,
-    private readonly folder: Folder<unknown, unknown, unknown>,
+    private readonly folder: PaneFold<unknown, unknown, unknown>,
   ) {
     // With allowed lateness the end-of-window pane is not the last one the reducer could fire (a GC pane might
     // follow); afterWatermark() without late firings finishes at the end of the window either way.
@@ -197,15 +165,6 @@ export class BatchGroupTable {
   }
 
   private outputTime(s: Slot): Instant {
-    switch (this.strategy.timestampCombiner) {
-      case 'endOfWindow':
-        return s.window.maxTimestamp;
-      case 'earliest':
-        return s.minTs;
-      case 'latest':
-        return s.maxTs;
-      case 'earliestTransformed':
-        return this.strategy.windowFn.assignOutputTime(s.window, s.minTs);
-    }
+    return paneOutputTime(this.strategy, s.window, s.minTs, s.maxTs);
   }
 }

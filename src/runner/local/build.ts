@@ -1,10 +1,12 @@
 import { RiffleError, type PipelineGraph, type PrimitiveNode, type WindowingStrategy } from '../../model/index.ts';
-import { bufferingReduceFn, combiningReduceFn } from '../../semantics/index.ts';
-import { BatchGroupTable, bufferFolder, combineFolder, type Folder } from './batch-group.ts';
+import { bufferingReduceFn, combiningReduceFn, type ReduceFn } from '../../semantics/index.ts';
+import { BatchGroupTable } from './batch-group.ts';
 import { DirectChannel, type Channel } from './channel.ts';
 import type { Clock } from './clock.ts';
 import { AssignTimestampsOp, FilterOp, FlatMapOp, MapOp, PassThroughOp, WindowIntoOp } from './element-ops.ts';
 import { GroupOp } from './group-op.ts';
+import { keyGroupAssignerFor } from './key-group.ts';
+import type { KeyedOptions, KeyStateFactory } from './keyed-store.ts';
 import type { MetricsRegistry } from './metrics.ts';
 import { receiverOf, type Operator, type Receiver } from './operator.ts';
 import { ParDoOp } from './par-do-op.ts';
@@ -12,7 +14,7 @@ import { watermarkOnly, type Plan } from './planner.ts';
 import { PrecombineOp } from './precombine-op.ts';
 import { SinkOp } from './sink-op.ts';
 import { SourceOp } from './source-op.ts';
-import { Stage } from './stage.ts';
+import { StageExecutor } from './stage-executor.ts';
 import { ViewOp, ViewStore } from './view-op.ts';
 
 /** What the builder needs from the run. */
@@ -29,6 +31,10 @@ export interface BuildContext {
   readonly deferredGroupingElements?: number;
   /** Where records of error outputs nobody consumes go. */
   readonly deadLetter: Receiver;
+  /** Key groups of keyed state (default 128). */
+  readonly maxParallelism?: number;
+  /** Where keyed operators keep each key's state (default: in memory, per key). */
+  readonly keyState?: KeyStateFactory;
 }
 
 /** The executable form of a plan. */
@@ -36,7 +42,7 @@ export interface JobGraph {
   /** Every operator, in a topological order (a lifted combine's precombine right before its grouping). */
   readonly ops: readonly Operator[];
   /** The plan's stages, in a topological order. */
-  readonly stages: readonly Stage[];
+  readonly stages: readonly StageExecutor[];
   readonly sources: ReadonlyArray<{ readonly op: SourceOp; readonly node: PrimitiveNode & { kind: 'read' | 'testStream' } }>;
   /** Operators with I/O the engine awaits (sinks). */
   readonly io: readonly Operator[];
@@ -60,9 +66,9 @@ export function buildJob(ctx: BuildContext): JobGraph {
   /** The operator that receives a node's main input, and the one that produces its outputs. */
   const entry = new Map<string, Operator>();
   const exit = new Map<string, Operator>();
-  const stageOfNode = new Map<string, Stage>();
-  const stageOf = new Map<Operator, Stage>();
-  const stages = plan.stages.map((s) => new Stage(s.id, s.startsAt));
+  const stageOfNode = new Map<string, StageExecutor>();
+  const stageOf = new Map<Operator, StageExecutor>();
+  const stages = plan.stages.map((s) => new StageExecutor(s.id, s.startsAt));
   for (const s of plan.stages) for (const n of s.steps) stageOfNode.set(n.id, stages[s.id]!);
 
   for (const node of plan.order) {
@@ -97,16 +103,16 @@ export function buildJob(ctx: BuildContext): JobGraph {
         op = new PassThroughOp(node);
         break;
       case 'groupByKey':
-        op = groupOp(ctx, node, bufferingReduceFn(), bufferFolder());
+        op = groupOp(ctx, node, bufferingReduceFn());
         break;
       case 'combinePerKey': {
         const fn = node.spec.combineFn;
         // On the batch path the grouping table combines in place: a precombine in front would only add a copy.
         if (plan.lifted.has(node.id) && !batchEligible(ctx, input!.windowing)) {
           pre = new PrecombineOp(node, node.spec, input!.windowing.timestampCombiner, ctx.precombineEntries);
-          op = groupOp(ctx, node, combiningReduceFn(fn, { inputsAreAccumulators: true }), combineFolder(fn, true));
+          op = groupOp(ctx, node, combiningReduceFn(fn, { inputsAreAccumulators: true }));
         } else {
-          op = groupOp(ctx, node, combiningReduceFn(fn), combineFolder(fn, false));
+          op = groupOp(ctx, node, combiningReduceFn(fn));
         }
         break;
       }
@@ -118,7 +124,7 @@ export function buildJob(ctx: BuildContext): JobGraph {
         break;
       }
       case 'parDo':
-        op = new ParDoOp(node, node.spec, views, input!.windowing, ctx.clock, ctx.metrics.forStep(node.name));
+        op = new ParDoOp(node, node.spec, views, input!.windowing, ctx.clock, ctx.metrics.forStep(node.name), keyedOptions(ctx, node));
         break;
       case 'sink':
         op = new SinkOp(node, node.spec, ctx.signal);
@@ -194,14 +200,21 @@ function unhandled(node: never): never {
  * the batch path (BatchGroupTable): its input watermark can only jump from −∞ to +∞ there. Other triggers keep the
  * reducer, which then gets each key's input in one call, at that jump (GroupOp's deferred input).
  */
-function groupOp(ctx: BuildContext, node: PrimitiveNode, reduceFn: ReturnType<typeof bufferingReduceFn>, folder: Folder<any, any, any>): GroupOp {
+function groupOp(ctx: BuildContext, node: PrimitiveNode, reduceFn: ReduceFn<unknown, unknown>): GroupOp {
   const input = ctx.graph.collections.get(node.inputs[0]!)!;
-  const batch = batchEligible(ctx, input.windowing) ? new BatchGroupTable(node.name, input.windowing, folder) : undefined;
+  // The batch table folds with the reduce function's own fold: the same reduction as the reducer's state cells.
+  const batch = batchEligible(ctx, input.windowing) && reduceFn.fold !== undefined ? new BatchGroupTable(node.name, input.windowing, reduceFn.fold) : undefined;
   const deferred = ctx.allBounded && ctx.batchGrouping;
-  const op = new GroupOp(node, input.windowing, reduceFn, ctx.clock, batch, deferred, ctx.deferredGroupingElements);
+  const op = new GroupOp(node, input.windowing, reduceFn, ctx.clock, batch, deferred, ctx.deferredGroupingElements, keyedOptions(ctx, node));
   // The counter appears in the metrics only once something was dropped.
   op.setDroppedCounter((n) => (ctx.metrics.counter(`${node.name}/droppedDueToLateness`).value += n));
   return op;
+}
+
+/** Key groups by the input's key coder when it has one (as an exchange routes), and the configured state. */
+function keyedOptions(ctx: BuildContext, node: PrimitiveNode): KeyedOptions {
+  const input = ctx.graph.collections.get(node.inputs[0]!)!;
+  return { assignKeyGroup: keyGroupAssignerFor(input.coder, ctx.maxParallelism), ...(ctx.keyState !== undefined ? { keyState: ctx.keyState } : {}) };
 }
 
 function batchEligible(ctx: BuildContext, windowing: WindowingStrategy): boolean {

@@ -5,6 +5,8 @@ import { realClock, VirtualClock, type Clock } from './clock.ts';
 import { DeadLetterFile, defaultDeadLetterPath, newRunId } from './dead-letter-file.ts';
 import { MetricsRegistry } from './metrics.ts';
 import type { Operator, Receiver } from './operator.ts';
+import { checkMaxParallelism } from './key-group.ts';
+import type { KeyStateFactory } from './keyed-store.ts';
 import { describePlan, plan, type Plan } from './planner.ts';
 import { PrecombineOp } from './precombine-op.ts';
 import { SLICE_MS, SourceDriver, type EngineLoop } from './source-driver.ts';
@@ -32,6 +34,10 @@ export interface LocalRunOptions extends RunOptions {
    * at the end of a bundle (default 1,000,000); the rest wait for the end of the input.
    */
   deferredGroupingElements?: number;
+  /** Key groups of keyed state: the unit of snapshots and rescaling (default 128; at most 32768). */
+  maxParallelism?: number;
+  /** Where keyed operators keep each key's state (default: in memory); a state backend plugs in here. */
+  keyState?: KeyStateFactory;
 }
 
 export interface Progress {
@@ -120,6 +126,8 @@ class Execution implements EngineLoop {
       ...(options.precombineEntries !== undefined ? { precombineEntries: options.precombineEntries } : {}),
       ...(options.deferredGroupingElements !== undefined ? { deferredGroupingElements: options.deferredGroupingElements } : {}),
       deadLetter: this.deadLetterReceiver(),
+      maxParallelism: checkMaxParallelism(options.maxParallelism),
+      ...(options.keyState !== undefined ? { keyState: options.keyState } : {}),
     });
     this.ops = this.job.ops;
   }
@@ -323,10 +331,15 @@ class Execution implements EngineLoop {
     await this.awaitIo();
   }
 
+  /** Sinks' writes in flight, and channels that are full (back-pressure): awaited before more input enters. */
   private async awaitIo(): Promise<void> {
     for (const op of this.job.io) {
       const pending = op.pendingIo();
       if (pending !== undefined) await pending;
+    }
+    for (const stage of this.job.stages) {
+      const ready = stage.ready();
+      if (ready !== undefined) await ready;
     }
   }
 

@@ -1,10 +1,9 @@
 import { kv, MAX_TIMESTAMP, MIN_TIMESTAMP, RiffleError, type BoundedWindow, type Instant, type KV, type NodeInfo, type PaneInfo, type WindowingStrategy } from '../../model/index.ts';
-import { WindowReducer, type ReduceFn, type ReducerContext, type StateInternals, type TimerInternals, type WindowedInput } from '../../semantics/index.ts';
+import { finalWindows, WindowReducer, type ReduceFn, type ReducerContext, type StateInternals, type TimerInternals, type WindowedInput } from '../../semantics/index.ts';
 import type { BatchGroupTable } from './batch-group.ts';
 import type { Clock } from './clock.ts';
-import { finalWindows } from './final-windows.ts';
 import { encodeKey, type EncodedKey } from './key-encoding.ts';
-import { KeyedStore, type KeyEntry, type TimerEntry } from './keyed-store.ts';
+import { KeyedStore, type KeyedOptions, type KeyEntry, type TimerEntry } from './keyed-store.ts';
 import { Operator } from './operator.ts';
 import { groupingError } from './step-errors.ts';
 
@@ -49,9 +48,10 @@ export class GroupOp extends Operator {
     deferred = false,
     /** Elements deferred at most before they are handed over at a bundle's end anyway (bounds memory). */
     private readonly deferredBudget = DEFAULT_DEFERRED_BUDGET,
+    keyed: KeyedOptions = {},
   ) {
     super(node);
-    this.store = new KeyedStore(clock, { input: () => this.reducerWatermark, output: () => this.outputWatermark }, false);
+    this.store = new KeyedStore(clock, { input: () => this.reducerWatermark, output: () => this.outputWatermark }, false, keyed);
     this.reducer = new WindowReducer(strategy, reduceFn);
     this.ctx = new MutableReducerContext(this);
     this.windowFn = strategy.windowFn;

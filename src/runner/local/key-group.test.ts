@@ -40,6 +40,15 @@ test('maxParallelism is checked', () => {
 test('each key of a keyed operator knows its key group', async () => {
   const { KeyedStore } = await import('./keyed-store.ts');
   const { realClock } = await import('./clock.ts');
-  const store = new KeyedStore(realClock, { input: () => 0, output: () => 0 }, false, defaultKeyGroupAssigner(16));
+  const store = new KeyedStore(realClock, { input: () => 0, output: () => 0 }, false, { assignKeyGroup: defaultKeyGroupAssigner(16) });
   for (const key of ['a', 'b', 7, 8.5]) assert.equal(store.get(key, key).keyGroup, defaultKeyGroupAssigner(16)(key, key));
+});
+
+test('with a declared KV coder, a key\'s group is the hash of its key coder\'s bytes (what an exchange routes by)', async () => {
+  const { coders, encodeToBytes } = await import('../../model/index.ts');
+  const { keyGroupAssignerFor } = await import('./key-group.ts');
+  const assign = keyGroupAssignerFor(coders.kv(coders.string(), coders.varInt()));
+  for (const key of ['alice', 'bob', '']) assert.equal(assign(key, key), keyGroupOf(encodeToBytes(coders.string(), key)));
+  // A non-deterministic key coder (doubles) falls back to the in-memory encoding.
+  assert.equal(keyGroupAssignerFor(coders.kv(coders.double(), coders.varInt()))(1.5, 1.5), defaultKeyGroupAssigner()(1.5, 1.5));
 });

@@ -1,4 +1,4 @@
-import { RiffleError } from '../../model/index.ts';
+import { ByteWriter, isKvCoder, RiffleError, type Coder } from '../../model/index.ts';
 import type { EncodedKey } from './key-encoding.ts';
 
 /**
@@ -98,4 +98,20 @@ export function encodedKeyBytes(encoded: EncodedKey): Uint8Array {
 /** The default assigner, over `encodedKeyBytes`. */
 export function defaultKeyGroupAssigner(maxParallelism = DEFAULT_MAX_PARALLELISM): KeyGroupAssigner {
   return (_key, encoded) => keyGroupOf(encodedKeyBytes(encoded), maxParallelism);
+}
+
+/**
+ * The assigner of a keyed collection: with a declared KV coder whose key coder is deterministic, the key's coder bytes
+ * (what an exchange hashes to route the key, so that a key's state sits in the group it was routed by); otherwise the
+ * in-memory encoding's bytes (one worker: nothing is routed).
+ */
+export function keyGroupAssignerFor(coder: Coder<unknown> | undefined, maxParallelism = DEFAULT_MAX_PARALLELISM): KeyGroupAssigner {
+  if (!isKvCoder(coder) || !coder.keyCoder.deterministic) return defaultKeyGroupAssigner(maxParallelism);
+  const keyCoder = coder.keyCoder;
+  const scratch = new ByteWriter();
+  return (key) => {
+    scratch.length = 0;
+    keyCoder.encode(key, scratch);
+    return keyGroupOf(scratch.toBytes(), maxParallelism);
+  };
 }

@@ -47,6 +47,12 @@ export const IN_MEMORY_KEY_STATE: KeyStateFactory = {
   create: (_keyGroup, _encoded, _key, onHold) => new InMemoryStateInternals({ onHoldChanged: (_namespace, _tagId, _previous, next, cell) => onHold(cell, next) }),
 };
 
+/** How a keyed operator addresses its state: key groups, and where each key's state lives. */
+export interface KeyedOptions {
+  assignKeyGroup?: KeyGroupAssigner;
+  keyState?: KeyStateFactory;
+}
+
 /**
  * Per-key state, timers and watermark holds of one keyed operator, for the key groups this worker owns. The operator's output watermark
  * is held at the minimum hold across keys, found in O(log n) through a lazily cleaned heap. Keys whose state, timers
@@ -64,9 +70,14 @@ export class KeyedStore {
     private readonly watermarks: { input(): Instant; output(): Instant },
     /** Whether pending event-time timers hold the output watermark at their output timestamp (user timers do). */
     private readonly timersHoldOutput: boolean,
-    private readonly assignKeyGroup: KeyGroupAssigner = defaultKeyGroupAssigner(),
-    private readonly keyState: KeyStateFactory = IN_MEMORY_KEY_STATE,
-  ) {}
+    keyed: KeyedOptions = {},
+  ) {
+    this.assignKeyGroup = keyed.assignKeyGroup ?? defaultKeyGroupAssigner();
+    this.keyState = keyed.keyState ?? IN_MEMORY_KEY_STATE;
+  }
+
+  private readonly assignKeyGroup: KeyGroupAssigner;
+  private readonly keyState: KeyStateFactory;
 
   get(encoded: EncodedKey, key: unknown): KeyEntry {
     let e = this.entries.get(encoded);

@@ -17,7 +17,7 @@ import {
 import { stateTags, type StateTag } from '../../semantics/index.ts';
 import type { Clock } from './clock.ts';
 import { encodeKey } from './key-encoding.ts';
-import { KeyedStore, type KeyEntry, type TimerEntry } from './keyed-store.ts';
+import { KeyedStore, type KeyedOptions, type KeyEntry, type TimerEntry } from './keyed-store.ts';
 import { Operator, type Receiver } from './operator.ts';
 import { handleElementError } from './step-errors.ts';
 import type { ViewStore } from './view-op.ts';
@@ -67,6 +67,7 @@ export class ParDoOp extends Operator {
     windowing: WindowingStrategy,
     clock: Clock,
     metrics: MetricsContext,
+    keyed: KeyedOptions = {},
   ) {
     super(node);
     this.doFn = spec.doFn;
@@ -77,7 +78,7 @@ export class ParDoOp extends Operator {
       return { name, store };
     });
     if (spec.stateful) {
-      this.store = new KeyedStore(clock, { input: () => this.inputWatermark, output: () => this.outputWatermark }, true);
+      this.store = new KeyedStore(clock, { input: () => this.inputWatermark, output: () => this.outputWatermark }, true, keyed);
       for (const [name, s] of Object.entries(this.doFn.state ?? {})) {
         const tag =
           s.kind === 'combining'

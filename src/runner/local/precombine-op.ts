@@ -1,4 +1,5 @@
 import { kv, type BoundedWindow, type CombinePerKeySpec, type Instant, type KV, type NodeInfo, type PaneInfo, type TimestampCombiner } from '../../model/index.ts';
+import { combinesToLatest, combiningFold, type PaneFold } from '../../semantics/index.ts';
 import { encodeKey, type EncodedKey } from './key-encoding.ts';
 import { groupingError } from './step-errors.ts';
 import { Operator } from './operator.ts';
@@ -27,7 +28,8 @@ export class PrecombineOp extends Operator {
   private table = new Map<EncodedKey, Partial | Partial[]>();
   private size = 0;
   private late = false;
-  private readonly fn: CombinePerKeySpec['combineFn'];
+  private readonly fold: PaneFold<unknown, unknown, unknown>;
+  private readonly latest: boolean;
 
   constructor(
     node: NodeInfo,
@@ -36,7 +38,8 @@ export class PrecombineOp extends Operator {
     private readonly maxEntries = 100_000,
   ) {
     super(node);
-    this.fn = spec.combineFn;
+    this.fold = combiningFold(spec.combineFn);
+    this.latest = combinesToLatest(timestampCombiner);
   }
 
   override get name(): string {
@@ -51,7 +54,7 @@ export class PrecombineOp extends Operator {
       const w = windows[i]!;
       const p = this.partial(encoded, key, w, windows.length === 1 ? windows : [w]);
       try {
-        p.acc = this.fn.addInput(p.acc, input);
+        p.acc = this.fold.add(p.acc, input);
       } catch (e) {
         throw groupingError(this.node.name, value, e);
       }
@@ -90,7 +93,7 @@ export class PrecombineOp extends Operator {
 
   private newPartial(key: unknown, window: BoundedWindow, windows: readonly BoundedWindow[]): Partial {
     this.size++;
-    return { key, window, windows, acc: this.fn.createAccumulator(), minTs: Infinity, maxTs: -Infinity, minHeldTs: Infinity };
+    return { key, window, windows, acc: this.fold.create(), minTs: Infinity, maxTs: -Infinity, minHeldTs: Infinity };
   }
 
   /** Ships every partial accumulator downstream. */
@@ -100,8 +103,8 @@ export class PrecombineOp extends Operator {
     this.table = new Map();
     this.size = 0;
     const emit = (p: Partial) => {
-      const acc = this.fn.compact ? this.fn.compact(p.acc) : p.acc;
-      const ts = this.timestampCombiner === 'latest' ? p.maxTs : p.minHeldTs !== Infinity ? p.minHeldTs : p.minTs;
+      const acc = this.fold.compact(p.acc);
+      const ts = this.latest ? p.maxTs : p.minHeldTs !== Infinity ? p.minHeldTs : p.minTs;
       this.elementsOut++;
       this.main.process(kv(p.key, acc), ts, p.windows, { isFirst: true, isLast: true, timing: 'UNKNOWN', index: 0, nonSpeculativeIndex: 0 });
     };

@@ -23,7 +23,7 @@ interface OutputEdge {
  *    output watermark becomes min(input, holds), never backwards;
  * 3. output watermarks go out on the channels that left an operator, in-band after the elements it emitted.
  */
-export class Stage implements ChannelTarget {
+export class StageExecutor implements ChannelTarget {
   readonly ops: Operator[] = [];
   /** For each operator, the operator of this stage that feeds it; undefined for the first (it reads the valve). */
   private readonly feeders: Array<Operator | undefined> = [];
@@ -127,6 +127,16 @@ export class Stage implements ChannelTarget {
         e.channel.watermark(wm);
       }
     }
+  }
+
+  /** Resolves once every output channel can take more (back-pressure); undefined when all can now. */
+  ready(): Promise<void> | undefined {
+    let pending: Array<Promise<void>> | undefined;
+    for (const e of this.edges) {
+      const r = e.channel.ready();
+      if (r !== undefined) (pending ??= []).push(r);
+    }
+    return pending === undefined ? undefined : Promise.all(pending).then(() => undefined);
   }
 
   /** The input is done and everything fired: tells every output channel (in-band end of input). */

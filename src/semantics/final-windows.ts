@@ -1,4 +1,4 @@
-import type { BoundedWindow, WindowFn } from '../../model/index.ts';
+import type { BoundedWindow, WindowFn } from '../model/index.ts';
 
 /**
  * Where each of a key's windows ends up under a merging window function, when all of the key's windows are known at
