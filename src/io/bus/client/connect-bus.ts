@@ -30,7 +30,6 @@ import type {
 import { BusClosedError, BusInvalidArgumentError, BusUnavailableError, busErrorFromCode } from '../bus-errors.ts';
 import {
   MAX_PUBLISH_MESSAGES,
-  publishMessageToWire,
   receivedFromWire,
   snapshotFromWire,
   statsFromWire,
@@ -44,6 +43,7 @@ import {
   type WireSubscription,
   type WireTopic,
 } from '../server/bus-wire.ts';
+import { encodeMessageBatch, MESSAGE_BATCH_TYPE } from '../server/binary-batch.ts';
 import { RemoteMessageStream } from './remote-message-stream.ts';
 
 export interface ConnectBusOptions {
@@ -90,12 +90,13 @@ class RemoteBus implements Bus {
   async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
     if (this.#closed) throw new BusClosedError('this bus client is closed');
     const url = new URL(path, this.#base);
+    const binary = body instanceof Uint8Array;
     let response: Response;
     try {
       response = await fetch(url, {
         method,
-        headers: body !== undefined ? { ...this.#headers, 'content-type': 'application/json' } : this.#headers,
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        headers: body !== undefined ? { ...this.#headers, 'content-type': binary ? MESSAGE_BATCH_TYPE : 'application/json' } : this.#headers,
+        ...(body !== undefined ? { body: binary ? body : JSON.stringify(body) } : {}),
       });
     } catch (e) {
       const cause = (e as { cause?: NodeJS.ErrnoException }).cause;
@@ -149,14 +150,14 @@ class RemoteBus implements Bus {
   }
 
   async publish(topic: string, messages: readonly PublishMessage[]): Promise<string[]> {
-    if (messages.length === 0) return [];
     // The server takes at most 1000 messages a request; a larger call is sent in parts, in order. (Then it is no
     // longer all-or-nothing across parts: a part refused stops the call, and the error says how many went in.)
     const ids: string[] = [];
-    for (let i = 0; i < messages.length; i += MAX_PUBLISH_MESSAGES) {
+    // An empty call still goes to the server, which refuses it as the in-process bus does.
+    for (let i = 0; i === 0 || i < messages.length; i += MAX_PUBLISH_MESSAGES) {
       const part = messages.slice(i, i + MAX_PUBLISH_MESSAGES);
       try {
-        ids.push(...(await this.#request<{ messageIds: string[] }>('POST', `v1/topics/${seg(topic)}:publish`, { messages: part.map(publishMessageToWire) })).messageIds);
+        ids.push(...(await this.#request<{ messageIds: string[] }>('POST', `v1/topics/${seg(topic)}:publish`, encodeMessageBatch(part))).messageIds);
       } catch (e) {
         if (i === 0 || !(e instanceof Error)) throw e;
         e.message += ` (the first ${i} messages of this call were published)`;

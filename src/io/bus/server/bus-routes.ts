@@ -17,9 +17,11 @@ import type { Bus } from '../bus-api.ts';
 import { BusError, BusInvalidArgumentError } from '../bus-errors.ts';
 import { errorAnswer, HttpError } from './error-answer.ts';
 import { bearerTokenCheck } from './bearer-token.ts';
+import { decodeMessageBatch, MESSAGE_BATCH_TYPE } from './binary-batch.ts';
 import {
   ackBody,
   describeIssues,
+  parseWire,
   modifyAckDeadlineBody,
   publishBody,
   publishMessageFromWire,
@@ -77,7 +79,7 @@ async function body<S extends z.ZodType>(c: Context, schema: S, what: string): P
   } catch (e) {
     throw new HttpError(400, 'BUS_INVALID_ARGUMENT', `the request body is not valid JSON: ${(e as Error).message}`, `send a JSON object (${what})`);
   }
-  const parsed = schema.safeParse(json);
+  const parsed = parseWire(schema, json);
   if (!parsed.success) throw new BusInvalidArgumentError(`invalid ${what}: ${describeIssues(parsed.error, 'body')}`, { hint: 'the OpenAPI document (GET /v1/openapi.yaml) lists the fields' });
   return parsed.data;
 }
@@ -131,8 +133,9 @@ export function busRoutes(bus: Bus, options: BusRoutesOptions = {}): HonoApp {
     const { name, verb } = splitResource(c.req.param('res'), method === 'POST' ? ['publish'] : [], method, 'topics');
     if (method === 'POST') {
       if (verb === undefined) noBody(method, `/v1/topics/${name}`);
-      const req = await body(c, publishBody, 'publish request');
-      const messageIds = await bus.publish(name, req.messages.map(publishMessageFromWire));
+      const binary = c.req.header('content-type')?.startsWith(MESSAGE_BATCH_TYPE) === true;
+      const messages = binary ? decodeMessageBatch(new Uint8Array(await c.req.arrayBuffer())) : (await body(c, publishBody, 'publish request')).messages.map(publishMessageFromWire);
+      const messageIds = await bus.publish(name, messages);
       return c.json({ messageIds });
     }
     if (method === 'PUT') return c.json(topicToWire(await bus.createTopic(name, await body(c, topicConfigBody, 'topic configuration'))));
@@ -211,7 +214,7 @@ export function busRoutes(bus: Bus, options: BusRoutesOptions = {}): HonoApp {
 
   // Statistics
   app.get('/v1/stats', async (c) => {
-    const parsed = statsQuery.safeParse(c.req.query());
+    const parsed = parseWire(statsQuery, c.req.query());
     if (!parsed.success) throw new BusInvalidArgumentError(`invalid stats query: ${describeIssues(parsed.error, 'query')}`, { hint: 'the query parameters are topic and subscription' });
     return c.json(statsToWire(await bus.stats(parsed.data)));
   });

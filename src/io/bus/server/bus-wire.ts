@@ -9,6 +9,7 @@
  * Unknown fields are errors everywhere.
  */
 import { z } from 'zod';
+import { closest } from '../../../config/index.ts';
 import type {
   AckResponse,
   BusStats,
@@ -223,14 +224,30 @@ export function statsFromWire(s: WireStats): BusStats {
   };
 }
 
+/**
+ * Parses `value` with `schema`; unknown keys are named with the closest known key, as the in-process bus does
+ * (`unknown key 'retention' (did you mean 'retentionBytes'?)`).
+ */
+export function parseWire<S extends z.ZodType>(schema: S, value: unknown): z.ZodSafeParseResult<z.infer<S>> {
+  return schema.safeParse(value, { error: unknownKeyMessage }) as z.ZodSafeParseResult<z.infer<S>>;
+}
+
+function unknownKeyMessage(iss: z.core.$ZodRawIssue): string | undefined {
+  if (iss.code !== 'unrecognized_keys') return undefined;
+  const shape = (iss.inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod?.def?.shape;
+  const known = shape !== undefined ? Object.keys(shape) : [];
+  return (iss as unknown as { keys: string[] }).keys
+    .map((k) => {
+      const [near] = closest(k, known);
+      return `unknown key '${k}'${near !== undefined ? ` (did you mean '${near}'?)` : ''}`;
+    })
+    .join(', ');
+}
+
 /** A zod error as one line naming each field: `messages[2].data: expected base64 (standard alphabet, padded)`. */
 export function describeIssues(error: z.ZodError, what: string): string {
   const parts = error.issues.map((issue) => {
     const path = issue.path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc === '' ? String(p) : `${acc}.${String(p)}`), '');
-    if (issue.code === 'unrecognized_keys') {
-      const where = path === '' ? '' : `${path}.`;
-      return issue.keys.map((k) => `${where}${k}: unknown field`).join('; ');
-    }
     return `${path === '' ? what : path}: ${issue.message}`;
   });
   return parts.join('; ');

@@ -14,7 +14,7 @@ import type { WSContext, WSEvents } from 'hono/ws';
 import type { AckResponse, Bus, MessageStream, StreamedMessage, StreamingPullOptions } from '../bus-api.ts';
 import { BusInvalidArgumentError } from '../bus-errors.ts';
 import { errorAnswer } from './error-answer.ts';
-import { describeIssues, receivedToWire, streamingClientFrame, streamingPullQuery, type StreamingClientFrame, type StreamingServerFrame, type WireReceivedMessage } from './bus-wire.ts';
+import { describeIssues, parseWire, receivedToWire, streamingClientFrame, streamingPullQuery, type StreamingClientFrame, type StreamingServerFrame, type WireReceivedMessage } from './bus-wire.ts';
 
 /** Close codes: normal end, server going away (shutdown), a refused request, a server fault. */
 export const CLOSE_NORMAL = 1000;
@@ -45,7 +45,7 @@ export class StreamingSessions {
 
 function streamingOptions(query: URLSearchParams): StreamingPullOptions {
   const raw = Object.fromEntries(query.entries());
-  const parsed = streamingPullQuery.safeParse(raw);
+  const parsed = parseWire(streamingPullQuery, raw);
   if (!parsed.success) throw new BusInvalidArgumentError(`invalid streaming pull parameters: ${describeIssues(parsed.error, 'query')}`, { hint: 'the parameters are maxOutstandingMessages, maxOutstandingBytes and maxExtension' });
   const { maxOutstandingMessages, maxOutstandingBytes, maxExtension } = parsed.data;
   return {
@@ -152,7 +152,7 @@ export function streamingPullEvents(bus: Bus, subscription: string, query: URLSe
       let frame: StreamingClientFrame;
       try {
         const json: unknown = JSON.parse(typeof evt.data === 'string' ? evt.data : Buffer.from(evt.data as ArrayBuffer).toString('utf8'));
-        const parsed = streamingClientFrame.safeParse(json);
+        const parsed = parseWire(streamingClientFrame, json);
         if (!parsed.success) {
           const id = typeof (json as { id?: unknown })?.id === 'number' ? (json as { id: number }).id : undefined;
           const error = errorAnswer(new BusInvalidArgumentError(`invalid streaming pull frame: ${describeIssues(parsed.error, 'frame')}`)).body.error;

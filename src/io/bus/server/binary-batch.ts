@@ -1,0 +1,85 @@
+/**
+ * The binary body of a publish request (`Content-Type: application/x-riffle-messages`), which the TypeScript client
+ * sends instead of JSON: no base64 (a third fewer bytes), no JSON text to build and parse around each message's
+ * data, and the server takes each message's data as a view of the request body (no copy). JSON stays the documented
+ * default for everyone else; both reach the same validation.
+ *
+ * Layout, per message, in order: `u32 metaLength` (big-endian), `meta` (UTF-8 JSON `{"attributes"?, "orderingKey"?}`,
+ * absent when metaLength is 0), `u32 dataLength`, `data`. Nothing after the last message.
+ * @example
+ *   const body = encodeMessageBatch([{ data: 'hi', attributes: { k: 'v' } }]);
+ *   decodeMessageBatch(body) // [{ data: Uint8Array [104, 105], attributes: { k: 'v' } }]
+ */
+import { z } from 'zod';
+import type { PublishMessage } from '../bus-api.ts';
+import { BusInvalidArgumentError } from '../bus-errors.ts';
+import { describeIssues, MAX_PUBLISH_MESSAGES, parseWire } from './bus-wire.ts';
+
+export const MESSAGE_BATCH_TYPE = 'application/x-riffle-messages';
+
+const meta = z.strictObject({ attributes: z.record(z.string(), z.string()).optional(), orderingKey: z.string().optional() });
+
+/** The binary body of `messages`. */
+export function encodeMessageBatch(messages: readonly PublishMessage[]): Uint8Array {
+  const parts: Array<{ meta: Buffer | undefined; data: Uint8Array }> = [];
+  let size = 0;
+  for (const m of messages) {
+    const hasMeta = (m.attributes !== undefined && Object.keys(m.attributes).length > 0) || m.orderingKey !== undefined;
+    const metaBytes = hasMeta ? Buffer.from(JSON.stringify({ ...(m.attributes !== undefined ? { attributes: m.attributes } : {}), ...(m.orderingKey !== undefined ? { orderingKey: m.orderingKey } : {}) }), 'utf8') : undefined;
+    const data = typeof m.data === 'string' ? Buffer.from(m.data, 'utf8') : m.data;
+    parts.push({ meta: metaBytes, data });
+    size += 8 + (metaBytes?.length ?? 0) + data.length;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const p of parts) {
+    out.writeUInt32BE(p.meta?.length ?? 0, at);
+    at += 4;
+    if (p.meta !== undefined) at += p.meta.copy(out, at);
+    out.writeUInt32BE(p.data.length, at);
+    at += 4;
+    out.set(p.data, at);
+    at += p.data.length;
+  }
+  return out;
+}
+
+/** Decodes and validates a binary body; each message's data is a view of `body`. Errors name the message and byte. */
+export function decodeMessageBatch(body: Uint8Array): PublishMessage[] {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const out: PublishMessage[] = [];
+  let at = 0;
+  const cut = (what: string): never => {
+    throw new BusInvalidArgumentError(`invalid publish request: messages[${out.length}]: the body ends inside its ${what} (byte ${at} of ${body.length})`, { hint: `the body of ${MESSAGE_BATCH_TYPE} is, per message, u32 meta length, meta JSON, u32 data length, data` });
+  };
+  while (at < body.length) {
+    if (out.length >= MAX_PUBLISH_MESSAGES) throw new BusInvalidArgumentError(`invalid publish request: messages: expected at most ${MAX_PUBLISH_MESSAGES} messages per request`);
+    if (at + 4 > body.length) cut('meta length');
+    const metaLength = view.getUint32(at);
+    at += 4;
+    if (at + metaLength > body.length) cut('meta');
+    let attributes: Record<string, string> | undefined;
+    let orderingKey: string | undefined;
+    if (metaLength > 0) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(Buffer.from(body.buffer, body.byteOffset + at, metaLength).toString('utf8'));
+      } catch (e) {
+        throw new BusInvalidArgumentError(`invalid publish request: messages[${out.length}]: its meta is not JSON: ${(e as Error).message}`);
+      }
+      const checked = parseWire(meta, parsed);
+      if (!checked.success) throw new BusInvalidArgumentError(`invalid publish request: messages[${out.length}] meta: ${describeIssues(checked.error, 'meta')}`);
+      ({ attributes, orderingKey } = checked.data);
+    }
+    at += metaLength;
+    if (at + 4 > body.length) cut('data length');
+    const dataLength = view.getUint32(at);
+    at += 4;
+    if (at + dataLength > body.length) cut('data');
+    const data = body.subarray(at, at + dataLength);
+    at += dataLength;
+    out.push({ data, ...(attributes !== undefined ? { attributes } : {}), ...(orderingKey !== undefined ? { orderingKey } : {}) });
+  }
+  if (out.length === 0) throw new BusInvalidArgumentError('invalid publish request: messages: expected at least one message');
+  return out;
+}
