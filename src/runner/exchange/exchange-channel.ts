@@ -92,7 +92,7 @@ export class ExchangeChannel implements Channel {
   /** For KV coders: the key is encoded once, hashed, and its bytes copied as the first part of the element. */
   private readonly kvValueCoder: Coder<unknown> | undefined;
   private readonly keyScratch = new ByteWriter();
-  /** The encoded key of the element being routed (set by `route` for hash exchanges). */
+  /** The encoded key of the element being routed (set by `route` for hash exchanges; a view of keyScratch). */
   private lastKey: Uint8Array = new Uint8Array(0);
   private queuedBytes = 0;
   private readyWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
@@ -139,9 +139,9 @@ export class ExchangeChannel implements Channel {
         this.kvValueCoder = keyOf === undefined && partitioning.keyCoder === undefined && isKvCoder(coder) ? coder.valueCoder : undefined;
         const scratch = this.keyScratch;
         this.route = (value) => {
-          scratch.length = 0;
+          scratch.reset();
           keyCoder.encode(keyOf ? keyOf(value) : (value as KV<unknown, unknown>).key, scratch);
-          this.lastKey = scratch.toBytes();
+          this.lastKey = scratch.written();
           return workerOfKeyGroup(keyGroupOf(this.lastKey, maxP), n, maxP);
         };
         break;
@@ -168,8 +168,7 @@ export class ExchangeChannel implements Channel {
     const vc = this.kvValueCoder;
     if (vc !== undefined) {
       this.codec.encodeHeader(timestamp, windows, pane, out);
-      const key = this.lastKey;
-      for (let i = 0; i < key.length; i++) out.byte(key[i]!);
+      out.raw(this.lastKey);
       vc.encode((value as KV<unknown, unknown>).value, out);
     } else {
       this.codec.encode(value, timestamp, windows, pane, out);
@@ -230,25 +229,31 @@ export class ExchangeChannel implements Channel {
 
   private ship(slot: number): void {
     const out = this.buffers[slot]!;
-    const payload = out.toBytes();
     const count = this.counts[slot]!;
-    out.length = 0;
+    // The buffer's bytes go straight into the ring when it has room; only a frame that must wait is copied.
+    const bytes = out.written();
+    let copy: Uint8Array | undefined;
+    const first = this.broadcast ? 0 : slot;
+    const last = this.broadcast ? this.writers.length - 1 : slot;
+    for (let d = first; d <= last; d++) {
+      this.elementsTo[d]! += count;
+      this.bytesTo[d]! += bytes.length;
+      if (this.failure !== undefined) throw this.failure;
+      if (this.queues[d]!.length === 0 && this.writers[d]!.tryWriteFrame(FrameKind.BUNDLE, count, bytes)) continue;
+      this.enqueue(d, FrameKind.BUNDLE, count, (copy ??= out.toBytes()));
+    }
+    out.reset();
     this.counts[slot] = 0;
-    if (this.broadcast) for (let d = 0; d < this.writers.length; d++) this.sendBundle(d, count, payload);
-    else this.sendBundle(slot, count, payload);
-  }
-
-  private sendBundle(dest: number, count: number, payload: Uint8Array): void {
-    this.elementsTo[dest]! += count;
-    this.bytesTo[dest]! += payload.length;
-    this.send(dest, FrameKind.BUNDLE, count, payload);
   }
 
   private send(dest: number, kind: number, aux: number, payload: Uint8Array): void {
     if (this.failure !== undefined) throw this.failure;
-    const queue = this.queues[dest]!;
-    if (queue.length === 0 && this.writers[dest]!.tryWriteFrame(kind, aux, payload)) return;
-    queue.push({ kind, aux, payload });
+    if (this.queues[dest]!.length === 0 && this.writers[dest]!.tryWriteFrame(kind, aux, payload)) return;
+    this.enqueue(dest, kind, aux, payload);
+  }
+
+  private enqueue(dest: number, kind: number, aux: number, payload: Uint8Array): void {
+    this.queues[dest]!.push({ kind, aux, payload });
     this.queuedBytes += payload.length;
     if (!this.pumping[dest]) void this.pump(dest);
   }

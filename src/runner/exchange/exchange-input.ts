@@ -8,8 +8,8 @@
  * the barrier stay in the ring (back-pressuring that sender). So when the target sees the barrier from its last
  * channel, everything before the barrier and nothing after it has been processed.
  *
- * The loop never spins: with nothing to read it awaits the input's doorbell; after a turn that read something it
- * yields to the event loop so the worker's other work (its own output pumps, control) goes on.
+ * The loop never spins: with nothing to read it awaits the input's doorbell; while busy it yields to the event loop
+ * every couple of milliseconds so the worker's other work (its own output pumps, control) goes on.
  */
 import { ByteReader, RiffleError, type BoundedWindow, type Instant, type PaneInfo } from '../../model/index.ts';
 import type { ChannelTarget } from '../local/channel.ts';
@@ -39,7 +39,9 @@ export interface ExchangeInputOptions {
 }
 
 /** Frames read from one ring before the next ring gets its turn. */
-const FRAMES_PER_TURN = 8;
+const FRAMES_PER_TURN = 16;
+/** A busy input yields to the event loop this often (a yield per frame would cost more than small bundles). */
+const YIELD_AFTER_MS = 2;
 
 export class ExchangeInput {
   private readonly readers: RingReader[];
@@ -76,6 +78,7 @@ export class ExchangeInput {
   /** Reads until every sender has sent END. Rejects if the exchange is aborted or a frame is malformed. */
   async run(): Promise<void> {
     const readers = this.readers;
+    let lastYield = performance.now();
     while (this.live > 0) {
       const seen = this.bell.current();
       let progressed = false;
@@ -90,8 +93,14 @@ export class ExchangeInput {
         }
       }
       if (this.live === 0) return;
-      if (progressed) await new Promise<void>((resolve) => setImmediate(resolve));
-      else await this.bell.wait(seen);
+      if (!progressed) {
+        await this.bell.wait(seen);
+        lastYield = performance.now();
+      } else if (performance.now() - lastYield > YIELD_AFTER_MS) {
+        // Busy for a while: let the worker's other work run (its output pumps, control), then go on.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
     }
   }
 

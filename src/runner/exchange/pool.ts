@@ -9,8 +9,8 @@
  * element the worker reported. On success every worker has exited before `result` resolves: no thread outlives the
  * job, and the process ends by itself.
  *
- * Worker entry: `worker-main.ts` next to this file in development (run through tsx, registered inside the worker, as
- * a worker does not apply the parent's `--import tsx` to its entry), `worker-main.js` in the compiled package.
+ * Worker entry: `runner-worker.ts` next to this file in development (run through tsx, registered inside the worker, as
+ * a worker does not apply the parent's `--import tsx` to its entry), `runner-worker.js` in the compiled package (a bundle entry of that name, beside the chunk holding this code).
  *
  * @example
  *   const pool = WorkerPool.start({ workers: 4, module: new URL('./job.ts', import.meta.url), exchanges: ['sums'],
@@ -18,7 +18,7 @@
  *   await pool.control({ advanceWatermarkTo: 1000 });   // every worker handled it
  *   const results = await pool.result;                   // one per worker, by index
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type TransferListItem } from 'node:worker_threads';
 import { ConfigError, RiffleError } from '../../model/index.ts';
 import { FrameKind, jsonPayload } from './frames.ts';
 import { checkWorkers } from './key-group-range.ts';
@@ -31,6 +31,8 @@ export interface WorkerPoolOptions {
   module: string | URL;
   /** Structured-cloneable data for every worker. */
   data?: unknown;
+  /** Data for one worker instead of `data`, with objects to transfer to it (MessagePorts, ArrayBuffers). */
+  dataFor?: (index: number) => { data: unknown; transferList?: readonly TransferListItem[] };
   /** The exchanges to allocate: all-to-all rings between the workers, by id. */
   exchanges?: readonly string[];
   /** Bytes per ring (a power of two; default 256 KiB). N workers and E exchanges allocate N·N·E rings. */
@@ -64,7 +66,7 @@ const CONTROL_RING_BYTES = 64 * 1024;
 function entryOf(moduleUrl: string): { entry: URL; typescript: boolean } {
   const here = import.meta.url;
   const ts = here.endsWith('.ts');
-  return { entry: new URL(ts ? './worker-main.ts' : './worker-main.js', here), typescript: ts || /\.[cm]?tsx?$/.test(new URL(moduleUrl).pathname) };
+  return { entry: new URL(ts ? './runner-worker.ts' : './runner-worker.js', here), typescript: ts || /\.[cm]?tsx?$/.test(new URL(moduleUrl).pathname) };
 }
 
 function startThread(entry: URL, typescript: boolean, options: ConstructorParameters<typeof Worker>[1]): Worker {
@@ -125,9 +127,11 @@ export class WorkerPool {
     for (let index = 0; index < workers; index++) {
       const control = { ring: this.ring(CONTROL_RING_BYTES), doorbell: this.doorbell() };
       this.controlWriters.push(new RingWriter(control.ring, control.doorbell));
-      const init: WorkerInit = { index, workers, maxParallelism, moduleUrl, data: options.data, exchanges: wirings[index]!, control };
+      const own = options.dataFor?.(index);
+      const init: WorkerInit = { index, workers, maxParallelism, moduleUrl, data: own ? own.data : options.data, exchanges: wirings[index]!, control };
       const worker = startThread(entry, typescript, {
         workerData: init,
+        ...(own?.transferList ? { transferList: [...own.transferList] } : {}),
         ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
       });
       let exited!: () => void;

@@ -10,7 +10,7 @@ import { WorkerContextImpl, type WorkerContext } from './worker-context.ts';
 
 async function main(): Promise<void> {
   const port = parentPort;
-  if (port === null) throw new Error('worker-main.ts runs only as a worker thread (the coordinator starts it)');
+  if (port === null) throw new Error('runner-worker.ts runs only as a worker thread (the coordinator starts it)');
   const init = workerData as WorkerInit;
   const ctx = new WorkerContextImpl(init, port);
   // A failure in work the module started but did not await yet (an exchange input's read loop that a DoFn threw in)
