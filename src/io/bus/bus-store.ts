@@ -78,10 +78,13 @@ export class BusStore {
 
   /** Names of the directories under `kind`. */
   list(kind: 'topics' | 'subscriptions'): string[] {
-    return readdirSync(safeSubdir(this.root, kind), { withFileTypes: true })
-      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
-      .map((d) => d.name)
-      .sort();
+    const out: string[] = [];
+    for (const d of readdirSync(safeSubdir(this.root, kind), { withFileTypes: true })) {
+      if (d.name.startsWith('.')) continue;
+      if (d.isSymbolicLink()) safeSubdir(this.root, kind, d.name); // refuses it, naming the link
+      if (d.isDirectory()) out.push(d.name);
+    }
+    return out.sort();
   }
 
   readJson<T>(path: string): T | undefined {
