@@ -4,8 +4,8 @@
  * directory; `groups()` then merges the runs (k-way, a bounded fan-in, merging runs first when there are too many)
  * and yields each key once, in key-byte order, with all its values in the order they were added.
  *
- * Throughput, by design: nothing per element lives on the JavaScript heap. Keys sit in a byte arena behind an
- * open-addressing hash table (typed arrays, no string per element); values are appended to 4 MiB arenas as
+ * Throughput, by design: nothing per element lives on the JavaScript heap. Keys sit in a ByteKeyTable (a byte arena
+ * behind an open-addressing hash table, no string per element); values are appended to 4 MiB arenas as
  * `[key index][varint length][bytes]` in arrival order. A spill sorts the distinct keys once, lays out each key's
  * record at its final offset, and gathers values in a few sequential passes over the arena (one per 32 MiB window of
  * output) instead of chasing each key's values through memory; runs are written and read in large blocks.
@@ -27,12 +27,11 @@
 import { ByteReader, ByteWriter, type Coder } from '../../model/index.ts';
 import { type RunWriter, putVarUint, varUintSize } from './run-file.ts';
 import { RunMerger } from './run-merge.ts';
+import { Arena, ByteKeyTable, growInt32 } from './byte-key-table.ts';
 import { latin1Bytes, SpillingBuffer, type SpillOptions } from './spilling-buffer.ts';
 
 export { latin1, latin1Bytes, type SpillOptions } from './spilling-buffer.ts';
 
-const CHUNK = 4 << 20;
-const TWO32 = 2 ** 32;
 const WINDOW = 32 << 20;
 /** Bytes a key costs beyond its own bytes: its slots in the hash table and the per-key typed arrays. */
 export const KEY_SLOT_BYTES = 64;
@@ -50,55 +49,11 @@ export interface Group<K, V> {
   values: V[];
 }
 
-/** A growable list of byte arenas; positions are chunk index * 2^32 + offset. */
-class Arena {
-  chunks: Buffer[] = [];
-  used: number[] = [];
-  private chunk: Buffer | undefined;
-  private pos = 0;
-  /** Space for `n` bytes: returns the chunk and sets `at` to the offset in it. */
-  at = 0;
-  alloc(n: number): Buffer {
-    if (this.chunk === undefined || this.pos + n > this.chunk.length) {
-      this.chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK, n));
-      this.chunks.push(this.chunk);
-      this.used.push(0);
-      this.pos = 0;
-    }
-    this.at = this.pos;
-    this.pos += n;
-    this.used[this.used.length - 1] = this.pos;
-    return this.chunk;
-  }
-  get position(): number {
-    return (this.chunks.length - 1) * TWO32 + this.at;
-  }
-  reset(): void {
-    this.chunks = [];
-    this.used = [];
-    this.chunk = undefined;
-    this.pos = 0;
-  }
-}
-
-function hashBytes(b: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5 ^ (end - start);
-  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  return (h ^ (h >>> 12)) | 0;
-}
-
 const scratch = Buffer.allocUnsafe(256);
 
 export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuffer {
-  private readonly keyArena = new Arena();
+  private readonly keys = new ByteKeyTable();
   private readonly valueArena = new Arena();
-  private table = new Int32Array(1 << 12);
-  private nKeys = 0;
-  private keyHash = new Int32Array(1024);
-  private keyPos = new Float64Array(1024);
-  private keyLen = new Int32Array(1024);
   private count = new Int32Array(1024);
   /** Bytes of each key's stored values ([varint length][bytes] each). */
   private payloadBytes = new Float64Array(1024);
@@ -117,7 +72,7 @@ export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuff
 
   /** Distinct keys held in memory now. */
   get keysInMemory(): number {
-    return this.nKeys;
+    return this.keys.size;
   }
 
   /** Adds one encoded value under an encoded key (a latin1 string of the key bytes is accepted too). */
@@ -126,7 +81,9 @@ export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuff
     let kb: Uint8Array;
     if (typeof key === 'string') kb = key.length <= scratch.length ? scratch.subarray(0, scratch.write(key, 0, 'latin1')) : latin1Bytes(key);
     else kb = key;
-    const idx = this.keyIndex(kb);
+    const known = this.keys.size;
+    const idx = this.keys.indexOf(kb);
+    if (idx === known) this.newKey(idx, kb.length);
     const len = value.length;
     const stored = varUintSize(len) + len;
     const c = this.valueArena.alloc(4 + stored);
@@ -142,6 +99,18 @@ export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuff
     if (this.mustSpill) this.spillSync();
   }
 
+  private newKey(idx: number, keyLength: number): void {
+    if (idx >= this.count.length) {
+      this.count = growInt32(this.count, this.count.length * 2);
+      const p = new Float64Array(this.payloadBytes.length * 2);
+      p.set(this.payloadBytes);
+      this.payloadBytes = p;
+    }
+    this.count[idx] = 0;
+    this.payloadBytes[idx] = 0;
+    this.account(KEY_SLOT_BYTES + keyLength);
+  }
+
   /** Adds a value under a key, encoding both with the buffer's coders. */
   addValue(key: K, value: V): void {
     const { keyCoder, valueCoder } = this.options;
@@ -155,173 +124,18 @@ export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuff
     this.add(k, w.toBytes());
   }
 
-  /** The index of a key (added when new). */
-  private keyIndex(kb: Uint8Array): number {
-    const h = hashBytes(kb, 0, kb.length);
-    const mask = this.table.length - 1;
-    let slot = h & mask;
-    const klen = kb.length;
-    for (;;) {
-      const e = this.table[slot]!;
-      if (e === 0) break;
-      const idx = e - 1;
-      if (this.keyHash[idx] === h && this.keyLen[idx] === klen) {
-        const pos = this.keyPos[idx]!;
-        const ci = Math.floor(pos / TWO32);
-        const c = this.keyArena.chunks[ci]!;
-        const off = pos - ci * TWO32;
-        let i = 0;
-        while (i < klen && c[off + i] === kb[i]) i++;
-        if (i === klen) return idx;
-      }
-      slot = (slot + 1) & mask;
-    }
-    const idx = this.nKeys++;
-    if (idx >= this.keyHash.length) this.growKeys();
-    const c = this.keyArena.alloc(klen);
-    const off = this.keyArena.at;
-    for (let i = 0; i < klen; i++) c[off + i] = kb[i]!;
-    this.keyPos[idx] = this.keyArena.position;
-    this.keyLen[idx] = klen;
-    this.keyHash[idx] = h;
-    this.count[idx] = 0;
-    this.payloadBytes[idx] = 0;
-    this.table[slot] = idx + 1;
-    this.account(KEY_SLOT_BYTES + klen);
-    if (this.nKeys * 2 > this.table.length) this.rehash();
-    return idx;
-  }
-
-  private rehash(): void {
-    const table = new Int32Array(this.table.length * 2);
-    const mask = table.length - 1;
-    for (let idx = 0; idx < this.nKeys; idx++) {
-      let slot = this.keyHash[idx]! & mask;
-      while (table[slot] !== 0) slot = (slot + 1) & mask;
-      table[slot] = idx + 1;
-    }
-    this.table = table;
-  }
-
-  private growKeys(): void {
-    const n = this.keyHash.length * 2;
-    const grow = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
-      const b = make(n);
-      b.set(a);
-      return b;
-    };
-    this.keyHash = grow(this.keyHash, (m) => new Int32Array(m));
-    this.keyPos = grow(this.keyPos, (m) => new Float64Array(m));
-    this.keyLen = grow(this.keyLen, (m) => new Int32Array(m));
-    this.count = grow(this.count, (m) => new Int32Array(m));
-    this.payloadBytes = grow(this.payloadBytes, (m) => new Float64Array(m));
-  }
-
-  /** The key's bytes as a latin1 string. */
-  private keyString(idx: number): string {
-    const pos = this.keyPos[idx]!;
-    const ci = Math.floor(pos / TWO32);
-    const off = pos - ci * TWO32;
-    return this.keyArena.chunks[ci]!.toString('latin1', off, off + this.keyLen[idx]!);
-  }
-
-  /** The key's byte at `i`, or -1 past its end. */
-  private keyByte(idx: number, i: number): number {
-    if (i >= this.keyLen[idx]!) return -1;
-    const pos = this.keyPos[idx]!;
-    const ci = Math.floor(pos / TWO32);
-    return this.keyArena.chunks[ci]![pos - ci * TWO32 + i]!;
-  }
-
-  /** Byte order of two keys from byte `from` on (equal before it). */
-  private compareKeys(a: number, b: number, from: number): number {
-    const la = this.keyLen[a]!;
-    const lb = this.keyLen[b]!;
-    const pa = this.keyPos[a]!;
-    const pb = this.keyPos[b]!;
-    const ca = Math.floor(pa / TWO32);
-    const cb = Math.floor(pb / TWO32);
-    const ba = this.keyArena.chunks[ca]!;
-    const bb = this.keyArena.chunks[cb]!;
-    const oa = pa - ca * TWO32;
-    const ob = pb - cb * TWO32;
-    const n = Math.min(la, lb);
-    for (let i = from; i < n; i++) {
-      const d = ba[oa + i]! - bb[ob + i]!;
-      if (d !== 0) return d;
-    }
-    return la - lb;
-  }
-
-  /**
-   * Key indexes in key-byte order, by most-significant-digit radix over 3-byte digits: each range is sorted
-   * natively as doubles (digit * 2^28 + position: exact, as 257^3 * 2^28 < 2^53); ranges that tie on a digit are
-   * sorted on the next one, small ranges by insertion sort. No string per key, no comparator call per comparison.
-   */
-  private sortedOrder(): Int32Array {
-    const order = new Int32Array(this.nKeys);
-    for (let i = 0; i < order.length; i++) order[i] = i;
-    this.sortRange(order, 0, order.length, 0);
-    return order;
-  }
-
-  private sortRange(order: Int32Array, lo: number, hi: number, off: number): void {
-    const n = hi - lo;
-    if (n < 2) return;
-    if (n <= 16) {
-      for (let i = lo + 1; i < hi; i++) {
-        const x = order[i]!;
-        let j = i - 1;
-        while (j >= lo && this.compareKeys(order[j]!, x, off) > 0) {
-          order[j + 1] = order[j]!;
-          j--;
-        }
-        order[j + 1] = x;
-      }
-      return;
-    }
-    const packed = new Float64Array(n);
-    const digit = new Int32Array(n);
-    let longer = false;
-    for (let i = 0; i < n; i++) {
-      const idx = order[lo + i]!;
-      const b0 = this.keyByte(idx, off);
-      const b1 = this.keyByte(idx, off + 1);
-      const b2 = this.keyByte(idx, off + 2);
-      // Past the end sorts first (-1 + 1 = 0): a key before its extensions.
-      const d = ((b0 + 1) * 257 + (b1 + 1)) * 257 + (b2 + 1);
-      digit[i] = d;
-      packed[i] = d * 268435456 + i;
-      if (this.keyLen[idx]! > off + 3) longer = true;
-    }
-    packed.sort();
-    const slice = order.slice(lo, hi);
-    for (let i = 0; i < n; i++) {
-      const from = packed[i]! % 268435456;
-      order[lo + i] = slice[from]!;
-      packed[i] = digit[from]!;
-    }
-    if (!longer) return; // every key ended within this digit: the digits decided
-    let start = 0;
-    for (let i = 1; i <= n; i++) {
-      if (i === n || packed[i] !== packed[start]) {
-        if (i - start > 1) this.sortRange(order, lo + start, lo + i, off + 3);
-        start = i;
-      }
-    }
-  }
-
   /**
    * The held data as formatted run records in key order, in windows of about 32 MiB: each window's records are laid
    * out at their final offsets, then one sequential pass over the value arenas copies every value of the window's
    * keys into place (arrival order within a key).
    */
   private *windows(): Generator<{ block: Buffer; records: number; lastKey: string }> {
-    const order = this.sortedOrder();
+    const keys = this.keys;
+    const order = keys.sortedOrder();
     const n = order.length;
-    const rank = new Int32Array(this.nKeys);
+    const rank = new Int32Array(n);
     for (let r = 0; r < n; r++) rank[order[r]!] = r;
-    const cursor = new Float64Array(this.nKeys);
+    const cursor = new Float64Array(n);
     let lo = 0;
     while (lo < n) {
       // The window: ranks [lo, hi) whose records fit WINDOW bytes (at least one key).
@@ -330,7 +144,8 @@ export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuff
       while (hi < n) {
         const idx = order[hi]!;
         const payload = varUintSize(this.count[idx]!) + this.payloadBytes[idx]!;
-        const rec = varUintSize(this.keyLen[idx]!) + this.keyLen[idx]! + varUintSize(payload) + payload;
+        const klen = keys.keyLength(idx);
+        const rec = varUintSize(klen) + klen + varUintSize(payload) + payload;
         if (hi > lo && bytes + rec > WINDOW) break;
         bytes += rec;
         hi++;
@@ -339,15 +154,9 @@ export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuff
       let p = 0;
       for (let r = lo; r < hi; r++) {
         const idx = order[r]!;
-        const klen = this.keyLen[idx]!;
         const payload = varUintSize(this.count[idx]!) + this.payloadBytes[idx]!;
-        p = putVarUint(block, p, klen);
-        const kpos = this.keyPos[idx]!;
-        const kci = Math.floor(kpos / TWO32);
-        const koff = kpos - kci * TWO32;
-        const kc = this.keyArena.chunks[kci]!;
-        for (let i = 0; i < klen; i++) block[p + i] = kc[koff + i]!;
-        p += klen;
+        p = putVarUint(block, p, keys.keyLength(idx));
+        p = keys.copyKey(idx, block, p);
         p = putVarUint(block, p, payload);
         p = putVarUint(block, p, this.count[idx]!);
         cursor[idx] = p;
@@ -383,29 +192,24 @@ export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuff
           cursor[idx] = at + n2;
         }
       }
-      yield { block, records: hi - lo, lastKey: this.keyString(order[hi - 1]!) };
+      yield { block, records: hi - lo, lastKey: keys.keyString(order[hi - 1]!) };
       lo = hi;
     }
   }
 
   private resetMemory(): void {
-    this.keyArena.reset();
+    this.keys.reset();
     this.valueArena.reset();
-    this.nKeys = 0;
-    if (this.table.length > 1 << 16) {
-      this.table = new Int32Array(1 << 12);
-      this.keyHash = new Int32Array(1024);
-      this.keyPos = new Float64Array(1024);
-      this.keyLen = new Int32Array(1024);
+    if (this.count.length > 1 << 16) {
       this.count = new Int32Array(1024);
       this.payloadBytes = new Float64Array(1024);
-    } else this.table.fill(0);
+    }
     this.releaseAll();
   }
 
   /** Sorts what the buffer holds and writes it as a run, synchronously. */
   spillSync(): void {
-    if (this.nKeys === 0) return;
+    if (this.keys.size === 0) return;
     const w = this.newWriter(false);
     for (const { block, records, lastKey } of this.windows()) w.appendRaw(block, records, lastKey);
     this.recordRun(w.finish());
@@ -414,7 +218,7 @@ export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuff
 
   /** Sorts what the buffer holds and writes it as a run with asynchronous writes (await it at a bundle boundary). */
   async flush(): Promise<void> {
-    if (this.nKeys === 0) return;
+    if (this.keys.size === 0) return;
     const w = this.newWriter(true);
     for (const { block, records, lastKey } of this.windows()) {
       w.appendRaw(block, records, lastKey);
