@@ -6,6 +6,9 @@
 import { ByteReader, ByteWriter, CoderInputError } from './byte-io.ts';
 import { composedDeterminism, decodeIn, encodeIn, zeroWidthCoders, type Coder, type KvCoder } from './core.ts';
 
+/** Items that take no bytes (global windows, nulls): a count beyond this is taken for corrupt input. */
+export const MAX_ZERO_WIDTH_ITEMS = 1 << 20;
+
 /** Options of an iterable coder that may meet Beam's state-backed form (a token in place of the suffix). */
 export interface IterableOptions {
   /** The bytes of the elements behind a state token (Beam's state API); without it, a token is an error. */
@@ -29,7 +32,7 @@ export function iterableCoder<T>(inner: Coder<T>, opts: IterableOptions = {}, na
       const n = i.int32();
       if (n >= 0) {
         // Every element takes at least one byte unless the element coder writes none (global windows, null).
-        if (n > i.remaining && !zeroWidthCoders.has(inner)) {
+        if (n > i.remaining && (!zeroWidthCoders.has(inner) || n > MAX_ZERO_WIDTH_ITEMS)) {
           throw new CoderInputError(`coder ${name}: count ${n} at byte ${at} runs past the end (unexpected end of input, ${i.remaining} bytes left)`);
         }
         const out: T[] = new Array<T>(n);

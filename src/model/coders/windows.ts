@@ -12,6 +12,7 @@ import { type PaneInfo, type PaneTiming, NO_FIRING, paneInfo } from '../pane.ts'
 import { END_OF_GLOBAL_WINDOW, MAX_TIMESTAMP, MIN_TIMESTAMP, type Instant } from '../time.ts';
 import { GlobalWindow, GLOBAL_WINDOWS, IntervalWindow, type BoundedWindow } from '../window.ts';
 import { ByteReader, ByteWriter, CoderInputError } from './byte-io.ts';
+import { MAX_ZERO_WIDTH_ITEMS } from './collections.ts';
 import { composedDeterminism, decodeIn, encodeIn, zeroWidthCoders, type Coder } from './core.ts';
 
 /** Beam's BoundedWindow.TIMESTAMP_MIN_VALUE, TIMESTAMP_MAX_VALUE and GlobalWindow.maxTimestamp() in millis. */
@@ -194,7 +195,7 @@ export interface WindowedValue<T> {
 function windowsIn<W extends BoundedWindow>(window: Coder<W>, i: ByteReader): BoundedWindow[] {
   const at = i.position;
   const n = i.int32();
-  if (n < 0 || (n > i.remaining && !zeroWidthCoders.has(window as Coder<unknown>))) {
+  if (n < 0 || (n > i.remaining && (!zeroWidthCoders.has(window as Coder<unknown>) || n > MAX_ZERO_WIDTH_ITEMS))) {
     throw new CoderInputError(`coder windowedValue: window count ${n} at byte ${at} is not valid (negative, or past the end of the input: ${i.remaining} bytes left)`);
   }
   if (n === 1 && window === (globalWindowCoder as unknown)) return GLOBAL_WINDOWS as BoundedWindow[];
