@@ -11,10 +11,10 @@
  * The loop never spins: with nothing to read it awaits the input's doorbell; while busy it yields to the event loop
  * every couple of milliseconds so the worker's other work (its own output pumps, control) goes on.
  */
-import { ByteReader, RiffleError, type BoundedWindow, type Instant, type PaneInfo } from '../../model/index.ts';
+import { ByteReader, type BoundedWindow, type Instant, type PaneInfo } from '../../model/index.ts';
 import type { ChannelTarget } from '../local/channel.ts';
 import { FrameKind, readFloat64Payload } from './frames.ts';
-import { Doorbell, RingReader, type Frame } from './ring.ts';
+import { Doorbell, ExchangeFrameError, RingReader, type Frame } from './ring.ts';
 import type { WindowedValueCodec } from './windowed-value-codec.ts';
 
 /** A ChannelTarget that may also want to know where decoded bundles end, and may hold the input back. */
@@ -157,6 +157,6 @@ export class ExchangeInput {
   }
 }
 
-function corrupt(message: string): RiffleError {
-  return new RiffleError('EXCHANGE_FRAME_CORRUPT', `exchange: ${message}`, { domain: 'internal', hint: 'this is a bug in Riffle: report it with the pipeline' });
+function corrupt(message: string): ExchangeFrameError {
+  return new ExchangeFrameError(message);
 }

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -124,4 +126,25 @@ test('cancel stops a job whose worker never finishes', async () => {
 test('bad worker counts are refused before any thread starts', () => {
   assert.throws(() => WorkerPool.start({ workers: 0, module: job }), /at least 1/);
   assert.throws(() => WorkerPool.start({ workers: 5, module: job, maxParallelism: 4 }), /exceed maxParallelism 4/);
+});
+
+test('control() does not wait for workers that already finished', async () => {
+  const pool = WorkerPool.start({ workers: 3, module: job, data: { seed: 1, pairsPerSplit: 0, keys: 1, mode: 'control-only', failWorker: 0 } });
+  await pool.control({ advanceProcessingTime: 1 });
+  await pool.control({ finish: true });
+  const results = (await pool.result).map((r) => (r.result as KeyedSumResult).controls);
+  assert.deepEqual(results, [[], [{ advanceProcessingTime: 1 }, { finish: true }], [{ advanceProcessingTime: 1 }, { finish: true }]]);
+  await pool.control({ late: true }); // every worker is done: nothing to wait for
+});
+
+test('the process ends by itself after a job, whether it succeeded or failed (no thread outlives it)', () => {
+  const script = fileURLToPath(new URL('./fixtures/run-pool.ts', import.meta.url));
+  const ok = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(ok.signal, null, `killed by the timeout: it hung (stderr: ${ok.stderr})`);
+  assert.equal(ok.stdout.trim(), 'ok 3000', ok.stderr);
+  assert.equal(ok.status, 0);
+  const failed = spawnSync(process.execPath, ['--import', 'tsx', script, 'throw'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(failed.signal, null, `killed by the timeout: it hung (stderr: ${failed.stderr})`);
+  assert.match(failed.stdout, /^failed: worker 1 of 2 failed in step 'SumPerKey'/);
+  assert.equal(failed.status, 1);
 });

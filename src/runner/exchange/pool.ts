@@ -100,7 +100,8 @@ export class WorkerPool {
   private failure: RiffleError | undefined;
   private settle!: { resolve: (r: WorkerReport[]) => void; reject: (e: unknown) => void };
   private controlSeq = 0;
-  private readonly acks = new Map<number, { pending: number; resolve: () => void; reject: (e: unknown) => void }>();
+  /** Control commands not yet handled, with the workers that still have to (a finished worker needs not). */
+  private readonly acks = new Map<number, { waiting: Set<number>; resolve: () => void; reject: (e: unknown) => void }>();
   private readonly exitGraceMs: number;
   private stopped = false;
 
@@ -181,9 +182,11 @@ export class WorkerPool {
     if (this.failure) throw this.failure;
     const seq = this.controlSeq++;
     const payload = jsonPayload({ seq, command });
-    const acked = new Promise<void>((resolve, reject) => this.acks.set(seq, { pending: this.workers, resolve, reject }));
+    const running = this.states.flatMap((s, i) => (s.done ? [] : [i]));
+    if (running.length === 0) return;
+    const acked = new Promise<void>((resolve, reject) => this.acks.set(seq, { waiting: new Set(running), resolve, reject }));
     acked.catch(() => {});
-    await Promise.all(this.controlWriters.map((w) => w.writeFrame(FrameKind.CONTROL, 0, payload)));
+    await Promise.all(running.map((i) => this.controlWriters[i]!.writeFrame(FrameKind.CONTROL, 0, payload)));
     return acked;
   }
 
@@ -215,18 +218,15 @@ export class WorkerPool {
       case 'metrics':
         state.metrics = m.metrics;
         return;
-      case 'ack': {
-        const a = this.acks.get(m.seq);
-        if (a && --a.pending === 0) {
-          this.acks.delete(m.seq);
-          a.resolve();
-        }
+      case 'ack':
+        this.acknowledge(m.seq, index);
         return;
-      }
       case 'done':
         state.done = true;
         state.metrics = m.metrics;
         state.report = { result: m.result, metrics: m.metrics };
+        // It will not handle the commands still pending for it: the others' acknowledgements are enough.
+        for (const seq of [...this.acks.keys()]) this.acknowledge(seq, index);
         // A worker that lingers after reporting (a forgotten timer, an open handle) is stopped after a grace period.
         setTimeout(() => {
           if (!state.exited) void state.worker.terminate();
@@ -237,6 +237,13 @@ export class WorkerPool {
         this.fail(index, 'failed', m.error);
         return;
     }
+  }
+
+  private acknowledge(seq: number, worker: number): void {
+    const a = this.acks.get(seq);
+    if (a === undefined || !a.waiting.delete(worker) || a.waiting.size > 0) return;
+    this.acks.delete(seq);
+    a.resolve();
   }
 
   private maybeFinish(): void {

@@ -32,11 +32,20 @@ const SLEEPERS = 1;
 const BELL_ABORTED = 2;
 
 export const FRAME_HEADER_BYTES = 12;
+/** The largest frame payload (1 GiB): a larger length can only be a damaged header. */
+export const MAX_FRAME_BYTES = 1 << 30;
 
 /** Thrown in every waiting side once the job is being stopped (a worker failed or the coordinator cancelled). */
 export class ExchangeAbortedError extends RiffleError {
   constructor(what: string) {
     super('EXCHANGE_ABORTED', `${what}: the exchange was aborted (the job is stopping)`, { domain: 'internal' });
+  }
+}
+
+/** A frame that cannot have been written by a RingWriter: a bug, never bad user data. */
+export class ExchangeFrameError extends RiffleError {
+  constructor(message: string) {
+    super('EXCHANGE_FRAME_CORRUPT', `exchange: ${message}`, { domain: 'internal', hint: 'this is a bug in Riffle: report it with the pipeline' });
   }
 }
 
@@ -147,6 +156,7 @@ export class RingWriter extends RingSide {
   /** Writes a whole frame if it fits now; false (nothing written) otherwise. */
   tryWriteFrame(kind: number, aux: number, payload: Uint8Array): boolean {
     if (this.aborted) throw new ExchangeAbortedError('writing an exchange');
+    if (payload.length > MAX_FRAME_BYTES) throw new RangeError(`exchange: a frame of ${payload.length} bytes exceeds ${MAX_FRAME_BYTES}; ship smaller bundles`);
     const total = FRAME_HEADER_BYTES + payload.length;
     if (total > this.free()) return false;
     this.putHeader(kind, aux, payload.length);
@@ -234,6 +244,7 @@ export class RingReader extends RingSide {
       this.copyOut(this.head, 0, FRAME_HEADER_BYTES);
       available -= FRAME_HEADER_BYTES;
       const length = this.headView.getUint32(0, true);
+      if (length > MAX_FRAME_BYTES) throw new ExchangeFrameError(`a frame header claims ${length} bytes (at most ${MAX_FRAME_BYTES})`);
       const frame = { kind: this.headView.getUint8(8), aux: this.headView.getUint32(4, true), payload: new Uint8Array(length), filled: 0 };
       if (length <= available) {
         this.copyOut(frame.payload, 0, length);
