@@ -1,2 +1,3 @@
 export * as files from './files/index.ts';
 export * as delta from './delta/index.ts';
+export * as bus from './bus/index.ts';

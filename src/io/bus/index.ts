@@ -15,3 +15,5 @@ export { systemClock, VirtualClock, type Clock, type ClockTimer } from './clock.
 export { parseFilter, type MessageFilter, type FilterExpr } from './filter.ts';
 export { validateName } from './names.ts';
 export type { FsyncPolicy } from './group-commit.ts';
+export { connectBus, type ConnectBusOptions } from './client/connect.ts';
+export { startBusServer, DEFAULT_BUS_PORT, BUS_TOKEN_ENV, type BusServer, type BusServerOptions } from './server/serve.ts';

@@ -16,10 +16,9 @@ import { WebSocketServer } from 'ws';
 import type { Bus } from '../bus-api.ts';
 import { BusUnavailableError } from '../bus-errors.ts';
 import { busRoutes } from './bus-routes.ts';
+import { DEFAULT_BUS_PORT } from './serve.ts';
 import { StreamingSessions } from './streaming-pull-socket.ts';
 
-/** The port `riffle bus serve` listens on by default (the Pub/Sub emulator's). */
-export const DEFAULT_BUS_PORT = 8085;
 
 export interface BusServerOptions {
   readonly bus: Bus;
