@@ -4,7 +4,7 @@
  * access with the coders of the tag it is accessed through — so a backend can restore state before it has seen the
  * tags. The encoded form of a whole key (its record payload in runs and snapshots):
  *   [varint namespaces] per namespace: [string] [varint cells] per cell: [string tag id] [kind byte] [bytes cell]
- * A key with no data encodes as a single 0 (a tombstone in spill runs).
+ * A key with no data encodes as a single 0 (a tombstone in spill runs). Damaged data is a STATE_DATA_CORRUPT error.
  */
 import { ByteReader, ByteWriter, RiffleError } from '../../model/index.ts';
 import type { StateTag } from '../../semantics/index.ts';
@@ -131,6 +131,28 @@ export class KeyState {
     if (!r.done) throw corrupt('trailing bytes after a key');
   }
 
+  /** Checks an encoded key's structure (namespaces, cells, kinds, lengths, holds) without installing anything. */
+  static validate(bytes: Uint8Array): void {
+    const r = new ByteReader(bytes);
+    try {
+      const nns = r.varUint();
+      for (let i = 0; i < nns; i++) {
+        readString(r);
+        const n = r.varUint();
+        for (let j = 0; j < n; j++) {
+          const id = readString(r);
+          const kind = KIND_OF_CODE[r.byte()];
+          const cell = r.bytes();
+          if (kind === undefined) throw corrupt(`unknown kind of state cell for '${id}'`);
+          if (kind === 'watermarkHold' && !(cell.length === 1 ? cell[0] === 0 : cell.length === 9 && (cell[0] === 1 || cell[0] === 2))) throw corrupt(`hold '${id}' is malformed`);
+        }
+      }
+    } catch (e) {
+      throw e instanceof RiffleError ? e : corrupt((e as Error).message);
+    }
+    if (!r.done) throw corrupt('trailing bytes after a key');
+  }
+
   /** Bytes an encoded slot is counted for. */
   static encodedSize(slot: EncodedCell): number {
     return ENCODED_OVERHEAD + slot.bytes.length;
@@ -143,8 +165,19 @@ export function holdKey(namespace: string, tagId: string): string {
 
 /** Decodes an encoded slot through the tag it is first accessed with. */
 export function decodeSlot(slot: EncodedCell, tag: StateTag<unknown>, coders: ResolvedCoders, acct: Accountant, namespace: string, holdListener: CellHoldListener | undefined): AnyCell {
-  const r = new ByteReader(slot.bytes);
+  let cell: AnyCell;
+  try {
+    cell = decodeCell(slot, tag, coders, acct, namespace, holdListener);
+  } catch (e) {
+    if (e instanceof RiffleError) throw e;
+    throw corrupt(`state '${tag.id}' in namespace '${namespace}' does not decode with its coders (${(e as Error).message})`);
+  }
   acct.adjust(-(ENCODED_OVERHEAD + slot.bytes.length));
+  return cell;
+}
+
+function decodeCell(slot: EncodedCell, tag: StateTag<unknown>, coders: ResolvedCoders, acct: Accountant, namespace: string, holdListener: CellHoldListener | undefined): AnyCell {
+  const r = new ByteReader(slot.bytes);
   let cell: AnyCell;
   switch (tag.kind) {
     case 'value':
@@ -169,7 +202,7 @@ export function decodeSlot(slot: EncodedCell, tag: StateTag<unknown>, coders: Re
       cell = HoldCell.decode(r, acct, namespace, tag.id, holdListener);
       break;
   }
-  if (!r.done) throw corrupt(`trailing bytes after state '${tag.id}'`);
+  if (!r.done) throw new RangeError('trailing bytes after the value');
   return cell;
 }
 

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { coders, type Instant, RiffleError } from '../../model/index.ts';
+import { ByteWriter, coders, type Instant, RiffleError } from '../../model/index.ts';
 import { runStateBackendSuite, stateTags, type StateCombineFn } from '../../semantics/index.ts';
 import { MemoryBudget } from './memory-budget.ts';
 import type { StateBackend, StateBackendOptions } from './state-backend.ts';
@@ -146,6 +146,32 @@ export function runKeyedStateBackendSuite(name: string, factory: KeyedStateBacke
       assert.throws(() => a.restore(5, bytes.subarray(0, bytes.length - 3)), (e: unknown) => e instanceof RiffleError && e.code === 'STATE_SNAPSHOT_INVALID');
       assert.throws(() => a.restore(5, new Uint8Array([1, 2, 3, 4, 5])), (e: unknown) => e instanceof RiffleError && /marker/.test(e.message));
       check(a, 5, 'k', 1); // a refused restore changes nothing
+      a.close();
+    });
+
+    it('a damaged key in a snapshot: a bad structure is refused whole, a cell that does not decode fails when read', () => {
+      const { backend: a } = withEvents();
+      fill(a, 5, 'k', 1);
+      const snap = (cellKind: number, cellBytes: number[]) => {
+        const w = new ByteWriter();
+        for (const x of [0x52, 0x46, 0x4b, 0x47, 1, 5, 1]) w.byte(x); // magic, version, group, a record
+        w.bytes(new TextEncoder().encode('bad'));
+        const p = new ByteWriter();
+        p.varUint(1);
+        p.bytes(new TextEncoder().encode('w'));
+        p.varUint(1);
+        p.bytes(new TextEncoder().encode('v'));
+        p.byte(cellKind);
+        p.bytes(Uint8Array.from(cellBytes));
+        w.bytes(p.toBytes());
+        w.byte(0);
+        return w.toBytes();
+      };
+      assert.throws(() => a.restore(5, snap(99, [0])), (e: unknown) => e instanceof RiffleError && e.code === 'STATE_DATA_CORRUPT');
+      check(a, 5, 'k', 1); // refused whole: nothing changed
+      a.restore(5, snap(1, [1, 10, 0x61])); // a value cell whose string claims 10 bytes and has 1
+      assert.deepEqual([...a.keys(5)], ['bad']);
+      assert.throws(() => a.forKey(5, 'bad').state('w', T.value).read(), (e: unknown) => e instanceof RiffleError && e.code === 'STATE_DATA_CORRUPT' && /'v'/.test(e.message));
       a.close();
     });
 

@@ -271,6 +271,7 @@ export class InMemoryStateBackend implements StateBackend {
 
   restore(keyGroup: number, bytes: Uint8Array): void {
     const records = parseSnapshot(keyGroup, bytes);
+    for (const { payload } of records) KeyState.validate(payload); // a damaged snapshot changes nothing
     this.dropKeyGroup(keyGroup);
     for (const { key, payload } of records) this.install(keyGroup, key, payload);
   }
