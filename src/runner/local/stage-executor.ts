@@ -86,9 +86,23 @@ export class StageExecutor implements ChannelTarget {
   barrier(channel: number, id: number): void {
     if (!this.barriers.barrier(channel, id, (c) => this.valveState.isEnded(c))) return;
     // Aligned: everything before the barrier is in. Within one worker input is synchronous, so nothing was held back.
+    this.passBarrier(id);
+  }
+
+  /** A source stage starts checkpoint `id` here (issue 14): what it read so far is before the barrier. */
+  injectBarrier(id: number): void {
+    if (!this.sourceStage) throw new Error(`stage ${this.id} reads channels: barriers enter it through them`);
+    this.passBarrier(id);
+  }
+
+  /** Ends the open bundles (their output precedes the barrier), records the barrier, and sends it on in-band. */
+  private passBarrier(id: number): void {
     this.finishBundles();
     this.alignedBarriers.push(id);
-    for (const e of this.edges) e.channel.barrier(id);
+    for (const e of this.edges) {
+      e.channel.flush();
+      e.channel.barrier(id);
+    }
   }
 
   // ---- progress

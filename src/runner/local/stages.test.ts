@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { combine, create, kv, map, MIN_TIMESTAMP, Pipeline, writeTo, type Sink, type SinkWriter } from '../../index.ts';
+import { combine, create, flattenWith, GLOBAL_WINDOWS, groupByKey, kv, map, MIN_TIMESTAMP, NO_FIRING, Pipeline, writeTo, type Sink, type SinkWriter } from '../../index.ts';
 import { LocalRunner } from './engine.ts';
 import { buildJob } from './build.ts';
 import { realClock } from './clock.ts';
@@ -98,4 +98,28 @@ test('a failing sink write fails the job naming the step; the writer is aborted,
   await assert.rejects(p.run({ runner: new LocalRunner() }), /step 'Out \(recording\)' failed.*disk full/);
   assert.ok(log.includes('abort'));
   assert.ok(!log.includes('finish'));
+});
+
+test('a barrier injected at a source reaches the next stage in-band, after the data before it, aligned over its inputs', () => {
+  const p = Pipeline.create();
+  const a = p.apply('A', create([1, 2]));
+  const b = p.apply('B', create([3]));
+  a.apply(flattenWith([b])).apply(map((x: number) => kv(x, x))).apply(groupByKey());
+  const job = jobOf(p, false);
+  const [sa, sb, flat] = job.stages;
+  assert.equal(flat!.valve.channels, 2);
+  const seen: number[] = [];
+  const head = flat!.ops[0]!;
+  const process = head.process.bind(head);
+  head.process = (v, t, w, pn) => {
+    seen.push(v as number);
+    process(v, t, w, pn);
+  };
+  sa!.ops[0]!.outputs.get('main')!.process(1, 0, GLOBAL_WINDOWS, NO_FIRING);
+  sa!.injectBarrier(7);
+  assert.deepEqual(flat!.alignedBarriers, [], 'not aligned: input B has not delivered barrier 7');
+  sb!.injectBarrier(7);
+  assert.deepEqual(flat!.alignedBarriers, [7]);
+  assert.deepEqual(seen, [1], 'the element sent before the barrier was in before it');
+  assert.deepEqual(job.stages.at(-1)!.alignedBarriers, [7], 'and the barrier went on to the grouping stage');
 });

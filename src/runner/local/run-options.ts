@@ -1,0 +1,49 @@
+import type { RunOptions } from '../../model/index.ts';
+import type { Clock } from './clock.ts';
+import type { KeyStateFactory } from './keyed-store.ts';
+
+/** Options of the embedded engine. */
+export interface LocalRunOptions extends RunOptions {
+  /** Processing time (default: the real clock; a virtual clock under TestStream). */
+  clock?: Clock;
+  /** Called after each bundle read from a bounded source, and now and then while later stages finish their work. */
+  onProgress?: (p: Progress) => void;
+  /** Names this run in the default dead-letter path (default: a time-ordered random id). */
+  runId?: string;
+  /** How long an idle unbounded source is waited on before timers are checked again (ms). */
+  pollIntervalMs?: number;
+  /** Entries kept by each lifted combiner before it flushes (bounds memory). */
+  precombineEntries?: number;
+  /**
+   * Bounded pipelines group with the batch path (default true): watermark-only triggers fold into a batch table, other
+   * triggers get each key's input in one reducer call; false forces the per-bundle streaming reducer everywhere.
+   */
+  batchGrouping?: boolean;
+  /**
+   * Bounded groupings with data-driven triggers: how many elements each buffers before handing them to the reducer
+   * at the end of a bundle (default 1,000,000); the rest wait for the end of the input.
+   */
+  deferredGroupingElements?: number;
+  /** Key groups of keyed state: the unit of snapshots and rescaling (default 128; at most 32768). */
+  maxParallelism?: number;
+  /** Where keyed operators keep each key's state (default: in memory); a state backend plugs in here. */
+  keyState?: KeyStateFactory;
+}
+
+export interface Progress {
+  /** Elements read from the pipeline's inputs (internal impulses, e.g. a sink's commit trigger, not counted). */
+  readonly elementsRead: number;
+  readonly sourcesDone: number;
+  /** The pipeline's inputs (internal one-element impulses excluded). */
+  readonly sources: number;
+  readonly bytesEstimated: number;
+  /** 'reading' while inputs are read; 'finishing' while later stages emit what they hold (groups, timers, commits). */
+  readonly phase: 'reading' | 'finishing';
+  /** The step whose pending work is being done, when finishing. */
+  readonly step?: string;
+  /** Elements emitted by every step that is not a source: moves in every stage, including after reading. */
+  readonly elementsProcessed: number;
+  /** Records rejected so far (dead letters). */
+  readonly deadLetters: number;
+}
+
