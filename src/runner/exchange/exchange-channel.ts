@@ -184,6 +184,9 @@ export class ExchangeChannel implements Channel {
 
   flush(): void {
     for (let d = 0; d < this.buffers.length; d++) if (this.counts[d]! > 0) this.ship(d);
+    // Bundles shipped because a buffer filled did not wake their readers (one wake-up per bundle costs more than
+    // the bundle when bundles are small): the end of the producer's bundle does.
+    for (let d = 0; d < this.writers.length; d++) this.writers[d]!.wake();
   }
 
   watermark(watermark: Instant): void {
@@ -239,7 +242,7 @@ export class ExchangeChannel implements Channel {
       this.elementsTo[d]! += count;
       this.bytesTo[d]! += bytes.length;
       if (this.failure !== undefined) throw this.failure;
-      if (this.queues[d]!.length === 0 && this.writers[d]!.tryWriteFrame(FrameKind.BUNDLE, count, bytes)) continue;
+      if (this.queues[d]!.length === 0 && this.writers[d]!.tryWriteFrame(FrameKind.BUNDLE, count, bytes, false)) continue;
       this.enqueue(d, FrameKind.BUNDLE, count, (copy ??= out.toBytes()));
     }
     out.reset();
