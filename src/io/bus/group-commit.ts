@@ -4,8 +4,8 @@
  * share one fsync (as databases do with their log).
  *
  * Policies: `always` — each round is written then fsynced (fdatasync) before anyone in it is answered, with no added
- * delay; `interval` — the same, but rounds start at most every `intervalMs` after the last fsync, so more writes share
- * each fsync; `never` — answered after the write reached the operating system (survives the process dying, not the
+ * delay; `interval` — the same, but fsyncs start at most every `intervalMs`, so more writes share each fsync
+ * (at the cost of up to `intervalMs` of latency when the disk is idle); `never` — answered after the write reached the operating system (survives the process dying, not the
  * machine).
  */
 import * as fs from 'node:fs';
@@ -73,9 +73,10 @@ export class GroupCommitter<T> {
         try {
           await this.o.write(items);
           if (this.o.policy !== 'never') {
+            // The interval counts from the start of an fsync, so the wait overlaps the fsync's own time.
+            this.lastSync = Date.now();
             await this.o.sync();
             this.syncs++;
-            this.lastSync = Date.now();
           }
         } catch (e) {
           // A failed write leaves the file in an unknown state: stop here, fail this round and every later one.
