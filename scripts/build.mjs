@@ -41,6 +41,12 @@ const walk = (dir) => {
     if (entry.isDirectory()) {
       if (entry.name !== 'bundle') walk(path);
     } else if (/\.d\.[mc]?ts$/.test(entry.name)) {
+      // A declaration whose source was deleted or renamed since an earlier build is not shipped.
+      const source = join(root, 'src', path.slice(outDir.length + 1).replace(/\.d\.([mc]?)ts$/, '.$1ts'));
+      if (!existsSync(source)) {
+        rmSync(path);
+        continue;
+      }
       declarations++;
       const text = readFileSync(path, 'utf8');
       const next = text.replace(TS_SPECIFIER, (_m, head, spec, m, tail) => `${head}${spec}.${m}js${tail}`);
