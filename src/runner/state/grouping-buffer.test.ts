@@ -109,6 +109,17 @@ describe('GroupingBuffer', () => {
     );
   });
 
+  it('asks for a flush when its share of the worker budget is used, not for a few bytes when a sibling overruns', () => {
+    const worker = MemoryBudget.of('1m', 'worker');
+    const buf = new GroupingBuffer({ budget: worker.child('gbk', 0.5) });
+    worker.child('state', 0.5).reserve(2 << 20); // a sibling far past the worker's limit
+    buf.add(enc.encode('k'), enc.encode('v'));
+    assert.equal(buf.needsFlush, false);
+    for (let i = 0; i < 3000; i++) buf.add(enc.encode(`k${i}`), enc.encode('x'.repeat(100)));
+    assert.equal(buf.needsFlush, true);
+    buf.close();
+  });
+
   it('spills synchronously when the engine never flushes (memory stays bounded)', () => {
     const budget = MemoryBudget.of('4k');
     const buf = new GroupingBuffer({ budget });

@@ -74,9 +74,13 @@ export abstract class SpillingBuffer {
     return this.runs.length;
   }
 
-  /** Whether the buffer is past its budget and should be flushed at the next bundle boundary. */
+  /**
+   * Whether the buffer is past its budget (or an ancestor budget is past its own) and should be flushed at the next
+   * bundle boundary. A buffer holding less than a quarter of its limit (at most 1 MiB) is not asked to, so a sibling
+   * that overruns the shared budget does not make it write a stream of tiny runs.
+   */
   get needsFlush(): boolean {
-    return this.reserved > 0 && this.opts.budget.overLimit();
+    return this.reserved >= Math.min(this.opts.budget.limit / 4, 1 << 20) && this.opts.budget.overLimit();
   }
 
   /** Past twice the budget: spill now, synchronously (the engine did not flush in time). */
