@@ -3,6 +3,9 @@
 //   node --import tsx bench/coders.ts [events=200000] [rounds=5]
 // Each round encodes every event into one growing buffer (as a bundle crossing workers is) and decodes them all
 // back; the table shows the best round. JSON is measured as text (stringify/parse) and as bytes (UTF-8 on top).
+// Times are the process's CPU time (user + system, so GC threads count too), which a busy machine disturbs far less
+// than wall time; the load average is printed beside them.
+import { loadavg } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import { serialize, deserialize } from 'node:v8';
 import { ByteReader, ByteWriter, coders, type Coder } from '../src/model/index.ts';
@@ -31,10 +34,12 @@ function check(name: string, decoded: unknown[]): void {
   }
 }
 
+/** CPU nanoseconds spent in `f`. */
 function time(f: () => void): number {
-  const t = process.hrtime.bigint();
+  const t = process.cpuUsage();
   f();
-  return Number(process.hrtime.bigint() - t);
+  const d = process.cpuUsage(t);
+  return (d.user + d.system) * 1000;
 }
 
 function benchCoder(name: string, coder: Coder<NexmarkEvent>): Result {
@@ -117,7 +122,7 @@ const results: Result[] = [
 ];
 
 const mbps = (bytes: number, nsPerElement: number): number => bytes / N / nsPerElement * 1e3;
-console.log(`Nexmark events: ${N} (best of ${ROUNDS} rounds), node ${process.version}`);
+console.log(`Nexmark events: ${N} (best of ${ROUNDS} rounds, CPU time), node ${process.version}, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 console.log('coder                          bytes/ev  encode ns/ev  encode MB/s  decode ns/ev  decode MB/s  round trip ns/ev');
 for (const r of results) {
   console.log(

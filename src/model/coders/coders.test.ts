@@ -14,6 +14,7 @@ import {
   IntervalWindow,
   MAX_TIMESTAMP,
   MIN_TIMESTAMP,
+  coderFromBeamSpec,
   type Coder,
   type CoderContext,
   type PaneInfo,
@@ -251,4 +252,14 @@ test('Beam varint: the int64 range, numbers within ±2^53 and bigints beyond', (
   assert.equal(decodeFromBytes(c, encodeToBytes(c, 2n ** 40n)), 2 ** 40);
   assert.throws(() => encodeToBytes(c, 2n ** 63n), /outside the signed 64-bit range/);
   assert.throws(() => decodeFromBytes(coders.varInt(), encodeToBytes(c, 2n ** 60n)), /beyond ±2\^53/);
+});
+
+test('Beam URNs: length_prefix over an outer-context coder, and an unknown URN named with the known ones', () => {
+  const lp = coderFromBeamSpec({ urn: 'beam:coder:length_prefix:v1', components: [{ urn: 'beam:coder:string_utf8:v1' }] });
+  assert.deepEqual([...encodeToBytes(lp, 'abc')], [3, 0x61, 0x62, 0x63]);
+  assert.deepEqual([...encodeToBytes(lp, 'abc', 'outer')], [3, 0x61, 0x62, 0x63]);
+  const kvOuter = coderFromBeamSpec({ urn: 'beam:coder:kv:v1', components: [{ urn: 'beam:coder:string_utf8:v1' }, { urn: 'beam:coder:length_prefix:v1', components: [{ urn: 'beam:coder:bytes:v1' }] }] });
+  assert.deepEqual(decodeFromBytes(kvOuter, new Uint8Array([1, 0x6b, 2, 9, 8]), 'outer'), { key: 'k', value: new Uint8Array([9, 8]) });
+  assert.throws(() => coderFromBeamSpec({ urn: 'beam:coder:nope:v1' }), /no coder for Beam URN 'beam:coder:nope:v1' \(known: beam:coder:bytes:v1/);
+  assert.throws(() => coderFromBeamSpec({ urn: 'beam:coder:kv:v1', components: [{ urn: 'beam:coder:bytes:v1' }] }), /takes 2 component/);
 });
