@@ -11,6 +11,9 @@
  *
  * Control (watermark, idle status, barriers, end) goes to every destination, after the elements buffered before it.
  *
+ * The producer calls `flush()` at the end of each of its bundles (as the engine does for every channel): bundles
+ * shipped mid-bundle because a buffer filled do not wake the reader on their own, `flush` and control frames do.
+ *
  * Back-pressure: when a ring is full, frames wait in a per-destination queue that a pump writes as the consumer frees
  * space; `ready()` returns a promise while the queued bytes exceed `maxQueuedBytes`, and the engine awaits it before
  * producing more. Nothing blocks a thread.

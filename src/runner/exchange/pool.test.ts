@@ -123,6 +123,12 @@ test('cancel stops a job whose worker never finishes', async () => {
   await assert.rejects(pool.result, /stopped by the test/);
 });
 
+test('a missing module is refused before any thread starts; a module without runWorker fails the job saying so', async () => {
+  assert.throws(() => WorkerPool.start({ workers: 1, module: new URL('./fixtures/no-such-job.ts', import.meta.url) }), /worker module .*no-such-job.ts does not exist/);
+  const pool = WorkerPool.start({ workers: 1, module: new URL('./key-group-range.ts', import.meta.url) });
+  await assert.rejects(pool.result, (e: unknown) => e instanceof WorkerFailedError && e.code === 'WORKER_MODULE_INVALID' && /does not export a function runWorker/.test(e.message));
+});
+
 test('bad worker counts are refused before any thread starts', () => {
   assert.throws(() => WorkerPool.start({ workers: 0, module: job }), /at least 1/);
   assert.throws(() => WorkerPool.start({ workers: 5, module: job, maxParallelism: 4 }), /exceed maxParallelism 4/);

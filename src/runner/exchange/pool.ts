@@ -18,6 +18,8 @@
  *   await pool.control({ advanceWatermarkTo: 1000 });   // every worker handled it
  *   const results = await pool.result;                   // one per worker, by index
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker, type TransferListItem } from 'node:worker_threads';
 import { ConfigError, RiffleError } from '../../model/index.ts';
 import { FrameKind, jsonPayload } from './frames.ts';
@@ -124,6 +126,9 @@ export class WorkerPool {
       }
     }
     const moduleUrl = moduleUrlOf(options.module);
+    if (moduleUrl.startsWith('file:') && !existsSync(fileURLToPath(moduleUrl))) {
+      throw new ConfigError(`the worker module ${fileURLToPath(moduleUrl)} does not exist`, { hint: 'pass the path or URL of a module that exports runWorker(ctx)' });
+    }
     const { entry, typescript } = entryOf(moduleUrl);
     for (let index = 0; index < workers; index++) {
       const control = { ring: this.ring(CONTROL_RING_BYTES), doorbell: this.doorbell() };
