@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConfigError, StepFailedError } from '../model/index.ts';
-import { describeError, exitCodeOf, isSystemError, systemErrorToRiffle, UsageError } from './cli-error.ts';
+import { describeError, errorDocument, exitCodeOf, isRiffleError, isSystemError, systemErrorToRiffle, UsageError } from './cli-error.ts';
 
 describe('exitCodeOf', () => {
   it('is 2 for usage and configuration errors, 1 for anything else', () => {
@@ -13,6 +13,35 @@ describe('exitCodeOf', () => {
     assert.equal(exitCodeOf(new StepFailedError('S', 1, new Error('boom'))), 1);
     assert.equal(exitCodeOf(new TypeError('x')), 1);
     assert.equal(exitCodeOf('a string'), 1);
+  });
+});
+
+describe('errors of another copy of Riffle (a user\'s installed package next to the CLI\'s)', () => {
+  // Classes of their own, as another copy's are: only the brand, the code and the class names match ours.
+  const BRAND: unique symbol = Symbol.for('riffle.error');
+  class RiffleError extends Error {
+    readonly [BRAND] = true;
+    constructor(readonly code: string, message: string, readonly hint?: string, readonly domain = 'user') {
+      super(hint ? `${message}\n  hint: ${hint}` : message);
+    }
+  }
+  class ConfigError extends RiffleError {}
+  class SuiteError extends ConfigError {}
+
+  it('are recognised by brand and code, never by instanceof', () => {
+    assert.equal(isRiffleError(new RiffleError('STEP_FAILED', 'boom')), true);
+    assert.equal(exitCodeOf(new RiffleError('STEP_FAILED', 'boom')), 1);
+    assert.equal(exitCodeOf(new RiffleError('USAGE', 'bad')), 2);
+    assert.equal(exitCodeOf(new SuiteError('QUALITY_SUITE_INVALID', 'bad suite')), 2, 'a ConfigError subclass of that copy');
+    assert.equal(describeError(new RiffleError('X', 'it broke', 'do this'), false), 'error: it broke\n  hint: do this');
+    assert.deepEqual(errorDocument(new RiffleError('X', 'it broke', 'do this')), { error: { code: 'X', message: 'it broke', hint: 'do this' } });
+  });
+
+  it('an older copy without the brand counts by its shape (a string code and a known domain)', () => {
+    const old = Object.assign(new Error('old'), { code: 'PIPELINE_INVALID', domain: 'user' });
+    assert.equal(isRiffleError(old), true);
+    assert.equal(isRiffleError(Object.assign(new Error('x'), { code: 'ENOENT' })), false, 'a Node error is not one');
+    assert.equal(errorDocument(new TypeError('x')).error.code, 'UNEXPECTED');
   });
 });
 

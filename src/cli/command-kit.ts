@@ -83,10 +83,11 @@ export function configureTree(cmd: Command, io: CliIO): void {
       outputError: () => undefined,
     })
     .showSuggestionAfterError(true)
+    .helpCommand(false)
     .exitOverride((e) => {
       throw fromCommander(e, cmd);
     });
-  cmd.configureHelp({ sortSubcommands: false, showGlobalOptions: true });
+  cmd.configureHelp({ ...cmd.configureHelp(), sortSubcommands: false, showGlobalOptions: true });
   for (const sub of cmd.commands) configureTree(sub, io);
 }
 

@@ -166,7 +166,7 @@ idle.task('z', { pool: 'gpu' }, () => 3);
     assert.match(r.text, /warning: pool 'db' has 1 slot\(s\), too few for pooled\.y, which will wait; pass --pool db=<slots>/);
     assert.match(r.text, /warning: pool 'gpu' has 0 slot\(s\), too few for idle\.z/);
     for (const [args, message] of [
-      [['trigger', 'pooled', '--pool', 'db=1'], /'riffle dag trigger' takes no --pool/],
+      [['trigger', 'pooled', '--pool', 'db=1'], /riffle dag trigger: unknown option --pool/],
       [['backfill', 'pooled', '--start', '2024-01-01', '--end', '2024-01-01', '--pool', 'db'], /--pool db: expected name=slots/],
       [['stats', '--pool', 'db=-1'], /--pool db=-1: expected name=slots/],
     ] as const) {

@@ -23,7 +23,7 @@ export function defineHelpCommand(ctx: CliContext): Command {
         }
         target = next;
       }
-      ctx.io.out(target.helpInformation().replace(/\n$/, ''));
+      target.outputHelp();
       return 0;
     }));
 }

@@ -52,9 +52,12 @@ describe('riffle (command line)', { concurrency: 4 }, () => {
   it('prints help and the version', async () => {
     const help = await riffle(['--help']);
     assert.equal(help.code, 0);
-    assert.match(help.stdout, /run <pipeline\.ts> \[--param=value \.\.\.\]/);
+    assert.match(help.stdout, /^ {2}run \[options\] \[pipeline\] +build and run a pipeline module/m);
     const runHelp = await riffle(['run', '--help']);
+    assert.match(runHelp.stdout, /^Usage: riffle run <pipeline\.ts> \[--param=value \.\.\.\] \[options\]$/m);
     assert.match(runHelp.stdout, /--explain/);
+    const withParams = await riffle(['run', fixture('word-lengths'), '--help']);
+    assert.match(withParams.stdout, /--explain[^]*^minLength +integer +1 +shortest word counted$/m, 'after a module path, its parameters too');
     const version = await riffle(['version']);
     assert.match(version.stdout, /^riffle \d+\.\d+\.\d+/);
   });

@@ -4,7 +4,7 @@
  * UsageError for a command line commander refuses); main.ts prints them.
  */
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Help, Option } from 'commander';
 import type { CliIO } from './cli-io.ts';
 import { configureTree, HelpShown, type CliContext, type CommandFactory } from './command-kit.ts';
 
@@ -28,7 +28,6 @@ export function buildProgram(ctx: CliContext, factories: readonly CommandFactory
   const program = new Command('riffle')
     .description('run Beam-model pipelines on the embedded engine, and the lakehouse, orchestrator and quality tools around them')
     .usage('<command> [options]')
-    .version(versionText(), '-V, --version', 'print the version')
     .option('--config <file>', 'the project file (default: riffle.config.json|yaml|ts found upward from the current directory)')
     .helpOption('-h, --help', 'show help')
     .helpCommand(false);
@@ -39,6 +38,15 @@ With --json, stdout holds one JSON document (an error too: {"error": {"code", "m
 Set RIFFLE_DEBUG=1 to see stacks of errors; NO_COLOR=1 turns colours off.`);
   for (const factory of factories) program.addCommand(factory(ctx));
   configureTree(program, ctx.io);
+  // -V/--version is read by execute() only as the first word: as an option of the root, commander would take it
+  // anywhere on the line, and `riffle table show t --version 3` means the table's version.
+  const versionOption = new Option('-V, --version', 'print the version');
+  program.configureHelp({
+    ...program.configureHelp(),
+    visibleOptions(this: Help, cmd: Command): Option[] {
+      return [versionOption, ...Help.prototype.visibleOptions.call(this, cmd)];
+    },
+  });
   return program;
 }
 
@@ -54,6 +62,10 @@ export function newContext(io: CliIO): CliContext {
  * @example await execute(['dag', 'list', '--json'], io, COMMANDS)
  */
 export async function execute(argv: readonly string[], io: CliIO, factories: readonly CommandFactory[], ctx = newContext(io)): Promise<number> {
+  if (argv[0] === '-V' || argv[0] === '--version') {
+    ctx.io.out(versionText());
+    return 0;
+  }
   const program = buildProgram(ctx, factories);
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { basename, resolve } from 'node:path';
-import type { ProjectConfig } from '../config/index.ts';
+import { parseCount, parseSize, type ProjectConfig } from '../config/index.ts';
 import { ConfigError, RiffleError, type Pipeline, type PipelineResult, type Runner } from '../model/index.ts';
 import { errorDocument, exitCodeOf, ExitCode, isRiffleError, UsageError } from './cli-error.ts';
 import type { CliIO } from './cli-io.ts';
@@ -15,7 +15,8 @@ const RUN_FLAGS = ['json', 'explain', 'progress', 'help', 'typecheck'] as const;
 
 /** What the run action gets besides its tokens: its generated help, and the project's defaults (lazily). */
 export interface RunContext {
-  readonly help: string;
+  /** Prints the command's help (generated from its definition). */
+  readonly showHelp: () => void;
   readonly defaults: () => Promise<ProjectConfig>;
 }
 
@@ -40,12 +41,14 @@ export async function runAction(tokens: readonly string[], io: CliIO, ctx: RunCo
   // With --json, stdout holds one JSON document: what the pipeline itself logs goes to stderr.
   const restoreConsole = json ? consoleToStderr() : () => undefined;
   try {
-    if (first.flags.help !== undefined && first.flags.help !== false) return await help(path, io, ctx.help);
+    if (first.flags.help !== undefined && first.flags.help !== false) return await help(path, io, ctx.showHelp);
     if (path === undefined) throw new UsageError('missing the pipeline module', { hint: 'riffle run <pipeline.ts> [--param=value ...]' });
     if (first.flags.typecheck === true) await typecheck(path, io);
     const loaded = await loadPipeline(path, io.cwd);
     const { options, params } = splitArgs(argv, loaded);
     const values = loaded.definition.parseParams(params);
+    // The project's defaults are checked before any work too; flags win over the environment, which wins over the file.
+    const runOptions = runOptionsOf(path, options, await ctx.defaults(), io.cwd);
 
     // Loaded only now, so that help, usage and parameter errors stay fast and do not depend on the engine.
     const riffle = await import('../index.ts');
@@ -62,23 +65,11 @@ export async function runAction(tokens: readonly string[], io: CliIO, ctx: RunCo
     }
     if (options.explain) {
       const description = riffle.describePlan(riffle.plan(p.graph));
-      io.out(options.json ? stringify({ pipeline: path, plan: description.split('\n') }) : description);
+      const { jobName: _job, ...given } = runOptions;
+      const shown = Object.entries(given).map(([k, v]) => `${k}=${String(v)}`).join(', ');
+      io.out(options.json ? stringify({ pipeline: path, plan: description.split('\n'), runOptions: given }) : `${description}${shown !== '' ? `\nrun options: ${shown}` : ''}`);
       return ExitCode.ok;
     }
-    // Flags win over the environment, which wins over the project file.
-    const defaults = await ctx.defaults();
-    const workers = options.workers ?? defaults.workers;
-    const memoryBytes = options.memoryBytes ?? defaults.memoryBytes;
-    const jobName = basename(path).replace(/\.[cm]?[jt]s$/, '');
-    const deadLetter = options.deadLetter !== undefined ? resolve(io.cwd, options.deadLetter) : defaults.deadLetterDir !== undefined ? resolve(io.cwd, defaults.deadLetterDir, `${jobName}-${runStamp()}.jsonl`) : undefined;
-    const runOptions: RunOptionsGiven = {
-      jobName,
-      ...(deadLetter !== undefined ? { deadLetter } : {}),
-      ...(options.maxErrors !== undefined ? { maxErrors: options.maxErrors } : {}),
-      ...(workers !== undefined ? { workers } : {}),
-      ...(memoryBytes !== undefined ? { memoryBytes } : {}),
-      ...(defaults.checkpointDir !== undefined ? { checkpointDir: resolve(io.cwd, defaults.checkpointDir) } : {}),
-    };
     const { result, signal } = await runWithProgress(p, new riffle.LocalRunner(), options.progress, io, runOptions);
     // Inputs that gave nothing to read (empty files, header-only CSV files, declared columns a header lacks).
     const inputWarnings = riffle.io.files.fileReadWarnings(p.graph);
@@ -109,13 +100,13 @@ function consoleToStderr(): () => void {
   return () => Object.assign(console, saved);
 }
 
-async function help(path: string | undefined, io: CliIO, text: string): Promise<number> {
-  io.out(text);
+async function help(path: string | undefined, io: CliIO, showHelp: () => void): Promise<number> {
+  showHelp();
   if (path !== undefined) io.out(`\n${describeTemplate(await loadPipeline(path, io.cwd))}`);
   return ExitCode.ok;
 }
 
-interface RunFlags {
+export interface RunFlags {
   json: boolean;
   explain: boolean;
   progress: boolean;
@@ -127,7 +118,7 @@ interface RunFlags {
 }
 
 /** The run options the CLI gives the runner. */
-interface RunOptionsGiven {
+export interface RunOptionsGiven {
   jobName: string;
   deadLetter?: string;
   maxErrors?: number;
@@ -196,24 +187,28 @@ function splitArgs(argv: readonly string[], { definition }: LoadedPipeline): { o
   return { options, params };
 }
 
+/**
+ * The options the runner gets: each from its flag, else the project's defaults (the environment over the project
+ * file), else absent (the runner's own default).
+ */
+export function runOptionsOf(path: string, options: RunFlags, defaults: ProjectConfig, cwd: string): RunOptionsGiven {
+  const workers = options.workers ?? defaults.workers;
+  const memoryBytes = options.memoryBytes ?? defaults.memoryBytes;
+  const jobName = basename(path).replace(/\.[cm]?[jt]s$/, '');
+  const deadLetter = options.deadLetter !== undefined ? resolve(cwd, options.deadLetter) : defaults.deadLetterDir !== undefined ? resolve(cwd, defaults.deadLetterDir, `${jobName}-${runStamp()}.jsonl`) : undefined;
+  return {
+    jobName,
+    ...(deadLetter !== undefined ? { deadLetter } : {}),
+    ...(options.maxErrors !== undefined ? { maxErrors: options.maxErrors } : {}),
+    ...(workers !== undefined ? { workers } : {}),
+    ...(memoryBytes !== undefined ? { memoryBytes } : {}),
+    ...(defaults.checkpointDir !== undefined ? { checkpointDir: resolve(cwd, defaults.checkpointDir) } : {}),
+  };
+}
+
 /** `20261206T214500Z-3f9a2c`: a name for this run's dead-letter file in the project's dead-letter directory. */
 function runStamp(): string {
   return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
-}
-
-/** `--workers N`: a whole number from 1 to 1024 (a usage error otherwise). */
-function parseCount(text: string, flag: string): number {
-  const n = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > 1024) throw new UsageError(`${flag} takes a whole number from 1 to 1024 (got '${text}')`, { hint: `e.g. ${flag} 4` });
-  return n;
-}
-
-/** `--memory SIZE`: `512k`, `64m`, `1g` (powers of 1024) or bytes (a usage error otherwise). */
-function parseSize(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)([kmgt])?(?:i?b)?$/i.exec(text.trim());
-  const bytes = m ? Math.round(Number(m[1]) * 1024 ** 'bkmgt'.indexOf((m[2] ?? 'b').toLowerCase())) : NaN;
-  if (!Number.isSafeInteger(bytes) || bytes < 1) throw new UsageError(`${flag} takes a size such as 512k, 64m or 1g (got '${text}')`, { hint: `units are k, m, g, t (powers of 1024); e.g. ${flag} 1g` });
-  return bytes;
 }
 
 function booleanFlag(name: string, value: string | boolean): boolean {

@@ -43,7 +43,7 @@ dead-letter file; the run warns with their count. Ctrl-C (or SIGTERM) cancels an
 Exit codes: 0 done, 1 the job failed, 2 usage, parameter or type error, 130 cancelled (SIGINT), 143 (SIGTERM).`);
   return cmd.action(action(ctx, async (c) => {
     const [{ runAction }, { projectDefaults }] = await Promise.all([import('./run-action.ts'), import('./project-defaults.ts')]);
-    return runAction(tokensOf(c), ctx.io, { help: c.helpInformation().replace(/\n$/, ''), defaults: () => projectDefaults(c, ctx.io) });
+    return runAction(tokensOf(c), ctx.io, { showHelp: () => c.outputHelp(), defaults: () => projectDefaults(c, ctx.io) });
   }));
 }
 

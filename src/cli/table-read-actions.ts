@@ -2,7 +2,6 @@
  * `riffle table describe|history|show|changes`: what a table holds — its metadata, its commits, its rows at a version
  * (with a predicate that also skips files), and its change data feed.
  */
-import { DeltaTable } from '../lakehouse/index.ts';
 import { UsageError } from './cli-error.ts';
 import type { CliIO } from './cli-io.ts';
 import { intFlag, jsonValue, listFlag, open, printRows, timestampFlag, typesOf, whereFlag, type Flags } from './table-options.ts';

@@ -160,7 +160,9 @@ async function readProjectFile(file: string): Promise<z.output<typeof projectCon
     // Loaded only when the project's file is TypeScript: tsx's loader for this one import.
     const { tsImport } = await import('tsx/esm/api');
     const mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
-    doc = configFromValue(mod.default, file);
+    // Outside a `"type": "module"` package the file loads as CommonJS: its `export default` is then `default.default`.
+    const value = mod.default !== null && typeof mod.default === 'object' && Object.keys(mod.default).join() === 'default' ? (mod.default as { default: unknown }).default : mod.default;
+    doc = configFromValue(value, file);
   } else {
     doc = readConfigFile(file);
   }
