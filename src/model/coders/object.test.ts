@@ -54,6 +54,11 @@ test('object coder: refuses what it cannot carry, with a clear message', () => {
   }
   assert.throws(() => encodeToBytes(c, { p: new Point(1) }), /instance of Point without losing its class/);
   assert.throws(() => encodeToBytes(c, { f: () => 1 }), /cannot encode a function/);
+  assert.throws(() => encodeToBytes(c, new Float64Array(2)), /instance of Float64Array/);
+  // Buffers come back as Buffers, Uint8Arrays as Uint8Arrays.
+  const back = decodeFromBytes(c, encodeToBytes(c, [Buffer.from('ab'), new Uint8Array([1])])) as unknown[];
+  assert.ok(Buffer.isBuffer(back[0]) && back[0].toString() === 'ab');
+  assert.ok(!Buffer.isBuffer(back[1]) && back[1] instanceof Uint8Array);
   const cyclic: Record<string, unknown> = {};
   cyclic['self'] = cyclic;
   assert.throws(() => encodeToBytes(c, cyclic), /deeper than 200 levels/);

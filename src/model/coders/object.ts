@@ -1,7 +1,8 @@
 /**
  * The default coder for plain JS values (objects, arrays, strings, numbers, booleans, null, undefined, bigints,
- * byte arrays, Dates, Maps, Sets): a tagged binary encoding that is faster than JSON and `v8.serialize` and never
- * loses data (a class instance it cannot rebuild is refused with an error, never flattened).
+ * Uint8Arrays and Buffers, Dates, Maps, Sets): a tagged binary encoding that is faster than JSON and `v8.serialize`
+ * and never loses data (a class instance it cannot rebuild is refused with an error, never flattened; symbol-keyed
+ * and non-enumerable properties are not data here, as in JSON and structured clone).
  *
  * Plain objects are written by *shape*: the coder learns each list of field names it meets (up to 64 shapes),
  * compiles an encoder and a decoder for it, and writes the names once per object as a compact signature followed by
@@ -37,6 +38,7 @@ const T_DATE = 11;
 const T_MAP = 12;
 const T_SET = 13;
 const T_SHAPED = 14;
+const T_BUFFER = 15;
 
 const MAX_SHAPES = 64;
 const MAX_DEPTH = 200;
@@ -203,8 +205,8 @@ export function objectCoder<T = unknown>(opts: ObjectCoderOptions = {}): Coder<T
       for (const n of names) write(v[n], o);
       return;
     }
-    if (v instanceof Uint8Array && v.constructor === Uint8Array) {
-      o.byte(T_BYTES);
+    if (v instanceof Uint8Array && (v.constructor === Uint8Array || Buffer.isBuffer(v))) {
+      o.byte(v.constructor === Uint8Array ? T_BYTES : T_BUFFER);
       o.bytes(v);
       return;
     }
@@ -261,6 +263,8 @@ export function objectCoder<T = unknown>(opts: ObjectCoderOptions = {}): Coder<T
         return bigintFromBytes(i.bytes());
       case T_BYTES:
         return i.bytes().slice();
+      case T_BUFFER:
+        return Buffer.from(i.bytes());
       case T_DATE:
         return new Date(i.float64());
       case T_MAP: {
