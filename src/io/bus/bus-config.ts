@@ -3,6 +3,7 @@
  * Pub/Sub's (ack deadline 10–600 s, backoff 10–600 s, dead-letter attempts 5–100, retention 10 min–7 days for a
  * subscription, 10 min–31 days for a topic), and the result has every default filled in, durations in ms.
  */
+import { closest } from '../../config/index.ts';
 import { parseDuration, type DurationLike } from '../../model/index.ts';
 import type { SubscriptionConfig, SubscriptionInfo, SubscriptionUpdate, TopicConfig, TopicInfo } from './bus-api.ts';
 import { BusInvalidArgumentError } from './bus-errors.ts';
@@ -13,38 +14,11 @@ const S = 1000;
 const MIN = 60 * S;
 const DAY = 24 * 60 * MIN;
 
-function closest(word: string, options: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const o of options) {
-    const d = editDistance(word.toLowerCase(), o.toLowerCase());
-    if (d < bestD) {
-      bestD = d;
-      best = o;
-    }
-  }
-  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]!;
-      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length]!;
-}
-
 /** Refuses keys of `obj` not in `allowed`, naming `where` and the closest allowed key. */
 export function rejectUnknownKeys(obj: object, allowed: readonly string[], where: string): void {
   for (const k of Object.keys(obj)) {
     if (!allowed.includes(k)) {
-      const near = closest(k, allowed);
+      const near = closest(k, allowed)[0];
       throw new BusInvalidArgumentError(`${where}: unknown key '${k}'${near ? ` (did you mean '${near}'?)` : ''}`, { hint: `the keys are: ${allowed.join(', ')}` });
     }
   }
