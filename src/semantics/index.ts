@@ -8,7 +8,7 @@ export { triggerStateMachine, validateTrigger, isOnceTrigger } from './triggers/
 export * from './reduce-fn.ts';
 export * from './pane-fold.ts';
 export { finalWindows } from './final-windows.ts';
-export { nextPane } from './pane-tracker.ts';
+export { nextPane, soleOnTimePane } from './pane-tracker.ts';
 export { WatermarkHolds } from './watermark-holds.ts';
 export { ActiveWindowSet, ACTIVE_WINDOWS_NAMESPACE } from './active-window-set.ts';
 export * from './window-reducer.ts';

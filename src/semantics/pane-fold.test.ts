@@ -26,3 +26,10 @@ test('the output time rule: per element, and for a whole on-time pane', () => {
   assert.equal(paneOutputTime(strategy('endOfWindow'), w, 5, 50), 99);
   assert.equal(paneOutputTime(strategy('earliestTransformed'), w, 5, 50), 5);
 });
+
+test('the sole on-time pane of a bounded watermark-only grouping: last unless lateness leaves room for a late pane', async () => {
+  const { soleOnTimePane } = await import('./pane-tracker.ts');
+  const fixed = windowFns.fixed(100);
+  assert.deepEqual({ ...soleOnTimePane(windowingStrategy(fixed)) }, { isFirst: true, isLast: true, timing: 'ON_TIME', index: 0, nonSpeculativeIndex: 0 });
+  assert.equal(soleOnTimePane(windowingStrategy(fixed, { allowedLateness: 10 })).isLast, false);
+});

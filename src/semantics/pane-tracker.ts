@@ -1,4 +1,4 @@
-import { paneInfo, type Instant, type PaneInfo } from '../model/index.ts';
+import { paneInfo, type Instant, type PaneInfo, type WindowingStrategy } from '../model/index.ts';
 
 /**
  * The PaneInfo of a window's next pane (as Beam's PaneInfoTracker):
@@ -21,4 +21,15 @@ export function nextPane(previous: PaneInfo | undefined, isFinal: boolean, windo
     nonSpeculativeIndex = -1;
   } else timing = 'ON_TIME';
   return paneInfo({ isFirst, isLast: isFinal, timing, index, nonSpeculativeIndex });
+}
+
+/**
+ * The pane of a window whose one firing comes when the watermark passes its end with nothing late (a bounded input
+ * under a watermark-only trigger: the watermark jumps from −∞ to +∞): ON_TIME and first; last unless allowed
+ * lateness leaves room for a garbage-collection pane under the default trigger (afterWatermark() without late
+ * firings finishes at the end of the window either way).
+ */
+export function soleOnTimePane(strategy: WindowingStrategy): PaneInfo {
+  const isLast = strategy.allowedLateness === 0 || strategy.trigger.kind === 'afterWatermark';
+  return nextPane(undefined, isLast, 0, Infinity, -Infinity);
 }

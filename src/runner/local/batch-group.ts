@@ -1,5 +1,5 @@
 import { kv, type BoundedWindow, type Instant, type PaneInfo, type WindowingStrategy } from '../../model/index.ts';
-import { finalWindows, paneOutputTime, type PaneFold } from '../../semantics/index.ts';
+import { finalWindows, paneOutputTime, soleOnTimePane, type PaneFold } from '../../semantics/index.ts';
 import { encodeKey, type EncodedKey } from './key-encoding.ts';
 
 interface Slot {
@@ -47,7 +47,6 @@ export class BatchGroupTable {
   private readonly table = new Map<EncodedKey, KeySlots>();
   private readonly merging = new Map<EncodedKey, MergingEntries>();
   private readonly isMerging: boolean;
-  private readonly isLast: boolean;
   private readonly pane: PaneInfo;
 
   constructor(
@@ -55,10 +54,7 @@ export class BatchGroupTable {
     private readonly strategy: WindowingStrategy,
     private readonly folder: PaneFold<unknown, unknown, unknown>,
   ) {
-    // With allowed lateness the end-of-window pane is not the last one the reducer could fire (a GC pane might
-    // follow); afterWatermark() without late firings finishes at the end of the window either way.
-    this.isLast = strategy.allowedLateness === 0 || strategy.trigger.kind === 'afterWatermark';
-    this.pane = Object.freeze({ isFirst: true, isLast: this.isLast, timing: 'ON_TIME', index: 0, nonSpeculativeIndex: 0 });
+    this.pane = soleOnTimePane(strategy);
     this.isMerging = strategy.windowFn.isMerging;
   }
 
