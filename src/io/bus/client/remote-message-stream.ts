@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { parseDuration, type DurationLike } from '../../../model/index.ts';
 import type { AckResponse, MessageStream, StreamedMessage, StreamingPullOptions } from '../bus-api.ts';
 import { BusClosedError, BusUnavailableError, busErrorFromCode, type BusError } from '../bus-errors.ts';
+import { decodeMessagesFrame } from '../server/binary-batch.ts';
 import { receivedFromWire, type StreamingServerFrame, type WireError } from '../server/bus-wire.ts';
 
 type Kind = 'acknowledge' | 'nack' | 'modifyAckDeadline';
@@ -49,9 +50,10 @@ export class RemoteMessageStream implements MessageStream {
     if (options.maxOutstandingMessages !== undefined) url.searchParams.set('maxOutstandingMessages', String(options.maxOutstandingMessages));
     if (options.maxOutstandingBytes !== undefined) url.searchParams.set('maxOutstandingBytes', String(options.maxOutstandingBytes));
     if (options.maxExtension !== undefined) url.searchParams.set('maxExtension', String(parseDuration(options.maxExtension, 'maxExtension')));
+    url.searchParams.set('frames', 'binary');
     this.#socket = new WebSocket(url, { headers: target.headers, perMessageDeflate: false });
     this.#socketClosed = new Promise((resolve) => this.#socket.once('close', () => resolve()));
-    this.#socket.on('message', (data) => this.#onFrame(data.toString()));
+    this.#socket.on('message', (data: Buffer, isBinary: boolean) => (isBinary ? this.#onMessagesFrame(data) : this.#onFrame(data.toString())));
     this.#socket.on('unexpected-response', (_req, res) => {
       const status = res.statusCode ?? 0;
       res.resume();
@@ -143,6 +145,19 @@ export class RemoteMessageStream implements MessageStream {
     }
   }
 
+  #onMessagesFrame(frame: Buffer): void {
+    let messages: ReturnType<typeof decodeMessagesFrame>;
+    try {
+      messages = decodeMessagesFrame(frame);
+    } catch (e) {
+      this.#fail(new BusUnavailableError(`the bus server sent a damaged messages frame: ${(e as Error).message}`));
+      return;
+    }
+    for (const m of messages) {
+      this.#deliver(new RemoteStreamedMessage(this, m.ackId, m.deliveryAttempt, m.messageId, m.data, m.attributes, m.orderingKey, m.publishTime));
+    }
+  }
+
   #deliver(m: StreamedMessage): void {
     const waiter = this.#waiter;
     if (waiter !== undefined) {
@@ -152,15 +167,11 @@ export class RemoteMessageStream implements MessageStream {
   }
 
   #streamed(m: ReturnType<typeof receivedFromWire>): StreamedMessage {
-    return {
-      ...m,
-      ack: () => this.#call('acknowledge', m.ackId),
-      nack: () => this.#call('nack', m.ackId),
-      modifyAckDeadline: (deadline: DurationLike) => this.#call('modifyAckDeadline', m.ackId, deadline),
-    };
+    return new RemoteStreamedMessage(this, m.ackId, m.deliveryAttempt, m.id, m.data, m.attributes, m.orderingKey, m.publishTime);
   }
 
-  #call(kind: Kind, ackId: string, deadline?: DurationLike): Promise<AckResponse> {
+  /** Sends an ack, nack or deadline change with the others of this tick (RemoteStreamedMessage's methods). */
+  call(kind: Kind, ackId: string, deadline?: DurationLike): Promise<AckResponse> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     if (this.#ended || this.#socket.readyState !== WebSocket.OPEN) return Promise.reject(new BusClosedError('the streaming pull is closed', { hint: 'ack a message before closing its stream, or with bus.acknowledge(subscription, [ackId])' }));
     return new Promise((resolve, reject) => {
@@ -225,4 +236,32 @@ function splitter(result: AckResponse): (ackId: string) => AckResponse {
     const f = failed.get(ackId);
     return { succeeded: succeeded.has(ackId) ? [ackId] : [], failed: f !== undefined ? [f] : [] };
   };
+}
+
+/** A message of a remote streaming pull: its acks go back on the stream's socket. (A class: one per message, no closures.) */
+class RemoteStreamedMessage implements StreamedMessage {
+  readonly #stream: RemoteMessageStream;
+  readonly orderingKey?: string;
+  constructor(
+    stream: RemoteMessageStream,
+    readonly ackId: string,
+    readonly deliveryAttempt: number,
+    readonly id: string,
+    readonly data: Uint8Array,
+    readonly attributes: Readonly<Record<string, string>>,
+    orderingKey: string | undefined,
+    readonly publishTime: number,
+  ) {
+    this.#stream = stream;
+    if (orderingKey !== undefined) this.orderingKey = orderingKey;
+  }
+  ack(): Promise<AckResponse> {
+    return this.#stream.call('acknowledge', this.ackId);
+  }
+  nack(): Promise<AckResponse> {
+    return this.#stream.call('nack', this.ackId);
+  }
+  modifyAckDeadline(deadline: DurationLike): Promise<AckResponse> {
+    return this.#stream.call('modifyAckDeadline', this.ackId, deadline);
+  }
 }

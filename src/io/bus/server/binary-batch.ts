@@ -83,3 +83,58 @@ export function decodeMessageBatch(body: Uint8Array): PublishMessage[] {
   if (out.length === 0) throw new BusInvalidArgumentError('invalid publish request: messages: expected at least one message');
   return out;
 }
+
+/** A message of a binary streaming-pull frame, without its data (which follows the header). */
+export interface FrameMessage {
+  readonly ackId: string;
+  readonly deliveryAttempt: number;
+  readonly messageId: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly orderingKey?: string;
+  readonly publishTime: number;
+  readonly size: number;
+}
+
+/**
+ * A streaming pull's binary `messages` frame (sent when the client asks for `frames=binary`): `u32 headerLength`,
+ * the header (UTF-8 JSON array of FrameMessage, publish times in ms), then each message's data, in order.
+ */
+export function encodeMessagesFrame(messages: ReadonlyArray<{ ackId: string; deliveryAttempt: number; id: string; attributes: Readonly<Record<string, string>>; orderingKey?: string; publishTime: number; data: Uint8Array }>): Buffer {
+  const header: FrameMessage[] = messages.map((m) => ({
+    ackId: m.ackId,
+    deliveryAttempt: m.deliveryAttempt,
+    messageId: m.id,
+    attributes: m.attributes,
+    ...(m.orderingKey !== undefined ? { orderingKey: m.orderingKey } : {}),
+    publishTime: m.publishTime,
+    size: m.data.length,
+  }));
+  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  let size = 4 + headerBytes.length;
+  for (const m of messages) size += m.data.length;
+  const out = Buffer.allocUnsafe(size);
+  out.writeUInt32BE(headerBytes.length, 0);
+  headerBytes.copy(out, 4);
+  let at = 4 + headerBytes.length;
+  for (const m of messages) {
+    out.set(m.data, at);
+    at += m.data.length;
+  }
+  return out;
+}
+
+/** Decodes a binary `messages` frame; each message's data is a view of `frame`. */
+export function decodeMessagesFrame(frame: Uint8Array): Array<FrameMessage & { data: Uint8Array }> {
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  if (frame.length < 4) throw new BusInvalidArgumentError('a binary streaming pull frame is shorter than its header length');
+  const headerLength = view.getUint32(0);
+  if (4 + headerLength > frame.length) throw new BusInvalidArgumentError('a binary streaming pull frame ends inside its header');
+  const header = JSON.parse(Buffer.from(frame.buffer, frame.byteOffset + 4, headerLength).toString('utf8')) as FrameMessage[];
+  let at = 4 + headerLength;
+  return header.map((m) => {
+    if (at + m.size > frame.length) throw new BusInvalidArgumentError(`a binary streaming pull frame ends inside the data of message ${m.messageId}`);
+    const data = frame.subarray(at, at + m.size);
+    at += m.size;
+    return { ...m, data };
+  });
+}

@@ -186,6 +186,40 @@ describe('bus server', () => {
     await client.acknowledge('attempt-s', [again!.ackId]);
   });
 
+  it('speaks JSON text frames to a plain WebSocket client (the default, for browsers): messages, then an ack answered by id', async () => {
+    await client.createTopic('json-frames');
+    await client.createSubscription('json-frames-sub', { topic: 'json-frames', ackDeadline: '60s' });
+    await client.publish('json-frames', [{ data: 'héllo', attributes: { a: '1' } }]);
+    const raw = new WebSocket(new URL('v1/subscriptions/json-frames-sub:streamingPull?maxOutstandingMessages=5', server.url.replace('http', 'ws')), { headers: { authorization: `Bearer ${TOKEN}` } });
+    const frames: any[] = [];
+    const next = () => new Promise<any>((resolve) => raw.once('message', (data: Buffer, isBinary: boolean) => resolve(isBinary ? { binary: true } : JSON.parse(data.toString()))));
+    let frame = await next();
+    frames.push(frame);
+    assert.equal(frame.type, 'messages');
+    const [m] = frame.receivedMessages;
+    assert.equal(Buffer.from(m.message.data, 'base64').toString(), 'héllo');
+    assert.deepEqual(m.message.attributes, { a: '1' });
+    raw.send(JSON.stringify({ type: 'acknowledge', id: 7, ackIds: [m.ackId] }));
+    frame = await next();
+    assert.deepEqual(frame, { type: 'result', id: 7, result: { succeeded: [m.ackId], failed: [] } });
+    raw.send(JSON.stringify({ type: 'acknowledge', id: 8, ackIds: [m.ackId], extra: true }));
+    frame = await next();
+    assert.equal(frame.type, 'error');
+    assert.equal(frame.id, 8);
+    assert.match(frame.error.message, /unknown key 'extra'/);
+    raw.close();
+    await new Promise((r) => raw.once('close', r));
+  });
+
+  it('refuses a binary publish body that is cut short, naming the message and the byte', async () => {
+    const { encodeMessageBatch, MESSAGE_BATCH_TYPE } = await import('./binary-batch.ts');
+    const body = encodeMessageBatch([{ data: 'first' }, { data: 'second', attributes: { k: 'v' } }]);
+    const response = await fetch(new URL('v1/topics/orders:publish', server.url), { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': MESSAGE_BATCH_TYPE }, body: body.subarray(0, body.length - 3) });
+    assert.equal(response.status, 400);
+    const error = ((await response.json()) as { error: { message: string } }).error;
+    assert.match(error.message, /messages\[1\]: the body ends inside its data \(byte \d+ of \d+\)/);
+  });
+
   it('a streaming pull of an unknown subscription fails with BusNotFoundError', async () => {
     const stream = client.streamingPull('no-such-sub');
     await assert.rejects(stream[Symbol.asyncIterator]().next(), BusNotFoundError);

@@ -106,6 +106,8 @@ export const streamingPullQuery = z.strictObject({
   maxOutstandingMessages: z.coerce.number().int().positive().optional(),
   maxOutstandingBytes: z.coerce.number().int().positive().optional(),
   maxExtension: z.union([z.string().regex(/^\d+$/).transform(Number), z.string().min(1)]).optional(),
+  /** `binary`: messages come as binary frames (binary-batch.ts); default `json` text frames. */
+  frames: z.enum(['json', 'binary']).optional(),
 });
 
 /** What a streaming-pull client sends on its WebSocket: an ack, nack or deadline change, answered by its `id`. */

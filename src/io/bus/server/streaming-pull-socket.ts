@@ -14,7 +14,8 @@ import type { WSContext, WSEvents } from 'hono/ws';
 import type { AckResponse, Bus, MessageStream, StreamedMessage, StreamingPullOptions } from '../bus-api.ts';
 import { BusInvalidArgumentError } from '../bus-errors.ts';
 import { errorAnswer } from './error-answer.ts';
-import { describeIssues, parseWire, receivedToWire, streamingClientFrame, streamingPullQuery, type StreamingClientFrame, type StreamingServerFrame, type WireReceivedMessage } from './bus-wire.ts';
+import { encodeMessagesFrame } from './binary-batch.ts';
+import { describeIssues, parseWire, receivedToWire, streamingClientFrame, streamingPullQuery, type StreamingClientFrame, type StreamingServerFrame } from './bus-wire.ts';
 
 /** Close codes: normal end, server going away (shutdown), a refused request, a server fault. */
 export const CLOSE_NORMAL = 1000;
@@ -47,7 +48,7 @@ function streamingOptions(query: URLSearchParams): StreamingPullOptions {
   const raw = Object.fromEntries(query.entries());
   const parsed = parseWire(streamingPullQuery, raw);
   if (!parsed.success) throw new BusInvalidArgumentError(`invalid streaming pull parameters: ${describeIssues(parsed.error, 'query')}`, { hint: 'the parameters are maxOutstandingMessages, maxOutstandingBytes and maxExtension' });
-  const { maxOutstandingMessages, maxOutstandingBytes, maxExtension } = parsed.data;
+  const { maxOutstandingMessages, maxOutstandingBytes, maxExtension } = parsed.data; // `frames` is read by the caller
   return {
     ...(maxOutstandingMessages !== undefined ? { maxOutstandingMessages } : {}),
     ...(maxOutstandingBytes !== undefined ? { maxOutstandingBytes } : {}),
@@ -61,7 +62,9 @@ export function streamingPullEvents(bus: Bus, subscription: string, query: URLSe
   let stream: MessageStream | undefined;
   let ended = false;
   const held = new Map<string, StreamedMessage>();
-  let batch: WireReceivedMessage[] = [];
+  let batch: StreamedMessage[] = [];
+  // `frames=binary`: messages travel as binary frames (binary-batch.ts), without base64; JSON text otherwise.
+  const binaryFrames = query.get('frames') === 'binary';
   let flushScheduled = false;
 
   const send = (frame: StreamingServerFrame): void => {
@@ -70,9 +73,11 @@ export function streamingPullEvents(bus: Bus, subscription: string, query: URLSe
   const flush = (): void => {
     flushScheduled = false;
     if (batch.length === 0) return;
-    const receivedMessages = batch;
+    const messages = batch;
     batch = [];
-    send({ type: 'messages', receivedMessages });
+    if (socket === undefined || socket.readyState !== 1) return;
+    if (binaryFrames) socket.raw?.send(encodeMessagesFrame(messages));
+    else send({ type: 'messages', receivedMessages: messages.map(receivedToWire) });
   };
   const session = {
     async end(code: number, reason: string): Promise<void> {
@@ -100,7 +105,7 @@ export function streamingPullEvents(bus: Bus, subscription: string, query: URLSe
     for await (const m of stream) {
       if (ended) break;
       held.set(m.ackId, m);
-      batch.push(receivedToWire(m));
+      batch.push(m);
       if (!flushScheduled) {
         flushScheduled = true;
         setImmediate(flush);
