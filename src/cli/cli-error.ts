@@ -1,10 +1,33 @@
-// The model only (not the package root), so that `riffle --help` does not load the engine.
+/**
+ * The CLI's errors and how they print. Nothing here imports the model: the command definitions load this file, and
+ * `riffle --help` must stay light. The CLI's own errors carry the same brand and shape as RiffleError
+ * (`Symbol.for('riffle.error')`, code, domain, hint, context), so they are recognised the same way as every other
+ * Riffle error — by shape, never by `instanceof`.
+ */
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, relative } from 'node:path';
-import { RiffleError } from '../model/index.ts';
+
+const BRAND = Symbol.for('riffle.error');
+
+/** An error of the CLI itself: a RiffleError by brand and shape (message with its hint appended, as RiffleError). */
+export class CliError extends Error {
+  readonly [BRAND] = true;
+  readonly code: string;
+  readonly domain: 'user' | 'external' | 'internal';
+  readonly hint: string | undefined;
+  readonly context: { readonly step?: string; readonly [k: string]: unknown };
+  constructor(code: string, message: string, opts: { domain?: 'user' | 'external' | 'internal'; hint?: string; cause?: unknown; context?: Record<string, unknown> } = {}) {
+    super(opts.hint ? `${message}\n  hint: ${opts.hint}` : message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
+    this.name = new.target.name;
+    this.code = code;
+    this.domain = opts.domain ?? 'user';
+    this.hint = opts.hint;
+    this.context = opts.context ?? {};
+  }
+}
 
 /** The command line itself is wrong (unknown command, missing argument): exit code 2. */
-export class UsageError extends RiffleError {
+export class UsageError extends CliError {
   constructor(message: string, opts: { hint?: string } = {}) {
     super('USAGE', message, { domain: 'user', ...opts });
   }
@@ -33,8 +56,6 @@ export interface RiffleErrorLike extends Error {
   readonly hint?: string | undefined;
   readonly context?: { readonly step?: string; readonly [k: string]: unknown };
 }
-
-const BRAND = Symbol.for('riffle.error');
 
 /**
  * Whether `e` is a Riffle error of any copy: it carries the `Symbol.for('riffle.error')` brand (set by RiffleError's
@@ -120,7 +141,7 @@ const VERB: Record<string, string> = {
  * For ENOTDIR it names the part of the path that is a file (`table show data.csv` reads `data.csv/_delta_log`).
  * @example systemErrorToRiffle(enoent, '/home/me') // "cannot open 'data/x.csv': no such file or directory"
  */
-export function systemErrorToRiffle(e: SystemError, cwd = process.cwd()): RiffleError {
+export function systemErrorToRiffle(e: SystemError, cwd = process.cwd()): CliError {
   const shown = (p: string) => {
     const r = relative(cwd, p);
     return r !== '' && !r.startsWith('..') && !isAbsolute(r) ? r : p;
@@ -163,7 +184,7 @@ export function systemErrorToRiffle(e: SystemError, cwd = process.cwd()): Riffle
     default:
       hint = `the system said: ${e.message}`;
   }
-  return new RiffleError(`IO_${e.code}`, message, { domain: 'external', hint, cause: e, context: path !== undefined ? { path } : {} });
+  return new CliError(`IO_${e.code}`, message, { domain: 'external', hint, cause: e, context: path !== undefined ? { path } : {} });
 }
 
 /** The longest existing prefix of `path` that is a file, if any. */

@@ -2,10 +2,10 @@
 // colours, ISO times in DAG JSON, and the project file's defaults (file < environment < flag).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -23,10 +23,10 @@ interface Outcome {
  * Runs `riffle args` in `cwd`; with `closeAfter`, stdout is closed (as `head -c N` does) once that many bytes came.
  * No inherited RIFFLE_*, NO_COLOR or FORCE_COLOR: each test sets what it means.
  */
-function riffle(args: string[], o: { cwd?: string; env?: Record<string, string>; closeAfter?: number } = {}): Promise<Outcome> {
+function riffle(args: string[], o: { cwd?: string; env?: Record<string, string>; closeAfter?: number; nodeArgs?: string[] } = {}): Promise<Outcome> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(RIFFLE_|NO_COLOR$|FORCE_COLOR$)/.test(k)));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), main, ...args], { cwd: o.cwd ?? root, env: { ...env, ...o.env } });
+    const child = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', import.meta.resolve('tsx'), main, ...args], { cwd: o.cwd ?? root, env: { ...env, ...o.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -73,6 +73,23 @@ describe('riffle as a process', { concurrency: 4 }, () => {
       assert.equal(r.code, 0);
     });
   }
+
+  it('help loads the command definitions only: no model, engine, lakehouse, orchestrator or quality module', async () => {
+    // A resolve hook (in its own thread) records every module the process loads.
+    const trace = join(work, 'modules.txt');
+    writeFileSync(join(work, 'trace-hooks.mjs'), `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) { const r = await next(specifier, context); appendFileSync(${JSON.stringify(trace)}, r.url + '\\n'); return r; }`);
+    writeFileSync(join(work, 'trace.mjs'), `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(join(work, 'trace-hooks.mjs')).href)});`);
+    for (const args of [['--help'], ['run', '--help'], ['dag', 'runs', '--help'], ['table', 'show', '--help'], ['completion', 'bash']]) {
+      writeFileSync(trace, '');
+      const r = await riffle(args, { nodeArgs: ['--import', join(work, 'trace.mjs')] });
+      assert.equal(r.code, 0, r.stderr);
+      const loaded = readFileSync(trace, 'utf8').split('\n').filter((u) => u.startsWith('file:') && !/node_modules\/(tsx|get-tsconfig|esbuild|resolve-pkg-maps)\//.test(u));
+      const outside = loaded.filter((u) => !/\/src\/cli\/[\w-]+\.ts$/.test(u) && !/node_modules\/commander\//.test(u) && !u.endsWith('trace.mjs'));
+      assert.deepEqual(outside, [], `riffle ${args.join(' ')}`);
+      assert.ok(loaded.some((u) => u.endsWith('/src/cli/command-kit.ts')), 'the trace works');
+    }
+  });
 
   it('riffle run examples/batch-etl.ts --json: stdout is one JSON document although the pipeline prints tables', async () => {
     const r = await riffle(['run', 'examples/batch-etl.ts', `--output=${join(work, 'batch-etl')}`, '--json', '--no-progress']);

@@ -42,8 +42,14 @@ Records rejected by a step or a source whose error output nobody consumes are wr
 dead-letter file; the run warns with their count. Ctrl-C (or SIGTERM) cancels and removes temporary output.
 Exit codes: 0 done, 1 the job failed, 2 usage, parameter or type error, 130 cancelled (SIGINT), 143 (SIGTERM).`);
   return cmd.action(action(ctx, async (c) => {
+    const tokens = tokensOf(c);
+    // `riffle run --help` without a module: the help needs nothing else (with a module, it also lists its parameters).
+    if (tokens.some((t) => t === '--help' || t === '-h') && !tokens.some((t) => /\.[cm]?[jt]sx?$/.test(t))) {
+      c.outputHelp();
+      return 0;
+    }
     const [{ runAction }, { projectDefaults }] = await Promise.all([import('./run-action.ts'), import('./project-defaults.ts')]);
-    return runAction(tokensOf(c), ctx.io, { showHelp: () => c.outputHelp(), defaults: () => projectDefaults(c, ctx.io) });
+    return runAction(tokens, ctx.io, { showHelp: () => c.outputHelp(), defaults: () => projectDefaults(c, ctx.io) });
   }));
 }
 

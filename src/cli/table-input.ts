@@ -24,7 +24,7 @@ import { extname } from 'node:path';
 import { files } from '../io/index.ts';
 import { bytesSource, GuardedParquet, type DeltaType, type Row, type TableSchema } from '../lakehouse/index.ts';
 import { RiffleError } from '../model/index.ts';
-import { UsageError } from './cli-error.ts';
+import { isRiffleError, UsageError } from './cli-error.ts';
 import type { DeclaredType } from './column-types.ts';
 
 /**
@@ -63,7 +63,7 @@ export async function readInputFile(path: string, table: TableSchema | undefined
   try {
     if (!statSync(path).isFile()) throw new UsageError(`cannot read --from ${path}: not a file`);
   } catch (e) {
-    if (e instanceof UsageError) throw e;
+    if (isRiffleError(e)) throw e;
     throw new UsageError(`cannot read --from ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
   if (declared !== undefined && declared.size > 0 && ext !== '.csv' && ext !== '.tsv') {
