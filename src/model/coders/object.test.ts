@@ -59,6 +59,10 @@ test('object coder: refuses what it cannot carry, with a clear message', () => {
   const back = decodeFromBytes(c, encodeToBytes(c, [Buffer.from('ab'), new Uint8Array([1])])) as unknown[];
   assert.ok(Buffer.isBuffer(back[0]) && back[0].toString() === 'ab');
   assert.ok(!Buffer.isBuffer(back[1]) && back[1] instanceof Uint8Array);
+  // A corrupt signature naming a field twice is refused (it would silently drop a value).
+  const bytes = encodeToBytes(c, { a: 1, b: 2 });
+  bytes[bytes.indexOf(0x62)] = 0x61;
+  assert.throws(() => decodeFromBytes(coders.object(), bytes), /names a field twice/);
   const cyclic: Record<string, unknown> = {};
   cyclic['self'] = cyclic;
   assert.throws(() => encodeToBytes(c, cyclic), /deeper than 200 levels/);

@@ -309,6 +309,7 @@ export function objectCoder<T = unknown>(opts: ObjectCoderOptions = {}): Coder<T
       const names: string[] = [];
       for (let k = 0; k < n; k++) names.push(sig.string());
       if (!sig.done) throw new CoderInputError(`coder object: the signature at byte ${start} has ${sig.remaining} bytes after its names`);
+      if (new Set(names).size !== n) throw new CoderInputError(`coder object: the signature at byte ${start} names a field twice`);
       s = learn(names);
       if (s === undefined) {
         const out: Record<string, unknown> = {};
