@@ -260,8 +260,7 @@ export class LogSegment {
       let bytes = 0;
       const r = await this.scan(this.positionFor(offset), this.committedSize, (_pos, h, buf, at) => {
         if (h.baseOffset + h.count <= offset) return undefined;
-        for (const m of decodeBatch(buf, at, h)) {
-          if (Number(m.id) < offset) continue;
+        for (const m of decodeBatch(buf, at, h, offset, maxMessages - out.length)) {
           out.push(m);
           bytes += m.data.length;
           if (out.length >= maxMessages || bytes >= maxBytes) return 'stop';

@@ -109,8 +109,11 @@ export function checkBatch(buf: Uint8Array, pos: number): BatchCheck {
   return { ok: true, header: { totalBytes: total, count, baseOffset, publishTime } };
 }
 
-/** Decodes the records of a checked batch at `pos` (the data is copied out of `buf`). */
-export function decodeBatch(buf: Uint8Array, pos: number, header: BatchHeader): Message[] {
+/**
+ * Decodes the records of a checked batch at `pos` (the data is copied out of `buf`): those with offsets ≥ `from`, at
+ * most `max` of them (the records before are walked over, not copied).
+ */
+export function decodeBatch(buf: Uint8Array, pos: number, header: BatchHeader, from = 0, max = Infinity): Message[] {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const out: Message[] = [];
   let p = pos + BATCH_HEADER_BYTES;
@@ -133,6 +136,11 @@ export function decodeBatch(buf: Uint8Array, pos: number, header: BatchHeader): 
       p += 2 + vl;
     }
     if (p + dataLen > end) throw new RangeError(`record ${i} overruns its batch`);
+    if (header.baseOffset + i < from) {
+      p += dataLen;
+      continue;
+    }
+    if (out.length >= max) return out;
     const data = new Uint8Array(dataLen);
     data.set(b.subarray(p, p + dataLen));
     p += dataLen;

@@ -159,6 +159,8 @@ export class SubscriptionRuntime {
     if (!log) return;
     const epoch = this.epoch;
     if (this.readCursor < log.startOffset) this.dropBelow(log.startOffset);
+    // Refill only below half the window, then in whole reads: loading a few messages at a time costs a disk read each.
+    if (this.pending.size > this.deps.maxPendingMessages / 2 && this.pendingBytes < this.deps.maxPendingBytes / 2) return;
     while (this.pending.size < this.deps.maxPendingMessages && this.pendingBytes < this.deps.maxPendingBytes) {
       this.readCursor = this.acked.nextAbsent(this.readCursor);
       if (this.readCursor >= log.endOffset) break;
