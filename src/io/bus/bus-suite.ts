@@ -464,11 +464,31 @@ export function runBusSuite(name: string, factory: BusSuiteFactory): void {
       t('a publisher batches and returns every id; a failed publish pauses its ordering key until resumed', async (bus, { clock }) => {
         const schema = JSON.stringify({ type: 'object', required: ['ok'] });
         await setup(bus, { enableMessageOrdering: true }, { schema: { type: 'json', definition: schema } });
-        const pub = createPublisher(bus, 'events', { maxMessages: 100 }, clock);
+        const calls: number[] = [];
+        const counting = new Proxy(bus, {
+          get: (target, prop, receiver) =>
+            prop === 'publish'
+              ? (topic: string, msgs: readonly unknown[]) => {
+                  calls.push(msgs.length);
+                  return target.publish(topic, msgs as never);
+                }
+              : Reflect.get(target, prop, receiver),
+        });
+        const pub = createPublisher(counting, 'events', { maxMessages: 100 }, clock);
         const pending = Array.from({ length: 250 }, (_, i) => pub.publish({ data: JSON.stringify({ ok: i }) }));
-        await clock.advance('50ms'); // the last 50 go when maxLatency passes
+        assert.deepEqual(calls, [100, 100], 'full batches go at once');
+        await clock.advance('49ms');
+        assert.deepEqual(calls, [100, 100]);
+        await clock.advance('1ms'); // the last 50 go when maxLatency passes
         const ids = await Promise.all(pending);
+        assert.deepEqual(calls, [100, 100, 50]);
         assert.equal(new Set(ids).size, 250);
+        const bySize = createPublisher(counting, 'events', { maxBytes: 1000, maxMessages: 1000 }, clock);
+        const big = Array.from({ length: 5 }, () => bySize.publish({ data: JSON.stringify({ ok: 'x'.repeat(300) }) }));
+        await bySize.flush();
+        await Promise.all(big);
+        assert.deepEqual(calls.slice(3), [2, 2, 1], 'a batch goes before it would pass maxBytes');
+        calls.length = 0;
         const bad = pub.publish({ data: '{}', orderingKey: 'K' });
         await pub.flush();
         await assert.rejects(bad, errorCode('BUS_SCHEMA_VIOLATION'));
@@ -501,6 +521,25 @@ export function runBusSuite(name: string, factory: BusSuiteFactory): void {
         assert.equal(stream.closed, true);
       });
 
+      t('streaming pull: flow control by bytes; one message larger than the bound still goes when nothing is held', async (bus) => {
+        await setup(bus);
+        await publishTexts(bus, ['12345678', '12345678', 'x'.repeat(50)]);
+        const stream = bus.streamingPull('events-sub', { maxOutstandingBytes: 10 });
+        const it = stream[Symbol.asyncIterator]();
+        const a = (await it.next()).value!;
+        let second: IteratorResult<ReceivedMessage> | undefined;
+        const p2 = it.next().then((r) => (second = r as IteratorResult<ReceivedMessage>));
+        await new Promise((r) => setTimeout(r, 50));
+        assert.equal(second, undefined, '8 + 8 bytes would pass the 10-byte bound');
+        await a.ack();
+        await p2;
+        await second!.value.ack();
+        const big = (await it.next()).value!;
+        assert.equal(big.data.length, 50);
+        await big.ack();
+        await stream.close();
+      });
+
       t('streaming pull extends the lease of held messages; closing gives them back at once', async (bus, { clock }) => {
         await setup(bus);
         await publishTexts(bus, ['held']);
@@ -521,6 +560,18 @@ export function runBusSuite(name: string, factory: BusSuiteFactory): void {
         await assert.rejects(async () => {
           for await (const _m of bus.streamingPull('no-such-sub')) break;
         }, errorCode('BUS_NOT_FOUND'));
+      });
+    });
+
+    describe('retention', () => {
+      t("a message older than the subscription's retention is dropped from its backlog", async (bus, { clock }) => {
+        await setup(bus, { messageRetentionDuration: '10m' });
+        await publishTexts(bus, ['stale']);
+        await clock.advance('5m');
+        await publishTexts(bus, ['fresh']);
+        await clock.advance('6m');
+        assert.deepEqual((await bus.pull('events-sub', { maxMessages: 10 })).map(text), ['fresh']);
+        await assert.rejects(bus.createSubscription('short-sub', { topic: 'events', messageRetentionDuration: '5m' }), errorCode('BUS_INVALID_ARGUMENT'));
       });
     });
 
