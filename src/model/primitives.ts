@@ -111,5 +111,5 @@ export interface ReshuffleSpec {
 /** Writes the input to a sink the engine awaits (model/sink.ts). No outputs. */
 export interface SinkSpec {
   readonly kind: 'sink';
-  readonly sink: Sink<unknown>;
+  readonly sink: Sink<unknown, unknown>;
 }

@@ -32,12 +32,19 @@ import type { BoundedWindow } from './window.ts';
  *   };
  *   collection.apply(writeTo(sink));
  */
-export interface Sink<T> {
+export interface Sink<T, R = never> {
   /** A short description for plans, errors and the run report, e.g. `jsonl(out/part-*)`. */
   describe(): string;
   /** What a restart from a checkpoint can promise (default 'at-least-once'). */
   readonly guarantee?: 'exactly-once' | 'at-least-once';
-  open(context: SinkContext): Promise<SinkWriter<T>>;
+  open(context: SinkContext): Promise<SinkWriter<T, R>>;
+}
+
+/** What a sink's flush reports on its output (e.g. the files it wrote), in a window at a timestamp. */
+export interface SinkOutput<R> {
+  readonly value: R;
+  readonly timestamp: Instant;
+  readonly window: BoundedWindow;
 }
 
 export interface SinkContext {
@@ -50,11 +57,15 @@ export interface SinkContext {
   readonly signal: AbortSignal;
 }
 
-export interface SinkWriter<T> {
+export interface SinkWriter<T, R = never> {
   /** Buffers one element (synchronous, no I/O). A throw fails the job, naming the step and the element. */
   write(value: T, timestamp: Instant, window: BoundedWindow, pane: PaneInfo): void;
-  /** The bundle ended: write what was buffered. The engine awaits it before more input; undefined when nothing to do. */
-  flush(): Promise<void> | undefined;
+  /**
+   * The bundle ended: write what was buffered. The engine awaits it before more input; undefined when nothing to do.
+   * What it resolves to goes out on the sink's output (`writeToWithResults`), and the sink's output watermark waits
+   * for it.
+   */
+  flush(): Promise<readonly SinkOutput<R>[] | void> | undefined;
   /** The input ended: make the output visible. */
   finish(): Promise<void>;
   /** The job failed or was cancelled: remove what was not committed. Also called when `finish` threw. */

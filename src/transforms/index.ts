@@ -20,5 +20,5 @@ export { withKeys, keys, values, kvSwap } from './keys.ts';
 export { withTimestamps, type WithTimestamps } from './with-timestamps.ts';
 export { windowInto } from './window-into.ts';
 export { view } from './views.ts';
-export { writeTo, type SinkDone } from './write-to.ts';
+export { writeTo, writeToWithResults, type SinkDone } from './write-to.ts';
 export { TestStream, testStream } from './test-stream.ts';

@@ -57,7 +57,7 @@ export class SyncTempFile<T> {
       mkdirSync(dir, { recursive: true });
       return new SyncTempFile(tempPath, format, compression, openSync(tempPath, 'wx'));
     } catch (e) {
-      throw failure(tempPath, e);
+      throw writeFailure(tempPath, e);
     }
   }
 
@@ -81,7 +81,7 @@ export class SyncTempFile<T> {
       fsyncSync(fd);
     } catch (e) {
       this.discard();
-      throw failure(this.tempPath, e);
+      throw writeFailure(this.tempPath, e);
     }
     closeSync(fd);
     this.#fd = undefined;
@@ -109,7 +109,7 @@ export class SyncTempFile<T> {
     try {
       for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
     } catch (e) {
-      throw failure(this.tempPath, e);
+      throw writeFailure(this.tempPath, e);
     }
     this.#bytes += data.length;
   }
@@ -142,7 +142,8 @@ export function removeQuietly(path: string): void {
 
 
 
-function failure(path: string, cause: unknown): RiffleError {
+/** The error of a failed temp-file write, naming the file. */
+export function writeFailure(path: string, cause: unknown): RiffleError {
   return new RiffleError('FILE_WRITE_FAILED', `writing ${path} failed: ${(cause as Error)?.message ?? String(cause)}`, {
     domain: 'external',
     cause,

@@ -37,15 +37,16 @@ test('batch writeJsonl: one file per bundle, committed at the end, round-trips, 
   const p = Pipeline.create();
   let seenMidway: string[] = [];
   const input = p.apply(create(rows(10), { batchSize: 4 })).map((r) => {
-    // Two bundles are written and a third is being written: only the hidden temp dir exists, with their temp files.
+    // Two bundles are written and a third is being written: only the hidden temp dir exists, with their temp files
+    // (the third bundle's file is opened asynchronously: it may not exist yet).
     if (r.id === 9) seenMidway = [...entries(dir), ...entries(dir).flatMap((d) => entries(join(dir, d)))];
     return r;
   });
   const written = collect(input.apply(io.files.writeJsonl<Row>(join(dir, 'part'))));
   const r = await p.run();
-  assert.equal(seenMidway.length, 4);
+  assert.ok(seenMidway.length === 3 || seenMidway.length === 4, seenMidway.join(', '));
   assert.match(seenMidway[0]!, /^\.riffle-tmp-/);
-  assert.match(seenMidway[1]!, /\.jsonl\.tmp$/);
+  for (const name of seenMidway.slice(1)) assert.match(name, /\.jsonl\.tmp$/);
   assert.equal(r.state, 'DONE');
   assert.deepEqual(entries(dir), ['_SUCCESS', 'part-00000-of-00003.jsonl', 'part-00001-of-00003.jsonl', 'part-00002-of-00003.jsonl']);
   assert.deepEqual(

@@ -10,8 +10,10 @@ import {
   type PCollection,
   type Pipeline,
   type PTransform,
+  type Sink,
 } from '../../model/index.ts';
-import { create, flattenWith, groupByKey, parDo } from '../../transforms/index.ts';
+import { create, flattenWith, groupByKey, parDo, writeToWithResults } from '../../transforms/index.ts';
+import { AsyncTempFile } from './async-temp-file.ts';
 import type { FileFormat } from './file-format.ts';
 import { commitFileSet, RunTempDir } from './file-commit.ts';
 import { fileSetFor, finalShardPath, type FileCompression } from './file-sink.ts';
@@ -149,36 +151,47 @@ class SinkRun {
   }
 }
 
-/** Batch, runner-determined sharding: one temp file per bundle, output at finishBundle. */
+/**
+ * Batch, runner-determined sharding: one temp file per bundle, through a sink the engine awaits — elements are
+ * buffered as they come, the file is written, fsynced and closed asynchronously at the end of the bundle (the bundle
+ * loop never waits for the disk), and the flush reports the temp file for the finalizer to commit.
+ */
 function writeBundles<T>(input: PCollection<T>, spec: WriteSpec<T>, run: SinkRun): PCollection<ShardResult> {
-  let file: SyncTempFile<T> | undefined;
-  return input.apply(
-    parDo<T, ShardResult>(
-      {
-        setup() {
-          run.join();
-        },
-        process(value) {
-          file ??= SyncTempFile.open(run.temp().path, spec.format, spec.compression);
+  const sink: Sink<T, ShardResult> = {
+    describe: () => `files(${spec.prefix})`,
+    async open() {
+      run.join();
+      let file: AsyncTempFile<T> | undefined;
+      let joined = true;
+      const leave = () => {
+        if (joined) run.leave();
+        joined = false;
+      };
+      return {
+        write(value) {
+          file ??= AsyncTempFile.open(run.temp().path, spec.format, spec.compression);
           file.add(value);
         },
-        finishBundle(ctx) {
-          if (file === undefined) return;
+        flush() {
+          if (file === undefined) return undefined;
           const done = file;
           file = undefined;
           // The batch path only sees the global window; the finalizer's grouping fires at its end.
-          ctx.output(done.close(), GlobalWindow.INSTANCE.maxTimestamp, GlobalWindow.INSTANCE);
+          return done.close().then((result) => [{ value: result, timestamp: GlobalWindow.INSTANCE.maxTimestamp, window: GlobalWindow.INSTANCE }]);
         },
-        teardown() {
-          // After a commit the temp files are gone; after a failure or a cancellation they are removed with the dir.
-          file?.discard();
+        async finish() {
+          leave();
+        },
+        async abort() {
+          // After a failure or a cancellation the temp files are removed with the run's temp dir.
+          await file?.discard();
           file = undefined;
-          run.leave();
+          leave();
         },
-      },
-      'WriteBundles',
-    ),
-  );
+      };
+    },
+  };
+  return input.apply('WriteBundles', writeToWithResults(sink));
 }
 
 /** Batch, fixed sharding: elements round-robin over the shards, grouped, one temp file per (non-empty) shard. */

@@ -275,29 +275,40 @@ class Execution implements EngineLoop {
    */
   async settleAsync(): Promise<void> {
     await this.idle();
-    this.settle();
-    if (this.ops.some((op) => op.hasPendingWork())) {
-      this.draining = this.drainLoop();
-      try {
-        await this.draining;
-      } finally {
-        this.draining = undefined;
-        this.drainingStep = undefined;
+    for (;;) {
+      this.settle();
+      if (this.ops.some((op) => op.hasPendingWork())) {
+        this.draining = this.drainLoop();
+        try {
+          await this.draining;
+        } finally {
+          this.draining = undefined;
+          this.drainingStep = undefined;
+        }
       }
+      // A sink's flush may report outputs (pending work) and release its output watermark: settle again then.
+      if (!(await this.awaitIo()) || this.abort.signal.aborted) return;
     }
-    await this.awaitIo();
   }
 
-  /** Sinks' writes in flight, and channels that are full (back-pressure): awaited before more input enters. */
-  private async awaitIo(): Promise<void> {
+  /**
+   * Sinks' writes in flight, and channels that are full (back-pressure): awaited before more input enters. True when
+   * a sink's flush was awaited (the job may have moved: its outputs, its watermark).
+   */
+  private async awaitIo(): Promise<boolean> {
+    let flushed = false;
     for (const op of this.job.io) {
       const pending = op.pendingIo();
-      if (pending !== undefined) await pending;
+      if (pending !== undefined) {
+        await pending;
+        flushed = true;
+      }
     }
     for (const stage of this.job.stages) {
       const ready = stage.ready();
       if (ready !== undefined) await ready;
     }
+    return flushed;
   }
 
   private async drainLoop(): Promise<void> {

@@ -1,17 +1,20 @@
-import { RiffleError, StepFailedError, type BoundedWindow, type Instant, type NodeInfo, type PaneInfo, type SinkSpec, type SinkWriter } from '../../model/index.ts';
+import { NO_FIRING, RiffleError, StepFailedError, type BoundedWindow, type Instant, type NodeInfo, type PaneInfo, type SinkOutput, type SinkSpec, type SinkWriter } from '../../model/index.ts';
 import { Operator } from './operator.ts';
 
 /**
  * The sink primitive at run time: elements are handed to the writer synchronously (it buffers), each bundle's end
  * starts the writer's asynchronous flush, and the engine awaits it (`pendingIo`) before pushing more input — the
- * bundle loop never blocks on I/O and at most one flush per sink is in flight. `finish` commits at the end of the
+ * bundle loop never blocks on I/O and at most one flush per sink is in flight. What a flush reports is emitted on the
+ * sink's output as pending work (`drain`), and the output watermark waits for it. `finish` commits at the end of the
  * input; `close` aborts a writer that did not commit (failure, cancellation).
  */
 export class SinkOp extends Operator {
-  private writer: SinkWriter<unknown> | undefined;
+  private writer: SinkWriter<unknown, unknown> | undefined;
   private inFlight: Promise<void> | undefined;
   private failure: unknown;
   private committed = false;
+  /** Outputs of completed flushes, not emitted yet. */
+  private completed: SinkOutput<unknown>[] = [];
 
   constructor(
     node: NodeInfo,
@@ -35,16 +38,20 @@ export class SinkOp extends Operator {
       this.errors++;
       throw e instanceof RiffleError ? e : new StepFailedError(this.name, value, e);
     }
-    this.elementsOut++;
   }
 
   override finishBundle(): void {
     const flushed = this.writer!.flush();
     if (flushed === undefined) return;
     const previous = this.inFlight;
-    const next = (previous ? previous.then(() => flushed) : flushed).catch((e: unknown) => {
-      this.failure ??= e;
-    });
+    const next = (previous ? previous.then(() => flushed) : flushed).then(
+      (outputs) => {
+        if (outputs) for (const o of outputs) this.completed.push(o);
+      },
+      (e: unknown) => {
+        this.failure ??= e;
+      },
+    );
     this.inFlight = next;
     void next.then(() => {
       if (this.inFlight === next) this.inFlight = undefined;
@@ -55,6 +62,25 @@ export class SinkOp extends Operator {
     if (this.failure !== undefined) return Promise.reject(this.wrap(this.failure));
     const p = this.inFlight;
     return p === undefined ? undefined : p.then(() => (this.failure !== undefined ? Promise.reject(this.wrap(this.failure)) : undefined));
+  }
+
+  override hasPendingWork(): boolean {
+    return this.completed.length > 0;
+  }
+
+  override drain(_deadline: number): boolean {
+    const outputs = this.completed;
+    this.completed = [];
+    for (const o of outputs) {
+      this.elementsOut++;
+      this.main.process(o.value, o.timestamp, [o.window], NO_FIRING);
+    }
+    return false;
+  }
+
+  override holdWatermark(): Instant {
+    // What a flush in flight will report is not out yet.
+    return this.inFlight !== undefined || this.completed.length > 0 ? -Infinity : Infinity;
   }
 
   override async finish(): Promise<void> {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { combine, create, flattenWith, GLOBAL_WINDOWS, groupByKey, kv, map, MIN_TIMESTAMP, NO_FIRING, Pipeline, writeTo, type Sink, type SinkWriter } from '../../index.ts';
+import { combine, create, flattenWith, GLOBAL_WINDOWS, groupByKey, kv, map, MIN_TIMESTAMP, NO_FIRING, Pipeline, writeTo, writeToWithResults, type Sink, type SinkWriter } from '../../index.ts';
 import { LocalRunner } from './engine.ts';
 import { buildJob } from './build.ts';
 import { realClock } from './clock.ts';
@@ -122,4 +122,30 @@ test('a barrier injected at a source reaches the next stage in-band, after the d
   assert.deepEqual(flat!.alignedBarriers, [7]);
   assert.deepEqual(seen, [1], 'the element sent before the barrier was in before it');
   assert.deepEqual(job.stages.at(-1)!.alignedBarriers, [7], 'and the barrier went on to the grouping stage');
+});
+
+test('what a sink\'s flush reports goes out on its output, and its output watermark waits for it', async () => {
+  const sink: Sink<number, string> = {
+    describe: () => 'reporting',
+    async open() {
+      let n = 0;
+      return {
+        write: () => void n++,
+        flush: () => {
+          const count = n;
+          n = 0;
+          return new Promise((resolve) => setTimeout(() => resolve([{ value: `bundle of ${count}`, timestamp: 0, window: GLOBAL_WINDOWS[0]! }]), 5));
+        },
+        finish: async () => {},
+        abort: async () => {},
+      };
+    },
+  };
+  const p = Pipeline.create();
+  const reports = p.apply(create([1, 2, 3], { batchSize: 2 })).apply(writeToWithResults(sink));
+  const grouped: unknown[] = [];
+  // A grouping after the sink fires only once the sink's output watermark passes: after every report is out.
+  reports.apply(map((r: string) => kv('all', r))).apply(groupByKey()).apply(map((g) => grouped.push(g)));
+  await p.run({ runner: new LocalRunner() });
+  assert.deepEqual(grouped, [{ key: 'all', value: ['bundle of 2', 'bundle of 1'] }]);
 });
