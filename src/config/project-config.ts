@@ -15,9 +15,8 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { ConfigError } from '../model/index.ts';
+import { ConfigError, importUserModule } from '../model/index.ts';
 import { ConfigCheck } from './config-check.ts';
 import { configFromValue, readConfigFile, type ConfigDocument } from './config-file.ts';
 
@@ -157,9 +156,8 @@ async function readProjectFile(file: string): Promise<z.output<typeof projectCon
   let doc: ConfigDocument;
   if (/\.[cm]?ts$/i.test(file)) {
     if (!existsSync(file)) throw new ConfigError(`${file}: cannot read: no such file`, { hint: 'check the path given to --config' });
-    // Loaded only when the project's file is TypeScript: tsx's loader for this one import.
-    const { tsImport } = await import('tsx/esm/api');
-    const mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
+    // The model's loader of user modules: tsx is registered only now, and only if Riffle runs compiled.
+    const mod = (await importUserModule(file)) as { default?: unknown };
     // Outside a `"type": "module"` package the file loads as CommonJS: its `export default` is then `default.default`.
     const value = mod.default !== null && typeof mod.default === 'object' && Object.keys(mod.default).join() === 'default' ? (mod.default as { default: unknown }).default : mod.default;
     doc = configFromValue(value, file);
