@@ -137,9 +137,18 @@ test('bad worker counts are refused before any thread starts', () => {
 test('control() does not wait for workers that already finished', async () => {
   const pool = WorkerPool.start({ workers: 3, module: job, data: { seed: 1, pairsPerSplit: 0, keys: 1, mode: 'control-only', failWorker: 0 } });
   await pool.control({ advanceProcessingTime: 1 });
+  // More commands than worker 0's control ring holds (it never reads them), not awaited one by one: they stay in order.
+  const many = Array.from({ length: 800 }, (_, i) => pool.control({ tick: i, pad: 'x'.repeat(100) }));
+  await Promise.all(many);
   await pool.control({ finish: true });
   const results = (await pool.result).map((r) => (r.result as KeyedSumResult).controls);
-  assert.deepEqual(results, [[], [{ advanceProcessingTime: 1 }, { finish: true }], [{ advanceProcessingTime: 1 }, { finish: true }]]);
+  assert.deepEqual(results[0], []);
+  for (const r of results.slice(1)) {
+    assert.equal(r.length, 802);
+    assert.deepEqual(r[0], { advanceProcessingTime: 1 });
+    assert.deepEqual(r.slice(1, 801).map((c) => (c as { tick: number }).tick), Array.from({ length: 800 }, (_, i) => i));
+    assert.deepEqual(r[801], { finish: true });
+  }
   await pool.control({ late: true }); // every worker is done: nothing to wait for
 });
 

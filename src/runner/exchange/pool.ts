@@ -98,6 +98,8 @@ export class WorkerPool {
   private readonly sharedMemory: SharedArrayBuffer[] = [];
   private readonly doorbells: SharedArrayBuffer[] = [];
   private readonly controlWriters: RingWriter[] = [];
+  private readonly controlRings: SharedArrayBuffer[] = [];
+  private readonly controlWrites: Promise<void>[] = [];
   private readonly splits: unknown[];
   private failure: RiffleError | undefined;
   private settle!: { resolve: (r: WorkerReport[]) => void; reject: (e: unknown) => void };
@@ -133,6 +135,8 @@ export class WorkerPool {
     for (let index = 0; index < workers; index++) {
       const control = { ring: this.ring(CONTROL_RING_BYTES), doorbell: this.doorbell() };
       this.controlWriters.push(new RingWriter(control.ring, control.doorbell));
+      this.controlRings.push(control.ring);
+      this.controlWrites.push(Promise.resolve());
       const own = options.dataFor?.(index);
       const init: WorkerInit = { index, workers, maxParallelism, moduleUrl, data: own ? own.data : options.data, exchanges: wirings[index]!, control };
       const worker = startThread(entry, typescript, {
@@ -191,7 +195,12 @@ export class WorkerPool {
     if (running.length === 0) return;
     const acked = new Promise<void>((resolve, reject) => this.acks.set(seq, { waiting: new Set(running), resolve, reject }));
     acked.catch(() => {});
-    await Promise.all(running.map((i) => this.controlWriters[i]!.writeFrame(FrameKind.CONTROL, 0, payload)));
+    for (const i of running) {
+      // One writer per ring: commands to a worker are written one after the other, even when control() is not awaited.
+      // A worker that finishes without reading them is acknowledged by its `done`; its ring is aborted at the end.
+      const writer = this.controlWriters[i]!;
+      this.controlWrites[i] = this.controlWrites[i]!.then(() => writer.writeFrame(FrameKind.CONTROL, 0, payload)).catch(() => {});
+    }
     return acked;
   }
 
@@ -254,6 +263,8 @@ export class WorkerPool {
   private maybeFinish(): void {
     if (this.stopped || !this.states.every((s) => s.done && s.exited)) return;
     this.stopped = true;
+    // Commands still waiting for room in a finished worker's ring give up (their waits would keep the process alive).
+    for (const r of this.controlRings) abortRing(r);
     this.settle.resolve(this.states.map((s) => s.report!));
   }
 
