@@ -175,6 +175,12 @@ describe('the project file (riffle.config.*): file < environment < flag', { conc
     assert.match(await where([]), new RegExp(`no metadata store at ${join(project, 'from-file')}`));
     assert.match(await where([], { RIFFLE_STORE: 'from-env' }), /no metadata store at from-env/);
     assert.match(await where(['--store', 'from-flag'], { RIFFLE_STORE: 'from-env' }), /no metadata store at from-flag/);
+    const shown = await riffle(['config', 'show', '--json'], { cwd: project, env: { RIFFLE_STORE: 'from-env' } });
+    assert.deepEqual(JSON.parse(shown.stdout), {
+      file: join(project, 'riffle.config.json'),
+      values: { store: 'from-env', dags },
+      sources: { store: '$RIFFLE_STORE', dags: join(project, 'riffle.config.json') },
+    });
   });
 
   it('a bad project file is refused naming file:line:key with did-you-mean (exit 2), a .ts file is loaded', async () => {

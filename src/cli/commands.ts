@@ -8,6 +8,7 @@
  */
 import type { CommandFactory } from './command-kit.ts';
 import { defineCompletionCommand } from './completion-command.ts';
+import { defineConfigCommand } from './config-command.ts';
 import { defineContractCommand } from './contract-command.ts';
 import { defineDagCommand, defineSchedulerCommand } from './dag-command.ts';
 import { defineHelpCommand } from './help-command.ts';
@@ -29,4 +30,5 @@ export const COMMANDS: readonly CommandFactory[] = [
   defineVersionCommand,
   defineHelpCommand,
   defineCompletionCommand,
+  defineConfigCommand,
 ];
