@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { describeError, exitCodeOf } from './cli-error.ts';
 import type { CliIO } from './cli-io.ts';
-import { runBusCommand } from './bus-command.ts';
+import { defineBusCommand, runBusCommand } from './bus-command.ts';
+import type { Command } from './command-kit.ts';
+import { buildProgram, newContext } from './program.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const registered = /bus-command/.test(readFileSync(join(root, 'src/cli/main.ts'), 'utf8')) || /bus-command/.test(safeRead(join(root, 'src/cli/commands.ts')));
@@ -241,6 +243,21 @@ describe('riffle bus (embedded, on --dir)', () => {
       assert.match(r.stdout, /\bx$/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('riffle bus --help', () => {
+  const walk = (cmd: Command, path: string[] = []): string[][] => cmd.commands.flatMap((c) => [[...path, c.name()], ...walk(c, [...path, c.name()])]);
+  const io: CliIO = { out: () => undefined, err: () => undefined, progress: { isTTY: false, write: () => undefined }, env: {}, cwd: root };
+  it('every bus command has usage, its options and examples in its help', async () => {
+    const paths = walk(buildProgram(newContext(io), [defineBusCommand])).filter((p) => p[0] === 'bus');
+    assert.ok(paths.length >= 18, `${paths.length} commands`);
+    for (const path of paths) {
+      const r = await inProcess([...path.slice(1), '--help']);
+      assert.equal(r.code, 0, `${path.join(' ')}: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^Usage: riffle ${path.join(' ')}\\b`, 'm'), path.join(' '));
+      assert.match(r.stdout, /^Examples:\n {2}\$ \S/m, `${path.join(' ')}: examples`);
     }
   });
 });

@@ -32,7 +32,7 @@ export function defineBusCommand(ctx: CliContext): Command {
   ])
     .usage('<command> [options]')
     .option('--server <url>', 'a bus server (default $RIFFLE_BUS_URL; without either, the bus in --dir is opened here)')
-    .option('--token <token>', 'the bearer token of a server started with --token (default $RIFFLE_BUS_TOKEN)')
+    .option('--token <token>', 'the bearer token of a server started with --token (default $RIFFLE_BUS_TOKEN, which other users cannot see in ps)')
     .option('--dir <dir>', 'the bus directory, for serve and for commands without a server (default .riffle/bus)')
     .option('--json', 'print results as one JSON document');
   bus.addHelpText('after', BUS_NOTES);
@@ -48,7 +48,7 @@ export function defineBusCommand(ctx: CliContext): Command {
       .action(action(ctx, async (c) => (await actions()).serveAction(c, io))),
   );
 
-  const topics = defineCommand('topics', 'create, list or delete topics').usage('<create|list|delete> [options]');
+  const topics = defineCommand('topics', 'create, list or delete topics', [['riffle bus topics create readings', 'a topic'], ['riffle bus topics list --json', 'the topics as JSON']]).usage('<create|list|delete> [options]');
   topics.addCommand(
     defineCommand('create', 'create a topic', [['riffle bus topics create readings --retention 3d', 'keep messages 3 days']])
       .argument('<topic>', 'the topic name')
@@ -62,15 +62,15 @@ export function defineBusCommand(ctx: CliContext): Command {
       .option('--label <k=v>', 'a label (repeatable)', collect, [])
       .action(action(ctx, async (c) => (await actions()).topicsCreateAction(c, io))),
   );
-  topics.addCommand(defineCommand('list', 'the topics').action(action(ctx, async (c) => (await actions()).topicsListAction(c, io))));
+  topics.addCommand(defineCommand('list', 'the topics', [['riffle bus topics list', 'name, retention, schema, creation time']]).action(action(ctx, async (c) => (await actions()).topicsListAction(c, io))));
   topics.addCommand(
-    defineCommand('delete', 'delete a topic and its messages (its subscriptions stay, detached)')
+    defineCommand('delete', 'delete a topic and its messages (its subscriptions stay, detached)', [['riffle bus topics delete readings', 'the topic readings']])
       .argument('<topic>', 'the topic name')
       .action(action(ctx, async (c) => (await actions()).topicsDeleteAction(c, io))),
   );
   bus.addCommand(topics);
 
-  const subscriptions = defineCommand('subscriptions', 'create, list or delete subscriptions').usage('<create|list|delete> [options]');
+  const subscriptions = defineCommand('subscriptions', 'create, list or delete subscriptions', [['riffle bus subscriptions create archive --topic readings', 'a subscription'], ['riffle bus subscriptions list --topic readings', 'those of one topic']]).usage('<create|list|delete> [options]');
   subscriptions.addCommand(
     defineCommand('create', 'create a subscription to a topic', [
       ['riffle bus subscriptions create archive --topic readings --ack-deadline 30s', 'a pull subscription'],
@@ -93,12 +93,12 @@ export function defineBusCommand(ctx: CliContext): Command {
       .action(action(ctx, async (c) => (await actions()).subscriptionsCreateAction(c, io))),
   );
   subscriptions.addCommand(
-    defineCommand('list', 'the subscriptions (of one topic with --topic)')
+    defineCommand('list', 'the subscriptions (of one topic with --topic)', [['riffle bus subscriptions list --json', 'all, as JSON']])
       .option('--topic <topic>', 'only those of this topic')
       .action(action(ctx, async (c) => (await actions()).subscriptionsListAction(c, io))),
   );
   subscriptions.addCommand(
-    defineCommand('delete', 'delete a subscription')
+    defineCommand('delete', 'delete a subscription', [['riffle bus subscriptions delete archive', 'the subscription archive']])
       .argument('<subscription>', 'the subscription name')
       .action(action(ctx, async (c) => (await actions()).subscriptionsDeleteAction(c, io))),
   );
@@ -138,16 +138,16 @@ export function defineBusCommand(ctx: CliContext): Command {
       .action(action(ctx, async (c) => (await actions()).seekAction(c, io))),
   );
 
-  const snapshots = defineCommand('snapshots', "create, list or delete snapshots of subscriptions' acknowledgement state").usage('<create|list|delete> [options]');
+  const snapshots = defineCommand('snapshots', "create, list or delete snapshots of subscriptions' acknowledgement state", [['riffle bus snapshots create before-deploy --subscription archive', 'a snapshot'], ['riffle bus snapshots list', 'the snapshots']]).usage('<create|list|delete> [options]');
   snapshots.addCommand(
     defineCommand('create', "capture a subscription's acknowledgement state", [['riffle bus snapshots create before-deploy --subscription archive', 'to seek back to later']])
       .argument('<snapshot>', 'the snapshot name')
       .requiredOption('--subscription <subscription>', 'the subscription')
       .action(action(ctx, async (c) => (await actions()).snapshotsCreateAction(c, io))),
   );
-  snapshots.addCommand(defineCommand('list', 'the snapshots').action(action(ctx, async (c) => (await actions()).snapshotsListAction(c, io))));
+  snapshots.addCommand(defineCommand('list', 'the snapshots', [['riffle bus snapshots list --json', 'as JSON']]).action(action(ctx, async (c) => (await actions()).snapshotsListAction(c, io))));
   snapshots.addCommand(
-    defineCommand('delete', 'delete a snapshot')
+    defineCommand('delete', 'delete a snapshot', [['riffle bus snapshots delete before-deploy', 'the snapshot before-deploy']])
       .argument('<snapshot>', 'the snapshot name')
       .action(action(ctx, async (c) => (await actions()).snapshotsDeleteAction(c, io))),
   );
