@@ -56,7 +56,7 @@ before(async () => {
   const index = JSON.stringify(new URL('../orchestrator/index.ts', import.meta.url).href);
   writeFileSync(join(dags, 'hello.ts'), `import { dag } from ${index};
 export const hello = dag({ id: 'hello', schedule: '@daily', startDate: '2024-01-01' });
-hello.task('say', () => 'hi');
+hello.task('say', () => { console.log('chatty task'); return 'hi'; });
 `);
 });
 
@@ -97,6 +97,14 @@ export async function resolve(specifier, context, next) { const r = await next(s
     const doc = JSON.parse(r.stdout) as { state: string; metrics: unknown };
     assert.equal(doc.state, 'DONE');
     assert.match(r.stderr, /Country metrics/, "the pipeline's own output went to stderr");
+  });
+
+  it('--json owns stdout for every command: a DAG task that logs under dag test --json', async () => {
+    const r = await riffle(['dag', 'test', 'hello', '2024-01-01', '--dags', dags, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { run: { state: string; logicalDate: string } };
+    assert.deepEqual([doc.run.state, doc.run.logicalDate], ['success', '2024-01-01T00:00:00.000Z']);
+    assert.match(r.stderr, /chatty task/);
   });
 
   it('errors under --json are one JSON document on stdout, with the same exit codes, and the message on stderr', async () => {

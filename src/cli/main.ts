@@ -10,11 +10,13 @@
 import { describeError, errorDocument, exitCodeOf } from './cli-error.ts';
 import { processIO, type CliIO } from './cli-io.ts';
 import { COMMANDS } from './commands.ts';
+import { consoleToStderr } from './console-redirect.ts';
 import { execute, newContext } from './program.ts';
 
 /** Runs one command line (without the node and script paths) and returns the exit code. */
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
   const ctx = newContext(io);
+  const restoreConsole = wantsJson(argv) ? consoleToStderr() : () => undefined;
   try {
     return await execute(argv, io, COMMANDS, ctx);
   } catch (e) {
@@ -22,6 +24,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     if (wantsJson(argv) && !ctx.wroteStdout()) io.out(JSON.stringify(errorDocument(e, io.cwd), null, 2));
     io.err(describeError(e, isDebug(io.env), io.cwd));
     return exitCodeOf(e);
+  } finally {
+    restoreConsole();
   }
 }
 

@@ -38,8 +38,6 @@ export async function runAction(tokens: readonly string[], io: CliIO, ctx: RunCo
   const first = parseParamTokens(argv, { booleans: RUN_FLAGS });
   const json = first.flags.json === true || first.flags.json === 'true';
   const path = first.positionals[0];
-  // With --json, stdout holds one JSON document: what the pipeline itself logs goes to stderr.
-  const restoreConsole = json ? consoleToStderr() : () => undefined;
   try {
     if (first.flags.help !== undefined && first.flags.help !== false) return await help(path, io, ctx.showHelp);
     if (path === undefined) throw new UsageError('missing the pipeline module', { hint: 'riffle run <pipeline.ts> [--param=value ...]' });
@@ -83,22 +81,9 @@ export async function runAction(tokens: readonly string[], io: CliIO, ctx: RunCo
   } catch (e) {
     if (json) io.out(errorJson(path, e, io.cwd));
     throw e;
-  } finally {
-    restoreConsole();
   }
 }
 
-/** Sends console.log/info/debug/dir/table to stderr until the returned function is called. */
-function consoleToStderr(): () => void {
-  const saved = { log: console.log, info: console.info, debug: console.debug, dir: console.dir, table: console.table };
-  const stderrConsole = new console.Console({ stdout: process.stderr, stderr: process.stderr });
-  console.log = stderrConsole.log.bind(stderrConsole);
-  console.info = stderrConsole.info.bind(stderrConsole);
-  console.debug = stderrConsole.debug.bind(stderrConsole);
-  console.dir = stderrConsole.dir.bind(stderrConsole);
-  console.table = stderrConsole.table.bind(stderrConsole);
-  return () => Object.assign(console, saved);
-}
 
 async function help(path: string | undefined, io: CliIO, showHelp: () => void): Promise<number> {
   showHelp();
