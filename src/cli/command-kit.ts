@@ -113,7 +113,11 @@ function fromCommander(e: CommanderError, cmd: Command): Error {
     }
     case 'commander.unknownOption': {
       const flag = /unknown option '([^']*)'/.exec(e.message)?.[1] ?? '';
-      return new UsageError(`${path}: unknown option ${flag}${suggestion ? ` (did you mean ${suggestion}?)` : ''}`, { hint: `usage: ${usageLine(cmd)}; ${help} lists the options` });
+      // An option of a sibling (`dag trigger --pool`, `store check --discard-snapshot`): say which commands take it.
+      const long = flag.replace(/=.*$/s, '');
+      const takers = (cmd.parent?.commands ?? []).filter((c) => c !== cmd && c.options.some((o) => o.long === long)).map((c) => `'${commandPath(c)}'`);
+      const elsewhere = takers.length > 0 ? `${long} is an option of ${takers.join(', ')}; ` : '';
+      return new UsageError(`${path}: unknown option ${flag}${suggestion ? ` (did you mean ${suggestion}?)` : ''}`, { hint: `${elsewhere}usage: ${usageLine(cmd)}; ${help} lists the options` });
     }
     case 'commander.missingArgument': {
       const name = /missing required argument '([^']*)'/.exec(e.message)?.[1] ?? '';

@@ -91,6 +91,8 @@ describe('riffle: the command tree', () => {
       [['contract', 'diff', 'a.yaml', 'b.yaml', 'c.yaml'], /^riffle contract diff: unexpected argument 'c\.yaml'$/, /usage: riffle contract diff/],
       [['dag', 'runs', 'demo', '--limit'], /^--limit needs a value$/, /usage: riffle dag runs/],
       [['completion', 'tcsh'], /unknown shell 'tcsh'/, /bash, zsh, fish/],
+      [['dag', 'trigger', 'd', '--pool', 'db=1'], /^riffle dag trigger: unknown option --pool$/, /^--pool is an option of 'riffle dag backfill', 'riffle dag stats'; usage: riffle dag trigger/],
+      [['store', 'check', '--discard-snapshot'], /^riffle store check: unknown option --discard-snapshot$/, /^--discard-snapshot is an option of 'riffle store repair'/],
     ];
     for (const [argv, message, hint] of cases) {
       const r = await cli(...argv);
