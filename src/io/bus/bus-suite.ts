@@ -556,6 +556,21 @@ export function runBusSuite(name: string, factory: BusSuiteFactory): void {
         assert.equal(again?.id, m.id);
       });
 
+      t('closing a stream while its pull waits counts one delivery per redelivery', async (bus) => {
+        await setup(bus);
+        await publishTexts(bus, ['a']);
+        const stream = bus.streamingPull('events-sub');
+        const it = stream[Symbol.asyncIterator]();
+        const first = (await it.next()).value!;
+        assert.equal(first.deliveryAttempt, 1);
+        const waiting = it.next(); // a pull now waits for more
+        await new Promise((r) => setTimeout(r, 30));
+        await stream.close();
+        assert.equal((await waiting).done, true);
+        const [again] = await bus.pull('events-sub', { maxMessages: 1, wait: '1s' });
+        assert.equal(again?.deliveryAttempt, 2);
+      });
+
       t('a streaming pull on a missing subscription fails', async (bus) => {
         await assert.rejects(async () => {
           for await (const _m of bus.streamingPull('no-such-sub')) break;

@@ -347,6 +347,8 @@ export class SubscriptionRuntime {
   async pull(max: number, waitMs: number, signal?: AbortSignal): Promise<ReceivedMessage[]> {
     const deadline = this.deps.clock.now() + waitMs;
     for (;;) {
+      // An aborted pull (a closed stream) leases nothing: a lease given to no one would count a delivery attempt.
+      if (signal?.aborted) return [];
       const got = await this.pullNow(max);
       const left = deadline - this.deps.clock.now();
       if (got.length > 0 || left <= 0 || this.closed || signal?.aborted) return got;

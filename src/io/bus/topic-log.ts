@@ -224,7 +224,8 @@ export class TopicLog {
       if (seg === undefined) break;
       const got = await seg.read(offset, Math.min(maxMessages - out.length, this.cacheBase - offset), maxBytes - bytes);
       if (got.length === 0) {
-        offset = seg.end; // a deleted or empty segment
+        if (seg.end <= offset) break; // nothing more is readable here (never loop in place)
+        offset = seg.end; // a segment deleted by retention meanwhile
         continue;
       }
       for (const m of got) {
