@@ -44,7 +44,7 @@ export interface JobGraph {
   /** The plan's stages, in a topological order. */
   readonly stages: readonly StageExecutor[];
   readonly sources: ReadonlyArray<{ readonly op: SourceOp; readonly node: PrimitiveNode & { kind: 'read' | 'testStream' } }>;
-  /** Operators with I/O the engine awaits (sinks). */
+  /** Operators with I/O the engine awaits (`pendingIo`): sinks, keyed operators (their state's flush). */
   readonly io: readonly Operator[];
 }
 
@@ -104,6 +104,7 @@ export function buildJob(ctx: BuildContext): JobGraph {
         break;
       case 'groupByKey':
         op = groupOp(ctx, node, bufferingReduceFn());
+        io.push(op);
         break;
       case 'combinePerKey': {
         const fn = node.spec.combineFn;
@@ -111,8 +112,10 @@ export function buildJob(ctx: BuildContext): JobGraph {
         if (plan.lifted.has(node.id) && !batchEligible(ctx, input!.windowing)) {
           pre = new PrecombineOp(node, node.spec, input!.windowing.timestampCombiner, ctx.precombineEntries);
           op = groupOp(ctx, node, combiningReduceFn(fn, { inputsAreAccumulators: true }));
+          io.push(op);
         } else {
           op = groupOp(ctx, node, combiningReduceFn(fn));
+          io.push(op);
         }
         break;
       }
@@ -125,6 +128,7 @@ export function buildJob(ctx: BuildContext): JobGraph {
       }
       case 'parDo':
         op = new ParDoOp(node, node.spec, views, input!.windowing, ctx.clock, ctx.metrics.forStep(node.name), keyedOptions(ctx, node));
+        if (node.spec.stateful) io.push(op);
         break;
       case 'sink':
         op = new SinkOp(node, node.spec, ctx.signal);

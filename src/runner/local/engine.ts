@@ -9,6 +9,7 @@ import { checkMaxParallelism } from './key-group.ts';
 import { describePlan, plan, type Plan } from './planner.ts';
 import { PrecombineOp } from './precombine-op.ts';
 import { SLICE_MS, SourceDriver, type EngineLoop } from './source-driver.ts';
+import { SinkOp } from './sink-op.ts';
 import { SourceOp } from './source-op.ts';
 import type { LocalRunOptions } from './run-options.ts';
 
@@ -292,8 +293,8 @@ class Execution implements EngineLoop {
   }
 
   /**
-   * Sinks' writes in flight, and channels that are full (back-pressure): awaited before more input enters. True when
-   * a sink's flush was awaited (the job may have moved: its outputs, its watermark).
+   * Sinks' writes and keyed state's flushes in flight, and channels that are full (back-pressure): awaited before more
+   * input enters. True when a sink's flush was awaited: it may have moved the job (its outputs, its watermark).
    */
   private async awaitIo(): Promise<boolean> {
     let flushed = false;
@@ -301,7 +302,7 @@ class Execution implements EngineLoop {
       const pending = op.pendingIo();
       if (pending !== undefined) {
         await pending;
-        flushed = true;
+        if (op instanceof SinkOp) flushed = true;
       }
     }
     for (const stage of this.job.stages) {

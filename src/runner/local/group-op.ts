@@ -258,6 +258,10 @@ export class GroupOp extends Operator {
     return this.store.nextProcessingTimer();
   }
 
+  override pendingIo(): Promise<void> | undefined {
+    return this.store.pendingIo();
+  }
+
   /** Called by the reducer context for each pane. */
   emit(key: unknown, value: unknown, timestamp: Instant, window: BoundedWindow, pane: PaneInfo): void {
     this.elementsOut++;

@@ -41,6 +41,11 @@ export interface KeyEntry {
  */
 export interface KeyStateFactory {
   create(keyGroup: number, encoded: EncodedKey, key: unknown, onHold: (cell: object, next: Instant | undefined) => void): StateInternals;
+  /**
+   * Work the state wants done at a bundle boundary (a spilling backend past its budget: `backend.needsFlush ?
+   * backend.flush() : undefined`); the engine awaits it before more input. Cells taken before it are stale after it.
+   */
+  pendingIo?(): Promise<void> | undefined;
 }
 
 export const IN_MEMORY_KEY_STATE: KeyStateFactory = {
@@ -215,6 +220,11 @@ export class KeyedStore {
       if (top.live) return top.time;
       this.holdHeap.pop();
     }
+  }
+
+  /** The state's work at a bundle boundary, if any (see KeyStateFactory.pendingIo). */
+  pendingIo(): Promise<void> | undefined {
+    return this.keyState.pendingIo?.();
   }
 
   /** Drops a key that holds nothing any more. */

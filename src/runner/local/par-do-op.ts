@@ -270,6 +270,10 @@ export class ParDoOp extends Operator {
   }
 
   /** Due event-time timers fire in `drain`, in slices (see Operator.hasPendingWork). */
+  override pendingIo(): Promise<void> | undefined {
+    return this.store?.pendingIo();
+  }
+
   override onWatermark(watermark: Instant): void {
     this.inputWatermark = watermark;
     if (this.store) this.timersDue = true;

@@ -149,3 +149,38 @@ test('what a sink\'s flush reports goes out on its output, and its output waterm
   await p.run({ runner: new LocalRunner() });
   assert.deepEqual(grouped, [{ key: 'all', value: ['bundle of 2', 'bundle of 1'] }]);
 });
+
+test('keyed state plugs in through keyState: each key gets its key group, and the state\'s flush is awaited between bundles', async () => {
+  const { IN_MEMORY_KEY_STATE } = await import('./keyed-store.ts');
+  const groups = new Set<number>();
+  let flushes = 0;
+  let inFlight = false;
+  const keyState = {
+    create: (keyGroup: number, encoded: unknown, key: unknown, onHold: (cell: object, next: number | undefined) => void) => {
+      assert.equal(inFlight, false, 'no state is touched while its flush is in flight');
+      groups.add(keyGroup);
+      return IN_MEMORY_KEY_STATE.create(keyGroup, encoded as never, key, onHold);
+    },
+    pendingIo: () => {
+      inFlight = true;
+      return new Promise<void>((resolve) =>
+        setTimeout(() => {
+          flushes++;
+          inFlight = false;
+          resolve();
+        }, 1),
+      );
+    },
+  };
+  const out: unknown[] = [];
+  const p = Pipeline.create();
+  p.apply(create([1, 2, 3, 4, 5, 6], { batchSize: 2 }))
+    .apply(map((x: number) => kv(`k${x % 3}`, x)))
+    .apply(groupByKey())
+    .apply(map((g) => out.push(g)));
+  // batchGrouping off: the streaming reducer, with per-key state.
+  await p.run({ runner: new LocalRunner(), batchGrouping: false, keyState, maxParallelism: 16 });
+  assert.equal(out.length, 3);
+  assert.ok(flushes >= 3, `the state's flush was awaited after each batch (${flushes})`);
+  for (const g of groups) assert.ok(g >= 0 && g < 16);
+});
