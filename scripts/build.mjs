@@ -66,6 +66,7 @@ const entryPoints = {
   // Worker entry points, started by URL from beside their users.
   'table-worker': 'src/io/delta/table-worker.ts',
   'task-runner': 'src/orchestrator/task-runner.ts',
+  'runner-worker': 'src/runner/exchange/runner-worker.ts',
 };
 // riffle/io/<system>: every connector folder with an index.ts.
 for (const system of readdirSync(join(root, 'src/io'), { withFileTypes: true })) {

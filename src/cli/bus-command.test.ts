@@ -1,11 +1,11 @@
 // End-to-end tests of `riffle bus ...` against a real `riffle bus serve` process on a free port, or on a bus
 // directory directly (embedded). What needs a process — serve and its signals, publish from standard input, the
 // acceptance path publish → pull --ack --json, exit codes and stderr — is spawned (`node --import tsx src/cli/main.ts
-// bus ...`, or the bus command alone through fixtures/bus-cli.ts while main.ts does not register it yet); the other
+// bus ...`); the other
 // commands run in this process through the same parser (runBusCommand), which is faster on a loaded machine.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,16 +17,7 @@ import type { Command } from './command-kit.ts';
 import { buildProgram, newContext } from './program.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const registered = /bus-command/.test(readFileSync(join(root, 'src/cli/main.ts'), 'utf8')) || /bus-command/.test(safeRead(join(root, 'src/cli/commands.ts')));
-const ENTRY = join(root, registered ? 'src/cli/main.ts' : 'src/cli/fixtures/bus-cli.ts');
-
-function safeRead(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-}
+const ENTRY = join(root, 'src/cli/main.ts');
 
 interface Outcome {
   code: number | null;

@@ -6,6 +6,7 @@
  * To add a command: write `src/cli/<name>-command.ts` exporting `define<Name>Command`, and add it to COMMANDS.
  * Its `--help`, its subcommands' `--help`, completion and the tests of every subcommand's help follow from the tree.
  */
+import { defineBusCommand } from './bus-command.ts';
 import type { CommandFactory } from './command-kit.ts';
 import { defineCompletionCommand } from './completion-command.ts';
 import { defineConfigCommand } from './config-command.ts';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly CommandFactory[] = [
   defineContractCommand,
   defineTableCommand,
   defineQualityCommand,
+  defineBusCommand,
   defineVersionCommand,
   defineHelpCommand,
   defineCompletionCommand,

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
+import { isRiffleError } from './cli-error.ts';
 import { ConfigError, importUserModule, RiffleError, type ParamDecl, type ParamType, type PipelineDefinition } from '../model/index.ts';
 
 const HOW_TO_DEFINE = "export default Pipeline.define({ params: { ... } }, (p, params) => { ... })";
@@ -33,7 +34,7 @@ export async function loadPipeline(path: string, cwd = process.cwd()): Promise<L
   try {
     mod = await importUserModule(absolute);
   } catch (e) {
-    if (e instanceof RiffleError) throw e;
+    if (isRiffleError(e)) throw e;
     const reason = e instanceof Error ? e.message : String(e);
     throw new RiffleError('MODULE_LOAD_FAILED', `could not load pipeline module '${path}': ${reason}`, {
       domain: 'user',

@@ -6,7 +6,7 @@
 // npm test runs one round; the tier (.ci/tiers/bus-server.sh) runs RIFFLE_BUS_KILL_ROUNDS rounds.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,14 +17,7 @@ import { connectBus } from '../client/connect-bus.ts';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const ROUNDS = Number(process.env.RIFFLE_BUS_KILL_ROUNDS ?? 1);
 const PUBLISHERS = 4;
-const commands = (() => {
-  try {
-    return readFileSync(join(root, 'src/cli/commands.ts'), 'utf8');
-  } catch {
-    return '';
-  }
-})();
-const ENTRY = join(root, /bus-command/.test(commands) ? 'src/cli/main.ts' : 'src/cli/fixtures/bus-cli.ts');
+const ENTRY = join(root, 'src/cli/main.ts');
 
 function serve(dir: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'bus', 'serve', '--dir', dir, '--port', '0', '--fsync', 'always', '--json'], { cwd: root, env: { ...process.env, RIFFLE_BUS_TOKEN: '', RIFFLE_BUS_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
