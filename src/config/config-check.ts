@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { RiffleError } from '../model/index.ts';
 import { ConfigFileError, type ConfigIssue } from './config-error.ts';
 import { configFromValue, readConfigFile, type ConfigDocument, type ConfigPath } from './config-file.ts';
-import { didYouMean } from './did-you-mean.ts';
+import { didYouMean } from '../model/index.ts';
 
 type Issue = z.core.$ZodIssue;
 const ALLOWED = '\u0000allowed:';

@@ -9,5 +9,5 @@
 export { readConfigFile, parseConfigText, configFromValue, configFormatOf, type ConfigDocument, type ConfigPath, type ConfigPosition } from './config-file.ts';
 export { ConfigFileError, formatConfigIssue, formatConfigPath, type ConfigIssue } from './config-error.ts';
 export { ConfigCheck, loadConfig, checkConfig } from './config-check.ts';
-export { closest, didYouMean, editDistance } from './did-you-mean.ts';
+export { closest, didYouMean, editDistance } from '../model/index.ts';
 export { findProjectConfig, loadProjectConfig, parseCount, parseSize, projectConfigSchema, PROJECT_CONFIG_ENV, PROJECT_CONFIG_FILES, type ProjectConfig, type ProjectConfigKey, type ResolvedProjectConfig } from './project-config.ts';

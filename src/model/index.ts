@@ -17,3 +17,4 @@ export * from './pcollection.ts';
 export * from './pipeline.ts';
 export * from './coder.ts';
 export * from './user-module.ts';
+export { closest, didYouMean, editDistance } from './did-you-mean.ts';

@@ -3,7 +3,7 @@
  * Pub/Sub's (ack deadline 10–600 s, backoff 10–600 s, dead-letter attempts 5–100, retention 10 min–7 days for a
  * subscription, 10 min–31 days for a topic), and the result has every default filled in, durations in ms.
  */
-import { closest } from '../../config/index.ts';
+import { closest } from '../../model/index.ts';
 import { parseDuration, type DurationLike } from '../../model/index.ts';
 import type { SubscriptionConfig, SubscriptionInfo, SubscriptionUpdate, TopicConfig, TopicInfo } from './bus-api.ts';
 import { BusInvalidArgumentError } from './bus-errors.ts';
