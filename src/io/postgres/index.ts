@@ -1,6 +1,7 @@
 /**
- * PostgreSQL in pipelines: `io.postgres.read` (a bounded source, streamed through a cursor, split by key ranges over
- * one snapshot). The `pg` driver loads only when a pipeline runs (see pg-module.ts).
+ * PostgreSQL in pipelines: `io.postgres.write` (batched insert/upsert/delete in transactions, rejected rows to its
+ * output, exactly-once through prepared transactions and `riffle_sink_progress`) and `io.postgres.read` (a bounded
+ * source, streamed through a cursor, split by key ranges over one snapshot). The `pg` driver loads only when a pipeline runs (see pg-module.ts).
  *
  * @example
  * import { Pipeline, io } from 'riffle';
@@ -10,3 +11,6 @@
 export { read, PostgresSource, cutRanges, type PgRow, type PostgresQuery, type PostgresReadOptions } from './postgres-source.ts';
 export { parsePgText, type PgValue } from './pg-values.ts';
 export { PostgresError } from './pg-errors.ts';
+export {
+  write, postgresSink, PostgresRowRejectedError, type PostgresWrite, type PostgresWriteMode, type PostgresWriteOptions, type PostgresWriteResult,
+} from './postgres-sink.ts';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseArrayLiteral, parsePgText, PgOid } from './pg-values.ts';
+import { postgresSink, write } from './postgres-sink.ts';
 import { cutRanges, read } from './postgres-source.ts';
 import { parseTableName, quoteIdent, quoteTable } from './sql-names.ts';
 
@@ -54,4 +55,17 @@ test('read: options are checked before anything runs', () => {
   assert.throws(() => read('SELECT 1', { url, splitBy: 'id', splits: 0 }), /positive integer/);
   assert.throws(() => read('SELECT 1', { url, fetchsize: 3 } as never), /unknown option 'fetchsize'/);
   assert.throws(() => read({ table: 't', where: 'x' } as never, { url }), /query string or \{ table/);
+});
+
+test('write: options are checked before anything runs', () => {
+  const url = 'postgres://u@localhost/db';
+  assert.throws(() => write('t', { url, mode: 'upsert' }), /mode 'upsert' needs key/);
+  assert.throws(() => write('t', { url, mode: 'delete', key: [] }), /non-empty array/);
+  assert.throws(() => write('t', { url, mode: 'merge' as never }), /insert, upsert or delete/);
+  assert.throws(() => write('t', { url, batchSize: 0 }), /positive integer/);
+  assert.throws(() => write('t', { url, onError: 'skip' as never }), /'output' or 'fail'/);
+  assert.throws(() => write('t', { url, batch: 5 } as never), /unknown option 'batch'/);
+  assert.throws(() => write('', { url }), /non-empty string/);
+  assert.equal(postgresSink('t', { url, exactlyOnce: true }).guarantee, 'exactly-once');
+  assert.equal(postgresSink('t', { url }).guarantee, 'at-least-once');
 });
