@@ -14,3 +14,8 @@ export { PostgresError } from './pg-errors.ts';
 export {
   write, postgresSink, PostgresRowRejectedError, type PostgresWrite, type PostgresWriteMode, type PostgresWriteOptions, type PostgresWriteResult,
 } from './postgres-sink.ts';
+export {
+  decodePgOutput, decodeReplicationFrame, encodeStandbyStatus, formatLsn, parseLsn, pgTimeToMs, PgOutputDecodeError,
+  type PgOutputMessage, type RelationColumn, type ReplicationFrame, type TupleValue,
+} from './pgoutput.ts';
+export { ChangeAssembler, snapshotEvent, type ChangeEvent, type ChangeRow, type ChangeSource, type ChangeTransaction } from './change-events.ts';

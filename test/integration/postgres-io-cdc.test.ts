@@ -1,0 +1,87 @@
+// The pgoutput decoder over bytes from a real server: a logical slot read with pg_logical_slot_get_binary_changes
+// (the same messages START_REPLICATION streams). Needs RIFFLE_PG_URL and a server with wal_level=logical
+// (.ci/tiers/postgres-cdc.sh starts one); skips otherwise, unless RIFFLE_INTEGRATION=1 with a URL.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { ChangeAssembler, type ChangeTransaction } from '../../src/io/postgres/change-events.ts';
+import { decodePgOutput, parseLsn } from '../../src/io/postgres/pgoutput.ts';
+
+const url = process.env.RIFFLE_PG_URL;
+if (!url && process.env.RIFFLE_INTEGRATION === '1') throw new Error('RIFFLE_INTEGRATION=1 but RIFFLE_PG_URL is not set');
+const id = randomUUID().replaceAll('-', '').slice(0, 10);
+const schema = `riffle_cdc_${id}`;
+const slot = `riffle_cdc_${id}`;
+let admin: pg.Client;
+let skip: string | false = url ? false : 'needs RIFFLE_PG_URL (run .ci/tiers/postgres-cdc.sh)';
+
+before(async () => {
+  if (!url) return;
+  admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  const { rows: [{ wal_level: level }] } = await admin.query('SHOW wal_level');
+  if (level !== 'logical') {
+    skip = `the server runs with wal_level=${level}; CDC needs wal_level=logical (.ci/tiers/postgres-cdc.sh sets it)`;
+    if (process.env.RIFFLE_INTEGRATION === '1') throw new Error(skip);
+    return;
+  }
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.query(`CREATE TABLE ${schema}.orders (id bigint PRIMARY KEY, amount numeric(10,2), note text, big text)`);
+  await admin.query(`CREATE TABLE ${schema}.audit (id int) `);
+  await admin.query(`ALTER TABLE ${schema}.audit REPLICA IDENTITY FULL`);
+  await admin.query(`CREATE PUBLICATION ${slot} FOR TABLE ${schema}.orders, ${schema}.audit`);
+  await admin.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
+});
+after(async () => {
+  if (!url || !admin) return;
+  await admin.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [slot]).catch(() => {});
+  await admin.query(`DROP PUBLICATION IF EXISTS ${slot}`).catch(() => {});
+  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await admin.end();
+});
+
+/** Consumes the slot's changes so far, decoded and assembled. */
+async function changes(assembler: ChangeAssembler): Promise<ChangeTransaction[]> {
+  const { rows } = await admin.query<{ lsn: string; data: Buffer }>(
+    `SELECT lsn::text AS lsn, data FROM pg_logical_slot_get_binary_changes($1, NULL, NULL, 'proto_version', '1', 'publication_names', $2)`, [slot, slot],
+  );
+  const txs: ChangeTransaction[] = [];
+  for (const row of rows) {
+    const tx = assembler.push(decodePgOutput(new Uint8Array(row.data)), parseLsn(row.lsn));
+    if (tx) txs.push(tx);
+  }
+  return txs;
+}
+
+test('cdc: inserts, updates (TOAST unchanged), deletes, truncate and an added column, from real pgoutput bytes', async (t) => {
+  if (skip) return t.skip(skip);
+  const assembler = new ChangeAssembler();
+  const big = 'x'.repeat(200_000); // compressed and TOASTed out of line
+  await admin.query('BEGIN');
+  await admin.query(`INSERT INTO ${schema}.orders VALUES (1, 10.50, 'a', $1), (2, 20, 'b', NULL)`, [Array.from({ length: 20000 }, (_x, i) => String(i * 7919 % 10007)).join(',')]);
+  await admin.query(`INSERT INTO ${schema}.audit VALUES (7)`);
+  await admin.query('COMMIT');
+  await admin.query(`UPDATE ${schema}.orders SET note = 'a2' WHERE id = 1`); // big is unchanged and TOASTed: not sent
+  await admin.query(`UPDATE ${schema}.orders SET id = 3 WHERE id = 2`); // key changed: the old key is sent
+  await admin.query(`DELETE FROM ${schema}.orders WHERE id = 3`);
+  await admin.query(`DELETE FROM ${schema}.audit`); // replica identity full: the whole old row
+  await admin.query(`ALTER TABLE ${schema}.orders ADD COLUMN at timestamptz`);
+  await admin.query(`INSERT INTO ${schema}.orders (id, at, big) VALUES (4, '2024-05-01 12:00:00.123456+00', $1)`, [big]);
+  await admin.query(`TRUNCATE ${schema}.audit`);
+  const txs = await changes(assembler);
+  assert.equal(txs.length, 7);
+  const [first, upd, keyChange, del, delFull, added, trunc] = txs;
+  assert.deepEqual(first!.events.map((e) => [e.op, e.source.table, e.after?.id]), [['c', 'orders', 1n], ['c', 'orders', 2n], ['c', 'audit', 7]]);
+  assert.equal(new Set(first!.events.map((e) => e.source.txId)).size, 1, 'one transaction kept together');
+  assert.deepEqual(first!.events[0]!.after!.amount, '10.50');
+  assert.deepEqual([upd!.events[0]!.op, upd!.events[0]!.after, upd!.events[0]!.unchanged], ['u', { id: 1n, amount: '10.50', note: 'a2' }, ['big']]);
+  assert.deepEqual([keyChange!.events[0]!.before, keyChange!.events[0]!.after!.id], [{ id: 2n }, 3n]);
+  assert.deepEqual([del!.events[0]!.op, del!.events[0]!.before], ['d', { id: 3n }]);
+  assert.deepEqual(delFull!.events[0]!.before, { id: 7 });
+  assert.equal(added!.events[0]!.after!.at, '2024-05-01T12:00:00.123456Z');
+  assert.equal(added!.events[0]!.after!.big, big);
+  assert.deepEqual(trunc!.events.map((e) => [e.op, e.source.table]), [['t', 'audit']]);
+  for (let i = 1; i < txs.length; i++) assert.ok(parseLsn(txs[i]!.lsn) > parseLsn(txs[i - 1]!.lsn), 'commit LSNs increase');
+  assert.ok(first!.events.every((e) => e.source.schema === schema && Math.abs(e.source.ts_ms - Date.now()) < 60_000));
+});
