@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { ChangeAssembler, type ChangeTransaction } from '../../src/io/postgres/change-events.ts';
 import { decodePgOutput, parseLsn } from '../../src/io/postgres/pgoutput.ts';
+import { ReplicationStream } from '../../src/io/postgres/replication-stream.ts';
 
 const url = process.env.RIFFLE_PG_URL;
 if (!url && process.env.RIFFLE_INTEGRATION === '1') throw new Error('RIFFLE_INTEGRATION=1 but RIFFLE_PG_URL is not set');
@@ -84,4 +85,40 @@ test('cdc: inserts, updates (TOAST unchanged), deletes, truncate and an added co
   assert.deepEqual(trunc!.events.map((e) => [e.op, e.source.table]), [['t', 'audit']]);
   for (let i = 1; i < txs.length; i++) assert.ok(parseLsn(txs[i]!.lsn) > parseLsn(txs[i - 1]!.lsn), 'commit LSNs increase');
   assert.ok(first!.events.every((e) => e.source.schema === schema && Math.abs(e.source.ts_ms - Date.now()) < 60_000));
+});
+
+test('cdc stream: START_REPLICATION delivers transactions; the confirmed LSN advances only when told; a restart resumes after it', async (t) => {
+  if (skip) return t.skip(skip);
+  const streamSlot = `${slot}_s`;
+  await admin.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [streamSlot]);
+  t.after(() => admin.query('SELECT pg_drop_replication_slot($1)', [streamSlot]).catch(() => {}));
+  await admin.query(`INSERT INTO ${schema}.orders (id) VALUES (100)`);
+  await admin.query(`INSERT INTO ${schema}.orders (id) VALUES (101)`);
+  const read = async (stream: ReplicationStream, want: number) => {
+    const assembler = new ChangeAssembler();
+    const txs: ChangeTransaction[] = [];
+    for (let i = 0; i < 100 && txs.length < want; i++) {
+      for (const m of await stream.next(200)) {
+        const tx = assembler.push(decodePgOutput(m.payload), m.walStart);
+        if (tx) txs.push(tx);
+      }
+    }
+    return txs;
+  };
+  const confirmedLsn = async () => (await admin.query('SELECT confirmed_flush_lsn::text AS l FROM pg_replication_slots WHERE slot_name = $1', [streamSlot])).rows[0].l as string;
+  const before = await confirmedLsn();
+  const first = await ReplicationStream.start({ url: url!, slot: streamSlot, publication: slot, statusIntervalMs: 100 });
+  const txs = await read(first, 2);
+  assert.deepEqual(txs.map((tx) => tx.events[0]!.after!.id), [100n, 101n]);
+  await new Promise((r) => setTimeout(r, 300)); // status updates went out: they must not confirm what was not confirmed
+  assert.equal(await confirmedLsn(), before);
+  first.confirm(txs[0]!.endLsn);
+  await first.close();
+  assert.equal(parseLsn(await confirmedLsn()), txs[0]!.endLsn);
+  // Restart: the first transaction is not delivered again, the second is.
+  const second = await ReplicationStream.start({ url: url!, slot: streamSlot, publication: slot });
+  const again = await read(second, 1);
+  await second.close();
+  assert.deepEqual(again.map((tx) => tx.events[0]!.after!.id), [101n]);
+  await assert.rejects(ReplicationStream.start({ url: url!, slot: 'riffle_no_such_slot', publication: slot }), /does not exist[\s\S]*hint: create the publication and slot/);
 });

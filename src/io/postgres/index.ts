@@ -18,4 +18,5 @@ export {
   decodePgOutput, decodeReplicationFrame, encodeStandbyStatus, formatLsn, parseLsn, pgTimeToMs, PgOutputDecodeError,
   type PgOutputMessage, type RelationColumn, type ReplicationFrame, type TupleValue,
 } from './pgoutput.ts';
+export { ReplicationStream, type ReplicationOptions, type WalMessage } from './replication-stream.ts';
 export { ChangeAssembler, snapshotEvent, type ChangeEvent, type ChangeRow, type ChangeSource, type ChangeTransaction } from './change-events.ts';
