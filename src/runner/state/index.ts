@@ -17,3 +17,4 @@ export {
   type BackendHoldListener,
 } from './state-backend.ts';
 export { SpillingStateBackend, type SpillingStateBackendOptions } from './spilling-state-backend.ts';
+export { backendKeyState, defaultKeyBytes, type BackendKeyStateOptions } from './key-state-factory.ts';

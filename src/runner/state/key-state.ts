@@ -6,7 +6,7 @@
  *   [varint namespaces] per namespace: [string] [varint cells] per cell: [string tag id] [kind byte] [bytes cell]
  * A key with no data encodes as a single 0 (a tombstone in spill runs). Damaged data is a STATE_DATA_CORRUPT error.
  */
-import { ByteReader, ByteWriter, RiffleError } from '../../model/index.ts';
+import { ByteReader, ByteWriter, type Instant, RiffleError } from '../../model/index.ts';
 import type { StateTag } from '../../semantics/index.ts';
 import {
   type Accountant,
@@ -34,6 +34,9 @@ export interface EncodedCell {
 
 export type Slot = AnyCell | EncodedCell;
 
+/** A per-key hold listener: the cell that holds (its identity lasts as long as the hold) and the new hold. */
+export type KeyHoldListener = (cell: object, next: Instant | undefined) => void;
+
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
@@ -54,6 +57,8 @@ export class KeyState {
   onDisk = false;
   /** Listed among the keys touched since the last flush (which drops the ones left empty). */
   inRecent = false;
+  /** The per-key hold listener given to `forKey` (told of this key's hold changes besides the backend's listener). */
+  onHold: KeyHoldListener | undefined;
   /** Removed from memory (evicted or dropped): views holding it look the key up again. */
   detached = false;
 

@@ -20,7 +20,7 @@
 import { ByteReader, ByteWriter, type Coder, type Instant, RiffleError } from '../../model/index.ts';
 import type { StateInternals, StateTag } from '../../semantics/index.ts';
 import { latin1 } from './spilling-buffer.ts';
-import { corrupt, createCell, decodeSlot, holdKey, KeyState, type Slot } from './key-state.ts';
+import { corrupt, createCell, decodeSlot, holdKey, type KeyHoldListener, KeyState, type Slot } from './key-state.ts';
 import type { MemoryBudget, MemoryMetrics } from './memory-budget.ts';
 import { type Accountant, type AnyCell, type CellHoldListener, type CellKind, HoldCell, resolvedCoders, type ResolvedCoders } from './state-cells.ts';
 import type { AnyStateTag, TagCoders } from './state-tags.ts';
@@ -57,8 +57,11 @@ export interface StateBackendMetrics extends MemoryMetrics {
 }
 
 export interface StateBackend {
-  /** The state of one key (key as its deterministic coder's bytes, or a latin1 string of them). */
-  forKey(keyGroup: number, key: Uint8Array | string): KeyedStateInternals;
+  /**
+   * The state of one key (key as its deterministic coder's bytes, or a latin1 string of them). `onHold`, when given,
+   * is told of this key's hold changes too (as the engine's KeyStateFactory wants), for as long as the state lives.
+   */
+  forKey(keyGroup: number, key: Uint8Array | string, onHold?: KeyHoldListener): KeyedStateInternals;
   /** The keys holding state in a key group, each once, in key-byte order (latin1 strings of the key bytes). */
   keys(keyGroup: number): Iterable<string>;
   /** The key groups holding state. */
@@ -102,9 +105,14 @@ export class InMemoryStateBackend implements StateBackend {
 
   constructor(protected readonly options: StateBackendOptions = {}) {}
 
-  forKey(keyGroup: number, key: Uint8Array | string): KeyedStateInternals {
+  forKey(keyGroup: number, key: Uint8Array | string, onHold?: KeyHoldListener): KeyedStateInternals {
     if (!Number.isInteger(keyGroup) || keyGroup < 0 || keyGroup > 0xffff) throw new RangeError(`key group ${keyGroup} is not an integer in 0..65535`);
-    return new KeyView(this, keyGroup, typeof key === 'string' ? key : latin1(key));
+    if (typeof key === 'string') {
+      for (let i = 0; i < key.length; i++) {
+        if (key.charCodeAt(i) > 0xff) throw new RangeError('a state key given as a string must be the latin1 string of its bytes (one character per byte); pass the key bytes instead');
+      }
+    }
+    return new KeyView(this, keyGroup, typeof key === 'string' ? key : latin1(key), onHold);
   }
 
   /** The key's state in memory, loading it (spilling backend) or creating it. */
@@ -176,10 +184,12 @@ export class InMemoryStateBackend implements StateBackend {
     return resolvedCoders(fromEngine, this.options.defaultCoder, `'${tagId}' (${kind})`);
   }
 
-  protected holdListener(ks: KeyState): CellHoldListener | undefined {
+  protected holdListener(ks: KeyState): CellHoldListener {
     const l = this.options.onHoldChanged;
-    if (l === undefined) return undefined;
-    return (cell, prev, next) => l(ks, cell.namespace, cell.tagId, prev, next, cell);
+    return (cell, prev, next) => {
+      ks.onHold?.(cell, next);
+      l?.(ks, cell.namespace, cell.tagId, prev, next, cell);
+    };
   }
 
   clearNamespace(ks: KeyState, namespace: string): void {
@@ -375,11 +385,14 @@ class KeyView implements KeyedStateInternals {
     private readonly backend: InMemoryStateBackend,
     readonly keyGroup: number,
     readonly key: string,
+    private readonly onHold: KeyHoldListener | undefined,
   ) {}
 
   private current(create: boolean): KeyState | undefined {
-    if (this.ks === undefined || this.ks.detached) this.ks = this.backend.resolve(this.keyGroup, this.key, create);
-    else this.backend.touch(this.ks);
+    if (this.ks === undefined || this.ks.detached) {
+      this.ks = this.backend.resolve(this.keyGroup, this.key, create);
+      if (this.ks !== undefined && this.onHold !== undefined) this.ks.onHold = this.onHold;
+    } else this.backend.touch(this.ks);
     return this.ks;
   }
 
