@@ -8,6 +8,8 @@ import pg from 'pg';
 import { ChangeAssembler, type ChangeTransaction } from '../../src/io/postgres/change-events.ts';
 import { decodePgOutput, parseLsn } from '../../src/io/postgres/pgoutput.ts';
 import { ReplicationStream } from '../../src/io/postgres/replication-stream.ts';
+import { PostgresChangesSource } from '../../src/io/postgres/changes-source.ts';
+import type { ChangeEvent } from '../../src/io/postgres/change-events.ts';
 
 const url = process.env.RIFFLE_PG_URL;
 if (!url && process.env.RIFFLE_INTEGRATION === '1') throw new Error('RIFFLE_INTEGRATION=1 but RIFFLE_PG_URL is not set');
@@ -121,4 +123,47 @@ test('cdc stream: START_REPLICATION delivers transactions; the confirmed LSN adv
   await second.close();
   assert.deepEqual(again.map((tx) => tx.events[0]!.after!.id), [101n]);
   await assert.rejects(ReplicationStream.start({ url: url!, slot: 'riffle_no_such_slot', publication: slot }), /does not exist[\s\S]*hint: create the publication and slot/);
+});
+
+test('io.postgres.changes: snapshot (r) then stream with nothing missed or doubled; reopen at a position resumes there; a dropped slot is a clear error', async (t) => {
+  if (skip) return t.skip(skip);
+  const pub = `${slot}_p`;
+  const changeSlot = `${slot}_c`;
+  await admin.query(`CREATE TABLE ${schema}.items (id int PRIMARY KEY, name text)`);
+  await admin.query(`INSERT INTO ${schema}.items SELECT i, 'n' || i FROM generate_series(1, 2500) i`);
+  await admin.query(`CREATE PUBLICATION ${pub} FOR TABLE ${schema}.items`);
+  t.after(async () => {
+    await admin.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [changeSlot]).catch(() => {});
+    await admin.query(`DROP PUBLICATION IF EXISTS ${pub}`);
+  });
+  const source = new PostgresChangesSource(pub, changeSlot, { url: url!, fetchSize: 1000 });
+  const reader = await source.open(undefined);
+  // After the slot and its snapshot exist: these must come through the stream, not the snapshot.
+  await admin.query(`INSERT INTO ${schema}.items VALUES (3000, 'late')`);
+  await admin.query(`UPDATE ${schema}.items SET name = 'changed' WHERE id = 1`);
+  const drain = async (r: typeof reader, until: (events: ChangeEvent[]) => boolean) => {
+    const events: ChangeEvent[] = [];
+    for (let i = 0; i < 200 && !until(events); i++) {
+      const batch = await r.next(100);
+      if (batch) events.push(...batch.values);
+    }
+    return events;
+  };
+  const events = await drain(reader, (e) => e.filter((x) => x.op !== 'r').length >= 2);
+  const reads = events.filter((e) => e.op === 'r');
+  assert.equal(reads.length, 2500);
+  assert.equal(reads.find((e) => e.after!.id === 1)!.after!.name, 'n1', 'the snapshot is as of the slot, before the update');
+  assert.deepEqual(events.filter((e) => e.op !== 'r').map((e) => [e.op, e.after!.id, e.after!.name]), [['c', 3000, 'late'], ['u', 1, 'changed']]);
+  const position = reader.position();
+  assert.equal(position.snapshotDone, true);
+  await reader.close();
+  await admin.query(`DELETE FROM ${schema}.items WHERE id = 3000`);
+  const resumed = await source.open(position);
+  const more = await drain(resumed, (e) => e.length >= 1);
+  await resumed.close();
+  assert.deepEqual(more.map((e) => [e.op, e.before]), [['d', { id: 3000 }]]);
+  const { rows: [{ l }] } = await admin.query('SELECT confirmed_flush_lsn::text AS l FROM pg_replication_slots WHERE slot_name = $1', [changeSlot]);
+  assert.equal(l, position.lsn, 'opening at a restored position confirmed it');
+  await admin.query('SELECT pg_drop_replication_slot($1)', [changeSlot]);
+  await assert.rejects(source.open(position), /the slot is gone, so the changes after .* are lost/);
 });

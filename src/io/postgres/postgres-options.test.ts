@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseArrayLiteral, parsePgText, PgOid } from './pg-values.ts';
+import { changes } from './changes-source.ts';
 import { postgresSink, write } from './postgres-sink.ts';
 import { cutRanges, read } from './postgres-source.ts';
 import { parseTableName, quoteIdent, quoteTable } from './sql-names.ts';
@@ -68,4 +69,12 @@ test('write: options are checked before anything runs', () => {
   assert.throws(() => write('', { url }), /non-empty string/);
   assert.equal(postgresSink('t', { url, exactlyOnce: true }).guarantee, 'exactly-once');
   assert.equal(postgresSink('t', { url }).guarantee, 'at-least-once');
+});
+
+test('changes: options and names are checked before anything runs', () => {
+  const url = 'postgres://u@localhost/db';
+  assert.throws(() => changes('pub', 'Bad-Slot', { url }), /not a valid replication slot name/);
+  assert.throws(() => changes('pub', 'slot', { url, snapshots: false } as never), /unknown option 'snapshots'/);
+  assert.throws(() => changes('', 'slot', { url }), /invalid identifier/);
+  assert.equal(changes('pub', 'slot', { url }).name, 'PostgresChanges');
 });
