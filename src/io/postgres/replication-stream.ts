@@ -101,13 +101,17 @@ export class ReplicationStream {
     };
     let finished!: () => void;
     this.#done = new Promise<void>((resolve) => { finished = resolve; });
+    // CopyBothResponse: the server accepted START_REPLICATION (pg's parser emits it as 'replicationStart').
+    const connection = (this.#client as unknown as { connection: { once(event: string, f: () => void): void } }).connection;
+    connection.once('replicationStart', () => { if (!streaming) { streaming = true; started(); } });
     void this.#client.query(submittable as never);
-    // The server sends a keepalive right away (wal_sender sends one on start); an error comes before it.
+    // The server answers with CopyBothResponse or an error; the timeout only guards against a server that says neither.
     const statusEvery = this.#options.statusIntervalMs ?? 10_000;
     this.#timer = setInterval(() => this.#sendStatus(false), statusEvery);
     this.#timer.unref();
-    await Promise.race([ready, new Promise<void>((resolve) => setTimeout(resolve, 2000).unref())]);
+    await Promise.race([ready, new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref())]);
     if (this.#failure) throw this.#failure;
+    if (!streaming) throw new PostgresError(`${what}: the server did not start streaming within 10 s`);
   }
 
   #onFrame(bytes: Uint8Array): void {
