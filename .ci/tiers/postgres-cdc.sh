@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # PostgreSQL connector tier: io.postgres read/write and change data capture on a real server. Starts a throwaway
 # cluster as .ci/tiers/postgres.sh does (Debian packages, temp dir, loopback port), with what CDC and exactly-once
-# writes need: wal_level=logical (replication slots, pgoutput) and max_prepared_transactions > 0. About 10 s.
+# writes need: wal_level=logical (replication slots, pgoutput) and max_prepared_transactions > 0. About 20 s with the
+# 1M-row snapshot test (RIFFLE_PG_LARGE_ROWS, default 1000000).
 # (Once postgres.sh starts its server with these settings, this tier's tests can move there.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -58,5 +59,5 @@ PSQL="$BIN/psql"
 [ -x "$PSQL" ] || PSQL=psql
 as_db "$PSQL" -h "$TMP" -p "$PORT" -U riffle -d postgres -qAt -c "CREATE DATABASE riffle_ci" >/dev/null
 
-RIFFLE_INTEGRATION=1 RIFFLE_PG_URL="postgres://riffle@127.0.0.1:$PORT/riffle_ci" \
+RIFFLE_PG_LARGE_ROWS="${RIFFLE_PG_LARGE_ROWS:-1000000}" RIFFLE_INTEGRATION=1 RIFFLE_PG_URL="postgres://riffle@127.0.0.1:$PORT/riffle_ci" \
   node scripts/run-tests.mjs test/integration/postgres-io-*.test.ts

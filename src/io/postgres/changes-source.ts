@@ -135,7 +135,17 @@ export class ChangesReader implements UnboundedReader<ChangeEvent, ChangesPositi
     const values: ChangeEvent[] = [];
     const timestamps: Instant[] = [];
     for (const m of await this.#stream!.next(waitMs)) {
-      const tx = this.#assembler.push(decodePgOutput(m.payload), m.walStart);
+      let tx;
+      try {
+        tx = this.#assembler.push(decodePgOutput(m.payload), m.walStart);
+      } catch (cause) {
+        // Not a row's fault: the stream itself is unreadable at this position, and skipping it would lose changes.
+        throw new PostgresError(`io.postgres.changes(${this.source.slot}): cannot decode the message at LSN ${formatLsn(m.walStart)}: ${(cause as Error).message}`, {
+          cause,
+          context: { lsn: formatLsn(m.walStart), bytes: Buffer.from(m.payload).toString('base64') },
+          hint: 'the server sent what protocol v1 does not define; report it with the bytes in the error context',
+        });
+      }
       if (!tx) continue;
       for (const e of tx.events) { values.push(e); timestamps.push(tx.ts_ms as Instant); }
       this.#lsn = tx.endLsn;
