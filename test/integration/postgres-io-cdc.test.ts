@@ -9,6 +9,7 @@ import { ChangeAssembler, type ChangeTransaction } from '../../src/io/postgres/c
 import { decodePgOutput, parseLsn } from '../../src/io/postgres/pgoutput.ts';
 import { ReplicationStream } from '../../src/io/postgres/replication-stream.ts';
 import { PostgresChangesSource } from '../../src/io/postgres/changes-source.ts';
+import { dropCdc, setupCdc, slotStatus } from '../../src/io/postgres/cdc-admin.ts';
 import type { ChangeEvent } from '../../src/io/postgres/change-events.ts';
 
 const url = process.env.RIFFLE_PG_URL;
@@ -166,4 +167,22 @@ test('io.postgres.changes: snapshot (r) then stream with nothing missed or doubl
   assert.equal(l, position.lsn, 'opening at a restored position confirmed it');
   await admin.query('SELECT pg_drop_replication_slot($1)', [changeSlot]);
   await assert.rejects(source.open(position), /the slot is gone, so the changes after .* are lost/);
+});
+
+test('cdc admin: setup is idempotent, status shows lag that confirming clears, drop removes the slot', async (t) => {
+  if (skip) return t.skip(skip);
+  const adminSlot = `${slot}_a`;
+  const status = await setupCdc(url!, { publication: `${slot}_ap`, slot: adminSlot, tables: [`${schema}.orders`] });
+  t.after(() => dropCdc(url!, { slot: adminSlot, publication: `${slot}_ap` }));
+  assert.equal((await setupCdc(url!, { publication: `${slot}_ap`, slot: adminSlot })).slot, adminSlot);
+  assert.equal(status.active, false);
+  await admin.query(`INSERT INTO ${schema}.orders (id) VALUES (500)`);
+  const lagging = (await slotStatus(url!, adminSlot))!;
+  assert.ok(lagging.lagBytes! > 0, `lag ${lagging.lagBytes}`);
+  const stream = await ReplicationStream.start({ url: url!, slot: adminSlot, publication: `${slot}_ap` });
+  stream.confirm(parseLsn(lagging.currentLsn));
+  await stream.close();
+  assert.equal((await slotStatus(url!, adminSlot))!.confirmedLsn, lagging.currentLsn);
+  await dropCdc(url!, { slot: adminSlot });
+  assert.equal(await slotStatus(url!, adminSlot), undefined);
 });
