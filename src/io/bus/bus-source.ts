@@ -1,0 +1,406 @@
+/**
+ * `io.bus.read(subscription, options)`: a subscription of Riffle's bus as an unbounded source (streaming pull with flow
+ * control), as Dataflow reads Pub/Sub.
+ *
+ * - **Timestamps**: the publish time, or the event time in an attribute (`timestampAttribute`: milliseconds since the
+ *   epoch or RFC 3339) or computed from the decoded value (`timestampFn`).
+ * - **Watermark** (Dataflow's estimate): the oldest event time among the messages of the batch just read, and the
+ *   oldest unacked publish time in the subscription's backlog minus `allowedSkew` (how far before its publish time an
+ *   event time may be: default 0 with publish times); never decreasing. An idle subscription (empty backlog) advances
+ *   it to now − allowedSkew. An element older than the watermark is late (dropped per the windowing's lateness).
+ * - **Dedup**: a message id seen before (a redelivery) and, with `idAttribute`, an id attribute seen before are
+ *   dropped (acked without output), remembered for `dedupWindow` (default 10 min).
+ * - **Acks** (until checkpoints, issue 14): the messages of a batch are acked when the engine asks for the next
+ *   batch, which it does only after the batch passed every step and every sink's flush of that bundle returned, and
+ *   at the end of a read that ended. A failed or cancelled job acks nothing more: what it held is nacked (redelivered).
+ *   See README.md, "Pipeline I/O", for what this promises and what it does not.
+ * - **Malformed messages** (undecodable data, an unparseable timestamp attribute, a failing timestampFn) go to the
+ *   read's error output with the reason and the raw bytes (as text when UTF-8, else base64, named in the origin).
+ * - **Ending**: `until: 'drained'` ends the read at the first poll that finds nothing and an empty backlog;
+ *   `maxMessages` after that many messages. Without either the read runs until the job is cancelled.
+ */
+import {
+  ConfigError,
+  MAX_TIMESTAMP,
+  MIN_TIMESTAMP,
+  parseDuration,
+  type DurationLike,
+  type ErrorRecord,
+  type Instant,
+  type SourceBatch,
+  type UnboundedReader,
+  type UnboundedSource,
+} from '../../model/index.ts';
+import { read as readTransform, type ReadTransform } from '../../transforms/index.ts';
+import type { Bus, MessageStream, StreamedMessage } from './bus-api.ts';
+import { acquireBus, checkBusLocation, type BusHandle, type BusLocation } from './bus-handle.ts';
+import { validateName } from './names.ts';
+
+/** How a message's data becomes an element. */
+export type BusDataFormat = 'json' | 'text' | 'bytes';
+
+/** A message as `withMetadata` gives it. */
+export interface BusRecord<T> {
+  readonly data: T;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly id: string;
+  readonly publishTime: Instant;
+  readonly orderingKey?: string;
+}
+
+/** What `timestampFn` sees besides the decoded value. */
+export interface BusMessageInfo {
+  readonly id: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly publishTime: Instant;
+}
+
+export interface BusReadOptions<T = unknown> {
+  /** A bus directory, a server URL, or an opened Bus (default $RIFFLE_BUS_URL, else `.riffle/bus`). */
+  readonly bus?: BusLocation;
+  /** `json` (default): JSON.parse of the UTF-8 data; `text`: the UTF-8 string; `bytes`: the Uint8Array. */
+  readonly format?: BusDataFormat;
+  /** The attribute holding the event time (ms since the epoch, or RFC 3339). Default: the publish time. */
+  readonly timestampAttribute?: string;
+  /** The event time from the decoded value (instead of `timestampAttribute`). */
+  readonly timestampFn?: (value: T, message: BusMessageInfo) => Instant;
+  /** The attribute holding the publisher's id: a message whose id was seen within `dedupWindow` is dropped. */
+  readonly idAttribute?: string;
+  /** How long ids are remembered for dedup (default '10m'). */
+  readonly dedupWindow?: DurationLike;
+  /** How far before its publish time a message's event time may be (default 0). */
+  readonly allowedSkew?: DurationLike;
+  /** `drained`: end at the first poll that finds no message and an empty backlog. Default: never end. */
+  readonly until?: 'drained';
+  /** End after this many messages (counting malformed and duplicate ones). */
+  readonly maxMessages?: number;
+  /** Messages per batch (bundle) at most, and held unacked at most (default 1000). */
+  readonly batchSize?: number;
+  /** Elements are `BusRecord`s (data with attributes, id, publish time) instead of the data alone. */
+  readonly withMetadata?: boolean;
+}
+
+const READ_KEYS = ['bus', 'format', 'timestampAttribute', 'timestampFn', 'idAttribute', 'dedupWindow', 'allowedSkew', 'until', 'maxMessages', 'batchSize', 'withMetadata'];
+
+interface ResolvedRead {
+  readonly bus: BusLocation | undefined;
+  readonly format: BusDataFormat;
+  readonly timestampAttribute: string | undefined;
+  readonly timestampFn: ((value: any, message: BusMessageInfo) => Instant) | undefined;
+  readonly idAttribute: string | undefined;
+  readonly dedupWindowMs: number;
+  readonly allowedSkewMs: number;
+  readonly untilDrained: boolean;
+  readonly maxMessages: number;
+  readonly batchSize: number;
+  readonly withMetadata: boolean;
+}
+
+function durationOption(v: DurationLike | undefined, key: string, dflt: number, what: string): number {
+  if (v === undefined) return dflt;
+  let ms: number;
+  try {
+    ms = parseDuration(v, key);
+  } catch (e) {
+    throw new ConfigError(`${what}: option '${key}': ${(e as Error).message}`, { hint: "a duration such as '30s', '5m' or milliseconds" });
+  }
+  if (ms < 0) throw new ConfigError(`${what}: option '${key}' must not be negative`);
+  return ms;
+}
+
+function positiveInt(v: unknown, key: string, dflt: number, what: string): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(`${what}: option '${key}' must be a whole number ≥ 1, not ${JSON.stringify(v)}`);
+  return v;
+}
+
+function attributeName(v: unknown, key: string, what: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v === '') throw new ConfigError(`${what}: option '${key}' must be an attribute name, not ${JSON.stringify(v)}`);
+  return v;
+}
+
+function resolveRead(subscription: string, o: BusReadOptions<any>): ResolvedRead {
+  const what = `io.bus.read('${subscription}')`;
+  try {
+    validateName('subscription', subscription);
+  } catch (e) {
+    throw new ConfigError(`${what}: ${(e as Error).message}`);
+  }
+  if (o === null || typeof o !== 'object') throw new ConfigError(`${what}: options must be an object`);
+  for (const k of Object.keys(o)) if (!READ_KEYS.includes(k)) throw new ConfigError(`${what}: unknown option '${k}'`, { hint: `options are ${READ_KEYS.join(', ')}` });
+  checkBusLocation(o.bus, what);
+  const format = o.format ?? 'json';
+  if (!['json', 'text', 'bytes'].includes(format)) throw new ConfigError(`${what}: option 'format' must be json, text or bytes, not ${JSON.stringify(format)}`);
+  if (o.timestampAttribute !== undefined && o.timestampFn !== undefined) throw new ConfigError(`${what}: give timestampAttribute or timestampFn, not both`);
+  if (o.timestampFn !== undefined && typeof o.timestampFn !== 'function') throw new ConfigError(`${what}: option 'timestampFn' must be a function`);
+  if (o.until !== undefined && o.until !== 'drained') throw new ConfigError(`${what}: option 'until' must be 'drained', not ${JSON.stringify(o.until)}`);
+  if (o.withMetadata !== undefined && typeof o.withMetadata !== 'boolean') throw new ConfigError(`${what}: option 'withMetadata' must be true or false`);
+  return {
+    bus: o.bus,
+    format,
+    timestampAttribute: attributeName(o.timestampAttribute, 'timestampAttribute', what),
+    timestampFn: o.timestampFn,
+    idAttribute: attributeName(o.idAttribute, 'idAttribute', what),
+    dedupWindowMs: durationOption(o.dedupWindow, 'dedupWindow', 10 * 60_000, what),
+    allowedSkewMs: durationOption(o.allowedSkew, 'allowedSkew', 0, what),
+    untilDrained: o.until === 'drained',
+    maxMessages: o.maxMessages === undefined ? Infinity : positiveInt(o.maxMessages, 'maxMessages', 1, what),
+    batchSize: positiveInt(o.batchSize, 'batchSize', 1000, what),
+    withMetadata: o.withMetadata ?? false,
+  };
+}
+
+/** Where a bus reader is: the count of messages it took (the subscription itself keeps the acked positions). */
+export interface BusReadPosition {
+  readonly messages: number;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The subscription as an unbounded source. */
+export class BusSource<T> implements UnboundedSource<T, BusReadPosition> {
+  readonly kind = 'unbounded';
+  constructor(
+    readonly subscription: string,
+    private readonly options: ResolvedRead,
+  ) {}
+
+  describe(): string {
+    return `bus(${this.subscription})`;
+  }
+
+  async open(_position: BusReadPosition | undefined, signal?: AbortSignal): Promise<BusReader<T>> {
+    const handle = await acquireBus(this.options.bus);
+    try {
+      await handle.bus.getSubscription(this.subscription);
+      const stream = handle.bus.streamingPull(this.subscription, { maxOutstandingMessages: this.options.batchSize });
+      return new BusReader<T>(this.subscription, this.options, handle, stream, signal);
+    } catch (e) {
+      await handle.release();
+      throw e;
+    }
+  }
+}
+
+/** Reads batches from a streaming pull; see the module comment for timestamps, watermark, dedup and acks. */
+export class BusReader<T> implements UnboundedReader<T, BusReadPosition> {
+  private readonly it: AsyncIterator<StreamedMessage>;
+  private pending: Promise<IteratorResult<StreamedMessage>> | undefined;
+  /** Messages returned in the last batch (or dropped as duplicates), acked when the next batch is asked for. */
+  private toAck: StreamedMessage[] = [];
+  private taken = 0;
+  private wm: Instant = MIN_TIMESTAMP;
+  private ended = false;
+  private readonly seen = new Map<string, number>();
+  private readonly bus: Bus;
+  /** Counts, for tests and reports. */
+  readonly counts = { messages: 0, duplicates: 0, malformed: 0, acked: 0 };
+
+  constructor(
+    private readonly subscription: string,
+    private readonly o: ResolvedRead,
+    private readonly handle: BusHandle,
+    private readonly stream: MessageStream,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.bus = handle.bus;
+    this.it = stream[Symbol.asyncIterator]();
+  }
+
+  position(): BusReadPosition {
+    return { messages: this.taken };
+  }
+
+  watermark(): Instant {
+    return this.ended ? MAX_TIMESTAMP : this.wm;
+  }
+
+  async next(waitMs: number): Promise<SourceBatch<T> | null> {
+    // The engine asks for a batch only once the previous one went through every step and every sink's flush.
+    await this.ackHeld();
+    if (this.ended) return null;
+    const room = Math.min(this.o.batchSize, this.o.maxMessages - this.taken);
+    const got: StreamedMessage[] = [];
+    if (room > 0) {
+      const first = await this.take(waitMs);
+      if (first) {
+        got.push(first);
+        // Then whatever arrives without waiting long (the stream pulls up to 100 at a time).
+        while (got.length < room) {
+          const m = await this.take(5);
+          if (!m) break;
+          got.push(m);
+        }
+      }
+    }
+    this.taken += got.length;
+    const batch = this.decode(got);
+    await this.estimateWatermark(got.length === 0 ? undefined : batch.minTimestamp);
+    if (this.taken >= this.o.maxMessages) {
+      this.ended = true;
+    } else if (got.length === 0 && this.o.untilDrained) {
+      const s = (await this.bus.stats({ subscription: this.subscription })).subscriptions[0];
+      if (s && s.backlogMessages === 0 && s.outstandingMessages === 0) this.ended = true;
+    }
+    if (batch.values.length === 0 && batch.errors.length === 0) return null;
+    return { values: batch.values, timestamps: batch.timestamps, errors: batch.errors };
+  }
+
+  /** The next message within `ms`, or undefined; a message arriving later is kept for the next call. */
+  private async take(ms: number): Promise<StreamedMessage | undefined> {
+    this.pending ??= this.it.next();
+    const p = this.pending;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), Math.max(0, ms))));
+    const r = await Promise.race([p, timeout]);
+    clearTimeout(timer);
+    if (r === 'timeout') return undefined;
+    this.pending = undefined;
+    if (r.done) {
+      this.ended = true;
+      return undefined;
+    }
+    return r.value;
+  }
+
+  private decode(msgs: readonly StreamedMessage[]): { values: T[]; timestamps: Instant[]; errors: ErrorRecord<string>[]; minTimestamp: Instant } {
+    const values: T[] = [];
+    const timestamps: Instant[] = [];
+    const errors: ErrorRecord<string>[] = [];
+    let minTimestamp = MAX_TIMESTAMP;
+    const now = Date.now();
+    for (const m of msgs) {
+      this.toAck.push(m);
+      this.counts.messages++;
+      if (this.isDuplicate(m, now)) {
+        this.counts.duplicates++;
+        continue;
+      }
+      try {
+        const data = this.decodeData(m.data);
+        const info: BusMessageInfo = { id: m.id, attributes: m.attributes, publishTime: m.publishTime };
+        const ts = this.timestampOf(data, info);
+        const value = this.o.withMetadata
+          ? ({ data, attributes: m.attributes, id: m.id, publishTime: m.publishTime, ...(m.orderingKey !== undefined ? { orderingKey: m.orderingKey } : {}) } as BusRecord<unknown> as T)
+          : (data as T);
+        values.push(value);
+        timestamps.push(ts);
+        if (ts < minTimestamp) minTimestamp = ts;
+      } catch (e) {
+        this.counts.malformed++;
+        errors.push(this.errorRecord(m, (e as Error).message));
+      }
+    }
+    return { values, timestamps, errors, minTimestamp };
+  }
+
+  private isDuplicate(m: StreamedMessage, now: number): boolean {
+    // Forget ids past the window (the map is in insertion order, so the oldest come first).
+    for (const [id, at] of this.seen) {
+      if (now - at <= this.o.dedupWindowMs) break;
+      this.seen.delete(id);
+    }
+    const keys = [`m:${m.id}`];
+    const attr = this.o.idAttribute !== undefined ? m.attributes[this.o.idAttribute] : undefined;
+    if (attr !== undefined) keys.push(`a:${attr}`);
+    const dup = keys.some((k) => this.seen.has(k));
+    for (const k of keys) {
+      this.seen.delete(k);
+      this.seen.set(k, now);
+    }
+    return dup;
+  }
+
+  private decodeData(bytes: Uint8Array): unknown {
+    if (this.o.format === 'bytes') return bytes;
+    let text: string;
+    try {
+      text = utf8.decode(bytes);
+    } catch (e) {
+      throw new Error('the data is not valid UTF-8', { cause: e });
+    }
+    if (this.o.format === 'text') return text;
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new Error(`the data is not JSON: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  private timestampOf(data: unknown, info: BusMessageInfo): Instant {
+    if (this.o.timestampFn) {
+      let t: unknown;
+      try {
+        t = this.o.timestampFn(data, info);
+      } catch (e) {
+        throw new Error(`timestampFn threw: ${(e as Error).message}`, { cause: e });
+      }
+      if (typeof t !== 'number' || !Number.isFinite(t)) throw new Error(`timestampFn returned ${JSON.stringify(t)}, not a time in ms`);
+      return t;
+    }
+    const attr = this.o.timestampAttribute;
+    if (attr === undefined) return info.publishTime;
+    const raw = info.attributes[attr];
+    if (raw === undefined) throw new Error(`the timestamp attribute '${attr}' is missing`);
+    const t = /^-?\d+$/.test(raw) ? Number(raw) : /^\d{4}-\d\d-\d\dT/.test(raw) ? Date.parse(raw) : NaN;
+    if (!Number.isFinite(t) || Math.abs(t) >= MAX_TIMESTAMP) throw new Error(`the timestamp attribute '${attr}' is ${JSON.stringify(raw)}: not ms since the epoch nor an RFC 3339 time`);
+    return t;
+  }
+
+  private errorRecord(m: StreamedMessage, reason: string): ErrorRecord<string> {
+    let element: string;
+    let encoding: 'utf8' | 'base64';
+    try {
+      element = utf8.decode(m.data);
+      encoding = 'utf8';
+    } catch {
+      element = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength).toString('base64');
+      encoding = 'base64';
+    }
+    return {
+      step: `bus(${this.subscription})`,
+      error: reason,
+      element,
+      time: new Date().toISOString(),
+      origin: { subscription: this.subscription, messageId: m.id, publishTime: m.publishTime, attributes: m.attributes, encoding },
+    };
+  }
+
+  /** Dataflow's estimate: the batch's oldest event time and the backlog's oldest unacked publish time − skew. */
+  private async estimateWatermark(batchMin: Instant | undefined): Promise<void> {
+    const s = (await this.bus.stats({ subscription: this.subscription })).subscriptions[0];
+    const now = Date.now();
+    let estimate = s?.oldestUnackedAge !== undefined ? now - s.oldestUnackedAge - this.o.allowedSkewMs : now - this.o.allowedSkewMs;
+    if (batchMin !== undefined && batchMin < estimate) estimate = batchMin;
+    if (estimate > this.wm) this.wm = estimate;
+  }
+
+  private async ackHeld(): Promise<void> {
+    const held = this.toAck;
+    if (held.length === 0) return;
+    this.toAck = [];
+    const rs = await Promise.all(held.map((m) => m.ack()));
+    for (const r of rs) this.counts.acked += r.succeeded.length;
+  }
+
+  async close(): Promise<void> {
+    try {
+      // A read that ended with the job going on acks its last batch; a failed or cancelled job nacks what it holds.
+      if (this.ended && !this.signal?.aborted) await this.ackHeld();
+      await this.stream.close();
+    } finally {
+      await this.handle.release();
+    }
+  }
+}
+
+/**
+ * Reads a subscription of Riffle's bus as an unbounded collection.
+ *
+ * @example
+ *   const readings = p.apply(io.bus.read<Reading>('readings-archive', { bus: '.riffle/bus', timestampAttribute: 'ts', until: 'drained' }));
+ */
+export function read<T = unknown>(subscription: string, options: BusReadOptions<T> = {}): ReadTransform<T> {
+  return readTransform(new BusSource<T>(subscription, resolveRead(subscription, options)), 'BusRead');
+}
