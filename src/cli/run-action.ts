@@ -68,7 +68,9 @@ export async function runAction(tokens: readonly string[], io: CliIO, ctx: RunCo
       io.out(options.json ? stringify({ pipeline: path, plan: description.split('\n'), runOptions: given }) : `${description}${shown !== '' ? `\nrun options: ${shown}` : ''}`);
       return ExitCode.ok;
     }
-    const { result, signal } = await runWithProgress(p, new riffle.LocalRunner(), options.progress, io, runOptions);
+    // On several workers each worker loads this module and builds the same pipeline with these values.
+    const pipelineModule = { path: resolve(io.cwd, path), params: values };
+    const { result, signal } = await runWithProgress(p, new riffle.LocalRunner(), options.progress, io, { ...runOptions, pipelineModule });
     // Inputs that gave nothing to read (empty files, header-only CSV files, declared columns a header lacks).
     const inputWarnings = riffle.io.files.fileReadWarnings(p.graph);
     io.out(options.json ? runReportJson(path, result, io.cwd, inputWarnings) : formatRunReport(path, result, io.cwd));
@@ -110,6 +112,8 @@ export interface RunOptionsGiven {
   workers?: number;
   memoryBytes?: number;
   checkpointDir?: string;
+  /** The module and its parameter values, for workers to load (`--workers N`). */
+  pipelineModule?: { path: string; params: Readonly<Record<string, unknown>> };
 }
 
 /** --typecheck: tsc's diagnostics on stderr and exit 2 before the module is even loaded. */

@@ -46,6 +46,8 @@ export interface WorkerPoolOptions {
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number };
   /** After a worker reported done, how long it may take to exit before it is terminated (default 2 s). */
   exitGraceMs?: number;
+  /** Called with each metrics report of a worker (`ctx.reportMetrics`), as it arrives. */
+  onMetrics?: (worker: number, metrics: Record<string, number>) => void;
 }
 
 export interface WorkerReport {
@@ -108,12 +110,14 @@ export class WorkerPool {
   private readonly acks = new Map<number, { waiting: Set<number>; resolve: () => void; reject: (e: unknown) => void }>();
   private readonly exitGraceMs: number;
   private stopped = false;
+  private readonly onMetrics: WorkerPoolOptions['onMetrics'];
 
   private constructor(options: WorkerPoolOptions) {
     const { workers, maxParallelism } = checkWorkers(options.workers, options.maxParallelism);
     this.workers = workers;
     this.splits = [...(options.splits ?? [])];
     this.exitGraceMs = options.exitGraceMs ?? 2000;
+    this.onMetrics = options.onMetrics;
     this.result = new Promise<WorkerReport[]>((resolve, reject) => (this.settle = { resolve, reject }));
     // Callers that only await `pool.result` see the rejection there; this keeps an unobserved one from crashing.
     this.result.catch(() => {});
@@ -231,6 +235,7 @@ export class WorkerPool {
       }
       case 'metrics':
         state.metrics = m.metrics;
+        this.onMetrics?.(index, m.metrics);
         return;
       case 'ack':
         this.acknowledge(m.seq, index);

@@ -16,6 +16,7 @@ import { SinkOp } from './sink-op.ts';
 import { SourceOp } from './source-op.ts';
 import { StageExecutor } from './stage-executor.ts';
 import { ViewOp, ViewStore } from './view-op.ts';
+import type { ExchangeEdge, WorkerShare } from './worker-share.ts';
 
 /** What the builder needs from the run. */
 export interface BuildContext {
@@ -35,6 +36,8 @@ export interface BuildContext {
   readonly maxParallelism?: number;
   /** Where keyed operators keep each key's state (default: in memory, per key). */
   readonly keyState?: KeyStateFactory;
+  /** This run is one worker's share of a job on several threads: stage inputs that cross workers are exchanges. */
+  readonly share?: WorkerShare;
 }
 
 /** The executable form of a plan. */
@@ -69,6 +72,8 @@ export function buildJob(ctx: BuildContext): JobGraph {
   const stageOfNode = new Map<string, StageExecutor>();
   const stageOf = new Map<Operator, StageExecutor>();
   const stages = plan.stages.map((s) => new StageExecutor(s.id, s.startsAt));
+  /** Per stage head: its inputs' exchange edges (undefined: direct) and where each input's channels start. */
+  const edges = new Map<string, { edges: Array<ExchangeEdge | undefined>; bases: number[] }>();
   for (const s of plan.stages) for (const n of s.steps) stageOfNode.set(n.id, stages[s.id]!);
 
   for (const node of plan.order) {
@@ -109,7 +114,8 @@ export function buildJob(ctx: BuildContext): JobGraph {
       case 'combinePerKey': {
         const fn = node.spec.combineFn;
         // On the batch path the grouping table combines in place: a precombine in front would only add a copy.
-        if (plan.lifted.has(node.id) && !batchEligible(ctx, input!.windowing)) {
+        // Across workers, elements cross to the grouping (a lifted combine's accumulators would need their own coder).
+        if (plan.lifted.has(node.id) && !batchEligible(ctx, input!.windowing) && ctx.share === undefined) {
           pre = new PrecombineOp(node, node.spec, input!.windowing.timestampCombiner, ctx.precombineEntries);
           op = groupOp(ctx, node, combiningReduceFn(fn, { inputsAreAccumulators: true }));
           io.push(op);
@@ -131,7 +137,7 @@ export function buildJob(ctx: BuildContext): JobGraph {
         if (node.spec.stateful) io.push(op);
         break;
       case 'sink':
-        op = new SinkOp(node, node.spec, ctx.signal);
+        op = new SinkOp(node, node.spec, ctx.signal, ctx.share?.worker ?? 0, ctx.share?.workers ?? 1);
         io.push(op);
         break;
       default:
@@ -145,7 +151,18 @@ export function buildJob(ctx: BuildContext): JobGraph {
       stageOf.set(pre, stageOf.get(producer)!);
       ops.push(pre);
     }
-    if (stage.ops.length === 0) stage.add(op, undefined, node.inputs.length);
+    if (stage.ops.length === 0) {
+      // A stage head's valve: one channel per input, or one per sending worker for an input that crosses workers.
+      const inputEdges = node.inputs.map((_, i) => ctx.share?.edge(node, i));
+      const bases: number[] = [];
+      let width = 0;
+      for (const e of inputEdges) {
+        bases.push(width);
+        width += e?.width ?? 1;
+      }
+      edges.set(node.id, { edges: inputEdges, bases });
+      stage.add(op, undefined, width);
+    }
     else stage.add(op, exit.get(graph.collections.get(node.inputs[0]!)!.producer)!);
     stageOf.set(op, stage);
     entry.set(node.id, pre ?? op);
@@ -170,7 +187,10 @@ export function buildJob(ctx: BuildContext): JobGraph {
       // In-stage (a precombine always is, in its producer's stage): receiver to receiver. Otherwise a channel.
       if (from === to && to.ops[0] !== head) outputOf(cid).push(head);
       else {
-        const channel: Channel = new DirectChannel(to, i);
+        const e = edges.get(node.id);
+        const edge = e?.edges[i];
+        const base = e?.bases[i] ?? i;
+        const channel: Channel = edge !== undefined ? edge.open(to, base) : new DirectChannel(to, base);
         outputOf(cid).push(channel.elementSink);
         from.connect(producer, channel);
       }

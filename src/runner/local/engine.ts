@@ -12,6 +12,7 @@ import { SLICE_MS, SourceDriver, type EngineLoop } from './source-driver.ts';
 import { SinkOp } from './sink-op.ts';
 import { SourceOp } from './source-op.ts';
 import type { LocalRunOptions } from './run-options.ts';
+import type { ShareLoop } from './worker-share.ts';
 
 export type { LocalRunOptions, Progress } from './run-options.ts';
 
@@ -19,6 +20,10 @@ export type { LocalRunOptions, Progress } from './run-options.ts';
 export class LocalRunner implements Runner {
   readonly name = 'embedded';
   run(graph: PipelineGraph, options: LocalRunOptions = {}): Promise<PipelineResult> {
+    // On several workers: a coordinator starts them (runner/exchange); each runs its share through an Execution.
+    if (options.share === undefined && options.workers !== undefined && options.workers !== 1) {
+      return import('../exchange/index.ts').then((m) => m.runOnWorkers(graph, options));
+    }
     return new Execution(graph, options).run();
   }
   /** The fused plan of a pipeline, one line per stage. */
@@ -58,9 +63,12 @@ class Execution implements EngineLoop {
     private readonly graph: PipelineGraph,
     private readonly options: LocalRunOptions,
   ) {
-    this.plan = plan(graph);
+    this.plan = plan(graph, { viewsStartStages: options.share !== undefined });
     const testStreams = this.plan.order.filter((n) => n.kind === 'testStream');
     if (testStreams.length > 1) throw new RiffleError('PIPELINE_INVALID', 'a pipeline may contain at most one TestStream');
+    if (testStreams.length > 0 && options.share !== undefined) {
+      throw new RiffleError('PIPELINE_INVALID', 'a TestStream pipeline runs on one worker for now', { domain: 'user', hint: 'run it with workers: 1' });
+    }
     const unboundedReads = this.plan.order.filter((n) => n.kind === 'read' && n.spec.source.kind === 'unbounded');
     if (testStreams.length === 1 && unboundedReads.length > 0) {
       throw new RiffleError('PIPELINE_INVALID', `a TestStream pipeline cannot also read the unbounded source '${unboundedReads[0]!.name}': TestStream runs on a virtual clock`);
@@ -86,6 +94,7 @@ class Execution implements EngineLoop {
       deadLetter: this.deadLetterReceiver(),
       maxParallelism: checkMaxParallelism(options.maxParallelism),
       ...(options.keyState !== undefined ? { keyState: options.keyState } : {}),
+      ...(options.share !== undefined ? { share: options.share } : {}),
     });
     this.ops = this.job.ops;
   }
@@ -148,13 +157,17 @@ class Execution implements EngineLoop {
         opened.push(op);
       }
       await this.findInputs();
+      // On several workers, input also arrives from the other workers' stages until each of them ended.
+      const fromWorkers = this.options.share !== undefined ? this.guard(this.options.share.runInputs(this.shareLoop())) : undefined;
       await this.readSources();
+      await fromWorkers;
       if (this.failure !== undefined && !this.cancelled) throw this.failure;
       if (!this.cancelled) {
         await this.guard(this.settleAsync());
         if (this.failure !== undefined && !this.cancelled) throw this.failure;
         for (const stage of this.job.stages) stage.endOutputs();
         for (const op of this.ops) await op.finish();
+        await this.options.share?.afterFinish();
       }
       const cancelled = this.cancelled;
       if (!cancelled) for (const check of this.graph.completionChecks) check();
@@ -187,6 +200,23 @@ class Execution implements EngineLoop {
     }
   }
 
+  /** What the exchange inputs of a worker's share need: the job at rest before input enters, and a settle after. */
+  private shareLoop(): ShareLoop {
+    let kicked = false;
+    return {
+      signal: this.abort.signal,
+      idle: () => (this.draining === undefined ? undefined : this.idle()),
+      kick: () => {
+        if (kicked) return;
+        kicked = true;
+        setImmediate(() => {
+          kicked = false;
+          void this.guard(this.settleAsync());
+        });
+      },
+    };
+  }
+
   private async readSources(): Promise<void> {
     const driver = new SourceDriver(this);
     const testStream = this.job.sources.find((s) => s.node.kind === 'testStream');
@@ -200,7 +230,8 @@ class Execution implements EngineLoop {
       await Promise.all(
         others.map((s) => {
           if (s.node.kind !== 'read') return undefined;
-          const source = s.node.spec.source;
+          const share = this.options.share;
+          const source = share !== undefined ? share.source(s.node, s.node.spec.source) : s.node.spec.source;
           return this.guard(source.kind === 'bounded' ? driver.runRead(s.op, source) : driver.runUnbounded(s.op, source, poll));
         }),
       );

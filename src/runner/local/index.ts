@@ -9,3 +9,4 @@ export { StageExecutor } from './stage-executor.ts';
 export { buildJob, type JobGraph, type BuildContext } from './build.ts';
 export type { Receiver } from './operator.ts';
 export type { EncodedKey } from './key-encoding.ts';
+export type { WorkerShare, ExchangeEdge, ShareLoop } from './worker-share.ts';

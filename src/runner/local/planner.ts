@@ -18,6 +18,14 @@ export interface Plan {
 
 const KEYED = new Set(['groupByKey', 'combinePerKey']);
 
+export interface PlanOptions {
+  /**
+   * Each side input's view starts a stage of its own (on several workers its input is broadcast to every worker,
+   * which takes a channel). Default false: a view fuses into its producer's stage.
+   */
+  readonly viewsStartStages?: boolean;
+}
+
 /**
  * Plans a graph for the embedded engine.
  * 1. Topological order (Kahn), over main and side-input edges; a cycle is an error naming its steps.
@@ -27,7 +35,7 @@ const KEYED = new Set(['groupByKey', 'combinePerKey']);
  * 4. Fusion: each step joins its producer's stage unless it is keyed (shuffle), has several inputs (flatten), reads
  *    side inputs, is a reshuffle, or its producer feeds several consumers.
  */
-export function plan(graph: PipelineGraph): Plan {
+export function plan(graph: PipelineGraph, options: PlanOptions = {}): Plan {
   const order = topologicalOrder(graph);
   const lifted = new Set<string>();
   for (const node of order) {
@@ -35,7 +43,7 @@ export function plan(graph: PipelineGraph): Plan {
     const input = graph.collections.get(node.inputs[0]!)!;
     if (isLiftable(input.windowing)) lifted.add(node.id);
   }
-  return { order, stages: fuse(graph, order), lifted };
+  return { order, stages: fuse(graph, order, options), lifted };
 }
 
 export function isLiftable(w: WindowingStrategy): boolean {
@@ -97,7 +105,7 @@ function topologicalOrder(graph: PipelineGraph): PrimitiveNode[] {
   return order;
 }
 
-function fuse(graph: PipelineGraph, order: readonly PrimitiveNode[]): Stage[] {
+function fuse(graph: PipelineGraph, order: readonly PrimitiveNode[], options: PlanOptions): Stage[] {
   const consumers = graph.consumers();
   const stageOf = new Map<string, Stage & { steps: PrimitiveNode[] }>();
   const stages: Array<Stage & { steps: PrimitiveNode[] }> = [];
@@ -112,6 +120,7 @@ function fuse(graph: PipelineGraph, order: readonly PrimitiveNode[]): Stage[] {
     else if (node.inputs.length > 1) open(node, 'flatten');
     else if (node.sideInputs.length > 0) open(node, 'side-input');
     else if (node.kind === 'reshuffle') open(node, 'reshuffle');
+    else if (node.kind === 'view' && options.viewsStartStages === true) open(node, 'side-input');
     else {
       const producer = graph.collections.get(node.inputs[0]!)!.producer;
       const fanOut = (consumers.get(node.inputs[0]!) ?? []).length > 1;

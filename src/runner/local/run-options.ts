@@ -1,6 +1,7 @@
 import type { RunOptions } from '../../model/index.ts';
 import type { Clock } from './clock.ts';
 import type { KeyStateFactory } from './keyed-store.ts';
+import type { WorkerShare } from './worker-share.ts';
 
 /** Options of the embedded engine. */
 export interface LocalRunOptions extends RunOptions {
@@ -28,6 +29,14 @@ export interface LocalRunOptions extends RunOptions {
   maxParallelism?: number;
   /** Where keyed operators keep each key's state (default: in memory); a state backend plugs in here. */
   keyState?: KeyStateFactory;
+  /**
+   * The module that defines the pipeline and its parameter values (what `riffle run` loaded): on several workers
+   * (`workers` > 1) each worker loads it and builds the same pipeline. A pipeline built inline has none, and runs on
+   * one thread.
+   */
+  pipelineModule?: { readonly path: string; readonly params: Readonly<Record<string, unknown>> };
+  /** Set by the worker pool: this run is one worker's share of the job (see worker-share.ts). */
+  share?: WorkerShare;
 }
 
 export interface Progress {

@@ -20,12 +20,15 @@ export class SinkOp extends Operator {
     node: NodeInfo,
     private readonly spec: SinkSpec,
     private readonly signal: AbortSignal,
+    /** This writer's worker and the job's number of workers (SinkContext). */
+    private readonly worker = 0,
+    private readonly workers = 1,
   ) {
     super(node);
   }
 
   override async open(): Promise<void> {
-    this.writer = await this.spec.sink.open({ step: this.name, worker: 0, workers: 1, signal: this.signal });
+    this.writer = await this.spec.sink.open({ step: this.name, worker: this.worker, workers: this.workers, signal: this.signal });
   }
 
   process(value: unknown, timestamp: Instant, windows: readonly BoundedWindow[], pane: PaneInfo): void {

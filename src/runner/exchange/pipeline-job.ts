@@ -1,0 +1,52 @@
+/**
+ * The module every worker of a pipeline job loads (the pool imports it; see run-on-workers.ts for the coordinator):
+ * it loads the pipeline module the coordinator named, builds the same pipeline with the same parameter values, and
+ * runs its share of it through the embedded engine (`PipelineShare`). Before closing its operators it waits for the
+ * coordinator's `close`, sent once every worker finished (sinks committed), so no worker removes what another
+ * worker's commit still reads.
+ */
+import { importUserModule, Pipeline, RiffleError, type PipelineResult } from '../../model/index.ts';
+import { LocalRunner, type LocalRunOptions } from '../local/index.ts';
+import { PipelineShare, type SplitPlan } from './pipeline-share.ts';
+import type { WorkerContext } from './worker-context.ts';
+
+export interface PipelineJobData {
+  readonly module: { readonly path: string; readonly params: Readonly<Record<string, unknown>> };
+  /** The run options every worker uses (structured-cloneable ones only). */
+  readonly options: LocalRunOptions;
+  readonly splits: Readonly<Record<string, SplitPlan>>;
+}
+
+interface DefinitionLike {
+  readonly kind: 'riffle.pipeline';
+  build(p: Pipeline, params: Readonly<Record<string, unknown>>): void | Promise<void>;
+}
+
+export async function runWorker(ctx: WorkerContext): Promise<PipelineResult> {
+  const data = ctx.data as PipelineJobData;
+  let close!: () => void;
+  const closed = new Promise<void>((resolve) => (close = resolve));
+  ctx.onControl((command) => {
+    if ((command as { kind?: string }).kind === 'close') close();
+  });
+  const mod = (await importUserModule(data.module.path)) as { default?: DefinitionLike };
+  const definition = mod.default;
+  if (definition?.kind !== 'riffle.pipeline' || typeof definition.build !== 'function') {
+    throw new RiffleError('WORKER_MODULE_INVALID', `worker ${ctx.index}: ${data.module.path} no longer exports a pipeline definition`, { domain: 'user' });
+  }
+  const p = Pipeline.create();
+  await definition.build(p, data.module.params);
+  const share = new PipelineShare(ctx, p.graph, data.splits, closed);
+  const result = await new LocalRunner().run(p.graph, { ...data.options, share });
+  // What goes back to the coordinator is cloned: a rejected element that cannot be is kept as its excerpt.
+  return { ...result, deadLetters: result.deadLetters.map((d) => ({ ...d, element: cloneable(d.element) })) };
+}
+
+function cloneable(value: unknown): unknown {
+  try {
+    structuredClone(value);
+    return value;
+  } catch {
+    return String(value);
+  }
+}

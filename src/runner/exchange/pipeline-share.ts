@@ -1,0 +1,284 @@
+/**
+ * One worker's share of a pipeline job (the engine's `WorkerShare`, runner/local/worker-share.ts), over the worker
+ * pool's exchanges and splits:
+ * - a keyed stage's input (groupByKey, combine.perKey, stateful ParDo) is a hash exchange: by the key's bytes under
+ *   the collection's KV coder when it declares one with a deterministic key coder, otherwise the engine's canonical
+ *   key encoding (the bytes its in-memory key groups hash, so state and routing agree); elements cross with the
+ *   collection's coder, or v8's structured serialization when it declares none;
+ * - a side input's view is a broadcast exchange: every worker's view sees every element;
+ * - every other stage input stays direct (same worker);
+ * - a bounded read reads the splits this worker takes from the coordinator's queue (one queue for every read: a
+ *   split for another read is kept for it); an unbounded read runs on worker 0 only;
+ * - a producer's exchange ends (END, in-band) when its output watermark reaches the end of time: nothing follows it.
+ */
+import { deserialize, serialize } from 'node:v8';
+import {
+  isKvCoder,
+  MAX_TIMESTAMP,
+  RiffleError,
+  type BoundedSource,
+  type BoundedWindow,
+  type Coder,
+  type Instant,
+  type PaneInfo,
+  type PipelineGraph,
+  type PrimitiveNode,
+  type SourceBatch,
+  type UnboundedSource,
+} from '../../model/index.ts';
+import type { Bundle, Channel, ChannelTarget } from '../local/channel.ts';
+import { encodedKeyBytes } from '../local/key-group.ts';
+import { encodeKey } from '../local/key-encoding.ts';
+import type { ExchangeEdge, ShareLoop, WorkerShare } from '../local/worker-share.ts';
+import type { ExchangeChannel, Partitioning } from './exchange-channel.ts';
+import type { ExchangeInput, ExchangeTarget } from './exchange-input.ts';
+import type { WorkerContext } from './worker-context.ts';
+
+/** A read's splits as the coordinator made them: each worker splits the same way and checks the count. */
+export interface SplitPlan {
+  readonly desiredBytes: number;
+  readonly count: number;
+}
+
+export interface SplitRef {
+  readonly node: string;
+  readonly index: number;
+}
+
+/** Whether input `input` of `node` crosses workers, and how. */
+export function exchangeKindOf(node: PrimitiveNode, input: number): 'hash' | 'broadcast' | undefined {
+  if (input !== 0) return undefined;
+  if (node.kind === 'groupByKey' || node.kind === 'combinePerKey' || (node.kind === 'parDo' && node.spec.stateful)) return 'hash';
+  if (node.kind === 'view') return 'broadcast';
+  return undefined;
+}
+
+/** The exchange ids of a plan's order (the coordinator allocates them; every worker opens the same ones). */
+export function exchangeIdsOf(order: readonly PrimitiveNode[]): string[] {
+  return order.flatMap((n) => n.inputs.flatMap((_, i) => (exchangeKindOf(n, i) !== undefined ? [`${n.id}:${i}`] : [])));
+}
+
+/** Any structured-cloneable value, through v8's serializer (not deterministic: never used to route). */
+export const STRUCTURED_CODER: Coder<unknown> = {
+  name: 'v8-structured',
+  deterministic: false,
+  nonDeterministicReason: 'structured serialization',
+  encode(value, out) {
+    out.bytes(serialize(value));
+  },
+  decode(input) {
+    return deserialize(input.bytes());
+  },
+};
+
+/** The key bytes the engine's in-memory key groups hash (key-encoding.ts, key-group.ts): routing only. */
+function canonicalKeyCoder(step: string): Coder<unknown> {
+  return {
+    name: 'canonical-key',
+    deterministic: true,
+    encode(key, out) {
+      out.raw(encodedKeyBytes(encodeKey(key, step)));
+    },
+    decode() {
+      throw new Error('canonical-key: routing only, never decoded');
+    },
+  };
+}
+
+export class PipelineShare implements WorkerShare {
+  readonly worker: number;
+  readonly workers: number;
+  private readonly inputs: ExchangeInput[] = [];
+  private loop: ShareLoop | undefined;
+  private readonly queue: SplitQueue;
+
+  constructor(
+    private readonly ctx: WorkerContext,
+    private readonly graph: PipelineGraph,
+    private readonly splits: Readonly<Record<string, SplitPlan>>,
+    private readonly closed: Promise<void>,
+  ) {
+    this.worker = ctx.index;
+    this.workers = ctx.workers;
+    this.queue = new SplitQueue(ctx);
+  }
+
+  edge(node: PrimitiveNode, input: number): ExchangeEdge | undefined {
+    const kind = exchangeKindOf(node, input);
+    if (kind === undefined) return undefined;
+    const declared = this.graph.collections.get(node.inputs[input]!)!.coder;
+    const id = `${node.id}:${input}`;
+    let coder: Coder<unknown>;
+    let partitioning: Partitioning;
+    if (kind === 'broadcast') {
+      coder = declared ?? STRUCTURED_CODER;
+      partitioning = { kind: 'broadcast' };
+    } else if (isKvCoder(declared) && declared.keyCoder.deterministic) {
+      coder = declared;
+      partitioning = { kind: 'hash' };
+    } else {
+      coder = declared ?? STRUCTURED_CODER;
+      partitioning = { kind: 'hash', key: (v) => (v as { key: unknown }).key, keyCoder: canonicalKeyCoder(node.name) };
+    }
+    return {
+      width: this.workers,
+      open: (target: ChannelTarget, channelBase: number): Channel => {
+        const out = this.ctx.exchangeOutput(id, { coder, partitioning, step: node.name });
+        this.inputs.push(this.ctx.exchangeInput(id, { coder, target: this.target(target), channelBase }));
+        return new EndingChannel(out);
+      },
+    };
+  }
+
+  /** The stage as an exchange target: after input, the engine settles; input waits while the engine drains. */
+  private target(t: ChannelTarget): ExchangeTarget {
+    const kick = () => this.loop?.kick();
+    return {
+      receiver: t.receiver,
+      watermark: (c, w) => {
+        t.watermark(c, w);
+        kick();
+      },
+      idle: (c, idle) => {
+        t.idle(c, idle);
+        kick();
+      },
+      barrier: (c, id) => t.barrier(c, id),
+      end: (c) => {
+        t.end(c);
+        kick();
+      },
+      endBundle: kick,
+      ready: () => this.loop?.idle(),
+    };
+  }
+
+  source(node: PrimitiveNode, source: BoundedSource<unknown> | UnboundedSource<unknown>): BoundedSource<unknown> | UnboundedSource<unknown> {
+    if (source.kind === 'unbounded') return this.worker === 0 ? source : new SplitSource(source.describe(), async function* () {});
+    const plan = this.splits[node.id];
+    if (plan === undefined) throw new RiffleError('WORKER_SPLITS', `worker ${this.worker}: no splits were planned for the read '${node.name}'`, { domain: 'internal' });
+    let parts: Promise<BoundedSource<unknown>[]> | undefined;
+    const partsOf = async () => {
+      const got = await (parts ??= source.split(plan.desiredBytes));
+      if (got.length !== plan.count) {
+        throw new RiffleError('WORKER_SPLITS', `the read '${node.name}' split into ${got.length} parts in worker ${this.worker} but ${plan.count} in the coordinator (${source.describe()})`, {
+          domain: 'internal',
+          context: { step: node.name },
+          hint: 'the source must split the same way each time (e.g. list its files in a fixed order); run with --workers 1 meanwhile',
+        });
+      }
+      return got;
+    };
+    const queue = this.queue;
+    return new SplitSource(source.describe(), async function* () {
+      for (let k = await queue.next(node.id); k !== undefined; k = await queue.next(node.id)) yield (await partsOf())[k]!;
+    });
+  }
+
+  async runInputs(loop: ShareLoop): Promise<void> {
+    this.loop = loop;
+    if (this.inputs.length === 0) return;
+    const { signal } = loop;
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+    aborted.catch(() => {});
+    await Promise.race([Promise.all(this.inputs.map((i) => i.run())), aborted]);
+  }
+
+  async afterFinish(): Promise<void> {
+    this.ctx.reportMetrics({ finished: 1 });
+    await this.closed;
+  }
+}
+
+/** The coordinator's split queue, shared by every read of the worker: a split for another read waits for it. */
+class SplitQueue {
+  private readonly kept = new Map<string, number[]>();
+  private done = false;
+  private pulling: Promise<void> | undefined;
+
+  constructor(private readonly ctx: WorkerContext) {}
+
+  async next(node: string): Promise<number | undefined> {
+    for (;;) {
+      const kept = this.kept.get(node);
+      if (kept !== undefined && kept.length > 0) return kept.shift();
+      if (this.done) return undefined;
+      this.pulling ??= this.ctx.nextSplit().then((s) => {
+        this.pulling = undefined;
+        if (s === undefined) {
+          this.done = true;
+          return;
+        }
+        const ref = s as SplitRef;
+        let list = this.kept.get(ref.node);
+        if (list === undefined) this.kept.set(ref.node, (list = []));
+        list.push(ref.index);
+      });
+      await this.pulling;
+    }
+  }
+}
+
+/** A read's share in one worker: the parts it takes from the queue, each read as it comes. */
+class SplitSource implements BoundedSource<unknown> {
+  readonly kind = 'bounded';
+  constructor(
+    private readonly description: string,
+    private readonly parts: () => AsyncIterable<BoundedSource<unknown>>,
+  ) {}
+  describe(): string {
+    return this.description;
+  }
+  async estimateSizeBytes(): Promise<number> {
+    return 0;
+  }
+  async split(): Promise<BoundedSource<unknown>[]> {
+    return [this];
+  }
+  async *read(signal?: AbortSignal): AsyncIterable<SourceBatch<unknown>> {
+    for await (const part of this.parts()) {
+      if (signal?.aborted) return;
+      yield* part.read(signal);
+    }
+  }
+}
+
+/** An exchange that ends when its producer's output watermark reaches the end of time (nothing can follow). */
+class EndingChannel implements Channel {
+  readonly elementSink: ExchangeChannel;
+  private ended = false;
+  constructor(private readonly inner: ExchangeChannel) {
+    this.elementSink = inner;
+  }
+  process(value: unknown, timestamp: Instant, windows: readonly BoundedWindow[], pane: PaneInfo): void {
+    this.inner.process(value, timestamp, windows, pane);
+  }
+  push(bundle: Bundle): void {
+    this.inner.push(bundle);
+  }
+  flush(): void {
+    this.inner.flush();
+  }
+  watermark(watermark: Instant): void {
+    if (this.ended) return;
+    this.inner.watermark(watermark);
+    if (watermark >= MAX_TIMESTAMP) this.end();
+  }
+  idle(idle: boolean): void {
+    if (!this.ended) this.inner.idle(idle);
+  }
+  barrier(id: number): void {
+    if (!this.ended) this.inner.barrier(id);
+  }
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.inner.end();
+  }
+  ready(): Promise<void> | undefined {
+    return this.inner.ready();
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * `pipeline.run({ workers: N })` / `riffle run --workers N`: the coordinator of a pipeline job on N worker threads.
+ * 1. Checks that the job can run there: a pipeline module to load in each worker (a pipeline built inline in a script
+ *    has none), no TestStream (it needs lockstep control, not wired yet), a valid worker count.
+ * 2. Plans the job as the workers will (one exchange per stage input that crosses workers) and splits each bounded
+ *    read (about four parts per worker by its size estimate; a source that does not split is one part, read by the
+ *    worker that takes it).
+ * 3. Starts the pool (pipeline-job.ts in every worker); once every worker finished (its sinks committed), tells them
+ *    to close; gathers their results into one PipelineResult (metrics summed per step and counter).
+ * A failure in any worker stops them all; the error names the worker, the step and the element.
+ */
+import { ConfigError, RiffleError, type PipelineGraph, type PipelineMetrics, type PipelineResult, type StepMetrics } from '../../model/index.ts';
+import { plan, type LocalRunOptions } from '../local/index.ts';
+import { checkWorkers } from './key-group-range.ts';
+import type { PipelineJobData } from './pipeline-job.ts';
+import { exchangeIdsOf, type SplitPlan, type SplitRef } from './pipeline-share.ts';
+import { WorkerPool } from './pool.ts';
+
+/** Parts per worker a bounded read is split into (so a slow part does not leave the others idle). */
+const PARTS_PER_WORKER = 4;
+
+export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOptions): Promise<PipelineResult> {
+  const { workers, maxParallelism } = checkWorkers(options.workers, options.maxParallelism);
+  const module = options.pipelineModule;
+  if (module === undefined) {
+    throw new ConfigError(`this pipeline cannot run on ${workers} workers: it was built inline in a script, so there is no module for the workers to load`, {
+      hint: 'define it in a module (export default Pipeline.define(...)) and run it with `riffle run <module> --workers N`, or run it with workers: 1',
+    });
+  }
+  const p = plan(graph, { viewsStartStages: true });
+  const testStream = p.order.find((n) => n.kind === 'testStream');
+  if (testStream !== undefined) {
+    throw new ConfigError(`the TestStream '${testStream.name}' runs on one worker for now`, { hint: 'run this pipeline with workers: 1' });
+  }
+  const splits: Record<string, SplitPlan> = {};
+  const refs: SplitRef[] = [];
+  for (const node of p.order) {
+    if (node.kind !== 'read' || node.spec.source.kind !== 'bounded') continue;
+    const source = node.spec.source;
+    const size = await source.estimateSizeBytes().catch(() => 0);
+    const desiredBytes = Math.max(1, Math.ceil(size / (workers * PARTS_PER_WORKER)));
+    const parts = await source.split(desiredBytes);
+    splits[node.id] = { desiredBytes, count: parts.length };
+    for (let i = 0; i < parts.length; i++) refs.push({ node: node.id, index: i });
+  }
+
+  const { signal, clock: _clock, onProgress: _progress, keyState, share: _share, pipelineModule: _module, ...rest } = options;
+  if (keyState !== undefined) {
+    throw new ConfigError(`a custom keyState runs on one worker (it is an object in this thread)`, { hint: 'run with workers: 1' });
+  }
+  const runId = options.runId ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const memoryBytes = options.memoryBytes;
+  const finished = new Set<number>();
+  const pool: WorkerPool = WorkerPool.start({
+    workers,
+    maxParallelism,
+    module: new URL(import.meta.url.endsWith('.ts') ? './pipeline-job.ts' : './pipeline-job.js', import.meta.url),
+    exchanges: exchangeIdsOf(p.order),
+    splits: refs,
+    dataFor: (index) => {
+      const data: PipelineJobData = {
+        module,
+        splits,
+        options: {
+          ...cloneableOptions(rest),
+          runId: `${runId}-w${index}`,
+          ...(options.deadLetter !== undefined ? { deadLetter: perWorkerPath(options.deadLetter, index) } : {}),
+          ...(memoryBytes !== undefined ? { memoryBytes: Math.max(1, Math.floor(memoryBytes / workers)) } : {}),
+        },
+      };
+      return { data };
+    },
+    onMetrics: (index, metrics) => {
+      if (metrics.finished !== 1) return;
+      finished.add(index);
+      if (finished.size === workers) pool.control({ kind: 'close' }).catch(() => {});
+    },
+  });
+  const started = Date.now();
+  const onAbort = () => void pool.cancel('the job was cancelled');
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+  try {
+    const reports = await pool.result;
+    return merge(reports.map((r) => r.result as PipelineResult), Date.now() - started, workers);
+  } catch (e) {
+    if (signal?.aborted && e instanceof RiffleError && e.code === 'JOB_CANCELLED') {
+      return { state: 'CANCELLED', metrics: { steps: [], counters: {}, distributions: {}, gauges: {} }, deadLetters: [], deadLetterCount: 0, durationMs: Date.now() - started };
+    }
+    throw e;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Options that cross to a worker: plain values only (functions and objects of this thread stay here). */
+function cloneableOptions(options: Record<string, unknown>): LocalRunOptions {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(options)) if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) out[k] = v;
+  return out as LocalRunOptions;
+}
+
+/** `dead.jsonl` → `dead-w1.jsonl`: each worker writes its own dead letters. */
+function perWorkerPath(path: string, index: number): string {
+  const dot = path.lastIndexOf('.');
+  return dot > path.lastIndexOf('/') ? `${path.slice(0, dot)}-w${index}${path.slice(dot)}` : `${path}-w${index}`;
+}
+
+/** One result from the workers': the same step and counter summed over workers. */
+function merge(results: readonly PipelineResult[], durationMs: number, workers: number): PipelineResult {
+  const steps = new Map<string, StepMetrics>();
+  const counters: Record<string, number> = {};
+  const gauges: Record<string, number> = {};
+  const distributions: Record<string, { count: number; sum: number; min: number; max: number; mean: number }> = {};
+  for (const r of results) {
+    for (const s of r.metrics.steps) {
+      const had = steps.get(s.step);
+      steps.set(s.step, had === undefined ? { ...s } : sumNumbers(had, s));
+    }
+    for (const [k, v] of Object.entries(r.metrics.counters)) counters[k] = (counters[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(r.metrics.gauges)) gauges[k] = (gauges[k] ?? 0) + v;
+    for (const [k, d] of Object.entries(r.metrics.distributions)) {
+      const had = distributions[k];
+      if (had === undefined) distributions[k] = { ...d };
+      else if (d.count > 0) {
+        const count = had.count + d.count;
+        const sum = had.sum + d.sum;
+        distributions[k] = { count, sum, min: Math.min(had.min, d.min), max: Math.max(had.max, d.max), mean: sum / count };
+      }
+    }
+  }
+  gauges.workers = workers;
+  const metrics: PipelineMetrics = { steps: [...steps.values()], counters, distributions, gauges };
+  const deadLetters = results.flatMap((r) => r.deadLetters);
+  const deadLetterCount = results.reduce((n, r) => n + (r.deadLetterCount ?? r.deadLetters.length), 0);
+  const deadLetterPath = results.find((r) => r.deadLetterPath !== undefined)?.deadLetterPath;
+  return {
+    state: results.every((r) => r.state === 'DONE') ? 'DONE' : 'CANCELLED',
+    metrics,
+    deadLetters,
+    deadLetterCount,
+    ...(deadLetterPath !== undefined ? { deadLetterPath } : {}),
+    durationMs,
+  };
+}
+
+function sumNumbers<T extends object>(a: T, b: T): T {
+  const out = { ...a } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(b)) if (typeof v === 'number' && typeof out[k] === 'number') out[k] = (out[k] as number) + v;
+  return out as T;
+}
+

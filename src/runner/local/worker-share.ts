@@ -1,0 +1,38 @@
+import type { BoundedSource, PrimitiveNode, UnboundedSource } from '../../model/index.ts';
+import type { Channel, ChannelTarget } from './channel.ts';
+
+/**
+ * A run that is one worker's share of a job on several threads (runner/exchange implements it; the engine never
+ * knows how the other workers are reached). Given as `LocalRunOptions.share`:
+ * - `edge`: the channel of a stage input that crosses workers (a keyed stage's input, hashed by key; a side input's
+ *   view, broadcast), or undefined for a direct channel. Its consumer's valve takes `width` channels (one per
+ *   sending worker) from `channelBase` on.
+ * - `source`: what a read reads in this worker (its splits, or nothing).
+ * - `runInputs`: the exchanges' receiving sides feeding this worker's stages, until every sender ended.
+ * - `afterFinish`: awaited after every operator finished (sinks committed), before any is closed: every worker's
+ *   finish is done by then (a commit may move another worker's temp files).
+ */
+export interface WorkerShare {
+  readonly worker: number;
+  readonly workers: number;
+  edge(node: PrimitiveNode, input: number): ExchangeEdge | undefined;
+  source(node: PrimitiveNode, source: BoundedSource<unknown> | UnboundedSource<unknown>): BoundedSource<unknown> | UnboundedSource<unknown>;
+  runInputs(loop: ShareLoop): Promise<void>;
+  afterFinish(): Promise<void>;
+}
+
+export interface ExchangeEdge {
+  /** Channels this edge takes at the consumer's valve (the number of sending workers). */
+  readonly width: number;
+  /** The producer side (the stage writes into it); the receiving side feeds `target` as channels channelBase… */
+  open(target: ChannelTarget, channelBase: number): Channel;
+}
+
+/** What the exchange inputs need from the engine's loop. */
+export interface ShareLoop {
+  readonly signal: AbortSignal;
+  /** Resolves once the job is at rest (no drain in progress): input from other workers enters only then. */
+  idle(): Promise<void> | undefined;
+  /** Input arrived: bring the job to rest soon (coalesced). */
+  kick(): void;
+}
