@@ -53,6 +53,17 @@ export interface PipelineMetrics {
   readonly counters: Readonly<Record<string, number>>;
   readonly distributions: Readonly<Record<string, { count: number; sum: number; min: number; max: number; mean: number }>>;
   readonly gauges: Readonly<Record<string, number>>;
+  /** Memory of grouping buffers and state (runners with a memory budget): the job's figures, then each step's. */
+  readonly memory?: MemoryFigures & { readonly steps: Readonly<Record<string, MemoryFigures>> };
+}
+
+/** Bytes held (estimated) now and at the peak, bytes written to spill files and sorted runs written, and the budget. */
+export interface MemoryFigures {
+  readonly bytesInMemory: number;
+  readonly peakBytesInMemory: number;
+  readonly bytesSpilled: number;
+  readonly runsWritten: number;
+  readonly limit: number;
 }
 
 /** A runner executes a frozen pipeline graph. */

@@ -1,5 +1,6 @@
 import { kv, type BoundedWindow, type Instant, type PaneInfo, type WindowingStrategy } from '../../model/index.ts';
 import { finalWindows, paneOutputTime, soleOnTimePane, type PaneFold } from '../../semantics/index.ts';
+import type { GroupSpill } from './group-spill.ts';
 import { encodeKey, type EncodedKey } from './key-encoding.ts';
 
 interface Slot {
@@ -7,6 +8,8 @@ interface Slot {
   acc: unknown;
   minTs: Instant;
   maxTs: Instant;
+  /** Emitted already (with the spilled values of its key and window folded in after its own). */
+  done: boolean;
 }
 
 interface KeySlots {
@@ -53,6 +56,8 @@ export class BatchGroupTable {
     private readonly step: string,
     private readonly strategy: WindowingStrategy,
     private readonly folder: PaneFold<unknown, unknown, unknown>,
+    /** Bounded memory: past the step's budget, further input is spilled encoded (see GroupSpill). */
+    private readonly spill?: GroupSpill,
   ) {
     this.pane = soleOnTimePane(strategy);
     this.isMerging = strategy.windowFn.isMerging;
@@ -63,10 +68,13 @@ export class BatchGroupTable {
   }
 
   add(key: unknown, value: unknown, timestamp: Instant, windows: readonly BoundedWindow[]): void {
+    const spill = this.spill;
+    if (spill !== undefined && spill.buffer !== undefined && spill.add(key, value, timestamp, windows)) return;
     const encoded = encodeKey(key, this.step);
     if (this.isMerging) {
       let m = this.merging.get(encoded);
       if (m === undefined) this.merging.set(encoded, (m = { key, windows: [], values: [], timestamps: [] }));
+      spill?.account(value, windows.length);
       for (let i = 0; i < windows.length; i++) {
         m.windows.push(windows[i]!);
         m.values.push(value);
@@ -76,9 +84,10 @@ export class BatchGroupTable {
     }
     let k = this.table.get(encoded);
     if (k === undefined) {
-      const first: Slot = { window: windows[0]!, acc: this.folder.create(), minTs: timestamp, maxTs: timestamp };
+      const first: Slot = { window: windows[0]!, acc: this.folder.create(), minTs: timestamp, maxTs: timestamp, done: false };
       k = { key, last: first, all: [first] };
       this.table.set(encoded, k);
+      this.created++;
     }
     for (let i = 0; i < windows.length; i++) {
       const s = this.slot(k, windows[i]!, timestamp);
@@ -86,7 +95,14 @@ export class BatchGroupTable {
       if (timestamp < s.minTs) s.minTs = timestamp;
       if (timestamp > s.maxTs) s.maxTs = timestamp;
     }
+    if (spill !== undefined) {
+      spill.account(value, this.created);
+      this.created = 0;
+    }
   }
+
+  /** Slots created since the last accounting (for the memory estimate). */
+  private created = 0;
 
   private slot(k: KeySlots, window: BoundedWindow, timestamp: Instant): Slot {
     const last = k.last;
@@ -95,7 +111,8 @@ export class BatchGroupTable {
     if (k.index !== undefined) s = k.index.get(window.key);
     else for (let i = k.all.length - 1; i >= 0 && s === undefined; i--) if (k.all[i]!.window.key === window.key) s = k.all[i];
     if (s === undefined) {
-      s = { window, acc: this.folder.create(), minTs: timestamp, maxTs: timestamp };
+      s = { window, acc: this.folder.create(), minTs: timestamp, maxTs: timestamp, done: false };
+      this.created++;
       k.all.push(s);
       if (k.index !== undefined) k.index.set(window.key, s);
       else if (k.all.length > INDEX_AFTER) k.index = new Map(k.all.map((x) => [x.window.key, x]));
@@ -118,12 +135,22 @@ export class BatchGroupTable {
    * while keys remain. Nothing may be added once flushing has begun.
    */
   flushSome(emit: Emit, deadline: number): boolean {
+    if (this.spill?.toMerge !== undefined && this.spilledGroups !== false) {
+      this.spilledGroups ??= this.spill.groups();
+      for (let n = 1; ; n++) {
+        const next = this.spilledGroups.next();
+        if (next.done) break;
+        this.emitSpilled(next.value, emit);
+        if ((n & 7) === 0 && Date.now() >= deadline) return true;
+      }
+      this.spilledGroups = false;
+    }
     this.tableKeys ??= this.table.values();
     for (let n = 1; ; n++) {
       const next = this.tableKeys.next();
       if (next.done) break;
       const k = next.value;
-      for (const s of k.all) emit(kv(k.key, this.folder.output(s.acc)), this.outputTime(s), s.window, this.pane);
+      for (const s of k.all) if (!s.done) emit(kv(k.key, this.folder.output(s.acc)), this.outputTime(s), s.window, this.pane);
       if ((n & 7) === 0 && Date.now() >= deadline) return true;
     }
     this.mergingKeys ??= this.merging.values();
@@ -138,7 +165,39 @@ export class BatchGroupTable {
     this.merging.clear();
     this.tableKeys = undefined;
     this.mergingKeys = undefined;
+    this.spilledGroups = undefined;
+    this.spill?.close();
     return false;
+  }
+
+  private spilledGroups: Iterator<{ key: unknown; window: BoundedWindow; elements: Array<{ key: unknown; value: Instant }> }> | false | undefined;
+
+  /**
+   * One spilled (key, window) group: its values fold after those the table holds for the same key and window (they
+   * came earlier: the table stopped taking input when spilling began), and the pane goes out once.
+   */
+  private emitSpilled(g: { key: unknown; window: BoundedWindow; elements: Array<{ key: unknown; value: Instant }> }, emit: Emit): void {
+    const k = this.table.get(encodeKey(g.key, this.step));
+    let s: Slot | undefined;
+    if (k !== undefined) for (let i = 0; i < k.all.length && s === undefined; i++) if (k.all[i]!.window.key === g.window.key) s = k.all[i];
+    if (s === undefined) s = { window: g.window, acc: this.folder.create(), minTs: Infinity, maxTs: -Infinity, done: false };
+    for (const e of g.elements) {
+      s.acc = this.folder.add(s.acc, e.key);
+      if (e.value < s.minTs) s.minTs = e.value;
+      if (e.value > s.maxTs) s.maxTs = e.value;
+    }
+    s.done = true;
+    emit(kv(k?.key ?? g.key, this.folder.output(s.acc)), this.outputTime(s), s.window, this.pane);
+  }
+
+  /** Work for a bundle boundary (a spill's asynchronous write). */
+  pendingIo(): Promise<void> | undefined {
+    return this.spill?.pendingIo();
+  }
+
+  /** Removes spill files (a failed or cancelled run). */
+  close(): void {
+    this.spill?.close();
   }
 
   private tableKeys: Iterator<KeySlots> | undefined;
@@ -151,7 +210,7 @@ export class BatchGroupTable {
     for (let i = 0; i < final.length; i++) {
       const w = final[i]!;
       let s = slots.get(w);
-      if (s === undefined) slots.set(w, (s = { window: w, acc: this.folder.create(), minTs: Infinity, maxTs: -Infinity }));
+      if (s === undefined) slots.set(w, (s = { window: w, acc: this.folder.create(), minTs: Infinity, maxTs: -Infinity, done: false }));
       const t = m.timestamps[i]!;
       s.acc = this.folder.add(s.acc, m.values[i]);
       if (t < s.minTs) s.minTs = t;

@@ -1,10 +1,11 @@
-import { RiffleError, type PipelineGraph, type PrimitiveNode, type WindowingStrategy } from '../../model/index.ts';
+import { isKvCoder, RiffleError, type CollectionInfo, type PipelineGraph, type PrimitiveNode, type WindowingStrategy } from '../../model/index.ts';
 import { bufferingReduceFn, combiningReduceFn, type ReduceFn } from '../../semantics/index.ts';
 import { BatchGroupTable } from './batch-group.ts';
 import { DirectChannel, type Channel } from './channel.ts';
 import type { Clock } from './clock.ts';
 import { AssignTimestampsOp, FilterOp, FlatMapOp, MapOp, PassThroughOp, WindowIntoOp } from './element-ops.ts';
 import { GroupOp } from './group-op.ts';
+import { GroupSpill, type GroupSpillConfig } from './group-spill.ts';
 import { keyGroupAssignerFor } from './key-group.ts';
 import type { KeyedOptions, KeyStateFactory } from './keyed-store.ts';
 import type { MetricsRegistry } from './metrics.ts';
@@ -36,6 +37,8 @@ export interface BuildContext {
   readonly maxParallelism?: number;
   /** Where keyed operators keep each key's state (default: in memory, per key). */
   readonly keyState?: KeyStateFactory;
+  /** Bounded memory: the job's budget, from which each batch grouping takes a share and past which it spills. */
+  readonly memory?: Pick<GroupSpillConfig, 'budget' | 'spillDir' | 'warn'>;
   /** This run is one worker's share of a job on several threads: stage inputs that cross workers are exchanges. */
   readonly share?: WorkerShare;
 }
@@ -108,7 +111,7 @@ export function buildJob(ctx: BuildContext): JobGraph {
         op = new PassThroughOp(node);
         break;
       case 'groupByKey':
-        op = groupOp(ctx, node, bufferingReduceFn());
+        op = groupOp(ctx, node, bufferingReduceFn(), true);
         io.push(op);
         break;
       case 'combinePerKey': {
@@ -117,10 +120,10 @@ export function buildJob(ctx: BuildContext): JobGraph {
         // Across workers, elements cross to the grouping (a lifted combine's accumulators would need their own coder).
         if (plan.lifted.has(node.id) && !batchEligible(ctx, input!.windowing) && ctx.share === undefined) {
           pre = new PrecombineOp(node, node.spec, input!.windowing.timestampCombiner, ctx.precombineEntries);
-          op = groupOp(ctx, node, combiningReduceFn(fn, { inputsAreAccumulators: true }));
+          op = groupOp(ctx, node, combiningReduceFn(fn, { inputsAreAccumulators: true }), false);
           io.push(op);
         } else {
-          op = groupOp(ctx, node, combiningReduceFn(fn));
+          op = groupOp(ctx, node, combiningReduceFn(fn), false);
           io.push(op);
         }
         break;
@@ -224,15 +227,31 @@ function unhandled(node: never): never {
  * the batch path (BatchGroupTable): its input watermark can only jump from −∞ to +∞ there. Other triggers keep the
  * reducer, which then gets each key's input in one call, at that jump (GroupOp's deferred input).
  */
-function groupOp(ctx: BuildContext, node: PrimitiveNode, reduceFn: ReduceFn<unknown, unknown>): GroupOp {
+function groupOp(ctx: BuildContext, node: PrimitiveNode, reduceFn: ReduceFn<unknown, unknown>, keepsValues: boolean): GroupOp {
   const input = ctx.graph.collections.get(node.inputs[0]!)!;
   // The batch table folds with the reduce function's own fold: the same reduction as the reducer's state cells.
-  const batch = batchEligible(ctx, input.windowing) && reduceFn.fold !== undefined ? new BatchGroupTable(node.name, input.windowing, reduceFn.fold) : undefined;
+  const batch =
+    batchEligible(ctx, input.windowing) && reduceFn.fold !== undefined
+      ? new BatchGroupTable(node.name, input.windowing, reduceFn.fold, groupSpill(ctx, node, input, keepsValues || input.windowing.windowFn.isMerging))
+      : undefined;
   const deferred = ctx.allBounded && ctx.batchGrouping;
   const op = new GroupOp(node, input.windowing, reduceFn, ctx.clock, batch, deferred, ctx.deferredGroupingElements, keyedOptions(ctx, node));
   // The counter appears in the metrics only once something was dropped.
   op.setDroppedCounter((n) => (ctx.metrics.counter(`${node.name}/droppedDueToLateness`).value += n));
   return op;
+}
+
+/** The spilling side of a batch grouping when the run has a memory budget: its coders are the input's KV coder's. */
+function groupSpill(ctx: BuildContext, node: PrimitiveNode, input: CollectionInfo, keepsValues: boolean): GroupSpill | undefined {
+  const memory = ctx.memory;
+  if (memory === undefined) return undefined;
+  const kvc = isKvCoder(input.coder) ? input.coder : undefined;
+  return new GroupSpill(node.name, input.windowing.windowFn, keepsValues, {
+    budget: memory.budget.child(node.name, 1),
+    warn: memory.warn,
+    ...(memory.spillDir !== undefined ? { spillDir: memory.spillDir } : {}),
+    ...(kvc !== undefined ? { keyCoder: kvc.keyCoder, valueCoder: kvc.valueCoder } : {}),
+  });
 }
 
 /** Key groups by the input's key coder when it has one (as an exchange routes), and the configured state. */

@@ -1,4 +1,4 @@
-import { RiffleError, StepFailedError, type ErrorRecord, type PipelineGraph, type PipelineResult, type Runner, type StepMetrics } from '../../model/index.ts';
+import { RiffleError, StepFailedError, type ErrorRecord, type PipelineGraph, type PipelineMetrics, type PipelineResult, type Runner, type StepMetrics } from '../../model/index.ts';
 import { InMemorySource } from '../../transforms/index.ts';
 import { buildJob, type JobGraph } from './build.ts';
 import { realClock, VirtualClock, type Clock } from './clock.ts';
@@ -12,6 +12,7 @@ import { SLICE_MS, SourceDriver, type EngineLoop } from './source-driver.ts';
 import { SinkOp } from './sink-op.ts';
 import { SourceOp } from './source-op.ts';
 import type { LocalRunOptions } from './run-options.ts';
+import { MemoryBudget, type MemoryMetrics } from '../state/index.ts';
 import type { ShareLoop } from './worker-share.ts';
 
 export type { LocalRunOptions, Progress } from './run-options.ts';
@@ -58,6 +59,9 @@ class Execution implements EngineLoop {
   private lastYield = Date.now();
   private sourcesDone = 0;
   private failure: unknown;
+  /** The job's memory budget (`memoryBytes`, default a fraction of the heap): batch groupings spill past it. */
+  private readonly memory: MemoryBudget;
+  private readonly warned = new Set<string>();
 
   constructor(
     private readonly graph: PipelineGraph,
@@ -81,6 +85,7 @@ class Execution implements EngineLoop {
     if (options.maxErrors !== undefined && !(Number.isSafeInteger(options.maxErrors) && options.maxErrors >= 0)) {
       throw new RiffleError('CONFIG_INVALID', `maxErrors must be a whole number ≥ 0, got ${String(options.maxErrors)}`, { hint: 'omit it for no limit' });
     }
+    this.memory = MemoryBudget.forJob(options.memoryBytes);
     this.job = buildJob({
       graph,
       plan: this.plan,
@@ -93,6 +98,7 @@ class Execution implements EngineLoop {
       ...(options.deferredGroupingElements !== undefined ? { deferredGroupingElements: options.deferredGroupingElements } : {}),
       deadLetter: this.deadLetterReceiver(),
       maxParallelism: checkMaxParallelism(options.maxParallelism),
+      memory: { budget: this.memory, warn: (m) => this.warnOnce(m) },
       ...(options.keyState !== undefined ? { keyState: options.keyState } : {}),
       ...(options.share !== undefined ? { share: options.share } : {}),
     });
@@ -118,6 +124,24 @@ class Execution implements EngineLoop {
         }
       },
     };
+  }
+
+  /** The job's memory figures, and each grouping step's that took a share of the budget. */
+  private memoryFigures(): NonNullable<PipelineMetrics['memory']> {
+    const tree = this.memory.metricsTree();
+    const steps: Record<string, MemoryMetrics> = {};
+    for (const n of this.plan.order) {
+      const m = tree[`job/${n.name}`];
+      if (m !== undefined) steps[n.name] = m;
+    }
+    return { ...this.memory.metrics(), steps };
+  }
+
+  /** A warning for the user (a step that cannot spill), once per message. */
+  private warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    console.warn(`riffle: warning: ${message}`);
   }
 
   get signal(): AbortSignal {
@@ -175,7 +199,7 @@ class Execution implements EngineLoop {
       outcome = 'ok';
       return {
         state: cancelled ? 'CANCELLED' : 'DONE',
-        metrics: this.metrics.snapshot(this.stepMetrics()),
+        metrics: { ...this.metrics.snapshot(this.stepMetrics()), memory: this.memoryFigures() },
         deadLetters: this.deadLetters.kept,
         deadLetterCount: this.deadLetters.count,
         ...(this.deadLetters.count > 0 ? { deadLetterPath: this.deadLetters.path } : {}),

@@ -134,6 +134,9 @@ export class GroupOp extends Operator {
    *    timers fire.
    */
   override onWatermark(watermark: Instant): void {
+    // A batch table fires at +∞ only. A finite watermark before it (a side-input ParDo upstream holding elements back,
+    // another worker's stage) promises nothing +∞ does not: it is not taken, so the output watermark stays put too.
+    if (this.batch !== undefined && watermark < MAX_TIMESTAMP) return;
     this.inputWatermark = watermark;
     if (this.deferred !== undefined) {
       this.handingOver = this.deferred.entries();
@@ -259,7 +262,13 @@ export class GroupOp extends Operator {
   }
 
   override pendingIo(): Promise<void> | undefined {
-    return this.store.pendingIo();
+    return this.batch?.pendingIo() ?? this.store.pendingIo();
+  }
+
+  /** Removes what a spilling batch table wrote, if the run stopped before it was emitted. */
+  override async close(): Promise<void> {
+    this.batch?.close();
+    this.flushing?.close();
   }
 
   /** Called by the reducer context for each pane. */
