@@ -9,7 +9,10 @@
  * - every other stage input stays direct (same worker);
  * - a bounded read reads the splits this worker takes from the coordinator's queue (one queue for every read: a
  *   split for another read is kept for it); an unbounded read runs on worker 0 only;
- * - a producer's exchange ends (END, in-band) when its output watermark reaches the end of time: nothing follows it.
+ * - a producer's exchange ends (END, in-band) when its output watermark reaches the end of time: nothing follows it;
+ * - in a job whose sources are all bounded only that last watermark crosses: one worker's stages jump from −∞ to +∞
+ *   there, and the batch groupings rely on it; a finite watermark from another worker (a side-input ParDo holding
+ *   elements back) would otherwise reach them mid-input. Nothing is late by it: it only promised what +∞ promises.
  */
 import { deserialize, serialize } from 'node:v8';
 import {
@@ -91,6 +94,8 @@ export class PipelineShare implements WorkerShare {
   private readonly inputs: ExchangeInput[] = [];
   private loop: ShareLoop | undefined;
   private readonly queue: SplitQueue;
+  /** Every source is bounded: only the end of time crosses as a watermark. */
+  private readonly bounded: boolean;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -101,6 +106,7 @@ export class PipelineShare implements WorkerShare {
     this.worker = ctx.index;
     this.workers = ctx.workers;
     this.queue = new SplitQueue(ctx);
+    this.bounded = [...graph.nodes.values()].every((n) => n.kind !== 'testStream' && (n.kind !== 'read' || n.spec.source.kind === 'bounded'));
   }
 
   edge(node: PrimitiveNode, input: number): ExchangeEdge | undefined {
@@ -125,7 +131,7 @@ export class PipelineShare implements WorkerShare {
       open: (target: ChannelTarget, channelBase: number): Channel => {
         const out = this.ctx.exchangeOutput(id, { coder, partitioning, step: node.name });
         this.inputs.push(this.ctx.exchangeInput(id, { coder, target: this.target(target), channelBase }));
-        return new EndingChannel(out);
+        return new EndingChannel(out, this.bounded);
       },
     };
   }
@@ -250,7 +256,11 @@ class SplitSource implements BoundedSource<unknown> {
 class EndingChannel implements Channel {
   readonly elementSink: ExchangeChannel;
   private ended = false;
-  constructor(private readonly inner: ExchangeChannel) {
+  constructor(
+    private readonly inner: ExchangeChannel,
+    /** Only the end of time crosses (a bounded job). */
+    private readonly endOnly: boolean,
+  ) {
     this.elementSink = inner;
   }
   process(value: unknown, timestamp: Instant, windows: readonly BoundedWindow[], pane: PaneInfo): void {
@@ -263,7 +273,7 @@ class EndingChannel implements Channel {
     this.inner.flush();
   }
   watermark(watermark: Instant): void {
-    if (this.ended) return;
+    if (this.ended || (this.endOnly && watermark < MAX_TIMESTAMP)) return;
     this.inner.watermark(watermark);
     if (watermark >= MAX_TIMESTAMP) this.end();
   }
