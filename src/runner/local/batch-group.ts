@@ -187,7 +187,10 @@ export class BatchGroupTable {
       if (e.value > s.maxTs) s.maxTs = e.value;
     }
     s.done = true;
-    emit(kv(k?.key ?? g.key, this.folder.output(s.acc)), this.outputTime(s), s.window, this.pane);
+    const output = this.folder.output(s.acc);
+    // The table holds this slot until the end: let its (now complete) accumulator go.
+    s.acc = undefined;
+    emit(kv(k?.key ?? g.key, output), this.outputTime(s), s.window, this.pane);
   }
 
   /** Work for a bundle boundary (a spill's asynchronous write). */
