@@ -14,12 +14,12 @@ const MODULE = resolve(import.meta.dirname, 'fixtures/workers-pipeline.ts');
 const root = mkdtempSync(join(tmpdir(), 'riffle-workers-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-async function run(workers: number, params: { seed: number; n: number; failOn?: string }, tag: string): Promise<{ lines: Record<string, string[]>; result: PipelineResult; dir: string }> {
+async function run(workers: number, params: { seed: number; n: number; failOn?: string }, tag: string, extra: { batchGrouping?: boolean } = {}): Promise<{ lines: Record<string, string[]>; result: PipelineResult; dir: string }> {
   const dir = join(root, `${tag}-w${workers}`);
   const values = { failOn: '', ...params, output: dir };
   const p = Pipeline.create();
   await definition.build(p, values);
-  const result = await new LocalRunner().run(p.graph, { workers, pipelineModule: { path: MODULE, params: values }, deadLetter: join(dir, 'dead.jsonl') });
+  const result = await new LocalRunner().run(p.graph, { workers, pipelineModule: { path: MODULE, params: values }, deadLetter: join(dir, 'dead.jsonl'), ...extra });
   const lines: Record<string, string[]> = {};
   for (const set of ['sums', 'groups', 'sessions', 'total']) {
     const files = readdirSync(dir).filter((f) => f.startsWith(`${set}-`));
@@ -49,6 +49,11 @@ describe('pipelines on N workers', () => {
         assert.equal(read.elementsOut, 1500);
         const enrich = got.result.metrics.steps.find((s) => s.step === 'Enrich')!;
         assert.equal(enrich.elementsIn, 1500);
+      }
+      if (seed === 7) {
+        // The streaming reducers (no batch tables) across 2 workers: the same panes.
+        const streaming = await run(2, params, `s${seed}-streaming`, { batchGrouping: false });
+        assert.deepEqual(streaming.lines, reference.lines, 'the streaming path on 2 workers writes what 1 does');
       }
     }
   });

@@ -92,6 +92,21 @@ function moduleUrlOf(module: string | URL): string {
   return new URL(module, `file://${process.cwd()}/`).href;
 }
 
+/** Calls `line` for each complete line of a stream (and the unterminated rest at its end). */
+function forwardLines(stream: NodeJS.ReadableStream, line: (text: string) => void): void {
+  let rest = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop()!;
+    for (const p of parts) line(p);
+  });
+  stream.on('end', () => {
+    if (rest !== '') line(rest);
+    rest = '';
+  });
+}
+
 export class WorkerPool {
   readonly workers: number;
   /** Each worker's result and final metrics, by index; rejects with the first failure. */
@@ -145,12 +160,16 @@ export class WorkerPool {
       const init: WorkerInit = { index, workers, maxParallelism, moduleUrl, data: own ? own.data : options.data, exchanges: wirings[index]!, control };
       const worker = startThread(entry, typescript, {
         workerData: init,
+        // Workers' console output goes through this thread's console, line by line: wherever the caller sends it
+        // (the CLI's --json moves it to stderr, so the report stays alone on stdout).
+        stdout: true,
         ...(own?.transferList ? { transferList: [...own.transferList] } : {}),
         ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
       });
       let exited!: () => void;
       const state: WorkerState = { worker, done: false, exited: false, exitedPromise: new Promise((r) => (exited = r)), report: undefined, metrics: {} };
       this.states.push(state);
+      forwardLines(worker.stdout, (line) => console.log(line));
       worker.on('message', (m: WorkerMessage) => this.onMessage(index, m));
       worker.on('error', (e) => this.fail(index, 'threw an uncaught error', { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) }));
       worker.on('exit', (code) => {

@@ -9,7 +9,7 @@
  *    to close; gathers their results into one PipelineResult (metrics summed per step and counter).
  * A failure in any worker stops them all; the error names the worker, the step and the element.
  */
-import { ConfigError, RiffleError, type PipelineGraph, type PipelineMetrics, type PipelineResult, type StepMetrics } from '../../model/index.ts';
+import { ConfigError, RiffleError, type PipelineGraph, type MemoryFigures, type PipelineMetrics, type PipelineResult, type StepMetrics } from '../../model/index.ts';
 import { plan, type LocalRunOptions } from '../local/index.ts';
 import { checkWorkers } from './key-group-range.ts';
 import type { PipelineJobData } from './pipeline-job.ts';
@@ -130,7 +130,19 @@ function merge(results: readonly PipelineResult[], durationMs: number, workers: 
     }
   }
   gauges.workers = workers;
-  const metrics: PipelineMetrics = { steps: [...steps.values()], counters, distributions, gauges };
+  // Memory: each worker's figures summed (the peak is then the sum of the workers' peaks: an upper bound).
+  let memory: PipelineMetrics['memory'];
+  for (const r of results) {
+    const m = r.metrics.memory;
+    if (m === undefined) continue;
+    if (memory === undefined) memory = { ...m, steps: { ...m.steps } };
+    else {
+      const stepsOf: Record<string, MemoryFigures> = { ...memory.steps };
+      for (const [k, v] of Object.entries(m.steps)) stepsOf[k] = stepsOf[k] === undefined ? v : sumNumbers(stepsOf[k]!, v);
+      memory = { ...sumNumbers<MemoryFigures>(memory, m), steps: stepsOf };
+    }
+  }
+  const metrics: PipelineMetrics = { steps: [...steps.values()], counters, distributions, gauges, ...(memory !== undefined ? { memory } : {}) };
   const deadLetters = results.flatMap((r) => r.deadLetters);
   const deadLetterCount = results.reduce((n, r) => n + (r.deadLetterCount ?? r.deadLetters.length), 0);
   const deadLetterPath = results.find((r) => r.deadLetterPath !== undefined)?.deadLetterPath;
