@@ -13,4 +13,4 @@ export { WorkerPool, type WorkerPoolOptions, type WorkerReport } from './pool.ts
 export { WorkerFailedError, type SerializedError, type WorkerInit, type ExchangeWiring } from './protocol.ts';
 export type { WorkerContext, ControlCommand } from './worker-context.ts';
 export { runOnWorkers } from './run-on-workers.ts';
-export { PipelineShare, exchangeIdsOf, exchangeKindOf, STRUCTURED_CODER, type SplitPlan, type SplitRef } from './pipeline-share.ts';
+export { PipelineShare, exchangeIdsOf, exchangeKindOf, type SplitPlan, type SplitRef } from './pipeline-share.ts';

@@ -4,7 +4,7 @@
  * - a keyed stage's input (groupByKey, combine.perKey, stateful ParDo) is a hash exchange: by the key's bytes under
  *   the collection's KV coder when it declares one with a deterministic key coder, otherwise the engine's canonical
  *   key encoding (the bytes its in-memory key groups hash, so state and routing agree); elements cross with the
- *   collection's coder, or v8's structured serialization when it declares none;
+ *   collection's coder, or the default object coder (coders.object()) when it declares none;
  * - a side input's view is a broadcast exchange: every worker's view sees every element;
  * - every other stage input stays direct (same worker);
  * - a bounded read reads the splits this worker takes from the coordinator's queue (one queue for every read: a
@@ -14,8 +14,8 @@
  *   there, and the batch groupings rely on it; a finite watermark from another worker (a side-input ParDo holding
  *   elements back) would otherwise reach them mid-input. Nothing is late by it: it only promised what +∞ promises.
  */
-import { deserialize, serialize } from 'node:v8';
 import {
+  coders,
   isKvCoder,
   MAX_TIMESTAMP,
   RiffleError,
@@ -61,18 +61,12 @@ export function exchangeIdsOf(order: readonly PrimitiveNode[]): string[] {
   return order.flatMap((n) => n.inputs.flatMap((_, i) => (exchangeKindOf(n, i) !== undefined ? [`${n.id}:${i}`] : [])));
 }
 
-/** Any structured-cloneable value, through v8's serializer (not deterministic: never used to route). */
-export const STRUCTURED_CODER: Coder<unknown> = {
-  name: 'v8-structured',
-  deterministic: false,
-  nonDeterministicReason: 'structured serialization',
-  encode(value, out) {
-    out.bytes(serialize(value));
-  },
-  decode(input) {
-    return deserialize(input.bytes());
-  },
-};
+/**
+ * Elements of a collection that declares no coder: the default object coder (plain values, objects, arrays, Maps,
+ * Sets, Dates, bigints, bytes; a class instance it cannot rebuild is refused with an error, never flattened).
+ */
+const DEFAULT_CODER: Coder<unknown> = coders.object();
+const DEFAULT_KV_CODER: Coder<unknown> = coders.kv(coders.object(), coders.object()) as Coder<unknown>;
 
 /** The key bytes the engine's in-memory key groups hash (key-encoding.ts, key-group.ts): routing only. */
 function canonicalKeyCoder(step: string): Coder<unknown> {
@@ -117,13 +111,13 @@ export class PipelineShare implements WorkerShare {
     let coder: Coder<unknown>;
     let partitioning: Partitioning;
     if (kind === 'broadcast') {
-      coder = declared ?? STRUCTURED_CODER;
+      coder = declared ?? DEFAULT_CODER;
       partitioning = { kind: 'broadcast' };
     } else if (isKvCoder(declared) && declared.keyCoder.deterministic) {
       coder = declared;
       partitioning = { kind: 'hash' };
     } else {
-      coder = declared ?? STRUCTURED_CODER;
+      coder = declared ?? DEFAULT_KV_CODER;
       partitioning = { kind: 'hash', key: (v) => (v as { key: unknown }).key, keyCoder: canonicalKeyCoder(node.name) };
     }
     return {
