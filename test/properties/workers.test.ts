@@ -72,6 +72,26 @@ describe('pipelines on N workers', () => {
     assert.ok(Date.now() - started < 30_000, 'no hang');
   });
 
+  test('cancelling a job on 2 workers stops every worker: CANCELLED, nothing committed, no hang', async () => {
+    const dir = join(root, 'cancel');
+    const values = { seed: 5, n: 300_000, failOn: '', output: dir };
+    const p = Pipeline.create();
+    await definition.build(p, values);
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 2500);
+    const result = await new LocalRunner().run(p.graph, { workers: 2, pipelineModule: { path: MODULE, params: values }, signal: controller.signal });
+    assert.equal(result.state, 'CANCELLED');
+    assert.ok(Date.now() - started < 20_000, 'no hang');
+    let listed: string[] = [];
+    try {
+      listed = readdirSync(dir).filter((f) => !f.startsWith('.'));
+    } catch {
+      // nothing was created
+    }
+    assert.ok(!listed.includes('_SUCCESS') || !listed.some((f) => f.startsWith('sums-')), `a cancelled job commits nothing: ${listed.join(', ')}`);
+  });
+
   test('a pipeline built inline refuses workers > 1 (no module to load), and runs with workers: 1', async () => {
     const p = Pipeline.create();
     p.apply(create([1, 2, 3])).map((x) => x * 2);

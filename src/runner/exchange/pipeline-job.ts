@@ -3,7 +3,7 @@
  * it loads the pipeline module the coordinator named, builds the same pipeline with the same parameter values, and
  * runs its share of it through the embedded engine (`PipelineShare`). Before closing its operators it waits for the
  * coordinator's `close`, sent once every worker finished (sinks committed), so no worker removes what another
- * worker's commit still reads.
+ * worker's commit still reads. A `cancel` command stops its run as a cancelled one (sinks abort).
  */
 import { importUserModule, Pipeline, RiffleError, type PipelineResult } from '../../model/index.ts';
 import { LocalRunner, type LocalRunOptions } from '../local/index.ts';
@@ -26,8 +26,16 @@ export async function runWorker(ctx: WorkerContext): Promise<PipelineResult> {
   const data = ctx.data as PipelineJobData;
   let close!: () => void;
   const closed = new Promise<void>((resolve) => (close = resolve));
+  // The coordinator's commands: `close` once every worker finished; `cancel` when the job is cancelled (the run stops
+  // at its next batch or slice, its sinks abort, and it reports CANCELLED).
+  const cancel = new AbortController();
   ctx.onControl((command) => {
-    if ((command as { kind?: string }).kind === 'close') close();
+    const kind = (command as { kind?: string }).kind;
+    if (kind === 'close') close();
+    else if (kind === 'cancel') {
+      cancel.abort(new Error('the job was cancelled'));
+      close();
+    }
   });
   const mod = (await importUserModule(data.module.path)) as { default?: DefinitionLike };
   const definition = mod.default;
@@ -37,7 +45,7 @@ export async function runWorker(ctx: WorkerContext): Promise<PipelineResult> {
   const p = Pipeline.create();
   await definition.build(p, data.module.params);
   const share = new PipelineShare(ctx, p.graph, data.splits, closed);
-  const result = await new LocalRunner().run(p.graph, { ...data.options, share });
+  const result = await new LocalRunner().run(p.graph, { ...data.options, share, signal: cancel.signal });
   // What goes back to the coordinator is cloned: a rejected element that cannot be is kept as its excerpt.
   return { ...result, deadLetters: result.deadLetters.map((d) => ({ ...d, element: cloneable(d.element) })) };
 }

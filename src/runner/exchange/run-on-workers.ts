@@ -18,6 +18,8 @@ import { WorkerPool } from './pool.ts';
 
 /** Parts per worker a bounded read is split into (so a slow part does not leave the others idle). */
 const PARTS_PER_WORKER = 4;
+/** How long cancelled workers may take to stop by themselves before they are terminated. */
+const CANCEL_GRACE_MS = 10_000;
 
 export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOptions): Promise<PipelineResult> {
   const { workers, maxParallelism } = checkWorkers(options.workers, options.maxParallelism);
@@ -77,7 +79,12 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
     },
   });
   const started = Date.now();
-  const onAbort = () => void pool.cancel('the job was cancelled');
+  // Cancellation: every worker is told, stops at its next batch and aborts its sinks; a worker that does not end
+  // within the grace period is terminated.
+  const onAbort = () => {
+    pool.control({ kind: 'cancel' }).catch(() => {});
+    setTimeout(() => void pool.cancel('the job was cancelled'), CANCEL_GRACE_MS).unref();
+  };
   signal?.addEventListener('abort', onAbort, { once: true });
   if (signal?.aborted) onAbort();
   try {
