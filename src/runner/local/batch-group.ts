@@ -95,7 +95,8 @@ export class BatchGroupTable {
       if (timestamp < s.minTs) s.minTs = timestamp;
       if (timestamp > s.maxTs) s.maxTs = timestamp;
     }
-    if (spill !== undefined) {
+    // A combining fold's slot does not grow with its input: only new slots are accounted for.
+    if (spill !== undefined && (this.created > 0 || spill.keepsValues)) {
       spill.account(value, this.created);
       this.created = 0;
     }

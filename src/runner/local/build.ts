@@ -257,7 +257,8 @@ function groupSpill(ctx: BuildContext, node: PrimitiveNode, input: CollectionInf
 /** Key groups by the input's key coder when it has one (as an exchange routes), and the configured state. */
 function keyedOptions(ctx: BuildContext, node: PrimitiveNode): KeyedOptions {
   const input = ctx.graph.collections.get(node.inputs[0]!)!;
-  return { assignKeyGroup: keyGroupAssignerFor(input.coder, ctx.maxParallelism), ...(ctx.keyState !== undefined ? { keyState: ctx.keyState } : {}) };
+  const keyState = ctx.keyState?.forStep?.(node.name) ?? ctx.keyState;
+  return { assignKeyGroup: keyGroupAssignerFor(input.coder, ctx.maxParallelism), ...(keyState !== undefined ? { keyState } : {}) };
 }
 
 function batchEligible(ctx: BuildContext, windowing: WindowingStrategy): boolean {

@@ -12,7 +12,7 @@ import { SLICE_MS, SourceDriver, type EngineLoop } from './source-driver.ts';
 import { SinkOp } from './sink-op.ts';
 import { SourceOp } from './source-op.ts';
 import type { LocalRunOptions } from './run-options.ts';
-import { MemoryBudget, type MemoryMetrics } from '../state/index.ts';
+import { MemoryBudget, perStepKeyState, SpillingStateBackend, structuredStateCoder, type MemoryMetrics } from '../state/index.ts';
 import type { ShareLoop } from './worker-share.ts';
 
 export type { LocalRunOptions, Progress } from './run-options.ts';
@@ -62,6 +62,8 @@ class Execution implements EngineLoop {
   /** The job's memory budget (`memoryBytes`, default a fraction of the heap): batch groupings spill past it. */
   private readonly memory: MemoryBudget;
   private readonly warned = new Set<string>();
+  /** With an explicit `memoryBytes` (and no `keyState` of the caller's): each keyed step's state in a spilling backend. */
+  private readonly spillingState: ReturnType<typeof perStepKeyState> | undefined;
 
   constructor(
     private readonly graph: PipelineGraph,
@@ -86,6 +88,12 @@ class Execution implements EngineLoop {
       throw new RiffleError('CONFIG_INVALID', `maxErrors must be a whole number ≥ 0, got ${String(options.maxErrors)}`, { hint: 'omit it for no limit' });
     }
     this.memory = MemoryBudget.forJob(options.memoryBytes);
+    if (options.keyState === undefined && options.memoryBytes !== undefined) {
+      const keyed = this.plan.order.filter((n) => n.kind === 'groupByKey' || n.kind === 'combinePerKey' || (n.kind === 'parDo' && n.spec.stateful)).length;
+      const budget = this.memory;
+      this.spillingState = perStepKeyState((step) => new SpillingStateBackend({ budget: budget.child(`${step} (state)`, 1 / Math.max(1, keyed)), defaultCoder: structuredStateCoder() }));
+    }
+    const keyState = options.keyState ?? this.spillingState;
     this.job = buildJob({
       graph,
       plan: this.plan,
@@ -99,7 +107,7 @@ class Execution implements EngineLoop {
       deadLetter: this.deadLetterReceiver(),
       maxParallelism: checkMaxParallelism(options.maxParallelism),
       memory: { budget: this.memory, warn: (m) => this.warnOnce(m) },
-      ...(options.keyState !== undefined ? { keyState: options.keyState } : {}),
+      ...(keyState !== undefined ? { keyState } : {}),
       ...(options.share !== undefined ? { share: options.share } : {}),
     });
     this.ops = this.job.ops;
@@ -133,6 +141,10 @@ class Execution implements EngineLoop {
     for (const n of this.plan.order) {
       const m = tree[`job/${n.name}`];
       if (m !== undefined) steps[n.name] = m;
+      const state = this.spillingState?.backends.get(n.name)?.metrics();
+      if (state !== undefined && (state.bytesInMemory > 0 || state.runsWritten > 0)) {
+        steps[`${n.name} (state)`] = { bytesInMemory: state.bytesInMemory, peakBytesInMemory: state.bytesInMemory, bytesSpilled: state.bytesSpilled, runsWritten: state.runsWritten, limit: state.limit };
+      }
     }
     return { ...this.memory.metrics(), steps };
   }
@@ -221,6 +233,7 @@ class Execution implements EngineLoop {
           // close errors must not hide the job's own outcome
         }
       }
+      this.spillingState?.close();
     }
   }
 

@@ -95,7 +95,7 @@ export class GroupSpill {
     private readonly step: string,
     windowFn: WindowFn,
     /** The fold keeps every value (groupByKey): each element adds to what the table holds. */
-    private readonly keepsValues: boolean,
+    readonly keepsValues: boolean,
     private readonly config: GroupSpillConfig,
   ) {
     this.tableBudget = config.budget.child('table', 0.5);

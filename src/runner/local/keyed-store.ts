@@ -46,6 +46,11 @@ export interface KeyStateFactory {
    * backend.flush() : undefined`); the engine awaits it before more input. Cells taken before it are stale after it.
    */
   pendingIo?(): Promise<void> | undefined;
+  /**
+   * The factory of one keyed step's state. Keys of different steps are the same bytes, so steps must not share a
+   * backend's key space: when this is present the engine asks it once per keyed step and uses what it returns.
+   */
+  forStep?(step: string): KeyStateFactory;
 }
 
 export const IN_MEMORY_KEY_STATE: KeyStateFactory = {

@@ -40,6 +40,48 @@ export function defaultKeyBytes(encoded: EncodedKey): Uint8Array {
   }
 }
 
+/**
+ * A `KeyStateFactory` with one backend per keyed step (`backendFor(step)`, made when the engine builds the step), so
+ * steps keyed alike never share a key's state. `close()` closes every backend (spill files removed).
+ * @example
+ *   const keyState = perStepKeyState((step) => new SpillingStateBackend({ budget: job.child(step, 1), defaultCoder: structuredStateCoder() }));
+ */
+export function perStepKeyState(
+  backendFor: (step: string) => StateBackend,
+  opts: BackendKeyStateOptions = {},
+): KeyStateFactory & { readonly backends: ReadonlyMap<string, StateBackend>; close(): void } {
+  const backends = new Map<string, StateBackend>();
+  const factories = new Map<string, KeyStateFactory>();
+  const forStep = (step: string): KeyStateFactory => {
+    let f = factories.get(step);
+    if (f === undefined) {
+      if (backends.has(step)) throw new Error(`perStepKeyState: step '${step}' asked twice`);
+      const backend = backendFor(step);
+      backends.set(step, backend);
+      factories.set(step, (f = backendKeyState(backend, opts)));
+    }
+    return f;
+  };
+  // A caller that does not say the step (not the engine, which asks forStep) gets one shared backend.
+  const shared = (): KeyStateFactory => forStep('');
+  return {
+    backends,
+    forStep,
+    create: (keyGroup, encoded, key, onHold) => shared().create(keyGroup, encoded, key, onHold),
+    pendingIo: () => {
+      let all: Promise<void>[] | undefined;
+      for (const f of factories.values()) {
+        const p = f.pendingIo?.();
+        if (p !== undefined) (all ??= []).push(p);
+      }
+      return all === undefined ? undefined : Promise.all(all).then(() => undefined);
+    },
+    close: () => {
+      for (const b of backends.values()) b.close();
+    },
+  };
+}
+
 export function backendKeyState(backend: StateBackend, opts: BackendKeyStateOptions = {}): KeyStateFactory {
   const keyBytes = opts.keyBytes ?? ((encoded: EncodedKey) => defaultKeyBytes(encoded));
   return {
