@@ -49,6 +49,15 @@ describe('pipelines on N workers', () => {
         assert.equal(read.elementsOut, 1500);
         const enrich = got.result.metrics.steps.find((s) => s.step === 'Enrich')!;
         assert.equal(enrich.elementsIn, 1500);
+        // Every worker's dead letters, gathered into the one file the job was given.
+        const rejected = events(seed, 1500).filter((e) => e.amount === 77).length;
+        assert.ok(rejected > 0);
+        assert.equal(got.result.deadLetterCount, rejected);
+        assert.equal(got.result.deadLetterPath, join(got.dir, 'dead.jsonl'));
+        const dead = readFileSync(join(got.dir, 'dead.jsonl'), 'utf8').split('\n').filter((l) => l !== '');
+        assert.equal(dead.length, rejected);
+        assert.ok(dead.every((l) => (JSON.parse(l) as { step: string }).step === 'Check'));
+        assert.deepEqual(readdirSync(got.dir).filter((f) => f.startsWith('dead-w')), [], 'the workers\' files were gathered');
       }
       if (seed === 7) {
         // The streaming reducers (no batch tables) across 2 workers: the same panes.

@@ -10,7 +10,11 @@
  * A failure in any worker stops them all; the error names the worker, the step and the element.
  */
 import { ConfigError, RiffleError, type PipelineGraph, type MemoryFigures, type PipelineMetrics, type PipelineResult, type StepMetrics } from '../../model/index.ts';
+import { createReadStream, createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { plan, type LocalRunOptions } from '../local/index.ts';
+import { defaultDeadLetterPath, newRunId } from '../local/dead-letter-file.ts';
 import { checkWorkers } from './key-group-range.ts';
 import type { PipelineJobData } from './pipeline-job.ts';
 import { exchangeIdsOf, type SplitPlan, type SplitRef } from './pipeline-share.ts';
@@ -50,7 +54,9 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
   if (keyState !== undefined) {
     throw new ConfigError(`a custom keyState runs on one worker (it is an object in this thread)`, { hint: 'run with workers: 1' });
   }
-  const runId = options.runId ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const runId = options.runId ?? newRunId();
+  const jobName = typeof options.jobName === 'string' && options.jobName !== '' ? options.jobName : 'pipeline';
+  const deadLetterPath = options.deadLetter ?? defaultDeadLetterPath(jobName, runId);
   const memoryBytes = options.memoryBytes;
   const finished = new Set<number>();
   const pool: WorkerPool = WorkerPool.start({
@@ -66,7 +72,7 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
         options: {
           ...cloneableOptions(rest),
           runId: `${runId}-w${index}`,
-          ...(options.deadLetter !== undefined ? { deadLetter: perWorkerPath(options.deadLetter, index) } : {}),
+          deadLetter: perWorkerPath(deadLetterPath, index),
           ...(memoryBytes !== undefined ? { memoryBytes: Math.max(1, Math.floor(memoryBytes / workers)) } : {}),
         },
       };
@@ -89,7 +95,9 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
   if (signal?.aborted) onAbort();
   try {
     const reports = await pool.result;
-    return merge(reports.map((r) => r.result as PipelineResult), Date.now() - started, workers);
+    const results = reports.map((r) => r.result as PipelineResult);
+    await gatherDeadLetters(results, deadLetterPath);
+    return merge(results, Date.now() - started, workers, deadLetterPath);
   } catch (e) {
     if (signal?.aborted && e instanceof RiffleError && e.code === 'JOB_CANCELLED') {
       return { state: 'CANCELLED', metrics: { steps: [], counters: {}, distributions: {}, gauges: {} }, deadLetters: [], deadLetterCount: 0, durationMs: Date.now() - started };
@@ -114,7 +122,18 @@ function perWorkerPath(path: string, index: number): string {
 }
 
 /** One result from the workers': the same step and counter summed over workers. */
-function merge(results: readonly PipelineResult[], durationMs: number, workers: number): PipelineResult {
+/** The workers' dead-letter files, appended one after the other into the job's file (created only if needed). */
+async function gatherDeadLetters(results: readonly PipelineResult[], path: string): Promise<void> {
+  const files = results.flatMap((r) => (r.deadLetterPath !== undefined ? [r.deadLetterPath] : []));
+  if (files.length === 0) return;
+  mkdirSync(dirname(path), { recursive: true });
+  for (let i = 0; i < files.length; i++) {
+    await pipeline(createReadStream(files[i]!), createWriteStream(path, { flags: i === 0 ? 'w' : 'a' }));
+    rmSync(files[i]!, { force: true });
+  }
+}
+
+function merge(results: readonly PipelineResult[], durationMs: number, workers: number, deadLetterFile: string): PipelineResult {
   const steps = new Map<string, StepMetrics>();
   const counters: Record<string, number> = {};
   const gauges: Record<string, number> = {};
@@ -152,7 +171,7 @@ function merge(results: readonly PipelineResult[], durationMs: number, workers: 
   const metrics: PipelineMetrics = { steps: [...steps.values()], counters, distributions, gauges, ...(memory !== undefined ? { memory } : {}) };
   const deadLetters = results.flatMap((r) => r.deadLetters);
   const deadLetterCount = results.reduce((n, r) => n + (r.deadLetterCount ?? r.deadLetters.length), 0);
-  const deadLetterPath = results.find((r) => r.deadLetterPath !== undefined)?.deadLetterPath;
+  const deadLetterPath = deadLetterCount > 0 ? deadLetterFile : undefined;
   return {
     state: results.every((r) => r.state === 'DONE') ? 'DONE' : 'CANCELLED',
     metrics,
