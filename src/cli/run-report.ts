@@ -28,6 +28,11 @@ export function formatRunReport(pipeline: string, result: PipelineResult, cwd = 
   }
   const gauges = Object.entries(metrics.gauges);
   if (gauges.length > 0) out.push('', formatTable(['gauge', 'value'], gauges));
+  // Memory: only when something was spilled (the figures are always in --json, metrics.memory).
+  const memory = metrics.memory;
+  if (memory !== undefined && memory.bytesSpilled > 0) {
+    out.push('', `memory: peak ${mib(memory.peakBytesInMemory)} of a ${mib(memory.limit)} budget; ${mib(memory.bytesSpilled)} spilled in ${memory.runsWritten} sorted runs`);
+  }
   const dead = result.deadLetters;
   const count = result.deadLetterCount ?? dead.length;
   out.push('', `dead letters: ${count}`);
@@ -39,6 +44,10 @@ export function formatRunReport(pipeline: string, result: PipelineResult, cwd = 
     else if (result.deadLetterPath !== undefined) out.push(`(written to ${displayPath(result.deadLetterPath, cwd)})`);
   }
   return out.join('\n');
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
 /** The end-of-run report for machines: one JSON document. */
