@@ -7,14 +7,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { create, LocalRunner, Pipeline, RiffleError, type PipelineResult } from '../../src/index.ts';
+import { create, LocalRunner, Pipeline, RiffleError, type PipelineResult, type Progress } from '../../src/index.ts';
 import definition, { events } from './fixtures/workers-pipeline.ts';
 
 const MODULE = resolve(import.meta.dirname, 'fixtures/workers-pipeline.ts');
 const root = mkdtempSync(join(tmpdir(), 'riffle-workers-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-async function run(workers: number, params: { seed: number; n: number; failOn?: string }, tag: string, extra: { batchGrouping?: boolean } = {}): Promise<{ lines: Record<string, string[]>; result: PipelineResult; dir: string }> {
+async function run(workers: number, params: { seed: number; n: number; failOn?: string }, tag: string, extra: { batchGrouping?: boolean; onProgress?: (p: Progress) => void } = {}): Promise<{ lines: Record<string, string[]>; result: PipelineResult; dir: string }> {
   const dir = join(root, `${tag}-w${workers}`);
   const values = { failOn: '', ...params, output: dir };
   const p = Pipeline.create();
@@ -58,6 +58,14 @@ describe('pipelines on N workers', () => {
         assert.equal(dead.length, rejected);
         assert.ok(dead.every((l) => (JSON.parse(l) as { step: string }).step === 'Check'));
         assert.deepEqual(readdirSync(got.dir).filter((f) => f.startsWith('dead-w')), [], 'the workers\' files were gathered');
+      }
+      if (seed === 1234) {
+        // Progress from the workers, summed: every element read is counted once.
+        const reports: Progress[] = [];
+        await run(2, params, `s${seed}-progress`, { onProgress: (pr) => reports.push(pr) });
+        assert.ok(reports.length > 0, 'progress was reported');
+        assert.ok(reports.every((r) => r.elementsRead <= 1500 + 40 + 4), "the events, the users and the writes' impulses, each once");
+        assert.ok(reports.some((r) => r.elementsRead > 0));
       }
       if (seed === 7) {
         // The streaming reducers (no batch tables) across 2 workers: the same panes.

@@ -6,7 +6,7 @@
  * worker's commit still reads. A `cancel` command stops its run as a cancelled one (sinks abort).
  */
 import { importUserModule, Pipeline, RiffleError, type PipelineResult } from '../../model/index.ts';
-import { LocalRunner, type LocalRunOptions } from '../local/index.ts';
+import { LocalRunner, type LocalRunOptions, type Progress } from '../local/index.ts';
 import { PipelineShare, type SplitPlan } from './pipeline-share.ts';
 import type { WorkerContext } from './worker-context.ts';
 
@@ -15,7 +15,11 @@ export interface PipelineJobData {
   /** The run options every worker uses (structured-cloneable ones only). */
   readonly options: LocalRunOptions;
   readonly splits: Readonly<Record<string, SplitPlan>>;
+  /** The caller wants progress: report it as metrics. */
+  readonly progress: boolean;
 }
+
+const PROGRESS_MS = 250;
 
 interface DefinitionLike {
   readonly kind: 'riffle.pipeline';
@@ -45,7 +49,23 @@ export async function runWorker(ctx: WorkerContext): Promise<PipelineResult> {
   const p = Pipeline.create();
   await definition.build(p, data.module.params);
   const share = new PipelineShare(ctx, p.graph, data.splits, closed);
-  const result = await new LocalRunner().run(p.graph, { ...data.options, share, signal: cancel.signal });
+  // Progress goes to the coordinator (which sums the workers') at most every PROGRESS_MS.
+  let last = 0;
+  const onProgress = (pr: Progress) => {
+    const now = Date.now();
+    if (now - last < PROGRESS_MS) return;
+    last = now;
+    ctx.reportMetrics({
+      progress: 1,
+      elementsRead: pr.elementsRead,
+      sourcesDone: pr.sourcesDone,
+      sources: pr.sources,
+      finishing: pr.phase === 'finishing' ? 1 : 0,
+      elementsProcessed: pr.elementsProcessed,
+      deadLetters: pr.deadLetters,
+    });
+  };
+  const result = await new LocalRunner().run(p.graph, { ...data.options, share, signal: cancel.signal, ...(data.progress ? { onProgress } : {}) });
   // What goes back to the coordinator is cloned: a rejected element that cannot be is kept as its excerpt.
   return { ...result, deadLetters: result.deadLetters.map((d) => ({ ...d, element: cloneable(d.element) })) };
 }

@@ -13,7 +13,7 @@ import { ConfigError, RiffleError, type PipelineGraph, type MemoryFigures, type 
 import { createReadStream, createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { plan, type LocalRunOptions } from '../local/index.ts';
+import { plan, type LocalRunOptions, type Progress } from '../local/index.ts';
 import { defaultDeadLetterPath, newRunId } from '../local/dead-letter-file.ts';
 import { checkWorkers } from './key-group-range.ts';
 import type { PipelineJobData } from './pipeline-job.ts';
@@ -40,17 +40,19 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
   }
   const splits: Record<string, SplitPlan> = {};
   const refs: SplitRef[] = [];
+  let bytesEstimated = 0;
   for (const node of p.order) {
     if (node.kind !== 'read' || node.spec.source.kind !== 'bounded') continue;
     const source = node.spec.source;
     const size = await source.estimateSizeBytes().catch(() => 0);
+    bytesEstimated += size;
     const desiredBytes = Math.max(1, Math.ceil(size / (workers * PARTS_PER_WORKER)));
     const parts = await source.split(desiredBytes);
     splits[node.id] = { desiredBytes, count: parts.length };
     for (let i = 0; i < parts.length; i++) refs.push({ node: node.id, index: i });
   }
 
-  const { signal, clock: _clock, onProgress: _progress, keyState, share: _share, pipelineModule: _module, ...rest } = options;
+  const { signal, clock: _clock, onProgress, keyState, share: _share, pipelineModule: _module, ...rest } = options;
   if (keyState !== undefined) {
     throw new ConfigError(`a custom keyState runs on one worker (it is an object in this thread)`, { hint: 'run with workers: 1' });
   }
@@ -59,6 +61,8 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
   const deadLetterPath = options.deadLetter ?? defaultDeadLetterPath(jobName, runId);
   const memoryBytes = options.memoryBytes;
   const finished = new Set<number>();
+  /** Each worker's latest progress report. */
+  const progress: Array<Record<string, number> | undefined> = new Array<Record<string, number> | undefined>(workers);
   const pool: WorkerPool = WorkerPool.start({
     workers,
     maxParallelism,
@@ -69,6 +73,7 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
       const data: PipelineJobData = {
         module,
         splits,
+        progress: onProgress !== undefined,
         options: {
           ...cloneableOptions(rest),
           runId: `${runId}-w${index}`,
@@ -79,6 +84,11 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
       return { data };
     },
     onMetrics: (index, metrics) => {
+      if (metrics.progress === 1 && onProgress !== undefined) {
+        progress[index] = metrics;
+        onProgress(sumProgress(progress, bytesEstimated));
+        return;
+      }
       if (metrics.finished !== 1) return;
       finished.add(index);
       if (finished.size === workers) pool.control({ kind: 'close' }).catch(() => {});
@@ -106,6 +116,21 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** The job's progress: the workers' counts summed; reading while any worker reads; the coordinator's size estimate. */
+function sumProgress(reports: ReadonlyArray<Record<string, number> | undefined>, bytesEstimated: number): Progress {
+  const sum = (k: string) => reports.reduce((n, r) => n + (r?.[k] ?? 0), 0);
+  const finishing = reports.every((r) => r !== undefined && r.finishing === 1);
+  return {
+    elementsRead: sum('elementsRead'),
+    sourcesDone: sum('sourcesDone'),
+    sources: sum('sources'),
+    bytesEstimated,
+    phase: finishing ? 'finishing' : 'reading',
+    elementsProcessed: sum('elementsProcessed'),
+    deadLetters: sum('deadLetters'),
+  };
 }
 
 /** Options that cross to a worker: plain values only (functions and objects of this thread stay here). */
