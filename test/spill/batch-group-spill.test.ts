@@ -2,7 +2,7 @@
 // merges it back at the end: the same output as in memory, with the spill in the run's metrics.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { coders, combine, create, groupByKey, kv, map, Pipeline, windowFns, windowInto, type PipelineResult } from '../../src/index.ts';
+import { coders, combine, create, groupByKey, kv, map, Pipeline, windowFns, windowInto, parDo, withTimestamps, type KV, type PipelineResult } from '../../src/index.ts';
 import { LocalRunner } from '../../src/runner/index.ts';
 
 interface Ev {
@@ -14,11 +14,19 @@ interface Ev {
 
 const events: Ev[] = Array.from({ length: 40_000 }, (_, i) => ({ id: i, user: `u${(i * 7919) % 1013}`, price: (i % 97) + 0.5, tags: i % 3 === 0 ? ['a', 'b'] : [] }));
 
-async function run(kind: 'group' | 'sum' | 'fixed' | 'coded' | 'classes', memoryBytes?: number): Promise<{ out: string[]; result: PipelineResult; warnings: string[] }> {
+async function run(kind: 'group' | 'sum' | 'fixed' | 'sessions' | 'sessionSum' | 'coded' | 'classes', memoryBytes?: number): Promise<{ out: string[]; result: PipelineResult; warnings: string[] }> {
   const out: string[] = [];
   const p = Pipeline.create();
-  const src = p.apply(create(events, { batchSize: 500 })).apply(windowInto(kind === 'fixed' ? windowFns.fixed(1000) : windowFns.global()));
-  if (kind === 'sum') {
+  // Sessions: a user's events are 1013 ids apart (7919 is prime to 1013), at 1–5 ms per id; a gap of 5 s merges
+  // them into ~13,000 sessions of varied length (a merged session often spans input that was spilled and input that
+  // was not).
+  const windowFn = kind === 'fixed' ? windowFns.fixed(1000) : kind.startsWith('session') ? windowFns.sessions(5000) : windowFns.global();
+  const src = p.apply(create(events, { batchSize: 500 })).apply(withTimestamps((e: Ev) => e.id * ((e.id % 5) + 1))).apply(windowInto(windowFn));
+  if (kind === 'sessionSum') {
+    src.apply(map((e: Ev) => kv(e.user, e.price))).apply(combine.perKey(combine.sum((x: number) => x))).apply(parDo({ process: (s: KV<string, number>, ctx) => void out.push(`${s.key} ${s.value} ${ctx.window.key} ${ctx.timestamp}`) }));
+  } else if (kind === 'sessions') {
+    src.apply(map((e: Ev) => kv(e.user, e))).apply(groupByKey()).apply(parDo({ process: (g: KV<string, Iterable<Ev>>, ctx) => void out.push(`${g.key} ${ctx.window.key} ${ctx.timestamp} ${[...g.value].map((e) => e.id).sort((a, b) => a - b).join(',')}`) }));
+  } else if (kind === 'sum') {
     src.apply(map((e: Ev) => kv(e.user, e.price))).apply(combine.perKey(combine.sum((x: number) => x))).apply(map((s) => out.push(`${s.key} ${s.value}`)));
   } else if (kind === 'classes') {
     class Box {
@@ -43,14 +51,14 @@ async function run(kind: 'group' | 'sum' | 'fixed' | 'coded' | 'classes', memory
   }
 }
 
-for (const kind of ['group', 'sum', 'fixed', 'coded'] as const) {
+for (const kind of ['group', 'sum', 'fixed', 'sessions', 'sessionSum', 'coded'] as const) {
   test(`a bounded grouping (${kind}) past a small memory budget spills and gives the in-memory output`, async () => {
     const reference = await run(kind);
     assert.equal(reference.result.metrics.memory?.bytesSpilled, 0, 'with memory to spare nothing is spilled');
     const small = await run(kind, 256 * 1024);
     assert.deepEqual(small.out, reference.out);
     const m = small.result.metrics.memory!;
-    if (kind !== 'sum') {
+    if (kind !== 'sum' && kind !== 'sessionSum') {
       assert.ok(m.bytesSpilled > 0 && m.runsWritten > 1, JSON.stringify(m));
       const step = Object.values(m.steps).find((s) => s.bytesSpilled > 0);
       assert.ok(step !== undefined, 'the grouping step reports its spill');

@@ -1,6 +1,6 @@
 import { kv, type BoundedWindow, type Instant, type PaneInfo, type WindowingStrategy } from '../../model/index.ts';
 import { finalWindows, paneOutputTime, soleOnTimePane, type PaneFold } from '../../semantics/index.ts';
-import type { GroupSpill } from './group-spill.ts';
+import type { GroupSpill, SpilledGroup } from './group-spill.ts';
 import { encodeKey, type EncodedKey } from './key-encoding.ts';
 
 interface Slot {
@@ -74,7 +74,8 @@ export class BatchGroupTable {
     if (this.isMerging) {
       let m = this.merging.get(encoded);
       if (m === undefined) this.merging.set(encoded, (m = { key, windows: [], values: [], timestamps: [] }));
-      spill?.account(value, windows.length);
+      // Each element keeps its window, value and timestamp (three array slots and a window object).
+      spill?.account(value, 0, 96 * windows.length);
       for (let i = 0; i < windows.length; i++) {
         m.windows.push(windows[i]!);
         m.values.push(value);
@@ -171,17 +172,19 @@ export class BatchGroupTable {
     return false;
   }
 
-  private spilledGroups: Iterator<{ key: unknown; window: BoundedWindow; elements: Array<{ key: unknown; value: Instant }> }> | false | undefined;
+  private spilledGroups: Iterator<SpilledGroup> | false | undefined;
 
   /**
    * One spilled (key, window) group: its values fold after those the table holds for the same key and window (they
    * came earlier: the table stopped taking input when spilling began), and the pane goes out once.
    */
-  private emitSpilled(g: { key: unknown; window: BoundedWindow; elements: Array<{ key: unknown; value: Instant }> }, emit: Emit): void {
+  private emitSpilled(g: SpilledGroup, emit: Emit): void {
+    if (g.windows !== undefined) return this.emitSpilledMerging(g, g.windows, emit);
+    const window = g.window!;
     const k = this.table.get(encodeKey(g.key, this.step));
     let s: Slot | undefined;
-    if (k !== undefined) for (let i = 0; i < k.all.length && s === undefined; i++) if (k.all[i]!.window.key === g.window.key) s = k.all[i];
-    if (s === undefined) s = { window: g.window, acc: this.folder.create(), minTs: Infinity, maxTs: -Infinity, done: false };
+    if (k !== undefined) for (let i = 0; i < k.all.length && s === undefined; i++) if (k.all[i]!.window.key === window.key) s = k.all[i];
+    if (s === undefined) s = { window, acc: this.folder.create(), minTs: Infinity, maxTs: -Infinity, done: false };
     for (const e of g.elements) {
       s.acc = this.folder.add(s.acc, e.key);
       if (e.value < s.minTs) s.minTs = e.value;
@@ -192,6 +195,23 @@ export class BatchGroupTable {
     // The table holds this slot until the end: let its (now complete) accumulator go.
     s.acc = undefined;
     emit(kv(k?.key ?? g.key, output), this.outputTime(s), s.window, this.pane);
+  }
+
+  /**
+   * A key's spilled input under a merging window function: after what the table holds of the key (earlier input),
+   * its windows are merged over the key's full set, as for a key that stayed in memory.
+   */
+  private emitSpilledMerging(g: SpilledGroup, windows: BoundedWindow[], emit: Emit): void {
+    const encoded = encodeKey(g.key, this.step);
+    const held = this.merging.get(encoded);
+    const m: MergingEntries = held ?? { key: g.key, windows: [], values: [], timestamps: [] };
+    this.merging.delete(encoded);
+    for (let i = 0; i < g.elements.length; i++) {
+      m.windows.push(windows[i]!);
+      m.values.push(g.elements[i]!.key);
+      m.timestamps.push(g.elements[i]!.value);
+    }
+    for (const s of this.mergeEntries(m)) emit(kv(m.key, this.folder.output(s.acc)), this.outputTime(s), s.window, this.pane);
   }
 
   /** Work for a bundle boundary (a spill's asynchronous write). */

@@ -52,13 +52,14 @@ export function estimateHeapBytes(v: unknown, depth = 0): number {
   }
 }
 
-/** The coder of a window function's windows, when it has one (global, fixed, sliding); undefined otherwise. */
+/** The coder of a window function's windows, when it has one (global, fixed, sliding, sessions); undefined otherwise. */
 export function windowCoderOf(windowFn: WindowFn): Coder<BoundedWindow> | undefined {
   switch (windowFn.kind) {
     case 'global':
       return coders.globalWindow() as Coder<BoundedWindow>;
     case 'fixed':
     case 'sliding':
+    case 'sessions':
       return coders.intervalWindow() as unknown as Coder<BoundedWindow>;
     default:
       return undefined;
@@ -74,7 +75,10 @@ export function windowCoderOf(windowFn: WindowFn): Coder<BoundedWindow> | undefi
 export class GroupSpill {
   private readonly tableBudget: MemoryBudget;
   private readonly spillBudget: MemoryBudget;
-  private readonly groupKeyCoder: Coder<KV<unknown, BoundedWindow>> | undefined;
+  /** (key, window) for non-merging window functions; the key alone for merging ones (the window goes with the value). */
+  private readonly groupKeyCoder: Coder<unknown> | undefined;
+  private readonly windowCoder: Coder<BoundedWindow> | undefined;
+  private readonly merging: boolean;
   private readonly elementCoder: Coder<KV<unknown, Instant>>;
   /**
    * Keys without a declared coder group by their canonical encoding (sorted fields), which does not keep an object
@@ -102,15 +106,17 @@ export class GroupSpill {
     this.spillBudget = config.budget.child('spill', 0.5);
     const windowCoder = windowCoderOf(windowFn);
     const keyCoder = config.keyCoder !== undefined && config.keyCoder.deterministic ? config.keyCoder : coders.object({ canonical: true });
-    this.groupKeyCoder = windowCoder !== undefined ? coders.kv(keyCoder, windowCoder) : undefined;
+    this.merging = windowFn.isMerging;
+    this.windowCoder = windowCoder;
+    this.groupKeyCoder = windowCoder === undefined ? undefined : this.merging ? keyCoder : (coders.kv(keyCoder, windowCoder) as Coder<unknown>);
     this.keyAsWritten = keyCoder === config.keyCoder ? undefined : coders.object();
     this.elementCoder = coders.kv(config.valueCoder ?? coders.object(), coders.instant());
   }
 
   /** Accounts for one element folded into the table (`newSlots` slots created); may switch to spilling. */
-  account(value: unknown, newSlots: number): void {
+  account(value: unknown, newSlots: number, extraBytes = 0): void {
     if ((this.seen++ & 63) === 0) this.avgValueBytes = (this.avgValueBytes * 3 + estimateHeapBytes(value)) / 4;
-    this.estimated += newSlots * SLOT_BYTES + (this.keepsValues ? this.avgValueBytes + VALUE_BYTES : 0);
+    this.estimated += newSlots * SLOT_BYTES + extraBytes + (this.keepsValues ? this.avgValueBytes + VALUE_BYTES : 0);
     const delta = this.estimated - this.reserved;
     if (delta < CHUNK) return;
     if (this.tableBudget.tryReserve(delta)) this.reserved += delta;
@@ -118,7 +124,7 @@ export class GroupSpill {
   }
 
   private startSpilling(): void {
-    if (this.groupKeyCoder === undefined) return this.disable('its windows have no coder (only global, fixed and sliding windows spill)');
+    if (this.groupKeyCoder === undefined) return this.disable('its windows have no coder (global, fixed, sliding and session windows spill)');
     this.buffer = new GroupingBuffer({ budget: this.spillBudget, ...(this.config.spillDir !== undefined ? { spillDir: this.config.spillDir } : {}) });
   }
 
@@ -137,10 +143,15 @@ export class GroupSpill {
     let element: Uint8Array;
     const keys: Uint8Array[] = [];
     try {
-      writer.length = 0;
-      this.elementCoder.encode({ key: value, value: timestamp }, writer);
-      if (this.keyAsWritten !== undefined && typeof key === 'object' && key !== null) this.keyAsWritten.encode(key, writer);
-      element = writer.toBytes();
+      if (this.merging) {
+        // The key alone groups; each window goes with its element: the key's windows merge at the end, over all.
+        const k = encode(this.groupKeyCoder!, key);
+        const records: Uint8Array[] = [];
+        for (let i = 0; i < windows.length; i++) records.push(this.record(key, value, timestamp, windows[i]!));
+        for (const r of records) buffer.add(k, r);
+        return true;
+      }
+      element = this.record(key, value, timestamp, undefined);
       for (let i = 0; i < windows.length; i++) keys.push(encode(this.groupKeyCoder!, { key, value: windows[i]! }));
     } catch (e) {
       this.spilled = buffer;
@@ -149,6 +160,15 @@ export class GroupSpill {
     }
     for (const k of keys) buffer.add(k, element);
     return true;
+  }
+
+  /** One spilled element: (value, timestamp), its window when merging, then the key as written when it differs. */
+  private record(key: unknown, value: unknown, timestamp: Instant, window: BoundedWindow | undefined): Uint8Array {
+    writer.length = 0;
+    this.elementCoder.encode({ key: value, value: timestamp }, writer);
+    if (window !== undefined) this.windowCoder!.encode(window, writer);
+    if (this.keyAsWritten !== undefined && typeof key === 'object' && key !== null) this.keyAsWritten.encode(key, writer);
+    return writer.toBytes();
   }
 
   /** A buffer kept for the end after spilling stopped (a value the coders refused). */
@@ -165,20 +185,25 @@ export class GroupSpill {
     return b !== undefined && b.needsFlush ? b.flush() : undefined;
   }
 
-  /** Each spilled (key, window) group, decoded, in key-byte order, with its (value, timestamp) elements in order. */
-  *groups(): Generator<{ key: unknown; window: BoundedWindow; elements: Array<KV<unknown, Instant>> }> {
+  /**
+   * Each spilled group, decoded, in key-byte order, with its (value, timestamp) elements in order: per (key, window)
+   * for non-merging window functions; per key, with each element's window in `windows`, for merging ones.
+   */
+  *groups(): Generator<SpilledGroup> {
     const b = this.toMerge;
     if (b === undefined) return;
     for (const g of b.rawGroups()) {
-      const kw = decode(this.groupKeyCoder!, latin1Bytes(g.key));
-      let key = kw.key;
+      const decoded = decode(this.groupKeyCoder!, latin1Bytes(g.key));
+      let key = this.merging ? decoded : (decoded as KV<unknown, BoundedWindow>).key;
       const elements: Array<KV<unknown, Instant>> = new Array(g.values.length);
+      const windows: BoundedWindow[] | undefined = this.merging ? new Array(g.values.length) : undefined;
       for (let i = 0; i < elements.length; i++) {
         const r = new ByteReader(g.values[i] as Uint8Array);
         elements[i] = this.elementCoder.decode(r);
+        if (windows !== undefined) windows[i] = this.windowCoder!.decode(r);
         if (i === 0 && !r.done) key = this.keyAsWritten!.decode(r);
       }
-      yield { key, window: kw.value, elements };
+      yield { key, window: this.merging ? undefined : (decoded as KV<unknown, BoundedWindow>).value, windows, elements };
     }
   }
 
@@ -190,6 +215,14 @@ export class GroupSpill {
     this.buffer?.close();
     this.spilled?.close();
   }
+}
+
+/** A spilled group: see GroupSpill.groups. */
+export interface SpilledGroup {
+  readonly key: unknown;
+  readonly window: BoundedWindow | undefined;
+  readonly windows: BoundedWindow[] | undefined;
+  readonly elements: Array<KV<unknown, Instant>>;
 }
 
 const writer = new ByteWriter();
