@@ -5,7 +5,8 @@
 //     (${output}/sensor-windows),
 //   - sends malformed messages (undecodable data, an unparseable timestamp attribute) with their raw bytes to
 //     ${output}/errors-*.jsonl, and drops republished duplicates (same `id` attribute),
-// and ends by itself: it publishes first, then the read drains the subscription (`until: 'drained'`).
+// and ends by itself: it publishes first, then the read drains the subscription (`until: 'drained'`). Messages are
+// acked per bundle once every sink's flush of it returned (see src/io/bus/README.md, "Acks", for what that covers).
 //
 // The readings' event times lie in the last hour (a fleet catching up on an hour of buffered readings), so the read
 // allows 2 h of skew between event time and publish time: its watermark (the oldest unacked publish time − 2 h,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { combine, create, kv, map, Pipeline, window, writeTo, type ErrorRecord, type Instant, type KV, type Sink } from '../../index.ts';
 import { acquireBus } from './bus-handle.ts';
-import { BusSource, read, write, openBus, type Bus, type BusRecord } from './index.ts';
+import { BusSource, read, write, openBus, startBusServer, type Bus, type BusRecord } from './index.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'riffle-bus-io-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -113,6 +113,42 @@ describe('io.bus.read', () => {
     await again.close();
   });
 
+  it("acks per bundle by default, and nothing before the end with ack 'end': a job failing in its third batch", async () => {
+    for (const ack of ['bundle', 'end'] as const) {
+      const dir = freshDir();
+      const bus = await setup(dir);
+      for (let i = 0; i < 30; i += 10) await bus.publish('readings', Array.from({ length: 10 }, (_, j) => ({ data: JSON.stringify({ i: i + j }) })));
+      await bus.close();
+      let seen = 0;
+      const p = Pipeline.create();
+      p.apply(read<{ i: number }>('archive', { bus: dir, until: 'drained', batchSize: 10, ack }))
+        .apply(map((v: { i: number }) => {
+          if (++seen === 25) throw new Error('boom');
+          return v;
+        }))
+        .apply(writeTo(memorySink([])));
+      await assert.rejects(p.run(), /boom/);
+      const again = await openBus({ dir });
+      const left = await backlog(again, 'archive');
+      if (ack === 'end') assert.equal(left, 30, 'nothing acked before the end');
+      else assert.ok(left >= 10 && left <= 20, `the batches that passed every sink's flush are acked (${30 - left})`);
+      await again.close();
+    }
+  });
+
+  it("with ack 'end', a read that would hold more than the bus delivers unacked fails with the reason instead of waiting forever", async () => {
+    const dir = freshDir();
+    const bus = await openBus({ dir, fsync: 'never', maxPendingMessages: 10_000 });
+    await bus.createTopic('readings');
+    await bus.createSubscription('archive', { topic: 'readings', ackDeadline: '60s' });
+    for (let i = 0; i < 10_050; i += 1000) await bus.publish('readings', Array.from({ length: Math.min(1000, 10_050 - i) }, (_, j) => ({ data: String(i + j) })));
+    const p = Pipeline.create();
+    p.apply(read<number>('archive', { bus, until: 'drained', ack: 'end' })).apply(writeTo(memorySink([])));
+    await assert.rejects(p.run(), (e: Error & { code?: string }) => e.code === 'BUS_READ_HOLDS_TOO_MANY' && /holds 10000 unacked/.test(e.message));
+    assert.equal(await backlog(bus, 'archive'), 10_050, 'nothing acked; the held messages were nacked');
+    await bus.close();
+  });
+
   it('ends after maxMessages and leaves the rest unacked', async () => {
     const dir = freshDir();
     const bus = await setup(dir);
@@ -154,7 +190,7 @@ describe('io.bus.read', () => {
     await bus.publish('readings', Array.from({ length: 12 }, (_, i) => ({ data: String(i) })));
     const reader = await new BusSource<number>('archive', {
       bus, format: 'json', timestampAttribute: undefined, timestampFn: undefined, idAttribute: undefined,
-      dedupWindowMs: 600_000, allowedSkewMs: 10_000, untilDrained: false, maxMessages: Infinity, batchSize: 5, withMetadata: false,
+      dedupWindowMs: 600_000, allowedSkewMs: 10_000, untilDrained: false, maxMessages: Infinity, batchSize: 5, withMetadata: false, ackAtEnd: false,
     }).open(undefined);
     const b1 = await reader.next(1000);
     assert.equal(b1!.values.length, 5);
@@ -177,7 +213,39 @@ describe('io.bus.read', () => {
     assert.throws(() => read('archive', { until: 'done' as never }), /'until' must be 'drained'/);
     assert.throws(() => read('archive', { allowedSkew: 'soon' }), /allowedSkew/);
     assert.throws(() => read('x'), /subscription/);
+    assert.throws(() => read('archive', { ack: 'end' }), /ack 'end' needs a read that ends/);
     assert.throws(() => write('readings', { orderingKey: 'sensor' as never }), /'orderingKey' must be a function/);
+  });
+});
+
+describe('io.bus through a server', () => {
+  it('reads and writes a bus served by `riffle bus serve` (the same semantics over HTTP)', async () => {
+    const dir = freshDir();
+    const bus = await setup(dir);
+    await bus.createTopic('echo');
+    await bus.createSubscription('echo-sub', { topic: 'echo' });
+    await bus.publish('readings', Array.from({ length: 120 }, (_, i) => ({ data: JSON.stringify({ i }), attributes: { ts: String(1_700_000_000_000 + i) } })));
+    await bus.publish('readings', [{ data: 'not json', attributes: { ts: '1' } }]);
+    const server = await startBusServer({ bus, port: 0 });
+    try {
+      const got: Got<{ i: number }>[] = [];
+      const errors: Got<ErrorRecord<string>>[] = [];
+      const p = Pipeline.create();
+      const r = p.apply(read<{ i: number }>('archive', { bus: server.url, timestampAttribute: 'ts', until: 'drained', batchSize: 50 }).withErrors());
+      r.main.apply(writeTo(memorySink(got)));
+      r.errors.apply(writeTo(memorySink(errors)));
+      r.main.apply(write('echo', { bus: server.url }));
+      await p.run();
+      assert.equal(got.length, 120);
+      for (const g of got) assert.equal(g.timestamp, 1_700_000_000_000 + g.value.i);
+      assert.equal(errors.length, 1);
+      assert.equal(errors[0]!.value.element, 'not json');
+      assert.equal(await backlog(bus, 'archive'), 0);
+      assert.equal(await backlog(bus, 'echo-sub'), 120);
+    } finally {
+      await server.close();
+      await bus.close();
+    }
   });
 });
 

@@ -10,10 +10,11 @@
  *   it to now − allowedSkew. An element older than the watermark is late (dropped per the windowing's lateness).
  * - **Dedup**: a message id seen before (a redelivery) and, with `idAttribute`, an id attribute seen before are
  *   dropped (acked without output), remembered for `dedupWindow` (default 10 min).
- * - **Acks** (until checkpoints, issue 14): the messages of a batch are acked when the engine asks for the next
- *   batch, which it does only after the batch passed every step and every sink's flush of that bundle returned, and
- *   at the end of a read that ended. A failed or cancelled job acks nothing more: what it held is nacked (redelivered).
- *   See README.md, "Pipeline I/O", for what this promises and what it does not.
+ * - **Acks** (until checkpoints, issue 14): with `ack: 'bundle'` (default) the messages of a batch are acked when the
+ *   engine asks for the next batch, which it does only after the batch passed every step and every sink's flush of
+ *   that bundle returned; with `ack: 'end'`, all at once when a read that ended closes (its final watermark has fired
+ *   the windows by then). A failed or cancelled job acks nothing more: what it held is nacked (redelivered).
+ *   See README.md, "Pipeline I/O", for what each promises and what it does not.
  * - **Malformed messages** (undecodable data, an unparseable timestamp attribute, a failing timestampFn) go to the
  *   read's error output with the reason and the raw bytes (as text when UTF-8, else base64, named in the origin).
  * - **Ending**: `until: 'drained'` ends the read at the first poll that finds nothing and an empty backlog;
@@ -22,6 +23,7 @@
 import {
   ConfigError,
   MAX_TIMESTAMP,
+  RiffleError,
   MIN_TIMESTAMP,
   parseDuration,
   type DurationLike,
@@ -78,9 +80,16 @@ export interface BusReadOptions<T = unknown> {
   readonly batchSize?: number;
   /** Elements are `BusRecord`s (data with attributes, id, publish time) instead of the data alone. */
   readonly withMetadata?: boolean;
+  /**
+   * When messages are acked. `bundle` (default): a batch once it passed every step and every sink's flush (when the
+   * next batch is asked for). `end`: all of them once a read that ends (`until`, `maxMessages`) ended and its final
+   * watermark fired the windows — at-least-once for windowed output too, but every message stays held (leased, in
+   * memory) until then: for jobs that catch up on a bounded backlog.
+   */
+  readonly ack?: 'bundle' | 'end';
 }
 
-const READ_KEYS = ['bus', 'format', 'timestampAttribute', 'timestampFn', 'idAttribute', 'dedupWindow', 'allowedSkew', 'until', 'maxMessages', 'batchSize', 'withMetadata'];
+const READ_KEYS = ['bus', 'format', 'timestampAttribute', 'timestampFn', 'idAttribute', 'dedupWindow', 'allowedSkew', 'until', 'maxMessages', 'batchSize', 'withMetadata', 'ack'];
 
 interface ResolvedRead {
   readonly bus: BusLocation | undefined;
@@ -94,6 +103,7 @@ interface ResolvedRead {
   readonly maxMessages: number;
   readonly batchSize: number;
   readonly withMetadata: boolean;
+  readonly ackAtEnd: boolean;
 }
 
 function durationOption(v: DurationLike | undefined, key: string, dflt: number, what: string): number {
@@ -136,6 +146,10 @@ function resolveRead(subscription: string, o: BusReadOptions<any>): ResolvedRead
   if (o.timestampFn !== undefined && typeof o.timestampFn !== 'function') throw new ConfigError(`${what}: option 'timestampFn' must be a function`);
   if (o.until !== undefined && o.until !== 'drained') throw new ConfigError(`${what}: option 'until' must be 'drained', not ${JSON.stringify(o.until)}`);
   if (o.withMetadata !== undefined && typeof o.withMetadata !== 'boolean') throw new ConfigError(`${what}: option 'withMetadata' must be true or false`);
+  if (o.ack !== undefined && o.ack !== 'bundle' && o.ack !== 'end') throw new ConfigError(`${what}: option 'ack' must be 'bundle' or 'end', not ${JSON.stringify(o.ack)}`);
+  if (o.ack === 'end' && o.until === undefined && o.maxMessages === undefined) {
+    throw new ConfigError(`${what}: ack 'end' needs a read that ends`, { hint: "give until: 'drained' or maxMessages, or ack: 'bundle'" });
+  }
   return {
     bus: o.bus,
     format,
@@ -148,6 +162,7 @@ function resolveRead(subscription: string, o: BusReadOptions<any>): ResolvedRead
     maxMessages: o.maxMessages === undefined ? Infinity : positiveInt(o.maxMessages, 'maxMessages', 1, what),
     batchSize: positiveInt(o.batchSize, 'batchSize', 1000, what),
     withMetadata: o.withMetadata ?? false,
+    ackAtEnd: o.ack === 'end',
   };
 }
 
@@ -157,6 +172,8 @@ export interface BusReadPosition {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** With ack 'end': the most messages held unacked (the embedded bus's default maxPendingMessages per subscription). */
+const MAX_HELD = 10_000;
 
 /** The subscription as an unbounded source. */
 export class BusSource<T> implements UnboundedSource<T, BusReadPosition> {
@@ -174,7 +191,11 @@ export class BusSource<T> implements UnboundedSource<T, BusReadPosition> {
     const handle = await acquireBus(this.options.bus);
     try {
       await handle.bus.getSubscription(this.subscription);
-      const stream = handle.bus.streamingPull(this.subscription, { maxOutstandingMessages: this.options.batchSize });
+      // Acking at the end holds every message: flow control must not wait for acks that come only at the end.
+      const stream = handle.bus.streamingPull(
+        this.subscription,
+        this.options.ackAtEnd ? { maxOutstandingMessages: Number.MAX_SAFE_INTEGER, maxOutstandingBytes: Number.MAX_SAFE_INTEGER } : { maxOutstandingMessages: this.options.batchSize },
+      );
       return new BusReader<T>(this.subscription, this.options, handle, stream, signal);
     } catch (e) {
       await handle.release();
@@ -218,9 +239,10 @@ export class BusReader<T> implements UnboundedReader<T, BusReadPosition> {
 
   async next(waitMs: number): Promise<SourceBatch<T> | null> {
     // The engine asks for a batch only once the previous one went through every step and every sink's flush.
-    await this.ackHeld();
+    if (!this.o.ackAtEnd) await this.ackHeld();
     if (this.ended) return null;
-    const room = Math.min(this.o.batchSize, this.o.maxMessages - this.taken);
+    const held = () => new Set(this.toAck.map((m) => m.id)).size;
+    const room = Math.min(this.o.batchSize, this.o.maxMessages - this.taken, this.o.ackAtEnd ? MAX_HELD - held() : Infinity);
     const got: StreamedMessage[] = [];
     if (room > 0) {
       const first = await this.take(waitMs);
@@ -240,8 +262,15 @@ export class BusReader<T> implements UnboundedReader<T, BusReadPosition> {
     if (this.taken >= this.o.maxMessages) {
       this.ended = true;
     } else if (got.length === 0 && this.o.untilDrained) {
+      // Drained: nothing unacked but what this reader holds (with ack 'end', all it read), nothing buffered unread.
+      const h = held();
       const s = (await this.bus.stats({ subscription: this.subscription })).subscriptions[0];
-      if (s && s.backlogMessages === 0 && s.outstandingMessages === 0) this.ended = true;
+      if (s && s.backlogMessages === h && s.outstandingMessages === h) this.ended = true;
+    }
+    if (this.o.ackAtEnd && !this.ended && held() >= MAX_HELD) {
+      throw new RiffleError('BUS_READ_HOLDS_TOO_MANY', `io.bus.read('${this.subscription}') with ack 'end' holds ${MAX_HELD} unacked messages and the subscription has more: a bus delivers at most ${MAX_HELD} unacked messages of a subscription at a time (its maxPendingMessages), so the read cannot reach its end`, {
+        hint: "use ack: 'bundle', or maxMessages ≤ 10000 per run",
+      });
     }
     if (batch.values.length === 0 && batch.errors.length === 0) return null;
     return { values: batch.values, timestamps: batch.timestamps, errors: batch.errors };
