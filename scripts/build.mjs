@@ -67,6 +67,8 @@ const entryPoints = {
   'table-worker': 'src/io/delta/table-worker.ts',
   'task-runner': 'src/orchestrator/task-runner.ts',
   'runner-worker': 'src/runner/exchange/runner-worker.ts',
+  // The module each worker of a pipeline job loads (run-on-workers.ts starts it by URL from beside its chunk).
+  'pipeline-job': 'src/runner/exchange/pipeline-job.ts',
 };
 // riffle/io/<system>: every connector folder with an index.ts.
 for (const system of readdirSync(join(root, 'src/io'), { withFileTypes: true })) {
