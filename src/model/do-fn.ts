@@ -89,4 +89,10 @@ export interface DoFn<I, O, Side = Record<string, never>, Tags = Record<string, 
   readonly onTimer?: Record<string, (ctx: OnTimerContext<O, Tags, State, Timers>) => void>;
   /** Called once per key and window when the window expires (watermark past its end plus allowed lateness). */
   onWindowExpiration?(ctx: OnTimerContext<O, Tags, State, Timers>): void;
+  /**
+   * Set (to the reason) by a DoFn that shares in-process state with another step of the same job — e.g. a sink that
+   * stages rows in one step and commits them in another — and so is only correct when the job runs on one worker.
+   * A run on several workers refuses such a pipeline before it starts, naming the step and this reason.
+   */
+  readonly singleWorker?: string;
 }

@@ -271,9 +271,13 @@ async function endRun(run: RunState): Promise<void> {
   }
 }
 
+/** Why a batch write runs on one worker: its rows are staged by this process and committed by another step of it. */
+const BATCH_STAGING_IS_LOCAL = 'a batch io.delta.write stages rows in this process and commits them in a later step, so rows staged on other workers would not be committed';
+
 function checkRows<T>(spec: Spec, run: RunState, streaming: boolean) {
   return parDo<T, T | null>(
     {
+      ...(streaming ? {} : { singleWorker: BATCH_STAGING_IS_LOCAL }),
       setup: () => startRun(spec, run),
       process(row, ctx) {
         const reason = (run.checker as RowChecker).check(row);
@@ -318,6 +322,7 @@ function beginRequest(spec: Spec, run: RunState, session: string, txnVersion: nu
 function commitBatch(spec: Spec, run: RunState) {
   return parDo<KV<number, null[]>, DeltaCommit>(
     {
+      singleWorker: BATCH_STAGING_IS_LOCAL,
       process(_all, ctx) {
         const { client } = ready(spec, run);
         if (run.buffer.length > 0 || spec.mode === 'overwrite') stage(spec, run);

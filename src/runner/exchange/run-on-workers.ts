@@ -38,6 +38,10 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
   if (testStream !== undefined) {
     throw new ConfigError(`the TestStream '${testStream.name}' runs on one worker for now`, { hint: 'run this pipeline with workers: 1' });
   }
+  const pinned = p.order.find((n) => n.kind === 'parDo' && n.spec.doFn.singleWorker !== undefined);
+  if (pinned !== undefined && pinned.kind === 'parDo') {
+    throw new ConfigError(`step '${pinned.name}' runs on one worker only: ${pinned.spec.doFn.singleWorker}`, { hint: 'run this pipeline with --workers 1 (workers: 1)' });
+  }
   const splits: Record<string, SplitPlan> = {};
   const refs: SplitRef[] = [];
   let bytesEstimated = 0;
