@@ -17,16 +17,20 @@ export interface ClockTimer {
 /** Time and timers. */
 export interface Clock {
   now(): Instant;
-  /** Calls `fn` once `ms` have passed on this clock. */
-  setTimer(fn: () => void, ms: number): ClockTimer;
+  /**
+   * Calls `fn` once `ms` have passed on this clock. The timer does not keep the process alive unless `keepAlive` is
+   * set — as it must be for work owed to a caller (a publish waiting in a batch would otherwise be dropped when the
+   * process has nothing else to do).
+   */
+  setTimer(fn: () => void, ms: number, opts?: { keepAlive?: boolean }): ClockTimer;
 }
 
 /** The machine's clock. Timers do not keep the process alive (the bus is a library, not a server). */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimer(fn, ms) {
+  setTimer(fn, ms, opts) {
     const t = setTimeout(fn, Math.max(0, ms));
-    t.unref();
+    if (opts?.keepAlive !== true) t.unref();
     return { cancel: () => clearTimeout(t) };
   },
 };

@@ -75,7 +75,7 @@ class BatchingPublisher implements Publisher {
       q.items.push({ msg, bytes, resolve, reject });
       q.bytes += bytes;
       if (q.items.length >= this.maxMessages || q.bytes >= this.maxBytes) this.send(key, q);
-      else q.timer ??= this.clock.setTimer(() => this.send(key, q), this.maxLatency);
+      else q.timer ??= this.clock.setTimer(() => this.send(key, q), this.maxLatency, { keepAlive: true });
     });
   }
 
