@@ -11,6 +11,7 @@
  *   writeFileAtomic(join(dir, 'snapshot.json'), text);
  */
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { open as openAsync, rename as renameAsync, rm as rmAsync } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { RiffleError } from './errors.ts';
 
@@ -117,7 +118,7 @@ export function fsyncDir(dir: string): void {
  * directory. A reader sees the old content or the new, never half of either.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, o: { durable?: boolean; mode?: number } = {}): void {
-  const tmp = join(dirname(path), `.${path.slice(dirname(path).length + 1)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
+  const tmp = tempBeside(path);
   const fd = openNoFollow(tmp, 'wx', o.mode ?? 0o600);
   try {
     writeAll(fd, data);
@@ -132,6 +133,37 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, o: { du
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
+    throw e;
+  }
+  if (o.durable !== false) fsyncDir(dirname(path));
+}
+
+/** A temp file's name beside `path` (hidden, unique per process and call). */
+function tempBeside(path: string): string {
+  return join(dirname(path), `.${path.slice(dirname(path).length + 1)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
+}
+
+/**
+ * `writeFileAtomic` for code that must not block the event loop (a server's or a sink's I/O path): the same protocol —
+ * a temp file created exclusively and never through a link, written and fsynced, renamed over `path` — with
+ * asynchronous I/O. The directory fsync stays synchronous (one small call, after the data is durable).
+ */
+export async function writeFileAtomicAsync(path: string, data: string | Uint8Array, o: { durable?: boolean; mode?: number } = {}): Promise<void> {
+  const tmp = tempBeside(path);
+  const handle = await openAsync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), o.mode ?? 0o600);
+  try {
+    await handle.writeFile(data);
+    if (o.durable !== false) await handle.sync();
+  } catch (e) {
+    await handle.close();
+    await rmAsync(tmp, { force: true });
+    throw e;
+  }
+  await handle.close();
+  try {
+    await renameAsync(tmp, path);
+  } catch (e) {
+    await rmAsync(tmp, { force: true });
     throw e;
   }
   if (o.durable !== false) fsyncDir(dirname(path));

@@ -11,7 +11,7 @@
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { openNoFollow, readFileNoFollow, writeFileAtomic } from '../../model/index.ts';
+import { openNoFollow, readFileNoFollow, writeFileAtomicAsync } from '../../model/index.ts';
 import { BusStorageCorruptError } from './bus-errors.ts';
 import { crc32 } from './checksum.ts';
 import { closeFd, fdatasync, GroupCommitter, writevAll, type FsyncPolicy } from './group-commit.ts';
@@ -138,14 +138,14 @@ export class SubscriptionJournal {
     for (const l of lines) n += l.length;
     if (compact || this.bytes + n > this.o.compactBytes) {
       // The in-memory state already holds every record submitted (state changes before its record is queued).
-      this.writeSnapshot();
+      await this.writeSnapshot();
       return;
     }
     await writevAll(this.fd, lines);
     this.bytes += n;
   }
 
-  private writeSnapshot(): void {
+  private async writeSnapshot(): Promise<void> {
     const s = this.o.snapshot();
     const next = this.gen + 1;
     const file: StateFile = {
@@ -155,8 +155,8 @@ export class SubscriptionJournal {
       deliveries: [...s.deliveries].map(([o, d]) => [o, d.attempts, d.leaseExpiry, d.availableAt]),
     };
     const fd = openNoFollow(join(this.dir, `journal-${next}.log`), 'w');
-    fs.fsyncSync(fd);
-    writeFileAtomic(join(this.dir, 'state.json'), JSON.stringify(file));
+    await fdatasync(fd);
+    await writeFileAtomicAsync(join(this.dir, 'state.json'), JSON.stringify(file));
     const old = this.fd;
     const oldGen = this.gen;
     this.fd = fd;
