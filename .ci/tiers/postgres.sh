@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# PostgreSQL tier: the orchestrator's metadata store on a real server. Installs PostgreSQL from Debian packages if
-# it is missing, starts a throwaway cluster (temp dir, free loopback port, socket in the temp dir), runs the store
-# conformance suite, the HA test (two schedulers, one database) and the CLI against it, and stops the server on exit.
+# PostgreSQL tier: the orchestrator's metadata store and the io.postgres connector on a real server. Installs
+# PostgreSQL from Debian packages if it is missing, starts a throwaway cluster (temp dir, free loopback port, socket in
+# the temp dir) with what change data capture and exactly-once writes need (wal_level=logical for replication slots
+# and pgoutput, max_prepared_transactions > 0), runs the store conformance suite, the HA test (two schedulers, one
+# database), the CLI, and io.postgres read/write/CDC (RIFFLE_PG_LARGE_ROWS, default 1000000, for the 1M-row tests)
+# against it, and stops the server on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 echo "== integration: orchestrator on PostgreSQL (test/integration/postgres)"
@@ -47,7 +50,8 @@ trap stop EXIT
 PORT=$(node -e "const s = require('node:net').createServer(); s.listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")
 (cd "$TMP" && as_db "$BIN/initdb" -D "$TMP/data" -U riffle -A trust -E UTF8 --no-locale >"$TMP/initdb.log") || { cat "$TMP/initdb.log"; exit 1; }
 if ! (cd "$TMP" && as_db "$BIN/pg_ctl" -D "$TMP/data" -l "$TMP/server.log" -w -t 60 \
-    -o "-p $PORT -k $TMP -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null); then
+    -o "-p $PORT -k $TMP -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off \
+    -c wal_level=logical -c max_wal_senders=10 -c max_replication_slots=10 -c max_prepared_transactions=20" start >/dev/null); then
   cat "$TMP/server.log"
   exit 1
 fi
@@ -61,3 +65,6 @@ RIFFLE_INTEGRATION=1 RIFFLE_PG_URL="postgres://riffle@127.0.0.1:$PORT/riffle_ci"
 # Scheduler SIGKILLs on PostgreSQL: workers of a killed scheduler finish and record their attempts in the database.
 RIFFLE_PG_URL="postgres://riffle@127.0.0.1:$PORT/riffle_ci" \
   node --import tsx --test --test-reporter=spec --test-name-pattern=PostgreSQL test/integration/orchestrator-chaos.test.ts
+echo "== integration: io.postgres and CDC on PostgreSQL (test/integration/postgres-io-*.test.ts)"
+RIFFLE_PG_LARGE_ROWS="${RIFFLE_PG_LARGE_ROWS:-1000000}" RIFFLE_INTEGRATION=1 RIFFLE_PG_URL="postgres://riffle@127.0.0.1:$PORT/riffle_ci" \
+  node scripts/run-tests.mjs test/integration/postgres-io-*.test.ts

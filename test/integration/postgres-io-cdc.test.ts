@@ -1,6 +1,6 @@
 // The pgoutput decoder over bytes from a real server: a logical slot read with pg_logical_slot_get_binary_changes
 // (the same messages START_REPLICATION streams). Needs RIFFLE_PG_URL and a server with wal_level=logical
-// (.ci/tiers/postgres-cdc.sh starts one); skips otherwise, unless RIFFLE_INTEGRATION=1 with a URL.
+// (.ci/tiers/postgres.sh starts one); skips otherwise, unless RIFFLE_INTEGRATION=1 with a URL.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -18,7 +18,7 @@ const id = randomUUID().replaceAll('-', '').slice(0, 10);
 const schema = `riffle_cdc_${id}`;
 const slot = `riffle_cdc_${id}`;
 let admin: pg.Client;
-let skip: string | false = url ? false : 'needs RIFFLE_PG_URL (run .ci/tiers/postgres-cdc.sh)';
+let skip: string | false = url ? false : 'needs RIFFLE_PG_URL (run .ci/tiers/postgres.sh)';
 
 before(async () => {
   if (!url) return;
@@ -26,7 +26,7 @@ before(async () => {
   await admin.connect();
   const { rows: [{ wal_level: level }] } = await admin.query('SHOW wal_level');
   if (level !== 'logical') {
-    skip = `the server runs with wal_level=${level}; CDC needs wal_level=logical (.ci/tiers/postgres-cdc.sh sets it)`;
+    skip = `the server runs with wal_level=${level}; CDC needs wal_level=logical (.ci/tiers/postgres.sh sets it)`;
     if (process.env.RIFFLE_INTEGRATION === '1') throw new Error(skip);
     return;
   }

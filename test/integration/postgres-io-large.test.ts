@@ -1,5 +1,5 @@
 // A large table through io.postgres.read (split over one snapshot) and through io.postgres.changes' snapshot, counted
-// exactly, with the heap checked to stay bounded (cursor streaming). Rows: RIFFLE_PG_LARGE_ROWS (the postgres-cdc tier
+// exactly, with the heap checked to stay bounded (cursor streaming). Rows: RIFFLE_PG_LARGE_ROWS (the PostgreSQL tier
 // sets 1,000,000); skipped when unset, so npm test stays fast.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +13,7 @@ const count = Number(process.env.RIFFLE_PG_LARGE_ROWS ?? 0);
 const id = randomUUID().replaceAll('-', '').slice(0, 10);
 const schema = `riffle_big_${id}`;
 let admin: pg.Client;
-const skip = !url ? 'needs RIFFLE_PG_URL' : !(count > 0) ? 'set RIFFLE_PG_LARGE_ROWS (the postgres-cdc tier does)' : false;
+const skip = !url ? 'needs RIFFLE_PG_URL' : !(count > 0) ? 'set RIFFLE_PG_LARGE_ROWS (the PostgreSQL tier does)' : false;
 
 before(async () => {
   if (skip) return;
