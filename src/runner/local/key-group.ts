@@ -1,4 +1,5 @@
 import { ByteWriter, isKvCoder, RiffleError, type Coder } from '../../model/index.ts';
+import { canonicalKeyBytes } from '../state/index.ts';
 import type { EncodedKey } from './key-encoding.ts';
 
 /**
@@ -68,31 +69,14 @@ export function checkMaxParallelism(n: unknown): number {
  */
 export type KeyGroupAssigner = (key: unknown, encoded: EncodedKey) => number;
 
-const utf8 = new TextEncoder();
 const numberBytes = new Uint8Array(9);
-const numberView = new DataView(numberBytes.buffer);
 
 /**
- * The bytes the default assigner hashes: a type tag and the value (UTF-8 for strings, float64 for numbers). For a
- * number the array is reused by the next call: hash it before calling again.
+ * The bytes the default assigner hashes (runner/state's `canonicalKeyBytes`, the form state backends store keys in).
+ * For a number the array is reused by the next call: hash it before calling again.
  */
 export function encodedKeyBytes(encoded: EncodedKey): Uint8Array {
-  switch (typeof encoded) {
-    case 'string':
-      return utf8.encode('s' + encoded);
-    case 'number':
-      numberView.setUint8(0, 0x6e);
-      numberView.setFloat64(1, Object.is(encoded, -0) ? 0 : encoded);
-      return numberBytes;
-    case 'boolean':
-      return Uint8Array.of(encoded ? 0x74 : 0x66);
-    case 'bigint':
-      return utf8.encode('b' + encoded.toString());
-    case 'undefined':
-      return Uint8Array.of(0x75);
-    default:
-      return Uint8Array.of(0x30); // null
-  }
+  return canonicalKeyBytes(encoded, numberBytes);
 }
 
 /** The default assigner, over `encodedKeyBytes`. */

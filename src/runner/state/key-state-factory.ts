@@ -18,15 +18,20 @@ export interface BackendKeyStateOptions {
 
 const utf8 = new TextEncoder();
 
-/** An injective byte encoding of the engine's EncodedKey values (the same shape as runner/local's encodedKeyBytes). */
-export function defaultKeyBytes(encoded: EncodedKey): Uint8Array {
+/**
+ * An injective byte encoding of the engine's EncodedKey values: a type tag and the value (UTF-8 for strings, float64
+ * for numbers, -0 as 0), so 1 and '1' differ. It is what the engine hashes into key groups (runner/local's
+ * `encodedKeyBytes`) and what state backends store a key as. A number is written into `scratch` (9 bytes) when one is
+ * given — no allocation on the engine's hot path; the caller then uses the bytes before the next call.
+ */
+export function canonicalKeyBytes(encoded: EncodedKey, scratch?: Uint8Array): Uint8Array {
   switch (typeof encoded) {
     case 'string':
       return utf8.encode('s' + encoded);
     case 'number': {
-      const b = new Uint8Array(9);
+      const b = scratch ?? new Uint8Array(9);
       b[0] = 0x6e;
-      new DataView(b.buffer).setFloat64(1, Object.is(encoded, -0) ? 0 : encoded);
+      new DataView(b.buffer, b.byteOffset, 9).setFloat64(1, Object.is(encoded, -0) ? 0 : encoded);
       return b;
     }
     case 'boolean':
@@ -36,8 +41,13 @@ export function defaultKeyBytes(encoded: EncodedKey): Uint8Array {
     case 'undefined':
       return Uint8Array.of(0x75);
     default:
-      return Uint8Array.of(0x30);
+      return Uint8Array.of(0x30); // null
   }
+}
+
+/** A key's bytes as a state backend stores them (a fresh array each call). */
+export function defaultKeyBytes(encoded: EncodedKey): Uint8Array {
+  return canonicalKeyBytes(encoded);
 }
 
 /**
