@@ -43,6 +43,14 @@ export interface UnboundedReader<T, P> {
   position(): P;
   /** No element with a timestamp before this will be returned any more. MAX_TIMESTAMP when the source has ended. */
   watermark(): Instant;
+  /**
+   * A checkpoint holding `position` (a value `position()` returned) completed: everything read before it is in the
+   * job's committed output, so the source may acknowledge it upstream (bus acks, Kafka group offsets, a replication
+   * slot's confirmed LSN), as Beam's `CheckpointMark.finalizeCheckpoint`. Called in checkpoint order, at most once per
+   * checkpoint; a completion lost in a crash is not replayed (the restored reader starts again at that position, so
+   * unacknowledged input is read again, never skipped). Optional: a source without it acknowledges nothing.
+   */
+  finalizeCheckpoint?(position: P): Promise<void>;
   close(): Promise<void>;
 }
 
