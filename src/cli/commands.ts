@@ -7,6 +7,7 @@
  * Its `--help`, its subcommands' `--help`, completion and the tests of every subcommand's help follow from the tree.
  */
 import { defineBusCommand } from './bus-command.ts';
+import { defineCdcCommand } from './cdc-command.ts';
 import type { CommandFactory } from './command-kit.ts';
 import { defineCompletionCommand } from './completion-command.ts';
 import { defineConfigCommand } from './config-command.ts';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly CommandFactory[] = [
   defineTableCommand,
   defineQualityCommand,
   defineBusCommand,
+  defineCdcCommand,
   defineVersionCommand,
   defineHelpCommand,
   defineCompletionCommand,

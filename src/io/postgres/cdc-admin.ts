@@ -2,9 +2,11 @@
  * What a `riffle cdc` command needs: create a publication and its slot, show a slot's lag, drop them. Names are
  * quoted identifiers; the slot uses pgoutput.
  */
+import type { Client } from 'pg';
 import { ConfigError } from '../../model/index.ts';
 import { openClient } from './connection.ts';
 import { describePgError, PostgresError } from './pg-errors.ts';
+import { decodePgOutput, pgTimeToMs } from './pgoutput.ts';
 import { parseTableName, quoteIdent, quoteTable } from './sql-names.ts';
 
 /** A slot's state: how far the consumer confirmed, and how much WAL the server keeps for it. */
@@ -17,6 +19,17 @@ export interface SlotStatus {
   readonly currentLsn: string;
   /** WAL bytes between the confirmed LSN and now: what the consumer has not committed yet. */
   readonly lagBytes: number | null;
+  /**
+   * How far behind the consumer is in time, ms, where the server can tell: for an active slot, its walsender's
+   * flush lag (`pg_stat_replication.flush_lag`: the time between a WAL write and the consumer's confirmation of it);
+   * for an inactive slot with a publication, the age of the oldest transaction not yet confirmed (its commit time,
+   * peeked from the slot without consuming); 0 when nothing is pending; null when not measurable.
+   */
+  readonly lagMs: number | null;
+  /** How `lagMs` was measured: 'flush_lag', 'oldest_unconfirmed', 'none_pending', or null. */
+  readonly lagSource: 'flush_lag' | 'oldest_unconfirmed' | 'none_pending' | null;
+  /** PostgreSQL's `wal_status` of the slot: reserved, extended, unreserved or lost (its WAL is gone). */
+  readonly walStatus: string | null;
 }
 
 /**
@@ -35,8 +48,16 @@ export async function setupCdc(url: string, options: { publication: string; slot
     if (!rowCount) {
       await client.query(`CREATE PUBLICATION ${quoteIdent(options.publication)} ${tables.length > 0 ? `FOR TABLE ${tables.join(', ')}` : 'FOR ALL TABLES'}`);
     }
-    const { rowCount: slots } = await client.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [options.slot]);
-    if (!slots) await client.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [options.slot]);
+    const { rows: slots } = await client.query<{ plugin: string | null; database: string | null; db: string }>(
+      'SELECT plugin, database, current_database() AS db FROM pg_replication_slots WHERE slot_name = $1', [options.slot],
+    );
+    const existing = slots[0];
+    if (!existing) await client.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [options.slot]);
+    else if (existing.plugin !== 'pgoutput' || existing.database !== existing.db) {
+      throw new ConfigError(`${what}: a slot '${options.slot}' exists already, ${existing.plugin === null ? 'a physical slot' : `with plugin ${existing.plugin}`} on database ${existing.database ?? '(none)'}`, {
+        hint: 'choose another slot name (Riffle needs a logical pgoutput slot on this database)',
+      });
+    }
   } catch (cause) {
     if (cause instanceof ConfigError) throw cause;
     const { code, reason } = describePgError(cause);
@@ -47,21 +68,76 @@ export async function setupCdc(url: string, options: { publication: string; slot
   } finally {
     await client.end().catch(() => {});
   }
-  return (await slotStatus(url, options.slot))!;
+  return (await slotStatus(url, options.slot, { publication: options.publication }))!;
 }
 
-/** The slot's status, or undefined when there is no such slot. */
-export async function slotStatus(url: string, slot: string): Promise<SlotStatus | undefined> {
-  const client = await openClient(url, `cdc status (slot ${slot})`);
+/**
+ * The slot's status, or undefined when there is no such slot. `publication` (the slot's consumer's publication) lets
+ * an inactive slot's lag be measured in time: the oldest unconfirmed transaction is peeked (decoded, not consumed).
+ */
+export async function slotStatus(url: string, slot: string, options: { publication?: string } = {}): Promise<SlotStatus | undefined> {
+  const what = `cdc status (slot ${slot})`;
+  const client = await openClient(url, what);
   try {
-    const { rows } = await client.query<{ active: boolean; confirmed: string | null; current: string; lag: string | null }>(
-      `SELECT active, confirmed_flush_lsn::text AS confirmed, pg_current_wal_lsn()::text AS current,
-              pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag
+    const { rows } = await client.query<{ active: boolean; pid: number | null; confirmed: string | null; current: string; lag: string | null; wal_status: string | null; plugin: string | null }>(
+      `SELECT active, active_pid AS pid, confirmed_flush_lsn::text AS confirmed, pg_current_wal_lsn()::text AS current,
+              pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag, wal_status, plugin
          FROM pg_replication_slots WHERE slot_name = $1`, [slot],
     );
     const row = rows[0];
     if (!row) return undefined;
-    return { slot, active: row.active, confirmedLsn: row.confirmed, currentLsn: row.current, lagBytes: row.lag === null ? null : Number(row.lag) };
+    const lagBytes = row.lag === null ? null : Number(row.lag);
+    let lagMs: number | null = null;
+    let lagSource: SlotStatus['lagSource'] = null;
+    if (row.active && row.pid !== null) {
+      const { rows: [rep] } = await client.query<{ ms: string | null }>(
+        'SELECT (extract(epoch FROM flush_lag) * 1000)::text AS ms FROM pg_stat_replication WHERE pid = $1', [row.pid],
+      );
+      if (rep?.ms !== null && rep?.ms !== undefined) { lagMs = Math.round(Number(rep.ms)); lagSource = 'flush_lag'; }
+    } else if (options.publication !== undefined && row.plugin === 'pgoutput' && row.wal_status !== 'lost') {
+      ({ lagMs, lagSource } = await oldestUnconfirmedAge(client, slot, options.publication));
+    }
+    return {
+      slot, ...(options.publication !== undefined ? { publication: options.publication } : {}),
+      active: row.active, confirmedLsn: row.confirmed, currentLsn: row.current, lagBytes, lagMs, lagSource, walStatus: row.wal_status,
+    };
+  } catch (cause) {
+    if (cause instanceof PostgresError) throw cause;
+    throw new PostgresError(`${what}: ${describePgError(cause).reason}`, { cause });
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/**
+ * The age of the slot's oldest unconfirmed transaction: peeks at the first pgoutput message (a Begin, which carries
+ * the commit time) without consuming it. A consumer that connects meanwhile makes the peek fail: then null.
+ */
+async function oldestUnconfirmedAge(client: Client, slot: string, publication: string): Promise<Pick<SlotStatus, 'lagMs' | 'lagSource'>> {
+  try {
+    const { rows } = await client.query<{ data: Buffer }>(
+      `SELECT data FROM pg_logical_slot_peek_binary_changes($1, NULL, 1, 'proto_version', '1', 'publication_names', $2)`, [slot, quoteIdent(publication)],
+    );
+    const first = rows[0];
+    if (!first) return { lagMs: 0, lagSource: 'none_pending' };
+    const message = decodePgOutput(new Uint8Array(first.data));
+    if (message.tag !== 'begin') return { lagMs: null, lagSource: null };
+    return { lagMs: Math.max(0, Date.now() - pgTimeToMs(message.commitTime)), lagSource: 'oldest_unconfirmed' };
+  } catch {
+    return { lagMs: null, lagSource: null };
+  }
+}
+
+/** The names of the database's logical replication slots. */
+export async function logicalSlots(url: string): Promise<string[]> {
+  const client = await openClient(url, 'cdc status');
+  try {
+    const { rows } = await client.query<{ slot: string }>(
+      "SELECT slot_name AS slot FROM pg_replication_slots WHERE slot_type = 'logical' AND database = current_database() ORDER BY 1",
+    );
+    return rows.map((r) => r.slot);
+  } catch (cause) {
+    throw new PostgresError(`cdc status: ${describePgError(cause).reason}`, { cause });
   } finally {
     await client.end().catch(() => {});
   }
@@ -73,6 +149,12 @@ export async function dropCdc(url: string, options: { slot: string; publication?
   try {
     await client.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [options.slot]);
     if (options.publication !== undefined) await client.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(options.publication)}`);
+  } catch (cause) {
+    const { code, reason } = describePgError(cause);
+    throw new PostgresError(`cdc drop (slot ${options.slot}): ${reason}`, {
+      cause,
+      hint: code === '55006' ? 'a consumer is connected to the slot: stop it first (riffle cdc status shows whether the slot is active)' : undefined,
+    });
   } finally {
     await client.end().catch(() => {});
   }

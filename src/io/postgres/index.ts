@@ -11,7 +11,7 @@
  */
 export { read, PostgresSource, cutRanges, type PgRow, type PostgresQuery, type PostgresReadOptions } from './postgres-source.ts';
 export { parsePgText, type PgValue } from './pg-values.ts';
-export { PostgresError } from './pg-errors.ts';
+export { PostgresError, redactUrl } from './pg-errors.ts';
 export {
   write, postgresSink, PostgresRowRejectedError, type PostgresWrite, type PostgresWriteMode, type PostgresWriteOptions, type PostgresWriteResult,
 } from './postgres-sink.ts';
@@ -20,6 +20,6 @@ export {
   type PgOutputMessage, type RelationColumn, type ReplicationFrame, type TupleValue,
 } from './pgoutput.ts';
 export { changes, ChangesReader, PostgresChangesSource, type ChangesPosition, type PostgresChangesOptions } from './changes-source.ts';
-export { setupCdc, slotStatus, dropCdc, type SlotStatus } from './cdc-admin.ts';
+export { setupCdc, slotStatus, logicalSlots, dropCdc, type SlotStatus } from './cdc-admin.ts';
 export { ReplicationStream, type ReplicationOptions, type WalMessage } from './replication-stream.ts';
 export { ChangeAssembler, snapshotEvent, type ChangeEvent, type ChangeRow, type ChangeSource, type ChangeTransaction } from './change-events.ts';
