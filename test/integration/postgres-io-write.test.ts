@@ -55,6 +55,8 @@ test('write: insert in batches; a row violating a constraint goes to the output 
   assert.match(rejected.find((e) => (e.element as Row).id === 7n)!.error, /^23514: .*check constraint/);
   assert.match(rejected.find((e) => (e.element as Row).id === 5n)!.error, /^23505: duplicate key.*\(id\)=\(5\)/);
   assert.match(rejected.find((e) => (e.element as Row).id === 901n)!.error, /unknown column 'nope'/);
+  // The error output names the table each rejected row was bound for (as the SQL names it).
+  assert.deepEqual([...new Set(rejected.map((e) => e.origin?.table))], [`"${schema}"."Orders"`]);
   const [{ n }] = await all(`SELECT count(*)::int AS n FROM ${schema}."Orders"`);
   assert.equal(n, 1197);
   const [one] = await all(`SELECT note, doc, "odd ""name""" AS odd FROM ${schema}."Orders" WHERE id IN (3, 902) ORDER BY id`);

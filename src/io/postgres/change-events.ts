@@ -120,6 +120,11 @@ export class ChangeAssembler {
     return undefined;
   }
 
+  /** A transaction has begun and not yet committed (its messages are held until its Commit). */
+  inTransaction(): boolean {
+    return this.#open !== undefined;
+  }
+
   /** The relation a change names; a change before its Relation message is a protocol error. */
   #relation(oid: number, what: string): Relation {
     const rel = this.#relations.get(oid);

@@ -15,7 +15,7 @@
  *    recycles WAL before it and never sends it again. `confirm(lsn)` is the hook a completed checkpoint calls (issue 14).
  */
 import type { Client } from 'pg';
-import { ConfigError, MIN_TIMESTAMP, type Instant, type SourceBatch, type UnboundedReader, type UnboundedSource } from '../../model/index.ts';
+import { ConfigError, MAX_TIMESTAMP, MIN_TIMESTAMP, type Instant, type SourceBatch, type UnboundedReader, type UnboundedSource } from '../../model/index.ts';
 import { read as readTransform, type ReadTransform } from '../../transforms/index.ts';
 import { ChangeAssembler, snapshotEvent, type ChangeEvent, type ChangeRow } from './change-events.ts';
 import { openClient } from './connection.ts';
@@ -31,6 +31,12 @@ export interface PostgresChangesOptions {
   readonly snapshot?: boolean;
   /** Rows per FETCH of the snapshot (default 1000). */
   readonly fetchSize?: number;
+  /**
+   * `caughtUp`: end the read (watermark to +∞) once every transaction committed before the read opened has been
+   * returned — the server's WAL write position at open (`pg_current_wal_lsn()`) is reached. For jobs that catch up on
+   * the changes so far and stop. Default: never end.
+   */
+  readonly until?: 'caughtUp';
 }
 
 /** Where a change stream is: the end LSN of the last transaction returned, and whether the snapshot finished. */
@@ -41,6 +47,12 @@ export interface ChangesPosition {
 
 export class PostgresChangesSource implements UnboundedSource<ChangeEvent, ChangesPosition> {
   readonly kind = 'unbounded' as const;
+  /** With `until: 'caughtUp'`: the WAL position the reader being opened ends at. */
+  #endAt: bigint | undefined;
+  /** @internal the end position of the reader being opened (see `until`). */
+  get endAt(): bigint | undefined {
+    return this.#endAt;
+  }
   constructor(readonly publication: string, readonly slot: string, readonly options: PostgresChangesOptions) {}
 
   describe(): string {
@@ -51,6 +63,10 @@ export class PostgresChangesSource implements UnboundedSource<ChangeEvent, Chang
     const what = `io.postgres.changes(${this.slot})`;
     const admin = await openClient(this.options.url, what);
     try {
+      if (this.options.until === 'caughtUp') {
+        const { rows: [now] } = await admin.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+        this.#endAt = parseLsn(now!.lsn);
+      }
       const { rows } = await admin.query<{ lsn: string | null }>('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [this.slot]);
       const exists = rows.length > 0;
       if (position && !position.snapshotDone && exists) {
@@ -112,10 +128,16 @@ export class ChangesReader implements UnboundedReader<ChangeEvent, ChangesPositi
   readonly #assembler = new ChangeAssembler();
   #lsn: bigint;
   #watermark: Instant = MIN_TIMESTAMP;
+  /** `until: 'caughtUp'`: where the read ends, and whether it has. */
+  readonly #endAt: bigint | undefined;
+  #ended = false;
+  /** A completed checkpoint's LSN given before the stream started (during the snapshot): confirmed when it starts. */
+  #toConfirm: bigint | undefined;
 
   constructor(readonly source: PostgresChangesSource, start: bigint, readonly confirmAtStart: boolean, readonly signal: AbortSignal | undefined, snapshot?: SnapshotPhase) {
     this.#lsn = start;
     this.#snapshot = snapshot;
+    this.#endAt = source.endAt;
   }
 
   static async stream(source: PostgresChangesSource, start: bigint, confirm: boolean, signal?: AbortSignal): Promise<ChangesReader> {
@@ -127,14 +149,22 @@ export class ChangesReader implements UnboundedReader<ChangeEvent, ChangesPositi
   async #startStream(): Promise<void> {
     this.#stream = await ReplicationStream.start({ url: this.source.options.url, slot: this.source.slot, publication: this.source.publication, startLsn: this.#lsn });
     if (this.confirmAtStart) this.#stream.confirm(this.#lsn);
+    if (this.#toConfirm !== undefined) this.#stream.confirm(this.#toConfirm);
   }
 
   async next(waitMs: number): Promise<SourceBatch<ChangeEvent> | null> {
     this.signal?.throwIfAborted();
+    if (this.#ended) return null;
     if (this.#snapshot) return this.#nextSnapshotBatch();
     const values: ChangeEvent[] = [];
     const timestamps: Instant[] = [];
-    for (const m of await this.#stream!.next(waitMs)) {
+    let messages;
+    try {
+      messages = await this.#stream!.next(waitMs);
+    } catch (cause) {
+      throw await this.#streamFailure(cause);
+    }
+    for (const m of messages) {
       let tx;
       try {
         tx = this.#assembler.push(decodePgOutput(m.payload), m.walStart);
@@ -152,7 +182,43 @@ export class ChangesReader implements UnboundedReader<ChangeEvent, ChangesPositi
       if ((tx.ts_ms as Instant) > this.#watermark) this.#watermark = tx.ts_ms as Instant;
     }
     // Messages of a transaction not yet committed stay in the assembler: a batch holds whole transactions only.
+    if (this.#endAt !== undefined && messages.length === 0 && !this.#assembler.inTransaction()) {
+      // Caught up once the server says it has sent past the end position (it answers a ping with a keepalive).
+      if (this.#stream!.received() >= this.#endAt) this.#ended = true;
+      else this.#stream!.ping();
+    }
     return values.length === 0 ? null : { values, timestamps };
+  }
+
+  /**
+   * The stream failed: say whether the slot is still there (a restart resumes from its confirmed LSN) or was dropped
+   * (the changes after the last confirmed position are lost for this slot), naming the slot and the LSN.
+   */
+  async #streamFailure(cause: unknown): Promise<Error> {
+    const what = `io.postgres.changes(${this.source.slot})`;
+    const reason = cause instanceof Error ? cause.message.replace(/^io\.postgres\.changes\(slot [^)]*\): /, '') : String(cause);
+    let exists: boolean | undefined;
+    try {
+      const admin = await openClient(this.source.options.url, what);
+      try {
+        exists = ((await admin.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [this.source.slot])).rowCount ?? 0) > 0;
+      } finally {
+        await admin.end().catch(() => {});
+      }
+    } catch {
+      exists = undefined; // the server is unreachable: say what the stream said
+    }
+    const at = formatLsn(this.#lsn);
+    if (exists === false) {
+      return new PostgresError(`${what}: the replication slot '${this.source.slot}' was dropped while streaming (last transaction read ends at LSN ${at}): ${reason}`, {
+        cause, context: { slot: this.source.slot, lsn: at },
+        hint: 'the changes after that LSN are no longer kept for this slot; start the job without its checkpoint to take a new snapshot (riffle cdc setup recreates the slot)',
+      });
+    }
+    return new PostgresError(`${what}: the replication stream of slot '${this.source.slot}' failed after LSN ${at}: ${reason}`, {
+      cause, context: { slot: this.source.slot, lsn: at },
+      hint: 'a restart resumes from the last completed checkpoint (the slot keeps the changes after its confirmed LSN)',
+    });
   }
 
   async #nextSnapshotBatch(): Promise<SourceBatch<ChangeEvent> | null> {
@@ -185,12 +251,23 @@ export class ChangesReader implements UnboundedReader<ChangeEvent, ChangesPositi
   }
 
   watermark(): Instant {
-    return this.#watermark;
+    return this.#ended ? MAX_TIMESTAMP : this.#watermark;
   }
 
   /** The output up to `lsn` is committed (a checkpoint completed): the slot may advance to it. */
   confirm(lsn: string): void {
-    this.#stream?.confirm(parseLsn(lsn));
+    const at = parseLsn(lsn);
+    if (this.#stream) this.#stream.confirm(at);
+    else if (this.#toConfirm === undefined || at > this.#toConfirm) this.#toConfirm = at;
+  }
+
+  /**
+   * A checkpoint holding `position` completed (its output is committed): the slot's confirmed LSN advances to the
+   * end of the last transaction read before it, so the server recycles the WAL before it and a restart resumes after
+   * it. A position taken during the snapshot confirms nothing: the snapshot's rows are not in the slot.
+   */
+  async finalizeCheckpoint(position: ChangesPosition): Promise<void> {
+    if (position.snapshotDone) this.confirm(position.lsn);
   }
 
   async close(): Promise<void> {
@@ -212,7 +289,8 @@ export function changes(publication: string, slot: string, options: PostgresChan
     throw new ConfigError(`${what}: slot '${String(slot)}' is not a valid replication slot name`, { hint: 'use lower-case letters, digits and _ (at most 63)' });
   }
   if (options === null || typeof options !== 'object') throw new ConfigError(`${what}: options with a url are required`);
-  for (const k of Object.keys(options)) if (!['url', 'snapshot', 'fetchSize'].includes(k)) throw new ConfigError(`${what}: unknown option '${k}'`, { hint: 'options are url, snapshot, fetchSize' });
+  for (const k of Object.keys(options)) if (!['url', 'snapshot', 'fetchSize', 'until'].includes(k)) throw new ConfigError(`${what}: unknown option '${k}'`, { hint: 'options are url, snapshot, fetchSize, until' });
+  if (options.until !== undefined && options.until !== 'caughtUp') throw new ConfigError(`${what}: option 'until' must be 'caughtUp', not ${JSON.stringify(options.until)}`, { hint: "until: 'caughtUp' ends the read once the changes committed before it opened are read; leave it out to read forever" });
   checkUrl(options.url, what);
   return readTransform(new PostgresChangesSource(publication, slot, options), 'PostgresChanges');
 }

@@ -173,6 +173,19 @@ export class ReplicationStream {
     this.#sendStatus(false);
   }
 
+  /**
+   * The WAL position the server has sent up to, as far as this client has seen (XLogData starts, and the walEnd of
+   * keepalives that arrived with nothing queued): every transaction committed before it has been received.
+   */
+  received(): bigint {
+    return this.#received;
+  }
+
+  /** Asks the server for a keepalive now (a status update with the reply flag): it reports how far it has sent. */
+  ping(): void {
+    this.#sendStatus(true);
+  }
+
   /** What was confirmed so far. */
   confirmed(): bigint {
     return this.#confirmed;
