@@ -15,6 +15,7 @@ import { defineContractCommand } from './contract-command.ts';
 import { defineDagCommand, defineSchedulerCommand } from './dag-command.ts';
 import { defineHelpCommand } from './help-command.ts';
 import { defineQualityCommand } from './quality-command.ts';
+import { defineSqlCommand } from './sql-command.ts';
 import { defineRunCommand, defineTemplateCommand } from './run-command.ts';
 import { defineStoreCommand } from './store-command.ts';
 import { defineTableCommand } from './table-command.ts';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly CommandFactory[] = [
   defineStoreCommand,
   defineContractCommand,
   defineTableCommand,
+  defineSqlCommand,
   defineQualityCommand,
   defineBusCommand,
   defineCdcCommand,

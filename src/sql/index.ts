@@ -1,0 +1,15 @@
+/**
+ * SQL in Riffle (DuckDB in this process, loaded on first use): sessions over files and Delta tables, and
+ * `sql.transform` in pipelines. Importing this module loads neither DuckDB nor the lakehouse.
+ *
+ * @example
+ * import { SqlSession, sql } from 'riffle/sql';
+ * const session = await SqlSession.open();
+ * const { rows, scans } = await session.query("SELECT * FROM delta('tables/orders', version => 3) WHERE country = 'fr'");
+ * session.close();
+ * // in a pipeline, over bounded collections with schemas:
+ * const totals = sql.transform('SELECT country, sum(amount) AS total FROM orders GROUP BY country', { inputs: { orders } });
+ */
+export { SqlSession, type QueryResult, type ResultColumn, type ScanReport, type SqlSessionOptions } from './sql-session.ts';
+export { SqlError, locate, type SqlErrorCode } from './sql-error.ts';
+export { findTableFunctionCalls, tokenize, TABLE_FUNCTIONS, type TableFunctionCall } from './table-function-calls.ts';
