@@ -7,7 +7,7 @@ import { windowInto, parDo, groupByKey, map } from '../../src/transforms/index.t
 import type { TranscriptDriver, TranscriptOutput } from './harness.ts';
 import type { Transcript } from './parse.ts';
 
-type Bundling = 'as-is' | 'reversed' | 'per-element';
+export type Bundling = 'as-is' | 'reversed' | 'per-element';
 
 function countsElements(t: Trigger): boolean {
   switch (t.kind) {
@@ -41,6 +41,18 @@ const concat = {
 
 async function runThroughEngine(t: Transcript, bundling: Bundling, grouping: 'gbk' | 'combine'): Promise<TranscriptOutput[][]> {
   const perAction: TranscriptOutput[][] = t.actions.map(() => []);
+  const p = Pipeline.create();
+  buildTranscriptPipeline(p, t, bundling, grouping, (action, o) => perAction[action]!.push(o));
+  await p.run();
+  return perAction;
+}
+
+/**
+ * The transcript's pipeline: a TestStream playing its actions into a groupByKey (or a lifted combine); each pane goes
+ * to `emit` with the index of the action being played when it fired (after the stream's end: not emitted). Also the
+ * pipeline of test/workers/fixtures/transcript-pipeline.ts (the same transcripts on worker threads).
+ */
+export function buildTranscriptPipeline(p: Pipeline, t: Transcript, bundling: Bundling, grouping: 'gbk' | 'combine', emit: (action: number, output: TranscriptOutput) => void): void {
   // eventAction[i] = the action that TestStream event i belongs to.
   const eventAction: number[] = [];
   let stream = testStream<KV<string, number>>();
@@ -70,12 +82,10 @@ async function runThroughEngine(t: Transcript, bundling: Bundling, grouping: 'gb
     }
   });
   // Outputs land in the bucket of the event being processed; after the last event (the stream's end) they are ignored.
-  let current: TranscriptOutput[] | undefined = eventAction.length > 0 ? perAction[eventAction[0]!] : undefined;
+  let current: number | undefined = eventAction[0];
   stream = stream.observeEvents((i) => {
-    const next = eventAction[i + 1];
-    current = next === undefined ? undefined : perAction[next];
+    current = eventAction[i + 1];
   });
-  const p = Pipeline.create();
   const windowed = p.apply(stream).apply(
     windowInto<KV<string, number>>(t.strategy.windowFn, {
       trigger: t.strategy.trigger,
@@ -91,12 +101,10 @@ async function runThroughEngine(t: Transcript, bundling: Bundling, grouping: 'gb
   grouped.apply(
     parDo({
       process(e: KV<string, number[]>, ctx) {
-        current?.push({ window: ctx.window, values: [...e.value], timestamp: ctx.timestamp, pane: ctx.pane });
+        if (current !== undefined) emit(current, { window: ctx.window, values: [...e.value], timestamp: ctx.timestamp, pane: ctx.pane });
       },
     }),
   );
-  await p.run();
-  return perAction;
 }
 
 function engineDriver(name: string, bundling: Bundling, grouping: 'gbk' | 'combine'): TranscriptDriver {

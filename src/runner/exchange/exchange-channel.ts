@@ -102,6 +102,8 @@ export class ExchangeChannel implements Channel {
   private failure: unknown;
   private lastWatermark = -Infinity;
   private ended = false;
+  /** Frames sent (bundles and control, per destination), queued ones included: the lockstep's quiescence count. */
+  framesSent = 0;
   /** Elements and bytes shipped, per destination (metrics). */
   readonly elementsTo: number[];
   readonly bytesTo: number[];
@@ -244,6 +246,7 @@ export class ExchangeChannel implements Channel {
     for (let d = first; d <= last; d++) {
       this.elementsTo[d]! += count;
       this.bytesTo[d]! += bytes.length;
+      this.framesSent++;
       if (this.failure !== undefined) throw this.failure;
       if (this.queues[d]!.length === 0 && this.writers[d]!.tryWriteFrame(FrameKind.BUNDLE, count, bytes, false)) continue;
       this.enqueue(d, FrameKind.BUNDLE, count, (copy ??= out.toBytes()));
@@ -254,6 +257,7 @@ export class ExchangeChannel implements Channel {
 
   private send(dest: number, kind: number, aux: number, payload: Uint8Array): void {
     if (this.failure !== undefined) throw this.failure;
+    this.framesSent++;
     if (this.queues[dest]!.length === 0 && this.writers[dest]!.tryWriteFrame(kind, aux, payload)) return;
     this.enqueue(dest, kind, aux, payload);
   }

@@ -60,6 +60,8 @@ export class ExchangeInput {
   elementsIn = 0;
   bundlesIn = 0;
   bytesIn = 0;
+  /** Frames handed to the target, of every kind (the lockstep's quiescence count: one per frame a sender sent). */
+  framesIn = 0;
 
   constructor(options: ExchangeInputOptions) {
     this.readers = options.rings.map((r) => new RingReader(r));
@@ -90,6 +92,7 @@ export class ExchangeInput {
           if (frame === undefined) break;
           progressed = true;
           this.deliver(i, frame);
+          this.framesIn++;
         }
       }
       if (this.live === 0) return;

@@ -7,7 +7,7 @@
  */
 import { importUserModule, Pipeline, RiffleError, type PipelineResult } from '../../model/index.ts';
 import { LocalRunner, type LocalRunOptions, type Progress } from '../local/index.ts';
-import { PipelineShare, type SplitPlan } from './pipeline-share.ts';
+import { PipelineShare, type SplitPlan, type TestStreamCommand } from './pipeline-share.ts';
 import type { WorkerContext } from './worker-context.ts';
 
 export interface PipelineJobData {
@@ -32,14 +32,19 @@ export async function runWorker(ctx: WorkerContext): Promise<PipelineResult> {
   const closed = new Promise<void>((resolve) => (close = resolve));
   // The coordinator's commands: `close` once every worker finished; `cancel` when the job is cancelled (the run stops
   // at its next batch or slice, its sinks abort, and it reports CANCELLED).
+  // A TestStream's lockstep: `testStream` (start, each event, end) and `quiesce`, handled by the share once built.
   const cancel = new AbortController();
-  ctx.onControl((command) => {
+  let built!: (share: PipelineShare) => void;
+  const shared = new Promise<PipelineShare>((resolve) => (built = resolve));
+  ctx.onControl(async (command) => {
     const kind = (command as { kind?: string }).kind;
     if (kind === 'close') close();
     else if (kind === 'cancel') {
       cancel.abort(new Error('the job was cancelled'));
       close();
-    }
+    } else if (kind === 'testStream') await (await shared).testStreamCommand(command as TestStreamCommand);
+    else if (kind === 'quiesce') return (await shared).quiesce();
+    return undefined;
   });
   const mod = (await importUserModule(data.module.path)) as { default?: DefinitionLike };
   const definition = mod.default;
@@ -49,6 +54,7 @@ export async function runWorker(ctx: WorkerContext): Promise<PipelineResult> {
   const p = Pipeline.create();
   await definition.build(p, data.module.params);
   const share = new PipelineShare(ctx, p.graph, data.splits, closed);
+  built(share);
   // Progress goes to the coordinator (which sums the workers') at most every PROGRESS_MS.
   let last = 0;
   const onProgress = (pr: Progress) => {

@@ -12,7 +12,9 @@
  * - a producer's exchange ends (END, in-band) when its output watermark reaches the end of time: nothing follows it;
  * - in a job whose sources are all bounded only that last watermark crosses: one worker's stages jump from −∞ to +∞
  *   there, and the batch groupings rely on it; a finite watermark from another worker (a side-input ParDo holding
- *   elements back) would otherwise reach them mid-input. Nothing is late by it: it only promised what +∞ promises.
+ *   elements back) would otherwise reach them mid-input. Nothing is late by it: it only promised what +∞ promises;
+ * - a TestStream plays in lockstep (LockstepFeed, `quiesce`): every worker applies each watermark and clock advance,
+ *   one worker reads each event's elements, and the next event comes once no frame is in flight anywhere.
  */
 import {
   coders,
@@ -32,7 +34,7 @@ import {
 import type { Bundle, Channel, ChannelTarget } from '../local/channel.ts';
 import { encodedKeyBytes } from '../local/key-group.ts';
 import { encodeKey } from '../local/key-encoding.ts';
-import type { ExchangeEdge, ShareLoop, WorkerShare } from '../local/worker-share.ts';
+import type { ExchangeEdge, ShareLoop, TestStreamFeed, WorkerShare } from '../local/worker-share.ts';
 import type { ExchangeChannel, Partitioning } from './exchange-channel.ts';
 import type { ExchangeInput, ExchangeTarget } from './exchange-input.ts';
 import type { WorkerContext } from './worker-context.ts';
@@ -82,10 +84,24 @@ function canonicalKeyCoder(step: string): Coder<unknown> {
   };
 }
 
+/** The coordinator's TestStream commands (run-on-workers.ts plays the script; every worker gets each command). */
+export type TestStreamCommand =
+  | { readonly kind: 'testStream'; readonly step: 'start' }
+  | { readonly kind: 'testStream'; readonly step: 'event'; readonly index: number; readonly reader: number }
+  | { readonly kind: 'testStream'; readonly step: 'end' };
+
+/** A worker's answer to `quiesce`: frames it sent into exchanges and frames its exchange inputs handed on, so far. */
+export interface QuiesceReply {
+  readonly sent: number;
+  readonly received: number;
+}
+
 export class PipelineShare implements WorkerShare {
   readonly worker: number;
   readonly workers: number;
   private readonly inputs: ExchangeInput[] = [];
+  private readonly outs: ExchangeChannel[] = [];
+  private readonly feed: LockstepFeed;
   private loop: ShareLoop | undefined;
   private readonly queue: SplitQueue;
   /** Every source is bounded: only the end of time crosses as a watermark. */
@@ -100,6 +116,7 @@ export class PipelineShare implements WorkerShare {
     this.worker = ctx.index;
     this.workers = ctx.workers;
     this.queue = new SplitQueue(ctx);
+    this.feed = new LockstepFeed(ctx.index);
     this.bounded = [...graph.nodes.values()].every((n) => n.kind !== 'testStream' && (n.kind !== 'read' || n.spec.source.kind === 'bounded'));
   }
 
@@ -124,6 +141,7 @@ export class PipelineShare implements WorkerShare {
       width: this.workers,
       open: (target: ChannelTarget, channelBase: number): Channel => {
         const out = this.ctx.exchangeOutput(id, { coder, partitioning, step: node.name });
+        this.outs.push(out);
         this.inputs.push(this.ctx.exchangeInput(id, { coder, target: this.target(target), channelBase }));
         return new EndingChannel(out, this.bounded);
       },
@@ -175,8 +193,35 @@ export class PipelineShare implements WorkerShare {
     });
   }
 
+  testStream(): TestStreamFeed {
+    return this.feed;
+  }
+
+  /** A TestStream command of the coordinator's: resolves once this worker played it (see LockstepFeed). */
+  testStreamCommand(command: TestStreamCommand): Promise<void> {
+    return this.feed.command(command);
+  }
+
+  /**
+   * Brings this worker to rest — settled until no exchange frame arrived during the settle — and counts the frames
+   * it sent and received. The coordinator repeats this over all workers until two rounds give the same totals with
+   * as many received as sent (double counting): then nothing is in flight and every worker is at rest.
+   */
+  async quiesce(): Promise<QuiesceReply> {
+    const received = () => this.inputs.reduce((n, i) => n + i.framesIn, 0);
+    for (;;) {
+      const before = received();
+      await this.loop?.settle();
+      if (received() === before || this.loop?.signal.aborted === true) break;
+    }
+    return { sent: this.outs.reduce((n, o) => n + o.framesSent, 0), received: received() };
+  }
+
   async runInputs(loop: ShareLoop): Promise<void> {
     this.loop = loop;
+    // A run that stops (cancelled, failed) plays no more events: the coordinator's commands waiting on it resolve.
+    if (loop.signal.aborted) this.feed.stop();
+    else loop.signal.addEventListener('abort', () => this.feed.stop(), { once: true });
     if (this.inputs.length === 0) return;
     const { signal } = loop;
     const aborted = new Promise<never>((_, reject) => {
@@ -190,6 +235,69 @@ export class PipelineShare implements WorkerShare {
   async afterFinish(): Promise<void> {
     this.ctx.reportMetrics({ finished: 1 });
     await this.closed;
+  }
+}
+
+/**
+ * The TestStream events this worker plays, as the coordinator's commands bring them: `start` is taken once the
+ * worker's bounded reads are done (the script starts after them, as in one worker); each `event` resolves once played
+ * and settled here; `end` ends the script. Commands wait in order until the engine's source driver asks for them.
+ */
+class LockstepFeed implements TestStreamFeed {
+  private queue: Array<{ readonly command: TestStreamCommand; readonly done: () => void }> = [];
+  private wakeUp: (() => void) | undefined;
+  private playing: (() => void) | undefined;
+  private stopped = false;
+
+  constructor(private readonly worker: number) {}
+
+  command(command: TestStreamCommand): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise<void>((done) => {
+      this.queue.push({ command, done });
+      this.wake();
+    });
+  }
+
+  async next(): Promise<{ index: number; read: boolean } | undefined> {
+    for (;;) {
+      while (this.queue.length === 0) {
+        if (this.stopped) return undefined;
+        await new Promise<void>((resolve) => (this.wakeUp = resolve));
+      }
+      const { command, done } = this.queue.shift()!;
+      if (command.step === 'start') {
+        done();
+        continue;
+      }
+      if (command.step === 'end') {
+        done();
+        return undefined;
+      }
+      this.playing = done;
+      return { index: command.index, read: command.reader === this.worker };
+    }
+  }
+
+  played(): void {
+    const done = this.playing;
+    this.playing = undefined;
+    done?.();
+  }
+
+  /** The run stopped: every command waiting resolves (so the worker's control loop ends), and so do later ones. */
+  stop(): void {
+    this.stopped = true;
+    for (const q of this.queue) q.done();
+    this.queue = [];
+    this.played();
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = undefined;
+    w?.();
   }
 }
 

@@ -122,7 +122,7 @@ export class WorkerPool {
   private settle!: { resolve: (r: WorkerReport[]) => void; reject: (e: unknown) => void };
   private controlSeq = 0;
   /** Control commands not yet handled, with the workers that still have to (a finished worker needs not). */
-  private readonly acks = new Map<number, { waiting: Set<number>; resolve: () => void; reject: (e: unknown) => void }>();
+  private readonly acks = new Map<number, { waiting: Set<number>; replies: unknown[]; resolve: (replies: unknown[]) => void; reject: (e: unknown) => void }>();
   private readonly exitGraceMs: number;
   private stopped = false;
   private readonly onMetrics: WorkerPoolOptions['onMetrics'];
@@ -211,12 +211,21 @@ export class WorkerPool {
    * finished it: the lockstep TestStream needs (a watermark advance reaches all workers before the next element).
    */
   async control(command: unknown): Promise<void> {
+    await this.request(command);
+  }
+
+  /**
+   * `control`, resolving with each worker's reply (what its handler returned), by index: undefined for a worker that
+   * had finished (or returned nothing).
+   */
+  async request(command: unknown): Promise<unknown[]> {
     if (this.failure) throw this.failure;
     const seq = this.controlSeq++;
     const payload = jsonPayload({ seq, command });
     const running = this.states.flatMap((s, i) => (s.done ? [] : [i]));
-    if (running.length === 0) return;
-    const acked = new Promise<void>((resolve, reject) => this.acks.set(seq, { waiting: new Set(running), resolve, reject }));
+    const replies = new Array<unknown>(this.workers).fill(undefined);
+    if (running.length === 0) return replies;
+    const acked = new Promise<unknown[]>((resolve, reject) => this.acks.set(seq, { waiting: new Set(running), replies, resolve, reject }));
     acked.catch(() => {});
     for (const i of running) {
       // One writer per ring: commands to a worker are written one after the other, even when control() is not awaited.
@@ -257,7 +266,7 @@ export class WorkerPool {
         this.onMetrics?.(index, m.metrics);
         return;
       case 'ack':
-        this.acknowledge(m.seq, index);
+        this.acknowledge(m.seq, index, m.reply);
         return;
       case 'done':
         state.done = true;
@@ -277,11 +286,13 @@ export class WorkerPool {
     }
   }
 
-  private acknowledge(seq: number, worker: number): void {
+  private acknowledge(seq: number, worker: number, reply?: unknown): void {
     const a = this.acks.get(seq);
-    if (a === undefined || !a.waiting.delete(worker) || a.waiting.size > 0) return;
+    if (a === undefined || !a.waiting.delete(worker)) return;
+    a.replies[worker] = reply;
+    if (a.waiting.size > 0) return;
     this.acks.delete(seq);
-    a.resolve();
+    a.resolve(a.replies);
   }
 
   private maybeFinish(): void {

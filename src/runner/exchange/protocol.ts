@@ -50,7 +50,7 @@ export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'split-request'; id: number }
   | { type: 'metrics'; metrics: Record<string, number> }
-  | { type: 'ack'; seq: number }
+  | { type: 'ack'; seq: number; reply?: unknown }
   | { type: 'done'; result: unknown; metrics: Record<string, number> }
   | { type: 'error'; error: SerializedError };
 

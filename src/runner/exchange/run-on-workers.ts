@@ -1,15 +1,15 @@
 /**
  * `pipeline.run({ workers: N })` / `riffle run --workers N`: the coordinator of a pipeline job on N worker threads.
  * 1. Checks that the job can run there: a pipeline module to load in each worker (a pipeline built inline in a script
- *    has none), no TestStream (it needs lockstep control, not wired yet), a valid worker count.
+ *    has none), no step pinned to one worker, a valid worker count.
  * 2. Plans the job as the workers will (one exchange per stage input that crosses workers) and splits each bounded
  *    read (about four parts per worker by its size estimate; a source that does not split is one part, read by the
  *    worker that takes it).
- * 3. Starts the pool (pipeline-job.ts in every worker); once every worker finished (its sinks committed), tells them
+ * 3. Starts the pool (pipeline-job.ts in every worker), plays a TestStream in lockstep (playTestStream); once every worker finished (its sinks committed), tells them
  *    to close; gathers their results into one PipelineResult (metrics summed per step and counter).
  * A failure in any worker stops them all; the error names the worker, the step and the element.
  */
-import { ConfigError, RiffleError, type PipelineGraph, type MemoryFigures, type PipelineMetrics, type PipelineResult, type StepMetrics } from '../../model/index.ts';
+import { ConfigError, RiffleError, type TestStreamSpec, type PipelineGraph, type MemoryFigures, type PipelineMetrics, type PipelineResult, type StepMetrics } from '../../model/index.ts';
 import { createReadStream, createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -17,7 +17,7 @@ import { plan, type LocalRunOptions, type Progress } from '../local/index.ts';
 import { defaultDeadLetterPath, newRunId } from '../local/dead-letter-file.ts';
 import { checkWorkers } from './key-group-range.ts';
 import type { PipelineJobData } from './pipeline-job.ts';
-import { exchangeIdsOf, type SplitPlan, type SplitRef } from './pipeline-share.ts';
+import { exchangeIdsOf, type QuiesceReply, type SplitPlan, type SplitRef, type TestStreamCommand } from './pipeline-share.ts';
 import { WorkerPool } from './pool.ts';
 
 /** Parts per worker a bounded read is split into (so a slow part does not leave the others idle). */
@@ -35,9 +35,6 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
   }
   const p = plan(graph, { viewsStartStages: true });
   const testStream = p.order.find((n) => n.kind === 'testStream');
-  if (testStream !== undefined) {
-    throw new ConfigError(`the TestStream '${testStream.name}' runs on one worker for now`, { hint: 'run this pipeline with workers: 1' });
-  }
   const pinned = p.order.find((n) => n.kind === 'parDo' && n.spec.doFn.singleWorker !== undefined);
   if (pinned !== undefined && pinned.kind === 'parDo') {
     throw new ConfigError(`step '${pinned.name}' runs on one worker only: ${pinned.spec.doFn.singleWorker}`, { hint: 'run this pipeline with --workers 1 (workers: 1)' });
@@ -99,6 +96,13 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
     },
   });
   const started = Date.now();
+  // A TestStream plays in lockstep from here: each event goes to every worker once the whole job is at rest.
+  if (testStream !== undefined && testStream.kind === 'testStream') {
+    playTestStream(pool, testStream.spec, workers).catch((e: unknown) => {
+      // A failed worker fails the pool (and `pool.result`) already; anything else stops the job here.
+      if (!(e instanceof RiffleError)) void pool.cancel(`the TestStream could not be played: ${e instanceof Error ? e.message : String(e)}`);
+    });
+  }
   // Cancellation: every worker is told, stops at its next batch and aborts its sinks; a worker that does not end
   // within the grace period is terminated.
   const onAbort = () => {
@@ -119,6 +123,45 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
     throw e;
   } finally {
     signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * Plays a TestStream on the workers, in lockstep: `start` (acknowledged once every worker's bounded reads are done),
+ * then each event — watermark and processing-time advances to every worker, an event's elements read by one worker
+ * (the next in turn) — each followed by quiescence; then `end`. The spec's `onEventDone` is called here too, after
+ * each event's quiescence.
+ */
+async function playTestStream(pool: WorkerPool, spec: TestStreamSpec, workers: number): Promise<void> {
+  await pool.request({ kind: 'testStream', step: 'start' } satisfies TestStreamCommand);
+  await quiesce(pool);
+  let turn = 0;
+  for (let index = 0; index < spec.events.length; index++) {
+    const reader = spec.events[index]!.kind === 'elements' ? turn++ % workers : -1;
+    await pool.request({ kind: 'testStream', step: 'event', index, reader } satisfies TestStreamCommand);
+    await quiesce(pool);
+    spec.onEventDone?.(index);
+  }
+  await pool.request({ kind: 'testStream', step: 'end' } satisfies TestStreamCommand);
+}
+
+/**
+ * Waits until the job is at rest everywhere: every worker settles and counts the exchange frames it sent and handed
+ * on; two rounds in a row with the same totals, as many received as sent, mean none was in flight (double counting:
+ * a worker sends only in response to input, and none came in between).
+ */
+async function quiesce(pool: WorkerPool): Promise<void> {
+  let previous: QuiesceReply | undefined;
+  for (;;) {
+    let sent = 0;
+    let received = 0;
+    for (const r of await pool.request({ kind: 'quiesce' })) {
+      if (r === undefined) continue;
+      sent += (r as QuiesceReply).sent;
+      received += (r as QuiesceReply).received;
+    }
+    if (sent === received && previous !== undefined && previous.sent === sent && previous.received === received) return;
+    previous = { sent, received };
   }
 }
 

@@ -44,9 +44,10 @@ export interface WorkerContext {
   exchangeInput(id: string, options: { coder: Coder<unknown>; windowCoder?: Coder<BoundedWindow>; target: ExchangeTarget; channelBase?: number; alignBarriers?: boolean }): ExchangeInput;
   /**
    * Handles the coordinator's commands in order, one at a time; the coordinator's `control()` resolves once every
-   * worker's handler finished the command (lockstep).
+   * worker's handler finished the command (lockstep). What the handler returns (structured-cloneable) is the worker's
+   * reply (`WorkerPool.request`).
    */
-  onControl(handler: (command: unknown) => void | Promise<void>): void;
+  onControl(handler: (command: unknown) => unknown): void;
   /** Sends metrics to the coordinator (the latest per worker is kept; the final ones go with the result). */
   reportMetrics(metrics: Record<string, number>): void;
 }
@@ -118,14 +119,14 @@ export class WorkerContextImpl implements WorkerContext {
     return new ExchangeInput({ ...rest, rings: w.inRings, doorbell: w.doorbell, codec: new WindowedValueCodec(coder, windowCoder) });
   }
 
-  onControl(handler: (command: unknown) => void | Promise<void>): void {
+  onControl(handler: (command: unknown) => unknown): void {
     if (this.controlLoop) throw new Error(`worker ${this.index}: onControl was already called`);
     this.controlLoop = this.readControl(handler);
     // A failing handler fails the worker: the rejection surfaces through `stop()` and runWorker's caller.
     this.controlLoop.catch(() => {});
   }
 
-  private async readControl(handler: (command: unknown) => void | Promise<void>): Promise<void> {
+  private async readControl(handler: (command: unknown) => unknown): Promise<void> {
     const reader = new RingReader(this.init.control.ring);
     for (;;) {
       const seen = this.controlBell.current();
@@ -142,8 +143,8 @@ export class WorkerContextImpl implements WorkerContext {
       if (frame.kind === FrameKind.END) return;
       if (frame.kind !== FrameKind.CONTROL) throw new Error(`worker ${this.index}: unexpected frame kind ${frame.kind} on the control ring`);
       const { seq, command } = readJsonPayload(frame.payload) as ControlCommand;
-      await handler(command);
-      this.post({ type: 'ack', seq });
+      const reply = await handler(command);
+      this.post(reply === undefined ? { type: 'ack', seq } : { type: 'ack', seq, reply });
     }
   }
 

@@ -72,8 +72,8 @@ class Execution implements EngineLoop {
     this.plan = plan(graph, { viewsStartStages: options.share !== undefined });
     const testStreams = this.plan.order.filter((n) => n.kind === 'testStream');
     if (testStreams.length > 1) throw new RiffleError('PIPELINE_INVALID', 'a pipeline may contain at most one TestStream');
-    if (testStreams.length > 0 && options.share !== undefined) {
-      throw new RiffleError('PIPELINE_INVALID', 'a TestStream pipeline runs on one worker for now', { domain: 'user', hint: 'run it with workers: 1' });
+    if (testStreams.length > 0 && options.share !== undefined && options.share.testStream === undefined) {
+      throw new RiffleError('PIPELINE_INVALID', 'a TestStream pipeline runs on one worker here (this worker share cannot play it in lockstep)', { domain: 'user', hint: 'run it with workers: 1' });
     }
     const unboundedReads = this.plan.order.filter((n) => n.kind === 'read' && n.spec.source.kind === 'unbounded');
     if (testStreams.length === 1 && unboundedReads.length > 0) {
@@ -251,6 +251,7 @@ class Execution implements EngineLoop {
           void this.guard(this.settleAsync());
         });
       },
+      settle: () => this.guard(this.settleAsync()),
     };
   }
 
@@ -260,9 +261,17 @@ class Execution implements EngineLoop {
     const others = this.job.sources.filter((s) => s !== testStream);
     const poll = this.options.pollIntervalMs;
     if (testStream) {
-      // Bounded inputs (e.g. side inputs) complete first; then the script plays on the virtual clock.
-      await Promise.all(others.map((s) => (s.node.kind === 'read' && s.node.spec.source.kind === 'bounded' ? this.guard(driver.runRead(s.op, s.node.spec.source)) : undefined)));
-      if (testStream.node.kind === 'testStream') await this.guard(driver.runTestStream(testStream.op, testStream.node.spec, this.virtualClock!));
+      // Bounded inputs (e.g. side inputs) complete first; then the script plays on the virtual clock (on workers, in
+      // lockstep: the coordinator sends each event once the whole job is at rest).
+      const share = this.options.share;
+      await Promise.all(
+        others.map((s) => {
+          if (s.node.kind !== 'read' || s.node.spec.source.kind !== 'bounded') return undefined;
+          const source = share !== undefined ? share.source(s.node, s.node.spec.source) : s.node.spec.source;
+          return source.kind === 'bounded' ? this.guard(driver.runRead(s.op, source)) : undefined;
+        }),
+      );
+      if (testStream.node.kind === 'testStream') await this.guard(driver.runTestStream(testStream.op, testStream.node.spec, this.virtualClock!, share?.testStream?.(testStream.node)));
     } else {
       await Promise.all(
         others.map((s) => {

@@ -11,6 +11,7 @@ import {
 } from '../../model/index.ts';
 import type { VirtualClock } from './clock.ts';
 import type { SourceOp } from './source-op.ts';
+import type { TestStreamFeed } from './worker-share.ts';
 
 /** Longest stretch of synchronous work between two checks for cancellation (and progress reports), in ms. */
 export const SLICE_MS = 20;
@@ -79,30 +80,54 @@ export class SourceDriver {
     }
   }
 
-  async runTestStream(op: SourceOp, spec: TestStreamSpec, clock: VirtualClock): Promise<void> {
+  /**
+   * Plays a TestStream's script: each event, then the job brought to rest. On workers (`feed`), the coordinator says
+   * which event comes next, once the whole job is at rest: every worker advances its watermark and its clock; only
+   * the worker told to read an event's elements pushes them. `onEventDone(i)` is called when event i's effects are
+   * complete: after its settle in one worker; on workers, when the next event (or the end) arrives.
+   */
+  async runTestStream(op: SourceOp, spec: TestStreamSpec, clock: VirtualClock, feed?: TestStreamFeed): Promise<void> {
     const { signal } = this.loop;
-    for (let i = 0; i < spec.events.length; i++) {
-      if (signal.aborted) return;
-      const ev = spec.events[i]!;
-      if (ev.kind === 'elements') {
-        const head = op.head;
-        for (const e of ev.elements) {
-          op.elementsOut++;
-          head.process(e.value, e.timestamp, GLOBAL_WINDOWS, NO_FIRING);
-        }
-        this.loop.countRead(op, ev.elements.length);
-      } else if (ev.kind === 'watermark') {
-        if (ev.watermark > op.outputWatermark) op.outputWatermark = ev.watermark;
-      } else {
-        clock.advance(ev.advanceBy);
+    if (feed === undefined) {
+      for (let i = 0; i < spec.events.length; i++) {
+        if (signal.aborted) return;
+        this.playEvent(op, spec.events[i]!, clock, true);
+        await this.loop.settleAsync();
+        spec.onEventDone?.(i);
       }
-      await this.loop.settleAsync();
-      spec.onEventDone?.(i);
+    } else {
+      let last: number | undefined;
+      for (let step = await feed.next(); step !== undefined; step = await feed.next()) {
+        if (last !== undefined) spec.onEventDone?.(last);
+        if (signal.aborted) return;
+        this.playEvent(op, spec.events[step.index]!, clock, step.read);
+        await this.loop.settleAsync();
+        last = step.index;
+        feed.played(step.index);
+      }
+      if (last !== undefined) spec.onEventDone?.(last);
     }
     if (signal.aborted) return;
     op.outputWatermark = MAX_TIMESTAMP;
     this.loop.sourceDone(op);
     await this.loop.settleAsync();
+  }
+
+  /** One TestStream event: its elements into the stage (when `read`), or its watermark, or its clock advance. */
+  private playEvent(op: SourceOp, ev: TestStreamSpec['events'][number], clock: VirtualClock, read: boolean): void {
+    if (ev.kind === 'elements') {
+      if (!read) return;
+      const head = op.head;
+      for (const e of ev.elements) {
+        op.elementsOut++;
+        head.process(e.value, e.timestamp, GLOBAL_WINDOWS, NO_FIRING);
+      }
+      this.loop.countRead(op, ev.elements.length);
+    } else if (ev.kind === 'watermark') {
+      if (ev.watermark > op.outputWatermark) op.outputWatermark = ev.watermark;
+    } else {
+      clock.advance(ev.advanceBy);
+    }
   }
 
   /**

@@ -19,6 +19,20 @@ export interface WorkerShare {
   source(node: PrimitiveNode, source: BoundedSource<unknown> | UnboundedSource<unknown>): BoundedSource<unknown> | UnboundedSource<unknown>;
   runInputs(loop: ShareLoop): Promise<void>;
   afterFinish(): Promise<void>;
+  /**
+   * A TestStream's script in this worker, played in lockstep with the other workers: the coordinator sends each
+   * event to every worker (watermark and processing-time advances apply everywhere; an event's elements are read by
+   * one worker) and the next one only when the whole job is at rest.
+   */
+  testStream?(node: PrimitiveNode): TestStreamFeed;
+}
+
+/** The TestStream events one worker plays, as the coordinator sends them. */
+export interface TestStreamFeed {
+  /** The next event to play (`read`: this worker reads its elements), or undefined at the end of the script. */
+  next(): Promise<{ readonly index: number; readonly read: boolean } | undefined>;
+  /** The event `next` gave was played and this worker is at rest. */
+  played(index: number): void;
 }
 
 export interface ExchangeEdge {
@@ -35,4 +49,6 @@ export interface ShareLoop {
   idle(): Promise<void> | undefined;
   /** Input arrived: bring the job to rest soon (coalesced). */
   kick(): void;
+  /** Brings the job to rest now (settle, drain, sinks' I/O) and resolves when it is. */
+  settle(): Promise<void>;
 }
