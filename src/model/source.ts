@@ -20,6 +20,20 @@ export interface SourceBatch<T> {
   readonly timestamps?: Instant[];
   /** Records that could not be decoded: they go to the read's error output. */
   readonly errors?: ErrorRecord<string>[];
+  /**
+   * Event-time progress of a bounded source that knows how its timestamps advance (a generator, files in time order):
+   * no element this read returns after this batch has a timestamp before it. The engine then moves the read's
+   * watermark forward as it reads, so windows fire and their state is freed before the end of the input; a source
+   * that reads several parts reports the minimum over the parts it has not finished. Absent: no promise (the
+   * watermark stays at its start until the read ends). A value below an earlier one is ignored (watermarks never go
+   * back); +∞ is reserved for the end of the read. Elements that break the promise are late, as in a stream.
+   */
+  readonly watermark?: Instant;
+  /**
+   * Where the read stands after this batch, as plain data (e.g. `{ part: 2, offset: 81920 }`): what a checkpoint
+   * stores so that `readFrom(position)` continues with the batch after this one. Only sources with `readFrom` set it.
+   */
+  readonly position?: unknown;
 }
 
 /**
@@ -33,6 +47,12 @@ export interface BoundedSource<T> {
   estimateSizeBytes(): Promise<number>;
   split(desiredBundleSizeBytes: number): Promise<BoundedSource<T>[]>;
   read(signal?: AbortSignal): AsyncIterable<SourceBatch<T>>;
+  /**
+   * Optional (checkpoints, issue 14): reads on from a `position` that one of this source's batches carried — the
+   * batches after that one, exactly as `read` would have gone on. A source without it is resumed by reading it again
+   * and dropping the batches a checkpoint says were already pushed (so its reads must be deterministic).
+   */
+  readFrom?(position: unknown, signal?: AbortSignal): AsyncIterable<SourceBatch<T>>;
 }
 
 /** Reads an unbounded source from a position; exposes the position after what it returned, and a watermark. */
@@ -54,12 +74,22 @@ export interface UnboundedReader<T, P> {
   close(): Promise<void>;
 }
 
+/**
+ * Where an unbounded source's reader runs, as `SinkContext` for sinks: its index among the job's parallel readers of
+ * this source and their number. A source that partitions its input (Kafka partitions) gives each reader a stable share
+ * by index; absent, the reader is the only one (worker 0 of 1).
+ */
+export interface SourceContext {
+  readonly worker: number;
+  readonly workers: number;
+}
+
 /** An endless (or not yet ended) source with replayable positions. */
 export interface UnboundedSource<T, P = unknown> {
   readonly kind: 'unbounded';
   describe(): string;
-  /** Opens a reader at `position` (from a checkpoint) or at the start when undefined. */
-  open(position: P | undefined, signal?: AbortSignal): Promise<UnboundedReader<T, P>>;
+  /** Opens a reader at `position` (from a checkpoint) or at the start when undefined; `context` says which reader it is. */
+  open(position: P | undefined, signal?: AbortSignal, context?: SourceContext): Promise<UnboundedReader<T, P>>;
 }
 
 export type Source<T> = BoundedSource<T> | UnboundedSource<T, any>;

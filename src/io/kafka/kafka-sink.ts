@@ -1,0 +1,369 @@
+/**
+ * `io.kafka.write(topic, options)`: elements as messages of a Kafka topic.
+ *
+ * - **Default: the idempotent producer** (acks=all, producer id + sequence numbers, so the broker drops a retried
+ *   batch it already has). Each flush waits for the acks: what a completed checkpoint covers is in Kafka. A restart
+ *   replays what followed the checkpoint, so messages may appear twice: `guarantee` is 'at-least-once'.
+ * - **`exactlyOnce: true`: transactions, two-phase** (Flink's KafkaSink with EXACTLY_ONCE):
+ *   1. messages go into a transaction under a transactional id `<prefix>-<worker>-<run nonce>-<seq>`;
+ *   2. `prepareCommit(checkpoint)` sends what is buffered and keeps the transaction open (durable in the log, invisible
+ *      to read_committed consumers); it returns `{ transactionalId, producerId, producerEpoch, … }`, stored in the
+ *      checkpoint; later messages go into a new transaction (a new transactional id);
+ *   3. `commit(prepared)` commits it: with the producer still in memory through it; after a restart (the producer is
+ *      gone) by sending EndTxn(commit) for the stored transactional id, producer id and epoch to the transaction
+ *      coordinator directly — what Flink does by resuming the transaction without InitProducerId (which would abort
+ *      it). A retry of a commit that already happened is answered as a success by the coordinator; a transaction the
+ *      broker aborted (its `transactionTimeout` passed) is a clear error: its messages are not in Kafka.
+ *   4. `finish` commits the open transaction (the end of a bounded job); `abort` aborts it.
+ *   Until the first checkpoint, a transaction older than half of `transactionTimeout` is committed at the next flush,
+ *   so that a job run without checkpoints (which restarts from the beginning anyway) does not hit the timeout; with
+ *   checkpoints, keep their interval below half of `transactionTimeout`.
+ *   A hard crash leaves the transaction that was open then (not prepared) to the broker, which aborts it after
+ *   `transactionTimeout`; until then read_committed consumers of its partitions wait (the last stable offset cannot
+ *   pass an open transaction).
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  MAX_TIMESTAMP,
+  MIN_TIMESTAMP,
+  type Instant,
+  type Sink,
+  type SinkContext,
+  type SinkWriter,
+} from '../../model/index.ts';
+import { writeTo, type SinkDone } from '../../transforms/index.ts';
+import type { PCollection, PTransform } from '../../model/index.ts';
+import { describeKafkaError, KafkaError } from './kafka-errors.ts';
+import { payloadCodec, type PayloadCodec } from './kafka-format.ts';
+import { avroModule, kafkaClient, type KafkaClientModule } from './kafka-module.ts';
+import { resolveWrite, type KafkaWriteOptions, type ResolvedWrite } from './kafka-options.ts';
+
+type Client = KafkaClientModule;
+type Producer = import('@platformatic/kafka').Producer;
+type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
+
+/** What `prepareCommit` returns (stored in the checkpoint) and `commit` takes. */
+export interface KafkaPrepared {
+  readonly topic: string;
+  readonly checkpointId: number;
+  /** Null when nothing was written since the previous checkpoint (nothing to commit). */
+  readonly transactionalId: string | null;
+  /** The producer id and epoch as decimal strings (JSON has no bigint). */
+  readonly producerId: string | null;
+  readonly producerEpoch: number | null;
+  readonly messages: number;
+}
+
+interface OutMessage {
+  topic: string;
+  key: Buffer | undefined;
+  value: Buffer | undefined;
+  headers: Record<string, Buffer> | undefined;
+  partition?: number;
+  timestamp?: bigint;
+}
+
+/** Most bytes per send: each partition's record batch must stay under the broker's message.max.bytes (1 MiB by default). */
+const SEND_BYTES = 900 * 1024;
+
+export class KafkaSink<T> implements Sink<T> {
+  readonly guarantee: 'exactly-once' | 'at-least-once';
+  constructor(readonly options: ResolvedWrite<T>) {
+    this.guarantee = options.exactlyOnce ? 'exactly-once' : 'at-least-once';
+  }
+
+  describe(): string {
+    return `kafka(${this.options.topic}${this.options.exactlyOnce ? ', exactly-once' : ''})`;
+  }
+
+  async open(context: SinkContext): Promise<KafkaWriter<T>> {
+    const client = await kafkaClient.load();
+    const avro = this.options.value.format === 'avro' ? await avroModule.load() : undefined;
+    const codec = payloadCodec(this.options.value, this.describe(), avro);
+    const writer = new KafkaWriter<T>(this.options, client, codec, context);
+    await writer.start();
+    return writer;
+  }
+}
+
+interface OpenTransaction {
+  readonly transactionalId: string;
+  readonly producer: Producer;
+  readonly tx: Transaction;
+  readonly startedAt: number;
+  messages: number;
+}
+
+export class KafkaWriter<T> implements SinkWriter<T> {
+  private buffer: OutMessage[] = [];
+  private bufferBytes = 0;
+  private producer: Producer | undefined;
+  private current: OpenTransaction | undefined;
+  /** Prepared transactions whose producers are still here, by transactional id. */
+  private readonly prepared = new Map<string, OpenTransaction>();
+  private readonly nonce = randomBytes(4).toString('hex');
+  private seq = 0;
+  private checkpointed = false;
+  /** Counts, for tests and reports. */
+  readonly counts = { messages: 0, transactionsCommitted: 0, transactionsResumed: 0, transactionsAborted: 0 };
+
+  constructor(
+    private readonly o: ResolvedWrite<T>,
+    private readonly client: Client,
+    private readonly codec: PayloadCodec,
+    private readonly context: SinkContext,
+  ) {}
+
+  private describe(): string {
+    return `kafka(${this.o.topic})`;
+  }
+
+  async start(): Promise<void> {
+    if (this.o.exactlyOnce) return; // transactions start with the first flush that has messages
+    this.producer = new this.client.Producer({ clientId: this.o.clientId, bootstrapBrokers: this.o.brokers, idempotent: true, retries: 5 });
+    try {
+      await this.producer.metadata({ topics: [this.o.topic] });
+    } catch (e) {
+      await this.producer.close().catch(() => {});
+      throw this.connectError(e);
+    }
+  }
+
+  private connectError(e: unknown): KafkaError {
+    const text = describeKafkaError(e);
+    if (/UNKNOWN_TOPIC/i.test(text)) return new KafkaError('KAFKA_TOPIC_UNKNOWN', `${this.describe()}: topic '${this.o.topic}' does not exist on ${this.o.brokers.join(',')}`, { domain: 'user', hint: 'create it first, or check the topic name', cause: e });
+    return new KafkaError('KAFKA_WRITE_FAILED', `${this.describe()}: ${text}`, { hint: 'check that the brokers are up and reachable', cause: e });
+  }
+
+  write(element: T, timestamp: Instant): void {
+    const o = this.o;
+    const valueIn = o.valueOf ? o.valueOf(element) : element;
+    let value: Buffer | undefined;
+    try {
+      value = valueIn === null || valueIn === undefined ? undefined : toBuffer(this.codec.encode(valueIn));
+    } catch (e) {
+      throw new Error(`the value does not encode as ${this.codec.name}: ${(e as Error).message}`, { cause: e });
+    }
+    const k = o.key?.(element);
+    const key = k === null || k === undefined ? undefined : typeof k === 'string' ? Buffer.from(k, 'utf8') : toBuffer(k);
+    let headers: Record<string, Buffer> | undefined;
+    const h = o.headers?.(element);
+    if (h) {
+      headers = {};
+      for (const [name, v] of Object.entries(h)) {
+        if (typeof v !== 'string') throw new Error(`header '${name}' must be a string, not ${typeof v}`);
+        headers[name] = Buffer.from(v, 'utf8');
+      }
+    }
+    const m: OutMessage = { topic: o.topic, key, value, headers };
+    if (o.partition) {
+      const p = o.partition(element);
+      if (!Number.isInteger(p) || p < 0) throw new Error(`partition must be a whole number ≥ 0, not ${p}`);
+      m.partition = p;
+    }
+    if (o.elementTimestamp && timestamp > MIN_TIMESTAMP && timestamp < MAX_TIMESTAMP && timestamp >= 0) m.timestamp = BigInt(Math.floor(timestamp));
+    this.buffer.push(m);
+    this.bufferBytes += (value?.byteLength ?? 0) + (key?.byteLength ?? 0) + 70;
+  }
+
+  flush(): Promise<void> | undefined {
+    if (this.buffer.length === 0) return undefined;
+    return this.sendBuffered();
+  }
+
+  private async sendBuffered(): Promise<void> {
+    const messages = this.buffer;
+    this.buffer = [];
+    this.bufferBytes = 0;
+    if (messages.length === 0) return;
+    if (this.o.exactlyOnce) {
+      if (this.current && !this.checkpointed && Date.now() - this.current.startedAt > this.o.transactionTimeoutMs / 2) {
+        const t = this.current;
+        this.current = undefined;
+        await this.commitOpen(t);
+      }
+      const t = this.current ?? (this.current = await this.begin());
+      await this.sendChunks(messages, (batch) => t.tx.send({ messages: batch }));
+      t.messages += messages.length;
+    } else {
+      const p = this.producer!;
+      await this.sendChunks(messages, (batch) => p.send({ messages: batch }));
+    }
+    this.counts.messages += messages.length;
+  }
+
+  private async sendChunks(messages: OutMessage[], send: (batch: OutMessage[]) => Promise<unknown>): Promise<void> {
+    let from = 0;
+    while (from < messages.length) {
+      let bytes = 0;
+      let to = from;
+      while (to < messages.length && (to === from || bytes < SEND_BYTES)) {
+        const m = messages[to++]!;
+        bytes += (m.value?.byteLength ?? 0) + (m.key?.byteLength ?? 0) + 70;
+      }
+      try {
+        await send(messages.slice(from, to));
+      } catch (e) {
+        throw this.connectError(e);
+      }
+      from = to;
+    }
+  }
+
+  private async begin(): Promise<OpenTransaction> {
+    const transactionalId = `${this.o.transactionalIdPrefix}-${this.context.worker}-${this.nonce}-${this.seq++}`;
+    const producer = new this.client.Producer({
+      clientId: this.o.clientId,
+      bootstrapBrokers: this.o.brokers,
+      idempotent: true,
+      transactionalId,
+      // The client sends its request timeout as the transaction timeout of InitProducerId.
+      timeout: this.o.transactionTimeoutMs,
+      retries: 5,
+    });
+    try {
+      const tx = await producer.beginTransaction();
+      return { transactionalId, producer, tx, startedAt: Date.now(), messages: 0 };
+    } catch (e) {
+      await producer.close().catch(() => {});
+      throw new KafkaError('KAFKA_TRANSACTION_FAILED', `${this.describe()}: starting transaction ${transactionalId} failed: ${describeKafkaError(e)}`, {
+        hint: 'the broker needs transaction.state.log.replication.factor ≤ its broker count; transactionTimeout must not exceed its transaction.max.timeout.ms',
+        cause: e,
+      });
+    }
+  }
+
+  private async commitOpen(t: OpenTransaction): Promise<void> {
+    try {
+      await t.tx.commit();
+      this.counts.transactionsCommitted++;
+    } catch (e) {
+      throw new KafkaError('KAFKA_TRANSACTION_FAILED', `${this.describe()}: committing transaction ${t.transactionalId} (${t.messages} messages) failed: ${describeKafkaError(e)}`, { cause: e });
+    } finally {
+      await t.producer.close().catch(() => {});
+    }
+  }
+
+  async prepareCommit(checkpointId: number): Promise<KafkaPrepared> {
+    this.checkpointed = true;
+    await this.sendBuffered();
+    const t = this.current;
+    this.current = undefined;
+    if (!t || !this.o.exactlyOnce) return { topic: this.o.topic, checkpointId, transactionalId: null, producerId: null, producerEpoch: null, messages: 0 };
+    this.prepared.set(t.transactionalId, t);
+    return {
+      topic: this.o.topic,
+      checkpointId,
+      transactionalId: t.transactionalId,
+      producerId: String(t.producer.producerId),
+      producerEpoch: t.producer.producerEpoch ?? 0,
+      messages: t.messages,
+    };
+  }
+
+  async commit(preparedIn: unknown): Promise<void> {
+    const prepared = preparedIn as KafkaPrepared;
+    if (!prepared || prepared.transactionalId === null) return;
+    const held = this.prepared.get(prepared.transactionalId);
+    if (held) {
+      this.prepared.delete(prepared.transactionalId);
+      await this.commitOpen(held);
+      return;
+    }
+    await resumeCommit(this.client, this.o, prepared);
+    this.counts.transactionsResumed++;
+  }
+
+  async finish(): Promise<void> {
+    await this.sendBuffered();
+    if (this.current) {
+      const t = this.current;
+      this.current = undefined;
+      await this.commitOpen(t);
+    }
+    await this.producer?.close().catch(() => {});
+  }
+
+  async abort(): Promise<void> {
+    this.buffer = [];
+    const open = [...(this.current ? [this.current] : []), ...this.prepared.values()];
+    this.current = undefined;
+    this.prepared.clear();
+    for (const t of open) {
+      await t.tx.abort().catch(() => {});
+      this.counts.transactionsAborted++;
+      await t.producer.close().catch(() => {});
+    }
+    await this.producer?.close().catch(() => {});
+  }
+}
+
+function toBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/**
+ * Commits a prepared transaction whose producer is gone (a restart): FindCoordinator for its transactional id, then
+ * EndTxn(commit) with the stored producer id and epoch, without InitProducerId (which would abort it).
+ */
+export async function resumeCommit(client: Client, o: { brokers: readonly string[]; clientId: string; topic: string }, prepared: KafkaPrepared): Promise<void> {
+  const txnId = prepared.transactionalId!;
+  const what = `kafka(${o.topic}): committing transaction ${txnId} of checkpoint ${prepared.checkpointId} after a restart`;
+  const connections: InstanceType<Client['Connection']>[] = [];
+  const connect = async (host: string, port: number) => {
+    const c = new client.Connection(o.clientId);
+    connections.push(c);
+    await c.connect(host, port);
+    return c;
+  };
+  try {
+    let coordinator: { host: string; port: number } | undefined;
+    let lastError: unknown;
+    for (const b of o.brokers) {
+      const [host, port] = [b.slice(0, b.lastIndexOf(':')), Number(b.slice(b.lastIndexOf(':') + 1))];
+      try {
+        const c = await connect(host, port);
+        const res = await client.findCoordinatorV6.api.async(c, 1, [txnId]);
+        const found = res.coordinators[0];
+        if (found && found.errorCode === 0) {
+          coordinator = { host: found.host, port: found.port };
+          break;
+        }
+        lastError = new Error(`FindCoordinator error code ${found?.errorCode}`);
+      } catch (e) {
+        lastError = e;
+      }
+    }
+    if (!coordinator) throw new KafkaError('KAFKA_TRANSACTION_FAILED', `${what}: no transaction coordinator found: ${describeKafkaError(lastError)}`, { cause: lastError });
+    const c = await connect(coordinator.host, coordinator.port);
+    try {
+      await client.endTxnV4.api.async(c, txnId, BigInt(prepared.producerId!), prepared.producerEpoch!, true);
+    } catch (e) {
+      const text = describeKafkaError(e);
+      if (/INVALID_PRODUCER_EPOCH|PRODUCER_FENCED|INVALID_TXN_STATE|INVALID_PRODUCER_ID_MAPPING|TRANSACTIONAL_ID_NOT_FOUND/i.test(text)) {
+        throw new KafkaError('KAFKA_TRANSACTION_LOST', `${what}: the broker no longer has it open (${text}): it was aborted (its transactionTimeout passed before the checkpoint completed) or fenced, so its ${prepared.messages} messages are not in the topic`, {
+          hint: 'raise transactionTimeout above the time from a checkpoint to its completion and restart from an earlier checkpoint',
+          cause: e,
+        });
+      }
+      throw new KafkaError('KAFKA_TRANSACTION_FAILED', `${what}: ${text}`, { cause: e });
+    }
+  } finally {
+    for (const c of connections) await c.close().catch(() => {});
+  }
+}
+
+/**
+ * Writes elements to a Kafka topic.
+ *
+ * @example
+ * alerts.apply(io.kafka.write<Alert>('alerts', { brokers: ['localhost:9092'], key: (a) => a.card, exactlyOnce: true }));
+ */
+export function write<T>(topic: string, options: KafkaWriteOptions<T>): PTransform<PCollection<T>, SinkDone> {
+  return writeTo(kafkaSink(topic, options));
+}
+
+/** The sink behind `io.kafka.write` (options checked), for `writeTo` or a runner driving it directly. */
+export function kafkaSink<T>(topic: string, options: KafkaWriteOptions<T>): KafkaSink<T> {
+  return new KafkaSink<T>(resolveWrite(topic, options));
+}
