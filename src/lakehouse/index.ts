@@ -20,6 +20,8 @@ export { scdType1, scdType2, type ScdType2Options } from './scd.ts';
 export type { ChangeRow, ChangesOptions } from './change-data-feed.ts';
 export { Snapshot, type DataFile, type VersionSelector } from './snapshot.ts';
 export { Transaction, type ChangeType, type CommitOptions, type CommitResult } from './transaction.ts';
+export { discardStagedFiles, stageDataFiles } from './staged-files.ts';
+export { numIndexedCols } from './table-properties.ts';
 export { DeltaLog, type CheckpointRef, type DeltaLogOptions, type LogListing } from './delta-log.ts';
 export { resolveDataPath, type DataPathOptions } from './data-path.ts';
 export { bytesSource, fileSource, GuardedParquet, type ByteSource } from './parquet-guard.ts';

@@ -66,6 +66,13 @@ export interface SinkWriter<T, R = never> {
    * for it.
    */
   flush(): Promise<readonly SinkOutput<R>[] | void> | undefined;
+  /**
+   * Optional: the input ended (its watermark reached the end of time) — write what is still buffered and report it,
+   * before the sink's output watermark moves to the end. What it resolves to goes out on the sink's output like a
+   * flush's outputs, so a later step (e.g. one committer for every worker's files) receives it before its own input
+   * ends. `finish` comes after, once every step downstream finished too.
+   */
+  endOfInput?(): Promise<readonly SinkOutput<R>[] | void> | undefined;
   /** The input ended: make the output visible. */
   finish(): Promise<void>;
   /** The job failed or was cancelled: remove what was not committed. Also called when `finish` threw. */

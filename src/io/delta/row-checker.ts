@@ -103,6 +103,11 @@ export class RowChecker {
     return [...this.columns.values()];
   }
 
+  /** New columns seen so far only with null values (no type yet). */
+  untypedColumns(): readonly string[] {
+    return [...this.untyped].filter((c) => !this.columns.has(c));
+  }
+
   /**
    * Fails when a new column only ever held nulls: its type cannot be inferred.
    *

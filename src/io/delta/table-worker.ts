@@ -11,8 +11,9 @@ import { unlink } from 'node:fs/promises';
 import { workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import {
-  DeltaTable, DeltaTableError, MergeBuilder, resolveDataPath, type AddAction, type Row, type Snapshot, type Transaction,
+  DeltaTable, DeltaTableError, resolveDataPath, type AddAction, type Row, type Snapshot, type Transaction,
 } from '../../lakehouse/index.ts';
+import { evolve, mergeRows } from './delta-commit.ts';
 import type { CheckedColumn } from './row-checker.ts';
 import type { BeginRequest, BeginResult, CommitRequest, CommitResult, SessionRequest, StageRequest, WorkerRequest, WorkerResponse } from './worker-protocol.ts';
 
@@ -69,17 +70,6 @@ function session(id: string): Session {
   return s;
 }
 
-/** Stages a schema change adding the columns the table lacks (nullable, as Delta's mergeSchema adds them). */
-function evolve(tx: Transaction, snapshot: Snapshot, columns: readonly CheckedColumn[]): boolean {
-  const have = new Set(tx.schema.fields.map((f) => f.name));
-  const missing = columns.filter((c) => !have.has(c.name));
-  if (missing.length === 0) return false;
-  const fields = [...tx.schema.fields, ...missing.map((c) => ({ name: c.name, type: c.type, nullable: true, metadata: {} }))];
-  const schemaString = JSON.stringify({ type: 'struct', fields: fields.map((f) => ({ name: f.name, type: f.type, nullable: f.nullable, metadata: f.metadata })) });
-  tx.setMetadata({ ...snapshot.metadata, schemaString });
-  return true;
-}
-
 async function stage(r: StageRequest): Promise<number> {
   const s = session(r.session);
   if (s.skipped) return 0;
@@ -114,37 +104,10 @@ async function commit(r: CommitRequest): Promise<CommitResult> {
   return { skipped: false, committed: true, version, rows: s.rows, files: s.adds.length, txnVersion: s.txnVersion };
 }
 
-/**
- * Merge mode: an upsert on the key columns — matched target rows are updated with every column of the source row,
- * the others inserted. Several source rows with one key: the last wins (a sink sees a stream of changes).
- */
-async function merge(s: Session): Promise<CommitResult> {
-  const { appId, mergeOn } = s.request;
-  const keys = mergeOn as readonly string[];
-  const byKey = new Map<string, Row>();
-  const keyless: Row[] = [];
-  for (const row of s.mergeRows) {
-    if (keys.some((k) => row[k] === null || row[k] === undefined)) keyless.push(row);
-    else byKey.set(JSON.stringify(keys.map((k) => String(row[k] instanceof Date ? (row[k] as Date).toISOString() : row[k]))), row);
-  }
-  const source = [...byKey.values(), ...keyless];
-  if (s.request.evolveSchema) {
-    // MERGE reads the schema of the snapshot it starts from: add the new columns in a commit of their own first.
-    const tx = await s.table.startTransaction();
-    if (evolve(tx, tx.snapshot as Snapshot, s.columns)) await tx.commit({ operation: 'ADD COLUMNS', operationParameters: { columns: JSON.stringify(s.columns.map((c) => c.name)) } });
-  }
-  const start = async (): Promise<Transaction> => {
-    const tx = await s.table.startTransaction();
-    const done = (tx.snapshot as Snapshot).appTransactions.get(appId)?.version;
-    if (done !== undefined && done >= s.txnVersion) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `io.delta: txn ${appId}@${s.txnVersion} was committed concurrently`);
-    tx.setAppTransaction(appId, s.txnVersion);
-    return tx;
-  };
-  const result = await new MergeBuilder(start, source, { on: keys }).whenMatchedUpdate({ all: true }).whenNotMatchedInsert({ all: true }).execute();
-  return {
-    skipped: false, committed: result.committed, version: result.committed ? result.version : null, rows: s.rows,
-    files: result.metrics.numTargetFilesAdded ?? 0, txnVersion: s.txnVersion, metrics: result.metrics,
-  };
+/** Merge mode: the upsert of delta-commit.ts (skipped already decided by `begin`). */
+function merge(s: Session): Promise<CommitResult> {
+  const { appId, mergeOn, evolveSchema } = s.request;
+  return mergeRows(s.table, { appId, txnVersion: s.txnVersion, mergeOn: mergeOn ?? [], rows: s.mergeRows, columns: s.columns, evolveSchema });
 }
 
 async function abort(r: SessionRequest): Promise<void> {

@@ -5,10 +5,13 @@
  * 1. `CheckRows` checks each row against the table's columns (opened in `setup`; a missing table gets the `schema`
  *    option's columns, or columns inferred from the rows). A row that does not fit goes to the error output with the
  *    reason; the others go on.
- * 2. Batch (global window, default trigger): valid rows are staged as data files in one open transaction, a chunk
- *    at a time (`stageRows` rows), so memory stays bounded; once the input is complete (a single-key grouping with an
- *    impulse, as in write-files.ts) the transaction commits — one commit, or none if the job fails (its staged files
- *    are deleted).
+ * 2. Batch (global window, default trigger), on any number of workers: each worker's `Stage` sink writes its valid
+ *    rows as data files of the table, a chunk at a time (`stageRows` rows, and the rest when its input ends), so
+ *    memory stays bounded; the files are staged, not committed: their `add` actions (merge mode: the rows) go on
+ *    through the pipeline. Once the input is complete, a single-key grouping with an impulse (as in write-files.ts)
+ *    brings every worker's chunks to ONE committer (the `Commit` sink, on one worker), which makes one Delta commit
+ *    — or none if the job fails (staged files are deleted: by their writer until it hands them on, then by the
+ *    committer).
  * 3. Windowed or triggered input: each pane of each window (single-key grouping) is one commit, in the order panes
  *    fire (watermark order).
  * 4. Every commit carries `txn(appId, version)` (Spark's txnAppId/txnVersion). Before writing, the sink reads the
@@ -19,16 +22,19 @@
  *    one made for each run, so that a rerun (new input) appends like any other write; within a run, commits stay
  *    exactly once.
  *
- * The Delta operations run in a worker thread the steps call synchronously (see sync-table-client.ts).
+ * Batch staging and commits run in the pipeline's thread, awaited by the engine (sinks: no blocking); the streaming
+ * path's Delta operations run in a worker thread its steps call synchronously (see sync-table-client.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import {
-  applyTransform, ConfigError, kv, RiffleError, type ErrorRecord, type KV, type PaneTiming, type PCollection, type Pipeline, type PTransform,
+  applyTransform, ConfigError, GlobalWindow, kv, RiffleError, type BoundedWindow, type ErrorRecord, type Instant, type KV, type PaneTiming, type PCollection,
+  type Pipeline, type PTransform, type Sink, type SinkOutput,
 } from '../../model/index.ts';
-import { create, flattenWith, groupByKey, parDo } from '../../transforms/index.ts';
-import type { Row, SchemaInput } from '../../lakehouse/index.ts';
+import { create, flattenWith, groupByKey, parDo, writeToWithResults } from '../../transforms/index.ts';
+import type { AddAction, Row, SchemaInput } from '../../lakehouse/index.ts';
 import { windowLabel } from '../files/index.ts';
+import { commitChunks, type CommitTarget, type StagedChunk } from './delta-commit.ts';
 import { lakehouse } from './lakehouse-module.ts';
 import { type CheckedColumn, RowChecker, WRITABLE_TYPES } from './row-checker.ts';
 import { SyncTableClient } from './sync-table-client.ts';
@@ -135,19 +141,23 @@ interface Spec {
   readonly stageRows: number;
 }
 
-/** What the steps of one sink share during a run (all in one process: the embedded engine). */
+/** What the steps of one sink share during a run, on one worker (each worker has its own). */
 interface RunState {
+  /** Streaming: the table worker the synchronous steps call. */
   client: SyncTableClient | undefined;
   checker: RowChecker | undefined;
   /** Whether the rows may add columns (mergeSchema, or columns inferred for a table this sink creates). */
   evolve: boolean;
-  /** Batch: the open commit session, once rows were staged. */
-  session: { id: string; begun: BeginResult } | undefined;
-  buffer: Row[];
-  staged: number;
+  /** The table's columns, or the schema option's for a table to create. */
+  baseColumns: readonly CheckedColumn[];
+  /** The table's partition columns, or partitionBy for a table to create; and its statistics setting. */
+  partitionColumns: readonly string[];
+  numIndexedCols: number;
   paneSeq: number;
   appId: string;
   warned: boolean;
+  /** Batch: the commit in flight on this worker (a failing job's staging writers wait for it before cleaning up). */
+  committing: Promise<unknown> | undefined;
 }
 
 /**
@@ -162,7 +172,7 @@ interface RunState {
 export function write<T extends object = Row>(path: string, options: DeltaWriteOptions = {}): DeltaWrite<T> {
   const spec = validate(path, options);
   const expand = (input: PCollection<T>, stepName: string): DeltaWriteWithErrors<T> => {
-    const run: RunState = { client: undefined, checker: undefined, evolve: false, session: undefined, buffer: [], staged: 0, paneSeq: 0, appId: '', warned: false };
+    const run: RunState = { client: undefined, checker: undefined, evolve: false, baseColumns: [], partitionColumns: [], numIndexedCols: -1, paneSeq: 0, appId: '', warned: false, committing: undefined };
     const w = input.windowing;
     const streaming = w.windowFn.kind !== 'global' || w.trigger.kind !== 'default';
     if (!streaming && !input.bounded) {
@@ -179,12 +189,13 @@ export function write<T extends object = Row>(path: string, options: DeltaWriteO
         .apply(commitPanes(spec, run));
       return { main: commits, errors };
     }
-    const impulse = applyTransform(input.graph.root as Pipeline, create<null>([null]), 'Impulse');
-    const commits = (checked.main as PCollection<null>)
-      .apply(flattenWith<null>([impulse], 'WithImpulse'))
+    const staged = (checked.main as PCollection<Row>).apply('Stage', writeToWithResults(stagingSink(spec, run)));
+    const impulse = applyTransform(input.graph.root as Pipeline, create<StagedChunk | null>([null]), 'Impulse');
+    const commits = (staged as PCollection<StagedChunk | null>)
+      .apply(flattenWith<StagedChunk | null>([impulse], 'WithImpulse'))
       .map((r) => kv(0, r), 'SingleKey')
-      .apply(groupByKey<number, null>('WhenComplete'))
-      .apply(commitBatch(spec, run));
+      .apply(groupByKey<number, StagedChunk | null>('WhenComplete'))
+      .apply('Commit', writeToWithResults(commitSink(spec, run)));
     return { main: commits, errors };
   };
   return {
@@ -228,20 +239,22 @@ function validate(path: string, o: DeltaWriteOptions): Spec {
 }
 
 /** Opens the worker and reads the table's columns (or takes the schema option for a table to create). */
-async function startRun(spec: Spec, run: RunState): Promise<void> {
-  run.session = undefined;
-  run.buffer = [];
-  run.staged = 0;
+async function startRun(spec: Spec, run: RunState, streaming: boolean): Promise<void> {
   run.paneSeq = 0;
   run.warned = false;
   // Without an appId the run is its own application: its commits are exactly once, and a rerun appends.
   run.appId = spec.appId ?? `riffle-${randomUUID()}`;
-  const { DeltaTable, DeltaTableError } = await lakehouse.load();
+  const { DeltaTable, DeltaTableError, numIndexedCols } = await lakehouse.load();
   let columns: readonly CheckedColumn[] | undefined;
+  run.partitionColumns = spec.partitionBy ?? [];
+  const indexed = Number(spec.properties['delta.dataSkippingNumIndexedCols'] ?? -1);
+  run.numIndexedCols = Number.isInteger(indexed) && indexed >= -1 ? indexed : -1;
   try {
     const snapshot = await (await DeltaTable.open(spec.path)).snapshot();
     columns = snapshot.schema.fields;
     const partitions = snapshot.partitionColumns;
+    run.partitionColumns = partitions;
+    run.numIndexedCols = numIndexedCols(snapshot.metadata);
     if (spec.partitionBy !== undefined && spec.partitionBy.join(',') !== partitions.join(',')) {
       throw new ConfigError(`io.delta.write(${spec.path}): partitionBy [${spec.partitionBy.join(', ')}] differs from the table's partition columns [${partitions.join(', ')}]`, {
         hint: 'omit partitionBy to use the table\'s, or write to a new table',
@@ -255,39 +268,25 @@ async function startRun(spec: Spec, run: RunState): Promise<void> {
   }
   const created = columns === undefined;
   run.evolve = spec.mergeSchema || (created && spec.schema === undefined);
-  run.checker = new RowChecker(columns ?? spec.schema ?? [], { allowNewColumns: run.evolve });
-  run.client = await SyncTableClient.start();
+  run.baseColumns = columns ?? spec.schema ?? [];
+  run.checker = new RowChecker(run.baseColumns, { allowNewColumns: run.evolve });
+  if (streaming) run.client = await SyncTableClient.start();
 }
 
 async function endRun(run: RunState): Promise<void> {
-  const { client, session } = run;
+  const { client } = run;
   run.client = undefined;
-  run.session = undefined;
-  if (!client) return;
-  try {
-    if (session) client.call({ op: 'abort', session: session.id }); // the job failed before its commit
-  } finally {
-    await client.close();
-  }
+  await client?.close();
 }
 
-/** Why a batch write runs on one worker: its rows are staged by this process and committed by another step of it. */
-const BATCH_STAGING_IS_LOCAL = 'a batch io.delta.write stages rows in this process and commits them in a later step, so rows staged on other workers would not be committed';
-
 function checkRows<T>(spec: Spec, run: RunState, streaming: boolean) {
-  return parDo<T, T | null>(
+  return parDo<T, T>(
     {
-      ...(streaming ? {} : { singleWorker: BATCH_STAGING_IS_LOCAL }),
-      setup: () => startRun(spec, run),
+      setup: () => startRun(spec, run, streaming),
       process(row, ctx) {
         const reason = (run.checker as RowChecker).check(row);
         if (reason !== undefined) throw new RowRejectedError(`${spec.path}: ${reason}`);
-        if (streaming) ctx.output(row);
-        else run.buffer.push(row as Row);
-      },
-      finishBundle() {
-        // Batch: stage full chunks; the rest is staged when the input is complete. Errors here fail the job.
-        if (!streaming && run.buffer.length >= spec.stageRows) stage(spec, run);
+        ctx.output(row);
       },
       teardown: () => endRun(run),
     },
@@ -295,19 +294,126 @@ function checkRows<T>(spec: Spec, run: RunState, streaming: boolean) {
   );
 }
 
-/** Opens the batch session on first use and stages the buffered rows. */
-function stage(spec: Spec, run: RunState): void {
-  const client = run.client as SyncTableClient;
+const END_OF_GLOBAL_WINDOW = { timestamp: GlobalWindow.INSTANCE.maxTimestamp, window: GlobalWindow.INSTANCE };
+
+/**
+ * Batch, on each worker: buffers the checked rows and stages them as data files (merge mode: keeps them) every
+ * `stageRows` rows and when the input ends; each chunk goes out to the committer. If the job fails, the writer
+ * deletes the files it staged — unless the table references them (the commit happened before the failure): it
+ * waits for a commit in flight on its worker, then reads the table.
+ */
+function stagingSink(spec: Spec, run: RunState): Sink<Row, StagedChunk> {
+  return {
+    describe: () => `delta(${spec.path}) staging`,
+    guarantee: 'exactly-once',
+    async open(ctx) {
+      let buffer: Row[] = [];
+      let seq = 0;
+      /** Every file this writer staged. */
+      let staged: AddAction[] = [];
+      const stageBuffer = async (): Promise<SinkOutput<StagedChunk>[]> => {
+        const rows = buffer;
+        buffer = [];
+        const chunk = await stageChunk(spec, run, ctx.worker, seq++, rows, (adds) => staged.push(...adds));
+        return [{ value: chunk, ...END_OF_GLOBAL_WINDOW }];
+      };
+      return {
+        write(row) {
+          buffer.push(row);
+        },
+        flush: () => (buffer.length >= spec.stageRows ? stageBuffer() : undefined),
+        endOfInput: () => (buffer.length > 0 ? stageBuffer() : undefined),
+        async finish() {},
+        async abort() {
+          buffer = [];
+          const files = staged;
+          staged = [];
+          if (files.length === 0) return;
+          await run.committing?.catch(() => undefined);
+          const { DeltaTable, discardStagedFiles } = await lakehouse.load();
+          const live = await DeltaTable.open(spec.path).then(async (t) => new Set((await t.snapshot()).files.map((f) => f.path)), () => new Set<string>());
+          if (files.some((a) => live.has(a.path))) return; // committed before the job failed
+          await discardStagedFiles(spec.path, files);
+        },
+      };
+    },
+  };
+}
+
+/** Stages rows as data files of the table (merge mode: keeps the rows), with the columns this worker knows. */
+async function stageChunk(spec: Spec, run: RunState, worker: number, seq: number, rows: Row[], onFiles: (adds: AddAction[]) => void): Promise<StagedChunk> {
   const checker = run.checker as RowChecker;
-  if (run.session === undefined) {
-    const id = randomUUID();
-    run.session = { id, begun: client.call<BeginResult>(beginRequest(spec, run, id, spec.txnVersion ?? 0, 'WRITE')) };
-  }
-  const rows = run.buffer;
-  run.buffer = [];
-  if (rows.length === 0) return;
-  client.call({ op: 'stage', session: run.session.id, rows, columns: checker.allColumns() });
-  run.staged += rows.length;
+  const columns = checker.allColumns();
+  const untyped = checker.untypedColumns();
+  // A new column that held only nulls so far has no type yet: its (null) values stay out of the files.
+  const fit = untyped.length === 0 ? rows : rows.map((r) => {
+    const copy = { ...r };
+    for (const u of untyped) delete copy[u];
+    return copy;
+  });
+  const base = { worker, seq, count: rows.length, columns, untyped };
+  if (spec.mode === 'merge') return { ...base, adds: [], rows: fit };
+  const { stageDataFiles } = await lakehouse.load();
+  const schema = { fields: columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, metadata: {} })) };
+  const adds = await stageDataFiles(spec.path, schema, run.partitionColumns, fit, { numIndexedCols: run.numIndexedCols });
+  onFiles(adds);
+  return { ...base, adds, rows: [] };
+}
+
+/**
+ * Batch, on the one worker the grouping brings every chunk to: once the input is complete, commits them all as one
+ * Delta version with `txn(appId, txnVersion)`. Files received and not committed are deleted if the job fails.
+ */
+function commitSink(spec: Spec, run: RunState): Sink<KV<number, Array<StagedChunk | null>>, DeltaCommit> {
+  return {
+    describe: () => `delta(${spec.path})`,
+    guarantee: 'exactly-once',
+    async open() {
+      let queue: Array<{ chunks: StagedChunk[]; timestamp: Instant; window: BoundedWindow }> = [];
+      let received: AddAction[] = [];
+      const commitAll = async (): Promise<SinkOutput<DeltaCommit>[]> => {
+        const groups = queue;
+        queue = [];
+        const out: SinkOutput<DeltaCommit>[] = [];
+        for (const { chunks, timestamp, window } of groups) {
+          // Forgotten first: if the commit fails, its files may already be referenced.
+          received = [];
+          const committing = commitBatch(spec, run, chunks);
+          run.committing = committing;
+          out.push({ value: await committing, timestamp, window });
+        }
+        return out;
+      };
+      return {
+        write(group, timestamp, window) {
+          const chunks = group.value.filter((c): c is StagedChunk => c !== null);
+          for (const c of chunks) for (const a of c.adds) received.push(a);
+          queue.push({ chunks, timestamp, window });
+        },
+        flush: () => (queue.length > 0 ? commitAll() : undefined),
+        async finish() {},
+        async abort() {
+          queue = [];
+          const { discardStagedFiles } = await lakehouse.load();
+          await discardStagedFiles(spec.path, received);
+          received = [];
+        },
+      };
+    },
+  };
+}
+
+function commitTarget(spec: Spec, run: RunState): CommitTarget {
+  return { path: spec.path, mode: spec.mode, mergeOn: spec.mergeOn, partitionBy: spec.partitionBy ?? [], properties: spec.properties, evolveSchema: run.evolve };
+}
+
+async function commitBatch(spec: Spec, run: RunState, chunks: readonly StagedChunk[]): Promise<DeltaCommit> {
+  if (!chunks.some((c) => c.count > 0) && spec.mode !== 'overwrite') return nothingCommitted(spec, run);
+  // The table's (or the schema option's) columns lead, as one worker's checker would have them.
+  const base: StagedChunk = { worker: -1, seq: 0, adds: [], rows: [], count: 0, columns: run.baseColumns, untyped: [] };
+  const result = await commitChunks(commitTarget(spec, run), { appId: run.appId, txnVersion: spec.txnVersion ?? 0, operation: 'WRITE', chunks: [base, ...chunks] });
+  if (result.skipped) warnSkipped(spec, run, result.txnVersion);
+  return toCommit(spec, run, result);
 }
 
 function beginRequest(spec: Spec, run: RunState, session: string, txnVersion: number, operation: 'WRITE' | 'STREAMING UPDATE') {
@@ -317,29 +423,6 @@ function beginRequest(spec: Spec, run: RunState, session: string, txnVersion: nu
     evolveSchema: run.evolve, operation,
     create: { columns: checker.allColumns(), partitionBy: spec.partitionBy ?? [], properties: spec.properties },
   };
-}
-
-function commitBatch(spec: Spec, run: RunState) {
-  return parDo<KV<number, null[]>, DeltaCommit>(
-    {
-      singleWorker: BATCH_STAGING_IS_LOCAL,
-      process(_all, ctx) {
-        const { client } = ready(spec, run);
-        if (run.buffer.length > 0 || spec.mode === 'overwrite') stage(spec, run);
-        const session = run.session;
-        if (session === undefined) {
-          ctx.output(nothingCommitted(spec, run));
-          return;
-        }
-        // The session id is forgotten first: if the commit fails, its files may already be referenced.
-        run.session = undefined;
-        const result = client.call<CommitResult>({ op: 'commit', session: session.id });
-        if (result.skipped) warnSkipped(spec, run, result.txnVersion);
-        ctx.output(toCommit(spec, run, result));
-      },
-    },
-    'Commit',
-  );
 }
 
 function commitPanes(spec: Spec, run: RunState) {

@@ -1,4 +1,4 @@
-import { NO_FIRING, RiffleError, StepFailedError, type BoundedWindow, type Instant, type NodeInfo, type PaneInfo, type SinkOutput, type SinkSpec, type SinkWriter } from '../../model/index.ts';
+import { MAX_TIMESTAMP, NO_FIRING, RiffleError, StepFailedError, type BoundedWindow, type Instant, type NodeInfo, type PaneInfo, type SinkOutput, type SinkSpec, type SinkWriter } from '../../model/index.ts';
 import { Operator } from './operator.ts';
 
 /**
@@ -13,6 +13,7 @@ export class SinkOp extends Operator {
   private inFlight: Promise<void> | undefined;
   private failure: unknown;
   private committed = false;
+  private inputEnded = false;
   /** Outputs of completed flushes, not emitted yet. */
   private completed: SinkOutput<unknown>[] = [];
 
@@ -44,7 +45,20 @@ export class SinkOp extends Operator {
   }
 
   override finishBundle(): void {
-    const flushed = this.writer!.flush();
+    this.track(this.writer!.flush());
+  }
+
+  /** The input ended: the writer's `endOfInput` (if any) writes the rest, its outputs go out before the watermark ends. */
+  override onWatermark(watermark: Instant): void {
+    super.onWatermark(watermark);
+    if (watermark < MAX_TIMESTAMP || this.inputEnded || this.writer === undefined) return;
+    this.inputEnded = true;
+    // The stage finished its bundles before moving the watermark: the last flush is already in flight, this follows.
+    this.track(this.writer.endOfInput?.());
+  }
+
+  /** Chains an asynchronous write after the ones in flight; its outputs are emitted by `drain`. */
+  private track(flushed: Promise<readonly SinkOutput<unknown>[] | void> | undefined): void {
     if (flushed === undefined) return;
     const previous = this.inFlight;
     const next = (previous ? previous.then(() => flushed) : flushed).then(
@@ -84,6 +98,58 @@ export class SinkOp extends Operator {
   override holdWatermark(): Instant {
     // What a flush in flight will report is not out yet.
     return this.inFlight !== undefined || this.completed.length > 0 ? -Infinity : Infinity;
+  }
+
+  /** What `prepareCommit` returned for each checkpoint not completed yet (issue 14). */
+  private readonly prepared = new Map<number, unknown>();
+
+  /** Whether the writer takes part in checkpoints (two-phase commit); without, the sink is at-least-once on restart. */
+  get twoPhase(): boolean {
+    return this.writer?.prepareCommit !== undefined && this.writer.commit !== undefined;
+  }
+
+  /**
+   * A checkpoint reached the sink (at rest, its writes done): the writer makes them durable, not visible
+   * (`prepareCommit`); what it returns is stored with the checkpoint, and committed once the checkpoint completed.
+   */
+  override async snapshot(checkpointId: number): Promise<unknown> {
+    await this.pendingIo();
+    const w = this.writer!;
+    if (w.prepareCommit === undefined || w.commit === undefined) return undefined;
+    let prepared: unknown;
+    try {
+      prepared = await w.prepareCommit(checkpointId);
+    } catch (e) {
+      throw this.wrap(e);
+    }
+    this.prepared.set(checkpointId, prepared);
+    return { prepared };
+  }
+
+  /** Checkpoint `checkpointId` completed: publish what it prepared. */
+  async commitCheckpoint(checkpointId: number): Promise<void> {
+    if (!this.prepared.has(checkpointId)) return;
+    const prepared = this.prepared.get(checkpointId);
+    this.prepared.delete(checkpointId);
+    try {
+      await this.writer!.commit!(prepared);
+    } catch (e) {
+      throw this.wrap(e);
+    }
+  }
+
+  /**
+   * A resumed run: the restored checkpoint's commit runs again (commits are idempotent), in case the process died
+   * after the checkpoint completed and before its commit was done.
+   */
+  override async restore(snapshot: unknown): Promise<void> {
+    const s = snapshot as { prepared?: unknown } | undefined;
+    if (s === undefined || !('prepared' in s) || this.writer?.commit === undefined) return;
+    try {
+      await this.writer.commit(s.prepared);
+    } catch (e) {
+      throw this.wrap(e);
+    }
   }
 
   override async finish(): Promise<void> {

@@ -1,0 +1,52 @@
+/**
+ * Data files staged for a later commit: rows validated against a schema and written as Parquet files into a table's
+ * folder (the table may not exist yet), their `add` actions returned. For writers that write files in one place and
+ * commit them in another — a parallel sink's workers and its one committer (`Transaction.addFile`), or a two-phase
+ * sink's `prepareCommit` and `commit`. Until a commit's `add` names them the files are invisible orphans: vacuum
+ * removes them, `discardStagedFiles` sooner.
+ */
+import { unlink } from 'node:fs/promises';
+import type { AddAction } from './actions.ts';
+import { resolveDataPath } from './data-path.ts';
+import { writeDataFiles } from './data-writer.ts';
+import { enforceSchema } from './schema-enforcement.ts';
+import { assertNoInPlaceWidening } from './schema-evolution.ts';
+import type { TableSchema } from './schema.ts';
+import type { Row } from './value-mapping.ts';
+
+/**
+ * Validates rows against `schema` (nothing is written if one fails) and writes them as data files of the table at
+ * `tablePath`, partitioned by `partitionColumns`; returns their `add` actions (dataChange true), not committed.
+ *
+ * @example
+ * const adds = await stageDataFiles('/lake/t', { fields: [{ name: 'id', type: 'long', nullable: true, metadata: {} }] }, [], [{ id: 1n }]);
+ * const tx = await table.startTransaction(); for (const a of adds) tx.addFile(a); await tx.commit({ operation: 'WRITE' });
+ */
+export async function stageDataFiles(tablePath: string, schema: TableSchema, partitionColumns: readonly string[], rows: readonly Row[],
+  options: { readonly numIndexedCols?: number } = {}): Promise<AddAction[]> {
+  let columns: ReturnType<typeof enforceSchema>;
+  try {
+    columns = enforceSchema(schema, rows);
+  } catch (e) {
+    assertNoInPlaceWidening(schema, rows); // a value needing a wider type gets the error that says how to widen
+    throw e;
+  }
+  return writeDataFiles(tablePath, schema, partitionColumns, columns, Date.now(), { numIndexedCols: options.numIndexedCols ?? -1 });
+}
+
+/**
+ * Deletes staged data files that will not be committed (best effort: a file already gone is fine). A path that would
+ * leave the table is never touched (resolveDataPath refuses it).
+ *
+ * @example
+ * await discardStagedFiles('/lake/t', adds);
+ */
+export async function discardStagedFiles(tablePath: string, adds: readonly AddAction[]): Promise<void> {
+  await Promise.all(adds.map(async (a) => {
+    try {
+      await unlink(resolveDataPath(tablePath, a.path));
+    } catch {
+      // gone already, or a path outside the table: nothing to delete
+    }
+  }));
+}
