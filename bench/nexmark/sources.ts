@@ -62,21 +62,31 @@ export class NexmarkBoundedSource implements BoundedSource<NexmarkEvent> {
   }
 
   /**
-   * Reads the parallel timelines one after the other: the same events as reading the parts `split` makes. Each batch
-   * is generated in one run (`EventGenerator.fill`), with its timestamps, into packed arrays.
+   * Reads the parallel timelines merged in event-number order, as the unbounded source does (so events come in
+   * timestamp order, up to the out-of-order groups), and reports after each batch the generator's watermark: the
+   * event time of the start of the out-of-order group of the generator due next (every timeline has the same event
+   * times, and the one due next has emitted the fewest events), below which no later event falls. The same events as
+   * reading the parts `split` makes.
    */
   async *read(signal?: AbortSignal): AsyncIterable<SourceBatch<NexmarkEvent>> {
     const parts = this.numEventGenerators > 1 ? this.config.split(this.numEventGenerators) : [this.config];
-    for (const part of parts) {
-      const generator = new EventGenerator(part);
-      const total = part.maxEvents;
-      for (let start = 0; start < total; start += this.batchSize) {
-        signal?.throwIfAborted();
-        const values: NexmarkEvent[] = [];
-        const timestamps: Instant[] = [];
-        generator.fill(start, Math.min(total, start + this.batchSize), values, timestamps);
-        yield { values, timestamps };
+    const reader = new NexmarkUnboundedReader({ ...this.config.config, isRateLimited: false }, parts, 0, this.batchSize, Date.now);
+    const k = parts.length;
+    const perPart = parts[0]!.maxEvents;
+    const full = perPart * k;
+    const total = full - perPart + parts[k - 1]!.maxEvents;
+    for (;;) {
+      signal?.throwIfAborted();
+      const batch = await reader.next(0);
+      if (batch === null) return;
+      const emitted = reader.position();
+      if (emitted >= total) {
+        yield batch;
+        return;
       }
+      const gc = parts[emitted < full ? emitted % k : k - 1]!;
+      const count = emitted < full ? Math.floor(emitted / k) : perPart + emitted - full;
+      yield { values: batch.values, timestamps: batch.timestamps!, watermark: gc.timestampForEvent(gc.nextEventNumberForWatermark(count)) };
     }
   }
 }

@@ -147,9 +147,25 @@ describe('Nexmark bounded source', () => {
     it(`splits into parts that cover every event exactly once: ${name}`, async () => {
       const expected = generateEvents(config);
       const source = nexmarkBounded(config, { batchSize: 97 });
+      // The whole source reads the timelines merged (in event-number order): the same events, in another order.
       const whole = await readAll(source);
-      assert.deepStrictEqual(whole.events, expected);
-      assert.deepEqual(whole.timestamps, expected.map(eventTimestamp));
+      const byId = (events: NexmarkEvent[], ts: number[]) => events.map((e, i) => `${ts[i]} ${JSON.stringify(e)}`).sort();
+      assert.deepStrictEqual(byId(whole.events, whole.timestamps), byId(expected, expected.map(eventTimestamp)));
+      // Its watermark after each batch is below every later event, and it moves: windows can fire while it reads.
+      const batches: Array<{ timestamps: number[]; watermark?: number }> = [];
+      for await (const b of source.read()) batches.push({ timestamps: b.timestamps!, ...(b.watermark !== undefined ? { watermark: b.watermark } : {}) });
+      let later = Infinity;
+      const marks: number[] = [];
+      for (let i = batches.length - 1; i >= 0; i--) {
+        const wm = batches[i]!.watermark;
+        if (wm !== undefined) {
+          assert.ok(wm <= later, `batch ${i}: watermark ${wm} after an event at ${later}`);
+          marks.push(wm);
+        }
+        for (const t of batches[i]!.timestamps) later = Math.min(later, t);
+      }
+      assert.equal(batches.at(-1)!.watermark, undefined, 'the last batch leaves the end to the engine');
+      if (batches.length > 2) assert.ok(marks.at(0)! > marks.at(-1)!, 'the watermark advances');
       for (const bundleBytes of [1, 5_000, 100_000, 1e12]) {
         const parts = await source.split(bundleBytes);
         const read: NexmarkEvent[] = [];

@@ -1,7 +1,8 @@
-import { kv, type BoundedWindow, type Instant, type PaneInfo, type WindowingStrategy } from '../../model/index.ts';
+import { IntervalWindow, kv, type BoundedWindow, type Instant, type PaneInfo, type WindowingStrategy } from '../../model/index.ts';
 import { finalWindows, paneOutputTime, soleOnTimePane, type PaneFold } from '../../semantics/index.ts';
 import type { GroupSpill, SpilledGroup } from './group-spill.ts';
 import { encodeKey, type EncodedKey } from './key-encoding.ts';
+import { MinHeap } from './min-heap.ts';
 
 interface Slot {
   readonly window: BoundedWindow;
@@ -14,6 +15,7 @@ interface Slot {
 
 interface KeySlots {
   readonly key: unknown;
+  readonly encoded: EncodedKey;
   /** The slot used last: in time-ordered input, almost always the one the next element needs. */
   last: Slot;
   /** Every slot, in creation order; indexed by window key once there are many. */
@@ -33,9 +35,18 @@ type Emit = (value: unknown, timestamp: Instant, window: BoundedWindow, pane: Pa
  */
 interface MergingEntries {
   readonly key: unknown;
-  readonly windows: BoundedWindow[];
-  readonly values: unknown[];
-  readonly timestamps: Instant[];
+  windows: BoundedWindow[];
+  values: unknown[];
+  timestamps: Instant[];
+  /** Event-time progress: the earliest expiry among the key's windows (merged), where the key is looked at next. */
+  checkAt?: number;
+}
+
+/** Event-time progress, non-merging windows: the slots whose windows expire at one time. */
+interface ExpiryBucket {
+  readonly slots: Array<{ readonly k: KeySlots; readonly s: Slot }>;
+  /** The earliest output time its panes can have (what the step's output watermark is held at). */
+  low: Instant;
 }
 
 /**
@@ -61,15 +72,23 @@ export class BatchGroupTable {
   ) {
     this.pane = soleOnTimePane(strategy);
     this.isMerging = strategy.windowFn.isMerging;
+    this.lateness = strategy.allowedLateness;
   }
 
   get size(): number {
     return this.table.size + this.merging.size;
   }
 
-  add(key: unknown, value: unknown, timestamp: Instant, windows: readonly BoundedWindow[]): void {
+  add(key: unknown, value: unknown, timestamp: Instant, windows: readonly BoundedWindow[]): number {
+    if (this.progress) {
+      const kept = this.notExpired(windows);
+      if (kept !== windows) {
+        if (kept.length > 0) this.add(key, value, timestamp, kept);
+        return windows.length - kept.length;
+      }
+    }
     const spill = this.spill;
-    if (spill !== undefined && spill.buffer !== undefined && spill.add(key, value, timestamp, windows)) return;
+    if (spill !== undefined && spill.buffer !== undefined && spill.add(key, value, timestamp, windows)) return 0;
     const encoded = encodeKey(key, this.step);
     if (this.isMerging) {
       let m = this.merging.get(encoded);
@@ -81,14 +100,17 @@ export class BatchGroupTable {
         m.values.push(value);
         m.timestamps.push(timestamp);
       }
-      return;
+      this.liveEntries += windows.length;
+      if (this.progress) this.scheduleKey(encoded, m, this.expiryOf(windows));
+      return 0;
     }
     let k = this.table.get(encoded);
     if (k === undefined) {
       const first: Slot = { window: windows[0]!, acc: this.folder.create(), minTs: timestamp, maxTs: timestamp, done: false };
-      k = { key, last: first, all: [first] };
+      k = { key, encoded, last: first, all: [first] };
       this.table.set(encoded, k);
       this.created++;
+      if (this.progress) this.indexSlot(k, first);
     }
     for (let i = 0; i < windows.length; i++) {
       const s = this.slot(k, windows[i]!, timestamp);
@@ -97,14 +119,178 @@ export class BatchGroupTable {
       if (timestamp > s.maxTs) s.maxTs = timestamp;
     }
     // A combining fold's slot does not grow with its input: only new slots are accounted for.
-    if (spill !== undefined && (this.created > 0 || spill.keepsValues)) {
-      spill.account(value, this.created);
+    if (this.created > 0) {
+      this.liveSlots += this.created;
+      if (spill !== undefined) spill.account(value, this.created);
       this.created = 0;
-    }
+    } else if (spill !== undefined && spill.keepsValues) spill.account(value, 0);
+    return 0;
   }
 
   /** Slots created since the last accounting (for the memory estimate). */
   private created = 0;
+  /** Slots and merging entries held (for the share of the memory estimate that emitting some of them frees). */
+  private liveSlots = 0;
+  private liveEntries = 0;
+
+  /*
+   * Event-time progress (a bounded source that reports a watermark as it reads, SourceBatch.watermark): windows are
+   * emitted as soon as no input can reach them any more — the watermark past their end plus the allowed lateness,
+   * when a streaming run drops their state — and let go, so the table holds the windows in flight, not the input.
+   * The pane is the same as at the end (an input in time order cannot reach a window the watermark passed); an
+   * element for an expired window breaks its source's promise and is dropped and counted as late, as in a stream.
+   * The index is built at the first finite watermark, so a table that never sees one pays nothing for it.
+   */
+  private progress = false;
+  private watermark: Instant = -Infinity;
+  private readonly lateness: number;
+  /** Expiry times: one item per bucket of non-merging slots, one per (key, checkAt) of merging entries. */
+  private readonly expiries = new MinHeap<{ time: number; seq: number; encoded?: EncodedKey }>();
+  private readonly buckets = new Map<number, ExpiryBucket>();
+  private seq = 0;
+
+  /**
+   * The input watermark moved to `watermark` (finite): emits the windows it expires, until `Date.now()` passes
+   * `deadline` (checked every few windows or keys); true while some remain. Once input spills, windows wait for the
+   * end (the spilled part is merged back only then).
+   */
+  advance(watermark: Instant, emit: Emit, deadline: number): boolean {
+    if (this.spillStarted()) return false;
+    if (!this.progress) this.startProgress();
+    if (watermark > this.watermark) this.watermark = watermark;
+    const slotsBefore = this.liveSlots;
+    const entriesBefore = this.liveEntries;
+    let more = false;
+    for (let n = 1, top = this.expiries.peek(); top !== undefined && top.time < this.watermark; top = this.expiries.peek(), n++) {
+      this.expiries.pop();
+      if (top.encoded === undefined) {
+        const b = this.buckets.get(top.time);
+        if (b === undefined) continue;
+        this.buckets.delete(top.time);
+        for (const { k, s } of b.slots) this.emitExpired(k, s, emit);
+      } else {
+        const m = this.merging.get(top.encoded);
+        if (m !== undefined && m.checkAt === top.time) this.emitExpiredMerged(top.encoded, m, emit);
+      }
+      if ((n & 7) === 0 && Date.now() >= deadline) {
+        more = true;
+        break;
+      }
+    }
+    const held = slotsBefore + entriesBefore;
+    const freed = held - this.liveSlots - this.liveEntries;
+    if (freed > 0) this.spill?.freed(freed / held);
+    return more;
+  }
+
+  /**
+   * The earliest output time a pane of this table can still have (the step holds its output watermark there), or −∞
+   * when unknown (no progress yet, or spilling, or a timestamp combiner whose bound is not tracked).
+   */
+  minHold(): Instant {
+    if (!this.progress || this.spillStarted()) return -Infinity;
+    if (this.strategy.timestampCombiner === 'endOfWindow') {
+      const top = this.expiries.peek();
+      return top === undefined ? Infinity : top.time - this.lateness;
+    }
+    if (this.isMerging) return this.merging.size === 0 ? Infinity : -Infinity;
+    let low = Infinity;
+    for (const b of this.buckets.values()) if (b.low < low) low = b.low;
+    return low;
+  }
+
+  private spillStarted(): boolean {
+    return this.spill !== undefined && this.spill.toMerge !== undefined;
+  }
+
+  private startProgress(): void {
+    this.progress = true;
+    for (const k of this.table.values()) for (const s of k.all) this.indexSlot(k, s);
+    for (const [encoded, m] of this.merging) this.scheduleKey(encoded, m, this.expiryOf(m.windows));
+  }
+
+  /** The windows of an element that are not expired yet (the same array when none is). */
+  private notExpired(windows: readonly BoundedWindow[]): readonly BoundedWindow[] {
+    const limit = this.watermark - this.lateness;
+    for (let i = 0; i < windows.length; i++) if (windows[i]!.maxTimestamp < limit) return windows.filter((w) => w.maxTimestamp >= limit);
+    return windows;
+  }
+
+  private expiryOf(windows: readonly BoundedWindow[]): number {
+    let t = Infinity;
+    for (const w of windows) if (w.maxTimestamp + this.lateness < t) t = w.maxTimestamp + this.lateness;
+    return t;
+  }
+
+  private indexSlot(k: KeySlots, s: Slot): void {
+    const t = s.window.maxTimestamp + this.lateness;
+    let b = this.buckets.get(t);
+    if (b === undefined) {
+      this.buckets.set(t, (b = { slots: [], low: Infinity }));
+      this.expiries.push({ time: t, seq: this.seq++ });
+    }
+    b.slots.push({ k, s });
+    // A pane's output time is at least the window's start (its elements' timestamps are in it), or its end.
+    const w = s.window;
+    const low = this.strategy.timestampCombiner === 'endOfWindow' ? w.maxTimestamp : this.strategy.timestampCombiner !== 'earliestTransformed' && w instanceof IntervalWindow ? w.start : -Infinity;
+    if (low < b.low) b.low = low;
+  }
+
+  private scheduleKey(encoded: EncodedKey, m: MergingEntries, expiry: number): void {
+    if (m.checkAt !== undefined && m.checkAt <= expiry) return;
+    m.checkAt = expiry;
+    this.expiries.push({ time: expiry, seq: this.seq++, encoded });
+  }
+
+  private emitExpired(k: KeySlots, s: Slot, emit: Emit): void {
+    emit(kv(k.key, this.folder.output(s.acc)), this.outputTime(s), s.window, this.pane);
+    this.liveSlots--;
+    const all = k.all;
+    const i = all.indexOf(s);
+    if (i >= 0) all.splice(i, 1);
+    k.index?.delete(s.window.key);
+    if (all.length === 0) this.table.delete(k.encoded);
+    else if (k.last === s) k.last = all[all.length - 1]!;
+  }
+
+  /**
+   * A merging key whose earliest window may have expired: its entries are merged over the key's set; the merged
+   * windows past expiry are emitted and their entries let go; the rest stay (later input may still merge into them).
+   */
+  private emitExpiredMerged(encoded: EncodedKey, m: MergingEntries, emit: Emit): void {
+    m.checkAt = undefined;
+    const final = finalWindows(this.strategy.windowFn, m.windows, this.step);
+    const limit = this.watermark - this.lateness;
+    const slots = new Map<BoundedWindow, Slot>();
+    const keep: number[] = [];
+    let next = Infinity;
+    for (let i = 0; i < final.length; i++) {
+      const w = final[i]!;
+      if (w.maxTimestamp >= limit) {
+        keep.push(i);
+        if (w.maxTimestamp + this.lateness < next) next = w.maxTimestamp + this.lateness;
+        continue;
+      }
+      let s = slots.get(w);
+      if (s === undefined) slots.set(w, (s = { window: w, acc: this.folder.create(), minTs: Infinity, maxTs: -Infinity, done: false }));
+      const t = m.timestamps[i]!;
+      s.acc = this.folder.add(s.acc, m.values[i]);
+      if (t < s.minTs) s.minTs = t;
+      if (t > s.maxTs) s.maxTs = t;
+    }
+    for (const s of slots.values()) emit(kv(m.key, this.folder.output(s.acc)), this.outputTime(s), s.window, this.pane);
+    this.liveEntries -= final.length - keep.length;
+    if (keep.length === 0) {
+      this.merging.delete(encoded);
+      return;
+    }
+    if (keep.length < final.length) {
+      m.windows = keep.map((i) => m.windows[i]!);
+      m.values = keep.map((i) => m.values[i]);
+      m.timestamps = keep.map((i) => m.timestamps[i]!);
+    }
+    this.scheduleKey(encoded, m, next);
+  }
 
   private slot(k: KeySlots, window: BoundedWindow, timestamp: Instant): Slot {
     const last = k.last;
@@ -118,6 +304,7 @@ export class BatchGroupTable {
       k.all.push(s);
       if (k.index !== undefined) k.index.set(window.key, s);
       else if (k.all.length > INDEX_AFTER) k.index = new Map(k.all.map((x) => [x.window.key, x]));
+      if (this.progress) this.indexSlot(k, s);
     }
     k.last = s;
     return s;

@@ -80,11 +80,13 @@ export class GroupOp extends Operator {
     this.elementsIn++;
     const { key, value: v } = value as KV<unknown, unknown>;
     if (this.batch !== undefined) {
+      let dropped: number;
       try {
-        this.batch.add(key, v, timestamp, windows);
+        dropped = this.batch.add(key, v, timestamp, windows);
       } catch (e) {
         throw groupingError(this.name, value, e);
       }
+      if (dropped > 0) this.dropped(dropped);
       return;
     }
     if (this.deferred !== undefined) {
@@ -134,9 +136,14 @@ export class GroupOp extends Operator {
    *    timers fire.
    */
   override onWatermark(watermark: Instant): void {
-    // A batch table fires at +∞ only. A finite watermark before it (a side-input ParDo upstream holding elements back,
-    // another worker's stage) promises nothing +∞ does not: it is not taken, so the output watermark stays put too.
-    if (this.batch !== undefined && watermark < MAX_TIMESTAMP) return;
+    // A finite watermark in a bounded pipeline (a source reporting event-time progress, a side-input ParDo upstream
+    // holding elements back): a batch table emits the windows it expires and lets them go (BatchGroupTable.advance).
+    if (this.batch !== undefined && watermark < MAX_TIMESTAMP) {
+      this.inputWatermark = watermark;
+      this.advancing = true;
+      return;
+    }
+    this.advancing = false;
     this.inputWatermark = watermark;
     if (this.deferred !== undefined) {
       this.handingOver = this.deferred.entries();
@@ -156,10 +163,14 @@ export class GroupOp extends Operator {
   }
 
   override hasPendingWork(): boolean {
-    return this.handingOver !== undefined || this.flushing !== undefined || this.timersDue;
+    return this.handingOver !== undefined || this.flushing !== undefined || this.timersDue || this.advancing;
   }
 
   override drain(deadline: number): boolean {
+    if (this.advancing) {
+      if (this.batch !== undefined && this.batch.advance(this.inputWatermark, this.emitPane, deadline)) return true;
+      this.advancing = false;
+    }
     if (this.handingOver !== undefined) {
       if (this.handOver(this.handingOver, deadline)) return true;
       this.handingOver = undefined;
@@ -192,6 +203,8 @@ export class GroupOp extends Operator {
   private handingOver: Iterator<[EncodedKey, DeferredKey]> | undefined;
   private flushing: BatchGroupTable | undefined;
   private timersDue = false;
+  /** A batch table has windows to emit for a finite input watermark (event-time progress). */
+  private advancing = false;
   /** The input watermark as the reducer sees it: behind `inputWatermark` while deferred input is handed over. */
   private reducerWatermark: Instant = MIN_TIMESTAMP;
 

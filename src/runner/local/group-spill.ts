@@ -123,6 +123,20 @@ export class GroupSpill {
     else if (!this.disabled) this.startSpilling();
   }
 
+  /**
+   * A `fraction` of what the table held was emitted and let go (event-time progress): that share of the estimate goes
+   * back to the budget, so a table holding only the windows in flight never reaches it.
+   */
+  freed(fraction: number): void {
+    const bytes = Math.floor(this.estimated * Math.min(1, fraction));
+    this.estimated -= bytes;
+    const excess = this.reserved - this.estimated;
+    if (excess >= CHUNK) {
+      this.tableBudget.release(excess);
+      this.reserved -= excess;
+    }
+  }
+
   private startSpilling(): void {
     if (this.groupKeyCoder === undefined) return this.disable('its windows have no coder (global, fixed, sliding and session windows spill)');
     this.buffer = new GroupingBuffer({ budget: this.spillBudget, ...(this.config.spillDir !== undefined ? { spillDir: this.config.spillDir } : {}) });

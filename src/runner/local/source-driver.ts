@@ -148,6 +148,9 @@ export class SourceDriver {
       this.loop.reportProgress();
       await this.loop.yieldSlice();
     }
+    // A source's event-time progress (SourceBatch.watermark): it moves forward only, and +∞ stays the end of input.
+    const wm = batch.watermark;
+    if (wm !== undefined && wm > op.outputWatermark && wm < MAX_TIMESTAMP) op.outputWatermark = wm;
     await this.loop.settleAsync();
     await this.loop.yieldNow();
     this.loop.reportProgress();
