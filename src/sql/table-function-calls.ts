@@ -177,7 +177,8 @@ export function findTableFunctionCalls(sql: string): TableFunctionCall[] {
       j++;
       const sep = tokens[j];
       if (sep?.value === ')') break;
-      if (sep?.value !== ',') fail(sep?.start ?? sql.length, `expected ',' or ')'${sep ? ` before '${sep.text}'` : ''}`);
+      if (sep === undefined) fail(sql.length, 'the call is not closed');
+      if (sep.value !== ',') fail(sep.start, `expected ',' or ')' before '${sep.text}'`);
       j++;
     }
     const positional = args.filter((a) => a.name === undefined);
