@@ -88,12 +88,18 @@ function canonicalKeyCoder(step: string): Coder<unknown> {
 export type TestStreamCommand =
   | { readonly kind: 'testStream'; readonly step: 'start' }
   | { readonly kind: 'testStream'; readonly step: 'event'; readonly index: number; readonly reader: number }
-  | { readonly kind: 'testStream'; readonly step: 'end' };
+  | { readonly kind: 'testStream'; readonly step: 'end' }
+  /** Processing-time timers of the stages up to `upTo` fire on the advanced clock (null: every stage's). */
+  | { readonly kind: 'testStream'; readonly step: 'timers'; readonly upTo: number | null };
 
-/** A worker's answer to `quiesce`: frames it sent into exchanges and frames its exchange inputs handed on, so far. */
+/**
+ * A worker's answer to `quiesce`: frames it sent into exchanges and frames its exchange inputs handed on, so far; and
+ * the first stage past the timer gate with a processing-time timer due (-1: none).
+ */
 export interface QuiesceReply {
   readonly sent: number;
   readonly received: number;
+  readonly due: number;
 }
 
 export class PipelineShare implements WorkerShare {
@@ -102,6 +108,10 @@ export class PipelineShare implements WorkerShare {
   private readonly inputs: ExchangeInput[] = [];
   private readonly outs: ExchangeChannel[] = [];
   private readonly feed: LockstepFeed;
+  /** During a TestStream clock advance: the last stage whose timers fire on the advanced clock (the others' wait). */
+  private timerGate: number | undefined;
+  /** The clock before that advance (the time the gated stages' timers stay at). */
+  private gateTime = 0;
   private loop: ShareLoop | undefined;
   private readonly queue: SplitQueue;
   /** Every source is bounded: only the end of time crosses as a watermark. */
@@ -116,7 +126,7 @@ export class PipelineShare implements WorkerShare {
     this.worker = ctx.index;
     this.workers = ctx.workers;
     this.queue = new SplitQueue(ctx);
-    this.feed = new LockstepFeed(ctx.index);
+    this.feed = new LockstepFeed(ctx.index, (index) => this.beforeEvent(index));
     this.bounded = [...graph.nodes.values()].every((n) => n.kind !== 'testStream' && (n.kind !== 'read' || n.spec.source.kind === 'bounded'));
   }
 
@@ -198,8 +208,31 @@ export class PipelineShare implements WorkerShare {
   }
 
   /** A TestStream command of the coordinator's: resolves once this worker played it (see LockstepFeed). */
-  testStreamCommand(command: TestStreamCommand): Promise<void> {
-    return this.feed.command(command);
+  async testStreamCommand(command: TestStreamCommand): Promise<void> {
+    if (command.step !== 'timers') return this.feed.command(command);
+    this.timerGate = command.upTo ?? undefined;
+    await this.loop?.settle();
+  }
+
+  processingTimeLimit(stage: number, now: Instant): Instant {
+    return this.timerGate !== undefined && stage > this.timerGate ? this.gateTime : now;
+  }
+
+  /**
+   * Before a TestStream event plays here: a clock advance closes the timer gate (no stage's timers fire on the new
+   * time until the coordinator opens the gate stage by stage, the job at rest in between).
+   */
+  private beforeEvent(index: number): void {
+    const node = [...this.graph.nodes.values()].find((n) => n.kind === 'testStream');
+    if (node?.kind !== 'testStream' || node.spec.events[index]?.kind !== 'processingTime') return;
+    // The virtual clock starts at 0 and moves only by the script's advances.
+    let before = 0;
+    for (let i = 0; i < index; i++) {
+      const ev = node.spec.events[i]!;
+      if (ev.kind === 'processingTime') before += ev.advanceBy;
+    }
+    this.timerGate = -1;
+    this.gateTime = before;
   }
 
   /**
@@ -214,7 +247,8 @@ export class PipelineShare implements WorkerShare {
       await this.loop?.settle();
       if (received() === before || this.loop?.signal.aborted === true) break;
     }
-    return { sent: this.outs.reduce((n, o) => n + o.framesSent, 0), received: received() };
+    const due = this.timerGate === undefined ? -1 : (this.loop?.dueTimerStage(this.timerGate) ?? -1);
+    return { sent: this.outs.reduce((n, o) => n + o.framesSent, 0), received: received(), due };
   }
 
   async runInputs(loop: ShareLoop): Promise<void> {
@@ -249,7 +283,11 @@ class LockstepFeed implements TestStreamFeed {
   private playing: (() => void) | undefined;
   private stopped = false;
 
-  constructor(private readonly worker: number) {}
+  constructor(
+    private readonly worker: number,
+    /** Called as an event is handed to the source driver, before it plays. */
+    private readonly beforeEvent: (index: number) => void,
+  ) {}
 
   command(command: TestStreamCommand): Promise<void> {
     if (this.stopped) return Promise.resolve();
@@ -274,6 +312,11 @@ class LockstepFeed implements TestStreamFeed {
         done();
         return undefined;
       }
+      if (command.step !== 'event') {
+        done();
+        continue;
+      }
+      this.beforeEvent(command.index);
       this.playing = done;
       return { index: command.index, read: command.reader === this.worker };
     }
@@ -349,7 +392,8 @@ class SplitSource implements BoundedSource<unknown> {
   async *read(signal?: AbortSignal): AsyncIterable<SourceBatch<unknown>> {
     for await (const part of this.parts()) {
       if (signal?.aborted) return;
-      yield* part.read(signal);
+      // A part's watermark (SourceBatch.watermark) promises nothing about the parts read after it: not passed on.
+      for await (const b of part.read(signal)) yield b.watermark === undefined ? b : { values: b.values, ...(b.timestamps ? { timestamps: b.timestamps } : {}), ...(b.errors ? { errors: b.errors } : {}) };
     }
   }
 }
