@@ -3,8 +3,8 @@
 # PostgreSQL from Debian packages if it is missing, starts a throwaway cluster (temp dir, free loopback port, socket in
 # the temp dir) with what change data capture and exactly-once writes need (wal_level=logical for replication slots
 # and pgoutput, max_prepared_transactions > 0), runs the store conformance suite, the HA test (two schedulers, one
-# database), the CLI, and io.postgres read/write/CDC (RIFFLE_PG_LARGE_ROWS, default 1000000, for the 1M-row tests)
-# against it, and stops the server on exit.
+# database), the CLI, io.postgres read/write/CDC (RIFFLE_PG_LARGE_ROWS, default 1000000, for the 1M-row tests),
+# `riffle cdc` and the CDC → Delta example (examples/cdc-warehouse.ts) against it, and stops the server on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 echo "== integration: orchestrator on PostgreSQL (test/integration/postgres)"
@@ -65,6 +65,6 @@ RIFFLE_INTEGRATION=1 RIFFLE_PG_URL="postgres://riffle@127.0.0.1:$PORT/riffle_ci"
 # Scheduler SIGKILLs on PostgreSQL: workers of a killed scheduler finish and record their attempts in the database.
 RIFFLE_PG_URL="postgres://riffle@127.0.0.1:$PORT/riffle_ci" \
   node --import tsx --test --test-reporter=spec --test-name-pattern=PostgreSQL test/integration/orchestrator-chaos.test.ts
-echo "== integration: io.postgres and CDC on PostgreSQL (test/integration/postgres-io-*.test.ts)"
+echo "== integration: io.postgres, CDC, riffle cdc and the CDC → Delta example on PostgreSQL (test/integration/postgres-io-*.test.ts, examples/cdc-*.test.ts)"
 RIFFLE_PG_LARGE_ROWS="${RIFFLE_PG_LARGE_ROWS:-1000000}" RIFFLE_INTEGRATION=1 RIFFLE_PG_URL="postgres://riffle@127.0.0.1:$PORT/riffle_ci" \
-  node scripts/run-tests.mjs test/integration/postgres-io-*.test.ts
+  node scripts/run-tests.mjs test/integration/postgres-io-*.test.ts examples/cdc-*.test.ts

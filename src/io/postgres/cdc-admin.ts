@@ -128,6 +128,48 @@ async function oldestUnconfirmedAge(client: Client, slot: string, publication: s
   }
 }
 
+/** A table of a publication: its key (the replica identity: primary key or chosen index) and columns. */
+export interface PublishedTable {
+  readonly schema: string;
+  readonly table: string;
+  /** The replica identity's columns (what a delete's `before` holds); [] with REPLICA IDENTITY FULL or NOTHING and no key. */
+  readonly key: readonly string[];
+  /** Columns in table order, with the type's name as `pg_type.typname` gives it (`int8`, `numeric`, `_text`, …). */
+  readonly columns: readonly { readonly name: string; readonly type: string }[];
+}
+
+/**
+ * The tables a publication publishes, each with its key and columns: what a consumer needs to mirror them (e.g.
+ * MERGE keys of a warehouse table).
+ *
+ * @example const tables = await publicationTables(url, 'riffle_pub'); // [{ schema: 'public', table: 'orders', key: ['id'], columns }]
+ */
+export async function publicationTables(url: string, publication: string): Promise<PublishedTable[]> {
+  const what = `cdc (publication ${publication})`;
+  const client = await openClient(url, what);
+  try {
+    const { rows } = await client.query<{ schema: string; table: string; key: string[] | null; columns: { name: string; type: string }[] }>(
+      `SELECT n.nspname AS schema, c.relname AS "table",
+              (SELECT array_agg(a.attname::text ORDER BY array_position(i.indkey::int2[], a.attnum))
+                 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])
+                WHERE i.indrelid = c.oid AND (CASE c.relreplident WHEN 'i' THEN i.indisreplident ELSE i.indisprimary END)) AS key,
+              (SELECT json_agg(json_build_object('name', a.attname, 'type', t.typname) ORDER BY a.attnum)
+                 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+                WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
+         FROM pg_publication_tables pt
+         JOIN pg_namespace n ON n.nspname = pt.schemaname
+         JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename
+        WHERE pt.pubname = $1
+        ORDER BY 1, 2`, [publication],
+    );
+    return rows.map((r) => ({ schema: r.schema, table: r.table, key: r.key ?? [], columns: r.columns }));
+  } catch (cause) {
+    throw new PostgresError(`${what}: ${describePgError(cause).reason}`, { cause });
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 /** The names of the database's logical replication slots. */
 export async function logicalSlots(url: string): Promise<string[]> {
   const client = await openClient(url, 'cdc status');

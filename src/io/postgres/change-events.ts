@@ -19,6 +19,11 @@ export type ChangeRow = Record<string, PgValue>;
 export interface ChangeSource {
   /** The WAL position of the change (PostgreSQL's `16/B374D848`), or of the snapshot for `r`. */
   readonly lsn: string;
+  /**
+   * The LSN of the transaction's commit (the same for all its changes; for `r`, the snapshot's LSN): transactions
+   * arrive in this order, so a consumer that records the last one it applied can skip a replay of it.
+   */
+  readonly commitLsn: string;
   readonly txId: number;
   /** Commit time, ms since the epoch. */
   readonly ts_ms: number;
@@ -137,8 +142,8 @@ export class ChangeAssembler {
     return this.#open;
   }
 
-  #source(rel: Relation, lsn: string, tx: { xid: number; ts: number }): ChangeSource {
-    return { lsn, txId: tx.xid, ts_ms: tx.ts, schema: rel.schema, table: rel.table };
+  #source(rel: Relation, lsn: string, tx: { xid: number; ts: number; finalLsn: bigint }): ChangeSource {
+    return { lsn, commitLsn: formatLsn(tx.finalLsn), txId: tx.xid, ts_ms: tx.ts, schema: rel.schema, table: rel.table };
   }
 }
 
@@ -169,5 +174,5 @@ function toRow(rel: Relation, tuple: readonly TupleValue[], keyOnly: boolean): {
  * @example snapshotEvent({ id: 1n }, 'public', 'orders', '0/16B3748', Date.now())
  */
 export function snapshotEvent(row: ChangeRow, schema: string, table: string, lsn: string, tsMs: number): ChangeEvent {
-  return { op: 'r', before: null, after: row, source: { lsn, txId: 0, ts_ms: tsMs, schema, table } };
+  return { op: 'r', before: null, after: row, source: { lsn, commitLsn: lsn, txId: 0, ts_ms: tsMs, schema, table } };
 }

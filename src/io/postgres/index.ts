@@ -20,6 +20,6 @@ export {
   type PgOutputMessage, type RelationColumn, type ReplicationFrame, type TupleValue,
 } from './pgoutput.ts';
 export { changes, ChangesReader, PostgresChangesSource, type ChangesPosition, type PostgresChangesOptions } from './changes-source.ts';
-export { setupCdc, slotStatus, logicalSlots, dropCdc, type SlotStatus } from './cdc-admin.ts';
+export { setupCdc, slotStatus, logicalSlots, dropCdc, publicationTables, type PublishedTable, type SlotStatus } from './cdc-admin.ts';
 export { ReplicationStream, type ReplicationOptions, type WalMessage } from './replication-stream.ts';
 export { ChangeAssembler, snapshotEvent, type ChangeEvent, type ChangeRow, type ChangeSource, type ChangeTransaction } from './change-events.ts';

@@ -97,7 +97,7 @@ test('events: a transaction kept together, typed values, TOAST unchanged marked,
   feed(new Bytes().ch('I').i32(16384).ch('N').tuple(['2', null, 'y', '2024-05-01 12:00:00.5+00']).bytes, 0x130n);
   feed(new Bytes().ch('T').i32(1).u8(0).i32(16384).bytes, 0x140n);
   const tx = feed(new Bytes().ch('C').u8(0).i64(0x200n).i64(0x230n).i64(ts).bytes)!;
-  const source = (lsn: string) => ({ lsn, txId: 747, ts_ms: Date.UTC(2024, 4, 1, 12), schema: 'public', table: 'orders' });
+  const source = (lsn: string) => ({ lsn, commitLsn: '0/200', txId: 747, ts_ms: Date.UTC(2024, 4, 1, 12), schema: 'public', table: 'orders' });
   assert.deepEqual(tx, {
     txId: 747, lsn: '0/200', endLsn: 0x230n, ts_ms: Date.UTC(2024, 4, 1, 12),
     events: [
