@@ -32,7 +32,7 @@ after(() => {
 });
 
 /** The rows of a query over every file (no skipping possible: the predicate sits behind a CTE's projection). */
-async function unpruned(where: string): Promise<unknown[]> {
+async function unpruned(where: string): Promise<readonly (readonly unknown[])[]> {
   return (await session.query(`WITH all_rows AS MATERIALIZED (SELECT * FROM delta('events')) SELECT * FROM all_rows WHERE ${where} ORDER BY id`)).rows;
 }
 

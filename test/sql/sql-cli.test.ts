@@ -62,7 +62,7 @@ describe('riffle sql "<query>"', { concurrency: true }, () => {
     const r = await riffle(['sql', 'SELECT id,\n  FROM FROM x']);
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /^error: syntax error: at or near "FROM" \(at line 2, column 8\)\n {2}  FROM FROM x\n {9}\^/);
+    assert.match(r.stderr, /^error: syntax error: at or near "FROM" \(at line 2, column 8\)\n {2} {2}FROM FROM x\n {9}\^/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
     const j = await riffle(['sql', "SELECT nme FROM read_csv('orders.csv')", '--json']);
     assert.equal(j.code, 1);
