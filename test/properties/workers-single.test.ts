@@ -1,5 +1,4 @@
-// A step that is only correct on one worker (a batch io.delta.write stages rows in its process and commits them in a
-// later step) makes a run on several workers fail before it starts, naming the step and why; on one worker it writes.
+// A step that is only correct on one worker (the fixture's DoFn declares singleWorker) makes a run on several workers fail before it starts, naming the step and why; on one worker it writes.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -18,10 +17,10 @@ const run = (table: string, workers: number) =>
     timeout: 60_000,
   });
 
-test('a batch io.delta.write on 2 workers is refused before any work, naming the step; on 1 worker it commits', () => {
+test('a singleWorker step on 2 workers is refused before any work, naming the step; on 1 worker it runs', () => {
   const refused = run(join(root, 't2'), 2);
   assert.equal(refused.status, 2, refused.stderr);
-  assert.match(refused.stderr, /step '[^']*CheckRows' runs on one worker only: a batch io\.delta\.write stages rows/);
+  assert.match(refused.stderr, /step '[^']*NumberRows' runs on one worker only: it numbers the rows in one sequence/);
   assert.match(refused.stderr, /--workers 1/);
   assert.equal(existsSync(join(root, 't2', '_delta_log')), false);
   const one = run(join(root, 't1'), 1);
