@@ -207,6 +207,15 @@ export interface StreamedMessage extends ReceivedMessage {
  * messages still held are nacked so that they are redelivered.
  */
 export interface MessageStream extends AsyncIterable<StreamedMessage> {
+  /**
+   * Acknowledges many messages in one call (one request, one frame, one journal record; a message's own `ack()`
+   * gathers the acks of a tick the same way): what a receiver that acks a whole batch at once calls.
+   */
+  acknowledge(ackIds: readonly string[]): Promise<AckResponse>;
+  /** Gives many messages back in one call (as each one's `nack()`). */
+  nack(ackIds: readonly string[]): Promise<AckResponse>;
+  /** Changes many messages' deadlines in one call (as each one's `modifyAckDeadline`; 0 gives them back). */
+  modifyAckDeadline(ackIds: readonly string[], deadline: DurationLike): Promise<AckResponse>;
   close(): Promise<void>;
   readonly closed: boolean;
 }

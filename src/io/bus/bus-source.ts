@@ -409,8 +409,8 @@ export class BusReader<T> implements UnboundedReader<T, BusReadPosition> {
     const held = this.toAck;
     if (held.length === 0) return;
     this.toAck = [];
-    const rs = await Promise.all(held.map((m) => m.ack()));
-    for (const r of rs) this.counts.acked += r.succeeded.length;
+    const r = await this.stream.acknowledge(held.map((m) => m.ackId));
+    this.counts.acked += r.succeeded.length;
   }
 
   async close(): Promise<void> {

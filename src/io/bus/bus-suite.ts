@@ -571,6 +571,46 @@ export function runBusSuite(name: string, factory: BusSuiteFactory): void {
         assert.equal(again?.deliveryAttempt, 2);
       });
 
+      t('streaming pull: a batch of acks, nacks or deadline changes in one call; it makes room like single acks', async (bus, { clock }) => {
+        await setup(bus);
+        await publishTexts(bus, ['1', '2', '3', '4', '5', '6']);
+        const stream = bus.streamingPull('events-sub', { maxOutstandingMessages: 3 });
+        const it = stream[Symbol.asyncIterator]();
+        const first = [(await it.next()).value!, (await it.next()).value!, (await it.next()).value!];
+        const extended = await stream.modifyAckDeadline(first.map((m) => m.ackId), '30s');
+        assert.deepEqual([...extended.succeeded].sort(), first.map((m) => m.ackId).sort());
+        const acked = await stream.acknowledge([...first.map((m) => m.ackId), 'not-an-ack-id']);
+        assert.deepEqual([...acked.succeeded].sort(), first.map((m) => m.ackId).sort());
+        assert.deepEqual(acked.failed, [{ ackId: 'not-an-ack-id', reason: 'invalid' }]);
+        // The three acks released the flow control at once: the next three come without another ack.
+        const next = [(await it.next()).value!, (await it.next()).value!, (await it.next()).value!];
+        assert.deepEqual(next.map(text), ['4', '5', '6']);
+        const nacked = await stream.nack(next.slice(1).map((m) => m.ackId));
+        assert.equal(nacked.succeeded.length, 2);
+        const again = [(await it.next()).value!, (await it.next()).value!];
+        assert.deepEqual(again.map(text), ['5', '6'], 'given back, then redelivered in publish order');
+        assert.ok(again.every((m) => m.deliveryAttempt === 2));
+        assert.equal((await stream.acknowledge([next[0]!.ackId, ...again.map((m) => m.ackId)])).succeeded.length, 3);
+        await assert.rejects(stream.acknowledge('x' as never), errorCode('BUS_INVALID_ARGUMENT'));
+        await stream.close();
+        await clock.advance('1m');
+        const stats = (await bus.stats({ subscription: 'events-sub' })).subscriptions[0]!;
+        assert.equal(stats.backlogMessages, 0, 'every message acked by the batches');
+      });
+
+      t('messages given back out of order are redelivered in publish order, before newer ones', async (bus, { clock }) => {
+        await setup(bus);
+        await publishTexts(bus, ['a', 'b', 'c', 'd', 'e']);
+        const got = await bus.pull('events-sub', { maxMessages: 4 });
+        const byText = new Map(got.map((m) => [text(m), m]));
+        await bus.nack('events-sub', [byText.get('d')!.ackId]);
+        await bus.nack('events-sub', [byText.get('b')!.ackId]);
+        await clock.advance('10s'); // 'a' and 'c' expire, in that order, after the nacks
+        const again = await bus.pull('events-sub', { maxMessages: 10 });
+        assert.deepEqual(again.map(text), ['a', 'b', 'c', 'd', 'e']);
+        assert.deepEqual(again.map((m) => m.deliveryAttempt), [2, 2, 2, 2, 1]);
+      });
+
       t('a streaming pull on a missing subscription fails', async (bus) => {
         await assert.rejects(async () => {
           for await (const _m of bus.streamingPull('no-such-sub')) break;

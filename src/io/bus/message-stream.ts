@@ -10,6 +10,7 @@
  *   - closing (or breaking out of the `for await`) nacks whatever is still held, so it is redelivered promptly.
  */
 import { parseDuration } from '../../model/index.ts';
+import type { DurationLike } from '../../model/index.ts';
 import type { AckResponse, MessageStream, ReceivedMessage, StreamedMessage, StreamingPullOptions } from './bus-api.ts';
 import { BusInvalidArgumentError } from './bus-errors.ts';
 import type { Clock, ClockTimer } from './clock.ts';
@@ -56,6 +57,104 @@ export function resolveStreamingOptions(o: StreamingPullOptions = {}): { maxMess
   };
 }
 
+/** Checks the ack ids of a batched acknowledge, nack or deadline change. */
+export function checkAckIds(ackIds: readonly string[]): readonly string[] {
+  if (!Array.isArray(ackIds) || ackIds.some((id) => typeof id !== 'string')) throw new BusInvalidArgumentError('ackIds must be an array of ack id strings');
+  return ackIds;
+}
+
+/** Splits the answer to a merged call: the part that concerns one ack id. */
+export function ackSplitter(result: AckResponse): (ackId: string) => AckResponse {
+  const succeeded = new Set(result.succeeded);
+  const failed = result.failed.length === 0 ? undefined : new Map(result.failed.map((f) => [f.ackId, f]));
+  const ok: AckResponse = { succeeded: [], failed: [] };
+  return (ackId) => {
+    const f = failed?.get(ackId);
+    if (f !== undefined) return { succeeded: [], failed: [f] };
+    return succeeded.has(ackId) ? { succeeded: [ackId], failed: [] } : ok;
+  };
+}
+
+type Kind = 'acknowledge' | 'nack' | 'modifyAckDeadline';
+
+/**
+ * Per-message acks, nacks and deadline changes made in the same tick, sent as one call per kind (and deadline): a
+ * receiver acking each message of a batch makes one journal record, not one per message. Each message's promise gets
+ * its part of the answer.
+ */
+export class AckGatherer {
+  readonly #groups = new Map<string, { kind: Kind; ms: number; ids: string[]; waiters: Array<{ ackId: string; resolve(r: AckResponse): void; reject(e: unknown): void }> }>();
+  #scheduled = false;
+  constructor(private readonly send: (kind: Kind, ackIds: readonly string[], ms: number) => Promise<AckResponse>) {}
+
+  add(kind: Kind, ackId: string, ms = 0): Promise<AckResponse> {
+    return new Promise((resolve, reject) => {
+      const key = kind === 'modifyAckDeadline' ? `${kind}/${ms}` : kind;
+      let g = this.#groups.get(key);
+      if (g === undefined) this.#groups.set(key, (g = { kind, ms, ids: [], waiters: [] }));
+      g.ids.push(ackId);
+      g.waiters.push({ ackId, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Sends what was gathered now. */
+  flush(): void {
+    this.#scheduled = false;
+    const groups = [...this.#groups.values()];
+    this.#groups.clear();
+    for (const g of groups) {
+      this.send(g.kind, g.ids, g.ms).then(
+        (r) => {
+          const part = ackSplitter(r);
+          for (const w of g.waiters) w.resolve(part(w.ackId));
+        },
+        (e: unknown) => {
+          for (const w of g.waiters) w.reject(e);
+        },
+      );
+    }
+  }
+}
+
+/** A message of an in-process streaming pull (a class: no closures per message). */
+class HeldMessage implements StreamedMessage {
+  readonly id: string;
+  readonly data: Uint8Array;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly orderingKey?: string;
+  readonly publishTime: number;
+  readonly ackId: string;
+  readonly deliveryAttempt: number;
+  constructor(
+    private readonly stream: PullingMessageStream,
+    m: ReceivedMessage,
+  ) {
+    this.id = m.id;
+    this.data = m.data;
+    this.attributes = m.attributes;
+    if (m.orderingKey !== undefined) this.orderingKey = m.orderingKey;
+    this.publishTime = m.publishTime;
+    this.ackId = m.ackId;
+    this.deliveryAttempt = m.deliveryAttempt;
+  }
+  ack(): Promise<AckResponse> {
+    return this.stream.one('acknowledge', this.ackId);
+  }
+  nack(): Promise<AckResponse> {
+    return this.stream.one('nack', this.ackId);
+  }
+  modifyAckDeadline(deadline: DurationLike): Promise<AckResponse> {
+    return this.stream.one('modifyAckDeadline', this.ackId, deadline);
+  }
+}
+
+/** Messages a stream pulls (leases) at a time, at most: what its receiver is likely to take soon. */
+const PULL_AT_MOST = 500;
+
 class PullingMessageStream implements MessageStream {
   private held = new Map<string, Held>();
   private buffer: ReceivedMessage[] = [];
@@ -68,6 +167,7 @@ class PullingMessageStream implements MessageStream {
   private deadlineMs: number | undefined;
   private roomWaiters: Array<() => void> = [];
   private closing: Promise<void> | undefined;
+  private readonly gatherer: AckGatherer;
 
   constructor(
     private readonly t: StreamTransport,
@@ -75,6 +175,7 @@ class PullingMessageStream implements MessageStream {
     options: StreamingPullOptions,
   ) {
     this.limits = resolveStreamingOptions(options);
+    this.gatherer = new AckGatherer((kind, ids, ms) => (kind === 'acknowledge' ? this.t.acknowledge(ids) : kind === 'nack' ? this.t.nack(ids) : this.t.modifyAckDeadline(ids, ms)));
     const signal = options.signal;
     if (signal) {
       if (signal.aborted) void this.close();
@@ -109,23 +210,40 @@ class PullingMessageStream implements MessageStream {
     return true;
   }
 
-  private wrap(m: ReceivedMessage): StreamedMessage {
-    return {
-      ...m,
-      ack: () => {
-        this.settle(m.ackId);
-        return this.t.acknowledge([m.ackId]);
-      },
-      nack: () => {
-        this.settle(m.ackId);
-        return this.t.nack([m.ackId]);
-      },
-      modifyAckDeadline: (deadline) => {
-        const ms = typeof deadline === 'number' ? deadline : parseDuration(deadline, 'deadline');
-        if (ms === 0) this.settle(m.ackId);
-        return this.t.modifyAckDeadline([m.ackId], ms);
-      },
-    };
+  /** One message's ack, nack or deadline change (HeldMessage's methods): gathered with the others of this tick. */
+  one(kind: Kind, ackId: string, deadline?: DurationLike): Promise<AckResponse> {
+    let ms = 0;
+    if (kind === 'modifyAckDeadline') {
+      try {
+        ms = typeof deadline === 'number' ? deadline : parseDuration(deadline!, 'deadline');
+      } catch (e) {
+        return Promise.reject(new BusInvalidArgumentError((e as Error).message));
+      }
+    }
+    if (kind !== 'modifyAckDeadline' || ms === 0) this.settle(ackId);
+    return this.gatherer.add(kind, ackId, ms);
+  }
+
+  async acknowledge(ackIds: readonly string[]): Promise<AckResponse> {
+    for (const id of checkAckIds(ackIds)) this.settle(id);
+    return this.t.acknowledge(ackIds);
+  }
+
+  async nack(ackIds: readonly string[]): Promise<AckResponse> {
+    for (const id of checkAckIds(ackIds)) this.settle(id);
+    return this.t.nack(ackIds);
+  }
+
+  async modifyAckDeadline(ackIds: readonly string[], deadline: DurationLike): Promise<AckResponse> {
+    checkAckIds(ackIds);
+    let ms: number;
+    try {
+      ms = typeof deadline === 'number' ? deadline : parseDuration(deadline, 'deadline');
+    } catch (e) {
+      throw new BusInvalidArgumentError((e as Error).message);
+    }
+    if (ms === 0) for (const id of ackIds) this.settle(id);
+    return this.t.modifyAckDeadline(ackIds, ms);
   }
 
   private armLeaseTimer(): void {
@@ -168,12 +286,12 @@ class PullingMessageStream implements MessageStream {
           h.yielded = true;
           this.outstanding++;
           this.outstandingBytes += h.bytes;
-          return { done: false, value: this.wrap(head) };
+          return { done: false, value: new HeldMessage(this, head) };
         }
         await new Promise<void>((r) => this.roomWaiters.push(r));
         continue;
       }
-      const want = Math.max(1, Math.min(100, this.limits.maxMessages - this.outstanding));
+      const want = Math.max(1, Math.min(PULL_AT_MOST, this.limits.maxMessages - this.outstanding));
       let got: ReceivedMessage[];
       try {
         got = await this.t.pull(want, 30_000, this.abort.signal);

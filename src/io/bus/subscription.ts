@@ -64,6 +64,13 @@ export class SubscriptionRuntime {
   private pending = new Map<number, Pending>();
   private pendingBytes = 0;
   private leased = new Set<number>();
+  /**
+   * Offsets of pending messages in state 'ready' (some maybe waiting for their backoff), so that a pull without
+   * message ordering does not walk past every leased message first; in offset order once `readySorted`.
+   */
+  private ready = new Set<number>();
+  private readySorted = true;
+  private lastReady = -1;
   private restored: Map<number, DeliveryState>;
   private readCursor = 0;
   private seq = 0;
@@ -119,6 +126,8 @@ export class SubscriptionRuntime {
     this.info = { ...this.info, topic: DELETED_TOPIC, detached: true };
     this.pending.clear();
     this.leased.clear();
+    this.ready.clear();
+    this.lastReady = -1;
     this.pendingBytes = 0;
     this.wake();
   }
@@ -190,6 +199,7 @@ export class SubscriptionRuntime {
           this.nextLeaseExpiry = Math.min(this.nextLeaseExpiry, r.leaseExpiry);
         }
         this.pending.set(o, p);
+        if (p.state === 'ready') this.markReady(o);
         this.pendingBytes += m.data.length;
       }
       this.readCursor = Number(msgs[msgs.length - 1]!.id) + 1;
@@ -210,6 +220,15 @@ export class SubscriptionRuntime {
   private removePending(p: Pending): void {
     if (this.pending.delete(p.offset)) this.pendingBytes -= p.msg.data.length;
     this.leased.delete(p.offset);
+    this.ready.delete(p.offset);
+  }
+
+  /** `o` became ready: kept in offset order unless it comes before the last ready one (then sorted on the next pull). */
+  private markReady(o: number): void {
+    if (this.ready.has(o)) return;
+    if (this.readySorted && this.ready.size > 0 && o < this.lastReady) this.readySorted = false;
+    this.ready.add(o);
+    this.lastReady = Math.max(this.lastReady, o);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -238,6 +257,7 @@ export class SubscriptionRuntime {
   private release(p: Pending, now: number, nacked: boolean): void {
     this.leased.delete(p.offset);
     p.state = 'ready';
+    this.markReady(p.offset);
     p.leaseExpiry = 0;
     if (nacked) this.nackRate.add(now);
     const dlp = this.info.deadLetterPolicy;
@@ -254,6 +274,7 @@ export class SubscriptionRuntime {
         if (q && q.offset > p.offset && q.msg.orderingKey === key && q.state === 'leased') {
           this.leased.delete(o);
           q.state = 'ready';
+          this.markReady(o);
           q.leaseExpiry = 0;
           q.availableAt = 0;
           this.journalAsync({ r: [[q.offset, 0]] });
@@ -265,6 +286,7 @@ export class SubscriptionRuntime {
 
   private sendToDeadLetter(p: Pending): void {
     p.state = 'dead-lettering';
+    this.ready.delete(p.offset);
     const epoch = this.epoch;
     this.deps.deadLetter(this, p.msg, p.attempts).then(
       () => {
@@ -279,6 +301,7 @@ export class SubscriptionRuntime {
         this.deps.warn(`subscription ${this.info.name}: could not forward message ${p.msg.id} to dead-letter topic ${this.info.deadLetterPolicy?.deadLetterTopic}: ${(e as Error).message}; it stays in the subscription`);
         if (p.state === 'dead-lettering') {
           p.state = 'ready';
+          this.markReady(p.offset);
           p.availableAt = this.deps.clock.now() + backoffFor(this.info, p.attempts);
         }
         this.wake();
@@ -302,30 +325,54 @@ export class SubscriptionRuntime {
     const tooOld: Pending[] = [];
     const delivered: Array<[number, number, number]> = [];
     let nextAvailable = Infinity;
-    for (const p of this.pending.values()) {
-      if (out.length >= max) break;
-      const key = ordering ? p.msg.orderingKey : undefined;
-      if (p.state !== 'ready') {
-        if (key !== undefined) blocked.add(key);
-        continue;
-      }
-      if (p.msg.publishTime < cut) {
-        tooOld.push(p);
-        continue;
-      }
-      if (key !== undefined && blocked.has(key)) continue;
-      if (p.availableAt > now) {
-        nextAvailable = Math.min(nextAvailable, p.availableAt);
-        if (key !== undefined) blocked.add(key);
-        continue;
-      }
+    const lease = (p: Pending): void => {
       p.attempts++;
       p.seq = ++this.seq;
       p.state = 'leased';
       p.leaseExpiry = now + this.info.ackDeadline;
       this.leased.add(p.offset);
+      this.ready.delete(p.offset);
       delivered.push([p.offset, p.attempts, p.leaseExpiry]);
-      out.push({ ...p.msg, ackId: `${this.token}.${p.offset}.${p.seq}`, deliveryAttempt: p.attempts });
+      out.push({ id: p.msg.id, data: p.msg.data, attributes: p.msg.attributes, ...(p.msg.orderingKey !== undefined ? { orderingKey: p.msg.orderingKey } : {}), publishTime: p.msg.publishTime, ackId: `${this.token}.${p.offset}.${p.seq}`, deliveryAttempt: p.attempts });
+    };
+    if (!ordering) {
+      // Only the ready messages, in offset order: a pull does not walk past the leased ones.
+      if (!this.readySorted) {
+        this.ready = new Set([...this.ready].sort((a, b) => a - b));
+        this.readySorted = true;
+      }
+      for (const o of this.ready) {
+        if (out.length >= max) break;
+        const p = this.pending.get(o);
+        if (p === undefined || p.state !== 'ready') {
+          this.ready.delete(o);
+          continue;
+        }
+        if (p.msg.publishTime < cut) tooOld.push(p);
+        else if (p.availableAt > now) nextAvailable = Math.min(nextAvailable, p.availableAt);
+        else lease(p);
+      }
+      if (this.ready.size === 0) this.lastReady = -1;
+    } else {
+      for (const p of this.pending.values()) {
+        if (out.length >= max) break;
+        const key = p.msg.orderingKey;
+        if (p.state !== 'ready') {
+          if (key !== undefined) blocked.add(key);
+          continue;
+        }
+        if (p.msg.publishTime < cut) {
+          tooOld.push(p);
+          continue;
+        }
+        if (key !== undefined && blocked.has(key)) continue;
+        if (p.availableAt > now) {
+          nextAvailable = Math.min(nextAvailable, p.availableAt);
+          if (key !== undefined) blocked.add(key);
+          continue;
+        }
+        lease(p);
+      }
     }
     this.nextAvailableAt = nextAvailable;
     if (out.length > 0) {
@@ -496,6 +543,9 @@ export class SubscriptionRuntime {
     this.pending.clear();
     this.pendingBytes = 0;
     this.leased.clear();
+    this.ready.clear();
+    this.lastReady = -1;
+    this.readySorted = true;
     this.restored.clear();
     this.acked = acked;
     this.readCursor = log.startOffset;

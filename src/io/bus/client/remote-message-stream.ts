@@ -1,19 +1,20 @@
 /**
  * The client side of a streaming pull: a `MessageStream` over one WebSocket to `riffle bus serve`. The server holds
  * the subscription's in-process stream (flow control, lease extension); this side queues the messages it sends and
- * sends acks, nacks and deadline changes back on the same socket. Calls made in the same tick travel in one frame
- * (one per kind and deadline), and each message's promise gets its own part of the answer.
+ * sends acks, nacks and deadline changes back on the same socket. A batch (`stream.acknowledge(ids)`) is one frame;
+ * per-message calls made in the same tick travel in one frame too (one per kind and deadline, `AckGatherer`), and
+ * each message's promise gets its own part of the answer.
  */
 import WebSocket from 'ws';
 import { parseDuration, type DurationLike } from '../../../model/index.ts';
 import type { AckResponse, MessageStream, StreamedMessage, StreamingPullOptions } from '../bus-api.ts';
-import { BusClosedError, BusUnavailableError, busErrorFromCode, type BusError } from '../bus-errors.ts';
+import { BusClosedError, BusInvalidArgumentError, BusUnavailableError, busErrorFromCode, type BusError } from '../bus-errors.ts';
+import { AckGatherer, checkAckIds } from '../message-stream.ts';
 import { decodeMessagesFrame } from '../server/binary-batch.ts';
 import { receivedFromWire, type StreamingServerFrame, type WireError } from '../server/bus-wire.ts';
 
 type Kind = 'acknowledge' | 'nack' | 'modifyAckDeadline';
 interface PendingCall {
-  readonly ackId: string;
   resolve(r: AckResponse): void;
   reject(e: unknown): void;
 }
@@ -37,10 +38,9 @@ export class RemoteMessageStream implements MessageStream {
   #closing: Promise<void> | undefined;
   readonly #socketClosed: Promise<void>;
   #nextId = 1;
-  readonly #inFlight = new Map<number, PendingCall[]>();
-  /** Calls gathered this tick, by kind (and deadline for modifyAckDeadline). */
-  readonly #gathered = new Map<string, { kind: Kind; deadline?: DurationLike; calls: PendingCall[] }>();
-  #flushScheduled = false;
+  readonly #inFlight = new Map<number, PendingCall>();
+  /** Per-message calls of this tick, sent as one frame per kind (and deadline). */
+  readonly #gathered = new AckGatherer((kind, ackIds, ms) => this.#request(kind, ackIds, ms));
   readonly #onEnd: (stream: RemoteMessageStream) => void;
 
   constructor(target: RemoteStreamTarget, options: StreamingPullOptions, onEnd: (stream: RemoteMessageStream) => void) {
@@ -94,7 +94,7 @@ export class RemoteMessageStream implements MessageStream {
   /** Waits for answers to the acks already sent (so that none is lost), then closes; the server nacks what is held. */
   close(): Promise<void> {
     return (this.#closing ??= (async () => {
-      this.#flush();
+      this.#gathered.flush();
       const deadline = Date.now() + 5_000;
       while (this.#inFlight.size > 0 && this.#socket.readyState === WebSocket.OPEN && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       if (this.#socket.readyState === WebSocket.CONNECTING || this.#socket.readyState === WebSocket.OPEN) this.#socket.close(1000, 'closed by the client');
@@ -124,12 +124,9 @@ export class RemoteMessageStream implements MessageStream {
         for (const w of frame.receivedMessages) this.#deliver(this.#streamed(receivedFromWire(w)));
         return;
       case 'result': {
-        const calls = this.#inFlight.get(frame.id);
+        const call = this.#inFlight.get(frame.id);
         this.#inFlight.delete(frame.id);
-        if (calls !== undefined) {
-          const part = splitter(frame.result);
-          for (const call of calls) call.resolve(part(call.ackId));
-        }
+        call?.resolve(frame.result);
         return;
       }
       case 'error': {
@@ -138,9 +135,9 @@ export class RemoteMessageStream implements MessageStream {
           this.#fail(error);
           return;
         }
-        const calls = this.#inFlight.get(frame.id);
+        const call = this.#inFlight.get(frame.id);
         this.#inFlight.delete(frame.id);
-        if (calls !== undefined) for (const call of calls) call.reject(error);
+        call?.reject(error);
       }
     }
   }
@@ -170,36 +167,70 @@ export class RemoteMessageStream implements MessageStream {
     return new RemoteStreamedMessage(this, m.ackId, m.deliveryAttempt, m.id, m.data, m.attributes, m.orderingKey, m.publishTime);
   }
 
-  /** Sends an ack, nack or deadline change with the others of this tick (RemoteStreamedMessage's methods). */
+  /** One message's ack, nack or deadline change (RemoteStreamedMessage's methods): gathered with the others of this tick. */
   call(kind: Kind, ackId: string, deadline?: DurationLike): Promise<AckResponse> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    if (this.#ended || this.#socket.readyState !== WebSocket.OPEN) return Promise.reject(new BusClosedError('the streaming pull is closed', { hint: 'ack a message before closing its stream, or with bus.acknowledge(subscription, [ackId])' }));
-    return new Promise((resolve, reject) => {
-      const key = kind === 'modifyAckDeadline' ? `${kind}/${String(deadline)}` : kind;
-      let group = this.#gathered.get(key);
-      if (group === undefined) this.#gathered.set(key, (group = { kind, ...(deadline !== undefined ? { deadline } : {}), calls: [] }));
-      group.calls.push({ ackId, resolve, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(() => this.#flush());
+    let ms = 0;
+    if (kind === 'modifyAckDeadline') {
+      try {
+        ms = parseDuration(deadline!, 'deadline');
+      } catch (e) {
+        return Promise.reject(new BusInvalidArgumentError((e as Error).message));
       }
-    });
+    }
+    const closed = this.#closedError();
+    if (closed !== undefined) return Promise.reject(closed);
+    return this.#gathered.add(kind, ackId, ms);
   }
 
-  #flush(): void {
-    this.#flushScheduled = false;
-    for (const group of this.#gathered.values()) {
+  acknowledge(ackIds: readonly string[]): Promise<AckResponse> {
+    return this.#batch('acknowledge', ackIds, 0);
+  }
+
+  nack(ackIds: readonly string[]): Promise<AckResponse> {
+    return this.#batch('nack', ackIds, 0);
+  }
+
+  modifyAckDeadline(ackIds: readonly string[], deadline: DurationLike): Promise<AckResponse> {
+    let ms: number;
+    try {
+      ms = parseDuration(deadline, 'deadline');
+    } catch (e) {
+      return Promise.reject(new BusInvalidArgumentError((e as Error).message));
+    }
+    return this.#batch('modifyAckDeadline', ackIds, ms);
+  }
+
+  #batch(kind: Kind, ackIds: readonly string[], ms: number): Promise<AckResponse> {
+    try {
+      checkAckIds(ackIds);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (ackIds.length === 0) return Promise.resolve({ succeeded: [], failed: [] });
+    return this.#request(kind, ackIds, ms);
+  }
+
+  #closedError(): unknown {
+    if (this.#failure !== undefined) return this.#failure;
+    if (this.#ended || this.#socket.readyState !== WebSocket.OPEN) return new BusClosedError('the streaming pull is closed', { hint: 'ack a message before closing its stream, or with bus.acknowledge(subscription, [ackId])' });
+    return undefined;
+  }
+
+  /** One frame of ack ids, answered by the server's `result` (or `error`) frame with the same id. */
+  #request(kind: Kind, ackIds: readonly string[], ms: number): Promise<AckResponse> {
+    const closed = this.#closedError();
+    if (closed !== undefined) return Promise.reject(closed);
+    return new Promise((resolve, reject) => {
       const id = this.#nextId++;
-      this.#inFlight.set(id, group.calls);
-      const frame = { type: group.kind, id, ackIds: group.calls.map((c) => c.ackId), ...(group.kind === 'modifyAckDeadline' ? { ackDeadline: group.deadline } : {}) };
+      this.#inFlight.set(id, { resolve, reject });
+      const frame = { type: kind, id, ackIds, ...(kind === 'modifyAckDeadline' ? { ackDeadline: ms } : {}) };
       try {
         this.#socket.send(JSON.stringify(frame));
       } catch (e) {
         this.#inFlight.delete(id);
-        for (const call of group.calls) call.reject(new BusUnavailableError(`cannot send to the bus server: ${(e as Error).message}`));
+        reject(new BusUnavailableError(`cannot send to the bus server: ${(e as Error).message}`));
       }
-    }
-    this.#gathered.clear();
+    });
   }
 
   #fail(error: unknown): void {
@@ -212,10 +243,8 @@ export class RemoteMessageStream implements MessageStream {
     this.#ended = true;
     const failure = this.#failure;
     const lost = failure ?? new BusClosedError('the streaming pull closed before the bus server answered');
-    for (const calls of this.#inFlight.values()) for (const call of calls) call.reject(lost);
+    for (const call of this.#inFlight.values()) call.reject(lost);
     this.#inFlight.clear();
-    for (const group of this.#gathered.values()) for (const call of group.calls) call.reject(lost);
-    this.#gathered.clear();
     if (failure !== undefined) this.#ready.length = 0;
     const waiter = this.#waiter;
     this.#waiter = undefined;
@@ -226,16 +255,6 @@ export class RemoteMessageStream implements MessageStream {
     if (this.#socket.readyState === WebSocket.OPEN) this.#socket.close(1000, 'closed by the client');
     this.#onEnd(this);
   }
-}
-
-/** Splits a merged answer: the part that concerns one ack id. */
-function splitter(result: AckResponse): (ackId: string) => AckResponse {
-  const succeeded = new Set(result.succeeded);
-  const failed = new Map(result.failed.map((f) => [f.ackId, f]));
-  return (ackId) => {
-    const f = failed.get(ackId);
-    return { succeeded: succeeded.has(ackId) ? [ackId] : [], failed: f !== undefined ? [f] : [] };
-  };
 }
 
 /** A message of a remote streaming pull: its acks go back on the stream's socket. (A class: one per message, no closures.) */

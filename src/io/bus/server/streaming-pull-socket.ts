@@ -10,6 +10,7 @@
  * `{type:'acknowledge'|'nack', id, ackIds}` and `{type:'modifyAckDeadline', id, ackIds, ackDeadline}`.
  */
 import type { WebSocketLike } from '@hono/node-server';
+import type { DurationLike } from '../../../model/index.ts';
 import type { WSContext, WSEvents } from 'hono/ws';
 import type { AckResponse, Bus, MessageStream, StreamedMessage, StreamingPullOptions } from '../bus-api.ts';
 import { BusInvalidArgumentError } from '../bus-errors.ts';
@@ -61,7 +62,6 @@ export function streamingPullEvents(bus: Bus, subscription: string, query: URLSe
   let socket: WSContext<WebSocketLike> | undefined;
   let stream: MessageStream | undefined;
   let ended = false;
-  const held = new Map<string, StreamedMessage>();
   let batch: StreamedMessage[] = [];
   // `frames=binary`: messages travel as binary frames (binary-batch.ts), without base64; JSON text otherwise.
   const binaryFrames = query.get('frames') === 'binary';
@@ -87,7 +87,6 @@ export function streamingPullEvents(bus: Bus, subscription: string, query: URLSe
       flush();
       // Closing the stream nacks what it still holds (delivered here or buffered for the client, unacked).
       await stream?.close().catch(() => undefined);
-      held.clear();
       if (socket !== undefined && socket.readyState <= 1) socket.close(code, reason);
     },
   };
@@ -104,7 +103,6 @@ export function streamingPullEvents(bus: Bus, subscription: string, query: URLSe
     stream = bus.streamingPull(subscription, options);
     for await (const m of stream) {
       if (ended) break;
-      held.set(m.ackId, m);
       batch.push(m);
       if (!flushScheduled) {
         flushScheduled = true;
@@ -119,32 +117,19 @@ export function streamingPullEvents(bus: Bus, subscription: string, query: URLSe
     await session.end(CLOSE_GOING_AWAY, 'the stream ended');
   }
 
-  async function settle(frame: StreamingClientFrame): Promise<AckResponse> {
-    const direct: string[] = [];
-    const viaStream: Array<Promise<AckResponse>> = [];
-    for (const ackId of frame.ackIds) {
-      const m = held.get(ackId);
-      if (m === undefined) {
-        direct.push(ackId);
-        continue;
-      }
-      if (frame.type === 'acknowledge') viaStream.push(m.ack());
-      else if (frame.type === 'nack') viaStream.push(m.nack());
-      else viaStream.push(m.modifyAckDeadline(frame.ackDeadline));
-      const releases = frame.type !== 'modifyAckDeadline' || frame.ackDeadline === 0 || frame.ackDeadline === '0s';
-      if (releases) held.delete(ackId);
-    }
-    if (direct.length > 0) {
-      viaStream.push(
-        frame.type === 'acknowledge'
-          ? bus.acknowledge(subscription, direct)
-          : frame.type === 'nack'
-            ? bus.nack(subscription, direct)
-            : bus.modifyAckDeadline(subscription, direct, frame.ackDeadline),
-      );
-    }
-    const results = await Promise.all(viaStream);
-    return { succeeded: results.flatMap((r) => r.succeeded), failed: results.flatMap((r) => r.failed) };
+  /**
+   * One client frame, one call: the stream releases the ids it holds (flow control) and settles all of them in one
+   * subscription call (one journal record). Ids it does not hold (another stream's, or from before) go the same way.
+   */
+  function settle(frame: StreamingClientFrame): Promise<AckResponse> {
+    const target = stream ?? {
+      acknowledge: (ids: readonly string[]) => bus.acknowledge(subscription, ids),
+      nack: (ids: readonly string[]) => bus.nack(subscription, ids),
+      modifyAckDeadline: (ids: readonly string[], d: DurationLike) => bus.modifyAckDeadline(subscription, ids, d),
+    };
+    if (frame.type === 'acknowledge') return target.acknowledge(frame.ackIds);
+    if (frame.type === 'nack') return target.nack(frame.ackIds);
+    return target.modifyAckDeadline(frame.ackIds, frame.ackDeadline);
   }
 
   return {
