@@ -46,14 +46,14 @@ describe('message stream', () => {
     const stream = createMessageStream(t, new VirtualClock(), { maxOutstandingMessages: 3 });
     const it = stream[Symbol.asyncIterator]();
     const held = [(await it.next()).value!, (await it.next()).value!, (await it.next()).value!];
-    let fourth: ReceivedMessage | undefined;
-    const waiting = it.next().then((r) => (fourth = r.value as ReceivedMessage));
+    const fourth: { m?: ReceivedMessage } = {};
+    const waiting = it.next().then((r) => (fourth.m = r.value as ReceivedMessage));
     await new Promise((r) => setTimeout(r, 20));
-    assert.equal(fourth, undefined, 'three held: the fourth waits');
+    assert.equal(fourth.m, undefined, 'three held: the fourth waits');
     const r = await stream.acknowledge(held.map((m) => m.ackId));
     assert.deepEqual(r.failed, []);
     await waiting;
-    assert.equal(fourth?.id, '3');
+    assert.equal(fourth.m?.id, '3');
     assert.deepEqual(calls, [['acknowledge', ['ack-0', 'ack-1', 'ack-2']]]);
     await assert.rejects(stream.modifyAckDeadline(['ack-3'], 'soon'), (e: unknown) => (e as { code?: string }).code === 'BUS_INVALID_ARGUMENT');
     await stream.close();
