@@ -58,7 +58,7 @@ interface OutMessage {
   topic: string;
   key: Buffer | undefined;
   value: Buffer | undefined;
-  headers: Record<string, Buffer> | undefined;
+  headers: Map<Buffer, Buffer> | undefined;
   partition?: number;
   timestamp?: bigint;
 }
@@ -131,7 +131,7 @@ export class KafkaWriter<T> implements SinkWriter<T> {
 
   private connectError(e: unknown): KafkaError {
     const text = describeKafkaError(e);
-    if (/UNKNOWN_TOPIC/i.test(text)) return new KafkaError('KAFKA_TOPIC_UNKNOWN', `${this.describe()}: topic '${this.o.topic}' does not exist on ${this.o.brokers.join(',')}`, { domain: 'user', hint: 'create it first, or check the topic name', cause: e });
+    if (/UNKNOWN_TOPIC|Unknown topic/i.test(text)) return new KafkaError('KAFKA_TOPIC_UNKNOWN', `${this.describe()}: topic '${this.o.topic}' does not exist on ${this.o.brokers.join(',')}`, { domain: 'user', hint: 'create it first, or check the topic name', cause: e });
     return new KafkaError('KAFKA_WRITE_FAILED', `${this.describe()}: ${text}`, { hint: 'check that the brokers are up and reachable', cause: e });
   }
 
@@ -146,13 +146,13 @@ export class KafkaWriter<T> implements SinkWriter<T> {
     }
     const k = o.key?.(element);
     const key = k === null || k === undefined ? undefined : typeof k === 'string' ? Buffer.from(k, 'utf8') : toBuffer(k);
-    let headers: Record<string, Buffer> | undefined;
+    let headers: Map<Buffer, Buffer> | undefined;
     const h = o.headers?.(element);
     if (h) {
-      headers = {};
+      headers = new Map();
       for (const [name, v] of Object.entries(h)) {
         if (typeof v !== 'string') throw new Error(`header '${name}' must be a string, not ${typeof v}`);
-        headers[name] = Buffer.from(v, 'utf8');
+        headers.set(Buffer.from(name, 'utf8'), Buffer.from(v, 'utf8'));
       }
     }
     const m: OutMessage = { topic: o.topic, key, value, headers };
@@ -284,7 +284,7 @@ export class KafkaWriter<T> implements SinkWriter<T> {
     await this.producer?.close().catch(() => {});
   }
 
-  async abort(): Promise<void> {
+  async abort(_reason?: unknown): Promise<void> {
     this.buffer = [];
     const open = [...(this.current ? [this.current] : []), ...this.prepared.values()];
     this.current = undefined;

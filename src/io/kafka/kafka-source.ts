@@ -169,7 +169,7 @@ export class KafkaReader<V = unknown, K = string> implements UnboundedReader<Kaf
       md = await this.consumer.metadata({ topics: [...this.o.topics], forceUpdate: true });
     } catch (e) {
       const text = describeKafkaError(e);
-      if (/UNKNOWN_TOPIC|does not host this topic/i.test(text)) {
+      if (/UNKNOWN_TOPIC|Unknown topic|does not host this topic/i.test(text)) {
         throw new KafkaError('KAFKA_TOPIC_UNKNOWN', `${this.describe()}: a topic does not exist on ${this.o.brokers.join(',')}: ${text}`, { domain: 'user', hint: 'create it first (kafka-topics.sh --create), or check the topic name', cause: e });
       }
       throw new KafkaError('KAFKA_UNREACHABLE', `${this.describe()}: cannot read the metadata of ${this.o.topics.join(', ')} from ${this.o.brokers.join(',')}: ${text}`, { hint: 'check that the brokers are up and reachable', cause: e });
@@ -413,6 +413,7 @@ export class KafkaReader<V = unknown, K = string> implements UnboundedReader<Kaf
     if (offsets.length === 0) return;
     // A standalone commit (generation -1, no member): the reader is not a group member, the offsets are for monitoring.
     this.consumer.generationId = -1;
+    this.consumer.memberId = '';
     try {
       await this.consumer.commit({ offsets });
       this.counts.committed++;
