@@ -11,7 +11,7 @@ import { displayPath, formatRunReport, runReportJson, stringify } from './run-re
 import { describeTemplate } from './template-describe.ts';
 
 /** Options of `riffle run` itself that take no value; every other `--name` is a pipeline parameter. */
-const RUN_FLAGS = ['json', 'explain', 'progress', 'help', 'typecheck'] as const;
+const RUN_FLAGS = ['json', 'explain', 'progress', 'help', 'typecheck', 'resume'] as const;
 
 /** What the run action gets besides its tokens: its generated help, and the project's defaults (lazily). */
 export interface RunContext {
@@ -102,6 +102,13 @@ export interface RunFlags {
   maxErrors?: number;
   workers?: number;
   memoryBytes?: number;
+  /** Checkpoints (issue 14): --checkpoint-dir, --checkpoint-interval, --resume, --checkpoints-retained, --restart, --max-restarts. */
+  resume?: boolean;
+  checkpointDir?: string;
+  checkpointIntervalMs?: number;
+  checkpointsRetained?: number;
+  restart?: 'none' | 'fixed-delay' | 'exponential-backoff';
+  maxRestarts?: number;
 }
 
 /** The run options the CLI gives the runner. */
@@ -112,6 +119,10 @@ export interface RunOptionsGiven {
   workers?: number;
   memoryBytes?: number;
   checkpointDir?: string;
+  checkpointIntervalMs?: number;
+  checkpointsRetained?: number;
+  resume?: boolean;
+  restart?: { kind: 'none' | 'fixed-delay' | 'exponential-backoff'; maxRestarts: number };
   /** The module and its parameter values, for workers to load (`--workers N`). */
   pipelineModule?: { path: string; params: Readonly<Record<string, unknown>> };
 }
@@ -169,6 +180,22 @@ function splitArgs(argv: readonly string[], { definition }: LoadedPipeline): { o
       options.workers = parseCount(typeof value === 'string' ? value : String(value), '--workers');
     } else if (name === 'memory' && !declared) {
       options.memoryBytes = parseSize(typeof value === 'string' ? value : String(value), '--memory');
+    } else if (name === 'checkpoint-dir' && !declared) {
+      if (typeof value !== 'string' || value === '') throw new UsageError('--checkpoint-dir takes a directory', { hint: 'e.g. --checkpoint-dir .riffle/checkpoints/my-job' });
+      options.checkpointDir = value;
+    } else if (name === 'checkpoint-interval' && !declared) {
+      options.checkpointIntervalMs = checkpointDuration(value);
+    } else if (name === 'checkpoints-retained' && !declared) {
+      options.checkpointsRetained = parseCount(typeof value === 'string' ? value : String(value), '--checkpoints-retained');
+    } else if (name === 'restart' && !declared) {
+      if (value !== 'none' && value !== 'fixed-delay' && value !== 'exponential-backoff') {
+        throw new UsageError(`--restart takes none, fixed-delay or exponential-backoff (got '${String(value)}')`, { hint: 'e.g. --restart fixed-delay --max-restarts 3' });
+      }
+      options.restart = value;
+    } else if (name === 'max-restarts' && !declared) {
+      const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+      if (!Number.isSafeInteger(n)) throw new UsageError(`--max-restarts takes a whole number ≥ 0 (got '${String(value)}')`, { hint: 'e.g. --max-restarts 3' });
+      options.maxRestarts = n;
     } else {
       params[name in definition.params ? name : camelCase(name) in definition.params ? camelCase(name) : name] = value;
     }
@@ -191,8 +218,40 @@ export function runOptionsOf(path: string, options: RunFlags, defaults: ProjectC
     ...(options.maxErrors !== undefined ? { maxErrors: options.maxErrors } : {}),
     ...(workers !== undefined ? { workers } : {}),
     ...(memoryBytes !== undefined ? { memoryBytes } : {}),
-    ...(defaults.checkpointDir !== undefined ? { checkpointDir: resolve(cwd, defaults.checkpointDir) } : {}),
+    ...checkpointOptionsOf(options, defaults, cwd),
   };
+}
+
+/**
+ * Checkpoints are on when an interval is given (or --resume): in --checkpoint-dir, else the project's checkpointDir.
+ * Without either flag the project's directory is only passed on (where a run would keep them).
+ */
+function checkpointOptionsOf(options: RunFlags, defaults: ProjectConfig, cwd: string): Partial<RunOptionsGiven> {
+  const dir = options.checkpointDir !== undefined ? resolve(cwd, options.checkpointDir) : defaults.checkpointDir !== undefined ? resolve(cwd, defaults.checkpointDir) : undefined;
+  const on = options.checkpointIntervalMs !== undefined || options.resume === true || options.checkpointDir !== undefined;
+  if (on && dir === undefined) {
+    throw new UsageError('checkpoints need a directory: --checkpoint-dir DIR (or checkpointDir in riffle.config.yaml)', { hint: 'e.g. riffle run p.ts --checkpoint-dir .riffle/checkpoints/p --checkpoint-interval 10s' });
+  }
+  if (!on && (options.restart !== undefined || options.maxRestarts !== undefined || options.checkpointsRetained !== undefined)) {
+    throw new UsageError('--restart, --max-restarts and --checkpoints-retained apply to checkpointed runs', { hint: 'add --checkpoint-interval 10s (and --checkpoint-dir DIR)' });
+  }
+  if (!on) return dir !== undefined ? { checkpointDir: dir } : {};
+  const restartKind = options.restart ?? (options.maxRestarts !== undefined ? 'fixed-delay' : undefined);
+  return {
+    checkpointDir: dir!,
+    checkpointIntervalMs: options.checkpointIntervalMs ?? 10_000,
+    ...(options.checkpointsRetained !== undefined ? { checkpointsRetained: options.checkpointsRetained } : {}),
+    ...(options.resume === true ? { resume: true } : {}),
+    ...(restartKind !== undefined ? { restart: { kind: restartKind, maxRestarts: restartKind === 'none' ? 0 : (options.maxRestarts ?? 3) } } : {}),
+  };
+}
+
+/** `--checkpoint-interval`: 500ms, 10s, 2m, 1h (a bare number is milliseconds). */
+function checkpointDuration(value: string | boolean): number {
+  const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value) : null;
+  const ms = m ? Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms']) : NaN;
+  if (!(ms >= 1)) throw new UsageError(`--checkpoint-interval takes a duration such as 500ms, 10s or 2m (got '${String(value)}')`, { hint: 'e.g. --checkpoint-interval 10s' });
+  return ms;
 }
 
 /** `20261206T214500Z-3f9a2c`: a name for this run's dead-letter file in the project's dead-letter directory. */

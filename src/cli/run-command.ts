@@ -19,6 +19,7 @@ export function defineRunCommand(ctx: CliContext): Command {
     ['riffle run p.ts --json --no-progress', 'the result as one JSON document (logs go to stderr)'],
     ['riffle run p.ts --workers 4 --memory 1g', 'four workers, a 1 GiB memory budget'],
     ['riffle run p.ts --explain', 'the fused execution plan, without running'],
+    ['riffle run p.ts --checkpoint-dir ck --checkpoint-interval 10s', 'checkpoints every 10 s; after a crash, the same with --resume'],
     ['riffle run p.ts --help', "this help and the pipeline's parameters"],
   ])
     .argument('[pipeline]', 'the pipeline module (a .ts or .js file exporting Pipeline.define(...))')
@@ -32,6 +33,12 @@ export function defineRunCommand(ctx: CliContext): Command {
     .option('--max-errors <n>', 'fail the run (exit 1) once more than N records were rejected')
     .option('--workers <n>', 'worker threads for keyed work (default: the project file, $RIFFLE_WORKERS, else the runner\'s)')
     .option('--memory <size>', 'memory budget of grouping and state, e.g. 512m or 1g (default: the project file, $RIFFLE_MEMORY)')
+    .option('--checkpoint-dir <dir>', 'keep checkpoints here (default: checkpointDir of the project file); with --checkpoint-interval or --resume')
+    .option('--checkpoint-interval <duration>', 'take a checkpoint this often, e.g. 10s (turns checkpoints on; default 10s once on)')
+    .option('--resume', 'continue from the newest complete checkpoint in the checkpoint directory (from the beginning when there is none)')
+    .option('--checkpoints-retained <n>', 'complete checkpoints kept (default 3)')
+    .option('--restart <strategy>', 'on a task failure in a checkpointed run: none, fixed-delay or exponential-backoff (default: none for bounded jobs, fixed-delay for streaming)')
+    .option('--max-restarts <n>', 'restarts allowed by the restart strategy (default 3)')
     .option('-h, --help', 'show this help; after a pipeline path, also its parameters')
     .allowUnknownOption()
     .allowExcessArguments();

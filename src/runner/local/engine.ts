@@ -14,6 +14,7 @@ import { SourceOp } from './source-op.ts';
 import type { LocalRunOptions } from './run-options.ts';
 import { MemoryBudget, perStepKeyState, SpillingStateBackend, structuredStateCoder, type MemoryMetrics } from '../state/index.ts';
 import type { ShareLoop } from './worker-share.ts';
+import { CheckpointCoordinator, checkpointedKeyState, jobFingerprint, LocalCheckpointStorage, restartDelays, type CheckpointedJob, type RestoredCheckpoint } from '../checkpoint/index.ts';
 
 export type { LocalRunOptions, Progress } from './run-options.ts';
 
@@ -21,6 +22,7 @@ export type { LocalRunOptions, Progress } from './run-options.ts';
 export class LocalRunner implements Runner {
   readonly name = 'embedded';
   run(graph: PipelineGraph, options: LocalRunOptions = {}): Promise<PipelineResult> {
+    if (checkpointsOn(options)) return runCheckpointed(graph, options);
     // On several workers: a coordinator starts them (runner/exchange); each runs its share through an Execution.
     if (options.share === undefined && options.workers !== undefined && options.workers !== 1) {
       return import('../exchange/index.ts').then((m) => m.runOnWorkers(graph, options));
@@ -31,6 +33,43 @@ export class LocalRunner implements Runner {
   explain(graph: PipelineGraph): string {
     return describePlan(plan(graph));
   }
+}
+
+/**
+ * A checkpointed run (issue 14), on one worker: a task failure restarts it from its latest complete checkpoint under
+ * the restart strategy (LocalRunOptions.restart); failures that a restart cannot cure (the user's configuration, a
+ * checkpoint directory of another pipeline, too many rejected records, cancellation) end it at once.
+ */
+async function runCheckpointed(graph: PipelineGraph, options: LocalRunOptions): Promise<PipelineResult> {
+  const log = options.log ?? ((m: string) => console.error(m));
+  if (options.workers !== undefined && options.workers !== 1) {
+    log(`riffle: checkpointed runs use one worker for now (${options.workers} were asked for)`);
+  }
+  const unbounded = [...graph.nodes.values()].some((n) => n.kind === 'read' && n.spec.source.kind === 'unbounded');
+  const strategy = options.restart ?? (unbounded ? { kind: 'fixed-delay' as const, maxRestarts: 3, delayMs: 1000 } : { kind: 'none' as const, maxRestarts: 0 });
+  let resume = options.resume === true;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await new Execution(graph, { ...options, workers: 1, resume }).run();
+    } catch (e) {
+      const delay = restartDelays(strategy, attempt);
+      if (delay === undefined || options.signal?.aborted || !restartable(e)) throw e;
+      log(`riffle: the job failed (${(e as Error).message}); restarting from its latest checkpoint in ${delay} ms (restart ${attempt} of ${strategy.maxRestarts})`);
+      await new Promise((r) => setTimeout(r, delay));
+      resume = true;
+    }
+  }
+}
+
+/** Checkpoints are on with a directory and an interval (or `resume`), in a run that is not one worker's share. */
+function checkpointsOn(options: LocalRunOptions): boolean {
+  return options.checkpointDir !== undefined && (options.checkpointIntervalMs !== undefined || options.resume === true) && options.share === undefined;
+}
+
+/** Whether a restart may cure a failure: not the user's configuration, nor a checkpoint that does not fit. */
+function restartable(e: unknown): boolean {
+  if (!(e instanceof RiffleError)) return true;
+  return !['CONFIG_INVALID', 'PIPELINE_INVALID', 'CHECKPOINT_MISMATCH', 'TOO_MANY_ERRORS', 'CHECKPOINT_UNSUPPORTED', 'ENGINE_INVARIANT'].includes(e.code) && e.domain !== 'internal';
 }
 
 /**
@@ -64,6 +103,9 @@ class Execution implements EngineLoop {
   private readonly warned = new Set<string>();
   /** With an explicit `memoryBytes` (and no `keyState` of the caller's): each keyed step's state in a spilling backend. */
   private readonly spillingState: ReturnType<typeof perStepKeyState> | undefined;
+  /** Checkpoints (issue 14): the coordinator, and each keyed step's snapshottable state. */
+  private readonly checkpoints: CheckpointCoordinator | undefined;
+  private readonly checkpointState: ReturnType<typeof checkpointedKeyState> | undefined;
 
   constructor(
     private readonly graph: PipelineGraph,
@@ -88,12 +130,26 @@ class Execution implements EngineLoop {
       throw new RiffleError('CONFIG_INVALID', `maxErrors must be a whole number ≥ 0, got ${String(options.maxErrors)}`, { hint: 'omit it for no limit' });
     }
     this.memory = MemoryBudget.forJob(options.memoryBytes);
-    if (options.keyState === undefined && options.memoryBytes !== undefined) {
+    const checkpointed = checkpointsOn(options);
+    if (options.keyState === undefined && options.memoryBytes !== undefined && !checkpointed) {
       const keyed = this.plan.order.filter((n) => n.kind === 'groupByKey' || n.kind === 'combinePerKey' || (n.kind === 'parDo' && n.spec.stateful)).length;
       const budget = this.memory;
       this.spillingState = perStepKeyState((step) => new SpillingStateBackend({ budget: budget.child(`${step} (state)`, 1 / Math.max(1, keyed)), defaultCoder: structuredStateCoder() }));
     }
-    const keyState = options.keyState ?? this.spillingState;
+    const maxParallelism = checkMaxParallelism(options.maxParallelism);
+    if (checkpointed) {
+      const log = options.log ?? ((m: string) => console.error(m));
+      this.checkpoints = new CheckpointCoordinator(new LocalCheckpointStorage(options.checkpointDir!), jobFingerprint(this.plan.order, maxParallelism, options.pipelineModule?.path), {
+        intervalMs: options.checkpointIntervalMs ?? 10_000,
+        ...(options.checkpointsRetained !== undefined ? { retain: options.checkpointsRetained } : {}),
+        log,
+      });
+      if (options.keyState === undefined) {
+        const keyed = this.plan.order.filter((n) => n.kind === 'groupByKey' || n.kind === 'combinePerKey' || (n.kind === 'parDo' && n.spec.stateful)).length;
+        this.checkpointState = checkpointedKeyState(options.memoryBytes !== undefined ? { budget: this.memory, keyedSteps: keyed } : {});
+      }
+    }
+    const keyState = options.keyState ?? this.checkpointState ?? this.spillingState;
     this.job = buildJob({
       graph,
       plan: this.plan,
@@ -101,11 +157,12 @@ class Execution implements EngineLoop {
       metrics: this.metrics,
       signal: this.abort.signal,
       allBounded,
-      batchGrouping: options.batchGrouping !== false,
+      // Checkpoints snapshot keyed state: groupings take the streaming path (the batch table is not snapshotted).
+      batchGrouping: options.batchGrouping !== false && this.checkpoints === undefined,
       ...(options.precombineEntries !== undefined ? { precombineEntries: options.precombineEntries } : {}),
       ...(options.deferredGroupingElements !== undefined ? { deferredGroupingElements: options.deferredGroupingElements } : {}),
       deadLetter: this.deadLetterReceiver(),
-      maxParallelism: checkMaxParallelism(options.maxParallelism),
+      maxParallelism,
       memory: { budget: this.memory, warn: (m) => this.warnOnce(m) },
       ...(keyState !== undefined ? { keyState } : {}),
       ...(options.share !== undefined ? { share: options.share } : {}),
@@ -184,6 +241,7 @@ class Execution implements EngineLoop {
     const opened: Operator[] = [];
     let outcome: 'ok' | 'failed' = 'failed';
     try {
+      const restored = await this.checkpoints?.prepare(this.options.resume === true);
       for (const op of this.ops) {
         try {
           await op.open();
@@ -193,10 +251,12 @@ class Execution implements EngineLoop {
         opened.push(op);
       }
       await this.findInputs();
+      if (this.checkpoints !== undefined) await this.startCheckpoints(this.checkpoints, restored);
       // On several workers, input also arrives from the other workers' stages until each of them ended.
       const fromWorkers = this.options.share !== undefined ? this.guard(this.options.share.runInputs(this.shareLoop())) : undefined;
       await this.readSources();
       await fromWorkers;
+      await this.checkpoints?.stop();
       if (this.failure !== undefined && !this.cancelled) throw this.failure;
       if (!this.cancelled) {
         await this.guard(this.settleAsync());
@@ -209,6 +269,12 @@ class Execution implements EngineLoop {
       if (!cancelled) for (const check of this.graph.completionChecks) check();
       this.deadLetters.close();
       outcome = 'ok';
+      const stats = this.checkpoints?.stats;
+      if (stats !== undefined) {
+        this.metrics.counter('checkpoints').value = stats.completed;
+        this.metrics.counter('checkpointLastBytes').value = stats.lastBytes;
+        this.metrics.counter('checkpointMillis').value = stats.totalDurationMs;
+      }
       return {
         state: cancelled ? 'CANCELLED' : 'DONE',
         metrics: { ...this.metrics.snapshot(this.stepMetrics()), memory: this.memoryFigures() },
@@ -219,6 +285,7 @@ class Execution implements EngineLoop {
       };
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      await this.checkpoints?.stop().catch(() => undefined);
       if (outcome === 'failed') {
         try {
           this.deadLetters.close();
@@ -234,7 +301,33 @@ class Execution implements EngineLoop {
         }
       }
       this.spillingState?.close();
+      this.checkpointState?.close();
     }
+  }
+
+  /** Restores the operators from a checkpoint (a resumed run), then starts taking checkpoints. */
+  private async startCheckpoints(coordinator: CheckpointCoordinator, restored: RestoredCheckpoint | undefined): Promise<void> {
+    const sources = this.job.sources.map((s) => s.op);
+    const job: CheckpointedJob = {
+      ops: this.ops,
+      stages: this.job.stages,
+      sources,
+      sinks: this.ops.filter((op): op is SinkOp => op instanceof SinkOp),
+      settle: () => this.settleAsync(),
+      beforeBarrier: () => {
+        for (const op of this.ops) if (op instanceof PrecombineOp) op.flush();
+      },
+      fail: (e) => {
+        if (this.failure === undefined) this.failure = e;
+        this.abort.abort(e);
+      },
+    };
+    if (restored !== undefined) await coordinator.restore(job, restored);
+    const atLeastOnce = job.sinks.filter((s) => !s.twoPhase).map((s) => s.name);
+    if (atLeastOnce.length > 0) {
+      (this.options.log ?? ((m: string) => console.error(m)))(`riffle: warning: ${atLeastOnce.map((n) => `'${n}'`).join(', ')} cannot take part in checkpoints (no prepareCommit/commit): at-least-once after a restart`);
+    }
+    coordinator.start(job);
   }
 
   /** What the exchange inputs of a worker's share need: the job at rest before input enters, and a settle after. */
@@ -322,6 +415,15 @@ class Execution implements EngineLoop {
   sourceDone(op: SourceOp): void {
     this.sourcesDone++;
     if (this.inputs.has(op)) this.inputsDone++;
+    this.checkpoints?.sourceDone(op);
+  }
+
+  beforeBatch(op: SourceOp): Promise<void> | undefined {
+    return this.checkpoints?.beforeBatch(op);
+  }
+
+  atBoundary(op: SourceOp): Promise<void> | undefined {
+    return this.checkpoints?.atBoundary(op);
   }
 
   /**

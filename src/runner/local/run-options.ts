@@ -35,6 +35,24 @@ export interface LocalRunOptions extends RunOptions {
    * one thread.
    */
   pipelineModule?: { readonly path: string; readonly params: Readonly<Record<string, unknown>> };
+  /**
+   * Checkpoints (issue 14): where they are kept. With it, the run takes a checkpoint every `checkpointIntervalMs`
+   * (default 10 s) and keeps the last `checkpointsRetained` (default 3); `resume` continues from the newest complete
+   * one (from the beginning, saying so, when there is none). A checkpointed run groups on the streaming path and runs
+   * on one worker for now.
+   */
+  checkpointDir?: string;
+  checkpointIntervalMs?: number;
+  checkpointsRetained?: number;
+  resume?: boolean;
+  /**
+   * What a task failure does in a checkpointed run: restart from the latest checkpoint (Flink's `fixed-delay` or
+   * `exponential-backoff`, at most `maxRestarts` times) or `none`. Default: none for a bounded job, fixed-delay
+   * (3 restarts, 1 s apart) for a job reading an unbounded source. Without checkpoints a failure always ends the run.
+   */
+  restart?: { readonly kind: 'none' | 'fixed-delay' | 'exponential-backoff'; readonly maxRestarts: number; readonly delayMs?: number; readonly maxDelayMs?: number };
+  /** Messages about checkpoints and restarts (default: stderr). */
+  log?: (message: string) => void;
   /** Set by the worker pool: this run is one worker's share of the job (see worker-share.ts). */
   share?: WorkerShare;
 }

@@ -3,6 +3,7 @@ import {
   MAX_TIMESTAMP,
   MIN_TIMESTAMP,
   NO_FIRING,
+  RiffleError,
   type BoundedSource,
   type ErrorRecord,
   type SourceBatch,
@@ -31,6 +32,13 @@ export interface EngineLoop {
   /** Counts elements read from a source (for progress; internal impulses are not inputs). */
   countRead(op: SourceOp, n: number): void;
   sourceDone(op: SourceOp): void;
+  /**
+   * Checkpoints (issue 14): the source stands between two batches with its `position` up to date, everything it
+   * pushed at rest. Undefined when no checkpoint waits for it; else resolves once the checkpoint was taken.
+   */
+  atBoundary?(op: SourceOp): Promise<void> | undefined;
+  /** Checkpoints: the source is about to push a batch; it waits while a checkpoint is requested or being taken. */
+  beforeBatch?(op: SourceOp): Promise<void> | undefined;
 }
 
 /**
@@ -46,14 +54,50 @@ export class SourceDriver {
     return source.kind === 'bounded' ? this.runRead(op, source) : this.runUnbounded(op, source);
   }
 
+  /**
+   * Reads a bounded source batch by batch. Its position (SourcePosition 'bounded') follows: the position of the last
+   * batch that carried one (`readFrom` sources), and the batches pushed since. A resumed read (`op.resumeFrom`)
+   * starts there: `readFrom(from)`, or `read()` when the source gives no positions, dropping `skip` batches.
+   */
   async runRead(op: SourceOp, source: BoundedSource<unknown>): Promise<void> {
     const { signal } = this.loop;
-    for await (const batch of source.read(signal)) {
+    const resume = op.resumeFrom;
+    if (resume?.kind === 'ended') return this.endRead(op);
+    let from = resume?.kind === 'bounded' ? resume.from : undefined;
+    let skip = resume?.kind === 'bounded' ? resume.skip : 0;
+    let drop = skip;
+    const positional = typeof source.readFrom === 'function';
+    if (from !== undefined && !positional) {
+      throw new RiffleError('CHECKPOINT_INVALID', `the checkpoint holds a position of source '${op.name}', which reads no positions (${source.describe()})`, {
+        domain: 'user',
+        hint: 'the pipeline changed its source since the checkpoint; run without --resume',
+      });
+    }
+    const batches = from !== undefined ? source.readFrom!(from, signal) : source.read(signal);
+    op.position = { kind: 'bounded', ...(from !== undefined ? { from } : {}), skip };
+    for await (const batch of batches) {
       if (signal.aborted) return;
+      if (drop > 0) {
+        drop--;
+        continue;
+      }
       if (!(await this.pushInSlices(op, batch))) return;
+      if (positional && batch.position !== undefined) {
+        from = batch.position;
+        skip = 0;
+      } else skip++;
+      op.position = { kind: 'bounded', ...(from !== undefined ? { from } : {}), skip };
+      const paused = this.loop.atBoundary?.(op);
+      if (paused !== undefined) await paused;
     }
     if (signal.aborted) return;
+    await this.endRead(op);
+  }
+
+  /** A read is done: its end of input (+∞) goes out, in-band. */
+  private async endRead(op: SourceOp): Promise<void> {
     await this.loop.idle();
+    op.position = { kind: 'ended' };
     this.loop.sourceDone(op);
     op.outputWatermark = MAX_TIMESTAMP;
     await this.loop.settleAsync();
@@ -61,7 +105,11 @@ export class SourceDriver {
 
   async runUnbounded(op: SourceOp, source: UnboundedSource<unknown>, pollMs = 100): Promise<void> {
     const { signal } = this.loop;
-    const reader = await source.open(undefined, signal);
+    const resume = op.resumeFrom;
+    if (resume?.kind === 'ended') return this.endRead(op);
+    const reader = await source.open(resume?.kind === 'unbounded' ? resume.position : undefined, signal);
+    if (reader.finalizeCheckpoint !== undefined) op.finalize = (p) => reader.finalizeCheckpoint!(p);
+    op.position = { kind: 'unbounded', position: reader.position(), watermark: op.outputWatermark };
     try {
       while (!signal.aborted) {
         const batch = await reader.next(pollMs);
@@ -73,8 +121,14 @@ export class SourceDriver {
         await this.loop.settleAsync();
         await this.loop.yieldNow();
         if (wm >= MAX_TIMESTAMP) break;
+        op.position = { kind: 'unbounded', position: reader.position(), watermark: op.outputWatermark };
+        const paused = this.loop.atBoundary?.(op);
+        if (paused !== undefined) await paused;
       }
-      if (!signal.aborted) this.loop.sourceDone(op);
+      if (!signal.aborted) {
+        op.position = { kind: 'ended' };
+        this.loop.sourceDone(op);
+      }
     } finally {
       await reader.close();
     }
@@ -89,11 +143,20 @@ export class SourceDriver {
   async runTestStream(op: SourceOp, spec: TestStreamSpec, clock: VirtualClock, feed?: TestStreamFeed): Promise<void> {
     const { signal } = this.loop;
     if (feed === undefined) {
-      for (let i = 0; i < spec.events.length; i++) {
+      // A resumed script (checkpoints) goes on at its next event, on the clock it had then.
+      const resume = op.resumeFrom;
+      const first = resume?.kind === 'testStream' ? resume.next : resume?.kind === 'ended' ? spec.events.length : 0;
+      if (resume?.kind === 'testStream' && resume.clock > clock.now()) clock.advance(resume.clock - clock.now());
+      for (let i = first; i < spec.events.length; i++) {
         if (signal.aborted) return;
+        const gate = this.loop.beforeBatch?.(op);
+        if (gate !== undefined) await gate;
         this.playEvent(op, spec.events[i]!, clock, true);
         await this.loop.settleAsync();
         spec.onEventDone?.(i);
+        op.position = { kind: 'testStream', next: i + 1, clock: clock.now() };
+        const paused = this.loop.atBoundary?.(op);
+        if (paused !== undefined) await paused;
       }
     } else {
       let last: number | undefined;
@@ -109,6 +172,7 @@ export class SourceDriver {
     }
     if (signal.aborted) return;
     op.outputWatermark = MAX_TIMESTAMP;
+    op.position = { kind: 'ended' };
     this.loop.sourceDone(op);
     await this.loop.settleAsync();
   }
@@ -140,6 +204,8 @@ export class SourceDriver {
     const { signal } = this.loop;
     const n = batch.values.length;
     let from = 0;
+    const gate = this.loop.beforeBatch?.(op);
+    if (gate !== undefined) await gate;
     for (;;) {
       await this.loop.idle();
       if (signal.aborted) return false;

@@ -1,8 +1,30 @@
 import type { BoundedWindow, Instant, PaneInfo } from '../../model/index.ts';
 import { Operator } from './operator.ts';
 
+/**
+ * Where a source's read stands (issue 14): plain data stored with a checkpoint, from which a resumed run reads on.
+ * - `bounded`: `readFrom(from)` (or `read()` from the start when `from` is undefined), dropping the first `skip`
+ *   batches — sources that give each batch a position resume exactly there (`skip` 0); others are read again from
+ *   their last known position and the batches already pushed are dropped (their reads must be deterministic).
+ * - `unbounded`: the reader's `position()` after the last pushed batch, and its watermark then.
+ * - `testStream`: the next event of the script, and the virtual clock's time.
+ * - `ended`: the source was done (its end of input went out before the checkpoint).
+ */
+export type SourcePosition =
+  | { readonly kind: 'bounded'; readonly from?: unknown; readonly skip: number }
+  | { readonly kind: 'unbounded'; readonly position: unknown; readonly watermark: Instant }
+  | { readonly kind: 'testStream'; readonly next: number; readonly clock: Instant }
+  | { readonly kind: 'ended' };
+
 /** A source step (read or TestStream): the engine pushes what the source yields and sets its watermark. */
 export class SourceOp extends Operator {
+  /** Where the read stands after what it pushed (set by the source driver between batches). */
+  position: SourcePosition | undefined;
+  /** Where a resumed run starts reading (restored from a checkpoint). */
+  resumeFrom: SourcePosition | undefined;
+  /** Acknowledges a completed checkpoint's position upstream (an unbounded reader's `finalizeCheckpoint`). */
+  finalize: ((position: unknown) => Promise<void>) | undefined;
+
   process(_v: unknown, _ts: Instant, _w: readonly BoundedWindow[], _p: PaneInfo): void {
     throw new Error(`source step '${this.name}' has no input`);
   }
@@ -12,5 +34,15 @@ export class SourceOp extends Operator {
   }
   get errorOutput() {
     return this.outputs.get('errors');
+  }
+
+  /** The read's position (undefined: it has not started, so a resumed run starts it from the beginning). */
+  override async snapshot(_checkpointId: number): Promise<unknown> {
+    return this.position;
+  }
+
+  override async restore(snapshot: unknown): Promise<void> {
+    this.resumeFrom = snapshot as SourcePosition | undefined;
+    this.position = this.resumeFrom;
   }
 }

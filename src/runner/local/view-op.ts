@@ -1,4 +1,5 @@
-import { RiffleError, type BoundedWindow, type Instant, type KV, type NodeInfo, type PaneInfo, type ViewInfo, type WindowingStrategy } from '../../model/index.ts';
+import { ByteReader, ByteWriter, RiffleError, type BoundedWindow, type Instant, type KV, type NodeInfo, type PaneInfo, type ViewInfo, type WindowingStrategy } from '../../model/index.ts';
+import { KEYED_SNAPSHOT_CODERS } from './keyed-store.ts';
 import { Operator } from './operator.ts';
 
 /**
@@ -37,6 +38,19 @@ export class ViewStore {
       list.push(value);
       this.cache.delete(w.key);
     }
+  }
+
+  /** The store's contents for a checkpoint (issue 14): its watermark and each window's values, as plain data. */
+  snapshot(): { watermark: Instant; data: Array<[string, unknown[]]> } {
+    return { watermark: this.wm, data: [...this.data] };
+  }
+
+  restore(s: { watermark: Instant; data: Array<[string, unknown[]]> }): void {
+    this.data.clear();
+    this.cache.clear();
+    for (const [key, values] of s.data) this.data.set(key, values);
+    this.watermark = s.watermark;
+    this.version++;
   }
 
   /** The side-input window a main-input window reads. */
@@ -113,5 +127,16 @@ export class ViewOp extends Operator {
   override onWatermark(watermark: Instant): void {
     this.inputWatermark = watermark;
     this.store.watermark = watermark;
+  }
+  /** The side input's values (through the structured coder, which refuses what it would change) and watermark. */
+  override async snapshot(_checkpointId: number): Promise<unknown> {
+    const s = this.store.snapshot();
+    const w = new ByteWriter(256);
+    KEYED_SNAPSHOT_CODERS.key.encode(s.data, w);
+    return { watermark: s.watermark, data: w.toBytes() };
+  }
+  override async restore(snapshot: unknown): Promise<void> {
+    const s = snapshot as { watermark: Instant; data: Uint8Array };
+    this.store.restore({ watermark: s.watermark, data: KEYED_SNAPSHOT_CODERS.key.decode(new ByteReader(s.data)) as Array<[string, unknown[]]> });
   }
 }
