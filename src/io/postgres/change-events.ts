@@ -73,7 +73,7 @@ interface Relation {
  */
 export class ChangeAssembler {
   readonly #relations = new Map<number, Relation>();
-  #open: { xid: number; finalLsn: bigint; ts: number; origin?: string; events: ChangeEvent[] } | undefined;
+  #open: { xid: number; finalLsn: bigint; commitLsn: string; ts: number; origin?: string; events: ChangeEvent[] } | undefined;
 
   /** Feeds one message (with its WAL position when known); returns the transaction its Commit completes. */
   push(message: PgOutputMessage, walStart?: bigint): ChangeTransaction | undefined {
@@ -87,7 +87,7 @@ export class ChangeAssembler {
         return undefined; // pg_logical_emit_message payloads are not table changes
       case 'begin':
         if (this.#open) throw new PgOutputDecodeError(`Begin of transaction ${message.xid} inside transaction ${this.#open.xid}`);
-        this.#open = { xid: message.xid, finalLsn: message.finalLsn, ts: pgTimeToMs(message.commitTime), events: [] };
+        this.#open = { xid: message.xid, finalLsn: message.finalLsn, commitLsn: formatLsn(message.finalLsn), ts: pgTimeToMs(message.commitTime), events: [] };
         return undefined;
       case 'origin':
         this.#tx('Origin').origin = message.name;
@@ -142,8 +142,8 @@ export class ChangeAssembler {
     return this.#open;
   }
 
-  #source(rel: Relation, lsn: string, tx: { xid: number; ts: number; finalLsn: bigint }): ChangeSource {
-    return { lsn, commitLsn: formatLsn(tx.finalLsn), txId: tx.xid, ts_ms: tx.ts, schema: rel.schema, table: rel.table };
+  #source(rel: Relation, lsn: string, tx: { xid: number; ts: number; commitLsn: string }): ChangeSource {
+    return { lsn, commitLsn: tx.commitLsn, txId: tx.xid, ts_ms: tx.ts, schema: rel.schema, table: rel.table };
   }
 }
 

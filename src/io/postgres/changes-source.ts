@@ -37,6 +37,8 @@ export interface PostgresChangesOptions {
    * the changes so far and stop. Default: never end.
    */
   readonly until?: 'caughtUp';
+  /** How often the stream reports to the server (standby status: what arrived, what is confirmed); default 10 s. */
+  readonly statusIntervalMs?: number;
 }
 
 /** Where a change stream is: the end LSN of the last transaction returned, and whether the snapshot finished. */
@@ -147,7 +149,8 @@ export class ChangesReader implements UnboundedReader<ChangeEvent, ChangesPositi
   }
 
   async #startStream(): Promise<void> {
-    this.#stream = await ReplicationStream.start({ url: this.source.options.url, slot: this.source.slot, publication: this.source.publication, startLsn: this.#lsn });
+    const { url, statusIntervalMs } = this.source.options;
+    this.#stream = await ReplicationStream.start({ url, slot: this.source.slot, publication: this.source.publication, startLsn: this.#lsn, ...(statusIntervalMs !== undefined ? { statusIntervalMs } : {}) });
     if (this.confirmAtStart) this.#stream.confirm(this.#lsn);
     if (this.#toConfirm !== undefined) this.#stream.confirm(this.#toConfirm);
   }
@@ -289,7 +292,10 @@ export function changes(publication: string, slot: string, options: PostgresChan
     throw new ConfigError(`${what}: slot '${String(slot)}' is not a valid replication slot name`, { hint: 'use lower-case letters, digits and _ (at most 63)' });
   }
   if (options === null || typeof options !== 'object') throw new ConfigError(`${what}: options with a url are required`);
-  for (const k of Object.keys(options)) if (!['url', 'snapshot', 'fetchSize', 'until'].includes(k)) throw new ConfigError(`${what}: unknown option '${k}'`, { hint: 'options are url, snapshot, fetchSize, until' });
+  for (const k of Object.keys(options)) if (!['url', 'snapshot', 'fetchSize', 'until', 'statusIntervalMs'].includes(k)) throw new ConfigError(`${what}: unknown option '${k}'`, { hint: 'options are url, snapshot, fetchSize, until, statusIntervalMs' });
+  if (options.statusIntervalMs !== undefined && !(Number.isInteger(options.statusIntervalMs) && options.statusIntervalMs >= 100 && options.statusIntervalMs <= 60_000)) {
+    throw new ConfigError(`${what}: statusIntervalMs must be a whole number of ms from 100 to 60000 (got ${String(options.statusIntervalMs)})`);
+  }
   if (options.until !== undefined && options.until !== 'caughtUp') throw new ConfigError(`${what}: option 'until' must be 'caughtUp', not ${JSON.stringify(options.until)}`, { hint: "until: 'caughtUp' ends the read once the changes committed before it opened are read; leave it out to read forever" });
   checkUrl(options.url, what);
   return readTransform(new PostgresChangesSource(publication, slot, options), 'PostgresChanges');

@@ -118,7 +118,10 @@ export class ReplicationStream {
     try {
       const frame = decodeReplicationFrame(bytes);
       if (frame.tag === 'keepalive') {
-        if (frame.walEnd > this.#received && this.#queue.length === 0) this.#received = frame.walEnd;
+        if (frame.walEnd > this.#received && this.#queue.length === 0) {
+          this.#received = frame.walEnd;
+          this.#wakeUp(); // a reader waiting to learn how far the server has sent (until: 'caughtUp')
+        }
         if (frame.replyRequested) this.#sendStatus(false);
         return;
       }
