@@ -13,3 +13,13 @@
 export { SqlSession, type QueryResult, type ResultColumn, type ScanReport, type SqlSessionOptions } from './sql-session.ts';
 export { SqlError, locate, type SqlErrorCode } from './sql-error.ts';
 export { findTableFunctionCalls, tokenize, TABLE_FUNCTIONS, type TableFunctionCall } from './table-function-calls.ts';
+export { inferColumns, type SqlColumnType, type SqlInput, type SqlTransformOptions } from './transform.ts';
+import { transform } from './transform.ts';
+
+/**
+ * SQL steps for pipelines.
+ *
+ * @example
+ * const bigOrders = sql.transform('SELECT * FROM orders WHERE amount > 100', { inputs: { orders } });
+ */
+export const sql = { transform };

@@ -3,7 +3,7 @@
  * relations Riffle builds in memory (table_history, table_files, table_changes) and for `sql.transform`'s inputs.
  */
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import { quoteIdent } from './delta-relation.ts';
+import { quoteIdent } from './sql-text.ts';
 import { SqlError } from './sql-error.ts';
 
 /** The column types the loader writes. */

@@ -15,7 +15,7 @@
 import { resolve } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Predicate, Snapshot } from '../lakehouse/index.ts';
-import { deltaRelationSql, duckType, quoteString } from './delta-relation.ts';
+import { duckType, quoteString } from './sql-text.ts';
 import { loadRows, type LoadColumn, type LoadType } from './row-loader.ts';
 import { extractScanPredicates, type ScanColumn } from './scan-predicates.ts';
 import { fromDuckDbError, SqlError } from './sql-error.ts';
@@ -60,10 +60,12 @@ export interface SqlSessionOptions {
   readonly threads?: number;
 }
 
-let modules: Promise<[DuckModule, Lakehouse]> | undefined;
+type DeltaRelation = typeof import('./delta-relation.ts');
+
+let modules: Promise<[DuckModule, Lakehouse, DeltaRelation]> | undefined;
 /** DuckDB and the lakehouse, imported on first use (never by `import 'riffle'` or `riffle --help`). */
-export function loadModules(): Promise<[DuckModule, Lakehouse]> {
-  modules ??= Promise.all([import('@duckdb/node-api'), import('../lakehouse/index.ts')]);
+export function loadModules(): Promise<[DuckModule, Lakehouse, DeltaRelation]> {
+  modules ??= Promise.all([import('@duckdb/node-api'), import('../lakehouse/index.ts'), import('./delta-relation.ts')]);
   return modules;
 }
 
@@ -104,12 +106,14 @@ export class SqlSession {
   }
 
   /**
-   * Runs one query (or several statements separated by `;`: the result is the last one's).
+   * Runs one query (or several statements separated by `;`: the result is the last one's). Values are JSON values
+   * (see QueryResult), or with `values: 'js'` JavaScript ones: integers as numbers (bigint beyond 2^53), DECIMAL as
+   * exact strings, DATE as 'YYYY-MM-DD', TIMESTAMP as Date, BLOB as Uint8Array, lists and structs as arrays and objects.
    *
    * @example
    * const { columns, rows } = await session.query("SELECT * FROM read_parquet('data/*.parquet') LIMIT 5");
    */
-  async query(sql: string): Promise<QueryResult> {
+  async query(sql: string, options: { values?: 'json' | 'js' } = {}): Promise<QueryResult> {
     const calls = findTableFunctionCalls(sql);
     const names = calls.map((c) => `__riffle_${c.fn}_${this.counter++}`);
     const { text, mapPosition } = rewrite(sql, calls, names);
@@ -135,6 +139,7 @@ export class SqlSession {
             const snapshot = snapshots.get(name) as Snapshot;
             const predicate = predicates.get(name);
             const files = predicate ? snapshot.filesMatching(predicate).files : [...snapshot.files];
+            const [, , { deltaRelationSql }] = await loadModules();
             const select = await deltaRelationSql(snapshot, files, (q) => this.rows(q));
             await this.connection.run(`CREATE OR REPLACE TEMP VIEW ${name} AS ${select}`);
             scans.push({ table: String(call.args[0].value), version: snapshot.version, filesTotal: snapshot.files.length, filesRead: files.length, ...(predicate ? { predicate } : {}) });
@@ -153,7 +158,7 @@ export class SqlSession {
       throw fromDuckDbError(e, text, sql, mapPosition);
     }
     const columns = reader.columnNames().map((name, i) => ({ name, type: reader.columnType(i).toString() }));
-    const rows = reader.getRowsJson().map((r) => r.map((v, i) => jsonValue(v, columns[i].type)));
+    const rows = options.values === 'js' ? jsRows(reader, columns) : reader.getRowsJson().map((r) => r.map((v, i) => jsonValue(v, columns[i].type)));
     return { columns, rows, scans };
   }
 
@@ -307,4 +312,22 @@ function jsonValue(v: unknown, type: string): unknown {
     return Number.isSafeInteger(n) ? n : v;
   }
   return v;
+}
+
+/** Rows as JavaScript values (see `query`'s `values: 'js'`). */
+function jsRows(reader: { getRowsJS(): unknown[][]; getRowsJson(): unknown[][] }, columns: readonly ResultColumn[]): unknown[][] {
+  const rows = reader.getRowsJS();
+  const decimals = columns.some((c) => c.type.startsWith('DECIMAL')) ? reader.getRowsJson() : undefined;
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    for (let i = 0; i < columns.length; i++) {
+      const v = row[i];
+      const type = columns[i].type;
+      if (v === null) continue;
+      if (typeof v === 'bigint') row[i] = Number.isSafeInteger(Number(v)) ? Number(v) : v;
+      else if (type === 'DATE' && v instanceof Date) row[i] = v.toISOString().slice(0, 10);
+      else if (decimals && type.startsWith('DECIMAL')) row[i] = decimals[r][i];
+    }
+  }
+  return rows;
 }
