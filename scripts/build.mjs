@@ -60,6 +60,7 @@ walk(outDir);
 const entryPoints = {
   index: 'src/index.ts',
   lakehouse: 'src/lakehouse/index.ts',
+  sql: 'src/sql/index.ts',
   quality: 'src/quality/index.ts',
   orchestrator: 'src/orchestrator/index.ts',
   cli: 'src/cli/main.ts',
