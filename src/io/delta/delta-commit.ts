@@ -33,6 +33,8 @@ export interface StagedChunk {
   readonly columns: readonly CheckedColumn[];
   /** New columns that held only nulls so far (no type yet). */
   readonly untyped: readonly string[];
+  /** The writer's own txn, committed with the chunk: set on the last chunks of a checkpointed writer (see write-delta.ts). */
+  readonly txn?: { readonly appId: string; readonly version: number };
 }
 
 /** Where and how a committer writes. */
@@ -133,15 +135,21 @@ export async function commitChunks(t: CommitTarget, c: { appId: string; txnVersi
     await discardStagedFiles(t.path, adds);
     throw e;
   }
+  // The commit's txns: its own, and the writers' (checkpointed writers' final chunks), highest version per appId.
+  const txns = new Map<string, number>([[c.appId, c.txnVersion]]);
+  for (const k of chunks) if (k.txn !== undefined && k.txn.appId !== c.appId) txns.set(k.txn.appId, Math.max(txns.get(k.txn.appId) ?? -1, k.txn.version));
+  const held = (s: Snapshot) => [...txns].some(([appId, version]) => (s.appTransactions.get(appId)?.version ?? -1) >= version);
   const table = await openOrCreate(t, columns);
   if (t.mode === 'merge') {
-    return mergeRows(table, { appId: c.appId, txnVersion: c.txnVersion, mergeOn: t.mergeOn ?? [], rows: chunks.flatMap((k) => k.rows), columns, evolveSchema: t.evolveSchema });
+    if (held(await table.snapshot())) return { skipped: true, committed: false, version: null, rows: 0, files: 0, txnVersion: c.txnVersion };
+    return mergeRows(table, { appId: c.appId, txnVersion: c.txnVersion, mergeOn: t.mergeOn ?? [], rows: chunks.flatMap((k) => k.rows), columns, evolveSchema: t.evolveSchema, txns });
   }
   const tx = await table.startTransaction();
   const snapshot = tx.snapshot as Snapshot;
-  const done = snapshot.appTransactions.get(c.appId)?.version;
-  if (done !== undefined && done >= c.txnVersion) {
-    await discardStagedFiles(t.path, adds); // a replay: the table holds this commit already
+  if (held(snapshot)) {
+    // A replay: the table holds this commit already. Staged files it does not reference (a rerun's) are deleted.
+    const live = new Set(snapshot.files.map((f) => f.path));
+    await discardStagedFiles(t.path, adds.filter((a) => !live.has(a.path)));
     return { skipped: true, committed: false, version: null, rows: 0, files: 0, txnVersion: c.txnVersion };
   }
   const partitions = [...snapshot.partitionColumns].sort().join(',');
@@ -158,7 +166,7 @@ export async function commitChunks(t: CommitTarget, c: { appId: string; txnVersi
     for (const f of snapshot.files) tx.removeFile(f);
   }
   for (const a of adds) tx.addFile(a);
-  tx.setAppTransaction(c.appId, c.txnVersion);
+  for (const [appId, version] of txns) tx.setAppTransaction(appId, version);
   const { resolveDataPath } = await lakehouse.load();
   for (const a of adds) {
     // A failing job's writers delete their uncommitted files: never commit a reference to one that is gone.
@@ -179,7 +187,11 @@ export async function commitChunks(t: CommitTarget, c: { appId: string; txnVersi
  * the others inserted. Several source rows with one key: the last wins (a sink sees a stream of changes). Skipped
  * when the table holds the txn already.
  */
-export async function mergeRows(table: DeltaTable, m: { appId: string; txnVersion: number; mergeOn: readonly string[]; rows: readonly Row[]; columns: readonly CheckedColumn[]; evolveSchema: boolean }): Promise<CommitResult> {
+export async function mergeRows(table: DeltaTable, m: {
+  appId: string; txnVersion: number; mergeOn: readonly string[]; rows: readonly Row[]; columns: readonly CheckedColumn[]; evolveSchema: boolean;
+  /** Every txn of the commit (default: appId at txnVersion). */
+  txns?: ReadonlyMap<string, number>;
+}): Promise<CommitResult> {
   const { MergeBuilder, DeltaTableError } = await lakehouse.load();
   const done = (await table.snapshot()).appTransactions.get(m.appId)?.version;
   if (done !== undefined && done >= m.txnVersion) return { skipped: true, committed: false, version: null, rows: 0, files: 0, txnVersion: m.txnVersion };
@@ -200,7 +212,7 @@ export async function mergeRows(table: DeltaTable, m: { appId: string; txnVersio
     const tx = await table.startTransaction();
     const committed = (tx.snapshot as Snapshot).appTransactions.get(m.appId)?.version;
     if (committed !== undefined && committed >= m.txnVersion) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `io.delta: txn ${m.appId}@${m.txnVersion} was committed concurrently`);
-    tx.setAppTransaction(m.appId, m.txnVersion);
+    for (const [appId, version] of m.txns ?? [[m.appId, m.txnVersion]]) tx.setAppTransaction(appId, version);
     return tx;
   };
   const result = await new MergeBuilder(start, source, { on: keys }).whenMatchedUpdate({ all: true }).whenNotMatchedInsert({ all: true }).execute();

@@ -25,7 +25,7 @@
  * Batch staging and commits run in the pipeline's thread, awaited by the engine (sinks: no blocking); the streaming
  * path's Delta operations run in a worker thread its steps call synchronously (see sync-table-client.ts).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import {
   applyTransform, ConfigError, GlobalWindow, kv, RiffleError, type BoundedWindow, type ErrorRecord, type Instant, type KV, type PaneTiming, type PCollection,
@@ -172,7 +172,7 @@ interface RunState {
 export function write<T extends object = Row>(path: string, options: DeltaWriteOptions = {}): DeltaWrite<T> {
   const spec = validate(path, options);
   const expand = (input: PCollection<T>, stepName: string): DeltaWriteWithErrors<T> => {
-    const run: RunState = { client: undefined, checker: undefined, evolve: false, baseColumns: [], partitionColumns: [], numIndexedCols: -1, paneSeq: 0, appId: '', warned: false, committing: undefined };
+    const run = newRunState();
     const w = input.windowing;
     const streaming = w.windowFn.kind !== 'global' || w.trigger.kind !== 'default';
     if (!streaming && !input.bounded) {
@@ -238,6 +238,21 @@ function validate(path: string, o: DeltaWriteOptions): Spec {
   };
 }
 
+function newRunState(): RunState {
+  return { client: undefined, checker: undefined, evolve: false, baseColumns: [], partitionColumns: [], numIndexedCols: -1, paneSeq: 0, appId: '', warned: false, committing: undefined };
+}
+
+/**
+ * The staging sink of a batch `io.delta.write(path, options)` on its own, for tests that drive its writer's two-phase
+ * commit (open, write, prepareCommit, commit) as the checkpoint coordinator does. Not part of the public API.
+ *
+ * @example
+ * const w = await deltaStagingSink('/lake/t').open({ step: 'w', worker: 0, workers: 1, signal });
+ */
+export function deltaStagingSink(path: string, options: DeltaWriteOptions = {}): Sink<Row, StagedChunk> {
+  return stagingSink(validate(path, options), newRunState());
+}
+
 /** Opens the worker and reads the table's columns (or takes the schema option for a table to create). */
 async function startRun(spec: Spec, run: RunState, streaming: boolean): Promise<void> {
   run.paneSeq = 0;
@@ -297,40 +312,99 @@ function checkRows<T>(spec: Spec, run: RunState, streaming: boolean) {
 const END_OF_GLOBAL_WINDOW = { timestamp: GlobalWindow.INSTANCE.maxTimestamp, window: GlobalWindow.INSTANCE };
 
 /**
+ * What a staging writer's `prepareCommit` returns (stored with the checkpoint): the chunks staged since the previous
+ * checkpoint, to be committed as one Delta version with `txn(appId, checkpointId)`.
+ */
+interface PreparedCommit {
+  readonly appId: string;
+  readonly checkpointId: number;
+  readonly chunks: readonly StagedChunk[];
+}
+
+/**
+ * The txn application id of one writer's checkpoint commits: stable across runs of the job (the `appId` option, or
+ * one derived from the table and the step), one per worker (each worker's writer commits its own files).
+ */
+function checkpointAppId(spec: Spec, step: string, worker: number, workers: number): string {
+  const base = spec.appId ?? `riffle-${createHash('sha256').update(`${spec.path}\0${step}`).digest('hex').slice(0, 16)}`;
+  return `${base}:checkpoints${workers > 1 ? `:w${worker}` : ''}`;
+}
+
+/**
  * Batch, on each worker: buffers the checked rows and stages them as data files (merge mode: keeps them) every
- * `stageRows` rows and when the input ends; each chunk goes out to the committer. If the job fails, the writer
- * deletes the files it staged — unless the table references them (the commit happened before the failure): it
- * waits for a commit in flight on its worker, then reads the table.
+ * `stageRows` rows. Staged chunks are handed on once, either
+ * - at the end of the input (`endOfInput`): to the committer, for the job's one commit; or
+ * - at a checkpoint (`prepareCommit`, checkpointed runs): the chunks staged since the previous checkpoint are returned
+ *   and `commit` makes them one Delta version with `txn(checkpointAppId, checkpointId)` — idempotent, so a commit run
+ *   again after a restart writes nothing twice. The chunks of the end of such a run carry `txn(checkpointAppId, last
+ *   checkpoint + 1)`, so the job's final commit is recognized too when a resumed run makes it again.
+ * If the job fails, the writer deletes the files it staged and did not hand on; without checkpoints also those it
+ * handed to the committer — unless the table references them (the commit happened before the failure): it waits for
+ * a commit in flight on its worker, then reads the table. (With checkpoints, handed-on files may belong to a
+ * checkpoint that a restart restores: they stay; vacuum removes orphans.)
  */
 function stagingSink(spec: Spec, run: RunState): Sink<Row, StagedChunk> {
   return {
     describe: () => `delta(${spec.path}) staging`,
     guarantee: 'exactly-once',
     async open(ctx) {
+      if (run.checker === undefined) await startRun(spec, run, false); // opened on its own (tests drive the writer)
+      const appId = checkpointAppId(spec, ctx.step, ctx.worker, ctx.workers);
       let buffer: Row[] = [];
       let seq = 0;
-      /** Every file this writer staged. */
-      let staged: AddAction[] = [];
-      const stageBuffer = async (): Promise<SinkOutput<StagedChunk>[]> => {
+      /** Chunks staged and not handed on yet. */
+      let pending: StagedChunk[] = [];
+      /** Files handed to the committer. */
+      let handedOn: AddAction[] = [];
+      let lastCheckpoint: number | undefined;
+      const stageBuffer = async (): Promise<void> => {
         const rows = buffer;
         buffer = [];
-        const chunk = await stageChunk(spec, run, ctx.worker, seq++, rows, (adds) => staged.push(...adds));
-        return [{ value: chunk, ...END_OF_GLOBAL_WINDOW }];
+        if (rows.length === 0) return;
+        // (The engine awaits a write in flight before it aborts the writer: its files are in `pending` by then.)
+        pending.push(await stageChunk(spec, run, ctx.worker, seq++, rows));
       };
       return {
         write(row) {
           buffer.push(row);
         },
         flush: () => (buffer.length >= spec.stageRows ? stageBuffer() : undefined),
-        endOfInput: () => (buffer.length > 0 ? stageBuffer() : undefined),
+        endOfInput() {
+          if (buffer.length === 0 && pending.length === 0) return undefined;
+          return stageBuffer().then(() => {
+            const txn = lastCheckpoint === undefined ? undefined : { appId, version: lastCheckpoint + 1 };
+            const out = pending.map((c) => ({ value: txn === undefined ? c : { ...c, txn }, ...END_OF_GLOBAL_WINDOW }));
+            for (const c of pending) handedOn.push(...c.adds);
+            pending = [];
+            return out;
+          });
+        },
+        async prepareCommit(checkpointId: number): Promise<PreparedCommit> {
+          await stageBuffer();
+          const prepared: PreparedCommit = { appId, checkpointId, chunks: pending };
+          pending = [];
+          lastCheckpoint = checkpointId;
+          return prepared;
+        },
+        async commit(prepared: unknown): Promise<void> {
+          const p = prepared as PreparedCommit;
+          lastCheckpoint = Math.max(lastCheckpoint ?? -1, p.checkpointId); // a resumed run continues after it
+          if (!p.chunks.some((c) => c.count > 0) && spec.mode !== 'overwrite') return;
+          const base: StagedChunk = { worker: -1, seq: 0, adds: [], rows: [], count: 0, columns: run.baseColumns, untyped: [] };
+          const result = await commitChunks(commitTarget(spec, run), { appId: p.appId, txnVersion: p.checkpointId, operation: 'STREAMING UPDATE', chunks: [base, ...p.chunks] });
+          if (result.skipped) warnSkipped(spec, run, result.txnVersion);
+        },
         async finish() {},
         async abort() {
           buffer = [];
-          const files = staged;
-          staged = [];
+          const { DeltaTable, discardStagedFiles } = await lakehouse.load();
+          const mine = pending.flatMap((c) => c.adds);
+          pending = [];
+          await discardStagedFiles(spec.path, mine);
+          const files = lastCheckpoint === undefined ? handedOn : [];
+          handedOn = [];
           if (files.length === 0) return;
           await run.committing?.catch(() => undefined);
-          const { DeltaTable, discardStagedFiles } = await lakehouse.load();
           const live = await DeltaTable.open(spec.path).then(async (t) => new Set((await t.snapshot()).files.map((f) => f.path)), () => new Set<string>());
           if (files.some((a) => live.has(a.path))) return; // committed before the job failed
           await discardStagedFiles(spec.path, files);
@@ -341,7 +415,7 @@ function stagingSink(spec: Spec, run: RunState): Sink<Row, StagedChunk> {
 }
 
 /** Stages rows as data files of the table (merge mode: keeps the rows), with the columns this worker knows. */
-async function stageChunk(spec: Spec, run: RunState, worker: number, seq: number, rows: Row[], onFiles: (adds: AddAction[]) => void): Promise<StagedChunk> {
+async function stageChunk(spec: Spec, run: RunState, worker: number, seq: number, rows: Row[]): Promise<StagedChunk> {
   const checker = run.checker as RowChecker;
   const columns = checker.allColumns();
   const untyped = checker.untypedColumns();
@@ -356,7 +430,6 @@ async function stageChunk(spec: Spec, run: RunState, worker: number, seq: number
   const { stageDataFiles } = await lakehouse.load();
   const schema = { fields: columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, metadata: {} })) };
   const adds = await stageDataFiles(spec.path, schema, run.partitionColumns, fit, { numIndexedCols: run.numIndexedCols });
-  onFiles(adds);
   return { ...base, adds, rows: [] };
 }
 
@@ -391,6 +464,10 @@ function commitSink(spec: Spec, run: RunState): Sink<KV<number, Array<StagedChun
           queue.push({ chunks, timestamp, window });
         },
         flush: () => (queue.length > 0 ? commitAll() : undefined),
+        // Checkpoints: nothing to prepare. The commit happens once the input ended and carries txns — the run's, and
+        // each checkpointed staging writer's (`StagedChunk.txn`) — so a resumed run making it again is skipped.
+        prepareCommit: async () => null,
+        commit: async () => {},
         async finish() {},
         async abort() {
           queue = [];
