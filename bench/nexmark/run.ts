@@ -1,10 +1,15 @@
 /**
- * Nexmark benchmark (not a test): `npm run bench:nexmark -- [--events N] [--queries 0,1,...] [--json]`.
+ * Nexmark benchmark (not a test): `npm run bench:nexmark -- [--events N] [--queries 0,1,...] [--workers 1,2] [--json]`.
  *
  * Runs each query on the embedded engine over N events of the Beam-faithful generator (Beam's default configuration,
- * the bounded source: events are generated inside the pipeline, as Beam's Nexmark does), each query in its own
- * child process so that its peak RSS is its own. Prints a table of events/s and peak RSS per query, or with --json
- * one array `[{"query": 0, "events": N, "riffle": {"eventsPerSec": x, "peakRssMB": y}}, ...]`.
+ * the bounded source: events are generated inside the pipeline, as Beam's Nexmark does, and it reports the
+ * generator's watermark as it reads, so windows fire while it reads), each query in its own child process so that
+ * its peak RSS is its own. `--workers` (default 1; a list runs each query at each count in the same run) runs the
+ * query on that many worker threads (bench/nexmark/pipeline.ts is the module each worker loads; 1 runs in-process).
+ * Prints a table of events/s, CPU-seconds per million events (the process's user + system time over the run, all
+ * threads) and peak RSS per query and worker count, or with --json one array
+ * `[{"query": 0, "events": N, "riffle": {"eventsPerSec": x, "peakRssMB": y, "cpuSecPerMEvents": c, "workers": w}}, ...]`
+ * (`riffle` is the first worker count's; with several, `"riffleByWorkers": {"1": {...}, "2": {...}}` has each).
  *
  * With `--peers` (or `--peers=beamDirect` / `--peers=flink` for one), after Riffle's figures it runs the same queries
  * over the same configuration and event count with Beam's own Java Nexmark queries on Beam's DirectRunner and on
@@ -20,14 +25,27 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parDo, Pipeline, read } from '../../src/index.ts';
+import { LocalRunner, parDo, Pipeline, read } from '../../src/index.ts';
+import definition from './pipeline.ts';
 import { nexmarkBounded } from './sources.ts';
 import { queries, queryConfig } from './queries/index.ts';
+
+interface RiffleResult {
+  readonly eventsPerSec: number;
+  readonly peakRssMB: number;
+  readonly seconds: number;
+  readonly outputs: number;
+  readonly workers: number;
+  /** User + system CPU of the query's process (every thread) over the run, per million events. */
+  readonly cpuSecPerMEvents: number;
+}
 
 interface QueryResult {
   readonly query: number;
   readonly events: number;
-  readonly riffle: { readonly eventsPerSec: number; readonly peakRssMB: number; readonly seconds: number; readonly outputs: number };
+  readonly riffle: RiffleResult;
+  /** Each worker count's figures, when several were asked for. */
+  byWorkers?: RiffleResult[];
   peers?: Partial<Record<PeerName, PeerResult>>;
 }
 
@@ -45,12 +63,13 @@ interface Options {
   queries: number[];
   json: boolean;
   child: boolean;
+  workers: number[];
   peers: PeerName[];
   peerTimeout: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { events: 1_000_000, queries: queries.map((q) => q.id), json: false, child: false, peers: [], peerTimeout: 1800 };
+  const opts: Options = { events: 1_000_000, queries: queries.map((q) => q.id), json: false, child: false, workers: [1], peers: [], peerTimeout: 1800 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i] ?? '';
@@ -58,37 +77,57 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--queries') opts.queries = value().split(',').map(Number);
     else if (flag === '--json') opts.json = true;
     else if (flag === '--child') opts.child = true;
+    else if (flag === '--workers') opts.workers = value().split(',').map(Number);
     else if (flag === '--peers') opts.peers = (inline ?? Object.keys(PEERS).join(',')).split(',') as PeerName[];
     else if (flag === '--peer-timeout') opts.peerTimeout = Number(value());
-    else throw new Error(`unknown option ${flag}; usage: bench:nexmark -- [--events N] [--queries 0,1,...] [--json] [--peers[=beamDirect,flink]] [--peer-timeout S]`);
+    else throw new Error(`unknown option ${flag}; usage: bench:nexmark -- [--events N] [--queries 0,1,...] [--workers 1,2] [--json] [--peers[=beamDirect,flink]] [--peer-timeout S]`);
   }
   for (const p of opts.peers) if (!(p in PEERS)) throw new Error(`unknown peer ${p}; peers are ${Object.keys(PEERS).join(', ')}`);
   if (!(Number.isSafeInteger(opts.events) && opts.events > 0)) throw new Error(`--events must be a positive integer, got ${opts.events}`);
+  for (const w of opts.workers) if (!(Number.isInteger(w) && w >= 1 && w <= 64)) throw new Error(`--workers takes worker counts from 1 to 64, e.g. 1,2; got ${opts.workers.join(',')}`);
   for (const q of opts.queries) if (!queries.some((x) => x.id === q)) throw new Error(`no Nexmark query ${q}; queries are 0-12`);
   return opts;
 }
 
-/** Runs one query in this process and returns its measurements. */
-async function measure(id: number, events: number): Promise<QueryResult> {
+/**
+ * Runs one query in this process and returns its measurements: in-process for 1 worker (the pipeline built inline),
+ * else on `workers` threads loading bench/nexmark/pipeline.ts (outputs counted by the CountOutputs step's metrics).
+ */
+async function measure(id: number, events: number, workers: number): Promise<QueryResult> {
   const q = queries.find((x) => x.id === id)!;
   const dir = id === 10 ? mkdtempSync(join(tmpdir(), 'riffle-nexmark-q10-')) : undefined;
   try {
     const config = queryConfig({ numEvents: events, ...(dir ? { outputPath: dir } : {}) });
     const p = Pipeline.create();
     let outputs = 0;
-    q.build(p.apply('Nexmark', read(nexmarkBounded(config))), config).apply(
-      'CountOutputs',
-      parDo<unknown, never>({
-        process() {
-          outputs++;
-        },
-      }),
-    );
+    let run: () => Promise<unknown>;
+    if (workers === 1) {
+      q.build(p.apply('Nexmark', read(nexmarkBounded(config))), config).apply(
+        'CountOutputs',
+        parDo<unknown, never>({
+          process() {
+            outputs++;
+          },
+        }),
+      );
+      run = () => p.run();
+    } else {
+      const params = { query: id, events, outputPath: dir ?? '' };
+      await definition.build(p, params);
+      const module = fileURLToPath(new URL('./pipeline.ts', import.meta.url));
+      run = async () => {
+        const result = await new LocalRunner().run(p.graph, { workers, pipelineModule: { path: module, params } });
+        outputs = result.metrics.steps.find((s) => s.step === 'CountOutputs')?.elementsIn ?? 0;
+      };
+    }
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    await p.run();
+    await run();
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     const peakRssMB = process.resourceUsage().maxRSS / 1024;
-    return { query: id, events, riffle: { eventsPerSec: Math.round(events / seconds), peakRssMB: Math.round(peakRssMB), seconds, outputs } };
+    const cpuSecPerMEvents = Math.round(((cpu.user + cpu.system) / 1e6 / (events / 1e6)) * 100) / 100;
+    return { query: id, events, riffle: { eventsPerSec: Math.round(events / seconds), peakRssMB: Math.round(peakRssMB), seconds, outputs, workers, cpuSecPerMEvents } };
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
@@ -101,10 +140,10 @@ async function measure(id: number, events: number): Promise<QueryResult> {
  */
 const HEAP_MB = Number(process.env.RIFFLE_BENCH_HEAP_MB ?? 8192);
 
-function runChild(id: number, events: number): QueryResult {
+function runChild(id: number, events: number, workers: number): QueryResult {
   const self = fileURLToPath(import.meta.url);
   const heap = process.execArgv.some((a) => a.startsWith('--max-old-space-size')) ? [] : [`--max-old-space-size=${HEAP_MB}`];
-  const r = spawnSync(process.execPath, [...heap, ...process.execArgv, self, '--child', '--queries', String(id), '--events', String(events)], {
+  const r = spawnSync(process.execPath, [...heap, ...process.execArgv, self, '--child', '--queries', String(id), '--events', String(events), '--workers', String(workers)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
@@ -137,6 +176,9 @@ function runPeer(peer: PeerName, ids: number[], events: number, timeoutS: number
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
+/** A run's figures in the --json output. */
+const figures = (r: RiffleResult) => ({ eventsPerSec: r.eventsPerSec, peakRssMB: r.peakRssMB, cpuSecPerMEvents: r.cpuSecPerMEvents, workers: r.workers });
+
 function ratio(riffle: number, peer: PeerResult | undefined): string {
   if (peer === undefined) return '';
   if (peer.eventsPerSec === null) return peer.error?.startsWith('timeout') ? 'timeout' : 'failed';
@@ -144,16 +186,18 @@ function ratio(riffle: number, peer: PeerResult | undefined): string {
 }
 
 function table(results: QueryResult[], peers: readonly PeerName[]): string {
-  const rows = [['query', 'name', 'events', 'events/s', 'peak RSS MB', 'seconds', 'outputs']];
+  const rows = [['query', 'name', 'workers', 'events', 'events/s', 'CPU s/M events', 'peak RSS MB', 'seconds', 'outputs']];
   for (const p of peers) rows[0]!.push(`${PEERS[p].label} ev/s`, `Riffle/${PEERS[p].label}`);
   for (const r of results) {
     const q = queries.find((x) => x.id === r.query)!;
-    const row = [`Q${r.query}`, q.name, String(r.events), fmt(r.riffle.eventsPerSec), String(r.riffle.peakRssMB), r.riffle.seconds.toFixed(2), String(r.riffle.outputs)];
-    for (const p of peers) {
-      const pr = r.peers?.[p];
-      row.push(pr?.eventsPerSec == null ? '-' : fmt(pr.eventsPerSec), ratio(r.riffle.eventsPerSec, pr));
+    for (const [i, w] of (r.byWorkers ?? [r.riffle]).entries()) {
+      const row = [`Q${r.query}`, q.name, String(w.workers), String(r.events), fmt(w.eventsPerSec), w.cpuSecPerMEvents.toFixed(2), String(w.peakRssMB), w.seconds.toFixed(2), String(w.outputs)];
+      for (const p of peers) {
+        const pr = i === 0 ? r.peers?.[p] : undefined;
+        row.push(pr?.eventsPerSec == null ? '-' : fmt(pr.eventsPerSec), ratio(w.eventsPerSec, pr));
+      }
+      rows.push(row);
     }
-    rows.push(row);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   return rows.map((row) => row.map((cell, c) => (c <= 1 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
@@ -162,14 +206,19 @@ function table(results: QueryResult[], peers: readonly PeerName[]): string {
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.child) {
-    process.stdout.write(`${JSON.stringify(await measure(opts.queries[0]!, opts.events))}\n`);
+    process.stdout.write(`${JSON.stringify(await measure(opts.queries[0]!, opts.events, opts.workers[0]!))}\n`);
     return;
   }
   const results: QueryResult[] = [];
   for (const id of opts.queries) {
-    if (!opts.json) process.stderr.write(`Q${id}… `);
-    results.push(runChild(id, opts.events));
-    if (!opts.json) process.stderr.write(`${results.at(-1)!.riffle.eventsPerSec.toLocaleString('en-US')} events/s\n`);
+    const runs: RiffleResult[] = [];
+    for (const w of opts.workers) {
+      if (!opts.json) process.stderr.write(`Q${id}${opts.workers.length > 1 ? ` (${w} worker${w === 1 ? '' : 's'})` : ''}… `);
+      runs.push(runChild(id, opts.events, w).riffle);
+      const got = runs.at(-1)!;
+      if (!opts.json) process.stderr.write(`${fmt(got.eventsPerSec)} events/s, ${got.cpuSecPerMEvents.toFixed(2)} CPU s/M events, ${fmt(got.peakRssMB)} MB peak RSS\n`);
+    }
+    results.push({ query: id, events: opts.events, riffle: runs[0]!, ...(runs.length > 1 ? { byWorkers: runs } : {}) });
   }
   for (const peer of opts.peers) {
     if (!opts.json) process.stderr.write(`\n${PEERS[peer].label}:\n`);
@@ -185,7 +234,8 @@ async function main(): Promise<void> {
         results.map((r) => ({
           query: r.query,
           events: r.events,
-          riffle: { eventsPerSec: r.riffle.eventsPerSec, peakRssMB: r.riffle.peakRssMB },
+          riffle: figures(r.riffle),
+          ...(r.byWorkers ? { riffleByWorkers: Object.fromEntries(r.byWorkers.map((w) => [String(w.workers), figures(w)])) } : {}),
           ...(r.peers ? { peers: Object.fromEntries(Object.entries(r.peers).map(([k, v]) => [k, v.error === undefined ? { eventsPerSec: v.eventsPerSec } : { eventsPerSec: null, error: v.error }])) } : {}),
         })),
       ),

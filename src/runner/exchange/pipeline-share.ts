@@ -130,10 +130,12 @@ export class PipelineShare implements WorkerShare {
     this.bounded = [...graph.nodes.values()].every((n) => n.kind !== 'testStream' && (n.kind !== 'read' || n.spec.source.kind === 'bounded'));
   }
 
-  edge(node: PrimitiveNode, input: number): ExchangeEdge | undefined {
+  edge(node: PrimitiveNode, input: number, carries?: 'accumulators'): ExchangeEdge | undefined {
     const kind = exchangeKindOf(node, input);
     if (kind === undefined) return undefined;
-    const declared = this.graph.collections.get(node.inputs[input]!)!.coder;
+    const inputCoder = this.graph.collections.get(node.inputs[input]!)!.coder;
+    // A lifted combine's partial accumulators: keyed (and routed) as the input, values with the default object coder.
+    const declared = carries === 'accumulators' ? (isKvCoder(inputCoder) ? (coders.kv(inputCoder.keyCoder, DEFAULT_CODER) as Coder<unknown>) : undefined) : inputCoder;
     const id = `${node.id}:${input}`;
     let coder: Coder<unknown>;
     let partitioning: Partitioning;

@@ -1,4 +1,4 @@
-import { isKvCoder, RiffleError, type CollectionInfo, type PipelineGraph, type PrimitiveNode, type WindowingStrategy } from '../../model/index.ts';
+import { encodeToBytes, coders, isKvCoder, RiffleError, type CollectionInfo, type CombinePerKeySpec, type PipelineGraph, type PrimitiveNode, type WindowingStrategy } from '../../model/index.ts';
 import { bufferingReduceFn, combiningReduceFn, type ReduceFn } from '../../semantics/index.ts';
 import { BatchGroupTable } from './batch-group.ts';
 import { DirectChannel, type Channel } from './channel.ts';
@@ -116,11 +116,13 @@ export function buildJob(ctx: BuildContext): JobGraph {
         break;
       case 'combinePerKey': {
         const fn = node.spec.combineFn;
-        // On the batch path the grouping table combines in place: a precombine in front would only add a copy.
-        // Across workers, elements cross to the grouping (a lifted combine's accumulators would need their own coder).
-        if (plan.lifted.has(node.id) && !batchEligible(ctx, input!.windowing) && ctx.share === undefined) {
+        // On the batch path in one worker the grouping table combines in place: a precombine in front would only add
+        // a copy. Across workers the precombine runs on the sending side, so a hot key crosses as one accumulator
+        // per flush instead of every element (accumulators cross with the object coder: see shipsAccumulators).
+        const lift = plan.lifted.has(node.id) && (ctx.share !== undefined ? shipsAccumulators(fn) : !batchEligible(ctx, input!.windowing));
+        if (lift) {
           pre = new PrecombineOp(node, node.spec, input!.windowing.timestampCombiner, ctx.precombineEntries);
-          op = groupOp(ctx, node, combiningReduceFn(fn, { inputsAreAccumulators: true }), false);
+          op = groupOp(ctx, node, combiningReduceFn(fn, { inputsAreAccumulators: true }), false, true);
           io.push(op);
         } else {
           op = groupOp(ctx, node, combiningReduceFn(fn), false);
@@ -156,7 +158,8 @@ export function buildJob(ctx: BuildContext): JobGraph {
     }
     if (stage.ops.length === 0) {
       // A stage head's valve: one channel per input, or one per sending worker for an input that crosses workers.
-      const inputEdges = node.inputs.map((_, i) => ctx.share?.edge(node, i));
+      // A lifted combine's input edge carries its precombine's accumulators.
+      const inputEdges = node.inputs.map((_, i) => ctx.share?.edge(node, i, pre !== undefined ? 'accumulators' : undefined));
       const bases: number[] = [];
       let width = 0;
       for (const e of inputEdges) {
@@ -200,8 +203,9 @@ export function buildJob(ctx: BuildContext): JobGraph {
     }
     const op = exit.get(node.id)!;
     if (head !== op) {
-      // precombine → grouping: the shuffle's channel.
-      const channel: Channel = new DirectChannel(stageOf.get(op)!, 0);
+      // precombine → grouping: the shuffle's channel (an exchange of accumulators across workers).
+      const edge = edges.get(node.id)?.edges[0];
+      const channel: Channel = edge !== undefined ? edge.open(stageOf.get(op)!, 0) : new DirectChannel(stageOf.get(op)!, 0);
       head.wire(new Map([['main', channel.elementSink]]));
       stageOf.get(head)!.connect(head, channel);
     }
@@ -227,12 +231,12 @@ function unhandled(node: never): never {
  * the batch path (BatchGroupTable): its input watermark can only jump from −∞ to +∞ there. Other triggers keep the
  * reducer, which then gets each key's input in one call, at that jump (GroupOp's deferred input).
  */
-function groupOp(ctx: BuildContext, node: PrimitiveNode, reduceFn: ReduceFn<unknown, unknown>, keepsValues: boolean): GroupOp {
+function groupOp(ctx: BuildContext, node: PrimitiveNode, reduceFn: ReduceFn<unknown, unknown>, keepsValues: boolean, accumulators = false): GroupOp {
   const input = ctx.graph.collections.get(node.inputs[0]!)!;
   // The batch table folds with the reduce function's own fold: the same reduction as the reducer's state cells.
   const batch =
     batchEligible(ctx, input.windowing) && reduceFn.fold !== undefined
-      ? new BatchGroupTable(node.name, input.windowing, reduceFn.fold, groupSpill(ctx, node, input, keepsValues || input.windowing.windowFn.isMerging))
+      ? new BatchGroupTable(node.name, input.windowing, reduceFn.fold, groupSpill(ctx, node, input, keepsValues || input.windowing.windowFn.isMerging, accumulators))
       : undefined;
   const deferred = ctx.allBounded && ctx.batchGrouping;
   const op = new GroupOp(node, input.windowing, reduceFn, ctx.clock, batch, deferred, ctx.deferredGroupingElements, keyedOptions(ctx, node));
@@ -242,10 +246,19 @@ function groupOp(ctx: BuildContext, node: PrimitiveNode, reduceFn: ReduceFn<unkn
 }
 
 /** The spilling side of a batch grouping when the run has a memory budget: its coders are the input's KV coder's. */
-function groupSpill(ctx: BuildContext, node: PrimitiveNode, input: CollectionInfo, keepsValues: boolean): GroupSpill | undefined {
+function groupSpill(ctx: BuildContext, node: PrimitiveNode, input: CollectionInfo, keepsValues: boolean, accumulators = false): GroupSpill | undefined {
   const memory = ctx.memory;
   if (memory === undefined) return undefined;
   const kvc = isKvCoder(input.coder) ? input.coder : undefined;
+  // Partial accumulators (a lifted combine) spill with the object coder, not the input's value coder.
+  if (accumulators && kvc !== undefined) {
+    return new GroupSpill(node.name, input.windowing.windowFn, keepsValues, {
+      budget: memory.budget.child(node.name, 1),
+      warn: memory.warn,
+      ...(memory.spillDir !== undefined ? { spillDir: memory.spillDir } : {}),
+      keyCoder: kvc.keyCoder,
+    });
+  }
   return new GroupSpill(node.name, input.windowing.windowFn, keepsValues, {
     budget: memory.budget.child(node.name, 1),
     warn: memory.warn,
@@ -259,6 +272,19 @@ function keyedOptions(ctx: BuildContext, node: PrimitiveNode): KeyedOptions {
   const input = ctx.graph.collections.get(node.inputs[0]!)!;
   const keyState = ctx.keyState?.forStep?.(node.name) ?? ctx.keyState;
   return { assignKeyGroup: keyGroupAssignerFor(input.coder, ctx.maxParallelism), ...(keyState !== undefined ? { keyState } : {}) };
+}
+
+/**
+ * Whether a combine's accumulators can cross workers with the object coder: its empty accumulator encodes (a class
+ * instance, which the object coder refuses rather than flatten, keeps the combine unlifted: its elements cross).
+ */
+function shipsAccumulators(fn: CombinePerKeySpec['combineFn']): boolean {
+  try {
+    encodeToBytes(coders.object(), fn.createAccumulator());
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function batchEligible(ctx: BuildContext, windowing: WindowingStrategy): boolean {

@@ -15,7 +15,11 @@ import type { Channel, ChannelTarget } from './channel.ts';
 export interface WorkerShare {
   readonly worker: number;
   readonly workers: number;
-  edge(node: PrimitiveNode, input: number): ExchangeEdge | undefined;
+  /**
+   * `carries: 'accumulators'`: what crosses is a lifted combine's partial accumulators (keyed as the input, values the
+   * combine's accumulators), not the input's elements: its values cross with the default object coder.
+   */
+  edge(node: PrimitiveNode, input: number, carries?: 'accumulators'): ExchangeEdge | undefined;
   source(node: PrimitiveNode, source: BoundedSource<unknown> | UnboundedSource<unknown>): BoundedSource<unknown> | UnboundedSource<unknown>;
   runInputs(loop: ShareLoop): Promise<void>;
   afterFinish(): Promise<void>;
