@@ -16,6 +16,7 @@ import { create, flattenWith, groupByKey, parDo, writeToWithResults } from '../.
 import { AsyncTempFile } from './async-temp-file.ts';
 import type { FileFormat } from './file-format.ts';
 import { commitFileSet, RunTempDir } from './file-commit.ts';
+import { preparedOr, prepareFiles, removePreparedDirIfEmpty } from './prepared-files.ts';
 import { fileSetFor, finalShardPath, type FileCompression } from './file-sink.ts';
 import { paneLabel, windowLabel } from './shard-labels.ts';
 import { SyncTempFile, type TempFileResult } from './sync-temp-file.ts';
@@ -155,6 +156,12 @@ class SinkRun {
  * Batch, runner-determined sharding: one temp file per bundle, through a sink the engine awaits — elements are
  * buffered as they come, the file is written, fsynced and closed asynchronously at the end of the bundle (the bundle
  * loop never waits for the disk), and the flush reports the temp file for the finalizer to commit.
+ *
+ * Checkpointed runs (two phases): `prepareCommit` moves the temp files reported since the previous checkpoint into
+ * the sink directory's prepared dir (`.riffle-prepared/`, hidden, not a run's temp dir: a later run does not remove
+ * it), fsynced, and returns their names. Their final names (`-SSSSS-of-NNNNN`) need the job's file count, so
+ * `commit` publishes nothing yet: the finalizer publishes every file at the end of the job, and finds a reported
+ * temp file in the prepared dir when a resumed run's checkpoint restored it (its run's temp dir is gone).
  */
 function writeBundles<T>(input: PCollection<T>, spec: WriteSpec<T>, run: SinkRun): PCollection<ShardResult> {
   const sink: Sink<T, ShardResult> = {
@@ -162,6 +169,8 @@ function writeBundles<T>(input: PCollection<T>, spec: WriteSpec<T>, run: SinkRun
     async open() {
       run.join();
       let file: AsyncTempFile<T> | undefined;
+      /** Temp files reported since the last checkpoint. */
+      let reported: string[] = [];
       let joined = true;
       const leave = () => {
         if (joined) run.leave();
@@ -177,7 +186,18 @@ function writeBundles<T>(input: PCollection<T>, spec: WriteSpec<T>, run: SinkRun
           const done = file;
           file = undefined;
           // The batch path only sees the global window; the finalizer's grouping fires at its end.
-          return done.close().then((result) => [{ value: result, timestamp: GlobalWindow.INSTANCE.maxTimestamp, window: GlobalWindow.INSTANCE }]);
+          return done.close().then((result) => {
+            reported.push(result.tempPath);
+            return [{ value: result, timestamp: GlobalWindow.INSTANCE.maxTimestamp, window: GlobalWindow.INSTANCE }];
+          });
+        },
+        async prepareCommit() {
+          const files = reported;
+          reported = [];
+          return { prepared: await prepareFiles(fileSetFor(spec, spec.format.extension, spec.compression).dir, files) };
+        },
+        async commit() {
+          // Published by the finalizer at the end of the job (final names need the file count): see above.
         },
         async finish() {
           leave();
@@ -234,6 +254,7 @@ function writeShards<T>(input: PCollection<T>, spec: WriteSpec<T>, numShards: nu
  * and, once the input is complete, commits them all as the sink's new file set.
  */
 function finalize<T>(results: PCollection<ShardResult>, spec: WriteSpec<T>, run: SinkRun): PCollection<WrittenFile> {
+  const dir = fileSetFor(spec, spec.format.extension, spec.compression).dir;
   const impulse = applyTransform(results.graph.root as Pipeline, create<ShardResult | null>([null]), 'Impulse');
   return (results as PCollection<ShardResult | null>)
     .apply(flattenWith<ShardResult | null>([impulse], 'WithImpulse'))
@@ -246,7 +267,8 @@ function finalize<T>(results: PCollection<ShardResult>, spec: WriteSpec<T>, run:
             run.join();
           },
           process(all, ctx) {
-            const temps = all.value.filter((r): r is ShardResult => r !== null);
+            // A temp file a checkpoint prepared (and a resumed run restored) is in the prepared dir.
+            const temps = all.value.filter((r): r is ShardResult => r !== null).map((r) => ({ ...r, tempPath: preparedOr(dir, r.tempPath) }));
             const empty = () => writeAll(SyncTempFile.open(run.temp().path, spec.format, spec.compression), []);
             let files: TempFileResult[];
             if (spec.numShards === undefined) {
@@ -258,6 +280,7 @@ function finalize<T>(results: PCollection<ShardResult>, spec: WriteSpec<T>, run:
               for (let i = 0; i < files.length; i++) files[i] ??= empty();
             }
             for (const f of commit(files, spec, run, undefined)) ctx.output(f);
+            removePreparedDirIfEmpty(dir);
           },
           teardown() {
             run.leave();
