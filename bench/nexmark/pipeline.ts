@@ -8,11 +8,11 @@ import { queries, queryConfig } from './queries/index.ts';
 import { nexmarkBounded } from './sources.ts';
 
 export default Pipeline.define(
-  { params: { query: 'number', events: 'number', outputPath: { type: 'string', default: '' } }, description: 'one Nexmark query over the bounded generator' },
-  (p, { query, events, outputPath }) => {
+  { params: { query: 'number', events: 'number', outputPath: { type: 'string', default: '' }, watermark: { type: 'boolean', default: true } }, description: 'one Nexmark query over the bounded generator' },
+  (p, { query, events, outputPath, watermark }) => {
     const q = queries.find((x) => x.id === query);
     if (q === undefined) throw new RangeError(`no Nexmark query ${query}; queries are 0-12`);
     const config = queryConfig({ numEvents: events, ...(outputPath !== '' ? { outputPath } : {}) });
-    q.build(p.apply('Nexmark', read(nexmarkBounded(config))), config).apply('CountOutputs', parDo<unknown, never>({ process() {} }));
+    q.build(p.apply('Nexmark', read(nexmarkBounded(config, { watermark }))), config).apply('CountOutputs', parDo<unknown, never>({ process() {} }));
   },
 );

@@ -10,6 +10,7 @@
  * threads) and peak RSS per query and worker count, or with --json one array
  * `[{"query": 0, "events": N, "riffle": {"eventsPerSec": x, "peakRssMB": y, "cpuSecPerMEvents": c, "workers": w}}, ...]`
  * (`riffle` is the first worker count's; with several, `"riffleByWorkers": {"1": {...}, "2": {...}}` has each).
+ * `--no-watermark`: the source reports only its end (as before event-time progress): windows fire at the end.
  *
  * With `--peers` (or `--peers=beamDirect` / `--peers=flink` for one), after Riffle's figures it runs the same queries
  * over the same configuration and event count with Beam's own Java Nexmark queries on Beam's DirectRunner and on
@@ -64,12 +65,14 @@ interface Options {
   json: boolean;
   child: boolean;
   workers: number[];
+  /** The source reports the generator's watermark as it reads (`--no-watermark`: only its end, as before). */
+  watermark: boolean;
   peers: PeerName[];
   peerTimeout: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { events: 1_000_000, queries: queries.map((q) => q.id), json: false, child: false, workers: [1], peers: [], peerTimeout: 1800 };
+  const opts: Options = { events: 1_000_000, queries: queries.map((q) => q.id), json: false, child: false, workers: [1], watermark: true, peers: [], peerTimeout: 1800 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i] ?? '';
@@ -78,9 +81,10 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--json') opts.json = true;
     else if (flag === '--child') opts.child = true;
     else if (flag === '--workers') opts.workers = value().split(',').map(Number);
+    else if (flag === '--no-watermark') opts.watermark = false;
     else if (flag === '--peers') opts.peers = (inline ?? Object.keys(PEERS).join(',')).split(',') as PeerName[];
     else if (flag === '--peer-timeout') opts.peerTimeout = Number(value());
-    else throw new Error(`unknown option ${flag}; usage: bench:nexmark -- [--events N] [--queries 0,1,...] [--workers 1,2] [--json] [--peers[=beamDirect,flink]] [--peer-timeout S]`);
+    else throw new Error(`unknown option ${flag}; usage: bench:nexmark -- [--events N] [--queries 0,1,...] [--workers 1,2] [--no-watermark] [--json] [--peers[=beamDirect,flink]] [--peer-timeout S]`);
   }
   for (const p of opts.peers) if (!(p in PEERS)) throw new Error(`unknown peer ${p}; peers are ${Object.keys(PEERS).join(', ')}`);
   if (!(Number.isSafeInteger(opts.events) && opts.events > 0)) throw new Error(`--events must be a positive integer, got ${opts.events}`);
@@ -93,7 +97,7 @@ function parseArgs(argv: string[]): Options {
  * Runs one query in this process and returns its measurements: in-process for 1 worker (the pipeline built inline),
  * else on `workers` threads loading bench/nexmark/pipeline.ts (outputs counted by the CountOutputs step's metrics).
  */
-async function measure(id: number, events: number, workers: number): Promise<QueryResult> {
+async function measure(id: number, events: number, workers: number, watermark: boolean): Promise<QueryResult> {
   const q = queries.find((x) => x.id === id)!;
   const dir = id === 10 ? mkdtempSync(join(tmpdir(), 'riffle-nexmark-q10-')) : undefined;
   try {
@@ -102,7 +106,7 @@ async function measure(id: number, events: number, workers: number): Promise<Que
     let outputs = 0;
     let run: () => Promise<unknown>;
     if (workers === 1) {
-      q.build(p.apply('Nexmark', read(nexmarkBounded(config))), config).apply(
+      q.build(p.apply('Nexmark', read(nexmarkBounded(config, { watermark }))), config).apply(
         'CountOutputs',
         parDo<unknown, never>({
           process() {
@@ -112,7 +116,7 @@ async function measure(id: number, events: number, workers: number): Promise<Que
       );
       run = () => p.run();
     } else {
-      const params = { query: id, events, outputPath: dir ?? '' };
+      const params = { query: id, events, outputPath: dir ?? '', watermark };
       await definition.build(p, params);
       const module = fileURLToPath(new URL('./pipeline.ts', import.meta.url));
       run = async () => {
@@ -140,10 +144,10 @@ async function measure(id: number, events: number, workers: number): Promise<Que
  */
 const HEAP_MB = Number(process.env.RIFFLE_BENCH_HEAP_MB ?? 8192);
 
-function runChild(id: number, events: number, workers: number): QueryResult {
+function runChild(id: number, events: number, workers: number, watermark: boolean): QueryResult {
   const self = fileURLToPath(import.meta.url);
   const heap = process.execArgv.some((a) => a.startsWith('--max-old-space-size')) ? [] : [`--max-old-space-size=${HEAP_MB}`];
-  const r = spawnSync(process.execPath, [...heap, ...process.execArgv, self, '--child', '--queries', String(id), '--events', String(events), '--workers', String(workers)], {
+  const r = spawnSync(process.execPath, [...heap, ...process.execArgv, self, '--child', '--queries', String(id), '--events', String(events), '--workers', String(workers), ...(watermark ? [] : ['--no-watermark'])], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
@@ -206,7 +210,7 @@ function table(results: QueryResult[], peers: readonly PeerName[]): string {
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.child) {
-    process.stdout.write(`${JSON.stringify(await measure(opts.queries[0]!, opts.events, opts.workers[0]!))}\n`);
+    process.stdout.write(`${JSON.stringify(await measure(opts.queries[0]!, opts.events, opts.workers[0]!, opts.watermark))}\n`);
     return;
   }
   const results: QueryResult[] = [];
@@ -214,7 +218,7 @@ async function main(): Promise<void> {
     const runs: RiffleResult[] = [];
     for (const w of opts.workers) {
       if (!opts.json) process.stderr.write(`Q${id}${opts.workers.length > 1 ? ` (${w} worker${w === 1 ? '' : 's'})` : ''}… `);
-      runs.push(runChild(id, opts.events, w).riffle);
+      runs.push(runChild(id, opts.events, w, opts.watermark).riffle);
       const got = runs.at(-1)!;
       if (!opts.json) process.stderr.write(`${fmt(got.eventsPerSec)} events/s, ${got.cpuSecPerMEvents.toFixed(2)} CPU s/M events, ${fmt(got.peakRssMB)} MB peak RSS\n`);
     }

@@ -17,12 +17,14 @@ export const BEGINNING_OF_TIME: Instant = 365 * 86_400_000;
 export interface NexmarkSourceOptions {
   /** Events per emitted batch (default 8192 for the bounded source, 1024 for the unbounded one). */
   readonly batchSize?: number;
+  /** The bounded source reports the generator's watermark as it reads (default true; false: only its end). */
+  readonly watermark?: boolean;
 }
 
 /** The bounded Nexmark source for a batch run of `config.numEvents` events (which must be > 0). */
 export function nexmarkBounded(config: NexmarkConfig, opts: NexmarkSourceOptions = {}): BoundedSource<NexmarkEvent> {
   if (!(config.numEvents > 0)) throw new RangeError('a bounded Nexmark source needs numEvents > 0');
-  return new NexmarkBoundedSource(GeneratorConfig.standard(config), config.numEventGenerators, opts.batchSize ?? BOUNDED_BATCH_SIZE);
+  return new NexmarkBoundedSource(GeneratorConfig.standard(config), config.numEventGenerators, opts.batchSize ?? BOUNDED_BATCH_SIZE, opts.watermark ?? true);
 }
 
 /**
@@ -37,6 +39,7 @@ export class NexmarkBoundedSource implements BoundedSource<NexmarkEvent> {
     readonly config: GeneratorConfig,
     readonly numEventGenerators: number,
     private readonly batchSize: number = BOUNDED_BATCH_SIZE,
+    private readonly reportsWatermark = true,
   ) {}
 
   describe(): string {
@@ -55,7 +58,7 @@ export class NexmarkBoundedSource implements BoundedSource<NexmarkEvent> {
       const eventsPerBundle = Math.max(1, Math.floor(desiredBundleSizeBytes / bytesPerEvent));
       for (let start = 0; start < part.maxEvents; start += eventsPerBundle) {
         const count = Math.min(eventsPerBundle, part.maxEvents - start);
-        out.push(new NexmarkBoundedSource(part.copyWith(part.firstEventId, count, part.firstEventNumber + start), 1, this.batchSize));
+        out.push(new NexmarkBoundedSource(part.copyWith(part.firstEventId, count, part.firstEventNumber + start), 1, this.batchSize, this.reportsWatermark));
       }
     }
     return out;
@@ -79,6 +82,10 @@ export class NexmarkBoundedSource implements BoundedSource<NexmarkEvent> {
       signal?.throwIfAborted();
       const batch = await reader.next(0);
       if (batch === null) return;
+      if (!this.reportsWatermark) {
+        yield batch;
+        continue;
+      }
       const emitted = reader.position();
       if (emitted >= total) {
         yield batch;
