@@ -52,7 +52,7 @@ export interface QueryResult {
 
 /** Options of a session. */
 export interface SqlSessionOptions {
-  /** Relative Delta table paths resolve against it (default: the process's working directory). */
+  /** Relative paths (Delta tables and files) resolve against it (default: the process's working directory). */
   readonly cwd?: string;
   /** Allow data files a Delta log names by absolute URI (see the lakehouse's `allowExternalFiles`). */
   readonly allowExternalFiles?: boolean;
@@ -97,6 +97,8 @@ export class SqlSession {
     const connection = await instance.connect();
     await connection.run("SET TimeZone = 'UTC'");
     await connection.run('SET errors_as_json = true');
+    // Relative paths of read_csv/read_parquet/… resolve against the session's directory, as delta()'s do.
+    if (options.cwd !== undefined) await connection.run(`SET file_search_path = ${quoteString(resolve(options.cwd))}`);
     return new SqlSession(duck, lakehouse, instance, connection, options);
   }
 
