@@ -137,9 +137,21 @@ async function playTestStream(pool: WorkerPool, spec: TestStreamSpec, workers: n
   await quiesce(pool);
   let turn = 0;
   for (let index = 0; index < spec.events.length; index++) {
-    const reader = spec.events[index]!.kind === 'elements' ? turn++ % workers : -1;
+    const event = spec.events[index]!;
+    const reader = event.kind === 'elements' ? turn++ % workers : -1;
     await pool.request({ kind: 'testStream', step: 'event', index, reader } satisfies TestStreamCommand);
-    await quiesce(pool);
+    let due = await quiesce(pool);
+    if (event.kind === 'processingTime') {
+      // The clock moved in every worker with every stage's timers held back: they fire stage by stage in plan order,
+      // the job at rest in between, so a timer's output reaches the next stage before its timers fire (as in one
+      // worker's settle); then every stage follows the clock again.
+      while (due >= 0) {
+        await pool.request({ kind: 'testStream', step: 'timers', upTo: due } satisfies TestStreamCommand);
+        due = await quiesce(pool);
+      }
+      await pool.request({ kind: 'testStream', step: 'timers', upTo: null } satisfies TestStreamCommand);
+      await quiesce(pool);
+    }
     spec.onEventDone?.(index);
   }
   await pool.request({ kind: 'testStream', step: 'end' } satisfies TestStreamCommand);
@@ -148,19 +160,23 @@ async function playTestStream(pool: WorkerPool, spec: TestStreamSpec, workers: n
 /**
  * Waits until the job is at rest everywhere: every worker settles and counts the exchange frames it sent and handed
  * on; two rounds in a row with the same totals, as many received as sent, mean none was in flight (double counting:
- * a worker sends only in response to input, and none came in between).
+ * a worker sends only in response to input, and none came in between). Returns the first stage, past the timer gate,
+ * with a processing-time timer due in some worker (-1: none).
  */
-async function quiesce(pool: WorkerPool): Promise<void> {
-  let previous: QuiesceReply | undefined;
+async function quiesce(pool: WorkerPool): Promise<number> {
+  let previous: { sent: number; received: number } | undefined;
   for (;;) {
     let sent = 0;
     let received = 0;
+    let due = -1;
     for (const r of await pool.request({ kind: 'quiesce' })) {
       if (r === undefined) continue;
-      sent += (r as QuiesceReply).sent;
-      received += (r as QuiesceReply).received;
+      const q = r as QuiesceReply;
+      sent += q.sent;
+      received += q.received;
+      if (q.due >= 0 && (due < 0 || q.due < due)) due = q.due;
     }
-    if (sent === received && previous !== undefined && previous.sent === sent && previous.received === received) return;
+    if (sent === received && previous !== undefined && previous.sent === sent && previous.received === received) return due;
     previous = { sent, received };
   }
 }

@@ -261,6 +261,7 @@ class Execution implements EngineLoop {
       if (!this.cancelled) {
         await this.guard(this.settleAsync());
         if (this.failure !== undefined && !this.cancelled) throw this.failure;
+        await this.checkpoints?.finalCheckpoint();
         for (const stage of this.job.stages) stage.endOutputs();
         for (const op of this.ops) await op.finish();
         await this.options.share?.afterFinish();
@@ -345,6 +346,17 @@ class Execution implements EngineLoop {
         });
       },
       settle: () => this.guard(this.settleAsync()),
+      dueTimerStage: (after) => {
+        const now = this.clock.now();
+        const stages = this.job.stages;
+        for (let s = Math.max(0, after + 1); s < stages.length; s++) {
+          for (const op of stages[s]!.ops) {
+            const next = op.nextProcessingTimer();
+            if (next !== undefined && next <= now) return s;
+          }
+        }
+        return -1;
+      },
     };
   }
 
@@ -538,12 +550,17 @@ class Execution implements EngineLoop {
     for (let round = 0; round < 1000; round++) {
       const now = this.clock.now();
       let fired = false;
-      for (const stage of this.job.stages) {
+      const stages = this.job.stages;
+      const limitOf = this.options.share?.processingTimeLimit;
+      for (let s = 0; s < stages.length; s++) {
+        const stage = stages[s]!;
+        // On workers, a TestStream's clock advance reaches the stages in order, as here (share.processingTimeLimit).
+        const limit = limitOf !== undefined ? limitOf.call(this.options.share, s, now) : now;
         for (const op of stage.ops) {
           const next = op.nextProcessingTimer();
-          if (next !== undefined && next <= now) {
+          if (next !== undefined && next <= limit) {
             stage.finishBundles();
-            op.advanceProcessingTime(now);
+            op.advanceProcessingTime(limit);
             fired = true;
           }
         }

@@ -1,4 +1,4 @@
-import type { BoundedSource, PrimitiveNode, UnboundedSource } from '../../model/index.ts';
+import type { BoundedSource, Instant, PrimitiveNode, UnboundedSource } from '../../model/index.ts';
 import type { Channel, ChannelTarget } from './channel.ts';
 
 /**
@@ -29,6 +29,12 @@ export interface WorkerShare {
    * one worker) and the next one only when the whole job is at rest.
    */
   testStream?(node: PrimitiveNode): TestStreamFeed;
+  /**
+   * The processing time up to which the timers of stage `stage` (the plan's stage index) fire now, when not `now`:
+   * on workers a TestStream's clock advance reaches the stages in topological order, with the whole job at rest in
+   * between, as one worker's settle fires them (a timer's output reaches the next stage before that stage's timers).
+   */
+  processingTimeLimit?(stage: number, now: Instant): Instant;
 }
 
 /** The TestStream events one worker plays, as the coordinator sends them. */
@@ -55,4 +61,6 @@ export interface ShareLoop {
   kick(): void;
   /** Brings the job to rest now (settle, drain, sinks' I/O) and resolves when it is. */
   settle(): Promise<void>;
+  /** The first stage after stage `after` with a processing-time timer due on the clock, or -1. */
+  dueTimerStage(after: number): number;
 }
