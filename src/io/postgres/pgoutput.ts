@@ -47,6 +47,9 @@ export class PgOutputDecodeError extends Error {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** The two values without content, shared (a tuple of a wide table would otherwise allocate one per column). */
+const NULL_VALUE: TupleValue = Object.freeze({ kind: 'null' });
+const UNCHANGED_VALUE: TupleValue = Object.freeze({ kind: 'unchanged' });
 
 /** A cursor over one message's bytes; every read checks the bounds. */
 class Reader {
@@ -92,8 +95,8 @@ class Reader {
     const values: TupleValue[] = [];
     for (let i = 0; i < n; i++) {
       const kind = this.char();
-      if (kind === 'n') values.push({ kind: 'null' });
-      else if (kind === 'u') values.push({ kind: 'unchanged' });
+      if (kind === 'n') values.push(NULL_VALUE);
+      else if (kind === 'u') values.push(UNCHANGED_VALUE);
       else if (kind === 't') values.push({ kind: 'text', text: this.text(this.bytesOf(this.i32())) });
       else throw new PgOutputDecodeError(`${this.what} message: column ${i} has kind '${kind}' (protocol v1 sends n, u or t; 'b' needs binary mode, which Riffle does not request)`);
     }
@@ -238,6 +241,9 @@ export function msToPgTime(ms: number): bigint {
 
 /** An LSN as PostgreSQL prints it (`16/B374D848`). */
 export function formatLsn(lsn: bigint): string {
+  // One BigInt → Number conversion (exact below 2^53), then Number arithmetic: this runs once per change event.
+  const n = Number(lsn);
+  if (Number.isSafeInteger(n)) return `${Math.floor(n / 0x1_0000_0000).toString(16).toUpperCase()}/${(n % 0x1_0000_0000).toString(16).toUpperCase()}`;
   return `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
 }
 
