@@ -133,6 +133,7 @@ export class ChangesReader implements UnboundedReader<ChangeEvent, ChangesPositi
   /** `until: 'caughtUp'`: where the read ends, and whether it has. */
   readonly #endAt: bigint | undefined;
   #ended = false;
+  #pingedAt = 0;
   /** A completed checkpoint's LSN given before the stream started (during the snapshot): confirmed when it starts. */
   #toConfirm: bigint | undefined;
 
@@ -187,8 +188,10 @@ export class ChangesReader implements UnboundedReader<ChangeEvent, ChangesPositi
     // Messages of a transaction not yet committed stay in the assembler: a batch holds whole transactions only.
     if (this.#endAt !== undefined && messages.length === 0 && !this.#assembler.inTransaction()) {
       // Caught up once the server says it has sent past the end position (it answers a ping with a keepalive).
+      // At most one ping per 100 ms: an empty poll mid-catch-up (the server still decoding) must not start a
+      // ping-pong of keepalives.
       if (this.#stream!.received() >= this.#endAt) this.#ended = true;
-      else this.#stream!.ping();
+      else if (Date.now() - this.#pingedAt >= 100) { this.#pingedAt = Date.now(); this.#stream!.ping(); }
     }
     return values.length === 0 ? null : { values, timestamps };
   }
