@@ -99,11 +99,42 @@ export class FileSource<T> implements BoundedSource<T> {
     return out;
   }
 
-  async *read(signal?: AbortSignal): AsyncIterable<SourceBatch<T>> {
+  read(signal?: AbortSignal): AsyncIterable<SourceBatch<T>> {
+    return this.readFrom({ part: 0, values: 0 }, signal);
+  }
+
+  /**
+   * Reads on from a position a batch carried (checkpoints, issue 14): `{ part, values }` — the file (or range) index
+   * in `files()` order and the records of it already read. Earlier files are not opened again; the file in progress
+   * is read from its start and its first `values` records are dropped (with the warnings and error records of the
+   * batches dropped whole).
+   */
+  async *readFrom(position: unknown, signal?: AbortSignal): AsyncIterable<SourceBatch<T>> {
     signal?.throwIfAborted();
+    const at = position as { part: number; values: number };
+    if (!Number.isSafeInteger(at?.part) || !Number.isSafeInteger(at?.values) || at.part < 0 || at.values < 0) {
+      throw new RangeError(`not a position of ${this.describe()}: ${JSON.stringify(position)}`);
+    }
     const warnings = this.#warnings;
-    const ctx: FileReadContext = { step: this.#step, signal, warn: (w) => void warnings.push(w) };
-    for (const part of await this.files()) yield* this.#spec.readRange(part, ctx);
+    const files = await this.files();
+    for (let p = at.part; p < files.length; p++) {
+      let drop = p === at.part ? at.values : 0;
+      let n = 0;
+      const ctx: FileReadContext = { step: this.#step, signal, warn: (w) => void (drop > 0 || warnings.push(w)) };
+      for await (const read of this.#spec.readRange(files[p]!, ctx)) {
+        let batch = read;
+        n += batch.values.length;
+        if (drop > 0) {
+          if (batch.values.length <= drop) {
+            drop -= batch.values.length;
+            continue;
+          }
+          batch = { ...batch, values: batch.values.slice(drop), ...(batch.timestamps ? { timestamps: batch.timestamps.slice(drop) } : {}) };
+          drop = 0;
+        }
+        yield { ...batch, position: { part: p, values: n } };
+      }
+    }
   }
 
   /**

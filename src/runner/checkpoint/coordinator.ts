@@ -104,7 +104,7 @@ export class CheckpointCoordinator {
       try {
         meta = decodeMetadata(metaBytes, where);
       } catch (e) {
-        if (resume) this.options.log(`riffle: ${(e as Error).message}; trying the checkpoint before it`);
+        if (resume) this.options.log(`riffle: ${(e as Error).message}; trying the checkpoint before it (what sinks committed with it may be written again)`);
         await this.storage.remove(id);
         continue;
       }
@@ -120,7 +120,7 @@ export class CheckpointCoordinator {
       try {
         found = { id, parts: await this.readParts(id, meta, where) };
       } catch (e) {
-        this.options.log(`riffle: ${(e as Error).message}; trying the checkpoint before it`);
+        this.options.log(`riffle: ${(e as Error).message}; trying the checkpoint before it (what sinks committed with it may be written again)`);
         await this.storage.remove(id);
       }
     }
@@ -216,6 +216,17 @@ export class CheckpointCoordinator {
     this.running = run.finally(() => {
       this.running = undefined;
     });
+  }
+
+  /**
+   * The final checkpoint (as Flink's, FLIP-147): every input ended and everything fired, before the sinks' `finish`.
+   * What the sinks still hold is prepared and committed with it, and a run killed while finishing resumes here: its
+   * sources are done, so it only finishes again.
+   */
+  async finalCheckpoint(): Promise<void> {
+    await this.stop();
+    if (this.job === undefined) return;
+    await this.checkpoint(this.job, this.nextId++);
   }
 
   /** Stops requesting checkpoints and waits for the one in flight. */

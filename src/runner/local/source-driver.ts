@@ -56,8 +56,9 @@ export class SourceDriver {
 
   /**
    * Reads a bounded source batch by batch. Its position (SourcePosition 'bounded') follows: the position of the last
-   * batch that carried one (`readFrom` sources), and the batches pushed since. A resumed read (`op.resumeFrom`)
-   * starts there: `readFrom(from)`, or `read()` when the source gives no positions, dropping `skip` batches.
+   * batch that carried one (`readFrom` sources), and the elements pushed since. A resumed read (`op.resumeFrom`)
+   * starts there: `readFrom(from)`, or `read()` when the source gives no positions, dropping the `skip` elements
+   * already pushed (counted in elements, not batches: a file reader's batches need not split the same way twice).
    */
   async runRead(op: SourceOp, source: BoundedSource<unknown>): Promise<void> {
     const { signal } = this.loop;
@@ -75,17 +76,24 @@ export class SourceDriver {
     }
     const batches = from !== undefined ? source.readFrom!(from, signal) : source.read(signal);
     op.position = { kind: 'bounded', ...(from !== undefined ? { from } : {}), skip };
-    for await (const batch of batches) {
+    for await (const read of batches) {
       if (signal.aborted) return;
+      let batch = read;
       if (drop > 0) {
-        drop--;
-        continue;
+        const n = batch.values.length;
+        if (n <= drop) {
+          drop -= n;
+          continue;
+        }
+        // Part of it was pushed before the checkpoint: the rest goes on (with the batch's error records).
+        batch = { ...batch, values: batch.values.slice(drop), ...(batch.timestamps ? { timestamps: batch.timestamps.slice(drop) } : {}) };
+        drop = 0;
       }
       if (!(await this.pushInSlices(op, batch))) return;
       if (positional && batch.position !== undefined) {
         from = batch.position;
         skip = 0;
-      } else skip++;
+      } else skip += batch.values.length;
       op.position = { kind: 'bounded', ...(from !== undefined ? { from } : {}), skip };
       const paused = this.loop.atBoundary?.(op);
       if (paused !== undefined) await paused;

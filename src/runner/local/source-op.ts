@@ -4,8 +4,8 @@ import { Operator } from './operator.ts';
 /**
  * Where a source's read stands (issue 14): plain data stored with a checkpoint, from which a resumed run reads on.
  * - `bounded`: `readFrom(from)` (or `read()` from the start when `from` is undefined), dropping the first `skip`
- *   batches — sources that give each batch a position resume exactly there (`skip` 0); others are read again from
- *   their last known position and the batches already pushed are dropped (their reads must be deterministic).
+ *   elements — sources that give each batch a position resume exactly there (`skip` 0); others are read again from
+ *   their last known position and the elements already pushed are dropped (their order must be deterministic).
  * - `unbounded`: the reader's `position()` after the last pushed batch, and its watermark then.
  * - `testStream`: the next event of the script, and the virtual clock's time.
  * - `ended`: the source was done (its end of input went out before the checkpoint).
