@@ -16,7 +16,7 @@ import { create, flattenWith, groupByKey, parDo, writeToWithResults } from '../.
 import { AsyncTempFile } from './async-temp-file.ts';
 import type { FileFormat } from './file-format.ts';
 import { commitFileSet, RunTempDir } from './file-commit.ts';
-import { preparedOr, prepareFiles, removePreparedDirIfEmpty } from './prepared-files.ts';
+import { preparedOr, prepareFiles, removePreparedDir } from './prepared-files.ts';
 import { fileSetFor, finalShardPath, type FileCompression } from './file-sink.ts';
 import { paneLabel, windowLabel } from './shard-labels.ts';
 import { SyncTempFile, type TempFileResult } from './sync-temp-file.ts';
@@ -158,7 +158,7 @@ class SinkRun {
  * loop never waits for the disk), and the flush reports the temp file for the finalizer to commit.
  *
  * Checkpointed runs (two phases): `prepareCommit` moves the temp files reported since the previous checkpoint into
- * the sink directory's prepared dir (`.riffle-prepared/`, hidden, not a run's temp dir: a later run does not remove
+ * the sink's prepared dir (`.riffle-prepared/<set>/`, hidden, not a run's temp dir: a later run does not remove
  * it), fsynced, and returns their names. Their final names (`-SSSSS-of-NNNNN`) need the job's file count, so
  * `commit` publishes nothing yet: the finalizer publishes every file at the end of the job, and finds a reported
  * temp file in the prepared dir when a resumed run's checkpoint restored it (its run's temp dir is gone).
@@ -194,7 +194,7 @@ function writeBundles<T>(input: PCollection<T>, spec: WriteSpec<T>, run: SinkRun
         async prepareCommit() {
           const files = reported;
           reported = [];
-          return { prepared: await prepareFiles(fileSetFor(spec, spec.format.extension, spec.compression).dir, files) };
+          return { prepared: prepareFiles(fileSetFor(spec, spec.format.extension, spec.compression), files) };
         },
         async commit() {
           // Published by the finalizer at the end of the job (final names need the file count): see above.
@@ -254,7 +254,7 @@ function writeShards<T>(input: PCollection<T>, spec: WriteSpec<T>, numShards: nu
  * and, once the input is complete, commits them all as the sink's new file set.
  */
 function finalize<T>(results: PCollection<ShardResult>, spec: WriteSpec<T>, run: SinkRun): PCollection<WrittenFile> {
-  const dir = fileSetFor(spec, spec.format.extension, spec.compression).dir;
+  const set = fileSetFor(spec, spec.format.extension, spec.compression);
   const impulse = applyTransform(results.graph.root as Pipeline, create<ShardResult | null>([null]), 'Impulse');
   return (results as PCollection<ShardResult | null>)
     .apply(flattenWith<ShardResult | null>([impulse], 'WithImpulse'))
@@ -268,7 +268,7 @@ function finalize<T>(results: PCollection<ShardResult>, spec: WriteSpec<T>, run:
           },
           process(all, ctx) {
             // A temp file a checkpoint prepared (and a resumed run restored) is in the prepared dir.
-            const temps = all.value.filter((r): r is ShardResult => r !== null).map((r) => ({ ...r, tempPath: preparedOr(dir, r.tempPath) }));
+            const temps = all.value.filter((r): r is ShardResult => r !== null).map((r) => ({ ...r, tempPath: preparedOr(set, r.tempPath) }));
             const empty = () => writeAll(SyncTempFile.open(run.temp().path, spec.format, spec.compression), []);
             let files: TempFileResult[];
             if (spec.numShards === undefined) {
@@ -280,7 +280,7 @@ function finalize<T>(results: PCollection<ShardResult>, spec: WriteSpec<T>, run:
               for (let i = 0; i < files.length; i++) files[i] ??= empty();
             }
             for (const f of commit(files, spec, run, undefined)) ctx.output(f);
-            removePreparedDirIfEmpty(dir);
+            removePreparedDir(set);
           },
           teardown() {
             run.leave();
