@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { DeltaTable } from '../src/lakehouse/index.ts';
+import { DeltaTable, type Row } from '../src/lakehouse/index.ts';
 import { SqlSession } from '../src/sql/index.ts';
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
@@ -25,8 +25,8 @@ const STATUS = ['F', 'O'];
 const DAY = 86_400_000;
 const START = Date.UTC(1992, 0, 1);
 
-function lineitems(from: number, to: number): Record<string, unknown>[] {
-  const rows: Record<string, unknown>[] = [];
+function lineitems(from: number, to: number): Row[] {
+  const rows: Row[] = [];
   for (let i = from; i < to; i++) {
     const ship = new Date(START + Math.floor((i / ROWS) * 2526) * DAY); // 1992-01-01 .. 1998-12-01 in order
     const quantity = 1 + ((i * 7) % 50);

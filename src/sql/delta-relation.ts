@@ -43,24 +43,53 @@ export async function deltaRelationSql(snapshot: Snapshot, files: readonly DataF
     return `SELECT ${fields.map((f) => `${literalSql(null, f.type)} AS ${quoteIdent(f.name)}`).join(', ')} WHERE false`;
   }
   const columnsOf = await fileColumns(files, dataColumns, run);
+  const typeOf = new Map(fields.map((f) => [f.name, f.type]));
+  // Files whose directories spell their partition values plainly are read by one scan (DuckDB's Hive partitioning
+  // gives the values); the others by one scan per partition, values as literals.
+  const hive = hivePathsAgree(snapshot, files);
   const groups = new Map<string, { file: DataFile; files: string[]; present: ReadonlySet<string> }>();
   for (const f of files) {
     const present = columnsOf.get(f.absolutePath) as ReadonlySet<string>;
-    const key = JSON.stringify([snapshot.partitionColumns.map((c) => literalSql(f.partitionValues[c], fields.find((x) => x.name === c)?.type ?? 'string')), dataColumns.filter((c) => present.has(c))]);
+    const values = hive ? [] : snapshot.partitionColumns.map((c) => literalSql(f.partitionValues[c], typeOf.get(c) ?? 'string'));
+    const key = JSON.stringify([values, dataColumns.filter((c) => present.has(c))]);
     const g = groups.get(key);
     if (g) g.files.push(f.absolutePath);
     else groups.set(key, { file: f, files: [f.absolutePath], present });
   }
+  const hiveTypes = snapshot.partitionColumns.map((c) => `${quoteString(c)}: ${duckType(typeOf.get(c) ?? 'string')}`).join(', ');
   const selects = [...groups.values()].map(({ file, files: paths, present }) => {
     const list = fields.map((f) => {
       const t = duckType(f.type);
-      if (partitions.has(f.name)) return `${literalSql(file.partitionValues[f.name], f.type)} AS ${quoteIdent(f.name)}`;
-      if (!present.has(f.name)) return `CAST(NULL AS ${t}) AS ${quoteIdent(f.name)}`;
+      if (partitions.has(f.name) && !hive) return `${literalSql(file.partitionValues[f.name], f.type)} AS ${quoteIdent(f.name)}`;
+      if (!partitions.has(f.name) && !present.has(f.name)) return `CAST(NULL AS ${t}) AS ${quoteIdent(f.name)}`;
       return `CAST(${quoteIdent(f.name)} AS ${t}) AS ${quoteIdent(f.name)}`;
     });
-    return `SELECT ${list.join(', ')} FROM read_parquet([${paths.map(quoteString).join(', ')}])`;
+    const options = hive ? `, hive_partitioning = true, hive_types = {${hiveTypes}}` : ', hive_partitioning = false';
+    return `SELECT ${list.join(', ')} FROM read_parquet([${paths.map(quoteString).join(', ')}]${options})`;
   });
   return selects.join('\nUNION ALL\n');
+}
+
+const PLAIN_VALUE = /^[A-Za-z0-9_.+-]+$/;
+
+/**
+ * Whether DuckDB's Hive partitioning reads every file's partition values exactly as the log gives them: the table
+ * is partitioned, no directory above the table holds '=', and each file's path is `c1=v1/c2=v2/name` with the log's
+ * values, written plainly (no escapes, no null: `__HIVE_DEFAULT_PARTITION__` and percent-escapes are left to the
+ * literal form).
+ */
+function hivePathsAgree(snapshot: Snapshot, files: readonly DataFile[]): boolean {
+  const columns = snapshot.partitionColumns;
+  if (columns.length === 0 || snapshot.tablePath.includes('=')) return false;
+  return files.every((f) => {
+    if (f.tableRoot === undefined) return false;
+    const parts = f.path.split('/');
+    if (parts.length !== columns.length + 1) return false;
+    return columns.every((c, i) => {
+      const raw = f.add.partitionValues[c];
+      return raw !== null && raw !== undefined && raw !== '' && PLAIN_VALUE.test(raw) && parts[i] === `${c}=${raw}`;
+    });
+  });
 }
 
 /** The data columns each file holds. */

@@ -96,6 +96,21 @@ describe('delta() scans', () => {
     assert.deepEqual([r.rows.length, r.scans[0].filesRead, r.columns.length], [0, 0, 6]);
   });
 
+  it('reads a table whose directories spell its partition values with one Hive-partitioned scan, else one scan per partition', async () => {
+    const t = await DeltaTable.create(join(dir, 'plain'), { schema: { day: 'date', n: 'long', v: 'double' }, partitionBy: ['day', 'n'] });
+    await t.append([{ day: '2024-01-01', n: 1, v: 0.5 }, { day: '2024-01-02', n: 2, v: 1.5 }, { day: '2024-01-02', n: 3, v: 2.5 }]);
+    const r = await session.query("SELECT day, n, v FROM delta('plain') WHERE day = '2024-01-02' ORDER BY n");
+    assert.deepEqual(r.rows, [['2024-01-02', 2, 1.5], ['2024-01-02', 3, 2.5]]);
+    assert.deepEqual(r.columns.map((c) => c.type), ['DATE', 'BIGINT', 'DOUBLE']);
+    assert.equal(r.scans[0].filesRead, 2);
+    const views = async () => (await session.query("SELECT sql FROM duckdb_views() WHERE view_name LIKE '__riffle_delta_%' ORDER BY CAST(split_part(view_name, '_', -1) AS INTEGER)")).rows.map((x) => String(x[0]));
+    const plain = (await views()).find((v) => v.includes('/plain/')) ?? '';
+    assert.match(plain, /hive_partitioning = (true|CAST\('t' AS BOOLEAN\))/); // as DuckDB prints the view
+    assert.doesNotMatch(plain, /UNION ALL/);
+    await session.query("SELECT count(*) FROM delta('events')"); // a null partition: literals per partition
+    assert.match((await views()).at(-1) ?? '', /UNION ALL[\s\S]*hive_partitioning = (false|CAST\('f' AS BOOLEAN\))/);
+  });
+
   it('works inside COPY and CREATE TABLE … AS (no skipping outside a SELECT)', async () => {
     const out = join(dir, 'copy.csv');
     await session.query(`COPY (SELECT id FROM delta('events') WHERE id < 2 ORDER BY id) TO '${out}' (HEADER)`);
