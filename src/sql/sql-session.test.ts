@@ -2,7 +2,7 @@
 // min/max skipping (counted files, and the same rows as a scan of every file), the metadata table functions, and
 // errors that point at the query.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -164,6 +164,17 @@ describe('errors', () => {
     await assert.rejects(session.query('SELECT * FROM delta(some_column)'), (e: SqlError) => e.code === 'SQL_INVALID_ARGUMENT' && /literals/.test(e.message));
     writeFileSync(join(dir, 'plain.txt'), 'x');
     await assert.rejects(session.query("SELECT * FROM delta('plain.txt')"), (e: SqlError) => e.code === 'SQL_TABLE_NOT_FOUND');
+  });
+
+  it('a table with deletion vectors is refused, naming the feature (never read with deleted rows back)', async () => {
+    const log = join(dir, 'dv/_delta_log');
+    mkdirSync(log, { recursive: true });
+    const schema = JSON.stringify({ type: 'struct', fields: [{ name: 'id', type: 'long', nullable: true, metadata: {} }] });
+    writeFileSync(join(log, '00000000000000000000.json'), [
+      { protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['deletionVectors'] } },
+      { metaData: { id: 'x', format: { provider: 'parquet', options: {} }, schemaString: schema, partitionColumns: [], configuration: {}, createdTime: 0 } },
+    ].map((a) => JSON.stringify(a)).join('\n') + '\n');
+    await assert.rejects(session.query("SELECT * FROM delta('dv')"), (e: SqlError) => e.code === 'SQL_UNSUPPORTED' && /'deletionVectors'/.test(e.message) && e.column === 15);
   });
 
   it('a type error is a SqlError with a hint', async () => {
