@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import {
   combine,
   groupByKey,
+  IntervalWindow,
   kv,
   Pipeline,
   read,
@@ -178,4 +179,32 @@ test('with progress, merging windows also close while reading (sessions, custom 
     }),
     fcOptions(60),
   );
+});
+
+test('a merging window function that merges windows that do not intersect keeps them until the end', async () => {
+  // Every window of a key merges into the key's latest-starting window, intersecting or not (as Nexmark's bid windows
+  // merge into a later auction's): a window behind the watermark may still merge, so it must not close early.
+  const intoLatest = window.custom<KV<string, number>>({
+    name: 'into-latest',
+    assign: (t) => [new IntervalWindow(t, t + 5)],
+    merge: (ws) => {
+      const sorted = [...ws].sort((a, b) => (a as IntervalWindow).start - (b as IntervalWindow).start);
+      return sorted.length < 2 ? [] : [{ toMerge: sorted, result: sorted.at(-1)! }];
+    },
+  });
+  const elems: Elem[] = [
+    { key: 'a', value: 1, ts: 0 },
+    { key: 'a', value: 2, ts: 50 },
+    { key: 'b', value: 3, ts: 60 },
+    { key: 'a', value: 4, ts: 100 },
+  ];
+  const runOnce = async (progress: boolean) => {
+    const p = Pipeline.create();
+    const out = capture(p.apply(read(new ProgressSource(elems, 1, progress))).apply(window.into<KV<string, number>>(intoLatest)).apply(groupByKey<string, number>()));
+    await p.run();
+    return sortedLines(out.map((x) => groupLine(x.value.key, x.window.key, x.value.value, x.timestamp)));
+  };
+  const without = await runOnce(false);
+  assert.deepEqual(without, ['a @100:105 [1,2,4] t=104', 'b @60:65 [3] t=64']);
+  assert.deepEqual(await runOnce(true), without);
 });

@@ -101,7 +101,7 @@ export class BatchGroupTable {
         m.timestamps.push(timestamp);
       }
       this.liveEntries += windows.length;
-      if (this.progress) this.scheduleKey(encoded, m, this.expiryOf(windows));
+      if (this.progress && this.closesMerged) this.scheduleKey(encoded, m, this.expiryOf(windows));
       return 0;
     }
     let k = this.table.get(encoded);
@@ -139,6 +139,9 @@ export class BatchGroupTable {
    * when a streaming run drops their state — and let go, so the table holds the windows in flight, not the input.
    * The pane is the same as at the end (an input in time order cannot reach a window the watermark passed); an
    * element for an expired window breaks its source's promise and is dropped and counted as late, as in a stream.
+   * Merging windows close early only when the window function merges intersecting intervals (sessions: a window
+   * behind the watermark intersects no later element's window); others may merge windows that do not intersect
+   * (e.g. Nexmark's bid windows into a later auction's), so their entries wait for the end, as without progress.
    * The index is built at the first finite watermark, so a table that never sees one pays nothing for it.
    */
   private progress = false;
@@ -189,6 +192,7 @@ export class BatchGroupTable {
    */
   minHold(): Instant {
     if (!this.progress || this.spillStarted()) return -Infinity;
+    if (this.isMerging && !this.closesMerged && this.merging.size > 0) return -Infinity;
     if (this.strategy.timestampCombiner === 'endOfWindow') {
       const top = this.expiries.peek();
       return top === undefined ? Infinity : top.time - this.lateness;
@@ -206,11 +210,17 @@ export class BatchGroupTable {
   private startProgress(): void {
     this.progress = true;
     for (const k of this.table.values()) for (const s of k.all) this.indexSlot(k, s);
-    for (const [encoded, m] of this.merging) this.scheduleKey(encoded, m, this.expiryOf(m.windows));
+    if (this.closesMerged) for (const [encoded, m] of this.merging) this.scheduleKey(encoded, m, this.expiryOf(m.windows));
+  }
+
+  /** Merged windows may close before the end (see the progress comment above). */
+  private get closesMerged(): boolean {
+    return this.strategy.windowFn.mergesIntersectingIntervals;
   }
 
   /** The windows of an element that are not expired yet (the same array when none is). */
   private notExpired(windows: readonly BoundedWindow[]): readonly BoundedWindow[] {
+    if (this.isMerging && !this.closesMerged) return windows;
     const limit = this.watermark - this.lateness;
     for (let i = 0; i < windows.length; i++) if (windows[i]!.maxTimestamp < limit) return windows.filter((w) => w.maxTimestamp >= limit);
     return windows;
