@@ -79,6 +79,11 @@ describe('sql.transform', () => {
     const p3 = Pipeline.create();
     const c = sql.transform('SELECT nope FROM t', { inputs: { t: p3.apply(create([{ id: 1 }])) } });
     await assert.rejects(collect(p3, c), /Referenced column "nope" not found/);
+    const p5 = Pipeline.create();
+    const events = p5.apply(createTimestamped([{ value: { k: 'a' }, timestamp: 1_000 }, { value: { k: 'b' }, timestamp: 61_000 }])).apply(window.into(window.fixed('1m')));
+    const late = p5.apply('Late', createTimestamped([{ value: { k: 'b', n: 1 }, timestamp: 62_000 }])).apply('W', window.into(window.fixed('1m')));
+    const d = sql.transform('SELECT * FROM events JOIN late USING (k)', { inputs: { events, late } });
+    await assert.rejects(collect(p5, d), /input 'late' has no rows in this window and no declared schema/);
     const p4 = Pipeline.create();
     assert.throws(() => sql.transform('SELECT 1', { inputs: { 'bad name': p4.apply(create([{ id: 1 }])) } }), /not a plain SQL identifier/);
   });

@@ -15,6 +15,9 @@
  * DECIMAL as exact strings, DATE as 'YYYY-MM-DD', TIMESTAMP as Date (millisecond precision: select
  * `epoch_us(ts)` for microseconds), lists and structs as arrays and objects.
  *
+ * A window in which no input has a row runs no query (a global aggregate over an empty input emits nothing); an
+ * input without rows in a window where others have some needs a declared schema.
+ *
  * Unbounded inputs are refused for now: the streaming SQL subset (TUMBLE/HOP/SESSION windows, EMIT) is a later part.
  */
 import {
@@ -154,6 +157,11 @@ function declaredColumns(schema: Readonly<Record<string, SqlColumnType>>, rows: 
 
 /** Column types from the values (first-seen column order); a column whose values disagree is an error. */
 export function inferColumns(rows: readonly Record<string, unknown>[], step: string, input: string): LoadColumn[] {
+  if (rows.length === 0) {
+    throw new SqlError('SQL_TYPE', `${step}: input '${input}' has no rows in this window and no declared schema, so its columns are unknown`, {
+      hint: `declare its schema: { inputs: { ${input}: { collection, schema: { column: 'string' | 'long' | … } } } }`,
+    });
+  }
   const types = new Map<string, { type: LoadType | undefined; row: number }>();
   const kind = (v: unknown): LoadType | undefined => {
     if (v === null || v === undefined) return undefined;
