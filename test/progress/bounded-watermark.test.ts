@@ -115,10 +115,11 @@ function build(input: PCollection<KV<string, number>>, c: Case): Outs {
   return { grouped: capture(windowed.apply('Grouped', groupByKey<string, number>())), sums: capture(sums), totals: capture(totals) };
 }
 
-async function run(elems: readonly Elem[], batch: number, progress: boolean, lag: number, c: Case) {
+async function run(elems: readonly Elem[], batch: number, progress: boolean, lag: number, c: Case, progressEvery = 1) {
   const p = Pipeline.create();
   const outs = build(p.apply(read(new ProgressSource(elems, batch, progress, lag))), c);
-  const result = await p.run();
+  // A grouping takes a finite watermark every deferredGroupingElements / 8 elements: here, every one.
+  const result = await p.run({ deferredGroupingElements: progressEvery * 8 });
   const dropped = Object.entries(result.metrics.counters ?? {}).filter(([k, v]) => k.endsWith('droppedDueToLateness') && Number(v) > 0);
   return { outs, dropped };
 }
@@ -158,9 +159,9 @@ function finals(o: Outs, c: Case) {
 
 test('a bounded source reporting its watermark gives the same final output as without', async () => {
   await fc.assert(
-    fc.asyncProperty(timedElemsArb, caseArb, fc.integer({ min: 1, max: 9 }), fc.constantFrom(0, 0, 3), async (elems, c, batch, lag) => {
-      const without = await run(elems, batch, false, lag, c);
-      const withProgress = await run(elems, batch, true, lag, c);
+    fc.asyncProperty(timedElemsArb, caseArb, fc.integer({ min: 1, max: 9 }), fc.constantFrom(0, 0, 3), fc.constantFrom(1, 1, 5), async (elems, c, batch, lag, every) => {
+      const without = await run(elems, batch, false, lag, c, every);
+      const withProgress = await run(elems, batch, true, lag, c, every);
       assert.deepEqual(withProgress.dropped, [], 'an honest watermark makes nothing late');
       assert.deepEqual(finals(withProgress.outs, c), finals(without.outs, c), `${JSON.stringify(c)}`);
     }),
@@ -201,7 +202,7 @@ test('a merging window function that merges windows that do not intersect keeps 
   const runOnce = async (progress: boolean) => {
     const p = Pipeline.create();
     const out = capture(p.apply(read(new ProgressSource(elems, 1, progress))).apply(window.into<KV<string, number>>(intoLatest)).apply(groupByKey<string, number>()));
-    await p.run();
+    await p.run({ deferredGroupingElements: 8 });
     return sortedLines(out.map((x) => groupLine(x.value.key, x.window.key, x.value.value, x.timestamp)));
   };
   const without = await runOnce(false);

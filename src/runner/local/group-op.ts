@@ -56,6 +56,7 @@ export class GroupOp extends Operator {
     this.ctx = new MutableReducerContext(this);
     this.windowFn = strategy.windowFn;
     if (deferred && batch === undefined) this.deferred = new Map();
+    this.progressEvery = Math.max(1, deferredBudget >> 3);
   }
 
   private readonly windowFn: WindowingStrategy['windowFn'];
@@ -136,18 +137,29 @@ export class GroupOp extends Operator {
    *    timers fire.
    */
   override onWatermark(watermark: Instant): void {
-    // A finite watermark in a bounded pipeline (a source reporting event-time progress, a side-input ParDo upstream
-    // holding elements back): a batch table emits the windows it expires and lets them go (BatchGroupTable.advance).
-    if (this.batch !== undefined && watermark < MAX_TIMESTAMP) {
-      this.inputWatermark = watermark;
-      this.advancing = true;
-      return;
+    const finite = watermark < MAX_TIMESTAMP;
+    if (finite && (this.batch !== undefined || this.deferred !== undefined)) {
+      // A finite watermark in a bounded pipeline (a source reporting event-time progress, a side-input ParDo upstream
+      // holding elements back) is taken once `progressEvery` elements came since the last one (the panes are those
+      // of a stream whose bundles are that large; until then the input watermark, and the output's, stay put):
+      // a batch table emits the windows it expires and lets them go (BatchGroupTable.advance); a deferred grouping
+      // hands its input over to the reducer, whose timers then fire, and defers again.
+      if (this.elementsIn - this.takenAt < this.progressEvery) return;
+      this.takenAt = this.elementsIn;
+      if (this.batch !== undefined) {
+        this.inputWatermark = watermark;
+        this.advancing = true;
+        return;
+      }
     }
     this.advancing = false;
+    // A hand-over still under way (an earlier finite watermark) completes first, at the watermark it was taken at.
+    if (this.handingOver !== undefined) this.handOver(this.handingOver, Infinity);
+    this.handingOver = undefined;
     this.inputWatermark = watermark;
     if (this.deferred !== undefined) {
       this.handingOver = this.deferred.entries();
-      this.deferred = undefined;
+      this.deferred = finite ? new Map() : undefined;
       this.deferredCount = 0;
     }
     if (this.batch !== undefined) {
@@ -193,7 +205,9 @@ export class GroupOp extends Operator {
 
   override holdWatermark(): Instant {
     // While work is pending the output watermark stays where it is: what it would emit is not out yet.
-    return this.hasPendingWork() ? -Infinity : this.store.minHold();
+    if (this.hasPendingWork()) return -Infinity;
+    const held = this.store.minHold();
+    return this.batch === undefined ? held : Math.min(held, this.batch.minHold());
   }
 
   private readonly emitPane = (value: unknown, ts: Instant, window: BoundedWindow, pane: PaneInfo): void => {
@@ -205,6 +219,9 @@ export class GroupOp extends Operator {
   private timersDue = false;
   /** A batch table has windows to emit for a finite input watermark (event-time progress). */
   private advancing = false;
+  /** `elementsIn` when a finite watermark was last taken, and how many elements come before the next is. */
+  private takenAt = 0;
+  private readonly progressEvery: number;
   /** The input watermark as the reducer sees it: behind `inputWatermark` while deferred input is handed over. */
   private reducerWatermark: Instant = MIN_TIMESTAMP;
 
