@@ -1,6 +1,7 @@
 /**
  * `riffle sql` without a query: a read-eval-print loop over one session. Statements end with ';' (and may span
- * lines); dot commands: .tables, .mode table|csv|json, .help, .exit (also .quit, Ctrl-D). On a terminal, with a
+ * lines); dot commands: .tables, .mode table|csv|json, .help, .exit (also .quit, Ctrl-D; Ctrl-C drops the statement
+ * being typed, and quits on an empty line). On a terminal, with a
  * prompt and line editing, history kept in ~/.riffle_sql_history ($RIFFLE_SQL_HISTORY overrides the path); read
  * from a pipe, the same statements run without prompts and the exit code is 1 when one failed.
  */
@@ -81,6 +82,14 @@ export async function runRepl(session: SqlSession, io: CliIO, options: ReplOptio
       // history is a convenience: a read-only home does not stop the REPL
     }
   };
+  // Ctrl-C drops the statement being typed; on an empty line it quits (as Ctrl-D does).
+  rl.on('SIGINT', () => {
+    if (buffer === '' && rl.line === '') { rl.close(); return; }
+    buffer = '';
+    options.output.write('^C\n');
+    rl.write(null, { ctrl: true, name: 'u' }); // clear the line being edited
+    prompt();
+  });
   if (options.interactive) io.err(`riffle sql: end statements with ';', .help for commands, .exit to quit`);
   prompt();
   for await (const line of rl) {

@@ -93,17 +93,22 @@ describe('riffle sql REPL on a terminal', { skip: hasScript ? false : 'util-linu
       let text = '';
       child.stdout.on('data', (d: Buffer) => (text += d.toString()));
       child.on('error', reject);
-      const lines = ['SELECT 6 *', '  7 AS answer;', '.tables', '.exit'];
+      const lines = ['SELECT 6 *', '  7 AS answer;', 'SELECT oops', '\x03', '.tables', '.exit'];
       let sent = 0;
       const timer = setInterval(() => {
         if (!text.includes('riffle>') && sent === 0) return;
-        if (sent < lines.length) child.stdin.write(`${lines[sent++]}\r`);
+        if (sent < lines.length) {
+          const line = lines[sent++];
+          child.stdin.write(line === '\x03' ? line : `${line}\r`);
+        }
       }, 400);
       const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
       child.on('close', () => { clearInterval(timer); clearTimeout(kill); resolve(text); });
     });
     assert.match(out, /riffle> /);
     assert.match(out, /answer\s*\r?\n-+\s*\r?\n\s*42/);
+    assert.match(out, /\^C/); // the unfinished 'SELECT oops' was dropped, not run
+    assert.doesNotMatch(out, /oops.*not found|Referenced column "oops"/);
     assert.match(out, /\(no tables\)/);
     assert.ok(existsSync(history));
     assert.deepEqual(readFileSync(history, 'utf8').trim().split('\n'), ['SELECT 0 AS earlier;', 'SELECT 6 * 7 AS answer;', '.tables', '.exit']);
