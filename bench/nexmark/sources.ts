@@ -71,9 +71,19 @@ export class NexmarkBoundedSource implements BoundedSource<NexmarkEvent> {
    * times, and the one due next has emitted the fewest events), below which no later event falls. The same events as
    * reading the parts `split` makes.
    */
-  async *read(signal?: AbortSignal): AsyncIterable<SourceBatch<NexmarkEvent>> {
+  read(signal?: AbortSignal): AsyncIterable<SourceBatch<NexmarkEvent>> {
+    return this.readFrom({ emitted: 0 }, signal);
+  }
+
+  /**
+   * Reads on after the events a batch's position counted (checkpoints: `{ emitted }`, the generator's position, as
+   * the unbounded source's): the generator starts right at the next event, nothing is generated twice.
+   */
+  async *readFrom(position: unknown, signal?: AbortSignal): AsyncIterable<SourceBatch<NexmarkEvent>> {
+    const start = (position as { emitted: number }).emitted;
+    if (!Number.isSafeInteger(start) || start < 0) throw new RangeError(`not a position of ${this.describe()}: ${JSON.stringify(position)}`);
     const parts = this.numEventGenerators > 1 ? this.config.split(this.numEventGenerators) : [this.config];
-    const reader = new NexmarkUnboundedReader({ ...this.config.config, isRateLimited: false }, parts, 0, this.batchSize, Date.now);
+    const reader = new NexmarkUnboundedReader({ ...this.config.config, isRateLimited: false }, parts, start, this.batchSize, Date.now);
     const k = parts.length;
     const perPart = parts[0]!.maxEvents;
     const full = perPart * k;
@@ -82,18 +92,18 @@ export class NexmarkBoundedSource implements BoundedSource<NexmarkEvent> {
       signal?.throwIfAborted();
       const batch = await reader.next(0);
       if (batch === null) return;
+      const emitted = reader.position();
       if (!this.reportsWatermark) {
-        yield batch;
+        yield { ...batch, position: { emitted } };
         continue;
       }
-      const emitted = reader.position();
       if (emitted >= total) {
-        yield batch;
+        yield { ...batch, position: { emitted } };
         return;
       }
       const gc = parts[emitted < full ? emitted % k : k - 1]!;
       const count = emitted < full ? Math.floor(emitted / k) : perPart + emitted - full;
-      yield { values: batch.values, timestamps: batch.timestamps!, watermark: gc.timestampForEvent(gc.nextEventNumberForWatermark(count)) };
+      yield { values: batch.values, timestamps: batch.timestamps!, watermark: gc.timestampForEvent(gc.nextEventNumberForWatermark(count)), position: { emitted } };
     }
   }
 }

@@ -163,3 +163,26 @@ test('riffle run killed with SIGKILL at random points and resumed: 0 lost, 0 dup
   assert.equal(r.lost, 0);
   assert.equal(r.duplicated, 0);
 });
+
+test('the Nexmark generator resumes at a batch position with exactly the events after it', async () => {
+  const { nexmarkBounded } = await import('../../bench/nexmark/sources.ts');
+  const { defaultConfig } = await import('../../bench/nexmark/config.ts');
+  const source = nexmarkBounded(defaultConfig({ numEvents: 3000 }), { batchSize: 97 });
+  const all: unknown[] = [];
+  const positions: Array<{ at: number; position: unknown; watermark: number | undefined }> = [];
+  for await (const b of source.read()) {
+    all.push(...b.values);
+    positions.push({ at: all.length, position: b.position, watermark: b.watermark });
+  }
+  assert.equal(all.length, 3000);
+  for (const p of [positions[0]!, positions[7]!, positions[positions.length - 2]!]) {
+    const rest: unknown[] = [];
+    const marks: Array<number | undefined> = [];
+    for await (const b of source.readFrom!(p.position)) {
+      rest.push(...b.values);
+      marks.push(b.watermark);
+    }
+    assert.deepEqual(rest, all.slice(p.at));
+    assert.deepEqual(marks, positions.slice(positions.indexOf(p) + 1).map((q) => q.watermark));
+  }
+});
