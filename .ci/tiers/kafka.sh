@@ -2,7 +2,8 @@
 # Kafka tier: io.kafka against a real Apache Kafka broker. Fetches Kafka 4.1.1 from Maven Central once (through
 # bench/peers/kafka-setup.sh, cached in ~/.cache/riffle/kafka), starts one KRaft node (broker + controller in one JVM)
 # on free loopback ports with its data in a temp dir, runs the Kafka unit and integration tests against it
-# (RIFFLE_INTEGRATION=1 RIFFLE_KAFKA_BROKERS=127.0.0.1:PORT), and stops the broker on exit.
+# and the fraud-detection example's end-to-end test (RIFFLE_INTEGRATION=1 RIFFLE_KAFKA_BROKERS=127.0.0.1:PORT), and
+# stops the broker on exit. RIFFLE_KAFKA_KILLS (default 4) sets the SIGKILLs of the exactly-once kill test.
 #
 #   .ci/tiers/kafka.sh            run the tier
 #   .ci/tiers/kafka.sh --serve    start the broker only, print its address, and wait (for local development)
@@ -67,4 +68,4 @@ if [ "${1:-}" = "--serve" ]; then
 fi
 
 RIFFLE_INTEGRATION=1 RIFFLE_KAFKA_BROKERS="127.0.0.1:$PORT" \
-  node scripts/run-tests.mjs src/io/kafka/*.test.ts test/integration/kafka-*.test.ts
+  node scripts/run-tests.mjs src/io/kafka/*.test.ts test/integration/kafka-*.test.ts examples/fraud-*.test.ts

@@ -135,8 +135,17 @@ export class ParDoOp extends Operator {
     else for (let i = 0; i < windows.length; i++) this.processInWindow(value, timestamp, [windows[i]!], pane);
   }
 
-  private processInWindow(value: unknown, timestamp: Instant, windows: readonly BoundedWindow[], pane: PaneInfo): void {
-    if (this.sides.length > 0) {
+  /**
+   * `released`: the element waited for side inputs (pushed back) and is processed now. Lateness is judged when an
+   * element arrives: one that was on time then stays on time while it waits (the input watermark may pass its window
+   * meanwhile, e.g. the main input ends before a slow side input is ready).
+   */
+  private processInWindow(value: unknown, timestamp: Instant, windows: readonly BoundedWindow[], pane: PaneInfo, released = false): void {
+    if (this.store !== undefined && !released && windows[0]!.maxTimestamp + this.lateness < this.inputWatermark) {
+      this.droppedLate++;
+      return;
+    }
+    if (this.sides.length > 0 && !released) {
       const w = windows[0]!;
       const group = this.waiting.get(w.key);
       if (group !== undefined || !this.sidesReady(w)) {
@@ -146,10 +155,6 @@ export class ParDoOp extends Operator {
     }
     if (this.store !== undefined) {
       const w = windows[0]!;
-      if (w.maxTimestamp + this.lateness < this.inputWatermark) {
-        this.droppedLate++;
-        return;
-      }
       const key = (value as KV<unknown, unknown>).key;
       const entry = this.store.get(encodeKey(key, this.name), key);
       this.curEntry = entry;
@@ -198,7 +203,7 @@ export class ParDoOp extends Operator {
       }
       this.waiting.delete(key);
       if (!this.inBundle) this.enterBundle();
-      for (const p of group.items) this.processInWindow(p.value, p.timestamp, group.windows, p.pane);
+      for (const p of group.items) this.processInWindow(p.value, p.timestamp, group.windows, p.pane, true);
     }
     this.waitingMin = min;
   }
