@@ -186,3 +186,23 @@ test('the Nexmark generator resumes at a batch position with exactly the events 
     assert.deepEqual(marks, positions.slice(positions.indexOf(p) + 1).map((q) => q.watermark));
   }
 });
+
+test('a cancelled run (Ctrl-C, SIGTERM) keeps its last checkpoint: --resume continues it', async () => {
+  const dir = tmp();
+  try {
+    await runFixture(join(dir, 'ref'), { events: '3000' });
+    const ck = join(dir, 'ck');
+    const cancel = new AbortController();
+    const run = runFixture(join(dir, 'out'), { events: '3000', delayMs: '2' }, { checkpointDir: ck, checkpointIntervalMs: 20, signal: cancel.signal, log: () => {} });
+    while (!existsSync(ck) || !readdirSync(ck).some((d) => existsSync(join(ck, d, '_metadata')))) await new Promise((r) => setTimeout(r, 10));
+    cancel.abort();
+    assert.equal((await run).state, 'CANCELLED');
+    const log: string[] = [];
+    const r = await runFixture(join(dir, 'out'), { events: '3000' }, { checkpointDir: ck, resume: true, log: (m) => log.push(m) });
+    assert.equal(r.state, 'DONE');
+    assert.ok(log.some((m) => /resuming from checkpoint/.test(m)), log.join('\n'));
+    assert.deepEqual(published(join(dir, 'out')), published(join(dir, 'ref')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
