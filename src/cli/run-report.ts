@@ -33,6 +33,8 @@ export function formatRunReport(pipeline: string, result: PipelineResult, cwd = 
   if (memory !== undefined && memory.bytesSpilled > 0) {
     out.push('', `memory: peak ${mib(memory.peakBytesInMemory)} of a ${mib(memory.limit)} budget; ${mib(memory.bytesSpilled)} spilled in ${memory.runsWritten} sorted runs`);
   }
+  const sinks = result.sinks ?? [];
+  if (sinks.length > 0) out.push('', formatTable(['sink', 'writes', 'guarantee'], sinks.map((s) => [s.step, s.sink, s.guarantee])));
   const dead = result.deadLetters;
   const count = result.deadLetterCount ?? dead.length;
   out.push('', `dead letters: ${count}`);
@@ -57,6 +59,8 @@ export function runReportJson(pipeline: string, result: PipelineResult, cwd = pr
     state: result.state,
     durationMs: result.durationMs,
     metrics: result.metrics,
+    // Each sink step: what it writes and its guarantee under restarts ('exactly-once' or 'at-least-once').
+    sinks: result.sinks ?? [],
     // Inputs that gave no records (empty files, header-only CSV files, declared columns missing from a header).
     inputWarnings: inputWarnings.map(({ kind, file, message }) => ({ kind, file: displayPath(file, cwd), message })),
     deadLetters: {

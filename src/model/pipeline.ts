@@ -1,3 +1,4 @@
+import { sinkReports, type SinkReport } from './sink.ts';
 import { ConfigError } from './errors.ts';
 import { PipelineGraph } from './graph.ts';
 import { applyTransform, type Applicable, type PTransform } from './pcollection.ts';
@@ -36,6 +37,8 @@ export interface PipelineResult {
   /** The JSON Lines file holding every dead letter; absent when there were none. */
   readonly deadLetterPath?: string;
   readonly durationMs: number;
+  /** Each sink step, what it writes, and its guarantee under restarts (exactly-once or at-least-once). */
+  readonly sinks?: readonly SinkReport[];
 }
 
 export interface StepMetrics {
@@ -113,7 +116,8 @@ export class Pipeline implements Applicable {
     const runner = options.runner ?? defaultRunner;
     if (!runner) throw new ConfigError("no runner installed: import Riffle from 'riffle' (its index installs the embedded engine)");
     this.graph.freeze();
-    return runner.run(this.graph, options);
+    // Every runner's result names the sinks and their guarantees (the graph knows them).
+    return runner.run(this.graph, options).then((result) => (result.sinks !== undefined ? result : { ...result, sinks: sinkReports(this.graph) }));
   }
 }
 

@@ -82,3 +82,32 @@ export interface SinkWriter<T, R = never> {
   /** The checkpoint completed: publish what `prepareCommit` prepared (idempotently). */
   commit?(prepared: unknown): Promise<void>;
 }
+
+/**
+ * What a run report says of one sink step: what it writes and what a restart from a checkpoint can promise.
+ *
+ * @example
+ *   { step: 'WriteDelta/Commit', sink: 'delta(/lake/t)', guarantee: 'exactly-once' }
+ */
+export interface SinkReport {
+  readonly step: string;
+  readonly sink: string;
+  readonly guarantee: 'exactly-once' | 'at-least-once';
+}
+
+/**
+ * The sink steps of a pipeline graph with their guarantees (a sink that declares none is at-least-once), for the
+ * run report.
+ *
+ * @example
+ *   sinkReports(p.graph); // [{ step: 'WriteJsonl/WriteBundles', sink: 'files(out/rows)', guarantee: 'exactly-once' }]
+ */
+export function sinkReports(graph: { readonly nodes: ReadonlyMap<string, { readonly name: string; readonly spec: { readonly kind: string } }> }): SinkReport[] {
+  const out: SinkReport[] = [];
+  for (const node of graph.nodes.values()) {
+    if (node.spec.kind !== 'sink') continue;
+    const sink = (node.spec as unknown as { readonly sink: Sink<unknown, unknown> }).sink;
+    out.push({ step: node.name, sink: sink.describe(), guarantee: sink.guarantee ?? 'at-least-once' });
+  }
+  return out;
+}

@@ -32,8 +32,13 @@ function run(input: string, table: string, workers: number, mode = 'append'): vo
     timeout: 90_000,
   });
   assert.equal(r.status, 0, r.stderr);
-  const report = JSON.parse(r.stdout) as { metrics?: { gauges?: Record<string, number> } };
+  const report = JSON.parse(r.stdout) as { metrics?: { gauges?: Record<string, number> }; sinks?: Array<{ step: string; sink: string; guarantee: string }> };
   if (workers > 1) assert.equal(report.metrics?.gauges?.workers, workers, r.stdout.slice(0, 400));
+  // The report names each sink step and its guarantee.
+  assert.deepEqual(report.sinks?.map((s) => [s.step.replace(/^.*WriteDelta\//, ''), s.sink.replace(/\(.*\)/, '(…)'), s.guarantee]), [
+    ['Stage', 'delta(…) staging', 'exactly-once'],
+    ['Commit', 'delta(…)', 'exactly-once'],
+  ]);
 }
 
 async function contents(table: string) {

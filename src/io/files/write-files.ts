@@ -166,6 +166,8 @@ class SinkRun {
 function writeBundles<T>(input: PCollection<T>, spec: WriteSpec<T>, run: SinkRun): PCollection<ShardResult> {
   const sink: Sink<T, ShardResult> = {
     describe: () => `files(${spec.prefix})`,
+    // Published once, at the end, replacing the previous run's set; a checkpoint prepares the files for a resumed run.
+    guarantee: 'exactly-once',
     async open() {
       run.join();
       let file: AsyncTempFile<T> | undefined;
