@@ -14,7 +14,8 @@
  *      coordinator directly — what Flink does by resuming the transaction without InitProducerId (which would abort
  *      it). A retry of a commit that already happened is answered as a success by the coordinator; a transaction the
  *      broker aborted (its `transactionTimeout` passed) is a clear error: its messages are not in Kafka.
- *   4. `finish` commits the open transaction (the end of a bounded job); `abort` aborts it.
+ *   4. `finish` commits the open transaction (the end of a bounded job); `abort` aborts it but leaves prepared ones
+ *      open (their checkpoint may have completed: the restart commits them; else the broker aborts them at the timeout).
  *   Until the first checkpoint, a transaction older than half of `transactionTimeout` is committed at the next flush,
  *   so that a job run without checkpoints (which restarts from the beginning anyway) does not hit the timeout; with
  *   checkpoints, keep their interval below half of `transactionTimeout`.
@@ -284,16 +285,22 @@ export class KafkaWriter<T> implements SinkWriter<T> {
     await this.producer?.close().catch(() => {});
   }
 
+  /**
+   * The job failed or was cancelled: the open transaction (not prepared) is aborted. Prepared ones are left open, as
+   * Flink does: their checkpoint may have completed, and the restart's `commit` finishes them; if it did not, the broker
+   * aborts them after `transactionTimeout`.
+   */
   async abort(_reason?: unknown): Promise<void> {
     this.buffer = [];
-    const open = [...(this.current ? [this.current] : []), ...this.prepared.values()];
+    const t = this.current;
     this.current = undefined;
-    this.prepared.clear();
-    for (const t of open) {
+    if (t) {
       await t.tx.abort().catch(() => {});
       this.counts.transactionsAborted++;
       await t.producer.close().catch(() => {});
     }
+    for (const held of this.prepared.values()) await held.producer.close().catch(() => {});
+    this.prepared.clear();
     await this.producer?.close().catch(() => {});
   }
 }

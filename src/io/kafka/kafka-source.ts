@@ -26,7 +26,7 @@ import {
   type UnboundedSource,
 } from '../../model/index.ts';
 import { read as readTransform, type ReadTransform } from '../../transforms/index.ts';
-import { committedBatches, LOG_APPEND_TIME, type BatchHeader } from './aborted-filter.ts';
+import { committedBatches, IS_CONTROL, LOG_APPEND_TIME, type BatchHeader } from './aborted-filter.ts';
 import { describeKafkaError, KafkaError } from './kafka-errors.ts';
 import { decodeUtf8, payloadCodec, type PayloadCodec } from './kafka-format.ts';
 import { avroModule, kafkaClient, type KafkaClientModule } from './kafka-module.ts';
@@ -323,7 +323,7 @@ export class KafkaReader<V = unknown, K = string> implements UnboundedReader<Kaf
           const end = this.endOffsets.get(key);
           let next = requested;
           let maxTs = Number.NEGATIVE_INFINITY;
-          const delivered = new Set<RecordsBatch>(this.o.readCommitted ? committedBatches(batches as (RecordsBatch & BatchHeader)[], p.abortedTransactions) : batches.filter((b) => (b.attributes & 0x20) === 0));
+          const delivered = new Set<RecordsBatch>(this.o.readCommitted ? committedBatches(batches as (RecordsBatch & BatchHeader)[], p.abortedTransactions) : batches.filter((b) => (b.attributes & IS_CONTROL) === 0));
           for (const b of batches) {
             const last = b.firstOffset + BigInt(b.lastOffsetDelta);
             if (delivered.has(b)) {
