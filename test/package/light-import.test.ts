@@ -19,7 +19,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 /** Folders of src/ and packages the root must not load (the native addons are caught by their `.node` files). */
 const HEAVY_SRC = /\/(?:src|dist)\/(lakehouse|quality|orchestrator|cli|server|sql)\//;
 const HEAVY_PACKAGES = [
-  'pg', 'pg-pool', 'snappy', 'hyparquet', 'hyparquet-compressors', 'hyparquet-writer', 'duckdb', '@duckdb', 'kafkajs', '@confluentinc', 'zod', 'yaml',
+  'pg', 'pg-pool', 'snappy', 'hyparquet', 'hyparquet-compressors', 'hyparquet-writer', 'duckdb', '@duckdb', 'kafkajs', '@confluentinc', '@platformatic', 'zod', 'yaml',
   'croner', 'commander', 'hono', '@hono', 'ws', 'avsc', 'ajv', 'typescript',
 ];
 const HEAVY_PACKAGE = new RegExp(`/node_modules/(${HEAVY_PACKAGES.map((p) => p.replace('/', '\\/')).join('|')})/`);
@@ -54,6 +54,7 @@ const rows = p.apply(riffle.create([{ id: 1n }]));
 rows.apply(riffle.io.delta.write(${JSON.stringify(join(work, 'table'))}));
 p.apply(riffle.io.delta.read(${JSON.stringify(join(work, 'table'))}));
 rows.apply(riffle.io.files.writeJsonl(${JSON.stringify(join(work, 'out'))}));
+p.apply(riffle.io.kafka.read('events', { brokers: ['localhost:9092'] })).apply(riffle.io.kafka.write('copy', { brokers: ['localhost:9092'], exactlyOnce: true }));
 if (typeof riffle.Pipeline !== 'function' || 'lakehouse' in riffle || 'orchestrator' in riffle || 'quality' in riffle) process.exit(3);
 `;
 }
