@@ -238,6 +238,23 @@ describe('io.kafka', { skip }, () => {
     await reader.close();
   });
 
+  it("timestampPolicy 'logAppend' stamps elements with the broker's append time, and refuses a topic holding producer times", async () => {
+    const appendTopic = await topic(1, [{ name: 'message.timestamp.type', value: 'LogAppendTime' }]);
+    const before = Date.now();
+    await producer.send({ messages: [{ topic: appendTopic, value: Buffer.from('{}'), timestamp: 978_307_200_000n }] });
+    const { got } = await readAll(appendTopic, { timestampPolicy: 'logAppend' });
+    assert.equal(got.length, 1);
+    assert.ok(got[0]!.timestamp >= before - 5000 && got[0]!.timestamp <= Date.now() + 5000, 'the broker time, not the producer\'s 2001');
+    const createTopic = await topic(1);
+    await producer.send({ messages: [{ topic: createTopic, value: Buffer.from('{}') }] });
+    await assert.rejects(readAll(createTopic, { timestampPolicy: 'logAppend' }), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'KAFKA_TIMESTAMP_TYPE');
+      assert.match(e.message, /holds producer \(CreateTime\) timestamps/);
+      assert.match(e.message, /message\.timestamp\.type=LogAppendTime/);
+      return true;
+    });
+  });
+
   it('reads a bounded range (stopAt latest) and then ends with the watermark at +∞', async () => {
     const name = await topic(2);
     await producer.send({ messages: Array.from({ length: 30 }, (_, i) => ({ topic: name, partition: i % 2, value: Buffer.from(JSON.stringify(i)) })) });
