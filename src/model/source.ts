@@ -82,6 +82,11 @@ export interface UnboundedReader<T, P> {
 export interface SourceContext {
   readonly worker: number;
   readonly workers: number;
+  /**
+   * The run takes checkpoints: a reader that can acknowledge upstream does so only in `finalizeCheckpoint` (never per
+   * batch, which would acknowledge input whose effect a restore from the last checkpoint loses).
+   */
+  readonly checkpoints?: boolean;
 }
 
 /** An endless (or not yet ended) source with replayable positions. */

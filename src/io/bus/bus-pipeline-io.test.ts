@@ -191,7 +191,7 @@ describe('io.bus.read', () => {
     const published = Date.now();
     const reader = await new BusSource<number>('archive', {
       bus, format: 'json', timestampAttribute: undefined, timestampFn: undefined, idAttribute: undefined,
-      dedupWindowMs: 600_000, allowedSkewMs: 10_000, untilDrained: false, maxMessages: Infinity, batchSize: 5, withMetadata: false, ackAtEnd: false,
+      dedupWindowMs: 600_000, allowedSkewMs: 10_000, untilDrained: false, maxMessages: Infinity, batchSize: 5, withMetadata: false, ack: 'bundle',
     }).open(undefined);
     const b1 = await reader.next(1000);
     assert.equal(b1!.values.length, 5);

@@ -17,6 +17,6 @@ export { validateName } from './names.ts';
 export type { FsyncPolicy } from './group-commit.ts';
 export { connectBus, type ConnectBusOptions } from './client/connect.ts';
 export { startBusServer, DEFAULT_BUS_PORT, BUS_TOKEN_ENV, type BusServer, type BusServerOptions } from './server/serve.ts';
-export { read, BusSource, BusReader, type BusReadOptions, type BusRecord, type BusMessageInfo, type BusDataFormat, type BusReadPosition } from './bus-source.ts';
+export { read, readSource, BusSource, BusReader, type BusAckMode, type BusReadOptions, type BusRecord, type BusMessageInfo, type BusDataFormat, type BusReadPosition } from './bus-source.ts';
 export { write, BusSink, type BusWriteOptions } from './bus-sink.ts';
 export type { BusLocation } from './bus-handle.ts';
