@@ -1,5 +1,6 @@
 import { GLOBAL_WINDOWS, GlobalWindow, IntervalWindow, type BoundedWindow } from './window.ts';
 import { parseDuration, type DurationLike, type Instant } from './time.ts';
+import type { Coder } from './coder.ts';
 
 /** One merge decided by a merging WindowFn: the windows in `toMerge` become `result`. */
 export interface WindowMerge {
@@ -34,6 +35,11 @@ export interface WindowFn<T = unknown> {
   assignOutputTime(window: BoundedWindow, timestamp: Instant): Instant;
   /** A stable description, e.g. `fixed(60000)`; equal descriptions mean compatible window functions. */
   describe(): string;
+  /**
+   * How a custom window function's windows are encoded: they cross worker threads only with it (global and interval
+   * windows need none; a window carrying more than its interval, e.g. a subclass of IntervalWindow, must have one).
+   */
+  readonly windowCoder?: Coder<BoundedWindow>;
 }
 
 const NO_MERGES: WindowMerge[] = [];
@@ -211,6 +217,8 @@ export interface CustomWindowFnSpec<T> {
   merge?: (windows: readonly BoundedWindow[]) => WindowMerge[];
   sideInputWindow?: (mainWindow: BoundedWindow) => BoundedWindow;
   outputTime?: (window: BoundedWindow, timestamp: Instant) => Instant;
+  /** Encodes its windows, so that they cross worker threads (see WindowFn.windowCoder); deterministic. */
+  windowCoder?: Coder<BoundedWindow>;
 }
 
 class CustomWindows<T> implements WindowFn<T> {
@@ -221,8 +229,10 @@ class CustomWindows<T> implements WindowFn<T> {
   readonly assignsSingleWindow = false;
   /** Unknown for a custom merge: every active window is offered to it. */
   readonly mergesIntersectingIntervals = false;
+  readonly windowCoder: Coder<BoundedWindow> | undefined;
   constructor(private readonly spec: CustomWindowFnSpec<T>) {
     this.isMerging = spec.merge !== undefined;
+    this.windowCoder = spec.windowCoder;
   }
   assignWindows(t: Instant, element: T): readonly BoundedWindow[] {
     return this.spec.assign(t, element);

@@ -11,7 +11,7 @@ import { after, describe, it } from 'node:test';
 import { GlobalWindow, IntervalWindow, LocalRunner, Pipeline, type PaneInfo } from '../../src/index.ts';
 import { defaultTranscriptFiles } from '../../scripts/conformance.ts';
 import { runTranscript, type TranscriptDriver, type TranscriptOutput } from '../transcripts/harness.ts';
-import { readTranscriptFile, type Transcript, type TranscriptSpec } from '../transcripts/parse.ts';
+import { readTranscriptFile, type Transcript } from '../transcripts/parse.ts';
 import definition from './fixtures/transcript-pipeline.ts';
 
 const MODULE = resolve(import.meta.dirname, 'fixtures/transcript-pipeline.ts');
@@ -22,12 +22,12 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 let runs = 0;
 
-function workersDriver(file: string, spec: TranscriptSpec, grouping: 'gbk' | 'combine'): TranscriptDriver {
+function workersDriver(file: string, index: number, grouping: 'gbk' | 'combine'): TranscriptDriver {
   return {
     name: `engine-${WORKERS}-workers${grouping === 'combine' ? '-combine' : ''}`,
     async run(t: Transcript): Promise<TranscriptOutput[][]> {
       const output = join(root, `run-${runs++}`);
-      const params = { file, name: spec.name, bundling: 'as-is', grouping, output };
+      const params = { file, index, bundling: 'as-is', grouping, output };
       const p = Pipeline.create();
       await definition.build(p, params);
       const result = await new LocalRunner().run(p.graph, { workers: WORKERS, pipelineModule: { path: MODULE, params } });
@@ -58,11 +58,11 @@ const QUICK = new Set(['after_all_then_closed', 'after_any_count_or_processing_t
 
 for (const file of defaultTranscriptFiles()) {
   const specs = readTranscriptFile(file);
-  const chosen = FULL ? specs : specs.filter((s, i) => QUICK.has(s.name) || (i === 0 && basename(file) !== 'riffle-triggers.yaml'));
+  const chosen = specs.flatMap((spec, index) => (FULL || QUICK.has(spec.name) || (index === 0 && basename(file) !== 'riffle-triggers.yaml') ? [{ spec, index }] : []));
   describe(`transcripts on ${WORKERS} workers: ${basename(file)}`, () => {
-    for (const spec of chosen) {
+    for (const { spec, index } of chosen) {
       for (const grouping of FULL ? (['gbk', 'combine'] as const) : (['gbk'] as const)) {
-        const driver = workersDriver(file, spec, grouping);
+        const driver = workersDriver(file, index, grouping);
         it(`${spec.name} [${driver.name}]`, async () => {
           const r = await runTranscript(spec, driver);
           assert.ok(r.passed, r.reason);

@@ -1,4 +1,4 @@
-import { coGroupByKey, IntervalWindow, kv, window, type BoundedWindow, type PCollection, type WindowFn, type WindowMerge } from '../../../src/index.ts';
+import { coders, coGroupByKey, IntervalWindow, kv, window, type BoundedWindow, type Coder, type PCollection, type WindowFn, type WindowMerge } from '../../../src/index.ts';
 import type { NexmarkEvent } from '../model.ts';
 import { compareBids, justBids, justNewAuctions } from './query.ts';
 import { expectedAuctionDurationMs, type NexmarkQueryConfig } from './query-config.ts';
@@ -23,6 +23,25 @@ export class AuctionOrBidWindow extends IntervalWindow {
   }
 }
 
+const intervalCoder = coders.intervalWindow();
+
+/** An AuctionOrBidWindow's bytes (its interval, auction id and kind), so that it crosses worker threads whole. */
+export const auctionOrBidWindowCoder: Coder<BoundedWindow> = {
+  name: 'nexmark-auction-or-bid-window',
+  deterministic: true,
+  encode(w, out) {
+    const a = w as AuctionOrBidWindow;
+    intervalCoder.encode(a, out);
+    out.varUint(a.auction);
+    out.byte(a.isAuctionWindow ? 1 : 0);
+  },
+  decode(input) {
+    const i = intervalCoder.decode(input);
+    const auction = input.varUint();
+    return new AuctionOrBidWindow(i.start, i.end, auction, input.byte() === 1);
+  },
+};
+
 /**
  * Beam's AuctionOrBidWindowFn. An auction gets the window of its lifetime; a bid gets [t, t + 2 × the expected auction
  * duration), enough to meet an auction the stream has not shown yet. Per auction id, every bid window that starts
@@ -31,6 +50,7 @@ export class AuctionOrBidWindow extends IntervalWindow {
 export function auctionOrBidWindows(expectedDurationMs: number): WindowFn<NexmarkEvent> {
   return window.custom<NexmarkEvent>({
     name: `nexmark-auction-or-bid(${expectedDurationMs})`,
+    windowCoder: auctionOrBidWindowCoder,
     assign(t, e): readonly BoundedWindow[] {
       if (e.type === 'auction') return [new AuctionOrBidWindow(t, e.auction.expires, e.auction.id, true)];
       if (e.type === 'bid') return [new AuctionOrBidWindow(t, t + 2 * expectedDurationMs, e.bid.auction, false)];

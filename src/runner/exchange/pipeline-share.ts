@@ -133,7 +133,10 @@ export class PipelineShare implements WorkerShare {
   edge(node: PrimitiveNode, input: number, carries?: 'accumulators'): ExchangeEdge | undefined {
     const kind = exchangeKindOf(node, input);
     if (kind === undefined) return undefined;
-    const inputCoder = this.graph.collections.get(node.inputs[input]!)!.coder;
+    const collection = this.graph.collections.get(node.inputs[input]!)!;
+    const inputCoder = collection.coder;
+    // A custom window function's windows cross with its coder (global and interval windows need none).
+    const windowCoder = collection.windowing.windowFn.windowCoder;
     // A lifted combine's partial accumulators: keyed (and routed) as the input, values with the default object coder.
     const declared = carries === 'accumulators' ? (isKvCoder(inputCoder) ? (coders.kv(inputCoder.keyCoder, DEFAULT_CODER) as Coder<unknown>) : undefined) : inputCoder;
     const id = `${node.id}:${input}`;
@@ -152,9 +155,9 @@ export class PipelineShare implements WorkerShare {
     return {
       width: this.workers,
       open: (target: ChannelTarget, channelBase: number): Channel => {
-        const out = this.ctx.exchangeOutput(id, { coder, partitioning, step: node.name });
+        const out = this.ctx.exchangeOutput(id, { coder, partitioning, step: node.name, ...(windowCoder !== undefined ? { windowCoder } : {}) });
         this.outs.push(out);
-        this.inputs.push(this.ctx.exchangeInput(id, { coder, target: this.target(target), channelBase }));
+        this.inputs.push(this.ctx.exchangeInput(id, { coder, target: this.target(target), channelBase, ...(windowCoder !== undefined ? { windowCoder } : {}) }));
         return new EndingChannel(out, this.bounded);
       },
     };

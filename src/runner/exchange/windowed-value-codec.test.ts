@@ -110,3 +110,33 @@ test('a custom window without a window coder is refused with what to do', () => 
   const { out } = roundTrip(withCoder, [{ value: 'x', timestamp: 0, windows: [custom], pane: NO_FIRING }]);
   assert.equal(out[0]!.windows[0]!.key, 'custom:5');
 });
+
+test('a window extending IntervalWindow crosses with its window coder, or is refused — never cut down to its interval', () => {
+  class TaggedWindow extends IntervalWindow {
+    constructor(start: number, end: number, readonly tag: number) {
+      super(start, end);
+    }
+  }
+  const interval = coders.intervalWindow();
+  const tagged: import('../../model/index.ts').Coder<BoundedWindow> = {
+    name: 'tagged',
+    deterministic: true,
+    encode(w, out) {
+      interval.encode(w as TaggedWindow, out);
+      out.varUint((w as TaggedWindow).tag);
+    },
+    decode(input) {
+      const i = interval.decode(input);
+      return new TaggedWindow(i.start, i.end, input.varUint());
+    },
+  };
+  const item = { value: 'x', timestamp: 5, windows: [new TaggedWindow(0, 10, 42)], pane: NO_FIRING };
+  const { out } = roundTrip(new WindowedValueCodec(coders.string(), tagged), [item, { ...item, windows: [new IntervalWindow(0, 10)] }]);
+  const w = out[0]!.windows[0]!;
+  assert.ok(w instanceof TaggedWindow && w.tag === 42 && w.start === 0 && w.end === 10, 'the subclass and its field came back');
+  assert.equal(out[1]!.windows[0]!.constructor, IntervalWindow, 'a plain interval stays one');
+  assert.throws(
+    () => roundTrip(new WindowedValueCodec(coders.string()), [item]),
+    (e: unknown) => (e as { code?: string }).code === 'EXCHANGE_WINDOW_NOT_ENCODABLE' && /extends IntervalWindow/.test((e as Error).message),
+  );
+});

@@ -143,17 +143,19 @@ export class WindowedValueCodec<T = unknown> {
 
   private encodeWindow(w: BoundedWindow, out: ByteWriter): void {
     if (w === GlobalWindow.INSTANCE) out.byte(WINDOW_GLOBAL);
-    else if (w instanceof IntervalWindow) {
+    else if (w.constructor === IntervalWindow) {
+      // Exactly an IntervalWindow: a subclass may carry more than its interval (it needs its window function's coder).
       out.byte(WINDOW_INTERVAL);
-      writeInstant(w.start, out);
-      writeInstant(w.end, out);
+      writeInstant((w as IntervalWindow).start, out);
+      writeInstant((w as IntervalWindow).end, out);
     } else if (this.windowCoder) {
       out.byte(WINDOW_CUSTOM);
       this.windowCoder.encode(w, out);
     } else {
-      throw new RiffleError('EXCHANGE_WINDOW_NOT_ENCODABLE', `a window of type ${w.constructor?.name ?? typeof w} (${w.key}) cannot cross workers: it is neither global nor an interval and the exchange has no window coder`, {
-        domain: 'internal',
-        hint: 'give the custom WindowFn a window coder, or run the pipeline with --workers 1',
+      const what = w instanceof IntervalWindow ? 'it extends IntervalWindow, and sending only its interval would lose the rest' : 'it is neither global nor an interval';
+      throw new RiffleError('EXCHANGE_WINDOW_NOT_ENCODABLE', `a window of type ${w.constructor?.name ?? typeof w} (${w.key}) cannot cross workers: ${what}, and its window function has no window coder (windowCoder)`, {
+        domain: 'user',
+        hint: 'give the custom window function a windowCoder (window.custom({ ..., windowCoder })), or run the pipeline with --workers 1',
       });
     }
   }
@@ -171,7 +173,7 @@ export class WindowedValueCodec<T = unknown> {
         const start = readInstant(input);
         const end = readInstant(input);
         const prev = same ? last[i] : undefined;
-        w = prev instanceof IntervalWindow && prev.start === start && prev.end === end ? prev : new IntervalWindow(start, end);
+        w = prev !== undefined && prev.constructor === IntervalWindow && (prev as IntervalWindow).start === start && (prev as IntervalWindow).end === end ? prev : new IntervalWindow(start, end);
       } else if (tag === WINDOW_CUSTOM && this.windowCoder) w = this.windowCoder.decode(input);
       else throw new RiffleError('EXCHANGE_FRAME_CORRUPT', `exchange bundle: unknown window tag ${tag}`, { domain: 'internal' });
       if (same && last[i] !== w) same = false;
