@@ -48,8 +48,8 @@ async function run(progress: boolean, grouping: 'combine' | 'groupByKey') {
     total += e.value;
     return e;
   }, 'Count');
-  // A grouping takes a finite watermark every deferredGroupingElements / 8 = 8192 elements.
-  const result = await p.run({ deferredGroupingElements: 65_536 });
+  // A grouping takes a finite watermark every deferredGroupingElements / 4 = 8192 elements.
+  const result = await p.run({ deferredGroupingElements: 32_768 });
   const memory = (result.metrics as PipelineMetrics).memory!;
   return { panes, total, peak: memory.steps['Group']!.peakBytesInMemory };
 }

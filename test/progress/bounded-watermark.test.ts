@@ -118,8 +118,8 @@ function build(input: PCollection<KV<string, number>>, c: Case): Outs {
 async function run(elems: readonly Elem[], batch: number, progress: boolean, lag: number, c: Case, progressEvery = 1) {
   const p = Pipeline.create();
   const outs = build(p.apply(read(new ProgressSource(elems, batch, progress, lag))), c);
-  // A grouping takes a finite watermark every deferredGroupingElements / 8 elements: here, every one.
-  const result = await p.run({ deferredGroupingElements: progressEvery * 8 });
+  // A grouping takes a finite watermark every deferredGroupingElements / 4 elements: here, every `progressEvery`.
+  const result = await p.run({ deferredGroupingElements: progressEvery * 4 });
   const dropped = Object.entries(result.metrics.counters ?? {}).filter(([k, v]) => k.endsWith('droppedDueToLateness') && Number(v) > 0);
   return { outs, dropped };
 }
@@ -202,7 +202,7 @@ test('a merging window function that merges windows that do not intersect keeps 
   const runOnce = async (progress: boolean) => {
     const p = Pipeline.create();
     const out = capture(p.apply(read(new ProgressSource(elems, 1, progress))).apply(window.into<KV<string, number>>(intoLatest)).apply(groupByKey<string, number>()));
-    await p.run({ deferredGroupingElements: 8 });
+    await p.run({ deferredGroupingElements: 4 });
     return sortedLines(out.map((x) => groupLine(x.value.key, x.window.key, x.value.value, x.timestamp)));
   };
   const without = await runOnce(false);

@@ -56,7 +56,7 @@ export class GroupOp extends Operator {
     this.ctx = new MutableReducerContext(this);
     this.windowFn = strategy.windowFn;
     if (deferred && batch === undefined) this.deferred = new Map();
-    this.progressEvery = Math.max(1, deferredBudget >> 3);
+    this.progressEvery = Math.max(1, deferredBudget >> 2);
   }
 
   private readonly windowFn: WindowingStrategy['windowFn'];
