@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { io, LocalRunner, Pipeline, RiffleError, writeTo, type LocalRunOptions } from '../../src/index.ts';
+import { combine, io, kv, LocalRunner, Pipeline, read, RiffleError, window, writeTo, type KV, type LocalRunOptions, type UnboundedSource } from '../../src/index.ts';
 import definition, { twoPhaseDirSink } from './fixtures/kill-pipeline.ts';
 import { killTest } from './kill-driver.ts';
 
@@ -202,6 +202,71 @@ test('a cancelled run (Ctrl-C, SIGTERM) keeps its last checkpoint: --resume cont
     assert.equal(r.state, 'DONE');
     assert.ok(log.some((m) => /resuming from checkpoint/.test(m)), log.join('\n'));
     assert.deepEqual(published(join(dir, 'out')), published(join(dir, 'ref')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an unbounded source restarts at its checkpointed position; completed checkpoints finalize its positions in order', async () => {
+  const dir = tmp();
+  try {
+    const finalized: number[] = [];
+    const source = (n: number): UnboundedSource<KV<string, number>, number> => ({
+      kind: 'unbounded',
+      describe: () => `counter(${n})`,
+      async open(position) {
+        let next = position ?? 0;
+        return {
+          async next() {
+            if (next >= n) return null;
+            await new Promise((r) => setTimeout(r, 1));
+            const values: KV<string, number>[] = [];
+            const timestamps: number[] = [];
+            for (const end = Math.min(n, next + 25); next < end; next++) {
+              values.push(kv(`k${next % 3}`, next));
+              timestamps.push(next * 10);
+            }
+            return { values, timestamps };
+          },
+          position: () => next,
+          watermark: () => (next >= n ? Infinity : next * 10),
+          async finalizeCheckpoint(p: number) {
+            finalized.push(p);
+          },
+          async close() {},
+        };
+      },
+    });
+    let seen = 0;
+    const build = (out: string, failAt: number) => {
+      const p = Pipeline.create();
+      p.apply(read(source(2000)))
+        .map((e: KV<string, number>) => {
+          if (++seen === failAt) throw new Error('injected');
+          return e;
+        })
+        .apply(window.into<KV<string, number>>(window.fixed('1s')))
+        .apply(combine.perKey(combine.sum((v: number) => v)))
+        .map((s: KV<string, number>) => `${s.key} ${s.value}`)
+        .apply(writeTo(twoPhaseDirSink(out)));
+      return p;
+    };
+    await new LocalRunner().run(build(join(dir, 'ref'), -1).graph, {});
+    seen = 0;
+    const log: string[] = [];
+    const r = await new LocalRunner().run(build(join(dir, 'out'), 1500).graph, { checkpointDir: join(dir, 'ck'), checkpointIntervalMs: 10, log: (m) => log.push(m), pollIntervalMs: 1 });
+    assert.equal(r.state, 'DONE');
+    // The default for a job reading an unbounded source: fixed-delay restarts.
+    assert.ok(log.some((m) => /restarting from its latest checkpoint .*restart 1 of 3/.test(m)), log.join('\n'));
+    const lines = (d: string) => published(d).map((l) => l.replace(/^[^:]+: /, '')).sort();
+    assert.deepEqual(lines(join(dir, 'out')), lines(join(dir, 'ref')));
+    assert.ok(finalized.length >= 2, `finalized ${finalized.join(',')}`);
+    // In checkpoint order within each attempt; the restart goes back at most to the last finalized position.
+    let drops = 0;
+    for (let i = 1; i < finalized.length; i++) if (finalized[i]! < finalized[i - 1]!) drops++;
+    assert.ok(drops === 0, `order ${finalized.join(',')}`);
+    // The last checkpoint before the source ended (a reader that ended is closed: the final checkpoint has none to tell).
+    assert.ok(finalized.at(-1)! > 1500, `finalized ${finalized.join(',')}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
