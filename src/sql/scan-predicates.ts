@@ -11,8 +11,8 @@
  *    in REGULAR joins (an ASOF or POSITIONAL join would pair rows differently without the skipped files), and only
  *    null-rejecting comparisons (IS NULL on a join's null-supplying side is not one).
  * 3. The literal must convert exactly to the column's Delta type the way DuckDB compares: integers within the safe
- *    range, strings for strings, `DATE '…'`/ISO strings for dates, ISO timestamps (UTC: sessions run with
- *    TimeZone=UTC). Float columns are left out (32-bit values compared as doubles), and so are > >= <> on doubles
+ *    range, strings for strings (none under a default collation), `DATE '…'`/ISO strings for dates, ISO
+ *    timestamps (without a zone only while the session's TimeZone is UTC, as Riffle sets it). Float columns are left out (32-bit values compared as doubles), and so are > >= <> on doubles
  *    (DuckDB orders NaN above every number, while the statistics leave NaN out).
  */
 import type { Condition, DeltaValue, Predicate } from '../lakehouse/index.ts';
@@ -25,6 +25,16 @@ export interface ScanColumn {
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Node = { [k: string]: Json };
+
+/** The session settings that change how DuckDB compares literals. */
+export interface SessionSettings {
+  /** `default_collation` ('' when none). */
+  readonly defaultCollation: string;
+  /** `TimeZone`. */
+  readonly timeZone: string;
+}
+
+const DEFAULT_SETTINGS: SessionSettings = { defaultCollation: '', timeZone: 'UTC' };
 
 type Op = 'eq' | 'lt' | 'lte' | 'gt' | 'gte' | 'in' | 'isNull' | 'notNull';
 
@@ -43,14 +53,14 @@ function isNode(v: Json | undefined): v is Node {
  * @example
  * extractScanPredicates(JSON.parse(serialized), new Map([['__riffle_delta_0', columns]])).get('__riffle_delta_0');
  */
-export function extractScanPredicates(tree: unknown, relations: ReadonlyMap<string, readonly ScanColumn[]>): Map<string, Predicate> {
+export function extractScanPredicates(tree: unknown, relations: ReadonlyMap<string, readonly ScanColumn[]>, session: SessionSettings = DEFAULT_SETTINGS): Map<string, Predicate> {
   const out = new Map<string, Predicate>();
   const visit = (v: Json | undefined): void => {
     if (Array.isArray(v)) { for (const x of v) visit(x); return; }
     if (!isNode(v)) return;
     if (v.type === 'SELECT_NODE') {
       for (const { relation, ref, alone } of scansOf(v.from_table, relations)) {
-        const predicate = termsFor(v.where_clause, relations.get(relation) as readonly ScanColumn[], ref, alone);
+        const predicate = termsFor(v.where_clause, relations.get(relation) as readonly ScanColumn[], ref, alone, session);
         if (Object.keys(predicate).length > 0) out.set(relation, predicate);
       }
     }
@@ -104,7 +114,8 @@ function conjuncts(where: Json | undefined): Node[] {
   return [where];
 }
 
-function termsFor(where: Json | undefined, columns: readonly ScanColumn[], ref: string, alone: boolean): Predicate {
+function termsFor(where: Json | undefined, columns: readonly ScanColumn[], ref: string, alone: boolean, session: SessionSettings): Predicate {
+  const literal = (n: Json | undefined, type: string) => literalOf(n, type, session);
   const column = (n: Json | undefined): ScanColumn | undefined => {
     if (!isNode(n) || n.class !== 'COLUMN_REF' || !Array.isArray(n.column_names)) return undefined;
     const names = n.column_names.map((x) => String(x).toLowerCase());
@@ -176,7 +187,7 @@ const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})
 /**
  * A literal as the canonical value of a column of Delta type `type`, when it converts exactly; else undefined.
  */
-function literal(n: Json | undefined, type: string): DeltaValue | undefined {
+function literalOf(n: Json | undefined, type: string, session: SessionSettings): DeltaValue | undefined {
   if (!isNode(n)) return undefined;
   let cast: string | undefined;
   let node = n;
@@ -206,6 +217,7 @@ function literal(n: Json | undefined, type: string): DeltaValue | undefined {
       return undefined;
     }
     case 'string':
+      if (session.defaultCollation !== '') return undefined; // e.g. nocase: 'FR' = 'fr' holds in DuckDB, not in the statistics' order
       return (cast === undefined || cast === 'VARCHAR') && id === 'VARCHAR' && typeof raw === 'string' ? raw : undefined;
     case 'boolean': {
       if (id === 'BOOLEAN' && typeof raw === 'boolean' && cast === undefined) return raw;
@@ -219,7 +231,7 @@ function literal(n: Json | undefined, type: string): DeltaValue | undefined {
       return (cast === undefined || cast === 'DATE') && id === 'VARCHAR' && typeof raw === 'string' && ISO_DATE.test(raw) && validDate(raw) ? raw : undefined;
     case 'timestamp': {
       if (!(cast === undefined || cast === 'TIMESTAMP' || cast === 'TIMESTAMP WITH TIME ZONE' || cast === 'TIMESTAMP_TZ') || id !== 'VARCHAR' || typeof raw !== 'string') return undefined;
-      return timestampMicros(raw);
+      return timestampMicros(raw, session.timeZone === 'UTC');
     }
     default:
       return undefined;
@@ -231,11 +243,12 @@ function validDate(s: string): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }
 
-/** An ISO timestamp as microseconds since the epoch (no zone: UTC, the session's time zone). */
-function timestampMicros(s: string): bigint | undefined {
+/** An ISO timestamp as microseconds since the epoch (without a zone only when the session's zone is UTC). */
+function timestampMicros(s: string, utcSession: boolean): bigint | undefined {
   const m = ISO_TIMESTAMP.exec(s.trim());
   if (!m) return undefined;
   const [, y, mo, d, h = '00', mi = '00', sec = '00', frac = '', zone] = m;
+  if (!zone && !utcSession) return undefined; // DuckDB reads it in the session's zone
   if (!validDate(`${y}-${mo}-${d}`) || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return undefined;
   let offsetMinutes = 0;
   if (zone && zone !== 'Z') {

@@ -69,6 +69,23 @@ describe('delta() scans', () => {
     });
   }
 
+  it('leaves string and zone-less timestamp literals alone when the session compares them otherwise', async () => {
+    const other = await SqlSession.open({ cwd: dir, threads: 1 });
+    try {
+      await other.query("SET default_collation = 'nocase'");
+      const r = await other.query("SELECT count(*) FROM delta('events') WHERE country = 'FR'");
+      assert.deepEqual([r.rows, r.scans[0].filesRead], [[[6]], 7]);
+      await other.query("SET default_collation = ''");
+      await other.query("SET TimeZone = 'America/New_York'");
+      const t = await other.query("SELECT count(*) FROM delta('events') WHERE ts < '2024-01-01 03:00:00'");
+      assert.deepEqual([t.rows, t.scans[0].filesRead], [[[4]], 7]); // 03:00 New York is 08:00 UTC: every row of Jan 1
+      const z = await other.query("SELECT count(*) FROM delta('events') WHERE ts < '2024-01-01T03:00:00Z'");
+      assert.equal(z.scans[0].filesRead, 2);
+    } finally {
+      other.close();
+    }
+  });
+
   it('skips per scan in a join only on qualified columns, and not in an ASOF join', async () => {
     const r = await session.query("SELECT a.id, b.id FROM delta('events') a JOIN delta('events') b ON a.id = b.id WHERE a.country = 'de' AND b.id < 2");
     // a: country = 'de' (3 files); b: id < 2 (one file)

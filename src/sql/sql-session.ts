@@ -132,7 +132,9 @@ export class SqlSession {
         snapshots.set(names[i], snapshot);
         deltaColumns.set(names[i], snapshot.schema.fields.map((f) => ({ name: f.name, type: f.type })));
       }
-      const predicates = tree ? extractScanPredicates(tree, deltaColumns) : new Map<string, Predicate>();
+      const [[collation, timeZone]] = await this.rows("SELECT current_setting('default_collation'), current_setting('TimeZone')");
+      const settings = { defaultCollation: String(collation ?? ''), timeZone: String(timeZone) };
+      const predicates = tree ? extractScanPredicates(tree, deltaColumns, settings) : new Map<string, Predicate>();
       for (let i = 0; i < calls.length; i++) {
         const call = calls[i];
         const name = names[i];
