@@ -33,12 +33,12 @@ function run(args: readonly string[], killWhen?: () => boolean): Promise<{ code:
 
 const completeCheckpoints = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((d) => existsSync(join(dir, d, '_metadata'))).length : 0);
 
-function fileLines(out: string): string[] {
-  const dir = join(out, 'files');
+function fileLines(out: string, sub = 'files'): string[] {
+  const dir = join(out, sub);
   const lines: string[] = [];
   for (const f of readdirSync(dir)) {
     if (f.startsWith('.') || f === '_SUCCESS') continue;
-    for (const l of readFileSync(join(dir, f), 'utf8').split('\n')) if (l !== '') lines.push(l);
+    for (const l of readFileSync(join(dir, f), 'utf8').split('\n')) if (l !== '') lines.push(sub === 'files' ? l : `${f.replace(/-\d{5}-of-\d{5}\.jsonl$/, '')} ${l}`);
   }
   return lines.sort();
 }
@@ -54,6 +54,8 @@ test('file and Delta sinks: SIGKILL after a checkpoint, --resume: the output of 
   assert.equal(ref.code, 0, ref.stderr);
   const wantLines = fileLines(join(work, 'ref'));
   const wantRows = await tableRows(join(work, 'ref'));
+  const wantWindowed = fileLines(join(work, 'ref'), 'windowed');
+  assert.equal(wantWindowed.length, 2400);
   assert.equal(wantLines.length, 2400);
   assert.equal(wantRows.length, 2400);
 
@@ -67,6 +69,7 @@ test('file and Delta sinks: SIGKILL after a checkpoint, --resume: the output of 
   const resumed = await run([...args, '--resume']);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.deepEqual(fileLines(out), wantLines);
+  assert.deepEqual(fileLines(out, 'windowed'), wantWindowed);
   assert.deepEqual(await tableRows(out), wantRows);
   // One commit per checkpoint that had rows, then the final one. (Files the killed attempt staged after its last
   // checkpoint are unreferenced orphans — no abort ran — which vacuum removes.)

@@ -65,6 +65,11 @@ export type CommitStep = 'locked' | 'guarded' | 'renamed-one' | 'renamed' | 'com
 export interface CommitOptions {
   /** The run committing: a run adds to its own committed set, another run's set it replaces. */
   readonly runId: string;
+  /**
+   * Whose set this commit extends (default `runId`): a run resumed from a checkpoint commits as the run that started
+   * the job (carried in the checkpoint), so that it adds to that run's set instead of replacing it.
+   */
+  readonly owner?: string;
   /** Where the manifest's temp file is written: the run's temp dir in the set's directory (created if missing). */
   readonly tempDir?: string;
   /** Called after each step (tests). */
@@ -199,7 +204,8 @@ export function commitFileSet(set: FileSet, files: readonly CommitFile[], o: Com
     const otherListed = new Set(sets.filter((s) => s !== prev).flatMap((s) => s.files.map((f) => f.name)));
     const onDisk = () => readdirSync(set.dir).filter((n) => pattern.test(n) && !otherListed.has(n));
     const visible = new Set((prev ? prev.files : onDisk().map((name) => adopted(set.dir, name))).map((f) => f.name));
-    const kept = prev && prev.runId === o.runId ? prev.files.filter((f) => !names.has(f.name)) : [];
+    const owner = o.owner ?? o.runId;
+    const kept = prev && prev.runId === owner ? prev.files.filter((f) => !names.has(f.name)) : [];
     const put = (entry: FileSetEntry): CommitManifest => {
       sets[slot] = entry;
       return { format: 'riffle-files', version: 1, sets };
@@ -233,8 +239,8 @@ export function commitFileSet(set: FileSet, files: readonly CommitFile[], o: Com
     const entry: FileSetEntry = {
       base: set.base,
       rest: set.rest,
-      runId: o.runId,
-      commits: prev && prev.runId === o.runId ? prev.commits + 1 : 1,
+      runId: owner,
+      commits: prev && prev.runId === owner ? prev.commits + 1 : 1,
       time: new Date().toISOString(),
       files: [...kept, ...files.map((f) => ({ name: f.name, count: f.count, bytes: f.bytes }))],
     };

@@ -1,4 +1,4 @@
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   applyTransform,
   ConfigError,
@@ -11,12 +11,16 @@ import {
   type Pipeline,
   type PTransform,
   type Sink,
+  type BoundedWindow,
+  type Instant,
+  type PaneInfo,
+  type SinkOutput,
 } from '../../model/index.ts';
 import { create, flattenWith, groupByKey, parDo, writeToWithResults } from '../../transforms/index.ts';
 import { AsyncTempFile } from './async-temp-file.ts';
 import type { FileFormat } from './file-format.ts';
 import { commitFileSet, RunTempDir } from './file-commit.ts';
-import { preparedOr, prepareFiles, removePreparedDir } from './prepared-files.ts';
+import { preparedDir, preparedOr, prepareFiles, removePreparedDir } from './prepared-files.ts';
 import { fileSetFor, finalShardPath, type FileCompression } from './file-sink.ts';
 import { paneLabel, windowLabel } from './shard-labels.ts';
 import { SyncTempFile, type TempFileResult } from './sync-temp-file.ts';
@@ -295,42 +299,136 @@ function finalize<T>(results: PCollection<ShardResult>, spec: WriteSpec<T>, run:
 
 /**
  * Windowed or triggered input: the whole collection on one key, so that each trigger firing is one pane of the
- * window; each pane is written to `numShards` temp files and committed at once.
+ * window; each pane is written to `numShards` temp files (asynchronously, fsynced) by a sink the engine awaits, and
+ * published at once — or, in a checkpointed run, from its first checkpoint on, published when the checkpoint
+ * completes (two phases: `prepareCommit` moves the panes written since the previous checkpoint into the set's
+ * prepared dir and returns them; `commit` publishes them, idempotently, as the run that started the job — a run
+ * resumed from the checkpoint adds to that run's files instead of replacing them). Panes after the last checkpoint
+ * are published when the input ends. The outputs (`WrittenFile`) of panes published by a checkpoint's commit go out
+ * with the sink's next flush; a restored checkpoint's commit (a resumed run) publishes without outputs.
  */
 function writePanes<T>(input: PCollection<T>, spec: WriteSpec<T>, run: SinkRun): PCollection<WrittenFile> {
-  const numShards = spec.numShards ?? 1;
   return input
     .map((v) => kv(0, v), 'SingleKey')
     .apply(groupByKey<number, T>('GroupPanes'))
-    .apply(
-      parDo<KV<number, T[]>, WrittenFile>(
-        {
-          setup() {
-            run.join();
-          },
-          process(group, ctx) {
-            const dir = run.temp().path;
-            const files = Array.from({ length: numShards }, () => SyncTempFile.open(dir, spec.format, spec.compression));
-            const results: TempFileResult[] = [];
-            try {
-              const values = group.value;
-              for (let i = 0; i < values.length; i++) files[i % numShards]!.add(values[i]!);
-              for (const f of files) results.push(f.close());
-            } catch (e) {
-              for (const f of files) f.discard();
-              throw e;
-            }
-            const label = { window: windowLabel(ctx.window), pane: paneLabel(ctx.pane) };
-            const pane = { index: ctx.pane.index, timing: ctx.pane.timing, isLast: ctx.pane.isLast };
-            for (const f of commit(results, spec, run, label)) ctx.output({ ...f, window: label.window, pane });
-          },
-          teardown() {
-            run.leave();
-          },
+    .apply('WritePanes', writeToWithResults(paneSink(spec, run)));
+}
+
+/** A pane written to temp files, not published yet. */
+interface WrittenPane {
+  readonly label: { readonly window: string; readonly pane: string };
+  readonly pane: NonNullable<WrittenFile['pane']>;
+  readonly files: readonly TempFileResult[];
+  readonly timestamp: Instant;
+  readonly window: BoundedWindow;
+}
+
+/** What a pane sink's `prepareCommit` returns (stored with the checkpoint). */
+interface PreparedPanes {
+  /** Whose file set the commit extends (the run that started the job). */
+  readonly owner: string;
+  readonly checkpointId: number;
+  readonly panes: ReadonlyArray<{ readonly label: { readonly window: string; readonly pane: string }; readonly files: ReadonlyArray<{ readonly name: string; readonly count: number; readonly bytes: number }> }>;
+}
+
+function paneSink<T>(spec: WriteSpec<T>, run: SinkRun): Sink<KV<number, T[]>, WrittenFile> {
+  const numShards = spec.numShards ?? 1;
+  const set = fileSetFor(spec, spec.format.extension, spec.compression);
+  return {
+    describe: () => `files(${spec.prefix})`,
+    // Panes are named by window and pane, so a replayed pane takes the same names; checkpointed runs publish on completion.
+    guarantee: 'exactly-once',
+    async open() {
+      run.join();
+      let joined = true;
+      let queue: Array<{ values: T[]; timestamp: Instant; window: BoundedWindow; pane: PaneInfo }> = [];
+      /** Checkpointed runs: panes written since the last checkpoint. */
+      let written: WrittenPane[] = [];
+      /** Panes a checkpoint prepared, by checkpoint (for their outputs once committed in this run). */
+      const prepared = new Map<number, WrittenPane[]>();
+      let outputs: SinkOutput<WrittenFile>[] = [];
+      let checkpointed = false;
+      let owner: string | undefined;
+      const publish = (p: WrittenPane, files: readonly TempFileResult[]) => {
+        for (const f of commit(files, spec, run, p.label, owner)) outputs.push({ value: { ...f, window: p.label.window, pane: p.pane }, timestamp: p.timestamp, window: p.window });
+      };
+      const take = () => {
+        const out = outputs;
+        outputs = [];
+        return out;
+      };
+      const writeQueued = async (): Promise<SinkOutput<WrittenFile>[]> => {
+        const panes = queue;
+        queue = [];
+        for (const { values, timestamp, window, pane } of panes) {
+          const files = Array.from({ length: numShards }, () => AsyncTempFile.open(run.temp().path, spec.format, spec.compression));
+          let results: TempFileResult[];
+          try {
+            for (let i = 0; i < values.length; i++) files[i % numShards]!.add(values[i]!);
+            results = await Promise.all(files.map((f) => f.close()));
+          } catch (e) {
+            await Promise.all(files.map((f) => f.discard()));
+            throw e;
+          }
+          const p: WrittenPane = { label: { window: windowLabel(window), pane: paneLabel(pane) }, pane: { index: pane.index, timing: pane.timing, isLast: pane.isLast }, files: results, timestamp, window };
+          if (checkpointed) written.push(p);
+          else publish(p, results);
+        }
+        return take();
+      };
+      const leave = () => {
+        if (joined) run.leave();
+        joined = false;
+      };
+      return {
+        write(group, timestamp, window, pane) {
+          queue.push({ values: group.value, timestamp, window, pane });
         },
-        'WritePanes',
-      ),
-    );
+        flush: () => (queue.length > 0 ? writeQueued() : outputs.length > 0 ? Promise.resolve(take()) : undefined),
+        endOfInput() {
+          // The input ended: panes after the last checkpoint are published now (a resumed run replays them to the same names).
+          for (const p of written) publish(p, p.files);
+          written = [];
+          return outputs.length > 0 ? Promise.resolve(take()) : undefined;
+        },
+        async prepareCommit(checkpointId: number): Promise<PreparedPanes> {
+          checkpointed = true;
+          const panes = written;
+          written = [];
+          prepareFiles(set, panes.flatMap((p) => p.files.map((f) => f.tempPath)));
+          prepared.set(checkpointId, panes);
+          return {
+            owner: owner ?? run.temp().runId,
+            checkpointId,
+            panes: panes.map((p) => ({ label: p.label, files: p.files.map((f) => ({ name: basename(f.tempPath), count: f.count, bytes: f.bytes })) })),
+          };
+        },
+        async commit(value: unknown): Promise<void> {
+          const p = value as PreparedPanes;
+          checkpointed = true;
+          owner = p.owner; // a resumed run extends the set of the run that started the job
+          const dir = preparedDir(set);
+          const mine = prepared.get(p.checkpointId);
+          prepared.delete(p.checkpointId);
+          p.panes.forEach((pane, i) => {
+            const files = pane.files.map((f) => ({ tempPath: join(dir, f.name), count: f.count, bytes: f.bytes }));
+            const here = mine?.[i];
+            if (here !== undefined) publish(here, files);
+            else commit(files, spec, run, pane.label, owner);
+          });
+        },
+        async finish() {
+          leave();
+        },
+        async abort() {
+          // Written, not prepared: removed with the run's temp dir. Prepared panes stay for a resumed run.
+          queue = [];
+          written = [];
+          leave();
+        },
+      };
+    },
+  };
 }
 
 /** Writes values to a temp file and closes it; a failure deletes the file. */
@@ -348,7 +446,7 @@ function writeAll<T>(file: SyncTempFile<T>, values: readonly T[]): TempFileResul
  * Commits temp files (in shard order) to the sink's file set under their final names and describes them. The run's
  * first commit replaces the previous run's set; its later ones (panes) add to it.
  */
-function commit(files: readonly TempFileResult[], spec: WriteSpec<unknown>, run: SinkRun, label: { window: string; pane: string } | undefined): WrittenFile[] {
+function commit(files: readonly TempFileResult[], spec: WriteSpec<unknown>, run: SinkRun, label: { window: string; pane: string } | undefined, owner?: string): WrittenFile[] {
   const numShards = files.length;
   const out: WrittenFile[] = [];
   const named = files.map((f, shardIndex) => {
@@ -361,6 +459,6 @@ function commit(files: readonly TempFileResult[], spec: WriteSpec<unknown>, run:
     return { tempPath: f.tempPath, name: basename(path), count: f.count, bytes: f.bytes };
   });
   const temp = run.temp();
-  commitFileSet(fileSetFor(spec, spec.format.extension, spec.compression), named, { runId: temp.runId, tempDir: temp.path });
+  commitFileSet(fileSetFor(spec, spec.format.extension, spec.compression), named, { runId: temp.runId, tempDir: temp.path, ...(owner !== undefined ? { owner } : {}) });
   return out;
 }
