@@ -16,6 +16,29 @@ import type { BoundedWindow } from './window.ts';
  * the checkpoint) and `commit(prepared)` once the checkpoint completed (idempotent: it may run again after a restart).
  * A sink without them is at-least-once under recovery and says so through `guarantee`.
  *
+ * How a connector takes part (the rules every built-in sink follows):
+ * - `prepareCommit(id)` is awaited with the job at rest (the flushes before the barrier done). Make what was written
+ *   since the previous checkpoint durable and invisible, and return plain data (it is stored in the checkpoint and
+ *   may come back in another process): names, ids, positions — never handles. Later writes go to a new unit (a new
+ *   transaction, new files), because the prepared one now belongs to the checkpoint.
+ * - `commit(prepared)` publishes exactly that unit. It must be idempotent and must work from a writer that did not
+ *   prepare it: after a crash the resumed run's writer is opened and `commit` is called again with the restored
+ *   checkpoint's value before any input (SinkOp.restore), and the coordinator may repeat a commit. Make it recognize
+ *   "already done" from the destination itself: Delta's `txn(appId, version)` in the table's log (io.delta.write:
+ *   appId stable across runs, version = the checkpoint id); a file already under its final name (io.files: the
+ *   commit protocol's rename is idempotent, and the set's owner travels in the prepared value so a resumed run adds
+ *   to the files instead of replacing them); Postgres' `PREPARE TRANSACTION` / `COMMIT PREPARED` with a progress row
+ *   written in the prepared transaction (io.postgres, `exactlyOnce`); Kafka's transactional producer, committing the
+ *   stored transactional id, producer id and epoch with EndTxn (io.kafka, `exactlyOnce`).
+ * - `abort` removes only what is neither committed nor prepared: a prepared unit may be committed by the resumed run
+ *   (a Postgres prepared transaction, a Kafka open transaction, files in a prepared dir, staged Delta files).
+ * - What follows the last checkpoint is published by `endOfInput`/`finish` at the end of a bounded input; a resumed
+ *   run replays it, so that final publication must be recognizable as well (Delta: the staging writers' txn rides on
+ *   the final commit; files: the same names under the same owner).
+ * - A connector that cannot do this (the bus: a publish is visible at once) declares `guarantee: 'at-least-once'`,
+ *   and the run report says so (`PipelineResult.sinks`); consumers then deduplicate (the bus: an id attribute and a
+ *   topic with `messageDedup`).
+ *
  * @example
  *   const lines: string[] = [];
  *   const sink: Sink<string> = {
