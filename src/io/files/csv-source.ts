@@ -4,7 +4,7 @@ import type { Converter, CsvColumns, CsvHeader, CsvRow, CsvValue } from './csv-c
 import { EXPECTED, INVALID, baseType, converterFor, isColumnSpec } from './csv-columns.ts';
 import type { CsvErrorDetail, CsvReadSink } from './csv-read.ts';
 import { readCsvRecords } from './csv-read.ts';
-import { FileSource, fileError, patternList } from './file-source.ts';
+import { FileSource, fileError, patternList, type FileEventTime } from './file-source.ts';
 import type { InvalidUtf8 } from './lines.ts';
 
 export interface CsvSourceOptions<H extends CsvHeader, C extends CsvColumns, T> {
@@ -31,6 +31,8 @@ export interface CsvSourceOptions<H extends CsvHeader, C extends CsvColumns, T> 
   invalidUtf8?: InvalidUtf8;
   /** Lines per batch read (default 4096). */
   batchSize?: number;
+  /** Each record's event time, and whether the files are in time order (then windows fire as they are read). */
+  eventTime?: FileEventTime<T>;
 }
 
 /**
@@ -67,6 +69,7 @@ export function csvSource<const H extends CsvHeader = true, const C extends CsvC
     format: 'csv',
     patterns: patternList(pattern),
     splittable: false,
+    eventTime: opts.eventTime,
     async *readRange(part, { step, signal, warn }) {
       const file = part.file;
       let values: T[] = [];

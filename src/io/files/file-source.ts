@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import type { BoundedSource, ErrorRecord, SourceBatch } from '../../model/index.ts';
+import { ConfigError, type BoundedSource, type ErrorRecord, type Instant, type SourceBatch } from '../../model/index.ts';
 import { expandPaths } from './glob.ts';
 import { countLinesBefore, isGzipFile } from './lines.ts';
 
@@ -39,6 +39,100 @@ export interface FileSourceSpec<T> {
   readonly readRange: FileRangeReader<T>;
   /** Whether uncompressed files may be split by byte ranges (false for CSV: a quoted value may hold newlines). */
   readonly splittable: boolean;
+  /** The records' event time, and whether the files hold them in time order (the formats' `eventTime` option). */
+  readonly eventTime?: FileEventTime<T> | undefined;
+}
+
+/**
+ * Event time declared on a file read (the `eventTime` option of readText / readCsv / readJsonl and their sources).
+ * @example
+ *   io.files.readJsonl<Click>('clicks/*.jsonl', { eventTime: { timestamp: (c) => Date.parse(c.at), ordered: { maxDelay: 5000 } } })
+ */
+export interface FileEventTime<T> {
+  /** Each record's event time (ms since the epoch). A throw, or a value that is not a finite number, sends the record to the errors. */
+  readonly timestamp: (record: T) => Instant;
+  /**
+   * The files hold their records in time order (read in the order of their sorted paths), each at most `maxDelay` ms
+   * (default 0) behind the latest one before it. The read then reports event-time progress as it reads (the latest
+   * event time so far less `maxDelay`: SourceBatch.watermark), so windows fire, and their state is let go, before the
+   * end of the input. A record further behind breaks the declaration: it goes to the errors (it would be late), with
+   * the reason. Absent: the records get their event times and the windows fire at the end.
+   */
+  readonly ordered?: boolean | { readonly maxDelay?: number };
+}
+
+/** Applies a read's declared event time to its batches, in read order: timestamps, order check, watermark. */
+class EventTimeClock<T> {
+  #latest = -Infinity;
+  readonly #maxDelay: number | undefined;
+
+  constructor(
+    private readonly eventTime: FileEventTime<T>,
+    private readonly step: string,
+  ) {
+    const o = eventTime.ordered;
+    this.#maxDelay = o === undefined || o === false ? undefined : o === true ? 0 : (o.maxDelay ?? 0);
+  }
+
+  apply(batch: SourceBatch<T>, file: string): SourceBatch<T> {
+    const values: T[] = [];
+    const timestamps: Instant[] = [];
+    let errors: ErrorRecord<string>[] | undefined = batch.errors;
+    const reject = (v: T, reason: string) => {
+      (errors = errors === batch.errors ? [...(batch.errors ?? [])] : errors)!.push({ step: this.step, error: reason, element: rawOf(v), time: new Date().toISOString(), origin: { file } });
+    };
+    const maxDelay = this.#maxDelay;
+    for (const v of batch.values) {
+      let t: unknown;
+      try {
+        t = this.eventTime.timestamp(v);
+      } catch (e) {
+        reject(v, `event time: ${(e as Error)?.message ?? String(e)}`);
+        continue;
+      }
+      if (typeof t !== 'number' || !Number.isFinite(t)) {
+        reject(v, `event time: ${String(t)} is not a finite number of milliseconds since the epoch`);
+        continue;
+      }
+      if (maxDelay !== undefined && t < this.#latest - maxDelay) {
+        reject(v, `event time ${new Date(t).toISOString()} is ${this.#latest - t} ms behind ${new Date(this.#latest).toISOString()} read before it, more than the declared maxDelay of ${maxDelay} ms: the input is not in the declared time order`);
+        continue;
+      }
+      if (t > this.#latest) this.#latest = t;
+      values.push(v);
+      timestamps.push(t);
+    }
+    const out: SourceBatch<T> = { values, timestamps, ...(errors !== undefined ? { errors } : {}) };
+    return maxDelay !== undefined && this.#latest > -Infinity ? { ...out, watermark: this.#latest - maxDelay } : out;
+  }
+}
+
+function rawOf(v: unknown): string {
+  if (typeof v === 'string') return v;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+function checkEventTime(eventTime: FileEventTime<unknown> | undefined, step: string): void {
+  if (eventTime === undefined) return;
+  const where = { context: { step, option: 'eventTime' } };
+  if (typeof eventTime.timestamp !== 'function') {
+    throw new ConfigError(`${step}: eventTime.timestamp must be a function from a record to its event time (ms since the epoch)`, { ...where, hint: '{ eventTime: { timestamp: (r) => Date.parse(r.at) } }' });
+  }
+  for (const key of Object.keys(eventTime)) {
+    if (key !== 'timestamp' && key !== 'ordered') throw new ConfigError(`${step}: eventTime has no option '${key}'`, { ...where, hint: 'eventTime takes timestamp and ordered' });
+  }
+  const o = eventTime.ordered;
+  if (o === undefined || typeof o === 'boolean') return;
+  for (const key of Object.keys(o)) {
+    if (key !== 'maxDelay') throw new ConfigError(`${step}: eventTime.ordered has no option '${key}'`, { ...where, hint: 'ordered is true or { maxDelay: ms }' });
+  }
+  if (o.maxDelay !== undefined && !(typeof o.maxDelay === 'number' && Number.isFinite(o.maxDelay) && o.maxDelay >= 0)) {
+    throw new ConfigError(`${step}: eventTime.ordered.maxDelay must be a number of milliseconds ≥ 0, got ${String(o.maxDelay)}`, { ...where, hint: '{ ordered: { maxDelay: 5000 } }' });
+  }
 }
 
 /**
@@ -58,6 +152,7 @@ export class FileSource<T> implements BoundedSource<T> {
     this.#spec = spec;
     this.#parts = parts;
     this.#step = step ?? `${spec.format}(${spec.patterns.join(', ')})`;
+    if (step === undefined) checkEventTime(spec.eventTime as FileEventTime<unknown> | undefined, this.#step);
     this.#warnings = warnings ?? [];
   }
 
@@ -117,6 +212,8 @@ export class FileSource<T> implements BoundedSource<T> {
     }
     const warnings = this.#warnings;
     const files = await this.files();
+    // Declared event time: applied in read order (a read resumed at a position starts its order check there).
+    const clock = this.#spec.eventTime !== undefined ? new EventTimeClock(this.#spec.eventTime, this.#step) : undefined;
     for (let p = at.part; p < files.length; p++) {
       let drop = p === at.part ? at.values : 0;
       let n = 0;
@@ -132,7 +229,7 @@ export class FileSource<T> implements BoundedSource<T> {
           batch = { ...batch, values: batch.values.slice(drop), ...(batch.timestamps ? { timestamps: batch.timestamps.slice(drop) } : {}) };
           drop = 0;
         }
-        yield { ...batch, position: { part: p, values: n } };
+        yield { ...(clock !== undefined ? clock.apply(batch, files[p]!.file) : batch), position: { part: p, values: n } };
       }
     }
   }

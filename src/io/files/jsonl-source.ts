@@ -1,5 +1,5 @@
 import type { BoundedSource, ErrorRecord } from '../../model/index.ts';
-import { FileSource, LineNumbering, fileError, patternList } from './file-source.ts';
+import { FileSource, LineNumbering, fileError, patternList, type FileEventTime } from './file-source.ts';
 import type { InvalidUtf8 } from './lines.ts';
 import { readLines } from './lines.ts';
 
@@ -14,6 +14,8 @@ export interface JsonlSourceOptions<T> {
   maxRecordBytes?: number;
   /** 'error' (default): a line that is not UTF-8 goes to the errors, its bytes in base64; 'replace': read as U+FFFD. */
   invalidUtf8?: InvalidUtf8;
+  /** Each record's event time, and whether the files are in time order (then windows fire as they are read). */
+  eventTime?: FileEventTime<T>;
 }
 
 /** Default deepest nesting of a JSON record. */
@@ -35,6 +37,7 @@ export function jsonlSource<T = unknown>(pattern: string | readonly string[], op
     format: 'jsonl',
     patterns: patternList(pattern),
     splittable: true,
+    eventTime: opts.eventTime,
     async *readRange(part, { step, signal, warn }) {
       let numbering: LineNumbering | undefined;
       let any = false;

@@ -1,5 +1,5 @@
 import type { BoundedSource } from '../../model/index.ts';
-import { FileSource, LineNumbering, fileError, patternList } from './file-source.ts';
+import { FileSource, LineNumbering, fileError, patternList, type FileEventTime } from './file-source.ts';
 import type { InvalidUtf8 } from './lines.ts';
 import { readLines } from './lines.ts';
 
@@ -10,6 +10,8 @@ export interface TextSourceOptions {
   maxLineBytes?: number;
   /** 'error' (default): a line that is not UTF-8 goes to the errors, its bytes in base64; 'replace': read as U+FFFD. */
   invalidUtf8?: InvalidUtf8;
+  /** Each line's event time, and whether the files are in time order (then windows fire as they are read). */
+  eventTime?: FileEventTime<string>;
 }
 
 /**
@@ -25,6 +27,7 @@ export function textSource(pattern: string | readonly string[], opts: TextSource
     format: 'text',
     patterns: patternList(pattern),
     splittable: true,
+    eventTime: opts.eventTime,
     async *readRange(part, { step, signal, warn }) {
       let numbering: LineNumbering | undefined;
       let any = false;
