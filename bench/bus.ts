@@ -18,7 +18,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import * as os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bus as busIo } from '../src/io/index.ts';
@@ -93,7 +93,7 @@ async function startServer(dir: string): Promise<{ child: ChildProcess; url: str
 }
 
 async function riffle(): Promise<Record<string, Phase>> {
-  const dir = mkdtempSync(join(tmpdir(), 'riffle-bench-bus-'));
+  const dir = mkdtempSync(join(os.tmpdir(), 'riffle-bench-bus-'));
   const { child, url } = await startServer(dir);
   const pid = child.pid!;
   const bus = await busIo.connectBus(url);
@@ -261,14 +261,19 @@ const r = await riffle();
 const k = flag('no-kafka') ? { error: 'skipped (--no-kafka)' } : await kafka();
 const kafkaPhases = 'error' in k ? undefined : (k as Record<string, Phase>);
 if (flag('json')) {
-  console.log(JSON.stringify({ messages: MESSAGES, size: SIZE, riffle: r, kafka: k }, null, 2));
+  console.log(JSON.stringify({ messages: MESSAGES, size: SIZE, cores: os.cpus().length, loadAverage: os.loadavg(), riffle: r, kafka: k }, null, 2));
 } else {
   console.log(`bus benchmark: ${MESSAGES.toLocaleString('en-US')} messages of ${SIZE} bytes; Riffle through 'riffle bus serve --fsync interval'; Kafka ${'error' in k ? `not run: ${k.error}` : 'KRaft, one broker, one partition, its perf tools'}`);
   console.log(table(r, kafkaPhases));
   console.log('\nnotes:');
   for (const [phase, p] of Object.entries(r)) console.log(`  riffle ${phase}: ${p.note ?? ''}`);
   if (kafkaPhases) for (const [phase, p] of Object.entries(kafkaPhases)) console.log(`  kafka  ${phase}: ${p.note ?? ''}`);
-  const produceRatio = kafkaPhases?.produce?.messagesPerSec ? (r.produce!.messagesPerSec! / kafkaPhases.produce.messagesPerSec) : undefined;
-  console.log(`\ntargets: produce throughput within 1.5× of Kafka's: ${produceRatio === undefined ? 'n/a' : `${produceRatio.toFixed(2)}× → ${produceRatio >= 1 / 1.5 ? 'met' : 'not met'}`}; ` +
+  const ratio = (phase: string): string => {
+    const k = kafkaPhases?.[phase]?.messagesPerSec;
+    const x = r[phase]?.messagesPerSec;
+    return k === undefined || x === undefined || k === 0 ? 'n/a' : `${(x / k).toFixed(2)}× → ${x / k >= 1 / 1.5 ? 'met' : 'not met'}`;
+  };
+  console.log(`\ntargets: within 1.5× of Kafka's throughput (≥ 0.67×): produce ${ratio('produce')}, consume ${ratio('consume')}; ` +
     `p99 < 50 ms at half the max rate: ${fmt(r.half?.p99Ms, 2)} ms → ${(r.half?.p99Ms ?? Infinity) < 50 ? 'met' : 'not met'}`);
+  console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end (other processes share the cores: compare CPU seconds too)`);
 }

@@ -28,6 +28,9 @@ import type { TopicLog } from './topic-log.ts';
 
 export const DELETED_TOPIC = '_deleted-topic_';
 
+/** Below this many ready messages (or a quarter of the pending window), a pull starts loading the next ones. */
+const READ_AHEAD_BELOW = 2000;
+
 interface Pending {
   readonly offset: number;
   readonly msg: Message;
@@ -165,11 +168,22 @@ export class SubscriptionRuntime {
 
   private async fillNow(): Promise<void> {
     const log = this.log;
-    if (!log) return;
+    if (!log || this.closed) return;
+    const before = this.pending.size;
+    try {
+      await this.load(log);
+    } finally {
+      // A pull waiting for a change finds what was loaded (a read ahead completes after the pull that started it).
+      if (this.pending.size > before) this.wake();
+    }
+  }
+
+  private async load(log: TopicLog): Promise<void> {
     const epoch = this.epoch;
     if (this.readCursor < log.startOffset) this.dropBelow(log.startOffset);
-    // Refill only below half the window, then in whole reads: loading a few messages at a time costs a disk read each.
-    if (this.pending.size > this.deps.maxPendingMessages / 2 && this.pendingBytes < this.deps.maxPendingBytes / 2) return;
+    // Refill in whole reads (loading a few messages at a time costs a disk read each): when nothing is ready, or when
+    // a read's worth (1000 messages, or half the window if smaller) fits in the window beside what is leased.
+    if (this.ready.size > 0 && this.deps.maxPendingMessages - this.pending.size < Math.min(1000, this.deps.maxPendingMessages / 2)) return;
     while (this.pending.size < this.deps.maxPendingMessages && this.pendingBytes < this.deps.maxPendingBytes) {
       this.readCursor = this.acked.nextAbsent(this.readCursor);
       if (this.readCursor >= log.endOffset) break;
@@ -315,7 +329,8 @@ export class SubscriptionRuntime {
   /** Leases up to `max` messages whose turn it is (no waiting). */
   async pullNow(max: number): Promise<ReceivedMessage[]> {
     this.requireLog();
-    await this.fill();
+    // A read ahead in progress is waited for only when too little is ready: the rest goes out meanwhile.
+    if (this.filling === undefined || this.ready.size < max) await this.fill();
     const now = this.deps.clock.now();
     this.expireLeases(now);
     const out: ReceivedMessage[] = [];
@@ -387,7 +402,19 @@ export class SubscriptionRuntime {
       }
       this.journalAsync({ a: toRanges(tooOld.map((p) => p.offset)) });
     }
+    this.readAhead();
     return out;
+  }
+
+  /**
+   * Loads the next messages from the log in the background when few are ready, so that pulls seldom wait for a disk
+   * read (the reads overlap with the delivery of what is loaded). Its failure is the next pull's (which reads again).
+   */
+  private readAhead(): void {
+    const log = this.log;
+    if (this.filling !== undefined || this.closed || log === undefined) return;
+    if (this.ready.size >= Math.min(READ_AHEAD_BELOW, this.deps.maxPendingMessages / 4) || this.readCursor >= log.endOffset) return;
+    this.fill().catch(() => undefined);
   }
 
   /** Pulls, waiting up to `waitMs` (on the bus clock) for a first message. */

@@ -131,10 +131,12 @@ export function decodeMessagesFrame(frame: Uint8Array): Array<FrameMessage & { d
   if (4 + headerLength > frame.length) throw new BusInvalidArgumentError('a binary streaming pull frame ends inside its header');
   const header = JSON.parse(Buffer.from(frame.buffer, frame.byteOffset + 4, headerLength).toString('utf8')) as FrameMessage[];
   let at = 4 + headerLength;
-  return header.map((m) => {
-    if (at + m.size > frame.length) throw new BusInvalidArgumentError(`a binary streaming pull frame ends inside the data of message ${m.messageId}`);
-    const data = frame.subarray(at, at + m.size);
+  // The parsed header objects are this call's own: each gets its data view in place (no copy per message).
+  const out = header as Array<FrameMessage & { data: Uint8Array }>;
+  for (const m of out) {
+    if (!Number.isSafeInteger(m.size) || m.size < 0 || at + m.size > frame.length) throw new BusInvalidArgumentError(`a binary streaming pull frame ends inside the data of message ${m.messageId}`);
+    m.data = frame.subarray(at, at + m.size);
     at += m.size;
-    return { ...m, data };
-  });
+  }
+  return out;
 }
