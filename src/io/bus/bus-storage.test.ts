@@ -97,6 +97,21 @@ describe('bus storage', () => {
     await bus.close();
   });
 
+  it('the pending window refills as soon as a whole read fits beside the leased messages, and stays bounded', async () => {
+    const bus = await open({ maxPendingMessages: 100 });
+    await bus.createTopic('tw1');
+    await bus.createSubscription('sw1', { topic: 'tw1', ackDeadline: '60s' });
+    await bus.publish('tw1', Array.from({ length: 300 }, (_x, i) => ({ data: `m${i}` })));
+    const first = await bus.pull('sw1', { maxMessages: 1000 });
+    assert.equal(first.length, 100, 'at most maxPendingMessages unacked');
+    assert.deepEqual(await bus.pull('sw1', { maxMessages: 10 }), [], 'the window is full of leased messages');
+    await bus.acknowledge('sw1', first.slice(0, 40).map((m) => m.ackId));
+    // 60 leased, nothing ready, room for 40: delivery goes on (it waited until at most half the window was pending).
+    const next = await bus.pull('sw1', { maxMessages: 1000 });
+    assert.deepEqual(next.map(text), Array.from({ length: 40 }, (_x, i) => `m${100 + i}`));
+    await bus.close();
+  });
+
   it('retention by size deletes whole old segments; subscriptions skip what is gone', async () => {
     const bus = await open({ segmentBytes: 2048 });
     await bus.createTopic('tp1', { retentionBytes: 5000 });
