@@ -36,7 +36,8 @@ interface RunResult {
 function run(args: readonly string[], killAfterMs?: number): Promise<RunResult> {
   const started = Date.now();
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'run', pipeline, '--no-progress', ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    // One worker for the reference too: checkpointed runs use one.
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'run', pipeline, '--no-progress', '--workers', '1', ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = killAfterMs !== undefined ? setTimeout(() => child.kill('SIGKILL'), killAfterMs) : undefined;

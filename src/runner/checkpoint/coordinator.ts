@@ -57,7 +57,10 @@ export interface CheckpointStats {
 export class CheckpointCoordinator {
   private nextId = 1;
   private requested = false;
+  /** The checkpoint in flight, until its commits are done. */
   private running: Promise<void> | undefined;
+  /** Its synchronous part (until every operator snapshotted): sources wait for this only. */
+  private snapshotting: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private job: CheckpointedJob | undefined;
   /** Sources inside a batch (between `beforeBatch` and `atBoundary`). */
@@ -176,7 +179,7 @@ export class CheckpointCoordinator {
 
   /** A source is about to push a batch: it waits while a checkpoint is requested or running. */
   beforeBatch(op: SourceOp): Promise<void> | undefined {
-    if (!this.requested && this.running === undefined) {
+    if (!this.requested && this.snapshotting === undefined) {
       this.busy.add(op);
       return undefined;
     }
@@ -184,8 +187,8 @@ export class CheckpointCoordinator {
   }
 
   private async waitThenEnter(op: SourceOp): Promise<void> {
-    while (this.requested || this.running !== undefined) {
-      if (this.running !== undefined) await this.running;
+    while (this.requested || this.snapshotting !== undefined) {
+      if (this.snapshotting !== undefined) await this.snapshotting;
       else await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.stopped) break;
     }
@@ -212,8 +215,13 @@ export class CheckpointCoordinator {
     // Once every input is done, the job is finishing: nothing left to resume that a checkpoint would save.
     if (job.sources.every((s) => this.done.has(s))) return;
     const id = this.nextId++;
-    const run = this.checkpoint(job, id).catch((e: unknown) => job.fail(e));
+    let snapshotted!: () => void;
+    this.snapshotting = new Promise<void>((resolve) => (snapshotted = resolve)).finally(() => {
+      this.snapshotting = undefined;
+    });
+    const run = this.checkpoint(job, id, snapshotted).catch((e: unknown) => job.fail(e));
     this.running = run.finally(() => {
+      snapshotted();
       this.running = undefined;
     });
   }
@@ -237,8 +245,11 @@ export class CheckpointCoordinator {
     await this.running;
   }
 
-  /** Takes checkpoint `id` (see the file comment). */
-  async checkpoint(job: CheckpointedJob, id: number): Promise<void> {
+  /**
+   * Takes checkpoint `id` (see the file comment). `snapshotted` is called once every operator snapshotted: the
+   * sources go on while the parts and the metadata are written and the commits run (as Flink's asynchronous phase).
+   */
+  async checkpoint(job: CheckpointedJob, id: number, snapshotted: () => void = () => {}): Promise<void> {
     const started = Date.now();
     await job.settle();
     job.beforeBarrier();
@@ -266,6 +277,7 @@ export class CheckpointCoordinator {
     }
     // Positions as they were at the barrier, for the readers' acknowledgement once the checkpoint completed.
     const positions = job.sources.map((s) => s.position);
+    snapshotted();
     await Promise.all(parts.map((p) => this.storage.writePart(id, p.info.name, p.bytes)));
     const meta: CheckpointMetadata = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, id, createdAt: new Date().toISOString(), job: this.fingerprint, parts: parts.map((p) => p.info) };
     await this.storage.complete(id, encodeMetadata(meta));
