@@ -194,6 +194,14 @@ describe('errors', () => {
     await assert.rejects(session.query("SELECT * FROM delta('dv')"), (e: SqlError) => e.code === 'SQL_UNSUPPORTED' && /'deletionVectors'/.test(e.message) && e.column === 15);
   });
 
+  it('a data file the log names but the disk lacks is an I/O error pointing at the call', async () => {
+    const t = await DeltaTable.create(join(dir, 'lost'), { schema: { id: 'long' } });
+    await t.append([{ id: 1 }]);
+    const [file] = (await t.snapshot()).files;
+    rmSync(file.absolutePath);
+    await assert.rejects(session.query("SELECT * FROM delta('lost')"), (e: SqlError) => e instanceof SqlError && e.code === 'SQL_IO' && e.column === 15 && e.message.includes(file.absolutePath));
+  });
+
   it('a type error is a SqlError with a hint', async () => {
     await assert.rejects(session.query("SELECT note + 1 FROM delta('events')"), (e: SqlError) => e.code === 'SQL_TYPE' && /cast/.test(e.hint ?? ''));
   });

@@ -17,7 +17,7 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Predicate, Snapshot } from '../lakehouse/index.ts';
 import { duckType, quoteString } from './sql-text.ts';
 import { loadRows, type LoadColumn, type LoadType } from './row-loader.ts';
-import { extractScanPredicates, type ScanColumn } from './scan-predicates.ts';
+import { extractScanPredicates, type ScanColumn, type SessionSettings } from './scan-predicates.ts';
 import { fromDuckDbError, SqlError } from './sql-error.ts';
 import { findTableFunctionCalls, type TableFunctionCall } from './table-function-calls.ts';
 
@@ -122,19 +122,18 @@ export class SqlSession {
     const scans: ScanReport[] = [];
     if (calls.length > 0) {
       // The parse tree of the rewritten query: syntax errors before any table is opened; the predicates of scans.
-      const tree = await this.parse(text, sql, mapPosition);
+      // (One round trip for the tree and the settings: each costs about a millisecond.)
+      const { tree, settings } = await this.parse(text, sql, mapPosition);
       const deltaColumns = new Map<string, readonly ScanColumn[]>();
       const snapshots = new Map<string, Snapshot>();
-      for (let i = 0; i < calls.length; i++) {
-        const call = calls[i];
-        if (call.fn !== 'delta') continue;
-        const snapshot = await this.snapshot(call, sql);
+      const loaded = await Promise.all(calls.map((call) => (call.fn === 'delta' ? this.snapshot(call, sql) : undefined)));
+      loaded.forEach((snapshot, i) => {
+        if (!snapshot) return;
         snapshots.set(names[i], snapshot);
         deltaColumns.set(names[i], snapshot.schema.fields.map((f) => ({ name: f.name, type: f.type })));
-      }
-      const [[collation, timeZone]] = await this.rows("SELECT current_setting('default_collation'), current_setting('TimeZone')");
-      const settings = { defaultCollation: String(collation ?? ''), timeZone: String(timeZone) };
+      });
       const predicates = tree ? extractScanPredicates(tree, deltaColumns, settings) : new Map<string, Predicate>();
+      const views: string[] = [];
       for (let i = 0; i < calls.length; i++) {
         const call = calls[i];
         const name = names[i];
@@ -145,13 +144,21 @@ export class SqlSession {
             const files = predicate ? snapshot.filesMatching(predicate).files : [...snapshot.files];
             const [, , { deltaRelationSql }] = await loadModules();
             const select = await deltaRelationSql(snapshot, files, (q) => this.rows(q));
-            await this.connection.run(`CREATE OR REPLACE TEMP VIEW ${name} AS ${select}`);
+            views.push(`CREATE OR REPLACE TEMP VIEW ${name} AS ${select}`);
             scans.push({ table: String(call.args[0].value), version: snapshot.version, filesTotal: snapshot.files.length, filesRead: files.length, ...(predicate ? { predicate } : {}) });
           } else {
             await this.metadataTable(call, name, sql);
           }
         } catch (e) {
           throw this.callError(e, call, sql);
+        }
+      }
+      if (views.length > 0) {
+        try {
+          await this.connection.run(views.join(';\n'));
+        } catch (e) {
+          // A data file the log names is missing or unreadable: point at the first delta() call.
+          throw fromDuckDbError(e, '', sql, () => calls.find((c) => c.fn === 'delta')?.start ?? 0);
         }
       }
     }
@@ -188,16 +195,18 @@ export class SqlSession {
     return r.getRowsJson() as unknown[][];
   }
 
-  private async parse(text: string, sql: string, mapPosition: (p: number) => number): Promise<unknown> {
-    const [[serialized]] = await this.rows(`SELECT json_serialize_sql(${quoteString(text)})`);
+  /** The parse tree (undefined for statements other than SELECT) and the settings that matter to skipping. */
+  private async parse(text: string, sql: string, mapPosition: (p: number) => number): Promise<{ tree: unknown; settings: SessionSettings }> {
+    const [[serialized, collation, timeZone]] = await this.rows(`SELECT json_serialize_sql(${quoteString(text)}), current_setting('default_collation'), current_setting('TimeZone')`);
+    const settings = { defaultCollation: String(collation ?? ''), timeZone: String(timeZone) };
     const tree = JSON.parse(String(serialized)) as { error?: boolean; error_type?: string; error_message?: string; position?: string };
-    if (tree.error !== true) return tree;
+    if (tree.error !== true) return { tree, settings };
     if (tree.error_type === 'parser') {
       const pos = tree.position !== undefined ? Number(tree.position) : undefined;
       const position = pos !== undefined && Number.isFinite(pos) ? mapPosition(Buffer.from(text).subarray(0, pos).toString().length) : undefined;
       throw new SqlError('SQL_SYNTAX', `syntax error: ${String(tree.error_message).replace(/^syntax error /, '')}`, { sql, position });
     }
-    return undefined; // not a SELECT (COPY, CREATE … AS, EXPLAIN): no skipping, every file is read
+    return { tree: undefined, settings }; // not a SELECT (COPY, CREATE … AS, EXPLAIN): no skipping, every file is read
   }
 
   private resolvePath(call: TableFunctionCall): string {
