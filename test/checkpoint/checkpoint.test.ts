@@ -272,3 +272,20 @@ test('an unbounded source restarts at its checkpointed position; completed check
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('riffle run refuses checkpoint flags it cannot use before any work (exit 2, what to write instead)', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const dir = tmp();
+  try {
+    const riffle = (...args: string[]) => spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(import.meta.dirname, '../../src/cli/main.ts'), 'run', join(import.meta.dirname, 'fixtures/kill-pipeline.ts'), `--output=${join(dir, 'out')}`, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, RIFFLE_CHECKPOINT_DIR: '' } });
+    const noDir = riffle('--checkpoint-interval', '10s');
+    assert.equal(noDir.status, 2, noDir.stderr);
+    assert.match(noDir.stderr, /checkpoints need a directory: --checkpoint-dir DIR/);
+    const badInterval = riffle('--checkpoint-dir', join(dir, 'ck'), '--checkpoint-interval', 'soon');
+    assert.equal(badInterval.status, 2, badInterval.stderr);
+    assert.match(badInterval.stderr, /--checkpoint-interval takes a duration such as 500ms, 10s or 2m \(got 'soon'\)/);
+    assert.equal(existsSync(join(dir, 'out')), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
