@@ -57,9 +57,9 @@ export function resolveStreamingOptions(o: StreamingPullOptions = {}): { maxMess
   };
 }
 
-/** Checks the ack ids of a batched acknowledge, nack or deadline change. */
+/** Checks the ack ids of an acknowledge, nack or deadline change (the bus's calls and a stream's batches). */
 export function checkAckIds(ackIds: readonly string[]): readonly string[] {
-  if (!Array.isArray(ackIds) || ackIds.some((id) => typeof id !== 'string')) throw new BusInvalidArgumentError('ackIds must be an array of ack id strings');
+  if (!Array.isArray(ackIds) || ackIds.some((id) => typeof id !== 'string')) throw new BusInvalidArgumentError('ack ids must be an array of strings');
   return ackIds;
 }
 

@@ -23,7 +23,7 @@ import { applySubscriptionUpdate, durationIn, rejectUnknownKeys, resolveSubscrip
 import { BusStore } from './bus-store.ts';
 import { systemClock, type Clock, type ClockTimer } from './clock.ts';
 import { FSYNC_POLICIES, type FsyncPolicy } from './group-commit.ts';
-import { createMessageStream } from './message-stream.ts';
+import { checkAckIds, createMessageStream } from './message-stream.ts';
 import { validateName } from './names.ts';
 import { OffsetSet } from './offset-set.ts';
 import { DELETED_TOPIC, SubscriptionRuntime, type SubscriptionDeps } from './subscription.ts';
@@ -369,7 +369,7 @@ export class InProcessBus implements Bus {
 
   async acknowledge(subscription: string, ackIds: readonly string[]): Promise<AckResponse> {
     validateName('subscription', subscription);
-    return this.sub(subscription).acknowledge(checkIds(ackIds));
+    return this.sub(subscription).acknowledge(checkAckIds(ackIds));
   }
 
   async modifyAckDeadline(subscription: string, ackIds: readonly string[], deadline: DurationLike): Promise<AckResponse> {
@@ -381,12 +381,12 @@ export class InProcessBus implements Bus {
     } catch (e) {
       throw new BusInvalidArgumentError((e as Error).message);
     }
-    return s.modifyAckDeadline(checkIds(ackIds), ms);
+    return s.modifyAckDeadline(checkAckIds(ackIds), ms);
   }
 
   async nack(subscription: string, ackIds: readonly string[]): Promise<AckResponse> {
     validateName('subscription', subscription);
-    return this.sub(subscription).nack(checkIds(ackIds));
+    return this.sub(subscription).nack(checkAckIds(ackIds));
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -503,11 +503,6 @@ export class InProcessBus implements Bus {
     })();
     return this.closing;
   }
-}
-
-function checkIds(ackIds: readonly string[]): readonly string[] {
-  if (!Array.isArray(ackIds) || ackIds.some((x) => typeof x !== 'string')) throw new BusInvalidArgumentError('ack ids must be an array of strings');
-  return ackIds;
 }
 
 export { DELETED_TOPIC };
