@@ -5,7 +5,7 @@
 // order (min/max skipping has ranges to use). Then TPC-H Q1, Q3, Q5, Q6 and Q10, each through
 // `SqlSession.query` with `delta('…')` (snapshot from the log, pruning and skipping, a view over the surviving files)
 // and through a plain DuckDB connection with `read_parquet('<table>/*.parquet')`. Prints the median of REPEAT runs of
-// each, the ratio (target ≤ 1.2×) and the files read. Usage:
+// each (interleaved), the ratio (target ≤ 1.2×) and the files read. Usage:
 //   node --import tsx bench/sql.ts [sf=0.1] [commits=4]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,15 +90,21 @@ const QUERIES: Record<string, (t: (name: string) => string) => string> = {
     GROUP BY c_custkey, c_name, c_acctbal, c_phone, n_name, c_address, c_comment ORDER BY revenue DESC LIMIT 20`,
 };
 
-async function median(run: () => Promise<unknown>): Promise<number> {
-  await run(); // warm the OS cache and DuckDB
-  const times: number[] = [];
+/** Medians of REPEAT runs of each, the two interleaved (so that a busy moment of the machine hits both alike). */
+async function medians(a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<[number, number]> {
+  await a(); // warm the OS cache and DuckDB
+  await b();
+  const ta: number[] = [];
+  const tb: number[] = [];
   for (let k = 0; k < REPEAT; k++) {
-    const t = performance.now();
-    await run();
-    times.push(performance.now() - t);
+    for (const [run, times] of [[a, ta], [b, tb]] as const) {
+      const t = performance.now();
+      await run();
+      times.push(performance.now() - t);
+    }
   }
-  return times.sort((a, b) => a - b)[Math.floor(REPEAT / 2)];
+  const mid = (t: number[]) => t.sort((x, y) => x - y)[Math.floor(REPEAT / 2)];
+  return [mid(ta), mid(tb)];
 }
 
 // 1. Generate (DuckDB) and write (Riffle's Delta writer), COMMITS commits per large table, in date order.
@@ -133,8 +139,7 @@ for (const [name, q] of Object.entries(QUERIES)) {
   const ours = await session.query(q(viaDelta));
   const theirs = (await duck.runAndReadAll(q(direct))).getRowsJson();
   const same = ours.rows.length === theirs.length;
-  const a = await median(() => session.query(q(viaDelta)));
-  const b = await median(() => duck.runAndReadAll(q(direct)));
+  const [a, b] = await medians(() => session.query(q(viaDelta)), () => duck.runAndReadAll(q(direct)));
   const read = ours.scans.reduce((n, s) => n + s.filesRead, 0);
   const total = ours.scans.reduce((n, s) => n + s.filesTotal, 0);
   console.log(`${name.padEnd(6)}  ${a.toFixed(1).padStart(15)} ms  ${b.toFixed(1).padStart(18)} ms  ${(a / b).toFixed(2).padStart(5)}×  ${read}/${total}${same ? '' : '  (row counts differ!)'}`);

@@ -120,6 +120,8 @@ export class SqlSession {
     const names = calls.map((c) => `__riffle_${c.fn}_${this.counter++}`);
     const { text, mapPosition } = rewrite(sql, calls, names);
     const scans: ScanReport[] = [];
+    let prefix = '';
+    let firstCall = 0;
     if (calls.length > 0) {
       // The parse tree of the rewritten query: syntax errors before any table is opened; the predicates of scans.
       // (One round trip for the tree and the settings: each costs about a millisecond.)
@@ -153,20 +155,18 @@ export class SqlSession {
           throw this.callError(e, call, sql);
         }
       }
+      // The views run in the same round trip as the query, before it; an error among them (a data file the log names
+      // is missing or unreadable) points at the first delta() call.
       if (views.length > 0) {
-        try {
-          await this.connection.run(views.join(';\n'));
-        } catch (e) {
-          // A data file the log names is missing or unreadable: point at the first delta() call.
-          throw fromDuckDbError(e, '', sql, () => calls.find((c) => c.fn === 'delta')?.start ?? 0);
-        }
+        prefix = `${views.join(';\n')};\n`;
+        firstCall = calls.find((c) => c.fn === 'delta')?.start ?? 0;
       }
     }
     let reader;
     try {
-      reader = await this.connection.runAndReadAll(text);
+      reader = await this.connection.runAndReadAll(prefix + text);
     } catch (e) {
-      throw fromDuckDbError(e, text, sql, mapPosition);
+      throw fromDuckDbError(e, prefix + text, sql, (p) => (p < prefix.length ? firstCall : mapPosition(p - prefix.length)));
     }
     const columns = reader.columnNames().map((name, i) => ({ name, type: reader.columnType(i).toString() }));
     const rows = options.values === 'js' ? jsRows(reader, columns) : reader.getRowsJson().map((r) => r.map((v, i) => jsonValue(v, columns[i].type)));
