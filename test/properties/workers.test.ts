@@ -80,7 +80,7 @@ describe('pipelines on N workers', () => {
     const started = Date.now();
     await assert.rejects(run(3, { seed: 99, n: 400, failOn: `${e.user}/${e.ts}` }, 'crash'), (err: unknown) => {
       assert.ok(err instanceof RiffleError, String(err));
-      assert.match(err.message, /worker \d of 3 failed in step 'Enrich'/);
+      assert.match(err.message, /^step 'Enrich' failed on element .*\(in worker \d of 3\)/s);
       assert.match(err.message, new RegExp(`bad event ${e.user}/${e.ts}`));
       assert.equal(err.context.step, 'Enrich');
       assert.match(String(err.context.element), new RegExp(`"user":"${e.user}"`));

@@ -82,12 +82,17 @@ export class WorkerFailedError extends RiffleError {
   readonly worker: number;
   readonly original: SerializedError | undefined;
   constructor(worker: number, workers: number, what: string, original?: SerializedError) {
-    const where = original?.step !== undefined ? ` in step '${original.step}'` : '';
-    const message = original ? `worker ${worker} of ${workers} failed${where}: ${original.message}` : `worker ${worker} of ${workers} ${what}`;
+    // The worker's own error first, as one thread would report it (the CLI shows it as is), then where it happened.
+    const where = original?.step !== undefined && !original.message.includes(`'${original.step}'`) ? `, step '${original.step}'` : '';
+    // A RiffleError's message ends with its hint line: the hint goes back to its own field.
+    const suffix = original?.hint !== undefined ? `\n  hint: ${original.hint}` : undefined;
+    const own = original === undefined ? '' : suffix !== undefined && original.message.endsWith(suffix) ? original.message.slice(0, -suffix.length) : original.message;
+    const message = original ? `${own} (in worker ${worker} of ${workers}${where})` : `worker ${worker} of ${workers} ${what}`;
+    const hint = original === undefined ? 'the job was stopped; run with --workers 1 to see the failure in one thread, and report it if it persists' : original.hint;
     super(original?.code ?? 'WORKER_FAILED', message, {
       domain: original?.domain ?? 'internal',
       context: { worker, ...(original?.step !== undefined ? { step: original.step } : {}), ...(original?.element !== undefined ? { element: original.element } : {}) },
-      ...(original === undefined ? { hint: 'the job was stopped; run with --workers 1 to see the failure in one thread, and report it if it persists' } : {}),
+      ...(hint !== undefined ? { hint } : {}),
     });
     this.worker = worker;
     this.original = original;

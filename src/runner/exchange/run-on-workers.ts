@@ -10,7 +10,7 @@
  * A failure in any worker stops them all; the error names the worker, the step and the element.
  */
 import { ConfigError, RiffleError, type TestStreamSpec, type PipelineGraph, type MemoryFigures, type PipelineMetrics, type PipelineResult, type StepMetrics } from '../../model/index.ts';
-import { createReadStream, createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { plan, type LocalRunOptions, type Progress } from '../local/index.ts';
@@ -18,6 +18,7 @@ import { defaultDeadLetterPath, newRunId } from '../local/dead-letter-file.ts';
 import { checkWorkers } from './key-group-range.ts';
 import type { PipelineJobData } from './pipeline-job.ts';
 import { exchangeIdsOf, type QuiesceReply, type SplitPlan, type SplitRef, type TestStreamCommand } from './pipeline-share.ts';
+import { WorkerFailedError } from './protocol.ts';
 import { WorkerPool } from './pool.ts';
 
 /** Parts per worker a bounded read is split into (so a slow part does not leave the others idle). */
@@ -114,11 +115,20 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
   try {
     const reports = await pool.result;
     const results = reports.map((r) => r.result as PipelineResult);
-    await gatherDeadLetters(results, deadLetterPath);
+    await gatherDeadLetters(results.flatMap((r) => (r.deadLetterPath !== undefined ? [r.deadLetterPath] : [])), deadLetterPath);
     return merge(results, Date.now() - started, workers, deadLetterPath);
   } catch (e) {
     if (signal?.aborted && e instanceof RiffleError && e.code === 'JOB_CANCELLED') {
       return { state: 'CANCELLED', metrics: { steps: [], counters: {}, distributions: {}, gauges: {} }, deadLetters: [], deadLetterCount: 0, durationMs: Date.now() - started };
+    }
+    // A failed job's rejected records are kept too (e.g. past maxErrors): in the job's one file, which its error names.
+    const files = Array.from({ length: workers }, (_, i) => perWorkerPath(deadLetterPath, i)).filter((f) => existsSync(f));
+    if (files.length > 0) {
+      await gatherDeadLetters(files, deadLetterPath).catch(() => {});
+      if (e instanceof WorkerFailedError && e.hint !== undefined && e.hint.includes(perWorkerPath(deadLetterPath, e.worker))) {
+        const own = (text: string) => text.split(perWorkerPath(deadLetterPath, e.worker)).join(deadLetterPath);
+        throw new WorkerFailedError(e.worker, workers, 'failed', { ...e.original!, message: own(e.original!.message), hint: own(e.hint) });
+      }
     }
     throw e;
   } finally {
@@ -209,10 +219,8 @@ function perWorkerPath(path: string, index: number): string {
   return dot > path.lastIndexOf('/') ? `${path.slice(0, dot)}-w${index}${path.slice(dot)}` : `${path}-w${index}`;
 }
 
-/** One result from the workers': the same step and counter summed over workers. */
 /** The workers' dead-letter files, appended one after the other into the job's file (created only if needed). */
-async function gatherDeadLetters(results: readonly PipelineResult[], path: string): Promise<void> {
-  const files = results.flatMap((r) => (r.deadLetterPath !== undefined ? [r.deadLetterPath] : []));
+async function gatherDeadLetters(files: readonly string[], path: string): Promise<void> {
   if (files.length === 0) return;
   mkdirSync(dirname(path), { recursive: true });
   for (let i = 0; i < files.length; i++) {
@@ -232,7 +240,8 @@ function merge(results: readonly PipelineResult[], durationMs: number, workers: 
       steps.set(s.step, had === undefined ? { ...s } : sumNumbers(had, s));
     }
     for (const [k, v] of Object.entries(r.metrics.counters)) counters[k] = (counters[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(r.metrics.gauges)) gauges[k] = (gauges[k] ?? 0) + v;
+    // A gauge is a last value, not an amount: the largest of the workers' (they report no time to pick the latest).
+    for (const [k, v] of Object.entries(r.metrics.gauges)) gauges[k] = gauges[k] === undefined ? v : Math.max(gauges[k]!, v);
     for (const [k, d] of Object.entries(r.metrics.distributions)) {
       const had = distributions[k];
       if (had === undefined) distributions[k] = { ...d };
