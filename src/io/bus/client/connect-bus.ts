@@ -1,7 +1,7 @@
 /**
  * `connectBus(url, { token })`: the `Bus` interface over HTTP to `riffle bus serve`, so that code written against the
  * in-process bus runs unchanged against a server that several processes share. Requests are the JSON API of
- * ../openapi.yaml (fetch, keep-alive); the streaming pull is a WebSocket (remote-message-stream.ts). Errors come back
+ * ../openapi.yaml (node:http, keep-alive); the streaming pull is a WebSocket (remote-message-stream.ts). Errors come back
  * as the same classes the in-process bus throws (rebuilt from their code), and an unreachable server is a
  * BusUnavailableError that says what to check.
  * @example
@@ -9,6 +9,8 @@
  *   await bus.publish('readings', [{ data: '{"t":21.5}' }]);
  *   for await (const m of bus.streamingPull('archive')) { handle(m); await m.ack(); }
  */
+import * as http from 'node:http';
+import * as https from 'node:https';
 import type { DurationLike } from '../../../model/index.ts';
 import type {
   AckResponse,
@@ -67,6 +69,13 @@ class RemoteBus implements Bus {
   readonly #headers: Record<string, string>;
   readonly #streams = new Set<RemoteMessageStream>();
   #closed = false;
+  /**
+   * Keep-alive connections for the JSON/binary requests. node:http rather than fetch: a small publish costs about a
+   * third of the client CPU (measured 1.7 → 0.6 ms a request on the shared machine), which is what the end-to-end
+   * latency at a steady rate (hundreds of small publishes a second) is made of.
+   */
+  readonly #agent: http.Agent;
+  readonly #requests = new Set<Promise<unknown>>();
 
   constructor(url: string | URL, options: ConnectBusOptions) {
     let base: URL;
@@ -79,6 +88,7 @@ class RemoteBus implements Bus {
     if (!base.pathname.endsWith('/')) base.pathname += '/';
     this.#base = base;
     this.#headers = options.token !== undefined && options.token !== '' ? { authorization: `Bearer ${options.token}` } : {};
+    this.#agent = base.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
   }
 
   /** Checks that a bus server answers at the URL. */
@@ -91,19 +101,17 @@ class RemoteBus implements Bus {
     if (this.#closed) throw new BusClosedError('this bus client is closed');
     const url = new URL(path, this.#base);
     const binary = body instanceof Uint8Array;
-    let response: Response;
+    const payload = body === undefined ? undefined : binary ? body : JSON.stringify(body);
+    const headers: Record<string, string | number> = payload !== undefined ? { ...this.#headers, 'content-type': binary ? MESSAGE_BATCH_TYPE : 'application/json', 'content-length': Buffer.byteLength(payload) } : { ...this.#headers };
+    let response: { status: number; ok: boolean };
+    let text: string;
     try {
-      response = await fetch(url, {
-        method,
-        headers: body !== undefined ? { ...this.#headers, 'content-type': binary ? MESSAGE_BATCH_TYPE : 'application/json' } : this.#headers,
-        ...(body !== undefined ? { body: binary ? body : JSON.stringify(body) } : {}),
-      });
+      ({ response, text } = await this.#send(method, url, headers, payload));
     } catch (e) {
-      const cause = (e as { cause?: NodeJS.ErrnoException }).cause;
-      const why = cause?.code === 'ECONNREFUSED' ? 'connection refused' : cause?.code === 'ECONNRESET' ? 'the connection was reset' : (cause?.message ?? (e as Error).message);
+      const err = (e as { cause?: NodeJS.ErrnoException }).cause ?? (e as NodeJS.ErrnoException);
+      const why = err.code === 'ECONNREFUSED' ? 'connection refused' : err.code === 'ECONNRESET' ? 'the connection was reset' : err.message;
       throw new BusUnavailableError(`cannot reach the bus server at ${this.#base.href}: ${why}`, { hint: "start it with 'riffle bus serve' or check --server / RIFFLE_BUS_URL", cause: e });
     }
-    const text = await response.text();
     let json: unknown;
     try {
       json = text === '' ? {} : JSON.parse(text);
@@ -117,6 +125,27 @@ class RemoteBus implements Bus {
       throw busErrorFromCode(error.code, error.message, error.hint);
     }
     return json as T;
+  }
+
+  /** One request on a keep-alive connection; resolves with the status and the whole body as text. */
+  #send(method: string, url: URL, headers: Record<string, string | number>, payload: Uint8Array | string | undefined): Promise<{ response: { status: number; ok: boolean }; text: string }> {
+    const sent = new Promise<{ response: { status: number; ok: boolean }; text: string }>((resolve, reject) => {
+      const request = (url.protocol === 'https:' ? https : http).request(url, { method, agent: this.#agent, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('error', reject);
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          resolve({ response: { status, ok: status >= 200 && status < 300 }, text: Buffer.concat(chunks).toString('utf8') });
+        });
+      });
+      request.on('error', reject);
+      request.end(payload);
+    });
+    this.#requests.add(sent);
+    const forget = () => this.#requests.delete(sent);
+    sent.then(forget, forget);
+    return sent;
   }
 
   async createTopic(name: string, config: TopicConfig = {}): Promise<TopicInfo> {
@@ -221,5 +250,8 @@ class RemoteBus implements Bus {
     if (this.#closed) return;
     await Promise.all([...this.#streams].map((s) => s.close()));
     this.#closed = true;
+    // Requests in flight finish first (a publish awaited elsewhere gets its answer); then the idle connections go.
+    await Promise.allSettled([...this.#requests]);
+    this.#agent.destroy();
   }
 }
