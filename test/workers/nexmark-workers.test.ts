@@ -29,12 +29,11 @@ const FEEDS: readonly Feed[] = [
   { label: 'batch, bundles of 777', feed: 'batch', batchSize: 777, chunk: 0 },
   { label: 'streaming, chunks of 500', feed: 'stream', batchSize: 0, chunk: 500 },
 ];
-/** In npm test: keyed windows (Q5), a join (Q8) and sessions (Q11) streaming, and a stateful join (Q3) in batch. */
+/** In npm test: keyed windows (Q5), a join (Q8) and sessions (Q11), streaming (batch on workers: workers.test.ts). */
 const QUICK: ReadonlyArray<[number, string, string]> = [
   [5, '100 ev/s', 'streaming, chunks of 500'],
   [8, '100 ev/s', 'streaming, chunks of 500'],
   [11, '100 ev/s', 'streaming, chunks of 500'],
-  [3, 'defaults', 'batch, bundles of 777'],
 ];
 
 let runs = 0;
