@@ -8,7 +8,7 @@
 //    pays about a millisecond per ES module file to resolve, read and compile it; the root entry is ~150 files, the
 //    CLI ~200, which alone would exceed the startup budget (issue 12: `riffle --help` ≤ 150 ms and `import 'riffle'`
 //    ≤ 100 ms over `node -e 0`). Entries and chunks sit in one folder, so the worker modules found beside their
-//    users (`new URL('./table-worker.js', import.meta.url)`) are found in the bundle too. Class and function names
+//    users (`new URL('./runner-worker.js', import.meta.url)`) are found in the bundle too. Class and function names
 //    are kept (errors name their class). Dependencies stay imports (node_modules).
 //    dist/.bundle-meta.json lists the sources in each bundle file (for tests; not published).
 // 3. dist/.build-stamp: bin/riffle.js runs dist/ in a checkout only when the stamp is newer than every source file.
@@ -65,7 +65,6 @@ const entryPoints = {
   orchestrator: 'src/orchestrator/index.ts',
   cli: 'src/cli/main.ts',
   // Worker entry points, started by URL from beside their users.
-  'table-worker': 'src/io/delta/table-worker.ts',
   'task-runner': 'src/orchestrator/task-runner.ts',
   'runner-worker': 'src/runner/exchange/runner-worker.ts',
   // The module each worker of a pipeline job loads (run-on-workers.ts starts it by URL from beside its chunk).

@@ -43,8 +43,8 @@ function fileLines(out: string, sub = 'files'): string[] {
   return lines.sort();
 }
 
-async function tableRows(out: string): Promise<string[]> {
-  const t = await DeltaTable.open(join(out, 'table'));
+async function tableRows(out: string, name = 'table'): Promise<string[]> {
+  const t = await DeltaTable.open(join(out, name));
   return (await t.read()).map((r) => `${String(r.key)} ${String(r.value)} ${String(r.n)}`).sort();
 }
 
@@ -55,6 +55,8 @@ test('file and Delta sinks: SIGKILL after a checkpoint, --resume: the output of 
   const wantLines = fileLines(join(work, 'ref'));
   const wantRows = await tableRows(join(work, 'ref'));
   const wantWindowed = fileLines(join(work, 'ref'), 'windowed');
+  const wantPaneRows = await tableRows(join(work, 'ref'), 'wtable');
+  assert.equal(wantPaneRows.length, 2400);
   assert.equal(wantWindowed.length, 2400);
   assert.equal(wantLines.length, 2400);
   assert.equal(wantRows.length, 2400);
@@ -70,6 +72,7 @@ test('file and Delta sinks: SIGKILL after a checkpoint, --resume: the output of 
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.deepEqual(fileLines(out), wantLines);
   assert.deepEqual(fileLines(out, 'windowed'), wantWindowed);
+  assert.deepEqual(await tableRows(out, 'wtable'), wantPaneRows);
   assert.deepEqual(await tableRows(out), wantRows);
   // One commit per checkpoint that had rows, then the final one. (Files the killed attempt staged after its last
   // checkpoint are unreferenced orphans — no abort ran — which vacuum removes.)

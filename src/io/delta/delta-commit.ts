@@ -3,15 +3,28 @@
  * flush): data files staged by the sink's writers — on any number of workers — arrive here as `StagedChunk`s and
  * become ONE Delta commit carrying `txn(appId, txnVersion)`; a commit the table already holds (its appId at that
  * version or later) is skipped and its staged files deleted. Merge mode carries the rows instead of files and
- * upserts them (MERGE). The table worker (table-worker.ts, for the streaming path's synchronous steps) shares
- * `evolve` and `mergeRows` with this file.
+ * upserts them (MERGE).
  */
 import { stat } from 'node:fs/promises';
 import type { AddAction, DeltaTable, Row, Snapshot, Transaction } from '../../lakehouse/index.ts';
 import { lakehouse } from './lakehouse-module.ts';
 import type { CheckedColumn } from './row-checker.ts';
-import { DeltaSinkError } from './sync-table-client.ts';
-import type { CommitResult, DeltaWriteMode } from './worker-protocol.ts';
+import { DeltaSinkError } from './delta-sink-error.ts';
+
+/** How a sink writes: append rows, replace the table's content, or upsert on key columns. */
+export type DeltaWriteMode = 'append' | 'overwrite' | 'merge';
+
+/** What a commit did. */
+export interface CommitResult {
+  readonly skipped: boolean;
+  /** False for a skipped commit, and for a merge that changed nothing. */
+  readonly committed: boolean;
+  readonly version: number | null;
+  readonly rows: number;
+  readonly files: number;
+  readonly txnVersion: number;
+  readonly metrics?: Readonly<Record<string, number>>;
+}
 
 /**
  * What one writer staged: data files (append, overwrite) or rows (merge), with the columns its checker knew then.
@@ -123,16 +136,29 @@ export function evolve(tx: Transaction, snapshot: Snapshot, columns: readonly Ch
  * const r = await commitChunks(target, { appId: 'nightly', txnVersion: 3, operation: 'WRITE', chunks });
  */
 export async function commitChunks(t: CommitTarget, c: { appId: string; txnVersion: number; operation: 'WRITE' | 'STREAMING UPDATE'; chunks: readonly StagedChunk[] }): Promise<CommitResult> {
+  // Another commit of the same application (a checkpoint's, racing the final commit) conflicts by Delta's rules: both
+  // are idempotent, so start again from the new snapshot (which may now hold this one's txn: then it is skipped).
+  const { ConcurrentModificationError } = await lakehouse.load();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await commitOnce(t, c);
+    } catch (e) {
+      if (!(e instanceof ConcurrentModificationError && e.conflict === 'concurrentTransaction') || attempt >= 5) throw e;
+    }
+  }
+}
+
+async function commitOnce(t: CommitTarget, c: { appId: string; txnVersion: number; operation: 'WRITE' | 'STREAMING UPDATE'; chunks: readonly StagedChunk[] }): Promise<CommitResult> {
   const what = `io.delta.write(${t.path})`;
   const chunks = sortChunks(c.chunks);
-  const adds = chunks.flatMap((k) => k.adds);
+  const staged = chunks.flatMap((k) => k.adds);
   const count = chunks.reduce((n, k) => n + k.count, 0);
   const { discardStagedFiles } = await lakehouse.load();
   let columns: CheckedColumn[];
   try {
     columns = combineColumns(what, chunks);
   } catch (e) {
-    await discardStagedFiles(t.path, adds);
+    await discardStagedFiles(t.path, staged);
     throw e;
   }
   // The commit's txns: its own, and the writers' (checkpointed writers' final chunks), highest version per appId.
@@ -146,12 +172,14 @@ export async function commitChunks(t: CommitTarget, c: { appId: string; txnVersi
   }
   const tx = await table.startTransaction();
   const snapshot = tx.snapshot as Snapshot;
+  const live = new Set(snapshot.files.map((f) => f.path));
   if (held(snapshot)) {
     // A replay: the table holds this commit already. Staged files it does not reference (a rerun's) are deleted.
-    const live = new Set(snapshot.files.map((f) => f.path));
-    await discardStagedFiles(t.path, adds.filter((a) => !live.has(a.path)));
+    await discardStagedFiles(t.path, staged.filter((a) => !live.has(a.path)));
     return { skipped: true, committed: false, version: null, rows: 0, files: 0, txnVersion: c.txnVersion };
   }
+  // A file another commit already added (a checkpoint's commit of chunks the final commit also carries) is not added twice.
+  const adds = staged.filter((a) => !live.has(a.path));
   const partitions = [...snapshot.partitionColumns].sort().join(',');
   const stray = adds.find((a) => Object.keys(a.partitionValues).sort().join(',') !== partitions);
   if (stray !== undefined) {

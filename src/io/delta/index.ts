@@ -11,4 +11,4 @@
  */
 export { write, type DeltaCommit, type DeltaWrite, type DeltaWriteOptions, type DeltaWriteWithErrors, type DeltaWriteMode } from './write-delta.ts';
 export { read, DeltaSource, type DeltaReadOptions, type DeltaRow } from './delta-source.ts';
-export { DeltaSinkError } from './sync-table-client.ts';
+export { DeltaSinkError } from './delta-sink-error.ts';

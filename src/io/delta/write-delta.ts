@@ -22,13 +22,12 @@
  *    one made for each run, so that a rerun (new input) appends like any other write; within a run, commits stay
  *    exactly once.
  *
- * Batch staging and commits run in the pipeline's thread, awaited by the engine (sinks: no blocking); the streaming
- * path's Delta operations run in a worker thread its steps call synchronously (see sync-table-client.ts).
+ * Staging and commits run in the pipeline's thread, in sinks the engine awaits (no blocking call, no worker thread).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import {
-  applyTransform, ConfigError, GlobalWindow, kv, RiffleError, type BoundedWindow, type ErrorRecord, type Instant, type KV, type PaneTiming, type PCollection,
+  applyTransform, ConfigError, GlobalWindow, kv, RiffleError, type BoundedWindow, type ErrorRecord, type Instant, type KV, type PaneInfo, type PaneTiming, type PCollection,
   type Pipeline, type PTransform, type Sink, type SinkOutput,
 } from '../../model/index.ts';
 import { create, flattenWith, groupByKey, parDo, writeToWithResults } from '../../transforms/index.ts';
@@ -37,10 +36,10 @@ import { windowLabel } from '../files/index.ts';
 import { commitChunks, type CommitTarget, type StagedChunk } from './delta-commit.ts';
 import { lakehouse } from './lakehouse-module.ts';
 import { type CheckedColumn, RowChecker, WRITABLE_TYPES } from './row-checker.ts';
-import { SyncTableClient } from './sync-table-client.ts';
-import type { BeginResult, CommitResult, DeltaWriteMode } from './worker-protocol.ts';
+import { DeltaSinkError } from './delta-sink-error.ts';
+import type { CommitResult, DeltaWriteMode } from './delta-commit.ts';
 
-export type { DeltaWriteMode } from './worker-protocol.ts';
+export type { DeltaWriteMode } from './delta-commit.ts';
 
 /**
  * Options of `io.delta.write`.
@@ -143,8 +142,6 @@ interface Spec {
 
 /** What the steps of one sink share during a run, on one worker (each worker has its own). */
 interface RunState {
-  /** Streaming: the table worker the synchronous steps call. */
-  client: SyncTableClient | undefined;
   checker: RowChecker | undefined;
   /** Whether the rows may add columns (mergeSchema, or columns inferred for a table this sink creates). */
   evolve: boolean;
@@ -180,13 +177,13 @@ export function write<T extends object = Row>(path: string, options: DeltaWriteO
         hint: "window it (window.into(window.fixed('1m'))) or give it a trigger: each pane is then one commit",
       });
     }
-    const checked = input.apply(checkRows<T>(spec, run, streaming).withErrors());
+    const checked = input.apply(checkRows<T>(spec, run).withErrors());
     const errors = checked.errors as PCollection<ErrorRecord<T>>;
     if (streaming) {
       const commits = (checked.main as PCollection<Row>)
         .map((r) => kv(0, r), 'SingleKey')
         .apply(groupByKey<number, Row>('GroupPanes'))
-        .apply(commitPanes(spec, run));
+        .apply('CommitPanes', writeToWithResults(paneCommitSink(spec, run)));
       return { main: commits, errors };
     }
     const staged = (checked.main as PCollection<Row>).apply('Stage', writeToWithResults(stagingSink(spec, run)));
@@ -239,7 +236,7 @@ function validate(path: string, o: DeltaWriteOptions): Spec {
 }
 
 function newRunState(): RunState {
-  return { client: undefined, checker: undefined, evolve: false, baseColumns: [], partitionColumns: [], numIndexedCols: -1, paneSeq: 0, appId: '', warned: false, committing: undefined };
+  return { checker: undefined, evolve: false, baseColumns: [], partitionColumns: [], numIndexedCols: -1, paneSeq: 0, appId: '', warned: false, committing: undefined };
 }
 
 /**
@@ -254,7 +251,7 @@ export function deltaStagingSink(path: string, options: DeltaWriteOptions = {}):
 }
 
 /** Opens the worker and reads the table's columns (or takes the schema option for a table to create). */
-async function startRun(spec: Spec, run: RunState, streaming: boolean): Promise<void> {
+async function startRun(spec: Spec, run: RunState): Promise<void> {
   run.paneSeq = 0;
   run.warned = false;
   // Without an appId the run is its own application: its commits are exactly once, and a rerun appends.
@@ -285,25 +282,17 @@ async function startRun(spec: Spec, run: RunState, streaming: boolean): Promise<
   run.evolve = spec.mergeSchema || (created && spec.schema === undefined);
   run.baseColumns = columns ?? spec.schema ?? [];
   run.checker = new RowChecker(run.baseColumns, { allowNewColumns: run.evolve });
-  if (streaming) run.client = await SyncTableClient.start();
 }
 
-async function endRun(run: RunState): Promise<void> {
-  const { client } = run;
-  run.client = undefined;
-  await client?.close();
-}
-
-function checkRows<T>(spec: Spec, run: RunState, streaming: boolean) {
+function checkRows<T>(spec: Spec, run: RunState) {
   return parDo<T, T>(
     {
-      setup: () => startRun(spec, run, streaming),
+      setup: () => startRun(spec, run),
       process(row, ctx) {
         const reason = (run.checker as RowChecker).check(row);
         if (reason !== undefined) throw new RowRejectedError(`${spec.path}: ${reason}`);
         ctx.output(row);
       },
-      teardown: () => endRun(run),
     },
     'CheckRows',
   );
@@ -348,7 +337,7 @@ function stagingSink(spec: Spec, run: RunState): Sink<Row, StagedChunk> {
     describe: () => `delta(${spec.path}) staging`,
     guarantee: 'exactly-once',
     async open(ctx) {
-      if (run.checker === undefined) await startRun(spec, run, false); // opened on its own (tests drive the writer)
+      if (run.checker === undefined) await startRun(spec, run); // opened on its own (tests drive the writer)
       const appId = checkpointAppId(spec, ctx.step, ctx.worker, ctx.workers);
       let buffer: Row[] = [];
       let seq = 0;
@@ -357,6 +346,8 @@ function stagingSink(spec: Spec, run: RunState): Sink<Row, StagedChunk> {
       /** Files handed to the committer. */
       let handedOn: AddAction[] = [];
       let lastCheckpoint: number | undefined;
+      /** Chunks prepared for checkpoints whose commit has not come yet: the final commit carries them too. */
+      const uncommitted = new Map<number, readonly StagedChunk[]>();
       const stageBuffer = async (): Promise<void> => {
         const rows = buffer;
         buffer = [];
@@ -370,9 +361,13 @@ function stagingSink(spec: Spec, run: RunState): Sink<Row, StagedChunk> {
         },
         flush: () => (buffer.length >= spec.stageRows ? stageBuffer() : undefined),
         endOfInput() {
-          if (buffer.length === 0 && pending.length === 0) return undefined;
+          if (buffer.length === 0 && pending.length === 0 && uncommitted.size === 0) return undefined;
           return stageBuffer().then(() => {
             const txn = lastCheckpoint === undefined ? undefined : { appId, version: lastCheckpoint + 1 };
+            // A checkpoint commit that has not come yet would be skipped after the final one (its txn is lower), so the
+            // final commit carries its chunks as well (files a commit already added are not added twice).
+            for (const chunks of uncommitted.values()) pending.unshift(...chunks);
+            uncommitted.clear();
             const out = pending.map((c) => ({ value: txn === undefined ? c : { ...c, txn }, ...END_OF_GLOBAL_WINDOW }));
             for (const c of pending) handedOn.push(...c.adds);
             pending = [];
@@ -382,6 +377,7 @@ function stagingSink(spec: Spec, run: RunState): Sink<Row, StagedChunk> {
         async prepareCommit(checkpointId: number): Promise<PreparedCommit> {
           await stageBuffer();
           const prepared: PreparedCommit = { appId, checkpointId, chunks: pending };
+          if (pending.length > 0) uncommitted.set(checkpointId, pending);
           pending = [];
           lastCheckpoint = checkpointId;
           return prepared;
@@ -389,10 +385,11 @@ function stagingSink(spec: Spec, run: RunState): Sink<Row, StagedChunk> {
         async commit(prepared: unknown): Promise<void> {
           const p = prepared as PreparedCommit;
           lastCheckpoint = Math.max(lastCheckpoint ?? -1, p.checkpointId); // a resumed run continues after it
+          uncommitted.delete(p.checkpointId);
           if (!p.chunks.some((c) => c.count > 0) && spec.mode !== 'overwrite') return;
           const base: StagedChunk = { worker: -1, seq: 0, adds: [], rows: [], count: 0, columns: run.baseColumns, untyped: [] };
-          const result = await commitChunks(commitTarget(spec, run), { appId: p.appId, txnVersion: p.checkpointId, operation: 'STREAMING UPDATE', chunks: [base, ...p.chunks] });
-          if (result.skipped) warnSkipped(spec, run, result.txnVersion);
+          // Skipped when done already (a restored checkpoint's commit, a repeat): the normal course of a resume, no warning.
+          await commitChunks(commitTarget(spec, run), { appId: p.appId, txnVersion: p.checkpointId, operation: 'STREAMING UPDATE', chunks: [base, ...p.chunks] });
         },
         async finish() {},
         async abort() {
@@ -493,44 +490,137 @@ async function commitBatch(spec: Spec, run: RunState, chunks: readonly StagedChu
   return toCommit(spec, run, result);
 }
 
-function beginRequest(spec: Spec, run: RunState, session: string, txnVersion: number, operation: 'WRITE' | 'STREAMING UPDATE') {
-  const checker = run.checker as RowChecker;
+/** A pane staged by a checkpointed pane writer, waiting for its checkpoint's commit. */
+interface StagedPane {
+  readonly chunk: StagedChunk;
+  readonly timestamp: Instant;
+  readonly window: BoundedWindow;
+}
+
+/**
+ * Windowed or triggered input, on the one worker the single-key grouping brings each pane to: each pane is one commit
+ * (`txn(appId, txnVersion + n)` for the run's n-th non-empty pane), in the order panes fire — or, in a checkpointed
+ * run, from its first checkpoint on, the panes since the previous checkpoint are staged (files; merge: rows) and
+ * committed as one version with `txn(checkpointAppId, checkpointId)` when the checkpoint completes (overwrite: the
+ * table then holds the checkpoint's last pane). Panes after the last checkpoint are committed when the input ends,
+ * with `txn(checkpointAppId, last + 1)`. Rows are checked again here, against every worker's rows (a column two
+ * workers inferred differently is an error).
+ */
+function paneCommitSink(spec: Spec, run: RunState): Sink<KV<number, Row[]>, DeltaCommit> {
   return {
-    op: 'begin' as const, session, path: spec.path, mode: spec.mode, appId: run.appId, txnVersion, mergeOn: spec.mergeOn,
-    evolveSchema: run.evolve, operation,
-    create: { columns: checker.allColumns(), partitionBy: spec.partitionBy ?? [], properties: spec.properties },
-  };
-}
-
-function commitPanes(spec: Spec, run: RunState) {
-  return parDo<KV<number, Row[]>, DeltaCommit>(
-    {
-      process(group, ctx) {
-        const { client, checker } = ready(spec, run);
-        const pane = { index: ctx.pane.index, timing: ctx.pane.timing, isLast: ctx.pane.isLast };
-        if (group.value.length === 0 && spec.mode !== 'overwrite') {
-          // An empty pane (e.g. an on-time pane after early ones, discarding) has nothing to append or merge.
-          ctx.output({ ...nothingCommitted(spec, run), window: windowLabel(ctx.window), pane });
-          return;
+    describe: () => `delta(${spec.path})`,
+    guarantee: 'exactly-once',
+    async open(ctx) {
+      if (run.checker === undefined) await startRun(spec, run);
+      const appId = checkpointAppId(spec, ctx.step, ctx.worker, ctx.workers);
+      const checker = new RowChecker(run.baseColumns, { allowNewColumns: run.evolve });
+      let queue: Array<{ rows: Row[]; timestamp: Instant; window: BoundedWindow; pane: PaneInfo }> = [];
+      let outputs: SinkOutput<DeltaCommit>[] = [];
+      let staged: StagedPane[] = [];
+      /** Panes prepared for checkpoints whose commit has not come yet. */
+      const prepared = new Map<number, { panes: StagedPane[] }>();
+      let checkpointed = false;
+      let lastCheckpoint: number | undefined;
+      let seq = 0;
+      const target = () => commitTarget(spec, run);
+      // Commits of this writer one at a time: a checkpoint's (from the coordinator) and a flush's may overlap.
+      let chain: Promise<unknown> = Promise.resolve();
+      const serially = <R>(f: () => Promise<R>): Promise<R> => {
+        const next = chain.then(f);
+        chain = next.catch(() => undefined);
+        return next;
+      };
+      const base = (): StagedChunk => ({ worker: -1, seq: 0, adds: [], rows: [], count: 0, columns: run.baseColumns, untyped: [] });
+      const stagePane = async (rows: Row[]): Promise<StagedChunk> => {
+        for (const row of rows) {
+          const reason = checker.check(row);
+          if (reason !== undefined) {
+            throw new DeltaSinkError('DELTA_SCHEMA_MISMATCH', `io.delta.write(${spec.path}): a row accepted by another worker does not fit here: ${reason}`, {
+              hint: 'declare the column types (the schema option), so that every worker checks rows alike',
+            });
+          }
         }
-        const txnVersion = (spec.txnVersion ?? 0) + run.paneSeq++;
-        const id = randomUUID();
-        const begun = client.call<BeginResult>(beginRequest(spec, run, id, txnVersion, 'STREAMING UPDATE'));
-        if (!begun.skipped) client.call({ op: 'stage', session: id, rows: group.value, columns: checker.allColumns() });
-        const result = client.call<CommitResult>({ op: 'commit', session: id });
-        if (result.skipped) warnSkipped(spec, run, txnVersion);
-        ctx.output({ ...toCommit(spec, run, result), window: windowLabel(ctx.window), pane });
-      },
+        return stageChunk(spec, { ...run, checker }, 0, seq++, rows);
+      };
+      /** Commits staged chunks as one version; the output goes out in `window` at `timestamp`. */
+      const commitStaged = async (chunks: readonly StagedChunk[], txn: { appId: string; version: number }, at: { timestamp: Instant; window: BoundedWindow } | undefined) => {
+        if (!chunks.some((c) => c.count > 0) && spec.mode !== 'overwrite') return;
+        // Overwrite: each pane replaces the table, so the last one is what the table holds.
+        const commitChunksOf = spec.mode === 'overwrite' ? chunks.slice(-1) : chunks;
+        if (spec.mode === 'overwrite' && chunks.length > 1) {
+          const { discardStagedFiles } = await lakehouse.load();
+          await discardStagedFiles(spec.path, chunks.slice(0, -1).flatMap((c) => c.adds));
+        }
+        const result = await commitChunks(target(), { appId: txn.appId, txnVersion: txn.version, operation: 'STREAMING UPDATE', chunks: [base(), ...commitChunksOf] });
+        if (at !== undefined) outputs.push({ value: toCommit(spec, { ...run, appId: txn.appId }, result), ...at });
+      };
+      const take = () => {
+        const out = outputs;
+        outputs = [];
+        return out;
+      };
+      const commitQueued = async (): Promise<SinkOutput<DeltaCommit>[]> => {
+        const panes = queue;
+        queue = [];
+        for (const { rows, timestamp, window, pane } of panes) {
+          const info = { index: pane.index, timing: pane.timing, isLast: pane.isLast };
+          if (checkpointed) {
+            staged.push({ chunk: await stagePane(rows), timestamp, window });
+            continue;
+          }
+          if (rows.length === 0 && spec.mode !== 'overwrite') {
+            // An empty pane (e.g. an on-time pane after early ones, discarding) has nothing to append or merge.
+            outputs.push({ value: { ...nothingCommitted(spec, run), window: windowLabel(window), pane: info }, timestamp, window });
+            continue;
+          }
+          const txnVersion = (spec.txnVersion ?? 0) + run.paneSeq++;
+          const result = await commitChunks(target(), { appId: run.appId, txnVersion, operation: 'STREAMING UPDATE', chunks: [base(), await stagePane(rows)] });
+          if (result.skipped) warnSkipped(spec, run, txnVersion);
+          outputs.push({ value: { ...toCommit(spec, run, result), window: windowLabel(window), pane: info }, timestamp, window });
+        }
+        return take();
+      };
+      return {
+        write(group, timestamp, window, pane) {
+          queue.push({ rows: group.value, timestamp, window, pane });
+        },
+        flush: () => (queue.length > 0 ? serially(commitQueued) : outputs.length > 0 ? Promise.resolve(take()) : undefined),
+        endOfInput: () => serially(async () => {
+          if (queue.length > 0) await commitQueued();
+          // Panes of checkpoints whose commit has not come yet go with the final commit (see the staging sink).
+          const panes = [...[...prepared.values()].flatMap((p) => p.panes), ...staged];
+          prepared.clear();
+          staged = [];
+          if (panes.length > 0) await commitStaged(panes.map((p) => p.chunk), { appId, version: (lastCheckpoint ?? -1) + 1 }, panes.at(-1));
+          return take();
+        }),
+        async prepareCommit(checkpointId: number) {
+          checkpointed = true;
+          lastCheckpoint = checkpointId;
+          const panes = staged;
+          staged = [];
+          prepared.set(checkpointId, { panes });
+          return { appId, checkpointId, chunks: panes.map((p) => p.chunk) } satisfies PreparedCommit;
+        },
+        commit: (value: unknown) => serially(async () => {
+          const p = value as PreparedCommit;
+          checkpointed = true;
+          lastCheckpoint = Math.max(lastCheckpoint ?? -1, p.checkpointId);
+          const at = prepared.get(p.checkpointId)?.panes.at(-1);
+          prepared.delete(p.checkpointId);
+          await commitStaged(p.chunks, { appId: p.appId, version: p.checkpointId }, at);
+        }),
+        async finish() {},
+        async abort() {
+          // Staged, not prepared: deleted. Prepared panes stay for a resumed run.
+          queue = [];
+          const { discardStagedFiles } = await lakehouse.load();
+          await discardStagedFiles(spec.path, staged.flatMap((p) => p.chunk.adds));
+          staged = [];
+        },
+      };
     },
-    'CommitPanes',
-  );
-}
-
-/** The run's worker and checker, once every new column has a type (a commit needs them all typed). */
-function ready(spec: Spec, run: RunState): { client: SyncTableClient; checker: RowChecker } {
-  const checker = run.checker as RowChecker;
-  checker.assertTyped(`io.delta.write(${spec.path})`);
-  return { client: run.client as SyncTableClient, checker };
+  };
 }
 
 function nothingCommitted(spec: Spec, run: RunState): DeltaCommit {
