@@ -144,7 +144,9 @@ export class GroupOp extends Operator {
       // of a stream whose bundles are that large; until then the input watermark, and the output's, stay put):
       // a batch table emits the windows it expires and lets them go (BatchGroupTable.advance); a deferred grouping
       // hands its input over to the reducer, whose timers then fire, and defers again.
-      if (this.elementsIn - this.takenAt < this.progressEvery) return;
+      // In the global window nothing expires before the end: taking the watermark would only cost (e.g. fire
+      // processing-time triggers per hand-over instead of once).
+      if (this.windowFn.isGlobal || this.elementsIn - this.takenAt < this.progressEvery) return;
       this.takenAt = this.elementsIn;
       if (this.batch !== undefined) {
         this.inputWatermark = watermark;
