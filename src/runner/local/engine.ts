@@ -434,6 +434,10 @@ class Execution implements EngineLoop {
     return this.checkpoints?.beforeBatch(op);
   }
 
+  get checkpointing(): boolean {
+    return this.checkpoints !== undefined;
+  }
+
   atBoundary(op: SourceOp): Promise<void> | undefined {
     return this.checkpoints?.atBoundary(op);
   }

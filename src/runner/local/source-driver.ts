@@ -39,6 +39,8 @@ export interface EngineLoop {
   atBoundary?(op: SourceOp): Promise<void> | undefined;
   /** Checkpoints: the source is about to push a batch; it waits while a checkpoint is requested or being taken. */
   beforeBatch?(op: SourceOp): Promise<void> | undefined;
+  /** The run takes checkpoints (unbounded readers then acknowledge upstream only in `finalizeCheckpoint`). */
+  readonly checkpointing?: boolean;
 }
 
 /**
@@ -115,7 +117,11 @@ export class SourceDriver {
     const { signal } = this.loop;
     const resume = op.resumeFrom;
     if (resume?.kind === 'ended') return this.endRead(op);
-    const reader = await source.open(resume?.kind === 'unbounded' ? resume.position : undefined, signal);
+    const reader = await source.open(resume?.kind === 'unbounded' ? resume.position : undefined, signal, {
+      worker: 0,
+      workers: 1,
+      checkpoints: this.loop.checkpointing === true,
+    });
     if (reader.finalizeCheckpoint !== undefined) op.finalize = (p) => reader.finalizeCheckpoint!(p);
     op.position = { kind: 'unbounded', position: reader.position(), watermark: op.outputWatermark };
     try {
