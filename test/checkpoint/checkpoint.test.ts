@@ -159,6 +159,34 @@ test('a file source resumes from its position (file and record): the same lines 
   }
 });
 
+test('a run that died after a checkpoint completed and before its sinks committed: the resumed run commits it (nothing lost)', async () => {
+  const dir = tmp();
+  try {
+    await runFixture(join(dir, 'ref'), { events: '1500' });
+    const want = published(join(dir, 'ref'));
+    assert.ok(want.length > 100);
+    // Checkpoint 1 a periodic one (20 ms), then the final checkpoint (an interval longer than the run): it holds every line.
+    for (const [name, interval, delayMs] of [['periodic', 20, '1'], ['final', 3_600_000, '0']] as const) {
+      const out = join(dir, name);
+      const ck = join(dir, `ck-${name}`);
+      const log: string[] = [];
+      const opts = { checkpointDir: ck, checkpointIntervalMs: interval, log: (m: string) => log.push(m) };
+      // The sinks' commit of checkpoint 1 throws: its metadata is written, its pending files are not published.
+      await assert.rejects(runFixture(out, { events: '1500', delayMs, failCommit: '1' }, opts), /injected crash before the commit of checkpoint 1/);
+      assert.ok(existsSync(join(ck, 'chk-1', '_metadata')), name);
+      for (const sink of ['sums', 'totals']) assert.ok(existsSync(join(out, sink, '.pending-1-w0')), `${name}: ${readdirSync(join(out, sink)).join(',')}`);
+      const r = await runFixture(out, { events: '1500', delayMs }, { ...opts, resume: true });
+      assert.equal(r.state, 'DONE');
+      assert.ok(log.some((m) => /resuming from checkpoint 1 /.test(m)), log.join('\n'));
+      assert.deepEqual(published(out), want, name);
+      // Every pending file was published or removed once a later checkpoint committed.
+      for (const sink of ['sums', 'totals']) assert.deepEqual(readdirSync(join(out, sink)).filter((f) => f.startsWith('.')), [], name);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('riffle run killed with SIGKILL at random points and resumed: 0 lost, 0 duplicated (3 kills; the tier runs 100)', async () => {
   const r = await killTest({ kills: 3, killsPerJob: 3, parallel: 1, events: 1500 });
   assert.equal(r.lost, 0);
