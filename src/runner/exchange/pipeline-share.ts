@@ -34,7 +34,7 @@ import {
 import type { Bundle, Channel, ChannelTarget } from '../local/channel.ts';
 import { encodedKeyBytes } from '../local/key-group.ts';
 import { encodeKey } from '../local/key-encoding.ts';
-import type { ExchangeEdge, ShareLoop, TestStreamFeed, WorkerShare } from '../local/worker-share.ts';
+import type { ExchangeEdge, ShareLoop, TestStreamFeed, TestStreamStep, WorkerShare } from '../local/worker-share.ts';
 import type { ExchangeChannel, Partitioning } from './exchange-channel.ts';
 import type { ExchangeInput, ExchangeTarget } from './exchange-input.ts';
 import type { WorkerContext } from './worker-context.ts';
@@ -88,6 +88,8 @@ function canonicalKeyCoder(step: string): Coder<unknown> {
 export type TestStreamCommand =
   | { readonly kind: 'testStream'; readonly step: 'start' }
   | { readonly kind: 'testStream'; readonly step: 'event'; readonly index: number; readonly reader: number }
+  /** Event `index` is at rest in every worker: its `onEventDone` runs in each, before any plays the next event. */
+  | { readonly kind: 'testStream'; readonly step: 'done'; readonly index: number }
   | { readonly kind: 'testStream'; readonly step: 'end' }
   /** Processing-time timers of the stages up to `upTo` fire on the advanced clock (null: every stage's). */
   | { readonly kind: 'testStream'; readonly step: 'timers'; readonly upTo: number | null };
@@ -280,7 +282,8 @@ export class PipelineShare implements WorkerShare {
 /**
  * The TestStream events this worker plays, as the coordinator's commands bring them: `start` is taken once the
  * worker's bounded reads are done (the script starts after them, as in one worker); each `event` resolves once played
- * and settled here; `end` ends the script. Commands wait in order until the engine's source driver asks for them.
+ * and settled here; each `done` once the script's `onEventDone` ran here; `end` ends the script. Commands wait in
+ * order until the engine's source driver asks for them.
  */
 class LockstepFeed implements TestStreamFeed {
   private queue: Array<{ readonly command: TestStreamCommand; readonly done: () => void }> = [];
@@ -302,7 +305,7 @@ class LockstepFeed implements TestStreamFeed {
     });
   }
 
-  async next(): Promise<{ index: number; read: boolean } | undefined> {
+  async next(): Promise<TestStreamStep | undefined> {
     for (;;) {
       while (this.queue.length === 0) {
         if (this.stopped) return undefined;
@@ -317,13 +320,17 @@ class LockstepFeed implements TestStreamFeed {
         done();
         return undefined;
       }
+      if (command.step === 'done') {
+        this.playing = done;
+        return { kind: 'done', index: command.index };
+      }
       if (command.step !== 'event') {
         done();
         continue;
       }
       this.beforeEvent(command.index);
       this.playing = done;
-      return { index: command.index, read: command.reader === this.worker };
+      return { kind: 'event', index: command.index, read: command.reader === this.worker };
     }
   }
 

@@ -139,8 +139,10 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
 /**
  * Plays a TestStream on the workers, in lockstep: `start` (acknowledged once every worker's bounded reads are done),
  * then each event — watermark and processing-time advances to every worker, an event's elements read by one worker
- * (the next in turn) — each followed by quiescence; then `end`. The spec's `onEventDone` is called here too, after
- * each event's quiescence.
+ * (the next in turn) — each followed by quiescence; then `done` (the spec's `onEventDone` in every worker, and here),
+ * so no worker plays an event before every worker ran onEventDone of the one before: a worker's element crossing an
+ * exchange would otherwise reach a worker still on the previous event (its output counted in the wrong event);
+ * then `end`.
  */
 async function playTestStream(pool: WorkerPool, spec: TestStreamSpec, workers: number): Promise<void> {
   await pool.request({ kind: 'testStream', step: 'start' } satisfies TestStreamCommand);
@@ -162,6 +164,7 @@ async function playTestStream(pool: WorkerPool, spec: TestStreamSpec, workers: n
       await pool.request({ kind: 'testStream', step: 'timers', upTo: null } satisfies TestStreamCommand);
       await quiesce(pool);
     }
+    await pool.request({ kind: 'testStream', step: 'done', index } satisfies TestStreamCommand);
     spec.onEventDone?.(index);
   }
   await pool.request({ kind: 'testStream', step: 'end' } satisfies TestStreamCommand);

@@ -152,7 +152,8 @@ export class SourceDriver {
    * Plays a TestStream's script: each event, then the job brought to rest. On workers (`feed`), the coordinator says
    * which event comes next, once the whole job is at rest: every worker advances its watermark and its clock; only
    * the worker told to read an event's elements pushes them. `onEventDone(i)` is called when event i's effects are
-   * complete: after its settle in one worker; on workers, when the next event (or the end) arrives.
+   * complete: after its settle in one worker; on workers, when the coordinator says so (`done`: event i at rest in
+   * every worker), in every worker before any of them plays event i+1.
    */
   async runTestStream(op: SourceOp, spec: TestStreamSpec, clock: VirtualClock, feed?: TestStreamFeed): Promise<void> {
     const { signal } = this.loop;
@@ -173,16 +174,15 @@ export class SourceDriver {
         if (paused !== undefined) await paused;
       }
     } else {
-      let last: number | undefined;
       for (let step = await feed.next(); step !== undefined; step = await feed.next()) {
-        if (last !== undefined) spec.onEventDone?.(last);
         if (signal.aborted) return;
-        this.playEvent(op, spec.events[step.index]!, clock, step.read);
-        await this.loop.settleAsync();
-        last = step.index;
+        if (step.kind === 'done') spec.onEventDone?.(step.index);
+        else {
+          this.playEvent(op, spec.events[step.index]!, clock, step.read);
+          await this.loop.settleAsync();
+        }
         feed.played(step.index);
       }
-      if (last !== undefined) spec.onEventDone?.(last);
     }
     if (signal.aborted) return;
     op.outputWatermark = MAX_TIMESTAMP;

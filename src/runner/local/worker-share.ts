@@ -37,11 +37,18 @@ export interface WorkerShare {
   processingTimeLimit?(stage: number, now: Instant): Instant;
 }
 
+/**
+ * One step of a TestStream's script in one worker: play event `index` (`read`: this worker reads its elements), or
+ * event `index` is complete in every worker (`done`: the script's `onEventDone` runs here, before any worker plays
+ * the next event — so nothing of event index+1 reaches this worker, e.g. through an exchange, before it).
+ */
+export type TestStreamStep = { readonly kind: 'event'; readonly index: number; readonly read: boolean } | { readonly kind: 'done'; readonly index: number };
+
 /** The TestStream events one worker plays, as the coordinator sends them. */
 export interface TestStreamFeed {
-  /** The next event to play (`read`: this worker reads its elements), or undefined at the end of the script. */
-  next(): Promise<{ readonly index: number; readonly read: boolean } | undefined>;
-  /** The event `next` gave was played and this worker is at rest. */
+  /** The next step of the script, or undefined at its end. */
+  next(): Promise<TestStreamStep | undefined>;
+  /** The step `next` gave was taken (an event played) and this worker is at rest. */
   played(index: number): void;
 }
 
