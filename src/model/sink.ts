@@ -102,7 +102,11 @@ export interface SinkWriter<T, R = never> {
   abort(reason: unknown): Promise<void>;
   /** Checkpoint `checkpointId` reached the sink: make what was written durable, not visible; return what `commit` needs. */
   prepareCommit?(checkpointId: number): Promise<unknown>;
-  /** The checkpoint completed: publish what `prepareCommit` prepared (idempotently). */
+  /**
+   * The checkpoint completed: publish what `prepareCommit` prepared (idempotently). A resumed run calls it again, on a
+   * freshly opened writer, for the checkpoint it restored — so `open` must never remove what a prepared value refers
+   * to (a run may have died after the checkpoint's metadata was written and before this commit ran).
+   */
   commit?(prepared: unknown): Promise<void>;
 }
 
