@@ -87,26 +87,35 @@ export async function killTest(o: { kills: number; killsPerJob?: number; paralle
     const want = committed(join(work, 'ref'));
     const span = ref.ms;
     const perJob = o.killsPerJob ?? 10;
-    const jobs = Math.ceil(o.kills / perJob);
-    const report: KillReport = { kills: 0, jobs, lost: 0, duplicated: 0, resumedFromNothing: 0 };
+    const report: KillReport = { kills: 0, jobs: 0, lost: 0, duplicated: 0, resumedFromNothing: 0 };
     let next = 0;
+    // Kills are counted as they land: a run that completes before its kill counts none, so jobs are started until
+    // `o.kills` kills landed (a job in flight may add a few more).
+    let planned = 0;
     const worker = async () => {
-      for (let j = next++; j < jobs; j = next++) {
+      while (planned < o.kills) {
+        const j = next++;
+        report.jobs++;
         const out = join(work, `job-${j}`);
         const args = [`--output=${out}`, `--events=${events}`, '--checkpoint-dir', join(work, `ck-${j}`), '--checkpoint-interval', '150ms'];
-        const killsHere = Math.min(perJob, o.kills - j * perJob);
+        const killsHere = Math.min(perJob, o.kills - planned);
+        planned += killsHere;
+        let landed = 0;
         let resume = false;
         let completed = false;
         for (let k = 0; k < killsHere; k++) {
           // Anywhere from the start-up to past the end of an uninterrupted run.
           const at = Math.floor(Math.random() * span * 1.1);
           const r = await run([...args, ...(resume ? ['--resume'] : [])], at);
-          if (r.signal === 'SIGKILL') report.kills++;
-          else if (r.code !== 0) throw new Error(`job ${j}: a run failed (${r.code}): ${r.stderr}`);
+          if (r.signal === 'SIGKILL') {
+            report.kills++;
+            landed++;
+          } else if (r.code !== 0) throw new Error(`job ${j}: a run failed (${r.code}): ${r.stderr}`);
           else {
             // It completed before the kill: the job is done (running it again, above all without --resume, would
             // publish its output a second time).
             completed = true;
+            planned -= killsHere - landed; // the kills it did not take are planned again
             break;
           }
           if (/starting from the beginning/.test(r.stderr)) report.resumedFromNothing++;
@@ -119,7 +128,7 @@ export async function killTest(o: { kills: number; killsPerJob?: number; paralle
         const diff = compare(want, committed(out));
         report.lost += diff.lost;
         report.duplicated += diff.duplicated;
-        log(`job ${j}: ${killsHere} kills, lost ${diff.lost}, duplicated ${diff.duplicated}`);
+        log(`job ${j}: ${landed} kills, lost ${diff.lost}, duplicated ${diff.duplicated}`);
       }
     };
     await Promise.all(Array.from({ length: o.parallel ?? 2 }, worker));
