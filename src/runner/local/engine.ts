@@ -41,7 +41,7 @@ export class LocalRunner implements Runner {
  * checkpoint directory of another pipeline, too many rejected records, cancellation) end it at once.
  */
 async function runCheckpointed(graph: PipelineGraph, options: LocalRunOptions): Promise<PipelineResult> {
-  const log = options.log ?? ((m: string) => console.error(m));
+  const log = runLog(options);
   if (options.workers !== undefined && options.workers !== 1) {
     log(`riffle: checkpointed runs use one worker for now (${options.workers} were asked for)`);
   }
@@ -62,6 +62,11 @@ async function runCheckpointed(graph: PipelineGraph, options: LocalRunOptions): 
 }
 
 /** Checkpoints are on with a directory and an interval (or `resume`), in a run that is not one worker's share. */
+/** Where the run's messages (checkpoint notices, warnings) go: `options.log`, else stderr (stdout is the CLI's). */
+function runLog(options: LocalRunOptions): (message: string) => void {
+  return options.log ?? ((m: string) => console.error(m));
+}
+
 function checkpointsOn(options: LocalRunOptions): boolean {
   return options.checkpointDir !== undefined && (options.checkpointIntervalMs !== undefined || options.resume === true) && options.share === undefined;
 }
@@ -138,7 +143,7 @@ class Execution implements EngineLoop {
     }
     const maxParallelism = checkMaxParallelism(options.maxParallelism);
     if (checkpointed) {
-      const log = options.log ?? ((m: string) => console.error(m));
+      const log = runLog(options);
       this.checkpoints = new CheckpointCoordinator(new LocalCheckpointStorage(options.checkpointDir!), jobFingerprint(this.plan.order, maxParallelism, options.pipelineModule?.path), {
         intervalMs: options.checkpointIntervalMs ?? 10_000,
         ...(options.checkpointsRetained !== undefined ? { retain: options.checkpointsRetained } : {}),
@@ -326,7 +331,7 @@ class Execution implements EngineLoop {
     if (restored !== undefined) await coordinator.restore(job, restored);
     const atLeastOnce = job.sinks.filter((s) => !s.twoPhase).map((s) => s.name);
     if (atLeastOnce.length > 0) {
-      (this.options.log ?? ((m: string) => console.error(m)))(`riffle: warning: ${atLeastOnce.map((n) => `'${n}'`).join(', ')} cannot take part in checkpoints (no prepareCommit/commit): at-least-once after a restart`);
+      runLog(this.options)(`riffle: warning: ${atLeastOnce.map((n) => `'${n}'`).join(', ')} cannot take part in checkpoints (no prepareCommit/commit): at-least-once after a restart`);
     }
     coordinator.start(job);
   }
