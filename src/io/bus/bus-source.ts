@@ -29,7 +29,6 @@ import {
   MAX_TIMESTAMP,
   RiffleError,
   MIN_TIMESTAMP,
-  parseDuration,
   type DurationLike,
   type ErrorRecord,
   type Instant,
@@ -38,6 +37,7 @@ import {
   type UnboundedReader,
   type UnboundedSource,
 } from '../../model/index.ts';
+import { durationOption } from '../connector-options.ts';
 import { read as readTransform, type ReadTransform } from '../../transforms/index.ts';
 import type { Bus, MessageStream, StreamedMessage } from './bus-api.ts';
 import { acquireBus, checkBusLocation, type BusHandle, type BusLocation } from './bus-handle.ts';
@@ -114,18 +114,6 @@ interface ResolvedRead {
   readonly batchSize: number;
   readonly withMetadata: boolean;
   readonly ack: BusAckMode;
-}
-
-function durationOption(v: DurationLike | undefined, key: string, dflt: number, what: string): number {
-  if (v === undefined) return dflt;
-  let ms: number;
-  try {
-    ms = parseDuration(v, key);
-  } catch (e) {
-    throw new ConfigError(`${what}: option '${key}': ${(e as Error).message}`, { hint: "a duration such as '30s', '5m' or milliseconds" });
-  }
-  if (ms < 0) throw new ConfigError(`${what}: option '${key}' must not be negative`);
-  return ms;
 }
 
 function positiveInt(v: unknown, key: string, dflt: number, what: string): number {

@@ -2,7 +2,8 @@
  * The options of `io.kafka.read` and `io.kafka.write`, checked before anything runs: unknown keys, wrong types and
  * impossible combinations are ConfigErrors naming the option and what is expected.
  */
-import { ConfigError, parseDuration, type Coder, type DurationLike } from '../../model/index.ts';
+import { ConfigError, type Coder, type DurationLike } from '../../model/index.ts';
+import { durationOption } from '../connector-options.ts';
 import { checkPayloadSpec, type KafkaFormat, type PayloadSpec } from './kafka-format.ts';
 
 /** Where each partition starts when the position (a checkpoint) does not say. */
@@ -131,18 +132,6 @@ function checkKeys(o: object, keys: readonly string[], what: string): void {
   for (const k of Object.keys(o)) if (!keys.includes(k)) throw new ConfigError(`${what}: unknown option '${k}'`, { hint: `options are ${keys.join(', ')}` });
 }
 
-function duration(v: DurationLike | undefined, key: string, dflt: number, what: string): number {
-  if (v === undefined) return dflt;
-  let ms: number;
-  try {
-    ms = parseDuration(v, key);
-  } catch (e) {
-    throw new ConfigError(`${what}: option '${key}': ${(e as Error).message}`, { hint: "a duration such as '30s', '5m' or milliseconds" });
-  }
-  if (ms < 0) throw new ConfigError(`${what}: option '${key}' must not be negative`);
-  return ms;
-}
-
 function nonEmptyString(v: unknown, key: string, what: string): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || v === '') throw new ConfigError(`${what}: option '${key}' must be a non-empty string`);
@@ -212,8 +201,8 @@ export function resolveRead(topicsIn: string | readonly string[], o: KafkaReadOp
     value,
     key,
     timestampPolicy: tp,
-    maxDelayMs: duration(o.maxDelay, 'maxDelay', 0, what),
-    idleMs: duration(o.idleTimeout, 'idleTimeout', 10_000, what),
+    maxDelayMs: durationOption(o.maxDelay, 'maxDelay', 0, what),
+    idleMs: durationOption(o.idleTimeout, 'idleTimeout', 10_000, what),
     readCommitted: (o.isolation ?? 'read_committed') === 'read_committed',
     stopAtLatest: o.stopAt === 'latest',
     maxBytesPerPartition: maxBytes,
@@ -235,7 +224,7 @@ export function resolveWrite<T>(topic: string, o: KafkaWriteOptions<T>): Resolve
   if (o.timestamp !== undefined && o.timestamp !== 'element' && o.timestamp !== 'broker') throw new ConfigError(`${what}: option 'timestamp' must be 'element' or 'broker'`);
   const prefix = nonEmptyString(o.transactionalIdPrefix, 'transactionalIdPrefix', what) ?? `riffle-${topic}`;
   if (o.transactionalIdPrefix !== undefined && !o.exactlyOnce) throw new ConfigError(`${what}: option 'transactionalIdPrefix' is for exactlyOnce: true`);
-  const timeout = duration(o.transactionTimeout, 'transactionTimeout', 5 * 60_000, what);
+  const timeout = durationOption(o.transactionTimeout, 'transactionTimeout', 5 * 60_000, what);
   if (timeout < 1000) throw new ConfigError(`${what}: option 'transactionTimeout' must be at least 1s`);
   return {
     topic,
