@@ -46,6 +46,15 @@ export interface BoundedSource<T> {
   describe(): string;
   estimateSizeBytes(): Promise<number>;
   split(desiredBundleSizeBytes: number): Promise<BoundedSource<T>[]>;
+  /**
+   * The parts `split` returns are in event-time order: the progress a part reports (SourceBatch.watermark) holds for
+   * every part after it in the list as well (files declared in time order, read in path order; the Nexmark
+   * generator's consecutive stretches of its merged timelines). A worker that reads some of the parts, in list order,
+   * can then pass on the watermark of the part it reads (the parts it takes later come after it): windows and
+   * event-time timers fire as it reads on every worker, not only at the end. Absent: a part's progress promises
+   * nothing about the others, and on several workers the read's watermark moves only when its share ends.
+   */
+  readonly orderedParts?: boolean;
   read(signal?: AbortSignal): AsyncIterable<SourceBatch<T>>;
   /**
    * Optional (checkpoints, issue 14): reads on from a `position` that one of this source's batches carried — the
@@ -95,6 +104,20 @@ export interface UnboundedSource<T, P = unknown> {
   describe(): string;
   /** Opens a reader at `position` (from a checkpoint) or at the start when undefined; `context` says which reader it is. */
   open(position: P | undefined, signal?: AbortSignal, context?: SourceContext): Promise<UnboundedReader<T, P>>;
+  /**
+   * Optional: the source reads in parallel. On N workers every worker opens a reader with its `SourceContext`
+   * {worker, workers} and reads a stable share by index (Kafka: partition p to reader p mod N); the read's watermark
+   * downstream is the minimum over the readers (exchanges take the minimum over their inputs). Absent or false: one
+   * reader, on worker 0 (the bus, CDC). A parallel source must give `mergePositions`.
+   */
+  readonly parallel?: boolean;
+  /**
+   * With `parallel`: one position from the positions every reader of a checkpoint held (Kafka: the union of their
+   * partitions' offsets). A restore — at the same or another number of workers — opens every reader at the merged
+   * position, and each takes its own share of it; so a position must name what it covers (each partition's offset),
+   * never the reader it came from. Positions of readers that had ended are left out.
+   */
+  mergePositions?(positions: readonly P[]): P;
 }
 
 export type Source<T> = BoundedSource<T> | UnboundedSource<T, any>;
