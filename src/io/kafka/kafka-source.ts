@@ -1,9 +1,11 @@
 /**
  * `io.kafka.read(topics, options)`: Kafka topics as an unbounded source (or a bounded one with `stopAt: 'latest'`).
  *
- * - **Partitions → readers**: the topics' partitions, in the order the topics are given then by partition index, go to
- *   the job's readers round-robin by index (partition i to reader i mod n): stable, no group rebalancing. Partitions
- *   added to a topic after the read opened are not read (restart the job).
+ * - **Partitions → readers**: the source reads in parallel (`parallel`): on N workers each opens a reader. The
+ *   topics' partitions, in the order the topics are given then by partition index, go to the readers round-robin by
+ *   index (partition i to reader i mod N): stable, no group rebalancing. Partitions added to a topic after the read
+ *   opened are not read (restart the job). A restore at another N re-assigns them with their offsets
+ *   (`mergePositions`: positions are per partition).
  * - **Positions**: `position()` is the next offset of each assigned partition (`{ offsets: { topic: { partition:
  *   offset } } }`), what a checkpoint stores; `open(position)` resumes exactly there. Partitions the position does not
  *   name start at `startOffsets`. A position below the log's start (deleted by retention) is an error naming the
@@ -64,7 +66,25 @@ interface PartitionRef {
 /** The topics as an unbounded source (see the module comment). */
 export class KafkaSource<V = unknown, K = string> implements UnboundedSource<KafkaMessage<V, K>, KafkaPosition> {
   readonly kind = 'unbounded';
+  /** Every worker reads its share of the partitions (partition i to worker i mod N). */
+  readonly parallel = true;
   constructor(readonly options: ResolvedRead) {}
+
+  /**
+   * The readers' positions as one: every partition's offset (a partition is owned by one reader, so they never
+   * disagree; if they did, the smaller offset wins: input read again, never skipped). A restore at any number of
+   * workers opens each reader at it, and each keeps the partitions it owns now.
+   */
+  mergePositions(positions: readonly KafkaPosition[]): KafkaPosition {
+    const offsets: Record<string, Record<string, number>> = {};
+    for (const position of positions) {
+      for (const [topic, parts] of Object.entries(position?.offsets ?? {})) {
+        const into = (offsets[topic] ??= {});
+        for (const [p, o] of Object.entries(parts)) into[p] = into[p] === undefined ? o : Math.min(into[p], o);
+      }
+    }
+    return { offsets };
+  }
 
   describe(): string {
     return `kafka(${this.options.topics.join(',')})`;

@@ -8,9 +8,14 @@
  * - a side input's view is a broadcast exchange: every worker's view sees every element;
  * - every other stage input stays direct (same worker);
  * - a bounded read reads the splits this worker takes from the coordinator's queue (one queue for every read: a
- *   split for another read is kept for it); an unbounded read runs on worker 0 only;
+ *   split for another read is kept for it); an unbounded read runs on worker 0 only, unless it reads in parallel
+ *   (`UnboundedSource.parallel`: every worker opens a reader with its index and the worker count, and reads its share);
  * - a producer's exchange ends (END, in-band) when its output watermark reaches the end of time: nothing follows it;
- * - in a job whose sources are all bounded only that last watermark crosses: one worker's stages jump from −∞ to +∞
+ * - a read's share passes on its parts' event-time progress (SourceBatch.watermark) when they are in event-time order
+ *   (`BoundedSource.orderedParts`) or the read is one part: the parts this worker takes later come after the one it
+ *   reads (the queue hands them out in order), so that part's watermark holds for the rest of the share too;
+ * - in a job whose sources are all bounded and none passes on its progress, only the last watermark crosses: one
+ *   worker's stages jump from −∞ to +∞
  *   there, and the batch groupings rely on it; a finite watermark from another worker (a side-input ParDo holding
  *   elements back) would otherwise reach them mid-input. Nothing is late by it: it only promised what +∞ promises;
  * - a TestStream plays in lockstep (LockstepFeed, `quiesce`): every worker applies each watermark and clock advance,
@@ -116,8 +121,8 @@ export class PipelineShare implements WorkerShare {
   private gateTime = 0;
   private loop: ShareLoop | undefined;
   private readonly queue: SplitQueue;
-  /** Every source is bounded: only the end of time crosses as a watermark. */
-  private readonly bounded: boolean;
+  /** Every source is bounded and no read's share passes on event-time progress: only the end of time crosses. */
+  private readonly endOnly: boolean;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -129,7 +134,9 @@ export class PipelineShare implements WorkerShare {
     this.workers = ctx.workers;
     this.queue = new SplitQueue(ctx);
     this.feed = new LockstepFeed(ctx.index, (index) => this.beforeEvent(index));
-    this.bounded = [...graph.nodes.values()].every((n) => n.kind !== 'testStream' && (n.kind !== 'read' || n.spec.source.kind === 'bounded'));
+    const nodes = [...graph.nodes.values()];
+    const bounded = nodes.every((n) => n.kind !== 'testStream' && (n.kind !== 'read' || n.spec.source.kind === 'bounded'));
+    this.endOnly = bounded && !nodes.some((n) => n.kind === 'read' && n.spec.source.kind === 'bounded' && passesProgress(n.spec.source, splits[n.id]));
   }
 
   edge(node: PrimitiveNode, input: number, carries?: 'accumulators'): ExchangeEdge | undefined {
@@ -160,7 +167,7 @@ export class PipelineShare implements WorkerShare {
         const out = this.ctx.exchangeOutput(id, { coder, partitioning, step: node.name, ...(windowCoder !== undefined ? { windowCoder } : {}) });
         this.outs.push(out);
         this.inputs.push(this.ctx.exchangeInput(id, { coder, target: this.target(target), channelBase, ...(windowCoder !== undefined ? { windowCoder } : {}) }));
-        return new EndingChannel(out, this.bounded);
+        return new EndingChannel(out, this.endOnly);
       },
     };
   }
@@ -189,7 +196,10 @@ export class PipelineShare implements WorkerShare {
   }
 
   source(node: PrimitiveNode, source: BoundedSource<unknown> | UnboundedSource<unknown>): BoundedSource<unknown> | UnboundedSource<unknown> {
-    if (source.kind === 'unbounded') return this.worker === 0 ? source : new SplitSource(source.describe(), async function* () {});
+    if (source.kind === 'unbounded') {
+      if (source.parallel === true) return parallelShare(source, this.worker, this.workers);
+      return this.worker === 0 ? source : new SplitSource(source.describe(), async function* () {});
+    }
     const plan = this.splits[node.id];
     if (plan === undefined) throw new RiffleError('WORKER_SPLITS', `worker ${this.worker}: no splits were planned for the read '${node.name}'`, { domain: 'internal' });
     let parts: Promise<BoundedSource<unknown>[]> | undefined;
@@ -205,9 +215,13 @@ export class PipelineShare implements WorkerShare {
       return got;
     };
     const queue = this.queue;
-    return new SplitSource(source.describe(), async function* () {
-      for (let k = await queue.next(node.id); k !== undefined; k = await queue.next(node.id)) yield (await partsOf())[k]!;
-    });
+    return new SplitSource(
+      source.describe(),
+      async function* () {
+        for (let k = await queue.next(node.id); k !== undefined; k = await queue.next(node.id)) yield (await partsOf())[k]!;
+      },
+      passesProgress(source, plan),
+    );
   }
 
   testStream(): TestStreamFeed {
@@ -385,12 +399,36 @@ class SplitQueue {
   }
 }
 
-/** A read's share in one worker: the parts it takes from the queue, each read as it comes. */
+/** A parallel unbounded read's share in one worker: its reader opens with this worker's index and the worker count. */
+function parallelShare(source: UnboundedSource<unknown>, worker: number, workers: number): UnboundedSource<unknown> {
+  return {
+    kind: 'unbounded',
+    parallel: true,
+    describe: () => source.describe(),
+    ...(source.mergePositions !== undefined ? { mergePositions: (positions: readonly unknown[]) => source.mergePositions!(positions) } : {}),
+    open: (position, signal, context) => source.open(position, signal, { ...context, worker, workers }),
+  };
+}
+
+/**
+ * Whether a read's share passes on its parts' event-time progress: when the parts are in event-time order (a part's
+ * watermark holds for every part after it, and a worker takes its parts in list order) or the read is one part.
+ */
+function passesProgress(source: BoundedSource<unknown>, plan: SplitPlan | undefined): boolean {
+  return source.orderedParts === true || (plan !== undefined && plan.count <= 1);
+}
+
+/**
+ * A read's share in one worker: the parts it takes from the queue, each read as it comes. The share's watermark is
+ * that of the part it reads when `progress` (parts in event-time order: the parts it takes later come after it, so
+ * that promise holds for them too; the parts before it are another worker's or done); otherwise none is passed on.
+ */
 class SplitSource implements BoundedSource<unknown> {
   readonly kind = 'bounded';
   constructor(
     private readonly description: string,
     private readonly parts: () => AsyncIterable<BoundedSource<unknown>>,
+    private readonly progress = false,
   ) {}
   describe(): string {
     return this.description;
@@ -404,8 +442,8 @@ class SplitSource implements BoundedSource<unknown> {
   async *read(signal?: AbortSignal): AsyncIterable<SourceBatch<unknown>> {
     for await (const part of this.parts()) {
       if (signal?.aborted) return;
-      // A part's watermark (SourceBatch.watermark) promises nothing about the parts read after it: not passed on.
-      for await (const b of part.read(signal)) yield b.watermark === undefined ? b : { values: b.values, ...(b.timestamps ? { timestamps: b.timestamps } : {}), ...(b.errors ? { errors: b.errors } : {}) };
+      // Unordered parts: a part's watermark (SourceBatch.watermark) promises nothing about the parts read after it.
+      for await (const b of part.read(signal)) yield this.progress || b.watermark === undefined ? b : { values: b.values, ...(b.timestamps ? { timestamps: b.timestamps } : {}), ...(b.errors ? { errors: b.errors } : {}) };
     }
   }
 }

@@ -140,7 +140,7 @@ export class SourceDriver {
         if (paused !== undefined) await paused;
       }
       if (!signal.aborted) {
-        op.position = { kind: 'ended' };
+        op.position = source.parallel === true ? { kind: 'ended', last: reader.position() } : { kind: 'ended' };
         this.loop.sourceDone(op);
       }
     } finally {

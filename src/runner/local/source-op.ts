@@ -8,13 +8,15 @@ import { Operator } from './operator.ts';
  *   their last known position and the elements already pushed are dropped (their order must be deterministic).
  * - `unbounded`: the reader's `position()` after the last pushed batch, and its watermark then.
  * - `testStream`: the next event of the script, and the virtual clock's time.
- * - `ended`: the source was done (its end of input went out before the checkpoint).
+ * - `ended`: the source was done (its end of input went out before the checkpoint). A parallel unbounded read's
+ *   reader (`UnboundedSource.parallel`) keeps its `last` position: a restore at another number of workers merges it
+ *   with the other readers' (`mergePositions`), so its share is not read again by the reader that takes it over.
  */
 export type SourcePosition =
   | { readonly kind: 'bounded'; readonly from?: unknown; readonly skip: number }
   | { readonly kind: 'unbounded'; readonly position: unknown; readonly watermark: Instant }
   | { readonly kind: 'testStream'; readonly next: number; readonly clock: Instant }
-  | { readonly kind: 'ended' };
+  | { readonly kind: 'ended'; readonly last?: unknown };
 
 /** A source step (read or TestStream): the engine pushes what the source yields and sets its watermark. */
 export class SourceOp extends Operator {
