@@ -58,6 +58,8 @@ export interface SqlSessionOptions {
   readonly allowExternalFiles?: boolean;
   /** DuckDB threads (default: DuckDB's, the number of cores). */
   readonly threads?: number;
+  /** A DuckDB database file to open (created if missing; default: a database in memory). */
+  readonly database?: string;
 }
 
 type DeltaRelation = typeof import('./delta-relation.ts');
@@ -93,7 +95,7 @@ export class SqlSession {
     const [duck, lakehouse] = await loadModules();
     const config: Record<string, string> = {};
     if (options.threads !== undefined) config.threads = String(options.threads);
-    const instance = await duck.DuckDBInstance.create(':memory:', config);
+    const instance = await duck.DuckDBInstance.create(options.database ?? ':memory:', config);
     const connection = await instance.connect();
     await connection.run("SET TimeZone = 'UTC'");
     await connection.run('SET errors_as_json = true');
