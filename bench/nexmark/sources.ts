@@ -28,38 +28,51 @@ export function nexmarkBounded(config: NexmarkConfig, opts: NexmarkSourceOptions
 }
 
 /**
- * A range of one generator's events. The root splits first into its `numEventGenerators` parallel timelines (as
- * Beam's BoundedEventSource does), then each part into consecutive event-number ranges of about the desired size
- * (as Beam's `splitAtEventId`: the same events as the unsplit part).
+ * The events of a batch run: the root's `numEventGenerators` parallel timelines (as Beam's BoundedEventSource splits
+ * it), read merged in event-number order — all of them, or the stretch [from, to) of that merged sequence.
+ *
+ * It splits into consecutive stretches of the merged sequence of about the desired size, not into Beam's timelines:
+ * every timeline spans the whole run's event time, so a worker reading timelines one after another would go back in
+ * time with each and its progress would say nothing until the last. Stretches are in event-time order
+ * (`orderedParts`): the generator's watermark after a stretch's events holds for every stretch after it, so a worker
+ * reading some of them in order passes it on and windows fire as it reads on every worker.
  */
 export class NexmarkBoundedSource implements BoundedSource<NexmarkEvent> {
   readonly kind = 'bounded' as const;
+  readonly orderedParts: boolean;
+  /** The stretch of the merged sequence this source reads (merged indexes). */
+  private readonly from: number;
+  private readonly to: number;
 
   constructor(
     readonly config: GeneratorConfig,
     readonly numEventGenerators: number,
     private readonly batchSize: number = BOUNDED_BATCH_SIZE,
     private readonly reportsWatermark = true,
-  ) {}
+    range?: { readonly from: number; readonly to: number },
+  ) {
+    this.from = range?.from ?? 0;
+    this.to = range?.to ?? config.maxEvents;
+    this.orderedParts = reportsWatermark;
+  }
 
   describe(): string {
-    return `nexmark(events ${this.config.getStartEventId()}..${this.config.getStopEventId()}, ${this.numEventGenerators} generator(s))`;
+    const whole = this.from === 0 && this.to === this.config.maxEvents;
+    return `nexmark(events ${this.config.getStartEventId()}..${this.config.getStopEventId()}${whole ? '' : ` merged ${this.from}..${this.to}`}, ${this.numEventGenerators} generator(s))`;
   }
 
   async estimateSizeBytes(): Promise<number> {
-    return this.config.getEstimatedSizeBytes();
+    return this.config.estimatedBytesForEvents(this.to - this.from);
   }
 
   async split(desiredBundleSizeBytes: number): Promise<NexmarkBoundedSource[]> {
-    const parts = this.numEventGenerators > 1 ? this.config.split(this.numEventGenerators) : [this.config];
+    const n = this.to - this.from;
+    const bytesPerEvent = Math.max(1, this.config.getEstimatedSizeBytes() / Math.max(1, this.config.maxEvents));
+    const eventsPerBundle = Math.max(1, Math.floor(desiredBundleSizeBytes / bytesPerEvent));
     const out: NexmarkBoundedSource[] = [];
-    for (const part of parts) {
-      const bytesPerEvent = Math.max(1, part.getEstimatedSizeBytes() / Math.max(1, part.maxEvents));
-      const eventsPerBundle = Math.max(1, Math.floor(desiredBundleSizeBytes / bytesPerEvent));
-      for (let start = 0; start < part.maxEvents; start += eventsPerBundle) {
-        const count = Math.min(eventsPerBundle, part.maxEvents - start);
-        out.push(new NexmarkBoundedSource(part.copyWith(part.firstEventId, count, part.firstEventNumber + start), 1, this.batchSize, this.reportsWatermark));
-      }
+    for (let start = 0; start < n; start += eventsPerBundle) {
+      const range = { from: this.from + start, to: this.from + Math.min(n, start + eventsPerBundle) };
+      out.push(new NexmarkBoundedSource(this.config, this.numEventGenerators, this.batchSize, this.reportsWatermark, range));
     }
     return out;
   }
@@ -77,13 +90,14 @@ export class NexmarkBoundedSource implements BoundedSource<NexmarkEvent> {
 
   /**
    * Reads on after the events a batch's position counted (checkpoints: `{ emitted }`, the generator's position, as
-   * the unbounded source's): the generator starts right at the next event, nothing is generated twice.
+   * the unbounded source's; within a stretch, counted from its start): the generator starts right at the next event,
+   * nothing is generated twice.
    */
   async *readFrom(position: unknown, signal?: AbortSignal): AsyncIterable<SourceBatch<NexmarkEvent>> {
     const start = (position as { emitted: number }).emitted;
-    if (!Number.isSafeInteger(start) || start < 0) throw new RangeError(`not a position of ${this.describe()}: ${JSON.stringify(position)}`);
+    if (!Number.isSafeInteger(start) || start < 0 || start > this.to - this.from) throw new RangeError(`not a position of ${this.describe()}: ${JSON.stringify(position)}`);
     const parts = this.numEventGenerators > 1 ? this.config.split(this.numEventGenerators) : [this.config];
-    const reader = new NexmarkUnboundedReader({ ...this.config.config, isRateLimited: false }, parts, start, this.batchSize, Date.now);
+    const reader = new NexmarkUnboundedReader({ ...this.config.config, isRateLimited: false }, parts, this.from + start, this.batchSize, Date.now, this.to);
     const k = parts.length;
     const perPart = parts[0]!.maxEvents;
     const full = perPart * k;
@@ -93,17 +107,18 @@ export class NexmarkBoundedSource implements BoundedSource<NexmarkEvent> {
       const batch = await reader.next(0);
       if (batch === null) return;
       const emitted = reader.position();
+      const at = { emitted: emitted - this.from };
       if (!this.reportsWatermark) {
-        yield { ...batch, position: { emitted } };
+        yield { ...batch, position: at };
         continue;
       }
       if (emitted >= total) {
-        yield { ...batch, position: { emitted } };
+        yield { ...batch, position: at };
         return;
       }
       const gc = parts[emitted < full ? emitted % k : k - 1]!;
       const count = emitted < full ? Math.floor(emitted / k) : perPart + emitted - full;
-      yield { values: batch.values, timestamps: batch.timestamps!, watermark: gc.timestampForEvent(gc.nextEventNumberForWatermark(count)), position: { emitted } };
+      yield { values: batch.values, timestamps: batch.timestamps!, watermark: gc.timestampForEvent(gc.nextEventNumberForWatermark(count)), position: at };
     }
   }
 }
@@ -143,6 +158,8 @@ class NexmarkUnboundedReader implements UnboundedReader<NexmarkEvent, number> {
   /** Events per generator, except the last, which also takes the remainder. */
   private readonly perPart: number;
   private readonly total: number;
+  /** The merged index at which this reader stops (a bounded stretch), or `total`. */
+  private readonly end: number;
   private readonly holdbackMs: number;
   private emitted: number;
   private currentWatermark: Instant;
@@ -155,6 +172,7 @@ class NexmarkUnboundedReader implements UnboundedReader<NexmarkEvent, number> {
     position: number,
     private readonly batchSize: number,
     private readonly now: () => number,
+    end?: number,
   ) {
     this.generators = parts.map((p) => new EventGenerator(p));
     this.runValues = parts.map(() => []);
@@ -166,6 +184,7 @@ class NexmarkUnboundedReader implements UnboundedReader<NexmarkEvent, number> {
     if (!Number.isSafeInteger(position) || position < 0 || position > this.total) {
       throw new RangeError(`Nexmark stream position must be an event count in [0, ${this.total}], got ${position}`);
     }
+    this.end = end ?? this.total;
     this.holdbackMs = nexmark.watermarkHoldbackSec * 1000;
     this.emitted = position;
     this.currentWatermark = this.watermarkAt(position);
@@ -235,8 +254,8 @@ class NexmarkUnboundedReader implements UnboundedReader<NexmarkEvent, number> {
 
   async next(waitMs: number): Promise<SourceBatch<NexmarkEvent> | null> {
     if (this.closed) throw new Error('the Nexmark reader is closed');
-    if (this.emitted >= this.total) return null;
-    let limit = Math.min(this.total, this.emitted + this.batchSize);
+    if (this.emitted >= this.end) return null;
+    let limit = Math.min(this.end, this.emitted + this.batchSize);
     if (this.nexmark.isRateLimited) {
       const wait = this.wallclockBase + this.dueOffsetMs(this.emitted) - this.now();
       if (wait > 0) {

@@ -166,19 +166,33 @@ describe('Nexmark bounded source', () => {
       }
       assert.equal(batches.at(-1)!.watermark, undefined, 'the last batch leaves the end to the engine');
       if (batches.length > 2) assert.ok(marks.at(0)! > marks.at(-1)!, 'the watermark advances');
+      assert.equal(source.orderedParts, true);
       for (const bundleBytes of [1, 5_000, 100_000, 1e12]) {
         const parts = await source.split(bundleBytes);
         const read: NexmarkEvent[] = [];
         const timestamps: number[] = [];
+        // Parts in event-time order (orderedParts): each watermark a part reports is below every event read after it,
+        // in that part and in every later part.
+        const marks: Array<{ at: number; watermark: number }> = [];
         for (const part of parts) {
+          for await (const b of part.read()) {
+            read.push(...b.values);
+            timestamps.push(...b.timestamps!);
+            if (b.watermark !== undefined) marks.push({ at: read.length, watermark: b.watermark });
+          }
           const r = await readAll(part);
-          read.push(...r.events);
-          timestamps.push(...r.timestamps);
           const again = await part.split(bundleBytes); // a part splits only into its own events
           assert.deepStrictEqual((await Promise.all(again.map(readAll))).flatMap((x) => x.events), r.events);
         }
-        assert.deepStrictEqual(read, expected, `bundle size ${bundleBytes}`);
-        assert.deepEqual(timestamps, expected.map(eventTimestamp));
+        // The parts read one after another are the whole merged sequence, in its order.
+        assert.deepStrictEqual(read, whole.events, `bundle size ${bundleBytes}`);
+        assert.deepEqual(timestamps, whole.timestamps);
+        let later = Infinity;
+        for (let i = timestamps.length - 1, m = marks.length - 1; i >= -1; i--) {
+          for (; m >= 0 && marks[m]!.at === i + 1; m--) assert.ok(marks[m]!.watermark <= later, `bundle size ${bundleBytes}: watermark ${marks[m]!.watermark} after an event at ${later}`);
+          if (i >= 0) later = Math.min(later, timestamps[i]!);
+        }
+        if (parts.length > 2 && bundleBytes > 1) assert.ok(marks.length >= parts.length - 1, 'every part but the last reports progress');
       }
     });
   }

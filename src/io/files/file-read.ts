@@ -67,6 +67,9 @@ class ExpandedFirst<T> implements BoundedSource<T> {
   describe(): string {
     return this.source.describe();
   }
+  get orderedParts(): boolean {
+    return this.source.orderedParts;
+  }
   estimateSizeBytes(): Promise<number> {
     return this.source.estimateSizeBytes();
   }

@@ -156,6 +156,15 @@ export class FileSource<T> implements BoundedSource<T> {
     this.#warnings = warnings ?? [];
   }
 
+  /**
+   * Files declared in time order (`eventTime.ordered`): `split` keeps the sorted path order and each file's byte order,
+   * so a part's watermark holds for the parts after it (BoundedSource.orderedParts; workers pass it on as they read).
+   */
+  get orderedParts(): boolean {
+    const o = this.#spec.eventTime?.ordered;
+    return o !== undefined && o !== false;
+  }
+
   /** The warnings of this source and its splits so far (empty files, header-only files, missing columns). */
   get warnings(): readonly ReadWarning[] {
     return this.#warnings;
