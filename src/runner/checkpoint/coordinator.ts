@@ -43,7 +43,10 @@ export interface CoordinatorOptions {
 /** A checkpoint read back for a resumed run. */
 export interface RestoredCheckpoint {
   readonly id: number;
+  /** In one thread: one per operator. On a pool of `workers` threads: workers × operators, worker-major. */
   readonly parts: readonly OperatorPart[];
+  /** Taken on a pool of this many worker threads; undefined: in one thread. */
+  readonly workers?: number;
 }
 
 export interface CheckpointStats {
@@ -121,7 +124,7 @@ export class CheckpointCoordinator {
       }
       if (found !== undefined) continue;
       try {
-        found = { id, parts: await this.readParts(id, meta, where) };
+        found = { id, parts: await this.readParts(id, meta, where), ...(meta.workers !== undefined ? { workers: meta.workers } : {}) };
       } catch (e) {
         this.options.log(`riffle: ${(e as Error).message}; trying the checkpoint before it (what sinks committed with it may be written again)`);
         await this.storage.remove(id);
@@ -149,6 +152,9 @@ export class CheckpointCoordinator {
   /** After the operators opened: each gets its part back (watermarks, counters, state); sinks re-commit. */
   async restore(job: CheckpointedJob, restored: RestoredCheckpoint): Promise<void> {
     const { ops } = job;
+    if (restored.workers !== undefined) {
+      throw new RiffleError('CHECKPOINT_INVALID', `checkpoint ${restored.id} was taken on ${restored.workers} worker thread(s): it is restored on worker threads`, { domain: 'internal' });
+    }
     if (restored.parts.length !== ops.length) throw new RiffleError('CHECKPOINT_MISMATCH', `checkpoint ${restored.id} has ${restored.parts.length} operators, this run has ${ops.length}`, { domain: 'user', hint: 'the pipeline changed since the checkpoint; run without --resume' });
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
@@ -278,9 +284,7 @@ export class CheckpointCoordinator {
     // Positions as they were at the barrier, for the readers' acknowledgement once the checkpoint completed.
     const positions = job.sources.map((s) => s.position);
     snapshotted();
-    await Promise.all(parts.map((p) => this.storage.writePart(id, p.info.name, p.bytes)));
-    const meta: CheckpointMetadata = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, id, createdAt: new Date().toISOString(), job: this.fingerprint, parts: parts.map((p) => p.info) };
-    await this.storage.complete(id, encodeMetadata(meta));
+    await this.persist(id, parts);
     // Complete: publish what the sinks prepared, acknowledge what the readers read.
     for (const sink of job.sinks) await sink.commitCheckpoint(id);
     for (let i = 0; i < job.sources.length; i++) {
@@ -288,11 +292,39 @@ export class CheckpointCoordinator {
       const p = positions[i];
       if (s.finalize !== undefined && p?.kind === 'unbounded') await s.finalize(p.position);
     }
+    await this.completed(id, started, parts.reduce((n, p) => n + p.bytes.byteLength, 0));
+  }
+
+  /** A new checkpoint id (ids grow across the runs of a directory). */
+  takeId(): number {
+    return this.nextId++;
+  }
+
+  /**
+   * Writes checkpoint `id`: its parts durably, then its metadata atomically — from here on it exists. `workers`: it
+   * was taken on a pool of that many worker threads (`parts` worker-major: `w<i>-op-<n>.bin`).
+   */
+  async persist(id: number, parts: ReadonlyArray<{ info: PartInfo; bytes: Uint8Array }>, workers?: number): Promise<void> {
+    await Promise.all(parts.map((p) => this.storage.writePart(id, p.info.name, p.bytes)));
+    const meta: CheckpointMetadata = {
+      format: CHECKPOINT_FORMAT,
+      version: CHECKPOINT_VERSION,
+      id,
+      createdAt: new Date().toISOString(),
+      job: this.fingerprint,
+      ...(workers !== undefined ? { workers } : {}),
+      parts: parts.map((p) => p.info),
+    };
+    await this.storage.complete(id, encodeMetadata(meta));
+  }
+
+  /** Checkpoint `id` completed (its commits done): older ones are pruned and the figures counted. */
+  async completed(id: number, started: number, bytes: number): Promise<void> {
     await this.prune(id);
     const ms = Date.now() - started;
     this.stats.completed++;
     this.stats.lastId = id;
-    this.stats.lastBytes = parts.reduce((n, p) => n + p.bytes.byteLength, 0);
+    this.stats.lastBytes = bytes;
     this.stats.lastDurationMs = ms;
     this.stats.totalDurationMs += ms;
   }
@@ -307,6 +339,23 @@ export class CheckpointCoordinator {
     }
     for (const i of complete.slice(0, Math.max(0, complete.length - this.retain))) await this.storage.remove(i);
   }
+}
+
+/**
+ * How the newest complete checkpoint of a directory was taken: on a pool of N worker threads (N), in one thread
+ * (null), or there is none (undefined). A metadata file that does not parse is passed over (`prepare` says why).
+ */
+export async function latestCheckpointWorkers(storage: CheckpointStorage): Promise<number | null | undefined> {
+  for (const id of (await storage.ids()).reverse()) {
+    const bytes = await storage.readMetadata(id);
+    if (bytes === undefined) continue;
+    try {
+      return decodeMetadata(bytes, `chk-${id}`).workers ?? null;
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
 }
 
 function invalid(where: string, what: string): RiffleError {

@@ -48,6 +48,11 @@ export interface CheckpointMetadata {
   readonly id: number;
   readonly createdAt: string;
   readonly job: JobFingerprint;
+  /**
+   * Taken on a pool of worker threads (`--workers N`, even N = 1): N, and `parts` holds N × operators entries,
+   * worker-major (`w<i>-op-<n>.bin`). Absent: taken in one thread (`op-<n>.bin`), as every checkpoint before.
+   */
+  readonly workers?: number;
   readonly parts: readonly PartInfo[];
 }
 
@@ -71,6 +76,7 @@ export function decodeMetadata(bytes: Uint8Array, where: string): CheckpointMeta
   if (o === null || typeof o !== 'object' || o.format !== CHECKPOINT_FORMAT) throw invalid(where, 'its metadata is not a Riffle checkpoint');
   if (o.version !== CHECKPOINT_VERSION) throw invalid(where, `its format version is ${String(o.version)}; this Riffle reads version ${CHECKPOINT_VERSION}`);
   if (!Number.isSafeInteger(o.id) || !Array.isArray(o.parts) || typeof o.job?.graph !== 'string' || !Array.isArray(o.job.steps)) throw invalid(where, 'its metadata lacks fields');
+  if (o.workers !== undefined && !(Number.isSafeInteger(o.workers) && o.workers >= 1 && o.parts.length % o.workers === 0)) throw invalid(where, `its metadata's workers (${String(o.workers)}) does not fit its ${o.parts.length} parts`);
   for (const p of o.parts) {
     if (typeof p?.name !== 'string' || typeof p.step !== 'string' || typeof p.sha256 !== 'string' || !Number.isSafeInteger(p.bytes)) throw invalid(where, 'a part entry of its metadata is malformed');
   }

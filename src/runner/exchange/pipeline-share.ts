@@ -43,6 +43,8 @@ import type { ExchangeEdge, ShareLoop, TestStreamFeed, TestStreamStep, WorkerSha
 import type { ExchangeChannel, Partitioning } from './exchange-channel.ts';
 import type { ExchangeInput, ExchangeTarget } from './exchange-input.ts';
 import type { WorkerContext } from './worker-context.ts';
+import type { RestorePiece } from '../checkpoint/index.ts';
+import { WorkerCheckpoints } from './checkpoint-share.ts';
 
 /** A read's splits as the coordinator made them: each worker splits the same way and checks the count. */
 export interface SplitPlan {
@@ -53,6 +55,9 @@ export interface SplitPlan {
 export interface SplitRef {
   readonly node: string;
   readonly index: number;
+  /** A split resumed from a checkpoint (checkpoint-share.ts): the part's own position, and elements pushed since. */
+  readonly from?: unknown;
+  readonly skip?: number;
 }
 
 /** Whether input `input` of `node` crosses workers, and how. */
@@ -121,6 +126,10 @@ export class PipelineShare implements WorkerShare {
   private gateTime = 0;
   private loop: ShareLoop | undefined;
   private readonly queue: SplitQueue;
+  /** Checkpoints on workers: this worker's part (checkpoint-share.ts). */
+  readonly checkpoints?: WorkerCheckpoints;
+  /** Splits of each bounded read this worker finished (all their elements pushed), for checkpoints. */
+  private readonly splitsDone = new Map<string, number[]>();
   /** Every source is bounded and no read's share passes on event-time progress: only the end of time crosses. */
   private readonly endOnly: boolean;
 
@@ -129,10 +138,13 @@ export class PipelineShare implements WorkerShare {
     private readonly graph: PipelineGraph,
     private readonly splits: Readonly<Record<string, SplitPlan>>,
     private readonly closed: Promise<void>,
+    /** The job takes checkpoints (issue 14): this worker's pieces of the checkpoint it resumes from, if any. */
+    checkpoint?: { readonly restore?: readonly RestorePiece[] },
   ) {
     this.worker = ctx.index;
     this.workers = ctx.workers;
     this.queue = new SplitQueue(ctx);
+    if (checkpoint !== undefined) this.checkpoints = new WorkerCheckpoints(ctx, this, checkpoint.restore);
     this.feed = new LockstepFeed(ctx.index, (index) => this.beforeEvent(index));
     const nodes = [...graph.nodes.values()];
     const bounded = nodes.every((n) => n.kind !== 'testStream' && (n.kind !== 'read' || n.spec.source.kind === 'bounded'));
@@ -215,13 +227,23 @@ export class PipelineShare implements WorkerShare {
       return got;
     };
     const queue = this.queue;
+    let done = this.splitsDone.get(node.id);
+    if (done === undefined) this.splitsDone.set(node.id, (done = []));
     return new SplitSource(
       source.describe(),
       async function* () {
-        for (let k = await queue.next(node.id); k !== undefined; k = await queue.next(node.id)) yield (await partsOf())[k]!;
+        for (let k = await queue.next(node.id); k !== undefined; k = await queue.next(node.id)) yield { ...k, part: (await partsOf())[k.index]! };
       },
       passesProgress(source, plan),
+      done,
     );
+  }
+
+  /** A bounded read's split plan and the splits this worker finished (checkpoints). */
+  readOf(node: string): { desiredBytes: number; count: number; done: readonly number[] } | undefined {
+    const plan = this.splits[node];
+    const done = this.splitsDone.get(node);
+    return plan === undefined || done === undefined ? undefined : { desiredBytes: plan.desiredBytes, count: plan.count, done };
   }
 
   testStream(): TestStreamFeed {
@@ -372,13 +394,13 @@ class LockstepFeed implements TestStreamFeed {
 
 /** The coordinator's split queue, shared by every read of the worker: a split for another read waits for it. */
 class SplitQueue {
-  private readonly kept = new Map<string, number[]>();
+  private readonly kept = new Map<string, SplitRef[]>();
   private done = false;
   private pulling: Promise<void> | undefined;
 
   constructor(private readonly ctx: WorkerContext) {}
 
-  async next(node: string): Promise<number | undefined> {
+  async next(node: string): Promise<SplitRef | undefined> {
     for (;;) {
       const kept = this.kept.get(node);
       if (kept !== undefined && kept.length > 0) return kept.shift();
@@ -392,7 +414,7 @@ class SplitQueue {
         const ref = s as SplitRef;
         let list = this.kept.get(ref.node);
         if (list === undefined) this.kept.set(ref.node, (list = []));
-        list.push(ref.index);
+        list.push(ref);
       });
       await this.pulling;
     }
@@ -427,8 +449,10 @@ class SplitSource implements BoundedSource<unknown> {
   readonly kind = 'bounded';
   constructor(
     private readonly description: string,
-    private readonly parts: () => AsyncIterable<BoundedSource<unknown>>,
+    private readonly parts: () => AsyncIterable<SplitRef & { readonly part: BoundedSource<unknown> }>,
     private readonly progress = false,
+    /** Splits finished here (checkpoints): a split is marked once the batch after its last one is asked for. */
+    private readonly done: number[] = [],
   ) {}
   describe(): string {
     return this.description;
@@ -439,12 +463,45 @@ class SplitSource implements BoundedSource<unknown> {
   async split(): Promise<BoundedSource<unknown>[]> {
     return [this];
   }
+  /**
+   * Each batch carries where this worker's read stands: `{ index, from, skip }` — the split, its part's own position
+   * (parts that give positions) and the elements pushed since — for checkpoints (checkpoint-share.ts). A split resumed
+   * from a checkpoint (`from`/`skip` in its ref) reads from its position and drops the elements already pushed.
+   */
   async *read(signal?: AbortSignal): AsyncIterable<SourceBatch<unknown>> {
-    for await (const part of this.parts()) {
+    for await (const { index, part, from, skip = 0 } of this.parts()) {
       if (signal?.aborted) return;
-      // Unordered parts: a part's watermark (SourceBatch.watermark) promises nothing about the parts read after it.
-      for await (const b of part.read(signal)) yield this.progress || b.watermark === undefined ? b : { values: b.values, ...(b.timestamps ? { timestamps: b.timestamps } : {}), ...(b.errors ? { errors: b.errors } : {}) };
+      if (from !== undefined && typeof part.readFrom !== 'function') {
+        throw new RiffleError('CHECKPOINT_INVALID', `the checkpoint holds a position in part ${index} of ${this.description}, which reads no positions`, { domain: 'user', hint: 'the pipeline changed its source since the checkpoint; run without --resume' });
+      }
+      let position = from;
+      let pushed = skip;
+      let drop = skip;
+      for await (const read of from !== undefined ? part.readFrom!(from, signal) : part.read(signal)) {
+        let b = read;
+        if (drop > 0) {
+          const n = b.values.length;
+          if (n <= drop) {
+            drop -= n;
+            continue;
+          }
+          b = { ...b, values: b.values.slice(drop), ...(b.timestamps ? { timestamps: b.timestamps.slice(drop) } : {}) };
+          drop = 0;
+        }
+        if (b.position !== undefined) [position, pushed] = [b.position, 0];
+        else pushed += b.values.length;
+        // Unordered parts: a part's watermark (SourceBatch.watermark) promises nothing about the parts read after it.
+        const own = this.progress || b.watermark === undefined ? b : { values: b.values, ...(b.timestamps ? { timestamps: b.timestamps } : {}), ...(b.errors ? { errors: b.errors } : {}) };
+        yield { ...own, position: { index, ...(position !== undefined ? { from: position } : {}), skip: pushed } };
+      }
+      // Asked for the batch after the split's last one: every element of it was pushed.
+      if (!signal?.aborted) this.done.push(index);
     }
+  }
+
+  /** Never called: a worker's share is resumed through its splits' refs (see `read`). */
+  readFrom(): AsyncIterable<SourceBatch<unknown>> {
+    throw new RiffleError('ENGINE_INVARIANT', `${this.description}: a worker's share of a read is resumed through its splits`, { domain: 'internal' });
   }
 }
 

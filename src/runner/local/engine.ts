@@ -14,7 +14,7 @@ import { SourceOp } from './source-op.ts';
 import type { LocalRunOptions } from './run-options.ts';
 import { MemoryBudget, perStepKeyState, SpillingStateBackend, structuredStateCoder, type MemoryMetrics } from '../state/index.ts';
 import type { ShareLoop } from './worker-share.ts';
-import { CheckpointCoordinator, checkpointedKeyState, jobFingerprint, LocalCheckpointStorage, restartDelays, type CheckpointedJob, type RestoredCheckpoint } from '../checkpoint/index.ts';
+import { CheckpointCoordinator, checkpointedKeyState, jobFingerprint, latestCheckpointWorkers, LocalCheckpointStorage, restartDelays, type CheckpointedJob, type RestoredCheckpoint } from '../checkpoint/index.ts';
 
 export type { LocalRunOptions, Progress } from './run-options.ts';
 
@@ -42,14 +42,14 @@ export class LocalRunner implements Runner {
  */
 async function runCheckpointed(graph: PipelineGraph, options: LocalRunOptions): Promise<PipelineResult> {
   const log = runLog(options);
-  if (options.workers !== undefined && options.workers !== 1) {
-    log(`riffle: checkpointed runs use one worker for now (${options.workers} were asked for)`);
-  }
   const unbounded = [...graph.nodes.values()].some((n) => n.kind === 'read' && n.spec.source.kind === 'unbounded');
   const strategy = options.restart ?? (unbounded ? { kind: 'fixed-delay' as const, maxRestarts: 3, delayMs: 1000 } : { kind: 'none' as const, maxRestarts: 0 });
   let resume = options.resume === true;
+  const onWorkers = await checkpointsOnWorkers(graph, options, log);
   for (let attempt = 1; ; attempt++) {
     try {
+      // On worker threads the coordinator (runner/exchange) takes the checkpoints; in one thread, the Execution.
+      if (onWorkers !== undefined) return await import('../exchange/index.ts').then((m) => m.runOnWorkers(graph, { ...options, workers: onWorkers, resume }));
       return await new Execution(graph, { ...options, workers: 1, resume }).run();
     } catch (e) {
       const delay = restartDelays(strategy, attempt);
@@ -59,6 +59,29 @@ async function runCheckpointed(graph: PipelineGraph, options: LocalRunOptions): 
       resume = true;
     }
   }
+}
+
+/**
+ * Whether a checkpointed run goes to worker threads, and on how many: `workers` > 1 asked for (with a pipeline
+ * module, no TestStream), or — resuming — the checkpoint was taken on worker threads (restored on the number asked
+ * for, 1 by default: rescale). A checkpoint taken in one thread resumes in one thread (its bounded reads' positions
+ * are the whole source's, not its splits'), saying so when more workers were asked for. Undefined: in this thread.
+ */
+async function checkpointsOnWorkers(graph: PipelineGraph, options: LocalRunOptions, log: (m: string) => void): Promise<number | undefined> {
+  const asked = options.workers ?? 1;
+  const testStream = [...graph.nodes.values()].some((n) => n.kind === 'testStream');
+  let taken: number | null | undefined;
+  if (options.resume === true) taken = await latestCheckpointWorkers(new LocalCheckpointStorage(options.checkpointDir!));
+  if (taken === null) {
+    if (asked !== 1) log(`riffle: the checkpoint was taken in one thread: resuming in one thread (${asked} workers were asked for; a checkpoint taken with --workers N can be resumed at any N)`);
+    return undefined;
+  }
+  if (asked === 1 && taken === undefined) return undefined;
+  if (options.pipelineModule === undefined || testStream) {
+    if (asked !== 1) log(`riffle: checkpointed runs of ${testStream ? 'a TestStream' : 'a pipeline built inline (no module)'} use one worker (${asked} were asked for)`);
+    return undefined;
+  }
+  return asked;
 }
 
 /** Checkpoints are on with a directory and an interval (or `resume`), in a run that is not one worker's share. */
@@ -74,6 +97,8 @@ function checkpointsOn(options: LocalRunOptions): boolean {
 /** Whether a restart may cure a failure: not the user's configuration, nor a checkpoint that does not fit. */
 function restartable(e: unknown): boolean {
   if (!(e instanceof RiffleError)) return true;
+  // A worker thread that died (terminated, out of memory, exited): the job restarts from its latest checkpoint.
+  if (e.code === 'WORKER_FAILED') return true;
   return !['CONFIG_INVALID', 'PIPELINE_INVALID', 'CHECKPOINT_MISMATCH', 'TOO_MANY_ERRORS', 'CHECKPOINT_UNSUPPORTED', 'ENGINE_INVARIANT'].includes(e.code) && e.domain !== 'internal';
 }
 
@@ -135,20 +160,23 @@ class Execution implements EngineLoop {
       throw new RiffleError('CONFIG_INVALID', `maxErrors must be a whole number ≥ 0, got ${String(options.maxErrors)}`, { hint: 'omit it for no limit' });
     }
     this.memory = MemoryBudget.forJob(options.memoryBytes);
-    const checkpointed = checkpointsOn(options);
+    // A worker's share of a checkpointed job on worker threads takes part in the coordinator's checkpoints.
+    const checkpointed = checkpointsOn(options) || options.share?.checkpoints !== undefined;
     if (options.keyState === undefined && options.memoryBytes !== undefined && !checkpointed) {
       const keyed = this.plan.order.filter((n) => n.kind === 'groupByKey' || n.kind === 'combinePerKey' || (n.kind === 'parDo' && n.spec.stateful)).length;
       const budget = this.memory;
       this.spillingState = perStepKeyState((step) => new SpillingStateBackend({ budget: budget.child(`${step} (state)`, 1 / Math.max(1, keyed)), defaultCoder: structuredStateCoder() }));
     }
     const maxParallelism = checkMaxParallelism(options.maxParallelism);
-    if (checkpointed) {
+    if (checkpointsOn(options)) {
       const log = runLog(options);
       this.checkpoints = new CheckpointCoordinator(new LocalCheckpointStorage(options.checkpointDir!), jobFingerprint(this.plan.order, maxParallelism, options.pipelineModule?.path), {
         intervalMs: options.checkpointIntervalMs ?? 10_000,
         ...(options.checkpointsRetained !== undefined ? { retain: options.checkpointsRetained } : {}),
         log,
       });
+    }
+    if (checkpointed) {
       if (options.keyState === undefined) {
         const keyed = this.plan.order.filter((n) => n.kind === 'groupByKey' || n.kind === 'combinePerKey' || (n.kind === 'parDo' && n.spec.stateful)).length;
         this.checkpointState = checkpointedKeyState(options.memoryBytes !== undefined ? { budget: this.memory, keyedSteps: keyed } : {});
@@ -162,8 +190,9 @@ class Execution implements EngineLoop {
       metrics: this.metrics,
       signal: this.abort.signal,
       allBounded,
-      // Checkpoints snapshot keyed state: groupings take the streaming path (the batch table is not snapshotted).
-      batchGrouping: options.batchGrouping !== false && this.checkpoints === undefined,
+      // Checkpoints snapshot keyed state and batch grouping tables (the deferred grouping is off when checkpointed).
+      batchGrouping: options.batchGrouping !== false,
+      checkpointed,
       ...(options.precombineEntries !== undefined ? { precombineEntries: options.precombineEntries } : {}),
       ...(options.deferredGroupingElements !== undefined ? { deferredGroupingElements: options.deferredGroupingElements } : {}),
       deadLetter: this.deadLetterReceiver(),
@@ -257,6 +286,7 @@ class Execution implements EngineLoop {
       }
       await this.findInputs();
       if (this.checkpoints !== undefined) await this.startCheckpoints(this.checkpoints, restored);
+      await this.options.share?.checkpoints?.attach(this.checkpointedJob());
       // On several workers, input also arrives from the other workers' stages until each of them ended.
       const fromWorkers = this.options.share !== undefined ? this.guard(this.options.share.runInputs(this.shareLoop())) : undefined;
       await this.readSources();
@@ -267,6 +297,7 @@ class Execution implements EngineLoop {
         await this.guard(this.settleAsync());
         if (this.failure !== undefined && !this.cancelled) throw this.failure;
         await this.checkpoints?.finalCheckpoint();
+        await this.options.share?.checkpoints?.finalCheckpoint();
         for (const stage of this.job.stages) stage.endOutputs();
         for (const op of this.ops) await op.finish();
         await this.options.share?.afterFinish();
@@ -313,11 +344,21 @@ class Execution implements EngineLoop {
 
   /** Restores the operators from a checkpoint (a resumed run), then starts taking checkpoints. */
   private async startCheckpoints(coordinator: CheckpointCoordinator, restored: RestoredCheckpoint | undefined): Promise<void> {
-    const sources = this.job.sources.map((s) => s.op);
-    const job: CheckpointedJob = {
+    const job = this.checkpointedJob();
+    if (restored !== undefined) await coordinator.restore(job, restored);
+    const atLeastOnce = job.sinks.filter((s) => !s.twoPhase).map((s) => s.name);
+    if (atLeastOnce.length > 0) {
+      runLog(this.options)(`riffle: warning: ${atLeastOnce.map((n) => `'${n}'`).join(', ')} cannot take part in checkpoints (no prepareCommit/commit): at-least-once after a restart`);
+    }
+    coordinator.start(job);
+  }
+
+  /** What a checkpoint coordinator drives: the operators, stages, sources and sinks, and the job's settle. */
+  private checkpointedJob(): CheckpointedJob {
+    return {
       ops: this.ops,
       stages: this.job.stages,
-      sources,
+      sources: this.job.sources.map((s) => s.op),
       sinks: this.ops.filter((op): op is SinkOp => op instanceof SinkOp),
       settle: () => this.settleAsync(),
       beforeBarrier: () => {
@@ -328,12 +369,6 @@ class Execution implements EngineLoop {
         this.abort.abort(e);
       },
     };
-    if (restored !== undefined) await coordinator.restore(job, restored);
-    const atLeastOnce = job.sinks.filter((s) => !s.twoPhase).map((s) => s.name);
-    if (atLeastOnce.length > 0) {
-      runLog(this.options)(`riffle: warning: ${atLeastOnce.map((n) => `'${n}'`).join(', ')} cannot take part in checkpoints (no prepareCommit/commit): at-least-once after a restart`);
-    }
-    coordinator.start(job);
   }
 
   /** What the exchange inputs of a worker's share need: the job at rest before input enters, and a settle after. */
@@ -433,18 +468,19 @@ class Execution implements EngineLoop {
     this.sourcesDone++;
     if (this.inputs.has(op)) this.inputsDone++;
     this.checkpoints?.sourceDone(op);
+    this.options.share?.checkpoints?.sourceDone(op);
   }
 
   beforeBatch(op: SourceOp): Promise<void> | undefined {
-    return this.checkpoints?.beforeBatch(op);
+    return this.checkpoints?.beforeBatch(op) ?? this.options.share?.checkpoints?.beforeBatch(op);
   }
 
   get checkpointing(): boolean {
-    return this.checkpoints !== undefined;
+    return this.checkpoints !== undefined || this.options.share?.checkpoints !== undefined;
   }
 
   atBoundary(op: SourceOp): Promise<void> | undefined {
-    return this.checkpoints?.atBoundary(op);
+    return this.checkpoints?.atBoundary(op) ?? this.options.share?.checkpoints?.atBoundary(op);
   }
 
   /**

@@ -1,5 +1,7 @@
 import type { BoundedSource, Instant, PrimitiveNode, UnboundedSource } from '../../model/index.ts';
 import type { Channel, ChannelTarget } from './channel.ts';
+import type { SourceOp } from './source-op.ts';
+import type { CheckpointedJob } from '../checkpoint/index.ts';
 
 /**
  * A run that is one worker's share of a job on several threads (runner/exchange implements it; the engine never
@@ -35,6 +37,25 @@ export interface WorkerShare {
    * between, as one worker's settle fires them (a timer's output reaches the next stage before that stage's timers).
    */
   processingTimeLimit?(stage: number, now: Instant): Instant;
+  /**
+   * Checkpoints of a job on worker threads (issue 14; runner/exchange checkpoint-share.ts), driven by the coordinator:
+   * the worker's keyed steps keep snapshottable state and group on the streaming path, as a checkpointed run in one
+   * thread does.
+   */
+  readonly checkpoints?: ShareCheckpoints;
+}
+
+/** One worker's part in the job's checkpoints (the coordinator pauses, snapshots and commits every worker). */
+export interface ShareCheckpoints {
+  /** After the operators opened, before any input: restores this worker's share of a checkpoint, if any. */
+  attach(job: CheckpointedJob): Promise<void>;
+  /** A source is about to push a batch: it waits while the coordinator holds the sources. */
+  beforeBatch(op: SourceOp): Promise<void> | undefined;
+  /** A source finished a batch (its position is up to date). */
+  atBoundary(op: SourceOp): Promise<void> | undefined;
+  sourceDone(op: SourceOp): void;
+  /** Every input ended and this worker is at rest: resolves once the coordinator took the final checkpoint. */
+  finalCheckpoint(): Promise<void>;
 }
 
 /**
