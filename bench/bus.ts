@@ -36,6 +36,8 @@ const PUBLISHERS = value('publishers', 4);
 const BATCH = value('batch', 500);
 const SERIAL = value('serial', 2000);
 const HALF_SECONDS = value('half-seconds', 10);
+/** `--server-cpu-prof DIR`: the server writes a V8 CPU profile there when it exits (profile the client with `node --cpu-prof`). */
+const SERVER_PROFILE = args.includes('--server-cpu-prof') ? args[args.indexOf('--server-cpu-prof') + 1] : undefined;
 
 interface Phase {
   messagesPerSec?: number;
@@ -79,7 +81,8 @@ async function startServer(dir: string): Promise<{ child: ChildProcess; url: str
   // The `riffle` CLI once `bus` is registered in src/cli/commands.ts; until then the bus command alone.
   const registered = /bus-command/.test(readFileSync(join(root, 'src/cli/commands.ts'), 'utf8'));
   const entry = registered ? 'src/cli/main.ts' : 'src/cli/fixtures/bus-cli.ts';
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, 'bus', 'serve', '--dir', dir, '--port', '0', '--fsync', 'interval', '--json'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const profile = SERVER_PROFILE !== undefined ? ['--cpu-prof', '--cpu-prof-dir', SERVER_PROFILE] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', entry, 'bus', 'serve', '--dir', dir, '--port', '0', '--fsync', 'interval', '--json'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {

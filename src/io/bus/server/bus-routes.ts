@@ -38,6 +38,7 @@ import {
   timeFromWire,
   topicConfigBody,
   topicToWire,
+  type WireError,
 } from './bus-wire.ts';
 import { streamingPullEvents, type StreamingSessions } from './streaming-pull-socket.ts';
 
@@ -72,8 +73,11 @@ function splitResource(segment: string, verbs: readonly string[], method: string
 }
 
 async function body<S extends z.ZodType>(c: Context, schema: S, what: string): Promise<z.infer<S>> {
+  return parseJsonBody(await c.req.text(), schema, what);
+}
+
+function parseJsonBody<S extends z.ZodType>(text: string, schema: S, what: string): z.infer<S> {
   let json: unknown;
-  const text = await c.req.text();
   try {
     json = text.trim() === '' ? {} : JSON.parse(text);
   } catch (e) {
@@ -82,6 +86,31 @@ async function body<S extends z.ZodType>(c: Context, schema: S, what: string): P
   const parsed = parseWire(schema, json);
   if (!parsed.success) throw new BusInvalidArgumentError(`invalid ${what}: ${describeIssues(parsed.error, 'body')}`, { hint: 'the OpenAPI document (GET /v1/openapi.yaml) lists the fields' });
   return parsed.data;
+}
+
+/**
+ * A publish request's body (binary batch by content type, else JSON) published to `topic`: the answer of
+ * `POST /v1/topics/{t}:publish`, here and on the node:http fast path (fast-publish.ts).
+ */
+export async function publishRequest(bus: Bus, topic: string, contentType: string | undefined, bytes: Uint8Array): Promise<{ messageIds: string[] }> {
+  const messages = contentType?.startsWith(MESSAGE_BATCH_TYPE) === true
+    ? decodeMessageBatch(bytes)
+    : parseJsonBody(new TextDecoder().decode(bytes), publishBody, 'publish request').messages.map(publishMessageFromWire);
+  return { messageIds: await bus.publish(topic, messages) };
+}
+
+/** The answer to a request without the bearer token. */
+export function unauthenticatedAnswer(): { status: 401; body: { error: WireError }; headers: Record<string, string> } {
+  return {
+    status: 401,
+    body: { error: { code: 'UNAUTHENTICATED', message: 'this bus server needs a bearer token', hint: 'pass --token or set RIFFLE_BUS_TOKEN (the header is Authorization: Bearer <token>)' } },
+    headers: { 'WWW-Authenticate': 'Bearer realm="riffle-bus"' },
+  };
+}
+
+/** The answer to a request body over MAX_BODY_BYTES. */
+export function tooLargeAnswer(): { status: 413; body: { error: WireError } } {
+  return { status: 413, body: { error: { code: 'BUS_INVALID_ARGUMENT', message: `the request body is larger than ${MAX_BODY_BYTES} bytes`, hint: 'publish in smaller batches' } } };
 }
 
 function noBody(method: string, path: string): never {
@@ -104,8 +133,9 @@ export function busRoutes(bus: Bus, options: BusRoutesOptions = {}): HonoApp {
     const check = bearerTokenCheck(options.token);
     app.use('*', async (c, next) => {
       if (!check(c.req.header('authorization'))) {
-        c.header('WWW-Authenticate', 'Bearer realm="riffle-bus"');
-        return c.json({ error: { code: 'UNAUTHENTICATED', message: 'this bus server needs a bearer token', hint: 'pass --token or set RIFFLE_BUS_TOKEN (the header is Authorization: Bearer <token>)' } }, 401);
+        const a = unauthenticatedAnswer();
+        for (const [k, v] of Object.entries(a.headers)) c.header(k, v);
+        return c.json(a.body, a.status);
       }
       await next();
     });
@@ -114,7 +144,10 @@ export function busRoutes(bus: Bus, options: BusRoutesOptions = {}): HonoApp {
     '*',
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: (c) => c.json({ error: { code: 'BUS_INVALID_ARGUMENT', message: `the request body is larger than ${MAX_BODY_BYTES} bytes`, hint: 'publish in smaller batches' } }, 413),
+      onError: (c) => {
+        const a = tooLargeAnswer();
+        return c.json(a.body, a.status);
+      },
     }),
   );
 
@@ -133,10 +166,7 @@ export function busRoutes(bus: Bus, options: BusRoutesOptions = {}): HonoApp {
     const { name, verb } = splitResource(c.req.param('res'), method === 'POST' ? ['publish'] : [], method, 'topics');
     if (method === 'POST') {
       if (verb === undefined) noBody(method, `/v1/topics/${name}`);
-      const binary = c.req.header('content-type')?.startsWith(MESSAGE_BATCH_TYPE) === true;
-      const messages = binary ? decodeMessageBatch(new Uint8Array(await c.req.arrayBuffer())) : (await body(c, publishBody, 'publish request')).messages.map(publishMessageFromWire);
-      const messageIds = await bus.publish(name, messages);
-      return c.json({ messageIds });
+      return c.json(await publishRequest(bus, name, c.req.header('content-type'), new Uint8Array(await c.req.arrayBuffer())));
     }
     if (method === 'PUT') return c.json(topicToWire(await bus.createTopic(name, await body(c, topicConfigBody, 'topic configuration'))));
     if (method === 'GET') return c.json(topicToWire(await bus.getTopic(name)));

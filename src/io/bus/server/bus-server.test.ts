@@ -220,6 +220,35 @@ describe('bus server', () => {
     assert.match(error.message, /messages\[1\]: the body ends inside its data \(byte \d+ of \d+\)/);
   });
 
+  it('answers publishes on its node:http fast path exactly as the Hono route does (statuses, bodies, token, 413)', async () => {
+    const { busRoutes, MAX_BODY_BYTES } = await import('./bus-routes.ts');
+    const { encodeMessageBatch, MESSAGE_BATCH_TYPE } = await import('./binary-batch.ts');
+    const app = busRoutes(bus, { token: TOKEN });
+    const cases: Array<{ what: string; path: string; headers: Record<string, string>; body: string | Uint8Array }> = [
+      { what: 'JSON publish', path: 'v1/topics/orders:publish', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ data: 'aGk=' }] }) },
+      { what: 'binary publish', path: 'v1/topics/orders:publish', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': MESSAGE_BATCH_TYPE }, body: encodeMessageBatch([{ data: 'x', attributes: { k: 'v' } }]) },
+      { what: 'percent-encoded name', path: 'v1/topics/%6Frders:publish', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ data: 'aGk=' }] }) },
+      { what: 'no token', path: 'v1/topics/orders:publish', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ data: 'aGk=' }] }) },
+      { what: 'wrong token', path: 'v1/topics/orders:publish', headers: { authorization: 'Bearer nope', 'content-type': 'application/json' }, body: '{}' },
+      { what: 'unknown topic', path: 'v1/topics/nowhere:publish', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ data: 'aGk=' }] }) },
+      { what: 'bad JSON', path: 'v1/topics/orders:publish', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"messages": [' },
+      { what: 'unknown field', path: 'v1/topics/orders:publish', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ data: 'aGk=', color: 1 }] }) },
+      { what: 'empty body', path: 'v1/topics/orders:publish', headers: { authorization: `Bearer ${TOKEN}` }, body: '' },
+      { what: 'too large', path: 'v1/topics/orders:publish', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: 'x'.repeat(MAX_BODY_BYTES + 1) },
+    ];
+    const shape = (json: any): unknown => (Array.isArray(json?.messageIds) ? { messageIds: json.messageIds.map((id: unknown) => typeof id) } : json);
+    for (const c of cases) {
+      const viaServer = await fetch(new URL(c.path, server.url), { method: 'POST', headers: c.headers, body: c.body });
+      const viaHono = await app.request(`/${c.path}`, { method: 'POST', headers: c.headers, body: c.body });
+      assert.equal(viaServer.status, viaHono.status, c.what);
+      assert.deepEqual(shape(await viaServer.json()), shape(await viaHono.json()), c.what);
+      assert.equal(viaServer.headers.get('www-authenticate'), viaHono.headers.get('www-authenticate'), c.what);
+      assert.match(viaServer.headers.get('content-type') ?? '', /^application\/json/, c.what);
+    }
+    // The keep-alive connection still serves requests after a refused oversize body.
+    assert.equal((await call(server, 'GET', 'v1/topics')).status, 200);
+  });
+
   it('a streaming pull of an unknown subscription fails with BusNotFoundError', async () => {
     const stream = client.streamingPull('no-such-sub');
     await assert.rejects(stream[Symbol.asyncIterator]().next(), BusNotFoundError);

@@ -1,6 +1,6 @@
 /**
  * `startBusServer`: the bus's HTTP API (bus-routes.ts) and streaming pull (WebSocket, streaming-pull-socket.ts) on one
- * port, served by @hono/node-server. Listens on loopback unless a host is given. `close()` shuts down gracefully:
+ * port, served by @hono/node-server (publishes by fast-publish.ts on node:http directly). Listens on loopback unless a host is given. `close()` shuts down gracefully:
  * stops accepting connections, ends the streaming pulls (their held messages are nacked), lets the requests in flight
  * finish (up to a grace period), and resolves; the caller then closes the bus, which syncs its files.
  * @example
@@ -9,13 +9,14 @@
  *   console.log(server.url); // http://127.0.0.1:40123/
  *   await server.close(); await bus.close();
  */
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer, upgradeWebSocket } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import type { Bus } from '../bus-api.ts';
 import { BusUnavailableError } from '../bus-errors.ts';
 import { busRoutes } from './bus-routes.ts';
+import { fastPublishHandler } from './fast-publish.ts';
 import { DEFAULT_BUS_PORT } from './serve.ts';
 import { StreamingSessions } from './streaming-pull-socket.ts';
 
@@ -57,7 +58,20 @@ export async function startBusServer(options: BusServerOptions): Promise<BusServ
     ...(options.logError !== undefined ? { logError: options.logError } : {}),
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
-  const server = createAdaptorServer({ fetch: app.fetch, hostname: host, websocket: { server: wss } }) as Server;
+  // Publishes take the node:http fast path (fast-publish.ts); everything else goes to Hono.
+  const fastPublish = fastPublishHandler(options.bus, {
+    ...(options.token !== undefined ? { token: options.token } : {}),
+    ...(options.logError !== undefined ? { logError: options.logError } : {}),
+  });
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    hostname: host,
+    websocket: { server: wss },
+    createServer: ((serverOptions: ServerOptions, listener: RequestListener) =>
+      createServer(serverOptions, (req, res) => {
+        if (!fastPublish(req, res)) void listener(req, res);
+      })) as typeof createServer,
+  }) as Server;
   server.keepAliveTimeout = 65_000;
 
   await new Promise<void>((resolve, reject) => {
