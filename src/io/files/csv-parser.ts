@@ -69,6 +69,18 @@ export class CsvRecordParser {
     return this.#pending.length > 0;
   }
 
+  /**
+   * The lines of the open record as they were pushed, and the number of its first line: a reader that stops here
+   * resumes at the start of that line (the record is parsed again from there).
+   */
+  get pendingLines(): readonly string[] {
+    return this.#pending;
+  }
+
+  get pendingFirstLine(): number {
+    return this.#pendingFirst;
+  }
+
   /** Feeds one line (its '\n' removed; a '\r' before it may remain). */
   push(line: string, lineNo: number, sink: CsvRecordSink): void {
     const hasCr = line.charCodeAt(line.length - 1) === CR;

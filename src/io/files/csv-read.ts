@@ -1,7 +1,7 @@
 import type { CsvRecordSink } from './csv-parser.ts';
 import { CsvRecordParser } from './csv-parser.ts';
 import type { InvalidUtf8, LineError } from './lines.ts';
-import { DEFAULT_MAX_LINE_BYTES, readLines } from './lines.ts';
+import { DEFAULT_MAX_LINE_BYTES, isGzipFile, lineStartBefore, readLines } from './lines.ts';
 
 /** Where a record that could not be read came from, besides its line: set for lines that were not text. */
 export interface CsvErrorDetail {
@@ -52,6 +52,19 @@ export interface CsvReadOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * Where a read stands after a batch: the next unread record starts at byte `offset` (a record boundary the parser
+ * reached: the start of a record still open across lines is not passed), after `line` lines of the file. Reading again
+ * with `start: offset, lineOffset: line` (and the header's width) goes on with exactly that record. `done`: the read
+ * stopped there for good (the header was refused). For a gzip file `offset` counts decompressed bytes (not a place a
+ * read can start at).
+ */
+export interface CsvReadPosition {
+  readonly offset: number;
+  readonly line: number;
+  readonly done?: boolean;
+}
+
 /** What a read saw, for the empty-input warnings. */
 export interface CsvReadSummary {
   /** Whether a header line was read (always false without `header: true`). */
@@ -77,7 +90,7 @@ export interface CsvReadSummary {
  *   const rows: string[][] = [];
  *   for await (const _ of readCsvRecords('in.csv', { header: true }, { record: (f) => void rows.push(f), malformed: console.warn })) {}
  */
-export async function* readCsvRecords(path: string, opts: CsvReadOptions, sink: CsvReadSink): AsyncGenerator<void, CsvReadSummary> {
+export async function* readCsvRecords(path: string, opts: CsvReadOptions, sink: CsvReadSink): AsyncGenerator<CsvReadPosition, CsvReadSummary> {
   const maxBytes = opts.maxRecordBytes ?? DEFAULT_MAX_LINE_BYTES;
   const parser = new CsvRecordParser({
     delimiter: opts.delimiter ?? ',',
@@ -118,6 +131,26 @@ export async function* readCsvRecords(path: string, opts: CsvReadOptions, sink: 
       sink.malformed(offset === 0 ? reason : reason.replace(/^line \d+/, `line ${line + offset}`), line + offset, raw);
     },
   };
+  // The read's progress: bytes and lines (from `start`) of the lines taken so far.
+  let end = opts.start ?? 0;
+  let linesRead = 0;
+  let gzip: boolean | undefined;
+  /** The start of the record the parser holds open, else the end of the lines taken. */
+  const resumePoint = async (terminator: '\n' | '\r'): Promise<CsvReadPosition> => {
+    const pending = parser.pendingLines;
+    if (pending.length === 0) return { offset: end, line: linesRead + offset };
+    const line = parser.pendingFirstLine - 1 + offset;
+    if (parser.pendingFirstLine === 1) return { offset: opts.start ?? 0, line }; // the read's first line (a BOM before it)
+    // Each pending line is a whole line (its '\r' kept) plus one terminator byte. Text read with invalid bytes
+    // replaced does not measure its bytes: count the lines back in the file instead.
+    if (opts.invalidUtf8 === 'replace' && pending.some((l) => l.includes('\uFFFD'))) {
+      gzip ??= await isGzipFile(path);
+      if (!gzip) return { offset: await lineStartBefore(path, end, pending.length, terminator), line };
+    }
+    let bytes = 0;
+    for (const l of pending) bytes += Buffer.byteLength(l) + 1;
+    return { offset: end - bytes, line };
+  };
   const lineError = (error: LineError, line: number) => {
     parser.end(inner); // a record open across the unreadable line cannot close
     if (stop) return;
@@ -138,9 +171,14 @@ export async function* readCsvRecords(path: string, opts: CsvReadOptions, sink: 
     const { lines, firstLine } = batch;
     for (let i = 0; i < lines.length && !stop; i++) parser.push(lines[i]!, firstLine + i, inner);
     if (batch.error && !stop) lineError(batch.error, firstLine + lines.length);
-    yield;
+    end = batch.end;
+    linesRead = firstLine - 1 + lines.length + (batch.error ? 1 : 0);
+    yield stop ? { offset: end, line: linesRead + offset, done: true } : await resumePoint(batch.terminator);
     if (stop) break;
   }
-  if (!stop) parser.end(inner);
+  if (!stop) {
+    parser.end(inner);
+    yield { offset: end, line: linesRead + offset };
+  }
   return { headerRead, records, malformed };
 }

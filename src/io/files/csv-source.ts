@@ -2,9 +2,10 @@ import type { BoundedSource, ErrorRecord } from '../../model/index.ts';
 import { ConfigError } from '../../model/index.ts';
 import type { Converter, CsvColumns, CsvHeader, CsvRow, CsvValue } from './csv-columns.ts';
 import { EXPECTED, INVALID, baseType, converterFor, isColumnSpec } from './csv-columns.ts';
-import type { CsvErrorDetail, CsvReadSink } from './csv-read.ts';
+import type { CsvErrorDetail, CsvReadPosition, CsvReadSink } from './csv-read.ts';
 import { readCsvRecords } from './csv-read.ts';
-import { FileSource, fileError, patternList, type FileEventTime } from './file-source.ts';
+import { FileSource, fileError, patternList, type FileEventTime, type FileResume } from './file-source.ts';
+import { countLinesBefore } from './lines.ts';
 import type { InvalidUtf8 } from './lines.ts';
 
 export interface CsvSourceOptions<H extends CsvHeader, C extends CsvColumns, T> {
@@ -74,7 +75,9 @@ export function csvSource<const H extends CsvHeader = true, const C extends CsvC
       const file = part.file;
       let values: T[] = [];
       let errors: ErrorRecord<string>[] = [];
-      let names: readonly string[] | undefined = Array.isArray(header) ? header : undefined;
+      const resume = part.resume !== undefined && part.resume.offset > 0 ? part.resume : undefined;
+      // A read resumed past the header line knows the header from its position.
+      let names: readonly string[] | undefined = Array.isArray(header) ? header : header === true ? resume?.header : undefined;
       let converters = names ? convertersFor(names, columns) : [];
 
       const fail = (reason: string, line: number, raw: string, detail?: CsvErrorDetail) => void errors.push(fileError(step, reason, raw, file, line, detail));
@@ -121,8 +124,9 @@ export function csvSource<const H extends CsvHeader = true, const C extends CsvC
         },
       };
 
-      const flush = () => {
-        const batch = errors.length > 0 ? { values, errors } : { values };
+      const flush = (at: CsvReadPosition) => {
+        const position: FileResume = { offset: at.offset, line: at.line, ...(header === true && names !== undefined ? { header: names } : {}), ...(at.done ? { done: true } : {}) };
+        const batch = errors.length > 0 ? { values, errors, position } : { values, position };
         values = [];
         errors = [];
         return batch;
@@ -130,7 +134,8 @@ export function csvSource<const H extends CsvHeader = true, const C extends CsvC
       const records = readCsvRecords(
         file,
         {
-          header: header === true ? true : names ? names.length : false,
+          header: header === true && names === undefined ? true : names ? names.length : false,
+          ...(resume !== undefined ? { start: resume.offset, lineOffset: resume.line ?? (await countLinesBefore(file, resume.offset)) } : {}),
           delimiter, quote, skipEmptyLines: skipEmpty,
           ...(opts.maxRecordLines !== undefined ? { maxRecordLines: opts.maxRecordLines } : {}),
           ...(opts.maxRecordBytes !== undefined ? { maxRecordBytes: opts.maxRecordBytes } : {}),
@@ -142,9 +147,10 @@ export function csvSource<const H extends CsvHeader = true, const C extends CsvC
       );
       while (true) {
         const next = await records.next();
-        if (values.length > 0 || errors.length > 0) yield flush();
+        if (!next.done && (values.length > 0 || errors.length > 0)) yield flush(next.value);
         if (next.done) {
           const { headerRead, records: read, malformed } = next.value;
+          if (resume !== undefined) break; // the file's start was read before the resume point
           if (!headerRead && read === 0 && malformed === 0) warn({ kind: 'empty-file', file, message: `${file}: empty file (no lines)` });
           else if (headerRead && read === 0 && malformed === 0) warn({ kind: 'header-only', file, message: `${file}: a header and no records` });
           break;

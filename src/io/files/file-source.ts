@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { ConfigError, type BoundedSource, type ErrorRecord, type Instant, type SourceBatch } from '../../model/index.ts';
+import { ConfigError, RiffleError, type BoundedSource, type ErrorRecord, type Instant, type SourceBatch } from '../../model/index.ts';
 import { expandPaths } from './glob.ts';
 import { countLinesBefore, isGzipFile } from './lines.ts';
 
@@ -8,6 +8,23 @@ export interface FileRange {
   readonly file: string;
   /** Set only for a part of a file split by bytes. */
   readonly range?: { readonly start: number; readonly end: number };
+  /**
+   * Set when a read resumes inside this file (checkpoints): start at this record boundary instead of the file's (or
+   * range's) start. Never set for compressed files.
+   */
+  readonly resume?: FileResume;
+}
+
+/** Where a format's read of one file stands: a record boundary it reached (see `FileRangeReader`). */
+export interface FileResume {
+  /** Byte offset of the next unread record (a line start). */
+  readonly offset: number;
+  /** Lines of the file before `offset`, when known (whole-file reads): error records' line numbers start after it. */
+  readonly line?: number | undefined;
+  /** CSV with a header line: the header's names (read before `offset`, so a resumed read does not read it). */
+  readonly header?: readonly string[] | undefined;
+  /** Nothing more of this file is to be read (a CSV file skipped for its header). */
+  readonly done?: boolean | undefined;
 }
 
 /**
@@ -29,7 +46,11 @@ export interface FileReadContext {
   readonly warn: (warning: ReadWarning) => void;
 }
 
-/** Reads one file (or range) of a format. */
+/**
+ * Reads one file (or range) of a format. Each batch's `position` is a `FileResume`: the record boundary after the
+ * batch, so that reading the same range with `resume` set to it goes on with exactly the next batches (offsets of a
+ * compressed file are not used).
+ */
 export type FileRangeReader<T> = (range: FileRange, ctx: FileReadContext) => AsyncIterable<SourceBatch<T>>;
 
 export interface FileSourceSpec<T> {
@@ -208,28 +229,51 @@ export class FileSource<T> implements BoundedSource<T> {
   }
 
   /**
-   * Reads on from a position a batch carried (checkpoints, issue 14): `{ part, values }` — the file (or range) index
-   * in `files()` order and the records of it already read. Earlier files are not opened again; the file in progress
-   * is read from its start and its first `values` records are dropped (with the warnings and error records of the
-   * batches dropped whole).
+   * Reads on from a position a batch carried (checkpoints, issue 14). A position is a `FilePosition`: the file (or
+   * range) index in `files()` order, the file's identity (path, size, mtime: a file changed since is refused), the
+   * records of it read so far, and — for uncompressed files — the byte offset of the next unread record (with its line
+   * number and, for CSV, the header), where the read starts again without reading the file's earlier bytes. A
+   * compressed file, or a position of an earlier version (`{ part, values }`), is read from its start dropping its
+   * first `values` records (with the warnings and error records of the batches dropped whole).
    */
   async *readFrom(position: unknown, signal?: AbortSignal): AsyncIterable<SourceBatch<T>> {
     signal?.throwIfAborted();
-    const at = position as { part: number; values: number };
-    if (!Number.isSafeInteger(at?.part) || !Number.isSafeInteger(at?.values) || at.part < 0 || at.values < 0) {
-      throw new RangeError(`not a position of ${this.describe()}: ${JSON.stringify(position)}`);
-    }
+    const at = checkPosition(position, this.describe());
     const warnings = this.#warnings;
     const files = await this.files();
+    if (at.part > files.length) throw positionMismatch(this.#step, `it is in input ${at.part + 1}, but the patterns now match ${files.length} input${files.length === 1 ? '' : 's'}`);
     // Declared event time: applied in read order (a read resumed at a position starts its order check there).
     const clock = this.#spec.eventTime !== undefined ? new EventTimeClock(this.#spec.eventTime, this.#step) : undefined;
     for (let p = at.part; p < files.length; p++) {
-      let drop = p === at.part ? at.values : 0;
-      let n = 0;
+      const part = files[p]!;
+      const first = p === at.part;
+      let identity: FileIdentity;
+      try {
+        identity = await fileIdentity(part.file);
+      } catch (e) {
+        if (first && at.file !== undefined) throw positionMismatch(this.#step, `it is in ${at.file}, which cannot be read now (${(e as Error).message})`);
+        throw e;
+      }
+      if (first && at.file !== undefined) {
+        if (at.file !== part.file) throw positionMismatch(this.#step, `it is in ${at.file}, but input ${p + 1} is now ${part.file}`);
+        if (at.size !== identity.size || at.mtimeMs !== identity.mtimeMs) {
+          throw positionMismatch(this.#step, `${part.file} changed since the checkpoint (size ${at.size} → ${identity.size} bytes, modified ${new Date(at.mtimeMs!).toISOString()} → ${new Date(identity.mtimeMs).toISOString()})`);
+        }
+        if (at.done) continue;
+      }
+      const byOffset = first && at.offset !== undefined && !identity.gzip;
+      let drop = first && !byOffset ? at.values : 0;
+      let n = first ? (byOffset ? at.values : 0) : 0;
+      const resume: FileResume | undefined = byOffset ? { offset: at.offset!, line: at.line, header: at.header } : undefined;
       const ctx: FileReadContext = { step: this.#step, signal, warn: (w) => void (drop > 0 || warnings.push(w)) };
-      for await (const read of this.#spec.readRange(files[p]!, ctx)) {
+      const where = { part: p, file: part.file, size: identity.size, mtimeMs: identity.mtimeMs };
+      for await (const read of this.#spec.readRange(resume !== undefined ? { ...part, resume } : part, ctx)) {
         let batch = read;
         n += batch.values.length;
+        const point = batch.position as FileResume | undefined;
+        const pos: FilePosition = identity.gzip || point === undefined
+          ? { ...where, values: n }
+          : { ...where, values: n, offset: point.offset, ...(point.line !== undefined ? { line: point.line } : {}), ...(point.header !== undefined ? { header: point.header } : {}), ...(point.done ? { done: true } : {}) };
         if (drop > 0) {
           if (batch.values.length <= drop) {
             drop -= batch.values.length;
@@ -238,7 +282,7 @@ export class FileSource<T> implements BoundedSource<T> {
           batch = { ...batch, values: batch.values.slice(drop), ...(batch.timestamps ? { timestamps: batch.timestamps.slice(drop) } : {}) };
           drop = 0;
         }
-        yield { ...(clock !== undefined ? clock.apply(batch, files[p]!.file) : batch), position: { part: p, values: n } };
+        yield { ...(clock !== undefined ? clock.apply(batch, part.file) : batch), position: pos };
       }
     }
   }
@@ -252,6 +296,57 @@ export class FileSource<T> implements BoundedSource<T> {
     this.#expanded ??= expandPaths(this.#spec.patterns).then((files) => files.map((file) => ({ file })));
     return this.#expanded;
   }
+}
+
+/**
+ * A file source's position (`SourceBatch.position`): plain data stored in checkpoints. `offset` is absent for
+ * compressed files (resumed by record count) and in positions of earlier versions (`{ part, values }` only).
+ */
+export interface FilePosition {
+  /** Index of the file (or range) in `files()` order. */
+  readonly part: number;
+  /** Records (values) of this file read so far. */
+  readonly values: number;
+  /** The file's identity when the position was taken: a resume refuses a file that changed since. */
+  readonly file?: string;
+  readonly size?: number;
+  readonly mtimeMs?: number;
+  /** Byte offset of the next unread record; `line`, `header`, `done` as in `FileResume`. */
+  readonly offset?: number;
+  readonly line?: number;
+  readonly header?: readonly string[];
+  readonly done?: boolean;
+}
+
+interface FileIdentity {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly gzip: boolean;
+}
+
+async function fileIdentity(file: string): Promise<FileIdentity> {
+  const st = await stat(file);
+  return { size: st.size, mtimeMs: st.mtimeMs, gzip: await isGzipFile(file) };
+}
+
+function positionMismatch(step: string, what: string): RiffleError {
+  return new RiffleError('CHECKPOINT_MISMATCH', `${step}: cannot resume the read where the checkpoint left it: ${what}`, {
+    domain: 'user',
+    context: { step },
+    hint: 'restore the input files as they were at the checkpoint, or run without --resume to read them again from the start',
+  });
+}
+
+/** Checks a stored position's shape (a checkpoint's plain data), so a damaged one fails clearly instead of reading wrong. */
+function checkPosition(position: unknown, source: string): FilePosition {
+  const at = position as FilePosition | null;
+  const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  const ok = at !== null && typeof at === 'object' && count(at.part) && count(at.values)
+    && (at.offset === undefined || count(at.offset)) && (at.line === undefined || count(at.line))
+    && (at.file === undefined || (typeof at.file === 'string' && count(at.size) && typeof at.mtimeMs === 'number'))
+    && (at.header === undefined || (Array.isArray(at.header) && at.header.every((h) => typeof h === 'string')));
+  if (!ok) throw new RangeError(`not a position of ${source}: ${JSON.stringify(position)}`);
+  return at!;
 }
 
 /**
@@ -270,16 +365,37 @@ export function fileError(step: string, reason: string, raw: string, file: strin
  */
 export class LineNumbering {
   #base: Promise<number> | undefined;
+  /** `known`: the lines before `rangeStart` when the caller knows them (a resumed read's position). */
   constructor(
     readonly file: string,
     readonly rangeStart: number,
+    known?: number,
   ) {
-    if (rangeStart === 0) this.#base = Promise.resolve(0);
+    if (known !== undefined) this.#base = Promise.resolve(known);
+    else if (rangeStart === 0) this.#base = Promise.resolve(0);
   }
   base(): Promise<number> {
     this.#base ??= countLinesBefore(this.file, this.rangeStart);
     return this.#base;
   }
+}
+
+/**
+ * For the line formats (text, JSON Lines): the byte range `readLines` reads for a part (from its resume offset when
+ * resumed), and the lines before that start when known (0 for a whole file, the position's count when resumed,
+ * unknown for a split range until counted).
+ */
+export function lineRange(part: FileRange): { readonly start?: number; readonly end?: number; readonly linesBefore: number | undefined } {
+  const end = part.range?.end;
+  if (part.resume !== undefined && part.resume.offset > 0) return { start: part.resume.offset, ...(end !== undefined ? { end } : {}), linesBefore: part.resume.line };
+  if (part.range === undefined) return { linesBefore: 0 };
+  return { start: part.range.start, end: part.range.end, linesBefore: part.range.start === 0 ? 0 : undefined };
+}
+
+/** The resume point after a batch of lines: its end offset, and its line count when the lines before are known. */
+export function afterLines(batch: { readonly end: number; readonly firstLine: number; readonly lines: readonly string[]; readonly error?: unknown }, linesBefore: number | undefined): FileResume {
+  const line = linesBefore === undefined ? undefined : linesBefore + batch.firstLine - 1 + batch.lines.length + (batch.error !== undefined ? 1 : 0);
+  return { offset: batch.end, line };
 }
 
 /** Normalizes the pattern argument of the source factories. */

@@ -1,5 +1,5 @@
 import type { BoundedSource, ErrorRecord } from '../../model/index.ts';
-import { FileSource, LineNumbering, fileError, patternList, type FileEventTime } from './file-source.ts';
+import { FileSource, LineNumbering, afterLines, fileError, lineRange, patternList, type FileEventTime } from './file-source.ts';
 import type { InvalidUtf8 } from './lines.ts';
 import { readLines } from './lines.ts';
 
@@ -41,8 +41,9 @@ export function jsonlSource<T = unknown>(pattern: string | readonly string[], op
     async *readRange(part, { step, signal, warn }) {
       let numbering: LineNumbering | undefined;
       let any = false;
+      const { linesBefore, ...range } = lineRange(part);
       for await (const batch of readLines(part.file, {
-        ...part.range, batchSize: opts.batchSize, signal,
+        ...range, batchSize: opts.batchSize, signal,
         ...(opts.maxRecordBytes !== undefined ? { maxLineBytes: opts.maxRecordBytes } : {}),
         ...(opts.invalidUtf8 !== undefined ? { invalidUtf8: opts.invalidUtf8 } : {}),
       })) {
@@ -76,7 +77,7 @@ export function jsonlSource<T = unknown>(pattern: string | readonly string[], op
         }
         let errors: ErrorRecord<string>[] | undefined;
         if (bad || batch.error) {
-          numbering ??= new LineNumbering(part.file, batch.rangeStart);
+          numbering ??= new LineNumbering(part.file, batch.rangeStart, linesBefore);
           const base = await numbering.base();
           errors = (bad ?? []).map(({ index, message }) => {
             const line = base + batch.firstLine + index;
@@ -88,9 +89,9 @@ export function jsonlSource<T = unknown>(pattern: string | readonly string[], op
             errors.push(fileError(step, `line ${line}: ${reason}`, raw, part.file, line, byteOffset !== undefined ? { rawEncoding, byteOffset } : { rawEncoding }));
           }
         }
-        if (values.length > 0 || errors) yield errors ? { values, errors } : { values };
+        if (values.length > 0 || errors) yield errors ? { values, errors, position: afterLines(batch, linesBefore) } : { values, position: afterLines(batch, linesBefore) };
       }
-      if (!any && part.range === undefined) warn({ kind: 'empty-file', file: part.file, message: `${part.file}: empty file (no lines)` });
+      if (!any && part.range === undefined && part.resume === undefined) warn({ kind: 'empty-file', file: part.file, message: `${part.file}: empty file (no lines)` });
     },
   });
 }

@@ -38,6 +38,12 @@ export interface LineBatch {
   readonly error?: LineError;
   /** The file's line terminator (detected from its first line end): '\n' (LF or CRLF) or '\r' (classic Mac). */
   readonly terminator: '\n' | '\r';
+  /**
+   * The byte offset just after this batch's last line (its terminator included), or after its error line: where a
+   * read started with `start: end` goes on with the next line (checkpoint positions). For a gzip file it counts
+   * decompressed bytes, which a read cannot start at: compressed files resume by record count instead.
+   */
+  readonly end: number;
 }
 
 export type Compression = 'auto' | 'none' | 'gzip';
@@ -201,9 +207,14 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
   let skipping = false;
   let batch: string[] = [];
   let batchFirst = 1;
+  // Byte offsets (of the file, decompressed for gzip): `seen` after the bytes read so far, `chunkStart` of the chunk
+  // being cut, `lineEnd` after the last line added to `batch` (or reported as an error).
+  let seen = rangeStart;
+  let chunkStart = rangeStart;
+  let lineEnd = rangeStart;
   const terminator = () => (term === CR ? '\r' : '\n');
   const take = (error?: LineError): LineBatch => {
-    const out: LineBatch = error ? { lines: batch, firstLine: batchFirst, rangeStart, error, terminator: terminator() } : { lines: batch, firstLine: batchFirst, rangeStart, terminator: terminator() };
+    const out: LineBatch = error ? { lines: batch, firstLine: batchFirst, rangeStart, error, terminator: terminator(), end: lineEnd } : { lines: batch, firstLine: batchFirst, rangeStart, terminator: terminator(), end: lineEnd };
     batchFirst += batch.length + (error ? 1 : 0);
     batch = [];
     return out;
@@ -225,13 +236,17 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
     rawEncoding: 'text',
   });
   /** Splits complete lines (`region` ends with a terminator), yielding full batches and errors. */
-  const splitRegion = function* (region: Buffer): Generator<LineBatch> {
+  const splitRegion = function* (region: Buffer, regionStart: number): Generator<LineBatch> {
     const t = term!;
     if (region.length <= maxLine && (replace || isUtf8(region))) {
       // The fast path: one decode, then cut the string.
       const s = region.toString('utf8');
       const ch = t === CR ? '\r' : '\n';
       const stripCr = t === NL && !keepCr;
+      // Characters are bytes when the region is ASCII; otherwise a batch's end offset is counted back to bytes.
+      const ascii = s.length === region.length;
+      let counted = 0;
+      let countedBytes = 0;
       let pos = 0;
       while (pos < s.length) {
         const nl = s.indexOf(ch, pos);
@@ -240,9 +255,16 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
         pos = nl + 1;
         if (batch.length >= batchSize) {
           signal?.throwIfAborted();
+          if (ascii) lineEnd = regionStart + pos;
+          else {
+            countedBytes += Buffer.byteLength(s.slice(counted, pos));
+            counted = pos;
+            lineEnd = regionStart + countedBytes;
+          }
           yield take();
         }
       }
+      lineEnd = regionStart + region.length;
       return;
     }
     let pos = 0;
@@ -250,6 +272,7 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
       const nl = region.indexOf(t, pos);
       const error = addLine(region.subarray(pos, nl));
       pos = nl + 1;
+      lineEnd = regionStart + pos;
       if (error || batch.length >= batchSize) {
         signal?.throwIfAborted();
         yield take(error);
@@ -275,6 +298,8 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
     }
   };
   const process = function* (chunk: Buffer): Generator<LineBatch> {
+    chunkStart = seen;
+    seen += chunk.length;
     if (bomPending && chunk.length > 0) {
       if (carryBytes + chunk.length < 3 && chunk.every((b, i) => b === [0xef, 0xbb, 0xbf][carryBytes + i])) {
         extendCarry(chunk);
@@ -282,11 +307,15 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
       }
       bomPending = false;
       if (carryBytes > 0) {
+        chunkStart -= carryBytes;
         chunk = Buffer.concat([carryLine(), chunk]);
         carry = [];
         carryBytes = 0;
       }
-      if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+      if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
+        chunk = chunk.subarray(3);
+        chunkStart += 3;
+      }
     }
     if (term === undefined) {
       // Detect the terminator from the first line end (a CR at the very end of what was read cannot tell yet).
@@ -301,6 +330,7 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
       term = t === '\r' ? CR : NL;
       if (carryBytes > 0 && !skipping) {
         // The carry may end with the terminator just recognised: cut it again with the chunk (once per file).
+        chunkStart -= carryBytes;
         chunk = Buffer.concat([carryLine(), chunk]);
         carry = [];
         carryBytes = 0;
@@ -323,6 +353,7 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
       carry = [];
       carryBytes = 0;
       skipping = false;
+      lineEnd = chunkStart + first + 1;
       if (error || batch.length >= batchSize) {
         signal?.throwIfAborted();
         yield take(error);
@@ -330,7 +361,7 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
       from = first + 1;
     }
     const last = chunk.lastIndexOf(t);
-    if (last >= from) yield* splitRegion(chunk.subarray(from, last + 1));
+    if (last >= from) yield* splitRegion(chunk.subarray(from, last + 1), chunkStart + from);
     extendCarry(chunk.subarray(Math.max(from, last + 1)));
   };
   try {
@@ -357,6 +388,7 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
     }
     term ??= carryBytes > 0 && carryLine()[carryBytes - 1] === CR ? CR : NL;
     if (carryBytes > 0 || skipping) {
+      lineEnd = seen;
       let error: LineError | undefined;
       if (skipping) error = tooLong(carryLine().subarray(0, EXCERPT_BYTES), undefined);
       else {
@@ -403,6 +435,33 @@ export async function alignToLineStart(path: string, offset: number, terminator?
       pos += bytesRead;
     }
     return size;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The start of the line `lines` lines before `end` (a line start) of an uncompressed file: the byte after the
+ * terminator that precedes those lines, or 0. For a reader that knows how many whole lines it holds unparsed but not
+ * their bytes (text read with `invalidUtf8: 'replace'` does not measure its bytes).
+ */
+export async function lineStartBefore(path: string, end: number, lines: number, terminator: '\n' | '\r'): Promise<number> {
+  if (lines <= 0 || end <= 0) return end;
+  const t = terminator === '\r' ? CR : NL;
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    let seen = 0; // terminators passed: the lines' own, then the one before them
+    let pos = end;
+    while (pos > 0) {
+      const from = Math.max(0, pos - buf.length);
+      const { bytesRead } = await fh.read(buf, 0, pos - from, from);
+      for (let i = bytesRead - 1; i >= 0; i--) {
+        if (buf[i] === t && ++seen > lines) return from + i + 1;
+      }
+      pos = from;
+    }
+    return 0;
   } finally {
     await fh.close();
   }

@@ -1,5 +1,5 @@
 import type { BoundedSource } from '../../model/index.ts';
-import { FileSource, LineNumbering, fileError, patternList, type FileEventTime } from './file-source.ts';
+import { FileSource, LineNumbering, afterLines, fileError, lineRange, patternList, type FileEventTime } from './file-source.ts';
 import type { InvalidUtf8 } from './lines.ts';
 import { readLines } from './lines.ts';
 
@@ -31,23 +31,24 @@ export function textSource(pattern: string | readonly string[], opts: TextSource
     async *readRange(part, { step, signal, warn }) {
       let numbering: LineNumbering | undefined;
       let any = false;
+      const { linesBefore, ...range } = lineRange(part);
       for await (const batch of readLines(part.file, {
-        ...part.range, batchSize: opts.batchSize, signal,
+        ...range, batchSize: opts.batchSize, signal,
         ...(opts.maxLineBytes !== undefined ? { maxLineBytes: opts.maxLineBytes } : {}),
         ...(opts.invalidUtf8 !== undefined ? { invalidUtf8: opts.invalidUtf8 } : {}),
       })) {
         any = true;
         if (batch.error === undefined) {
-          yield { values: batch.lines };
+          yield { values: batch.lines, position: afterLines(batch, linesBefore) };
           continue;
         }
-        numbering ??= new LineNumbering(part.file, batch.rangeStart);
+        numbering ??= new LineNumbering(part.file, batch.rangeStart, linesBefore);
         const line = (await numbering.base()) + batch.firstLine + batch.lines.length;
         const { reason, raw, rawEncoding, byteOffset } = batch.error;
         const error = fileError(step, `line ${line}: ${reason}`, raw, part.file, line, byteOffset !== undefined ? { rawEncoding, byteOffset } : { rawEncoding });
-        yield { values: batch.lines, errors: [error] };
+        yield { values: batch.lines, errors: [error], position: afterLines(batch, linesBefore) };
       }
-      if (!any && part.range === undefined) warn({ kind: 'empty-file', file: part.file, message: `${part.file}: empty file (no lines)` });
+      if (!any && part.range === undefined && part.resume === undefined) warn({ kind: 'empty-file', file: part.file, message: `${part.file}: empty file (no lines)` });
     },
   });
 }
