@@ -18,7 +18,8 @@
  * A window in which no input has a row runs no query (a global aggregate over an empty input emits nothing); an
  * input without rows in a window where others have some needs a declared schema.
  *
- * Unbounded inputs are refused for now: the streaming SQL subset (TUMBLE/HOP/SESSION windows, EMIT) is a later part.
+ * Over unbounded inputs (or with `engine: 'transforms'`) the query is compiled to Riffle transforms instead: the
+ * streaming SQL subset of streaming/ (TUMBLE/HOP/SESSION windows, aggregates, joins with tables, EMIT), no DuckDB.
  */
 import {
   kv, PCollection, PipelineValidationError, type BoundedWindow, type Instant, type KV, type PTransform, type Sink, type SinkOutput,
@@ -27,6 +28,7 @@ import { groupByKey, flattenWith, writeToWithResults } from '../transforms/index
 import type { LoadColumn, LoadType } from './row-loader.ts';
 import type { SqlSession } from './sql-session.ts';
 import { SqlError } from './sql-error.ts';
+import { parseStreamingSql, planStreamingSql, type PlanInput } from './streaming/index.ts';
 
 /** Column types of a declared input schema. */
 export type SqlColumnType = 'string' | 'long' | 'integer' | 'short' | 'byte' | 'double' | 'float' | 'boolean' | 'date' | 'timestamp' | 'binary' | 'json';
@@ -40,6 +42,11 @@ export interface SqlTransformOptions {
   readonly inputs: Readonly<Record<string, SqlInput>>;
   /** The step name (default 'SqlTransform'). */
   readonly name?: string;
+  /**
+   * Where the query runs: 'duckdb' (bounded inputs only, per window), 'transforms' (the streaming SQL subset compiled
+   * to Riffle transforms, any inputs), or 'auto' (default): 'transforms' when an input is unbounded, else 'duckdb'.
+   */
+  readonly engine?: 'auto' | 'duckdb' | 'transforms';
 }
 
 const LOAD_TYPES: Readonly<Record<SqlColumnType, LoadType>> = {
@@ -78,13 +85,19 @@ export function transform(query: string, options: SqlTransformOptions): PCollect
         if (!(type in LOAD_TYPES)) throw new PipelineValidationError(`${step}: input '${name}', column '${column}': unknown type '${String(type)}'`, { hint: `types: ${Object.keys(LOAD_TYPES).join(', ')}` });
       }
     }
-    if (!collection.bounded) {
-      throw new PipelineValidationError(`${step}: input '${name}' ('${collection.name}') is unbounded; sql.transform runs over bounded collections only for now`, {
-        hint: 'streaming SQL (TUMBLE/HOP/SESSION windows, EMIT) is not supported yet: bound the input, or use windowing transforms and combine',
-      });
-    }
     return { name, collection, schema };
   });
+  const engine = options.engine ?? 'auto';
+  if (engine !== 'auto' && engine !== 'duckdb' && engine !== 'transforms') {
+    throw new PipelineValidationError(`${step}: unknown engine '${String(engine)}'`, { hint: "engine: 'auto' | 'duckdb' | 'transforms'" });
+  }
+  const unbounded = inputs.find(({ collection }) => !collection.bounded);
+  if (engine === 'duckdb' && unbounded) {
+    throw new PipelineValidationError(`${step}: input '${unbounded.name}' ('${unbounded.collection.name}') is unbounded; the DuckDB engine runs over bounded collections only`, {
+      hint: "use engine 'transforms' (or 'auto'): streaming SQL compiles the query to transforms (TUMBLE/HOP/SESSION windows, EMIT)",
+    });
+  }
+  if (engine === 'transforms' || (engine === 'auto' && unbounded)) return streamingTransform(query, step, inputs);
   const first = inputs[0].collection;
   const composite: PTransform<PCollection<unknown>, PCollection<Record<string, unknown>>> = {
     name: step,
@@ -95,6 +108,17 @@ export function transform(query: string, options: SqlTransformOptions): PCollect
     },
   };
   return first.apply(composite);
+}
+
+/** The streaming SQL subset compiled to transforms (parsed and planned now, so a refusal names the construct before the run). */
+function streamingTransform(query: string, step: string, inputs: readonly { name: string; collection: PCollection<any>; schema: Readonly<Record<string, SqlColumnType>> | undefined }[]): PCollection<Record<string, unknown>> {
+  const select = parseStreamingSql(query);
+  const planInputs = new Map<string, PlanInput>(inputs.map(({ name, collection, schema }) => [name, { collection, columns: schema ? Object.keys(schema) : undefined }]));
+  const composite: PTransform<PCollection<unknown>, PCollection<Record<string, unknown>>> = {
+    name: step,
+    expand: () => planStreamingSql(query, select, planInputs, 'Sql'),
+  };
+  return inputs[0].collection.apply(composite);
 }
 
 /** The sink that runs the query once per group (per window). */

@@ -1,0 +1,468 @@
+/**
+ * Plans a parsed streaming SQL query into Riffle transforms (no DuckDB at run time):
+ *
+ * - a window table function (`TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL …))`, HOP, SESSION) or Beam SQL's
+ *   `GROUP BY TUMBLE(ts, …)` sets event time from the column (withTimestamps) and windows the rows (window.into,
+ *   with the EMIT clause's trigger); window_start/window_end/window_time read the element's window;
+ * - WHERE and the SELECT list are one parDo; GROUP BY with aggregates is one combine.perKey (all aggregates in one
+ *   CombineFn, lifted before the shuffle) then a parDo for HAVING and the SELECT list;
+ * - a join reads its other side as a side input when that side is bounded in the global window (a table) or is a
+ *   per-window aggregate of the same windows (one row per window, as Beam's Nexmark Q5/Q7 do); equi-conditions
+ *   index the side rows once per side value. Other joins of two streams are refused.
+ *
+ * Rows are plain objects; joined rows are arrays with one object per FROM item (null for LEFT JOIN misses).
+ */
+import { PCollection, PipelineValidationError, triggers, windowFns, type BoundedWindow, type KV, type Trigger, type WindowFn, type WindowingOptions } from '../../model/index.ts';
+import { combine, parDo, view, windowInto, withTimestamps } from '../../transforms/index.ts';
+import { SqlError } from '../sql-error.ts';
+import type { Emit, Expr, FromItem, Select, SelectItem } from './ast.ts';
+import { sqlAggregates, type AggregateKind, type AggregateSpec } from './aggregates.ts';
+import {
+  AGGREGATES, compileExpr, hasAggregate, keyOf, predicate, sameExpr, walk, windowBound, WINDOW_BOUNDS, WINDOW_GROUPS,
+  type CallExpr, type ColumnExpr, type Eval, type Resolver,
+} from './expressions.ts';
+
+/** An input of the query: its collection and, when declared, its columns. */
+export interface PlanInput {
+  readonly collection: PCollection<any>;
+  readonly columns: readonly string[] | undefined;
+}
+
+/** One FROM item inside a relation. */
+interface Entry {
+  readonly alias: string;
+  /** Known column names (declared schema or a subquery's SELECT list); undefined when unknown. */
+  readonly columns: readonly string[] | undefined;
+  /** window_start/window_end/window_time are virtual (the rows come from a window table function). */
+  readonly windowColumns: boolean;
+  /** Real columns that hold a window bound (a subquery selected window_start AS x). */
+  readonly boundColumns: ReadonlyMap<string, 'start' | 'end' | 'time'>;
+}
+
+interface Relation {
+  readonly pc: PCollection<any>;
+  readonly entries: readonly Entry[];
+  /** Rows are arrays, one object per entry (after a join). */
+  readonly tuple: boolean;
+  /** The windowing comes from a window function of this query (GROUP BY must then name window_start/window_end). */
+  readonly sqlWindowed: boolean;
+  /** One row per window (an aggregate grouped by the window only). */
+  readonly perWindow: boolean;
+}
+
+const VIRTUAL = new Map<string, 'start' | 'end' | 'time'>([['window_start', 'start'], ['window_end', 'end'], ['window_time', 'time']]);
+
+/** Compiles `query` over `inputs` (name → collection) into transforms; returns the output rows. */
+export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap<string, PlanInput>, step: string): PCollection<Record<string, unknown>> {
+  let counter = 0;
+  const name = (what: string): string => `${step}.${what}${++counter}`;
+  const err = (code: 'SQL_UNSUPPORTED' | 'SQL_UNKNOWN_TABLE' | 'SQL_UNKNOWN_COLUMN' | 'SQL_SYNTAX', message: string, at: number, hint?: string): SqlError =>
+    new SqlError(code, message, { sql, position: at, ...(hint ? { hint } : {}) });
+
+  /** Accessor of column `col` of entry `i` (rows of a tuple relation are arrays). */
+  const accessor = (rel: Relation, i: number, col: string, at: number): Eval => {
+    const entry = rel.entries[i]!;
+    const bound = entry.windowColumns ? VIRTUAL.get(col) : undefined;
+    if (bound !== undefined && !(entry.columns?.includes(col))) return (_row, w) => windowBound(w, bound, sql, at);
+    if (rel.tuple) return (row: any[]) => { const r = row[i]; const v = r == null ? null : r[col]; return v === undefined ? null : v; };
+    return (row: any) => { const v = row[col]; return v === undefined ? null : v; };
+  };
+
+  /** Which entry a column reference names (qualified, or the one entry that has it). */
+  const resolveEntry = (rel: Relation, e: ColumnExpr): number => {
+    if (e.table !== undefined) {
+      const i = rel.entries.findIndex((x) => x.alias.toLowerCase() === e.table!.toLowerCase());
+      if (i < 0) throw err('SQL_UNKNOWN_TABLE', `unknown table or alias '${e.table}'`, e.at, `the query's FROM items: ${rel.entries.map((x) => x.alias).join(', ')}`);
+      const cols = rel.entries[i]!.columns;
+      if (cols !== undefined && !cols.includes(e.name) && !(rel.entries[i]!.windowColumns && VIRTUAL.has(e.name))) {
+        throw err('SQL_UNKNOWN_COLUMN', `'${e.table}' has no column '${e.name}'`, e.at, `its columns: ${cols.join(', ')}`);
+      }
+      return i;
+    }
+    if (rel.entries.length === 1) {
+      const cols = rel.entries[0]!.columns;
+      if (cols !== undefined && !cols.includes(e.name) && !(rel.entries[0]!.windowColumns && VIRTUAL.has(e.name))) {
+        throw err('SQL_UNKNOWN_COLUMN', `unknown column '${e.name}'`, e.at, `columns: ${[...cols, ...(rel.entries[0]!.windowColumns ? VIRTUAL.keys() : [])].join(', ')}`);
+      }
+      return 0;
+    }
+    const having = rel.entries.map((x, i) => ({ x, i })).filter(({ x }) => x.columns?.includes(e.name) || (x.windowColumns && VIRTUAL.has(e.name)));
+    const unknown = rel.entries.filter((x) => x.columns === undefined);
+    if (having.length === 1 && unknown.length === 0) return having[0]!.i;
+    if (having.length > 1) throw err('SQL_UNKNOWN_COLUMN', `column '${e.name}' is ambiguous (in ${having.map(({ x }) => x.alias).join(' and ')})`, e.at, `qualify it: ${having[0]!.x.alias}.${e.name}`);
+    if (unknown.length > 0) throw err('SQL_UNKNOWN_COLUMN', `column '${e.name}' must be qualified in a join (the columns of ${unknown.map((x) => x.alias).join(', ')} are not declared)`, e.at, 'write alias.column, or declare the input\'s schema');
+    throw err('SQL_UNKNOWN_COLUMN', `unknown column '${e.name}'`, e.at);
+  };
+
+  const rowResolver = (rel: Relation, noAggregates: string): Resolver => ({
+    column: (e) => accessor(rel, resolveEntry(rel, e), e.name, e.at),
+    noAggregates,
+  });
+
+  /** The window bound a column reference stands for, if any (virtual window columns, or real ones that hold a bound). */
+  const boundOf = (rel: Relation, e: Expr): 'start' | 'end' | 'time' | undefined => {
+    if (e.kind !== 'column') return undefined;
+    let i: number;
+    try { i = resolveEntry(rel, e); } catch { return undefined; }
+    const entry = rel.entries[i]!;
+    if (entry.windowColumns && VIRTUAL.has(e.name) && !(entry.columns?.includes(e.name))) return VIRTUAL.get(e.name);
+    return entry.boundColumns.get(e.name);
+  };
+
+  // ---- FROM items ----
+  const windowFnOf = (fn: 'tumble' | 'hop' | 'session', intervals: readonly number[], at: number): WindowFn<any> => {
+    if (intervals.some((x) => !(x > 0))) throw err('SQL_SYNTAX', 'window intervals must be positive', at);
+    if (fn === 'tumble') return windowFns.fixed(intervals[0]!);
+    if (fn === 'hop') {
+      const [slide, size] = intervals as [number, number];
+      if (size % slide !== 0) throw err('SQL_UNSUPPORTED', `HOP with a size (${size} ms) that is not a multiple of its slide (${slide} ms)`, at);
+      return windowFns.sliding(size, slide);
+    }
+    return windowFns.sessions(intervals[0]!);
+  };
+
+  const windowingOf = (emit: Emit | undefined): WindowingOptions => {
+    if (emit === undefined) return {};
+    const early: Trigger[] = [];
+    if (emit.earlyDelayMs !== undefined) early.push(triggers.afterProcessingTime(emit.earlyDelayMs));
+    if (emit.earlyRows !== undefined) early.push(triggers.afterCount(emit.earlyRows));
+    const lateness = emit.allowedLatenessMs;
+    const trigger = triggers.afterWatermark({
+      ...(early.length > 0 ? { early: triggers.repeatedly(early.length === 1 ? early[0]! : triggers.afterFirst(...early)) } : {}),
+      ...(lateness ? { late: triggers.afterCount(1) } : {}),
+    });
+    return { trigger, ...(early.length > 0 || lateness ? { accumulation: 'accumulating' as const } : {}), ...(lateness ? { allowedLateness: lateness } : {}) };
+  };
+
+  /** Sets event time from the column and windows the rows. */
+  const windowRows = (rel: Relation, timeColumn: ColumnExpr, fn: WindowFn<any>, emit: Emit | undefined): PCollection<any> => {
+    const get = accessor(rel, resolveEntry(rel, timeColumn), timeColumn.name, timeColumn.at);
+    const at = timeColumn.at;
+    const col = timeColumn.name;
+    const stamped = rel.pc.apply(name('EventTime'), withTimestamps((row: any) => {
+      const v = get(row, undefined as never);
+      if (typeof v === 'number') return v;
+      if (v instanceof Date) return v.getTime();
+      if (typeof v === 'bigint') return Number(v);
+      throw new SqlError('SQL_TYPE', `the time column '${col}' holds ${v === null ? 'NULL' : `a ${typeof v}`}, not a timestamp (Date or epoch milliseconds)`, { sql, position: at });
+    }));
+    return stamped.apply(name('Window'), windowInto(fn, windowingOf(emit)));
+  };
+
+  const fromItem = (item: FromItem, emit: Emit | undefined): Relation => {
+    if (item.kind === 'table') {
+      const input = lookup(item.name, item.at);
+      return {
+        pc: input.collection, tuple: false, sqlWindowed: false, perWindow: false,
+        entries: [{ alias: item.alias, columns: input.columns, windowColumns: false, boundColumns: new Map() }],
+      };
+    }
+    if (item.kind === 'subquery') {
+      const sub = select(item.query);
+      return { ...sub, entries: [{ ...sub.entries[0]!, alias: item.alias }] };
+    }
+    const { tvf } = item;
+    const inner = fromItem(tvf.table, undefined);
+    if (!inner.pc.windowing.windowFn.isGlobal) {
+      throw err('SQL_UNSUPPORTED', `${tvf.fn.toUpperCase()} over rows that are already windowed (${inner.pc.windowing.windowFn.describe()})`, tvf.at, 'window an input in the global window');
+    }
+    const fn = windowFnOf(tvf.fn, tvf.intervals, tvf.at);
+    const pc = windowRows(inner, { kind: 'column', table: undefined, name: tvf.timeColumn, at: tvf.at }, fn, emit);
+    const e = inner.entries[0]!;
+    return { pc, tuple: false, sqlWindowed: true, perWindow: false, entries: [{ alias: item.alias || e.alias, columns: e.columns, windowColumns: true, boundColumns: new Map() }] };
+  };
+
+  const lookup = (table: string, at: number): PlanInput => {
+    const found = inputs.get(table) ?? [...inputs].find(([k]) => k.toLowerCase() === table.toLowerCase())?.[1];
+    if (found === undefined) throw err('SQL_UNKNOWN_TABLE', `unknown table '${table}'`, at, `the step's inputs: ${[...inputs.keys()].join(', ')}`);
+    return found;
+  };
+
+  // ---- joins ----
+  const join = (left: Relation, right: Relation, kind: 'inner' | 'left', on: Expr | undefined, at: number): Relation => {
+    const leftEntries = left.entries.length;
+    const entries = [...left.entries, ...right.entries];
+    const asTuple = (rel: Relation): PCollection<any[]> => (rel.tuple ? rel.pc : rel.pc.map((r: unknown) => [r], name('AsTuple')));
+    const joined: Relation = { pc: left.pc, entries, tuple: true, sqlWindowed: left.sqlWindowed || right.sqlWindowed, perWindow: false };
+    // Which side can be a side input: a bounded table in the global window, or a per-window aggregate of the same windows.
+    const sideOk = (side: Relation, main: Relation): boolean => {
+      const sw = side.pc.windowing.windowFn;
+      if (sw.isGlobal) return side.pc.bounded;
+      return side.perWindow && !sw.isMerging && sw.describe() === main.pc.windowing.windowFn.describe();
+    };
+    let mainIsLeft: boolean;
+    if (sideOk(right, left)) mainIsLeft = true;
+    else if (kind === 'inner' && sideOk(left, right)) mainIsLeft = false;
+    else {
+      throw err('SQL_UNSUPPORTED', 'a join of two streams', at,
+        'streaming SQL joins a stream with a bounded table (read as a side input), or with a per-window aggregate of the same windows (GROUP BY window_start, window_end only)');
+    }
+    // Split ON into equi-conditions between the two sides (indexed) and a residual condition.
+    const conjuncts: Expr[] = [];
+    const split = (e: Expr): void => { if (e.kind === 'binary' && e.op === 'and') { split(e.left); split(e.right); } else conjuncts.push(e); };
+    if (on) split(on);
+    const sideOf = (e: Expr): 'l' | 'r' | 'both' | 'none' => {
+      let l = false;
+      let r = false;
+      walk(e, (x) => { if (x.kind === 'column') { if (resolveEntry(joined, x) < leftEntries) l = true; else r = true; } });
+      return l && r ? 'both' : l ? 'l' : r ? 'r' : 'none';
+    };
+    const mainKeys: Expr[] = [];
+    const sideKeys: Expr[] = [];
+    const residual: Expr[] = [];
+    for (const c of conjuncts) {
+      if (c.kind === 'binary' && c.op === '=') {
+        const a = sideOf(c.left);
+        const b = sideOf(c.right);
+        // Window bounds are equal on both sides by construction (same windows): they need no key.
+        if (!joined.pc.windowing.windowFn.isGlobal || !right.pc.windowing.windowFn.isGlobal) {
+          const ba = boundOf(joined, c.left);
+          const bb = boundOf(joined, c.right);
+          if (ba !== undefined && ba === bb && a !== b) continue;
+        }
+        if ((a === 'l' && b === 'r') || (a === 'r' && b === 'l')) {
+          const [le, re] = a === 'l' ? [c.left, c.right] : [c.right, c.left];
+          mainKeys.push(mainIsLeft ? le : re);
+          sideKeys.push(mainIsLeft ? re : le);
+          continue;
+        }
+      }
+      residual.push(c);
+    }
+    for (const r of [...residual, ...mainKeys, ...sideKeys]) if (hasAggregate(r)) throw err('SQL_UNSUPPORTED', 'an aggregate in ON', r.at);
+    const mainRel = mainIsLeft ? left : right;
+    const sideRel = mainIsLeft ? right : left;
+    const sideAlone: Relation = { ...sideRel, entries: sideRel.entries };
+    const mainAlone: Relation = { ...mainRel, entries: mainRel.entries };
+    const mainKey = mainKeys.map((k) => compileExpr(k, rowResolver(mainAlone, 'is not allowed in ON'), sql));
+    const sideKey = sideKeys.map((k) => compileExpr(k, rowResolver(sideAlone, 'is not allowed in ON'), sql));
+    const rest = residual.length === 0 ? undefined : predicate(compileExpr(residual.reduce((a, b) => ({ kind: 'binary', op: 'and', left: a, right: b, at: b.at })), rowResolver(joined, 'is not allowed in ON'), sql));
+    const sideView = asTuple(sideRel).apply(name('JoinSide'), view.asIterable<any[]>());
+    const sideWidth = sideRel.entries.length;
+    const nulls = new Array<null>(sideWidth).fill(null);
+    const index = new WeakMap<object, Map<string, any[][]>>();
+    const indexOf = (rows: readonly any[][], w: BoundedWindow): Map<string, any[][]> => {
+      let m = index.get(rows);
+      if (m === undefined) {
+        m = new Map();
+        for (const r of rows) {
+          const k = keyOf(sideKey.map((f) => f(sideRel.tuple ? r : r[0], w)));
+          if (k === undefined) continue;
+          const list = m.get(k);
+          if (list) list.push(r); else m.set(k, [r]);
+        }
+        index.set(rows, m);
+      }
+      return m;
+    };
+    const pc = asTuple(mainRel).apply(name('Join'), parDo<any[], any[], { side: typeof sideView }>({
+      sideInputs: { side: sideView },
+      process(mainRow, ctx) {
+        const w = ctx.window;
+        const k = keyOf(mainKey.map((f) => f(mainRel.tuple ? mainRow : mainRow[0], w)));
+        const candidates = k === undefined ? [] : mainKey.length === 0 ? (ctx.side.side as any[][]) : (indexOf(ctx.side.side, w).get(k) ?? []);
+        let matched = false;
+        for (const s of candidates) {
+          const row = mainIsLeft ? [...mainRow, ...s] : [...s, ...mainRow];
+          if (rest !== undefined && !rest(row, w)) continue;
+          matched = true;
+          ctx.output(row);
+        }
+        if (!matched && kind === 'left') ctx.output([...mainRow, ...nulls]);
+      },
+    }));
+    return { ...joined, pc };
+  };
+
+  // ---- SELECT ----
+  const select = (q: Select): Relation => {
+    const beamWindow = q.groupBy.find((g): g is CallExpr => g.kind === 'call' && WINDOW_GROUPS.has(g.name));
+    let rel = fromItem(q.from, beamWindow ? undefined : q.emit);
+    for (const j of q.joins) {
+      if (j.item.kind === 'window' && q.emit) throw err('SQL_UNSUPPORTED', 'EMIT with a window function inside a join', j.at);
+      rel = join(rel, fromItem(j.item, undefined), j.kind, j.on, j.at);
+    }
+    if (q.emit && !beamWindow && q.from.kind !== 'window') throw err('SQL_UNSUPPORTED', 'EMIT without a window', q.emit.at, 'EMIT applies to a window: FROM TABLE(TUMBLE(...)) or GROUP BY TUMBLE(...)');
+    if (q.where && hasAggregate(q.where)) throw err('SQL_UNSUPPORTED', 'an aggregate in WHERE', q.where.at, 'use HAVING');
+    const where = q.where ? predicate(compileExpr(q.where, rowResolver(rel, 'is not allowed in WHERE (use HAVING)'), sql)) : undefined;
+    const aggregated = q.groupBy.length > 0 || q.having !== undefined || q.distinct || q.items.some((i) => i.kind === 'expr' && hasAggregate(i.expr));
+    if (!aggregated) return project(rel, q, where);
+    if (where) rel = { ...rel, pc: rel.pc.apply(name('Where'), parDo<any, any>({ process(row, ctx) { if (where(row, ctx.window)) ctx.output(row); } })) };
+    if (beamWindow) {
+      if (!rel.pc.windowing.windowFn.isGlobal) throw err('SQL_UNSUPPORTED', `GROUP BY ${beamWindow.name.toUpperCase()}(…) over rows that are already windowed`, beamWindow.at);
+      const [time, ...rest] = beamWindow.args;
+      if (time?.kind !== 'column' || rest.some((x) => x.kind !== 'interval')) {
+        throw err('SQL_SYNTAX', `${beamWindow.name.toUpperCase()}(time_column, INTERVAL …${beamWindow.name === 'hop' ? ', INTERVAL …' : ''}) expected`, beamWindow.at);
+      }
+      const want = beamWindow.name === 'hop' ? 2 : 1;
+      if (rest.length !== want) throw err('SQL_SYNTAX', `${beamWindow.name.toUpperCase()} takes ${want} interval(s), got ${rest.length}`, beamWindow.at);
+      const fn = windowFnOf(beamWindow.name as 'tumble', rest.map((x) => (x as Extract<Expr, { kind: 'interval' }>).ms), beamWindow.at);
+      rel = { ...rel, pc: windowRows(rel, time, fn, q.emit), sqlWindowed: true };
+    }
+    return aggregate(rel, q, beamWindow);
+  };
+
+  /** WHERE and the SELECT list over rows, in one parDo. */
+  const project = (rel: Relation, q: Select, where: ((row: any, w: BoundedWindow) => boolean) | undefined): Relation => {
+    const { build, columns, boundColumns } = selectList(q.items, rel, rowResolver(rel, 'needs GROUP BY or is not allowed here'), (e) => boundOf(rel, e));
+    const pc = rel.pc.apply(name('Select'), parDo<any, Record<string, unknown>>({
+      process(row, ctx) {
+        if (where !== undefined && !where(row, ctx.window)) return;
+        ctx.output(build(row, ctx.window));
+      },
+    }));
+    return { pc, tuple: false, sqlWindowed: rel.sqlWindowed, perWindow: false, entries: [{ alias: '', columns, windowColumns: false, boundColumns }] };
+  };
+
+  /** The SELECT list: a function building the output row, and the output's column names when all are known. */
+  const selectList = (items: readonly SelectItem[], rel: Relation, r: Resolver, bound: (e: Expr) => 'start' | 'end' | 'time' | undefined) => {
+    const parts: { name: string; f: Eval }[] = [];
+    const spreads: { index: number; windowColumns: boolean }[] = [];
+    let known = true;
+    const names: string[] = [];
+    const boundColumns = new Map<string, 'start' | 'end' | 'time'>();
+    for (const item of items) {
+      if (item.kind === 'star') {
+        const which = item.table === undefined ? rel.entries.map((_, i) => i) : [rel.entries.findIndex((x) => x.alias.toLowerCase() === item.table!.toLowerCase())];
+        if (which[0] === -1) throw err('SQL_UNKNOWN_TABLE', `unknown table or alias '${item.table}'`, item.at);
+        for (const i of which) {
+          const entry = rel.entries[i]!;
+          if (entry.columns === undefined) {
+            known = false;
+            spreads.push({ index: i, windowColumns: entry.windowColumns });
+            continue;
+          }
+          for (const c of entry.columns) { parts.push({ name: c, f: accessor(rel, i, c, item.at) }); names.push(c); }
+          if (entry.windowColumns) for (const [c, b] of VIRTUAL) { if (!entry.columns.includes(c)) { parts.push({ name: c, f: accessor(rel, i, c, item.at) }); names.push(c); boundColumns.set(c, b); } }
+          for (const [c, b] of entry.boundColumns) boundColumns.set(c, b);
+        }
+        continue;
+      }
+      const outName = item.alias ?? (item.expr.kind === 'column' ? item.expr.name : item.text);
+      parts.push({ name: outName, f: compileExpr(item.expr, r, sql) });
+      names.push(outName);
+      const b = bound(item.expr);
+      if (b !== undefined) boundColumns.set(outName, b);
+    }
+    const build = (row: any, w: BoundedWindow): Record<string, unknown> => {
+      const out: Record<string, unknown> = {};
+      for (const s of spreads) {
+        Object.assign(out, rel.tuple ? row[s.index] : row);
+        if (s.windowColumns) for (const [c, b] of VIRTUAL) out[c] = windowBound(w, b, sql, 0);
+      }
+      for (const p of parts) out[p.name] = p.f(row, w);
+      return out;
+    };
+    for (const s of spreads) if (s.windowColumns) for (const [c, b] of VIRTUAL) boundColumns.set(c, b);
+    return { build, columns: known ? names : undefined, boundColumns };
+  };
+
+  /** GROUP BY (keys, window bounds), aggregates, HAVING and the SELECT list. */
+  const aggregate = (rel: Relation, q: Select, beamWindow: CallExpr | undefined): Relation => {
+    const windowed = !rel.pc.windowing.windowFn.isGlobal;
+    if (rel.pc.windowing.windowFn.isGlobal && !rel.pc.bounded) {
+      throw err('SQL_UNSUPPORTED', 'GROUP BY over an unbounded input without a window', q.at,
+        "window it: FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) … GROUP BY …, window_start, window_end (or Beam's GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE))");
+    }
+    const groupExprs = q.distinct && q.groupBy.length === 0
+      ? q.items.map((i) => { if (i.kind === 'star') throw err('SQL_UNSUPPORTED', 'SELECT DISTINCT *', i.at, 'name the columns'); return i.expr; })
+      : q.groupBy;
+    const keys: Expr[] = [];
+    const windowGroups: Expr[] = [];
+    for (const g of groupExprs) {
+      if (g === beamWindow) { windowGroups.push(g); continue; }
+      if (hasAggregate(g)) throw err('SQL_UNSUPPORTED', 'an aggregate in GROUP BY', g.at);
+      if (windowed && boundOf(rel, g) !== undefined) { windowGroups.push(g); continue; }
+      keys.push(g);
+    }
+    if (rel.sqlWindowed && windowGroups.length === 0) {
+      throw err('SQL_UNSUPPORTED', 'GROUP BY over windowed rows without window_start/window_end', q.at,
+        'Riffle groups per window: add window_start, window_end to GROUP BY (or group by TUMBLE(…) in Beam SQL\'s spelling)');
+    }
+    const rowR = rowResolver(rel, 'cannot be nested in another aggregate');
+    const keyEvals = keys.map((k) => compileExpr(k, { ...rowR, noAggregates: 'is not allowed in GROUP BY' }, sql));
+    // Aggregate calls of SELECT and HAVING, each once.
+    const calls: CallExpr[] = [];
+    const collect = (e: Expr): void => walk(e, (x) => { if (x.kind === 'call' && AGGREGATES.has(x.name) && !calls.some((c) => sameExpr(c, x))) calls.push(x); });
+    for (const i of q.items) if (i.kind === 'expr') collect(i.expr);
+    if (q.having) collect(q.having);
+    const specs: AggregateSpec[] = calls.map((c) => {
+      const filter = c.filter ? compileExpr(c.filter, rowR, sql) : undefined;
+      let kind: AggregateKind;
+      if (c.star) {
+        if (c.name !== 'count') throw err('SQL_SYNTAX', `${c.name.toUpperCase()}(*) is not an aggregate; COUNT(*) is`, c.at);
+        kind = 'countStar';
+      } else {
+        if (c.args.length !== 1) throw err('SQL_SYNTAX', `${c.name.toUpperCase()}() takes one argument`, c.at);
+        if (c.distinct && c.name !== 'count') throw err('SQL_UNSUPPORTED', `${c.name.toUpperCase()}(DISTINCT …)`, c.at, 'COUNT(DISTINCT …) is supported');
+        kind = c.distinct ? 'countDistinct' : c.name === 'mean' ? 'avg' : (c.name as AggregateKind);
+      }
+      let usesWindow = false;
+      if (!c.star) walk(c.args[0]!, (x) => { if (boundOf(rel, x) !== undefined && x.kind === 'column' && VIRTUAL.has(x.name)) usesWindow = true; });
+      if (usesWindow) throw err('SQL_UNSUPPORTED', 'window_start/window_end inside an aggregate', c.at);
+      return { kind, arg: c.star ? undefined : compileExpr(c.args[0]!, rowR, sql), filter };
+    });
+    // After grouping, an element is KV<key, aggregate values>; the key holds the group key values.
+    const single = keyEvals.length === 1;
+    const keyed = rel.pc.apply(name('Group'), combine.perKey((row: any) => {
+      if (keyEvals.length === 0) return null;
+      if (single) { const v = keyEvals[0]!(row, undefined as never); return keyValue(v); }
+      return keyEvals.map((f) => keyValue(f(row, undefined as never)));
+    }, sqlAggregates(specs)));
+    const outR: Resolver = {
+      column: (e) => {
+        const b = windowed ? boundOf(rel, e) : undefined;
+        if (b !== undefined) return (_kv, w) => windowBound(w, b, sql, e.at);
+        throw err('SQL_UNKNOWN_COLUMN', `column '${e.table ? `${e.table}.` : ''}${e.name}' must appear in GROUP BY or be used in an aggregate`, e.at);
+      },
+      replace: (e) => {
+        const k = keys.findIndex((x) => sameExpr(x, e));
+        if (k >= 0) return single ? (g: KV<unknown, unknown[]>) => fromKey(g.key) : (g: KV<unknown[], unknown[]>) => fromKey(g.key[k]);
+        const a = calls.findIndex((x) => sameExpr(x, e));
+        if (a >= 0) return (g: KV<unknown, unknown[]>) => g.value[a];
+        if (e.kind === 'call' && e.name in WINDOW_BOUNDS) {
+          if (!beamWindow || e.name.split('_')[0] !== beamWindow.name) throw err('SQL_UNSUPPORTED', `${e.name.toUpperCase()} needs GROUP BY ${e.name.split('_')[0]!.toUpperCase()}(…)`, e.at);
+          const b = WINDOW_BOUNDS[e.name]!;
+          return (_g, w) => windowBound(w, b, sql, e.at);
+        }
+        if (e.kind === 'column' && windowed) {
+          const b = boundOf(rel, e);
+          if (b !== undefined) return (_g, w) => windowBound(w, b, sql, e.at);
+        }
+        return undefined;
+      },
+      noAggregates: '',
+    };
+    const having = q.having ? predicate(compileExpr(q.having, outR, sql)) : undefined;
+    for (const i of q.items) if (i.kind === 'star') throw err('SQL_UNSUPPORTED', 'SELECT * with GROUP BY', i.at, 'name the grouped columns and aggregates');
+    const boundExpr = (e: Expr): 'start' | 'end' | 'time' | undefined => {
+      if (e.kind === 'call' && e.name in WINDOW_BOUNDS) return WINDOW_BOUNDS[e.name];
+      return windowed ? boundOf(rel, e) : undefined;
+    };
+    const { build, columns, boundColumns } = selectList(q.items, rel, outR, boundExpr);
+    const pc = keyed.apply(name('Select'), parDo<KV<unknown, unknown[]>, Record<string, unknown>>({
+      process(g, ctx) {
+        if (having !== undefined && !having(g, ctx.window)) return;
+        ctx.output(build(g, ctx.window));
+      },
+    }));
+    const perWindow = windowed && keys.length === 0;
+    return { pc, tuple: false, sqlWindowed: rel.sqlWindowed, perWindow, entries: [{ alias: '', columns, windowColumns: false, boundColumns }] };
+  };
+
+  const out = select(query);
+  if (!(out.pc instanceof PCollection)) throw new PipelineValidationError(`${step}: the plan has no output`);
+  return out.pc;
+}
+
+/** Group key values: timestamps travel as tagged numbers (keys must encode deterministically), and come back as Dates. */
+function keyValue(v: unknown): unknown {
+  if (v === undefined) return null;
+  if (v instanceof Date) return { $ts: v.getTime() };
+  return v;
+}
+function fromKey(v: unknown): unknown {
+  if (v !== null && typeof v === 'object' && '$ts' in v) return new Date((v as { $ts: number }).$ts);
+  return v;
+}
+
