@@ -61,12 +61,13 @@ describe('sql.transform', () => {
     assert.deepEqual(rows.map((r) => `${String(r.k)}=${String(r.n)}`).sort(), ['a=1', 'a=1', 'b=1']);
   });
 
-  it('refuses an unbounded input, naming it and what is not supported yet', () => {
+  it("refuses an unbounded input on the DuckDB engine, naming it; 'auto' compiles it to transforms instead", () => {
     const p = Pipeline.create();
     const stream = p.apply(testStream<{ x: number }>().addElements({ value: { x: 1 }, timestamp: 0 }).advanceWatermarkToInfinity());
     assert.ok(!stream.bounded);
-    assert.throws(() => sql.transform('SELECT * FROM s', { inputs: { s: stream } }), (e: PipelineValidationError) =>
-      e instanceof PipelineValidationError && /input 's' .*is unbounded/.test(e.message) && /streaming SQL \(TUMBLE\/HOP\/SESSION windows, EMIT\) is not supported yet/.test(e.hint ?? ''));
+    assert.throws(() => sql.transform('SELECT * FROM s', { inputs: { s: stream }, engine: 'duckdb' }), (e: PipelineValidationError) =>
+      e instanceof PipelineValidationError && /input 's' .*is unbounded/.test(e.message) && /engine 'transforms'/.test(e.hint ?? ''));
+    assert.ok(!sql.transform('SELECT x + 1 AS y FROM s', { inputs: { s: stream } }).bounded);
   });
 
   it('a field the schema lacks, or values that disagree, fail the step naming input, row and field', async () => {
