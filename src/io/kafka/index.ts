@@ -12,7 +12,7 @@
  *   .apply(io.kafka.write('large-payments', { brokers: ['localhost:9092'], exactlyOnce: true }));
  */
 export { read, KafkaSource, KafkaReader, fieldTimestamp, type KafkaMessage, type KafkaPosition } from './kafka-source.ts';
-export { write, kafkaSink, KafkaSink, KafkaWriter, resumeCommit, type KafkaPrepared } from './kafka-sink.ts';
+export { write, kafkaSink, KafkaSink, KafkaWriter, resumeCommit, fenceTransactions, TRANSACTIONAL_ID_POOL, type KafkaPrepared } from './kafka-sink.ts';
 export { resolveRead, resolveWrite, type KafkaReadOptions, type KafkaWriteOptions, type KafkaStartOffsets, type KafkaTimestampPolicy } from './kafka-options.ts';
 export { payloadCodec, type KafkaFormat, type PayloadCodec, type PayloadSpec } from './kafka-format.ts';
 export { PartitionWatermarks, type PartitionWatermarkOptions } from './partition-watermarks.ts';

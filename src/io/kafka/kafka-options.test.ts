@@ -49,7 +49,8 @@ describe('io.kafka options', () => {
         return true;
       });
     }
-    assert.equal(resolveWrite('t', { brokers, exactlyOnce: true }).transactionalIdPrefix, 'riffle-t');
+    assert.equal(resolveWrite('t', { brokers, exactlyOnce: true }).transactionalIdPrefix, undefined, 'the writer adds its step to the default');
+    assert.equal(resolveWrite('t', { brokers, exactlyOnce: true, transactionalIdPrefix: 'app' }).transactionalIdPrefix, 'app');
   });
 });
 

@@ -63,7 +63,10 @@ export interface KafkaWriteOptions<T> extends KafkaConnection {
   readonly value?: (element: T) => unknown;
   /** Transactions committed when a checkpoint completes: exactly-once with read_committed consumers. Default false (idempotent producer, at-least-once). */
   readonly exactlyOnce?: boolean;
-  /** The prefix of transactional ids (default `riffle-<topic>`): unique per job writing the topic. */
+  /**
+   * The prefix of transactional ids (default `riffle-<topic>-<step name>`): unique among the exactly-once writers of
+   * the topic — a job's ids fence (abort) any open transaction under the same ids, so two jobs must not share it.
+   */
   readonly transactionalIdPrefix?: string;
   /** How long the broker keeps a transaction open before aborting it (default '5m'; at most the broker's transaction.max.timeout.ms, 15 min by default). */
   readonly transactionTimeout?: DurationLike;
@@ -106,7 +109,8 @@ export interface ResolvedWrite<T> {
   readonly partition: ((element: T) => number) | undefined;
   readonly valueOf: ((element: T) => unknown) | undefined;
   readonly exactlyOnce: boolean;
-  readonly transactionalIdPrefix: string;
+  /** Undefined: the default, `riffle-<topic>-<step name>` (the writer knows its step). */
+  readonly transactionalIdPrefix: string | undefined;
   readonly transactionTimeoutMs: number;
   readonly elementTimestamp: boolean;
 }
@@ -222,7 +226,7 @@ export function resolveWrite<T>(topic: string, o: KafkaWriteOptions<T>): Resolve
   }
   if (o.exactlyOnce !== undefined && typeof o.exactlyOnce !== 'boolean') throw new ConfigError(`${what}: option 'exactlyOnce' must be true or false`);
   if (o.timestamp !== undefined && o.timestamp !== 'element' && o.timestamp !== 'broker') throw new ConfigError(`${what}: option 'timestamp' must be 'element' or 'broker'`);
-  const prefix = nonEmptyString(o.transactionalIdPrefix, 'transactionalIdPrefix', what) ?? `riffle-${topic}`;
+  const prefix = nonEmptyString(o.transactionalIdPrefix, 'transactionalIdPrefix', what);
   if (o.transactionalIdPrefix !== undefined && !o.exactlyOnce) throw new ConfigError(`${what}: option 'transactionalIdPrefix' is for exactlyOnce: true`);
   const timeout = durationOption(o.transactionTimeout, 'transactionTimeout', 5 * 60_000, what);
   if (timeout < 1000) throw new ConfigError(`${what}: option 'transactionTimeout' must be at least 1s`);

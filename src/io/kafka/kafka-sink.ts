@@ -5,7 +5,8 @@
  *   batch it already has). Each flush waits for the acks: what a completed checkpoint covers is in Kafka. A restart
  *   replays what followed the checkpoint, so messages may appear twice: `guarantee` is 'at-least-once'.
  * - **`exactlyOnce: true`: transactions, two-phase** (Flink's KafkaSink with EXACTLY_ONCE):
- *   1. messages go into a transaction under a transactional id `<prefix>-<worker>-<run nonce>-<seq>`;
+ *   1. messages go into a transaction under a transactional id from a fixed pool, `<prefix>-<worker>-<slot>` with
+ *      slot 0…TRANSACTIONAL_ID_POOL-1 taken in turn (Flink's pooled ids: the same ids in every run);
  *   2. `prepareCommit(checkpoint)` sends what is buffered and keeps the transaction open (durable in the log, invisible
  *      to read_committed consumers); it returns `{ transactionalId, producerId, producerEpoch, … }`, stored in the
  *      checkpoint; later messages go into a new transaction (a new transactional id);
@@ -19,11 +20,15 @@
  *   Until the first checkpoint, a transaction older than half of `transactionTimeout` is committed at the next flush,
  *   so that a job run without checkpoints (which restarts from the beginning anyway) does not hit the timeout; with
  *   checkpoints, keep their interval below half of `transactionTimeout`.
- *   A hard crash leaves the transaction that was open then (not prepared) to the broker, which aborts it after
- *   `transactionTimeout`; until then read_committed consumers of its partitions wait (the last stable offset cannot
- *   pass an open transaction).
+ *   5. **Fencing**: a hard crash leaves the transaction open then (and any prepared one whose checkpoint did not
+ *      complete) to the broker; read_committed consumers of its partitions wait while it is open (the last stable
+ *      offset cannot pass it). Because the ids are the same in every run, the next run's writer sends InitProducerId
+ *      for each id of its pool (`fenceTransactions`) before its first transaction, its first checkpoint or its
+ *      finish — whichever comes first, always after the restored checkpoint's `commit` (which the runner makes
+ *      before any input): the broker aborts what those ids held open, at once instead of after `transactionTimeout`.
+ *      Each writer fences its own worker index's ids; after a resume at fewer workers, the ids of the workers that
+ *      are gone are not fenced (their open transaction waits for the timeout).
  */
-import { randomBytes } from 'node:crypto';
 import {
   MAX_TIMESTAMP,
   MIN_TIMESTAMP,
@@ -54,6 +59,9 @@ export interface KafkaPrepared {
   readonly producerEpoch: number | null;
   readonly messages: number;
 }
+
+/** Transactional ids per writer: `<prefix>-<worker>-<slot>`, slot 0…TRANSACTIONAL_ID_POOL-1, reused in turn. */
+export const TRANSACTIONAL_ID_POOL = 8;
 
 interface OutMessage {
   topic: string;
@@ -102,11 +110,13 @@ export class KafkaWriter<T> implements SinkWriter<T> {
   private current: OpenTransaction | undefined;
   /** Prepared transactions whose producers are still here, by transactional id. */
   private readonly prepared = new Map<string, OpenTransaction>();
-  private readonly nonce = randomBytes(4).toString('hex');
-  private seq = 0;
+  /** The pool slot of the next transaction. */
+  private slot = 0;
+  /** The pool's ids fenced (what a crashed run left open aborted): once, before this writer's first transaction. */
+  private fenced: Promise<void> | undefined;
   private checkpointed = false;
   /** Counts, for tests and reports. */
-  readonly counts = { messages: 0, transactionsCommitted: 0, transactionsResumed: 0, transactionsAborted: 0 };
+  readonly counts = { messages: 0, transactionsCommitted: 0, transactionsResumed: 0, transactionsAborted: 0, idsFenced: 0 };
 
   constructor(
     private readonly o: ResolvedWrite<T>,
@@ -117,6 +127,19 @@ export class KafkaWriter<T> implements SinkWriter<T> {
 
   private describe(): string {
     return `kafka(${this.o.topic})`;
+  }
+
+  /** This writer's transactional ids: the pool of its worker index. */
+  transactionalIds(): string[] {
+    const base = `${this.o.transactionalIdPrefix ?? `riffle-${this.o.topic}-${this.context.step}`}-${this.context.worker}`;
+    return Array.from({ length: TRANSACTIONAL_ID_POOL }, (_, k) => `${base}-${k}`);
+  }
+
+  /** Aborts what a crashed run left open under this writer's ids (once; after the restored checkpoint's commit). */
+  private fence(): Promise<void> {
+    return (this.fenced ??= fenceTransactions(this.client, this.o, this.transactionalIds()).then((n) => {
+      this.counts.idsFenced += n;
+    }));
   }
 
   async start(): Promise<void> {
@@ -183,6 +206,7 @@ export class KafkaWriter<T> implements SinkWriter<T> {
         this.current = undefined;
         await this.commitOpen(t);
       }
+      await this.fence();
       const t = this.current ?? (this.current = await this.begin());
       await this.sendChunks(messages, (batch) => t.tx.send({ messages: batch }));
       t.messages += messages.length;
@@ -212,12 +236,26 @@ export class KafkaWriter<T> implements SinkWriter<T> {
   }
 
   private async begin(): Promise<OpenTransaction> {
-    const transactionalId = `${this.o.transactionalIdPrefix}-${this.context.worker}-${this.nonce}-${this.seq++}`;
+    // The next slot whose transaction is not still waiting for its checkpoint's commit.
+    const ids = this.transactionalIds();
+    let transactionalId: string | undefined;
+    for (let k = 0; k < ids.length && transactionalId === undefined; k++) {
+      const id = ids[this.slot]!;
+      this.slot = (this.slot + 1) % ids.length;
+      if (!this.prepared.has(id)) transactionalId = id;
+    }
+    if (transactionalId === undefined) {
+      throw new KafkaError('KAFKA_TRANSACTION_FAILED', `${this.describe()}: all ${ids.length} transactional ids of writer ${this.context.worker} hold prepared transactions waiting for their checkpoints to complete`);
+    }
     const producer = new this.client.Producer({
       clientId: this.o.clientId,
       bootstrapBrokers: this.o.brokers,
       idempotent: true,
       transactionalId,
+      // InitProducerId as a new producer (no id, no epoch): the client's default (0, 0) is refused as PRODUCER_FENCED
+      // by an id that was used before — and pool ids are used in every run.
+      producerId: -1n,
+      producerEpoch: -1,
       // The client sends its request timeout as the transaction timeout of InitProducerId.
       timeout: this.o.transactionTimeoutMs,
       retries: 5,
@@ -247,6 +285,7 @@ export class KafkaWriter<T> implements SinkWriter<T> {
 
   async prepareCommit(checkpointId: number): Promise<KafkaPrepared> {
     this.checkpointed = true;
+    if (this.o.exactlyOnce) await this.fence();
     await this.sendBuffered();
     const t = this.current;
     this.current = undefined;
@@ -276,6 +315,7 @@ export class KafkaWriter<T> implements SinkWriter<T> {
   }
 
   async finish(): Promise<void> {
+    if (this.o.exactlyOnce) await this.fence();
     await this.sendBuffered();
     if (this.current) {
       const t = this.current;
@@ -309,6 +349,61 @@ function toBuffer(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
+type Connection = InstanceType<KafkaClientModule['Connection']>;
+
+/**
+ * Connections to the transaction coordinators of `ids` (FindCoordinator through the first broker that answers), for
+ * `use`; all closed after. `what` starts the error messages.
+ */
+async function withCoordinators<R>(client: Client, o: { brokers: readonly string[]; clientId: string }, ids: readonly string[], what: string, use: (coordinatorOf: (id: string) => Connection) => Promise<R>): Promise<R> {
+  const connections: Connection[] = [];
+  const connect = async (host: string, port: number) => {
+    const c = new client.Connection(o.clientId);
+    connections.push(c);
+    await c.connect(host, port);
+    return c;
+  };
+  type Found = Awaited<ReturnType<typeof client.findCoordinatorV6.api.async>>['coordinators'];
+  let lastError: unknown;
+  /** One FindCoordinator for every id, through the first broker that answers for all. */
+  const findOnce = async (): Promise<Found | undefined> => {
+    for (const b of o.brokers) {
+      const [host, port] = [b.slice(0, b.lastIndexOf(':')), Number(b.slice(b.lastIndexOf(':') + 1))];
+      try {
+        const res = await client.findCoordinatorV6.api.async(await connect(host, port), 1, [...ids]);
+        const bad = res.coordinators.find((x) => x.errorCode !== 0);
+        if (bad === undefined && res.coordinators.length === ids.length) return res.coordinators;
+        lastError = new Error(`FindCoordinator error code ${bad?.errorCode} for ${bad?.key}`);
+      } catch (e) {
+        lastError = e;
+      }
+    }
+    return undefined;
+  };
+  try {
+    // A coordinator still loading, or the transaction log being created, answers COORDINATOR_NOT_AVAILABLE or
+    // COORDINATOR_LOAD_IN_PROGRESS (codes 15, 14): retried for up to 30 s.
+    const deadline = Date.now() + 30_000;
+    let found = await findOnce();
+    while (found === undefined && Date.now() < deadline && /COORDINATOR_(NOT_AVAILABLE|LOAD_IN_PROGRESS)|error code 1[45]\b/.test(describeKafkaError(lastError))) {
+      await new Promise((r) => setTimeout(r, 200));
+      found = await findOnce();
+    }
+    if (!found) throw new KafkaError('KAFKA_TRANSACTION_FAILED', `${what}: no transaction coordinator found: ${describeKafkaError(lastError)}`, { hint: 'check that the brokers are up and reachable', cause: lastError });
+    const byAddress = new Map<string, Connection>();
+    const byId = new Map<string, Connection>();
+    for (const x of found) {
+      const address = `${x.host}:${x.port}`;
+      let c = byAddress.get(address);
+      if (c === undefined) byAddress.set(address, (c = await connect(x.host, x.port)));
+      byId.set(x.key, c);
+    }
+    return await use((id) => byId.get(id)!);
+  } finally {
+    for (const c of connections) await c.close().catch(() => {});
+  }
+}
+
 /**
  * Commits a prepared transaction whose producer is gone (a restart): FindCoordinator for its transactional id, then
  * EndTxn(commit) with the stored producer id and epoch, without InitProducerId (which would abort it).
@@ -316,35 +411,9 @@ function toBuffer(b: Uint8Array): Buffer {
 export async function resumeCommit(client: Client, o: { brokers: readonly string[]; clientId: string; topic: string }, prepared: KafkaPrepared): Promise<void> {
   const txnId = prepared.transactionalId!;
   const what = `kafka(${o.topic}): committing transaction ${txnId} of checkpoint ${prepared.checkpointId} after a restart`;
-  const connections: InstanceType<Client['Connection']>[] = [];
-  const connect = async (host: string, port: number) => {
-    const c = new client.Connection(o.clientId);
-    connections.push(c);
-    await c.connect(host, port);
-    return c;
-  };
-  try {
-    let coordinator: { host: string; port: number } | undefined;
-    let lastError: unknown;
-    for (const b of o.brokers) {
-      const [host, port] = [b.slice(0, b.lastIndexOf(':')), Number(b.slice(b.lastIndexOf(':') + 1))];
-      try {
-        const c = await connect(host, port);
-        const res = await client.findCoordinatorV6.api.async(c, 1, [txnId]);
-        const found = res.coordinators[0];
-        if (found && found.errorCode === 0) {
-          coordinator = { host: found.host, port: found.port };
-          break;
-        }
-        lastError = new Error(`FindCoordinator error code ${found?.errorCode}`);
-      } catch (e) {
-        lastError = e;
-      }
-    }
-    if (!coordinator) throw new KafkaError('KAFKA_TRANSACTION_FAILED', `${what}: no transaction coordinator found: ${describeKafkaError(lastError)}`, { cause: lastError });
-    const c = await connect(coordinator.host, coordinator.port);
+  await withCoordinators(client, o, [txnId], what, async (coordinatorOf) => {
     try {
-      await client.endTxnV4.api.async(c, txnId, BigInt(prepared.producerId!), prepared.producerEpoch!, true);
+      await client.endTxnV4.api.async(coordinatorOf(txnId), txnId, BigInt(prepared.producerId!), prepared.producerEpoch!, true);
     } catch (e) {
       const text = describeKafkaError(e);
       if (/INVALID_PRODUCER_EPOCH|PRODUCER_FENCED|INVALID_TXN_STATE|INVALID_PRODUCER_ID_MAPPING|TRANSACTIONAL_ID_NOT_FOUND/i.test(text)) {
@@ -355,9 +424,42 @@ export async function resumeCommit(client: Client, o: { brokers: readonly string
       }
       throw new KafkaError('KAFKA_TRANSACTION_FAILED', `${what}: ${text}`, { cause: e });
     }
-  } finally {
-    for (const c of connections) await c.close().catch(() => {});
-  }
+  });
+}
+
+/**
+ * Fences transactional ids: InitProducerId for each (no producer id, as a new producer would), so the broker aborts a
+ * transaction an earlier run left open under it and bumps its epoch (that run's producer, if alive, is fenced). The
+ * coordinator answers CONCURRENT_TRANSACTIONS while it completes an abort: retried for up to 30 s. Returns how many
+ * ids were fenced.
+ */
+export async function fenceTransactions(client: Client, o: { brokers: readonly string[]; clientId: string; topic: string; transactionTimeoutMs: number }, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const what = `kafka(${o.topic}): fencing the transactional ids ${ids[0]}…${ids.length > 1 ? ids[ids.length - 1] : ''}`;
+  return withCoordinators(client, o, ids, what, async (coordinatorOf) => {
+    await Promise.all(
+      ids.map(async (id) => {
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          try {
+            await client.initProducerIdV5.api.async(coordinatorOf(id), id, o.transactionTimeoutMs, -1n, -1);
+            return;
+          } catch (e) {
+            const text = describeKafkaError(e);
+            if (/CONCURRENT_TRANSACTIONS|COORDINATOR_LOAD_IN_PROGRESS/i.test(text) && Date.now() < deadline) {
+              await new Promise((r) => setTimeout(r, 100));
+              continue;
+            }
+            throw new KafkaError('KAFKA_TRANSACTION_FAILED', `${what}: InitProducerId for ${id} failed: ${text}`, {
+              hint: 'the broker needs transaction.state.log.replication.factor ≤ its broker count; transactionTimeout must not exceed its transaction.max.timeout.ms',
+              cause: e,
+            });
+          }
+        }
+      }),
+    );
+    return ids.length;
+  });
 }
 
 /**
