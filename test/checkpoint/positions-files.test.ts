@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, writeSync, closeSync, appendFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, writeSync, closeSync, appendFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -281,3 +281,65 @@ test('readLines: each batch end is where a read started there goes on', async ()
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('through the engine: a CSV read with multi-line values resumes at its byte offset after a failure; a changed file is refused', async () => {
+  const { LocalRunner, Pipeline, io, writeTo } = await import('../../src/index.ts');
+  const { twoPhaseDirSink } = await import('./fixtures/kill-pipeline.ts');
+  const dir = tmp();
+  try {
+    const random = rng(21);
+    for (let f = 0; f < 2; f++) {
+      const rows = ['id,a'];
+      for (let i = 0; i < 1500; i++) rows.push(`f${f}-${i},${csvField(random)}`);
+      writeFileSync(join(dir, `in-${f}.csv`), rows.join('\n') + '\n');
+    }
+    let seen = 0;
+    const build = (out: string, failAt: number) => {
+      const p = Pipeline.create();
+      p.apply(io.files.readCsv(join(dir, 'in-*.csv'), { batchSize: 50 }))
+        .map((r: Record<string, unknown>) => {
+          if (++seen === failAt) throw new Error('injected');
+          if (failAt > 0 && seen % 50 === 0) for (const until = Date.now() + 2; Date.now() < until;); // several checkpoints before the failure
+          return JSON.stringify(r);
+        })
+        .apply(writeTo(twoPhaseDirSink(out)));
+      return p;
+    };
+    const lines = (out: string) => {
+      const got: string[] = [];
+      for (const f of readdirSafe(out)) if (!f.startsWith('.')) got.push(...readFileSync(join(out, f), 'utf8').split('\n').filter((l) => l !== ''));
+      return got.sort();
+    };
+    await new LocalRunner().run(build(join(dir, 'ref'), -1).graph, { workers: 1, log: () => {} });
+    const want = lines(join(dir, 'ref'));
+    assert.equal(want.length, 3000);
+    const ck = join(dir, 'ck');
+    seen = 0;
+    await assert.rejects(new LocalRunner().run(build(join(dir, 'out'), 2200).graph, { workers: 1, checkpointDir: ck, checkpointIntervalMs: 5, log: () => {} }), /injected/);
+    seen = 0;
+    const r = await new LocalRunner().run(build(join(dir, 'out'), -1).graph, { workers: 1, checkpointDir: ck, resume: true, log: () => {} });
+    assert.equal(r.state, 'DONE');
+    assert.deepEqual(lines(join(dir, 'out')), want);
+
+    // Again, and the file being read changes before the resume: refused, naming the file.
+    const ck2 = join(dir, 'ck2');
+    seen = 0;
+    await assert.rejects(new LocalRunner().run(build(join(dir, 'out2'), 2200).graph, { workers: 1, checkpointDir: ck2, checkpointIntervalMs: 5, log: () => {} }), /injected/);
+    for (const f of ['in-0.csv', 'in-1.csv']) appendFileSync(join(dir, f), 'x,late\n');
+    seen = 0;
+    await assert.rejects(
+      new LocalRunner().run(build(join(dir, 'out2'), -1).graph, { workers: 1, checkpointDir: ck2, resume: true, log: () => {} }),
+      (e: Error & { code?: string }) => e.code === 'CHECKPOINT_MISMATCH' && /in-\d\.csv changed since the checkpoint/.test(e.message),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}

@@ -82,4 +82,10 @@ class ExpandedFirst<T> implements BoundedSource<T> {
     await Promise.all(this.peers.map((s) => s.files()));
     yield* this.source.read(signal);
   }
+  /** A resumed read (checkpoints): from the file and byte offset of its position, after the same pattern check. */
+  async *readFrom(position: unknown, signal?: AbortSignal): AsyncIterable<SourceBatch<T>> {
+    await this.source.files();
+    await Promise.all(this.peers.map((s) => s.files()));
+    yield* this.source.readFrom(position, signal);
+  }
 }
