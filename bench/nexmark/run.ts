@@ -11,6 +11,8 @@
  * `[{"query": 0, "events": N, "riffle": {"eventsPerSec": x, "peakRssMB": y, "cpuSecPerMEvents": c, "workers": w}}, ...]`
  * (`riffle` is the first worker count's; with several, `"riffleByWorkers": {"1": {...}, "2": {...}}` has each).
  * `--no-watermark`: the source reports only its end (as before event-time progress): windows fire at the end.
+ * `--memory SIZE` (e.g. `512m`): the job's memory budget (as `riffle run --memory`, split among workers); grouping
+ * buffers and keyed state spill past it. Default: the engine's (a fraction of the heap).
  *
  * With `--peers` (or `--peers=beamDirect` / `--peers=flink` for one), after Riffle's figures it runs the same queries
  * over the same configuration and event count with Beam's own Java Nexmark queries on Beam's DirectRunner and on
@@ -27,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalRunner, parDo, Pipeline, read } from '../../src/index.ts';
+import { parseSize } from '../../src/runner/state/index.ts';
 import definition from './pipeline.ts';
 import { nexmarkBounded } from './sources.ts';
 import { queries, queryConfig } from './queries/index.ts';
@@ -69,6 +72,8 @@ interface Options {
   watermark: boolean;
   peers: PeerName[];
   peerTimeout: number;
+  /** The job's memory budget as given (`--memory 512m`); the engine's default when absent. */
+  memory?: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -84,9 +89,11 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--no-watermark') opts.watermark = false;
     else if (flag === '--peers') opts.peers = (inline ?? Object.keys(PEERS).join(',')).split(',') as PeerName[];
     else if (flag === '--peer-timeout') opts.peerTimeout = Number(value());
-    else throw new Error(`unknown option ${flag}; usage: bench:nexmark -- [--events N] [--queries 0,1,...] [--workers 1,2] [--no-watermark] [--json] [--peers[=beamDirect,flink]] [--peer-timeout S]`);
+    else if (flag === '--memory') opts.memory = value();
+    else throw new Error(`unknown option ${flag}; usage: bench:nexmark -- [--events N] [--queries 0,1,...] [--workers 1,2] [--no-watermark] [--memory SIZE] [--json] [--peers[=beamDirect,flink]] [--peer-timeout S]`);
   }
   for (const p of opts.peers) if (!(p in PEERS)) throw new Error(`unknown peer ${p}; peers are ${Object.keys(PEERS).join(', ')}`);
+  if (opts.memory !== undefined) parseSize(opts.memory, '--memory');
   if (!(Number.isSafeInteger(opts.events) && opts.events > 0)) throw new Error(`--events must be a positive integer, got ${opts.events}`);
   for (const w of opts.workers) if (!(Number.isInteger(w) && w >= 1 && w <= 64)) throw new Error(`--workers takes worker counts from 1 to 64, e.g. 1,2; got ${opts.workers.join(',')}`);
   for (const q of opts.queries) if (!queries.some((x) => x.id === q)) throw new Error(`no Nexmark query ${q}; queries are 0-12`);
@@ -97,7 +104,8 @@ function parseArgs(argv: string[]): Options {
  * Runs one query in this process and returns its measurements: in-process for 1 worker (the pipeline built inline),
  * else on `workers` threads loading bench/nexmark/pipeline.ts (outputs counted by the CountOutputs step's metrics).
  */
-async function measure(id: number, events: number, workers: number, watermark: boolean): Promise<QueryResult> {
+async function measure(id: number, events: number, workers: number, watermark: boolean, memory: string | undefined): Promise<QueryResult> {
+  const memoryOption = memory !== undefined ? { memoryBytes: parseSize(memory, '--memory') } : {};
   const q = queries.find((x) => x.id === id)!;
   const dir = id === 10 ? mkdtempSync(join(tmpdir(), 'riffle-nexmark-q10-')) : undefined;
   try {
@@ -114,13 +122,13 @@ async function measure(id: number, events: number, workers: number, watermark: b
           },
         }),
       );
-      run = () => p.run();
+      run = () => p.run(memoryOption);
     } else {
       const params = { query: id, events, outputPath: dir ?? '', watermark };
       await definition.build(p, params);
       const module = fileURLToPath(new URL('./pipeline.ts', import.meta.url));
       run = async () => {
-        const result = await new LocalRunner().run(p.graph, { workers, pipelineModule: { path: module, params } });
+        const result = await new LocalRunner().run(p.graph, { workers, ...memoryOption, pipelineModule: { path: module, params } });
         outputs = result.metrics.steps.find((s) => s.step === 'CountOutputs')?.elementsIn ?? 0;
       };
     }
@@ -144,10 +152,10 @@ async function measure(id: number, events: number, workers: number, watermark: b
  */
 const HEAP_MB = Number(process.env.RIFFLE_BENCH_HEAP_MB ?? 8192);
 
-function runChild(id: number, events: number, workers: number, watermark: boolean): QueryResult {
+function runChild(id: number, events: number, workers: number, watermark: boolean, memory: string | undefined): QueryResult {
   const self = fileURLToPath(import.meta.url);
   const heap = process.execArgv.some((a) => a.startsWith('--max-old-space-size')) ? [] : [`--max-old-space-size=${HEAP_MB}`];
-  const r = spawnSync(process.execPath, [...heap, ...process.execArgv, self, '--child', '--queries', String(id), '--events', String(events), '--workers', String(workers), ...(watermark ? [] : ['--no-watermark'])], {
+  const r = spawnSync(process.execPath, [...heap, ...process.execArgv, self, '--child', '--queries', String(id), '--events', String(events), '--workers', String(workers), ...(watermark ? [] : ['--no-watermark']), ...(memory !== undefined ? ['--memory', memory] : [])], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
@@ -210,7 +218,7 @@ function table(results: QueryResult[], peers: readonly PeerName[]): string {
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.child) {
-    process.stdout.write(`${JSON.stringify(await measure(opts.queries[0]!, opts.events, opts.workers[0]!, opts.watermark))}\n`);
+    process.stdout.write(`${JSON.stringify(await measure(opts.queries[0]!, opts.events, opts.workers[0]!, opts.watermark, opts.memory))}\n`);
     return;
   }
   const results: QueryResult[] = [];
@@ -218,7 +226,7 @@ async function main(): Promise<void> {
     const runs: RiffleResult[] = [];
     for (const w of opts.workers) {
       if (!opts.json) process.stderr.write(`Q${id}${opts.workers.length > 1 ? ` (${w} worker${w === 1 ? '' : 's'})` : ''}… `);
-      runs.push(runChild(id, opts.events, w, opts.watermark).riffle);
+      runs.push(runChild(id, opts.events, w, opts.watermark, opts.memory).riffle);
       const got = runs.at(-1)!;
       if (!opts.json) process.stderr.write(`${fmt(got.eventsPerSec)} events/s, ${got.cpuSecPerMEvents.toFixed(2)} CPU s/M events, ${fmt(got.peakRssMB)} MB peak RSS\n`);
     }

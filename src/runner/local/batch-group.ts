@@ -1,6 +1,6 @@
-import { IntervalWindow, kv, type BoundedWindow, type Instant, type PaneInfo, type WindowingStrategy } from '../../model/index.ts';
+import { ByteReader, ByteWriter, IntervalWindow, kv, RiffleError, type BoundedWindow, type Coder, type Instant, type PaneInfo, type WindowingStrategy } from '../../model/index.ts';
 import { finalWindows, paneOutputTime, soleOnTimePane, type PaneFold } from '../../semantics/index.ts';
-import type { GroupSpill, SpilledGroup } from './group-spill.ts';
+import type { GroupSpill, GroupSpillSnapshot, SpilledGroup } from './group-spill.ts';
 import { encodeKey, type EncodedKey } from './key-encoding.ts';
 import { MinHeap } from './min-heap.ts';
 
@@ -26,6 +26,34 @@ interface KeySlots {
 const INDEX_AFTER = 8;
 
 type Emit = (value: unknown, timestamp: Instant, window: BoundedWindow, pane: PaneInfo) => void;
+
+/**
+ * The coders a checkpoint of the table is written through (build.ts: the input's KV coder when it declares one, else
+ * the object coder, which refuses what it cannot rebuild rather than flatten it).
+ */
+export interface TableCoders {
+  /** Keys as the pipeline made them (a pane carries its key as written). */
+  readonly key: Coder<unknown>;
+  /** Values of merging entries. */
+  readonly value: Coder<unknown>;
+  /** The fold's accumulators (groupByKey's: the list of values). */
+  readonly accumulator: Coder<unknown>;
+  readonly window: Coder<BoundedWindow>;
+}
+
+/** A checkpoint of a batch grouping table (BatchGroupTable.snapshot). */
+export interface TableSnapshot {
+  /** Per key group: its keys with their slots or merging entries, encoded (see BatchGroupTable.snapshot). */
+  readonly groups: Array<[keyGroup: number, bytes: Uint8Array]>;
+  /** Event-time progress had started, at this watermark. */
+  readonly progress: boolean;
+  readonly watermark: Instant;
+  /** The spilled input, when the table had spilled. */
+  readonly spill?: GroupSpillSnapshot;
+}
+
+const SLOTS = 0;
+const ENTRIES = 1;
 
 /**
  * A key's input under a merging window function: every (window, value, timestamp) as it came, in parallel arrays.
@@ -69,6 +97,8 @@ export class BatchGroupTable {
     private readonly folder: PaneFold<unknown, unknown, unknown>,
     /** Bounded memory: past the step's budget, further input is spilled encoded (see GroupSpill). */
     private readonly spill?: GroupSpill,
+    /** Checkpointed runs: the coders `snapshot` writes through (none: the table cannot be checkpointed). */
+    private readonly coders?: TableCoders,
   ) {
     this.pane = soleOnTimePane(strategy);
     this.isMerging = strategy.windowFn.isMerging;
@@ -409,6 +439,113 @@ export class BatchGroupTable {
       m.timestamps.push(g.elements[i]!.value);
     }
     for (const s of this.mergeEntries(m)) emit(kv(m.key, this.folder.output(s.acc)), this.outputTime(s), s.window, this.pane);
+  }
+
+  /**
+   * Checkpoints (issue 14), taken at rest (no emission under way): what the table holds, per key group, through the
+   * table's coders — for each key, tag SLOTS then the key, the slot count and per slot (window, accumulator, minTs,
+   * maxTs, done); or tag ENTRIES then the key, the entry count and per entry (window, value, timestamp) — followed
+   * by the spilled input's runs (copies: a run file never changes once written) and the progress watermark.
+   */
+  async snapshot(assignKeyGroup: (key: unknown, encoded: EncodedKey) => number): Promise<TableSnapshot> {
+    const c = this.coders;
+    if (c === undefined) throw new RiffleError('ENGINE_INVARIANT', `step '${this.step}': a checkpoint reached a batch grouping built without checkpoint coders`, { domain: 'internal' });
+    const writers = new Map<number, ByteWriter>();
+    const writerFor = (key: unknown, encoded: EncodedKey): ByteWriter => {
+      const g = assignKeyGroup(key, encoded);
+      let w = writers.get(g);
+      if (w === undefined) writers.set(g, (w = new ByteWriter(1024)));
+      return w;
+    };
+    try {
+      for (const k of this.table.values()) {
+        const w = writerFor(k.key, k.encoded);
+        w.byte(SLOTS);
+        c.key.encode(k.key, w);
+        w.varUint(k.all.length);
+        for (const s of k.all) {
+          c.window.encode(s.window, w);
+          c.accumulator.encode(s.acc, w);
+          w.float64(s.minTs);
+          w.float64(s.maxTs);
+          w.byte(s.done ? 1 : 0);
+        }
+      }
+      for (const [encoded, m] of this.merging) {
+        const w = writerFor(m.key, encoded);
+        w.byte(ENTRIES);
+        c.key.encode(m.key, w);
+        w.varUint(m.windows.length);
+        for (let i = 0; i < m.windows.length; i++) {
+          c.window.encode(m.windows[i]!, w);
+          c.value.encode(m.values[i], w);
+          w.float64(m.timestamps[i]!);
+        }
+      }
+    } catch (e) {
+      if (e instanceof RiffleError) throw e;
+      throw new RiffleError('CHECKPOINT_NOT_ENCODABLE', `step '${this.step}': its grouped data cannot be checkpointed: ${(e as Error).message}`, {
+        domain: 'user',
+        context: { step: this.step },
+        hint: 'give the collection a coder that encodes its keys and values (e.g. coders.kv(...) on the step before), or run without --checkpoint-dir',
+      });
+    }
+    const groups: Array<[number, Uint8Array]> = [...writers].sort((a, b) => a[0] - b[0]).map(([g, w]) => [g, w.toBytes()]);
+    const spill = await this.spill?.snapshot();
+    return { groups, progress: this.progress, watermark: this.watermark, ...(spill !== undefined ? { spill } : {}) };
+  }
+
+  /** Restores what `snapshot` returned (the key groups this worker owns), before any input. */
+  restore(s: TableSnapshot): void {
+    const c = this.coders;
+    if (c === undefined) throw new RiffleError('ENGINE_INVARIANT', `step '${this.step}': a batch grouping built without checkpoint coders was restored`, { domain: 'internal' });
+    const spill = this.spill;
+    for (const [, bytes] of s.groups) {
+      const r = new ByteReader(bytes);
+      while (!r.done) {
+        const tag = r.byte();
+        const key = c.key.decode(r);
+        const encoded = encodeKey(key, this.step);
+        const n = r.varUint();
+        if (tag === SLOTS) {
+          const all: Slot[] = new Array(n);
+          for (let i = 0; i < n; i++) {
+            const window = c.window.decode(r);
+            const acc = c.accumulator.decode(r);
+            all[i] = { window, acc, minTs: r.float64(), maxTs: r.float64(), done: r.byte() === 1 };
+            if (spill !== undefined) {
+              const values = spill.keepsValues && Array.isArray(acc) ? (acc as unknown[]) : undefined;
+              spill.account(values !== undefined ? values[0] : acc, 1);
+              if (values !== undefined) for (let j = 1; j < values.length; j++) spill.account(values[j], 0);
+            }
+          }
+          const k: KeySlots = { key, encoded, last: all[all.length - 1]!, all };
+          if (all.length > INDEX_AFTER) k.index = new Map(all.map((x) => [x.window.key, x]));
+          this.table.set(encoded, k);
+          this.liveSlots += n;
+        } else if (tag === ENTRIES) {
+          const m: MergingEntries = { key, windows: new Array(n), values: new Array(n), timestamps: new Array(n) };
+          for (let i = 0; i < n; i++) {
+            m.windows[i] = c.window.decode(r);
+            m.values[i] = c.value.decode(r);
+            m.timestamps[i] = r.float64();
+            spill?.account(m.values[i], 0, 96);
+          }
+          this.merging.set(encoded, m);
+          this.liveEntries += n;
+        } else {
+          throw new RiffleError('CHECKPOINT_INVALID', `step '${this.step}': its grouping table in the checkpoint is damaged (tag ${tag})`, { domain: 'user', hint: 'resume from an earlier checkpoint, or run without --resume' });
+        }
+      }
+    }
+    if (s.spill !== undefined) {
+      if (spill === undefined) throw new RiffleError('ENGINE_INVARIANT', `step '${this.step}': the checkpoint holds spilled input but the step has no memory budget`, { domain: 'internal' });
+      spill.restore(s.spill);
+    }
+    if (s.progress) {
+      this.watermark = s.watermark;
+      this.startProgress();
+    }
   }
 
   /** Work for a bundle boundary (a spill's asynchronous write). */

@@ -1,11 +1,11 @@
 import { encodeToBytes, coders, isKvCoder, RiffleError, type CollectionInfo, type CombinePerKeySpec, type PipelineGraph, type PrimitiveNode, type WindowingStrategy } from '../../model/index.ts';
 import { bufferingReduceFn, combiningReduceFn, type ReduceFn } from '../../semantics/index.ts';
-import { BatchGroupTable } from './batch-group.ts';
+import { BatchGroupTable, type TableCoders } from './batch-group.ts';
 import { DirectChannel, type Channel } from './channel.ts';
 import type { Clock } from './clock.ts';
 import { AssignTimestampsOp, FilterOp, FlatMapOp, MapOp, PassThroughOp, WindowIntoOp } from './element-ops.ts';
 import { GroupOp } from './group-op.ts';
-import { GroupSpill, type GroupSpillConfig } from './group-spill.ts';
+import { GroupSpill, windowCoderOf, type GroupSpillConfig } from './group-spill.ts';
 import { keyGroupAssignerFor } from './key-group.ts';
 import type { KeyedOptions, KeyStateFactory } from './keyed-store.ts';
 import type { MetricsRegistry } from './metrics.ts';
@@ -29,6 +29,11 @@ export interface BuildContext {
   /** Every source is bounded (no TestStream, no unbounded read): groupings may take the batch paths. */
   readonly allBounded: boolean;
   readonly batchGrouping: boolean;
+  /**
+   * Checkpoints are taken: batch groupings snapshot their table (only those whose windows, keys and accumulators
+   * encode), the deferred grouping is off.
+   */
+  readonly checkpointed?: boolean;
   readonly precombineEntries?: number;
   readonly deferredGroupingElements?: number;
   /** Where records of error outputs nobody consumes go. */
@@ -119,13 +124,13 @@ export function buildJob(ctx: BuildContext): JobGraph {
         // On the batch path in one worker the grouping table combines in place: a precombine in front would only add
         // a copy. Across workers the precombine runs on the sending side, so a hot key crosses as one accumulator
         // per flush instead of every element (accumulators cross with the object coder: see shipsAccumulators).
-        const lift = plan.lifted.has(node.id) && (ctx.share !== undefined ? shipsAccumulators(fn) : !batchEligible(ctx, input!.windowing));
+        const lift = plan.lifted.has(node.id) && (ctx.share !== undefined ? shipsAccumulators(fn) : !batchEligible(ctx, input!.windowing, fn));
         if (lift) {
           pre = new PrecombineOp(node, node.spec, input!.windowing.timestampCombiner, ctx.precombineEntries);
-          op = groupOp(ctx, node, combiningReduceFn(fn, { inputsAreAccumulators: true }), false, true);
+          op = groupOp(ctx, node, combiningReduceFn(fn, { inputsAreAccumulators: true }), false, true, fn);
           io.push(op);
         } else {
-          op = groupOp(ctx, node, combiningReduceFn(fn), false);
+          op = groupOp(ctx, node, combiningReduceFn(fn), false, false, fn);
           io.push(op);
         }
         break;
@@ -231,18 +236,38 @@ function unhandled(node: never): never {
  * the batch path (BatchGroupTable): its input watermark can only jump from −∞ to +∞ there. Other triggers keep the
  * reducer, which then gets each key's input in one call, at that jump (GroupOp's deferred input).
  */
-function groupOp(ctx: BuildContext, node: PrimitiveNode, reduceFn: ReduceFn<unknown, unknown>, keepsValues: boolean, accumulators = false): GroupOp {
+function groupOp(ctx: BuildContext, node: PrimitiveNode, reduceFn: ReduceFn<unknown, unknown>, keepsValues: boolean, accumulators = false, combineFn?: CombinePerKeySpec['combineFn']): GroupOp {
   const input = ctx.graph.collections.get(node.inputs[0]!)!;
   // The batch table folds with the reduce function's own fold: the same reduction as the reducer's state cells.
   const batch =
-    batchEligible(ctx, input.windowing) && reduceFn.fold !== undefined
-      ? new BatchGroupTable(node.name, input.windowing, reduceFn.fold, groupSpill(ctx, node, input, keepsValues || input.windowing.windowFn.isMerging, accumulators))
+    batchEligible(ctx, input.windowing, combineFn) && reduceFn.fold !== undefined
+      ? new BatchGroupTable(
+          node.name,
+          input.windowing,
+          reduceFn.fold,
+          groupSpill(ctx, node, input, keepsValues || input.windowing.windowFn.isMerging, accumulators),
+          ctx.checkpointed === true ? tableCoders(input, keepsValues, accumulators) : undefined,
+        )
       : undefined;
-  const deferred = ctx.allBounded && ctx.batchGrouping;
+  // The deferred grouping is not checkpointed: checkpointed runs hand each bundle to the reducer.
+  const deferred = ctx.allBounded && ctx.batchGrouping && ctx.checkpointed !== true;
   const op = new GroupOp(node, input.windowing, reduceFn, ctx.clock, batch, deferred, ctx.deferredGroupingElements, keyedOptions(ctx, node));
   // The counter appears in the metrics only once something was dropped.
   op.setDroppedCounter((n) => (ctx.metrics.counter(`${node.name}/droppedDueToLateness`).value += n));
   return op;
+}
+
+/**
+ * The coders a batch grouping's checkpoints go through: the input's KV coder when it declares one, else the object
+ * coder (which refuses what it cannot rebuild); groupByKey's accumulators are its lists of values; a combine's (and a
+ * lifted combine's inputs, which are accumulators) go through the object coder — batchEligible checked that it takes
+ * them.
+ */
+function tableCoders(input: CollectionInfo, keepsValues: boolean, accumulators: boolean): TableCoders {
+  const kvc = isKvCoder(input.coder) ? input.coder : undefined;
+  const key = kvc?.keyCoder ?? coders.object();
+  const value = accumulators ? coders.object() : (kvc?.valueCoder ?? coders.object());
+  return { key, value, accumulator: keepsValues ? (coders.list(value) as TableCoders['accumulator']) : coders.object(), window: windowCoderOf(input.windowing.windowFn)! };
 }
 
 /** The spilling side of a batch grouping when the run has a memory budget: its coders are the input's KV coder's. */
@@ -287,7 +312,9 @@ function shipsAccumulators(fn: CombinePerKeySpec['combineFn']): boolean {
   }
 }
 
-function batchEligible(ctx: BuildContext, windowing: WindowingStrategy): boolean {
+function batchEligible(ctx: BuildContext, windowing: WindowingStrategy, combineFn?: CombinePerKeySpec['combineFn']): boolean {
   // Merging windows are fine here: the table merges each key's windows once, over the full set, at the end.
-  return ctx.allBounded && ctx.batchGrouping && watermarkOnly(windowing.trigger);
+  if (!(ctx.allBounded && ctx.batchGrouping && watermarkOnly(windowing.trigger))) return false;
+  // A checkpointed table is written through coders: its windows need one, a combine's accumulators must encode.
+  return ctx.checkpointed !== true || (windowCoderOf(windowing.windowFn) !== undefined && (combineFn === undefined || shipsAccumulators(combineFn)));
 }

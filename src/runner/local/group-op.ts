@@ -1,6 +1,6 @@
 import { kv, MAX_TIMESTAMP, MIN_TIMESTAMP, RiffleError, type BoundedWindow, type Instant, type KV, type NodeInfo, type PaneInfo, type WindowingStrategy } from '../../model/index.ts';
 import { finalWindows, WindowReducer, type ReduceFn, type ReducerContext, type StateInternals, type TimerInternals, type WindowedInput } from '../../semantics/index.ts';
-import type { BatchGroupTable } from './batch-group.ts';
+import type { BatchGroupTable, TableSnapshot } from './batch-group.ts';
 import type { Clock } from './clock.ts';
 import { encodeKey, type EncodedKey } from './key-encoding.ts';
 import { KEYED_SNAPSHOT_CODERS, KeyedStore, type KeyedOptions, type KeyEntry, type TimerEntry } from './keyed-store.ts';
@@ -299,20 +299,34 @@ export class GroupOp extends Operator {
 
   /**
    * Checkpoints (issue 14), taken at rest: each key's reducer state (panes in progress, trigger state, holds) and
-   * timers, per key group. Checkpointed runs group on the streaming path (the engine turns the batch table and the
-   * deferred grouping off), so nothing else is held.
+   * timers, per key group, and a batch table's contents (BatchGroupTable.snapshot: per key group, with its spilled
+   * runs), so checkpointed bounded runs keep the batch path. The deferred grouping is off in checkpointed runs.
    */
   override async snapshot(_checkpointId: number): Promise<unknown> {
-    if (this.batch !== undefined || this.flushing !== undefined || this.deferred !== undefined || this.handingOver !== undefined || this.pending.size > 0) {
+    if (this.flushing !== undefined || this.advancing || this.deferred !== undefined || this.handingOver !== undefined || this.pending.size > 0) {
       throw new RiffleError('ENGINE_INVARIANT', `step '${this.name}': a checkpoint reached a grouping that holds input outside its keyed state`, { domain: 'internal' });
     }
-    return { keyed: this.store.snapshot(this.name, KEYED_SNAPSHOT_CODERS), reducerWatermark: this.reducerWatermark };
+    const batch = this.batch !== undefined ? await this.batch.snapshot(this.store.assignKeyGroup) : undefined;
+    return { keyed: this.store.snapshot(this.name, KEYED_SNAPSHOT_CODERS), reducerWatermark: this.reducerWatermark, takenAt: this.takenAt, ...(batch !== undefined ? { batch } : {}) };
   }
 
   override async restore(snapshot: unknown): Promise<void> {
-    const s = snapshot as { keyed: Array<[number, Uint8Array]>; reducerWatermark: Instant };
+    const s = snapshot as { keyed: Array<[number, Uint8Array]>; reducerWatermark: Instant; takenAt?: number; batch?: TableSnapshot };
     this.store.restore(this.name, s.keyed, KEYED_SNAPSHOT_CODERS);
     this.reducerWatermark = s.reducerWatermark;
+    this.takenAt = s.takenAt ?? 0;
+    if (s.batch !== undefined && this.batch !== undefined) this.batch.restore(s.batch);
+    else if (s.batch !== undefined) {
+      throw new RiffleError('CHECKPOINT_MISMATCH', `step '${this.name}': the checkpoint holds a batch grouping table, but this run groups on the streaming path`, {
+        domain: 'user',
+        hint: 'resume with the options of the checkpointed run, or run without --resume',
+      });
+    } else if (this.batch !== undefined) {
+      // The checkpoint's grouping went through the reducer (its table was emitted already, or an earlier Riffle wrote
+      // it): go on that way, from the restored keyed state.
+      this.batch.close();
+      this.batch = undefined;
+    }
   }
 
   /** Removes what a spilling batch table wrote, if the run stopped before it was emitted. */

@@ -1,5 +1,5 @@
-import { ByteReader, ByteWriter, coders, type BoundedWindow, type Coder, type Instant, type KV, type WindowFn } from '../../model/index.ts';
-import { GroupingBuffer, latin1Bytes, type MemoryBudget } from '../state/index.ts';
+import { ByteReader, ByteWriter, coders, RiffleError, type BoundedWindow, type Coder, type Instant, type KV, type WindowFn } from '../../model/index.ts';
+import { GroupingBuffer, latin1Bytes, type MemoryBudget, type SpilledRun } from '../state/index.ts';
 
 /**
  * What a batch grouping needs to spill (bounded memory, issue 13): the step's budget and the coders its input is
@@ -52,8 +52,12 @@ export function estimateHeapBytes(v: unknown, depth = 0): number {
   }
 }
 
-/** The coder of a window function's windows, when it has one (global, fixed, sliding, sessions); undefined otherwise. */
+/**
+ * The coder of a window function's windows, when it has one: global, fixed, sliding, sessions, or a custom window
+ * function's declared `windowCoder` (e.g. Nexmark's auction/bid windows); undefined otherwise.
+ */
 export function windowCoderOf(windowFn: WindowFn): Coder<BoundedWindow> | undefined {
+  if (windowFn.windowCoder !== undefined) return windowFn.windowCoder;
   switch (windowFn.kind) {
     case 'global':
       return coders.globalWindow() as Coder<BoundedWindow>;
@@ -138,7 +142,7 @@ export class GroupSpill {
   }
 
   private startSpilling(): void {
-    if (this.groupKeyCoder === undefined) return this.disable('its windows have no coder (global, fixed, sliding and session windows spill)');
+    if (this.groupKeyCoder === undefined) return this.disable('its windows have no coder (global, fixed, sliding and session windows spill, and custom ones that declare a windowCoder)');
     this.buffer = new GroupingBuffer({ budget: this.spillBudget, ...(this.config.spillDir !== undefined ? { spillDir: this.config.spillDir } : {}) });
   }
 
@@ -221,6 +225,37 @@ export class GroupSpill {
     }
   }
 
+  /**
+   * Checkpoints: the spilled input as sorted runs (copies of the run files; what the buffer held in memory is written
+   * as a run first), or undefined when nothing was spilled.
+   */
+  async snapshot(): Promise<GroupSpillSnapshot | undefined> {
+    const b = this.toMerge;
+    if (b === undefined) return undefined;
+    return { runs: await b.snapshotRuns(), stopped: this.buffer === undefined };
+  }
+
+  /** Restores what `snapshot` returned, before any input: the step spills on from where it was. */
+  restore(s: GroupSpillSnapshot): void {
+    if (this.groupKeyCoder === undefined) {
+      throw new RiffleError('CHECKPOINT_MISMATCH', `step '${this.step}': the checkpoint holds spilled input but this step's windows have no coder`, {
+        domain: 'user',
+        hint: 'the pipeline changed since the checkpoint; run without --resume',
+      });
+    }
+    const b = new GroupingBuffer({ budget: this.spillBudget, ...(this.config.spillDir !== undefined ? { spillDir: this.config.spillDir } : {}) });
+    b.restoreRuns(s.runs);
+    // The restored table may have filled the budget already (a smaller one than the checkpointed run's): that buffer
+    // is empty; the restored runs take its place.
+    this.buffer?.close();
+    this.buffer = undefined;
+    if (s.stopped) {
+      // Spilling had stopped (a value the coders refused): the runs are merged back at the end, input stays in memory.
+      this.disabled = true;
+      this.spilled = b;
+    } else this.buffer = b;
+  }
+
   /** Releases the table's reservation and removes the spill files. */
   close(): void {
     this.tableBudget.release(this.reserved);
@@ -229,6 +264,13 @@ export class GroupSpill {
     this.buffer?.close();
     this.spilled?.close();
   }
+}
+
+/** What a checkpoint keeps of a batch grouping's spilled input (GroupSpill.snapshot). */
+export interface GroupSpillSnapshot {
+  readonly runs: readonly SpilledRun[];
+  /** Spilling had stopped (the runs are merged back at the end; later input stays in memory). */
+  readonly stopped: boolean;
 }
 
 /** A spilled group: see GroupSpill.groups. */

@@ -107,7 +107,8 @@ export class KeyedStore {
     this.keyState = keyed.keyState ?? IN_MEMORY_KEY_STATE;
   }
 
-  private readonly assignKeyGroup: KeyGroupAssigner;
+  /** The key group of a key (key-group.ts). */
+  readonly assignKeyGroup: KeyGroupAssigner;
   private readonly keyState: KeyStateFactory;
 
   get(encoded: EncodedKey, key: unknown): KeyEntry {

@@ -25,7 +25,7 @@
  *   buf.close();
  */
 import { ByteReader, ByteWriter, type Coder } from '../../model/index.ts';
-import { type RunWriter, putVarUint, varUintSize } from './run-file.ts';
+import { Run, type RunWriter, putVarUint, varUintSize } from './run-file.ts';
 import { RunMerger } from './run-merge.ts';
 import { Arena, ByteKeyTable, growInt32 } from './byte-key-table.ts';
 import { latin1Bytes, SpillingBuffer, type SpillOptions } from './spilling-buffer.ts';
@@ -41,6 +41,12 @@ export const VALUE_HEADER_BYTES = 5;
 export interface GroupingBufferOptions<K, V> extends SpillOptions {
   keyCoder?: Coder<K>;
   valueCoder?: Coder<V>;
+}
+
+/** A sorted run as a checkpoint keeps it: its records' bytes (run-file.ts format) and how many there are. */
+export interface SpilledRun {
+  readonly records: number;
+  readonly bytes: Uint8Array;
 }
 
 /** One key's values as the merge yields them: the key's bytes and each value's bytes (or decoded values). */
@@ -226,6 +232,23 @@ export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuff
     }
     this.recordRun(await w.finishAsync());
     this.resetMemory();
+  }
+
+  /**
+   * Checkpoints: what the buffer holds, as sorted runs in the order they were written (what it held in memory is
+   * written as a last run first). `fromRuns` on another buffer gives back the same groups. Runs are immutable: the
+   * bytes are a copy of each run file.
+   */
+  async snapshotRuns(): Promise<SpilledRun[]> {
+    if (this.finished) throw new Error('GroupingBuffer: snapshot after groups()');
+    await this.flush();
+    return this.runs.map((r) => ({ records: r.records, bytes: r.readAll() }));
+  }
+
+  /** Adopts runs a snapshot kept, before any input: they come before what is added next. */
+  restoreRuns(runs: readonly SpilledRun[]): void {
+    if (this.added > 0 || this.runs.length > 0) throw new Error('GroupingBuffer: restoreRuns on a buffer that holds input');
+    for (const r of runs) this.recordRun(Run.fromBytes(this.directory().newFile('sort'), r.bytes, r.records));
   }
 
   /**

@@ -3,7 +3,7 @@
 // keyed-state-backend-suite.ts by tests: it needs test-only dependencies.)
 export { parseSize, defaultJobMemory, DEFAULT_HEAP_FRACTION, MemoryBudget, type MemoryMetrics } from './memory-budget.ts';
 export { SpillDirectory } from './spill-directory.ts';
-export { GroupingBuffer, latin1, latin1Bytes, type Group, type GroupingBufferOptions, type SpillOptions } from './grouping-buffer.ts';
+export { GroupingBuffer, latin1, latin1Bytes, type Group, type GroupingBufferOptions, type SpilledRun, type SpillOptions } from './grouping-buffer.ts';
 export { CombiningBuffer, type CombiningBufferOptions } from './combining-buffer.ts';
 export { codedStateTags, structuredStateCoder, StateNotEncodableError, type CodedStateTag, type AnyStateTag, type TagCoders } from './state-tags.ts';
 export {

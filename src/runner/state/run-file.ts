@@ -332,6 +332,27 @@ export class Run {
     fsyncSync(this.fd);
   }
 
+  /** The run's records as written (its file's bytes): what a checkpoint keeps of it. */
+  readAll(): Buffer {
+    const out = Buffer.allocUnsafe(this.bytes);
+    let off = 0;
+    while (off < this.bytes) {
+      const n = readSync(this.fd, out, off, this.bytes - off, off);
+      if (n === 0) throw new RiffleError('SPILL_INTERNAL', `run ${this.path} ended at ${off} of ${this.bytes} bytes`, { domain: 'internal' });
+      off += n;
+    }
+    return out;
+  }
+
+  /**
+   * Writes records `readAll` returned (a run restored from a checkpoint) into `file` and opens it as a run, without
+   * index or Bloom filter (as the grouping sorter writes its runs).
+   */
+  static fromBytes(file: { path: string; fd: number }, bytes: Uint8Array, records: number): Run {
+    writeFully(file.fd, bytes);
+    return new Run(file.path, file.fd, bytes.length, records, [], [], undefined);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
