@@ -14,6 +14,10 @@ export { SqlSession, type QueryResult, type ResultColumn, type ScanReport, type 
 export { SqlError, locate, type SqlErrorCode } from './sql-error.ts';
 export { findTableFunctionCalls, tokenize, TABLE_FUNCTIONS, type TableFunctionCall } from './table-function-calls.ts';
 export { inferColumns, type SqlColumnType, type SqlInput, type SqlTransformOptions } from './transform.ts';
+export {
+  runModels, sourceFreshness, writeDocs, loadGraph, manifestOf, ModelsError,
+  type ModelsCommand, type ModelsOptions, type ModelsResult, type NodeResult, type NodeStatus, type FreshnessResult, type ModelsErrorCode,
+} from './models/index.ts';
 import { transform } from './transform.ts';
 
 /**
