@@ -13,7 +13,7 @@ import { writeTo, type SinkDone } from '../../transforms/index.ts';
 import type { PCollection, PTransform } from '../../model/index.ts';
 import type { PublishMessage } from './bus-api.ts';
 import { acquireBus, checkBusLocation, type BusHandle, type BusLocation } from './bus-handle.ts';
-import type { BusDataFormat } from './bus-source.ts';
+import type { BusDataFormat } from './bus-read-options.ts';
 import { validateName } from './names.ts';
 
 export interface BusWriteOptions<T> {
