@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import type { DataFile, DeltaValue, Predicate, TableSchema, Term } from '../../lakehouse/index.ts';
-import { ConfigError, type BoundedSource, type SourceBatch } from '../../model/index.ts';
+import { ConfigError, RiffleError, type BoundedSource, type SourceBatch } from '../../model/index.ts';
 import { read as readTransform, type ReadTransform } from '../../transforms/index.ts';
 import { lakehouse } from './lakehouse-module.ts';
 
@@ -87,7 +87,10 @@ export class DeltaSource implements BoundedSource<DeltaRow> {
       }
       const terms = compilePredicate(where, snapshot.schema); // checks the predicate before any file is read
       const { files, skipped } = snapshot.filesMatching(where);
-      return { version: snapshot.version, schema: snapshot.schema, columns, terms, files, skipped };
+      // In path order: the same snapshot lists its files in the same order however its log was replayed (from a
+      // checkpoint or from the commits), so a read resumed at a file index reads the same files after it.
+      const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      return { version: snapshot.version, schema: snapshot.schema, columns, terms, files: sorted, skipped };
     })();
     return this.#plan;
   }
@@ -103,20 +106,81 @@ export class DeltaSource implements BoundedSource<DeltaRow> {
     return plan.files.map((f) => new DeltaSource(this.path, { ...this.options, version: plan.version, timestamp: undefined }, { ...plan, files: [f], skipped: 0 }));
   }
 
-  async *read(signal?: AbortSignal): AsyncIterable<SourceBatch<DeltaRow>> {
-    const plan = await this.plan();
+  read(signal?: AbortSignal): AsyncIterable<SourceBatch<DeltaRow>> {
+    return this.#readAt(undefined, signal);
+  }
+
+  /**
+   * Reads on from a position a batch carried (checkpoints, issue 14): `{ version, file, path, rows }` — the snapshot
+   * version the read is pinned to (the one first planned, also when the table has moved on since), the index and path
+   * of the data file in progress and the rows of it already read. Earlier files are not opened again; the file in
+   * progress is read again and its first `rows` rows dropped (Parquet row groups are decoded whole).
+   */
+  readFrom(position: unknown, signal?: AbortSignal): AsyncIterable<SourceBatch<DeltaRow>> {
+    const at = position as DeltaReadPosition | null;
+    const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+    if (at === null || typeof at !== 'object' || !count(at.version) || !count(at.file) || !count(at.rows) || typeof at.path !== 'string') {
+      throw new RangeError(`not a position of ${this.describe()}: ${JSON.stringify(position)}`);
+    }
+    return this.#readAt(at, signal);
+  }
+
+  async *#readAt(at: DeltaReadPosition | undefined, signal: AbortSignal | undefined): AsyncIterable<SourceBatch<DeltaRow>> {
+    let plan = await this.plan();
+    let first = 0;
+    let drop = 0;
+    if (at !== undefined) {
+      // The snapshot the position was taken in: the table may have new versions since (a source planned "latest").
+      if (at.version !== plan.version) plan = await new DeltaSource(this.path, { ...this.options, version: at.version, timestamp: undefined }).plan().catch((e: unknown) => {
+        throw mismatch(this.path, `version ${at.version} of the table, which the read was pinned to, cannot be read now (${(e as Error).message})`);
+      });
+      first = plan.files[at.file]?.path === at.path ? at.file : plan.files.findIndex((f) => f.path === at.path);
+      if (first === -1) throw mismatch(this.path, `its data file ${at.path} is not among the files of version ${at.version} this read plans`);
+      drop = at.rows;
+    }
     const { readDataFile } = await lakehouse.load();
-    for (const file of plan.files) {
+    for (let i = first; i < plan.files.length; i++) {
+      const file = plan.files[i]!;
       signal?.throwIfAborted();
+      let rowsRead = i === first ? drop : 0;
+      let skip = i === first ? drop : 0;
       // One row group at a time: only the projected and filtered columns are decoded; rows failing `where` are
       // never built.
-      for await (const rows of readDataFile(file, plan.schema, { columns: plan.columns, terms: plan.terms })) {
+      for await (const group of readDataFile(file, plan.schema, { columns: plan.columns, terms: plan.terms })) {
+        let rows = group;
+        if (skip > 0) {
+          if (rows.length <= skip) {
+            skip -= rows.length;
+            continue;
+          }
+          rows = rows.slice(skip);
+          skip = 0;
+        }
         for (let start = 0; start < rows.length; start += BATCH_ROWS) {
-          yield { values: start === 0 && rows.length <= BATCH_ROWS ? rows : rows.slice(start, start + BATCH_ROWS) };
+          const values = start === 0 && rows.length <= BATCH_ROWS ? rows : rows.slice(start, start + BATCH_ROWS);
+          rowsRead += values.length;
+          yield { values, position: { version: plan.version, file: i, path: file.path, rows: rowsRead } satisfies DeltaReadPosition };
         }
       }
     }
   }
+}
+
+/** A position of `io.delta.read` (plain data in checkpoints): the pinned version, the data file in progress, its rows read. */
+export interface DeltaReadPosition {
+  readonly version: number;
+  /** Index of the data file in the plan's (path-ordered) list, and its path (the index is checked against it). */
+  readonly file: number;
+  readonly path: string;
+  /** Rows of that file (after `where`) already read. */
+  readonly rows: number;
+}
+
+function mismatch(path: string, what: string): RiffleError {
+  return new RiffleError('CHECKPOINT_MISMATCH', `io.delta.read(${path}): cannot resume the read where the checkpoint left it: ${what}`, {
+    domain: 'user',
+    hint: 'restore the table (a VACUUM may have removed the files of that version), or run without --resume to read it again from the start',
+  });
 }
 
 /**
