@@ -15,6 +15,8 @@ interface Tok {
   readonly value: string;
   readonly at: number;
   readonly end: number;
+  /** As written (identifiers keep their case: column names are matched as written, then case-insensitively). */
+  readonly raw?: string;
 }
 
 const OPS = ['=>', '<>', '!=', '<=', '>=', '||', '::', '(', ')', ',', '.', '*', '+', '-', '/', '%', '=', '<', '>', ';'];
@@ -67,7 +69,7 @@ function lex(sql: string): Tok[] {
     if (/[A-Za-z_]/.test(c)) {
       const m = /^[A-Za-z_][A-Za-z0-9_$]*/.exec(sql.slice(i))!;
       i += m[0].length;
-      out.push({ kind: 'ident', value: m[0].toLowerCase(), at: start, end: i });
+      out.push({ kind: 'ident', value: m[0].toLowerCase(), raw: m[0], at: start, end: i });
       continue;
     }
     const op = OPS.find((o) => sql.startsWith(o, i));
@@ -123,7 +125,7 @@ export function parseStreamingSql(sql: string): Select {
   const ident = (what: string): string => {
     const t = peek();
     if (t.kind === 'quoted') { p++; return t.value; }
-    if (t.kind === 'ident' && !RESERVED.has(t.value)) { p++; return t.value; }
+    if (t.kind === 'ident' && !RESERVED.has(t.value)) { p++; return t.raw!; }
     return fail(`expected ${what}, found ${describe(t)}`);
   };
   const interval = (): number => {
@@ -275,7 +277,7 @@ export function parseStreamingSql(sql: string): Select {
     if (RESERVED.has(t.value)) fail(`expected an expression, found ${describe(t)}`);
     p++;
     if (isOp('(')) return call(t.value, t.at);
-    return columnRest(t.value, t.at);
+    return columnRest(t.raw!, t.at);
   };
   const columnRest = (first: string, at: number): Expr => {
     if (acceptOp('.')) {
@@ -354,7 +356,7 @@ export function parseStreamingSql(sql: string): Select {
   const alias = (fallback: string): string => {
     if (acceptWord('as')) return ident('an alias');
     const t = peek();
-    if (t.kind === 'quoted' || (t.kind === 'ident' && !RESERVED.has(t.value))) { p++; return t.value; }
+    if (t.kind === 'quoted' || (t.kind === 'ident' && !RESERVED.has(t.value))) { p++; return t.raw ?? t.value; }
     return fallback;
   };
   const fromItem = (): FromItem => {
@@ -440,7 +442,7 @@ export function parseStreamingSql(sql: string): Select {
       const end = toks[p - 1]!.end;
       let name: string | undefined;
       if (acceptWord('as')) name = ident('an alias');
-      else if (peek().kind === 'quoted' || (peek().kind === 'ident' && !RESERVED.has(peek().value))) name = toks[p++]!.value;
+      else if (peek().kind === 'quoted' || (peek().kind === 'ident' && !RESERVED.has(peek().value))) { const a = toks[p++]!; name = a.raw ?? a.value; }
       items.push({ kind: 'expr', expr: e, alias: name, text: sql.slice(t.at, end), at: t.at });
     } while (acceptOp(','));
     if (!isWord('from')) {

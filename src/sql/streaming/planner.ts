@@ -13,7 +13,7 @@
  * Rows are plain objects; joined rows are arrays with one object per FROM item (null for LEFT JOIN misses).
  */
 import { PCollection, PipelineValidationError, triggers, windowFns, type BoundedWindow, type KV, type Trigger, type WindowFn, type WindowingOptions } from '../../model/index.ts';
-import { combine, parDo, view, windowInto, withTimestamps } from '../../transforms/index.ts';
+import { coGroupByKey, combine, parDo, view, windowInto, withTimestamps } from '../../transforms/index.ts';
 import { SqlError } from '../sql-error.ts';
 import type { Emit, Expr, FromItem, Select, SelectItem } from './ast.ts';
 import { sqlAggregates, type AggregateKind, type AggregateSpec } from './aggregates.ts';
@@ -60,13 +60,24 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
     new SqlError(code, message, { sql, position: at, ...(hint ? { hint } : {}) });
 
   /** Accessor of column `col` of entry `i` (rows of a tuple relation are arrays). */
-  const accessor = (rel: Relation, i: number, col: string, at: number): Eval => {
+  const accessor = (rel: Relation, i: number, written: string, at: number): Eval => {
     const entry = rel.entries[i]!;
-    const bound = entry.windowColumns ? VIRTUAL.get(col) : undefined;
-    if (bound !== undefined && !(entry.columns?.includes(col))) return (_row, w) => windowBound(w, bound, sql, at);
+    const col = spelling(entry, written);
+    const bound = virtual(entry, written);
+    if (bound !== undefined) return (_row, w) => windowBound(w, bound, sql, at);
     if (rel.tuple) return (row: any[]) => { const r = row[i]; const v = r == null ? null : r[col]; return v === undefined ? null : v; };
     return (row: any) => { const v = row[col]; return v === undefined ? null : v; };
   };
+
+  /** A declared column's own spelling (names match as written, else case-insensitively, as SQL does). */
+  const spelling = (entry: Entry, written: string): string => {
+    if (entry.columns === undefined || entry.columns.includes(written)) return written;
+    const lower = written.toLowerCase();
+    return entry.columns.find((c) => c.toLowerCase() === lower) ?? written;
+  };
+  const has = (entry: Entry, written: string): boolean => entry.columns !== undefined && entry.columns.includes(spelling(entry, written));
+  const virtual = (entry: Entry, written: string): 'start' | 'end' | 'time' | undefined =>
+    entry.windowColumns && !has(entry, written) ? VIRTUAL.get(written.toLowerCase()) : undefined;
 
   /** Which entry a column reference names (qualified, or the one entry that has it). */
   const resolveEntry = (rel: Relation, e: ColumnExpr): number => {
@@ -74,19 +85,19 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
       const i = rel.entries.findIndex((x) => x.alias.toLowerCase() === e.table!.toLowerCase());
       if (i < 0) throw err('SQL_UNKNOWN_TABLE', `unknown table or alias '${e.table}'`, e.at, `the query's FROM items: ${rel.entries.map((x) => x.alias).join(', ')}`);
       const cols = rel.entries[i]!.columns;
-      if (cols !== undefined && !cols.includes(e.name) && !(rel.entries[i]!.windowColumns && VIRTUAL.has(e.name))) {
+      if (cols !== undefined && !has(rel.entries[i]!, e.name) && virtual(rel.entries[i]!, e.name) === undefined) {
         throw err('SQL_UNKNOWN_COLUMN', `'${e.table}' has no column '${e.name}'`, e.at, `its columns: ${cols.join(', ')}`);
       }
       return i;
     }
     if (rel.entries.length === 1) {
       const cols = rel.entries[0]!.columns;
-      if (cols !== undefined && !cols.includes(e.name) && !(rel.entries[0]!.windowColumns && VIRTUAL.has(e.name))) {
+      if (cols !== undefined && !has(rel.entries[0]!, e.name) && virtual(rel.entries[0]!, e.name) === undefined) {
         throw err('SQL_UNKNOWN_COLUMN', `unknown column '${e.name}'`, e.at, `columns: ${[...cols, ...(rel.entries[0]!.windowColumns ? VIRTUAL.keys() : [])].join(', ')}`);
       }
       return 0;
     }
-    const having = rel.entries.map((x, i) => ({ x, i })).filter(({ x }) => x.columns?.includes(e.name) || (x.windowColumns && VIRTUAL.has(e.name)));
+    const having = rel.entries.map((x, i) => ({ x, i })).filter(({ x }) => has(x, e.name) || virtual(x, e.name) !== undefined);
     const unknown = rel.entries.filter((x) => x.columns === undefined);
     if (having.length === 1 && unknown.length === 0) return having[0]!.i;
     if (having.length > 1) throw err('SQL_UNKNOWN_COLUMN', `column '${e.name}' is ambiguous (in ${having.map(({ x }) => x.alias).join(' and ')})`, e.at, `qualify it: ${having[0]!.x.alias}.${e.name}`);
@@ -105,8 +116,7 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
     let i: number;
     try { i = resolveEntry(rel, e); } catch { return undefined; }
     const entry = rel.entries[i]!;
-    if (entry.windowColumns && VIRTUAL.has(e.name) && !(entry.columns?.includes(e.name))) return VIRTUAL.get(e.name);
-    return entry.boundColumns.get(e.name);
+    return virtual(entry, e.name) ?? entry.boundColumns.get(spelling(entry, e.name));
   };
 
   // ---- FROM items ----
@@ -190,13 +200,6 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
       if (sw.isGlobal) return side.pc.bounded;
       return side.perWindow && !sw.isMerging && sw.describe() === main.pc.windowing.windowFn.describe();
     };
-    let mainIsLeft: boolean;
-    if (sideOk(right, left)) mainIsLeft = true;
-    else if (kind === 'inner' && sideOk(left, right)) mainIsLeft = false;
-    else {
-      throw err('SQL_UNSUPPORTED', 'a join of two streams', at,
-        'streaming SQL joins a stream with a bounded table (read as a side input), or with a per-window aggregate of the same windows (GROUP BY window_start, window_end only)');
-    }
     // Split ON into equi-conditions between the two sides (indexed) and a residual condition.
     const conjuncts: Expr[] = [];
     const split = (e: Expr): void => { if (e.kind === 'binary' && e.op === 'and') { split(e.left); split(e.right); } else conjuncts.push(e); };
@@ -207,9 +210,10 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
       walk(e, (x) => { if (x.kind === 'column') { if (resolveEntry(joined, x) < leftEntries) l = true; else r = true; } });
       return l && r ? 'both' : l ? 'l' : r ? 'r' : 'none';
     };
-    const mainKeys: Expr[] = [];
-    const sideKeys: Expr[] = [];
+    const leftKeys: Expr[] = [];
+    const rightKeys: Expr[] = [];
     const residual: Expr[] = [];
+    let boundEquality = false;
     for (const c of conjuncts) {
       if (c.kind === 'binary' && c.op === '=') {
         const a = sideOf(c.left);
@@ -218,25 +222,37 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
         if (!joined.pc.windowing.windowFn.isGlobal || !right.pc.windowing.windowFn.isGlobal) {
           const ba = boundOf(joined, c.left);
           const bb = boundOf(joined, c.right);
-          if (ba !== undefined && ba === bb && a !== b) continue;
+          if (ba !== undefined && ba === bb && a !== b) { boundEquality = true; continue; }
         }
         if ((a === 'l' && b === 'r') || (a === 'r' && b === 'l')) {
           const [le, re] = a === 'l' ? [c.left, c.right] : [c.right, c.left];
-          mainKeys.push(mainIsLeft ? le : re);
-          sideKeys.push(mainIsLeft ? re : le);
+          leftKeys.push(le);
+          rightKeys.push(re);
           continue;
         }
       }
       residual.push(c);
     }
-    for (const r of [...residual, ...mainKeys, ...sideKeys]) if (hasAggregate(r)) throw err('SQL_UNSUPPORTED', 'an aggregate in ON', r.at);
+    for (const r of [...residual, ...leftKeys, ...rightKeys]) if (hasAggregate(r)) throw err('SQL_UNSUPPORTED', 'an aggregate in ON', r.at);
+    const rest = residual.length === 0 ? undefined : predicate(compileExpr(residual.reduce((a, b) => ({ kind: 'binary', op: 'and', left: a, right: b, at: b.at })), rowResolver(joined, 'is not allowed in ON'), sql));
+    const lw = left.pc.windowing.windowFn;
+    const sameWindows = !lw.isGlobal && !lw.isMerging && lw.describe() === right.pc.windowing.windowFn.describe();
+    let mainIsLeft: boolean;
+    if (sideOk(right, left)) mainIsLeft = true;
+    else if (kind === 'inner' && sideOk(left, right)) mainIsLeft = false;
+    else if (sameWindows && boundEquality) return windowJoin(left, right, joined, kind, leftKeys, rightKeys, rest);
+    else {
+      throw err('SQL_UNSUPPORTED', 'a join of two streams', at,
+        'streaming SQL joins a stream with a bounded table (read as a side input), with a per-window aggregate of the same windows (GROUP BY window_start, window_end only), or two streams windowed alike with window_start = window_start (and/or window_end) in ON');
+    }
+    const mainKeys = mainIsLeft ? leftKeys : rightKeys;
+    const sideKeys = mainIsLeft ? rightKeys : leftKeys;
     const mainRel = mainIsLeft ? left : right;
     const sideRel = mainIsLeft ? right : left;
     const sideAlone: Relation = { ...sideRel, entries: sideRel.entries };
     const mainAlone: Relation = { ...mainRel, entries: mainRel.entries };
     const mainKey = mainKeys.map((k) => compileExpr(k, rowResolver(mainAlone, 'is not allowed in ON'), sql));
     const sideKey = sideKeys.map((k) => compileExpr(k, rowResolver(sideAlone, 'is not allowed in ON'), sql));
-    const rest = residual.length === 0 ? undefined : predicate(compileExpr(residual.reduce((a, b) => ({ kind: 'binary', op: 'and', left: a, right: b, at: b.at })), rowResolver(joined, 'is not allowed in ON'), sql));
     const sideView = asTuple(sideRel).apply(name('JoinSide'), view.asIterable<any[]>());
     const sideWidth = sideRel.entries.length;
     const nulls = new Array<null>(sideWidth).fill(null);
@@ -269,6 +285,40 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
           ctx.output(row);
         }
         if (!matched && kind === 'left') ctx.output([...mainRow, ...nulls]);
+      },
+    }));
+    return { ...joined, pc };
+  };
+
+  /** Two streams windowed alike, joined per window and key (coGroupByKey), as Flink's window join. */
+  const windowJoin = (left: Relation, right: Relation, joined: Relation, kind: 'inner' | 'left', leftKeys: Expr[], rightKeys: Expr[], rest: ((row: any, w: BoundedWindow) => boolean) | undefined): Relation => {
+    const keyed = (rel: Relation, keys: Expr[], keepNull: boolean, what: string): PCollection<KV<string, any[]>> => {
+      const evals = keys.map((k) => compileExpr(k, rowResolver(rel, 'is not allowed in ON'), sql));
+      return rel.pc.apply(name(what), parDo<any, KV<string, any[]>>({
+        process(row, ctx) {
+          const k = keyOf(evals.map((f) => f(row, ctx.window)));
+          const tuple = rel.tuple ? row : [row];
+          if (k !== undefined) ctx.output({ key: k, value: tuple });
+          else if (keepNull) ctx.output({ key: '\u0000', value: tuple });
+        },
+      }));
+    };
+    const l = keyed(left, leftKeys, kind === 'left', 'JoinLeft');
+    const r = keyed(right, rightKeys, false, 'JoinRight');
+    const nulls = new Array<null>(right.entries.length).fill(null);
+    const pc = coGroupByKey({ l, r }, name('WindowJoin')).apply(name('Pairs'), parDo<KV<string, { l: any[][]; r: any[][] }>, any[]>({
+      process(g, ctx) {
+        const w = ctx.window;
+        for (const a of g.value.l) {
+          let matched = false;
+          for (const b of g.value.r) {
+            const row = [...a, ...b];
+            if (rest !== undefined && !rest(row, w)) continue;
+            matched = true;
+            ctx.output(row);
+          }
+          if (!matched && kind === 'left') ctx.output([...a, ...nulls]);
+        }
       },
     }));
     return { ...joined, pc };
@@ -398,7 +448,7 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
         kind = c.distinct ? 'countDistinct' : c.name === 'mean' ? 'avg' : (c.name as AggregateKind);
       }
       let usesWindow = false;
-      if (!c.star) walk(c.args[0]!, (x) => { if (boundOf(rel, x) !== undefined && x.kind === 'column' && VIRTUAL.has(x.name)) usesWindow = true; });
+      if (!c.star) walk(c.args[0]!, (x) => { if (boundOf(rel, x) !== undefined && x.kind === 'column' && VIRTUAL.has(x.name.toLowerCase())) usesWindow = true; });
       if (usesWindow) throw err('SQL_UNSUPPORTED', 'window_start/window_end inside an aggregate', c.at);
       return { kind, arg: c.star ? undefined : compileExpr(c.args[0]!, rowR, sql), filter };
     });
