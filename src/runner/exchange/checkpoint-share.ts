@@ -31,6 +31,8 @@ export type CheckpointCommand =
 /** A worker's answer to `snapshot`: each operator's part, encoded (checkpoint/format.ts). */
 export interface SnapshotReply {
   readonly parts: readonly Uint8Array[];
+  /** The operators' names, in the same order. */
+  readonly steps: readonly string[];
 }
 
 /**
@@ -200,7 +202,7 @@ export class WorkerCheckpoints implements ShareCheckpoints {
       );
     }
     this.positions.set(id, job.sources.map((s) => s.position));
-    return { parts };
+    return { parts, steps: job.ops.map((op) => op.name) };
   }
 
   /** A bounded read's position as splits (see SplitReadPosition); other sources' own position. */

@@ -9,6 +9,8 @@ import { importUserModule, Pipeline, RiffleError, type PipelineResult } from '..
 import { LocalRunner, type LocalRunOptions, type Progress } from '../local/index.ts';
 import { PipelineShare, type SplitPlan, type TestStreamCommand } from './pipeline-share.ts';
 import type { WorkerContext } from './worker-context.ts';
+import type { RestorePiece } from '../checkpoint/index.ts';
+import type { CheckpointCommand } from './checkpoint-share.ts';
 
 export interface PipelineJobData {
   readonly module: { readonly path: string; readonly params: Readonly<Record<string, unknown>> };
@@ -17,6 +19,8 @@ export interface PipelineJobData {
   readonly splits: Readonly<Record<string, SplitPlan>>;
   /** The caller wants progress: report it as metrics. */
   readonly progress: boolean;
+  /** The job takes checkpoints (issue 14): this worker's pieces of the checkpoint it resumes from, if any. */
+  readonly checkpoint?: { readonly restore?: readonly RestorePiece[] };
 }
 
 const PROGRESS_MS = 250;
@@ -44,6 +48,7 @@ export async function runWorker(ctx: WorkerContext): Promise<PipelineResult> {
       close();
     } else if (kind === 'testStream') await (await shared).testStreamCommand(command as TestStreamCommand);
     else if (kind === 'quiesce') return (await shared).quiesce();
+    else if (kind === 'checkpoint') return (await shared).checkpoints?.command(command as CheckpointCommand);
     return undefined;
   });
   const mod = (await importUserModule(data.module.path)) as { default?: DefinitionLike };
@@ -53,7 +58,7 @@ export async function runWorker(ctx: WorkerContext): Promise<PipelineResult> {
   }
   const p = Pipeline.create();
   await definition.build(p, data.module.params);
-  const share = new PipelineShare(ctx, p.graph, data.splits, closed);
+  const share = new PipelineShare(ctx, p.graph, data.splits, closed, data.checkpoint);
   built(share);
   // Progress goes to the coordinator (which sums the workers') at most every PROGRESS_MS.
   let last = 0;

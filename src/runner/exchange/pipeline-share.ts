@@ -184,26 +184,39 @@ export class PipelineShare implements WorkerShare {
     };
   }
 
-  /** The stage as an exchange target: after input, the engine settles; input waits while the engine drains. */
+  /**
+   * The stage as an exchange target: after input, the engine settles; input waits while the engine drains. After a
+   * frame that may move the stage's watermark (a watermark, idle status, end), the next frame waits until the job has
+   * settled on it: the timers and windows it fires come before the data that followed it, as in one worker (a timer
+   * re-set by every element would otherwise be moved on by the next batch's elements before it fired).
+   */
   private target(t: ChannelTarget): ExchangeTarget {
     const kick = () => this.loop?.kick();
+    let moved = false;
     return {
       receiver: t.receiver,
       watermark: (c, w) => {
         t.watermark(c, w);
+        moved = true;
         kick();
       },
       idle: (c, idle) => {
         t.idle(c, idle);
+        moved = true;
         kick();
       },
       barrier: (c, id) => t.barrier(c, id),
       end: (c) => {
         t.end(c);
+        moved = true;
         kick();
       },
       endBundle: kick,
-      ready: () => this.loop?.idle(),
+      ready: () => {
+        if (!moved) return this.loop?.idle();
+        moved = false;
+        return this.loop?.settleInput();
+      },
     };
   }
 
@@ -242,8 +255,7 @@ export class PipelineShare implements WorkerShare {
   /** A bounded read's split plan and the splits this worker finished (checkpoints). */
   readOf(node: string): { desiredBytes: number; count: number; done: readonly number[] } | undefined {
     const plan = this.splits[node];
-    const done = this.splitsDone.get(node);
-    return plan === undefined || done === undefined ? undefined : { desiredBytes: plan.desiredBytes, count: plan.count, done };
+    return plan === undefined ? undefined : { desiredBytes: plan.desiredBytes, count: plan.count, done: this.splitsDone.get(node) ?? [] };
   }
 
   testStream(): TestStreamFeed {
@@ -296,6 +308,8 @@ export class PipelineShare implements WorkerShare {
 
   async runInputs(loop: ShareLoop): Promise<void> {
     this.loop = loop;
+    // The engine runs the inputs before its sources: the coordinator hands out splits once every worker is here.
+    this.ctx.started();
     // A run that stops (cancelled, failed) plays no more events: the coordinator's commands waiting on it resolve.
     if (loop.signal.aborted) this.feed.stop();
     else loop.signal.addEventListener('abort', () => this.feed.stop(), { once: true });
@@ -392,32 +406,17 @@ class LockstepFeed implements TestStreamFeed {
   }
 }
 
-/** The coordinator's split queue, shared by every read of the worker: a split for another read waits for it. */
+/**
+ * The coordinator's split queue, asked per read (`nextSplit(node)`): a read's next split when it finished the one
+ * before. (One queue for every read handed a worker's impulse read the splits of the other reads, all kept for them:
+ * one worker could hold most of a big read's parts, in no useful order.)
+ */
 class SplitQueue {
-  private readonly kept = new Map<string, SplitRef[]>();
-  private done = false;
-  private pulling: Promise<void> | undefined;
-
   constructor(private readonly ctx: WorkerContext) {}
 
   async next(node: string): Promise<SplitRef | undefined> {
-    for (;;) {
-      const kept = this.kept.get(node);
-      if (kept !== undefined && kept.length > 0) return kept.shift();
-      if (this.done) return undefined;
-      this.pulling ??= this.ctx.nextSplit().then((s) => {
-        this.pulling = undefined;
-        if (s === undefined) {
-          this.done = true;
-          return;
-        }
-        const ref = s as SplitRef;
-        let list = this.kept.get(ref.node);
-        if (list === undefined) this.kept.set(ref.node, (list = []));
-        list.push(ref);
-      });
-      await this.pulling;
-    }
+    const s = await this.ctx.nextSplit(node);
+    return s === undefined ? undefined : (s as SplitRef);
   }
 }
 

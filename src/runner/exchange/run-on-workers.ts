@@ -20,6 +20,8 @@ import type { PipelineJobData } from './pipeline-job.ts';
 import { exchangeIdsOf, type QuiesceReply, type SplitPlan, type SplitRef, type TestStreamCommand } from './pipeline-share.ts';
 import { WorkerFailedError } from './protocol.ts';
 import { WorkerPool } from './pool.ts';
+import { WorkersCheckpoints } from './checkpoint-workers.ts';
+import { CheckpointCoordinator, jobFingerprint, LocalCheckpointStorage } from '../checkpoint/index.ts';
 
 /** Parts per worker a bounded read is split into (so a slow part does not leave the others idle). */
 const PARTS_PER_WORKER = 4;
@@ -46,21 +48,28 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
   if (pinned !== undefined && pinned.kind === 'parDo') {
     throw new ConfigError(`step '${pinned.name}' runs on one worker only: ${pinned.spec.doFn.singleWorker}`, { hint: 'run this pipeline with --workers 1 (workers: 1)' });
   }
+  // Checkpoints (issue 14): the coordinator's side (checkpoint-workers.ts); resuming, the splits still to read.
+  const checkpoints = await workersCheckpoints(graph, options, workers, maxParallelism, module.path);
   const splits: Record<string, SplitPlan> = {};
   const refs: SplitRef[] = [];
+  /** Reads whose parts are in event-time order (BoundedSource.orderedParts): their parts are handed out aligned. */
+  const ordered = new Set<string>();
   let bytesEstimated = 0;
   for (const node of p.order) {
     if (node.kind !== 'read' || node.spec.source.kind !== 'bounded') continue;
     const source = node.spec.source;
     const size = await source.estimateSizeBytes().catch(() => 0);
     bytesEstimated += size;
-    const desiredBytes = Math.max(1, Math.ceil(size / (workers * (source.orderedParts === true ? ORDERED_PARTS_PER_WORKER : PARTS_PER_WORKER))));
+    const desiredBytes = checkpoints?.desiredBytes(node.id) ?? Math.max(1, Math.ceil(size / (workers * (source.orderedParts === true ? ORDERED_PARTS_PER_WORKER : PARTS_PER_WORKER))));
     const parts = await source.split(desiredBytes);
     splits[node.id] = { desiredBytes, count: parts.length };
-    for (let i = 0; i < parts.length; i++) refs.push({ node: node.id, index: i });
+    if (source.orderedParts === true) ordered.add(node.id);
+    const resumed = checkpoints?.refsOf(node, parts.length);
+    if (resumed !== undefined) refs.push(...resumed);
+    else for (let i = 0; i < parts.length; i++) refs.push({ node: node.id, index: i });
   }
 
-  const { signal, clock: _clock, onProgress, keyState, share: _share, pipelineModule: _module, ...rest } = options;
+  const { signal, clock: _clock, onProgress, keyState, share: _share, pipelineModule: _module, checkpointDir: _dir, checkpointIntervalMs: _interval, checkpointsRetained: _retained, resume: _resume, ...rest } = options;
   if (keyState !== undefined) {
     throw new ConfigError(`a custom keyState runs on one worker (it is an object in this thread)`, { hint: 'run with workers: 1' });
   }
@@ -77,11 +86,20 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
     module: new URL(import.meta.url.endsWith('.ts') ? './pipeline-job.ts' : './pipeline-job.js', import.meta.url),
     exchanges: exchangeIdsOf(p.order),
     splits: refs,
+    splitsOnceStarted: true,
+    splitOf: (split) => (split as SplitRef).node,
+    // Parts in event-time order: a worker takes part k only once no other still reads a part before k − N (the job's
+    // watermark is the slowest worker's, so what a worker reads further ahead is held as state until it catches up).
+    holdSplit: (next, reading) => {
+      const ref = next as SplitRef;
+      return ordered.has(ref.node) && reading.some((r) => r !== undefined && (r as SplitRef).node === ref.node && (r as SplitRef).index < ref.index - workers);
+    },
     dataFor: (index) => {
       const data: PipelineJobData = {
         module,
         splits,
         progress: onProgress !== undefined,
+        ...(checkpoints !== undefined ? { checkpoint: { ...(checkpoints.restoreFor(index) !== undefined ? { restore: checkpoints.restoreFor(index)! } : {}) } } : {}),
         options: {
           ...cloneableOptions(rest),
           runId: `${runId}-w${index}`,
@@ -92,6 +110,7 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
       return { data };
     },
     onMetrics: (index, metrics) => {
+      checkpoints?.onMetrics(index, metrics);
       if (metrics.progress === 1 && onProgress !== undefined) {
         progress[index] = metrics;
         onProgress(sumProgress(progress, bytesEstimated));
@@ -102,6 +121,7 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
       if (finished.size === workers) pool.control({ kind: 'close' }).catch(() => {});
     },
   });
+  checkpoints?.start(pool);
   const started = Date.now();
   // A TestStream plays in lockstep from here: each event goes to every worker once the whole job is at rest.
   if (testStream !== undefined && testStream.kind === 'testStream') {
@@ -122,8 +142,13 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
     const reports = await pool.result;
     const results = reports.map((r) => r.result as PipelineResult);
     await gatherDeadLetters(results.flatMap((r) => (r.deadLetterPath !== undefined ? [r.deadLetterPath] : [])), deadLetterPath);
-    return merge(results, Date.now() - started, workers, deadLetterPath);
+    const merged = merge(results, Date.now() - started, workers, deadLetterPath);
+    if (checkpoints === undefined) return merged;
+    const { completed, lastBytes, totalDurationMs } = checkpoints.stats;
+    const counters = { ...merged.metrics.counters, checkpoints: completed, checkpointLastBytes: lastBytes, checkpointMillis: totalDurationMs };
+    return { ...merged, metrics: { ...merged.metrics, counters } };
   } catch (e) {
+    if (checkpoints?.failure !== undefined) throw checkpoints.failure;
     if (signal?.aborted && e instanceof RiffleError && e.code === 'JOB_CANCELLED') {
       return { state: 'CANCELLED', metrics: { steps: [], counters: {}, distributions: {}, gauges: {} }, deadLetters: [], deadLetterCount: 0, durationMs: Date.now() - started };
     }
@@ -139,7 +164,21 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
     throw e;
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    checkpoints?.stop();
   }
+}
+
+/** The checkpoints of a job on workers, when the run takes them (a directory, and an interval or `resume`). */
+async function workersCheckpoints(graph: PipelineGraph, options: LocalRunOptions, workers: number, maxParallelism: number, module: string): Promise<WorkersCheckpoints | undefined> {
+  const dir = options.checkpointDir;
+  if (dir === undefined || (options.checkpointIntervalMs === undefined && options.resume !== true)) return undefined;
+  const log = options.log ?? ((m: string) => console.error(m));
+  const coordinator = new CheckpointCoordinator(new LocalCheckpointStorage(dir), jobFingerprint(plan(graph).order, maxParallelism, module), {
+    intervalMs: options.checkpointIntervalMs ?? 10_000,
+    ...(options.checkpointsRetained !== undefined ? { retain: options.checkpointsRetained } : {}),
+    log,
+  });
+  return WorkersCheckpoints.prepare(coordinator, graph, workers, maxParallelism, options.resume === true, { intervalMs: options.checkpointIntervalMs ?? 10_000, log, quiesce });
 }
 
 /**

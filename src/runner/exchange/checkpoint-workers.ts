@@ -1,0 +1,223 @@
+/**
+ * The checkpoint coordinator of a job on worker threads (issue 14): every `--checkpoint-interval` it holds every
+ * worker's sources at a batch boundary, waits until no exchange frame is in flight anywhere (the same quiescence the
+ * TestStream lockstep uses), has lifted combiners ship their partial accumulators and waits again, then asks every
+ * worker for its operators' parts (checkpoint-share.ts). The parts of all workers are written (`w<i>-op-<n>.bin`),
+ * then the metadata atomically — the checkpoint exists — then every worker commits its sinks and acknowledges its
+ * readers. Once every worker's input ended, the final checkpoint is taken the same way before any worker finishes.
+ *
+ * Resuming (any number of workers, rescale): keyed state goes by key group to the worker owning the group's range,
+ * the rest to one worker each (checkpoint/rescale.ts); each bounded read is split again with the checkpoint's split
+ * size, and only its unfinished splits are queued — those in progress first-come with their positions; an unbounded
+ * read resumes on worker 0 (a parallel one: every worker at the merged position).
+ */
+import { RiffleError, type PipelineGraph, type PrimitiveNode } from '../../model/index.ts';
+import { CheckpointCoordinator, rescaleParts, sha256, type OperatorPart, type PartInfo, type RestorePiece, type RestoredCheckpoint, type SourceRestore } from '../checkpoint/index.ts';
+import type { SourcePosition } from '../local/index.ts';
+import type { CheckpointCommand, SnapshotReply, SplitReadPosition } from './checkpoint-share.ts';
+import { keyGroupRangeOf } from './key-group-range.ts';
+import type { SplitRef } from './pipeline-share.ts';
+import type { WorkerPool } from './pool.ts';
+
+/** Test hook (the kill-a-worker test): `RIFFLE_TEST_TERMINATE_WORKER=<worker>:<checkpoints>` terminates that worker thread once, after that many completed checkpoints of the process. */
+const TERMINATE_ENV = 'RIFFLE_TEST_TERMINATE_WORKER';
+let terminated = false;
+
+export interface WorkersCheckpointOptions {
+  readonly intervalMs: number;
+  readonly log: (message: string) => void;
+  /** Waits until the job is at rest in every worker, nothing in flight (run-on-workers.ts). */
+  readonly quiesce: (pool: WorkerPool) => Promise<unknown>;
+}
+
+export class WorkersCheckpoints {
+  private pool: WorkerPool | undefined;
+  private readonly ready = new Set<number>();
+  private readonly finalReady = new Set<number>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private pieces: RestorePiece[][] | undefined;
+  private readonly reads = new Map<string, { desiredBytes: number; count: number; refs: SplitRef[] }>();
+  /** A checkpoint that failed: the job fails with it. */
+  failure: unknown;
+
+  private constructor(
+    private readonly coordinator: CheckpointCoordinator,
+    private readonly workers: number,
+    private readonly options: WorkersCheckpointOptions,
+    private readonly restored: RestoredCheckpoint | undefined,
+  ) {}
+
+  /**
+   * Before the pool starts: finds the checkpoint to resume from (`resume`), and works out each worker's pieces of it
+   * and each bounded read's splits still to read.
+   */
+  static async prepare(coordinator: CheckpointCoordinator, graph: PipelineGraph, workers: number, maxParallelism: number, resume: boolean, options: WorkersCheckpointOptions): Promise<WorkersCheckpoints> {
+    const restored = await coordinator.prepare(resume);
+    const self = new WorkersCheckpoints(coordinator, workers, options, restored);
+    if (restored !== undefined) self.restore(restored, graph, maxParallelism);
+    return self;
+  }
+
+  private restore(restored: RestoredCheckpoint, graph: PipelineGraph, maxParallelism: number): void {
+    const old = restored.workers;
+    if (old === undefined) {
+      throw new RiffleError('CHECKPOINT_INVALID', `checkpoint ${restored.id} was taken in one thread: it resumes in one thread`, { domain: 'user', hint: 'run with --workers 1 to resume it' });
+    }
+    const byName = new Map<string, PrimitiveNode>();
+    for (const n of graph.nodes.values()) byName.set(n.name, n);
+    const ranges = Array.from({ length: this.workers }, (_, j) => keyGroupRangeOf(j, this.workers, maxParallelism));
+    const ops = restored.parts.length / old;
+    const source = (n: number, first: OperatorPart): SourceRestore | undefined => {
+      if (first.kind !== 'read') return undefined;
+      const node = byName.get(first.step);
+      if (node === undefined || node.kind !== 'read') throw new RiffleError('CHECKPOINT_MISMATCH', `checkpoint ${restored.id} holds the read '${first.step}', which this pipeline does not have`, { domain: 'user', hint: 'the pipeline changed since the checkpoint; run without --resume' });
+      const olds = Array.from({ length: old }, (_, w) => restored.parts[w * ops + n]!);
+      if (node.spec.source.kind === 'bounded') {
+        this.splitsOf(node, olds.map((p) => p.state as SplitReadPosition | undefined));
+        return { kind: 'none' };
+      }
+      const src = node.spec.source;
+      if (src.parallel === true && src.mergePositions !== undefined) {
+        const positions = olds.map((p) => p.state as SourcePosition | undefined);
+        const open = positions.filter((p): p is Extract<SourcePosition, { kind: 'unbounded' }> => p?.kind === 'unbounded');
+        if (open.length === 0) return { kind: 'every', state: positions.every((p) => p?.kind === 'ended') ? { kind: 'ended' } : undefined };
+        const merged: SourcePosition = { kind: 'unbounded', position: src.mergePositions(open.map((p) => p.position)), watermark: Math.min(...open.map((p) => p.watermark)) };
+        return { kind: 'every', state: merged };
+      }
+      return { kind: 'on', worker: 0, from: 0 };
+    };
+    this.pieces = rescaleParts(restored.parts, old, this.workers, (j, g) => ranges[j]!.contains(g), source);
+  }
+
+  /** A bounded read's splits still to read, from every old worker's position (see SplitReadPosition). */
+  private splitsOf(node: PrimitiveNode, positions: ReadonlyArray<SplitReadPosition | undefined>): void {
+    const known = positions.find((p) => p?.kind === 'splits');
+    if (known === undefined) return; // never read: split as for a new run
+    const done = new Set<number>();
+    for (const p of positions) for (const i of p?.done ?? []) done.add(i);
+    const current = new Map<number, NonNullable<SplitReadPosition['current']>>();
+    for (const p of positions) if (p?.current !== undefined && !done.has(p.current.index)) current.set(p.current.index, p.current);
+    const refs: SplitRef[] = [];
+    for (let i = 0; i < known.count; i++) {
+      if (done.has(i)) continue;
+      const c = current.get(i);
+      refs.push({ node: node.id, index: i, ...(c?.from !== undefined ? { from: c.from } : {}), ...(c !== undefined && c.skip > 0 ? { skip: c.skip } : {}) });
+    }
+    this.reads.set(node.id, { desiredBytes: known.desiredBytes, count: known.count, refs });
+  }
+
+  /** A bounded read's split size in the checkpoint resumed from (the splits must be the same to resume them). */
+  desiredBytes(node: string): number | undefined {
+    return this.reads.get(node)?.desiredBytes;
+  }
+
+  /** The splits of a resumed read still to read (undefined: all of them). `count`: how many it split into now. */
+  refsOf(node: PrimitiveNode, count: number): SplitRef[] | undefined {
+    const read = this.reads.get(node.id);
+    if (read === undefined) return undefined;
+    if (count !== read.count) {
+      throw new RiffleError('CHECKPOINT_MISMATCH', `the read '${node.name}' splits into ${count} parts now, ${read.count} when the checkpoint was taken (${node.kind === 'read' ? node.spec.source.describe() : ''})`, {
+        domain: 'user',
+        hint: 'its input changed since the checkpoint; run without --resume',
+      });
+    }
+    return read.refs;
+  }
+
+  /** What worker `index` restores (undefined: nothing, a new run). */
+  restoreFor(index: number): RestorePiece[] | undefined {
+    return this.pieces?.[index];
+  }
+
+  get restoredId(): number | undefined {
+    return this.restored?.id;
+  }
+
+  start(pool: WorkerPool): void {
+    this.pool = pool;
+    if (this.restored !== undefined) this.options.log(`riffle: resuming from checkpoint ${this.restored.id} (taken on ${this.restored.workers} worker${this.restored.workers === 1 ? '' : 's'}) on ${this.workers} worker${this.workers === 1 ? '' : 's'}`);
+  }
+
+  /** A worker's metrics: `checkpointReady` (operators open and restored), `checkpointFinal` (its input ended). */
+  onMetrics(index: number, metrics: Record<string, number>): void {
+    if (metrics.checkpointReady === 1) {
+      this.ready.add(index);
+      if (this.ready.size === this.workers && this.timer === undefined && !this.stopped) {
+        this.timer = setInterval(() => this.request(), this.options.intervalMs);
+        this.timer.unref();
+      }
+    }
+    if (metrics.checkpointFinal === 1) {
+      this.finalReady.add(index);
+      if (this.finalReady.size === this.workers) void this.final();
+    }
+  }
+
+  private request(): void {
+    if (this.stopped || this.running !== undefined) return;
+    this.running = this.checkpoint(this.coordinator.takeId())
+      .catch((e: unknown) => this.fail(e))
+      .finally(() => (this.running = undefined));
+  }
+
+  private async final(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    try {
+      await this.running;
+      if (this.failure !== undefined) return;
+      await this.checkpoint(this.coordinator.takeId());
+      await this.pool!.request({ kind: 'checkpoint', step: 'final-done' } satisfies CheckpointCommand);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private fail(e: unknown): void {
+    if (this.failure === undefined) this.failure = e;
+    this.stop();
+    void this.pool?.cancel(`a checkpoint failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+  }
+
+  get stats() {
+    return this.coordinator.stats;
+  }
+
+  private async checkpoint(id: number): Promise<void> {
+    const pool = this.pool!;
+    const started = Date.now();
+    await pool.request({ kind: 'checkpoint', step: 'pause' } satisfies CheckpointCommand);
+    await this.options.quiesce(pool);
+    await pool.request({ kind: 'checkpoint', step: 'flush' } satisfies CheckpointCommand);
+    await this.options.quiesce(pool);
+    const replies = (await pool.request({ kind: 'checkpoint', step: 'snapshot', id } satisfies CheckpointCommand)) as Array<SnapshotReply | undefined>;
+    const parts: Array<{ info: PartInfo; bytes: Uint8Array }> = [];
+    for (let w = 0; w < replies.length; w++) {
+      const r = replies[w];
+      if (r === undefined) throw new RiffleError('ENGINE_INVARIANT', `checkpoint ${id}: worker ${w} gave no snapshot (it had finished)`, { domain: 'internal' });
+      r.parts.forEach((bytes, n) => parts.push({ info: { name: `w${w}-op-${n}.bin`, step: r.steps[n]!, bytes: bytes.byteLength, sha256: sha256(bytes) }, bytes }));
+    }
+    await this.coordinator.persist(id, parts, this.workers);
+    await pool.request({ kind: 'checkpoint', step: 'commit', id } satisfies CheckpointCommand);
+    await this.coordinator.completed(id, started, parts.reduce((n, p) => n + p.bytes.byteLength, 0));
+    this.testHook();
+  }
+
+  /** RIFFLE_TEST_TERMINATE_WORKER=<worker>:<checkpoints>: a worker thread dies as a crash would (tests only). */
+  private testHook(): void {
+    const spec = process.env[TERMINATE_ENV];
+    if (spec === undefined || terminated) return;
+    const m = /^(\d+):(\d+)$/.exec(spec);
+    if (m === null || this.coordinator.stats.completed < Number(m[2])) return;
+    terminated = true;
+    this.options.log(`riffle: test hook: terminating worker ${m[1]} after ${this.coordinator.stats.completed} checkpoints`);
+    void this.pool?.terminateWorker(Number(m[1]));
+  }
+}
