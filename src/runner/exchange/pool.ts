@@ -41,6 +41,21 @@ export interface WorkerPoolOptions {
   ringBytes?: number;
   /** The job's input splits, handed to workers as they ask (`ctx.nextSplit()`). */
   splits?: readonly unknown[];
+  /**
+   * Splits are handed out only once every worker said its exchange inputs run (`ctx.started()`) or ended: so no
+   * worker reads ahead while another is still loading, whose channels would hold every stage's watermark at its start
+   * meanwhile (a timer re-set by each element would then be moved on by the elements read ahead instead of firing).
+   */
+  splitsOnceStarted?: boolean;
+  /**
+   * Holds a worker's split request while it is true for the next split (`next`) and the splits the other workers are
+   * reading (`reading`: the split each was handed last and has not asked past; undefined for none). It is asked again
+   * whenever a worker asks for a split or ends. Parts in event-time order use it so that no worker reads far ahead of
+   * the slowest (the job's watermark is the slowest worker's: the state of what the others read ahead is held).
+   */
+  holdSplit?: (next: unknown, reading: ReadonlyArray<unknown>) => boolean;
+  /** The read a split belongs to: a request for one read's split (`ctx.nextSplit(of)`) takes the first of it. */
+  splitOf?: (split: unknown) => string;
   maxParallelism?: number;
   /** Per-worker heap limits (Node's resourceLimits), e.g. a share of the job's memory budget. */
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number };
@@ -118,6 +133,14 @@ export class WorkerPool {
   private readonly controlRings: SharedArrayBuffer[] = [];
   private readonly controlWrites: Promise<void>[] = [];
   private readonly splits: unknown[];
+  /** With `splitsOnceStarted`: the workers that said they started (undefined: no wait). */
+  private readonly started: Set<number> | undefined;
+  private readonly holdSplit: WorkerPoolOptions['holdSplit'];
+  private readonly splitOf: WorkerPoolOptions['splitOf'];
+  /** Split requests not answered yet, in arrival order. */
+  private readonly splitRequests: Array<{ index: number; id: number; of: string | undefined }> = [];
+  /** The split each worker was handed last for each read and has not asked past (it is reading it), by worker and read. */
+  private readonly reading = new Map<string, unknown>();
   private failure: RiffleError | undefined;
   private settle!: { resolve: (r: WorkerReport[]) => void; reject: (e: unknown) => void };
   private controlSeq = 0;
@@ -131,6 +154,9 @@ export class WorkerPool {
     const { workers, maxParallelism } = checkWorkers(options.workers, options.maxParallelism);
     this.workers = workers;
     this.splits = [...(options.splits ?? [])];
+    if (options.splitsOnceStarted === true) this.started = new Set<number>();
+    this.holdSplit = options.holdSplit;
+    this.splitOf = options.splitOf;
     this.exitGraceMs = options.exitGraceMs ?? 2000;
     this.onMetrics = options.onMetrics;
     this.result = new Promise<WorkerReport[]>((resolve, reject) => (this.settle = { resolve, reject }));
@@ -255,12 +281,16 @@ export class WorkerPool {
     switch (m.type) {
       case 'ready':
         return;
-      case 'split-request': {
-        const done = this.splits.length === 0;
-        const reply: CoordinatorMessage = { type: 'split', id: m.id, split: done ? null : this.splits.shift(), done };
-        state.worker.postMessage(reply);
+      case 'started':
+        this.started?.add(index);
+        this.answerSplitRequests();
         return;
-      }
+      case 'split-request':
+        // Asking again: the split of that read it was reading is done.
+        this.reading.delete(`${index}:${m.of ?? ''}`);
+        this.splitRequests.push({ index, id: m.id, of: m.of });
+        this.answerSplitRequests();
+        return;
       case 'metrics':
         state.metrics = m.metrics;
         this.onMetrics?.(index, m.metrics);
@@ -278,6 +308,8 @@ export class WorkerPool {
         setTimeout(() => {
           if (!state.exited) void state.worker.terminate();
         }, this.exitGraceMs).unref();
+        for (const key of [...this.reading.keys()]) if (key.startsWith(`${index}:`)) this.reading.delete(key);
+        this.answerSplitRequests();
         this.maybeFinish();
         return;
       case 'error':
@@ -293,6 +325,31 @@ export class WorkerPool {
     if (a.waiting.size > 0) return;
     this.acks.delete(seq);
     a.resolve(a.replies);
+  }
+
+  /**
+   * Answers the waiting split requests in order, as far as the rules allow: with `splitsOnceStarted`, none before
+   * every worker started (or ended); with `holdSplit`, a request waits while it holds its next split back (a request
+   * for another read goes past it).
+   */
+  private answerSplitRequests(): void {
+    const started = this.started;
+    if (started !== undefined) {
+      for (let i = 0; i < this.workers; i++) if (!started.has(i) && this.states[i]?.done !== true) return;
+    }
+    for (let r = 0; r < this.splitRequests.length; ) {
+      const { index, id, of } = this.splitRequests[r]!;
+      const at = of === undefined ? (this.splits.length > 0 ? 0 : -1) : this.splits.findIndex((s) => this.splitOf?.(s) === of);
+      if (at >= 0 && this.holdSplit?.(this.splits[at], [...this.reading.values()]) === true) {
+        r++;
+        continue;
+      }
+      this.splitRequests.splice(r, 1);
+      const split = at >= 0 ? this.splits.splice(at, 1)[0] : null;
+      if (at >= 0) this.reading.set(`${index}:${of ?? ''}`, split);
+      const reply: CoordinatorMessage = { type: 'split', id, split, done: at < 0 };
+      this.states[index]?.worker.postMessage(reply);
+    }
   }
 
   private maybeFinish(): void {

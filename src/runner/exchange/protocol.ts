@@ -48,7 +48,10 @@ export interface SerializedError {
 
 export type WorkerMessage =
   | { type: 'ready' }
-  | { type: 'split-request'; id: number }
+  /** `of`: a split of that read only (`WorkerPoolOptions.splitOf`); absent: the next split of any. */
+  | { type: 'split-request'; id: number; of?: string }
+  /** The worker's exchange inputs are running (WorkerContext.started): see `WorkerPoolOptions.splitsOnceStarted`. */
+  | { type: 'started' }
   | { type: 'metrics'; metrics: Record<string, number> }
   | { type: 'ack'; seq: number; reply?: unknown }
   | { type: 'done'; result: unknown; metrics: Record<string, number> }

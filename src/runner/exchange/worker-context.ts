@@ -36,8 +36,13 @@ export interface WorkerContext {
   readonly keyGroups: KeyGroupRange;
   /** What the coordinator passed to every worker. */
   readonly data: unknown;
-  /** The next split of the job's input to read, or undefined when none is left (splits go to whoever asks first). */
-  nextSplit(): Promise<unknown>;
+  /**
+   * The next split of the job's input to read, or undefined when none is left (splits go to whoever asks first).
+   * `of`: the next split of that read (the pool's `splitOf` names each split's read), undefined when it has none left.
+   */
+  nextSplit(of?: string): Promise<unknown>;
+  /** Tells the coordinator this worker's exchange inputs are running (with `splitsOnceStarted`, splits wait for it). */
+  started(): void;
   /** This worker's sending side of exchange `id`. */
   exchangeOutput(id: string, options: Omit<ExchangeChannelOptions, 'writers' | 'sender'>): ExchangeChannel;
   /** This worker's receiving side of exchange `id`; call `run()` on it. */
@@ -89,11 +94,15 @@ export class WorkerContextImpl implements WorkerContext {
     this.port.postMessage(message);
   }
 
-  nextSplit(): Promise<unknown> {
+  started(): void {
+    this.post({ type: 'started' });
+  }
+
+  nextSplit(of?: string): Promise<unknown> {
     const id = this.nextRequest++;
     return new Promise((resolve) => {
       this.splitRequests.set(id, resolve);
-      this.post({ type: 'split-request', id });
+      this.post(of === undefined ? { type: 'split-request', id } : { type: 'split-request', id, of });
     });
   }
 

@@ -386,6 +386,7 @@ class Execution implements EngineLoop {
         });
       },
       settle: () => this.guard(this.settleAsync()),
+      settleInput: () => this.guard(this.settleInput()),
       dueTimerStage: (after) => {
         const now = this.clock.now();
         const stages = this.job.stages;
@@ -525,6 +526,20 @@ class Execution implements EngineLoop {
       }
       // A sink's flush may report outputs (pending work) and release its output watermark: settle again then.
       if (!(await this.awaitIo()) || this.abort.signal.aborted) return;
+    }
+  }
+
+  /** settleAsync without awaiting sinks' I/O and channels' back-pressure (ShareLoop.settleInput). */
+  private async settleInput(): Promise<void> {
+    await this.idle();
+    this.settle();
+    if (!this.ops.some((op) => op.hasPendingWork())) return;
+    this.draining = this.drainLoop();
+    try {
+      await this.draining;
+    } finally {
+      this.draining = undefined;
+      this.drainingStep = undefined;
     }
   }
 

@@ -89,6 +89,12 @@ export interface ShareLoop {
   kick(): void;
   /** Brings the job to rest now (settle, drain, sinks' I/O) and resolves when it is. */
   settle(): Promise<void>;
+  /**
+   * Settles the job now (watermarks moved, timers and windows they fire, pending work drained) without awaiting sinks'
+   * I/O or full channels: an exchange input awaits it after a frame that moved a watermark, before the next frame.
+   * (Awaiting back-pressure there could deadlock two workers whose inputs each wait for the other's ring to drain.)
+   */
+  settleInput(): Promise<void>;
   /** The first stage after stage `after` with a processing-time timer due on the clock, or -1. */
   dueTimerStage(after: number): number;
 }
