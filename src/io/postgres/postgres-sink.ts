@@ -20,6 +20,8 @@
  * (durable, invisible; needs the server's `max_prepared_transactions` > 0), and `commit` runs `COMMIT PREPARED`
  * once the checkpoint completed. `commit` is idempotent: when the prepared transaction is gone, the progress rows
  * say whether it was committed (a row with `checkpoint_id >= id`) — then it is a no-op — or lost (an error naming it).
+ * Before its first write, prepare or finish, a writer rolls back the prepared transactions an earlier run of it left
+ * (checkpoints that never completed; see `#rollBackOrphans`).
  */
 import { createHash } from 'node:crypto';
 import type { Client } from 'pg';
@@ -165,6 +167,10 @@ class PostgresWriter<T extends Record<string, unknown>> implements SinkWriter<T,
   #uncommitted = 0;
   /** A second session for COMMIT PREPARED (opened on the first commit). */
   #committer: Promise<Client> | undefined;
+  /** Exactly-once: what an earlier run of this writer left prepared, rolled back once before this run writes. */
+  #orphans: Promise<void> | undefined;
+  /** Counts, for tests and reports. */
+  readonly counts = { orphansRolledBack: 0 };
   readonly #sinkId: string;
   readonly #progress: string;
   readonly #target: string;
@@ -206,6 +212,7 @@ class PostgresWriter<T extends Record<string, unknown>> implements SinkWriter<T,
       rejected.push({ value: record, timestamp: p.timestamp, window: p.window });
     };
     try {
+      await this.#rollBackOrphans();
       await this.#begin();
       let written = 0;
       for (const group of this.#groups(rows, reject)) {
@@ -336,6 +343,7 @@ class PostgresWriter<T extends Record<string, unknown>> implements SinkWriter<T,
 
   async finish(): Promise<void> {
     try {
+      await this.#rollBackOrphans();
       if (this.#inTransaction && this.#uncommitted > 0) await this.#countRows(this.#uncommitted);
       this.#uncommitted = 0;
       await this.#commit();
@@ -358,12 +366,48 @@ class PostgresWriter<T extends Record<string, unknown>> implements SinkWriter<T,
 
   /** The global transaction id of this sink's writer at a checkpoint (hashed: any sinkId fits, no quoting issue). */
   #gid(checkpointId: number): string {
+    return `${this.#gidPrefix()}${checkpointId}`;
+  }
+
+  #gidPrefix(): string {
     const sink = createHash('sha256').update(`${this.#target}\0${this.#sinkId}`).digest('hex').slice(0, 24);
-    return `riffle_${sink}_${this.context.worker}_${checkpointId}`;
+    return `riffle_${sink}_${this.context.worker}_`;
+  }
+
+  /**
+   * Exactly-once: rolls back this writer's prepared transactions that an earlier run left — checkpoints whose
+   * completion never came (a crash between PREPARE and the checkpoint's metadata). A prepared transaction never
+   * times out: left alone it would hold its rows' locks (the replay's writes of the same keys would wait forever)
+   * and its WAL. Runs once, before this run's first write, prepare or finish — after the restored checkpoint's
+   * `commit`, which the runner makes before any input, so what a completed checkpoint holds is committed, not rolled
+   * back. Only this writer's gids (sink hash and writer index) are touched.
+   */
+  #rollBackOrphans(): Promise<void> {
+    if (!this.options.exactlyOnce) return Promise.resolve();
+    return (this.#orphans ??= (async () => {
+      this.#committer ??= openClient(this.options.url, this.what);
+      const committer = await this.#committer;
+      const prefix = this.#gidPrefix();
+      const { rows } = await committer.query<{ gid: string }>(
+        'SELECT gid FROM pg_prepared_xacts WHERE database = current_database() AND left(gid, length($1)) = $1 ORDER BY prepared',
+        [prefix],
+      );
+      for (const { gid } of rows) {
+        if (!/^riffle_[0-9a-f]{24}_\d+_\d+$/.test(gid)) continue;
+        try {
+          await committer.query(`ROLLBACK PREPARED '${gid}'`);
+          this.counts.orphansRolledBack++;
+        } catch (cause) {
+          // Gone meanwhile (resolved by someone else): nothing to do.
+          if (describePgError(cause).code !== '42704') throw new PostgresError(`${this.what}: cannot roll back ${gid}, left prepared by an earlier run: ${describePgError(cause).reason}`, { cause });
+        }
+      }
+    })());
   }
 
   async prepareCommit(checkpointId: number): Promise<unknown> {
     if (!Number.isSafeInteger(checkpointId) || checkpointId < 0) throw new Error(`internal: checkpoint id ${checkpointId}`);
+    await this.#rollBackOrphans();
     await this.#begin();
     const gid = this.#gid(checkpointId);
     try {
