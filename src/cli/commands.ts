@@ -14,6 +14,7 @@ import { defineConfigCommand } from './config-command.ts';
 import { defineContractCommand } from './contract-command.ts';
 import { defineDagCommand, defineSchedulerCommand } from './dag-command.ts';
 import { defineHelpCommand } from './help-command.ts';
+import { defineModelsCommand } from './models-command.ts';
 import { defineQualityCommand } from './quality-command.ts';
 import { defineSqlCommand } from './sql-command.ts';
 import { defineRunCommand, defineTemplateCommand } from './run-command.ts';
@@ -30,6 +31,7 @@ export const COMMANDS: readonly CommandFactory[] = [
   defineContractCommand,
   defineTableCommand,
   defineSqlCommand,
+  defineModelsCommand,
   defineQualityCommand,
   defineBusCommand,
   defineCdcCommand,
