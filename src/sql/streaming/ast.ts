@@ -28,6 +28,8 @@ export interface WindowTvf {
   readonly fn: 'tumble' | 'hop' | 'session';
   readonly table: FromItem;
   readonly timeColumn: string;
+  /** SESSION's PARTITION BY columns (sessions are per partition). */
+  readonly partitionBy: readonly string[];
   /** tumble: [size]; hop: [slide, size]; session: [gap]. */
   readonly intervals: readonly number[];
   readonly at: number;

@@ -4,7 +4,7 @@
  * Values follow the DuckDB path's JS shapes (so both paths give equal rows): numbers (bigint when a value already is),
  * strings, booleans, null, Date for timestamps, 'YYYY-MM-DD' strings for dates. SQL's three-valued logic: a
  * comparison with NULL is NULL, a WHERE keeps rows whose condition is TRUE. `/` divides as DuckDB does (a DOUBLE;
- * NULL on division by zero); CAST to an integer type rounds half away from zero as DuckDB does.
+ * NULL on division by zero); CAST to an integer type rounds half to even as DuckDB does.
  */
 import { isIntervalWindow, type BoundedWindow } from '../../model/index.ts';
 import { SqlError } from '../sql-error.ts';
@@ -115,6 +115,15 @@ function timestampText(d: Date): string {
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${ms ? `.${pad(ms, 3)}` : ''}+00`;
 }
 
+/** DuckDB rounds DOUBLE → integer casts half to even (10.5 → 10, 99.5 → 100). */
+function roundHalfEven(n: number): number {
+  const f = Math.floor(n);
+  const d = n - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
 function cast(v: unknown, type: string): unknown {
   if (isNull(v)) return null;
   switch (type) {
@@ -124,7 +133,7 @@ function cast(v: unknown, type: string): unknown {
       const n = typeof v === 'string' ? Number(v.trim()) : Number(v);
       if (typeof v === 'string' && (v.trim() === '' || !Number.isFinite(n) || !/^[+-]?\d+$/.test(v.trim()))) throw new TypeError(`could not convert string '${v}' to ${type.toUpperCase()}`);
       if (!Number.isFinite(n)) throw new TypeError(`could not convert ${String(v)} to ${type.toUpperCase()}`);
-      return Math.sign(n) * Math.round(Math.abs(n));
+      return roundHalfEven(n);
     }
     case 'double': case 'float': case 'float8': case 'float4': case 'real': case 'decimal': case 'numeric': {
       if (typeof v === 'boolean') return v ? 1 : 0;

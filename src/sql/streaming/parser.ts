@@ -403,7 +403,16 @@ export function parseStreamingSql(sql: string): Select {
     } else {
       return fail('expected TABLE <name> or (SELECT ...) as the window function\'s first argument');
     }
-    if (isWord('partition')) unsupported('PARTITION BY in a window table function');
+    const partitionBy: string[] = [];
+    if (isWord('partition')) {
+      if (fn !== 'session') unsupported(`PARTITION BY in ${fn.toUpperCase()}`);
+      p++;
+      word('by');
+      const paren = acceptOp('(');
+      partitionBy.push(ident('a partition column'));
+      while (isOp(',') && !isWord('descriptor', 1) && !isWord('timecol', 1)) { p++; partitionBy.push(ident('a partition column')); }
+      if (paren) op(')');
+    }
     op(',');
     if (acceptWord('timecol')) op('=>');
     word('descriptor');
@@ -421,7 +430,7 @@ export function parseStreamingSql(sql: string): Select {
       if (fn === 'tumble' && intervals.length === 2) unsupported('an offset in TUMBLE', t.at);
       fail(`${fn.toUpperCase()} takes ${want === 2 ? 'a slide and a size' : fn === 'session' ? 'a gap' : 'a size'} interval after DESCRIPTOR(column), got ${intervals.length}`, t.at);
     }
-    return { fn: fn as WindowTvf['fn'], table, timeColumn, intervals, at: t.at };
+    return { fn: fn as WindowTvf['fn'], table, timeColumn, partitionBy, intervals, at: t.at };
   };
 
   // ---- SELECT ----

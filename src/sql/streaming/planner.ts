@@ -48,6 +48,11 @@ interface Relation {
   readonly sqlWindowed: boolean;
   /** One row per window (an aggregate grouped by the window only). */
   readonly perWindow: boolean;
+  /**
+   * Rows of a SESSION table function: sessions exist only once grouped (merged per key), so these rows must be
+   * grouped by exactly these partition columns.
+   */
+  readonly sessionPartition?: readonly string[];
 }
 
 const VIRTUAL = new Map<string, 'start' | 'end' | 'time'>([['window_start', 'start'], ['window_end', 'end'], ['window_time', 'time']]);
@@ -176,10 +181,17 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
     if (!inner.pc.windowing.windowFn.isGlobal) {
       throw err('SQL_UNSUPPORTED', `${tvf.fn.toUpperCase()} over rows that are already windowed (${inner.pc.windowing.windowFn.describe()})`, tvf.at, 'window an input in the global window');
     }
+    if (tvf.fn === 'session' && tvf.partitionBy.length === 0) {
+      throw err('SQL_UNSUPPORTED', 'SESSION without PARTITION BY (sessions over all rows)', tvf.at,
+        "Riffle merges sessions per key: write SESSION(TABLE t PARTITION BY k, DESCRIPTOR(ts), INTERVAL …) and GROUP BY k, window_start, window_end (or Beam's GROUP BY k, SESSION(ts, INTERVAL …))");
+    }
     const fn = windowFnOf(tvf.fn, tvf.intervals, tvf.at);
     const pc = windowRows(inner, { kind: 'column', table: undefined, name: tvf.timeColumn, at: tvf.at }, fn, emit);
     const e = inner.entries[0]!;
-    return { pc, tuple: false, sqlWindowed: true, perWindow: false, entries: [{ alias: item.alias || e.alias, columns: e.columns, windowColumns: true, boundColumns: new Map() }] };
+    return {
+      pc, tuple: false, sqlWindowed: true, perWindow: false, entries: [{ alias: item.alias || e.alias, columns: e.columns, windowColumns: true, boundColumns: new Map() }],
+      ...(tvf.fn === 'session' ? { sessionPartition: tvf.partitionBy } : {}),
+    };
   };
 
   const lookup = (table: string, at: number): PlanInput => {
@@ -354,6 +366,7 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
 
   /** WHERE and the SELECT list over rows, in one parDo. */
   const project = (rel: Relation, q: Select, where: ((row: any, w: BoundedWindow) => boolean) | undefined): Relation => {
+    if (rel.sessionPartition) throw err('SQL_UNSUPPORTED', 'rows of SESSION(…) without GROUP BY', q.at, 'sessions exist once rows are grouped: GROUP BY the partition columns, window_start, window_end');
     const { build, columns, boundColumns } = selectList(q.items, rel, rowResolver(rel, 'needs GROUP BY or is not allowed here'), (e) => boundOf(rel, e));
     const pc = rel.pc.apply(name('Select'), parDo<any, Record<string, unknown>>({
       process(row, ctx) {
@@ -428,6 +441,14 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
     if (rel.sqlWindowed && windowGroups.length === 0) {
       throw err('SQL_UNSUPPORTED', 'GROUP BY over windowed rows without window_start/window_end', q.at,
         'Riffle groups per window: add window_start, window_end to GROUP BY (or group by TUMBLE(…) in Beam SQL\'s spelling)');
+    }
+    if (rel.sessionPartition) {
+      const want = rel.sessionPartition.map((c) => c.toLowerCase()).sort();
+      const got = keys.map((k) => (k.kind === 'column' ? k.name.toLowerCase() : '?')).sort();
+      if (want.join(',') !== got.join(',')) {
+        throw err('SQL_UNSUPPORTED', `GROUP BY ${keys.length === 0 ? 'only the window' : 'other columns'} over SESSION(… PARTITION BY ${rel.sessionPartition.join(', ')} …)`, q.at,
+          `group by exactly the partition columns (${rel.sessionPartition.join(', ')}) and window_start, window_end: Riffle merges sessions per group key`);
+      }
     }
     const rowR = rowResolver(rel, 'cannot be nested in another aggregate');
     const keyEvals = keys.map((k) => compileExpr(k, { ...rowR, noAggregates: 'is not allowed in GROUP BY' }, sql));
