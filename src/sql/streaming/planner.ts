@@ -62,7 +62,7 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
   let counter = 0;
   const name = (what: string): string => `${step}.${what}${++counter}`;
   const err = (code: 'SQL_UNSUPPORTED' | 'SQL_UNKNOWN_TABLE' | 'SQL_UNKNOWN_COLUMN' | 'SQL_SYNTAX', message: string, at: number, hint?: string): SqlError =>
-    new SqlError(code, message, { sql, position: at, ...(hint ? { hint } : {}) });
+    new SqlError(code, code === 'SQL_UNSUPPORTED' ? `${message} is not supported by streaming SQL` : message, { sql, position: at, ...(hint ? { hint } : {}) });
 
   /** Accessor of column `col` of entry `i` (rows of a tuple relation are arrays). */
   const accessor = (rel: Relation, i: number, written: string, at: number): Eval => {
@@ -143,7 +143,7 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
     if (emit.earlyRows !== undefined) early.push(triggers.afterCount(emit.earlyRows));
     const lateness = emit.allowedLatenessMs;
     const trigger = triggers.afterWatermark({
-      ...(early.length > 0 ? { early: triggers.repeatedly(early.length === 1 ? early[0]! : triggers.afterFirst(...early)) } : {}),
+      ...(early.length > 0 ? { early: early.length === 1 ? early[0]! : triggers.afterFirst(...early) } : {}),
       ...(lateness ? { late: triggers.afterCount(1) } : {}),
     });
     return { trigger, ...(early.length > 0 || lateness ? { accumulation: 'accumulating' as const } : {}), ...(lateness ? { allowedLateness: lateness } : {}) };
@@ -345,7 +345,11 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
       rel = join(rel, fromItem(j.item, undefined), j.kind, j.on, j.at);
     }
     if (q.emit && !beamWindow && q.from.kind !== 'window') throw err('SQL_UNSUPPORTED', 'EMIT without a window', q.emit.at, 'EMIT applies to a window: FROM TABLE(TUMBLE(...)) or GROUP BY TUMBLE(...)');
-    if (q.where && hasAggregate(q.where)) throw err('SQL_UNSUPPORTED', 'an aggregate in WHERE', q.where.at, 'use HAVING');
+    if (q.where && hasAggregate(q.where)) {
+      let at = q.where.at;
+      walk(q.where, (x) => { if (x.kind === 'call' && AGGREGATES.has(x.name) && at === q.where!.at) at = x.at; });
+      throw err('SQL_UNSUPPORTED', 'an aggregate in WHERE', at, 'use HAVING');
+    }
     const where = q.where ? predicate(compileExpr(q.where, rowResolver(rel, 'is not allowed in WHERE (use HAVING)'), sql)) : undefined;
     const aggregated = q.groupBy.length > 0 || q.having !== undefined || q.distinct || q.items.some((i) => i.kind === 'expr' && hasAggregate(i.expr));
     if (!aggregated) return project(rel, q, where);

@@ -135,3 +135,62 @@ describe('streaming SQL equals the DuckDB path on bounded data', () => {
     }
   });
 });
+
+describe('streaming SQL over unbounded input', () => {
+  const stream = (p: Pipeline) => p.apply(testStream<{ k: string; v: number; ts: number }>()
+    .addElements({ value: { k: 'a', v: 1, ts: 1_000 }, timestamp: 1_000 }, { value: { k: 'a', v: 2, ts: 2_000 }, timestamp: 2_000 })
+    .advanceProcessingTime(5_000)
+    .addElements({ value: { k: 'a', v: 4, ts: 3_000 }, timestamp: 3_000 }, { value: { k: 'b', v: 8, ts: 12_000 }, timestamp: 12_000 })
+    .advanceWatermarkToInfinity());
+
+  it('EMIT AFTER WATERMARK gives one on-time pane per window; WITH DELAY and EVERY n ROWS add early panes (accumulating)', async () => {
+    const q = (emit: string) => `SELECT k, COUNT(*) AS n, SUM(v) AS s FROM TABLE(TUMBLE(TABLE s, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY k, window_start, window_end ${emit}`;
+    const run = async (emit: string) => {
+      const p = Pipeline.create();
+      return (await collect(p, sql.transform(q(emit), { inputs: { s: stream(p) } }))).map((o) => `${o.pane} ${o.window} ${String(o.row.k)} ${String(o.row.n)} ${String(o.row.s)}`).sort();
+    };
+    assert.deepEqual(await run('EMIT AFTER WATERMARK'), ['ON_TIME [0,10000) a 3 7', 'ON_TIME [10000,20000) b 1 8']);
+    assert.deepEqual(await run(''), await run('EMIT AFTER WATERMARK'));
+    assert.deepEqual(await run("EMIT AFTER WATERMARK WITH DELAY INTERVAL '1' SECOND"), ['EARLY [0,10000) a 2 3', 'ON_TIME [0,10000) a 3 7', 'ON_TIME [10000,20000) b 1 8']);
+    assert.deepEqual(await run("EMIT WITH DELAY '1' SECOND"), await run("EMIT AFTER WATERMARK WITH DELAY INTERVAL '1' SECOND"));
+    assert.deepEqual(await run('EMIT AFTER WATERMARK EVERY 2 ROWS'), ['EARLY [0,10000) a 2 3', 'ON_TIME [0,10000) a 3 7', 'ON_TIME [10000,20000) b 1 8']);
+  });
+
+  it('projections and filters stream through; a table join reads the table as a side input', async () => {
+    const p = Pipeline.create();
+    const names = p.apply('Names', createTimestamped([{ value: { k: 'a', name: 'Alpha' }, timestamp: 0 }]));
+    const out = await collect(p, sql.transform('SELECT s.k, n.name, s.v * 10 AS v10 FROM s LEFT JOIN names n ON s.k = n.k WHERE s.v > 1', { inputs: { s: stream(p), names } }));
+    assert.deepEqual(rowsText(out), ['{"k":"a","name":"Alpha","v10":20}', '{"k":"a","name":"Alpha","v10":40}', '{"k":"b","name":null,"v10":80}']);
+  });
+
+  it('refuses what it does not support at construction, naming the construct and its position', () => {
+    const p = Pipeline.create();
+    const s = stream(p);
+    const t = p.apply('T', testStream<{ k: string; ts: number }>().addElements({ value: { k: 'a', ts: 1 }, timestamp: 1 }).advanceWatermarkToInfinity());
+    const cases: [string, RegExp, number][] = [
+      ['SELECT k FROM s ORDER BY k', /ORDER BY is not supported by streaming SQL/, 17],
+      ['SELECT k, COUNT(*) FROM s GROUP BY k', /GROUP BY over an unbounded input without a window/, 1],
+      ['SELECT s.k FROM s JOIN t ON s.k = t.k', /a join of two streams is not supported/, 19],
+      ['SELECT k, ROW_NUMBER() OVER (PARTITION BY k) FROM s', /a window function \(OVER\)/, 24],
+      ['SELECT k FROM s UNION SELECT k FROM t', /UNION is not supported/, 17],
+      ['WITH x AS (SELECT 1) SELECT * FROM x', /WITH \(common table expressions\)/, 1],
+      ['SELECT k FROM s WHERE k IN (SELECT k FROM t)', /a subquery in IN/, 29],
+      ["SELECT k, COUNT(*) FROM TABLE(SESSION(TABLE s, DESCRIPTOR(ts), INTERVAL '1' SECOND)) GROUP BY k, window_start, window_end", /SESSION without PARTITION BY/, 31],
+      ["SELECT COUNT(*) FROM TABLE(TUMBLE(TABLE s, DESCRIPTOR(ts), INTERVAL '1' SECOND)) GROUP BY k", /without window_start\/window_end/, 1],
+      ['SELECT k FROM s EMIT AFTER WATERMARK', /EMIT without a window/, 17],
+      ['SELECT k FROM s WHERE', /expected an expression, found the end of the query/, 22],
+      ['SELECT nope(k) FROM s', /unknown function nope\(\)/, 8],
+      ['SELECT k FROM nowhere', /unknown table 'nowhere'/, 15],
+      ['SELECT k FROM s WHERE COUNT(*) > 1', /COUNT\(\) is not allowed in WHERE|an aggregate in WHERE/, 23],
+      ["SELECT k FROM s WHERE k = 'x", /unterminated string literal/, 27],
+    ];
+    for (const [query, message, column] of cases) {
+      assert.throws(() => sql.transform(query, { inputs: { s, t } }), (e: unknown) => {
+        assert.ok(e instanceof SqlError, `${query}: ${String(e)}`);
+        assert.match(e.message, message, query);
+        assert.equal(e.column, column, `${query}: ${e.message}`);
+        return true;
+      });
+    }
+  });
+});
