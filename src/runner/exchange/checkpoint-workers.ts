@@ -137,7 +137,8 @@ export class WorkersCheckpoints {
 
   start(pool: WorkerPool): void {
     this.pool = pool;
-    if (this.restored !== undefined) this.options.log(`riffle: resuming from checkpoint ${this.restored.id} (taken on ${this.restored.workers} worker${this.restored.workers === 1 ? '' : 's'}) on ${this.workers} worker${this.workers === 1 ? '' : 's'}`);
+    const old = this.restored?.workers;
+    if (old !== undefined && old !== this.workers) this.options.log(`riffle: checkpoint ${this.restored!.id} was taken on ${old} worker${old === 1 ? '' : 's'}: its state goes to ${this.workers} by key group, its reads' unfinished splits are read again from where they stood`);
   }
 
   /** A worker's metrics: `checkpointReady` (operators open and restored), `checkpointFinal` (its input ended). */
