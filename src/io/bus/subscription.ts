@@ -13,16 +13,20 @@
  *
  * Every change is journalled (see subscription-journal.ts) before it is answered for acks, and without waiting for
  * deliveries (a crash may undercount `deliveryAttempt`, as Pub/Sub says it is best effort).
+ *
+ * Parts: the pending window and its indexes (pending-window.ts), ack ids (ack-ids.ts), the journal and snapshot
+ * (subscription-journal.ts), statistics (subscription-stats.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { AckIds } from './ack-ids.ts';
 import type { AckFailureReason, AckResponse, Message, ReceivedMessage, SubscriptionInfo, SubscriptionStats } from './bus-api.ts';
 import { BusFailedPreconditionError, BusInvalidArgumentError } from './bus-errors.ts';
 import type { Clock, ClockTimer } from './clock.ts';
 import { parseFilter, type MessageFilter } from './filter.ts';
 import type { FsyncPolicy } from './group-commit.ts';
 import { OffsetSet } from './offset-set.ts';
-import { RateCounter } from './rate-counter.ts';
+import { PendingWindow, type Pending } from './pending-window.ts';
+import { backlogStats, SubscriptionCounters } from './subscription-stats.ts';
 import { SubscriptionJournal, type DeliveryState, type SubscriptionSnapshotState } from './subscription-journal.ts';
 import type { TopicLog } from './topic-log.ts';
 
@@ -30,17 +34,6 @@ export const DELETED_TOPIC = '_deleted-topic_';
 
 /** Below this many ready messages (or a quarter of the pending window), a pull starts loading the next ones. */
 const READ_AHEAD_BELOW = 2000;
-
-interface Pending {
-  readonly offset: number;
-  readonly msg: Message;
-  attempts: number;
-  /** The sequence number of the current (or last) delivery; 0 if none in this process. */
-  seq: number;
-  state: 'ready' | 'leased' | 'dead-lettering';
-  leaseExpiry: number;
-  availableAt: number;
-}
 
 export interface SubscriptionDeps {
   clock: Clock;
@@ -64,22 +57,11 @@ export function backoffFor(info: SubscriptionInfo, attempts: number): number {
 export class SubscriptionRuntime {
   private filter: MessageFilter | undefined;
   private acked: OffsetSet;
-  private pending = new Map<number, Pending>();
-  private pendingBytes = 0;
-  private leased = new Set<number>();
-  /**
-   * Offsets of pending messages in state 'ready' (some maybe waiting for their backoff), so that a pull without
-   * message ordering does not walk past every leased message first; in offset order once `readySorted`.
-   */
-  private ready = new Set<number>();
-  private readySorted = true;
-  private lastReady = -1;
+  /** The loaded, unacked messages and their states (pending-window.ts). */
+  private readonly window = new PendingWindow();
   private restored: Map<number, DeliveryState>;
   private readCursor = 0;
-  private seq = 0;
-  /** Ack ids with a sequence number at or below this were issued before the last seek. */
-  private seqFloor = 0;
-  private readonly token = randomBytes(4).toString('hex');
+  private readonly ackIds = new AckIds();
   private epoch = 0;
   private nextLeaseExpiry = Infinity;
   private nextAvailableAt = Infinity;
@@ -87,11 +69,7 @@ export class SubscriptionRuntime {
   private filling: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
   private journal: SubscriptionJournal;
-  private readonly deliveryRate = new RateCounter();
-  private readonly ackRate = new RateCounter();
-  private readonly nackRate = new RateCounter();
-  private expiredDeadlines = 0;
-  private deadLettered = 0;
+  private readonly counters = new SubscriptionCounters();
   private closed = false;
 
   constructor(
@@ -127,11 +105,7 @@ export class SubscriptionRuntime {
     this.unsubscribe = undefined;
     this.log = undefined;
     this.info = { ...this.info, topic: DELETED_TOPIC, detached: true };
-    this.pending.clear();
-    this.leased.clear();
-    this.ready.clear();
-    this.lastReady = -1;
-    this.pendingBytes = 0;
+    this.window.clear();
     this.wake();
   }
 
@@ -147,7 +121,7 @@ export class SubscriptionRuntime {
 
   private persistentState(): SubscriptionSnapshotState {
     const deliveries = new Map<number, DeliveryState>(this.restored);
-    for (const p of this.pending.values()) {
+    for (const p of this.window.pending.values()) {
       if (p.attempts > 0 || p.availableAt > 0) deliveries.set(p.offset, { attempts: p.attempts, leaseExpiry: p.state === 'leased' ? p.leaseExpiry : 0, availableAt: p.availableAt });
     }
     return { acked: this.acked.ranges(), deliveries };
@@ -169,12 +143,12 @@ export class SubscriptionRuntime {
   private async fillNow(): Promise<void> {
     const log = this.log;
     if (!log || this.closed) return;
-    const before = this.pending.size;
+    const before = this.window.size;
     try {
       await this.load(log);
     } finally {
       // A pull waiting for a change finds what was loaded (a read ahead completes after the pull that started it).
-      if (this.pending.size > before) this.wake();
+      if (this.window.size > before) this.wake();
     }
   }
 
@@ -183,11 +157,12 @@ export class SubscriptionRuntime {
     if (this.readCursor < log.startOffset) this.dropBelow(log.startOffset);
     // Refill in whole reads (loading a few messages at a time costs a disk read each): when nothing is ready, or when
     // a read's worth (1000 messages, or half the window if smaller) fits in the window beside what is leased.
-    if (this.ready.size > 0 && this.deps.maxPendingMessages - this.pending.size < Math.min(1000, this.deps.maxPendingMessages / 2)) return;
-    while (this.pending.size < this.deps.maxPendingMessages && this.pendingBytes < this.deps.maxPendingBytes) {
+    const w = this.window;
+    if (w.readyCount > 0 && this.deps.maxPendingMessages - w.size < Math.min(1000, this.deps.maxPendingMessages / 2)) return;
+    while (w.size < this.deps.maxPendingMessages && w.bytes < this.deps.maxPendingBytes) {
       this.readCursor = this.acked.nextAbsent(this.readCursor);
       if (this.readCursor >= log.endOffset) break;
-      const msgs = await log.read(this.readCursor, Math.min(1000, this.deps.maxPendingMessages - this.pending.size), this.deps.maxPendingBytes - this.pendingBytes);
+      const msgs = await log.read(this.readCursor, Math.min(1000, this.deps.maxPendingMessages - w.size), this.deps.maxPendingBytes - w.bytes);
       if (epoch !== this.epoch || this.log !== log) return; // a seek or detach happened meanwhile
       if (msgs.length === 0) break;
       const now = this.deps.clock.now();
@@ -195,7 +170,7 @@ export class SubscriptionRuntime {
       const autoAcked: number[] = [];
       for (const m of msgs) {
         const o = Number(m.id);
-        if (this.acked.has(o) || this.pending.has(o)) continue;
+        if (this.acked.has(o) || w.has(o)) continue;
         if (m.publishTime < cut || (this.filter !== undefined && !this.filter.matches(m.attributes))) {
           this.acked.add(o);
           this.restored.delete(o);
@@ -209,12 +184,9 @@ export class SubscriptionRuntime {
           // Leased before a restart: its ack id is gone with the old process, so it waits for the deadline.
           p.state = 'leased';
           p.leaseExpiry = r.leaseExpiry;
-          this.leased.add(o);
           this.nextLeaseExpiry = Math.min(this.nextLeaseExpiry, r.leaseExpiry);
         }
-        this.pending.set(o, p);
-        if (p.state === 'ready') this.markReady(o);
-        this.pendingBytes += m.data.length;
+        w.add(p);
       }
       this.readCursor = Number(msgs[msgs.length - 1]!.id) + 1;
       if (autoAcked.length > 0) this.journalAsync({ a: toRanges(autoAcked) });
@@ -223,26 +195,12 @@ export class SubscriptionRuntime {
 
   /** Retention removed the log before `start`: what was pending there is gone. */
   private dropBelow(start: number): void {
-    for (const [o, p] of this.pending) {
+    for (const [o, p] of this.window.pending) {
       if (o >= start) break;
-      this.removePending(p);
+      this.window.remove(p);
     }
     this.acked.addRange(0, start);
     this.readCursor = Math.max(this.readCursor, start);
-  }
-
-  private removePending(p: Pending): void {
-    if (this.pending.delete(p.offset)) this.pendingBytes -= p.msg.data.length;
-    this.leased.delete(p.offset);
-    this.ready.delete(p.offset);
-  }
-
-  /** `o` became ready: kept in offset order unless it comes before the last ready one (then sorted on the next pull). */
-  private markReady(o: number): void {
-    if (this.ready.has(o)) return;
-    if (this.readySorted && this.ready.size > 0 && o < this.lastReady) this.readySorted = false;
-    this.ready.add(o);
-    this.lastReady = Math.max(this.lastReady, o);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -251,29 +209,27 @@ export class SubscriptionRuntime {
   private expireLeases(now: number): void {
     if (now < this.nextLeaseExpiry) return;
     const due: Pending[] = [];
-    for (const o of this.leased) {
-      const p = this.pending.get(o);
-      if (p === undefined) this.leased.delete(o);
+    for (const o of this.window.leased) {
+      const p = this.window.get(o);
+      if (p === undefined) this.window.leased.delete(o);
       else if (p.leaseExpiry <= now) due.push(p);
     }
     due.sort((a, b) => a.offset - b.offset);
     for (const p of due) {
       if (p.state !== 'leased') continue; // released as a later message of a key given back before it
-      this.expiredDeadlines++;
+      this.counters.expiredDeadlines++;
       this.release(p, now, false);
     }
-    let next = Infinity;
-    for (const o of this.leased) next = Math.min(next, this.pending.get(o)?.leaseExpiry ?? Infinity);
-    this.nextLeaseExpiry = next;
+    this.nextLeaseExpiry = this.window.earliestLeaseExpiry();
   }
 
   /** Gives a leased message back: backoff, or dead letter past the maximum attempts. */
   private release(p: Pending, now: number, nacked: boolean): void {
-    this.leased.delete(p.offset);
+    this.window.leased.delete(p.offset);
     p.state = 'ready';
-    this.markReady(p.offset);
+    this.window.markReady(p.offset);
     p.leaseExpiry = 0;
-    if (nacked) this.nackRate.add(now);
+    if (nacked) this.counters.nackRate.add(now);
     const dlp = this.info.deadLetterPolicy;
     if (dlp !== undefined && p.attempts >= dlp.maxDeliveryAttempts) this.sendToDeadLetter(p);
     else {
@@ -283,12 +239,12 @@ export class SubscriptionRuntime {
     const key = this.info.enableMessageOrdering ? p.msg.orderingKey : undefined;
     if (key !== undefined) {
       // The key's later messages out with it come back too, so that they are redelivered after it, in order.
-      for (const o of [...this.leased]) {
-        const q = this.pending.get(o);
+      for (const o of [...this.window.leased]) {
+        const q = this.window.get(o);
         if (q && q.offset > p.offset && q.msg.orderingKey === key && q.state === 'leased') {
-          this.leased.delete(o);
+          this.window.leased.delete(o);
           q.state = 'ready';
-          this.markReady(o);
+          this.window.markReady(o);
           q.leaseExpiry = 0;
           q.availableAt = 0;
           this.journalAsync({ r: [[q.offset, 0]] });
@@ -300,13 +256,13 @@ export class SubscriptionRuntime {
 
   private sendToDeadLetter(p: Pending): void {
     p.state = 'dead-lettering';
-    this.ready.delete(p.offset);
+    this.window.unready(p.offset);
     const epoch = this.epoch;
     this.deps.deadLetter(this, p.msg, p.attempts).then(
       () => {
-        this.deadLettered++;
-        if (epoch !== this.epoch || this.pending.get(p.offset) !== p) return; // acked or reset meanwhile
-        this.removePending(p);
+        this.counters.deadLettered++;
+        if (epoch !== this.epoch || this.window.get(p.offset) !== p) return; // acked or reset meanwhile
+        this.window.remove(p);
         this.acked.add(p.offset);
         this.journalAsync({ a: [[p.offset, p.offset + 1]] });
         this.wake();
@@ -315,7 +271,7 @@ export class SubscriptionRuntime {
         this.deps.warn(`subscription ${this.info.name}: could not forward message ${p.msg.id} to dead-letter topic ${this.info.deadLetterPolicy?.deadLetterTopic}: ${(e as Error).message}; it stays in the subscription`);
         if (p.state === 'dead-lettering') {
           p.state = 'ready';
-          this.markReady(p.offset);
+          this.window.markReady(p.offset);
           p.availableAt = this.deps.clock.now() + backoffFor(this.info, p.attempts);
         }
         this.wake();
@@ -330,7 +286,7 @@ export class SubscriptionRuntime {
   async pullNow(max: number): Promise<ReceivedMessage[]> {
     this.requireLog();
     // A read ahead in progress is waited for only when too little is ready: the rest goes out meanwhile.
-    if (this.filling === undefined || this.ready.size < max) await this.fill();
+    if (this.filling === undefined || this.window.readyCount < max) await this.fill();
     const now = this.deps.clock.now();
     this.expireLeases(now);
     const out: ReceivedMessage[] = [];
@@ -342,34 +298,31 @@ export class SubscriptionRuntime {
     let nextAvailable = Infinity;
     const lease = (p: Pending): void => {
       p.attempts++;
-      p.seq = ++this.seq;
+      p.seq = this.ackIds.next();
       p.state = 'leased';
       p.leaseExpiry = now + this.info.ackDeadline;
-      this.leased.add(p.offset);
-      this.ready.delete(p.offset);
+      this.window.leased.add(p.offset);
+      this.window.unready(p.offset);
       delivered.push([p.offset, p.attempts, p.leaseExpiry]);
-      out.push({ id: p.msg.id, data: p.msg.data, attributes: p.msg.attributes, ...(p.msg.orderingKey !== undefined ? { orderingKey: p.msg.orderingKey } : {}), publishTime: p.msg.publishTime, ackId: `${this.token}.${p.offset}.${p.seq}`, deliveryAttempt: p.attempts });
+      out.push({ id: p.msg.id, data: p.msg.data, attributes: p.msg.attributes, ...(p.msg.orderingKey !== undefined ? { orderingKey: p.msg.orderingKey } : {}), publishTime: p.msg.publishTime, ackId: this.ackIds.format(p.offset, p.seq), deliveryAttempt: p.attempts });
     };
     if (!ordering) {
       // Only the ready messages, in offset order: a pull does not walk past the leased ones.
-      if (!this.readySorted) {
-        this.ready = new Set([...this.ready].sort((a, b) => a - b));
-        this.readySorted = true;
-      }
-      for (const o of this.ready) {
+      const ready = this.window.readyInOrder();
+      for (const o of ready) {
         if (out.length >= max) break;
-        const p = this.pending.get(o);
+        const p = this.window.get(o);
         if (p === undefined || p.state !== 'ready') {
-          this.ready.delete(o);
+          this.window.unready(o);
           continue;
         }
         if (p.msg.publishTime < cut) tooOld.push(p);
         else if (p.availableAt > now) nextAvailable = Math.min(nextAvailable, p.availableAt);
         else lease(p);
       }
-      if (this.ready.size === 0) this.lastReady = -1;
+      this.window.settleReady();
     } else {
-      for (const p of this.pending.values()) {
+      for (const p of this.window.pending.values()) {
         if (out.length >= max) break;
         const key = p.msg.orderingKey;
         if (p.state !== 'ready') {
@@ -392,12 +345,12 @@ export class SubscriptionRuntime {
     this.nextAvailableAt = nextAvailable;
     if (out.length > 0) {
       this.nextLeaseExpiry = Math.min(this.nextLeaseExpiry, now + this.info.ackDeadline);
-      this.deliveryRate.add(now, out.length);
+      this.counters.deliveryRate.add(now, out.length);
       this.journalAsync({ d: delivered });
     }
     if (tooOld.length > 0) {
       for (const p of tooOld) {
-        this.removePending(p);
+        this.window.remove(p);
         this.acked.add(p.offset);
       }
       this.journalAsync({ a: toRanges(tooOld.map((p) => p.offset)) });
@@ -413,7 +366,7 @@ export class SubscriptionRuntime {
   private readAhead(): void {
     const log = this.log;
     if (this.filling !== undefined || this.closed || log === undefined) return;
-    if (this.ready.size >= Math.min(READ_AHEAD_BELOW, this.deps.maxPendingMessages / 4) || this.readCursor >= log.endOffset) return;
+    if (this.window.readyCount >= Math.min(READ_AHEAD_BELOW, this.deps.maxPendingMessages / 4) || this.readCursor >= log.endOffset) return;
     this.fill().catch(() => undefined);
   }
 
@@ -458,24 +411,14 @@ export class SubscriptionRuntime {
   // ---------------------------------------------------------------------------------------------------------------
   // Acknowledgment
 
-  private parseAckId(id: string): { offset: number; seq: number } | undefined {
-    if (typeof id !== 'string') return undefined;
-    const parts = id.split('.');
-    if (parts.length !== 3 || parts[0] !== this.token) return undefined;
-    const offset = Number(parts[1]);
-    const seq = Number(parts[2]);
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(seq) || seq <= this.seqFloor || seq > this.seq) return undefined;
-    return { offset, seq };
-  }
-
   /**
    * Checks an ack id against the current delivery. Exactly-once subscriptions need the current, unexpired lease;
    * others accept any delivery of a message not yet acked.
    */
   private check(id: string, now: number, strict: boolean): { p: Pending } | { reason: AckFailureReason; acked?: boolean } {
-    const a = this.parseAckId(id);
+    const a = this.ackIds.parse(id);
     if (a === undefined) return { reason: 'invalid' };
-    const p = this.pending.get(a.offset);
+    const p = this.window.get(a.offset);
     if (p === undefined) return this.acked.has(a.offset) ? { reason: 'already-acked', acked: true } : { reason: 'invalid' };
     if (a.seq > p.seq) return { reason: 'invalid' };
     if (!strict) return { p };
@@ -493,7 +436,7 @@ export class SubscriptionRuntime {
     for (const id of ackIds) {
       const c = this.check(id, now, eod);
       if ('p' in c) {
-        this.removePending(c.p);
+        this.window.remove(c.p);
         this.acked.add(c.p.offset);
         offsets.push(c.p.offset);
         succeeded.push(id);
@@ -501,7 +444,7 @@ export class SubscriptionRuntime {
       else failed.push({ ackId: id, reason: c.reason });
     }
     if (offsets.length > 0) {
-      this.ackRate.add(now, offsets.length);
+      this.counters.ackRate.add(now, offsets.length);
       this.wake();
       await this.journal.append({ a: toRanges(offsets) });
     }
@@ -527,9 +470,7 @@ export class SubscriptionRuntime {
       } else failed.push({ ackId: id, reason: c.reason });
     }
     if (recs.length > 0) {
-      let next = Infinity;
-      for (const o of this.leased) next = Math.min(next, this.pending.get(o)?.leaseExpiry ?? Infinity);
-      this.nextLeaseExpiry = next;
+      this.nextLeaseExpiry = this.window.earliestLeaseExpiry();
       await this.journal.append({ d: recs });
     }
     return { succeeded, failed };
@@ -567,18 +508,13 @@ export class SubscriptionRuntime {
   async resetTo(acked: OffsetSet): Promise<void> {
     const log = this.requireLog();
     this.epoch++;
-    this.pending.clear();
-    this.pendingBytes = 0;
-    this.leased.clear();
-    this.ready.clear();
-    this.lastReady = -1;
-    this.readySorted = true;
+    this.window.clear();
     this.restored.clear();
     this.acked = acked;
     this.readCursor = log.startOffset;
     this.nextLeaseExpiry = Infinity;
     this.nextAvailableAt = Infinity;
-    this.seqFloor = this.seq; // ack ids issued before the seek no longer match any delivery
+    this.ackIds.invalidateIssued(); // ack ids issued before the seek no longer match any delivery
     await this.journal.compact();
     this.wake();
   }
@@ -598,34 +534,9 @@ export class SubscriptionRuntime {
 
   async stats(): Promise<SubscriptionStats> {
     const now = this.deps.clock.now();
-    const base = {
-      subscription: this.info.name,
-      topic: this.info.topic,
-      deliveryRate: this.deliveryRate.perSecond(now),
-      ackRate: this.ackRate.perSecond(now),
-      nackRate: this.nackRate.perSecond(now),
-      expiredDeadlines: this.expiredDeadlines,
-      deadLettered: this.deadLettered,
-    };
-    const log = this.log;
-    if (!log) return { ...base, backlogMessages: 0, backlogBytes: 0, outstandingMessages: 0 };
-    this.expireLeases(now);
-    const start = log.startOffset;
-    const end = log.endOffset;
-    const backlog = Math.max(0, end - start - this.acked.countIn(start, end));
-    const avg = end > start ? log.bytes / (end - start) : 0;
-    const unread = Math.max(0, end - Math.max(this.readCursor, start) - this.acked.countIn(Math.max(this.readCursor, start), end));
-    const backlogBytes = Math.round(this.pendingBytes + unread * avg);
-    let oldestUnackedAge: number | undefined;
-    const first = this.acked.nextAbsent(start);
-    if (first < end) {
-      const p = this.pending.get(first);
-      const t = p ? p.msg.publishTime : (await log.read(first, 1, 1))[0]?.publishTime;
-      if (t !== undefined) oldestUnackedAge = Math.max(0, now - t);
-    }
-    return oldestUnackedAge !== undefined
-      ? { ...base, backlogMessages: backlog, backlogBytes, oldestUnackedAge, outstandingMessages: this.leased.size }
-      : { ...base, backlogMessages: backlog, backlogBytes, outstandingMessages: this.leased.size };
+    const base = this.counters.base(this.info, now);
+    if (this.log) this.expireLeases(now);
+    return backlogStats(base, { log: this.log, acked: this.acked, window: this.window, readCursor: this.readCursor, now });
   }
 
   async close(): Promise<void> {
