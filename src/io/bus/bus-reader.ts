@@ -299,7 +299,9 @@ export class BusReader<T> implements UnboundedReader<T, BusReadPosition> {
   async close(): Promise<void> {
     try {
       // A read that ended with the job going on acks its last batch; a failed or cancelled job nacks what it holds.
-      if (this.ended && !this.signal?.aborted) await this.ackHeld();
+      // Acking at checkpoints, the checkpoint that holds the end acks it (finalizeCheckpoint of the ended reader's
+      // last position, before this close): what is still held here was in no completed checkpoint.
+      if (this.ended && !this.signal?.aborted && this.o.ack !== 'checkpoint') await this.ackHeld();
       await this.stream.close();
     } finally {
       await this.handle.release();

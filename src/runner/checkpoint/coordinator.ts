@@ -287,11 +287,7 @@ export class CheckpointCoordinator {
     await this.persist(id, parts);
     // Complete: publish what the sinks prepared, acknowledge what the readers read.
     for (const sink of job.sinks) await sink.commitCheckpoint(id);
-    for (let i = 0; i < job.sources.length; i++) {
-      const s = job.sources[i]!;
-      const p = positions[i];
-      if (s.finalize !== undefined && p?.kind === 'unbounded') await s.finalize(p.position);
-    }
+    for (let i = 0; i < job.sources.length; i++) await job.sources[i]!.finalizePosition(positions[i]);
     await this.completed(id, started, parts.reduce((n, p) => n + p.bytes.byteLength, 0));
   }
 

@@ -161,11 +161,7 @@ export class WorkerCheckpoints implements ShareCheckpoints {
         for (const sink of job.sinks) await sink.commitCheckpoint(c.id);
         const positions = this.positions.get(c.id) ?? [];
         this.positions.delete(c.id);
-        for (let i = 0; i < job.sources.length; i++) {
-          const s = job.sources[i]!;
-          const p = positions[i];
-          if (s.finalize !== undefined && p?.kind === 'unbounded') await s.finalize(p.position);
-        }
+        for (let i = 0; i < job.sources.length; i++) await job.sources[i]!.finalizePosition(positions[i]);
         return undefined;
       }
       case 'final-done': {

@@ -124,6 +124,7 @@ export class SourceDriver {
     });
     if (reader.finalizeCheckpoint !== undefined) op.finalize = (p) => reader.finalizeCheckpoint!(p);
     op.position = { kind: 'unbounded', position: reader.position(), watermark: op.outputWatermark };
+    let ended = false;
     try {
       while (!signal.aborted) {
         const batch = await reader.next(pollMs);
@@ -140,11 +141,17 @@ export class SourceDriver {
         if (paused !== undefined) await paused;
       }
       if (!signal.aborted) {
-        op.position = source.parallel === true ? { kind: 'ended', last: reader.position() } : { kind: 'ended' };
+        // The last position stays with the end: a parallel read's is merged on restore at another number of workers,
+        // and the checkpoint that holds the end acknowledges it upstream (op.finalizePosition).
+        op.position = { kind: 'ended', last: reader.position() };
+        ended = true;
         this.loop.sourceDone(op);
       }
     } finally {
-      await reader.close();
+      // A reader that ended in a checkpointed run stays open until the checkpoint holding its end acknowledged its
+      // last position (the final checkpoint at the latest), else the job's close closes it.
+      if (ended && op.finalize !== undefined && this.loop.checkpointing === true) op.release = () => reader.close();
+      else await reader.close();
     }
   }
 

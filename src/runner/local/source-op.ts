@@ -26,6 +26,35 @@ export class SourceOp extends Operator {
   resumeFrom: SourcePosition | undefined;
   /** Acknowledges a completed checkpoint's position upstream (an unbounded reader's `finalizeCheckpoint`). */
   finalize: ((position: unknown) => Promise<void>) | undefined;
+  /**
+   * Closes an unbounded reader that ended in a checkpointed run: it stays open until a checkpoint holding its end
+   * completed and acknowledged its last position (`finalizePosition`), or until the job closes.
+   */
+  release: (() => Promise<void>) | undefined;
+  #endFinalized = false;
+
+  /**
+   * A checkpoint holding `position` completed: the reader acknowledges it upstream — an unbounded read's position,
+   * or the last position of a read that ended (once: the checkpoints after it hold the same end).
+   */
+  async finalizePosition(position: SourcePosition | undefined): Promise<void> {
+    if (this.finalize === undefined || position === undefined) return;
+    if (position.kind === 'unbounded') return this.finalize(position.position);
+    if (position.kind !== 'ended' || position.last === undefined || this.#endFinalized) return;
+    this.#endFinalized = true;
+    await this.finalize(position.last);
+    await this.closeReader();
+  }
+
+  override async close(): Promise<void> {
+    await this.closeReader();
+  }
+
+  private async closeReader(): Promise<void> {
+    const release = this.release;
+    this.release = undefined;
+    await release?.();
+  }
 
   process(_v: unknown, _ts: Instant, _w: readonly BoundedWindow[], _p: PaneInfo): void {
     throw new Error(`source step '${this.name}' has no input`);
