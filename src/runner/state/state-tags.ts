@@ -9,7 +9,7 @@
  *   state.state('global', seen).add('a');
  */
 import { serialize, deserialize } from 'node:v8';
-import { ByteReader, ByteWriter, type Coder, RiffleError, type Instant } from '../../model/index.ts';
+import { ByteReader, ByteWriter, GlobalWindow, IntervalWindow, type Coder, RiffleError, type Instant } from '../../model/index.ts';
 import { stateTags, type HoldCombine, type StateCombineFn, type StateTag, type BagState, type CombiningState, type MapState, type OrderedListState, type SetState, type ValueState, type WatermarkHoldState } from '../../semantics/index.ts';
 
 /** The coders of one tag: `value` for values, bag/set/ordered-list elements and map values; `key` for map keys. */
@@ -59,26 +59,105 @@ export class StateNotEncodableError extends RiffleError {
 
 const PLAIN_PROTOTYPES = new Set<unknown>([Object.prototype, Array.prototype, Map.prototype, Set.prototype, Date.prototype, null]);
 
-/** Throws unless `v` survives structured cloning unchanged (plain data: no class instances, functions or symbols). */
-function checkPlain(v: unknown, path: string, depth: number): void {
+/**
+ * Windows in state (the reducer's active-window set of a merging window function keeps them): global and interval
+ * windows — exactly those classes, not subclasses, which carry more than the fallback coder knows — are written as a
+ * plain object with this one reserved field (`'global'` or `[start, end]`) and made windows again when read. A value
+ * holding them is wrapped as `{ [WINDOWS_FIELD]: value }`, so values written without windows read as before.
+ */
+const WINDOW_FIELD = '\u0000riffle.window';
+const WINDOWS_FIELD = '\u0000riffle.windows';
+
+/**
+ * Throws unless `v` survives structured cloning unchanged (plain data: no class instances, functions or symbols),
+ * global and interval windows aside: returns `v`, or a copy of it with its windows replaced (see WINDOW_FIELD).
+ */
+function plainOf(v: unknown, path: string, depth: number): unknown {
   if (v === null || typeof v !== 'object') {
     if (typeof v === 'function' || typeof v === 'symbol') throw notPlain(path, typeof v);
-    return;
+    return v;
   }
-  if (ArrayBuffer.isView(v)) return;
+  if (ArrayBuffer.isView(v)) return v;
   if (depth > 64) throw notPlain(path, 'a structure more than 64 levels deep');
   const proto = Object.getPrototypeOf(v);
-  if (!PLAIN_PROTOTYPES.has(proto)) throw notPlain(path, `an instance of ${(v as object).constructor?.name ?? 'a class'}`);
-  if (v instanceof Map) {
-    for (const [k, x] of v) {
-      checkPlain(k, `${path}<key>`, depth + 1);
-      checkPlain(x, `${path}.get(…)`, depth + 1);
-    }
-  } else if (v instanceof Set) {
-    for (const x of v) checkPlain(x, `${path}<element>`, depth + 1);
-  } else if (!(v instanceof Date)) {
-    for (const k of Object.keys(v)) checkPlain((v as Record<string, unknown>)[k], `${path}.${k}`, depth + 1);
+  if (!PLAIN_PROTOTYPES.has(proto)) {
+    if (proto === IntervalWindow.prototype) return { [WINDOW_FIELD]: [(v as IntervalWindow).start, (v as IntervalWindow).end] };
+    if (v === GlobalWindow.INSTANCE) return { [WINDOW_FIELD]: 'global' };
+    throw notPlain(path, `an instance of ${(v as object).constructor?.name ?? 'a class'}`);
   }
+  if (v instanceof Map) {
+    let copy: Map<unknown, unknown> | undefined;
+    let i = 0;
+    for (const [k, x] of v) {
+      const pk = plainOf(k, `${path}<key>`, depth + 1);
+      const px = plainOf(x, `${path}.get(…)`, depth + 1);
+      if (copy === undefined && (pk !== k || px !== x)) copy = new Map([...v].slice(0, i));
+      copy?.set(pk, px);
+      i++;
+    }
+    return copy ?? v;
+  }
+  if (v instanceof Set) {
+    let copy: Set<unknown> | undefined;
+    let i = 0;
+    for (const x of v) {
+      const px = plainOf(x, `${path}<element>`, depth + 1);
+      if (copy === undefined && px !== x) copy = new Set([...v].slice(0, i));
+      copy?.add(px);
+      i++;
+    }
+    return copy ?? v;
+  }
+  if (v instanceof Date) return v;
+  if (Array.isArray(v)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const px = plainOf(v[i], `${path}[${i}]`, depth + 1);
+      if (copy === undefined && px !== v[i]) copy = v.slice(0, i);
+      copy?.push(px);
+    }
+    return copy ?? v;
+  }
+  let copy: Record<string, unknown> | undefined;
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (k === WINDOW_FIELD || k === WINDOWS_FIELD) throw notPlain(`${path}.${JSON.stringify(k)}`, 'a field whose name the fallback state coder reserves');
+    const x = (v as Record<string, unknown>)[k];
+    const px = plainOf(x, `${path}.${k}`, depth + 1);
+    if (copy === undefined && px !== x) {
+      copy = {};
+      for (let j = 0; j < i; j++) copy[keys[j]!] = (v as Record<string, unknown>)[keys[j]!];
+    }
+    if (copy !== undefined) copy[k] = px;
+  }
+  return copy ?? v;
+}
+
+/** The inverse of plainOf's window replacement, in place (the value was just deserialized: it is ours). */
+function revive(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v) || v instanceof Date) return v;
+  if (v instanceof Map) {
+    const entries = [...v];
+    v.clear();
+    for (const [k, x] of entries) v.set(revive(k), revive(x));
+    return v;
+  }
+  if (v instanceof Set) {
+    const items = [...v];
+    v.clear();
+    for (const x of items) v.add(revive(x));
+    return v;
+  }
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = revive(v[i]);
+    return v;
+  }
+  const o = v as Record<string, unknown>;
+  const w = o[WINDOW_FIELD];
+  if (w !== undefined) return w === 'global' ? GlobalWindow.INSTANCE : new IntervalWindow((w as number[])[0]!, (w as number[])[1]!);
+  for (const k of Object.keys(o)) o[k] = revive(o[k]);
+  return o;
 }
 
 function notPlain(path: string, what: string): StateNotEncodableError {
@@ -88,7 +167,8 @@ function notPlain(path: string, what: string): StateNotEncodableError {
 /**
  * A fallback coder for state whose tag declares none: V8's structured serialization of plain data (objects, arrays,
  * Maps, Sets, Dates, bigints, typed arrays, undefined, NaN, -0 all round-trip). Values it would change — class
- * instances lose their prototype — or cannot encode are refused with a StateNotEncodableError naming the path.
+ * instances lose their prototype — or cannot encode are refused with a StateNotEncodableError naming the path;
+ * global and interval windows (the merging reducer's active-window set holds them) are the exception: see WINDOW_FIELD.
  * Not deterministic: for values only, never keys.
  */
 export function structuredStateCoder<T = unknown>(): Coder<T> {
@@ -97,10 +177,14 @@ export function structuredStateCoder<T = unknown>(): Coder<T> {
     deterministic: false,
     nonDeterministicReason: 'structured serialization keeps insertion order of object keys',
     encode(v, out) {
-      checkPlain(v, 'value', 0);
-      out.bytes(serialize(v));
+      const plain = plainOf(v, 'value', 0);
+      out.bytes(serialize(plain === v ? v : { [WINDOWS_FIELD]: plain }));
     },
-    decode: (input) => deserialize(input.bytes()) as T,
+    decode(input) {
+      const v: unknown = deserialize(input.bytes());
+      if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && WINDOWS_FIELD in v) return revive((v as Record<string, unknown>)[WINDOWS_FIELD]) as T;
+      return v as T;
+    },
   };
 }
 
