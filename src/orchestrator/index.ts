@@ -27,6 +27,7 @@ export { loadDagFolder, loadDagFile, dagFiles, type LoadedDags, type DagFileErro
 export { testDag, type DagTestResult } from './dag-test.ts';
 export { shell, type ShellOptions } from './shell-task.ts';
 export { pipeline, type PipelineTaskOptions } from './pipeline-task.ts';
+export { models, type ModelsTaskOptions, type ModelsTaskResult } from './models-task.ts';
 export { fileSensor, deltaTableSensor, externalTaskSensor, type FileSensorOptions, type DeltaTableSensorOptions, type DeltaTableSensorValue, type ExternalTaskSensorOptions, type ExternalTaskSensorValue } from './sensors.ts';
 export { orchestratorMetrics, summarize, type OrchestratorMetrics, type OrchestratorMetricsOptions, type DurationSummary } from './metrics.ts';
 export { DagDefinitionError, MetadataStoreError, SchedulerError } from './errors.ts';
