@@ -92,19 +92,21 @@ export async function runModels(command: ModelsCommand, options: ModelsOptions):
   try {
     const runner = new NodeRunner(graph, templating, session, options);
     const bad = new Set<string>();
+    const testFailed = new Set<string>();
     const deps = selectedDependencies(graph, ids);
     for (const id of runOrder(graph, ids, deps)) {
       const node = graph.nodes.get(id) as GraphNode;
-      const blockedBy = (deps.get(id) as string[]).find((d) => bad.has(d));
+      // A failed or skipped parent skips the node; a parent whose test failed (build) skips models and seeds, not its other tests.
+      const blockedBy = (deps.get(id) as string[]).find((d) => bad.has(d) || (node.type !== 'test' && testFailed.has(d)));
       let result: NodeResult;
       if (blockedBy !== undefined && command !== 'compile') {
-        result = { id, type: node.type, name: node.name, status: 'skipped', durationMs: 0, message: `skipped: ${graph.nodes.get(blockedBy)?.type} ${graph.nodes.get(blockedBy)?.name} failed or was skipped`, ...materializedOf(node) };
+        result = { id, type: node.type, name: node.name, status: 'skipped', durationMs: 0, message: `skipped: ${graph.nodes.get(blockedBy)?.type} ${graph.nodes.get(blockedBy)?.name} ${bad.has(blockedBy) ? 'failed or was skipped' : 'failed a test'}`, ...materializedOf(node) };
       } else {
         result = await runner.run(node, command);
       }
       results.push(result);
       if (result.status === 'error' || result.status === 'skipped') bad.add(id);
-      if (result.status === 'fail' && command === 'build' && node.type === 'test') for (const d of deps.get(id) as string[]) bad.add(d);
+      if (result.status === 'fail' && command === 'build' && node.type === 'test') for (const d of deps.get(id) as string[]) testFailed.add(d);
       options.log?.(progressLine(result, results.length, ids.length));
     }
   } finally {
