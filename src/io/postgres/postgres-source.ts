@@ -3,6 +3,7 @@
  * batches: never the whole result in memory), optionally split into key ranges of an integer column read in
  * parallel — all reading one consistent snapshot (`pg_export_snapshot()` + `SET TRANSACTION SNAPSHOT`).
  */
+import { BroadcastChannel, getEnvironmentData, isMainThread, setEnvironmentData } from 'node:worker_threads';
 import type { Client } from 'pg';
 import { ConfigError, type BoundedSource, type SourceBatch } from '../../model/index.ts';
 import { read as readTransform, type ReadTransform } from '../../transforms/index.ts';
@@ -48,12 +49,22 @@ interface Range {
   readonly nulls: boolean;
 }
 
-/** The snapshot of a split read, held open by the exporting transaction until every split imported it. */
-class SnapshotLease {
+/** A split's hold on the shared snapshot: `release` once it imported it (or gave up). */
+interface SnapshotRef {
+  readonly id: string;
+  release(): void;
+}
+
+/**
+ * The snapshot of a split read, held open by the exporting transaction until every split imported it — in this
+ * thread, or in worker threads (`--workers N`), whose splits tell it on a BroadcastChannel (see `PlannedSplit`).
+ */
+class SnapshotLease implements SnapshotRef {
   readonly id: string;
   #client: Client | undefined;
   #pending: number;
   #timer: NodeJS.Timeout;
+  #channel: BroadcastChannel | undefined;
 
   constructor(id: string, client: Client, parts: number, holdMs: number) {
     this.id = id;
@@ -61,6 +72,9 @@ class SnapshotLease {
     this.#pending = parts;
     this.#timer = setTimeout(() => void this.close(), holdMs);
     this.#timer.unref();
+    this.#channel = new BroadcastChannel(snapshotChannel(id));
+    this.#channel.onmessage = () => this.release();
+    this.#channel.unref();
   }
 
   /** A split imported the snapshot (or gave up): the last one closes the exporting transaction. */
@@ -70,15 +84,46 @@ class SnapshotLease {
 
   async close(): Promise<void> {
     clearTimeout(this.#timer);
+    this.#channel?.close();
+    this.#channel = undefined;
     const client = this.#client;
     this.#client = undefined;
     if (client) await client.query('COMMIT').then(() => client.end(), () => client.end()).catch(() => {});
   }
 }
 
+/** A split imported the snapshot that another thread (the coordinator's) exported and holds: tell that thread. */
+class RemoteSnapshot implements SnapshotRef {
+  #released = false;
+  constructor(readonly id: string) {}
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    const channel = new BroadcastChannel(snapshotChannel(this.id));
+    channel.postMessage('released');
+    channel.close();
+  }
+}
+
+function snapshotChannel(id: string): string {
+  return `riffle.postgres.snapshot:${id}`;
+}
+
+/**
+ * A split plan made in the main thread (the coordinator of `--workers N` splits every bounded read before it starts
+ * the worker threads), handed to the workers as environment data: each worker's `split` cuts the same bounds and
+ * imports the same snapshot, instead of exporting its own — bounds read at another moment would cut other ranges
+ * (rows read twice or never under concurrent writes), and the splits would not read one consistent snapshot.
+ */
+interface PlannedSplit {
+  readonly snapshot: string;
+  readonly lo: unknown;
+  readonly hi: unknown;
+}
+
 interface Part {
   readonly range: Range | undefined;
-  readonly snapshot: SnapshotLease | undefined;
+  readonly snapshot: SnapshotRef | undefined;
 }
 
 /**
@@ -121,6 +166,12 @@ export class PostgresSource implements BoundedSource<PgRow> {
     const { splitBy, splits = 4 } = this.options;
     if (this.#part || splitBy === undefined || splits <= 1) return [this];
     const what = `io.postgres.read(${this.describe()})`;
+    const planKey = `riffle.postgres.split:${JSON.stringify([this.options.url, this.#base(), (this.options.params ?? []).map(String), splitBy, splits])}`;
+    const planned = isMainThread ? undefined : (getEnvironmentData(planKey) as PlannedSplit | undefined);
+    if (planned !== undefined) {
+      const shared = planned;
+      return cutRanges(shared.lo, shared.hi, splits, splitBy).map((range) => new PostgresSource(this.query, this.options, { range, snapshot: new RemoteSnapshot(shared.snapshot) }));
+    }
     const client = await openClient(this.options.url, what);
     let lease: SnapshotLease | undefined;
     try {
@@ -135,6 +186,8 @@ export class PostgresSource implements BoundedSource<PgRow> {
       });
       const ranges = cutRanges(bounds!.lo, bounds!.hi, splits, splitBy);
       lease = new SnapshotLease(id!, client, ranges.length, this.options.snapshotHoldMs ?? 600_000);
+      // Worker threads started after this (the coordinator's plan) take these bounds and this snapshot.
+      if (isMainThread) setEnvironmentData(planKey, { snapshot: id!, lo: bounds!.lo, hi: bounds!.hi } satisfies PlannedSplit);
       const leased = lease;
       return ranges.map((range) => new PostgresSource(this.query, this.options, { range, snapshot: leased }));
     } catch (e) {
