@@ -39,7 +39,11 @@ export function windowBound(w: BoundedWindow, bound: 'start' | 'end' | 'time', s
 
 /** Structural equality of two expressions (positions ignored): GROUP BY expressions are matched in SELECT this way. */
 export function sameExpr(a: Expr, b: Expr): boolean {
-  return JSON.stringify(a, dropAt) === JSON.stringify(b, dropAt);
+  return exprKey(a) === exprKey(b);
+}
+/** An expression as text, positions left out (for matching and for sharing equal steps). */
+export function exprKey(e: unknown): string {
+  return JSON.stringify(e, dropAt);
 }
 function dropAt(key: string, value: unknown): unknown {
   return key === 'at' ? undefined : value;
@@ -389,6 +393,17 @@ export function keyOf(values: readonly unknown[]): string | undefined {
     out += keyPart(v);
   }
   return out;
+}
+/**
+ * One join key value as a Map key: numbers (and bigints within 2^53, and timestamps by instant) as numbers, strings
+ * and booleans as themselves; null matches nothing (undefined).
+ */
+export function singleKey(v: unknown): unknown {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : keyPart(v);
+  return keyPart(v);
 }
 export function keyPart(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'bigint') return `n${String(v)}|`;

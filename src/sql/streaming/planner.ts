@@ -18,7 +18,7 @@ import { SqlError } from '../sql-error.ts';
 import type { Emit, Expr, FromItem, Select, SelectItem } from './ast.ts';
 import { sqlAggregates, type AggregateKind, type AggregateSpec } from './aggregates.ts';
 import {
-  AGGREGATES, compileExpr, hasAggregate, keyOf, predicate, sameExpr, walk, windowBound, WINDOW_BOUNDS, WINDOW_GROUPS,
+  AGGREGATES, compileExpr, exprKey, hasAggregate, keyOf, predicate, sameExpr, singleKey, walk, windowBound, WINDOW_BOUNDS, WINDOW_GROUPS,
   type CallExpr, type ColumnExpr, type Eval, type Resolver,
 } from './expressions.ts';
 
@@ -60,6 +60,13 @@ const VIRTUAL = new Map<string, 'start' | 'end' | 'time'>([['window_start', 'sta
 /** Compiles `query` over `inputs` (name → collection) into transforms; returns the output rows. */
 export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap<string, PlanInput>, step: string): PCollection<Record<string, unknown>> {
   let counter = 0;
+  // Equal steps over the same collection are built once (Nexmark Q5 counts bids per auction and window twice).
+  const shared = new Map<string, PCollection<any>>();
+  const once = <T>(key: string, make: () => PCollection<T>): PCollection<T> => {
+    let pc = shared.get(key);
+    if (pc === undefined) shared.set(key, (pc = make()));
+    return pc as PCollection<T>;
+  };
   const name = (what: string): string => `${step}.${what}${++counter}`;
   const err = (code: 'SQL_UNSUPPORTED' | 'SQL_UNKNOWN_TABLE' | 'SQL_UNKNOWN_COLUMN' | 'SQL_SYNTAX', message: string, at: number, hint?: string): SqlError =>
     new SqlError(code, code === 'SQL_UNSUPPORTED' ? `${message} is not supported by streaming SQL` : message, { sql, position: at, ...(hint ? { hint } : {}) });
@@ -151,17 +158,17 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
 
   /** Sets event time from the column and windows the rows. */
   const windowRows = (rel: Relation, timeColumn: ColumnExpr, fn: WindowFn<any>, emit: Emit | undefined): PCollection<any> => {
-    const get = accessor(rel, resolveEntry(rel, timeColumn), timeColumn.name, timeColumn.at);
+    const entry = resolveEntry(rel, timeColumn);
+    const get = accessor(rel, entry, timeColumn.name, timeColumn.at);
     const at = timeColumn.at;
     const col = timeColumn.name;
-    const stamped = rel.pc.apply(name('EventTime'), withTimestamps((row: any) => {
+    return once(`window|${rel.pc.id}|${entry}|${spelling(rel.entries[entry]!, col)}|${fn.describe()}|${JSON.stringify(emit ?? null, (k, v) => (k === 'at' ? undefined : v))}`, () => rel.pc.apply(name('EventTime'), withTimestamps((row: any) => {
       const v = get(row, undefined as never);
       if (typeof v === 'number') return v;
       if (v instanceof Date) return v.getTime();
       if (typeof v === 'bigint') return Number(v);
       throw new SqlError('SQL_TYPE', `the time column '${col}' holds ${v === null ? 'NULL' : `a ${typeof v}`}, not a timestamp (Date or epoch milliseconds)`, { sql, position: at });
-    }));
-    return stamped.apply(name('Window'), windowInto(fn, windowingOf(emit)));
+    })).apply(name('Window'), windowInto(fn, windowingOf(emit))));
   };
 
   const fromItem = (item: FromItem, emit: Emit | undefined): Relation => {
@@ -268,13 +275,16 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
     const sideView = asTuple(sideRel).apply(name('JoinSide'), view.asIterable<any[]>());
     const sideWidth = sideRel.entries.length;
     const nulls = new Array<null>(sideWidth).fill(null);
-    const index = new WeakMap<object, Map<string, any[][]>>();
-    const indexOf = (rows: readonly any[][], w: BoundedWindow): Map<string, any[][]> => {
+    // Side rows indexed by their key once per side value (a table, or one window's aggregate).
+    const oneKey = mainKey.length === 1;
+    const keyFn = (fs: Eval[], row: any, w: BoundedWindow): unknown => (oneKey ? singleKey(fs[0]!(row, w)) : keyOf(fs.map((f) => f(row, w))));
+    const index = new WeakMap<object, Map<unknown, any[][]>>();
+    const indexOf = (rows: readonly any[][], w: BoundedWindow): Map<unknown, any[][]> => {
       let m = index.get(rows);
       if (m === undefined) {
         m = new Map();
         for (const r of rows) {
-          const k = keyOf(sideKey.map((f) => f(sideRel.tuple ? r : r[0], w)));
+          const k = keyFn(sideKey, sideRel.tuple ? r : r[0], w);
           if (k === undefined) continue;
           const list = m.get(k);
           if (list) list.push(r); else m.set(k, [r]);
@@ -283,20 +293,23 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
       }
       return m;
     };
-    const pc = asTuple(mainRel).apply(name('Join'), parDo<any[], any[], { side: typeof sideView }>({
+    const none: any[][] = [];
+    const mainTuple = mainRel.tuple;
+    const pc = mainRel.pc.apply(name('Join'), parDo<any, any[], { side: typeof sideView }>({
       sideInputs: { side: sideView },
       process(mainRow, ctx) {
         const w = ctx.window;
-        const k = keyOf(mainKey.map((f) => f(mainRel.tuple ? mainRow : mainRow[0], w)));
-        const candidates = k === undefined ? [] : mainKey.length === 0 ? (ctx.side.side as any[][]) : (indexOf(ctx.side.side, w).get(k) ?? []);
+        const k = mainKey.length === 0 ? null : keyFn(mainKey, mainRow, w);
+        const candidates = k === undefined ? none : mainKey.length === 0 ? (ctx.side.side as any[][]) : (indexOf(ctx.side.side, w).get(k) ?? none);
         let matched = false;
+        const mains = mainTuple ? (mainRow as any[]) : [mainRow];
         for (const s of candidates) {
-          const row = mainIsLeft ? [...mainRow, ...s] : [...s, ...mainRow];
+          const row = mainIsLeft ? [...mains, ...s] : [...s, ...mains];
           if (rest !== undefined && !rest(row, w)) continue;
           matched = true;
           ctx.output(row);
         }
-        if (!matched && kind === 'left') ctx.output([...mainRow, ...nulls]);
+        if (!matched && kind === 'left') ctx.output([...mains, ...nulls]);
       },
     }));
     return { ...joined, pc };
@@ -479,11 +492,11 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
     });
     // After grouping, an element is KV<key, aggregate values>; the key holds the group key values.
     const single = keyEvals.length === 1;
-    const keyed = rel.pc.apply(name('Group'), combine.perKey((row: any) => {
+    const keyed = once(`group|${rel.pc.id}|${exprKey(keys)}|${exprKey(calls)}`, () => rel.pc.apply(name('Group'), combine.perKey((row: any) => {
       if (keyEvals.length === 0) return null;
       if (single) { const v = keyEvals[0]!(row, undefined as never); return keyValue(v); }
       return keyEvals.map((f) => keyValue(f(row, undefined as never)));
-    }, sqlAggregates(specs)));
+    }, sqlAggregates(specs))));
     const outR: Resolver = {
       column: (e) => {
         const b = windowed ? boundOf(rel, e) : undefined;
