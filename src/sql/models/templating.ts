@@ -106,8 +106,8 @@ export class Templating {
     for (const f of macroFiles) {
       const text = testBlocksToMacros(f.text);
       let exported: Record<string, unknown> = {};
+      const template = t.guard(f.file, () => new n.Template(text, environment, f.file, true), true);
       t.guard(f.file, () => {
-        const template = new n.Template(text, environment, f.file, true);
         template.getExported((err, ex) => {
           if (err) throw err;
           exported = ex;
@@ -129,7 +129,8 @@ export class Templating {
     const outer = this.scope;
     this.scope = scope;
     try {
-      return this.guard(file, () => new this.nunjucks.Template(text, this.env, file, true).render({}));
+      const template = this.guard(file, () => new this.nunjucks.Template(text, this.env, file, true), true);
+      return this.guard(file, () => template.render({}));
     } finally {
       this.scope = outer;
     }
@@ -147,14 +148,16 @@ export class Templating {
     const outer = this.scope;
     this.scope = scope;
     try {
-      return this.guard(file, () => new this.nunjucks.Template(text, this.env, file, true).render({ __args: args }));
+      const template = this.guard(file, () => new this.nunjucks.Template(text, this.env, file, true), true);
+      return this.guard(file, () => template.render({ __args: args }));
     } finally {
       this.scope = outer;
     }
   }
 
   /** Runs nunjucks; its errors become ModelsErrors with file:line:column (ours pass through with the position added). */
-  private guard<T>(file: string, f: () => T): T {
+  // nunjucks numbers lines from 1 in parse errors and from 0 in render errors.
+  private guard<T>(file: string, f: () => T, parsing = false): T {
     const outerFailure = this.failure;
     this.failure = undefined;
     try {
@@ -164,7 +167,7 @@ export class Templating {
       if (this.failure instanceof ModelsError && this.failure.context.line !== undefined) throw this.failure;
       const message = e instanceof Error ? e.message : String(e);
       const m = /^\(([^)]*)\)(?: \[Line (\d+), Column (\d+)\])?\n?\s*([\s\S]*)$/.exec(message);
-      const line = m?.[2] !== undefined ? Number(m[2]) + 1 : undefined;
+      const line = m?.[2] !== undefined ? Number(m[2]) + (parsing ? 0 : 1) : undefined;
       const column = m?.[3] !== undefined ? Number(m[3]) + 1 : undefined;
       const where = `${m?.[1] || file}${line !== undefined ? `:${line}:${column}` : ''}`;
       const ours = this.failure;
