@@ -22,7 +22,12 @@ export type { LocalRunOptions, Progress } from './run-options.ts';
 export class LocalRunner implements Runner {
   readonly name = 'embedded';
   run(graph: PipelineGraph, options: LocalRunOptions = {}): Promise<PipelineResult> {
-    if (checkpointsOn(options)) return runCheckpointed(graph, options);
+    // A job control's cancel is the run's signal too.
+    const control = options.control;
+    if (control !== undefined && options.signal !== control.signal) {
+      options = { ...options, signal: options.signal !== undefined ? AbortSignal.any([options.signal, control.signal]) : control.signal };
+    }
+    if (checkpointsOn(options) || savepointsOn(options)) return runCheckpointed(graph, options);
     // On several workers: a coordinator starts them (runner/exchange); each runs its share through an Execution.
     if (options.share === undefined && options.workers !== undefined && options.workers !== 1) {
       return import('../exchange/index.ts').then((m) => m.runOnWorkers(graph, options));
@@ -70,6 +75,15 @@ async function runCheckpointed(graph: PipelineGraph, options: LocalRunOptions): 
 async function checkpointsOnWorkers(graph: PipelineGraph, options: LocalRunOptions, log: (m: string) => void): Promise<number | undefined> {
   const asked = options.workers ?? 1;
   const testStream = [...graph.nodes.values()].some((n) => n.kind === 'testStream');
+  if (savepointsOn(options)) {
+    if (options.pipelineModule === undefined || testStream) {
+      throw new RiffleError('CONFIG_INVALID', `savepoints (--savepoint-dir, --from-savepoint) are taken on worker threads, which ${testStream ? 'a TestStream pipeline does not run on' : 'need a pipeline module (this pipeline was built inline)'}`, {
+        domain: 'user',
+        hint: 'run a pipeline module with riffle run <module> --savepoint-dir DIR, or use checkpoints (--checkpoint-dir, --resume)',
+      });
+    }
+    return asked;
+  }
   let taken: number | null | undefined;
   if (options.resume === true) taken = await latestCheckpointWorkers(new LocalCheckpointStorage(options.checkpointDir!));
   if (taken === null) {
@@ -88,6 +102,11 @@ async function checkpointsOnWorkers(graph: PipelineGraph, options: LocalRunOptio
 /** Where the run's messages (checkpoint notices, warnings) go: `options.log`, else stderr (stdout is the CLI's). */
 function runLog(options: LocalRunOptions): (message: string) => void {
   return options.log ?? ((m: string) => console.error(m));
+}
+
+/** Savepoints asked for (taken or restored): the run goes to worker threads, whose coordinator takes them. */
+function savepointsOn(options: LocalRunOptions): boolean {
+  return options.share === undefined && (options.savepointDir !== undefined || options.fromSavepoint !== undefined);
 }
 
 function checkpointsOn(options: LocalRunOptions): boolean {
@@ -474,6 +493,11 @@ class Execution implements EngineLoop {
 
   beforeBatch(op: SourceOp): Promise<void> | undefined {
     return this.checkpoints?.beforeBatch(op) ?? this.options.share?.checkpoints?.beforeBatch(op);
+  }
+
+  /** A drain was asked for (job-control.ts): sources end their input at their next batch boundary. */
+  draining(): boolean {
+    return this.options.control?.draining === true;
   }
 
   get checkpointing(): boolean {

@@ -10,6 +10,7 @@ export { buildJob, type JobGraph, type BuildContext } from './build.ts';
 export type { Receiver } from './operator.ts';
 export type { EncodedKey } from './key-encoding.ts';
 export type { WorkerShare, ExchangeEdge, ShareLoop } from './worker-share.ts';
+export { JobControl } from './job-control.ts';
 export type { Operator } from './operator.ts';
 export type { SinkOp } from './sink-op.ts';
 export type { SourceOp, SourcePosition } from './source-op.ts';

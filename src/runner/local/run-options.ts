@@ -2,6 +2,7 @@ import type { RunOptions } from '../../model/index.ts';
 import type { Clock } from './clock.ts';
 import type { KeyStateFactory } from './keyed-store.ts';
 import type { WorkerShare } from './worker-share.ts';
+import type { JobControl } from './job-control.ts';
 
 /** Options of the embedded engine. */
 export interface LocalRunOptions extends RunOptions {
@@ -53,6 +54,17 @@ export interface LocalRunOptions extends RunOptions {
   restart?: { readonly kind: 'none' | 'fixed-delay' | 'exponential-backoff'; readonly maxRestarts: number; readonly delayMs?: number; readonly maxDelayMs?: number };
   /** Messages about checkpoints and restarts (default: stderr). */
   log?: (message: string) => void;
+  /**
+   * Savepoints and drain (issue 14, job-control.ts): `control` drains the run, or stops it with a savepoint;
+   * `savepointDir` is where `riffle run` writes the savepoint SIGUSR1 asks for; `fromSavepoint` starts from the newest
+   * savepoint in that directory, matching stateful steps by name (state of a step the pipeline no longer has is
+   * refused unless `allowNonRestoredState`). A run with any of the three savepoint options runs on worker threads
+   * (one or more; it needs `pipelineModule`).
+   */
+  control?: JobControl;
+  savepointDir?: string;
+  fromSavepoint?: string;
+  allowNonRestoredState?: boolean;
   /** Set by the worker pool: this run is one worker's share of the job (see worker-share.ts). */
   share?: WorkerShare;
 }

@@ -41,6 +41,8 @@ export interface EngineLoop {
   beforeBatch?(op: SourceOp): Promise<void> | undefined;
   /** The run takes checkpoints (unbounded readers then acknowledge upstream only in `finalizeCheckpoint`). */
   readonly checkpointing?: boolean;
+  /** A drain was asked for (job-control.ts): every source ends its input at its next batch boundary. */
+  draining?(): boolean;
 }
 
 /**
@@ -99,6 +101,8 @@ export class SourceDriver {
       op.position = { kind: 'bounded', ...(from !== undefined ? { from } : {}), skip };
       const paused = this.loop.atBoundary?.(op);
       if (paused !== undefined) await paused;
+      // Drained: the input ends here (the watermark goes to the end of time, so every window fires).
+      if (this.loop.draining?.() === true) break;
     }
     if (signal.aborted) return;
     await this.endRead(op);
@@ -139,6 +143,11 @@ export class SourceDriver {
         op.position = { kind: 'unbounded', position: reader.position(), watermark: op.outputWatermark };
         const paused = this.loop.atBoundary?.(op);
         if (paused !== undefined) await paused;
+        // Drained: the input ends here (the watermark goes to the end of time, so every window fires).
+        if (this.loop.draining?.() === true) {
+          op.outputWatermark = MAX_TIMESTAMP;
+          break;
+        }
       }
       if (!signal.aborted) {
         // The last position stays with the end: a parallel read's is merged on restore at another number of workers,
