@@ -1,6 +1,7 @@
 /**
  * Delta Lake tables in pipelines: `io.delta.write` (an exactly-once sink: one commit per batch job or per window
- * pane, through Delta `txn` actions; idempotent reruns with an explicit `appId`) and `io.delta.read` (a bounded source, one split per data file).
+ * pane, through Delta `txn` actions; idempotent reruns with an explicit `appId`) and `io.delta.read` (a bounded source, one split per data file), and `io.delta.stream` (an unbounded source following
+ * new versions, as Spark's Delta streaming source).
  * The table format itself lives in src/lakehouse.
  *
  * @example
@@ -11,4 +12,5 @@
  */
 export { write, type DeltaCommit, type DeltaWrite, type DeltaWriteOptions, type DeltaWriteWithErrors, type DeltaWriteMode } from './write-delta.ts';
 export { read, DeltaSource, type DeltaReadOptions, type DeltaRow } from './delta-source.ts';
+export { stream, DeltaStreamSource, type DeltaStreamOptions, type DeltaStreamPosition } from './delta-stream.ts';
 export { DeltaSinkError } from './delta-sink-error.ts';
