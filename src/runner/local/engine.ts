@@ -496,7 +496,7 @@ class Execution implements EngineLoop {
   }
 
   /** A drain was asked for (job-control.ts): sources end their input at their next batch boundary. */
-  draining(): boolean {
+  drainRequested(): boolean {
     return this.options.control?.draining === true;
   }
 

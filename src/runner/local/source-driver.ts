@@ -42,7 +42,7 @@ export interface EngineLoop {
   /** The run takes checkpoints (unbounded readers then acknowledge upstream only in `finalizeCheckpoint`). */
   readonly checkpointing?: boolean;
   /** A drain was asked for (job-control.ts): every source ends its input at its next batch boundary. */
-  draining?(): boolean;
+  drainRequested?(): boolean;
 }
 
 /**
@@ -102,7 +102,7 @@ export class SourceDriver {
       const paused = this.loop.atBoundary?.(op);
       if (paused !== undefined) await paused;
       // Drained: the input ends here (the watermark goes to the end of time, so every window fires).
-      if (this.loop.draining?.() === true) break;
+      if (this.loop.drainRequested?.() === true) break;
     }
     if (signal.aborted) return;
     await this.endRead(op);
@@ -144,7 +144,7 @@ export class SourceDriver {
         const paused = this.loop.atBoundary?.(op);
         if (paused !== undefined) await paused;
         // Drained: the input ends here (the watermark goes to the end of time, so every window fires).
-        if (this.loop.draining?.() === true) {
+        if (this.loop.drainRequested?.() === true) {
           op.outputWatermark = MAX_TIMESTAMP;
           break;
         }
