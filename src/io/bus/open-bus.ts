@@ -9,7 +9,6 @@
  *   await bus.publish('readings', [{ data: 'hello', attributes: { sensor: 's1' } }]);
  *   for await (const m of bus.streamingPull('archive')) { ...; await m.ack(); }
  */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDuration, type DurationLike } from '../../model/index.ts';
 import type {
@@ -20,9 +19,11 @@ import {
   BusAlreadyExistsError, BusClosedError, BusError, BusFailedPreconditionError, BusInvalidArgumentError, BusNotFoundError, BusUnavailableError,
 } from './bus-errors.ts';
 import { applySubscriptionUpdate, durationIn, rejectUnknownKeys, resolveSubscriptionConfig, resolveTopicConfig } from './bus-config.ts';
+import { resolveBusOptions, type BusOptions, type ResolvedBusOptions } from './bus-options.ts';
+import { SnapshotCatalog } from './bus-snapshots.ts';
 import { BusStore } from './bus-store.ts';
 import { systemClock, type Clock, type ClockTimer } from './clock.ts';
-import { FSYNC_POLICIES, type FsyncPolicy } from './group-commit.ts';
+import type { FsyncPolicy } from './group-commit.ts';
 import { checkAckIds, createMessageStream } from './message-stream.ts';
 import { validateName } from './names.ts';
 import { OffsetSet } from './offset-set.ts';
@@ -30,45 +31,9 @@ import { DELETED_TOPIC, SubscriptionRuntime, type SubscriptionDeps } from './sub
 import { TopicLog } from './topic-log.ts';
 import { TopicRuntime } from './topic-runtime.ts';
 
-/** Options of `openBus`. */
-export interface BusOptions {
-  /** The bus directory (created if missing; must be yours and not writable by others). */
-  readonly dir: string;
-  /** Durability of a publish (and of an ack) before it is answered; default `interval`. See README.md. */
-  readonly fsync?: FsyncPolicy;
-  /** With `interval`: the least time between two fsyncs of one file (default '5ms'). */
-  readonly fsyncInterval?: DurationLike;
-  /** A segment is sealed past this size (default 64 MB). */
-  readonly segmentBytes?: number;
-  /** Time for deadlines, backoff, retention and publish times (default: the system clock). */
-  readonly clock?: Clock;
-  /** Warnings (a torn tail cut, an index rebuilt, a dead letter that could not be forwarded); default: stderr. */
-  readonly onWarning?: (message: string) => void;
-  /** How often retention runs (default '1m'). */
-  readonly maintenanceInterval?: DurationLike;
-  /** A subscription journal is compacted into a snapshot past this size (default 1 MB). */
-  readonly journalCompactBytes?: number;
-  /** Messages (and bytes) a subscription keeps loaded from its log at most (default 10,000 and 64 MB). */
-  readonly maxPendingMessages?: number;
-  readonly maxPendingBytes?: number;
-}
-
-const OPTION_KEYS = ['dir', 'fsync', 'fsyncInterval', 'segmentBytes', 'clock', 'onWarning', 'maintenanceInterval', 'journalCompactBytes', 'maxPendingMessages', 'maxPendingBytes'];
-
-interface SnapshotRecord {
-  info: SnapshotInfo;
-  acked: Array<[number, number]>;
-}
-
 /** Opens (or creates) the bus in `options.dir`. */
 export async function openBus(options: BusOptions): Promise<InProcessBus> {
-  if (typeof options !== 'object' || options === null || typeof options.dir !== 'string' || options.dir === '') {
-    throw new BusInvalidArgumentError('openBus needs { dir: <the bus directory> }');
-  }
-  rejectUnknownKeys(options, OPTION_KEYS, 'openBus options');
-  const fsync = options.fsync ?? 'interval';
-  if (!FSYNC_POLICIES.includes(fsync)) throw new BusInvalidArgumentError(`fsync must be one of ${FSYNC_POLICIES.join(', ')}, not ${JSON.stringify(fsync)}`);
-  const bus = new InProcessBus(options, fsync);
+  const bus = new InProcessBus(options, resolveBusOptions(options));
   await bus.load();
   return bus;
 }
@@ -78,13 +43,11 @@ export class InProcessBus implements Bus {
   private readonly store: BusStore;
   private readonly clock: Clock;
   private readonly warn: (m: string) => void;
-  private readonly fsyncIntervalMs: number;
-  private readonly segmentBytes: number;
-  private readonly maintenanceMs: number;
+  readonly fsync: FsyncPolicy;
   private readonly subDeps: SubscriptionDeps;
   private topics = new Map<string, TopicRuntime>();
   private subs = new Map<string, SubscriptionRuntime>();
-  private snapshots = new Map<string, SnapshotRecord>();
+  private snapshots: SnapshotCatalog | undefined;
   private streams = new Set<MessageStream>();
   private maintenanceTimer: ClockTimer | undefined;
   private isClosed = false;
@@ -93,24 +56,19 @@ export class InProcessBus implements Bus {
   /** @internal use openBus */
   constructor(
     private readonly options: BusOptions,
-    readonly fsync: FsyncPolicy,
+    private readonly resolved: ResolvedBusOptions,
   ) {
+    this.fsync = resolved.fsync;
     this.clock = options.clock ?? systemClock;
     this.warn = options.onWarning ?? ((m) => process.stderr.write(`riffle bus: warning: ${m}\n`));
-    this.fsyncIntervalMs = options.fsyncInterval === undefined ? 5 : durationIn(options.fsyncInterval, 'fsyncInterval', 0, 10_000);
-    this.segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
-    if (!Number.isInteger(this.segmentBytes) || this.segmentBytes < 1024 || this.segmentBytes > 2 ** 31) {
-      throw new BusInvalidArgumentError(`segmentBytes must be a whole number from 1024 to 2 GiB, not ${this.segmentBytes}`);
-    }
-    this.maintenanceMs = options.maintenanceInterval === undefined ? 60_000 : durationIn(options.maintenanceInterval, 'maintenanceInterval', 10, 24 * 3_600_000);
     this.store = BusStore.open(options.dir);
     this.subDeps = {
       clock: this.clock,
-      fsync,
-      fsyncIntervalMs: this.fsyncIntervalMs,
-      journalCompactBytes: options.journalCompactBytes ?? 1024 * 1024,
-      maxPendingMessages: options.maxPendingMessages ?? 10_000,
-      maxPendingBytes: options.maxPendingBytes ?? 64 * 1024 * 1024,
+      fsync: resolved.fsync,
+      fsyncIntervalMs: resolved.fsyncIntervalMs,
+      journalCompactBytes: resolved.journalCompactBytes,
+      maxPendingMessages: resolved.maxPendingMessages,
+      maxPendingBytes: resolved.maxPendingBytes,
       warn: this.warn,
       deadLetter: (sub, msg, attempts) => this.forwardDeadLetter(sub, msg, attempts),
     };
@@ -150,10 +108,7 @@ export class InProcessBus implements Bus {
         }
         this.subs.set(name, sub);
       }
-      for (const name of this.store.listSnapshots()) {
-        const rec = this.store.readJson<SnapshotRecord>(this.store.snapshotPath(name));
-        if (rec) this.snapshots.set(name, rec);
-      }
+      this.snapshots = SnapshotCatalog.load(this.store);
       await this.runMaintenance();
     } catch (e) {
       await this.close().catch(() => undefined);
@@ -163,7 +118,7 @@ export class InProcessBus implements Bus {
   }
 
   private openLog(dir: string): Promise<TopicLog> {
-    return TopicLog.open(dir, { fsync: this.fsync, fsyncIntervalMs: this.fsyncIntervalMs, segmentBytes: this.segmentBytes, clock: this.clock, warn: this.warn });
+    return TopicLog.open(dir, { fsync: this.fsync, fsyncIntervalMs: this.resolved.fsyncIntervalMs, segmentBytes: this.resolved.segmentBytes, clock: this.clock, warn: this.warn });
   }
 
   private armMaintenance(): void {
@@ -172,20 +127,24 @@ export class InProcessBus implements Bus {
       void this.runMaintenance()
         .catch((e: unknown) => this.warn(`maintenance failed: ${(e as Error).message}`))
         .finally(() => this.armMaintenance());
-    }, this.maintenanceMs);
+    }, this.resolved.maintenanceMs);
   }
 
   /** Applies retention to every topic and drops expired snapshots (also runs every `maintenanceInterval`). */
   async runMaintenance(): Promise<void> {
     const now = this.clock.now();
     for (const t of this.topics.values()) await t.enforceRetention(now);
-    for (const [name, s] of this.snapshots) {
-      if (s.info.expireTime <= now) await this.deleteSnapshot(name).catch(() => undefined);
-    }
+    for (const name of this.catalog().expired(now)) await this.deleteSnapshot(name).catch(() => undefined);
   }
 
   private open(): void {
     if (this.isClosed) throw new BusClosedError();
+  }
+
+  private catalog(): SnapshotCatalog {
+    this.open();
+    if (this.snapshots === undefined) throw new BusClosedError();
+    return this.snapshots;
   }
 
   private topic(name: string): TopicRuntime {
@@ -402,7 +361,7 @@ export class InProcessBus implements Bus {
       return;
     }
     if ('snapshot' in target && !('time' in target)) {
-      const snap = this.snapshots.get(validateName('snapshot', target.snapshot));
+      const snap = this.catalog().get(validateName('snapshot', target.snapshot));
       if (!snap) throw new BusNotFoundError(`snapshot ${target.snapshot} does not exist`);
       if (snap.info.topic !== s.info.topic) {
         throw new BusFailedPreconditionError(`snapshot ${target.snapshot} is of topic ${snap.info.topic}, subscription ${subscription} of topic ${s.info.topic}`, {
@@ -420,7 +379,7 @@ export class InProcessBus implements Bus {
     validateName('snapshot', name);
     validateName('subscription', subscription);
     this.open();
-    if (this.snapshots.has(name)) throw new BusAlreadyExistsError(`snapshot ${name} exists already`);
+    if (this.catalog().has(name)) throw new BusAlreadyExistsError(`snapshot ${name} exists already`);
     const s = this.sub(subscription);
     if (s.detached) throw new BusFailedPreconditionError(`subscription ${subscription} is detached (its topic was deleted): nothing to snapshot`);
     const t = this.topic(s.info.topic);
@@ -435,30 +394,26 @@ export class InProcessBus implements Bus {
       expireTime: oldest + t.info.messageRetentionDuration,
       labels: { ...(options.labels ?? {}) },
     };
-    const rec: SnapshotRecord = { info, acked: s.ackedRanges() };
-    this.store.writeJson(this.store.snapshotPath(name), rec);
-    this.snapshots.set(name, rec);
+    this.catalog().add({ info, acked: s.ackedRanges() });
     return info;
   }
 
   async getSnapshot(name: string): Promise<SnapshotInfo> {
     validateName('snapshot', name);
     this.open();
-    const s = this.snapshots.get(name);
+    const s = this.catalog().get(name);
     if (!s) throw new BusNotFoundError(`snapshot ${name} does not exist`);
     return s.info;
   }
 
   async listSnapshots(): Promise<SnapshotInfo[]> {
-    this.open();
-    return [...this.snapshots.values()].map((s) => s.info).sort((a, b) => (a.name < b.name ? -1 : 1));
+    return this.catalog().list();
   }
 
   async deleteSnapshot(name: string): Promise<void> {
     validateName('snapshot', name);
     this.open();
-    if (!this.snapshots.delete(name)) throw new BusNotFoundError(`snapshot ${name} does not exist`);
-    rmSync(this.store.snapshotPath(name), { force: true });
+    if (!this.catalog().delete(name)) throw new BusNotFoundError(`snapshot ${name} does not exist`);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -506,3 +461,4 @@ export class InProcessBus implements Bus {
 }
 
 export { DELETED_TOPIC };
+export type { BusOptions };
