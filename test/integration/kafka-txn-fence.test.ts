@@ -16,9 +16,9 @@ const skip = brokersEnv ? false : 'needs RIFFLE_KAFKA_BROKERS (run .ci/tiers/kaf
 const child = resolve(import.meta.dirname, 'kafka-txn-crash-child.ts');
 
 /** Runs the crashing writer until its second transaction is open, SIGKILLs it, and returns its prepared checkpoint. */
-function crashMidTransaction(brokers: string, topic: string, prefix: string): Promise<kafka.KafkaPrepared> {
+function crashMidTransaction(brokers: string, topic: string, prefix: string, worker = 0, workers = 1): Promise<kafka.KafkaPrepared> {
   return new Promise((done, fail) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', child, brokers, topic, prefix], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, ['--import', 'tsx', child, brokers, topic, prefix, String(worker), String(workers)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let prepared: kafka.KafkaPrepared | undefined;
@@ -34,7 +34,12 @@ function crashMidTransaction(brokers: string, topic: string, prefix: string): Pr
   });
 }
 
-test('a crashed run\'s open transaction is fenced by the next run\'s writer: read_committed readers are not blocked until transactionTimeout', { skip, timeout: 60_000 }, async () => {
+/**
+ * A writer of `crashed.workers` writers, index `crashed.worker`, SIGKILLed mid-transaction; the next run (one writer)
+ * re-commits its restored checkpoint and writes on. A read_committed reader must see everything committed long before
+ * the crashed transaction's 60 s timeout, and never the aborted messages.
+ */
+async function crashAndResume(crashed: { worker: number; workers: number }, expectFenced: number): Promise<void> {
   const brokers = brokersEnv!.split(',');
   const topic = `fence-${randomUUID().slice(0, 8)}`;
   const prefix = `fence-test-${randomUUID().slice(0, 8)}`;
@@ -42,8 +47,8 @@ test('a crashed run\'s open transaction is fenced by the next run\'s writer: rea
   await admin.createTopics({ topics: [topic], partitions: 2, replicas: 1 });
   await admin.close();
 
-  const prepared = await crashMidTransaction(brokers.join(','), topic, prefix);
-  assert.equal(prepared.transactionalId, `${prefix}-0-0`, 'ids come from the pool: <prefix>-<worker>-<slot>');
+  const prepared = await crashMidTransaction(brokers.join(','), topic, prefix, crashed.worker, crashed.workers);
+  assert.equal(prepared.transactionalId, `${prefix}-${crashed.worker}-0`, 'ids come from the pool: <prefix>-<worker>-<slot>');
   const killedAt = Date.now();
 
   // The next run: its writer re-commits the restored checkpoint, then writes on (its pool fenced before it does).
@@ -53,7 +58,7 @@ test('a crashed run\'s open transaction is fenced by the next run\'s writer: rea
   for (let i = 200; i < 300; i++) writer.write({ i }, 0);
   await writer.flush();
   await writer.finish();
-  assert.equal(writer.counts.idsFenced, kafka.TRANSACTIONAL_ID_POOL);
+  assert.equal(writer.counts.idsFenced, expectFenced);
 
   // A read_committed reader: everything committed must be readable long before the crashed transaction's 60 s timeout.
   const seen = new Map<number, number>();
@@ -68,4 +73,12 @@ test('a crashed run\'s open transaction is fenced by the next run\'s writer: rea
   assert.deepEqual([...seen.keys()].sort((a, b) => a - b), expected, `read_committed saw ${seen.size} of 200 within ${ms} ms of the kill (the open transaction blocks its partitions until fenced)`);
   assert.ok([...seen.values()].every((n) => n === 1), 'each message once');
   assert.ok(ms < 30_000, `readable ${ms} ms after the kill, below the 60 s transactionTimeout`);
+}
+
+test('a crashed run\'s open transaction is fenced by the next run\'s writer: read_committed readers are not blocked until transactionTimeout', { skip, timeout: 60_000 }, async () => {
+  await crashAndResume({ worker: 0, workers: 1 }, kafka.TRANSACTIONAL_ID_POOL);
+});
+
+test('resumed at fewer writers: the writer that re-commits writer 1\'s checkpoint fences writer 1\'s pool too', { skip, timeout: 60_000 }, async () => {
+  await crashAndResume({ worker: 1, workers: 2 }, 2 * kafka.TRANSACTIONAL_ID_POOL);
 });

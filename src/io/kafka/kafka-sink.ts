@@ -58,6 +58,8 @@ export interface KafkaPrepared {
   readonly producerId: string | null;
   readonly producerEpoch: number | null;
   readonly messages: number;
+  /** The writer's index (absent in values of earlier versions): a resumed writer that re-commits it fences that index's pool too. */
+  readonly worker?: number;
 }
 
 /** Transactional ids per writer: `<prefix>-<worker>-<slot>`, slot 0…TRANSACTIONAL_ID_POOL-1, reused in turn. */
@@ -129,18 +131,26 @@ export class KafkaWriter<T> implements SinkWriter<T> {
     return `kafka(${this.o.topic})`;
   }
 
-  /** This writer's transactional ids: the pool of its worker index. */
-  transactionalIds(): string[] {
-    const base = `${this.o.transactionalIdPrefix ?? `riffle-${this.o.topic}-${this.context.step}`}-${this.context.worker}`;
+  /** The transactional ids of writer `worker` (default: this one): the pool of its index. */
+  transactionalIds(worker = this.context.worker): string[] {
+    const base = `${this.o.transactionalIdPrefix ?? `riffle-${this.o.topic}-${this.context.step}`}-${worker}`;
     return Array.from({ length: TRANSACTIONAL_ID_POOL }, (_, k) => `${base}-${k}`);
   }
 
-  /** Aborts what a crashed run left open under this writer's ids (once; after the restored checkpoint's commit). */
+  /**
+   * Aborts what a crashed run left open under this writer's ids (once; after the restored checkpoint's commit) — and
+   * under the ids of the earlier run's writers whose restored transactions this writer re-committed (after a resume
+   * at fewer workers, writer j takes the sink state of old writers j, j+N, …: no other writer uses their ids).
+   */
   private fence(): Promise<void> {
-    return (this.fenced ??= fenceTransactions(this.client, this.o, this.transactionalIds()).then((n) => {
+    const ids = [this.context.worker, ...[...this.adopted].filter((w) => w !== this.context.worker)].flatMap((w) => this.transactionalIds(w));
+    return (this.fenced ??= fenceTransactions(this.client, this.o, ids).then((n) => {
       this.counts.idsFenced += n;
     }));
   }
+
+  /** Writer indexes of the earlier run whose restored prepared values this writer committed. */
+  private readonly adopted = new Set<number>();
 
   async start(): Promise<void> {
     if (this.o.exactlyOnce) return; // transactions start with the first flush that has messages
@@ -289,7 +299,7 @@ export class KafkaWriter<T> implements SinkWriter<T> {
     await this.sendBuffered();
     const t = this.current;
     this.current = undefined;
-    if (!t || !this.o.exactlyOnce) return { topic: this.o.topic, checkpointId, transactionalId: null, producerId: null, producerEpoch: null, messages: 0 };
+    if (!t || !this.o.exactlyOnce) return { topic: this.o.topic, checkpointId, transactionalId: null, producerId: null, producerEpoch: null, messages: 0, worker: this.context.worker };
     this.prepared.set(t.transactionalId, t);
     return {
       topic: this.o.topic,
@@ -298,12 +308,16 @@ export class KafkaWriter<T> implements SinkWriter<T> {
       producerId: String(t.producer.producerId),
       producerEpoch: t.producer.producerEpoch ?? 0,
       messages: t.messages,
+      worker: this.context.worker,
     };
   }
 
   async commit(preparedIn: unknown): Promise<void> {
     const prepared = preparedIn as KafkaPrepared;
-    if (!prepared || prepared.transactionalId === null) return;
+    if (!prepared) return;
+    // A restored value of another writer index (a resume at fewer workers): its pool is this writer's to fence.
+    if (this.fenced === undefined && Number.isSafeInteger(prepared.worker) && prepared.worker! >= 0) this.adopted.add(prepared.worker!);
+    if (prepared.transactionalId === null) return;
     const held = this.prepared.get(prepared.transactionalId);
     if (held) {
       this.prepared.delete(prepared.transactionalId);

@@ -169,6 +169,8 @@ class PostgresWriter<T extends Record<string, unknown>> implements SinkWriter<T,
   #committer: Promise<Client> | undefined;
   /** Exactly-once: what an earlier run of this writer left prepared, rolled back once before this run writes. */
   #orphans: Promise<void> | undefined;
+  /** Writer indexes of an earlier run whose restored prepared transactions this writer committed (see `commit`). */
+  readonly #adopted = new Set<number>();
   /** Counts, for tests and reports. */
   readonly counts = { orphansRolledBack: 0 };
   readonly #sinkId: string;
@@ -369,9 +371,9 @@ class PostgresWriter<T extends Record<string, unknown>> implements SinkWriter<T,
     return `${this.#gidPrefix()}${checkpointId}`;
   }
 
-  #gidPrefix(): string {
+  #gidPrefix(writer = this.context.worker): string {
     const sink = createHash('sha256').update(`${this.#target}\0${this.#sinkId}`).digest('hex').slice(0, 24);
-    return `riffle_${sink}_${this.context.worker}_`;
+    return `riffle_${sink}_${writer}_`;
   }
 
   /**
@@ -380,17 +382,18 @@ class PostgresWriter<T extends Record<string, unknown>> implements SinkWriter<T,
    * times out: left alone it would hold its rows' locks (the replay's writes of the same keys would wait forever)
    * and its WAL. Runs once, before this run's first write, prepare or finish — after the restored checkpoint's
    * `commit`, which the runner makes before any input, so what a completed checkpoint holds is committed, not rolled
-   * back. Only this writer's gids (sink hash and writer index) are touched.
+   * back. Only this writer's gids (sink hash and writer index) are touched, and those of the earlier run's writers
+   * whose restored values it committed (after a resume at fewer workers, writer j takes old writers j, j+N, …).
    */
   #rollBackOrphans(): Promise<void> {
     if (!this.options.exactlyOnce) return Promise.resolve();
     return (this.#orphans ??= (async () => {
       this.#committer ??= openClient(this.options.url, this.what);
       const committer = await this.#committer;
-      const prefix = this.#gidPrefix();
+      const prefixes = [this.context.worker, ...this.#adopted].map((w) => this.#gidPrefix(w));
       const { rows } = await committer.query<{ gid: string }>(
-        'SELECT gid FROM pg_prepared_xacts WHERE database = current_database() AND left(gid, length($1)) = $1 ORDER BY prepared',
-        [prefix],
+        'SELECT gid FROM pg_prepared_xacts WHERE database = current_database() AND EXISTS (SELECT 1 FROM unnest($1::text[]) AS p WHERE left(gid, length(p)) = p) ORDER BY prepared',
+        [prefixes],
       );
       for (const { gid } of rows) {
         if (!/^riffle_[0-9a-f]{24}_\d+_\d+$/.test(gid)) continue;
@@ -438,6 +441,8 @@ class PostgresWriter<T extends Record<string, unknown>> implements SinkWriter<T,
   async commit(prepared: unknown): Promise<void> {
     const { gid, checkpointId, sinkId, writer } = prepared as { gid: string; checkpointId: number; sinkId: string; writer: number };
     if (!/^riffle_[0-9a-f]{24}_\d+_\d+$/.test(gid)) throw new Error(`internal: not a prepared transaction of io.postgres: ${String(gid)}`);
+    // A restored value of another writer index (a resume at fewer workers): its orphans are this writer's to clean.
+    if (this.#orphans === undefined && sinkId === this.#sinkId && Number.isSafeInteger(writer) && writer >= 0) this.#adopted.add(writer);
     // COMMIT PREPARED cannot run inside a transaction, and the writer's session is in the next checkpoint's one.
     this.#committer ??= openClient(this.options.url, this.what);
     const committer = await this.#committer;
