@@ -147,8 +147,11 @@ describe('riffle bus (through a server)', () => {
     r = await inProcess(['stats', '--json'], env);
     const after = JSON.parse(r.stdout) as { topics: Array<{ topic: string; messages: number }>; subscriptions: Array<{ backlogMessages: number }> };
     assert.equal(after.subscriptions[0]!.backlogMessages, 3, 'a seek to the past makes the retained acked messages unacked again');
+    assert.deepEqual(Object.keys(after.subscriptions[0]!).sort(), ['ackRate', 'backlogBytes', 'backlogMessages', 'deadLettered', 'deliveryRate', 'expiredDeadlines', 'nackRate', 'oldestUnackedAge', 'outstandingMessages', 'subscription', 'topic']);
+    assert.deepEqual(Object.keys(after.topics[0]!).sort(), ['bytes', 'messages', 'oldestPublishTime', 'publishRate', 'segments', 'topic']);
     r = await inProcess(['stats'], env);
-    assert.match(r.stdout, /SUBSCRIPTION\s+TOPIC\s+BACKLOG/);
+    assert.match(r.stdout, /TOPIC\s+MESSAGES\s+BYTES\s+SEGMENTS\s+PUBLISH\/S\s+OLDEST/);
+    assert.match(r.stdout, /SUBSCRIPTION\s+TOPIC\s+BACKLOG\s+BYTES\s+OLDEST UNACKED\s+OUTSTANDING\s+DELIVER\/S\s+ACK\/S\s+NACK\/S\s+EXPIRED\s+DEAD-LETTERED/);
 
     r = await inProcess(['snapshots', 'create', 'snap-1', '--subscription', 'archive'], env);
     assert.equal(r.code, 0, r.stderr);

@@ -631,20 +631,38 @@ export function runBusSuite(name: string, factory: BusSuiteFactory): void {
     });
 
     describe('stats and restart', () => {
-      t('stats report backlog, oldest unacked age and outstanding messages', async (bus, { clock }) => {
+      t('stats report backlog (messages, bytes), oldest unacked age, outstanding messages, rates and counts', async (bus, { clock }) => {
         await setup(bus);
         await publishTexts(bus, ['a', 'bb', 'ccc']);
         await clock.advance('30s');
         const [m] = await bus.pull('events-sub', { maxMessages: 1 });
         const s = (await bus.stats({ subscription: 'events-sub' })).subscriptions[0]!;
         assert.equal(s.backlogMessages, 3);
+        assert.equal(s.backlogBytes, 6);
         assert.equal(s.outstandingMessages, 1);
         assert.equal(s.oldestUnackedAge, 30 * S);
         assert.ok(s.deliveryRate > 0);
+        assert.equal(s.ackRate, 0);
         await bus.acknowledge('events-sub', [m!.ackId]);
         const all = await bus.stats();
-        assert.equal(all.topics.find((x) => x.topic === 'events')!.messages, 3);
-        assert.equal(all.subscriptions[0]!.backlogMessages, 2);
+        const topic = all.topics.find((x) => x.topic === 'events')!;
+        assert.equal(topic.messages, 3);
+        assert.ok(topic.bytes > 6 && topic.segments === 1 && topic.publishRate > 0, JSON.stringify(topic));
+        const after = all.subscriptions[0]!;
+        assert.equal(after.backlogMessages, 2);
+        assert.equal(after.backlogBytes, 5);
+        assert.ok(after.ackRate > 0);
+        assert.equal(after.nackRate, 0);
+        // A nack counts in nackRate; an expired lease in expiredDeadlines.
+        const [n] = await bus.pull('events-sub', { maxMessages: 1 });
+        await bus.nack('events-sub', [n!.ackId]);
+        await bus.pull('events-sub', { maxMessages: 1 });
+        await clock.advance('11s');
+        const last = (await bus.stats({ subscription: 'events-sub' })).subscriptions[0]!;
+        assert.ok(last.nackRate > 0);
+        assert.equal(last.expiredDeadlines, 1);
+        assert.equal(last.deadLettered, 0);
+        assert.equal(last.outstandingMessages, 0);
       });
 
       t('after a restart, acked messages stay acked and unacked ones are redelivered with their attempt count', async (bus0, { clock }, reopen) => {

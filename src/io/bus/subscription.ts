@@ -534,8 +534,9 @@ export class SubscriptionRuntime {
 
   async stats(): Promise<SubscriptionStats> {
     const now = this.deps.clock.now();
-    const base = this.counters.base(this.info, now);
+    // Leases due now expire first, so that expiredDeadlines and outstandingMessages agree.
     if (this.log) this.expireLeases(now);
+    const base = this.counters.base(this.info, now);
     return backlogStats(base, { log: this.log, acked: this.acked, window: this.window, readCursor: this.readCursor, now });
   }
 
