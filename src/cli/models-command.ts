@@ -3,7 +3,7 @@
  * (`riffle_project.yml` or `dbt_project.yml`), into a DuckDB database file or Delta tables. Definitions only; the
  * actions (models-actions.ts) load the models code and DuckDB when one runs.
  */
-import { action, Command, defineCommand, type CliContext } from './command-kit.ts';
+import { action, defineCommand, type CliContext, type Command } from './command-kit.ts';
 
 const NOTES = `
 A project folder holds riffle_project.yml or dbt_project.yml (same format), models/**/*.sql (Jinja: ref(), source(),
@@ -16,15 +16,27 @@ Exit codes: 0 done, 1 a model errored or a test failed (or a source is past erro
 
 type Sub = 'run' | 'test' | 'build' | 'seed' | 'compile' | 'ls' | 'docs' | 'freshness';
 
-const SUBCOMMANDS: ReadonlyArray<readonly [Sub, string]> = [
-  ['run', 'materialize the selected models (views, tables, incremental, ephemeral, delta)'],
-  ['test', 'run the selected data tests (generic and singular)'],
-  ['build', 'seeds, models and tests in dependency order (a failing test skips what is downstream)'],
-  ['seed', 'load the CSV seeds as tables'],
-  ['compile', 'print the compiled SQL of the selected models and tests'],
-  ['ls', 'list the selected nodes'],
-  ['docs', 'write target/manifest.json and target/index.html (a lineage graph page)'],
-  ['freshness', "check the sources' freshness (loaded_at_field against warn_after/error_after)"],
+const SUBCOMMANDS: ReadonlyArray<readonly [Sub, string, ReadonlyArray<readonly [string, string]>]> = [
+  ['run', 'materialize the selected models (views, tables, incremental, ephemeral, delta)', [
+    ['riffle models run --project-dir examples/models', 'every model'],
+    ['riffle models run -s +fct_orders --full-refresh', 'a model and its parents, incremental ones rebuilt'],
+  ]],
+  ['test', 'run the selected data tests (generic and singular)', [
+    ['riffle models test', 'every test'],
+    ['riffle models test -s stg_orders --json', "a model's tests, as JSON"],
+  ]],
+  ['build', 'seeds, models and tests in dependency order (a failing test skips what is downstream)', [
+    ['riffle models build --project-dir examples/models', 'everything'],
+    ['riffle models build --vars \'{as_of: "2024-01-06"}\'', 'with a var'],
+  ]],
+  ['seed', 'load the CSV seeds as tables', [['riffle models seed', 'every seed'], ['riffle models seed -s raw_orders', 'one seed']]],
+  ['compile', 'print the compiled SQL of the selected models and tests', [['riffle models compile -s fct_orders', "a model's SQL (ephemeral parents inlined)"]]],
+  ['ls', 'list the selected nodes', [['riffle models ls -s tag:marts', 'the marts'], ['riffle models ls --json', 'every node, as JSON']]],
+  ['docs', 'write target/manifest.json and target/index.html (a lineage graph page)', [['riffle models docs --project-dir examples/models', 'the manifest and the lineage page']]],
+  ['freshness', "check the sources' freshness (loaded_at_field against warn_after/error_after)", [
+    ['riffle models freshness', 'every source with freshness rules'],
+    ['riffle models freshness --now 2024-01-07T00:00:00Z --json', 'judged at a given time'],
+  ]],
 ];
 
 /** `riffle models`. */
@@ -36,8 +48,8 @@ export function defineModelsCommand(ctx: CliContext): Command {
     ['riffle models docs', 'the lineage page'],
   ]);
   cmd.addHelpText('after', NOTES);
-  for (const [name, description] of SUBCOMMANDS) {
-    const sub = new Command(name).description(description);
+  for (const [name, description, examples] of SUBCOMMANDS) {
+    const sub = defineCommand(name, description, examples);
     sub
       .option('-s, --select <selector...>', 'nodes to include (dbt selector syntax)')
       .option('--exclude <selector...>', 'nodes to leave out')

@@ -76,7 +76,11 @@ function walk(graph: ProjectGraph, start: Iterable<string>, direction: 'up' | 'd
     const next: string[] = [];
     for (const id of frontier) {
       const ids = direction === 'up' ? graph.nodes.get(id)?.dependsOn ?? [] : graph.children.get(id) ?? [];
-      for (const n of ids) if (!seen.has(n)) (seen.add(n), next.push(n));
+      for (const n of ids) {
+        if (seen.has(n)) continue;
+        seen.add(n);
+        next.push(n);
+      }
     }
     frontier = next;
   }
