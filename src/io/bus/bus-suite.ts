@@ -417,6 +417,26 @@ export function runBusSuite(name: string, factory: BusSuiteFactory): void {
       });
     });
 
+    describe('seek to a snapshot', () => {
+      t('restores the acked set at its creation: acked before it stays acked, acked after comes again; an expired one is refused', async (bus, { clock }) => {
+        await setup(bus);
+        await publishTexts(bus, ['a', 'b', 'c']);
+        const first = await bus.pull('events-sub', { maxMessages: 1 });
+        await bus.acknowledge('events-sub', first.map((m) => m.ackId));
+        await bus.createSnapshot('after-a', 'events-sub');
+        const rest = await bus.pull('events-sub', { maxMessages: 10 });
+        assert.deepEqual(rest.map(text), ['b', 'c']);
+        await bus.acknowledge('events-sub', rest.map((m) => m.ackId));
+        assert.equal((await bus.stats({ subscription: 'events-sub' })).subscriptions[0]!.backlogMessages, 0);
+        await bus.seek('events-sub', { snapshot: 'after-a' });
+        assert.equal((await bus.stats({ subscription: 'events-sub' })).subscriptions[0]!.backlogMessages, 2);
+        assert.deepEqual((await bus.pull('events-sub', { maxMessages: 10 })).map(text), ['b', 'c']);
+        // A snapshot lives as long as its oldest unacked message could (the topic's retention, 7 days by default).
+        await clock.advance('8d');
+        await assert.rejects(bus.seek('events-sub', { snapshot: 'after-a' }), (e: unknown) => ['BUS_FAILED_PRECONDITION', 'BUS_NOT_FOUND'].includes((e as { code?: string }).code ?? '') && /after-a/.test((e as Error).message));
+      });
+    });
+
     describe('dedup and schemas', () => {
       t('a message republished with the same id within the window is stored once and answered with the first id', async (bus, { clock }) => {
         await setup(bus, {}, { messageDedup: { idAttribute: 'eventId', window: '10m' } });
@@ -452,10 +472,13 @@ export function runBusSuite(name: string, factory: BusSuiteFactory): void {
         await bus.createTopic('avro-json', { schema: { type: 'avro', definition: JSON.stringify(schema) } });
         await bus.createTopic('avro-bin', { schema: { type: 'avro', definition: JSON.stringify(schema), encoding: 'binary' } });
         await bus.publish('avro-json', [{ data: '{"sensor":"s1","t":1.5}' }]);
-        await assert.rejects(bus.publish('avro-json', [{ data: '{"sensor":"s1"}' }]), errorCode('BUS_SCHEMA_VIOLATION'));
+        // The refusal names the field, the type it needs and what the message has.
+        await assert.rejects(bus.publish('avro-json', [{ data: '{"sensor":"s1"}' }]), (e: unknown) => errorCode('BUS_SCHEMA_VIOLATION')(e) && /message 0\b.*t: expected double, got nothing \(missing\)/.test((e as Error).message));
+        await assert.rejects(bus.publish('avro-json', [{ data: '{"sensor":7,"t":1}' }]), (e: unknown) => errorCode('BUS_SCHEMA_VIOLATION')(e) && /sensor: expected string, got 7/.test((e as Error).message));
+        await assert.rejects(bus.publish('avro-json', [{ data: 'nope' }]), (e: unknown) => errorCode('BUS_SCHEMA_VIOLATION')(e) && /not JSON/.test((e as Error).message));
         const type = avsc.Type.forSchema(schema as never);
         await bus.publish('avro-bin', [{ data: type.toBuffer({ sensor: 's1', t: 2.5 }) }]);
-        await assert.rejects(bus.publish('avro-bin', [{ data: new Uint8Array([1, 2, 3]) }]), errorCode('BUS_SCHEMA_VIOLATION'));
+        await assert.rejects(bus.publish('avro-bin', [{ data: new Uint8Array([1, 2, 3]) }]), (e: unknown) => errorCode('BUS_SCHEMA_VIOLATION')(e) && /not a binary Avro record of the schema/.test((e as Error).message));
         await assert.rejects(bus.createTopic('avro-bad', { schema: { type: 'avro', definition: '{"type":"record","name":"R"}' } }), errorCode('BUS_INVALID_ARGUMENT'));
       });
     });

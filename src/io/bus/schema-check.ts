@@ -82,9 +82,15 @@ async function compileAvro(s: SchemaSettings, schema: unknown): Promise<SchemaCh
     throw invalidSchema(s, e);
   }
   const reasonOf = (value: unknown): string | undefined => {
-    const paths: string[] = [];
-    if (type.isValid(value, { errorHook: (path) => paths.push(path.join('.') || '(the record)') })) return undefined;
-    return `does not match the Avro schema at ${paths.slice(0, 3).join(', ')}`;
+    const problems: string[] = [];
+    const hook = (path: string[], got: unknown, t: import('avsc').Type): void => {
+      // The field, the Avro type it needs (a union's branches by name), and what the message has there.
+      const expected = t.typeName.startsWith('union') ? `one of ${(t as unknown as { types: import('avsc').Type[] }).types.map((b) => b.name ?? b.typeName).join(' | ')}` : (t.name ?? t.typeName);
+      const shown = got === undefined ? 'nothing (missing)' : JSON.stringify(got)?.slice(0, 60) ?? String(got);
+      problems.push(`${path.join('.') || '(the record)'}: expected ${expected}, got ${shown}`);
+    };
+    if (type.isValid(value, { errorHook: hook })) return undefined;
+    return `does not match the Avro schema: ${problems.slice(0, 3).join('; ')}`;
   };
   if (s.encoding === 'binary') {
     return (data) => {
