@@ -21,8 +21,46 @@ const NO_WINDOW: BoundedWindow = GlobalWindow.INSTANCE;
 /** Slot accumulators: countStar/count → number; countDistinct → { [key]: value }; sum → number | null; avg → [sum, n]; min/max → value | null. */
 type Slot = unknown;
 
+/**
+ * One COUNT, SUM, MIN or MAX without FILTER: a scalar accumulator (a small integer for COUNT(*): nothing allocated per
+ * group but the output's one-element array), as the built-in combine functions have.
+ */
+function single(spec: AggregateSpec): CombineFn<unknown, any, unknown[]> | undefined {
+  const arg = spec.arg;
+  const merge = (accs: any[], fold: (a: any, b: any) => any, empty: unknown) => {
+    let out = empty;
+    for (let i = 0; i < accs.length; i++) out = fold(out, accs[i]);
+    return out;
+  };
+  if (spec.filter !== undefined) return undefined;
+  switch (spec.kind) {
+    case 'countStar':
+      return { name: 'sqlCount', createAccumulator: () => 0, addInput: (acc: number) => acc + 1, mergeAccumulators: (accs) => merge(accs, (a, b) => a + b, 0), extractOutput: (acc) => [acc] };
+    case 'count':
+      return { name: 'sqlCount', createAccumulator: () => 0, addInput: (acc: number, row) => { const v = arg!(row, NO_WINDOW); return v === null || v === undefined ? acc : acc + 1; }, mergeAccumulators: (accs) => merge(accs, (a, b) => a + b, 0), extractOutput: (acc) => [acc] };
+    case 'sum': {
+      const fold = (a: unknown, v: unknown) => (v === null || v === undefined ? a : a === null ? v : sum(a, v));
+      return { name: 'sqlSum', createAccumulator: () => null, addInput: (acc, row) => fold(acc, arg!(row, NO_WINDOW)), mergeAccumulators: (accs) => merge(accs, fold, null), extractOutput: (acc) => [acc] };
+    }
+    case 'min': case 'max': {
+      const sign = spec.kind === 'min' ? -1 : 1;
+      const fold = (a: unknown, v: unknown) => {
+        if (v === null || v === undefined) return a;
+        if (a === null) return v;
+        if (typeof a === 'number' && typeof v === 'number') return sign > 0 ? (v > a ? v : a) : (v < a ? v : a);
+        return compare(v, a)! * sign > 0 ? v : a;
+      };
+      return { name: `sql${spec.kind}`, createAccumulator: () => null, addInput: (acc, row) => fold(acc, arg!(row, NO_WINDOW)), mergeAccumulators: (accs) => merge(accs, fold, null), extractOutput: (acc) => [acc] };
+    }
+    default:
+      return undefined;
+  }
+}
+
 /** A CombineFn from rows to the array of the aggregates' values. */
 export function sqlAggregates(specs: readonly AggregateSpec[]): CombineFn<unknown, Slot[], unknown[]> {
+  const one = specs.length === 1 ? single(specs[0]!) : undefined;
+  if (one !== undefined) return one;
   const n = specs.length;
   const kinds = specs.map((s) => s.kind);
   const args = specs.map((s) => s.arg);

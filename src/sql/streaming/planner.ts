@@ -37,6 +37,11 @@ interface Entry {
   readonly windowColumns: boolean;
   /** Real columns that hold a window bound (a subquery selected window_start AS x). */
   readonly boundColumns: ReadonlyMap<string, 'start' | 'end' | 'time'>;
+  /**
+   * The bound columns are not in the rows but read from the element's window (a subquery's rows keep their window:
+   * no Date per row and column for what only the window join and grouping need).
+   */
+  readonly boundsVirtual?: boolean;
 }
 
 interface Relation {
@@ -75,8 +80,11 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
   const accessor = (rel: Relation, i: number, written: string, at: number): Eval => {
     const entry = rel.entries[i]!;
     const col = spelling(entry, written);
-    const bound = virtual(entry, written);
-    if (bound !== undefined) return (_row, w) => windowBound(w, bound, sql, at);
+    const bound = virtual(entry, written) ?? (entry.boundsVirtual ? entry.boundColumns.get(col) : undefined);
+    if (bound !== undefined) {
+      if (rel.tuple) return (row: any[], w) => (row[i] == null ? null : windowBound(w, bound, sql, at));
+      return (_row, w) => windowBound(w, bound, sql, at);
+    }
     if (rel.tuple) return (row: any[]) => { const r = row[i]; const v = r == null ? null : r[col]; return v === undefined ? null : v; };
     return (row: any) => { const v = row[col]; return v === undefined ? null : v; };
   };
@@ -180,7 +188,7 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
       };
     }
     if (item.kind === 'subquery') {
-      const sub = select(item.query);
+      const sub = select(item.query, false);
       return { ...sub, entries: [{ ...sub.entries[0]!, alias: item.alias }] };
     }
     const { tvf } = item;
@@ -302,6 +310,7 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
         const k = mainKey.length === 0 ? null : keyFn(mainKey, mainRow, w);
         const candidates = k === undefined ? none : mainKey.length === 0 ? (ctx.side.side as any[][]) : (indexOf(ctx.side.side, w).get(k) ?? none);
         let matched = false;
+        if (candidates.length === 0 && kind === 'inner') return;
         const mains = mainTuple ? (mainRow as any[]) : [mainRow];
         for (const s of candidates) {
           const row = mainIsLeft ? [...mains, ...s] : [...s, ...mains];
@@ -350,7 +359,7 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
   };
 
   // ---- SELECT ----
-  const select = (q: Select): Relation => {
+  const select = (q: Select, top: boolean): Relation => {
     const beamWindow = q.groupBy.find((g): g is CallExpr => g.kind === 'call' && WINDOW_GROUPS.has(g.name));
     let rel = fromItem(q.from, beamWindow ? undefined : q.emit);
     for (const j of q.joins) {
@@ -365,7 +374,7 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
     }
     const where = q.where ? predicate(compileExpr(q.where, rowResolver(rel, 'is not allowed in WHERE (use HAVING)'), sql)) : undefined;
     const aggregated = q.groupBy.length > 0 || q.having !== undefined || q.distinct || q.items.some((i) => i.kind === 'expr' && hasAggregate(i.expr));
-    if (!aggregated) return project(rel, q, where);
+    if (!aggregated) return project(rel, q, where, top);
     if (where) rel = { ...rel, pc: rel.pc.apply(name('Where'), parDo<any, any>({ process(row, ctx) { if (where(row, ctx.window)) ctx.output(row); } })) };
     if (beamWindow) {
       if (!rel.pc.windowing.windowFn.isGlobal) throw err('SQL_UNSUPPORTED', `GROUP BY ${beamWindow.name.toUpperCase()}(…) over rows that are already windowed`, beamWindow.at);
@@ -378,24 +387,24 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
       const fn = windowFnOf(beamWindow.name as 'tumble', rest.map((x) => (x as Extract<Expr, { kind: 'interval' }>).ms), beamWindow.at);
       rel = { ...rel, pc: windowRows(rel, time, fn, q.emit), sqlWindowed: true };
     }
-    return aggregate(rel, q, beamWindow);
+    return aggregate(rel, q, beamWindow, top);
   };
 
   /** WHERE and the SELECT list over rows, in one parDo. */
-  const project = (rel: Relation, q: Select, where: ((row: any, w: BoundedWindow) => boolean) | undefined): Relation => {
+  const project = (rel: Relation, q: Select, where: ((row: any, w: BoundedWindow) => boolean) | undefined, top: boolean): Relation => {
     if (rel.sessionPartition) throw err('SQL_UNSUPPORTED', 'rows of SESSION(…) without GROUP BY', q.at, 'sessions exist once rows are grouped: GROUP BY the partition columns, window_start, window_end');
-    const { build, columns, boundColumns } = selectList(q.items, rel, rowResolver(rel, 'needs GROUP BY or is not allowed here'), (e) => boundOf(rel, e));
+    const { build, columns, boundColumns } = selectList(q.items, rel, rowResolver(rel, 'needs GROUP BY or is not allowed here'), (e) => boundOf(rel, e), top);
     const pc = rel.pc.apply(name('Select'), parDo<any, Record<string, unknown>>({
       process(row, ctx) {
         if (where !== undefined && !where(row, ctx.window)) return;
         ctx.output(build(row, ctx.window));
       },
     }));
-    return { pc, tuple: false, sqlWindowed: rel.sqlWindowed, perWindow: false, entries: [{ alias: '', columns, windowColumns: false, boundColumns }] };
+    return { pc, tuple: false, sqlWindowed: rel.sqlWindowed, perWindow: false, entries: [{ alias: '', columns, windowColumns: false, boundColumns, boundsVirtual: !top }] };
   };
 
   /** The SELECT list: a function building the output row, and the output's column names when all are known. */
-  const selectList = (items: readonly SelectItem[], rel: Relation, r: Resolver, bound: (e: Expr) => 'start' | 'end' | 'time' | undefined) => {
+  const selectList = (items: readonly SelectItem[], rel: Relation, r: Resolver, bound: (e: Expr) => 'start' | 'end' | 'time' | undefined, materialize: boolean) => {
     const parts: { name: string; f: Eval }[] = [];
     const spreads: { index: number; windowColumns: boolean }[] = [];
     let known = true;
@@ -424,21 +433,30 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
       const b = bound(item.expr);
       if (b !== undefined) boundColumns.set(outName, b);
     }
+    // Rows of a subquery leave out the window bounds (read back from the window); the query's result has them all.
+    const kept = materialize ? parts : parts.filter((x) => !boundColumns.has(x.name));
     const build = (row: any, w: BoundedWindow): Record<string, unknown> => {
       const out: Record<string, unknown> = {};
       for (const s of spreads) {
-        Object.assign(out, rel.tuple ? row[s.index] : row);
+        const one = rel.tuple ? row[s.index] : row;
+        Object.assign(out, one);
+        if (!materialize || one == null) continue;
         if (s.windowColumns) for (const [c, b] of VIRTUAL) out[c] = windowBound(w, b, sql, 0);
+        const e = rel.entries[s.index]!;
+        if (e.boundsVirtual) for (const [c, b] of e.boundColumns) out[c] = windowBound(w, b, sql, 0);
       }
-      for (const p of parts) out[p.name] = p.f(row, w);
+      for (let i = 0; i < kept.length; i++) { const p = kept[i]!; out[p.name] = p.f(row, w); }
       return out;
     };
-    for (const s of spreads) if (s.windowColumns) for (const [c, b] of VIRTUAL) boundColumns.set(c, b);
+    for (const s of spreads) {
+      if (s.windowColumns) for (const [c, b] of VIRTUAL) boundColumns.set(c, b);
+      for (const [c, b] of rel.entries[s.index]!.boundColumns) boundColumns.set(c, b);
+    }
     return { build, columns: known ? names : undefined, boundColumns };
   };
 
   /** GROUP BY (keys, window bounds), aggregates, HAVING and the SELECT list. */
-  const aggregate = (rel: Relation, q: Select, beamWindow: CallExpr | undefined): Relation => {
+  const aggregate = (rel: Relation, q: Select, beamWindow: CallExpr | undefined, top: boolean): Relation => {
     const windowed = !rel.pc.windowing.windowFn.isGlobal;
     if (rel.pc.windowing.windowFn.isGlobal && !rel.pc.bounded) {
       throw err('SQL_UNSUPPORTED', 'GROUP BY over an unbounded input without a window', q.at,
@@ -527,7 +545,7 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
       if (e.kind === 'call' && e.name in WINDOW_BOUNDS) return WINDOW_BOUNDS[e.name];
       return windowed ? boundOf(rel, e) : undefined;
     };
-    const { build, columns, boundColumns } = selectList(q.items, rel, outR, boundExpr);
+    const { build, columns, boundColumns } = selectList(q.items, rel, outR, boundExpr, top);
     const pc = keyed.apply(name('Select'), parDo<KV<unknown, unknown[]>, Record<string, unknown>>({
       process(g, ctx) {
         if (having !== undefined && !having(g, ctx.window)) return;
@@ -535,10 +553,10 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
       },
     }));
     const perWindow = windowed && keys.length === 0;
-    return { pc, tuple: false, sqlWindowed: rel.sqlWindowed, perWindow, entries: [{ alias: '', columns, windowColumns: false, boundColumns }] };
+    return { pc, tuple: false, sqlWindowed: rel.sqlWindowed, perWindow, entries: [{ alias: '', columns, windowColumns: false, boundColumns, boundsVirtual: !top }] };
   };
 
-  const out = select(query);
+  const out = select(query, true);
   if (!(out.pc instanceof PCollection)) throw new PipelineValidationError(`${step}: the plan has no output`);
   return out.pc;
 }
