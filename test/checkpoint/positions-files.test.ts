@@ -343,3 +343,90 @@ function readdirSafe(dir: string): string[] {
     return [];
   }
 }
+
+/** Random CSV bytes: quoted values with line ends, doubled quotes, stray and unterminated quotes, empty lines, bad UTF-8. */
+function randomCsv(random: () => number): Buffer {
+  const term = ['\n', '\r\n', '\r'][Math.floor(random() * 3)]!;
+  const parts: Buffer[] = [];
+  if (random() < 0.3) parts.push(Buffer.from('\ufeff'));
+  parts.push(Buffer.from(`a,b,c${term}`));
+  const n = 20 + Math.floor(random() * 80);
+  for (let i = 0; i < n; i++) {
+    const r = random();
+    const field = () => {
+      const f = random();
+      if (f < 0.15) return `"x${term}y${random() < 0.5 ? term : ''}z"`;
+      if (f < 0.25) return '"q ""x"", y"';
+      if (f < 0.28) return '"unterminated';
+      if (f < 0.3) return 'a"b';
+      if (f < 0.35) return 'ünï';
+      return String(Math.floor(random() * 1000));
+    };
+    if (r < 0.04) parts.push(Buffer.from(term));
+    else if (r < 0.06) parts.push(Buffer.concat([Buffer.from('1,'), Buffer.from([0xff, 0xc3]), Buffer.from(`,3${term}`)]));
+    else parts.push(Buffer.from(`${field()},${field()},${field()}${random() < 0.97 || i < n - 1 ? term : ''}`));
+  }
+  return Buffer.concat(parts);
+}
+
+test('CSV fuzz: random files resumed at every batch boundary equal the uninterrupted read (RIFFLE_POSITIONS_FUZZ_COUNT)', async () => {
+  const dir = tmp();
+  try {
+    const count = Number(process.env.RIFFLE_POSITIONS_FUZZ_COUNT ?? 15);
+    const seed = Number(process.env.RIFFLE_POSITIONS_FUZZ_SEED ?? 77);
+    const random = rng(seed);
+    for (let c = 0; c < count; c++) {
+      const path = join(dir, `f${c}.csv`);
+      writeFileSync(path, randomCsv(random));
+      const opts = { batchSize: 1 + Math.floor(random() * 6), skipEmptyLines: random() < 0.7, maxRecordLines: 2 + Math.floor(random() * 4), ...(random() < 0.5 ? { invalidUtf8: 'replace' as const } : {}) };
+      const make = () => csvSource(path, opts) as BoundedSource<unknown>;
+      const { seen: whole, batches } = await readAll(make());
+      for (let k = 0; k < batches.length; k++) {
+        const seen: Seen = { values: [], errors: [] };
+        for (let i = 0; i <= k; i++) add(seen, batches[i]!);
+        for await (const b of make().readFrom!(JSON.parse(JSON.stringify(batches[k]!.position)))) add(seen, b);
+        assert.deepEqual(seen, whole, `seed ${seed}, file ${c} (${JSON.stringify(opts)}): resumed after batch ${k} at ${JSON.stringify(batches[k]!.position)}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('text and JSON Lines fuzz: random bytes (bad UTF-8, over-long lines, any line ends) resumed at every batch boundary', async () => {
+  const dir = tmp();
+  try {
+    const count = Number(process.env.RIFFLE_POSITIONS_FUZZ_COUNT ?? 15);
+    const seed = Number(process.env.RIFFLE_POSITIONS_FUZZ_SEED ?? 78);
+    const random = rng(seed);
+    for (let c = 0; c < count; c++) {
+      const term = ['\n', '\r\n', '\r'][Math.floor(random() * 3)]!;
+      const parts: Buffer[] = random() < 0.3 ? [Buffer.from('\ufeff')] : [];
+      const n = 10 + Math.floor(random() * 60);
+      for (let i = 0; i < n; i++) {
+        const r = random();
+        const body = r < 0.1 ? Buffer.from([0x7b, 0xff, 0x7d]) : r < 0.15 ? Buffer.from(`{"long":"${'x'.repeat(200)}"}`) : r < 0.2 ? Buffer.from('') : r < 0.3 ? Buffer.from(`{"s":"ünï ${i}"}`) : Buffer.from(`{"i":${i}}`);
+        parts.push(body, Buffer.from(i < n - 1 || random() < 0.5 ? term : ''));
+      }
+      const path = join(dir, `f${c}.jsonl`);
+      writeFileSync(path, Buffer.concat(parts));
+      const batchSize = 1 + Math.floor(random() * 5);
+      const common = { batchSize, ...(random() < 0.5 ? { invalidUtf8: 'replace' as const } : {}) };
+      const makers: Array<() => BoundedSource<unknown>> = [
+        () => textSource(path, { ...common, maxLineBytes: 100 }) as BoundedSource<unknown>,
+        () => jsonlSource(path, { ...common, maxRecordBytes: 100 }),
+      ];
+      for (const make of makers) {
+        const { seen: whole, batches } = await readAll(make());
+        for (let k = 0; k < batches.length; k++) {
+          const seen: Seen = { values: [], errors: [] };
+          for (let i = 0; i <= k; i++) add(seen, batches[i]!);
+          for await (const b of make().readFrom!(JSON.parse(JSON.stringify(batches[k]!.position)))) add(seen, b);
+          assert.deepEqual(seen, whole, `seed ${seed}, file ${c} (${make().describe()}, ${JSON.stringify(common)}): resumed after batch ${k}`);
+        }
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

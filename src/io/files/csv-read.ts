@@ -112,10 +112,10 @@ export async function* readCsvRecords(path: string, opts: CsvReadOptions, sink: 
       if (wantHeader) {
         wantHeader = false;
         headerRead = true;
-        const problem = sink.header?.(fields, line + offset, raw);
+        const problem = sink.header?.(fields, line, raw);
         if (problem !== undefined) {
           malformed++;
-          sink.malformed(`line ${line + offset}: ${problem}`, line + offset, raw);
+          sink.malformed(`line ${line}: ${problem}`, line, raw);
           stop = true;
           return;
         }
@@ -123,12 +123,12 @@ export async function* readCsvRecords(path: string, opts: CsvReadOptions, sink: 
         return;
       }
       records++;
-      sink.record(fields, line + offset, raw);
+      sink.record(fields, line, raw);
     },
     malformed(reason, line, raw) {
       if (stop) return;
       malformed++;
-      sink.malformed(offset === 0 ? reason : reason.replace(/^line \d+/, `line ${line + offset}`), line + offset, raw);
+      sink.malformed(reason, line, raw);
     },
   };
   // The read's progress: bytes and lines (from `start`) of the lines taken so far.
@@ -139,8 +139,8 @@ export async function* readCsvRecords(path: string, opts: CsvReadOptions, sink: 
   const resumePoint = async (terminator: '\n' | '\r'): Promise<CsvReadPosition> => {
     const pending = parser.pendingLines;
     if (pending.length === 0) return { offset: end, line: linesRead + offset };
-    const line = parser.pendingFirstLine - 1 + offset;
-    if (parser.pendingFirstLine === 1) return { offset: opts.start ?? 0, line }; // the read's first line (a BOM before it)
+    const line = parser.pendingFirstLine - 1;
+    if (line === offset) return { offset: opts.start ?? 0, line }; // the read's first line (a BOM before it)
     // Each pending line is a whole line (its '\r' kept) plus one terminator byte. Text read with invalid bytes
     // replaced does not measure its bytes: count the lines back in the file instead.
     if (opts.invalidUtf8 === 'replace' && pending.some((l) => l.includes('\uFFFD'))) {
@@ -156,7 +156,7 @@ export async function* readCsvRecords(path: string, opts: CsvReadOptions, sink: 
     if (stop) return;
     malformed++;
     const detail: CsvErrorDetail = error.byteOffset !== undefined ? { rawEncoding: error.rawEncoding, byteOffset: error.byteOffset } : { rawEncoding: error.rawEncoding };
-    sink.malformed(`line ${line + offset}: ${error.reason}`, line + offset, error.raw, detail);
+    sink.malformed(`line ${line}: ${error.reason}`, line, error.raw, detail);
   };
   for await (const batch of readLines(path, {
     keepCarriageReturn: true,
@@ -169,8 +169,10 @@ export async function* readCsvRecords(path: string, opts: CsvReadOptions, sink: 
   })) {
     parser.newline = batch.terminator;
     const { lines, firstLine } = batch;
-    for (let i = 0; i < lines.length && !stop; i++) parser.push(lines[i]!, firstLine + i, inner);
-    if (batch.error && !stop) lineError(batch.error, firstLine + lines.length);
+    // Line numbers of the file: the parser's messages name them (a record's first line, the line it closes on).
+    const first = firstLine + offset;
+    for (let i = 0; i < lines.length && !stop; i++) parser.push(lines[i]!, first + i, inner);
+    if (batch.error && !stop) lineError(batch.error, first + lines.length);
     end = batch.end;
     linesRead = firstLine - 1 + lines.length + (batch.error ? 1 : 0);
     yield stop ? { offset: end, line: linesRead + offset, done: true } : await resumePoint(batch.terminator);

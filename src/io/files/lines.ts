@@ -243,24 +243,27 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
       const s = region.toString('utf8');
       const ch = t === CR ? '\r' : '\n';
       const stripCr = t === NL && !keepCr;
-      // Characters are bytes when the region is ASCII; otherwise a batch's end offset is counted back to bytes.
+      // Characters are bytes when the region is ASCII; otherwise a batch's end offset is found in the bytes, by
+      // passing as many terminators as lines were taken (decoded text does not measure bytes: a replaced invalid
+      // byte is three bytes as U+FFFD).
       const ascii = s.length === region.length;
-      let counted = 0;
-      let countedBytes = 0;
+      let bytePos = 0;
+      let sinceYield = 0; // lines of this region in the batch
       let pos = 0;
       while (pos < s.length) {
         const nl = s.indexOf(ch, pos);
         const end = stripCr && nl > pos && s.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
         batch.push(s.slice(pos, end));
         pos = nl + 1;
+        sinceYield++;
         if (batch.length >= batchSize) {
           signal?.throwIfAborted();
           if (ascii) lineEnd = regionStart + pos;
           else {
-            countedBytes += Buffer.byteLength(s.slice(counted, pos));
-            counted = pos;
-            lineEnd = regionStart + countedBytes;
+            for (; sinceYield > 0; sinceYield--) bytePos = region.indexOf(t, bytePos) + 1;
+            lineEnd = regionStart + bytePos;
           }
+          sinceYield = 0;
           yield take();
         }
       }
