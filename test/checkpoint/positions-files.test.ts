@@ -372,7 +372,7 @@ function randomCsv(random: () => number): Buffer {
 test('CSV fuzz: random files resumed at every batch boundary equal the uninterrupted read (RIFFLE_POSITIONS_FUZZ_COUNT)', async () => {
   const dir = tmp();
   try {
-    const count = Number(process.env.RIFFLE_POSITIONS_FUZZ_COUNT ?? 15);
+    const count = Number(process.env.RIFFLE_POSITIONS_FUZZ_COUNT ?? 5);
     const seed = Number(process.env.RIFFLE_POSITIONS_FUZZ_SEED ?? 77);
     const random = rng(seed);
     for (let c = 0; c < count; c++) {
@@ -396,7 +396,7 @@ test('CSV fuzz: random files resumed at every batch boundary equal the uninterru
 test('text and JSON Lines fuzz: random bytes (bad UTF-8, over-long lines, any line ends) resumed at every batch boundary', async () => {
   const dir = tmp();
   try {
-    const count = Number(process.env.RIFFLE_POSITIONS_FUZZ_COUNT ?? 15);
+    const count = Number(process.env.RIFFLE_POSITIONS_FUZZ_COUNT ?? 5);
     const seed = Number(process.env.RIFFLE_POSITIONS_FUZZ_SEED ?? 78);
     const random = rng(seed);
     for (let c = 0; c < count; c++) {
