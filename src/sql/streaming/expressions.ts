@@ -341,6 +341,9 @@ export function compileExpr(e: Expr, r: Resolver, sql: string): Eval {
         throw new SqlError('SQL_UNKNOWN_FUNCTION', `unknown function ${e.name}()`, { sql, position: e.at, hint: `streaming SQL functions: ${Object.keys(SCALARS).join(', ')}; aggregates: ${[...AGGREGATES].join(', ')}` });
       }
       if (e.star || e.distinct || e.filter) throw new SqlError('SQL_SYNTAX', `${e.name}() takes no *, DISTINCT or FILTER`, { sql, position: e.at });
+      if (e.name === 'extract' && e.args[0]?.kind === 'literal' && !(String(e.args[0].value) in EXTRACT)) {
+        throw new SqlError('SQL_UNSUPPORTED', `EXTRACT(${String(e.args[0].value).toUpperCase()} FROM …) is not supported by streaming SQL`, { sql, position: e.at, hint: `date parts: ${Object.keys(EXTRACT).join(', ')}` });
+      }
       if (e.args.length < f.min || e.args.length > f.max) {
         throw new SqlError('SQL_SYNTAX', `${e.name}() takes ${f.min === f.max ? f.min : `${f.min} to ${f.max === Infinity ? 'any number of' : f.max}`} arguments, got ${e.args.length}`, { sql, position: e.at });
       }

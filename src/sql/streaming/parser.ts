@@ -269,7 +269,7 @@ export function parseStreamingSql(sql: string): Select {
         word('from');
         const arg = expr();
         op(')');
-        return { kind: 'call', name: 'extract', args: [{ kind: 'literal', value: unit, at: t.at }, arg], star: false, distinct: false, filter: undefined, at: t.at };
+        return { kind: 'call', name: 'extract', args: [{ kind: 'literal', value: unit.toLowerCase(), at: t.at }, arg], star: false, distinct: false, filter: undefined, at: t.at };
       }
       case 'exists': return unsupported('EXISTS', t.at);
       default:
