@@ -156,6 +156,21 @@ describe('streaming SQL over unbounded input', () => {
     assert.deepEqual(await run('EMIT AFTER WATERMARK EVERY 2 ROWS'), ['EARLY [0,10000) a 2 3', 'ON_TIME [0,10000) a 3 7', 'ON_TIME [10000,20000) b 1 8']);
   });
 
+  it('ALLOWED LATENESS keeps a window open for late rows (a pane per late row, accumulating); without it they are dropped', async () => {
+    const run = async (emit: string) => {
+      const p = Pipeline.create();
+      const s = p.apply(testStream<{ k: string; ts: number }>()
+        .addElements({ value: { k: 'a', ts: 1_000 }, timestamp: 1_000 })
+        .advanceWatermarkTo(15_000)
+        .addElements({ value: { k: 'a', ts: 2_000 }, timestamp: 2_000 })
+        .advanceWatermarkToInfinity());
+      const q = `SELECT k, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE s, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY k, window_start, window_end ${emit}`;
+      return (await collect(p, sql.transform(q, { inputs: { s } }))).map((o) => `${o.pane} ${o.window} ${String(o.row.n)}`);
+    };
+    assert.deepEqual(await run("EMIT AFTER WATERMARK ALLOWED LATENESS INTERVAL '1' MINUTE"), ['ON_TIME [0,10000) 1', 'LATE [0,10000) 2']);
+    assert.deepEqual(await run('EMIT AFTER WATERMARK'), ['ON_TIME [0,10000) 1']);
+  });
+
   it('projections and filters stream through; a table join reads the table as a side input', async () => {
     const p = Pipeline.create();
     const names = p.apply('Names', createTimestamped([{ value: { k: 'a', name: 'Alpha' }, timestamp: 0 }]));
