@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { combine, coders, groupByKey, IntervalWindow, kv, LocalRunner, parDo, Pipeline, read, window, type BoundedSource, type BoundedWindow, type Coder, type LocalRunOptions, type SourceBatch, type WindowMerge } from '../../index.ts';
+import { combine, coders, groupByKey, IntervalWindow, kv, LocalRunner, parDo, Pipeline, read, trigger, window, type BoundedSource, type BoundedWindow, type Coder, type LocalRunOptions, type SourceBatch, type WindowMerge } from '../../index.ts';
 import { decodePart } from '../checkpoint/index.ts';
 
 interface Ev {
@@ -103,6 +103,11 @@ function build(p: Pipeline, source: BoundedSource<Ev>, out: string[]): void {
     .apply('GroupSessions', groupByKey())
     .apply('OutSessions', parDo<unknown, never>({ process: (v, ctx) => void out.push(`session ${JSON.stringify(v)} @${ctx.window.key} ${ctx.timestamp}`) }));
   byUser.apply('GroupAll', groupByKey()).apply('OutAll', parDo<unknown, never>({ process: (v) => void out.push(`all ${JSON.stringify(v)}`) }));
+  // A data-driven trigger: the deferred grouping (each key's input handed to the reducer at once), as Nexmark Q11.
+  byUser
+    .apply('CountSessions', window.into(window.sessions(150), { trigger: trigger.repeatedly(trigger.afterCount(4)), accumulation: 'discarding', allowedLateness: 100 }))
+    .apply('CountPerUser', combine.perKey(combine.count<number>()))
+    .apply('OutCount', parDo<unknown, never>({ process: (v, ctx) => void out.push(`count ${JSON.stringify(v)} @${ctx.window.key} ${ctx.pane.index}`) }));
   // A custom merging window function with a window coder (as Nexmark's WinningBids).
   byUser
     .apply('Tagged', window.into(tagged))
@@ -120,15 +125,21 @@ async function run(n: number, opts: Parameters<typeof events>[1], runOptions: Lo
 
 /** Every grouping step's batch table in the newest complete checkpoint of `dir`. */
 function checkpointedTables(dir: string): Array<{ step: string; groups: number; spill: boolean }> {
+  return checkpointedParts(dir).tables;
+}
+
+function checkpointedParts(dir: string): { tables: Array<{ step: string; groups: number; spill: boolean }>; deferred: Array<{ step: string; groups: number }> } {
   const ids = readdirSync(dir).filter((d) => d.startsWith('chk-')).sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)));
   const newest = join(dir, ids[ids.length - 1]!);
   const tables: Array<{ step: string; groups: number; spill: boolean }> = [];
+  const deferred: Array<{ step: string; groups: number }> = [];
   for (const f of readdirSync(newest).filter((x) => x.endsWith('.bin'))) {
     const part = decodePart(readFileSync(join(newest, f)), f);
-    const batch = (part.state as { batch?: { groups: unknown[]; spill?: unknown } } | undefined)?.batch;
-    if (batch !== undefined) tables.push({ step: part.step, groups: batch.groups.length, spill: batch.spill !== undefined });
+    const state = part.state as { batch?: { groups: unknown[]; spill?: unknown }; deferred?: unknown[] } | undefined;
+    if (state?.batch !== undefined) tables.push({ step: part.step, groups: state.batch.groups.length, spill: state.batch.spill !== undefined });
+    if (state?.deferred !== undefined) deferred.push({ step: part.step, groups: state.deferred.length });
   }
-  return tables;
+  return { tables, deferred };
 }
 
 for (const spill of [false, true]) {
@@ -143,7 +154,9 @@ for (const spill of [false, true]) {
       const options: LocalRunOptions = { ...memory, checkpointDir: ck, checkpointIntervalMs: 15, checkpointsRetained: 2 };
       await assert.rejects(run(n, { failAt: { at: 3000, fired: false } }, options), /injected failure/);
       // The checkpoint holds the grouping tables themselves (the batch path was taken), per key group.
-      const tables = checkpointedTables(ck);
+      const { tables, deferred } = checkpointedParts(ck);
+      assert.deepEqual(deferred.map((d) => d.step), ['CountPerUser']);
+      assert.ok(deferred[0]!.groups > 1);
       assert.deepEqual(tables.map((t) => t.step).sort(), ['GroupAll', 'GroupSessions', 'GroupTagged', 'Sum']);
       assert.ok(tables.every((t) => t.groups > 1), JSON.stringify(tables));
       if (spill) assert.ok(tables.some((t) => t.spill), `no table had spilled: ${JSON.stringify(tables)}`);

@@ -30,8 +30,8 @@ export interface BuildContext {
   readonly allBounded: boolean;
   readonly batchGrouping: boolean;
   /**
-   * Checkpoints are taken: batch groupings snapshot their table (only those whose windows, keys and accumulators
-   * encode), the deferred grouping is off.
+   * Checkpoints are taken: batch groupings snapshot their table, deferred groupings their input not yet handed over
+   * (only those whose windows have a coder, and for the batch table, whose accumulators encode).
    */
   readonly checkpointed?: boolean;
   readonly precombineEntries?: number;
@@ -249,9 +249,10 @@ function groupOp(ctx: BuildContext, node: PrimitiveNode, reduceFn: ReduceFn<unkn
           ctx.checkpointed === true ? tableCoders(input, keepsValues, accumulators) : undefined,
         )
       : undefined;
-  // The deferred grouping is not checkpointed: checkpointed runs hand each bundle to the reducer.
-  const deferred = ctx.allBounded && ctx.batchGrouping && ctx.checkpointed !== true;
-  const op = new GroupOp(node, input.windowing, reduceFn, ctx.clock, batch, deferred, ctx.deferredGroupingElements, keyedOptions(ctx, node));
+  // A checkpointed deferred grouping snapshots its input through coders: its windows need one.
+  const deferred = ctx.allBounded && ctx.batchGrouping && (ctx.checkpointed !== true || windowCoderOf(input.windowing.windowFn) !== undefined);
+  const coders = ctx.checkpointed === true && deferred && batch === undefined ? tableCoders(input, keepsValues, accumulators) : undefined;
+  const op = new GroupOp(node, input.windowing, reduceFn, ctx.clock, batch, deferred, ctx.deferredGroupingElements, keyedOptions(ctx, node), coders);
   // The counter appears in the metrics only once something was dropped.
   op.setDroppedCounter((n) => (ctx.metrics.counter(`${node.name}/droppedDueToLateness`).value += n));
   return op;

@@ -209,7 +209,7 @@ class Execution implements EngineLoop {
       metrics: this.metrics,
       signal: this.abort.signal,
       allBounded,
-      // Checkpoints snapshot keyed state and batch grouping tables (the deferred grouping is off when checkpointed).
+      // Checkpoints snapshot keyed state, batch grouping tables and deferred groupings' input (build.ts).
       batchGrouping: options.batchGrouping !== false,
       checkpointed,
       ...(options.precombineEntries !== undefined ? { precombineEntries: options.precombineEntries } : {}),
