@@ -71,12 +71,11 @@ export async function runAction(tokens: readonly string[], io: CliIO, ctx: RunCo
     // On several workers each worker loads this module and builds the same pipeline with these values.
     const pipelineModule = { path: resolve(io.cwd, path), params: values };
     const { result, signal } = await runWithProgress(p, new riffle.LocalRunner(), options.progress, io, { ...runOptions, pipelineModule });
-    // Inputs that gave nothing to read (empty files, header-only CSV files, declared columns a header lacks).
-    const inputWarnings = riffle.io.files.fileReadWarnings(p.graph);
-    io.out(options.json ? runReportJson(path, result, io.cwd, inputWarnings) : formatRunReport(path, result, io.cwd));
+    io.out(options.json ? runReportJson(path, result, io.cwd) : formatRunReport(path, result, io.cwd));
     const warning = deadLetterWarning(result, io.cwd);
     if (warning !== undefined) io.err(warning);
-    const inputWarning = inputWarningText(inputWarnings);
+    // Inputs that gave nothing to read (empty files, header-only CSV files, declared columns a header lacks).
+    const inputWarning = inputWarningText(result.inputWarnings ?? []);
     if (inputWarning !== undefined) io.err(inputWarning);
     if (result.state === 'CANCELLED') return signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.cancelled;
     return ExitCode.ok;

@@ -31,7 +31,7 @@ export function defineRunCommand(ctx: CliContext): Command {
     .option('--typecheck', 'type-check the module with the project\'s TypeScript first (errors as tsc prints them, exit 2)')
     .option('--dead-letter <path>', 'write rejected records (dead letters) to this JSON Lines file (default riffle-dead-letters/<pipeline>-<run id>.jsonl)')
     .option('--max-errors <n>', 'fail the run (exit 1) once more than N records were rejected')
-    .option('--workers <n>', 'worker threads for keyed work (default: the project file, $RIFFLE_WORKERS, else the runner\'s)')
+    .option('--workers <n>', 'worker threads (default: the project file, $RIFFLE_WORKERS, else one per core, at most one per 64 MiB of bounded input)')
     .option('--memory <size>', 'memory budget of grouping and state, e.g. 512m or 1g (default: the project file, $RIFFLE_MEMORY)')
     .option('--checkpoint-dir <dir>', 'keep checkpoints here (default: checkpointDir of the project file); with --checkpoint-interval or --resume')
     .option('--checkpoint-interval <duration>', 'take a checkpoint this often, e.g. 10s (turns checkpoints on; default 10s once on)')

@@ -53,7 +53,7 @@ function mib(bytes: number): string {
 }
 
 /** The end-of-run report for machines: one JSON document. */
-export function runReportJson(pipeline: string, result: PipelineResult, cwd = process.cwd(), inputWarnings: ReadonlyArray<{ kind: string; file: string; message: string }> = []): string {
+export function runReportJson(pipeline: string, result: PipelineResult, cwd = process.cwd()): string {
   return stringify({
     pipeline,
     state: result.state,
@@ -62,7 +62,7 @@ export function runReportJson(pipeline: string, result: PipelineResult, cwd = pr
     // Each sink step: what it writes and its guarantee under restarts ('exactly-once' or 'at-least-once').
     sinks: result.sinks ?? [],
     // Inputs that gave no records (empty files, header-only CSV files, declared columns missing from a header).
-    inputWarnings: inputWarnings.map(({ kind, file, message }) => ({ kind, file: displayPath(file, cwd), message })),
+    inputWarnings: (result.inputWarnings ?? []).map(({ kind, file, message }) => ({ kind, ...(file !== undefined ? { file: displayPath(file, cwd) } : {}), message })),
     deadLetters: {
       count: result.deadLetterCount ?? result.deadLetters.length,
       first: result.deadLetters.slice(0, DEAD_LETTERS_IN_JSON).map((d) => ({ ...d, element: jsonSafe(d.element) })),

@@ -1,4 +1,5 @@
 import { sinkReports, type SinkReport } from './sink.ts';
+import type { InputWarning } from './source.ts';
 import { ConfigError } from './errors.ts';
 import { PipelineGraph } from './graph.ts';
 import { applyTransform, type Applicable, type PTransform } from './pcollection.ts';
@@ -16,7 +17,10 @@ export interface RunOptions {
   maxErrors?: number;
   /** Names the job in the default dead-letter path (default 'pipeline'). */
   jobName?: string;
-  /** Worker threads for keyed work (`riffle run --workers N`); the runner's default when absent. */
+  /**
+   * Worker threads (`riffle run --workers N`). Absent: the embedded runner gives a pipeline module (what `riffle run`
+   * loads) one per core, at most one per 64 MiB of bounded input, and runs a pipeline built inline in-process.
+   */
   workers?: number;
   /** The memory budget of grouping, combining and state buffers, in bytes (`riffle run --memory 1g`). */
   memoryBytes?: number;
@@ -39,6 +43,8 @@ export interface PipelineResult {
   readonly durationMs: number;
   /** Each sink step, what it writes, and its guarantee under restarts (exactly-once or at-least-once). */
   readonly sinks?: readonly SinkReport[];
+  /** What the sources noticed about their input (empty files, header-only files, ...), in read order; absent: none. */
+  readonly inputWarnings?: readonly InputWarning[];
 }
 
 export interface StepMetrics {

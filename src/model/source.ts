@@ -62,6 +62,21 @@ export interface BoundedSource<T> {
    * and dropping the batches a checkpoint says were already pushed (so its reads must be deterministic).
    */
   readFrom?(position: unknown, signal?: AbortSignal): AsyncIterable<SourceBatch<T>>;
+  /**
+   * Optional: what this source (and its splits) noticed about its input so far that is not a bad record but may be a
+   * mistake — an empty file, a header-only CSV file, a declared column a header lacks. The runner gathers them into
+   * `PipelineResult.inputWarnings` (from every worker on several), and `riffle run` prints them.
+   */
+  warnings?(): readonly InputWarning[];
+}
+
+/** Something about an input that may be a mistake though nothing was rejected (see `BoundedSource.warnings`). */
+export interface InputWarning {
+  /** What was noticed, e.g. `empty-file`, `header-only`, `missing-column`. */
+  readonly kind: string;
+  /** The input it is about (a file path), when it is one. */
+  readonly file?: string;
+  readonly message: string;
 }
 
 /** Reads an unbounded source from a position; exposes the position after what it returned, and a watermark. */

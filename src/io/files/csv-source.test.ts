@@ -211,7 +211,7 @@ test('csvSource: empty files, header-only files and missing declared columns are
   const empty = await csvFile('');
   const headerOnly = await csvFile('a,b\n');
   const missing = await csvFile('a\n1\n');
-  const source = csvSource([empty, headerOnly, missing], { columns: { b: 'number' } }) as BoundedSource<unknown> & { warnings: readonly { kind: string }[] };
+  const source = csvSource([empty, headerOnly, missing], { columns: { b: 'number' } }) as BoundedSource<unknown> & { warnings(): readonly { kind: string }[] };
   await readAll(source);
-  assert.deepEqual(source.warnings.map((w) => w.kind), ['empty-file', 'header-only', 'missing-column']);
+  assert.deepEqual(source.warnings().map((w) => w.kind), ['empty-file', 'header-only', 'missing-column']);
 });

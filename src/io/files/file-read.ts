@@ -54,7 +54,7 @@ export function fileRead<T>(source: BoundedSource<T>, name: string): ReadTransfo
  *   for (const w of fileReadWarnings(pipeline.graph)) console.warn(`warning: ${w.message}`);
  */
 export function fileReadWarnings(graph: PipelineGraph): ReadWarning[] {
-  return (fileReadsOf.get(graph) ?? []).flatMap((s) => s.warnings);
+  return (fileReadsOf.get(graph) ?? []).flatMap((s) => s.warnings());
 }
 
 /** Delegates to a file source; `read` first waits until every file read of the pipeline has expanded its patterns. */
@@ -76,6 +76,9 @@ class ExpandedFirst<T> implements BoundedSource<T> {
   split(desiredBundleSizeBytes: number): Promise<BoundedSource<T>[]> {
     // Splitting expands every pattern of this source, and its parts are plain file lists: nothing more to check.
     return this.source.split(desiredBundleSizeBytes);
+  }
+  warnings(): readonly ReadWarning[] {
+    return this.source.warnings();
   }
   async *read(signal?: AbortSignal): AsyncIterable<SourceBatch<T>> {
     await this.source.files(); // this source's own failure first, so the error names its pattern

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { ConfigError, RiffleError, type BoundedSource, type ErrorRecord, type Instant, type SourceBatch } from '../../model/index.ts';
+import { ConfigError, RiffleError, type BoundedSource, type ErrorRecord, type InputWarning, type Instant, type SourceBatch } from '../../model/index.ts';
 import { expandPaths } from './glob.ts';
 import { countLinesBefore, isGzipFile } from './lines.ts';
 
@@ -31,10 +31,9 @@ export interface FileResume {
  * Something about an input that is not a bad record but may be a mistake: an empty file, a file with only a header, a
  * declared column the header lacks. Counted and shown in the run's summary (see `fileReadWarnings`).
  */
-export interface ReadWarning {
+export interface ReadWarning extends InputWarning {
   readonly kind: 'empty-file' | 'header-only' | 'missing-column';
   readonly file: string;
-  readonly message: string;
 }
 
 /** What a format reader gets besides the range. */
@@ -187,7 +186,7 @@ export class FileSource<T> implements BoundedSource<T> {
   }
 
   /** The warnings of this source and its splits so far (empty files, header-only files, missing columns). */
-  get warnings(): readonly ReadWarning[] {
+  warnings(): readonly ReadWarning[] {
     return this.#warnings;
   }
 

@@ -21,6 +21,8 @@ export interface PipelineJobData {
   readonly progress: boolean;
   /** The job takes checkpoints (issue 14): this worker's pieces of the checkpoint it resumes from, if any. */
   readonly checkpoint?: { readonly restore?: readonly RestorePiece[] };
+  /** The job's count of records rejected to the dead letters (one Int32), shared by every worker: `maxErrors` is job-wide. */
+  readonly rejected: SharedArrayBuffer;
 }
 
 const PROGRESS_MS = 250;
@@ -58,7 +60,7 @@ export async function runWorker(ctx: WorkerContext): Promise<PipelineResult> {
   }
   const p = Pipeline.create();
   await definition.build(p, data.module.params);
-  const share = new PipelineShare(ctx, p.graph, data.splits, closed, data.checkpoint);
+  const share = new PipelineShare(ctx, p.graph, data.splits, closed, data.checkpoint, new Int32Array(data.rejected));
   built(share);
   // Progress goes to the coordinator (which sums the workers') at most every PROGRESS_MS.
   let last = 0;

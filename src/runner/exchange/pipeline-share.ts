@@ -140,6 +140,8 @@ export class PipelineShare implements WorkerShare {
     private readonly closed: Promise<void>,
     /** The job takes checkpoints (issue 14): this worker's pieces of the checkpoint it resumes from, if any. */
     checkpoint?: { readonly restore?: readonly RestorePiece[] },
+    /** The job's count of rejected records, shared by every worker (Int32 at 0). */
+    private readonly rejected?: Int32Array,
   ) {
     this.worker = ctx.index;
     this.workers = ctx.workers;
@@ -149,6 +151,10 @@ export class PipelineShare implements WorkerShare {
     const nodes = [...graph.nodes.values()];
     const bounded = nodes.every((n) => n.kind !== 'testStream' && (n.kind !== 'read' || n.spec.source.kind === 'bounded'));
     this.endOnly = bounded && !nodes.some((n) => n.kind === 'read' && n.spec.source.kind === 'bounded' && passesProgress(n.spec.source, splits[n.id]));
+  }
+
+  countRejected(): number {
+    return this.rejected === undefined ? 0 : Atomics.add(this.rejected, 0, 1) + 1;
   }
 
   edge(node: PrimitiveNode, input: number, carries?: 'accumulators'): ExchangeEdge | undefined {

@@ -9,7 +9,7 @@
  *    to close; gathers their results into one PipelineResult (metrics summed per step and counter).
  * A failure in any worker stops them all; the error names the worker, the step and the element.
  */
-import { ConfigError, RiffleError, type TestStreamSpec, type PipelineGraph, type MemoryFigures, type PipelineMetrics, type PipelineResult, type StepMetrics } from '../../model/index.ts';
+import { ConfigError, RiffleError, type InputWarning, type TestStreamSpec, type PipelineGraph, type MemoryFigures, type PipelineMetrics, type PipelineResult, type StepMetrics } from '../../model/index.ts';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -77,6 +77,7 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
   const jobName = typeof options.jobName === 'string' && options.jobName !== '' ? options.jobName : 'pipeline';
   const deadLetterPath = options.deadLetter ?? defaultDeadLetterPath(jobName, runId);
   const memoryBytes = options.memoryBytes;
+  const rejected = new SharedArrayBuffer(4);
   const finished = new Set<number>();
   /** Each worker's latest progress report. */
   const progress: Array<Record<string, number> | undefined> = new Array<Record<string, number> | undefined>(workers);
@@ -100,6 +101,7 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
         splits,
         progress: onProgress !== undefined,
         ...(checkpoints !== undefined ? { checkpoint: { ...(checkpoints.restoreFor(index) !== undefined ? { restore: checkpoints.restoreFor(index)! } : {}) } } : {}),
+        rejected,
         options: {
           ...cloneableOptions(rest),
           runId: `${runId}-w${index}`,
@@ -158,10 +160,10 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
       await gatherDeadLetters(files, deadLetterPath).catch(() => {});
       if (e instanceof WorkerFailedError && e.hint !== undefined && e.hint.includes(perWorkerPath(deadLetterPath, e.worker))) {
         const own = (text: string) => text.split(perWorkerPath(deadLetterPath, e.worker)).join(deadLetterPath);
-        throw new WorkerFailedError(e.worker, workers, 'failed', { ...e.original!, message: own(e.original!.message), hint: own(e.hint) });
+        throw jobWide(new WorkerFailedError(e.worker, workers, 'failed', { ...e.original!, message: own(e.original!.message), hint: own(e.hint) }));
       }
     }
-    throw e;
+    throw jobWide(e);
   } finally {
     signal?.removeEventListener('abort', onAbort);
     checkpoints?.stop();
@@ -323,8 +325,27 @@ function merge(results: readonly PipelineResult[], durationMs: number, workers: 
     deadLetters,
     deadLetterCount,
     ...(deadLetterPath !== undefined ? { deadLetterPath } : {}),
+    ...inputWarnings(results),
     durationMs,
   };
+}
+
+/**
+ * A failure that is the job's, not one worker's, reads as on one thread: past `maxErrors` (counted over every worker)
+ * the limit is the job's, whichever worker rejected the record that passed it.
+ */
+function jobWide(e: unknown): unknown {
+  if (!(e instanceof WorkerFailedError) || e.original?.code !== 'TOO_MANY_ERRORS') return e;
+  const suffix = e.hint !== undefined ? `\n  hint: ${e.hint}` : '';
+  const message = e.original.message.endsWith(suffix) ? e.original.message.slice(0, e.original.message.length - suffix.length) : e.original.message;
+  return new RiffleError('TOO_MANY_ERRORS', message, { domain: 'user', context: { ...(e.original.step !== undefined ? { step: e.original.step } : {}) }, ...(e.hint !== undefined ? { hint: e.hint } : {}) });
+}
+
+/** The workers' input warnings, each once (two workers reading ranges of one file may both notice it). */
+function inputWarnings(results: readonly PipelineResult[]): Pick<PipelineResult, 'inputWarnings'> {
+  const seen = new Map<string, InputWarning>();
+  for (const w of results.flatMap((r) => r.inputWarnings ?? [])) seen.set(`${w.kind}\0${w.file ?? ''}\0${w.message}`, w);
+  return seen.size > 0 ? { inputWarnings: [...seen.values()] } : {};
 }
 
 function sumNumbers<T extends object>(a: T, b: T): T {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { RiffleError, StepFailedError, type ErrorRecord, type PipelineGraph, type PipelineMetrics, type PipelineResult, type Runner, type StepMetrics } from '../../model/index.ts';
 import { InMemorySource } from '../../transforms/index.ts';
 import { buildJob, type JobGraph } from './build.ts';
@@ -28,6 +29,9 @@ export class LocalRunner implements Runner {
       options = { ...options, signal: options.signal !== undefined ? AbortSignal.any([options.signal, control.signal]) : control.signal };
     }
     if (checkpointsOn(options) || savepointsOn(options)) return runCheckpointed(graph, options);
+    if (options.workers === undefined && options.share === undefined && options.pipelineModule !== undefined) {
+      return defaultWorkers(graph, options).then((workers) => this.run(graph, { ...options, workers }));
+    }
     // On several workers: a coordinator starts them (runner/exchange); each runs its share through an Execution.
     if (options.share === undefined && options.workers !== undefined && options.workers !== 1) {
       return import('../exchange/index.ts').then((m) => m.runOnWorkers(graph, options));
@@ -96,6 +100,38 @@ async function checkpointsOnWorkers(graph: PipelineGraph, options: LocalRunOptio
     return undefined;
   }
   return asked;
+}
+
+/** Bounded input per worker below which the default starts no more workers (as Spark sizes its input partitions). */
+export const DEFAULT_BYTES_PER_WORKER = 64 * 2 ** 20;
+
+/**
+ * The worker count of a pipeline module (what `riffle run` loads, which each worker can load again) when none is
+ * given: one per core, as Flink's and Spark's local defaults — but no more than one per DEFAULT_BYTES_PER_WORKER of
+ * bounded input (a small job would spend more starting threads than it saves), and one for a job that cannot run on
+ * several (a step pinned to one worker, a custom state backend, a TestStream's script). A job reading an unbounded
+ * source takes every core. A pipeline built inline in a script has no module for workers to load: it runs in-process.
+ */
+async function defaultWorkers(graph: PipelineGraph, options: LocalRunOptions): Promise<number> {
+  const cores = availableParallelism();
+  if (cores === 1 || options.keyState !== undefined) return 1;
+  let bytes = 0;
+  for (const node of graph.nodes.values()) {
+    if (node.kind === 'testStream') return 1;
+    if (node.kind === 'parDo' && node.spec.doFn.singleWorker !== undefined) return 1;
+  }
+  for (const node of graph.nodes.values()) {
+    if (node.kind !== 'read') continue;
+    if (node.spec.source.kind === 'unbounded') return cores;
+    bytes += await node.spec.source.estimateSizeBytes().catch(() => 0);
+  }
+  return Math.max(1, Math.min(cores, Math.ceil(bytes / DEFAULT_BYTES_PER_WORKER)));
+}
+
+/** What the pipeline's bounded sources noticed about their input (`BoundedSource.warnings`), in plan order. */
+function inputWarningsOf(graph: PipelineGraph): Pick<PipelineResult, 'inputWarnings'> {
+  const warnings = [...graph.nodes.values()].flatMap((n) => (n.kind === 'read' && n.spec.source.kind === 'bounded' ? (n.spec.source.warnings?.() ?? []) : []));
+  return warnings.length > 0 ? { inputWarnings: warnings } : {};
 }
 
 /** Checkpoints are on with a directory and an interval (or `resume`), in a run that is not one worker's share. */
@@ -232,7 +268,8 @@ class Execution implements EngineLoop {
         const max = this.options.maxErrors;
         // Not thrown here: a throw would unwind through the step that produced the record. The sources stop at their
         // next batch and the run fails with this error.
-        if (max !== undefined && this.deadLetters.count > max && this.failure === undefined) {
+        const rejected = this.options.share?.countRejected?.() ?? this.deadLetters.count;
+        if (max !== undefined && rejected > max && this.failure === undefined) {
           this.failure = new RiffleError('TOO_MANY_ERRORS', `more than ${max} record${max === 1 ? ' was' : 's were'} rejected (the last at step '${(value as ErrorRecord).step}': ${(value as ErrorRecord).error}); the job was stopped`, {
             domain: 'user',
             context: { step: (value as ErrorRecord).step },
@@ -337,6 +374,7 @@ class Execution implements EngineLoop {
         deadLetters: this.deadLetters.kept,
         deadLetterCount: this.deadLetters.count,
         ...(this.deadLetters.count > 0 ? { deadLetterPath: this.deadLetters.path } : {}),
+        ...inputWarningsOf(this.graph),
         durationMs: Date.now() - started,
       };
     } finally {

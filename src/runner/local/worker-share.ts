@@ -43,6 +43,8 @@ export interface WorkerShare {
    * thread does.
    */
   readonly checkpoints?: ShareCheckpoints;
+  /** Counts one record rejected to the dead letters, job-wide: the job's total so far (`maxErrors` is the job's). */
+  countRejected?(): number;
 }
 
 /** One worker's part in the job's checkpoints (the coordinator pauses, snapshots and commits every worker). */
