@@ -28,7 +28,7 @@ import { groupByKey, flattenWith, writeToWithResults } from '../transforms/index
 import type { LoadColumn, LoadType } from './row-loader.ts';
 import type { SqlSession } from './sql-session.ts';
 import { SqlError } from './sql-error.ts';
-import { parseStreamingSql, planStreamingSql, type PlanInput } from './streaming/index.ts';
+import { parseStreamingSql, planStreamingSql, usesStreamingSyntax, type PlanInput } from './streaming/index.ts';
 
 /** Column types of a declared input schema. */
 export type SqlColumnType = 'string' | 'long' | 'integer' | 'short' | 'byte' | 'double' | 'float' | 'boolean' | 'date' | 'timestamp' | 'binary' | 'json';
@@ -44,7 +44,8 @@ export interface SqlTransformOptions {
   readonly name?: string;
   /**
    * Where the query runs: 'duckdb' (bounded inputs only, per window), 'transforms' (the streaming SQL subset compiled
-   * to Riffle transforms, any inputs), or 'auto' (default): 'transforms' when an input is unbounded, else 'duckdb'.
+   * to Riffle transforms, any inputs), or 'auto' (default): 'transforms' when an input is unbounded or the query uses
+   * streaming SQL's windows (TABLE(TUMBLE(…)), GROUP BY TUMBLE(…)) or EMIT, else 'duckdb'.
    */
   readonly engine?: 'auto' | 'duckdb' | 'transforms';
 }
@@ -97,7 +98,7 @@ export function transform(query: string, options: SqlTransformOptions): PCollect
       hint: "use engine 'transforms' (or 'auto'): streaming SQL compiles the query to transforms (TUMBLE/HOP/SESSION windows, EMIT)",
     });
   }
-  if (engine === 'transforms' || (engine === 'auto' && unbounded)) return streamingTransform(query, step, inputs);
+  if (engine === 'transforms' || (engine === 'auto' && (unbounded || streamingSyntax(query)))) return streamingTransform(query, step, inputs);
   const first = inputs[0].collection;
   const composite: PTransform<PCollection<unknown>, PCollection<Record<string, unknown>>> = {
     name: step,
@@ -108,6 +109,15 @@ export function transform(query: string, options: SqlTransformOptions): PCollect
     },
   };
   return first.apply(composite);
+}
+
+/** A query that parses as streaming SQL and uses its window spellings or EMIT (DuckDB would reject those). */
+function streamingSyntax(query: string): boolean {
+  try {
+    return usesStreamingSyntax(parseStreamingSql(query));
+  } catch {
+    return false; // not streaming SQL: DuckDB parses it (and reports its own errors)
+  }
 }
 
 /** The streaming SQL subset compiled to transforms (parsed and planned now, so a refusal names the construct before the run). */

@@ -69,3 +69,13 @@ export interface Select {
   readonly emit: Emit | undefined;
   readonly at: number;
 }
+
+/**
+ * Whether the query uses what only streaming SQL has: a window table function, Beam's GROUP BY TUMBLE/HOP/SESSION,
+ * or EMIT (then `sql.transform` compiles it even over bounded inputs: DuckDB does not know these spellings).
+ */
+export function usesStreamingSyntax(q: Select): boolean {
+  const item = (f: FromItem): boolean => f.kind === 'window' || (f.kind === 'subquery' && usesStreamingSyntax(f.query));
+  return q.emit !== undefined || item(q.from) || q.joins.some((j) => item(j.item))
+    || q.groupBy.some((g) => g.kind === 'call' && (g.name === 'tumble' || g.name === 'hop' || g.name === 'session'));
+}

@@ -4,4 +4,4 @@
  */
 export { parseStreamingSql } from './parser.ts';
 export { planStreamingSql, type PlanInput } from './planner.ts';
-export type { Select } from './ast.ts';
+export { usesStreamingSyntax, type Select } from './ast.ts';

@@ -79,6 +79,13 @@ describe('streaming SQL equals the DuckDB path on bounded data', () => {
       SUM(qty) * 2 AS doubled
     FROM orders GROUP BY country HAVING COUNT(*) >= 1 AND SUM(qty) > 2`));
 
+  it("engine 'auto' compiles a bounded query that uses window functions or EMIT (DuckDB does not know them)", async () => {
+    const p = Pipeline.create();
+    const o = p.apply(createTimestamped(orders.map((r) => ({ value: r, timestamp: r.ts }))));
+    const out = await collect(p, sql.transform("SELECT COUNT(*) AS n FROM TABLE(TUMBLE(TABLE orders, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end", { inputs: { orders: o } }));
+    assert.deepEqual(out.map((x) => `${x.window} ${String(x.row.n)}`).sort(), ['[0,10000) 3', '[10000,20000) 2', '[30000,40000) 1']);
+  });
+
   it('a global aggregate and SELECT DISTINCT', async () => {
     await same('SELECT COUNT(*) AS n, SUM(amount) AS total, MAX(ts) AS last FROM orders');
     await same('SELECT DISTINCT customer, country FROM orders');
