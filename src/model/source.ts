@@ -95,6 +95,14 @@ export interface UnboundedReader<T, P> {
    * unacknowledged input is read again, never skipped). Optional: a source without it acknowledges nothing.
    */
   finalizeCheckpoint?(position: P): Promise<void>;
+  /**
+   * Optional: the reader has nothing to read now and its watermark should not hold back the job's — e.g. every Kafka
+   * partition it reads is caught up and silent (idleTimeout). The read's stage then reports itself idle downstream
+   * (exchange STATUS frames), so on N workers the other workers' readers drive the watermark, as one reader's other
+   * partitions do in one worker. Input that arrives later is judged against the watermark reached meanwhile (it may
+   * be late), as in Flink's `withIdleness`. Asked after a poll that returned nothing.
+   */
+  idle?(): boolean;
   close(): Promise<void>;
 }
 

@@ -239,6 +239,18 @@ export class KafkaReader<V = unknown, K = string> implements UnboundedReader<Kaf
     return this.watermarks.watermark(Date.now());
   }
 
+  /**
+   * Every partition this reader has left is idle (caught up, silent for idleTimeout): its stage reports itself idle,
+   * so on N workers the other workers' partitions drive the watermark (as one reader's other partitions do). Never
+   * with `logAppend` (idle partitions advance with the broker's clock instead).
+   */
+  idle(): boolean {
+    if (this.o.timestampPolicy === 'logAppend') return false;
+    const now = Date.now();
+    const live = this.assigned.filter((r) => !this.done.has(r.key));
+    return live.length > 0 && live.every((r) => this.watermarks.isIdle(r.key, now));
+  }
+
   /** The partitions that are idle now (for tests and reports). */
   idlePartitions(): string[] {
     const now = Date.now();

@@ -133,10 +133,16 @@ export class SourceDriver {
       while (!signal.aborted) {
         const batch = await reader.next(pollMs);
         if (signal.aborted) return;
+        if (batch && op.idle) {
+          // Active again: the channels hear it before the batch's elements.
+          op.idle = false;
+          await this.loop.settleAsync();
+        }
         if (batch && !(await this.pushInSlices(op, batch))) return;
         await this.loop.idle();
         const wm = reader.watermark();
         if (wm > op.outputWatermark) op.outputWatermark = wm;
+        if (!batch && reader.idle !== undefined) op.idle = reader.idle();
         await this.loop.settleAsync();
         await this.loop.yieldNow();
         if (wm >= MAX_TIMESTAMP) break;

@@ -26,6 +26,8 @@ export class SourceOp extends Operator {
   resumeFrom: SourcePosition | undefined;
   /** Acknowledges a completed checkpoint's position upstream (an unbounded reader's `finalizeCheckpoint`). */
   finalize: ((position: unknown) => Promise<void>) | undefined;
+  /** An unbounded reader reported itself idle (`UnboundedReader.idle`): its stage tells its channels so. */
+  idle = false;
   /**
    * Closes an unbounded reader that ended in a checkpointed run: it stays open until a checkpoint holding its end
    * completed and acknowledged its last position (`finalizePosition`), or until the job closes.

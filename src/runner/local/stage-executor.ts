@@ -8,6 +8,8 @@ interface OutputEdge {
   readonly channel: Channel;
   /** The last watermark sent on the channel. */
   sent: Instant;
+  /** The last idle status sent on the channel (idle: left out of the receivers' watermark minimum). */
+  idle: boolean;
 }
 
 /**
@@ -66,7 +68,7 @@ export class StageExecutor implements ChannelTarget {
 
   /** Records that `channel` leaves operator `from` of this stage (its watermarks are sent by `settle`). */
   connect(from: Operator, channel: Channel): void {
-    this.edges.push({ from, channel, sent: -Infinity });
+    this.edges.push({ from, channel, sent: -Infinity, idle: false });
   }
 
   // ---- ChannelTarget: control from the input channels
@@ -131,14 +133,25 @@ export class StageExecutor implements ChannelTarget {
       const out = Math.min(op.inputWatermark, op.holdWatermark());
       if (out > op.outputWatermark) op.outputWatermark = out;
     }
+    // Idle: an unbounded reader with nothing to read (SourceOp.idle), or every input channel idle. Active status goes
+    // out before the watermark, idle status after it.
+    const idle = this.sourceStage ? (ops[0] as { idle?: boolean } | undefined)?.idle === true : this.valveState.isIdle;
     const edges = this.edges;
     for (let i = 0; i < edges.length; i++) {
       const e = edges[i]!;
       e.channel.flush();
+      if (!idle && e.idle) {
+        e.idle = false;
+        e.channel.idle(false);
+      }
       const wm = e.from.outputWatermark;
       if (wm > e.sent) {
         e.sent = wm;
         e.channel.watermark(wm);
+      }
+      if (idle && !e.idle) {
+        e.idle = true;
+        e.channel.idle(true);
       }
     }
   }

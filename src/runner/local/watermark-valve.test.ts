@@ -42,6 +42,21 @@ test('all channels idle: the valve is idle and its output stays', () => {
   assert.equal(v.output, 7);
 });
 
+test('all channels idle, the one with the larger watermark first: the output moves to the largest (Flink\'s valve)', () => {
+  const v = new WatermarkValve(2);
+  v.watermark(0, 4900);
+  v.idle(0, true);
+  assert.equal(v.output, MIN_TIMESTAMP, 'channel 1 (at −∞) still active: it decides');
+  v.idle(1, true);
+  assert.equal(v.isIdle, true);
+  assert.equal(v.output, 4900, 'all idle: not held at the last active channel\'s −∞');
+  v.watermark(0, 5000);
+  assert.equal(v.output, 5000, 'an idle channel advancing moves an all-idle valve');
+  v.idle(1, false);
+  v.watermark(0, 6000);
+  assert.equal(v.output, 5000, 'channel 1 active again, behind: not aligned, and it cannot pull the output back');
+});
+
 test('ended channels count as +inf; the valve ends with its last channel', () => {
   const v = new WatermarkValve(2);
   v.watermark(0, 5);

@@ -11,8 +11,10 @@ interface InputStatus {
 /**
  * The watermark of one stage input, over its channels (as Flink's StatusWatermarkValve):
  * 1. the output is the minimum watermark over the channels that are active and aligned; ended channels count as +∞;
- * 2. an idle channel is left out, so a silent partition does not stall the stage; when every channel is idle the output
- *    stays where it is and the valve itself is idle;
+ * 2. an idle channel is left out, so a silent partition does not stall the stage; when every channel is idle the
+ *    valve itself is idle and its output moves to the largest of their watermarks (Flink's valve does the same; so
+ *    does one Kafka reader whose partitions are all idle) — else the order in which channels went idle would decide
+ *    (the last active one's −∞ kept forever);
  * 3. a channel that becomes active again while behind the output is not aligned until it catches up: the output never
  *    goes backwards;
  * 4. the valve is ended once every channel is.
@@ -38,7 +40,7 @@ export class WatermarkValve {
     if (s.ended || watermark <= s.watermark) return false;
     s.watermark = watermark;
     if (!s.aligned && watermark >= this.output) s.aligned = true;
-    return s.idle ? false : this.recompute();
+    return s.idle && !this.isIdle ? false : this.recompute();
   }
 
   idle(channel: number, idle: boolean): boolean {
@@ -84,7 +86,16 @@ export class WatermarkValve {
       any = true;
       if (s.watermark < min) min = s.watermark;
     }
-    if (!any || min <= this.output) return false;
+    if (!any) {
+      if (!this.isIdle) return false;
+      // Every channel idle: the largest of their watermarks.
+      let max = -Infinity;
+      for (const s of this.inputs) if (!s.ended && s.watermark > max) max = s.watermark;
+      if (max <= this.output) return false;
+      this.output = max;
+      return true;
+    }
+    if (min <= this.output) return false;
     this.output = min;
     return true;
   }
