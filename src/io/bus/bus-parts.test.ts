@@ -1,5 +1,5 @@
 // The bus's small parts: the filter parser and evaluator, the acked-offset set, record batches and their checksum,
-// names, the virtual clock.
+// names, the virtual clock, group commit with overlapping fsyncs.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -7,6 +7,7 @@ import { crc32, crc32Portable } from './checksum.ts';
 import { VirtualClock } from './clock.ts';
 import { parseFilter } from './filter.ts';
 import { validateName } from './names.ts';
+import { GroupCommitter } from './group-commit.ts';
 import { OffsetSet } from './offset-set.ts';
 import { checkBatch, decodeBatch, encodeBatch } from './record-batch.ts';
 
@@ -118,5 +119,71 @@ describe('bus names and clock', () => {
     await c.advance('1s');
     assert.deepEqual(fired, [1100, 1300]);
     assert.equal(c.now(), 2099);
+  });
+});
+
+describe('group commit with overlapping fsyncs', () => {
+  /** A committer whose fsyncs finish when the test says; records what happened in order. */
+  function harness(failSync?: number) {
+    const events: string[] = [];
+    const syncs: Array<{ round: number; done: () => void; fail: (e: Error) => void }> = [];
+    let round = 0;
+    const gc = new GroupCommitter<string>({
+      policy: 'interval',
+      intervalMs: 0,
+      overlap: true,
+      write: async (items) => {
+        events.push(`write ${items.join(',')}`);
+      },
+      sync: (items) =>
+        new Promise<void>((resolve, reject) => {
+          const r = ++round;
+          events.push(`sync ${items.join(',')}`);
+          syncs.push({ round: r, done: resolve, fail: reject });
+          if (r === failSync) reject(new Error(`fsync ${r} failed`));
+        }),
+      onDurable: (items) => events.push(`durable ${items.join(',')}`),
+    });
+    const tick = () => new Promise((r) => setTimeout(r, 5));
+    return { gc, events, syncs, tick };
+  }
+
+  it('writes the next round while an fsync runs; answers rounds in order, each only after its own fsync', async () => {
+    const { gc, events, syncs, tick } = harness();
+    const answered: string[] = [];
+    const a = gc.submit('a').then(() => answered.push('a'));
+    await tick();
+    const b = gc.submit('b').then(() => answered.push('b'));
+    await tick();
+    // b was written and its fsync started while a's fsync still runs.
+    assert.deepEqual(events, ['write a', 'sync a', 'write b', 'sync b']);
+    syncs[1]!.done(); // b's fsync ends first: b still waits for a
+    await tick();
+    assert.deepEqual(answered, []);
+    syncs[0]!.done();
+    await Promise.all([a, b]);
+    assert.deepEqual(answered, ['a', 'b']);
+    assert.deepEqual(events.slice(4), ['durable a', 'durable b']);
+    assert.equal(gc.syncs, 2);
+    await gc.drain();
+  });
+
+  it('a failed fsync fails its round and every later one; an earlier round stays answered', async () => {
+    const { gc, syncs, tick } = harness(2);
+    const a = gc.submit('a');
+    await tick();
+    const b = gc.submit('b');
+    const bFailed = assert.rejects(b, /fsync 2 failed/);
+    await tick();
+    const c = gc.submit('c');
+    const cFailed = assert.rejects(c, /fsync 2 failed/);
+    syncs[0]!.done();
+    await a;
+    await bFailed;
+    await tick();
+    for (const s of syncs.slice(2)) s.done();
+    await cFailed;
+    await assert.rejects(gc.submit('d'), /fsync 2 failed/);
+    assert.ok(gc.failed instanceof Error);
   });
 });

@@ -7,6 +7,12 @@
  * delay; `interval` — the same, but fsyncs start at most every `intervalMs`, so more writes share each fsync
  * (at the cost of up to `intervalMs` of latency when the disk is idle); `never` — answered after the write reached the operating system (survives the process dying, not the
  * machine).
+ *
+ * With `overlap` (topic logs under `interval`), the next round is written while the previous round's fsync is still
+ * running, and its own fsync starts once its write is done (still at most one start every `intervalMs`): a write
+ * that arrives during a slow fsync waits for one fsync, not for the rest of that one and then its own. Rounds are
+ * still answered in order (`onDurable`, then the waiters), each only once its own fsync and every earlier round's
+ * are done; an fsync that fails fails its round and every later one.
  */
 import * as fs from 'node:fs';
 
@@ -35,10 +41,16 @@ export class GroupCommitter<T> {
       intervalMs: number;
       /** Writes the items of one round, in order. */
       write: (items: T[]) => Promise<void>;
-      /** Makes what `write` wrote durable. */
-      sync: () => Promise<void>;
+      /** Makes what `write` wrote of `items` (and everything before) durable. */
+      sync: (items: T[]) => Promise<void>;
+      /** Runs once `items` are durable, in round order, before their submitters are answered. */
+      onDurable?: (items: T[]) => void;
+      /** Writes the next round while the previous round's fsync runs (see the module comment). */
+      overlap?: boolean;
     },
   ) {}
+  /** Wakes a run waiting for its rounds in flight when a new item arrives. */
+  private kick: (() => void) | undefined;
 
   /** Resolves once `item` is written (and fsynced unless the policy is `never`). */
   submit(item: T): Promise<void> {
@@ -46,6 +58,11 @@ export class GroupCommitter<T> {
     this.queue.push(item);
     const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (this.running === undefined) this.running = this.run();
+    else if (this.kick !== undefined) {
+      const k = this.kick;
+      this.kick = undefined;
+      k();
+    }
     return p;
   }
 
@@ -59,9 +76,48 @@ export class GroupCommitter<T> {
     return this.failure;
   }
 
-  private async run(): Promise<void> {
+  /** Fails `waiters`, and every round after (queued or submitted later), with `e`. */
+  private fail(e: unknown, waiters: Waiter[]): void {
+    this.failure ??= e;
+    for (const w of waiters) w.reject(this.failure);
+    for (const w of this.waiters) w.reject(this.failure);
+    this.waiters = [];
+    this.queue = [];
+  }
+
+  /** Answers a durable round: `onDurable`, then its waiters; a throwing `onDurable` fails it (and what follows). */
+  private answer(items: T[], waiters: Waiter[]): boolean {
     try {
-      while (this.queue.length > 0) {
+      this.o.onDurable?.(items);
+    } catch (e) {
+      this.fail(e, waiters);
+      return false;
+    }
+    for (const w of waiters) w.resolve();
+    return true;
+  }
+
+  private async run(): Promise<void> {
+    // The last round in flight (overlap): resolves (never rejects) once it is answered, to whether it and every
+    // round before it succeeded.
+    let previous: Promise<boolean> = Promise.resolve(true);
+    let inFlight = 0;
+    try {
+      for (;;) {
+        if (this.failure !== undefined) {
+          this.fail(this.failure, []);
+          break;
+        }
+        if (this.queue.length === 0) {
+          if (inFlight === 0) break;
+          // Wait for the rounds in flight, or for a new item to write meanwhile.
+          await new Promise<void>((resolve) => {
+            this.kick = resolve;
+            void previous.then(() => resolve());
+          });
+          this.kick = undefined;
+          continue;
+        }
         if (this.o.policy === 'interval') {
           const wait = this.lastSync + this.o.intervalMs - Date.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -72,23 +128,50 @@ export class GroupCommitter<T> {
         this.waiters = [];
         try {
           await this.o.write(items);
-          if (this.o.policy !== 'never') {
-            // The interval counts from the start of an fsync, so the wait overlaps the fsync's own time.
-            this.lastSync = Date.now();
-            await this.o.sync();
-            this.syncs++;
-          }
         } catch (e) {
           // A failed write leaves the file in an unknown state: stop here, fail this round and every later one.
-          this.failure = e;
-          for (const w of waiters) w.reject(e);
-          for (const w of this.waiters) w.reject(e);
-          this.waiters = [];
-          this.queue = [];
-          return;
+          this.fail(e, waiters);
+          break;
         }
-        for (const w of waiters) w.resolve();
+        if (this.o.policy === 'never') {
+          if (!this.answer(items, waiters)) break;
+          continue;
+        }
+        // The interval counts from the start of an fsync, so the wait overlaps the fsync's own time.
+        this.lastSync = Date.now();
+        const synced = this.o.sync(items);
+        if (!this.o.overlap) {
+          try {
+            await synced;
+          } catch (e) {
+            this.fail(e, waiters);
+            break;
+          }
+          this.syncs++;
+          if (!this.answer(items, waiters)) break;
+          continue;
+        }
+        inFlight++;
+        const before = previous;
+        previous = (async () => {
+          let error: unknown;
+          try {
+            await synced;
+          } catch (e) {
+            error = e;
+          }
+          const earlierOk = await before;
+          inFlight--;
+          if (error === undefined && earlierOk) {
+            this.syncs++;
+            return this.answer(items, waiters);
+          }
+          // A failed fsync (this round's, or an earlier one's: then this one is not known durable either).
+          this.fail(error ?? this.failure, waiters);
+          return false;
+        })();
       }
+      await previous;
     } finally {
       this.running = undefined;
     }

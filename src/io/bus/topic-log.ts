@@ -48,8 +48,11 @@ export class TopicLog {
   private cacheBytes = 0;
   private listeners = new Set<() => void>();
   private closed = false;
-  /** A written round waiting for its fsync before it becomes readable. */
-  private pendingCommit: Pending[] | undefined;
+  /**
+   * Written rounds waiting for their fsync before they become readable (several with overlapping fsyncs): the
+   * segment each ended in, and the size of every segment it wrote to at the end of its write.
+   */
+  private written = new Map<Pending[], { last: LogSegment; ends: Array<[LogSegment, number]> }>();
 
   private constructor(
     readonly dir: string,
@@ -58,13 +61,11 @@ export class TopicLog {
     this.committer = new GroupCommitter<Pending>({
       policy: o.fsync,
       intervalMs: o.fsyncIntervalMs,
+      // Under `interval`, the next round is written while this one's fsync runs (group-commit.ts).
+      overlap: o.fsync === 'interval',
       write: (items) => this.writeRound(items),
-      sync: async () => {
-        await this.active.sync();
-        const items = this.pendingCommit;
-        this.pendingCommit = undefined;
-        if (items) this.commit(items);
-      },
+      sync: (items) => (this.written.get(items)?.last ?? this.active).sync(),
+      onDurable: (items) => this.commit(items),
     });
   }
 
@@ -157,18 +158,20 @@ export class TopicLog {
 
   private async writeRound(items: Pending[]): Promise<void> {
     let bufs: Buffer[] = [];
+    const ends: Array<[LogSegment, number]> = [];
     for (const it of items) {
       if (this.active.size > 0 && this.active.size + it.buf.length > this.o.segmentBytes) {
         await writevAll(this.active.fd, bufs);
         bufs = [];
+        ends.push([this.active, this.active.size]);
         await this.roll(it.baseOffset);
       }
       this.active.noteBatch(this.active.size, { totalBytes: it.buf.length, count: it.count, baseOffset: it.baseOffset, publishTime: it.publishTime });
       bufs.push(it.buf);
     }
     await writevAll(this.active.fd, bufs);
-    if (this.o.fsync === 'never') this.commit(items);
-    else this.pendingCommit = items;
+    ends.push([this.active, this.active.size]);
+    this.written.set(items, { last: this.active, ends });
   }
 
   /** Seals the active segment (fsynced unless the policy is `never`) and starts a new one at `nextBase`. */
@@ -179,8 +182,11 @@ export class TopicLog {
     this.segments.push(LogSegment.create(this.dir, nextBase));
   }
 
-  /** Marks a written (and synced) round readable. */
+  /** Marks a written (and synced) round readable: up to where it ended in each segment, not what a later round wrote. */
   private commit(items: Pending[]): void {
+    const round = this.written.get(items);
+    this.written.delete(items);
+    for (const [segment, end] of round?.ends ?? []) segment.committedSize = Math.max(segment.committedSize, end);
     for (const it of items) {
       for (const m of it.messages) {
         this.cache.push(m);
@@ -188,7 +194,6 @@ export class TopicLog {
       }
       this.committed = it.baseOffset + it.count;
     }
-    for (const s of this.segments) s.committedSize = s.size;
     const cap = this.o.tailCacheBytes ?? 32 * 1024 * 1024;
     while (this.cacheBytes > cap && this.cacheStart < this.cache.length) {
       this.cacheBytes -= this.cache[this.cacheStart]!.data.length + 64;
