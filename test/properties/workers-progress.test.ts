@@ -4,7 +4,8 @@
 // - a timer re-set on every element fires once per key with all its elements (a watermark passed on too early fires it
 //   before the rest arrive, and the key fires again), the same on 1, 2, 3 and 4 workers;
 // - the windowed sum's peak memory on 2 workers is that of the windows in flight, against all of them when the parts
-//   do not declare their order (then only the end of the input moves the watermark);
+//   do not declare their order (then only the end of the input moves the watermark); its lifted combine pre-combines
+//   across watermark moves (about one accumulator per key and window crosses);
 // - the checkpoint kill fixture (a one-part read reporting progress, timers per 5 s) fires as often on 2 workers as
 //   on 1 (it fired only at the end: 5 times instead of 150).
 import assert from 'node:assert/strict';
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { LocalRunner, Pipeline, type PipelineMetrics, type PipelineResult } from '../../src/index.ts';
-import definition, { timestampAt } from './fixtures/workers-progress-pipeline.ts';
+import definition, { eventAt, timestampAt } from './fixtures/workers-progress-pipeline.ts';
 import killPipeline from '../checkpoint/fixtures/kill-pipeline.ts';
 
 const MODULE = resolve(import.meta.dirname, 'fixtures/workers-progress-pipeline.ts');
@@ -71,6 +72,13 @@ describe('event-time progress on N workers', () => {
     assert.deepEqual(ordered.seconds, unordered.seconds);
     const [withProgress, without] = [peakOf(ordered.result, 'Sums'), peakOf(unordered.result, 'Sums')];
     assert.ok(withProgress * 4 < without, `peak of the windowed sum: ${withProgress} B with progress, ${without} B without`);
+    // The lifted sum pre-combines across watermark moves: about one accumulator per user and second crosses (a second
+    // read by both workers, at a part's edge, sends two), not one per flush at each of the source's batches.
+    const seconds = new Set<string>();
+    for (let i = 0; i < params.n; i++) seconds.add(`${eventAt(params.seed, i).user}@${Math.floor(timestampAt(params.seed, i) / 1000)}`);
+    const crossed = ordered.result.metrics.steps.find((s) => s.step === 'Sums/Precombine')!.elementsOut;
+    const parts = Math.ceil(params.n / (params.n / 32));
+    assert.ok(crossed <= seconds.size + parts * 23, `${crossed} accumulators crossed for ${seconds.size} user-seconds`);
   });
 
   test("the checkpoint kill fixture's timers fire as often on 2 workers as on 1", async () => {
