@@ -11,7 +11,7 @@ import { ConfigCheck, readConfigFile, type ConfigPath } from '../../config/index
 import { ModelsError } from './models-error.ts';
 import {
   modelConfigSchema, modelConfigShape, profilesFileSchema, projectFileSchema, propertiesFileSchema, seedConfigSchema, seedConfigShape,
-  testConfigSchema, testConfigShape, type ModelProps, type ProfilesFile, type ProjectFile, type PropertiesFile, type SourceProps,
+  testConfigShape, type ModelProps, type ProfilesFile, type ProjectFile, type PropertiesFile, type SourceProps,
 } from './project-schema.ts';
 
 /** The project files Riffle looks for, in order. */
@@ -83,9 +83,9 @@ export function loadProject(dir: string, options: LoadProjectOptions = {}): Proj
   check.finish();
   const pf = file as ProjectFile;
   const folderConfigs = {
-    models: folderTree(check, pf.models, ['models'], pf.name, modelConfigShape, modelConfigSchema),
-    seeds: folderTree(check, pf.seeds, ['seeds'], pf.name, seedConfigShape, seedConfigSchema),
-    tests: folderTree(check, pf.data_tests ?? pf.tests, [pf.data_tests ? 'data_tests' : 'tests'], pf.name, testConfigShape, testConfigSchema),
+    models: folderTree(check, pf.models, ['models'], pf.name, modelConfigShape),
+    seeds: folderTree(check, pf.seeds, ['seeds'], pf.name, seedConfigShape),
+    tests: folderTree(check, pf.data_tests ?? pf.tests, [pf.data_tests ? 'data_tests' : 'tests'], pf.name, testConfigShape),
   };
   check.finish();
   const list = (paths: string[] | undefined, dflt: string, ext: string) => (paths ?? [dflt]).flatMap((p) => listFiles(root, p, ext));
@@ -147,7 +147,7 @@ function loadTarget(root: string, pf: ProjectFile, asked: string | undefined): T
  * key (with or without `+`) is config for that folder, a mapping under another key is a folder. The first level is
  * the project name (or `+config` for every resource).
  */
-function folderTree(check: ConfigCheck, tree: Record<string, unknown> | undefined, at: ConfigPath, project: string, shape: Record<string, z.ZodType>, schema: z.ZodType): Map<string, Record<string, unknown>> {
+function folderTree(check: ConfigCheck, tree: Record<string, unknown> | undefined, at: ConfigPath, project: string, shape: Record<string, z.ZodType>): Map<string, Record<string, unknown>> {
   const out = new Map<string, Record<string, unknown>>();
   if (!tree) return out;
   const walk = (node: Record<string, unknown>, path: ConfigPath, folder: string[]) => {
@@ -155,6 +155,8 @@ function folderTree(check: ConfigCheck, tree: Record<string, unknown> | undefine
     for (const [key, value] of Object.entries(node)) {
       const bare = key.startsWith('+') ? key.slice(1) : key;
       if (bare in shape && (key.startsWith('+') || value === null || typeof value !== 'object' || Array.isArray(value) || bare === 'meta' || bare === 'docs' || bare === 'column_types')) {
+        // Each key checked where it stands (the issue points at `+materialized`, not at a key the file does not have).
+        check.validate(shape[bare], value, [...path, key]);
         config[bare] = value;
       } else if (key.startsWith('+')) {
         check.report([...path, key], `unknown config key \`${key}\`${didYouMeanKey(bare, Object.keys(shape))}`, { key: true });
@@ -164,10 +166,7 @@ function folderTree(check: ConfigCheck, tree: Record<string, unknown> | undefine
         check.report([...path, key], `\`${key}\` is neither a config key (${Object.keys(shape).join(', ')}) nor a folder (a mapping)${didYouMeanKey(bare, Object.keys(shape))}`, { key: true });
       }
     }
-    if (Object.keys(config).length > 0) {
-      check.validate(schema, config, path);
-      out.set(folder.join('/'), config);
-    }
+    if (Object.keys(config).length > 0) out.set(folder.join('/'), config);
   };
   const top: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(tree)) {
@@ -180,8 +179,11 @@ function folderTree(check: ConfigCheck, tree: Record<string, unknown> | undefine
       if (!(bare in shape)) check.report([...at, key], `\`${key}\` is not this project's name ('${project}') nor a config key${didYouMeanKey(key, [project, ...Object.keys(shape).map((k) => `+${k}`)])}`, { key: true });
     }
     const config = Object.fromEntries(Object.entries(top).filter(([k]) => (k.startsWith('+') ? k.slice(1) : k) in shape).map(([k, v]) => [k.startsWith('+') ? k.slice(1) : k, v]));
+    for (const [k, v] of Object.entries(top)) {
+      const bare = k.startsWith('+') ? k.slice(1) : k;
+      if (bare in shape) check.validate(shape[bare], v, [...at, k]);
+    }
     if (Object.keys(config).length > 0) {
-      check.validate(schema, config, at);
       const existing = out.get('') ?? {};
       out.set('', { ...config, ...existing });
     }
