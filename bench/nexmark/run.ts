@@ -20,7 +20,9 @@
  * them from Maven Central into ~/.cache/riffle-peers on first use), and adds their events/s and the ratio
  * Riffle/peer per query; `--json` then adds `"peers": {"beamDirect": {"eventsPerSec": x}, "flink": {"eventsPerSec": x}}`
  * (`{"eventsPerSec": null, "error": "..."}` for a query a peer could not run). `--peer-timeout S` (default 1800)
- * stops a peer's query after S seconds. A peer's time is its pipeline's run until finished, JVM start excluded
+ * stops a peer's query after S seconds. `--flink-parallelism 1,2` runs the Flink peer at each parallelism (the table then
+ * sets each Riffle row beside Flink at the same parallelism as its worker count; `--json` adds
+ * `"flinkByParallelism": {"1": {"eventsPerSec": x}, ...}`, and `peers.flink` is the largest's). A peer's time is its pipeline's run until finished, JVM start excluded
  * (for Flink, that includes starting the embedded cluster, about a second).
  */
 import { spawnSync } from 'node:child_process';
@@ -51,6 +53,8 @@ interface QueryResult {
   /** Each worker count's figures, when several were asked for. */
   byWorkers?: RiffleResult[];
   peers?: Partial<Record<PeerName, PeerResult>>;
+  /** `--flink-parallelism`: Flink's figures at each parallelism, beside Riffle at the same worker count. */
+  flinkByParallelism?: Record<number, PeerResult>;
 }
 
 const PEERS = { beamDirect: { runner: 'direct', label: 'Beam direct' }, flink: { runner: 'flink', label: 'Flink (Beam)' } } as const;
@@ -72,12 +76,14 @@ interface Options {
   watermark: boolean;
   peers: PeerName[];
   peerTimeout: number;
+  /** `--flink-parallelism 1,2`: the Flink peer runs at each (default: its own, one per core). */
+  flinkParallelism: number[];
   /** The job's memory budget as given (`--memory 512m`); the engine's default when absent. */
   memory?: string;
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { events: 1_000_000, queries: queries.map((q) => q.id), json: false, child: false, workers: [1], watermark: true, peers: [], peerTimeout: 1800 };
+  const opts: Options = { events: 1_000_000, queries: queries.map((q) => q.id), json: false, child: false, workers: [1], watermark: true, peers: [], peerTimeout: 1800, flinkParallelism: [] };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i] ?? '';
@@ -89,8 +95,9 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--no-watermark') opts.watermark = false;
     else if (flag === '--peers') opts.peers = (inline ?? Object.keys(PEERS).join(',')).split(',') as PeerName[];
     else if (flag === '--peer-timeout') opts.peerTimeout = Number(value());
+    else if (flag === '--flink-parallelism') opts.flinkParallelism = value().split(',').map(Number);
     else if (flag === '--memory') opts.memory = value();
-    else throw new Error(`unknown option ${flag}; usage: bench:nexmark -- [--events N] [--queries 0,1,...] [--workers 1,2] [--no-watermark] [--memory SIZE] [--json] [--peers[=beamDirect,flink]] [--peer-timeout S]`);
+    else throw new Error(`unknown option ${flag}; usage: bench:nexmark -- [--events N] [--queries 0,1,...] [--workers 1,2] [--no-watermark] [--memory SIZE] [--json] [--peers[=beamDirect,flink]] [--flink-parallelism 1,2] [--peer-timeout S]`);
   }
   for (const p of opts.peers) if (!(p in PEERS)) throw new Error(`unknown peer ${p}; peers are ${Object.keys(PEERS).join(', ')}`);
   if (opts.memory !== undefined) parseSize(opts.memory, '--memory');
@@ -165,7 +172,7 @@ function runChild(id: number, events: number, workers: number, watermark: boolea
 }
 
 /** Runs one peer over the queries (bench/peers/beam-nexmark.sh, one JVM per query), reporting each as it ends. */
-function runPeer(peer: PeerName, ids: number[], events: number, timeoutS: number, onResult: (id: number, r: PeerResult) => void): void {
+function runPeer(peer: PeerName, ids: number[], events: number, timeoutS: number, onResult: (id: number, r: PeerResult) => void, parallelism?: number): void {
   const script = fileURLToPath(new URL('../peers/beam-nexmark.sh', import.meta.url));
   // Fetch and compile first (Maven, first use only), so that no query's time includes it.
   const fetch = spawnSync('bash', [script, '--runner', PEERS[peer].runner, '--fetch-only'], { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -174,7 +181,7 @@ function runPeer(peer: PeerName, ids: number[], events: number, timeoutS: number
     return;
   }
   for (const id of ids) {
-    const args = [script, '--runner', PEERS[peer].runner, '--events', String(events), '--queries', String(id), '--timeout', String(timeoutS)];
+    const args = [script, '--runner', PEERS[peer].runner, '--events', String(events), '--queries', String(id), '--timeout', String(timeoutS), ...(parallelism !== undefined ? ['--parallelism', String(parallelism)] : [])];
     const r = spawnSync('bash', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
     const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
     if (line === undefined) {
@@ -197,9 +204,10 @@ function ratio(riffle: number, peer: PeerResult | undefined): string {
   return `${(riffle / peer.eventsPerSec).toFixed(1)}×`;
 }
 
-function table(results: QueryResult[], peers: readonly PeerName[]): string {
+function table(results: QueryResult[], peers: readonly PeerName[], flinkParallelism: readonly number[] = []): string {
   const rows = [['query', 'name', 'workers', 'events', 'events/s', 'CPU s/M events', 'peak RSS MB', 'seconds', 'outputs']];
   for (const p of peers) rows[0]!.push(`${PEERS[p].label} ev/s`, `Riffle/${PEERS[p].label}`);
+  if (flinkParallelism.length > 0) rows[0]!.push('Flink at p=workers ev/s', 'Riffle/Flink same p');
   for (const r of results) {
     const q = queries.find((x) => x.id === r.query)!;
     for (const [i, w] of (r.byWorkers ?? [r.riffle]).entries()) {
@@ -207,6 +215,10 @@ function table(results: QueryResult[], peers: readonly PeerName[]): string {
       for (const p of peers) {
         const pr = i === 0 ? r.peers?.[p] : undefined;
         row.push(pr?.eventsPerSec == null ? '-' : fmt(pr.eventsPerSec), ratio(w.eventsPerSec, pr));
+      }
+      if (flinkParallelism.length > 0) {
+        const fr = r.flinkByParallelism?.[w.workers];
+        row.push(fr?.eventsPerSec == null ? '-' : fmt(fr.eventsPerSec), ratio(w.eventsPerSec, fr));
       }
       rows.push(row);
     }
@@ -232,7 +244,18 @@ async function main(): Promise<void> {
     }
     results.push({ query: id, events: opts.events, riffle: runs[0]!, ...(runs.length > 1 ? { byWorkers: runs } : {}) });
   }
+  // Flink at each asked parallelism (its figure at the largest is also `peers.flink`).
+  for (const parallelism of opts.peers.includes('flink') ? opts.flinkParallelism : []) {
+    if (!opts.json) process.stderr.write(`\nFlink (Beam), parallelism ${parallelism}:\n`);
+    runPeer('flink', opts.queries, opts.events, opts.peerTimeout, (id, r) => {
+      const res = results.find((x) => x.query === id)!;
+      (res.flinkByParallelism ??= {})[parallelism] = r;
+      if (parallelism === Math.max(...opts.flinkParallelism)) (res.peers ??= {}).flink = r;
+      if (!opts.json) process.stderr.write(`Q${id}… ${r.eventsPerSec === null ? r.error : `${fmt(r.eventsPerSec)} events/s`}\n`);
+    }, parallelism);
+  }
   for (const peer of opts.peers) {
+    if (peer === 'flink' && opts.flinkParallelism.length > 0) continue;
     if (!opts.json) process.stderr.write(`\n${PEERS[peer].label}:\n`);
     runPeer(peer, opts.queries, opts.events, opts.peerTimeout, (id, r) => {
       const res = results.find((x) => x.query === id)!;
@@ -249,13 +272,15 @@ async function main(): Promise<void> {
           riffle: figures(r.riffle),
           ...(r.byWorkers ? { riffleByWorkers: Object.fromEntries(r.byWorkers.map((w) => [String(w.workers), figures(w)])) } : {}),
           ...(r.peers ? { peers: Object.fromEntries(Object.entries(r.peers).map(([k, v]) => [k, v.error === undefined ? { eventsPerSec: v.eventsPerSec } : { eventsPerSec: null, error: v.error }])) } : {}),
+          ...(r.flinkByParallelism ? { flinkByParallelism: Object.fromEntries(Object.entries(r.flinkByParallelism).map(([k, v]) => [k, v.error === undefined ? { eventsPerSec: v.eventsPerSec } : { eventsPerSec: null, error: v.error }])) } : {}),
         })),
       ),
     );
   } else {
     console.log(`\nNexmark on Riffle's embedded engine, ${fmt(opts.events)} events per query (Beam's default configuration)\n`);
     if (opts.peers.length > 0) console.log(`Peers: Beam 2.60.0's Nexmark queries in batch, one JVM per query: ${opts.peers.map((p) => PEERS[p].label).join(', ')}\n`);
-    console.log(table(results, opts.peers));
+    console.log(table(results, opts.peers, opts.flinkParallelism));
+    for (const r of results) for (const [p, fr] of Object.entries(r.flinkByParallelism ?? {})) if (fr.error !== undefined) console.log(`Q${r.query} Flink p${p}: ${fr.error}`);
     for (const r of results) for (const p of opts.peers) if (r.peers?.[p]?.error !== undefined) console.log(`Q${r.query} ${PEERS[p].label}: ${r.peers[p]!.error}`);
   }
 }
