@@ -16,7 +16,7 @@ import { windowInto } from './transforms/index.ts';
 export * from './model/index.ts';
 export * from './transforms/index.ts';
 export * from './testing/index.ts';
-export { LocalRunner, describePlan, plan, realClock, type Clock, type LocalRunOptions, type Progress } from './runner/index.ts';
+export { LocalRunner, JobControl, describePlan, plan, realClock, type Clock, type LocalRunOptions, type Progress } from './runner/index.ts';
 // io.files, io.delta, …: each connector's heavy modules load when a pipeline using it runs (see io/lazy-module.ts).
 // The lakehouse, data quality and the orchestrator are subpaths of their own: 'riffle/lakehouse', 'riffle/quality',
 // 'riffle/orchestrator' (and 'riffle/io/<system>' for one connector), so that this entry point stays light.

@@ -9,9 +9,12 @@ import { loadPipeline, paramsOf, type LoadedPipeline } from './pipeline-module.t
 import { ProgressReporter } from './progress.ts';
 import { displayPath, formatRunReport, runReportJson, stringify } from './run-report.ts';
 import { describeTemplate } from './template-describe.ts';
+import type { JobControl } from '../runner/index.ts';
 
 /** Options of `riffle run` itself that take no value; every other `--name` is a pipeline parameter. */
 const RUN_FLAGS = ['json', 'explain', 'progress', 'help', 'typecheck', 'resume'] as const;
+/** Boolean flags whose option name is their camelCase name. */
+const SAVEPOINT_FLAGS = ['allow-non-restored-state'] as const;
 
 /** What the run action gets besides its tokens: its generated help, and the project's defaults (lazily). */
 export interface RunContext {
@@ -70,14 +73,19 @@ export async function runAction(tokens: readonly string[], io: CliIO, ctx: RunCo
     }
     // On several workers each worker loads this module and builds the same pipeline with these values.
     const pipelineModule = { path: resolve(io.cwd, path), params: values };
-    const { result, signal } = await runWithProgress(p, new riffle.LocalRunner(), options.progress, io, { ...runOptions, pipelineModule });
+    if (options.allowNonRestoredState === true && runOptions.fromSavepoint === undefined) {
+      throw new UsageError('--allow-non-restored-state applies to --from-savepoint', { hint: 'e.g. riffle run p.ts --from-savepoint DIR --allow-non-restored-state' });
+    }
+    const control = new riffle.JobControl();
+    const { result, signal, stopped } = await runWithProgress(p, new riffle.LocalRunner(), options.progress, io, { ...runOptions, pipelineModule, control });
     io.out(options.json ? runReportJson(path, result, io.cwd) : formatRunReport(path, result, io.cwd));
     const warning = deadLetterWarning(result, io.cwd);
     if (warning !== undefined) io.err(warning);
     // Inputs that gave nothing to read (empty files, header-only CSV files, declared columns a header lacks).
     const inputWarning = inputWarningText(result.inputWarnings ?? []);
     if (inputWarning !== undefined) io.err(inputWarning);
-    if (result.state === 'CANCELLED') return signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.cancelled;
+    // Stopped with a savepoint (SIGUSR1): a clean stop, not a cancellation.
+    if (result.state === 'CANCELLED' && stopped === undefined) return signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.cancelled;
     return ExitCode.ok;
   } catch (e) {
     if (json) io.out(errorJson(path, e, io.cwd));
@@ -108,6 +116,10 @@ export interface RunFlags {
   checkpointsRetained?: number;
   restart?: 'none' | 'fixed-delay' | 'exponential-backoff';
   maxRestarts?: number;
+  /** Savepoints (issue 14): --savepoint-dir, --from-savepoint, --allow-non-restored-state. */
+  savepointDir?: string;
+  fromSavepoint?: string;
+  allowNonRestoredState?: boolean;
 }
 
 /** The run options the CLI gives the runner. */
@@ -122,6 +134,9 @@ export interface RunOptionsGiven {
   checkpointsRetained?: number;
   resume?: boolean;
   restart?: { kind: 'none' | 'fixed-delay' | 'exponential-backoff'; maxRestarts: number };
+  savepointDir?: string;
+  fromSavepoint?: string;
+  allowNonRestoredState?: boolean;
   /** The module and its parameter values, for workers to load (`--workers N`). */
   pipelineModule?: { path: string; params: Readonly<Record<string, unknown>> };
 }
@@ -158,7 +173,7 @@ export function inputWarningText(warnings: ReadonlyArray<{ message: string }>): 
 function splitArgs(argv: readonly string[], { definition }: LoadedPipeline): { options: RunFlags; params: Record<string, string | boolean> } {
   const declared = paramsOf(definition);
   const booleanParams = declared.filter((d) => d.type === 'boolean').flatMap((d) => [d.name, kebabCase(d.name)]);
-  const { positionals, flags } = parseParamTokens(argv, { booleans: [...RUN_FLAGS, ...booleanParams] });
+  const { positionals, flags } = parseParamTokens(argv, { booleans: [...RUN_FLAGS, ...SAVEPOINT_FLAGS, ...booleanParams] });
   if (positionals.length > 1) {
     throw new UsageError(`unexpected argument '${positionals[1]}'`, { hint: 'parameters are written --name=value; the pipeline module comes once, first' });
   }
@@ -168,6 +183,11 @@ function splitArgs(argv: readonly string[], { definition }: LoadedPipeline): { o
     const declared = name in definition.params || camelCase(name) in definition.params;
     if ((RUN_FLAGS as readonly string[]).includes(name) && !declared) {
       options[name as 'json'] = booleanFlag(name, value);
+    } else if (name === 'allow-non-restored-state' && !declared) {
+      options.allowNonRestoredState = booleanFlag(name, value);
+    } else if ((name === 'savepoint-dir' || name === 'from-savepoint') && !declared) {
+      if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} takes a directory`, { hint: `e.g. --${name} .riffle/savepoints/my-job` });
+      options[name === 'savepoint-dir' ? 'savepointDir' : 'fromSavepoint'] = value;
     } else if (name === 'dead-letter' && !declared) {
       if (typeof value !== 'string' || value === '') throw new UsageError('--dead-letter takes a path', { hint: 'e.g. --dead-letter out/rejected.jsonl' });
       options.deadLetter = value;
@@ -218,6 +238,9 @@ export function runOptionsOf(path: string, options: RunFlags, defaults: ProjectC
     ...(workers !== undefined ? { workers } : {}),
     ...(memoryBytes !== undefined ? { memoryBytes } : {}),
     ...checkpointOptionsOf(options, defaults, cwd),
+    ...(options.savepointDir !== undefined ? { savepointDir: resolve(cwd, options.savepointDir) } : {}),
+    ...(options.fromSavepoint !== undefined ? { fromSavepoint: resolve(cwd, options.fromSavepoint) } : {}),
+    ...(options.allowNonRestoredState === true ? { allowNonRestoredState: true } : {}),
   };
 }
 
@@ -278,9 +301,30 @@ async function runWithProgress(
   runner: Runner,
   showProgress: boolean,
   io: CliIO,
-  runOptions: RunOptionsGiven,
-): Promise<{ result: PipelineResult; signal: NodeJS.Signals | undefined }> {
+  runOptions: RunOptionsGiven & { control: JobControl },
+): Promise<{ result: PipelineResult; signal: NodeJS.Signals | undefined; stopped: string | undefined }> {
   const controller = new AbortController();
+  const { control } = runOptions;
+  // SIGUSR1: stop with a savepoint into --savepoint-dir; SIGUSR2: drain (job-control.ts).
+  let stopped: string | undefined;
+  const onSavepoint = () => {
+    const dir = runOptions.savepointDir;
+    if (dir === undefined) {
+      io.err('SIGUSR1: no --savepoint-dir was given, so no savepoint can be taken; the job goes on');
+      return;
+    }
+    io.err(`SIGUSR1: stopping the job with a savepoint into ${dir}`);
+    control.savepoint(dir).then(
+      (path) => (stopped = path),
+      (e: unknown) => io.err(`SIGUSR1: the savepoint failed: ${e instanceof Error ? e.message : String(e)}`),
+    );
+  };
+  const onDrain = () => {
+    io.err('SIGUSR2: draining the job (reading stops, every window fires, sinks commit)');
+    control.drain();
+  };
+  process.on('SIGUSR1', onSavepoint);
+  process.on('SIGUSR2', onDrain);
   const reporter = showProgress ? new ProgressReporter(io.progress) : undefined;
   let received: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -296,8 +340,10 @@ async function runWithProgress(
   process.on('SIGTERM', onSignal);
   try {
     const result = await p.run({ runner, signal: controller.signal, ...runOptions, onProgress: reporter ? (x: Parameters<ProgressReporter['update']>[0]) => reporter.update(x) : undefined });
-    return { result, signal: received };
+    return { result, signal: received, stopped };
   } finally {
+    process.off('SIGUSR1', onSavepoint);
+    process.off('SIGUSR2', onDrain);
     clearInterval(timer);
     reporter?.finish();
     process.off('SIGINT', onSignal);

@@ -39,6 +39,9 @@ export function defineRunCommand(ctx: CliContext): Command {
     .option('--checkpoints-retained <n>', 'complete checkpoints kept (default 3)')
     .option('--restart <strategy>', 'on a task failure in a checkpointed run: none, fixed-delay or exponential-backoff (default: none for bounded jobs, fixed-delay for streaming)')
     .option('--max-restarts <n>', 'restarts allowed by the restart strategy (default 3)')
+    .option('--savepoint-dir <dir>', 'SIGUSR1 stops the job with a savepoint written here (runs on worker threads)')
+    .option('--from-savepoint <dir>', 'start from the newest savepoint in this directory, matching stateful steps by name')
+    .option('--allow-non-restored-state', 'with --from-savepoint: drop saved state of steps the pipeline no longer has (else refused)')
     .option('-h, --help', 'show this help; after a pipeline path, also its parameters')
     .allowUnknownOption()
     .allowExcessArguments();
@@ -47,6 +50,8 @@ Parameters: --<param>=<value> (or --<param> <value>; --<flag> / --no-<flag> for 
 camelCase parameters. 'riffle template describe <pipeline.ts>' lists them.
 Records rejected by a step or a source whose error output nobody consumes are written as they occur to the
 dead-letter file; the run warns with their count. Ctrl-C (or SIGTERM) cancels and removes temporary output.
+SIGUSR1 stops the job with a savepoint into --savepoint-dir (exit 0); SIGUSR2 drains it: reading stops, every window
+fires, sinks commit, exit 0.
 Exit codes: 0 done, 1 the job failed, 2 usage, parameter or type error, 130 cancelled (SIGINT), 143 (SIGTERM).`);
   return cmd.action(action(ctx, async (c) => {
     const tokens = tokensOf(c);

@@ -93,7 +93,10 @@ export class CheckpointCoordinator {
    * from the beginning, and says so). Not resuming: the directory's earlier checkpoints of this pipeline are removed
    * (a later --resume must not go back to an older run). Either way a directory of another pipeline is refused.
    */
-  async prepare(resume: boolean): Promise<RestoredCheckpoint | undefined> {
+  async prepare(resume: boolean, o: { readonly anyJob?: boolean; readonly what?: string } = {}): Promise<RestoredCheckpoint | undefined> {
+    const what = o.what ?? 'checkpoint';
+    // A savepoint directory is only read (`what`): nothing in it is removed, whatever it holds.
+    const drop = (id: number) => (o.what === undefined ? this.storage.remove(id) : Promise.resolve());
     const ids = await this.storage.ids();
     this.nextId = (ids.length > 0 ? ids[ids.length - 1]! : 0) + 1;
     let found: RestoredCheckpoint | undefined;
@@ -103,7 +106,7 @@ export class CheckpointCoordinator {
       const metaBytes = await this.storage.readMetadata(id);
       if (metaBytes === undefined) {
         // Being written when the process died: never a checkpoint.
-        await this.storage.remove(id);
+        await drop(id);
         continue;
       }
       let meta: CheckpointMetadata;
@@ -111,15 +114,15 @@ export class CheckpointCoordinator {
         meta = decodeMetadata(metaBytes, where);
       } catch (e) {
         if (resume) this.options.log(`riffle: ${(e as Error).message}; trying the checkpoint before it (what sinks committed with it may be written again)`);
-        await this.storage.remove(id);
+        await drop(id);
         continue;
       }
-      if (!checkedJob) {
+      if (!checkedJob && o.anyJob !== true) {
         checkSameJob(meta.job, this.fingerprint, this.storage.describe());
         checkedJob = true;
       }
       if (!resume) {
-        await this.storage.remove(id);
+        await drop(id);
         continue;
       }
       if (found !== undefined) continue;
@@ -127,11 +130,12 @@ export class CheckpointCoordinator {
         found = { id, parts: await this.readParts(id, meta, where), ...(meta.workers !== undefined ? { workers: meta.workers } : {}) };
       } catch (e) {
         this.options.log(`riffle: ${(e as Error).message}; trying the checkpoint before it (what sinks committed with it may be written again)`);
-        await this.storage.remove(id);
+        await drop(id);
       }
     }
     if (resume) {
-      this.options.log(found !== undefined ? `riffle: resuming from checkpoint ${found.id} in ${this.storage.describe()}` : `riffle: no complete checkpoint in ${this.storage.describe()}: starting from the beginning`);
+      if (found !== undefined) this.options.log(`riffle: resuming from ${what} ${found.id} in ${this.storage.describe()}`);
+      else if (o.what === undefined) this.options.log(`riffle: no complete checkpoint in ${this.storage.describe()}: starting from the beginning`);
     }
     return found;
   }
@@ -294,6 +298,11 @@ export class CheckpointCoordinator {
   /** A new checkpoint id (ids grow across the runs of a directory). */
   takeId(): number {
     return this.nextId++;
+  }
+
+  /** Ids from here on are above `id` (a run started from a savepoint: sinks' commits are keyed by growing ids). */
+  reserveAbove(id: number): void {
+    this.nextId = Math.max(this.nextId, id + 1);
   }
 
   /**

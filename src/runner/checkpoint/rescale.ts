@@ -13,6 +13,9 @@ import type { OperatorPart } from './format.ts';
 
 /** What one new worker restores into one operator: watermarks, counters, then each state in turn (`op.restore`). */
 export interface RestorePiece {
+  /** The operator it belongs to (matched by name: a savepoint restores into a changed pipeline) and its kind. */
+  readonly step: string;
+  readonly kind: string;
   readonly inputWatermark: number;
   readonly outputWatermark: number;
   readonly counters: readonly [number, number, number, number];
@@ -67,6 +70,10 @@ export function rescaleParts(
           const table = batchTable(olds, j, newWorkers, inRange);
           if (table !== undefined) base.batch = table;
           else delete base.batch;
+          // A deferred grouping's input not yet handed over, per key group (runner/local group-op.ts).
+          const deferred = olds.flatMap((p) => ((p.state as { deferred?: Array<[number, Uint8Array]> } | null | undefined)?.deferred ?? []).filter(([g]) => inRange(j, g)));
+          if (deferred.length > 0) base.deferred = deferred;
+          else delete base.deferred;
           states.push(base);
         }
         // What is not keyed: exactly one new worker takes each old worker's.
@@ -75,7 +82,7 @@ export function rescaleParts(
           if (rest !== undefined) states.push(rest);
         }
       }
-      out[j]!.push({ inputWatermark, outputWatermark, counters: j === 0 ? summed : [0, 0, 0, 0], states });
+      out[j]!.push({ step: olds[0]!.step, kind: olds[0]!.kind, inputWatermark, outputWatermark, counters: j === 0 ? summed : [0, 0, 0, 0], states });
     }
   }
   return out;

@@ -24,7 +24,8 @@ import type { WorkerContext } from './worker-context.ts';
 export type CheckpointCommand =
   | { readonly kind: 'checkpoint'; readonly step: 'pause' }
   | { readonly kind: 'checkpoint'; readonly step: 'flush' }
-  | { readonly kind: 'checkpoint'; readonly step: 'snapshot'; readonly id: number }
+  /** `hold`: the sources stay held after it (a stop with a savepoint: the job is cancelled next). */
+  | { readonly kind: 'checkpoint'; readonly step: 'snapshot'; readonly id: number; readonly hold?: boolean }
   | { readonly kind: 'checkpoint'; readonly step: 'commit'; readonly id: number }
   | { readonly kind: 'checkpoint'; readonly step: 'final-done' };
 
@@ -71,21 +72,37 @@ export class WorkerCheckpoints implements ShareCheckpoints {
     private readonly splits: SplitReads,
     /** This worker's pieces of the checkpoint it resumes from (per operator), if any. */
     private readonly restoring: readonly RestorePiece[] | undefined,
+    /** State of steps this pipeline does not have is left out (else refused). */
+    private readonly allowNonRestored = false,
   ) {}
 
   async attach(job: CheckpointedJob): Promise<void> {
     const pieces = this.restoring;
     if (pieces !== undefined) {
-      if (pieces.length !== job.ops.length) {
-        throw new RiffleError('CHECKPOINT_MISMATCH', `the checkpoint has ${pieces.length} operators per worker, this run has ${job.ops.length}`, { domain: 'user', hint: 'the pipeline changed since the checkpoint; run without --resume' });
-      }
-      for (let i = 0; i < job.ops.length; i++) {
-        const op = job.ops[i]!;
-        const p = pieces[i]!;
+      // Matched by step name (a savepoint restores into a changed pipeline): a new step starts empty; the state of a
+      // step this pipeline no longer has is refused, naming the steps, unless allowed to be left out.
+      const byName = new Map(pieces.map((p) => [p.step, p]));
+      for (const op of job.ops) {
+        const p = byName.get(op.name);
+        if (p === undefined) continue;
+        byName.delete(op.name);
+        if (p.kind !== op.node.kind) {
+          throw new RiffleError('CHECKPOINT_MISMATCH', `the saved state of step '${op.name}' is of a ${p.kind} step; in this pipeline '${op.name}' is a ${op.node.kind}`, {
+            domain: 'user',
+            hint: 'give the changed step another name (it then starts empty), or start without the savepoint',
+          });
+        }
         op.inputWatermark = p.inputWatermark;
         op.outputWatermark = p.outputWatermark;
         [op.elementsIn, op.elementsOut, op.droppedLate, op.errors] = p.counters;
         for (const state of p.states) await op.restore(state);
+      }
+      const orphans = [...byName.values()].filter((p) => p.states.length > 0).map((p) => p.step);
+      if (orphans.length > 0 && !this.allowNonRestored) {
+        throw new RiffleError('CHECKPOINT_MISMATCH', `the savepoint holds state of step${orphans.length === 1 ? '' : 's'} ${orphans.map((s) => `'${s}'`).join(', ')}, which this pipeline no longer has`, {
+          domain: 'user',
+          hint: 'rename the step back, or pass --allow-non-restored-state to drop that state',
+        });
       }
     }
     this.job = job;
@@ -153,7 +170,7 @@ export class WorkerCheckpoints implements ShareCheckpoints {
         try {
           return await this.snapshot(c.id);
         } finally {
-          this.release();
+          if (c.hold !== true) this.release();
         }
       case 'commit': {
         const job = this.job;

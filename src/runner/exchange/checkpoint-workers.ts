@@ -12,7 +12,7 @@
  * read resumes on worker 0 (a parallel one: every worker at the merged position).
  */
 import { RiffleError, type PipelineGraph, type PrimitiveNode } from '../../model/index.ts';
-import { CheckpointCoordinator, rescaleParts, sha256, type OperatorPart, type PartInfo, type RestorePiece, type RestoredCheckpoint, type SourceRestore } from '../checkpoint/index.ts';
+import { CheckpointCoordinator, LocalCheckpointStorage, rescaleParts, sha256, type JobFingerprint, type OperatorPart, type PartInfo, type RestorePiece, type RestoredCheckpoint, type SourceRestore } from '../checkpoint/index.ts';
 import type { SourcePosition } from '../local/index.ts';
 import type { CheckpointCommand, SnapshotReply, SplitReadPosition } from './checkpoint-share.ts';
 import { keyGroupRangeOf } from './key-group-range.ts';
@@ -24,7 +24,14 @@ const TERMINATE_ENV = 'RIFFLE_TEST_TERMINATE_WORKER';
 let terminated = false;
 
 export interface WorkersCheckpointOptions {
-  readonly intervalMs: number;
+  /** Periodic checkpoints (with a checkpoint directory); undefined: none (a run that only takes savepoints). */
+  readonly intervalMs: number | undefined;
+  /** `--from-savepoint`: start from the newest savepoint in this directory (when there is no checkpoint to resume). */
+  readonly fromSavepoint?: string;
+  /** State of steps the pipeline no longer has is left out (else refused). */
+  readonly allowNonRestored?: boolean;
+  /** The job's fingerprint (written with savepoints). */
+  readonly fingerprint: JobFingerprint;
   readonly log: (message: string) => void;
   /** Waits until the job is at rest in every worker, nothing in flight (run-on-workers.ts). */
   readonly quiesce: (pool: WorkerPool) => Promise<unknown>;
@@ -42,8 +49,12 @@ export class WorkersCheckpoints {
   /** A checkpoint that failed: the job fails with it. */
   failure: unknown;
 
+  /** A stop with a savepoint is under way (the job then ends as cancelled, the savepoint written). */
+  savepointTaken: string | undefined;
+
   private constructor(
-    private readonly coordinator: CheckpointCoordinator,
+    /** The periodic checkpoints' directory; undefined without one (savepoints only). */
+    private readonly coordinator: CheckpointCoordinator | undefined,
     private readonly workers: number,
     private readonly options: WorkersCheckpointOptions,
     private readonly restored: RestoredCheckpoint | undefined,
@@ -53,8 +64,17 @@ export class WorkersCheckpoints {
    * Before the pool starts: finds the checkpoint to resume from (`resume`), and works out each worker's pieces of it
    * and each bounded read's splits still to read.
    */
-  static async prepare(coordinator: CheckpointCoordinator, graph: PipelineGraph, workers: number, maxParallelism: number, resume: boolean, options: WorkersCheckpointOptions): Promise<WorkersCheckpoints> {
-    const restored = await coordinator.prepare(resume);
+  static async prepare(coordinator: CheckpointCoordinator | undefined, graph: PipelineGraph, workers: number, maxParallelism: number, resume: boolean, options: WorkersCheckpointOptions): Promise<WorkersCheckpoints> {
+    let restored = await coordinator?.prepare(resume);
+    if (restored === undefined && options.fromSavepoint !== undefined) {
+      // Another pipeline's savepoint is fine: its state is matched by step name.
+      const saved = new CheckpointCoordinator(new LocalCheckpointStorage(options.fromSavepoint), options.fingerprint, { intervalMs: 1000, log: options.log });
+      restored = await saved.prepare(true, { anyJob: true, what: 'savepoint' });
+      if (restored === undefined) {
+        throw new RiffleError('CONFIG_INVALID', `--from-savepoint ${options.fromSavepoint}: there is no complete savepoint there`, { domain: 'user', hint: 'give the directory a savepoint was written into (--savepoint-dir of the run that stopped with SIGUSR1)' });
+      }
+      coordinator?.reserveAbove(restored.id);
+    }
     const self = new WorkersCheckpoints(coordinator, workers, options, restored);
     if (restored !== undefined) self.restore(restored, graph, maxParallelism);
     return self;
@@ -72,7 +92,10 @@ export class WorkersCheckpoints {
     const source = (n: number, first: OperatorPart): SourceRestore | undefined => {
       if (first.kind !== 'read') return undefined;
       const node = byName.get(first.step);
-      if (node === undefined || node.kind !== 'read') throw new RiffleError('CHECKPOINT_MISMATCH', `checkpoint ${restored.id} holds the read '${first.step}', which this pipeline does not have`, { domain: 'user', hint: 'the pipeline changed since the checkpoint; run without --resume' });
+      if (node === undefined || node.kind !== 'read') {
+        if (this.options.allowNonRestored === true) return { kind: 'none' };
+        throw new RiffleError('CHECKPOINT_MISMATCH', `the saved state holds the read '${first.step}', which this pipeline no longer has`, { domain: 'user', hint: 'rename the step back, or pass --allow-non-restored-state to drop that state' });
+      }
       const olds = Array.from({ length: old }, (_, w) => restored.parts[w * ops + n]!);
       if (node.spec.source.kind === 'bounded') {
         this.splitsOf(node, olds.map((p) => p.state as SplitReadPosition | undefined));
@@ -145,7 +168,7 @@ export class WorkersCheckpoints {
   onMetrics(index: number, metrics: Record<string, number>): void {
     if (metrics.checkpointReady === 1) {
       this.ready.add(index);
-      if (this.ready.size === this.workers && this.timer === undefined && !this.stopped) {
+      if (this.ready.size === this.workers && this.timer === undefined && !this.stopped && this.options.intervalMs !== undefined) {
         this.timer = setInterval(() => this.request(), this.options.intervalMs);
         this.timer.unref();
       }
@@ -157,7 +180,7 @@ export class WorkersCheckpoints {
   }
 
   private request(): void {
-    if (this.stopped || this.running !== undefined) return;
+    if (this.stopped || this.running !== undefined || this.coordinator === undefined) return;
     this.running = this.checkpoint(this.coordinator.takeId())
       .catch((e: unknown) => this.fail(e))
       .finally(() => (this.running = undefined));
@@ -168,8 +191,8 @@ export class WorkersCheckpoints {
     if (this.timer !== undefined) clearInterval(this.timer);
     try {
       await this.running;
-      if (this.failure !== undefined) return;
-      await this.checkpoint(this.coordinator.takeId());
+      if (this.failure !== undefined || this.savepointTaken !== undefined) return;
+      if (this.coordinator !== undefined) await this.checkpoint(this.coordinator.takeId());
       await this.pool!.request({ kind: 'checkpoint', step: 'final-done' } satisfies CheckpointCommand);
     } catch (e) {
       this.fail(e);
@@ -188,26 +211,62 @@ export class WorkersCheckpoints {
   }
 
   get stats() {
-    return this.coordinator.stats;
+    return this.coordinator?.stats ?? { completed: 0, lastId: undefined, lastBytes: 0, lastDurationMs: 0, totalDurationMs: 0 };
   }
 
-  private async checkpoint(id: number): Promise<void> {
+  /**
+   * Stops the job with a savepoint (Flink's stop-with-savepoint): the sources are held, a checkpoint is taken and
+   * written into `dir` (a directory of checkpoints of its own: `dir/chk-<id>`, self-contained, each part naming its
+   * step) and into the checkpoint directory too when there is one (so --resume and --from-savepoint agree), the sinks
+   * commit it, and the workers stop (as cancelled: nothing was read after it). Resolves with the savepoint's path.
+   */
+  async savepoint(dir: string): Promise<string> {
+    if (this.pool === undefined) throw new RiffleError('CONFIG_INVALID', 'the job has not started yet: no savepoint can be taken', { domain: 'user', hint: 'try again once it runs' });
+    if (this.savepointTaken !== undefined) return this.savepointTaken;
+    this.stop();
+    await this.running;
+    if (this.failure !== undefined) throw this.failure;
+    const storage = new LocalCheckpointStorage(dir);
+    const ids = await storage.ids();
+    const id = Math.max(this.coordinator?.takeId() ?? 0, (ids[ids.length - 1] ?? 0) + 1, (this.restored?.id ?? 0) + 1);
+    const saved = new CheckpointCoordinator(storage, this.options.fingerprint, { intervalMs: 1000, log: this.options.log });
+    const path = `${storage.describe()}/chk-${id}`;
+    this.savepointTaken = path;
+    try {
+      await this.checkpoint(id, saved);
+    } catch (e) {
+      this.fail(e);
+      throw e;
+    }
+    this.options.log(`riffle: savepoint ${id} written to ${path}; the job stops (start it again with --from-savepoint ${storage.describe()})`);
+    await this.pool.control({ kind: 'cancel' });
+    return path;
+  }
+
+  /** Drains the job: every worker's sources end their input at their next batch boundary. */
+  async drain(): Promise<void> {
+    await this.pool?.control({ kind: 'drain' });
+  }
+
+  /** Takes checkpoint `id`; `savepoint`: also written there (the sources stay held: the job stops after it). */
+  private async checkpoint(id: number, savepoint?: CheckpointCoordinator): Promise<void> {
     const pool = this.pool!;
     const started = Date.now();
     await pool.request({ kind: 'checkpoint', step: 'pause' } satisfies CheckpointCommand);
     await this.options.quiesce(pool);
     await pool.request({ kind: 'checkpoint', step: 'flush' } satisfies CheckpointCommand);
     await this.options.quiesce(pool);
-    const replies = (await pool.request({ kind: 'checkpoint', step: 'snapshot', id } satisfies CheckpointCommand)) as Array<SnapshotReply | undefined>;
+    const replies = (await pool.request({ kind: 'checkpoint', step: 'snapshot', id, ...(savepoint !== undefined ? { hold: true } : {}) } satisfies CheckpointCommand)) as Array<SnapshotReply | undefined>;
     const parts: Array<{ info: PartInfo; bytes: Uint8Array }> = [];
     for (let w = 0; w < replies.length; w++) {
       const r = replies[w];
       if (r === undefined) throw new RiffleError('ENGINE_INVARIANT', `checkpoint ${id}: worker ${w} gave no snapshot (it had finished)`, { domain: 'internal' });
       r.parts.forEach((bytes, n) => parts.push({ info: { name: `w${w}-op-${n}.bin`, step: r.steps[n]!, bytes: bytes.byteLength, sha256: sha256(bytes) }, bytes }));
     }
-    await this.coordinator.persist(id, parts, this.workers);
+    if (savepoint !== undefined) await savepoint.persist(id, parts, this.workers);
+    await this.coordinator?.persist(id, parts, this.workers);
     await pool.request({ kind: 'checkpoint', step: 'commit', id } satisfies CheckpointCommand);
-    await this.coordinator.completed(id, started, parts.reduce((n, p) => n + p.bytes.byteLength, 0));
+    await this.coordinator?.completed(id, started, parts.reduce((n, p) => n + p.bytes.byteLength, 0));
     this.testHook();
   }
 
@@ -216,9 +275,9 @@ export class WorkersCheckpoints {
     const spec = process.env[TERMINATE_ENV];
     if (spec === undefined || terminated) return;
     const m = /^(\d+):(\d+)$/.exec(spec);
-    if (m === null || this.coordinator.stats.completed < Number(m[2])) return;
+    if (m === null || this.stats.completed < Number(m[2])) return;
     terminated = true;
-    this.options.log(`riffle: test hook: terminating worker ${m[1]} after ${this.coordinator.stats.completed} checkpoints`);
+    this.options.log(`riffle: test hook: terminating worker ${m[1]} after ${this.stats.completed} checkpoints`);
     void this.pool?.terminateWorker(Number(m[1]));
   }
 }

@@ -6,7 +6,7 @@
  * worker's commit still reads. A `cancel` command stops its run as a cancelled one (sinks abort).
  */
 import { importUserModule, Pipeline, RiffleError, type PipelineResult } from '../../model/index.ts';
-import { LocalRunner, type LocalRunOptions, type Progress } from '../local/index.ts';
+import { JobControl, LocalRunner, type LocalRunOptions, type Progress } from '../local/index.ts';
 import { PipelineShare, type SplitPlan, type TestStreamCommand } from './pipeline-share.ts';
 import type { WorkerContext } from './worker-context.ts';
 import type { RestorePiece } from '../checkpoint/index.ts';
@@ -20,7 +20,7 @@ export interface PipelineJobData {
   /** The caller wants progress: report it as metrics. */
   readonly progress: boolean;
   /** The job takes checkpoints (issue 14): this worker's pieces of the checkpoint it resumes from, if any. */
-  readonly checkpoint?: { readonly restore?: readonly RestorePiece[] };
+  readonly checkpoint?: { readonly restore?: readonly RestorePiece[]; readonly allowNonRestored?: boolean };
   /** The job's count of records rejected to the dead letters (one Int32), shared by every worker: `maxErrors` is job-wide. */
   readonly rejected: SharedArrayBuffer;
 }
@@ -40,6 +40,8 @@ export async function runWorker(ctx: WorkerContext): Promise<PipelineResult> {
   // at its next batch or slice, its sinks abort, and it reports CANCELLED).
   // A TestStream's lockstep: `testStream` (start, each event, end) and `quiesce`, handled by the share once built.
   const cancel = new AbortController();
+  // The coordinator's `drain` (job-control.ts): this worker's sources end their input at their next batch boundary.
+  const control = new JobControl();
   let built!: (share: PipelineShare) => void;
   const shared = new Promise<PipelineShare>((resolve) => (built = resolve));
   ctx.onControl(async (command) => {
@@ -48,6 +50,10 @@ export async function runWorker(ctx: WorkerContext): Promise<PipelineResult> {
     else if (kind === 'cancel') {
       cancel.abort(new Error('the job was cancelled'));
       close();
+      // Sources held for a checkpoint (a stop with a savepoint holds them) see the cancellation.
+      void shared.then((s) => s.checkpoints?.release());
+    } else if (kind === 'drain') {
+      control.drain();
     } else if (kind === 'testStream') await (await shared).testStreamCommand(command as TestStreamCommand);
     else if (kind === 'quiesce') return (await shared).quiesce();
     else if (kind === 'checkpoint') return (await shared).checkpoints?.command(command as CheckpointCommand);
@@ -78,7 +84,7 @@ export async function runWorker(ctx: WorkerContext): Promise<PipelineResult> {
       deadLetters: pr.deadLetters,
     });
   };
-  const result = await new LocalRunner().run(p.graph, { ...data.options, share, signal: cancel.signal, ...(data.progress ? { onProgress } : {}) });
+  const result = await new LocalRunner().run(p.graph, { ...data.options, share, signal: cancel.signal, control, ...(data.progress ? { onProgress } : {}) });
   // What goes back to the coordinator is cloned: a rejected element that cannot be is kept as its excerpt.
   return { ...result, deadLetters: result.deadLetters.map((d) => ({ ...d, element: cloneable(d.element) })) };
 }

@@ -139,14 +139,14 @@ export class PipelineShare implements WorkerShare {
     private readonly splits: Readonly<Record<string, SplitPlan>>,
     private readonly closed: Promise<void>,
     /** The job takes checkpoints (issue 14): this worker's pieces of the checkpoint it resumes from, if any. */
-    checkpoint?: { readonly restore?: readonly RestorePiece[] },
+    checkpoint?: { readonly restore?: readonly RestorePiece[]; readonly allowNonRestored?: boolean },
     /** The job's count of rejected records, shared by every worker (Int32 at 0). */
     private readonly rejected?: Int32Array,
   ) {
     this.worker = ctx.index;
     this.workers = ctx.workers;
     this.queue = new SplitQueue(ctx);
-    if (checkpoint !== undefined) this.checkpoints = new WorkerCheckpoints(ctx, this, checkpoint.restore);
+    if (checkpoint !== undefined) this.checkpoints = new WorkerCheckpoints(ctx, this, checkpoint.restore, checkpoint.allowNonRestored === true);
     this.feed = new LockstepFeed(ctx.index, (index) => this.beforeEvent(index));
     const nodes = [...graph.nodes.values()];
     const bounded = nodes.every((n) => n.kind !== 'testStream' && (n.kind !== 'read' || n.spec.source.kind === 'bounded'));

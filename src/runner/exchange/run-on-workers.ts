@@ -69,7 +69,7 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
     else for (let i = 0; i < parts.length; i++) refs.push({ node: node.id, index: i });
   }
 
-  const { signal, clock: _clock, onProgress, keyState, share: _share, pipelineModule: _module, checkpointDir: _dir, checkpointIntervalMs: _interval, checkpointsRetained: _retained, resume: _resume, ...rest } = options;
+  const { signal, clock: _clock, onProgress, keyState, share: _share, pipelineModule: _module, checkpointDir: _dir, checkpointIntervalMs: _interval, checkpointsRetained: _retained, resume: _resume, savepointDir: _sp, fromSavepoint: _from, allowNonRestoredState: _allow, control: _control, ...rest } = options;
   if (keyState !== undefined) {
     throw new ConfigError(`a custom keyState runs on one worker (it is an object in this thread)`, { hint: 'run with workers: 1' });
   }
@@ -100,7 +100,7 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
         module,
         splits,
         progress: onProgress !== undefined,
-        ...(checkpoints !== undefined ? { checkpoint: { ...(checkpoints.restoreFor(index) !== undefined ? { restore: checkpoints.restoreFor(index)! } : {}) } } : {}),
+        ...(checkpoints !== undefined ? { checkpoint: { ...(checkpoints.restoreFor(index) !== undefined ? { restore: checkpoints.restoreFor(index)! } : {}), ...(options.allowNonRestoredState === true ? { allowNonRestored: true } : {}) } } : {}),
         rejected,
         options: {
           ...cloneableOptions(rest),
@@ -124,6 +124,16 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
     },
   });
   checkpoints?.start(pool);
+  // The job's controls (job-control.ts): drain goes to every worker; a savepoint is the checkpoint coordinator's.
+  options.control?.attach({
+    drain: () => void pool.control({ kind: 'drain' }).catch(() => {}),
+    savepoint: (dir) => {
+      if (checkpoints === undefined) {
+        return Promise.reject(new RiffleError('CONFIG_INVALID', 'this run cannot take a savepoint: it was started without a savepoint directory', { domain: 'user', hint: 'start it with --savepoint-dir DIR (savepointDir)' }));
+      }
+      return checkpoints.savepoint(dir);
+    },
+  });
   const started = Date.now();
   // A TestStream plays in lockstep from here: each event goes to every worker once the whole job is at rest.
   if (testStream !== undefined && testStream.kind === 'testStream') {
@@ -170,17 +180,28 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
   }
 }
 
-/** The checkpoints of a job on workers, when the run takes them (a directory, and an interval or `resume`). */
+/**
+ * The checkpoints of a job on workers, when the run takes them (a directory, and an interval or `resume`) or may take
+ * or start from a savepoint (`savepointDir`, `fromSavepoint`).
+ */
 async function workersCheckpoints(graph: PipelineGraph, options: LocalRunOptions, workers: number, maxParallelism: number, module: string): Promise<WorkersCheckpoints | undefined> {
   const dir = options.checkpointDir;
-  if (dir === undefined || (options.checkpointIntervalMs === undefined && options.resume !== true)) return undefined;
+  const periodic = dir !== undefined && (options.checkpointIntervalMs !== undefined || options.resume === true);
+  if (!periodic && options.savepointDir === undefined && options.fromSavepoint === undefined) return undefined;
   const log = options.log ?? ((m: string) => console.error(m));
-  const coordinator = new CheckpointCoordinator(new LocalCheckpointStorage(dir), jobFingerprint(plan(graph).order, maxParallelism, module), {
-    intervalMs: options.checkpointIntervalMs ?? 10_000,
-    ...(options.checkpointsRetained !== undefined ? { retain: options.checkpointsRetained } : {}),
+  const fingerprint = jobFingerprint(plan(graph).order, maxParallelism, module);
+  const intervalMs = periodic ? (options.checkpointIntervalMs ?? 10_000) : undefined;
+  const coordinator = periodic
+    ? new CheckpointCoordinator(new LocalCheckpointStorage(dir), fingerprint, { intervalMs: intervalMs!, ...(options.checkpointsRetained !== undefined ? { retain: options.checkpointsRetained } : {}), log })
+    : undefined;
+  return WorkersCheckpoints.prepare(coordinator, graph, workers, maxParallelism, options.resume === true, {
+    intervalMs,
     log,
+    quiesce,
+    fingerprint,
+    ...(options.fromSavepoint !== undefined ? { fromSavepoint: options.fromSavepoint } : {}),
+    ...(options.allowNonRestoredState === true ? { allowNonRestored: true } : {}),
   });
-  return WorkersCheckpoints.prepare(coordinator, graph, workers, maxParallelism, options.resume === true, { intervalMs: options.checkpointIntervalMs ?? 10_000, log, quiesce });
 }
 
 /**
