@@ -163,3 +163,39 @@ test('the process ends by itself after a job, whether it succeeded or failed (no
   assert.match(failed.stdout, /^failed: step 'SumPerKey' failed on element .*\(in worker 1 of 2\)/);
   assert.equal(failed.status, 1);
 });
+
+test('splits: none before every worker started, per read, and no more than N ahead of the slowest reader', async () => {
+  const module = new URL('./fixtures/split-order-job.ts', import.meta.url);
+  type Ref = { node: string; index: number };
+  // Splits of two reads, interleaved: a worker asking for read 'r' gets only r's, in order.
+  const splits: Ref[] = [];
+  for (let i = 0; i < 12; i++) splits.push({ node: 'r', index: i }, { node: 'other', index: i });
+  const reading: Array<{ index: number; from: number; to: number }> = [];
+  const pool = WorkerPool.start({
+    workers: 2,
+    module,
+    data: { lateWorker: 1, lateMs: 300, msPerSplit: [60, 5] },
+    splits,
+    splitsOnceStarted: true,
+    splitOf: (s) => (s as Ref).node,
+    holdSplit: (next, now) => now.some((r) => r !== undefined && (r as Ref).node === (next as Ref).node && (r as Ref).index < (next as Ref).index - 2),
+  });
+  const results = (await pool.result).map((r) => r.result as { startedAt: number; reads: Array<[Ref, number, number]>; none: unknown });
+  const lateStart = results[1]!.startedAt;
+  for (const [w, r] of results.entries()) {
+    assert.equal(r.none, undefined, 'a read with no splits gets none');
+    for (const [ref, got, done] of r.reads) {
+      assert.equal(ref.node, 'r', `worker ${w} got only read r's splits`);
+      assert.ok(got >= lateStart - 5, `worker ${w} got split ${ref.index} before worker 1 started`);
+      reading.push({ index: ref.index, from: got, to: done });
+    }
+    const order = r.reads.map(([ref]) => ref.index);
+    assert.deepEqual(order, [...order].sort((a, b) => a - b), `worker ${w} got its splits in order`);
+  }
+  assert.deepEqual(reading.map((r) => r.index).sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i), 'each split of r read once');
+  // The fast worker never got split k while the slow one was still reading a split before k − 2 (5 ms of slack for
+  // the messages' travel).
+  for (const a of reading) {
+    for (const b of reading) if (b.index < a.index - 2) assert.ok(!(b.from < a.from - 5 && a.from < b.to - 5), `split ${a.index} handed out while split ${b.index} was read`);
+  }
+});
