@@ -124,7 +124,7 @@ test('io.bus.read that ended, then a crash before the final checkpoint completed
         .apply(writeTo(crashing(join(dir, 'out'))));
       return p;
     };
-    const options = { workers: 1, checkpointDir: join(dir, 'ck'), checkpointIntervalMs: 60_000, log: () => {}, pollIntervalMs: 1, restart: { kind: 'none' as const } };
+    const options = { workers: 1, checkpointDir: join(dir, 'ck'), checkpointIntervalMs: 60_000, log: () => {}, pollIntervalMs: 1, restart: { kind: 'none' as const, maxRestarts: 0 } };
     await assert.rejects(new LocalRunner().run(build().graph, options), /injected crash/);
     assert.equal((await bus.stats({ subscription: 'archive' })).subscriptions[0]!.backlogMessages, 300, 'nothing acked before a checkpoint completed');
     const r = await new LocalRunner().run(build().graph, { ...options, resume: true });
