@@ -358,6 +358,24 @@ export function compileExpr(e: Expr, r: Resolver, sql: string): Eval {
   }
 }
 
+/**
+ * compileExpr, with errors in the data (a failed CAST, a string compared with a number, SUM of strings) reported as
+ * SqlErrors that point at the expression in the query.
+ */
+export function compileGuarded(e: Expr, r: Resolver, sql: string): Eval {
+  const f = compileExpr(e, r, sql);
+  let at = e.at; // where the expression starts (a binary node's own position is its operator's)
+  walk(e, (x) => { if (x.at < at) at = x.at; });
+  return (row, w) => {
+    try {
+      return f(row, w);
+    } catch (x) {
+      if (!(x instanceof TypeError)) throw x;
+      throw new SqlError('SQL_TYPE', x.message, { sql, position: at, hint: 'CAST the value to the type the expression needs, or filter such rows out first' });
+    }
+  };
+}
+
 /** Whether the expression calls an aggregate (outside of nested subqueries, which the subset has none of). */
 export function hasAggregate(e: Expr): boolean {
   let found = false;

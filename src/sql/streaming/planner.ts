@@ -18,7 +18,7 @@ import { SqlError } from '../sql-error.ts';
 import type { Emit, Expr, FromItem, Select, SelectItem } from './ast.ts';
 import { sqlAggregates, type AggregateKind, type AggregateSpec } from './aggregates.ts';
 import {
-  AGGREGATES, compileExpr, exprKey, hasAggregate, keyOf, predicate, sameExpr, singleKey, walk, windowBound, WINDOW_BOUNDS, WINDOW_GROUPS,
+  AGGREGATES, compileGuarded, exprKey, hasAggregate, keyOf, predicate, sameExpr, singleKey, walk, windowBound, WINDOW_BOUNDS, WINDOW_GROUPS,
   type CallExpr, type ColumnExpr, type Eval, type Resolver,
 } from './expressions.ts';
 
@@ -261,7 +261,7 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
       residual.push(c);
     }
     for (const r of [...residual, ...leftKeys, ...rightKeys]) if (hasAggregate(r)) throw err('SQL_UNSUPPORTED', 'an aggregate in ON', r.at);
-    const rest = residual.length === 0 ? undefined : predicate(compileExpr(residual.reduce((a, b) => ({ kind: 'binary', op: 'and', left: a, right: b, at: b.at })), rowResolver(joined, 'is not allowed in ON'), sql));
+    const rest = residual.length === 0 ? undefined : predicate(compileGuarded(residual.reduce((a, b) => ({ kind: 'binary', op: 'and', left: a, right: b, at: b.at })), rowResolver(joined, 'is not allowed in ON'), sql));
     const lw = left.pc.windowing.windowFn;
     const sameWindows = !lw.isGlobal && !lw.isMerging && lw.describe() === right.pc.windowing.windowFn.describe();
     let mainIsLeft: boolean;
@@ -278,8 +278,8 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
     const sideRel = mainIsLeft ? right : left;
     const sideAlone: Relation = { ...sideRel, entries: sideRel.entries };
     const mainAlone: Relation = { ...mainRel, entries: mainRel.entries };
-    const mainKey = mainKeys.map((k) => compileExpr(k, rowResolver(mainAlone, 'is not allowed in ON'), sql));
-    const sideKey = sideKeys.map((k) => compileExpr(k, rowResolver(sideAlone, 'is not allowed in ON'), sql));
+    const mainKey = mainKeys.map((k) => compileGuarded(k, rowResolver(mainAlone, 'is not allowed in ON'), sql));
+    const sideKey = sideKeys.map((k) => compileGuarded(k, rowResolver(sideAlone, 'is not allowed in ON'), sql));
     const sideView = asTuple(sideRel).apply(name('JoinSide'), view.asIterable<any[]>());
     const sideWidth = sideRel.entries.length;
     const nulls = new Array<null>(sideWidth).fill(null);
@@ -327,7 +327,7 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
   /** Two streams windowed alike, joined per window and key (coGroupByKey), as Flink's window join. */
   const windowJoin = (left: Relation, right: Relation, joined: Relation, kind: 'inner' | 'left', leftKeys: Expr[], rightKeys: Expr[], rest: ((row: any, w: BoundedWindow) => boolean) | undefined): Relation => {
     const keyed = (rel: Relation, keys: Expr[], keepNull: boolean, what: string): PCollection<KV<string, any[]>> => {
-      const evals = keys.map((k) => compileExpr(k, rowResolver(rel, 'is not allowed in ON'), sql));
+      const evals = keys.map((k) => compileGuarded(k, rowResolver(rel, 'is not allowed in ON'), sql));
       return rel.pc.apply(name(what), parDo<any, KV<string, any[]>>({
         process(row, ctx) {
           const k = keyOf(evals.map((f) => f(row, ctx.window)));
@@ -372,7 +372,7 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
       walk(q.where, (x) => { if (x.kind === 'call' && AGGREGATES.has(x.name) && at === q.where!.at) at = x.at; });
       throw err('SQL_UNSUPPORTED', 'an aggregate in WHERE', at, 'use HAVING');
     }
-    const where = q.where ? predicate(compileExpr(q.where, rowResolver(rel, 'is not allowed in WHERE (use HAVING)'), sql)) : undefined;
+    const where = q.where ? predicate(compileGuarded(q.where, rowResolver(rel, 'is not allowed in WHERE (use HAVING)'), sql)) : undefined;
     const aggregated = q.groupBy.length > 0 || q.having !== undefined || q.distinct || q.items.some((i) => i.kind === 'expr' && hasAggregate(i.expr));
     if (!aggregated) return project(rel, q, where, top);
     if (where) rel = { ...rel, pc: rel.pc.apply(name('Where'), parDo<any, any>({ process(row, ctx) { if (where(row, ctx.window)) ctx.output(row); } })) };
@@ -428,7 +428,7 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
         continue;
       }
       const outName = item.alias ?? (item.expr.kind === 'column' ? item.expr.name : item.text);
-      parts.push({ name: outName, f: compileExpr(item.expr, r, sql) });
+      parts.push({ name: outName, f: compileGuarded(item.expr, r, sql) });
       names.push(outName);
       const b = bound(item.expr);
       if (b !== undefined) boundColumns.set(outName, b);
@@ -486,14 +486,14 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
       }
     }
     const rowR = rowResolver(rel, 'cannot be nested in another aggregate');
-    const keyEvals = keys.map((k) => compileExpr(k, { ...rowR, noAggregates: 'is not allowed in GROUP BY' }, sql));
+    const keyEvals = keys.map((k) => compileGuarded(k, { ...rowR, noAggregates: 'is not allowed in GROUP BY' }, sql));
     // Aggregate calls of SELECT and HAVING, each once.
     const calls: CallExpr[] = [];
     const collect = (e: Expr): void => walk(e, (x) => { if (x.kind === 'call' && AGGREGATES.has(x.name) && !calls.some((c) => sameExpr(c, x))) calls.push(x); });
     for (const i of q.items) if (i.kind === 'expr') collect(i.expr);
     if (q.having) collect(q.having);
     const specs: AggregateSpec[] = calls.map((c) => {
-      const filter = c.filter ? compileExpr(c.filter, rowR, sql) : undefined;
+      const filter = c.filter ? compileGuarded(c.filter, rowR, sql) : undefined;
       let kind: AggregateKind;
       if (c.star) {
         if (c.name !== 'count') throw err('SQL_SYNTAX', `${c.name.toUpperCase()}(*) is not an aggregate; COUNT(*) is`, c.at);
@@ -506,7 +506,7 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
       let usesWindow = false;
       if (!c.star) walk(c.args[0]!, (x) => { if (boundOf(rel, x) !== undefined && x.kind === 'column' && VIRTUAL.has(x.name.toLowerCase())) usesWindow = true; });
       if (usesWindow) throw err('SQL_UNSUPPORTED', 'window_start/window_end inside an aggregate', c.at);
-      return { kind, arg: c.star ? undefined : compileExpr(c.args[0]!, rowR, sql), filter };
+      return { kind, arg: c.star ? undefined : compileGuarded(c.args[0]!, rowR, sql), filter };
     });
     // After grouping, an element is KV<key, aggregate values>; the key holds the group key values.
     const single = keyEvals.length === 1;
@@ -539,7 +539,7 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
       },
       noAggregates: '',
     };
-    const having = q.having ? predicate(compileExpr(q.having, outR, sql)) : undefined;
+    const having = q.having ? predicate(compileGuarded(q.having, outR, sql)) : undefined;
     for (const i of q.items) if (i.kind === 'star') throw err('SQL_UNSUPPORTED', 'SELECT * with GROUP BY', i.at, 'name the grouped columns and aggregates');
     const boundExpr = (e: Expr): 'start' | 'end' | 'time' | undefined => {
       if (e.kind === 'call' && e.name in WINDOW_BOUNDS) return WINDOW_BOUNDS[e.name];

@@ -185,6 +185,13 @@ describe('streaming SQL over unbounded input', () => {
     assert.deepEqual(rowsText(out), ['{"k":"a","name":"Alpha","v10":20}', '{"k":"a","name":"Alpha","v10":40}', '{"k":"b","name":null,"v10":80}']);
   });
 
+  it('a value the query cannot use (a failed CAST) fails the step naming the expression, its position and the row', async () => {
+    const p = Pipeline.create();
+    const s = p.apply(testStream<{ k: string }>().addElements({ value: { k: '12' }, timestamp: 0 }, { value: { k: 'x1' }, timestamp: 0 }).advanceWatermarkToInfinity());
+    sql.transform('SELECT k,\n  CAST(k AS BIGINT) + 1 AS n FROM s', { inputs: { s } });
+    await assert.rejects(p.run(), (e: Error) => /could not convert string 'x1' to BIGINT \(at line 2, column 3\)/.test(e.message) && /x1/.test(e.message));
+  });
+
   it('refuses what it does not support at construction, naming the construct and its position', () => {
     const p = Pipeline.create();
     const s = stream(p);
