@@ -265,8 +265,11 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
     const lw = left.pc.windowing.windowFn;
     const sameWindows = !lw.isGlobal && !lw.isMerging && lw.describe() === right.pc.windowing.windowFn.describe();
     let mainIsLeft: boolean;
-    if (sideOk(right, left)) mainIsLeft = true;
-    else if (kind === 'inner' && sideOk(left, right)) mainIsLeft = false;
+    // Rows of two windowed relations meet only in their common window: ON must say so (window_start = window_start),
+    // else SQL would pair rows of different windows.
+    const windowsMeet = (side: Relation) => side.pc.windowing.windowFn.isGlobal || boundEquality;
+    if (sideOk(right, left) && windowsMeet(right)) mainIsLeft = true;
+    else if (kind === 'inner' && sideOk(left, right) && windowsMeet(left)) mainIsLeft = false;
     else if (sameWindows && boundEquality) return windowJoin(left, right, joined, kind, leftKeys, rightKeys, rest);
     else {
       throw err('SQL_UNSUPPORTED', 'a join of two streams', at,
