@@ -168,6 +168,24 @@ describe('group commit with overlapping fsyncs', () => {
     await gc.drain();
   });
 
+  it('runs at most two fsyncs at once: a third round is written once the first fsync ended', async () => {
+    const { gc, events, syncs, tick } = harness();
+    const all = [gc.submit('a')];
+    await tick();
+    all.push(gc.submit('b'));
+    await tick();
+    all.push(gc.submit('c'));
+    await tick();
+    assert.deepEqual(events, ['write a', 'sync a', 'write b', 'sync b']);
+    syncs[0]!.done();
+    await tick();
+    assert.deepEqual(events.slice(4), ['durable a', 'write c', 'sync c']);
+    syncs[1]!.done();
+    syncs[2]!.done();
+    await Promise.all(all);
+    await gc.drain();
+  });
+
   it('a failed fsync fails its round and every later one; an earlier round stays answered', async () => {
     const { gc, syncs, tick } = harness(2);
     const a = gc.submit('a');

@@ -20,6 +20,9 @@ export type FsyncPolicy = 'always' | 'interval' | 'never';
 
 export const FSYNC_POLICIES: readonly FsyncPolicy[] = ['always', 'interval', 'never'];
 
+/** With `overlap`: how many rounds' fsyncs may run at once. */
+const MAX_SYNCS_IN_FLIGHT = 2;
+
 interface Waiter {
   resolve: () => void;
   reject: (e: unknown) => void;
@@ -102,6 +105,8 @@ export class GroupCommitter<T> {
     // round before it succeeded.
     let previous: Promise<boolean> = Promise.resolve(true);
     let inFlight = 0;
+    // The rounds whose fsync may still run, oldest first (they finish in order).
+    const flights: Array<Promise<boolean>> = [];
     try {
       for (;;) {
         if (this.failure !== undefined) {
@@ -117,6 +122,12 @@ export class GroupCommitter<T> {
           });
           this.kick = undefined;
           continue;
+        }
+        // At most MAX_SYNCS_IN_FLIGHT fsyncs at a time: each holds a thread of libuv's pool (4 by default), which the
+        // writes and the subscriptions' reads need too.
+        while (flights.length >= MAX_SYNCS_IN_FLIGHT) {
+          await flights[0];
+          flights.shift();
         }
         if (this.o.policy === 'interval') {
           const wait = this.lastSync + this.o.intervalMs - Date.now();
@@ -170,6 +181,7 @@ export class GroupCommitter<T> {
           this.fail(error ?? this.failure, waiters);
           return false;
         })();
+        flights.push(previous);
       }
       await previous;
     } finally {
