@@ -83,8 +83,7 @@ describe('io.kafka: a job on 2 workers killed and resumed at 2 and at 1 worker',
   });
 
   for (const resumeAt of [2, 1]) {
-    // todo until checkpointed runs take checkpoints on worker threads (issue 14): today a run on 2 workers takes none.
-    it(`killed on 2 workers after a checkpoint, resumed on ${resumeAt}: 0 lost, 0 duplicated`, { timeout: 180_000, todo: 'needs checkpoints on worker threads (issue 14)' }, async () => {
+    it(`killed on 2 workers after a checkpoint, resumed on ${resumeAt}: 0 lost, 0 duplicated`, { timeout: 180_000 }, async () => {
       let landed = false;
       for (let attempt = 0; attempt < 3 && !landed; attempt++) {
         const output = `rescale-out-${randomUUID().slice(0, 8)}`;
