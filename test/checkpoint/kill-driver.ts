@@ -33,11 +33,13 @@ interface RunResult {
   ms: number;
 }
 
+/** Worker threads of every run (the reference's too); `RIFFLE_KILL_WORKERS` or killTest's `workers`. */
+let workers = Number(process.env.RIFFLE_KILL_WORKERS ?? 1);
+
 function run(args: readonly string[], killAfterMs?: number): Promise<RunResult> {
   const started = Date.now();
   return new Promise((done, fail) => {
-    // One worker for the reference too: checkpointed runs use one.
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'run', pipeline, '--no-progress', '--workers', '1', ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'run', pipeline, '--no-progress', '--workers', String(workers), ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = killAfterMs !== undefined ? setTimeout(() => child.kill('SIGKILL'), killAfterMs) : undefined;
@@ -77,7 +79,8 @@ function compare(want: readonly string[], got: readonly string[]): { lost: numbe
 }
 
 /** Kills `kills` times over jobs of `killsPerJob` kills each, `parallel` jobs at a time. */
-export async function killTest(o: { kills: number; killsPerJob?: number; parallel?: number; events?: number; log?: (m: string) => void }): Promise<KillReport> {
+export async function killTest(o: { kills: number; killsPerJob?: number; parallel?: number; events?: number; workers?: number; log?: (m: string) => void }): Promise<KillReport> {
+  if (o.workers !== undefined) workers = o.workers;
   const work = mkdtempSync(join(tmpdir(), 'riffle-kill-'));
   const log = o.log ?? (() => {});
   const events = String(o.events ?? 3000);
@@ -143,6 +146,6 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
   const parallel = Number(process.argv[3] ?? 2);
   const started = Date.now();
   const r = await killTest({ kills, parallel, log: (m) => console.log(m) });
-  console.log(`kills: ${r.kills}, jobs: ${r.jobs}, lost: ${r.lost}, duplicated: ${r.duplicated} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  console.log(`workers: ${workers}, kills: ${r.kills}, jobs: ${r.jobs}, lost: ${r.lost}, duplicated: ${r.duplicated} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
   process.exit(r.lost === 0 && r.duplicated === 0 ? 0 : 1);
 }
