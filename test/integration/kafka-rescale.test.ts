@@ -2,7 +2,9 @@
 // runs through `riffle run` on 2 workers, each reading its share of a 4-partition topic, and is SIGKILLed after a
 // checkpoint completed; it resumes with --resume at the same number of workers and at 1. The partitions are
 // re-assigned with their checkpointed offsets (per partition, merged over the old readers), so with the exactly-once
-// sink a read_committed consumer counts every input message once (0 lost, 0 duplicated). Needs a broker
+// sink a read_committed consumer counts every input message once (0 lost, 0 duplicated). And a worker thread that
+// dies mid-run (the coordinator's RIFFLE_TEST_TERMINATE_WORKER hook): the job restarts from its latest checkpoint
+// in the same process, with the same result. Needs a broker
 // (RIFFLE_KAFKA_BROKERS; .ci/tiers/kafka.sh starts one).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -26,9 +28,9 @@ const work = mkdtempSync(join(tmpdir(), 'riffle-kafka-rescale-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 /** `riffle run` of the pipeline; with `killAfterCheckpoint`, SIGKILLed that many ms after its first complete checkpoint. */
-function run(args: readonly string[], checkpointDir: string, killAfterCheckpoint?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function run(args: readonly string[], checkpointDir: string, killAfterCheckpoint?: number, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'run', pipeline, '--no-progress', '--checkpoint-dir', checkpointDir, '--checkpoint-interval', '150ms', ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'run', pipeline, '--no-progress', '--checkpoint-dir', checkpointDir, '--checkpoint-interval', '150ms', ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     let poll: NodeJS.Timeout | undefined;
@@ -107,4 +109,19 @@ describe('io.kafka: a job on 2 workers killed and resumed at 2 and at 1 worker',
       assert.ok(landed, 'a kill landed after a checkpoint');
     });
   }
+
+  it('a worker thread dies after 2 checkpoints: the job restarts from its checkpoint by itself, 0 lost, 0 duplicated', { timeout: 180_000 }, async () => {
+    const output = `rescale-out-${randomUUID().slice(0, 8)}`;
+    await admin.createTopics({ topics: [output], partitions: 2, replicas: 1 });
+    const ck = join(work, `ck-${output}`);
+    // The checkpoint coordinator's test hook terminates worker thread 1 once 2 checkpoints completed.
+    const r = await run([`--brokers=${brokers.join(',')}`, `--input=${input}`, `--output=${output}`, '--workers', '2'], ck, undefined, { RIFFLE_TEST_TERMINATE_WORKER: '1:2' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /terminating worker 1/);
+    assert.match(r.stderr, /restarting from its latest checkpoint/);
+    const counts = await committedCounts(output);
+    const lost = Array.from({ length: N }, (_, i) => i).filter((i) => !counts.has(i)).length;
+    const duplicated = [...counts.values()].reduce((s, c) => s + c - 1, 0);
+    assert.deepEqual({ lost, duplicated }, { lost: 0, duplicated: 0 });
+  });
 });
