@@ -3,7 +3,10 @@
 # bench/peers/kafka-setup.sh, cached in ~/.cache/riffle/kafka), starts one KRaft node (broker + controller in one JVM)
 # on free loopback ports with its data in a temp dir, runs the Kafka unit and integration tests against it
 # and the fraud-detection example's end-to-end test (RIFFLE_INTEGRATION=1 RIFFLE_KAFKA_BROKERS=127.0.0.1:PORT), and
-# stops the broker on exit. RIFFLE_KAFKA_KILLS (default 4) sets the SIGKILLs of the exactly-once kill test.
+# stops the broker on exit. RIFFLE_KAFKA_KILLS (default 4) sets the landed SIGKILLs of the exactly-once kill test.
+# Among them: partitions over 2 and 3 workers (kafka-workers), an idle worker not holding the watermark (kafka-idle),
+# transactional-id fencing after a crash (kafka-txn-fence), and a checkpointed job on 2 workers killed and resumed on
+# 2 and 1 workers or losing a worker thread (kafka-rescale).
 #
 #   .ci/tiers/kafka.sh            run the tier
 #   .ci/tiers/kafka.sh --serve    start the broker only, print its address, and wait (for local development)
