@@ -11,6 +11,7 @@
  * size, and only its unfinished splits are queued — those in progress first-come with their positions; an unbounded
  * read resumes on worker 0 (a parallel one: every worker at the merged position).
  */
+import { existsSync } from 'node:fs';
 import { RiffleError, type PipelineGraph, type PrimitiveNode } from '../../model/index.ts';
 import { CheckpointCoordinator, LocalCheckpointStorage, rescaleParts, sha256, type JobFingerprint, type OperatorPart, type PartInfo, type RestorePiece, type RestoredCheckpoint, type SourceRestore } from '../checkpoint/index.ts';
 import type { SourcePosition } from '../local/index.ts';
@@ -67,9 +68,9 @@ export class WorkersCheckpoints {
   static async prepare(coordinator: CheckpointCoordinator | undefined, graph: PipelineGraph, workers: number, maxParallelism: number, resume: boolean, options: WorkersCheckpointOptions): Promise<WorkersCheckpoints> {
     let restored = await coordinator?.prepare(resume);
     if (restored === undefined && options.fromSavepoint !== undefined) {
-      // Another pipeline's savepoint is fine: its state is matched by step name.
-      const saved = new CheckpointCoordinator(new LocalCheckpointStorage(options.fromSavepoint), options.fingerprint, { intervalMs: 1000, log: options.log });
-      restored = await saved.prepare(true, { anyJob: true, what: 'savepoint' });
+      // Another pipeline's savepoint is fine: its state is matched by step name. The directory is only read.
+      const saved = existsSync(options.fromSavepoint) ? new CheckpointCoordinator(new LocalCheckpointStorage(options.fromSavepoint), options.fingerprint, { intervalMs: 1000, log: options.log }) : undefined;
+      restored = await saved?.prepare(true, { anyJob: true, what: 'savepoint' });
       if (restored === undefined) {
         throw new RiffleError('CONFIG_INVALID', `--from-savepoint ${options.fromSavepoint}: there is no complete savepoint there`, { domain: 'user', hint: 'give the directory a savepoint was written into (--savepoint-dir of the run that stopped with SIGUSR1)' });
       }
@@ -106,7 +107,9 @@ export class WorkersCheckpoints {
         const positions = olds.map((p) => p.state as SourcePosition | undefined);
         const open = positions.filter((p): p is Extract<SourcePosition, { kind: 'unbounded' }> => p?.kind === 'unbounded');
         if (open.length === 0) return { kind: 'every', state: positions.every((p) => p?.kind === 'ended') ? { kind: 'ended' } : undefined };
-        const merged: SourcePosition = { kind: 'unbounded', position: src.mergePositions(open.map((p) => p.position)), watermark: Math.min(...open.map((p) => p.watermark)) };
+        // A reader that had ended keeps its last position (SourcePosition 'ended'.last): its share must not be read again.
+        const ended = positions.flatMap((p) => (p?.kind === 'ended' && p.last !== undefined ? [p.last] : []));
+        const merged: SourcePosition = { kind: 'unbounded', position: src.mergePositions([...open.map((p) => p.position), ...ended]), watermark: Math.min(...open.map((p) => p.watermark)) };
         return { kind: 'every', state: merged };
       }
       return { kind: 'on', worker: 0, from: 0 };
