@@ -190,10 +190,18 @@ export class WorkerCheckpoints implements ShareCheckpoints {
     }
   }
 
-  /** The sources go on (after a snapshot, or when the job stops). */
-  release(): void {
+  /**
+   * The sources go on (after a snapshot, or when the job stops). Stopping (`cancelled`), a worker waiting for the final
+   * checkpoint goes on too: the coordinator takes none once the job is stopped (e.g. by a savepoint).
+   */
+  release(cancelled = false): void {
     this.held = false;
     this.resume();
+    if (cancelled) {
+      const done = this.finalDone;
+      this.finalDone = undefined;
+      done?.();
+    }
   }
 
   private async snapshot(id: number): Promise<SnapshotReply> {

@@ -51,7 +51,7 @@ export async function runWorker(ctx: WorkerContext): Promise<PipelineResult> {
       cancel.abort(new Error('the job was cancelled'));
       close();
       // Sources held for a checkpoint (a stop with a savepoint holds them) see the cancellation.
-      void shared.then((s) => s.checkpoints?.release());
+      void shared.then((s) => s.checkpoints?.release(true));
     } else if (kind === 'drain') {
       control.drain();
     } else if (kind === 'testStream') await (await shared).testStreamCommand(command as TestStreamCommand);
