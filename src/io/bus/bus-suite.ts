@@ -497,7 +497,7 @@ export function runBusSuite(name: string, factory: BusSuiteFactory): void {
                 }
               : Reflect.get(target, prop, receiver),
         });
-        const pub = createPublisher(counting, 'events', { maxMessages: 100 }, clock);
+        const pub = createPublisher(counting, 'events', {}, clock); // the defaults: 100 messages, 1 MB, 50 ms
         const pending = Array.from({ length: 250 }, (_, i) => pub.publish({ data: JSON.stringify({ ok: i }) }));
         assert.deepEqual(calls, [100, 100], 'full batches go at once');
         await clock.advance('49ms');
@@ -511,6 +511,10 @@ export function runBusSuite(name: string, factory: BusSuiteFactory): void {
         await bySize.flush();
         await Promise.all(big);
         assert.deepEqual(calls.slice(3), [2, 2, 1], 'a batch goes before it would pass maxBytes');
+        const large = Array.from({ length: 4 }, () => pub.publish({ data: JSON.stringify({ ok: 'x'.repeat(300_000) }) }));
+        await pub.flush();
+        await Promise.all(large);
+        assert.deepEqual(calls.slice(6), [3, 1], 'by default a batch goes before it would pass 1 MB');
         calls.length = 0;
         const bad = pub.publish({ data: '{}', orderingKey: 'K' });
         await pub.flush();
