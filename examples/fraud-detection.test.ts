@@ -88,13 +88,18 @@ test('fraud-detection: Kafka → per-card features and rules → alerts to Kafka
       assert.ok(alerting.some((s) => s.rules.includes(rule)), `the sample data breaks ${rule}`);
     }
 
-    const reader = await new kafka.KafkaSource<Scored>(kafka.resolveRead(params.alerts, { brokers, stopAt: 'latest' })).open(undefined);
+    // Read until every expected alert came (or 30 s), then 1 s more for duplicates: a transaction's commit markers
+    // reach the partitions just after EndTxn returns, so a read bounded at the last stable offset of an early moment
+    // (stopAt 'latest') could end before the last transaction's messages.
+    const reader = await new kafka.KafkaSource<Scored>(kafka.resolveRead(params.alerts, { brokers })).open(undefined);
     const alerts = new Map<string, number>();
-    for (let idle = 0; idle < 5; ) {
-      const b = await reader.next(200);
-      if (!b) idle++;
-      for (const m of b?.values ?? []) alerts.set(m.value!.tx_id, (alerts.get(m.value!.tx_id) ?? 0) + 1);
-    }
+    const add = (values: readonly kafka.KafkaMessage<Scored>[] = []) => {
+      for (const m of values) alerts.set(m.value!.tx_id, (alerts.get(m.value!.tx_id) ?? 0) + 1);
+    };
+    const deadline = Date.now() + 30_000;
+    while (alerts.size < alerting.length && Date.now() < deadline) add((await reader.next(200))?.values);
+    const until = Date.now() + 1000;
+    while (Date.now() < until) add((await reader.next(200))?.values);
     await reader.close();
     assert.deepEqual([...alerts.keys()].sort(), alerting.map((s) => s.tx_id).sort(), 'the alerts are the transactions that broke a rule');
     assert.ok([...alerts.values()].every((n) => n === 1), 'each alert once');

@@ -143,7 +143,7 @@ export class KafkaWriter<T> implements SinkWriter<T> {
    * at fewer workers, writer j takes the sink state of old writers j, j+N, …: no other writer uses their ids).
    */
   private fence(): Promise<void> {
-    const ids = [this.context.worker, ...[...this.adopted].filter((w) => w !== this.context.worker)].flatMap((w) => this.transactionalIds(w));
+    const ids = [this.context.worker, ...[...this.adopted].filter((w) => w !== this.context.worker)].flatMap((w) => this.transactionalIds(w)).filter((id) => !this.reserved.has(id));
     return (this.fenced ??= fenceTransactions(this.client, this.o, ids).then((n) => {
       this.counts.idsFenced += n;
     }));
@@ -151,6 +151,12 @@ export class KafkaWriter<T> implements SinkWriter<T> {
 
   /** Writer indexes of the earlier run whose restored prepared values this writer committed. */
   private readonly adopted = new Set<number>();
+  /**
+   * Ids of restored transactions this writer committed (EndTxn with their stored epoch): neither fenced nor used
+   * again until a checkpoint of this run committed — a later restart may restore the same checkpoint and repeat that
+   * commit, which succeeds only while the id's epoch is unchanged (a fenced or reused id answers PRODUCER_FENCED).
+   */
+  private readonly reserved = new Set<string>();
 
   async start(): Promise<void> {
     if (this.o.exactlyOnce) return; // transactions start with the first flush that has messages
@@ -252,10 +258,10 @@ export class KafkaWriter<T> implements SinkWriter<T> {
     for (let k = 0; k < ids.length && transactionalId === undefined; k++) {
       const id = ids[this.slot]!;
       this.slot = (this.slot + 1) % ids.length;
-      if (!this.prepared.has(id)) transactionalId = id;
+      if (!this.prepared.has(id) && !this.reserved.has(id)) transactionalId = id;
     }
     if (transactionalId === undefined) {
-      throw new KafkaError('KAFKA_TRANSACTION_FAILED', `${this.describe()}: all ${ids.length} transactional ids of writer ${this.context.worker} hold prepared transactions waiting for their checkpoints to complete`);
+      throw new KafkaError('KAFKA_TRANSACTION_FAILED', `${this.describe()}: all ${ids.length} transactional ids of writer ${this.context.worker} hold prepared transactions waiting for their checkpoints to complete (or the restored checkpoint's)`);
     }
     const producer = new this.client.Producer({
       clientId: this.o.clientId,
@@ -322,9 +328,12 @@ export class KafkaWriter<T> implements SinkWriter<T> {
     if (held) {
       this.prepared.delete(prepared.transactionalId);
       await this.commitOpen(held);
+      // A checkpoint of this run completed: a restart restores it or a later one, never the one restored before.
+      this.reserved.clear();
       return;
     }
     await resumeCommit(this.client, this.o, prepared);
+    if (this.fenced === undefined) this.reserved.add(prepared.transactionalId);
     this.counts.transactionsResumed++;
   }
 
@@ -426,17 +435,27 @@ export async function resumeCommit(client: Client, o: { brokers: readonly string
   const txnId = prepared.transactionalId!;
   const what = `kafka(${o.topic}): committing transaction ${txnId} of checkpoint ${prepared.checkpointId} after a restart`;
   await withCoordinators(client, o, [txnId], what, async (coordinatorOf) => {
-    try {
-      await client.endTxnV4.api.async(coordinatorOf(txnId), txnId, BigInt(prepared.producerId!), prepared.producerEpoch!, true);
-    } catch (e) {
-      const text = describeKafkaError(e);
-      if (/INVALID_PRODUCER_EPOCH|PRODUCER_FENCED|INVALID_TXN_STATE|INVALID_PRODUCER_ID_MAPPING|TRANSACTIONAL_ID_NOT_FOUND/i.test(text)) {
-        throw new KafkaError('KAFKA_TRANSACTION_LOST', `${what}: the broker no longer has it open (${text}): it was aborted (its transactionTimeout passed before the checkpoint completed) or fenced, so its ${prepared.messages} messages are not in the topic`, {
-          hint: 'raise transactionTimeout above the time from a checkpoint to its completion and restart from an earlier checkpoint',
-          cause: e,
-        });
+    // CONCURRENT_TRANSACTIONS: the coordinator is still completing an earlier end of it (a commit repeated at once,
+    // as the engine may after a restart): retried for up to 30 s, then the answer to the repeat decides.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await client.endTxnV4.api.async(coordinatorOf(txnId), txnId, BigInt(prepared.producerId!), prepared.producerEpoch!, true);
+        return;
+      } catch (e) {
+        const text = describeKafkaError(e);
+        if (/CONCURRENT_TRANSACTIONS|COORDINATOR_LOAD_IN_PROGRESS/i.test(text) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        if (/INVALID_PRODUCER_EPOCH|PRODUCER_FENCED|INVALID_TXN_STATE|INVALID_PRODUCER_ID_MAPPING|TRANSACTIONAL_ID_NOT_FOUND/i.test(text)) {
+          throw new KafkaError('KAFKA_TRANSACTION_LOST', `${what}: the broker no longer has it open (${text}): it was aborted (its transactionTimeout passed before the checkpoint completed) or fenced, so its ${prepared.messages} messages are not in the topic`, {
+            hint: 'raise transactionTimeout above the time from a checkpoint to its completion and restart from an earlier checkpoint',
+            cause: e,
+          });
+        }
+        throw new KafkaError('KAFKA_TRANSACTION_FAILED', `${what}: ${text}`, { cause: e });
       }
-      throw new KafkaError('KAFKA_TRANSACTION_FAILED', `${what}: ${text}`, { cause: e });
     }
   });
 }
