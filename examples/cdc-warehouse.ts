@@ -90,10 +90,8 @@ export function deltaMirror(options: { url: string; publication: string; slot: s
   return {
     describe: () => `delta-mirror(${options.warehouse})`,
     guarantee: 'at-least-once',
+    singleWorker: 'the Delta mirror applies changes in commit order',
     async open(context: SinkContext): Promise<SinkWriter<ChangeEvent>> {
-      if (context.workers > 1) {
-        throw new ConfigError(`${context.step}: the Delta mirror applies changes in commit order and runs on one worker, not ${context.workers}`, { hint: 'run with --workers 1' });
-      }
       const tables = new Map<string, PublishedTable>();
       for (const t of await io.postgres.publicationTables(options.url, options.publication)) tables.set(`${t.schema}.${t.table}`, t);
       const deltas = new Map<string, DeltaTable>();

@@ -143,3 +143,10 @@ export class PipelineGraph {
     return this.frozen;
   }
 }
+
+/** Why a step runs on one worker only (`DoFn.singleWorker`, `Sink.singleWorker`), or undefined. */
+export function singleWorkerReason(node: PrimitiveNode): string | undefined {
+  if (node.kind === 'parDo') return node.spec.doFn.singleWorker;
+  if (node.kind === 'sink') return node.spec.sink.singleWorker;
+  return undefined;
+}

@@ -60,6 +60,12 @@ export interface Sink<T, R = never> {
   describe(): string;
   /** What a restart from a checkpoint can promise (default 'at-least-once'). */
   readonly guarantee?: 'exactly-once' | 'at-least-once';
+  /**
+   * Set (to the reason) by a sink that is only correct on one worker — e.g. one that applies changes in the order
+   * they were read. The default worker count of a job holding such a sink is 1, and an explicit run on several
+   * workers is refused before it starts, naming the step and this reason (as `DoFn.singleWorker`).
+   */
+  readonly singleWorker?: string;
   open(context: SinkContext): Promise<SinkWriter<T, R>>;
 }
 

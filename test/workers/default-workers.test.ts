@@ -31,7 +31,18 @@ test('a module with input worth it runs on one worker per core', { skip: cores <
 test('a small job runs in one thread; a pinned step keeps one worker; --workers N is honoured', { skip: cores < 2 && 'one core' }, () => {
   assert.equal(workersOf(['--estimate=1000']), 1);
   assert.equal(workersOf([`--estimate=${cores * 64 * 2 ** 20}`, '--pinned']), 1);
+  assert.equal(workersOf([`--estimate=${cores * 64 * 2 ** 20}`, '--pinned-sink']), 1, 'a sink pinned to one worker');
   assert.equal(workersOf(['--estimate=1000', '--workers', '2']), 2);
+});
+
+test('a step or sink pinned to one worker refuses --workers 2 before it starts, naming the step and its reason', () => {
+  for (const [flag, step, reason] of [['--pinned', 'Pinned', 'it keeps a tally in this thread'], ['--pinned-sink', 'PinnedSink', 'it applies elements in the order read']] as const) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', FIXTURE, flag, '--workers', '2', '--no-progress'], { cwd: ROOT, encoding: 'utf8', timeout: 90_000 });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, new RegExp(`step '${step}' runs on one worker only: ${reason}`));
+    assert.match(r.stderr, /--workers 1/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
 });
 
 test('a pipeline built inline in a script runs in-process', async () => {

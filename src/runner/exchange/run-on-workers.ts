@@ -9,7 +9,7 @@
  *    to close; gathers their results into one PipelineResult (metrics summed per step and counter).
  * A failure in any worker stops them all; the error names the worker, the step and the element.
  */
-import { ConfigError, RiffleError, type InputWarning, type TestStreamSpec, type PipelineGraph, type MemoryFigures, type PipelineMetrics, type PipelineResult, type StepMetrics } from '../../model/index.ts';
+import { ConfigError, RiffleError, singleWorkerReason, type InputWarning, type TestStreamSpec, type PipelineGraph, type MemoryFigures, type PipelineMetrics, type PipelineResult, type StepMetrics } from '../../model/index.ts';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -44,9 +44,9 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
   }
   const p = plan(graph, { viewsStartStages: true });
   const testStream = p.order.find((n) => n.kind === 'testStream');
-  const pinned = p.order.find((n) => n.kind === 'parDo' && n.spec.doFn.singleWorker !== undefined);
-  if (pinned !== undefined && pinned.kind === 'parDo') {
-    throw new ConfigError(`step '${pinned.name}' runs on one worker only: ${pinned.spec.doFn.singleWorker}`, { hint: 'run this pipeline with --workers 1 (workers: 1)' });
+  const pinned = p.order.find((n) => singleWorkerReason(n) !== undefined);
+  if (pinned !== undefined) {
+    throw new ConfigError(`step '${pinned.name}' runs on one worker only: ${singleWorkerReason(pinned)}`, { hint: 'run this pipeline with --workers 1 (workers: 1)' });
   }
   // Checkpoints (issue 14): the coordinator's side (checkpoint-workers.ts); resuming, the splits still to read.
   const checkpoints = await workersCheckpoints(graph, options, workers, maxParallelism, module.path);

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { RiffleError, StepFailedError, type ErrorRecord, type PipelineGraph, type PipelineMetrics, type PipelineResult, type Runner, type StepMetrics } from '../../model/index.ts';
+import { RiffleError, StepFailedError, singleWorkerReason, type ErrorRecord, type PipelineGraph, type PipelineMetrics, type PipelineResult, type Runner, type StepMetrics } from '../../model/index.ts';
 import { InMemorySource } from '../../transforms/index.ts';
 import { buildJob, type JobGraph } from './build.ts';
 import { realClock, VirtualClock, type Clock } from './clock.ts';
@@ -118,7 +118,7 @@ async function defaultWorkers(graph: PipelineGraph, options: LocalRunOptions): P
   let bytes = 0;
   for (const node of graph.nodes.values()) {
     if (node.kind === 'testStream') return 1;
-    if (node.kind === 'parDo' && node.spec.doFn.singleWorker !== undefined) return 1;
+    if (singleWorkerReason(node) !== undefined) return 1;
   }
   for (const node of graph.nodes.values()) {
     if (node.kind !== 'read') continue;
