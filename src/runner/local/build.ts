@@ -252,7 +252,9 @@ function groupOp(ctx: BuildContext, node: PrimitiveNode, reduceFn: ReduceFn<unkn
   // A checkpointed deferred grouping snapshots its input through coders: its windows need one.
   const deferred = ctx.allBounded && ctx.batchGrouping && (ctx.checkpointed !== true || windowCoderOf(input.windowing.windowFn) !== undefined);
   const coders = ctx.checkpointed === true && deferred && batch === undefined ? tableCoders(input, keepsValues, accumulators) : undefined;
-  const op = new GroupOp(node, input.windowing, reduceFn, ctx.clock, batch, deferred, ctx.deferredGroupingElements, keyedOptions(ctx, node), coders);
+  // Deferred input takes a share of the job's memory budget: past it, it is handed to the reducer (bounded memory).
+  const deferredMemory = deferred && batch === undefined ? ctx.memory?.budget.child(node.name, 1) : undefined;
+  const op = new GroupOp(node, input.windowing, reduceFn, ctx.clock, batch, deferred, ctx.deferredGroupingElements, keyedOptions(ctx, node), coders, deferredMemory);
   // The counter appears in the metrics only once something was dropped.
   op.setDroppedCounter((n) => (ctx.metrics.counter(`${node.name}/droppedDueToLateness`).value += n));
   return op;

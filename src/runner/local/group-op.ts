@@ -6,9 +6,15 @@ import { encodeKey, type EncodedKey } from './key-encoding.ts';
 import { KEYED_SNAPSHOT_CODERS, KeyedStore, type KeyedOptions, type KeyEntry, type TimerEntry } from './keyed-store.ts';
 import { Operator } from './operator.ts';
 import { groupingError } from './step-errors.ts';
+import { estimateHeapBytes } from './group-spill.ts';
+import type { MemoryBudget } from '../state/index.ts';
 
 /** Default budget of a deferred grouping: about 100 MB of buffered elements for small values. */
 export const DEFAULT_DEFERRED_BUDGET = 1_000_000;
+/** Heap bytes a deferred element costs beyond its value (three array slots, their growth, the window list's share). */
+const DEFERRED_ELEMENT_BYTES = 48;
+/** Reservations for deferred input are made in chunks of this many bytes. */
+const DEFERRED_CHUNK = 64 << 10;
 
 interface PendingKey {
   readonly key: unknown;
@@ -58,6 +64,8 @@ export class GroupOp extends Operator {
     keyed: KeyedOptions = {},
     /** Checkpointed runs: the coders the deferred input is snapshotted through (none: the deferred grouping is off there). */
     private readonly deferredCoders?: DeferredCoders,
+    /** The step's share of the job's memory budget: past it, deferred input is handed over (see accountDeferred). */
+    private readonly deferredMemory?: MemoryBudget,
   ) {
     super(node);
     this.store = new KeyedStore(clock, { input: () => this.reducerWatermark, output: () => this.outputWatermark }, false, keyed);
@@ -106,8 +114,9 @@ export class GroupOp extends Operator {
       d.values.push(v);
       d.timestamps.push(timestamp);
       d.windows.push(windows);
+      if (this.deferredMemory !== undefined) this.accountDeferred(v);
       // At the budget, take part in the bundle, whose end hands the deferred input over.
-      if (++this.deferredCount >= this.deferredBudget && !this.inBundle) this.enterBundle();
+      if ((++this.deferredCount >= this.deferredBudget || this.deferredFull) && !this.inBundle) this.enterBundle();
       return;
     }
     if (!this.inBundle) this.enterBundle();
@@ -122,7 +131,7 @@ export class GroupOp extends Operator {
 
   override finishBundle(): void {
     this.inBundle = false;
-    if (this.deferred !== undefined && this.deferredCount >= this.deferredBudget) this.handOverDeferred();
+    if (this.deferred !== undefined && (this.deferredCount >= this.deferredBudget || this.deferredFull)) this.handOverDeferred();
     const pending = this.pending;
     if (pending.size === 0) return;
     this.pending = new Map();
@@ -172,6 +181,7 @@ export class GroupOp extends Operator {
       this.handingOver = this.deferred.entries();
       this.deferred = finite ? new Map() : undefined;
       this.deferredCount = 0;
+      this.releaseDeferred();
     }
     if (this.batch !== undefined) {
       if (watermark < MAX_TIMESTAMP) {
@@ -246,7 +256,36 @@ export class GroupOp extends Operator {
     const deferred = this.deferred!;
     this.deferred = new Map();
     this.deferredCount = 0;
+    this.releaseDeferred();
     this.handOver(deferred.entries(), Infinity);
+  }
+
+  /*
+   * Bounded memory (issue 13): a deferred grouping's input is estimated (a sample of the values, no encoding) and
+   * reserved from the step's share of the job's budget in chunks; once the budget refuses, what is deferred is handed
+   * over at the end of the bundle, as at `deferredBudget` elements (the same semantics: one larger bundle).
+   */
+  private deferredFull = false;
+  private deferredEstimate = 0;
+  private deferredReserved = 0;
+  private deferredSeen = 0;
+  private deferredAvgBytes = 64;
+
+  private accountDeferred(value: unknown): void {
+    if ((this.deferredSeen++ & 63) === 0) this.deferredAvgBytes = (this.deferredAvgBytes * 3 + estimateHeapBytes(value)) / 4;
+    // The value, and its slots in the key's three arrays (value, timestamp, window list) with their growth.
+    this.deferredEstimate += this.deferredAvgBytes + DEFERRED_ELEMENT_BYTES;
+    const delta = this.deferredEstimate - this.deferredReserved;
+    if (delta < DEFERRED_CHUNK || this.deferredFull) return;
+    if (this.deferredMemory!.tryReserve(delta)) this.deferredReserved += delta;
+    else this.deferredFull = true;
+  }
+
+  private releaseDeferred(): void {
+    if (this.deferredReserved > 0) this.deferredMemory!.release(this.deferredReserved);
+    this.deferredReserved = 0;
+    this.deferredEstimate = 0;
+    this.deferredFull = false;
   }
 
   /** Hands keys over until `deadline` (checked every few keys); true while keys remain. */
@@ -383,6 +422,7 @@ export class GroupOp extends Operator {
         }
         this.deferred.set(encodeKey(key, this.name), d);
         this.deferredCount += n;
+        if (this.deferredMemory !== undefined) for (const v of d.values) this.accountDeferred(v);
       }
     }
   }
