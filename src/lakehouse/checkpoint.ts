@@ -43,7 +43,7 @@ const CHECKPOINT_SCHEMA: SchemaElement[] = [
   group('remove', 6), str('path'), i64('deletionTimestamp'), bool('dataChange'), bool('extendedFileMetadata'), ...stringMap('partitionValues'), i64('size'),
   group('metaData', 8), str('id'), str('name'), str('description'), group('format', 2), str('provider'), ...stringMap('options'),
   str('schemaString'), ...stringList('partitionColumns'), ...stringMap('configuration'), i64('createdTime'),
-  group('protocol', 2), i32('minReaderVersion'), i32('minWriterVersion'),
+  group('protocol', 4), i32('minReaderVersion'), i32('minWriterVersion'), ...stringList('readerFeatures'), ...stringList('writerFeatures'),
 ];
 
 const big = (n: number | null | undefined): bigint | null => (n === null || n === undefined ? null : BigInt(n));
@@ -68,7 +68,10 @@ export async function writeCheckpoint(log: DeltaLog, state: TableState, version:
     txn.push(k === 'txn' ? v : null); add.push(k === 'add' ? v : null); remove.push(k === 'remove' ? v : null);
     metaData.push(k === 'metaData' ? v : null); proto.push(k === 'protocol' ? v : null);
   };
-  row('protocol', { minReaderVersion: protocol.minReaderVersion, minWriterVersion: protocol.minWriterVersion });
+  row('protocol', {
+    minReaderVersion: protocol.minReaderVersion, minWriterVersion: protocol.minWriterVersion,
+    readerFeatures: protocol.readerFeatures ?? null, writerFeatures: protocol.writerFeatures ?? null,
+  });
   row('metaData', {
     id: metadata.id, name: metadata.name ?? null, description: metadata.description ?? null,
     format: { provider: metadata.format.provider, options: metadata.format.options ?? {} },

@@ -20,7 +20,7 @@ import { restoreTable, type RestoreResult, type RestoreTarget } from './restore.
 import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.ts';
 import { mergedSchema, overwrittenSchema } from './schema-evolution.ts';
 import { setTableProperties, type SetPropertiesResult } from './set-properties.ts';
-import { CDF_COLUMNS, CDF_PROTOCOL, DEFAULT_PROTOCOL } from './table-features.ts';
+import { CDF_COLUMNS, CDF_PROTOCOL, DEFAULT_PROTOCOL, protocolForSchema } from './table-features.ts';
 import { checkTableProperties } from './table-properties.ts';
 import { type UpdateSet, updateWhere } from './update.ts';
 import { type CommitResult, Transaction } from './transaction.ts';
@@ -176,7 +176,7 @@ export class DeltaTable {
       const clash = schema.fields.find((f) => CDF_COLUMNS.includes(f.name));
       if (clash) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `column '${clash.name}' is reserved by the change data feed (delta.enableChangeDataFeed=true)`);
     }
-    const protocol = cdf === 'true' ? CDF_PROTOCOL : DEFAULT_PROTOCOL;
+    const protocol = protocolForSchema(cdf === 'true' ? CDF_PROTOCOL : DEFAULT_PROTOCOL, schema.fields);
     const table = new DeltaTable(path);
     const metadata: MetadataAction = {
       id: randomUUID(), name: options.name ?? null, description: options.description ?? null,

@@ -3,7 +3,8 @@
  * nullCount, stored as JSON in `add.stats`. Riffle writes them for every data column, and reads them (its own and
  * other writers') for data skipping.
  */
-import type { ReadableDeltaType, SchemaField } from './schema.ts';
+import { compareDecimals } from './decimal-value.ts';
+import { decimalOf, type ReadableDeltaType, type SchemaField } from './schema.ts';
 import { type DeltaValue, fromStatsValue, stringifyJson, toStatsValue } from './value-mapping.ts';
 import { compareUtf8 } from './value-order.ts';
 
@@ -80,7 +81,8 @@ export function stringStatsMax(s: string, prefix = STRING_STATS_PREFIX): string 
  * Computes the stats JSON of a file from its columns of canonical values (partition columns excluded), as delta-rs
  * writes them: min/max over the non-null values (floats over the non-NaN ones; a zero minimum is written -0.0 and
  * a zero maximum 0.0, Parquet's rule; booleans false/true), strings ordered by UTF-8 bytes and cut to
- * `STRING_STATS_PREFIX` code points (the max rounded up), nullCount for every column. One pass per column.
+ * `STRING_STATS_PREFIX` code points (the max rounded up), decimals ordered numerically and written as exact JSON
+ * numbers, no bounds for binary columns (as Delta writers), nullCount for every column. One pass per column.
  *
  * @example
  * computeStats([{ name: 'id', type: 'long', nullable: true, metadata: {} }], [[1n, null, 3n]], 3);
@@ -94,6 +96,13 @@ export function computeStats(fields: readonly SchemaField[], columns: readonly (
     const values = columns[i] as ArrayLike<number | string | bigint | boolean | null>;
     const floating = field.type === 'double' || field.type === 'float';
     const strings = field.type === 'string';
+    const decimals = decimalOf(field.type) !== undefined;
+    if (field.type === 'binary') {
+      let nulls = 0;
+      for (let r = 0; r < values.length; r++) if (values[r] === null) nulls++;
+      nullCount[field.name] = nulls;
+      return;
+    }
     let nulls = 0;
     let min: number | string | bigint | boolean | null = null;
     let max: number | string | bigint | boolean | null = null;
@@ -105,6 +114,9 @@ export function computeStats(fields: readonly SchemaField[], columns: readonly (
       if (strings) {
         if (compareUtf8(v as string, min as string) < 0) min = v;
         else if (compareUtf8(v as string, max as string) > 0) max = v;
+      } else if (decimals) {
+        if (compareDecimals(v as string, min as string) < 0) min = v;
+        else if (compareDecimals(v as string, max as string) > 0) max = v;
       } else if (v < min) min = v;
       else if (v > (max as typeof v)) max = v;
     }
@@ -178,9 +190,9 @@ export function parseStats(json: string | null | undefined, fields: readonly Sch
     const type: ReadableDeltaType = f.type;
     const lo = fromStatsValue(type, raw.minValues?.[f.name]);
     const hi = fromStatsValue(type, raw.maxValues?.[f.name]);
-    const trusted = (b: DeltaValue): boolean => typeof b !== 'string' || utf8Tagged || !ORDER_SENSITIVE.test(b);
+    const trusted = (b: DeltaValue): boolean => typeof b !== 'string' || type !== 'string' || utf8Tagged || !ORDER_SENSITIVE.test(b);
     if (lo !== undefined && lo !== null && trusted(lo)) min.set(f.name, lo);
-    if (hi !== undefined && hi !== null && trusted(hi)) max.set(f.name, type === 'timestamp' ? (hi as bigint) + 999n : hi);
+    if (hi !== undefined && hi !== null && trusted(hi)) max.set(f.name, type === 'timestamp' || type === 'timestamp_ntz' ? (hi as bigint) + 999n : hi);
     const n = raw.nullCount?.[f.name];
     if (typeof n === 'number') nullCount.set(f.name, n);
   }

@@ -25,8 +25,8 @@ import type { DataFile, Snapshot } from './snapshot.ts';
 import type { Transaction } from './transaction.ts';
 import { radixOrder } from './radix-sort.ts';
 import { checkColumns } from './update.ts';
-import { type DeltaValue, type Row, toCanonical } from './value-mapping.ts';
-import { compareValues } from './value-order.ts';
+import { type DeltaValue, isValueError, type Row, toCanonical } from './value-mapping.ts';
+import { compareValues, orderOf } from './value-order.ts';
 
 /** A row as merge clauses see it: table columns in canonical values (source rows may carry extra columns). */
 export type MergeRow = Readonly<Record<string, DeltaValue>>;
@@ -219,8 +219,9 @@ export class MergeBuilder {
     // Conflicts: what was read is those files and, for new files, the key ranges (or the whole table).
     let files: readonly DataFile[] = snapshot.files;
     if (typeof on !== 'function' && bySource.length === 0) {
-      const ranges = keyRanges(on, source);
-      files = filesHoldingKeys(snapshot.filesMatching(ranges).files, on, source);
+      const orders = on.map((k) => orderOf(schema.fields.find((f) => f.name === k)?.type ?? 'string'));
+      const ranges = keyRanges(on, source, orders);
+      files = filesHoldingKeys(snapshot.filesMatching(ranges).files, on, source, orders);
       tx.readPredicate(ranges);
     } else {
       tx.readTable();
@@ -369,7 +370,7 @@ function canonicalSource(schema: TableSchema, row: Row, i: number): MergeRow {
   for (const f of schema.fields) {
     if (!(f.name in row)) continue;
     const c = toCanonical(f.type, row[f.name]);
-    if (c !== null && typeof c === 'object' && !(c instanceof Date)) {
+    if (isValueError(c)) {
       throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `merge: source row ${i}: column '${f.name}' expects ${f.type}, got ${c.error}`);
     }
     out[f.name] = c as DeltaValue;
@@ -390,17 +391,19 @@ function singleKey(column: string): (row: MergeRow) => DeltaValue | undefined {
   return (row) => {
     const v = row[column];
     if (typeof v === 'bigint') return v <= SAFE && v >= -SAFE ? Number(v) : v;
+    if (v instanceof Uint8Array) return `\u0000bytes:${String(v)}`; // by value (a binary column holds no strings)
     return v === null || v === undefined ? undefined : v;
   };
 }
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+type Order = (a: Exclude<DeltaValue, null>, b: Exclude<DeltaValue, null>) => number;
 
 /**
  * The sorted distinct source values of one key column, with a test "does any lie within [lo, hi]?" (binary search).
  * Numbers and longs within ±2^53 sort natively as float64s; other values by `compareValues` (strings by UTF-8 bytes).
  */
-function keyProbe(values: readonly DeltaValue[]): (lo: DeltaValue, hi: DeltaValue) => boolean {
+function keyProbe(values: readonly DeltaValue[], order: Order): (lo: DeltaValue, hi: DeltaValue) => boolean {
   const numeric = values.every((v) => typeof v === 'number' || (typeof v === 'bigint' && v <= SAFE && v >= -SAFE));
   const toNum = (v: DeltaValue): number => (typeof v === 'bigint' ? Number(v) : v as number);
   let sorted: ArrayLike<unknown>;
@@ -408,20 +411,21 @@ function keyProbe(values: readonly DeltaValue[]): (lo: DeltaValue, hi: DeltaValu
     const doubles = Float64Array.from(values, toNum);
     sorted = Float64Array.from(radixOrder(doubles), (i) => doubles[i]);
   } else {
-    sorted = (values as Exclude<DeltaValue, null>[]).slice().sort(compareValues); // strings by UTF-8 bytes, as the statistics
+    sorted = (values as Exclude<DeltaValue, null>[]).slice().sort(order); // strings by UTF-8 bytes, as the statistics
   }
   return (lo, hi) => {
     // Bounds of another type than the values (a foreign writer's stats) prove nothing: read the file.
     if (numeric && !((typeof lo === 'number' || typeof lo === 'bigint') && (typeof hi === 'number' || typeof hi === 'bigint'))) return true;
     const [l, h] = numeric ? [toNum(lo), toNum(hi)] : [lo, hi];
+    const cmp = numeric ? compareValues : order;
     let a = 0;
     let b = sorted.length;
     while (a < b) {
       const mid = (a + b) >>> 1;
-      if (compareValues(sorted[mid] as Exclude<DeltaValue, null>, l as Exclude<DeltaValue, null>) < 0) a = mid + 1;
+      if (cmp(sorted[mid] as Exclude<DeltaValue, null>, l as Exclude<DeltaValue, null>) < 0) a = mid + 1;
       else b = mid;
     }
-    return a < sorted.length && compareValues(sorted[a] as Exclude<DeltaValue, null>, h as Exclude<DeltaValue, null>) <= 0;
+    return a < sorted.length && cmp(sorted[a] as Exclude<DeltaValue, null>, h as Exclude<DeltaValue, null>) <= 0;
   };
 }
 
@@ -430,14 +434,14 @@ function keyProbe(values: readonly DeltaValue[]): (lo: DeltaValue, hi: DeltaValu
  * file's min/max statistics (or equal its partition value). Finer than the key ranges when the source's keys are
  * spread (e.g. updates of one id range plus inserts of new ids: only the files of that range are read).
  */
-function filesHoldingKeys(files: readonly DataFile[], keys: readonly string[], source: readonly MergeRow[]): DataFile[] {
-  const probes = keys.map((k) => {
+function filesHoldingKeys(files: readonly DataFile[], keys: readonly string[], source: readonly MergeRow[], orders: readonly Order[]): DataFile[] {
+  const probes = keys.map((k, i) => {
     const values: DeltaValue[] = [];
     for (const s of source) {
       const v = s[k];
       if (v !== null && v !== undefined) values.push(v);
     }
-    return { key: k, within: keyProbe(values) };
+    return { key: k, within: keyProbe(values, orders[i]) };
   });
   return files.filter((f) => probes.every(({ key, within }) => {
     if (key in f.partitionValues) {
@@ -452,9 +456,10 @@ function filesHoldingKeys(files: readonly DataFile[], keys: readonly string[], s
 }
 
 /** A predicate every target row matching a source row satisfies: each key within the source's values. */
-function keyRanges(keys: readonly string[], source: readonly MergeRow[]): Predicate {
+function keyRanges(keys: readonly string[], source: readonly MergeRow[], orders: readonly Order[]): Predicate {
   const where: Record<string, Predicate[string]> = {};
-  for (const k of keys) {
+  for (const [i, k] of keys.entries()) {
+    const order = orders[i];
     const values = new Set<DeltaValue>();
     let lo: DeltaValue = null;
     let hi: DeltaValue = null;
@@ -462,8 +467,8 @@ function keyRanges(keys: readonly string[], source: readonly MergeRow[]): Predic
       const v = s[k];
       if (v === null || v === undefined) continue;
       if (values.size <= 256) values.add(v); // past 256 values, only the range is used
-      if (lo === null || compareValues(v, lo) < 0) lo = v;
-      if (hi === null || compareValues(v, hi) > 0) hi = v;
+      if (lo === null || order(v, lo) < 0) lo = v;
+      if (hi === null || order(v, hi) > 0) hi = v;
     }
     where[k] = values.size <= 256 ? { in: [...values] } : { gte: lo, lte: hi };
   }

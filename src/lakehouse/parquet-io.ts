@@ -4,12 +4,15 @@
  *
  * Physical types follow PROTOCOL.md "Delta Data Type to Parquet Type Mappings": long INT64, integer INT32,
  * double DOUBLE, boolean BOOLEAN, string BYTE_ARRAY UTF8, date INT32 DATE, timestamp INT64
- * TIMESTAMP(isAdjustedToUTC, MICROS).
+ * TIMESTAMP(isAdjustedToUTC, MICROS), timestamp_ntz INT64 TIMESTAMP(MICROS, not adjusted), short/byte INT32 INT(16/8),
+ * float FLOAT, binary BYTE_ARRAY, decimal(p,s) INT32 (p ≤ 9) / INT64 (p ≤ 18) / FIXED_LEN_BYTE_ARRAY DECIMAL(p,s)
+ * (as Spark and delta-rs write them).
  */
 import { parquetWriteWithCrc } from './parquet-crc.ts';
 import { ParquetFileError } from './errors.ts';
 import { fileSource, GuardedParquet } from './parquet-guard.ts';
-import type { SchemaField } from './schema.ts';
+import { bigintFromBytes, decimalByteLength, decimalString, unscaledOfCanonical } from './decimal-value.ts';
+import { decimalOf, type SchemaField } from './schema.ts';
 import { dateToDays, daysToDate, type DeltaValue } from './value-mapping.ts';
 
 type Hyparquet = typeof import('hyparquet');
@@ -100,8 +103,9 @@ function schemaElement(field: SchemaField, required: boolean): SchemaElement {
     case 'string': return { name, repetition_type, type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } };
     case 'long': return { name, repetition_type, type: 'INT64' };
     case 'integer': return { name, repetition_type, type: 'INT32' };
-    case 'short': return { name, repetition_type, type: 'INT32', converted_type: 'INT_16' };
-    case 'byte': return { name, repetition_type, type: 'INT32', converted_type: 'INT_8' };
+    case 'short': return { name, repetition_type, type: 'INT32', converted_type: 'INT_16', logical_type: { type: 'INTEGER', bitWidth: 16, isSigned: true } };
+    case 'byte': return { name, repetition_type, type: 'INT32', converted_type: 'INT_8', logical_type: { type: 'INTEGER', bitWidth: 8, isSigned: true } };
+    case 'binary': return { name, repetition_type, type: 'BYTE_ARRAY' };
     case 'double': return { name, repetition_type, type: 'DOUBLE' };
     case 'float': return { name, repetition_type, type: 'FLOAT' };
     case 'boolean': return { name, repetition_type, type: 'BOOLEAN' };
@@ -110,7 +114,21 @@ function schemaElement(field: SchemaField, required: boolean): SchemaElement {
       name, repetition_type, type: 'INT64', converted_type: 'TIMESTAMP_MICROS',
       logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' },
     };
+    // TIMESTAMP_MICROS (the converted type) means adjusted to UTC: a wall-clock timestamp has only the logical type.
+    case 'timestamp_ntz': return { name, repetition_type, type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MICROS' } };
+    default: {
+      const { precision, scale } = decimalOf(field.type) as { precision: number; scale: number };
+      const physical = precision <= 9 ? { type: 'INT32' as const } : precision <= 18 ? { type: 'INT64' as const } : { type: 'FIXED_LEN_BYTE_ARRAY' as const, type_length: decimalByteLength(precision) };
+      return { name, repetition_type, ...physical, converted_type: 'DECIMAL', precision, scale, logical_type: { type: 'DECIMAL', precision, scale } };
+    }
   }
+}
+
+/** A column's canonical values as hyparquet-writer takes them: dates as days, decimals as unscaled bigints. */
+function physicalValues(field: SchemaField, values: readonly DeltaValue[]): unknown[] {
+  if (field.type === 'date') return values.map((v) => (v === null ? null : dateToDays(v as string)));
+  if (decimalOf(field.type) !== undefined) return values.map((v) => (v === null ? null : unscaledOfCanonical(v as string)));
+  return values as unknown[];
 }
 
 /**
@@ -130,9 +148,7 @@ export async function writeParquet(fields: readonly SchemaField[], columns: read
     ...fields.map((f, i) => schemaElement(f, !f.nullable || (columns[i].length > 0 && !columns[i].includes(null)))),
   ];
   const columnData = fields.map((field, i) => {
-    const values = columns[i];
-    const data = field.type === 'date' ? values.map((v) => (v === null ? null : dateToDays(v as string))) : values;
-    return { name: field.name, data: data as any[] };
+    return { name: field.name, data: physicalValues(field, columns[i]) as any[] };
   });
   return parquetWriteWithCrc({ columnData, schema, rowGroupSize: 128 * 1024, createdBy: 'riffle', compressors });
 }
@@ -194,6 +210,7 @@ export async function* readRowGroups(path: string, fields: readonly SchemaField[
       if (!present.has(c)) throw new ParquetFileError(label, `it has no column '${c}', which the table's log${expect.logFile !== undefined ? ` (${expect.logFile})` : ''} says holds values in this file`, { column: c });
     }
     checkColumnTypes(label, metadata.schema, fields);
+    const decimals = rawDecimals(metadata.schema, fields);
     const wanted = fields.filter((f) => present.has(f.name));
     const index = new Map(wanted.map((f) => [f.name, fields.indexOf(f)]));
     if (wanted.length > 0) pq.useCompressors(await compressorsFor(metadata));
@@ -204,7 +221,7 @@ export async function* readRowGroups(path: string, fields: readonly SchemaField[
       const columns: (ArrayLike<DeltaValue> | undefined)[] = new Array(fields.length).fill(undefined);
       if (wanted.length > 0) {
         await pq.readRowGroup(g, {
-          columns: wanted.map((f) => f.name), parsers: PARSERS,
+          columns: wanted.map((f) => f.name), parsers: PARSERS, utf8: false,
           onChunk: ({ columnName, columnData, rowStart, rowEnd }) => {
             const c = index.get(columnName);
             if (c === undefined) return;
@@ -223,8 +240,10 @@ export async function* readRowGroups(path: string, fields: readonly SchemaField[
       for (const f of wanted) {
         const c = index.get(f.name) as number;
         const col = columns[c];
+        const scale = decimals.get(f.name);
         if (col === undefined) columns[c] = new Array<DeltaValue>(numRows).fill(null);
         else if (f.type === 'long' && !(col instanceof BigInt64Array)) columns[c] = exactLongs(col);
+        else if (scale !== undefined) columns[c] = Array.from(col as ArrayLike<unknown>, (v) => (v === null || v === undefined ? null : decimalString(unscaledValue(v), scale)));
       }
       yield { numRows, columns };
     }
@@ -233,10 +252,42 @@ export async function* readRowGroups(path: string, fields: readonly SchemaField[
   }
 }
 
+/**
+ * Prepares the file's schema for decoding (the metadata is this open file's own copy): decimal columns lose their
+ * DECIMAL annotation, so that hyparquet hands over the stored unscaled integers (it would scale them into
+ * float64s, inexact past 15 digits) — returned as column → scale; string columns annotated only ENUM or JSON are
+ * marked UTF8 (they read as strings, as every Delta string; the read is `utf8: false` so that binary stays bytes).
+ */
+function rawDecimals(schema: SchemaElement[], fields: readonly SchemaField[]): Map<string, number> {
+  const byName = new Map(schema.slice(1).map((e) => [e.name, e]));
+  const scales = new Map<string, number>();
+  for (const f of fields) {
+    const e = byName.get(f.name);
+    if (e === undefined) continue;
+    const d = decimalOf(f.type);
+    if (d !== undefined) {
+      scales.set(f.name, d.scale);
+      delete e.converted_type;
+      delete e.logical_type;
+    } else if (f.type === 'string' && e.converted_type !== 'UTF8' && e.logical_type?.type !== 'STRING') {
+      e.converted_type = 'UTF8';
+    }
+  }
+  return scales;
+}
+
+/** The unscaled value of a stored decimal (INT32 number, INT64 bigint, or big-endian two's-complement bytes). */
+function unscaledValue(v: unknown): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') return BigInt(v);
+  return bigintFromBytes(v as Uint8Array);
+}
+
 /** Physical types (and annotations) a Delta column type may be stored as. */
 const STORAGE: Readonly<Record<string, readonly string[]>> = {
   long: ['INT64', 'INT32'], integer: ['INT32'], short: ['INT32'], byte: ['INT32'], double: ['DOUBLE'], float: ['FLOAT'],
-  boolean: ['BOOLEAN'], string: ['BYTE_ARRAY'], date: ['INT32'], timestamp: ['INT64', 'INT96'],
+  boolean: ['BOOLEAN'], string: ['BYTE_ARRAY'], date: ['INT32'], timestamp: ['INT64', 'INT96'], timestamp_ntz: ['INT64'],
+  binary: ['BYTE_ARRAY', 'FIXED_LEN_BYTE_ARRAY'], decimal: ['INT32', 'INT64', 'FIXED_LEN_BYTE_ARRAY', 'BYTE_ARRAY'],
 };
 const TIMESTAMP_UNITS: Readonly<Record<string, string>> = { TIMESTAMP_MILLIS: 'MILLIS', TIMESTAMP_MICROS: 'MICROS' };
 
@@ -254,14 +305,23 @@ function checkColumnTypes(label: string, schema: readonly SchemaElement[], field
     const bad = (why: string): never => { throw new ParquetFileError(label, `column '${f.name}' (${f.type} in the table) ${why}`, { column: f.name }); };
     if (e.num_children !== undefined && e.num_children > 0) bad('is a nested group in the file');
     if (e.repetition_type === 'REPEATED') bad('is repeated in the file');
-    if (!STORAGE[f.type]?.includes(e.type as string)) bad(`is stored as ${String(e.type)}`);
+    const decimal = decimalOf(f.type);
+    if (!STORAGE[decimal ? 'decimal' : f.type]?.includes(e.type as string)) bad(`is stored as ${String(e.type)}`);
     const logical = e.logical_type?.type;
     const converted = e.converted_type;
     if (f.type === 'string' && converted !== 'UTF8' && logical !== 'STRING' && converted !== 'JSON' && logical !== 'JSON' && converted !== 'ENUM' && logical !== 'ENUM') {
       bad('has no string annotation (UTF8) in the file');
     }
     if (f.type === 'date' && converted !== 'DATE' && logical !== 'DATE') bad('has no DATE annotation in the file');
-    if (f.type === 'timestamp' && e.type === 'INT64') {
+    if (f.type === 'binary' && (converted !== undefined || logical !== undefined)) bad(`is annotated ${String(converted ?? logical)} in the file, not plain bytes`);
+    if (decimal !== undefined) {
+      if (converted !== 'DECIMAL' && logical !== 'DECIMAL') bad('has no DECIMAL annotation in the file');
+      const scales = [e.scale, e.logical_type?.type === 'DECIMAL' ? e.logical_type.scale : undefined].filter((x) => x !== undefined);
+      const precisions = [e.precision, e.logical_type?.type === 'DECIMAL' ? e.logical_type.precision : undefined].filter((x) => x !== undefined);
+      if (scales.length === 0 || scales.some((x) => x !== decimal.scale)) bad(`has scale ${scales.join('/') || 'none'} in the file`);
+      if (precisions.some((x) => x > decimal.precision)) bad(`has precision ${precisions.join('/')} in the file`);
+    }
+    if ((f.type === 'timestamp' || f.type === 'timestamp_ntz') && e.type === 'INT64') {
       const unit = e.logical_type?.type === 'TIMESTAMP' ? e.logical_type.unit : undefined;
       const fromConverted = converted !== undefined ? TIMESTAMP_UNITS[converted] : undefined;
       if (unit === undefined && fromConverted === undefined) bad('has no TIMESTAMP annotation in the file');

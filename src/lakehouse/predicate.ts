@@ -5,9 +5,11 @@
  */
 import { DeltaTableError } from './errors.ts';
 import type { FileStats } from './file-stats.ts';
-import type { TableSchema } from './schema.ts';
-import { type DeltaValue, toCanonical } from './value-mapping.ts';
-import { compareValues } from './value-order.ts';
+import { decimalOf, type TableSchema } from './schema.ts';
+import { type DeltaValue, isValueError, sameValue, toCanonical } from './value-mapping.ts';
+import { compareValues, orderOf } from './value-order.ts';
+
+type Order = (a: Exclude<DeltaValue, null>, b: Exclude<DeltaValue, null>) => number;
 
 /**
  * A condition on one column: a value (equality; `null` means "is null") or an object of operators, all of which
@@ -44,6 +46,8 @@ export interface Term {
   readonly op: Op;
   readonly value: DeltaValue;
   readonly values: readonly DeltaValue[];
+  /** The column's order when it is not `compareValues` (decimals: numeric); set by `compilePredicate`. */
+  readonly order?: (a: Exclude<DeltaValue, null>, b: Exclude<DeltaValue, null>) => number;
 }
 
 /**
@@ -63,37 +67,38 @@ export function compilePredicate(where: Predicate | undefined, schema: TableSche
     }
     const canon = (v: unknown): DeltaValue => {
       const c = toCanonical(field.type, v);
-      if (c !== null && typeof c === 'object' && !(c instanceof Date) && 'error' in c) {
+      if (isValueError(c)) {
         throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `where: column '${column}' is ${field.type}, got ${c.error}`);
       }
-      return c as DeltaValue;
+      return c;
     };
-    const isOps = cond !== null && typeof cond === 'object' && !(cond instanceof Date);
+    const order = decimalOf(field.type) !== undefined ? { order: orderOf(field.type) } : {};
+    const isOps = cond !== null && typeof cond === 'object' && !(cond instanceof Date) && !(cond instanceof Uint8Array);
     if (!isOps) {
-      terms.push(cond === null ? { column, op: 'isNull', value: null, values: [] } : { column, op: 'eq', value: canon(cond), values: [] });
+      terms.push(cond === null ? { column, op: 'isNull', value: null, values: [] } : { column, op: 'eq', value: canon(cond), values: [], ...order });
       continue;
     }
     for (const [op, operand] of Object.entries(cond)) {
       if (op === 'isNull') terms.push({ column, op: operand ? 'isNull' : 'notNull', value: null, values: [] });
-      else if (op === 'in') terms.push({ column, op: 'in', value: null, values: (operand as DeltaValue[]).map(canon) });
-      else if (['eq', 'ne', 'lt', 'lte', 'gt', 'gte'].includes(op)) terms.push({ column, op: op as Op, value: canon(operand), values: [] });
+      else if (op === 'in') terms.push({ column, op: 'in', value: null, values: (operand as DeltaValue[]).map(canon), ...order });
+      else if (['eq', 'ne', 'lt', 'lte', 'gt', 'gte'].includes(op)) terms.push({ column, op: op as Op, value: canon(operand), values: [], ...order });
       else throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `where: unknown operator '${op}' on column '${column}'`, { hint: 'use eq, ne, lt, lte, gt, gte, in, isNull' });
     }
   }
   return terms;
 }
 
-function compare(a: DeltaValue, op: Op, b: DeltaValue, values: readonly DeltaValue[]): boolean {
+function compare(a: DeltaValue, op: Op, b: DeltaValue, values: readonly DeltaValue[], order: Order = compareValues): boolean {
   switch (op) {
     case 'isNull': return a === null;
     case 'notNull': return a !== null;
-    case 'in': return a !== null && values.some((v) => v === a);
+    case 'in': return a !== null && values.some((v) => sameValue(v, a));
     default: break;
   }
   if (a === null || b === null) return false;
-  if (op === 'eq') return a === b;
-  if (op === 'ne') return a !== b;
-  const c = compareValues(a, b); // strings by UTF-8 bytes, as the statistics; NaN (incomparable) fails every test
+  if (op === 'eq') return sameValue(a, b);
+  if (op === 'ne') return !sameValue(a, b);
+  const c = order(a, b); // strings by UTF-8 bytes, as the statistics; NaN (incomparable) fails every test
   switch (op) {
     case 'lt': return c < 0;
     case 'lte': return c <= 0;
@@ -109,7 +114,7 @@ function compare(a: DeltaValue, op: Op, b: DeltaValue, values: readonly DeltaVal
  * termHolds({ column: 'id', op: 'gt', value: 5n, values: [] }, 7n); // true
  */
 export function termHolds(term: Term, value: DeltaValue): boolean {
-  return compare(value, term.op, term.value, term.values);
+  return compare(value, term.op, term.value, term.values, term.order);
 }
 
 /**
@@ -119,7 +124,7 @@ export function termHolds(term: Term, value: DeltaValue): boolean {
  * matchesRow(terms, { id: 7n }); // true for { id: { gt: 5 } }
  */
 export function matchesRow(terms: readonly Term[], row: Readonly<Record<string, DeltaValue>>): boolean {
-  for (const t of terms) if (!compare(row[t.column] ?? null, t.op, t.value, t.values)) return false;
+  for (const t of terms) if (!compare(row[t.column] ?? null, t.op, t.value, t.values, t.order)) return false;
   return true;
 }
 
@@ -133,7 +138,7 @@ export function matchesRow(terms: readonly Term[], row: Readonly<Record<string, 
 export function mayMatchFile(terms: readonly Term[], partition: Readonly<Record<string, DeltaValue>>, stats: FileStats): boolean {
   for (const t of terms) {
     if (t.column in partition) {
-      if (!compare(partition[t.column], t.op, t.value, t.values)) return false;
+      if (!compare(partition[t.column], t.op, t.value, t.values, t.order)) return false;
       continue;
     }
     const nulls = stats.nullCount.get(t.column);
@@ -148,8 +153,9 @@ export function mayMatchFile(terms: readonly Term[], partition: Readonly<Record<
     if (min === undefined && max === undefined) continue;
     // Bounds and operands compare in the order the statistics were written in (strings: UTF-8 bytes). A missing
     // bound (±Infinity has no JSON form) or a NaN comparison (false) never skips.
-    const below = (x: Exclude<DeltaValue, null>): boolean => min !== undefined && compareValues(x, min) < 0;
-    const above = (x: Exclude<DeltaValue, null>): boolean => max !== undefined && compareValues(x, max) > 0;
+    const order = t.order ?? compareValues;
+    const below = (x: Exclude<DeltaValue, null>): boolean => min !== undefined && order(x, min) < 0;
+    const above = (x: Exclude<DeltaValue, null>): boolean => max !== undefined && order(x, max) > 0;
     const v = t.value;
     if (t.op === 'in') { if (!t.values.some((x) => x !== null && !below(x) && !above(x))) return false; continue; }
     if (v === null) continue;
@@ -157,10 +163,10 @@ export function mayMatchFile(terms: readonly Term[], partition: Readonly<Record<
       case 'eq': if (below(v) || above(v)) return false; break;
       // Float bounds leave NaN out, and NaN != v holds: only non-float columns can be all equal to v.
       case 'ne': if (typeof v !== 'number' && min === max && min === v) return false; break;
-      case 'lt': if (min !== undefined && compareValues(min, v) >= 0) return false; break;
-      case 'lte': if (min !== undefined && compareValues(min, v) > 0) return false; break;
-      case 'gt': if (max !== undefined && compareValues(max, v) <= 0) return false; break;
-      case 'gte': if (max !== undefined && compareValues(max, v) < 0) return false; break;
+      case 'lt': if (min !== undefined && order(min, v) >= 0) return false; break;
+      case 'lte': if (min !== undefined && order(min, v) > 0) return false; break;
+      case 'gt': if (max !== undefined && order(max, v) <= 0) return false; break;
+      case 'gte': if (max !== undefined && order(max, v) < 0) return false; break;
     }
   }
   return true;
@@ -173,12 +179,13 @@ export function mayMatchFile(terms: readonly Term[], partition: Readonly<Record<
  * describePredicate({ country: 'fr', id: { gt: 5 } }); // "country = 'fr' AND id > 5"
  */
 export function describePredicate(where: Predicate | undefined): string {
-  const lit = (v: unknown): string => (v === null ? 'NULL' : typeof v === 'string' ? `'${v.replace(/'/g, "''")}'` : v instanceof Date ? `'${v.toISOString()}'` : String(v));
+  const lit = (v: unknown): string => (v === null ? 'NULL' : typeof v === 'string' ? `'${v.replace(/'/g, "''")}'` : v instanceof Date ? `'${v.toISOString()}'`
+    : v instanceof Uint8Array ? `X'${Buffer.from(v).toString('hex').toUpperCase()}'` : String(v));
   const sqlOps: Record<string, string> = { eq: '=', ne: '!=', lt: '<', lte: '<=', gt: '>', gte: '>=' };
   const parts: string[] = [];
   for (const [column, cond] of Object.entries(where ?? {})) {
     if (cond === null) { parts.push(`${column} IS NULL`); continue; }
-    if (typeof cond !== 'object' || cond instanceof Date) { parts.push(`${column} = ${lit(cond)}`); continue; }
+    if (typeof cond !== 'object' || cond instanceof Date || cond instanceof Uint8Array) { parts.push(`${column} = ${lit(cond)}`); continue; }
     for (const [op, operand] of Object.entries(cond)) {
       if (op === 'isNull') parts.push(`${column} IS ${operand ? '' : 'NOT '}NULL`);
       else if (op === 'in') parts.push(`${column} IN (${(operand as unknown[]).map(lit).join(', ')})`);

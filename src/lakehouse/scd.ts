@@ -11,7 +11,7 @@ import type { DeltaTable } from './delta-table.ts';
 import type { DmlResult } from './delete.ts';
 import { DeltaTableError } from './errors.ts';
 import type { MergeRow } from './merge.ts';
-import { type DeltaValue, type Row, toCanonical } from './value-mapping.ts';
+import { type DeltaValue, isValueError, type Row, toCanonical } from './value-mapping.ts';
 
 /**
  * Options of `scdType2`: key columns, the column holding when a version became effective (given in each source
@@ -75,7 +75,7 @@ export async function scdType2(table: DeltaTable, rows: readonly Row[], options:
     const out: Record<string, DeltaValue> = {};
     for (const f of snapshot.schema.fields) {
       const v = toCanonical(f.type, r[f.name]);
-      if (v !== null && typeof v === 'object' && !(v instanceof Date)) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `scdType2: source row ${i}: column '${f.name}' expects ${f.type}, got ${v.error}`);
+      if (isValueError(v)) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `scdType2: source row ${i}: column '${f.name}' expects ${f.type}, got ${v.error}`);
       out[f.name] = v as DeltaValue;
     }
     return out;

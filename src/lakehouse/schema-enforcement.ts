@@ -62,8 +62,11 @@ function enforceColumn(field: SchemaField, rows: readonly Row[]): DeltaValue[] {
     case 'string':
       for (let r = 0; r < n; r++) { const v = rows[r][name]; out[r] = typeof v === 'string' ? v : slow(r); }
       return out;
-    case 'double': case 'float':
+    case 'double':
       for (let r = 0; r < n; r++) { const v = rows[r][name]; out[r] = typeof v === 'number' ? v : slow(r); }
+      return out;
+    case 'float':
+      for (let r = 0; r < n; r++) { const v = rows[r][name]; out[r] = typeof v === 'number' ? Math.fround(v) : slow(r); }
       return out;
     case 'boolean':
       for (let r = 0; r < n; r++) { const v = rows[r][name]; out[r] = typeof v === 'boolean' ? v : slow(r); }

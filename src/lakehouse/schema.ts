@@ -7,33 +7,71 @@ import { DeltaTableError, UnsupportedFeatureError } from './errors.ts';
 /**
  * The Delta primitive types Riffle writes and reads, and their JS values:
  *
- * | type      | JS value read              | JS values accepted on write                          |
- * |-----------|----------------------------|------------------------------------------------------|
- * | string    | string                     | string                                               |
- * | long      | bigint (exact 64-bit)      | bigint, or a safe-integer number                     |
- * | integer   | number                     | 32-bit integer number                                |
- * | double    | number                     | number                                               |
- * | boolean   | boolean                    | boolean                                              |
- * | timestamp | bigint µs since epoch, UTC | bigint µs, Date, ISO-8601 string with a zone         |
- * | date      | 'YYYY-MM-DD' string        | 'YYYY-MM-DD' string, Date (its UTC day)              |
+ * | type          | JS value read                         | JS values accepted on write                                   |
+ * |---------------|---------------------------------------|---------------------------------------------------------------|
+ * | string        | string                                | string                                                        |
+ * | long          | bigint (exact 64-bit)                 | bigint, or a safe-integer number                              |
+ * | integer       | number                                | 32-bit integer number                                         |
+ * | short, byte   | number                                | 16-bit / 8-bit integer number                                 |
+ * | double        | number (NaN, ±Infinity, -0 kept)      | number                                                        |
+ * | float         | number (a float32 value)              | number (rounded to float32: `Math.fround`)                    |
+ * | decimal(p,s)  | exact decimal string with s decimals: | string ('12.3', '-1e3'), bigint (an integer), or a number     |
+ * |               | '12.30' for decimal(5,2)              | whose shortest form is exact; never rounded: more than s      |
+ * |               |                                       | decimals or p digits is an error                              |
+ * | boolean       | boolean                               | boolean                                                       |
+ * | binary        | Uint8Array                            | Uint8Array (a Buffer is one)                                  |
+ * | timestamp     | bigint µs since epoch, UTC            | bigint µs, Date, ISO-8601 string with a zone                  |
+ * | timestamp_ntz | bigint µs since 1970-01-01 00:00 wall | bigint µs, Date (its UTC fields), ISO-8601 string without zone |
+ * |               | clock time, no zone                   |                                                               |
+ * | date          | 'YYYY-MM-DD' string (0001–9999)       | 'YYYY-MM-DD' string, Date (its UTC day)                       |
  *
- * Reading foreign tables also accepts short/byte (number) and float (number).
+ * Parquet storage follows Spark and delta-rs: decimal as INT32 (p ≤ 9), INT64 (p ≤ 18) or FIXED_LEN_BYTE_ARRAY
+ * (the fewest bytes for p), annotated DECIMAL(p,s); timestamp_ntz as INT64 TIMESTAMP(isAdjustedToUTC=false, MICROS).
+ * A table with a timestamp_ntz column needs the `timestampNtz` table feature (reader 3, writer 7), which Riffle
+ * writes. Nested types (struct, array, map) are refused with an error naming the column.
  *
  * @example
- * const t: DeltaType = 'timestamp';
+ * const t: DeltaType = 'decimal(10,2)';
  */
-export type DeltaType = 'string' | 'long' | 'integer' | 'double' | 'boolean' | 'timestamp' | 'date';
+export type DeltaType =
+  | 'string' | 'long' | 'integer' | 'short' | 'byte' | 'double' | 'float' | 'boolean' | 'binary'
+  | 'timestamp' | 'timestamp_ntz' | 'date' | `decimal(${number},${number})`;
 
 /**
- * Types readable in foreign tables beyond those Riffle writes.
+ * Types readable in tables: since every readable type is writable, the same as `DeltaType` (kept for callers).
  *
  * @example
  * const t: ReadableDeltaType = 'float';
  */
-export type ReadableDeltaType = DeltaType | 'short' | 'byte' | 'float';
+export type ReadableDeltaType = DeltaType;
 
-const WRITABLE: ReadonlySet<string> = new Set<DeltaType>(['string', 'long', 'integer', 'double', 'boolean', 'timestamp', 'date']);
-const READABLE: ReadonlySet<string> = new Set<ReadableDeltaType>([...WRITABLE as Set<DeltaType>, 'short', 'byte', 'float']);
+const PRIMITIVE: ReadonlySet<string> = new Set<DeltaType>([
+  'string', 'long', 'integer', 'short', 'byte', 'double', 'float', 'boolean', 'binary', 'timestamp', 'timestamp_ntz', 'date',
+]);
+const DECIMAL_RE = /^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$/;
+
+/**
+ * Precision and scale of a `decimal(p,s)` type (1 ≤ p ≤ 38, 0 ≤ s ≤ p, as Delta allows), undefined for any other
+ * type or an invalid decimal.
+ *
+ * @example
+ * decimalOf('decimal(10,2)'); // { precision: 10, scale: 2 }
+ */
+export function decimalOf(type: string): { precision: number; scale: number } | undefined {
+  const m = DECIMAL_RE.exec(type);
+  if (!m) return undefined;
+  const precision = Number(m[1]);
+  const scale = Number(m[2]);
+  return precision >= 1 && precision <= 38 && scale <= precision ? { precision, scale } : undefined;
+}
+
+/** The canonical spelling of a type ('decimal( 10, 2)' → 'decimal(10,2)'), undefined when not a supported type. */
+function canonicalType(type: unknown): DeltaType | undefined {
+  if (typeof type !== 'string') return undefined;
+  if (PRIMITIVE.has(type)) return type as DeltaType;
+  const d = decimalOf(type);
+  return d ? `decimal(${d.precision},${d.scale})` : undefined;
+}
 
 /**
  * One column of a table schema.
@@ -77,11 +115,12 @@ export function toTableSchema(input: SchemaInput): TableSchema {
   const fields: SchemaField[] = [];
   const seen = new Set<string>();
   for (const [name, spec] of Object.entries(input)) {
-    const type = typeof spec === 'string' ? spec : spec.type;
+    const given = typeof spec === 'string' ? spec : spec.type;
     const nullable = typeof spec === 'string' ? true : spec.nullable ?? true;
-    if (!WRITABLE.has(type)) {
-      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `column '${name}' has unsupported type '${String(type)}'`, {
-        hint: `use one of ${[...WRITABLE].join(', ')}`,
+    const type = canonicalType(given);
+    if (type === undefined) {
+      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `column '${name}' has unsupported type '${typeof given === 'string' ? given : JSON.stringify(given)}'`, {
+        hint: `use one of ${[...PRIMITIVE].join(', ')}, decimal(p,s) with 1 ≤ p ≤ 38 and s ≤ p (nested struct, array and map columns are not supported yet)`,
       });
     }
     if (name === '' || seen.has(name.toLowerCase())) {
@@ -109,8 +148,8 @@ export function schemaToJson(schema: TableSchema): string {
 }
 
 /**
- * Parses a `schemaString`. Nested and decimal/binary columns are refused with an error naming the column, since
- * Riffle cannot read them yet.
+ * Parses a `schemaString`. Nested columns (struct, array, map) are refused with an error naming the column and its
+ * type, since Riffle cannot read them yet.
  *
  * @example
  * schemaFromJson('{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}}]}');
@@ -123,7 +162,7 @@ export function schemaFromJson(json: string): TableSchema {
     throw new UnsupportedFeatureError(unreadable.map((u) => `type ${u.type}`), 'read', unreadable.map((u) => `column '${u.name}' has type ${u.type}, which Riffle cannot read yet`).join('; '));
   }
   return {
-    fields: root.fields.map((raw) => ({ name: raw.name, type: raw.type as ReadableDeltaType, nullable: raw.nullable ?? true, metadata: raw.metadata ?? {} })),
+    fields: root.fields.map((raw) => ({ name: raw.name, type: canonicalType(raw.type) as DeltaType, nullable: raw.nullable ?? true, metadata: raw.metadata ?? {} })),
   };
 }
 
@@ -142,19 +181,27 @@ function parseSchemaJson(json: string): { fields: RawField[] } | undefined {
 }
 
 function unreadableColumns(root: { fields: RawField[] }): { name: string; type: string }[] {
-  return root.fields
-    .map((raw) => ({ name: raw.name, type: typeof raw.type === 'string' ? raw.type : JSON.stringify(raw.type) }))
-    .filter((c) => !READABLE.has(c.type));
+  return root.fields.filter((raw) => canonicalType(raw.type) === undefined).map((raw) => ({ name: raw.name, type: typeName(raw.type) }));
+}
+
+/** A type as Spark's simple string: 'decimal(10,2)', 'array<string>', 'struct<a:long,b:map<string,int>>'. */
+function typeName(type: unknown): string {
+  if (typeof type === 'string') return type;
+  const t = (type ?? {}) as { type?: unknown; elementType?: unknown; keyType?: unknown; valueType?: unknown; fields?: unknown };
+  if (t.type === 'array') return `array<${typeName(t.elementType)}>`;
+  if (t.type === 'map') return `map<${typeName(t.keyType)},${typeName(t.valueType)}>`;
+  if (t.type === 'struct' && Array.isArray(t.fields)) return `struct<${(t.fields as RawField[]).map((f) => `${f.name}:${typeName(f.type)}`).join(',')}>`;
+  return JSON.stringify(type);
 }
 
 /**
- * The columns of a `schemaString` whose types Riffle cannot read (nested, decimal, binary, …), for the protocol
+ * The columns of a `schemaString` whose types Riffle cannot read (struct, array, map), for the protocol
  * check to name them with the other unsupported features; empty when the schema is not a readable struct at all
  * (`schemaFromJson` then says what is wrong).
  *
  * @example
- * unreadableTypes('{"type":"struct","fields":[{"name":"v","type":"decimal(10,2)","nullable":true,"metadata":{}}]}');
- * // [{ name: 'v', type: 'decimal(10,2)' }]
+ * unreadableTypes('{"type":"struct","fields":[{"name":"v","type":{"type":"array","elementType":"long","containsNull":true},"nullable":true,"metadata":{}}]}');
+ * // [{ name: 'v', type: 'array<long>' }]
  */
 export function unreadableTypes(json: string): { name: string; type: string }[] {
   try {
@@ -166,11 +213,11 @@ export function unreadableTypes(json: string): { name: string; type: string }[] 
 }
 
 /**
- * Whether `type` is one Riffle can write (foreign tables may hold readable-only types such as float).
+ * Whether `type` is one Riffle can write (every type it reads; nested types are neither).
  *
  * @example
- * isWritableType('float'); // false
+ * isWritableType('decimal(10,2)'); // true
  */
 export function isWritableType(type: string): type is DeltaType {
-  return WRITABLE.has(type);
+  return canonicalType(type) === type;
 }

@@ -2,14 +2,15 @@
  * Which protocol versions and table features Riffle implements, and the checks that refuse the rest with an error
  * naming the feature (PROTOCOL.md "Table Features", "Reader/Writer Version Requirements").
  *
- * Riffle reads reader version 1 (and 3 with no reader feature it lacks) and writes writer versions 2 to 4 (3 and 4
- * only while the table has no check constraint or generated column, 4 adding the change data feed) and 7 with only
- * `appendOnly` and `changeDataFeed`. Anything else — column mapping, deletion vectors, v2 checkpoints, constraints,
- * generated or identity columns, row tracking, timestampNtz, … — is refused rather than risk wrong results.
+ * Riffle reads reader version 1 (and 3 with no reader feature it lacks: `timestampNtz` and `vacuumProtocolCheck`) and
+ * writes writer versions 2 to 4 (3 and 4 only while the table has no check constraint or generated column, 4 adding
+ * the change data feed) and 7 with only `appendOnly`, `changeDataFeed` and `timestampNtz`. Anything else — column
+ * mapping, deletion vectors, v2 checkpoints, constraints, generated or identity columns, row tracking, … — is
+ * refused rather than risk wrong results.
  */
 import type { AddAction, MetadataAction, ProtocolAction } from './actions.ts';
 import { UnsupportedFeatureError } from './errors.ts';
-import { type TableSchema, unreadableTypes } from './schema.ts';
+import { type SchemaField, type TableSchema, unreadableTypes } from './schema.ts';
 import { TABLE_PROPERTIES } from './table-properties.ts';
 import { compareUtf8 } from './value-order.ts';
 
@@ -30,9 +31,32 @@ export const DEFAULT_PROTOCOL: ProtocolAction = { minReaderVersion: 1, minWriter
 export const CDF_PROTOCOL: ProtocolAction = { minReaderVersion: 1, minWriterVersion: 4 };
 
 /** Reader features Riffle can read past (vacuumProtocolCheck only constrains vacuum, which checks writer features like any write). */
-const READER_FEATURES: ReadonlySet<string> = new Set(['vacuumProtocolCheck']);
+const READER_FEATURES: ReadonlySet<string> = new Set(['vacuumProtocolCheck', 'timestampNtz']);
 /** Writer features Riffle honours when writing. */
-const WRITER_FEATURES: ReadonlySet<string> = new Set(['appendOnly', 'changeDataFeed']);
+const WRITER_FEATURES: ReadonlySet<string> = new Set(['appendOnly', 'changeDataFeed', 'timestampNtz']);
+
+/**
+ * The protocol a table needs once its schema is `fields`: `protocol` itself, or — when a timestamp_ntz column
+ * appears and the protocol lacks the `timestampNtz` feature (PROTOCOL.md "Timestamp without timezone") — reader 3 /
+ * writer 7 listing it, with the features the legacy versions implied that Riffle writes (appendOnly from writer 2,
+ * changeDataFeed from writer 4) listed explicitly, as writer 7 requires.
+ *
+ * @example
+ * protocolForSchema(DEFAULT_PROTOCOL, [{ name: 'at', type: 'timestamp_ntz', nullable: true, metadata: {} }]);
+ * // { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['timestampNtz'], writerFeatures: ['appendOnly', 'timestampNtz'] }
+ */
+export function protocolForSchema(protocol: ProtocolAction, fields: readonly SchemaField[]): ProtocolAction {
+  if (!fields.some((f) => f.type === 'timestamp_ntz')) return protocol;
+  const hasReader = protocol.minReaderVersion === 3 && (protocol.readerFeatures ?? []).includes('timestampNtz');
+  const hasWriter = protocol.minWriterVersion === 7 && (protocol.writerFeatures ?? []).includes('timestampNtz');
+  if (hasReader && hasWriter) return protocol;
+  const legacyWriter = protocol.minWriterVersion < 7 ? [...(protocol.minWriterVersion >= 2 ? ['appendOnly'] : []), ...(protocol.minWriterVersion >= 4 ? ['changeDataFeed'] : [])] : [];
+  const readerFeatures = protocol.minReaderVersion === 3 ? [...(protocol.readerFeatures ?? [])] : [];
+  const writerFeatures = protocol.minWriterVersion === 7 ? [...(protocol.writerFeatures ?? [])] : legacyWriter;
+  if (!readerFeatures.includes('timestampNtz')) readerFeatures.push('timestampNtz');
+  if (!writerFeatures.includes('timestampNtz')) writerFeatures.push('timestampNtz');
+  return { minReaderVersion: 3, minWriterVersion: 7, readerFeatures, writerFeatures };
+}
 
 /** What a legacy writer version adds over the previous one (for error messages). */
 const WRITER_VERSION_FEATURES: Record<number, string> = {

@@ -21,7 +21,7 @@ import { enforceSchema } from './schema-enforcement.ts';
 import { assertNoInPlaceWidening } from './schema-evolution.ts';
 import { schemaFromJson, schemaToJson, type TableSchema } from './schema.ts';
 import { type DataFile, Snapshot } from './snapshot.ts';
-import { assertWritable, CDF_COLUMNS, changeDataFeedEnabled } from './table-features.ts';
+import { assertWritable, CDF_COLUMNS, changeDataFeedEnabled, protocolForSchema } from './table-features.ts';
 import { numIndexedCols } from './table-properties.ts';
 import { type DeltaValue, fromPartitionString, type Row } from './value-mapping.ts';
 
@@ -184,7 +184,9 @@ export class Transaction {
       const clash = schema.fields.find((f) => CDF_COLUMNS.includes(f.name));
       if (clash) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `column '${clash.name}' is reserved by the change data feed (delta.enableChangeDataFeed=true)`);
     }
-    this.setMetadata({ ...current, schemaString: schemaToJson(schema), partitionColumns: partitionBy });
+    const protocol = this.actions.findLast((x): x is { protocol: ProtocolAction } => 'protocol' in x)?.protocol ?? this.snapshot?.protocol;
+    const needed = protocol === undefined ? undefined : protocolForSchema(protocol, schema.fields);
+    this.setMetadata({ ...current, schemaString: schemaToJson(schema), partitionColumns: partitionBy }, needed !== protocol ? needed : undefined);
   }
 
   /**

@@ -11,7 +11,7 @@ test('JS values map to canonical values deliberately', () => {
   assert.equal(toCanonical('timestamp', '2024-01-01T01:00:00.000001+01:00'), 1704067200000001n);
   assert.deepEqual(toCanonical('timestamp', '2024-01-01 00:00:00'), { error: "string '2024-01-01 00:00:00' is not an ISO-8601 timestamp with a zone" });
   assert.equal(toCanonical('date', new Date(Date.UTC(2024, 1, 29, 23))), '2024-02-29');
-  assert.deepEqual(toCanonical('date', '2024-13-01'), { error: "string '2024-13-01' is not a YYYY-MM-DD date" });
+  assert.deepEqual(toCanonical('date', '2024-13-01'), { error: "string '2024-13-01' is not a YYYY-MM-DD date (years 0001 to 9999)" });
   assert.deepEqual(toCanonical('string', 3), { error: 'number 3' });
   assert.equal(toCanonical('double', undefined), null);
 });
