@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { DeltaTable } from '../lakehouse/index.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -138,6 +139,26 @@ describe('riffle table (command line)', { concurrency: 1 }, () => {
       assert.match(r.stderr, message);
     }
     assert.equal((await riffle(['describe', join(dir, 'never')])).code, 1, 'nothing was created');
+  });
+
+  it('show prints every type exactly: decimals as strings, timestamps with microseconds, binary as base64 (JSON) or hex', async () => {
+    const typed = join(dir, 'typed');
+    const t = await DeltaTable.create(typed, {
+      schema: { id: 'long', d: 'decimal(38,10)', ts: 'timestamp', ntz: 'timestamp_ntz', b: 'binary', f: 'float', x: 'double', day: 'date' },
+    });
+    await t.append([
+      { id: 1, d: '-1234567890123456789012345678.0123456789', ts: -1n, ntz: '0001-01-01T00:00:00.000001', b: new Uint8Array([0, 255, 128]), f: 1.5, x: NaN, day: '0001-01-01' },
+      { id: 2, d: '9.5', ts: 1714979289123456n, ntz: '2024-05-06 07:08:09.123456', b: null, f: -Infinity, x: 0.1, day: '9999-12-31' },
+    ]);
+    const out = await json(['show', typed]);
+    assert.deepEqual(out.rows.sort((a: { id: number }, b: { id: number }) => a.id - b.id), [
+      { id: 1, d: '-1234567890123456789012345678.0123456789', ts: '1969-12-31T23:59:59.999999Z', ntz: '0001-01-01T00:00:00.000001', b: 'AP+A', f: 1.5, x: 'NaN', day: '0001-01-01' },
+      { id: 2, d: '9.5000000000', ts: '2024-05-06T07:08:09.123456Z', ntz: '2024-05-06T07:08:09.123456', b: null, f: '-Infinity', x: 0.1, day: '9999-12-31' },
+    ]);
+    assert.deepEqual((await json(['show', typed, '--where', "d > '10'"])).rows, []);
+    assert.deepEqual((await json(['show', typed, '--where', 'd < 10'])).rows.map((r: { id: number }) => r.id).sort(), [1, 2]);
+    const text = await riffle(['show', typed, '--where', 'id = 1']);
+    assert.match(text.stdout, /0x00ff80/);
   });
 
   it('bad usage exits 2 naming what is wrong and what is expected', async () => {

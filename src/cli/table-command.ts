@@ -59,6 +59,7 @@ export function defineTableCommand(ctx: CliContext): Command {
   table.addCommand(sub('show', 'rows at a version (default latest; --limit defaults to 20 without --json)', [
     ['riffle table show t --version 3 --columns id,amount', 'two columns at version 3'],
     ['riffle table show t --where "amount > 100 and country in (\'fr\', \'de\')"', 'a predicate (it also skips files)'],
+    ['riffle table show t --json', 'as JSON: decimals as exact strings, timestamps ISO-8601 with µs (timestamp_ntz without zone), binary as base64'],
   ])
     .option('--version <n>', 'the table version')
     .option('--timestamp <time>', 'the version current at this ISO-8601 time')

@@ -1,11 +1,12 @@
 /**
  * What the `riffle table` actions share: their flags (commander's options, by their kebab-case names), the checks of
  * option values (a usage error naming the option and what it takes), opening a table, and how values print (text
- * for people; JSON with ISO-8601 timestamps and longs as numbers when exact).
+ * for people; JSON with ISO-8601 timestamps with microseconds — timestamp_ntz without a zone —, longs as numbers when
+ * exact, decimals as exact strings, binary as base64, NaN and ±Infinity as "NaN", "Infinity", "-Infinity").
  */
 import { resolve } from 'node:path';
 import {
-  checkTableProperties, DeltaTable, formatTimestamp, type DeltaValue, type Predicate, type TableSchema,
+  checkTableProperties, DeltaTable, formatLocalTimestamp, formatTimestamp, type DeltaValue, type Predicate, type TableSchema,
 } from '../lakehouse/index.ts';
 import { isRiffleError, messageOf, UsageError } from './cli-error.ts';
 import type { CliIO } from './cli-io.ts';
@@ -140,19 +141,26 @@ export async function exists(path: string, flags: Flags): Promise<boolean> {
 
 // ---- value rendering
 
-/** A value for people: timestamps in ISO-8601 UTC, longs as digits, null as 'null'. */
+/** A value for people: timestamps in ISO-8601 (UTC; timestamp_ntz without zone), longs as digits, binary as 0x… hex, null as 'null'. */
 export function textValue(type: string | undefined, v: DeltaValue | undefined): Cell {
   if (v === null || v === undefined) return 'null';
   if (type === 'timestamp' && typeof v === 'bigint') return formatTimestamp(v);
+  if (type === 'timestamp_ntz' && typeof v === 'bigint') return formatLocalTimestamp(v, 'T');
+  if (v instanceof Uint8Array) return `0x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}`;
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'number') return String(v);
   return v instanceof Date ? v.toISOString() : (v as Cell);
 }
 
-/** A value for JSON: timestamps as ISO strings, longs as numbers when exact (strings beyond 2^53). */
+/**
+ * A value for JSON: timestamps as ISO-8601 strings with microseconds ('…Z'; timestamp_ntz without a zone), longs as
+ * numbers when exact (strings beyond 2^53), decimals as their exact strings ('12.30'), binary as base64.
+ */
 export function jsonValue(type: string | undefined, v: DeltaValue | undefined): unknown {
   if (v === null || v === undefined) return null;
   if (type === 'timestamp' && typeof v === 'bigint') return formatTimestamp(v);
+  if (type === 'timestamp_ntz' && typeof v === 'bigint') return formatLocalTimestamp(v, 'T');
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
   if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
   return v instanceof Date ? v.toISOString() : v;
 }

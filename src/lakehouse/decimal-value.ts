@@ -50,8 +50,9 @@ export function decimalString(unscaled: bigint, scale: number): string {
 
 /**
  * Converts a JS value to the canonical string of `decimal(precision, scale)`: a decimal string, a bigint (an
- * integer value, not an unscaled one) or a number whose shortest form (`String(n)`) is the exact decimal meant
- * (0.1 is '0.1'); an error when it has more decimals than the scale or more digits than the precision.
+ * integer value, not an unscaled one) or a number whose shortest form (`String(n)`, at most 15 significant digits)
+ * is the exact decimal meant (0.1 is '0.1'); an error when it has more decimals than the scale or more digits than
+ * the precision.
  *
  * @example
  * toCanonicalDecimal(0.1, 5, 2);    // '0.10'
@@ -63,6 +64,9 @@ export function toCanonicalDecimal(value: unknown, precision: number, scale: num
   else if (typeof value === 'bigint') unscaled = value * 10n ** BigInt(scale);
   else if (typeof value === 'number') {
     if (!Number.isFinite(value)) return { error: `number ${value} is not a decimal` };
+    // Past 15 significant digits a float64 no longer stands for one decimal (0.1 + 0.2 prints 0.30000000000000004).
+    const significant = String(value).replace(/[eE].*$/, '').replace(/[-.]/g, '').replace(/^0+/, '').replace(/0+$/, '');
+    if (significant.length > 15) return { error: `number ${value} has more than 15 significant digits, which a number does not hold exactly (pass a string)` };
     unscaled = unscaledOf(String(value), scale);
     if (typeof unscaled !== 'bigint') return { error: `number ${value} has more than ${scale} decimal places (pass a string for an exact value)` };
   } else return { error: 'not a decimal' };

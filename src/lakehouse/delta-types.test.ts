@@ -61,6 +61,8 @@ test('decimals are exact: parsing, errors, canonical strings, order, byte widths
   assert.deepEqual(toCanonicalDecimal('1000', 5, 2), { error: "'1000' needs more than 5 digits (decimal(5,2))" });
   assert.deepEqual(toCanonicalDecimal(0.125, 5, 2), { error: 'number 0.125 has more than 2 decimal places (pass a string for an exact value)' });
   assert.deepEqual(toCanonical('decimal(5,2)', true), { error: 'boolean true' });
+  assert.deepEqual(toCanonicalDecimal(0.1 + 0.2, 20, 18), { error: 'number 0.30000000000000004 has more than 15 significant digits, which a number does not hold exactly (pass a string)' });
+  assert.equal(toCanonicalDecimal(123456789012345, 20, 0), '123456789012345');
   assert.ok(compareDecimals('9.50', '10.00') < 0);
   assert.ok(compareDecimals('-10.00', '-9.5') < 0);
   assert.equal(compareDecimals('1.0', '1.000'), 0);

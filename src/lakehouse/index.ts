@@ -30,5 +30,6 @@ export type { DeltaType, ReadableDeltaType, SchemaField, SchemaInput, TableSchem
 export { compilePredicate, matchesRow, type Condition, type Predicate, type Term } from './predicate.ts';
 export { readDataFile } from './file-rows.ts';
 export type { FileStats } from './file-stats.ts';
-export { describeValue, formatTimestamp, isValueError, toCanonical, type DeltaValue, type Row } from './value-mapping.ts';
+export { describeValue, formatLocalTimestamp, formatTimestamp, isValueError, toCanonical, type DeltaValue, type Row } from './value-mapping.ts';
+export { decimalOf } from './schema.ts';
 export { ConcurrentModificationError, DeltaTableError, ParquetFileError, SchemaMismatchError, UnsupportedFeatureError, type DeltaTableErrorCode } from './errors.ts';
