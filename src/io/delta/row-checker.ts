@@ -124,12 +124,28 @@ export class RowChecker {
 }
 
 /**
- * The Delta type names a schema option may use (what Riffle writes).
+ * The Delta type names a schema option may use (what Riffle writes), besides `decimal(p,s)` (see `isWritableTypeName`).
  *
  * @example
  * WRITABLE_TYPES.includes('long'); // true
  */
-export const WRITABLE_TYPES: readonly DeltaType[] = ['string', 'long', 'integer', 'double', 'boolean', 'timestamp', 'date'];
+export const WRITABLE_TYPES: readonly DeltaType[] = [
+  'string', 'long', 'integer', 'short', 'byte', 'double', 'float', 'boolean', 'binary', 'timestamp', 'timestamp_ntz', 'date',
+];
+
+/**
+ * Whether a schema option's type name is one Riffle writes: a `WRITABLE_TYPES` name or `decimal(p,s)` with
+ * 1 ≤ p ≤ 38 and s ≤ p.
+ *
+ * @example
+ * isWritableTypeName('decimal(10,2)'); // true
+ */
+export function isWritableTypeName(type: unknown): type is DeltaType {
+  if (typeof type !== 'string') return false;
+  if ((WRITABLE_TYPES as readonly string[]).includes(type)) return true;
+  const m = /^decimal\((\d+),(\d+)\)$/.exec(type);
+  return m !== null && Number(m[1]) >= 1 && Number(m[1]) <= 38 && Number(m[2]) <= Number(m[1]);
+}
 
 /**
  * The Delta type a JS value suggests for a new column, or undefined for null/undefined (no evidence). Numbers are

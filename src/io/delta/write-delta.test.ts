@@ -105,6 +105,22 @@ test('schema: rows must match an existing table unless mergeSchema adds their ne
   assert.deepEqual((await table.read()).sort(byId).map((r) => [r.id, r.age]), [[2n, null], [3n, 3]]);
 });
 
+test('schema: a table with every Delta type is created from the schema option; values that do not fit go to the errors', async () => {
+  const path = join(tmp(), 't');
+  const schema = { id: 'long', d: 'decimal(10,2)', b: 'binary', at: 'timestamp_ntz', f: 'float', s: 'short', y: 'byte' } as const;
+  const rows: Row[] = [
+    { id: 1n, d: '12.3', b: new Uint8Array([7]), at: '2024-01-01 00:00:00.000001', f: 0.5, s: -2, y: 3 },
+    { id: 2n, d: '1.234', b: null, at: null, f: null, s: null, y: null },
+  ];
+  const { errors } = await runBatch(rows, path, { schema });
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!.error, /column 'd' expects decimal\(10,2\), got string '1.234' has more than 2 decimal places$/);
+  const table = await DeltaTable.open(path);
+  assert.deepEqual((await table.schema()).fields.map((f) => f.type), Object.values(schema));
+  assert.deepEqual(await table.read(), [{ id: 1n, d: '12.30', b: new Uint8Array([7]), at: 1704067200000001n, f: 0.5, s: -2, y: 3 }]);
+  assert.throws(() => io.delta.write('/x', { schema: { d: 'decimal(39,1)' as 'long' } }), /column 'd' has type "decimal\(39,1\)"/);
+});
+
 test('inference: a column that is null in every row is an error naming it', async () => {
   const path = join(tmp(), 't');
   await assert.rejects(runBatch([{ id: 1n, note: null }], path), /column 'note' held only nulls, so its type cannot be inferred/);

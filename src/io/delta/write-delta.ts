@@ -35,7 +35,7 @@ import type { AddAction, Row, SchemaInput } from '../../lakehouse/index.ts';
 import { windowLabel } from '../files/index.ts';
 import { commitChunks, type CommitTarget, type StagedChunk } from './delta-commit.ts';
 import { lakehouse } from './lakehouse-module.ts';
-import { type CheckedColumn, RowChecker, WRITABLE_TYPES } from './row-checker.ts';
+import { type CheckedColumn, isWritableTypeName, RowChecker, WRITABLE_TYPES } from './row-checker.ts';
 import { DeltaSinkError } from './delta-sink-error.ts';
 import type { CommitResult, DeltaWriteMode } from './delta-commit.ts';
 
@@ -213,7 +213,7 @@ function validate(path: string, o: DeltaWriteOptions): Spec {
   if (mode !== 'merge' && o.mergeOn !== undefined) throw new ConfigError(`${where}: mergeOn is only for mode 'merge' (mode is '${mode}')`);
   const schema = o.schema === undefined ? undefined : Object.entries(o.schema).map(([name, s]): CheckedColumn => {
     const type = typeof s === 'string' ? s : s?.type;
-    if (!WRITABLE_TYPES.includes(type)) throw new ConfigError(`${where}: column '${name}' has type ${JSON.stringify(type)}`, { hint: `use one of ${WRITABLE_TYPES.join(', ')}` });
+    if (!isWritableTypeName(type)) throw new ConfigError(`${where}: column '${name}' has type ${JSON.stringify(type)}`, { hint: `use one of ${WRITABLE_TYPES.join(', ')}, decimal(p,s)` });
     return { name, type, nullable: typeof s === 'string' ? true : s.nullable ?? true };
   });
   for (const c of [...(o.partitionBy ?? []), ...(o.mergeOn ?? [])]) {
