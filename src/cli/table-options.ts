@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import {
-  checkTableProperties, DeltaTable, formatLocalTimestamp, formatTimestamp, type DeltaValue, type Predicate, type TableSchema,
+  checkTableProperties, DeltaTable, formatLocalTimestamp, formatTimestamp, type DeltaValue, type NestedType, type Predicate, type TableSchema,
 } from '../lakehouse/index.ts';
 import { isRiffleError, messageOf, UsageError } from './cli-error.ts';
 import type { CliIO } from './cli-io.ts';
@@ -142,8 +142,9 @@ export async function exists(path: string, flags: Flags): Promise<boolean> {
 // ---- value rendering
 
 /** A value for people: timestamps in ISO-8601 (UTC; timestamp_ntz without zone), longs as digits, binary as 0x… hex, null as 'null'. */
-export function textValue(type: string | undefined, v: DeltaValue | undefined): Cell {
+export function textValue(type: ColumnType | undefined, v: DeltaValue | undefined): Cell {
   if (v === null || v === undefined) return 'null';
+  if (typeof type === 'object') return JSON.stringify(jsonValue(type, v), (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));
   if (type === 'timestamp' && typeof v === 'bigint') return formatTimestamp(v);
   if (type === 'timestamp_ntz' && typeof v === 'bigint') return formatLocalTimestamp(v, 'T');
   if (v instanceof Uint8Array) return `0x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}`;
@@ -152,12 +153,24 @@ export function textValue(type: string | undefined, v: DeltaValue | undefined): 
   return v instanceof Date ? v.toISOString() : (v as Cell);
 }
 
+/** A column's type for rendering: its name, or the full type of a nested column. */
+export type ColumnType = string | NestedType;
+
 /**
  * A value for JSON: timestamps as ISO-8601 strings with microseconds ('…Z'; timestamp_ntz without a zone), longs as
- * numbers when exact (strings beyond 2^53), decimals as their exact strings ('12.30'), binary as base64.
+ * numbers when exact (strings beyond 2^53), decimals as their exact strings ('12.30'), binary as base64; nested values
+ * as JSON: a struct as an object, an array as an array, a map as an object (keys rendered as text), leaves as above.
  */
-export function jsonValue(type: string | undefined, v: DeltaValue | undefined): unknown {
+export function jsonValue(type: ColumnType | undefined, v: DeltaValue | undefined): unknown {
   if (v === null || v === undefined) return null;
+  if (typeof type === 'object') {
+    if (type.type === 'array') return (v as readonly DeltaValue[]).map((e) => jsonValue(type.elementType, e));
+    if (type.type === 'map') {
+      return Object.fromEntries([...(v as ReadonlyMap<DeltaValue, DeltaValue>)].map(([k, x]) => [String(textValue(type.keyType, k)), jsonValue(type.valueType, x)]));
+    }
+    const o = v as Readonly<Record<string, DeltaValue>>;
+    return Object.fromEntries(type.fields.map((f) => [f.name, jsonValue(f.type, o[f.name])]));
+  }
   if (type === 'timestamp' && typeof v === 'bigint') return formatTimestamp(v);
   if (type === 'timestamp_ntz' && typeof v === 'bigint') return formatLocalTimestamp(v, 'T');
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
@@ -165,11 +178,11 @@ export function jsonValue(type: string | undefined, v: DeltaValue | undefined): 
   return v instanceof Date ? v.toISOString() : v;
 }
 
-export function typesOf(schema: TableSchema, extra: Record<string, string> = {}): Map<string, string> {
-  return new Map([...schema.fields.map((f): [string, string] => [f.name, f.type]), ...Object.entries(extra)]);
+export function typesOf(schema: TableSchema, extra: Record<string, string> = {}): Map<string, ColumnType> {
+  return new Map([...schema.fields.map((f): [string, ColumnType] => [f.name, f.nested ?? f.type]), ...Object.entries(extra)]);
 }
 
-export function printRows(io: CliIO, rows: readonly Record<string, DeltaValue>[], columns: readonly string[], types: Map<string, string>): void {
+export function printRows(io: CliIO, rows: readonly Record<string, DeltaValue>[], columns: readonly string[], types: Map<string, ColumnType>): void {
   io.out(formatTable(columns, rows.map((r) => columns.map((c) => textValue(types.get(c), r[c])))));
 }
 

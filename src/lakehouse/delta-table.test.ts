@@ -148,8 +148,8 @@ test('unsupported reader and writer features fail with an error naming the featu
   assert.equal(await feature(DeltaTable.open(foreignTable({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['v2Checkpoint'], writerFeatures: ['v2Checkpoint'] }))), 'v2Checkpoint');
   assert.equal(await feature(DeltaTable.open(foreignTable({ minReaderVersion: 2, minWriterVersion: 5 }, { 'delta.columnMapping.mode': 'name' }))), 'columnMapping');
   assert.equal(await feature(DeltaTable.open(foreignTable({ minReaderVersion: 1, minWriterVersion: 2 }, { 'delta.columnMapping.mode': 'id' }))), 'columnMapping');
-  const map = { type: 'map', keyType: 'string', valueType: 'decimal(10,2)', valueContainsNull: true };
-  assert.equal(await feature(DeltaTable.open(foreignTable({ minReaderVersion: 1, minWriterVersion: 2 }, {}, [{ name: 'v', type: map, nullable: true, metadata: {} }]))), 'type map<string,decimal(10,2)>');
+  const map = { type: 'map', keyType: 'string', valueType: 'interval', valueContainsNull: true };
+  assert.equal(await feature(DeltaTable.open(foreignTable({ minReaderVersion: 1, minWriterVersion: 2 }, {}, [{ name: 'v', type: map, nullable: true, metadata: {} }]))), 'type map<string,interval>');
   // Readable but not writable: reads work, writes name the feature.
   const v6 = await DeltaTable.open(foreignTable({ minReaderVersion: 1, minWriterVersion: 6 }));
   assert.deepEqual(await v6.read(), []);
@@ -165,10 +165,10 @@ test('a table with several unsupported features names all of them, sorted, whate
   const listed = ['v2Checkpoint', 'deletionVectors', 'typeWidening', 'columnMapping'];
   for (const order of [listed, [...listed].reverse()]) {
     const path = foreignTable({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: order, writerFeatures: order }, {}, [
-      { name: 'id', type: 'long', nullable: true, metadata: {} }, { name: 'v', type: { type: 'struct', fields: [{ name: 'a', type: 'long' }] }, nullable: true, metadata: {} },
+      { name: 'id', type: 'long', nullable: true, metadata: {} }, { name: 'v', type: { type: 'struct', fields: [{ name: 'a', type: 'variant' }] }, nullable: true, metadata: {} },
     ]);
-    assert.deepEqual(await features(DeltaTable.open(path)), ['columnMapping', 'deletionVectors', 'type struct<a:long>', 'typeWidening', 'v2Checkpoint']);
-    await assert.rejects(DeltaTable.open(path), /table features 'columnMapping', 'deletionVectors', 'type struct<a:long>', 'typeWidening', 'v2Checkpoint' are not supported by Riffle for reading/);
+    assert.deepEqual(await features(DeltaTable.open(path)), ['columnMapping', 'deletionVectors', 'type struct<a:variant>', 'typeWidening', 'v2Checkpoint']);
+    await assert.rejects(DeltaTable.open(path), /table features 'columnMapping', 'deletionVectors', 'type struct<a:variant>', 'typeWidening', 'v2Checkpoint' are not supported by Riffle for reading/);
   }
   const writes = await DeltaTable.open(foreignTable({ minReaderVersion: 1, minWriterVersion: 7, writerFeatures: ['rowTracking', 'appendOnly', 'checkConstraints', 'identityColumns'] }, { 'delta.constraints.positive': 'id > 0' }));
   assert.deepEqual(await features(writes.append([{ id: 1 }])), ['checkConstraints', 'identityColumns', 'rowTracking']);

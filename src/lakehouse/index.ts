@@ -26,10 +26,10 @@ export { DeltaLog, type CheckpointRef, type DeltaLogOptions, type LogListing } f
 export { resolveDataPath, type DataPathOptions } from './data-path.ts';
 export { bytesSource, fileSource, GuardedParquet, type ByteSource } from './parquet-guard.ts';
 export type { Action, AddAction, CdcAction, CommitInfoAction, MetadataAction, ProtocolAction, RemoveAction, TxnAction } from './actions.ts';
-export type { DeltaType, ReadableDeltaType, SchemaField, SchemaInput, TableSchema } from './schema.ts';
+export type { DeltaType, NestedType, NestedTypeName, ReadableDeltaType, SchemaField, SchemaInput, TableSchema } from './schema.ts';
 export { compilePredicate, matchesRow, type Condition, type Predicate, type Term } from './predicate.ts';
 export { readDataFile } from './file-rows.ts';
 export type { FileStats } from './file-stats.ts';
-export { describeValue, formatLocalTimestamp, formatTimestamp, isValueError, toCanonical, type DeltaValue, type Row } from './value-mapping.ts';
+export { describeValue, formatLocalTimestamp, formatTimestamp, isValueError, toCanonical, type DeltaValue, type NestedValue, type Row } from './value-mapping.ts';
 export { decimalOf } from './schema.ts';
 export { ConcurrentModificationError, DeltaTableError, ParquetFileError, SchemaMismatchError, UnsupportedFeatureError, type DeltaTableErrorCode } from './errors.ts';

@@ -12,6 +12,7 @@ import { parquetWriteWithCrc } from './parquet-crc.ts';
 import { ParquetFileError } from './errors.ts';
 import { fileSource, GuardedParquet } from './parquet-guard.ts';
 import { bigintFromBytes, decimalByteLength, decimalString, unscaledOfCanonical } from './decimal-value.ts';
+import { canonicalNested } from './nested-value.ts';
 import { decimalOf, type SchemaField } from './schema.ts';
 import { dateToDays, daysToDate, type DeltaValue } from './value-mapping.ts';
 
@@ -202,7 +203,8 @@ export async function* readRowGroups(path: string, fields: readonly SchemaField[
   const pq = await GuardedParquet.open(await fileSource(path), label);
   try {
     const { metadata } = pq;
-    const present = new Set(metadata.schema.slice(1).map((e) => e.name));
+    const columnsInFile = topLevelColumns(metadata.schema);
+    const present = new Set(columnsInFile.keys());
     // The log's statistics cross-check the footer, which has no checksum: a damaged row count or column name
     // would otherwise read as missing rows or a column of nulls.
     if (expect.rows !== undefined && Number(metadata.num_rows) !== expect.rows) {
@@ -211,8 +213,8 @@ export async function* readRowGroups(path: string, fields: readonly SchemaField[
     for (const c of expect.present ?? []) {
       if (!present.has(c)) throw new ParquetFileError(label, `it has no column '${c}', which the table's log${expect.logFile !== undefined ? ` (${expect.logFile})` : ''} says holds values in this file`, { column: c });
     }
-    checkColumnTypes(label, metadata.schema, fields);
-    const decimals = rawDecimals(metadata.schema, fields);
+    checkColumnTypes(label, columnsInFile, fields);
+    const decimals = rawDecimals(metadata.schema, columnsInFile, fields);
     const wanted = fields.filter((f) => present.has(f.name));
     const index = new Map(wanted.map((f) => [f.name, fields.indexOf(f)]));
     if (wanted.length > 0) pq.useCompressors(await compressorsFor(metadata));
@@ -244,6 +246,7 @@ export async function* readRowGroups(path: string, fields: readonly SchemaField[
         const col = columns[c];
         const scale = decimals.get(f.name);
         if (col === undefined) columns[c] = new Array<DeltaValue>(numRows).fill(null);
+        else if (f.nested !== undefined) columns[c] = Array.from(col as ArrayLike<unknown>, (v) => canonicalNested(f.nested!, v));
         else if (f.type === 'long' && !(col instanceof BigInt64Array)) columns[c] = exactLongs(col);
         else if (scale !== undefined) columns[c] = Array.from(col as ArrayLike<unknown>, (v) => (v === null || v === undefined ? null : decimalString(unscaledValue(v), scale)));
       }
@@ -260,12 +263,19 @@ export async function* readRowGroups(path: string, fields: readonly SchemaField[
  * float64s, inexact past 15 digits) — returned as column → scale; string columns annotated only ENUM or JSON are
  * marked UTF8 (they read as strings, as every Delta string; the read is `utf8: false` so that binary stays bytes).
  */
-function rawDecimals(schema: SchemaElement[], fields: readonly SchemaField[]): Map<string, number> {
-  const byName = new Map(schema.slice(1).map((e) => [e.name, e]));
+function rawDecimals(schema: SchemaElement[], columnsInFile: ReadonlyMap<string, TopLevelColumn>, fields: readonly SchemaField[]): Map<string, number> {
   const scales = new Map<string, number>();
   for (const f of fields) {
-    const e = byName.get(f.name);
-    if (e === undefined) continue;
+    const column = columnsInFile.get(f.name);
+    if (column === undefined) continue;
+    const e = column.element;
+    if (f.nested !== undefined) {
+      // Nested leaves too: nested-value.ts scales them by the column's Delta type.
+      for (let i = column.index + 1; i < column.end; i++) {
+        if (schema[i].converted_type === 'DECIMAL' || schema[i].logical_type?.type === 'DECIMAL') { delete schema[i].converted_type; delete schema[i].logical_type; }
+      }
+      continue;
+    }
     const d = decimalOf(f.type);
     if (d !== undefined) {
       scales.set(f.name, d.scale);
@@ -276,6 +286,22 @@ function rawDecimals(schema: SchemaElement[], fields: readonly SchemaField[]): M
     }
   }
   return scales;
+}
+
+/** A top-level column of a file: its schema element, and the range of it and its descendants in the flat schema. */
+interface TopLevelColumn { readonly element: SchemaElement; readonly index: number; readonly end: number }
+
+/** The top-level columns of a file's schema by name (nested children, whose names may repeat, are not listed). */
+function topLevelColumns(schema: readonly SchemaElement[]): Map<string, TopLevelColumn> {
+  const out = new Map<string, TopLevelColumn>();
+  let i = 1;
+  while (i < schema.length) {
+    let end = i + 1;
+    for (let pending = schema[i].num_children ?? 0; pending > 0 && end < schema.length; pending--) pending += schema[end++].num_children ?? 0;
+    out.set(schema[i].name, { element: schema[i], index: i, end });
+    i = end;
+  }
+  return out;
 }
 
 /** The unscaled value of a stored decimal (INT32 number, INT64 bigint, or big-endian two's-complement bytes). */
@@ -299,12 +325,15 @@ const TIMESTAMP_UNITS: Readonly<Record<string, string>> = { TIMESTAMP_MILLIS: 'M
  * column read must be stored as its Delta type is, and a column's two annotations (converted and logical type), when
  * both are there, must agree.
  */
-function checkColumnTypes(label: string, schema: readonly SchemaElement[], fields: readonly SchemaField[]): void {
-  const byName = new Map(schema.slice(1).map((e) => [e.name, e]));
+function checkColumnTypes(label: string, columnsInFile: ReadonlyMap<string, TopLevelColumn>, fields: readonly SchemaField[]): void {
   for (const f of fields) {
-    const e = byName.get(f.name);
+    const e = columnsInFile.get(f.name)?.element;
     if (e === undefined) continue;
     const bad = (why: string): never => { throw new ParquetFileError(label, `column '${f.name}' (${f.type} in the table) ${why}`, { column: f.name }); };
+    if (f.nested !== undefined) {
+      if (e.num_children === undefined || e.num_children === 0) bad(`is a ${String(e.type)} leaf in the file, not a group`);
+      continue;
+    }
     if (e.num_children !== undefined && e.num_children > 0) bad('is a nested group in the file');
     if (e.repetition_type === 'REPEATED') bad('is repeated in the file');
     const decimal = decimalOf(f.type);

@@ -65,6 +65,9 @@ export function compilePredicate(where: Predicate | undefined, schema: TableSche
     if (!field) {
       throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `where: unknown column '${column}'`, { hint: `columns are ${schema.fields.map((f) => f.name).join(', ')}` });
     }
+    if (field.nested !== undefined) {
+      throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `where: column '${column}' is ${field.type}; predicates on nested columns are not supported`, { hint: 'filter the rows read instead' });
+    }
     const canon = (v: unknown): DeltaValue => {
       const c = toCanonical(field.type, v);
       if (isValueError(c)) {

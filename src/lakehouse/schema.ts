@@ -38,12 +38,59 @@ export type DeltaType =
   | 'timestamp' | 'timestamp_ntz' | 'date' | `decimal(${number},${number})`;
 
 /**
- * Types readable in tables: since every readable type is writable, the same as `DeltaType` (kept for callers).
+ * Types readable in tables: every `DeltaType`, and nested types (read only), named as Spark's simple strings
+ * ('array<string>', 'map<string,long>', 'struct<a:long,b:decimal(10,2)>'; the full type is `SchemaField.nested`).
  *
  * @example
- * const t: ReadableDeltaType = 'float';
+ * const t: ReadableDeltaType = 'array<long>';
  */
-export type ReadableDeltaType = DeltaType;
+export type ReadableDeltaType = DeltaType | NestedTypeName;
+
+/**
+ * The simple-string name of a nested type.
+ *
+ * @example
+ * const t: NestedTypeName = 'struct<a:long>';
+ */
+export type NestedTypeName = `struct<${string}>` | `array<${string}>` | `map<${string}>`;
+
+/**
+ * A nested type as `schemaString` holds it (PROTOCOL.md "Struct Type", "Array Type", "Map Type"), with primitive
+ * leaves in canonical spelling.
+ *
+ * @example
+ * const t: NestedType = { type: 'array', elementType: 'long', containsNull: true };
+ */
+export type NestedType =
+  | { readonly type: 'struct'; readonly fields: readonly { readonly name: string; readonly type: DeltaType | NestedType; readonly nullable: boolean; readonly metadata: Readonly<Record<string, unknown>> }[] }
+  | { readonly type: 'array'; readonly elementType: DeltaType | NestedType; readonly containsNull: boolean }
+  | { readonly type: 'map'; readonly keyType: DeltaType | NestedType; readonly valueType: DeltaType | NestedType; readonly valueContainsNull: boolean };
+
+/** A `schemaString` type as a `NestedType` (leaves canonical), undefined unless a well-formed nested type of readable leaves. */
+function nestedTypeOf(type: unknown): NestedType | undefined {
+  if (type === null || typeof type !== 'object') return undefined;
+  const t = type as Record<string, unknown>;
+  const part = (x: unknown): DeltaType | NestedType | undefined => canonicalType(x) ?? nestedTypeOf(x);
+  if (t.type === 'array') {
+    const elementType = part(t.elementType);
+    return elementType === undefined ? undefined : { type: 'array', elementType, containsNull: t.containsNull !== false };
+  }
+  if (t.type === 'map') {
+    const keyType = part(t.keyType);
+    const valueType = part(t.valueType);
+    return keyType === undefined || valueType === undefined ? undefined : { type: 'map', keyType, valueType, valueContainsNull: t.valueContainsNull !== false };
+  }
+  if (t.type === 'struct' && Array.isArray(t.fields)) {
+    const fields = [];
+    for (const f of t.fields as RawField[]) {
+      const ft = part(f?.type);
+      if (ft === undefined || typeof f.name !== 'string') return undefined;
+      fields.push({ name: f.name, type: ft, nullable: f.nullable ?? true, metadata: f.metadata ?? {} });
+    }
+    return { type: 'struct', fields };
+  }
+  return undefined;
+}
 
 const PRIMITIVE: ReadonlySet<string> = new Set<DeltaType>([
   'string', 'long', 'integer', 'short', 'byte', 'double', 'float', 'boolean', 'binary', 'timestamp', 'timestamp_ntz', 'date',
@@ -84,6 +131,8 @@ export interface SchemaField {
   readonly type: ReadableDeltaType;
   readonly nullable: boolean;
   readonly metadata: Readonly<Record<string, unknown>>;
+  /** For a nested column, its full type (`type` is then its simple-string name). */
+  readonly nested?: NestedType;
 }
 
 /**
@@ -120,7 +169,7 @@ export function toTableSchema(input: SchemaInput): TableSchema {
     const type = canonicalType(given);
     if (type === undefined) {
       throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `column '${name}' has unsupported type '${typeof given === 'string' ? given : JSON.stringify(given)}'`, {
-        hint: `use one of ${[...PRIMITIVE].join(', ')}, decimal(p,s) with 1 ≤ p ≤ 38 and s ≤ p (nested struct, array and map columns are not supported yet)`,
+        hint: `use one of ${[...PRIMITIVE].join(', ')}, decimal(p,s) with 1 ≤ p ≤ 38 and s ≤ p (nested struct, array and map columns are read-only for now)`,
       });
     }
     if (name === '' || seen.has(name.toLowerCase())) {
@@ -143,13 +192,13 @@ export function toTableSchema(input: SchemaInput): TableSchema {
 export function schemaToJson(schema: TableSchema): string {
   return JSON.stringify({
     type: 'struct',
-    fields: schema.fields.map((f) => ({ name: f.name, type: f.type, nullable: f.nullable, metadata: f.metadata })),
+    fields: schema.fields.map((f) => ({ name: f.name, type: f.nested ?? f.type, nullable: f.nullable, metadata: f.metadata })),
   });
 }
 
 /**
- * Parses a `schemaString`. Nested columns (struct, array, map) are refused with an error naming the column and its
- * type, since Riffle cannot read them yet.
+ * Parses a `schemaString`. Nested columns (struct, array, map) are read-only (`SchemaField.nested`); a column whose
+ * type Riffle does not know is refused with an error naming the column and its type.
  *
  * @example
  * schemaFromJson('{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}}]}');
@@ -162,7 +211,13 @@ export function schemaFromJson(json: string): TableSchema {
     throw new UnsupportedFeatureError(unreadable.map((u) => `type ${u.type}`), 'read', unreadable.map((u) => `column '${u.name}' has type ${u.type}, which Riffle cannot read yet`).join('; '));
   }
   return {
-    fields: root.fields.map((raw) => ({ name: raw.name, type: canonicalType(raw.type) as DeltaType, nullable: raw.nullable ?? true, metadata: raw.metadata ?? {} })),
+    fields: root.fields.map((raw): SchemaField => {
+      const common = { name: raw.name, nullable: raw.nullable ?? true, metadata: raw.metadata ?? {} };
+      const primitive = canonicalType(raw.type);
+      if (primitive !== undefined) return { ...common, type: primitive };
+      const nested = nestedTypeOf(raw.type) as NestedType;
+      return { ...common, type: typeName(nested) as NestedTypeName, nested };
+    }),
   };
 }
 
@@ -181,7 +236,7 @@ function parseSchemaJson(json: string): { fields: RawField[] } | undefined {
 }
 
 function unreadableColumns(root: { fields: RawField[] }): { name: string; type: string }[] {
-  return root.fields.filter((raw) => canonicalType(raw.type) === undefined).map((raw) => ({ name: raw.name, type: typeName(raw.type) }));
+  return root.fields.filter((raw) => canonicalType(raw.type) === undefined && nestedTypeOf(raw.type) === undefined).map((raw) => ({ name: raw.name, type: typeName(raw.type) }));
 }
 
 /** A type as Spark's simple string: 'decimal(10,2)', 'array<string>', 'struct<a:long,b:map<string,int>>'. */
@@ -195,13 +250,13 @@ function typeName(type: unknown): string {
 }
 
 /**
- * The columns of a `schemaString` whose types Riffle cannot read (struct, array, map), for the protocol
+ * The columns of a `schemaString` whose types Riffle cannot read (unknown types, also inside a nested type), for the protocol
  * check to name them with the other unsupported features; empty when the schema is not a readable struct at all
  * (`schemaFromJson` then says what is wrong).
  *
  * @example
- * unreadableTypes('{"type":"struct","fields":[{"name":"v","type":{"type":"array","elementType":"long","containsNull":true},"nullable":true,"metadata":{}}]}');
- * // [{ name: 'v', type: 'array<long>' }]
+ * unreadableTypes('{"type":"struct","fields":[{"name":"v","type":{"type":"array","elementType":"interval","containsNull":true},"nullable":true,"metadata":{}}]}');
+ * // [{ name: 'v', type: 'array<interval>' }]
  */
 export function unreadableTypes(json: string): { name: string; type: string }[] {
   try {

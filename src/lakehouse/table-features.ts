@@ -136,6 +136,7 @@ export function assertWritable(protocol: ProtocolAction, metadata: MetadataActio
     refusals.add(WRITER_VERSION_FEATURES[v] ?? `writerVersion ${v}`, `the table requires writer version ${v}; Riffle writes versions 2 to 4 and 7`);
   }
   for (const field of schema.fields) {
+    if (field.nested !== undefined) refusals.add(`type ${field.type}`, `column '${field.name}' has type ${field.type}: Riffle reads nested columns but cannot write them yet`);
     if (field.metadata['delta.invariants'] !== undefined) {
       refusals.add('invariants', `column '${field.name}' has a delta.invariants constraint Riffle does not enforce yet`);
     }

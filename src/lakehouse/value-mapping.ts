@@ -17,7 +17,16 @@ import { decimalOf, type ReadableDeltaType } from './schema.ts';
  * @example
  * const v: DeltaValue = 42n;
  */
-export type DeltaValue = string | number | bigint | boolean | Date | Uint8Array | null;
+export type DeltaValue = string | number | bigint | boolean | Date | Uint8Array | NestedValue | null;
+
+/**
+ * A value of a nested column (read only): a struct is an object of its fields, an array an array, a map a `Map`
+ * (keys of any type), each holding canonical values.
+ *
+ * @example
+ * const v: NestedValue = { a: 1n, tags: ['x'], attrs: new Map([['k', 2n]]) };
+ */
+export type NestedValue = readonly DeltaValue[] | ReadonlyMap<DeltaValue, DeltaValue> | { readonly [field: string]: DeltaValue };
 
 /**
  * A row: column name → value. Missing keys are nulls.

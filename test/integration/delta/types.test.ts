@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
-import { DeltaTable, type DeltaValue, type Predicate, type Row } from '../../../src/lakehouse/index.ts';
+import { DeltaTable, type DeltaType, type DeltaValue, type NestedType, type Predicate, type Row } from '../../../src/lakehouse/index.ts';
 import { python, skip } from './harness.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'riffle-delta-types-'));
@@ -19,7 +19,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 const typesOracle = fileURLToPath(new URL('./types_oracle.py', import.meta.url));
 let inputs = 0;
 
-type Encoded = Record<string, string | number | boolean | null>;
+type Encoded = Record<string, unknown>;
 interface Read { protocol: Record<string, unknown>; schema: Record<string, string>; rows: Encoded[] }
 
 function oracle<T>(command: string, table: string, input?: unknown): T {
@@ -67,18 +67,25 @@ function pyFloat(x: number): string {
   return /[.e]/.test(s) ? s : `${s}.0`;
 }
 
-/** Riffle's canonical values in the oracle's exact encoding. */
-function encodeRow(row: Readonly<Record<string, DeltaValue | undefined>>): Encoded {
-  return Object.fromEntries(Object.keys(types).map((k) => {
-    const v = row[k] ?? null;
-    if (v === null) return [k, null];
-    if (v instanceof Uint8Array) return [k, Buffer.from(v).toString('hex')];
-    if (typeof v === 'bigint') return [k, v.toString()];
-    if (typeof v === 'number' && (types[k] === 'float' || types[k] === 'double')) return [k, pyFloat(v)];
-    return [k, v as string | number | boolean];
-  }));
+/** A canonical value of a column type in the oracle's exact encoding (maps as [key, value] pairs). */
+function encodeValue(type: DeltaType | NestedType | string, v: DeltaValue | undefined): unknown {
+  if (v === null || v === undefined) return null;
+  if (typeof type === 'object') {
+    if (type.type === 'array') return (v as DeltaValue[]).map((e) => encodeValue(type.elementType, e));
+    if (type.type === 'map') return [...(v as Map<DeltaValue, DeltaValue>)].map(([k, x]) => [encodeValue(type.keyType, k), encodeValue(type.valueType, x)]);
+    return Object.fromEntries(type.fields.map((f) => [f.name, encodeValue(f.type, (v as Record<string, DeltaValue>)[f.name])]));
+  }
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number' && (type === 'float' || type === 'double')) return pyFloat(v);
+  return v;
 }
-const encodeAll = (rs: readonly Record<string, DeltaValue>[]): Encoded[] => rs.map(encodeRow).sort((a, b) => Number(a.id) - Number(b.id));
+
+/** Riffle's canonical values in the oracle's exact encoding. */
+function encodeRow(row: Readonly<Record<string, DeltaValue | undefined>>, columns: Readonly<Record<string, DeltaType | NestedType | string>> = types): Encoded {
+  return Object.fromEntries(Object.keys(columns).map((k) => [k, encodeValue(columns[k], row[k])]));
+}
+const encodeAll = (rs: readonly Record<string, DeltaValue>[]): Encoded[] => rs.map((r) => encodeRow(r)).sort((a, b) => Number(a.id) - Number(b.id));
 
 /** What both sides must read: the rows in exact encoding (decimals at their column's scale, floats as float32). */
 const expected: Encoded[] = [
@@ -156,3 +163,19 @@ for (const partitionBy of [[], ['d1', 'ntz']]) {
     assert.deepEqual(encodeAll(await table.read()), again.rows);
   });
 }
+
+test('Riffle reads nested columns delta-rs writes (struct, array, map, nested in each other) exactly, also from a checkpoint', { skip }, async () => {
+  const path = join(root, 'delta-rs-nested');
+  const written = oracle<Read>('nested', path);
+  const table = await DeltaTable.open(path);
+  const fields = (await table.schema()).fields;
+  assert.deepEqual(fields.map((f) => f.type), [
+    'long', 'struct<a:long,d:decimal(20,3),t:timestamp,inner:struct<x:string,dt:date>>', 'array<integer>',
+    'array<struct<k:string,b:binary,f:float>>', 'map<string,long>', 'map<integer,array<timestamp>>',
+  ]);
+  const columns = Object.fromEntries(fields.map((f) => [f.name, f.nested ?? f.type]));
+  const ours = (await table.read()).map((r) => encodeRow(r, columns)).sort((a, b) => Number(a.id) - Number(b.id));
+  assert.deepEqual(ours, written.rows);
+  assert.deepEqual(written.rows[0]!.st, { a: '4611686018427387904', d: '-12345678901234567.891', t: '-62135596800000000', inner: { x: 'é😀', dt: '9999-12-31' } }, 'the oracle wrote the extremes');
+  await assert.rejects(table.append([{ id: 9n }]), /Riffle reads nested columns but cannot write them yet/);
+});

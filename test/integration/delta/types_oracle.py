@@ -4,6 +4,9 @@
                                                          latest version in the exact encoding below, sorted by id
   python types_oracle.py write <table> <spec.json>    -> writes rows() with delta-rs ({"partitionBy": [...],
                                                          "checkpoint": bool}); prints what `read` prints
+  python types_oracle.py nested <table>               -> writes nested_rows() (struct, array, map, nested in each
+                                                         other, with leaves of every kind) with delta-rs, then a
+                                                         checkpoint; prints what `read` prints
   python types_oracle.py find <table> <queries.json>  -> for each query [column, op, value] (decimals as strings,
                                                          timestamps as µs strings), the ids delta-rs finds through
                                                          pyarrow filters (which prune files by the stats)
@@ -40,6 +43,12 @@ def micros(delta):
 def encode(value, typ):
     if value is None:
         return None
+    if pa.types.is_struct(typ):
+        return {typ.field(i).name: encode(value.get(typ.field(i).name), typ.field(i).type) for i in range(typ.num_fields)}
+    if pa.types.is_map(typ):
+        return [[encode(k, typ.key_type), encode(v, typ.item_type)] for k, v in value]
+    if pa.types.is_list(typ) or pa.types.is_large_list(typ):
+        return [encode(v, typ.value_type) for v in value]
     if pa.types.is_decimal(typ):
         return format(value, "f")
     if pa.types.is_binary(typ) or pa.types.is_large_binary(typ):
@@ -75,6 +84,35 @@ def rows():
     ]
 
 
+NESTED_SCHEMA = pa.schema([
+    ("id", pa.int64()),
+    ("st", pa.struct([("a", pa.int64()), ("d", pa.decimal128(20, 3)), ("t", pa.timestamp("us", tz="UTC")),
+                      ("inner", pa.struct([("x", pa.string()), ("dt", pa.date32())]))])),
+    ("arr", pa.list_(pa.int32())),
+    ("arrs", pa.list_(pa.struct([("k", pa.string()), ("b", pa.binary()), ("f", pa.float32())]))),
+    ("m", pa.map_(pa.string(), pa.int64())),
+    ("mi", pa.map_(pa.int32(), pa.list_(pa.timestamp("us", tz="UTC")))),
+])
+
+
+def nested_rows():
+    utc = datetime.timezone.utc
+    return [
+        {"id": 1, "st": {"a": 2**62, "d": D("-12345678901234567.891"), "t": datetime.datetime(1, 1, 1, tzinfo=utc),
+                         "inner": {"x": "é😀", "dt": datetime.date(9999, 12, 31)}},
+         "arr": [1, None, -2147483648], "arrs": [{"k": "a", "b": b"\x00\xff", "f": float("nan")}, None],
+         "m": [("a", 1), ("b", None)], "mi": [(1, [datetime.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=utc), None]), (-2, [])]},
+        {"id": 2, "st": None, "arr": None, "arrs": [], "m": None, "mi": []},
+        {"id": 3, "st": {"a": None, "d": None, "t": None, "inner": None}, "arr": [], "arrs": None, "m": [], "mi": None},
+    ]
+
+
+def nested(path):
+    write_deltalake(path, pa.Table.from_pylist(nested_rows(), schema=NESTED_SCHEMA), mode="append")
+    DeltaTable(path).create_checkpoint()
+    return read(path)
+
+
 def read(path):
     table = DeltaTable(path)
     data = table.to_pyarrow_table()
@@ -83,10 +121,11 @@ def read(path):
     out_rows.sort(key=lambda r: int(r["id"]))
     p = table.protocol()
     schema = json.loads(table.schema().to_json())
+    simple = lambda t: t if isinstance(t, str) else json.dumps(t, sort_keys=True)
     return {
         "protocol": {"minReaderVersion": p.min_reader_version, "minWriterVersion": p.min_writer_version,
                      "readerFeatures": p.reader_features, "writerFeatures": p.writer_features},
-        "schema": {f["name"]: f["type"] for f in schema["fields"]},
+        "schema": {f["name"]: simple(f["type"]) for f in schema["fields"]},
         "rows": out_rows,
     }
 
@@ -133,6 +172,8 @@ def main():
         result = read(path)
     elif cmd == "write":
         result = write(path, arg)
+    elif cmd == "nested":
+        result = nested(path)
     elif cmd == "find":
         result = find(path, arg)
     else:
