@@ -166,6 +166,14 @@ test('adding a timestamp_ntz column upgrades the protocol to the timestampNtz fe
   assert.equal((await table.changes()).length, 1);
 });
 
+test('mergeSchema infers binary from Uint8Array values; decimal and timestamp_ntz columns are added when given', async () => {
+  const table = await DeltaTable.create(fresh(), { schema: { id: 'long' } });
+  await table.append([{ id: 1n, blob: new Uint8Array([1, 2]), price: '9.99' }], { mergeSchema: true, schema: { price: 'decimal(6,2)' } });
+  assert.deepEqual((await table.schema()).fields.map((f) => f.type), ['long', 'binary', 'decimal(6,2)']);
+  assert.deepEqual((await table.snapshot()).protocol, { minReaderVersion: 1, minWriterVersion: 2 });
+  assert.deepEqual(await table.read(), [{ id: 1n, blob: new Uint8Array([1, 2]), price: '9.99' }]);
+});
+
 test('invalid types and values are refused with the column and type named', async () => {
   await assert.rejects(DeltaTable.create(fresh(), { schema: { d: 'decimal(39,2)' as const } }), /column 'd' has unsupported type 'decimal\(39,2\)'/);
   await assert.rejects(DeltaTable.create(fresh(), { schema: { d: 'decimal(5,2)' } }).then((t) => t.append([{ d: '1234.5' }])), /column 'd' expects decimal\(5,2\), got '1234.5' needs more than 5 digits/);

@@ -41,6 +41,7 @@ export function inferColumnType(column: string, values: readonly unknown[]): Del
       kinds.add('number');
       if (!Number.isSafeInteger(v)) fractional = true;
     } else if (v instanceof Date) kinds.add('timestamp');
+    else if (v instanceof Uint8Array) kinds.add('binary');
     else kinds.add(typeof v);
   }
   if (kinds.size === 0) {
@@ -53,6 +54,7 @@ export function inferColumnType(column: string, values: readonly unknown[]): Del
       case 'number': return fractional ? 'double' : 'long';
       case 'boolean': return 'boolean';
       case 'timestamp': return 'timestamp';
+      case 'binary': return 'binary';
       case 'string': return 'string';
       default: break;
     }
