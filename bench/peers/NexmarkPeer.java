@@ -5,12 +5,21 @@
 // Used by beam-nexmark.sh (the benchmark peers and the cross-check); this file is Riffle's own driver, not Beam code.
 //
 //   java -cp <beam jars>:<classes> NexmarkPeer --runner direct|flink --events N --queries 0,1,... [--dump DIR]
-//        [--parallelism P] [--enforce]
+//        [--parallelism P] [--enforce] [--streaming [--checkpoint-interval MS --checkpoint-dir DIR]]
+//
+// --streaming (flink only): Beam's unbounded event source (NexmarkUtils.streamEventsSource, not rate limited, ending
+// after N events) on the FlinkRunner in streaming mode, as Beam's Nexmark launcher runs --streaming; with
+// --checkpoint-interval MS, Flink checkpoints every MS ms (--checkpointingInterval) into DIR (Flink's filesystem state
+// backend, written to disk as Riffle's are); sources shut down once done (--shutdownSourcesAfterIdleMs=0) so that the
+// job ends. Flink's CheckpointCoordinator logs each completed checkpoint (size, duration) at INFO. The result adds
+// "fromFirstEventSeconds" and "fromFirstEventCpuSeconds": wall and CPU time from the first event out of the source to
+// the end (starting the mini cluster and deploying the job excluded).
 //
 // For each query, one line on stdout:
-//   RESULT {"query":q,"events":N,"seconds":s,"eventsPerSec":x,"outputs":n}   (or {"query":q,"error":"..."})
+//   RESULT {"query":q,"events":N,"seconds":s,"eventsPerSec":x,"outputs":n,"cpuSeconds":c}   (or {"query":q,"error":"..."})
 // `seconds` is the wall time of run() + waitUntilFinish() of that query's pipeline (pipeline construction and JVM
-// start excluded, as Riffle's figure excludes Node's start). With --dump DIR, every output element of query q is also
+// start excluded, as Riffle's figure excludes Node's start); `cpuSeconds` the JVM's CPU time over the same span.
+// With --dump DIR, every output element of query q is also
 // written to DIR/q<q>.jsonl as {"t": timestamp, "w": [start, end] | "global", "p": [index, timing, isFirst, isLast],
 // "v": value}, the value's fields by reflection (Instants as epoch millis; an Event as {"type": ..., ...}).
 // Each query runs in its own pipeline; beam-nexmark.sh starts one JVM per query so each starts cold, as Riffle's do.
@@ -73,6 +82,9 @@ public class NexmarkPeer {
     String dump = null;
     int parallelism = Runtime.getRuntime().availableProcessors();
     boolean enforce = false;
+    boolean streaming = false;
+    long checkpointInterval = 0;
+    String checkpointDir = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--runner": runner = args[++i]; break;
@@ -81,6 +93,9 @@ public class NexmarkPeer {
         case "--dump": dump = args[++i]; break;
         case "--parallelism": parallelism = Integer.parseInt(args[++i]); break;
         case "--enforce": enforce = true; break;
+        case "--streaming": streaming = true; break;
+        case "--checkpoint-interval": checkpointInterval = Long.parseLong(args[++i]); break;
+        case "--checkpoint-dir": checkpointDir = args[++i]; break;
         default: throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
@@ -89,7 +104,7 @@ public class NexmarkPeer {
     for (int q : queries) {
       String line;
       try {
-        line = runQuery(runner, q, events, dump, parallelism, enforce);
+        line = runQuery(runner, q, events, dump, parallelism, enforce, streaming, checkpointInterval, checkpointDir);
       } catch (Throwable t) {
         Throwable root = t;
         while (root.getCause() != null) root = root.getCause();
@@ -103,7 +118,8 @@ public class NexmarkPeer {
     System.exit(0);
   }
 
-  static String runQuery(String runner, int q, long events, String dump, int parallelism, boolean enforce) throws IOException {
+  static String runQuery(String runner, int q, long events, String dump, int parallelism, boolean enforce, boolean streaming, long checkpointInterval, String checkpointDir) throws IOException {
+    if (streaming && !runner.equals("flink")) throw new IllegalArgumentException("--streaming is for --runner flink");
     List<String> opts = new ArrayList<>();
     if (runner.equals("direct")) {
       opts.add("--runner=DirectRunner");
@@ -116,7 +132,14 @@ public class NexmarkPeer {
       opts.add("--runner=FlinkRunner");
       opts.add("--flinkMaster=[local]");
       opts.add("--parallelism=" + parallelism);
-      opts.add("--streaming=false");
+      opts.add("--streaming=" + streaming);
+      if (streaming) opts.add("--shutdownSourcesAfterIdleMs=0");
+      if (checkpointInterval > 0) {
+        if (checkpointDir == null) throw new IllegalArgumentException("--checkpoint-interval needs --checkpoint-dir");
+        opts.add("--checkpointingInterval=" + checkpointInterval);
+        opts.add("--stateBackend=filesystem");
+        opts.add("--stateBackendStoragePath=" + Paths.get(checkpointDir).toUri());
+      }
     } else {
       throw new IllegalArgumentException("runner must be direct or flink, not " + runner);
     }
@@ -126,7 +149,9 @@ public class NexmarkPeer {
 
     Pipeline p = Pipeline.create(options);
     NexmarkUtils.setupPipeline(conf.coderStrategy, p);
-    PCollection<Event> source = p.apply("Query" + q + ".ReadBounded", NexmarkUtils.batchEventsSource(conf));
+    PCollection<Event> source = streaming
+        ? p.apply("Query" + q + ".ReadUnbounded", NexmarkUtils.streamEventsSource(conf)).apply("Query" + q + ".MarkFirst", ParDo.of(new MarkFirst()))
+        : p.apply("Query" + q + ".ReadBounded", NexmarkUtils.batchEventsSource(conf));
     @SuppressWarnings({"unchecked", "rawtypes"})
     NexmarkQuery<KnownSize> query = new NexmarkQuery(conf, transform(q, conf));
     PCollection<? extends TimestampedValue<KnownSize>> results = source.apply(query);
@@ -134,14 +159,28 @@ public class NexmarkPeer {
     if (dumpFile != null) Files.deleteIfExists(Paths.get(dumpFile));
     results.apply("Query" + q + ".Sink", ParDo.of(new Sink(dumpFile)));
 
+    MarkFirst.nanos.set(0);
+    long cpu0 = processCpuNanos();
     long t0 = System.nanoTime();
     PipelineResult result = p.run();
     result.waitUntilFinish();
     double seconds = (System.nanoTime() - t0) / 1e9;
+    double cpuSeconds = (processCpuNanos() - cpu0) / 1e9;
+    String fromFirst = "";
+    if (streaming && MarkFirst.nanos.get() != 0) {
+      fromFirst = ",\"fromFirstEventSeconds\":" + (System.nanoTime() - MarkFirst.nanos.get()) / 1e9
+          + ",\"fromFirstEventCpuSeconds\":" + (processCpuNanos() - MarkFirst.cpuNanos.get()) / 1e9;
+    }
     Sink.closeAll();
     long outputs = counter(result, "outputs");
     return "{\"query\":" + q + ",\"events\":" + events + ",\"seconds\":" + seconds + ",\"eventsPerSec\":"
-        + Math.round(events / seconds) + ",\"outputs\":" + outputs + "}";
+        + Math.round(events / seconds) + ",\"outputs\":" + outputs + ",\"cpuSeconds\":" + cpuSeconds + fromFirst + "}";
+  }
+
+  /** The JVM's CPU time (every thread), or 0 where the platform does not report it. */
+  static long processCpuNanos() {
+    java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() : 0;
   }
 
   static NexmarkQueryTransform<?> transform(int q, NexmarkConfiguration conf) {
@@ -185,6 +224,24 @@ public class NexmarkPeer {
       return n;
     } catch (RuntimeException e) {
       return -1;
+    }
+  }
+
+  /**
+   * Streaming runs: marks when the first event left the source (the mini cluster runs in this JVM), so that a run's
+   * time and CPU can be taken from there, without starting the cluster and deploying the job.
+   */
+  static class MarkFirst extends DoFn<Event, Event> {
+    static final java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+    static final java.util.concurrent.atomic.AtomicLong cpuNanos = new java.util.concurrent.atomic.AtomicLong();
+
+    @ProcessElement
+    public void process(ProcessContext c) {
+      if (nanos.get() == 0) {
+        cpuNanos.set(processCpuNanos());
+        nanos.compareAndSet(0, System.nanoTime());
+      }
+      c.output(c.element());
     }
   }
 

@@ -5,6 +5,10 @@
 #
 #   bench/peers/beam-nexmark.sh [--runner direct|flink] [--events N] [--queries 0,1,...] [--dump DIR] [--enforce]
 #   bench/peers/beam-nexmark.sh --runner flink --fetch-only        fetch and compile, run nothing
+# --streaming [--checkpoint-interval MS --checkpoint-dir DIR] (flink): the unbounded source in streaming mode, with
+# Flink checkpoints (see NexmarkPeer.java; bench/checkpoints.ts uses it). Streaming JVMs get the --add-opens Flink's
+# streaming translation needs on Java 17, and Flink's CheckpointCoordinator logs at INFO; each query's log path is
+# printed on stdout as `LOG <path>` after its RESULT.
 # --timeout S stops a query's JVM after S seconds (reported as an error); 0 (default) is no limit.
 #
 # Prints one line per query on stdout: RESULT {"query":q,"events":N,"seconds":s,"eventsPerSec":x,"outputs":n} (or
@@ -33,6 +37,7 @@ runner=direct
 events=100000
 queries=0,1,2,3,4,5,6,7,8,9,10,11,12
 fetch_only=0
+streaming=0
 timeout_s=0
 extra=()
 while [ $# -gt 0 ]; do
@@ -42,6 +47,9 @@ while [ $# -gt 0 ]; do
     --queries) queries="$2"; shift 2 ;;
     --dump) mkdir -p "$2"; extra+=(--dump "$(cd "$2" && pwd)"); shift 2 ;;
     --enforce) extra+=(--enforce); shift ;;
+    --streaming) extra+=(--streaming); streaming=1; shift ;;
+    --checkpoint-interval) extra+=(--checkpoint-interval "$2"); shift 2 ;;
+    --checkpoint-dir) extra+=(--checkpoint-dir "$2"); shift 2 ;;
     --parallelism) extra+=(--parallelism "$2"); shift 2 ;;
     --timeout) timeout_s="$2"; shift 2 ;;
     --fetch-only) fetch_only=1; shift ;;
@@ -98,14 +106,21 @@ fi
 [ "$fetch_only" -eq 1 ] && exit 0
 
 mkdir -p "$CACHE/logs"
+jvm_streaming=()
+if [ "$streaming" -eq 1 ]; then
+  for pkg in java.lang java.lang.reflect java.util java.util.concurrent java.util.concurrent.atomic java.io java.nio \
+    sun.nio.ch java.net java.text java.time java.math; do jvm_streaming+=("--add-opens=java.base/$pkg=ALL-UNNAMED"); done
+  jvm_streaming+=(-Dorg.slf4j.simpleLogger.log.org.apache.flink.runtime.checkpoint.CheckpointCoordinator=info)
+fi
 # shellcheck disable=SC2086
 for q in ${queries//,/ }; do
   log="$CACHE/logs/$runner-q$q.log"
   limit=()
   [ "$timeout_s" != 0 ] && limit=(timeout --kill-after=10 "$timeout_s")
-  ${limit[@]+"${limit[@]}"} java ${JAVA_OPTS:--Xmx8g} -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$LIB/*:$CLASSES" \
+  ${limit[@]+"${limit[@]}"} java ${JAVA_OPTS:--Xmx8g} -Dorg.slf4j.simpleLogger.defaultLogLevel=warn ${jvm_streaming[@]+"${jvm_streaming[@]}"} -cp "$LIB/*:$CLASSES" \
     NexmarkPeer --runner "$runner" --events "$events" --queries "$q" ${extra[@]+"${extra[@]}"} 2>"$log" \
     | grep '^RESULT ' || { rc=${PIPESTATUS[0]}
       if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then echo "RESULT {\"query\":$q,\"error\":\"timeout after ${timeout_s}s\"}"
       else echo "RESULT {\"query\":$q,\"error\":\"the JVM failed (exit $rc); see $log\"}"; fi; }
+  if [ "$streaming" -eq 1 ]; then echo "LOG $log"; fi
 done
