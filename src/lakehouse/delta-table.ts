@@ -157,6 +157,8 @@ export class DeltaTable {
       if (!schema.fields.some((f) => f.name === c)) {
         throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `partition column '${c}' is not in the schema`, { hint: `columns are ${schema.fields.map((f) => f.name).join(', ')}` });
       }
+      const nested = schema.fields.find((f) => f.name === c && f.nested !== undefined);
+      if (nested) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `partition column '${c}' is ${nested.type}; Delta partition columns must be primitive`);
     }
     if (partitionBy.length > 0 && partitionBy.length === schema.fields.length) {
       throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'a table needs at least one column that is not a partition column');

@@ -97,6 +97,7 @@ export function computeStats(fields: readonly SchemaField[], columns: readonly (
     const floating = field.type === 'double' || field.type === 'float';
     const strings = field.type === 'string';
     const decimals = decimalOf(field.type) !== undefined;
+    if (field.nested !== undefined) return; // no statistics for nested columns (none of their leaves is skipped on)
     if (field.type === 'binary') {
       let nulls = 0;
       for (let r = 0; r < values.length; r++) if (values[r] === null) nulls++;

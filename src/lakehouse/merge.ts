@@ -212,6 +212,8 @@ export class MergeBuilder {
     if (typeof on !== 'function') {
       if (on.length === 0) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'merge: on needs at least one key column');
       checkColumns(schema, on, 'merge on');
+      const nested = schema.fields.find((f) => on.includes(f.name) && f.nested !== undefined);
+      if (nested) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `merge on: column '${nested.name}' is ${nested.type}; nested columns cannot be merge keys`, { hint: 'match on primitive columns (or give on as a function)' });
     }
     const source = this.source.map((row, i) => canonicalSource(schema, row, i));
 

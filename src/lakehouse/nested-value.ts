@@ -66,3 +66,75 @@ export function canonicalNested(type: DeltaType | NestedType, v: unknown): Delta
     }
   }
 }
+
+type Leaf = (type: DeltaType, value: unknown) => DeltaValue | { error: string };
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && !(v instanceof Uint8Array) && !(v instanceof Map);
+const isError = (v: unknown): v is { error: string } => isPlainObject(v) && typeof v.error === 'string' && Object.keys(v).length === 1;
+
+/**
+ * Converts a JS value to the canonical value of a nested type for writing, or says why it does not fit (with the
+ * path to the offending part): a struct is an object with only the struct's fields (missing ones null), an array an
+ * array, a map a `Map` (or, with string keys, a plain object); leaves go through `leaf` (value-mapping's
+ * `toCanonical`); nulls only where the type allows them (map keys never).
+ *
+ * @example
+ * toCanonicalNested({ type: 'array', elementType: 'long', containsNull: false }, [1, null], toCanonical);
+ * // { error: 'element 1: null, which the array does not allow' }
+ */
+export function toCanonicalNested(type: DeltaType | NestedType, value: unknown, leaf: Leaf): DeltaValue | { error: string } {
+  if (value === null || value === undefined) return null;
+  if (typeof type === 'string') return leaf(type, value);
+  const within = (where: string, t: DeltaType | NestedType, v: unknown, nullable: boolean): DeltaValue | { error: string } => {
+    if ((v === null || v === undefined) && !nullable) return { error: `${where}: null, which the ${type.type} does not allow` };
+    const c = toCanonicalNested(t, v, leaf);
+    return isError(c) ? { error: `${where}: ${c.error}` } : c;
+  };
+  switch (type.type) {
+    case 'array': {
+      if (!Array.isArray(value)) return { error: `${describe(value)}, not an array` };
+      const out: DeltaValue[] = [];
+      for (let i = 0; i < value.length; i++) {
+        const c = within(`element ${i}`, type.elementType, value[i], type.containsNull);
+        if (isError(c)) return c;
+        out.push(c);
+      }
+      return out;
+    }
+    case 'map': {
+      let entries: [unknown, unknown][];
+      if (value instanceof Map) entries = [...(value as Map<unknown, unknown>)];
+      else if (isPlainObject(value) && type.keyType === 'string') entries = Object.entries(value);
+      else return { error: `${describe(value)}, not a Map${type.keyType === 'string' ? ' or an object' : ''}` };
+      const out = new Map<DeltaValue, DeltaValue>();
+      for (const [k, v] of entries) {
+        const key = within('a map key', type.keyType, k, false);
+        if (isError(key)) return key;
+        const x = within(`the value of key ${String(k)}`, type.valueType, v, type.valueContainsNull);
+        if (isError(x)) return x;
+        out.set(key, x);
+      }
+      return out;
+    }
+    case 'struct': {
+      if (!isPlainObject(value)) return { error: `${describe(value)}, not an object of the struct's fields` };
+      const names = new Set(type.fields.map((f) => f.name));
+      const unknown = Object.keys(value).find((k) => !names.has(k));
+      if (unknown !== undefined) return { error: `field '${unknown}' is not in the struct (${[...names].join(', ')})` };
+      const out: Record<string, DeltaValue> = {};
+      for (const f of type.fields) {
+        const c = within(`field '${f.name}'`, f.type, value[f.name], f.nullable);
+        if (isError(c)) return c;
+        out[f.name] = c;
+      }
+      return out;
+    }
+  }
+}
+
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return 'an array';
+  if (v instanceof Map) return 'a Map';
+  if (typeof v === 'string') return `string '${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`;
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+}

@@ -107,6 +107,8 @@ function checkOptions(snapshot: Snapshot, options: OptimizeOptions): { target: n
   for (const c of zOrderBy) {
     if (!names.includes(c)) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `optimize: zOrderBy column '${c}' is not in the schema`, { hint: `columns are ${names.join(', ')}` });
     if (snapshot.partitionColumns.includes(c)) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `optimize: '${c}' is a partition column; Z-order clusters within partitions, so use other columns`);
+    const nested = snapshot.schema.fields.find((f) => f.name === c && f.nested !== undefined);
+    if (nested) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `optimize: zOrderBy column '${c}' is ${nested.type}; nested columns have no order to cluster by`);
   }
   if (new Set(zOrderBy).size !== zOrderBy.length) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `optimize: zOrderBy lists a column twice (${zOrderBy.join(', ')})`);
   for (const c of Object.keys(options.where ?? {})) {

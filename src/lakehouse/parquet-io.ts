@@ -13,7 +13,7 @@ import { ParquetFileError } from './errors.ts';
 import { fileSource, GuardedParquet } from './parquet-guard.ts';
 import { bigintFromBytes, decimalByteLength, decimalString, unscaledOfCanonical } from './decimal-value.ts';
 import { canonicalNested } from './nested-value.ts';
-import { decimalOf, type SchemaField } from './schema.ts';
+import { decimalOf, type DeltaType, type NestedType, type SchemaField } from './schema.ts';
 import { dateToDays, daysToDate, type DeltaValue } from './value-mapping.ts';
 
 type Hyparquet = typeof import('hyparquet');
@@ -97,7 +97,7 @@ export function loadWriter(): Promise<HyparquetWriter> {
   return (writerModule ??= import('hyparquet-writer'));
 }
 
-function schemaElement(field: SchemaField, required: boolean): SchemaElement {
+function schemaElement(field: Pick<SchemaField, 'name' | 'type'> & Partial<SchemaField>, required: boolean): SchemaElement {
   const repetition_type = required ? 'REQUIRED' : 'OPTIONAL';
   const name = field.name;
   switch (field.type) {
@@ -127,8 +127,55 @@ function schemaElement(field: SchemaField, required: boolean): SchemaElement {
   }
 }
 
+/**
+ * The schema elements of a column of any type, depth-first: nested types as Spark and delta-rs lay them out (a
+ * struct a group of its fields, an array the 3-level LIST `name/list/element`, a map the MAP `name/key_value/{key,
+ * value}` with required keys).
+ */
+function columnElements(name: string, type: DeltaType | NestedType, required: boolean): SchemaElement[] {
+  const repetition_type = required ? 'REQUIRED' : 'OPTIONAL';
+  if (typeof type === 'string') return [schemaElement({ name, type, nullable: !required, metadata: {} }, required)];
+  switch (type.type) {
+    case 'struct':
+      return [{ name, repetition_type, num_children: type.fields.length }, ...type.fields.flatMap((f) => columnElements(f.name, f.type, !f.nullable))];
+    case 'array':
+      return [
+        { name, repetition_type, converted_type: 'LIST', logical_type: { type: 'LIST' }, num_children: 1 },
+        { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+        ...columnElements('element', type.elementType, !type.containsNull),
+      ];
+    case 'map':
+      return [
+        { name, repetition_type, converted_type: 'MAP', logical_type: { type: 'MAP' }, num_children: 1 },
+        { name: 'key_value', repetition_type: 'REPEATED', num_children: 2 },
+        ...columnElements('key', type.keyType, true),
+        ...columnElements('value', type.valueType, !type.valueContainsNull),
+      ];
+  }
+}
+
+/** A nested value as hyparquet-writer takes it: leaves as `physicalValues` makes them, maps as `Map`s. */
+function physicalNested(type: DeltaType | NestedType, v: DeltaValue): unknown {
+  if (v === null) return null;
+  if (typeof type === 'string') {
+    if (type === 'date') return dateToDays(v as string);
+    return decimalOf(type) !== undefined ? unscaledOfCanonical(v as string) : v;
+  }
+  switch (type.type) {
+    case 'struct': {
+      const o = v as Readonly<Record<string, DeltaValue>>;
+      return Object.fromEntries(type.fields.map((f) => [f.name, physicalNested(f.type, o[f.name] ?? null)]));
+    }
+    case 'array':
+      return (v as readonly DeltaValue[]).map((e) => physicalNested(type.elementType, e));
+    case 'map':
+      return new Map([...(v as ReadonlyMap<DeltaValue, DeltaValue>)].map(([k, x]) => [physicalNested(type.keyType, k), physicalNested(type.valueType, x)]));
+  }
+}
+
 /** A column's canonical values as hyparquet-writer takes them: dates as days, decimals as unscaled bigints. */
 function physicalValues(field: SchemaField, values: readonly DeltaValue[]): unknown[] {
+  if (field.nested !== undefined) return values.map((v) => physicalNested(field.nested!, v));
   if (field.type === 'date') return values.map((v) => (v === null ? null : dateToDays(v as string)));
   if (decimalOf(field.type) !== undefined) return values.map((v) => (v === null ? null : unscaledOfCanonical(v as string)));
   return values as unknown[];
@@ -148,7 +195,9 @@ export async function writeParquet(fields: readonly SchemaField[], columns: read
   const compressors = await writeCompressors();
   const schema: SchemaElement[] = [
     { name: 'schema', num_children: fields.length },
-    ...fields.map((f, i) => schemaElement(f, !f.nullable || (columns[i].length > 0 && !columns[i].includes(null)))),
+    ...fields.flatMap((f, i) => (f.nested !== undefined
+      ? columnElements(f.name, f.nested, !f.nullable)
+      : [schemaElement(f, !f.nullable || (columns[i].length > 0 && !columns[i].includes(null)))])),
   ];
   const columnData = fields.map((field, i) => {
     return { name: field.name, data: physicalValues(field, columns[i]) as any[] };

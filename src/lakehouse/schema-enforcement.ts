@@ -11,6 +11,7 @@
 import { excerpt } from '../model/index.ts';
 import { SchemaMismatchError } from './errors.ts';
 import type { SchemaField, TableSchema } from './schema.ts';
+import { toCanonicalNested } from './nested-value.ts';
 import { type DeltaValue, isValueError, type Row, toCanonical } from './value-mapping.ts';
 
 const INT64_MIN = -(2n ** 63n);
@@ -47,7 +48,7 @@ function enforceColumn(field: SchemaField, rows: readonly Row[]): DeltaValue[] {
   const out: DeltaValue[] = new Array(n);
   const slow = (r: number): DeltaValue => {
     const value = rows[r][name];
-    const canonical = toCanonical(field.type, value);
+    const canonical = field.nested !== undefined ? toCanonicalNested(field.nested, value, toCanonical) : toCanonical(field.type, value);
     if (isValueError(canonical)) {
       throw new SchemaMismatchError(name, `row ${r}: column '${name}' expects ${field.type}, got ${canonical.error}`, { row: r, expected: field.type, element: rows[r] });
     }

@@ -152,7 +152,82 @@ export interface TableSchema {
  * @example
  * const s: SchemaInput = { id: { type: 'long', nullable: false }, country: 'string', ts: 'timestamp' };
  */
-export type SchemaInput = Readonly<Record<string, DeltaType | { readonly type: DeltaType; readonly nullable?: boolean }>>;
+export type SchemaInput = Readonly<Record<string, ReadableDeltaType | { readonly type: ReadableDeltaType; readonly nullable?: boolean }>>;
+
+/**
+ * Parses a type name: a primitive ('long', 'decimal(10,2)') or a nested type in Spark's simple-string form
+ * ('array<string>', 'map<string,long>', 'struct<a:long,b:array<date>>'; nested elements, values and fields nullable).
+ * Undefined when it is neither.
+ *
+ * @example
+ * parseTypeName('map<string,array<long>>');
+ * // { type: 'map', keyType: 'string', valueType: { type: 'array', elementType: 'long', containsNull: true }, valueContainsNull: true }
+ */
+export function parseTypeName(text: string): DeltaType | NestedType | undefined {
+  const s = text.replace(/\s+/g, '');
+  let pos = 0;
+  const fail = (): never => { throw new Error(`bad type at ${pos}`); };
+  const expect = (c: string): void => { if (s[pos] !== c) fail(); pos++; };
+  const parse = (): DeltaType | NestedType => {
+    if (s.startsWith('array<', pos)) {
+      pos += 6;
+      const elementType = parse();
+      expect('>');
+      return { type: 'array', elementType, containsNull: true };
+    }
+    if (s.startsWith('map<', pos)) {
+      pos += 4;
+      const keyType = parse();
+      expect(',');
+      const valueType = parse();
+      expect('>');
+      return { type: 'map', keyType, valueType, valueContainsNull: true };
+    }
+    if (s.startsWith('struct<', pos)) {
+      pos += 7;
+      const fields: { name: string; type: DeltaType | NestedType; nullable: boolean; metadata: Record<string, unknown> }[] = [];
+      while (s[pos] !== '>') {
+        const colon = s.indexOf(':', pos);
+        if (colon <= pos) fail();
+        const name = s.slice(pos, colon);
+        pos = colon + 1;
+        fields.push({ name, type: parse(), nullable: true, metadata: {} });
+        if (s[pos] === ',') pos++;
+        else if (s[pos] !== '>') fail();
+      }
+      pos++;
+      if (fields.length === 0) fail();
+      return { type: 'struct', fields };
+    }
+    let depth = 0;
+    const start = pos;
+    while (pos < s.length && (depth > 0 || (s[pos] !== ',' && s[pos] !== '>' && s[pos] !== '<'))) {
+      if (s[pos] === '(') depth++;
+      if (s[pos] === ')') depth--;
+      pos++;
+    }
+    return canonicalType(s.slice(start, pos)) ?? fail();
+  };
+  try {
+    const t = parse();
+    return pos === s.length ? t : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a type is, or holds, timestamp_ntz (which needs the `timestampNtz` table feature).
+ *
+ * @example
+ * holdsTimestampNtz(parseTypeName('array<timestamp_ntz>')!); // true
+ */
+export function holdsTimestampNtz(type: DeltaType | NestedType): boolean {
+  if (typeof type === 'string') return type === 'timestamp_ntz';
+  if (type.type === 'array') return holdsTimestampNtz(type.elementType);
+  if (type.type === 'map') return holdsTimestampNtz(type.keyType) || holdsTimestampNtz(type.valueType);
+  return type.fields.some((f) => holdsTimestampNtz(f.type));
+}
 
 /**
  * Normalizes a `SchemaInput` to a `TableSchema`, rejecting unknown types and names that differ only by case.
@@ -166,17 +241,17 @@ export function toTableSchema(input: SchemaInput): TableSchema {
   for (const [name, spec] of Object.entries(input)) {
     const given = typeof spec === 'string' ? spec : spec.type;
     const nullable = typeof spec === 'string' ? true : spec.nullable ?? true;
-    const type = canonicalType(given);
+    const type = typeof given === 'string' ? parseTypeName(given) : undefined;
     if (type === undefined) {
       throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `column '${name}' has unsupported type '${typeof given === 'string' ? given : JSON.stringify(given)}'`, {
-        hint: `use one of ${[...PRIMITIVE].join(', ')}, decimal(p,s) with 1 ≤ p ≤ 38 and s ≤ p (nested struct, array and map columns are read-only for now)`,
+        hint: `use one of ${[...PRIMITIVE].join(', ')}, decimal(p,s) with 1 ≤ p ≤ 38 and s ≤ p, or a nested type such as array<string>, map<string,long>, struct<a:long,b:date>`,
       });
     }
     if (name === '' || seen.has(name.toLowerCase())) {
       throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `column name '${name}' is empty or duplicated (Delta column names are case-insensitive)`);
     }
     seen.add(name.toLowerCase());
-    fields.push({ name, type, nullable, metadata: {} });
+    fields.push(typeof type === 'string' ? { name, type, nullable, metadata: {} } : { name, type: typeName(type) as NestedTypeName, nullable, metadata: {}, nested: type });
   }
   if (fields.length === 0) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'a table needs at least one column');
   return { fields };

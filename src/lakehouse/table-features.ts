@@ -10,7 +10,7 @@
  */
 import type { AddAction, MetadataAction, ProtocolAction } from './actions.ts';
 import { UnsupportedFeatureError } from './errors.ts';
-import { type SchemaField, type TableSchema, unreadableTypes } from './schema.ts';
+import { type DeltaType, holdsTimestampNtz, type SchemaField, type TableSchema, unreadableTypes } from './schema.ts';
 import { TABLE_PROPERTIES } from './table-properties.ts';
 import { compareUtf8 } from './value-order.ts';
 
@@ -36,8 +36,8 @@ const READER_FEATURES: ReadonlySet<string> = new Set(['vacuumProtocolCheck', 'ti
 const WRITER_FEATURES: ReadonlySet<string> = new Set(['appendOnly', 'changeDataFeed', 'timestampNtz']);
 
 /**
- * The protocol a table needs once its schema is `fields`: `protocol` itself, or — when a timestamp_ntz column
- * appears and the protocol lacks the `timestampNtz` feature (PROTOCOL.md "Timestamp without timezone") — reader 3 /
+ * The protocol a table needs once its schema is `fields`: `protocol` itself, or — when a timestamp_ntz column (or
+ * one holding timestamp_ntz values, nested) appears and the protocol lacks the `timestampNtz` feature (PROTOCOL.md "Timestamp without timezone") — reader 3 /
  * writer 7 listing it, with the features the legacy versions implied that Riffle writes (appendOnly from writer 2,
  * changeDataFeed from writer 4) listed explicitly, as writer 7 requires.
  *
@@ -46,7 +46,7 @@ const WRITER_FEATURES: ReadonlySet<string> = new Set(['appendOnly', 'changeDataF
  * // { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['timestampNtz'], writerFeatures: ['appendOnly', 'timestampNtz'] }
  */
 export function protocolForSchema(protocol: ProtocolAction, fields: readonly SchemaField[]): ProtocolAction {
-  if (!fields.some((f) => f.type === 'timestamp_ntz')) return protocol;
+  if (!fields.some((f) => holdsTimestampNtz(f.nested ?? (f.type as DeltaType)))) return protocol;
   const hasReader = protocol.minReaderVersion === 3 && (protocol.readerFeatures ?? []).includes('timestampNtz');
   const hasWriter = protocol.minWriterVersion === 7 && (protocol.writerFeatures ?? []).includes('timestampNtz');
   if (hasReader && hasWriter) return protocol;
@@ -136,7 +136,6 @@ export function assertWritable(protocol: ProtocolAction, metadata: MetadataActio
     refusals.add(WRITER_VERSION_FEATURES[v] ?? `writerVersion ${v}`, `the table requires writer version ${v}; Riffle writes versions 2 to 4 and 7`);
   }
   for (const field of schema.fields) {
-    if (field.nested !== undefined) refusals.add(`type ${field.type}`, `column '${field.name}' has type ${field.type}: Riffle reads nested columns but cannot write them yet`);
     if (field.metadata['delta.invariants'] !== undefined) {
       refusals.add('invariants', `column '${field.name}' has a delta.invariants constraint Riffle does not enforce yet`);
     }

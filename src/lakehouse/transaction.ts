@@ -179,6 +179,8 @@ export class Transaction {
         throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `the new schema has no partition column '${c}'`, { hint: 'keep the partition columns in the rows, or give partitionBy with overwriteSchema' });
       }
     }
+    const nested = schema.fields.find((f) => partitionBy.includes(f.name) && f.nested !== undefined);
+    if (nested) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `partition column '${nested.name}' is ${nested.type}; Delta partition columns must be primitive`);
     if (partitionBy.length === schema.fields.length) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'a table needs at least one column that is not a partition column');
     if (current.configuration['delta.enableChangeDataFeed'] === 'true') {
       const clash = schema.fields.find((f) => CDF_COLUMNS.includes(f.name));

@@ -9,7 +9,8 @@
  * decimals by `compareDecimals`.
  */
 import { toCanonicalDecimal } from './decimal-value.ts';
-import { decimalOf, type ReadableDeltaType } from './schema.ts';
+import { toCanonicalNested } from './nested-value.ts';
+import { decimalOf, type NestedType, parseTypeName, type ReadableDeltaType } from './schema.ts';
 
 /**
  * A value in a table row.
@@ -93,11 +94,25 @@ export function toCanonical(type: ReadableDeltaType, value: unknown): DeltaValue
       return { error: describeValue(value) };
     default: {
       const d = decimalOf(type);
-      if (d === undefined) return { error: `unsupported type ${String(type)}` };
+      if (d === undefined) {
+        const nested = nestedTypeNamed(type);
+        return nested === undefined ? { error: `unsupported type ${String(type)}` } : toCanonicalNested(nested, value, toCanonical);
+      }
       if (typeof value !== 'string' && typeof value !== 'bigint' && typeof value !== 'number') return { error: describeValue(value) };
       return toCanonicalDecimal(value, d.precision, d.scale);
     }
   }
+}
+
+const nestedTypes = new Map<string, NestedType | undefined>();
+
+/** The nested type of a simple-string name (parsed once per name; nested elements nullable). */
+function nestedTypeNamed(name: string): NestedType | undefined {
+  if (!nestedTypes.has(name)) {
+    const t = parseTypeName(name);
+    nestedTypes.set(name, typeof t === 'object' ? t : undefined);
+  }
+  return nestedTypes.get(name);
 }
 
 /**
@@ -120,7 +135,10 @@ export function sameValue(a: DeltaValue, b: DeltaValue): boolean {
  * const v = toCanonical('long', 'x'); if (isValueError(v)) console.log(v.error); // "string 'x'"
  */
 export function isValueError(v: DeltaValue | { error: string }): v is { error: string } {
-  return v !== null && typeof v === 'object' && !(v instanceof Date) && !(v instanceof Uint8Array);
+  if (v === null || typeof v !== 'object' || v instanceof Date || v instanceof Uint8Array || v instanceof Map || Array.isArray(v)) return false;
+  // A struct value is an object too: an error is the object with only a string `error`.
+  const keys = Object.keys(v);
+  return keys.length === 1 && keys[0] === 'error' && typeof (v as { error?: unknown }).error === 'string';
 }
 
 /**
