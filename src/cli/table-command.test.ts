@@ -159,6 +159,22 @@ describe('riffle table (command line)', { concurrency: 1 }, () => {
     assert.deepEqual((await json(['show', typed, '--where', 'd < 10'])).rows.map((r: { id: number }) => r.id).sort(), [1, 2]);
     const text = await riffle(['show', typed, '--where', 'id = 1']);
     assert.match(text.stdout, /0x00ff80/);
+    // CSV and JSON Lines into the typed table: decimals exact, timestamp_ntz without zone, nested from JSON.
+    writeFileSync(join(dir, 'typed.csv'), 'id,d,ntz,f,day\n3,12345678901234567890.0123456789,2024-01-01 00:00:00.000001,0.5,1900-01-01\n');
+    const w = await riffle(['write', typed, '--from', join(dir, 'typed.csv')]);
+    assert.equal(w.code, 0, w.stderr);
+    const three = (await json(['show', typed, '--where', 'id = 3'])).rows[0];
+    assert.deepEqual([three.d, three.ntz, three.f, three.day], ['12345678901234567890.0123456789', '2024-01-01T00:00:00.000001', 0.5, '1900-01-01']);
+    writeFileSync(join(dir, 'typed-bad.csv'), 'id,d\n4,1.00000000001\n');
+    const bad = await riffle(['write', typed, '--from', join(dir, 'typed-bad.csv')]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /column 'd' expects decimal\(38,10\), got string '1.00000000001' has more than 10 decimal places/);
+    const nestedTable = join(dir, 'nested');
+    await DeltaTable.create(nestedTable, { schema: { id: 'long', tags: 'array<string>', attrs: 'map<string,long>', pt: 'struct<x:double,at:timestamp>' } });
+    writeFileSync(join(dir, 'nested.jsonl'), '{"id":1,"tags":["a",null],"attrs":{"k":2},"pt":{"x":1.5,"at":"2024-01-01T00:00:00.000001Z"}}\n');
+    const wn = await riffle(['write', nestedTable, '--from', join(dir, 'nested.jsonl')]);
+    assert.equal(wn.code, 0, wn.stderr);
+    assert.deepEqual((await json(['show', nestedTable])).rows, [{ id: 1, tags: ['a', null], attrs: { k: 2 }, pt: { x: 1.5, at: '2024-01-01T00:00:00.000001Z' } }]);
   });
 
   it('bad usage exits 2 naming what is wrong and what is expected', async () => {

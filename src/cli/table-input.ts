@@ -153,14 +153,17 @@ function fromCell(cell: string, type: DeltaType, exact: boolean, where: string):
     case 'long':
       if (!INTEGER.test(t) || !files.fitsLong(t)) throw bad('a 64-bit integer');
       return BigInt(t);
-    case 'integer':
-      if (!INTEGER.test(t) || Math.abs(Number(t)) > 2 ** 31) throw bad('a 32-bit integer');
-      return Number(t);
-    case 'double': {
+    case 'integer': case 'short': case 'byte':
+      if (!INTEGER.test(t) || Math.abs(Number(t)) > 2 ** 31) throw bad(`a ${type === 'integer' ? 32 : type === 'short' ? 16 : 8}-bit integer`);
+      return Number(t); // the table's schema enforcement checks short/byte ranges
+    case 'double': case 'float': {
       const n = files.numberOf(t);
       if (n === undefined) throw bad('a number');
       return n;
     }
+    case 'timestamp_ntz':
+      if (!TIMESTAMP.test(t) || /(Z|[+-]\d{2}:?\d{2})$/.test(t)) throw bad('an ISO-8601 timestamp without a zone');
+      return t;
     case 'boolean':
       if (!BOOLEAN.test(t)) throw bad('true or false');
       return t.toLowerCase() === 'true';
@@ -170,6 +173,12 @@ function fromCell(cell: string, type: DeltaType, exact: boolean, where: string):
     case 'timestamp':
       if (!TIMESTAMP.test(t)) throw bad('an ISO-8601 timestamp');
       return /(Z|[+-]\d{2}:?\d{2})$/.test(t) ? t : `${t}Z`;
+    case 'binary':
+      throw new InputError(`${where} is binary, which CSV cannot give (write binary columns through the API)`);
+    default:
+      // decimal(p,s): the exact text, checked (digits, scale) by the table's schema enforcement; nested types have no CSV form.
+      if (type.startsWith('decimal(')) return t;
+      throw new InputError(`${where} is ${type}, which CSV cannot give (write nested columns from JSON Lines or through the API)`);
   }
 }
 
@@ -215,7 +224,7 @@ async function typeJsonl(path: string, table: TableSchema | undefined, invalidUt
 function inferJson(path: string, column: string, values: readonly unknown[]): DeltaType {
   const present = values.filter((v) => v !== null && v !== undefined);
   const kinds = new Set(present.map((v) => (Array.isArray(v) ? 'array' : typeof v)));
-  if (kinds.has('object') || kinds.has('array')) throw new InputError(`${path}: column '${column}' holds nested values, which Riffle tables cannot store yet`);
+  if (kinds.has('object') || kinds.has('array')) throw new InputError(`${path}: column '${column}' holds nested values, whose type cannot be inferred: create the table with the column's type first (e.g. array<long>, struct<a:long,b:string>)`);
   if (kinds.size > 1) throw new InputError(`${path}: column '${column}' mixes ${[...kinds].join(' and ')} values, so its type cannot be inferred`);
   const kind = [...kinds][0];
   if (kind === undefined) return 'string';
@@ -234,9 +243,14 @@ function fromJson(value: unknown, type: DeltaType, where: string): Row[string] {
       if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
       if (typeof value === 'string' && INTEGER.test(value) && files.fitsLong(value)) return BigInt(value);
       throw bad();
-    case 'integer': case 'double':
+    case 'integer': case 'double': case 'short': case 'byte': case 'float':
       if (typeof value === 'number') return value;
       throw bad();
+    case 'timestamp_ntz':
+      if (typeof value === 'string' && TIMESTAMP.test(value) && !/(Z|[+-]\d{2}:?\d{2})$/.test(value)) return value;
+      throw bad();
+    case 'binary':
+      throw new InputError(`${where} is binary, which JSON cannot give (write binary columns through the API)`);
     case 'boolean':
       if (typeof value === 'boolean') return value;
       throw bad();
@@ -245,6 +259,12 @@ function fromJson(value: unknown, type: DeltaType, where: string): Row[string] {
       throw bad();
     case 'date': case 'string':
       if (typeof value === 'string') return value;
+      throw bad();
+    default:
+      // decimal(p,s): a string (exact) or a number (at most 15 significant digits), checked by the table's schema
+      // enforcement; nested types: the JSON value itself (objects, arrays; maps with string keys as objects).
+      if (type.startsWith('decimal(') && (typeof value === 'string' || typeof value === 'number')) return value;
+      if (!type.startsWith('decimal(') && typeof value === 'object') return value as Row[string];
       throw bad();
   }
 }
