@@ -31,5 +31,5 @@ export { compilePredicate, matchesRow, type Condition, type Predicate, type Term
 export { readDataFile } from './file-rows.ts';
 export type { FileStats } from './file-stats.ts';
 export { describeValue, formatLocalTimestamp, formatTimestamp, isValueError, toCanonical, type DeltaValue, type NestedValue, type Row } from './value-mapping.ts';
-export { decimalOf } from './schema.ts';
+export { decimalOf, parseTypeName } from './schema.ts';
 export { ConcurrentModificationError, DeltaTableError, ParquetFileError, SchemaMismatchError, UnsupportedFeatureError, type DeltaTableErrorCode } from './errors.ts';

@@ -103,7 +103,8 @@ async function fileColumns(files: readonly DataFile[], dataColumns: readonly str
     else unknown.push(f.absolutePath);
   }
   if (unknown.length > 0) {
-    const rows = await run(`SELECT file_name, name FROM parquet_schema([${unknown.map(quoteString).join(', ')}]) WHERE num_children IS NULL OR num_children = 0`);
+    // Every element's name, groups too: a nested column is a group (its leaves' names are 'element', 'key', …).
+    const rows = await run(`SELECT file_name, name FROM parquet_schema([${unknown.map(quoteString).join(', ')}])`);
     const found = new Map<string, Set<string>>(unknown.map((p) => [p, new Set<string>()]));
     for (const [file, name] of rows) found.get(String(file))?.add(String(name));
     for (const [p, s] of found) out.set(p, s);

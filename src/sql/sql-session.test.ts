@@ -202,6 +202,24 @@ describe('errors', () => {
     await assert.rejects(session.query("SELECT * FROM delta('lost')"), (e: SqlError) => e instanceof SqlError && e.code === 'SQL_IO' && e.column === 15 && e.message.includes(file.absolutePath));
   });
 
+  it('every Delta type reads exactly: decimals, timestamp_ntz, binary, nested columns (also as partition values)', async () => {
+    const t = await DeltaTable.create(join(dir, 'typed'), {
+      schema: { id: 'long', d: 'decimal(38,10)', ntz: 'timestamp_ntz', b: 'binary', tags: 'array<string>', st: 'struct<a:long,m:map<string,double>>', pd: 'decimal(5,2)' },
+      partitionBy: ['pd'],
+    });
+    await t.append([
+      { id: 1n, d: '-1234567890123456789012345678.0123456789', ntz: '0001-01-01 00:00:00.000001', b: new Uint8Array([0, 255]), tags: ['a', null], st: { a: 1n, m: { k: 1.5 } }, pd: '1.50' },
+      { id: 2n, pd: null },
+    ]);
+    const r = await session.query("SELECT id, d, ntz, tags, st, pd, st.m['k'] AS mk FROM delta('typed') ORDER BY id");
+    assert.deepEqual(r.columns.map((c) => c.type), ['BIGINT', 'DECIMAL(38,10)', 'TIMESTAMP', 'VARCHAR[]', 'STRUCT("a" BIGINT, "m" MAP(VARCHAR, DOUBLE))', 'DECIMAL(5,2)', 'DOUBLE']);
+    assert.deepEqual(r.rows, [
+      [1, '-1234567890123456789012345678.0123456789', '0001-01-01 00:00:00.000001', ['a', null], { a: '1', m: [{ key: 'k', value: 1.5 }] }, '1.50', 1.5],
+      [2, null, null, null, null, null, null],
+    ]);
+    assert.deepEqual((await session.query("SELECT id FROM delta('typed') WHERE d < 0 AND pd = 1.5")).rows, [[1]]);
+  });
+
   it('a type error is a SqlError with a hint', async () => {
     await assert.rejects(session.query("SELECT note + 1 FROM delta('events')"), (e: SqlError) => e.code === 'SQL_TYPE' && /cast/.test(e.hint ?? ''));
   });

@@ -2,7 +2,9 @@
  * SQL text helpers: quoting identifiers and strings, and the DuckDB type of a Delta column type.
  */
 
-/** The DuckDB type of a Delta column type. */
+import { parseTypeName, type NestedType } from '../lakehouse/index.ts';
+
+/** The DuckDB type of a Delta column type (nested ones, named as Spark's simple strings, as LIST/MAP/STRUCT). */
 export function duckType(deltaType: string): string {
   switch (deltaType) {
     case 'string': return 'VARCHAR';
@@ -20,7 +22,8 @@ export function duckType(deltaType: string): string {
     default: {
       const dec = /^decimal\((\d+),\s*(\d+)\)$/.exec(deltaType);
       if (dec) return `DECIMAL(${dec[1]},${dec[2]})`;
-      return 'VARCHAR';
+      const nested = parseTypeName(deltaType);
+      return nested !== undefined && typeof nested === 'object' ? duckNestedType(nested) : 'VARCHAR';
     }
   }
 }
@@ -33,4 +36,13 @@ export function quoteIdent(name: string): string {
 /** `'text'` with inner quotes doubled. */
 export function quoteString(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
+}
+
+function duckNestedType(t: NestedType | string): string {
+  if (typeof t === 'string') return duckType(t);
+  switch (t.type) {
+    case 'array': return `${duckNestedType(t.elementType)}[]`;
+    case 'map': return `MAP(${duckNestedType(t.keyType)}, ${duckNestedType(t.valueType)})`;
+    case 'struct': return `STRUCT(${t.fields.map((f) => `${quoteIdent(f.name)} ${duckNestedType(f.type)}`).join(', ')})`;
+  }
 }
