@@ -273,3 +273,14 @@ test('nested columns are written: canonical values, values that do not fit named
   await assert.rejects(DeltaTable.create(fresh(), { schema: { id: 'long', tags: 'array<string>' }, partitionBy: ['tags'] }), /partition column 'tags' is array<string>; Delta partition columns must be primitive/);
   await assert.rejects(DeltaTable.create(fresh(), { schema: { v: 'array<strin>' as 'string' } }), /column 'v' has unsupported type 'array<strin>'/);
 });
+
+test('schema evolution adds nested columns (mergeSchema with their type, overwriteSchema); nested timestamp_ntz upgrades the protocol', async () => {
+  const table = await DeltaTable.create(fresh(), { schema: { id: 'long' } });
+  await table.append([{ id: 1n, tags: ['a'], pt: { x: 1 } }], { mergeSchema: true, schema: { tags: 'array<string>', pt: 'struct<x:long,at:timestamp_ntz>' } });
+  assert.deepEqual((await table.schema()).fields.map((f) => f.type), ['long', 'array<string>', 'struct<x:long,at:timestamp_ntz>']);
+  assert.deepEqual((await table.snapshot()).protocol.readerFeatures, ['timestampNtz']);
+  assert.deepEqual(await table.read(), [{ id: 1n, tags: ['a'], pt: { x: 1n, at: null } }]);
+  await assert.rejects(table.append([{ id: 2n, more: [1] }], { mergeSchema: true }), /cannot infer the type of new column 'more': its values are object/);
+  await table.overwrite([{ id: 3n, m: new Map([[1n, 'x']]) }], { overwriteSchema: true, schema: { id: 'long', m: 'map<long,string>' } });
+  assert.deepEqual(await table.read(), [{ id: 3n, m: new Map([[1n, 'x']]) }]);
+});

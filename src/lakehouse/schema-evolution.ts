@@ -76,10 +76,11 @@ function newColumnNames(schema: TableSchema, rows: readonly Row[]): string[] {
   return added;
 }
 
-function typeOf(name: string, rows: readonly Row[], types: SchemaInput | undefined): DeltaType {
+/** A new column: its given type (primitive or nested), or the type inferred from its values. */
+function newField(name: string, rows: readonly Row[], types: SchemaInput | undefined): SchemaField {
   const given = types?.[name];
-  if (given !== undefined) return toTableSchema({ [name]: given }).fields[0].type as DeltaType;
-  return inferColumnType(name, rows.map((r) => r?.[name]));
+  if (given !== undefined) return { ...toTableSchema({ [name]: given }).fields[0], nullable: true };
+  return { name, type: inferColumnType(name, rows.map((r) => r?.[name])), nullable: true, metadata: {} };
 }
 
 /**
@@ -116,7 +117,7 @@ export function mergedSchema(schema: TableSchema, rows: readonly Row[], types?: 
   const added = newColumnNames(schema, rows);
   if (added.length === 0) return undefined;
   const fields: SchemaField[] = [...schema.fields];
-  for (const name of added) fields.push({ name, type: typeOf(name, rows, types), nullable: true, metadata: {} });
+  for (const name of added) fields.push(newField(name, rows, types));
   return { fields };
 }
 

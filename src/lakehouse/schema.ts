@@ -267,7 +267,8 @@ export function toTableSchema(input: SchemaInput): TableSchema {
 export function schemaToJson(schema: TableSchema): string {
   return JSON.stringify({
     type: 'struct',
-    fields: schema.fields.map((f) => ({ name: f.name, type: f.nested ?? f.type, nullable: f.nullable, metadata: f.metadata })),
+    // A nested column is written in its JSON form, also when a field was built from its simple-string name alone.
+    fields: schema.fields.map((f) => ({ name: f.name, type: f.nested ?? parseTypeName(f.type) ?? f.type, nullable: f.nullable, metadata: f.metadata })),
   });
 }
 
