@@ -69,7 +69,7 @@ export async function assertAgreesWithDeltaRs(table: DeltaTable, described: Desc
 }
 
 /**
- * The schema of the interop tables: every type Riffle writes, a non-nullable long key.
+ * The schema of the interop tables: the common types, a non-nullable long key (every other type: types.test.ts).
  *
  * @example
  * await DeltaTable.create(path, { schema: interopSchema, partitionBy: ['country'] });
