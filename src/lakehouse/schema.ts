@@ -217,6 +217,25 @@ export function parseTypeName(text: string): DeltaType | NestedType | undefined 
 }
 
 /**
+ * The schema with every nested column's full type (`SchemaField.nested`) filled in from its simple-string name,
+ * for schemas built by hand (`{ name: 'tags', type: 'array<string>', … }`).
+ *
+ * @example
+ * withNestedTypes({ fields: [{ name: 't', type: 'array<long>', nullable: true, metadata: {} }] }).fields[0].nested;
+ * // { type: 'array', elementType: 'long', containsNull: true }
+ */
+export function withNestedTypes(schema: TableSchema): TableSchema {
+  if (schema.fields.every((f) => f.nested !== undefined || canonicalType(f.type) !== undefined)) return schema;
+  return {
+    fields: schema.fields.map((f) => {
+      if (f.nested !== undefined) return f;
+      const t = parseTypeName(f.type);
+      return t !== undefined && typeof t === 'object' ? { ...f, nested: t } : f;
+    }),
+  };
+}
+
+/**
  * Whether a type is, or holds, timestamp_ntz (which needs the `timestampNtz` table feature).
  *
  * @example

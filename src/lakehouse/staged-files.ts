@@ -11,7 +11,7 @@ import { resolveDataPath } from './data-path.ts';
 import { writeDataFiles } from './data-writer.ts';
 import { enforceSchema } from './schema-enforcement.ts';
 import { assertNoInPlaceWidening } from './schema-evolution.ts';
-import type { TableSchema } from './schema.ts';
+import { type TableSchema, withNestedTypes } from './schema.ts';
 import type { Row } from './value-mapping.ts';
 
 /**
@@ -22,8 +22,9 @@ import type { Row } from './value-mapping.ts';
  * const adds = await stageDataFiles('/lake/t', { fields: [{ name: 'id', type: 'long', nullable: true, metadata: {} }] }, [], [{ id: 1n }]);
  * const tx = await table.startTransaction(); for (const a of adds) tx.addFile(a); await tx.commit({ operation: 'WRITE' });
  */
-export async function stageDataFiles(tablePath: string, schema: TableSchema, partitionColumns: readonly string[], rows: readonly Row[],
+export async function stageDataFiles(tablePath: string, given: TableSchema, partitionColumns: readonly string[], rows: readonly Row[],
   options: { readonly numIndexedCols?: number } = {}): Promise<AddAction[]> {
+  const schema = withNestedTypes(given); // a schema built by hand may name nested types only
   let columns: ReturnType<typeof enforceSchema>;
   try {
     columns = enforceSchema(schema, rows);

@@ -134,8 +134,9 @@ export const WRITABLE_TYPES: readonly DeltaType[] = [
 ];
 
 /**
- * Whether a schema option's type name is one Riffle writes: a `WRITABLE_TYPES` name or `decimal(p,s)` with
- * 1 ≤ p ≤ 38 and s ≤ p.
+ * Whether a schema option's type name is one Riffle writes: a `WRITABLE_TYPES` name, `decimal(p,s)` with
+ * 1 ≤ p ≤ 38 and s ≤ p, or a nested type's simple string (`array<…>`, `map<…,…>`, `struct<…>`: its parts are
+ * checked when the table is created).
  *
  * @example
  * isWritableTypeName('decimal(10,2)'); // true
@@ -143,6 +144,7 @@ export const WRITABLE_TYPES: readonly DeltaType[] = [
 export function isWritableTypeName(type: unknown): type is DeltaType {
   if (typeof type !== 'string') return false;
   if ((WRITABLE_TYPES as readonly string[]).includes(type)) return true;
+  if (/^(array|map|struct)<.+>$/.test(type)) return true;
   const m = /^decimal\((\d+),(\d+)\)$/.exec(type);
   return m !== null && Number(m[1]) >= 1 && Number(m[1]) <= 38 && Number(m[2]) <= Number(m[1]);
 }

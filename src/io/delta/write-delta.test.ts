@@ -119,6 +119,12 @@ test('schema: a table with every Delta type is created from the schema option; v
   assert.deepEqual((await table.schema()).fields.map((f) => f.type), Object.values(schema));
   assert.deepEqual(await table.read(), [{ id: 1n, d: '12.30', b: new Uint8Array([7]), at: 1704067200000001n, f: 0.5, s: -2, y: 3 }]);
   assert.throws(() => io.delta.write('/x', { schema: { d: 'decimal(39,1)' as 'long' } }), /column 'd' has type "decimal\(39,1\)"/);
+  // Nested columns, and a value that does not fit one, to the error output naming the path.
+  const nestedPath = join(tmp(), 'n');
+  const nested = await runBatch([{ id: 1n, tags: ['a', null], pt: { x: 1.5 } }, { id: 2n, tags: [1], pt: null }], nestedPath, { schema: { id: 'long', tags: 'array<string>', pt: 'struct<x:double>' } });
+  assert.equal(nested.errors.length, 1);
+  assert.match(nested.errors[0]!.error, /column 'tags' expects array<string>, got element 0: number 1$/);
+  assert.deepEqual(await (await DeltaTable.open(nestedPath)).read(), [{ id: 1n, tags: ['a', null], pt: { x: 1.5 } }]);
 });
 
 test('inference: a column that is null in every row is an error naming it', async () => {

@@ -213,7 +213,7 @@ function validate(path: string, o: DeltaWriteOptions): Spec {
   if (mode !== 'merge' && o.mergeOn !== undefined) throw new ConfigError(`${where}: mergeOn is only for mode 'merge' (mode is '${mode}')`);
   const schema = o.schema === undefined ? undefined : Object.entries(o.schema).map(([name, s]): CheckedColumn => {
     const type = typeof s === 'string' ? s : s?.type;
-    if (!isWritableTypeName(type)) throw new ConfigError(`${where}: column '${name}' has type ${JSON.stringify(type)}`, { hint: `use one of ${WRITABLE_TYPES.join(', ')}, decimal(p,s)` });
+    if (!isWritableTypeName(type)) throw new ConfigError(`${where}: column '${name}' has type ${JSON.stringify(type)}`, { hint: `use one of ${WRITABLE_TYPES.join(', ')}, decimal(p,s), array<…>, map<…,…>, struct<name:type,…>` });
     return { name, type, nullable: typeof s === 'string' ? true : s.nullable ?? true };
   });
   for (const c of [...(o.partitionBy ?? []), ...(o.mergeOn ?? [])]) {
