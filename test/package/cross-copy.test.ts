@@ -37,6 +37,19 @@ export default Pipeline.define({ params: { n: { type: 'integer', default: 4 } } 
 });
 console.error('riffle from ' + import.meta.resolve('riffle'));
 `);
+    // Fixed windows crossing workers (the exchange encodes the other copy's windows) and sessions merging there.
+    writeFileSync(join(project, 'windows.ts'), `
+import { combine, create, kv, Pipeline, window, withTimestamps } from 'riffle';
+export default Pipeline.define({ params: {} }, (p) => {
+  const events = p.apply(create(Array.from({ length: 2000 }, (_, i) => i))).apply(withTimestamps((i: number) => i * 1000));
+  events.apply(window.into(window.fixed('1m'))).map((i: number) => kv('k' + (i % 7), 1))
+    .apply(combine.perKey(combine.sum()))
+    .apply(window.into(window.global())).apply(combine.globally(combine.count())).map((n: number) => { console.error('fixed=' + n); return n; });
+  events.map((i: number) => kv('s' + (i % 3), i)).apply(window.into(window.sessions('90s')))
+    .apply(combine.perKey(combine.count()))
+    .apply(window.into(window.global())).apply(combine.globally(combine.count())).map((n: number) => { console.error('sessions=' + n); return n; });
+});
+`);
     mkdirSync(join(project, 'dags'));
     writeFileSync(join(project, 'dags/etl.ts'), `
 import { dag } from 'riffle/orchestrator';
@@ -51,6 +64,14 @@ etl.task('double', { inputs: { n: extract } }, ({ inputs }) => inputs.n * 2);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr + r.stdout, /total=15/);
     assert.match(r.stderr + r.stdout, /riffle from file:.*\/node_modules\/riffle\/src\/index\.ts/);
+  });
+
+  it("riffle run --workers 2: the other copy's windows cross workers (fixed and merged sessions)", () => {
+    const r = riffle('run', 'windows.ts', '--workers', '2', '--no-progress');
+    assert.equal(r.status, 0, r.stderr);
+    // 2000 s of events: 34 one-minute windows × 7 keys; every event 1 s apart, so one session per key.
+    assert.match(r.stderr + r.stdout, /fixed=238/);
+    assert.match(r.stderr + r.stdout, /sessions=3/);
   });
 
   it("riffle run: the other copy's parameter error is a usage error, not a crash", () => {

@@ -10,7 +10,7 @@
  */
 import { type PaneInfo, type PaneTiming, NO_FIRING, paneInfo } from '../pane.ts';
 import { END_OF_GLOBAL_WINDOW, MAX_TIMESTAMP, MIN_TIMESTAMP, type Instant } from '../time.ts';
-import { GlobalWindow, GLOBAL_WINDOWS, IntervalWindow, type BoundedWindow } from '../window.ts';
+import { GlobalWindow, GLOBAL_WINDOWS, IntervalWindow, isGlobalWindow, isIntervalWindow, type BoundedWindow } from '../window.ts';
 import { ByteReader, ByteWriter, CoderInputError } from './byte-io.ts';
 import { MAX_ZERO_WIDTH_ITEMS } from './collections.ts';
 import { composedDeterminism, decodeIn, encodeIn, zeroWidthCoders, type Coder } from './core.ts';
@@ -104,8 +104,8 @@ export const intervalWindowCoder: Coder<IntervalWindow> = {
 
 /** The last instant of a window in Beam millis, computed exactly (an interval's end − 1 may not be a JS number). */
 export function windowMaxTimestampMillis(w: BoundedWindow): bigint {
-  if (w instanceof IntervalWindow) return instantToBeamMillis(w.end) - 1n;
-  if (w === GlobalWindow.INSTANCE) return BEAM_END_OF_GLOBAL_WINDOW;
+  if (isIntervalWindow(w)) return instantToBeamMillis(w.end) - 1n;
+  if (isGlobalWindow(w)) return BEAM_END_OF_GLOBAL_WINDOW;
   return instantToBeamMillis(w.maxTimestamp);
 }
 

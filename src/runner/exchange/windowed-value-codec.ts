@@ -17,6 +17,9 @@ import {
   GLOBAL_WINDOWS,
   GlobalWindow,
   IntervalWindow,
+  isGlobalWindow,
+  isIntervalWindow,
+  isPlainIntervalWindow,
   MAX_TIMESTAMP,
   MIN_TIMESTAMP,
   NO_FIRING,
@@ -102,7 +105,7 @@ export class WindowedValueCodec<T = unknown> {
 
   /** The flags, timestamp, windows and pane, without the value (a partitioner writes pre-encoded key bytes next). */
   encodeHeader(timestamp: Instant, windows: readonly BoundedWindow[], pane: PaneInfo, out: ByteWriter): void {
-    const global = windows === GLOBAL_WINDOWS || (windows.length === 1 && windows[0] === GlobalWindow.INSTANCE);
+    const global = windows === GLOBAL_WINDOWS || (windows.length === 1 && isGlobalWindow(windows[0]!));
     const tsKind = instantKind(timestamp);
     let flags = tsKind;
     if (global) flags |= GLOBAL;
@@ -142,8 +145,8 @@ export class WindowedValueCodec<T = unknown> {
   }
 
   private encodeWindow(w: BoundedWindow, out: ByteWriter): void {
-    if (w === GlobalWindow.INSTANCE) out.byte(WINDOW_GLOBAL);
-    else if (w.constructor === IntervalWindow) {
+    if (isGlobalWindow(w)) out.byte(WINDOW_GLOBAL);
+    else if (isPlainIntervalWindow(w)) {
       // Exactly an IntervalWindow: a subclass may carry more than its interval (it needs its window function's coder).
       out.byte(WINDOW_INTERVAL);
       writeInstant((w as IntervalWindow).start, out);
@@ -152,7 +155,7 @@ export class WindowedValueCodec<T = unknown> {
       out.byte(WINDOW_CUSTOM);
       this.windowCoder.encode(w, out);
     } else {
-      const what = w instanceof IntervalWindow ? 'it extends IntervalWindow, and sending only its interval would lose the rest' : 'it is neither global nor an interval';
+      const what = isIntervalWindow(w) ? 'it extends IntervalWindow, and sending only its interval would lose the rest' : 'it is neither global nor an interval';
       throw new RiffleError('EXCHANGE_WINDOW_NOT_ENCODABLE', `a window of type ${w.constructor?.name ?? typeof w} (${w.key}) cannot cross workers: ${what}, and its window function has no window coder (windowCoder)`, {
         domain: 'user',
         hint: 'give the custom window function a windowCoder (window.custom({ ..., windowCoder })), or run the pipeline with --workers 1',

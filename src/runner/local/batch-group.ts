@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter, IntervalWindow, kv, RiffleError, type BoundedWindow, type Coder, type Instant, type PaneInfo, type WindowingStrategy } from '../../model/index.ts';
+import { ByteReader, ByteWriter, isIntervalWindow, kv, RiffleError, type BoundedWindow, type Coder, type Instant, type PaneInfo, type WindowingStrategy } from '../../model/index.ts';
 import { finalWindows, paneOutputTime, soleOnTimePane, type PaneFold } from '../../semantics/index.ts';
 import type { GroupSpill, GroupSpillSnapshot, SpilledGroup } from './group-spill.ts';
 import { encodeKey, type EncodedKey } from './key-encoding.ts';
@@ -272,7 +272,7 @@ export class BatchGroupTable {
     b.slots.push({ k, s });
     // A pane's output time is at least the window's start (its elements' timestamps are in it), or its end.
     const w = s.window;
-    const low = this.strategy.timestampCombiner === 'endOfWindow' ? w.maxTimestamp : this.strategy.timestampCombiner !== 'earliestTransformed' && w instanceof IntervalWindow ? w.start : -Infinity;
+    const low = this.strategy.timestampCombiner === 'endOfWindow' ? w.maxTimestamp : this.strategy.timestampCombiner !== 'earliestTransformed' && isIntervalWindow(w) ? w.start : -Infinity;
     if (low < b.low) b.low = low;
   }
 

@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter, GlobalWindow, IntervalWindow, MAX_TIMESTAMP, RiffleError, type BoundedWindow, type Coder, type Instant } from '../../model/index.ts';
+import { ByteReader, ByteWriter, GlobalWindow, IntervalWindow, isGlobalWindow, isPlainIntervalWindow, MAX_TIMESTAMP, RiffleError, type BoundedWindow, type Coder, type Instant } from '../../model/index.ts';
 import { InMemoryStateInternals, type StateInternals, type TimeDomain, type TimerData, type TimerInternals } from '../../semantics/index.ts';
 import type { Clock } from './clock.ts';
 import { encodeKey, type EncodedKey } from './key-encoding.ts';
@@ -52,6 +52,12 @@ export interface KeyStateFactory {
    * backend's key space: when this is present the engine asks it once per keyed step and uses what it returns.
    */
   forStep?(step: string): KeyStateFactory;
+  /**
+   * The keyed store dropped a key whose state `create` gave and which holds nothing now (no state, timers or holds):
+   * a backend that keeps keys apart from the store forgets it here, so that memory follows the live keys as it does
+   * with the default (whose per-key state the store simply lets go). The store asks `create` again if the key comes back.
+   */
+  release?(state: StateInternals): void;
   /**
    * Checkpoints (issue 14): the state of key group `keyGroup` as bytes (through the state tags' coders). Factories
    * without it cannot be checkpointed (a checkpointed run uses runner/checkpoint's `checkpointedKeyState`).
@@ -344,7 +350,10 @@ export class KeyedStore {
 
   /** Drops a key that holds nothing any more. */
   release(entry: KeyEntry): void {
-    if (entry.timers.size === 0 && entry.holds.size === 0 && entry.state.isEmpty()) this.entries.delete(entry.encoded);
+    if (entry.timers.size === 0 && entry.holds.size === 0 && entry.state.isEmpty()) {
+      this.entries.delete(entry.encoded);
+      this.keyState.release?.(entry.state);
+    }
   }
 }
 
@@ -361,8 +370,8 @@ const WINDOW_INTERVAL = 1;
 
 /** A window in a checkpoint: global, or an interval's bounds; others are refused naming the step. */
 export function encodeWindow(w: BoundedWindow, out: ByteWriter, step: string): void {
-  if (w instanceof GlobalWindow) out.byte(WINDOW_GLOBAL);
-  else if (w instanceof IntervalWindow) {
+  if (isGlobalWindow(w)) out.byte(WINDOW_GLOBAL);
+  else if (isPlainIntervalWindow(w)) {
     out.byte(WINDOW_INTERVAL);
     out.float64(w.start);
     out.float64(w.end);

@@ -1,4 +1,4 @@
-import { IntervalWindow, kv, type BoundedWindow, type CombinePerKeySpec, type Instant, type KV, type NodeInfo, type PaneInfo, type TimestampCombiner } from '../../model/index.ts';
+import { isPlainIntervalWindow, type IntervalWindow, kv, type BoundedWindow, type CombinePerKeySpec, type Instant, type KV, type NodeInfo, type PaneInfo, type TimestampCombiner } from '../../model/index.ts';
 import { combinesToLatest, combiningFold, type PaneFold } from '../../semantics/index.ts';
 import { encodeKey, type EncodedKey } from './key-encoding.ts';
 import { groupingError } from './step-errors.ts';
@@ -164,6 +164,6 @@ export class PrecombineOp extends Operator {
 /** Whether two windows are the same (the same object, or the same interval, or the same key). */
 function sameWindow(a: BoundedWindow, b: BoundedWindow): boolean {
   if (a === b) return true;
-  if (a.constructor === IntervalWindow && b.constructor === IntervalWindow) return (a as IntervalWindow).start === (b as IntervalWindow).start && (a as IntervalWindow).end === (b as IntervalWindow).end;
+  if (isPlainIntervalWindow(a) && isPlainIntervalWindow(b)) return (a as IntervalWindow).start === (b as IntervalWindow).start && (a as IntervalWindow).end === (b as IntervalWindow).end;
   return a.key === b.key;
 }

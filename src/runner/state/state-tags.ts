@@ -9,7 +9,7 @@
  *   state.state('global', seen).add('a');
  */
 import { serialize, deserialize } from 'node:v8';
-import { ByteReader, ByteWriter, GlobalWindow, IntervalWindow, type Coder, RiffleError, type Instant } from '../../model/index.ts';
+import { ByteReader, ByteWriter, GlobalWindow, IntervalWindow, isGlobalWindow, isPlainIntervalWindow, type BoundedWindow, type Coder, RiffleError, type Instant } from '../../model/index.ts';
 import { stateTags, type HoldCombine, type StateCombineFn, type StateTag, type BagState, type CombiningState, type MapState, type OrderedListState, type SetState, type ValueState, type WatermarkHoldState } from '../../semantics/index.ts';
 
 /** The coders of one tag: `value` for values, bag/set/ordered-list elements and map values; `key` for map keys. */
@@ -81,8 +81,8 @@ function plainOf(v: unknown, path: string, depth: number): unknown {
   if (depth > 64) throw notPlain(path, 'a structure more than 64 levels deep');
   const proto = Object.getPrototypeOf(v);
   if (!PLAIN_PROTOTYPES.has(proto)) {
-    if (proto === IntervalWindow.prototype) return { [WINDOW_FIELD]: [(v as IntervalWindow).start, (v as IntervalWindow).end] };
-    if (v === GlobalWindow.INSTANCE) return { [WINDOW_FIELD]: 'global' };
+    if (isPlainIntervalWindow(v as BoundedWindow)) return { [WINDOW_FIELD]: [(v as IntervalWindow).start, (v as IntervalWindow).end] };
+    if (isGlobalWindow(v as BoundedWindow)) return { [WINDOW_FIELD]: 'global' };
     throw notPlain(path, `an instance of ${(v as object).constructor?.name ?? 'a class'}`);
   }
   if (v instanceof Map) {
