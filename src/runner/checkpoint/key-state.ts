@@ -7,27 +7,32 @@
  * runs, this factory routes the backend's reports to the listener of the key they belong to.
  */
 import type { Instant } from '../../model/index.ts';
+import type { StateInternals } from '../../semantics/index.ts';
 import type { EncodedKey, KeyStateFactory } from '../local/index.ts';
-import { canonicalKeyBytes, InMemoryStateBackend, SpillingStateBackend, structuredStateCoder, type MemoryBudget, type StateBackend } from '../state/index.ts';
+import { canonicalKeyString, InMemoryStateBackend, SpillingStateBackend, structuredStateCoder, type MemoryBudget, type StateBackend } from '../state/index.ts';
 
 type HoldListener = (cell: object, next: Instant | undefined) => void;
 
 class StepKeyState implements KeyStateFactory {
-  readonly backend: StateBackend;
+  readonly backend: InMemoryStateBackend;
   private restoring: Map<string, HoldListener> | undefined;
 
-  constructor(make: (onHoldChanged: (ref: { key: string; keyGroup: number }, cell: object, next: Instant | undefined) => void) => StateBackend) {
+  constructor(make: (onHoldChanged: (ref: { key: string; keyGroup: number }, cell: object, next: Instant | undefined) => void) => InMemoryStateBackend) {
     this.backend = make((ref, cell, next) => this.restoring?.get(`${ref.keyGroup}\u0000${ref.key}`)?.(cell, next));
   }
 
   create(keyGroup: number, encoded: EncodedKey, _key: unknown, onHold: HoldListener) {
-    const key = Buffer.from(canonicalKeyBytes(encoded)).toString('latin1');
+    const key = canonicalKeyString(encoded);
     this.restoring?.set(`${keyGroup}\u0000${key}`, onHold);
     return this.backend.forKey(keyGroup, key, onHold);
   }
 
   pendingIo(): Promise<void> | undefined {
     return this.backend.needsFlush ? this.backend.flush() : undefined;
+  }
+
+  release(state: StateInternals): void {
+    this.backend.releaseKey(state);
   }
 
   snapshotGroup(keyGroup: number): Uint8Array {

@@ -17,4 +17,4 @@ export {
   type BackendHoldListener,
 } from './state-backend.ts';
 export { SpillingStateBackend, type SpillingStateBackendOptions } from './spilling-state-backend.ts';
-export { backendKeyState, canonicalKeyBytes, defaultKeyBytes, perStepKeyState, type BackendKeyStateOptions } from './key-state-factory.ts';
+export { backendKeyState, canonicalKeyBytes, canonicalKeyString, defaultKeyBytes, perStepKeyState, type BackendKeyStateOptions } from './key-state-factory.ts';

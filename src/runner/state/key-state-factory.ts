@@ -45,6 +45,36 @@ export function canonicalKeyBytes(encoded: EncodedKey, scratch?: Uint8Array): Ui
   }
 }
 
+const numberScratch = new Uint8Array(9);
+const float = new Float64Array(1);
+const floatBytes = new Uint8Array(float.buffer);
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * `canonicalKeyBytes` as the latin1 string a state backend keys by (one character per byte), built without copying
+ * the bytes through a Buffer: an ASCII string key is its tag and itself, a number its 9 bytes as characters.
+ */
+export function canonicalKeyString(encoded: EncodedKey): string {
+  if (typeof encoded === 'string') {
+    let ascii = true;
+    for (let i = 0; i < encoded.length; i++) {
+      if (encoded.charCodeAt(i) > 0x7f) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return 's' + encoded;
+  } else if (typeof encoded === 'number') {
+    // 'n' and the float64 big-endian (as canonicalKeyBytes writes it), -0 as 0.
+    float[0] = Object.is(encoded, -0) ? 0 : encoded;
+    const b = floatBytes;
+    return littleEndian
+      ? String.fromCharCode(0x6e, b[7]!, b[6]!, b[5]!, b[4]!, b[3]!, b[2]!, b[1]!, b[0]!)
+      : String.fromCharCode(0x6e, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, b[6]!, b[7]!);
+  }
+  return latin1(canonicalKeyBytes(encoded, numberScratch));
+}
+
 /** A key's bytes as a state backend stores them (a fresh array each call). */
 export function defaultKeyBytes(encoded: EncodedKey): Uint8Array {
   return canonicalKeyBytes(encoded);

@@ -67,14 +67,27 @@ export class KeyState {
     readonly key: string,
   ) {}
 
+  // The reducer touches several cells of one window in a row: the last namespace's cells are remembered.
+  private lastNamespace: string | undefined;
+  private lastCells: Map<string, Slot> | undefined;
+
   /** The cells of a namespace, created on demand. */
   cells(namespace: string): Map<string, Slot> {
+    if (namespace === this.lastNamespace) return this.lastCells!;
     let cells = this.namespaces.get(namespace);
     if (cells === undefined) {
       cells = new Map();
       this.namespaces.set(namespace, cells);
     }
+    this.lastNamespace = namespace;
+    this.lastCells = cells;
     return cells;
+  }
+
+  /** Removes a namespace's cells (the caller has released what they held). */
+  deleteNamespace(namespace: string): void {
+    this.namespaces.delete(namespace);
+    if (namespace === this.lastNamespace) this.lastNamespace = this.lastCells = undefined;
   }
 
   hasData(): boolean {

@@ -136,6 +136,18 @@ export class InMemoryStateBackend implements StateBackend {
     return ks;
   }
 
+  /**
+   * The engine let go of a key's view (`forKey`'s) because it holds nothing: an empty key in memory is dropped now
+   * rather than at the next flush (without a budget, flushes are rare), as the engine's default per-key state is.
+   * Cells taken from the view before are stale after it (the view itself stays valid). A key that holds data, or
+   * whose older copy is in a spill run (its tombstone is written when it is evicted), stays.
+   */
+  releaseKey(view: StateInternals): void {
+    if (!(view instanceof KeyView)) return;
+    const ks = this.groups.get(view.keyGroup)?.get(view.key);
+    if (ks !== undefined && !ks.onDisk && !ks.hasData()) this.removeKey(ks, false);
+  }
+
   /** Marks a key used: a second chance against eviction, and a candidate for the empty-key sweep at the next flush. */
   touch(ks: KeyState): void {
     ks.touched = true;
@@ -160,12 +172,13 @@ export class InMemoryStateBackend implements StateBackend {
       }
       if (!('encoded' in slot)) return slot;
       this.learn(tag);
-      const cell = decodeSlot(slot, tag, this.codersOf(tag.id, tag.kind), this.acct, namespace, this.holdListener(ks));
+      const cell = decodeSlot(slot, tag, this.codersOf(tag.id, tag.kind), this.acct, namespace, tag.kind === 'watermarkHold' ? this.holdListener(ks) : undefined);
       cells.set(tag.id, cell);
       return cell;
     }
     this.learn(tag);
-    const cell = createCell(tag, this.acct, namespace, this.holdListener(ks));
+    // Only hold cells call a hold listener: other cells get none (no closure made per cell).
+    const cell = createCell(tag, this.acct, namespace, tag.kind === 'watermarkHold' ? this.holdListener(ks) : undefined);
     cells.set(tag.id, cell);
     return cell;
   }
@@ -198,7 +211,7 @@ export class InMemoryStateBackend implements StateBackend {
     // Holds first, so that listeners see them released.
     for (const slot of cells.values()) if (slot.kind === 'watermarkHold' && !('encoded' in slot)) slot.clear();
     for (const slot of cells.values()) this.forget(slot);
-    ks.namespaces.delete(namespace);
+    ks.deleteNamespace(namespace);
   }
 
   /** A slot leaves memory: its bytes stop counting. */
@@ -300,9 +313,13 @@ export class InMemoryStateBackend implements StateBackend {
     return this.bytes;
   }
 
+  /**
+   * Past the budget, or once `SWEEP_KEYS` keys were touched since the last flush: a flush then also drops the keys
+   * left empty, so that memory follows the live keys when no budget ever asks for a flush (a checkpointed run).
+   */
   get needsFlush(): boolean {
     const b = this.options.budget;
-    return b !== undefined && this.bytes > b.limit;
+    return this.recent.length >= SWEEP_KEYS || (b !== undefined && this.bytes > b.limit);
   }
 
   /** Brings the budget's reservation in line with the bytes held now. */
@@ -344,6 +361,9 @@ export class InMemoryStateBackend implements StateBackend {
     this.syncBudget();
   }
 }
+
+/** Keys touched since the last flush past which the backend wants a flush to drop the empty ones (see needsFlush). */
+const SWEEP_KEYS = 4096;
 
 /** Heap bytes a key costs beyond its cells (Map entry, KeyState, namespace map). */
 export const KEY_STATE_BYTES = 160;
