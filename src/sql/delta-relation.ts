@@ -9,12 +9,12 @@
  * statistics when they count every data column, else from DuckDB's `parquet_schema` (the file's footer).
  */
 import type { DataFile, DeltaValue, Snapshot } from '../lakehouse/index.ts';
-import { formatTimestamp } from '../lakehouse/index.ts';
+import { formatTimestamp, parseTypeName } from '../lakehouse/index.ts';
 import { duckType, quoteIdent, quoteString } from './sql-text.ts';
 
 /** A canonical Delta value as a typed SQL literal. */
 export function literalSql(value: DeltaValue | undefined, deltaType: string): string {
-  const t = duckType(deltaType);
+  const t = duckType(deltaType, parseTypeName);
   if (value === null || value === undefined) return `CAST(NULL AS ${t})`;
   if (deltaType === 'timestamp' || deltaType === 'timestamp_ntz') {
     const text = typeof value === 'bigint' ? formatTimestamp(value) : value instanceof Date ? value.toISOString() : String(value);
@@ -56,10 +56,10 @@ export async function deltaRelationSql(snapshot: Snapshot, files: readonly DataF
     if (g) g.files.push(f.absolutePath);
     else groups.set(key, { file: f, files: [f.absolutePath], present });
   }
-  const hiveTypes = snapshot.partitionColumns.map((c) => `${quoteString(c)}: ${duckType(typeOf.get(c) ?? 'string')}`).join(', ');
+  const hiveTypes = snapshot.partitionColumns.map((c) => `${quoteString(c)}: ${duckType(typeOf.get(c) ?? 'string', parseTypeName)}`).join(', ');
   const selects = [...groups.values()].map(({ file, files: paths, present }) => {
     const list = fields.map((f) => {
-      const t = duckType(f.type);
+      const t = duckType(f.type, parseTypeName);
       if (partitions.has(f.name) && !hive) return `${literalSql(file.partitionValues[f.name], f.type)} AS ${quoteIdent(f.name)}`;
       if (!partitions.has(f.name) && !present.has(f.name)) return `CAST(NULL AS ${t}) AS ${quoteIdent(f.name)}`;
       return `CAST(${quoteIdent(f.name)} AS ${t}) AS ${quoteIdent(f.name)}`;

@@ -2,10 +2,14 @@
  * SQL text helpers: quoting identifiers and strings, and the DuckDB type of a Delta column type.
  */
 
-import { parseTypeName, type NestedType } from '../lakehouse/index.ts';
+// Types only: riffle/sql loads no part of the lakehouse until a session opens (test/sql/light-import.test.ts).
+import type { DeltaType, NestedType } from '../lakehouse/index.ts';
 
-/** The DuckDB type of a Delta column type (nested ones, named as Spark's simple strings, as LIST/MAP/STRUCT). */
-export function duckType(deltaType: string): string {
+/**
+ * The DuckDB type of a Delta column type; nested ones (named as Spark's simple strings) as LIST/MAP/STRUCT when the
+ * lakehouse's `parseTypeName` is given (callers that loaded the lakehouse pass it), else VARCHAR.
+ */
+export function duckType(deltaType: string, parseTypeName?: (text: string) => DeltaType | NestedType | undefined): string {
   switch (deltaType) {
     case 'string': return 'VARCHAR';
     case 'long': return 'BIGINT';
@@ -22,8 +26,8 @@ export function duckType(deltaType: string): string {
     default: {
       const dec = /^decimal\((\d+),\s*(\d+)\)$/.exec(deltaType);
       if (dec) return `DECIMAL(${dec[1]},${dec[2]})`;
-      const nested = parseTypeName(deltaType);
-      return nested !== undefined && typeof nested === 'object' ? duckNestedType(nested) : 'VARCHAR';
+      const nested = parseTypeName?.(deltaType);
+      return nested !== undefined && typeof nested === 'object' ? duckNestedType(nested, parseTypeName!) : 'VARCHAR';
     }
   }
 }
@@ -38,11 +42,11 @@ export function quoteString(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
-function duckNestedType(t: NestedType | string): string {
-  if (typeof t === 'string') return duckType(t);
+function duckNestedType(t: NestedType | string, parseTypeName: (text: string) => DeltaType | NestedType | undefined): string {
+  if (typeof t === 'string') return duckType(t, parseTypeName);
   switch (t.type) {
-    case 'array': return `${duckNestedType(t.elementType)}[]`;
-    case 'map': return `MAP(${duckNestedType(t.keyType)}, ${duckNestedType(t.valueType)})`;
-    case 'struct': return `STRUCT(${t.fields.map((f) => `${quoteIdent(f.name)} ${duckNestedType(f.type)}`).join(', ')})`;
+    case 'array': return `${duckNestedType(t.elementType, parseTypeName)}[]`;
+    case 'map': return `MAP(${duckNestedType(t.keyType, parseTypeName)}, ${duckNestedType(t.valueType, parseTypeName)})`;
+    case 'struct': return `STRUCT(${t.fields.map((f) => `${quoteIdent(f.name)} ${duckNestedType(f.type, parseTypeName)}`).join(', ')})`;
   }
 }
