@@ -105,7 +105,9 @@ export class WindowedValueCodec<T = unknown> {
 
   /** The flags, timestamp, windows and pane, without the value (a partitioner writes pre-encoded key bytes next). */
   encodeHeader(timestamp: Instant, windows: readonly BoundedWindow[], pane: PaneInfo, out: ByteWriter): void {
-    const global = windows === GLOBAL_WINDOWS || (windows.length === 1 && isGlobalWindow(windows[0]!));
+    // The common cases by identity first (per element); a brand check only for another copy's windows.
+    const w0 = windows[0];
+    const global = windows === GLOBAL_WINDOWS || (windows.length === 1 && (w0 === GlobalWindow.INSTANCE || (w0!.constructor !== IntervalWindow && isGlobalWindow(w0!))));
     const tsKind = instantKind(timestamp);
     let flags = tsKind;
     if (global) flags |= GLOBAL;
@@ -145,13 +147,14 @@ export class WindowedValueCodec<T = unknown> {
   }
 
   private encodeWindow(w: BoundedWindow, out: ByteWriter): void {
-    if (isGlobalWindow(w)) out.byte(WINDOW_GLOBAL);
-    else if (isPlainIntervalWindow(w)) {
-      // Exactly an IntervalWindow: a subclass may carry more than its interval (it needs its window function's coder).
+    // Exactly an IntervalWindow (tested first: the common case, by identity): a subclass may carry more than its
+    // interval (it needs its window function's coder).
+    if (isPlainIntervalWindow(w)) {
       out.byte(WINDOW_INTERVAL);
       writeInstant((w as IntervalWindow).start, out);
       writeInstant((w as IntervalWindow).end, out);
-    } else if (this.windowCoder) {
+    } else if (isGlobalWindow(w)) out.byte(WINDOW_GLOBAL);
+    else if (this.windowCoder) {
       out.byte(WINDOW_CUSTOM);
       this.windowCoder.encode(w, out);
     } else {
