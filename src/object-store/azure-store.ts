@@ -41,7 +41,7 @@ export class AzureObjectStore implements ObjectStore {
           ? m.BlobServiceClient.fromConnectionString(s.connectionString)
           : new m.BlobServiceClient(s.endpoint, new m.StorageSharedKeyCredential(s.accountName, s.accountKey));
         return service.getContainerClient(this.container);
-      } catch (cause) {
+      } catch {
         // The SDK's message may quote the connection string: never repeat it.
         throw new ObjectStoreError('OBJECT_STORE_CONFIG', `the Azure ${s.kind === 'connection-string' ? 'connection string (AZURE_STORAGE_CONNECTION_STRING)' : 'account settings'} cannot be used`, {
           domain: 'user', hint: 'it looks like DefaultEndpointsProtocol=https;AccountName=…;AccountKey=…;EndpointSuffix=core.windows.net (or UseDevelopmentStorage=true)',

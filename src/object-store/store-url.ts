@@ -56,7 +56,7 @@ export function parseStoreUrl(url: string): StoreUrl {
   }
   if (authority === '') throw new ObjectStoreError('OBJECT_STORE_URL', `'${url.slice(0, 200)}' names no bucket or container`, { domain: 'user', hint: 'write it as s3://bucket/path or az://container/path' });
   if (/[?#]/.test(url)) throw new ObjectStoreError('OBJECT_STORE_URL', `'${url.slice(0, 200)}' has a query or fragment`, { domain: 'user', hint: 'credentials and options come from environment variables, not the URL' });
-  if (prefix.split('/').some((s, i) => (s === '' && prefix !== '') || s === '.' || s === '..') && prefix !== '') {
+  if (prefix !== '' && prefix.split('/').some((s) => s === '' || s === '.' || s === '..')) {
     throw new ObjectStoreError('OBJECT_STORE_URL', `'${url.slice(0, 200)}' has an empty, '.' or '..' path segment`, { domain: 'user' });
   }
   if (scheme === 's3' || scheme === 's3a') return { scheme: 's3', bucket: authority, prefix };
