@@ -12,6 +12,7 @@
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, join, sep } from 'node:path';
 import { DeltaTableError } from './errors.ts';
+import { isObjectStoreUrl } from '../object-store/index.ts';
 
 /**
  * How log paths may resolve.
@@ -73,9 +74,19 @@ function decodeSegment(tableRoot: string, uri: string, segment: string): string 
 export function resolveDataPath(tableRoot: string, uri: string, options: DataPathOptions = {}): string {
   if (typeof uri !== 'string' || uri === '') return refuse(tableRoot, String(uri), 'which is empty', false);
   const scheme = SCHEME.exec(uri);
+  const remoteRoot = isObjectStoreUrl(tableRoot);
   if (isAbsoluteUri(uri)) {
+    if (isObjectStoreUrl(uri) && remoteRoot) {
+      // A table in an object store whose log names another table's object (a shallow clone): the location is the
+      // URL, segments decoded. (A local table's log naming objects stays refused below: not yet supported.)
+      if (!options.allowExternalFiles) return refuse(tableRoot, uri, 'an absolute URI outside the table', true);
+      const m = /^([^:]+:\/\/[^/]+)\/(.+)$/.exec(uri);
+      if (!m) return refuse(tableRoot, uri, 'which names no object', false);
+      return `${m[1]}/${m[2].split('/').map((s) => decodeSegment(tableRoot, uri, s)).join('/')}`;
+    }
+    if (remoteRoot) return refuse(tableRoot, uri, 'a local file, and the table is in an object store', true);
     if (scheme && scheme[0].toLowerCase() !== 'file:') {
-      return refuse(tableRoot, uri, `whose scheme '${scheme[0]}' Riffle cannot read (only local files)`, true);
+      return refuse(tableRoot, uri, `whose scheme '${scheme[0]}' Riffle cannot read (only local files and s3://, az:// objects)`, true);
     }
     if (!options.allowExternalFiles) return refuse(tableRoot, uri, 'an absolute URI outside the table', true);
     let pathname: string;
@@ -94,6 +105,7 @@ export function resolveDataPath(tableRoot: string, uri: string, options: DataPat
     const segments = pathname.split('/').filter((s) => s !== '');
     return sep + segments.map((s) => decodeSegment(tableRoot, uri, s)).join(sep);
   }
+  if (remoteRoot) return `${tableRoot.replace(/\/+$/, '')}/${uri.split('/').map((s) => decodeSegment(tableRoot, uri, s)).join('/')}`;
   return join(tableRoot, ...uri.split('/').map((s) => decodeSegment(tableRoot, uri, s)));
 }
 
@@ -118,6 +130,7 @@ const realRoots = new Map<string, Promise<string>>();
  * await assertInsideTable('/t', '/t/part-0.parquet');
  */
 export async function assertInsideTable(tableRoot: string, path: string, logPath: string): Promise<void> {
+  if (isObjectStoreUrl(tableRoot)) return; // object stores have no links; the key was built from checked segments
   let real: string;
   try {
     real = await realpath(path);

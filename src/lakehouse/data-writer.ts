@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { isObjectStoreUrl, locateObject } from '../object-store/index.ts';
 import type { AddAction } from './actions.ts';
 import { computeStats, statsTags } from './file-stats.ts';
 import { writeParquet } from './parquet-io.ts';
@@ -96,8 +97,13 @@ export async function writeDataFiles(tablePath: string, schema: TableSchema, par
       const dir = [layout.root ?? '', partitionColumns.length > 0 ? partitionDir(partitionColumns, values) : ''].filter((d) => d !== '').join('/');
       const logPath = toLogPath(dir ? `${dir}/${name}` : name);
       const target = dataFilePath(tablePath, logPath);
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, bytes, { flag: 'wx' });
+      if (isObjectStoreUrl(target)) {
+        const { store, key } = locateObject(target);
+        await store.put(key, bytes); // the name holds a fresh UUID: nothing to overwrite
+      } else {
+        await mkdir(dirname(target), { recursive: true });
+        await writeFile(target, bytes, { flag: 'wx' });
+      }
       const stats = computeStats(statsFields, fileColumns.slice(0, statsFields.length), count);
       const tags = statsTags(stats);
       adds.push({

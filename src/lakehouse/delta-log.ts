@@ -6,6 +6,11 @@
  * `fs.link`, which fails with EEXIST if that version exists. So a version file appears atomically and complete, and
  * of two writers racing for one version exactly one wins. A writer killed before the link leaves only a temporary
  * file (`.*.tmp`), which no reader looks at.
+ *
+ * A table at an object-store URL (`s3://…`, `az://…`, see src/object-store) keeps its log in the store: listing is a
+ * prefix listing, and put-if-absent is the service's conditional create (S3 `If-None-Match: *`), with the same
+ * guarantee — of two writers racing for one version exactly one wins, the other re-reads and retries through the
+ * conflict checker. The local code below is unchanged; it is the local store's algorithm.
  */
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
@@ -13,6 +18,7 @@ import { join } from 'node:path';
 import { type Action, parseCommit, serializeCommit } from './actions.ts';
 import type { DataPathOptions } from './data-path.ts';
 import { DeltaTableError } from './errors.ts';
+import { isObjectStoreUrl, type ObjectStore, ObjectStoreError, openObjectStore } from '../object-store/index.ts';
 
 const COMMIT_RE = /^(\d{20})\.json$/;
 const CHECKPOINT_RE = /^(\d{20})\.checkpoint(?:\.(\d{10})\.(\d{10}))?\.parquet$/;
@@ -78,12 +84,27 @@ export class DeltaLog {
   /** Whether the log may name data files outside the table (absolute URIs; see data-path.ts). Default false. */
   readonly allowExternalFiles: boolean;
   private readonly onWarning: ((message: string) => void) | undefined;
+  /** The object store of a table at a URL (undefined for a local directory). */
+  readonly store: ObjectStore | undefined;
 
   constructor(tablePath: string, options: DeltaLogOptions = {}) {
-    this.tablePath = tablePath;
-    this.dir = join(tablePath, '_delta_log');
     this.allowExternalFiles = options.allowExternalFiles === true;
     this.onWarning = options.onWarning;
+    if (isObjectStoreUrl(tablePath)) {
+      this.store = openObjectStore(tablePath);
+      this.tablePath = this.store.url;
+      this.dir = `${this.store.url}/_delta_log`;
+      return;
+    }
+    this.store = undefined;
+    this.tablePath = tablePath;
+    this.dir = join(tablePath, '_delta_log');
+  }
+
+  /** Names of the objects directly under `_delta_log/` in the table's store. */
+  async #storeNames(store: ObjectStore): Promise<string[]> {
+    const base = '_delta_log/';
+    return (await store.list(base)).map((o) => o.key.slice(base.length)).filter((n) => n !== '' && !n.includes('/'));
   }
 
   /** Reports something readers worked around (an unreadable checkpoint skipped): `onWarning`, else a process warning. */
@@ -99,7 +120,7 @@ export class DeltaLog {
   async list(): Promise<LogListing> {
     let names: string[];
     try {
-      names = await readdir(this.dir);
+      names = this.store !== undefined ? await this.#storeNames(this.store) : await readdir(this.dir);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return { commits: [], checkpoints: [], hasV2Checkpoint: false };
@@ -135,6 +156,7 @@ export class DeltaLog {
 
   /** Path of the commit file of `version`. */
   commitPath(version: number): string {
+    if (this.store !== undefined) return `${this.dir}/${versionName(version)}.json`;
     return join(this.dir, `${versionName(version)}.json`);
   }
 
@@ -143,11 +165,12 @@ export class DeltaLog {
    * valid UTF-8, not JSON lines, empty, or holds a malformed action is DELTA_LOG_CORRUPT naming the file and line.
    */
   async readCommit(version: number): Promise<Action[]> {
-    let bytes: Buffer;
+    let bytes: Uint8Array;
     const path = this.commitPath(version);
     try {
-      bytes = await readFile(path);
+      bytes = this.store !== undefined ? await this.#storeGet(`_delta_log/${versionName(version)}.json`) : await readFile(path);
     } catch (cause) {
+      if (cause instanceof ObjectStoreError) throw cause; // the service failed: not a damaged log
       const code = (cause as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new DeltaTableError('DELTA_VERSION_NOT_FOUND', `commit ${version} of ${this.tablePath} does not exist (${path})`, { cause });
       throw new DeltaTableError('DELTA_LOG_CORRUPT', `commit ${version} of ${this.tablePath} cannot be read (${path}: ${code ?? (cause as Error).message})`, { cause });
@@ -163,6 +186,11 @@ export class DeltaLog {
 
   /** The modification time (ms) of the commit file of `version`: a commit's timestamp per the protocol. */
   async commitFileTime(version: number): Promise<number> {
+    if (this.store !== undefined) {
+      const meta = await this.store.head(`_delta_log/${versionName(version)}.json`);
+      if (meta === undefined) throw new DeltaTableError('DELTA_VERSION_NOT_FOUND', `commit ${version} of ${this.tablePath} does not exist (${this.commitPath(version)})`);
+      return meta.lastModified;
+    }
     return (await stat(this.commitPath(version))).mtimeMs;
   }
 
@@ -171,6 +199,7 @@ export class DeltaLog {
    * holds the version. The file appears atomically (hard link of a complete temporary file).
    */
   async tryWrite(version: number, actions: readonly Action[]): Promise<boolean> {
+    if (this.store !== undefined) return this.store.putIfAbsent(`_delta_log/${versionName(version)}.json`, serializeCommit(actions));
     await mkdir(this.dir, { recursive: true });
     const tmp = join(this.dir, `.${versionName(version)}.${randomUUID()}.json.tmp`);
     await writeFile(tmp, serializeCommit(actions), { flag: 'wx' });
@@ -190,6 +219,7 @@ export class DeltaLog {
    * checkpoints and `_last_checkpoint`, whose content for a version is the same whoever writes it.
    */
   async replaceFile(name: string, data: Uint8Array | string): Promise<void> {
+    if (this.store !== undefined) return this.store.put(`_delta_log/${name}`, data);
     await mkdir(this.dir, { recursive: true });
     const tmp = join(this.dir, `.${name}.${randomUUID()}.tmp`);
     await writeFile(tmp, data);
@@ -198,6 +228,7 @@ export class DeltaLog {
 
   /** Names of every file in the log directory (empty when it does not exist). */
   async listNames(): Promise<string[]> {
+    if (this.store !== undefined) return this.#storeNames(this.store);
     try {
       return await readdir(this.dir);
     } catch (e) {
@@ -208,6 +239,7 @@ export class DeltaLog {
 
   /** Modification time (ms) of a file of the log directory, or undefined if absent. */
   async fileTime(name: string): Promise<number | undefined> {
+    if (this.store !== undefined) return (await this.store.head(`_delta_log/${name}`))?.lastModified;
     try {
       return (await stat(join(this.dir, name))).mtimeMs;
     } catch (e) {
@@ -218,16 +250,28 @@ export class DeltaLog {
 
   /** Deletes a file of the log directory (log cleanup); an absent file is not an error. */
   async deleteFile(name: string): Promise<void> {
+    if (this.store !== undefined) return this.store.delete(`_delta_log/${name}`);
     await unlink(join(this.dir, name)).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
   }
 
   /** Reads a file of the log directory, or undefined if absent. */
   async readOptional(name: string): Promise<Buffer | undefined> {
+    if (this.store !== undefined) {
+      const bytes = await this.store.get(`_delta_log/${name}`);
+      return bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
     try {
       return await readFile(join(this.dir, name));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
+  }
+
+  /** A log object's bytes; absent reads as ENOENT, as a local file would, so callers keep one error path. */
+  async #storeGet(key: string): Promise<Uint8Array> {
+    const bytes = await (this.store as ObjectStore).get(key);
+    if (bytes === undefined) throw Object.assign(new Error(`no object ${this.tablePath}/${key}`), { code: 'ENOENT' });
+    return bytes;
   }
 }

@@ -25,6 +25,10 @@ export { numIndexedCols } from './table-properties.ts';
 export { DeltaLog, type CheckpointRef, type DeltaLogOptions, type LogListing } from './delta-log.ts';
 export { resolveDataPath, type DataPathOptions } from './data-path.ts';
 export { bytesSource, fileSource, GuardedParquet, type ByteSource } from './parquet-guard.ts';
+export {
+  AzureObjectStore, deleteLocation, isObjectStoreUrl, LocalObjectStore, locationExists, ObjectStoreError, openObjectStore, S3ObjectStore,
+  type AzureOptions, type ObjectMeta, type ObjectStore, type ObjectStoreOptions, type S3Options,
+} from '../object-store/index.ts';
 export type { Action, AddAction, CdcAction, CommitInfoAction, MetadataAction, ProtocolAction, RemoveAction, TxnAction } from './actions.ts';
 export type { DeltaType, NestedType, NestedTypeName, ReadableDeltaType, SchemaField, SchemaInput, TableSchema } from './schema.ts';
 export { compilePredicate, matchesRow, type Condition, type Predicate, type Term } from './predicate.ts';

@@ -7,6 +7,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeltaTableError } from './errors.ts';
 import { DATA_FILE_NAME } from './data-path.ts';
+import { isObjectStoreUrl, openObjectStore } from '../object-store/index.ts';
 
 const HINT = (path: string): string => `to create one use \`riffle table write ${path} --from FILE\` (in code: DeltaTable.create(path, { schema }))`;
 
@@ -17,6 +18,10 @@ const HINT = (path: string): string => `to create one use \`riffle table write $
  * throw await describeMissingTable('/data/notes.csv'); // "/data/notes.csv is not a Delta table: it is a file"
  */
 export async function describeMissingTable(path: string): Promise<DeltaTableError> {
+  if (isObjectStoreUrl(path)) {
+    const any = (await openObjectStore(path).list('')).length > 0;
+    return new DeltaTableError('DELTA_TABLE_NOT_FOUND', `${path} is not a Delta table: ${any ? 'no commit or checkpoint under _delta_log/' : 'no object under it'}`, { context: { path }, hint: HINT(path) });
+  }
   const what = await stat(path).then((s) => (s.isDirectory() ? 'dir' : 'file'), () => 'missing');
   const logWhat = what === 'dir' ? await stat(join(path, '_delta_log')).then((s) => (s.isDirectory() ? 'dir' : 'file'), () => 'missing') : 'missing';
   const reason = what === 'missing' ? 'the path does not exist'
@@ -46,8 +51,16 @@ function tableLike(name: string, isDirectory: boolean): boolean {
  * await assertFreeForTable('/data/new-table');
  */
 export async function assertFreeForTable(path: string): Promise<void> {
-  let entries;
-  try {
+  let entries: { name: string; isDirectory(): boolean }[];
+  if (isObjectStoreUrl(path)) {
+    // Top-level names under the prefix: a "directory" is a name followed by '/'.
+    const names = new Map<string, boolean>();
+    for (const o of await openObjectStore(path).list('')) {
+      const cut = o.key.indexOf('/');
+      names.set(cut < 0 ? o.key : o.key.slice(0, cut), cut >= 0 || names.get(o.key) === true);
+    }
+    entries = [...names].map(([name, dir]) => ({ name, isDirectory: () => dir }));
+  } else try {
     entries = await readdir(path, { withFileTypes: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

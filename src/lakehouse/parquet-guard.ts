@@ -18,6 +18,7 @@ import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { ParquetFileError } from './errors.ts';
 import { RiffleError } from '../model/index.ts';
+import { isObjectStoreUrl, openObjectSource } from '../object-store/index.ts';
 import { bitWidth, checkIndices, checkRuns, countBelow, dictionaryEntries } from './parquet-runs.ts';
 
 type Hyparquet = typeof import('hyparquet');
@@ -67,12 +68,14 @@ export function bytesSource(bytes: Uint8Array): ByteSource {
 }
 
 /**
- * A file read by range (kept open until `close`). ENOENT and other filesystem errors are thrown as they are.
+ * A file read by range (kept open until `close`), or an object at an `s3://`/`az://` URL read by ranged requests.
+ * ENOENT and other filesystem errors are thrown as they are.
  *
  * @example
  * const source = await fileSource('/t/part-0.parquet');
  */
 export async function fileSource(path: string): Promise<ByteSource> {
+  if (isObjectStoreUrl(path)) return openObjectSource(path); // ranged GETs; a missing object throws ENOENT too
   const handle = await open(path, 'r');
   const { size } = await handle.stat();
   return {

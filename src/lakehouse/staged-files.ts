@@ -5,9 +5,9 @@
  * sink's `prepareCommit` and `commit`. Until a commit's `add` names them the files are invisible orphans: vacuum
  * removes them, `discardStagedFiles` sooner.
  */
-import { unlink } from 'node:fs/promises';
 import type { AddAction } from './actions.ts';
 import { resolveDataPath } from './data-path.ts';
+import { deleteLocation } from '../object-store/index.ts';
 import { writeDataFiles } from './data-writer.ts';
 import { enforceSchema } from './schema-enforcement.ts';
 import { assertNoInPlaceWidening } from './schema-evolution.ts';
@@ -45,7 +45,7 @@ export async function stageDataFiles(tablePath: string, given: TableSchema, part
 export async function discardStagedFiles(tablePath: string, adds: readonly AddAction[]): Promise<void> {
   await Promise.all(adds.map(async (a) => {
     try {
-      await unlink(resolveDataPath(tablePath, a.path));
+      await deleteLocation(resolveDataPath(tablePath, a.path));
     } catch {
       // gone already, or a path outside the table: nothing to delete
     }

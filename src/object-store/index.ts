@@ -15,4 +15,4 @@ export { AzureObjectStore } from './azure-store.ts';
 export { type AzureOptions, type AzureSettings, azureSettings } from './azure-config.ts';
 export { PrefixedObjectStore } from './prefixed-store.ts';
 export { isObjectStoreUrl, objectUrl, parseStoreUrl, type StoreUrl } from './store-url.ts';
-export { locateObject, openObjectSource, openObjectStore, type ObjectStoreOptions } from './open-store.ts';
+export { deleteLocation, locateObject, locationExists, openObjectSource, openObjectStore, type ObjectStoreOptions } from './open-store.ts';

@@ -4,11 +4,12 @@
  * a whole location (a data file's URL or path): open for ranged reads, write, head, delete.
  */
 import { createHash } from 'node:crypto';
+import { stat, unlink } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type AzureOptions } from './azure-config.ts';
 import { AzureObjectStore } from './azure-store.ts';
 import { LocalObjectStore } from './local-store.ts';
-import { type ObjectStore, ObjectStoreError } from './object-store.ts';
+import { checkKey, type ObjectStore, ObjectStoreError } from './object-store.ts';
 import { PrefixedObjectStore } from './prefixed-store.ts';
 import { type S3Options } from './s3-config.ts';
 import { S3ObjectStore } from './s3-store.ts';
@@ -84,9 +85,13 @@ function localPath(location: string): string {
  * const { store, key } = locateObject('s3://lake/t/part-0.parquet'); // key 't/part-0.parquet'
  */
 export function locateObject(url: string, options: ObjectStoreOptions = {}): { store: ObjectStore; key: string } {
-  const { store, prefix } = bucketStore(url, options);
-  if (prefix === '') throw new ObjectStoreError('OBJECT_STORE_URL', `'${url.slice(0, 200)}' names a bucket, not an object`, { domain: 'user' });
-  return { store, key: prefix };
+  // The key is taken as it is (it may hold '?', '#', '%': it is a name, not an encoded URL path).
+  const m = /^([a-z0-9]+:\/\/[^/]+)\/(.+)$/i.exec(url);
+  if (!m) throw new ObjectStoreError('OBJECT_STORE_URL', `'${url.slice(0, 200)}' names a bucket, not an object`, { domain: 'user' });
+  const { store } = bucketStore(m[1], options);
+  const parsed = parseStoreUrl(m[1]);
+  const key = parsed.prefix === '' ? m[2] : `${parsed.prefix}/${m[2]}`;
+  return { store, key: checkKey(key) };
 }
 
 /**
@@ -99,6 +104,34 @@ export function locateObject(url: string, options: ObjectStoreOptions = {}): { s
 export async function openObjectSource(url: string): Promise<{ size: number; read(start: number, end: number): Promise<Uint8Array>; close(): Promise<void> }> {
   const { store, key } = locateObject(url);
   const meta = await store.head(key);
-  if (meta === undefined) throw new ObjectStoreError('OBJECT_NOT_FOUND', `object ${url.slice(0, 300)} does not exist`, { status: 404 });
+  // Absent reads as ENOENT, as a missing local file does, so readers keep one error path for both.
+  if (meta === undefined) throw Object.assign(new Error(`ENOENT: no such object, open '${url.slice(0, 300)}'`), { code: 'ENOENT', path: url });
   return { size: meta.size, read: (start, end) => store.getRange(key, start, end), close: async () => undefined };
+}
+
+/**
+ * Whether a file (local path) or object (URL) exists.
+ *
+ * @example
+ * if (!(await locationExists('s3://lake/t/part-0.parquet'))) console.log('gone');
+ */
+export async function locationExists(location: string): Promise<boolean> {
+  if (!isObjectStoreUrl(location)) return stat(location).then(() => true, () => false);
+  const { store, key } = locateObject(location);
+  return (await store.head(key)) !== undefined;
+}
+
+/**
+ * Deletes a file (local path) or object (URL); an absent one is not an error.
+ *
+ * @example
+ * await deleteLocation('az://lake/t/part-0.parquet');
+ */
+export async function deleteLocation(location: string): Promise<void> {
+  if (!isObjectStoreUrl(location)) {
+    await unlink(location).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
+    return;
+  }
+  const { store, key } = locateObject(location);
+  await store.delete(key);
 }

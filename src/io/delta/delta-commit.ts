@@ -5,7 +5,6 @@
  * version or later) is skipped and its staged files deleted. Merge mode carries the rows instead of files and
  * upserts them (MERGE).
  */
-import { stat } from 'node:fs/promises';
 import type { AddAction, DeltaTable, Row, Snapshot, Transaction } from '../../lakehouse/index.ts';
 import { lakehouse } from './lakehouse-module.ts';
 import type { CheckedColumn } from './row-checker.ts';
@@ -195,10 +194,10 @@ async function commitOnce(t: CommitTarget, c: { appId: string; txnVersion: numbe
   }
   for (const a of adds) tx.addFile(a);
   for (const [appId, version] of txns) tx.setAppTransaction(appId, version);
-  const { resolveDataPath } = await lakehouse.load();
+  const { resolveDataPath, locationExists } = await lakehouse.load();
   for (const a of adds) {
     // A failing job's writers delete their uncommitted files: never commit a reference to one that is gone.
-    if ((await stat(resolveDataPath(t.path, a.path)).catch(() => undefined)) === undefined) {
+    if (!(await locationExists(resolveDataPath(t.path, a.path)))) {
       throw new DeltaSinkError('DELTA_SINK_FAILED', `${what}: the staged data file ${a.path} is gone, so nothing was committed`, { hint: 'the job was probably failing (see its other errors); rerun it' });
     }
   }
