@@ -18,6 +18,7 @@ import { defineModelsCommand } from './models-command.ts';
 import { defineQualityCommand } from './quality-command.ts';
 import { defineSqlCommand } from './sql-command.ts';
 import { defineRunCommand, defineTemplateCommand } from './run-command.ts';
+import { defineServerCommand } from './server-command.ts';
 import { defineStoreCommand } from './store-command.ts';
 import { defineTableCommand } from './table-command.ts';
 import { defineVersionCommand } from './version-command.ts';
@@ -35,6 +36,7 @@ export const COMMANDS: readonly CommandFactory[] = [
   defineQualityCommand,
   defineBusCommand,
   defineCdcCommand,
+  defineServerCommand,
   defineVersionCommand,
   defineHelpCommand,
   defineCompletionCommand,

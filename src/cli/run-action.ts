@@ -77,7 +77,11 @@ export async function runAction(tokens: readonly string[], io: CliIO, ctx: RunCo
       throw new UsageError('--allow-non-restored-state applies to --from-savepoint', { hint: 'e.g. riffle run p.ts --from-savepoint DIR --allow-non-restored-state' });
     }
     const control = new riffle.JobControl();
-    const { result, signal, stopped } = await runWithProgress(p, new riffle.LocalRunner(), options.progress, io, { ...runOptions, pipelineModule, control });
+    // Under `riffle server` ($RIFFLE_JOB_EVENTS): the graph, progress and result as JSON Lines too (src/observe).
+    const eventsFile = process.env.RIFFLE_JOB_EVENTS;
+    const events = eventsFile ? (await import('../observe/index.ts')).openJobEvents(eventsFile, p.graph) : undefined;
+    const { result, signal, stopped } = await runWithProgress(p, new riffle.LocalRunner(), options.progress, io, { ...runOptions, pipelineModule, control }, events);
+    events?.result(result);
     io.out(options.json ? runReportJson(path, result, io.cwd) : formatRunReport(path, result, io.cwd));
     const warning = deadLetterWarning(result, io.cwd);
     if (warning !== undefined) io.err(warning);
@@ -302,6 +306,7 @@ async function runWithProgress(
   showProgress: boolean,
   io: CliIO,
   runOptions: RunOptionsGiven & { control: JobControl },
+  events?: { progress(p: Parameters<ProgressReporter['update']>[0]): void },
 ): Promise<{ result: PipelineResult; signal: NodeJS.Signals | undefined; stopped: string | undefined }> {
   const controller = new AbortController();
   const { control } = runOptions;
@@ -339,7 +344,7 @@ async function runWithProgress(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await p.run({ runner, signal: controller.signal, ...runOptions, onProgress: reporter ? (x: Parameters<ProgressReporter['update']>[0]) => reporter.update(x) : undefined });
+    const result = await p.run({ runner, signal: controller.signal, ...runOptions, onProgress: reporter || events ? (x: Parameters<ProgressReporter['update']>[0]) => (reporter?.update(x), events?.progress(x)) : undefined });
     return { result, signal: received, stopped };
   } finally {
     process.off('SIGUSR1', onSavepoint);

@@ -1,0 +1,152 @@
+/**
+ * The orchestrator's store as the server serves it: the store of `riffle dag` and `riffle scheduler` (a journal
+ * directory, DIR/orchestrator by default, or a postgres:// URL). Reads open it read-only for each request (they work
+ * while a scheduler holds it). Changes — trigger, clear, mark, pause — run `riffle dag <op> --json` in a child
+ * process: the same checks and compare-and-set operations as the CLI (src/orchestrator/admin.ts), the DAG files
+ * loaded there rather than in the server, and, while a scheduler holds a journal store, the change sent to its
+ * inbox as the CLI does.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { JournalStore, openMetadataStore, type DagRecord, type DagRunRecord, type DagRunState, type MetadataStore, type StoreSpec, type TaskInstanceRecord } from '../orchestrator/index.ts';
+import { ApiError } from './api-error.ts';
+import { errorDocumentOf, runRiffle } from './riffle-child.ts';
+
+export interface DagServiceOptions {
+  /** The store as given (`--store`): a directory (relative to the project directory) or a postgres:// URL. */
+  readonly storeArg: string;
+  readonly store: StoreSpec;
+  /** The DAG folder the change commands load (relative to the project directory). */
+  readonly dagsFolder: string;
+  readonly projectDir: string;
+}
+
+export class DagService {
+  constructor(private readonly o: DagServiceOptions) {}
+
+  /** The directory (absolute) or the URL, as `riffle dag --store` takes it. */
+  private storeArg(): string {
+    return this.o.store.kind === 'journal' ? resolve(this.o.projectDir, this.o.store.dir) : this.o.storeArg;
+  }
+
+  /** Opens the store read-only and runs `fn`; undefined when there is no journal store yet. */
+  private async read<T>(fn: (s: MetadataStore) => Promise<T>): Promise<T | undefined> {
+    const s = this.o.store;
+    let store: MetadataStore;
+    if (s.kind === 'journal') {
+      const dir = resolve(this.o.projectDir, s.dir);
+      if (!existsSync(dir)) return undefined;
+      store = await JournalStore.open({ dir, readOnly: true });
+    } else {
+      store = await openMetadataStore(s);
+    }
+    try {
+      return await fn(store);
+    } finally {
+      await store.close();
+    }
+  }
+
+  async dags(): Promise<DagRecord[]> {
+    return (await this.read((s) => s.listDags())) ?? [];
+  }
+
+  async runs(dagId: string, filter: { state?: DagRunState; limit?: number } = {}): Promise<DagRunRecord[]> {
+    const runs = await this.read(async (s) => {
+      await requireDag(s, dagId);
+      return s.listDagRuns({ dagId, ...(filter.state !== undefined ? { states: [filter.state] } : {}) });
+    });
+    if (runs === undefined) throw noDag(dagId, []);
+    return filter.limit !== undefined ? runs.slice(-filter.limit) : runs;
+  }
+
+  async tasks(dagId: string, runId: string): Promise<{ run: DagRunRecord; tasks: TaskInstanceRecord[] }> {
+    const found = await this.read(async (s) => {
+      await requireDag(s, dagId);
+      const run = await requireRun(s, dagId, runId);
+      return { run, tasks: await s.listTaskInstances({ dagId, runId }) };
+    });
+    if (found === undefined) throw noDag(dagId, []);
+    return found;
+  }
+
+  async log(dagId: string, runId: string, taskId: string, mapIndex: number, tryNumber: number | undefined): Promise<{ try: number; of: number; state: string; log: string }> {
+    const found = await this.read(async (s) => {
+      await requireDag(s, dagId);
+      await requireRun(s, dagId, runId);
+      const key = { dagId, runId, taskId, mapIndex };
+      const ti = await s.getTaskInstance(key);
+      if (ti === undefined) throw new ApiError(404, 'TASK_INSTANCE_NOT_FOUND', `run '${runId}' of dag '${dagId}' has no task instance '${taskId}'${mapIndex >= 0 ? `[${mapIndex}]` : ''}`, `GET /api/dags/${dagId}/runs/${runId}/tasks lists them`);
+      const attempt = tryNumber ?? ti.tryNumber;
+      if (attempt < 1 || attempt > Math.max(ti.tryNumber, 1)) throw new ApiError(404, 'ATTEMPT_NOT_FOUND', `'${taskId}' has no attempt ${attempt}`, ti.tryNumber === 0 ? 'it has not run yet' : `attempts: 1 to ${ti.tryNumber}`);
+      return { try: attempt, of: ti.tryNumber, state: ti.state, log: ti.tryNumber === 0 ? '' : await s.readLog(key, attempt) };
+    });
+    if (found === undefined) throw noDag(dagId, []);
+    return found;
+  }
+
+  /** Counts for /metrics: runs per DAG and state, task instances per state. */
+  async counts(): Promise<{ runs: Array<{ dag: string; state: string; count: number }>; tasks: Record<string, number> }> {
+    const counts = await this.read(async (s) => {
+      const runs = new Map<string, number>();
+      for (const r of await s.listDagRuns()) runs.set(`${r.dagId}\0${r.state}`, (runs.get(`${r.dagId}\0${r.state}`) ?? 0) + 1);
+      const tasks: Record<string, number> = {};
+      for (const d of await s.listDags()) for (const ti of await s.listTaskInstances({ dagId: d.dagId })) tasks[ti.state] = (tasks[ti.state] ?? 0) + 1;
+      return { runs: [...runs].map(([k, count]) => ({ dag: k.split('\0')[0]!, state: k.split('\0')[1]!, count })), tasks };
+    });
+    return counts ?? { runs: [], tasks: {} };
+  }
+
+  trigger(dagId: string, o: { conf?: Record<string, unknown>; logicalDate?: string }): Promise<unknown> {
+    return this.change('trigger', [dagId], [...(o.conf !== undefined ? ['--conf', JSON.stringify(o.conf)] : []), ...(o.logicalDate !== undefined ? ['--logical-date', o.logicalDate] : [])]);
+  }
+
+  clear(dagId: string, runId: string, tasks: readonly string[], downstream: boolean): Promise<unknown> {
+    return this.change('clear', [dagId, runId], ['--task', tasks.join(','), ...(downstream ? ['--downstream'] : [])]);
+  }
+
+  mark(dagId: string, runId: string, tasks: readonly string[], state: 'success' | 'failed', downstream: boolean): Promise<unknown> {
+    return this.change('mark', [dagId, runId], ['--task', tasks.join(','), '--state', state, ...(downstream ? ['--downstream'] : [])]);
+  }
+
+  pause(dagId: string, paused: boolean): Promise<unknown> {
+    return this.change(paused ? 'pause' : 'unpause', [dagId], []);
+  }
+
+  /**
+   * `riffle dag <args> --json` in a child: its JSON document, or an ApiError from its error document (an unknown
+   * DAG, run or task is a 404; other usage errors 400; a refusal such as a task still running, 409).
+   */
+  private async change(op: string, operands: readonly string[], options: readonly string[]): Promise<unknown> {
+    // '--' ends the options: ids are operands even when they start with '-'.
+    const { code, stdout, stderr } = await runRiffle(['dag', '--dags', this.o.dagsFolder, '--store', this.storeArg(), '--json', op, ...options, '--', ...operands], this.o.projectDir);
+    if (code === 0) {
+      try {
+        return JSON.parse(stdout) as unknown;
+      } catch {
+        throw new ApiError(502, 'DAG_COMMAND_OUTPUT', `riffle dag ${op} printed no JSON document`, stderr.trim().split('\n')[0]);
+      }
+    }
+    const doc = errorDocumentOf(stdout);
+    const message = doc?.message ?? (stderr.trim().split('\n')[0] || `riffle dag ${op} failed with exit code ${code}`);
+    const notFound = /^no dag |has no run |has no task|has no dag |no task instance/.test(message);
+    const status = code === 2 ? (notFound ? 404 : 400) : code === 1 ? 409 : 500;
+    throw new ApiError(status, doc?.code ?? 'DAG_COMMAND_FAILED', message, doc?.hint ?? undefined);
+  }
+}
+
+async function requireDag(s: MetadataStore, dagId: string): Promise<void> {
+  if (await s.getDag(dagId)) return;
+  if ((await s.listDagRuns({ dagId })).length > 0) return;
+  throw noDag(dagId, (await s.listDags()).map((d) => d.dagId));
+}
+
+function noDag(dagId: string, known: readonly string[]): ApiError {
+  return new ApiError(404, 'DAG_NOT_FOUND', `the metadata store has no dag '${dagId}'`, `dags in the store: ${known.join(', ') || 'none'} (a scheduler or a trigger records them)`);
+}
+
+async function requireRun(s: MetadataStore, dagId: string, runId: string): Promise<DagRunRecord> {
+  const run = await s.getDagRun(dagId, runId);
+  if (run) return run;
+  throw new ApiError(404, 'RUN_NOT_FOUND', `dag '${dagId}' has no run '${runId}'`, `GET /api/dags/${dagId}/runs lists its runs`);
+}

@@ -1,0 +1,100 @@
+/**
+ * `/api/jobs`: list and submit jobs, a job's record, cancel, drain, its log and its graph with per-step metrics.
+ */
+import { createRoute } from '@hono/zod-openapi';
+import { body, errorResponses, json, needs, SECURITY, type ApiApp } from './api-kit.ts';
+import { JobGraphSchema, JobIdParams, JobListQuery, JobListSchema, JobLogSchema, JobSchema, LogQuery, SubmitJobSchema } from './api-schemas.ts';
+import type { JobManager } from './job-manager.ts';
+
+
+export function registerJobRoutes(app: ApiApp, jobs: JobManager): void {
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/api/jobs', tags: ['jobs'], summary: 'the jobs, newest first', security: SECURITY, middleware: [needs('viewer')] as const,
+      request: { query: JobListQuery },
+      responses: { 200: json(JobListSchema, 'the jobs'), ...errorResponses(400) },
+    }),
+    (c) => {
+      const q = c.req.valid('query');
+      return c.json({ jobs: jobs.list(q) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post', path: '/api/jobs', tags: ['jobs'], summary: 'submit a job: a pipeline module and its parameters (checked before it starts)', security: SECURITY,
+      middleware: [needs('developer')] as const,
+      request: body(SubmitJobSchema),
+      responses: { 201: json(JobSchema, 'the job, running (or pending if it takes long to start)'), ...errorResponses(400) },
+    }),
+    async (c) => {
+      const { pipeline, params } = c.req.valid('json');
+      const job = await jobs.submit(pipeline, params ?? {}, c.get('token')?.id ?? null);
+      c.set('auditTarget', job.id);
+      return c.json(job, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/api/jobs/{id}', tags: ['jobs'], summary: "a job's record: state, times, exit status, counts", security: SECURITY, middleware: [needs('viewer')] as const,
+      request: { params: JobIdParams },
+      responses: { 200: json(JobSchema, 'the job'), ...errorResponses(400, 404) },
+    }),
+    (c) => c.json(jobs.get(c.req.valid('param').id), 200),
+  );
+
+  for (const op of ['cancel', 'drain'] as const) {
+    app.openapi(
+      createRoute({
+        method: 'post', path: `/api/jobs/{id}/${op}`, tags: ['jobs'], security: SECURITY, middleware: [needs('operator')] as const,
+        summary: op === 'cancel' ? 'cancel a job (SIGTERM: the run stops and removes its temporary output)' : 'drain a job (SIGUSR2: reading stops, windows fire, sinks commit)',
+        request: { params: JobIdParams },
+        responses: { 202: json(JobSchema, `the job; its state changes when the ${op} is done`), ...errorResponses(400, 404, 409) },
+      }),
+      (c) => {
+        const { id } = c.req.valid('param');
+        c.set('auditTarget', id);
+        return c.json(op === 'cancel' ? jobs.cancel(id) : jobs.drain(id), 202);
+      },
+    );
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/api/jobs/{id}/logs', tags: ['jobs'], summary: "a job's log (its stderr), from a byte offset", security: SECURITY, middleware: [needs('viewer')] as const,
+      request: { params: JobIdParams, query: LogQuery },
+      responses: { 200: json(JobLogSchema, 'a slice of the log'), ...errorResponses(400, 404) },
+    }),
+    (c) => {
+      const q = c.req.valid('query');
+      return c.json(jobs.logs(c.req.valid('param').id, q.offset ?? 0, q.limit ?? 1024 * 1024), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/api/jobs/{id}/graph', tags: ['jobs'], summary: "a job's steps and edges, with per-step metrics and live progress", security: SECURITY, middleware: [needs('viewer')] as const,
+      request: { params: JobIdParams },
+      responses: { 200: json(JobGraphSchema, 'the graph'), ...errorResponses(400, 404) },
+    }),
+    (c) => {
+      const events = jobs.events(c.req.valid('param').id);
+      const graph = events.find((e) => e.type === 'graph');
+      const result = events.find((e) => e.type === 'result');
+      const progress = events.findLast((e) => e.type === 'progress');
+      const metrics = new Map((result?.type === 'result' ? result.steps : []).map((s) => [s.step, s]));
+      return c.json({
+        steps: (graph?.type === 'graph' ? graph.steps : []).map((s) => {
+          const m = metrics.get(s.name);
+          return { name: s.name, kind: s.kind, metrics: m === undefined ? null : { elementsIn: m.elementsIn, elementsOut: m.elementsOut, errors: m.errors, droppedLate: m.droppedLate, watermark: null } };
+        }),
+        edges: graph?.type === 'graph' ? graph.edges.map((e) => ({ ...e })) : [],
+        progress: progress?.type === 'progress'
+          ? { elementsRead: progress.elementsRead, elementsProcessed: progress.elementsProcessed, deadLetters: progress.deadLetters, sourcesDone: progress.sourcesDone, sources: progress.sources, bytesEstimated: progress.bytesEstimated, phase: progress.phase, ...(progress.step !== undefined ? { step: progress.step } : {}), at: new Date(progress.at).toISOString() }
+          : null,
+        result: result?.type === 'result' ? { state: result.state, durationMs: result.durationMs, deadLetters: result.deadLetters } : null,
+      }, 200);
+    },
+  );
+}

@@ -1,0 +1,128 @@
+/**
+ * `startRiffleServer`: the API (api-app.ts) on @hono/node-server, over a server directory (server-dir.ts): jobs,
+ * tokens, the audit log and, by default, the orchestrator's store. Listens on loopback unless a host is given.
+ * `close()` stops accepting connections, cancels the running jobs (they are recorded cancelled) and resolves.
+ * @example
+ *   const server = await startRiffleServer({ dir: '.riffle/server', port: 0 });
+ *   console.log(server.url); // http://127.0.0.1:40123/
+ *   await server.close();
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { createAdaptorServer } from '@hono/node-server';
+import { createRiffleMetrics } from '../observe/index.ts';
+import { parseStoreSpec } from '../orchestrator/index.ts';
+import { ApiError } from './api-error.ts';
+import { apiApp } from './api-app.ts';
+import { AuditLog } from './audit-log.ts';
+import { DagService } from './dag-service.ts';
+import { JobManager } from './job-manager.ts';
+import { ensureDir, serverPaths } from './server-dir.ts';
+import { TokenStore, type TokenRecord } from './token-store.ts';
+
+export const DEFAULT_SERVER_PORT = 8080;
+
+export interface RiffleServerOptions {
+  /** The server's directory (jobs, tokens, audit log, and the orchestrator's store by default). */
+  readonly dir: string;
+  /** Where pipeline modules and the DAG folder are (default the current directory). */
+  readonly projectDir?: string;
+  /** Default 8080; 0 picks a free port. */
+  readonly port?: number;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** The metadata store: a directory or postgres:// URL (default DIR/orchestrator). */
+  readonly store?: string;
+  /** The DAG folder, relative to the project directory (default dags). */
+  readonly dags?: string;
+  /** Added as an admin token when the server starts ($RIFFLE_ADMIN_TOKEN). */
+  readonly adminToken?: string;
+  readonly version?: string;
+  /** How long a job submission waits for the job to start before answering "pending" (default 30 s). */
+  readonly jobStartWaitMs?: number;
+  readonly log?: (line: string) => void;
+  readonly logError?: (e: unknown) => void;
+}
+
+export interface RiffleServer {
+  readonly url: string;
+  readonly port: number;
+  readonly dir: string;
+  /** The admin token seeded from `adminToken`, if any (its record, not the secret). */
+  readonly seededAdmin: TokenRecord | undefined;
+  close(): Promise<void>;
+}
+
+export async function startRiffleServer(o: RiffleServerOptions): Promise<RiffleServer> {
+  const dir = resolve(o.dir);
+  const projectDir = resolve(o.projectDir ?? process.cwd());
+  const paths = serverPaths(dir);
+  ensureDir(dir);
+  const log = o.log ?? (() => undefined);
+  const logError = o.logError ?? ((e: unknown) => process.stderr.write(`riffle server: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`));
+
+  const tokens = new TokenStore(paths.tokens);
+  const seededAdmin = o.adminToken !== undefined && o.adminToken !== '' ? tokens.seedAdmin(o.adminToken) : undefined;
+  const storeArg = o.store ?? paths.orchestrator;
+  const dags = new DagService({ storeArg, store: parseStoreSpec(storeArg), dagsFolder: o.dags ?? 'dags', projectDir });
+  // The metrics read the jobs, which report finished jobs to the metrics: the manager is created second.
+  const created: { jobs?: JobManager } = {};
+  const metrics = await createRiffleMetrics({
+    refresh: async (g) => {
+      const jobs = created.jobs;
+      if (jobs === undefined) return;
+      g.jobs(jobs.countByState());
+      for (const j of jobs.list()) if (j.counts !== null && (j.state === 'running' || j.state === 'draining')) g.jobProgress(j.id, j.counts.elementsRead, j.counts.elementsProcessed);
+      const counts = await dags.counts().catch((e: unknown) => {
+        logError(e);
+        return { runs: [], tasks: {} };
+      });
+      g.dagRuns(counts.runs);
+      g.taskInstances(counts.tasks);
+    },
+  });
+  const jobs = (created.jobs = new JobManager({ jobsDir: paths.jobs, projectDir, metrics, log, ...(o.jobStartWaitMs !== undefined ? { startWaitMs: o.jobStartWaitMs } : {}) }));
+  const app = apiApp({ jobs, dags, tokens, audit: new AuditLog(paths.audit), metrics, version: o.version ?? 'unknown', logError });
+
+  const host = o.host ?? '127.0.0.1';
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((done, fail) => {
+    const onError = (e: NodeJS.ErrnoException) => {
+      const what = e.code === 'EADDRINUSE' ? 'the port is in use' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EADDRNOTAVAIL' ? 'no such local address' : e.message;
+      void jobs.close(0);
+      fail(new ApiError(500, 'LISTEN_FAILED', `cannot listen on ${host}:${o.port ?? DEFAULT_SERVER_PORT}: ${what}`, 'choose another --port (0 picks a free one) or --host'));
+    };
+    server.once('error', onError);
+    server.once('listening', () => {
+      server.off('error', onError);
+      done();
+    });
+    server.listen(o.port ?? DEFAULT_SERVER_PORT, host);
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = address.address.includes(':') ? `[${address.address}]` : address.address;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${address.port}/`,
+    port: address.port,
+    dir,
+    seededAdmin,
+    close: () =>
+      (closing ??= (async () => {
+        const closed = new Promise<void>((done) => server.close(() => done()));
+        server.closeIdleConnections();
+        await jobs.close();
+        const sweep = setInterval(() => server.closeIdleConnections(), 20);
+        const grace = setTimeout(() => server.closeAllConnections(), 5000);
+        try {
+          await closed;
+        } finally {
+          clearInterval(sweep);
+          clearTimeout(grace);
+        }
+      })()),
+  };
+}
