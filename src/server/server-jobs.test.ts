@@ -1,0 +1,130 @@
+// riffle server jobs: a real job submitted → succeeded with its output, graph, logs and metrics; a parameter error
+// refused before the job starts (400 with the key); cancel and drain; and a restart after the server was killed
+// (SIGKILL) while a job ran: the job is listed failed ("lost"), the finished ones with their final state.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, it } from 'node:test';
+import { ADMIN, call, makeProject, startTestServer, waitFor } from './fixtures/test-server.ts';
+import type { JobRecord } from './job-record.ts';
+import type { RiffleServer } from './riffle-server.ts';
+import { RIFFLE_BIN } from './riffle-child.ts';
+
+const { project, dir, cleanup } = makeProject('server-jobs');
+let server: RiffleServer;
+before(async () => {
+  server = await startTestServer(project, dir);
+});
+after(async () => {
+  await server.close();
+  cleanup();
+});
+
+type ErrorBody = { error: { code: string; message: string; key?: string | null; expected?: string | null; file?: string | null } };
+const ended = (s: RiffleServer, id: string) =>
+  waitFor(async () => {
+    const r = await call<JobRecord>(s, 'GET', `/api/jobs/${id}`);
+    return ['succeeded', 'failed', 'cancelled'].includes(r.body.state) ? r.body : undefined;
+  }, 45_000, `job ${id} to end`);
+
+describe('riffle server jobs', () => {
+  it('runs a submitted pipeline to success: output files, graph with per-step metrics, logs, metrics', async () => {
+    const r = await call<JobRecord>(server, 'POST', '/api/jobs', { body: { pipeline: 'quick.ts', params: { output: 'out/quick', n: 25 } } });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.body.state, 'running');
+    assert.equal(r.body.pipeline, 'quick.ts');
+    assert.ok(r.body.startedAt !== null && r.body.submittedBy?.startsWith('tok_env_'));
+    const job = await ended(server, r.body.id);
+    assert.deepEqual([job.state, job.exitCode, job.reason], ['succeeded', 0, null], JSON.stringify(job));
+    const files = readdirSync(join(project, 'out/quick')).filter((f) => f.endsWith('.jsonl'));
+    const lines = files.flatMap((f) => readFileSync(join(project, 'out/quick', f), 'utf8').trim().split('\n'));
+    assert.equal(lines.length, 25);
+    assert.deepEqual(JSON.parse(lines.find((l) => l.includes('"x":7'))!), { x: 7, y: 14 });
+
+    const graph = await call<{ steps: Array<{ name: string; kind: string; metrics: { elementsIn: number; elementsOut: number } | null }>; edges: Array<{ from: string; to: string }>; result: { state: string } }>(server, 'GET', `/api/jobs/${job.id}/graph`);
+    assert.equal(graph.status, 200);
+    const double = graph.body.steps.find((s) => s.name === 'Double');
+    assert.deepEqual([double?.kind, double?.metrics?.elementsIn, double?.metrics?.elementsOut], ['map', 25, 25]);
+    assert.ok(graph.body.edges.some((e) => e.to === 'Double'), 'an edge into Double');
+    assert.ok(graph.body.edges.some((e) => e.from === 'Double' && e.to.startsWith('Write/')), 'an edge out of Double');
+    assert.equal(graph.body.result.state, 'DONE');
+
+    const logs = await call<{ text: string; complete: boolean; nextOffset: number; size: number }>(server, 'GET', `/api/jobs/${job.id}/logs?limit=5`);
+    assert.deepEqual([logs.status, logs.body.complete, logs.body.nextOffset <= 5], [200, true, true]);
+    const metrics = await call(server, 'GET', '/metrics', { token: null });
+    assert.match(metrics.text, new RegExp(`^riffle_job_elements_total\\{job="${job.id}",step="Double",direction="out"\\} 25$`, 'm'));
+    assert.match(metrics.text, /^riffle_jobs\{state="succeeded"\} 1$/m);
+    const list = await call<{ jobs: JobRecord[] }>(server, 'GET', '/api/jobs?state=succeeded');
+    assert.deepEqual(list.body.jobs.map((j) => j.id), [job.id]);
+    assert.equal((await call<ErrorBody>(server, 'POST', `/api/jobs/${job.id}/cancel`)).body.error.code, 'JOB_ENDED');
+    assert.equal((await call(server, 'POST', `/api/jobs/${job.id}/drain`)).status, 409);
+  });
+
+  it('refuses bad parameters before the job starts: 400 with the file, the key and what is expected', async () => {
+    let r = await call<ErrorBody>(server, 'POST', '/api/jobs', { body: { pipeline: 'quick.ts', params: { output: 'out/x', n: 'many' } } });
+    assert.equal(r.status, 400, r.text);
+    assert.deepEqual([r.body.error.file, r.body.error.key], ['quick.ts', 'params.n']);
+    assert.match(r.body.error.message, /parameter --n: expected an integer, got 'many'/);
+    assert.match(r.body.error.expected ?? '', /--output=<string>/);
+    r = await call<ErrorBody>(server, 'POST', '/api/jobs', { body: { pipeline: 'quick.ts', params: { output: 'out/x', colour: 'red' } } });
+    assert.deepEqual([r.status, r.body.error.key], [400, 'params.colour']);
+    const jobs = await call<{ jobs: JobRecord[] }>(server, 'GET', '/api/jobs');
+    assert.ok(jobs.body.jobs.every((j) => j.pipeline !== 'quick.ts' || j.params.output !== 'out/x'), 'no record of refused submissions');
+  });
+
+  it('cancels a long job', async () => {
+    const r = await call<JobRecord>(server, 'POST', '/api/jobs', { body: { pipeline: 'slow.ts', params: { elements: 1_000_000 } } });
+    assert.equal(r.status, 201, r.text);
+    await waitFor(async () => ((await call<{ text: string }>(server, 'GET', `/api/jobs/${r.body.id}/logs`)).body.text.includes('slow: started') ? true : undefined), 20_000, 'the job to start');
+    const c = await call<JobRecord>(server, 'POST', `/api/jobs/${r.body.id}/cancel`, { token: ADMIN });
+    assert.equal(c.status, 202);
+    assert.ok(c.body.cancelRequestedAt !== null);
+    const job = await ended(server, r.body.id);
+    assert.deepEqual([job.state, job.exitCode, job.reason], ['cancelled', 143, 'cancelled through the API']);
+  });
+
+  it('drains a long job: reading stops, what was read is finished, and the job succeeds', async () => {
+    const r = await call<JobRecord>(server, 'POST', '/api/jobs', { body: { pipeline: 'slow.ts', params: { elements: 1_000_000 } } });
+    assert.equal(r.status, 201, r.text);
+    await waitFor(async () => ((await call<{ text: string }>(server, 'GET', `/api/jobs/${r.body.id}/logs`)).body.text.includes('slow: started') ? true : undefined), 20_000, 'the job to start');
+    const d = await call<JobRecord>(server, 'POST', `/api/jobs/${r.body.id}/drain`);
+    assert.deepEqual([d.status, d.body.state], [202, 'draining']);
+    assert.equal((await call(server, 'POST', `/api/jobs/${r.body.id}/drain`)).status, 202, 'a second drain changes nothing');
+    const job = await ended(server, r.body.id);
+    assert.deepEqual([job.state, job.exitCode], ['succeeded', 0], JSON.stringify(job));
+    assert.ok(job.drainRequestedAt !== null);
+    assert.ok(job.counts !== null && job.counts.elementsRead > 0 && job.counts.elementsRead < 1_000_000, JSON.stringify(job.counts));
+  });
+
+  it('lists jobs with their final state after a restart; a job running when the server was killed is failed (lost)', async () => {
+    const dir2 = join(dir, '..', 'server2');
+    const child = spawn(process.execPath, [RIFFLE_BIN, 'server', '--port', '0', '--dir', dir2, '--project', project, '--json'], { env: { ...process.env, RIFFLE_ADMIN_TOKEN: ADMIN }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const first = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+    const { url, adminToken } = JSON.parse(first) as { url: string; adminToken: string };
+    assert.match(adminToken, /^tok_env_/);
+    const remote = { url } as RiffleServer;
+    const done = await call<JobRecord>(remote, 'POST', '/api/jobs', { body: { pipeline: 'quick.ts', params: { output: 'out/restart' } } });
+    assert.equal(done.status, 201, done.text);
+    await ended(remote, done.body.id);
+    const running = await call<JobRecord>(remote, 'POST', '/api/jobs', { body: { pipeline: 'slow.ts' } });
+    assert.equal(running.status, 201, running.text);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    if (running.body.pid !== null) process.kill(running.body.pid, 'SIGKILL'); // the orphaned job
+
+    const again = await startTestServer(project, dir2);
+    try {
+      const list = await call<{ jobs: JobRecord[] }>(again, 'GET', '/api/jobs');
+      const byId = new Map(list.body.jobs.map((j) => [j.id, j]));
+      assert.equal(byId.get(done.body.id)?.state, 'succeeded');
+      const lost = byId.get(running.body.id)!;
+      assert.equal(lost.state, 'failed');
+      assert.match(lost.reason ?? '', /^lost: the server stopped while the job was running/);
+      assert.ok(existsSync(join(dir2, 'jobs', running.body.id, 'job.json')));
+    } finally {
+      await again.close();
+    }
+  });
+});
