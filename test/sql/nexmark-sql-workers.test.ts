@@ -17,7 +17,7 @@ async function outputs(query: string, workers: number): Promise<number> {
   return result.metrics.steps.find((s) => s.step === 'CountOutputs')?.elementsIn ?? -1;
 }
 
-for (const query of ['q5', 'q8', 'aggregates']) {
+for (const query of ['q3', 'q4', 'q5', 'q6', 'q8', 'aggregates']) {
   test(`Nexmark ${query} in streaming SQL on 2 workers gives the outputs of one worker`, async () => {
     const one = await outputs(query, 1);
     assert.ok(one > 0, `${query} gives outputs`);

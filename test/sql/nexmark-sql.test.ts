@@ -57,7 +57,8 @@ for (const sq of sqlQueries) {
         await t.test(`${sc.label}, ${feed}`, async () => {
           const canon = (outs: Observed<any>[]) => (q.summarize ? q.summarize(outs) : outs.map(q.canonical));
           const expected = canon(await run((e) => q.build(e, sc.config), sc, feed));
-          const actual = canon(await run((e) => buildSqlQuery(sq, e, sc.config), sc, feed));
+          const sqlOuts = (await run((e) => buildSqlQuery(sq, e, sc.config), sc, feed)).map((o) => (sq.fromPane ? { ...o, value: sq.fromPane(o) } : o));
+          const actual = sq.summarize ? sq.summarize(sqlOuts) : canon(sqlOuts);
           assert.ok(expected.length > 0, 'the transform version gives outputs');
           const a = sorted(actual);
           const b = sorted(expected);

@@ -1,6 +1,8 @@
 /**
  * The aggregates of one grouped SELECT as one CombineFn (so the runner lifts all of them before its shuffle together):
- * COUNT(*), COUNT(x), COUNT(DISTINCT x), SUM, AVG, MIN, MAX, each with an optional FILTER (WHERE …). NULL inputs are
+ * COUNT(*), COUNT(x), COUNT(DISTINCT x), SUM, AVG, MIN, MAX, ARG_MAX/ARG_MIN (arg at the greatest/least val; among
+ * equal vals the least arg, so that the result does not depend on arrival order), each with an optional FILTER
+ * (WHERE …). NULL inputs are
  * skipped, as SQL does; SUM/AVG/MIN/MAX of no value are NULL, COUNT of none is 0. Accumulators are plain arrays of
  * numbers, strings and objects (they cross workers through the default coder).
  */
@@ -8,17 +10,19 @@ import { GlobalWindow, type BoundedWindow } from '../../model/index.ts';
 import type { CombineFn } from '../../transforms/index.ts';
 import { compare, keyPart, type Eval } from './expressions.ts';
 
-export type AggregateKind = 'countStar' | 'count' | 'countDistinct' | 'sum' | 'avg' | 'min' | 'max';
+export type AggregateKind = 'countStar' | 'count' | 'countDistinct' | 'sum' | 'avg' | 'min' | 'max' | 'argMax' | 'argMin';
 
 export interface AggregateSpec {
   readonly kind: AggregateKind;
   readonly arg: Eval | undefined;
+  /** ARG_MAX/ARG_MIN: the value compared (arg is what is returned). */
+  readonly by?: Eval | undefined;
   readonly filter: Eval | undefined;
 }
 
 const NO_WINDOW: BoundedWindow = GlobalWindow.INSTANCE;
 
-/** Slot accumulators: countStar/count → number; countDistinct → { [key]: value }; sum → number | null; avg → [sum, n]; min/max → value | null. */
+/** Slot accumulators: countStar/count → number; countDistinct → { [key]: value }; sum → number | null; avg → [sum, n]; min/max → value | null; argMax/argMin → [val, arg] | null. */
 type Slot = unknown;
 
 /**
@@ -64,7 +68,16 @@ export function sqlAggregates(specs: readonly AggregateSpec[]): CombineFn<unknow
   const n = specs.length;
   const kinds = specs.map((s) => s.kind);
   const args = specs.map((s) => s.arg);
+  const bys = specs.map((s) => s.by);
   const filters = specs.map((s) => s.filter);
+  /** Whether [val, arg] b beats the accumulator's a (ARG_MAX: greater val; ARG_MIN: smaller; ties: smaller arg). */
+  const beats = (i: number, a: [unknown, unknown] | null, b: [unknown, unknown]): boolean => {
+    if (a === null) return true;
+    const c = compare(b[0], a[0])!;
+    if (c !== 0) return kinds[i] === 'argMax' ? c > 0 : c < 0;
+    const d = compare(b[1], a[1]);
+    return d !== null && d < 0;
+  };
   const add = (acc: Slot[], i: number, v: unknown): void => {
     switch (kinds[i]) {
       case 'countStar': acc[i] = (acc[i] as number) + 1; return;
@@ -74,6 +87,10 @@ export function sqlAggregates(specs: readonly AggregateSpec[]): CombineFn<unknow
       case 'avg': if (v !== null && v !== undefined) { const a = acc[i] as [number, number]; a[0] += Number(v); a[1]++; } return;
       case 'min': if (v !== null && v !== undefined && (acc[i] === null || compare(v, acc[i])! < 0)) acc[i] = v; return;
       case 'max': if (v !== null && v !== undefined && (acc[i] === null || compare(v, acc[i])! > 0)) acc[i] = v; return;
+      case 'argMax': case 'argMin': {
+        const pair = v as [unknown, unknown] | null;
+        if (pair !== null && beats(i, acc[i] as [unknown, unknown] | null, pair)) acc[i] = pair;
+      }
     }
   };
   const merge = (into: Slot[], from: Slot[], i: number): void => {
@@ -102,6 +119,14 @@ export function sqlAggregates(specs: readonly AggregateSpec[]): CombineFn<unknow
         const f = filters[i];
         if (f !== undefined && f(row, NO_WINDOW) !== true) continue;
         const a = args[i];
+        const by = bys[i];
+        if (by !== undefined) {
+          // ARG_MAX(arg, val): rows whose val or arg is NULL are skipped (as DuckDB does).
+          const val = by(row, NO_WINDOW);
+          const arg = a!(row, NO_WINDOW);
+          if (val !== null && val !== undefined && arg !== null && arg !== undefined) add(acc, i, [val, arg]);
+          continue;
+        }
         add(acc, i, a === undefined ? 1 : a(row, NO_WINDOW));
       }
       return acc;
@@ -116,6 +141,7 @@ export function sqlAggregates(specs: readonly AggregateSpec[]): CombineFn<unknow
         switch (kinds[i]) {
           case 'countDistinct': return Object.keys(v as object).length;
           case 'avg': { const [s, c] = v as [number, number]; return c === 0 ? null : s / c; }
+          case 'argMax': case 'argMin': return v === null ? null : (v as [unknown, unknown])[1];
           default: return v;
         }
       });

@@ -15,7 +15,16 @@ export type Expr =
   | { readonly kind: 'like'; readonly arg: Expr; readonly pattern: Expr; readonly negated: boolean; readonly at: number }
   | { readonly kind: 'case'; readonly operand: Expr | undefined; readonly whens: readonly { readonly when: Expr; readonly then: Expr }[]; readonly otherwise: Expr | undefined; readonly at: number }
   | { readonly kind: 'cast'; readonly arg: Expr; readonly type: string; readonly at: number }
-  | { readonly kind: 'call'; readonly name: string; readonly args: readonly Expr[]; readonly star: boolean; readonly distinct: boolean; readonly filter: Expr | undefined; readonly at: number };
+  | { readonly kind: 'call'; readonly name: string; readonly args: readonly Expr[]; readonly star: boolean; readonly distinct: boolean; readonly filter: Expr | undefined; readonly over?: Over; readonly at: number };
+
+/** `OVER (PARTITION BY … ORDER BY … ROWS BETWEEN n PRECEDING AND CURRENT ROW)`: an aggregate over a row's last rows. */
+export interface Over {
+  readonly partitionBy: readonly Expr[];
+  readonly orderBy: readonly { readonly expr: Expr; readonly desc: boolean }[];
+  /** Rows before the current one in the frame (`ROWS n PRECEDING`). */
+  readonly preceding: number;
+  readonly at: number;
+}
 
 export type BinaryOp = 'or' | 'and' | '=' | '<>' | '<' | '<=' | '>' | '>=' | '+' | '-' | '*' | '/' | '%' | '||';
 

@@ -24,7 +24,14 @@ export interface Resolver {
   readonly noAggregates?: string;
 }
 
-export const AGGREGATES = new Set(['count', 'sum', 'avg', 'mean', 'min', 'max']);
+export const AGGREGATES = new Set(['count', 'sum', 'avg', 'mean', 'min', 'max', 'arg_max', 'arg_min', 'max_by', 'min_by']);
+/** Aggregates of two arguments (DuckDB's arg_max(arg, val) and its max_by spelling). */
+export const TWO_ARG_AGGREGATES = new Set(['arg_max', 'arg_min', 'max_by', 'min_by']);
+
+/** A grouped aggregate call (an aggregate with OVER is a window function, computed per row instead). */
+export function isAggregateCall(e: Expr): e is CallExpr {
+  return e.kind === 'call' && AGGREGATES.has(e.name) && e.over === undefined;
+}
 /** Beam SQL's window group functions and their bounds. */
 export const WINDOW_GROUPS = new Set(['tumble', 'hop', 'session']);
 export const WINDOW_BOUNDS: Readonly<Record<string, 'start' | 'end'>> = {
@@ -330,6 +337,9 @@ export function compileExpr(e: Expr, r: Resolver, sql: string): Eval {
       return (row, w) => cast(a(row, w), type);
     }
     case 'call': {
+      if (e.over !== undefined) {
+        throw new SqlError('SQL_UNSUPPORTED', 'a window function (OVER) is only allowed in the SELECT list of a query without GROUP BY or DISTINCT', { sql, position: e.at });
+      }
       if (AGGREGATES.has(e.name)) {
         throw new SqlError('SQL_UNSUPPORTED', `the aggregate ${e.name.toUpperCase()}() ${r.noAggregates ?? 'is not allowed here'}`, { sql, position: e.at });
       }
@@ -379,7 +389,7 @@ export function compileGuarded(e: Expr, r: Resolver, sql: string): Eval {
 /** Whether the expression calls an aggregate (outside of nested subqueries, which the subset has none of). */
 export function hasAggregate(e: Expr): boolean {
   let found = false;
-  walk(e, (x) => { if (x.kind === 'call' && AGGREGATES.has(x.name)) found = true; });
+  walk(e, (x) => { if (isAggregateCall(x)) found = true; });
   return found;
 }
 
@@ -393,7 +403,11 @@ export function walk(e: Expr, visit: (e: Expr) => void): void {
     case 'in': walk(e.arg, visit); e.list.forEach((x) => walk(x, visit)); break;
     case 'like': walk(e.arg, visit); walk(e.pattern, visit); break;
     case 'case': if (e.operand) walk(e.operand, visit); e.whens.forEach((x) => { walk(x.when, visit); walk(x.then, visit); }); if (e.otherwise) walk(e.otherwise, visit); break;
-    case 'call': e.args.forEach((x) => walk(x, visit)); if (e.filter) walk(e.filter, visit); break;
+    case 'call':
+      e.args.forEach((x) => walk(x, visit));
+      if (e.filter) walk(e.filter, visit);
+      if (e.over) { e.over.partitionBy.forEach((x) => walk(x, visit)); e.over.orderBy.forEach((x) => walk(x.expr, visit)); }
+      break;
     default:
   }
 }

@@ -7,7 +7,7 @@
  * and anything outside it is refused naming the construct and its position.
  */
 import { SqlError } from '../sql-error.ts';
-import type { BinaryOp, Emit, Expr, FromItem, Join, Select, SelectItem, WindowTvf } from './ast.ts';
+import type { BinaryOp, Emit, Expr, FromItem, Join, Over, Select, SelectItem, WindowTvf } from './ast.ts';
 
 interface Tok {
   readonly kind: 'ident' | 'quoted' | 'string' | 'number' | 'op' | 'eof';
@@ -307,9 +307,51 @@ export function parseStreamingSql(sql: string): Select {
       filter = expr();
       op(')');
     }
-    if (isWord('over')) unsupported('a window function (OVER)', peek().at, 'streaming SQL groups with GROUP BY and window table functions (TUMBLE, HOP, SESSION)');
     if (isWord('within')) unsupported('WITHIN GROUP');
+    if (isWord('over')) return { kind: 'call', name, args, star, distinct, filter, over: overClause(), at };
     return { kind: 'call', name, args, star, distinct, filter, at };
+  };
+  /** OVER ([PARTITION BY e, …] ORDER BY e [ASC|DESC], … ROWS {n PRECEDING | BETWEEN n PRECEDING AND CURRENT ROW}). */
+  const overClause = (): Over => {
+    const at = word('over').at;
+    if (!isOp('(')) unsupported('a named window (OVER w)', peek().at, 'write the window inline: OVER (PARTITION BY … ORDER BY … ROWS BETWEEN n PRECEDING AND CURRENT ROW)');
+    p++;
+    const partitionBy: Expr[] = [];
+    if (acceptWord('partition')) {
+      word('by');
+      do partitionBy.push(expr()); while (acceptOp(','));
+    }
+    const orderBy: { expr: Expr; desc: boolean }[] = [];
+    if (acceptWord('order')) {
+      word('by');
+      do {
+        const e = expr();
+        const desc = acceptWord('desc');
+        if (!desc) acceptWord('asc');
+        if (isWord('nulls')) unsupported('NULLS FIRST/LAST in OVER');
+        orderBy.push({ expr: e, desc });
+      } while (acceptOp(','));
+    }
+    const t = peek();
+    if (isWord('range') || isWord('groups')) unsupported(`a ${t.value.toUpperCase()} frame`, t.at, 'streaming SQL has ROWS frames: ROWS BETWEEN n PRECEDING AND CURRENT ROW');
+    if (!isWord('rows')) unsupported('an OVER window without a ROWS frame', t.at, 'say how many rows: ROWS BETWEEN n PRECEDING AND CURRENT ROW (the state kept per partition is n + 1 rows)');
+    p++;
+    const between = acceptWord('between');
+    const n = peek();
+    if (isWord('unbounded')) unsupported('UNBOUNDED PRECEDING', n.at, 'a frame of n rows: ROWS BETWEEN n PRECEDING AND CURRENT ROW');
+    if (isWord('current')) unsupported('a frame that starts at CURRENT ROW', n.at, 'ROWS BETWEEN n PRECEDING AND CURRENT ROW');
+    if (n.kind !== 'number' || !/^[0-9]+$/.test(n.value)) fail('expected a row count: ROWS BETWEEN n PRECEDING AND CURRENT ROW');
+    p++;
+    word('preceding');
+    if (between) {
+      word('and');
+      if (!isWord('current')) unsupported('a frame that ends after CURRENT ROW (FOLLOWING)', peek().at, 'rows after the current one have not arrived yet: end the frame at CURRENT ROW');
+      p++;
+      word('row');
+    }
+    if (isWord('exclude')) unsupported('EXCLUDE in a frame');
+    op(')');
+    return { partitionBy, orderBy, preceding: Number(n.value), at };
   };
   /** SUBSTRING(s FROM a [FOR b]), TRIM([BOTH|LEADING|TRAILING] [c] FROM s), POSITION(a IN b), or their comma forms. */
   const specialCall = (name: string, at: number): Expr => {

@@ -17,8 +17,10 @@ import { coGroupByKey, combine, parDo, view, windowInto, withTimestamps } from '
 import { SqlError } from '../sql-error.ts';
 import type { Emit, Expr, FromItem, Select, SelectItem } from './ast.ts';
 import { sqlAggregates, type AggregateKind, type AggregateSpec } from './aggregates.ts';
+import { overWindow } from './over-window.ts';
+import { streamJoin } from './stream-join.ts';
 import {
-  AGGREGATES, compileGuarded, exprKey, hasAggregate, keyOf, predicate, sameExpr, singleKey, walk, windowBound, WINDOW_BOUNDS, WINDOW_GROUPS,
+  AGGREGATES as AGGREGATE_NAMES, compileGuarded, exprKey, hasAggregate, isAggregateCall, keyOf, predicate, sameExpr, singleKey, TWO_ARG_AGGREGATES, walk, windowBound, WINDOW_BOUNDS, WINDOW_GROUPS,
   type CallExpr, type ColumnExpr, type Eval, type Resolver,
 } from './expressions.ts';
 
@@ -58,6 +60,13 @@ interface Relation {
    * grouped by exactly these partition columns.
    */
   readonly sessionPartition?: readonly string[];
+  /**
+   * Rows of an interval join, windowed by one side's rows: a GROUP BY must include these (that side's join keys), so
+   * that each group is one row's matches.
+   */
+  readonly intervalKeys?: readonly Expr[];
+  /** The rows' event time is their window's window_time (an aggregate's results): they can be windowed again by it. */
+  readonly timedByWindow?: boolean;
 }
 
 const VIRTUAL = new Map<string, 'start' | 'end' | 'time'>([['window_start', 'start'], ['window_end', 'end'], ['window_time', 'time']]);
@@ -118,6 +127,8 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
       return 0;
     }
     const having = rel.entries.map((x, i) => ({ x, i })).filter(({ x }) => has(x, e.name) || virtual(x, e.name) !== undefined);
+    // window_start/… of a join's rows: every FROM item with window columns reads the same (the row's) window.
+    if (having.length > 0 && having.every(({ x }) => !has(x, e.name))) return having[0]!.i;
     const unknown = rel.entries.filter((x) => x.columns === undefined);
     if (having.length === 1 && unknown.length === 0) return having[0]!.i;
     if (having.length > 1) throw err('SQL_UNKNOWN_COLUMN', `column '${e.name}' is ambiguous (in ${having.map(({ x }) => x.alias).join(' and ')})`, e.at, `qualify it: ${having[0]!.x.alias}.${e.name}`);
@@ -193,15 +204,22 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
     }
     const { tvf } = item;
     const inner = fromItem(tvf.table, undefined);
-    if (!inner.pc.windowing.windowFn.isGlobal) {
-      throw err('SQL_UNSUPPORTED', `${tvf.fn.toUpperCase()} over rows that are already windowed (${inner.pc.windowing.windowFn.describe()})`, tvf.at, 'window an input in the global window');
+    const timeColumn: ColumnExpr = { kind: 'column', table: undefined, name: tvf.timeColumn, at: tvf.at };
+    // Windows of windows (Flink's cascading windows): an aggregate's results, by their event time window_time.
+    const cascade = !inner.pc.windowing.windowFn.isGlobal && inner.timedByWindow === true && boundOf(inner, timeColumn) === 'time';
+    if (!inner.pc.windowing.windowFn.isGlobal && !cascade) {
+      throw err('SQL_UNSUPPORTED', `${tvf.fn.toUpperCase()} over rows that are already windowed (${inner.pc.windowing.windowFn.describe()})`, tvf.at,
+        "window an input in the global window, or an aggregate's results by their window_time: DESCRIPTOR(window_time)");
     }
     if (tvf.fn === 'session' && tvf.partitionBy.length === 0) {
       throw err('SQL_UNSUPPORTED', 'SESSION without PARTITION BY (sessions over all rows)', tvf.at,
         "Riffle merges sessions per key: write SESSION(TABLE t PARTITION BY k, DESCRIPTOR(ts), INTERVAL …) and GROUP BY k, window_start, window_end (or Beam's GROUP BY k, SESSION(ts, INTERVAL …))");
     }
     const fn = windowFnOf(tvf.fn, tvf.intervals, tvf.at);
-    const pc = windowRows(inner, { kind: 'column', table: undefined, name: tvf.timeColumn, at: tvf.at }, fn, emit);
+    // An aggregate's results are timestamped at window_time already (the end of their window, less 1 ms).
+    const pc = cascade
+      ? once(`rewindow|${inner.pc.id}|${fn.describe()}|${JSON.stringify(emit ?? null, (k, v) => (k === 'at' ? undefined : v))}`, () => inner.pc.apply(name('Window'), windowInto(fn, windowingOf(emit))))
+      : windowRows(inner, timeColumn, fn, emit);
     const e = inner.entries[0]!;
     return {
       pc, tuple: false, sqlWindowed: true, perWindow: false, entries: [{ alias: item.alias || e.alias, columns: e.columns, windowColumns: true, boundColumns: new Map() }],
@@ -264,6 +282,34 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
     const rest = residual.length === 0 ? undefined : predicate(compileGuarded(residual.reduce((a, b) => ({ kind: 'binary', op: 'and', left: a, right: b, at: b.at })), rowResolver(joined, 'is not allowed in ON'), sql));
     const lw = left.pc.windowing.windowFn;
     const sameWindows = !lw.isGlobal && !lw.isMerging && lw.describe() === right.pc.windowing.windowFn.describe();
+    // Two streams (or two bounded inputs) in the global window: a join in keyed state (stream-join.ts).
+    const bothGlobal = lw.isGlobal && right.pc.windowing.windowFn.isGlobal;
+    if (bothGlobal && kind === 'inner' && left.pc.bounded === right.pc.bounded && (leftKeys.length > 0 || !left.pc.bounded)) {
+      if (leftKeys.length === 0) {
+        throw err('SQL_UNSUPPORTED', 'a join of two streams without an equality of keys in ON', at, 'streaming SQL joins two streams on equal keys (ON a.k = b.k [AND …]), each side kept in the state of its key');
+      }
+      const alone = (s: 0 | 1): Relation => ({ ...(s === 0 ? left : right), tuple: true });
+      const onSide = (e: Expr, s: 0 | 1): Eval => compileGuarded(e, rowResolver(alone(s), 'is not allowed in ON'), sql);
+      const out = streamJoin({
+        sql, at, residual, rest, name,
+        sides: [asTuple(left), asTuple(right)],
+        widths: [leftEntries, right.entries.length],
+        keys: [leftKeys.map((k) => onSide(k, 0)), rightKeys.map((k) => onSide(k, 1))],
+        sideOf: (e) => { const x = sideOf(e); return x === 'l' ? 0 : x === 'r' ? 1 : x; },
+        compileSide: onSide,
+        columnId: (e) => { const i = resolveEntry(joined, e); return `${i}|${spelling(joined.entries[i]!, e.name)}`; },
+      });
+      if (out.windowSide === undefined) return { ...joined, pc: out.pc };
+      const ws = out.windowSide;
+      const inSide = (i: number) => (ws === 0 ? i < leftEntries : i >= leftEntries);
+      return {
+        ...joined, pc: out.pc, intervalKeys: ws === 0 ? leftKeys : rightKeys,
+        entries: entries.map((x, i) => (inSide(i) ? { ...x, windowColumns: true } : x)),
+      };
+    }
+    if (bothGlobal && kind === 'left' && !left.pc.bounded && !right.pc.bounded) {
+      throw err('SQL_UNSUPPORTED', 'LEFT JOIN of two streams', at, 'a row without a match is only known once the other stream ends (SQL would retract it): use INNER JOIN, or join a bounded table');
+    }
     let mainIsLeft: boolean;
     // Rows of two windowed relations meet only in their common window: ON must say so (window_start = window_start),
     // else SQL would pair rows of different windows.
@@ -372,11 +418,17 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
     if (q.emit && !beamWindow && q.from.kind !== 'window') throw err('SQL_UNSUPPORTED', 'EMIT without a window', q.emit.at, 'EMIT applies to a window: FROM TABLE(TUMBLE(...)) or GROUP BY TUMBLE(...)');
     if (q.where && hasAggregate(q.where)) {
       let at = q.where.at;
-      walk(q.where, (x) => { if (x.kind === 'call' && AGGREGATES.has(x.name) && at === q.where!.at) at = x.at; });
+      walk(q.where, (x) => { if (isAggregateCall(x) && at === q.where!.at) at = x.at; });
       throw err('SQL_UNSUPPORTED', 'an aggregate in WHERE', at, 'use HAVING');
     }
     const where = q.where ? predicate(compileGuarded(q.where, rowResolver(rel, 'is not allowed in WHERE (use HAVING)'), sql)) : undefined;
     const aggregated = q.groupBy.length > 0 || q.having !== undefined || q.distinct || q.items.some((i) => i.kind === 'expr' && hasAggregate(i.expr));
+    const overs: CallExpr[] = [];
+    for (const i of q.items) if (i.kind === 'expr') walk(i.expr, (x) => { if (x.kind === 'call' && x.over && !overs.some((c) => sameExpr(c, x))) overs.push(x); });
+    if (overs.length > 0) {
+      if (aggregated) throw err('SQL_UNSUPPORTED', 'a window function (OVER) with GROUP BY, HAVING, DISTINCT or aggregates', overs[0]!.at, 'compute the aggregate in a subquery in FROM, then the window function over its rows');
+      return over(rel, q, overs, where, top);
+    }
     if (!aggregated) return project(rel, q, where, top);
     if (where) rel = { ...rel, pc: rel.pc.apply(name('Where'), parDo<any, any>({ process(row, ctx) { if (where(row, ctx.window)) ctx.output(row); } })) };
     if (beamWindow) {
@@ -391,6 +443,32 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
       rel = { ...rel, pc: windowRows(rel, time, fn, q.emit), sqlWindowed: true };
     }
     return aggregate(rel, q, beamWindow, top);
+  };
+
+  /** Aggregates OVER a ROWS frame, per PARTITION BY key in keyed state (over-window.ts). */
+  const over = (rel: Relation, q: Select, calls: CallExpr[], where: ((row: any, w: BoundedWindow) => boolean) | undefined, top: boolean): Relation => {
+    const spec = calls[0]!.over!;
+    const other = calls.find((c) => exprKey(c.over) !== exprKey(spec));
+    if (other) throw err('SQL_UNSUPPORTED', 'two different OVER windows in one SELECT', other.at, 'give every window function the same PARTITION BY, ORDER BY and frame, or use subqueries');
+    if (spec.orderBy.length === 0) throw err('SQL_UNSUPPORTED', 'OVER without ORDER BY', spec.at, 'a ROWS frame needs an order: ORDER BY the rows\' time (and a tie-break)');
+    for (const c of calls) if (!AGGREGATE_NAMES.has(c.name)) throw err('SQL_UNSUPPORTED', `${c.name.toUpperCase()}() OVER (…)`, c.at, 'window functions: COUNT, SUM, AVG, MIN, MAX, ARG_MAX, ARG_MIN over a ROWS frame');
+    const rowR = rowResolver(rel, 'cannot be nested in a window function');
+    const aggregates = sqlAggregates(calls.map((c) => aggregateSpec(c, rel, rowR)));
+    let current: readonly unknown[] = [];
+    const outR: Resolver = {
+      column: rowR.column,
+      replace: (e) => { const i = calls.findIndex((c) => sameExpr(c, e)); return i < 0 ? undefined : () => current[i]; },
+      noAggregates: 'needs an OVER window here (a query with window functions has no GROUP BY)',
+    };
+    const { build, columns, boundColumns } = selectList(q.items, rel, outR, () => undefined, top);
+    const filtered = where ? rel.pc.apply(name('Where'), parDo<any, any>({ process(row, ctx) { if (where(row, ctx.window)) ctx.output(row); } })) : rel.pc;
+    const pc = overWindow(filtered, {
+      name, preceding: spec.preceding, aggregates,
+      partition: spec.partitionBy.map((e) => compileGuarded(e, { ...rowR, noAggregates: 'is not allowed in PARTITION BY' }, sql)),
+      order: spec.orderBy.map((o) => ({ f: compileGuarded(o.expr, { ...rowR, noAggregates: 'is not allowed in ORDER BY' }, sql), desc: o.desc })),
+      build: (row, values, w) => { current = values; return build(row, w); },
+    });
+    return { pc, tuple: false, sqlWindowed: false, perWindow: false, entries: [{ alias: '', columns, windowColumns: false, boundColumns, boundsVirtual: !top }] };
   };
 
   /** WHERE and the SELECT list over rows, in one parDo. */
@@ -458,6 +536,25 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
     return { build, columns: known ? names : undefined, boundColumns };
   };
 
+  /** One aggregate call as the spec of sqlAggregates. */
+  const aggregateSpec = (c: CallExpr, rel: Relation, rowR: Resolver): AggregateSpec => {
+    const filter = c.filter ? compileGuarded(c.filter, rowR, sql) : undefined;
+    let kind: AggregateKind;
+    if (c.star) {
+      if (c.name !== 'count') throw err('SQL_SYNTAX', `${c.name.toUpperCase()}(*) is not an aggregate; COUNT(*) is`, c.at);
+      kind = 'countStar';
+    } else {
+      const two = TWO_ARG_AGGREGATES.has(c.name);
+      if (c.args.length !== (two ? 2 : 1)) throw err('SQL_SYNTAX', `${c.name.toUpperCase()}() takes ${two ? 'two arguments (arg, val)' : 'one argument'}`, c.at);
+      if (c.distinct && c.name !== 'count') throw err('SQL_UNSUPPORTED', `${c.name.toUpperCase()}(DISTINCT …)`, c.at, 'COUNT(DISTINCT …) is supported');
+      kind = c.distinct ? 'countDistinct' : c.name === 'mean' ? 'avg' : two ? (c.name === 'arg_max' || c.name === 'max_by' ? 'argMax' : 'argMin') : (c.name as AggregateKind);
+    }
+    let usesWindow = false;
+    if (!c.star) walk(c.args[0]!, (x) => { if (boundOf(rel, x) !== undefined && x.kind === 'column' && VIRTUAL.has(x.name.toLowerCase())) usesWindow = true; });
+    if (usesWindow) throw err('SQL_UNSUPPORTED', 'window_start/window_end inside an aggregate', c.at);
+    return { kind, arg: c.star ? undefined : compileGuarded(c.args[0]!, rowR, sql), by: c.args[1] === undefined ? undefined : compileGuarded(c.args[1], rowR, sql), filter };
+  };
+
   /** GROUP BY (keys, window bounds), aggregates, HAVING and the SELECT list. */
   const aggregate = (rel: Relation, q: Select, beamWindow: CallExpr | undefined, top: boolean): Relation => {
     const windowed = !rel.pc.windowing.windowFn.isGlobal;
@@ -488,29 +585,22 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
           `group by exactly the partition columns (${rel.sessionPartition.join(', ')}) and window_start, window_end: Riffle merges sessions per group key`);
       }
     }
+    if (rel.intervalKeys) {
+      const id = (e: Expr): string => (e.kind === 'column' ? (() => { try { const i = resolveEntry(rel, e); return `${i}|${spelling(rel.entries[i]!, e.name)}`; } catch { return exprKey(e); } })() : exprKey(e));
+      const missing = rel.intervalKeys.filter((k) => !keys.some((g) => id(g) === id(k)));
+      if (missing.length > 0) {
+        throw err('SQL_UNSUPPORTED', 'GROUP BY over an interval join without the join key of its bounded side', q.at,
+          `each group is one row's matches, complete when the watermark passes its time bound: GROUP BY ${missing.map((k) => (k.kind === 'column' ? `${k.table ? `${k.table}.` : ''}${k.name}` : 'the key')).join(', ')}, …`);
+      }
+    }
     const rowR = rowResolver(rel, 'cannot be nested in another aggregate');
     const keyEvals = keys.map((k) => compileGuarded(k, { ...rowR, noAggregates: 'is not allowed in GROUP BY' }, sql));
     // Aggregate calls of SELECT and HAVING, each once.
     const calls: CallExpr[] = [];
-    const collect = (e: Expr): void => walk(e, (x) => { if (x.kind === 'call' && AGGREGATES.has(x.name) && !calls.some((c) => sameExpr(c, x))) calls.push(x); });
+    const collect = (e: Expr): void => walk(e, (x) => { if (isAggregateCall(x) && !calls.some((c) => sameExpr(c, x))) calls.push(x); });
     for (const i of q.items) if (i.kind === 'expr') collect(i.expr);
     if (q.having) collect(q.having);
-    const specs: AggregateSpec[] = calls.map((c) => {
-      const filter = c.filter ? compileGuarded(c.filter, rowR, sql) : undefined;
-      let kind: AggregateKind;
-      if (c.star) {
-        if (c.name !== 'count') throw err('SQL_SYNTAX', `${c.name.toUpperCase()}(*) is not an aggregate; COUNT(*) is`, c.at);
-        kind = 'countStar';
-      } else {
-        if (c.args.length !== 1) throw err('SQL_SYNTAX', `${c.name.toUpperCase()}() takes one argument`, c.at);
-        if (c.distinct && c.name !== 'count') throw err('SQL_UNSUPPORTED', `${c.name.toUpperCase()}(DISTINCT …)`, c.at, 'COUNT(DISTINCT …) is supported');
-        kind = c.distinct ? 'countDistinct' : c.name === 'mean' ? 'avg' : (c.name as AggregateKind);
-      }
-      let usesWindow = false;
-      if (!c.star) walk(c.args[0]!, (x) => { if (boundOf(rel, x) !== undefined && x.kind === 'column' && VIRTUAL.has(x.name.toLowerCase())) usesWindow = true; });
-      if (usesWindow) throw err('SQL_UNSUPPORTED', 'window_start/window_end inside an aggregate', c.at);
-      return { kind, arg: c.star ? undefined : compileGuarded(c.args[0]!, rowR, sql), filter };
-    });
+    const specs = calls.map((c) => aggregateSpec(c, rel, rowR));
     // After grouping, an element is KV<key, aggregate values>; the key holds the group key values.
     const single = keyEvals.length === 1;
     const keyed = once(`group|${rel.pc.id}|${exprKey(keys)}|${exprKey(calls)}`, () => rel.pc.apply(name('Group'), combine.perKey((row: any) => {
@@ -556,7 +646,7 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
       },
     }));
     const perWindow = windowed && keys.length === 0;
-    return { pc, tuple: false, sqlWindowed: rel.sqlWindowed, perWindow, entries: [{ alias: '', columns, windowColumns: false, boundColumns, boundsVirtual: !top }] };
+    return { pc, tuple: false, sqlWindowed: rel.sqlWindowed, perWindow, timedByWindow: windowed, entries: [{ alias: '', columns, windowColumns: false, boundColumns, boundsVirtual: !top }] };
   };
 
   const out = select(query, true);
