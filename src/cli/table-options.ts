@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import {
-  checkTableProperties, DeltaTable, formatLocalTimestamp, formatTimestamp, type DeltaValue, type NestedType, type Predicate, type TableSchema,
+  checkTableProperties, DeltaTable, formatLocalTimestamp, isObjectStoreUrl, formatTimestamp, type DeltaValue, type NestedType, type Predicate, type TableSchema,
 } from '../lakehouse/index.ts';
 import { isRiffleError, messageOf, UsageError } from './cli-error.ts';
 import type { CliIO } from './cli-io.ts';
@@ -40,7 +40,8 @@ export async function runTableAction(cmd: Command, io: CliIO, run: TableAction):
   }
   const [table, extra = []] = cmd.processedArgs as [string, string[] | undefined];
   const property = values.property as string[] | undefined;
-  return run(resolve(io.cwd, table), flags, io, { args: extra, properties: property === undefined ? undefined : propertyPairs(property, '--property') });
+  // s3://, az://, abfss:// tables are URLs (the lakehouse reaches them through its object store), not paths.
+  return run(isObjectStoreUrl(table) ? table : resolve(io.cwd, table), flags, io, { args: extra, properties: property === undefined ? undefined : propertyPairs(property, '--property') });
 }
 
 /** `k=v` arguments as properties (the value may be empty or hold '='), validated as the table will validate them. */

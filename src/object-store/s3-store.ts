@@ -58,7 +58,7 @@ export class S3ObjectStore implements ObjectStore {
     return `${base}${path}${query}`;
   }
 
-  async #send(what: string, method: string, key: string, init: { query?: string; headers?: Record<string, string>; body?: Uint8Array; retry?: (status: number) => boolean } = {}): Promise<Response> {
+  async #send(what: string, method: string, key: string, init: { query?: string; headers?: Record<string, string>; body?: Uint8Array; retry?: (status: number) => boolean; label?: string } = {}): Promise<Response> {
     const client = await this.#clientOnce();
     const retry = init.retry ?? ((status: number) => status >= 500 || status === 429);
     for (let attempt = 0; ; attempt++) {
@@ -68,7 +68,7 @@ export class S3ObjectStore implements ObjectStore {
         response = await fetch(request);
       } catch (cause) {
         if (attempt < RETRIES && init.retry === undefined) { await backoff(attempt); continue; }
-        throw new ObjectStoreError('OBJECT_STORE_UNREACHABLE', `${what} ${this.url}/${key}: the S3 endpoint ${this.#origin()} could not be reached (${redact((cause as Error).message)})`, {
+        throw new ObjectStoreError('OBJECT_STORE_UNREACHABLE', `${what} ${this.url}/${init.label ?? key}: the S3 endpoint ${this.#origin()} could not be reached (${redact((cause as Error).message)})`, {
           cause, hint: 'check AWS_ENDPOINT_URL and that the service is up',
         });
       }
@@ -153,7 +153,7 @@ export class S3ObjectStore implements ObjectStore {
     let token: string | undefined;
     do {
       const query = `?list-type=2&prefix=${encodeURIComponent(prefix)}${token !== undefined ? `&continuation-token=${encodeURIComponent(token)}` : ''}`;
-      const response = await this.#send('list', 'GET', '', { query });
+      const response = await this.#send('list', 'GET', '', { query, label: prefix });
       if (response.status !== 200) return this.#fail('list', prefix, response);
       const xml = await response.text();
       for (const entry of xmlElements(xml, 'Contents')) {
