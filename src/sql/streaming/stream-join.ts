@@ -1,7 +1,7 @@
 /**
  * A join of two streams (both in the global window) on equal keys, kept in keyed state as Flink's regular and
  * interval joins do: each row waits in the state of its join key, and each matching pair is emitted once, as soon as
- * its second row arrives (no windows, no waiting for the watermark).
+ * its second row arrives (no windows, no waiting for the watermark), at the later row's event time.
  *
  * Time bounds: ON conditions that bound one side's event-time column by the other side's row make the join an
  * interval join. A side's event-time column is one compared with the other side using an INTERVAL
@@ -61,7 +61,8 @@ interface Term { readonly col: ColumnExpr; readonly offset: number }
 /** A bound of the other side's event time computed from this side's row: exclusive upper (hi) or inclusive lower (lo). */
 interface Bound { readonly kind: 'hi' | 'lo'; readonly f: (row: any[]) => number | undefined }
 
-interface Stored { readonly row: any[]; readonly exp: number | undefined }
+/** A row waiting in the state: its tuple, event time, and when it leaves (undefined: never). */
+interface Stored { readonly row: any[]; readonly ts: number; readonly exp: number | undefined }
 
 const FLIP: Readonly<Record<Op, Op>> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
 
@@ -184,12 +185,14 @@ export function streamJoin(input: StreamJoinInput): StreamJoinOutput {
     process(e: KV<unknown, { s: Side; row: any[] }>, ctx) {
       const { s, row } = e.value;
       const w = ctx.window;
+      const ts = ctx.timestamp;
       for (const o of (s === 0 ? ctx.state.right : ctx.state.left).read()) {
         const pair = s === 0 ? [...row, ...o.row] : [...o.row, ...row];
-        if (rest === undefined || rest(pair, w)) ctx.output(pair);
+        // A pair's event time is its later row's, whichever arrived first.
+        if (rest === undefined || rest(pair, w)) ctx.outputWithTimestamp(pair, o.ts > ts ? o.ts : ts);
       }
       const exp = expiry[s]?.(row);
-      (s === 0 ? ctx.state.left : ctx.state.right).add({ row, exp });
+      (s === 0 ? ctx.state.left : ctx.state.right).add({ row, ts, exp });
       if (exp !== undefined) {
         const next = ctx.state.next.read();
         if (next === undefined || exp < next) { ctx.state.next.write(exp); ctx.timers.expiry.set(Math.max(exp, MIN_TIMESTAMP + 1)); }
