@@ -3,11 +3,11 @@
  * first planned (latest, or the `version`/`timestamp` asked for), so every split reads the same snapshot; files are
  * pruned by partition values and statistics (`where`), and each remaining data file is one split.
  */
-import { resolve } from 'node:path';
 import type { DataFile, DeltaValue, Predicate, TableSchema, Term } from '../../lakehouse/index.ts';
 import { ConfigError, RiffleError, type BoundedSource, type SourceBatch } from '../../model/index.ts';
 import { read as readTransform, type ReadTransform } from '../../transforms/index.ts';
 import { lakehouse } from './lakehouse-module.ts';
+import { tableLocation } from './table-location.ts';
 
 /**
  * Options of `io.delta.read`.
@@ -61,7 +61,7 @@ export class DeltaSource implements BoundedSource<DeltaRow> {
   #plan: Promise<Plan> | undefined;
 
   constructor(path: string, options: DeltaReadOptions = {}, plan?: Plan) {
-    this.path = resolve(path);
+    this.path = tableLocation(path);
     this.options = options;
     if (plan) this.#plan = Promise.resolve(plan);
   }

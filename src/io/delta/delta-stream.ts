@@ -12,7 +12,6 @@
  * A restored reader goes on exactly there; with `eventTime`, the latest event time seen comes along (`maxEvent`) so
  * the watermark does not go back.
  */
-import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataFile, DeltaTable, Predicate, TableSchema, Term } from '../../lakehouse/index.ts';
 import { ConfigError, MAX_TIMESTAMP, MIN_TIMESTAMP, RiffleError, type DurationLike, type ErrorRecord, type Instant, type SourceBatch, type SourceContext, type UnboundedReader, type UnboundedSource } from '../../model/index.ts';
@@ -20,6 +19,7 @@ import { read as readTransform, type ReadTransform } from '../../transforms/inde
 import { durationOption } from '../connector-options.ts';
 import type { DeltaRow } from './delta-source.ts';
 import { lakehouse } from './lakehouse-module.ts';
+import { tableLocation } from './table-location.ts';
 
 /**
  * Options of `io.delta.stream`.
@@ -117,7 +117,7 @@ function resolveOptions(path: string, o: DeltaStreamOptions): Resolved {
     if (o.columns !== undefined && !o.columns.includes(et.column)) throw new ConfigError(`${what}: the eventTime column '${et.column}' is not among the columns read`);
   }
   return {
-    path: resolve(path),
+    path: tableLocation(path),
     what,
     startingVersion: o.startingVersion,
     endingVersion: o.endingVersion,

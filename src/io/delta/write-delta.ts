@@ -25,7 +25,6 @@
  * Staging and commits run in the pipeline's thread, in sinks the engine awaits (no blocking call, no worker thread).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
 import {
   applyTransform, ConfigError, GlobalWindow, kv, RiffleError, type BoundedWindow, type ErrorRecord, type Instant, type KV, type PaneInfo, type PaneTiming, type PCollection,
   type Pipeline, type PTransform, type Sink, type SinkOutput,
@@ -38,6 +37,7 @@ import { lakehouse } from './lakehouse-module.ts';
 import { type CheckedColumn, isWritableTypeName, RowChecker, WRITABLE_TYPES } from './row-checker.ts';
 import { DeltaSinkError } from './delta-sink-error.ts';
 import type { CommitResult, DeltaWriteMode } from './delta-commit.ts';
+import { tableLocation } from './table-location.ts';
 
 export type { DeltaWriteMode } from './delta-commit.ts';
 
@@ -230,7 +230,7 @@ function validate(path: string, o: DeltaWriteOptions): Spec {
     if (typeof v !== 'string') throw new ConfigError(`${where}: table property '${k}' must be a string, got ${typeof v}`);
   }
   return {
-    path: resolve(path), mode, partitionBy: o.partitionBy, mergeOn: o.mergeOn, schema, mergeSchema: o.mergeSchema === true,
+    path: tableLocation(path), mode, partitionBy: o.partitionBy, mergeOn: o.mergeOn, schema, mergeSchema: o.mergeSchema === true,
     properties: o.properties ?? {}, appId: o.appId, txnVersion: o.txnVersion, stageRows,
   };
 }
