@@ -46,6 +46,10 @@ export class JobManager {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly active = new Map<string, Active>();
   private readonly poller: NodeJS.Timeout;
+  /** Moves on every change of a record (listJson's cache key). */
+  private version = 0;
+  private cachedVersion = -1;
+  private readonly cache = new Map<string, string>();
 
   constructor(private readonly o: JobManagerOptions) {
     ensureDir(o.jobsDir);
@@ -55,6 +59,25 @@ export class JobManager {
       for (const id of this.active.keys()) this.readEvents(id);
     }, 1000);
     this.poller.unref();
+  }
+
+  /**
+   * `{"jobs": [...]}` as JSON text, kept until a job changes: the console and its users poll the list, and encoding
+   * a hundred records for each request would be most of the server's work.
+   */
+  listJson(filter: { state?: JobState; limit?: number } = {}): string {
+    if (this.cachedVersion !== this.version) {
+      this.cache.clear();
+      this.cachedVersion = this.version;
+    }
+    const key = `${filter.state ?? ''}|${filter.limit ?? ''}`;
+    let text = this.cache.get(key);
+    if (text === undefined) {
+      text = JSON.stringify({ jobs: this.list(filter) });
+      if (this.cache.size > 100) this.cache.clear();
+      this.cache.set(key, text);
+    }
+    return text;
   }
 
   list(filter: { state?: JobState; limit?: number } = {}): JobRecord[] {
@@ -87,7 +110,7 @@ export class JobManager {
       id, pipeline: path, params: { ...params }, state: 'pending', submittedBy, createdAt: new Date().toISOString(), startedAt: null, endedAt: null, pid: null,
       exitCode: null, signal: null, reason: null, cancelRequestedAt: null, drainRequestedAt: null, counts: null,
     };
-    saveJob(this.o.jobsDir, job);
+    this.save(job);
     this.jobs.set(id, job);
 
     const out = openSync(join(dir, 'stdout.json'), 'w', 0o600);
@@ -101,7 +124,7 @@ export class JobManager {
       closeSync(err);
     }
     job.pid = child.pid ?? null;
-    saveJob(this.o.jobsDir, job);
+    this.save(job);
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     const exited = new Promise<void>((resolve) => {
       child.once('error', (e) => {
@@ -125,6 +148,7 @@ export class JobManager {
       // Never ran: an invalid submission.
       this.active.delete(id);
       this.jobs.delete(id);
+      this.version++;
       const doc = errorDocumentOf(readText(join(dir, 'stdout.json')));
       const log = readText(join(dir, 'log.txt'));
       rmSync(dir, { recursive: true, force: true });
@@ -141,7 +165,7 @@ export class JobManager {
     if (active === undefined || !ACTIVE_JOB_STATES.includes(job.state)) throw new ApiError(409, 'JOB_ENDED', `job '${id}' has ended (${job.state}): there is nothing to cancel`);
     if (job.cancelRequestedAt === null) {
       job.cancelRequestedAt = new Date().toISOString();
-      saveJob(this.o.jobsDir, job);
+      this.save(job);
       active.child.kill('SIGTERM');
       active.killTimer = setTimeout(() => active.child.kill('SIGKILL'), this.o.killGraceMs ?? 30_000);
       active.killTimer.unref();
@@ -158,7 +182,7 @@ export class JobManager {
     if (job.state === 'running') {
       job.state = 'draining';
       job.drainRequestedAt = new Date().toISOString();
-      saveJob(this.o.jobsDir, job);
+      this.save(job);
       active.child.kill('SIGUSR2');
     }
     return job;
@@ -207,6 +231,11 @@ export class JobManager {
     for (const a of this.active.values()) a.child.kill('SIGKILL');
   }
 
+  private save(job: JobRecord): void {
+    saveJob(this.o.jobsDir, job);
+    this.version++;
+  }
+
   /** Reads new lines of an active job's events file: marks it running at its graph, updates its counts. */
   private readEvents(id: string): { started: boolean } {
     const active = this.active.get(id);
@@ -228,9 +257,10 @@ export class JobManager {
         }
       } else if (e.type === 'progress') {
         job.counts = countsOf(e);
+        this.version++;
       }
     }
-    if (changed) saveJob(this.o.jobsDir, job);
+    if (changed) this.save(job);
     return { started: active.started };
   }
 
@@ -256,7 +286,7 @@ export class JobManager {
     }
     if (state === 'failed') job.reason ??= firstErrorLine(readText(join(dir, 'log.txt'))) ?? `the job's process ended with ${describeExit(exit.code, exit.signal)}`;
     if (state === 'cancelled') job.reason ??= job.cancelRequestedAt !== null ? 'cancelled through the API' : `cancelled by ${exit.signal ?? describeExit(exit.code, null)}`;
-    saveJob(this.o.jobsDir, job);
+    this.save(job);
     this.o.log?.(`job ${id} ${state}${job.reason ? `: ${job.reason}` : ''}`);
   }
 }
