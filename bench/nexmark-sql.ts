@@ -1,8 +1,9 @@
 /**
  * Nexmark in SQL against the transform versions, same run: `node --import tsx bench/nexmark-sql.ts [events] [queries] [rounds]`
- * (defaults: 1,000,000 events, queries 5,7, 3 rounds). Each round runs the transform version then the SQL version of
- * each query over the bounded generator, in this process on one worker; the table shows the best round of each, the
- * outputs (which must be equal) and SQL's throughput as a fraction of the transform version's (target ≥ 0.8×).
+ * (defaults: 1,000,000 events, queries 5,7, 3 rounds; the SQL queries are 0–8 and 11, e.g. `200000 3,4,6 1`). Each
+ * round runs the transform version then the SQL version of each query over the bounded generator, in this process on
+ * one worker; the table shows the best round of each, the outputs (which must be equal, but for Q6's panes) and
+ * SQL's throughput as a fraction of the transform version's (target ≥ 0.8×).
  */
 import { parDo, Pipeline, read, type PCollection } from '../src/index.ts';
 import { queries, queryConfig, type NexmarkQueryConfig } from './nexmark/queries/index.ts';
@@ -39,7 +40,9 @@ for (const id of ids) {
     outs = { transforms: a.outputs, sql: b.outputs };
   }
   const rate = (s: number) => Math.round(events / s).toLocaleString('en-US');
-  rows.push(`| Q${id} | ${rate(best.transforms)} | ${rate(best.sql)} | ${(best.transforms / best.sql).toFixed(2)}× | ${outs.transforms} / ${outs.sql}${outs.transforms === outs.sql ? '' : ' DIFFER'} |`);
+  // Q6 emits a pane per bundle of winning bids (transforms) and a row per winning bid (SQL): the counts differ by design.
+  const note = outs.transforms === outs.sql ? '' : sq.summarize ? ' (panes / rows)' : ' DIFFER';
+  rows.push(`| Q${id} | ${rate(best.transforms)} | ${rate(best.sql)} | ${(best.transforms / best.sql).toFixed(2)}× | ${outs.transforms} / ${outs.sql}${note} |`);
 }
 console.log(`Nexmark, ${events.toLocaleString('en-US')} events, best of ${rounds} rounds, 1 worker (events/s)\n`);
 console.log('| query | transforms | SQL | SQL / transforms | outputs (transforms / SQL) |\n|---|---|---|---|---|');

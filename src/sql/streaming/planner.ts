@@ -234,7 +234,37 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
   };
 
   // ---- joins ----
-  const join = (left: Relation, right: Relation, kind: 'inner' | 'left', on: Expr | undefined, at: number): Relation => {
+  /**
+   * WHERE conjuncts that read one side of an inner join only, applied to that side before the join too (fewer rows
+   * kept in a stream join's state; the whole WHERE still runs after the join).
+   */
+  const pushDown = (where: readonly Expr[], left: Relation, right: Relation): [Relation, Relation] => {
+    const probe: Relation = { pc: left.pc, entries: [...left.entries, ...right.entries], tuple: true, sqlWindowed: false, perWindow: false };
+    const filtered = (rel: Relation, from: number): Relation => {
+      const mine = where.filter((c) => {
+        let ok = true;
+        let reads = false;
+        walk(c, (x) => {
+          if (x.kind === 'call' && (x.over !== undefined || isAggregateCall(x))) ok = false;
+          if (x.kind !== 'column' || !ok) return;
+          let i = -1;
+          try { i = resolveEntry(probe, x); } catch { ok = false; return; }
+          reads = true;
+          if (i < from || i >= from + rel.entries.length) ok = false;
+        });
+        return ok && reads;
+      });
+      if (mine.length === 0) return rel;
+      const test = predicate(compileGuarded(mine.reduce((a, b) => ({ kind: 'binary', op: 'and', left: a, right: b, at: b.at })), rowResolver(rel, 'is not allowed in WHERE'), sql));
+      return { ...rel, pc: rel.pc.apply(name('PushedWhere'), parDo<any, any>({ process(row, ctx) { if (test(row, ctx.window)) ctx.output(row); } })) };
+    };
+    return [filtered(left, 0), filtered(right, left.entries.length)];
+  };
+
+  const conjunctsOf = (e: Expr | undefined): Expr[] => (e === undefined ? [] : e.kind === 'binary' && e.op === 'and' ? [...conjunctsOf(e.left), ...conjunctsOf(e.right)] : [e]);
+
+  const join = (leftIn: Relation, rightIn: Relation, kind: 'inner' | 'left', on: Expr | undefined, at: number, where: readonly Expr[]): Relation => {
+    const [left, right] = kind === 'inner' ? pushDown(where, leftIn, rightIn) : [leftIn, rightIn];
     const leftEntries = left.entries.length;
     const entries = [...left.entries, ...right.entries];
     const asTuple = (rel: Relation): PCollection<any[]> => (rel.tuple ? rel.pc : rel.pc.map((r: unknown) => [r], name('AsTuple')));
@@ -413,7 +443,7 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
     let rel = fromItem(q.from, beamWindow ? undefined : q.emit);
     for (const j of q.joins) {
       if (j.item.kind === 'window' && q.emit) throw err('SQL_UNSUPPORTED', 'EMIT with a window function inside a join', j.at);
-      rel = join(rel, fromItem(j.item, undefined), j.kind, j.on, j.at);
+      rel = join(rel, fromItem(j.item, undefined), j.kind, j.on, j.at, conjunctsOf(q.where));
     }
     if (q.emit && !beamWindow && q.from.kind !== 'window') throw err('SQL_UNSUPPORTED', 'EMIT without a window', q.emit.at, 'EMIT applies to a window: FROM TABLE(TUMBLE(...)) or GROUP BY TUMBLE(...)');
     if (q.where && hasAggregate(q.where)) {
