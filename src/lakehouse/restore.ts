@@ -8,12 +8,12 @@
  * numRestoredFile) plus Spark's sizes (tableSizeAfterRestore, numOfFilesAfterRestore, removedFilesSize,
  * restoredFilesSize). A file vacuumed since the earlier version makes the restore fail, naming the file.
  */
-import { stat } from 'node:fs/promises';
 import type { ProtocolAction } from './actions.ts';
 import { DeltaTableError } from './errors.ts';
 import { type DataFile, Snapshot } from './snapshot.ts';
 import { assertWritable } from './table-features.ts';
 import type { Transaction } from './transaction.ts';
+import { locationExists } from '../object-store/index.ts';
 
 /**
  * What to restore: a version, or the version current at a timestamp (a Date or an ISO-8601 string).
@@ -93,7 +93,7 @@ export async function restoreTable(tx: Transaction, target: RestoreTarget): Prom
     return { version: current.version, committed: false, restoredVersion: old.version, metrics };
   }
   for (const f of restored) {
-    const exists = await stat(f.absolutePath).then(() => true, () => false);
+    const exists = await locationExists(f.absolutePath);
     if (!exists) {
       throw new DeltaTableError('DELTA_VERSION_NOT_FOUND', `restore: version ${old.version} cannot be restored, its data file ${f.path} is gone (vacuumed)`, {
         hint: 'restore a more recent version (vacuum deletes files removed longer ago than its retention)',

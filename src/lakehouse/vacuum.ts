@@ -21,6 +21,7 @@ import { basename, join, relative, sep } from 'node:path';
 import type { DeltaLog } from './delta-log.ts';
 import { DeltaTableError } from './errors.ts';
 import { DATA_FILE_NAME, resolveDataPath } from './data-path.ts';
+import { deleteLocation, type ObjectStore } from '../object-store/index.ts';
 import { escapePathPart } from './partition-path.ts';
 import { Snapshot } from './snapshot.ts';
 import { deletedFileRetentionMs } from './table-properties.ts';
@@ -81,6 +82,27 @@ async function listCandidates(root: string, dir: string, partitionColumns: reado
 }
 
 /**
+ * Every object of a table in an object store that vacuum may consider (the same rules as `listCandidates`, applied
+ * to each key's segments), with the size and time the listing gives.
+ */
+async function listObjectCandidates(log: DeltaLog, partitionColumns: readonly string[]): Promise<Map<string, { size: number; mtimeMs: number }>> {
+  const out = new Map<string, { size: number; mtimeMs: number }>();
+  for (const o of await (log.store as ObjectStore).list('')) {
+    const segments = o.key.split('/');
+    const ok = segments.every((name, i) => {
+      const top = i === 0;
+      const isDir = i < segments.length - 1;
+      if (top && name === '_delta_log') return false;
+      const hidden = name.startsWith('.') || name.startsWith('_');
+      const partitionDir = isDir && partitionColumns.some((c) => name.startsWith(`${escapePathPart(c)}=`));
+      return !hidden || partitionDir || (top && isDir && name === '_change_data');
+    });
+    if (ok) out.set(`${log.tablePath}/${o.key}`, { size: o.size, mtimeMs: o.lastModified });
+  }
+  return out;
+}
+
+/**
  * Vacuums the table (see the strategy above).
  *
  * @example
@@ -115,17 +137,19 @@ export async function vacuumTable(log: DeltaLog, options: VacuumOptions = {}, no
     }
   }
   const candidates: string[] = [];
-  await listCandidates(log.tablePath, log.tablePath, snapshot.partitionColumns, candidates);
+  const objects = log.store !== undefined ? await listObjectCandidates(log, snapshot.partitionColumns) : undefined;
+  if (objects !== undefined) candidates.push(...objects.keys());
+  else await listCandidates(log.tablePath, log.tablePath, snapshot.partitionColumns, candidates);
   const doomed: { path: string; size: number }[] = [];
   const skipped: string[] = [];
   for (const path of candidates) {
     if (keep.has(path)) continue;
-    const info = await stat(path).catch(() => undefined);
+    const info = objects !== undefined ? objects.get(path) : await stat(path).catch(() => undefined);
     if (!info || info.mtimeMs >= horizon) continue;
     if (!DATA_FILE_NAME.test(basename(path))) { skipped.push(path); continue; }
     doomed.push({ path, size: info.size });
   }
-  const rel = (p: string): string => relative(log.tablePath, p).split(sep).join('/');
+  const rel = (p: string): string => (objects !== undefined ? p.slice(log.tablePath.length + 1) : relative(log.tablePath, p).split(sep).join('/'));
   const filesDeleted = doomed.map((d) => rel(d.path)).sort();
   const filesSkipped = skipped.map(rel).sort();
   if (dryRun || doomed.length === 0) return { filesDeleted, filesSkipped, dryRun };
@@ -139,6 +163,7 @@ export async function vacuumTable(log: DeltaLog, options: VacuumOptions = {}, no
   });
   let deleted = 0;
   for (const d of doomed) {
+    if (objects !== undefined) { await deleteLocation(d.path); deleted++; continue; }
     await unlink(d.path).then(() => { deleted++; }, (e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
   }
   const end = new Transaction(log, await Snapshot.load(log));

@@ -65,6 +65,29 @@ for (const [name, fresh, skip] of [['s3', freshS3Url, S3_SKIP], ['azure', freshA
     assert.equal(ops.filter((o) => o === 'WRITE').length, 8);
   });
 
+  test(`${name}: merge, change data feed, optimize, restore and vacuum on a table in the store`, opts, async () => {
+    const url = await fresh();
+    const table = await DeltaTable.create(url, { schema: { id: 'long', country: 'string', amount: 'double' }, properties: { 'delta.enableChangeDataFeed': 'true' } });
+    for (let i = 0; i < 3; i++) await table.append(rows(i * 10, 10)); // v1–v3: three small files
+    await table.merge([{ id: 5n, country: 'fr', amount: -1 }, { id: 99n, country: 'jp', amount: 9 }], { on: ['id'] })
+      .whenMatchedUpdate({ all: true }).whenNotMatchedInsert({ all: true }).execute(); // v4
+    const changes = await table.changes({ startingVersion: 4 });
+    assert.deepEqual(changes.map((c) => `${String(c.id)}:${c._change_type}`).sort(), ['5:update_postimage', '5:update_preimage', '99:insert']);
+    const expected = (await table.read()).sort(byId);
+    assert.equal(expected.length, 31);
+    const optimized = await table.optimize(); // v5
+    assert.ok(optimized.committed && optimized.metrics.numFilesRemoved >= 3, `optimize compacted ${optimized.metrics.numFilesRemoved} files`);
+    assert.deepEqual((await (await DeltaTable.open(url)).read()).sort(byId), expected);
+    const restored = await table.restore({ version: 1 }); // v6
+    assert.equal(restored.version, 6);
+    assert.deepEqual((await table.read()).sort(byId), rows(0, 10).sort(byId));
+    const before = (await openObjectStore(url).list('')).filter((o) => o.key.endsWith('.parquet') && !o.key.startsWith('_delta_log/')).length;
+    const vacuumed = await table.vacuum({ retentionHours: 0, enforceRetentionDuration: false });
+    const after = (await openObjectStore(url).list('')).filter((o) => o.key.endsWith('.parquet') && !o.key.startsWith('_delta_log/')).length;
+    assert.ok(vacuumed.filesDeleted.length > 0 && after === before - vacuumed.filesDeleted.length, `vacuum deleted ${vacuumed.filesDeleted.length} of ${before}, ${after} left`);
+    assert.deepEqual((await (await DeltaTable.open(url)).read()).sort(byId), rows(0, 10).sort(byId), 'the current version reads the same after vacuum');
+  });
+
   test(`${name}: a URL with no table is DELTA_TABLE_NOT_FOUND`, opts, async () => {
     const url = await fresh();
     await assert.rejects(DeltaTable.open(url), (e: unknown) => (e as { code?: string }).code === 'DELTA_TABLE_NOT_FOUND' && (e as Error).message.includes(url));
