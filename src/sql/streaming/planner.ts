@@ -247,7 +247,7 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
         walk(c, (x) => {
           if (x.kind === 'call' && (x.over !== undefined || isAggregateCall(x))) ok = false;
           if (x.kind !== 'column' || !ok) return;
-          let i = -1;
+          let i: number;
           try { i = resolveEntry(probe, x); } catch { ok = false; return; }
           reads = true;
           if (i < from || i >= from + rel.entries.length) ok = false;
