@@ -26,7 +26,7 @@ export { DeltaLog, type CheckpointRef, type DeltaLogOptions, type LogListing } f
 export { resolveDataPath, type DataPathOptions } from './data-path.ts';
 export { bytesSource, fileSource, GuardedParquet, type ByteSource } from './parquet-guard.ts';
 export {
-  AzureObjectStore, deleteLocation, isObjectStoreUrl, LocalObjectStore, locationExists, ObjectStoreError, openObjectStore, S3ObjectStore,
+  AzureObjectStore, deleteLocation, isObjectStoreUrl, localCopies, localCopy, LocalObjectStore, locationExists, ObjectStoreError, openObjectStore, S3ObjectStore,
   type AzureOptions, type ObjectMeta, type ObjectStore, type ObjectStoreOptions, type S3Options,
 } from '../object-store/index.ts';
 export type { Action, AddAction, CdcAction, CommitInfoAction, MetadataAction, ProtocolAction, RemoveAction, TxnAction } from './actions.ts';

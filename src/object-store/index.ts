@@ -16,3 +16,4 @@ export { type AzureOptions, type AzureSettings, azureSettings } from './azure-co
 export { PrefixedObjectStore } from './prefixed-store.ts';
 export { isObjectStoreUrl, objectUrl, parseStoreUrl, type StoreUrl } from './store-url.ts';
 export { deleteLocation, locateObject, locationExists, openObjectSource, openObjectStore, type ObjectStoreOptions } from './open-store.ts';
+export { localCopies, localCopy } from './local-copy.ts';

@@ -145,8 +145,12 @@ export class SqlSession {
           if (call.fn === 'delta') {
             const snapshot = snapshots.get(name) as Snapshot;
             const predicate = predicates.get(name);
-            const files = predicate ? snapshot.filesMatching(predicate).files : [...snapshot.files];
+            const pruned = predicate ? snapshot.filesMatching(predicate).files : [...snapshot.files];
             const [, , { deltaRelationSql }] = await loadModules();
+            // DuckDB reads files by path (httpfs is not available offline): a table in an object store is read from
+            // local copies of the files that survive pruning (kept for the process, removed at exit).
+            const copies = this.lakehouse.isObjectStoreUrl(snapshot.tablePath) ? await this.lakehouse.localCopies(pruned.map((f) => f.absolutePath), snapshot.tablePath) : undefined;
+            const files = copies !== undefined ? pruned.map((f, k) => ({ ...f, absolutePath: copies[k] })) : pruned;
             const select = await deltaRelationSql(snapshot, files, (q) => this.rows(q));
             views.push(`CREATE OR REPLACE TEMP VIEW ${name} AS ${select}`);
             scans.push({ table: String(call.args[0].value), version: snapshot.version, filesTotal: snapshot.files.length, filesRead: files.length, ...(predicate ? { predicate } : {}) });
@@ -212,7 +216,8 @@ export class SqlSession {
   }
 
   private resolvePath(call: TableFunctionCall): string {
-    return resolve(this.options.cwd ?? process.cwd(), String(call.args[0].value));
+    const path = String(call.args[0].value);
+    return this.lakehouse.isObjectStoreUrl(path) ? path : resolve(this.options.cwd ?? process.cwd(), path);
   }
 
   private named(call: TableFunctionCall, name: string): string | number | undefined {
