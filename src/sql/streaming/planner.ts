@@ -322,7 +322,7 @@ export function planStreamingSql(sql: string, query: Select, inputs: ReadonlyMap
       const onSide = (e: Expr, s: 0 | 1): Eval => compileGuarded(e, rowResolver(alone(s), 'is not allowed in ON'), sql);
       const out = streamJoin({
         sql, at, residual, rest, name,
-        sides: [asTuple(left), asTuple(right)],
+        sides: [{ pc: left.pc, tuple: left.tuple }, { pc: right.pc, tuple: right.tuple }],
         widths: [leftEntries, right.entries.length],
         keys: [leftKeys.map((k) => onSide(k, 0)), rightKeys.map((k) => onSide(k, 1))],
         sideOf: (e) => { const x = sideOf(e); return x === 'l' ? 0 : x === 'r' ? 1 : x; },

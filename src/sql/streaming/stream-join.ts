@@ -6,10 +6,12 @@
  * Time bounds: ON conditions that bound one side's event-time column by the other side's row make the join an
  * interval join. A side's event-time column is one compared with the other side using an INTERVAL
  * (`B.t > A.t - INTERVAL '1' MINUTE`), or the row of `B.t BETWEEN A.x AND A.y` against the low bound's column (then
- * `B.t` and `A.x`). Each side's event time is set from its time column (as DESCRIPTOR does), so that:
+ * `B.t` and `A.x`). Each side's event time is set from its time column (as DESCRIPTOR does; a value earlier than
+ * the row's event time is an error), so that:
  *
  * 1. a stored row leaves the state once the watermark passes the last time at which the other side's rows can still
- *    match it (`B.t < A.expires`: an auction leaves at its expiry); a side without such a bound stays (regular join);
+ *    match it (`B.t < A.expires`: an auction leaves at its expiry, swept at the next whole second); a side without
+ *    such a bound stays (a regular join, as Flink's without a state TTL);
  * 2. when the left side (else the right) has an upper bound, each pair is put in a window of that side's row: the
  *    interval of the other side's times that match it (`[A.t - 1 min + 1, A.expires)`). A GROUP BY of that row's
  *    join key then gives one result per row once the watermark passes the window, with window_start, window_end and
@@ -18,7 +20,7 @@
  * The conditions are also evaluated on every pair (the bounds only decide how long rows are kept).
  */
 import { IntervalWindow, MIN_TIMESTAMP, PCollection, windowFns, type BoundedWindow, type KV } from '../../model/index.ts';
-import { flattenWith, parDo, state, timer, windowInto, withTimestamps } from '../../transforms/index.ts';
+import { flattenWith, parDo, state, timer, windowInto } from '../../transforms/index.ts';
 import { SqlError } from '../sql-error.ts';
 import type { Expr } from './ast.ts';
 import { keyOf, singleKey, walk, type ColumnExpr, type Eval } from './expressions.ts';
@@ -30,8 +32,8 @@ type Op = '<' | '<=' | '>' | '>=';
 export interface StreamJoinInput {
   readonly sql: string;
   readonly at: number;
-  /** The two sides' rows as tuples (one object per FROM item). */
-  readonly sides: readonly [PCollection<any[]>, PCollection<any[]>];
+  /** The two sides' rows: tuples (one object per FROM item), or single rows when not `tuple`. */
+  readonly sides: readonly [{ readonly pc: PCollection<any>; readonly tuple: boolean }, { readonly pc: PCollection<any>; readonly tuple: boolean }];
   /** FROM items per side (a pair's tuple is the left's items, then the right's). */
   readonly widths: readonly [number, number];
   /** Equal-key expressions of each side, compiled over that side's tuple. */
@@ -147,25 +149,26 @@ export function streamJoin(input: StreamJoinInput): StreamJoinOutput {
     if (isTime(ta)) addBound(ta, c.op, c.b, c.a.at);
     if (isTime(tb)) addBound(tb, FLIP[c.op], c.a, c.b.at);
   }
-  // 4. Each side keyed, with its event time from its time column.
+  // 4. Each side's rows as tuples, keyed, with their event time from the time column (one step per side).
   const tagged = ([0, 1] as const).map((s) => {
-    let pc = input.sides[s];
+    const { pc, tuple } = input.sides[s];
     const tc = timeColumn[s];
-    if (tc !== undefined) {
-      const get = input.compileSide(tc, s);
-      const label = `${tc.table ? `${tc.table}.` : ''}${tc.name}`;
-      pc = pc.apply(input.name('JoinEventTime'), withTimestamps((row: any[]) => {
-        const v = toMs(get(row, GLOBAL), sql, tc.at);
-        if (v === undefined) throw new SqlError('SQL_TYPE', `the join's time column ${label} is NULL`, { sql, position: tc.at });
-        return v;
-      }));
-    }
+    const time = tc === undefined ? undefined : input.compileSide(tc, s);
+    const label = tc === undefined ? '' : `${tc.table ? `${tc.table}.` : ''}${tc.name}`;
     const keys = input.keys[s];
     const one = keys.length === 1;
-    return pc.apply(input.name(s === 0 ? 'JoinKeyLeft' : 'JoinKeyRight'), parDo<any[], KV<unknown, { s: Side; row: any[] }>>({
-      process(row, ctx) {
+    return pc.apply(input.name(s === 0 ? 'JoinKeyLeft' : 'JoinKeyRight'), parDo<any, KV<unknown, { s: Side; row: any[] }>>({
+      process(value, ctx) {
+        const row: any[] = tuple ? value : [value];
         const k = one ? singleKey(keys[0]!(row, ctx.window)) : keyOf(keys.map((f) => f(row, ctx.window)));
-        if (k !== undefined) ctx.output({ key: k, value: { s, row } }); // a NULL key matches nothing
+        if (k === undefined) return; // a NULL key matches nothing
+        if (time === undefined) { ctx.output({ key: k, value: { s, row } }); return; }
+        const t = toMs(time(row, ctx.window), sql, tc!.at);
+        if (t === undefined) throw new SqlError('SQL_TYPE', `the join's time column ${label} is NULL`, { sql, position: tc!.at });
+        if (t < ctx.timestamp) {
+          throw new SqlError('SQL_TYPE', `the join's time column ${label} (${t}) is earlier than the row's event time (${ctx.timestamp}): it cannot be the row's event time`, { sql, position: tc!.at });
+        }
+        ctx.outputWithTimestamp({ key: k, value: { s, row } }, t);
       },
     }));
   });
@@ -194,8 +197,9 @@ export function streamJoin(input: StreamJoinInput): StreamJoinOutput {
       const exp = expiry[s]?.(row);
       (s === 0 ? ctx.state.left : ctx.state.right).add({ row, ts, exp });
       if (exp !== undefined) {
+        const at = sweepTime(exp);
         const next = ctx.state.next.read();
-        if (next === undefined || exp < next) { ctx.state.next.write(exp); ctx.timers.expiry.set(Math.max(exp, MIN_TIMESTAMP + 1)); }
+        if (next === undefined || at < next) { ctx.state.next.write(at); ctx.timers.expiry.set(at); }
       }
     },
     onTimer: {
@@ -204,14 +208,15 @@ export function streamJoin(input: StreamJoinInput): StreamJoinOutput {
         const now = ctx.fireTimestamp;
         let next = Infinity;
         for (const bag of [ctx.state.left, ctx.state.right]) {
-          const all = [...bag.read()];
+          const all = bag.read();
           const kept = all.filter((x) => x.exp === undefined || x.exp > now);
-          if (kept.length === all.length) { for (const x of kept) if (x.exp !== undefined && x.exp < next) next = x.exp; continue; }
+          for (const x of kept) if (x.exp !== undefined && x.exp < next) next = x.exp;
+          if (kept.length === all.length) continue;
           bag.clear();
-          for (const x of kept) { bag.add(x); if (x.exp !== undefined && x.exp < next) next = x.exp; }
+          for (const x of kept) bag.add(x);
         }
         if (next === Infinity) ctx.state.next.clear();
-        else { ctx.state.next.write(next); ctx.timers.expiry.set(next); }
+        else { const at = sweepTime(next); ctx.state.next.write(at); ctx.timers.expiry.set(at); }
       },
     },
   }));
@@ -233,3 +238,13 @@ export function streamJoin(input: StreamJoinInput): StreamJoinOutput {
 }
 
 const GLOBAL = undefined as unknown as BoundedWindow;
+
+/**
+ * Expired rows are swept at whole seconds of event time: a key whose rows each expire at another instant (bids, a
+ * few per millisecond) is swept once a second, not once per row. A row stays at most a second past its bound, which
+ * only late rows could notice (the ON condition is checked on every pair).
+ */
+const SWEEP_MS = 1000;
+function sweepTime(exp: number): number {
+  return Math.max(Math.ceil(exp / SWEEP_MS) * SWEEP_MS, MIN_TIMESTAMP + 1);
+}
