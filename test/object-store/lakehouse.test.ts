@@ -88,6 +88,20 @@ for (const [name, fresh, skip] of [['s3', freshS3Url, S3_SKIP], ['azure', freshA
     assert.deepEqual((await (await DeltaTable.open(url)).read()).sort(byId), rows(0, 10).sort(byId), 'the current version reads the same after vacuum');
   });
 
+  test(`${name}: a writer whose read the other writer's commit changed fails with ConcurrentModificationError`, opts, async () => {
+    const url = await fresh();
+    const table = await DeltaTable.create(url, { schema: { id: 'long', country: 'string', amount: 'double' } });
+    await table.append(rows(0, 10));
+    const a = await DeltaTable.open(url);
+    const b = await DeltaTable.open(url);
+    const tx = await a.startTransaction(); // reads version 1 and removes its file …
+    tx.readTable();
+    for (const f of tx.snapshot?.files ?? []) tx.removeFile(f);
+    await b.delete({ country: 'fr' }); // … which b rewrites first (version 2)
+    await assert.rejects(tx.commit({ operation: 'DELETE' }), (e: unknown) => (e as { code?: string }).code === 'DELTA_CONCURRENT_MODIFICATION');
+    assert.equal(await (await DeltaTable.open(url)).version(), 2, 'the loser committed nothing');
+  });
+
   test(`${name}: a URL with no table is DELTA_TABLE_NOT_FOUND`, opts, async () => {
     const url = await fresh();
     await assert.rejects(DeltaTable.open(url), (e: unknown) => (e as { code?: string }).code === 'DELTA_TABLE_NOT_FOUND' && (e as Error).message.includes(url));

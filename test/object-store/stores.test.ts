@@ -42,3 +42,12 @@ test('azure: a bad account key never appears in the error', AZURE_SKIP ? { skip:
   const store = openObjectStore(await freshAzureUrl(), { env });
   await assert.rejects(store.put('x', 'x'), (e: unknown) => e instanceof ObjectStoreError && e.status === 403 && !e.message.includes(key));
 });
+
+test('s3: a listing longer than one page (1,000 keys) is followed to its end', S3_SKIP ? { skip: S3_SKIP } : {}, async () => {
+  const store = openObjectStore(await freshS3Url(), { env: s3Env() });
+  const keys = Array.from({ length: 1_050 }, (_, i) => `_delta_log/${String(i).padStart(20, '0')}.json`);
+  for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => store.put(k, '{}')));
+  const listed = (await store.list('_delta_log/')).map((o) => o.key);
+  assert.equal(listed.length, 1_050);
+  assert.deepEqual(listed, keys);
+});
