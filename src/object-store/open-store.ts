@@ -59,8 +59,9 @@ function bucketStore(url: string, options: ObjectStoreOptions): { store: ObjectS
 export function openObjectStore(location: string, options: ObjectStoreOptions = {}): ObjectStore {
   if (!isObjectStoreUrl(location)) return new LocalObjectStore(localPath(location));
   const { store, prefix } = bucketStore(location, options);
-  const parsed = parseStoreUrl(location);
-  return prefix === '' ? store : new PrefixedObjectStore(store, prefix, `${parsed.scheme}://${parsed.bucket}/${prefix}`);
+  // The store keeps the location as given (trailing '/' dropped): an `abfss://container@account…` URL names the
+  // account, which the locations of the table's files built from it must keep.
+  return new PrefixedObjectStore(store, prefix, location.replace(/\/+$/, ''));
 }
 
 /** A local path or `file://` URL as a path. */

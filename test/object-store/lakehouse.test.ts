@@ -107,3 +107,23 @@ for (const [name, fresh, skip] of [['s3', freshS3Url, S3_SKIP], ['azure', freshA
     await assert.rejects(DeltaTable.open(url), (e: unknown) => (e as { code?: string }).code === 'DELTA_TABLE_NOT_FOUND' && (e as Error).message.includes(url));
   });
 }
+
+test('azure: a table at abfss://container@account.dfs.core.windows.net/… with the account from the URL and the key from the environment', AZURE_SKIP ? { skip: AZURE_SKIP } : {}, async () => {
+  const url = await freshAzureUrl(); // creates the container
+  const prefix = url.slice(`az://${'riffle-tier'}/`.length);
+  const endpoint = (/BlobEndpoint=([^;]+)/.exec(process.env.AZURE_STORAGE_CONNECTION_STRING ?? '') ?? [])[1];
+  const key = (/AccountKey=([^;]+)/.exec(process.env.AZURE_STORAGE_CONNECTION_STRING ?? '') ?? [])[1];
+  const saved = process.env.AZURE_STORAGE_CONNECTION_STRING;
+  delete process.env.AZURE_STORAGE_CONNECTION_STRING;
+  Object.assign(process.env, { AZURE_STORAGE_ACCOUNT_KEY: key, AZURE_STORAGE_ENDPOINT: endpoint });
+  try {
+    const abfss = `abfss://riffle-tier@devstoreaccount1.dfs.core.windows.net/${prefix}`;
+    const table = await DeltaTable.create(abfss, { schema: { id: 'long', country: 'string', amount: 'double' }, partitionBy: ['country'] });
+    await table.append(rows(0, 20));
+    assert.deepEqual((await (await DeltaTable.open(abfss)).read()).sort(byId), rows(0, 20).sort(byId));
+  } finally {
+    process.env.AZURE_STORAGE_CONNECTION_STRING = saved;
+    delete process.env.AZURE_STORAGE_ACCOUNT_KEY;
+    delete process.env.AZURE_STORAGE_ENDPOINT;
+  }
+});
