@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Streaming SQL tier: Nexmark in Riffle SQL against the transform versions (Q0, Q1, Q2, Q5, Q7, Q8, Q11) and the
+# Streaming SQL tier: Nexmark in Riffle SQL against the transform versions (Q0–Q8, Q11) and the
 # DuckDB path (q13, q14, q15, q17) at a larger count than npm test's 10,000 events.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
