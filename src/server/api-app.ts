@@ -90,7 +90,26 @@ export function apiApp(deps: ApiAppDeps): ApiApp {
   app.get('/metrics', async (c) => c.body(await deps.metrics.text(), 200, { 'content-type': deps.metrics.contentType }));
   app.get('/', (c) => c.html(CONSOLE_PAGE));
 
-  app.notFound((c) => c.json(errorBody(new ApiError(404, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}`, 'GET /openapi.json lists the routes')).body, 404));
+  // A path the API has, with a method it does not take: 405 and the methods it takes (Allow).
+  let routes: Array<{ pattern: RegExp; methods: string[] }> | undefined;
+  const escape = (text: string) => text.replace(/[.*+?^$()|[\]\\{}]/g, '\\$&');
+  // '/api/jobs/{id}' → /^\/api\/jobs\/[^/]+$/
+  const patternOf = (path: string) => new RegExp(`^${path.split(/\{[^/]+?\}/).map(escape).join('[^/]+')}$`);
+  const allowed = (path: string): string[] => {
+    routes ??= [
+      ...Object.entries((doc ??= document()).paths ?? {}).map(([p, ops]) => ({ pattern: patternOf(p), methods: Object.keys(ops ?? {}).map((m) => m.toUpperCase()) })),
+      ...['/openapi.json', '/healthz', '/metrics', '/'].map((p) => ({ pattern: patternOf(p), methods: ['GET'] })),
+    ];
+    return routes.find((r) => r.pattern.test(path))?.methods ?? [];
+  };
+  app.notFound((c) => {
+    const methods = allowed(c.req.path);
+    if (methods.length > 0) {
+      c.header('Allow', methods.join(', '));
+      return c.json(errorBody(new ApiError(405, 'METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${c.req.path}`, `allowed: ${methods.join(', ')}`)).body, 405);
+    }
+    return c.json(errorBody(new ApiError(404, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}`, 'GET /openapi.json lists the routes')).body, 404);
+  });
   app.onError((e, c) => {
     if (e instanceof HTTPException) {
       const status = e.status as ContentfulStatusCode;

@@ -18,8 +18,11 @@ export const ErrorSchema = z.object({
   }).catchall(z.string().nullable()),
 }).openapi('Error');
 
+/** Text without NUL characters: ids and values reach the argv of child processes, which cannot hold them. */
+// eslint-disable-next-line no-control-regex -- the pattern is about that control character (and is in the document)
+const text = () => z.string().regex(/^[^\u0000]*$/, 'text without NUL characters');
 const isoTime = z.string().openapi({ format: 'date-time', example: '2026-12-07T16:00:00.000Z' });
-const paramValue = z.union([z.string(), z.number(), z.boolean()]);
+const paramValue = z.union([text(), z.number(), z.boolean()]);
 
 export const JobStateSchema = z.enum(JOB_STATES).openapi('JobState');
 
@@ -44,8 +47,10 @@ export const JobSchema = z.object({
 export const JobListSchema = z.object({ jobs: z.array(JobSchema) }).openapi('JobList');
 
 export const SubmitJobSchema = z.strictObject({
-  pipeline: z.string().min(1).max(1024).openapi({ description: 'a .ts or .js pipeline module, relative to the project directory', example: 'examples/quickstart.ts' }),
-  params: z.record(z.string().max(200), paramValue).optional().openapi({ description: "the pipeline's parameters (`riffle template describe` lists them)", example: { output: 'out/quickstart' } }),
+  // eslint-disable-next-line no-control-regex -- as text() above
+  pipeline: z.string().min(1).max(1024).regex(/^[^/\u0000][^\u0000]*\.[cm]?[jt]s$/, 'a relative path of a .ts or .js module')
+    .openapi({ description: 'a .ts or .js pipeline module, relative to the project directory (and inside it)', example: 'examples/quickstart.ts' }),
+  params: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'a parameter name').max(200), paramValue).optional().openapi({ description: "the pipeline's parameters (`riffle template describe` lists them)", example: { output: 'out/quickstart' } }),
 }).openapi('SubmitJob');
 
 export const JobIdParams = z.object({ id: z.string().min(1).max(200).openapi({ param: { name: 'id', in: 'path' }, example: 'job-20261207T160000Z-1a2b3c' }) });
@@ -126,9 +131,9 @@ export const TaskInstanceSchema = z.looseObject({
   error: z.string().nullable(),
 }).openapi('TaskInstance');
 
-export const DagIdParams = z.object({ dagId: z.string().min(1).max(250).openapi({ param: { name: 'dagId', in: 'path' }, example: 'daily-etl' }) });
-export const RunParams = DagIdParams.extend({ runId: z.string().min(1).max(250).openapi({ param: { name: 'runId', in: 'path' }, example: 'manual__2026-12-07T00:00:00.000Z' }) });
-export const TaskParams = RunParams.extend({ taskId: z.string().min(1).max(250).openapi({ param: { name: 'taskId', in: 'path' }, example: 'extract' }) });
+export const DagIdParams = z.object({ dagId: text().min(1).max(250).openapi({ param: { name: 'dagId', in: 'path' }, example: 'daily-etl' }) });
+export const RunParams = DagIdParams.extend({ runId: text().min(1).max(250).openapi({ param: { name: 'runId', in: 'path' }, example: 'manual__2026-12-07T00:00:00.000Z' }) });
+export const TaskParams = RunParams.extend({ taskId: text().min(1).max(250).openapi({ param: { name: 'taskId', in: 'path' }, example: 'extract' }) });
 
 export const RunListQuery = z.object({
   state: z.enum(['queued', 'running', 'success', 'failed']).optional().openapi({ param: { name: 'state', in: 'query' } }),
@@ -140,11 +145,12 @@ export const TaskLogQuery = z.object({
   mapIndex: z.coerce.number().int().min(-1).max(1_000_000).optional().openapi({ param: { name: 'mapIndex', in: 'query' }, description: 'the map index of an expanded task (default -1: not mapped)' }),
 });
 
-const taskList = z.array(z.string().min(1).max(250).regex(/^[^,]+$/, 'a task id or group id (no commas)')).min(1).max(1000);
+// eslint-disable-next-line no-control-regex -- as text() above
+const taskList = z.array(z.string().min(1).max(250).regex(/^[^,\u0000]+$/, 'a task id or group id (no commas)')).min(1).max(1000);
 
 export const TriggerSchema = z.strictObject({
   conf: z.record(z.string(), z.unknown()).optional().openapi({ description: "the run's params, checked against the DAG's" }),
-  logicalDate: z.string().min(1).max(64).optional().openapi({ description: 'the logical date (default now), a date or ISO-8601 time in the DAG time zone', example: '2026-12-07' }),
+  logicalDate: text().min(1).max(64).optional().openapi({ description: 'the logical date (default now), a date or ISO-8601 time in the DAG time zone', example: '2026-12-07' }),
 }).openapi('TriggerDag');
 export const ClearSchema = z.strictObject({ tasks: taskList, downstream: z.boolean().optional() }).openapi('ClearTasks');
 export const MarkSchema = z.strictObject({ tasks: taskList, state: z.enum(['success', 'failed']), downstream: z.boolean().optional() }).openapi('MarkTasks');

@@ -26,7 +26,7 @@ export function registerJobRoutes(app: ApiApp, jobs: JobManager): void {
       method: 'post', path: '/api/jobs', tags: ['jobs'], summary: 'submit a job: a pipeline module and its parameters (checked before it starts)', security: SECURITY,
       middleware: [needs('developer')] as const,
       request: body(SubmitJobSchema),
-      responses: { 201: json(JobSchema, 'the job, running (or pending if it takes long to start)'), ...errorResponses(400) },
+      responses: { 201: json(JobSchema, 'the job, running (or pending if it takes long to start)'), ...errorResponses(400, 404) },
     }),
     async (c) => {
       const { pipeline, params } = c.req.valid('json');

@@ -25,7 +25,9 @@ function inside(root: string, path: string): boolean {
 
 /** The module's path relative to `projectDir` (with '/' separators), or a 400 ApiError saying what is wrong. */
 export function checkPipelinePath(projectDir: string, pipeline: string): string {
-  const fail = (code: string, message: string, hint: string) => new ApiError(400, code, message, hint, { file: pipeline, key: 'pipeline', expected: 'a .ts or .js module inside the project directory' });
+  // A module that is not there is a 404 (the request is well formed; what it names is missing); the rest are 400s.
+  const fail = (code: string, message: string, hint: string) =>
+    new ApiError(code === 'PIPELINE_NOT_FOUND' ? 404 : 400, code, message, hint, { file: pipeline, key: 'pipeline', expected: 'a .ts or .js module inside the project directory' });
   if (pipeline.includes('\0')) throw fail('PIPELINE_PATH_INVALID', 'the pipeline path holds a NUL character', 'give a relative path such as pipelines/etl.ts');
   if (isAbsolute(pipeline)) throw fail('PIPELINE_PATH_ESCAPES', `the pipeline path '${pipeline}' is absolute`, `give a path relative to the server's project directory ${projectDir}`);
   const absolute = resolve(projectDir, pipeline);

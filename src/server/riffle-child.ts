@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ApiError } from './api-error.ts';
 import { ADMIN_TOKEN_ENV } from './token-store.ts';
 
 /** bin/riffle.js of this package (src/server and dist/bundle are both two levels below the package root). */
@@ -20,6 +21,9 @@ export function childEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.P
 
 /** Starts `riffle <args>` in `cwd`. */
 export function spawnRiffle(args: readonly string[], o: { cwd: string; stdio: StdioOptions; env?: Readonly<Record<string, string>> }): ChildProcess {
+  // The request schemas refuse NUL characters; this keeps any that slip through a 400, not a failed spawn.
+  const bad = args.find((a) => a.includes('\0'));
+  if (bad !== undefined) throw new ApiError(400, 'INVALID_REQUEST', 'a value of the request holds a NUL character', 'send text without NUL characters');
   return spawn(process.execPath, [RIFFLE_BIN, ...args], { cwd: o.cwd, stdio: o.stdio, env: childEnv(o.env) });
 }
 

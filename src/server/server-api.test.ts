@@ -91,14 +91,28 @@ describe('riffle server API', () => {
     assert.deepEqual([r.status, r.body.error.key], [400, 'role']);
     r = await call<ErrorBody>(server, 'GET', '/api/nothing');
     assert.deepEqual([r.status, r.body.error.code], [404, 'NOT_FOUND']);
+    r = await call<ErrorBody>(server, 'DELETE', '/api/jobs/job-1');
+    assert.deepEqual([r.status, r.body.error.code, r.headers.get('allow')], [405, 'METHOD_NOT_ALLOWED', 'GET']);
+    r = await call<ErrorBody>(server, 'POST', '/api/dags/demo/runs/r/clear', { body: { tasks: ['a\u0000b'] } });
+    assert.deepEqual([r.status, r.body.error.key], [400, 'tasks.0']);
+    r = await call<ErrorBody>(server, 'GET', `/api/dags/${encodeURIComponent('de\u0000mo')}/runs`);
+    assert.deepEqual([r.status, r.body.error.key], [400, 'dagId']);
   });
 
   it('refuses pipeline paths that lead out of the project directory', async () => {
     writeFileSync(join(root, 'outside.ts'), 'export default 1;\n');
     symlinkSync(join(root, 'outside.ts'), join(project, 'link.ts'));
-    for (const [pipeline, code] of [['../outside.ts', 'PIPELINE_PATH_ESCAPES'], [join(root, 'outside.ts'), 'PIPELINE_PATH_ESCAPES'], ['link.ts', 'PIPELINE_PATH_ESCAPES'], ['dags/../../outside.ts', 'PIPELINE_PATH_ESCAPES'], ['nope.ts', 'PIPELINE_NOT_FOUND'], ['package.json', 'PIPELINE_PATH_INVALID']] as const) {
+    const cases: Array<[string, number, string]> = [
+      ['../outside.ts', 400, 'PIPELINE_PATH_ESCAPES'],
+      ['link.ts', 400, 'PIPELINE_PATH_ESCAPES'],
+      ['dags/../../outside.ts', 400, 'PIPELINE_PATH_ESCAPES'],
+      ['nope.ts', 404, 'PIPELINE_NOT_FOUND'],
+      ['dags', 400, 'INVALID_REQUEST'], // not a module (the schema's pattern)
+      [join(root, 'outside.ts'), 400, 'INVALID_REQUEST'], // absolute (the schema's pattern)
+    ];
+    for (const [pipeline, status, code] of cases) {
       const r = await call<ErrorBody>(server, 'POST', '/api/jobs', { body: { pipeline } });
-      assert.deepEqual([r.status, r.body.error.code, r.body.error.key], [400, code, 'pipeline'], pipeline);
+      assert.deepEqual([r.status, r.body.error.code, r.body.error.key], [status, code, 'pipeline'], pipeline);
     }
   });
 
