@@ -58,12 +58,12 @@ describe('joins of two streams', () => {
     const bid = events.flatMap((e) => (e.b ? [e.b] : []), 'Bids');
     const out = sql.transform(`
       SELECT A.id, MAX(B.price) AS top, COUNT(*) AS n, window_start, window_end, window_time
-      FROM auction A JOIN bid B ON A.id = B.auction AND B.at BETWEEN A.start AND A.ends AND B.price >= A.reserve
+      FROM auction A JOIN bid B ON A.id = B.auction AND B.at BETWEEN A.start - INTERVAL '1' SECOND AND A.ends AND B.price >= A.reserve
       GROUP BY A.id`, { inputs: { auction, bid }, engine: 'transforms' });
     const got = (await collect(p, out)).map((o) => ({ ...o, row: { ...o.row, window_start: (o.row.window_start as Date).getTime(), window_end: (o.row.window_end as Date).getTime(), window_time: (o.row.window_time as Date).getTime() } }));
     assert.deepEqual(got.map(line).sort(), [
-      '{"id":1,"top":30,"n":2,"window_start":1000,"window_end":5001,"window_time":5000} @5000 [1000,5001)',
-      '{"id":2,"top":7,"n":1,"window_start":2000,"window_end":3001,"window_time":3000} @3000 [2000,3001)',
+      '{"id":1,"top":30,"n":2,"window_start":0,"window_end":5001,"window_time":5000} @5000 [0,5001)',
+      '{"id":2,"top":7,"n":1,"window_start":1000,"window_end":3001,"window_time":3000} @3000 [1000,3001)',
     ]);
   });
 
@@ -83,6 +83,17 @@ describe('joins of two streams', () => {
     assert.deepEqual((await collect(p, out)).map((o) => JSON.stringify(o.row)), ['{"id":2,"price":2}']);
   });
 
+  it('a comparison across the sides without an INTERVAL is a condition only (its columns need not be times)', async () => {
+    const p = Pipeline.create();
+    const rows = p.apply('Rows', testStream<{ k: number; lo?: number; hi?: number; v?: number }>()
+      .addElements({ value: { k: 1, lo: 5, hi: 9 }, timestamp: 1_000 }, { value: { k: 1, v: 7 }, timestamp: 2_000 }, { value: { k: 1, v: 10 }, timestamp: 3_000 })
+      .advanceWatermarkToInfinity());
+    const a = rows.filter((r) => r.lo !== undefined, 'Ranges');
+    const b = rows.filter((r) => r.v !== undefined, 'Values');
+    const out = sql.transform('SELECT b.v, a.lo FROM a JOIN b ON a.k = b.k AND b.v BETWEEN a.lo AND a.hi', { inputs: { a, b }, engine: 'transforms' });
+    assert.deepEqual((await collect(p, out)).map(line), ['{"v":7,"lo":5} @2000 global']);
+  });
+
   it('refuses joins and groupings it cannot keep in bounded state, naming them', () => {
     const p = Pipeline.create();
     const events = p.apply('Events', testStream<{ id: number; start: number; ends: number; auction: number; price: number; at: number }>().advanceWatermarkToInfinity());
@@ -92,9 +103,9 @@ describe('joins of two streams', () => {
       ['SELECT A.id FROM auction A JOIN bid B ON A.id < B.auction', /a join of two streams without an equality of keys in ON is not supported/, 28],
       ['SELECT A.id FROM auction A LEFT JOIN bid B ON A.id = B.auction', /LEFT JOIN of two streams is not supported/, 28],
       ['SELECT A.id, COUNT(*) FROM auction A JOIN bid B ON A.id = B.auction GROUP BY A.id', /GROUP BY over an unbounded input without a window/, 1],
-      ['SELECT B.price, COUNT(*) FROM auction A JOIN bid B ON A.id = B.auction AND B.at BETWEEN A.start AND A.ends GROUP BY B.price', /GROUP BY over an interval join without the join key of its bounded side/, 1],
+      ['SELECT B.price, COUNT(*) FROM auction A JOIN bid B ON A.id = B.auction AND B.at BETWEEN A.start - INTERVAL \'1\' SECOND AND A.ends GROUP BY B.price', /GROUP BY over an interval join without the join key of its bounded side/, 1],
       ['SELECT A.id FROM auction A JOIN bid B ON A.id = B.auction AND B.at > A.start - INTERVAL \'1\' SECOND AND B.price > A.ends - INTERVAL \'1\' SECOND', /two event-time columns on one side/, 104],
-      ["SELECT id FROM TABLE(TUMBLE((SELECT A.id, MAX(B.price) AS top, window_start FROM auction A JOIN bid B ON A.id = B.auction AND B.at BETWEEN A.start AND A.ends GROUP BY A.id), DESCRIPTOR(window_start), INTERVAL '1' SECOND))", /TUMBLE over rows that are already windowed/, 22],
+      ["SELECT id FROM TABLE(TUMBLE((SELECT A.id, MAX(B.price) AS top, window_start FROM auction A JOIN bid B ON A.id = B.auction AND B.at BETWEEN A.start - INTERVAL '1' SECOND AND A.ends GROUP BY A.id), DESCRIPTOR(window_start), INTERVAL '1' SECOND))", /TUMBLE over rows that are already windowed/, 22],
     ];
     for (const [query, message, column] of cases) {
       assert.throws(() => sql.transform(query, { inputs: { auction, bid }, engine: 'transforms' }), (e: unknown) => {

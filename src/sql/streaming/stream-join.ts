@@ -4,10 +4,11 @@
  * its second row arrives (no windows, no waiting for the watermark), at the later row's event time.
  *
  * Time bounds: ON conditions that bound one side's event-time column by the other side's row make the join an
- * interval join. A side's event-time column is one compared with the other side using an INTERVAL
- * (`B.t > A.t - INTERVAL '1' MINUTE`), or the row of `B.t BETWEEN A.x AND A.y` against the low bound's column (then
- * `B.t` and `A.x`). Each side's event time is set from its time column (as DESCRIPTOR does; a value earlier than
- * the row's event time is an error), so that:
+ * interval join. A side's event-time column is one compared with the other side's column using an INTERVAL
+ * (`B.t > A.t - INTERVAL '1' MINUTE`, `B.t BETWEEN A.t - INTERVAL '1' MINUTE AND A.expires`: B.t and A.t); other
+ * comparisons of B.t bound it too (`B.t <= A.expires`). Without an INTERVAL, a comparison across the sides is only a
+ * condition (the columns may hold anything). Each side's event time is set from its time column (as DESCRIPTOR does;
+ * a value earlier than the row's event time is an error), so that:
  *
  * 1. a stored row leaves the state once the watermark passes the last time at which the other side's rows can still
  *    match it (`B.t < A.expires`: an auction leaves at its expiry, swept at the next whole second); a side without
@@ -58,7 +59,7 @@ export interface StreamJoinOutput {
   readonly windowSide: Side | undefined;
 }
 
-interface Comparison { readonly a: Expr; readonly op: Op; readonly b: Expr; readonly between: boolean }
+interface Comparison { readonly a: Expr; readonly op: Op; readonly b: Expr }
 interface Term { readonly col: ColumnExpr; readonly offset: number }
 /** A bound of the other side's event time computed from this side's row: exclusive upper (hi) or inclusive lower (lo). */
 interface Bound { readonly kind: 'hi' | 'lo'; readonly f: (row: any[]) => number | undefined }
@@ -100,10 +101,10 @@ export function streamJoin(input: StreamJoinInput): StreamJoinOutput {
   // 1. The comparisons between the two sides (BETWEEN is two of them).
   const comparisons: Comparison[] = [];
   for (const c of input.residual) {
-    if (c.kind === 'binary' && (c.op === '<' || c.op === '<=' || c.op === '>' || c.op === '>=')) comparisons.push({ a: c.left, op: c.op, b: c.right, between: false });
+    if (c.kind === 'binary' && (c.op === '<' || c.op === '<=' || c.op === '>' || c.op === '>=')) comparisons.push({ a: c.left, op: c.op, b: c.right });
     if (c.kind === 'between' && !c.negated) {
-      comparisons.push({ a: c.arg, op: '>=', b: c.low, between: true });
-      comparisons.push({ a: c.arg, op: '<=', b: c.high, between: false });
+      comparisons.push({ a: c.arg, op: '>=', b: c.low });
+      comparisons.push({ a: c.arg, op: '<=', b: c.high });
     }
   }
   const across = comparisons.filter((c) => {
@@ -111,7 +112,7 @@ export function streamJoin(input: StreamJoinInput): StreamJoinOutput {
     const y = input.sideOf(c.b);
     return (x === 0 && y === 1) || (x === 1 && y === 0);
   });
-  // 2. Each side's event-time column: compared with the other side using an INTERVAL, or BETWEEN's row and low bound.
+  // 2. Each side's event-time column: compared with the other side's column using an INTERVAL.
   const timeColumn: [ColumnExpr | undefined, ColumnExpr | undefined] = [undefined, undefined];
   const mark = (t: Term | undefined): void => {
     if (t === undefined) return;
@@ -127,7 +128,7 @@ export function streamJoin(input: StreamJoinInput): StreamJoinOutput {
   for (const c of across) {
     const ta = termOf(c.a);
     const tb = termOf(c.b);
-    if (ta && tb && (hasInterval(c.a) || hasInterval(c.b) || (c.between && c.a.kind === 'column'))) { mark(ta); mark(tb); }
+    if (ta && tb && (hasInterval(c.a) || hasInterval(c.b))) { mark(ta); mark(tb); }
   }
   const isTime = (t: Term | undefined): t is Term => t !== undefined && timeColumn[input.sideOf(t.col) as Side] !== undefined
     && input.columnId(timeColumn[input.sideOf(t.col) as Side]!) === input.columnId(t.col);
