@@ -13,3 +13,6 @@ export { pipelineProblems } from './validate-pipeline.ts';
 export { UntranslatableError } from './untranslatable-error.ts';
 export { grpcClient, grpcServiceDefinition, GrpcCallError, type BidiStream, type CallOptions, type ClientStream, type GrpcClient, type ServerStream } from './grpc-service.ts';
 export { ARTIFACT_URNS, CODER_URNS, ENVIRONMENT_URNS, REQUIREMENT_URNS, RIFFLE_URNS, SIDE_INPUT_URNS, TRANSFORM_URNS, USER_STATE_URNS, WINDOW_FN_URNS, standardUrn, standardUrns } from './urns.ts';
+export { startFlinkJobServer, resolveJobServerJars, riffleCacheDir, BEAM_VERSION, FLINK_MINOR, type JobServer, type JobServerJars, type JobServerOptions } from './job-server.ts';
+export { JobClient, SubmittedJob, jobStateName, TERMINAL_STATES, type JobEvent, type SubmitOptions } from './job-client.ts';
+export { stageArtifacts, type StagingReport } from './artifact-staging.ts';
