@@ -62,6 +62,9 @@ export function graphOf(graph: PipelineGraph): { steps: JobStep[]; edges: JobEdg
     const producer = c === undefined ? undefined : graph.nodes.get(c.producer);
     return c === undefined || producer === undefined ? undefined : { step: producer.name, collection: c.name };
   };
+  // A side input comes from the step that materializes its view (`AsSingleton`), when the graph has one.
+  const viewStep = new Map<string, string>();
+  for (const node of graph.nodes.values()) if (node.kind === 'view') viewStep.set(node.spec.viewId, node.name);
   for (const node of graph.nodes.values()) {
     steps.push({ name: node.name, kind: node.kind });
     for (const input of node.inputs) {
@@ -71,7 +74,7 @@ export function graphOf(graph: PipelineGraph): { steps: JobStep[]; edges: JobEdg
     for (const viewId of node.sideInputs) {
       const view = graph.views.get(viewId);
       const p = view === undefined ? undefined : producerName(view.collection);
-      if (p !== undefined) edges.push({ from: p.step, to: node.name, kind: 'side', collection: p.collection });
+      if (p !== undefined) edges.push({ from: viewStep.get(viewId) ?? p.step, to: node.name, kind: 'side', collection: p.collection });
     }
   }
   return { steps, edges };

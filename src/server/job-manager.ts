@@ -119,6 +119,12 @@ export class JobManager {
     try {
       // './' keeps a module named like an option ('-x.ts') a path.
       child = spawnRiffle(['run', `./${path}`, '--json', '--no-progress', ...tokens], { cwd: this.o.projectDir, stdio: ['ignore', out, err], env: { RIFFLE_JOB_EVENTS: join(dir, 'events.jsonl') } });
+    } catch (e) {
+      // Nothing started: no record either.
+      this.jobs.delete(id);
+      this.version++;
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
     } finally {
       closeSync(out);
       closeSync(err);
