@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Streaming SQL tier: Nexmark in Riffle SQL against the transform versions (Q0–Q8, Q11) and the
-# DuckDB path (q13, q14, q15, q17) at a larger count than npm test's 10,000 events.
+# DuckDB path (q13, q14, q15, q17, q20) at a larger count than npm test's 10,000 events.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 echo "== streaming SQL: Nexmark in SQL at ${NEXMARK_SQL_EVENTS:-50000} events"

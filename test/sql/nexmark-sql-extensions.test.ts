@@ -1,18 +1,24 @@
 // Nexmark's streaming SQL extensions (q13–q22 of the Flink/Nexmark suite) that Riffle SQL expresses over Beam's model
 // (bids have no channel or url, so q16, q21 and q22 have no columns to read): q13 (a join with a bounded side
 // table), q14 (CASE, EXTRACT, string functions, a filter), q15 (per-day counts with FILTER and COUNT DISTINCT),
-// q17 (per auction and day). Each gives the same rows on streaming SQL as on the DuckDB path over the same bounded
-// bids; q15 and q17 also run over the unbounded stream in one-day TUMBLE windows and give the same rows.
+// q17 (per auction and day), q20 (bids joined with their category-10 auction: a join of two inputs in keyed state).
+// Each gives the same rows on streaming SQL as on the DuckDB path over the same bounded bids (and auctions); q15 and
+// q17 also run over the unbounded stream in one-day TUMBLE windows and give the same rows.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createTimestamped, parDo, Pipeline, testStream, type PCollection } from '../../src/index.ts';
 import { sql } from '../../src/sql/index.ts';
-import { eventTimestamp, type Bid } from '../../bench/nexmark/model.ts';
+import { eventTimestamp, type Auction, type Bid } from '../../bench/nexmark/model.ts';
 import { generateEvents } from '../../bench/nexmark/generator.ts';
 import { defaultQueryConfig } from '../../bench/nexmark/queries/index.ts';
 
 const NUM_EVENTS = Number(process.env.NEXMARK_SQL_EVENTS ?? 10_000);
-const bids = generateEvents(defaultQueryConfig, NUM_EVENTS).flatMap((e) => (e.type === 'bid' ? [{ value: e.bid, timestamp: eventTimestamp(e) }] : []));
+const events = generateEvents(defaultQueryConfig, NUM_EVENTS);
+const bids = events.flatMap((e) => (e.type === 'bid' ? [{ value: e.bid, timestamp: eventTimestamp(e) }] : []));
+const auctions = events.flatMap((e) => (e.type === 'auction' ? [{ value: e.auction as Auction, timestamp: eventTimestamp(e) }] : []));
+const AUCTION = {
+  id: 'long', itemName: 'string', description: 'string', initialBid: 'long', reserve: 'long', dateTime: 'long', expires: 'long', seller: 'long', category: 'long', extra: 'string',
+} as const;
 const side = Array.from({ length: 1000 }, (_, key) => ({ value: { key, value: `side-${key}` }, timestamp: 0 }));
 const BID = { auction: 'long', bidder: 'long', price: 'long', dateTime: 'long', extra: 'string' } as const;
 
@@ -34,6 +40,10 @@ const QUERIES: Record<string, string> = {
   q17: `SELECT auction, CAST(epoch_ms(dateTime) AS DATE) AS day, COUNT(*) AS total_bids, ${ranks('COUNT(*)')},
       MIN(price) AS min_price, MAX(price) AS max_price, ROUND(AVG(price), 6) AS avg_price, SUM(price) AS sum_price
     FROM bid GROUP BY auction, CAST(epoch_ms(dateTime) AS DATE)`,
+  // Flink's q20 without channel and url (Beam's bids have neither).
+  q20: `SELECT B.auction, B.bidder, B.price, B.dateTime, B.extra, A.itemName, A.description, A.initialBid, A.reserve, A.dateTime AS auctionTime,
+      A.expires, A.seller, A.category, A.extra AS auctionExtra
+    FROM bid AS B INNER JOIN auction AS A ON B.auction = A.id WHERE A.category = 10`,
 };
 
 async function rows(query: string, engine: 'duckdb' | 'transforms', stream = false): Promise<string[]> {
@@ -46,8 +56,9 @@ async function rows(query: string, engine: 'duckdb' | 'transforms', stream = fal
     bid = p.apply(ts.advanceWatermarkToInfinity());
   } else bid = p.apply(createTimestamped(bids));
   const sideInput = p.apply('Side', createTimestamped(side));
+  const auction = p.apply('Auctions', createTimestamped(auctions));
   const out: string[] = [];
-  sql.transform(query, { inputs: { bid: { collection: bid, schema: BID }, side_input: { collection: sideInput, schema: { key: 'long', value: 'string' } } }, engine })
+  sql.transform(query, { inputs: { bid: { collection: bid, schema: BID }, side_input: { collection: sideInput, schema: { key: 'long', value: 'string' } }, auction: { collection: auction, schema: AUCTION } }, engine })
     .apply('Collect', parDo<Record<string, unknown>, never>({ process(r) { out.push(JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))); } }));
   await p.run();
   return out.sort();
