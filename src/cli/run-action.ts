@@ -10,6 +10,7 @@ import { ProgressReporter } from './progress.ts';
 import { displayPath, formatRunReport, runReportJson, stringify } from './run-report.ts';
 import { describeTemplate } from './template-describe.ts';
 import type { JobControl } from '../runner/index.ts';
+import { isObjectStoreUrl, ObjectStoreCheckpointStorage, openObjectStore } from '../object-store/index.ts';
 
 /** Options of `riffle run` itself that take no value; every other `--name` is a pipeline parameter. */
 const RUN_FLAGS = ['json', 'explain', 'progress', 'help', 'typecheck', 'resume'] as const;
@@ -80,7 +81,7 @@ export async function runAction(tokens: readonly string[], io: CliIO, ctx: RunCo
     // Under `riffle server` ($RIFFLE_JOB_EVENTS): the graph, progress and result as JSON Lines too (src/observe).
     const eventsFile = process.env.RIFFLE_JOB_EVENTS;
     const events = eventsFile ? (await import('../observe/index.ts')).openJobEvents(eventsFile, p.graph) : undefined;
-    const { result, signal, stopped } = await runWithProgress(p, new riffle.LocalRunner(), options.progress, io, { ...runOptions, pipelineModule, control }, events);
+    const { result, signal, stopped } = await runWithProgress(p, new riffle.LocalRunner(), options.progress, io, { ...runOptions, ...checkpointStorageOf(runOptions), pipelineModule, control }, events);
     events?.result(result);
     io.out(options.json ? runReportJson(path, result, io.cwd) : formatRunReport(path, result, io.cwd));
     const warning = deadLetterWarning(result, io.cwd);
@@ -248,12 +249,20 @@ export function runOptionsOf(path: string, options: RunFlags, defaults: ProjectC
   };
 }
 
+/** The object store of a `--checkpoint-dir` URL (none for a local directory, which the runner opens itself). */
+function checkpointStorageOf(options: RunOptionsGiven): { checkpointStorage?: ObjectStoreCheckpointStorage } {
+  const dir = options.checkpointDir;
+  return dir !== undefined && isObjectStoreUrl(dir) ? { checkpointStorage: new ObjectStoreCheckpointStorage(openObjectStore(dir)) } : {};
+}
+
 /**
  * Checkpoints are on when an interval is given (or --resume): in --checkpoint-dir, else the project's checkpointDir.
  * Without either flag the project's directory is only passed on (where a run would keep them).
  */
 function checkpointOptionsOf(options: RunFlags, defaults: ProjectConfig, cwd: string): Partial<RunOptionsGiven> {
-  const dir = options.checkpointDir !== undefined ? resolve(cwd, options.checkpointDir) : defaults.checkpointDir !== undefined ? resolve(cwd, defaults.checkpointDir) : undefined;
+  const given = options.checkpointDir ?? defaults.checkpointDir;
+  // An object-store URL (s3://, az://, abfss://) stays a URL: the run keeps its checkpoints there (checkpointStorageOf).
+  const dir = given === undefined ? undefined : isObjectStoreUrl(given) ? given.replace(/\/+$/, '') : resolve(cwd, given);
   const on = options.checkpointIntervalMs !== undefined || options.resume === true || options.checkpointDir !== undefined;
   if (on && dir === undefined) {
     throw new UsageError('checkpoints need a directory: --checkpoint-dir DIR (or checkpointDir in riffle.config.yaml)', { hint: 'e.g. riffle run p.ts --checkpoint-dir .riffle/checkpoints/p --checkpoint-interval 10s' });

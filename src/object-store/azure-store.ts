@@ -21,7 +21,8 @@ interface RestErrorLike { statusCode?: number; code?: string; message?: string }
 export class AzureObjectStore implements ObjectStore {
   readonly url: string;
   readonly container: string;
-  readonly settings: AzureSettings;
+  /** Private, so that no JSON or inspection of the store shows the secret. */
+  readonly #settings: AzureSettings;
   #client: Promise<ContainerClient> | undefined;
 
   constructor(container: string, options: AzureOptions = {}, env: NodeJS.ProcessEnv = process.env, urlAccount?: string) {
@@ -29,12 +30,12 @@ export class AzureObjectStore implements ObjectStore {
       throw new ObjectStoreError('OBJECT_STORE_CONFIG', `'${container.slice(0, 100)}' is not an Azure container name`, { domain: 'user', hint: 'container names are 3–63 lower-case letters, digits and single hyphens' });
     }
     this.container = container;
-    this.settings = azureSettings(options, env, urlAccount);
+    this.#settings = azureSettings(options, env, urlAccount);
     this.url = `az://${container}`;
   }
 
   #containerOnce(): Promise<ContainerClient> {
-    const s = this.settings;
+    const s = this.#settings;
     return (this.#client ??= (sdk ??= import('@azure/storage-blob')).then((m) => {
       try {
         const service = s.kind === 'connection-string'

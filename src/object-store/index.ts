@@ -17,3 +17,4 @@ export { PrefixedObjectStore } from './prefixed-store.ts';
 export { isObjectStoreUrl, objectUrl, parseStoreUrl, type StoreUrl } from './store-url.ts';
 export { deleteLocation, locateObject, locationExists, openObjectSource, openObjectStore, type ObjectStoreOptions } from './open-store.ts';
 export { localCopies, localCopy } from './local-copy.ts';
+export { ObjectStoreCheckpointStorage } from './checkpoint-store.ts';

@@ -31,7 +31,8 @@ function encodeKey(key: string): string {
 export class S3ObjectStore implements ObjectStore {
   readonly url: string;
   readonly bucket: string;
-  readonly settings: S3Settings;
+  /** Private, so that no JSON or inspection of the store shows the secret. */
+  readonly #settings: S3Settings;
   #client: Promise<AwsClient> | undefined;
 
   constructor(bucket: string, options: S3Options = {}, env: NodeJS.ProcessEnv = process.env) {
@@ -39,12 +40,12 @@ export class S3ObjectStore implements ObjectStore {
       throw new ObjectStoreError('OBJECT_STORE_CONFIG', `'${bucket.slice(0, 100)}' is not an S3 bucket name`, { domain: 'user', hint: 'bucket names are 3–63 lower-case letters, digits, dots and hyphens' });
     }
     this.bucket = bucket;
-    this.settings = s3Settings(options, env);
+    this.#settings = s3Settings(options, env);
     this.url = `s3://${bucket}`;
   }
 
   #clientOnce(): Promise<AwsClient> {
-    const s = this.settings;
+    const s = this.#settings;
     return (this.#client ??= (aws4 ??= import('aws4fetch')).then(({ AwsClient }) => new AwsClient({
       accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey, sessionToken: s.sessionToken, region: s.region, service: 's3', retries: 0,
     })));
@@ -53,7 +54,7 @@ export class S3ObjectStore implements ObjectStore {
   /** The request URL of a key (or of the bucket, for listings). */
   #objectUrl(key: string, query = ''): string {
     const path = key === '' ? '' : `/${encodeKey(key)}`;
-    const s = this.settings;
+    const s = this.#settings;
     const base = s.endpoint !== undefined ? `${s.endpoint}/${this.bucket}` : `https://${this.bucket}.s3.${s.region}.amazonaws.com`;
     return `${base}${path}${query}`;
   }
@@ -79,7 +80,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   #origin(): string {
-    return this.settings.endpoint ?? `https://${this.bucket}.s3.${this.settings.region}.amazonaws.com`;
+    return this.#settings.endpoint ?? `https://${this.bucket}.s3.${this.#settings.region}.amazonaws.com`;
   }
 
   async #fail(what: string, key: string, response: Response): Promise<never> {

@@ -69,7 +69,7 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
     else for (let i = 0; i < parts.length; i++) refs.push({ node: node.id, index: i });
   }
 
-  const { signal, clock: _clock, onProgress, keyState, share: _share, pipelineModule: _module, checkpointDir: _dir, checkpointIntervalMs: _interval, checkpointsRetained: _retained, resume: _resume, savepointDir: _sp, fromSavepoint: _from, allowNonRestoredState: _allow, control: _control, ...rest } = options;
+  const { signal, clock: _clock, onProgress, keyState, share: _share, pipelineModule: _module, checkpointDir: _dir, checkpointStorage: _storage, checkpointIntervalMs: _interval, checkpointsRetained: _retained, resume: _resume, savepointDir: _sp, fromSavepoint: _from, allowNonRestoredState: _allow, control: _control, ...rest } = options;
   if (keyState !== undefined) {
     throw new ConfigError(`a custom keyState runs on one worker (it is an object in this thread)`, { hint: 'run with workers: 1' });
   }
@@ -192,7 +192,7 @@ async function workersCheckpoints(graph: PipelineGraph, options: LocalRunOptions
   const fingerprint = jobFingerprint(plan(graph).order, maxParallelism, module);
   const intervalMs = periodic ? (options.checkpointIntervalMs ?? 10_000) : undefined;
   const coordinator = periodic
-    ? new CheckpointCoordinator(new LocalCheckpointStorage(dir), fingerprint, { intervalMs: intervalMs!, ...(options.checkpointsRetained !== undefined ? { retain: options.checkpointsRetained } : {}), log })
+    ? new CheckpointCoordinator(options.checkpointStorage ?? new LocalCheckpointStorage(dir), fingerprint, { intervalMs: intervalMs!, ...(options.checkpointsRetained !== undefined ? { retain: options.checkpointsRetained } : {}), log })
     : undefined;
   return WorkersCheckpoints.prepare(coordinator, graph, workers, maxParallelism, options.resume === true, {
     intervalMs,

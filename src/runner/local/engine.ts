@@ -89,7 +89,7 @@ async function checkpointsOnWorkers(graph: PipelineGraph, options: LocalRunOptio
     return asked;
   }
   let taken: number | null | undefined;
-  if (options.resume === true) taken = await latestCheckpointWorkers(new LocalCheckpointStorage(options.checkpointDir!));
+  if (options.resume === true) taken = await latestCheckpointWorkers(options.checkpointStorage ?? new LocalCheckpointStorage(options.checkpointDir!));
   if (taken === null) {
     if (asked !== 1) log(`riffle: the checkpoint was taken in one thread: resuming in one thread (${asked} workers were asked for; a checkpoint taken with --workers N can be resumed at any N)`);
     return undefined;
@@ -225,7 +225,7 @@ class Execution implements EngineLoop {
     const maxParallelism = checkMaxParallelism(options.maxParallelism);
     if (checkpointsOn(options)) {
       const log = runLog(options);
-      this.checkpoints = new CheckpointCoordinator(new LocalCheckpointStorage(options.checkpointDir!), jobFingerprint(this.plan.order, maxParallelism, options.pipelineModule?.path), {
+      this.checkpoints = new CheckpointCoordinator(options.checkpointStorage ?? new LocalCheckpointStorage(options.checkpointDir!), jobFingerprint(this.plan.order, maxParallelism, options.pipelineModule?.path), {
         intervalMs: options.checkpointIntervalMs ?? 10_000,
         ...(options.checkpointsRetained !== undefined ? { retain: options.checkpointsRetained } : {}),
         log,

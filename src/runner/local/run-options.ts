@@ -3,6 +3,7 @@ import type { Clock } from './clock.ts';
 import type { KeyStateFactory } from './keyed-store.ts';
 import type { WorkerShare } from './worker-share.ts';
 import type { JobControl } from './job-control.ts';
+import type { CheckpointStorage } from '../checkpoint/index.ts';
 
 /** Options of the embedded engine. */
 export interface LocalRunOptions extends RunOptions {
@@ -43,6 +44,11 @@ export interface LocalRunOptions extends RunOptions {
    * on one worker for now.
    */
   checkpointDir?: string;
+  /**
+   * Where checkpoints are kept when not in the local directory `checkpointDir` (which then only names them in
+   * messages): e.g. an object store's (`riffle run --checkpoint-dir s3://…` passes one).
+   */
+  checkpointStorage?: CheckpointStorage;
   checkpointIntervalMs?: number;
   checkpointsRetained?: number;
   resume?: boolean;
