@@ -11,7 +11,7 @@
  * a value earlier than the row's event time is an error), so that:
  *
  * 1. a stored row leaves the state once the watermark passes the last time at which the other side's rows can still
- *    match it (`B.t < A.expires`: an auction leaves at its expiry, swept at the next whole second); a side without
+ *    match it (`B.t < A.expires`: an auction leaves at its expiry, swept a little later); a side without
  *    such a bound stays (a regular join, as Flink's without a state TTL);
  * 2. when the left side (else the right) has an upper bound, each pair is put in a window of that side's row: the
  *    interval of the other side's times that match it (`[A.t - 1 min + 1, A.expires)`). A GROUP BY of that row's
@@ -20,7 +20,7 @@
  *
  * The conditions are also evaluated on every pair (the bounds only decide how long rows are kept).
  */
-import { IntervalWindow, MIN_TIMESTAMP, PCollection, windowFns, type BoundedWindow, type KV } from '../../model/index.ts';
+import { IntervalWindow, MAX_TIMESTAMP, MIN_TIMESTAMP, PCollection, windowFns, type BoundedWindow, type KV } from '../../model/index.ts';
 import { flattenWith, parDo, state, timer, windowInto } from '../../transforms/index.ts';
 import { SqlError } from '../sql-error.ts';
 import type { Expr } from './ast.ts';
@@ -64,8 +64,9 @@ interface Term { readonly col: ColumnExpr; readonly offset: number }
 /** A bound of the other side's event time computed from this side's row: exclusive upper (hi) or inclusive lower (lo). */
 interface Bound { readonly kind: 'hi' | 'lo'; readonly f: (row: any[]) => number | undefined }
 
-/** A row waiting in the state: its tuple, event time, and when it leaves (undefined: never). */
-interface Stored { readonly row: any[]; readonly ts: number; readonly exp: number | undefined }
+/** A row waiting in the state (ordered by when it leaves; FOREVER: never): its tuple and event time. */
+interface Stored { readonly row: any[]; readonly ts: number }
+const FOREVER = MAX_TIMESTAMP;
 
 const FLIP: Readonly<Record<Op, Op>> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
 
@@ -184,21 +185,21 @@ export function streamJoin(input: StreamJoinInput): StreamJoinOutput {
   }) as [((row: any[]) => number) | undefined, ((row: any[]) => number) | undefined];
   const rest = input.rest;
   const joined: PCollection<any[]> = tagged[0]!.apply(input.name('JoinBoth'), flattenWith([tagged[1]!])).apply(input.name('StreamJoin'), parDo({
-    state: { left: state.bag<Stored>(), right: state.bag<Stored>(), next: state.value<number>() },
+    state: { left: state.orderedList<Stored>(), right: state.orderedList<Stored>(), next: state.value<number>() },
     timers: { expiry: timer.eventTime() },
     process(e: KV<unknown, { s: Side; row: any[] }>, ctx) {
       const { s, row } = e.value;
       const w = ctx.window;
       const ts = ctx.timestamp;
-      for (const o of (s === 0 ? ctx.state.right : ctx.state.left).read()) {
+      for (const { value: o } of (s === 0 ? ctx.state.right : ctx.state.left).read()) {
         const pair = s === 0 ? [...row, ...o.row] : [...o.row, ...row];
         // A pair's event time is its later row's, whichever arrived first.
         if (rest === undefined || rest(pair, w)) ctx.outputWithTimestamp(pair, o.ts > ts ? o.ts : ts);
       }
       const exp = expiry[s]?.(row);
-      (s === 0 ? ctx.state.left : ctx.state.right).add({ row, ts, exp });
+      (s === 0 ? ctx.state.left : ctx.state.right).add(exp ?? FOREVER, { row, ts });
       if (exp !== undefined) {
-        const at = sweepTime(exp);
+        const at = sweepTime(exp, ts);
         const next = ctx.state.next.read();
         if (next === undefined || at < next) { ctx.state.next.write(at); ctx.timers.expiry.set(at); }
       }
@@ -207,17 +208,14 @@ export function streamJoin(input: StreamJoinInput): StreamJoinOutput {
       expiry(ctx): void {
         // Rows whose last possible match has passed leave; the timer moves to the next row's expiry.
         const now = ctx.fireTimestamp;
-        let next = Infinity;
-        for (const bag of [ctx.state.left, ctx.state.right]) {
-          const all = bag.read();
-          const kept = all.filter((x) => x.exp === undefined || x.exp > now);
-          for (const x of kept) if (x.exp !== undefined && x.exp < next) next = x.exp;
-          if (kept.length === all.length) continue;
-          bag.clear();
-          for (const x of kept) bag.add(x);
+        let next = FOREVER;
+        for (const list of [ctx.state.left, ctx.state.right]) {
+          list.clearRange(-Infinity, now + 1);
+          const first = list.read(now + 1, FOREVER)[0];
+          if (first !== undefined && first.timestamp < next) next = first.timestamp;
         }
-        if (next === Infinity) ctx.state.next.clear();
-        else { const at = sweepTime(next); ctx.state.next.write(at); ctx.timers.expiry.set(at); }
+        if (next === FOREVER) ctx.state.next.clear();
+        else { const at = sweepTime(next, now); ctx.state.next.write(at); ctx.timers.expiry.set(at); }
       },
     },
   }));
@@ -241,11 +239,13 @@ export function streamJoin(input: StreamJoinInput): StreamJoinOutput {
 const GLOBAL = undefined as unknown as BoundedWindow;
 
 /**
- * Expired rows are swept at whole seconds of event time: a key whose rows each expire at another instant (bids, a
- * few per millisecond) is swept once a second, not once per row. A row stays at most a second past its bound, which
- * only late rows could notice (the ON condition is checked on every pair).
+ * When to sweep a row that expires at `exp` (seen at `now`): at a multiple of a step of a second or more, a power of
+ * two times a second, about a quarter of the row's remaining life. A key whose rows each expire at another instant
+ * (bids, a few per millisecond) is then swept a few times per lifetime, not once per row; a row stays at most about a
+ * quarter of its life past its bound, which only late rows could notice (ON is checked on every pair).
  */
-const SWEEP_MS = 1000;
-function sweepTime(exp: number): number {
-  return Math.max(Math.ceil(exp / SWEEP_MS) * SWEEP_MS, MIN_TIMESTAMP + 1);
+function sweepTime(exp: number, now: number): number {
+  const life = exp - now;
+  const step = life > 4000 ? 1000 * 2 ** Math.ceil(Math.log2(life / 4000)) : 1000;
+  return Math.max(Math.ceil(exp / step) * step, MIN_TIMESTAMP + 1);
 }
