@@ -28,7 +28,9 @@ export const ON_TIME_AND_ONLY_FIRING: PaneInfo = Object.freeze({
 
 export function paneInfo(p: PaneInfo): PaneInfo {
   if (p.isFirst && p.isLast && p.timing === 'UNKNOWN') return NO_FIRING;
-  return Object.freeze({ ...p });
+  // A literal, not `Object.freeze({ ...p })`: V8 (Node 20) gives each frozen spread copy a map of its own (about
+  // 150 bytes more per pane, and a pane is kept per key and window), where frozen literals share one.
+  return Object.freeze({ isFirst: p.isFirst, isLast: p.isLast, timing: p.timing, index: p.index, nonSpeculativeIndex: p.nonSpeculativeIndex });
 }
 
 export function formatPane(p: PaneInfo): string {

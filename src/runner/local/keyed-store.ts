@@ -21,19 +21,53 @@ interface HoldNode {
   live: boolean;
 }
 
-/** The state, timers and holds of one key of a keyed operator. */
-export interface KeyEntry {
-  readonly key: unknown;
-  readonly encoded: EncodedKey;
-  /** The key's key group (key-group.ts): the unit of state partitioning, snapshots and rescaling. */
-  readonly keyGroup: number;
-  readonly state: StateInternals;
-  readonly timerInternals: TimerInternals;
+/**
+ * The state, timers and holds of one key of a keyed operator. One object per live key, and also the key's
+ * TimerInternals (methods on the prototype, no closures per key): a keyed operator may hold hundreds of thousands of
+ * keys, and five closures and a context per key cost more than the key's state (Nexmark Q12: about 1.5 KB a key).
+ * The timer and hold maps are made when the key first has one.
+ */
+export class KeyEntry implements TimerInternals {
   /** Live timers by namespace: a timer is found by comparing its fields, with no id string built per call. */
-  readonly timers: Map<string, TimerEntry[]>;
+  timers: Map<string, TimerEntry[]> | undefined = undefined;
   /** Live holds: state holds by their cell, output holds of user timers by timer id. */
-  readonly holds: Map<object | string, HoldNode>;
+  holds: Map<object | string, HoldNode> | undefined = undefined;
+  state!: StateInternals;
+
+  constructor(
+    private readonly store: KeyedStore,
+    readonly key: unknown,
+    readonly encoded: EncodedKey,
+    /** The key's key group (key-group.ts): the unit of state partitioning, snapshots and rescaling. */
+    readonly keyGroup: number,
+  ) {}
+
+  get timerInternals(): TimerInternals {
+    return this;
+  }
+
+  setTimer(t: TimerData): void {
+    this.store.setTimer(this, t);
+  }
+  deleteTimer(namespace: string, id: string, family: string, domain: TimeDomain): void {
+    this.store.deleteTimer(this, namespace, id, family, domain);
+  }
+  currentProcessingTime(): Instant {
+    return this.store.now();
+  }
+  currentInputWatermark(): Instant {
+    return this.store.inputWatermark();
+  }
+  currentOutputWatermark(): Instant {
+    return this.store.outputWatermark();
+  }
+  /** The timers pending in a namespace (none: an empty list). */
+  timersIn(namespace: string): readonly TimerEntry[] {
+    return this.timers?.get(namespace) ?? NO_TIMERS;
+  }
 }
+
+const NO_TIMERS: readonly TimerEntry[] = [];
 
 /**
  * Where a key's state lives: the port a state backend plugs into (src/runner/state: `StateBackend.forKey(keyGroup,
@@ -127,43 +161,37 @@ export class KeyedStore {
   }
 
   private createEntry(encoded: EncodedKey, key: unknown): KeyEntry {
-    const holds = new Map<object | string, HoldNode>();
-    const timers = new Map<string, TimerEntry[]>();
-    const keyGroup = this.assignKeyGroup(key, encoded);
-    const state = this.keyState.create(keyGroup, encoded, key, (cell, next) => this.setHold(holds, cell, next));
-    const entry: KeyEntry = {
-      key,
-      encoded,
-      keyGroup,
-      state,
-      timers,
-      holds,
-      timerInternals: {
-        setTimer: (t) => this.setTimer(entry, t),
-        deleteTimer: (namespace, id, family, domain) => this.deleteTimer(entry, namespace, id, family, domain),
-        currentProcessingTime: () => this.clock.now(),
-        currentInputWatermark: () => this.watermarks.input(),
-        currentOutputWatermark: () => this.watermarks.output(),
-      },
-    };
+    const entry = new KeyEntry(this, key, encoded, this.assignKeyGroup(key, encoded));
+    entry.state = this.keyState.create(entry.keyGroup, encoded, key, (cell, next) => this.setHold(entry, cell, next));
     return entry;
   }
 
-  private setHold(holds: Map<object | string, HoldNode>, id: object | string, time: Instant | undefined): void {
-    const old = holds.get(id);
+  /** The clock and watermarks, for the keys' TimerInternals. */
+  now(): Instant {
+    return this.clock.now();
+  }
+  inputWatermark(): Instant {
+    return this.watermarks.input();
+  }
+  outputWatermark(): Instant {
+    return this.watermarks.output();
+  }
+
+  private setHold(entry: KeyEntry, id: object | string, time: Instant | undefined): void {
+    const old = entry.holds?.get(id);
     if (old !== undefined && old.time === time) return;
     if (old) old.live = false;
     if (time === undefined) {
-      holds.delete(id);
+      if (old !== undefined && entry.holds!.delete(id) && entry.holds!.size === 0) entry.holds = undefined;
       return;
     }
     const node = { time, seq: this.seq++, live: true };
-    holds.set(id, node);
+    (entry.holds ??= new Map()).set(id, node);
     this.holdHeap.push(node);
   }
 
   setTimer(entry: KeyEntry, t: TimerData): void {
-    let list = entry.timers.get(t.namespace);
+    let list = entry.timers?.get(t.namespace);
     const i = list === undefined ? -1 : indexOfTimer(list, t.id, t.family, t.domain);
     const old = i < 0 ? undefined : list![i]!;
     // Re-setting a timer to where it already is (the reducer does so for every bundle) must not churn the heap.
@@ -174,31 +202,34 @@ export class KeyedStore {
       list![i] = node;
     } else if (list === undefined) {
       list = [node];
-      entry.timers.set(t.namespace, list);
+      (entry.timers ??= new Map()).set(t.namespace, list);
     } else list.push(node);
     (t.domain === 'event' ? this.eventTimers : this.processingTimers).push(node);
-    if (this.timersHoldOutput && t.domain === 'event') this.setHold(entry.holds, `timer\u0000${timerId(t.namespace, t.id, t.family, t.domain)}`, t.outputTimestamp);
+    if (this.timersHoldOutput && t.domain === 'event') this.setHold(entry, `timer\u0000${timerId(t.namespace, t.id, t.family, t.domain)}`, t.outputTimestamp);
   }
 
   deleteTimer(entry: KeyEntry, namespace: string, id: string, family: string, domain: TimeDomain): void {
-    const list = entry.timers.get(namespace);
+    const list = entry.timers?.get(namespace);
     if (list === undefined) return;
     const i = indexOfTimer(list, id, family, domain);
     if (i < 0) return;
     this.unlist(entry, list, i);
-    if (this.timersHoldOutput && domain === 'event') this.setHold(entry.holds, `timer\u0000${timerId(namespace, id, family, domain)}`, undefined);
+    if (this.timersHoldOutput && domain === 'event') this.setHold(entry, `timer\u0000${timerId(namespace, id, family, domain)}`, undefined);
   }
 
   /** Whether the key has this timer pending. */
   hasTimer(entry: KeyEntry, namespace: string, id: string, family: string, domain: TimeDomain): boolean {
-    const list = entry.timers.get(namespace);
+    const list = entry.timers?.get(namespace);
     return list !== undefined && indexOfTimer(list, id, family, domain) >= 0;
   }
 
   /** Marks a listed timer dead and takes it off its namespace's list. */
   private unlist(entry: KeyEntry, list: TimerEntry[], i: number): void {
     list[i]!.live = false;
-    if (list.length === 1) entry.timers.delete(list[0]!.data.namespace);
+    if (list.length === 1) {
+      entry.timers!.delete(list[0]!.data.namespace);
+      if (entry.timers!.size === 0) entry.timers = undefined;
+    }
     else {
       list[i] = list[list.length - 1]!;
       list.pop();
@@ -225,12 +256,12 @@ export class KeyedStore {
       }
       if (!due(top.time)) return undefined;
       heap.pop();
-      const list = top.entry.timers.get(top.data.namespace);
+      const list = top.entry.timers?.get(top.data.namespace);
       const i = list === undefined ? -1 : list.indexOf(top);
       if (i >= 0) this.unlist(top.entry, list!, i);
       top.live = false;
       const d = top.data;
-      if (this.timersHoldOutput && d.domain === 'event') this.setHold(top.entry.holds, `timer\u0000${timerId(d.namespace, d.id, d.family, d.domain)}`, undefined);
+      if (this.timersHoldOutput && d.domain === 'event') this.setHold(top.entry, `timer\u0000${timerId(d.namespace, d.id, d.family, d.domain)}`, undefined);
       return top;
     }
   }
@@ -291,9 +322,10 @@ export class KeyedStore {
           throw new RiffleError('CHECKPOINT_UNSUPPORTED', `step '${step}': the key ${String(e.key)} cannot be written to a checkpoint: ${(cause as Error).message}`, { domain: 'user', cause });
         }
         let n = 0;
-        for (const list of e.timers.values()) n += list.length;
+        const lists = e.timers === undefined ? [] : [...e.timers.values()];
+        for (const list of lists) n += list.length;
         w.varUint(n);
-        for (const list of e.timers.values()) {
+        for (const list of lists) {
           for (const t of list) {
             const d = t.data;
             w.string(d.namespace);
@@ -350,7 +382,7 @@ export class KeyedStore {
 
   /** Drops a key that holds nothing any more. */
   release(entry: KeyEntry): void {
-    if (entry.timers.size === 0 && entry.holds.size === 0 && entry.state.isEmpty()) {
+    if (entry.timers === undefined && entry.holds === undefined && entry.state.isEmpty()) {
       this.entries.delete(entry.encoded);
       this.keyState.release?.(entry.state);
     }

@@ -371,7 +371,7 @@ export class ParDoOp extends Operator {
       if (data.family === GC_FAMILY) {
         this.doFn.onWindowExpiration?.(tc);
         entry.state.clearNamespace(data.window.key);
-        for (const other of [...(entry.timers.get(data.window.key) ?? [])]) {
+        for (const other of [...entry.timersIn(data.window.key)]) {
           this.store!.deleteTimer(entry, other.data.namespace, other.data.id, other.data.family, other.data.domain);
         }
       } else {

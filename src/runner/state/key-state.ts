@@ -49,6 +49,16 @@ function readString(r: ByteReader): string {
 
 const ENCODED_OVERHEAD = 64;
 
+/**
+ * Heap bytes a key in memory costs before its cells (its KeyState, the per-key view, the backend's map entries and
+ * the namespace map), and what each namespace's map of cells adds: measured with Node 20 (tools like
+ * `process.memoryUsage()` around 100K keys, 2026-12-07: a key with one value cell took 655 bytes, each further
+ * namespace of five cells 825). Budgets are only as good as these estimates: at 160 bytes a key a 256 MB budget let a
+ * million-key job grow its heap past 1 GB before anything spilled.
+ */
+export const KEY_STATE_BYTES = 440;
+export const NAMESPACE_BYTES = 200;
+
 export class KeyState {
   readonly namespaces = new Map<string, Map<string, Slot>>();
   /** Accessed since the last eviction sweep (the clock of second chances). */
@@ -71,13 +81,14 @@ export class KeyState {
   private lastNamespace: string | undefined;
   private lastCells: Map<string, Slot> | undefined;
 
-  /** The cells of a namespace, created on demand. */
-  cells(namespace: string): Map<string, Slot> {
+  /** The cells of a namespace, created on demand (its map's bytes counted by `acct`). */
+  cells(namespace: string, acct: Accountant): Map<string, Slot> {
     if (namespace === this.lastNamespace) return this.lastCells!;
     let cells = this.namespaces.get(namespace);
     if (cells === undefined) {
       cells = new Map();
       this.namespaces.set(namespace, cells);
+      acct.adjust(NAMESPACE_BYTES);
     }
     this.lastNamespace = namespace;
     this.lastCells = cells;
@@ -85,8 +96,8 @@ export class KeyState {
   }
 
   /** Removes a namespace's cells (the caller has released what they held). */
-  deleteNamespace(namespace: string): void {
-    this.namespaces.delete(namespace);
+  deleteNamespace(namespace: string, acct: Accountant): void {
+    if (this.namespaces.delete(namespace)) acct.adjust(-NAMESPACE_BYTES);
     if (namespace === this.lastNamespace) this.lastNamespace = this.lastCells = undefined;
   }
 
@@ -129,7 +140,7 @@ export class KeyState {
     const nns = r.varUint();
     for (let i = 0; i < nns; i++) {
       const ns = readString(r);
-      const cells = this.cells(ns);
+      const cells = this.cells(ns, acct);
       const n = r.varUint();
       for (let j = 0; j < n; j++) {
         const id = readString(r);

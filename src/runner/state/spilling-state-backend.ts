@@ -19,7 +19,7 @@
 import { ByteWriter } from '../../model/index.ts';
 import { RunMerger } from './run-merge.ts';
 import { type Run, RunWriter } from './run-file.ts';
-import { holdKey, KeyState } from './key-state.ts';
+import { holdKey, KEY_STATE_BYTES, KeyState, NAMESPACE_BYTES } from './key-state.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 import { SpillDirectory } from './spill-directory.ts';
 import { HoldCell } from './state-cells.ts';
@@ -89,7 +89,7 @@ export class SpillingStateBackend extends InMemoryStateBackend {
       if (payload === undefined) continue;
       const ks = new KeyState(keyGroup, key);
       ks.onDisk = true;
-      this.acct.adjust(KEY_BYTES + key.length);
+      this.acct.adjust(KEY_STATE_BYTES + key.length);
       const resident = this.residentHolds.get(rk);
       if (resident) this.residentHolds.delete(rk);
       ks.decodeInto(payload, this.acct, this.holdListener(ks), resident);
@@ -195,7 +195,7 @@ export class SpillingStateBackend extends InMemoryStateBackend {
   }
 
   private sizeOf(ks: KeyState): number {
-    let n = KEY_BYTES + ks.key.length;
+    let n = KEY_STATE_BYTES + ks.key.length + NAMESPACE_BYTES * ks.namespaces.size;
     for (const cells of ks.namespaces.values()) for (const slot of cells.values()) n += 'encoded' in slot ? KeyState.encodedSize(slot) : slot.size;
     return n;
   }
@@ -304,4 +304,3 @@ export class SpillingStateBackend extends InMemoryStateBackend {
   }
 }
 
-const KEY_BYTES = 160;

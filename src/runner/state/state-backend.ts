@@ -20,7 +20,7 @@
 import { ByteReader, ByteWriter, type Coder, type Instant, RiffleError } from '../../model/index.ts';
 import type { StateInternals, StateTag } from '../../semantics/index.ts';
 import { latin1 } from './spilling-buffer.ts';
-import { corrupt, createCell, decodeSlot, holdKey, type KeyHoldListener, KeyState, type Slot } from './key-state.ts';
+import { corrupt, createCell, decodeSlot, holdKey, KEY_STATE_BYTES, type KeyHoldListener, KeyState, NAMESPACE_BYTES, type Slot } from './key-state.ts';
 import type { MemoryBudget, MemoryMetrics } from './memory-budget.ts';
 import { type Accountant, type AnyCell, type CellHoldListener, type CellKind, HoldCell, resolvedCoders, type ResolvedCoders } from './state-cells.ts';
 import type { AnyStateTag, TagCoders } from './state-tags.ts';
@@ -164,7 +164,7 @@ export class InMemoryStateBackend implements StateBackend {
 
   /** The cell of (namespace, tag) in a key's state: created, or decoded through the tag when still encoded. */
   cell(ks: KeyState, namespace: string, tag: StateTag<unknown>): AnyCell {
-    const cells = ks.cells(namespace);
+    const cells = ks.cells(namespace, this.acct);
     const slot = cells.get(tag.id);
     if (slot !== undefined) {
       if (slot.kind !== tag.kind) {
@@ -211,7 +211,7 @@ export class InMemoryStateBackend implements StateBackend {
     // Holds first, so that listeners see them released.
     for (const slot of cells.values()) if (slot.kind === 'watermarkHold' && !('encoded' in slot)) slot.clear();
     for (const slot of cells.values()) this.forget(slot);
-    ks.deleteNamespace(namespace);
+    ks.deleteNamespace(namespace, this.acct);
   }
 
   /** A slot leaves memory: its bytes stop counting. */
@@ -229,7 +229,7 @@ export class InMemoryStateBackend implements StateBackend {
       }
     }
     ks.detached = true;
-    this.acct.adjust(-(KEY_STATE_BYTES + ks.key.length));
+    this.acct.adjust(-(KEY_STATE_BYTES + ks.key.length + NAMESPACE_BYTES * ks.namespaces.size));
     const group = this.groups.get(ks.keyGroup);
     group?.delete(ks.key);
     if (group?.size === 0) this.groups.delete(ks.keyGroup);
@@ -366,7 +366,6 @@ export class InMemoryStateBackend implements StateBackend {
 const SWEEP_KEYS = 4096;
 
 /** Heap bytes a key costs beyond its cells (Map entry, KeyState, namespace map). */
-export const KEY_STATE_BYTES = 160;
 
 /** Reads a key-group snapshot: its records, after checking magic, version and key group. */
 export function parseSnapshot(keyGroup: number, bytes: Uint8Array): Array<{ key: string; payload: Uint8Array }> {

@@ -82,7 +82,8 @@ export interface Cell {
   encode(w: ByteWriter, coders: ResolvedCoders): void;
 }
 
-const CELL = 48;
+/** A cell object and its entry in the namespace's map (measured as KEY_STATE_BYTES is). */
+const CELL = 112;
 
 abstract class BaseCell {
   size = CELL;
