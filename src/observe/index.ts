@@ -1,6 +1,8 @@
 /**
- * Observability: Prometheus metrics for the server (riffle-metrics.ts) and the event stream a job writes for it
+ * Observability: Prometheus metrics for the server (riffle-metrics.ts), OpenLineage RunEvents of its jobs
+ * (openlineage.ts) and the event stream a job writes for it
  * (job-events.ts). Light to import: prom-client loads only when metrics are created.
  */
-export { JOB_EVENTS_ENV, graphOf, openJobEvents, parseJobEvents, type JobEdge, type JobEvent, type JobEventsWriter, type JobProgress, type JobStep } from './job-events.ts';
+export { JOB_EVENTS_ENV, datasetsOf, graphOf, openJobEvents, parseJobEvents, type JobDataset, type JobEdge, type JobEvent, type JobEventsWriter, type JobProgress, type JobStep } from './job-events.ts';
 export { createRiffleMetrics, type RiffleMetrics, type RiffleMetricsOptions, type StateGauges } from './riffle-metrics.ts';
+export { LineageLog, lineageRunId, runEvent, OPENLINEAGE_SCHEMA_URL, RIFFLE_NAMESPACE, RIFFLE_PRODUCER, type RunEvent, type RunEventInput, type RunEventType } from './openlineage.ts';

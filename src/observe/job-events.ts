@@ -12,6 +12,7 @@
  *   await p.run({ onProgress: (x) => events.progress(x) }); events.result(result);
  */
 import { appendFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { PipelineGraph, PipelineResult, StepMetrics } from '../model/index.ts';
 
 /** The environment variable naming the events file of a `riffle run`. */
@@ -44,6 +45,12 @@ export interface JobProgress {
   readonly deadLetters: number;
 }
 
+/** A dataset a job read or wrote: files as `file` + absolute path (OpenLineage's naming for local files). */
+export interface JobDataset {
+  readonly namespace: string;
+  readonly name: string;
+}
+
 export type JobEvent =
   | { readonly type: 'graph'; readonly at: number; readonly steps: readonly JobStep[]; readonly edges: readonly JobEdge[] }
   | ({ readonly type: 'progress'; readonly at: number } & JobProgress)
@@ -51,6 +58,8 @@ export type JobEvent =
     readonly type: 'result'; readonly at: number; readonly state: string; readonly durationMs: number; readonly steps: readonly StepMetrics[]; readonly deadLetters: number;
     /** The engine's last progress report (never throttled away): elements read and emitted in all. */
     readonly elementsRead: number; readonly elementsProcessed: number;
+    /** The files its sources read and its sinks wrote, as far as they describe them (for lineage). */
+    readonly inputs?: readonly JobDataset[]; readonly outputs?: readonly JobDataset[];
   };
 
 /** The steps and edges of a built pipeline graph. */
@@ -80,6 +89,31 @@ export function graphOf(graph: PipelineGraph): { steps: JobStep[]; edges: JobEdg
   return { steps, edges };
 }
 
+/**
+ * The files a graph's sources read and its sinks write, from their descriptions once the run has expanded its file
+ * patterns (`csv(/data/a.csv, /data/b.csv@0-1024)`, `files(/out/revenue)`); sources that are not files are left out.
+ */
+export function datasetsOf(graph: PipelineGraph): { inputs: JobDataset[]; outputs: JobDataset[] } {
+  const files = (description: string): JobDataset[] => {
+    const m = /^(files|csv|jsonl|text|parquet|avro|json)\((.*)\)$/s.exec(description);
+    if (m === null) return [];
+    // Paths as the pipeline gave them are relative to the job's working directory.
+    return m[2]!.split(', ').map((part) => part.replace(/@\d+-\d+$/, '')).filter((path) => path !== '').map((path) => ({ namespace: 'file', name: resolve(path) }));
+  };
+  const unique = (list: JobDataset[]) => [...new Map(list.map((d) => [`${d.namespace}\0${d.name}`, d])).values()];
+  const inputs: JobDataset[] = [];
+  const outputs: JobDataset[] = [];
+  for (const node of graph.nodes.values()) {
+    try {
+      if (node.kind === 'read') inputs.push(...files(node.spec.source.describe()));
+      else if (node.kind === 'sink') outputs.push(...files(node.spec.sink.describe()));
+    } catch {
+      // a source or sink that cannot describe itself has no dataset to report
+    }
+  }
+  return { inputs: unique(inputs), outputs: unique(outputs) };
+}
+
 /** Appends a job's events to a file. */
 export interface JobEventsWriter {
   progress(p: JobProgress): void;
@@ -104,7 +138,7 @@ export function openJobEvents(path: string, graph: PipelineGraph, now: () => num
     result(r) {
       write({
         type: 'result', at: now(), state: r.state, durationMs: r.durationMs, steps: r.metrics.steps, deadLetters: r.deadLetterCount ?? r.deadLetters.length,
-        elementsRead: latest?.elementsRead ?? 0, elementsProcessed: latest?.elementsProcessed ?? 0,
+        elementsRead: latest?.elementsRead ?? 0, elementsProcessed: latest?.elementsProcessed ?? 0, ...datasetsOf(graph),
       });
     },
   };

@@ -7,7 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { RiffleMetrics } from '../observe/index.ts';
+import type { LineageLog, RiffleMetrics } from '../observe/index.ts';
 import { ApiError, errorBody } from './api-error.ts';
 import { newApiApp, type ApiApp } from './api-kit.ts';
 import { AuditLog, outcomeOf } from './audit-log.ts';
@@ -16,6 +16,7 @@ import type { DagService } from './dag-service.ts';
 import { registerDagRoutes } from './dag-routes.ts';
 import type { JobManager } from './job-manager.ts';
 import { registerJobRoutes } from './job-routes.ts';
+import { registerLineageRoutes } from './lineage-routes.ts';
 import type { TokenStore } from './token-store.ts';
 import { registerTokenRoutes } from './token-routes.ts';
 
@@ -23,6 +24,7 @@ export interface ApiAppDeps {
   readonly jobs: JobManager;
   readonly dags: DagService;
   readonly tokens: TokenStore;
+  readonly lineage: LineageLog;
   readonly audit: AuditLog;
   readonly metrics: RiffleMetrics;
   readonly version: string;
@@ -78,6 +80,7 @@ export function apiApp(deps: ApiAppDeps): ApiApp {
   registerJobRoutes(app, deps.jobs);
   registerDagRoutes(app, deps.dags);
   registerTokenRoutes(app, deps.tokens);
+  registerLineageRoutes(app, deps.lineage);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'a token from riffle server token create (or $RIFFLE_ADMIN_TOKEN)' });
   const document = () => app.getOpenAPI31Document({

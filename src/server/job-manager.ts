@@ -16,7 +16,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseJobEvents, type JobEvent, type RiffleMetrics } from '../observe/index.ts';
+import { parseJobEvents, runEvent, type JobDataset, type JobEvent, type RiffleMetrics, type RunEvent } from '../observe/index.ts';
 import { ApiError } from './api-error.ts';
 import { ACTIVE_JOB_STATES, countsOf, jobDir, loadJobs, saveJob, type JobRecord, type JobState, type ParamValue } from './job-record.ts';
 import { checkPipelinePath, keyOfParamError, paramTokens } from './job-submission.ts';
@@ -32,6 +32,10 @@ export interface JobManagerOptions {
   /** Between SIGTERM and SIGKILL on cancel (default 30 s). */
   readonly killGraceMs?: number;
   readonly log?: (line: string) => void;
+  /** Receives the OpenLineage RunEvents of the jobs (START, then COMPLETE, FAIL or ABORT). */
+  readonly lineage?: (event: RunEvent) => void;
+  /** The producer URI of those events. */
+  readonly lineageProducer?: string;
 }
 
 interface Active {
@@ -260,6 +264,7 @@ export class JobManager {
           job.state = 'running';
           job.startedAt = new Date(e.at).toISOString();
           changed = true;
+          this.emitLineage(job, 'START', new Date(e.at));
         }
       } else if (e.type === 'progress') {
         job.counts = countsOf(e);
@@ -293,7 +298,20 @@ export class JobManager {
     if (state === 'failed') job.reason ??= firstErrorLine(readText(join(dir, 'log.txt'))) ?? `the job's process ended with ${describeExit(exit.code, exit.signal)}`;
     if (state === 'cancelled') job.reason ??= job.cancelRequestedAt !== null ? 'cancelled through the API' : `cancelled by ${exit.signal ?? describeExit(exit.code, null)}`;
     this.save(job);
+    this.emitLineage(job, state === 'succeeded' ? 'COMPLETE' : state === 'cancelled' ? 'ABORT' : 'FAIL', new Date(job.endedAt), result?.type === 'result' ? result : undefined);
     this.o.log?.(`job ${id} ${state}${job.reason ? `: ${job.reason}` : ''}`);
+  }
+
+  private emitLineage(job: JobRecord, eventType: 'START' | 'COMPLETE' | 'FAIL' | 'ABORT', time: Date, datasets?: { inputs?: readonly JobDataset[]; outputs?: readonly JobDataset[] }): void {
+    if (this.o.lineage === undefined) return;
+    try {
+      this.o.lineage(runEvent({
+        eventType, jobId: job.id, jobName: job.pipeline, time, ...(datasets?.inputs ? { inputs: datasets.inputs } : {}), ...(datasets?.outputs ? { outputs: datasets.outputs } : {}),
+        ...(eventType === 'FAIL' && job.reason !== null ? { errorMessage: job.reason } : {}), ...(this.o.lineageProducer !== undefined ? { producer: this.o.lineageProducer } : {}),
+      }));
+    } catch (e) {
+      this.o.log?.(`job ${job.id}: could not record its lineage event: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 }
 

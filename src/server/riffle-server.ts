@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
-import { createRiffleMetrics } from '../observe/index.ts';
+import { createRiffleMetrics, LineageLog, RIFFLE_PRODUCER } from '../observe/index.ts';
 import { parseStoreSpec } from '../orchestrator/index.ts';
 import { ApiError } from './api-error.ts';
 import { apiApp } from './api-app.ts';
@@ -82,8 +82,12 @@ export async function startRiffleServer(o: RiffleServerOptions): Promise<RiffleS
       g.taskInstances(counts.tasks);
     },
   });
-  const jobs = (created.jobs = new JobManager({ jobsDir: paths.jobs, projectDir, metrics, log, ...(o.jobStartWaitMs !== undefined ? { startWaitMs: o.jobStartWaitMs } : {}) }));
-  const app = apiApp({ jobs, dags, tokens, audit: new AuditLog(paths.audit), metrics, version: o.version ?? 'unknown', logError });
+  const lineage = new LineageLog(paths.lineage);
+  const jobs = (created.jobs = new JobManager({
+    jobsDir: paths.jobs, projectDir, metrics, log, lineage: (e) => lineage.append(e), lineageProducer: `${RIFFLE_PRODUCER}:${o.version ?? 'unknown'}`,
+    ...(o.jobStartWaitMs !== undefined ? { startWaitMs: o.jobStartWaitMs } : {}),
+  }));
+  const app = apiApp({ jobs, dags, tokens, lineage, audit: new AuditLog(paths.audit), metrics, version: o.version ?? 'unknown', logError });
 
   const host = o.host ?? '127.0.0.1';
   const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;

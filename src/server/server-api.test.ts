@@ -132,7 +132,7 @@ describe('riffle server API', () => {
     assert.equal(doc.status, 200);
     assert.equal(doc.body.openapi, '3.1.0');
     assert.ok(doc.body.components.securitySchemes.bearer);
-    for (const path of ['/api/jobs', '/api/jobs/{id}', '/api/jobs/{id}/cancel', '/api/jobs/{id}/drain', '/api/jobs/{id}/logs', '/api/jobs/{id}/graph', '/api/dags', '/api/dags/{dagId}/runs', '/api/dags/{dagId}/runs/{runId}/tasks', '/api/dags/{dagId}/trigger', '/api/dags/{dagId}/runs/{runId}/clear', '/api/dags/{dagId}/runs/{runId}/mark', '/api/tokens']) {
+    for (const path of ['/api/jobs', '/api/jobs/{id}', '/api/jobs/{id}/cancel', '/api/jobs/{id}/drain', '/api/jobs/{id}/logs', '/api/jobs/{id}/graph', '/api/dags', '/api/dags/{dagId}/runs', '/api/dags/{dagId}/runs/{runId}/tasks', '/api/dags/{dagId}/trigger', '/api/dags/{dagId}/runs/{runId}/clear', '/api/dags/{dagId}/runs/{runId}/mark', '/api/tokens', '/api/lineage']) {
       assert.ok(doc.body.paths[path], path);
       for (const op of Object.values(doc.body.paths[path]!)) assert.ok(op.responses['401'] && op.responses['403'] && op.security, path);
     }

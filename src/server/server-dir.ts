@@ -5,6 +5,7 @@
  *
  *   DIR/tokens.jsonl              tokens: {id, role, hash, createdAt, name} lines, and {id, revokedAt} lines
  *   DIR/audit.jsonl               one line per mutating API call
+ *   DIR/lineage.jsonl             OpenLineage RunEvents of the jobs (START, COMPLETE / FAIL / ABORT)
  *   DIR/jobs/<id>/job.json        a job's record
  *   DIR/jobs/<id>/events.jsonl    its graph, progress and result (src/observe/job-events.ts)
  *   DIR/jobs/<id>/stdout.json     its `riffle run --json` report
@@ -18,12 +19,13 @@ export interface ServerPaths {
   readonly dir: string;
   readonly tokens: string;
   readonly audit: string;
+  readonly lineage: string;
   readonly jobs: string;
   readonly orchestrator: string;
 }
 
 export function serverPaths(dir: string): ServerPaths {
-  return { dir, tokens: join(dir, 'tokens.jsonl'), audit: join(dir, 'audit.jsonl'), jobs: join(dir, 'jobs'), orchestrator: join(dir, 'orchestrator') };
+  return { dir, tokens: join(dir, 'tokens.jsonl'), audit: join(dir, 'audit.jsonl'), lineage: join(dir, 'lineage.jsonl'), jobs: join(dir, 'jobs'), orchestrator: join(dir, 'orchestrator') };
 }
 
 /** Writes `text` to `path` atomically: readers see the old content or the new one, never a part. */

@@ -56,6 +56,11 @@ describe('riffle server jobs', () => {
     const metrics = await call(server, 'GET', '/metrics', { token: null });
     assert.match(metrics.text, new RegExp(`^riffle_job_elements_total\\{job="${job.id}",step="Double",direction="out"\\} 25$`, 'm'));
     assert.match(metrics.text, /^riffle_jobs\{state="succeeded"\} 1$/m);
+    const lineage = await call<{ events: Array<{ eventType: string; run: { runId: string }; job: { namespace: string; name: string }; outputs: Array<{ namespace: string; name: string }> }> }>(server, 'GET', `/api/lineage?job=${job.id}`);
+    assert.deepEqual(lineage.body.events.map((e) => e.eventType), ['START', 'COMPLETE']);
+    assert.equal(new Set(lineage.body.events.map((e) => e.run.runId)).size, 1);
+    assert.deepEqual(lineage.body.events[1]!.job, { namespace: 'riffle', name: 'quick.ts', facets: {} });
+    assert.deepEqual(lineage.body.events[1]!.outputs.map((d) => [d.namespace, d.name]), [['file', join(project, 'out/quick/part')]]);
     const list = await call<{ jobs: JobRecord[] }>(server, 'GET', '/api/jobs?state=succeeded');
     assert.deepEqual(list.body.jobs.map((j) => j.id), [job.id]);
     assert.equal((await call<ErrorBody>(server, 'POST', `/api/jobs/${job.id}/cancel`)).body.error.code, 'JOB_ENDED');
@@ -83,6 +88,8 @@ describe('riffle server jobs', () => {
     assert.ok(c.body.cancelRequestedAt !== null);
     const job = await ended(server, r.body.id);
     assert.deepEqual([job.state, job.exitCode, job.reason], ['cancelled', 143, 'cancelled through the API']);
+    const lineage = await call<{ events: Array<{ eventType: string }> }>(server, 'GET', `/api/lineage?job=${job.id}`);
+    assert.deepEqual(lineage.body.events.map((e) => e.eventType), ['START', 'ABORT']);
   });
 
   it('drains a long job: reading stops, what was read is finished, and the job succeeds', async () => {
