@@ -1,6 +1,7 @@
 /**
  * The actions of `riffle server` and `riffle server token ...` (definitions: server-command.ts).
  */
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ExitCode, UsageError } from './cli-error.ts';
 import type { CliIO } from './cli-io.ts';
@@ -37,10 +38,20 @@ export async function serveAction(c: Command, io: CliIO): Promise<number> {
   const o = optionsOf(c);
   const port = portOf(o.port);
   const { startRiffleServer, ADMIN_TOKEN_ENV } = await import('../server/index.ts');
+  if (o.store !== undefined) {
+    const { parseStoreSpec } = await import('../orchestrator/index.ts');
+    try {
+      parseStoreSpec(o.store);
+    } catch (e) {
+      throw new UsageError(`--store: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`, { hint: 'a directory, or postgres://user[:password]@host[:port]/database[?schema=name]' });
+    }
+  }
   const adminToken = io.env[ADMIN_TOKEN_ENV];
   if (o.dags !== undefined && o.dags.trim() === '') throw new UsageError('--dags takes a folder');
+  const project = resolve(io.cwd, o.project ?? '.');
+  if (!statSync(project, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--project ${o.project ?? '.'}: no such directory`, { hint: 'give the directory that holds the pipeline modules' });
   const server = await startRiffleServer({
-    dir: dirOf(o, io), projectDir: resolve(io.cwd, o.project ?? '.'), ...(port !== undefined ? { port } : {}), ...(o.host !== undefined ? { host: o.host } : {}),
+    dir: dirOf(o, io), projectDir: project, ...(port !== undefined ? { port } : {}), ...(o.host !== undefined ? { host: o.host } : {}),
     ...(o.store !== undefined ? { store: o.store } : {}), ...(o.dags !== undefined ? { dags: o.dags } : {}), ...(adminToken !== undefined ? { adminToken } : {}),
     version: packageVersion(), log: (line) => io.err(`riffle server: ${line}`),
   });

@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { createRiffleMetrics, LineageLog, RIFFLE_PRODUCER } from '../observe/index.ts';
 import { parseStoreSpec } from '../orchestrator/index.ts';
-import { ApiError } from './api-error.ts';
+import { RiffleError } from '../model/index.ts';
 import { apiApp } from './api-app.ts';
 import { AuditLog } from './audit-log.ts';
 import { DagService } from './dag-service.ts';
@@ -96,7 +96,7 @@ export async function startRiffleServer(o: RiffleServerOptions): Promise<RiffleS
     const onError = (e: NodeJS.ErrnoException) => {
       const what = e.code === 'EADDRINUSE' ? 'the port is in use' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EADDRNOTAVAIL' ? 'no such local address' : e.message;
       void jobs.close(0);
-      fail(new ApiError(500, 'LISTEN_FAILED', `cannot listen on ${host}:${o.port ?? DEFAULT_SERVER_PORT}: ${what}`, 'choose another --port (0 picks a free one) or --host'));
+      fail(new RiffleError('SERVER_LISTEN_FAILED', `cannot listen on ${host}:${o.port ?? DEFAULT_SERVER_PORT}: ${what}`, { domain: 'external', hint: 'choose another --port (0 picks a free one) or --host', cause: e }));
     };
     server.once('error', onError);
     server.once('listening', () => {
