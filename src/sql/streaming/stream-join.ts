@@ -20,7 +20,7 @@
  *
  * The conditions are also evaluated on every pair (the bounds only decide how long rows are kept).
  */
-import { IntervalWindow, MAX_TIMESTAMP, MIN_TIMESTAMP, PCollection, windowFns, type BoundedWindow, type KV } from '../../model/index.ts';
+import { END_OF_GLOBAL_WINDOW, IntervalWindow, MAX_TIMESTAMP, MIN_TIMESTAMP, PCollection, windowFns, type BoundedWindow, type KV } from '../../model/index.ts';
 import { flattenWith, parDo, state, timer, windowInto } from '../../transforms/index.ts';
 import { SqlError } from '../sql-error.ts';
 import type { Expr } from './ast.ts';
@@ -247,5 +247,6 @@ const GLOBAL = undefined as unknown as BoundedWindow;
 function sweepTime(exp: number, now: number): number {
   const life = exp - now;
   const step = life > 4000 ? 1000 * 2 ** Math.ceil(Math.log2(life / 4000)) : 1000;
-  return Math.max(Math.ceil(exp / step) * step, MIN_TIMESTAMP + 1);
+  // A bound past the global window's end: the row stays to the end (a timer there would never fire before it).
+  return Math.min(Math.max(Math.ceil(exp / step) * step, MIN_TIMESTAMP + 1), END_OF_GLOBAL_WINDOW);
 }
