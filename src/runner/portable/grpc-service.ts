@@ -23,6 +23,12 @@ export interface CallOptions {
   readonly timeoutMs?: number;
 }
 
+/** Client options: grpc-js channel options, and metadata sent with every call (Beam's Fn API wants `worker_id`). */
+export interface ClientOptions {
+  readonly channelOptions?: grpc.ChannelOptions;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
 /** A response stream: async-iterate it; `cancel()` ends the call (the iteration then stops). */
 export interface ServerStream<O> extends AsyncIterable<O> {
   cancel(): void;
@@ -85,9 +91,14 @@ function deadline(options: CallOptions | undefined): grpc.CallOptions {
  * A typed client of `service` at `address` (host:port, plaintext: Beam's job server and runner-side Fn API services
  * listen on loopback or a private network without TLS).
  */
-export function grpcClient<S extends GenServiceMethods>(service: GenService<S>, address: string, channelOptions: grpc.ChannelOptions = {}): GrpcClient<S> {
+export function grpcClient<S extends GenServiceMethods>(service: GenService<S>, address: string, opts: ClientOptions = {}): GrpcClient<S> {
   const desc = service as unknown as DescService;
-  const client = new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1, ...channelOptions });
+  const client = new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1, ...(opts.channelOptions ?? {}) });
+  const metadata = () => {
+    const m = new grpc.Metadata();
+    for (const [k, v] of Object.entries(opts.metadata ?? {})) m.set(k, v);
+    return m;
+  };
   const out: Record<string, unknown> = { close: () => client.close() };
   for (const m of desc.methods) {
     const path = `/${desc.typeName}/${m.name}`;
@@ -97,23 +108,23 @@ export function grpcClient<S extends GenServiceMethods>(service: GenService<S>, 
       case 'unary':
         out[m.localName] = (request: unknown, options?: CallOptions) =>
           new Promise((resolve, reject) => {
-            client.makeUnaryRequest(path, ser, de, request, new grpc.Metadata(), deadline(options), (err, res) => (err ? reject(withMethod(err, path)) : resolve(res)));
+            client.makeUnaryRequest(path, ser, de, request, metadata(), deadline(options), (err, res) => (err ? reject(withMethod(err, path)) : resolve(res)));
           });
         break;
       case 'server_streaming':
-        out[m.localName] = (request: unknown, options?: CallOptions) => readable(client.makeServerStreamRequest(path, ser, de, request, new grpc.Metadata(), deadline(options)), path);
+        out[m.localName] = (request: unknown, options?: CallOptions) => readable(client.makeServerStreamRequest(path, ser, de, request, metadata(), deadline(options)), path);
         break;
       case 'client_streaming':
         out[m.localName] = (options?: CallOptions) => {
           let settle!: { resolve: (v: unknown) => void; reject: (e: unknown) => void };
           const done = new Promise((resolve, reject) => (settle = { resolve, reject }));
-          const call = client.makeClientStreamRequest(path, ser, de, new grpc.Metadata(), deadline(options), (err, res) => (err ? settle.reject(withMethod(err, path)) : settle.resolve(res)));
+          const call = client.makeClientStreamRequest(path, ser, de, metadata(), deadline(options), (err, res) => (err ? settle.reject(withMethod(err, path)) : settle.resolve(res)));
           return { write: (r: unknown) => void call.write(r), end: () => (call.end(), done) };
         };
         break;
       case 'bidi_streaming':
         out[m.localName] = (options?: CallOptions) => {
-          const call = client.makeBidiStreamRequest(path, ser, de, new grpc.Metadata(), deadline(options));
+          const call = client.makeBidiStreamRequest(path, ser, de, metadata(), deadline(options));
           return { ...readable(call, path), write: (r: unknown) => void call.write(r), end: () => void call.end() };
         };
         break;

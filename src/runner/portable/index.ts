@@ -16,3 +16,4 @@ export { ARTIFACT_URNS, CODER_URNS, ENVIRONMENT_URNS, REQUIREMENT_URNS, RIFFLE_U
 export { startFlinkJobServer, resolveJobServerJars, riffleCacheDir, BEAM_VERSION, FLINK_MINOR, type JobServer, type JobServerJars, type JobServerOptions } from './job-server.ts';
 export { JobClient, SubmittedJob, jobStateName, TERMINAL_STATES, type JobEvent, type SubmitOptions } from './job-client.ts';
 export { stageArtifacts, type StagingReport } from './artifact-staging.ts';
+export { FnHarness, parseHarnessArgs, type HarnessOptions } from './fn-harness.ts';

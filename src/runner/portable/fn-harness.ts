@@ -1,0 +1,149 @@
+/**
+ * The start of Riffle's SDK harness (`riffle harness`): the Fn API control loop. A runner (Flink's task manager)
+ * starts the harness with a worker id and its provisioning endpoint; the harness asks the Provision API where the
+ * control (and logging, artifact) services are, opens the control stream with its `worker_id`, and answers the
+ * runner's instructions:
+ *
+ * - `register`: keeps the process bundle descriptors (the fused stages it will run); a bundle naming a descriptor
+ *   that was not registered fetches it (`GetProcessBundleDescriptor`), as Beam's runners send them lazily;
+ * - `harnessMonitoringInfos` / `monitoringInfos`: answered (empty for now);
+ * - `processBundle`, `processBundleProgress`, `processBundleSplit`, `finalizeBundle`: not implemented yet — answered
+ *   with an error that names the bundle's descriptor and its transforms' URNs, so the runner fails the job with a
+ *   message that says so instead of hanging.
+ *
+ * Next (README.md): the data plane, the state API, running fused stages of Riffle DoFns.
+ * @example
+ *   const harness = await FnHarness.provision({ workerId: 'w1', provisionEndpoint: '127.0.0.1:4000' });
+ *   await harness.run();  // until the runner closes the control stream
+ */
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { BeamFnControl, InstructionResponseSchema, type InstructionRequest, type InstructionResponse, type ProcessBundleDescriptor } from './gen/fn_execution/v1/beam_fn_api_pb.ts';
+import { ProvisionService, type ProvisionInfo } from './gen/fn_execution/v1/beam_provision_api_pb.ts';
+import { grpcClient } from './grpc-service.ts';
+import { RiffleError } from '../../model/index.ts';
+
+export interface HarnessOptions {
+  readonly workerId: string;
+  /** Where the runner's control service listens (host:port). */
+  readonly controlEndpoint: string;
+  /** What the runner provisioned (options, endpoints, dependencies), when it came through the Provision API. */
+  readonly provision?: ProvisionInfo;
+  /** Progress and diagnostics (default: stderr). */
+  readonly log?: (line: string) => void;
+}
+
+const endpoint = (url: string) => url.replace(/^localhost:/, '127.0.0.1:');
+
+export class FnHarness {
+  /** The process bundle descriptors registered so far, by id. */
+  readonly descriptors = new Map<string, ProcessBundleDescriptor>();
+  private readonly log: (line: string) => void;
+
+  constructor(readonly options: HarnessOptions) {
+    this.log = options.log ?? ((line) => process.stderr.write(`[riffle harness ${options.workerId}] ${line}\n`));
+  }
+
+  /** Asks the runner's Provision API for the control endpoint (and the rest) and returns a harness ready to run. */
+  static async provision(opts: { workerId: string; provisionEndpoint: string; log?: (line: string) => void }): Promise<FnHarness> {
+    const client = grpcClient(ProvisionService, endpoint(opts.provisionEndpoint), { metadata: { worker_id: opts.workerId } });
+    try {
+      const { info } = await client.getProvisionInfo({}, { timeoutMs: 60_000 });
+      const control = info?.controlEndpoint?.url;
+      if (info === undefined || control === undefined || control === '') {
+        throw new RiffleError('HARNESS_PROVISION_INVALID', `the runner's provision info at ${opts.provisionEndpoint} names no control endpoint`, { domain: 'external' });
+      }
+      return new FnHarness({ workerId: opts.workerId, controlEndpoint: endpoint(control), provision: info, ...(opts.log ? { log: opts.log } : {}) });
+    } finally {
+      client.close();
+    }
+  }
+
+  /** Runs the control loop until the runner ends the stream; resolves with the number of instructions answered. */
+  async run(): Promise<number> {
+    const client = grpcClient(BeamFnControl, this.options.controlEndpoint, { metadata: { worker_id: this.options.workerId } });
+    const stream = client.control();
+    let answered = 0;
+    this.log(`connected to the control service at ${this.options.controlEndpoint}`);
+    // Beam runners send descriptors lazily: a bundle names a descriptor the harness fetches on first use.
+    this.fetchDescriptor = async (id) => client.getProcessBundleDescriptor({ processBundleDescriptorId: id }, { timeoutMs: 60_000 });
+    try {
+      for await (const request of stream) {
+        stream.write(await this.answer(request));
+        answered++;
+      }
+    } finally {
+      stream.end();
+      client.close();
+    }
+    this.log(`the runner closed the control stream after ${answered} instruction(s)`);
+    return answered;
+  }
+
+  private fetchDescriptor: ((id: string) => Promise<ProcessBundleDescriptor>) | undefined;
+
+  /** The response to one instruction (never rejects: a failure is the response's error). */
+  async answer(request: InstructionRequest): Promise<InstructionResponse> {
+    const id = request.instructionId;
+    const r = request.request;
+    const ok = (response: MessageInitShape<typeof InstructionResponseSchema>['response']) => create(InstructionResponseSchema, { instructionId: id, response });
+    const fail = (error: string) => {
+      this.log(`instruction ${id}: ${error}`);
+      return create(InstructionResponseSchema, { instructionId: id, error });
+    };
+    switch (r.case) {
+      case 'register':
+        for (const d of r.value.processBundleDescriptor) this.descriptors.set(d.id, d);
+        this.log(`registered ${r.value.processBundleDescriptor.length} process bundle descriptor(s): ${r.value.processBundleDescriptor.map((d) => d.id).join(', ')}`);
+        return ok({ case: 'register', value: {} });
+      case 'harnessMonitoringInfos':
+        return ok({ case: 'harnessMonitoringInfos', value: {} });
+      case 'monitoringInfos':
+        return ok({ case: 'monitoringInfos', value: {} });
+      case 'processBundle': {
+        const descriptorId = r.value.processBundleDescriptorId;
+        let d = this.descriptors.get(descriptorId);
+        if (d === undefined && this.fetchDescriptor !== undefined) {
+          try {
+            d = await this.fetchDescriptor(descriptorId);
+            this.descriptors.set(descriptorId, d);
+            this.log(`fetched process bundle descriptor ${descriptorId} (${Object.keys(d.transforms).length} transforms)`);
+          } catch (e) {
+            return fail(`process bundle: descriptor '${descriptorId}' could not be fetched: ${(e as Error).message}`);
+          }
+        }
+        if (d === undefined) return fail(`process bundle: descriptor '${descriptorId}' was never registered`);
+        const urns = [...new Set(Object.values(d.transforms).map((t) => t.spec?.urn ?? '(none)'))].sort();
+        return fail(`Riffle's harness cannot process bundles yet (descriptor '${d.id}': ${urns.join(', ')}); run the pipeline on the embedded runner`);
+      }
+      case 'processBundleProgress':
+      case 'processBundleSplit':
+      case 'finalizeBundle':
+      case 'sampleData':
+        return fail(`instruction '${r.case}' is not supported by Riffle's harness yet`);
+      case undefined:
+        return fail('an instruction with no request');
+    }
+  }
+}
+
+/**
+ * The harness's command line, as Beam's PROCESS environments start it: `--id=<worker id>
+ * --provision_endpoint=<host:port>` (other `--<name>=<value>` flags Beam may add, e.g. `--logging_endpoint`, are
+ * accepted: the provision info carries them too). Anything else is a usage error naming it.
+ */
+export function parseHarnessArgs(argv: readonly string[]): { workerId: string; provisionEndpoint: string } {
+  const values = new Map<string, string>();
+  for (const arg of argv) {
+    const m = /^--([a-z_]+)=(.*)$/.exec(arg);
+    if (m === null) throw new RiffleError('HARNESS_USAGE', `riffle harness: unexpected argument '${arg}' (expected --name=value flags)`, { hint: 'riffle harness --id=<worker id> --provision_endpoint=<host:port>' });
+    values.set(m[1]!, m[2]!);
+  }
+  const workerId = values.get('id');
+  const provisionEndpoint = values.get('provision_endpoint');
+  if (!workerId || !provisionEndpoint) {
+    throw new RiffleError('HARNESS_USAGE', `riffle harness: missing ${[!workerId ? '--id' : '', !provisionEndpoint ? '--provision_endpoint' : ''].filter(Boolean).join(' and ')}`, {
+      hint: 'the runner starts the harness with --id=<worker id> --provision_endpoint=<host:port>',
+    });
+  }
+  return { workerId, provisionEndpoint };
+}
