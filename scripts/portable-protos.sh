@@ -51,6 +51,9 @@ YAML
 # Flatten Beam's package directories into gen/<area>/ (org/apache/beam/model/pipeline/v1 → gen/pipeline/v1).
 mkdir -p "$WORK/gen"
 cp -r "$WORK/out/org/apache/beam/model/." "$WORK/gen/"
+# protoc-gen-es starts each file with `/* eslint-disable */`; the generated code passes the project's lint rules, and
+# the directive would only be reported as unused, so it is dropped.
+find "$WORK/gen" -name '*.ts' -exec sed -i '/^\/\* eslint-disable \*\/$/d' {} +
 # Imports between the generated files keep their relative paths: the directory depth changes by 4 levels for every
 # file alike, so relative imports between them still resolve.
 printf '%s\n' \
