@@ -21,7 +21,7 @@ const ROOT = join(import.meta.dirname, '../..');
 const out = mkdtempSync(join(tmpdir(), 'riffle-portable-translate-'));
 process.on('exit', () => rmSync(out, { recursive: true, force: true }));
 
-async function translateModule(def: PipelineDefinition, module: string, raw: Record<string, string>): Promise<Translation> {
+async function translateModule(def: PipelineDefinition<any>, module: string, raw: Record<string, string>): Promise<Translation> {
   const params = def.parseParams(raw);
   const p = Pipeline.create();
   await def.build(p, params);
