@@ -46,12 +46,32 @@ export const JobSchema = z.object({
 
 export const JobListSchema = z.object({ jobs: z.array(JobSchema) }).openapi('JobList');
 
+// eslint-disable-next-line no-control-regex -- as text() above
+const pipelinePath = z.string().min(1).max(1024).regex(/^[^/\u0000][^\u0000]*\.[cm]?[jt]s$/, 'a relative path of a .ts or .js module');
+
 export const SubmitJobSchema = z.strictObject({
-  // eslint-disable-next-line no-control-regex -- as text() above
-  pipeline: z.string().min(1).max(1024).regex(/^[^/\u0000][^\u0000]*\.[cm]?[jt]s$/, 'a relative path of a .ts or .js module')
-    .openapi({ description: 'a .ts or .js pipeline module, relative to the project directory (and inside it)', example: 'examples/quickstart.ts' }),
+  pipeline: pipelinePath.openapi({ description: 'a .ts or .js pipeline module, relative to the project directory (and inside it)', example: 'examples/quickstart.ts' }),
   params: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'a parameter name').max(200), paramValue).optional().openapi({ description: "the pipeline's parameters (`riffle template describe` lists them)", example: { output: 'out/quickstart' } }),
 }).openapi('SubmitJob');
+
+export const DescribeQuery = z.object({
+  pipeline: pipelinePath.openapi({ param: { name: 'pipeline', in: 'query' }, description: 'the pipeline module, relative to the project directory', example: 'examples/quickstart.ts' }),
+});
+
+export const TemplateSchema = z.object({
+  pipeline: z.string(),
+  description: z.string().nullable(),
+  params: z.array(z.object({
+    name: z.string(),
+    type: z.enum(['string', 'number', 'integer', 'boolean']),
+    default: z.union([z.string(), z.number(), z.boolean()]).nullable(),
+    required: z.boolean(),
+    description: z.string().nullable(),
+  })),
+}).openapi('Template');
+
+/** A pipeline module's description and parameters. */
+export type TemplateDescription = z.infer<typeof TemplateSchema>;
 
 export const JobIdParams = z.object({ id: z.string().min(1).max(200).openapi({ param: { name: 'id', in: 'path' }, example: 'job-20261207T160000Z-1a2b3c' }) });
 

@@ -18,9 +18,10 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSy
 import { join } from 'node:path';
 import { parseJobEvents, runEvent, type JobDataset, type JobEvent, type RiffleMetrics, type RunEvent } from '../observe/index.ts';
 import { ApiError } from './api-error.ts';
+import type { TemplateDescription } from './api-schemas.ts';
 import { ACTIVE_JOB_STATES, countsOf, jobDir, loadJobs, saveJob, type JobRecord, type JobState, type ParamValue } from './job-record.ts';
 import { checkPipelinePath, keyOfParamError, paramTokens } from './job-submission.ts';
-import { errorDocumentOf, spawnRiffle } from './riffle-child.ts';
+import { errorDocumentOf, runRiffle, spawnRiffle } from './riffle-child.ts';
 import { ensureDir } from './server-dir.ts';
 
 export interface JobManagerOptions {
@@ -167,6 +168,18 @@ export class JobManager {
     }
     void exited.then(() => this.finish(id, exit!));
     return job;
+  }
+
+  /** `riffle template describe --json` of a module (in a child process: the module's code does not run here). */
+  async describe(pipeline: string): Promise<TemplateDescription> {
+    const path = checkPipelinePath(this.o.projectDir, pipeline);
+    const { code, stdout, stderr } = await runRiffle(['template', 'describe', `./${path}`, '--json'], this.o.projectDir);
+    if (code === 0) {
+      const doc = JSON.parse(stdout) as TemplateDescription;
+      return { ...doc, pipeline: path };
+    }
+    const error = errorDocumentOf(stdout);
+    throw new ApiError(400, error?.code ?? 'TEMPLATE_DESCRIBE_FAILED', error?.message ?? (stderr.trim().split('\n')[0] || `riffle template describe failed with exit code ${code}`), error?.hint ?? undefined, { file: path, key: 'pipeline', expected: 'a pipeline module (export default Pipeline.define(...))' });
   }
 
   cancel(id: string): JobRecord {

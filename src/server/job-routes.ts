@@ -4,11 +4,21 @@
 import { createRoute, type z } from '@hono/zod-openapi';
 import type { TypedResponse } from 'hono';
 import { body, errorResponses, json, needs, SECURITY, type ApiApp } from './api-kit.ts';
-import { JobGraphSchema, JobIdParams, JobListQuery, JobListSchema, JobLogSchema, JobSchema, LogQuery, SubmitJobSchema } from './api-schemas.ts';
+import { DescribeQuery, JobGraphSchema, TemplateSchema, JobIdParams, JobListQuery, JobListSchema, JobLogSchema, JobSchema, LogQuery, SubmitJobSchema } from './api-schemas.ts';
 import type { JobManager } from './job-manager.ts';
 
 
 export function registerJobRoutes(app: ApiApp, jobs: JobManager): void {
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/api/templates/describe', tags: ['jobs'], summary: "a pipeline module's description and parameters (what a submission takes)", security: SECURITY,
+      middleware: [needs('viewer')] as const,
+      request: { query: DescribeQuery },
+      responses: { 200: json(TemplateSchema, "as 'riffle template describe --json' prints it"), ...errorResponses(400, 404) },
+    }),
+    async (c) => c.json(await jobs.describe(c.req.valid('query').pipeline), 200),
+  );
+
   app.openapi(
     createRoute({
       method: 'get', path: '/api/jobs', tags: ['jobs'], summary: 'the jobs, newest first', security: SECURITY, middleware: [needs('viewer')] as const,

@@ -67,6 +67,17 @@ describe('riffle server jobs', () => {
     assert.equal((await call(server, 'POST', `/api/jobs/${job.id}/drain`)).status, 409);
   });
 
+  it("describes a template's parameters, and refuses a module that is not a pipeline", async () => {
+    const r = await call<{ pipeline: string; description: string; params: Array<{ name: string; type: string; default: unknown; required: boolean }> }>(server, 'GET', '/api/templates/describe?pipeline=quick.ts');
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual([r.body.pipeline, r.body.description], ['quick.ts', 'doubles 0..n-1 into JSON Lines']);
+    assert.deepEqual(r.body.params.map((p) => [p.name, p.type, p.default, p.required]), [['output', 'string', null, true], ['n', 'integer', 10, false]]);
+    const notPipeline = await call<ErrorBody>(server, 'GET', '/api/templates/describe?pipeline=dags/demo.ts');
+    assert.deepEqual([notPipeline.status, notPipeline.body.error.file, notPipeline.body.error.key], [400, 'dags/demo.ts', 'pipeline']);
+    assert.match(notPipeline.body.error.message, /is not a pipeline module/);
+    assert.equal((await call(server, 'GET', '/api/templates/describe?pipeline=nope.ts')).status, 404);
+  });
+
   it('refuses bad parameters before the job starts: 400 with the file, the key and what is expected', async () => {
     let r = await call<ErrorBody>(server, 'POST', '/api/jobs', { body: { pipeline: 'quick.ts', params: { output: 'out/x', n: 'many' } } });
     assert.equal(r.status, 400, r.text);
