@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, Pipeline } from '../../src/index.ts';
 import { translatePipeline, type HarnessEnvironment } from '../../src/runner/portable/index.ts';
-import { JobClient, jobStateName, startFlinkJobServer, type JobServer } from '../../src/runner/portable/index.ts';
+import { JobClient, jobStateName, startFlinkJobServer, startWorkerPool, type JobServer } from '../../src/runner/portable/index.ts';
 import { JobState_Enum } from '../../src/runner/portable/gen/job_management/v1/beam_job_api_pb.ts';
 
 const enabled = process.env.RIFFLE_PORTABLE_FLINK === '1';
@@ -96,6 +96,23 @@ test("Flink starts Riffle's harness, which fetches the fused stages and refuses 
   assert.equal(jobStateName(await job.state()), 'RUNNING');
   await job.cancel();
   assert.equal(jobStateName(await within(120_000, 'the cancellation', job.waitUntilFinish())), 'CANCELLED');
+});
+
+test("an EXTERNAL environment: Flink asks Riffle's worker pool for a worker, which fetches and refuses the stages", { skip: !enabled && 'set RIFFLE_PORTABLE_FLINK=1 (.ci/tiers/portable-flink.sh)', timeout: 240_000 }, async () => {
+  const log: string[] = [];
+  const pool = await startWorkerPool({ log: (l) => log.push(l) });
+  try {
+    const job = await jobs.submit(doublingPipeline({ kind: 'external', url: pool.endpoint }), { jobName: 'riffle-pool', options: { parallelism: 1 }, files: [MODULE] });
+    const deadline = Date.now() + 150_000;
+    while (Date.now() < deadline && log.filter((l) => l.includes('cannot process bundles yet')).length < 2) await new Promise((r) => setTimeout(r, 200));
+    console.log(`the worker pool logged:\n${log.join('\n')}`);
+    assert.ok(log.some((l) => /^starting worker /.test(l)), 'Flink called StartWorker');
+    assert.equal(log.filter((l) => l.includes('cannot process bundles yet')).length, 2);
+    await job.cancel();
+    assert.equal(jobStateName(await within(120_000, 'the cancellation', job.waitUntilFinish())), 'CANCELLED');
+  } finally {
+    await pool.stop();
+  }
 });
 
 test('a running job is cancelled', { skip: !enabled && 'set RIFFLE_PORTABLE_FLINK=1 (.ci/tiers/portable-flink.sh)', timeout: 240_000 }, async () => {

@@ -62,6 +62,7 @@ export class FnHarness {
   async run(): Promise<number> {
     const client = grpcClient(BeamFnControl, this.options.controlEndpoint, { metadata: { worker_id: this.options.workerId } });
     const stream = client.control();
+    this.stopControl = () => stream.cancel();
     let answered = 0;
     this.log(`connected to the control service at ${this.options.controlEndpoint}`);
     // Beam runners send descriptors lazily: a bundle names a descriptor the harness fetches on first use.
@@ -80,6 +81,12 @@ export class FnHarness {
   }
 
   private fetchDescriptor: ((id: string) => Promise<ProcessBundleDescriptor>) | undefined;
+  private stopControl: (() => void) | undefined;
+
+  /** Ends the control loop (run() then resolves): what a worker pool's StopWorker does. */
+  stop(): void {
+    this.stopControl?.();
+  }
 
   /** The response to one instruction (never rejects: a failure is the response's error). */
   async answer(request: InstructionRequest): Promise<InstructionResponse> {

@@ -17,3 +17,4 @@ export { startFlinkJobServer, resolveJobServerJars, riffleCacheDir, BEAM_VERSION
 export { JobClient, SubmittedJob, jobStateName, TERMINAL_STATES, type JobEvent, type SubmitOptions } from './job-client.ts';
 export { stageArtifacts, type StagingReport } from './artifact-staging.ts';
 export { FnHarness, parseHarnessArgs, type HarnessOptions } from './fn-harness.ts';
+export { startWorkerPool, type WorkerPool } from './worker-pool.ts';
