@@ -3,7 +3,7 @@
 // 1. tsc (tsconfig.build.json) type-checks src/ and writes the declarations, dist/**/*.d.ts; the `.ts` specifiers
 //    tsc leaves in them are rewritten to `.js`, so that they read as ordinary ESM declarations for every TypeScript
 //    version a consumer may use.
-// 2. esbuild bundles the JavaScript of every entry point into dist/bundle/, sharing what entries have in common in
+// 2. esbuild bundles the JavaScript of every entry point into dist/bundle/ (scripts/bundle.mjs), sharing what entries have in common in
 //    chunks (so one process holds one copy of each module, whichever entries it imports). Why a bundle: Node 20
 //    pays about a millisecond per ES module file to resolve, read and compile it; the root entry is ~150 files, the
 //    CLI ~200, which alone would exceed the startup budget (issue 12: `riffle --help` ≤ 150 ms and `import 'riffle'`
@@ -18,6 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { bundle, WORKER_ENTRIES } from './bundle.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const at = process.argv.indexOf('--outDir');
@@ -64,11 +65,10 @@ const entryPoints = {
   quality: 'src/quality/index.ts',
   orchestrator: 'src/orchestrator/index.ts',
   cli: 'src/cli/main.ts',
-  // Worker entry points, started by URL from beside their users.
+  // Worker entry points, started by URL from beside their users (runner-worker, and pipeline-job: the module each
+  // worker of a pipeline job loads, which run-on-workers.ts starts by URL from beside its chunk).
   'task-runner': 'src/orchestrator/task-runner.ts',
-  'runner-worker': 'src/runner/exchange/runner-worker.ts',
-  // The module each worker of a pipeline job loads (run-on-workers.ts starts it by URL from beside its chunk).
-  'pipeline-job': 'src/runner/exchange/pipeline-job.ts',
+  ...WORKER_ENTRIES,
 };
 // riffle/io/<system>: every connector folder with an index.ts.
 for (const system of readdirSync(join(root, 'src/io'), { withFileTypes: true })) {
@@ -77,40 +77,13 @@ for (const system of readdirSync(join(root, 'src/io'), { withFileTypes: true }))
 for (const [name, path] of Object.entries(entryPoints)) {
   if (!existsSync(join(root, path))) throw new Error(`build: entry point ${name} (${path}) does not exist`);
 }
-const bundle = join(outDir, 'bundle');
-rmSync(bundle, { recursive: true, force: true });
-const esbuild = await import('esbuild');
-const built = await esbuild.build({
-  absWorkingDir: root,
-  entryPoints: Object.fromEntries(Object.entries(entryPoints).map(([name, path]) => [name, join(root, path)])),
-  outdir: bundle,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  keepNames: true,
-  chunkNames: 'chunk-[hash]',
-  tsconfig: join(root, 'tsconfig.build.json'),
-  logLevel: 'warning',
-  metafile: true,
-  plugins: [
-    {
-      // node:test is imported by the conformance suites that some indexes export for other backends' tests; importing
-      // it has no effect a product module relies on, so an entry that does not use a suite does not load the test
-      // runner (about 10 ms).
-      name: 'side-effect-free-test-runner',
-      setup(b) {
-        b.onResolve({ filter: /^node:test$/ }, (a) => ({ path: a.path, external: true, sideEffects: false }));
-      },
-    },
-  ],
-});
+const bundleDir = join(outDir, 'bundle');
+rmSync(bundleDir, { recursive: true, force: true });
+const metafile = await bundle(root, entryPoints, bundleDir);
 // Which sources each bundle file holds (test/package/light-import.test.ts checks what the root entry loads with it).
-writeFileSync(join(outDir, '.bundle-meta.json'), JSON.stringify(built.metafile.outputs));
-const files = Object.keys(built.metafile.outputs);
-const bytes = Object.values(built.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+writeFileSync(join(outDir, '.bundle-meta.json'), JSON.stringify(metafile.outputs));
+const files = Object.keys(metafile.outputs);
+const bytes = Object.values(metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 
 // 3. Stamp.
 writeFileSync(join(outDir, '.build-stamp'), `${new Date().toISOString()}\n`);

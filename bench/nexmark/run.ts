@@ -29,7 +29,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LocalRunner, parDo, Pipeline, read } from '../../src/index.ts';
 import { parseSize } from '../../src/runner/state/index.ts';
 import definition from './pipeline.ts';
@@ -80,10 +80,14 @@ interface Options {
   flinkParallelism: number[];
   /** The job's memory budget as given (`--memory 512m`); the engine's default when absent. */
   memory?: string;
+  /** Internal (parent → child): the folder of the compiled bundle multi-worker runs load (see workerBundle). */
+  bundle?: string;
+  /** `--workers-from-source`: workers load the TypeScript sources through tsx instead of the bundle. */
+  fromSource: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { events: 1_000_000, queries: queries.map((q) => q.id), json: false, child: false, workers: [1], watermark: true, peers: [], peerTimeout: 1800, flinkParallelism: [] };
+  const opts: Options = { events: 1_000_000, queries: queries.map((q) => q.id), json: false, child: false, workers: [1], watermark: true, peers: [], peerTimeout: 1800, flinkParallelism: [], fromSource: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i] ?? '';
@@ -97,7 +101,9 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--peer-timeout') opts.peerTimeout = Number(value());
     else if (flag === '--flink-parallelism') opts.flinkParallelism = value().split(',').map(Number);
     else if (flag === '--memory') opts.memory = value();
-    else throw new Error(`unknown option ${flag}; usage: bench:nexmark -- [--events N] [--queries 0,1,...] [--workers 1,2] [--no-watermark] [--memory SIZE] [--json] [--peers[=beamDirect,flink]] [--flink-parallelism 1,2] [--peer-timeout S]`);
+    else if (flag === '--bundle') opts.bundle = value();
+    else if (flag === '--workers-from-source') opts.fromSource = true;
+    else throw new Error(`unknown option ${flag}; usage: bench:nexmark -- [--events N] [--queries 0,1,...] [--workers 1,2] [--no-watermark] [--memory SIZE] [--workers-from-source] [--json] [--peers[=beamDirect,flink]] [--flink-parallelism 1,2] [--peer-timeout S]`);
   }
   for (const p of opts.peers) if (!(p in PEERS)) throw new Error(`unknown peer ${p}; peers are ${Object.keys(PEERS).join(', ')}`);
   if (opts.memory !== undefined) parseSize(opts.memory, '--memory');
@@ -111,7 +117,7 @@ function parseArgs(argv: string[]): Options {
  * Runs one query in this process and returns its measurements: in-process for 1 worker (the pipeline built inline),
  * else on `workers` threads loading bench/nexmark/pipeline.ts (outputs counted by the CountOutputs step's metrics).
  */
-async function measure(id: number, events: number, workers: number, watermark: boolean, memory: string | undefined): Promise<QueryResult> {
+async function measure(id: number, events: number, workers: number, watermark: boolean, memory: string | undefined, bundle: string | undefined): Promise<QueryResult> {
   const memoryOption = memory !== undefined ? { memoryBytes: parseSize(memory, '--memory') } : {};
   const q = queries.find((x) => x.id === id)!;
   const dir = id === 10 ? mkdtempSync(join(tmpdir(), 'riffle-nexmark-q10-')) : undefined;
@@ -132,10 +138,15 @@ async function measure(id: number, events: number, workers: number, watermark: b
       run = () => p.run(memoryOption);
     } else {
       const params = { query: id, events, outputPath: dir ?? '', watermark };
-      await definition.build(p, params);
-      const module = fileURLToPath(new URL('./pipeline.ts', import.meta.url));
+      // From the bundle (workerBundle), the coordinator and the workers run the same compiled code; else the sources.
+      const compiled = bundle === undefined ? undefined : await loadBundle(bundle);
+      const module = compiled?.module ?? fileURLToPath(new URL('./pipeline.ts', import.meta.url));
+      const built = compiled ? compiled.riffle.Pipeline.create() : p;
+      await (compiled?.definition ?? definition).build(built, params);
+      const graph = built.graph;
+      const Runner = compiled?.riffle.LocalRunner ?? LocalRunner;
       run = async () => {
-        const result = await new LocalRunner().run(p.graph, { workers, ...memoryOption, pipelineModule: { path: module, params } });
+        const result = await new Runner().run(graph, { workers, ...memoryOption, pipelineModule: { path: module, params } });
         outputs = result.metrics.steps.find((s) => s.step === 'CountOutputs')?.elementsIn ?? 0;
       };
     }
@@ -153,16 +164,43 @@ async function measure(id: number, events: number, workers: number, watermark: b
 }
 
 /**
- * The heap each query's process gets: the peers' JVMs run with -Xmx8g (beam-nexmark.sh), so Riffle gets the same
- * budget (Node's default old space is about 4 GB, which queries that group all events in batch outgrow at 10M events).
- * RIFFLE_BENCH_HEAP_MB overrides it.
+ * The heap each query's process gets: Node's default (about 4 GB on this 24 GB machine), as `riffle run` gets it —
+ * grouping and keyed state spill past the job's memory budget, so no query needs more. (Until session 8 it was 8 GB,
+ * as the peers' -Xmx8g; V8 collects lazily in proportion to its limit, so the 8 GB heap let allocation-heavy
+ * queries reach 1.5-2 GB of RSS whose live data was under 200 MB — Q11 at 10M: 154 MB live, 1,061 MB RSS.)
+ * RIFFLE_BENCH_HEAP_MB sets it (e.g. 8192 for the old configuration).
  */
-const HEAP_MB = Number(process.env.RIFFLE_BENCH_HEAP_MB ?? 8192);
+const HEAP_MB = process.env.RIFFLE_BENCH_HEAP_MB !== undefined ? Number(process.env.RIFFLE_BENCH_HEAP_MB) : undefined;
 
-function runChild(id: number, events: number, workers: number, watermark: boolean, memory: string | undefined): QueryResult {
+/**
+ * Multi-worker runs load one compiled bundle of the engine and this benchmark's pipeline module (built once per run
+ * with the package build's configuration, scripts/bundle.mjs), as an installed riffle's workers load dist/: from the
+ * TypeScript sources every worker thread would start tsx and compile about 300 modules through its loader thread
+ * (about 1.3 CPU-seconds per worker, inside the timed run, which the one-worker run pays before it). Returns the folder
+ * (removed by the caller); `--workers-from-source` skips it.
+ */
+async function workerBundle(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'riffle-nexmark-bundle-'));
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const { bundle, WORKER_ENTRIES } = (await import(new URL('../../scripts/bundle.mjs', import.meta.url).href)) as {
+    bundle(root: string, entries: Record<string, string>, outdir: string): Promise<unknown>;
+    WORKER_ENTRIES: Record<string, string>;
+  };
+  await bundle(root, { index: 'src/index.ts', 'nexmark-pipeline': 'bench/nexmark/pipeline.ts', ...WORKER_ENTRIES }, dir);
+  return dir;
+}
+
+async function loadBundle(dir: string): Promise<{ riffle: typeof import('../../src/index.ts'); definition: typeof definition; module: string }> {
+  const module = join(dir, 'nexmark-pipeline.js');
+  const riffle = (await import(pathToFileURL(join(dir, 'index.js')).href)) as typeof import('../../src/index.ts');
+  const { default: def } = (await import(pathToFileURL(module).href)) as { default: typeof definition };
+  return { riffle, definition: def, module };
+}
+
+function runChild(id: number, events: number, workers: number, watermark: boolean, memory: string | undefined, bundle: string | undefined): QueryResult {
   const self = fileURLToPath(import.meta.url);
-  const heap = process.execArgv.some((a) => a.startsWith('--max-old-space-size')) ? [] : [`--max-old-space-size=${HEAP_MB}`];
-  const r = spawnSync(process.execPath, [...heap, ...process.execArgv, self, '--child', '--queries', String(id), '--events', String(events), '--workers', String(workers), ...(watermark ? [] : ['--no-watermark']), ...(memory !== undefined ? ['--memory', memory] : [])], {
+  const heap = HEAP_MB === undefined || process.execArgv.some((a) => a.startsWith('--max-old-space-size')) ? [] : [`--max-old-space-size=${HEAP_MB}`];
+  const r = spawnSync(process.execPath, [...heap, ...process.execArgv, self, '--child', '--queries', String(id), '--events', String(events), '--workers', String(workers), ...(watermark ? [] : ['--no-watermark']), ...(memory !== undefined ? ['--memory', memory] : []), ...(bundle !== undefined && workers > 1 ? ['--bundle', bundle] : [])], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
@@ -230,15 +268,24 @@ function table(results: QueryResult[], peers: readonly PeerName[], flinkParallel
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.child) {
-    process.stdout.write(`${JSON.stringify(await measure(opts.queries[0]!, opts.events, opts.workers[0]!, opts.watermark, opts.memory))}\n`);
+    process.stdout.write(`${JSON.stringify(await measure(opts.queries[0]!, opts.events, opts.workers[0]!, opts.watermark, opts.memory, opts.bundle))}\n`);
     return;
   }
+  const bundle = opts.workers.some((w) => w > 1) && !opts.fromSource ? await workerBundle() : undefined;
+  try {
+    await report(opts, bundle);
+  } finally {
+    if (bundle !== undefined) rmSync(bundle, { recursive: true, force: true });
+  }
+}
+
+async function report(opts: Options, bundle: string | undefined): Promise<void> {
   const results: QueryResult[] = [];
   for (const id of opts.queries) {
     const runs: RiffleResult[] = [];
     for (const w of opts.workers) {
       if (!opts.json) process.stderr.write(`Q${id}${opts.workers.length > 1 ? ` (${w} worker${w === 1 ? '' : 's'})` : ''}… `);
-      runs.push(runChild(id, opts.events, w, opts.watermark, opts.memory).riffle);
+      runs.push(runChild(id, opts.events, w, opts.watermark, opts.memory, bundle).riffle);
       const got = runs.at(-1)!;
       if (!opts.json) process.stderr.write(`${fmt(got.eventsPerSec)} events/s, ${got.cpuSecPerMEvents.toFixed(2)} CPU s/M events, ${fmt(got.peakRssMB)} MB peak RSS\n`);
     }
