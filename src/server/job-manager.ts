@@ -14,7 +14,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJobEvents, runEvent, type JobDataset, type JobEvent, type RiffleMetrics, type RunEvent } from '../observe/index.ts';
 import { ApiError } from './api-error.ts';
@@ -337,11 +337,28 @@ function firstErrorLine(log: string): string | undefined {
   return log.split('\n').find((l) => l.startsWith('error: '))?.slice('error: '.length);
 }
 
+/** The file's text from byte `offset` (what a job appended since the last read), '' if it is not there yet. */
 function readText(file: string, offset = 0): string {
+  if (offset === 0) {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+  let fd: number;
   try {
-    const buffer = readFileSync(file);
-    return buffer.subarray(offset).toString('utf8');
+    fd = openSync(file, 'r');
   } catch {
     return '';
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size <= offset) return '';
+    const buffer = Buffer.alloc(size - offset);
+    const n = readSync(fd, buffer, 0, buffer.length, offset);
+    return buffer.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
   }
 }
