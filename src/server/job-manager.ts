@@ -155,7 +155,7 @@ export class JobManager {
     const deadline = Date.now() + (this.o.startWaitMs ?? 30_000);
     while (exit === undefined && !this.readEvents(id).started && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     this.readEvents(id);
-    if (!active.started && exit !== undefined) {
+    if (!active.started && exit !== undefined && job.cancelRequestedAt === null) {
       // Never ran: an invalid submission.
       this.active.delete(id);
       this.jobs.delete(id);
