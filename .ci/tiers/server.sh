@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Server tier: `riffle server` against its own OpenAPI document with Schemathesis (PyPI, into a cached venv under
 # ${RIFFLE_CACHE:-$HOME/.cache/riffle}/py-schemathesis): no 5xx, only documented statuses, content types and bodies
-# (test/integration/server/schemathesis.test.ts). RIFFLE_SCHEMATHESIS_EXAMPLES sets examples per operation (10).
+# (test/integration/server/schemathesis.test.ts; RIFFLE_SCHEMATHESIS_EXAMPLES sets examples per operation, 10);
+# and its jobs' OpenLineage events rebuilt by openlineage-python (py-openlineage venv; openlineage.test.ts).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 echo "== integration: riffle server API (schemathesis)"
@@ -19,5 +20,19 @@ else
   "$VENV/bin/pip" install --quiet --disable-pip-version-check --prefer-binary $PINS
   "$VENV/bin/schemathesis" --version
   echo "$PINS" > "$VENV/.riffle-pins"
+fi
+# openlineage-python: the client's classes check the server's OpenLineage events (openlineage.test.ts).
+OL_VENV="${RIFFLE_CACHE:-$HOME/.cache/riffle}/py-openlineage"
+OL_PINS="openlineage-python==1.54.0"
+if [[ -x "$OL_VENV/bin/python" && -f "$OL_VENV/.riffle-pins" && "$(cat "$OL_VENV/.riffle-pins")" == "$OL_PINS" ]]; then
+  echo "== openlineage-python venv ready: $OL_VENV"
+else
+  echo "== creating $OL_VENV ($OL_PINS)"
+  rm -rf "$OL_VENV"
+  mkdir -p "$(dirname "$OL_VENV")"
+  "$PYTHON" -m venv "$OL_VENV"
+  "$OL_VENV/bin/pip" install --quiet --disable-pip-version-check --prefer-binary $OL_PINS
+  "$OL_VENV/bin/python" -c "import openlineage.client; print('openlineage-python ready')"
+  echo "$OL_PINS" > "$OL_VENV/.riffle-pins"
 fi
 RIFFLE_INTEGRATION=1 node scripts/run-tests.mjs test/integration/server/*.test.ts

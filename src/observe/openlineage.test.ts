@@ -21,7 +21,7 @@ describe('OpenLineage run events', () => {
       run: { runId: lineageRunId('job-1'), facets: {} }, job: { namespace: 'riffle', name: 'etl.ts', facets: {} }, inputs: [], outputs: [],
     });
     const fail = runEvent({ eventType: 'FAIL', jobId: 'job-1', jobName: 'etl.ts', time, inputs: [{ namespace: 'file', name: '/data/a.csv' }], errorMessage: 'boom', producer: 'urn:riffle:server:0.1.0' });
-    assert.deepEqual(fail.inputs, [{ namespace: 'file', name: '/data/a.csv', facets: {} }]);
+    assert.deepEqual(fail.inputs, [{ namespace: 'file', name: '/data/a.csv', facets: {}, inputFacets: {} }]);
     const facet = fail.run.facets.errorMessage as Record<string, string>;
     assert.deepEqual([facet.message, facet.programmingLanguage, facet._producer], ['boom', 'TypeScript', 'urn:riffle:server:0.1.0']);
     assert.match(facet._schemaURL!, /ErrorMessageRunFacet\.json/);

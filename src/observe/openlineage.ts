@@ -26,8 +26,8 @@ export interface RunEvent {
   readonly schemaURL: string;
   readonly run: { readonly runId: string; readonly facets: Record<string, unknown> };
   readonly job: { readonly namespace: string; readonly name: string; readonly facets: Record<string, unknown> };
-  readonly inputs: ReadonlyArray<JobDataset & { readonly facets: Record<string, unknown> }>;
-  readonly outputs: ReadonlyArray<JobDataset & { readonly facets: Record<string, unknown> }>;
+  readonly inputs: ReadonlyArray<JobDataset & { readonly facets: Record<string, unknown>; readonly inputFacets: Record<string, unknown> }>;
+  readonly outputs: ReadonlyArray<JobDataset & { readonly facets: Record<string, unknown>; readonly outputFacets: Record<string, unknown> }>;
 }
 
 /** A UUID (RFC 4122 layout, version 5 bits) derived from the job id. */
@@ -63,8 +63,8 @@ export function runEvent(o: RunEventInput): RunEvent {
       facets: o.errorMessage === undefined ? {} : { errorMessage: { _producer: producer, _schemaURL: ERROR_FACET_SCHEMA_URL, message: o.errorMessage, programmingLanguage: 'TypeScript' } },
     },
     job: { namespace: RIFFLE_NAMESPACE, name: o.jobName, facets: {} },
-    inputs: (o.inputs ?? []).map(dataset),
-    outputs: (o.outputs ?? []).map(dataset),
+    inputs: (o.inputs ?? []).map((d) => ({ ...dataset(d), inputFacets: {} })),
+    outputs: (o.outputs ?? []).map((d) => ({ ...dataset(d), outputFacets: {} })),
   };
 }
 
