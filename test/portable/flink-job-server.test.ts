@@ -1,17 +1,16 @@
 // Beam's Flink job server from Maven Central's jars, driven through Riffle's Job API client: a translated Riffle
 // pipeline is prepared, its module staged as an artifact, run on Flink's embedded cluster ([local]), and followed
-// through the state and message streams. Riffle's harness cannot run bundles yet: with a missing harness command the
-// job FAILS where Flink starts it (Flink says so); with the harness's control loop, Flink starts it, it fetches the
-// fused stages and refuses their bundles (the job is then cancelled); a job waiting for its harness is cancelled.
+// through the state and message streams: with a missing harness command the job FAILS where Flink starts it (Flink
+// says so); a job waiting for its harness is cancelled. The harness running bundles: flink-harness.test.ts.
 // Needs Java 17 and Maven: run by .ci/tiers/portable-flink.sh (RIFFLE_PORTABLE_FLINK=1); skipped otherwise.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, Pipeline } from '../../src/index.ts';
 import { translatePipeline, type HarnessEnvironment } from '../../src/runner/portable/index.ts';
-import { JobClient, jobStateName, startFlinkJobServer, startWorkerPool, type JobServer } from '../../src/runner/portable/index.ts';
+import { JobClient, jobStateName, startFlinkJobServer, type JobServer } from '../../src/runner/portable/index.ts';
 import { JobState_Enum } from '../../src/runner/portable/gen/job_management/v1/beam_job_api_pb.ts';
 
 const enabled = process.env.RIFFLE_PORTABLE_FLINK === '1';
@@ -70,49 +69,6 @@ test('a translated pipeline is staged, run on Flink and fails where Flink starts
     messages.some((m) => m.includes(`Cannot run program "${harness}"`)) || server.recentLog().some((l) => l.includes(`Cannot run program "${harness}"`)),
     'Flink reports that it could not start the harness',
   );
-});
-
-test("Flink starts Riffle's harness, which fetches the fused stages and refuses the bundles it cannot run yet", { skip: !enabled && 'set RIFFLE_PORTABLE_FLINK=1 (.ci/tiers/portable-flink.sh)', timeout: 240_000 }, async () => {
-  // Beam's process environments send the harness's output to /dev/null: the wrapper keeps its stderr in a file.
-  const harness = join(tmp, 'riffle-harness.sh');
-  const log = join(tmp, 'harness.log');
-  const root = join(import.meta.dirname, '../..');
-  writeFileSync(harness, `#!/bin/sh\ncd '${root}' && exec '${process.execPath}' --import tsx src/runner/portable/harness-main.ts "$@" 2>>'${log}'\n`);
-  chmodSync(harness, 0o755);
-  const started = Date.now();
-  const job = await jobs.submit(doublingPipeline({ kind: 'process', command: harness }), { jobName: 'riffle-harness', options: { parallelism: 1 }, files: [MODULE] });
-  // The runner waits on the data plane for the refused bundles' outputs, so the job stays RUNNING: wait for the
-  // harness's answers, then cancel.
-  const read = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
-  const deadline = Date.now() + 150_000;
-  while (Date.now() < deadline && (read().match(/cannot process bundles yet/g) ?? []).length < 2) await new Promise((r) => setTimeout(r, 500));
-  const text = read();
-  console.log(`after ${Date.now() - started} ms the harness logged:\n${text.trim()}`);
-  assert.match(text, /connected to the control service/);
-  assert.match(text, /fetched process bundle descriptor/);
-  // Flink expanded the splittable source read into Beam's SDF parts and fused them with Riffle's ParDo.
-  assert.match(text, /beam:transform:sdf_pair_with_restriction:v1/);
-  assert.match(text, /beam:transform:sdf_process_sized_element_and_restrictions:v1/);
-  assert.equal(jobStateName(await job.state()), 'RUNNING');
-  await job.cancel();
-  assert.equal(jobStateName(await within(120_000, 'the cancellation', job.waitUntilFinish())), 'CANCELLED');
-});
-
-test("an EXTERNAL environment: Flink asks Riffle's worker pool for a worker, which fetches and refuses the stages", { skip: !enabled && 'set RIFFLE_PORTABLE_FLINK=1 (.ci/tiers/portable-flink.sh)', timeout: 240_000 }, async () => {
-  const log: string[] = [];
-  const pool = await startWorkerPool({ log: (l) => log.push(l) });
-  try {
-    const job = await jobs.submit(doublingPipeline({ kind: 'external', url: pool.endpoint }), { jobName: 'riffle-pool', options: { parallelism: 1 }, files: [MODULE] });
-    const deadline = Date.now() + 150_000;
-    while (Date.now() < deadline && log.filter((l) => l.includes('cannot process bundles yet')).length < 2) await new Promise((r) => setTimeout(r, 200));
-    console.log(`the worker pool logged:\n${log.join('\n')}`);
-    assert.ok(log.some((l) => /^starting worker /.test(l)), 'Flink called StartWorker');
-    assert.equal(log.filter((l) => l.includes('cannot process bundles yet')).length, 2);
-    await job.cancel();
-    assert.equal(jobStateName(await within(120_000, 'the cancellation', job.waitUntilFinish())), 'CANCELLED');
-  } finally {
-    await pool.stop();
-  }
 });
 
 test('a running job is cancelled', { skip: !enabled && 'set RIFFLE_PORTABLE_FLINK=1 (.ci/tiers/portable-flink.sh)', timeout: 240_000 }, async () => {

@@ -11,7 +11,7 @@ import { BeamFnControl, InstructionRequestSchema, ProcessBundleDescriptorSchema,
 import { GetProvisionInfoResponseSchema, ProvisionService } from './gen/fn_execution/v1/beam_provision_api_pb.ts';
 import { TRANSFORM_URNS } from './urns.ts';
 
-test('provision → control: register, monitoring infos, and a bundle refused with its URNs', async () => {
+test('provision → control: register, monitoring infos, and bundles of stages it cannot run refused naming the transform', async () => {
   const server = new grpc.Server();
   const workerIds: string[] = [];
   const responses: InstructionResponse[] = [];
@@ -53,10 +53,12 @@ test('provision → control: register, monitoring infos, and a bundle refused wi
     assert.equal(harness.options.controlEndpoint, `127.0.0.1:${controlPort}`);
     assert.equal(await harness.run(), 5);
     assert.deepEqual(workerIds, ['w7', 'w7']);
+    // Instructions are answered concurrently: compare in instruction order.
+    responses.sort((a, b) => a.instructionId.localeCompare(b.instructionId));
     assert.deepEqual(responses.map((r) => [r.instructionId, r.response.case ?? 'error']), [['1', 'register'], ['2', 'harnessMonitoringInfos'], ['3', 'error'], ['4', 'error'], ['5', 'error']]);
-    assert.match(responses[2]!.error, /cannot process bundles yet \(descriptor 'stage-1': beam:transform:pardo:v1\)/);
+    assert.match(responses[2]!.error, /cannot run transform 'Double' \(beam:transform:pardo:v1\): its DoFn \(none\) is not one of Riffle's/);
     assert.match(responses[3]!.error, /descriptor 'nope' could not be fetched: .*NOT_FOUND/);
-    assert.match(responses[4]!.error, /cannot process bundles yet \(descriptor 'lazy': beam:transform:group_by_key:v1\)/, 'an unregistered descriptor is fetched');
+    assert.match(responses[4]!.error, /cannot run transform 'Group' \(beam:transform:group_by_key:v1\): the harness does not run this transform yet/, 'an unregistered descriptor is fetched');
     assert.deepEqual([...harness.descriptors.keys()], ['stage-1', 'lazy']);
     assert.ok(log.some((l) => l.includes('registered 1 process bundle descriptor')));
   } finally {

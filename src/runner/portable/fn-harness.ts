@@ -7,19 +7,24 @@
  * - `register`: keeps the process bundle descriptors (the fused stages it will run); a bundle naming a descriptor
  *   that was not registered fetches it (`GetProcessBundleDescriptor`), as Beam's runners send them lazily;
  * - `harnessMonitoringInfos` / `monitoringInfos`: answered (empty for now);
- * - `processBundle`, `processBundleProgress`, `processBundleSplit`, `finalizeBundle`: not implemented yet — answered
- *   with an error that names the bundle's descriptor and its transforms' URNs, so the runner fails the job with a
- *   message that says so instead of hanging.
+ * - `processBundle`: runs the bundle through the descriptor's fused stage (bundle-processor.ts) over the data plane
+ *   (data-channel.ts); a transform the harness cannot run, or a failing element, is the response's error (the
+ *   bundle's outputs are still ended, so the runner does not wait for them) and the runner fails the job;
+ * - `processBundleProgress`, `processBundleSplit`, `finalizeBundle`: not implemented yet — answered with an error.
  *
- * Next (README.md): the data plane, the state API, running fused stages of Riffle DoFns.
+ * Instructions are answered concurrently. Log lines go to the runner's logging service when it provisioned one.
+ * Next (README.md): the state API (GroupByKey results, side inputs, state and timers), splits and progress.
  * @example
  *   const harness = await FnHarness.provision({ workerId: 'w1', provisionEndpoint: '127.0.0.1:4000' });
  *   await harness.run();  // until the runner closes the control stream
  */
-import { create, type MessageInitShape } from '@bufbuild/protobuf';
-import { BeamFnControl, InstructionResponseSchema, type InstructionRequest, type InstructionResponse, type ProcessBundleDescriptor } from './gen/fn_execution/v1/beam_fn_api_pb.ts';
+import { create, fromBinary, type MessageInitShape } from '@bufbuild/protobuf';
+import { BeamFnControl, InstructionResponseSchema, RemoteGrpcPortSchema, type InstructionRequest, type InstructionResponse, type ProcessBundleDescriptor } from './gen/fn_execution/v1/beam_fn_api_pb.ts';
 import { ProvisionService, type ProvisionInfo } from './gen/fn_execution/v1/beam_provision_api_pb.ts';
 import { grpcClient } from './grpc-service.ts';
+import { BundleProcessor } from './bundle-processor.ts';
+import { DataChannel } from './data-channel.ts';
+import { harnessLogger, type HarnessLogger } from './harness-logging.ts';
 import { RiffleError } from '../../model/index.ts';
 
 export interface HarnessOptions {
@@ -38,10 +43,20 @@ export class FnHarness {
   /** The process bundle descriptors registered so far, by id. */
   readonly descriptors = new Map<string, ProcessBundleDescriptor>();
   private readonly log: (line: string) => void;
+  private readonly logger: HarnessLogger | undefined;
+  private readonly channels = new Map<string, DataChannel>();
+  private readonly processors = new Map<string, Promise<BundleProcessor>>();
 
   constructor(readonly options: HarnessOptions) {
-    this.log = options.log ?? ((line) => process.stderr.write(`[riffle harness ${options.workerId}] ${line}\n`));
+    if (options.log === undefined) this.logger = harnessLogger(options.workerId, options.provision?.loggingEndpoint?.url);
+    this.log = options.log ?? ((line) => this.logger!.write(line));
   }
+
+  private channel = (url: string): DataChannel => {
+    let c = this.channels.get(url);
+    if (c === undefined) this.channels.set(url, (c = new DataChannel(endpoint(url), this.options.workerId)));
+    return c;
+  };
 
   /** Asks the runner's Provision API for the control endpoint (and the rest) and returns a harness ready to run. */
   static async provision(opts: { workerId: string; provisionEndpoint: string; log?: (line: string) => void }): Promise<FnHarness> {
@@ -68,20 +83,37 @@ export class FnHarness {
     // Beam runners send descriptors lazily: a bundle names a descriptor the harness fetches on first use.
     this.fetchDescriptor = async (id) => client.getProcessBundleDescriptor({ processBundleDescriptorId: id }, { timeoutMs: 60_000 });
     try {
+      const pending = new Set<Promise<void>>();
       for await (const request of stream) {
-        stream.write(await this.answer(request));
-        answered++;
+        const p = this.answer(request).then((r) => {
+          stream.write(r);
+          answered++;
+        });
+        pending.add(p);
+        void p.finally(() => pending.delete(p));
       }
+      await Promise.allSettled(pending);
     } finally {
       stream.end();
       client.close();
+      for (const c of this.channels.values()) c.close();
+      this.channels.clear();
     }
     this.log(`the runner closed the control stream after ${answered} instruction(s)`);
+    this.logger?.close();
     return answered;
   }
 
   private fetchDescriptor: ((id: string) => Promise<ProcessBundleDescriptor>) | undefined;
   private stopControl: (() => void) | undefined;
+
+  private endOutputs(d: ProcessBundleDescriptor, instructionId: string): void {
+    for (const [transformId, t] of Object.entries(d.transforms)) {
+      if (t.spec?.urn !== 'beam:runner:sink:v1') continue;
+      const url = fromBinary(RemoteGrpcPortSchema, t.spec.payload).apiServiceDescriptor?.url;
+      if (url) this.channel(url).end(instructionId, transformId);
+    }
+  }
 
   /** Ends the control loop (run() then resolves): what a worker pool's StopWorker does. */
   stop(): void {
@@ -119,8 +151,20 @@ export class FnHarness {
           }
         }
         if (d === undefined) return fail(`process bundle: descriptor '${descriptorId}' was never registered`);
-        const urns = [...new Set(Object.values(d.transforms).map((t) => t.spec?.urn ?? '(none)'))].sort();
-        return fail(`Riffle's harness cannot process bundles yet (descriptor '${d.id}': ${urns.join(', ')}); run the pipeline on the embedded runner`);
+        const descriptor = d;
+        let processor = this.processors.get(descriptorId);
+        if (processor === undefined) {
+          processor = BundleProcessor.build(descriptor, this.channel);
+          this.processors.set(descriptorId, processor);
+        }
+        try {
+          await (await processor).process(id);
+          return ok({ case: 'processBundle', value: {} });
+        } catch (e) {
+          // A refused stage never read its input: end its outputs so the runner does not wait for them.
+          if (!(await processor.then(() => true, () => false))) this.endOutputs(descriptor, id);
+          return fail(`process bundle ${id} (descriptor '${descriptorId}'): ${(e as Error).message}`);
+        }
       }
       case 'processBundleProgress':
       case 'processBundleSplit':

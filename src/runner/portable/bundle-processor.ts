@@ -1,0 +1,184 @@
+/**
+ * Runs one bundle of a fused stage (a ProcessBundleDescriptor): the data-plane inputs are decoded with their wire
+ * coders and pushed through the stage's transforms (consumers wired by PCollection), outputs are encoded to their
+ * data-plane sinks. Transforms it runs:
+ *
+ * - `beam:runner:source:v1` / `beam:runner:sink:v1`: the data plane (RemoteGrpcPort: endpoint and wire coder);
+ * - `beam:transform:pardo:v1` with a `riffle:dofn:v1` DoFn: map, flatMap, filter, assignTimestamps, and stateless
+ *   ParDos without side inputs (the step found in the rebuilt pipeline);
+ * - the read's splittable DoFn as Flink expands it: `sdf_pair_with_restriction` (restriction: the whole source),
+ *   `sdf_split_and_size_restrictions` (no split; size 1), `sdf_process_sized_element_and_restrictions` (reads the
+ *   bounded source to its end).
+ *
+ * Anything else is refused before any input is read, with an error naming the transform and its URN.
+ */
+import { fromBinary } from '@bufbuild/protobuf';
+import {
+  ByteReader,
+  ByteWriter,
+  GLOBAL_WINDOWS,
+  MIN_TIMESTAMP,
+  NO_FIRING,
+  decodeIn,
+  encodeIn,
+  type Coder,
+  type PrimitiveNode,
+  type WindowedValue,
+} from '../../model/index.ts';
+import { RemoteGrpcPortSchema, type ProcessBundleDescriptor } from './gen/fn_execution/v1/beam_fn_api_pb.ts';
+import { ParDoPayloadSchema, type PTransform } from './gen/pipeline/v1/beam_runner_api_pb.ts';
+import type { DataChannel } from './data-channel.ts';
+import { descriptorCoder, type SourceRestriction } from './harness-coders.ts';
+import { elementOperator, type Emit, type Operator } from './element-operators.ts';
+import { decodeRifflePayload } from './riffle-payload.ts';
+import { riffleStep } from './riffle-steps.ts';
+import { RIFFLE_URNS, TRANSFORM_URNS } from './urns.ts';
+
+const DATA_SOURCE = 'beam:runner:source:v1';
+const DATA_SINK = 'beam:runner:sink:v1';
+const SDF_PAIR = 'beam:transform:sdf_pair_with_restriction:v1';
+const SDF_SPLIT = 'beam:transform:sdf_split_and_size_restrictions:v1';
+const SDF_PROCESS = 'beam:transform:sdf_process_sized_element_and_restrictions:v1';
+
+type WV = WindowedValue<unknown>;
+
+/** Where the harness gets a data channel for an endpoint (one per endpoint, shared by bundles). */
+export type DataChannels = (endpoint: string) => DataChannel;
+
+interface DataInput {
+  readonly transformId: string;
+  readonly channel: DataChannel;
+  readonly coder: Coder<unknown>;
+  readonly emit: Emit;
+}
+
+interface DataOutput {
+  readonly transformId: string;
+  readonly channel: DataChannel;
+  readonly coder: Coder<unknown>;
+  readonly out: ByteWriter;
+}
+
+/** A fused stage ready to run bundles: its operators are built once per descriptor. */
+export class BundleProcessor {
+  private constructor(
+    private readonly inputs: readonly DataInput[],
+    private readonly outputs: readonly DataOutput[],
+    private readonly operators: readonly Operator[],
+  ) {}
+
+  /** Wires the descriptor's transforms; refuses (rejects, naming it) a transform the harness cannot run. */
+  static async build(d: ProcessBundleDescriptor, channels: DataChannels): Promise<BundleProcessor> {
+    const consumers = new Map<string, Emit[]>();
+    const emitTo = (pcollection: string): Emit => {
+      let list = consumers.get(pcollection);
+      if (list === undefined) consumers.set(pcollection, (list = []));
+      const targets = list;
+      return async (wv) => {
+        for (const t of targets) await t(wv);
+      };
+    };
+    const consume = (pcollection: string, e: Emit) => {
+      const list = consumers.get(pcollection) ?? [];
+      list.push(e);
+      consumers.set(pcollection, list);
+    };
+    const inputs: DataInput[] = [];
+    const outputs: DataOutput[] = [];
+    const operators: Operator[] = [];
+    for (const [id, t] of Object.entries(d.transforms)) {
+      const urn = t.spec?.urn ?? '';
+      const only = (m: Record<string, string>) => Object.values(m)[0]!;
+      switch (urn) {
+        case DATA_SOURCE: {
+          const port = fromBinary(RemoteGrpcPortSchema, t.spec!.payload);
+          inputs.push({ transformId: id, channel: channels(port.apiServiceDescriptor?.url ?? ''), coder: descriptorCoder(d.coders, port.coderId), emit: emitTo(only(t.outputs)) });
+          break;
+        }
+        case DATA_SINK: {
+          const port = fromBinary(RemoteGrpcPortSchema, t.spec!.payload);
+          const o: DataOutput = { transformId: id, channel: channels(port.apiServiceDescriptor?.url ?? ''), coder: descriptorCoder(d.coders, port.coderId), out: new ByteWriter() };
+          outputs.push(o);
+          consume(only(t.inputs), (wv) => encodeIn(o.coder, wv, o.out, 'nested'));
+          break;
+        }
+        case SDF_PAIR: {
+          const out = emitTo(only(t.outputs));
+          const restriction: SourceRestriction = { whole: true };
+          consume(only(t.inputs), (wv) => out({ ...wv, value: { key: wv.value, value: restriction } }));
+          break;
+        }
+        case SDF_SPLIT: {
+          const out = emitTo(only(t.outputs));
+          consume(only(t.inputs), (wv) => out({ ...wv, value: { key: wv.value, value: 1 } }));
+          break;
+        }
+        case SDF_PROCESS: {
+          const node = await stepOf(t, id);
+          if (node.kind !== 'read' || node.spec.source.kind !== 'bounded') throw refusal(t, id, 'only bounded Riffle sources are read through the harness');
+          const source = node.spec.source;
+          const main = emitTo(t.outputs['main'] ?? '');
+          const errors = t.outputs['errors'] !== undefined ? emitTo(t.outputs['errors']) : undefined;
+          consume(only(t.inputs), async () => {
+            for await (const batch of source.read()) {
+              for (let i = 0; i < batch.values.length; i++) {
+                await main({ value: batch.values[i], timestamp: batch.timestamps?.[i] ?? MIN_TIMESTAMP, windows: GLOBAL_WINDOWS, pane: NO_FIRING });
+              }
+              for (const e of batch.errors ?? []) {
+                if (errors === undefined) throw new Error(`${node.name}: ${e.error} (${JSON.stringify(e.origin ?? {})})`);
+                await errors({ value: e, timestamp: MIN_TIMESTAMP, windows: GLOBAL_WINDOWS, pane: NO_FIRING });
+              }
+            }
+          });
+          break;
+        }
+        case TRANSFORM_URNS.parDo: {
+          const node = await stepOf(t, id);
+          const outs: Record<string, Emit> = {};
+          for (const [tag, pc] of Object.entries(t.outputs)) outs[tag] = emitTo(pc);
+          const op = await elementOperator(node, outs, (why) => refusal(t, id, why));
+          operators.push(op);
+          consume(only(t.inputs), op.process);
+          break;
+        }
+        default:
+          throw refusal(t, id, 'the harness does not run this transform yet');
+      }
+    }
+    return new BundleProcessor(inputs, outputs, operators);
+  }
+
+  /** Runs one bundle: reads every input to its `is_last`, processes it, writes and ends every output. */
+  async process(instructionId: string): Promise<void> {
+    try {
+      for (const op of this.operators) op.startBundle?.();
+      for (const input of this.inputs) {
+        for (const chunk of await input.channel.receive(instructionId, input.transformId)) {
+          const reader = new ByteReader(chunk);
+          while (reader.remaining > 0) await input.emit(decodeIn(input.coder, reader, 'nested') as WV);
+        }
+      }
+      for (const op of this.operators) await op.finishBundle?.();
+      for (const o of this.outputs) o.channel.send(instructionId, o.transformId, o.out.toBytes());
+    } finally {
+      // The runner waits for every output's end, also when the bundle failed (its error is the response's).
+      for (const o of this.outputs) {
+        o.out.reset();
+        o.channel.end(instructionId, o.transformId);
+      }
+      for (const i of this.inputs) i.channel.discard(instructionId);
+    }
+  }
+}
+
+async function stepOf(t: PTransform, id: string): Promise<PrimitiveNode> {
+  const parDo = fromBinary(ParDoPayloadSchema, t.spec!.payload);
+  const fn = parDo.doFn;
+  if (fn === undefined || !fn.urn.startsWith('riffle:')) throw refusal(t, id, `its DoFn (${fn?.urn ?? 'none'}) is not one of Riffle's`);
+  if (fn.urn !== RIFFLE_URNS.doFn && fn.urn !== RIFFLE_URNS.sourceDoFn) throw refusal(t, id, `the harness does not run ${fn.urn} DoFns yet`);
+  return riffleStep(decodeRifflePayload(fn.payload));
+}
+
+function refusal(t: PTransform, id: string, why: string): Error {
+  return new Error(`Riffle's harness cannot run transform '${t.uniqueName || id}' (${t.spec?.urn ?? 'no URN'}): ${why}`);
+}

@@ -1,0 +1,96 @@
+/**
+ * The harness's side of Beam's data plane (BeamFnData): one bidi stream per data endpoint, multiplexed by
+ * (instruction, transform). Inputs of a bundle arrive as chunks of encoded elements until a chunk with `is_last`;
+ * chunks may arrive before the ProcessBundleRequest that names them, so they are buffered by instruction. Outputs go
+ * out as one chunk of elements followed by an empty `is_last` chunk per output transform.
+ * @example
+ *   const data = new DataChannel('127.0.0.1:4000', 'worker-1');
+ *   const chunks = await data.receive('instr-1', 'source-transform');
+ *   data.send('instr-1', 'sink-transform', bytes);  // then data.close('instr-1', 'sink-transform')
+ */
+import { BeamFnData } from './gen/fn_execution/v1/beam_fn_api_pb.ts';
+import { grpcClient, type GrpcClient } from './grpc-service.ts';
+
+interface Inbox {
+  readonly chunks: Uint8Array[];
+  done: boolean;
+  waiter?: { resolve: (chunks: Uint8Array[]) => void; reject: (e: Error) => void };
+}
+
+export class DataChannel {
+  private readonly client: GrpcClient<(typeof BeamFnData)['method']>;
+  private readonly stream: ReturnType<GrpcClient<(typeof BeamFnData)['method']>['data']>;
+  private readonly inboxes = new Map<string, Inbox>();
+  private failure: Error | undefined;
+
+  constructor(readonly endpoint: string, workerId: string) {
+    this.client = grpcClient(BeamFnData, endpoint, { metadata: { worker_id: workerId } });
+    this.stream = this.client.data();
+    void this.pump();
+  }
+
+  private inbox(instructionId: string, transformId: string): Inbox {
+    const key = `${instructionId}\u0000${transformId}`;
+    let box = this.inboxes.get(key);
+    if (box === undefined) this.inboxes.set(key, (box = { chunks: [], done: false }));
+    return box;
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      for await (const elements of this.stream) {
+        for (const d of elements.data) {
+          const box = this.inbox(d.instructionId, d.transformId);
+          if (d.data.length > 0) box.chunks.push(d.data);
+          if (d.isLast) {
+            box.done = true;
+            if (box.waiter) {
+              this.inboxes.delete(`${d.instructionId}\u0000${d.transformId}`);
+              box.waiter.resolve(box.chunks);
+            }
+          }
+        }
+        if (elements.timers.length > 0) this.fail(new Error("the runner sent timers on the data plane, which Riffle's harness does not support yet"));
+      }
+      this.fail(new Error(`the runner closed the data stream at ${this.endpoint}`));
+    } catch (e) {
+      this.fail(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    for (const box of this.inboxes.values()) box.waiter?.reject(e);
+  }
+
+  /** Every chunk of one bundle input (resolves once its `is_last` chunk arrived). */
+  receive(instructionId: string, transformId: string): Promise<Uint8Array[]> {
+    const box = this.inbox(instructionId, transformId);
+    if (box.done) {
+      this.inboxes.delete(`${instructionId}\u0000${transformId}`);
+      return Promise.resolve(box.chunks);
+    }
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => (box.waiter = { resolve, reject }));
+  }
+
+  /** Sends one chunk of encoded elements for a bundle output. */
+  send(instructionId: string, transformId: string, data: Uint8Array): void {
+    if (data.length > 0) this.stream.write({ data: [{ instructionId, transformId, data, isLast: false }] });
+  }
+
+  /** Ends a bundle output (the `is_last` chunk). */
+  end(instructionId: string, transformId: string): void {
+    this.stream.write({ data: [{ instructionId, transformId, data: new Uint8Array(), isLast: true }] });
+  }
+
+  /** Forgets what was buffered for a bundle (e.g. after it failed). */
+  discard(instructionId: string): void {
+    for (const key of [...this.inboxes.keys()]) if (key.startsWith(`${instructionId}\u0000`)) this.inboxes.delete(key);
+  }
+
+  close(): void {
+    this.stream.end();
+    this.client.close();
+  }
+}
