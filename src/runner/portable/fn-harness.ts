@@ -45,7 +45,8 @@ export class FnHarness {
   private readonly log: (line: string) => void;
   private readonly logger: HarnessLogger | undefined;
   private readonly channels = new Map<string, DataChannel>();
-  private readonly processors = new Map<string, Promise<BundleProcessor>>();
+  /** Idle processors per descriptor: a processor runs one bundle at a time (concurrent bundles get their own). */
+  private readonly idle = new Map<string, BundleProcessor[]>();
 
   constructor(readonly options: HarnessOptions) {
     if (options.log === undefined) this.logger = harnessLogger(options.workerId, options.provision?.loggingEndpoint?.url);
@@ -152,17 +153,21 @@ export class FnHarness {
         }
         if (d === undefined) return fail(`process bundle: descriptor '${descriptorId}' was never registered`);
         const descriptor = d;
-        let processor = this.processors.get(descriptorId);
-        if (processor === undefined) {
-          processor = BundleProcessor.build(descriptor, this.channel);
-          this.processors.set(descriptorId, processor);
+        let processor: BundleProcessor;
+        try {
+          processor = this.idle.get(descriptorId)?.pop() ?? (await BundleProcessor.build(descriptor, this.channel));
+        } catch (e) {
+          // A refused stage never reads its input: end its outputs so the runner does not wait for them.
+          this.endOutputs(descriptor, id);
+          return fail(`process bundle ${id} (descriptor '${descriptorId}'): ${(e as Error).message}`);
         }
         try {
-          await (await processor).process(id);
+          await processor.process(id);
+          const idle = this.idle.get(descriptorId) ?? [];
+          idle.push(processor);
+          this.idle.set(descriptorId, idle);
           return ok({ case: 'processBundle', value: {} });
         } catch (e) {
-          // A refused stage never read its input: end its outputs so the runner does not wait for them.
-          if (!(await processor.then(() => true, () => false))) this.endOutputs(descriptor, id);
           return fail(`process bundle ${id} (descriptor '${descriptorId}'): ${(e as Error).message}`);
         }
       }
