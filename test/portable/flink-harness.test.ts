@@ -70,7 +70,7 @@ async function run(environment: HarnessEnvironment, params: Record<string, unkno
   const final = jobStateName(await job.waitUntilFinish((s) => seen.push(jobStateName(s))));
   await Promise.race([events, new Promise((r) => setTimeout(r, 5_000))]);
   console.log(`${name}: ${seen.join(' → ')} in ${Date.now() - started} ms`);
-  return { final, messages };
+  return { final, messages, ms: Date.now() - started };
 }
 
 test('a Riffle pipeline runs on Flink through the harness (PROCESS environment) with the embedded engine\'s output', { skip, timeout: 240_000 }, async () => {
@@ -105,8 +105,10 @@ test('the same pipeline through an EXTERNAL environment (Riffle\'s worker pool) 
 test('a step the harness cannot run fails the job with an error naming it', { skip, timeout: 240_000 }, async () => {
   const log = join(tmp, 'harness-refusal.log');
   const output = join(tmp, 'flink-refused.jsonl');
-  const { final, messages } = await run({ kind: 'process', command: harnessCommand(log) }, { input: INPUT, output, sideInput: true }, 'riffle-harness-refusal');
+  const { final, messages, ms } = await run({ kind: 'process', command: harnessCommand(log) }, { input: INPUT, output, sideInput: true }, 'riffle-harness-refusal');
   assert.equal(final, 'FAILED');
+  // Fails at once, not after Beam's 3-minute wait for a data connection (the harness connects before it refuses).
+  assert.ok(ms < 90_000, `the job failed after ${ms} ms`);
   const said = [...messages, ...server.recentLog(), existsSync(log) ? readFileSync(log, 'utf8') : ''].join('\n');
   const line = said.split('\n').find((l) => l.includes("cannot run transform 'WriteLines'"));
   console.log(`refused: ${line?.trim()}`);

@@ -22,6 +22,7 @@ export class DataChannel {
   private readonly stream: ReturnType<GrpcClient<(typeof BeamFnData)['method']>['data']>;
   private readonly inboxes = new Map<string, Inbox>();
   private failure: Error | undefined;
+  private closed = false;
 
   constructor(readonly endpoint: string, workerId: string) {
     this.client = grpcClient(BeamFnData, endpoint, { metadata: { worker_id: workerId } });
@@ -76,12 +77,12 @@ export class DataChannel {
 
   /** Sends one chunk of encoded elements for a bundle output. */
   send(instructionId: string, transformId: string, data: Uint8Array): void {
-    if (data.length > 0) this.stream.write({ data: [{ instructionId, transformId, data, isLast: false }] });
+    if (data.length > 0 && !this.closed) this.stream.write({ data: [{ instructionId, transformId, data, isLast: false }] });
   }
 
   /** Ends a bundle output (the `is_last` chunk). */
   end(instructionId: string, transformId: string): void {
-    this.stream.write({ data: [{ instructionId, transformId, data: new Uint8Array(), isLast: true }] });
+    if (!this.closed) this.stream.write({ data: [{ instructionId, transformId, data: new Uint8Array(), isLast: true }] });
   }
 
   /** Forgets what was buffered for a bundle (e.g. after it failed). */
@@ -89,8 +90,13 @@ export class DataChannel {
     for (const key of [...this.inboxes.keys()]) if (key.startsWith(`${instructionId}\u0000`)) this.inboxes.delete(key);
   }
 
+  /** Ends the stream at once: bundles still waiting for input fail (the runner closed the control stream). */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.fail(new Error('the harness is shutting down'));
     this.stream.end();
+    this.stream.cancel();
     this.client.close();
   }
 }

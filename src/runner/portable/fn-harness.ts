@@ -93,12 +93,13 @@ export class FnHarness {
         pending.add(p);
         void p.finally(() => pending.delete(p));
       }
+      // The runner is done with this harness: bundles still waiting for input will get none.
+      this.closeChannels();
       await Promise.allSettled(pending);
     } finally {
       stream.end();
       client.close();
-      for (const c of this.channels.values()) c.close();
-      this.channels.clear();
+      this.closeChannels();
     }
     this.log(`the runner closed the control stream after ${answered} instruction(s)`);
     this.logger?.close();
@@ -108,12 +109,24 @@ export class FnHarness {
   private fetchDescriptor: ((id: string) => Promise<ProcessBundleDescriptor>) | undefined;
   private stopControl: (() => void) | undefined;
 
-  private endOutputs(d: ProcessBundleDescriptor, instructionId: string): void {
+  private closeChannels(): void {
+    for (const c of this.channels.values()) c.close();
+    this.channels.clear();
+  }
+
+  /** The data-plane transforms of a stage: [transform id, endpoint, is a sink]. */
+  private dataPorts(d: ProcessBundleDescriptor): Array<[string, string, boolean]> {
+    const ports: Array<[string, string, boolean]> = [];
     for (const [transformId, t] of Object.entries(d.transforms)) {
-      if (t.spec?.urn !== 'beam:runner:sink:v1') continue;
+      if (t.spec?.urn !== 'beam:runner:sink:v1' && t.spec?.urn !== 'beam:runner:source:v1') continue;
       const url = fromBinary(RemoteGrpcPortSchema, t.spec.payload).apiServiceDescriptor?.url;
-      if (url) this.channel(url).end(instructionId, transformId);
+      if (url) ports.push([transformId, url, t.spec.urn === 'beam:runner:sink:v1']);
     }
+    return ports;
+  }
+
+  private endOutputs(d: ProcessBundleDescriptor, instructionId: string): void {
+    for (const [transformId, url, sink] of this.dataPorts(d)) if (sink) this.channel(url).end(instructionId, transformId);
   }
 
   /** Ends the control loop (run() then resolves): what a worker pool's StopWorker does. */
@@ -153,6 +166,9 @@ export class FnHarness {
         }
         if (d === undefined) return fail(`process bundle: descriptor '${descriptorId}' was never registered`);
         const descriptor = d;
+        // The runner waits for the harness's data connection before it sends a bundle's input, also for a bundle the
+        // harness then refuses: connect to every data endpoint of the stage first.
+        this.dataPorts(descriptor).forEach(([, url]) => this.channel(url));
         let processor: BundleProcessor;
         try {
           processor = this.idle.get(descriptorId)?.pop() ?? (await BundleProcessor.build(descriptor, this.channel));
