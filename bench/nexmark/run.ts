@@ -5,7 +5,8 @@
  * the bounded source: events are generated inside the pipeline, as Beam's Nexmark does, and it reports the
  * generator's watermark as it reads, so windows fire while it reads), each query in its own child process so that
  * its peak RSS is its own. `--workers` (default 1; a list runs each query at each count in the same run) runs the
- * query on that many worker threads (bench/nexmark/pipeline.ts is the module each worker loads; 1 runs in-process).
+ * query on that many worker threads (bench/nexmark/pipeline.ts is the module each worker loads, compiled with the engine
+ * into one bundle as an installed riffle's dist/ is — `--workers-from-source` loads the TypeScript instead; 1 runs in-process).
  * Prints a table of events/s, CPU-seconds per million events (the process's user + system time over the run, all
  * threads) and peak RSS per query and worker count, or with --json one array
  * `[{"query": 0, "events": N, "riffle": {"eventsPerSec": x, "peakRssMB": y, "cpuSecPerMEvents": c, "workers": w}}, ...]`
