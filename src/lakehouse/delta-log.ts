@@ -13,12 +13,12 @@
  * conflict checker. The local code below is unchanged; it is the local store's algorithm.
  */
 import { randomUUID } from 'node:crypto';
-import { link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Action, parseCommit, serializeCommit } from './actions.ts';
 import type { DataPathOptions } from './data-path.ts';
 import { DeltaTableError } from './errors.ts';
-import { isObjectStoreUrl, type ObjectStore, ObjectStoreError, openObjectStore } from '../object-store/index.ts';
+import { isObjectStoreUrl, type ObjectStore, ObjectStoreError, openObjectStore, writeFileIfAbsent } from '../object-store/index.ts';
 
 const COMMIT_RE = /^(\d{20})\.json$/;
 const CHECKPOINT_RE = /^(\d{20})\.checkpoint(?:\.(\d{10})\.(\d{10}))?\.parquet$/;
@@ -201,17 +201,7 @@ export class DeltaLog {
   async tryWrite(version: number, actions: readonly Action[]): Promise<boolean> {
     if (this.store !== undefined) return this.store.putIfAbsent(`_delta_log/${versionName(version)}.json`, serializeCommit(actions));
     await mkdir(this.dir, { recursive: true });
-    const tmp = join(this.dir, `.${versionName(version)}.${randomUUID()}.json.tmp`);
-    await writeFile(tmp, serializeCommit(actions), { flag: 'wx' });
-    try {
-      await link(tmp, this.commitPath(version));
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw e;
-    } finally {
-      await unlink(tmp).catch(() => undefined); // best effort: a leftover .tmp is never read
-    }
+    return writeFileIfAbsent(this.commitPath(version), serializeCommit(actions));
   }
 
   /**

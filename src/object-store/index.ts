@@ -8,7 +8,7 @@
  * const store = openObjectStore('s3://lake/events');
  */
 export { type ObjectMeta, type ObjectStore, ObjectStoreError, checkKey, redact } from './object-store.ts';
-export { LocalObjectStore } from './local-store.ts';
+export { LocalObjectStore, writeFileIfAbsent } from './local-store.ts';
 export { S3ObjectStore } from './s3-store.ts';
 export { type S3Options, type S3Settings, s3Settings } from './s3-config.ts';
 export { AzureObjectStore } from './azure-store.ts';

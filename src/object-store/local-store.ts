@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { checkKey, type ObjectMeta, type ObjectStore, ObjectStoreError, toBytes } from './object-store.ts';
 
 const absent = (e: unknown): boolean => {
@@ -122,17 +122,7 @@ export class LocalObjectStore implements ObjectStore {
   async putIfAbsent(key: string, data: Uint8Array | string): Promise<boolean> {
     const path = await this.#path(key);
     await mkdir(dirname(path), { recursive: true });
-    const tmp = join(dirname(path), `.${key.split('/').pop() as string}.${randomUUID()}.tmp`);
-    await writeFile(tmp, toBytes(data), { flag: 'wx' });
-    try {
-      await link(tmp, path);
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw e;
-    } finally {
-      await unlink(tmp).catch(() => undefined); // best effort: a leftover .tmp is never read
-    }
+    return writeFileIfAbsent(path, toBytes(data));
   }
 
   async list(prefix: string): Promise<ObjectMeta[]> {
@@ -170,3 +160,20 @@ export class LocalObjectStore implements ObjectStore {
   }
 }
 
+/**
+ * Writes `path` only if nothing is there, atomically: a temporary file beside it, then `link` (EEXIST: taken, false).
+ * Readers never see a partial file; of concurrent writers exactly one wins. The Delta log's local commits use it too.
+ */
+export async function writeFileIfAbsent(path: string, data: Uint8Array | string): Promise<boolean> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomUUID()}.tmp`);
+  await writeFile(tmp, data, { flag: 'wx' });
+  try {
+    await link(tmp, path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    await unlink(tmp).catch(() => undefined); // best effort: a leftover .tmp is never read
+  }
+}

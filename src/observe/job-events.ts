@@ -14,6 +14,7 @@
 import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { PipelineGraph, PipelineResult, StepMetrics } from '../model/index.ts';
+import type { Progress } from '../runner/index.ts';
 
 /** The environment variable naming the events file of a `riffle run`. */
 export const JOB_EVENTS_ENV = 'RIFFLE_JOB_EVENTS';
@@ -33,17 +34,8 @@ export interface JobEdge {
   readonly collection: string;
 }
 
-/** What the engine reports while a job runs (the fields of the runner's Progress). */
-export interface JobProgress {
-  readonly elementsRead: number;
-  readonly sourcesDone: number;
-  readonly sources: number;
-  readonly bytesEstimated: number;
-  readonly phase: 'reading' | 'finishing';
-  readonly step?: string;
-  readonly elementsProcessed: number;
-  readonly deadLetters: number;
-}
+/** What the engine reports while a job runs: the runner's Progress, as written to the events file. */
+export type JobProgress = Progress;
 
 /** A dataset a job read or wrote: files as `file` + absolute path (OpenLineage's naming for local files). */
 export interface JobDataset {
