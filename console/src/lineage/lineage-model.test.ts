@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { LineageEvent } from '../api/types.ts';
+import { buildLineage, shortName } from './lineage-model.ts';
+
+const ev = (eventType: LineageEvent['eventType'], runId: string, job: string, t: number, inputs: string[], outputs: string[]): LineageEvent => ({
+  eventType, eventTime: new Date(Date.UTC(2026, 11, 7, 0, 0, t)).toISOString(), run: { runId, facets: {} }, job: { namespace: 'riffle', name: job, facets: {} },
+  inputs: inputs.map((name) => ({ namespace: 'file', name })), outputs: outputs.map((name) => ({ namespace: 'file', name })),
+});
+
+describe('lineage model', () => {
+  it('links input datasets to jobs and jobs to outputs, once per pair, with each job’s latest state and run count', () => {
+    const g = buildLineage([
+      ev('COMPLETE', 'r1', 'etl.ts', 2, ['/data/in.csv'], ['/data/out.jsonl']),
+      ev('START', 'r1', 'etl.ts', 1, ['/data/in.csv'], []),
+      ev('START', 'r2', 'etl.ts', 3, ['/data/in.csv'], []),
+      ev('FAIL', 'r2', 'etl.ts', 4, ['/data/in.csv'], []),
+      ev('COMPLETE', 'r3', 'report.ts', 5, ['/data/out.jsonl'], ['/data/report.html']),
+    ]);
+    assert.deepEqual(g.nodes.filter((n) => n.kind === 'job').map((n) => [n.name, n.state, n.runs]), [['etl.ts', 'FAIL', 2], ['report.ts', 'COMPLETE', 1]]);
+    assert.deepEqual(g.nodes.filter((n) => n.kind === 'dataset').map((n) => n.name).sort(), ['/data/in.csv', '/data/out.jsonl', '/data/report.html']);
+    assert.deepEqual(g.edges.map((e) => e.id).sort(), [
+      'ds:file:/data/in.csv>job:riffle:etl.ts', 'ds:file:/data/out.jsonl>job:riffle:report.ts', 'job:riffle:etl.ts>ds:file:/data/out.jsonl', 'job:riffle:report.ts>ds:file:/data/report.html',
+    ]);
+  });
+  it('shortens long paths', () => {
+    assert.equal(shortName('/tmp/x/out/revenue/part-0.jsonl'), '…/revenue/part-0.jsonl');
+    assert.equal(shortName('a/b'), 'a/b');
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * The lineage graph from OpenLineage RunEvents: a node per job (namespace + name) and per dataset, an edge from each
+ * input dataset to the job and from the job to each output; each job's latest event gives its state, and its runs
+ * are counted. Events of one run repeat the same datasets (START, then COMPLETE with outputs): edges are kept once.
+ */
+import type { LineageEvent } from '../api/types.ts';
+
+export interface LineageNode {
+  id: string;
+  kind: 'job' | 'dataset';
+  namespace: string;
+  name: string;
+  /** A job's latest event type (COMPLETE, FAIL, ...). */
+  state: string | null;
+  runs: number;
+  lastEventTime: string | null;
+}
+
+export interface LineageGraph {
+  nodes: LineageNode[];
+  edges: Array<{ id: string; from: string; to: string }>;
+}
+
+export const jobNodeId = (ns: string, name: string): string => `job:${ns}:${name}`;
+export const datasetNodeId = (ns: string, name: string): string => `ds:${ns}:${name}`;
+
+export function buildLineage(events: readonly LineageEvent[]): LineageGraph {
+  const nodes = new Map<string, LineageNode>();
+  const edges = new Map<string, { id: string; from: string; to: string }>();
+  const runsOf = new Map<string, Set<string>>();
+  const sorted = [...events].sort((a, b) => Date.parse(a.eventTime) - Date.parse(b.eventTime));
+  for (const e of sorted) {
+    const jid = jobNodeId(e.job.namespace, e.job.name);
+    const job = nodes.get(jid) ?? { id: jid, kind: 'job' as const, namespace: e.job.namespace, name: e.job.name, state: null, runs: 0, lastEventTime: null };
+    job.state = e.eventType;
+    job.lastEventTime = e.eventTime;
+    nodes.set(jid, job);
+    let runs = runsOf.get(jid);
+    if (runs === undefined) runsOf.set(jid, (runs = new Set()));
+    runs.add(e.run.runId);
+    job.runs = runs.size;
+    const dataset = (d: { namespace: string; name: string }) => {
+      const id = datasetNodeId(d.namespace, d.name);
+      const node = nodes.get(id) ?? { id, kind: 'dataset' as const, namespace: d.namespace, name: d.name, state: null, runs: 0, lastEventTime: null };
+      node.lastEventTime = e.eventTime;
+      nodes.set(id, node);
+      return id;
+    };
+    for (const d of e.inputs ?? []) {
+      const id = dataset(d);
+      edges.set(`${id}>${jid}`, { id: `${id}>${jid}`, from: id, to: jid });
+    }
+    for (const d of e.outputs ?? []) {
+      const id = dataset(d);
+      edges.set(`${jid}>${id}`, { id: `${jid}>${id}`, from: jid, to: id });
+    }
+  }
+  return { nodes: [...nodes.values()], edges: [...edges.values()] };
+}
+
+/** A short label for a dataset path: its last two segments (`out/revenue/part-0.jsonl` → `revenue/part-0.jsonl`). */
+export function shortName(name: string): string {
+  const parts = name.split('/').filter((p) => p !== '');
+  return parts.length <= 2 ? name : `…/${parts.slice(-2).join('/')}`;
+}
