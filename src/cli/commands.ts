@@ -13,6 +13,7 @@ import { defineCompletionCommand } from './completion-command.ts';
 import { defineConfigCommand } from './config-command.ts';
 import { defineContractCommand } from './contract-command.ts';
 import { defineDagCommand, defineSchedulerCommand } from './dag-command.ts';
+import { defineHarnessCommand } from './harness-command.ts';
 import { defineHelpCommand } from './help-command.ts';
 import { defineModelsCommand } from './models-command.ts';
 import { defineQualityCommand } from './quality-command.ts';
@@ -37,6 +38,7 @@ export const COMMANDS: readonly CommandFactory[] = [
   defineBusCommand,
   defineCdcCommand,
   defineServerCommand,
+  defineHarnessCommand,
   defineVersionCommand,
   defineHelpCommand,
   defineCompletionCommand,

@@ -204,7 +204,7 @@ describe('riffle (command line)', { concurrency: 4 }, () => {
     const v = await riffle(['-V']);
     assert.match(v.stdout, /^riffle \d+\.\d+\.\d+/);
     const typo = await riffle(['tabel']);
-    assert.match(typo.stderr, /did you mean 'table'\? commands: run, template, dag, scheduler, store, contract, table, sql, models, quality, bus, cdc, server, version, help, completion, config/);
+    assert.match(typo.stderr, /did you mean 'table'\? commands: run, template, dag, scheduler, store, contract, table, sql, models, quality, bus, cdc, server, harness, version, help, completion, config/);
   });
 
   it('--json owns stdout: what the pipeline logs goes to stderr, and stdout parses as one document', async () => {

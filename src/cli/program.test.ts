@@ -80,7 +80,7 @@ describe('riffle: the command tree', () => {
 
   it('unknown commands and options: exit 2, a message naming the command, and a suggestion', async () => {
     const cases: Array<[string[], RegExp, RegExp]> = [
-      [['tabel'], /^unknown command 'tabel'$/, /^did you mean 'table'\? commands: run, template, dag, scheduler, store, contract, table, sql, models, quality, bus, cdc, server, version, help, completion, config/],
+      [['tabel'], /^unknown command 'tabel'$/, /^did you mean 'table'\? commands: run, template, dag, scheduler, store, contract, table, sql, models, quality, bus, cdc, server, harness, version, help, completion, config/],
       [['dag', 'lsit'], /^unknown dag command 'lsit'$/, /^did you mean 'list'\? commands: list, show, test/],
       [['quality', 'checkpoint', 'rn', 'x.yaml'], /^unknown checkpoint command 'rn'$/, /did you mean 'run'\?/],
       [['dag', 'runs', 'demo', '--limt', '3'], /^riffle dag runs: unknown option --limt \(did you mean --limit\?\)$/, /^usage: riffle dag runs \[options\] <dag>/],

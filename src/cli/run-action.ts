@@ -9,7 +9,8 @@ import { loadPipeline, paramsOf, type LoadedPipeline } from './pipeline-module.t
 import { ProgressReporter } from './progress.ts';
 import { displayPath, formatRunReport, runReportJson, stringify } from './run-report.ts';
 import { describeTemplate } from './template-describe.ts';
-import type { JobControl } from '../runner/index.ts';
+import type { JobControl, StepSnapshot } from '../runner/index.ts';
+import { checkRunnerFlags, flinkRunnerOf, readRunnerFlag, type RunnerFlags } from './flink-run-options.ts';
 import { isObjectStoreUrl, ObjectStoreCheckpointStorage, openObjectStore } from '../object-store/index.ts';
 
 /** Options of `riffle run` itself that take no value; every other `--name` is a pipeline parameter. */
@@ -81,7 +82,8 @@ export async function runAction(tokens: readonly string[], io: CliIO, ctx: RunCo
     // Under `riffle server` ($RIFFLE_JOB_EVENTS): the graph, progress and result as JSON Lines too (src/observe).
     const eventsFile = process.env.RIFFLE_JOB_EVENTS;
     const events = eventsFile ? (await import('../observe/index.ts')).openJobEvents(eventsFile, p.graph) : undefined;
-    const { result, signal, stopped } = await runWithProgress(p, new riffle.LocalRunner(), options.progress, io, { ...runOptions, ...checkpointStorageOf(runOptions), pipelineModule, control }, events);
+    const runner = options.runner === 'flink' ? await flinkRunnerOf(options, io, options.progress) : new riffle.LocalRunner();
+    const { result, signal, stopped } = await runWithProgress(p, runner, options.progress && options.runner !== 'flink', io, { ...runOptions, ...checkpointStorageOf(runOptions), pipelineModule, control }, events);
     events?.result(result);
     io.out(options.json ? runReportJson(path, result, io.cwd) : formatRunReport(path, result, io.cwd));
     const warning = deadLetterWarning(result, io.cwd);
@@ -105,7 +107,7 @@ async function help(path: string | undefined, io: CliIO, showHelp: () => void): 
   return ExitCode.ok;
 }
 
-export interface RunFlags {
+export interface RunFlags extends RunnerFlags {
   json: boolean;
   explain: boolean;
   progress: boolean;
@@ -220,10 +222,13 @@ function splitArgs(argv: readonly string[], { definition }: LoadedPipeline): { o
       const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
       if (!Number.isSafeInteger(n)) throw new UsageError(`--max-restarts takes a whole number ≥ 0 (got '${String(value)}')`, { hint: 'e.g. --max-restarts 3' });
       options.maxRestarts = n;
+    } else if (!declared && readRunnerFlag(name, value, options)) {
+      // --runner, --flink-master, --parallelism (flink-run-options.ts)
     } else {
       params[name in definition.params ? name : camelCase(name) in definition.params ? camelCase(name) : name] = value;
     }
   }
+  checkRunnerFlags(options as RunFlags & Readonly<Record<string, unknown>>);
   return { options, params };
 }
 
@@ -315,7 +320,7 @@ async function runWithProgress(
   showProgress: boolean,
   io: CliIO,
   runOptions: RunOptionsGiven & { control: JobControl },
-  events?: { progress(p: Parameters<ProgressReporter['update']>[0]): void },
+  events?: { progress(p: Parameters<ProgressReporter['update']>[0]): void; steps(s: readonly StepSnapshot[]): void },
 ): Promise<{ result: PipelineResult; signal: NodeJS.Signals | undefined; stopped: string | undefined }> {
   const controller = new AbortController();
   const { control } = runOptions;
@@ -353,7 +358,7 @@ async function runWithProgress(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await p.run({ runner, signal: controller.signal, ...runOptions, onProgress: reporter || events ? (x: Parameters<ProgressReporter['update']>[0]) => (reporter?.update(x), events?.progress(x)) : undefined });
+    const result = await p.run({ runner, signal: controller.signal, ...runOptions, onProgress: reporter || events ? (x: Parameters<ProgressReporter['update']>[0]) => (reporter?.update(x), events?.progress(x)) : undefined, ...(events !== undefined ? { onStepMetrics: (steps: readonly StepSnapshot[]) => events.steps(steps) } : {}) });
     return { result, signal: received, stopped };
   } finally {
     process.off('SIGUSR1', onSavepoint);

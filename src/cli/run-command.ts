@@ -14,12 +14,13 @@ function tokensOf(cmd: Command): string[] {
 
 /** `riffle run` (also `riffle template run`: the same command under another parent). */
 export function defineRunCommand(ctx: CliContext): Command {
-  const cmd = defineCommand('run', 'build and run a pipeline module on the embedded engine', [
+  const cmd = defineCommand('run', 'build and run a pipeline module on the embedded engine (or on Flink)', [
     ['riffle run examples/quickstart.ts --output=out', 'run a pipeline with a parameter'],
     ['riffle run p.ts --json --no-progress', 'the result as one JSON document (logs go to stderr)'],
     ['riffle run p.ts --workers 4 --memory 1g', 'four workers, a 1 GiB memory budget'],
     ['riffle run p.ts --explain', 'the fused execution plan, without running'],
     ['riffle run p.ts --checkpoint-dir ck --checkpoint-interval 10s', 'checkpoints every 10 s; after a crash, the same with --resume'],
+    ['riffle run p.ts --runner=flink --flink-master=\'[local]\'', 'on Apache Flink through Beam\'s job server (fetched on first use)'],
     ['riffle run p.ts --help', "this help and the pipeline's parameters"],
   ])
     .argument('[pipeline]', 'the pipeline module (a .ts or .js file exporting Pipeline.define(...))')
@@ -42,6 +43,9 @@ export function defineRunCommand(ctx: CliContext): Command {
     .option('--savepoint-dir <dir>', 'SIGUSR1 stops the job with a savepoint written here (runs on worker threads)')
     .option('--from-savepoint <dir>', 'start from the newest savepoint in this directory, matching stateful steps by name')
     .option('--allow-non-restored-state', 'with --from-savepoint: drop saved state of steps the pipeline no longer has (else refused)')
+    .option('--runner <name>', 'local (the embedded engine, default) or flink (Beam\'s portable Flink runner; needs Java 17 and Maven)')
+    .option('--flink-master <master>', "with --runner=flink: '[local]' (an embedded Flink, default), '[auto]' or a JobManager's host:port")
+    .option('--parallelism <n>', "with --runner=flink: Flink's parallelism")
     .option('-h, --help', 'show this help; after a pipeline path, also its parameters')
     .allowUnknownOption()
     .allowExcessArguments();

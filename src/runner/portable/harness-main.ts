@@ -1,15 +1,8 @@
 /**
- * The harness process's entry point (what `riffle harness` will run; until the CLI has that command, runners start
- * `node --import tsx src/runner/portable/harness-main.ts --id=… --provision_endpoint=…`). Exit status 0 when the
- * runner closed the control stream, 1 (with the reason on stderr) otherwise.
+ * The harness process's entry point without the CLI (`node --import tsx src/runner/portable/harness-main.ts --id=…
+ * --provision_endpoint=…`), kept for scripts that start it directly; `riffle harness` (src/cli/harness-command.ts)
+ * runs the same code (harness-entry.ts) and is what the Flink runner's environments name.
  */
-import { FnHarness, parseHarnessArgs } from './fn-harness.ts';
+import { harnessEntry } from './harness-entry.ts';
 
-try {
-  const args = parseHarnessArgs(process.argv.slice(2));
-  const harness = await FnHarness.provision(args);
-  await harness.run();
-} catch (e) {
-  process.stderr.write(`riffle harness: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exitCode = 1;
-}
+process.exitCode = await harnessEntry(process.argv.slice(2));

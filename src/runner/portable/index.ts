@@ -18,3 +18,5 @@ export { JobClient, SubmittedJob, jobStateName, TERMINAL_STATES, type JobEvent, 
 export { stageArtifacts, type StagingReport } from './artifact-staging.ts';
 export { FnHarness, parseHarnessArgs, type HarnessOptions } from './fn-harness.ts';
 export { startWorkerPool, type WorkerPool } from './worker-pool.ts';
+export { FlinkRunner, failureLine, riffleBin, type FlinkRunnerOptions } from './flink-runner.ts';
+export { harnessEntry } from './harness-entry.ts';

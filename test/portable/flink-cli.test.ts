@@ -1,0 +1,54 @@
+// `riffle run <pipeline.ts> --runner=flink --flink-master='[local]'`, exactly as the acceptance checks type it: the
+// CLI fetches (cached) and starts Beam's Flink job server, Flink starts `riffle harness` (PROCESS environment), the
+// job states are printed, exit 0 on DONE with the embedded engine's output; a step the harness refuses exits 1
+// naming it. Needs Java 17 and Maven: run by .ci/tiers/portable-flink.sh (RIFFLE_PORTABLE_FLINK=1).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const enabled = process.env.RIFFLE_PORTABLE_FLINK === '1';
+const skip = !enabled && 'set RIFFLE_PORTABLE_FLINK=1 (.ci/tiers/portable-flink.sh)';
+const ROOT = resolve(import.meta.dirname, '../..');
+const FIXTURE = 'test/portable/fixtures/events-pipeline.ts';
+
+const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').sort() : []);
+
+function riffle(args: string[]) {
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/riffle.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 240_000, env: { ...process.env, NO_COLOR: '1' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - started };
+}
+
+test("riffle run --runner=flink --flink-master='[local]' runs the pipeline on Flink with the embedded engine's output", { skip, timeout: 300_000 }, () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'riffle-flink-cli-'));
+  try {
+    const local = riffle(['run', FIXTURE, `--output=${join(tmp, 'local.jsonl')}`, '--no-progress']);
+    assert.equal(local.status, 0, local.stderr);
+    const flink = riffle(['run', FIXTURE, `--output=${join(tmp, 'flink.jsonl')}`, '--runner=flink', '--flink-master=[local]']);
+    console.log(`riffle run --runner=flink: exit ${flink.status} in ${flink.ms} ms\n${flink.stderr.trim()}`);
+    assert.equal(flink.status, 0, flink.stderr);
+    assert.match(flink.stderr, /flink: RUNNING/);
+    assert.match(flink.stderr, /flink: DONE/);
+    assert.match(flink.stdout, /DONE/);
+    const expected = lines(join(tmp, 'local.jsonl'));
+    assert.ok(expected.length > 50);
+    assert.deepEqual(lines(join(tmp, 'flink.jsonl')), expected);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('a step the harness cannot run: exit 1, the error names it', { skip, timeout: 300_000 }, () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'riffle-flink-cli-'));
+  try {
+    const r = riffle(['run', FIXTURE, `--output=${join(tmp, 'x.jsonl')}`, '--side-input', '--runner=flink', '--flink-master=[local]', '--no-progress']);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /the Flink job ended FAILED: .*cannot run transform 'WriteLines'/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
