@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import layering from './scripts/eslint-layering.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'out/**', '.riffle/**', 'dist/**'] },
+  { ignores: ['node_modules/**', 'out/**', '.riffle/**', 'dist/**', 'console/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

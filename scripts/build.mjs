@@ -12,8 +12,11 @@
 //    are kept (errors name their class). Dependencies stay imports (node_modules).
 //    dist/.bundle-meta.json lists the sources in each bundle file (for tests; not published).
 // 3. dist/.build-stamp: bin/riffle.js runs dist/ in a checkout only when the stamp is newer than every source file.
+// 4. The web console (console/, vite) into console/dist/, which the package ships (package.json `files`) and
+//    `riffle server` serves at / (src/server/console-assets.ts); console/README.md says why it is built here.
+//    --no-console skips it (the console's sources have not changed, or only the library is wanted).
 //
-// Usage: node scripts/build.mjs [--outDir <dir>]   (exit 1 on a type error)
+// Usage: node scripts/build.mjs [--outDir <dir>] [--no-console]   (exit 1 on a type error or a failed console build)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -88,3 +91,17 @@ const bytes = Object.values(metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 // 3. Stamp.
 writeFileSync(join(outDir, '.build-stamp'), `${new Date().toISOString()}\n`);
 console.log(`build: ${declarations} declaration files and ${files.length} bundle files (${(bytes / 1024).toFixed(0)} KiB) in ${outDir}`);
+
+// 4. The console.
+if (!process.argv.includes('--no-console')) {
+  const started = Date.now();
+  const { build } = await import('vite');
+  try {
+    await build({ root: join(root, 'console'), configFile: join(root, 'console/vite.config.ts'), logLevel: 'warn' });
+  } catch (e) {
+    console.error(`build: the console's vite build failed: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  }
+  const assets = readdirSync(join(root, 'console/dist/assets'));
+  console.log(`build: console in console/dist (${assets.length} assets, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}

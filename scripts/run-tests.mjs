@@ -1,4 +1,5 @@
-// Runs every *.test.ts under src/, test/ and examples/ with node's test runner (Node 20 has no glob for --test).
+// Runs every *.test.ts under src/, test/, examples/ and console/ (the web console's unit tests, no browser) with node's
+// test runner (Node 20 has no glob for --test).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ function find(dir, out) {
   let names;
   try { names = readdirSync(dir); } catch { return out; }
   for (const name of names) {
-    if (name === 'node_modules') continue;
+    if (name === 'node_modules' || name === 'dist') continue;
     const path = join(dir, name);
     if (statSync(path).isDirectory()) find(path, out);
     else if (name.endsWith('.test.ts')) out.push(path);
@@ -17,7 +18,7 @@ function find(dir, out) {
 }
 
 const only = process.argv.slice(2);
-const files = only.length > 0 ? only : ['src', 'test', 'examples'].flatMap((d) => find(d, [])).sort();
+const files = only.length > 0 ? only : ['src', 'test', 'examples', 'console'].flatMap((d) => find(d, [])).sort();
 // Pipelines that reject records write dead letters to riffle-dead-letters/ in the working directory by default: keep
 // the tests' out of the tree (tests of the default location set the variable themselves).
 const deadLetters = process.env.RIFFLE_DEAD_LETTER_DIR ?? mkdtempSync(join(tmpdir(), 'riffle-test-dead-letters-'));

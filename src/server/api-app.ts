@@ -1,7 +1,8 @@
 /**
  * The server's Hono app: the API routes (jobs, DAGs, tokens) under /api with bearer-token authentication and
  * roles, the audit log of every mutating call, request metrics, errors as JSON, and the public routes —
- * `GET /openapi.json` (written from the routes' schemas), `GET /metrics` (Prometheus), `GET /healthz`, `GET /`.
+ * `GET /openapi.json` (written from the routes' schemas), `GET /metrics` (Prometheus), `GET /healthz`, and the web
+ * console at `GET /` and `/assets/*` (console-assets.ts).
  */
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -11,7 +12,7 @@ import type { LineageLog, RiffleMetrics } from '../observe/index.ts';
 import { ApiError, errorBody } from './api-error.ts';
 import { newApiApp, type ApiApp } from './api-kit.ts';
 import { AuditLog, outcomeOf } from './audit-log.ts';
-import { CONSOLE_PAGE } from './console-page.ts';
+import { defaultConsoleDir, serveConsole } from './console-assets.ts';
 import type { DagService } from './dag-service.ts';
 import { registerDagRoutes } from './dag-routes.ts';
 import type { JobManager } from './job-manager.ts';
@@ -29,6 +30,8 @@ export interface ApiAppDeps {
   readonly metrics: RiffleMetrics;
   readonly version: string;
   readonly logError: (e: unknown) => void;
+  /** The built web console (default console/dist/ of the package; see console-assets.ts). */
+  readonly consoleDir?: string;
 }
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -91,7 +94,7 @@ export function apiApp(deps: ApiAppDeps): ApiApp {
   app.get('/openapi.json', (c) => c.json((doc ??= document())));
   app.get('/healthz', (c) => c.json({ ok: true, version: deps.version }));
   app.get('/metrics', async (c) => c.body(await deps.metrics.text(), 200, { 'content-type': deps.metrics.contentType }));
-  app.get('/', (c) => c.html(CONSOLE_PAGE));
+  serveConsole(app, deps.consoleDir ?? defaultConsoleDir());
 
   // A path the API has, with a method it does not take: 405 and the methods it takes (Allow).
   let routes: Array<{ pattern: RegExp; methods: string[] }> | undefined;
@@ -101,7 +104,7 @@ export function apiApp(deps: ApiAppDeps): ApiApp {
   const allowed = (path: string): string[] => {
     routes ??= [
       ...Object.entries((doc ??= document()).paths ?? {}).map(([p, ops]) => ({ pattern: patternOf(p), methods: Object.keys(ops ?? {}).map((m) => m.toUpperCase()) })),
-      ...['/openapi.json', '/healthz', '/metrics', '/'].map((p) => ({ pattern: patternOf(p), methods: ['GET'] })),
+      ...['/openapi.json', '/healthz', '/metrics', '/', '/assets/{file}'].map((p) => ({ pattern: patternOf(p), methods: ['GET'] })),
     ];
     return routes.find((r) => r.pattern.test(path))?.methods ?? [];
   };

@@ -1,0 +1,60 @@
+/** The lineage graph: datasets ↔ jobs from the OpenLineage RunEvents the server keeps (GET /api/lineage). */
+import { useCallback, useMemo, useState } from 'react';
+import { api, query } from '../api/client.ts';
+import type { LineageEvent } from '../api/types.ts';
+import { ErrorBox, KeyValues, Missing, PageHeader, StateBadge } from '../components/common.tsx';
+import { FlowGraph } from '../components/FlowGraph.tsx';
+import { ago, time } from '../lib/format.ts';
+import { usePoll } from '../lib/use-poll.ts';
+import type { ElkInput } from '../jobs/graph-model.ts';
+import { buildLineage, shortName } from '../lineage/lineage-model.ts';
+
+export function Lineage() {
+  const events = usePoll(() => api<{ events: LineageEvent[] }>('GET', `/api/lineage${query({ limit: 5000 })}`), 10_000, 'lineage');
+  const [selected, setSelected] = useState<string | null>(null);
+  const graph = useMemo(() => buildLineage(events.data?.events ?? []), [events.data]);
+  const input: ElkInput = useMemo(() => ({
+    id: 'lineage',
+    layoutOptions: { 'elk.algorithm': 'layered', 'elk.direction': 'RIGHT', 'elk.layered.spacing.nodeNodeBetweenLayers': '60', 'elk.spacing.nodeNode': '16' },
+    children: graph.nodes.map((n) => ({ id: n.id, width: n.kind === 'job' ? 200 : 230, height: n.kind === 'job' ? 48 : 40 })),
+    edges: graph.edges.map((e) => ({ id: e.id, sources: [e.from], targets: [e.to] })),
+  }), [graph]);
+  const look = useCallback((id: string) => {
+    const n = graph.nodes.find((x) => x.id === id)!;
+    if (n.kind === 'job') {
+      const bad = n.state === 'FAIL' || n.state === 'ABORT';
+      return {
+        className: 'lineage-job',
+        style: { background: bad ? '#fde7e6' : '#eaf1fd', borderColor: bad ? '#c9372c' : '#1f5fbf' },
+        label: <div className="step-node"><div className="step-name" title={n.name}>⚙ {shortName(n.name)}</div><div className="step-meta"><span>{n.runs} run{n.runs === 1 ? '' : 's'}</span><span>{n.state}</span></div></div>,
+      };
+    }
+    return {
+      className: 'lineage-dataset',
+      style: { background: '#ffffff', borderColor: '#8d99a8', borderRadius: 18 },
+      label: <div className="step-node"><div className="step-name" title={`${n.namespace}:${n.name}`}>▤ {shortName(n.name)}</div><div className="step-meta"><span>{n.namespace}</span></div></div>,
+    };
+  }, [graph]);
+  const node = graph.nodes.find((n) => n.id === selected);
+  const related = node ? (events.data?.events ?? []).filter((e) => (node.kind === 'job' ? `job:${e.job.namespace}:${e.job.name}` === node.id : [...e.inputs, ...e.outputs].some((d) => `ds:${d.namespace}:${d.name}` === node.id))).slice(-20).reverse() : [];
+  return (
+    <div className="page">
+      <PageHeader title="Lineage" sub={`${graph.nodes.filter((n) => n.kind === 'job').length} jobs, ${graph.nodes.filter((n) => n.kind === 'dataset').length} datasets, from ${events.data?.events.length ?? 0} OpenLineage events`} />
+      <ErrorBox error={events.error} />
+      <div className="split">
+        <section className="panel grow">
+          {graph.nodes.length > 0 ? <FlowGraph input={input} look={look} selected={selected} onSelect={setSelected} height={520} /> : <p className="muted">{events.loading ? 'loading…' : 'No lineage events yet: each job run emits them.'}</p>}
+          <Missing>Lineage comes from the server's jobs (files their sources read and sinks write). Orchestrator tasks and column-level facets are not emitted by the server yet.</Missing>
+        </section>
+        {node ? (
+          <section className="panel side" data-testid="lineage-panel">
+            <h2>{node.kind === 'job' ? 'Job' : 'Dataset'}</h2>
+            <KeyValues rows={[['namespace', node.namespace], ['name', <span key="n" className="mono small">{node.name}</span>], ['last event', time(node.lastEventTime)], ...(node.kind === 'job' ? [['runs', String(node.runs)] as [string, string]] : [])]} />
+            <h3>Recent events</h3>
+            <table className="grid-table compact"><tbody>{related.map((e, i) => <tr key={i}><td><StateBadge state={e.eventType} /></td><td className="mono small ellipsis">{e.job.name}</td><td className="small">{ago(e.eventTime)}</td></tr>)}</tbody></table>
+          </section>
+        ) : null}
+      </div>
+    </div>
+  );
+}
