@@ -2,7 +2,9 @@
 # Server tier: `riffle server` against its own OpenAPI document with Schemathesis (PyPI, into a cached venv under
 # ${RIFFLE_CACHE:-$HOME/.cache/riffle}/py-schemathesis): no 5xx, only documented statuses, content types and bodies
 # (test/integration/server/schemathesis.test.ts; RIFFLE_SCHEMATHESIS_EXAMPLES sets examples per operation, 10);
-# and its jobs' OpenLineage events rebuilt by openlineage-python (py-openlineage venv; openlineage.test.ts).
+# and its OpenLineage events rebuilt by openlineage-python (py-openlineage venv; openlineage.test.ts) and validated
+# against the OpenLineage JSON schema with jsonschema when the spec folder is in ${RIFFLE_CACHE}/openlineage-spec
+# (openlineage-schema.test.ts; no registry ships it: copy website/static/spec of the OpenLineage repository there).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 echo "== integration: riffle server API (schemathesis)"
@@ -23,7 +25,7 @@ else
 fi
 # openlineage-python: the client's classes check the server's OpenLineage events (openlineage.test.ts).
 OL_VENV="${RIFFLE_CACHE:-$HOME/.cache/riffle}/py-openlineage"
-OL_PINS="openlineage-python==1.54.0"
+OL_PINS="openlineage-python==1.54.0 jsonschema==4.26.0"
 if [[ -x "$OL_VENV/bin/python" && -f "$OL_VENV/.riffle-pins" && "$(cat "$OL_VENV/.riffle-pins")" == "$OL_PINS" ]]; then
   echo "== openlineage-python venv ready: $OL_VENV"
 else

@@ -3,6 +3,6 @@
  * (openlineage.ts) and the event stream a job writes for it
  * (job-events.ts). Light to import: prom-client loads only when metrics are created.
  */
-export { JOB_EVENTS_ENV, datasetsOf, graphOf, openJobEvents, parseJobEvents, type JobDataset, type JobEdge, type JobEvent, type JobEventsWriter, type JobProgress, type JobStep } from './job-events.ts';
-export { createRiffleMetrics, type RiffleMetrics, type RiffleMetricsOptions, type StateGauges } from './riffle-metrics.ts';
+export { JOB_EVENTS_ENV, datasetsOf, graphOf, openJobEvents, parseJobEvents, type JobDataset, type JobEdge, type JobEvent, type JobEventsWriter, type JobProgress, type JobStep, type JobStepSnapshot } from './job-events.ts';
+export { createRiffleMetrics, MAX_STEP_SERIES_STEPS, type LiveStepFigures, type RiffleMetrics, type RiffleMetricsOptions, type StateGauges } from './riffle-metrics.ts';
 export { LineageLog, lineageRunId, runEvent, OPENLINEAGE_SCHEMA_URL, RIFFLE_NAMESPACE, RIFFLE_PRODUCER, type RunEvent, type RunEventInput, type RunEventType } from './openlineage.ts';

@@ -4,6 +4,7 @@
  * and metrics. Three kinds of line, in this order:
  * - `graph` once the pipeline is built and its parameters checked (steps and edges): the job is about to run;
  * - `progress` while it runs (at most every 250 ms: elements read and emitted, sources done, rejected records);
+ * - `steps` while it runs (about every second, and once at the end): each step's counters and watermarks;
  * - `result` when the run ends (its state and each step's elements in/out, errors and dropped-late elements).
  * Appends are single writes of whole lines, so a reader sees whole lines but for, at worst, a torn last one (the
  * process was killed mid-write), which it skips.
@@ -14,7 +15,7 @@
 import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { PipelineGraph, PipelineResult, StepMetrics } from '../model/index.ts';
-import type { Progress } from '../runner/index.ts';
+import type { Progress, StepSnapshot } from '../runner/index.ts';
 
 /** The environment variable naming the events file of a `riffle run`. */
 export const JOB_EVENTS_ENV = 'RIFFLE_JOB_EVENTS';
@@ -37,6 +38,9 @@ export interface JobEdge {
 /** What the engine reports while a job runs: the runner's Progress, as written to the events file. */
 export type JobProgress = Progress;
 
+/** A step's live figures, as the runner reports them (watermarks in event-time ms, null before the first). */
+export type JobStepSnapshot = StepSnapshot;
+
 /** A dataset a job read or wrote: files as `file` + absolute path (OpenLineage's naming for local files). */
 export interface JobDataset {
   readonly namespace: string;
@@ -46,6 +50,7 @@ export interface JobDataset {
 export type JobEvent =
   | { readonly type: 'graph'; readonly at: number; readonly steps: readonly JobStep[]; readonly edges: readonly JobEdge[] }
   | ({ readonly type: 'progress'; readonly at: number } & JobProgress)
+  | { readonly type: 'steps'; readonly at: number; readonly steps: readonly JobStepSnapshot[] }
   | {
     readonly type: 'result'; readonly at: number; readonly state: string; readonly durationMs: number; readonly steps: readonly StepMetrics[]; readonly deadLetters: number;
     /** The engine's last progress report (never throttled away): elements read and emitted in all. */
@@ -109,6 +114,8 @@ export function datasetsOf(graph: PipelineGraph): { inputs: JobDataset[]; output
 /** Appends a job's events to a file. */
 export interface JobEventsWriter {
   progress(p: JobProgress): void;
+  /** The runner's step figures (it calls about once a second): written as they come. */
+  steps(s: readonly JobStepSnapshot[]): void;
   result(r: PipelineResult): void;
 }
 
@@ -127,6 +134,9 @@ export function openJobEvents(path: string, graph: PipelineGraph, now: () => num
       const { elementsRead, sourcesDone, sources, bytesEstimated, phase, step, elementsProcessed, deadLetters } = p;
       write({ type: 'progress', at: t, elementsRead, sourcesDone, sources, bytesEstimated, phase, ...(step !== undefined ? { step } : {}), elementsProcessed, deadLetters });
     },
+    steps(list) {
+      write({ type: 'steps', at: now(), steps: list.map(({ step, elementsIn, elementsOut, errors, droppedLate, inputWatermark, outputWatermark }) => ({ step, elementsIn, elementsOut, errors, droppedLate, inputWatermark, outputWatermark })) });
+    },
     result(r) {
       write({
         type: 'result', at: now(), state: r.state, durationMs: r.durationMs, steps: r.metrics.steps, deadLetters: r.deadLetterCount ?? r.deadLetters.length,
@@ -143,7 +153,7 @@ export function parseJobEvents(text: string): JobEvent[] {
     if (line.trim() === '') continue;
     try {
       const e = JSON.parse(line) as JobEvent;
-      if (e !== null && typeof e === 'object' && (e.type === 'graph' || e.type === 'progress' || e.type === 'result')) events.push(e);
+      if (e !== null && typeof e === 'object' && (e.type === 'graph' || e.type === 'progress' || e.type === 'steps' || e.type === 'result')) events.push(e);
     } catch {
       // A line cut by a kill: the next one (if any) is whole.
     }

@@ -11,6 +11,7 @@ import { appendFileSync } from 'node:fs';
 import type { JobDataset } from './job-events.ts';
 
 export const OPENLINEAGE_SCHEMA_URL = 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent';
+const PARENT_FACET_SCHEMA_URL = 'https://openlineage.io/spec/facets/1-1-0/ParentRunFacet.json#/$defs/ParentRunFacet';
 const ERROR_FACET_SCHEMA_URL = 'https://openlineage.io/spec/facets/1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet';
 /** Who produced the events (a URI naming the producer; the server adds its version). */
 export const RIFFLE_PRODUCER = 'urn:riffle:server';
@@ -30,9 +31,9 @@ export interface RunEvent {
   readonly outputs: ReadonlyArray<JobDataset & { readonly facets: Record<string, unknown>; readonly outputFacets: Record<string, unknown> }>;
 }
 
-/** A UUID (RFC 4122 layout, version 5 bits) derived from the job id. */
-export function lineageRunId(jobId: string): string {
-  const h = createHash('sha256').update(`riffle-job:${jobId}`).digest('hex');
+/** A UUID (RFC 4122 layout, version 5 bits) derived from the job id (or from another kind's key: `riffle-task:…`). */
+export function lineageRunId(jobId: string, kind = 'riffle-job'): string {
+  const h = createHash('sha256').update(`${kind}:${jobId}`).digest('hex');
   const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
@@ -48,6 +49,10 @@ export interface RunEventInput {
   readonly errorMessage?: string;
   /** Default RIFFLE_PRODUCER. */
   readonly producer?: string;
+  /** The run id, when it is not lineageRunId(jobId) (an orchestrator task's attempt). */
+  readonly runId?: string;
+  /** The run this one belongs to (a task's DAG run): a ParentRunFacet. */
+  readonly parent?: { readonly runId: string; readonly jobName: string };
 }
 
 export function runEvent(o: RunEventInput): RunEvent {
@@ -59,8 +64,11 @@ export function runEvent(o: RunEventInput): RunEvent {
     producer,
     schemaURL: OPENLINEAGE_SCHEMA_URL,
     run: {
-      runId: lineageRunId(o.jobId),
-      facets: o.errorMessage === undefined ? {} : { errorMessage: { _producer: producer, _schemaURL: ERROR_FACET_SCHEMA_URL, message: o.errorMessage, programmingLanguage: 'TypeScript' } },
+      runId: o.runId ?? lineageRunId(o.jobId),
+      facets: {
+        ...(o.parent === undefined ? {} : { parent: { _producer: producer, _schemaURL: PARENT_FACET_SCHEMA_URL, run: { runId: o.parent.runId }, job: { namespace: RIFFLE_NAMESPACE, name: o.parent.jobName } } }),
+        ...(o.errorMessage === undefined ? {} : { errorMessage: { _producer: producer, _schemaURL: ERROR_FACET_SCHEMA_URL, message: o.errorMessage, programmingLanguage: 'TypeScript' } }),
+      },
     },
     job: { namespace: RIFFLE_NAMESPACE, name: o.jobName, facets: {} },
     inputs: (o.inputs ?? []).map((d) => ({ ...dataset(d), inputFacets: {} })),

@@ -4,6 +4,11 @@
  * - `riffle_job_elements_total{job,step,direction}`: elements into and out of each step of a finished job;
  *   `riffle_job_step_errors_total{job,step}` and `riffle_job_step_dropped_late_total{job,step}` beside it;
  * - `riffle_job_progress_elements{job,kind}`: a running job's elements read / emitted so far (its live progress);
+ * - `riffle_step_elements{job,step,direction}`, `riffle_step_errors`, `riffle_step_dropped_late`,
+ *   `riffle_step_throughput{job,step,direction}` (elements/s), `riffle_step_watermark_seconds` and
+ *   `riffle_step_watermark_lag_seconds{job,step}`: running jobs' live step figures, set at each scrape (so a job's
+ *   series go when it ends), at most MAX_STEP_SERIES_STEPS steps per job;
+ * - `riffle_pool_slots_used{pool}` and `riffle_bus_backlog{topic,subscription}` when the server has pools / a bus;
  * - `riffle_dag_runs{dag,state}` and `riffle_task_instances{state}`: the orchestrator store's runs and task instances;
  * - `riffle_http_requests_total{method,route,status}` and `riffle_http_request_duration_seconds{method,route}`;
  * - the process's own figures (`riffle_process_*`, `riffle_nodejs_*`: CPU, memory, event-loop lag).
@@ -22,7 +27,30 @@ export interface StateGauges {
   dagRuns(rows: ReadonlyArray<{ dag: string; state: string; count: number }>): void;
   taskInstances(countByState: Readonly<Record<string, number>>): void;
   jobProgress(job: string, elementsRead: number, elementsProcessed: number): void;
+  /** A running job's latest step figures (the first MAX_STEP_SERIES_STEPS steps). */
+  steps(job: string, steps: ReadonlyArray<LiveStepFigures>): void;
+  /** Slots of each orchestrator pool that queued and running task instances take. */
+  pools(rows: ReadonlyArray<{ pool: string; used: number }>): void;
+  /** Messages each bus subscription has not acknowledged yet. */
+  busBacklog(rows: ReadonlyArray<{ topic: string; subscription: string; backlog: number }>): void;
 }
+
+/** What /metrics shows of a step of a running job. */
+export interface LiveStepFigures {
+  readonly step: string;
+  readonly elementsIn: number;
+  readonly elementsOut: number;
+  readonly errors: number;
+  readonly droppedLate: number;
+  readonly inPerSecond: number | null;
+  readonly outPerSecond: number | null;
+  /** Event-time ms of the output watermark (finite), else null. */
+  readonly watermark: number | null;
+  readonly watermarkLagMs: number | null;
+}
+
+/** Steps of one job that get series (a bound on the labels a huge graph can make). */
+export const MAX_STEP_SERIES_STEPS = 200;
 
 export interface RiffleMetrics {
   /** The content type of `text()` (Prometheus text format 0.0.4). */
@@ -59,6 +87,15 @@ export async function createRiffleMetrics(options: RiffleMetricsOptions = {}): P
     name: 'riffle_http_request_duration_seconds', help: 'HTTP request latency per method and route pattern.', labelNames: ['method', 'route'], registers,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
   });
+  const stepElements = new prom.Gauge({ name: 'riffle_step_elements', help: "Elements into and out of a running job's step so far.", labelNames: ['job', 'step', 'direction'], registers });
+  const liveErrors = new prom.Gauge({ name: 'riffle_step_errors', help: "Elements a running job's step rejected so far.", labelNames: ['job', 'step'], registers });
+  const stepLate = new prom.Gauge({ name: 'riffle_step_dropped_late', help: "Elements a running job's step dropped as late so far.", labelNames: ['job', 'step'], registers });
+  const stepRate = new prom.Gauge({ name: 'riffle_step_throughput', help: "Elements a second into / out of a running job's step (last interval).", labelNames: ['job', 'step', 'direction'], registers });
+  const stepWatermark = new prom.Gauge({ name: 'riffle_step_watermark_seconds', help: "A running job's step output watermark (event time, Unix seconds).", labelNames: ['job', 'step'], registers });
+  const stepLag = new prom.Gauge({ name: 'riffle_step_watermark_lag_seconds', help: "Processing time minus a running job's step output watermark.", labelNames: ['job', 'step'], registers });
+  const poolSlots = new prom.Gauge({ name: 'riffle_pool_slots_used', help: 'Slots of an orchestrator pool that queued and running task instances take.', labelNames: ['pool'], registers });
+  const busBacklog = new prom.Gauge({ name: 'riffle_bus_backlog', help: "Messages of a bus topic a subscription has not acknowledged.", labelNames: ['topic', 'subscription'], registers });
+  const live = [stepElements, liveErrors, stepLate, stepRate, stepWatermark, stepLag, poolSlots, busBacklog];
   if (options.processMetrics !== false) prom.collectDefaultMetrics({ register: registry, prefix: 'riffle_' });
 
   const gauges: StateGauges = {
@@ -78,6 +115,25 @@ export async function createRiffleMetrics(options: RiffleMetricsOptions = {}): P
       progress.set({ job, kind: 'read' }, read);
       progress.set({ job, kind: 'processed' }, processed);
     },
+    steps(job, steps) {
+      for (const s of steps.slice(0, MAX_STEP_SERIES_STEPS)) {
+        const step = s.step;
+        stepElements.set({ job, step, direction: 'in' }, s.elementsIn);
+        stepElements.set({ job, step, direction: 'out' }, s.elementsOut);
+        liveErrors.set({ job, step }, s.errors);
+        stepLate.set({ job, step }, s.droppedLate);
+        if (s.inPerSecond !== null) stepRate.set({ job, step, direction: 'in' }, s.inPerSecond);
+        if (s.outPerSecond !== null) stepRate.set({ job, step, direction: 'out' }, s.outPerSecond);
+        if (s.watermark !== null) stepWatermark.set({ job, step }, s.watermark / 1000);
+        if (s.watermarkLagMs !== null) stepLag.set({ job, step }, s.watermarkLagMs / 1000);
+      }
+    },
+    pools(rows) {
+      for (const r of rows) poolSlots.set({ pool: r.pool }, r.used);
+    },
+    busBacklog(rows) {
+      for (const r of rows) busBacklog.set({ topic: r.topic, subscription: r.subscription }, r.backlog);
+    },
   };
   return {
     contentType: registry.contentType,
@@ -95,6 +151,7 @@ export async function createRiffleMetrics(options: RiffleMetricsOptions = {}): P
     },
     async text() {
       progress.reset();
+      for (const g of live) g.reset();
       await options.refresh?.(gauges);
       return registry.metrics();
     },

@@ -21,6 +21,9 @@ export interface PipelineTaskResult {
   state: string;
   durationMs: number;
   deadLetters: number;
+  /** The files the pipeline read and wrote (OpenLineage datasets: namespace `file`, absolute paths), as far as known. */
+  inputs: Array<{ namespace: string; name: string }>;
+  outputs: Array<{ namespace: string; name: string }>;
 }
 
 interface DefinitionLike {
@@ -46,6 +49,7 @@ export function pipeline(o: PipelineTaskOptions): TaskFn<Record<string, unknown>
     // deadLetters holds the first records only; the count covers them all, and the file holds them.
     const deadLetters = result.deadLetterCount ?? result.deadLetters.length;
     ctx.log(`pipeline ${result.state} in ${result.durationMs} ms (${deadLetters} dead letters${result.deadLetterPath ? ` in ${result.deadLetterPath}` : ''})`);
-    return { state: result.state, durationMs: result.durationMs, deadLetters };
+    const { datasetsOf } = await import('../observe/index.ts');
+    return { state: result.state, durationMs: result.durationMs, deadLetters, ...datasetsOf(p.graph) };
   };
 }

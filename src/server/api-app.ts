@@ -26,6 +26,8 @@ export interface ApiAppDeps {
   readonly dags: DagService;
   readonly tokens: TokenStore;
   readonly lineage: LineageLog;
+  /** Brings the orchestrator tasks' lineage events up to date. */
+  readonly pollTaskLineage?: () => Promise<unknown>;
   readonly audit: AuditLog;
   readonly metrics: RiffleMetrics;
   readonly version: string;
@@ -83,7 +85,7 @@ export function apiApp(deps: ApiAppDeps): ApiApp {
   registerJobRoutes(app, deps.jobs);
   registerDagRoutes(app, deps.dags);
   registerTokenRoutes(app, deps.tokens);
-  registerLineageRoutes(app, deps.lineage);
+  registerLineageRoutes(app, deps.lineage, deps.pollTaskLineage);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'a token from riffle server token create (or $RIFFLE_ADMIN_TOKEN)' });
   const document = () => app.getOpenAPI31Document({

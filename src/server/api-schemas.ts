@@ -93,16 +93,43 @@ export const JobLogSchema = z.object({
   complete: z.boolean().openapi({ description: 'whether the job has ended (the log grows no more)' }),
 }).openapi('JobLog');
 
+const watermarkFields = {
+  watermark: isoTime.nullable().openapi({ description: "the step's output watermark (event time); null before the first one and once the input ended" }),
+  inputEnded: z.boolean().openapi({ description: "the watermark reached the end of the input (the step's input is done)" }),
+  watermarkLagMs: z.number().nullable().openapi({ description: 'processing time minus the output watermark, while the job runs' }),
+};
+
 const stepMetricsSchema = z.object({
   elementsIn: z.number(),
   elementsOut: z.number(),
   errors: z.number(),
   droppedLate: z.number(),
-  watermark: isoTime.nullable().openapi({ description: 'not reported by the local runner yet: null' }),
+  ...watermarkFields,
+  inPerSecond: z.number().nullable().openapi({ description: 'elements a second into the step over the last interval (live only)' }),
+  outPerSecond: z.number().nullable(),
+  backlog: z.number().nullable().openapi({ description: 'elements waiting for the step, where the runner knows it (the local runner does not: null)' }),
+  live: z.boolean().openapi({ description: 'true: a live snapshot of a running job; false: the final counts' }),
+  at: isoTime.nullable().openapi({ description: 'when the live snapshot was taken' }),
+}).openapi('StepMetrics');
+
+export const StepHistoryQuery = z.object({
+  step: z.string().min(1).max(1000).optional().openapi({ param: { name: 'step', in: 'query' }, description: "only this step's history" }),
+  limit: z.coerce.number().int().min(1).max(300).optional().openapi({ param: { name: 'limit', in: 'query' }, description: 'the last N points of each step (default 300)' }),
 });
 
+export const StepHistorySchema = z.object({
+  job: z.string(),
+  steps: z.array(z.object({
+    step: z.string(),
+    points: z.array(z.object({
+      at: isoTime, elementsIn: z.number(), elementsOut: z.number(), errors: z.number(), droppedLate: z.number(), ...watermarkFields,
+      inPerSecond: z.number().nullable(), outPerSecond: z.number().nullable(),
+    })),
+  })),
+}).openapi('StepHistory');
+
 export const JobGraphSchema = z.object({
-  steps: z.array(z.object({ name: z.string(), kind: z.string(), metrics: stepMetricsSchema.nullable().openapi({ description: 'per-step counts, once the job has ended (the local runner reports them at the end)' }) })),
+  steps: z.array(z.object({ name: z.string(), kind: z.string(), metrics: stepMetricsSchema.nullable().openapi({ description: 'live figures while the job runs (about every second), final counts once it ended; null before the first report' }) })),
   edges: z.array(z.object({ from: z.string(), to: z.string(), kind: z.enum(['main', 'side']), collection: z.string() })),
   progress: z.object({
     elementsRead: z.number(), elementsProcessed: z.number(), deadLetters: z.number(), sourcesDone: z.number(), sources: z.number(), bytesEstimated: z.number(),

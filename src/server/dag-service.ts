@@ -21,6 +21,9 @@ export interface DagServiceOptions {
   readonly projectDir: string;
 }
 
+/** A task instance that has started, and its return value (XCom return_value) once it succeeded. */
+export type TaskAttempt = TaskInstanceRecord & { readonly value?: unknown };
+
 export class DagService {
   constructor(private readonly o: DagServiceOptions) {}
 
@@ -83,6 +86,30 @@ export class DagService {
     });
     if (found === undefined) throw noDag(dagId, []);
     return found;
+  }
+
+  /** Every task instance that has started, with its return value once it succeeded (for task lineage). */
+  async attempts(): Promise<TaskAttempt[]> {
+    return (await this.read(async (s) => {
+      const out: TaskAttempt[] = [];
+      for (const d of await s.listDags()) {
+        for (const ti of await s.listTaskInstances({ dagId: d.dagId })) {
+          if (ti.tryNumber < 1 || ti.startDate === null) continue;
+          const value = ti.state === 'success' ? (await s.getXCom(ti, 'return_value'))?.value : undefined;
+          out.push({ ...ti, value });
+        }
+      }
+      return out;
+    })) ?? [];
+  }
+
+  /** Pool slots that queued and running task instances take, per pool (for /metrics). */
+  async poolUse(): Promise<Array<{ pool: string; used: number }>> {
+    return (await this.read(async (s) => {
+      const used = new Map<string, number>();
+      for (const d of await s.listDags()) for (const ti of await s.listTaskInstances({ dagId: d.dagId, states: ['queued', 'running'] })) used.set(ti.pool, (used.get(ti.pool) ?? 0) + ti.poolSlots);
+      return [...used].map(([pool, n]) => ({ pool, used: n }));
+    })) ?? [];
   }
 
   /** Counts for /metrics: runs per DAG and state, task instances per state. */

@@ -23,6 +23,7 @@ import { ACTIVE_JOB_STATES, countsOf, jobDir, loadJobs, saveJob, type JobRecord,
 import { checkPipelinePath, keyOfParamError, paramTokens } from './job-submission.ts';
 import { errorDocumentOf, runRiffle, spawnRiffle } from './riffle-child.ts';
 import { ensureDir } from './server-dir.ts';
+import { StepHistory } from './step-history.ts';
 
 export interface JobManagerOptions {
   readonly jobsDir: string;
@@ -44,6 +45,8 @@ interface Active {
   readonly exited: Promise<void>;
   eventsOffset: number;
   started: boolean;
+  /** The job's live step figures (its `steps` events). */
+  readonly steps: StepHistory;
   killTimer?: NodeJS.Timeout;
 }
 
@@ -55,6 +58,8 @@ export class JobManager {
   private version = 0;
   private cachedVersion = -1;
   private readonly cache = new Map<string, string>();
+  /** Step histories of ended jobs read back from their files (a few). */
+  private readonly endedSteps = new Map<string, StepHistory>();
 
   constructor(private readonly o: JobManagerOptions) {
     ensureDir(o.jobsDir);
@@ -148,7 +153,7 @@ export class JobManager {
         resolve();
       });
     });
-    const active: Active = { child, exited, eventsOffset: 0, started: false };
+    const active: Active = { child, exited, eventsOffset: 0, started: false, steps: new StepHistory() };
     this.active.set(id, active);
 
     // 2. Until it runs or exits.
@@ -236,6 +241,29 @@ export class JobManager {
     return parseJobEvents(readText(join(jobDir(this.o.jobsDir, id), 'events.jsonl')));
   }
 
+  /**
+   * The job's step history: live for a running job; for an ended one, read back from its events file (the last
+   * few asked for are kept).
+   */
+  stepHistory(id: string): StepHistory {
+    this.get(id);
+    const active = this.active.get(id);
+    if (active !== undefined) return active.steps;
+    let history = this.endedSteps.get(id);
+    if (history === undefined) {
+      history = new StepHistory();
+      for (const e of this.events(id)) if (e.type === 'steps') history.add(e.at, e.steps);
+      if (this.endedSteps.size >= 32) this.endedSteps.delete(this.endedSteps.keys().next().value!);
+      this.endedSteps.set(id, history);
+    }
+    return history;
+  }
+
+  /** The running jobs' latest step figures (for /metrics). */
+  liveSteps(): Array<{ job: string; steps: ReturnType<StepHistory['latest']> }> {
+    return [...this.active].map(([job, a]) => ({ job, steps: a.steps.latest() }));
+  }
+
   /** Stops watching: cancels the running jobs (SIGTERM) and waits for them (at most `graceMs`). */
   async close(graceMs = 10_000): Promise<void> {
     clearInterval(this.poller);
@@ -282,6 +310,8 @@ export class JobManager {
       } else if (e.type === 'progress') {
         job.counts = countsOf(e);
         this.version++;
+      } else if (e.type === 'steps') {
+        active.steps.add(e.at, e.steps);
       }
     }
     if (changed) this.save(job);
@@ -295,6 +325,8 @@ export class JobManager {
     this.readEvents(id);
     clearTimeout(active.killTimer);
     this.active.delete(id);
+    this.endedSteps.set(id, active.steps);
+    if (this.endedSteps.size > 32) this.endedSteps.delete(this.endedSteps.keys().next().value!);
     const dir = jobDir(this.o.jobsDir, id);
     const result = parseJobEvents(readText(join(dir, 'events.jsonl'))).find((e) => e.type === 'result');
     const cancelled = exit.code === 130 || exit.code === 143 || (job.cancelRequestedAt !== null && exit.signal !== null);

@@ -4,7 +4,8 @@
 import { createRoute, type z } from '@hono/zod-openapi';
 import type { TypedResponse } from 'hono';
 import { body, errorResponses, json, needs, SECURITY, type ApiApp } from './api-kit.ts';
-import { DescribeQuery, JobGraphSchema, TemplateSchema, JobIdParams, JobListQuery, JobListSchema, JobLogSchema, JobSchema, LogQuery, SubmitJobSchema } from './api-schemas.ts';
+import { DescribeQuery, JobGraphSchema, TemplateSchema, JobIdParams, JobListQuery, JobListSchema, JobLogSchema, JobSchema, LogQuery, StepHistoryQuery, StepHistorySchema, SubmitJobSchema } from './api-schemas.ts';
+import { jobGraphOf, pointJson } from './job-graph.ts';
 import type { JobManager } from './job-manager.ts';
 
 
@@ -90,22 +91,23 @@ export function registerJobRoutes(app: ApiApp, jobs: JobManager): void {
       responses: { 200: json(JobGraphSchema, 'the graph'), ...errorResponses(400, 404) },
     }),
     (c) => {
-      const events = jobs.events(c.req.valid('param').id);
-      const graph = events.find((e) => e.type === 'graph');
-      const result = events.find((e) => e.type === 'result');
-      const progress = events.findLast((e) => e.type === 'progress');
-      const metrics = new Map((result?.type === 'result' ? result.steps : []).map((s) => [s.step, s]));
-      return c.json({
-        steps: (graph?.type === 'graph' ? graph.steps : []).map((s) => {
-          const m = metrics.get(s.name);
-          return { name: s.name, kind: s.kind, metrics: m === undefined ? null : { elementsIn: m.elementsIn, elementsOut: m.elementsOut, errors: m.errors, droppedLate: m.droppedLate, watermark: null } };
-        }),
-        edges: graph?.type === 'graph' ? graph.edges.map((e) => ({ ...e })) : [],
-        progress: progress?.type === 'progress'
-          ? { elementsRead: progress.elementsRead, elementsProcessed: progress.elementsProcessed, deadLetters: progress.deadLetters, sourcesDone: progress.sourcesDone, sources: progress.sources, bytesEstimated: progress.bytesEstimated, phase: progress.phase, ...(progress.step !== undefined ? { step: progress.step } : {}), at: new Date(progress.at).toISOString() }
-          : null,
-        result: result?.type === 'result' ? { state: result.state, durationMs: result.durationMs, deadLetters: result.deadLetters } : null,
-      }, 200);
+      const { id } = c.req.valid('param');
+      return c.json(jobGraphOf(jobs.events(id), jobs.stepHistory(id)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/api/jobs/{id}/metrics', tags: ['jobs'], summary: "a job's per-step history (about one point a second, the last 300): counts, throughput, watermark, lag", security: SECURITY,
+      middleware: [needs('viewer')] as const,
+      request: { params: JobIdParams, query: StepHistoryQuery },
+      responses: { 200: json(StepHistorySchema, 'the history, oldest point first'), ...errorResponses(400, 404) },
+    }),
+    (c) => {
+      const { id } = c.req.valid('param');
+      const q = c.req.valid('query');
+      const steps = jobs.stepHistory(id).history(q.step, q.limit ?? 300).map((h) => ({ step: h.step, points: h.points.map(pointJson) }));
+      return c.json({ job: id, steps }, 200);
     },
   );
 }

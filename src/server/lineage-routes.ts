@@ -19,7 +19,8 @@ const RunEventSchema = z.looseObject({
 }).openapi('RunEvent', { description: 'an OpenLineage RunEvent (spec 2-0-2)' });
 
 const LineageQuery = z.object({
-  job: z.string().min(1).max(200).optional().openapi({ param: { name: 'job', in: 'query' }, description: "only this job's events" }),
+  job: z.string().min(1).max(200).optional().openapi({ param: { name: 'job', in: 'query' }, description: "only this job's events (a server job's id)" }),
+  name: z.string().min(1).max(600).optional().openapi({ param: { name: 'name', in: 'query' }, description: 'only events of the lineage job of this name (a pipeline module, or `<dag>.<task>` for orchestrator tasks)' }),
   limit: z.coerce.number().int().min(1).max(10_000).optional().openapi({ param: { name: 'limit', in: 'query' }, description: 'the latest N events (default 1000)' }),
 });
 
@@ -45,20 +46,22 @@ function readEvents(file: string): StoredEvent[] {
   return events;
 }
 
-export function registerLineageRoutes(app: ApiApp, lineage: LineageLog): void {
+export function registerLineageRoutes(app: ApiApp, lineage: LineageLog, poll?: () => Promise<unknown>): void {
   app.openapi(
     createRoute({
-      method: 'get', path: '/api/lineage', tags: ['lineage'], summary: "OpenLineage RunEvents of the server's jobs", security: SECURITY, middleware: [needs('viewer')] as const,
+      method: 'get', path: '/api/lineage', tags: ['lineage'], summary: "OpenLineage RunEvents of the server's jobs and of the orchestrator's task attempts", security: SECURITY, middleware: [needs('viewer')] as const,
       request: { query: LineageQuery },
       responses: { 200: json(z.object({ events: z.array(RunEventSchema) }), 'the events, oldest first'), ...errorResponses(400) },
     }),
-    (c) => {
+    async (c) => {
+      await poll?.();
       const q = c.req.valid('query');
       let events = readEvents(lineage.file);
       if (q.job !== undefined) {
         const runId = lineageRunId(q.job);
         events = events.filter((e) => e.run.runId === runId);
       }
+      if (q.name !== undefined) events = events.filter((e) => e.job.name === q.name);
       return c.json({ events: events.slice(-(q.limit ?? 1000)) }, 200);
     },
   );

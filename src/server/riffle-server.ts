@@ -19,6 +19,7 @@ import { AuditLog } from './audit-log.ts';
 import { DagService } from './dag-service.ts';
 import { JobManager } from './job-manager.ts';
 import { ensureDir, serverPaths } from './server-dir.ts';
+import { TaskLineage } from './task-lineage.ts';
 import { TokenStore, type TokenRecord } from './token-store.ts';
 
 export const DEFAULT_SERVER_PORT = 8080;
@@ -74,12 +75,16 @@ export async function startRiffleServer(o: RiffleServerOptions): Promise<RiffleS
       if (jobs === undefined) return;
       g.jobs(jobs.countByState());
       for (const j of jobs.list()) if (j.counts !== null && (j.state === 'running' || j.state === 'draining')) g.jobProgress(j.id, j.counts.elementsRead, j.counts.elementsProcessed);
+      for (const { job, steps } of jobs.liveSteps()) {
+        g.steps(job, [...steps].map(([step, p]) => ({ step, ...p, watermark: p.outputWatermark !== null && p.watermarkLagMs !== null ? p.outputWatermark : null })));
+      }
       const counts = await dags.counts().catch((e: unknown) => {
         logError(e);
         return { runs: [], tasks: {} };
       });
       g.dagRuns(counts.runs);
       g.taskInstances(counts.tasks);
+      g.pools(await dags.poolUse().catch((e: unknown) => (logError(e), [])));
     },
   });
   const lineage = new LineageLog(paths.lineage);
@@ -87,7 +92,13 @@ export async function startRiffleServer(o: RiffleServerOptions): Promise<RiffleS
     jobsDir: paths.jobs, projectDir, metrics, log, lineage: (e) => lineage.append(e), lineageProducer: `${RIFFLE_PRODUCER}:${o.version ?? 'unknown'}`,
     ...(o.jobStartWaitMs !== undefined ? { startWaitMs: o.jobStartWaitMs } : {}),
   }));
-  const app = apiApp({ jobs, dags, tokens, lineage, audit: new AuditLog(paths.audit), metrics, version: o.version ?? 'unknown', logError });
+  // Orchestrator task attempts' lineage, from the store (every 10 s, and before /api/lineage answers).
+  const taskLineage = new TaskLineage(() => dags.attempts(), (e) => lineage.append(e), `${RIFFLE_PRODUCER}:${o.version ?? 'unknown'}`, paths.lineage);
+  let polling: Promise<unknown> | undefined;
+  const pollTaskLineage = () => (polling ??= taskLineage.poll().catch((e: unknown) => logError(e)).finally(() => (polling = undefined)));
+  const lineageTimer = setInterval(() => void pollTaskLineage(), 10_000);
+  lineageTimer.unref();
+  const app = apiApp({ jobs, dags, tokens, lineage, pollTaskLineage, audit: new AuditLog(paths.audit), metrics, version: o.version ?? 'unknown', logError });
 
   const host = o.host ?? '127.0.0.1';
   const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
@@ -116,6 +127,7 @@ export async function startRiffleServer(o: RiffleServerOptions): Promise<RiffleS
     seededAdmin,
     close: () =>
       (closing ??= (async () => {
+        clearInterval(lineageTimer);
         const closed = new Promise<void>((done) => server.close(() => done()));
         server.closeIdleConnections();
         await jobs.close();

@@ -32,6 +32,7 @@ async function startRun(): Promise<void> {
     ];
     await store.createTaskInstances(tis);
     await store.appendLog({ dagId: 'demo', runId: RUN, taskId: 'a', mapIndex: -1 }, 1, 'a said hello\n');
+    await store.setXCom({ dagId: 'demo', runId: RUN, taskId: 'a', mapIndex: -1, key: 'return_value', value: { state: 'DONE', inputs: [{ namespace: 'file', name: '/data/in.csv' }], outputs: [{ namespace: 'file', name: '/data/out' }] } });
     assert.ok(await store.updateDagRun('demo', RUN, { state: 'failed', startDate: Date.parse('2024-03-02T00:00:00Z'), endDate: Date.parse('2024-03-02T00:00:02Z') }));
   } finally {
     await store.close();
@@ -73,6 +74,19 @@ describe('riffle server DAG routes', () => {
     assert.equal((await call(server, 'GET', `/api/dags/demo/runs/${RUN}/tasks/zz/logs`)).status, 404);
     assert.equal((await call(server, 'GET', `/api/dags/demo/runs/${RUN}/tasks/a/logs?try=2`)).status, 404);
     assert.equal((await call(server, 'GET', '/api/dags/demo/runs/nope/tasks')).status, 404);
+
+    // The attempts' OpenLineage events: START then COMPLETE (with the datasets its value names) or FAIL, once each.
+    type Lineage = { events: Array<{ eventType: string; eventTime: string; run: { runId: string; facets: { parent?: { run: { runId: string }; job: { name: string } }; errorMessage?: { message: string } } }; job: { name: string }; inputs: Array<{ name: string }>; outputs: Array<{ name: string }> }> };
+    const a = await call<Lineage>(server, 'GET', '/api/lineage?name=demo.a');
+    assert.equal(a.status, 200, a.text);
+    assert.deepEqual(a.body.events.map((e) => [e.eventType, e.eventTime]), [['START', '2024-03-02T00:00:00.000Z'], ['COMPLETE', '2024-03-02T00:00:01.000Z']]);
+    assert.deepEqual([a.body.events[1]!.inputs.map((d) => d.name), a.body.events[1]!.outputs.map((d) => d.name)], [['/data/in.csv'], ['/data/out']]);
+    assert.equal(new Set(a.body.events.map((e) => e.run.runId)).size, 1);
+    assert.equal(a.body.events[0]!.run.facets.parent?.job.name, 'demo');
+    const b = await call<Lineage>(server, 'GET', '/api/lineage?name=demo.b');
+    assert.deepEqual(b.body.events.map((e) => [e.eventType, e.run.facets.errorMessage?.message ?? null]), [['START', null], ['FAIL', 'boom']]);
+    assert.equal(b.body.events[0]!.run.facets.parent?.run.runId, a.body.events[0]!.run.facets.parent?.run.runId, 'one parent: the DAG run');
+    assert.equal((await call<Lineage>(server, 'GET', '/api/lineage?name=demo.a')).body.events.length, 2, 'not emitted twice');
 
     const metrics = await call(server, 'GET', '/metrics', { token: null });
     assert.match(metrics.text, /^riffle_dag_runs\{dag="demo",state="failed"\} 1$/m);

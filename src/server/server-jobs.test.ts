@@ -107,6 +107,22 @@ describe('riffle server jobs', () => {
     const r = await call<JobRecord>(server, 'POST', '/api/jobs', { body: { pipeline: 'slow.ts', params: { elements: 1_000_000 } } });
     assert.equal(r.status, 201, r.text);
     await waitFor(async () => ((await call<{ text: string }>(server, 'GET', `/api/jobs/${r.body.id}/logs`)).body.text.includes('slow: started') ? true : undefined), 20_000, 'the job to start');
+    // Live step figures while it runs: the graph's Busy step, its history (two points at least), /metrics.
+    type Figures = { elementsIn: number; live: boolean; watermark: string | null; inPerSecond: number | null };
+    const busy = await waitFor(async () => {
+      const g = await call<{ steps: Array<{ name: string; metrics: Figures | null }> }>(server, 'GET', `/api/jobs/${r.body.id}/graph`);
+      const m = g.body.steps.find((s) => s.name === 'Busy')?.metrics;
+      return m !== null && m !== undefined && m.elementsIn > 0 && m.inPerSecond !== null ? m : undefined;
+    }, 20_000, 'live step figures');
+    assert.deepEqual([busy.live, busy.watermark], [true, null]);
+    const history = await call<{ job: string; steps: Array<{ step: string; points: Array<{ at: string; elementsIn: number; inPerSecond: number | null }> }> }>(server, 'GET', `/api/jobs/${r.body.id}/metrics?step=Busy`);
+    assert.equal(history.status, 200, history.text);
+    assert.deepEqual(history.body.steps.map((s) => s.step), ['Busy']);
+    assert.ok(history.body.steps[0]!.points.length >= 2, history.text);
+    assert.ok((await call(server, 'GET', `/api/jobs/${r.body.id}/metrics?limit=0`)).status === 400);
+    const scrape = await call(server, 'GET', '/metrics', { token: null });
+    assert.match(scrape.text, new RegExp(`^riffle_step_elements\\{job="${r.body.id}",step="Busy",direction="in"\\} [1-9]\\d*$`, 'm'));
+    assert.match(scrape.text, new RegExp(`^riffle_step_throughput\\{job="${r.body.id}",step="Busy",direction="in"\\} `, 'm'));
     const d = await call<JobRecord>(server, 'POST', `/api/jobs/${r.body.id}/drain`);
     assert.deepEqual([d.status, d.body.state], [202, 'draining']);
     assert.equal((await call(server, 'POST', `/api/jobs/${r.body.id}/drain`)).status, 202, 'a second drain changes nothing');
@@ -114,6 +130,10 @@ describe('riffle server jobs', () => {
     assert.deepEqual([job.state, job.exitCode], ['succeeded', 0], JSON.stringify(job));
     assert.ok(job.drainRequestedAt !== null);
     assert.ok(job.counts !== null && job.counts.elementsRead > 0 && job.counts.elementsRead < 1_000_000, JSON.stringify(job.counts));
+    const final = await call<{ steps: Array<{ name: string; metrics: Figures & { inputEnded: boolean } | null }> }>(server, 'GET', `/api/jobs/${r.body.id}/graph`);
+    const m = final.body.steps.find((s) => s.name === 'Busy')?.metrics;
+    assert.deepEqual([m?.live, m?.inputEnded, m?.elementsIn], [false, true, job.counts.elementsRead]);
+    assert.doesNotMatch((await call(server, 'GET', '/metrics', { token: null })).text, new RegExp(`riffle_step_elements\\{job="${r.body.id}"`), 'series go when the job ends');
   });
 
   it('lists jobs with their final state after a restart; a job running when the server was killed is failed (lost)', async () => {

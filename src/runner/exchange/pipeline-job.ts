@@ -6,7 +6,8 @@
  * worker's commit still reads. A `cancel` command stops its run as a cancelled one (sinks abort).
  */
 import { importUserModule, Pipeline, RiffleError, type PipelineResult } from '../../model/index.ts';
-import { JobControl, LocalRunner, type LocalRunOptions, type Progress } from '../local/index.ts';
+import { JobControl, LocalRunner, type LocalRunOptions, type Progress, type StepSnapshot } from '../local/index.ts';
+import { encodeStepSnapshots } from './step-snapshots.ts';
 import { PipelineShare, type SplitPlan, type TestStreamCommand } from './pipeline-share.ts';
 import type { WorkerContext } from './worker-context.ts';
 import type { RestorePiece } from '../checkpoint/index.ts';
@@ -19,6 +20,8 @@ export interface PipelineJobData {
   readonly splits: Readonly<Record<string, SplitPlan>>;
   /** The caller wants progress: report it as metrics. */
   readonly progress: boolean;
+  /** The caller wants live step figures (onStepMetrics): report them as metrics. */
+  readonly stepMetrics?: boolean;
   /** The job takes checkpoints (issue 14): this worker's pieces of the checkpoint it resumes from, if any. */
   readonly checkpoint?: { readonly restore?: readonly RestorePiece[]; readonly allowNonRestored?: boolean };
   /** The job's count of records rejected to the dead letters (one Int32), shared by every worker: `maxErrors` is job-wide. */
@@ -84,7 +87,9 @@ export async function runWorker(ctx: WorkerContext): Promise<PipelineResult> {
       deadLetters: pr.deadLetters,
     });
   };
-  const result = await new LocalRunner().run(p.graph, { ...data.options, share, signal: cancel.signal, control, ...(data.progress ? { onProgress } : {}) });
+  // Step figures go to the coordinator too, as numbers keyed `<field>\u0000<step>` (sumStepSnapshots reads them).
+  const onStepMetrics = (steps: readonly StepSnapshot[]) => ctx.reportMetrics(encodeStepSnapshots(steps));
+  const result = await new LocalRunner().run(p.graph, { ...data.options, share, signal: cancel.signal, control, ...(data.progress ? { onProgress } : {}), ...(data.stepMetrics ? { onStepMetrics } : {}) });
   // What goes back to the coordinator is cloned: a rejected element that cannot be is kept as its excerpt.
   return { ...result, deadLetters: result.deadLetters.map((d) => ({ ...d, element: cloneable(d.element) })) };
 }

@@ -22,6 +22,7 @@ import { WorkerFailedError } from './protocol.ts';
 import { WorkerPool } from './pool.ts';
 import { WorkersCheckpoints } from './checkpoint-workers.ts';
 import { CheckpointCoordinator, jobFingerprint, LocalCheckpointStorage } from '../checkpoint/index.ts';
+import { sumStepSnapshots } from './step-snapshots.ts';
 
 /** Parts per worker a bounded read is split into (so a slow part does not leave the others idle). */
 const PARTS_PER_WORKER = 4;
@@ -69,7 +70,7 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
     else for (let i = 0; i < parts.length; i++) refs.push({ node: node.id, index: i });
   }
 
-  const { signal, clock: _clock, onProgress, keyState, share: _share, pipelineModule: _module, checkpointDir: _dir, checkpointStorage: _storage, checkpointIntervalMs: _interval, checkpointsRetained: _retained, resume: _resume, savepointDir: _sp, fromSavepoint: _from, allowNonRestoredState: _allow, control: _control, ...rest } = options;
+  const { signal, clock: _clock, onProgress, onStepMetrics, keyState, share: _share, pipelineModule: _module, checkpointDir: _dir, checkpointStorage: _storage, checkpointIntervalMs: _interval, checkpointsRetained: _retained, resume: _resume, savepointDir: _sp, fromSavepoint: _from, allowNonRestoredState: _allow, control: _control, ...rest } = options;
   if (keyState !== undefined) {
     throw new ConfigError(`a custom keyState runs on one worker (it is an object in this thread)`, { hint: 'run with workers: 1' });
   }
@@ -81,6 +82,8 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
   const finished = new Set<number>();
   /** Each worker's latest progress report. */
   const progress: Array<Record<string, number> | undefined> = new Array<Record<string, number> | undefined>(workers);
+  /** Each worker's latest step figures. */
+  const stepReports: Array<Record<string, number> | undefined> = new Array<Record<string, number> | undefined>(workers);
   const pool: WorkerPool = WorkerPool.start({
     workers,
     maxParallelism,
@@ -100,6 +103,7 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
         module,
         splits,
         progress: onProgress !== undefined,
+        stepMetrics: onStepMetrics !== undefined,
         ...(checkpoints !== undefined ? { checkpoint: { ...(checkpoints.restoreFor(index) !== undefined ? { restore: checkpoints.restoreFor(index)! } : {}), ...(options.allowNonRestoredState === true ? { allowNonRestored: true } : {}) } } : {}),
         rejected,
         options: {
@@ -113,6 +117,11 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
     },
     onMetrics: (index, metrics) => {
       checkpoints?.onMetrics(index, metrics);
+      if (metrics.stepMetrics === 1 && onStepMetrics !== undefined) {
+        stepReports[index] = metrics;
+        onStepMetrics(sumStepSnapshots(stepReports));
+        return;
+      }
       if (metrics.progress === 1 && onProgress !== undefined) {
         progress[index] = metrics;
         onProgress(sumProgress(progress, bytesEstimated));

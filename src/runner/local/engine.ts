@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { RiffleError, StepFailedError, singleWorkerReason, type ErrorRecord, type PipelineGraph, type PipelineMetrics, type PipelineResult, type Runner, type StepMetrics } from '../../model/index.ts';
+import { MAX_TIMESTAMP, MIN_TIMESTAMP, RiffleError, StepFailedError, singleWorkerReason, type ErrorRecord, type PipelineGraph, type PipelineMetrics, type PipelineResult, type Runner, type StepMetrics } from '../../model/index.ts';
 import { InMemorySource } from '../../transforms/index.ts';
 import { buildJob, type JobGraph } from './build.ts';
 import { realClock, VirtualClock, type Clock } from './clock.ts';
@@ -12,12 +12,12 @@ import { PrecombineOp } from './precombine-op.ts';
 import { SLICE_MS, SourceDriver, type EngineLoop } from './source-driver.ts';
 import { SinkOp } from './sink-op.ts';
 import { SourceOp } from './source-op.ts';
-import type { LocalRunOptions } from './run-options.ts';
+import type { LocalRunOptions, StepSnapshot } from './run-options.ts';
 import { MemoryBudget, perStepKeyState, SpillingStateBackend, structuredStateCoder, type MemoryMetrics } from '../state/index.ts';
 import type { ShareLoop } from './worker-share.ts';
 import { CheckpointCoordinator, checkpointedKeyState, jobFingerprint, latestCheckpointWorkers, LocalCheckpointStorage, restartDelays, type CheckpointedJob, type RestoredCheckpoint } from '../checkpoint/index.ts';
 
-export type { LocalRunOptions, Progress } from './run-options.ts';
+export type { LocalRunOptions, Progress, StepSnapshot } from './run-options.ts';
 
 /** The embedded engine: in-process, fused, bundle-at-a-time, with exact event-time semantics. */
 export class LocalRunner implements Runner {
@@ -330,6 +330,10 @@ class Execution implements EngineLoop {
     if (signal?.aborted) onAbort();
     const opened: Operator[] = [];
     let outcome: 'ok' | 'failed' = 'failed';
+    // Live step figures on a timer: they read the counters the operators keep anyway (nothing per element).
+    const onStepMetrics = this.options.onStepMetrics;
+    const stepTimer = onStepMetrics === undefined ? undefined : setInterval(() => onStepMetrics(this.stepSnapshots()), Math.max(50, this.options.stepMetricsIntervalMs ?? 1000));
+    stepTimer?.unref();
     try {
       const restored = await this.checkpoints?.prepare(this.options.resume === true);
       for (const op of this.ops) {
@@ -378,6 +382,12 @@ class Execution implements EngineLoop {
         durationMs: Date.now() - started,
       };
     } finally {
+      clearInterval(stepTimer);
+      try {
+        onStepMetrics?.(this.stepSnapshots());
+      } catch {
+        // a failed report must not hide the job's own outcome
+      }
       signal?.removeEventListener('abort', onAbort);
       await this.checkpoints?.stop().catch(() => undefined);
       if (outcome === 'failed') {
@@ -696,6 +706,11 @@ class Execution implements EngineLoop {
   private propagate(): void {
     const stages = this.job.stages;
     for (let i = 0; i < stages.length; i++) stages[i]!.settle();
+  }
+
+  private stepSnapshots(): StepSnapshot[] {
+    const wm = (t: number) => (t <= MIN_TIMESTAMP ? null : Math.min(t, MAX_TIMESTAMP));
+    return this.ops.map((op) => ({ step: op.name, elementsIn: op.elementsIn, elementsOut: op.elementsOut, errors: op.errors, droppedLate: op.droppedLate, inputWatermark: wm(op.inputWatermark), outputWatermark: wm(op.outputWatermark) }));
   }
 
   private stepMetrics(): StepMetrics[] {

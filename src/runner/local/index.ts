@@ -1,10 +1,10 @@
-export { LocalRunner, type LocalRunOptions, type Progress } from './engine.ts';
+export { LocalRunner, type LocalRunOptions, type Progress, type StepSnapshot } from './engine.ts';
 export { realClock, VirtualClock, type Clock } from './clock.ts';
 export { plan, describePlan, type Plan, type Stage } from './planner.ts';
 export { DirectChannel, type Bundle, type Channel, type ChannelTarget } from './channel.ts';
 export { WatermarkValve, BarrierTracker } from './watermark-valve.ts';
 export { DEFAULT_MAX_PARALLELISM, murmur3, keyGroupOf, workerOfKeyGroup, checkMaxParallelism, defaultKeyGroupAssigner, keyGroupAssignerFor, encodedKeyBytes, type KeyGroupAssigner } from './key-group.ts';
-export { IN_MEMORY_KEY_STATE, type KeyStateFactory, type KeyedOptions, type KeyEntry } from './keyed-store.ts';
+export { IN_MEMORY_KEY_STATE, type KeyStateFactory, type KeyedOptions, type KeyEntry, type KeyedStateRef } from './keyed-store.ts';
 export { StageExecutor } from './stage-executor.ts';
 export { buildJob, type JobGraph, type BuildContext } from './build.ts';
 export type { Receiver } from './operator.ts';

@@ -11,6 +11,12 @@ export interface LocalRunOptions extends RunOptions {
   clock?: Clock;
   /** Called after each bundle read from a bounded source, and now and then while later stages finish their work. */
   onProgress?: (p: Progress) => void;
+  /**
+   * Called every `stepMetricsIntervalMs` (default 1000) while the job runs, and once at its end, with each step's
+   * counters and watermarks (read from the counters operators keep anyway: no per-element work is added).
+   */
+  onStepMetrics?: (steps: readonly StepSnapshot[]) => void;
+  stepMetricsIntervalMs?: number;
   /** Names this run in the default dead-letter path (default: a time-ordered random id). */
   runId?: string;
   /** How long an idle unbounded source is waited on before timers are checked again (ms). */
@@ -92,3 +98,15 @@ export interface Progress {
   readonly deadLetters: number;
 }
 
+
+/** A step's live figures (onStepMetrics). Watermarks are event-time milliseconds; null before the first one. */
+export interface StepSnapshot {
+  readonly step: string;
+  readonly elementsIn: number;
+  readonly elementsOut: number;
+  readonly errors: number;
+  readonly droppedLate: number;
+  /** Where the step's input and output watermarks are (MAX_TIMESTAMP once its input ended), null before any. */
+  readonly inputWatermark: number | null;
+  readonly outputWatermark: number | null;
+}
