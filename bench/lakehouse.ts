@@ -5,7 +5,8 @@
 //
 // 1. append: ROWS rows (id, country, amount, ts, x, y), generated in batches of BATCH rows and written as data files
 //    of one transaction (one commit; memory stays bounded) — MB/s of Parquet bytes and rows/s;
-// 2. scan: every row read back through io.delta's source (one split per file, batches to the engine);
+// 2. scan: every row read back through io.delta's source (one split per file, batches to the engine), then again as
+//    Arrow record batches (DeltaTable.readBatches: typed columns, no row objects);
 // 3. MERGE: MERGE_ROWS changed rows into the table on id — 90% update a contiguous id range, 10% are new ids
 //    (clustered keys: the files that hold other ids are skipped by their statistics);
 // 4. Z-order: a table of ZORDER_ROWS rows optimized with zOrderBy [x, y] into ~100 files, then a point predicate
@@ -15,7 +16,7 @@
 // is the steadier figure.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { io } from '../src/index.ts';
@@ -91,6 +92,14 @@ async function riffleScan(path: string): Promise<{ seconds: number; cpuSeconds: 
   const source = new io.delta.DeltaSource(path);
   let n = 0;
   for (const part of await source.split(64 << 20)) for await (const b of part.read()) n += b.values.length;
+  return { seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSince(c0), rows: n };
+}
+
+async function riffleScanBatches(path: string): Promise<{ seconds: number; cpuSeconds: number; rows: number }> {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  let n = 0;
+  for await (const b of (await DeltaTable.open(path)).readBatches()) n += b.numRows;
   return { seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSince(c0), rows: n };
 }
 
@@ -173,6 +182,9 @@ try {
   const scan = await riffleScan(join(root, 'riffle'));
   if (scan.rows !== ROWS) throw new Error(`scan read ${scan.rows} rows, expected ${ROWS}`);
   log(`  riffle scan done in ${scan.seconds.toFixed(1)} s`);
+  const scanBatches = await riffleScanBatches(join(root, 'riffle'));
+  if (scanBatches.rows !== ROWS) throw new Error(`batch scan read ${scanBatches.rows} rows, expected ${ROWS}`);
+  log(`  riffle batch scan done in ${scanBatches.seconds.toFixed(1)} s`);
   const merge = await riffleMerge(join(root, 'riffle'));
   log(`  riffle merge done in ${merge.seconds.toFixed(1)} s`);
   rmSync(join(root, 'riffle'), { recursive: true, force: true });
@@ -193,6 +205,8 @@ try {
     ['append: MB written / files', `${mb(append.bytes).toFixed(0)} / ${append.files}`, p ? `${mb(p.append.bytes).toFixed(0)} / ${p.append.files}` : '', ''],
     ['scan: seconds', scan.seconds.toFixed(2), p ? p.scan.seconds.toFixed(2) : '', ratio(scan.seconds, p?.scan.seconds)],
     ['scan: CPU seconds', scan.cpuSeconds.toFixed(2), p ? p.scan.cpuSeconds.toFixed(2) : '', ratio(scan.cpuSeconds, p?.scan.cpuSeconds)],
+    ['scan (Arrow batches): seconds', scanBatches.seconds.toFixed(2), p ? p.scan.seconds.toFixed(2) : '', ratio(scanBatches.seconds, p?.scan.seconds)],
+    ['scan (Arrow batches): CPU seconds', scanBatches.cpuSeconds.toFixed(2), p ? p.scan.cpuSeconds.toFixed(2) : '', ratio(scanBatches.cpuSeconds, p?.scan.cpuSeconds)],
     [`merge ${MERGE_ROWS.toLocaleString()}: seconds`, merge.seconds.toFixed(2), p ? p.merge.seconds.toFixed(2) : '', ratio(merge.seconds, p?.merge.seconds)],
     ['merge: CPU seconds', merge.cpuSeconds.toFixed(2), p ? p.merge.cpuSeconds.toFixed(2) : '', ratio(merge.cpuSeconds, p?.merge.cpuSeconds)],
     ['merge: updated / inserted', `${merge.metrics.numTargetRowsUpdated} / ${merge.metrics.numTargetRowsInserted}`, p ? `${p.merge.metrics.num_target_rows_updated} / ${p.merge.metrics.num_target_rows_inserted}` : '', ''],
@@ -200,11 +214,12 @@ try {
     ['z-order: optimize / query seconds', `${zorder.optimizeSeconds.toFixed(2)} / ${zorder.querySeconds.toFixed(3)}`, '', ''],
   ];
   if (JSON_OUT) {
-    console.log(JSON.stringify({ rows: ROWS, mergeRows: MERGE_ROWS, zorderRows: ZORDER_ROWS, riffle: { append, scan, merge, zorder }, deltaRs: peer }, null, 2));
+    console.log(JSON.stringify({ rows: ROWS, mergeRows: MERGE_ROWS, zorderRows: ZORDER_ROWS, riffle: { append, scan, scanBatches, merge, zorder }, load: loadavg(), deltaRs: peer }, null, 2));
   } else {
     const headers = ['', 'Riffle', 'delta-rs', 'Riffle/delta-rs'];
     const widths = headers.map((h, c) => Math.max(h.length, ...table.map((r) => r[c].length)));
     const line = (cells: readonly string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+    console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
     console.log(line(headers));
     for (const r of table) console.log(line(r));
     console.log(`(times: Riffle/delta-rs > 1 means Riffle is slower; rows/s and MB/s ratios: < 1 means Riffle is slower)`);

@@ -2,6 +2,8 @@
  * `DeltaTable`: the user-facing handle on a Delta Lake table in a local directory — create, open, append,
  * overwrite, read (with time travel, partition pruning and data skipping), history and snapshots.
  */
+import type { RecordBatch } from 'apache-arrow';
+import { readSnapshotBatches, type BatchReadOptions } from './batch-scan.ts';
 import { randomUUID } from 'node:crypto';
 import type { CommitInfoAction, MetadataAction } from './actions.ts';
 import { DeltaLog, type DeltaLogOptions } from './delta-log.ts';
@@ -415,6 +417,17 @@ export class DeltaTable {
     const out: Record<string, DeltaValue>[] = [];
     for (const rows of perFile) for (const row of rows) out.push(row);
     return out;
+  }
+
+  /**
+   * Streams rows at a version (default latest) or timestamp as Arrow record batches, one per row group of each data
+   * file: typed columns with validity bitmaps, no row objects (see arrow-batch.ts for the types). `columns` projects.
+   *
+   * @example
+   * for await (const batch of table.readBatches({ columns: ['amount'] })) total += batch.numRows;
+   */
+  async *readBatches(options: VersionSelector & BatchReadOptions = {}): AsyncGenerator<RecordBatch> {
+    yield* readSnapshotBatches(await this.snapshot(options), options);
   }
 
   /**

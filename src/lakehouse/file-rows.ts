@@ -180,7 +180,7 @@ export function readDataFile(file: DataFile, schema: TableSchema, options: { rea
 }
 
 /** The row count and the columns with values the log's statistics give for a file (nothing when it has none). */
-function expectationOf(file: DataFile): FileExpectation {
+export function expectationOf(file: DataFile): FileExpectation {
   const { numRecords, nullCount } = file.stats;
   if (numRecords === undefined) return {};
   const present: string[] = [];

@@ -33,6 +33,8 @@ export type { Action, AddAction, CdcAction, CommitInfoAction, MetadataAction, Pr
 export type { DeltaType, NestedType, NestedTypeName, ReadableDeltaType, SchemaField, SchemaInput, TableSchema } from './schema.ts';
 export { compilePredicate, matchesRow, type Condition, type Predicate, type Term } from './predicate.ts';
 export { readDataFile } from './file-rows.ts';
+export { readDataFileBatches, readSnapshotBatches, type BatchReadOptions } from './batch-scan.ts';
+export { arrowTypeOf, loadArrow, type ArrowModule } from './arrow-batch.ts';
 export type { FileStats } from './file-stats.ts';
 export { describeValue, formatLocalTimestamp, formatTimestamp, isValueError, toCanonical, type DeltaValue, type NestedValue, type Row } from './value-mapping.ts';
 export { decimalOf, parseTypeName } from './schema.ts';

@@ -225,6 +225,21 @@ export class GuardedParquet {
     }
   }
 
+  /**
+   * Step 3 alone, for decoders other than hyparquet (parquet-wasm, see arrow-read.ts): walks and CRC-checks the pages
+   * of the named top-level columns in one row group (each chunk once per file), reading them from the source.
+   *
+   * @example
+   * await pq.checkRowGroup(0, ['id', 'amount']);
+   */
+  async checkRowGroup(index: number, columns: readonly string[]): Promise<void> {
+    for (const chunk of this.chunks[index]) {
+      if (this.checked.has(chunk) || !columns.includes(chunk.column.split('.')[0])) continue;
+      this.checkChunk(chunk, await this.source.read(chunk.start, chunk.end));
+      this.checked.add(chunk);
+    }
+  }
+
   /** Closes the underlying file. */
   close(): Promise<void> {
     return this.source.close();

@@ -169,17 +169,8 @@ export async function* readRowGroups(path: string, fields: readonly SchemaField[
   const pq = await GuardedParquet.open(await fileSource(path), label);
   try {
     const { metadata } = pq;
-    const columnsInFile = topLevelColumns(metadata.schema);
+    const columnsInFile = checkFileColumns(label, metadata, fields, expect);
     const present = new Set(columnsInFile.keys());
-    // The log's statistics cross-check the footer, which has no checksum: a damaged row count or column name
-    // would otherwise read as missing rows or a column of nulls.
-    if (expect.rows !== undefined && Number(metadata.num_rows) !== expect.rows) {
-      throw new ParquetFileError(label, `it holds ${String(metadata.num_rows)} rows, the table's log says ${expect.rows}${expect.logFile !== undefined ? ` (in ${expect.logFile})` : ''}`);
-    }
-    for (const c of expect.present ?? []) {
-      if (!present.has(c)) throw new ParquetFileError(label, `it has no column '${c}', which the table's log${expect.logFile !== undefined ? ` (${expect.logFile})` : ''} says holds values in this file`, { column: c });
-    }
-    checkColumnTypes(label, columnsInFile, fields);
     const decimals = rawDecimals(metadata.schema, columnsInFile, fields);
     const wanted = fields.filter((f) => present.has(f.name));
     const index = new Map(wanted.map((f) => [f.name, fields.indexOf(f)]));
@@ -224,6 +215,26 @@ export async function* readRowGroups(path: string, fields: readonly SchemaField[
 }
 
 /**
+ * The checks of a file's footer against the table, whatever decodes it: the log's statistics cross-check the footer
+ * (which has no checksum: a damaged row count or column name would otherwise read as missing rows or a column of
+ * nulls), and each column read must be stored as its Delta type is. Returns the file's top-level columns by name.
+ *
+ * @example
+ * const inFile = checkFileColumns(path, pq.metadata, fields, { rows: 1000 });
+ */
+export function checkFileColumns(label: string, metadata: FileMetaData, fields: readonly SchemaField[], expect: FileExpectation = {}): ReadonlyMap<string, TopLevelColumn> {
+  const columnsInFile = topLevelColumns(metadata.schema);
+  if (expect.rows !== undefined && Number(metadata.num_rows) !== expect.rows) {
+    throw new ParquetFileError(label, `it holds ${String(metadata.num_rows)} rows, the table's log says ${expect.rows}${expect.logFile !== undefined ? ` (in ${expect.logFile})` : ''}`);
+  }
+  for (const c of expect.present ?? []) {
+    if (!columnsInFile.has(c)) throw new ParquetFileError(label, `it has no column '${c}', which the table's log${expect.logFile !== undefined ? ` (${expect.logFile})` : ''} says holds values in this file`, { column: c });
+  }
+  checkColumnTypes(label, columnsInFile, fields);
+  return columnsInFile;
+}
+
+/**
  * Prepares the file's schema for decoding (the metadata is this open file's own copy): decimal columns lose their
  * DECIMAL annotation, so that hyparquet hands over the stored unscaled integers (it would scale them into
  * float64s, inexact past 15 digits) — returned as column → scale; string columns annotated only ENUM or JSON are
@@ -255,7 +266,7 @@ function rawDecimals(schema: SchemaElement[], columnsInFile: ReadonlyMap<string,
 }
 
 /** A top-level column of a file: its schema element, and the range of it and its descendants in the flat schema. */
-interface TopLevelColumn { readonly element: SchemaElement; readonly index: number; readonly end: number }
+export interface TopLevelColumn { readonly element: SchemaElement; readonly index: number; readonly end: number }
 
 /** The top-level columns of a file's schema by name (nested children, whose names may repeat, are not listed). */
 function topLevelColumns(schema: readonly SchemaElement[]): Map<string, TopLevelColumn> {

@@ -6,6 +6,7 @@ export { InMemorySource } from './in-memory-source.ts';
 export { read, type ReadTransform, type ReadWithErrors } from './read.ts';
 export { elementWise, type ElementWise, type WithErrors } from './element-wise.ts';
 export { map } from './map.ts';
+export { mapBatches } from './map-batches.ts';
 export { flatMap } from './flat-map.ts';
 export { filter } from './filter.ts';
 export { parDo, tag, type OutputTag, type ParDoFn, type ParDoTransform, type SideInputs, type SideValues, type TaggedOutputs } from './par-do.ts';

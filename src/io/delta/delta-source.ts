@@ -7,6 +7,8 @@ import type { DataFile, DeltaValue, Predicate, TableSchema, Term } from '../../l
 import { ConfigError, RiffleError, type BoundedSource, type SourceBatch } from '../../model/index.ts';
 import { read as readTransform, type ReadTransform } from '../../transforms/index.ts';
 import { lakehouse } from './lakehouse-module.ts';
+import { DeltaBatchSource } from './delta-batch-source.ts';
+import type { RecordBatch } from 'apache-arrow';
 import { tableLocation } from './table-location.ts';
 
 /**
@@ -186,12 +188,16 @@ function mismatch(path: string, what: string): RiffleError {
 /**
  * Reads a Delta table (one version) in a pipeline: one element per row, with canonical values (long → bigint,
  * timestamp → bigint µs, date → 'YYYY-MM-DD'). Files are pruned by partition values and statistics; each data file
- * is a split.
+ * is a split. With `batches: true`, one element per row group: an Arrow `RecordBatch` of typed columns (see
+ * src/lakehouse/arrow-batch.ts); `where` may then only select partitions.
  *
  * @example
  * const rows = p.apply(io.delta.read('/lake/events', { version: 3, where: { country: 'fr' } }));
+ * const batches = p.apply(io.delta.read('/lake/events', { batches: true, columns: ['amount'] }));
  */
-export function read(path: string, options: DeltaReadOptions = {}): ReadTransform<DeltaRow> {
+export function read(path: string, options: DeltaReadOptions & { readonly batches: true }): ReadTransform<RecordBatch>;
+export function read(path: string, options?: DeltaReadOptions & { readonly batches?: false }): ReadTransform<DeltaRow>;
+export function read(path: string, options: DeltaReadOptions & { readonly batches?: boolean } = {}): ReadTransform<DeltaRow> | ReadTransform<RecordBatch> {
   if (typeof path !== 'string' || path === '') throw new ConfigError('io.delta.read: the table path must be a non-empty string');
   if (options.version !== undefined && options.timestamp !== undefined) throw new ConfigError(`io.delta.read(${path}): give version or timestamp, not both`);
   if (options.version !== undefined && !(Number.isSafeInteger(options.version) && options.version >= 0)) {
@@ -200,5 +206,10 @@ export function read(path: string, options: DeltaReadOptions = {}): ReadTransfor
   if (options.allowExternalFiles !== undefined && typeof options.allowExternalFiles !== 'boolean') {
     throw new ConfigError(`io.delta.read(${path}): allowExternalFiles must be true or false, got ${String(options.allowExternalFiles)}`);
   }
-  return readTransform(new DeltaSource(path, options), 'ReadDelta');
+  if (options.batches !== undefined && typeof options.batches !== 'boolean') {
+    throw new ConfigError(`io.delta.read(${path}): batches must be true or false, got ${String(options.batches)}`);
+  }
+  const { batches, ...rest } = options;
+  const rows = new DeltaSource(path, rest);
+  return batches === true ? readTransform(new DeltaBatchSource(rows), 'ReadDeltaBatches') : readTransform(rows, 'ReadDelta');
 }

@@ -12,5 +12,6 @@
  */
 export { write, type DeltaCommit, type DeltaWrite, type DeltaWriteOptions, type DeltaWriteWithErrors, type DeltaWriteMode } from './write-delta.ts';
 export { read, DeltaSource, type DeltaReadOptions, type DeltaRow } from './delta-source.ts';
+export { DeltaBatchSource, type DeltaBatchPosition } from './delta-batch-source.ts';
 export { stream, DeltaStreamSource, type DeltaStreamOptions, type DeltaStreamPosition } from './delta-stream.ts';
 export { DeltaSinkError } from './delta-sink-error.ts';

@@ -1,0 +1,67 @@
+// io.delta.read(path, { batches: true }) and mapBatches: a pipeline works on Arrow record batches (typed columns),
+// gets the same values as the row read, resumes by batch position, and refuses a row predicate it cannot apply.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { RecordBatch } from 'apache-arrow';
+import { io, mapBatches, Pipeline } from '../../index.ts';
+import { DeltaTable } from '../../lakehouse/index.ts';
+import { DeltaBatchSource, DeltaSource } from './index.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'riffle-delta-batches-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+async function table(name: string): Promise<string> {
+  const path = join(root, name);
+  const t = await DeltaTable.create(path, { schema: { id: 'long', country: 'string', amount: 'double' }, partitionBy: ['country'] });
+  await t.append(Array.from({ length: 3000 }, (_, i) => ({ id: i, country: ['fr', 'de'][i % 2], amount: i % 7 === 0 ? null : i / 2 })));
+  return path;
+}
+
+test('a pipeline reads batches, maps them with typed loops and gets what the row read gives', async () => {
+  const path = await table('a');
+  const sums: number[] = [];
+  const p = Pipeline.create();
+  p.apply(io.delta.read(path, { batches: true, columns: ['id', 'amount'] }))
+    // selectAt: apache-arrow 21's select(names) puts a later column at its old index (the others become nulls).
+    .apply(mapBatches((b: RecordBatch) => b.selectAt([1])))
+    .map((b) => {
+      const data = b.getChild('amount')!.data[0];
+      const values = data.values as Float64Array;
+      let s = 0;
+      for (let i = 0; i < b.numRows; i++) if (data.getValid(i)) s += values[i];
+      sums.push(s);
+    });
+  await p.run();
+  const rows: Record<string, unknown>[] = [];
+  const q = Pipeline.create();
+  q.apply(io.delta.read(path)).map((r) => rows.push(r));
+  await q.run();
+  const expected = rows.reduce((s, r) => s + ((r.amount as number | null) ?? 0), 0);
+  assert.equal(sums.length, 2, 'one batch per row group of each file');
+  assert.equal(sums.reduce((a, b) => a + b, 0), expected);
+});
+
+test('a batch read resumes after the batches a position says were read; a row predicate is refused', async () => {
+  const path = await table('b');
+  const source = new DeltaBatchSource(new DeltaSource(path));
+  const all: number[] = [];
+  let position: unknown;
+  for await (const b of source.read()) { all.push(b.values[0]!.numRows); position ??= b.position; }
+  const rest: number[] = [];
+  for await (const b of source.readFrom(position)) rest.push(b.values[0]!.numRows);
+  assert.deepEqual(rest, all.slice(1));
+  assert.throws(() => source.readFrom({ version: 1 }), /not a position/);
+
+  const p = Pipeline.create();
+  p.apply(io.delta.read(path, { batches: true, where: { amount: { gt: 1 } } }));
+  await assert.rejects(p.run(), /'amount', which is not a partition column/);
+  const ok: number[] = [];
+  const q = Pipeline.create();
+  q.apply(io.delta.read(path, { batches: true, where: { country: 'fr' } })).map((b) => ok.push(b.numRows));
+  await q.run();
+  assert.deepEqual(ok, [1500]);
+  assert.throws(() => io.delta.read(path, { batches: 'yes' as unknown as true }), /batches must be true or false/);
+});
