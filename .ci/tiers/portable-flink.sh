@@ -9,4 +9,4 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 echo "== portable: Beam's Flink job server driven by Riffle's Job API client, Riffle's harness running bundles (test/portable/flink-{job-server,harness}.test.ts)"
 bash scripts/portable-job-server.sh >/dev/null
-RIFFLE_PORTABLE_FLINK=1 node scripts/run-tests.mjs test/portable/flink-job-server.test.ts test/portable/flink-harness.test.ts test/portable/flink-cli.test.ts
+RIFFLE_PORTABLE_FLINK=1 node scripts/run-tests.mjs test/portable/flink-job-server.test.ts test/portable/flink-harness.test.ts test/portable/flink-cli.test.ts test/portable/flink-compare.test.ts

@@ -26,12 +26,16 @@ import {
   type WindowedValue,
 } from '../../model/index.ts';
 import { RemoteGrpcPortSchema, type ProcessBundleDescriptor } from './gen/fn_execution/v1/beam_fn_api_pb.ts';
-import { ParDoPayloadSchema, type PTransform } from './gen/pipeline/v1/beam_runner_api_pb.ts';
+import { CombinePayloadSchema, ParDoPayloadSchema, type PTransform } from './gen/pipeline/v1/beam_runner_api_pb.ts';
+import { COMBINE_PART_URNS, combineOperator } from './combine-operators.ts';
+import { sinkOperator } from './sink-operator.ts';
+import { windowIntoOperator } from './window-into-operator.ts';
+import { groupedOnTime, withBatchPanes } from './batch-panes.ts';
 import type { DataChannel } from './data-channel.ts';
 import { descriptorCoder, type SourceRestriction } from './harness-coders.ts';
 import { elementOperator, type Emit, type Operator } from './element-operators.ts';
-import { decodeRifflePayload } from './riffle-payload.ts';
-import { riffleStep } from './riffle-steps.ts';
+import { decodeRifflePayload, type RifflePayload } from './riffle-payload.ts';
+import { pipelineGraph, riffleStep } from './riffle-steps.ts';
 import { RIFFLE_URNS, TRANSFORM_URNS } from './urns.ts';
 
 const DATA_SOURCE = 'beam:runner:source:v1';
@@ -86,13 +90,16 @@ export class BundleProcessor {
     const inputs: DataInput[] = [];
     const outputs: DataOutput[] = [];
     const operators: Operator[] = [];
+    const ref = pipelineRefOf(d);
+    const grouped = ref !== undefined ? groupedOnTime(await pipelineGraph(ref)) : undefined;
     for (const [id, t] of Object.entries(d.transforms)) {
       const urn = t.spec?.urn ?? '';
       const only = (m: Record<string, string>) => Object.values(m)[0]!;
       switch (urn) {
         case DATA_SOURCE: {
           const port = fromBinary(RemoteGrpcPortSchema, t.spec!.payload);
-          inputs.push({ transformId: id, channel: channels(port.apiServiceDescriptor?.url ?? ''), coder: descriptorCoder(d.coders, port.coderId), emit: emitTo(only(t.outputs)) });
+          const emit = withBatchPanes(d, only(t.outputs), grouped, emitTo(only(t.outputs)));
+          inputs.push({ transformId: id, channel: channels(port.apiServiceDescriptor?.url ?? ''), coder: descriptorCoder(d.coders, port.coderId), emit });
           break;
         }
         case DATA_SINK: {
@@ -136,16 +143,49 @@ export class BundleProcessor {
           const node = await stepOf(t, id);
           const outs: Record<string, Emit> = {};
           for (const [tag, pc] of Object.entries(t.outputs)) outs[tag] = emitTo(pc);
-          const op = await elementOperator(node, outs, (why) => refusal(t, id, why));
+          const op = node.kind === 'sink' ? await sinkOperator(node, outs) : await elementOperator(node, outs, (why) => refusal(t, id, why));
           operators.push(op);
           consume(only(t.inputs), op.process);
           break;
         }
-        default:
-          throw refusal(t, id, 'the harness does not run this transform yet');
+        case TRANSFORM_URNS.flatten: {
+          // Inside a fused stage (the runner executes the other flattens): every input goes to the one output.
+          const out = emitTo(only(t.outputs));
+          for (const pc of new Set(Object.values(t.inputs))) consume(pc, out);
+          break;
+        }
+        case TRANSFORM_URNS.windowInto: {
+          if (ref === undefined) throw refusal(t, id, 'its stage has no Riffle function naming the pipeline module');
+          const graph = await pipelineGraph(ref);
+          const node = [...graph.nodes.values()].find((n) => n.name === t.uniqueName && n.kind === 'windowInto');
+          if (node === undefined) throw refusal(t, id, `the rebuilt pipeline has no windowInto step '${t.uniqueName}'`);
+          const op = windowIntoOperator(graph.collections.get(node.outputs.get('main')!)!.windowing.windowFn, emitTo(only(t.outputs)));
+          operators.push(op);
+          consume(only(t.inputs), op.process);
+          break;
+        }
+        default: {
+          if (!COMBINE_PART_URNS.has(urn)) throw refusal(t, id, 'the harness does not run this transform yet');
+          const fn = fromBinary(CombinePayloadSchema, t.spec!.payload).combineFn;
+          if (fn?.urn !== RIFFLE_URNS.combineFn) throw refusal(t, id, `its combiner (${fn?.urn ?? 'none'}) is not one of Riffle's`);
+          const op = combineOperator(urn, await riffleStep(decodeRifflePayload(fn.payload)), emitTo(only(t.outputs)));
+          operators.push(op);
+          consume(only(t.inputs), op.process);
+        }
       }
     }
     return new BundleProcessor(inputs, outputs, operators);
+  }
+
+  /** Tears every operator down (DoFn teardown, sinks' finish — or abort when `failed`); errors are logged, not thrown. */
+  async teardown(failed: boolean, log: (line: string) => void): Promise<void> {
+    for (const op of this.operators) {
+      try {
+        await op.teardown?.(failed);
+      } catch (e) {
+        log(`teardown: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
   }
 
   /** Runs one bundle: reads every input to its `is_last`, processes it, writes and ends every output. */
@@ -175,8 +215,26 @@ async function stepOf(t: PTransform, id: string): Promise<PrimitiveNode> {
   const parDo = fromBinary(ParDoPayloadSchema, t.spec!.payload);
   const fn = parDo.doFn;
   if (fn === undefined || !fn.urn.startsWith('riffle:')) throw refusal(t, id, `its DoFn (${fn?.urn ?? 'none'}) is not one of Riffle's`);
-  if (fn.urn !== RIFFLE_URNS.doFn && fn.urn !== RIFFLE_URNS.sourceDoFn) throw refusal(t, id, `the harness does not run ${fn.urn} DoFns yet`);
+  if (fn.urn !== RIFFLE_URNS.doFn && fn.urn !== RIFFLE_URNS.sourceDoFn && fn.urn !== RIFFLE_URNS.sinkDoFn) throw refusal(t, id, `the harness does not run ${fn.urn} DoFns yet`);
   return riffleStep(decodeRifflePayload(fn.payload));
+}
+
+/** The pipeline module and parameters a stage's Riffle functions name (its ParDos' or combines' payloads). */
+function pipelineRefOf(d: ProcessBundleDescriptor): RifflePayload | undefined {
+  for (const t of Object.values(d.transforms)) {
+    try {
+      if (t.spec?.urn === TRANSFORM_URNS.parDo) {
+        const fn = fromBinary(ParDoPayloadSchema, t.spec.payload).doFn;
+        if (fn?.urn.startsWith('riffle:')) return decodeRifflePayload(fn.payload);
+      } else if (t.spec !== undefined && COMBINE_PART_URNS.has(t.spec.urn)) {
+        const fn = fromBinary(CombinePayloadSchema, t.spec.payload).combineFn;
+        if (fn?.urn === RIFFLE_URNS.combineFn) return decodeRifflePayload(fn.payload);
+      }
+    } catch {
+      // Not a Riffle payload: look further.
+    }
+  }
+  return undefined;
 }
 
 function refusal(t: PTransform, id: string, why: string): Error {

@@ -14,6 +14,8 @@ export interface Operator {
   readonly process: Emit;
   startBundle?(): void;
   finishBundle?(): Promise<void>;
+  /** The processor is dropped (the harness ends, or a bundle failed): DoFn teardown, a sink's finish or abort. */
+  teardown?(failed: boolean): Promise<void>;
 }
 
 const noMetrics: MetricsContext = {
@@ -84,6 +86,7 @@ export async function elementOperator(node: PrimitiveNode, outs: Readonly<Record
       };
       return {
         startBundle: () => fn.startBundle?.(),
+        teardown: async () => fn.teardown?.(),
         finishBundle: async () => {
           fn.finishBundle?.(finishCtx);
           await flush();

@@ -36,6 +36,8 @@ export interface FlinkRunnerOptions {
   readonly log?: (line: string) => void;
   /** The job server's cache directory (default `${RIFFLE_CACHE:-~/.cache/riffle}`). */
   readonly cacheDir?: string;
+  /** A job server already running (its `flinkMaster` is its own): used and left running, instead of one per run. */
+  readonly server?: JobServer;
 }
 
 /** What the CLI gives every runner: the module path and parameter values the harness rebuilds the pipeline from. */
@@ -71,8 +73,8 @@ export class FlinkRunner implements Runner {
     const messages: string[] = [];
     let keepLog = false;
     try {
-      server = await startFlinkJobServer({ flinkMaster: this.opts.flinkMaster ?? '[local]', ...(this.opts.cacheDir ? { cacheDir: this.opts.cacheDir } : {}), ...(this.opts.log ? { log: () => undefined } : {}) });
-      this.opts.log?.(`Flink job server (Beam 2.62.0) listening at ${server.jobEndpoint} after ${(server.startMs / 1000).toFixed(1)} s`);
+      server = this.opts.server ?? await startFlinkJobServer({ flinkMaster: this.opts.flinkMaster ?? '[local]', ...(this.opts.cacheDir ? { cacheDir: this.opts.cacheDir } : {}), ...(this.opts.log ? { log: () => undefined } : {}) });
+      if (this.opts.server === undefined) this.opts.log?.(`Flink job server (Beam 2.62.0) listening at ${server.jobEndpoint} after ${(server.startMs / 1000).toFixed(1)} s`);
       let environment: HarnessEnvironment = placeholder;
       if (loopback) {
         pool = await startWorkerPool({ host: '127.0.0.1', log: (l) => appendLine(harnessLog, l) });
@@ -109,7 +111,7 @@ export class FlinkRunner implements Runner {
     } finally {
       jobs?.close();
       await pool?.stop();
-      await server?.stop();
+      if (this.opts.server === undefined) await server?.stop();
       if (!keepLog) rmSync(work, { recursive: true, force: true });
     }
   }

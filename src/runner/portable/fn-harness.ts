@@ -96,6 +96,7 @@ export class FnHarness {
       // The runner is done with this harness: bundles still waiting for input will get none.
       this.closeChannels();
       await Promise.allSettled(pending);
+      await this.teardown();
     } finally {
       stream.end();
       client.close();
@@ -104,6 +105,13 @@ export class FnHarness {
     this.log(`the runner closed the control stream after ${answered} instruction(s)`);
     this.logger?.close();
     return answered;
+  }
+
+  /** Tears down every idle processor (DoFn teardown, sinks' finish). */
+  private async teardown(): Promise<void> {
+    const all = [...this.idle.values()].flat();
+    this.idle.clear();
+    for (const p of all) await p.teardown(false, this.log);
   }
 
   private fetchDescriptor: ((id: string) => Promise<ProcessBundleDescriptor>) | undefined;
@@ -184,6 +192,7 @@ export class FnHarness {
           this.idle.set(descriptorId, idle);
           return ok({ case: 'processBundle', value: {} });
         } catch (e) {
+          await processor.teardown(true, this.log);
           return fail(`process bundle ${id} (descriptor '${descriptorId}'): ${(e as Error).message}`);
         }
       }
