@@ -6,13 +6,14 @@
  * Arrow extension is not available offline, so this is how Arrow record batches reach DuckDB.
  */
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBType } from '@duckdb/node-api';
+import type { Data, RecordBatch } from 'apache-arrow';
 import { quoteIdent } from './sql-text.ts';
 import { SqlError } from './sql-error.ts';
 
 /** Strings as dictionary indices (Int32) into a dictionary: Arrow's dictionary-encoded strings. */
 export interface DictionaryStrings {
   readonly indices: Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
-  readonly dictionary: readonly string[];
+  readonly dictionary: readonly (string | null)[];
 }
 
 /** Values of a typed column (null rows hold anything: the validity bitmap decides). */
@@ -78,16 +79,109 @@ function storedBytes(values: ColumnValues, width: number, name: string): ArrayBu
  * await loadColumns(conn, 'events', [{ name: 'id', type: 'BIGINT', values: ids }], ids.length);
  */
 export async function loadColumns(conn: DuckDBConnection, name: string, columns: readonly TypedColumn[], rows: number): Promise<void> {
+  await loadParts(conn, name, columns.map((c) => ({ name: c.name, type: c.type })), [{ columns, rows }]);
+}
+
+/** Creates the temporary table and appends each part (columns in the table's order, `rows` rows each). */
+async function loadParts(conn: DuckDBConnection, name: string, table: readonly { name: string; type: string }[], parts: Iterable<{ columns: readonly TypedColumn[]; rows: number }>): Promise<void> {
   const { api, raw } = await load();
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(name)} (${columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')})`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(name)} (${table.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')})`);
   const appender = await conn.createAppender(name, 'main', 'temp');
   try {
-    const types = columns.map((_, i) => appender.columnType(i));
-    await appendColumns(api, raw, appender, types, columns, rows);
+    const types = table.map((_, i) => appender.columnType(i));
+    for (const part of parts) await appendColumns(api, raw, appender, types, part.columns, part.rows);
     appender.flushSync();
   } finally {
     appender.closeSync();
   }
+}
+
+/**
+ * Loads Arrow record batches (all of one schema, e.g. from `io.delta.read(…, { batches: true })`) into the temporary
+ * table `name` by data chunks: DuckDB's Arrow extension is not available offline, so this is how batches reach
+ * DuckDB. Numbers, timestamps, dates and decimals of ≤ 18 digits go as byte ranges with their validity bitmaps;
+ * Utf8 strings are decoded once per value, dictionary strings once per dictionary entry. Returns the rows loaded.
+ *
+ * @example
+ * await loadBatches(conn, 'events', batches);
+ */
+export async function loadBatches(conn: DuckDBConnection, name: string, batches: readonly RecordBatch[]): Promise<number> {
+  if (batches.length === 0) throw new SqlError('SQL_TYPE', `input '${name}': no batches to load (its columns are unknown)`);
+  const fields = batches[0].schema.fields;
+  const table = fields.map((f, k) => ({ name: f.name, type: duckTypeOfArrow(String(f.type), batches[0].data.children[k], f.name) }));
+  let rows = 0;
+  await loadParts(conn, name, table, batches.map((b) => {
+    if (b.schema.fields.length !== fields.length || b.schema.fields.some((f, k) => f.name !== fields[k].name)) {
+      throw new SqlError('SQL_TYPE', `input '${name}': its batches have different columns (${fields.map((f) => f.name).join(', ')} / ${b.schema.fields.map((f) => f.name).join(', ')})`);
+    }
+    rows += b.numRows;
+    return { rows: b.numRows, columns: b.data.children.map((d, k) => typedColumnOf(d, table[k].name, table[k].type)) };
+  }));
+  return rows;
+}
+
+const ARROW_TYPES: Readonly<Record<string, string>> = {
+  Int64: 'BIGINT', Int32: 'INTEGER', Int16: 'SMALLINT', Int8: 'TINYINT', Float64: 'DOUBLE', Float32: 'FLOAT', Bool: 'BOOLEAN',
+  'Date32<DAY>': 'DATE', 'Timestamp<MICROSECOND>': 'TIMESTAMP', Utf8: 'VARCHAR',
+};
+
+/** The DuckDB type of an Arrow column (dictionaries by their value type). */
+function duckTypeOfArrow(type: string, data: Data, column: string): string {
+  if (data.dictionary !== undefined) return duckTypeOfArrow(String(data.dictionary.type), data.dictionary.data[0], column);
+  if (ARROW_TYPES[type] !== undefined) return ARROW_TYPES[type];
+  if (/^Timestamp<MICROSECOND, .+>$/.test(type)) return 'TIMESTAMPTZ';
+  const decimal = /^Decimal\[(\d+)e([+-]\d+)\]$/.exec(type);
+  if (decimal && Number(decimal[1]) <= 18) return `DECIMAL(${decimal[1]},${Number(decimal[2])})`;
+  throw new SqlError('SQL_TYPE', `column '${column}': Arrow type ${type} is not loaded into DuckDB from batches`, { hint: 'read the table as rows (batches: false), or select other columns' });
+}
+
+/** An Arrow column as a typed column (buffers viewed, not copied, where DuckDB's layout is Arrow's). */
+function typedColumnOf(data: Data, name: string, type: string): TypedColumn {
+  const n = data.length;
+  const o = data.offset;
+  let validity: Uint8Array | undefined;
+  if (data.nullCount > 0 && data.nullBitmap !== undefined && data.nullBitmap.length > 0) {
+    if (o % 8 === 0) validity = data.nullBitmap.subarray(o / 8);
+    else {
+      validity = new Uint8Array((n + 7) >> 3);
+      for (let i = 0; i < n; i++) if ((data.nullBitmap[(o + i) >> 3] >> ((o + i) & 7)) & 1) validity[i >> 3] |= 1 << (i & 7);
+    }
+  }
+  if (data.dictionary !== undefined) {
+    const dict = data.dictionary.data[0];
+    const strings = utf8Strings(dict);
+    const indices = (data.values as Int32Array).subarray(o, o + n);
+    return { name, type, values: { indices, dictionary: strings }, validity };
+  }
+  if (type === 'VARCHAR') return { name, type, values: utf8Strings(data), validity };
+  if (type === 'BOOLEAN') {
+    const bytes = new Uint8Array(n);
+    const bits = data.values as Uint8Array;
+    for (let i = 0; i < n; i++) bytes[i] = (bits[(o + i) >> 3] >> ((o + i) & 7)) & 1;
+    return { name, type, values: bytes, validity };
+  }
+  if (type.startsWith('DECIMAL')) {
+    // Decimal128 as two 64-bit words a value; ≤ 18 digits fit the low word.
+    const words = new BigInt64Array((data.values as Uint32Array).buffer, (data.values as Uint32Array).byteOffset, (o + n) * 2);
+    const out = new BigInt64Array(n);
+    for (let i = 0; i < n; i++) out[i] = words[2 * (o + i)];
+    return { name, type, values: out, validity };
+  }
+  const values = data.values as Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Float32Array;
+  return { name, type, values: values.subarray(o, o + n), validity };
+}
+
+/** A Utf8 column's values as JS strings (null rows as null). */
+function utf8Strings(data: Data): (string | null)[] {
+  const offsets = data.valueOffsets as Int32Array;
+  const bytes = data.values as Uint8Array;
+  const decoder = new TextDecoder();
+  const out: (string | null)[] = new Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const j = data.offset + i;
+    out[i] = data.getValid(i) ? decoder.decode(bytes.subarray(offsets[j], offsets[j + 1])) : null;
+  }
+  return out;
 }
 
 /**
@@ -123,18 +217,16 @@ async function appendColumns(api: Api, raw: Bindings, appender: { appendDataChun
       }
       const valid = (i: number) => validity === undefined || (validity[i >> 3] & (1 << (i & 7))) !== 0;
       const v = column.values;
-      if (Array.isArray(v)) {
-        for (let i = 0; i < count; i++) {
-          const s = v[start + i] as string | null;
-          if (s !== null && valid(start + i)) raw.vector_assign_string_element(vector, i, s);
-          else if (validity === undefined) {
-            raw.vector_ensure_validity_writable(vector);
-            raw.validity_set_row_invalid(raw.vector_get_validity(vector, size / 8), i);
-          }
-        }
-      } else {
-        const { indices, dictionary } = v as DictionaryStrings;
-        for (let i = 0; i < count; i++) if (valid(start + i)) raw.vector_assign_string_element(vector, i, dictionary[indices[start + i]]);
+      const dict = Array.isArray(v) ? undefined : v as DictionaryStrings;
+      let nulls: Uint8Array | undefined; // a null the bitmap does not say (a null string in an array or dictionary)
+      for (let i = 0; i < count; i++) {
+        const s = dict === undefined ? (v as readonly (string | null)[])[start + i] : dict.dictionary[dict.indices[start + i]];
+        if (s !== null && s !== undefined && valid(start + i)) raw.vector_assign_string_element(vector, i, s);
+        else if (validity === undefined) (nulls ??= new Uint8Array(size / 8).fill(0xff))[i >> 3] &= ~(1 << (i & 7));
+      }
+      if (nulls !== undefined) {
+        raw.vector_ensure_validity_writable(vector);
+        raw.copy_data_to_vector_validity(vector, 0, nulls.buffer as ArrayBuffer, 0, nulls.byteLength);
       }
     }
     raw.data_chunk_set_size(chunk.chunk, count);

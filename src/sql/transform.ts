@@ -21,6 +21,7 @@
  * Over unbounded inputs (or with `engine: 'transforms'`) the query is compiled to Riffle transforms instead: the
  * streaming SQL subset of streaming/ (TUMBLE/HOP/SESSION windows, aggregates, joins with tables, EMIT), no DuckDB.
  */
+import type { RecordBatch } from 'apache-arrow';
 import {
   kv, PCollection, PipelineValidationError, type BoundedWindow, type Instant, type KV, type PTransform, type Sink, type SinkOutput,
 } from '../model/index.ts';
@@ -153,6 +154,11 @@ function querySink(query: string, step: string, inputs: readonly { name: string;
           for (const t of groups) rowsOf[t.i].push(t.row);
           for (let k = 0; k < inputs.length; k++) {
             const { name, schema } = inputs[k];
+            // Arrow record batches (io.delta.read(…, { batches: true })) load by data chunks, column by column.
+            if (rowsOf[k].length > 0 && rowsOf[k][0] instanceof (await import('apache-arrow')).RecordBatch) {
+              await (await import('./column-loader.ts')).loadBatches(session.connection, name, rowsOf[k] as unknown as RecordBatch[]);
+              continue;
+            }
             const columns = schema ? declaredColumns(schema, rowsOf[k], step, name) : inferColumns(rowsOf[k], step, name);
             await session.load(name, columns, rowsOf[k], `${step}: input '${name}'`);
           }

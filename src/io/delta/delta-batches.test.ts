@@ -65,3 +65,20 @@ test('a batch read resumes after the batches a position says were read; a row pr
   assert.deepEqual(ok, [1500]);
   assert.throws(() => io.delta.read(path, { batches: 'yes' as unknown as true }), /batches must be true or false/);
 });
+
+test('sql.transform takes batches from io.delta.read and loads them into DuckDB by data chunks', async () => {
+  const { sql } = await import('../../sql/index.ts');
+  const path = await table('c');
+  const p = Pipeline.create();
+  const batches = p.apply(io.delta.read(path, { batches: true }));
+  const out = sql.transform('SELECT country, count(*) AS n, count(amount) AS priced, sum(amount) AS total FROM t GROUP BY country ORDER BY country', { inputs: { t: batches } });
+  const got: Record<string, unknown>[] = [];
+  out.map((r) => got.push(r));
+  await p.run();
+  const rows = await (await DeltaTable.open(path)).read();
+  const expect = (c: string) => {
+    const mine = rows.filter((r) => r.country === c);
+    return { country: c, n: mine.length, priced: mine.filter((r) => r.amount !== null).length, total: mine.reduce((s, r) => s + ((r.amount as number | null) ?? 0), 0) };
+  };
+  assert.deepEqual(got, [expect('de'), expect('fr')]);
+});
