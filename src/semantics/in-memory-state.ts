@@ -23,15 +23,20 @@ export interface InMemoryStateOptions {
   onHoldChanged?: HoldListener;
 }
 
-/** Every cell can say whether it stores anything: a cleared cell does not count towards `isEmpty()`. */
+/**
+ * Every cell can say whether it stores anything (a cleared cell does not count towards `isEmpty()`), and remembers
+ * the tag it was made for (a snapshot encodes it through the tag's coders).
+ */
 interface Cell {
   readonly kind: StateTag<unknown>['kind'];
+  readonly tag: StateTag<unknown>;
   hasData(): boolean;
   clear(): void;
 }
 
 class ValueCell<T> implements ValueState<T>, Cell {
   readonly kind = 'value';
+  constructor(readonly tag: StateTag<unknown>) {}
   private value: T | undefined;
   read(): T | undefined {
     return this.value;
@@ -49,6 +54,7 @@ class ValueCell<T> implements ValueState<T>, Cell {
 
 class BagCell<T> implements BagState<T>, Cell {
   readonly kind = 'bag';
+  constructor(readonly tag: StateTag<unknown>) {}
   private items: T[] = [];
   add(value: T): void {
     this.items.push(value);
@@ -72,7 +78,10 @@ class CombiningCell<I, A, O> implements CombiningState<I, A, O>, Cell {
   readonly kind = 'combining';
   private acc: A | undefined;
   private present = false;
-  constructor(private readonly fn: StateCombineFn<I, A, O>) {}
+  constructor(
+    readonly tag: StateTag<unknown>,
+    private readonly fn: StateCombineFn<I, A, O>,
+  ) {}
   add(input: I): void {
     this.acc = this.fn.addInput(this.present ? (this.acc as A) : this.fn.createAccumulator(), input);
     this.present = true;
@@ -101,6 +110,7 @@ class CombiningCell<I, A, O> implements CombiningState<I, A, O>, Cell {
 
 class MapCell<K, V> implements MapState<K, V>, Cell {
   readonly kind = 'map';
+  constructor(readonly tag: StateTag<unknown>) {}
   private readonly map = new Map<K, V>();
   get(key: K): V | undefined {
     return this.map.get(key);
@@ -133,6 +143,7 @@ class MapCell<K, V> implements MapState<K, V>, Cell {
 
 class SetCell<T> implements SetState<T>, Cell {
   readonly kind = 'set';
+  constructor(readonly tag: StateTag<unknown>) {}
   private readonly set = new Set<T>();
   add(value: T): boolean {
     if (this.set.has(value)) return false;
@@ -161,6 +172,7 @@ class SetCell<T> implements SetState<T>, Cell {
 
 class OrderedListCell<T> implements OrderedListState<T>, Cell {
   readonly kind = 'orderedList';
+  constructor(readonly tag: StateTag<unknown>) {}
   private items: Array<{ timestamp: Instant; value: T }> = [];
   /** The first index whose timestamp is >= t (or > t when `after`). */
   private search(t: Instant, after: boolean): number {
@@ -201,6 +213,7 @@ class HoldCell implements WatermarkHoldState, Cell {
   readonly kind = 'watermarkHold';
   private hold: Instant | undefined;
   constructor(
+    readonly tag: StateTag<unknown>,
     private readonly namespace: string,
     private readonly tagId: string,
     private readonly latest: boolean,
@@ -271,19 +284,19 @@ export class InMemoryStateInternals implements StateInternals {
   private create(namespace: string, tag: StateTag<unknown>): Cell {
     switch (tag.kind) {
       case 'value':
-        return new ValueCell();
+        return new ValueCell(tag);
       case 'bag':
-        return new BagCell();
+        return new BagCell(tag);
       case 'combining':
-        return new CombiningCell(tag.combineFn);
+        return new CombiningCell(tag, tag.combineFn);
       case 'map':
-        return new MapCell();
+        return new MapCell(tag);
       case 'set':
-        return new SetCell();
+        return new SetCell(tag);
       case 'orderedList':
-        return new OrderedListCell();
+        return new OrderedListCell(tag);
       case 'watermarkHold':
-        return new HoldCell(namespace, tag.id, tag.combine === 'latest', this.onHoldChanged);
+        return new HoldCell(tag, namespace, tag.id, tag.combine === 'latest', this.onHoldChanged);
     }
   }
 
@@ -314,5 +327,15 @@ export class InMemoryStateInternals implements StateInternals {
   /** The namespaces holding data. */
   namespacesWithData(): string[] {
     return Object.keys(this.describe());
+  }
+
+  /**
+   * The cells holding data, namespace by namespace, each with the tag it was made for and its state (the interface
+   * `state()` returned): what a snapshot encodes.
+   */
+  *cellsWithData(): Generator<{ namespace: string; tag: StateTag<unknown>; state: unknown }> {
+    for (const [namespace, cells] of this.namespaces) {
+      for (const cell of cells.values()) if (cell.hasData()) yield { namespace, tag: cell.tag, state: cell };
+    }
   }
 }

@@ -96,14 +96,23 @@ export interface KeyStateFactory {
    * Checkpoints (issue 14): the state of key group `keyGroup` as bytes (through the state tags' coders). Factories
    * without it cannot be checkpointed (a checkpointed run uses runner/checkpoint's `checkpointedKeyState`).
    */
-  snapshotGroup?(keyGroup: number): Uint8Array;
+  snapshotGroup?(keyGroup: number, keys: readonly KeyedStateRef[]): Uint8Array;
   /**
    * Replaces key group `keyGroup` with a snapshot's state. Restored watermark holds are reported to the hold listeners
    * of keys `create`d since `beginRestore` (the keyed store creates its keys first, then restores their state).
    */
-  restoreGroup?(keyGroup: number, bytes: Uint8Array): void;
+  restoreGroup?(keyGroup: number, bytes: Uint8Array, keys: readonly KeyedStateRef[]): void;
   beginRestore?(): void;
   endRestore?(): void;
+}
+
+/**
+ * A key of a key group and the state `create` gave it: what the keyed store hands a factory's `snapshotGroup` and
+ * `restoreGroup` (a factory that keeps no index of its own, as the in-memory one, snapshots and restores these).
+ */
+export interface KeyedStateRef {
+  readonly encoded: EncodedKey;
+  readonly state: StateInternals;
 }
 
 /** What a keyed store's snapshot needs besides its factory: a coder for the keys' values. */
@@ -313,7 +322,7 @@ export class KeyedStore {
     for (const [group, entries] of [...byGroup].sort((a, b) => a[0] - b[0])) {
       w.reset();
       w.varUint(1);
-      w.bytes(factory.snapshotGroup(group));
+      w.bytes(factory.snapshotGroup(group, entries));
       w.varUint(entries.length);
       for (const e of entries) {
         try {
@@ -355,9 +364,11 @@ export class KeyedStore {
         const state = r.bytes();
         const keys = r.count('keys');
         const timers: Array<[KeyEntry, TimerData[]]> = [];
+        const entries: KeyEntry[] = [];
         for (let k = 0; k < keys; k++) {
           const key = coders.key.decode(r);
           const entry = this.get(encodeKey(key, step), key);
+          entries.push(entry);
           const n = r.count('timers');
           const list: TimerData[] = [];
           for (let i = 0; i < n; i++) {
@@ -372,7 +383,7 @@ export class KeyedStore {
           }
           timers.push([entry, list]);
         }
-        factory.restoreGroup(group, state);
+        factory.restoreGroup(group, state, entries);
         for (const [entry, list] of timers) for (const t of list) this.setTimer(entry, t);
       }
     } finally {

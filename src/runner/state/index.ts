@@ -17,4 +17,5 @@ export {
   type BackendHoldListener,
 } from './state-backend.ts';
 export { SpillingStateBackend, type SpillingStateBackendOptions } from './spilling-state-backend.ts';
+export { InMemoryKeyState, type InMemoryKeyStateOptions } from './in-memory-key-state.ts';
 export { backendKeyState, canonicalKeyBytes, canonicalKeyString, defaultKeyBytes, perStepKeyState, type BackendKeyStateOptions } from './key-state-factory.ts';

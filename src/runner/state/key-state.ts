@@ -109,26 +109,20 @@ export class KeyState {
   /** Encodes every cell holding data; `codersOf(tagId, kind)` gives a live cell's coders. */
   encode(w: ByteWriter, codersOf: (tagId: string, kind: CellKind) => ResolvedCoders): void {
     const tmp = new ByteWriter();
-    const nss: Array<[string, Array<[string, Slot]>]> = [];
+    const nss: PayloadNamespace[] = [];
     for (const [ns, cells] of this.namespaces) {
-      const withData = [...cells].filter(([, s]) => 'encoded' in s || s.hasData());
-      if (withData.length > 0) nss.push([ns, withData]);
-    }
-    w.varUint(nss.length);
-    for (const [ns, cells] of nss) {
-      writeString(w, ns);
-      w.varUint(cells.length);
+      const withData: PayloadCell[] = [];
       for (const [id, slot] of cells) {
-        writeString(w, id);
-        w.byte(KIND_CODE[slot.kind]);
-        if ('encoded' in slot) w.bytes(slot.bytes);
-        else {
+        if ('encoded' in slot) withData.push({ id, kind: slot.kind, bytes: slot.bytes });
+        else if (slot.hasData()) {
           tmp.length = 0;
           slot.encode(tmp, codersOf(id, slot.kind));
-          w.bytes(tmp.toBytes());
+          withData.push({ id, kind: slot.kind, bytes: tmp.toBytes() });
         }
       }
+      if (withData.length > 0) nss.push({ namespace: ns, cells: withData });
     }
+    writeKeyPayload(w, nss);
   }
 
   /**
@@ -136,17 +130,9 @@ export class KeyState {
    * resident hold cells given, which keep their identity across evictions).
    */
   decodeInto(bytes: Uint8Array, acct: Accountant, holdListener: CellHoldListener | undefined, resident?: Map<string, HoldCell>): void {
-    const r = new ByteReader(bytes);
-    const nns = r.varUint();
-    for (let i = 0; i < nns; i++) {
-      const ns = readString(r);
+    for (const { namespace: ns, cells: encoded } of readKeyPayload(bytes)) {
       const cells = this.cells(ns, acct);
-      const n = r.varUint();
-      for (let j = 0; j < n; j++) {
-        const id = readString(r);
-        const kind = KIND_OF_CODE[r.byte()];
-        const cellBytes = r.bytes();
-        if (kind === undefined) throw corrupt(`unknown kind of state cell for '${id}'`);
+      for (const { id, kind, bytes: cellBytes } of encoded) {
         if (kind === 'watermarkHold') {
           const kept = resident?.get(holdKey(ns, id));
           cells.set(id, kept ?? HoldCell.decode(new ByteReader(cellBytes), acct, ns, id, holdListener));
@@ -157,35 +143,72 @@ export class KeyState {
         }
       }
     }
-    if (!r.done) throw corrupt('trailing bytes after a key');
   }
 
   /** Checks an encoded key's structure (namespaces, cells, kinds, lengths, holds) without installing anything. */
   static validate(bytes: Uint8Array): void {
-    const r = new ByteReader(bytes);
-    try {
-      const nns = r.varUint();
-      for (let i = 0; i < nns; i++) {
-        readString(r);
-        const n = r.varUint();
-        for (let j = 0; j < n; j++) {
-          const id = readString(r);
-          const kind = KIND_OF_CODE[r.byte()];
-          const cell = r.bytes();
-          if (kind === undefined) throw corrupt(`unknown kind of state cell for '${id}'`);
-          if (kind === 'watermarkHold' && !(cell.length === 1 ? cell[0] === 0 : cell.length === 9 && (cell[0] === 1 || cell[0] === 2))) throw corrupt(`hold '${id}' is malformed`);
-        }
-      }
-    } catch (e) {
-      throw e instanceof RiffleError ? e : corrupt((e as Error).message);
-    }
-    if (!r.done) throw corrupt('trailing bytes after a key');
+    readKeyPayload(bytes);
   }
 
   /** Bytes an encoded slot is counted for. */
   static encodedSize(slot: EncodedCell): number {
     return ENCODED_OVERHEAD + slot.bytes.length;
   }
+}
+
+/** One cell of a key's encoded state: its tag id, kind and bytes (what `encodeCellContents` wrote). */
+export interface PayloadCell {
+  readonly id: string;
+  readonly kind: CellKind;
+  readonly bytes: Uint8Array;
+}
+export interface PayloadNamespace {
+  readonly namespace: string;
+  readonly cells: readonly PayloadCell[];
+}
+
+/**
+ * Writes a key's encoded state (see the top of this file): the one writer of the format, for the backends' keys and
+ * for keys kept in semantics' in-memory state (in-memory-key-state.ts).
+ */
+export function writeKeyPayload(w: ByteWriter, namespaces: readonly PayloadNamespace[]): void {
+  w.varUint(namespaces.length);
+  for (const { namespace, cells } of namespaces) {
+    writeString(w, namespace);
+    w.varUint(cells.length);
+    for (const { id, kind, bytes } of cells) {
+      writeString(w, id);
+      w.byte(KIND_CODE[kind]);
+      w.bytes(bytes);
+    }
+  }
+}
+
+/** Reads a key's encoded state, checking its structure (kinds, lengths, holds); damaged data is STATE_DATA_CORRUPT. */
+export function readKeyPayload(bytes: Uint8Array): PayloadNamespace[] {
+  const r = new ByteReader(bytes);
+  const out: PayloadNamespace[] = [];
+  try {
+    const nns = r.varUint();
+    for (let i = 0; i < nns; i++) {
+      const namespace = readString(r);
+      const n = r.varUint();
+      const cells: PayloadCell[] = [];
+      for (let j = 0; j < n; j++) {
+        const id = readString(r);
+        const kind = KIND_OF_CODE[r.byte()];
+        const cell = r.bytes();
+        if (kind === undefined) throw corrupt(`unknown kind of state cell for '${id}'`);
+        if (kind === 'watermarkHold' && !(cell.length === 1 ? cell[0] === 0 : cell.length === 9 && (cell[0] === 1 || cell[0] === 2))) throw corrupt(`hold '${id}' is malformed`);
+        cells.push({ id, kind, bytes: cell });
+      }
+      out.push({ namespace, cells });
+    }
+  } catch (e) {
+    throw e instanceof RiffleError ? e : corrupt((e as Error).message);
+  }
+  if (!r.done) throw corrupt('trailing bytes after a key');
+  return out;
 }
 
 export function holdKey(namespace: string, tagId: string): string {

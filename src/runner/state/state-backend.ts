@@ -273,23 +273,17 @@ export class InMemoryStateBackend implements StateBackend {
   }
 
   snapshot(keyGroup: number): Uint8Array {
-    const w = new ByteWriter();
-    for (const b of MAGIC) w.byte(b);
-    w.varUint(SNAPSHOT_VERSION);
-    w.varUint(keyGroup);
     const tmp = new ByteWriter();
-    for (const e of this.entries(keyGroup)) {
-      w.byte(1);
-      w.bytes(Buffer.from(e.key, 'latin1'));
-      if (e.payload) w.bytes(e.payload);
-      else {
-        tmp.length = 0;
-        this.encodeKey(e.state!, tmp);
-        w.bytes(tmp.toBytes());
+    return writeKeyGroupSnapshot(keyGroup, (record) => {
+      for (const e of this.entries(keyGroup)) {
+        if (e.payload) record(e.key, e.payload);
+        else {
+          tmp.length = 0;
+          this.encodeKey(e.state!, tmp);
+          record(e.key, tmp.written());
+        }
       }
-    }
-    w.byte(0);
-    return w.toBytes();
+    });
   }
 
   restore(keyGroup: number, bytes: Uint8Array): void {
@@ -366,6 +360,24 @@ export class InMemoryStateBackend implements StateBackend {
 const SWEEP_KEYS = 4096;
 
 /** Heap bytes a key costs beyond its cells (Map entry, KeyState, namespace map). */
+
+/**
+ * Writes a key-group snapshot: `each` gives every key holding state, in key order (latin1 strings of the key bytes),
+ * with its payload (key-state.ts's format). The one writer of the format, for every keyed-state implementation.
+ */
+export function writeKeyGroupSnapshot(keyGroup: number, each: (record: (key: string, payload: Uint8Array) => void) => void): Uint8Array {
+  const w = new ByteWriter();
+  for (const b of MAGIC) w.byte(b);
+  w.varUint(SNAPSHOT_VERSION);
+  w.varUint(keyGroup);
+  each((key, payload) => {
+    w.byte(1);
+    w.bytes(Buffer.from(key, 'latin1'));
+    w.bytes(payload);
+  });
+  w.byte(0);
+  return w.toBytes();
+}
 
 /** Reads a key-group snapshot: its records, after checking magic, version and key group. */
 export function parseSnapshot(keyGroup: number, bytes: Uint8Array): Array<{ key: string; payload: Uint8Array }> {

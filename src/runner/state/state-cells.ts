@@ -72,6 +72,120 @@ function need(c: Coder<unknown> | undefined, what: string, coders: ResolvedCoder
   );
 }
 
+/**
+ * Writes a cell's contents, read through its state interface: the one encoding of cells, for the backends' cells
+ * here and for semantics' in-memory cells (runner/checkpoint snapshots those without copying them into these).
+ * `latest`: a hold's combine (holds encode it, so a hold can be restored before its tag is seen).
+ */
+export function encodeCellContents(kind: CellKind, state: unknown, c: ResolvedCoders, w: ByteWriter, latest = false): void {
+  switch (kind) {
+    case 'value': {
+      const v = (state as ValueState<unknown>).read();
+      if (v === undefined) w.byte(0);
+      else {
+        w.byte(1);
+        need(c.value, 'value', c).encode(v, w);
+      }
+      return;
+    }
+    case 'bag':
+      return writeAll([...(state as BagState<unknown>).read()], c, w);
+    case 'combining': {
+      const s = state as CombiningState<unknown, unknown, unknown>;
+      if (s.isEmpty()) w.byte(0);
+      else {
+        w.byte(1);
+        need(c.accumulator, 'accumulator', c).encode(s.readAccumulator(), w);
+      }
+      return;
+    }
+    case 'map': {
+      const entries = [...(state as MapState<unknown, unknown>).entries()];
+      w.varUint(entries.length);
+      if (entries.length === 0) return;
+      const kc = need(c.key, 'map key', c);
+      const vc = need(c.value, 'map value', c);
+      for (const [k, v] of entries) {
+        kc.encode(k, w);
+        vc.encode(v, w);
+      }
+      return;
+    }
+    case 'set':
+      return writeAll([...(state as SetState<unknown>).values()], c, w);
+    case 'orderedList': {
+      const items = (state as OrderedListState<unknown>).read();
+      w.varUint(items.length);
+      if (items.length === 0) return;
+      const coder = need(c.value, 'element', c);
+      for (const { timestamp, value } of items) {
+        w.float64(timestamp);
+        coder.encode(value, w);
+      }
+      return;
+    }
+    case 'watermarkHold': {
+      const hold = (state as WatermarkHoldState).read();
+      if (hold === undefined) w.byte(0);
+      else {
+        w.byte(latest ? 2 : 1);
+        w.float64(hold);
+      }
+    }
+  }
+}
+
+function writeAll(items: readonly unknown[], c: ResolvedCoders, w: ByteWriter): void {
+  w.varUint(items.length);
+  if (items.length === 0) return;
+  const coder = need(c.value, 'element', c);
+  for (const x of items) coder.encode(x, w);
+}
+
+/** Fills a fresh cell, through its state interface, with what `encodeCellContents` wrote (a hold's flag aside: see HoldCell.decode). */
+export function decodeCellContents(kind: CellKind, r: ByteReader, c: ResolvedCoders, state: unknown): void {
+  switch (kind) {
+    case 'value':
+      if (r.byte() === 1) (state as ValueState<unknown>).write(need(c.value, 'value', c).decode(r));
+      return;
+    case 'bag':
+    case 'set': {
+      const n = r.varUint();
+      if (n === 0) return;
+      const coder = need(c.value, 'element', c);
+      const add = kind === 'bag' ? (x: unknown) => (state as BagState<unknown>).add(x) : (x: unknown) => void (state as SetState<unknown>).add(x);
+      for (let i = 0; i < n; i++) add(coder.decode(r));
+      return;
+    }
+    case 'combining':
+      if (r.byte() === 1) (state as CombiningState<unknown, unknown, unknown>).addAccumulator(need(c.accumulator, 'accumulator', c).decode(r));
+      return;
+    case 'map': {
+      const n = r.varUint();
+      if (n === 0) return;
+      const kc = need(c.key, 'map key', c);
+      const vc = need(c.value, 'map value', c);
+      for (let i = 0; i < n; i++) {
+        const k = kc.decode(r);
+        (state as MapState<unknown, unknown>).set(k, vc.decode(r));
+      }
+      return;
+    }
+    case 'orderedList': {
+      const n = r.varUint();
+      if (n === 0) return;
+      const coder = need(c.value, 'element', c);
+      for (let i = 0; i < n; i++) {
+        const timestamp = r.float64();
+        (state as OrderedListState<unknown>).add(timestamp, coder.decode(r)); // in order: each lands at the end
+      }
+      return;
+    }
+    case 'watermarkHold':
+      if (r.byte() !== 0) (state as WatermarkHoldState).add(r.float64());
+  }
+}
+
 /** A cell: kind, whether it stores anything, its size, and its encoding. */
 export interface Cell {
   readonly kind: CellKind;
@@ -124,15 +238,11 @@ export class ValueCell<T> extends BaseCell implements ValueState<T>, Cell {
     return this.value !== undefined;
   }
   encode(w: ByteWriter, c: ResolvedCoders): void {
-    if (this.value === undefined) w.byte(0);
-    else {
-      w.byte(1);
-      need(c.value, 'value', c).encode(this.value, w);
-    }
+    encodeCellContents('value', this, c, w);
   }
   static decode<T>(r: ByteReader, c: ResolvedCoders, acct: Accountant): ValueCell<T> {
     const cell = new ValueCell<T>(acct);
-    if (r.byte() === 1) cell.write(need(c.value, 'value', c).decode(r) as T);
+    decodeCellContents('value', r, c, cell);
     return cell;
   }
 }
@@ -159,18 +269,11 @@ export class BagCell<T> extends BaseCell implements BagState<T>, Cell {
     return this.items.length > 0;
   }
   encode(w: ByteWriter, c: ResolvedCoders): void {
-    w.varUint(this.items.length);
-    if (this.items.length === 0) return;
-    const coder = need(c.value, 'element', c);
-    for (const x of this.items) coder.encode(x, w);
+    encodeCellContents('bag', this, c, w);
   }
   static decode<T>(r: ByteReader, c: ResolvedCoders, acct: Accountant): BagCell<T> {
     const cell = new BagCell<T>(acct);
-    const n = r.varUint();
-    if (n > 0) {
-      const coder = need(c.value, 'element', c);
-      for (let i = 0; i < n; i++) cell.add(coder.decode(r) as T);
-    }
+    decodeCellContents('bag', r, c, cell);
     return cell;
   }
 }
@@ -221,15 +324,11 @@ export class CombiningCell<I, A, O> extends BaseCell implements CombiningState<I
     return this.present;
   }
   encode(w: ByteWriter, c: ResolvedCoders): void {
-    if (!this.present) w.byte(0);
-    else {
-      w.byte(1);
-      need(c.accumulator, 'accumulator', c).encode(this.acc, w);
-    }
+    encodeCellContents('combining', this, c, w);
   }
   static decode<I, A, O>(r: ByteReader, c: ResolvedCoders, acct: Accountant, fn: StateCombineFn<I, A, O>): CombiningCell<I, A, O> {
     const cell = new CombiningCell(acct, fn);
-    if (r.byte() === 1) cell.addAccumulator(need(c.accumulator, 'accumulator', c).decode(r) as A);
+    decodeCellContents('combining', r, c, cell);
     return cell;
   }
 }
@@ -269,26 +368,11 @@ export class MapCell<K, V> extends BaseCell implements MapState<K, V>, Cell {
     return this.map.size > 0;
   }
   encode(w: ByteWriter, c: ResolvedCoders): void {
-    w.varUint(this.map.size);
-    if (this.map.size === 0) return;
-    const kc = need(c.key, 'map key', c);
-    const vc = need(c.value, 'map value', c);
-    for (const [k, v] of this.map) {
-      kc.encode(k, w);
-      vc.encode(v, w);
-    }
+    encodeCellContents('map', this, c, w);
   }
   static decode<K, V>(r: ByteReader, c: ResolvedCoders, acct: Accountant): MapCell<K, V> {
     const cell = new MapCell<K, V>(acct);
-    const n = r.varUint();
-    if (n > 0) {
-      const kc = need(c.key, 'map key', c);
-      const vc = need(c.value, 'map value', c);
-      for (let i = 0; i < n; i++) {
-        const k = kc.decode(r) as K;
-        cell.set(k, vc.decode(r) as V);
-      }
-    }
+    decodeCellContents('map', r, c, cell);
     return cell;
   }
 }
@@ -323,18 +407,11 @@ export class SetCell<T> extends BaseCell implements SetState<T>, Cell {
     return this.set.size > 0;
   }
   encode(w: ByteWriter, c: ResolvedCoders): void {
-    w.varUint(this.set.size);
-    if (this.set.size === 0) return;
-    const coder = need(c.value, 'element', c);
-    for (const x of this.set) coder.encode(x, w);
+    encodeCellContents('set', this, c, w);
   }
   static decode<T>(r: ByteReader, c: ResolvedCoders, acct: Accountant): SetCell<T> {
     const cell = new SetCell<T>(acct);
-    const n = r.varUint();
-    if (n > 0) {
-      const coder = need(c.value, 'element', c);
-      for (let i = 0; i < n; i++) cell.add(coder.decode(r) as T);
-    }
+    decodeCellContents('set', r, c, cell);
     return cell;
   }
 }
@@ -382,30 +459,16 @@ export class OrderedListCell<T> extends BaseCell implements OrderedListState<T>,
     return this.items.length > 0;
   }
   encode(w: ByteWriter, c: ResolvedCoders): void {
-    w.varUint(this.items.length);
-    if (this.items.length === 0) return;
-    const coder = need(c.value, 'element', c);
-    for (const { timestamp, value } of this.items) {
-      w.float64(timestamp);
-      coder.encode(value, w);
-    }
+    encodeCellContents('orderedList', this, c, w);
   }
   static decode<T>(r: ByteReader, c: ResolvedCoders, acct: Accountant): OrderedListCell<T> {
     const cell = new OrderedListCell<T>(acct);
-    const n = r.varUint();
-    if (n > 0) {
-      const coder = need(c.value, 'element', c);
-      // Encoded in order: append directly.
-      for (let i = 0; i < n; i++) {
-        const timestamp = r.float64();
-        const value = coder.decode(r) as T;
-        cell.items.push({ timestamp, value });
-        cell.grow(40 + estimateSize(value));
-      }
-    }
+    decodeCellContents('orderedList', r, c, cell);
     return cell;
   }
 }
+
+const NO_CODERS: ResolvedCoders = { value: undefined, key: undefined, accumulator: undefined, describe: 'a hold' };
 
 /** Called when a hold changes: the backend turns it into its listener's call with the key. */
 export type CellHoldListener = (cell: HoldCell, previous: Instant | undefined, next: Instant | undefined) => void;
@@ -441,12 +504,8 @@ export class HoldCell extends BaseCell implements WatermarkHoldState, Cell {
   hasData(): boolean {
     return this.hold !== undefined;
   }
-  encode(w: ByteWriter): void {
-    if (this.hold === undefined) w.byte(0);
-    else {
-      w.byte(this.latest ? 2 : 1);
-      w.float64(this.hold);
-    }
+  encode(w: ByteWriter, c?: ResolvedCoders): void {
+    encodeCellContents('watermarkHold', this, c ?? NO_CODERS, w, this.latest);
   }
   /** Decodes a hold (restored holds are reported to the listener as new). */
   static decode(r: ByteReader, acct: Accountant, namespace: string, tagId: string, listener: CellHoldListener | undefined): HoldCell {
