@@ -20,7 +20,10 @@ const ROOT = join(import.meta.dirname, '../..');
 const skip = process.env.RIFFLE_INTEGRATION === '1' ? false : 'runs in the console tier (.ci/tiers/console.sh, RIFFLE_INTEGRATION=1)';
 const ARTIFACTS = process.env.RIFFLE_CONSOLE_ARTIFACTS ?? mkdtempSync(join(tmpdir(), 'riffle-console-artifacts-'));
 const JOBS_BOUND_MS = Number(process.env.RIFFLE_CONSOLE_JOBS_BOUND_MS ?? 3000);
-const GRID_BOUND_MS = Number(process.env.RIFFLE_CONSOLE_GRID_BOUND_MS ?? 6000);
+// The grid's time is mostly the server's (a request per run, each reading the store): the whole is bounded loosely,
+// the browser's part (from the last answer to the drawn grid) tightly.
+const GRID_BOUND_MS = Number(process.env.RIFFLE_CONSOLE_GRID_BOUND_MS ?? 20_000);
+const GRID_RENDER_BOUND_MS = 2000;
 const DRAW_BOUND_MS = 50;
 const BIG_TASKS = 1000;
 const BIG_RUNS = 10;
@@ -177,14 +180,16 @@ for (let t = 0; t < ${BIG_TASKS}; t++) big.task('chain_' + (t % 10) + '.step_' +
     await go('#/dags/big');
     await page.waitForSelector(`[data-testid=dag-grid][data-rows="${BIG_TASKS}"][data-cols="${BIG_RUNS}"] canvas[data-draw-ms]`, { timeout: 60_000 });
     const ms = Date.now() - started;
+    const loadMs = Number(await page.getAttribute('[data-testid=grid-panel]', 'data-load-ms'));
     const draw = Number(await page.getAttribute('[data-testid=dag-grid] canvas', 'data-draw-ms'));
     await shot('10-dag-grid-1000');
     await page.evaluate(() => { (globalThis as unknown as Win).document.querySelector('[data-testid=dag-grid]')!.scrollTop = 12_000; });
     await page.waitForTimeout(100);
     const scrolledDraw = Number(await page.getAttribute('[data-testid=dag-grid] canvas', 'data-draw-ms'));
     await shot('11-dag-grid-1000-scrolled');
-    figures.push(`1,000-task DAG grid (${BIG_RUNS} runs): ${ms} ms from navigation to drawn; a frame draws in ${draw} ms, ${scrolledDraw} ms after scrolling`);
+    figures.push(`1,000-task DAG grid (${BIG_RUNS} runs): ${ms} ms from navigation to drawn, of which ${loadMs} ms waiting for the API (${BIG_RUNS + 2} requests) and ${ms - loadMs} ms in the browser; a frame draws in ${draw} ms, ${scrolledDraw} ms after scrolling`);
     assert.ok(ms < GRID_BOUND_MS, `the 1,000-task grid took ${ms} ms (bound ${GRID_BOUND_MS} ms)`);
+    assert.ok(ms - loadMs < GRID_RENDER_BOUND_MS, `the browser's part of the 1,000-task grid took ${ms - loadMs} ms (bound ${GRID_RENDER_BOUND_MS} ms)`);
     assert.ok(draw < DRAW_BOUND_MS && scrolledDraw < DRAW_BOUND_MS, `a grid frame took ${draw} / ${scrolledDraw} ms (bound ${DRAW_BOUND_MS} ms)`);
     const ganttStarted = Date.now();
     await go(`#/dags/big/runs/${encodeURIComponent('scheduled__2026-11-01T00:00:00.000Z')}`);

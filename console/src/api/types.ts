@@ -28,7 +28,29 @@ export interface StepMetrics {
   elementsOut: number;
   errors: number;
   droppedLate: number;
+  /** The step's output watermark; null before the first one and once the input ended (`inputEnded`). */
   watermark: string | null;
+  inputEnded?: boolean;
+  /** Processing time minus the output watermark, while the job runs. */
+  watermarkLagMs?: number | null;
+  inPerSecond?: number | null;
+  outPerSecond?: number | null;
+  backlog?: number | null;
+  /** A live snapshot of a running job (true) or the final counts (false). */
+  live?: boolean;
+  at?: string | null;
+}
+
+/** GET /api/jobs/{id}/metrics: each step's recent points (about one a second), oldest first. */
+export interface StepHistoryDoc {
+  job: string;
+  steps: Array<{
+    step: string;
+    points: Array<{
+      at: string; elementsIn: number; elementsOut: number; errors: number; droppedLate: number; watermark: string | null; inputEnded: boolean;
+      watermarkLagMs: number | null; inPerSecond: number | null; outPerSecond: number | null;
+    }>;
+  }>;
 }
 
 export interface JobGraph {

@@ -3,9 +3,9 @@
  * graph. The layout runs again only when the graph's structure changes (not when its colours or figures do), so
  * polling does not move the nodes.
  */
-import { Background, Controls, MarkerType, Position, ReactFlow, type Edge, type Node } from '@xyflow/react';
+import { Background, Controls, MarkerType, Position, ReactFlow, type Edge, type Node, type ReactFlowInstance } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
-import { useEffect, useMemo, useState, type CSSProperties, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState, type CSSProperties, type ReactNode } from 'react';
 import type { ElkInput } from '../jobs/graph-model.ts';
 
 // ELK is large (~1.4 MB): loaded on the first graph, so the job list and the grid do not wait for it.
@@ -31,6 +31,17 @@ export function FlowGraph({ input, look, edgeStyle, selected, onSelect, height =
   const structure = useMemo(() => JSON.stringify([input.children.map((c) => [c.id, c.width, c.height]), input.edges.map((e) => e.id)]), [input]);
   const [positions, setPositions] = useState<Map<string, { x: number; y: number }> | null>(null);
   const [layoutError, setLayoutError] = useState<string | null>(null);
+  const box = useRef<HTMLDivElement>(null);
+  const flow = useRef<ReactFlowInstance | null>(null);
+
+  // The graph fits its box again when the box changes size (a side panel opens, the window is resized).
+  useEffect(() => {
+    const el = box.current;
+    if (el === null) return;
+    const observer = new ResizeObserver(() => void flow.current?.fitView({ padding: 0.15, maxZoom: 1.2 }));
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
 
   useEffect(() => {
     let live = true;
@@ -73,7 +84,7 @@ export function FlowGraph({ input, look, edgeStyle, selected, onSelect, height =
 
   if (layoutError !== null) return <div className="error">layout failed: {layoutError}</div>;
   return (
-    <div className="flow" style={{ height }} data-testid="flow-graph" data-ready={positions !== null ? 'yes' : 'no'}>
+    <div ref={box} className="flow" style={{ height }} data-testid="flow-graph" data-ready={positions !== null ? 'yes' : 'no'}>
       {positions !== null ? (
         <ReactFlow
           nodes={nodes}
@@ -84,6 +95,7 @@ export function FlowGraph({ input, look, edgeStyle, selected, onSelect, height =
           nodesDraggable={false}
           nodesConnectable={false}
           proOptions={{ hideAttribution: true }}
+          onInit={(instance) => { flow.current = instance; }}
           onNodeClick={(_e, n) => onSelect?.(n.id)}
           onPaneClick={() => onSelect?.(null)}
         >

@@ -49,6 +49,19 @@ describe('job graph model', () => {
     assert.equal(h.samples('read')[0]!.lagMs, 30_000);
   });
 
+  it('takes the server\'s live rate and lag when it gives them, and no rate from final counts', () => {
+    const h = new StepHistory();
+    const g = graph({ read: 10 });
+    g.steps[0]!.metrics = { ...metrics(10), outPerSecond: 42, watermarkLagMs: 1500, live: true };
+    h.add(g, 1000);
+    assert.equal(h.latestRate('read'), 42);
+    assert.equal(h.latestLag('read'), 1500);
+    g.steps[0]!.metrics = { ...metrics(500), outPerSecond: null, watermarkLagMs: null, live: false };
+    h.add(g, 2000);
+    assert.equal(h.latestRate('read'), null, 'the final counts are no rate');
+    assert.equal(h.latestLag('read'), null);
+  });
+
   it('colours errors red, then lag, then throughput relative to the busiest, and steps without figures grey', () => {
     assert.equal(stepLook(null, null, 0, null).reason, 'no-figures');
     assert.equal(stepLook(metrics(5, { errors: 1 }), 10, 10, 0).reason, 'errors');

@@ -3,9 +3,9 @@
  * names), and each poll's per-step counts become throughputs (the change of elements out between two polls) and
  * watermark lags, which colour the steps.
  *
- * The local runner reports per-step counts at the end of a job and whole-job progress while it runs (its graph's
- * `metrics` are null until then, `watermark` is null): steps without live figures are drawn neutral and the page
- * shows the whole job's rate.
+ * The server gives each step's live throughput and watermark lag while a job runs (about every second) and its
+ * final counts after; where it gives no rate (an older server, final counts), the rate is the change of elements
+ * out between two polls. Steps without figures are drawn neutral.
  */
 import type { JobGraph, StepMetrics } from '../api/types.ts';
 
@@ -79,7 +79,8 @@ export class StepHistory {
       const m = s.metrics;
       if (m === null) continue;
       const prev = this.last.get(s.name);
-      const rate = prev !== undefined && t > prev.t ? Math.max(0, ((m.elementsOut - prev.out) * 1000) / (t - prev.t)) : null;
+      const measured = prev !== undefined && t > prev.t ? Math.max(0, ((m.elementsOut - prev.out) * 1000) / (t - prev.t)) : null;
+      const rate = m.outPerSecond ?? (m.live === false ? null : measured);
       this.last.set(s.name, { t, out: m.elementsOut });
       push(this.series, s.name, { t, rate, lagMs: lagOf(m, t) }, this.capacity);
     }
@@ -106,6 +107,12 @@ export class StepHistory {
     const s = this.series.get(step);
     return s === undefined || s.length === 0 ? null : s[s.length - 1]!.rate;
   }
+
+  /** The latest watermark lag of a step (null when it reports none). */
+  latestLag(step: string): number | null {
+    const s = this.series.get(step);
+    return s === undefined || s.length === 0 ? null : s[s.length - 1]!.lagMs;
+  }
 }
 
 function push(map: Map<string, StepSample[]>, key: string, sample: StepSample, capacity: number): void {
@@ -116,7 +123,8 @@ function push(map: Map<string, StepSample[]>, key: string, sample: StepSample, c
 }
 
 function lagOf(m: StepMetrics, t: number): number | null {
-  if (m.watermark === null) return null;
+  if (m.watermarkLagMs !== undefined) return m.watermarkLagMs;
+  if (m.watermark === null || m.live === false) return null;
   const w = Date.parse(m.watermark);
   return Number.isFinite(w) ? Math.max(0, t - w) : null;
 }

@@ -1,6 +1,8 @@
 /**
- * `usePoll(load, ms, key)`: calls `load` now and every `ms` (0: once) while the page shows, keeping the latest
- * data and error; a change of `key` starts again. Polls do not overlap, and a hidden tab skips its polls.
+ * `usePoll(load, ms, key)`: calls `load` now and then `ms` after each answer (0: once) while the page shows,
+ * keeping the latest data and error; a change of `key` starts again. Polls never overlap (the next is timed from
+ * the end of the last, so a slow server is not asked faster than it answers), a hidden tab skips its polls, and a
+ * change of `ms` applies from the next poll.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 
@@ -17,15 +19,19 @@ export function usePoll<T>(load: () => Promise<T>, ms: number, key: string): Pol
   const [loading, setLoading] = useState(true);
   const loadRef = useRef(load);
   loadRef.current = load;
+  const msRef = useRef(ms);
+  msRef.current = ms;
   const [tick, setTick] = useState(0);
   const reload = useCallback(() => setTick((t) => t + 1), []);
 
   useEffect(() => {
     let live = true;
-    let busy = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const next = () => {
+      if (live && msRef.current > 0) timer = setTimeout(() => void run(), msRef.current);
+    };
     const run = async () => {
-      if (busy || (document.hidden && ms > 0)) return;
-      busy = true;
+      if (document.hidden && msRef.current > 0) return next();
       try {
         const v = await loadRef.current();
         if (live) {
@@ -35,17 +41,16 @@ export function usePoll<T>(load: () => Promise<T>, ms: number, key: string): Pol
       } catch (e) {
         if (live) setError(e instanceof Error ? e : new Error(String(e)));
       } finally {
-        busy = false;
         if (live) setLoading(false);
+        next();
       }
     };
     void run();
-    const timer = ms > 0 ? setInterval(() => void run(), ms) : undefined;
     return () => {
       live = false;
-      if (timer !== undefined) clearInterval(timer);
+      if (timer !== undefined) clearTimeout(timer);
     };
-  }, [key, ms, tick]);
+  }, [key, tick]);
 
   useEffect(() => {
     setData(undefined);

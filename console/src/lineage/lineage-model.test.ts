@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LineageEvent } from '../api/types.ts';
-import { buildLineage, shortName } from './lineage-model.ts';
+import { buildLineage, filterLineage, shortName } from './lineage-model.ts';
 
 const ev = (eventType: LineageEvent['eventType'], runId: string, job: string, t: number, inputs: string[], outputs: string[]): LineageEvent => ({
   eventType, eventTime: new Date(Date.UTC(2026, 11, 7, 0, 0, t)).toISOString(), run: { runId, facets: {} }, job: { namespace: 'riffle', name: job, facets: {} },
@@ -23,6 +23,23 @@ describe('lineage model', () => {
       'ds:file:/data/in.csv>job:riffle:etl.ts', 'ds:file:/data/out.jsonl>job:riffle:report.ts', 'job:riffle:etl.ts>ds:file:/data/out.jsonl', 'job:riffle:report.ts>ds:file:/data/report.html',
     ]);
   });
+  it('leaves out jobs without datasets unless asked, filters by name with neighbours, and caps the nodes', () => {
+    const g = buildLineage([
+      ev('COMPLETE', 'r1', 'etl.ts', 1, ['/data/in.csv'], ['/data/out.jsonl']),
+      ev('COMPLETE', 'r2', 'daily.extract', 2, [], []),
+      ev('COMPLETE', 'r3', 'report.ts', 3, ['/data/out.jsonl'], ['/data/report.html']),
+    ]);
+    const names = (x: { nodes: Array<{ name: string }> }) => x.nodes.map((n) => n.name).sort();
+    assert.deepEqual(names(filterLineage(g, { includeIsolated: false, text: '', max: 100 })), ['/data/in.csv', '/data/out.jsonl', '/data/report.html', 'etl.ts', 'report.ts']);
+    assert.equal(filterLineage(g, { includeIsolated: true, text: '', max: 100 }).nodes.length, 6);
+    const found = filterLineage(g, { includeIsolated: false, text: 'REPORT', max: 100 });
+    assert.deepEqual(names(found), ['/data/out.jsonl', '/data/report.html', 'report.ts']);
+    assert.equal(found.edges.length, 2);
+    const capped = filterLineage(g, { includeIsolated: true, text: '', max: 2 });
+    assert.deepEqual([capped.nodes.length, capped.hidden], [2, 4]);
+    assert.ok(capped.edges.every((e) => capped.nodes.some((n) => n.id === e.from) && capped.nodes.some((n) => n.id === e.to)));
+  });
+
   it('shortens long paths', () => {
     assert.equal(shortName('/tmp/x/out/revenue/part-0.jsonl'), '…/revenue/part-0.jsonl');
     assert.equal(shortName('a/b'), 'a/b');

@@ -63,3 +63,35 @@ export function shortName(name: string): string {
   const parts = name.split('/').filter((p) => p !== '');
   return parts.length <= 2 ? name : `…/${parts.slice(-2).join('/')}`;
 }
+
+export interface LineageFilter {
+  /** Keep jobs that read and write no dataset (orchestrator tasks that name none). */
+  includeIsolated: boolean;
+  /** Keep nodes whose name contains this text (case-insensitive), with their neighbours. */
+  text: string;
+  /** At most this many nodes (the rest are counted in `hidden`). */
+  max: number;
+}
+
+/** The part of the lineage graph the page draws, and how many nodes it leaves out. */
+export function filterLineage(g: LineageGraph, f: LineageFilter): LineageGraph & { hidden: number } {
+  const linked = new Set<string>();
+  for (const e of g.edges) {
+    linked.add(e.from);
+    linked.add(e.to);
+  }
+  let keep = new Set(g.nodes.filter((n) => f.includeIsolated || linked.has(n.id)).map((n) => n.id));
+  const text = f.text.trim().toLowerCase();
+  if (text !== '') {
+    const hits = new Set(g.nodes.filter((n) => keep.has(n.id) && n.name.toLowerCase().includes(text)).map((n) => n.id));
+    const withNeighbours = new Set(hits);
+    for (const e of g.edges) {
+      if (hits.has(e.from)) withNeighbours.add(e.to);
+      if (hits.has(e.to)) withNeighbours.add(e.from);
+    }
+    keep = new Set([...withNeighbours].filter((id) => keep.has(id)));
+  }
+  const nodes = g.nodes.filter((n) => keep.has(n.id)).slice(0, f.max);
+  const shown = new Set(nodes.map((n) => n.id));
+  return { nodes, edges: g.edges.filter((e) => shown.has(e.from) && shown.has(e.to)), hidden: g.nodes.length - nodes.length };
+}

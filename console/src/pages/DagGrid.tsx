@@ -23,8 +23,11 @@ interface GridData { dag: Dag | undefined; runs: DagRun[]; instances: Map<string
 export function DagGrid({ dagId }: { dagId: string }) {
   const who = useSession();
   const [limit, setLimit] = useState(25);
-  const [picked, setPicked] = useState<Picked | null>(null);
+  // The pick is a (task, run), not a cell: rows move when a cleared task loses its start time.
+  const [pick, setPick] = useState<{ taskId: string; runId: string } | null>(null);
   const [triggerError, setTriggerError] = useState<unknown>(undefined);
+  // Each run's task instances are a request: a grid that takes the server long to answer is polled less often.
+  const [interval, setInterval_] = useState(5000);
   const data = usePoll(async (): Promise<GridData> => {
     const started = performance.now();
     const [dags, runs] = await Promise.all([
@@ -32,10 +35,18 @@ export function DagGrid({ dagId }: { dagId: string }) {
       api<{ runs: DagRun[] }>('GET', `/api/dags/${seg(dagId)}/runs${query({ limit })}`),
     ]);
     const lists = await Promise.all(runs.runs.map((r) => api<{ tasks: TaskInstance[] }>('GET', `/api/dags/${seg(dagId)}/runs/${seg(r.runId)}/tasks`)));
-    return { dag: dags.dags.find((d) => d.dagId === dagId), runs: runs.runs, instances: new Map(runs.runs.map((r, i) => [r.runId, lists[i]!.tasks])), loadMs: performance.now() - started };
-  }, 5000, `grid:${dagId}:${limit}`);
+    const loadMs = performance.now() - started;
+    setInterval_(Math.min(60_000, Math.max(5000, Math.ceil((loadMs * 5) / 5000) * 5000)));
+    return { dag: dags.dags.find((d) => d.dagId === dagId), runs: runs.runs, instances: new Map(runs.runs.map((r, i) => [r.runId, lists[i]!.tasks])), loadMs };
+  }, interval, `grid:${dagId}:${limit}`);
 
   const grid = useMemo(() => (data.data ? buildGrid(data.data.runs, data.data.instances) : null), [data.data]);
+  const picked: Picked | null = useMemo(() => {
+    if (grid === null || pick === null) return null;
+    const row = grid.tasks.indexOf(pick.taskId);
+    const col = grid.runs.findIndex((r) => r.runId === pick.runId);
+    return row < 0 || col < 0 ? null : { row, col };
+  }, [grid, pick]);
   const pickedRun = grid && picked ? grid.runs[picked.col] : undefined;
   const pickedTask = grid && picked ? grid.tasks[picked.row] : undefined;
   const summary = grid && grid.runs.length > 0 ? runSummary(grid, picked?.col ?? grid.runs.length - 1) : {};
@@ -64,10 +75,10 @@ export function DagGrid({ dagId }: { dagId: string }) {
       <ErrorBox error={triggerError} />
       <div className="legend small">{TASK_STATES.filter((s) => s !== 'removed').map((s) => <TaskStateChip key={s} state={s} />)}</div>
       <div className="split">
-        <section className="panel grow">
+        <section className="panel grow" data-testid="grid-panel" data-load-ms={data.data ? Math.round(data.data.loadMs) : undefined}>
           {grid === null ? <p className="muted">loading…</p> : grid.runs.length === 0 ? <p className="muted">No runs yet.</p> : (
             <>
-              <GridCanvas grid={grid} picked={picked} onPick={setPicked} />
+              <GridCanvas grid={grid} picked={picked} onPick={(p) => setPick(p === null ? null : { taskId: grid.tasks[p.row]!, runId: grid.runs[p.col]!.runId })} />
               <div className="small run-line">
                 {pickedRun ?? grid.runs[grid.runs.length - 1] ? (() => {
                   const r = pickedRun ?? grid.runs[grid.runs.length - 1]!;

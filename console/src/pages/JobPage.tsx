@@ -31,23 +31,23 @@ export function JobPage({ id }: { id: string }) {
     history.current.add(g, Date.now());
     setVersion((v) => v + 1);
     return g;
-  }, active ? 1500 : 0, `graph:${id}:${active}`);
+  }, active ? 1500 : 0, `graph:${id}`);
 
   const g = graph.data;
   const input = useMemo(() => elkInput(g ?? { steps: [], edges: [] }), [g === undefined ? '' : JSON.stringify([g.steps.map((s) => s.name), g.edges])]);
   const maxRate = g === undefined ? 0 : Math.max(0, ...g.steps.map((s) => history.current.latestRate(s.name) ?? 0));
   const look = useCallback((name: string) => {
     const s = g?.steps.find((x) => x.name === name);
-    const samples = history.current.samples(name);
-    const l = stepLook(s?.metrics ?? null, history.current.latestRate(name), maxRate, samples.length > 0 ? samples[samples.length - 1]!.lagMs : null);
     const m = s?.metrics;
+    const r = history.current.latestRate(name);
+    const l = stepLook(m ?? null, r, maxRate, history.current.latestLag(name));
     return {
       className: `step-${l.reason}`,
       style: { background: l.fill, borderColor: l.border },
       label: (
         <div className="step-node" data-step={name}>
           <div className="step-name" title={name}>{name}</div>
-          <div className="step-meta"><span>{s?.kind}</span><span>{m ? `${count(m.elementsIn)} → ${count(m.elementsOut)}` : ''}</span>{m && m.errors > 0 ? <b className="bad-text">{count(m.errors)} err</b> : null}</div>
+          <div className="step-meta"><span>{s?.kind}</span><span>{m ? `${count(m.elementsIn)} → ${count(m.elementsOut)}` : ''}</span>{r !== null && m?.live ? <span>{rate(r)}</span> : null}{m && m.errors > 0 ? <b className="bad-text">{count(m.errors)} err</b> : null}</div>
         </div>
       ),
     };
@@ -98,17 +98,17 @@ export function JobPage({ id }: { id: string }) {
       ) : null}
       <div className="split">
         <section className="panel grow">
-          <h2>Job graph <small className="muted">{g ? `${g.steps.length} steps` : ''}{g?.progress ? ` · ${g.progress.phase} · ${g.progress.sourcesDone}/${g.progress.sources} sources done` : ''}</small></h2>
+          <h2>Job graph <small className="muted">{g ? `${g.steps.length} steps` : ''}{g?.result ? ` · ${g.result.state.toLowerCase()} in ${duration(g.result.durationMs)}` : g?.progress ? ` · ${g.progress.phase} · ${g.progress.sourcesDone}/${g.progress.sources} sources done` : ''} · click a step for its figures</small></h2>
           <ErrorBox error={graph.error} />
           {g && g.steps.length > 0 ? <FlowGraph input={input} look={look} selected={selected} onSelect={setSelected} height={440} /> : <p className="muted">{graph.loading ? 'loading…' : 'The job has not reported its graph yet.'}</p>}
           <div className="legend small">
             <span><i style={{ background: 'hsl(214 80% 65%)' }} /> busiest step</span><span><i style={{ background: 'hsl(214 80% 92%)' }} /> less busy</span>
             <span><i style={{ background: '#e3f4e8' }} /> lag &lt; 10 s</span><span><i style={{ background: '#fff3d6' }} /> lag &lt; 1 min</span><span><i style={{ background: '#fde7e6' }} /> errors / lag ≥ 1 min</span><span><i style={{ background: '#f4f5f7' }} /> no figures</span>
           </div>
-          {j && ACTIVE.has(j.state) && !liveStepFigures ? <Missing>Live per-step counts and watermarks are not reported by the server yet (the local runner gives per-step counts at the end): steps stay grey while the job runs; the whole job's rate is plotted below.</Missing> : null}
-          {jobRates.length > 1 ? <TimeSeries title="job throughput (elements processed/s)" data={rateData} series={[{ label: 'processed/s', stroke: '#1f5fbf', format: (v) => rate(v) }]} width={520} height={130} /> : null}
+          {j && ACTIVE.has(j.state) && !liveStepFigures ? <Missing>No per-step figures yet: the steps are coloured from the first report (about a second after the job starts).</Missing> : null}
+          {jobRates.some((r) => r.rate !== null && r.rate > 0) ? <TimeSeries title="job throughput (elements processed/s)" data={rateData} series={[{ label: 'processed/s', stroke: '#1f5fbf', format: (v) => rate(v) }]} width={520} height={130} /> : null}
         </section>
-        {selected !== null && g ? <StepPanel graph={g} step={selected} history={history.current} version={version} /> : null}
+        {selected !== null && g ? <StepPanel jobId={id} graph={g} step={selected} active={active} /> : null}
       </div>
       <JobLogs jobId={id} />
     </div>

@@ -7,12 +7,18 @@ import { FlowGraph } from '../components/FlowGraph.tsx';
 import { ago, time } from '../lib/format.ts';
 import { usePoll } from '../lib/use-poll.ts';
 import type { ElkInput } from '../jobs/graph-model.ts';
-import { buildLineage, shortName } from '../lineage/lineage-model.ts';
+import { buildLineage, filterLineage, shortName } from '../lineage/lineage-model.ts';
+
+const MAX_NODES = 300;
 
 export function Lineage() {
   const events = usePoll(() => api<{ events: LineageEvent[] }>('GET', `/api/lineage${query({ limit: 5000 })}`), 10_000, 'lineage');
   const [selected, setSelected] = useState<string | null>(null);
-  const graph = useMemo(() => buildLineage(events.data?.events ?? []), [events.data]);
+  const [includeIsolated, setIncludeIsolated] = useState(false);
+  const [text, setText] = useState('');
+  const all = useMemo(() => buildLineage(events.data?.events ?? []), [events.data]);
+  const graph = useMemo(() => filterLineage(all, { includeIsolated, text, max: MAX_NODES }), [all, includeIsolated, text]);
+  const isolated = all.nodes.filter((n) => n.kind === 'job' && !all.edges.some((e) => e.from === n.id || e.to === n.id)).length;
   const input: ElkInput = useMemo(() => ({
     id: 'lineage',
     layoutOptions: { 'elk.algorithm': 'layered', 'elk.direction': 'RIGHT', 'elk.layered.spacing.nodeNodeBetweenLayers': '60', 'elk.spacing.nodeNode': '16' },
@@ -39,12 +45,20 @@ export function Lineage() {
   const related = node ? (events.data?.events ?? []).filter((e) => (node.kind === 'job' ? `job:${e.job.namespace}:${e.job.name}` === node.id : [...e.inputs, ...e.outputs].some((d) => `ds:${d.namespace}:${d.name}` === node.id))).slice(-20).reverse() : [];
   return (
     <div className="page">
-      <PageHeader title="Lineage" sub={`${graph.nodes.filter((n) => n.kind === 'job').length} jobs, ${graph.nodes.filter((n) => n.kind === 'dataset').length} datasets, from ${events.data?.events.length ?? 0} OpenLineage events`} />
+      <PageHeader
+        title="Lineage"
+        sub={`${all.nodes.filter((n) => n.kind === 'job').length} jobs and tasks, ${all.nodes.filter((n) => n.kind === 'dataset').length} datasets, from ${events.data?.events.length ?? 0} OpenLineage events`}
+        actions={<>
+          <input type="search" placeholder="filter by name" value={text} onChange={(e) => setText(e.target.value)} name="lineage-filter" />
+          <label className="small"><input type="checkbox" checked={includeIsolated} onChange={(e) => setIncludeIsolated(e.target.checked)} /> jobs and tasks without datasets ({isolated})</label>
+        </>}
+      />
       <ErrorBox error={events.error} />
       <div className="split">
         <section className="panel grow">
-          {graph.nodes.length > 0 ? <FlowGraph input={input} look={look} selected={selected} onSelect={setSelected} height={520} /> : <p className="muted">{events.loading ? 'loading…' : 'No lineage events yet: each job run emits them.'}</p>}
-          <Missing>Lineage comes from the server's jobs (files their sources read and sinks write). Orchestrator tasks and column-level facets are not emitted by the server yet.</Missing>
+          {graph.nodes.length > 0 ? <FlowGraph input={input} look={look} selected={selected} onSelect={setSelected} height={520} /> : <p className="muted">{events.loading ? 'loading…' : all.nodes.length > 0 ? 'Nothing to draw: change the filter.' : 'No lineage events yet: each job run emits them.'}</p>}
+          {graph.hidden > 0 ? <p className="muted small">{graph.hidden} nodes not drawn{graph.nodes.length >= MAX_NODES ? ` (at most ${MAX_NODES}: filter by name)` : ''}.</p> : null}
+          <Missing>Datasets come from the server's jobs (the files their sources read and sinks write) and from orchestrator tasks that name theirs; column-level lineage is not in the events yet.</Missing>
         </section>
         {node ? (
           <section className="panel side" data-testid="lineage-panel">
