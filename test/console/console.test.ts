@@ -121,7 +121,7 @@ for (let t = 0; t < ${BIG_TASKS}; t++) big.task('chain_' + (t % 10) + '.step_' +
     await page.waitForSelector('[data-testid=step-panel] >> text=elements out');
     const panel = await page.textContent('[data-testid=step-panel]');
     assert.match(panel ?? '', /25/, 'the step panel shows the step\'s counts');
-    await page.waitForFunction(() => ((globalThis as unknown as Win).document.querySelector('[data-testid=job-log]')?.textContent ?? '').length > 0);
+    await page.waitForSelector('h2:has-text("Log") >> text=complete');
     await shot('04-job-succeeded');
   });
 

@@ -38,9 +38,17 @@ export function FlowGraph({ input, look, edgeStyle, selected, onSelect, height =
   useEffect(() => {
     const el = box.current;
     if (el === null) return;
-    const observer = new ResizeObserver(() => void flow.current?.fitView({ padding: 0.15, maxZoom: 1.2 }));
+    // (after React Flow has taken the new size itself: its own observer runs in the same round)
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const observer = new ResizeObserver(() => {
+      clearTimeout(timer);
+      timer = setTimeout(() => void flow.current?.fitView({ padding: 0.15, maxZoom: 1.2 }), 60);
+    });
     observer.observe(el);
-    return () => observer.disconnect();
+    return () => {
+      observer.disconnect();
+      clearTimeout(timer);
+    };
   }, []);
 
   useEffect(() => {

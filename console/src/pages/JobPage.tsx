@@ -90,7 +90,9 @@ export function JobPage({ id }: { id: string }) {
           ['read', count(j.counts?.elementsRead)],
           ['processed', count(j.counts?.elementsProcessed)],
           ['dead letters', count(j.counts?.deadLetters)],
-          ['rate', rate(jobRates.length > 0 ? jobRates[jobRates.length - 1]!.rate : null)],
+          ACTIVE.has(j.state)
+            ? ['rate', rate(jobRates.length > 0 ? jobRates[jobRates.length - 1]!.rate : null)]
+            : ['avg rate', rate(j.counts && between(j.startedAt, j.endedAt) ? (j.counts.elementsProcessed * 1000) / between(j.startedAt, j.endedAt)! : null)],
           ['exit', j.exitCode !== null ? String(j.exitCode) : (j.signal ?? '–')],
           ['params', <code key="p" className="small">{JSON.stringify(j.params)}</code>],
           ...(j.reason ? [['reason', j.reason] as [string, string]] : []),

@@ -1,28 +1,54 @@
 /**
- * Tables and quality: shown from the server's routes when it has them. Today's server has none for Delta tables,
- * quality results or the bus (another part of the server work adds them); the page says so and what each will show,
- * and lists the routes it looked for in /openapi.json, so that it lights up as soon as they exist.
+ * Tables, quality, the bus and dead letters: shown from the server's routes where it has them. The page reads
+ * /openapi.json for routes under each area's prefix; a list route (no path parameter) can be opened here and its
+ * answer is shown as a table (the first array in the document, one column per field). Areas without routes say so.
  */
+import { useState } from 'react';
+import { api } from '../api/client.ts';
 import { ErrorBox, Missing, PageHeader } from '../components/common.tsx';
 import { usePoll } from '../lib/use-poll.ts';
+import { rowsOf } from './json-table.ts';
 
 const WANTED: Array<{ area: string; prefix: string; what: string }> = [
   { area: 'Delta tables', prefix: '/api/tables', what: 'history, schema, files and a sample of each table' },
   { area: 'Data quality', prefix: '/api/quality', what: 'suite results, expectations and scores over time' },
   { area: 'Message bus', prefix: '/api/bus', what: 'topics, partitions, subscriptions and their backlog' },
   { area: 'Dead letters', prefix: '/api/dead-letters', what: 'rejected records by step, with replay' },
+  { area: 'Alerts', prefix: '/api/alerts', what: 'alert rules and recent alerts' },
 ];
 
+function JsonTable({ path }: { path: string }) {
+  const doc = usePoll(() => api<unknown>('GET', path), 10_000, `json:${path}`);
+  const { columns, rows, total } = rowsOf(doc.data);
+  return (
+    <div className="panel">
+      <h3 className="mono">GET {path} <small className="muted">{doc.loading ? 'loading…' : `${total} rows`}</small></h3>
+      <ErrorBox error={doc.error} />
+      {rows.length > 0 ? (
+        <div className="scroll-x">
+          <table className="grid-table compact" data-testid="json-table">
+            <thead><tr>{columns.map((c) => <th key={c}>{c}</th>)}</tr></thead>
+            <tbody>{rows.map((r, i) => <tr key={i}>{r.map((v, j) => <td key={j} className="mono small ellipsis" title={v}>{v}</td>)}</tr>)}</tbody>
+          </table>
+        </div>
+      ) : !doc.loading && doc.error === undefined ? <p className="muted">Empty.</p> : null}
+    </div>
+  );
+}
+
 export function Tables() {
+  const [open, setOpen] = useState<string | null>(null);
   const doc = usePoll(async () => {
     const res = await fetch('/openapi.json');
     if (!res.ok) throw new Error(`GET /openapi.json: ${res.status}`);
-    return Object.keys(((await res.json()) as { paths?: Record<string, unknown> }).paths ?? {});
+    const paths = ((await res.json()) as { paths?: Record<string, Record<string, unknown>> }).paths ?? {};
+    return Object.entries(paths).filter(([, ops]) => 'get' in ops).map(([p]) => p);
   }, 0, 'openapi');
   const paths = doc.data ?? [];
+  const anyFound = WANTED.some((w) => paths.some((p) => p.startsWith(w.prefix)));
   return (
     <div className="page">
-      <PageHeader title="Tables & quality" sub="Delta tables, quality results, the bus and dead letters" />
+      <PageHeader title="Tables & quality" sub="Delta tables, quality results, the bus, dead letters and alerts, from the server's routes" />
       <ErrorBox error={doc.error} />
       <table className="grid-table" data-testid="routes-table">
         <thead><tr><th>area</th><th>shows</th><th>server routes</th></tr></thead>
@@ -33,13 +59,18 @@ export function Tables() {
               <tr key={w.area}>
                 <td><b>{w.area}</b></td>
                 <td>{w.what}</td>
-                <td>{found.length > 0 ? found.map((p) => <div key={p} className="mono small">{p}</div>) : <span className="muted">not served yet ({w.prefix}…)</span>}</td>
+                <td>{found.length > 0 ? found.map((p) => (
+                  <div key={p} className="mono small">
+                    {p.includes('{') ? p : <a href="#/tables" onClick={(e) => { e.preventDefault(); setOpen(p); }}>{p}</a>}
+                  </div>
+                )) : <span className="muted">not served yet ({w.prefix}…)</span>}</td>
               </tr>
             );
           })}
         </tbody>
       </table>
-      <Missing>The server has no table, quality, bus or dead-letter routes yet: this page lists what it will show and which routes exist in <a href="/openapi.json">/openapi.json</a>.</Missing>
+      {open !== null ? <JsonTable key={open} path={open} /> : null}
+      {!anyFound && !doc.loading ? <Missing>The server has none of these routes yet: this page lists what each area will show and picks the routes up from <a href="/openapi.json">/openapi.json</a> as they appear.</Missing> : null}
     </div>
   );
 }
