@@ -57,9 +57,37 @@ export class ColumnBatch {
   /** Reads values[start, end) of a column array (undefined: a column the data lacks, all missing). */
   fillArray(source: ArrayLike<unknown> | undefined, start: number, end: number): this {
     const values = this.values;
+    if (source instanceof Float64Array) return this.fillNumbers(source, start, end);
     if (source === undefined) values.fill(undefined, 0, end - start);
     else for (let i = start, j = 0; i < end; i++, j++) values[j] = source[i];
     return this.classify(end - start);
+  }
+
+  /**
+   * Reads values[start, end) of a column of numbers (NaN: missing, as pandas) straight into the typed slots: no
+   * `typeof` per value. The raw values are kept too (distinct counts and the unexpected-value lists read them).
+   */
+  private fillNumbers(source: Float64Array, start: number, end: number): this {
+    const { values, nums, tags } = this;
+    const n = end - start;
+    let missing = 0;
+    for (let i = start, j = 0; i < end; i++, j++) {
+      const v = source[i];
+      values[j] = v;
+      if (v === v) {
+        nums[j] = v;
+        tags[j] = Tag.number;
+      } else {
+        tags[j] = Tag.missing;
+        missing++;
+      }
+    }
+    this.length = n;
+    this.missing = missing;
+    this.numbers = n - missing;
+    this.strings = 0;
+    this.others = 0;
+    return this;
   }
 
   /** Reads `extract(row)` of rows[start, end) (tuples of columns, computed domains). */

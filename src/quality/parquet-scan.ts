@@ -7,7 +7,8 @@
  * Values as pandas sees them: 64-bit integers as numbers (bigints only past 2^53), timestamps as Dates, dates as
  * 'YYYY-MM-DD' strings (the lakehouse's canonical form), partition values typed by the schema.
  */
-import { DeltaTable, fileSource, GuardedParquet, readDataFile, type DeltaValue } from '../lakehouse/index.ts';
+import { DeltaTable, fileSource, GuardedParquet, readDataFileBatches } from '../lakehouse/index.ts';
+import { validationColumns } from './arrow-columns.ts';
 import { checkFreshness, type FreshnessCheck } from './freshness.ts';
 import { SuiteError } from './quality-error.ts';
 import { RowBatch } from './data-asset.ts';
@@ -88,37 +89,24 @@ export async function* scanParquetFile(path: string, signal?: AbortSignal): Asyn
   }
 }
 
-/** Converts one column of canonical Delta values to what validation sees (pandas: longs as numbers, timestamps as Dates). */
-function converterFor(type: unknown): ((v: DeltaValue) => unknown) | undefined {
-  if (type === 'timestamp' || type === 'timestamp_ntz') return (v) => (typeof v === 'bigint' ? new Date(Number(v / 1000n)) : v);
-  if (type === 'long') return toNumberIfSafe;
-  return undefined;
-}
-
 /**
- * Streams a Delta table at a version (default latest) or timestamp: the snapshot's data files one after another,
- * each one row group at a time, read by the lakehouse's `readDataFile` (partition values from the log, columns a
- * file lacks as null); longs and timestamps are converted in place to validation's value forms. The rows go to
- * validation as they are: turning them into columns measured slower (one more copy, more garbage).
+ * Streams a Delta table at a version (default latest) or timestamp as columns: the lakehouse's Arrow batches
+ * (`readBatches`: snapshot files one after another, one batch per row group, decoded by parquet-wasm after the page
+ * CRC checks, partition values from the log, columns a file lacks as null), turned into the columns validation reads
+ * (arrow-columns.ts: numbers in Float64Arrays with NaN for nulls, strings, Dates) — no row objects.
  */
 export async function* scanDelta(path: string, at: { version?: number; timestamp?: string | number | Date }, signal?: AbortSignal): AsyncGenerator<RowBatch> {
   const table = await DeltaTable.open(path);
   const snapshot = await table.snapshot(at);
-  const columns = snapshot.schema.fields.map((f) => f.name);
-  const convert = snapshot.schema.fields.map((f) => converterFor(f.type));
+  const fields = snapshot.schema.fields;
+  const columns = fields.map((f) => f.name);
   let any = false;
-  for (const f of snapshot.files) {
+  for (const file of snapshot.files) {
     signal?.throwIfAborted();
-    for await (const rows of readDataFile(f, snapshot.schema)) {
+    for await (const batch of readDataFileBatches(file, snapshot.schema)) {
       signal?.throwIfAborted();
       any = true;
-      for (let k = 0; k < columns.length; k++) {
-        const fn = convert[k];
-        if (fn === undefined) continue;
-        const c = columns[k]!;
-        for (let i = 0; i < rows.length; i++) rows[i]![c] = fn(rows[i]![c] ?? null) as DeltaValue;
-      }
-      yield RowBatch.ofRows(rows, columns);
+      yield RowBatch.ofColumns(columns, validationColumns(batch, fields), batch.numRows);
     }
   }
   if (!any) yield RowBatch.ofRows([], columns);
