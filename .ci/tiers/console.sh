@@ -20,9 +20,15 @@ if [ ! -x "$CHROMIUM" ]; then
 fi
 echo "using $("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM")"
 
-started=$SECONDS
-npm run --silent build:console
-echo "== console built in console/dist ($((SECONDS - started)) s)"
+# The console's build (tens of seconds) is skipped when console/dist is newer than every input of it (an earlier run,
+# or `npm run build` in the consumer tier).
+if [ -f console/dist/index.html ] && [ -z "$(find console/src console/index.html console/vite.config.ts package-lock.json -newer console/dist/index.html -print -quit)" ]; then
+  echo "== console/dist is up to date"
+else
+  started=$SECONDS
+  npm run --silent build:console
+  echo "== console built in console/dist ($((SECONDS - started)) s)"
+fi
 
 ARTIFACTS=${RIFFLE_CONSOLE_ARTIFACTS:-$(mktemp -d "${TMPDIR:-/tmp}/riffle-console-artifacts-XXXXXX")}
 mkdir -p "$ARTIFACTS"

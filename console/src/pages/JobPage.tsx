@@ -35,11 +35,17 @@ export function JobPage({ id }: { id: string }) {
 
   const g = graph.data;
   const input = useMemo(() => elkInput(g ?? { steps: [], edges: [] }), [g === undefined ? '' : JSON.stringify([g.steps.map((s) => s.name), g.edges])]);
-  const maxRate = g === undefined ? 0 : Math.max(0, ...g.steps.map((s) => history.current.latestRate(s.name) ?? 0));
+  // A running job's steps by their live rate; an ended job's by their average over the run (elements out / duration).
+  const rateOf = useCallback((name: string): number | null => {
+    const m = g?.steps.find((x) => x.name === name)?.metrics;
+    if (m && m.live === false && g?.result && g.result.durationMs > 0) return (m.elementsOut * 1000) / g.result.durationMs;
+    return history.current.latestRate(name);
+  }, [g, version]);
+  const maxRate = g === undefined ? 0 : Math.max(0, ...g.steps.map((s) => rateOf(s.name) ?? 0));
   const look = useCallback((name: string) => {
     const s = g?.steps.find((x) => x.name === name);
     const m = s?.metrics;
-    const r = history.current.latestRate(name);
+    const r = rateOf(name);
     const l = stepLook(m ?? null, r, maxRate, history.current.latestLag(name));
     return {
       className: `step-${l.reason}`,
@@ -47,11 +53,11 @@ export function JobPage({ id }: { id: string }) {
       label: (
         <div className="step-node" data-step={name}>
           <div className="step-name" title={name}>{name}</div>
-          <div className="step-meta"><span>{s?.kind}</span><span>{m ? `${count(m.elementsIn)} → ${count(m.elementsOut)}` : ''}</span>{r !== null && m?.live ? <span>{rate(r)}</span> : null}{m && m.errors > 0 ? <b className="bad-text">{count(m.errors)} err</b> : null}</div>
+          <div className="step-meta"><span>{s?.kind}</span><span>{m ? `${count(m.elementsIn)} → ${count(m.elementsOut)}` : ''}</span>{r !== null ? <span>{m?.live ? '' : 'avg '}{rate(r)}</span> : null}{m && m.errors > 0 ? <b className="bad-text">{count(m.errors)} err</b> : null}</div>
         </div>
       ),
     };
-  }, [g, maxRate, version]);
+  }, [g, maxRate, rateOf, version]);
 
   const act = async (op: 'cancel' | 'drain') => {
     setActionError(undefined);
@@ -102,7 +108,7 @@ export function JobPage({ id }: { id: string }) {
         <section className="panel grow">
           <h2>Job graph <small className="muted">{g ? `${g.steps.length} steps` : ''}{g?.result ? ` · ${g.result.state.toLowerCase()} in ${duration(g.result.durationMs)}` : g?.progress ? ` · ${g.progress.phase} · ${g.progress.sourcesDone}/${g.progress.sources} sources done` : ''} · click a step for its figures</small></h2>
           <ErrorBox error={graph.error} />
-          {g && g.steps.length > 0 ? <FlowGraph input={input} look={look} selected={selected} onSelect={setSelected} height={440} /> : <p className="muted">{graph.loading ? 'loading…' : 'The job has not reported its graph yet.'}</p>}
+          {g && g.steps.length > 0 ? <FlowGraph input={input} look={look} selected={selected} onSelect={setSelected} height={Math.min(520, Math.max(300, 120 + 40 * g.steps.length))} /> : <p className="muted">{graph.loading ? 'loading…' : 'The job has not reported its graph yet.'}</p>}
           <div className="legend small">
             <span><i style={{ background: 'hsl(214 80% 65%)' }} /> busiest step</span><span><i style={{ background: 'hsl(214 80% 92%)' }} /> less busy</span>
             <span><i style={{ background: '#e3f4e8' }} /> lag &lt; 10 s</span><span><i style={{ background: '#fff3d6' }} /> lag &lt; 1 min</span><span><i style={{ background: '#fde7e6' }} /> errors / lag ≥ 1 min</span><span><i style={{ background: '#f4f5f7' }} /> no figures</span>
