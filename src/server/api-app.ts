@@ -9,6 +9,8 @@ import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { LineageLog, RiffleMetrics } from '../observe/index.ts';
+import { registerAlertRoutes } from './alert-routes.ts';
+import type { AlertService } from './alert-service.ts';
 import { ApiError, errorBody } from './api-error.ts';
 import { newApiApp, type ApiApp } from './api-kit.ts';
 import { AuditLog, outcomeOf } from './audit-log.ts';
@@ -18,6 +20,8 @@ import { registerDagRoutes } from './dag-routes.ts';
 import type { JobManager } from './job-manager.ts';
 import { registerJobRoutes } from './job-routes.ts';
 import { registerLineageRoutes } from './lineage-routes.ts';
+import { registerQualityRoutes } from './quality-routes.ts';
+import type { QualityService } from './quality-service.ts';
 import type { TokenStore } from './token-store.ts';
 import { registerTokenRoutes } from './token-routes.ts';
 
@@ -29,6 +33,8 @@ export interface ApiAppDeps {
   /** Brings the orchestrator tasks' lineage events up to date. */
   readonly pollTaskLineage?: () => Promise<unknown>;
   readonly audit: AuditLog;
+  readonly alerts: AlertService;
+  readonly quality: QualityService;
   readonly metrics: RiffleMetrics;
   readonly version: string;
   readonly logError: (e: unknown) => void;
@@ -86,6 +92,8 @@ export function apiApp(deps: ApiAppDeps): ApiApp {
   registerDagRoutes(app, deps.dags);
   registerTokenRoutes(app, deps.tokens);
   registerLineageRoutes(app, deps.lineage, deps.pollTaskLineage);
+  registerAlertRoutes(app, deps.alerts);
+  registerQualityRoutes(app, deps.quality);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'a token from riffle server token create (or $RIFFLE_ADMIN_TOKEN)' });
   const document = () => app.getOpenAPI31Document({

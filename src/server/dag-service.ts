@@ -103,6 +103,19 @@ export class DagService {
     })) ?? [];
   }
 
+  /** Each DAG's latest successful run's end (ms), null when none succeeded (for freshness alerts). */
+  async lastSuccess(): Promise<Map<string, number | null>> {
+    return (await this.read(async (s) => {
+      const out = new Map<string, number | null>();
+      for (const d of await s.listDags()) out.set(d.dagId, null);
+      for (const r of await s.listDagRuns({ states: ['success'] })) {
+        const end = r.endDate ?? r.startDate ?? null;
+        if (end !== null && (out.get(r.dagId) ?? -Infinity) < end) out.set(r.dagId, end);
+      }
+      return out;
+    })) ?? new Map();
+  }
+
   /** Pool slots that queued and running task instances take, per pool (for /metrics). */
   async poolUse(): Promise<Array<{ pool: string; used: number }>> {
     return (await this.read(async (s) => {

@@ -9,7 +9,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { createRiffleMetrics, LineageLog, RIFFLE_PRODUCER } from '../observe/index.ts';
 import { parseStoreSpec } from '../orchestrator/index.ts';
@@ -19,6 +19,8 @@ import { AuditLog } from './audit-log.ts';
 import { DagService } from './dag-service.ts';
 import { JobManager } from './job-manager.ts';
 import { ensureDir, serverPaths } from './server-dir.ts';
+import { AlertService } from './alert-service.ts';
+import { QualityService } from './quality-service.ts';
 import { TaskLineage } from './task-lineage.ts';
 import { TokenStore, type TokenRecord } from './token-store.ts';
 
@@ -42,6 +44,14 @@ export interface RiffleServerOptions {
   readonly version?: string;
   /** How long a job submission waits for the job to start before answering "pending" (default 30 s). */
   readonly jobStartWaitMs?: number;
+  /** The alert rules file (default DIR/alerts.yaml, when it exists). */
+  readonly alerts?: string;
+  /** The quality results store (default quality/results in the project, when it exists). */
+  readonly qualityStore?: string;
+  /** The data docs site (default quality/docs in the project, when it exists). */
+  readonly dataDocs?: string;
+  /** The bus's data directory, when the server shows a bus's topics and subscriptions. */
+  readonly bus?: string;
   readonly log?: (line: string) => void;
   readonly logError?: (e: unknown) => void;
 }
@@ -63,6 +73,8 @@ export async function startRiffleServer(o: RiffleServerOptions): Promise<RiffleS
   const log = o.log ?? (() => undefined);
   const logError = o.logError ?? ((e: unknown) => process.stderr.write(`riffle server: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`));
 
+  // The alert rules are checked first: a mistake stops the server before it listens (file, line, key).
+  const alertConfig = AlertService.load(o.alerts !== undefined ? resolve(o.alerts) : undefined, join(dir, 'alerts.yaml'));
   const tokens = new TokenStore(paths.tokens);
   const seededAdmin = o.adminToken !== undefined && o.adminToken !== '' ? tokens.seedAdmin(o.adminToken) : undefined;
   const storeArg = o.store ?? paths.orchestrator;
@@ -98,7 +110,9 @@ export async function startRiffleServer(o: RiffleServerOptions): Promise<RiffleS
   const pollTaskLineage = () => (polling ??= taskLineage.poll().catch((e: unknown) => logError(e)).finally(() => (polling = undefined)));
   const lineageTimer = setInterval(() => void pollTaskLineage(), 10_000);
   lineageTimer.unref();
-  const app = apiApp({ jobs, dags, tokens, lineage, pollTaskLineage, audit: new AuditLog(paths.audit), metrics, version: o.version ?? 'unknown', logError });
+  const quality = new QualityService({ store: resolve(projectDir, o.qualityStore ?? 'quality/results'), docs: resolve(projectDir, o.dataDocs ?? 'quality/docs') });
+  const alerts = new AlertService(alertConfig, join(dir, 'alerts.jsonl'), { jobs, dags, quality }, log);
+  const app = apiApp({ jobs, dags, tokens, lineage, pollTaskLineage, alerts, quality, audit: new AuditLog(paths.audit), metrics, version: o.version ?? 'unknown', logError });
 
   const host = o.host ?? '127.0.0.1';
   const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
@@ -128,6 +142,7 @@ export async function startRiffleServer(o: RiffleServerOptions): Promise<RiffleS
     close: () =>
       (closing ??= (async () => {
         clearInterval(lineageTimer);
+        alerts.close();
         const closed = new Promise<void>((done) => server.close(() => done()));
         server.closeIdleConnections();
         await jobs.close();
