@@ -4,7 +4,7 @@
 // Outputs are compared as the records of each output, not byte for byte: a file write's shard count is the runner's
 // choice (one file per bundle), and the order of lines in a file is not defined. So the files of one output (the
 // same name without `-SSSSS-of-NNNNN`) are read together, a CSV's header line taken once, gzip undone, and their
-// sorted lines compared. `_SUCCESS` manifests (which list shard names) are compared by presence only; anything left
+// sorted lines compared (error records' `time`, when the run rejected them, masked). `_SUCCESS` manifests (which list shard names) are compared by presence only; anything left
 // behind (a temp dir) is a difference.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -48,7 +48,8 @@ export function outputsOf(dir: string): Map<string, string[]> {
     const name = f.replace(/-\d{5}-of-\d{5}/, '');
     let text = f.endsWith('_SUCCESS') ? '' : readFileSync(join(dir, f)).toString('utf8');
     if (f.endsWith('.gz')) text = gunzipSync(readFileSync(join(dir, f))).toString('utf8');
-    let lines = text.split('\n').filter((l) => l !== '');
+    // An error record's `time` is when the run rejected it: the one field two runs never share.
+    let lines = text.split('\n').filter((l) => l !== '').map((l) => l.replace(/"time":"\d{4}-\d\d-\d\dT[\d:.]+Z"/g, '"time":"<run time>"'));
     const list = outputs.get(name) ?? [];
     if (/\.csv(\.gz)?$/.test(f) && lines.length > 0) {
       if (!list.some((l) => l.startsWith('header:'))) list.push(`header:${lines[0]}`);
@@ -59,6 +60,15 @@ export function outputsOf(dir: string): Map<string, string[]> {
   }
   for (const l of outputs.values()) l.sort();
   return outputs;
+}
+
+/** Where two lines differ: ±60 characters around their first different character. */
+function around(a: string | undefined, b: string | undefined): string {
+  if (a === undefined || b === undefined) return `${JSON.stringify(a)?.slice(0, 120)} vs ${JSON.stringify(b)?.slice(0, 120)}`;
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  const from = Math.max(0, i - 60);
+  return `…${a.slice(from, i + 60)}… vs …${b.slice(from, i + 60)}…`;
 }
 
 export function compareDirs(local: string, flink: string): Pick<Comparison, 'equal' | 'different'> {
@@ -73,7 +83,7 @@ export function compareDirs(local: string, flink: string): Pick<Comparison, 'equ
     else if (y === undefined) different.push({ output: name, why: 'missing on flink' });
     else if (x.length !== y.length || x.some((l, i) => l !== y[i])) {
       const first = x.findIndex((l, i) => l !== y[i]);
-      different.push({ output: name, why: `${x.length} lines locally, ${y.length} on flink; first difference: ${JSON.stringify(x[first])?.slice(0, 160)} vs ${JSON.stringify(y[first])?.slice(0, 160)}` });
+      different.push({ output: name, why: `${x.length} lines locally, ${y.length} on flink; first difference: ${around(x[first], y[first])}` });
     } else equal.push(name);
   }
   return { equal, different };

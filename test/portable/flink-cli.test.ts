@@ -44,9 +44,9 @@ test("riffle run --runner=flink --flink-master='[local]' runs the pipeline on Fl
 test('a step the harness cannot run: exit 1, the error names it', { skip, timeout: 300_000 }, () => {
   const tmp = mkdtempSync(join(tmpdir(), 'riffle-flink-cli-'));
   try {
-    const r = riffle(['run', FIXTURE, `--output=${join(tmp, 'x.jsonl')}`, '--side-input', '--runner=flink', '--flink-master=[local]', '--no-progress']);
+    const r = riffle(['run', FIXTURE, `--output=${join(tmp, 'x.jsonl')}`, '--stateful', '--runner=flink', '--flink-master=[local]', '--no-progress']);
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /the Flink job ended FAILED: .*cannot run transform 'WriteLines'/);
+    assert.match(r.stderr, /the Flink job ended FAILED: .*cannot run transform 'NumberPerCountry'/);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -23,6 +23,9 @@ interface Case {
 /** The pipelines compared (see README.md for the examples and queries not in this list, and why). */
 export const CASES: readonly Case[] = [
   { name: 'grouping fixture (combine, GroupByKey, windowInto, file writes)', module: join(ROOT, 'test/portable/fixtures/grouping-pipeline.ts'), params: (out) => ({ input: INPUT, output: out }) },
+  { name: 'examples/quickstart.ts', module: join(ROOT, 'examples/quickstart.ts'), params: (out) => ({ input: INPUT, output: out }) },
+  { name: 'examples/batch-etl.ts', module: join(ROOT, 'examples/batch-etl.ts'), params: (out) => ({ input: INPUT, segments: join(ROOT, 'examples/data/user-segments.csv'), output: out }) },
+  { name: 'examples/streaming-windows.ts', module: join(ROOT, 'examples/streaming-windows.ts'), params: (out) => ({ input: INPUT, output: out }) },
 ];
 
 let server: JobServer;
@@ -41,7 +44,9 @@ test('pipelines on Flink write what the embedded engine writes', { skip, timeout
   let equal = 0;
   let different = 0;
   const failures: string[] = [];
+  const only = process.env.RIFFLE_COMPARE_ONLY;
   for (const [i, c] of CASES.entries()) {
+    if (only !== undefined && !c.name.includes(only)) continue;
     const dirs = { local: join(tmp, `${i}`, 'local'), flink: join(tmp, `${i}`, 'flink') };
     try {
       const r = await compareModule(c.module, c.params, dirs, server);

@@ -32,6 +32,8 @@ import { sinkOperator } from './sink-operator.ts';
 import { windowIntoOperator } from './window-into-operator.ts';
 import { groupedOnTime, withBatchPanes } from './batch-panes.ts';
 import type { DataChannel } from './data-channel.ts';
+import type { StateClient } from './state-client.ts';
+import { sideInputReader } from './side-inputs.ts';
 import { descriptorCoder, type SourceRestriction } from './harness-coders.ts';
 import { elementOperator, type Emit, type Operator } from './element-operators.ts';
 import { decodeRifflePayload, type RifflePayload } from './riffle-payload.ts';
@@ -48,6 +50,8 @@ type WV = WindowedValue<unknown>;
 
 /** Where the harness gets a data channel for an endpoint (one per endpoint, shared by bundles). */
 export type DataChannels = (endpoint: string) => DataChannel;
+/** Where the harness gets a state client for an endpoint (one per endpoint, shared by bundles). */
+export type StateClients = (endpoint: string) => StateClient;
 
 interface DataInput {
   readonly transformId: string;
@@ -69,10 +73,19 @@ export class BundleProcessor {
     private readonly inputs: readonly DataInput[],
     private readonly outputs: readonly DataOutput[],
     private readonly operators: readonly Operator[],
+    /** The bundle being processed (what state requests name). */
+    private readonly bundle: { instructionId: string },
   ) {}
 
   /** Wires the descriptor's transforms; refuses (rejects, naming it) a transform the harness cannot run. */
-  static async build(d: ProcessBundleDescriptor, channels: DataChannels): Promise<BundleProcessor> {
+  static async build(d: ProcessBundleDescriptor, channels: DataChannels, states?: StateClients): Promise<BundleProcessor> {
+    const bundle = { instructionId: '' };
+    const instructionId = () => bundle.instructionId;
+    const stateUrl = d.stateApiServiceDescriptor?.url;
+    const state = () => {
+      if (stateUrl === undefined || stateUrl === '' || states === undefined) throw new Error('the stage names no state API endpoint');
+      return states(stateUrl);
+    };
     const consumers = new Map<string, Emit[]>();
     const emitTo = (pcollection: string): Emit => {
       let list = consumers.get(pcollection);
@@ -133,7 +146,9 @@ export class BundleProcessor {
               }
               for (const e of batch.errors ?? []) {
                 if (errors === undefined) throw new Error(`${node.name}: ${e.error} (${JSON.stringify(e.origin ?? {})})`);
-                await errors({ value: e, timestamp: MIN_TIMESTAMP, windows: GLOBAL_WINDOWS, pane: NO_FIRING });
+                // As the embedded engine: the record names the read's step; the source's description moves to the origin.
+                const record = { ...e, step: node.name, origin: { source: e.step, ...e.origin } };
+                await errors({ value: record, timestamp: MIN_TIMESTAMP, windows: GLOBAL_WINDOWS, pane: NO_FIRING });
               }
             }
           });
@@ -143,7 +158,9 @@ export class BundleProcessor {
           const node = await stepOf(t, id);
           const outs: Record<string, Emit> = {};
           for (const [tag, pc] of Object.entries(t.outputs)) outs[tag] = emitTo(pc);
-          const op = node.kind === 'sink' ? await sinkOperator(node, outs) : await elementOperator(node, outs, (why) => refusal(t, id, why));
+          const reader = node.kind === 'parDo' && ref !== undefined && stateUrl ? sideInputReader(d, id, t, node, await pipelineGraph(ref), state) : undefined;
+          const sides = reader !== undefined ? { read: reader, instructionId } : undefined;
+          const op = node.kind === 'sink' ? await sinkOperator(node, outs) : await elementOperator(node, outs, (why) => refusal(t, id, why), sides);
           operators.push(op);
           consume(only(t.inputs), op.process);
           break;
@@ -174,7 +191,7 @@ export class BundleProcessor {
         }
       }
     }
-    return new BundleProcessor(inputs, outputs, operators);
+    return new BundleProcessor(inputs, outputs, operators, bundle);
   }
 
   /** Tears every operator down (DoFn teardown, sinks' finish — or abort when `failed`); errors are logged, not thrown. */
@@ -190,6 +207,7 @@ export class BundleProcessor {
 
   /** Runs one bundle: reads every input to its `is_last`, processes it, writes and ends every output. */
   async process(instructionId: string): Promise<void> {
+    this.bundle.instructionId = instructionId;
     try {
       for (const op of this.operators) op.startBundle?.();
       for (const input of this.inputs) {

@@ -4,6 +4,7 @@
  * tag. A function that throws routes the element to the step's error output when it has one (an ErrorRecord, as the
  * embedded engine does), and fails the bundle otherwise.
  */
+import type { SideInputs } from './side-inputs.ts';
 import type { BoundedWindow, ErrorRecord, FinishBundleContext, Instant, MetricsContext, PrimitiveNode, WindowedValue } from '../../model/index.ts';
 
 type WV = WindowedValue<unknown>;
@@ -24,8 +25,14 @@ const noMetrics: MetricsContext = {
   gauge: () => ({ set: () => undefined }),
 };
 
+/** What a ParDo with side inputs reads them with, and the bundle it is in. */
+export interface SideInputAccess {
+  readonly read: SideInputs;
+  readonly instructionId: () => string;
+}
+
 /** The operator of an element-wise step; `refuse(why)` makes the error for what the harness cannot run. */
-export async function elementOperator(node: PrimitiveNode, outs: Readonly<Record<string, Emit>>, refuse: (why: string) => Error): Promise<Operator> {
+export async function elementOperator(node: PrimitiveNode, outs: Readonly<Record<string, Emit>>, refuse: (why: string) => Error, sides?: SideInputAccess): Promise<Operator> {
   const main = outs['main'] ?? (() => undefined);
   const errorTag = 'errorTag' in node.spec ? node.spec.errorTag : undefined;
   const onError = async (wv: WV, e: unknown) => {
@@ -67,7 +74,7 @@ export async function elementOperator(node: PrimitiveNode, outs: Readonly<Record
     case 'parDo': {
       const spec = node.spec;
       if (spec.stateful) throw refuse('stateful DoFns (state and timers) need the state API, which the harness does not serve yet');
-      if (Object.keys(spec.sideInputs).length > 0) throw refuse('side inputs need the state API, which the harness does not serve yet');
+      if (Object.keys(spec.sideInputs).length > 0 && sides === undefined) throw refuse('its stage names no state API endpoint to read its side inputs from');
       const fn = spec.doFn;
       await fn.setup?.();
       let queued: Array<{ tag: string; wv: WV }> = [];
@@ -95,11 +102,12 @@ export async function elementOperator(node: PrimitiveNode, outs: Readonly<Record
           // Windows are exploded: a DoFn sees one window per call, as in the embedded engine.
           for (const window of wv.windows) {
             const one: WV = { ...wv, windows: [window] };
+            const side = sides !== undefined ? await sides.read(sides.instructionId(), window) : {};
             fn.process(wv.value, {
               timestamp: wv.timestamp,
               window,
               pane: wv.pane,
-              side: {},
+              side,
               state: {},
               timers: {},
               key: undefined,

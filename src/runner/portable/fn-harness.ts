@@ -24,6 +24,7 @@ import { ProvisionService, type ProvisionInfo } from './gen/fn_execution/v1/beam
 import { grpcClient } from './grpc-service.ts';
 import { BundleProcessor } from './bundle-processor.ts';
 import { DataChannel } from './data-channel.ts';
+import { StateClient } from './state-client.ts';
 import { harnessLogger, type HarnessLogger } from './harness-logging.ts';
 import { RiffleError } from '../../model/index.ts';
 
@@ -45,6 +46,7 @@ export class FnHarness {
   private readonly log: (line: string) => void;
   private readonly logger: HarnessLogger | undefined;
   private readonly channels = new Map<string, DataChannel>();
+  private readonly states = new Map<string, StateClient>();
   /** Idle processors per descriptor: a processor runs one bundle at a time (concurrent bundles get their own). */
   private readonly idle = new Map<string, BundleProcessor[]>();
 
@@ -56,6 +58,12 @@ export class FnHarness {
   private channel = (url: string): DataChannel => {
     let c = this.channels.get(url);
     if (c === undefined) this.channels.set(url, (c = new DataChannel(endpoint(url), this.options.workerId)));
+    return c;
+  };
+
+  private state = (url: string): StateClient => {
+    let c = this.states.get(url);
+    if (c === undefined) this.states.set(url, (c = new StateClient(endpoint(url), this.options.workerId)));
     return c;
   };
 
@@ -120,6 +128,8 @@ export class FnHarness {
   private closeChannels(): void {
     for (const c of this.channels.values()) c.close();
     this.channels.clear();
+    for (const c of this.states.values()) c.close();
+    this.states.clear();
   }
 
   /** The data-plane transforms of a stage: [transform id, endpoint, is a sink]. */
@@ -179,7 +189,7 @@ export class FnHarness {
         this.dataPorts(descriptor).forEach(([, url]) => this.channel(url));
         let processor: BundleProcessor;
         try {
-          processor = this.idle.get(descriptorId)?.pop() ?? (await BundleProcessor.build(descriptor, this.channel));
+          processor = this.idle.get(descriptorId)?.pop() ?? (await BundleProcessor.build(descriptor, this.channel, this.state));
         } catch (e) {
           // A refused stage never reads its input: end its outputs so the runner does not wait for them.
           this.endOutputs(descriptor, id);
