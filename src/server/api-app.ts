@@ -16,6 +16,7 @@ import { newApiApp, type ApiApp } from './api-kit.ts';
 import { AuditLog, outcomeOf } from './audit-log.ts';
 import { defaultConsoleDir, serveConsole } from './console-assets.ts';
 import type { DagService } from './dag-service.ts';
+import { registerDeadLetterRoutes } from './dead-letter-routes.ts';
 import { registerDagRoutes } from './dag-routes.ts';
 import type { JobManager } from './job-manager.ts';
 import { registerJobRoutes } from './job-routes.ts';
@@ -89,6 +90,7 @@ export function apiApp(deps: ApiAppDeps): ApiApp {
   });
 
   registerJobRoutes(app, deps.jobs);
+  registerDeadLetterRoutes(app, deps.jobs);
   registerDagRoutes(app, deps.dags);
   registerTokenRoutes(app, deps.tokens);
   registerLineageRoutes(app, deps.lineage, deps.pollTaskLineage);

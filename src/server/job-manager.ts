@@ -22,6 +22,7 @@ import type { TemplateDescription } from './api-schemas.ts';
 import { ACTIVE_JOB_STATES, countsOf, jobDir, loadJobs, saveJob, type JobRecord, type JobState, type ParamValue } from './job-record.ts';
 import { checkPipelinePath, keyOfParamError, paramTokens } from './job-submission.ts';
 import { errorDocumentOf, runRiffle, spawnRiffle } from './riffle-child.ts';
+import { deadLetterFiles, readDeadLetters, type DeadLetter } from './dead-letters.ts';
 import { ensureDir } from './server-dir.ts';
 import { StepHistory } from './step-history.ts';
 
@@ -128,7 +129,7 @@ export class JobManager {
     let child: ChildProcess;
     try {
       // './' keeps a module named like an option ('-x.ts') a path.
-      child = spawnRiffle(['run', `./${path}`, '--json', '--no-progress', ...tokens], { cwd: this.o.projectDir, stdio: ['ignore', out, err], env: { RIFFLE_JOB_EVENTS: join(dir, 'events.jsonl') } });
+      child = spawnRiffle(['run', `./${path}`, '--json', '--no-progress', ...tokens], { cwd: this.o.projectDir, stdio: ['ignore', out, err], env: { RIFFLE_JOB_EVENTS: join(dir, 'events.jsonl'), RIFFLE_DEAD_LETTER_DIR: join(dir, 'dead-letters') } });
     } catch (e) {
       // Nothing started: no record either.
       this.jobs.delete(id);
@@ -233,6 +234,16 @@ export class JobManager {
       }
     }
     return { text: buffer.toString('utf8'), offset: start, nextOffset: start + length, size, complete: !ACTIVE_JOB_STATES.includes(job.state) };
+  }
+
+  /** The job's dead letters (dead-letters.ts), numbered in file order. */
+  deadLetters(id: string): DeadLetter[] {
+    this.get(id);
+    return readDeadLetters(deadLetterFiles(jobDir(this.o.jobsDir, id), this.o.projectDir));
+  }
+
+  get projectDir(): string {
+    return this.o.projectDir;
   }
 
   /** The job's events so far (graph, progress, result). */

@@ -1,11 +1,12 @@
 // riffle server alerts and quality routes: a rules file with a mistake stops the server (file, line, key); a failed
 // job fires a job_failed alert delivered once to a webhook (a local HTTP server), listed as active and in the
 // history; a quality_score_below alert from the results store; the quality routes (suites, results, one result,
-// data docs index and page, a path leading out refused); every route needs a token (401).
+// data docs index and page, a path leading out refused); every route needs a token (401); a job's dead letters
+// browsed (counts, raw bytes) and replayed to a new file and through its pipeline again (403 for a viewer, audited).
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { storeResult, suite, updateDataDocs, validate } from '../quality/index.ts';
@@ -100,3 +101,36 @@ describe('riffle server alerts', () => {
 function startTestServerWith(alerts: string): Promise<RiffleServer> {
   return startRiffleServer({ dir: join(dir, '..', 'other'), projectDir: project, port: 0, version: 'test', log: () => undefined, alerts });
 }
+
+describe('riffle server dead letters', () => {
+  it('browses a job’s rejected records and replays them to a file and through the pipeline again', async () => {
+    const index = JSON.stringify(new URL('../index.ts', import.meta.url).href);
+    writeFileSync(join(project, 'dlq.ts'), `import { io, Pipeline } from ${index};
+export default Pipeline.define({ params: { input: 'string', output: 'string' } }, (p, { input, output }) => { p.apply('Read', io.files.readJsonl(input)).apply('Write', io.files.writeJsonl(output + '/part')); });
+`);
+    writeFileSync(join(project, 'in.jsonl'), '{"a":1}\n{broken\n{"a":2}\nnot json\n');
+    const r = await call<{ id: string }>(server, 'POST', '/api/jobs', { body: { pipeline: 'dlq.ts', params: { input: 'in.jsonl', output: 'out/dlq' } } });
+    assert.equal(r.status, 201, r.text);
+    await waitFor(async () => ((await call<{ state: string }>(server, 'GET', `/api/jobs/${r.body.id}`)).body.state === 'succeeded' ? true : undefined), 60_000, 'the job');
+    const dl = await call<{ count: number; byStep: Record<string, number>; byReason: Array<{ reason: string; count: number }>; records: Array<{ index: number; step: string; element: unknown; raw: string | null; origin: { line?: number } | null }> }>(server, 'GET', `/api/jobs/${r.body.id}/dead-letters`);
+    assert.equal(dl.status, 200, dl.text);
+    assert.equal(dl.body.count, 2, dl.text);
+    assert.deepEqual(Object.values(dl.body.byStep), [2]);
+    const texts = dl.body.records.map((d) => (d.raw !== null ? Buffer.from(d.raw, 'base64').toString('utf8') : String(d.element)));
+    assert.deepEqual(texts, ['{broken', 'not json']);
+    assert.equal((await call(server, 'GET', `/api/jobs/${r.body.id}/dead-letters?limit=0`)).status, 400);
+
+    const viewer = await call<{ token: string }>(server, 'POST', '/api/tokens', { body: { role: 'viewer' } });
+    const denied = await call(server, 'POST', `/api/jobs/${r.body.id}/dead-letters/replay`, { token: viewer.body.token, body: { output: 'replay/x.jsonl' } });
+    assert.equal(denied.status, 403);
+    assert.equal((await call(server, 'POST', `/api/jobs/${r.body.id}/dead-letters/replay`, { body: { output: '../escape.jsonl' } })).status, 400);
+    assert.equal((await call(server, 'POST', `/api/jobs/${r.body.id}/dead-letters/replay`, { body: { output: 'replay/x.jsonl', colour: 1 } })).status, 400);
+    assert.equal((await call(server, 'POST', `/api/jobs/${r.body.id}/dead-letters/replay`, { body: { output: 'replay/x.jsonl', records: [7] } })).status, 400);
+    const replay = await call<{ file: string; records: number; job: { id: string; params: Record<string, string> } | null }>(server, 'POST', `/api/jobs/${r.body.id}/dead-letters/replay`, { body: { records: [1], output: 'replay/one.jsonl', resubmit: { param: 'input' } } });
+    assert.equal(replay.status, 201, replay.text);
+    assert.deepEqual([replay.body.file, replay.body.records, replay.body.job?.params.input, replay.body.job?.params.output], ['replay/one.jsonl', 1, 'replay/one.jsonl', 'out/dlq']);
+    assert.equal((await call(server, 'POST', `/api/jobs/${r.body.id}/dead-letters/replay`, { body: { output: 'replay/one.jsonl' } })).status, 409, 'never overwritten');
+    const audit = readFileSync(join(dir, 'audit.jsonl'), 'utf8');
+    assert.match(audit, new RegExp(`"target":"${r.body.id} -> replay/one.jsonl -> job-[^"]+ \\(1 records\\)"`));
+  });
+});
