@@ -333,9 +333,9 @@ export class InMemoryStateInternals implements StateInternals {
    * The cells holding data, namespace by namespace, each with the tag it was made for and its state (the interface
    * `state()` returned): what a snapshot encodes.
    */
-  *cellsWithData(): Generator<{ namespace: string; tag: StateTag<unknown>; state: unknown }> {
+  forEachCellWithData(each: (namespace: string, tag: StateTag<unknown>, state: unknown) => void): void {
     for (const [namespace, cells] of this.namespaces) {
-      for (const cell of cells.values()) if (cell.hasData()) yield { namespace, tag: cell.tag, state: cell };
+      for (const cell of cells.values()) if (cell.hasData()) each(namespace, cell.tag, cell);
     }
   }
 }

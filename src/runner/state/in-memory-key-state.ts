@@ -101,13 +101,13 @@ class KeyStateInMemory extends InMemoryStateInternals {
   /** This key's cells holding data, encoded (restored ones as they came), or undefined when it holds none. */
   encode(tmp: ByteWriter): PayloadNamespace[] | undefined {
     const byNamespace = new Map<string, PayloadCell[]>();
-    for (const { namespace, tag, state } of this.cellsWithData()) {
+    this.forEachCellWithData((namespace, tag, state) => {
       tmp.length = 0;
       encodeCellContents(tag.kind, state, this.owner.codersOf(tag), tmp, tag.kind === 'watermarkHold' && tag.combine === 'latest');
       let list = byNamespace.get(namespace);
       if (list === undefined) byNamespace.set(namespace, (list = []));
       list.push({ id: tag.id, kind: tag.kind, bytes: tmp.toBytes() });
-    }
+    });
     for (const [namespace, cells] of this.restored ?? []) {
       let list = byNamespace.get(namespace);
       if (list === undefined) byNamespace.set(namespace, (list = []));

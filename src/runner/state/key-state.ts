@@ -37,14 +37,12 @@ export type Slot = AnyCell | EncodedCell;
 /** A per-key hold listener: the cell that holds (its identity lasts as long as the hold) and the new hold. */
 export type KeyHoldListener = (cell: object, next: Instant | undefined) => void;
 
-const utf8 = new TextEncoder();
-const fromUtf8 = new TextDecoder();
-
+// Namespaces and tag ids: length-prefixed UTF-8 (the engine makes them: always well-formed).
 function writeString(w: ByteWriter, s: string): void {
-  w.bytes(utf8.encode(s));
+  w.string(s);
 }
 function readString(r: ByteReader): string {
-  return fromUtf8.decode(r.bytes());
+  return r.string();
 }
 
 const ENCODED_OVERHEAD = 64;

@@ -9,7 +9,7 @@
  *   state.state('global', seen).add('a');
  */
 import { serialize, deserialize } from 'node:v8';
-import { ByteReader, ByteWriter, GlobalWindow, IntervalWindow, isGlobalWindow, isPlainIntervalWindow, type BoundedWindow, type Coder, RiffleError, type Instant } from '../../model/index.ts';
+import { ByteReader, ByteWriter, CoderInputError, coders, GlobalWindow, IntervalWindow, isGlobalWindow, isPlainIntervalWindow, type BoundedWindow, type Coder, RiffleError, type Instant } from '../../model/index.ts';
 import { stateTags, type HoldCombine, type StateCombineFn, type StateTag, type BagState, type CombiningState, type MapState, type OrderedListState, type SetState, type ValueState, type WatermarkHoldState } from '../../semantics/index.ts';
 
 /** The coders of one tag: `value` for values, bag/set/ordered-list elements and map values; `key` for map keys. */
@@ -72,12 +72,15 @@ const WINDOWS_FIELD = '\u0000riffle.windows';
  * Throws unless `v` survives structured cloning unchanged (plain data: no class instances, functions or symbols),
  * global and interval windows aside: returns `v`, or a copy of it with its windows replaced (see WINDOW_FIELD).
  */
-function plainOf(v: unknown, path: string, depth: number): unknown {
+function plainOf(v: unknown, path: string, depth: number, exact: Exactness): unknown {
   if (v === null || typeof v !== 'object') {
     if (typeof v === 'function' || typeof v === 'symbol') throw notPlain(path, typeof v);
     return v;
   }
-  if (ArrayBuffer.isView(v)) return v;
+  if (ArrayBuffer.isView(v)) {
+    if (!(v instanceof Uint8Array)) exact.objectCoder = false; // other views: structured serialization keeps their class
+    return v;
+  }
   if (depth > 64) throw notPlain(path, 'a structure more than 64 levels deep');
   const proto = Object.getPrototypeOf(v);
   if (!PLAIN_PROTOTYPES.has(proto)) {
@@ -89,8 +92,8 @@ function plainOf(v: unknown, path: string, depth: number): unknown {
     let copy: Map<unknown, unknown> | undefined;
     let i = 0;
     for (const [k, x] of v) {
-      const pk = plainOf(k, `${path}<key>`, depth + 1);
-      const px = plainOf(x, `${path}.get(…)`, depth + 1);
+      const pk = plainOf(k, `${path}<key>`, depth + 1, exact);
+      const px = plainOf(x, `${path}.get(…)`, depth + 1, exact);
       if (copy === undefined && (pk !== k || px !== x)) copy = new Map([...v].slice(0, i));
       copy?.set(pk, px);
       i++;
@@ -101,7 +104,7 @@ function plainOf(v: unknown, path: string, depth: number): unknown {
     let copy: Set<unknown> | undefined;
     let i = 0;
     for (const x of v) {
-      const px = plainOf(x, `${path}<element>`, depth + 1);
+      const px = plainOf(x, `${path}<element>`, depth + 1, exact);
       if (copy === undefined && px !== x) copy = new Set([...v].slice(0, i));
       copy?.add(px);
       i++;
@@ -112,7 +115,8 @@ function plainOf(v: unknown, path: string, depth: number): unknown {
   if (Array.isArray(v)) {
     let copy: unknown[] | undefined;
     for (let i = 0; i < v.length; i++) {
-      const px = plainOf(v[i], `${path}[${i}]`, depth + 1);
+      if (!(i in v)) exact.objectCoder = false; // a hole: structured serialization keeps it, the object coder writes undefined
+      const px = plainOf(v[i], `${path}[${i}]`, depth + 1, exact);
       if (copy === undefined && px !== v[i]) copy = v.slice(0, i);
       copy?.push(px);
     }
@@ -124,7 +128,7 @@ function plainOf(v: unknown, path: string, depth: number): unknown {
     const k = keys[i]!;
     if (k === WINDOW_FIELD || k === WINDOWS_FIELD) throw notPlain(`${path}.${JSON.stringify(k)}`, 'a field whose name the fallback state coder reserves');
     const x = (v as Record<string, unknown>)[k];
-    const px = plainOf(x, `${path}.${k}`, depth + 1);
+    const px = plainOf(x, `${path}.${k}`, depth + 1, exact);
     if (copy === undefined && px !== x) {
       copy = {};
       for (let j = 0; j < i; j++) copy[keys[j]!] = (v as Record<string, unknown>)[keys[j]!];
@@ -165,27 +169,59 @@ function notPlain(path: string, what: string): StateNotEncodableError {
 }
 
 /**
- * A fallback coder for state whose tag declares none: V8's structured serialization of plain data (objects, arrays,
- * Maps, Sets, Dates, bigints, typed arrays, undefined, NaN, -0 all round-trip). Values it would change — class
+ * A fallback coder for state whose tag declares none, for plain data (objects, arrays, Maps, Sets, Dates, bigints,
+ * typed arrays, undefined, NaN, -0 all round-trip): Riffle's object coder, or V8's structured serialization for what
+ * only it writes exactly (see OBJECT_CODER_MARK). Values it would change — class
  * instances lose their prototype — or cannot encode are refused with a StateNotEncodableError naming the path;
  * global and interval windows (the merging reducer's active-window set holds them) are the exception: see WINDOW_FIELD.
  * Not deterministic: for values only, never keys.
  */
 export function structuredStateCoder<T = unknown>(): Coder<T> {
+  const fast = coders.object<unknown>();
   return {
     name: 'structuredState',
     deterministic: false,
     nonDeterministicReason: 'structured serialization keeps insertion order of object keys',
     encode(v, out) {
-      const plain = plainOf(v, 'value', 0);
-      out.bytes(serialize(plain === v ? v : { [WINDOWS_FIELD]: plain }));
+      const exact: Exactness = { objectCoder: true };
+      const plain = plainOf(v, 'value', 0, exact);
+      const value = plain === v ? v : { [WINDOWS_FIELD]: plain };
+      if (exact.objectCoder) {
+        const mark = out.length;
+        out.byte(OBJECT_CODER_MARK);
+        try {
+          fast.encode(value, out);
+          return;
+        } catch (e) {
+          if (!(e instanceof CoderInputError)) throw e;
+          out.length = mark; // something only structured serialization writes exactly
+        }
+      }
+      out.bytes(serialize(value));
     },
     decode(input) {
-      const v: unknown = deserialize(input.bytes());
+      let v: unknown;
+      if (input.peek() === OBJECT_CODER_MARK) {
+        input.byte();
+        v = fast.decode(input);
+      } else v = deserialize(input.bytes());
       if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && WINDOWS_FIELD in v) return revive((v as Record<string, unknown>)[WINDOWS_FIELD]) as T;
       return v as T;
     },
   };
+}
+
+/**
+ * The first byte of a value written with the object coder (model/coders/object.ts: several times faster than V8's
+ * serializer on small values). Values it cannot write exactly — typed arrays other than bytes, arrays with holes —
+ * are written as before: V8's serialization, length-prefixed, whose varint length never
+ * starts with a 0 byte, so values written by earlier versions (all of them that way) read as they did.
+ */
+const OBJECT_CODER_MARK = 0;
+
+/** Whether plainOf met only what the object coder writes exactly. */
+interface Exactness {
+  objectCoder: boolean;
 }
 
 /** Writes and reads instants (watermark holds, ordered-list timestamps) as doubles: ±Infinity included. */
