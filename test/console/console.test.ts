@@ -131,8 +131,11 @@ for (let t = 0; t < ${BIG_TASKS}; t++) big.task('chain_' + (t % 10) + '.step_' +
     await go(`#/jobs/${r.body.id}`);
     await page.waitForSelector('.page-header [data-state=running]');
     await page.waitForSelector('[data-testid=flow-graph][data-ready=yes] .react-flow__node', { timeout: 30_000 });
-    // two graph polls give a throughput
+    // the server's live per-step figures colour the steps by throughput; two polls give the job's rate
+    await page.waitForSelector('.react-flow__node.step-throughput', { timeout: 20_000 });
     await page.waitForSelector('.chart .u-title >> text=job throughput', { timeout: 20_000 });
+    await page.locator('.react-flow__node', { hasText: 'Busy' }).first().click();
+    await page.waitForSelector('[data-testid=step-panel] .chart .u-title >> text=throughput', { timeout: 20_000 });
     await shot('05-job-running');
     await page.click('button:has-text("Cancel")');
     await page.waitForSelector('.page-header [data-state=cancelled]', { timeout: 60_000 });
@@ -211,6 +214,27 @@ for (let t = 0; t < ${BIG_TASKS}; t++) big.task('chain_' + (t % 10) + '.step_' +
     await shot('14-tables');
   });
 
+  it('shows a viewer no submit, cancel, trigger or clear buttons', async () => {
+    const made = await call<{ token: string }>(server, 'POST', '/api/tokens', { body: { role: 'viewer', name: 'console-viewer' } });
+    assert.equal(made.status, 201, made.text);
+    await page.click('button:has-text("Sign out")');
+    await page.fill('input[name=token]', made.body.token);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=who] >> text=viewer');
+    await go('#/jobs');
+    await page.waitForSelector('[data-testid=job-table] tbody tr[data-job]');
+    assert.equal(await page.locator('button:has-text("Submit a job")').count(), 0);
+    await go('#/dags/demo');
+    await page.waitForSelector('[data-testid=dag-grid]');
+    assert.equal(await page.locator('button:has-text("Trigger run")').count(), 0);
+    const canvas = page.locator('[data-testid=dag-grid] canvas');
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.click(box.x + 260 + 9, box.y + 64 + 10);
+    await page.waitForSelector('[data-testid=task-panel]');
+    assert.equal(await page.locator('button[data-action=clear]').count(), 0);
+    await shot('15-viewer-grid');
+  });
+
   it('goes back to the login when the server answers 401', async () => {
     await page.evaluate(() => (globalThis as unknown as Win).sessionStorage.setItem('riffle.console.token', 'revoked-or-unknown'));
     await go('#/jobs');
@@ -222,6 +246,6 @@ for (let t = 0; t < ${BIG_TASKS}; t++) big.task('chain_' + (t % 10) + '.step_' +
     // a token that stops working while signed in
     await page.evaluate(() => (globalThis as unknown as Win).sessionStorage.setItem('riffle.console.token', 'now-unknown'));
     await page.waitForSelector('.notice >> text=sign in again', { timeout: 10_000 });
-    await shot('15-login-after-401');
+    await shot('16-login-after-401');
   });
 });
