@@ -21,7 +21,8 @@ export interface ElkInput {
 
 /** A step's width: its name and kind at the node's font, within bounds. */
 export function nodeWidth(name: string, kind: string): number {
-  return Math.min(320, Math.max(150, 24 + 7.2 * Math.max(name.length, kind.length + 4)));
+  // the meta line holds the kind, "1.2k → 1.2k" and a rate
+  return Math.min(320, Math.max(150, 24 + 7.2 * Math.max(name.length, kind.length + 24)));
 }
 
 /** ELK input for a job graph: layered, left to right; edges between known steps only, one per (from, to, kind). */
