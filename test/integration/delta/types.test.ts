@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
-import { DeltaTable, type DeltaType, type DeltaValue, type NestedType, type Predicate, type Row } from '../../../src/lakehouse/index.ts';
+import { batchRows, DeltaTable, type DeltaType, type DeltaValue, type NestedType, type Predicate, type Row } from '../../../src/lakehouse/index.ts';
 import { python, skip } from './harness.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'riffle-delta-types-'));
@@ -119,6 +119,14 @@ const queries: { column: string; op: '<' | '<=' | '>' | '>=' | '='; value: strin
 const OPS = { '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte', '=': 'eq' } as const;
 const ntzProtocol = { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['timestampNtz'] };
 
+/** The table read as Arrow record batches (DeltaTable.readBatches), turned back into canonical rows. */
+async function batchRead(table: DeltaTable): Promise<Record<string, DeltaValue>[]> {
+  const fields = (await table.snapshot()).schema.fields;
+  const out: Record<string, DeltaValue>[] = [];
+  for await (const batch of table.readBatches()) out.push(...batchRows(batch, fields));
+  return out;
+}
+
 async function riffleFinds(table: DeltaTable): Promise<string[][]> {
   const out: string[][] = [];
   for (const q of queries) {
@@ -139,6 +147,7 @@ for (const partitionBy of [[], ['d1', 'ntz']]) {
     await table.append(rows.slice(2));
     assert.ok(readdirSync(join(path, '_delta_log')).includes('00000000000000000002.checkpoint.parquet'));
     assert.deepEqual(encodeAll(await table.read()), expected, 'Riffle reads what it wrote');
+    assert.deepEqual(encodeAll(await batchRead(table)), expected, 'Riffle\'s Arrow batches hold what it wrote');
     const read = oracle<Read>('read', path);
     assert.deepEqual(read.rows, expected, 'delta-rs reads exactly what Riffle wrote');
     assert.deepEqual(read.schema, types);
@@ -155,6 +164,7 @@ for (const partitionBy of [[], ['d1', 'ntz']]) {
     const table = await DeltaTable.open(path);
     assert.deepEqual((await table.schema()).fields.map((f) => [f.name, f.type]), Object.entries(types));
     assert.deepEqual(encodeAll(await table.read()), expected, 'Riffle reads exactly what delta-rs wrote');
+    assert.deepEqual(encodeAll(await batchRead(table)), expected, 'Riffle\'s Arrow batches (parquet-wasm) hold exactly what delta-rs wrote');
     assert.deepEqual(await riffleFinds(table), queries.map((q) => q.ids), 'Riffle, pruning by delta-rs\' stats, finds every row');
     // Riffle appends to delta-rs' table (the timestampNtz feature is one it writes); delta-rs reads it back.
     await table.append([{ ...rows[0], id: 5n }]);
