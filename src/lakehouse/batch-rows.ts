@@ -88,3 +88,26 @@ export function batchRows(batch: RecordBatch, fields: readonly SchemaField[]): R
   }
   return out;
 }
+
+/**
+ * The Delta fields of a batch's columns, from their Arrow types (the inverse of arrowTypeOf; dictionaries by their
+ * value type): what `batchRows` needs for a batch that did not come with a table schema.
+ *
+ * @example
+ * batchRows(batch, batchFields(batch));
+ */
+export function batchFields(batch: RecordBatch): SchemaField[] {
+  return batch.schema.fields.map((f, k) => {
+    const data = batch.data.children[k];
+    const type = String((data.dictionary?.type ?? f.type) as unknown);
+    const decimal = /^Decimal\[(\d+)e([+-]\d+)\]$/.exec(type);
+    const delta = decimal ? `decimal(${decimal[1]},${Number(decimal[2])})` : ARROW_TO_DELTA[type] ?? (/^Timestamp<MICROSECOND, .+>$/.test(type) ? 'timestamp' : undefined);
+    if (delta === undefined) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `batch column '${f.name}' has Arrow type ${type}, which has no Delta type in Riffle`, { hint: 'cast it to one of the types DeltaTable.readBatches gives' });
+    return { name: f.name, type: delta, nullable: f.nullable, metadata: {} } as SchemaField;
+  });
+}
+
+const ARROW_TO_DELTA: Readonly<Record<string, string>> = {
+  Int64: 'long', Int32: 'integer', Int16: 'short', Int8: 'byte', Float64: 'double', Float32: 'float', Bool: 'boolean', Utf8: 'string',
+  Binary: 'binary', 'Date32<DAY>': 'date', 'Timestamp<MICROSECOND>': 'timestamp_ntz',
+};

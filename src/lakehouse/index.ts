@@ -35,7 +35,7 @@ export { compilePredicate, matchesRow, type Condition, type Predicate, type Term
 export { readDataFile } from './file-rows.ts';
 export { readDataFileBatches, readSnapshotBatches, type BatchReadOptions } from './batch-scan.ts';
 export { arrowTypeOf, loadArrow, type ArrowModule } from './arrow-batch.ts';
-export { batchRows, valueReader, type ValueAt } from './batch-rows.ts';
+export { batchFields, batchRows, valueReader, type ValueAt } from './batch-rows.ts';
 export type { FileStats } from './file-stats.ts';
 export { describeValue, formatLocalTimestamp, formatTimestamp, isValueError, toCanonical, type DeltaValue, type NestedValue, type Row } from './value-mapping.ts';
 export { decimalOf, parseTypeName } from './schema.ts';

@@ -82,3 +82,18 @@ test('sql.transform takes batches from io.delta.read and loads them into DuckDB 
   };
   assert.deepEqual(got, [expect('de'), expect('fr')]);
 });
+
+test('io.delta.write takes record batches (rows of each batch checked and written) into an existing table', async () => {
+  const from = await table('d');
+  const to = join(root, 'd-copy');
+  await DeltaTable.create(to, { schema: { id: 'long', country: 'string', amount: 'double' }, partitionBy: ['country'] });
+  const p = Pipeline.create();
+  p.apply(io.delta.read(from, { batches: true }))
+    .apply(mapBatches((b: RecordBatch) => b))
+    .apply(io.delta.write(to));
+  await p.run();
+  const byId = (a: Record<string, unknown>, b: Record<string, unknown>) => Number(a.id) - Number(b.id);
+  const copy = (await (await DeltaTable.open(to)).read()).sort(byId);
+  assert.equal(copy.length, 3000);
+  assert.deepEqual(copy, (await (await DeltaTable.open(from)).read()).sort(byId));
+});

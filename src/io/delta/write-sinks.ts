@@ -24,6 +24,9 @@ class RowRejectedError extends RiffleError {
 
 /** What the steps of one sink share during a run, on one worker (each worker has its own). */
 export interface RunState {
+  /** Loaded in setup: batches are told from rows by apache-arrow's RecordBatch class, and turned into rows. */
+  lakehouse?: typeof import('../../lakehouse/index.ts');
+  arrow?: typeof import('apache-arrow');
   checker: RowChecker | undefined;
   /** Whether the rows may add columns (mergeSchema, or columns inferred for a table this sink creates). */
   evolve: boolean;
@@ -91,8 +94,22 @@ async function startRun(spec: Spec, run: RunState): Promise<void> {
 export function checkRows<T>(spec: Spec, run: RunState) {
   return parDo<T, T>(
     {
-      setup: () => startRun(spec, run),
+      setup: async () => {
+        await startRun(spec, run);
+        run.lakehouse = await lakehouse.load();
+        run.arrow = await run.lakehouse.loadArrow();
+      },
       process(row, ctx) {
+        // An Arrow record batch (io.delta.read(…, { batches: true }), mapBatches) is written as its rows.
+        if (run.arrow !== undefined && row instanceof run.arrow.RecordBatch) {
+          const { batchFields, batchRows } = run.lakehouse!;
+          for (const r of batchRows(row, batchFields(row))) {
+            const why = (run.checker as RowChecker).check(r);
+            if (why !== undefined) throw new RowRejectedError(`${spec.path}: ${why} (in a record batch)`);
+            ctx.output(r as T);
+          }
+          return;
+        }
         const reason = (run.checker as RowChecker).check(row);
         if (reason !== undefined) throw new RowRejectedError(`${spec.path}: ${reason}`);
         ctx.output(row);
