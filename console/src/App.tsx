@@ -11,6 +11,7 @@ import { JobPage } from './pages/JobPage.tsx';
 import { Jobs } from './pages/Jobs.tsx';
 import { Lineage } from './pages/Lineage.tsx';
 import { Login } from './pages/Login.tsx';
+import { Quality } from './pages/Quality.tsx';
 import { Tables } from './pages/Tables.tsx';
 
 function useRoute(): Route {
@@ -27,7 +28,8 @@ const NAV: Array<{ label: string; route: Route; pages: Route['page'][] }> = [
   { label: 'Jobs', route: { page: 'jobs' }, pages: ['jobs', 'job'] },
   { label: 'DAGs', route: { page: 'dags' }, pages: ['dags', 'dag', 'gantt'] },
   { label: 'Lineage', route: { page: 'lineage' }, pages: ['lineage'] },
-  { label: 'Tables & quality', route: { page: 'tables' }, pages: ['tables'] },
+  { label: 'Quality', route: { page: 'quality' }, pages: ['quality'] },
+  { label: 'Tables, bus & alerts', route: { page: 'tables' }, pages: ['tables'] },
 ];
 
 export function App() {
@@ -73,6 +75,7 @@ export function App() {
           {route.page === 'dag' ? <DagGrid key={route.dagId} dagId={route.dagId} /> : null}
           {route.page === 'gantt' ? <Gantt dagId={route.dagId} runId={route.runId} /> : null}
           {route.page === 'lineage' ? <Lineage /> : null}
+          {route.page === 'quality' ? <Quality /> : null}
           {route.page === 'tables' ? <Tables /> : null}
         </main>
       </div>

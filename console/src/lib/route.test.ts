@@ -6,7 +6,7 @@ describe('console routes', () => {
   it('parses what href writes, ids with slashes and colons included', () => {
     const routes: Route[] = [
       { page: 'login' }, { page: 'jobs' }, { page: 'job', id: 'job-20261207T160000Z-1a2b3c' }, { page: 'dags' }, { page: 'dag', dagId: 'daily etl' },
-      { page: 'gantt', dagId: 'etl', runId: 'manual__2026-12-07T00:00:00.000Z/x' }, { page: 'lineage' }, { page: 'tables' },
+      { page: 'gantt', dagId: 'etl', runId: 'manual__2026-12-07T00:00:00.000Z/x' }, { page: 'lineage' }, { page: 'quality' }, { page: 'tables' },
     ];
     for (const r of routes) assert.deepEqual(parseRoute(href(r)), r, href(r));
   });

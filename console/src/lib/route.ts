@@ -10,6 +10,7 @@ export type Route =
   | { page: 'dag'; dagId: string }
   | { page: 'gantt'; dagId: string; runId: string }
   | { page: 'lineage' }
+  | { page: 'quality' }
   | { page: 'tables' };
 
 export function parseRoute(hash: string): Route {
@@ -29,6 +30,7 @@ export function parseRoute(hash: string): Route {
       if (b === 'runs' && c !== undefined) return { page: 'gantt', dagId: a, runId: c };
       return { page: 'dag', dagId: a };
     case 'lineage': return { page: 'lineage' };
+    case 'quality': return { page: 'quality' };
     case 'tables': return { page: 'tables' };
     default: return { page: 'jobs' };
   }
@@ -44,6 +46,7 @@ export function href(r: Route): string {
     case 'dag': return `#/dags/${e(r.dagId)}`;
     case 'gantt': return `#/dags/${e(r.dagId)}/runs/${e(r.runId)}`;
     case 'lineage': return '#/lineage';
+    case 'quality': return '#/quality';
     case 'tables': return '#/tables';
   }
 }

@@ -13,6 +13,7 @@ import { ago, between, count, duration, rate, time } from '../lib/format.ts';
 import { href } from '../lib/route.ts';
 import { usePoll } from '../lib/use-poll.ts';
 import { elkInput, StepHistory, stepLook } from '../jobs/graph-model.ts';
+import { DeadLetters } from './DeadLetters.tsx';
 import { JobLogs } from './JobLogs.tsx';
 import { StepPanel } from './StepPanel.tsx';
 
@@ -118,6 +119,7 @@ export function JobPage({ id }: { id: string }) {
         </section>
         {selected !== null && g ? <StepPanel jobId={id} graph={g} step={selected} active={active} /> : null}
       </div>
+      {j && (j.counts?.deadLetters ?? 0) > 0 ? <DeadLetters job={j} /> : null}
       <JobLogs jobId={id} />
     </div>
   );

@@ -12,7 +12,7 @@ import { buildLineage, filterLineage, shortName } from '../lineage/lineage-model
 const MAX_NODES = 300;
 
 export function Lineage() {
-  const events = usePoll(() => api<{ events: LineageEvent[] }>('GET', `/api/lineage${query({ limit: 5000 })}`), 10_000, 'lineage');
+  const events = usePoll(() => api<{ events: LineageEvent[] }>('GET', `/api/lineage${query({ limit: 10_000 })}`), 10_000, 'lineage');
   const [selected, setSelected] = useState<string | null>(null);
   const [includeIsolated, setIncludeIsolated] = useState(false);
   const [text, setText] = useState('');
@@ -47,7 +47,7 @@ export function Lineage() {
     <div className="page">
       <PageHeader
         title="Lineage"
-        sub={`${all.nodes.filter((n) => n.kind === 'job').length} jobs and tasks, ${all.nodes.filter((n) => n.kind === 'dataset').length} datasets, from ${events.data?.events.length ?? 0} OpenLineage events`}
+        sub={`${all.nodes.filter((n) => n.kind === 'job').length} jobs and tasks, ${all.nodes.filter((n) => n.kind === 'dataset').length} datasets, from the latest ${events.data?.events.length ?? 0} OpenLineage events`}
         actions={<>
           <input type="search" placeholder="filter by name" value={text} onChange={(e) => setText(e.target.value)} name="lineage-filter" />
           <label className="small"><input type="checkbox" checked={includeIsolated} onChange={(e) => setIncludeIsolated(e.target.checked)} /> jobs and tasks without datasets ({isolated})</label>

@@ -13,7 +13,7 @@ const WANTED: Array<{ area: string; prefix: string; what: string }> = [
   { area: 'Delta tables', prefix: '/api/tables', what: 'history, schema, files and a sample of each table' },
   { area: 'Data quality', prefix: '/api/quality', what: 'suite results, expectations and scores over time' },
   { area: 'Message bus', prefix: '/api/bus', what: 'topics, partitions, subscriptions and their backlog' },
-  { area: 'Dead letters', prefix: '/api/dead-letters', what: 'rejected records by step, with replay' },
+  { area: 'Dead letters', prefix: '/api/jobs/{id}/dead-letters', what: 'rejected records by step, with replay (on each job\'s page)' },
   { area: 'Alerts', prefix: '/api/alerts', what: 'alert rules and recent alerts' },
 ];
 
@@ -48,7 +48,7 @@ export function Tables() {
   const anyFound = WANTED.some((w) => paths.some((p) => p.startsWith(w.prefix)));
   return (
     <div className="page">
-      <PageHeader title="Tables & quality" sub="Delta tables, quality results, the bus, dead letters and alerts, from the server's routes" />
+      <PageHeader title="Tables, bus & alerts" sub="Delta tables, the bus, alerts and the other areas, from the server's routes (quality and dead letters have their own pages)" />
       <ErrorBox error={doc.error} />
       <table className="grid-table" data-testid="routes-table">
         <thead><tr><th>area</th><th>shows</th><th>server routes</th></tr></thead>
