@@ -4,7 +4,7 @@ import { api, query } from '../api/client.ts';
 import type { LineageEvent } from '../api/types.ts';
 import { ErrorBox, KeyValues, Missing, PageHeader, StateBadge } from '../components/common.tsx';
 import { FlowGraph } from '../components/FlowGraph.tsx';
-import { ago, time } from '../lib/format.ts';
+import { ago, count, time } from '../lib/format.ts';
 import { usePoll } from '../lib/use-poll.ts';
 import type { ElkInput } from '../jobs/graph-model.ts';
 import { buildLineage, filterLineage, shortName } from '../lineage/lineage-model.ts';
@@ -47,7 +47,7 @@ export function Lineage() {
     <div className="page">
       <PageHeader
         title="Lineage"
-        sub={`${all.nodes.filter((n) => n.kind === 'job').length} jobs and tasks, ${all.nodes.filter((n) => n.kind === 'dataset').length} datasets, from the latest ${events.data?.events.length ?? 0} OpenLineage events`}
+        sub={`${all.nodes.filter((n) => n.kind === 'job').length} jobs and tasks, ${all.nodes.filter((n) => n.kind === 'dataset').length} datasets, from the latest ${count(events.data?.events.length ?? 0)} OpenLineage events`}
         actions={<>
           <input type="search" placeholder="filter by name" value={text} onChange={(e) => setText(e.target.value)} name="lineage-filter" />
           <label className="small"><input type="checkbox" checked={includeIsolated} onChange={(e) => setIncludeIsolated(e.target.checked)} /> jobs and tasks without datasets ({isolated})</label>
