@@ -334,8 +334,11 @@ export class InMemoryStateInternals implements StateInternals {
    * `state()` returned): what a snapshot encodes.
    */
   forEachCellWithData(each: (namespace: string, tag: StateTag<unknown>, state: unknown) => void): void {
-    for (const [namespace, cells] of this.namespaces) {
-      for (const cell of cells.values()) if (cell.hasData()) each(namespace, cell.tag, cell);
-    }
+    // Map#forEach: no iterator objects (a snapshot walks every key's cells).
+    this.namespaces.forEach((cells, namespace) => {
+      cells.forEach((cell) => {
+        if (cell.hasData()) each(namespace, cell.tag, cell);
+      });
+    });
   }
 }

@@ -98,23 +98,34 @@ class KeyStateInMemory extends InMemoryStateInternals {
     }
   }
 
-  /** This key's cells holding data, encoded (restored ones as they came), or undefined when it holds none. */
-  encode(tmp: ByteWriter): PayloadNamespace[] | undefined {
-    const byNamespace = new Map<string, PayloadCell[]>();
+  /**
+   * This key's cells holding data, encoded (restored ones as they came), or undefined when it holds none. The cells'
+   * bytes are views into `buf` (valid until its next use).
+   */
+  encode(buf: ByteWriter): PayloadNamespace[] | undefined {
+    buf.length = 0;
+    const spans: Array<{ namespace: string; id: string; kind: PayloadCell['kind']; start: number; end: number }> = [];
     this.forEachCellWithData((namespace, tag, state) => {
-      tmp.length = 0;
-      encodeCellContents(tag.kind, state, this.owner.codersOf(tag), tmp, tag.kind === 'watermarkHold' && tag.combine === 'latest');
-      let list = byNamespace.get(namespace);
-      if (list === undefined) byNamespace.set(namespace, (list = []));
-      list.push({ id: tag.id, kind: tag.kind, bytes: tmp.toBytes() });
+      const start = buf.length;
+      encodeCellContents(tag.kind, state, this.owner.codersOf(tag), buf, tag.kind === 'watermarkHold' && tag.combine === 'latest');
+      spans.push({ namespace, id: tag.id, kind: tag.kind, start, end: buf.length });
     });
-    for (const [namespace, cells] of this.restored ?? []) {
-      let list = byNamespace.get(namespace);
-      if (list === undefined) byNamespace.set(namespace, (list = []));
-      list.push(...cells.values());
+    if (spans.length === 0 && this.restored === undefined) return undefined;
+    // The buffer may have grown while writing: views are taken once every cell is written.
+    const bytes = buf.written();
+    const out: Array<{ namespace: string; cells: PayloadCell[] }> = [];
+    for (const s of spans) {
+      const last = out[out.length - 1];
+      const cell = { id: s.id, kind: s.kind, bytes: bytes.subarray(s.start, s.end) };
+      if (last !== undefined && last.namespace === s.namespace) last.cells.push(cell);
+      else out.push({ namespace: s.namespace, cells: [cell] });
     }
-    if (byNamespace.size === 0) return undefined;
-    return [...byNamespace].map(([namespace, cells]) => ({ namespace, cells }));
+    for (const [namespace, cells] of this.restored ?? []) {
+      const live = out.find((n) => n.namespace === namespace);
+      if (live !== undefined) live.cells.push(...cells.values());
+      else out.push({ namespace, cells: [...cells.values()] });
+    }
+    return out;
   }
 }
 
@@ -137,18 +148,23 @@ export class InMemoryKeyState implements KeyStateFactory {
     return new KeyStateInMemory(this, onHold);
   }
 
+  // Weak: a tag made per access (code may build tags on the fly) must not be kept.
+  private readonly coders = new WeakMap<StateTag<unknown>, ResolvedCoders>();
+
   codersOf(tag: StateTag<unknown>): ResolvedCoders {
-    return resolvedCoders((tag as AnyStateTag).coders, this.options.defaultCoder, `'${tag.id}' (${tag.kind})`);
+    let c = this.coders.get(tag);
+    if (c === undefined) this.coders.set(tag, (c = resolvedCoders((tag as AnyStateTag).coders, this.options.defaultCoder, `'${tag.id}' (${tag.kind})`)));
+    return c;
   }
 
   snapshotGroup(keyGroup: number, keys: readonly KeyedStateRef[]): Uint8Array {
     const sorted = keys.map((k): [string, KeyStateInMemory] => [canonicalKeyString(k.encoded), own(k.state)]);
     sorted.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    const tmp = new ByteWriter();
+    const cells = new ByteWriter();
     const payload = new ByteWriter();
     return writeKeyGroupSnapshot(keyGroup, (record) => {
       for (const [key, state] of sorted) {
-        const namespaces = state.encode(tmp);
+        const namespaces = state.encode(cells);
         if (namespaces === undefined) continue;
         payload.length = 0;
         writeKeyPayload(payload, namespaces);
