@@ -11,7 +11,7 @@ import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { LocalRunner, Pipeline } from '../../src/index.ts';
 import { importUserModule } from '../../src/model/index.ts';
-import { FlinkRunner, type JobServer } from '../../src/runner/portable/index.ts';
+import { FlinkRunner, translatePipeline, type JobServer } from '../../src/runner/portable/index.ts';
 
 interface Definition {
   build(p: Pipeline, params: Readonly<Record<string, unknown>>): void | Promise<void>;
@@ -97,6 +97,10 @@ export async function compareModule(module: string, params: (out: string) => Rec
   const definition = ((await importUserModule(module)) as { default: Definition }).default;
   const values = (out: string) => (definition.parseParams ? definition.parseParams(params(out)) : params(out));
   const localParams = values(dirs.local);
+  // What the translator refuses is refused before either run (it throws PORTABLE_UNTRANSLATABLE, naming the step).
+  const probe = Pipeline.create();
+  await definition.build(probe, localParams);
+  translatePipeline(probe.graph, { pipeline: { module, params: localParams }, environment: { kind: 'external', url: '127.0.0.1:1' } });
   let t = Date.now();
   const p = Pipeline.create();
   await definition.build(p, localParams);

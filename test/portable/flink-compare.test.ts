@@ -13,19 +13,41 @@ const enabled = process.env.RIFFLE_PORTABLE_FLINK === '1';
 const skip = !enabled && 'set RIFFLE_PORTABLE_FLINK=1 (.ci/tiers/portable-flink.sh)';
 const ROOT = resolve(import.meta.dirname, '../..');
 const INPUT = join(ROOT, 'examples/data/events.csv');
+const NEXMARK_EVENTS = Number(process.env.RIFFLE_NEXMARK_EVENTS ?? 100_000);
 
 interface Case {
   readonly name: string;
   readonly module: string;
   readonly params: (out: string) => Record<string, string | boolean>;
+  /** Why this case is known to differ or fail on Flink today (it is run and counted, not asserted equal). */
+  readonly known?: string;
 }
 
-/** The pipelines compared (see README.md for the examples and queries not in this list, and why). */
+/** Nexmark queries known not to match yet, and why (measured; see README.md). */
+const NEXMARK_KNOWN: Readonly<Record<number, string>> = {
+  3: 'Q3.Join is a stateful DoFn with a timer: user state and timers are not served by the harness yet',
+  10: "its windows have early firings: Flink's batch mode fires each window once (pane 0, final), the embedded engine fires the trigger",
+  11: "Flink's fuser rejects the unlifted combine (GroupByKey → CombineGroupedValues) under a non-default trigger: IllegalArgumentException on Q11.CountPerBidder/Combine.main",
+  12: 'the same as Q11 (Q12.CountPerBidder)',
+};
+
+/**
+ * The pipelines compared. Not here: examples/fraud-detection.ts (Kafka and Delta), examples/cdc-warehouse.ts
+ * (PostgreSQL logical replication), examples/streaming-bus.ts (the bus: an unbounded source, which the harness does not
+ * read yet). A case the translator refuses (e.g. a TestStream, a custom merging window function) is listed as not
+ * run, with the translator's reason, and is neither equal nor different.
+ */
 export const CASES: readonly Case[] = [
   { name: 'grouping fixture (combine, GroupByKey, windowInto, file writes)', module: join(ROOT, 'test/portable/fixtures/grouping-pipeline.ts'), params: (out) => ({ input: INPUT, output: out }) },
   { name: 'examples/quickstart.ts', module: join(ROOT, 'examples/quickstart.ts'), params: (out) => ({ input: INPUT, output: out }) },
   { name: 'examples/batch-etl.ts', module: join(ROOT, 'examples/batch-etl.ts'), params: (out) => ({ input: INPUT, segments: join(ROOT, 'examples/data/user-segments.csv'), output: out }) },
   { name: 'examples/streaming-windows.ts', module: join(ROOT, 'examples/streaming-windows.ts'), params: (out) => ({ input: INPUT, output: out }) },
+  ...Array.from({ length: 13 }, (_, q): Case => ({
+    name: `Nexmark Q${q} (batch, ${NEXMARK_EVENTS} events)`,
+    module: join(ROOT, 'test/portable/fixtures/nexmark-pipeline.ts'),
+    params: (out) => ({ query: String(q), events: String(NEXMARK_EVENTS), output: out }),
+    ...(NEXMARK_KNOWN[q] !== undefined ? { known: NEXMARK_KNOWN[q] } : {}),
+  })),
 ];
 
 let server: JobServer;
@@ -44,6 +66,7 @@ test('pipelines on Flink write what the embedded engine writes', { skip, timeout
   let equal = 0;
   let different = 0;
   const failures: string[] = [];
+  const notRun: string[] = [];
   const only = process.env.RIFFLE_COMPARE_ONLY;
   for (const [i, c] of CASES.entries()) {
     if (only !== undefined && !c.name.includes(only)) continue;
@@ -54,15 +77,20 @@ test('pipelines on Flink write what the embedded engine writes', { skip, timeout
       if (ok) equal++;
       else {
         different++;
-        failures.push(`${c.name}: ${r.different.map((d) => `${d.output}: ${d.why}`).join('; ') || 'no outputs'}`);
+        if (c.known === undefined) failures.push(`${c.name}: ${r.different.map((d) => `${d.output}: ${d.why}`).join('; ') || 'no outputs'}`);
       }
-      console.log(`${ok ? 'equal    ' : 'DIFFERENT'} ${c.name}: ${r.equal.length} outputs equal, ${r.different.length} different (embedded ${r.localMs} ms, flink ${r.flinkMs} ms)`);
+      console.log(`${ok ? 'equal    ' : c.known !== undefined ? 'known    ' : 'DIFFERENT'} ${c.name}:${!ok && c.known !== undefined ? ` (${c.known})` : ''} ${r.equal.length} outputs equal, ${r.different.length} different (embedded ${r.localMs} ms, flink ${r.flinkMs} ms)`);
     } catch (e) {
+      if ((e as { code?: string }).code === 'PORTABLE_UNTRANSLATABLE') {
+        notRun.push(`${c.name}: ${(e as Error).message}`);
+        console.log(`not run   ${c.name}: refused by the translator: ${(e as Error).message}`);
+        continue;
+      }
       different++;
-      failures.push(`${c.name}: ${e instanceof Error ? e.message : String(e)}`);
-      console.log(`FAILED    ${c.name}: ${e instanceof Error ? e.message : String(e)}`);
+      if (c.known === undefined) failures.push(`${c.name}: ${e instanceof Error ? e.message : String(e)}`);
+      console.log(`${c.known !== undefined ? 'known    ' : 'FAILED   '} ${c.name}: ${e instanceof Error ? e.message.split('\n')[0]!.slice(0, 300) : String(e)}${c.known !== undefined ? ` (${c.known})` : ''}`);
     }
   }
-  console.log(`${equal} equal, ${different} different`);
+  console.log(`${equal} equal, ${different} different${notRun.length > 0 ? ` (${notRun.length} not translatable)` : ''}`);
   assert.deepEqual(failures, []);
 });
