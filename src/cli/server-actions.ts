@@ -21,6 +21,12 @@ interface ServerOptions {
   json?: boolean;
   role?: 'viewer' | 'operator' | 'developer' | 'admin';
   name?: string;
+  namespace?: string;
+  alerts?: string;
+  qualityStore?: string;
+  dataDocs?: string;
+  bus?: string;
+  tables?: string;
 }
 
 const optionsOf = (c: Command) => c.optsWithGlobals<ServerOptions>();
@@ -53,6 +59,9 @@ export async function serveAction(c: Command, io: CliIO): Promise<number> {
   const server = await startRiffleServer({
     dir: dirOf(o, io), projectDir: project, ...(port !== undefined ? { port } : {}), ...(o.host !== undefined ? { host: o.host } : {}),
     ...(o.store !== undefined ? { store: o.store } : {}), ...(o.dags !== undefined ? { dags: o.dags } : {}), ...(adminToken !== undefined ? { adminToken } : {}),
+    ...(o.alerts !== undefined ? { alerts: resolve(io.cwd, o.alerts) } : {}), ...(o.qualityStore !== undefined ? { qualityStore: resolve(io.cwd, o.qualityStore) } : {}),
+    ...(o.dataDocs !== undefined ? { dataDocs: resolve(io.cwd, o.dataDocs) } : {}), ...(o.bus !== undefined ? { bus: o.bus, ...(io.env.RIFFLE_BUS_TOKEN !== undefined ? { busToken: io.env.RIFFLE_BUS_TOKEN } : {}) } : {}),
+    ...(o.tables !== undefined ? { tables: resolve(io.cwd, o.tables) } : {}),
     version: packageVersion(), log: (line) => io.err(`riffle server: ${line}`),
   });
   const stopped = new Promise<NodeJS.Signals>((done) => {
@@ -78,10 +87,16 @@ export async function tokenCreateAction(c: Command, io: CliIO): Promise<number> 
   const { mkdirSync } = await import('node:fs');
   const paths = serverPaths(dirOf(o, io));
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
-  const { token, record } = createToken(paths.tokens, o.role!, o.name ?? null);
+  let namespaces: string[] | null = null;
+  if (o.namespace !== undefined) {
+    namespaces = o.namespace.split(',').map((n) => n.trim()).filter((n) => n !== '');
+    const bad = namespaces.find((n) => !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(n));
+    if (namespaces.length === 0 || bad !== undefined) throw new UsageError(`--namespace: '${bad ?? o.namespace}' is not a namespace`, { hint: 'letters, digits, . _ - (at most 63), comma-separated: --namespace team-a,team-b' });
+  }
+  const { token, record } = createToken(paths.tokens, o.role!, o.name ?? null, namespaces);
   if (o.json) io.out(JSON.stringify({ ...record, token }, null, 2));
   else {
-    io.err(`created token ${record.id} (role ${record.role}) in ${paths.tokens}; it is shown once:`);
+    io.err(`created token ${record.id} (role ${record.role}${record.namespaces !== null ? `, namespaces ${record.namespaces.join(', ')}` : ''}) in ${paths.tokens}; it is shown once:`);
     io.out(token);
   }
   return ExitCode.ok;

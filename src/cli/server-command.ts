@@ -30,6 +30,11 @@ export function defineServerCommand(ctx: CliContext): Command {
     .option('--project <dir>', 'where pipeline modules and the DAG folder are (default the current directory)')
     .option('--dags <folder>', 'the DAG folder, for trigger/clear/mark (default dags, in --project)')
     .option('--store <path|url>', 'the metadata store: a directory or postgres://... (default <dir>/orchestrator)')
+    .option('--alerts <file>', 'the alert rules, YAML or JSON (default <dir>/alerts.yaml when it exists)')
+    .option('--quality-store <dir>', 'the quality results store (default quality/results in --project)')
+    .option('--data-docs <dir>', 'the data docs site (default quality/docs in --project)')
+    .option('--bus <url>', "a riffle bus serve URL ($RIFFLE_BUS_TOKEN): its topics, subscriptions and backlog in the API and /metrics")
+    .option('--tables <dir>', 'where the Delta tables the API lists are (default --project)')
     .option('--json', 'print where the server listens as one JSON document')
     .action(action(ctx, async (c) => (await actions()).serveAction(c, io)));
   server.addHelpText('after', SERVER_NOTES);
@@ -44,6 +49,7 @@ export function defineServerCommand(ctx: CliContext): Command {
     ])
       .addOption(new Option('--role <role>', 'what the token may do').choices(['viewer', 'operator', 'developer', 'admin']).makeOptionMandatory())
       .option('--name <name>', 'a name to recognise it by in listings')
+      .option('--namespace <list>', 'limit the token to these namespaces of jobs and DAGs (comma-separated; default all)')
       .action(action(ctx, async (c) => (await actions()).tokenCreateAction(c, io))),
   );
   token.addCommand(defineCommand('list', 'the tokens: id, role, name, created, revoked (never the secrets)', [['riffle server token list', 'as a table']]).action(action(ctx, async (c) => (await actions()).tokenListAction(c, io))));

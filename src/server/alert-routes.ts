@@ -4,7 +4,7 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AlertChannel } from '../observe/index.ts';
-import { errorResponses, json, needs, SECURITY, type ApiApp } from './api-kit.ts';
+import { errorResponses, json, needs, SECURITY, unrestricted, type ApiApp } from './api-kit.ts';
 import type { AlertService } from './alert-service.ts';
 
 const isoTime = z.string().openapi({ format: 'date-time' });
@@ -45,7 +45,7 @@ function targetOf(c: AlertChannel): string {
 export function registerAlertRoutes(app: ApiApp, alerts: AlertService): void {
   app.openapi(
     createRoute({
-      method: 'get', path: '/api/alerts/rules', tags: ['alerts'], summary: 'the alert rules and their channels (no secrets)', security: SECURITY, middleware: [needs('viewer')] as const,
+      method: 'get', path: '/api/alerts/rules', tags: ['alerts'], summary: 'the alert rules and their channels (no secrets)', security: SECURITY, middleware: [needs('viewer'), unrestricted()] as const,
       responses: { 200: json(AlertRulesSchema, 'the rules'), ...errorResponses() },
     }),
     (c) => {
@@ -60,7 +60,7 @@ export function registerAlertRoutes(app: ApiApp, alerts: AlertService): void {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/api/alerts/active', tags: ['alerts'], summary: 'the alerts firing now', security: SECURITY, middleware: [needs('viewer')] as const,
+      method: 'get', path: '/api/alerts/active', tags: ['alerts'], summary: 'the alerts firing now', security: SECURITY, middleware: [needs('viewer'), unrestricted()] as const,
       responses: { 200: json(z.object({ alerts: z.array(ActiveAlertSchema) }), 'firing alerts'), ...errorResponses() },
     }),
     (c) => c.json({ alerts: alerts.active().map((a) => ({ ...a, severity: a.severity as z.infer<typeof SeveritySchema> })) }, 200),
@@ -69,7 +69,7 @@ export function registerAlertRoutes(app: ApiApp, alerts: AlertService): void {
   app.openapi(
     createRoute({
       method: 'get', path: '/api/alerts', tags: ['alerts'], summary: 'the history of alert notifications (firing, resolved) with their deliveries, oldest first', security: SECURITY,
-      middleware: [needs('viewer')] as const,
+      middleware: [needs('viewer'), unrestricted()] as const,
       request: { query: HistoryQuery },
       responses: { 200: json(z.object({ alerts: z.array(AlertRecordSchema) }), 'the history'), ...errorResponses(400) },
     }),

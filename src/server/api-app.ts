@@ -23,6 +23,9 @@ import { registerJobRoutes } from './job-routes.ts';
 import { registerLineageRoutes } from './lineage-routes.ts';
 import { registerQualityRoutes } from './quality-routes.ts';
 import type { QualityService } from './quality-service.ts';
+import type { BusService } from './bus-service.ts';
+import { registerTableBusRoutes } from './table-bus-routes.ts';
+import type { TableService } from './table-service.ts';
 import type { TokenStore } from './token-store.ts';
 import { registerTokenRoutes } from './token-routes.ts';
 
@@ -36,6 +39,8 @@ export interface ApiAppDeps {
   readonly audit: AuditLog;
   readonly alerts: AlertService;
   readonly quality: QualityService;
+  readonly tables: TableService;
+  readonly bus: BusService;
   readonly metrics: RiffleMetrics;
   readonly version: string;
   readonly logError: (e: unknown) => void;
@@ -96,6 +101,7 @@ export function apiApp(deps: ApiAppDeps): ApiApp {
   registerLineageRoutes(app, deps.lineage, deps.pollTaskLineage);
   registerAlertRoutes(app, deps.alerts);
   registerQualityRoutes(app, deps.quality);
+  registerTableBusRoutes(app, deps.tables, deps.bus);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'a token from riffle server token create (or $RIFFLE_ADMIN_TOKEN)' });
   const document = () => app.getOpenAPI31Document({

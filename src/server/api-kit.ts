@@ -51,6 +51,30 @@ export function needs(role: Role): MiddlewareHandler<ApiEnv> {
   };
 }
 
+/** Whether the caller's token may see and act on things in namespace `ns` (per-namespace grants). */
+export function namespaceAllowed(token: TokenRecord | undefined, ns: string): boolean {
+  return token !== undefined && (token.namespaces === null || token.namespaces.includes(ns));
+}
+
+/** Refuses (403) a caller whose token is not granted namespace `ns`. */
+export function requireNamespace(token: TokenRecord | undefined, ns: string, what: string): void {
+  if (!namespaceAllowed(token, ns)) {
+    throw new ApiError(403, 'FORBIDDEN_NAMESPACE', `${what} is in namespace '${ns}'; token ${token?.id ?? '(none)'} is granted ${token?.namespaces?.map((n) => `'${n}'`).join(', ') ?? 'none'}`, `ask an admin for a token granted namespace '${ns}'`);
+  }
+}
+
+/**
+ * Route middleware for calls that span namespaces (lineage, alerts, quality, tables, the bus, tokens): a token
+ * limited to some namespaces is refused (403).
+ */
+export function unrestricted(): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const token = c.get('token');
+    if (token?.namespaces !== null && token?.namespaces !== undefined) throw new ApiError(403, 'FORBIDDEN_NAMESPACE', `this call spans namespaces; token ${token.id} is limited to ${token.namespaces.map((n) => `'${n}'`).join(', ')}`, 'use a token granted every namespace');
+    await next();
+  };
+}
+
 const errorContent = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
 
 /** The documented error responses of an API route: 401 and 403 always, and those listed. */

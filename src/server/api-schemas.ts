@@ -30,6 +30,7 @@ export const JobSchema = z.object({
   id: z.string().openapi({ example: 'job-20261207T160000Z-1a2b3c' }),
   pipeline: z.string().openapi({ description: 'the pipeline module, relative to the project directory' }),
   params: z.record(z.string(), paramValue),
+  namespace: z.string().openapi({ description: "the job's namespace (tokens may be limited to namespaces)", example: 'default' }),
   state: JobStateSchema,
   submittedBy: z.string().nullable().openapi({ description: 'the id of the token that submitted it' }),
   createdAt: isoTime,
@@ -51,6 +52,7 @@ const pipelinePath = z.string().min(1).max(1024).regex(/^[^/\u0000][^\u0000]*\.[
 
 export const SubmitJobSchema = z.strictObject({
   pipeline: pipelinePath.openapi({ description: 'a .ts or .js pipeline module, relative to the project directory (and inside it)', example: 'examples/quickstart.ts' }),
+  namespace: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'a namespace: letters, digits, . _ - (at most 63)').optional().openapi({ description: "the job's namespace (default 'default')" }),
   params: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'a parameter name').max(200), paramValue).optional().openapi({ description: "the pipeline's parameters (`riffle template describe` lists them)", example: { output: 'out/quickstart' } }),
 }).openapi('SubmitJob');
 
@@ -208,6 +210,14 @@ export const CommandResultSchema = z.record(z.string(), z.unknown()).openapi('Co
 // ---- tokens ----
 
 export const RoleSchema = z.enum(ROLES).openapi('Role');
-export const TokenSchema = z.object({ id: z.string(), role: RoleSchema, createdAt: isoTime, name: z.string().nullable(), revokedAt: isoTime.nullable() }).openapi('Token');
-export const CreateTokenSchema = z.strictObject({ role: RoleSchema, name: z.string().min(1).max(200).optional() }).openapi('CreateToken');
+/** A namespace of jobs and DAGs (a job's `namespace`, a DAG's `namespace:<name>` tag). */
+export const namespaceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'a namespace: letters, digits, . _ - (at most 63)');
+export const TokenSchema = z.object({
+  id: z.string(), role: RoleSchema, createdAt: isoTime, name: z.string().nullable(), revokedAt: isoTime.nullable(),
+  namespaces: z.array(z.string()).nullable().openapi({ description: 'the namespaces the token is granted; null: every namespace' }),
+}).openapi('Token');
+export const CreateTokenSchema = z.strictObject({
+  role: RoleSchema, name: z.string().min(1).max(200).optional(),
+  namespaces: z.array(namespaceName).min(1).max(100).optional().openapi({ description: 'limit the token to these namespaces (default: every namespace)' }),
+}).openapi('CreateToken');
 export const TokenIdParams = z.object({ id: z.string().min(1).max(200).openapi({ param: { name: 'id', in: 'path' }, example: 'tok_1a2b3c4d5e6f' }) });

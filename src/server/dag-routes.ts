@@ -4,11 +4,11 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import type { DagRunRecord, TaskInstanceRecord } from '../orchestrator/index.ts';
-import { body, errorResponses, json, needs, SECURITY, type ApiApp } from './api-kit.ts';
+import { body, errorResponses, json, needs, requireNamespace, SECURITY, type ApiApp } from './api-kit.ts';
 import {
   ClearSchema, CommandResultSchema, DagIdParams, DagRunSchema, DagSchema, MarkSchema, PauseSchema, RunListQuery, RunParams, TaskInstanceSchema, TaskLogQuery, TaskParams, TriggerSchema,
 } from './api-schemas.ts';
-import type { DagService } from './dag-service.ts';
+import { dagNamespace, type DagService } from './dag-service.ts';
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
@@ -24,12 +24,27 @@ function taskJson(t: TaskInstanceRecord) {
 }
 
 export function registerDagRoutes(app: ApiApp, dags: DagService): void {
+  // Per-namespace grants: a DAG's namespace is its `namespace:<name>` tag ('default' without one).
+  app.use('/api/dags/:dagId/*', async (c, next) => {
+    const token = c.get('token');
+    if (token?.namespaces !== null && token?.namespaces !== undefined) {
+      const dagId = c.req.param('dagId');
+      const ns = await dags.namespaceOf(dagId);
+      if (ns !== undefined) requireNamespace(token, ns, `DAG '${dagId}'`);
+    }
+    await next();
+  });
+
   app.openapi(
     createRoute({
       method: 'get', path: '/api/dags', tags: ['dags'], summary: 'the DAGs recorded in the metadata store', security: SECURITY, middleware: [needs('viewer')] as const,
       responses: { 200: json(z.object({ dags: z.array(DagSchema) }), 'the DAGs'), ...errorResponses() },
     }),
-    async (c) => c.json({ dags: await dags.dags() }, 200),
+    async (c) => {
+      const allowed = c.get('token')?.namespaces ?? null;
+      const list = await dags.dags();
+      return c.json({ dags: allowed === null ? list : list.filter((d) => allowed.includes(dagNamespace(d.tags))) }, 200);
+    },
   );
 
   app.openapi(

@@ -21,6 +21,11 @@ export interface DagServiceOptions {
   readonly projectDir: string;
 }
 
+/** A DAG's namespace: its `namespace:<name>` tag, else 'default'. */
+export function dagNamespace(tags: readonly string[]): string {
+  return tags.find((t) => t.startsWith('namespace:'))?.slice('namespace:'.length) || 'default';
+}
+
 /** A task instance that has started, and its return value (XCom return_value) once it succeeded. */
 export type TaskAttempt = TaskInstanceRecord & { readonly value?: unknown };
 
@@ -48,6 +53,12 @@ export class DagService {
     } finally {
       await store.close();
     }
+  }
+
+  /** The namespace of a DAG in the store; undefined when there is no such DAG. */
+  async namespaceOf(dagId: string): Promise<string | undefined> {
+    const dag = await this.read((s) => s.getDag(dagId));
+    return dag === undefined ? undefined : dagNamespace(dag.tags);
   }
 
   async dags(): Promise<DagRecord[]> {

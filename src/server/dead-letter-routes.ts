@@ -10,6 +10,7 @@ import { JobIdParams, JobSchema } from './api-schemas.ts';
 import { ApiError } from './api-error.ts';
 import { summarize, writeReplayFile } from './dead-letters.ts';
 import type { JobManager } from './job-manager.ts';
+import { jobJoinable } from './job-routes.ts';
 
 const DeadLetterSchema = z.object({
   index: z.number().int(), step: z.string(), error: z.string(), time: z.string().nullable(), origin: z.record(z.string(), z.unknown()).nullable(),
@@ -44,6 +45,7 @@ export function registerDeadLetterRoutes(app: ApiApp, jobs: JobManager): void {
     }),
     (c) => {
       const q = c.req.valid('query');
+      jobJoinable(jobs, c, c.req.valid('param').id);
       const all = jobs.deadLetters(c.req.valid('param').id);
       const selected = q.step === undefined ? all : all.filter((r) => r.step === q.step);
       const offset = q.offset ?? 0;
@@ -65,7 +67,7 @@ export function registerDeadLetterRoutes(app: ApiApp, jobs: JobManager): void {
       const { id } = c.req.valid('param');
       const r = c.req.valid('json');
       c.set('auditTarget', id);
-      const source = jobs.get(id);
+      const source = jobJoinable(jobs, c, id);
       const all = jobs.deadLetters(id);
       let chosen = r.step === undefined ? all : all.filter((d) => d.step === r.step);
       if (r.records !== undefined) {
@@ -77,7 +79,7 @@ export function registerDeadLetterRoutes(app: ApiApp, jobs: JobManager): void {
       if (chosen.length === 0) throw new ApiError(409, 'NOTHING_TO_REPLAY', `job '${id}' has no dead letters${r.step !== undefined ? ` of step '${r.step}'` : ''} to replay`);
       writeReplayFile(jobs.projectDir, r.output, chosen);
       let job = null;
-      if (r.resubmit !== undefined) job = await jobs.submit(source.pipeline, { ...source.params, [r.resubmit.param]: r.output }, c.get('token')?.id ?? null);
+      if (r.resubmit !== undefined) job = await jobs.submit(source.pipeline, { ...source.params, [r.resubmit.param]: r.output }, c.get('token')?.id ?? null, source.namespace);
       c.set('auditTarget', `${id} -> ${r.output}${job !== null ? ` -> ${job.id}` : ''} (${chosen.length} records)`);
       return c.json({ file: r.output, records: chosen.length, job }, 201);
     },

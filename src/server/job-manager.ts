@@ -76,12 +76,12 @@ export class JobManager {
    * `{"jobs": [...]}` as JSON text, kept until a job changes: the console and its users poll the list, and encoding
    * a hundred records for each request would be most of the server's work.
    */
-  listJson(filter: { state?: JobState; limit?: number } = {}): string {
+  listJson(filter: { state?: JobState; limit?: number; namespaces?: readonly string[] | null } = {}): string {
     if (this.cachedVersion !== this.version) {
       this.cache.clear();
       this.cachedVersion = this.version;
     }
-    const key = `${filter.state ?? ''}|${filter.limit ?? ''}`;
+    const key = `${filter.state ?? ''}|${filter.limit ?? ''}|${filter.namespaces?.join(',') ?? '*'}`;
     let text = this.cache.get(key);
     if (text === undefined) {
       text = JSON.stringify({ jobs: this.list(filter) });
@@ -91,8 +91,10 @@ export class JobManager {
     return text;
   }
 
-  list(filter: { state?: JobState; limit?: number } = {}): JobRecord[] {
+  list(filter: { state?: JobState; limit?: number; namespaces?: readonly string[] | null } = {}): JobRecord[] {
     let jobs = [...this.jobs.values()].reverse();
+    const allowed = filter.namespaces;
+    if (allowed !== undefined && allowed !== null) jobs = jobs.filter((j) => allowed.includes(j.namespace));
     if (filter.state !== undefined) jobs = jobs.filter((j) => j.state === filter.state);
     return filter.limit !== undefined ? jobs.slice(0, filter.limit) : jobs;
   }
@@ -111,14 +113,14 @@ export class JobManager {
   }
 
   /** Submits a job (see the strategy above); resolves with its record once it runs (or after the wait, pending). */
-  async submit(pipeline: string, params: Readonly<Record<string, ParamValue>>, submittedBy: string | null): Promise<JobRecord> {
+  async submit(pipeline: string, params: Readonly<Record<string, ParamValue>>, submittedBy: string | null, namespace = 'default'): Promise<JobRecord> {
     const path = checkPipelinePath(this.o.projectDir, pipeline);
     const tokens = paramTokens(path, params);
     const id = `job-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
     const dir = jobDir(this.o.jobsDir, id);
     ensureDir(dir);
     const job: JobRecord = {
-      id, pipeline: path, params: { ...params }, state: 'pending', submittedBy, createdAt: new Date().toISOString(), startedAt: null, endedAt: null, pid: null,
+      id, pipeline: path, params: { ...params }, namespace, state: 'pending', submittedBy, createdAt: new Date().toISOString(), startedAt: null, endedAt: null, pid: null,
       exitCode: null, signal: null, reason: null, cancelRequestedAt: null, drainRequestedAt: null, counts: null,
     };
     this.save(job);

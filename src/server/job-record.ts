@@ -25,6 +25,8 @@ export interface JobRecord {
   /** The pipeline module, relative to the server's project directory. */
   readonly pipeline: string;
   readonly params: Readonly<Record<string, ParamValue>>;
+  /** Its namespace ('default' unless given): tokens may be limited to namespaces. */
+  readonly namespace: string;
   state: JobState;
   /** The id of the token that submitted it. */
   readonly submittedBy: string | null;
@@ -69,6 +71,7 @@ export function loadJobs(jobsDir: string, now = new Date()): JobRecord[] {
     } catch {
       continue; // replaced atomically, so only a file damaged by other means; it is left as is
     }
+    if (typeof job.namespace !== 'string') (job as { namespace: string }).namespace = 'default'; // records from before namespaces
     if (ACTIVE_JOB_STATES.includes(job.state)) {
       job.reason = `lost: the server stopped while the job was ${job.state}${job.pid !== null ? ` (process ${job.pid} is no longer watched)` : ''}`;
       job.state = 'failed';

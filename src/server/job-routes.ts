@@ -2,14 +2,23 @@
  * `/api/jobs`: list and submit jobs, a job's record, cancel, drain, its log and its graph with per-step metrics.
  */
 import { createRoute, type z } from '@hono/zod-openapi';
-import type { TypedResponse } from 'hono';
-import { body, errorResponses, json, needs, SECURITY, type ApiApp } from './api-kit.ts';
+import type { Context, TypedResponse } from 'hono';
+import { body, errorResponses, json, needs, requireNamespace, SECURITY, type ApiApp, type ApiEnv } from './api-kit.ts';
 import { DescribeQuery, JobGraphSchema, TemplateSchema, JobIdParams, JobListQuery, JobListSchema, JobLogSchema, JobSchema, LogQuery, StepHistoryQuery, StepHistorySchema, SubmitJobSchema } from './api-schemas.ts';
 import { jobGraphOf, pointJson } from './job-graph.ts';
 import type { JobManager } from './job-manager.ts';
+import type { JobRecord } from './job-record.ts';
+
+/** The job, if the caller's token is granted its namespace (else 403; 404 when there is no such job). */
+export function jobJoinable(jobs: JobManager, c: Context<ApiEnv>, id: string): JobRecord {
+  const job = jobs.get(id);
+  requireNamespace(c.get('token'), job.namespace, `job '${id}'`);
+  return job;
+}
 
 
 export function registerJobRoutes(app: ApiApp, jobs: JobManager): void {
+  const visible = (c: Context<ApiEnv>, id: string) => jobJoinable(jobs, c, id);
   app.openapi(
     createRoute({
       method: 'get', path: '/api/templates/describe', tags: ['jobs'], summary: "a pipeline module's description and parameters (what a submission takes)", security: SECURITY,
@@ -28,7 +37,7 @@ export function registerJobRoutes(app: ApiApp, jobs: JobManager): void {
     }),
     (c) => {
       // The list's JSON text is cached by the manager until a job changes (the same document c.json would write).
-      return c.body(jobs.listJson(c.req.valid('query')), 200, { 'content-type': 'application/json' }) as unknown as TypedResponse<z.infer<typeof JobListSchema>, 200, 'json'>;
+      return c.body(jobs.listJson({ ...c.req.valid('query'), namespaces: c.get('token')?.namespaces ?? null }), 200, { 'content-type': 'application/json' }) as unknown as TypedResponse<z.infer<typeof JobListSchema>, 200, 'json'>;
     },
   );
 
@@ -40,8 +49,9 @@ export function registerJobRoutes(app: ApiApp, jobs: JobManager): void {
       responses: { 201: json(JobSchema, 'the job, running (or pending if it takes long to start)'), ...errorResponses(400, 404) },
     }),
     async (c) => {
-      const { pipeline, params } = c.req.valid('json');
-      const job = await jobs.submit(pipeline, params ?? {}, c.get('token')?.id ?? null);
+      const { pipeline, params, namespace } = c.req.valid('json');
+      requireNamespace(c.get('token'), namespace ?? 'default', 'the job');
+      const job = await jobs.submit(pipeline, params ?? {}, c.get('token')?.id ?? null, namespace ?? 'default');
       c.set('auditTarget', job.id);
       return c.json(job, 201);
     },
@@ -53,7 +63,7 @@ export function registerJobRoutes(app: ApiApp, jobs: JobManager): void {
       request: { params: JobIdParams },
       responses: { 200: json(JobSchema, 'the job'), ...errorResponses(400, 404) },
     }),
-    (c) => c.json(jobs.get(c.req.valid('param').id), 200),
+    (c) => c.json(visible(c, c.req.valid('param').id), 200),
   );
 
   for (const op of ['cancel', 'drain'] as const) {
@@ -67,6 +77,7 @@ export function registerJobRoutes(app: ApiApp, jobs: JobManager): void {
       (c) => {
         const { id } = c.req.valid('param');
         c.set('auditTarget', id);
+        visible(c, id);
         return c.json(op === 'cancel' ? jobs.cancel(id) : jobs.drain(id), 202);
       },
     );
@@ -80,6 +91,7 @@ export function registerJobRoutes(app: ApiApp, jobs: JobManager): void {
     }),
     (c) => {
       const q = c.req.valid('query');
+      visible(c, c.req.valid('param').id);
       return c.json(jobs.logs(c.req.valid('param').id, q.offset ?? 0, q.limit ?? 1024 * 1024), 200);
     },
   );
@@ -92,6 +104,7 @@ export function registerJobRoutes(app: ApiApp, jobs: JobManager): void {
     }),
     (c) => {
       const { id } = c.req.valid('param');
+      visible(c, id);
       return c.json(jobGraphOf(jobs.events(id), jobs.stepHistory(id)), 200);
     },
   );
@@ -106,6 +119,7 @@ export function registerJobRoutes(app: ApiApp, jobs: JobManager): void {
     (c) => {
       const { id } = c.req.valid('param');
       const q = c.req.valid('query');
+      visible(c, id);
       const steps = jobs.stepHistory(id).history(q.step, q.limit ?? 300).map((h) => ({ step: h.step, points: h.points.map(pointJson) }));
       return c.json({ job: id, steps }, 200);
     },

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRoute, z } from '@hono/zod-openapi';
 import { lineageRunId, type LineageLog } from '../observe/index.ts';
-import { errorResponses, json, needs, SECURITY, type ApiApp } from './api-kit.ts';
+import { errorResponses, json, needs, SECURITY, unrestricted, type ApiApp } from './api-kit.ts';
 
 const RunEventSchema = z.looseObject({
   eventType: z.enum(['START', 'RUNNING', 'COMPLETE', 'ABORT', 'FAIL', 'OTHER']),
@@ -49,7 +49,7 @@ function readEvents(file: string): StoredEvent[] {
 export function registerLineageRoutes(app: ApiApp, lineage: LineageLog, poll?: () => Promise<unknown>): void {
   app.openapi(
     createRoute({
-      method: 'get', path: '/api/lineage', tags: ['lineage'], summary: "OpenLineage RunEvents of the server's jobs and of the orchestrator's task attempts", security: SECURITY, middleware: [needs('viewer')] as const,
+      method: 'get', path: '/api/lineage', tags: ['lineage'], summary: "OpenLineage RunEvents of the server's jobs and of the orchestrator's task attempts", security: SECURITY, middleware: [needs('viewer'), unrestricted()] as const,
       request: { query: LineageQuery },
       responses: { 200: json(z.object({ events: z.array(RunEventSchema) }), 'the events, oldest first'), ...errorResponses(400) },
     }),

@@ -3,7 +3,7 @@
  * site (its index, and a page as HTML or Markdown). 404 with a hint when the server has no store or site.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { errorResponses, json, needs, SECURITY, type ApiApp } from './api-kit.ts';
+import { errorResponses, json, needs, SECURITY, unrestricted, type ApiApp } from './api-kit.ts';
 import type { QualityService } from './quality-service.ts';
 
 const isoTime = z.string().openapi({ format: 'date-time' });
@@ -18,7 +18,7 @@ const PathQuery = z.object({ path: z.string().min(1).max(2000).openapi({ param: 
 export function registerQualityRoutes(app: ApiApp, quality: QualityService): void {
   app.openapi(
     createRoute({
-      method: 'get', path: '/api/quality/suites', tags: ['quality'], summary: 'the suites with stored validation results, each with its latest', security: SECURITY, middleware: [needs('viewer')] as const,
+      method: 'get', path: '/api/quality/suites', tags: ['quality'], summary: 'the suites with stored validation results, each with its latest', security: SECURITY, middleware: [needs('viewer'), unrestricted()] as const,
       responses: { 200: json(z.object({ suites: z.array(z.object({ suite: z.string(), results: z.number().int(), latest: z.object({ runTime: isoTime, success: z.boolean(), successPercent: z.number().nullable() }).nullable() })) }), 'the suites'), ...errorResponses(404) },
     }),
     async (c) => c.json({ suites: await quality.suites() }, 200),
@@ -26,7 +26,7 @@ export function registerQualityRoutes(app: ApiApp, quality: QualityService): voi
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/api/quality/suites/{suite}/results', tags: ['quality'], summary: "a suite's validation results, newest first", security: SECURITY, middleware: [needs('viewer')] as const,
+      method: 'get', path: '/api/quality/suites/{suite}/results', tags: ['quality'], summary: "a suite's validation results, newest first", security: SECURITY, middleware: [needs('viewer'), unrestricted()] as const,
       request: { params: SuiteParams, query: ResultsQuery },
       responses: {
         200: json(z.object({ results: z.array(z.object({ suite: z.string(), runName: z.string(), runTime: isoTime, asset: z.string(), success: z.boolean(), statistics: StatisticsSchema, rowCount: z.number(), path: z.string() })) }), 'the results'),
@@ -38,7 +38,7 @@ export function registerQualityRoutes(app: ApiApp, quality: QualityService): voi
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/api/quality/result', tags: ['quality'], summary: "one stored validation result in full (Great Expectations' JSON)", security: SECURITY, middleware: [needs('viewer')] as const,
+      method: 'get', path: '/api/quality/result', tags: ['quality'], summary: "one stored validation result in full (Great Expectations' JSON)", security: SECURITY, middleware: [needs('viewer'), unrestricted()] as const,
       request: { query: PathQuery },
       responses: { 200: json(z.record(z.string(), z.unknown()).openapi('ValidationResult'), 'the result'), ...errorResponses(400, 404) },
     }),
@@ -47,7 +47,7 @@ export function registerQualityRoutes(app: ApiApp, quality: QualityService): voi
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/api/quality/docs', tags: ['quality'], summary: "the data docs site's index: every validation page, newest first", security: SECURITY, middleware: [needs('viewer')] as const,
+      method: 'get', path: '/api/quality/docs', tags: ['quality'], summary: "the data docs site's index: every validation page, newest first", security: SECURITY, middleware: [needs('viewer'), unrestricted()] as const,
       responses: {
         200: json(z.object({ pages: z.array(z.object({ suite: z.string(), runName: z.string(), runTime: isoTime, asset: z.string(), checkpoint: z.string().nullable(), success: z.boolean(), statistics: StatisticsSchema, rowCount: z.number(), page: z.string() })) }), 'the index'),
         ...errorResponses(404),
@@ -58,7 +58,7 @@ export function registerQualityRoutes(app: ApiApp, quality: QualityService): voi
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/api/quality/docs/page', tags: ['quality'], summary: 'a data docs page (HTML or Markdown)', security: SECURITY, middleware: [needs('viewer')] as const,
+      method: 'get', path: '/api/quality/docs/page', tags: ['quality'], summary: 'a data docs page (HTML or Markdown)', security: SECURITY, middleware: [needs('viewer'), unrestricted()] as const,
       request: { query: PathQuery },
       responses: {
         200: { description: 'the page', content: { 'text/html': { schema: z.string() }, 'text/markdown': { schema: z.string() } } },

@@ -21,6 +21,8 @@ import { JobManager } from './job-manager.ts';
 import { ensureDir, serverPaths } from './server-dir.ts';
 import { AlertService } from './alert-service.ts';
 import { QualityService } from './quality-service.ts';
+import { BusService } from './bus-service.ts';
+import { TableService } from './table-service.ts';
 import { TaskLineage } from './task-lineage.ts';
 import { TokenStore, type TokenRecord } from './token-store.ts';
 
@@ -50,8 +52,11 @@ export interface RiffleServerOptions {
   readonly qualityStore?: string;
   /** The data docs site (default quality/docs in the project, when it exists). */
   readonly dataDocs?: string;
-  /** The bus's data directory, when the server shows a bus's topics and subscriptions. */
+  /** The URL of a `riffle bus serve` whose topics and subscriptions the server shows (token: busToken). */
   readonly bus?: string;
+  readonly busToken?: string;
+  /** Where the Delta tables the API lists are (default the project directory). */
+  readonly tables?: string;
   readonly log?: (line: string) => void;
   readonly logError?: (e: unknown) => void;
 }
@@ -80,7 +85,7 @@ export async function startRiffleServer(o: RiffleServerOptions): Promise<RiffleS
   const storeArg = o.store ?? paths.orchestrator;
   const dags = new DagService({ storeArg, store: parseStoreSpec(storeArg), dagsFolder: o.dags ?? 'dags', projectDir });
   // The metrics read the jobs, which report finished jobs to the metrics: the manager is created second.
-  const created: { jobs?: JobManager } = {};
+  const created: { jobs?: JobManager; bus?: BusService } = {};
   const metrics = await createRiffleMetrics({
     refresh: async (g) => {
       const jobs = created.jobs;
@@ -97,6 +102,7 @@ export async function startRiffleServer(o: RiffleServerOptions): Promise<RiffleS
       g.dagRuns(counts.runs);
       g.taskInstances(counts.tasks);
       g.pools(await dags.poolUse().catch((e: unknown) => (logError(e), [])));
+      g.busBacklog(await created.bus?.backlog() ?? []);
     },
   });
   const lineage = new LineageLog(paths.lineage);
@@ -111,8 +117,10 @@ export async function startRiffleServer(o: RiffleServerOptions): Promise<RiffleS
   const lineageTimer = setInterval(() => void pollTaskLineage(), 10_000);
   lineageTimer.unref();
   const quality = new QualityService({ store: resolve(projectDir, o.qualityStore ?? 'quality/results'), docs: resolve(projectDir, o.dataDocs ?? 'quality/docs') });
+  const tables = new TableService(resolve(projectDir, o.tables ?? '.'));
+  const bus = (created.bus = new BusService(o.bus, o.busToken));
   const alerts = new AlertService(alertConfig, join(dir, 'alerts.jsonl'), { jobs, dags, quality }, log);
-  const app = apiApp({ jobs, dags, tokens, lineage, pollTaskLineage, alerts, quality, audit: new AuditLog(paths.audit), metrics, version: o.version ?? 'unknown', logError });
+  const app = apiApp({ jobs, dags, tokens, lineage, pollTaskLineage, alerts, quality, tables, bus, audit: new AuditLog(paths.audit), metrics, version: o.version ?? 'unknown', logError });
 
   const host = o.host ?? '127.0.0.1';
   const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
@@ -143,6 +151,7 @@ export async function startRiffleServer(o: RiffleServerOptions): Promise<RiffleS
       (closing ??= (async () => {
         clearInterval(lineageTimer);
         alerts.close();
+        await bus.close();
         const closed = new Promise<void>((done) => server.close(() => done()));
         server.closeIdleConnections();
         await jobs.close();

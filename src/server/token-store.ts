@@ -20,6 +20,8 @@ export interface TokenRecord {
   readonly createdAt: string;
   readonly name: string | null;
   readonly revokedAt: string | null;
+  /** The namespaces its jobs and DAGs may be in (per-namespace grants); null: every namespace. */
+  readonly namespaces: string[] | null;
 }
 
 interface StoredLine {
@@ -29,6 +31,7 @@ interface StoredLine {
   createdAt?: string;
   name?: string | null;
   revokedAt?: string;
+  namespaces?: string[];
 }
 
 /** The environment variable whose value the server adds as an admin token when it starts. */
@@ -39,11 +42,11 @@ export function hashToken(token: string): string {
 }
 
 /** Creates a token with `role`: appends its record and returns the token (shown once, never stored). */
-export function createToken(file: string, role: Role, name: string | null = null): { token: string; record: TokenRecord } {
+export function createToken(file: string, role: Role, name: string | null = null, namespaces: readonly string[] | null = null): { token: string; record: TokenRecord } {
   const id = `tok_${randomBytes(6).toString('hex')}`;
   const token = `riffle_${randomBytes(32).toString('base64url')}`;
-  const record: TokenRecord = { id, role, createdAt: new Date().toISOString(), name, revokedAt: null };
-  appendJsonLine(file, { id, role, hash: hashToken(token), createdAt: record.createdAt, name });
+  const record: TokenRecord = { id, role, createdAt: new Date().toISOString(), name, revokedAt: null, namespaces: namespaces === null ? null : [...new Set(namespaces)] };
+  appendJsonLine(file, { id, role, hash: hashToken(token), createdAt: record.createdAt, name, ...(record.namespaces !== null ? { namespaces: record.namespaces } : {}) });
   return { token, record };
 }
 
@@ -73,7 +76,8 @@ function readTokens(file: string): { records: Map<string, TokenRecord>; byHash: 
       const r = records.get(s.id);
       if (r !== undefined) records.set(s.id, { ...r, revokedAt: s.revokedAt });
     } else if (isRole(s.role) && typeof s.hash === 'string') {
-      records.set(s.id, { id: s.id, role: s.role, createdAt: s.createdAt ?? '', name: s.name ?? null, revokedAt: null });
+      const namespaces = Array.isArray(s.namespaces) ? s.namespaces.filter((n): n is string => typeof n === 'string') : null;
+      records.set(s.id, { id: s.id, role: s.role, createdAt: s.createdAt ?? '', name: s.name ?? null, revokedAt: null, namespaces });
       hashes.set(s.id, s.hash);
     }
   }
