@@ -83,7 +83,8 @@ export async function runAction(tokens: readonly string[], io: CliIO, ctx: RunCo
     const eventsFile = process.env.RIFFLE_JOB_EVENTS;
     const events = eventsFile ? (await import('../observe/index.ts')).openJobEvents(eventsFile, p.graph) : undefined;
     const runner = options.runner === 'flink' ? await flinkRunnerOf(options, io, options.progress) : new riffle.LocalRunner();
-    const { result, signal, stopped } = await runWithProgress(p, runner, options.progress && options.runner !== 'flink', io, { ...runOptions, ...checkpointStorageOf(runOptions), pipelineModule, control }, events);
+    const stores = await checkpointStoresOf(runOptions);
+    const { result, signal, stopped } = await runWithProgress(p, runner, options.progress && options.runner !== 'flink', io, { ...runOptions, ...stores, pipelineModule, control }, events);
     events?.result(result);
     io.out(options.json ? runReportJson(path, result, io.cwd) : formatRunReport(path, result, io.cwd));
     const warning = deadLetterWarning(result, io.cwd);
@@ -248,16 +249,34 @@ export function runOptionsOf(path: string, options: RunFlags, defaults: ProjectC
     ...(workers !== undefined ? { workers } : {}),
     ...(memoryBytes !== undefined ? { memoryBytes } : {}),
     ...checkpointOptionsOf(options, defaults, cwd),
-    ...(options.savepointDir !== undefined ? { savepointDir: resolve(cwd, options.savepointDir) } : {}),
-    ...(options.fromSavepoint !== undefined ? { fromSavepoint: resolve(cwd, options.fromSavepoint) } : {}),
+    ...(options.savepointDir !== undefined ? { savepointDir: locationOf(options.savepointDir, cwd) } : {}),
+    ...(options.fromSavepoint !== undefined ? { fromSavepoint: locationOf(options.fromSavepoint, cwd) } : {}),
     ...(options.allowNonRestoredState === true ? { allowNonRestoredState: true } : {}),
   };
 }
 
-/** The object store of a `--checkpoint-dir` URL (none for a local directory, which the runner opens itself). */
-function checkpointStorageOf(options: RunOptionsGiven): { checkpointStorage?: ObjectStoreCheckpointStorage } {
+/** A checkpoint or savepoint location: an object store's URL as it is (no trailing slash), else a path from `cwd`. */
+function locationOf(given: string, cwd: string): string {
+  return isObjectStoreUrl(given) ? given.replace(/\/+$/, '') : resolve(cwd, given);
+}
+
+/**
+ * The object stores of `--checkpoint-dir`, `--savepoint-dir` and `--from-savepoint` URLs, opened before the run starts;
+ * local directories the runner opens itself. A savepoint store is listed once here: a bad URL or missing credentials
+ * are refused before any work, and the store's client is loaded (the Azure SDK takes seconds to load on a busy machine:
+ * a SIGUSR1 then found the job finished before its savepoint began).
+ */
+async function checkpointStoresOf(options: RunOptionsGiven): Promise<{ checkpointStorage?: ObjectStoreCheckpointStorage; savepointStorage?: (location: string) => ObjectStoreCheckpointStorage | undefined }> {
   const dir = options.checkpointDir;
-  return dir !== undefined && isObjectStoreUrl(dir) ? { checkpointStorage: new ObjectStoreCheckpointStorage(openObjectStore(dir)) } : {};
+  const savepoints = new Map<string, ObjectStoreCheckpointStorage>();
+  for (const at of [options.savepointDir, options.fromSavepoint]) {
+    if (at !== undefined && isObjectStoreUrl(at) && !savepoints.has(at)) savepoints.set(at, new ObjectStoreCheckpointStorage(openObjectStore(at)));
+  }
+  for (const storage of savepoints.values()) await storage.ids();
+  return {
+    ...(dir !== undefined && isObjectStoreUrl(dir) ? { checkpointStorage: new ObjectStoreCheckpointStorage(openObjectStore(dir)) } : {}),
+    ...(savepoints.size > 0 ? { savepointStorage: (location: string) => savepoints.get(location) } : {}),
+  };
 }
 
 /**
@@ -267,7 +286,7 @@ function checkpointStorageOf(options: RunOptionsGiven): { checkpointStorage?: Ob
 function checkpointOptionsOf(options: RunFlags, defaults: ProjectConfig, cwd: string): Partial<RunOptionsGiven> {
   const given = options.checkpointDir ?? defaults.checkpointDir;
   // An object-store URL (s3://, az://, abfss://) stays a URL: the run keeps its checkpoints there (checkpointStorageOf).
-  const dir = given === undefined ? undefined : isObjectStoreUrl(given) ? given.replace(/\/+$/, '') : resolve(cwd, given);
+  const dir = given === undefined ? undefined : locationOf(given, cwd);
   const on = options.checkpointIntervalMs !== undefined || options.resume === true || options.checkpointDir !== undefined;
   if (on && dir === undefined) {
     throw new UsageError('checkpoints need a directory: --checkpoint-dir DIR (or checkpointDir in riffle.config.yaml)', { hint: 'e.g. riffle run p.ts --checkpoint-dir .riffle/checkpoints/p --checkpoint-interval 10s' });

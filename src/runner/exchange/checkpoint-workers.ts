@@ -13,7 +13,7 @@
  */
 import { existsSync } from 'node:fs';
 import { RiffleError, type PipelineGraph, type PrimitiveNode } from '../../model/index.ts';
-import { CheckpointCoordinator, LocalCheckpointStorage, rescaleParts, sha256, type JobFingerprint, type OperatorPart, type PartInfo, type RestorePiece, type RestoredCheckpoint, type SourceRestore } from '../checkpoint/index.ts';
+import { CheckpointCoordinator, LocalCheckpointStorage, rescaleParts, sha256, type CheckpointStorage, type JobFingerprint, type OperatorPart, type PartInfo, type RestorePiece, type RestoredCheckpoint, type SourceRestore } from '../checkpoint/index.ts';
 import type { SourcePosition } from '../local/index.ts';
 import type { CheckpointCommand, SnapshotReply, SplitReadPosition } from './checkpoint-share.ts';
 import { keyGroupRangeOf } from './key-group-range.ts';
@@ -29,6 +29,8 @@ export interface WorkersCheckpointOptions {
   readonly intervalMs: number | undefined;
   /** `--from-savepoint`: start from the newest savepoint in this directory (when there is no checkpoint to resume). */
   readonly fromSavepoint?: string;
+  /** Opens a savepoint location that is not a local directory (an object store's URL); see LocalRunOptions. */
+  readonly savepointStorage?: (location: string) => CheckpointStorage | undefined;
   /** State of steps the pipeline no longer has is left out (else refused). */
   readonly allowNonRestored?: boolean;
   /** The job's fingerprint (written with savepoints). */
@@ -69,7 +71,9 @@ export class WorkersCheckpoints {
     let restored = await coordinator?.prepare(resume);
     if (restored === undefined && options.fromSavepoint !== undefined) {
       // Another pipeline's savepoint is fine: its state is matched by step name. The directory is only read.
-      const saved = existsSync(options.fromSavepoint) ? new CheckpointCoordinator(new LocalCheckpointStorage(options.fromSavepoint), options.fingerprint, { intervalMs: 1000, log: options.log }) : undefined;
+      const remote = options.savepointStorage?.(options.fromSavepoint);
+      const storage = remote ?? (existsSync(options.fromSavepoint) ? new LocalCheckpointStorage(options.fromSavepoint) : undefined);
+      const saved = storage === undefined ? undefined : new CheckpointCoordinator(storage, options.fingerprint, { intervalMs: 1000, log: options.log });
       restored = await saved?.prepare(true, { anyJob: true, what: 'savepoint' });
       if (restored === undefined) {
         throw new RiffleError('CONFIG_INVALID', `--from-savepoint ${options.fromSavepoint}: there is no complete savepoint there`, { domain: 'user', hint: 'give the directory a savepoint was written into (--savepoint-dir of the run that stopped with SIGUSR1)' });
@@ -229,7 +233,7 @@ export class WorkersCheckpoints {
     this.stop();
     await this.running;
     if (this.failure !== undefined) throw this.failure;
-    const storage = new LocalCheckpointStorage(dir);
+    const storage = this.options.savepointStorage?.(dir) ?? new LocalCheckpointStorage(dir);
     const ids = await storage.ids();
     const id = Math.max(this.coordinator?.takeId() ?? 0, (ids[ids.length - 1] ?? 0) + 1, (this.restored?.id ?? 0) + 1);
     const saved = new CheckpointCoordinator(storage, this.options.fingerprint, { intervalMs: 1000, log: this.options.log });

@@ -70,7 +70,7 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
     else for (let i = 0; i < parts.length; i++) refs.push({ node: node.id, index: i });
   }
 
-  const { signal, clock: _clock, onProgress, onStepMetrics, keyState, share: _share, pipelineModule: _module, checkpointDir: _dir, checkpointStorage: _storage, checkpointIntervalMs: _interval, checkpointsRetained: _retained, resume: _resume, savepointDir: _sp, fromSavepoint: _from, allowNonRestoredState: _allow, control: _control, ...rest } = options;
+  const { signal, clock: _clock, onProgress, onStepMetrics, keyState, share: _share, pipelineModule: _module, checkpointDir: _dir, checkpointStorage: _storage, checkpointIntervalMs: _interval, checkpointsRetained: _retained, resume: _resume, savepointDir: _sp, fromSavepoint: _from, savepointStorage: _spStorage, allowNonRestoredState: _allow, control: _control, ...rest } = options;
   if (keyState !== undefined) {
     throw new ConfigError(`a custom keyState runs on one worker (it is an object in this thread)`, { hint: 'run with workers: 1' });
   }
@@ -209,6 +209,7 @@ async function workersCheckpoints(graph: PipelineGraph, options: LocalRunOptions
     quiesce,
     fingerprint,
     ...(options.fromSavepoint !== undefined ? { fromSavepoint: options.fromSavepoint } : {}),
+    ...(options.savepointStorage !== undefined ? { savepointStorage: options.savepointStorage } : {}),
     ...(options.allowNonRestoredState === true ? { allowNonRestored: true } : {}),
   });
 }

@@ -76,6 +76,11 @@ export interface LocalRunOptions extends RunOptions {
   control?: JobControl;
   savepointDir?: string;
   fromSavepoint?: string;
+  /**
+   * Opens a savepoint location (`savepointDir`, `fromSavepoint`) that is not a local directory, e.g. an object store's
+   * URL (`riffle run --savepoint-dir s3://…` passes one); undefined for a location it does not handle (a directory).
+   */
+  savepointStorage?: (location: string) => CheckpointStorage | undefined;
   allowNonRestoredState?: boolean;
   /** Set by the worker pool: this run is one worker's share of the job (see worker-share.ts). */
   share?: WorkerShare;
