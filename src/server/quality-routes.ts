@@ -13,7 +13,7 @@ const ResultsQuery = z.object({
   asset: z.string().min(1).max(500).optional().openapi({ param: { name: 'asset', in: 'query' }, description: "only this asset's results" }),
   limit: z.coerce.number().int().min(1).max(10_000).optional().openapi({ param: { name: 'limit', in: 'query' }, description: 'the newest N' }),
 });
-const PathQuery = z.object({ path: z.string().min(1).max(2000).openapi({ param: { name: 'path', in: 'query' }, description: 'a path as the listing gives it' }) });
+const PathQuery = z.object({ path: z.string().min(1).max(1000).openapi({ param: { name: 'path', in: 'query' }, description: 'a path as the listing gives it' }) });
 
 export function registerQualityRoutes(app: ApiApp, quality: QualityService): void {
   app.openapi(
