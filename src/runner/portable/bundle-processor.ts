@@ -155,6 +155,14 @@ export class BundleProcessor {
           break;
         }
         case TRANSFORM_URNS.parDo: {
+          const combineFn = fromBinary(ParDoPayloadSchema, t.spec!.payload).doFn;
+          if (combineFn?.urn === RIFFLE_URNS.combineFn) {
+            // An unlifted combine's CombineGroupedValues (translate-combine.ts).
+            const op = combineOperator(TRANSFORM_URNS.combineGroupedValues, await riffleStep(decodeRifflePayload(combineFn.payload)), emitTo(only(t.outputs)));
+            operators.push(op);
+            consume(only(t.inputs), op.process);
+            break;
+          }
           const node = await stepOf(t, id);
           const outs: Record<string, Emit> = {};
           for (const [tag, pc] of Object.entries(t.outputs)) outs[tag] = emitTo(pc);

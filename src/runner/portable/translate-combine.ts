@@ -5,11 +5,12 @@
  * - lifted (default trigger): Precombine (per bundle, before the shuffle) → GroupByKey → MergeAccumulators →
  *   ExtractOutputs, so only accumulators cross the network;
  * - otherwise (a trigger may fire on partial input, and a lifted precombine would fold elements of different panes
- *   together): GroupByKey → CombineGroupedValues.
+ *   together): GroupByKey → CombineGroupedValues, the latter as a ParDo whose DoFn is the `riffle:combine_fn:v1`
+ *   (Beam's pipeline graph does not take a `combine_grouped_values` leaf as its output's producer).
  */
 import { create, toBinary } from '@bufbuild/protobuf';
 import type { PrimitiveNode } from '../../model/index.ts';
-import { CombinePayloadSchema } from './gen/pipeline/v1/beam_runner_api_pb.ts';
+import { CombinePayloadSchema, ParDoPayloadSchema } from './gen/pipeline/v1/beam_runner_api_pb.ts';
 import { encodeRifflePayload } from './riffle-payload.ts';
 import { kvParts, objectCoderSpec } from './translate-coders.ts';
 import type { TranslationContext } from './translation-context.ts';
@@ -48,7 +49,8 @@ export function translateCombinePerKey(ctx: TranslationContext, node: CombineNod
   let subtransforms: string[];
   if (isLifted(ctx, node)) {
     const pre = ctx.intermediate(`${node.name}/Precombine.out`, kvAcc, input);
-    const grp = ctx.intermediate(`${node.name}/GroupByKey.out`, grouped, input);
+    // Windowed as the combine's output: a grouping's output holds merged windows.
+    const grp = ctx.intermediate(`${node.name}/GroupByKey.out`, grouped, output);
     const merged = ctx.intermediate(`${node.name}/MergeAccumulators.out`, kvAcc, output);
     subtransforms = [
       sub('Precombine', TRANSFORM_URNS.combinePrecombine, inputId, pre, true),
@@ -59,7 +61,12 @@ export function translateCombinePerKey(ctx: TranslationContext, node: CombineNod
   } else {
     const [, value] = kvParts(ctx.coderSpec(input));
     const grp = ctx.intermediate(`${node.name}/GroupByKey.out`, { urn: CODER_URNS.kv, components: [key, { urn: CODER_URNS.iterable, components: [value] }] }, output);
-    subtransforms = [sub('GroupByKey', TRANSFORM_URNS.groupByKey, inputId, grp, false), sub('CombineGroupedValues', TRANSFORM_URNS.combineGroupedValues, grp, outputId, true)];
+    // CombineGroupedValues as a ParDo running the combiner: Beam's pipeline graph (QueryablePipeline, which Flink's
+    // runner builds) does not take a `combine_grouped_values` leaf as the producer of its output.
+    const cgvId = b.uniqueId(`${node.name}/CombineGroupedValues`);
+    const doFn = { urn: RIFFLE_URNS.combineFn, payload: encodeRifflePayload({ ...ctx.ref, step: node.name, role: 'combineFn' }) };
+    b.addTransform(cgvId, { uniqueName: `${node.name}/CombineGroupedValues`, spec: { urn: TRANSFORM_URNS.parDo, payload: toBinary(ParDoPayloadSchema, create(ParDoPayloadSchema, { doFn })) }, inputs: { main: grp }, outputs: { main: outputId }, environmentId: env });
+    subtransforms = [sub('GroupByKey', TRANSFORM_URNS.groupByKey, inputId, grp, false), cgvId];
   }
   const id = b.uniqueId(node.name);
   b.addTransform(id, { uniqueName: node.name, spec: { urn: TRANSFORM_URNS.combinePerKey, payload }, subtransforms, inputs: { main: inputId }, outputs: { main: outputId }, environmentId: env });

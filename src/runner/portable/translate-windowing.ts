@@ -69,7 +69,7 @@ const OUTPUT_TIME: Record<WindowingStrategy['timestampCombiner'], OutputTime_Enu
  */
 export function windowingStrategyProto(
   s: WindowingStrategy,
-  opts: { ref: PipelineRef; step: string; windowCoderId: string; environmentId: string },
+  opts: { ref: PipelineRef; step: string; windowCoderId: string; environmentId: string; grouped?: boolean },
 ): MessageInitShape<typeof WindowingStrategySchema> {
   const fn = s.windowFn;
   if (s.timestampCombiner === 'earliestTransformed' && fn.kind === 'custom') {
@@ -82,7 +82,8 @@ export function windowingStrategyProto(
   }
   return {
     windowFn: windowFnSpec(fn, opts.ref, opts.step),
-    mergeStatus: fn.isMerging ? MergeStatus_Enum.NEEDS_MERGE : MergeStatus_Enum.NON_MERGING,
+    // A grouping's output holds merged windows: Beam marks them ALREADY_MERGED, so a later grouping does not merge again.
+    mergeStatus: fn.isMerging ? (opts.grouped === true ? MergeStatus_Enum.ALREADY_MERGED : MergeStatus_Enum.NEEDS_MERGE) : MergeStatus_Enum.NON_MERGING,
     windowCoderId: opts.windowCoderId,
     trigger: triggerToProto(s.trigger),
     accumulationMode: s.accumulation === 'accumulating' ? AccumulationMode_Enum.ACCUMULATING : AccumulationMode_Enum.DISCARDING,

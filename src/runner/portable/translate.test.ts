@@ -112,9 +112,9 @@ test('windowing strategies: fixed windows, triggers, lateness, accumulation, out
   assert.equal(ws.mergeStatus, MergeStatus_Enum.NON_MERGING);
   assert.equal(pipeline.components!.coders[ws.windowCoderId]!.spec!.urn, CODER_URNS.intervalWindow);
   assert.deepEqual(triggerFromProto(ws.trigger!), trig);
-  // A non-default trigger is not lifted: GroupByKey then CombineGroupedValues.
+  // A non-default trigger is not lifted: GroupByKey then CombineGroupedValues (a ParDo running the Riffle combiner).
   const cpk = [...byName.values()].find((t) => t.spec?.urn === TRANSFORM_URNS.combinePerKey)!;
-  assert.deepEqual(cpk.subtransforms.map((id) => pipeline.components!.transforms[id]!.spec!.urn), [TRANSFORM_URNS.groupByKey, TRANSFORM_URNS.combineGroupedValues]);
+  assert.deepEqual(cpk.subtransforms.map((id) => pipeline.components!.transforms[id]!.spec!.urn), [TRANSFORM_URNS.groupByKey, TRANSFORM_URNS.parDo]);
   const sessions = pipeline.components!.windowingStrategies[pipeline.components!.pcollections[byName.get('Sessions')!.outputs.main!]!.windowingStrategyId]!;
   assert.equal(sessions.windowFn!.urn, WINDOW_FN_URNS.sessions);
   assert.equal(sessions.mergeStatus, MergeStatus_Enum.NEEDS_MERGE);

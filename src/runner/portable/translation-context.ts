@@ -68,7 +68,9 @@ export class TranslationContext {
     const info = this.collection(cid);
     const step = this.graph.nodes.get(info.producer)?.name ?? info.name;
     const windowCoderId = this.b.coder(this.windowCoderSpec(cid));
-    const windowingStrategyId = this.b.windowingStrategy(windowingStrategyProto(info.windowing, { ref: this.ref, step, windowCoderId, environmentId: this.environmentId }));
+    const producer = this.graph.nodes.get(info.producer)?.kind;
+    const grouped = producer === 'groupByKey' || producer === 'combinePerKey';
+    const windowingStrategyId = this.b.windowingStrategy(windowingStrategyProto(info.windowing, { ref: this.ref, step, windowCoderId, environmentId: this.environmentId, grouped }));
     const id = this.b.uniqueId(info.name);
     this.b.addPCollection(id, {
       uniqueName: info.name,
