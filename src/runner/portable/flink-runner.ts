@@ -140,13 +140,13 @@ export function failureLine(lines: readonly string[]): string | undefined {
 }
 
 /**
- * The PROCESS environment's command: `riffle harness` in this working directory, its stderr appended to `log`
- * (Beam's process environments discard it). Beam runs the command with `--id=… --provision_endpoint=…`.
+ * The PROCESS environment's command: `riffle harness` in this working directory, its stdout (what the pipeline's
+ * functions print) and stderr appended to `log` (Beam's process environments discard both). Beam runs the command with `--id=… --provision_endpoint=…`.
  */
 function harnessWrapper(dir: string, log: string): string {
   const command = join(dir, 'riffle-harness.sh');
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  writeFileSync(command, `#!/bin/sh\ncd ${q(process.cwd())} && exec ${q(process.execPath)} ${q(riffleBin())} harness "$@" 2>>${q(log)}\n`);
+  writeFileSync(command, `#!/bin/sh\ncd ${q(process.cwd())} && exec ${q(process.execPath)} ${q(riffleBin())} harness "$@" >>${q(log)} 2>&1\n`);
   chmodSync(command, 0o755);
   return command;
 }
