@@ -181,5 +181,6 @@ describe('InMemoryKeyState', () => {
     const s = b.create(0, 1);
     b.restore(0, a.snapshot(0));
     assert.throws(() => s.state('w', stateTags.bag<number>('t')), /state 't' in namespace 'w' is value state but was accessed as bag/);
+    assert.equal(s.state('w', stateTags.value<number>('t')).read(), 1, 'still there for the right tag');
   });
 });

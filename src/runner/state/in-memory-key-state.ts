@@ -47,9 +47,10 @@ class KeyStateInMemory extends InMemoryStateInternals {
     const cells = this.restored!.get(namespace);
     const slot = cells?.get(tag.id);
     if (slot === undefined) return;
+    // Refused before it is taken out: a later access by the right tag still finds it.
+    if (slot.kind !== tag.kind) throw new TypeError(`state '${tag.id}' in namespace '${namespace}' is ${slot.kind} state but was accessed as ${tag.kind}; give each tag its own id`);
     cells!.delete(tag.id);
     if (cells!.size === 0) this.forgetRestored(namespace);
-    if (slot.kind !== tag.kind) throw new TypeError(`state '${tag.id}' in namespace '${namespace}' is ${slot.kind} state but was accessed as ${tag.kind}; give each tag its own id`);
     const cell = super.state(namespace, tag);
     const r = new ByteReader(slot.bytes);
     try {
