@@ -20,7 +20,7 @@ import { InMemoryStateInternals, stateTags, type StateInternals, type StateTag }
 import type { EncodedKey, KeyedStateRef, KeyStateFactory } from '../local/index.ts';
 import { canonicalKeyString } from './key-state-factory.ts';
 import { corrupt, type PayloadCell, type PayloadNamespace, readKeyPayload, writeKeyPayload } from './key-state.ts';
-import { decodeCellContents, encodeCellContents, resolvedCoders, type ResolvedCoders } from './state-cells.ts';
+import { decodeCellContents, encodeCellContents, NO_CODERS, resolvedCoders, type ResolvedCoders } from './cell-coding.ts';
 import { parseSnapshot, writeKeyGroupSnapshot } from './state-backend.ts';
 import type { AnyStateTag } from './state-tags.ts';
 
@@ -129,8 +129,6 @@ class KeyStateInMemory extends InMemoryStateInternals {
     return out;
   }
 }
-
-const NO_CODERS: ResolvedCoders = { value: undefined, key: undefined, accumulator: undefined, describe: 'a hold' };
 
 export interface InMemoryKeyStateOptions {
   /** The coder of values of tags that declare none (e.g. structuredStateCoder()); without it such state cannot be snapshotted. */
