@@ -3,69 +3,17 @@
 // step was renamed is refused naming the step, and runs with --allow-non-restored-state (the renamed step starts
 // empty); SIGUSR2 drains a job (in one thread and on 2 workers): exit 0, and everything read reached both outputs.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { committed, runFixture, uninterrupted } from './rescale-runs.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-const cli = join(root, 'src/cli/main.ts');
-const pipeline = join(root, 'test/checkpoint/fixtures/rescale-pipeline.ts');
 const base = mkdtempSync(join(tmpdir(), 'riffle-savepoint-'));
 after(() => rmSync(base, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `riffle run` of the fixture; `signalAfterCheckpoint`: send `signal` once that checkpoint is complete. */
-function riffle(dir: string, args: readonly string[], o: { signal?: NodeJS.Signals; afterCheckpoint?: number } = {}): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'run', pipeline, `--output=${dir}/out`, '--no-progress', '--events=4000', '--delayMs=15', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    let poll: NodeJS.Timeout | undefined;
-    if (o.signal !== undefined) {
-      const marker = join(dir, 'c', `chk-${o.afterCheckpoint ?? 2}`, '_metadata');
-      poll = setInterval(() => {
-        if (!existsSync(marker)) return;
-        clearInterval(poll);
-        child.kill(o.signal);
-      }, 20);
-    }
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearInterval(poll);
-      done({ code, stdout, stderr });
-    });
-  });
-}
-
-function committed(dir: string, only?: string): string[] {
-  const lines: string[] = [];
-  for (const sub of ['sums', 'totals']) {
-    if (only !== undefined && sub !== only) continue;
-    const d = join(dir, 'out', sub);
-    if (!existsSync(d)) continue;
-    for (const f of readdirSync(d)) if (!f.startsWith('.')) for (const l of readFileSync(join(d, f), 'utf8').split('\n')) if (l !== '') lines.push(`${sub}: ${l}`);
-  }
-  return lines.sort();
-}
-
-let reference: Promise<string[]> | undefined;
-function expected(): Promise<string[]> {
-  return (reference ??= (async () => {
-    const dir = join(base, 'reference');
-    const r = await riffle(dir, ['--workers', '1']);
-    assert.equal(r.code, 0, r.stderr);
-    return committed(dir);
-  })());
-}
+const riffle = runFixture;
+const expected = (): Promise<string[]> => uninterrupted(base);
 
 const checkpoints = (dir: string) => ['--checkpoint-dir', join(dir, 'c'), '--checkpoint-interval', '100ms'];
 
