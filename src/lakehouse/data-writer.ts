@@ -11,7 +11,8 @@ import type { AddAction } from './actions.ts';
 import { computeStats, statsTags } from './file-stats.ts';
 import { writeParquet } from './parquet-io.ts';
 import { dataFilePath, partitionDir, toLogPath } from './partition-path.ts';
-import type { TableSchema } from './schema.ts';
+import type { SchemaField, TableSchema } from './schema.ts';
+import type { DataFileOptions } from './table-properties.ts';
 import { type DeltaValue, toPartitionString } from './value-mapping.ts';
 
 /**
@@ -23,8 +24,8 @@ import { type DeltaValue, toPartitionString } from './value-mapping.ts';
 export const MAX_ROWS_PER_FILE = 1_000_000;
 
 /**
- * Where files go: data files are `[partition dirs/]part-….snappy.parquet`; change data files (CDF) are
- * `_change_data/[partition dirs/]cdc-….snappy.parquet`.
+ * Where files go: data files are `[partition dirs/]part-….<codec>.parquet` (snappy, zstd; none when uncompressed);
+ * change data files (CDF) are `_change_data/[partition dirs/]cdc-….<codec>.parquet`.
  *
  * @example
  * const cdcLayout: FileLayout = { root: '_change_data', prefix: 'cdc' };
@@ -37,6 +38,8 @@ export interface FileLayout {
    * column); the other columns get none.
    */
   readonly numIndexedCols?: number;
+  /** How files are encoded and sized (table properties and write options, see `dataFileOptions`). */
+  readonly parquet?: DataFileOptions;
 }
 
 /**
@@ -79,11 +82,20 @@ export async function writeDataFiles(tablePath: string, schema: TableSchema, par
   }
 
   const adds: AddAction[] = [];
+  const { targetFileSize, ...encoding } = layout.parquet ?? {};
+  // Rows per file: at most MAX_ROWS_PER_FILE, or about targetFileSize bytes — estimated from the columns' widths
+  // for the first file, then from the bytes per row of the files written so far.
+  let bytesPerRow = targetFileSize === undefined ? 0 : estimatedBytesPerRow(dataFields, columns, dataIdx);
+  let writtenBytes = 0;
+  let writtenRows = 0;
+  const rowsPerFile = (): number => (targetFileSize === undefined
+    ? MAX_ROWS_PER_FILE
+    : Math.max(1, Math.floor(targetFileSize / (writtenRows > 0 ? writtenBytes / writtenRows : bytesPerRow))));
   let part = 0;
   for (const { values, rows } of groups.values()) {
     const groupRows = rows?.length ?? numRows;
-    for (let start = 0; start < groupRows; start += MAX_ROWS_PER_FILE) {
-      const end = Math.min(groupRows, start + MAX_ROWS_PER_FILE);
+    for (let start = 0, end = 0; start < groupRows; start = end) {
+      end = Math.min(groupRows, start + rowsPerFile());
       const count = end - start;
       const fileColumns = dataIdx.map((i) => {
         const column = columns[i];
@@ -92,8 +104,11 @@ export async function writeDataFiles(tablePath: string, schema: TableSchema, par
         for (let k = 0; k < count; k++) out[k] = column[rows[start + k]];
         return out;
       });
-      const bytes = await writeParquet(dataFields, fileColumns);
-      const name = `${layout.prefix ?? 'part'}-${String(part++).padStart(5, '0')}-${randomUUID()}-c000.snappy.parquet`;
+      const bytes = await writeParquet(dataFields, fileColumns, encoding);
+      writtenBytes += bytes.byteLength;
+      writtenRows += count;
+      bytesPerRow = writtenBytes / writtenRows;
+      const name = `${layout.prefix ?? 'part'}-${String(part++).padStart(5, '0')}-${randomUUID()}-c000.${CODEC_SUFFIX[encoding.compression ?? 'snappy']}parquet`;
       const dir = [layout.root ?? '', partitionColumns.length > 0 ? partitionDir(partitionColumns, values) : ''].filter((d) => d !== '').join('/');
       const logPath = toLogPath(dir ? `${dir}/${name}` : name);
       const target = dataFilePath(tablePath, logPath);
@@ -112,4 +127,28 @@ export async function writeDataFiles(tablePath: string, schema: TableSchema, par
     }
   }
   return adds;
+}
+
+/** File name codec parts, as Spark names its files. */
+const CODEC_SUFFIX: Readonly<Record<string, string>> = { snappy: 'snappy.', zstd: 'zstd.', uncompressed: '' };
+
+const WIDTH: Readonly<Record<string, number>> = { long: 8, double: 8, timestamp: 8, timestamp_ntz: 8, integer: 4, float: 4, date: 4, short: 2, byte: 1, boolean: 1 };
+
+/** A first guess of a file's bytes per row (before compression): fixed widths, strings by a sample of values. */
+function estimatedBytesPerRow(fields: readonly SchemaField[], columns: readonly DeltaValue[][], dataIdx: readonly number[]): number {
+  let bytes = 0;
+  fields.forEach((f, k) => {
+    const fixed = WIDTH[f.type];
+    if (fixed !== undefined) { bytes += fixed; return; }
+    const column = columns[dataIdx[k]];
+    const step = Math.max(1, Math.floor(column.length / 1000));
+    let sampled = 0;
+    let length = 0;
+    for (let r = 0; r < column.length; r += step, sampled++) {
+      const v = column[r];
+      length += typeof v === 'string' ? v.length : v instanceof Uint8Array ? v.length : v === null ? 0 : 16;
+    }
+    bytes += 4 + length / Math.max(1, sampled);
+  });
+  return Math.max(1, bytes);
 }

@@ -23,7 +23,7 @@ import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.ts'
 import { mergedSchema, overwrittenSchema } from './schema-evolution.ts';
 import { setTableProperties, type SetPropertiesResult } from './set-properties.ts';
 import { CDF_COLUMNS, CDF_PROTOCOL, DEFAULT_PROTOCOL, protocolForSchema } from './table-features.ts';
-import { checkTableProperties } from './table-properties.ts';
+import { checkTableProperties, type DataFileOptions } from './table-properties.ts';
 import { type UpdateSet, updateWhere } from './update.ts';
 import { type CommitResult, Transaction } from './transaction.ts';
 import type { DeltaValue, Row } from './value-mapping.ts';
@@ -80,6 +80,11 @@ export interface WriteOptions {
   readonly mergeSchema?: boolean;
   /** With `mergeSchema`: types of new columns; with `overwriteSchema`: the whole new schema. Inferred otherwise. */
   readonly schema?: SchemaInput;
+  /**
+   * How this write's data files are encoded and sized (codec, rows per row group, target file size), over the
+   * table's `parquet.compression`, `parquet.rowGroupRows` and `delta.targetFileSize` properties.
+   */
+  readonly parquet?: DataFileOptions;
 }
 
 /**
@@ -362,6 +367,7 @@ export class DeltaTable {
 
   private async write(rows: readonly Row[], mode: 'Append' | 'Overwrite', options: OverwriteOptions): Promise<CommitResult | SkippedWrite | DmlResult> {
     const tx = await this.startTransaction();
+    tx.useFileOptions(options.parquet);
     const snapshot = tx.snapshot as Snapshot;
     if (options.txn) {
       const done = snapshot.appTransactions.get(options.txn.appId);

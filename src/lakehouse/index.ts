@@ -14,7 +14,7 @@ export { DEFAULT_TARGET_FILE_SIZE, type FileSizeStats, type OptimizeMetrics, typ
 export type { VacuumOptions, VacuumResult } from './vacuum.ts';
 export type { RestoreResult, RestoreTarget } from './restore.ts';
 export type { SetPropertiesResult } from './set-properties.ts';
-export { checkTableProperties, TABLE_PROPERTIES } from './table-properties.ts';
+export { checkTableProperties, PARQUET_PROPERTIES, TABLE_PROPERTIES, dataFileOptions, type DataFileOptions } from './table-properties.ts';
 export { cleanupExpiredLogs } from './log-cleanup.ts';
 export { scdType1, scdType2, type ScdType2Options } from './scd.ts';
 export type { ChangeRow, ChangesOptions } from './change-data-feed.ts';

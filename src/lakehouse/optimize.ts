@@ -19,6 +19,7 @@ import { scanFiles } from './copy-on-write.ts';
 import { DeltaTableError } from './errors.ts';
 import { describePredicate, type Predicate } from './predicate.ts';
 import type { DataFile, Snapshot } from './snapshot.ts';
+import { dataFileOptions } from './table-properties.ts';
 import type { Transaction } from './transaction.ts';
 import type { Row } from './value-mapping.ts';
 import { compareUtf8 } from './value-order.ts';
@@ -34,7 +35,7 @@ export const DEFAULT_TARGET_FILE_SIZE = 100 * 1024 * 1024;
  * await table.optimize({ zOrderBy: ['x', 'y'], targetFileSize: 32 << 20, where: { day: '2024-05-01' } });
  */
 export interface OptimizeOptions {
-  /** Bytes; default 100 MiB (delta-rs). */
+  /** Bytes; default the table's `delta.targetFileSize`, else 100 MiB (delta-rs). */
   readonly targetFileSize?: number;
   /** Cluster by these columns (1 to 4, not partition columns) instead of bin-packing. */
   readonly zOrderBy?: readonly string[];
@@ -95,7 +96,7 @@ function sizeStats(sizes: readonly number[]): FileSizeStats {
 }
 
 function checkOptions(snapshot: Snapshot, options: OptimizeOptions): { target: number; zOrderBy: readonly string[] } {
-  const target = options.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE;
+  const target = options.targetFileSize ?? dataFileOptions(snapshot.metadata).targetFileSize ?? DEFAULT_TARGET_FILE_SIZE;
   if (!Number.isSafeInteger(target) || target <= 0) {
     throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `optimize: targetFileSize must be a positive number of bytes, got ${String(options.targetFileSize)}`);
   }

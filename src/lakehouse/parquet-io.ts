@@ -8,8 +8,9 @@
  * float FLOAT, binary BYTE_ARRAY, decimal(p,s) INT32 (p ≤ 9) / INT64 (p ≤ 18) / FIXED_LEN_BYTE_ARRAY DECIMAL(p,s)
  * (as Spark and delta-rs write them).
  */
+import { duckdbWritable, type ParquetWriteOptions, writeParquetDuckdb } from './duckdb-parquet-writer.ts';
 import { parquetWriteWithCrc } from './parquet-crc.ts';
-import { ParquetFileError } from './errors.ts';
+import { DeltaTableError, ParquetFileError } from './errors.ts';
 import { fileSource, GuardedParquet } from './parquet-guard.ts';
 import { bigintFromBytes, decimalString } from './decimal-value.ts';
 import { canonicalNested } from './nested-value.ts';
@@ -99,17 +100,44 @@ export function loadWriter(): Promise<HyparquetWriter> {
 }
 
 /**
- * Encodes columns of canonical values (see value-mapping.ts) as a Parquet file (snappy, 128K-row groups, Parquet
- * column statistics on, a CRC-32 in every page header so that damaged pages are refused on read). A column without a null in this file is written REQUIRED even when the table's column is
- * nullable: no definition levels to write, and none for readers to decode (hyparquet then skips its level
- * assembly, about a third of a scan); readers take a required file column into a nullable table column, as Spark
- * and delta-rs do (checked by test/integration/delta).
+ * Files of fewer rows go through hyparquet-writer unless ZSTD is asked for: DuckDB's fixed cost per file (a
+ * connection, a temporary table, a temporary file) is ~10 ms of CPU and ~30 ms of wall time, more than
+ * hyparquet-writer takes for a few thousand rows (DML and OPTIMIZE write many small files).
+ */
+export const DUCKDB_MIN_ROWS = 65_536;
+
+/**
+ * Encodes columns of canonical values (see value-mapping.ts) as a Parquet file with a CRC-32 in every page header (so
+ * that damaged pages are refused on read), Parquet column statistics on, `options.compression` (default snappy) and
+ * `options.rowGroupRows` (default 128K) rows per row group. Files of primitive columns with at least DUCKDB_MIN_ROWS
+ * rows go through DuckDB's native writer (duckdb-parquet-writer.ts: dictionary pages where values repeat, CRCs added
+ * after); smaller files, and files with a nested, binary or wider-than-18-digit decimal column, through hyparquet-writer (pure JS, CRCs written as it goes), which has no ZSTD
+ * encoder: such a file asked for as ZSTD is refused. In hyparquet-writer's files a column without a null is written
+ * REQUIRED even when the table's column is nullable (no definition levels); readers take a required file column into
+ * a nullable table column, as Spark and delta-rs do (checked by test/integration/delta).
  *
  * @example
  * const bytes = await writeParquet([{ name: 'id', type: 'long', nullable: true, metadata: {} }], [[1n, 2n]]);
  */
-export async function writeParquet(fields: readonly SchemaField[], columns: readonly (readonly DeltaValue[])[]): Promise<Uint8Array> {
-  const compressors = await writeCompressors();
+export async function writeParquet(fields: readonly SchemaField[], columns: readonly (readonly DeltaValue[])[], options: ParquetWriteOptions = {}): Promise<Uint8Array> {
+  const rows = columns[0]?.length ?? 0;
+  if (duckdbWritable(fields) && (rows >= DUCKDB_MIN_ROWS || options.compression === 'zstd')) return writeParquetDuckdb(fields, columns, options);
+  return writeParquetHyparquet(fields, columns, options);
+}
+
+/**
+ * `writeParquet` through hyparquet-writer whatever the columns (snappy or uncompressed).
+ *
+ * @example
+ * const bytes = await writeParquetHyparquet(fields, columns, { compression: 'uncompressed' });
+ */
+export async function writeParquetHyparquet(fields: readonly SchemaField[], columns: readonly (readonly DeltaValue[])[], options: ParquetWriteOptions = {}): Promise<Uint8Array> {
+  const compression = options.compression ?? 'snappy';
+  if (compression === 'zstd') {
+    const why = fields.filter((f) => !duckdbWritable([f])).map((f) => `'${f.name}' (${f.type})`).join(', ');
+    throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `ZSTD compression is not available for column ${why}: files with nested, binary or wider-than-18-digit decimal columns are written by hyparquet-writer, which encodes snappy or uncompressed only`, { hint: "use 'snappy' or 'uncompressed' for this table (parquet.compression)" });
+  }
+  const compressors = compression === 'snappy' ? await writeCompressors() : undefined;
   const schema: SchemaElement[] = [
     { name: 'schema', num_children: fields.length },
     ...fields.flatMap((f, i) => (f.nested !== undefined
@@ -119,7 +147,10 @@ export async function writeParquet(fields: readonly SchemaField[], columns: read
   const columnData = fields.map((field, i) => {
     return { name: field.name, data: physicalValues(field, columns[i]) as any[] };
   });
-  return parquetWriteWithCrc({ columnData, schema, rowGroupSize: 128 * 1024, createdBy: 'riffle', compressors });
+  return parquetWriteWithCrc({
+    columnData, schema, rowGroupSize: options.rowGroupRows ?? 128 * 1024, createdBy: 'riffle', compressors,
+    codec: compression === 'snappy' ? 'SNAPPY' : 'UNCOMPRESSED',
+  });
 }
 
 /** Parsers that keep hyparquet's values in Riffle's canonical forms (exact µs timestamps, 'YYYY-MM-DD' dates). */

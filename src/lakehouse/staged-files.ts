@@ -12,6 +12,7 @@ import { writeDataFiles } from './data-writer.ts';
 import { enforceSchema } from './schema-enforcement.ts';
 import { assertNoInPlaceWidening } from './schema-evolution.ts';
 import { type TableSchema, withNestedTypes } from './schema.ts';
+import type { DataFileOptions } from './table-properties.ts';
 import type { Row } from './value-mapping.ts';
 
 /**
@@ -23,7 +24,7 @@ import type { Row } from './value-mapping.ts';
  * const tx = await table.startTransaction(); for (const a of adds) tx.addFile(a); await tx.commit({ operation: 'WRITE' });
  */
 export async function stageDataFiles(tablePath: string, given: TableSchema, partitionColumns: readonly string[], rows: readonly Row[],
-  options: { readonly numIndexedCols?: number } = {}): Promise<AddAction[]> {
+  options: { readonly numIndexedCols?: number; readonly parquet?: DataFileOptions } = {}): Promise<AddAction[]> {
   const schema = withNestedTypes(given); // a schema built by hand may name nested types only
   let columns: ReturnType<typeof enforceSchema>;
   try {
@@ -32,7 +33,7 @@ export async function stageDataFiles(tablePath: string, given: TableSchema, part
     assertNoInPlaceWidening(schema, rows); // a value needing a wider type gets the error that says how to widen
     throw e;
   }
-  return writeDataFiles(tablePath, schema, partitionColumns, columns, Date.now(), { numIndexedCols: options.numIndexedCols ?? -1 });
+  return writeDataFiles(tablePath, schema, partitionColumns, columns, Date.now(), { numIndexedCols: options.numIndexedCols ?? -1, parquet: options.parquet });
 }
 
 /**

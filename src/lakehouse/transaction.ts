@@ -22,7 +22,7 @@ import { assertNoInPlaceWidening } from './schema-evolution.ts';
 import { schemaFromJson, schemaToJson, type TableSchema } from './schema.ts';
 import { type DataFile, Snapshot } from './snapshot.ts';
 import { assertWritable, CDF_COLUMNS, changeDataFeedEnabled, protocolForSchema } from './table-features.ts';
-import { numIndexedCols } from './table-properties.ts';
+import { checkDataFileOptions, type DataFileOptions, dataFileOptions, definedOnly, numIndexedCols } from './table-properties.ts';
 import { type DeltaValue, fromPartitionString, type Row } from './value-mapping.ts';
 
 /**
@@ -88,6 +88,7 @@ export class Transaction {
   private readonly appIds = new Set<string>();
   private changesMetadata = false;
   private committed = false;
+  private fileOptions: DataFileOptions | undefined;
 
   constructor(log: DeltaLog, snapshot: Snapshot | undefined) {
     this.log = log;
@@ -103,6 +104,18 @@ export class Transaction {
   /** Whether `delta.appendOnly` forbids removing data. */
   get appendOnly(): boolean {
     return this.metadata().configuration['delta.appendOnly'] === 'true';
+  }
+
+  /**
+   * How this transaction's data files are encoded and sized, over the table's properties (`parquet.compression`,
+   * `parquet.rowGroupRows`, `delta.targetFileSize`); a `writeRows` call's own options win over both.
+   *
+   * @example
+   * tx.useFileOptions({ compression: 'zstd' });
+   */
+  useFileOptions(options: DataFileOptions | undefined): void {
+    if (options !== undefined) checkDataFileOptions(options);
+    this.fileOptions = options;
   }
 
   private metadata(): MetadataAction {
@@ -196,7 +209,7 @@ export class Transaction {
    * their `add` actions and returns them. `dataChange: false` marks files whose rows were already in the table
    * (compaction).
    */
-  async writeRows(rows: readonly Row[], options: { readonly dataChange?: boolean } = {}): Promise<AddAction[]> {
+  async writeRows(rows: readonly Row[], options: { readonly dataChange?: boolean; readonly parquet?: DataFileOptions } = {}): Promise<AddAction[]> {
     const metadata = this.metadata();
     const schema = schemaFromJson(metadata.schemaString);
     let columns: ReturnType<typeof enforceSchema>;
@@ -206,7 +219,9 @@ export class Transaction {
       assertNoInPlaceWidening(schema, rows); // a value needing a wider type gets the error that says how to widen
       throw e;
     }
-    const adds = await writeDataFiles(this.log.tablePath, schema, metadata.partitionColumns, columns, Date.now(), { numIndexedCols: numIndexedCols(metadata) });
+    if (options.parquet !== undefined) checkDataFileOptions(options.parquet);
+    const parquet = { ...dataFileOptions(metadata), ...definedOnly(this.fileOptions), ...definedOnly(options.parquet) };
+    const adds = await writeDataFiles(this.log.tablePath, schema, metadata.partitionColumns, columns, Date.now(), { numIndexedCols: numIndexedCols(metadata), parquet });
     for (const add of adds) {
       if (options.dataChange === false) add.dataChange = false;
       this.actions.push({ add });
@@ -229,7 +244,8 @@ export class Transaction {
     const schema = schemaFromJson(metadata.schemaString);
     const cdcSchema: TableSchema = { fields: [...schema.fields, { name: '_change_type', type: 'string', nullable: false, metadata: {} }] };
     const columns = enforceSchema(cdcSchema, changes.map((c) => ({ ...c.row, _change_type: c.type })));
-    const written = await writeDataFiles(this.log.tablePath, cdcSchema, metadata.partitionColumns, columns, Date.now(), { root: '_change_data', prefix: 'cdc' });
+    const parquet = { ...dataFileOptions(metadata), ...definedOnly(this.fileOptions) };
+    const written = await writeDataFiles(this.log.tablePath, cdcSchema, metadata.partitionColumns, columns, Date.now(), { root: '_change_data', prefix: 'cdc', parquet });
     const cdcs = written.map((a): CdcAction => ({ path: a.path, partitionValues: a.partitionValues, size: a.size, dataChange: false }));
     for (const cdc of cdcs) this.actions.push({ cdc });
     return cdcs;
