@@ -4,8 +4,9 @@
  * data-plane sinks. Transforms it runs:
  *
  * - `beam:runner:source:v1` / `beam:runner:sink:v1`: the data plane (RemoteGrpcPort: endpoint and wire coder);
- * - `beam:transform:pardo:v1` with a `riffle:dofn:v1` DoFn: map, flatMap, filter, assignTimestamps, and stateless
- *   ParDos without side inputs (the step found in the rebuilt pipeline);
+ * - `beam:transform:pardo:v1` with a `riffle:dofn:v1` DoFn: map, flatMap, filter, assignTimestamps, ParDos with side
+ *   inputs, and stateful ParDos (user state through the state API, timers on the data plane:
+ *   stateful-par-do-operator.ts) — the step found in the rebuilt pipeline;
  * - the read's splittable DoFn as Flink expands it: `sdf_pair_with_restriction` (restriction: the whole source),
  *   `sdf_split_and_size_restrictions` (no split; size 1), `sdf_process_sized_element_and_restrictions` (reads the
  *   bounded source to its end).
@@ -36,6 +37,7 @@ import type { StateClient } from './state-client.ts';
 import { sideInputReader } from './side-inputs.ts';
 import { descriptorCoder, type SourceRestriction } from './harness-coders.ts';
 import { elementOperator, type Emit, type Operator } from './element-operators.ts';
+import { statefulOperatorFor, type TimerPort } from './stateful-stage.ts';
 import { decodeRifflePayload, type RifflePayload } from './riffle-payload.ts';
 import { pipelineGraph, riffleStep } from './riffle-steps.ts';
 import { RIFFLE_URNS, TRANSFORM_URNS } from './urns.ts';
@@ -73,6 +75,8 @@ export class BundleProcessor {
     private readonly inputs: readonly DataInput[],
     private readonly outputs: readonly DataOutput[],
     private readonly operators: readonly Operator[],
+    /** The timer families of the stage's stateful ParDos (fired timers in, set timers out). */
+    private readonly timers: readonly TimerPort[],
     /** The bundle being processed (what state requests name). */
     private readonly bundle: { instructionId: string },
   ) {}
@@ -103,6 +107,7 @@ export class BundleProcessor {
     const inputs: DataInput[] = [];
     const outputs: DataOutput[] = [];
     const operators: Operator[] = [];
+    const timers: TimerPort[] = [];
     const ref = pipelineRefOf(d);
     const grouped = ref !== undefined ? groupedOnTime(await pipelineGraph(ref)) : undefined;
     for (const [id, t] of Object.entries(d.transforms)) {
@@ -168,6 +173,14 @@ export class BundleProcessor {
           for (const [tag, pc] of Object.entries(t.outputs)) outs[tag] = emitTo(pc);
           const reader = node.kind === 'parDo' && ref !== undefined && stateUrl ? sideInputReader(d, id, t, node, await pipelineGraph(ref), state) : undefined;
           const sides = reader !== undefined ? { read: reader, instructionId } : undefined;
+          if (node.kind === 'parDo' && node.spec.stateful) {
+            if (ref === undefined) throw refusal(t, id, 'its stage has no Riffle function naming the pipeline module');
+            const stateful = await statefulOperatorFor({ d, id, t, node, outs, graph: await pipelineGraph(ref), state, instructionId, channels, refuse: (why) => refusal(t, id, why), ...(sides ? { sides } : {}) });
+            operators.push(stateful.operator);
+            timers.push(...stateful.ports);
+            consume(t.inputs['main'] ?? only(t.inputs), stateful.operator.process);
+            break;
+          }
           const op = node.kind === 'sink' ? await sinkOperator(node, outs) : await elementOperator(node, outs, (why) => refusal(t, id, why), sides);
           operators.push(op);
           consume(only(t.inputs), op.process);
@@ -199,7 +212,7 @@ export class BundleProcessor {
         }
       }
     }
-    return new BundleProcessor(inputs, outputs, operators, bundle);
+    return new BundleProcessor(inputs, outputs, operators, timers, bundle);
   }
 
   /** Tears every operator down (DoFn teardown, sinks' finish — or abort when `failed`); errors are logged, not thrown. */
@@ -224,15 +237,26 @@ export class BundleProcessor {
           while (reader.remaining > 0) await input.emit(decodeIn(input.coder, reader, 'nested') as WV);
         }
       }
+      // Fired timers after the elements (the runner ends every timer family of the stage, fired or not).
+      for (const p of this.timers) {
+        for (const chunk of await p.channel.receive(instructionId, p.transformId, p.family)) await p.operator.fireTimers(p.family, chunk);
+      }
       for (const op of this.operators) await op.finishBundle?.();
       for (const o of this.outputs) o.channel.send(instructionId, o.transformId, o.out.toBytes());
+      const set = new Map(this.timers.map((p) => [p.operator, p.operator.takeTimers()]));
+      for (const p of this.timers) {
+        const bytes = set.get(p.operator)!.get(p.family);
+        if (bytes !== undefined) p.channel.sendTimers(instructionId, p.transformId, p.family, bytes);
+      }
     } finally {
       // The runner waits for every output's end, also when the bundle failed (its error is the response's).
       for (const o of this.outputs) {
         o.out.reset();
         o.channel.end(instructionId, o.transformId);
       }
+      for (const p of this.timers) p.channel.endTimers(instructionId, p.transformId, p.family);
       for (const i of this.inputs) i.channel.discard(instructionId);
+      for (const p of this.timers) p.channel.discard(instructionId);
     }
   }
 }

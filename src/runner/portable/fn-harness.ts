@@ -21,6 +21,7 @@
 import { create, fromBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { BeamFnControl, InstructionResponseSchema, RemoteGrpcPortSchema, type InstructionRequest, type InstructionResponse, type ProcessBundleDescriptor } from './gen/fn_execution/v1/beam_fn_api_pb.ts';
 import { ProvisionService, type ProvisionInfo } from './gen/fn_execution/v1/beam_provision_api_pb.ts';
+import { ParDoPayloadSchema } from './gen/pipeline/v1/beam_runner_api_pb.ts';
 import { grpcClient } from './grpc-service.ts';
 import { BundleProcessor } from './bundle-processor.ts';
 import { DataChannel } from './data-channel.ts';
@@ -145,6 +146,17 @@ export class FnHarness {
 
   private endOutputs(d: ProcessBundleDescriptor, instructionId: string): void {
     for (const [transformId, url, sink] of this.dataPorts(d)) if (sink) this.channel(url).end(instructionId, transformId);
+    // A stateful ParDo's timer families are outputs too.
+    const timerUrl = d.timerApiServiceDescriptor?.url;
+    if (!timerUrl) return;
+    for (const [transformId, t] of Object.entries(d.transforms)) {
+      if (t.spec?.urn !== 'beam:transform:pardo:v1') continue;
+      try {
+        for (const family of Object.keys(fromBinary(ParDoPayloadSchema, t.spec.payload).timerFamilySpecs)) this.channel(timerUrl).endTimers(instructionId, transformId, family);
+      } catch {
+        // Not a ParDoPayload the harness can read: it declares no timers the harness knows of.
+      }
+    }
   }
 
   /** Ends the control loop (run() then resolves): what a worker pool's StopWorker does. */
@@ -187,6 +199,7 @@ export class FnHarness {
         // The runner waits for the harness's data connection before it sends a bundle's input, also for a bundle the
         // harness then refuses: connect to every data endpoint of the stage first.
         this.dataPorts(descriptor).forEach(([, url]) => this.channel(url));
+        if (descriptor.timerApiServiceDescriptor?.url) this.channel(descriptor.timerApiServiceDescriptor.url);
         let processor: BundleProcessor;
         try {
           processor = this.idle.get(descriptorId)?.pop() ?? (await BundleProcessor.build(descriptor, this.channel, this.state));

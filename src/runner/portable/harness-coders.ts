@@ -12,7 +12,7 @@
  * @example
  *   const coder = descriptorCoder(descriptor.coders, pcollection.coderId);
  */
-import { coderFromBeamSpec, coders, type BeamCoderSpec, type Coder } from '../../model/index.ts';
+import { coderFromBeamSpec, coders, type BeamCoderSpec, type BoundedWindow, type Coder } from '../../model/index.ts';
 import type { Coder as CoderProto } from './gen/pipeline/v1/beam_runner_api_pb.ts';
 import { decodeRifflePayload } from './riffle-payload.ts';
 import { RIFFLE_URNS } from './urns.ts';
@@ -72,6 +72,7 @@ const BUILD_WITH: Record<string, (c: Coder<unknown>[], s: BeamCoderSpec) => Code
   'beam:coder:iterable:v1': (c) => coders.iterable(c[0]!),
   'beam:coder:nullable:v1': (c) => coders.nullable(c[0]!),
   'beam:coder:windowed_value:v1': (c) => coders.windowedValue(c[0]!, c[1]! as never) as Coder<unknown>,
+  'beam:coder:timer:v1': (c) => coders.timer(c[0]!, c[1]! as Coder<BoundedWindow>) as Coder<unknown>,
 };
 
 /** The coder of a descriptor's coder id. */
