@@ -26,28 +26,54 @@ const INT64_MAX = 2n ** 63n - 1n;
  */
 export function enforceSchema(schema: TableSchema, rows: readonly Row[]): DeltaValue[][] {
   const fields = schema.fields;
-  const known = new Set(fields.map((f) => f.name));
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r];
-    if (row === null || typeof row !== 'object' || Array.isArray(row)) {
-      throw new SchemaMismatchError('(row)', `row ${r} is not an object: ${excerpt(row)}`, { row: r });
-    }
-    for (const key in row) {
-      if (!known.has(key) && Object.hasOwn(row, key)) {
-        throw new SchemaMismatchError(key, `row ${r} has column '${key}', which is not in the table schema (${[...known].join(', ')})`, { row: r, element: row });
-      }
-    }
-  }
-  return fields.map((field) => enforceColumn(field, rows));
+  const raw = fields.map(() => new Array<unknown>(rows.length));
+  extractorFor(fields)(rows, raw, (r: number, key: string | undefined) => {
+    if (key === undefined) throw new SchemaMismatchError('(row)', `row ${r} is not an object: ${excerpt(rows[r])}`, { row: r });
+    throw new SchemaMismatchError(key, `row ${r} has column '${key}', which is not in the table schema (${fields.map((f) => f.name).join(', ')})`, { row: r, element: rows[r] });
+  });
+  return fields.map((field, i) => enforceColumn(field, rows, raw[i]));
 }
 
-/** One column's canonical values; fast loops for values already canonical, `toCanonical` for the rest. */
-function enforceColumn(field: SchemaField, rows: readonly Row[]): DeltaValue[] {
+type Extractor = (rows: readonly Row[], out: unknown[][], bad: (row: number, key: string | undefined) => never) => void;
+const extractors = new Map<string, Extractor>();
+
+/**
+ * A function, generated once per list of column names, that checks each row is an object with only those columns
+ * and copies its values into one array per column in a single pass: property names are literals in the generated
+ * code (monomorphic loads, a `switch` of interned strings for the key check) rather than a variable key per column.
+ */
+function extractorFor(fields: readonly SchemaField[]): Extractor {
+  const names = fields.map((f) => f.name);
+  const key = JSON.stringify(names);
+  let fn = extractors.get(key);
+  if (fn) return fn;
+  const lit = (n: string): string => JSON.stringify(n);
+  const body = `
+    ${names.map((_, i) => `const o${i} = out[${i}];`).join(' ')}
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r];
+      if (row === null || typeof row !== 'object' || Array.isArray(row)) bad(r, undefined);
+      for (const k in row) {
+        switch (k) {
+          ${names.map((n) => `case ${lit(n)}:`).join(' ')} break;
+          default: if (Object.hasOwn(row, k)) bad(r, k);
+        }
+      }
+      ${names.map((n, i) => `o${i}[r] = row[${lit(n)}];`).join(' ')}
+    }`;
+  fn = new Function('rows', 'out', 'bad', body) as Extractor;
+  if (extractors.size > 256) extractors.clear();
+  extractors.set(key, fn);
+  return fn;
+}
+
+/** One column's canonical values from its raw values; fast loops for values already canonical, `toCanonical` for the rest. */
+function enforceColumn(field: SchemaField, rows: readonly Row[], raw: readonly unknown[]): DeltaValue[] {
   const name = field.name;
   const n = rows.length;
   const out: DeltaValue[] = new Array(n);
   const slow = (r: number): DeltaValue => {
-    const value = rows[r][name];
+    const value = raw[r];
     const canonical = field.nested !== undefined ? toCanonicalNested(field.nested, value, toCanonical) : toCanonical(field.type, value);
     if (isValueError(canonical)) {
       throw new SchemaMismatchError(name, `row ${r}: column '${name}' expects ${field.type}, got ${canonical.error}`, { row: r, expected: field.type, element: rows[r] });
@@ -61,28 +87,28 @@ function enforceColumn(field: SchemaField, rows: readonly Row[]): DeltaValue[] {
   };
   switch (field.type) {
     case 'string':
-      for (let r = 0; r < n; r++) { const v = rows[r][name]; out[r] = typeof v === 'string' ? v : slow(r); }
+      for (let r = 0; r < n; r++) { const v = raw[r]; out[r] = typeof v === 'string' ? v : slow(r); }
       return out;
     case 'double':
-      for (let r = 0; r < n; r++) { const v = rows[r][name]; out[r] = typeof v === 'number' ? v : slow(r); }
+      for (let r = 0; r < n; r++) { const v = raw[r]; out[r] = typeof v === 'number' ? v : slow(r); }
       return out;
     case 'float':
-      for (let r = 0; r < n; r++) { const v = rows[r][name]; out[r] = typeof v === 'number' ? Math.fround(v) : slow(r); }
+      for (let r = 0; r < n; r++) { const v = raw[r]; out[r] = typeof v === 'number' ? Math.fround(v) : slow(r); }
       return out;
     case 'boolean':
-      for (let r = 0; r < n; r++) { const v = rows[r][name]; out[r] = typeof v === 'boolean' ? v : slow(r); }
+      for (let r = 0; r < n; r++) { const v = raw[r]; out[r] = typeof v === 'boolean' ? v : slow(r); }
       return out;
     case 'long':
       for (let r = 0; r < n; r++) {
-        const v = rows[r][name];
+        const v = raw[r];
         out[r] = typeof v === 'bigint' && v >= INT64_MIN && v <= INT64_MAX ? v : typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : slow(r);
       }
       return out;
     case 'timestamp':
-      for (let r = 0; r < n; r++) { const v = rows[r][name]; out[r] = typeof v === 'bigint' && v >= INT64_MIN && v <= INT64_MAX ? v : slow(r); }
+      for (let r = 0; r < n; r++) { const v = raw[r]; out[r] = typeof v === 'bigint' && v >= INT64_MIN && v <= INT64_MAX ? v : slow(r); }
       return out;
     case 'integer':
-      for (let r = 0; r < n; r++) { const v = rows[r][name]; out[r] = typeof v === 'number' && (v | 0) === v ? v : slow(r); }
+      for (let r = 0; r < n; r++) { const v = raw[r]; out[r] = typeof v === 'number' && (v | 0) === v ? v : slow(r); }
       return out;
     default:
       for (let r = 0; r < n; r++) out[r] = slow(r);
