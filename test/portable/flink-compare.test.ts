@@ -25,7 +25,6 @@ interface Case {
 
 /** Nexmark queries known not to match yet, and why (measured; see README.md). */
 const NEXMARK_KNOWN: Readonly<Record<number, string>> = {
-  3: 'Q3.Join is a stateful DoFn with a timer: user state and timers are not served by the harness yet',
   10: "its windows have early firings: Flink's batch mode fires each window once (pane 0, final), the embedded engine fires the trigger",
 };
 
