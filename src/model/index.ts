@@ -11,6 +11,7 @@ export * from './string-order.ts';
 export * from './source.ts';
 export * from './sink.ts';
 export * from './graph.ts';
+export * from './field-lineage.ts';
 export * from './do-fn.ts';
 export * from './primitives.ts';
 export * from './pcollection.ts';

@@ -5,6 +5,7 @@
  */
 export { JOB_EVENTS_ENV, datasetsOf, graphOf, openJobEvents, parseJobEvents, type JobDataset, type JobEdge, type JobEvent, type JobEventsWriter, type JobProgress, type JobStep, type JobStepSnapshot } from './job-events.ts';
 export { createRiffleMetrics, MAX_STEP_SERIES_STEPS, type LiveStepFigures, type RiffleMetrics, type RiffleMetricsOptions, type StateGauges } from './riffle-metrics.ts';
+export { columnLineageOf, datasetsOfDescription, type ColumnLineageInput, type DatasetColumnLineage, type LineageDataset } from './column-lineage.ts';
 export { LineageLog, lineageRunId, runEvent, OPENLINEAGE_SCHEMA_URL, RIFFLE_NAMESPACE, RIFFLE_PRODUCER, type RunEvent, type RunEventInput, type RunEventType } from './openlineage.ts';
 export { loadAlertRules, alertFileSchema, ALERT_KINDS, SEVERITIES, type AlertConfig, type AlertRule, type AlertChannel, type AlertKind, type Severity } from './alert-rules.ts';
 export { AlertEngine, conditions, readAlertHistory, type AlertFacts, type AlertJob, type AlertRecord, type Condition } from './alert-engine.ts';

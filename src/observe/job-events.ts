@@ -13,9 +13,9 @@
  *   await p.run({ onProgress: (x) => events.progress(x) }); events.result(result);
  */
 import { appendFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { PipelineGraph, PipelineResult, StepMetrics } from '../model/index.ts';
 import type { Progress, StepSnapshot } from '../runner/index.ts';
+import { columnLineageOf, datasetsOfDescription, type DatasetColumnLineage } from './column-lineage.ts';
 
 /** The environment variable naming the events file of a `riffle run`. */
 export const JOB_EVENTS_ENV = 'RIFFLE_JOB_EVENTS';
@@ -45,6 +45,8 @@ export type JobStepSnapshot = StepSnapshot;
 export interface JobDataset {
   readonly namespace: string;
   readonly name: string;
+  /** An output's column lineage, where the pipeline knows it (ColumnLineageDatasetFacet's fields and dataset). */
+  readonly columnLineage?: DatasetColumnLineage;
 }
 
 export type JobEvent =
@@ -87,23 +89,27 @@ export function graphOf(graph: PipelineGraph): { steps: JobStep[]; edges: JobEdg
 }
 
 /**
- * The files a graph's sources read and its sinks write, from their descriptions once the run has expanded its file
- * patterns (`csv(/data/a.csv, /data/b.csv@0-1024)`, `files(/out/revenue)`); sources that are not files are left out.
+ * The files and Delta tables a graph's sources read and its sinks write, from their descriptions once the run has
+ * expanded its file patterns (`csv(/data/a.csv, /data/b.csv@0-1024)`, `files(/out/revenue)`, `delta(/lake/t@v3)`);
+ * sources that are neither are left out. An output carries its column lineage where the graph knows it
+ * (column-lineage.ts).
  */
 export function datasetsOf(graph: PipelineGraph): { inputs: JobDataset[]; outputs: JobDataset[] } {
-  const files = (description: string): JobDataset[] => {
-    const m = /^(files|csv|jsonl|text|parquet|avro|json)\((.*)\)$/s.exec(description);
-    if (m === null) return [];
-    // Paths as the pipeline gave them are relative to the job's working directory.
-    return m[2]!.split(', ').map((part) => part.replace(/@\d+-\d+$/, '')).filter((path) => path !== '').map((path) => ({ namespace: 'file', name: resolve(path) }));
+  const unique = (list: JobDataset[]) => {
+    const by = new Map<string, JobDataset>();
+    for (const d of list) if (!by.has(`${d.namespace}\0${d.name}`)) by.set(`${d.namespace}\0${d.name}`, d);
+    return [...by.values()];
   };
-  const unique = (list: JobDataset[]) => [...new Map(list.map((d) => [`${d.namespace}\0${d.name}`, d])).values()];
   const inputs: JobDataset[] = [];
   const outputs: JobDataset[] = [];
   for (const node of graph.nodes.values()) {
     try {
-      if (node.kind === 'read') inputs.push(...files(node.spec.source.describe()));
-      else if (node.kind === 'sink') outputs.push(...files(node.spec.sink.describe()));
+      if (node.kind === 'read') inputs.push(...datasetsOfDescription(node.spec.source.describe()).datasets);
+      else if (node.kind === 'sink') {
+        const datasets = datasetsOfDescription(node.spec.sink.describe()).datasets;
+        const columnLineage = datasets.length > 0 ? columnLineageOf(graph, node) : undefined;
+        outputs.push(...datasets.map((d) => (columnLineage === undefined ? d : { ...d, columnLineage })));
+      }
     } catch {
       // a source or sink that cannot describe itself has no dataset to report
     }

@@ -1,7 +1,7 @@
 /**
  * OpenLineage RunEvents (spec 2-0-2) for the jobs `riffle server` runs: START when a job begins running, then
  * COMPLETE, FAIL (with an errorMessage run facet) or ABORT when it ends, naming the files it read and wrote
- * (job-events.ts `datasetsOf`). The run id is a UUID derived from the job id, so every event of a job carries the
+ * (job-events.ts `datasetsOf`), outputs with a columnLineage facet where the pipeline knows it (column-lineage.ts). The run id is a UUID derived from the job id, so every event of a job carries the
  * same one and a restarted server emits the same id again. Events are appended to a JSON Lines file.
  * @example
  *   log.append(runEvent({ eventType: 'START', jobId: 'job-…', jobName: 'pipelines/etl.ts', time: new Date() }));
@@ -12,6 +12,8 @@ import type { JobDataset } from './job-events.ts';
 
 export const OPENLINEAGE_SCHEMA_URL = 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent';
 const PARENT_FACET_SCHEMA_URL = 'https://openlineage.io/spec/facets/1-1-0/ParentRunFacet.json#/$defs/ParentRunFacet';
+/** ColumnLineageDatasetFacet 1-2-0 (the version openlineage-python 1.54 writes): fields, dataset, transformations. */
+const COLUMN_LINEAGE_FACET_SCHEMA_URL = 'https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json#/$defs/ColumnLineageDatasetFacet';
 const ERROR_FACET_SCHEMA_URL = 'https://openlineage.io/spec/facets/1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet';
 /** Who produced the events (a URI naming the producer; the server adds its version). */
 export const RIFFLE_PRODUCER = 'urn:riffle:server';
@@ -56,8 +58,11 @@ export interface RunEventInput {
 }
 
 export function runEvent(o: RunEventInput): RunEvent {
-  const dataset = (d: JobDataset) => ({ namespace: d.namespace, name: d.name, facets: {} });
   const producer = o.producer ?? RIFFLE_PRODUCER;
+  const dataset = (d: JobDataset) => ({
+    namespace: d.namespace, name: d.name,
+    facets: d.columnLineage === undefined ? {} : { columnLineage: { _producer: producer, _schemaURL: COLUMN_LINEAGE_FACET_SCHEMA_URL, ...d.columnLineage } },
+  });
   return {
     eventType: o.eventType,
     eventTime: o.time.toISOString(),

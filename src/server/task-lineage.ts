@@ -4,13 +4,13 @@
  * waits for a retry (with its error). Each attempt is a run of the job `<dag>.<task>` (namespace riffle), its run id
  * a UUID derived from dag, run, task, map index and try, with the DAG run as its parent run (ParentRunFacet).
  * Datasets come from the attempt's return value when it names them (`{inputs, outputs}` of `{namespace, name}`, as
- * a pipeline task's summary does). Events already in the log are not emitted again (also after a restart).
+ * a pipeline task's summary does, outputs with their column lineage). Events already in the log are not emitted again (also after a restart).
  * Strategy of a poll:
  * 1. read every task instance that has started (tryNumber ≥ 1, a start date), and the return values of finished ones;
  * 2. for each, the events its state calls for (START; then COMPLETE or FAIL), less those already emitted.
  */
 import { readFileSync } from 'node:fs';
-import { lineageRunId, runEvent, type JobDataset, type RunEvent } from '../observe/index.ts';
+import { lineageRunId, runEvent, type DatasetColumnLineage, type JobDataset, type RunEvent } from '../observe/index.ts';
 import type { TaskAttempt } from './dag-service.ts';
 
 /** The run id of a task attempt and of a DAG run. */
@@ -71,10 +71,21 @@ export class TaskLineage {
   }
 }
 
-/** `{inputs, outputs}` lists of `{namespace, name}` in a task's return value, when it has them. */
+/** A column lineage as a pipeline task's summary carries it: `fields` of `{inputFields: [{namespace, name, field}]}`. */
+function isColumnLineage(v: unknown): v is DatasetColumnLineage {
+  if (v === null || typeof v !== 'object') return false;
+  const fields = (v as { fields?: unknown }).fields;
+  if (fields === null || typeof fields !== 'object') return false;
+  const inputOk = (i: unknown) => i !== null && typeof i === 'object' && ['namespace', 'name', 'field'].every((k) => typeof (i as Record<string, unknown>)[k] === 'string');
+  const dataset = (v as { dataset?: unknown }).dataset;
+  return Object.values(fields).every((f) => f !== null && typeof f === 'object' && Array.isArray((f as { inputFields?: unknown }).inputFields) && (f as { inputFields: unknown[] }).inputFields.every(inputOk))
+    && (dataset === undefined || (Array.isArray(dataset) && dataset.every(inputOk)));
+}
+
+/** `{inputs, outputs}` lists of `{namespace, name}` in a task's return value (with an output's column lineage), when it has them. */
 export function datasetsOfValue(value: unknown): { inputs: JobDataset[]; outputs: JobDataset[] } {
   const list = (v: unknown): JobDataset[] =>
-    Array.isArray(v) ? v.filter((d): d is JobDataset => d !== null && typeof d === 'object' && typeof (d as JobDataset).namespace === 'string' && typeof (d as JobDataset).name === 'string').map((d) => ({ namespace: d.namespace, name: d.name })) : [];
+    Array.isArray(v) ? v.filter((d): d is JobDataset => d !== null && typeof d === 'object' && typeof (d as JobDataset).namespace === 'string' && typeof (d as JobDataset).name === 'string').map((d) => ({ namespace: d.namespace, name: d.name, ...(isColumnLineage(d.columnLineage) ? { columnLineage: d.columnLineage } : {}) })) : [];
   if (value === null || typeof value !== 'object') return { inputs: [], outputs: [] };
   const v = value as { inputs?: unknown; outputs?: unknown };
   return { inputs: list(v.inputs), outputs: list(v.outputs) };

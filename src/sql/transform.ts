@@ -23,12 +23,13 @@
  */
 import type { RecordBatch } from 'apache-arrow';
 import {
-  kv, PCollection, PipelineValidationError, type BoundedWindow, type Instant, type KV, type PTransform, type Sink, type SinkOutput,
+  declareFieldLineage, fieldLineageOf, kv, PCollection, PipelineValidationError, type BoundedWindow, type Instant, type KV, type PTransform, type Sink, type SinkOutput,
 } from '../model/index.ts';
 import { groupByKey, flattenWith, writeToWithResults } from '../transforms/index.ts';
 import type { LoadColumn, LoadType } from './row-loader.ts';
 import type { SqlSession } from './sql-session.ts';
 import { SqlError } from './sql-error.ts';
+import { sqlFieldLineage } from './sql-lineage.ts';
 import { parseStreamingSql, planStreamingSql, usesStreamingSyntax, type PlanInput } from './streaming/index.ts';
 
 /** Column types of a declared input schema. */
@@ -99,7 +100,7 @@ export function transform(query: string, options: SqlTransformOptions): PCollect
       hint: "use engine 'transforms' (or 'auto'): streaming SQL compiles the query to transforms (TUMBLE/HOP/SESSION windows, EMIT)",
     });
   }
-  if (engine === 'transforms' || (engine === 'auto' && (unbounded || streamingSyntax(query)))) return streamingTransform(query, step, inputs);
+  if (engine === 'transforms' || (engine === 'auto' && (unbounded || streamingSyntax(query)))) return withLineage(streamingTransform(query, step, inputs), query, inputs);
   const first = inputs[0].collection;
   const composite: PTransform<PCollection<unknown>, PCollection<Record<string, unknown>>> = {
     name: step,
@@ -109,7 +110,18 @@ export function transform(query: string, options: SqlTransformOptions): PCollect
       return grouped.apply(writeToWithResults(querySink(query, step, inputs.map(({ name, schema }) => ({ name, schema })))));
     },
   };
-  return first.apply(composite);
+  return withLineage(first.apply(composite), query, inputs);
+}
+
+/** Declares the output's field lineage from the select list (sql-lineage.ts), when it can be told; the output. */
+function withLineage(out: PCollection<Record<string, unknown>>, query: string, inputs: readonly { name: string; collection: PCollection<any>; schema: Readonly<Record<string, SqlColumnType>> | undefined }[]): PCollection<Record<string, unknown>> {
+  const known = new Map(inputs.map(({ name, collection, schema }) => {
+    const upstream = fieldLineageOf(collection.graph, collection.id);
+    return [name, { collection: collection.id, columns: schema ? Object.keys(schema) : upstream ? Object.keys(upstream.fields) : undefined }];
+  }));
+  const lineage = sqlFieldLineage(query, known);
+  if (lineage !== undefined) declareFieldLineage(out, lineage);
+  return out;
 }
 
 /** A query that parses as streaming SQL and uses its window spellings or EMIT (DuckDB would reject those). */

@@ -61,11 +61,20 @@ export class DeltaSource implements BoundedSource<DeltaRow> {
   readonly path: string;
   readonly options: DeltaReadOptions;
   #plan: Promise<Plan> | undefined;
+  #columns: readonly string[] | undefined;
 
   constructor(path: string, options: DeltaReadOptions = {}, plan?: Plan) {
     this.path = tableLocation(path);
     this.options = options;
-    if (plan) this.#plan = Promise.resolve(plan);
+    if (plan) {
+      this.#plan = Promise.resolve(plan);
+      this.#columns = plan.columns;
+    }
+  }
+
+  /** The columns of the rows read: declared (`columns`), else the table's once planned (for lineage; FieldNamedSource). */
+  fieldNames(): readonly string[] | undefined {
+    return this.options.columns ?? this.#columns;
   }
 
   describe(): string {
@@ -92,6 +101,7 @@ export class DeltaSource implements BoundedSource<DeltaRow> {
       // In path order: the same snapshot lists its files in the same order however its log was replayed (from a
       // checkpoint or from the commits), so a read resumed at a file index reads the same files after it.
       const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      this.#columns = columns;
       return { version: snapshot.version, schema: snapshot.schema, columns, terms, files: sorted, skipped };
     })();
     return this.#plan;

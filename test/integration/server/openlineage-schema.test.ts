@@ -3,8 +3,9 @@
 // .ci/tiers/server.sh makes). The spec files come from the OpenLineage spec repository (its website/static/spec
 // folder, as published under openlineage.io/spec/), copied into ${RIFFLE_CACHE}/openlineage-spec: no registry
 // ships them (openlineage-python ships generated classes only), so without that folder the test is skipped, naming it.
-// Events: a real job's START and COMPLETE (with output files), orchestrator task attempts' START, COMPLETE (with
-// datasets) and FAIL (ParentRunFacet, ErrorMessageRunFacet); and a broken event the validator must reject.
+// Events: real jobs' START and COMPLETE (with output files; a SQL job's output with its ColumnLineageDatasetFacet),
+// orchestrator task attempts' START, COMPLETE (with datasets and column lineage) and FAIL (ParentRunFacet,
+// ErrorMessageRunFacet); and broken events the validator must reject (no run id; an input field without `field`).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -74,19 +75,26 @@ test('OpenLineage events of jobs and orchestrator tasks validate against the Ope
     const job = await call<{ id: string }>(server, 'POST', '/api/jobs', { body: { pipeline: 'quick.ts', params: { output: 'out/lineage' } } });
     assert.equal(job.status, 201, job.text);
     await waitFor(async () => ((await call<{ events: unknown[] }>(server, 'GET', `/api/lineage?job=${job.body.id}`)).body.events.length === 2 ? true : undefined), 60_000, 'the COMPLETE event');
+    const sqlJob = await call<{ id: string }>(server, 'POST', '/api/jobs', { body: { pipeline: 'sql-lineage.ts', params: { input: 'orders.csv', output: 'out/totals' } } });
+    assert.equal(sqlJob.status, 201, sqlJob.text);
+    await waitFor(async () => ((await call<{ events: unknown[] }>(server, 'GET', `/api/lineage?job=${sqlJob.body.id}`)).body.events.length === 2 ? true : undefined), 60_000, 'the SQL job\'s COMPLETE event');
     const producer = 'urn:riffle:server:test';
     const parent = { runId: '2b2f7c1e-64a4-5c1f-8e7a-0a1b2c3d4e5f', jobName: 'demo' };
     const tasks = [
       runEvent({ eventType: 'START', jobId: 'demo.a', jobName: 'demo.a', runId: '7d0b9c2a-1f3e-5a4b-9c8d-112233445566', parent, time: new Date(), producer }),
       runEvent({ eventType: 'COMPLETE', jobId: 'demo.a', jobName: 'demo.a', runId: '7d0b9c2a-1f3e-5a4b-9c8d-112233445566', parent, time: new Date(), producer, inputs: [{ namespace: 'file', name: '/data/in.csv' }], outputs: [{ namespace: 'file', name: '/data/out' }] }),
+      runEvent({ eventType: 'COMPLETE', jobId: 'demo.c', jobName: 'demo.c', runId: '1a2b3c4d-1f3e-5a4b-9c8d-112233445566', parent, time: new Date(), producer, inputs: [{ namespace: 'file', name: '/data/in.csv' }], outputs: [{ namespace: 'file', name: '/data/out', columnLineage: { fields: { total: { inputFields: [{ namespace: 'file', name: '/data/in.csv', field: 'amount', transformations: [{ type: 'DIRECT', subtype: 'AGGREGATION' }] }] } }, dataset: [{ namespace: 'file', name: '/data/in.csv', field: 'country', transformations: [{ type: 'INDIRECT', subtype: 'GROUP_BY' }] }] } }] }),
       runEvent({ eventType: 'FAIL', jobId: 'demo.b', jobName: 'demo.b', runId: '0f9e8d7c-6b5a-5d4c-8b2a-aabbccddeeff', parent, time: new Date(), producer, errorMessage: 'boom' }),
     ];
     const broken = { ...runEvent({ eventType: 'START', jobId: 'x', jobName: 'broken', time: new Date() }), run: { facets: {} } };
-    const input = `${readFileSync(join(dir, 'lineage.jsonl'), 'utf8')}${[...tasks, broken].map((e) => JSON.stringify(e)).join('\n')}\n`;
+    const logged = readFileSync(join(dir, 'lineage.jsonl'), 'utf8');
+    assert.match(logged, /"columnLineage":\{"_producer":"[^"]+","_schemaURL":"[^"]+ColumnLineageDatasetFacet[^"]*","fields":\{"country":\{"inputFields":\[\{"namespace":"file","name":"[^"]+orders\.csv","field":"country"/);
+    const brokenFacet = runEvent({ eventType: 'COMPLETE', jobId: 'x', jobName: 'broken', time: new Date(), outputs: [{ namespace: 'file', name: '/o', columnLineage: { fields: { a: { inputFields: [{ namespace: 'file', name: '/i' } as never] } } } }] });
+    const input = `${logged}${[...tasks, broken, brokenFacet].map((e) => JSON.stringify(e)).join('\n')}\n`;
     const r = spawnSync(python, ['-c', CHECK, spec], { input, encoding: 'utf8' });
     console.log(r.stdout, r.stderr);
     assert.equal(r.status, 0);
-    assert.match(r.stdout, /^5 events valid, 1 broken rejected$/m);
+    assert.match(r.stdout, /^8 events valid, 2 broken rejected$/m);
   } finally {
     await server.close();
     cleanup();

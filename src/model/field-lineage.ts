@@ -1,0 +1,56 @@
+/**
+ * Field lineage: which input fields make each field of a collection's rows, declared by the transform that knows it
+ * (`sql.transform` from its select list), once, when the graph is built — small metadata on the collection, no work
+ * per element. Lineage reporting (src/observe/column-lineage.ts) walks it back from a sink to the datasets read.
+ * Collections without a declaration have unknown lineage, except where the primitive itself tells: a filter,
+ * windowInto, assignTimestamps, reshuffle or flatten passes rows through unchanged; a read of a row format (CSV,
+ * JSON Lines, Parquet, Avro, Delta) gives each field from the column of the same name of the dataset it reads.
+ * @example
+ *   declareFieldLineage(out, { fields: { total: [{ collection: orders.id, field: 'amount', type: 'DIRECT', subtype: 'AGGREGATION' }] } });
+ */
+import type { PipelineGraph } from './graph.ts';
+
+/** How an input field makes an output field: OpenLineage's transformation types and subtypes. */
+export interface FieldOrigin {
+  /** The collection (id) whose rows hold the input field. */
+  readonly collection: string;
+  readonly field: string;
+  /** DIRECT: the value is computed from it; INDIRECT: it decides which rows there are (a filter, join, grouping). */
+  readonly type: 'DIRECT' | 'INDIRECT';
+  /** IDENTITY, TRANSFORMATION, AGGREGATION (DIRECT); FILTER, JOIN, GROUP_BY, SORT, CONDITIONAL, WINDOW (INDIRECT). */
+  readonly subtype: string;
+}
+
+/** The lineage of a collection's row fields: each output field's origins, and fields that act on the whole set. */
+export interface FieldLineage {
+  /** Output field → the input fields it is made from (empty: from none, e.g. a literal). In output order. */
+  readonly fields: Readonly<Record<string, readonly FieldOrigin[]>>;
+  /** Input fields that decide which rows there are (WHERE, JOIN … ON, GROUP BY). */
+  readonly dataset?: readonly FieldOrigin[];
+}
+
+/** A source that knows the field names of the rows it reads (declared columns). */
+export interface FieldNamedSource {
+  /** The rows' field names in order, or undefined when only the data tells them. */
+  fieldNames(): readonly string[] | undefined;
+}
+
+const lineages = new WeakMap<PipelineGraph, Map<string, FieldLineage>>();
+
+/** Declares the field lineage of a collection (once; a second declaration replaces the first). */
+export function declareFieldLineage(collection: { readonly graph: PipelineGraph; readonly id: string }, lineage: FieldLineage): void {
+  let map = lineages.get(collection.graph);
+  if (map === undefined) lineages.set(collection.graph, (map = new Map()));
+  map.set(collection.id, lineage);
+}
+
+/** The declared field lineage of a collection (by id), if any. */
+export function fieldLineageOf(graph: PipelineGraph, collectionId: string): FieldLineage | undefined {
+  return lineages.get(graph)?.get(collectionId);
+}
+
+/** The field names a source declares, when it is a FieldNamedSource that knows them. */
+export function sourceFieldNames(source: unknown): readonly string[] | undefined {
+  const s = source as Partial<FieldNamedSource> | null;
+  return s !== null && typeof s === 'object' && typeof s.fieldNames === 'function' ? s.fieldNames() : undefined;
+}
