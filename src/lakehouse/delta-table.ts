@@ -262,6 +262,29 @@ export class DeltaTable {
   }
 
   /**
+   * Appends Arrow record batches (a blind append) without turning them into row objects where it can (see
+   * `Transaction.writeBatches`): batch columns must be table columns with the Arrow types `readBatches` gives.
+   * Options: `txn` and `parquet` as for `append` (schema evolution takes rows).
+   *
+   * @example
+   * await table.appendBatches(batches, { parquet: { compression: 'zstd' } });
+   */
+  async appendBatches(batches: readonly RecordBatch[], options: Pick<WriteOptions, 'txn' | 'parquet'> = {}): Promise<CommitResult | SkippedWrite> {
+    const extra = Object.keys(options).filter((k) => k !== 'txn' && k !== 'parquet');
+    if (extra.length > 0) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `appendBatches: option '${extra[0]}' is not taken (options: txn, parquet)`, { hint: 'schema evolution (mergeSchema) takes rows: use append' });
+    const tx = await this.startTransaction();
+    tx.useFileOptions(options.parquet);
+    const snapshot = tx.snapshot as Snapshot;
+    if (options.txn) {
+      const done = snapshot.appTransactions.get(options.txn.appId);
+      if (done && done.version >= options.txn.version) return { version: snapshot.version, skipped: true };
+      tx.setAppTransaction(options.txn.appId, options.txn.version);
+    }
+    await tx.writeBatches(batches);
+    return tx.commit({ operation: 'WRITE', operationParameters: { mode: 'Append', partitionBy: JSON.stringify(tx.partitionColumns) } });
+  }
+
+  /**
    * Replaces the whole table's content with `rows` (removes every current file, adds the new ones, in one commit),
    * or with `replaceWhere` only the rows matching the predicate (rows written must match it, else nothing is
    * written and the error names the row; files holding matching and other rows are rewritten with the others).

@@ -17,6 +17,7 @@ import { unscaledOfCanonical } from './decimal-value.ts';
 
 type TypedColumn = import('../sql/column-loader.ts').TypedColumn;
 type DuckInstance = import('@duckdb/node-api').DuckDBInstance;
+type DuckConnection = import('@duckdb/node-api').DuckDBConnection;
 
 /** Page compression of data files. */
 export type ParquetCompression = 'snappy' | 'zstd' | 'uncompressed';
@@ -118,11 +119,22 @@ export async function writeParquetDuckdb(fields: readonly SchemaField[], columns
   });
   const rows = columns[0]?.length ?? 0;
   const { loadColumns } = await import('../sql/column-loader.ts');
+  return duckdbParquet((conn, table) => loadColumns(conn, table, fields.map((f, i) => typedColumn(f, f.name, types[i], columns[i])), rows), options);
+}
+
+/**
+ * A Parquet file (with page CRCs) of the temporary table `load` fills on a fresh connection of the writer's DuckDB:
+ * the table is copied to a temporary file with the options' codec and row-group size, then dropped.
+ *
+ * @example
+ * const bytes = await duckdbParquet((conn, table) => loadBatches(conn, table, batches), { compression: 'zstd' });
+ */
+export async function duckdbParquet(load: (conn: DuckConnection, table: string) => Promise<unknown>, options: ParquetWriteOptions = {}): Promise<Uint8Array> {
   const conn = await (await duck()).connect();
   const table = `riffle_write_${randomUUID().replace(/-/g, '')}`;
   const file = join(tmpdir(), `riffle-${randomUUID()}.parquet`);
   try {
-    await loadColumns(conn, table, fields.map((f, i) => typedColumn(f, f.name, types[i], columns[i])), rows);
+    await load(conn, table);
     const codec = (options.compression ?? 'snappy').toUpperCase();
     await conn.run(`COPY ${table} TO ${sqlString(file)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${options.rowGroupRows ?? 128 * 1024}, WRITE_BLOOM_FILTER false)`);
     await conn.run(`DROP TABLE ${table}`);

@@ -11,6 +11,9 @@
 import type { Action, AddAction, CdcAction, CommitInfoAction, MetadataAction, ProtocolAction } from './actions.ts';
 import { writeCheckpoint } from './checkpoint.ts';
 import { checkConflicts, type TransactionFootprint } from './conflict-checker.ts';
+import type { RecordBatch } from 'apache-arrow';
+import { batchRows } from './batch-rows.ts';
+import { writeBatchFiles } from './batch-writer.ts';
 import { writeDataFiles } from './data-writer.ts';
 import type { DeltaLog } from './delta-log.ts';
 import { DeltaTableError } from './errors.ts';
@@ -222,6 +225,32 @@ export class Transaction {
     if (options.parquet !== undefined) checkDataFileOptions(options.parquet);
     const parquet = { ...dataFileOptions(metadata), ...definedOnly(this.fileOptions), ...definedOnly(options.parquet) };
     const adds = await writeDataFiles(this.log.tablePath, schema, metadata.partitionColumns, columns, Date.now(), { numIndexedCols: numIndexedCols(metadata), parquet });
+    for (const add of adds) {
+      if (options.dataChange === false) add.dataChange = false;
+      this.actions.push({ add });
+    }
+    return adds;
+  }
+
+  /**
+   * Writes Arrow record batches as data files without row objects where it can (`writeBatchFiles`: an unpartitioned
+   * table, primitive columns, every column in every batch), else as the batches' rows through `writeRows`; stages
+   * their `add` actions and returns them. Batch columns must have the table's types as Arrow types (see
+   * `checkBatches`).
+   *
+   * @example
+   * const adds = await tx.writeBatches(batches, { parquet: { compression: 'zstd' } });
+   */
+  async writeBatches(batches: readonly RecordBatch[], options: { readonly dataChange?: boolean; readonly parquet?: DataFileOptions } = {}): Promise<AddAction[]> {
+    const metadata = this.metadata();
+    const schema = schemaFromJson(metadata.schemaString);
+    if (options.parquet !== undefined) checkDataFileOptions(options.parquet);
+    const parquet = { ...dataFileOptions(metadata), ...definedOnly(this.fileOptions), ...definedOnly(options.parquet) };
+    const adds = await writeBatchFiles(this.log.tablePath, schema, metadata.partitionColumns, batches, Date.now(), { numIndexedCols: numIndexedCols(metadata), parquet });
+    if (adds === undefined) {
+      const rows = batches.flatMap((b) => batchRows(b, schema.fields.filter((f) => b.schema.fields.some((c) => c.name === f.name))));
+      return this.writeRows(rows, options);
+    }
     for (const add of adds) {
       if (options.dataChange === false) add.dataChange = false;
       this.actions.push({ add });

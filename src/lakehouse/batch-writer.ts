@@ -1,0 +1,153 @@
+/**
+ * Arrow record batches written as data files without row objects: their columns go into DuckDB's writer as they are
+ * (numbers, timestamps, validity bitmaps as byte ranges; strings once per value, dictionary strings once per entry:
+ * `loadBatches`, the loader `riffle sql` uses), and the file statistics are computed once, from the batches' typed
+ * arrays (strings and dates through their canonical values). Batches must carry the table's columns with the Arrow
+ * types `DeltaTable.readBatches` gives (`arrowTypeOf`; any time zone for timestamp, dictionaries of strings too);
+ * anything else is a `SchemaMismatchError` naming the column. Where this path does not apply — a partitioned table,
+ * a column DuckDB's writer does not take, a batch lacking a nullable column, fewer rows than DuckDB is worth — the
+ * caller writes the batches' rows instead (`undefined`).
+ */
+import type { Data, RecordBatch } from 'apache-arrow';
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { isObjectStoreUrl, locateObject } from '../object-store/index.ts';
+import type { AddAction } from './actions.ts';
+import { batchFields, valueReader } from './batch-rows.ts';
+import { MAX_ROWS_PER_FILE, type FileLayout } from './data-writer.ts';
+import { duckdbParquet, duckdbWritable } from './duckdb-parquet-writer.ts';
+import { SchemaMismatchError } from './errors.ts';
+import { computeStats, statsTags } from './file-stats.ts';
+import { DUCKDB_MIN_ROWS } from './parquet-io.ts';
+import { dataFilePath, toLogPath } from './partition-path.ts';
+import type { SchemaField, TableSchema } from './schema.ts';
+import type { DeltaValue } from './value-mapping.ts';
+
+/**
+ * Checks batches against the table's columns: every batch column is a table column of the same Delta type (its
+ * Arrow type as `batchFields` reads it), holding no null where the column is not nullable. Returns whether every
+ * batch holds every table column (else the rows path fills the missing ones with nulls).
+ *
+ * @example
+ * checkBatches(schema.fields, batches); // throws SchemaMismatchError: column 'id' expects long, got Arrow Int32 (integer)
+ */
+export function checkBatches(fields: readonly SchemaField[], batches: readonly RecordBatch[]): boolean {
+  const byName = new Map(fields.map((f) => [f.name, f]));
+  let complete = true;
+  for (const batch of batches) {
+    const types = batchFields(batch);
+    batch.schema.fields.forEach((column, k) => {
+      const field = byName.get(column.name);
+      if (field === undefined) {
+        throw new SchemaMismatchError(column.name, `a batch has column '${column.name}', which is not in the table schema (${fields.map((f) => f.name).join(', ')})`);
+      }
+      if (types[k].type !== field.type) {
+        throw new SchemaMismatchError(column.name, `column '${column.name}' expects ${field.type}, got Arrow ${String(column.type)} (${types[k].type})`, { expected: field.type },
+          `cast the column to the Arrow type DeltaTable.readBatches gives for ${field.type}`);
+      }
+      if (!field.nullable && batch.data.children[k].nullCount > 0) {
+        throw new SchemaMismatchError(column.name, `column '${column.name}' is not nullable (${field.type}), but a batch holds ${batch.data.children[k].nullCount} nulls in it`);
+      }
+    });
+    if (fields.some((f) => batch.schema.fields.every((c) => c.name !== f.name))) complete = false;
+  }
+  return complete;
+}
+
+/** The batch's columns in the table's field order. */
+const ordered = (fields: readonly SchemaField[], batch: RecordBatch): Data[] => fields.map((f) => batch.data.children[batch.schema.fields.findIndex((c) => c.name === f.name)]);
+
+const NUMERIC: ReadonlySet<string> = new Set(['long', 'timestamp', 'timestamp_ntz', 'integer', 'short', 'byte', 'double', 'float']);
+
+/**
+ * One column of several batch slices as canonical values for `computeStats`: the typed values themselves for a
+ * numeric column without nulls (bigints are read out of a BigInt64Array as the stats pass goes), else an array.
+ */
+function statsColumn(field: SchemaField, parts: readonly Data[], rows: number): ArrayLike<DeltaValue> {
+  if (NUMERIC.has(field.type) && parts.every((d) => d.nullCount === 0)) {
+    if (parts.length === 1) { const d = parts[0]; return (d.values as Float64Array).subarray(d.offset, d.offset + d.length) as ArrayLike<DeltaValue>; }
+    const Ctor = (parts[0].values as Float64Array).constructor as Float64ArrayConstructor;
+    const out = new Ctor(rows);
+    let at = 0;
+    for (const d of parts) { out.set((d.values as Float64Array).subarray(d.offset, d.offset + d.length), at); at += d.length; }
+    return out as ArrayLike<DeltaValue>;
+  }
+  const out: DeltaValue[] = new Array(rows);
+  let at = 0;
+  for (const d of parts) {
+    if (d.dictionary !== undefined && field.type === 'string') {
+      const entries = d.dictionary.data[0];
+      const read = valueReader(field, entries);
+      const strings = Array.from({ length: entries.length }, (_, i) => read(i));
+      const indices = d.values as Int32Array;
+      for (let i = 0; i < d.length; i++) out[at + i] = d.getValid(i) ? strings[indices[d.offset + i]] : null;
+    } else {
+      const read = valueReader(field, d);
+      for (let i = 0; i < d.length; i++) out[at + i] = read(i);
+    }
+    at += d.length;
+  }
+  return out;
+}
+
+/**
+ * Writes batches as data files of an unpartitioned table through DuckDB's writer and returns their `add` actions
+ * (dataChange true); undefined when the batches should be written as rows instead (see the file comment). Batches
+ * are checked first (`checkBatches`), so a bad batch fails before any file is written.
+ *
+ * @example
+ * const adds = await writeBatchFiles('/data/t', schema, [], batches, Date.now(), { parquet: { compression: 'zstd' } });
+ */
+export async function writeBatchFiles(tablePath: string, schema: TableSchema, partitionColumns: readonly string[], batches: readonly RecordBatch[],
+  now = Date.now(), layout: FileLayout = {}): Promise<AddAction[] | undefined> {
+  const fields = schema.fields;
+  const complete = checkBatches(fields, batches);
+  const total = batches.reduce((n, b) => n + b.numRows, 0);
+  const { targetFileSize, ...encoding } = layout.parquet ?? {};
+  if (!complete || partitionColumns.length > 0 || !duckdbWritable(fields) || (total < DUCKDB_MIN_ROWS && encoding.compression !== 'zstd')) return undefined;
+  const indexed = layout.numIndexedCols ?? -1;
+  const statsFields = indexed < 0 ? fields : fields.slice(0, indexed);
+  const { loadBatches } = await import('../sql/column-loader.ts');
+
+  const adds: AddAction[] = [];
+  let writtenBytes = 0;
+  let writtenRows = 0;
+  // Rows per file as data-writer.ts cuts them: at most MAX_ROWS_PER_FILE, or about targetFileSize bytes once the
+  // bytes per row of a first file are known (the first file is MAX_ROWS_PER_FILE rows at most).
+  const rowsPerFile = (): number => (targetFileSize === undefined || writtenRows === 0 ? MAX_ROWS_PER_FILE : Math.max(1, Math.floor(targetFileSize * writtenRows / writtenBytes)));
+  let b = 0;
+  let offset = 0; // rows of batches[b] already written
+  for (let part = 0; b < batches.length; part++) {
+    const want = rowsPerFile();
+    const slices: RecordBatch[] = [];
+    let rows = 0;
+    while (rows < want && b < batches.length) {
+      const batch = batches[b];
+      const take = Math.min(want - rows, batch.numRows - offset);
+      slices.push(offset === 0 && take === batch.numRows ? batch : batch.slice(offset, offset + take));
+      rows += take;
+      offset += take;
+      if (offset >= batch.numRows) { b++; offset = 0; }
+    }
+    if (rows === 0) continue;
+    const bytes = await duckdbParquet((conn, table) => loadBatches(conn, table, slices), encoding);
+    const columns = slices.map((s) => ordered(fields, s));
+    const stats = computeStats(statsFields, statsFields.map((f, k) => statsColumn(f, columns.map((c) => c[k]), rows)), rows);
+    const codec = encoding.compression === 'zstd' ? 'zstd.' : encoding.compression === 'uncompressed' ? '' : 'snappy.';
+    const logPath = toLogPath(`${layout.root !== undefined ? `${layout.root}/` : ''}${layout.prefix ?? 'part'}-${String(part).padStart(5, '0')}-${randomUUID()}-c000.${codec}parquet`);
+    const target = dataFilePath(tablePath, logPath);
+    if (isObjectStoreUrl(target)) {
+      const { store, key } = locateObject(target);
+      await store.put(key, bytes);
+    } else {
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, bytes, { flag: 'wx' });
+    }
+    writtenBytes += bytes.byteLength;
+    writtenRows += rows;
+    const tags = statsTags(stats);
+    adds.push({ path: logPath, partitionValues: {}, size: bytes.byteLength, modificationTime: now, dataChange: true, stats, ...(tags ? { tags } : {}) });
+  }
+  return adds;
+}
