@@ -1,6 +1,6 @@
-import { stat } from 'node:fs/promises';
 import { ConfigError, RiffleError, type BoundedSource, type ErrorRecord, type InputWarning, type Instant, type SourceBatch } from '../../model/index.ts';
 import { expandPaths } from './glob.ts';
+import { statInput } from './input-file.ts';
 import { countLinesBefore, isGzipFile } from './lines.ts';
 
 /** A file to read, whole or the lines beginning in the byte range [start, end) of an uncompressed file. */
@@ -198,7 +198,7 @@ export class FileSource<T> implements BoundedSource<T> {
 
   async estimateSizeBytes(): Promise<number> {
     let total = 0;
-    for (const part of await this.files()) total += part.range ? part.range.end - part.range.start : (await stat(part.file)).size;
+    for (const part of await this.files()) total += part.range ? part.range.end - part.range.start : (await statInput(part.file)).size;
     return total;
   }
 
@@ -211,7 +211,7 @@ export class FileSource<T> implements BoundedSource<T> {
     const out: BoundedSource<T>[] = [];
     for (const part of await this.files()) {
       let start = part.range?.start ?? 0;
-      const end = part.range?.end ?? (await stat(part.file)).size;
+      const end = part.range?.end ?? (await statInput(part.file)).size;
       if (!this.#spec.splittable || end - start <= bundle || (await isGzipFile(part.file))) {
         out.push(new FileSource(this.#spec, [part], this.#step, this.#warnings));
         continue;
@@ -324,7 +324,7 @@ interface FileIdentity {
 }
 
 async function fileIdentity(file: string): Promise<FileIdentity> {
-  const st = await stat(file);
+  const st = await statInput(file);
   return { size: st.size, mtimeMs: st.mtimeMs, gzip: await isGzipFile(file) };
 }
 

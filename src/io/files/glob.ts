@@ -4,6 +4,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError, RiffleError } from '../../model/index.ts';
 import { lazyModule } from '../lazy-module.ts';
 import { COMMIT_MARKER, committedView, readCommitManifest } from './commit-manifest.ts';
+import { isObjectInput } from './input-file.ts';
+import { expandObjectPattern } from './object-glob.ts';
 
 /**
  * Expands file patterns into a sorted, deduplicated list of absolute file paths.
@@ -16,6 +18,8 @@ import { COMMIT_MARKER, committedView, readCommitManifest } from './commit-manif
  * a reader sees a sink's previous complete output or its new complete output, never part of a commit. (A file of a
  * commit whose renames are under way is read from the writer's temp dir; a reader racing a writer that then deletes
  * an old file can still fail to open it — with an error, never with a silently partial read.)
+ * Object-store URLs (`s3://bucket/raw/*.csv`, `az://…`, `abfss://…`) are expanded by listing (object-glob.ts), with the
+ * same rules; their files are URLs.
  * A pattern that matches no file is a `ConfigError`: a silent empty read is almost always a typo.
  *
  * @example
@@ -27,6 +31,12 @@ export async function expandPaths(patterns: string | readonly string[]): Promise
   const found = new Map<string, string>(); // the file's name in its directory → where to read it
   for (const pattern of list) {
     const files = await expandOne(pattern);
+    if (files.length === 0 && isObjectInput(pattern)) {
+      throw new ConfigError(`no object matches '${pattern}'`, {
+        context: { pattern },
+        hint: 'check the bucket and prefix; hidden names (a segment starting with ".") are not matched',
+      });
+    }
     if (files.length === 0) {
       throw new ConfigError(`no file matches '${pattern}' (working directory: ${process.cwd()})`, {
         context: { pattern, cwd: process.cwd() },
@@ -45,6 +55,7 @@ const MAX_RETRIES = 20;
 const tinyglobby = lazyModule('tinyglobby', () => import('tinyglobby'));
 
 async function expandOne(pattern: string): Promise<Array<[string, string]>> {
+  if (isObjectInput(pattern)) return expandObjectPattern(pattern);
   const info = await stat(pattern).catch(() => undefined);
   if (info?.isFile()) return [[resolve(pattern), resolve(pattern)]];
   const { glob, isDynamicPattern } = await tinyglobby.load();

@@ -1,10 +1,9 @@
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
 import { createGunzip } from 'node:zlib';
 import { RiffleError } from '../../model/index.ts';
+import { inputStream, openInput } from './input-file.ts';
 
 /**
  * A line that could not be read as text: invalid UTF-8 (with `invalidUtf8: 'error'`), longer than `maxLineBytes`, or
@@ -92,7 +91,7 @@ const CR = 13;
 /** Whether a file is gzip: by its `.gz` name or, failing that, by its first two bytes (0x1f 0x8b). */
 export async function isGzipFile(path: string): Promise<boolean> {
   if (path.endsWith('.gz')) return true;
-  const fh = await open(path, 'r');
+  const fh = await openInput(path);
   try {
     const head = Buffer.alloc(2);
     const { bytesRead } = await fh.read(head, 0, 2, 0);
@@ -117,7 +116,7 @@ export function terminatorOf(bytes: Uint8Array): '\n' | '\r' | undefined {
 
 /** The line terminator of an uncompressed file, from its first 64 KiB ('\n' when it has no line end there). */
 export async function detectLineTerminator(path: string): Promise<'\n' | '\r'> {
-  const fh = await open(path, 'r');
+  const fh = await openInput(path);
   try {
     const head = Buffer.allocUnsafe(64 * 1024);
     const { bytesRead } = await fh.read(head, 0, head.length, 0);
@@ -188,7 +187,7 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
   }
 
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
-  const file = createReadStream(path, {
+  const file = inputStream(path, {
     start: rangeStart,
     end: rangeEnd === undefined ? undefined : rangeEnd - 1, // inclusive
     highWaterMark: chunkSize,
@@ -424,7 +423,7 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
 export async function alignToLineStart(path: string, offset: number, terminator?: '\n' | '\r'): Promise<number> {
   if (offset <= 0) return 0;
   const t = (terminator ?? (await detectLineTerminator(path))) === '\r' ? CR : NL;
-  const fh = await open(path, 'r');
+  const fh = await openInput(path);
   try {
     const size = (await fh.stat()).size;
     if (offset >= size) return size;
@@ -451,7 +450,7 @@ export async function alignToLineStart(path: string, offset: number, terminator?
 export async function lineStartBefore(path: string, end: number, lines: number, terminator: '\n' | '\r'): Promise<number> {
   if (lines <= 0 || end <= 0) return end;
   const t = terminator === '\r' ? CR : NL;
-  const fh = await open(path, 'r');
+  const fh = await openInput(path);
   try {
     const buf = Buffer.allocUnsafe(64 * 1024);
     let seen = 0; // terminators passed: the lines' own, then the one before them
@@ -477,7 +476,7 @@ export async function lineStartBefore(path: string, end: number, lines: number, 
 export async function countLinesBefore(path: string, offset: number, terminator?: '\n' | '\r'): Promise<number> {
   if (offset <= 0) return 0;
   const t = (terminator ?? (await detectLineTerminator(path))) === '\r' ? CR : NL;
-  const fh = await open(path, 'r');
+  const fh = await openInput(path);
   try {
     const buf = Buffer.allocUnsafe(1024 * 1024);
     let count = 0;

@@ -19,10 +19,11 @@ import {
 import { create, flattenWith, groupByKey, parDo, writeToWithResults } from '../../transforms/index.ts';
 import { AsyncTempFile } from './async-temp-file.ts';
 import type { FileFormat } from './file-format.ts';
-import { commitFileSet, RunTempDir } from './file-commit.ts';
 import { preparedDir, preparedOr, prepareFiles, removePreparedDir } from './prepared-files.ts';
-import { fileSetFor, finalShardPath, type FileCompression } from './file-sink.ts';
+import { finalShardPath, type FileCompression } from './file-sink.ts';
 import { paneLabel, windowLabel } from './shard-labels.ts';
+import { isStoreSet } from './store-commit.ts';
+import { commit, commitLocal, localSetOf, SinkRun, storeFinalizer, storeSetOf, writeAll, type ShardResult, type WriteSpec } from './write-commit.ts';
 import { SyncTempFile, type TempFileResult } from './sync-temp-file.ts';
 
 /**
@@ -63,17 +64,6 @@ export interface WrittenFile {
   /** For windowed input: the pane whose elements the file holds. */
   readonly pane?: { readonly index: number; readonly timing: PaneTiming; readonly isLast: boolean };
 }
-
-interface WriteSpec<T> {
-  readonly prefix: string;
-  readonly format: FileFormat<T>;
-  readonly numShards: number | undefined;
-  readonly compression: FileCompression;
-  readonly suffix: string | undefined;
-}
-
-/** A temp file of the batch path; `shard` is set when the shard count is fixed. */
-type ShardResult = TempFileResult & { readonly shard?: number };
 
 /**
  * Writes a collection to files with an atomic commit (Beam's WriteFiles), in any `FileFormat`; `writeText`,
@@ -128,35 +118,6 @@ function validate(spec: WriteSpec<unknown>): void {
 }
 
 /**
- * One run of a write: its run id and temp dir, shared by the write's DoFns. Each DoFn joins in `setup` and leaves in
- * `teardown`; the temp dir is made on first use and removed when the last one leaves — after the commit, or after a
- * failure or cancellation (the engine tears every DoFn down), so no temp dir outlives a run that could clean up.
- */
-class SinkRun {
-  #users = 0;
-  #temp: RunTempDir | undefined;
-
-  constructor(private readonly spec: WriteSpec<unknown>) {}
-
-  join(): void {
-    this.#users++;
-  }
-
-  leave(): void {
-    if (--this.#users > 0) return;
-    this.#users = 0;
-    this.#temp?.remove();
-    this.#temp = undefined;
-  }
-
-  /** The run's temp dir (created, and dead runs' temp dirs removed, on first use). */
-  temp(): RunTempDir {
-    this.#temp ??= RunTempDir.create(fileSetFor(this.spec, this.spec.format.extension, this.spec.compression).dir);
-    return this.#temp;
-  }
-}
-
-/**
  * Batch, runner-determined sharding: one temp file per bundle, through a sink the engine awaits — elements are
  * buffered as they come, the file is written, fsynced and closed asynchronously at the end of the bundle (the bundle
  * loop never waits for the disk), and the flush reports the temp file for the finalizer to commit.
@@ -200,7 +161,7 @@ function writeBundles<T>(input: PCollection<T>, spec: WriteSpec<T>, run: SinkRun
         async prepareCommit() {
           const files = reported;
           reported = [];
-          return { prepared: prepareFiles(fileSetFor(spec, spec.format.extension, spec.compression), files) };
+          return { prepared: prepareFiles(localSetOf(spec), files) };
         },
         async commit() {
           // Published by the finalizer at the end of the job (final names need the file count): see above.
@@ -260,12 +221,26 @@ function writeShards<T>(input: PCollection<T>, spec: WriteSpec<T>, numShards: nu
  * and, once the input is complete, commits them all as the sink's new file set.
  */
 function finalize<T>(results: PCollection<ShardResult>, spec: WriteSpec<T>, run: SinkRun): PCollection<WrittenFile> {
-  const set = fileSetFor(spec, spec.format.extension, spec.compression);
+  const set = localSetOf(spec);
   const impulse = applyTransform(results.graph.root as Pipeline, create<ShardResult | null>([null]), 'Impulse');
-  return (results as PCollection<ShardResult | null>)
+  /** The files to publish: the temp files in shard order, empty shards written where there are none. */
+  const shardFiles = (all: ReadonlyArray<ShardResult | null>): TempFileResult[] => {
+    // A temp file a checkpoint prepared (and a resumed run restored) is in the prepared dir.
+    const temps = all.filter((r): r is ShardResult => r !== null).map((r) => ({ ...r, tempPath: preparedOr(set, r.tempPath) }));
+    const empty = () => writeAll(SyncTempFile.open(run.temp().path, spec.format, spec.compression), []);
+    if (spec.numShards === undefined) return temps.length > 0 ? temps : [empty()]; // no input: one empty shard
+    const files = new Array<TempFileResult>(spec.numShards);
+    for (const t of temps) files[t.shard!] = t;
+    for (let i = 0; i < files.length; i++) files[i] ??= empty();
+    return files;
+  };
+  const gathered = (results as PCollection<ShardResult | null>)
     .apply(flattenWith<ShardResult | null>([impulse], 'WithImpulse'))
     .map((r) => kv(0, r), 'SingleKey')
-    .apply(groupByKey<number, ShardResult | null>('GatherTempFiles'))
+    .apply(groupByKey<number, ShardResult | null>('GatherTempFiles'));
+  // An object store's commit is asynchronous (uploads): the finalizer is then a sink the engine awaits.
+  if (isStoreSet(storeSetOf(spec))) return gathered.apply('Finalize', writeToWithResults(storeFinalizer(spec, run, shardFiles)));
+  return gathered
     .apply(
       parDo<KV<number, Array<ShardResult | null>>, WrittenFile>(
         {
@@ -273,19 +248,7 @@ function finalize<T>(results: PCollection<ShardResult>, spec: WriteSpec<T>, run:
             run.join();
           },
           process(all, ctx) {
-            // A temp file a checkpoint prepared (and a resumed run restored) is in the prepared dir.
-            const temps = all.value.filter((r): r is ShardResult => r !== null).map((r) => ({ ...r, tempPath: preparedOr(set, r.tempPath) }));
-            const empty = () => writeAll(SyncTempFile.open(run.temp().path, spec.format, spec.compression), []);
-            let files: TempFileResult[];
-            if (spec.numShards === undefined) {
-              // No input: one empty shard, so that the output exists, committed, and replaces the previous run's.
-              files = temps.length > 0 ? temps : [empty()];
-            } else {
-              files = new Array<TempFileResult>(spec.numShards);
-              for (const t of temps) files[t.shard!] = t;
-              for (let i = 0; i < files.length; i++) files[i] ??= empty();
-            }
-            for (const f of commit(files, spec, run, undefined)) ctx.output(f);
+            for (const f of commitLocal(shardFiles(all.value), spec, run, undefined)) ctx.output(f);
             removePreparedDir(set);
           },
           teardown() {
@@ -333,7 +296,7 @@ interface PreparedPanes {
 
 function paneSink<T>(spec: WriteSpec<T>, run: SinkRun): Sink<KV<number, T[]>, WrittenFile> {
   const numShards = spec.numShards ?? 1;
-  const set = fileSetFor(spec, spec.format.extension, spec.compression);
+  const set = localSetOf(spec);
   return {
     describe: () => `files(${spec.prefix})`,
     // Panes are named by window and pane, so a replayed pane takes the same names; checkpointed runs publish on completion.
@@ -349,8 +312,8 @@ function paneSink<T>(spec: WriteSpec<T>, run: SinkRun): Sink<KV<number, T[]>, Wr
       let outputs: SinkOutput<WrittenFile>[] = [];
       let checkpointed = false;
       let owner: string | undefined;
-      const publish = (p: WrittenPane, files: readonly TempFileResult[]) => {
-        for (const f of commit(files, spec, run, p.label, owner)) outputs.push({ value: { ...f, window: p.label.window, pane: p.pane }, timestamp: p.timestamp, window: p.window });
+      const publish = async (p: WrittenPane, files: readonly TempFileResult[]) => {
+        for (const f of await commit(files, spec, run, p.label, owner)) outputs.push({ value: { ...f, window: p.label.window, pane: p.pane }, timestamp: p.timestamp, window: p.window });
       };
       const take = () => {
         const out = outputs;
@@ -372,7 +335,7 @@ function paneSink<T>(spec: WriteSpec<T>, run: SinkRun): Sink<KV<number, T[]>, Wr
           }
           const p: WrittenPane = { label: { window: windowLabel(window), pane: paneLabel(pane) }, pane: { index: pane.index, timing: pane.timing, isLast: pane.isLast }, files: results, timestamp, window };
           if (checkpointed) written.push(p);
-          else publish(p, results);
+          else await publish(p, results);
         }
         return take();
       };
@@ -387,9 +350,13 @@ function paneSink<T>(spec: WriteSpec<T>, run: SinkRun): Sink<KV<number, T[]>, Wr
         flush: () => (queue.length > 0 ? writeQueued() : outputs.length > 0 ? Promise.resolve(take()) : undefined),
         endOfInput() {
           // The input ended: panes after the last checkpoint are published now (a resumed run replays them to the same names).
-          for (const p of written) publish(p, p.files);
+          if (written.length === 0) return outputs.length > 0 ? Promise.resolve(take()) : undefined;
+          const panes = written;
           written = [];
-          return outputs.length > 0 ? Promise.resolve(take()) : undefined;
+          return (async () => {
+            for (const p of panes) await publish(p, p.files);
+            return take();
+          })();
         },
         async prepareCommit(checkpointId: number): Promise<PreparedPanes> {
           checkpointed = true;
@@ -410,12 +377,12 @@ function paneSink<T>(spec: WriteSpec<T>, run: SinkRun): Sink<KV<number, T[]>, Wr
           const dir = preparedDir(set);
           const mine = prepared.get(p.checkpointId);
           prepared.delete(p.checkpointId);
-          p.panes.forEach((pane, i) => {
+          for (const [i, pane] of p.panes.entries()) {
             const files = pane.files.map((f) => ({ tempPath: join(dir, f.name), count: f.count, bytes: f.bytes }));
             const here = mine?.[i];
-            if (here !== undefined) publish(here, files);
-            else commit(files, spec, run, pane.label, owner);
-          });
+            if (here !== undefined) await publish(here, files);
+            else await commit(files, spec, run, pane.label, owner);
+          }
         },
         async finish() {
           leave();
@@ -429,36 +396,4 @@ function paneSink<T>(spec: WriteSpec<T>, run: SinkRun): Sink<KV<number, T[]>, Wr
       };
     },
   };
-}
-
-/** Writes values to a temp file and closes it; a failure deletes the file. */
-function writeAll<T>(file: SyncTempFile<T>, values: readonly T[]): TempFileResult {
-  try {
-    for (let i = 0; i < values.length; i++) file.add(values[i]!);
-    return file.close();
-  } catch (e) {
-    file.discard();
-    throw e;
-  }
-}
-
-/**
- * Commits temp files (in shard order) to the sink's file set under their final names and describes them. The run's
- * first commit replaces the previous run's set; its later ones (panes) add to it.
- */
-function commit(files: readonly TempFileResult[], spec: WriteSpec<unknown>, run: SinkRun, label: { window: string; pane: string } | undefined, owner?: string): WrittenFile[] {
-  const numShards = files.length;
-  const out: WrittenFile[] = [];
-  const named = files.map((f, shardIndex) => {
-    const path = finalShardPath(
-      { prefix: spec.prefix, suffix: spec.suffix, shardIndex, numShards, windowLabel: label?.window, paneLabel: label?.pane },
-      spec.format.extension,
-      spec.compression,
-    );
-    out.push({ path, count: f.count, bytes: f.bytes });
-    return { tempPath: f.tempPath, name: basename(path), count: f.count, bytes: f.bytes };
-  });
-  const temp = run.temp();
-  commitFileSet(fileSetFor(spec, spec.format.extension, spec.compression), named, { runId: temp.runId, tempDir: temp.path, ...(owner !== undefined ? { owner } : {}) });
-  return out;
 }
