@@ -143,6 +143,22 @@ export interface TokenRecord {
 export interface LineageDataset {
   namespace: string;
   name: string;
+  /** Dataset facets; an output's `columnLineage` (ColumnLineageDatasetFacet) where the job knows it. */
+  facets?: { columnLineage?: ColumnLineageFacet } & Record<string, unknown>;
+}
+
+/** An input field of an output column: dataset, field, and how it is used (DIRECT/INDIRECT and a subtype). */
+export interface ColumnLineageInput {
+  namespace: string;
+  name: string;
+  field: string;
+  transformations?: Array<{ type: string; subtype?: string }>;
+}
+
+/** OpenLineage's ColumnLineageDatasetFacet: output field → its input fields; fields deciding the whole dataset. */
+export interface ColumnLineageFacet {
+  fields: Record<string, { inputFields: ColumnLineageInput[] }>;
+  dataset?: ColumnLineageInput[];
 }
 
 export interface LineageEvent {

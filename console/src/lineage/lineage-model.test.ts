@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LineageEvent } from '../api/types.ts';
-import { buildLineage, filterLineage, shortName } from './lineage-model.ts';
+import { buildLineage, columnNodeId, datasetNodeId, expandColumns, filterLineage, shortName } from './lineage-model.ts';
 
 const ev = (eventType: LineageEvent['eventType'], runId: string, job: string, t: number, inputs: string[], outputs: string[]): LineageEvent => ({
   eventType, eventTime: new Date(Date.UTC(2026, 11, 7, 0, 0, t)).toISOString(), run: { runId, facets: {} }, job: { namespace: 'riffle', name: job, facets: {} },
@@ -43,5 +43,21 @@ describe('lineage model', () => {
   it('shortens long paths', () => {
     assert.equal(shortName('/tmp/x/out/revenue/part-0.jsonl'), '…/revenue/part-0.jsonl');
     assert.equal(shortName('a/b'), 'a/b');
+  });
+
+  it('expands the column level: a node per field of a dataset with column lineage, edges from input fields labelled with the transformation', () => {
+    const e = ev('COMPLETE', 'r1', 'sql.ts', 1, ['/in.csv'], ['/out']);
+    e.outputs[0]!.facets = { columnLineage: { fields: { total: { inputFields: [{ namespace: 'file', name: '/in.csv', field: 'amount', transformations: [{ type: 'DIRECT', subtype: 'AGGREGATION' }] }] }, country: { inputFields: [{ namespace: 'file', name: '/in.csv', field: 'country', transformations: [{ type: 'DIRECT', subtype: 'IDENTITY' }] }] } } } };
+    const g = buildLineage([e, ev('COMPLETE', 'r2', 'other.ts', 2, ['/in.csv'], ['/plain'])]);
+    const out = datasetNodeId('file', '/out');
+    const input = datasetNodeId('file', '/in.csv');
+    assert.deepEqual(Object.keys(g.nodes.find((n) => n.id === out)!.columns!.fields), ['total', 'country']);
+    const x = expandColumns(g);
+    assert.deepEqual(x.nodes.filter((n) => n.kind === 'column').map((n) => [n.dataset, n.field]).sort(), [[input, 'amount'], [input, 'country'], [out, 'country'], [out, 'total']].sort());
+    const edge = x.edges.find((ed) => ed.from === columnNodeId(input, 'amount') && ed.to === columnNodeId(out, 'total'))!;
+    assert.equal(edge.label, 'AGGREGATION');
+    assert.ok(x.edges.some((ed) => ed.from === out && ed.to === columnNodeId(out, 'total')), 'a dataset links to its fields');
+    assert.ok(x.edges.some((ed) => ed.from === input && ed.to === columnNodeId(input, 'amount')), 'an input dataset drawn links to its fields');
+    assert.equal(x.nodes.filter((n) => n.dataset === datasetNodeId('file', '/plain')).length, 0, 'no column lineage, no column nodes');
   });
 });

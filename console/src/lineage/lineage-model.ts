@@ -3,22 +3,29 @@
  * input dataset to the job and from the job to each output; each job's latest event gives its state, and its runs
  * are counted. Events of one run repeat the same datasets (START, then COMPLETE with outputs): edges are kept once.
  */
-import type { LineageEvent } from '../api/types.ts';
+import type { ColumnLineageFacet, LineageEvent } from '../api/types.ts';
 
 export interface LineageNode {
   id: string;
-  kind: 'job' | 'dataset';
+  /** `column`: a dataset's field, drawn when the column level is expanded. */
+  kind: 'job' | 'dataset' | 'column';
   namespace: string;
   name: string;
   /** A job's latest event type (COMPLETE, FAIL, ...). */
   state: string | null;
   runs: number;
   lastEventTime: string | null;
+  /** A dataset's latest column lineage (from the last event that wrote it with one). */
+  columns?: ColumnLineageFacet;
+  /** A column node's dataset node and field. */
+  dataset?: string;
+  field?: string;
 }
 
 export interface LineageGraph {
   nodes: LineageNode[];
-  edges: Array<{ id: string; from: string; to: string }>;
+  /** `column` edges join an input field to an output field (labelled with the transformation). */
+  edges: Array<{ id: string; from: string; to: string; kind?: 'column'; label?: string }>;
 }
 
 export const jobNodeId = (ns: string, name: string): string => `job:${ns}:${name}`;
@@ -52,10 +59,45 @@ export function buildLineage(events: readonly LineageEvent[]): LineageGraph {
     }
     for (const d of e.outputs ?? []) {
       const id = dataset(d);
+      const columns = d.facets?.columnLineage;
+      if (columns !== undefined && columns !== null && typeof columns.fields === 'object') nodes.get(id)!.columns = columns;
       edges.set(`${jid}>${id}`, { id: `${jid}>${id}`, from: jid, to: id });
     }
   }
   return { nodes: [...nodes.values()], edges: [...edges.values()] };
+}
+
+export const columnNodeId = (datasetId: string, field: string): string => `col:${datasetId}:${field}`;
+
+/**
+ * The graph with the column level expanded: for every dataset in it with column lineage, a node per output field
+ * and per input field it names (input datasets' fields, whether or not the dataset is drawn), and an edge from each
+ * input field to the output field it makes, labelled with its transformation (`AGGREGATION`, `IDENTITY`, …).
+ */
+export function expandColumns(g: LineageGraph): LineageGraph {
+  const nodes = new Map(g.nodes.map((n) => [n.id, n]));
+  const edges = [...g.edges];
+  const drawn = new Set(g.nodes.map((n) => n.id));
+  const column = (ds: string, namespace: string, field: string) => {
+    const id = columnNodeId(ds, field);
+    if (!nodes.has(id)) {
+      nodes.set(id, { id, kind: 'column', namespace, name: field, state: null, runs: 0, lastEventTime: null, dataset: ds, field });
+      if (drawn.has(ds)) edges.push({ id: `${ds}>${id}`, from: ds, to: id, kind: 'column' });
+    }
+    return id;
+  };
+  for (const n of g.nodes) {
+    if (n.kind !== 'dataset' || n.columns === undefined) continue;
+    for (const [field, { inputFields }] of Object.entries(n.columns.fields)) {
+      const to = column(n.id, n.namespace, field);
+      for (const i of inputFields ?? []) {
+        const from = column(datasetNodeId(i.namespace, i.name), i.namespace, i.field);
+        const label = (i.transformations ?? []).map((t) => t.subtype ?? t.type).join(', ');
+        edges.push({ id: `${from}>${to}`, from, to, kind: 'column', ...(label !== '' ? { label } : {}) });
+      }
+    }
+  }
+  return { nodes: [...nodes.values()], edges };
 }
 
 /** A short label for a dataset path: its last two segments (`out/revenue/part-0.jsonl` → `revenue/part-0.jsonl`). */
