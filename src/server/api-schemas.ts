@@ -189,6 +189,24 @@ export const RunListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(10_000).optional().openapi({ param: { name: 'limit', in: 'query' }, description: 'the latest N runs' }),
 });
 
+export const GridQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1_000).default(25).openapi({ param: { name: 'limit', in: 'query' }, description: 'the latest N runs (default 25)' }),
+});
+
+export const DagTaskSchema = z.object({
+  id: z.string(),
+  kind: z.string().openapi({ description: 'the operator kind (python, pipeline, sensor, sql, …)' }),
+  upstream: z.array(z.string()),
+  downstream: z.array(z.string()),
+  triggerRule: z.string(),
+  retries: z.number().int(),
+  pool: z.string(),
+  mapped: z.boolean(),
+  sensorMode: z.string().nullable(),
+  latest: z.object({ runId: z.string(), logicalDate: isoTime.nullable(), state: z.string(), tryNumber: z.number().int() }).nullable()
+    .openapi({ description: 'its instance in the latest run that has one; null before any' }),
+}).openapi('DagTask');
+
 export const TaskLogQuery = z.object({
   try: z.coerce.number().int().min(1).max(1_000_000).optional().openapi({ param: { name: 'try', in: 'query' }, description: 'the attempt (default the latest)' }),
   mapIndex: z.coerce.number().int().min(-1).max(1_000_000).optional().openapi({ param: { name: 'mapIndex', in: 'query' }, description: 'the map index of an expanded task (default -1: not mapped)' }),

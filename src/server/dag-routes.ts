@@ -6,7 +6,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { DagRunRecord, TaskInstanceRecord } from '../orchestrator/index.ts';
 import { body, errorResponses, json, needs, requireNamespace, SECURITY, type ApiApp } from './api-kit.ts';
 import {
-  ClearSchema, CommandResultSchema, DagIdParams, DagRunSchema, DagSchema, MarkSchema, PauseSchema, RunListQuery, RunParams, TaskInstanceSchema, TaskLogQuery, TaskParams, TriggerSchema,
+  ClearSchema, CommandResultSchema, DagIdParams, DagRunSchema, DagSchema, DagTaskSchema, GridQuery, MarkSchema, PauseSchema, RunListQuery, RunParams, TaskInstanceSchema, TaskLogQuery, TaskParams, TriggerSchema,
 } from './api-schemas.ts';
 import { dagNamespace, type DagService } from './dag-service.ts';
 
@@ -54,6 +54,30 @@ export function registerDagRoutes(app: ApiApp, dags: DagService): void {
       responses: { 200: json(z.object({ runs: z.array(DagRunSchema) }), 'the runs'), ...errorResponses(400, 404) },
     }),
     async (c) => c.json({ runs: (await dags.runs(c.req.valid('param').dagId, c.req.valid('query'))).map(runJson) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/api/dags/{dagId}/tasks', tags: ['dags'], summary: "a DAG's tasks as its file declares them, with each one's latest instance state", security: SECURITY, middleware: [needs('viewer')] as const,
+      request: { params: DagIdParams },
+      responses: { 200: json(z.object({ dag: z.string(), tasks: z.array(DagTaskSchema) }), 'the tasks in topological order'), ...errorResponses(400, 404) },
+    }),
+    async (c) => {
+      const { dagId } = c.req.valid('param');
+      return c.json({ dag: dagId, tasks: await dags.dagTasks(dagId) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/api/dags/{dagId}/grid', tags: ['dags'], summary: "the grid view: a DAG's latest runs and all their task instances, in one answer", security: SECURITY, middleware: [needs('viewer')] as const,
+      request: { params: DagIdParams, query: GridQuery },
+      responses: { 200: json(z.object({ runs: z.array(DagRunSchema), instances: z.record(z.string(), z.array(TaskInstanceSchema)) }), 'runs (oldest first) and their task instances by run id'), ...errorResponses(400, 404) },
+    }),
+    async (c) => {
+      const { runs, instances } = await dags.grid(c.req.valid('param').dagId, c.req.valid('query').limit);
+      return c.json({ runs: runs.map(runJson), instances: Object.fromEntries([...instances].map(([runId, list]) => [runId, list.map(taskJson)])) }, 200);
+    },
   );
 
   app.openapi(

@@ -26,6 +26,22 @@ export function dagNamespace(tags: readonly string[]): string {
   return tags.find((t) => t.startsWith('namespace:'))?.slice('namespace:'.length) || 'default';
 }
 
+/** A DAG's task as `GET /api/dags/{dag}/tasks` lists it. */
+export interface DagTaskInfo {
+  readonly id: string;
+  /** The operator kind (`python`, `pipeline`, `sensor`, `sql`, …). */
+  readonly kind: string;
+  readonly upstream: readonly string[];
+  readonly downstream: readonly string[];
+  readonly triggerRule: string;
+  readonly retries: number;
+  readonly pool: string;
+  readonly mapped: boolean;
+  readonly sensorMode: string | null;
+  /** Its instance in the latest run that has one (the highest map index of a mapped task), null before any. */
+  readonly latest: { readonly runId: string; readonly logicalDate: string | null; readonly state: string; readonly tryNumber: number } | null;
+}
+
 /** A task instance that has started, and its return value (XCom return_value) once it succeeded. */
 export type TaskAttempt = TaskInstanceRecord & { readonly value?: unknown };
 
@@ -99,6 +115,47 @@ export class DagService {
     return found;
   }
 
+  /** The latest `limit` runs (oldest first) and all their task instances, from one read of the store (the grid). */
+  async grid(dagId: string, limit: number): Promise<{ runs: DagRunRecord[]; instances: Map<string, TaskInstanceRecord[]> }> {
+    const found = await this.read(async (s) => {
+      await requireDag(s, dagId);
+      const runs = (await s.listDagRuns({ dagId })).slice(-limit);
+      const instances = new Map<string, TaskInstanceRecord[]>(runs.map((r) => [r.runId, []]));
+      for (const ti of await s.listTaskInstances({ dagId })) instances.get(ti.runId)?.push(ti);
+      return { runs, instances };
+    });
+    if (found === undefined) throw noDag(dagId, []);
+    return found;
+  }
+
+  /**
+   * A DAG's tasks as its file declares them (`riffle dag show --json` in a child: id, kind, upstream, trigger rule,
+   * retries, pool), with their downstream tasks and each one's latest instance in the store (its latest run that has one).
+   */
+  async dagTasks(dagId: string): Promise<DagTaskInfo[]> {
+    const shown = await this.command('show', [dagId], []) as { tasks?: Array<{ id: string; kind: string; upstream: string[]; triggerRule: string; retries: number; pool: string; expand?: unknown; sensorMode?: string }> };
+    const declared = shown.tasks ?? [];
+    const latest = new Map<string, { runId: string; logicalDate: number; state: string; tryNumber: number; mapIndex: number }>();
+    await this.read(async (s) => {
+      const runs = new Map((await s.listDagRuns({ dagId })).map((r) => [r.runId, r.logicalDate]));
+      for (const ti of await s.listTaskInstances({ dagId })) {
+        const at = runs.get(ti.runId) ?? -Infinity;
+        const seen = latest.get(ti.taskId);
+        if (seen === undefined || at > seen.logicalDate || (at === seen.logicalDate && ti.mapIndex > seen.mapIndex)) latest.set(ti.taskId, { runId: ti.runId, logicalDate: at, state: ti.state, tryNumber: ti.tryNumber, mapIndex: ti.mapIndex });
+      }
+    });
+    const downstream = new Map<string, string[]>(declared.map((t) => [t.id, []]));
+    for (const t of declared) for (const u of t.upstream) downstream.get(u)?.push(t.id);
+    return declared.map((t) => {
+      const l = latest.get(t.id);
+      return {
+        id: t.id, kind: t.kind, upstream: t.upstream, downstream: downstream.get(t.id) ?? [], triggerRule: t.triggerRule, retries: t.retries, pool: t.pool,
+        mapped: t.expand !== undefined, sensorMode: t.sensorMode ?? null,
+        latest: l === undefined ? null : { runId: l.runId, logicalDate: Number.isFinite(l.logicalDate) ? new Date(l.logicalDate).toISOString() : null, state: l.state, tryNumber: l.tryNumber },
+      };
+    });
+  }
+
   /** Every task instance that has started, with its return value once it succeeded (for task lineage). */
   async attempts(): Promise<TaskAttempt[]> {
     return (await this.read(async (s) => {
@@ -168,7 +225,11 @@ export class DagService {
    * `riffle dag <args> --json` in a child: its JSON document, or an ApiError from its error document (an unknown
    * DAG, run or task is a 404; other usage errors 400; a refusal such as a task still running, 409).
    */
-  private async change(op: string, operands: readonly string[], options: readonly string[]): Promise<unknown> {
+  private change(op: string, operands: readonly string[], options: readonly string[]): Promise<unknown> {
+    return this.command(op, operands, options);
+  }
+
+  private async command(op: string, operands: readonly string[], options: readonly string[]): Promise<unknown> {
     // '--' ends the options: ids are operands even when they start with '-'.
     const { code, stdout, stderr } = await runRiffle(['dag', '--dags', this.o.dagsFolder, '--store', this.storeArg(), '--json', op, ...options, '--', ...operands], this.o.projectDir);
     if (code === 0) {

@@ -107,4 +107,27 @@ describe('riffle server DAG routes', () => {
     const paused = await call<{ dags: Array<{ isPaused: boolean }> }>(server, 'GET', '/api/dags');
     assert.equal(paused.body.dags[0]!.isPaused, true);
   });
+
+  it("lists a DAG's tasks with their latest instance, and the grid of runs × task instances in one answer", async () => {
+    // (runs after the test above: the store has the run with a, b)
+    const t = await call<{ dag: string; tasks: Array<{ id: string; kind: string; upstream: string[]; downstream: string[]; pool: string; retries: number; latest: { runId: string; state: string } | null }> }>(server, 'GET', '/api/dags/demo/tasks');
+    assert.equal(t.status, 200, t.text);
+    assert.deepEqual(t.body.tasks.map((x) => [x.id, x.upstream, x.downstream, x.pool, typeof x.retries, x.latest?.runId, x.latest?.state]), [
+      ['a', [], ['b'], 'default_pool', 'number', RUN, 'success'],
+      ['b', ['a'], [], 'default_pool', 'number', RUN, 'success'],
+    ]);
+    assert.ok(t.body.tasks.every((x) => typeof x.kind === 'string' && x.kind !== ''));
+    assert.equal((await call(server, 'GET', '/api/dags/demo/tasks', { token: null })).status, 401);
+    const missing = await call<ErrorBody>(server, 'GET', '/api/dags/nope/tasks');
+    assert.equal(missing.status, 404, missing.text);
+
+    const g = await call<{ runs: Array<{ runId: string; state: string }>; instances: Record<string, Array<{ taskId: string; state: string; startDate: string | null }>> }>(server, 'GET', '/api/dags/demo/grid?limit=10');
+    assert.equal(g.status, 200, g.text);
+    assert.deepEqual(g.body.runs.map((r) => r.runId), [RUN]);
+    assert.deepEqual(g.body.instances[RUN]!.map((i) => [i.taskId, i.state]).sort(), [['a', 'success'], ['b', 'success']]);
+    assert.equal((await call(server, 'GET', '/api/dags/demo/grid?limit=0')).status, 400);
+    assert.equal((await call(server, 'GET', '/api/dags/nope/grid')).status, 404);
+    assert.equal((await call(server, 'GET', '/api/dags/demo/grid', { token: null })).status, 401);
+  });
 });
+

@@ -1,7 +1,7 @@
 /**
  * A DAG's grid: its latest runs (columns) × its tasks (rows), coloured by state as in Airflow's grid view, drawn on
- * a canvas; click a cell for the task instance (details, log, clear/mark). The task instances come from one request
- * per run, in parallel.
+ * a canvas; click a cell for the task instance (details, log, clear/mark). The runs and their task instances come
+ * from one request (GET /api/dags/{dag}/grid).
  */
 import { useMemo, useState } from 'react';
 import { api, query, seg } from '../api/client.ts';
@@ -26,18 +26,18 @@ export function DagGrid({ dagId }: { dagId: string }) {
   // The pick is a (task, run), not a cell: rows move when a cleared task loses its start time.
   const [pick, setPick] = useState<{ taskId: string; runId: string } | null>(null);
   const [triggerError, setTriggerError] = useState<unknown>(undefined);
-  // Each run's task instances are a request: a grid that takes the server long to answer is polled less often.
+  // A grid that takes the server long to answer is polled less often.
   const [interval, setInterval_] = useState(5000);
   const data = usePoll(async (): Promise<GridData> => {
     const started = performance.now();
-    const [dags, runs] = await Promise.all([
+    // One request for the whole grid (runs × task instances), not one per run.
+    const [dags, answer] = await Promise.all([
       api<{ dags: Dag[] }>('GET', '/api/dags'),
-      api<{ runs: DagRun[] }>('GET', `/api/dags/${seg(dagId)}/runs${query({ limit })}`),
+      api<{ runs: DagRun[]; instances: Record<string, TaskInstance[]> }>('GET', `/api/dags/${seg(dagId)}/grid${query({ limit })}`),
     ]);
-    const lists = await Promise.all(runs.runs.map((r) => api<{ tasks: TaskInstance[] }>('GET', `/api/dags/${seg(dagId)}/runs/${seg(r.runId)}/tasks`)));
     const loadMs = performance.now() - started;
     setInterval_(Math.min(60_000, Math.max(5000, Math.ceil((loadMs * 5) / 5000) * 5000)));
-    return { dag: dags.dags.find((d) => d.dagId === dagId), runs: runs.runs, instances: new Map(runs.runs.map((r, i) => [r.runId, lists[i]!.tasks])), loadMs };
+    return { dag: dags.dags.find((d) => d.dagId === dagId), runs: answer.runs, instances: new Map(answer.runs.map((r) => [r.runId, answer.instances[r.runId] ?? []])), loadMs };
   }, interval, `grid:${dagId}:${limit}`);
 
   const grid = useMemo(() => (data.data ? buildGrid(data.data.runs, data.data.instances) : null), [data.data]);
