@@ -4,7 +4,9 @@
 //   npm run bench:lakehouse [-- --rows 10000000] [--merge-rows N] [--zorder-rows N] [--batch N] [--no-peer] [--json]
 //
 // 1. append: ROWS rows (id, country, amount, ts, x, y), generated in batches of BATCH rows and written as data files
-//    of one transaction (one commit; memory stays bounded) — MB/s of Parquet bytes and rows/s;
+//    of one transaction (one commit; memory stays bounded) — MB/s of Parquet bytes and rows/s; then the same rows as
+//    Arrow record batches (Transaction.writeBatches: typed columns, no row objects — what delta-rs is given: a
+//    pyarrow table), built outside the timing as the row objects are;
 // 2. scan: every row read back through io.delta's source (one split per file, batches to the engine), then again as
 //    Arrow record batches (DeltaTable.readBatches: typed columns, no row objects);
 // 3. MERGE: MERGE_ROWS changed rows into the table on id — 90% update a contiguous id range, 10% are new ids
@@ -83,6 +85,50 @@ async function riffleAppend(path: string, rows: number): Promise<{ seconds: numb
   await tx.commit({ operation: 'WRITE', operationParameters: { mode: 'Append' } });
   seconds += (performance.now() - t0) / 1000;
   cpuSeconds += cpuSince(c0);
+  return { seconds, cpuSeconds, bytes, files };
+}
+
+/** Rows [start, end) as an Arrow record batch (plain Utf8 strings, as pyarrow's pa.array gives delta-rs). */
+async function arrowBatch(start: number, end: number): Promise<import('apache-arrow').RecordBatch> {
+  const A = await import('apache-arrow');
+  const n = end - start;
+  const id = new BigInt64Array(n); const amount = new Float64Array(n); const ts = new BigInt64Array(n); const x = new BigInt64Array(n); const y = new BigInt64Array(n);
+  const country: string[] = new Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = start + k;
+    id[k] = BigInt(i); country[k] = COUNTRIES[i % 5]; amount[k] = (i % 10_007) * 0.5; ts[k] = BigInt(TS0 + i * 1000); x[k] = BigInt((i * 7919) % 1_000_003); y[k] = BigInt((i * 104_729) % 999_983);
+  }
+  const columns = {
+    id: A.makeData({ type: new A.Int64(), data: id }), country: A.vectorFromArray(country, new A.Utf8()).data[0], amount: A.makeData({ type: new A.Float64(), data: amount }),
+    ts: A.makeData({ type: new A.TimestampMicrosecond('UTC'), data: ts }), x: A.makeData({ type: new A.Int64(), data: x }), y: A.makeData({ type: new A.Int64(), data: y }),
+  };
+  const fields = Object.entries(columns).map(([name, d]) => new A.Field(name, d.type, true));
+  return new A.RecordBatch(new A.Schema(fields), A.makeData({ type: new A.Struct(fields), length: n, nullCount: 0, children: Object.values(columns) }));
+}
+
+async function riffleAppendBatches(path: string, rows: number): Promise<{ seconds: number; cpuSeconds: number; bytes: number; files: number }> {
+  const table = await DeltaTable.create(path, { schema: SCHEMA });
+  const tx = await table.startTransaction();
+  let seconds = 0;
+  let cpuSeconds = 0;
+  let bytes = 0;
+  let files = 0;
+  for (let start = 0; start < rows; start += BATCH) {
+    const batch = await arrowBatch(start, Math.min(rows, start + BATCH));
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const adds = await tx.writeBatches([batch]);
+    seconds += (performance.now() - t0) / 1000;
+    cpuSeconds += cpuSince(c0);
+    for (const a of adds) bytes += a.size;
+    files += adds.length;
+  }
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  await tx.commit({ operation: 'WRITE', operationParameters: { mode: 'Append' } });
+  seconds += (performance.now() - t0) / 1000;
+  cpuSeconds += cpuSince(c0);
+  log(`  riffle append (Arrow batches): ${rows.toLocaleString()} rows`);
   return { seconds, cpuSeconds, bytes, files };
 }
 
@@ -179,6 +225,8 @@ try {
   log(`lakehouse bench: ${ROWS.toLocaleString()} rows, MERGE ${MERGE_ROWS.toLocaleString()}, Z-order ${ZORDER_ROWS.toLocaleString()} rows, batches of ${BATCH.toLocaleString()}`);
   const append = await riffleAppend(join(root, 'riffle'), ROWS);
   log(`  riffle append done in ${append.seconds.toFixed(1)} s`);
+  const appendBatches = await riffleAppendBatches(join(root, 'riffle-batches'), ROWS);
+  rmSync(join(root, 'riffle-batches'), { recursive: true, force: true });
   const scan = await riffleScan(join(root, 'riffle'));
   if (scan.rows !== ROWS) throw new Error(`scan read ${scan.rows} rows, expected ${ROWS}`);
   log(`  riffle scan done in ${scan.seconds.toFixed(1)} s`);
@@ -202,6 +250,8 @@ try {
     ['append: CPU seconds', append.cpuSeconds.toFixed(2), p ? p.append.cpuSeconds.toFixed(2) : '', ratio(append.cpuSeconds, p?.append.cpuSeconds)],
     ['append: rows/s', Math.round(ROWS / append.seconds).toLocaleString(), p ? Math.round(ROWS / p.append.seconds).toLocaleString() : '', p ? ratio(ROWS / append.seconds, ROWS / p.append.seconds) : ''],
     ['append: MB/s (Parquet)', (mb(append.bytes) / append.seconds).toFixed(1), p ? (mb(p.append.bytes) / p.append.seconds).toFixed(1) : '', p ? ratio(mb(append.bytes) / append.seconds, mb(p.append.bytes) / p.append.seconds) : ''],
+    ['append (Arrow batches): seconds', appendBatches.seconds.toFixed(2), p ? p.append.seconds.toFixed(2) : '', ratio(appendBatches.seconds, p?.append.seconds)],
+    ['append (Arrow batches): CPU seconds', appendBatches.cpuSeconds.toFixed(2), p ? p.append.cpuSeconds.toFixed(2) : '', ratio(appendBatches.cpuSeconds, p?.append.cpuSeconds)],
     ['append: MB written / files', `${mb(append.bytes).toFixed(0)} / ${append.files}`, p ? `${mb(p.append.bytes).toFixed(0)} / ${p.append.files}` : '', ''],
     ['scan: seconds', scan.seconds.toFixed(2), p ? p.scan.seconds.toFixed(2) : '', ratio(scan.seconds, p?.scan.seconds)],
     ['scan: CPU seconds', scan.cpuSeconds.toFixed(2), p ? p.scan.cpuSeconds.toFixed(2) : '', ratio(scan.cpuSeconds, p?.scan.cpuSeconds)],
@@ -214,7 +264,7 @@ try {
     ['z-order: optimize / query seconds', `${zorder.optimizeSeconds.toFixed(2)} / ${zorder.querySeconds.toFixed(3)}`, '', ''],
   ];
   if (JSON_OUT) {
-    console.log(JSON.stringify({ rows: ROWS, mergeRows: MERGE_ROWS, zorderRows: ZORDER_ROWS, riffle: { append, scan, scanBatches, merge, zorder }, load: loadavg(), deltaRs: peer }, null, 2));
+    console.log(JSON.stringify({ rows: ROWS, mergeRows: MERGE_ROWS, zorderRows: ZORDER_ROWS, riffle: { append, appendBatches, scan, scanBatches, merge, zorder }, load: loadavg(), deltaRs: peer }, null, 2));
   } else {
     const headers = ['', 'Riffle', 'delta-rs', 'Riffle/delta-rs'];
     const widths = headers.map((h, c) => Math.max(h.length, ...table.map((r) => r[c].length)));

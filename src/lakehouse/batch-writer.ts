@@ -23,6 +23,7 @@ import { DUCKDB_MIN_ROWS } from './parquet-io.ts';
 import { dataFilePath, toLogPath } from './partition-path.ts';
 import type { SchemaField, TableSchema } from './schema.ts';
 import type { DeltaValue } from './value-mapping.ts';
+import { compareUtf8 } from './value-order.ts';
 
 /**
  * Checks batches against the table's columns: every batch column is a table column of the same Delta type (its
@@ -59,12 +60,83 @@ export function checkBatches(fields: readonly SchemaField[], batches: readonly R
 const ordered = (fields: readonly SchemaField[], batch: RecordBatch): Data[] => fields.map((f) => batch.data.children[batch.schema.fields.findIndex((c) => c.name === f.name)]);
 
 const NUMERIC: ReadonlySet<string> = new Set(['long', 'timestamp', 'timestamp_ntz', 'integer', 'short', 'byte', 'double', 'float']);
+const INT64: ReadonlySet<string> = new Set(['long', 'timestamp', 'timestamp_ntz']);
+
+const valid = (d: Data, i: number): boolean => d.nullCount === 0 || d.nullBitmap === undefined || d.nullBitmap.length === 0
+  || (d.nullBitmap[(d.offset + i) >> 3] & (1 << ((d.offset + i) & 7))) !== 0;
+
+/** Byte-wise order of two UTF-8 ranges (which is code point order: the order of Delta strings). */
+function compareBytes(a: Uint8Array, aStart: number, aEnd: number, bStart: number, bEnd: number): number {
+  const n = Math.min(aEnd - aStart, bEnd - bStart);
+  for (let k = 0; k < n; k++) { const d = a[aStart + k] - a[bStart + k]; if (d !== 0) return d; }
+  return (aEnd - aStart) - (bEnd - bStart);
+}
 
 /**
- * One column of several batch slices as canonical values for `computeStats`: the typed values themselves for a
- * numeric column without nulls (bigints are read out of a BigInt64Array as the stats pass goes), else an array.
+ * A column's summary for `computeStats`, which reads only a column's minimum, maximum and nulls: `[min, max]` and
+ * one null per null value (or only the nulls when there is no value). Found without a value per row: int64s as
+ * pairs of 32-bit words (no bigint per value), strings as UTF-8 byte ranges (no string per value; only the two
+ * bounds are decoded). Undefined for other columns.
+ */
+function summary(field: SchemaField, parts: readonly Data[]): DeltaValue[] | undefined {
+  let nulls = 0;
+  if (INT64.has(field.type)) {
+    let minHi = 0; let minLo = 0; let maxHi = 0; let maxLo = 0; let any = false;
+    for (const d of parts) {
+      const v = d.values as BigInt64Array;
+      const hi = new Int32Array(v.buffer, v.byteOffset, v.length * 2);
+      const lo = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
+      for (let i = 0; i < d.length; i++) {
+        if (!valid(d, i)) { nulls++; continue; }
+        const j = 2 * (d.offset + i);
+        const h = hi[j + 1];
+        const l = lo[j];
+        if (!any) { minHi = maxHi = h; minLo = maxLo = l; any = true; continue; }
+        if (h < minHi || (h === minHi && l < minLo)) { minHi = h; minLo = l; }
+        if (h > maxHi || (h === maxHi && l > maxLo)) { maxHi = h; maxLo = l; }
+      }
+    }
+    const out: DeltaValue[] = any ? [(BigInt(minHi) << 32n) | BigInt(minLo), (BigInt(maxHi) << 32n) | BigInt(maxLo)] : [];
+    for (let k = 0; k < nulls; k++) out.push(null);
+    return out;
+  }
+  if (field.type !== 'string') return undefined;
+  let min: string | null = null;
+  let max: string | null = null;
+  const decoder = new TextDecoder();
+  for (const d of parts) {
+    const dict = d.dictionary?.data[0];
+    const strings = dict ?? d;
+    const offsets = strings.valueOffsets as Int32Array;
+    const bytes = strings.values as Uint8Array;
+    const indices = dict !== undefined ? d.values as Int32Array : undefined;
+    let lo = -1;
+    let hi = -1;
+    for (let i = 0; i < d.length; i++) {
+      if (!valid(d, i)) { nulls++; continue; }
+      const j = indices !== undefined ? indices[d.offset + i] + strings.offset : d.offset + i;
+      if (lo < 0) { lo = hi = j; continue; }
+      if (compareBytes(bytes, offsets[j], offsets[j + 1], offsets[lo], offsets[lo + 1]) < 0) lo = j;
+      else if (compareBytes(bytes, offsets[j], offsets[j + 1], offsets[hi], offsets[hi + 1]) > 0) hi = j;
+    }
+    if (lo < 0) continue;
+    const a = decoder.decode(bytes.subarray(offsets[lo], offsets[lo + 1]));
+    const b = decoder.decode(bytes.subarray(offsets[hi], offsets[hi + 1]));
+    if (min === null || compareUtf8(a, min) < 0) min = a;
+    if (max === null || compareUtf8(b, max) > 0) max = b;
+  }
+  const out: DeltaValue[] = min !== null ? [min, max] : [];
+  for (let k = 0; k < nulls; k++) out.push(null);
+  return out;
+}
+
+/**
+ * One column of several batch slices for `computeStats`: a summary (int64s, strings), the typed values themselves
+ * for another numeric column without nulls, else the canonical values.
  */
 function statsColumn(field: SchemaField, parts: readonly Data[], rows: number): ArrayLike<DeltaValue> {
+  const summarized = summary(field, parts);
+  if (summarized !== undefined) return summarized;
   if (NUMERIC.has(field.type) && parts.every((d) => d.nullCount === 0)) {
     if (parts.length === 1) { const d = parts[0]; return (d.values as Float64Array).subarray(d.offset, d.offset + d.length) as ArrayLike<DeltaValue>; }
     const Ctor = (parts[0].values as Float64Array).constructor as Float64ArrayConstructor;
@@ -76,16 +148,8 @@ function statsColumn(field: SchemaField, parts: readonly Data[], rows: number): 
   const out: DeltaValue[] = new Array(rows);
   let at = 0;
   for (const d of parts) {
-    if (d.dictionary !== undefined && field.type === 'string') {
-      const entries = d.dictionary.data[0];
-      const read = valueReader(field, entries);
-      const strings = Array.from({ length: entries.length }, (_, i) => read(i));
-      const indices = d.values as Int32Array;
-      for (let i = 0; i < d.length; i++) out[at + i] = d.getValid(i) ? strings[indices[d.offset + i]] : null;
-    } else {
-      const read = valueReader(field, d);
-      for (let i = 0; i < d.length; i++) out[at + i] = read(i);
-    }
+    const read = valueReader(field, d);
+    for (let i = 0; i < d.length; i++) out[at + i] = read(i);
     at += d.length;
   }
   return out;

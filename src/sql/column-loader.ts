@@ -16,8 +16,17 @@ export interface DictionaryStrings {
   readonly dictionary: readonly (string | null)[];
 }
 
+/**
+ * Strings in Arrow's Utf8 layout: value i is the UTF-8 bytes `bytes[offsets[i]]` up to `bytes[offsets[i + 1]]`
+ * (handed to DuckDB as bytes: no JS string per value).
+ */
+export interface Utf8Strings {
+  readonly offsets: Int32Array;
+  readonly bytes: Uint8Array;
+}
+
 /** Values of a typed column (null rows hold anything: the validity bitmap decides). */
-export type ColumnValues = Float64Array | Float32Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array | readonly (string | null)[] | DictionaryStrings;
+export type ColumnValues = Float64Array | Float32Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array | readonly (string | null)[] | DictionaryStrings | Utf8Strings;
 
 /**
  * One typed column to load. `type` is a DuckDB type: BIGINT, INTEGER, SMALLINT, TINYINT, DOUBLE, FLOAT, BOOLEAN
@@ -100,7 +109,7 @@ async function loadParts(conn: DuckDBConnection, name: string, table: readonly {
  * Loads Arrow record batches (all of one schema, e.g. from `io.delta.read(…, { batches: true })`) into the temporary
  * table `name` by data chunks: DuckDB's Arrow extension is not available offline, so this is how batches reach
  * DuckDB. Numbers, timestamps, dates and decimals of ≤ 18 digits go as byte ranges with their validity bitmaps;
- * Utf8 strings are decoded once per value, dictionary strings once per dictionary entry. Returns the rows loaded.
+ * Utf8 strings go as their UTF-8 bytes, dictionary strings are decoded once per dictionary entry. Returns the rows loaded.
  *
  * @example
  * await loadBatches(conn, 'events', batches);
@@ -153,7 +162,7 @@ function typedColumnOf(data: Data, name: string, type: string): TypedColumn {
     const indices = (data.values as Int32Array).subarray(o, o + n);
     return { name, type, values: { indices, dictionary: strings }, validity };
   }
-  if (type === 'VARCHAR') return { name, type, values: utf8Strings(data), validity };
+  if (type === 'VARCHAR') return { name, type, values: { offsets: (data.valueOffsets as Int32Array).subarray(o, o + n + 1), bytes: data.values as Uint8Array }, validity };
   if (type === 'BOOLEAN') {
     const bytes = new Uint8Array(n);
     const bits = data.values as Uint8Array;
@@ -191,7 +200,8 @@ async function appendColumns(api: Api, raw: Bindings, appender: { appendDataChun
   const widths = columns.map((c) => widthOf(c.type));
   const bytes = columns.map((c, i) => (widths[i] > 0 ? storedBytes(c.values, widths[i], c.name) : undefined));
   for (const c of columns) {
-    const length = ArrayBuffer.isView(c.values) ? c.values.length : Array.isArray(c.values) ? c.values.length : (c.values as DictionaryStrings).indices.length;
+    const length = ArrayBuffer.isView(c.values) ? c.values.length : Array.isArray(c.values) ? c.values.length
+      : 'offsets' in c.values ? c.values.offsets.length - 1 : (c.values as DictionaryStrings).indices.length;
     if (length < rows) throw new SqlError('SQL_TYPE', `column '${c.name}' holds ${length} values, ${rows} rows were asked for`);
     if (c.validity !== undefined && c.validity.length * 8 < rows) throw new SqlError('SQL_TYPE', `column '${c.name}': its validity bitmap covers ${c.validity.length * 8} rows, ${rows} were asked for`);
   }
@@ -217,6 +227,12 @@ async function appendColumns(api: Api, raw: Bindings, appender: { appendDataChun
       }
       const valid = (i: number) => validity === undefined || (validity[i >> 3] & (1 << (i & 7))) !== 0;
       const v = column.values;
+      if (!Array.isArray(v) && 'offsets' in v) {
+        // Utf8 bytes: nulls are the bitmap's (already copied above).
+        const { offsets, bytes: utf8 } = v as Utf8Strings;
+        for (let i = 0; i < count; i++) if (valid(start + i)) raw.vector_assign_string_element_len(vector, i, utf8.subarray(offsets[start + i], offsets[start + i + 1]));
+        continue;
+      }
       const dict = Array.isArray(v) ? undefined : v as DictionaryStrings;
       let nulls: Uint8Array | undefined; // a null the bitmap does not say (a null string in an array or dictionary)
       for (let i = 0; i < count; i++) {
