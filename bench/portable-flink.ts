@@ -21,8 +21,8 @@
  * are Riffle / Beam Java: the harness's overhead over Beam's own Java functions on the same runner (> 1 is slower).
  * The work differs in one respect: Riffle's fixture writes each result to a file, Beam's Nexmark counts them.
  *
- * Which queries: those the portable runner runs (Q0, Q1, Q2, Q5, Q7, Q8, Q10, Q11, Q12; Q3 needs user state and
- * timers, Q4/Q6/Q9 a custom merging window function — see src/runner/portable/README.md). Default 0,1,2,5,7,8.
+ * Which queries: those the portable runner runs (Q0, Q1, Q2, Q3, Q5, Q7, Q8, Q10, Q11, Q12; Q4/Q6/Q9 need a custom
+ * merging window function — see src/runner/portable/README.md). Default 0,1,2,3,5,7,8.
  * Prints a markdown table, or one JSON object with `--json`.
  */
 import { spawn } from 'node:child_process';
@@ -35,7 +35,7 @@ import { watchProcessTree, type TreeCpu } from './process-tree-cpu.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURE = 'test/portable/fixtures/nexmark-pipeline.ts';
 const PEER_SCRIPT = join(ROOT, 'bench/peers/beam-nexmark.sh');
-const RUNNABLE = new Set([0, 1, 2, 5, 7, 8, 10, 11, 12]);
+const RUNNABLE = new Set([0, 1, 2, 3, 5, 7, 8, 10, 11, 12]);
 /** The peer on the job server's Flink runner (see the header). */
 const PEER_ENV = {
   BEAM_VERSION: '2.60.0',
@@ -77,7 +77,7 @@ function usage(message: string): never {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { events: 1_000_000, queries: [0, 1, 2, 5, 7, 8], parallelisms: [1], json: false, timeoutS: 1800, peer: true };
+  const o: Options = { events: 1_000_000, queries: [0, 1, 2, 3, 5, 7, 8], parallelisms: [1], json: false, timeoutS: 1800, peer: true };
   const ints = (flag: string, v: string | undefined) => {
     const list = (v ?? '').split(',').map((x) => Number(x.trim()));
     if (v === undefined || list.some((n) => !Number.isSafeInteger(n) || n < 0)) usage(`${flag} takes whole numbers separated by commas (got '${v ?? ''}')`);

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Flink cluster tier: a standalone Flink cluster on loopback — a JobManager (StandaloneSessionClusterEntrypoint) and
+# TaskManagers (TaskManagerRunner), each a JVM on the classpath of Beam's Flink job server (Flink 1.19.0's
+# flink-runtime/flink-clients jars, resolved from Maven Central into ${RIFFLE_CACHE:-~/.cache/riffle}/beam-job-server
+# once; flink-dist is not served) — running Riffle pipelines submitted by `riffle run --runner=flink
+# --flink-master=127.0.0.1:<rest port> --parallelism 2`:
+#   test/portable/cluster-bounded.test.ts  2 TaskManagers, tasks on both, the grouping fixture's outputs equal to the
+#                                          embedded engine's
+#   test/portable/cluster-kill.test.ts     a TaskManager (and the harnesses it started) SIGKILLed mid-job, a
+#                                          replacement started, Flink restarts the tasks on it, Nexmark Q5's windowed
+#                                          output exactly the embedded engine's (batch mode: see the test's header)
+# Needs Java 17 and Maven. Takes ~6-8 min with the jars cached on this machine under load (measured 2026-12-07).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+echo "== flink cluster: a JobManager and TaskManagers on loopback, riffle run --flink-master=<cluster> --parallelism 2, a TaskManager killed and replaced (test/portable/cluster-{bounded,kill}.test.ts)"
+bash scripts/portable-job-server.sh >/dev/null
+RIFFLE_FLINK_CLUSTER=1 node scripts/run-tests.mjs test/portable/cluster-bounded.test.ts test/portable/cluster-kill.test.ts
