@@ -36,6 +36,10 @@ test("riffle run --runner=flink --flink-master='[local]' runs the pipeline on Fl
     const expected = lines(join(tmp, 'local.jsonl'));
     assert.ok(expected.length > 50);
     assert.deepEqual(lines(join(tmp, 'flink.jsonl')), expected);
+    // The step table (elements in/out, errors per step) from the harness's MonitoringInfos read through the Job API.
+    const table = (out: string) => out.split('\n').filter((l) => /^(ReadEvents|Project|AddTax|Paid|WriteLines)\s+(read|map|flatMap|filter|parDo)\s+\d/.test(l)).map((l) => l.trim().split(/\s+/).join(' '));
+    assert.deepEqual(table(flink.stdout), table(local.stdout));
+    assert.ok(table(flink.stdout).includes('Paid filter 331 70 0 0'), flink.stdout);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -53,6 +57,9 @@ test('a stateful DoFn (value and bag state, onWindowExpiration) on Flink writes 
     assert.ok(expected.length > 50);
     assert.ok(expected.every((l) => /"n":\d+/.test(l)), 'every line carries its country\'s count');
     assert.deepEqual(lines(join(tmp, 'flink.jsonl')), expected);
+    const table = (out: string) => out.split('\n').filter((l) => /^(KeyByCountry|NumberPerCountry|WriteLines)\s+(read|map|flatMap|filter|parDo)\s+\d/.test(l)).map((l) => l.trim().split(/\s+/).join(' '));
+    assert.deepEqual(table(flink.stdout), table(local.stdout));
+    assert.ok(table(flink.stdout).includes('NumberPerCountry parDo 70 70 0 0'), flink.stdout);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

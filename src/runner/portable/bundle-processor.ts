@@ -7,9 +7,9 @@
  * - `beam:transform:pardo:v1` with a `riffle:dofn:v1` DoFn: map, flatMap, filter, assignTimestamps, ParDos with side
  *   inputs, and stateful ParDos (user state through the state API, timers on the data plane:
  *   stateful-par-do-operator.ts) — the step found in the rebuilt pipeline;
- * - the read's splittable DoFn as Flink expands it: `sdf_pair_with_restriction` (restriction: the whole source),
- *   `sdf_split_and_size_restrictions` (no split; size 1), `sdf_process_sized_element_and_restrictions` (reads the
- *   bounded source to its end).
+ * - the read's splittable DoFn as Flink expands it (source-read-operators.ts): `sdf_pair_with_restriction` (the
+ *   whole source), `sdf_split_and_size_restrictions` (the source's initial parts with their sizes),
+ *   `sdf_process_sized_element_and_restrictions` (reads one part to its end).
  *
  * Anything else is refused before any input is read, with an error naming the transform and its URN.
  */
@@ -17,9 +17,6 @@ import { fromBinary } from '@bufbuild/protobuf';
 import {
   ByteReader,
   ByteWriter,
-  GLOBAL_WINDOWS,
-  MIN_TIMESTAMP,
-  NO_FIRING,
   decodeIn,
   encodeIn,
   type Coder,
@@ -35,9 +32,12 @@ import { groupedOnTime, withBatchPanes } from './batch-panes.ts';
 import type { DataChannel } from './data-channel.ts';
 import type { StateClient } from './state-client.ts';
 import { sideInputReader } from './side-inputs.ts';
-import { descriptorCoder, type SourceRestriction } from './harness-coders.ts';
+import { descriptorCoder } from './harness-coders.ts';
+import { pairWithRestrictionOperator, readRestrictionOperator, splitAndSizeOperator } from './source-read-operators.ts';
 import { elementOperator, type Emit, type Operator } from './element-operators.ts';
 import { statefulOperatorFor, type TimerPort } from './stateful-stage.ts';
+import { BundleMetrics } from './bundle-metrics.ts';
+import type { MonitoringInfo } from './gen/pipeline/v1/metrics_pb.ts';
 import { decodeRifflePayload, type RifflePayload } from './riffle-payload.ts';
 import { pipelineGraph, riffleStep } from './riffle-steps.ts';
 import { RIFFLE_URNS, TRANSFORM_URNS } from './urns.ts';
@@ -79,7 +79,13 @@ export class BundleProcessor {
     private readonly timers: readonly TimerPort[],
     /** The bundle being processed (what state requests name). */
     private readonly bundle: { instructionId: string },
+    private readonly metrics: BundleMetrics,
   ) {}
+
+  /** The figures of the bundle being processed, or of the last one once it ended (elements per PCollection, user metrics). */
+  monitoringInfos(): MonitoringInfo[] {
+    return this.metrics.monitoringInfos();
+  }
 
   /** Wires the descriptor's transforms; refuses (rejects, naming it) a transform the harness cannot run. */
   static async build(d: ProcessBundleDescriptor, channels: DataChannels, states?: StateClients): Promise<BundleProcessor> {
@@ -91,13 +97,14 @@ export class BundleProcessor {
       return states(stateUrl);
     };
     const consumers = new Map<string, Emit[]>();
+    const metrics = new BundleMetrics();
     const emitTo = (pcollection: string): Emit => {
       let list = consumers.get(pcollection);
       if (list === undefined) consumers.set(pcollection, (list = []));
       const targets = list;
-      return async (wv) => {
+      return metrics.counting(pcollection, async (wv: WV) => {
         for (const t of targets) await t(wv);
-      };
+      });
     };
     const consume = (pcollection: string, e: Emit) => {
       const list = consumers.get(pcollection) ?? [];
@@ -128,35 +135,21 @@ export class BundleProcessor {
           break;
         }
         case SDF_PAIR: {
-          const out = emitTo(only(t.outputs));
-          const restriction: SourceRestriction = { whole: true };
-          consume(only(t.inputs), (wv) => out({ ...wv, value: { key: wv.value, value: restriction } }));
+          const op = pairWithRestrictionOperator(emitTo(only(t.outputs)));
+          consume(only(t.inputs), op.process);
           break;
         }
-        case SDF_SPLIT: {
-          const out = emitTo(only(t.outputs));
-          consume(only(t.inputs), (wv) => out({ ...wv, value: { key: wv.value, value: 1 } }));
-          break;
-        }
+        case SDF_SPLIT:
         case SDF_PROCESS: {
           const node = await stepOf(t, id);
           if (node.kind !== 'read' || node.spec.source.kind !== 'bounded') throw refusal(t, id, 'only bounded Riffle sources are read through the harness');
           const source = node.spec.source;
-          const main = emitTo(t.outputs['main'] ?? '');
-          const errors = t.outputs['errors'] !== undefined ? emitTo(t.outputs['errors']) : undefined;
-          consume(only(t.inputs), async () => {
-            for await (const batch of source.read()) {
-              for (let i = 0; i < batch.values.length; i++) {
-                await main({ value: batch.values[i], timestamp: batch.timestamps?.[i] ?? MIN_TIMESTAMP, windows: GLOBAL_WINDOWS, pane: NO_FIRING });
-              }
-              for (const e of batch.errors ?? []) {
-                if (errors === undefined) throw new Error(`${node.name}: ${e.error} (${JSON.stringify(e.origin ?? {})})`);
-                // As the embedded engine: the record names the read's step; the source's description moves to the origin.
-                const record = { ...e, step: node.name, origin: { source: e.step, ...e.origin } };
-                await errors({ value: record, timestamp: MIN_TIMESTAMP, windows: GLOBAL_WINDOWS, pane: NO_FIRING });
-              }
-            }
-          });
+          const op =
+            urn === SDF_SPLIT
+              ? splitAndSizeOperator(source, emitTo(only(t.outputs)))
+              : readRestrictionOperator(node.name, source, emitTo(t.outputs['main'] ?? ''), t.outputs['errors'] !== undefined ? emitTo(t.outputs['errors']) : undefined);
+          operators.push(op);
+          consume(only(t.inputs), op.process);
           break;
         }
         case TRANSFORM_URNS.parDo: {
@@ -175,13 +168,13 @@ export class BundleProcessor {
           const sides = reader !== undefined ? { read: reader, instructionId } : undefined;
           if (node.kind === 'parDo' && node.spec.stateful) {
             if (ref === undefined) throw refusal(t, id, 'its stage has no Riffle function naming the pipeline module');
-            const stateful = await statefulOperatorFor({ d, id, t, node, outs, graph: await pipelineGraph(ref), state, instructionId, channels, refuse: (why) => refusal(t, id, why), ...(sides ? { sides } : {}) });
+            const stateful = await statefulOperatorFor({ d, id, t, node, outs, graph: await pipelineGraph(ref), state, instructionId, channels, refuse: (why) => refusal(t, id, why), metrics: metrics.forStep(id, node.name), ...(sides ? { sides } : {}) });
             operators.push(stateful.operator);
             timers.push(...stateful.ports);
             consume(t.inputs['main'] ?? only(t.inputs), stateful.operator.process);
             break;
           }
-          const op = node.kind === 'sink' ? await sinkOperator(node, outs) : await elementOperator(node, outs, (why) => refusal(t, id, why), sides);
+          const op = node.kind === 'sink' ? await sinkOperator(node, outs) : await elementOperator(node, outs, (why) => refusal(t, id, why), sides, metrics.forStep(id, node.name));
           operators.push(op);
           consume(only(t.inputs), op.process);
           break;
@@ -212,7 +205,7 @@ export class BundleProcessor {
         }
       }
     }
-    return new BundleProcessor(inputs, outputs, operators, timers, bundle);
+    return new BundleProcessor(inputs, outputs, operators, timers, bundle, metrics);
   }
 
   /** Tears every operator down (DoFn teardown, sinks' finish — or abort when `failed`); errors are logged, not thrown. */
@@ -229,6 +222,7 @@ export class BundleProcessor {
   /** Runs one bundle: reads every input to its `is_last`, processes it, writes and ends every output. */
   async process(instructionId: string): Promise<void> {
     this.bundle.instructionId = instructionId;
+    this.metrics.reset();
     try {
       for (const op of this.operators) op.startBundle?.();
       for (const input of this.inputs) {

@@ -32,7 +32,7 @@ export interface SideInputAccess {
 }
 
 /** The operator of an element-wise step; `refuse(why)` makes the error for what the harness cannot run. */
-export async function elementOperator(node: PrimitiveNode, outs: Readonly<Record<string, Emit>>, refuse: (why: string) => Error, sides?: SideInputAccess): Promise<Operator> {
+export async function elementOperator(node: PrimitiveNode, outs: Readonly<Record<string, Emit>>, refuse: (why: string) => Error, sides?: SideInputAccess, metrics: MetricsContext = noMetrics): Promise<Operator> {
   const main = outs['main'] ?? (() => undefined);
   const errorTag = 'errorTag' in node.spec ? node.spec.errorTag : undefined;
   const onError = async (wv: WV, e: unknown) => {
@@ -73,14 +73,14 @@ export async function elementOperator(node: PrimitiveNode, outs: Readonly<Record
     }
     case 'parDo': {
       const spec = node.spec;
-      if (spec.stateful) throw refuse('stateful DoFns (state and timers) need the state API, which the harness does not serve yet');
+      if (spec.stateful) throw refuse('a stateful DoFn runs as a stateful operator (stateful-par-do-operator.ts), not an element-wise one');
       if (Object.keys(spec.sideInputs).length > 0 && sides === undefined) throw refuse('its stage names no state API endpoint to read its side inputs from');
       const fn = spec.doFn;
       await fn.setup?.();
       let queued: Array<{ tag: string; wv: WV }> = [];
       const finishCtx: FinishBundleContext<unknown> = {
         output: (value: unknown, timestamp: Instant, window: BoundedWindow) => void queued.push({ tag: 'main', wv: { value, timestamp, windows: [window], pane: { isFirst: true, isLast: true, timing: 'UNKNOWN', index: 0, nonSpeculativeIndex: 0 } } }),
-        metrics: noMetrics,
+        metrics,
       };
       const flush = async () => {
         const items = queued;
@@ -111,7 +111,7 @@ export async function elementOperator(node: PrimitiveNode, outs: Readonly<Record
               state: {},
               timers: {},
               key: undefined,
-              metrics: noMetrics,
+              metrics,
               output: (value: unknown) => void queued.push({ tag: 'main', wv: { ...one, value } }),
               outputWithTimestamp: (value: unknown, timestamp: Instant) => void queued.push({ tag: 'main', wv: { ...one, value, timestamp } }),
               outputTo: (tag: string, value: unknown) => void queued.push({ tag, wv: { ...one, value } }),

@@ -8,7 +8,8 @@
  *    in the caller's working directory (relative paths of the module and its parameters resolve as in a local run),
  *    its stderr kept in a log file because Beam discards it — or LOOPBACK: a worker pool in this process (EXTERNAL);
  * 4. submit (prepare, stage the module, run), report each state change, cancel on the signal;
- * 5. DONE resolves with the result; FAILED (or any other end) rejects with `PORTABLE_JOB_FAILED` naming the failure
+ * 5. DONE resolves with the result, its metrics read through the Job API (GetJobMetrics: elements per step and user
+ *    metrics, from the harness's MonitoringInfos); FAILED (or any other end) rejects with `PORTABLE_JOB_FAILED` naming the failure
  *    (the harness's or Flink's first error line).
  * @example
  *   await p.run({ runner: new FlinkRunner({ flinkMaster: '[local]' }), pipelineModule: { path: '/abs/p.ts', params: {} } });
@@ -16,7 +17,8 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { RiffleError, sinkReports, type PipelineGraph, type PipelineResult, type Runner, type RunOptions } from '../../model/index.ts';
+import { RiffleError, sinkReports, type PipelineGraph, type PipelineMetrics, type PipelineResult, type Runner, type RunOptions } from '../../model/index.ts';
+import { jobMetrics } from './job-metrics.ts';
 import { JobClient, jobStateName, type SubmittedJob } from './job-client.ts';
 import { startFlinkJobServer, type JobServer } from './job-server.ts';
 import { translatePipeline } from './translate.ts';
@@ -80,7 +82,7 @@ export class FlinkRunner implements Runner {
         pool = await startWorkerPool({ host: '127.0.0.1', log: (l) => appendLine(harnessLog, l) });
         environment = { kind: 'external', url: pool.endpoint };
       }
-      const { pipeline } = translatePipeline(graph, { pipeline: { module: path, params: module.params }, environment, files });
+      const { pipeline, pcollectionIds } = translatePipeline(graph, { pipeline: { module: path, params: module.params }, environment, files });
       jobs = new JobClient(server.jobEndpoint);
       const job = await jobs.submit(pipeline, {
         jobName: String(options.jobName ?? basename(path).replace(/\.[cm]?[jt]s$/, '')),
@@ -97,7 +99,16 @@ export class FlinkRunner implements Runner {
         options.signal?.removeEventListener('abort', onAbort);
       }
       await Promise.race([follow, new Promise((r) => setTimeout(r, 2_000).unref())]);
-      if (final === 'DONE') return result('DONE', graph, started);
+      if (final === 'DONE') {
+        // The job's figures (elements per step, user metrics) through the Job API, as a local run reports them.
+        let metrics: PipelineMetrics | undefined;
+        try {
+          metrics = jobMetrics(graph, pcollectionIds, await job.metrics());
+        } catch (e) {
+          this.opts.log?.(`the job's metrics could not be read: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        return result('DONE', graph, started, metrics);
+      }
       if (final === 'CANCELLED' && options.signal?.aborted) return result('CANCELLED', graph, started);
       const why = failureLine([...messages, ...(existsSync(harnessLog) ? readFileSync(harnessLog, 'utf8').split('\n') : []), ...server.recentLog()]);
       throw new RiffleError('PORTABLE_JOB_FAILED', `the Flink job ended ${final}${why !== undefined ? `: ${why}` : ''}`, {
@@ -117,8 +128,8 @@ export class FlinkRunner implements Runner {
   }
 }
 
-function result(state: 'DONE' | 'CANCELLED', graph: PipelineGraph, started: number): PipelineResult {
-  return { state, metrics: { steps: [], counters: {}, distributions: {}, gauges: {} }, deadLetters: [], durationMs: Date.now() - started, sinks: sinkReports(graph) };
+function result(state: 'DONE' | 'CANCELLED', graph: PipelineGraph, started: number, metrics?: PipelineMetrics): PipelineResult {
+  return { state, metrics: metrics ?? { steps: [], counters: {}, distributions: {}, gauges: {} }, deadLetters: [], durationMs: Date.now() - started, sinks: sinkReports(graph) };
 }
 
 async function followMessages(job: SubmittedJob, into: string[]): Promise<void> {

@@ -6,14 +6,15 @@
  *
  * - `register`: keeps the process bundle descriptors (the fused stages it will run); a bundle naming a descriptor
  *   that was not registered fetches it (`GetProcessBundleDescriptor`), as Beam's runners send them lazily;
- * - `harnessMonitoringInfos` / `monitoringInfos`: answered (empty for now);
+ * - `harnessMonitoringInfos` / `monitoringInfos`: answered (empty: the figures are per bundle);
  * - `processBundle`: runs the bundle through the descriptor's fused stage (bundle-processor.ts) over the data plane
- *   (data-channel.ts); a transform the harness cannot run, or a failing element, is the response's error (the
+ *   (data-channel.ts) and answers with the bundle's figures as MonitoringInfos (bundle-metrics.ts); a transform the harness cannot run, or a failing element, is the response's error (the
  *   bundle's outputs are still ended, so the runner does not wait for them) and the runner fails the job;
- * - `processBundleProgress`, `processBundleSplit`, `finalizeBundle`: not implemented yet — answered with an error.
+ * - `processBundleProgress`: the figures so far of a bundle in flight (none for one that is not);
+ * - `processBundleSplit`, `finalizeBundle`: not implemented yet — answered with an error.
  *
  * Instructions are answered concurrently. Log lines go to the runner's logging service when it provisioned one.
- * Next (README.md): the state API (GroupByKey results, side inputs, state and timers), splits and progress.
+ * Next (README.md): splits of bounded reads (processBundleSplit), bundle finalization.
  * @example
  *   const harness = await FnHarness.provision({ workerId: 'w1', provisionEndpoint: '127.0.0.1:4000' });
  *   await harness.run();  // until the runner closes the control stream
@@ -48,6 +49,8 @@ export class FnHarness {
   private readonly logger: HarnessLogger | undefined;
   private readonly channels = new Map<string, DataChannel>();
   private readonly states = new Map<string, StateClient>();
+  /** The processor of each bundle in flight, by instruction id (what progress requests ask about). */
+  private readonly active = new Map<string, BundleProcessor>();
   /** Idle processors per descriptor: a processor runs one bundle at a time (concurrent bundles get their own). */
   private readonly idle = new Map<string, BundleProcessor[]>();
 
@@ -208,18 +211,27 @@ export class FnHarness {
           this.endOutputs(descriptor, id);
           return fail(`process bundle ${id} (descriptor '${descriptorId}'): ${(e as Error).message}`);
         }
+        this.active.set(id, processor);
         try {
           await processor.process(id);
+          // The bundle's figures are taken before the processor can start another bundle.
+          const monitoringInfos = processor.monitoringInfos();
           const idle = this.idle.get(descriptorId) ?? [];
           idle.push(processor);
           this.idle.set(descriptorId, idle);
-          return ok({ case: 'processBundle', value: {} });
+          return ok({ case: 'processBundle', value: { monitoringInfos } });
         } catch (e) {
           await processor.teardown(true, this.log);
           return fail(`process bundle ${id} (descriptor '${descriptorId}'): ${(e as Error).message}`);
+        } finally {
+          this.active.delete(id);
         }
       }
-      case 'processBundleProgress':
+      case 'processBundleProgress': {
+        // A bundle in flight reports its figures so far; one that ended (or never started here) has nothing running.
+        const processor = this.active.get(r.value.instructionId);
+        return ok({ case: 'processBundleProgress', value: { monitoringInfos: processor?.monitoringInfos() ?? [] } });
+      }
       case 'processBundleSplit':
       case 'finalizeBundle':
       case 'sampleData':

@@ -17,10 +17,11 @@ import type { Coder as CoderProto } from './gen/pipeline/v1/beam_runner_api_pb.t
 import { decodeRifflePayload } from './riffle-payload.ts';
 import { RIFFLE_URNS } from './urns.ts';
 
-/** The restriction of a Riffle source read: the whole source (no dynamic splits yet). */
-export interface SourceRestriction {
-  readonly whole: true;
-}
+/**
+ * The restriction of a Riffle source read: the whole source, or part `part` of the `of` parts that the source's own
+ * `split(desiredBytes)` makes (sources split the same way each time, as the embedded engine's workers rely on too).
+ */
+export type SourceRestriction = { readonly whole: true } | { readonly part: number; readonly of: number; readonly desiredBytes: number };
 
 const restrictionCoder: Coder<SourceRestriction> = {
   name: 'sourceRestriction',

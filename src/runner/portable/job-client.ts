@@ -9,6 +9,7 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import { JobService, JobState_Enum, type JobMessage } from './gen/job_management/v1/beam_job_api_pb.ts';
 import type { Pipeline } from './gen/pipeline/v1/beam_runner_api_pb.ts';
+import type { MonitoringInfo } from './gen/pipeline/v1/metrics_pb.ts';
 import { stageArtifacts, type StagingReport } from './artifact-staging.ts';
 import { grpcClient } from './grpc-service.ts';
 import { pipelineProblems } from './validate-pipeline.ts';
@@ -96,6 +97,14 @@ export class SubmittedJob {
       if (TERMINAL_STATES.has(s)) return s;
     }
     return last === JobState_Enum.UNSPECIFIED ? this.state() : last;
+  }
+
+  /** The job's metrics as MonitoringInfos (GetJobMetrics): the committed ones, else the attempted ones. */
+  async metrics(timeoutMs = 30_000): Promise<MonitoringInfo[]> {
+    const r = await this.client.getJobMetrics({ jobId: this.jobId }, { timeoutMs });
+    const m = r.metrics;
+    if (m === undefined) return [];
+    return m.committed.length > 0 ? m.committed : m.attempted;
   }
 
   async cancel(): Promise<JobState_Enum> {

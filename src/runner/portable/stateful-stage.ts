@@ -6,7 +6,7 @@
  * timer endpoint (`timer_api_service_descriptor`): one per timer family, fired timers in and set timers out.
  */
 import { fromBinary } from '@bufbuild/protobuf';
-import type { BoundedWindow, Coder, PipelineGraph, PrimitiveNode, TimerRecord } from '../../model/index.ts';
+import type { BoundedWindow, Coder, MetricsContext, PipelineGraph, PrimitiveNode, TimerRecord } from '../../model/index.ts';
 import type { ProcessBundleDescriptor } from './gen/fn_execution/v1/beam_fn_api_pb.ts';
 import { ParDoPayloadSchema, type PTransform } from './gen/pipeline/v1/beam_runner_api_pb.ts';
 import type { DataChannel } from './data-channel.ts';
@@ -35,6 +35,8 @@ export interface StatefulStageInput {
   readonly channels: (endpoint: string) => DataChannel;
   readonly refuse: (why: string) => Error;
   readonly sides?: SideInputAccess;
+  /** The step's user metrics (reported as MonitoringInfos). */
+  readonly metrics?: MetricsContext;
 }
 
 /** The operator of a stateful ParDo and its timer ports; refuses (throws `refuse(why)`) what it cannot run. */
@@ -73,6 +75,7 @@ export async function statefulOperatorFor(i: StatefulStageInput): Promise<{ oper
       };
     },
     ...(i.sides !== undefined ? { sides: i.sides } : {}),
+    ...(i.metrics !== undefined ? { metrics: i.metrics } : {}),
   });
   const ports = operator.timerFamilies.map((family): TimerPort => ({ transformId: i.id, family, channel: i.channels(timerUrl!), operator }));
   return { operator, ports };
