@@ -13,6 +13,7 @@ import { BeamFnControl, BeamFnData, ElementsSchema, InstructionRequestSchema, Re
 import { ParDoPayloadSchema } from './gen/pipeline/v1/beam_runner_api_pb.ts';
 import { beamSpecOf, harnessCoder } from './harness-coders.ts';
 import { encodeRifflePayload } from './riffle-payload.ts';
+import { readMonitoringInfos } from './monitoring-infos.ts';
 import { RIFFLE_URNS, TRANSFORM_URNS } from './urns.ts';
 
 const FIXTURE = join(import.meta.dirname, '../../../test/portable/fixtures/events-pipeline.ts');
@@ -83,6 +84,9 @@ test('a fused stage of Riffle steps runs a bundle over the data plane: inputs to
     }
     // Paid drops b (0 cents); AddTax adds a tax line to the purchase; timestamps and windows are kept.
     assert.deepEqual(out.map((w) => [w.value.id, w.value.cents, w.timestamp]), [['a', 100, 1000], ['a-tax', 20, 1000], ['c', 7, 1000]]);
+    // The bundle's figures: elements per PCollection (the data plane's input counted as pc0).
+    const counts = readMonitoringInfos(b1.response.case === 'processBundle' ? b1.response.value.monitoringInfos : []).elements;
+    assert.deepEqual(Object.fromEntries(counts), { pc0: 3, pc1: 2, pc2: 3 });
   } finally {
     server.forceShutdown();
   }

@@ -38,6 +38,7 @@ import { elementOperator, type Emit, type Operator } from './element-operators.t
 import { statefulOperatorFor, type TimerPort } from './stateful-stage.ts';
 import { BundleMetrics } from './bundle-metrics.ts';
 import type { MonitoringInfo } from './gen/pipeline/v1/metrics_pb.ts';
+import { workCompletedInfo } from './monitoring-infos.ts';
 import { decodeRifflePayload, type RifflePayload } from './riffle-payload.ts';
 import { pipelineGraph, riffleStep } from './riffle-steps.ts';
 import { RIFFLE_URNS, TRANSFORM_URNS } from './urns.ts';
@@ -80,11 +81,18 @@ export class BundleProcessor {
     /** The bundle being processed (what state requests name). */
     private readonly bundle: { instructionId: string },
     private readonly metrics: BundleMetrics,
+    /** The reads of the stage: their progress through the restriction of the bundle. */
+    private readonly reads: ReadonlyArray<{ transformId: string; completed: () => number }>,
   ) {}
 
   /** The figures of the bundle being processed, or of the last one once it ended (elements per PCollection, user metrics). */
   monitoringInfos(): MonitoringInfo[] {
     return this.metrics.monitoringInfos();
+  }
+
+  /** What a progress request gets: the figures so far and each read's work completed in its restriction. */
+  progressInfos(): MonitoringInfo[] {
+    return [...this.metrics.monitoringInfos(), ...this.reads.map((r) => workCompletedInfo(r.transformId, r.completed()))];
   }
 
   /** Wires the descriptor's transforms; refuses (rejects, naming it) a transform the harness cannot run. */
@@ -115,6 +123,7 @@ export class BundleProcessor {
     const outputs: DataOutput[] = [];
     const operators: Operator[] = [];
     const timers: TimerPort[] = [];
+    const reads: Array<{ transformId: string; completed: () => number }> = [];
     const ref = pipelineRefOf(d);
     const grouped = ref !== undefined ? groupedOnTime(await pipelineGraph(ref)) : undefined;
     for (const [id, t] of Object.entries(d.transforms)) {
@@ -144,10 +153,13 @@ export class BundleProcessor {
           const node = await stepOf(t, id);
           if (node.kind !== 'read' || node.spec.source.kind !== 'bounded') throw refusal(t, id, 'only bounded Riffle sources are read through the harness');
           const source = node.spec.source;
-          const op =
-            urn === SDF_SPLIT
-              ? splitAndSizeOperator(source, emitTo(only(t.outputs)))
-              : readRestrictionOperator(node.name, source, emitTo(t.outputs['main'] ?? ''), t.outputs['errors'] !== undefined ? emitTo(t.outputs['errors']) : undefined);
+          let op: Operator;
+          if (urn === SDF_SPLIT) op = splitAndSizeOperator(source, emitTo(only(t.outputs)));
+          else {
+            const reader = readRestrictionOperator(node.name, source, emitTo(t.outputs['main'] ?? ''), t.outputs['errors'] !== undefined ? emitTo(t.outputs['errors']) : undefined);
+            reads.push({ transformId: id, completed: reader.completed });
+            op = reader;
+          }
           operators.push(op);
           consume(only(t.inputs), op.process);
           break;
@@ -205,7 +217,7 @@ export class BundleProcessor {
         }
       }
     }
-    return new BundleProcessor(inputs, outputs, operators, timers, bundle, metrics);
+    return new BundleProcessor(inputs, outputs, operators, timers, bundle, metrics, reads);
   }
 
   /** Tears every operator down (DoFn teardown, sinks' finish — or abort when `failed`); errors are logged, not thrown. */

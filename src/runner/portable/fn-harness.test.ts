@@ -38,6 +38,9 @@ test('provision → control: register, monitoring infos, and bundles of stages i
         create(InstructionRequestSchema, { instructionId: '3', request: { case: 'processBundle', value: { processBundleDescriptorId: 'stage-1' } } }),
         create(InstructionRequestSchema, { instructionId: '4', request: { case: 'processBundle', value: { processBundleDescriptorId: 'nope' } } }),
         create(InstructionRequestSchema, { instructionId: '5', request: { case: 'processBundle', value: { processBundleDescriptorId: 'lazy' } } }),
+        // No bundle '3' in flight any more: nothing running to report; a split is declined (reads split up front).
+        create(InstructionRequestSchema, { instructionId: '6', request: { case: 'processBundleProgress', value: { instructionId: 'gone' } } }),
+        create(InstructionRequestSchema, { instructionId: '7', request: { case: 'processBundleSplit', value: { instructionId: 'gone' } } }),
       ];
       call.on('data', (r: InstructionResponse) => {
         responses.push(r);
@@ -51,11 +54,13 @@ test('provision → control: register, monitoring infos, and bundles of stages i
   try {
     const harness = await FnHarness.provision({ workerId: 'w7', provisionEndpoint: `127.0.0.1:${controlPort}`, log: (l) => log.push(l) });
     assert.equal(harness.options.controlEndpoint, `127.0.0.1:${controlPort}`);
-    assert.equal(await harness.run(), 5);
+    assert.equal(await harness.run(), 7);
     assert.deepEqual(workerIds, ['w7', 'w7']);
     // Instructions are answered concurrently: compare in instruction order.
     responses.sort((a, b) => a.instructionId.localeCompare(b.instructionId));
-    assert.deepEqual(responses.map((r) => [r.instructionId, r.response.case ?? 'error']), [['1', 'register'], ['2', 'harnessMonitoringInfos'], ['3', 'error'], ['4', 'error'], ['5', 'error']]);
+    assert.deepEqual(responses.map((r) => [r.instructionId, r.response.case ?? 'error']), [['1', 'register'], ['2', 'harnessMonitoringInfos'], ['3', 'error'], ['4', 'error'], ['5', 'error'], ['6', 'processBundleProgress'], ['7', 'processBundleSplit']]);
+    assert.equal((responses[5]!.response.value as { monitoringInfos: unknown[] }).monitoringInfos.length, 0);
+    assert.equal((responses[6]!.response.value as { primaryRoots: unknown[] }).primaryRoots.length, 0, 'no split happened');
     assert.match(responses[2]!.error, /cannot run transform 'Double' \(beam:transform:pardo:v1\): its DoFn \(none\) is not one of Riffle's/);
     assert.match(responses[3]!.error, /descriptor 'nope' could not be fetched: .*NOT_FOUND/);
     assert.match(responses[4]!.error, /cannot run transform 'Group' \(beam:transform:group_by_key:v1\): the harness does not run this transform yet/, 'an unregistered descriptor is fetched');

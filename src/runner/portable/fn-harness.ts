@@ -10,11 +10,13 @@
  * - `processBundle`: runs the bundle through the descriptor's fused stage (bundle-processor.ts) over the data plane
  *   (data-channel.ts) and answers with the bundle's figures as MonitoringInfos (bundle-metrics.ts); a transform the harness cannot run, or a failing element, is the response's error (the
  *   bundle's outputs are still ended, so the runner does not wait for them) and the runner fails the job;
- * - `processBundleProgress`: the figures so far of a bundle in flight (none for one that is not);
- * - `processBundleSplit`, `finalizeBundle`: not implemented yet — answered with an error.
+ * - `processBundleProgress`: the figures so far of a bundle in flight and its reads' work completed (none for a bundle
+ *   that is not in flight);
+ * - `processBundleSplit`: declined (an empty response: no split happened) — reads are split up front instead;
+ * - `finalizeBundle`: not implemented (sinks commit by write-then-rename, README.md) — answered with an error.
  *
  * Instructions are answered concurrently. Log lines go to the runner's logging service when it provisioned one.
- * Next (README.md): splits of bounded reads (processBundleSplit), bundle finalization.
+ * Next (README.md): dynamic splits of a running read (processBundleSplit), bundle finalization.
  * @example
  *   const harness = await FnHarness.provision({ workerId: 'w1', provisionEndpoint: '127.0.0.1:4000' });
  *   await harness.run();  // until the runner closes the control stream
@@ -230,9 +232,12 @@ export class FnHarness {
       case 'processBundleProgress': {
         // A bundle in flight reports its figures so far; one that ended (or never started here) has nothing running.
         const processor = this.active.get(r.value.instructionId);
-        return ok({ case: 'processBundleProgress', value: { monitoringInfos: processor?.monitoringInfos() ?? [] } });
+        return ok({ case: 'processBundleProgress', value: { monitoringInfos: processor?.progressInfos() ?? [] } });
       }
       case 'processBundleSplit':
+        // Reads are split up front (sdf_split_and_size_restrictions); a bundle is not split while it runs: an empty
+        // response tells the runner no split happened, and the bundle goes on whole.
+        return ok({ case: 'processBundleSplit', value: {} });
       case 'finalizeBundle':
       case 'sampleData':
         return fail(`instruction '${r.case}' is not supported by Riffle's harness yet`);

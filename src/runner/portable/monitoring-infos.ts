@@ -9,7 +9,9 @@
  * - user metrics of a step's functions: counters as `beam:metric:user:sum_int64:v1`, distributions as
  *   `beam:metric:user:distribution_int64:v1`, gauges as `beam:metric:user:latest_int64:v1` (labels `PTRANSFORM`, and
  *   `NAMESPACE` = the step's name, `NAME` = the metric's) — int64 only, because Flink's runner aggregates no other
- *   type: values are rounded.
+ *   type: values are rounded;
+ * - in progress responses only, `beam:metric:ptransform_progress:completed:v1` of a read's restriction (records read
+ *   so far; iterable of doubles).
  *
  * URNs, types and label keys come from the options of Beam's metrics.proto (none typed by hand). Payloads are varints
  * (Beam's VarLongCoder: signed 64-bit LEB128).
@@ -39,6 +41,7 @@ export const METRIC_SPECS = {
   userCounter: spec('USER_SUM_INT64'),
   userDistribution: spec('USER_DISTRIBUTION_INT64'),
   userGauge: spec('USER_LATEST_INT64'),
+  workCompleted: spec('WORK_COMPLETED'),
 };
 
 /** The label keys Riffle sets. */
@@ -90,6 +93,16 @@ export function userDistributionInfo(m: UserMetricName, d: { count: number; sum:
 export function userGaugeInfo(m: UserMetricName, value: number, at: number): MonitoringInfo {
   const s = METRIC_SPECS.userGauge;
   return create(MonitoringInfoSchema, { urn: s.urn, type: s.type, payload: varLongs([at, value]), labels: userLabels(m) });
+}
+
+const progressCoder = coders.iterable(coders.double());
+
+/** The work a transform completed so far in its bundle (a progress report: records of the restriction it reads). */
+export function workCompletedInfo(transform: string, completed: number): MonitoringInfo {
+  const s = METRIC_SPECS.workCompleted;
+  const w = new ByteWriter();
+  progressCoder.encode([completed], w);
+  return create(MonitoringInfoSchema, { urn: s.urn, type: s.type, payload: w.toBytes(), labels: { [METRIC_LABELS.transform]: transform } });
 }
 
 /** What a list of MonitoringInfos says, read back: element counts per PCollection and user metrics by `step/name`. */
