@@ -17,7 +17,7 @@ const root = mkdtempSync(join(tmpdir(), 'riffle-duckdb-writer-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 let files = 0;
 const file = (bytes: Uint8Array): string => { const p = join(root, `f${files++}.parquet`); writeFileSync(p, bytes); return p; };
-const field = (name: string, type: string, nullable = true): SchemaField => ({ name, type, nullable, metadata: {} });
+const field = (name: string, type: string, nullable = true): SchemaField => ({ name, type: type as SchemaField['type'], nullable, metadata: {} });
 
 const fields: SchemaField[] = [
   field('id', 'long', false), field('s', 'string'), field('dbl', 'double'), field('f', 'float'), field('n', 'integer'), field('sh', 'short'),
