@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { JournalStore, openMetadataStore, type DagRecord, type DagRunRecord, type DagRunState, type MetadataStore, type StoreSpec, type TaskInstanceRecord } from '../orchestrator/index.ts';
+import { JournalStore, openMetadataStore, RemoteLogFolder, withRemoteLogs, type DagRecord, type DagRunRecord, type DagRunState, type MetadataStore, type StoreSpec, type TaskInstanceRecord } from '../orchestrator/index.ts';
 import { ApiError } from './api-error.ts';
 import { errorDocumentOf, runRiffle } from './riffle-child.ts';
 
@@ -19,6 +19,8 @@ export interface DagServiceOptions {
   /** The DAG folder the change commands load (relative to the project directory). */
   readonly dagsFolder: string;
   readonly projectDir: string;
+  /** Where task logs were uploaded: read there when the store has none for an attempt (remote-logs.ts). */
+  readonly remoteLogFolder?: string;
 }
 
 /** A DAG's namespace: its `namespace:<name>` tag, else 'default'. */
@@ -31,8 +33,8 @@ export interface DagTaskInfo {
   readonly id: string;
   /** The operator kind (`python`, `pipeline`, `sensor`, `sql`, …). */
   readonly kind: string;
-  readonly upstream: readonly string[];
-  readonly downstream: readonly string[];
+  readonly upstream: string[];
+  readonly downstream: string[];
   readonly triggerRule: string;
   readonly retries: number;
   readonly pool: string;
@@ -46,7 +48,11 @@ export interface DagTaskInfo {
 export type TaskAttempt = TaskInstanceRecord & { readonly value?: unknown };
 
 export class DagService {
-  constructor(private readonly o: DagServiceOptions) {}
+  readonly #remoteLogs: RemoteLogFolder | undefined;
+
+  constructor(private readonly o: DagServiceOptions) {
+    this.#remoteLogs = o.remoteLogFolder !== undefined ? new RemoteLogFolder(o.remoteLogFolder) : undefined;
+  }
 
   /** The directory (absolute) or the URL, as `riffle dag --store` takes it. */
   private storeArg(): string {
@@ -65,7 +71,7 @@ export class DagService {
       store = await openMetadataStore(s);
     }
     try {
-      return await fn(store);
+      return await fn(withRemoteLogs(store, this.#remoteLogs));
     } finally {
       await store.close();
     }
