@@ -156,7 +156,7 @@ async function backfill(ctx: DagCtx, dagId: string, startArg: string, endArg: st
   });
   warnPoolsTooSmall([dag], pools, ctx.io);
   const scheduler = new Scheduler({
-    store, dags: [dag], executor: new ProcessExecutor({ parallelism: parallelism ?? 8 }), scheduleRuns: false, runTypes: ['backfill'], pollMs: 200, storeLocation: storeLocation(ctx.store), pools,
+    store, dags: [dag], executor: new ProcessExecutor({ parallelism: parallelism ?? 8 }), scheduleRuns: false, runTypes: ['backfill'], pollMs: 200, storeLocation: storeLocation(ctx.store), pools, remoteLogs: ctx.remoteLogs,
     onTaskState: ctx.json ? undefined : (ti) => {
       if (ti.state === 'failed' || ti.state === 'up_for_retry') ctx.io.err(`${ti.runId} ${tiName(ti)}: ${ti.state} (try ${ti.tryNumber}) ${firstLine(ti.error)}`);
     },

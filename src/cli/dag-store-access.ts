@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
-  JournalStore, loadDagFolder, openMetadataStore, parseDateIn, parseStoreSpec, requireRun,
-  type Dag, type DagFileError, type DagRunRecord, type MetadataStore, type StoreSpec,
+  JournalStore, loadDagFolder, openMetadataStore, parseDateIn, parseStoreSpec, requireRun, withRemoteLogs,
+  type Dag, type RemoteLogFolder, type DagFileError, type DagRunRecord, type MetadataStore, type StoreSpec,
 } from '../orchestrator/index.ts';
 import { isRiffleError, UsageError } from './cli-error.ts';
 import type { CliIO } from './cli-io.ts';
@@ -22,6 +22,8 @@ export interface DagCtx {
   readonly storeDir: string;
   readonly json: boolean;
   readonly io: CliIO;
+  /** Where ended attempts' logs are uploaded and read back from (project setting remoteLogFolder). */
+  readonly remoteLogs?: RemoteLogFolder;
 }
 
 export const DEFAULT_STORE = '.riffle/orchestrator';
@@ -71,11 +73,11 @@ export const warnTo = (io: CliIO) => (message: string) => io.err(`warning: ${mes
 
 /** Opens the store read-only (queries work while a scheduler holds it). */
 export async function readStore(ctx: DagCtx): Promise<MetadataStore> {
-  if (ctx.store.kind === 'postgres') return openMetadataStore(ctx.store);
+  if (ctx.store.kind === 'postgres') return withRemoteLogs(await openMetadataStore(ctx.store), ctx.remoteLogs);
   if (!existsSync(ctx.storeDir)) {
     throw new UsageError(`no metadata store at ${ctx.storeDir}`, { hint: "run 'riffle scheduler --dags <folder>' (or trigger a run) to create it, or pass --store <path>" });
   }
-  return JournalStore.open({ dir: ctx.storeDir, readOnly: true, onWarning: warnTo(ctx.io) });
+  return withRemoteLogs(await JournalStore.open({ dir: ctx.storeDir, readOnly: true, onWarning: warnTo(ctx.io) }), ctx.remoteLogs);
 }
 
 /** Opens the store for writing; undefined while a scheduler holds it (a PostgreSQL store is never held). */

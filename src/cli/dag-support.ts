@@ -4,7 +4,7 @@
  * and JSON with ISO-8601 times: the store keeps epoch milliseconds, the printed JSON does not).
  */
 import {
-  formatDateIn, resolveParams, type Dag, type DagRunRecord, type ParamValue, type TaskInstanceRecord,
+  formatDateIn, RemoteLogFolder, resolveParams, type Dag, type DagRunRecord, type ParamValue, type TaskInstanceRecord,
 } from '../orchestrator/index.ts';
 import { UsageError } from './cli-error.ts';
 import type { CliIO } from './cli-io.ts';
@@ -29,7 +29,8 @@ export async function dagContext(cmd: Command, io: CliIO, o: { needsStore?: bool
   const defaults = await projectDefaults(cmd, io);
   const storeArg = opts.store ?? defaults.store ?? DEFAULT_STORE;
   const store = o.needsStore === false ? { kind: 'journal' as const, dir: storeArg } : storeSpecOf(storeArg);
-  return { folder: opts.dags ?? defaults.dags ?? 'dags', store, storeDir: store.kind === 'journal' ? store.dir : '', json: opts.json === true, io };
+  const remoteLogs = defaults.remoteLogFolder !== undefined ? new RemoteLogFolder(defaults.remoteLogFolder) : undefined;
+  return { folder: opts.dags ?? defaults.dags ?? 'dags', store, storeDir: store.kind === 'journal' ? store.dir : '', json: opts.json === true, io, ...(remoteLogs && { remoteLogs }) };
 }
 
 /**

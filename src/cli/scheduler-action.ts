@@ -51,7 +51,7 @@ export async function schedulerAction(cmd: Command, io: CliIO): Promise<number> 
   const touched = new Set<string>();
   const started = Date.now();
   const scheduler = new Scheduler({
-    store, dags: dags.values(), executor: new ProcessExecutor({ parallelism: parallelism ?? 8 }), pollMs: pollMs ?? 500, storeLocation: storeLocation(spec), pools, dagsArePausedAtCreation,
+    store, dags: dags.values(), executor: new ProcessExecutor({ parallelism: parallelism ?? 8 }), pollMs: pollMs ?? 500, storeLocation: storeLocation(spec), pools, dagsArePausedAtCreation, remoteLogs: ctx.remoteLogs,
     beforePass: storeDir === undefined ? undefined : async () => {
       await drainInbox(storeDir, store, dags, (message, error) => io.err(error ? `${message}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` : message));
     },

@@ -7,6 +7,7 @@ import { ExitCode, UsageError } from './cli-error.ts';
 import type { CliIO } from './cli-io.ts';
 import type { Command } from './command-kit.ts';
 import { packageVersion } from './program.ts';
+import { projectDefaults } from './project-defaults.ts';
 import { formatTable } from './table.ts';
 
 const DEFAULT_DIR = '.riffle/server';
@@ -56,12 +57,13 @@ export async function serveAction(c: Command, io: CliIO): Promise<number> {
   if (o.dags !== undefined && o.dags.trim() === '') throw new UsageError('--dags takes a folder');
   const project = resolve(io.cwd, o.project ?? '.');
   if (!statSync(project, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--project ${o.project ?? '.'}: no such directory`, { hint: 'give the directory that holds the pipeline modules' });
+  const { remoteLogFolder } = await projectDefaults(c, io);
   const server = await startRiffleServer({
     dir: dirOf(o, io), projectDir: project, ...(port !== undefined ? { port } : {}), ...(o.host !== undefined ? { host: o.host } : {}),
     ...(o.store !== undefined ? { store: o.store } : {}), ...(o.dags !== undefined ? { dags: o.dags } : {}), ...(adminToken !== undefined ? { adminToken } : {}),
     ...(o.alerts !== undefined ? { alerts: resolve(io.cwd, o.alerts) } : {}), ...(o.qualityStore !== undefined ? { qualityStore: resolve(io.cwd, o.qualityStore) } : {}),
     ...(o.dataDocs !== undefined ? { dataDocs: resolve(io.cwd, o.dataDocs) } : {}), ...(o.bus !== undefined ? { bus: o.bus, ...(io.env.RIFFLE_BUS_TOKEN !== undefined ? { busToken: io.env.RIFFLE_BUS_TOKEN } : {}) } : {}),
-    ...(o.tables !== undefined ? { tables: resolve(io.cwd, o.tables) } : {}),
+    ...(o.tables !== undefined ? { tables: resolve(io.cwd, o.tables) } : {}), ...(remoteLogFolder !== undefined ? { remoteLogFolder } : {}),
     version: packageVersion(), log: (line) => io.err(`riffle server: ${line}`),
   });
   const stopped = new Promise<NodeJS.Signals>((done) => {

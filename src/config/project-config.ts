@@ -45,6 +45,11 @@ export const projectConfigSchema = z.strictObject({
   store: z.string().min(1).optional(),
   /** The DAG folder (riffle dag, scheduler). */
   dags: z.string().min(1).optional(),
+  /**
+   * Where task logs are uploaded when an attempt ends, and read from when the metadata store has none (riffle
+   * scheduler, dag logs, server): an s3://, az:// or abfss:// URL (Airflow's remote_base_log_folder).
+   */
+  remoteLogFolder: z.string().regex(/^(s3|s3a|az|azure|abfs|abfss):\/\/[^/]+/i, { message: 'expected an object-store URL such as s3://bucket/logs or az://container/logs' }).optional(),
   /** Where runs keep their checkpoints. */
   checkpointDir: z.string().min(1).optional(),
   /** Where dead letters go by default (riffle run). */
@@ -61,6 +66,7 @@ export const projectConfigSchema = z.strictObject({
 export interface ProjectConfig {
   readonly store?: string;
   readonly dags?: string;
+  readonly remoteLogFolder?: string;
   readonly checkpointDir?: string;
   readonly deadLetterDir?: string;
   readonly workers?: number;
@@ -82,6 +88,7 @@ export interface ResolvedProjectConfig {
 export const PROJECT_CONFIG_ENV: Readonly<Record<ProjectConfigKey, readonly string[]>> = {
   store: ['RIFFLE_STORE', 'RIFFLE_ORCHESTRATOR_STORE'],
   dags: ['RIFFLE_DAGS'],
+  remoteLogFolder: ['RIFFLE_REMOTE_LOG_FOLDER'],
   checkpointDir: ['RIFFLE_CHECKPOINT_DIR'],
   deadLetterDir: ['RIFFLE_DEAD_LETTER_DIR'],
   workers: ['RIFFLE_WORKERS'],
@@ -118,6 +125,7 @@ export async function loadProjectConfig(o: { cwd: string; env: NodeJS.ProcessEnv
     const fromFile: ProjectConfig = {
       ...(parsed.store !== undefined && { store: path(parsed.store)! }),
       ...(parsed.dags !== undefined && { dags: path(parsed.dags)! }),
+      ...(parsed.remoteLogFolder !== undefined && { remoteLogFolder: parsed.remoteLogFolder }),
       ...(parsed.checkpointDir !== undefined && { checkpointDir: path(parsed.checkpointDir)! }),
       ...(parsed.deadLetterDir !== undefined && { deadLetterDir: path(parsed.deadLetterDir)! }),
       ...(parsed.workers !== undefined && { workers: parsed.workers }),

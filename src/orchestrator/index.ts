@@ -20,6 +20,7 @@ export { taskInstanceId, FINAL_TASK_STATES } from './metadata-store.ts';
 export { JournalStore, type JournalStoreOptions } from './journal-store.ts';
 export { checkJournalStore, repairJournalStore, type StoreCheckReport, type StoreRepairReport } from './store-check.ts';
 export { PostgresStore, type PostgresStoreOptions } from './postgres-store.ts';
+export { RemoteLogFolder, withRemoteLogs } from './remote-logs.ts';
 export { parseStoreSpec, parsePostgresUrl, openMetadataStore, type StoreSpec, type PostgresLocation } from './store-url.ts';
 export { Scheduler, type SchedulerOptions } from './scheduler.ts';
 export { ProcessExecutor, InlineExecutor, type Executor, type ProcessExecutorOptions } from './executor.ts';

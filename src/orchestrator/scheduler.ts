@@ -31,7 +31,8 @@ import { handBack, recordOutcome, type StartedAttempt } from './attempt-outcome.
 import type { Dag } from './dag.ts';
 import { SchedulerError } from './errors.ts';
 import type { AttemptSpec, Executor } from './executor.ts';
-import { taskInstanceId, type ClaimRequest, type DagRunRecord, type DagRunType, type MetadataStore, type TaskInstanceRecord } from './metadata-store.ts';
+import { taskInstanceId, type ClaimRequest, type DagRunRecord, type DagRunType, type MetadataStore, type TaskInstanceKey, type TaskInstanceRecord } from './metadata-store.ts';
+import type { RemoteLogFolder } from './remote-logs.ts';
 import { advanceRun } from './run-advancer.ts';
 import { createDueRuns, startQueuedRuns } from './run-creation.ts';
 import type { SchedulerContext } from './scheduler-context.ts';
@@ -67,6 +68,8 @@ export interface SchedulerOptions {
    * worker whose scheduler died records its outcome there (without it, such a worker's attempt is handed back).
    */
   storeLocation?: string;
+  /** Where ended attempts' logs are uploaded (project setting `remoteLogFolder`): see remote-logs.ts. */
+  remoteLogs?: RemoteLogFolder;
   /** Called after every task instance state change the scheduler makes. */
   onTaskState?: (ti: TaskInstanceRecord) => void;
   now?: () => number;
@@ -385,10 +388,25 @@ export class Scheduler {
       if (log) await this.store.appendLog(a.key, a.tryNumber, log);
       if (a.handBack && outcome.state === 'failed') await handBack(this.ctx, a, a.handBack);
       else await recordOutcome(this.ctx, a, outcome);
+      await this.uploadLog(a.key, a.tryNumber);
       this.active.delete(attemptId);
       this.ledger?.remove(a.key, a.tryNumber);
       this.executor.release?.(attemptId);
     }));
+  }
+
+  /**
+   * Uploads an ended attempt's log to the remote log folder, when one is set. A failed upload does not change the
+   * attempt's outcome: it is noted at the end of the local log (which keeps the text).
+   */
+  private async uploadLog(key: TaskInstanceKey, tryNumber: number): Promise<void> {
+    const folder = this.opts.remoteLogs;
+    if (folder === undefined) return;
+    try {
+      await folder.upload(key, tryNumber, await this.store.readLog(key, tryNumber));
+    } catch (e) {
+      await this.store.appendLog(key, tryNumber, `[riffle] the log was not uploaded to ${folder.url}: ${(e as Error).message}\n`).catch(() => undefined);
+    }
   }
 
   // ---- 5. claim and start ----

@@ -41,6 +41,8 @@ export interface RiffleServerOptions {
   readonly store?: string;
   /** The DAG folder, relative to the project directory (default dags). */
   readonly dags?: string;
+  /** Where task logs were uploaded (project setting remoteLogFolder): the log route reads them there when the store has none. */
+  readonly remoteLogFolder?: string;
   /** Added as an admin token when the server starts ($RIFFLE_ADMIN_TOKEN). */
   readonly adminToken?: string;
   readonly version?: string;
@@ -83,7 +85,7 @@ export async function startRiffleServer(o: RiffleServerOptions): Promise<RiffleS
   const tokens = new TokenStore(paths.tokens);
   const seededAdmin = o.adminToken !== undefined && o.adminToken !== '' ? tokens.seedAdmin(o.adminToken) : undefined;
   const storeArg = o.store ?? paths.orchestrator;
-  const dags = new DagService({ storeArg, store: parseStoreSpec(storeArg), dagsFolder: o.dags ?? 'dags', projectDir });
+  const dags = new DagService({ storeArg, store: parseStoreSpec(storeArg), dagsFolder: o.dags ?? 'dags', projectDir, ...(o.remoteLogFolder !== undefined ? { remoteLogFolder: o.remoteLogFolder } : {}) });
   // The metrics read the jobs, which report finished jobs to the metrics: the manager is created second.
   const created: { jobs?: JobManager; bus?: BusService } = {};
   const metrics = await createRiffleMetrics({
