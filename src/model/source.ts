@@ -40,6 +40,16 @@ export interface SourceBatch<T> {
  * A finite source. It can split itself into parts read independently (and later in parallel), and it reads as an async
  * sequence of batches; the engine moves each batch through the fused stage synchronously.
  */
+/**
+ * What a source still has to read, as it knows it without a request of its own (reported on the runner's step
+ * metrics timer, never per element): Kafka's end offsets minus its position, a bus subscription's unacked messages
+ * (`elements`), a Delta read's data files not yet read (`bytes`).
+ */
+export interface SourceBacklog {
+  readonly amount: number;
+  readonly unit: 'elements' | 'bytes';
+}
+
 export interface BoundedSource<T> {
   readonly kind: 'bounded';
   /** A short description for plans and errors, e.g. `csv(data/*.csv)`. */
@@ -56,6 +66,8 @@ export interface BoundedSource<T> {
    */
   readonly orderedParts?: boolean;
   read(signal?: AbortSignal): AsyncIterable<SourceBatch<T>>;
+  /** Optional: what the read has left (SourceBacklog); undefined when it does not know. */
+  backlog?(): SourceBacklog | undefined;
   /**
    * Optional (checkpoints, issue 14): reads on from a `position` that one of this source's batches carried — the
    * batches after that one, exactly as `read` would have gone on. A source without it is resumed by reading it again
@@ -103,6 +115,8 @@ export interface UnboundedReader<T, P> {
    * be late), as in Flink's `withIdleness`. Asked after a poll that returned nothing.
    */
   idle?(): boolean;
+  /** Optional: what is left to read that the reader knows of (SourceBacklog); undefined when it does not know. */
+  backlog?(): SourceBacklog | undefined;
   close(): Promise<void>;
 }
 

@@ -141,7 +141,7 @@ export function openJobEvents(path: string, graph: PipelineGraph, now: () => num
       write({ type: 'progress', at: t, elementsRead, sourcesDone, sources, bytesEstimated, phase, ...(step !== undefined ? { step } : {}), elementsProcessed, deadLetters });
     },
     steps(list) {
-      write({ type: 'steps', at: now(), steps: list.map(({ step, elementsIn, elementsOut, errors, droppedLate, inputWatermark, outputWatermark }) => ({ step, elementsIn, elementsOut, errors, droppedLate, inputWatermark, outputWatermark })) });
+      write({ type: 'steps', at: now(), steps: list.map(({ step, elementsIn, elementsOut, errors, droppedLate, inputWatermark, outputWatermark, backlog }) => ({ step, elementsIn, elementsOut, errors, droppedLate, inputWatermark, outputWatermark, ...(backlog !== undefined ? { backlog } : {}) })) });
     },
     result(r) {
       write({

@@ -6,7 +6,8 @@
  * - `riffle_job_progress_elements{job,kind}`: a running job's elements read / emitted so far (its live progress);
  * - `riffle_step_elements{job,step,direction}`, `riffle_step_errors`, `riffle_step_dropped_late`,
  *   `riffle_step_throughput{job,step,direction}` (elements/s), `riffle_step_watermark_seconds` and
- *   `riffle_step_watermark_lag_seconds{job,step}`: running jobs' live step figures, set at each scrape (so a job's
+ *   `riffle_step_watermark_lag_seconds{job,step}`, `riffle_step_backlog{job,step,unit}` (read steps whose source
+ *   tells it: elements or bytes left): running jobs' live step figures, set at each scrape (so a job's
  *   series go when it ends), at most MAX_STEP_SERIES_STEPS steps per job;
  * - `riffle_pool_slots_used{pool}` and `riffle_bus_backlog{topic,subscription}` when the server has pools / a bus;
  * - `riffle_dag_runs{dag,state}` and `riffle_task_instances{state}`: the orchestrator store's runs and task instances;
@@ -47,6 +48,9 @@ export interface LiveStepFigures {
   /** Event-time ms of the output watermark (finite), else null. */
   readonly watermark: number | null;
   readonly watermarkLagMs: number | null;
+  /** A read step's backlog (SourceBacklog), null when its source does not tell it. */
+  readonly backlog?: number | null;
+  readonly backlogUnit?: 'elements' | 'bytes' | null;
 }
 
 /** Steps of one job that get series (a bound on the labels a huge graph can make). */
@@ -93,9 +97,10 @@ export async function createRiffleMetrics(options: RiffleMetricsOptions = {}): P
   const stepRate = new prom.Gauge({ name: 'riffle_step_throughput', help: "Elements a second into / out of a running job's step (last interval).", labelNames: ['job', 'step', 'direction'], registers });
   const stepWatermark = new prom.Gauge({ name: 'riffle_step_watermark_seconds', help: "A running job's step output watermark (event time, Unix seconds).", labelNames: ['job', 'step'], registers });
   const stepLag = new prom.Gauge({ name: 'riffle_step_watermark_lag_seconds', help: "Processing time minus a running job's step output watermark.", labelNames: ['job', 'step'], registers });
+  const stepBacklog = new prom.Gauge({ name: 'riffle_step_backlog', help: "What a running job's read step has left to read, as its source tells it (unit: elements or bytes); absent where unknown.", labelNames: ['job', 'step', 'unit'], registers });
   const poolSlots = new prom.Gauge({ name: 'riffle_pool_slots_used', help: 'Slots of an orchestrator pool that queued and running task instances take.', labelNames: ['pool'], registers });
   const busBacklog = new prom.Gauge({ name: 'riffle_bus_backlog', help: "Messages of a bus topic a subscription has not acknowledged.", labelNames: ['topic', 'subscription'], registers });
-  const live = [stepElements, liveErrors, stepLate, stepRate, stepWatermark, stepLag, poolSlots, busBacklog];
+  const live = [stepElements, liveErrors, stepLate, stepRate, stepWatermark, stepLag, stepBacklog, poolSlots, busBacklog];
   if (options.processMetrics !== false) prom.collectDefaultMetrics({ register: registry, prefix: 'riffle_' });
 
   const gauges: StateGauges = {
@@ -126,6 +131,7 @@ export async function createRiffleMetrics(options: RiffleMetricsOptions = {}): P
         if (s.outPerSecond !== null) stepRate.set({ job, step, direction: 'out' }, s.outPerSecond);
         if (s.watermark !== null) stepWatermark.set({ job, step }, s.watermark / 1000);
         if (s.watermarkLagMs !== null) stepLag.set({ job, step }, s.watermarkLagMs / 1000);
+        if (s.backlog !== undefined && s.backlog !== null && s.backlogUnit) stepBacklog.set({ job, step, unit: s.backlogUnit }, s.backlog);
       }
     },
     pools(rows) {

@@ -109,7 +109,8 @@ const stepMetricsSchema = z.object({
   ...watermarkFields,
   inPerSecond: z.number().nullable().openapi({ description: 'elements a second into the step over the last interval (live only)' }),
   outPerSecond: z.number().nullable(),
-  backlog: z.number().nullable().openapi({ description: 'elements waiting for the step, where the runner knows it (the local runner does not: null)' }),
+  backlog: z.number().nullable().openapi({ description: "what a running job's read step has left to read, as its source tells it (Kafka: records behind the partitions' ends; a bus subscription: unacked messages not read yet; a Delta read: bytes of data files not read yet); null where unknown (other sources, other steps) and once the job ended" }),
+  backlogUnit: z.enum(['elements', 'bytes']).nullable().openapi({ description: "backlog's unit; null with it" }),
   live: z.boolean().openapi({ description: 'true: a live snapshot of a running job; false: the final counts' }),
   at: isoTime.nullable().openapi({ description: 'when the live snapshot was taken' }),
 }).openapi('StepMetrics');
@@ -126,6 +127,7 @@ export const StepHistorySchema = z.object({
     points: z.array(z.object({
       at: isoTime, elementsIn: z.number(), elementsOut: z.number(), errors: z.number(), droppedLate: z.number(), ...watermarkFields,
       inPerSecond: z.number().nullable(), outPerSecond: z.number().nullable(),
+      backlog: z.number().nullable(), backlogUnit: z.enum(['elements', 'bytes']).nullable(),
     })),
   })),
 }).openapi('StepHistory');

@@ -16,7 +16,9 @@ export interface StepFigures {
   watermarkLagMs: number | null;
   inPerSecond: number | null;
   outPerSecond: number | null;
+  /** A read step's backlog while the job runs (its source's SourceBacklog), null when unknown or once ended. */
   backlog: number | null;
+  backlogUnit: 'elements' | 'bytes' | null;
   live: boolean;
   at: string | null;
 }
@@ -31,7 +33,7 @@ export function watermarkOf(wm: number | null): { watermark: string | null; inpu
 }
 
 export function pointJson(p: StepPoint) {
-  return { at: iso(p.at), elementsIn: p.elementsIn, elementsOut: p.elementsOut, errors: p.errors, droppedLate: p.droppedLate, ...watermarkOf(p.outputWatermark), watermarkLagMs: p.watermarkLagMs, inPerSecond: p.inPerSecond, outPerSecond: p.outPerSecond };
+  return { at: iso(p.at), elementsIn: p.elementsIn, elementsOut: p.elementsOut, errors: p.errors, droppedLate: p.droppedLate, ...watermarkOf(p.outputWatermark), watermarkLagMs: p.watermarkLagMs, inPerSecond: p.inPerSecond, outPerSecond: p.outPerSecond, backlog: p.backlog, backlogUnit: p.backlogUnit };
 }
 
 export function jobGraphOf(events: readonly JobEvent[], history: StepHistory) {
@@ -49,7 +51,7 @@ export function jobGraphOf(events: readonly JobEvent[], history: StepHistory) {
       elementsIn: counts.elementsIn, elementsOut: counts.elementsOut, errors: counts.errors, droppedLate: counts.droppedLate,
       ...watermarkOf(p?.outputWatermark ?? null), watermarkLagMs: m !== undefined ? null : (p?.watermarkLagMs ?? null),
       inPerSecond: m !== undefined ? null : (p?.inPerSecond ?? null), outPerSecond: m !== undefined ? null : (p?.outPerSecond ?? null),
-      backlog: null, live: m === undefined, at: p !== undefined ? iso(p.at) : null,
+      backlog: m !== undefined ? null : (p?.backlog ?? null), backlogUnit: m !== undefined ? null : (p?.backlogUnit ?? null), live: m === undefined, at: p !== undefined ? iso(p.at) : null,
     };
   };
   return {

@@ -19,6 +19,9 @@ export interface StepPoint {
   /** Elements a second into and out of the step since the previous point (null at the first). */
   readonly inPerSecond: number | null;
   readonly outPerSecond: number | null;
+  /** A read step's backlog as its source told it (elements or bytes left), null when it does not know. */
+  readonly backlog: number | null;
+  readonly backlogUnit: 'elements' | 'bytes' | null;
 }
 
 /** Event-time ms at or past which a watermark is "the end of the input" (end of the global window). */
@@ -45,6 +48,7 @@ export class StepHistory {
         at, elementsIn: s.elementsIn, elementsOut: s.elementsOut, errors: s.errors, droppedLate: s.droppedLate, outputWatermark: wm,
         watermarkLagMs: wm === null || wm >= WATERMARK_END ? null : Math.max(0, at - wm),
         inPerSecond: rate(s.elementsIn, prev?.elementsIn), outPerSecond: rate(s.elementsOut, prev?.elementsOut),
+        backlog: s.backlog?.amount ?? null, backlogUnit: s.backlog?.unit ?? null,
       });
       if (list.length > this.capacity) list.splice(0, list.length - this.capacity);
     }

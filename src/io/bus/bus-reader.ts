@@ -9,6 +9,7 @@ import {
   MIN_TIMESTAMP,
   type ErrorRecord,
   type Instant,
+  type SourceBacklog,
   type SourceBatch,
   type UnboundedReader,
 } from '../../model/index.ts';
@@ -35,6 +36,7 @@ export class BusReader<T> implements UnboundedReader<T, BusReadPosition> {
   private taken = 0;
   private wm: Instant = MIN_TIMESTAMP;
   private ended = false;
+  private lastBacklog: number | undefined;
   private readonly seen = new Map<string, number>();
   private readonly bus: Bus;
   /** Counts, for tests and reports. */
@@ -110,6 +112,12 @@ export class BusReader<T> implements UnboundedReader<T, BusReadPosition> {
 
   watermark(): Instant {
     return this.ended ? MAX_TIMESTAMP : this.wm;
+  }
+
+  /** Unacked messages of the subscription not read yet, as of the last poll's statistics (no request of its own). */
+  backlog(): SourceBacklog | undefined {
+    if (this.ended) return { amount: 0, unit: 'elements' };
+    return this.lastBacklog === undefined ? undefined : { amount: this.lastBacklog, unit: 'elements' };
   }
 
   async next(waitMs: number): Promise<SourceBatch<T> | null> {
@@ -282,7 +290,10 @@ export class BusReader<T> implements UnboundedReader<T, BusReadPosition> {
     const now = Date.now();
     // Acking at checkpoints, the messages this reader holds are read (their event times counted when read): when
     // they are the whole backlog, it is empty for the estimate. (With 'end' they hold the watermark on purpose.)
-    const onlyHeld = this.o.ack === 'checkpoint' && s !== undefined && s.backlogMessages <= new Set(this.toAck.map((m) => m.id)).size;
+    const heldNow = new Set(this.toAck.map((m) => m.id)).size;
+    const onlyHeld = this.o.ack === 'checkpoint' && s !== undefined && s.backlogMessages <= heldNow;
+    // The backlog for the step metrics: unacked messages this reader has not read yet (from this same answer).
+    this.lastBacklog = s === undefined ? undefined : Math.max(0, s.backlogMessages - heldNow);
     let estimate = s?.oldestUnackedAge !== undefined && !onlyHeld ? now - s.oldestUnackedAge - this.o.allowedSkewMs : now - this.o.allowedSkewMs;
     if (batchMin !== undefined && batchMin < estimate) estimate = batchMin;
     if (estimate > this.wm) this.wm = estimate;

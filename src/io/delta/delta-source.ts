@@ -4,7 +4,7 @@
  * pruned by partition values and statistics (`where`), and each remaining data file is one split.
  */
 import type { DataFile, DeltaValue, Predicate, TableSchema, Term } from '../../lakehouse/index.ts';
-import { ConfigError, RiffleError, type BoundedSource, type SourceBatch } from '../../model/index.ts';
+import { ConfigError, RiffleError, type BoundedSource, type SourceBacklog, type SourceBatch } from '../../model/index.ts';
 import { read as readTransform, type ReadTransform } from '../../transforms/index.ts';
 import { lakehouse } from './lakehouse-module.ts';
 import { DeltaBatchSource } from './delta-batch-source.ts';
@@ -62,6 +62,8 @@ export class DeltaSource implements BoundedSource<DeltaRow> {
   readonly options: DeltaReadOptions;
   #plan: Promise<Plan> | undefined;
   #columns: readonly string[] | undefined;
+  /** Bytes of data files a read in progress has not finished; undefined before it starts. */
+  #left: number | undefined;
 
   constructor(path: string, options: DeltaReadOptions = {}, plan?: Plan) {
     this.path = tableLocation(path);
@@ -70,6 +72,11 @@ export class DeltaSource implements BoundedSource<DeltaRow> {
       this.#plan = Promise.resolve(plan);
       this.#columns = plan.columns;
     }
+  }
+
+  /** The bytes of the data files not read yet (the file in progress whole), once the read started (SourceBacklog). */
+  backlog(): SourceBacklog | undefined {
+    return this.#left === undefined ? undefined : { amount: this.#left, unit: 'bytes' };
   }
 
   /** The columns of the rows read: declared (`columns`), else the table's once planned (for lineage; FieldNamedSource). */
@@ -151,9 +158,14 @@ export class DeltaSource implements BoundedSource<DeltaRow> {
       drop = at.rows;
     }
     const { readDataFile } = await lakehouse.load();
+    // Bytes of the data files not finished yet (the one in progress counts whole), for backlog().
+    const sizes = plan.files.map((f) => f.size);
+    let left = sizes.slice(first).reduce((n, b) => n + b, 0);
+    this.#left = left;
     for (let i = first; i < plan.files.length; i++) {
       const file = plan.files[i]!;
       signal?.throwIfAborted();
+      if (i > first) this.#left = left -= sizes[i - 1]!;
       let rowsRead = i === first ? drop : 0;
       let skip = i === first ? drop : 0;
       // One row group at a time: only the projected and filtered columns are decoded; rows failing `where` are
@@ -175,6 +187,7 @@ export class DeltaSource implements BoundedSource<DeltaRow> {
         }
       }
     }
+    this.#left = 0;
   }
 }
 

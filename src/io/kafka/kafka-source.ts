@@ -22,6 +22,7 @@ import {
   MAX_TIMESTAMP,
   type ErrorRecord,
   type Instant,
+  type SourceBacklog,
   type SourceBatch,
   type SourceContext,
   type UnboundedReader,
@@ -117,6 +118,8 @@ export class KafkaReader<V = unknown, K = string> implements UnboundedReader<Kaf
   private returned = new Map<string, bigint>();
   /** End offsets of a bounded read. */
   private readonly endOffsets = new Map<string, bigint>();
+  /** Each partition's end (high watermark, or last stable offset read_committed) as the last fetch answered it. */
+  private readonly logEnds = new Map<string, bigint>();
   private readonly done = new Set<string>();
   private watermarks!: PartitionWatermarks;
   private topicIds = new Map<string, string>();
@@ -244,6 +247,26 @@ export class KafkaReader<V = unknown, K = string> implements UnboundedReader<Kaf
    * so on N workers the other workers' partitions drive the watermark (as one reader's other partitions do). Never
    * with `logAppend` (idle partitions advance with the broker's clock instead).
    */
+  /**
+   * Records behind the assigned partitions' ends as the last fetches answered them (Σ end − next offset; a bounded
+   * read's end offsets cap them); undefined before any fetch answered. No request of its own.
+   */
+  backlog(): SourceBacklog | undefined {
+    let behind = 0n;
+    let known = false;
+    for (const r of this.assigned) {
+      if (this.done.has(r.key)) { known = true; continue; }
+      const logEnd = this.logEnds.get(r.key);
+      const next = this.fetchOffsets.get(r.key);
+      if (logEnd === undefined || next === undefined) continue;
+      known = true;
+      const end = this.endOffsets.get(r.key);
+      const until = end !== undefined && end < logEnd ? end : logEnd;
+      if (until > next) behind += until - next;
+    }
+    return known ? { amount: Number(behind), unit: 'elements' } : undefined;
+  }
+
   idle(): boolean {
     if (this.o.timestampPolicy === 'logAppend') return false;
     const now = Date.now();
@@ -389,6 +412,7 @@ export class KafkaReader<V = unknown, K = string> implements UnboundedReader<Kaf
           this.fetchOffsets.set(key, next);
           if (maxTs > Number.NEGATIVE_INFINITY) this.watermarks.observe(key, maxTs, now);
           const stable = this.o.readCommitted ? p.lastStableOffset : p.highWatermark;
+          this.logEnds.set(key, stable);
           this.watermarks.setCaughtUp(key, next >= stable);
           if (end !== undefined && next >= end) {
             this.done.add(key);

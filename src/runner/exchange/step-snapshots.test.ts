@@ -1,4 +1,5 @@
-// Step figures across workers: counters summed, watermarks the least of the workers' (none while any has none).
+// Step figures across workers: counters summed, watermarks the least of the workers' (none while any has none),
+// a read's backlog summed over the workers that tell one.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeStepSnapshots, sumStepSnapshots } from './step-snapshots.ts';
@@ -14,5 +15,14 @@ describe('step snapshots on workers', () => {
       { step: 'Write', elementsIn: 7, elementsOut: 5, errors: 2, droppedLate: 0, inputWatermark: null, outputWatermark: null },
     ]);
     assert.equal(a.stepMetrics, 1);
+  });
+
+  it("sum a read's backlog over the workers that tell one", () => {
+    const a = encodeStepSnapshots([{ ...s('Read', 5, 1), backlog: { amount: 40, unit: 'elements' } }]);
+    const b = encodeStepSnapshots([{ ...s('Read', 5, 1), backlog: { amount: 2, unit: 'elements' } }]);
+    const c = encodeStepSnapshots([s('Read', 5, 1)]);
+    assert.deepEqual(sumStepSnapshots([a, b, c])[0]!.backlog, { amount: 42, unit: 'elements' });
+    assert.equal(sumStepSnapshots([c])[0]!.backlog, undefined);
+    assert.deepEqual(sumStepSnapshots([encodeStepSnapshots([{ ...s('Read', 1, 1), backlog: { amount: 9, unit: 'bytes' } }])])[0]!.backlog, { amount: 9, unit: 'bytes' });
   });
 });

@@ -710,7 +710,10 @@ class Execution implements EngineLoop {
 
   private stepSnapshots(): StepSnapshot[] {
     const wm = (t: number) => (t <= MIN_TIMESTAMP ? null : Math.min(t, MAX_TIMESTAMP));
-    return this.ops.map((op) => ({ step: op.name, elementsIn: op.elementsIn, elementsOut: op.elementsOut, errors: op.errors, droppedLate: op.droppedLate, inputWatermark: wm(op.inputWatermark), outputWatermark: wm(op.outputWatermark) }));
+    return this.ops.map((op) => {
+      const backlog = op instanceof SourceOp ? backlogOf(op) : undefined;
+      return { step: op.name, elementsIn: op.elementsIn, elementsOut: op.elementsOut, errors: op.errors, droppedLate: op.droppedLate, inputWatermark: wm(op.inputWatermark), outputWatermark: wm(op.outputWatermark), ...(backlog ? { backlog } : {}) };
+    });
   }
 
   private stepMetrics(): StepMetrics[] {
@@ -722,5 +725,15 @@ class Execution implements EngineLoop {
       droppedLate: op.droppedLate,
       errors: op.errors,
     }));
+  }
+}
+
+/** A read's backlog from its source or reader; a throwing or odd answer counts as unknown (figures must not fail a run). */
+function backlogOf(op: SourceOp): { amount: number; unit: 'elements' | 'bytes' } | undefined {
+  try {
+    const b = op.backlog?.();
+    return b !== undefined && Number.isFinite(b.amount) && b.amount >= 0 && (b.unit === 'elements' || b.unit === 'bytes') ? { amount: b.amount, unit: b.unit } : undefined;
+  } catch {
+    return undefined;
   }
 }

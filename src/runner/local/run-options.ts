@@ -114,4 +114,6 @@ export interface StepSnapshot {
   /** Where the step's input and output watermarks are (MAX_TIMESTAMP once its input ended), null before any. */
   readonly inputWatermark: number | null;
   readonly outputWatermark: number | null;
+  /** A read step's backlog, when its source or reader tells it (SourceBacklog: elements or bytes left); absent else. */
+  readonly backlog?: { readonly amount: number; readonly unit: 'elements' | 'bytes' };
 }

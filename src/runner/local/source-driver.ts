@@ -79,6 +79,7 @@ export class SourceDriver {
       });
     }
     const batches = from !== undefined ? source.readFrom!(from, signal) : source.read(signal);
+    if (typeof source.backlog === 'function') op.backlog = () => source.backlog!();
     op.position = { kind: 'bounded', ...(from !== undefined ? { from } : {}), skip };
     for await (const read of batches) {
       if (signal.aborted) return;
@@ -127,6 +128,7 @@ export class SourceDriver {
       checkpoints: this.loop.checkpointing === true,
     });
     if (reader.finalizeCheckpoint !== undefined) op.finalize = (p) => reader.finalizeCheckpoint!(p);
+    if (typeof reader.backlog === 'function') op.backlog = () => reader.backlog!();
     op.position = { kind: 'unbounded', position: reader.position(), watermark: op.outputWatermark };
     let ended = false;
     try {

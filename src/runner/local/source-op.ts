@@ -1,4 +1,4 @@
-import type { BoundedWindow, Instant, PaneInfo } from '../../model/index.ts';
+import type { BoundedWindow, Instant, PaneInfo, SourceBacklog } from '../../model/index.ts';
 import { Operator } from './operator.ts';
 
 /**
@@ -26,6 +26,8 @@ export class SourceOp extends Operator {
   resumeFrom: SourcePosition | undefined;
   /** Acknowledges a completed checkpoint's position upstream (an unbounded reader's `finalizeCheckpoint`). */
   finalize: ((position: unknown) => Promise<void>) | undefined;
+  /** What the read has left, when its source or reader tells (`backlog()`; asked on the step metrics timer). */
+  backlog: (() => SourceBacklog | undefined) | undefined;
   /** An unbounded reader reported itself idle (`UnboundedReader.idle`): its stage tells its channels so. */
   idle = false;
   /**
