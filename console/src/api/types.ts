@@ -35,7 +35,9 @@ export interface StepMetrics {
   watermarkLagMs?: number | null;
   inPerSecond?: number | null;
   outPerSecond?: number | null;
+  /** A read step's backlog while the job runs, as its source tells it; null where unknown. */
   backlog?: number | null;
+  backlogUnit?: 'elements' | 'bytes' | null;
   /** A live snapshot of a running job (true) or the final counts (false). */
   live?: boolean;
   at?: string | null;

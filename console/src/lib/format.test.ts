@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ago, between, bytes, count, duration, rate, time } from './format.ts';
+import { ago, backlog, between, bytes, count, duration, rate, time } from './format.ts';
 
 describe('console formatting', () => {
   it('counts', () => {
@@ -30,5 +30,8 @@ describe('console formatting', () => {
   });
   it('bytes', () => {
     assert.deepEqual([512, 1536, 3.2 * 1024 * 1024, 200 * 1024 ** 3].map(bytes), ['512 B', '1.5 KiB', '3.2 MiB', '200 GiB']);
+  });
+  it('backlog', () => {
+    assert.deepEqual([backlog(1250, 'elements'), backlog(1536, 'bytes'), backlog(null, null), backlog(5, null)], ['1.3k', '1.5 KiB', '–', '–']);
   });
 });

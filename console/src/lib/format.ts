@@ -82,3 +82,9 @@ export function bytes(n: number | null | undefined): string {
   }
   return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }
+
+/** A read step's backlog: elements as a count, bytes as a size; '–' when unknown. */
+export function backlog(amount: number | null | undefined, unit: 'elements' | 'bytes' | null | undefined): string {
+  if (amount === null || amount === undefined || !unit) return '–';
+  return unit === 'bytes' ? bytes(amount) : count(amount);
+}

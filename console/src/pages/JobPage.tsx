@@ -9,7 +9,7 @@ import { ErrorBox, KeyValues, Missing, PageHeader, StateBadge } from '../compone
 import { FlowGraph } from '../components/FlowGraph.tsx';
 import { TimeSeries } from '../components/TimeSeries.tsx';
 import { canAct, useSession } from '../components/session.ts';
-import { ago, between, count, duration, rate, time } from '../lib/format.ts';
+import { ago, backlog, between, count, duration, rate, time } from '../lib/format.ts';
 import { href } from '../lib/route.ts';
 import { usePoll } from '../lib/use-poll.ts';
 import { elkInput, StepHistory, stepLook } from '../jobs/graph-model.ts';
@@ -54,7 +54,7 @@ export function JobPage({ id }: { id: string }) {
       label: (
         <div className="step-node" data-step={name}>
           <div className="step-name" title={name}>{name}</div>
-          <div className="step-meta"><span>{s?.kind}</span><span>{m ? `${count(m.elementsIn)} → ${count(m.elementsOut)}` : ''}</span>{r !== null ? <span>{m?.live ? '' : 'avg '}{rate(r)}</span> : null}{m && m.errors > 0 ? <b className="bad-text">{count(m.errors)} err</b> : null}</div>
+          <div className="step-meta"><span>{s?.kind}</span><span>{m ? `${count(m.elementsIn)} → ${count(m.elementsOut)}` : ''}</span>{r !== null ? <span>{m?.live ? '' : 'avg '}{rate(r)}</span> : null}{m && m.errors > 0 ? <b className="bad-text">{count(m.errors)} err</b> : null}{m?.live && m.backlog !== null && m.backlog !== undefined ? <span title="backlog: left to read">⧗ {backlog(m.backlog, m.backlogUnit)}</span> : null}</div>
         </div>
       ),
     };

@@ -8,7 +8,7 @@ import { api, query, seg } from '../api/client.ts';
 import type { JobGraph, StepHistoryDoc } from '../api/types.ts';
 import { ErrorBox, KeyValues, Missing } from '../components/common.tsx';
 import { TimeSeries } from '../components/TimeSeries.tsx';
-import { count, duration, rate, time } from '../lib/format.ts';
+import { backlog, count, duration, rate, time } from '../lib/format.ts';
 import { usePoll } from '../lib/use-poll.ts';
 
 export function StepPanel({ jobId, graph, step, active }: { jobId: string; graph: JobGraph; step: string; active: boolean }) {
@@ -31,7 +31,7 @@ export function StepPanel({ jobId, graph, step, active }: { jobId: string; graph
         [m?.live === false ? 'avg throughput' : 'throughput', average !== null ? rate(average) : rate(m?.outPerSecond)],
         ['errors', count(m?.errors)],
         ['dropped late', count(m?.droppedLate)],
-        ['backlog', m?.backlog === null || m?.backlog === undefined ? '–' : count(m.backlog)],
+        ['backlog', m?.live ? backlog(m.backlog, m.backlogUnit) : '–'],
         ['watermark', m?.inputEnded ? 'end of input' : m?.watermark ? time(m.watermark) : '–'],
         ['watermark lag', duration(m?.watermarkLagMs ?? null)],
       ]} />
