@@ -2,9 +2,11 @@
 # Server tier: `riffle server` against its own OpenAPI document with Schemathesis (PyPI, into a cached venv under
 # ${RIFFLE_CACHE:-$HOME/.cache/riffle}/py-schemathesis): no 5xx, only documented statuses, content types and bodies
 # (test/integration/server/schemathesis.test.ts; RIFFLE_SCHEMATHESIS_EXAMPLES sets examples per operation, 10);
-# and its OpenLineage events rebuilt by openlineage-python (py-openlineage venv; openlineage.test.ts) and validated
-# against the OpenLineage JSON schema with jsonschema when the spec folder is in ${RIFFLE_CACHE}/openlineage-spec
-# (openlineage-schema.test.ts; no registry ships it: copy website/static/spec of the OpenLineage repository there).
+# and its OpenLineage events (jobs, a SQL job's ColumnLineageDatasetFacet, task events) rebuilt by openlineage-python's
+# classes (py-openlineage venv; openlineage.test.ts) and validated against the OpenLineage JSON schema with jsonschema
+# when the spec folder is in ${RIFFLE_CACHE}/openlineage-spec (openlineage-schema.test.ts). No registry artifact ships
+# the schema files (openlineage-python wheels and sdists, openlineage-java jars and sources jars, the integration
+# packages: src/server/README.md lists what was checked), so a fresh machine skips that one test, naming the folder.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 echo "== integration: riffle server API (schemathesis)"
