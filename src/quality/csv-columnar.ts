@@ -118,7 +118,14 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
   const maxRecord = options.maxRecordBytes ?? DEFAULT_MAX_LINE_BYTES;
   const exact = options.exact ?? kinds.map(() => false);
   const interners = kinds.map((k, i) => (k === 'string' ? new Interner(!exact[i]) : undefined));
-  let cols: unknown[][] = columns.map(() => []);
+  // Number columns fill a Float64Array per batch (NaN where missing, as the Delta reader's columns: no boxed double
+  // per cell); a column whose batch meets a cell that is not a number (kept as text) turns into a plain array.
+  let capacity = batchRows;
+  const newColumns = (): Array<unknown[] | Float64Array> => {
+    capacity = batchRows;
+    return kinds.map((k) => (k === 'number' ? new Float64Array(capacity) : []));
+  };
+  let cols = newColumns();
   // The record being parsed: committed to `cols` only when complete and of the header's width.
   const rec: unknown[] = new Array(width).fill(null);
   let count = 0;
@@ -265,7 +272,29 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
         if (!blank) options.malformed(recordLine, `line ${recordLine}: expected ${width} fields (as the header), got ${field}`);
         continue;
       }
-      for (let c = 0; c < width; c++) cols[c]!.push(rec[c]);
+      if (count === capacity) {
+        // A chunk holds more records than a batch: the typed columns grow (batches are cut between chunks).
+        capacity *= 2;
+        cols = cols.map((col) => {
+          if (!(col instanceof Float64Array)) return col;
+          const bigger = new Float64Array(capacity);
+          bigger.set(col);
+          return bigger;
+        });
+      }
+      for (let c = 0; c < width; c++) {
+        const col = cols[c]!;
+        const v = rec[c];
+        if (col instanceof Float64Array) {
+          if (typeof v === 'number') col[count] = v;
+          else if (v === null) col[count] = NaN;
+          else {
+            const values: unknown[] = Array.from(col.subarray(0, count), (x) => (x === x ? x : null));
+            values.push(v);
+            cols[c] = values;
+          }
+        } else col.push(v);
+      }
       count++;
     }
     return end;
@@ -301,8 +330,8 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
       const rest = parse(buffer, from, end, last);
       if (rest === HAND_OFF) fallbackAt = { offset: base + handOff, lines: line };
       if (count >= batchRows || ((last || fallbackAt) && count > 0)) {
-        yield RowBatch.ofColumns(columns, cols, count);
-        cols = columns.map(() => []);
+        yield RowBatch.ofColumns(columns, cols.map((col) => (col instanceof Float64Array ? col.subarray(0, count) : col)), count, true);
+        cols = newColumns();
         count = 0;
       }
       if (last || fallbackAt) break;

@@ -85,20 +85,24 @@ export class RowBatch {
   /** The values by column (same order as `columns`), for columnar sources. */
   readonly data: ReadonlyArray<ArrayLike<unknown>> | undefined;
   #rows: readonly Row[] | undefined;
+  /** Whether NaN in a Float64Array column is a missing cell that rows show as null (the CSV reader's number columns). */
+  readonly #nanAsNull: boolean;
 
-  private constructor(columns: readonly string[], length: number, data: ReadonlyArray<ArrayLike<unknown>> | undefined, rows: readonly Row[] | undefined) {
+  private constructor(columns: readonly string[], length: number, data: ReadonlyArray<ArrayLike<unknown>> | undefined, rows: readonly Row[] | undefined, nanAsNull = false) {
     this.columns = columns;
     this.length = length;
     this.data = data;
     this.#rows = rows;
+    this.#nanAsNull = nanAsNull;
   }
 
   static ofRows(rows: readonly Row[], columns: readonly string[]): RowBatch {
     return new RowBatch(columns, rows.length, undefined, rows);
   }
 
-  static ofColumns(columns: readonly string[], data: ReadonlyArray<ArrayLike<unknown>>, length: number): RowBatch {
-    return new RowBatch(columns, length, data, undefined);
+  /** `nanAsNull`: NaN in a Float64Array column stands for a missing cell, null in `rows` (no NaN can be read there). */
+  static ofColumns(columns: readonly string[], data: ReadonlyArray<ArrayLike<unknown>>, length: number, nanAsNull = false): RowBatch {
+    return new RowBatch(columns, length, data, undefined, nanAsNull);
   }
 
   /** The rows (built from the columns on first use; missing values as null). */
@@ -108,6 +112,13 @@ export class RowBatch {
       const data = this.data!;
       const rows: Row[] = new Array(this.length);
       for (let i = 0; i < this.length; i++) rows[i] = build(data, i);
+      if (this.#nanAsNull) {
+        data.forEach((col, k) => {
+          if (!(col instanceof Float64Array)) return;
+          const name = this.columns[k]!;
+          for (let i = 0; i < this.length; i++) if (col[i] !== col[i]) (rows[i] as Record<string, unknown>)[name] = null;
+        });
+      }
       this.#rows = rows;
     }
     return this.#rows;
