@@ -88,6 +88,12 @@ test('DuckDB-written files carry a CRC-32 in every page, moved footer offsets, a
   assert.deepEqual(ntz.logical_type, { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MICROS' });
   const back = await readBack(file(bytes));
   columns.forEach((c, k) => assert.deepEqual(back[k], c, `column ${fields[k].name}`));
+  // Columns without a null are REQUIRED (their definition levels cut), the others OPTIONAL.
+  const repetition = Object.fromEntries(md.schema.slice(1).map((e) => [e.name, e.repetition_type]));
+  assert.deepEqual(repetition, Object.fromEntries(fields.map((f, k) => [f.name, columns[k].includes(null) ? 'OPTIONAL' : 'REQUIRED'])));
+  const plain = await writeParquetDuckdb(fields, columns, { compression: 'uncompressed', rowGroupRows: 4096 });
+  assert.equal(parquetMetadata(Uint8Array.from(plain).buffer).schema.find((e) => e.name === 'dbl')?.repetition_type, 'REQUIRED');
+  assert.deepEqual(await readBack(file(plain)), columns);
 });
 
 test('a flipped bit in a page of a DuckDB-written file is refused by its CRC', async () => {

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addPageCrcs } from './parquet-crc-pass.ts';
+import { addPageCrcs, type PageCodec } from './parquet-crc-pass.ts';
 import { decimalOf, type SchemaField } from './schema.ts';
 import { dateToDays, type DeltaValue } from './value-mapping.ts';
 import { unscaledOfCanonical } from './decimal-value.ts';
@@ -101,6 +101,22 @@ function typedColumn(field: SchemaField, name: string, type: string, values: rea
   return { name, type, values: out, validity };
 }
 
+let snappy: Promise<Pick<typeof import('snappy'), 'compressSync' | 'uncompressSync'> | undefined> | undefined;
+const view = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+const buffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+/**
+ * The codec the CRC pass recompresses pages with when it makes columns REQUIRED: snappy by the native library (when
+ * it loads), none for uncompressed files, undefined for zstd (no encoder here: such files keep DuckDB's OPTIONAL).
+ */
+async function pageCodec(compression: ParquetCompression): Promise<PageCodec | undefined> {
+  if (compression === 'uncompressed') return { name: 'UNCOMPRESSED', compress: (b) => b, uncompress: (b) => b };
+  if (compression !== 'snappy') return undefined;
+  const s = await (snappy ??= import('snappy').then((m) => (typeof m.compressSync === 'function' ? m : (m as unknown as { default: typeof m }).default), () => undefined));
+  if (s === undefined) return undefined;
+  return { name: 'SNAPPY', compress: (b) => view(s.compressSync(buffer(b)) as Buffer), uncompress: (b) => view(s.uncompressSync(buffer(b)) as Buffer) };
+}
+
 const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /**
@@ -138,7 +154,7 @@ export async function duckdbParquet(load: (conn: DuckConnection, table: string) 
     const codec = (options.compression ?? 'snappy').toUpperCase();
     await conn.run(`COPY ${table} TO ${sqlString(file)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${options.rowGroupRows ?? 128 * 1024}, WRITE_BLOOM_FILTER false)`);
     await conn.run(`DROP TABLE ${table}`);
-    return addPageCrcs(await readFile(file));
+    return addPageCrcs(await readFile(file), await pageCodec(options.compression ?? 'snappy'));
   } finally {
     conn.closeSync();
     await rm(file, { force: true });

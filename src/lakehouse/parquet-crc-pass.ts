@@ -9,6 +9,12 @@
  *
  * The footer is also corrected where a writer contradicts the format: a TIMESTAMP not adjusted to UTC loses the
  * TIMESTAMP_MILLIS/MICROS converted type (which means adjusted to UTC; DuckDB writes both).
+ *
+ * With a `codec` given (snappy or uncompressed files), a top-level OPTIONAL column that holds no null in the whole
+ * file (every row group's statistics say null_count 0) becomes REQUIRED: its v1 data pages are decompressed, their
+ * definition levels (a length-prefixed RLE run, all "present") cut off, and recompressed. DuckDB writes every column
+ * OPTIONAL; hyparquet decodes an OPTIONAL column value by value through its level assembly, a REQUIRED one as a
+ * typed array (row reads of such files took twice the CPU).
  */
 import { crc32 } from 'node:zlib';
 import { readStruct, T, type TField, ThriftError, type TList, type TStruct, ThriftWriter, writeStruct } from './thrift-compact.ts';
@@ -28,13 +34,22 @@ const structs = (v: TField['value'] | undefined): TStruct[] => ((v as TList | un
 const i64 = (s: TStruct, id: number): bigint | undefined => { const v = field(s, id); return v === undefined ? undefined : BigInt(v as bigint | number); };
 const setI64 = (s: TStruct, id: number, v: bigint): void => { s.set(id, { type: T.I64, value: v }); };
 
+/** Page (de)compression for making columns REQUIRED: the file's codec, by name as the footer has it. */
+export interface PageCodec {
+  readonly name: 'SNAPPY' | 'UNCOMPRESSED';
+  readonly compress: (bytes: Uint8Array) => Uint8Array;
+  readonly uncompress: (bytes: Uint8Array) => Uint8Array;
+}
+const CODECS = ['UNCOMPRESSED', 'SNAPPY'];
+
 /**
- * The file with a CRC-32 in every page header and its footer's offsets moved accordingly.
+ * The file with a CRC-32 in every page header and its footer's offsets moved accordingly (and, given the file's
+ * codec, columns without nulls made REQUIRED).
  *
  * @example
  * const withCrcs = addPageCrcs(readFileSync('duckdb-output.parquet'));
  */
-export function addPageCrcs(file: Uint8Array): Uint8Array {
+export function addPageCrcs(file: Uint8Array, codec?: PageCodec): Uint8Array {
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
   if (file.length < 12 || view.getUint32(0, true) !== MAGIC || view.getUint32(file.length - 4, true) !== MAGIC) throw new ParquetCrcPassError('not a Parquet file (no PAR1 magic)');
   const footerLength = view.getUint32(file.length - 8, true);
@@ -47,7 +62,7 @@ export function addPageCrcs(file: Uint8Array): Uint8Array {
     throw new ParquetCrcPassError(`unreadable footer (${(e as Error).message})`);
   }
 
-  interface Chunk { chunk: TStruct; meta: TStruct; start: number; end: number; newStart: number; newSize: number; growth: number }
+  interface Chunk { chunk: TStruct; meta: TStruct; start: number; end: number; newStart: number; newSize: number; growth: number; headerGrowth: number; uncompressedDelta: number }
   const groups = structs(field(meta, 4));
   const chunks: Chunk[] = [];
   for (const g of groups) {
@@ -60,10 +75,11 @@ export function addPageCrcs(file: Uint8Array): Uint8Array {
       const start = dict !== undefined && dict > 0n && Number(dict) < data ? Number(dict) : data;
       const end = start + Number(i64(m, 7));
       if (start < 4 || end > footerStart) throw new ParquetCrcPassError(`a column chunk [${start}, ${end}) lies outside the data`);
-      chunks.push({ chunk: c, meta: m, start, end, newStart: 0, newSize: 0, growth: 0 });
+      chunks.push({ chunk: c, meta: m, start, end, newStart: 0, newSize: 0, growth: 0, headerGrowth: 0, uncompressedDelta: 0 });
     }
   }
   chunks.sort((a, b) => a.start - b.start);
+  const required = codec !== undefined ? requiredColumns(meta, groups, codec) : new Set<string>();
 
   // Rewrite: bytes outside chunks verbatim, pages with their CRC; pageStarts/growthBefore map old offsets to new.
   const pieces: Uint8Array[] = [];
@@ -89,11 +105,22 @@ export function addPageCrcs(file: Uint8Array): Uint8Array {
       const size = Number(field(header, 3));
       const bodyStart = r.offset;
       if (!(size >= 0) || bodyStart + size > ch.end) throw new ParquetCrcPassError(`a page at ${at} overruns its column chunk`);
-      const body = file.subarray(bodyStart, bodyStart + size);
+      let body = file.subarray(bodyStart, bodyStart + size);
+      if (field(header, 1) === 0 && required.has(columnPath(ch.meta))) {
+        // A v1 data page of a column made REQUIRED: its definition levels go (u32 length, then the RLE bytes).
+        const page = codec!.uncompress(body);
+        const levels = 4 + new DataView(page.buffer, page.byteOffset, page.byteLength).getUint32(0, true);
+        if (levels > page.length) throw new ParquetCrcPassError(`a page at ${at} has definition levels past its end`);
+        body = codec!.name === 'UNCOMPRESSED' ? page.subarray(levels) : codec!.compress(page.subarray(levels));
+        ch.uncompressedDelta -= levels;
+        header.set(2, { type: T.I32, value: Number(field(header, 2)) - levels });
+        header.set(3, { type: T.I32, value: body.length });
+      }
       header.set(4, { type: T.I32, value: crc32(body) | 0 });
       const w = new ThriftWriter();
       writeStruct(w, header);
-      const added = w.length - (bodyStart - at);
+      const added = w.length + body.length - (bodyStart - at) - size;
+      ch.headerGrowth += w.length - (bodyStart - at);
       push(w.result());
       push(body);
       ch.growth += added;
@@ -123,7 +150,7 @@ export function addPageCrcs(file: Uint8Array): Uint8Array {
     const columnIndex = i64(c, 6);
     if (columnIndex !== undefined) setI64(c, 6, moved(columnIndex));
     setI64(m, 7, BigInt(ch.newSize));
-    setI64(m, 6, (i64(m, 6) ?? 0n) + BigInt(ch.growth));
+    setI64(m, 6, (i64(m, 6) ?? 0n) + BigInt(ch.headerGrowth + ch.uncompressedDelta));
   }
   for (const g of groups) {
     const cs = structs(field(g, 1));
@@ -158,4 +185,33 @@ function fixTimestampAnnotations(schema: TStruct[]): void {
     const timestamp = (field(e, 10) as TStruct | undefined)?.get(8)?.value as TStruct | undefined;
     if (timestamp !== undefined && field(timestamp, 1) === false) e.delete(6);
   }
+}
+
+/** A column chunk's path in the schema, dot-joined. */
+function columnPath(m: TStruct): string {
+  return ((field(m, 3) as TList).items as Uint8Array[]).map((b) => new TextDecoder().decode(b)).join('.');
+}
+
+/**
+ * Top-level OPTIONAL leaf columns with no null in the file (statistics null_count 0 in every row group) and pages
+ * of the given codec: they are written REQUIRED (their schema elements changed here).
+ */
+function requiredColumns(meta: TStruct, groups: readonly TStruct[], codec: PageCodec): Set<string> {
+  const schema = structs(field(meta, 2));
+  const candidates = new Map<string, TStruct>();
+  for (const e of schema.slice(1)) {
+    // field 3 repetition (1 OPTIONAL), field 5 num_children: a flat schema's leaves only.
+    if (field(e, 5) !== undefined) return new Set();
+    if (field(e, 3) === 1) candidates.set(new TextDecoder().decode(field(e, 4) as Uint8Array), e);
+  }
+  for (const g of groups) {
+    for (const c of structs(field(g, 1))) {
+      const m = field(c, 3) as TStruct;
+      const path = columnPath(m);
+      const nulls = (field(m, 12) as TStruct | undefined)?.get(3)?.value;
+      if (CODECS[field(m, 4) as number] !== codec.name || nulls === undefined || BigInt(nulls as bigint) !== 0n) candidates.delete(path);
+    }
+  }
+  for (const e of candidates.values()) e.set(3, { type: T.I32, value: 0 });
+  return new Set(candidates.keys());
 }
