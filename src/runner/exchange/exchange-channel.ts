@@ -41,6 +41,7 @@ import { keyGroupOf, workerOfKeyGroup } from '../local/key-group.ts';
 import { checkWorkers } from './key-group-range.ts';
 import type { RingWriter } from './ring.ts';
 import { WindowedValueCodec } from './windowed-value-codec.ts';
+import { LOCAL_BUNDLE_ELEMENTS, type LocalBundle, type LocalLane } from './local-lane.ts';
 
 export type Partitioning =
   | {
@@ -71,6 +72,11 @@ export interface ExchangeChannelOptions {
   maxQueuedBytes?: number;
   /** The step named in error messages. */
   step?: string;
+  /**
+   * The lane to the sender's own input of this exchange: elements routed to the sender stay objects (local-lane.ts).
+   * Without it they are encoded like the others. A broadcast encodes once for all and does not use it.
+   */
+  local?: LocalLane;
 }
 
 interface Queued {
@@ -102,6 +108,10 @@ export class ExchangeChannel implements Channel {
   private failure: unknown;
   private lastWatermark = -Infinity;
   private ended = false;
+  /** The lane to this worker's own input, and the destination index it stands for (-1 without one). */
+  private readonly lane: LocalLane | undefined;
+  private readonly laneDest: number;
+  private localBundle: LocalBundle = newLocalBundle();
   /** Frames sent (bundles and control, per destination), queued ones included: the lockstep's quiescence count. */
   framesSent = 0;
   /** Elements and bytes shipped, per destination (metrics). */
@@ -124,6 +134,8 @@ export class ExchangeChannel implements Channel {
     this.elementsTo = new Array<number>(n).fill(0);
     this.bytesTo = new Array<number>(n).fill(0);
     const step = options.step ?? 'exchange';
+    this.lane = this.broadcast ? undefined : options.local;
+    this.laneDest = this.lane === undefined ? -1 : sender;
     switch (partitioning.kind) {
       case 'hash': {
         const maxP = checkWorkers(n, partitioning.maxParallelism).maxParallelism;
@@ -169,6 +181,15 @@ export class ExchangeChannel implements Channel {
 
   process(value: unknown, timestamp: Instant, windows: readonly BoundedWindow[], pane: PaneInfo): void {
     const dest = this.route(value);
+    if (dest === this.laneDest) {
+      const b = this.localBundle;
+      b.values.push(value);
+      b.timestamps.push(timestamp);
+      b.windows.push(windows);
+      b.panes.push(pane);
+      if (b.values.length >= LOCAL_BUNDLE_ELEMENTS) this.shipLocal();
+      return;
+    }
     const out = this.buffers[dest]!;
     const vc = this.kvValueCoder;
     if (vc !== undefined) {
@@ -188,6 +209,7 @@ export class ExchangeChannel implements Channel {
   }
 
   flush(): void {
+    if (this.localBundle.values.length > 0) this.shipLocal();
     for (let d = 0; d < this.buffers.length; d++) if (this.counts[d]! > 0) this.ship(d);
     // Bundles shipped because a buffer filled did not wake their readers (one wake-up per bundle costs more than
     // the bundle when bundles are small): the end of the producer's bundle does.
@@ -255,10 +277,20 @@ export class ExchangeChannel implements Channel {
     this.counts[slot] = 0;
   }
 
-  private send(dest: number, kind: number, aux: number, payload: Uint8Array): void {
+  /** Hands the local bundle to the lane and writes its frame where an encoded bundle to this worker would go. */
+  private shipLocal(): void {
+    const b = this.localBundle;
+    const d = this.laneDest;
+    this.localBundle = newLocalBundle();
+    this.lane!.push(b);
+    this.elementsTo[d]! += b.values.length;
+    this.send(d, FrameKind.LOCAL_BUNDLE, b.values.length, EMPTY_PAYLOAD, false);
+  }
+
+  private send(dest: number, kind: number, aux: number, payload: Uint8Array, wake = true): void {
     if (this.failure !== undefined) throw this.failure;
     this.framesSent++;
-    if (this.queues[dest]!.length === 0 && this.writers[dest]!.tryWriteFrame(kind, aux, payload)) return;
+    if (this.queues[dest]!.length === 0 && this.writers[dest]!.tryWriteFrame(kind, aux, payload, wake)) return;
     this.enqueue(dest, kind, aux, payload);
   }
 
@@ -298,4 +330,8 @@ export class ExchangeChannel implements Channel {
       else w.resolve();
     }
   }
+}
+
+function newLocalBundle(): LocalBundle {
+  return { values: [], timestamps: [], windows: [], panes: [] };
 }

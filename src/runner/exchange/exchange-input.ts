@@ -16,6 +16,7 @@ import type { ChannelTarget } from '../local/channel.ts';
 import { FrameKind, readFloat64Payload } from './frames.ts';
 import { Doorbell, ExchangeFrameError, RingReader, type Frame } from './ring.ts';
 import type { WindowedValueCodec } from './windowed-value-codec.ts';
+import type { LocalLane } from './local-lane.ts';
 
 /** A ChannelTarget that may also want to know where decoded bundles end, and may hold the input back. */
 export interface ExchangeTarget extends ChannelTarget {
@@ -36,6 +37,8 @@ export interface ExchangeInputOptions {
   channelBase?: number;
   /** Align checkpoint barriers (default true). */
   alignBarriers?: boolean;
+  /** The lane of the bundles this worker sent itself (LOCAL_BUNDLE frames on its own ring; local-lane.ts). */
+  local?: LocalLane;
 }
 
 /** Frames read from one ring before the next ring gets its turn. */
@@ -50,6 +53,7 @@ export class ExchangeInput {
   private readonly target: ExchangeTarget;
   private readonly base: number;
   private readonly align: boolean;
+  private readonly lane: LocalLane | undefined;
   private readonly ended: boolean[];
   /** Senders whose barrier of `aligning` arrived: not read until the others' does. */
   private readonly blocked: boolean[];
@@ -70,6 +74,7 @@ export class ExchangeInput {
     this.target = options.target;
     this.base = options.channelBase ?? 0;
     this.align = options.alignBarriers ?? true;
+    this.lane = options.local;
     this.ended = new Array<boolean>(this.readers.length).fill(false);
     this.blocked = new Array<boolean>(this.readers.length).fill(false);
     this.live = this.readers.length;
@@ -118,6 +123,17 @@ export class ExchangeInput {
         this.elementsIn += n;
         this.bundlesIn++;
         this.bytesIn += frame.payload.length;
+        this.target.endBundle?.(channel);
+        return;
+      }
+      case FrameKind.LOCAL_BUNDLE: {
+        const b = this.lane?.shift();
+        if (b === undefined || b.values.length !== frame.aux) throw corrupt(`a local bundle of ${frame.aux} elements from worker ${sender} is not in its lane`);
+        const { values, timestamps, windows, panes } = b;
+        const receiver = this.target.receiver;
+        for (let k = 0; k < values.length; k++) receiver.process(values[k], timestamps[k]!, windows[k]!, panes[k]!);
+        this.elementsIn += values.length;
+        this.bundlesIn++;
         this.target.endBundle?.(channel);
         return;
       }

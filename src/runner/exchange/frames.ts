@@ -15,6 +15,8 @@ export const FrameKind = {
   END: 5,
   /** A coordinator command (payload: UTF-8 JSON), e.g. TestStream's watermark and processing-time advances. */
   CONTROL: 6,
+  /** Elements a worker sent itself, kept as objects in the exchange's LocalLane (aux = element count, no payload). */
+  LOCAL_BUNDLE: 7,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 

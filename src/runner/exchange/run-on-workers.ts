@@ -23,6 +23,7 @@ import { WorkerPool } from './pool.ts';
 import { WorkersCheckpoints } from './checkpoint-workers.ts';
 import { CheckpointCoordinator, jobFingerprint, LocalCheckpointStorage } from '../checkpoint/index.ts';
 import { sumStepSnapshots } from './step-snapshots.ts';
+import { workerYoungGenerationMb } from './worker-heap.ts';
 
 /** Parts per worker a bounded read is split into (so a slow part does not leave the others idle). */
 const PARTS_PER_WORKER = 4;
@@ -91,6 +92,7 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
     exchanges: exchangeIdsOf(p.order),
     splits: refs,
     splitsOnceStarted: true,
+    resourceLimits: { maxYoungGenerationSizeMb: workerYoungGenerationMb() },
     splitOf: (split) => (split as SplitRef).node,
     // Parts in event-time order: a worker takes part k only once no other still reads a part before k − N (the job's
     // watermark is the slowest worker's, so what a worker reads further ahead is held as state until it catches up).

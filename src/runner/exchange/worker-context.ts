@@ -21,6 +21,7 @@ import { keyGroupRangeOf, type KeyGroupRange } from './key-group-range.ts';
 import type { CoordinatorMessage, WorkerInit, WorkerMessage } from './protocol.ts';
 import { Doorbell, ExchangeAbortedError, RingReader, RingWriter } from './ring.ts';
 import { WindowedValueCodec } from './windowed-value-codec.ts';
+import { LocalLane } from './local-lane.ts';
 
 /** A coordinator command; `seq` orders them and is acknowledged when the handler is done. */
 export interface ControlCommand {
@@ -66,6 +67,8 @@ export class WorkerContextImpl implements WorkerContext {
   private splitRequests = new Map<number, (split: unknown) => void>();
   private nextRequest = 0;
   private readonly opened = new Set<string>();
+  /** Per exchange, the lane between this worker's output and its own input (local-lane.ts). */
+  private readonly lanes = new Map<string, LocalLane>();
   private controlLoop: Promise<void> | undefined;
   private readonly controlBell: Doorbell;
   private stopping = false;
@@ -119,13 +122,19 @@ export class WorkerContextImpl implements WorkerContext {
     const w = this.wiring(id, 'output');
     const writers = w.outRings.map((ring, d) => new RingWriter(ring, w.outDoorbells[d]!));
     const partitioning = options.partitioning.kind === 'hash' ? { maxParallelism: this.maxParallelism, ...options.partitioning } : options.partitioning;
-    return new ExchangeChannel({ ...options, partitioning, writers, sender: this.index });
+    return new ExchangeChannel({ ...options, partitioning, writers, sender: this.index, local: this.laneOf(id) });
+  }
+
+  private laneOf(id: string): LocalLane {
+    let lane = this.lanes.get(id);
+    if (lane === undefined) this.lanes.set(id, (lane = new LocalLane()));
+    return lane;
   }
 
   exchangeInput(id: string, options: { coder: Coder<unknown>; windowCoder?: Coder<BoundedWindow>; target: ExchangeTarget; channelBase?: number; alignBarriers?: boolean }): ExchangeInput {
     const w = this.wiring(id, 'input');
     const { coder, windowCoder, ...rest } = options;
-    return new ExchangeInput({ ...rest, rings: w.inRings, doorbell: w.doorbell, codec: new WindowedValueCodec(coder, windowCoder) });
+    return new ExchangeInput({ ...rest, rings: w.inRings, doorbell: w.doorbell, codec: new WindowedValueCodec(coder, windowCoder), local: this.laneOf(id) });
   }
 
   onControl(handler: (command: unknown) => unknown): void {

@@ -217,6 +217,17 @@ export class BatchGroupTable {
   }
 
   /**
+   * Whether `advance(watermark)` would emit something: always before the first (which builds the expiry index), then
+   * when the earliest expiry is behind it. Never once input spilled (windows then wait for the end).
+   */
+  expiresBy(watermark: Instant): boolean {
+    if (this.spillStarted()) return false;
+    if (!this.progress) return true;
+    const top = this.expiries.peek();
+    return top !== undefined && top.time < watermark;
+  }
+
+  /**
    * The earliest output time a pane of this table can still have (the step holds its output watermark there), or −∞
    * when unknown (no progress yet, or spilling, or a timestamp combiner whose bound is not tracked).
    */
