@@ -7,6 +7,7 @@
 # when the spec folder is in ${RIFFLE_CACHE}/openlineage-spec (openlineage-schema.test.ts). No registry artifact ships
 # the schema files (openlineage-python wheels and sdists, openlineage-java jars and sources jars, the integration
 # packages: src/server/README.md lists what was checked), so a fresh machine skips that one test, naming the folder.
+# And Prometheus (Debian's package) scrapes /metrics; a PromQL query returns a job's counters (prometheus.test.ts).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 echo "== integration: riffle server API (schemathesis)"
@@ -39,4 +40,16 @@ else
   "$OL_VENV/bin/python" -c "import openlineage.client; print('openlineage-python ready')"
   echo "$OL_PINS" > "$OL_VENV/.riffle-pins"
 fi
+# Prometheus from Debian's packages scrapes /metrics (prometheus.test.ts): installed when missing, never started as a
+# service (the test runs its own on a loopback port and stops it).
+PROMETHEUS=${RIFFLE_PROMETHEUS:-/usr/bin/prometheus}
+if [ ! -x "$PROMETHEUS" ]; then
+  echo "prometheus is not installed: installing it from Debian packages"
+  if [ "$(id -u)" -ne 0 ]; then echo "need root to apt-get install prometheus (or install it and set RIFFLE_PROMETHEUS)" >&2; exit 1; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+echo "using $("$PROMETHEUS" --version 2>&1 | head -1)"
+export RIFFLE_PROMETHEUS="$PROMETHEUS"
 RIFFLE_INTEGRATION=1 node scripts/run-tests.mjs test/integration/server/*.test.ts
