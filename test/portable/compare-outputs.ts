@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { LocalRunner, Pipeline } from '../../src/index.ts';
-import { importUserModule } from '../../src/model/index.ts';
+import { importUserModule, type PipelineResult, type StepMetrics } from '../../src/model/index.ts';
 import { FlinkRunner, translatePipeline, type JobServer } from '../../src/runner/portable/index.ts';
 
 interface Definition {
@@ -24,6 +24,23 @@ export interface Comparison {
   readonly different: Array<{ output: string; why: string }>;
   readonly localMs: number;
   readonly flinkMs: number;
+  /**
+   * The step table (elements in, out, errors) of both runs: steps whose figures agree, and the others (a write's
+   * internal steps may differ: the shard count is the runner's choice). Reported, not asserted.
+   */
+  readonly steps: { readonly equal: number; readonly different: string[] };
+}
+
+function compareSteps(local: PipelineResult, flink: PipelineResult): Comparison['steps'] {
+  const figures = (s: StepMetrics) => `${s.elementsIn}/${s.elementsOut}/${s.errors}`;
+  const theirs = new Map(flink.metrics.steps.map((s) => [s.step, figures(s)]));
+  let equal = 0;
+  const different: string[] = [];
+  for (const s of local.metrics.steps) {
+    if (theirs.get(s.step) === figures(s)) equal++;
+    else different.push(`${s.step} ${figures(s)} embedded, ${theirs.get(s.step) ?? 'absent'} on Flink`);
+  }
+  return { equal, different };
 }
 
 /** Every file under `dir` (relative paths), directories included as `name/` when empty. */
@@ -111,7 +128,9 @@ export async function compareModule(module: string, params: (out: string) => Rec
   const flinkParams = values(dirs.flink);
   const q = Pipeline.create();
   await definition.build(q, flinkParams);
-  const flink = await q.run({ runner: new FlinkRunner({ server, harness: 'loopback' }), jobName: 'compare-flink', pipelineModule: { path: module, params: flinkParams } });
+  // RIFFLE_FLINK_PARALLELISM: Flink's parallelism (reads split up front are then read in parallel).
+  const parallelism = process.env.RIFFLE_FLINK_PARALLELISM !== undefined ? Number(process.env.RIFFLE_FLINK_PARALLELISM) : undefined;
+  const flink = await q.run({ runner: new FlinkRunner({ server, harness: 'loopback', ...(parallelism !== undefined ? { parallelism } : {}) }), jobName: 'compare-flink', pipelineModule: { path: module, params: flinkParams } });
   if (flink.state !== 'DONE') throw new Error(`the Flink run of ${module} ended ${flink.state}`);
-  return { ...compareDirs(dirs.local, dirs.flink), localMs, flinkMs: Date.now() - t };
+  return { ...compareDirs(dirs.local, dirs.flink), localMs, flinkMs: Date.now() - t, steps: compareSteps(local, flink) };
 }

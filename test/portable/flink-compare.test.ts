@@ -36,6 +36,7 @@ const NEXMARK_KNOWN: Readonly<Record<number, string>> = {
  */
 export const CASES: readonly Case[] = [
   { name: 'grouping fixture (combine, GroupByKey, windowInto, file writes)', module: join(ROOT, 'test/portable/fixtures/grouping-pipeline.ts'), params: (out) => ({ input: INPUT, output: out }) },
+  { name: 'state kinds fixture (set, map, combining, ordered list state; event timer and timer family)', module: join(ROOT, 'test/portable/fixtures/state-kinds-pipeline.ts'), params: (out) => ({ input: INPUT, output: out }) },
   { name: 'examples/quickstart.ts', module: join(ROOT, 'examples/quickstart.ts'), params: (out) => ({ input: INPUT, output: out }) },
   { name: 'examples/batch-etl.ts', module: join(ROOT, 'examples/batch-etl.ts'), params: (out) => ({ input: INPUT, segments: join(ROOT, 'examples/data/user-segments.csv'), output: out }) },
   { name: 'examples/streaming-windows.ts', module: join(ROOT, 'examples/streaming-windows.ts'), params: (out) => ({ input: INPUT, output: out }) },
@@ -77,6 +78,7 @@ test('pipelines on Flink write what the embedded engine writes', { skip, timeout
         if (c.known === undefined) failures.push(`${c.name}: ${r.different.map((d) => `${d.output}: ${d.why}`).join('; ') || 'no outputs'}`);
       }
       if (!ok) for (const d of r.different.slice(0, 3)) console.log(`          ${d.output}: ${d.why.slice(0, 300)}`);
+      console.log(`          step figures (in/out/errors): ${r.steps.equal} steps as embedded${r.steps.different.length > 0 ? `; differ: ${r.steps.different.slice(0, 4).join('; ')}` : ''}`);
       console.log(`${ok ? 'equal    ' : c.known !== undefined ? 'known    ' : 'DIFFERENT'} ${c.name}:${!ok && c.known !== undefined ? ` (${c.known})` : ''} ${r.equal.length} outputs equal, ${r.different.length} different (embedded ${r.localMs} ms, flink ${r.flinkMs} ms)`);
     } catch (e) {
       if ((e as { code?: string }).code === 'PORTABLE_UNTRANSLATABLE') {

@@ -36,6 +36,7 @@ import { descriptorCoder } from './harness-coders.ts';
 import { pairWithRestrictionOperator, readRestrictionOperator, splitAndSizeOperator } from './source-read-operators.ts';
 import { elementOperator, type Emit, type Operator } from './element-operators.ts';
 import { statefulOperatorFor, type TimerPort } from './stateful-stage.ts';
+import type { StatefulOperator } from './stateful-par-do-operator.ts';
 import { BundleMetrics } from './bundle-metrics.ts';
 import type { MonitoringInfo } from './gen/pipeline/v1/metrics_pb.ts';
 import { workCompletedInfo } from './monitoring-infos.ts';
@@ -249,7 +250,9 @@ export class BundleProcessor {
       }
       for (const op of this.operators) await op.finishBundle?.();
       for (const o of this.outputs) o.channel.send(instructionId, o.transformId, o.out.toBytes());
-      const set = new Map(this.timers.map((p) => [p.operator, p.operator.takeTimers()]));
+      // Taken once per operator (an operator with several timer families has a port for each).
+      const set = new Map<StatefulOperator, Map<string, Uint8Array>>();
+      for (const p of this.timers) if (!set.has(p.operator)) set.set(p.operator, p.operator.takeTimers());
       for (const p of this.timers) {
         const bytes = set.get(p.operator)!.get(p.family);
         if (bytes !== undefined) p.channel.sendTimers(instructionId, p.transformId, p.family, bytes);
