@@ -106,6 +106,11 @@ export async function startFlinkCluster(opts: ClusterOptions): Promise<FlinkClus
     'taskmanager.memory.process.size': '1536m',
     'taskmanager.memory.managed.fraction': '0.2',
     'classloader.resolve-order': 'parent-first',
+    // A loaded 2-core machine starts a JVM's actor system in more than Pekko's default 10 s (seen: the JobManager
+    // exited with "Could not create actor system … Futures timed out after [10000 milliseconds]").
+    'pekko.startup-timeout': '120 s',
+    'pekko.ask.timeout': '60 s',
+    'pekko.tcp.timeout': '60 s',
     'heartbeat.interval': 2000,
     'heartbeat.timeout': 30000,
     'restart-strategy.type': 'fixed-delay',
@@ -127,7 +132,7 @@ export async function startFlinkCluster(opts: ClusterOptions): Promise<FlinkClus
   };
   const [jmJvm, jmDynamic] = memoryParams(lib, confDir, 'GET_JM_RESOURCE_PARAMS');
   const [tmJvm, tmDynamic] = memoryParams(lib, confDir, 'GET_TM_RESOURCE_PARAMS');
-  launch(jmJvm, 'org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint', jmDynamic, join(opts.dir, 'jobmanager.log'));
+  const jobManager = launch(jmJvm, 'org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint', jmDynamic, join(opts.dir, 'jobmanager.log'));
   const taskManagers: TaskManager[] = [];
   const live = new Set<number>();
   const restAddress = `127.0.0.1:${restPort}`;
@@ -181,6 +186,11 @@ export async function startFlinkCluster(opts: ClusterOptions): Promise<FlinkClus
       const until = Date.now() + timeoutMs;
       let last = 'the REST API did not answer';
       while (Date.now() < until) {
+        if (jobManager.exitCode !== null || jobManager.signalCode !== null) {
+          const log = readFileSync(join(opts.dir, 'jobmanager.log'), 'utf8').split('\n');
+          const why = log.find((l) => /Exception:|ERROR/.test(l) && !/Classpath/.test(l)) ?? 'no error in its log';
+          throw new Error(`the Flink JobManager exited (${jobManager.exitCode ?? jobManager.signalCode}): ${why.slice(0, 400)}; logs in ${opts.dir}`);
+        }
         try {
           const o = await cluster.rest<{ taskmanagers: number }>('/overview');
           if (o.taskmanagers === n) return;
