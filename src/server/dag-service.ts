@@ -47,8 +47,14 @@ export interface DagTaskInfo {
 /** A task instance that has started, and its return value (XCom return_value) once it succeeded. */
 export type TaskAttempt = TaskInstanceRecord & { readonly value?: unknown };
 
+/** How long a DAG's declared tasks (`riffle dag show`, a child process) are kept before they are read again. */
+const SHOW_TTL_MS = 10_000;
+
+interface DeclaredTask { id: string; kind: string; upstream: string[]; triggerRule: string; retries: number; pool: string; expand?: unknown; sensorMode?: string }
+
 export class DagService {
   readonly #remoteLogs: RemoteLogFolder | undefined;
+  private readonly shown = new Map<string, { at: number; tasks: DeclaredTask[] }>();
 
   constructor(private readonly o: DagServiceOptions) {
     this.#remoteLogs = o.remoteLogFolder !== undefined ? new RemoteLogFolder(o.remoteLogFolder) : undefined;
@@ -139,8 +145,16 @@ export class DagService {
    * retries, pool), with their downstream tasks and each one's latest instance in the store (its latest run that has one).
    */
   async dagTasks(dagId: string): Promise<DagTaskInfo[]> {
-    const shown = await this.command('show', [dagId], []) as { tasks?: Array<{ id: string; kind: string; upstream: string[]; triggerRule: string; retries: number; pool: string; expand?: unknown; sensorMode?: string }> };
-    const declared = shown.tasks ?? [];
+    // A DAG the store does not know is a 404 without a child process; a known one's declaration is kept 10 s.
+    if ((await this.read((st) => requireDag(st, dagId).then(() => true))) === undefined) throw noDag(dagId, []);
+    let cached = this.shown.get(dagId);
+    if (cached === undefined || Date.now() - cached.at > SHOW_TTL_MS) {
+      const shown = await this.command('show', [dagId], []) as { tasks?: DeclaredTask[] };
+      cached = { at: Date.now(), tasks: shown.tasks ?? [] };
+      this.shown.set(dagId, cached);
+      if (this.shown.size > 1000) this.shown.delete(this.shown.keys().next().value!);
+    }
+    const declared = cached.tasks;
     const latest = new Map<string, { runId: string; logicalDate: number; state: string; tryNumber: number; mapIndex: number }>();
     await this.read(async (s) => {
       const runs = new Map((await s.listDagRuns({ dagId })).map((r) => [r.runId, r.logicalDate]));
