@@ -36,6 +36,24 @@ export interface FieldNamedSource {
 }
 
 const lineages = new WeakMap<PipelineGraph, Map<string, FieldLineage>>();
+const writtenRows = new WeakMap<PipelineGraph, Map<string, string>>();
+
+/**
+ * Says which collection's rows a sink writes when they are not its input: a staged write (io.delta.write) whose
+ * committing sink reads the staged files. `result` is the collection the committing sink produces.
+ */
+export function declareWrittenRows(result: { readonly graph: PipelineGraph; readonly id: string }, rows: { readonly id: string }): void {
+  const sink = result.graph.collections.get(result.id)?.producer;
+  if (sink === undefined) return;
+  let map = writtenRows.get(result.graph);
+  if (map === undefined) writtenRows.set(result.graph, (map = new Map()));
+  map.set(sink, rows.id);
+}
+
+/** The collection (id) whose rows a sink node writes, when declared (declareWrittenRows). */
+export function writtenRowsOf(graph: PipelineGraph, sinkNodeId: string): string | undefined {
+  return writtenRows.get(graph)?.get(sinkNodeId);
+}
 
 /** Declares the field lineage of a collection (once; a second declaration replaces the first). */
 export function declareFieldLineage(collection: { readonly graph: PipelineGraph; readonly id: string }, lineage: FieldLineage): void {

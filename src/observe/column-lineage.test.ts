@@ -1,6 +1,6 @@
 // Column lineage of a run's outputs (ColumnLineageDatasetFacet): a SQL transform over a CSV read (identity,
-// aggregation and transformation fields, WHERE/GROUP BY as dataset-level INDIRECT), the same rows passed through a
-// filter, a JOIN of two reads (the parsing itself: src/sql/sql-lineage.test.ts), a pass-through of a Delta read's declared columns, and no facet where a map hides it.
+// aggregation and transformation fields, WHERE/GROUP BY as dataset-level INDIRECT) written as JSON Lines and to a
+// Delta table, the same rows passed through a filter, a JOIN of two reads (the parsing itself: src/sql/sql-lineage.test.ts), a pass-through of a Delta read's declared columns, and no facet where a map hides it.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,7 @@ describe('column lineage', () => {
     const totals = sql.transform('SELECT country, sum(amount) AS total, upper(country) || \'!\' AS shout FROM orders WHERE amount > 0 GROUP BY country ORDER BY country', { inputs: { orders: { collection: rows, schema } } });
     totals.apply('Write', io.files.writeJsonl(join(dir, 'out', 'totals')));
     totals.apply(filter((r: Record<string, unknown>) => (r.total as number) > 10)).apply('WriteBig', io.files.writeJsonl(join(dir, 'out', 'big')));
+    totals.apply('Lake', io.delta.write(join(dir, 'lake', 'totals'), { schema: { country: 'string', total: 'double', shout: 'string' } }));
     const result = await p.run();
     assert.equal(result.state, 'DONE');
     const { inputs, outputs } = datasetsOf(p.graph);
@@ -41,9 +42,10 @@ describe('column lineage', () => {
       },
       dataset: [of('amount', [{ type: 'INDIRECT', subtype: 'FILTER' }]), of('country', [{ type: 'INDIRECT', subtype: 'GROUP_BY' }])],
     };
-    assert.deepEqual(outputs.map((o) => o.name), [join(dir, 'out', 'totals'), join(dir, 'out', 'big')]);
+    assert.deepEqual(outputs.map((o) => o.name), [join(dir, 'out', 'totals'), join(dir, 'out', 'big'), join(dir, 'lake', 'totals')]);
     assert.deepEqual(outputs[0]!.columnLineage, expected);
     assert.deepEqual(outputs[1]!.columnLineage, expected, 'a filter passes the rows, and their lineage, through');
+    assert.deepEqual(outputs[2]!.columnLineage, expected, 'a Delta write (staged, then committed) of the same rows');
     const event = runEvent({ eventType: 'COMPLETE', jobId: 'j', jobName: 'sql.ts', time: new Date(), outputs });
     const facet = event.outputs[0]!.facets.columnLineage as Record<string, unknown>;
     assert.match(String(facet._schemaURL), /facets\/1-2-0\/ColumnLineageDatasetFacet\.json#\/\$defs\/ColumnLineageDatasetFacet$/);

@@ -10,7 +10,7 @@
  *   const lineage = columnLineageOf(graph, sinkNode); // { fields: { total: [{ namespace: 'file', name: '/in/orders.csv', field: 'amount', transformations: [...] }] } }
  */
 import { resolve } from 'node:path';
-import { fieldLineageOf, sourceFieldNames, type FieldOrigin, type PipelineGraph, type PrimitiveNode } from '../model/index.ts';
+import { fieldLineageOf, sourceFieldNames, writtenRowsOf, type FieldOrigin, type PipelineGraph, type PrimitiveNode } from '../model/index.ts';
 
 /** A dataset (OpenLineage naming: `file` + absolute path for local files and Delta tables). */
 export interface LineageDataset {
@@ -57,7 +57,7 @@ interface Resolved {
 
 /** The column lineage of what a sink node writes, or undefined when some field's origin is not known. */
 export function columnLineageOf(graph: PipelineGraph, sink: PrimitiveNode): DatasetColumnLineage | undefined {
-  const input = sink.inputs[0];
+  const input = writtenRowsOf(graph, sink.id) ?? sink.inputs[0];
   if (sink.kind !== 'sink' || input === undefined) return undefined;
   const r = new LineageResolver(graph).collection(input);
   if (r === undefined || r.fields === 'by-name' || r.fields.size === 0) return undefined;

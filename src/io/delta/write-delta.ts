@@ -25,7 +25,7 @@
  * Staging and commits run in the pipeline's thread, in sinks the engine awaits (no blocking call, no worker thread).
  */
 import {
-  applyTransform, ConfigError, kv, type ErrorRecord, type PCollection, type Pipeline, type PTransform,
+  applyTransform, ConfigError, declareWrittenRows, kv, type ErrorRecord, type PCollection, type Pipeline, type PTransform,
 } from '../../model/index.ts';
 import { create, flattenWith, groupByKey, writeToWithResults } from '../../transforms/index.ts';
 import type { Row } from '../../lakehouse/index.ts';
@@ -86,6 +86,7 @@ export function write<T extends object = Row>(path: string, options: DeltaWriteO
         .map((r) => kv(0, r), 'SingleKey')
         .apply(groupByKey<number, Row>('GroupPanes'))
         .apply('CommitPanes', writeToWithResults(paneCommitSink(spec, run)));
+      declareWrittenRows(commits, input); // for column lineage: the committing sink writes the input's rows
       return { main: commits, errors };
     }
     const staged = (checked.main as PCollection<Row>).apply('Stage', writeToWithResults(stagingSink(spec, run)));
@@ -95,6 +96,7 @@ export function write<T extends object = Row>(path: string, options: DeltaWriteO
       .map((r) => kv(0, r), 'SingleKey')
       .apply(groupByKey<number, StagedChunk | null>('WhenComplete'))
       .apply('Commit', writeToWithResults(commitSink(spec, run)));
+    declareWrittenRows(commits, input);
     return { main: commits, errors };
   };
   return {
