@@ -62,8 +62,8 @@ export function Lineage() {
         sub={`${all.nodes.filter((n) => n.kind === 'job').length} jobs and tasks, ${all.nodes.filter((n) => n.kind === 'dataset').length} datasets, from the latest ${count(events.data?.events.length ?? 0)} OpenLineage events`}
         actions={<>
           <input type="search" placeholder="filter by name" value={text} onChange={(e) => setText(e.target.value)} name="lineage-filter" />
-          <label className="small"><input type="checkbox" name="column-level" checked={columnLevel} onChange={(e) => setColumnLevel(e.target.checked)} /> column level ({withColumns} datasets)</label>
           <label className="small"><input type="checkbox" checked={includeIsolated} onChange={(e) => setIncludeIsolated(e.target.checked)} /> jobs and tasks without datasets ({isolated})</label>
+          <label className="small"><input type="checkbox" name="column-level" checked={columnLevel} onChange={(e) => setColumnLevel(e.target.checked)} /> column level ({withColumns} datasets)</label>
         </>}
       />
       <ErrorBox error={events.error} />
