@@ -3,7 +3,8 @@
 //   node --import tsx bench/parquet-engines.ts [--rows 1000000] [--mix events,mixed] [--json]
 //
 // Engines (every one takes or gives typed columns — Float64Array, BigInt64Array, Int32Array, strings — plus nulls):
-//   riffle      the current path: writeParquet (hyparquet-writer + page CRCs) / readRowGroups (guarded hyparquet)
+//   riffle      the current path: writeParquet (since session 10: DuckDB's writer + the page-CRC pass for files of
+//               ≥ 64K rows of primitive columns, else hyparquet-writer + page CRCs) / readRowGroups (guarded hyparquet)
 //   hyparquet   hyparquet-writer / hyparquet alone (no CRCs, no guard): what the library costs by itself
 //   parquet-wasm  arrow-rs compiled to WebAssembly, through apache-arrow IPC (write: Arrow table → IPC → Parquet;
 //               read: Parquet → IPC → Arrow table, strings left as UTF-8 bytes in Arrow vectors)
