@@ -9,8 +9,8 @@
 #   test/portable/cluster-kill.test.ts     a TaskManager (and the harnesses it started) SIGKILLed mid-job, a
 #                                          replacement started, Flink restarts the tasks on it, Nexmark Q5's windowed
 #                                          output exactly the embedded engine's (batch mode: see the test's header)
-# Needs Java 17 and Maven. Takes ~5-6 min with the jars cached (measured 2026-12-07: 148 s + 168-171 s, load average
-# 20-35 on the 2 cores). The streaming form of the kill test (bus or Kafka, checkpoints) is not here yet: see
+# Needs Java 17 and Maven. Takes ~7.5 min with the jars cached (measured 2026-12-07: 446 s, 2 passed; load average
+# 10-35 on the 2 cores). The streaming form of the kill test (bus or Kafka, checkpoints) is not here yet: see
 # src/runner/portable/README.md, "On a Flink cluster".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
