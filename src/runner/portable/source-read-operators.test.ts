@@ -55,5 +55,5 @@ test('a source that splits differently than when the runner split it is an error
   const split: WindowedValue<unknown>[] = [];
   await splitAndSizeOperator(numbers(0, 100), (w) => void split.push(w)).process(wv({ key: new Uint8Array(), value: { whole: true } }));
   const reader = readRestrictionOperator('Numbers', numbers(0, 100, 10), () => undefined, undefined);
-  await assert.rejects(reader.process(split[0]!), /Numbers: the source numbers\(0, 100\) split into 3 parts here but 4 when the runner split it/);
+  await assert.rejects(async () => reader.process(split[0]!), /Numbers: the source numbers\(0, 100\) split into 3 parts here but 4 when the runner split it/);
 });
