@@ -24,6 +24,7 @@ import { WorkersCheckpoints } from './checkpoint-workers.ts';
 import { CheckpointCoordinator, jobFingerprint, LocalCheckpointStorage } from '../checkpoint/index.ts';
 import { sumStepSnapshots } from './step-snapshots.ts';
 import { workerYoungGenerationMb } from './worker-heap.ts';
+import { defaultJobMemory } from '../state/index.ts';
 
 /** Parts per worker a bounded read is split into (so a slow part does not leave the others idle). */
 const PARTS_PER_WORKER = 4;
@@ -78,7 +79,9 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
   const runId = options.runId ?? newRunId();
   const jobName = typeof options.jobName === 'string' && options.jobName !== '' ? options.jobName : 'pipeline';
   const deadLetterPath = options.deadLetter ?? defaultDeadLetterPath(jobName, runId);
-  const memoryBytes = options.memoryBytes;
+  // The job's budget, split among the workers (without --memory too: each worker would otherwise take the default
+  // fraction of its own heap, N times the job's).
+  const memoryBytes = options.memoryBytes ?? defaultJobMemory();
   const rejected = new SharedArrayBuffer(4);
   const finished = new Set<number>();
   /** Each worker's latest progress report. */
@@ -112,7 +115,7 @@ export async function runOnWorkers(graph: PipelineGraph, options: LocalRunOption
           ...cloneableOptions(rest),
           runId: `${runId}-w${index}`,
           deadLetter: perWorkerPath(deadLetterPath, index),
-          ...(memoryBytes !== undefined ? { memoryBytes: Math.max(1, Math.floor(memoryBytes / workers)) } : {}),
+          memoryBytes: Math.max(1, Math.floor(memoryBytes / workers)),
         },
       };
       return { data };

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { getHeapStatistics } from 'node:v8';
 import { ConfigError } from '../../model/index.ts';
-import { defaultJobMemory, MemoryBudget, parseSize } from './memory-budget.ts';
+import { DEFAULT_HEAP_FRACTION, defaultJobMemory, MemoryBudget, parseSize } from './memory-budget.ts';
 
 describe('parseSize', () => {
   it('reads bytes and binary units', () => {
@@ -30,7 +30,8 @@ describe('MemoryBudget', () => {
   it('defaults to a fraction of the heap limit', () => {
     const limit = getHeapStatistics().heap_size_limit;
     assert.equal(MemoryBudget.forJob().limit, defaultJobMemory());
-    assert.ok(defaultJobMemory() < limit && defaultJobMemory() > limit / 10);
+    assert.equal(defaultJobMemory(), Math.floor(limit * DEFAULT_HEAP_FRACTION));
+    assert.ok(DEFAULT_HEAP_FRACTION > 0 && DEFAULT_HEAP_FRACTION <= 0.5);
   });
 
   it('splits among workers and operators; a reservation must fit every ancestor', () => {
