@@ -5,7 +5,7 @@
  * embedded engine does), and fails the bundle otherwise.
  */
 import type { SideInputs } from './side-inputs.ts';
-import type { BoundedWindow, ErrorRecord, FinishBundleContext, Instant, MetricsContext, PrimitiveNode, WindowedValue } from '../../model/index.ts';
+import { excerpt, type BoundedWindow, type ErrorRecord, type FinishBundleContext, type Instant, type MetricsContext, type PrimitiveNode, type WindowedValue } from '../../model/index.ts';
 
 type WV = WindowedValue<unknown>;
 /** Delivers one element to a PCollection's consumers. */
@@ -37,7 +37,7 @@ export async function elementOperator(node: PrimitiveNode, outs: Readonly<Record
   const errorTag = 'errorTag' in node.spec ? node.spec.errorTag : undefined;
   const onError = async (wv: WV, e: unknown) => {
     const target = errorTag !== undefined ? outs[errorTag] : undefined;
-    if (target === undefined) throw new Error(`step '${node.name}' failed on ${excerpt(wv.value)}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    if (target === undefined) throw new Error(`step '${node.name}' failed on ${excerpt(wv.value, 120)}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     const record: ErrorRecord = { step: node.name, error: e instanceof Error ? e.message : String(e), element: wv.value, time: new Date().toISOString() };
     await target({ ...wv, value: record });
   };
@@ -126,12 +126,3 @@ export async function elementOperator(node: PrimitiveNode, outs: Readonly<Record
   }
 }
 
-function excerpt(v: unknown): string {
-  let s: string;
-  try {
-    s = JSON.stringify(v) ?? String(v);
-  } catch {
-    s = String(v);
-  }
-  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
-}

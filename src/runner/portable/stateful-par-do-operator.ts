@@ -23,6 +23,7 @@ import {
   MAX_TIMESTAMP,
   NO_FIRING,
   encodeToBytes,
+  excerpt,
   formatInstant,
   type BoundedWindow,
   type Coder,
@@ -218,7 +219,7 @@ export async function statefulParDoOperator(node: ParDoNode, o: StatefulParDoOpt
 
   const onError = async (wv: WV, e: unknown) => {
     const target = errorTag !== undefined ? o.outs[errorTag] : undefined;
-    if (target === undefined) throw new Error(`step '${node.name}' failed on ${excerpt(wv.value)}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    if (target === undefined) throw new Error(`step '${node.name}' failed on ${excerpt(wv.value, 120)}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     const record: ErrorRecord = { step: node.name, error: e instanceof Error ? e.message : String(e), element: wv.value, time: new Date().toISOString() };
     await target({ ...wv, value: record });
   };
@@ -245,7 +246,7 @@ export async function statefulParDoOperator(node: ParDoNode, o: StatefulParDoOpt
         cb(timerCtx as never);
       }
     } catch (e) {
-      throw new Error(`step '${node.name}' failed in timer '${family}' (key ${excerpt(t.userKey)}): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new Error(`step '${node.name}' failed in timer '${family}' (key ${excerpt(t.userKey, 120)}): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     } finally {
       cur = undefined;
     }
@@ -318,12 +319,3 @@ export async function statefulParDoOperator(node: ParDoNode, o: StatefulParDoOpt
   };
 }
 
-function excerpt(v: unknown): string {
-  let s: string;
-  try {
-    s = JSON.stringify(v) ?? String(v);
-  } catch {
-    s = String(v);
-  }
-  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
-}
