@@ -274,12 +274,8 @@ export class DeltaTable {
     if (extra.length > 0) throw new DeltaTableError('DELTA_INVALID_ARGUMENT', `appendBatches: option '${extra[0]}' is not taken (options: txn, parquet)`, { hint: 'schema evolution (mergeSchema) takes rows: use append' });
     const tx = await this.startTransaction();
     tx.useFileOptions(options.parquet);
-    const snapshot = tx.snapshot as Snapshot;
-    if (options.txn) {
-      const done = snapshot.appTransactions.get(options.txn.appId);
-      if (done && done.version >= options.txn.version) return { version: snapshot.version, skipped: true };
-      tx.setAppTransaction(options.txn.appId, options.txn.version);
-    }
+    const skipped = recordAppTransaction(tx, options.txn);
+    if (skipped) return skipped;
     await tx.writeBatches(batches);
     return tx.commit({ operation: 'WRITE', operationParameters: { mode: 'Append', partitionBy: JSON.stringify(tx.partitionColumns) } });
   }
@@ -391,12 +387,9 @@ export class DeltaTable {
   private async write(rows: readonly Row[], mode: 'Append' | 'Overwrite', options: OverwriteOptions): Promise<CommitResult | SkippedWrite | DmlResult> {
     const tx = await this.startTransaction();
     tx.useFileOptions(options.parquet);
+    const skipped = recordAppTransaction(tx, options.txn);
+    if (skipped) return skipped;
     const snapshot = tx.snapshot as Snapshot;
-    if (options.txn) {
-      const done = snapshot.appTransactions.get(options.txn.appId);
-      if (done && done.version >= options.txn.version) return { version: snapshot.version, skipped: true };
-      tx.setAppTransaction(options.txn.appId, options.txn.version);
-    }
     if (options.overwriteSchema) {
       if (mode !== 'Overwrite' || options.replaceWhere !== undefined) {
         throw new DeltaTableError('DELTA_INVALID_ARGUMENT', 'overwriteSchema replaces the whole table: it cannot be combined with replaceWhere', { hint: 'overwrite without replaceWhere, or use mergeSchema to add columns' });
@@ -480,4 +473,17 @@ export class DeltaTable {
     }
     return entries;
   }
+}
+
+/**
+ * An idempotent write's application transaction (Delta's `txn` action): the write is skipped when the table already
+ * holds this version or a later one of the application, else the transaction records it with the write.
+ */
+function recordAppTransaction(tx: Transaction, txn: WriteOptions['txn']): SkippedWrite | undefined {
+  if (txn === undefined) return undefined;
+  const snapshot = tx.snapshot as Snapshot;
+  const done = snapshot.appTransactions.get(txn.appId);
+  if (done && done.version >= txn.version) return { version: snapshot.version, skipped: true };
+  tx.setAppTransaction(txn.appId, txn.version);
+  return undefined;
 }
