@@ -259,6 +259,36 @@ test('stateful DoFn: per-key value state and event-time timers', async () => {
   await p.run();
 });
 
+test('a timer set for its window\'s end fires before the window\'s state is cleared (clean-up 1 ms after expiry, as Beam)', async () => {
+  const p = Pipeline.create();
+  const stream = testStream<KV<string, number>>()
+    .addElements({ value: kv('a', 1), timestamp: sec(1) }, { value: kv('a', 2), timestamp: sec(3) })
+    .advanceWatermarkToInfinity();
+  const out = p
+    .apply(stream)
+    .apply(window.into<KV<string, number>>(window.fixed(sec(10))))
+    .apply(
+      parDo({
+        state: { total: state.value<number>() },
+        timers: { end: timer.eventTime() },
+        process(e: KV<string, number>, ctx) {
+          ctx.state.total.write((ctx.state.total.read() ?? 0) + e.value);
+          ctx.timers.end.set(ctx.window.maxTimestamp);
+        },
+        onTimer: {
+          end(ctx) {
+            ctx.output(`${String(ctx.key)}=${ctx.state.total.read()} at ${ctx.timestamp}`);
+          },
+        },
+        onWindowExpiration(ctx) {
+          ctx.output(`expired ${String(ctx.key)} state ${ctx.state.total.read()}`);
+        },
+      }),
+    );
+  assertThat(out).containsInAnyOrder([`a=3 at ${sec(10) - 1}`, 'expired a state 3']);
+  await p.run();
+});
+
 test('processing-time timers run on the TestStream clock', async () => {
   const p = Pipeline.create();
   const stream = testStream<KV<string, number>>()

@@ -272,7 +272,10 @@ export class ParDoOp extends Operator {
 
   private ensureGcTimer(entry: KeyEntry, w: BoundedWindow): void {
     if (this.store!.hasTimer(entry, w.key, 'gc', GC_FAMILY, 'event')) return;
-    const at = Math.min(w.maxTimestamp + this.lateness, MAX_TIMESTAMP - 1);
+    // 1 ms after the window expires, as Beam's stateful runner sets its clean-up timer (GC_DELAY_MS): a user timer
+    // set for the expiry itself (window.maxTimestamp with no lateness) fires first, instead of being cleared with the
+    // window's state by a clean-up timer of the same time set before it.
+    const at = Math.min(w.maxTimestamp + this.lateness + 1, MAX_TIMESTAMP - 1);
     this.store!.setTimer(entry, { namespace: w.key, window: w, id: 'gc', family: GC_FAMILY, timestamp: at, outputTimestamp: MAX_TIMESTAMP, domain: 'event' });
   }
 
@@ -364,7 +367,8 @@ export class ParDoOp extends Operator {
     this.curPane = { isFirst: true, isLast: true, timing: 'UNKNOWN', index: 0, nonSpeculativeIndex: 0 };
     this.curTimestamp = data.outputTimestamp === MAX_TIMESTAMP ? data.window.maxTimestamp : data.outputTimestamp;
     const tc = this.ctx.timerContext;
-    tc.fireTimestamp = data.timestamp;
+    // The clean-up timer reports the window's expiry, when it would have fired without the 1 ms delay.
+    tc.fireTimestamp = data.family === GC_FAMILY ? Math.min(data.window.maxTimestamp + this.lateness, MAX_TIMESTAMP - 1) : data.timestamp;
     tc.domain = data.domain;
     tc.timerId = data.id;
     try {
