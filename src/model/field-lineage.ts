@@ -35,8 +35,19 @@ export interface FieldNamedSource {
   fieldNames(): readonly string[] | undefined;
 }
 
-const lineages = new WeakMap<PipelineGraph, Map<string, FieldLineage>>();
-const writtenRows = new WeakMap<PipelineGraph, Map<string, string>>();
+/**
+ * The declarations live in process-wide maps (under `Symbol.for` keys), not in this module's own: a pipeline module
+ * may import another copy of Riffle than the runner's — a project's sources run by the CLI from dist/ — and the runner
+ * must still see what that copy's transforms declared (with module-local maps, a SQL job run by the compiled CLI lost
+ * its column lineage).
+ */
+function sharedWeakMap<V>(name: string): WeakMap<PipelineGraph, V> {
+  const registry = globalThis as unknown as Record<symbol, WeakMap<PipelineGraph, V> | undefined>;
+  return (registry[Symbol.for(`riffle.${name}`)] ??= new WeakMap());
+}
+
+const lineages = sharedWeakMap<Map<string, FieldLineage>>('fieldLineage');
+const writtenRows = sharedWeakMap<Map<string, string>>('writtenRows');
 
 /**
  * Says which collection's rows a sink writes when they are not its input: a staged write (io.delta.write) whose
