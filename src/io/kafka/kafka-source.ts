@@ -109,6 +109,16 @@ export class KafkaSource<V = unknown, K = string> implements UnboundedSource<Kaf
 }
 
 /** Reads the partitions assigned to one reader; see the module comment. */
+/**
+ * Isolation read_committed for the broker (the level's byte is 1), given as a Number object so that
+ * @platformatic/kafka 1.35 does not filter the answer itself: it does so when the level `=== 1`, and throws an
+ * uncaught TypeError from its callback on an ABORT marker whose transaction the broker did not list — a producer killed
+ * after adding the partition to its transaction and before any of its records landed there (the Kafka SIGKILL tier hit
+ * it). `committedBatches` filters aborted transactions here, as Kafka's Java consumer does; the request's bytes are
+ * the same.
+ */
+const READ_COMMITTED_OWN_FILTER = Object(1) as number;
+
 export class KafkaReader<V = unknown, K = string> implements UnboundedReader<KafkaMessage<V, K>, KafkaPosition> {
   private readonly consumer: Consumer;
   private assigned: PartitionRef[] = [];
@@ -326,7 +336,7 @@ export class KafkaReader<V = unknown, K = string> implements UnboundedReader<Kaf
             maxWaitTime,
             minBytes: 1,
             maxBytes: 64 << 20,
-            isolationLevel: this.o.readCommitted ? 1 : 0,
+            isolationLevel: this.o.readCommitted ? READ_COMMITTED_OWN_FILTER : 0,
           });
         } catch (e) {
           return this.fetchFailure(e, node);
