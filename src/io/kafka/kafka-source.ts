@@ -115,7 +115,7 @@ export class KafkaSource<V = unknown, K = string> implements UnboundedSource<Kaf
  * uncaught TypeError from its callback on an ABORT marker whose transaction the broker did not list — a producer killed
  * after adding the partition to its transaction and before any of its records landed there (the Kafka SIGKILL tier hit
  * it). `committedBatches` filters aborted transactions here, as Kafka's Java consumer does; the request's bytes are
- * the same.
+ * the same. (Fetch options are schema-checked only by a `strict` client, which this reader's consumer is not.)
  */
 const READ_COMMITTED_OWN_FILTER = Object(1) as number;
 
@@ -154,6 +154,8 @@ export class KafkaReader<V = unknown, K = string> implements UnboundedReader<Kaf
       bootstrapBrokers: o.brokers,
       autocommit: false,
       retries: 3,
+      // Options unchecked (the default): READ_COMMITTED_OWN_FILTER is a Number object, which a strict check refuses.
+      strict: false,
     });
   }
 
