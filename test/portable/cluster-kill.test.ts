@@ -64,7 +64,11 @@ test('a TaskManager killed mid-job: a replacement takes its tasks and the window
     const local = await riffle(['run', FIXTURE, ...params(join(dir, 'local')), '--no-progress']);
     assert.equal(local.status, 0, local.stderr);
     const run = riffle(['run', FIXTURE, ...params(join(dir, 'flink')), '--runner=flink', `--flink-master=${cluster.restAddress}`, '--parallelism=2'], 900_000);
-    const job = await runningJob(cluster, 600_000);
+    // A run that ends before its job runs (refused, failed) fails the test at once, with its error, instead of after
+    // runningJob's wait.
+    const endedEarly = run.then((r) => Promise.reject(new Error(`riffle run ended (exit ${r.status}) before its job ran tasks on the cluster:\n${r.stderr}`)));
+    endedEarly.catch(() => {}); // read by the race only: once the job runs, the run's end is awaited below
+    const job = await Promise.race([runningJob(cluster, 600_000), endedEarly]);
     const started = Date.now();
     await new Promise((r) => setTimeout(r, KILL_AFTER_MS));
     // The victim: a TaskManager running a harness for its tasks (Flink starts them as the tasks open).

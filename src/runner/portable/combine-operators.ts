@@ -10,7 +10,7 @@
  *
  * Keys are told apart by their canonical encoding (what the runner groups by), windows by their bounds.
  */
-import { coders, encodeToBytes, IntervalWindow, type BoundedWindow, type KV, type PrimitiveNode, type WindowedValue } from '../../model/index.ts';
+import { coders, encodeToBytes, isIntervalWindow, type BoundedWindow, type KV, type PrimitiveNode, type WindowedValue } from '../../model/index.ts';
 import type { Emit, Operator } from './element-operators.ts';
 import { TRANSFORM_URNS } from './urns.ts';
 
@@ -29,7 +29,7 @@ const keyCoder = coders.object({ canonical: true });
 
 /** A stable identity of a key (its canonical bytes) and window (its bounds). */
 function groupId(key: unknown, window: BoundedWindow): string {
-  const w = window instanceof IntervalWindow ? `${window.start}:${window.end}` : `g${window.maxTimestamp}`;
+  const w = isIntervalWindow(window) ? `${window.start}:${window.end}` : `g${window.maxTimestamp}`;
   return `${Buffer.from(encodeToBytes(keyCoder, key)).toString('base64')}|${w}`;
 }
 

@@ -6,7 +6,7 @@
  */
 import { create, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { durationFromMs, timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { FixedWindows, Sessions, SlidingWindows, type WindowFn, type WindowingStrategy } from '../../model/index.ts';
+import type { WindowFn, WindowingStrategy } from '../../model/index.ts';
 import {
   AccumulationMode_Enum,
   ClosingBehavior_Enum,
@@ -28,17 +28,21 @@ import { CODER_URNS, RIFFLE_URNS, WINDOW_FN_URNS } from './urns.ts';
 /** The window function as a FunctionSpec. `step` is the step that set it (a windowInto, or the source). */
 export function windowFnSpec(fn: WindowFn<any>, ref: PipelineRef, step: string): FunctionSpec {
   if (fn.isGlobal) return create(FunctionSpecSchema, { urn: WINDOW_FN_URNS.global });
-  if (fn instanceof FixedWindows) {
-    return create(FunctionSpecSchema, { urn: WINDOW_FN_URNS.fixed, payload: toBinary(FixedWindowsPayloadSchema, create(FixedWindowsPayloadSchema, { size: durationFromMs(fn.size), offset: timestampFromMs(fn.offset) })) });
+  // By kind and the parameters each kind has, not by class: a pipeline module may be built with another copy of
+  // Riffle than this runner's (a project's sources run by the compiled CLI), whose window classes are other classes.
+  const p = fn as unknown as { readonly size?: unknown; readonly offset?: unknown; readonly period?: unknown; readonly gap?: unknown };
+  const ms = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+  if (fn.kind === 'fixed' && ms(p.size) && ms(p.offset)) {
+    return create(FunctionSpecSchema, { urn: WINDOW_FN_URNS.fixed, payload: toBinary(FixedWindowsPayloadSchema, create(FixedWindowsPayloadSchema, { size: durationFromMs(p.size), offset: timestampFromMs(p.offset) })) });
   }
-  if (fn instanceof SlidingWindows) {
+  if (fn.kind === 'sliding' && ms(p.size) && ms(p.period) && ms(p.offset)) {
     return create(FunctionSpecSchema, {
       urn: WINDOW_FN_URNS.sliding,
-      payload: toBinary(SlidingWindowsPayloadSchema, create(SlidingWindowsPayloadSchema, { size: durationFromMs(fn.size), period: durationFromMs(fn.period), offset: timestampFromMs(fn.offset) })),
+      payload: toBinary(SlidingWindowsPayloadSchema, create(SlidingWindowsPayloadSchema, { size: durationFromMs(p.size), period: durationFromMs(p.period), offset: timestampFromMs(p.offset) })),
     });
   }
-  if (fn instanceof Sessions) {
-    return create(FunctionSpecSchema, { urn: WINDOW_FN_URNS.sessions, payload: toBinary(SessionWindowsPayloadSchema, create(SessionWindowsPayloadSchema, { gapSize: durationFromMs(fn.gap) })) });
+  if (fn.kind === 'sessions' && ms(p.gap)) {
+    return create(FunctionSpecSchema, { urn: WINDOW_FN_URNS.sessions, payload: toBinary(SessionWindowsPayloadSchema, create(SessionWindowsPayloadSchema, { gapSize: durationFromMs(p.gap) })) });
   }
   if (fn.kind === 'custom') return create(FunctionSpecSchema, { urn: RIFFLE_URNS.windowFn, payload: encodeRifflePayload({ ...ref, step, role: 'windowFn', detail: { describe: fn.describe() } }) });
   throw new UntranslatableError(step, `its window function ${fn.describe()} is neither one of Beam's standard window functions nor a custom one`);
