@@ -31,6 +31,27 @@ export interface CommittedFile {
 /**
  * One sink's files in a directory: `<base>[<window>-<pane>-]SSSSS-of-NNNNN<rest>`, e.g. base `part-`, rest `.jsonl.gz`.
  */
+/**
+ * The set's entry after a commit of `files` by run `owner`: the files the same run committed before (`kept`) and the
+ * new ones; the commit count goes on for the same run and starts again for another (`prev`: the entry before).
+ */
+export function nextFileSetEntry(
+  set: { readonly base: string; readonly rest: string },
+  owner: string,
+  prev: FileSetEntry | undefined,
+  kept: readonly CommittedFile[],
+  files: readonly { readonly name: string; readonly count: number; readonly bytes: number }[],
+): FileSetEntry {
+  return {
+    base: set.base,
+    rest: set.rest,
+    runId: owner,
+    commits: prev && prev.runId === owner ? prev.commits + 1 : 1,
+    time: new Date().toISOString(),
+    files: [...kept, ...files.map((f) => ({ name: f.name, count: f.count, bytes: f.bytes }))],
+  };
+}
+
 export interface FileSetEntry {
   readonly base: string;
   readonly rest: string;

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError, RiffleError } from '../../model/index.ts';
-import { COMMIT_MARKER, fileSetPattern, readCommitManifest, type CommitManifest, type CommittedFile, type FileSetEntry } from './commit-manifest.ts';
+import { COMMIT_MARKER, fileSetPattern, readCommitManifest, nextFileSetEntry, type CommitManifest, type CommittedFile, type FileSetEntry } from './commit-manifest.ts';
 import { newRunId, runIdLiveness, sleepSync } from './run-owner.ts';
 
 /*
@@ -236,14 +236,7 @@ export function commitFileSet(set: FileSet, files: readonly CommitFile[], o: Com
     if (pending.length > 0) fsyncDir(tempDir);
     step('renamed');
     // 5. Commit point.
-    const entry: FileSetEntry = {
-      base: set.base,
-      rest: set.rest,
-      runId: owner,
-      commits: prev && prev.runId === owner ? prev.commits + 1 : 1,
-      time: new Date().toISOString(),
-      files: [...kept, ...files.map((f) => ({ name: f.name, count: f.count, bytes: f.bytes }))],
-    };
+    const entry = nextFileSetEntry(set, owner, prev, kept, files);
     publish(set, put(pending.length > 0 ? { ...entry, pending: { dir: basename(tempDir), names: pending } } : entry), tempDir);
     step('committed');
     // 6. The pending renames.

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, RiffleError } from '../../model/index.ts';
 import { isObjectStoreUrl, openObjectStore, type ObjectStore } from '../../object-store/index.ts';
-import { COMMIT_MARKER, fileSetPattern, parseCommitManifest, type CommitManifest, type CommittedFile, type FileSetEntry } from './commit-manifest.ts';
+import { COMMIT_MARKER, fileSetPattern, parseCommitManifest, nextFileSetEntry, type CommitManifest, type CommittedFile, type FileSetEntry } from './commit-manifest.ts';
 import type { CommitFile, CommitOptions, CommitStep, FileSet } from './file-commit.ts';
 import { runIdLiveness } from './run-owner.ts';
 
@@ -122,14 +122,7 @@ export async function commitToStore(set: FileSet, files: readonly CommitFile[], 
     }
     step('renamed');
     // 5. Commit point.
-    const entry: FileSetEntry = {
-      base: set.base,
-      rest: set.rest,
-      runId: owner,
-      commits: prev && prev.runId === owner ? prev.commits + 1 : 1,
-      time: new Date().toISOString(),
-      files: [...kept, ...files.map((f) => ({ name: f.name, count: f.count, bytes: f.bytes }))],
-    };
+    const entry = nextFileSetEntry(set, owner, prev, kept, files);
     await publish(store, put(pending.length > 0 ? { ...entry, pending: { dir: tempDir, names: pending } } : entry));
     step('committed');
     // 6. The pending copies.
