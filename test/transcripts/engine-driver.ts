@@ -8,6 +8,8 @@ import type { TranscriptDriver, TranscriptOutput } from './harness.ts';
 import type { Transcript } from './parse.ts';
 
 export type Bundling = 'as-is' | 'reversed' | 'per-element';
+/** How the windowed elements are grouped: a groupByKey, or a lifted combine that concatenates the values. */
+export type Grouping = 'gbk' | 'combine';
 
 function countsElements(t: Trigger): boolean {
   switch (t.kind) {
@@ -39,10 +41,10 @@ const concat = {
   extractOutput: (acc: number[]) => acc,
 };
 
-async function runThroughEngine(t: Transcript, bundling: Bundling, grouping: 'gbk' | 'combine'): Promise<TranscriptOutput[][]> {
+async function runThroughEngine(t: Transcript, bundling: Bundling, grouping: Grouping): Promise<TranscriptOutput[][]> {
   const perAction: TranscriptOutput[][] = t.actions.map(() => []);
   const p = Pipeline.create();
-  buildTranscriptPipeline(p, t, bundling, grouping, (action, o) => perAction[action]!.push(o));
+  buildTranscriptPipeline(p, t, bundling, [grouping], (action, _grouping, o) => perAction[action]!.push(o));
   await p.run();
   return perAction;
 }
@@ -52,7 +54,17 @@ async function runThroughEngine(t: Transcript, bundling: Bundling, grouping: 'gb
  * to `emit` with the index of the action being played when it fired (after the stream's end: not emitted). Also the
  * pipeline of test/workers/fixtures/transcript-pipeline.ts (the same transcripts on worker threads).
  */
-export function buildTranscriptPipeline(p: Pipeline, t: Transcript, bundling: Bundling, grouping: 'gbk' | 'combine', emit: (action: number, output: TranscriptOutput) => void): void {
+/**
+ * The transcript's TestStream, windowed as it says, then grouped by each of `groupings` (a groupByKey, or a lifted
+ * combine that concatenates) on branches of one pipeline; `emit` gets each pane with the action it fired in.
+ */
+export function buildTranscriptPipeline(
+  p: Pipeline,
+  t: Transcript,
+  bundling: Bundling,
+  groupings: readonly Grouping[],
+  emit: (action: number, grouping: Grouping, output: TranscriptOutput) => void,
+): void {
   // eventAction[i] = the action that TestStream event i belongs to.
   const eventAction: number[] = [];
   let stream = testStream<KV<string, number>>();
@@ -96,18 +108,20 @@ export function buildTranscriptPipeline(p: Pipeline, t: Transcript, bundling: Bu
       closingBehavior: t.strategy.closingBehavior,
     }),
   );
-  const grouped =
-    grouping === 'gbk' ? windowed.apply(groupByKey<string, number>()) : windowed.apply(combine.perKey<string, number, number[]>(concat)).apply(map((e: KV<string, number[]>) => e));
-  grouped.apply(
-    parDo({
-      process(e: KV<string, number[]>, ctx) {
-        if (current !== undefined) emit(current, { window: ctx.window, values: [...e.value], timestamp: ctx.timestamp, pane: ctx.pane });
-      },
-    }),
-  );
+  for (const grouping of groupings) {
+    const grouped =
+      grouping === 'gbk' ? windowed.apply(groupByKey<string, number>()) : windowed.apply(combine.perKey<string, number, number[]>(concat)).apply(map((e: KV<string, number[]>) => e));
+    grouped.apply(
+      parDo({
+        process(e: KV<string, number[]>, ctx) {
+          if (current !== undefined) emit(current, grouping, { window: ctx.window, values: [...e.value], timestamp: ctx.timestamp, pane: ctx.pane });
+        },
+      }),
+    );
+  }
 }
 
-function engineDriver(name: string, bundling: Bundling, grouping: 'gbk' | 'combine'): TranscriptDriver {
+function engineDriver(name: string, bundling: Bundling, grouping: Grouping): TranscriptDriver {
   return { name, run: (t) => runThroughEngine(t, bundling, grouping) };
 }
 
