@@ -2,13 +2,15 @@
  * Page CRC-32s added to a Parquet file another engine wrote (DuckDB's writer writes none; the trust rules want one in
  * every page Riffle writes). Every page header of every column chunk is re-serialized with its `crc` — the CRC-32 of
  * the page's bytes after the header, as the format defines it and parquet-mr / Arrow check it — and the footer's
- * offsets and sizes (column chunk and page offsets, chunk and row-group sizes, bloom filter and column index
- * offsets) are moved by the bytes the checksums add. Everything else in the footer (statistics, encodings, key-value
+ * offsets and sizes (column chunk and page offsets, chunk and row-group sizes, bloom filter offsets) are moved by the bytes the checksums add. Everything else in the footer (statistics, encodings, key-value
  * metadata, fields Riffle does not know) is kept byte for byte through thrift-compact.ts. Page bodies are not copied
  * until the final concatenation.
  *
  * The footer is also corrected where a writer contradicts the format: a TIMESTAMP not adjusted to UTC loses the
  * TIMESTAMP_MILLIS/MICROS converted type (which means adjusted to UTC; DuckDB writes both).
+ *
+ * With `compressPages`, the input's pages are uncompressed and leave compressed with `codec` (each page is compressed
+ * once, here, instead of by the writer and again after the cut below: DuckDB writes such a file with less CPU).
  *
  * With a `codec` given (snappy or uncompressed files), a top-level OPTIONAL column that holds no null in the whole
  * file (every row group's statistics say null_count 0) becomes REQUIRED: its v1 data pages are decompressed, their
@@ -49,7 +51,8 @@ const CODECS = ['UNCOMPRESSED', 'SNAPPY'];
  * @example
  * const withCrcs = addPageCrcs(readFileSync('duckdb-output.parquet'));
  */
-export function addPageCrcs(file: Uint8Array, codec?: PageCodec): Uint8Array {
+export function addPageCrcs(file: Uint8Array, codec?: PageCodec, compressPages = false): Uint8Array {
+  if (compressPages && codec === undefined) throw new ParquetCrcPassError('compressPages needs a codec');
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
   if (file.length < 12 || view.getUint32(0, true) !== MAGIC || view.getUint32(file.length - 4, true) !== MAGIC) throw new ParquetCrcPassError('not a Parquet file (no PAR1 magic)');
   const footerLength = view.getUint32(file.length - 8, true);
@@ -65,11 +68,14 @@ export function addPageCrcs(file: Uint8Array, codec?: PageCodec): Uint8Array {
   interface Chunk { chunk: TStruct; meta: TStruct; start: number; end: number; newStart: number; newSize: number; growth: number; headerGrowth: number; uncompressedDelta: number }
   const groups = structs(field(meta, 4));
   const chunks: Chunk[] = [];
+  let hadPageIndex = false;
   for (const g of groups) {
     for (const c of structs(field(g, 1))) {
       const m = field(c, 3) as TStruct | undefined;
       if (m === undefined) throw new ParquetCrcPassError('a column chunk has no metadata');
-      if (c.has(4)) throw new ParquetCrcPassError('the file has an offset index (its page locations would need rewriting)');
+      // Page indexes (arrow-rs writes them) locate pages by offset and size, which this pass changes: they are
+      // dropped (Riffle prunes by row-group statistics only), and so are the bytes they occupied after the data.
+      if (c.has(4) || c.has(6)) { for (const id of [4, 5, 6, 7]) c.delete(id); hadPageIndex = true; }
       const data = Number(i64(m, 9));
       const dict = i64(m, 11);
       const start = dict !== undefined && dict > 0n && Number(dict) < data ? Number(dict) : data;
@@ -79,7 +85,8 @@ export function addPageCrcs(file: Uint8Array, codec?: PageCodec): Uint8Array {
     }
   }
   chunks.sort((a, b) => a.start - b.start);
-  const required = codec !== undefined ? requiredColumns(meta, groups, codec) : new Set<string>();
+  if (hadPageIndex) for (const ch of chunks) { ch.meta.delete(14); ch.meta.delete(15); } // bloom filters lie among the dropped bytes too
+  const required = codec !== undefined ? requiredColumns(meta, groups, compressPages ? 'UNCOMPRESSED' : codec.name) : new Set<string>();
 
   // Rewrite: bytes outside chunks verbatim, pages with their CRC; pageStarts/growthBefore map old offsets to new.
   const pieces: Uint8Array[] = [];
@@ -106,14 +113,19 @@ export function addPageCrcs(file: Uint8Array, codec?: PageCodec): Uint8Array {
       const bodyStart = r.offset;
       if (!(size >= 0) || bodyStart + size > ch.end) throw new ParquetCrcPassError(`a page at ${at} overruns its column chunk`);
       let body = file.subarray(bodyStart, bodyStart + size);
-      if (field(header, 1) === 0 && required.has(columnPath(ch.meta))) {
+      const pageType = field(header, 1);
+      if (pageType === 0 && required.has(columnPath(ch.meta))) {
         // A v1 data page of a column made REQUIRED: its definition levels go (u32 length, then the RLE bytes).
-        const page = codec!.uncompress(body);
+        const page = compressPages ? body : codec!.uncompress(body);
         const levels = 4 + new DataView(page.buffer, page.byteOffset, page.byteLength).getUint32(0, true);
         if (levels > page.length) throw new ParquetCrcPassError(`a page at ${at} has definition levels past its end`);
         body = codec!.name === 'UNCOMPRESSED' ? page.subarray(levels) : codec!.compress(page.subarray(levels));
         ch.uncompressedDelta -= levels;
         header.set(2, { type: T.I32, value: Number(field(header, 2)) - levels });
+        header.set(3, { type: T.I32, value: body.length });
+      } else if (compressPages) {
+        if (pageType !== 0 && pageType !== 2) throw new ParquetCrcPassError(`a page at ${at} is of type ${String(pageType)}; only v1 data and dictionary pages are compressed here`);
+        body = codec!.compress(body);
         header.set(3, { type: T.I32, value: body.length });
       }
       header.set(4, { type: T.I32, value: crc32(body) | 0 });
@@ -132,7 +144,7 @@ export function addPageCrcs(file: Uint8Array, codec?: PageCodec): Uint8Array {
     ch.newSize = out - ch.newStart;
     pos = ch.end;
   }
-  push(file.subarray(pos, footerStart));
+  if (!hadPageIndex) push(file.subarray(pos, footerStart));
 
   /** An old offset's new place: moved by the growth of every page that starts before it. */
   const moved = (old: bigint): bigint => {
@@ -147,9 +159,8 @@ export function addPageCrcs(file: Uint8Array, codec?: PageCodec): Uint8Array {
     for (const id of [9, 10, 11, 14]) { const v = i64(m, id); if (v !== undefined && v > 0n) setI64(m, id, moved(v)); }
     const fileOffset = i64(c, 2);
     if (fileOffset !== undefined && fileOffset > 0n) setI64(c, 2, moved(fileOffset));
-    const columnIndex = i64(c, 6);
-    if (columnIndex !== undefined) setI64(c, 6, moved(columnIndex));
     setI64(m, 7, BigInt(ch.newSize));
+    if (compressPages) m.set(4, { type: T.I32, value: CODECS.indexOf(codec!.name) });
     setI64(m, 6, (i64(m, 6) ?? 0n) + BigInt(ch.headerGrowth + ch.uncompressedDelta));
   }
   for (const g of groups) {
@@ -194,9 +205,9 @@ function columnPath(m: TStruct): string {
 
 /**
  * Top-level OPTIONAL leaf columns with no null in the file (statistics null_count 0 in every row group) and pages
- * of the given codec: they are written REQUIRED (their schema elements changed here).
+ * of the codec named: they are written REQUIRED (their schema elements changed here).
  */
-function requiredColumns(meta: TStruct, groups: readonly TStruct[], codec: PageCodec): Set<string> {
+function requiredColumns(meta: TStruct, groups: readonly TStruct[], codecName: string): Set<string> {
   const schema = structs(field(meta, 2));
   const candidates = new Map<string, TStruct>();
   for (const e of schema.slice(1)) {
@@ -209,7 +220,7 @@ function requiredColumns(meta: TStruct, groups: readonly TStruct[], codec: PageC
       const m = field(c, 3) as TStruct;
       const path = columnPath(m);
       const nulls = (field(m, 12) as TStruct | undefined)?.get(3)?.value;
-      if (CODECS[field(m, 4) as number] !== codec.name || nulls === undefined || BigInt(nulls as bigint) !== 0n) candidates.delete(path);
+      if (CODECS[field(m, 4) as number] !== codecName || nulls === undefined || BigInt(nulls as bigint) !== 0n) candidates.delete(path);
     }
   }
   for (const e of candidates.values()) e.set(3, { type: T.I32, value: 0 });
