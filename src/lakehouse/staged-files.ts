@@ -5,7 +5,10 @@
  * sink's `prepareCommit` and `commit`. Until a commit's `add` names them the files are invisible orphans: vacuum
  * removes them, `discardStagedFiles` sooner.
  */
+import type { RecordBatch } from 'apache-arrow';
 import type { AddAction } from './actions.ts';
+import { batchRows } from './batch-rows.ts';
+import { writeBatchFiles } from './batch-writer.ts';
 import { resolveDataPath } from './data-path.ts';
 import { deleteLocation } from '../object-store/index.ts';
 import { writeDataFiles } from './data-writer.ts';
@@ -34,6 +37,24 @@ export async function stageDataFiles(tablePath: string, given: TableSchema, part
     throw e;
   }
   return writeDataFiles(tablePath, schema, partitionColumns, columns, Date.now(), { numIndexedCols: options.numIndexedCols ?? -1, parquet: options.parquet });
+}
+
+/**
+ * Stages Arrow record batches as data files of the table at `tablePath` without row objects where the batch path
+ * applies (`writeBatchFiles`: unpartitioned, primitive columns, every column in every batch, enough rows), else as the
+ * batches' rows (`stageDataFiles`); returns their `add` actions, not committed. A batch column that does not match
+ * the schema is a `SchemaMismatchError` naming it (nothing is written).
+ *
+ * @example
+ * const adds = await stageBatchFiles('/lake/t', schema, [], batches);
+ */
+export async function stageBatchFiles(tablePath: string, given: TableSchema, partitionColumns: readonly string[], batches: readonly RecordBatch[],
+  options: { readonly numIndexedCols?: number; readonly parquet?: DataFileOptions } = {}): Promise<AddAction[]> {
+  const schema = withNestedTypes(given);
+  const adds = await writeBatchFiles(tablePath, schema, partitionColumns, batches, Date.now(), { numIndexedCols: options.numIndexedCols ?? -1, parquet: options.parquet });
+  if (adds !== undefined) return adds;
+  const rows = batches.flatMap((b) => batchRows(b, schema.fields.filter((f) => b.schema.fields.some((c) => c.name === f.name))));
+  return stageDataFiles(tablePath, schema, partitionColumns, rows, options);
 }
 
 /**

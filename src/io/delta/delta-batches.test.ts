@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { RecordBatch } from 'apache-arrow';
-import { io, mapBatches, Pipeline } from '../../index.ts';
+import { assertThat, count, io, mapBatches, Pipeline } from '../../index.ts';
+import { validate } from './write-options.ts';
+import { checkRows, newRunState } from './write-sinks.ts';
 import { DeltaTable } from '../../lakehouse/index.ts';
 import { DeltaBatchSource, DeltaSource } from './index.ts';
 
@@ -96,4 +98,41 @@ test('io.delta.write takes record batches (rows of each batch checked and writte
   const copy = (await (await DeltaTable.open(to)).read()).sort(byId);
   assert.equal(copy.length, 3000);
   assert.deepEqual(copy, (await (await DeltaTable.open(from)).read()).sort(byId));
+});
+
+test('io.delta.write stages record batches whole (no row objects) into an unpartitioned table; a batch of other types goes as rows', async () => {
+  const A = await import('apache-arrow');
+  const from = join(root, 'e');
+  const n = 70_000;
+  const t = await DeltaTable.create(from, { schema: { id: 'long', name: 'string', amount: 'double' } });
+  await t.append(Array.from({ length: n }, (_, i) => ({ id: i, name: `n${i % 13}`, amount: i % 11 === 0 ? null : i / 4 })));
+  const to = join(root, 'e-copy');
+  await DeltaTable.create(to, { schema: { id: 'long', name: 'string', amount: 'double' } });
+  const p = Pipeline.create();
+  p.apply(io.delta.read(from, { batches: true })).apply(io.delta.write(to, { stageRows: n }));
+  // An Int32 id is not the table's Arrow type (Int64): that batch is written through its rows.
+  const ints = A.tableFromArrays({ id: Int32Array.from([n, n + 1]), name: ['x', 'y'], amount: Float64Array.from([1, 2]) }).batches[0];
+  p.apply(io.delta.read(from, { batches: true, columns: ['id'] })).apply(mapBatches((_b: RecordBatch) => ints, 'Ints')).apply(io.delta.write(join(root, 'e-ints'), { schema: { id: 'long', name: 'string', amount: 'double' } }));
+  await p.run();
+  const byId = (a: Record<string, unknown>, b: Record<string, unknown>) => Number(a.id) - Number(b.id);
+  const copy = await DeltaTable.open(to);
+  assert.deepEqual((await copy.read()).sort(byId), (await t.read()).sort(byId));
+  const snap = await copy.snapshot();
+  assert.equal(snap.files.length, 1);
+  assert.equal(snap.files[0].stats.numRecords, n);
+  const ints2 = await (await DeltaTable.open(join(root, 'e-ints'))).read();
+  assert.ok(ints2.length > 0 && ints2.every((r) => typeof r.id === 'bigint'));
+});
+
+test("io.delta.write's row check passes a batch of the table's types on whole in a batch write, and as rows otherwise", async () => {
+  const from = join(root, 'e');
+  const passed = (columnar: boolean) => {
+    const p = Pipeline.create();
+    const out = p.apply(io.delta.read(from, { batches: true })).apply(checkRows(validate(from, {}), newRunState(), columnar));
+    assertThat(out.map((x) => (x instanceof Object && 'numRows' in x ? 'batch' : 'row'), 'Kind').apply(count.perElement<string>())
+      .map((kv) => `${kv.key}:${kv.value}`)).containsInAnyOrder(columnar ? ['batch:1'] : ['row:70000']);
+    return p.run();
+  };
+  await passed(true);
+  await passed(false);
 });

@@ -79,7 +79,9 @@ export function write<T extends object = Row>(path: string, options: DeltaWriteO
         hint: "window it (window.into(window.fixed('1m'))) or give it a trigger: each pane is then one commit",
       });
     }
-    const checked = input.apply(checkRows<T>(spec, run).withErrors());
+    // Arrow record batches stay whole (no row objects) on the way to a batch write's staging writers (not merge: MERGE
+    // takes rows; not streaming: the pane committer takes rows).
+    const checked = input.apply(checkRows<T>(spec, run, !streaming && spec.mode !== 'merge').withErrors());
     const errors = checked.errors as PCollection<ErrorRecord<T>>;
     if (streaming) {
       const commits = (checked.main as PCollection<Row>)

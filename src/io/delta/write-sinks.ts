@@ -91,7 +91,27 @@ async function startRun(spec: Spec, run: RunState): Promise<void> {
   run.checker = new RowChecker(run.baseColumns, { allowNewColumns: run.evolve });
 }
 
-export function checkRows<T>(spec: Spec, run: RunState) {
+/**
+ * Whether a record batch can go to the staging writers as it is (no row objects): `columnar` (a batch write of
+ * appended or replaced rows), no schema evolution, and every batch column of the table's type with every table
+ * column present (`checkBatches`). Other batches take the row path, with its conversions and per-row reasons.
+ */
+function batchAsIs(run: RunState, batch: import('apache-arrow').RecordBatch): boolean {
+  const checker = run.checker as RowChecker;
+  if (run.evolve) return false;
+  const fields = checker.allColumns().map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, metadata: {} }));
+  try {
+    return run.lakehouse!.checkBatches(fields, [batch]);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks rows against the table; Arrow record batches are checked as batches and passed on whole when `columnar`
+ * and `batchAsIs` say so, else checked and passed on as their rows.
+ */
+export function checkRows<T>(spec: Spec, run: RunState, columnar = false) {
   return parDo<T, T>(
     {
       setup: async () => {
@@ -102,6 +122,10 @@ export function checkRows<T>(spec: Spec, run: RunState) {
       process(row, ctx) {
         // An Arrow record batch (io.delta.read(…, { batches: true }), mapBatches) is written as its rows.
         if (run.arrow !== undefined && row instanceof run.arrow.RecordBatch) {
+          if (columnar && batchAsIs(run, row)) {
+            ctx.output(row as T);
+            return;
+          }
           const { batchFields, batchRows } = run.lakehouse!;
           for (const r of batchRows(row, batchFields(row))) {
             const why = (run.checker as RowChecker).check(r);
@@ -159,8 +183,12 @@ export function stagingSink(spec: Spec, run: RunState): Sink<Row, StagedChunk> {
     guarantee: 'exactly-once',
     async open(ctx) {
       if (run.checker === undefined) await startRun(spec, run); // opened on its own (tests drive the writer)
+      const { RecordBatch } = await (await lakehouse.load()).loadArrow();
       const appId = checkpointAppId(spec, ctx.step, ctx.worker, ctx.workers);
       let buffer: Row[] = [];
+      /** Record batches CheckRows passed on whole, and their rows. */
+      let batches: import('apache-arrow').RecordBatch[] = [];
+      let batchRowCount = 0;
       let seq = 0;
       /** Chunks staged and not handed on yet. */
       let pending: StagedChunk[] = [];
@@ -171,18 +199,26 @@ export function stagingSink(spec: Spec, run: RunState): Sink<Row, StagedChunk> {
       const uncommitted = new Map<number, readonly StagedChunk[]>();
       const stageBuffer = async (): Promise<void> => {
         const rows = buffer;
+        const staged = batches;
         buffer = [];
-        if (rows.length === 0) return;
+        batches = [];
+        batchRowCount = 0;
         // (The engine awaits a write in flight before it aborts the writer: its files are in `pending` by then.)
-        pending.push(await stageChunk(spec, run, ctx.worker, seq++, rows));
+        if (rows.length > 0) pending.push(await stageChunk(spec, run, ctx.worker, seq++, rows));
+        if (staged.length > 0) pending.push(await stageBatchChunk(spec, run, ctx.worker, seq++, staged));
       };
       return {
         write(row) {
-          buffer.push(row);
+          if (row instanceof RecordBatch) {
+            batches.push(row);
+            batchRowCount += row.numRows;
+          } else {
+            buffer.push(row);
+          }
         },
-        flush: () => (buffer.length >= spec.stageRows ? stageBuffer() : undefined),
+        flush: () => (buffer.length + batchRowCount >= spec.stageRows ? stageBuffer() : undefined),
         endOfInput() {
-          if (buffer.length === 0 && pending.length === 0 && uncommitted.size === 0) return undefined;
+          if (buffer.length === 0 && batches.length === 0 && pending.length === 0 && uncommitted.size === 0) return undefined;
           return stageBuffer().then(() => {
             const txn = lastCheckpoint === undefined ? undefined : { appId, version: lastCheckpoint + 1 };
             // A checkpoint commit that has not come yet would be skipped after the final one (its txn is lower), so the
@@ -215,6 +251,8 @@ export function stagingSink(spec: Spec, run: RunState): Sink<Row, StagedChunk> {
         async finish() {},
         async abort() {
           buffer = [];
+          batches = [];
+          batchRowCount = 0;
           const { DeltaTable, discardStagedFiles } = await lakehouse.load();
           const mine = pending.flatMap((c) => c.adds);
           pending = [];
@@ -249,6 +287,16 @@ async function stageChunk(spec: Spec, run: RunState, worker: number, seq: number
   const schema = { fields: columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, metadata: {} })) };
   const adds = await stageDataFiles(spec.path, schema, run.partitionColumns, fit, { numIndexedCols: run.numIndexedCols });
   return { ...base, adds, rows: [] };
+}
+
+/** Stages record batches (checked whole by CheckRows) as data files of the table, without row objects where it can. */
+async function stageBatchChunk(spec: Spec, run: RunState, worker: number, seq: number, batches: readonly import('apache-arrow').RecordBatch[]): Promise<StagedChunk> {
+  const checker = run.checker as RowChecker;
+  const columns = checker.allColumns();
+  const { stageBatchFiles } = await lakehouse.load();
+  const schema = { fields: columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, metadata: {} })) };
+  const adds = await stageBatchFiles(spec.path, schema, run.partitionColumns, batches, { numIndexedCols: run.numIndexedCols });
+  return { worker, seq, count: batches.reduce((n, b) => n + b.numRows, 0), columns, untyped: checker.untypedColumns(), adds, rows: [] };
 }
 
 /**
