@@ -9,7 +9,8 @@
  *   stateful-par-do-operator.ts) — the step found in the rebuilt pipeline;
  * - the read's splittable DoFn as Flink expands it (source-read-operators.ts): `sdf_pair_with_restriction` (the
  *   whole source), `sdf_split_and_size_restrictions` (the source's initial parts with their sizes),
- *   `sdf_process_sized_element_and_restrictions` (reads one part to its end).
+ *   `sdf_process_sized_element_and_restrictions` (reads one part to its end); an unbounded source's read checkpoints
+ *   itself instead (unbounded-read-operator.ts: reads a while, leaves a residual with its position and watermark).
  *
  * Anything else is refused before any input is read, with an error naming the transform and its URN.
  */
@@ -23,7 +24,7 @@ import {
   type PrimitiveNode,
   type WindowedValue,
 } from '../../model/index.ts';
-import { RemoteGrpcPortSchema, type ProcessBundleDescriptor } from './gen/fn_execution/v1/beam_fn_api_pb.ts';
+import { RemoteGrpcPortSchema, type DelayedBundleApplication, type ProcessBundleDescriptor } from './gen/fn_execution/v1/beam_fn_api_pb.ts';
 import { CombinePayloadSchema, ParDoPayloadSchema, type PTransform } from './gen/pipeline/v1/beam_runner_api_pb.ts';
 import { COMBINE_PART_URNS, combineOperator } from './combine-operators.ts';
 import { sinkOperator } from './sink-operator.ts';
@@ -34,6 +35,7 @@ import type { StateClient } from './state-client.ts';
 import { sideInputReader } from './side-inputs.ts';
 import { descriptorCoder } from './harness-coders.ts';
 import { pairWithRestrictionOperator, readRestrictionOperator, splitAndSizeOperator } from './source-read-operators.ts';
+import { unboundedReadOperator, unboundedSplitOperator, type UnboundedReadOperator } from './unbounded-read-operator.ts';
 import { elementOperator, type Emit, type Operator } from './element-operators.ts';
 import { statefulOperatorFor, type TimerPort } from './stateful-stage.ts';
 import type { StatefulOperator } from './stateful-par-do-operator.ts';
@@ -84,7 +86,14 @@ export class BundleProcessor {
     private readonly metrics: BundleMetrics,
     /** The reads of the stage: their progress through the restriction of the bundle. */
     private readonly reads: ReadonlyArray<{ transformId: string; completed: () => number }>,
+    /** The stage's unbounded reads: what they left to read after this bundle (residuals). */
+    private readonly residualReads: readonly UnboundedReadOperator[] = [],
   ) {}
+
+  /** The residuals of the bundle just processed (an unbounded read's restriction from where it stopped), taken once. */
+  takeResiduals(): DelayedBundleApplication[] {
+    return this.residualReads.flatMap((r) => r.takeResiduals());
+  }
 
   /** The figures of the bundle being processed, or of the last one once it ended (elements per PCollection, user metrics). */
   monitoringInfos(): MonitoringInfo[] {
@@ -125,6 +134,7 @@ export class BundleProcessor {
     const operators: Operator[] = [];
     const timers: TimerPort[] = [];
     const reads: Array<{ transformId: string; completed: () => number }> = [];
+    const residualReads: UnboundedReadOperator[] = [];
     const ref = pipelineRefOf(d);
     const grouped = ref !== undefined ? groupedOnTime(await pipelineGraph(ref)) : undefined;
     for (const [id, t] of Object.entries(d.transforms)) {
@@ -152,7 +162,22 @@ export class BundleProcessor {
         case SDF_SPLIT:
         case SDF_PROCESS: {
           const node = await stepOf(t, id);
-          if (node.kind !== 'read' || node.spec.source.kind !== 'bounded') throw refusal(t, id, 'only bounded Riffle sources are read through the harness');
+          if (node.kind !== 'read') throw refusal(t, id, 'its DoFn is not a Riffle read');
+          if (node.spec.source.kind === 'unbounded') {
+            // A read that checkpoints itself (unbounded-read-operator.ts): its residuals go in the bundle's response.
+            const unbounded = node.spec.source;
+            let op: Operator;
+            if (urn === SDF_SPLIT) op = unboundedSplitOperator(unbounded, emitTo(only(t.outputs)));
+            else {
+              const reader = unboundedReadOperator({ step: node.name, source: unbounded, d, transformId: id, t }, emitTo(t.outputs['main'] ?? ''), t.outputs['errors'] !== undefined ? emitTo(t.outputs['errors']) : undefined);
+              reads.push({ transformId: id, completed: reader.completed });
+              residualReads.push(reader);
+              op = reader;
+            }
+            operators.push(op);
+            consume(only(t.inputs), op.process);
+            break;
+          }
           const source = node.spec.source;
           let op: Operator;
           if (urn === SDF_SPLIT) op = splitAndSizeOperator(source, emitTo(only(t.outputs)));
@@ -218,7 +243,7 @@ export class BundleProcessor {
         }
       }
     }
-    return new BundleProcessor(inputs, outputs, operators, timers, bundle, metrics, reads);
+    return new BundleProcessor(inputs, outputs, operators, timers, bundle, metrics, reads, residualReads);
   }
 
   /** Tears every operator down (DoFn teardown, sinks' finish — or abort when `failed`); errors are logged, not thrown. */

@@ -218,10 +218,11 @@ export class FnHarness {
           await processor.process(id);
           // The bundle's figures are taken before the processor can start another bundle.
           const monitoringInfos = processor.monitoringInfos();
+          const residualRoots = processor.takeResiduals();
           const idle = this.idle.get(descriptorId) ?? [];
           idle.push(processor);
           this.idle.set(descriptorId, idle);
-          return ok({ case: 'processBundle', value: { monitoringInfos } });
+          return ok({ case: 'processBundle', value: { monitoringInfos, residualRoots } });
         } catch (e) {
           await processor.teardown(true, this.log);
           return fail(`process bundle ${id} (descriptor '${descriptorId}'): ${(e as Error).message}`);
