@@ -62,3 +62,30 @@ export function finalWindows(windowFn: WindowFn<any>, windows: readonly BoundedW
   for (let i = 0; i < n; i++) final[i] = target[group[i]!]!;
   return final;
 }
+
+/**
+ * The windows each element ends up in when a key's whole input is known at once: `windows[i]` are element i's assigned
+ * windows, the result its windows after merging over all of them (finalWindows), each result window once per element.
+ * Elements of one window share one result list.
+ */
+export function finalWindowLists(windowFn: WindowFn<any>, windows: readonly (readonly BoundedWindow[])[], step: string): (readonly BoundedWindow[])[] {
+  const proto: BoundedWindow[] = [];
+  for (const ws of windows) for (const w of ws) proto.push(w);
+  const final = finalWindows(windowFn, proto, step);
+  const lists = new Map<BoundedWindow, readonly BoundedWindow[]>();
+  const out: (readonly BoundedWindow[])[] = new Array(windows.length);
+  let p = 0;
+  for (let i = 0; i < windows.length; i++) {
+    const n = windows[i]!.length;
+    if (n === 1) {
+      const w = final[p++]!;
+      let list = lists.get(w);
+      if (list === undefined) lists.set(w, (list = [w]));
+      out[i] = list;
+    } else {
+      out[i] = [...new Set(final.slice(p, p + n))];
+      p += n;
+    }
+  }
+  return out;
+}

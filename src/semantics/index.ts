@@ -7,7 +7,7 @@ export * from './triggers/trigger-context.ts';
 export { triggerStateMachine, validateTrigger, isOnceTrigger } from './triggers/trigger-state-machine.ts';
 export * from './reduce-fn.ts';
 export * from './pane-fold.ts';
-export { finalWindows } from './final-windows.ts';
+export { finalWindows, finalWindowLists } from './final-windows.ts';
 export { nextPane, soleOnTimePane } from './pane-tracker.ts';
 export { WatermarkHolds } from './watermark-holds.ts';
 export { ActiveWindowSet, ACTIVE_WINDOWS_NAMESPACE } from './active-window-set.ts';

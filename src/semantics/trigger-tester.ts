@@ -121,6 +121,12 @@ export class TriggerTester<V, O> {
     this.fireDueTimers();
   }
 
+  /** Injects elements already in their windows as one bundle (windows assigned, or merged, by the caller). */
+  injectWindowed(elements: readonly WindowedInput<V>[]): void {
+    this.reducer.processElements(this.ctx, elements);
+    this.fireDueTimers();
+  }
+
   advanceInputWatermark(t: Instant): void {
     if (t < this.timers.inputWatermark) throw new RangeError(`the input watermark cannot go back (from ${this.timers.inputWatermark} to ${t})`);
     this.timers.inputWatermark = t;

@@ -1,5 +1,5 @@
 import { ByteReader, ByteWriter, kv, MAX_TIMESTAMP, MIN_TIMESTAMP, RiffleError, type BoundedWindow, type Coder, type Instant, type KV, type NodeInfo, type PaneInfo, type WindowingStrategy } from '../../model/index.ts';
-import { finalWindows, WindowReducer, type ReduceFn, type ReducerContext, type StateInternals, type TimerInternals, type WindowedInput } from '../../semantics/index.ts';
+import { finalWindowLists, WindowReducer, type ReduceFn, type ReducerContext, type StateInternals, type TimerInternals, type WindowedInput } from '../../semantics/index.ts';
 import type { BatchGroupTable, TableSnapshot } from './batch-group.ts';
 import type { Clock } from './clock.ts';
 import { encodeKey, type EncodedKey } from './key-encoding.ts';
@@ -318,26 +318,8 @@ export class GroupOp extends Operator {
 
   /** A key's elements with their windows replaced by the windows those merge into over the key's whole input. */
   private mergedItems(d: DeferredKey): WindowedInput<unknown>[] {
-    const proto: BoundedWindow[] = [];
-    for (const ws of d.windows) for (const w of ws) proto.push(w);
-    const final = finalWindows(this.windowFn, proto, this.name);
-    const lists = new Map<BoundedWindow, readonly BoundedWindow[]>();
-    const items: WindowedInput<unknown>[] = new Array(d.values.length);
-    let p = 0;
-    for (let i = 0; i < d.values.length; i++) {
-      const n = d.windows[i]!.length;
-      let windows: readonly BoundedWindow[];
-      if (n === 1) {
-        const w = final[p++]!;
-        windows = lists.get(w) ?? [w];
-        lists.set(w, windows);
-      } else {
-        windows = [...new Set(final.slice(p, p + n))];
-        p += n;
-      }
-      items[i] = { value: d.values[i], timestamp: d.timestamps[i]!, windows };
-    }
-    return items;
+    const lists = finalWindowLists(this.windowFn, d.windows, this.name);
+    return d.values.map((value, i) => ({ value, timestamp: d.timestamps[i]!, windows: lists[i]! }));
   }
 
   private fire(t: TimerEntry): void {

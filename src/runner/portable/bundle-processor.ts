@@ -4,6 +4,8 @@
  * data-plane sinks. Transforms it runs:
  *
  * - `beam:runner:source:v1` / `beam:runner:sink:v1`: the data plane (RemoteGrpcPort: endpoint and wire coder);
+ * - `beam:transform:pardo:v1` with a `riffle:dofn:grouping:v1` DoFn: the halves of a grouping windowed in the harness
+ *   (harness-grouping-operator.ts);
  * - `beam:transform:pardo:v1` with a `riffle:dofn:v1` DoFn: map, flatMap, filter, assignTimestamps, ParDos with side
  *   inputs, and stateful ParDos (user state through the state API, timers on the data plane:
  *   stateful-par-do-operator.ts) — the step found in the rebuilt pipeline;
@@ -27,6 +29,7 @@ import {
 import { RemoteGrpcPortSchema, type DelayedBundleApplication, type ProcessBundleDescriptor } from './gen/fn_execution/v1/beam_fn_api_pb.ts';
 import { CombinePayloadSchema, ParDoPayloadSchema, type PTransform } from './gen/pipeline/v1/beam_runner_api_pb.ts';
 import { COMBINE_PART_URNS, combineOperator } from './combine-operators.ts';
+import { groupingOperator } from './harness-grouping-operator.ts';
 import { sinkOperator } from './sink-operator.ts';
 import { windowIntoOperator } from './window-into-operator.ts';
 import { groupedOnTime, withBatchPanes } from './batch-panes.ts';
@@ -192,6 +195,13 @@ export class BundleProcessor {
         }
         case TRANSFORM_URNS.parDo: {
           const combineFn = fromBinary(ParDoPayloadSchema, t.spec!.payload).doFn;
+          if (combineFn?.urn === RIFFLE_URNS.groupingDoFn) {
+            // A grouping windowed in the harness (translate-harness-grouping.ts).
+            const op = await groupingOperator(decodeRifflePayload(combineFn.payload), emitTo(only(t.outputs)));
+            operators.push(op);
+            consume(only(t.inputs), op.process);
+            break;
+          }
           if (combineFn?.urn === RIFFLE_URNS.combineFn) {
             // An unlifted combine's CombineGroupedValues (translate-combine.ts).
             const op = combineOperator(TRANSFORM_URNS.combineGroupedValues, await riffleStep(decodeRifflePayload(combineFn.payload)), emitTo(only(t.outputs)));

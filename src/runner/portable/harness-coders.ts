@@ -5,7 +5,10 @@
  * - `riffle:coder:object:v1`: Riffle's object coder (`{"canonical":true}` payload: its deterministic form, for keys);
  * - `riffle:coder:source_split:v1`: a source read's restriction, which this harness writes and reads itself (JSON of
  *   `SourceRestriction`, as a UTF-8 string);
- * - `riffle:coder:declared:v1`: not resolved yet (a clear error naming the collection).
+ * - `riffle:coder:windowed_value:v1`: Beam's windowed value coder of its two components (value, window), opaque to
+ *   the runner (a grouping windowed in the harness carries each element's windows through the runner's GroupByKey);
+ * - `riffle:coder:declared:v1`: a custom window function's `windowCoder` (role `windowCoder`), found in the rebuilt
+ *   pipeline; other declared coders are not resolved yet (a clear error naming the collection).
  *
  * The runner length-prefixes coders it does not know, so the harness sees `length_prefix(riffle:…)` where the runner
  * sees `length_prefix(bytes)`.
@@ -14,7 +17,8 @@
  */
 import { coderFromBeamSpec, coders, type BeamCoderSpec, type BoundedWindow, type Coder } from '../../model/index.ts';
 import type { Coder as CoderProto } from './gen/pipeline/v1/beam_runner_api_pb.ts';
-import { decodeRifflePayload } from './riffle-payload.ts';
+import { decodeRifflePayload, type RifflePayload } from './riffle-payload.ts';
+import { builtPipelineGraph } from './riffle-steps.ts';
 import { RIFFLE_URNS } from './urns.ts';
 
 /**
@@ -29,6 +33,21 @@ const restrictionCoder: Coder<SourceRestriction> = {
   encode: (v, o) => coders.string().encode(JSON.stringify(v), o),
   decode: (i) => JSON.parse(coders.string().decode(i)) as SourceRestriction,
 };
+
+/**
+ * A custom window function's `windowCoder`, found in the rebuilt pipeline (built before the stage's coders are: see
+ * BundleProcessor.build): the window function of a collection produced by the payload's step (or named so).
+ */
+function declaredWindowCoder(p: RifflePayload): Coder<BoundedWindow> {
+  const graph = builtPipelineGraph(p);
+  if (graph === undefined) throw new RangeError(`Riffle's harness: the window coder of step '${p.step}' is needed before the pipeline ${p.module} was built`);
+  for (const c of graph.collections.values()) {
+    const fn = c.windowing.windowFn;
+    const at = graph.nodes.get(c.producer)?.name ?? c.name;
+    if ((at === p.step || c.name === p.step) && fn.windowCoder !== undefined && fn.windowCoder.name === p.detail?.['name']) return fn.windowCoder;
+  }
+  throw new RangeError(`Riffle's harness: the pipeline built by ${p.module} has no window coder '${String(p.detail?.['name'])}' at step '${p.step}'`);
+}
 
 /** The Beam spec of a descriptor coder, with its components resolved (a missing id is a RangeError naming it). */
 export function beamSpecOf(all: Readonly<Record<string, CoderProto>>, id: string): BeamCoderSpec {
@@ -46,8 +65,14 @@ export function harnessCoder(spec: BeamCoderSpec): Coder<unknown> {
     }
     case RIFFLE_URNS.restrictionCoder:
       return restrictionCoder as Coder<unknown>;
+    case RIFFLE_URNS.windowedValueCoder: {
+      const [value, window] = (spec.components ?? []).map((c) => harnessCoder(c));
+      if (value === undefined || window === undefined) throw new RangeError(`${RIFFLE_URNS.windowedValueCoder} needs two components (value, window)`);
+      return coders.windowedValue(value, window as Coder<BoundedWindow>) as Coder<unknown>;
+    }
     case RIFFLE_URNS.declaredCoder: {
       const p = spec.payload ? decodeRifflePayload(spec.payload) : undefined;
+      if (p?.role === 'windowCoder') return declaredWindowCoder(p) as Coder<unknown>;
       throw new RangeError(`Riffle's harness cannot use a declared coder yet (collection '${p?.step ?? '?'}', coder ${String(p?.detail?.['name'] ?? '?')})`);
     }
   }

@@ -27,7 +27,9 @@ export type PayloadRole =
   | 'windowFn'
   | 'coder'
   | 'windowCoder'
-  | 'view';
+  | 'view'
+  | 'reifyWindows'
+  | 'groupAlsoByWindow';
 
 export interface RifflePayload extends PipelineRef {
   /** The step's full name (`CountWords/Split`), or the collection's for coders (`Parse/ParDo.main`). */
@@ -37,7 +39,7 @@ export interface RifflePayload extends PipelineRef {
   readonly detail?: Readonly<Record<string, string | number | boolean | readonly string[]>>;
 }
 
-const ROLES: ReadonlySet<string> = new Set<PayloadRole>(['map', 'flatMap', 'filter', 'parDo', 'assignTimestamps', 'source', 'sink', 'combineFn', 'stateCombineFn', 'windowFn', 'coder', 'windowCoder', 'view']);
+const ROLES: ReadonlySet<string> = new Set<PayloadRole>(['map', 'flatMap', 'filter', 'parDo', 'assignTimestamps', 'source', 'sink', 'combineFn', 'stateCombineFn', 'windowFn', 'coder', 'windowCoder', 'view', 'reifyWindows', 'groupAlsoByWindow']);
 
 export function encodeRifflePayload(p: RifflePayload): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(p));

@@ -16,6 +16,9 @@ interface DefinitionLike {
 }
 
 const built = new Map<string, Promise<PipelineGraph>>();
+/** The graphs built so far, for synchronous look-ups (coders are built synchronously). */
+const ready = new Map<string, PipelineGraph>();
+const graphKey = (ref: Pick<RifflePayload, 'module' | 'params'>) => `${ref.module}\u0000${JSON.stringify(ref.params)}`;
 
 async function build(module: string, params: Readonly<Record<string, unknown>>): Promise<PipelineGraph> {
   const path = resolve(module);
@@ -31,14 +34,22 @@ async function build(module: string, params: Readonly<Record<string, unknown>>):
 
 /** The pipeline graph a payload's module builds with its parameters. */
 export function pipelineGraph(ref: Pick<RifflePayload, 'module' | 'params'>): Promise<PipelineGraph> {
-  const key = `${ref.module}\u0000${JSON.stringify(ref.params)}`;
+  const key = graphKey(ref);
   let graph = built.get(key);
   if (graph === undefined) {
     graph = build(ref.module, ref.params);
     built.set(key, graph);
-    graph.catch(() => built.delete(key));
+    graph.then(
+      (g) => void ready.set(key, g),
+      () => built.delete(key),
+    );
   }
   return graph;
+}
+
+/** The pipeline graph of a module and parameters when it is already built (pipelineGraph), else undefined. */
+export function builtPipelineGraph(ref: Pick<RifflePayload, 'module' | 'params'>): PipelineGraph | undefined {
+  return ready.get(graphKey(ref));
 }
 
 /** The step a payload names (a RiffleError naming it when the rebuilt pipeline has no such step). */

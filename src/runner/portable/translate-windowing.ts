@@ -79,11 +79,6 @@ export function windowingStrategyProto(
   if (s.timestampCombiner === 'earliestTransformed' && fn.kind === 'custom') {
     throw new UntranslatableError(opts.step, "the timestamp combiner 'earliestTransformed' with a custom window function has no Beam counterpart", "use 'earliest' or 'endOfWindow'");
   }
-  if (fn.isMerging && fn.kind === 'custom' && !fn.mergesIntersectingIntervals) {
-    // Beam runners merge windows of a custom merging window fn through the SDK harness, which the first harness
-    // does not do yet.
-    throw new UntranslatableError(opts.step, `the custom merging window function ${fn.describe()} is not supported by the portable runner yet`, 'use window.sessions or a non-merging window function');
-  }
   return {
     windowFn: windowFnSpec(fn, opts.ref, opts.step),
     // A grouping's output holds merged windows: Beam marks them ALREADY_MERGED, so a later grouping does not merge again.

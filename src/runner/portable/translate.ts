@@ -8,8 +8,8 @@
  * | read | composite: Impulse → ParDo(`riffle:dofn:source:v1`, splittable: restrictions are the source's splits) |
  * | map, flatMap, filter, assignTimestamps, parDo, sink | ParDo (translate-par-do.ts) |
  * | windowInto | `beam:transform:window_into:v1` |
- * | groupByKey | `beam:transform:group_by_key:v1` |
- * | combinePerKey | `beam:transform:combine_per_key:v1`, lifted when it can be (translate-combine.ts) |
+ * | groupByKey | `beam:transform:group_by_key:v1`; windowed in the harness when Flink cannot (translate-harness-grouping.ts) |
+ * | combinePerKey | `beam:transform:combine_per_key:v1`, lifted when it can be (translate-combine.ts); or as groupByKey |
  * | flatten | `beam:transform:flatten:v1` |
  * | reshuffle | `beam:transform:reshuffle:v1` |
  * | view | nothing: the ParDo that reads it names the viewed PCollection as a side input |
@@ -26,6 +26,7 @@ import { ComponentsBuilder } from './components-builder.ts';
 import { environmentProto, type HarnessEnvironment, type StagedFile } from './translate-environment.ts';
 import { encodeRifflePayload, type PipelineRef } from './riffle-payload.ts';
 import { translateCombinePerKey } from './translate-combine.ts';
+import { harnessGroupingReason, translateHarnessGrouping } from './translate-harness-grouping.ts';
 import { translateParDo } from './translate-par-do.ts';
 import { windowFnSpec } from './translate-windowing.ts';
 import { TranslationContext } from './translation-context.ts';
@@ -100,9 +101,10 @@ function translateNode(ctx: TranslationContext, node: PrimitiveNode): string | u
       return single(TRANSFORM_URNS.windowInto, payload, true);
     }
     case 'groupByKey':
-      return single(TRANSFORM_URNS.groupByKey);
     case 'combinePerKey':
-      return translateCombinePerKey(ctx, node);
+      // Windowing the runner cannot do (a custom merging window fn, a trigger with early or late firings): the harness's.
+      if (harnessGroupingReason(ctx, node) !== undefined) return translateHarnessGrouping(ctx, node, () => b.windowingStrategy(globalWindowing(ctx)));
+      return node.kind === 'groupByKey' ? single(TRANSFORM_URNS.groupByKey) : translateCombinePerKey(ctx, node);
     case 'flatten':
       return single(TRANSFORM_URNS.flatten);
     case 'reshuffle':

@@ -114,6 +114,8 @@ export const RIFFLE_URNS = {
   sourceDoFn: 'riffle:dofn:source:v1',
   /** A ParDo that writes to a Riffle sink. */
   sinkDoFn: 'riffle:dofn:sink:v1',
+  /** A grouping's halves windowed in the harness (translate-harness-grouping.ts): ReifyWindows, GroupAlsoByWindow. */
+  groupingDoFn: 'riffle:dofn:grouping:v1',
   /** A Riffle combiner (combinePerKey's combineFn). */
   combineFn: 'riffle:combine_fn:v1',
   /** A custom window function (`window.custom`). */
@@ -122,6 +124,11 @@ export const RIFFLE_URNS = {
   objectCoder: 'riffle:coder:object:v1',
   /** A coder the pipeline declared (`withCoder`) with no standard URN: the payload names the collection that holds it. */
   declaredCoder: 'riffle:coder:declared:v1',
+  /**
+   * An element with its timestamp, windows and pane, as `beam:coder:windowed_value:v1` (components: value, window)
+   * but opaque to the runner, which would decode the standard one and could not read a custom window coder's windows.
+   */
+  windowedValueCoder: 'riffle:coder:windowed_value:v1',
   /** A source's restriction (one of its splits). */
   restrictionCoder: 'riffle:coder:source_split:v1',
   /** The side-input view function: `singleton`, `iterable`, `map` or `multimap`, in the payload. */
