@@ -30,4 +30,6 @@ test('flags of one runner are refused with the other', () => {
   assert.throws(() => checkRunnerFlags({ runner: 'flink', workers: 2, checkpointDir: 'ck' }), /--workers, --checkpoint-dir apply to the embedded engine/);
   assert.doesNotThrow(() => checkRunnerFlags({ runner: 'flink', flinkMaster: '[local]', parallelism: 2, json: false }));
   assert.doesNotThrow(() => checkRunnerFlags({ runner: 'local' }));
+  // --checkpoint-interval is Flink's checkpointing interval with --runner=flink (a streaming job's checkpoints).
+  assert.doesNotThrow(() => checkRunnerFlags({ runner: 'flink', checkpointIntervalMs: 2000 }));
 });

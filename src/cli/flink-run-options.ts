@@ -1,8 +1,9 @@
 /**
  * `riffle run`'s runner flags: `--runner=local|flink`, and for Flink `--flink-master='[local]'|'[auto]'|host:port`
- * and `--parallelism N`. Checked while the command line is read, before any work: an unknown runner, a malformed
- * master, a parallelism that is not a positive whole number, Flink flags without `--runner=flink`, or embedded-engine
- * flags (workers, memory, checkpoints, savepoints) with it are usage errors (exit 2).
+ * and `--parallelism N`; `--checkpoint-interval` is Flink's checkpointing interval there. Checked while the command
+ * line is read, before any work: an unknown runner, a malformed master, a parallelism that is not a positive whole
+ * number, Flink flags without `--runner=flink`, or embedded-engine flags (workers, memory, checkpoint directories,
+ * savepoints) with it are usage errors (exit 2).
  */
 import type { Runner } from '../model/index.ts';
 import { UsageError } from './cli-error.ts';
@@ -12,6 +13,8 @@ export interface RunnerFlags {
   runner?: 'local' | 'flink';
   flinkMaster?: string;
   parallelism?: number;
+  /** `--checkpoint-interval` (shared with the embedded engine's flag): with Flink, its checkpointing interval. */
+  checkpointIntervalMs?: number;
 }
 
 /** The flags this file reads (by their command-line names). */
@@ -53,7 +56,6 @@ export function checkRunnerFlags(flags: RunnerFlags & Readonly<Record<string, un
     ['workers', '--workers'],
     ['memoryBytes', '--memory'],
     ['checkpointDir', '--checkpoint-dir'],
-    ['checkpointIntervalMs', '--checkpoint-interval'],
     ['resume', '--resume'],
     ['savepointDir', '--savepoint-dir'],
     ['fromSavepoint', '--from-savepoint'],
@@ -75,6 +77,7 @@ export async function flinkRunnerOf(flags: RunnerFlags, io: CliIO, showProgress:
   return new FlinkRunner({
     flinkMaster: master,
     ...(flags.parallelism !== undefined ? { parallelism: flags.parallelism } : {}),
+    ...(flags.checkpointIntervalMs !== undefined ? { checkpointIntervalMs: flags.checkpointIntervalMs } : {}),
     ...(harness !== undefined ? { harness } : {}),
     ...(showProgress ? { onState: (state: string, ms: number) => io.err(`flink: ${state} (${(ms / 1000).toFixed(1)} s)`), log: (line: string) => io.err(line) } : {}),
   });

@@ -287,6 +287,8 @@ function checkpointOptionsOf(options: RunFlags, defaults: ProjectConfig, cwd: st
   const given = options.checkpointDir ?? defaults.checkpointDir;
   // An object-store URL (s3://, az://, abfss://) stays a URL: the run keeps its checkpoints there (checkpointStorageOf).
   const dir = given === undefined ? undefined : locationOf(given, cwd);
+  // With --runner=flink, --checkpoint-interval is Flink's own checkpointing (flink-run-options.ts): nothing here.
+  if (options.runner === 'flink') return {};
   const on = options.checkpointIntervalMs !== undefined || options.resume === true || options.checkpointDir !== undefined;
   if (on && dir === undefined) {
     throw new UsageError('checkpoints need a directory: --checkpoint-dir DIR (or checkpointDir in riffle.config.yaml)', { hint: 'e.g. riffle run p.ts --checkpoint-dir .riffle/checkpoints/p --checkpoint-interval 10s' });

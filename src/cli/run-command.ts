@@ -35,7 +35,7 @@ export function defineRunCommand(ctx: CliContext): Command {
     .option('--workers <n>', 'worker threads (default: the project file, $RIFFLE_WORKERS, else one per core, at most one per 64 MiB of bounded input)')
     .option('--memory <size>', 'memory budget of grouping and state, e.g. 512m or 1g (default: the project file, $RIFFLE_MEMORY)')
     .option('--checkpoint-dir <dir>', 'keep checkpoints here (default: checkpointDir of the project file); with --checkpoint-interval or --resume')
-    .option('--checkpoint-interval <duration>', 'take a checkpoint this often, e.g. 10s (turns checkpoints on; default 10s once on)')
+    .option('--checkpoint-interval <duration>', 'take a checkpoint this often, e.g. 10s (turns checkpoints on; default 10s once on); with --runner=flink, Flink\'s checkpointing interval')
     .option('--resume', 'continue from the newest complete checkpoint in the checkpoint directory (from the beginning when there is none)')
     .option('--checkpoints-retained <n>', 'complete checkpoints kept (default 3)')
     .option('--restart <strategy>', 'on a task failure in a checkpointed run: none, fixed-delay or exponential-backoff (default: none for bounded jobs, fixed-delay for streaming)')

@@ -30,6 +30,13 @@ export interface FlinkRunnerOptions {
   readonly flinkMaster?: string;
   /** Flink's parallelism (default: Flink's, 1 on `[local]` here). */
   readonly parallelism?: number;
+  /**
+   * Flink's checkpointing interval (Beam's `checkpointing_interval`; default: no checkpoints). A streaming job (an
+   * unbounded read) then checkpoints its reads' residuals and its state, and a restart restores the last checkpoint.
+   * Beam's streaming impulse would then stay up for ever: it is told to shut down once idle for one interval
+   * (`shutdown_sources_after_idle_ms`), so a job whose reads end (their watermark reaches +∞) ends.
+   */
+  readonly checkpointIntervalMs?: number;
   /** How Flink reaches the harness: `process` (Flink starts `riffle harness`, default) or `loopback` (this process). */
   readonly harness?: 'process' | 'loopback';
   /** Each state the job goes through, with the milliseconds since the run started. */
@@ -86,7 +93,10 @@ export class FlinkRunner implements Runner {
       jobs = new JobClient(server.jobEndpoint);
       const job = await jobs.submit(pipeline, {
         jobName: String(options.jobName ?? basename(path).replace(/\.[cm]?[jt]s$/, '')),
-        options: this.opts.parallelism !== undefined ? { parallelism: this.opts.parallelism } : {},
+        options: {
+          ...(this.opts.parallelism !== undefined ? { parallelism: this.opts.parallelism } : {}),
+          ...(this.opts.checkpointIntervalMs !== undefined ? { checkpointing_interval: this.opts.checkpointIntervalMs, shutdown_sources_after_idle_ms: this.opts.checkpointIntervalMs } : {}),
+        },
         files: [path],
       });
       const follow = followMessages(job, messages);
