@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { combine, create, GlobalWindow, IntervalWindow, NO_FIRING, Pipeline, type KV, type WindowedValue } from '../../index.ts';
+import { combine, create, GlobalWindow, IntervalWindow, NO_FIRING, ON_TIME_AND_ONLY_FIRING, Pipeline, type KV, type WindowedValue } from '../../index.ts';
 import { combineOperator } from './combine-operators.ts';
 import { groupedOnTime } from './batch-panes.ts';
 import { TRANSFORM_URNS } from './urns.ts';
@@ -60,6 +60,8 @@ test('merge accumulators of several bundles, extract outputs and combine grouped
 test("grouped collections are the groupings' outputs (and a lifted combine's inner GroupByKey)", () => {
   const { graph } = sumStep();
   const names = groupedOnTime(graph);
-  assert.ok([...names].some((n) => n.endsWith('/GroupByKey.out')));
+  assert.ok([...names.keys()].some((n) => n.endsWith('/GroupByKey.out')));
   assert.equal(names.size, 2);
+  // No allowed lateness: the on-time pane is the only one (with late data allowed it would not be the last).
+  for (const pane of names.values()) assert.deepEqual(pane, ON_TIME_AND_ONLY_FIRING);
 });
