@@ -50,7 +50,7 @@ export interface FileLayout {
  * const adds = await writeDataFiles('/data/t', schema, ['country'], enforceSchema(schema, rows));
  */
 export async function writeDataFiles(tablePath: string, schema: TableSchema, partitionColumns: readonly string[],
-  columns: readonly DeltaValue[][], now = Date.now(), layout: FileLayout = {}): Promise<AddAction[]> {
+  columns: readonly ArrayLike<DeltaValue>[], now = Date.now(), layout: FileLayout = {}): Promise<AddAction[]> {
   const numRows = columns[0]?.length ?? 0;
   if (numRows === 0) return [];
   const fields = schema.fields;
@@ -99,7 +99,7 @@ export async function writeDataFiles(tablePath: string, schema: TableSchema, par
       const count = end - start;
       const fileColumns = dataIdx.map((i) => {
         const column = columns[i];
-        if (rows === undefined) return count === numRows ? column : column.slice(start, end);
+        if (rows === undefined) return count === numRows ? column : sliceColumn(column, start, end);
         const out: DeltaValue[] = new Array(count);
         for (let k = 0; k < count; k++) out[k] = column[rows[start + k]];
         return out;
@@ -129,13 +129,18 @@ export async function writeDataFiles(tablePath: string, schema: TableSchema, par
   return adds;
 }
 
+/** Rows [start, end) of a column (an array, or a typed array from `enforceSchemaTyped`). */
+function sliceColumn(column: ArrayLike<DeltaValue>, start: number, end: number): ArrayLike<DeltaValue> {
+  return ArrayBuffer.isView(column) ? (column as unknown as Float64Array).subarray(start, end) as ArrayLike<DeltaValue> : (column as DeltaValue[]).slice(start, end);
+}
+
 /** File name codec parts, as Spark names its files. */
 const CODEC_SUFFIX: Readonly<Record<string, string>> = { snappy: 'snappy.', zstd: 'zstd.', uncompressed: '' };
 
 const WIDTH: Readonly<Record<string, number>> = { long: 8, double: 8, timestamp: 8, timestamp_ntz: 8, integer: 4, float: 4, date: 4, short: 2, byte: 1, boolean: 1 };
 
 /** A first guess of a file's bytes per row (before compression): fixed widths, strings by a sample of values. */
-function estimatedBytesPerRow(fields: readonly SchemaField[], columns: readonly DeltaValue[][], dataIdx: readonly number[]): number {
+function estimatedBytesPerRow(fields: readonly SchemaField[], columns: readonly ArrayLike<DeltaValue>[], dataIdx: readonly number[]): number {
   let bytes = 0;
   fields.forEach((f, k) => {
     const fixed = WIDTH[f.type];

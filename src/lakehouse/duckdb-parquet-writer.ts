@@ -63,8 +63,12 @@ function duck(): Promise<DuckInstance> {
 }
 
 /** Canonical values as a typed column for the loader (nulls in a validity bitmap; a loop per type, no callbacks). */
-function typedColumn(field: SchemaField, name: string, type: string, values: readonly DeltaValue[]): TypedColumn {
+function typedColumn(field: SchemaField, name: string, type: string, values: ArrayLike<DeltaValue>): TypedColumn {
   const n = values.length;
+  // Typed arrays (enforceSchemaTyped: no nulls) go to the loader as they are.
+  if (values instanceof BigInt64Array && (field.type === 'long' || field.type === 'timestamp' || field.type === 'timestamp_ntz')) return { name, type, values };
+  if (values instanceof Float64Array && field.type === 'double') return { name, type, values };
+  if (values instanceof Int32Array && field.type === 'integer') return { name, type, values };
   let validity: Uint8Array | undefined;
   for (let i = 0; i < n; i++) {
     if (values[i] !== null) continue;
@@ -72,7 +76,7 @@ function typedColumn(field: SchemaField, name: string, type: string, values: rea
     validity[i >> 3] &= ~(1 << (i & 7));
   }
   switch (field.type) {
-    case 'string': return { name, type, values: values as readonly (string | null)[], validity };
+    case 'string': return { name, type, values: Array.isArray(values) ? values as readonly (string | null)[] : Array.from(values) as (string | null)[], validity };
     case 'long': case 'timestamp': case 'timestamp_ntz': {
       const out = new BigInt64Array(n);
       for (let i = 0; i < n; i++) { const v = values[i]; if (typeof v === 'bigint') out[i] = v; else if (v !== null) out[i] = BigInt(v as number); }
@@ -127,7 +131,7 @@ const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
  * @example
  * const bytes = await writeParquetDuckdb(fields, columns, { compression: 'zstd', rowGroupRows: 1 << 20 });
  */
-export async function writeParquetDuckdb(fields: readonly SchemaField[], columns: readonly (readonly DeltaValue[])[], options: ParquetWriteOptions = {}): Promise<Uint8Array> {
+export async function writeParquetDuckdb(fields: readonly SchemaField[], columns: readonly ArrayLike<DeltaValue>[], options: ParquetWriteOptions = {}): Promise<Uint8Array> {
   const types = fields.map((f) => {
     const t = duckType(f);
     if (t === undefined) throw new Error(`writeParquetDuckdb: column '${f.name}' (${f.type}) is not written by DuckDB`);

@@ -77,6 +77,24 @@ export function stringStatsMax(s: string, prefix = STRING_STATS_PREFIX): string 
   return s;
 }
 
+/** The least and greatest of int64 values, compared as pairs of 32-bit words (a bigint made for the two bounds only). */
+function int64Bounds(values: BigInt64Array): [bigint, bigint] | undefined {
+  if (values.length === 0) return undefined;
+  const hi = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+  const lo = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+  let minAt = 0;
+  let maxAt = 0;
+  for (let r = 1; r < values.length; r++) {
+    const h = hi[2 * r + 1];
+    const l = lo[2 * r];
+    const mh = hi[2 * minAt + 1];
+    if (h < mh || (h === mh && l < lo[2 * minAt])) minAt = r;
+    const xh = hi[2 * maxAt + 1];
+    if (h > xh || (h === xh && l > lo[2 * maxAt])) maxAt = r;
+  }
+  return [values[minAt], values[maxAt]];
+}
+
 /**
  * Computes the stats JSON of a file from its columns of canonical values (partition columns excluded), as delta-rs
  * writes them: min/max over the non-null values (floats over the non-NaN ones; a zero minimum is written -0.0 and
@@ -107,7 +125,8 @@ export function computeStats(fields: readonly SchemaField[], columns: readonly (
     let nulls = 0;
     let min: number | string | bigint | boolean | null = null;
     let max: number | string | bigint | boolean | null = null;
-    for (let r = 0; r < values.length; r++) {
+    if (values instanceof BigInt64Array) [min, max] = int64Bounds(values) ?? [null, null]; // no nulls, no bigint per value
+    else for (let r = 0; r < values.length; r++) {
       const v = values[r];
       if (v === null) { nulls++; continue; }
       if (floating && v !== v) continue; // NaN has no place in an order: bounds are over the other values

@@ -119,10 +119,11 @@ export const DUCKDB_MIN_ROWS = 65_536;
  * @example
  * const bytes = await writeParquet([{ name: 'id', type: 'long', nullable: true, metadata: {} }], [[1n, 2n]]);
  */
-export async function writeParquet(fields: readonly SchemaField[], columns: readonly (readonly DeltaValue[])[], options: ParquetWriteOptions = {}): Promise<Uint8Array> {
+export async function writeParquet(fields: readonly SchemaField[], columns: readonly ArrayLike<DeltaValue>[], options: ParquetWriteOptions = {}): Promise<Uint8Array> {
   const rows = columns[0]?.length ?? 0;
   if (duckdbWritable(fields) && (rows >= DUCKDB_MIN_ROWS || options.compression === 'zstd')) return writeParquetDuckdb(fields, columns, options);
-  return writeParquetHyparquet(fields, columns, options);
+  // hyparquet-writer takes arrays (typed columns of enforceSchemaTyped are copied: files this small cost little).
+  return writeParquetHyparquet(fields, columns.map((c) => (Array.isArray(c) ? c as DeltaValue[] : Array.from(c))), options);
 }
 
 /**

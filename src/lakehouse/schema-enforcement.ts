@@ -26,12 +26,74 @@ const INT64_MAX = 2n ** 63n - 1n;
  */
 export function enforceSchema(schema: TableSchema, rows: readonly Row[]): DeltaValue[][] {
   const fields = schema.fields;
+  const raw = extractColumns(fields, rows);
+  return fields.map((field, i) => enforceColumn(field, rows, raw[i]));
+}
+
+/**
+ * `enforceSchema` for writers that take typed columns (`writeDataFiles`): a long or timestamp column without nulls
+ * comes back as a BigInt64Array (a safe-integer number stored as its two 32-bit words: no bigint made per value), a
+ * double column without nulls as a Float64Array, an integer column as an Int32Array; every other column (and any
+ * column holding a null or a value to convert) as `enforceSchema` gives it. Reading a typed column gives the same
+ * canonical values (`bigint`s for longs).
+ *
+ * @example
+ * enforceSchemaTyped(schema, [{ id: 1 }, { id: 2 }]); // [BigInt64Array [1n, 2n]]
+ */
+export function enforceSchemaTyped(schema: TableSchema, rows: readonly Row[]): ArrayLike<DeltaValue>[] {
+  const fields = schema.fields;
+  const raw = extractColumns(fields, rows);
+  return fields.map((field, i) => typedColumn(field, raw[i]) ?? enforceColumn(field, rows, raw[i]));
+}
+
+/** The rows' values, one array per field (rows checked to be objects of schema columns only). */
+function extractColumns(fields: readonly SchemaField[], rows: readonly Row[]): unknown[][] {
   const raw = fields.map(() => new Array<unknown>(rows.length));
   extractorFor(fields)(rows, raw, (r: number, key: string | undefined) => {
     if (key === undefined) throw new SchemaMismatchError('(row)', `row ${r} is not an object: ${excerpt(rows[r])}`, { row: r });
     throw new SchemaMismatchError(key, `row ${r} has column '${key}', which is not in the table schema (${fields.map((f) => f.name).join(', ')})`, { row: r, element: rows[r] });
   });
-  return fields.map((field, i) => enforceColumn(field, rows, raw[i]));
+  return raw;
+}
+
+const TWO_32 = 4294967296;
+
+/** A column's values as a typed array when each is already of the column's type and none is null; else undefined. */
+function typedColumn(field: SchemaField, raw: readonly unknown[]): ArrayLike<DeltaValue> | undefined {
+  const n = raw.length;
+  switch (field.type) {
+    case 'long': case 'timestamp': case 'timestamp_ntz': {
+      const out = new BigInt64Array(n);
+      const lo = new Uint32Array(out.buffer);
+      const hi = new Int32Array(out.buffer);
+      const numbers = field.type === 'long'; // timestamps as numbers are milliseconds: toCanonical converts them
+      for (let r = 0; r < n; r++) {
+        const v = raw[r];
+        if (typeof v === 'number' && numbers && Number.isSafeInteger(v)) {
+          const h = Math.floor(v / TWO_32);
+          lo[2 * r] = v - h * TWO_32;
+          hi[2 * r + 1] = h;
+        } else if (typeof v === 'bigint' && v >= INT64_MIN && v <= INT64_MAX) {
+          out[r] = v;
+        } else {
+          return undefined;
+        }
+      }
+      return out as ArrayLike<DeltaValue>;
+    }
+    case 'double': {
+      const out = new Float64Array(n);
+      for (let r = 0; r < n; r++) { const v = raw[r]; if (typeof v !== 'number') return undefined; out[r] = v; }
+      return out as ArrayLike<DeltaValue>;
+    }
+    case 'integer': {
+      const out = new Int32Array(n);
+      for (let r = 0; r < n; r++) { const v = raw[r]; if (typeof v !== 'number' || (v | 0) !== v) return undefined; out[r] = v; }
+      return out as ArrayLike<DeltaValue>;
+    }
+    default:
+      return undefined;
+  }
 }
 
 type Extractor = (rows: readonly Row[], out: unknown[][], bad: (row: number, key: string | undefined) => never) => void;

@@ -12,7 +12,7 @@ import { writeBatchFiles } from './batch-writer.ts';
 import { resolveDataPath } from './data-path.ts';
 import { deleteLocation } from '../object-store/index.ts';
 import { writeDataFiles } from './data-writer.ts';
-import { enforceSchema } from './schema-enforcement.ts';
+import { enforceSchemaTyped } from './schema-enforcement.ts';
 import { assertNoInPlaceWidening } from './schema-evolution.ts';
 import { type TableSchema, withNestedTypes } from './schema.ts';
 import type { DataFileOptions } from './table-properties.ts';
@@ -29,9 +29,9 @@ import type { Row } from './value-mapping.ts';
 export async function stageDataFiles(tablePath: string, given: TableSchema, partitionColumns: readonly string[], rows: readonly Row[],
   options: { readonly numIndexedCols?: number; readonly parquet?: DataFileOptions } = {}): Promise<AddAction[]> {
   const schema = withNestedTypes(given); // a schema built by hand may name nested types only
-  let columns: ReturnType<typeof enforceSchema>;
+  let columns: ReturnType<typeof enforceSchemaTyped>;
   try {
-    columns = enforceSchema(schema, rows);
+    columns = enforceSchemaTyped(schema, rows);
   } catch (e) {
     assertNoInPlaceWidening(schema, rows); // a value needing a wider type gets the error that says how to widen
     throw e;

@@ -20,7 +20,7 @@ import { DeltaTableError } from './errors.ts';
 import { parseStats } from './file-stats.ts';
 import { cleanupExpiredLogs } from './log-cleanup.ts';
 import { compilePredicate, mayMatchFile, type Predicate } from './predicate.ts';
-import { enforceSchema } from './schema-enforcement.ts';
+import { enforceSchema, enforceSchemaTyped } from './schema-enforcement.ts';
 import { assertNoInPlaceWidening } from './schema-evolution.ts';
 import { schemaFromJson, schemaToJson, type TableSchema } from './schema.ts';
 import { type DataFile, Snapshot } from './snapshot.ts';
@@ -215,9 +215,9 @@ export class Transaction {
   async writeRows(rows: readonly Row[], options: { readonly dataChange?: boolean; readonly parquet?: DataFileOptions } = {}): Promise<AddAction[]> {
     const metadata = this.metadata();
     const schema = schemaFromJson(metadata.schemaString);
-    let columns: ReturnType<typeof enforceSchema>;
+    let columns: ReturnType<typeof enforceSchemaTyped>;
     try {
-      columns = enforceSchema(schema, rows);
+      columns = enforceSchemaTyped(schema, rows);
     } catch (e) {
       assertNoInPlaceWidening(schema, rows); // a value needing a wider type gets the error that says how to widen
       throw e;
