@@ -25,6 +25,7 @@ import type { DataFile, Snapshot } from './snapshot.ts';
 import type { Transaction } from './transaction.ts';
 import { radixOrder } from './radix-sort.ts';
 import { checkColumns } from './update.ts';
+import { type KeyIndex, keyIndex } from './key-index.ts';
 import { type DeltaValue, isValueError, type Row, toCanonical } from './value-mapping.ts';
 import { compareValues, orderOf } from './value-order.ts';
 
@@ -233,15 +234,7 @@ export class MergeBuilder {
 
     // The join: a hash of the source rows on their keys (one key column: the canonical value itself).
     const keyFn = typeof on === 'function' ? undefined : on.length === 1 ? singleKey(on[0]) : (row: MergeRow) => keyOf(row, on);
-    const index = new Map<unknown, number[]>();
-    if (keyFn) {
-      source.forEach((s, i) => {
-        const k = keyFn(s);
-        if (k === undefined) return;
-        const list = index.get(k);
-        if (list) list.push(i); else index.set(k, [i]);
-      });
-    }
+    const index = keyFn ? keyIndex(source.map(keyFn)) : undefined;
     const onlyUnconditionalDelete = matched.length === 1 && matched[0].kind === 'delete' && matched[0].condition === undefined;
     const sourceMatched = new Uint8Array(source.length);
     const rewrites: { file: DataFile; output: Row[] }[] = [];
@@ -256,7 +249,7 @@ export class MergeBuilder {
       for (const t of rows) {
         const hits = typeof on === 'function'
           ? source.reduce<number[]>((acc, s, i) => (on(t, s) ? (acc.push(i), acc) : acc), [])
-          : lookup(index, (keyFn as (row: MergeRow) => unknown)(t));
+          : (index as KeyIndex).get((keyFn as (row: MergeRow) => unknown)(t));
         for (const i of hits) sourceMatched[i] = 1;
         if (hits.length > 1 && matched.length > 0 && !onlyUnconditionalDelete) {
           throw new DeltaTableError('DELTA_INVALID_ARGUMENT',
@@ -378,11 +371,6 @@ function canonicalSource(schema: TableSchema, row: Row, i: number): MergeRow {
     out[f.name] = c as DeltaValue;
   }
   return out;
-}
-
-const NO_HITS: number[] = [];
-function lookup(index: ReadonlyMap<unknown, number[]>, key: unknown): number[] {
-  return key === undefined ? NO_HITS : index.get(key) ?? NO_HITS;
 }
 
 /**
