@@ -15,3 +15,24 @@ test('string columns: interned repeats, distinct values, nulls, long and non-ASC
   const distinct = Array.from({ length: 10_000 }, (_, i) => (i % 2 === 0 ? `k${i}` : `k${i % 10}`));
   assert.deepEqual(validationColumn(field, vectorFromArray(distinct, new Utf8()).data[0]!), distinct);
 });
+
+test('rows [start, end) of a column equal the same rows of the whole column (numbers with nulls, int64, strings, dictionaries)', async () => {
+  const { Dictionary, Float64, Int32, Int64 } = await import('apache-arrow');
+  const n = 5000;
+  const doubles = Array.from({ length: n }, (_, i) => (i % 13 === 0 ? null : i / 4));
+  const longs = Array.from({ length: n }, (_, i) => (i % 11 === 0 ? null : BigInt(i) * 1_000_003n));
+  const texts = Array.from({ length: n }, (_, i) => (i % 9 === 0 ? null : i % 2 === 0 ? `k${i % 5}` : `v${i}`));
+  const columns: Array<[SchemaField, import('apache-arrow').Data]> = [
+    [{ ...field, name: 'd', type: 'double' } as SchemaField, vectorFromArray(doubles, new Float64()).data[0]!],
+    [{ ...field, name: 'l', type: 'long' } as SchemaField, vectorFromArray(longs, new Int64()).data[0]!],
+    [field, vectorFromArray(texts, new Utf8()).data[0]!],
+    [field, vectorFromArray(texts, new Dictionary(new Utf8(), new Int32())).data[0]!],
+  ];
+  for (const [f, data] of columns) {
+    const whole = Array.from(validationColumn(f, data));
+    for (const [start, end] of [[0, 7], [1, 1000], [999, 4096], [4097, n]] as const) {
+      assert.deepEqual(Array.from(validationColumn(f, data, start, end)), whole.slice(start, end), `${f.name} ${data.type} [${start}, ${end})`);
+    }
+  }
+  assert.deepEqual(Array.from(validationColumn(columns[0]![0], columns[0]![1])).slice(0, 3), [NaN, 0.25, 0.5]);
+});

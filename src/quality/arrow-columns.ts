@@ -7,142 +7,149 @@
  */
 import type { Data, RecordBatch } from 'apache-arrow';
 import { valueReader, type SchemaField } from '../lakehouse/index.ts';
+import { decodeUtf8, fnv1a, INTERN_MAX_BYTES, StringInterner } from './string-interner.ts';
 
 const TWO_32 = 4294967296;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** An Int64/timestamp column as float64 numbers (÷ `divisor`), NaN for nulls; undefined when a value passes 2^53. */
-function int64AsNumbers(data: Data, divisor: number): Float64Array | undefined {
-  const n = data.length;
-  const words = new Int32Array((data.values as BigInt64Array).buffer, (data.values as BigInt64Array).byteOffset + data.offset * 8, n * 2);
+/**
+ * Rows [start, end) of an Int64/timestamp column as float64 numbers (÷ `divisor`), NaN for nulls; undefined when a
+ * value passes 2^53.
+ */
+function int64AsNumbers(data: Data, divisor: number, start: number, end: number): Float64Array | undefined {
+  const n = end - start;
+  const values = data.values as BigInt64Array;
+  const words = new Int32Array(values.buffer, values.byteOffset + start * 8, n * 2);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const hi = words[2 * i + 1];
     if (hi >= 0x200000 || hi < -0x200000) return undefined;
     out[i] = (hi * TWO_32 + (words[2 * i] >>> 0)) / divisor;
   }
-  markNulls(data, out);
+  markNulls(data, out, start);
   return out;
 }
 
-function markNulls(data: Data, out: Float64Array): void {
+/** NaN in out[i] where row start + i is null. */
+function markNulls(data: Data, out: Float64Array, start: number): void {
   if (data.nullCount === 0) return;
-  for (let i = 0; i < out.length; i++) if (!data.getValid(i)) out[i] = NaN;
+  for (let i = 0; i < out.length; i++) if (!data.getValid(start + i)) out[i] = NaN;
 }
 
-type Utf8Slice = (this: Buffer, start: number, end: number) => string;
-/** Node's Buffer#utf8Slice (what toString('utf8', s, e) ends in, without its argument checks), or toString. */
-const utf8Slice: Utf8Slice = (Buffer.prototype as unknown as { utf8Slice?: Utf8Slice }).utf8Slice ?? function (this: Buffer, start: number, end: number) {
-  return this.toString('utf8', start, end);
-};
-
-/** Values longer than this are not interned (hashing them costs more than the copy it may save). */
-const INTERN_MAX_BYTES = 64;
+/** A dictionary's decoded entries, while its Data lives. */
+const decodedDictionaries = new WeakMap<Data, (string | null)[]>();
 
 /**
- * A string column's values. A dictionary's entries are decoded once; plain values are interned within the batch
- * while most of them repeat (a status, a country: one string per distinct value instead of one per cell, so fewer
- * allocations and less GC), and decoded one by one once the first 4,096 lookups show mostly distinct values.
+ * Rows [start, end) of a string column. A dictionary's entries are decoded once; plain values go through the
+ * column's interner (string-interner.ts: one string per distinct value across the read while most values repeat,
+ * decoded one by one in a high-cardinality column).
  */
-function strings(data: Data): (string | null)[] {
-  const n = data.length;
+function strings(data: Data, start: number, end: number, interner: StringInterner): (string | null)[] {
+  const n = end - start;
   const out: (string | null)[] = new Array(n);
   if (data.dictionary !== undefined) {
-    const dict = strings(data.dictionary.data[0]);
+    const entries = data.dictionary.data[0];
+    // Slices of one batch share its dictionary: decoded once for all of them.
+    let dict = decodedDictionaries.get(entries);
+    if (dict === undefined) decodedDictionaries.set(entries, (dict = strings(entries, 0, entries.length, new StringInterner())));
     const indices = data.values as Int32Array;
-    for (let i = 0; i < n; i++) out[i] = data.getValid(i) ? dict[indices[data.offset + i]] : null;
+    for (let i = 0; i < n; i++) out[i] = data.getValid(start + i) ? dict[indices[start + i]] : null;
     return out;
   }
   const offsets = data.valueOffsets as Int32Array;
   const bytes = data.values as Uint8Array;
-  // Buffer's utf8Slice: one native call a value, cheaper than TextDecoder.decode on short strings (measured).
+  // A Buffer view: utf8Slice is one native call a value, cheaper than TextDecoder.decode on short strings (measured).
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const all = data.nullCount === 0;
-  const first = new Map<number, number>(); // hash of a value's bytes → the index of its first cell
-  let interning = true;
-  let lookups = 0;
-  let misses = 0;
   for (let i = 0; i < n; i++) {
-    const j = data.offset + i;
-    if (!all && !data.getValid(i)) {
+    const j = start + i;
+    if (!all && !data.getValid(j)) {
       out[i] = null;
       continue;
     }
     const s = offsets[j]!;
     const e = offsets[j + 1]!;
-    if (interning && e - s <= INTERN_MAX_BYTES) {
-      let h = 0x811c9dc5 ^ (e - s);
-      for (let k = s; k < e; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
-      const at = first.get(h);
-      if (at !== undefined) {
-        const as = offsets[data.offset + at]!;
-        let same = offsets[data.offset + at + 1]! - as === e - s;
-        for (let k = 0; same && k < e - s; k++) same = bytes[as + k] === bytes[s + k];
-        if (same) {
-          out[i] = out[at]!;
-          lookups++;
-          continue;
-        }
-      } else if (first.size < 4096) first.set(h, i);
-      misses++;
-      if (++lookups === 4096 && misses > 2048) interning = false;
-    }
-    out[i] = utf8Slice.call(buffer, s, e);
+    out[i] = interner.enabled && e - s <= INTERN_MAX_BYTES ? interner.intern(buffer, s, e, fnv1a(buffer, s, e)) : decodeUtf8(buffer, s, e);
   }
   return out;
 }
 
 /**
- * One column of a batch as validation reads it.
+ * Rows [start, end) of one column of a batch (default all of them) as validation reads it. Buffers are indexed as
+ * Arrow JS does (values and offsets by row, `offset` only for the validity bits).
  *
  * @example
  * const amounts = validationColumn(field, batch.data.children[2]); // Float64Array, NaN where null
  */
-export function validationColumn(field: SchemaField, data: Data): ArrayLike<unknown> {
+export function validationColumn(field: SchemaField, data: Data, start = 0, end = data.length, interner = new StringInterner()): ArrayLike<unknown> {
+  const n = end - start;
   // An all-null column (a null partition value, a column the file lacks): nulls, as the row path gives them.
-  if (data.typeId === 1 || data.nullCount === data.length) return new Array<null>(data.length).fill(null);
+  if (data.typeId === 1 || data.nullCount === data.length) return new Array<null>(n).fill(null);
   const plain = data.dictionary === undefined;
   switch (field.type) {
     case 'double': case 'float': case 'integer': case 'short': case 'byte': {
       if (!plain) break;
       const v = data.values as Float64Array | Float32Array | Int32Array | Int16Array | Int8Array;
-      const out = Float64Array.from(v.subarray(data.offset, data.offset + data.length));
-      markNulls(data, out);
+      const out = Float64Array.from(v.subarray(start, end));
+      markNulls(data, out, start);
       return out;
     }
     case 'long':
       if (plain) {
-        const numbers = int64AsNumbers(data, 1);
+        const numbers = int64AsNumbers(data, 1, start, end);
         if (numbers !== undefined) return numbers;
       }
       break;
     case 'timestamp': case 'timestamp_ntz': {
       if (!plain) break;
-      const ms = int64AsNumbers(data, 1000);
+      const ms = int64AsNumbers(data, 1000, start, end);
       if (ms === undefined) break;
-      const out: (Date | null)[] = new Array(data.length);
+      const out: (Date | null)[] = new Array(n);
       for (let i = 0; i < out.length; i++) out[i] = ms[i] === ms[i] ? new Date(Math.floor(ms[i])) : null;
       return out;
     }
     case 'string':
-      return strings(data);
+      return strings(data, start, end, interner);
     default:
       break;
   }
   const at = valueReader(field, data);
-  const out: unknown[] = new Array(data.length);
+  const out: unknown[] = new Array(n);
   const pandas = field.type === 'long' ? (v: unknown) => (typeof v === 'bigint' && v <= MAX_SAFE && v >= -MAX_SAFE ? Number(v) : v)
     : field.type === 'timestamp' || field.type === 'timestamp_ntz' ? (v: unknown) => (typeof v === 'bigint' ? new Date(Number(v / 1000n)) : v) : undefined;
-  for (let i = 0; i < out.length; i++) out[i] = pandas ? pandas(at(i)) : at(i);
+  for (let i = 0; i < n; i++) out[i] = pandas ? pandas(at(start + i)) : at(start + i);
   return out;
 }
 
 /**
- * Every column of a batch as validation reads it, in the batch's order.
+ * Reads the batches of one scan as validation columns, keeping per column what outlives a batch (the interner of
+ * a string column), so repeated strings are decoded once for the whole read.
  *
  * @example
- * const data = validationColumns(batch, snapshot.schema.fields);
+ * const reader = new ValidationColumnReader(snapshot.schema.fields);
+ * for await (const batch of batches) accumulator.addColumns(names, reader.read(batch, 0, batch.numRows), batch.numRows);
  */
-export function validationColumns(batch: RecordBatch, fields: readonly SchemaField[]): ArrayLike<unknown>[] {
-  return fields.map((f, k) => validationColumn(f, batch.data.children[k]));
+export class ValidationColumnReader {
+  readonly fields: readonly SchemaField[];
+  readonly #interners: StringInterner[];
+
+  constructor(fields: readonly SchemaField[]) {
+    this.fields = fields;
+    this.#interners = fields.map(() => new StringInterner());
+  }
+
+  /** Rows [start, end) (default all) of every column of a batch, in the fields' order. */
+  read(batch: RecordBatch, start = 0, end = batch.numRows): ArrayLike<unknown>[] {
+    return this.fields.map((f, k) => validationColumn(f, batch.data.children[k], start, end, this.#interners[k]));
+  }
+}
+
+/**
+ * Rows [start, end) (default all) of every column of a batch as validation reads it, in the batch's order.
+ *
+ * @example
+ * const data = validationColumns(batch, snapshot.schema.fields, 0, 16_384);
+ */
+export function validationColumns(batch: RecordBatch, fields: readonly SchemaField[], start = 0, end = batch.numRows): ArrayLike<unknown>[] {
+  return new ValidationColumnReader(fields).read(batch, start, end);
 }

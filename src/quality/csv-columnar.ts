@@ -16,12 +16,15 @@
  *  2. Walk records byte by byte: a field ends at the delimiter or at LF (a CR before the LF is dropped); a field that
  *     starts with a quote runs to the closing quote (delimiters, newlines and doubled quotes inside).
  *  3. Convert each field as its column's kind says (`number`: the exact fast path m / 10^k for up to 15 significant
- *     digits without exponent, else the shared typing rule of io/files csv-typing.ts; `boolean`; `string`) into the
- *     record buffer `rec`; only a complete record with the header's field count is copied into the columns, so an
- *     incomplete or malformed record never leaves values behind. A one-line record with another field count is
- *     reported malformed (as the shared reader does); an empty line is skipped.
- *     In number columns the digits of an unquoted field are accumulated while its end is sought (one pass over
- *     its bytes); only a field that is not a plain decimal goes through the conversion of step 3.
+ *     digits without exponent, else the shared typing rule of io/files csv-typing.ts; `boolean`; `string`) and
+ *     write it at row `count` of its column (a Float64Array for numbers: no boxed double per cell); only a complete
+ *     record with the header's field count moves `count` on, so an incomplete or malformed record never leaves
+ *     values behind (its cells are overwritten by the next record, or cut off when the batch is yielded). A
+ *     one-line record with another field count is reported malformed (as the shared reader does); an empty line is
+ *     skipped. In number columns the digits of an unquoted field are accumulated while its end is sought (one pass
+ *     over its bytes); only a field that is not a plain decimal goes through the conversion of step 3. In string
+ *     columns the field's bytes are hashed while its end is sought, for the column's interner (string-interner.ts:
+ *     one string per distinct value of a low-cardinality column; off by itself on a high-cardinality one).
  *  4. A record cut by the chunk's end is carried into the next chunk (so records may be of any length, up to
  *     `maxRecordBytes`).
  * Same values as the text path (data-asset.ts): missing (empty or an NA string) → null; a cell that is not of its
@@ -31,6 +34,7 @@ import { isUtf8 } from 'node:buffer';
 import { open } from 'node:fs/promises';
 import { files } from '../io/index.ts';
 import { RowBatch, type CellKind } from './data-asset.ts';
+import { decodeUtf8, fnv1a, INTERN_MAX_BYTES, StringInterner } from './string-interner.ts';
 
 const LF = 10;
 const CR = 13;
@@ -38,50 +42,7 @@ const QUOTE = 34;
 const CHUNK = 1 << 20;
 const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
-type Utf8Slice = (this: Buffer, start: number, end: number) => string;
-/** Node's Buffer#utf8Slice (what toString('utf8', s, e) ends in, without its argument checks), or toString. */
-const utf8Slice: Utf8Slice = (Buffer.prototype as unknown as { utf8Slice?: Utf8Slice }).utf8Slice ?? function (this: Buffer, start: number, end: number) {
-  return this.toString('utf8', start, end);
-};
-const decode = (b: Buffer, s: number, e: number): string => utf8Slice.call(b, s, e);
-
-/** Whether b[s, e) equals `bytes` (a JS loop: values are short, a native compare costs more to call). */
-function sameBytes(b: Buffer, s: number, e: number, bytes: Uint8Array): boolean {
-  if (bytes.length !== e - s) return false;
-  for (let i = 0; i < bytes.length; i++) if (b[s + i] !== bytes[i]) return false;
-  return true;
-}
-
-/** Interns the strings of a column while most lookups hit (low cardinality); gives up on high-cardinality columns. */
-class Interner {
-  /** Whether NA strings read as missing (false for a column declared string: cells kept exactly). */
-  readonly #na: boolean;
-  constructor(na: boolean) {
-    this.#na = na;
-  }
-  readonly #map = new Map<number, { bytes: Uint8Array; text: string | null }>();
-  #lookups = 0;
-  #misses = 0;
-  #enabled = true;
-
-  text(b: Buffer, s: number, e: number): string | null {
-    if (!this.#enabled) return this.#na ? missingAsNull(decode(b, s, e)) : decode(b, s, e);
-    let h = 0x811c9dc5 ^ (e - s);
-    for (let i = s; i < e; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-    const hit = this.#map.get(h);
-    this.#lookups++;
-    if (hit !== undefined && sameBytes(b, s, e, hit.bytes)) return hit.text;
-    const text = this.#na ? missingAsNull(decode(b, s, e)) : decode(b, s, e);
-    this.#misses++;
-    if (this.#map.size < 4096 && hit === undefined) this.#map.set(h, { bytes: Uint8Array.prototype.slice.call(b, s, e), text });
-    // Mostly misses after a while: a high-cardinality column, where hashing only costs.
-    if (this.#lookups === 20_000 && this.#misses > 10_000) {
-      this.#enabled = false;
-      this.#map.clear();
-    }
-    return text;
-  }
-}
+const decode = decodeUtf8;
 
 const { isMissing, numberOf, booleanOf, DEFAULT_MAX_LINE_BYTES } = files;
 const missingAsNull = (text: string): string | null => (isMissing(text) ? null : text);
@@ -117,18 +78,33 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
   const batchRows = options.batchRows ?? 8192;
   const maxRecord = options.maxRecordBytes ?? DEFAULT_MAX_LINE_BYTES;
   const exact = options.exact ?? kinds.map(() => false);
-  const interners = kinds.map((k, i) => (k === 'string' ? new Interner(!exact[i]) : undefined));
+  const interners = kinds.map((k, i) => (k === 'string' ? new StringInterner(exact[i] ? undefined : missingAsNull) : undefined));
   // Number columns fill a Float64Array per batch (NaN where missing, as the Delta reader's columns: no boxed double
   // per cell); a column whose batch meets a cell that is not a number (kept as text) turns into a plain array.
+  // `nums[c]` is column c while it is a Float64Array (undefined otherwise), so a cell's store is one check.
   let capacity = batchRows;
+  let nums: Array<Float64Array | undefined> = [];
   const newColumns = (): Array<unknown[] | Float64Array> => {
     capacity = batchRows;
-    return kinds.map((k) => (k === 'number' ? new Float64Array(capacity) : []));
+    const fresh = kinds.map((k) => (k === 'number' ? new Float64Array(capacity) : []));
+    nums = fresh.map((c) => (c instanceof Float64Array ? c : undefined));
+    return fresh;
   };
   let cols = newColumns();
-  // The record being parsed: committed to `cols` only when complete and of the header's width.
-  const rec: unknown[] = new Array(width).fill(null);
   let count = 0;
+  /** Writes v as row `count` of column c (a number column meeting text turns into a plain array). */
+  const store = (c: number, v: unknown): void => {
+    const typed = nums[c];
+    if (typed === undefined) (cols[c] as unknown[])[count] = v;
+    else if (typeof v === 'number') typed[count] = v;
+    else if (v === null) typed[count] = NaN;
+    else {
+      const values: unknown[] = Array.from(typed.subarray(0, count), (x) => (x === x ? x : null));
+      values.push(v);
+      cols[c] = values;
+      nums[c] = undefined;
+    }
+  };
   let line = 0; // lines before the record being parsed
   let headerSkipped = false;
   let bomChecked = false;
@@ -144,7 +120,7 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
       const text = raw.includes('"') ? raw.replace(/""/g, '"') : raw;
       return exact[column] ? text : cellValue(text, kinds[column]!);
     }
-    if (kind === 1) return interners[column]!.text(b, s, e);
+    if (kind === 1) return interners[column]!.intern(b, s, e, fnv1a(b, s, e));
     return cellValue(decode(b, s, e), kinds[column]!);
   };
 
@@ -163,6 +139,17 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
     while (p < end) {
       const recordStart = p;
       const recordLine = line + 1;
+      if (count === capacity) {
+        // A chunk holds more records than a batch: the typed columns grow (batches are cut between chunks).
+        capacity *= 2;
+        for (let c = 0; c < width; c++) {
+          const typed = nums[c];
+          if (typed === undefined) continue;
+          const bigger = new Float64Array(capacity);
+          bigger.set(typed);
+          cols[c] = nums[c] = bigger;
+        }
+      }
       let field = 0;
       let newlines = 0;
       let blank = false;
@@ -170,6 +157,8 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
         const quoted = b[p] === QUOTE && p < end;
         let plain = false;
         let number = 0;
+        let hashed = false;
+        let hash = 0;
         let s = p;
         let e: number;
         let next: number;
@@ -230,6 +219,19 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
             const v = fraction > 0 ? m / POW10[fraction]! : m;
             number = negative ? -v : v;
           }
+        } else if (kindCode[field] === 1 && interners[field]!.enabled) {
+          // An interned string column: the field's bytes are hashed while its end is sought.
+          next = p;
+          let h = 0x811c9dc5;
+          while (next < end) {
+            const c = b[next]!;
+            if (c === delimiter || c === LF) break;
+            h = Math.imul(h ^ c, 0x01000193);
+            next++;
+          }
+          e = next;
+          hash = h;
+          hashed = true;
         } else {
           next = p;
           while (next < end) {
@@ -244,7 +246,17 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
         let valueEnd = e;
         if (!quoted && terminator === LF && valueEnd > s && b[valueEnd - 1] === CR) valueEnd--;
         if (field === 0 && !quoted && valueEnd === s && terminator === LF) blank = true;
-        if (field < width) rec[field] = plain ? number : convert(b, s, valueEnd, field, quoted);
+        if (field < width && headerSkipped) {
+          if (plain) {
+            const typed = nums[field];
+            if (typed !== undefined) typed[count] = number;
+            else (cols[field] as unknown[])[count] = number;
+          } else if (hashed && valueEnd > s && valueEnd - s <= INTERN_MAX_BYTES) {
+            // The hash of the bytes scanned above is fnv1a's; a dropped CR means hashing the value again.
+            const h = valueEnd === e ? hash : fnv1a(b, s, valueEnd);
+            store(field, interners[field]!.intern(b, s, valueEnd, h));
+          } else store(field, convert(b, s, valueEnd, field, quoted));
+        }
         field++;
         if (terminator === LF || next >= end) {
           p = next + 1;
@@ -271,29 +283,6 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
       if (field !== width) {
         if (!blank) options.malformed(recordLine, `line ${recordLine}: expected ${width} fields (as the header), got ${field}`);
         continue;
-      }
-      if (count === capacity) {
-        // A chunk holds more records than a batch: the typed columns grow (batches are cut between chunks).
-        capacity *= 2;
-        cols = cols.map((col) => {
-          if (!(col instanceof Float64Array)) return col;
-          const bigger = new Float64Array(capacity);
-          bigger.set(col);
-          return bigger;
-        });
-      }
-      for (let c = 0; c < width; c++) {
-        const col = cols[c]!;
-        const v = rec[c];
-        if (col instanceof Float64Array) {
-          if (typeof v === 'number') col[count] = v;
-          else if (v === null) col[count] = NaN;
-          else {
-            const values: unknown[] = Array.from(col.subarray(0, count), (x) => (x === x ? x : null));
-            values.push(v);
-            cols[c] = values;
-          }
-        } else col.push(v);
       }
       count++;
     }
@@ -330,7 +319,8 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
       const rest = parse(buffer, from, end, last);
       if (rest === HAND_OFF) fallbackAt = { offset: base + handOff, lines: line };
       if (count >= batchRows || ((last || fallbackAt) && count > 0)) {
-        yield RowBatch.ofColumns(columns, cols.map((col) => (col instanceof Float64Array ? col.subarray(0, count) : col)), count, true);
+        // Cells of an abandoned record past `count` are cut off.
+        yield RowBatch.ofColumns(columns, cols.map((col) => (col instanceof Float64Array ? col.subarray(0, count) : ((col.length = count), col))), count, true);
         cols = newColumns();
         count = 0;
       }

@@ -8,7 +8,7 @@
  * 'YYYY-MM-DD' strings (the lakehouse's canonical form), partition values typed by the schema.
  */
 import { DeltaTable, fileSource, GuardedParquet, readDataFileBatches } from '../lakehouse/index.ts';
-import { validationColumns } from './arrow-columns.ts';
+import { ValidationColumnReader } from './arrow-columns.ts';
 import { checkFreshness, type FreshnessCheck } from './freshness.ts';
 import { SuiteError } from './quality-error.ts';
 import { RowBatch } from './data-asset.ts';
@@ -21,6 +21,8 @@ let hyparquet: Promise<Hyparquet> | undefined;
 let compressorsModule: Promise<Compressors> | undefined;
 const BUILTIN_CODECS: ReadonlySet<string> = new Set(['UNCOMPRESSED', 'SNAPPY']);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** Rows of a Delta row group converted to validation columns at a time. */
+const DELTA_SLICE_ROWS = 16_384;
 
 async function compressorsFor(metadata: FileMetaData): Promise<Compressors | undefined> {
   const needed = metadata.row_groups.some((g) => g.columns.some((c) => c.meta_data !== undefined && !BUILTIN_CODECS.has(c.meta_data.codec)));
@@ -100,13 +102,20 @@ export async function* scanDelta(path: string, at: { version?: number; timestamp
   const snapshot = await table.snapshot(at);
   const fields = snapshot.schema.fields;
   const columns = fields.map((f) => f.name);
+  const reader = new ValidationColumnReader(fields);
   let any = false;
   for (const file of snapshot.files) {
     signal?.throwIfAborted();
     for await (const batch of readDataFileBatches(file, snapshot.schema)) {
-      signal?.throwIfAborted();
-      any = true;
-      yield RowBatch.ofColumns(columns, validationColumns(batch, fields), batch.numRows);
+      // The row group converted a slice at a time: the strings decoded for a slice die young (a scavenge, not a
+      // mark-compact of strings promoted while a 500K-row batch was being converted), and only one slice's
+      // validation columns are alive at a time.
+      for (let start = 0; start < batch.numRows; start += DELTA_SLICE_ROWS) {
+        signal?.throwIfAborted();
+        const end = Math.min(batch.numRows, start + DELTA_SLICE_ROWS);
+        any = true;
+        yield RowBatch.ofColumns(columns, reader.read(batch, start, end), end - start);
+      }
     }
   }
   if (!any) yield RowBatch.ofRows([], columns);
