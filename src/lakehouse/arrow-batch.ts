@@ -76,21 +76,22 @@ export function normalizeColumn(A: ArrowModule, field: SchemaField, data: Data):
   const want = arrowTypeOf(A, field);
   if (want === undefined) return data;
   const t = data.type;
+  // Values are indexed from the column's first row, the validity bitmap from `offset` (apache-arrow's slices: see unsliced).
   const base = { length: data.length, nullCount: data.nullCount, nullBitmap: data.nullBitmap, offset: data.offset };
   if (A.DataType.isTimestamp(t) && A.DataType.isTimestamp(want)) {
     const values = data.values as BigInt64Array;
     if (t.unit === A.TimeUnit.MICROSECOND) return A.makeData({ ...base, type: want, data: values });
     const out = new BigInt64Array(data.length);
     const m = MICROS_PER_UNIT[t.unit];
-    for (let i = 0; i < out.length; i++) out[i] = m === 0n ? values[data.offset + i] / 1000n : values[data.offset + i] * m;
-    return A.makeData({ ...base, offset: 0, type: want, data: out });
+    for (let i = 0; i < out.length; i++) out[i] = m === 0n ? values[i] / 1000n : values[i] * m;
+    return A.makeData({ ...base, type: want, data: out });
   }
   if (A.DataType.isDecimal(t) && A.DataType.isDecimal(want) && t.bitWidth === 128) return A.makeData({ ...base, type: want, data: data.values as Uint32Array });
   if (A.DataType.isInt(t) && A.DataType.isInt(want) && t.bitWidth !== want.bitWidth && want.bitWidth === 64) {
     const out = new BigInt64Array(data.length);
     const values = data.values as Int32Array;
-    for (let i = 0; i < out.length; i++) out[i] = BigInt(values[data.offset + i]);
-    return A.makeData({ ...base, offset: 0, type: want, data: out });
+    for (let i = 0; i < out.length; i++) out[i] = BigInt(values[i]);
+    return A.makeData({ ...base, type: want, data: out });
   }
   if (field.type === 'string' && A.DataType.isDictionary(t)) return data;
   if (t.typeId === want.typeId) return data;
@@ -173,4 +174,45 @@ export function arrowSchema(A: ArrowModule, fields: readonly SchemaField[], type
 export function decimal128At(values: Uint32Array, i: number): bigint {
   const bytes = new Uint8Array(values.buffer, values.byteOffset + i * 16, 16);
   return bigintFromBytes(Uint8Array.from(bytes).reverse());
+}
+
+/** Bits [offset, offset + length) of a bitmap, from bit 0 (a new bitmap; the same one when offset is 0). */
+export function bitsFrom(bitmap: Uint8Array, offset: number, length: number): Uint8Array {
+  if (offset === 0) return bitmap;
+  const out = new Uint8Array((length + 7) >> 3);
+  for (let i = 0; i < length; i++) { const j = offset + i; if ((bitmap[j >> 3] & (1 << (j & 7))) !== 0) out[i >> 3] |= 1 << (i & 7); }
+  return out;
+}
+
+/**
+ * A primitive column of a sliced batch as a column of its own (offset 0). apache-arrow slices a column by viewing its
+ * values (and a string column's offsets) from the slice's first row, but keeps the validity bitmap (and a boolean
+ * column's bits) whole and the slice's start in `offset`: code that indexes values by `offset + i`, as the Arrow
+ * format's own offset means, reads the wrong rows. Columns whose `offset` is 0 are returned as they are.
+ *
+ * @example
+ * const whole = unsliced(A, batch.slice(3).data.children[0]); // whole.offset === 0
+ */
+export function unsliced(A: ArrowModule, d: Data): Data {
+  if (d.offset === 0 || d.children.length > 0) return d;
+  const bitmap = d.nullCount > 0 && d.nullBitmap !== undefined && d.nullBitmap.length > 0 ? bitsFrom(d.nullBitmap, d.offset, d.length) : undefined;
+  const base = { type: d.type, length: d.length, nullCount: d.nullCount, nullBitmap: bitmap } as const;
+  if (d.typeId === A.Type.Null) return A.makeData({ type: d.type as import('apache-arrow').Null, length: d.length, nullCount: d.length });
+  if (d.dictionary !== undefined) return A.makeData({ ...base, type: d.type as import('apache-arrow').Dictionary, data: d.values as Int32Array, dictionary: d.dictionary });
+  if (d.valueOffsets !== undefined) return A.makeData({ ...base, type: d.type as import('apache-arrow').Utf8, data: d.values as Uint8Array, valueOffsets: d.valueOffsets as Int32Array });
+  if (d.typeId === A.Type.Bool) return A.makeData({ ...base, type: d.type as import('apache-arrow').Bool, data: bitsFrom(d.values as Uint8Array, d.offset, d.length) });
+  return A.makeData({ ...base, type: d.type as import('apache-arrow').Int32, data: d.values as Int32Array });
+}
+
+/**
+ * A batch whose primitive columns all start at offset 0 (`unsliced`); the batch itself when they do already.
+ *
+ * @example
+ * const whole = unslicedBatch(A, batch.slice(100, 200));
+ */
+export function unslicedBatch(A: ArrowModule, batch: RecordBatch): RecordBatch {
+  const children = batch.data.children;
+  if (batch.data.offset === 0 && children.every((d) => d.offset === 0)) return batch;
+  const fixed = children.map((d) => unsliced(A, d));
+  return new A.RecordBatch(batch.schema, A.makeData({ type: new A.Struct(batch.schema.fields), length: batch.numRows, nullCount: 0, children: fixed }));
 }

@@ -32,8 +32,10 @@ export function valueReader(field: SchemaField, data: Data): ValueAt {
     const dictionary = data.dictionary.data[0];
     const inner = valueReader(field, dictionary);
     const indices = data.values as Int32Array;
-    return (i) => (isValid(data, i) ? inner(indices[data.offset + i]) : null);
+    return (i) => (isValid(data, i) ? inner(indices[i]) : null);
   }
+  // apache-arrow views a sliced column's values (and string offsets) from the slice's first row; only the validity
+  // bitmap and boolean bits are indexed from `offset` (see unsliced in arrow-batch.ts).
   const o = data.offset;
   const values = data.values as ArrayLike<number | bigint>;
   const valid = (i: number) => isValid(data, i);
@@ -42,20 +44,20 @@ export function valueReader(field: SchemaField, data: Data): ValueAt {
   }
   switch (field.type) {
     case 'long': case 'timestamp': case 'timestamp_ntz': case 'integer': case 'short': case 'byte': case 'double': case 'float':
-      return (i) => (valid(i) ? values[o + i] : null);
+      return (i) => (valid(i) ? values[i] : null);
     case 'boolean': {
       const bits = data.values as Uint8Array;
       return (i) => (valid(i) ? ((bits[(o + i) >> 3] >> ((o + i) & 7)) & 1) === 1 : null);
     }
     case 'date':
-      return (i) => (valid(i) ? daysToDate(values[o + i] as number) : null);
+      return (i) => (valid(i) ? daysToDate(values[i] as number) : null);
     case 'string': case 'binary': {
       const offsets = data.valueOffsets as Int32Array;
       const bytes = data.values as Uint8Array;
       const decoder = new TextDecoder();
       return (i) => {
         if (!valid(i)) return null;
-        const b = bytes.subarray(offsets[o + i], offsets[o + i + 1]);
+        const b = bytes.subarray(offsets[i], offsets[i + 1]);
         return field.type === 'string' ? decoder.decode(b) : Uint8Array.from(b);
       };
     }
@@ -63,7 +65,7 @@ export function valueReader(field: SchemaField, data: Data): ValueAt {
       const d = decimalOf(field.type);
       if (d === undefined) throw new TypeError(`column '${field.name}': type ${field.type} has no reader`);
       const words = data.values as Uint32Array;
-      return (i) => (valid(i) ? decimalString(decimal128At(words, o + i), d.scale) : null);
+      return (i) => (valid(i) ? decimalString(decimal128At(words, i), d.scale) : null);
     }
   }
 }

@@ -17,6 +17,8 @@ import type { AddAction } from './actions.ts';
 import { batchFields, valueReader } from './batch-rows.ts';
 import { MAX_ROWS_PER_FILE, type FileLayout } from './data-writer.ts';
 import { duckdbParquet, duckdbWritable } from './duckdb-parquet-writer.ts';
+import { decodeExpression, utf8Codes } from './duckdb-string-codes.ts';
+import { type ArrowModule, bitsFrom, loadArrow, unslicedBatch } from './arrow-batch.ts';
 import { SchemaMismatchError } from './errors.ts';
 import { computeStats, statsTags } from './file-stats.ts';
 import { DUCKDB_MIN_ROWS } from './parquet-io.ts';
@@ -155,6 +157,53 @@ function statsColumn(field: SchemaField, parts: readonly Data[], rows: number): 
   return out;
 }
 
+const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * The slices with each low-cardinality Utf8 string column replaced by its Int32 codes (duckdb-string-codes.ts), the
+ * projection that decodes them in DuckDB (undefined when none is coded), and the dictionaries by field index.
+ */
+function codedStrings(A: ArrowModule, fields: readonly SchemaField[], slices: readonly RecordBatch[], columns: readonly Data[][]): { loaded: RecordBatch[]; select: string | undefined; dictionaries: Map<number, readonly string[]> } {
+  const dictionaries = new Map<number, readonly string[]>();
+  const codes = new Map<string, Int32Array[]>();
+  fields.forEach((f, k) => {
+    if (f.type !== 'string') return;
+    const coded = utf8Codes(columns.map((c) => c[k]));
+    if (coded === undefined) return;
+    dictionaries.set(k, coded.dictionary);
+    codes.set(f.name, coded.codes);
+  });
+  if (codes.size === 0) return { loaded: [...slices], select: undefined, dictionaries };
+  const loaded = slices.map((slice, b) => {
+    const children = slice.schema.fields.map((c, j) => {
+      const d = slice.data.children[j];
+      const coded = codes.get(c.name)?.[b];
+      if (coded === undefined) return d;
+      // The codes start at row 0 of the slice: its validity bits are moved there too.
+      const bitmap = d.nullCount > 0 && d.nullBitmap !== undefined && d.nullBitmap.length > 0 ? d.nullBitmap : undefined;
+      return A.makeData({ type: new A.Int32(), length: d.length, nullCount: bitmap === undefined ? 0 : d.nullCount, nullBitmap: bitmap === undefined ? undefined : bitsFrom(bitmap, d.offset, d.length), data: coded });
+    });
+    const schema = new A.Schema(slice.schema.fields.map((c, j) => (codes.has(c.name) ? new A.Field(c.name, children[j].type, c.nullable) : c)));
+    return new A.RecordBatch(schema, A.makeData({ type: new A.Struct(schema.fields), length: slice.numRows, nullCount: 0, children }));
+  });
+  const select = slices[0].schema.fields.map((c) => {
+    const k = fields.findIndex((f) => f.name === c.name);
+    const dictionary = dictionaries.get(k);
+    return dictionary === undefined ? quoteIdent(c.name) : `${decodeExpression(quoteIdent(c.name), dictionary)} AS ${quoteIdent(c.name)}`;
+  }).join(', ');
+  return { loaded, select, dictionaries };
+}
+
+/** A coded string column's summary for `computeStats`: its least and greatest dictionary entries and its nulls. */
+function dictionarySummary(dictionary: readonly string[], columns: readonly Data[][], k: number): DeltaValue[] {
+  let min = dictionary[0];
+  let max = dictionary[0];
+  for (const s of dictionary) { if (compareUtf8(s, min) < 0) min = s; if (compareUtf8(s, max) > 0) max = s; }
+  const out: DeltaValue[] = [min, max];
+  for (const c of columns) for (let n = c[k].nullCount; n > 0; n--) out.push(null);
+  return out;
+}
+
 /**
  * Writes batches as data files of an unpartitioned table through DuckDB's writer and returns their `add` actions
  * (dataChange true); undefined when the batches should be written as rows instead (see the file comment). Batches
@@ -173,6 +222,7 @@ export async function writeBatchFiles(tablePath: string, schema: TableSchema, pa
   const indexed = layout.numIndexedCols ?? -1;
   const statsFields = indexed < 0 ? fields : fields.slice(0, indexed);
   const { loadBatches } = await import('../sql/column-loader.ts');
+  const A = await loadArrow();
 
   const adds: AddAction[] = [];
   let writtenBytes = 0;
@@ -189,15 +239,17 @@ export async function writeBatchFiles(tablePath: string, schema: TableSchema, pa
     while (rows < want && b < batches.length) {
       const batch = batches[b];
       const take = Math.min(want - rows, batch.numRows - offset);
-      slices.push(offset === 0 && take === batch.numRows ? batch : batch.slice(offset, offset + take));
+      // Columns of a slice start at offset 0 (see unsliced): the loader and the summaries index values from there.
+      slices.push(unslicedBatch(A, offset === 0 && take === batch.numRows ? batch : batch.slice(offset, offset + take)));
       rows += take;
       offset += take;
       if (offset >= batch.numRows) { b++; offset = 0; }
     }
     if (rows === 0) continue;
-    const bytes = await duckdbParquet((conn, table) => loadBatches(conn, table, slices), encoding);
     const columns = slices.map((s) => ordered(fields, s));
-    const stats = computeStats(statsFields, statsFields.map((f, k) => statsColumn(f, columns.map((c) => c[k]), rows)), rows);
+    const { loaded, select, dictionaries } = codedStrings(A, fields, slices, columns);
+    const bytes = await duckdbParquet((conn, table) => loadBatches(conn, table, loaded), encoding, select);
+    const stats = computeStats(statsFields, statsFields.map((f, k) => dictionaries.has(k) ? dictionarySummary(dictionaries.get(k)!, columns, k) : statsColumn(f, columns.map((c) => c[k]), rows)), rows);
     const codec = encoding.compression === 'zstd' ? 'zstd.' : encoding.compression === 'uncompressed' ? '' : 'snappy.';
     const logPath = toLogPath(`${layout.root !== undefined ? `${layout.root}/` : ''}${layout.prefix ?? 'part'}-${String(part).padStart(5, '0')}-${randomUUID()}-c000.${codec}parquet`);
     const target = dataFilePath(tablePath, logPath);

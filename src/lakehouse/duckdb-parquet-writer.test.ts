@@ -145,3 +145,22 @@ test('table properties parquet.compression, parquet.rowGroupRows and delta.targe
   assert.equal((await table.read()).length, 50_010);
   await assert.rejects(table.append(rows, { parquet: { compresion: 'zstd' } as never }), (e: unknown) => e instanceof DeltaTableError && /did you mean `compression`/.test(e.message));
 });
+
+test('low-cardinality strings loaded as codes read back exactly (quotes, accents, nulls); unsafe or many distinct strings as strings', async () => {
+  const { stringCodes } = await import('./duckdb-string-codes.ts');
+  const n = 70_000;
+  const few = ["it's", 'é', '"q"', '', 'fr'];
+  const cols: DeltaValue[][] = [
+    Array.from({ length: n }, (_, i) => (i % 9 === 0 ? null : few[i % 5])),
+    Array.from({ length: n }, (_, i) => `u${i}`),
+    Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 'a😀' : 'b')),
+  ];
+  assert.ok(stringCodes(cols[0]) !== undefined);
+  assert.equal(stringCodes(cols[1]), undefined);
+  assert.equal(stringCodes(cols[2]), undefined);
+  const fs = [field('low', 'string'), field('high', 'string'), field('emoji', 'string', false)];
+  const path = file(await writeParquetDuckdb(fs, cols));
+  const got: DeltaValue[][] = [[], [], []];
+  for await (const g of readRowGroups(path, fs)) g.columns.forEach((c, k) => { for (let i = 0; i < g.numRows; i++) got[k].push((c as ArrayLike<DeltaValue>)[i]); });
+  cols.forEach((c, k) => assert.deepEqual(got[k], c, fs[k].name));
+});

@@ -14,6 +14,7 @@ import { addPageCrcs, type PageCodec } from './parquet-crc-pass.ts';
 import { decimalOf, type SchemaField } from './schema.ts';
 import { dateToDays, type DeltaValue } from './value-mapping.ts';
 import { unscaledOfCanonical } from './decimal-value.ts';
+import { decodeExpression, stringCodes } from './duckdb-string-codes.ts';
 
 type TypedColumn = import('../sql/column-loader.ts').TypedColumn;
 type DuckInstance = import('@duckdb/node-api').DuckDBInstance;
@@ -139,17 +140,31 @@ export async function writeParquetDuckdb(fields: readonly SchemaField[], columns
   });
   const rows = columns[0]?.length ?? 0;
   const { loadColumns } = await import('../sql/column-loader.ts');
-  return duckdbParquet((conn, table) => loadColumns(conn, table, fields.map((f, i) => typedColumn(f, f.name, types[i], columns[i])), rows), options);
+  const loaded = fields.map((f, i) => typedColumn(f, f.name, types[i], columns[i]));
+  // Low-cardinality strings go in as codes, DuckDB decodes them (duckdb-string-codes.ts).
+  const select: string[] = fields.map((f) => quoteIdent(f.name));
+  fields.forEach((f, i) => {
+    if (f.type !== 'string') return;
+    const coded = stringCodes(columns[i]);
+    if (coded === undefined) return;
+    loaded[i] = { name: f.name, type: 'INTEGER', values: coded.codes, validity: loaded[i].validity };
+    select[i] = `${decodeExpression(quoteIdent(f.name), coded.dictionary)} AS ${quoteIdent(f.name)}`;
+  });
+  const plain = loaded.every((c, i) => c.type === types[i]);
+  return duckdbParquet((conn, table) => loadColumns(conn, table, loaded, rows), options, plain ? undefined : select.join(', '));
 }
+
+const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 /**
  * A Parquet file (with page CRCs) of the temporary table `load` fills on a fresh connection of the writer's DuckDB:
- * the table is copied to a temporary file with the options' codec and row-group size, then dropped.
+ * the table (or `select`, a projection list over it) is copied to a temporary file with the options' codec and
+ * row-group size, then dropped.
  *
  * @example
  * const bytes = await duckdbParquet((conn, table) => loadBatches(conn, table, batches), { compression: 'zstd' });
  */
-export async function duckdbParquet(load: (conn: DuckConnection, table: string) => Promise<unknown>, options: ParquetWriteOptions = {}): Promise<Uint8Array> {
+export async function duckdbParquet(load: (conn: DuckConnection, table: string) => Promise<unknown>, options: ParquetWriteOptions = {}, select?: string): Promise<Uint8Array> {
   const conn = await (await duck()).connect();
   const table = `riffle_write_${randomUUID().replace(/-/g, '')}`;
   const file = join(tmpdir(), `riffle-${randomUUID()}.parquet`);
@@ -161,7 +176,8 @@ export async function duckdbParquet(load: (conn: DuckConnection, table: string) 
     // decompressing and recompressing the pages of columns made REQUIRED cost ~0.2 CPU-s per 1M rows more.
     const compressHere = pages !== undefined && pages.name === 'SNAPPY';
     const codec = compressHere ? 'UNCOMPRESSED' : compression.toUpperCase();
-    await conn.run(`COPY ${table} TO ${sqlString(file)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${options.rowGroupRows ?? 128 * 1024}, WRITE_BLOOM_FILTER false)`);
+    const from = select === undefined ? table : `(SELECT ${select} FROM ${table})`;
+    await conn.run(`COPY ${from} TO ${sqlString(file)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${options.rowGroupRows ?? 128 * 1024}, WRITE_BLOOM_FILTER false)`);
     await conn.run(`DROP TABLE ${table}`);
     return addPageCrcs(await readFile(file), pages, compressHere);
   } finally {
