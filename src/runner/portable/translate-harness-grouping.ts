@@ -29,6 +29,7 @@ import { watermarkOnly } from '../local/planner.ts';
 import { ParDoPayloadSchema } from './gen/pipeline/v1/beam_runner_api_pb.ts';
 import { encodeRifflePayload } from './riffle-payload.ts';
 import { kvParts } from './translate-coders.ts';
+import type { CoderSpec } from './components-builder.ts';
 import type { TranslationContext } from './translation-context.ts';
 import { CODER_URNS, RIFFLE_URNS, TRANSFORM_URNS } from './urns.ts';
 
@@ -50,9 +51,9 @@ export function translateHarnessGrouping(ctx: TranslationContext, node: Grouping
   const inputId = ctx.pcollectionId(input);
   const outputId = ctx.pcollectionId(node.outputs.get('main')!);
   const [key, value] = kvParts(ctx.coderSpec(input));
-  const reified = { urn: RIFFLE_URNS.windowedValueCoder, components: [value, ctx.windowCoderSpec(input)] };
+  const reified: CoderSpec = { urn: RIFFLE_URNS.windowedValueCoder, components: [value, ctx.windowCoderSpec(input)] };
   const global = globalWindowing();
-  const pcollection = (name: string, coder: typeof reified) => {
+  const pcollection = (name: string, coder: CoderSpec) => {
     const id = ctx.intermediate(name, coder, input);
     ctx.components().pcollections[id]!.windowingStrategyId = global;
     return id;
