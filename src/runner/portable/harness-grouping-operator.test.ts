@@ -12,16 +12,21 @@ import {
   LocalRunner,
   parDo,
   Pipeline,
+  read,
   trigger,
   window,
   type BoundedWindow,
   type Coder,
   type KV,
   type PaneInfo,
+  type SourceBatch,
+  type UnboundedSource,
   type WindowedValue,
   type WindowMerge,
 } from '../../index.ts';
 import { groupAlsoByWindowOperator, reifyWindowsOperator } from './harness-grouping-operator.ts';
+import { translatePipeline, UntranslatableError } from './index.ts';
+import { TRANSFORM_URNS } from './urns.ts';
 
 type WV = WindowedValue<unknown>;
 
@@ -116,4 +121,23 @@ test('a grouping windowed in the harness (ReifyWindows, the runner grouping by k
   assert.ok(embedded.some((l) => l.startsWith('SumTagged') && / ON_TIME\/1\//.test(l)), 'an on-time pane followed an early one');
   assert.ok(embedded.some((l) => l.startsWith('GroupTagged') && /\[(\d+,){3,}/.test(l)), 'tagged windows merged');
   assert.deepEqual(harness.sort(), embedded.sort());
+});
+
+test('unbounded input: a custom merging window function is refused naming the step; a trigger stays the runner\'s (Flink streaming runs it)', () => {
+  const source: UnboundedSource<KV<string, number>, number> = {
+    kind: 'unbounded',
+    describe: () => 'none',
+    open: async () => ({ next: async (): Promise<SourceBatch<KV<string, number>> | null> => null, position: () => 0, watermark: () => 0, close: async () => undefined }),
+  };
+  const opts = { pipeline: { module: 'p.ts', params: {} }, environment: { kind: 'external' as const, url: '127.0.0.1:1' } };
+  const p = Pipeline.create();
+  p.apply('Read', read(source)).apply('Tagged', window.into(tagged())).apply('GroupTagged', groupByKey());
+  assert.throws(() => translatePipeline(p.graph, opts), (e: unknown) => e instanceof UntranslatableError && e.step === 'GroupTagged' && /unbounded/.test(e.message));
+  const q = Pipeline.create();
+  q.apply('Read', read(source))
+    .apply('Counted', window.into(window.fixed(50), { trigger: trigger.repeatedly(trigger.afterCount(2)), accumulation: 'discarding' }))
+    .apply('GroupCounted', groupByKey());
+  const t = translatePipeline(q.graph, opts).pipeline.components!.transforms;
+  assert.ok(Object.values(t).some((x) => x.uniqueName === 'GroupCounted' && x.spec?.urn === TRANSFORM_URNS.groupByKey));
+  assert.ok(!Object.values(t).some((x) => x.uniqueName.endsWith('/GroupAlsoByWindow')));
 });

@@ -9,7 +9,7 @@
  * - a custom merging window function (Nexmark's AuctionOrBidWindowFn), or
  * - a trigger that does not depend on the watermark alone (early or late firings, counts, processing time),
  *
- * is translated as a composite the runner can run, whose windowing is Riffle's own:
+ * is translated, when its input is bounded, as a composite the runner can run, whose windowing is Riffle's own:
  *
  * 1. `<step>/ReifyWindows` (harness ParDo): KV<K, V> in its windows → KV<K, WindowedValue<V>> in the global window
  *    (the element's timestamp, windows and pane kept inside the value: `riffle:coder:windowed_value:v1`, Beam's windowed
@@ -30,15 +30,26 @@ import { ParDoPayloadSchema } from './gen/pipeline/v1/beam_runner_api_pb.ts';
 import { encodeRifflePayload } from './riffle-payload.ts';
 import { kvParts } from './translate-coders.ts';
 import type { CoderSpec } from './components-builder.ts';
+import { UntranslatableError } from './untranslatable-error.ts';
 import type { TranslationContext } from './translation-context.ts';
 import { CODER_URNS, RIFFLE_URNS, TRANSFORM_URNS } from './urns.ts';
 
 type GroupingNode = Extract<PrimitiveNode, { kind: 'groupByKey' | 'combinePerKey' }>;
 
-/** Why the grouping must be windowed in the harness, or undefined when the runner's GroupByKey does what the engine does. */
+/**
+ * Why the grouping must be windowed in the harness, or undefined when the runner's GroupByKey does what the engine
+ * does. Only bounded input: the composite hands each key's whole input over at once, which an unbounded input never
+ * completes — there Flink's streaming mode runs the trigger itself, and a custom merging window function is refused.
+ */
 export function harnessGroupingReason(ctx: TranslationContext, node: GroupingNode): string | undefined {
-  const w = ctx.graph.collections.get(node.inputs[0]!)!.windowing;
-  if (w.windowFn.kind === 'custom' && w.windowFn.isMerging) return 'custom merging window function';
+  const input = ctx.graph.collections.get(node.inputs[0]!)!;
+  const w = input.windowing;
+  const customMerging = w.windowFn.kind === 'custom' && w.windowFn.isMerging;
+  if (!input.bounded) {
+    if (customMerging) throw new UntranslatableError(node.name, `its input is unbounded and windowed by the custom merging window function ${w.windowFn.describe()}, which Flink cannot merge and the harness merges only for bounded input`, 'use window.sessions, or run it on the embedded engine');
+    return undefined;
+  }
+  if (customMerging) return 'custom merging window function';
   if (!watermarkOnly(w.trigger)) return `trigger ${w.trigger.kind}`;
   return undefined;
 }
