@@ -31,7 +31,6 @@
  * column's kind stays text.
  */
 import { isUtf8 } from 'node:buffer';
-import { open } from 'node:fs/promises';
 import { files } from '../io/index.ts';
 import { RowBatch, type CellKind } from './data-asset.ts';
 import { decodeUtf8, fnv1a, INTERN_MAX_BYTES, StringInterner } from './string-interner.ts';
@@ -71,7 +70,10 @@ export interface ColumnarCsvOptions {
 /** `parse`'s answer when a record is not plain: hand the file over from `handOff` bytes, after `line` lines. */
 const HAND_OFF = -1;
 
-/** Streams the data records of a CSV file (the header line is skipped) as columnar batches. */
+/**
+ * Streams the data records of a CSV file (the header line is skipped) as columnar batches: a local path or an
+ * object-store URL (`s3://…`, `az://…`, `abfss://…`; io/files input-file.ts).
+ */
 export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions): AsyncGenerator<RowBatch> {
   const { delimiter, columns, kinds } = options;
   const width = columns.length;
@@ -120,7 +122,10 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
       const text = raw.includes('"') ? raw.replace(/""/g, '"') : raw;
       return exact[column] ? text : cellValue(text, kinds[column]!);
     }
-    if (kind === 1) return interners[column]!.intern(b, s, e, fnv1a(b, s, e));
+    if (kind === 1) {
+      const interner = interners[column]!;
+      return interner.enabled ? interner.intern(b, s, e, fnv1a(b, s, e)) : interner.decode(b, s, e);
+    }
     return cellValue(decode(b, s, e), kinds[column]!);
   };
 
@@ -289,7 +294,23 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
     return end;
   };
 
-  const handle = await open(path, 'r');
+  // The file's bytes as a stream (a local file, or an object fetched by ranged GETs of 8 MiB, the next one on its
+  // way while this one is parsed), copied into the buffer where records are parsed.
+  const chunks = files.inputStream(path, { highWaterMark: Math.max(1, Math.min(options.chunkSize ?? CHUNK, maxRecord)) })[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let pending: Buffer | undefined;
+  let pendingAt = 0;
+  /** Copies the stream's next bytes into target[at, …) (as much as fits); 0 at the end of the input. */
+  const readInto = async (target: Buffer, at: number): Promise<number> => {
+    while (pending === undefined || pendingAt === pending.length) {
+      const next = await chunks.next();
+      if (next.done === true) return 0;
+      pending = next.value;
+      pendingAt = 0;
+    }
+    const n = pending.copy(target, at, pendingAt, Math.min(pending.length, pendingAt + target.length - at));
+    pendingAt += n;
+    return n;
+  };
   let fallbackAt: { offset: number; lines: number } | undefined;
   try {
     let buffer = Buffer.allocUnsafe(Math.max(1, Math.min(options.chunkSize ?? CHUNK, maxRecord)));
@@ -308,7 +329,7 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
         buffer.copy(bigger, 0, 0, filled);
         buffer = bigger;
       }
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
+      const bytesRead = await readInto(buffer, filled);
       const end = filled + bytesRead;
       const last = bytesRead === 0;
       let from = 0;
@@ -331,7 +352,7 @@ export async function* scanCsvColumnar(path: string, options: ColumnarCsvOptions
       base += rest;
     }
   } finally {
-    await handle.close();
+    await chunks.return?.();
   }
   // Before the header was passed, the fallback reads from the start (offset 0), header included.
   if (fallbackAt) yield* options.fallback(headerSkipped ? fallbackAt.offset : 0, headerSkipped ? fallbackAt.lines : 0);

@@ -198,11 +198,16 @@ export function isDeltaTable(path: string): boolean {
  * Relative paths resolve against `baseDir`.
  */
 export function assetFromPath(path: string, baseDir = process.cwd(), options: FileAssetOptions & { version?: number } = {}): DataAsset {
-  const abs = isAbsolute(path) ? path : resolve(baseDir, path);
+  const abs = absolutePath(path, baseDir);
   if (isDeltaTable(abs)) return asset.delta(abs, { ...(options.name ? { name: options.name } : {}), ...(options.version !== undefined ? { version: options.version } : {}) });
   if (options.version !== undefined) throw new SuiteError(`${path}: 'version' applies to Delta tables, and this is not one (no _delta_log)`);
   notAPlainDirectory(abs, path);
   return asset.file(abs, { name: options.name ?? baseName(path.replace(/[*?[{].*$/, '') || path), ...pick(options, ['format', 'types', 'inferRows', 'invalidUtf8', 'columnKinds']) });
+}
+
+/** A path resolved against `baseDir`; object-store URLs (`s3://…`, `az://…`) as they are. */
+function absolutePath(path: string, baseDir: string): string {
+  return isAbsolute(path) || files.isObjectInput(path) ? path : resolve(baseDir, path);
 }
 
 /** A directory that is not a Delta table cannot be read as data: say what is accepted instead of failing with EISDIR. */
@@ -232,7 +237,7 @@ export function parseAsset(spec: unknown, baseDir: string, where = 'data_asset')
     throw new SuiteError(`${where}: 'types' must be 'infer', 'text' or a map of column → number|boolean|string`);
   }
   if (s.version !== undefined && (typeof s.version !== 'number' || !Number.isInteger(s.version) || s.version < 0)) throw new SuiteError(`${where}: 'version' must be a table version (an integer ≥ 0)`);
-  const abs = isAbsolute(s.path) ? s.path : resolve(baseDir, s.path);
+  const abs = absolutePath(s.path, baseDir);
   const name = typeof s.name === 'string' ? s.name : undefined;
   if (format === 'delta' || (format === undefined && isDeltaTable(abs))) {
     return asset.delta(abs, { ...(name ? { name } : {}), ...(s.version !== undefined ? { version: s.version as number } : {}), ...(s.timestamp !== undefined ? { timestamp: s.timestamp as string } : {}) });

@@ -68,7 +68,7 @@ export class StringInterner {
   /** The (mapped) text of bytes[start, end), whose `fnv1a` hash is `hash`. `bytes` must be a Buffer. */
   intern(bytes: Uint8Array, start: number, end: number, hash: number): string | null {
     const length = end - start;
-    if (!this.#enabled || length > INTERN_MAX_BYTES) return this.#decode(bytes, start, end);
+    if (!this.#enabled || length > INTERN_MAX_BYTES) return this.decode(bytes, start, end);
     const slots = this.#slots;
     const mask = SLOTS - 1;
     let slot = hash & mask;
@@ -86,12 +86,13 @@ export class StringInterner {
         return this.#texts[id]!;
       }
     }
-    const text = this.#decode(bytes, start, end);
+    const text = this.decode(bytes, start, end);
     if (!full && this.#poolUsed + length <= MAX_POOL) this.#add(bytes, start, end, hash, slot, text);
     return text;
   }
 
-  #decode(bytes: Uint8Array, start: number, end: number): string | null {
+  /** The (mapped) text of bytes[start, end), decoded without a lookup (what a disabled interner gives). */
+  decode(bytes: Uint8Array, start: number, end: number): string | null {
     const text = utf8Slice.call(bytes, start, end);
     return this.#map === undefined ? text : this.#map(text);
   }

@@ -1,5 +1,7 @@
 export * from './glob.ts';
 export * from './lines.ts';
+export { inputStream, isObjectInput, openInput, statInput } from './input-file.ts';
+export type { InputHandle, InputStat, InputStream } from './input-file.ts';
 export * from './text-source.ts';
 export * from './csv-source.ts';
 export * from './jsonl-source.ts';
