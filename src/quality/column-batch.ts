@@ -58,9 +58,46 @@ export class ColumnBatch {
   fillArray(source: ArrayLike<unknown> | undefined, start: number, end: number): this {
     const values = this.values;
     if (source instanceof Float64Array) return this.fillNumbers(source, start, end);
-    if (source === undefined) values.fill(undefined, 0, end - start);
-    else for (let i = start, j = 0; i < end; i++, j++) values[j] = source[i];
-    return this.classify(end - start);
+    if (source === undefined) {
+      values.fill(undefined, 0, end - start);
+      return this.classify(end - start);
+    }
+    return this.fillValues(source, start, end);
+  }
+
+  /** Copies and classifies values[start, end) of a column array in one loop (no second pass over the values). */
+  private fillValues(source: ArrayLike<unknown>, start: number, end: number): this {
+    const { values, nums, tags } = this;
+    let missing = 0;
+    let numbers = 0;
+    let strings = 0;
+    for (let i = start, j = 0; i < end; i++, j++) {
+      const v = source[i];
+      values[j] = v;
+      if (typeof v === 'string') {
+        tags[j] = Tag.string;
+        strings++;
+      } else if (typeof v === 'number') {
+        if (v === v) {
+          nums[j] = v;
+          tags[j] = Tag.number;
+          numbers++;
+        } else {
+          tags[j] = Tag.missing;
+          missing++;
+        }
+      } else if (v === null || v === undefined) {
+        tags[j] = Tag.missing;
+        missing++;
+      } else tags[j] = Tag.other;
+    }
+    const n = end - start;
+    this.length = n;
+    this.missing = missing;
+    this.numbers = numbers;
+    this.strings = strings;
+    this.others = n - missing - numbers - strings;
+    return this;
   }
 
   /**
