@@ -7,9 +7,8 @@
 // file writes publish only the shards reported through their Finalize GroupByKey (write-then-rename).
 //
 // This is Flink's batch mode (the pipeline's read is bounded): the restarted tasks run again from their inputs, not
-// from a checkpoint. The streaming form of this test (an unbounded read of the bus or Kafka, checkpoints on, Flink
-// restoring from its checkpoint) needs unbounded reads in the harness, which it does not run yet (see
-// src/runner/portable/README.md). Needs Java 17 and Maven: run by .ci/tiers/flink-cluster.sh (RIFFLE_FLINK_CLUSTER=1).
+// from a checkpoint. The streaming form (an unbounded Kafka read, checkpoints on, Flink restoring from its checkpoint)
+// is cluster-stream-kill.test.ts. Needs Java 17 and Maven: run by .ci/tiers/flink-cluster.sh (RIFFLE_FLINK_CLUSTER=1).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

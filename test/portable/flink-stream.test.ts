@@ -18,7 +18,10 @@ import { fillReadings, startKafka, type KafkaBroker } from './kafka-broker.ts';
 const enabled = process.env.RIFFLE_PORTABLE_FLINK === '1';
 const skip = !enabled && 'set RIFFLE_PORTABLE_FLINK=1 (.ci/tiers/portable-flink.sh)';
 const MODULE = resolve(import.meta.dirname, 'fixtures/stream-pipeline.ts');
-/** 2,000 per partition: each reader stops at READ_RECORDS (1,000) at least once and resumes from its residual. */
+/**
+ * 2,000 per partition, fetched 16 KB (~250 readings) at a time: each reader stops at READ_RECORDS (1,000, checked
+ * between batches) at least once and resumes from its residual.
+ */
 const READINGS = Number(process.env.RIFFLE_STREAM_READINGS ?? 6_000);
 
 let dir = '';
@@ -41,7 +44,7 @@ test('an unbounded Kafka read in Flink streaming mode: windows and timers fire, 
   const topic = `readings-${randomUUID().slice(0, 8)}`;
   // 6,000 readings of 7 keys over 3 partitions, 100 ms apart: 600 s of event time, 60 ten-second windows.
   await fillReadings(kafka!.brokers, topic, { n: READINGS, keys: 7, partitions: 3, start: Date.UTC(2026, 0, 1), stepMs: 100 });
-  const c = await compareModule(MODULE, (out) => ({ brokers: kafka!.brokers, topic, output: out }), { local: join(dir, 'local'), flink: join(dir, 'flink') }, server!);
+  const c = await compareModule(MODULE, (out) => ({ brokers: kafka!.brokers, topic, output: out, fetchBytes: '16384' }), { local: join(dir, 'local'), flink: join(dir, 'flink') }, server!);
   console.log(`${c.equal.length} equal, ${c.different.length} different (embedded ${c.localMs} ms, Flink ${c.flinkMs} ms)`);
   for (const d of c.different) console.log(`  ${d.output}: ${d.why}`);
   assert.deepEqual(c.different, []);
