@@ -8,8 +8,10 @@
  *   that was not registered fetches it (`GetProcessBundleDescriptor`), as Beam's runners send them lazily;
  * - `harnessMonitoringInfos` / `monitoringInfos`: answered (empty: the figures are per bundle);
  * - `processBundle`: runs the bundle through the descriptor's fused stage (bundle-processor.ts) over the data plane
- *   (data-channel.ts) and answers with the bundle's figures as MonitoringInfos (bundle-metrics.ts); a transform the harness cannot run, or a failing element, is the response's error (the
- *   bundle's outputs are still ended, so the runner does not wait for them) and the runner fails the job;
+ *   (data-channel.ts) and answers with the bundle's figures as MonitoringInfos (bundle-metrics.ts) and its unbounded
+ *   reads' residuals (`residual_roots`: unbounded-read-operator.ts); a transform the harness cannot run, or a failing
+ *   element, is the response's error (the bundle's outputs are still ended, so the runner does not wait for them) and
+ *   the runner fails the job;
  * - `processBundleProgress`: the figures so far of a bundle in flight and its reads' work completed (none for a bundle
  *   that is not in flight);
  * - `processBundleSplit`: declined (an empty response: no split happened) — reads are split up front instead;
