@@ -4,7 +4,8 @@
  *
  * - `riffle:coder:object:v1`: Riffle's object coder (`{"canonical":true}` payload: its deterministic form, for keys);
  * - `riffle:coder:source_split:v1`: a source read's restriction, which this harness writes and reads itself (JSON of
- *   `SourceRestriction`, as a UTF-8 string);
+ *   `SourceRestriction`, or of an unbounded read's `UnboundedRestriction` — unbounded-read-operator.ts —, as a UTF-8
+ *   string);
  * - `riffle:coder:windowed_value:v1`: Beam's windowed value coder of its two components (value, window), opaque to
  *   the runner (a grouping windowed in the harness carries each element's windows through the runner's GroupByKey);
  * - `riffle:coder:declared:v1`: a custom window function's `windowCoder` (role `windowCoder`), found in the rebuilt
