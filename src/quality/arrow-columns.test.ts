@@ -33,6 +33,10 @@ test('rows [start, end) of a column equal the same rows of the whole column (num
     for (const [start, end] of [[0, 7], [1, 1000], [999, 4096], [4097, n]] as const) {
       assert.deepEqual(Array.from(validationColumn(f, data, start, end)), whole.slice(start, end), `${f.name} ${data.type} [${start}, ${end})`);
     }
+    // An Arrow slice (values and offsets already sliced, `offset` for the validity bits only), and a range of it.
+    const sliced = data.slice(1001, 3000);
+    assert.deepEqual(Array.from(validationColumn(f, sliced)), whole.slice(1001, 4001), `${f.name} ${data.type} sliced`);
+    assert.deepEqual(Array.from(validationColumn(f, sliced, 10, 500)), whole.slice(1011, 1501), `${f.name} ${data.type} sliced, range`);
   }
   assert.deepEqual(Array.from(validationColumn(columns[0]![0], columns[0]![1])).slice(0, 3), [NaN, 0.25, 0.5]);
 });
