@@ -14,9 +14,9 @@
 #                                          RIFFLE_KAFKA_BROKERS) in 10 s windows (a combine, a stateful DoFn with a
 #                                          timer), checkpoints every 2 s; a TaskManager SIGKILLed after a completed
 #                                          checkpoint, Flink restores it, output exactly the embedded engine's
-#                                          (measured 2026-12-08: 373 s alone, 801 outputs equal, load average ~15-27)
+#                                          (measured 2026-12-08 alone: 373 s and 182 s, 801 outputs equal)
 # Needs Java 17 and Maven. The first two take ~7.5 min with the jars cached (measured 2026-12-07: 446 s, 2 passed;
-# load average 10-35 on the 2 cores); the three ~14 min.
+# load average 10-35 on the 2 cores); the three ~10-14 min.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 echo "== flink cluster: a JobManager and TaskManagers on loopback, riffle run --flink-master=<cluster> --parallelism 2, a TaskManager killed and replaced in batch and streaming mode (test/portable/cluster-{bounded,kill,stream-kill}.test.ts)"
