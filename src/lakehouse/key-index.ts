@@ -5,49 +5,68 @@
  * key set (strings, composite keys, NaN) into a Map by SameValueZero, as before.
  */
 
-/** Source row numbers by key; `get` returns the rows holding the key (empty when none). */
+/** Source row numbers by key; `get` returns the rows holding the key (empty when none), read before the next `get`. */
 export interface KeyIndex {
   get(key: unknown): readonly number[];
 }
 
 const NONE: readonly number[] = [];
 
-/** Open addressing with linear probing; NaN marks an empty slot (no key is NaN here). */
+/**
+ * Open addressing with linear probing; NaN marks an empty slot (no key is NaN here). A key's first row is kept in an
+ * Int32Array; only keys held by several rows get an array (no allocation per key).
+ */
 class NumberKeyIndex implements KeyIndex {
   readonly #keys: Float64Array;
-  readonly #rows: number[][];
+  readonly #first: Int32Array;
+  readonly #more = new Map<number, number[]>();
   readonly #mask: number;
+  readonly #shift: number;
+  readonly #one = [0];
 
   constructor(keys: readonly number[]) {
-    let capacity = 16;
-    while (capacity < keys.length * 2) capacity *= 2;
+    let bits = 4;
+    while (2 ** bits < keys.length * 2) bits++;
+    const capacity = 2 ** bits;
     this.#mask = capacity - 1;
-    this.#keys = new Float64Array(capacity).fill(NaN);
-    this.#rows = new Array(capacity);
-    keys.forEach((k, i) => {
-      let s = this.#slot(k);
-      while (this.#keys[s] === this.#keys[s] && this.#keys[s] !== k) s = (s + 1) & this.#mask;
-      if (this.#keys[s] === k) this.#rows[s].push(i);
-      else { this.#keys[s] = k; this.#rows[s] = [i]; }
-    });
+    const shift = (this.#shift = 32 - bits);
+    const table = (this.#keys = new Float64Array(capacity).fill(NaN));
+    const first = (this.#first = new Int32Array(capacity));
+    const mask = this.#mask;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      let s = slot(k, shift);
+      while (table[s] === table[s] && table[s] !== k) s = (s + 1) & mask;
+      if (table[s] !== k) { table[s] = k; first[s] = i; continue; }
+      const more = this.#more.get(s);
+      if (more) more.push(i); else this.#more.set(s, [first[s], i]);
+    }
   }
 
-  #slot(k: number): number {
-    const lo = k | 0;
-    const hi = (k / 4294967296) | 0;
-    return (Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> 12) & this.#mask;
-  }
-
+  /** The rows holding `key`; a one-row answer is a shared array, valid until the next call. */
   get(key: unknown): readonly number[] {
     if (typeof key !== 'number') return NONE;
     const keys = this.#keys;
-    let s = this.#slot(key);
+    const mask = this.#mask;
+    let s = slot(key, this.#shift);
     while (keys[s] === keys[s]) {
-      if (keys[s] === key) return this.#rows[s];
-      s = (s + 1) & this.#mask;
+      if (keys[s] === key) {
+        const more = this.#more.get(s);
+        if (more !== undefined) return more;
+        this.#one[0] = this.#first[s];
+        return this.#one;
+      }
+      s = (s + 1) & mask;
     }
     return NONE;
   }
+}
+
+/** A number's slot: its two 32-bit halves mixed, multiplied by the golden ratio, the top 32 - shift bits kept. */
+function slot(k: number, shift: number): number {
+  const lo = k | 0;
+  const hi = (k / 4294967296) | 0;
+  return Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> shift;
 }
 
 class MapKeyIndex implements KeyIndex {

@@ -23,7 +23,6 @@ import { mergedSchema } from './schema-evolution.ts';
 import type { SchemaInput, TableSchema } from './schema.ts';
 import type { DataFile, Snapshot } from './snapshot.ts';
 import type { Transaction } from './transaction.ts';
-import { radixOrder } from './radix-sort.ts';
 import { checkColumns } from './update.ts';
 import { type KeyIndex, keyIndex } from './key-index.ts';
 import { type DeltaValue, isValueError, type Row, toCanonical } from './value-mapping.ts';
@@ -394,12 +393,19 @@ type Order = (a: Exclude<DeltaValue, null>, b: Exclude<DeltaValue, null>) => num
  * Numbers and longs within ±2^53 sort natively as float64s; other values by `compareValues` (strings by UTF-8 bytes).
  */
 function keyProbe(values: readonly DeltaValue[], order: Order): (lo: DeltaValue, hi: DeltaValue) => boolean {
-  const numeric = values.every((v) => typeof v === 'number' || (typeof v === 'bigint' && v <= SAFE && v >= -SAFE));
   const toNum = (v: DeltaValue): number => (typeof v === 'bigint' ? Number(v) : v as number);
+  // One pass: numbers (and longs within ±2^53) as float64s, sorted natively (a typed array sorts numerically).
+  let numeric = true;
+  const doubles = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === 'number') doubles[i] = v;
+    else if (typeof v === 'bigint' && v <= SAFE && v >= -SAFE) doubles[i] = Number(v);
+    else { numeric = false; break; }
+  }
   let sorted: ArrayLike<unknown>;
   if (numeric) {
-    const doubles = Float64Array.from(values, toNum);
-    sorted = Float64Array.from(radixOrder(doubles), (i) => doubles[i]);
+    sorted = doubles.sort();
   } else {
     sorted = (values as Exclude<DeltaValue, null>[]).slice().sort(order); // strings by UTF-8 bytes, as the statistics
   }
