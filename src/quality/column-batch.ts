@@ -39,6 +39,7 @@ function readerOf(column: string): Reader {
 export class ColumnBatch {
   /** Rows in this batch. */
   length = 0;
+  /** The raw values, except where `tags[j]` is `Tag.number`: that value is `nums[j]` (`values[j]` may be stale). */
   readonly values: unknown[] = new Array<unknown>(BATCH_SIZE).fill(undefined);
   readonly nums = new Float64Array(BATCH_SIZE);
   readonly tags = new Uint8Array(BATCH_SIZE);
@@ -102,19 +103,20 @@ export class ColumnBatch {
 
   /**
    * Reads values[start, end) of a column of numbers (NaN: missing, as pandas) straight into the typed slots: no
-   * `typeof` per value. The raw values are kept too (distinct counts and the unexpected-value lists read them).
+   * `typeof` per value, and no boxed double per value in `values` (a number's value is `nums[j]`; only missing
+   * slots are written to `values`).
    */
   private fillNumbers(source: Float64Array, start: number, end: number): this {
     const { values, nums, tags } = this;
     const n = end - start;
     let missing = 0;
     for (let i = start, j = 0; i < end; i++, j++) {
-      const v = source[i];
-      values[j] = v;
+      const v = source[i]!;
       if (v === v) {
         nums[j] = v;
         tags[j] = Tag.number;
       } else {
+        values[j] = v;
         tags[j] = Tag.missing;
         missing++;
       }

@@ -137,7 +137,7 @@ export class ColumnProfile {
     const n = batch.length;
     const { values, tags, nums } = batch;
     if (batch.others > 0) {
-      for (let i = 0; i < n; i++) this.add(values[i], base + i);
+      for (let i = 0; i < n; i++) this.add(tags[i] === Tag.number ? nums[i] : values[i], base + i);
       return;
     }
     this.elements += n;
@@ -180,9 +180,15 @@ export class ColumnProfile {
       for (let i = 0; i < n; i++) {
         const t = tags[i];
         if (t === Tag.missing) continue;
+        if (t === Tag.number) {
+          // A number's value is nums[i] (values[i] is not written for numbers read from a Float64Array).
+          const x = nums[i]!;
+          if (this.table === undefined) this.hll!.add(x);
+          else this.addDistinctNumber(x, x, base + i);
+          continue;
+        }
         const v = values[i];
         if (this.table === undefined) this.hll!.add(v);
-        else if (t === Tag.number) this.addDistinctNumber(nums[i]!, v, base + i);
         else this.addDistinct(v, v, base + i);
       }
     }

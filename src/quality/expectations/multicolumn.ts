@@ -36,7 +36,8 @@ export function pairGreater(config: ExpectationConfig, args: Kwargs): CompiledEx
         const { tags: tb, nums: xb, values: vb } = batches[1]!;
         let bad = 0;
         for (let i = 0; i < length; i++) {
-          const o = ta[i] === Tag.number && tb[i] === Tag.number ? ((orEqual ? xa[i]! >= xb[i]! : xa[i]! > xb[i]!) ? Outcome.expected : Outcome.unexpected) : judge(va[i], vb[i]);
+          // A number's value is in nums (the batch's values are not written for numbers of a Float64Array).
+          const o = ta[i] === Tag.number && tb[i] === Tag.number ? ((orEqual ? xa[i]! >= xb[i]! : xa[i]! > xb[i]!) ? Outcome.expected : Outcome.unexpected) : judge(ta[i] === Tag.number ? xa[i] : va[i], tb[i] === Tag.number ? xb[i] : vb[i]);
           out[i] = o;
           if (o !== Outcome.expected) bad++;
         }
