@@ -26,3 +26,11 @@ test('a value that does not fit is refused as enforceSchema refuses it', () => {
   assert.throws(() => enforceSchemaTyped(schema, [{ ...rows[0], id: 2n ** 63n }]), /column 'id' expects long/);
   assert.throws(() => enforceSchemaTyped(schema, [{ ...rows[0], extra: 1 }]), /column 'extra'/);
 });
+
+test('timestamps past a Date\'s range (any 64-bit microseconds) are written; that side of the statistics stays absent', () => {
+  const ts = toTableSchema({ ts: 'timestamp' });
+  const stats = JSON.parse(computeStats(ts.fields, enforceSchemaTyped(ts, [{ ts: -(2n ** 63n) }, { ts: 0n }, { ts: 2n ** 63n - 1n }]), 3)) as { minValues: object; maxValues: object };
+  assert.deepEqual([stats.minValues, stats.maxValues], [{}, {}]);
+  const inRange = JSON.parse(computeStats(ts.fields, enforceSchemaTyped(ts, [{ ts: 1n }, { ts: 2n ** 63n - 1n }]), 2)) as { minValues: object; maxValues: object };
+  assert.deepEqual([inRange.minValues, inRange.maxValues], [{ ts: '1970-01-01T00:00:00.000Z' }, {}]);
+});

@@ -287,7 +287,7 @@ export class JsonNumber {
  * Encodes a canonical value for `stats.minValues`/`maxValues` JSON (timestamps as ISO-8601 with milliseconds,
  * truncated down as the protocol specifies; timestamp_ntz as delta-rs writes it, 'YYYY-MM-DD HH:MM:SS.mmm';
  * decimals as exact JSON numbers, as Spark writes them). Returns undefined for values JSON cannot hold (NaN,
- * ±Infinity) and for binary (Delta keeps no binary bounds).
+ * ±Infinity, timestamps past a Date's range) and for binary (Delta keeps no binary bounds).
  *
  * @example
  * toStatsValue('timestamp', 1_999n); // '1970-01-01T00:00:00.001Z'
@@ -297,6 +297,8 @@ export function toStatsValue(type: ReadableDeltaType, value: DeltaValue): string
   if (type === 'timestamp' || type === 'timestamp_ntz') {
     const micros = value as bigint;
     const ms = micros / 1000n - (micros % 1000n < 0n ? 1n : 0n);
+    // Past ±8.64e15 ms (about ±275,760 years) a Date has no ISO form: that side keeps no bound, as ±Infinity.
+    if (ms > 8_640_000_000_000_000n || ms < -8_640_000_000_000_000n) return undefined;
     const iso = new Date(Number(ms)).toISOString();
     return type === 'timestamp' ? iso : `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
   }
