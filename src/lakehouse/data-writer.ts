@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isObjectStoreUrl, locateObject } from '../object-store/index.ts';
 import type { AddAction } from './actions.ts';
+import { SchemaMismatchError } from './errors.ts';
 import { computeStats, statsTags } from './file-stats.ts';
 import { writeParquet } from './parquet-io.ts';
 import { dataFilePath, partitionDir, toLogPath } from './partition-path.ts';
@@ -75,7 +76,7 @@ export async function writeDataFiles(tablePath: string, schema: TableSchema, par
     let g = groups.get(key);
     if (!g) {
       const values: Record<string, string | null> = {};
-      partIdx.forEach((i, k) => { values[partitionColumns[k]] = toPartitionString(fields[i].type, columns[i][r]); });
+      partIdx.forEach((i, k) => { values[partitionColumns[k]] = partitionString(fields[i], columns[i][r], r); });
       groups.set(key, (g = { values, rows: [] }));
     }
     (g.rows as number[]).push(r);
@@ -127,6 +128,16 @@ export async function writeDataFiles(tablePath: string, schema: TableSchema, par
     }
   }
   return adds;
+}
+
+/** A row's partition value as the log writes it; a timestamp past a Date's range is the row's error, not a RangeError. */
+function partitionString(field: SchemaField, value: DeltaValue, row: number): string | null {
+  try {
+    return toPartitionString(field.type, value);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new SchemaMismatchError(field.name, `row ${row}: partition column '${field.name}' (${field.type}) holds ${String(value)} µs, past the dates a partition value can name`, { row });
+  }
 }
 
 /** Rows [start, end) of a column (an array, or a typed array from `enforceSchemaTyped`). */

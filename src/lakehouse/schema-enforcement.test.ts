@@ -34,3 +34,17 @@ test('timestamps past a Date\'s range (any 64-bit microseconds) are written; tha
   const inRange = JSON.parse(computeStats(ts.fields, enforceSchemaTyped(ts, [{ ts: 1n }, { ts: 2n ** 63n - 1n }]), 2)) as { minValues: object; maxValues: object };
   assert.deepEqual([inRange.minValues, inRange.maxValues], [{ ts: '1970-01-01T00:00:00.000Z' }, {}]);
 });
+
+test('a timestamp partition value past a Date\'s range is refused naming the row and column', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { DeltaTable } = await import('./index.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'riffle-ts-partition-'));
+  try {
+    const t = await DeltaTable.create(join(dir, 't'), { schema: { id: 'long', ts: 'timestamp' }, partitionBy: ['ts'] });
+    await assert.rejects(t.append([{ id: 1, ts: 0n }, { id: 2, ts: 2n ** 63n - 1n }]), (e: Error & { code?: string }) => e.code === 'DELTA_SCHEMA_MISMATCH' && /row 1: partition column 'ts'/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
