@@ -3,7 +3,11 @@
  * from a Delta table, each in a fresh process on one core (peak RSS measured by the OS), and Great Expectations 0.18
  * (pandas) on the same CSV in the same run when its venv exists (test/integration/quality/setup.sh).
  *
- *   npm run bench:quality -- [--rows N] [--peer-rows N] [--no-peer] [--json] [--data-dir DIR]
+ *   npm run bench:quality -- [--rows N] [--peer-rows N] [--no-peer] [--breakdown] [--json] [--data-dir DIR]
+ *
+ * `--breakdown` also times the reads alone, each in a fresh process: the CSV parsed into columns without validation,
+ * the Delta table decoded by the lakehouse (Arrow batches, no conversion), and decoded + converted to the columns
+ * validation reads — so a run shows what validation itself costs.
  *
  * The data (CSV, and a Delta table written with DeltaTable.create/append in batches) is generated once per N into
  * ${RIFFLE_CACHE:-~/.cache/riffle}/bench-quality/rows-N and reused. `--peer-rows` caps the rows GE reads (pandas
@@ -13,8 +17,8 @@ import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { DeltaTable } from '../src/lakehouse/index.ts';
-import { asset, expect, suite, validateAsset, type ValidationResult } from '../src/quality/index.ts';
+import { DeltaTable, readDataFileBatches } from '../src/lakehouse/index.ts';
+import { asset, expect, scanAsset, suite, validateAsset, type ValidationResult } from '../src/quality/index.ts';
 
 function flag(name: string): string | undefined {
   const i = process.argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
@@ -65,8 +69,36 @@ const benchSuite = suite('bench', [
 
 interface RunFigures { source: string; rows: number; seconds: number; rowsPerSecond: number; cpuSeconds: number; rowsPerCpuSecond: number; peakRssMb: number; passed: number; expectations: number; approximate: string[] }
 
+type Source = 'csv' | 'delta';
+/** What a breakdown worker times: a read alone. */
+type ReadOnly = 'csv-scan' | 'delta-read' | 'delta-scan';
+const READS: Record<ReadOnly, string> = {
+  'csv-scan': 'CSV parsed into columns, no validation',
+  'delta-read': 'Delta decoded by the lakehouse (Arrow batches), no conversion',
+  'delta-scan': 'Delta decoded + converted to validation columns, no validation',
+};
+
+/** Breakdown worker: one read without validation, figures as JSON on stdout. */
+async function readWorker(mode: ReadOnly, path: string): Promise<void> {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  let rows = 0;
+  if (mode === 'delta-read') {
+    const snapshot = await (await DeltaTable.open(path)).snapshot();
+    for (const file of snapshot.files) for await (const batch of readDataFileBatches(file, snapshot.schema)) rows += batch.numRows;
+  } else for await (const batch of scanAsset(mode === 'csv-scan' ? asset.file(path) : asset.delta(path))) rows += batch.length;
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const figures: RunFigures = {
+    source: mode, rows, seconds, rowsPerSecond: rows / seconds, cpuSeconds, rowsPerCpuSecond: rows / cpuSeconds, peakRssMb: process.resourceUsage().maxRSS / 1024,
+    passed: 0, expectations: 0, approximate: [],
+  };
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+}
+
 /** Worker mode: one validation in this (fresh) process, figures as JSON on stdout. */
-async function worker(source: 'csv' | 'delta', path: string): Promise<void> {
+async function worker(source: Source, path: string): Promise<void> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const result: ValidationResult = await validateAsset(source === 'csv' ? asset.file(path) : asset.delta(path), benchSuite);
@@ -145,7 +177,7 @@ function runPeer(csv: string, peerRows: number): PeerFigures | { skipped: string
   return { ...f, rowsPerSecond: f.rows / f.validateSeconds };
 }
 
-function runWorker(source: 'csv' | 'delta', path: string): RunFigures {
+function runWorker(source: Source | ReadOnly, path: string): RunFigures {
   const run = spawnSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, `--worker=${source}`, `--path=${path}`], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (run.status !== 0) throw new Error(`riffle ${source} run failed: ${run.stderr.slice(-1000)}`);
   return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as RunFigures;
@@ -154,6 +186,7 @@ function runWorker(source: 'csv' | 'delta', path: string): RunFigures {
 async function main(): Promise<void> {
   const mode = flag('worker');
   if (mode === 'csv' || mode === 'delta') return worker(mode, flag('path')!);
+  if (mode !== undefined && mode in READS) return readWorker(mode as ReadOnly, flag('path')!);
   const n = Number(flag('rows') ?? 10_000_000);
   if (!(Number.isInteger(n) && n > 0)) throw new Error(`--rows must be a positive integer, got ${flag('rows')}`);
   const peerRows = Number(flag('peer-rows') ?? n);
@@ -164,12 +197,19 @@ async function main(): Promise<void> {
   const csv = runWorker('csv', data.csv);
   console.error('riffle: validating the Delta table...');
   const delta = runWorker('delta', data.delta);
+  const reads: RunFigures[] = [];
+  if (has('breakdown')) {
+    for (const m of Object.keys(READS) as ReadOnly[]) {
+      console.error(`riffle: ${READS[m]}...`);
+      reads.push(runWorker(m, m === 'csv-scan' ? data.csv : data.delta));
+    }
+  }
   let peer: PeerFigures | { skipped: string } = { skipped: '--no-peer' };
   if (!has('no-peer')) {
     console.error(`great expectations: pandas.read_csv + ${benchSuite.expectations.length} expectations on ${Math.min(n, peerRows).toLocaleString()} rows...`);
     peer = runPeer(data.csv, Math.min(n, peerRows));
   }
-  const report = { rows: n, expectations: benchSuite.expectations.length, data: { dir, csvMb: Math.round(csvMb), ...(data.generatedSeconds ? { generatedSeconds: data.generatedSeconds } : {}) }, riffle: { csv, delta }, greatExpectations: peer };
+  const report = { rows: n, expectations: benchSuite.expectations.length, data: { dir, csvMb: Math.round(csvMb), ...(data.generatedSeconds ? { generatedSeconds: data.generatedSeconds } : {}) }, riffle: { csv, delta }, ...(reads.length > 0 ? { reads } : {}), greatExpectations: peer };
   if (has('json')) {
     console.log(JSON.stringify(report, null, 2));
     return;
@@ -177,6 +217,7 @@ async function main(): Promise<void> {
   const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
   const table: string[][] = [['engine / source', 'rows', 'time (s)', 'rows/s', 'rows/cpu-s', 'peak RSS (MB)', 'passed', 'note']];
   for (const r of [csv, delta]) table.push([`riffle, ${r.source} (1 core, streaming)`, fmt(r.rows), r.seconds.toFixed(2), fmt(r.rowsPerSecond), fmt(r.rowsPerCpuSecond), fmt(r.peakRssMb), `${r.passed}/${r.expectations}`, r.approximate.length > 0 ? `approximate: ${r.approximate.join(', ')}` : 'exact']);
+  for (const r of reads) table.push([`riffle, ${r.source} (read only)`, fmt(r.rows), r.seconds.toFixed(2), fmt(r.rowsPerSecond), fmt(r.rowsPerCpuSecond), fmt(r.peakRssMb), '', READS[r.source as ReadOnly]]);
   if ('skipped' in peer) table.push(['great expectations 0.18 (pandas)', '', '', '', '', '', '', `skipped: ${peer.skipped}`]);
   else {
     table.push(['great expectations 0.18 (pandas), validate', fmt(peer.rows), peer.validateSeconds.toFixed(2), fmt(peer.rowsPerSecond), fmt(peer.rows / peer.validateCpuSeconds), fmt(peer.peakRssMb), `${peer.passed}/${benchSuite.expectations.length}`, 'frame in memory; load excluded']);
