@@ -112,6 +112,8 @@ export function validationColumn(field: SchemaField, data: Data, start = 0, end 
     case 'double': case 'float': case 'integer': case 'short': case 'byte': {
       if (!plain) break;
       const v = data.values as Float64Array | Float32Array | Int32Array | Int16Array | Int8Array;
+      // Doubles without nulls: a view of the batch's buffer (read only downstream), no copy.
+      if (v instanceof Float64Array && nullBits(data) === undefined) return v.subarray(start, end);
       const out = Float64Array.from(v.subarray(start, end));
       markNulls(data, out, start);
       return out;

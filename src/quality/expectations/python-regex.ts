@@ -522,7 +522,13 @@ export class PythonRegExp {
     }
   }
   test(s: string): boolean {
-    return this.exec(s) !== null;
+    // RegExp#test first (no match array allocated): no match there is no match here; a match is the answer unless
+    // the string holds a surrogate pair, where V8 may have found one starting inside it (exec looks further).
+    const re = this.regex;
+    re.lastIndex = 0;
+    if (!re.test(s)) return false;
+    for (let i = 0; i < s.length; i++) if ((s.charCodeAt(i) & 0xfc00) === 0xd800) return this.exec(s) !== null;
+    return true;
   }
 }
 
