@@ -174,6 +174,12 @@ class Execution implements EngineLoop {
   private inputsDone = 0;
   private draining: Promise<void> | undefined;
   private drainingStep: string | undefined;
+  /**
+   * An operator's state flush in flight (a grouping buffer writing a sorted run, keyed state evicting to disk): the
+   * structures it writes from must not change meanwhile, so no element, timer or watermark enters until it is done
+   * (idle). Sinks' writes are not held to this: a sink buffers what comes while it writes.
+   */
+  private stateIo: Promise<void> | undefined;
   /** Set when the caller's signal aborted: errors after it (e.g. a source's AbortError) are the cancellation itself. */
   private cancelled = false;
   private readonly clock: Clock;
@@ -443,7 +449,7 @@ class Execution implements EngineLoop {
     let kicked = false;
     return {
       signal: this.abort.signal,
-      idle: () => (this.draining === undefined ? undefined : this.idle()),
+      idle: () => (this.draining === undefined && this.stateIo === undefined ? undefined : this.idle()),
       kick: () => {
         if (kicked) return;
         kicked = true;
@@ -572,9 +578,13 @@ class Execution implements EngineLoop {
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
-  /** Waits while another task's settle is still draining: elements enter only a job at rest. */
+  /** Waits while another task's settle is still draining or flushing state: elements enter only a job at rest. */
   async idle(): Promise<void> {
-    while (this.draining !== undefined) await this.draining;
+    for (;;) {
+      if (this.draining !== undefined) await this.draining;
+      else if (this.stateIo !== undefined) await this.stateIo;
+      else return;
+    }
   }
 
   /**
@@ -623,9 +633,18 @@ class Execution implements EngineLoop {
     let flushed = false;
     for (const op of this.job.io) {
       const pending = op.pendingIo();
-      if (pending !== undefined) {
+      if (pending === undefined) continue;
+      if (op instanceof SinkOp) {
         await pending;
-        if (op instanceof SinkOp) flushed = true;
+        flushed = true;
+        continue;
+      }
+      // Exchange input and other tasks' settles wait for it (idle): see stateIo.
+      this.stateIo = pending;
+      try {
+        await pending;
+      } finally {
+        this.stateIo = undefined;
       }
     }
     for (const stage of this.job.stages) {

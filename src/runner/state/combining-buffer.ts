@@ -51,6 +51,7 @@ export class CombiningBuffer<K, I, A, O> extends SpillingBuffer {
   /** Folds one input into its key's accumulator (key as bytes or a latin1 string of them). */
   add(key: Uint8Array | string, input: I): void {
     if (this.finished) throw new Error('CombiningBuffer: add after results()');
+    this.checkNotFlushing();
     const k = typeof key === 'string' ? key : latin1(key);
     const fn = this.options.combineFn;
     const a = this.slot(k);
@@ -63,6 +64,7 @@ export class CombiningBuffer<K, I, A, O> extends SpillingBuffer {
   /** Merges an accumulator (combined elsewhere: before an exchange, in another worker) into its key's. */
   addAccumulator(key: Uint8Array | string, acc: A): void {
     if (this.finished) throw new Error('CombiningBuffer: add after results()');
+    this.checkNotFlushing();
     const k = typeof key === 'string' ? key : latin1(key);
     const a = this.slot(k);
     this.accs.set(k, a === undefined ? acc : this.options.combineFn.mergeAccumulators([a, acc]));
@@ -117,11 +119,13 @@ export class CombiningBuffer<K, I, A, O> extends SpillingBuffer {
 
   async flush(): Promise<void> {
     if (this.accs.size === 0) return;
-    const w = this.newWriter(true);
-    for (const _ of this.writeAll(w)) if (w.pendingBytes >= 4 << 20) await w.drain();
-    this.recordRun(await w.finishAsync());
-    this.accs = new Map();
-    this.releaseAll();
+    await this.flushing(async () => {
+      const w = this.newWriter(true);
+      for (const _ of this.writeAll(w)) if (w.pendingBytes >= 4 << 20) await w.drain();
+      this.recordRun(await w.finishAsync());
+      this.accs = new Map();
+      this.releaseAll();
+    });
   }
 
   /** Each key once, in key-byte order, with its merged accumulator (keys as latin1 strings of their bytes). */

@@ -133,6 +133,19 @@ describe('GroupingBuffer', () => {
     assert.equal(n, 3000);
     buf.close();
   });
+
+  it('refuses input while an asynchronous flush writes its contents (it would be cleared with them, or misplaced)', async () => {
+    const buf = new GroupingBuffer({ budget: MemoryBudget.of('1m') });
+    for (let i = 0; i < 100_000; i++) buf.add(enc.encode(`key${i % 5000}`), enc.encode(`value ${i}`));
+    const flushing = buf.flush();
+    assert.throws(() => buf.add(enc.encode('late'), enc.encode('v')), (e: Error & { code?: string }) => e.code === 'ENGINE_INVARIANT' && /while a flush was writing/.test(e.message));
+    await flushing;
+    buf.add(enc.encode('after'), enc.encode('v'));
+    let n = 0;
+    for (const g of buf.groups()) n += g.values.length;
+    assert.equal(n, 100_001, 'every value added outside the flush is kept');
+    buf.close();
+  });
 });
 
 const sum: StateCombineFn<number, number, number> = {

@@ -84,6 +84,7 @@ export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuff
   /** Adds one encoded value under an encoded key (a latin1 string of the key bytes is accepted too). */
   add(key: Uint8Array | string, value: Uint8Array): void {
     if (this.finished) throw new Error('GroupingBuffer: add after groups()');
+    this.checkNotFlushing();
     let kb: Uint8Array;
     if (typeof key === 'string') kb = key.length <= scratch.length ? scratch.subarray(0, scratch.write(key, 0, 'latin1')) : latin1Bytes(key);
     else kb = key;
@@ -225,13 +226,15 @@ export class GroupingBuffer<K = Uint8Array, V = Uint8Array> extends SpillingBuff
   /** Sorts what the buffer holds and writes it as a run with asynchronous writes (await it at a bundle boundary). */
   async flush(): Promise<void> {
     if (this.keys.size === 0) return;
-    const w = this.newWriter(true);
-    for (const { block, records, lastKey } of this.windows()) {
-      w.appendRaw(block, records, lastKey);
-      await w.drain();
-    }
-    this.recordRun(await w.finishAsync());
-    this.resetMemory();
+    await this.flushing(async () => {
+      const w = this.newWriter(true);
+      for (const { block, records, lastKey } of this.windows()) {
+        w.appendRaw(block, records, lastKey);
+        await w.drain();
+      }
+      this.recordRun(await w.finishAsync());
+      this.resetMemory();
+    });
   }
 
   /**

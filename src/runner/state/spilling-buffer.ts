@@ -2,6 +2,7 @@
  * What the spillable buffers (GroupingBuffer, CombiningBuffer) share: their options, the spill directory (created on
  * the first spill), the runs written, the budget's accounting, the fan-in limit of their merges, and cleanup.
  */
+import { RiffleError } from '../../model/index.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 import { type Run, RunWriter } from './run-file.ts';
 import { RunMerger } from './run-merge.ts';
@@ -52,6 +53,29 @@ export abstract class SpillingBuffer {
   protected directory(): SpillDirectory {
     if (this.dir === undefined) this.dir = SpillDirectory.create(typeof this.opts.spillDir === 'string' ? this.opts.spillDir : undefined);
     return this.dir;
+  }
+
+  /** An asynchronous flush is writing what the buffer holds (see `flushing`). */
+  private flushingNow = false;
+
+  /**
+   * Runs an asynchronous flush: the buffer's contents must not change until it ends — the engine lets no input in while
+   * a state flush is in flight (LocalEngine.stateIo) — and an add meanwhile fails loudly instead of being lost with the
+   * contents the flush then clears.
+   */
+  protected async flushing(write: () => Promise<void>): Promise<void> {
+    if (this.flushingNow) throw new RiffleError('ENGINE_INVARIANT', `${this.constructor.name}: a flush began while another was in flight`, { domain: 'internal' });
+    this.flushingNow = true;
+    try {
+      await write();
+    } finally {
+      this.flushingNow = false;
+    }
+  }
+
+  /** Throws when input comes while an asynchronous flush is in flight (see `flushing`). */
+  protected checkNotFlushing(): void {
+    if (this.flushingNow) throw new RiffleError('ENGINE_INVARIANT', `${this.constructor.name}: input came while a flush was writing its contents`, { domain: 'internal' });
   }
 
   protected account(bytes: number): void {
