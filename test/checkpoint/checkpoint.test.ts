@@ -174,6 +174,8 @@ test('a run that died after a checkpoint completed and before its sinks committe
       // The sinks' commit of checkpoint 1 throws: its metadata is written, its pending files are not published.
       await assert.rejects(runFixture(out, { events: '1500', delayMs, failCommit: '1' }, opts), /injected crash before the commit of checkpoint 1/);
       assert.ok(existsSync(join(ck, 'chk-1', '_metadata')), name);
+      // No checkpoint after the one whose commit failed (its commit would have published past checkpoint 1's files).
+      assert.deepEqual(readdirSync(ck).filter((d) => /^chk-\d+$/.test(d) && d !== 'chk-1'), [], name);
       for (const sink of ['sums', 'totals']) assert.ok(existsSync(join(out, sink, '.pending-1-w0')), `${name}: ${readdirSync(join(out, sink)).join(',')}`);
       const r = await runFixture(out, { events: '1500', delayMs }, { ...opts, resume: true });
       assert.equal(r.state, 'DONE');

@@ -229,7 +229,14 @@ export class CheckpointCoordinator {
     this.snapshotting = new Promise<void>((resolve) => (snapshotted = resolve)).finally(() => {
       this.snapshotting = undefined;
     });
-    const run = this.checkpoint(job, id, snapshotted).catch((e: unknown) => job.fail(e));
+    const run = this.checkpoint(job, id, snapshotted).catch((e: unknown) => {
+      // No later checkpoint may complete and commit while the job stops: a sink's commit of this one may have failed,
+      // and a later commit would publish past it (a resumed run re-commits only the checkpoint it restores).
+      this.stopped = true;
+      this.requested = false;
+      if (this.timer !== undefined) clearInterval(this.timer);
+      job.fail(e);
+    });
     this.running = run.finally(() => {
       snapshotted();
       this.running = undefined;
