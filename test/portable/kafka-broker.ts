@@ -65,10 +65,14 @@ export async function startKafka(dir: string): Promise<KafkaBroker> {
   return {
     brokers: `127.0.0.1:${port}`,
     stop: async () => {
-      if (broker.exitCode !== null) return;
+      if (broker.exitCode !== null || broker.signalCode !== null) return;
+      // Waits for the broker's exit (a timer that does not keep the event loop alive would leave this promise
+      // pending when nothing else runs: node's test runner then fails the test).
+      const exited = new Promise<void>((r) => broker.once('exit', () => r()));
       broker.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 3_000).unref());
-      if (broker.exitCode === null) broker.kill('SIGKILL');
+      const timer = setTimeout(() => broker.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
     },
   };
 }
