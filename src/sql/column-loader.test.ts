@@ -57,3 +57,26 @@ test('Arrow record batches load as they are: Int64, Float64 with nulls, Utf8, di
     [10n, 1.5, 'é', 'fr', 10000001n, '1.50'], [11n, null, null, 'fr', 10000002n, '-0.01'], [12n, 2.5, 'x', null, 10000003n, '0.07'],
   ]);
 });
+
+test('sliced record batches load their own rows (apache-arrow views values from the slice, bitmaps from its offset)', async () => {
+  const conn = await connect();
+  const n = 12;
+  const ids = Array.from({ length: n }, (_, i) => i);
+  const dec = A.makeData({ type: new A.Decimal(2, 10, 128), length: n, data: new Uint32Array(BigInt64Array.from(ids.flatMap((i) => [BigInt(i * 100 + 1), 0n])).buffer) });
+  const table = new A.Table({
+    id: A.vectorFromArray(ids.map(BigInt), new A.Int64()),
+    amount: A.vectorFromArray(ids.map((i) => (i % 3 === 0 ? null : i + 0.5)), new A.Float64()),
+    s: A.vectorFromArray(ids.map((i) => (i % 4 === 1 ? null : `s${i}`)), new A.Utf8()),
+    c: A.vectorFromArray(ids.map((i) => ['fr', 'de', null][i % 3]), new A.Dictionary(new A.Utf8(), new A.Int32())),
+    b: A.vectorFromArray(ids.map((i) => (i % 5 === 0 ? null : i % 2 === 0)), new A.Bool()),
+    d: A.makeVector(dec),
+  });
+  const whole = table.batches[0];
+  // Offsets 3 and 5 are not multiples of 8: the bitmaps are read bit by bit.
+  assert.equal(await loadBatches(conn, 'sliced', [whole.slice(3, 8), whole.slice(8, 12), whole.slice(0, 3)]), n);
+  const r = await conn.runAndReadAll(`SELECT id, amount, s, c, b, d::VARCHAR FROM sliced ORDER BY id`);
+  assert.deepEqual(
+    r.getRowsJS(),
+    ids.map((i) => [BigInt(i), i % 3 === 0 ? null : i + 0.5, i % 4 === 1 ? null : `s${i}`, ['fr', 'de', null][i % 3], i % 5 === 0 ? null : i % 2 === 0, (i + 0.01).toFixed(2)]),
+  );
+});

@@ -144,7 +144,11 @@ function duckTypeOfArrow(type: string, data: Data, column: string): string {
   throw new SqlError('SQL_TYPE', `column '${column}': Arrow type ${type} is not loaded into DuckDB from batches`, { hint: 'read the table as rows (batches: false), or select other columns' });
 }
 
-/** An Arrow column as a typed column (buffers viewed, not copied, where DuckDB's layout is Arrow's). */
+/**
+ * An Arrow column as a typed column (buffers viewed, not copied, where DuckDB's layout is Arrow's). apache-arrow
+ * indexes a column's values (and a string column's offsets, a dictionary's indices) from its first row — a slice
+ * views them from there — but its validity bitmap and a boolean column's bits from `offset`.
+ */
 function typedColumnOf(data: Data, name: string, type: string): TypedColumn {
   const n = data.length;
   const o = data.offset;
@@ -159,10 +163,10 @@ function typedColumnOf(data: Data, name: string, type: string): TypedColumn {
   if (data.dictionary !== undefined) {
     const dict = data.dictionary.data[0];
     const strings = utf8Strings(dict);
-    const indices = (data.values as Int32Array).subarray(o, o + n);
+    const indices = (data.values as Int32Array).subarray(0, n);
     return { name, type, values: { indices, dictionary: strings }, validity };
   }
-  if (type === 'VARCHAR') return { name, type, values: { offsets: (data.valueOffsets as Int32Array).subarray(o, o + n + 1), bytes: data.values as Uint8Array }, validity };
+  if (type === 'VARCHAR') return { name, type, values: { offsets: (data.valueOffsets as Int32Array).subarray(0, n + 1), bytes: data.values as Uint8Array }, validity };
   if (type === 'BOOLEAN') {
     const bytes = new Uint8Array(n);
     const bits = data.values as Uint8Array;
@@ -171,24 +175,23 @@ function typedColumnOf(data: Data, name: string, type: string): TypedColumn {
   }
   if (type.startsWith('DECIMAL')) {
     // Decimal128 as two 64-bit words a value; ≤ 18 digits fit the low word.
-    const words = new BigInt64Array((data.values as Uint32Array).buffer, (data.values as Uint32Array).byteOffset, (o + n) * 2);
+    const words = new BigInt64Array((data.values as Uint32Array).buffer, (data.values as Uint32Array).byteOffset, n * 2);
     const out = new BigInt64Array(n);
-    for (let i = 0; i < n; i++) out[i] = words[2 * (o + i)];
+    for (let i = 0; i < n; i++) out[i] = words[2 * i];
     return { name, type, values: out, validity };
   }
   const values = data.values as Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Float32Array;
-  return { name, type, values: values.subarray(o, o + n), validity };
+  return { name, type, values: values.subarray(0, n), validity };
 }
 
-/** A Utf8 column's values as JS strings (null rows as null). */
+/** A Utf8 column's values as JS strings (null rows as null; offsets indexed from its first row, as typedColumnOf's). */
 function utf8Strings(data: Data): (string | null)[] {
   const offsets = data.valueOffsets as Int32Array;
   const bytes = data.values as Uint8Array;
   const decoder = new TextDecoder();
   const out: (string | null)[] = new Array(data.length);
   for (let i = 0; i < data.length; i++) {
-    const j = data.offset + i;
-    out[i] = data.getValid(i) ? decoder.decode(bytes.subarray(offsets[j], offsets[j + 1])) : null;
+    out[i] = data.getValid(i) ? decoder.decode(bytes.subarray(offsets[i], offsets[i + 1])) : null;
   }
   return out;
 }
