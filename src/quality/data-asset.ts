@@ -158,6 +158,11 @@ export interface ScanOptions {
   readonly malformed?: MalformedRecords;
   /** Bytes per read of CSV files (default: the readers' own; tests use tiny chunks). */
   readonly chunkSize?: number;
+  /**
+   * The columns the caller reads (a suite's `MetricsPlan.columnarColumns`): a Delta table decodes only these, the
+   * others read as null (batches keep every column name, in order). Default: every column.
+   */
+  readonly columns?: readonly string[];
 }
 
 const baseName = (p: string) => p.replace(/\/+$/, '').split('/').at(-1)!.replace(/\.(gz)$/i, '').replace(/\.[^.]+$/, '');
@@ -273,7 +278,7 @@ export async function* scanAsset(a: DataAsset, options: ScanOptions = {}): Async
     return;
   }
   if (a.kind === 'delta') {
-    yield* scanDelta(a.path, { ...(a.version !== undefined ? { version: a.version } : {}), ...(a.timestamp !== undefined ? { timestamp: a.timestamp } : {}) }, options.signal);
+    yield* scanDelta(a.path, { ...(a.version !== undefined ? { version: a.version } : {}), ...(a.timestamp !== undefined ? { timestamp: a.timestamp } : {}) }, options.signal, options.columns);
     return;
   }
   const paths = await files.expandPaths(a.path);

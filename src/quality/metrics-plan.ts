@@ -44,6 +44,11 @@ export class MetricsPlan {
   readonly columns: readonly string[] | undefined;
   /** Index of each expectation's row check in the accumulator's counters (-1 when it has none). */
   readonly checkIndex: readonly number[];
+  /**
+   * The only columns a columnar pass reads (`batchColumns`) when no check or profile needs whole rows, so a reader
+   * may decode just these; undefined when some do (a check without a batch kernel, a profile over a computed domain).
+   */
+  readonly columnarColumns: readonly string[] | undefined;
 
   constructor(suite: Suite, options: PlanOptions = {}) {
     this.suite = suite;
@@ -65,6 +70,8 @@ export class MetricsPlan {
     this.batchColumns = [...columns];
     let n = 0;
     this.checkIndex = this.expectations.map((e) => (e.rowCheck ? n++ : -1));
+    const rowsNeeded = this.expectations.some((e) => e.rowCheck !== undefined && e.rowCheck.batch === undefined) || this.profiles.some((p) => p.column === undefined);
+    this.columnarColumns = rowsNeeded ? undefined : this.batchColumns;
   }
 
   newAccumulator(): SuiteAccumulator {

@@ -23,6 +23,8 @@ const BUILTIN_CODECS: ReadonlySet<string> = new Set(['UNCOMPRESSED', 'SNAPPY']);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 /** Rows of a Delta row group converted to validation columns at a time. */
 const DELTA_SLICE_ROWS = 16_384;
+/** A column that is not decoded (not read by the suite): null in every row of a slice. */
+const NULLS: readonly null[] = Object.freeze(new Array<null>(DELTA_SLICE_ROWS).fill(null));
 
 async function compressorsFor(metadata: FileMetaData): Promise<Compressors | undefined> {
   const needed = metadata.row_groups.some((g) => g.columns.some((c) => c.meta_data !== undefined && !BUILTIN_CODECS.has(c.meta_data.codec)));
@@ -97,16 +99,21 @@ export async function* scanParquetFile(path: string, signal?: AbortSignal): Asyn
  * CRC checks, partition values from the log, columns a file lacks as null), turned into the columns validation reads
  * (arrow-columns.ts: numbers in Float64Arrays with NaN for nulls, strings, Dates) — no row objects.
  */
-export async function* scanDelta(path: string, at: { version?: number; timestamp?: string | number | Date }, signal?: AbortSignal): AsyncGenerator<RowBatch> {
+export async function* scanDelta(path: string, at: { version?: number; timestamp?: string | number | Date }, signal?: AbortSignal, only?: readonly string[]): AsyncGenerator<RowBatch> {
   const table = await DeltaTable.open(path);
   const snapshot = await table.snapshot(at);
-  const fields = snapshot.schema.fields;
-  const columns = fields.map((f) => f.name);
+  const columns = snapshot.schema.fields.map((f) => f.name);
+  // The columns decoded: `only` (names the table lacks are left to the suite's own error), at least one so batches
+  // keep their row counts; the others read as null.
+  let fields = only === undefined ? snapshot.schema.fields : snapshot.schema.fields.filter((f) => only.includes(f.name));
+  if (fields.length === 0) fields = snapshot.schema.fields.slice(0, 1);
+  const projected = fields.length < columns.length;
+  const position = columns.map((c) => fields.findIndex((f) => f.name === c));
   const reader = new ValidationColumnReader(fields);
   let any = false;
   for (const file of snapshot.files) {
     signal?.throwIfAborted();
-    for await (const batch of readDataFileBatches(file, snapshot.schema)) {
+    for await (const batch of readDataFileBatches(file, snapshot.schema, projected ? { columns: fields.map((f) => f.name) } : {})) {
       // The row group converted a slice at a time: the strings decoded for a slice die young (a scavenge, not a
       // mark-compact of strings promoted while a 500K-row batch was being converted), and only one slice's
       // validation columns are alive at a time.
@@ -114,7 +121,8 @@ export async function* scanDelta(path: string, at: { version?: number; timestamp
         signal?.throwIfAborted();
         const end = Math.min(batch.numRows, start + DELTA_SLICE_ROWS);
         any = true;
-        yield RowBatch.ofColumns(columns, reader.read(batch, start, end), end - start);
+        const read = reader.read(batch, start, end);
+        yield RowBatch.ofColumns(columns, projected ? position.map((k) => (k < 0 ? NULLS : read[k]!)) : read, end - start);
       }
     }
   }

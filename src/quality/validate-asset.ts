@@ -27,7 +27,9 @@ export async function validateAsset(a: DataAsset, s: Suite | MetricsPlan, option
   const acc = plan.newAccumulator();
   const map = options.mapRow;
   let columns: readonly string[] | undefined;
-  for await (const batch of scanAsset(a, { malformed, ...(options.signal ? { signal: options.signal } : {}) })) {
+  // Without a row mapping, a Delta table decodes only the columns the suite reads (when it reads no whole rows).
+  const only = map === undefined ? plan.columnarColumns : undefined;
+  for await (const batch of scanAsset(a, { malformed, ...(options.signal ? { signal: options.signal } : {}), ...(only ? { columns: only } : {}) })) {
     if (columns === undefined && batch.columns.length > 0) {
       columns = batch.columns;
       if (plan.columns === undefined) acc.columns = [...columns];
