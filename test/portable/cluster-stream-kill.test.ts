@@ -26,8 +26,11 @@ import { fillReadings, startKafka } from './kafka-broker.ts';
 const enabled = process.env.RIFFLE_FLINK_CLUSTER === '1';
 const skip = !enabled && 'set RIFFLE_FLINK_CLUSTER=1 (.ci/tiers/flink-cluster.sh)';
 const FIXTURE = 'test/portable/fixtures/stream-pipeline.ts';
-/** Readings in the topic: enough that the job still reads when the first checkpoint has completed. */
-const READINGS = Number(process.env.RIFFLE_CLUSTER_STREAM_READINGS ?? 40_000);
+/**
+ * Readings in the topic: enough that the job still reads when the first checkpoint has completed (40,000 was not on a
+ * lightly loaded run: the victim's tasks had all finished, 46 s in, and its harness with them).
+ */
+const READINGS = Number(process.env.RIFFLE_CLUSTER_STREAM_READINGS ?? 80_000);
 
 interface JobsOverview {
   jobs: Array<{ jid: string; state: string; tasks: { running: number; finished: number; total: number } }>;
