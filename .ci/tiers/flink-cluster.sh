@@ -9,14 +9,14 @@
 #   test/portable/cluster-kill.test.ts     a TaskManager (and the harnesses it started) SIGKILLed mid-job, a
 #                                          replacement started, Flink restarts the tasks on it, Nexmark Q5's windowed
 #                                          output exactly the embedded engine's (batch mode: see the test's header)
-#   test/portable/cluster-stream-kill.test.ts  the streaming form (issue 20's check): 40,000 keyed readings from a
+#   test/portable/cluster-stream-kill.test.ts  the streaming form (issue 20's check): 80,000 keyed readings from a
 #                                          Kafka topic (a broker started here from bench/peers/kafka-setup.sh's jars, or
 #                                          RIFFLE_KAFKA_BROKERS) in 10 s windows (a combine, a stateful DoFn with a
 #                                          timer), checkpoints every 2 s; a TaskManager SIGKILLed after a completed
 #                                          checkpoint, Flink restores it, output exactly the embedded engine's
-#                                          (measured 2026-12-08 alone: 373 s and 182 s, 801 outputs equal)
+#                                          (measured 2026-12-08 alone: 360 s, 1601 outputs equal)
 # Needs Java 17 and Maven. The first two take ~7.5 min with the jars cached (measured 2026-12-07: 446 s, 2 passed;
-# load average 10-35 on the 2 cores); the three ~10-14 min.
+# load average 10-35 on the 2 cores); the three ~11-14 min (610 s with the streaming test at 40,000 readings).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 echo "== flink cluster: a JobManager and TaskManagers on loopback, riffle run --flink-master=<cluster> --parallelism 2, a TaskManager killed and replaced in batch and streaming mode (test/portable/cluster-{bounded,kill,stream-kill}.test.ts)"
