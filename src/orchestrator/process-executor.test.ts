@@ -38,6 +38,39 @@ describe('process executor', () => {
     await store.close();
   });
 
+  it('a worker given its next attempt with the ack of its last (one read) keeps that attempt current: its log arrives', async () => {
+    // The worker used to clear its current attempt when the previous one settled, after the next had begun: that
+    // attempt's log lines were dropped, and an orphaned worker exited under it (a killed scheduler's successor then
+    // ran the task again).
+    const ex = new ProcessExecutor({ parallelism: 1 });
+    const dagFile = fixture;
+    const spec = (taskId: string, attemptId: string, inputs: Record<string, unknown> = {}) => ({
+      attemptId,
+      dagFile,
+      request: { dagId: 'processes', runId: 'r', taskId, mapIndex: -1, tryNumber: 1, maxTries: 1, logicalDate: 0, dataIntervalStart: 0, dataIntervalEnd: 0, timezone: 'UTC', params: {}, inputs, firstAttemptAt: null },
+    });
+    const quiet = { started: () => {}, heartbeat: () => {}, log: () => {} };
+    const logs: string[] = [];
+    for (let round = 0; round < 5; round++) {
+      const first = `pid-${round}`;
+      const next = `late-${round}`;
+      await new Promise<void>((resolve) => {
+        ex.start(spec('pid', first), {
+          ...quiet,
+          finished: (outcome) => {
+            // Release (the ack) and the next attempt in the same tick, as the scheduler may: one read in the worker.
+            ex.release(first);
+            assert.equal(outcome.state, 'success');
+            ex.start(spec('late_log', next), { ...quiet, log: (t) => logs.push(t), finished: () => resolve() });
+          },
+        });
+      });
+      ex.release(next);
+    }
+    await ex.close();
+    assert.equal(logs.filter((l) => /hello later from/.test(l)).length, 5, logs.join(''));
+  });
+
   it('fails an attempt whose heartbeats stop (zombie) and kills its process', async () => {
     const store = await JournalStore.open();
     const dags = await loadDagFile(fixture);

@@ -116,7 +116,9 @@ async function run(m: RunMessage): Promise<void> {
     clearInterval(beat);
   }
   await settle(c, outcome);
-  current = undefined;
+  // The scheduler's ack and its next 'run' can arrive in one read: the next attempt may already be current here.
+  // Clearing it would leave that attempt unseen — its log lines dropped, and an orphaned worker exiting under it.
+  if (current === c) current = undefined;
   if (c.orphaned || !process.connected) process.exit(0);
 }
 
